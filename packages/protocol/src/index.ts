@@ -1,1 +1,22 @@
-export {};
+export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js';
+export {
+  ProtocolError, PROTOCOL_ERROR_CODES, PROTOCOL_ERROR_CODE_LIST, isProtocolError,
+} from './errors.js';
+export {
+  encodeFrame, FrameDecoder, FRAME_HEADER_SIZE, HANDSHAKE_MAX_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE,
+} from './framing.js';
+export { encode, decode, validate, serialize } from './codec.js';
+export { MessageChannel } from './channel.js';
+export * as schemas from './messages.js';
+export { clientMessageSchema, serverMessageSchema, CLIENT_MESSAGE_TYPES, SERVER_MESSAGE_TYPES } from './messages.js';
+export {
+  MAX_TEXT_LENGTH, MAX_ENVELOPE_BYTES, MAX_CHUNK_BYTES,
+} from './fields.js';
+
+export type { ProtocolErrorCode, ProtocolErrorOptions } from './errors.js';
+export type { Sender, MessageFrom } from './codec.js';
+export type { RecordCipher, MessageChannelOptions } from './channel.js';
+export type {
+  ClientMessage, ServerMessage, ClientMessageType, ServerMessageType, ClientMessageOf, ServerMessageOf,
+  Target, DeviceBundleWire, RoomMessage, DirectMessage, HistoryItem, Role, ServerRole, PresenceState,
+} from './messages.js';

@@ -1,0 +1,76 @@
+import type { z } from 'zod';
+import { ProtocolError } from './errors.js';
+import {
+  CLIENT_MESSAGE_TYPES, clientMessageSchema, SERVER_MESSAGE_TYPES, serverMessageSchema,
+  type ClientMessage, type ServerMessage,
+} from './messages.js';
+
+/** Who sent the bytes being decoded: decides which schemas apply. */
+export type Sender = 'client' | 'server';
+export type MessageFrom<S extends Sender> = S extends 'client' ? ClientMessage : ServerMessage;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const known = { client: new Set<string>(CLIENT_MESSAGE_TYPES), server: new Set<string>(SERVER_MESSAGE_TYPES) };
+const schemas = { client: clientMessageSchema, server: serverMessageSchema } as const;
+
+/** JSON text of one message. Serialise once, then reuse the string for every recipient. */
+export function serialize(message: ClientMessage | ServerMessage): string {
+  return JSON.stringify(message);
+}
+
+/** Record payload holding one or more messages (or their pre-serialised text). */
+export function encode(messages: ClientMessage | ServerMessage | ReadonlyArray<ClientMessage | ServerMessage | string>): Buffer {
+  const list = Array.isArray(messages) ? messages : [messages];
+  return Buffer.from(list.map((m) => (typeof m === 'string' ? m : serialize(m))).join('\n'), 'utf8');
+}
+
+/** Checks an already-parsed value against the schemas of `from`. Throws ProtocolError. */
+export function validate<S extends Sender>(from: S, value: unknown): MessageFrom<S> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError('SCHEMA_VIOLATION', 'a message must be a JSON object', { path: '' });
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string' || !known[from].has(type)) {
+    throw new ProtocolError('UNKNOWN_TYPE', typeof type === 'string' ? printable(type) : 'missing "type"', { path: 'type' });
+  }
+  const result = (schemas[from] as z.ZodType).safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue ? issue.path.map(String).join('.') : '';
+    throw new ProtocolError('SCHEMA_VIOLATION', `${type}: ${path || '(message)'}: ${issue?.message ?? 'invalid'}`, {
+      path,
+    });
+  }
+  return result.data as MessageFrom<S>;
+}
+
+/** Decodes a record payload into its validated messages. Throws ProtocolError. */
+export function decode<S extends Sender>(from: S, payload: Uint8Array): MessageFrom<S>[] {
+  let text: string;
+  try {
+    text = utf8.decode(payload);
+  } catch (cause) {
+    throw new ProtocolError('MALFORMED_JSON', 'invalid UTF-8', { cause });
+  }
+  const out: MessageFrom<S>[] = [];
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    let value: unknown;
+    try {
+      value = JSON.parse(text.slice(start, end));
+    } catch (cause) {
+      throw new ProtocolError('MALFORMED_JSON', undefined, { cause });
+    }
+    out.push(validate(from, value));
+    start = end + 1;
+  }
+  return out;
+}
+
+
+
+function printable(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+}

@@ -1,0 +1,252 @@
+import { z } from 'zod';
+import { PROTOCOL_ERROR_CODE_LIST } from './errors.js';
+import {
+  bytes, bytes64, deviceBundle, envelope, fileId, key32, messageId, MAX_CHUNK_BYTES, password, presenceState,
+  reason, requestId, role, roomName, serverRole, statusText, target, text, timestamp, topic, username,
+  usernameInput,
+} from './fields.js';
+
+// Every v1 message, in both directions. Schemas are strict: an unknown key is a schema violation,
+// which is also how a client is stopped from choosing the sender (`from` exists only server->client).
+
+const msg = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.strictObject({ type: z.literal(type), ...shape });
+const request = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  msg(type, { id: requestId, ...shape });
+const versions = z.array(z.number().int().min(1).max(65535)).min(1).max(16);
+const seconds = z.number().int().min(1).max(10 * 365 * 24 * 3600);
+
+// ---------------------------------------------------------------------------------------------
+// Handshake (plaintext frames; see PROTOCOL.md "Handshake")
+
+export const clientHello = msg('client_hello', { versions, ephemeral: key32 });
+export const serverHello = msg('server_hello', {
+  version: z.number().int().min(1).max(65535),
+  versions,
+  ephemeral: key32,
+  identity: key32,
+  signature: bytes64,
+  finished: bytes64,
+});
+export const clientFinished = msg('client_finished', { finished: bytes64 });
+
+// ---------------------------------------------------------------------------------------------
+// Client -> server
+
+export const register = request('register', {
+  username: usernameInput,
+  password,
+  device: deviceBundle,
+  invite: z.string().max(128).optional(),
+});
+export const login = request('login', { username: usernameInput, password, device: deviceBundle });
+/** A returning device proves its key: signature over the session id and username. */
+export const deviceLogin = request('device_login', { username: usernameInput, signKey: key32, signature: bytes64 });
+export const logout = request('logout', {});
+
+export const roomCreate = request('room_create', { room: roomName, topic: topic.optional() });
+export const roomJoin = request('room_join', { room: roomName });
+export const roomPart = request('room_part', { room: roomName });
+export const roomList = request('room_list', {});
+export const roomTopic = request('room_topic', { room: roomName, topic });
+export const roomMembers = request('room_members', { room: roomName });
+export const usersList = request('users_list', {});
+
+/** A room message; `action` marks a /me action. */
+export const send = request('send', { room: roomName, text, action: z.boolean().optional() });
+/** A direct message: opaque end-to-end envelope plus routing. */
+export const dmSend = request('dm_send', { to: username, envelope });
+export const keysGet = request('keys_get', { user: username });
+
+export const presenceSet = request('presence_set', {
+  state: z.enum(['online', 'away']),
+  status: statusText.optional(),
+});
+export const typing = msg('typing', { target, active: z.boolean() });
+export const readMarker = request('read', { target, msgId: messageId });
+export const historyQuery = request('history', {
+  target,
+  before: messageId.optional(),
+  after: messageId.optional(),
+  limit: z.number().int().min(1).max(500),
+});
+
+export const MAX_FILE_NAME_LENGTH = 255;
+export const fileOffer = request('file_offer', {
+  target,
+  size: z.number().int().min(0).max(2 ** 40),
+  /** Room files only: a direct file's name travels inside the end-to-end envelope. */
+  name: z.string().min(1).max(MAX_FILE_NAME_LENGTH).optional(),
+  sha512: bytes64.optional(),
+});
+export const fileAccept = request('file_accept', { fileId });
+export const fileDecline = request('file_decline', { fileId });
+export const fileChunkUpload = request('file_chunk', {
+  fileId,
+  index: z.number().int().min(0).max(2 ** 32),
+  data: bytes(MAX_CHUNK_BYTES),
+  final: z.boolean(),
+});
+export const fileCancel = request('file_cancel', { fileId, reason: reason.optional() });
+export const filesPending = request('files_pending', {});
+
+export const kick = request('kick', { room: roomName, user: username, reason: reason.optional() });
+export const ban = request('ban', {
+  user: username.optional(),
+  address: z.string().max(64).optional(),
+  reason: reason.optional(),
+  seconds: seconds.optional(),
+});
+export const unban = request('unban', { user: username.optional(), address: z.string().max(64).optional() });
+export const mute = request('mute', { room: roomName, user: username, seconds: seconds.optional() });
+export const unmute = request('unmute', { room: roomName, user: username });
+export const roleSet = request('role_set', { room: roomName, user: username, role });
+
+export const ping = msg('ping', { nonce: z.string().max(32).optional() });
+export const pong = msg('pong', { nonce: z.string().max(32).optional() });
+
+// ---------------------------------------------------------------------------------------------
+// Server -> client
+
+const re = requestId;
+const roomInfo = z.strictObject({
+  room: roomName,
+  topic,
+  members: z.number().int().nonnegative(),
+  joined: z.boolean(),
+  role: role.optional(),
+});
+const memberInfo = z.strictObject({ user: username, role, state: presenceState, status: statusText });
+const userInfo = z.strictObject({ user: username, state: presenceState, status: statusText, role: serverRole });
+
+export const welcome = msg('welcome', {
+  re,
+  user: username,
+  role: serverRole,
+  rooms: z.array(roomInfo).max(10_000),
+  /** Present after a password login: the device is now bound and can use device_login next time. */
+  deviceBound: z.boolean(),
+  serverTime: timestamp,
+});
+export const ok = msg('ok', { re });
+export const error = msg('error', {
+  re: re.optional(),
+  code: z.enum(PROTOCOL_ERROR_CODE_LIST),
+  message: z.string().max(500),
+  path: z.string().max(200).optional(),
+  /** For RATE_LIMITED / back-off: when to try again. */
+  retryAfterMs: z.number().int().nonnegative().optional(),
+});
+/** Sent only after the message is durably stored. */
+export const ack = msg('ack', { re, msgId: messageId, ts: timestamp });
+
+export const roomMessage = msg('message', {
+  room: roomName,
+  msgId: messageId,
+  ts: timestamp,
+  from: username,
+  text,
+  action: z.boolean(),
+});
+export const directMessage = msg('dm', { msgId: messageId, ts: timestamp, from: username, to: username, envelope });
+
+export const rooms = msg('rooms', { re, rooms: z.array(roomInfo).max(10_000) });
+export const members = msg('members', { re, room: roomName, members: z.array(memberInfo).max(100_000) });
+export const users = msg('users', { re, users: z.array(userInfo).max(100_000) });
+export const roomEvent = msg('room_event', {
+  room: roomName,
+  event: z.enum(['join', 'part', 'kick', 'ban', 'mute', 'unmute', 'topic', 'role', 'create']),
+  user: username,
+  by: username.optional(),
+  topic: topic.optional(),
+  role: role.optional(),
+  reason: reason.optional(),
+  ts: timestamp,
+});
+export const presence = msg('presence', { user: username, state: presenceState, status: statusText });
+export const typingNotice = msg('typing_notice', { from: username, target, active: z.boolean() });
+export const readNotice = msg('read_notice', { from: username, target, msgId: messageId });
+
+export const historyItem = z.discriminatedUnion('type', [roomMessage, directMessage]);
+export const historyPage = msg('history_page', {
+  re,
+  target,
+  messages: z.array(historyItem).max(500),
+  hasMore: z.boolean(),
+});
+export const keys = msg('keys', { re, user: username, devices: z.array(deviceBundle).max(32) });
+export const keyChange = msg('key_change', { user: username, devices: z.array(deviceBundle).max(32) });
+
+export const fileCreated = msg('file_created', { re, fileId, chunkSize: z.number().int().min(1024).max(64 * 1024) });
+export const fileOffered = msg('file_offered', {
+  fileId,
+  from: username,
+  target,
+  size: z.number().int().min(0).max(2 ** 40),
+  name: z.string().min(1).max(MAX_FILE_NAME_LENGTH).optional(),
+  sha512: bytes64.optional(),
+  ts: timestamp,
+});
+export const fileChunkDelivery = msg('file_data', {
+  fileId,
+  index: z.number().int().min(0).max(2 ** 32),
+  data: bytes(MAX_CHUNK_BYTES),
+  final: z.boolean(),
+});
+export const fileCancelled = msg('file_cancelled', { fileId, by: username.optional(), reason: reason.optional() });
+export const fileStatus = msg('file_status', {
+  fileId,
+  /** What happened at the other end: who accepted, declined or finished downloading. */
+  user: username,
+  status: z.enum(['accepted', 'declined', 'downloaded']),
+});
+export const files = msg('files', { re, files: z.array(fileOffered.omit({ type: true })).max(1000) });
+
+export const notice = msg('notice', {
+  level: z.enum(['info', 'warn']),
+  code: z.string().max(64).optional(),
+  text: z.string().max(1000),
+});
+/** The server is closing this connection (shutdown, kick, ban, overflow); `code` says why. */
+export const goodbye = msg('goodbye', { code: z.enum(PROTOCOL_ERROR_CODE_LIST), message: z.string().max(500) });
+
+// ---------------------------------------------------------------------------------------------
+// Unions per direction
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  clientHello, clientFinished,
+  register, login, deviceLogin, logout,
+  roomCreate, roomJoin, roomPart, roomList, roomTopic, roomMembers, usersList,
+  send, dmSend, keysGet, presenceSet, typing, readMarker, historyQuery,
+  fileOffer, fileAccept, fileDecline, fileChunkUpload, fileCancel, filesPending,
+  kick, ban, unban, mute, unmute, roleSet,
+  ping, pong,
+]);
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  serverHello, welcome, ok, error, ack,
+  roomMessage, directMessage, rooms, members, users, roomEvent, presence, typingNotice, readNotice,
+  historyPage, keys, keyChange,
+  fileCreated, fileOffered, fileChunkDelivery, fileCancelled, fileStatus, files,
+  notice, goodbye, ping, pong,
+]);
+
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+export type ClientMessageType = ClientMessage['type'];
+export type ServerMessageType = ServerMessage['type'];
+export type Target = z.infer<typeof target>;
+export type DeviceBundleWire = z.infer<typeof deviceBundle>;
+export type RoomMessage = z.infer<typeof roomMessage>;
+export type DirectMessage = z.infer<typeof directMessage>;
+export type HistoryItem = z.infer<typeof historyItem>;
+export type Role = z.infer<typeof role>;
+export type ServerRole = z.infer<typeof serverRole>;
+export type PresenceState = z.infer<typeof presenceState>;
+/** The message of type `T` sent by clients. */
+export type ClientMessageOf<T extends ClientMessageType> = Extract<ClientMessage, { type: T }>;
+/** The message of type `T` sent by servers. */
+export type ServerMessageOf<T extends ServerMessageType> = Extract<ServerMessage, { type: T }>;
+
+export const CLIENT_MESSAGE_TYPES = clientMessageSchema.options.map((o) => o.shape.type.value) as ClientMessageType[];
+export const SERVER_MESSAGE_TYPES = serverMessageSchema.options.map((o) => o.shape.type.value) as ServerMessageType[];
