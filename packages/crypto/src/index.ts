@@ -1,1 +1,46 @@
-export {};
+// @hush/crypto: every public export is named here. Pure: bytes in, bytes out.
+
+export { CRYPTO_ERROR_CODES, CryptoError, isCryptoError } from './errors.js';
+export { sha512, hmacSha512, hkdf } from './kdf.js';
+export { TOKEN_VERSION, sealToken, openToken, tokenTimestamp, tokenToText, tokenFromText } from './token.js';
+export {
+  SessionCipher,
+  RECORD_VERSION,
+  RECORD_HEADER_LENGTH,
+  RECORD_TAG_LENGTH,
+  RECORD_OVERHEAD,
+  DEFAULT_REKEY_AFTER_RECORDS,
+  DEFAULT_REKEY_AFTER_BYTES,
+} from './session-cipher.js';
+export { MAX_VERSIONS, ServerIdentity, ClientHandshake, ServerHandshake } from './handshake.js';
+export { fingerprint, shortFingerprint, checkPin, safetyNumber, SAFETY_NUMBER_ITERATIONS } from './fingerprint.js';
+export { DeviceIdentity, verifyBundle, deviceId, signDeviceLogin, verifyDeviceLogin } from './device.js';
+export {
+  SEALED_DIRECT_VERSION,
+  MAX_DIRECT_RECIPIENTS,
+  sealDirect,
+  openDirect,
+  encodeSealedDirect,
+  decodeSealedDirect,
+} from './direct.js';
+export { SequenceTracker } from './sequence.js';
+export { FILE_KEY_LENGTH, FILE_NONCE_PREFIX_LENGTH, FileSealer, FileOpener, createFileSealer } from './file.js';
+export { PASSWORD_DEFAULTS, hashPassword, verifyPassword, passwordNeedsRehash } from './password.js';
+
+export type { CryptoErrorCode } from './errors.js';
+export type { SealTokenOptions, OpenTokenOptions } from './token.js';
+export type { SessionCipherOptions } from './session-cipher.js';
+export type {
+  ClientHello,
+  ServerHello,
+  ClientFinished,
+  HandshakeResult,
+  HandshakeCipherOptions,
+  ClientHandshakeOptions,
+  ServerHandshakeOptions,
+} from './handshake.js';
+export type { DeviceBundle } from './device.js';
+export type { DirectInner, SealedDirect, SealedDirectKey } from './direct.js';
+export type { SequenceStatus, SequenceTrackerState, SequenceTrackerOptions } from './sequence.js';
+export type { FileSealerOptions } from './file.js';
+export type { PasswordHashOptions } from './password.js';

@@ -52,6 +52,8 @@ export function sealToken(key: Uint8Array, plaintext: Uint8Array, options: SealT
 
 export function openToken(key: Uint8Array, token: Uint8Array, options: OpenTokenOptions = {}): Uint8Array {
   requireKey(key, nacl.secretbox.keyLength);
+  const ttl = options.ttlSeconds;
+  if (ttl !== undefined && !(Number.isFinite(ttl) && ttl >= 0)) throw new CryptoError('INVALID_ARGUMENT');
   if (!isBytes(token) || token.length < HEADER + nacl.secretbox.overheadLength + HEADER || token[0] !== TOKEN_VERSION) {
     throw new CryptoError('INVALID_TOKEN');
   }
@@ -60,9 +62,9 @@ export function openToken(key: Uint8Array, token: Uint8Array, options: OpenToken
   if (inner === null || !constantTimeEqual(inner.subarray(0, HEADER), header)) throw new CryptoError('INVALID_TOKEN');
 
   const timestamp = readU64(new DataView(header.buffer, header.byteOffset, HEADER), 1);
-  if (options.ttlSeconds !== undefined) {
+  if (ttl !== undefined) {
     const now = nowSeconds(options.now);
-    if (Number.isNaN(timestamp) || timestamp + options.ttlSeconds < now || now + MAX_CLOCK_SKEW_SECONDS < timestamp) {
+    if (Number.isNaN(timestamp) || timestamp + ttl < now || now + MAX_CLOCK_SKEW_SECONDS < timestamp) {
       throw new CryptoError('INVALID_TOKEN');
     }
   }

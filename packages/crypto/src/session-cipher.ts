@@ -1,0 +1,175 @@
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { requireKey } from './bytes.js';
+import { CryptoError } from './errors.js';
+import { hkdf } from './kdf.js';
+
+// Live record layer. Native ChaCha20-Poly1305 (~1 GB/s here, against ~75 MB/s
+// for tweetnacl secretbox on 64 KiB records):
+//   0xA1 | u64 BE timestamp (ms) | nonce = u32 BE epoch | u64 BE counter | ciphertext | 16-byte tag
+// The 21-byte header is the AAD. The receiver requires the nonce to be exactly
+// the next (epoch, counter) it expects, so a replayed, reordered, dropped or
+// altered record fails. Both sides rekey deterministically after N records or
+// B plaintext bytes: key' = HKDF(key, "", "hush rekey", 32), epoch + 1.
+
+export const RECORD_VERSION = 0xa1;
+export const RECORD_HEADER_LENGTH = 1 + 8 + 12;
+export const RECORD_TAG_LENGTH = 16;
+export const RECORD_OVERHEAD = RECORD_HEADER_LENGTH + RECORD_TAG_LENGTH;
+export const DEFAULT_REKEY_AFTER_RECORDS = 2 ** 20;
+export const DEFAULT_REKEY_AFTER_BYTES = 2 ** 30;
+
+const ALGORITHM = 'chacha20-poly1305';
+const MAX_EPOCH = 0xffff_ffff;
+
+export interface SessionCipherOptions {
+  /** 32-byte key for records this side sends. */
+  sendKey: Uint8Array;
+  /** 32-byte key for records this side receives. */
+  receiveKey: Uint8Array;
+  /** Rekey each direction after this many records (default 2^20). Both peers must agree. */
+  rekeyAfterRecords?: number;
+  /** Rekey each direction after this many plaintext bytes (default 1 GiB). Both peers must agree. */
+  rekeyAfterBytes?: number;
+  /** Clock in milliseconds for the record timestamp (default Date.now); for tests. */
+  now?: () => number;
+}
+
+/** One direction's key schedule. */
+class Direction {
+  key: Buffer;
+  epoch = 0;
+  counter = 0;
+  records = 0;
+  bytes = 0;
+
+  constructor(key: Uint8Array) {
+    this.key = Buffer.from(key);
+  }
+
+  /** Called after each successful record; rekeys at the limit. */
+  advance(plaintextLength: number, maxRecords: number, maxBytes: number): void {
+    this.counter++;
+    this.records++;
+    this.bytes += plaintextLength;
+    if (this.records >= maxRecords || this.bytes >= maxBytes) {
+      if (this.epoch >= MAX_EPOCH) throw new CryptoError('RECORD_REJECTED');
+      const next = hkdf(this.key, new Uint8Array(0), 'hush rekey', 32);
+      this.key.fill(0);
+      this.key = Buffer.from(next);
+      next.fill(0);
+      this.epoch++;
+      this.records = 0;
+      this.bytes = 0;
+    }
+  }
+}
+
+function positiveLimit(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(Number.isSafeInteger(value) && value > 0)) throw new CryptoError('INVALID_ARGUMENT');
+  return value;
+}
+
+export class SessionCipher {
+  private readonly send: Direction;
+  private readonly receive: Direction;
+  private readonly maxRecords: number;
+  private readonly maxBytes: number;
+  private readonly now: () => number;
+  // Reused scratch for the expected nonce: avoids a per-record allocation.
+  private readonly expected = Buffer.alloc(12);
+  private dead = false;
+  private destroyed = false;
+  private lastTimestamp = 0;
+
+  constructor(options: SessionCipherOptions) {
+    this.send = new Direction(requireKey(options.sendKey, 32));
+    this.receive = new Direction(requireKey(options.receiveKey, 32));
+    this.maxRecords = positiveLimit(options.rekeyAfterRecords, DEFAULT_REKEY_AFTER_RECORDS);
+    this.maxBytes = positiveLimit(options.rekeyAfterBytes, DEFAULT_REKEY_AFTER_BYTES);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Encrypts one outbound record. */
+  seal(plaintext: Uint8Array): Uint8Array {
+    if (this.destroyed) throw new CryptoError('RECORD_REJECTED');
+    const d = this.send;
+    const out = Buffer.allocUnsafe(RECORD_HEADER_LENGTH + plaintext.length + RECORD_TAG_LENGTH);
+    out[0] = RECORD_VERSION;
+    const ts = Math.max(0, Math.floor(this.now()));
+    out.writeUInt32BE(Math.floor(ts / 0x1_0000_0000) >>> 0, 1);
+    out.writeUInt32BE(ts >>> 0, 5);
+    writeNonce(out, 9, d.epoch, d.counter);
+
+    const header = out.subarray(0, RECORD_HEADER_LENGTH);
+    const cipher = createCipheriv(ALGORITHM, d.key, out.subarray(9, RECORD_HEADER_LENGTH), { authTagLength: RECORD_TAG_LENGTH });
+    cipher.setAAD(header, { plaintextLength: plaintext.length });
+    // Node always returns a fresh buffer from update(); copying it into `out` is
+    // the only extra work (no API writes into a caller's buffer).
+    const body = cipher.update(plaintext);
+    body.copy(out, RECORD_HEADER_LENGTH);
+    cipher.final();
+    cipher.getAuthTag().copy(out, RECORD_HEADER_LENGTH + plaintext.length);
+    d.advance(plaintext.length, this.maxRecords, this.maxBytes);
+    return out;
+  }
+
+  /**
+   * Decrypts the next inbound record. Throws RECORD_REJECTED for anything but
+   * the exact next record; after the first failure every later call throws.
+   */
+  open(record: Uint8Array): Uint8Array {
+    if (this.dead) throw new CryptoError('RECORD_REJECTED');
+    const d = this.receive;
+    try {
+      if (!(record instanceof Uint8Array) || record.length < RECORD_OVERHEAD || record[0] !== RECORD_VERSION) {
+        throw new CryptoError('RECORD_REJECTED');
+      }
+      const rec = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
+      writeNonce(this.expected, 0, d.epoch, d.counter);
+      if (!this.expected.equals(rec.subarray(9, RECORD_HEADER_LENGTH))) throw new CryptoError('RECORD_REJECTED');
+      const tagAt = rec.length - RECORD_TAG_LENGTH;
+      const decipher = createDecipheriv(ALGORITHM, d.key, this.expected, { authTagLength: RECORD_TAG_LENGTH });
+      decipher.setAAD(rec.subarray(0, RECORD_HEADER_LENGTH), { plaintextLength: tagAt - RECORD_HEADER_LENGTH });
+      decipher.setAuthTag(rec.subarray(tagAt));
+      const plaintext = decipher.update(rec.subarray(RECORD_HEADER_LENGTH, tagAt));
+      decipher.final(); // throws on a bad tag; the plaintext is only returned after this
+      this.lastTimestamp = rec.readUInt32BE(1) * 0x1_0000_0000 + rec.readUInt32BE(5);
+      d.advance(plaintext.length, this.maxRecords, this.maxBytes);
+      return plaintext;
+    } catch (cause) {
+      this.dead = true;
+      if (cause instanceof CryptoError) throw cause;
+      throw new CryptoError('RECORD_REJECTED', { cause });
+    }
+  }
+
+  /** Sender's timestamp (ms) of the last record opened; authenticated but not checked here. */
+  get lastRecordTimestamp(): number {
+    return this.lastTimestamp;
+  }
+
+  /** True once open() has failed: the connection must be closed. */
+  get failed(): boolean {
+    return this.dead;
+  }
+
+  /** Current key epochs (rekeys so far) per direction; for diagnostics and tests. */
+  get epochs(): { send: number; receive: number } {
+    return { send: this.send.epoch, receive: this.receive.epoch };
+  }
+
+  /** Overwrites the key material; the cipher is unusable afterwards. */
+  destroy(): void {
+    this.send.key.fill(0);
+    this.receive.key.fill(0);
+    this.dead = true;
+    this.destroyed = true;
+  }
+}
+
+function writeNonce(buf: Buffer, offset: number, epoch: number, counter: number): void {
+  buf.writeUInt32BE(epoch, offset);
+  buf.writeUInt32BE(Math.floor(counter / 0x1_0000_0000) >>> 0, offset + 4);
+  buf.writeUInt32BE(counter >>> 0, offset + 8);
+}

@@ -1,0 +1,154 @@
+// The store interface: everything hushd keeps. SQLite (better-sqlite3, WAL) implements it by
+// default; a shared database can replace it for scale-out. Synchronous on purpose: better-sqlite3
+// is synchronous and a call finishes before the next event-loop turn, so ordering is simple.
+
+export type ServerRole = 'admin' | 'user';
+export type RoomRole = 'owner' | 'op' | 'member';
+
+export interface UserRecord {
+  /** Canonical (normalised) username: also the primary key. */
+  name: string;
+  /** Self-describing scrypt hash; null for an account that has no password yet. */
+  passwordHash: string | null;
+  role: ServerRole;
+  createdAt: number;
+  /** Account ban: ms timestamp until which the account is banned (Infinity stored as null + flag). */
+  bannedUntil: number | null;
+  banReason: string | null;
+}
+
+export interface DeviceRecord {
+  user: string;
+  /** base64url Ed25519 public key: identifies the device. */
+  signKey: string;
+  boxKey: string;
+  signature: string;
+  createdAt: number;
+  lastSeen: number;
+}
+
+export interface RoomRecord {
+  name: string;
+  topic: string;
+  createdAt: number;
+  createdBy: string | null;
+}
+
+export interface MemberRecord {
+  room: string;
+  user: string;
+  role: RoomRole;
+  /** ms timestamp until which the member is muted, or null. */
+  mutedUntil: number | null;
+}
+
+/** A message as stored. Room messages keep their text; DMs only an opaque envelope. */
+export type StoredMessage =
+  | { kind: 'room'; id: string; ts: number; from: string; room: string; text: string; action: boolean }
+  | { kind: 'dm'; id: string; ts: number; from: string; to: string; envelope: string };
+
+export type NewMessage =
+  | { kind: 'room'; ts: number; from: string; room: string; text: string; action: boolean }
+  | { kind: 'dm'; ts: number; from: string; to: string; envelope: string };
+
+/** History target: a room, or the direct conversation between two users. */
+export type HistoryTarget = { room: string } | { dm: readonly [string, string] };
+
+export interface HistoryQuery {
+  /** Only messages with id < before (newer first when paging back). */
+  before?: string;
+  /** Only messages with id > after (catch-up after reconnect). */
+  after?: string;
+  limit: number;
+}
+
+export interface HistoryResult {
+  /** Oldest first. */
+  messages: StoredMessage[];
+  hasMore: boolean;
+}
+
+export interface StoredFile {
+  id: string;
+  from: string;
+  /** Room name or recipient username. */
+  room: string | null;
+  to: string | null;
+  /** Display name for room files; null for end-to-end files (the name is inside the envelope). */
+  name: string | null;
+  sha512: string | null;
+  size: number;
+  createdAt: number;
+  /** True once every chunk has been uploaded. */
+  complete: boolean;
+}
+
+export interface Store {
+  // Accounts
+  createUser(name: string, passwordHash: string | null, role: ServerRole, now: number): UserRecord;
+  getUser(name: string): UserRecord | undefined;
+  listUsers(): UserRecord[];
+  setPasswordHash(name: string, passwordHash: string): void;
+  setServerRole(name: string, role: ServerRole): void;
+  /** until = null lifts the ban; Number.POSITIVE_INFINITY bans forever. */
+  setUserBan(name: string, until: number | null, reason: string | null): void;
+
+  // Devices (one account may have several)
+  upsertDevice(device: Omit<DeviceRecord, 'createdAt' | 'lastSeen'>, now: number): { created: boolean };
+  listDevices(user: string): DeviceRecord[];
+  getDevice(user: string, signKey: string): DeviceRecord | undefined;
+  touchDevice(user: string, signKey: string, now: number): void;
+
+  // Invites (registration mode "invite")
+  createInvite(code: string, createdBy: string | null, now: number): void;
+  consumeInvite(code: string, usedBy: string, now: number): boolean;
+
+  // Rooms and membership
+  createRoom(name: string, topic: string, createdBy: string | null, now: number): RoomRecord;
+  getRoom(name: string): RoomRecord | undefined;
+  listRooms(): RoomRecord[];
+  setTopic(name: string, topic: string): void;
+  addMember(room: string, user: string, role: RoomRole): void;
+  removeMember(room: string, user: string): void;
+  getMember(room: string, user: string): MemberRecord | undefined;
+  listMembers(room: string): MemberRecord[];
+  roomsOf(user: string): MemberRecord[];
+  setMemberRole(room: string, user: string, role: RoomRole): void;
+  setMute(room: string, user: string, until: number | null): void;
+
+  // Messages: append in one transaction; returns the stored rows with their ids, in order.
+  appendMessages(batch: readonly NewMessage[]): StoredMessage[];
+  history(target: HistoryTarget, query: HistoryQuery): HistoryResult;
+  /** Direct messages to `user` with id > afterId (offline delivery and catch-up), oldest first. */
+  directMessagesSince(user: string, afterId: string, limit: number): StoredMessage[];
+  /** Highest message id stored, or '0'. */
+  lastMessageId(): string;
+
+  // Read markers, per user and conversation key ("#room" or "@user")
+  setReadMarker(user: string, conversation: string, msgId: string): void;
+  getReadMarkers(user: string): Record<string, string>;
+  /** Per-user delivery cursor for direct messages (what the user's devices have been sent). */
+  getDeliveryCursor(user: string): string;
+  setDeliveryCursor(user: string, msgId: string): void;
+
+  // Address bans
+  banAddress(address: string, until: number, reason: string | null): void;
+  unbanAddress(address: string): void;
+  isAddressBanned(address: string, now: number): boolean;
+  listAddressBans(): { address: string; until: number; reason: string | null }[];
+
+  // Files (metadata here; chunk bytes in the store too, so retention and crash safety are one place)
+  createFile(file: Omit<StoredFile, 'complete'>): void;
+  putFileChunk(fileId: string, index: number, data: Uint8Array): void;
+  getFileChunk(fileId: string, index: number): Uint8Array | undefined;
+  completeFile(fileId: string): void;
+  getFile(fileId: string): StoredFile | undefined;
+  /** Complete files offered to a user (directly or through a room they are in) not yet taken or declined. */
+  pendingFilesFor(user: string): StoredFile[];
+  markFileHandled(fileId: string, user: string, how: 'accepted' | 'declined' | 'downloaded'): void;
+  deleteFile(fileId: string): void;
+
+  /** Deletes messages and files older than `cutoff` (ms timestamp). Returns rows deleted. */
+  prune(cutoff: number): number;
+  close(): void;
+}
