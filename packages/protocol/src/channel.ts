@@ -1,4 +1,4 @@
-import { decode, type MessageFrom, type Sender } from './codec.js';
+import { decodeEach, type MessageFrom, type Sender } from './codec.js';
 import { ProtocolError } from './errors.js';
 import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FrameDecoder, HANDSHAKE_MAX_FRAME_SIZE } from './framing.js';
 import type { ClientMessage, ServerMessage } from './messages.js';
@@ -35,45 +35,87 @@ export class MessageChannel<S extends Sender> {
   private readonly peer: S;
   private readonly maxFrameSize: number;
   private cipher: RecordCipher | null = null;
+  private failure: ProtocolError | null = null;
+  private readonly handshakeMaxFrameSize: number;
 
   constructor(options: MessageChannelOptions<S>) {
     this.peer = options.peer;
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    this.decoder = new FrameDecoder({ maxFrameSize: options.handshakeMaxFrameSize ?? HANDSHAKE_MAX_FRAME_SIZE });
+    this.handshakeMaxFrameSize = options.handshakeMaxFrameSize ?? HANDSHAKE_MAX_FRAME_SIZE;
+    this.decoder = new FrameDecoder({ maxFrameSize: this.handshakeMaxFrameSize });
   }
 
   get secure(): boolean {
     return this.cipher !== null;
   }
 
-  /** Bytes held for a partial frame. */
+  /** Bytes received and not yet returned as messages (a partial frame, frames held for the upgrade). */
   get bufferedBytes(): number {
     return this.decoder.bufferedBytes;
   }
 
-  /** Switches to sealed records once the handshake has produced the session cipher. */
+  /**
+   * Switches to sealed records once the handshake has produced the session cipher. Bytes that
+   * arrived behind the last handshake frame are still held: call `receive` (or `receiveEach`) with
+   * an empty chunk right after, or they wait for the next bytes.
+   */
   upgrade(cipher: RecordCipher): void {
     this.cipher = cipher;
     this.decoder.setMaxFrameSize(this.maxFrameSize);
   }
 
-  /** Feeds received bytes; returns the messages they completed. Throws ProtocolError. */
+  /**
+   * Feeds received bytes; returns the messages they completed. Throws ProtocolError, which is
+   * fatal: the messages and frames after the bad one are dropped, so every later call throws the
+   * same error. Tell the peer (`error` / `goodbye`) and close the connection.
+   */
   receive(chunk: Uint8Array): MessageFrom<S>[] {
-    const out: MessageFrom<S>[] = [];
-    for (const frame of this.decoder.push(chunk)) {
-      if (!this.cipher) {
-        const messages = decode(this.peer, frame);
-        if (messages.length !== 1) throw new ProtocolError('HANDSHAKE_REQUIRED', 'one message per frame before the handshake');
-        out.push(messages[0]!);
-        continue;
+    if (this.failure) throw this.failure;
+    try {
+      return this.read(chunk);
+    } catch (error) {
+      if (error instanceof ProtocolError) this.failure = error;
+      throw error;
+    }
+  }
+
+  private read(chunk: Uint8Array): MessageFrom<S>[] {
+    return this.receiveEach(chunk).map((item) => {
+      if (item instanceof ProtocolError) throw item;
+      return item;
+    });
+  }
+
+  /**
+   * Like `receive`, but loses no input: a message that fails to decode yields its ProtocolError in
+   * place and the other messages, of the same record and of later ones, still decode (the cipher
+   * has consumed them in order). Before the upgrade it returns after each handshake frame and holds
+   * the bytes behind it unparsed, which a peer may already have sealed; they come out of the first
+   * call after `upgrade` (pass an empty chunk) and are measured against the post-upgrade limit.
+   * A failed record (BAD_RECORD) is returned as the last element: the connection must close.
+   * FRAME_TOO_LARGE still throws, and so does HANDSHAKE_REQUIRED for more than
+   * `maxFrameSize + handshakeMaxFrameSize` bytes held before the upgrade.
+   */
+  receiveEach(chunk: Uint8Array): Array<MessageFrom<S> | ProtocolError> {
+    if (!this.cipher) {
+      const [frame] = this.decoder.push(chunk, 1);
+      if (this.decoder.bufferedBytes > this.maxFrameSize + this.handshakeMaxFrameSize) {
+        throw new ProtocolError('HANDSHAKE_REQUIRED', 'too much data before the handshake completed');
       }
+      if (!frame) return [];
+      const messages = decodeEach(this.peer, frame);
+      return [messages.length === 1 ? messages[0]! : new ProtocolError('HANDSHAKE_REQUIRED', 'one message per frame before the handshake')];
+    }
+    const out: Array<MessageFrom<S> | ProtocolError> = [];
+    for (const frame of this.decoder.push(chunk)) {
       let plaintext: Uint8Array;
       try {
         plaintext = this.cipher.open(frame);
       } catch (cause) {
-        throw new ProtocolError('BAD_RECORD', undefined, { cause });
+        out.push(new ProtocolError('BAD_RECORD', undefined, { cause }));
+        return out;
       }
-      for (const message of decode(this.peer, plaintext)) out.push(message);
+      for (const item of decodeEach(this.peer, plaintext)) out.push(item);
     }
     return out;
   }

@@ -35,41 +35,78 @@ export function validate<S extends Sender>(from: S, value: unknown): MessageFrom
   }
   const result = (schemas[from] as z.ZodType).safeParse(value);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const path = issue ? issue.path.map(String).join('.') : '';
-    throw new ProtocolError('SCHEMA_VIOLATION', `${type}: ${path || '(message)'}: ${issue?.message ?? 'invalid'}`, {
-      path,
-    });
+    const { path, problem } = describe(result.error.issues[0]);
+    throw new ProtocolError('SCHEMA_VIOLATION', `${type}: ${path || '(message)'}: ${problem}`, { path });
   }
   return result.data as MessageFrom<S>;
 }
 
 /** Decodes a record payload into its validated messages. Throws ProtocolError. */
 export function decode<S extends Sender>(from: S, payload: Uint8Array): MessageFrom<S>[] {
+  return decodeEach(from, payload).map((item) => {
+    if (item instanceof ProtocolError) throw item;
+    return item;
+  });
+}
+
+/**
+ * Like `decode`, but each line that fails yields its ProtocolError in place and the other lines
+ * still decode. A payload that is not UTF-8 is one error.
+ */
+export function decodeEach<S extends Sender>(from: S, payload: Uint8Array): Array<MessageFrom<S> | ProtocolError> {
   let text: string;
   try {
     text = utf8.decode(payload);
   } catch (cause) {
-    throw new ProtocolError('MALFORMED_JSON', 'invalid UTF-8', { cause });
+    return [new ProtocolError('MALFORMED_JSON', 'invalid UTF-8', { cause })];
   }
-  const out: MessageFrom<S>[] = [];
+  const out: Array<MessageFrom<S> | ProtocolError> = [];
   let start = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
-    let value: unknown;
-    try {
-      value = JSON.parse(text.slice(start, end));
-    } catch (cause) {
-      throw new ProtocolError('MALFORMED_JSON', undefined, { cause });
-    }
-    out.push(validate(from, value));
+    out.push(parseLine(from, text.slice(start, end)));
     start = end + 1;
   }
   return out;
 }
 
+function parseLine<S extends Sender>(from: S, line: string): MessageFrom<S> | ProtocolError {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (cause) {
+    return new ProtocolError('MALFORMED_JSON', undefined, { cause });
+  }
+  try {
+    return validate(from, value);
+  } catch (error) {
+    if (error instanceof ProtocolError) return error;
+    throw error;
+  }
+}
 
+/**
+ * Path and text of the first issue, bounded so that they fit an `error` reply (path <= 200,
+ * message <= 500). An unknown key is reported at its own path (`from`, not the enclosing object),
+ * and a key the peer chose is quoted and truncated, never echoed whole.
+ */
+function describe(issue: z.core.$ZodIssue | undefined): { path: string; problem: string } {
+  if (!issue) return { path: '', problem: 'invalid' };
+  const segments = issue.path.map(String);
+  let problem = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    segments.push(key.length > 40 ? `${key.slice(0, 40)}...` : key);
+    problem = `unknown key ${printable(key)}`;
+  }
+  const path = clip(segments.join('.'), 200);
+  return { path, problem: clip(problem, 200) };
+}
+
+function clip(value: string, max: number): string {
+  return value.length > max ? `${value.slice(0, max - 3)}...` : value;
+}
 
 function printable(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);

@@ -27,6 +27,8 @@ export class FrameDecoder {
   private payload: Buffer | null = null;
   private payloadFilled = 0;
   private failure: ProtocolError | null = null;
+  /** Bytes after the last frame returned when `push` stopped at `maxFrames`; not parsed yet. */
+  private backlog: Buffer | null = null;
 
   constructor(options: { maxFrameSize: number }) {
     this.maxFrameSize = checkLimit(options.maxFrameSize);
@@ -37,16 +39,31 @@ export class FrameDecoder {
     this.maxFrameSize = checkLimit(maxFrameSize);
   }
 
-  /** Bytes held for an incomplete frame: what a peer makes us buffer. */
+  /** Bytes received and not yet returned as frames (header included): what a peer makes us hold. */
   get bufferedBytes(): number {
-    return this.headerFilled + this.payloadFilled;
+    const partial = this.payload === null ? this.headerFilled : FRAME_HEADER_SIZE + this.payloadFilled;
+    return partial + (this.backlog?.length ?? 0);
   }
 
-  push(chunk: Uint8Array): Buffer[] {
+  /**
+   * Returns the frames `chunk` completes, at most `maxFrames`. Bytes after the last frame returned
+   * are kept unparsed and come first on the next call (an empty chunk drains them), so that a limit
+   * changed in between (`setMaxFrameSize`) applies to them.
+   */
+  push(chunk: Uint8Array, maxFrames = Infinity): Buffer[] {
     if (this.failure) throw this.failure;
     const frames: Buffer[] = [];
+    if (this.backlog) {
+      chunk = chunk.length > 0 ? Buffer.concat([this.backlog, chunk]) : this.backlog;
+      this.backlog = null;
+    }
     let offset = 0;
     while (offset < chunk.length) {
+      if (frames.length >= maxFrames) {
+        // Copied: the caller may reuse its chunk.
+        this.backlog = Buffer.from(chunk.subarray(offset));
+        break;
+      }
       if (this.payload === null) {
         const take = Math.min(FRAME_HEADER_SIZE - this.headerFilled, chunk.length - offset);
         this.header.set(chunk.subarray(offset, offset + take), this.headerFilled);

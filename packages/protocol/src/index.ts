@@ -7,6 +7,7 @@ export {
 } from './framing.js';
 export { encode, decode, validate, serialize } from './codec.js';
 export { MessageChannel } from './channel.js';
+export { messagesJsonSchema } from './json-schema.js';
 export * as schemas from './messages.js';
 export { clientMessageSchema, serverMessageSchema, CLIENT_MESSAGE_TYPES, SERVER_MESSAGE_TYPES } from './messages.js';
 export {
