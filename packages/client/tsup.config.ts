@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // env-paths is ESM-only: bundle it so the CommonJS build works on every Node 20.
+  noExternal: ['env-paths'],
 });

@@ -1,0 +1,67 @@
+import { sha512, type DeviceBundle } from '@hush/crypto';
+import { MAX_TEXT_LENGTH } from '@hush/protocol';
+import { b64 } from './wire.js';
+
+// What travels inside a sealed direct message (DirectInner.body is a string): JSON, either a text
+// message or a file offer whose key and name never reach the server.
+
+export interface DirectFileInfo {
+  fileId: string;
+  name: string;
+  size: number;
+  /** base64url */
+  sha512: string;
+  /** base64url, 32 bytes */
+  key: string;
+  /** base64url, 16 bytes */
+  noncePrefix: string;
+}
+
+export type DirectBody = { text: string; action: boolean } | { file: DirectFileInfo };
+
+export function encodeBody(body: DirectBody): string {
+  return JSON.stringify(body);
+}
+
+const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+
+/** Parses and checks a decrypted body; undefined when it is not one of the known shapes. */
+export function decodeBody(text: string): DirectBody | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if ('text' in o) {
+    if (!isStr(o.text, MAX_TEXT_LENGTH) || o.text.length === 0) return undefined;
+    return { text: o.text, action: o.action === true };
+  }
+  if ('file' in o && typeof o.file === 'object' && o.file !== null) {
+    const f = o.file as Record<string, unknown>;
+    if (
+      isStr(f.fileId, 64) && isStr(f.name, 1024) && typeof f.size === 'number' && Number.isSafeInteger(f.size) && f.size >= 0 &&
+      isStr(f.sha512, 100) && isStr(f.key, 60) && isStr(f.noncePrefix, 40)
+    ) {
+      return { file: { fileId: f.fileId, name: f.name, size: f.size, sha512: f.sha512, key: f.key, noncePrefix: f.noncePrefix } };
+    }
+  }
+  return undefined;
+}
+
+function sortedKeys(bundles: readonly DeviceBundle[]): Uint8Array {
+  const keys = bundles.map((b) => Buffer.from(b.signKey)).sort(Buffer.compare);
+  return new Uint8Array(Buffer.concat(keys));
+}
+
+/** One 32-byte key standing for a user's whole device set (safety numbers of multi-device users). */
+export function keySetKey(bundles: readonly DeviceBundle[]): Uint8Array {
+  return sha512(sortedKeys(bundles)).subarray(0, 32);
+}
+
+/** Comparable text digest of a device set: changes when a device is added, removed or replaced. */
+export function keySetDigest(bundles: readonly DeviceBundle[]): string {
+  return b64(keySetKey(bundles));
+}

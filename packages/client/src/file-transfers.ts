@@ -1,0 +1,334 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { link, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { FileOpener, FileSealer } from '@hush/crypto';
+import type { ClientMessage, ServerMessageOf, ServerMessageType } from '@hush/protocol';
+import type { DirectBody, DirectFileInfo } from './direct-body.js';
+import { HushError } from './errors.js';
+import { defaultDownloadsDir } from './paths.js';
+import type { RequestBody } from './requests.js';
+import { numberedName, safeFileName } from './safe-name.js';
+import type { ClientEvents, FileOffer, Target } from './types.js';
+import { b64, unb64 } from './wire.js';
+
+/** Plaintext bytes per chunk: a sealed chunk (+16) stays within the protocol's 64 KiB + 64 limit. */
+const CHUNK = 64 * 1024;
+const SEAL_OVERHEAD = 16;
+/** Upload chunks in flight before waiting for the server's ok (flow control). */
+const WINDOW = 8;
+const NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
+
+export interface FileHost {
+  emit<K extends keyof ClientEvents & string>(event: K, ...args: ClientEvents[K]): void;
+  request<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>>;
+  sendRaw(message: ClientMessage): void;
+  waitWritable(): Promise<void>;
+  sendDirectBody(user: string, body: DirectBody): Promise<{ id: string; ts: number }>;
+  me(): string | null;
+}
+
+interface Incoming {
+  offer?: FileOffer;
+  /** End-to-end files: key, name, size and hash from the sealed DM. */
+  secret?: DirectFileInfo;
+  sha512?: string;
+  wireSize?: number;
+  handled: boolean;
+}
+
+interface Download {
+  fileId: string;
+  offer: FileOffer;
+  handle: FileHandle;
+  tmp: string;
+  dir: string;
+  opener?: FileOpener;
+  hash: ReturnType<typeof createHash>;
+  expectedSha512?: Uint8Array;
+  next: number;
+  bytes: number;
+  writing: Promise<void>;
+  resolve: (path: string) => void;
+  reject: (error: HushError) => void;
+}
+
+/**
+ * File offers and transfers. Direct files are sealed chunk by chunk (FileSealer) and their key, name,
+ * size and SHA-512 travel in an end-to-end DM; room files are plain chunks (encrypted in transit only).
+ * Saving: the network name is display-only, the file lands inside the chosen folder under a fresh
+ * name, written to a temporary file opened exclusively (no symlink followed), hash-checked, then linked
+ * into place without ever overwriting.
+ */
+export class FileTransfers {
+  private readonly incoming = new Map<string, Incoming>();
+  private readonly downloads = new Map<string, Download>();
+  private readonly uploads = new Map<string, { cancelled: boolean }>();
+
+  constructor(private readonly host: FileHost) {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Sending
+
+  async send(target: Target, path: string): Promise<{ fileId: string }> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (cause) {
+      throw new HushError('FILE_IO', `cannot read ${path}`, { cause });
+    }
+    try {
+      const size = (await handle.stat()).size;
+      const sha512 = await hashFile(handle, size);
+      const name = safeFileName(basename(path));
+      const e2e = 'user' in target;
+      const chunks = Math.max(1, Math.ceil(size / CHUNK));
+      const wireSize = e2e ? size + chunks * SEAL_OVERHEAD : size;
+      const created = await this.host.request(
+        { type: 'file_offer', target, size: wireSize, ...(e2e ? {} : { name, sha512: b64(sha512) }) },
+        ['file_created'],
+      );
+      const fileId = created.fileId;
+      const state = { cancelled: false };
+      this.uploads.set(fileId, state);
+      try {
+        const sealer = e2e ? new FileSealer() : undefined;
+        if (sealer && 'user' in target) {
+          await this.host.sendDirectBody(target.user, {
+            file: { fileId, name, size, sha512: b64(sha512), key: b64(sealer.key), noncePrefix: b64(sealer.noncePrefix) },
+          });
+        }
+        await this.upload(handle, fileId, size, chunks, state, sealer);
+      } finally {
+        this.uploads.delete(fileId);
+      }
+      this.host.emit('fileComplete', { fileId, direction: 'up' });
+      return { fileId };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async upload(handle: FileHandle, fileId: string, size: number, chunks: number, state: { cancelled: boolean }, sealer?: FileSealer): Promise<void> {
+    const inFlight: Promise<unknown>[] = [];
+    let sent = 0;
+    const buffer = Buffer.alloc(CHUNK);
+    for (let index = 0; index < chunks; index++) {
+      if (state.cancelled) throw new HushError('FILE_CANCELLED');
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK, size - index * CHUNK), index * CHUNK);
+      const plain = new Uint8Array(buffer.subarray(0, bytesRead));
+      const final = index === chunks - 1;
+      const data = sealer ? sealer.sealChunk(plain, final) : plain;
+      await this.host.waitWritable();
+      const done = this.host.request({ type: 'file_chunk', fileId, index, data: b64(data), final }, ['ok']).then(() => {
+        sent += bytesRead;
+        this.host.emit('fileProgress', { fileId, direction: 'up', bytes: sent, size });
+      });
+      done.catch(() => undefined);
+      inFlight.push(done);
+      if (inFlight.length >= WINDOW) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receiving
+
+  async onServerMessage(m: ServerMessageOf<'file_offered' | 'file_data' | 'file_cancelled' | 'file_status'>): Promise<void> {
+    switch (m.type) {
+      case 'file_offered': {
+        const entry = this.entry(m.fileId);
+        entry.wireSize = m.size;
+        if (m.sha512 !== undefined) entry.sha512 = m.sha512;
+        const e2e = 'user' in m.target;
+        if (!e2e) {
+          entry.offer = { fileId: m.fileId, from: m.from, target: m.target, name: m.name ?? 'file', size: m.size, e2e: false, ts: m.ts };
+        } else if (entry.secret) {
+          entry.offer = { fileId: m.fileId, from: m.from, target: m.target, name: entry.secret.name, size: entry.secret.size, e2e: true, ts: m.ts };
+        } else {
+          // The sealed DM with the key comes first normally; keep the server's half until it does.
+          entry.offer = { fileId: m.fileId, from: m.from, target: m.target, name: '', size: m.size, e2e: true, ts: m.ts };
+          return;
+        }
+        if (!entry.handled) this.host.emit('fileOffer', entry.offer);
+        return;
+      }
+      case 'file_data':
+        await this.onData(m);
+        return;
+      case 'file_cancelled': {
+        const d = this.downloads.get(m.fileId);
+        if (d) await this.failDownload(d, new HushError('FILE_CANCELLED', m.reason ?? 'the sender cancelled the file'));
+        this.incoming.delete(m.fileId);
+        this.host.emit('fileCancelled', { fileId: m.fileId, ...(m.by === undefined ? {} : { by: m.by }), ...(m.reason === undefined ? {} : { reason: m.reason }) });
+        return;
+      }
+      case 'file_status':
+        this.host.emit('fileStatus', { fileId: m.fileId, user: m.user, status: m.status });
+        return;
+    }
+  }
+
+  /** The end-to-end half of a direct file offer (from a sealed DM). */
+  onDirectOffer(m: ServerMessageOf<'dm'>, file: DirectFileInfo): void {
+    if (m.from === this.host.me()) return; // our own offer, echoed to our other devices
+    const entry = this.entry(file.fileId);
+    entry.secret = file;
+    if (entry.offer && entry.offer.name === '') {
+      entry.offer = { ...entry.offer, name: file.name, size: file.size };
+      if (!entry.handled) this.host.emit('fileOffer', entry.offer);
+    }
+  }
+
+  pending(): FileOffer[] {
+    return [...this.incoming.values()].filter((e) => e.offer && e.offer.name !== '' && !e.handled).map((e) => e.offer!);
+  }
+
+  async accept(fileId: string, directory?: string): Promise<string> {
+    const entry = this.incoming.get(fileId);
+    const offer = entry?.offer;
+    if (!entry || !offer || offer.name === '' || entry.handled) throw new HushError('FILE_NOT_FOUND');
+    if (offer.e2e && !entry.secret) throw new HushError('FILE_NOT_FOUND', 'the key for this file never arrived');
+    const dir = directory ?? defaultDownloadsDir();
+    await mkdir(dir, { recursive: true });
+    const tmp = join(dir, `.hush-${randomBytes(8).toString('hex')}.part`);
+    let handle: FileHandle;
+    try {
+      // O_EXCL: never reuse or follow anything already at that path (a planted symlink included).
+      handle = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | NOFOLLOW, 0o600);
+    } catch (cause) {
+      throw new HushError('FILE_IO', `cannot write in ${dir}`, { cause });
+    }
+    entry.handled = true;
+    const result = new Promise<string>((resolve, reject) => {
+      const secret = entry.secret;
+      const expected = secret ? unb64(secret.sha512) : entry.sha512 ? unb64(entry.sha512) : undefined;
+      this.downloads.set(fileId, {
+        fileId, offer, handle, tmp, dir, next: 0, bytes: 0, writing: Promise.resolve(), resolve, reject,
+        hash: createHash('sha512'),
+        ...(secret ? { opener: new FileOpener(unb64(secret.key), unb64(secret.noncePrefix)) } : {}),
+        ...(expected ? { expectedSha512: expected } : {}),
+      });
+    });
+    result.catch(() => undefined);
+    try {
+      await this.host.request({ type: 'file_accept', fileId }, ['ok']);
+    } catch (error) {
+      const d = this.downloads.get(fileId);
+      if (d) await this.failDownload(d, error instanceof HushError ? error : new HushError('FILE_IO', undefined, { cause: error }));
+      throw error;
+    }
+    return result;
+  }
+
+  async decline(fileId: string): Promise<void> {
+    const entry = this.incoming.get(fileId);
+    if (!entry) throw new HushError('FILE_NOT_FOUND');
+    entry.handled = true;
+    await this.host.request({ type: 'file_decline', fileId }, ['ok']);
+    this.incoming.delete(fileId);
+  }
+
+  async cancel(fileId: string): Promise<void> {
+    const upload = this.uploads.get(fileId);
+    if (upload) upload.cancelled = true;
+    const d = this.downloads.get(fileId);
+    if (d) await this.failDownload(d, new HushError('FILE_CANCELLED', 'cancelled'));
+    await this.host.request({ type: 'file_cancel', fileId }, ['ok']);
+    this.incoming.delete(fileId);
+  }
+
+  private entry(fileId: string): Incoming {
+    let e = this.incoming.get(fileId);
+    if (!e) {
+      e = { handled: false };
+      this.incoming.set(fileId, e);
+    }
+    return e;
+  }
+
+  private async onData(m: ServerMessageOf<'file_data'>): Promise<void> {
+    const d = this.downloads.get(m.fileId);
+    if (!d) return;
+    try {
+      if (m.index !== d.next) throw new HushError('FILE_CORRUPT', 'chunks out of order');
+      d.next++;
+      const raw = unb64(m.data);
+      const plain = d.opener ? d.opener.openChunk(raw, m.index) : raw;
+      if (d.opener && m.final !== d.opener.complete) throw new HushError('FILE_CORRUPT', 'the final chunk flag does not match');
+      d.hash.update(plain);
+      await d.handle.write(plain);
+      d.bytes += plain.length;
+      this.host.emit('fileProgress', { fileId: d.fileId, direction: 'down', bytes: d.bytes, size: d.offer.size });
+      if (!m.final) return;
+      const digest = new Uint8Array(d.hash.digest());
+      if (d.opener) d.opener.finish(d.expectedSha512);
+      else if (d.expectedSha512 && Buffer.compare(Buffer.from(digest), Buffer.from(d.expectedSha512)) !== 0) {
+        throw new HushError('FILE_CORRUPT', 'SHA-512 mismatch');
+      }
+      if (d.bytes !== d.offer.size) throw new HushError('FILE_CORRUPT', 'size mismatch');
+      await d.handle.sync();
+      await d.handle.close();
+      const path = await placeFile(d.tmp, d.dir, safeFileName(d.offer.name));
+      this.downloads.delete(d.fileId);
+      this.incoming.delete(d.fileId);
+      this.host.emit('fileComplete', { fileId: d.fileId, direction: 'down', path });
+      d.resolve(path);
+    } catch (error) {
+      const e = error instanceof HushError ? error : new HushError('FILE_CORRUPT', undefined, { cause: error });
+      await this.failDownload(d, e);
+      this.host.emit('error', e);
+    }
+  }
+
+  private async failDownload(d: Download, error: HushError): Promise<void> {
+    this.downloads.delete(d.fileId);
+    await d.handle.close().catch(() => undefined);
+    await rm(d.tmp, { force: true });
+    d.reject(error);
+  }
+
+  /** The connection dropped: running downloads cannot resume (the server restarts them on accept). */
+  onDisconnect(): void {
+    for (const d of [...this.downloads.values()]) void this.failDownload(d, new HushError('CONNECTION_CLOSED'));
+    for (const u of this.uploads.values()) u.cancelled = true;
+  }
+
+  abortAll(): void {
+    this.onDisconnect();
+  }
+}
+
+async function hashFile(handle: FileHandle, size: number): Promise<Uint8Array> {
+  const hash = createHash('sha512');
+  const buffer = Buffer.alloc(CHUNK);
+  for (let pos = 0; pos < size; ) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK, size - pos), pos);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    pos += bytesRead;
+  }
+  return new Uint8Array(hash.digest());
+}
+
+/** Gives the finished temp file its name: a hard link never overwrites and never follows a symlink. */
+async function placeFile(tmp: string, dir: string, name: string): Promise<string> {
+  for (let n = 0; n < 10_000; n++) {
+    const candidate = join(dir, numberedName(name, n));
+    try {
+      await link(tmp, candidate);
+      await rm(tmp, { force: true });
+      return candidate;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
+      // No hard links on this file system: check, then rename (a small race, still never a symlink).
+      if (await lstat(candidate).then(() => true, () => false)) continue;
+      await rename(tmp, candidate);
+      return candidate;
+    }
+  }
+  throw new HushError('FILE_IO', 'no free file name');
+}
+

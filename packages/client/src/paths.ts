@@ -1,0 +1,32 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import envPaths from 'env-paths';
+
+export interface ClientPaths {
+  /** known_servers and settings. */
+  configDir: string;
+  /** Device keys, verified contacts, DM sequence state. */
+  dataDir: string;
+}
+
+/** Platform directories: XDG on Linux, ~/Library on macOS, %APPDATA% / %LOCALAPPDATA% on Windows. */
+export function defaultPaths(): ClientPaths {
+  const p = envPaths('hush', { suffix: '' });
+  return { configDir: p.config, dataDir: p.data };
+}
+
+/** Where accepted files go unless the caller picks a folder: the user's downloads folder. */
+export function defaultDownloadsDir(): string {
+  const xdg = process.env.XDG_DOWNLOAD_DIR;
+  if (process.platform === 'linux' && xdg && xdg.startsWith('/')) return xdg;
+  return join(homedir(), 'Downloads');
+}
+
+/** A safe single path segment for a server (host:port) or user name in file names. */
+export function fileSafe(part: string): string {
+  return part.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+export function serverDirName(host: string, port: number): string {
+  return `${fileSafe(host)}_${port}`;
+}

@@ -1,0 +1,94 @@
+import type { HushError } from './errors.js';
+import type { ClientPaths } from './paths.js';
+
+export interface TrustPrompt {
+  host: string;
+  port: number;
+  fingerprint: string;
+  shortFingerprint: string;
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  paths?: ClientPaths;
+  /** Out-of-band fingerprint: first contact is trusted (and pinned) only if it matches. */
+  expectedFingerprint?: string;
+  /** Called on first contact (no pin yet). Return true to trust and pin. Without it and without expectedFingerprint, first contact fails. */
+  trust?: (prompt: TrustPrompt) => boolean | Promise<boolean>;
+  /** Reconnect with backoff after the connection drops (default true). */
+  reconnect?: boolean;
+  /** Connect/handshake and request timeout (default 15 s). */
+  timeoutMs?: number;
+}
+
+export type ConnectionState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
+export type PresenceState = 'online' | 'away' | 'offline';
+export type RoomRole = 'owner' | 'op' | 'member';
+export type Target = { room: string } | { user: string };
+
+export interface ChatMessage {
+  kind: 'room' | 'dm';
+  id: string;
+  ts: number;
+  from: string;
+  /** kind 'room' */
+  room?: string;
+  /** kind 'dm': the other user of the conversation */
+  peer?: string;
+  text: string;
+  action: boolean;
+  mine: boolean;
+}
+
+export interface RoomInfo {
+  room: string;
+  topic: string;
+  members: number;
+  joined: boolean;
+  role?: RoomRole;
+}
+
+export interface MemberInfo {
+  user: string;
+  role: RoomRole;
+  state: PresenceState;
+  status: string;
+}
+
+export interface UserInfo {
+  user: string;
+  state: PresenceState;
+  status: string;
+  role: 'admin' | 'user';
+}
+
+export interface FileOffer {
+  fileId: string;
+  from: string;
+  target: Target;
+  name: string;
+  size: number;
+  e2e: boolean;
+  ts: number;
+}
+
+export interface ClientEvents {
+  message: [ChatMessage];
+  presence: [{ user: string; state: PresenceState; status: string }];
+  typing: [{ from: string; target: Target; active: boolean }];
+  read: [{ from: string; target: Target; msgId: string }];
+  roomEvent: [{ room: string; event: string; user: string; by?: string; topic?: string; role?: string; reason?: string; ts: number }];
+  /** A contact's device keys changed; if verified, sending to them is blocked until re-verified. */
+  keyChange: [{ user: string; verified: boolean }];
+  dmWarning: [{ user: string; kind: 'replay' | 'gap' | 'undecryptable'; missing?: number }];
+  notice: [{ level: 'info' | 'warn'; code?: string; text: string }];
+  state: [ConnectionState];
+  fileOffer: [FileOffer];
+  fileProgress: [{ fileId: string; direction: 'up' | 'down'; bytes: number; size: number }];
+  fileComplete: [{ fileId: string; direction: 'up' | 'down'; path?: string }];
+  fileCancelled: [{ fileId: string; by?: string; reason?: string }];
+  fileStatus: [{ fileId: string; user: string; status: 'accepted' | 'declined' | 'downloaded' }];
+  error: [HushError];
+  closed: [{ code?: string; reason?: string }];
+}

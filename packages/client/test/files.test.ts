@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '@hush/server';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { collect, Fixture, nextEvent } from './helpers.js';
+
+describe('files', () => {
+  let server: TestServer;
+  const fx = new Fixture();
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterEach(() => fx.cleanup());
+  afterAll(() => server.stop());
+
+  it('a direct file is end to end: offer, accept, byte-identical, never overwrites, ignores a planted symlink', async () => {
+    const alice = await fx.user(server, 'alice');
+    const bob = await fx.user(server, 'bob');
+    const src = await fx.dir();
+    const content = randomBytes(300_000);
+    const path = join(src, 'photo.jpg');
+    await writeFile(path, content);
+    const downloads = await fx.dir();
+    await writeFile(join(downloads, 'photo.jpg'), 'already here');
+    await symlink(join(src, 'target-outside'), join(downloads, 'photo (1).jpg'));
+
+    const offered = nextEvent(bob, 'fileOffer');
+    const upProgress = collect(alice, 'fileProgress');
+    const statuses = collect(alice, 'fileStatus');
+    const { fileId } = await alice.sendFile({ user: 'bob' }, path);
+    const [offer] = await offered;
+    expect(offer).toMatchObject({ fileId, from: 'alice', target: { user: 'bob' }, name: 'photo.jpg', size: content.length, e2e: true });
+    expect(bob.pendingFiles().map((f) => f.fileId)).toEqual([fileId]);
+    expect(upProgress.at(-1)).toEqual({ fileId, direction: 'up', bytes: content.length, size: content.length });
+
+    const downloaded = nextEvent(alice, 'fileStatus', (s) => s.status === 'downloaded');
+    const saved = await bob.acceptFile(fileId, downloads);
+    expect(saved).toBe(join(downloads, 'photo (2).jpg'));
+    expect(Buffer.compare(await readFile(saved), content)).toBe(0);
+    expect(await readFile(join(downloads, 'photo.jpg'), 'utf8')).toBe('already here');
+    await expect(readFile(join(src, 'target-outside'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await readdir(downloads)).filter((n) => n.endsWith('.part'))).toEqual([]);
+    await downloaded;
+    expect(statuses.map((s) => s.status)).toContain('accepted');
+    expect(bob.pendingFiles()).toEqual([]);
+
+    // The server never had the plaintext.
+    const db = await readFile(join(server.dataDir, 'hush.db'));
+    expect(db.includes(content.subarray(1000, 1064))).toBe(false);
+  });
+
+  it('a room file reaches the member with a traversal name saved inside the folder; decline works', async () => {
+    const alice = await fx.user(server, 'carl');
+    const bob = await fx.user(server, 'dina');
+    const src = await fx.dir();
+    const path = join(src, 'notes.txt');
+    await writeFile(path, 'hello room');
+    const offered = nextEvent(bob, 'fileOffer');
+    const { fileId } = await alice.sendFile({ room: 'lobby' }, path);
+    const [offer] = await offered;
+    expect(offer).toMatchObject({ fileId, from: 'carl', target: { room: 'lobby' }, name: 'notes.txt', size: 10, e2e: false });
+    const dir = await fx.dir();
+    const saved = await bob.acceptFile(fileId, dir);
+    expect(saved).toBe(join(dir, 'notes.txt'));
+    expect(await readFile(saved, 'utf8')).toBe('hello room');
+
+    const second = nextEvent(bob, 'fileOffer');
+    const declined = nextEvent(alice, 'fileStatus', (s) => s.status === 'declined');
+    const { fileId: id2 } = await alice.sendFile({ room: 'lobby' }, path);
+    await second;
+    await bob.declineFile(id2);
+    expect((await declined)[0]).toEqual({ fileId: id2, user: 'dina', status: 'declined' });
+    expect(bob.pendingFiles()).toEqual([]);
+  });
+
+  it('an oversized file is refused before any chunk is sent', async () => {
+    const small = await startTestServer({ maxFileSize: 1000 });
+    try {
+      const alice = await fx.user(small, 'erik');
+      const src = await fx.dir();
+      const path = join(src, 'big.bin');
+      await writeFile(path, randomBytes(5000));
+      await expect(alice.sendFile({ room: 'lobby' }, path)).rejects.toMatchObject({ code: 'FILE_TOO_LARGE' });
+    } finally {
+      await small.stop();
+    }
+  });
+});

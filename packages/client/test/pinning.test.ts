@@ -1,0 +1,98 @@
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '@hush/server';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HushClient } from '../src/client.js';
+import { HushError } from '../src/errors.js';
+import { Fixture } from './helpers.js';
+
+describe('server pinning (known_servers)', () => {
+  let server: TestServer;
+  const fx = new Fixture();
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterEach(() => fx.cleanup());
+  afterAll(() => server.stop());
+
+  const base = () => ({ host: server.host, port: server.port, timeoutMs: 5000 });
+
+  it('first contact: the trust callback sees the fingerprint; yes pins it; later connects need no prompt', async () => {
+    const paths = await fx.paths();
+    const prompts: unknown[] = [];
+    const client = fx.track(await HushClient.connect({
+      ...base(), paths,
+      trust: (p) => {
+        prompts.push(p);
+        return true;
+      },
+    }));
+    expect(prompts).toEqual([{ host: server.host, port: server.port, fingerprint: server.fingerprint, shortFingerprint: expect.stringMatching(/^(\d{5} ){5}\d{5}$/) }]);
+    expect(client.fingerprint).toBe(server.fingerprint);
+    expect(client.state).toBe('ready');
+    const text = await readFile(join(paths.configDir, 'known_servers'), 'utf8');
+    expect(text).toBe(`${server.host}:${server.port} ${server.fingerprint}\n`);
+    // Pinned now: no trust callback, no expected fingerprint needed.
+    const again = fx.track(await HushClient.connect({ ...base(), paths }));
+    expect(again.fingerprint).toBe(server.fingerprint);
+  });
+
+  it('first contact without trust callback or expected fingerprint fails with UNTRUSTED_SERVER and pins nothing', async () => {
+    const paths = await fx.paths();
+    await expect(HushClient.connect({ ...base(), paths })).rejects.toMatchObject({ code: 'UNTRUSTED_SERVER' });
+    const refused = HushClient.connect({ ...base(), paths, trust: async () => false });
+    await expect(refused).rejects.toBeInstanceOf(HushError);
+    await expect(refused).rejects.toMatchObject({ code: 'UNTRUSTED_SERVER' });
+    await expect(readFile(join(paths.configDir, 'known_servers'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('an expected fingerprint pins on match and refuses on mismatch', async () => {
+    const paths = await fx.paths();
+    await expect(HushClient.connect({ ...base(), paths, expectedFingerprint: 'SHA512:AAAAwrongwrongwrong' }))
+      .rejects.toMatchObject({ code: 'UNTRUSTED_SERVER' });
+    const client = fx.track(await HushClient.connect({ ...base(), paths, expectedFingerprint: server.fingerprint }));
+    expect(client.fingerprint).toBe(server.fingerprint);
+    expect(await readFile(join(paths.configDir, 'known_servers'), 'utf8')).toContain(server.fingerprint);
+  });
+
+  it('a changed key is a hard failure naming both fingerprints and the line to edit', async () => {
+    const paths = await fx.paths();
+    await mkdir(paths.configDir, { recursive: true });
+    const file = join(paths.configDir, 'known_servers');
+    const old = 'SHA512:0123456789abcdefghijklmnopqrstuvwxyzABCDE';
+    await writeFile(file, `# mine\n${server.host}:${server.port} ${old}\n`);
+    const error = await HushClient.connect({ ...base(), paths, trust: () => true, expectedFingerprint: server.fingerprint })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HushError);
+    expect((error as HushError).code).toBe('SERVER_KEY_CHANGED');
+    expect((error as HushError).message).toContain(old);
+    expect((error as HushError).message).toContain(server.fingerprint);
+    expect((error as HushError).message).toContain(`line 2 from ${file}`);
+    // The pin is left alone.
+    expect(await readFile(file, 'utf8')).toBe(`# mine\n${server.host}:${server.port} ${old}\n`);
+  });
+});
+
+describe('server replaced on the same host:port', () => {
+  const fx = new Fixture();
+  afterEach(() => fx.cleanup());
+
+  it('a server restarted with a new identity key is refused with SERVER_KEY_CHANGED', async () => {
+    const first = await startTestServer({ dataDir: await fx.dir() });
+    const port = first.port;
+    const paths = await fx.paths();
+    const client = await HushClient.connect({ host: first.host, port, paths, expectedFingerprint: first.fingerprint, reconnect: false });
+    await client.close();
+    await first.stop();
+    const second = await startTestServer({ dataDir: await fx.dir(), port });
+    try {
+      expect(second.fingerprint).not.toBe(first.fingerprint);
+      const error = await HushClient.connect({ host: second.host, port, paths, trust: () => true }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'SERVER_KEY_CHANGED' });
+      expect((error as Error).message).toContain(first.fingerprint);
+      expect((error as Error).message).toContain(second.fingerprint);
+    } finally {
+      await second.stop();
+    }
+  });
+});

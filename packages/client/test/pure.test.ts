@@ -1,0 +1,118 @@
+import { DeviceIdentity } from '@hush/crypto';
+import { describe, expect, it } from 'vitest';
+import { backoffDelay } from '../src/backoff.js';
+import { compareIds, conversationKey, Cursors, SeenIds, takeUnseen } from '../src/catch-up.js';
+import { fingerprintMatches } from '../src/client.js';
+import { decodeBody, encodeBody, keySetDigest } from '../src/direct-body.js';
+import { HushError, isHushError } from '../src/errors.js';
+
+describe('reconnect backoff', () => {
+  it('grows exponentially with jitter in [d/2, d] and caps at 10 s', () => {
+    expect(backoffDelay(0, () => 0)).toBe(125);
+    expect(backoffDelay(0, () => 1)).toBe(250);
+    expect(backoffDelay(3, () => 1)).toBe(2000);
+    expect(backoffDelay(3, () => 0)).toBe(1000);
+    expect(backoffDelay(20, () => 1)).toBe(10_000);
+    expect(backoffDelay(1000, () => 0.5)).toBe(7500);
+    for (let a = 0; a < 50; a++) {
+      const d = backoffDelay(a);
+      expect(d).toBeGreaterThan(0);
+      expect(d).toBeLessThanOrEqual(10_000);
+    }
+  });
+});
+
+describe('catch-up bookkeeping', () => {
+  it('compares decimal ids numerically', () => {
+    expect(compareIds('9', '10')).toBe(-1);
+    expect(compareIds('100', '99')).toBe(1);
+    expect(compareIds('007', '7')).toBe(0);
+    expect(compareIds('18446744073709551615', '18446744073709551614')).toBe(1);
+  });
+
+  it('takes unseen messages once, in id order, across overlapping batches', () => {
+    const seen = new SeenIds();
+    const live = [{ id: '11' }, { id: '12' }];
+    expect(takeUnseen(live, seen).map((m) => m.id)).toEqual(['11', '12']);
+    const history = [{ id: '13' }, { id: '10' }, { id: '12' }, { id: '11' }, { id: '13' }];
+    expect(takeUnseen(history, seen).map((m) => m.id)).toEqual(['10', '13']);
+    expect(takeUnseen(history, seen)).toEqual([]);
+  });
+
+  it('SeenIds forgets the oldest beyond its capacity', () => {
+    const seen = new SeenIds(2);
+    expect(seen.add('1')).toBe(true);
+    expect(seen.add('1')).toBe(false);
+    seen.add('2');
+    seen.add('3');
+    expect(seen.has('1')).toBe(false);
+    expect(seen.toArray()).toEqual(['2', '3']);
+  });
+
+  it('cursors only move forward', () => {
+    const c = new Cursors();
+    c.advance('#a', '5');
+    c.advance('#a', '40');
+    c.advance('#a', '7');
+    expect(c.get('#a')).toBe('40');
+    expect(c.get('#b')).toBeUndefined();
+    expect(conversationKey({ room: 'a' })).toBe('#a');
+    expect(conversationKey({ user: 'bob' })).toBe('@bob');
+  });
+});
+
+describe('direct message bodies', () => {
+  it('round-trips text and file bodies and refuses anything else', () => {
+    expect(decodeBody(encodeBody({ text: 'hi', action: true }))).toEqual({ text: 'hi', action: true });
+    const file = { fileId: 'abcdefgh', name: 'a.txt', size: 3, sha512: 'x', key: 'k', noncePrefix: 'n' };
+    expect(decodeBody(encodeBody({ file }))).toEqual({ file });
+    expect(decodeBody('not json')).toBeUndefined();
+    expect(decodeBody('{"text":""}')).toBeUndefined();
+    expect(decodeBody('{"text":5}')).toBeUndefined();
+    expect(decodeBody('null')).toBeUndefined();
+    expect(decodeBody(JSON.stringify({ file: { ...file, size: -1 } }))).toBeUndefined();
+    expect(decodeBody(JSON.stringify({ text: 'x'.repeat(4001) }))).toBeUndefined();
+  });
+
+  it('key-set digests ignore order and change when a device is added', () => {
+    const a = DeviceIdentity.generate().bundle();
+    const b = DeviceIdentity.generate().bundle();
+    expect(keySetDigest([a, b])).toBe(keySetDigest([b, a]));
+    expect(keySetDigest([a])).not.toBe(keySetDigest([a, b]));
+  });
+});
+
+describe('expected fingerprints', () => {
+  it('accepts the full form, the bare base64 and the short digits, nothing else', () => {
+    const full = 'SHA512:abc';
+    const short = '01234 56789 01234 56789 01234 56789';
+    expect(fingerprintMatches('SHA512:abc', full, short)).toBe(true);
+    expect(fingerprintMatches(' abc ', full, short)).toBe(true);
+    expect(fingerprintMatches('012345678901234567890123456789', full, short)).toBe(true);
+    expect(fingerprintMatches('SHA512:abd', full, short)).toBe(false);
+    expect(fingerprintMatches('01234', full, short)).toBe(false);
+    expect(fingerprintMatches('', full, short)).toBe(false);
+  });
+});
+
+describe('HushError', () => {
+  it('carries a stable code, a default message, retryAfterMs and cause', () => {
+    const cause = new Error('x');
+    const e = new HushError('RATE_LIMITED', undefined, { retryAfterMs: 500, cause });
+    expect(e.message).toBe('too many requests, slow down');
+    expect(e.retryAfterMs).toBe(500);
+    expect(e.cause).toBe(cause);
+    expect(isHushError(e, 'RATE_LIMITED')).toBe(true);
+    expect(isHushError(e, 'TIMEOUT')).toBe(false);
+    expect(new HushError('SERVER_KEY_CHANGED').message).toMatch(/changed/);
+  });
+});
+
+describe('README error table', () => {
+  it('lists every client error code with its message', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { CLIENT_ERROR_CODES } = await import('../src/errors.js');
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    for (const [code, message] of Object.entries(CLIENT_ERROR_CODES)) expect(readme).toContain(`| \`${code}\` | ${message} |`);
+  });
+});
