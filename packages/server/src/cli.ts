@@ -1,2 +1,192 @@
 #!/usr/bin/env node
-export {};
+// `hushd`: run the server, or administer its data directory offline. Process I/O lives here only.
+import { ADMIN_COMMANDS, parseAdminArgs, runAdmin, UsageError, type AdminIO } from './admin.js';
+import { ConfigError, OPTIONS, resolveConfig, type HushdConfig } from './config.js';
+import { startDaemon, type Daemon } from './daemon.js';
+import { createLogger } from './logger.js';
+
+const VERSION = '1.0.0';
+
+export function helpText(): string {
+  const flagWidth = Math.max(...OPTIONS.map((o) => `--${o.flag} ${o.arg}`.length));
+  const flags = OPTIONS.map((o) => `  ${`--${o.flag} ${o.arg}`.padEnd(flagWidth)}  ${o.help}\n  ${' '.repeat(flagWidth)}  env ${o.env}`).join('\n');
+  return `hushd ${VERSION}: the Hush chat server
+
+Usage:
+  hushd [options]                         start the server (default 127.0.0.1:5555)
+  hushd fingerprint [options]             print the server's identity fingerprint (creates the key if missing)
+  hushd user add <name> [--admin] [--password-stdin]
+                                          create an account (password prompted without echo,
+                                          or read from stdin with --password-stdin or when piped)
+  hushd user passwd <name> [--password-stdin]
+                                          set a new password
+  hushd user role <name> admin|user       set the server role
+  hushd user list                         list accounts and active bans
+  hushd ban <name> | --address ADDR [--reason TEXT] [--seconds N]
+                                          ban an account or an IP address (forever unless --seconds)
+  hushd unban <name> | --address ADDR     lift a ban
+  hushd invite create                     print a new single-use invite code
+  hushd --help | --version
+
+Options (flags > HUSH_* environment > config file > defaults):
+${flags}
+
+Admin commands take the same options (--data-dir, --config, ...) to find the data directory.
+Durations: 500ms, 30s, 5m, 12h, 7d. Sizes: 65536, 512K, 10M.
+
+Config file: JSON with any of host, port, dataDir, logLevel, registration, minPasswordLength,
+defaultRoom, maxFileSize, fileRetentionMs, retentionMs (null = forever), metricsHost, metricsPort
+(null = off), shutdownTimeoutMs, scryptN, and "limits": { handshakeTimeoutMs, authTimeoutMs,
+idleTimeoutMs, heartbeatMs, handshakeMaxFrameSize, maxFrameSize, messagesPerSecond, messageBurst,
+bytesPerSecond, byteBurst, maxConnectionsPerAddress, maxConnections, maxQueueBytes, typingIntervalMs }.
+
+Data directory: hush.db (SQLite, WAL), identity.key (server private key, mode 0600), hushd.json.
+Logs: JSON lines on stdout. Signals: SIGTERM/SIGINT shut down gracefully (a second one forces exit).
+`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  if (argv.includes('--version')) {
+    process.stdout.write(`hushd ${VERSION}\n`);
+    return 0;
+  }
+  const first = argv[0];
+  if (first !== undefined && (ADMIN_COMMANDS as readonly string[]).includes(first)) {
+    const { command, configArgv } = parseAdminArgs(argv);
+    const config = resolveConfig({ argv: configArgv, env: process.env });
+    return runAdmin(command, config, terminalIO());
+  }
+  const config = resolveConfig({ argv, env: process.env });
+  return serve(config);
+}
+
+async function serve(config: HushdConfig): Promise<number> {
+  const logger = createLogger({ level: config.logLevel });
+  // Handlers go in before anything is printed: a supervisor that signals as soon as it sees the
+  // "listening" line must get a graceful stop, never the default kill.
+  let requested: NodeJS.Signals | undefined;
+  let onRequest: ((signal: NodeJS.Signals) => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (requested) {
+      logger.warn('forced_exit', { signal });
+      process.exit(1);
+    }
+    requested = signal;
+    logger.info('signal', { signal });
+    // Hard deadline: the graceful path is bounded too, this is the backstop.
+    const force = setTimeout(() => {
+      logger.error('shutdown_timeout', { ms: config.shutdownTimeoutMs });
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 1000);
+    force.unref();
+    onRequest?.(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon(config);
+  } catch (err) {
+    logger.error('start_failed', { error: err });
+    process.stderr.write(`hushd: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stderr.write(
+    `hushd listening on ${daemon.host}:${daemon.port}\nserver fingerprint: ${daemon.fingerprint}\n` +
+      `data directory: ${config.dataDir}\n`,
+  );
+  const code = await new Promise<number>((resolve) => {
+    onRequest = (signal) => {
+      daemon.shutdown(signal).then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error('shutdown_failed', { error: err });
+          resolve(1);
+        },
+      );
+    };
+    if (requested) onRequest(requested); // signalled while starting
+  });
+  // Exit even if a stray handle lingers, but only after stdout/stderr have drained.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  return code;
+}
+
+function terminalIO(): AdminIO {
+  return {
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    readPassword: async (prompt, { confirm, fromStdin }) => {
+      if (fromStdin || !process.stdin.isTTY) return readLineFromStdin();
+      const first = await promptHidden(prompt);
+      if (confirm) {
+        const again = await promptHidden('Retype password: ');
+        if (again !== first) throw new UsageError('passwords do not match');
+      }
+      return first;
+    },
+  };
+}
+
+/** The first line of stdin (without its line ending). */
+async function readLineFromStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    chunks.push(buf);
+    size += buf.length;
+    if (buf.includes(0x0a) || size > 4096) break;
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
+/** Prompts on the terminal with echo off (raw mode), handling backspace and Ctrl-C. */
+function promptHidden(prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.setEncoding('utf8');
+    let value = '';
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (data: string) => {
+      for (const ch of data) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003' || ch === '\u0004') return done(new UsageError('cancelled'));
+        if (ch === '\u007f' || ch === '\b') value = Array.from(value).slice(0, -1).join('');
+        else if (ch >= ' ') value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`hushd: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`hushd: ${(err as Error).message ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,233 @@
+// Offline administration on a data directory: the `hushd <subcommand>` implementations. They open
+// the same SQLite file (WAL lets them run beside a live daemon; changes apply at the next login).
+import { isIP } from 'node:net';
+import { AccountError, Accounts } from './accounts.js';
+import type { HushdConfig } from './config.js';
+import { loadOrCreateIdentity } from './identity-file.js';
+import { dataPaths } from './paths.js';
+import { SqliteStore } from './store/sqlite.js';
+import { StoreError } from './store/store-error.js';
+import type { ServerRole } from './store/types.js';
+import { normalizeUsername } from './usernames.js';
+import { shortFingerprint } from '@hush/crypto';
+
+export type AdminCommand =
+  | { cmd: 'fingerprint' }
+  | { cmd: 'user-add'; name: string; role: ServerRole; passwordStdin: boolean }
+  | { cmd: 'user-passwd'; name: string; passwordStdin: boolean }
+  | { cmd: 'user-role'; name: string; role: ServerRole }
+  | { cmd: 'user-list' }
+  | { cmd: 'ban'; user?: string; address?: string; reason: string | null; seconds: number | null }
+  | { cmd: 'unban'; user?: string; address?: string }
+  | { cmd: 'invite-create' };
+
+export const ADMIN_COMMANDS = ['fingerprint', 'user', 'ban', 'unban', 'invite'] as const;
+
+export interface AdminIO {
+  out(line: string): void;
+  err(line: string): void;
+  /** Reads a password: from stdin when `fromStdin` or stdin is not a terminal, else a no-echo prompt. */
+  readPassword(prompt: string, opts: { confirm: boolean; fromStdin: boolean }): Promise<string>;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/**
+ * Splits `hushd <subcommand> ...` arguments into the command and the remaining configuration
+ * flags (passed on to resolveConfig). Throws UsageError.
+ */
+export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand; configArgv: string[] } {
+  const positional: string[] = [];
+  const configArgv: string[] = [];
+  const own: { passwordStdin: boolean; admin: boolean; reason?: string; seconds?: string; address?: string } = {
+    passwordStdin: false,
+    admin: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
+    if (!m) {
+      positional.push(arg);
+      continue;
+    }
+    const [, flag, inline] = m;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`--${flag} needs a value`);
+      return v;
+    };
+    if (flag === 'password-stdin') own.passwordStdin = true;
+    else if (flag === 'admin') own.admin = true;
+    else if (flag === 'reason') own.reason = value();
+    else if (flag === 'seconds') own.seconds = value();
+    else if (flag === 'address') own.address = value();
+    else configArgv.push(`--${flag}`, value());
+  }
+  const [sub, action, name, extra] = positional;
+  const needName = (n: string | undefined, what: string): string => {
+    if (!n) throw new UsageError(`missing ${what}`);
+    return n;
+  };
+  const noMore = (x: string | undefined) => {
+    if (x !== undefined) throw new UsageError(`unexpected argument "${x}"`);
+  };
+  switch (sub) {
+    case 'fingerprint':
+      noMore(action);
+      return { command: { cmd: 'fingerprint' }, configArgv };
+    case 'invite':
+      if (action !== 'create') throw new UsageError('usage: hushd invite create');
+      noMore(name);
+      return { command: { cmd: 'invite-create' }, configArgv };
+    case 'user':
+      switch (action) {
+        case 'add':
+          noMore(extra);
+          return { command: { cmd: 'user-add', name: needName(name, 'user name'), role: own.admin ? 'admin' : 'user', passwordStdin: own.passwordStdin }, configArgv };
+        case 'passwd':
+          noMore(extra);
+          return { command: { cmd: 'user-passwd', name: needName(name, 'user name'), passwordStdin: own.passwordStdin }, configArgv };
+        case 'role': {
+          const role = positional[3];
+          if (role !== 'admin' && role !== 'user') throw new UsageError('usage: hushd user role <name> admin|user');
+          noMore(positional[4]);
+          return { command: { cmd: 'user-role', name: needName(name, 'user name'), role }, configArgv };
+        }
+        case 'list':
+          noMore(name);
+          return { command: { cmd: 'user-list' }, configArgv };
+        default:
+          throw new UsageError('usage: hushd user add|passwd|role|list ...');
+      }
+    case 'ban':
+    case 'unban': {
+      const user = action;
+      noMore(name);
+      if ((user === undefined) === (own.address === undefined)) throw new UsageError(`usage: hushd ${sub} <name> | --address ADDR`);
+      if (own.address !== undefined && isIP(own.address) === 0) throw new UsageError(`not an IP address: ${printable(own.address)}`);
+      const target = user !== undefined ? { user } : { address: own.address! };
+      if (sub === 'unban') return { command: { cmd: 'unban', ...target }, configArgv };
+      let seconds: number | null = null;
+      if (own.seconds !== undefined) {
+        seconds = Number(own.seconds);
+        if (!/^\d+$/.test(own.seconds) || !Number.isSafeInteger(seconds) || seconds < 1) throw new UsageError('--seconds needs a positive whole number');
+      }
+      const reason = own.reason === undefined ? null : own.reason.slice(0, 200);
+      return { command: { cmd: 'ban', ...target, reason, seconds }, configArgv };
+    }
+    default:
+      throw new UsageError(`unknown command "${printable(sub ?? '')}" (see hushd --help)`);
+  }
+}
+
+/** Runs one admin command against config.dataDir. Returns the process exit code. */
+export async function runAdmin(command: AdminCommand, config: HushdConfig, io: AdminIO, now = Date.now()): Promise<number> {
+  const paths = dataPaths(config.dataDir);
+  if (command.cmd === 'fingerprint') {
+    const { identity, created } = loadOrCreateIdentity(paths.identity);
+    if (created) io.err(`created a new server identity in ${paths.identity}`);
+    io.out(identity.fingerprint());
+    io.out(shortFingerprint(identity.publicKey));
+    return 0;
+  }
+  const store = SqliteStore.open(paths.database);
+  try {
+    const accounts = new Accounts(store, { registration: config.registration, minPasswordLength: config.minPasswordLength, scryptN: config.scryptN });
+    const canonical = (name: string): string => {
+      const n = normalizeUsername(name);
+      if (!n.ok) throw new AccountError('USERNAME_INVALID', n.reason);
+      return n.name;
+    };
+    const existing = (name: string): string => {
+      const n = canonical(name);
+      if (!store.getUser(n)) throw new AccountError('NOT_FOUND', `no such user: ${n}`);
+      return n;
+    };
+    switch (command.cmd) {
+      case 'user-add': {
+        const name = canonical(command.name);
+        if (accounts.isTaken(name)) throw new AccountError('USERNAME_TAKEN', `${name} or a look-alike of it is taken`);
+        const password = await io.readPassword(`Password for ${name}: `, { confirm: true, fromStdin: command.passwordStdin });
+        const user = await accounts.addUser(name, password, command.role, now);
+        io.out(`added ${user.name} (${user.role})`);
+        return 0;
+      }
+      case 'user-passwd': {
+        const name = existing(command.name);
+        const password = await io.readPassword(`New password for ${name}: `, { confirm: true, fromStdin: command.passwordStdin });
+        await accounts.setPassword(name, password);
+        io.out(`password changed for ${name}`);
+        return 0;
+      }
+      case 'user-role': {
+        const name = existing(command.name);
+        store.setServerRole(name, command.role);
+        io.out(`${name} is now ${command.role}`);
+        return 0;
+      }
+      case 'user-list': {
+        const users = store.listUsers();
+        io.out(['NAME', 'ROLE', 'CREATED', 'DEVICES', 'STATUS'].join('\t'));
+        for (const u of users) {
+          const banned = u.bannedUntil !== null && u.bannedUntil > now;
+          const status = banned
+            ? `banned ${u.bannedUntil === Number.POSITIVE_INFINITY ? 'forever' : `until ${new Date(u.bannedUntil!).toISOString()}`}${u.banReason ? ` (${printable(u.banReason)})` : ''}`
+            : 'ok';
+          io.out([u.name, u.role, new Date(u.createdAt).toISOString(), String(store.listDevices(u.name).length), status].join('\t'));
+        }
+        const bans = store.listAddressBans().filter((b) => b.until > now);
+        for (const b of bans) {
+          io.out(`address ${b.address} banned ${b.until === Number.POSITIVE_INFINITY ? 'forever' : `until ${new Date(b.until).toISOString()}`}${b.reason ? ` (${printable(b.reason)})` : ''}`);
+        }
+        return 0;
+      }
+      case 'ban': {
+        const until = command.seconds === null ? Number.POSITIVE_INFINITY : now + command.seconds * 1000;
+        const when = command.seconds === null ? 'forever' : `until ${new Date(until).toISOString()}`;
+        if (command.user !== undefined) {
+          const name = existing(command.user);
+          store.setUserBan(name, until, command.reason);
+          io.out(`banned ${name} ${when}`);
+        } else {
+          store.banAddress(command.address!, until, command.reason);
+          io.out(`banned address ${command.address} ${when}`);
+        }
+        io.err('a running hushd applies this at the next login or connection');
+        return 0;
+      }
+      case 'unban': {
+        if (command.user !== undefined) {
+          const name = existing(command.user);
+          store.setUserBan(name, null, null);
+          io.out(`unbanned ${name}`);
+        } else {
+          store.unbanAddress(command.address!);
+          io.out(`unbanned address ${command.address}`);
+        }
+        return 0;
+      }
+      case 'invite-create': {
+        const code = accounts.createInvite(null, now);
+        io.out(code);
+        if (config.registration !== 'invite') io.err(`note: registration is "${config.registration}"; start hushd with --registration invite to require invites`);
+        return 0;
+      }
+    }
+  } catch (err) {
+    if (err instanceof AccountError || err instanceof StoreError) {
+      io.err(`hushd: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    store.close();
+  }
+}
+
+/** Strips control and bidi characters from text shown on a terminal. */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, '?');
+}

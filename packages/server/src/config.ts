@@ -1,0 +1,374 @@
+// hushd configuration: flags > HUSH_* environment > config file > defaults. One table (OPTIONS)
+// drives parsing of all three sources and the --help text, so the help cannot drift from behaviour.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseLogLevel, type LogLevel } from './logger.js';
+import { CONFIG_FILE, defaultDataDir } from './paths.js';
+
+export type RegistrationMode = 'open' | 'closed' | 'invite';
+
+export interface Limits {
+  handshakeTimeoutMs: number;
+  authTimeoutMs: number;
+  idleTimeoutMs: number;
+  heartbeatMs: number;
+  handshakeMaxFrameSize: number;
+  maxFrameSize: number;
+  messagesPerSecond: number;
+  messageBurst: number;
+  bytesPerSecond: number;
+  byteBurst: number;
+  maxConnectionsPerAddress: number;
+  maxConnections: number;
+  maxQueueBytes: number;
+  typingIntervalMs: number;
+}
+
+export interface HushdConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: LogLevel;
+  registration: RegistrationMode;
+  minPasswordLength: number;
+  /** The room every user is in. */
+  defaultRoom: string;
+  maxFileSize: number;
+  /** How long uploaded files are kept. */
+  fileRetentionMs: number;
+  /** Message retention; null keeps messages forever. */
+  retentionMs: number | null;
+  metricsHost: string;
+  /** null: no metrics server. */
+  metricsPort: number | null;
+  shutdownTimeoutMs: number;
+  limits: Limits;
+  /** scrypt cost for new password hashes (power of two). */
+  scryptN: number;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  handshakeTimeoutMs: 10 * SECOND,
+  authTimeoutMs: 60 * SECOND,
+  idleTimeoutMs: 90 * SECOND,
+  heartbeatMs: 30 * SECOND,
+  handshakeMaxFrameSize: 4 * KiB,
+  maxFrameSize: 256 * KiB,
+  messagesPerSecond: 10,
+  messageBurst: 40,
+  bytesPerSecond: 1 * MiB,
+  byteBurst: 4 * MiB,
+  maxConnectionsPerAddress: 16,
+  maxConnections: 2000,
+  maxQueueBytes: 8 * MiB,
+  typingIntervalMs: 3 * SECOND,
+});
+
+/** Defaults; `dataDir` is filled in by resolveConfig (platform data directory). */
+export const DEFAULT_CONFIG: Readonly<HushdConfig> = Object.freeze({
+  host: '127.0.0.1',
+  port: 5555,
+  dataDir: '',
+  logLevel: 'info',
+  registration: 'open',
+  minPasswordLength: 8,
+  defaultRoom: 'lobby',
+  maxFileSize: 10 * MiB,
+  fileRetentionMs: 7 * DAY,
+  retentionMs: null,
+  metricsHost: '127.0.0.1',
+  metricsPort: null,
+  shutdownTimeoutMs: 5 * SECOND,
+  limits: DEFAULT_LIMITS,
+  scryptN: 2 ** 17,
+}) as Readonly<HushdConfig>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+// ---- value parsers: each takes text (flag/env) or JSON (file) and throws a plain message ----
+
+type Parser<T> = (raw: unknown) => T;
+
+function text(raw: unknown): string {
+  if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
+  if (typeof raw !== 'string') throw new Error('expected a string');
+  return raw.trim();
+}
+
+const int = (min: number, max: number): Parser<number> => (raw) => {
+  const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(text(raw)) ? Number(text(raw)) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}`);
+  return n;
+};
+
+const UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
+/** "500ms", "30s", "5m", "12h", "7d", or a plain number of milliseconds. */
+const duration = (min: number, max: number): Parser<number> => (raw) => {
+  let n: number;
+  if (typeof raw === 'number') n = raw;
+  else {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text(raw));
+    n = m ? Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!) : NaN;
+  }
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error('expected a duration such as 500ms, 30s, 5m, 12h or 7d');
+  return n;
+};
+
+const SIZES: Record<string, number> = { '': 1, b: 1, k: KiB, kib: KiB, m: MiB, mib: MiB, g: 1024 * MiB, gib: 1024 * MiB };
+/** "65536", "512K", "10M", "1G" (binary units). */
+const size = (min: number, max: number): Parser<number> => (raw) => {
+  let n: number;
+  if (typeof raw === 'number') n = raw;
+  else {
+    const m = /^(\d+)\s*([a-z]*)$/i.exec(text(raw));
+    const unit = m ? SIZES[(m[2] ?? '').toLowerCase()] : undefined;
+    n = m && unit !== undefined ? Number(m[1]) * unit : NaN;
+  }
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error('expected a size such as 65536, 512K or 10M');
+  return n;
+};
+
+const nullable = <T>(inner: Parser<T>, word: string): Parser<T | null> => (raw) => {
+  if (raw === null || (typeof raw === 'string' && raw.trim().toLowerCase() === word)) return null;
+  return inner(raw);
+};
+
+const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw) => {
+  const v = text(raw).toLowerCase();
+  if (!(values as readonly string[]).includes(v)) throw new Error(`expected one of ${values.join(', ')}`);
+  return v as T;
+};
+
+const host: Parser<string> = (raw) => {
+  const v = text(raw);
+  if (v.length === 0 || v.length > 255 || /\s/.test(v)) throw new Error('expected a host name or IP address');
+  return v;
+};
+
+const path: Parser<string> = (raw) => {
+  const v = text(raw);
+  if (v.length === 0) throw new Error('expected a path');
+  return v;
+};
+
+const logLevel: Parser<LogLevel> = (raw) => {
+  const v = parseLogLevel(text(raw));
+  if (!v) throw new Error('expected one of debug, info, warn, error, silent');
+  return v;
+};
+
+const roomName: Parser<string> = (raw) => {
+  const v = text(raw);
+  if (!/^[a-z0-9_-]{1,32}$/.test(v)) throw new Error('expected a room name: a-z 0-9 _ - (1..32)');
+  return v;
+};
+
+const powerOfTwo: Parser<number> = (raw) => {
+  const n = int(2 ** 10, 2 ** 20)(raw);
+  if ((n & (n - 1)) !== 0) throw new Error('expected a power of two from 1024 to 1048576');
+  return n;
+};
+
+// ---- the option table ----
+
+type TopKey = Exclude<keyof HushdConfig, 'limits'>;
+type LimitKey = keyof Limits;
+
+export interface OptionSpec {
+  /** Command-line flag without the leading dashes. */
+  flag: string;
+  env: string;
+  /** Where it lands: a top-level key, a limits key, or the config-file path itself. */
+  target: { top: TopKey } | { limit: LimitKey } | { configFile: true };
+  arg: string;
+  help: string;
+  parse: Parser<unknown>;
+}
+
+const opt = (flag: string, target: OptionSpec['target'], arg: string, help: string, parse: Parser<unknown>): OptionSpec => ({
+  flag,
+  env: 'HUSH_' + flag.toUpperCase().replace(/-/g, '_'),
+  target,
+  arg,
+  help,
+  parse,
+});
+
+export const OPTIONS: readonly OptionSpec[] = [
+  opt('host', { top: 'host' }, 'ADDR', 'address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)', host),
+  opt('port', { top: 'port' }, 'N', 'TCP port to listen on (default 5555; 0 picks a free port)', int(0, 65535)),
+  opt('data-dir', { top: 'dataDir' }, 'DIR', 'data directory (default ~/.local/share/hush/server on Linux, see below)', path),
+  opt('config', { configFile: true }, 'FILE', 'JSON config file (default <data-dir>/hushd.json if it exists)', path),
+  opt('log-level', { top: 'logLevel' }, 'LEVEL', 'debug, info, warn, error or silent (default info)', logLevel),
+  opt('registration', { top: 'registration' }, 'MODE', 'open, closed or invite (default open)', oneOf(['open', 'closed', 'invite'] as const)),
+  opt('min-password-length', { top: 'minPasswordLength' }, 'N', 'shortest password accepted at registration (default 8)', int(1, 1024)),
+  opt('default-room', { top: 'defaultRoom' }, 'NAME', 'room every user is in (default lobby)', roomName),
+  opt('max-file-size', { top: 'maxFileSize' }, 'SIZE', 'largest file accepted, e.g. 10M (default 10M)', size(1, 1024 * MiB)),
+  opt('retention', { top: 'retentionMs' }, 'DURATION', 'delete messages older than this, e.g. 90d, or "forever" (default forever)', nullable(duration(MINUTE, 100 * 365 * DAY), 'forever')),
+  opt('file-retention', { top: 'fileRetentionMs' }, 'DURATION', 'delete uploaded files older than this (default 7d)', duration(MINUTE, 100 * 365 * DAY)),
+  opt('metrics-host', { top: 'metricsHost' }, 'ADDR', 'address for the metrics/health HTTP server (default 127.0.0.1)', host),
+  opt('metrics-port', { top: 'metricsPort' }, 'N|off', 'port for GET /metrics and /healthz; "off" disables (default off)', nullable(int(0, 65535), 'off')),
+  opt('shutdown-timeout', { top: 'shutdownTimeoutMs' }, 'DURATION', 'longest graceful shutdown before exiting anyway (default 5s)', duration(0, 10 * MINUTE)),
+  opt('scrypt-n', { top: 'scryptN' }, 'N', 'scrypt cost for new password hashes, a power of two (default 131072; lower only for tests)', powerOfTwo),
+  opt('max-connections', { limit: 'maxConnections' }, 'N', 'most simultaneous connections (default 2000)', int(1, 1_000_000)),
+  opt('max-connections-per-address', { limit: 'maxConnectionsPerAddress' }, 'N', 'most simultaneous connections from one IP address (default 16)', int(1, 1_000_000)),
+];
+
+/** Parsers for the "limits" object of the config file (every limit; only some have flags). */
+const LIMIT_PARSERS: Record<LimitKey, Parser<number>> = {
+  handshakeTimeoutMs: duration(100, 10 * MINUTE),
+  authTimeoutMs: duration(100, HOUR),
+  idleTimeoutMs: duration(1000, DAY),
+  heartbeatMs: duration(100, HOUR),
+  handshakeMaxFrameSize: size(256, MiB),
+  maxFrameSize: size(1024, 64 * MiB),
+  messagesPerSecond: int(1, 1_000_000),
+  messageBurst: int(1, 1_000_000),
+  bytesPerSecond: size(1024, 1024 * MiB),
+  byteBurst: size(1024, 1024 * MiB),
+  maxConnectionsPerAddress: int(1, 1_000_000),
+  maxConnections: int(1, 1_000_000),
+  maxQueueBytes: size(64 * KiB, 1024 * MiB),
+  typingIntervalMs: duration(0, MINUTE),
+};
+
+const TOP_PARSERS: Record<TopKey, Parser<unknown>> = (() => {
+  const out: Partial<Record<TopKey, Parser<unknown>>> = {};
+  for (const o of OPTIONS) if ('top' in o.target) out[o.target.top] = o.parse;
+  return out as Record<TopKey, Parser<unknown>>;
+})();
+
+// ---- sources ----
+
+type Layer = { top: Partial<Record<TopKey, unknown>>; limits: Partial<Limits>; configFile?: string };
+
+function apply(layer: Layer, spec: OptionSpec, raw: unknown, where: string): void {
+  let value: unknown;
+  try {
+    value = spec.parse(raw);
+  } catch (err) {
+    throw new ConfigError(`${where}: ${(err as Error).message}`);
+  }
+  const t = spec.target;
+  if ('top' in t) layer.top[t.top] = value;
+  else if ('limit' in t) layer.limits[t.limit] = value as number;
+  else layer.configFile = value as string;
+}
+
+/** Parses `--flag value` / `--flag=value`; every argument must be a known flag. */
+export function parseFlags(argv: readonly string[]): Layer {
+  const layer: Layer = { top: {}, limits: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
+    if (!m) throw new ConfigError(`unexpected argument "${printable(arg)}" (see hushd --help)`);
+    const spec = OPTIONS.find((o) => o.flag === m[1]);
+    if (!spec) throw new ConfigError(`unknown option --${printable(m[1]!)} (see hushd --help)`);
+    let value = m[2];
+    if (value === undefined) {
+      value = argv[i + 1];
+      if (value === undefined) throw new ConfigError(`--${spec.flag} needs a value (${spec.arg})`);
+      i++;
+    }
+    apply(layer, spec, value, `--${spec.flag}`);
+  }
+  return layer;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Layer {
+  const layer: Layer = { top: {}, limits: {} };
+  for (const spec of OPTIONS) {
+    const raw = env[spec.env];
+    if (raw !== undefined && raw !== '') apply(layer, spec, raw, spec.env);
+  }
+  return layer;
+}
+
+function fromFile(file: string): Layer {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+  }
+  if (!isPlainObject(json)) throw new ConfigError(`config file ${file}: expected a JSON object`);
+  const layer: Layer = { top: {}, limits: {} };
+  for (const [key, raw] of Object.entries(json)) {
+    if (key === 'limits') {
+      if (!isPlainObject(raw)) throw new ConfigError(`config file ${file}: "limits" must be an object`);
+      for (const [lk, lv] of Object.entries(raw)) {
+        const parse = Object.hasOwn(LIMIT_PARSERS, lk) ? LIMIT_PARSERS[lk as LimitKey] : undefined;
+        if (!parse) throw new ConfigError(`config file ${file}: unknown limit "${printable(lk)}"`);
+        try {
+          layer.limits[lk as LimitKey] = parse(lv);
+        } catch (err) {
+          throw new ConfigError(`config file ${file}: limits.${lk}: ${(err as Error).message}`);
+        }
+      }
+      continue;
+    }
+    const parse = Object.hasOwn(TOP_PARSERS, key) ? TOP_PARSERS[key as TopKey] : undefined;
+    if (!parse) throw new ConfigError(`config file ${file}: unknown key "${printable(key)}"`);
+    try {
+      let value = parse(raw);
+      if (key === 'dataDir') value = resolve(dirname(file), value as string);
+      layer.top[key as TopKey] = value;
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${key}: ${(err as Error).message}`);
+    }
+  }
+  return layer;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function printable(s: string): string {
+  return JSON.stringify(s.slice(0, 64)).slice(1, -1);
+}
+
+/**
+ * Builds the effective configuration: flags > HUSH_* environment > config file (--config, or
+ * <dataDir>/hushd.json when present) > defaults. Throws ConfigError with a message for people.
+ */
+export function resolveConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; platform?: NodeJS.Platform }): HushdConfig {
+  const flags = parseFlags(input.argv);
+  const env = fromEnv(input.env);
+  // The data directory may come from the file too, but the default file lives in the data directory:
+  // an explicit --config/HUSH_CONFIG is read first; otherwise <dataDir from flags/env/default>/hushd.json.
+  const explicitFile = flags.configFile ?? env.configFile;
+  let file: Layer = { top: {}, limits: {} };
+  if (explicitFile !== undefined) {
+    const abs = resolve(explicitFile);
+    if (!existsSync(abs)) throw new ConfigError(`config file ${abs} does not exist`);
+    file = fromFile(abs);
+  } else {
+    const dir = (flags.top.dataDir ?? env.top.dataDir ?? defaultDataDir()) as string;
+    const candidate = resolve(dir, CONFIG_FILE);
+    if (existsSync(candidate)) {
+      file = fromFile(candidate);
+      delete file.top.dataDir; // the file is already inside the data directory
+    }
+  }
+  const top = { ...file.top, ...env.top, ...flags.top };
+  const config: HushdConfig = {
+    ...DEFAULT_CONFIG,
+    ...(top as Partial<HushdConfig>),
+    limits: { ...DEFAULT_LIMITS, ...file.limits, ...env.limits, ...flags.limits },
+  };
+  config.dataDir = resolve(config.dataDir || defaultDataDir());
+  if (config.limits.heartbeatMs >= config.limits.idleTimeoutMs) {
+    throw new ConfigError('limits.heartbeatMs must be shorter than limits.idleTimeoutMs');
+  }
+  return config;
+}

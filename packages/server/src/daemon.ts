@@ -1,0 +1,117 @@
+// Composes a running hushd from a configuration: storage, identity, accounts, the network server,
+// metrics and retention. Signal handling lives in cli.ts so tests can run a daemon in-process.
+import { mkdirSync } from 'node:fs';
+import { Accounts } from './accounts.js';
+import type { HushdConfig } from './config.js';
+import { loadOrCreateIdentity } from './identity-file.js';
+import { createLogger, type Logger } from './logger.js';
+import { Metrics, startMetricsServer, type MetricsServer } from './metrics.js';
+import { dataPaths } from './paths.js';
+import { HushServer } from './server.js';
+import { SqliteStore } from './store/sqlite.js';
+
+export interface Daemon {
+  server: HushServer;
+  port: number;
+  host: string;
+  fingerprint: string;
+  /** Port of the metrics server, when enabled. */
+  metricsPort: number | null;
+  store: SqliteStore;
+  logger: Logger;
+  /** Graceful stop, bounded by config.shutdownTimeoutMs; idempotent. Closes the store last. */
+  shutdown(reason?: string): Promise<void>;
+}
+
+const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+
+export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJS.WritableStream } = {}): Promise<Daemon> {
+  const logger = createLogger({ level: config.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const paths = dataPaths(config.dataDir);
+  const store = SqliteStore.open(paths.database);
+  let metricsServer: MetricsServer | undefined;
+  let server: HushServer | undefined;
+  let retentionTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  try {
+    const { identity, created } = loadOrCreateIdentity(paths.identity);
+    const fingerprint = identity.fingerprint();
+    logger.info(created ? 'identity_created' : 'identity_loaded', { file: paths.identity, fingerprint });
+
+    if (!store.getRoom(config.defaultRoom)) store.createRoom(config.defaultRoom, '', null, Date.now());
+
+    const metrics = new Metrics();
+    const accounts = new Accounts(store, {
+      registration: config.registration,
+      minPasswordLength: config.minPasswordLength,
+      scryptN: config.scryptN,
+    });
+    server = new HushServer({ host: config.host, port: config.port, store, identity, logger, metrics, accounts, config });
+    const bound = await server.listen();
+    logger.info('started', { host: bound.host, port: bound.port, fingerprint, dataDir: config.dataDir, registration: config.registration });
+
+    if (config.metricsPort !== null) {
+      metricsServer = await startMetricsServer(metrics, { host: config.metricsHost, port: config.metricsPort, health: () => !stopping });
+      logger.info('metrics_listening', { host: config.metricsHost, port: metricsServer.port });
+    }
+
+    const prune = () => {
+      try {
+        const now = Date.now();
+        const messages = config.retentionMs === null ? 0 : store.pruneMessages(now - config.retentionMs);
+        const files = store.pruneFiles(now - config.fileRetentionMs);
+        if (messages + files > 0) logger.info('retention_pruned', { messages, files });
+      } catch (err) {
+        logger.error('retention_failed', { error: err });
+      }
+    };
+    prune();
+    retentionTimer = setInterval(prune, RETENTION_INTERVAL_MS);
+    retentionTimer.unref();
+
+    let stopped: Promise<void> | undefined;
+    const running = server;
+    const shutdown = (reason = 'shutdown'): Promise<void> => {
+      stopping = true;
+      stopped ??= (async () => {
+        logger.info('shutting_down', { reason, connections: running.connectionCount });
+        clearInterval(retentionTimer);
+        try {
+          await withTimeout(running.shutdown(), config.shutdownTimeoutMs);
+        } catch (err) {
+          logger.warn('shutdown_incomplete', { error: err });
+        }
+        await metricsServer?.close().catch(() => undefined);
+        store.close();
+        logger.info('daemon_stopped', { reason });
+      })();
+      return stopped;
+    };
+
+    return {
+      server: running,
+      port: bound.port,
+      host: bound.host,
+      fingerprint,
+      metricsPort: metricsServer?.port ?? null,
+      store,
+      logger,
+      shutdown,
+    };
+  } catch (err) {
+    clearInterval(retentionTimer);
+    await server?.shutdown().catch(() => undefined);
+    await metricsServer?.close().catch(() => undefined);
+    store.close();
+    throw err;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,118 @@
+// In-process counters and gauges, rendered in the Prometheus text exposition format (version 0.0.4),
+// optionally served over plain HTTP on a separate port (off by default; bind it to loopback).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type MetricName =
+  | 'hush_connections'
+  | 'hush_messages_in_total'
+  | 'hush_messages_out_total'
+  | 'hush_fanout_deliveries_total'
+  | 'hush_queue_drops_total'
+  | 'hush_handshake_failures_total'
+  | 'hush_logins_total'
+  | 'hush_login_failures_total'
+  | 'hush_protocol_errors_total';
+
+interface MetricInfo {
+  type: 'counter' | 'gauge';
+  help: string;
+}
+
+export const METRICS: Readonly<Record<MetricName, MetricInfo>> = {
+  hush_connections: { type: 'gauge', help: 'Open client connections.' },
+  hush_messages_in_total: { type: 'counter', help: 'Messages received from clients.' },
+  hush_messages_out_total: { type: 'counter', help: 'Messages sent to clients.' },
+  hush_fanout_deliveries_total: { type: 'counter', help: 'Per-recipient deliveries of relayed messages.' },
+  hush_queue_drops_total: { type: 'counter', help: 'Connections dropped because their send queue overflowed.' },
+  hush_handshake_failures_total: { type: 'counter', help: 'Failed or timed-out secure-channel handshakes.' },
+  hush_logins_total: { type: 'counter', help: 'Successful logins.' },
+  hush_login_failures_total: { type: 'counter', help: 'Failed or refused logins.' },
+  hush_protocol_errors_total: { type: 'counter', help: 'Protocol errors sent to clients.' },
+};
+
+const NAMES = Object.keys(METRICS) as MetricName[];
+
+export class Metrics {
+  private readonly values = new Map<MetricName, number>(NAMES.map((n) => [n, 0]));
+
+  inc(name: MetricName, by = 1): void {
+    this.values.set(name, (this.values.get(name) ?? 0) + by);
+  }
+
+  set(name: MetricName, value: number): void {
+    this.values.set(name, value);
+  }
+
+  get(name: MetricName): number {
+    return this.values.get(name) ?? 0;
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    for (const name of NAMES) {
+      const info = METRICS[name];
+      lines.push(`# HELP ${name} ${info.help}`, `# TYPE ${name} ${info.type}`, `${name} ${formatValue(this.get(name))}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Serves GET /metrics (Prometheus text) and GET /healthz (200 "ok" or 503 "unhealthy"). */
+export function startMetricsServer(
+  metrics: Metrics,
+  opts: { host: string; port: number; health: () => boolean },
+): Promise<MetricsServer> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+      return;
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(req.method === 'HEAD' ? undefined : metrics.render());
+    } else if (path === '/healthz') {
+      let healthy = false;
+      try {
+        healthy = opts.health();
+      } catch {
+        healthy = false;
+      }
+      res.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(req.method === 'HEAD' ? undefined : healthy ? 'ok\n' : 'unhealthy\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      const port = (server.address() as AddressInfo).port;
+      resolve({
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,5 @@
+export { SqliteStore, conversationKey } from './sqlite.js';
+export { StoreError } from './store-error.js';
+export type { StoreErrorCode } from './store-error.js';
+export { SCHEMA_VERSION } from './schema.js';
+export type * from './types.js';

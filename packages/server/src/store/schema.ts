@@ -1,0 +1,117 @@
+// Database schema as an ordered list of migrations; PRAGMA user_version records how many ran.
+// Append new steps; never edit a released one.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: initial schema
+  `
+  CREATE TABLE users (
+    name TEXT PRIMARY KEY NOT NULL,
+    password_hash TEXT,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+    created_at INTEGER NOT NULL,
+    banned_until INTEGER,
+    banned_forever INTEGER NOT NULL DEFAULT 0,
+    ban_reason TEXT
+  ) STRICT;
+
+  CREATE TABLE devices (
+    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    sign_key TEXT NOT NULL,
+    box_key TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY (user, sign_key)
+  ) STRICT;
+
+  -- Invite codes are bearer secrets: only their SHA-256 is kept.
+  CREATE TABLE invites (
+    code_hash TEXT PRIMARY KEY NOT NULL,
+    created_by TEXT,
+    created_at INTEGER NOT NULL,
+    used_by TEXT,
+    used_at INTEGER
+  ) STRICT;
+
+  CREATE TABLE rooms (
+    name TEXT PRIMARY KEY NOT NULL,
+    topic TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    created_by TEXT
+  ) STRICT;
+
+  CREATE TABLE members (
+    room TEXT NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,
+    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'op', 'member')),
+    muted_until INTEGER,
+    PRIMARY KEY (room, user)
+  ) STRICT;
+  CREATE INDEX members_by_user ON members(user);
+
+  -- AUTOINCREMENT: ids are never reused, even after retention deletes the newest rows.
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('room', 'dm')),
+    ts INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    room TEXT,
+    recipient TEXT,
+    conv TEXT,
+    body TEXT NOT NULL,
+    action INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+  CREATE INDEX messages_by_room ON messages(room, id) WHERE room IS NOT NULL;
+  CREATE INDEX messages_by_conv ON messages(conv, id) WHERE conv IS NOT NULL;
+  CREATE INDEX messages_by_recipient ON messages(recipient, id) WHERE recipient IS NOT NULL;
+  CREATE INDEX messages_by_ts ON messages(ts);
+
+  CREATE TABLE read_markers (
+    user TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    msg_id INTEGER NOT NULL,
+    PRIMARY KEY (user, conversation)
+  ) STRICT;
+
+  CREATE TABLE delivery_cursors (
+    user TEXT PRIMARY KEY NOT NULL,
+    msg_id INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE address_bans (
+    address TEXT PRIMARY KEY NOT NULL,
+    until INTEGER,
+    forever INTEGER NOT NULL DEFAULT 0,
+    reason TEXT
+  ) STRICT;
+
+  CREATE TABLE files (
+    id TEXT PRIMARY KEY NOT NULL,
+    sender TEXT NOT NULL,
+    room TEXT,
+    recipient TEXT,
+    name TEXT,
+    sha512 TEXT,
+    size INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    complete INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+  CREATE INDEX files_by_created ON files(created_at);
+
+  CREATE TABLE file_chunks (
+    file_id TEXT NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (file_id, idx)
+  ) STRICT;
+
+  CREATE TABLE file_handled (
+    file_id TEXT NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    user TEXT NOT NULL,
+    how TEXT NOT NULL CHECK (how IN ('accepted', 'declined', 'downloaded')),
+    PRIMARY KEY (file_id, user)
+  ) STRICT;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

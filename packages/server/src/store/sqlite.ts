@@ -1,0 +1,584 @@
+// The default Store: one SQLite file (better-sqlite3, WAL, synchronous=NORMAL). Calls are
+// synchronous, so each finishes before the next event-loop turn and needs no locking.
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { StoreError } from './store-error.js';
+import type {
+  DeviceRecord,
+  HistoryQuery,
+  HistoryResult,
+  HistoryTarget,
+  MemberRecord,
+  NewMessage,
+  RoomRecord,
+  RoomRole,
+  ServerRole,
+  Store,
+  StoredFile,
+  StoredMessage,
+  UserRecord,
+} from './types.js';
+
+interface UserRow {
+  name: string;
+  password_hash: string | null;
+  role: ServerRole;
+  created_at: number;
+  banned_until: number | null;
+  banned_forever: number;
+  ban_reason: string | null;
+}
+interface DeviceRow {
+  user: string;
+  sign_key: string;
+  box_key: string;
+  signature: string;
+  created_at: number;
+  last_seen: number;
+}
+interface RoomRow {
+  name: string;
+  topic: string;
+  created_at: number;
+  created_by: string | null;
+}
+interface MemberRow {
+  room: string;
+  user: string;
+  role: RoomRole;
+  muted_until: number | null;
+}
+interface MessageRow {
+  id: number;
+  kind: 'room' | 'dm';
+  ts: number;
+  sender: string;
+  room: string | null;
+  recipient: string | null;
+  body: string;
+  action: number;
+}
+interface FileRow {
+  id: string;
+  sender: string;
+  room: string | null;
+  recipient: string | null;
+  name: string | null;
+  sha512: string | null;
+  size: number;
+  created_at: number;
+  complete: number;
+}
+interface BanRow {
+  address: string;
+  until: number | null;
+  forever: number;
+  reason: string | null;
+}
+
+const MAX_ID = 2n ** 63n - 1n;
+
+/** Message ids are decimal strings on the wire; out-of-range or malformed ids clamp safely. */
+function parseId(id: string): bigint {
+  if (!/^\d{1,20}$/.test(id)) return 0n;
+  const n = BigInt(id);
+  return n > MAX_ID ? MAX_ID : n;
+}
+
+/** A direct conversation's key: the sorted pair, so both directions share one history. */
+export function conversationKey(a: string, b: string): string {
+  return a < b ? `${a} ${b}` : `${b} ${a}`;
+}
+
+function hashInvite(code: string): string {
+  return createHash('sha256').update(code, 'utf8').digest('hex');
+}
+
+const SELECT_MESSAGE = 'SELECT id, kind, ts, sender, room, recipient, body, action FROM messages';
+const SELECT_FILE = 'SELECT id, sender, room, recipient, name, sha512, size, created_at, complete FROM files';
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private closed = false;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (creating when needed) the database at `path`, or an in-memory one for ':memory:'. */
+  static open(path: string): SqliteStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const db = new Database(path);
+    try {
+      if (path !== ':memory:') db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+      // Owner-only, like the identity key: it holds password hashes. SQLite gives -wal/-shm the same mode.
+      if (path !== ':memory:' && process.platform !== 'win32') chmodSync(path, 0o600);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteStore(db);
+  }
+
+  /** Schema version of the open database (PRAGMA user_version). */
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** Prepared statements are compiled once and reused. */
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private mustChange(changes: number, what: string): void {
+    if (changes === 0) throw new StoreError('NOT_FOUND', `no such ${what}`);
+  }
+
+  // ---- accounts ----
+
+  createUser(name: string, passwordHash: string | null, role: ServerRole, now: number): UserRecord {
+    try {
+      this.stmt('INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?)').run(name, passwordHash, role, now);
+    } catch (err) {
+      if (isConstraint(err)) throw new StoreError('ALREADY_EXISTS', 'user already exists', { cause: err });
+      throw err;
+    }
+    return { name, passwordHash, role, createdAt: now, bannedUntil: null, banReason: null };
+  }
+
+  getUser(name: string): UserRecord | undefined {
+    const row = this.stmt('SELECT * FROM users WHERE name = ?').get(name) as UserRow | undefined;
+    return row && toUser(row);
+  }
+
+  listUsers(): UserRecord[] {
+    return (this.stmt('SELECT * FROM users ORDER BY name').all() as UserRow[]).map(toUser);
+  }
+
+  setPasswordHash(name: string, passwordHash: string): void {
+    this.mustChange(this.stmt('UPDATE users SET password_hash = ? WHERE name = ?').run(passwordHash, name).changes, 'user');
+  }
+
+  setServerRole(name: string, role: ServerRole): void {
+    this.mustChange(this.stmt('UPDATE users SET role = ? WHERE name = ?').run(role, name).changes, 'user');
+  }
+
+  setUserBan(name: string, until: number | null, reason: string | null): void {
+    const forever = until === Number.POSITIVE_INFINITY ? 1 : 0;
+    const at = until === null || forever ? null : Math.floor(until);
+    const why = until === null ? null : reason;
+    this.mustChange(
+      this.stmt('UPDATE users SET banned_until = ?, banned_forever = ?, ban_reason = ? WHERE name = ?').run(at, forever, why, name).changes,
+      'user',
+    );
+  }
+
+  // ---- devices ----
+
+  upsertDevice(device: Omit<DeviceRecord, 'createdAt' | 'lastSeen'>, now: number): { created: boolean } {
+    const existing = this.getDevice(device.user, device.signKey);
+    if (existing) {
+      this.stmt('UPDATE devices SET box_key = ?, signature = ?, last_seen = ? WHERE user = ? AND sign_key = ?').run(
+        device.boxKey,
+        device.signature,
+        now,
+        device.user,
+        device.signKey,
+      );
+      return { created: false };
+    }
+    this.stmt('INSERT INTO devices (user, sign_key, box_key, signature, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?)').run(
+      device.user,
+      device.signKey,
+      device.boxKey,
+      device.signature,
+      now,
+      now,
+    );
+    return { created: true };
+  }
+
+  listDevices(user: string): DeviceRecord[] {
+    return (this.stmt('SELECT * FROM devices WHERE user = ? ORDER BY created_at, sign_key').all(user) as DeviceRow[]).map(toDevice);
+  }
+
+  getDevice(user: string, signKey: string): DeviceRecord | undefined {
+    const row = this.stmt('SELECT * FROM devices WHERE user = ? AND sign_key = ?').get(user, signKey) as DeviceRow | undefined;
+    return row && toDevice(row);
+  }
+
+  touchDevice(user: string, signKey: string, now: number): void {
+    this.stmt('UPDATE devices SET last_seen = ? WHERE user = ? AND sign_key = ?').run(now, user, signKey);
+  }
+
+  // ---- invites ----
+
+  createInvite(code: string, createdBy: string | null, now: number): void {
+    try {
+      this.stmt('INSERT INTO invites (code_hash, created_by, created_at) VALUES (?, ?, ?)').run(hashInvite(code), createdBy, now);
+    } catch (err) {
+      if (isConstraint(err)) throw new StoreError('ALREADY_EXISTS', 'invite already exists', { cause: err });
+      throw err;
+    }
+  }
+
+  consumeInvite(code: string, usedBy: string, now: number): boolean {
+    const r = this.stmt('UPDATE invites SET used_by = ?, used_at = ? WHERE code_hash = ? AND used_by IS NULL').run(usedBy, now, hashInvite(code));
+    return r.changes === 1;
+  }
+
+  // ---- rooms and membership ----
+
+  createRoom(name: string, topic: string, createdBy: string | null, now: number): RoomRecord {
+    try {
+      this.stmt('INSERT INTO rooms (name, topic, created_at, created_by) VALUES (?, ?, ?, ?)').run(name, topic, now, createdBy);
+    } catch (err) {
+      if (isConstraint(err)) throw new StoreError('ALREADY_EXISTS', 'room already exists', { cause: err });
+      throw err;
+    }
+    return { name, topic, createdAt: now, createdBy };
+  }
+
+  getRoom(name: string): RoomRecord | undefined {
+    const row = this.stmt('SELECT * FROM rooms WHERE name = ?').get(name) as RoomRow | undefined;
+    return row && toRoom(row);
+  }
+
+  listRooms(): RoomRecord[] {
+    return (this.stmt('SELECT * FROM rooms ORDER BY name').all() as RoomRow[]).map(toRoom);
+  }
+
+  setTopic(name: string, topic: string): void {
+    this.mustChange(this.stmt('UPDATE rooms SET topic = ? WHERE name = ?').run(topic, name).changes, 'room');
+  }
+
+  /** Adds the member, or sets the role of an existing one (mute state is kept). */
+  addMember(room: string, user: string, role: RoomRole): void {
+    try {
+      this.stmt(
+        'INSERT INTO members (room, user, role) VALUES (?, ?, ?) ON CONFLICT (room, user) DO UPDATE SET role = excluded.role',
+      ).run(room, user, role);
+    } catch (err) {
+      if (isForeignKey(err)) throw new StoreError('NOT_FOUND', 'no such room or user', { cause: err });
+      throw err;
+    }
+  }
+
+  removeMember(room: string, user: string): void {
+    this.stmt('DELETE FROM members WHERE room = ? AND user = ?').run(room, user);
+  }
+
+  getMember(room: string, user: string): MemberRecord | undefined {
+    const row = this.stmt('SELECT * FROM members WHERE room = ? AND user = ?').get(room, user) as MemberRow | undefined;
+    return row && toMember(row);
+  }
+
+  listMembers(room: string): MemberRecord[] {
+    return (this.stmt('SELECT * FROM members WHERE room = ? ORDER BY user').all(room) as MemberRow[]).map(toMember);
+  }
+
+  roomsOf(user: string): MemberRecord[] {
+    return (this.stmt('SELECT * FROM members WHERE user = ? ORDER BY room').all(user) as MemberRow[]).map(toMember);
+  }
+
+  setMemberRole(room: string, user: string, role: RoomRole): void {
+    this.mustChange(this.stmt('UPDATE members SET role = ? WHERE room = ? AND user = ?').run(role, room, user).changes, 'member');
+  }
+
+  setMute(room: string, user: string, until: number | null): void {
+    const at = until === null ? null : until === Number.POSITIVE_INFINITY ? Number.MAX_SAFE_INTEGER : Math.floor(until);
+    this.mustChange(this.stmt('UPDATE members SET muted_until = ? WHERE room = ? AND user = ?').run(at, room, user).changes, 'member');
+  }
+
+  // ---- messages ----
+
+  appendMessages(batch: readonly NewMessage[]): StoredMessage[] {
+    const insert = this.stmt(
+      'INSERT INTO messages (kind, ts, sender, room, recipient, conv, body, action) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const run = this.db.transaction((items: readonly NewMessage[]): StoredMessage[] =>
+      items.map((m): StoredMessage => {
+        if (m.kind === 'room') {
+          const r = insert.run('room', m.ts, m.from, m.room, null, null, m.text, m.action ? 1 : 0);
+          return { kind: 'room', id: String(r.lastInsertRowid), ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action };
+        }
+        const r = insert.run('dm', m.ts, m.from, null, m.to, conversationKey(m.from, m.to), m.envelope, 0);
+        return { kind: 'dm', id: String(r.lastInsertRowid), ts: m.ts, from: m.from, to: m.to, envelope: m.envelope };
+      }),
+    );
+    return run(batch);
+  }
+
+  history(target: HistoryTarget, query: HistoryQuery): HistoryResult {
+    const limit = Math.max(0, Math.floor(query.limit));
+    const where: string[] = [];
+    const params: (string | bigint | number)[] = [];
+    if ('room' in target) {
+      where.push('room = ?');
+      params.push(target.room);
+    } else {
+      where.push('conv = ?');
+      params.push(conversationKey(target.dm[0], target.dm[1]));
+    }
+    if (query.before !== undefined) {
+      where.push('id < ?');
+      params.push(parseId(query.before));
+    }
+    if (query.after !== undefined) {
+      where.push('id > ?');
+      params.push(parseId(query.after));
+    }
+    // Only "after": page forward from the cursor (catch-up). Otherwise the newest page before the cursor.
+    const forward = query.after !== undefined && query.before === undefined;
+    const sql = `${SELECT_MESSAGE} WHERE ${where.join(' AND ')} ORDER BY id ${forward ? 'ASC' : 'DESC'} LIMIT ?`;
+    const rows = this.stmt(sql).all(...params, limit + 1) as MessageRow[];
+    const hasMore = rows.length > limit;
+    const page = rows.slice(0, limit);
+    if (!forward) page.reverse();
+    return { messages: page.map(toMessage), hasMore };
+  }
+
+  directMessagesSince(user: string, afterId: string, limit: number): StoredMessage[] {
+    const rows = this.stmt(`${SELECT_MESSAGE} WHERE recipient = ? AND id > ? ORDER BY id ASC LIMIT ?`).all(
+      user,
+      parseId(afterId),
+      Math.max(0, Math.floor(limit)),
+    ) as MessageRow[];
+    return rows.map(toMessage);
+  }
+
+  /** Highest id ever assigned ('0' when none): stays monotonic even after retention deletes rows. */
+  lastMessageId(): string {
+    const row = this.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").get() as { seq: number } | undefined;
+    return String(row?.seq ?? 0);
+  }
+
+  // ---- read markers and delivery cursors ----
+
+  setReadMarker(user: string, conversation: string, msgId: string): void {
+    this.stmt(
+      'INSERT INTO read_markers (user, conversation, msg_id) VALUES (?, ?, ?) ON CONFLICT (user, conversation) DO UPDATE SET msg_id = excluded.msg_id',
+    ).run(user, conversation, parseId(msgId));
+  }
+
+  getReadMarkers(user: string): Record<string, string> {
+    const rows = this.stmt('SELECT conversation, msg_id FROM read_markers WHERE user = ? ORDER BY conversation').all(user) as {
+      conversation: string;
+      msg_id: number;
+    }[];
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const r of rows) out[r.conversation] = String(r.msg_id);
+    return out;
+  }
+
+  getDeliveryCursor(user: string): string {
+    const row = this.stmt('SELECT msg_id FROM delivery_cursors WHERE user = ?').get(user) as { msg_id: number } | undefined;
+    return String(row?.msg_id ?? 0);
+  }
+
+  setDeliveryCursor(user: string, msgId: string): void {
+    this.stmt(
+      'INSERT INTO delivery_cursors (user, msg_id) VALUES (?, ?) ON CONFLICT (user) DO UPDATE SET msg_id = excluded.msg_id',
+    ).run(user, parseId(msgId));
+  }
+
+  // ---- address bans ----
+
+  banAddress(address: string, until: number, reason: string | null): void {
+    const forever = until === Number.POSITIVE_INFINITY ? 1 : 0;
+    this.stmt(
+      `INSERT INTO address_bans (address, until, forever, reason) VALUES (?, ?, ?, ?)
+       ON CONFLICT (address) DO UPDATE SET until = excluded.until, forever = excluded.forever, reason = excluded.reason`,
+    ).run(address, forever ? null : Math.floor(until), forever, reason);
+  }
+
+  unbanAddress(address: string): void {
+    this.stmt('DELETE FROM address_bans WHERE address = ?').run(address);
+  }
+
+  isAddressBanned(address: string, now: number): boolean {
+    const row = this.stmt('SELECT 1 AS x FROM address_bans WHERE address = ? AND (forever = 1 OR until > ?)').get(address, now);
+    return row !== undefined;
+  }
+
+  listAddressBans(): { address: string; until: number; reason: string | null }[] {
+    return (this.stmt('SELECT * FROM address_bans ORDER BY address').all() as BanRow[]).map((r) => ({
+      address: r.address,
+      until: r.forever ? Number.POSITIVE_INFINITY : (r.until ?? 0),
+      reason: r.reason,
+    }));
+  }
+
+  // ---- files ----
+
+  createFile(file: Omit<StoredFile, 'complete'>): void {
+    try {
+      this.stmt(
+        'INSERT INTO files (id, sender, room, recipient, name, sha512, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(file.id, file.from, file.room, file.to, file.name, file.sha512, file.size, file.createdAt);
+    } catch (err) {
+      if (isConstraint(err)) throw new StoreError('ALREADY_EXISTS', 'file already exists', { cause: err });
+      throw err;
+    }
+  }
+
+  putFileChunk(fileId: string, index: number, data: Uint8Array): void {
+    try {
+      this.stmt('INSERT OR REPLACE INTO file_chunks (file_id, idx, data) VALUES (?, ?, ?)').run(
+        fileId,
+        index,
+        Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+      );
+    } catch (err) {
+      if (isForeignKey(err)) throw new StoreError('NOT_FOUND', 'no such file', { cause: err });
+      throw err;
+    }
+  }
+
+  getFileChunk(fileId: string, index: number): Uint8Array | undefined {
+    const row = this.stmt('SELECT data FROM file_chunks WHERE file_id = ? AND idx = ?').get(fileId, index) as { data: Buffer } | undefined;
+    return row ? new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength) : undefined;
+  }
+
+  completeFile(fileId: string): void {
+    this.mustChange(this.stmt('UPDATE files SET complete = 1 WHERE id = ?').run(fileId).changes, 'file');
+  }
+
+  getFile(fileId: string): StoredFile | undefined {
+    const row = this.stmt(`${SELECT_FILE} WHERE id = ?`).get(fileId) as FileRow | undefined;
+    return row && toFile(row);
+  }
+
+  pendingFilesFor(user: string): StoredFile[] {
+    const rows = this.stmt(
+      `${SELECT_FILE} WHERE complete = 1 AND sender != ?
+         AND (recipient = ? OR room IN (SELECT room FROM members WHERE user = ?))
+         AND NOT EXISTS (SELECT 1 FROM file_handled h WHERE h.file_id = files.id AND h.user = ?)
+       ORDER BY created_at, id`,
+    ).all(user, user, user, user) as FileRow[];
+    return rows.map(toFile);
+  }
+
+  markFileHandled(fileId: string, user: string, how: 'accepted' | 'declined' | 'downloaded'): void {
+    try {
+      this.stmt(
+        'INSERT INTO file_handled (file_id, user, how) VALUES (?, ?, ?) ON CONFLICT (file_id, user) DO UPDATE SET how = excluded.how',
+      ).run(fileId, user, how);
+    } catch (err) {
+      if (isForeignKey(err)) throw new StoreError('NOT_FOUND', 'no such file', { cause: err });
+      throw err;
+    }
+  }
+
+  deleteFile(fileId: string): void {
+    this.stmt('DELETE FROM files WHERE id = ?').run(fileId);
+  }
+
+  // ---- retention ----
+
+  /** Deletes messages older than `cutoff`. Returns rows deleted. */
+  pruneMessages(cutoff: number): number {
+    return this.stmt('DELETE FROM messages WHERE ts < ?').run(cutoff).changes;
+  }
+
+  /** Deletes files (with their chunks) created before `cutoff`, complete or not. Returns files deleted. */
+  pruneFiles(cutoff: number): number {
+    return this.stmt('DELETE FROM files WHERE created_at < ?').run(cutoff).changes;
+  }
+
+  prune(cutoff: number): number {
+    return this.db.transaction(() => this.pruneMessages(cutoff) + this.pruneFiles(cutoff))();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.statements.clear();
+    // A checkpoint folds the WAL back into the main file so a copied hush.db is complete.
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // in-memory databases and read-only files have nothing to checkpoint
+    }
+    this.db.close();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new StoreError('SCHEMA_TOO_NEW', `database schema version ${current} is newer than this hushd understands (${SCHEMA_VERSION})`);
+  }
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+function isConstraint(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+function isForeignKey(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
+function toUser(r: UserRow): UserRecord {
+  return {
+    name: r.name,
+    passwordHash: r.password_hash,
+    role: r.role,
+    createdAt: r.created_at,
+    bannedUntil: r.banned_forever ? Number.POSITIVE_INFINITY : r.banned_until,
+    banReason: r.ban_reason,
+  };
+}
+
+function toDevice(r: DeviceRow): DeviceRecord {
+  return { user: r.user, signKey: r.sign_key, boxKey: r.box_key, signature: r.signature, createdAt: r.created_at, lastSeen: r.last_seen };
+}
+
+function toRoom(r: RoomRow): RoomRecord {
+  return { name: r.name, topic: r.topic, createdAt: r.created_at, createdBy: r.created_by };
+}
+
+function toMember(r: MemberRow): MemberRecord {
+  return { room: r.room, user: r.user, role: r.role, mutedUntil: r.muted_until };
+}
+
+function toMessage(r: MessageRow): StoredMessage {
+  if (r.kind === 'room') {
+    return { kind: 'room', id: String(r.id), ts: r.ts, from: r.sender, room: r.room ?? '', text: r.body, action: r.action === 1 };
+  }
+  return { kind: 'dm', id: String(r.id), ts: r.ts, from: r.sender, to: r.recipient ?? '', envelope: r.body };
+}
+
+function toFile(r: FileRow): StoredFile {
+  return {
+    id: r.id,
+    from: r.sender,
+    room: r.room,
+    to: r.recipient,
+    name: r.name,
+    sha512: r.sha512,
+    size: r.size,
+    createdAt: r.created_at,
+    complete: r.complete === 1,
+  };
+}

@@ -1,0 +1,221 @@
+// Spawns the built `hushd` (dist/cli.js). Build first: `pnpm build` (the test builds it when missing).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OPTIONS } from '../src/config.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(pkg, 'dist', 'cli.js');
+
+let home: string;
+let dataDir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  if (!existsSync(CLI)) {
+    const r = spawnSync('pnpm', ['build'], { cwd: pkg, encoding: 'utf8', shell: process.platform === 'win32' });
+    if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+  }
+}, 120_000);
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'hushd-cli-'));
+  dataDir = join(home, '.local', 'share', 'hush', 'server');
+});
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(home, { recursive: true, force: true });
+});
+
+function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, USERPROFILE: home, XDG_DATA_HOME: join(home, '.local', 'share'), HUSH_SCRYPT_N: '1024', ...extra };
+  return e;
+}
+
+function run(args: string[], input?: string, extraEnv: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: env(extraEnv), input: input ?? '', encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('hushd --help', () => {
+  it('documents every flag, its environment variable and the admin commands', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    for (const o of OPTIONS) {
+      expect(r.stdout).toContain(`--${o.flag} ${o.arg}`);
+      expect(r.stdout).toContain(o.env);
+    }
+    for (const cmd of ['hushd fingerprint', 'hushd user add', 'hushd user passwd', 'hushd user role', 'hushd user list', 'hushd ban', 'hushd unban', 'hushd invite create']) {
+      expect(r.stdout).toContain(cmd);
+    }
+    expect(r.stdout).toContain('--password-stdin');
+    expect(r.stdout).toContain('SIGTERM');
+  });
+
+  it('refuses unknown flags with exit code 2', () => {
+    const r = run(['--nope', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown option --nope');
+  });
+});
+
+describe('admin subcommands', () => {
+  it('adds users, lists them, sets roles, bans and unbans on the default data dir', () => {
+    const add = run(['user', 'add', 'Alice', '--password-stdin'], 'a good long password\n');
+    expect(add).toMatchObject({ code: 0, stdout: 'added alice (user)\n' });
+    expect(run(['user', 'add', 'boss', '--admin'], 'another long password\n')).toMatchObject({ code: 0, stdout: 'added boss (admin)\n' });
+    expect(existsSync(join(dataDir, 'hush.db'))).toBe(true);
+    if (process.platform !== 'win32') expect(statSync(join(dataDir, 'hush.db')).mode & 0o777).toBe(0o600);
+
+    const dup = run(['user', 'add', 'ALICE'], 'whatever password\n');
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toMatch(/taken/);
+    const weak = run(['user', 'add', 'carol'], 'short\n');
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toMatch(/at least 8/);
+    expect(run(['user', 'add', '\u0430dmin'], 'a good long password\n').code).toBe(1);
+
+    expect(run(['user', 'role', 'alice', 'admin'])).toMatchObject({ code: 0, stdout: 'alice is now admin\n' });
+    expect(run(['user', 'role', 'ghost', 'admin']).code).toBe(1);
+    expect(run(['user', 'role', 'alice', 'king']).code).toBe(2);
+
+    expect(run(['ban', 'alice', '--reason', 'spam', '--seconds', '3600']).code).toBe(0);
+    expect(run(['ban', '--address', '192.0.2.7']).code).toBe(0);
+    expect(run(['ban', '--address', 'not-an-ip']).code).toBe(2);
+    let list = run(['user', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^alice\tadmin\t\S+\t0\tbanned until \S+ \(spam\)$/m);
+    expect(list.stdout).toMatch(/^boss\tadmin\t/m);
+    expect(list.stdout).toContain('address 192.0.2.7 banned forever');
+    expect(run(['unban', 'alice']).code).toBe(0);
+    expect(run(['unban', '--address', '192.0.2.7']).code).toBe(0);
+    list = run(['user', 'list']);
+    expect(list.stdout).toMatch(/^alice\tadmin\t\S+\t0\tok$/m);
+    expect(list.stdout).not.toContain('192.0.2.7');
+
+    // The store sees what the CLI did.
+    const store = SqliteStore.open(join(dataDir, 'hush.db'));
+    try {
+      expect(store.getUser('alice')).toMatchObject({ role: 'admin', bannedUntil: null });
+      expect(store.getUser('alice')!.passwordHash).toMatch(/^scrypt\$1024\$/);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('changes a password with user passwd', () => {
+    run(['user', 'add', 'dave', '--password-stdin'], 'first long password\n');
+    const before = SqliteStore.open(join(dataDir, 'hush.db'));
+    const h1 = before.getUser('dave')!.passwordHash;
+    before.close();
+    expect(run(['user', 'passwd', 'dave', '--password-stdin'], 'second long password\n')).toMatchObject({ code: 0 });
+    const after = SqliteStore.open(join(dataDir, 'hush.db'));
+    expect(after.getUser('dave')!.passwordHash).not.toBe(h1);
+    after.close();
+    expect(run(['user', 'passwd', 'ghost'], 'x long password\n').code).toBe(1);
+  });
+
+  it('prints the fingerprint (creating the identity once) and honours --data-dir', () => {
+    const custom = join(home, 'custom');
+    const a = run(['fingerprint', '--data-dir', custom]);
+    expect(a.code).toBe(0);
+    const [fp, short] = a.stdout.trim().split('\n');
+    expect(fp).toMatch(/^SHA512:[A-Za-z0-9+/=]+$/);
+    expect(short).toMatch(/\d/);
+    expect(a.stderr).toContain('created a new server identity');
+    const b = run(['fingerprint'], '', { HUSH_DATA_DIR: custom });
+    expect(b.stdout).toBe(a.stdout);
+    expect(b.stderr).toBe('');
+    if (process.platform !== 'win32') expect(statSync(join(custom, 'identity.key')).mode & 0o777).toBe(0o600);
+  });
+
+  it('creates invite codes', () => {
+    const r = run(['invite', 'create']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^[A-Za-z0-9_-]{24}\n$/);
+    expect(r.stderr).toContain('--registration invite');
+    expect(run(['invite', 'create', '--registration', 'invite']).stderr).toBe('');
+  });
+
+  it('reports usage errors with exit code 2', () => {
+    expect(run(['user']).code).toBe(2);
+    expect(run(['user', 'add']).code).toBe(2);
+    expect(run(['ban']).code).toBe(2);
+    expect(run(['ban', 'alice', '--seconds', 'soon']).code).toBe(2);
+  });
+});
+
+/** Resolves with the text once `pattern` appears in the stream. */
+function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const s = child[stream]!;
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      const m = pattern.exec(text);
+      if (m) {
+        s.off('data', onData);
+        resolve(m);
+      }
+    };
+    s.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`hushd exited (${code}) before ${pattern}: ${text}`)));
+  });
+}
+
+describe('hushd (server)', () => {
+  it('starts on port 0, prints its fingerprint and port, serves, and exits 0 on SIGTERM', async () => {
+    const child = spawn(process.execPath, [CLI, '--port', '0', '--metrics-port', '0'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const out: string[] = [];
+    child.stdout!.on('data', (c: Buffer) => out.push(c.toString('utf8')));
+    const [, port, fingerprint] = await waitFor(child, 'stderr', /hushd listening on 127\.0\.0\.1:(\d+)\nserver fingerprint: (SHA512:\S+)\n/);
+    expect(Number(port)).toBeGreaterThan(0);
+
+    // The port accepts TCP connections.
+    await new Promise<void>((resolve, reject) => {
+      const s = connect(Number(port), '127.0.0.1', () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', reject);
+    });
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    const lines = out.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.event === 'identity_created')).toMatchObject({ level: 'info', fingerprint });
+    expect(lines.find((l) => l.event === 'started')).toMatchObject({ port: Number(port), fingerprint });
+    expect(lines.find((l) => l.event === 'metrics_listening')).toBeDefined();
+    expect(lines.at(-1)).toMatchObject({ event: 'daemon_stopped', reason: 'SIGTERM' });
+    for (const l of lines) expect(typeof l.ts).toBe('string');
+
+    // Restart with the same data dir: same identity.
+    const again = spawn(process.execPath, [CLI, '--port', '0', '--log-level', 'warn'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(again);
+    const againOut: string[] = [];
+    again.stdout!.on('data', (c: Buffer) => againOut.push(c.toString('utf8')));
+    const [, , fp2] = await waitFor(again, 'stderr', /hushd listening on 127\.0\.0\.1:(\d+)\nserver fingerprint: (SHA512:\S+)\n/);
+    expect(fp2).toBe(fingerprint);
+    const exited2 = new Promise<number | null>((resolve) => again.once('exit', (code) => resolve(code)));
+    again.kill('SIGINT');
+    expect(await exited2).toBe(0);
+    expect(againOut.join('')).toBe(''); // --log-level warn hides the info lines
+  });
+
+  it.runIf(process.platform !== 'win32')('refuses to start when the identity key is readable by others', async () => {
+    expect(run(['fingerprint']).code).toBe(0);
+    const { chmodSync } = await import('node:fs');
+    chmodSync(join(dataDir, 'identity.key'), 0o644);
+    const r = spawnSync(process.execPath, [CLI, '--port', '0'], { env: env(), encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/readable by other users.*chmod 600/);
+  });
+});

@@ -1,0 +1,119 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, DEFAULT_LIMITS, OPTIONS, resolveConfig } from '../src/config.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hush-config-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const resolveIn = (argv: string[], env: NodeJS.ProcessEnv = {}) => resolveConfig({ argv: ['--data-dir', dir, ...argv], env });
+
+describe('resolveConfig', () => {
+  it('uses the defaults: 127.0.0.1:5555, open registration, metrics off', () => {
+    const c = resolveIn([]);
+    expect(c).toEqual({ ...DEFAULT_CONFIG, dataDir: dir, limits: DEFAULT_LIMITS });
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.port).toBe(5555);
+    expect(c.metricsPort).toBeNull();
+    expect(c.retentionMs).toBeNull();
+    expect(c.scryptN).toBe(2 ** 17);
+  });
+
+  it('defaults the data directory to the platform data dir (XDG on Linux)', () => {
+    const c = resolveConfig({ argv: [], env: {} });
+    expect(c.dataDir).toMatch(/hush[\\/]server$/);
+  });
+
+  it('applies flags > HUSH_* env > config file > defaults', () => {
+    writeFileSync(
+      join(dir, 'hushd.json'),
+      JSON.stringify({ port: 1111, host: '0.0.0.0', logLevel: 'warn', registration: 'invite', limits: { maxConnections: 7, messagesPerSecond: 3 } }),
+    );
+    const env = { HUSH_PORT: '2222', HUSH_LOG_LEVEL: 'debug', HUSH_MAX_CONNECTIONS: '8' };
+    const c = resolveIn(['--port', '3333', '--max-connections=9'], env);
+    expect(c.port).toBe(3333); // flag beats env and file
+    expect(c.logLevel).toBe('debug'); // env beats file
+    expect(c.host).toBe('0.0.0.0'); // file beats default
+    expect(c.registration).toBe('invite');
+    expect(c.limits.maxConnections).toBe(9);
+    expect(c.limits.messagesPerSecond).toBe(3);
+    expect(c.limits.byteBurst).toBe(DEFAULT_LIMITS.byteBurst);
+    expect(resolveIn([], env).port).toBe(2222);
+    expect(resolveIn([], env).limits.maxConnections).toBe(8);
+    expect(resolveIn([]).port).toBe(1111);
+  });
+
+  it('reads an explicit --config / HUSH_CONFIG file, whose dataDir is relative to it', () => {
+    const file = join(dir, 'etc', 'custom.json');
+    mkdirSync(join(dir, 'etc'));
+    writeFileSync(file, JSON.stringify({ dataDir: '../state', port: 4444 }));
+    const c = resolveConfig({ argv: ['--config', file], env: {} });
+    expect(c.dataDir).toBe(join(dir, 'state'));
+    expect(c.port).toBe(4444);
+    expect(resolveConfig({ argv: [], env: { HUSH_CONFIG: file } }).port).toBe(4444);
+    expect(resolveConfig({ argv: ['--config', file, '--data-dir', dir], env: {} }).dataDir).toBe(dir);
+    expect(() => resolveConfig({ argv: ['--config', join(dir, 'missing.json')], env: {} })).toThrow(/does not exist/);
+  });
+
+  it('takes the data dir from HUSH_DATA_DIR and finds hushd.json there', () => {
+    writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ port: 6000 }));
+    const c = resolveConfig({ argv: [], env: { HUSH_DATA_DIR: dir } });
+    expect(c.dataDir).toBe(dir);
+    expect(c.port).toBe(6000);
+  });
+
+  it('parses durations, sizes and the off/forever words', () => {
+    const c = resolveIn(['--retention', '90d', '--file-retention', '12h', '--shutdown-timeout', '1500ms', '--max-file-size', '5M', '--metrics-port', '0']);
+    expect(c.retentionMs).toBe(90 * 86_400_000);
+    expect(c.fileRetentionMs).toBe(12 * 3_600_000);
+    expect(c.shutdownTimeoutMs).toBe(1500);
+    expect(c.maxFileSize).toBe(5 * 1024 * 1024);
+    expect(c.metricsPort).toBe(0);
+    const d = resolveIn(['--retention', 'forever', '--metrics-port', 'off'], { HUSH_RETENTION: '1d', HUSH_METRICS_PORT: '9100' });
+    expect(d.retentionMs).toBeNull();
+    expect(d.metricsPort).toBeNull();
+    writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ retentionMs: 60_000, metricsPort: null, limits: { idleTimeoutMs: '2m', maxQueueBytes: '1M' } }));
+    const e = resolveIn([]);
+    expect(e.retentionMs).toBe(60_000);
+    expect(e.limits.idleTimeoutMs).toBe(120_000);
+    expect(e.limits.maxQueueBytes).toBe(1024 * 1024);
+  });
+
+  it('refuses bad values, unknown flags and unknown file keys with ConfigError', () => {
+    const bad: [string[], RegExp][] = [
+      [['--port', '70000'], /--port: expected an integer/],
+      [['--port', 'abc'], /--port/],
+      [['--port'], /needs a value/],
+      [['--log-level', 'loud'], /--log-level: expected one of/],
+      [['--registration', 'maybe'], /--registration/],
+      [['--bogus', '1'], /unknown option --bogus/],
+      [['stray'], /unexpected argument/],
+      [['--retention', '10x'], /--retention: expected a duration/],
+      [['--scrypt-n', '3000'], /power of two/],
+      [['--default-room', 'Bad Room'], /room name/],
+    ];
+    for (const [argv, message] of bad) {
+      expect(() => resolveIn(argv), argv.join(' ')).toThrow(ConfigError);
+      expect(() => resolveIn(argv), argv.join(' ')).toThrow(message);
+    }
+    expect(() => resolveIn([], { HUSH_PORT: '-1' })).toThrow(/HUSH_PORT/);
+    writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ prot: 1 }));
+    expect(() => resolveIn([])).toThrow(/unknown key "prot"/);
+    writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ limits: { nope: 1 } }));
+    expect(() => resolveIn([])).toThrow(/unknown limit "nope"/);
+    writeFileSync(join(dir, 'hushd.json'), '{ not json');
+    expect(() => resolveIn([])).toThrow(ConfigError);
+    writeFileSync(join(dir, 'hushd.json'), '{"__proto__": {"port": 1}}');
+    expect(() => resolveIn([])).toThrow(/unknown key "__proto__"/);
+    writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ limits: { heartbeatMs: 100_000, idleTimeoutMs: 50_000 } }));
+    expect(() => resolveIn([])).toThrow(/heartbeatMs/);
+  });
+
+  it('names an HUSH_* variable for every flag', () => {
+    for (const o of OPTIONS) expect(o.env).toBe(`HUSH_${o.flag.toUpperCase().replace(/-/g, '_')}`);
+  });
+});
