@@ -1,0 +1,383 @@
+// One client connection: socket <-> MessageChannel, the handshake and its deadline, the auth
+// deadline, flood control, heartbeats, protocol errors, and dispatch to the handlers.
+import type { Socket } from 'node:net';
+import {
+  encodeFrame, MessageChannel, ProtocolError, SUPPORTED_VERSIONS,
+  type ClientMessage, type ProtocolErrorCode, type ServerMessage,
+} from '@hush/protocol';
+import { isCryptoError, ServerHandshake, type ServerIdentity } from '@hush/crypto';
+import { broadcast, RequestError, type ServerContext, type Session } from './handlers/context.js';
+import { ANONYMOUS_TYPES, dispatch } from './handlers/index.js';
+import { type FlushScheduler, OutboundQueue } from './outbound.js';
+import type { OnlineUser } from './presence.js';
+import { TokenBucket } from './rate-limit.js';
+
+type State = 'handshake' | 'auth' | 'ready' | 'closed';
+
+const EMPTY = new Uint8Array(0);
+/** Protocol errors a connection may cause before it is cut off (refilled slowly). */
+const ERROR_BUDGET = 10;
+const ERROR_REFILL_PER_SECOND = 0.2;
+/** Messages buffered while a password login is being checked. */
+const MAX_HELD_DURING_AUTH = 64;
+/** After goodbye, how long a peer gets to read it before the socket is destroyed. */
+const LINGER_MS = 1000;
+/** Errors that leave the channel unusable: the connection closes at once. */
+const FATAL: ReadonlySet<ProtocolErrorCode> = new Set(['BAD_RECORD', 'FRAME_TOO_LARGE']);
+/** Request refusals that count as abuse (others are ordinary answers). */
+const ABUSIVE: ReadonlySet<ProtocolErrorCode> = new Set(['AUTH_REQUIRED', 'FORBIDDEN', 'BAD_REQUEST']);
+
+export interface ConnectionOptions {
+  id: number;
+  address: string;
+  context: ServerContext;
+  identity: ServerIdentity;
+  scheduler: FlushScheduler;
+  onClose(connection: Connection): void;
+}
+
+export class Connection implements Session {
+  readonly id: number;
+  readonly address: string;
+  sessionId: Uint8Array = EMPTY;
+  user: OnlineUser<Session> | null = null;
+  authPending = false;
+  onWritable: (() => void) | null = null;
+
+  private state: State = 'handshake';
+  private readonly ctx: ServerContext;
+  private readonly channel: MessageChannel<'client'>;
+  private readonly queue: OutboundQueue;
+  private handshake: ServerHandshake | null = null;
+  private deadline: NodeJS.Timeout | null;
+  private resumeTimer: NodeJS.Timeout | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private lastHeard: number;
+  private lastPing = 0;
+  private readonly messageBucket: TokenBucket;
+  private readonly byteBucket: TokenBucket;
+  private readonly errorBucket: TokenBucket;
+  private floodStrikes = 0;
+  private heldDuringAuth: ClientMessage[] = [];
+  private tornDown = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.id = options.id;
+    this.address = options.address;
+    this.ctx = options.context;
+    const limits = this.ctx.config.limits;
+    const now = this.ctx.now();
+    this.lastHeard = now;
+    this.messageBucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now);
+    this.byteBucket = new TokenBucket(limits.bytesPerSecond, limits.byteBurst, now);
+    this.errorBucket = new TokenBucket(ERROR_REFILL_PER_SECOND, ERROR_BUDGET, now);
+    this.channel = new MessageChannel({
+      peer: 'client', handshakeMaxFrameSize: limits.handshakeMaxFrameSize, maxFrameSize: limits.maxFrameSize,
+    });
+    this.queue = new OutboundQueue(socket, this.channel, options.scheduler, {
+      maxQueueBytes: limits.maxQueueBytes,
+      onOverflow: () => this.overflow(),
+      onFrameError: (error) => {
+        this.ctx.logger.error('frame_failed', { conn: this.id, error });
+        this.close('INTERNAL', 'could not frame a reply');
+      },
+      onWritable: () => this.onWritable?.(),
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.ctx.logger.debug('socket_error', { conn: this.id, error }));
+    socket.on('close', () => this.teardown());
+    this.deadline = setTimeout(() => {
+      this.ctx.metrics.inc('hush_handshake_failures_total');
+      this.close('HANDSHAKE_TIMEOUT', 'the handshake took too long');
+    }, limits.handshakeTimeoutMs);
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get backlog(): number {
+    return this.queue.backlog;
+  }
+
+  get loggedIn(): boolean {
+    return this.state === 'ready';
+  }
+
+  send(message: ServerMessage): void {
+    this.ctx.metrics.inc('hush_messages_out_total');
+    this.queue.push(JSON.stringify(message));
+  }
+
+  sendLine(line: string): void {
+    this.queue.push(line);
+  }
+
+  authenticated(user: OnlineUser<Session>): void {
+    this.user = user;
+    this.state = 'ready';
+    this.clearDeadline();
+  }
+
+  /** Heartbeat and idle check, called by the server's sweep. */
+  tick(now: number): void {
+    if (this.state !== 'auth' && this.state !== 'ready') return;
+    const limits = this.ctx.config.limits;
+    if (now - this.lastHeard >= limits.idleTimeoutMs) {
+      this.close('IDLE_TIMEOUT', 'no traffic for too long');
+      return;
+    }
+    if (now - this.lastHeard >= limits.heartbeatMs && now - this.lastPing >= limits.heartbeatMs) {
+      this.lastPing = now;
+      this.send({ type: 'ping' });
+    }
+  }
+
+  close(code: ProtocolErrorCode, message: string): void {
+    if (this.state === 'closed') return;
+    const goodbye: ServerMessage = { type: 'goodbye', code, message };
+    if (this.channel.secure) {
+      this.queue.push(JSON.stringify(goodbye));
+      this.queue.flush();
+    } else {
+      this.socket.write(encodeFrame(Buffer.from(JSON.stringify(goodbye))));
+    }
+    this.queue.close();
+    this.finish();
+  }
+
+  end(): void {
+    if (this.state === 'closed') return;
+    this.queue.flush();
+    this.queue.close();
+    this.finish();
+  }
+
+  /** Ends the socket after what is written, destroys it if the peer does not read. */
+  private finish(): void {
+    this.socket.end();
+    this.lingerTimer = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    this.lingerTimer.unref();
+    this.teardown();
+  }
+
+  private overflow(): void {
+    if (this.state === 'closed') return;
+    this.ctx.metrics.inc('hush_queue_drops_total');
+    this.ctx.logger.warn('queue_overflow', { conn: this.id, user: this.user?.name });
+    try {
+      const goodbye: ServerMessage = { type: 'goodbye', code: 'QUEUE_OVERFLOW', message: 'not reading fast enough' };
+      this.socket.write(Buffer.concat(this.channel.frame([goodbye])));
+    } catch {
+      // Nothing more to tell a peer we are cutting off.
+    }
+    this.finish();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    const now = this.ctx.now();
+    this.lastHeard = now;
+    if (this.channel.secure) this.throttleBytes(chunk.length, now);
+    let items = this.receive(chunk);
+    while (items.length > 0) {
+      const secure = this.channel.secure;
+      for (const item of items) {
+        if (this.closed) return;
+        if (item instanceof ProtocolError) this.protocolError(item);
+        else this.handle(item);
+      }
+      // Before the upgrade the channel yields one handshake frame per call and holds the rest.
+      if (secure || this.closed) return;
+      items = this.receive(EMPTY);
+    }
+  }
+
+  private receive(chunk: Uint8Array): Array<ClientMessage | ProtocolError> {
+    try {
+      return this.channel.receiveEach(chunk);
+    } catch (error) {
+      if (error instanceof ProtocolError) return [error];
+      throw error;
+    }
+  }
+
+  /** Bytes cannot be refused once received: a peer over its byte budget is simply not read for a while. */
+  private throttleBytes(length: number, now: number): void {
+    this.byteBucket.take(now, length);
+    const wait = this.byteBucket.waitMs(now, 0);
+    if (wait > 0 && this.resumeTimer === null) {
+      this.socket.pause();
+      this.resumeTimer = setTimeout(() => {
+        this.resumeTimer = null;
+        if (this.state !== 'closed') this.socket.resume();
+      }, wait);
+    }
+  }
+
+  private protocolError(error: ProtocolError, re?: string): void {
+    this.ctx.metrics.inc('hush_protocol_errors_total');
+    this.ctx.logger.debug('protocol_error', { conn: this.id, code: error.code });
+    if (!this.channel.secure) {
+      this.ctx.metrics.inc('hush_handshake_failures_total');
+      this.close(error.code, error.message);
+      return;
+    }
+    this.send({
+      type: 'error', code: error.code, message: error.message.slice(0, 500),
+      ...(re !== undefined ? { re } : {}),
+      ...(error.path !== undefined && error.code === 'SCHEMA_VIOLATION' ? { path: error.path.slice(0, 200) } : {}),
+    });
+    if (FATAL.has(error.code)) this.close(error.code, 'closing the connection');
+    else this.countAbuse(error.code);
+  }
+
+  private countAbuse(code: ProtocolErrorCode): void {
+    if (!this.errorBucket.tryTake(this.ctx.now())) this.close(code, 'too many errors');
+  }
+
+  private handle(m: ClientMessage): void {
+    if (this.state === 'handshake') {
+      this.handleHandshake(m);
+      return;
+    }
+    this.ctx.metrics.inc('hush_messages_in_total');
+    const re = 'id' in m ? m.id : undefined;
+    if (!this.admitMessage(m, re)) return;
+    if (this.authPending) {
+      if (this.heldDuringAuth.length >= MAX_HELD_DURING_AUTH) this.reject(re, new RequestError('RATE_LIMITED', 'wait for the login to finish'));
+      else this.heldDuringAuth.push(m);
+      return;
+    }
+    this.run(m, re);
+  }
+
+  private run(m: ClientMessage, re: string | undefined): void {
+    if (this.state !== 'ready' && !ANONYMOUS_TYPES.has(m.type)) {
+      this.reject(re, new RequestError('AUTH_REQUIRED', 'log in first'));
+      return;
+    }
+    try {
+      const pending = dispatch(this.ctx, this, m);
+      if (pending) {
+        pending.catch((error: unknown) => this.reject(re, error)).finally(() => this.replayHeld());
+      }
+    } catch (error) {
+      this.reject(re, error);
+    }
+  }
+
+  /** Messages that arrived while a login was checked run now, in order. */
+  private replayHeld(): void {
+    const held = this.heldDuringAuth;
+    this.heldDuringAuth = [];
+    for (const m of held) {
+      if (this.state === 'closed') return;
+      this.run(m, 'id' in m ? m.id : undefined);
+    }
+  }
+
+  /** Message rate limit; file chunks are paced by their acks and the byte budget instead. */
+  private admitMessage(m: ClientMessage, re: string | undefined): boolean {
+    if (m.type === 'ping' || m.type === 'pong' || m.type === 'file_chunk') return true;
+    const now = this.ctx.now();
+    if (this.messageBucket.tryTake(now)) {
+      this.floodStrikes = 0;
+      return true;
+    }
+    this.floodStrikes += 1;
+    if (this.floodStrikes > Math.max(20, this.ctx.config.limits.messageBurst)) {
+      this.ctx.logger.warn('flood_disconnect', { conn: this.id, user: this.user?.name });
+      this.close('RATE_LIMITED', 'flooding');
+      return false;
+    }
+    this.reject(re, new RequestError('RATE_LIMITED', 'too many messages', this.messageBucket.waitMs(now)));
+    return false;
+  }
+
+  private reject(re: string | undefined, error: unknown): void {
+    if (this.state === 'closed') return;
+    if (!(error instanceof RequestError)) {
+      this.ctx.logger.error('handler_failed', { conn: this.id, error });
+      this.send({ type: 'error', code: 'INTERNAL', message: 'internal server error', ...(re !== undefined ? { re } : {}) });
+      return;
+    }
+    this.ctx.metrics.inc('hush_protocol_errors_total');
+    this.send({
+      type: 'error', code: error.code, message: error.message.slice(0, 500),
+      ...(re !== undefined ? { re } : {}),
+      ...(error.retryAfterMs !== undefined ? { retryAfterMs: Math.max(0, Math.ceil(error.retryAfterMs)) } : {}),
+    });
+    if (ABUSIVE.has(error.code)) this.countAbuse(error.code);
+  }
+
+  private handleHandshake(m: ClientMessage): void {
+    try {
+      if (m.type === 'client_hello' && this.handshake === null) {
+        this.handshake = new ServerHandshake({ identity: this.options.identity, versions: [...SUPPORTED_VERSIONS] });
+        const hello = this.handshake.receive({ versions: m.versions, ephemeral: Buffer.from(m.ephemeral, 'base64url') });
+        const reply: ServerMessage = {
+          type: 'server_hello',
+          version: hello.version,
+          versions: hello.versions,
+          ephemeral: b64(hello.ephemeral),
+          identity: b64(hello.identity),
+          signature: b64(hello.signature),
+          finished: b64(hello.finished),
+        };
+        // Written at once and in plaintext: the queue only carries sealed records.
+        this.socket.write(this.channel.frame([reply])[0]!);
+        return;
+      }
+      if (m.type === 'client_finished' && this.handshake !== null) {
+        const result = this.handshake.finish({ finished: Buffer.from(m.finished, 'base64url') });
+        this.handshake = null;
+        this.channel.upgrade(result.cipher);
+        this.sessionId = result.sessionId;
+        this.state = 'auth';
+        this.clearDeadline();
+        this.deadline = setTimeout(() => this.close('AUTH_REQUIRED', 'log in sooner'), this.ctx.config.limits.authTimeoutMs);
+        return;
+      }
+    } catch (error) {
+      this.ctx.metrics.inc('hush_handshake_failures_total');
+      const code = isCryptoError(error, 'VERSION_MISMATCH') ? 'UNSUPPORTED_VERSION' : 'HANDSHAKE_FAILED';
+      this.ctx.logger.debug('handshake_failed', { conn: this.id, code });
+      this.close(code, 'handshake failed');
+      return;
+    }
+    this.ctx.metrics.inc('hush_handshake_failures_total');
+    this.close('HANDSHAKE_REQUIRED', 'complete the handshake first');
+  }
+
+  private clearDeadline(): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = null;
+  }
+
+  /** Session cleanup, once: presence, rooms index, downloads, server bookkeeping. */
+  private teardown(): void {
+    this.state = 'closed';
+    if (this.tornDown) return;
+    this.tornDown = true;
+    this.clearDeadline();
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.queue.close();
+    this.heldDuringAuth = [];
+    this.ctx.files.sessionClosed(this);
+    const user = this.user;
+    if (user && this.ctx.online.remove(user, this)) {
+      for (const room of user.rooms.keys()) this.ctx.rooms.leave(room, user);
+      broadcast(this.ctx, { type: 'presence', user: user.name, state: 'offline', status: '' }, this.ctx.online.all());
+    }
+    this.options.onClose(this);
+  }
+}
+
+function b64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}

@@ -1,0 +1,226 @@
+// Store-and-forward file relay. The sender uploads chunks in order (each acknowledged); once the
+// file is complete the recipients are offered it; an accepted file streams to that session a few
+// chunks at a time, continuing as the socket drains, so chat on the same connection keeps flowing.
+// Direct files are end-to-end sealed by the clients: the server only moves opaque chunks.
+import { randomBytes } from 'node:crypto';
+import type { ClientMessageOf, ServerMessageOf, Target } from '@hush/protocol';
+import {
+  broadcast, RequestError, requireMember, type ServerContext, type Session,
+} from './handlers/context.js';
+import type { OnlineUser } from './presence.js';
+import type { StoredFile } from './store/types.js';
+
+export const FILE_CHUNK_SIZE = 64 * 1024;
+/** Backlog (queued + socket buffer) under which a download queues its next chunk. */
+const DOWNLOAD_WINDOW = 4 * FILE_CHUNK_SIZE;
+
+interface Upload {
+  file: StoredFile;
+  session: Session;
+  next: number;
+  received: number;
+}
+
+interface Download {
+  file: StoredFile;
+  session: Session;
+  user: string;
+  index: number;
+  /** Look-ahead: the chunk to send next (undefined once the last one went out). */
+  chunk: Uint8Array | undefined;
+}
+
+type User = OnlineUser<Session>;
+
+export class FileRelay {
+  private readonly uploads = new Map<string, Upload>();
+  private readonly downloads = new Map<Session, Download[]>();
+
+  constructor(private readonly context: () => ServerContext) {}
+
+  offer(user: User, session: Session, m: ClientMessageOf<'file_offer'>): void {
+    const ctx = this.context();
+    if (m.size > ctx.config.maxFileSize) {
+      throw new RequestError('FILE_TOO_LARGE', `the limit is ${ctx.config.maxFileSize} bytes`);
+    }
+    if ('room' in m.target) requireMember(ctx, user, m.target.room);
+    else if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
+    else if (m.target.user === user.name) throw new RequestError('BAD_REQUEST', 'a file to yourself');
+    const file: StoredFile = {
+      id: randomBytes(16).toString('base64url'),
+      from: user.name,
+      room: 'room' in m.target ? m.target.room : null,
+      to: 'user' in m.target ? m.target.user : null,
+      name: m.name ?? null,
+      sha512: m.sha512 ?? null,
+      size: m.size,
+      createdAt: ctx.now(),
+      complete: false,
+    };
+    const { complete: _complete, ...record } = file;
+    ctx.store.createFile(record);
+    this.uploads.set(file.id, { file, session, next: 0, received: 0 });
+    session.send({ type: 'file_created', re: m.id, fileId: file.id, chunkSize: FILE_CHUNK_SIZE });
+  }
+
+  chunk(_user: User, session: Session, m: ClientMessageOf<'file_chunk'>): void {
+    const ctx = this.context();
+    const upload = this.uploads.get(m.fileId);
+    if (!upload || upload.session !== session) throw new RequestError('NOT_FOUND', 'no upload with that id on this connection');
+    if (m.index !== upload.next) throw new RequestError('BAD_REQUEST', `expected chunk ${upload.next}`);
+    const data = Buffer.from(m.data, 'base64url');
+    if (upload.received + data.length > upload.file.size) {
+      this.abortUpload(upload);
+      throw new RequestError('BAD_REQUEST', 'more data than the offered size; upload cancelled');
+    }
+    ctx.store.putFileChunk(upload.file.id, m.index, data);
+    upload.next += 1;
+    upload.received += data.length;
+    if (!m.final) {
+      session.send({ type: 'ok', re: m.id });
+      return;
+    }
+    if (upload.received !== upload.file.size) {
+      this.abortUpload(upload);
+      throw new RequestError('BAD_REQUEST', 'less data than the offered size; upload cancelled');
+    }
+    ctx.store.completeFile(upload.file.id);
+    this.uploads.delete(upload.file.id);
+    const file = { ...upload.file, complete: true };
+    session.send({ type: 'ok', re: m.id });
+    broadcast(ctx, offered(file), this.recipients(file));
+  }
+
+  accept(user: User, session: Session, m: ClientMessageOf<'file_accept'>): void {
+    const ctx = this.context();
+    const file = this.receivable(user, m.fileId);
+    const first = ctx.store.getFileChunk(file.id, 0);
+    if (!first) throw new RequestError('NOT_FOUND', 'file has no data');
+    ctx.store.markFileHandled(file.id, user.name, 'accepted');
+    session.send({ type: 'ok', re: m.id });
+    this.status(file, user.name, 'accepted');
+    const list = this.downloads.get(session) ?? [];
+    list.push({ file, session, user: user.name, index: 0, chunk: first });
+    this.downloads.set(session, list);
+    session.onWritable = () => this.pump(session);
+    this.pump(session);
+  }
+
+  decline(user: User, session: Session, m: ClientMessageOf<'file_decline'>): void {
+    const file = this.receivable(user, m.fileId);
+    this.context().store.markFileHandled(file.id, user.name, 'declined');
+    session.send({ type: 'ok', re: m.id });
+    this.status(file, user.name, 'declined');
+  }
+
+  cancel(user: User, session: Session, m: ClientMessageOf<'file_cancel'>): void {
+    const ctx = this.context();
+    const file = this.uploads.get(m.fileId)?.file ?? ctx.store.getFile(m.fileId);
+    if (!file) throw new RequestError('NOT_FOUND', 'no such file');
+    if (file.from === user.name) {
+      this.uploads.delete(file.id);
+      for (const [s, list] of this.downloads) this.setDownloads(s, list.filter((d) => d.file.id !== file.id));
+      ctx.store.deleteFile(file.id);
+      session.send({ type: 'ok', re: m.id });
+      const by = { fileId: file.id, by: user.name, ...(m.reason !== undefined ? { reason: m.reason } : {}) };
+      broadcast(ctx, { type: 'file_cancelled', ...by }, this.recipients(file));
+      return;
+    }
+    this.receivable(user, file.id);
+    for (const s of user.sessions) {
+      const list = this.downloads.get(s);
+      if (list) this.setDownloads(s, list.filter((d) => d.file.id !== file.id));
+    }
+    ctx.store.markFileHandled(file.id, user.name, 'declined');
+    session.send({ type: 'ok', re: m.id });
+  }
+
+  pending(user: User, session: Session, m: ClientMessageOf<'files_pending'>): void {
+    const files = this.pendingFor(user.name).map((f) => {
+      const { type: _type, ...rest } = offered(f);
+      return rest;
+    });
+    session.send({ type: 'files', re: m.id, files });
+  }
+
+  /** At login: offers every complete file still waiting for the user. */
+  offerPending(session: Session, name: string): void {
+    for (const file of this.pendingFor(name)) session.send(offered(file));
+  }
+
+  /** A connection closed: its downloads stop, its unfinished uploads are dropped. */
+  sessionClosed(session: Session): void {
+    this.downloads.delete(session);
+    for (const upload of [...this.uploads.values()]) if (upload.session === session) this.abortUpload(upload);
+  }
+
+  private pendingFor(name: string): StoredFile[] {
+    return this.context().store.pendingFilesFor(name).filter((f) => f.from !== name).slice(0, 1000);
+  }
+
+  /** The file, if `user` is one of its recipients and it is complete; NOT_FOUND otherwise. */
+  private receivable(user: User, fileId: string): StoredFile {
+    const file = this.context().store.getFile(fileId);
+    const mine = file && file.complete && file.from !== user.name
+      && (file.room !== null ? user.rooms.has(file.room) : file.to === user.name);
+    if (!file || !mine) throw new RequestError('NOT_FOUND', 'no such file for you');
+    return file;
+  }
+
+  private recipients(file: StoredFile): User[] {
+    const ctx = this.context();
+    if (file.room !== null) return [...ctx.rooms.members(file.room)].filter((u) => u.name !== file.from);
+    const to = file.to !== null ? ctx.online.get(file.to) : undefined;
+    return to ? [to] : [];
+  }
+
+  private status(file: StoredFile, user: string, status: 'accepted' | 'declined' | 'downloaded'): void {
+    const ctx = this.context();
+    const sender = ctx.online.get(file.from);
+    if (sender) broadcast(ctx, { type: 'file_status', fileId: file.id, user, status }, [sender]);
+  }
+
+  /** Queues chunks while the session's backlog is small; resumes from onWritable. */
+  private pump(session: Session): void {
+    const ctx = this.context();
+    const list = this.downloads.get(session);
+    while (list && list.length > 0 && !session.closed && session.backlog < DOWNLOAD_WINDOW) {
+      const d = list[0]!;
+      const data = d.chunk!;
+      d.chunk = ctx.store.getFileChunk(d.file.id, d.index + 1);
+      const final = d.chunk === undefined;
+      session.send({ type: 'file_data', fileId: d.file.id, index: d.index, data: Buffer.from(data).toString('base64url'), final });
+      d.index += 1;
+      if (final) {
+        list.shift();
+        ctx.store.markFileHandled(d.file.id, d.user, 'downloaded');
+        this.status(d.file, d.user, 'downloaded');
+      }
+    }
+    if (list && list.length === 0) this.setDownloads(session, list);
+  }
+
+  private setDownloads(session: Session, list: Download[]): void {
+    if (list.length > 0) {
+      this.downloads.set(session, list);
+      return;
+    }
+    this.downloads.delete(session);
+    session.onWritable = null;
+  }
+
+  private abortUpload(upload: Upload): void {
+    this.uploads.delete(upload.file.id);
+    this.context().store.deleteFile(upload.file.id);
+  }
+}
+
+function offered(file: StoredFile): ServerMessageOf<'file_offered'> {
+  const target: Target = file.room !== null ? { room: file.room } : { user: file.to ?? '' };
+  return {
+    type: 'file_offered', fileId: file.id, from: file.from, target, size: file.size,
+    ...(file.name !== null ? { name: file.name } : {}),
+    ...(file.sha512 !== null ? { sha512: file.sha512 } : {}),
+    ts: file.createdAt,
+  };
+}

@@ -1,0 +1,147 @@
+// register / login / device_login / logout, and what happens once a session is logged in.
+import type { ClientMessageOf, DeviceBundleWire } from '@hush/protocol';
+import { verifyBundle, verifyDeviceLogin } from '@hush/crypto';
+import { normalizeUsername } from '../usernames.js';
+import type { UserRecord } from '../store/types.js';
+import {
+  broadcast, RequestError, roomInfo, type ServerContext, type Session, wireBundle, wireMessage,
+} from './context.js';
+
+const OFFLINE_PAGE = 500;
+
+function guardAnonymous(session: Session): void {
+  if (session.user) throw new RequestError('ALREADY_AUTHENTICATED', 'already logged in');
+  if (session.authPending) throw new RequestError('BAD_REQUEST', 'a login is already in progress');
+}
+
+function checkBundle(device: DeviceBundleWire): void {
+  try {
+    verifyBundle({
+      signKey: Buffer.from(device.signKey, 'base64url'),
+      boxKey: Buffer.from(device.boxKey, 'base64url'),
+      signature: Buffer.from(device.signature, 'base64url'),
+    });
+  } catch {
+    throw new RequestError('BAD_REQUEST', 'device key bundle is invalid');
+  }
+}
+
+function loginFailed(ctx: ServerContext, code: RequestError['code'], retryAfterMs?: number): never {
+  ctx.metrics.inc('hush_login_failures_total');
+  throw new RequestError(code, undefined, retryAfterMs);
+}
+
+export async function handleRegister(ctx: ServerContext, session: Session, m: ClientMessageOf<'register'>): Promise<void> {
+  guardAnonymous(session);
+  checkBundle(m.device);
+  session.authPending = true;
+  try {
+    const result = await ctx.accounts.register(
+      { username: m.username, password: m.password, ...(m.invite !== undefined ? { invite: m.invite } : {}) },
+      ctx.now(),
+    );
+    if (!result.ok) loginFailed(ctx, result.code);
+    if (session.closed) return;
+    ctx.store.upsertDevice({ user: result.user.name, ...m.device }, ctx.now());
+    ctx.logger.info('registered', { user: result.user.name, conn: session.id });
+    completeLogin(ctx, session, result.user, m.id, true);
+  } finally {
+    session.authPending = false;
+  }
+}
+
+export async function handleLogin(ctx: ServerContext, session: Session, m: ClientMessageOf<'login'>): Promise<void> {
+  guardAnonymous(session);
+  checkBundle(m.device);
+  session.authPending = true;
+  try {
+    const result = await ctx.accounts.login({ username: m.username, password: m.password, address: session.address }, ctx.now());
+    if (!result.ok) loginFailed(ctx, result.code, result.retryAfterMs);
+    if (session.closed) return;
+    const { created } = ctx.store.upsertDevice({ user: result.user.name, ...m.device }, ctx.now());
+    completeLogin(ctx, session, result.user, m.id, true);
+    if (created) announceKeyChange(ctx, result.user.name);
+  } finally {
+    session.authPending = false;
+  }
+}
+
+export function handleDeviceLogin(ctx: ServerContext, session: Session, m: ClientMessageOf<'device_login'>): void {
+  guardAnonymous(session);
+  const normal = normalizeUsername(m.username);
+  const user = normal.ok ? ctx.store.getUser(normal.name) : undefined;
+  const device = user ? ctx.store.getDevice(user.name, m.signKey) : undefined;
+  if (!user || !device) {
+    ctx.metrics.inc('hush_login_failures_total');
+    throw new RequestError('DEVICE_UNKNOWN', 'this device is not registered for the account; log in with the password');
+  }
+  const signKey = Buffer.from(m.signKey, 'base64url');
+  const signature = Buffer.from(m.signature, 'base64url');
+  const empty = new Uint8Array(0);
+  // The proof covers the username as the client wrote it; accept the canonical spelling too.
+  const valid = verifyDeviceLogin(signKey, session.sessionId, m.username, empty, signature)
+    || (m.username !== user.name && verifyDeviceLogin(signKey, session.sessionId, user.name, empty, signature));
+  if (!valid) loginFailed(ctx, 'AUTH_FAILED');
+  if (user.bannedUntil !== null && user.bannedUntil > ctx.now()) loginFailed(ctx, 'BANNED');
+  ctx.store.touchDevice(user.name, m.signKey, ctx.now());
+  completeLogin(ctx, session, user, m.id, false);
+}
+
+export function handleLogout(ctx: ServerContext, session: Session, m: ClientMessageOf<'logout'>): void {
+  session.send({ type: 'ok', re: m.id });
+  session.end();
+}
+
+/** Welcome, default room, presence, offline direct messages, pending files. */
+function completeLogin(ctx: ServerContext, session: Session, record: UserRecord, re: string, deviceBound: boolean): void {
+  const now = ctx.now();
+  const lobby = ctx.config.defaultRoom;
+  let joinedLobby = false;
+  if (!ctx.store.getMember(lobby, record.name)) {
+    ctx.store.addMember(lobby, record.name, 'member');
+    ctx.rooms.adjustCount(lobby, 1);
+    joinedLobby = true;
+  }
+  const memberships = ctx.store.roomsOf(record.name);
+  const { user, first } = ctx.online.add(record.name, record.role, memberships, session);
+  user.role = record.role;
+  session.authenticated(user);
+  for (const m of memberships) ctx.rooms.enter(m.room, user);
+  const rooms = memberships.flatMap((m) => {
+    const room = ctx.store.getRoom(m.room);
+    return room ? [roomInfo(ctx, room, m)] : [];
+  });
+  session.send({ type: 'welcome', re, user: record.name, role: record.role, rooms, deviceBound, serverTime: now });
+  ctx.metrics.inc('hush_logins_total');
+  ctx.logger.info('login', { user: record.name, conn: session.id, device: deviceBound ? 'bound' : 'known' });
+  if (joinedLobby) {
+    broadcast(ctx, { type: 'room_event', room: lobby, event: 'join', user: record.name, ts: now }, ctx.rooms.members(lobby));
+  }
+  if (first) broadcast(ctx, { type: 'presence', user: record.name, state: 'online', status: '' }, ctx.online.all());
+  deliverOffline(ctx, session, record.name);
+  ctx.files.offerPending(session, record.name);
+}
+
+/** Direct messages that arrived while the user had no session, then the delivery cursor moves. */
+function deliverOffline(ctx: ServerContext, session: Session, name: string): void {
+  let cursor = ctx.store.getDeliveryCursor(name);
+  for (;;) {
+    const page = ctx.store.directMessagesSince(name, cursor, OFFLINE_PAGE);
+    for (const m of page) session.send(wireMessage(m));
+    const last = page[page.length - 1];
+    if (last) {
+      cursor = last.id;
+      ctx.store.setDeliveryCursor(name, cursor);
+    }
+    if (page.length < OFFLINE_PAGE) return;
+  }
+}
+
+/** A new device for `name`: everyone online who shares a room with them learns the new bundle list. */
+function announceKeyChange(ctx: ServerContext, name: string): void {
+  const devices = ctx.store.listDevices(name).slice(-32).map(wireBundle);
+  const audience = new Set(ctx.online.get(name)?.rooms.keys() ?? []);
+  const users = new Set<NonNullable<ReturnType<typeof ctx.online.get>>>();
+  for (const room of audience) for (const u of ctx.rooms.members(room)) users.add(u);
+  broadcast(ctx, { type: 'key_change', user: name, devices }, users);
+}

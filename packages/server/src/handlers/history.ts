@@ -1,0 +1,45 @@
+// history pages and read markers.
+import type { ClientMessageOf } from '@hush/protocol';
+import type { HistoryTarget } from '../store/types.js';
+import {
+  broadcast, conversationKey, replyBudget, RequestError, requireMember, requireUser, type ServerContext, type Session,
+  takeWithin, wireMessage,
+} from './context.js';
+
+export function handleHistory(ctx: ServerContext, session: Session, m: ClientMessageOf<'history'>): void {
+  const user = requireUser(session);
+  let target: HistoryTarget;
+  if ('room' in m.target) {
+    if (user.role !== 'admin') requireMember(ctx, user, m.target.room);
+    else if (!ctx.store.getRoom(m.target.room)) throw new RequestError('NOT_FOUND', `no room #${m.target.room}`);
+    target = { room: m.target.room };
+  } else {
+    if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
+    target = { dm: [user.name, m.target.user] };
+  }
+  const page = ctx.store.history(target, {
+    limit: m.limit,
+    ...(m.before !== undefined ? { before: m.before } : {}),
+    ...(m.after !== undefined ? { after: m.after } : {}),
+  });
+  const items = page.messages.map(wireMessage);
+  // One page must fit one record: keep the end nearest the anchor, and say there is more.
+  const forward = m.after !== undefined && m.before === undefined;
+  const kept = forward ? takeWithin(items, replyBudget(ctx)) : takeWithin([...items].reverse(), replyBudget(ctx)).reverse();
+  session.send({
+    type: 'history_page', re: m.id, target: m.target, messages: kept, hasMore: page.hasMore || kept.length < items.length,
+  });
+}
+
+export function handleRead(ctx: ServerContext, session: Session, m: ClientMessageOf<'read'>): void {
+  const user = requireUser(session);
+  if ('room' in m.target) requireMember(ctx, user, m.target.room);
+  else if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
+  ctx.store.setReadMarker(user.name, conversationKey(m.target), m.msgId);
+  session.send({ type: 'ok', re: m.id });
+  broadcast(ctx, { type: 'read_notice', from: user.name, target: m.target, msgId: m.msgId }, [user], session);
+  if ('user' in m.target) {
+    const peer = ctx.online.get(m.target.user);
+    if (peer && peer !== user) broadcast(ctx, { type: 'read_notice', from: user.name, target: { user: user.name }, msgId: m.msgId }, [peer]);
+  }
+}

@@ -1,0 +1,112 @@
+// kick / ban / unban / mute / unmute / role_set. Room moderation needs op or owner rank above the
+// target's; server admins may moderate anywhere. Bans are for admins only.
+import type { ClientMessageOf } from '@hush/protocol';
+import { normalizeAddress } from '../rate-limit.js';
+import type { MemberRecord } from '../store/types.js';
+import type { OnlineUser } from '../presence.js';
+import {
+  broadcast, RequestError, requireRoom, requireUser, roleRank, type ServerContext, type Session, syncMembership,
+} from './context.js';
+import { removeFromRoom } from './rooms.js';
+
+const FOREVER_MS = 100 * 365 * 24 * 3600 * 1000;
+
+/** The target's membership, after checking the actor may act on it with at least `minRank`. */
+function authorize(ctx: ServerContext, actor: OnlineUser<Session>, room: string, target: string, minRank: number): MemberRecord {
+  requireRoom(ctx, room);
+  const member = ctx.store.getMember(room, target);
+  if (actor.role !== 'admin') {
+    const own = roleRank(actor.rooms.get(room)?.role);
+    if (own < minRank) throw new RequestError('FORBIDDEN', 'not allowed in this room');
+    if (member && roleRank(member.role) >= own && target !== actor.name) {
+      throw new RequestError('FORBIDDEN', 'the target ranks as high as you');
+    }
+  }
+  if (!member) throw new RequestError('NOT_MEMBER', `${target} is not in #${room}`);
+  return member;
+}
+
+function requireAdmin(user: OnlineUser<Session>): void {
+  if (user.role !== 'admin') throw new RequestError('FORBIDDEN', 'server admins only');
+}
+
+export function handleKick(ctx: ServerContext, session: Session, m: ClientMessageOf<'kick'>): void {
+  const actor = requireUser(session);
+  authorize(ctx, actor, m.room, m.user, roleRank('op'));
+  session.send({ type: 'ok', re: m.id });
+  broadcast(ctx, {
+    type: 'room_event', room: m.room, event: 'kick', user: m.user, by: actor.name,
+    ...(m.reason !== undefined ? { reason: m.reason } : {}), ts: ctx.now(),
+  }, ctx.rooms.members(m.room));
+  removeFromRoom(ctx, m.room, m.user);
+}
+
+export function handleBan(ctx: ServerContext, session: Session, m: ClientMessageOf<'ban'>): void {
+  const actor = requireUser(session);
+  requireAdmin(actor);
+  if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
+  const now = ctx.now();
+  const until = m.seconds !== undefined ? now + m.seconds * 1000 : Number.POSITIVE_INFINITY;
+  const reason = m.reason ?? null;
+  if (m.user !== undefined && !ctx.store.getUser(m.user)) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+  if (m.user !== undefined) {
+    ctx.store.setUserBan(m.user, until, reason);
+    ctx.logger.info('user_banned', { user: m.user, by: actor.name });
+  }
+  if (m.address !== undefined) {
+    ctx.store.banAddress(normalizeAddress(m.address), Number.isFinite(until) ? until : now + FOREVER_MS, reason);
+    ctx.logger.info('address_banned', { by: actor.name });
+  }
+  session.send({ type: 'ok', re: m.id });
+  const address = m.address !== undefined ? normalizeAddress(m.address) : undefined;
+  for (const s of [...ctx.sessions]) {
+    if ((m.user !== undefined && s.user?.name === m.user) || (address !== undefined && s.address === address)) {
+      s.close('BANNED', reason ?? 'banned by an administrator');
+    }
+  }
+}
+
+export function handleUnban(ctx: ServerContext, session: Session, m: ClientMessageOf<'unban'>): void {
+  requireAdmin(requireUser(session));
+  if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
+  if (m.user !== undefined) {
+    if (!ctx.store.getUser(m.user)) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+    ctx.store.setUserBan(m.user, null, null);
+  }
+  if (m.address !== undefined) ctx.store.unbanAddress(normalizeAddress(m.address));
+  session.send({ type: 'ok', re: m.id });
+}
+
+export function handleMute(ctx: ServerContext, session: Session, m: ClientMessageOf<'mute'>): void {
+  const actor = requireUser(session);
+  authorize(ctx, actor, m.room, m.user, roleRank('op'));
+  const now = ctx.now();
+  ctx.store.setMute(m.room, m.user, now + (m.seconds !== undefined ? m.seconds * 1000 : FOREVER_MS));
+  syncMembership(ctx, m.room, m.user);
+  session.send({ type: 'ok', re: m.id });
+  broadcast(ctx, { type: 'room_event', room: m.room, event: 'mute', user: m.user, by: actor.name, ts: now }, ctx.rooms.members(m.room));
+}
+
+export function handleUnmute(ctx: ServerContext, session: Session, m: ClientMessageOf<'unmute'>): void {
+  const actor = requireUser(session);
+  authorize(ctx, actor, m.room, m.user, roleRank('op'));
+  ctx.store.setMute(m.room, m.user, null);
+  syncMembership(ctx, m.room, m.user);
+  session.send({ type: 'ok', re: m.id });
+  broadcast(ctx, { type: 'room_event', room: m.room, event: 'unmute', user: m.user, by: actor.name, ts: ctx.now() }, ctx.rooms.members(m.room));
+}
+
+export function handleRoleSet(ctx: ServerContext, session: Session, m: ClientMessageOf<'role_set'>): void {
+  const actor = requireUser(session);
+  requireRoom(ctx, m.room);
+  if (actor.role !== 'admin' && actor.rooms.get(m.room)?.role !== 'owner') {
+    throw new RequestError('FORBIDDEN', 'only the owner or a server admin sets roles');
+  }
+  if (!ctx.store.getMember(m.room, m.user)) throw new RequestError('NOT_MEMBER', `${m.user} is not in #${m.room}`);
+  ctx.store.setMemberRole(m.room, m.user, m.role);
+  syncMembership(ctx, m.room, m.user);
+  session.send({ type: 'ok', re: m.id });
+  broadcast(ctx, {
+    type: 'room_event', room: m.room, event: 'role', user: m.user, by: actor.name, role: m.role, ts: ctx.now(),
+  }, ctx.rooms.members(m.room));
+}

@@ -1,0 +1,33 @@
+// presence_set and typing notices.
+import type { ClientMessageOf } from '@hush/protocol';
+import { broadcast, conversationKey, requireMember, requireUser, RequestError, type ServerContext, type Session } from './context.js';
+
+export function handlePresenceSet(ctx: ServerContext, session: Session, m: ClientMessageOf<'presence_set'>): void {
+  const user = requireUser(session);
+  user.state = m.state;
+  if (m.status !== undefined) user.status = m.status;
+  session.send({ type: 'ok', re: m.id });
+  broadcast(ctx, { type: 'presence', user: user.name, state: user.state, status: user.status }, ctx.online.all());
+}
+
+/** Typing notices go to the room's online members or the DM peer, at most one per interval per target. */
+export function handleTyping(ctx: ServerContext, session: Session, m: ClientMessageOf<'typing'>): void {
+  const user = requireUser(session);
+  const key = conversationKey(m.target);
+  const now = ctx.now();
+  const last = user.typing.get(key);
+  // A change of state always goes through (so "stopped" is never lost); repeats are throttled.
+  if (last && last.active === m.active && now - last.at < ctx.config.limits.typingIntervalMs) return;
+  user.typing.set(key, { at: now, active: m.active });
+  if ('room' in m.target) {
+    requireMember(ctx, user, m.target.room);
+    const others = [...ctx.rooms.members(m.target.room)].filter((u) => u !== user);
+    broadcast(ctx, { type: 'typing_notice', from: user.name, target: m.target, active: m.active }, others);
+    return;
+  }
+  if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
+  const peer = ctx.online.get(m.target.user);
+  if (peer && peer !== user) {
+    broadcast(ctx, { type: 'typing_notice', from: user.name, target: { user: user.name }, active: m.active }, [peer]);
+  }
+}

@@ -1,0 +1,180 @@
+// HushServer: the listener. Accept-time checks (address bans, connection limits), the shared
+// state every connection works with, the heartbeat sweep, and graceful shutdown.
+import { createServer, type Server, type Socket } from 'node:net';
+import { encodeFrame, type ProtocolErrorCode, type ServerMessage } from '@hush/protocol';
+import type { ServerIdentity } from '@hush/crypto';
+import type { Accounts } from './accounts.js';
+import type { HushdConfig } from './config.js';
+import { Connection } from './connection.js';
+import { FileRelay } from './files.js';
+import type { ServerContext, Session } from './handlers/context.js';
+import { MessageBatch } from './handlers/message-batch.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { FlushScheduler } from './outbound.js';
+import { OnlineUsers } from './presence.js';
+import { ConnectionLimiter, normalizeAddress } from './rate-limit.js';
+import { RoomRegistry } from './rooms.js';
+import type { Store } from './store/types.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  store: Store;
+  identity: ServerIdentity;
+  logger: Logger;
+  metrics: Metrics;
+  accounts: Accounts;
+  config: HushdConfig;
+}
+
+export class HushServer {
+  private readonly listener: Server;
+  private readonly connections = new Set<Connection>();
+  private readonly limiter: ConnectionLimiter;
+  private readonly scheduler: FlushScheduler;
+  private readonly context: ServerContext;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private nextId = 1;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly options: ServerOptions) {
+    const { store, config } = options;
+    if (!store.getRoom(config.defaultRoom)) store.createRoom(config.defaultRoom, '', null, Date.now());
+    this.limiter = new ConnectionLimiter(config.limits);
+    let batch: MessageBatch | null = null;
+    this.scheduler = new FlushScheduler(() => batch?.commit());
+    const context: ServerContext = {
+      store,
+      accounts: options.accounts,
+      config,
+      logger: options.logger,
+      metrics: options.metrics,
+      online: new OnlineUsers<Session>(),
+      rooms: new RoomRegistry<Session>(store),
+      sessions: this.connections,
+      batch: (batch = new MessageBatch(() => context, () => this.scheduler.wake())),
+      files: new FileRelay(() => context),
+      now: () => Date.now(),
+    };
+    this.context = context;
+    this.listener = createServer((socket) => this.accept(socket));
+    this.listener.on('error', (error) => options.logger.error('listener_error', { error }));
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** The counters this server updates (also served over HTTP by the daemon when enabled). */
+  get metrics(): Metrics {
+    return this.options.metrics;
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.listener.once('error', reject);
+      this.listener.listen(this.options.port, this.options.host, () => {
+        this.listener.off('error', reject);
+        const address = this.listener.address();
+        const port = typeof address === 'object' && address ? address.port : this.options.port;
+        this.startTimers();
+        this.options.logger.info('listening', { host: this.options.host, port });
+        resolve({ host: this.options.host, port });
+      });
+    });
+  }
+
+  /**
+   * Stops accepting, commits the pending message batch (so every message acknowledged or about to
+   * be is stored), says goodbye SERVER_SHUTDOWN to everyone, flushes and closes. Bounded by
+   * config.shutdownTimeoutMs. Does not close the store.
+   */
+  shutdown(): Promise<void> {
+    this.stopping ??= this.stop();
+    return this.stopping;
+  }
+
+  private async stop(): Promise<void> {
+    this.listener.close();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.scheduler.flushNow();
+    const sockets = [...this.connections].map((c) => c);
+    const closed = Promise.all(
+      [...this.socketsOf(sockets)].map((socket) => new Promise<void>((resolve) => {
+        if (socket.destroyed) resolve();
+        else socket.once('close', () => resolve());
+      })),
+    );
+    for (const connection of sockets) connection.close('SERVER_SHUTDOWN', 'the server is shutting down');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.options.config.shutdownTimeoutMs);
+    });
+    const outcome = await Promise.race([closed.then(() => 'closed' as const), timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') for (const socket of this.socketsOf(sockets)) socket.destroy();
+    this.options.logger.info('stopped', { outcome });
+  }
+
+  private readonly socketByConnection = new WeakMap<Connection, Socket>();
+
+  private *socketsOf(connections: Connection[]): Iterable<Socket> {
+    for (const c of connections) {
+      const socket = this.socketByConnection.get(c);
+      if (socket) yield socket;
+    }
+  }
+
+  private accept(socket: Socket): void {
+    const { store, metrics, logger } = this.options;
+    const address = normalizeAddress(socket.remoteAddress);
+    socket.on('error', () => {});
+    if (this.stopping) {
+      refuse(socket, 'SERVER_SHUTDOWN', 'the server is shutting down');
+      return;
+    }
+    if (store.isAddressBanned(address, Date.now())) {
+      logger.info('refused_banned_address', {});
+      refuse(socket, 'BANNED', 'this address is banned');
+      return;
+    }
+    if (!this.limiter.tryAcquire(address)) {
+      logger.warn('refused_connection_limit', { connections: this.limiter.size });
+      refuse(socket, 'TOO_MANY_CONNECTIONS', 'too many connections');
+      return;
+    }
+    const connection = new Connection(socket, {
+      id: this.nextId++,
+      address,
+      context: this.context,
+      identity: this.options.identity,
+      scheduler: this.scheduler,
+      onClose: (c) => {
+        if (!this.connections.delete(c)) return;
+        this.limiter.release(address);
+        metrics.set('hush_connections', this.connections.size);
+      },
+    });
+    this.socketByConnection.set(connection, socket);
+    this.connections.add(connection);
+    metrics.set('hush_connections', this.connections.size);
+  }
+
+  private startTimers(): void {
+    const { limits } = this.options.config;
+    const every = Math.max(20, Math.min(1000, Math.floor(Math.min(limits.heartbeatMs, limits.idleTimeoutMs) / 4)));
+    this.sweepTimer = setInterval(() => {
+      const now = Date.now();
+      for (const c of this.connections) c.tick(now);
+    }, every);
+    this.sweepTimer.unref();
+  }
+}
+
+/** Refusal before any handshake: one plaintext goodbye frame, then close. */
+function refuse(socket: Socket, code: ProtocolErrorCode, message: string): void {
+  const goodbye: ServerMessage = { type: 'goodbye', code, message };
+  socket.end(encodeFrame(Buffer.from(JSON.stringify(goodbye))));
+  setTimeout(() => socket.destroy(), 1000).unref();
+}

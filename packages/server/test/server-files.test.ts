@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '@hush/protocol';
+import { startTestServer, type TestServer } from '../src/testing.js';
+import { registered, TestClient } from './helpers/test-client.js';
+
+let server: TestServer;
+const clients: TestClient[] = [];
+
+async function user(name: string): Promise<TestClient> {
+  const c = await registered(server.port, name);
+  clients.push(c);
+  return c;
+}
+
+async function upload(c: TestClient, target: { room: string } | { user: string }, data: Buffer, name?: string): Promise<string> {
+  const created = await c.expect({ type: 'file_offer', target, size: data.length, ...(name ? { name } : {}) }, 'file_created');
+  const chunks = Math.max(1, Math.ceil(data.length / created.chunkSize));
+  for (let i = 0; i < chunks; i++) {
+    const part = data.subarray(i * created.chunkSize, (i + 1) * created.chunkSize);
+    await c.expect({
+      type: 'file_chunk', fileId: created.fileId, index: i, data: part.toString('base64url'), final: i === chunks - 1,
+    }, 'ok');
+  }
+  return created.fileId;
+}
+
+async function download(c: TestClient, fileId: string): Promise<Buffer> {
+  await c.expect({ type: 'file_accept', fileId }, 'ok');
+  const parts: Buffer[] = [];
+  for (;;) {
+    const m = await c.next((x) => x.type === 'file_data' && x.fileId === fileId);
+    if (m.type !== 'file_data') throw new Error('unreachable');
+    expect(m.index).toBe(parts.length);
+    parts.push(Buffer.from(m.data, 'base64url'));
+    if (m.final) return Buffer.concat(parts);
+  }
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ maxFileSize: 1024 * 1024, limits: { messagesPerSecond: 1000, messageBurst: 1000 } });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await server.stop();
+});
+
+describe('file relay', () => {
+  it('relays a direct file: offer, chunks, offered on completion, streamed download, status to the sender', async () => {
+    const sam = await user('sam');
+    const tia = await user('tia');
+    const data = randomBytes(300_000);
+    const fileId = await upload(sam, { user: 'tia' }, data);
+    const offer = await tia.next('file_offered');
+    expect(offer).toMatchObject({ fileId, from: 'sam', target: { user: 'tia' }, size: data.length });
+    // Chat keeps flowing during the download.
+    const got = download(tia, fileId);
+    const ack = await sam.expect({ type: 'send', room: 'lobby', text: 'meanwhile' }, 'ack');
+    expect(await tia.next((m) => m.type === 'message' && m.msgId === ack.msgId)).toBeTruthy();
+    expect((await got).equals(data)).toBe(true);
+    expect(await sam.next((m) => m.type === 'file_status' && m.status === 'accepted')).toMatchObject({ user: 'tia' });
+    expect(await sam.next((m) => m.type === 'file_status' && m.status === 'downloaded')).toMatchObject({ user: 'tia' });
+  });
+
+  it('offers a room file to online members but not the sender, and to offline members at login', async () => {
+    const uma = await user('uma');
+    const vic = await user('vic');
+    const wes = await user('wes');
+    await wes.close();
+    await uma.next((m) => m.type === 'presence' && m.user === 'wes' && m.state === 'offline');
+    const fileId = await upload(uma, { room: 'lobby' }, Buffer.from('hello file'), 'hello.txt');
+    expect(await vic.next('file_offered')).toMatchObject({ fileId, name: 'hello.txt', target: { room: 'lobby' } });
+    await uma.expect({ type: 'room_list' }, 'rooms');
+    expect(uma.take((m) => m.type === 'file_offered')).toEqual([]);
+    const back = await TestClient.connect(server.port);
+    clients.push(back);
+    back.device = wes.device;
+    await back.expect(back.deviceLoginRequest('wes'), 'welcome');
+    expect(await back.next((m) => m.type === 'file_offered' && m.fileId === fileId)).toBeTruthy();
+    const pending = await back.expect({ type: 'files_pending' }, 'files');
+    expect(pending.files.map((f) => f.fileId)).toContain(fileId);
+    await back.expect({ type: 'file_decline', fileId }, 'ok');
+    expect(await uma.next((m) => m.type === 'file_status' && m.status === 'declined')).toMatchObject({ user: 'wes' });
+    const after = await back.expect({ type: 'files_pending' }, 'files');
+    expect(after.files.map((f) => f.fileId)).not.toContain(fileId);
+  });
+
+  it('refuses too large files, wrong sizes, out-of-order chunks and strangers', async () => {
+    const xia = await user('xia');
+    const yan = await user('yan');
+    expect(await xia.request({ type: 'file_offer', target: { user: 'yan' }, size: 2 * 1024 * 1024 })).toMatchObject({ code: 'FILE_TOO_LARGE' });
+    expect(await xia.request({ type: 'file_offer', target: { room: 'nowhere' }, size: 10 })).toMatchObject({ code: 'NOT_FOUND' });
+    const created = await xia.expect({ type: 'file_offer', target: { user: 'yan' }, size: 10 }, 'file_created');
+    const chunk = (index: number, bytes: number, final: boolean) => ({
+      type: 'file_chunk' as const, fileId: created.fileId, index, data: Buffer.alloc(bytes).toString('base64url'), final,
+    });
+    expect(await xia.request(chunk(1, 5, false))).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await yan.request(chunk(0, 5, false))).toMatchObject({ code: 'NOT_FOUND' });
+    await xia.expect(chunk(0, 5, false), 'ok');
+    expect(await xia.request(chunk(1, 4, true))).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(server.store.getFile(created.fileId)).toBeUndefined();
+    const real = await upload(xia, { user: 'yan' }, Buffer.from('private'));
+    const zed = await user('zed');
+    expect(await zed.request({ type: 'file_accept', fileId: real })).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('lets the sender cancel: receivers get file_cancelled and the file is gone', async () => {
+    const abe = await user('abe');
+    const bea = await user('bea');
+    const fileId = await upload(abe, { user: 'bea' }, Buffer.from('oops'));
+    await bea.next('file_offered');
+    await abe.expect({ type: 'file_cancel', fileId, reason: 'wrong file' }, 'ok');
+    expect(await bea.next('file_cancelled')).toMatchObject({ fileId, by: 'abe', reason: 'wrong file' });
+    expect(await bea.request({ type: 'file_accept', fileId })).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('relays a 10 MB file in chunks without stalling (bounded queue)', async () => {
+    const big = await startTestServer({ limits: { messagesPerSecond: 1000, messageBurst: 1000, bytesPerSecond: 64 * 1024 * 1024, byteBurst: 64 * 1024 * 1024 } });
+    const a = await registered(big.port, 'bigsender');
+    const b = await registered(big.port, 'bigreceiver');
+    try {
+      const data = randomBytes(10 * 1024 * 1024);
+      const fileId = await upload(a, { user: 'bigreceiver' }, data);
+      await b.next((m: ServerMessage) => m.type === 'file_offered');
+      expect((await download(b, fileId)).equals(data)).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+      await big.stop();
+    }
+  }, 60_000);
+});

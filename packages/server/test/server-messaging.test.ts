@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/testing.js';
+import { registered, TestClient } from './helpers/test-client.js';
+
+let server: TestServer;
+const clients: TestClient[] = [];
+
+async function user(name: string): Promise<TestClient> {
+  const c = await registered(server.port, name);
+  clients.push(c);
+  return c;
+}
+
+/** A second session of an existing user, logged in with the first session's device key. */
+async function secondSession(first: TestClient, name: string): Promise<TestClient> {
+  const c = await TestClient.connect(server.port);
+  clients.push(c);
+  c.device = first.device;
+  const welcome = await c.request(c.deviceLoginRequest(name));
+  expect(welcome).toMatchObject({ type: 'welcome', user: name, deviceBound: false });
+  return c;
+}
+
+const envelope = (n: number) => Buffer.alloc(n, 9).toString('base64url');
+
+beforeAll(async () => {
+  server = await startTestServer({ limits: { typingIntervalMs: 60_000 } });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await server.stop();
+});
+
+describe('login and room messages', () => {
+  it('registers, welcomes into the default room and fans a message out once stored', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const carol = await TestClient.connect(server.port);
+    clients.push(carol);
+    const welcome = await carol.register('carol');
+    expect(welcome).toMatchObject({ user: 'carol', role: 'user', deviceBound: true });
+    expect(welcome.rooms.map((r) => r.room)).toEqual(['lobby']);
+
+    const ack = await alice.expect({ type: 'send', room: 'lobby', text: 'hello all' }, 'ack');
+    expect(server.store.history({ room: 'lobby' }, { limit: 10 }).messages.map((m) => m.id)).toContain(ack.msgId);
+    const got = await bob.next((m) => m.type === 'message' && m.msgId === ack.msgId);
+    expect(got).toMatchObject({ type: 'message', room: 'lobby', from: 'alice', text: 'hello all', action: false, ts: ack.ts });
+    expect(await carol.next((m) => m.type === 'message' && m.msgId === ack.msgId)).toBeTruthy();
+    const me = await alice.expect({ type: 'send', room: 'lobby', text: 'waves', action: true }, 'ack');
+    expect(await bob.next((m) => m.type === 'message' && m.msgId === me.msgId)).toMatchObject({ action: true });
+  });
+
+  it('sends to the sender\'s other sessions but not back to the sending one', async () => {
+    const dora = await user('dora');
+    const dora2 = await secondSession(dora, 'dora');
+    const ack = await dora.expect({ type: 'send', room: 'lobby', text: 'from one' }, 'ack');
+    expect(await dora2.next((m) => m.type === 'message' && m.msgId === ack.msgId)).toMatchObject({ from: 'dora' });
+    await dora.expect({ type: 'room_list' }, 'rooms');
+    expect(dora.take((m) => m.type === 'message' && m.msgId === ack.msgId)).toEqual([]);
+  });
+
+  it('refuses device_login for an unknown device and a bad signature', async () => {
+    await user('eve');
+    const c = await TestClient.connect(server.port);
+    clients.push(c);
+    expect(await c.request(c.deviceLoginRequest('eve'))).toMatchObject({ type: 'error', code: 'DEVICE_UNKNOWN' });
+    const other = await TestClient.connect(server.port);
+    clients.push(other);
+    await other.register('evan');
+    // Evan's real device key, but the proof is bound to another session: refused.
+    const replayed = other.deviceLoginRequest('evan');
+    const c2 = await TestClient.connect(server.port);
+    clients.push(c2);
+    expect(await c2.request(replayed)).toMatchObject({ type: 'error', code: 'AUTH_FAILED' });
+  });
+
+  it('announces a new device as key_change to users who share a room', async () => {
+    const fay = await user('fay');
+    const watcher = await user('walt');
+    const laptop = await TestClient.connect(server.port);
+    clients.push(laptop);
+    await laptop.login('fay');
+    const change = await watcher.next((m) => m.type === 'key_change' && m.user === 'fay');
+    expect(change.type === 'key_change' && change.devices).toHaveLength(2);
+    expect(await fay.next((m) => m.type === 'key_change' && m.user === 'fay')).toBeTruthy();
+    const keys = await watcher.expect({ type: 'keys_get', user: 'fay' }, 'keys');
+    expect(keys.devices.map((d) => d.signKey).sort()).toEqual([fay.bundle().signKey, laptop.bundle().signKey].sort());
+    expect(await watcher.request({ type: 'keys_get', user: 'ghost' })).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+  });
+});
+
+describe('direct messages', () => {
+  it('stores the opaque envelope, acks, and delivers to the recipient and the sender\'s other sessions', async () => {
+    const gil = await user('gil');
+    const gil2 = await secondSession(gil, 'gil');
+    const hal = await user('hal');
+    const ack = await gil.expect({ type: 'dm_send', to: 'hal', envelope: envelope(100) }, 'ack');
+    const dm = await hal.next((m) => m.type === 'dm' && m.msgId === ack.msgId);
+    expect(dm).toMatchObject({ from: 'gil', to: 'hal', envelope: envelope(100) });
+    expect(await gil2.next((m) => m.type === 'dm' && m.msgId === ack.msgId)).toBeTruthy();
+    const page = await hal.expect({ type: 'history', target: { user: 'gil' }, limit: 10 }, 'history_page');
+    expect(page.messages.map((m) => m.msgId)).toEqual([ack.msgId]);
+    expect(await gil.request({ type: 'dm_send', to: 'nobody', envelope: envelope(4) })).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('delivers direct messages that arrived while offline at the next login, once', async () => {
+    const ida = await user('ida');
+    const jon = await user('jon');
+    await jon.close();
+    await ida.next((m) => m.type === 'presence' && m.user === 'jon' && m.state === 'offline');
+    const a1 = await ida.expect({ type: 'dm_send', to: 'jon', envelope: envelope(10) }, 'ack');
+    const a2 = await ida.expect({ type: 'dm_send', to: 'jon', envelope: envelope(20) }, 'ack');
+    const back = await TestClient.connect(server.port);
+    clients.push(back);
+    back.device = jon.device;
+    await back.expect(back.deviceLoginRequest('jon'), 'welcome');
+    expect(await back.next('dm')).toMatchObject({ msgId: a1.msgId, from: 'ida', envelope: envelope(10) });
+    expect(await back.next('dm')).toMatchObject({ msgId: a2.msgId });
+    expect(server.store.getDeliveryCursor('jon')).toBe(a2.msgId);
+    await back.close();
+    const again = await TestClient.connect(server.port);
+    clients.push(again);
+    again.device = jon.device;
+    await again.expect(again.deviceLoginRequest('jon'), 'welcome');
+    await again.expect({ type: 'room_list' }, 'rooms');
+    expect(again.take((m) => m.type === 'dm')).toEqual([]);
+  });
+});
+
+describe('presence, typing, read markers, history', () => {
+  it('broadcasts presence on login, away/status and logout, and lists users', async () => {
+    const kim = await user('kim');
+    const lee = await TestClient.connect(server.port);
+    clients.push(lee);
+    await lee.register('lee');
+    expect(await kim.next((m) => m.type === 'presence' && m.user === 'lee')).toMatchObject({ state: 'online' });
+    await lee.expect({ type: 'presence_set', state: 'away', status: 'lunch' }, 'ok');
+    expect(await kim.next((m) => m.type === 'presence' && m.user === 'lee')).toMatchObject({ state: 'away', status: 'lunch' });
+    const list = await kim.expect({ type: 'users_list' }, 'users');
+    expect(list.users.find((u) => u.user === 'lee')).toMatchObject({ state: 'away', status: 'lunch', role: 'user' });
+    await lee.expect({ type: 'logout' }, 'ok');
+    await lee.closed;
+    expect(await kim.next((m) => m.type === 'presence' && m.user === 'lee')).toMatchObject({ state: 'offline' });
+    const after = await kim.expect({ type: 'users_list' }, 'users');
+    expect(after.users.find((u) => u.user === 'lee')).toMatchObject({ state: 'offline' });
+  });
+
+  it('relays typing to the room (not the typer) and the DM peer, throttled per target', async () => {
+    const max = await user('max');
+    const ned = await user('ned');
+    max.send({ type: 'typing', target: { room: 'lobby' }, active: true });
+    max.send({ type: 'typing', target: { room: 'lobby' }, active: true });
+    expect(await ned.next((m) => m.type === 'typing_notice' && m.from === 'max')).toMatchObject({ target: { room: 'lobby' }, active: true });
+    max.send({ type: 'typing', target: { user: 'ned' }, active: true });
+    expect(await ned.next((m) => m.type === 'typing_notice' && m.from === 'max')).toMatchObject({ target: { user: 'max' } });
+    max.send({ type: 'typing', target: { room: 'lobby' }, active: false });
+    expect(await ned.next((m) => m.type === 'typing_notice' && m.from === 'max')).toMatchObject({ active: false });
+    // The repeated "active" inside the interval was dropped.
+    await ned.expect({ type: 'room_list' }, 'rooms');
+    expect(ned.take((m) => m.type === 'typing_notice' && m.from === 'max')).toEqual([]);
+    expect(max.take((m) => m.type === 'typing_notice')).toEqual([]);
+  });
+
+  it('stores read markers and tells the other sessions and the DM peer', async () => {
+    const oli = await user('oli');
+    const oli2 = await secondSession(oli, 'oli');
+    const pam = await user('pam');
+    const ack = await pam.expect({ type: 'dm_send', to: 'oli', envelope: envelope(8) }, 'ack');
+    await oli.expect({ type: 'read', target: { user: 'pam' }, msgId: ack.msgId }, 'ok');
+    expect(await oli2.next('read_notice')).toMatchObject({ from: 'oli', target: { user: 'pam' }, msgId: ack.msgId });
+    expect(await pam.next('read_notice')).toMatchObject({ from: 'oli', target: { user: 'oli' }, msgId: ack.msgId });
+    expect(server.store.getReadMarkers('oli')).toMatchObject({ '@pam': ack.msgId });
+  });
+
+  it('pages room history for members only, before and after an id', async () => {
+    const quinn = await user('quinn');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await quinn.expect({ type: 'send', room: 'lobby', text: `h${i}` }, 'ack')).msgId);
+    const last2 = await quinn.expect({ type: 'history', target: { room: 'lobby' }, limit: 2 }, 'history_page');
+    expect(last2.messages.map((m) => m.msgId)).toEqual(ids.slice(3));
+    expect(last2.hasMore).toBe(true);
+    const before = await quinn.expect({ type: 'history', target: { room: 'lobby' }, before: ids[3]!, limit: 2 }, 'history_page');
+    expect(before.messages.map((m) => m.msgId)).toEqual(ids.slice(1, 3));
+    const after = await quinn.expect({ type: 'history', target: { room: 'lobby' }, after: ids[2]!, limit: 10 }, 'history_page');
+    expect(after.messages.map((m) => m.msgId)).toEqual(ids.slice(3));
+    await quinn.expect({ type: 'room_create', room: 'secret' }, 'ok');
+    const outsider = await user('rita');
+    expect(await outsider.request({ type: 'history', target: { room: 'secret' }, limit: 5 })).toMatchObject({ code: 'NOT_MEMBER' });
+    expect(await outsider.request({ type: 'history', target: { room: 'nowhere' }, limit: 5 })).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});

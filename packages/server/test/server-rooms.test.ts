@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/testing.js';
+import { registered, TestClient } from './helpers/test-client.js';
+
+let server: TestServer;
+const clients: TestClient[] = [];
+
+async function user(name: string): Promise<TestClient> {
+  const c = await registered(server.port, name);
+  clients.push(c);
+  return c;
+}
+
+async function admin(name: string): Promise<TestClient> {
+  const first = await user(name);
+  server.store.setServerRole(name, 'admin');
+  await first.close();
+  const c = await TestClient.connect(server.port);
+  clients.push(c);
+  c.device = first.device;
+  expect(await c.request(c.deviceLoginRequest(name))).toMatchObject({ type: 'welcome', role: 'admin' });
+  return c;
+}
+
+const event = (room: string, kind: string, who?: string) => (m: { type: string; room?: string; event?: string; user?: string }) =>
+  m.type === 'room_event' && m.room === room && m.event === kind && (who === undefined || m.user === who);
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await server.stop();
+});
+
+describe('rooms', () => {
+  it('creates (creator owns), joins, lists, sets the topic, lists members with presence, parts', async () => {
+    const ann = await user('ann');
+    const ben = await user('ben');
+    await ann.expect({ type: 'room_create', room: 'dev', topic: 'code' }, 'ok');
+    expect(await ann.next(event('dev', 'create', 'ann'))).toMatchObject({ role: 'owner' });
+    expect(await ann.request({ type: 'room_create', room: 'dev' })).toMatchObject({ code: 'ALREADY_EXISTS' });
+
+    const list = await ben.expect({ type: 'room_list' }, 'rooms');
+    expect(list.rooms.find((r) => r.room === 'dev')).toMatchObject({ topic: 'code', members: 1, joined: false });
+    expect(await ben.request({ type: 'send', room: 'dev', text: 'hi' })).toMatchObject({ code: 'NOT_MEMBER' });
+    expect(await ben.request({ type: 'room_join', room: 'nope' })).toMatchObject({ code: 'NOT_FOUND' });
+
+    await ben.expect({ type: 'room_join', room: 'dev' }, 'ok');
+    expect(await ann.next(event('dev', 'join', 'ben'))).toBeTruthy();
+    const ack = await ben.expect({ type: 'send', room: 'dev', text: 'joined' }, 'ack');
+    expect(await ann.next((m) => m.type === 'message' && m.msgId === ack.msgId)).toMatchObject({ room: 'dev', from: 'ben' });
+
+    expect(await ben.request({ type: 'room_topic', room: 'dev', topic: 'mine' })).toMatchObject({ code: 'FORBIDDEN' });
+    await ann.expect({ type: 'room_topic', room: 'dev', topic: 'new topic' }, 'ok');
+    expect(await ben.next(event('dev', 'topic'))).toMatchObject({ topic: 'new topic', by: 'ann' });
+
+    const members = await ben.expect({ type: 'room_members', room: 'dev' }, 'members');
+    expect(members.members).toEqual(expect.arrayContaining([
+      { user: 'ann', role: 'owner', state: 'online', status: '' },
+      { user: 'ben', role: 'member', state: 'online', status: '' },
+    ]));
+
+    expect(await ben.request({ type: 'room_part', room: 'lobby' })).toMatchObject({ code: 'FORBIDDEN' });
+    await ben.expect({ type: 'room_part', room: 'dev' }, 'ok');
+    expect(await ann.next(event('dev', 'part', 'ben'))).toBeTruthy();
+    const after = await ann.expect({ type: 'send', room: 'dev', text: 'alone' }, 'ack');
+    await ben.expect({ type: 'room_list' }, 'rooms');
+    expect(ben.take((m) => m.type === 'message' && m.msgId === after.msgId)).toEqual([]);
+    expect(await ben.request({ type: 'room_members', room: 'dev' })).toMatchObject({ code: 'NOT_MEMBER' });
+  });
+});
+
+describe('moderation', () => {
+  it('lets ops kick and mute, owners set roles, and refuses members', async () => {
+    const own = await user('owner1');
+    const op = await user('op1');
+    const mem = await user('member1');
+    await own.expect({ type: 'room_create', room: 'mod' }, 'ok');
+    await op.expect({ type: 'room_join', room: 'mod' }, 'ok');
+    await mem.expect({ type: 'room_join', room: 'mod' }, 'ok');
+
+    expect(await mem.request({ type: 'kick', room: 'mod', user: 'op1' })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await op.request({ type: 'role_set', room: 'mod', user: 'op1', role: 'op' })).toMatchObject({ code: 'FORBIDDEN' });
+    await own.expect({ type: 'role_set', room: 'mod', user: 'op1', role: 'op' }, 'ok');
+    expect(await mem.next(event('mod', 'role', 'op1'))).toMatchObject({ role: 'op', by: 'owner1' });
+    expect(await op.request({ type: 'kick', room: 'mod', user: 'owner1' })).toMatchObject({ code: 'FORBIDDEN' });
+
+    await op.expect({ type: 'mute', room: 'mod', user: 'member1', seconds: 60 }, 'ok');
+    expect(await mem.next(event('mod', 'mute', 'member1'))).toMatchObject({ by: 'op1' });
+    expect(await mem.request({ type: 'send', room: 'mod', text: 'let me talk' })).toMatchObject({ code: 'MUTED' });
+    await op.expect({ type: 'unmute', room: 'mod', user: 'member1' }, 'ok');
+    await mem.expect({ type: 'send', room: 'mod', text: 'thanks' }, 'ack');
+
+    await op.expect({ type: 'kick', room: 'mod', user: 'member1', reason: 'bye' }, 'ok');
+    expect(await mem.next(event('mod', 'kick', 'member1'))).toMatchObject({ by: 'op1', reason: 'bye' });
+    expect(await mem.request({ type: 'send', room: 'mod', text: 'still here?' })).toMatchObject({ code: 'NOT_MEMBER' });
+    expect(server.store.getMember('mod', 'member1')).toBeUndefined();
+  });
+
+  it('lets server admins moderate any room and ban accounts and addresses; others get FORBIDDEN', async () => {
+    const boss = await admin('boss');
+    const roomOwner = await user('roomowner');
+    const troll = await user('troll');
+    await roomOwner.expect({ type: 'room_create', room: 'elsewhere' }, 'ok');
+    await troll.expect({ type: 'room_join', room: 'elsewhere' }, 'ok');
+    await boss.expect({ type: 'kick', room: 'elsewhere', user: 'troll' }, 'ok');
+    expect(await troll.next(event('elsewhere', 'kick', 'troll'))).toMatchObject({ by: 'boss' });
+
+    expect(await troll.request({ type: 'ban', user: 'roomowner' })).toMatchObject({ code: 'FORBIDDEN' });
+    await boss.expect({ type: 'ban', user: 'troll', reason: 'spam' }, 'ok');
+    expect(await troll.next('goodbye')).toMatchObject({ code: 'BANNED' });
+    await troll.closed;
+    const retry = await TestClient.connect(server.port);
+    clients.push(retry);
+    retry.device = troll.device;
+    expect(await retry.request(retry.deviceLoginRequest('troll'))).toMatchObject({ code: 'BANNED' });
+    expect(await retry.request({ type: 'login', username: 'troll', password: 'correct horse battery', device: retry.bundle() }))
+      .toMatchObject({ code: 'BANNED' });
+    await boss.expect({ type: 'unban', user: 'troll' }, 'ok');
+    await retry.expect(retry.deviceLoginRequest('troll'), 'welcome');
+  });
+
+  it('bans an address: matching connections are closed and refused at accept until unbanned', async () => {
+    const boss = await admin('boss2');
+    const victim = await user('addrvictim');
+    await boss.expect({ type: 'ban', address: '127.0.0.1', seconds: 600 }, 'ok');
+    // The admin shares the loopback address in this test, so it is disconnected too.
+    expect(await victim.next('goodbye')).toMatchObject({ code: 'BANNED' });
+    const refused = await TestClient.raw(server.port);
+    clients.push(refused);
+    expect(await refused.next('goodbye')).toMatchObject({ code: 'BANNED' });
+    server.store.unbanAddress('127.0.0.1');
+    const ok = await TestClient.connect(server.port);
+    clients.push(ok);
+    expect(ok.isClosed).toBe(false);
+  });
+});
