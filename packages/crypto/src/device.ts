@@ -3,7 +3,15 @@ import nacl from 'tweetnacl';
 import { ByteWriter, base64url, isBytes, requireKey, utf8 } from './bytes.js';
 import { CryptoError } from './errors.js';
 import { hkdf, sha512 } from './kdf.js';
-import { ed25519PrivateKey, ed25519PublicFromPrivate, ed25519Sign, ed25519Verify, isLowOrderX25519 } from './native.js';
+import {
+  ed25519PrivateKey,
+  ed25519PublicFromPrivate,
+  ed25519Sign,
+  ed25519Verify,
+  isLowOrderX25519,
+  x25519PrivateKey,
+  x25519PublicFromSecret,
+} from './native.js';
 
 // A client device's long-term identity: one 32-byte secret from which an
 // Ed25519 signing key and an X25519 box key are derived with HKDF. The public
@@ -25,7 +33,7 @@ export interface DeviceBundle {
 
 interface DeviceSecrets {
   signKey: KeyObject;
-  boxSecret: Uint8Array;
+  boxKey: KeyObject;
 }
 
 // Private halves live outside the class so the public surface has no raw signing oracle.
@@ -49,8 +57,10 @@ export class DeviceIdentity {
     const signKey = ed25519PrivateKey(signSeed);
     signSeed.fill(0);
     this.signPublicKey = ed25519PublicFromPrivate(signKey);
-    this.boxPublicKey = nacl.box.keyPair.fromSecretKey(boxSecret).publicKey;
-    deviceSecrets.set(this, { signKey, boxSecret });
+    const boxKey = x25519PrivateKey(boxSecret);
+    this.boxPublicKey = x25519PublicFromSecret(boxSecret);
+    boxSecret.fill(0);
+    deviceSecrets.set(this, { signKey, boxKey });
   }
 
   static generate(): DeviceIdentity {

@@ -3,6 +3,7 @@ import { ByteReader, ByteWriter, concatBytes, constantTimeEqual, fromUtf8, isByt
 import { CryptoError } from './errors.js';
 import { secretsOf, verifyBundle, deviceId, type DeviceBundle, type DeviceIdentity } from './device.js';
 import { sha512 } from './kdf.js';
+import { boxBefore } from './native.js';
 
 // End-to-end direct messages to every device of the recipient (and the
 // sender's other devices). The inner payload is sealed once with secretbox
@@ -110,7 +111,7 @@ export function sealDirect(sender: DeviceIdentity, recipients: DeviceBundle[], i
     throw new CryptoError('INVALID_ARGUMENT');
   }
   for (const r of recipients) verifyBundle(r);
-  const { boxSecret } = secretsOf(sender);
+  const { boxKey } = secretsOf(sender);
   const messageKey = nacl.randomBytes(32);
   const nonce = nacl.randomBytes(nacl.secretbox.nonceLength);
   const plaintext = encodeInner(inner);
@@ -128,7 +129,10 @@ export function sealDirect(sender: DeviceIdentity, recipients: DeviceBundle[], i
     if (seen.has(device)) continue;
     seen.add(device);
     const keyNonce = nacl.randomBytes(nacl.box.nonceLength);
-    keys.push({ device, nonce: keyNonce, box: nacl.box(keyPlain, keyNonce, r.boxKey, boxSecret) });
+    // nacl.box(keyPlain, keyNonce, r.boxKey, senderSecret), X25519 done natively.
+    const shared = boxBefore(boxKey, r.boxKey);
+    keys.push({ device, nonce: keyNonce, box: nacl.secretbox(keyPlain, keyNonce, shared) });
+    shared.fill(0);
   }
   keyPlain.fill(0);
   return { sender: senderSign, senderBox, nonce, ciphertext, keys };
@@ -153,7 +157,15 @@ export function openDirect(me: DeviceIdentity, sealed: SealedDirect, senderBundl
   const entry = s.keys.find((k) => k !== null && typeof k === 'object' && k.device === myId);
   if (entry === undefined || !isBytes(entry.nonce, nacl.box.nonceLength) || !isBytes(entry.box, KEY_BOX_LENGTH)) throw boxFailed();
 
-  const keyPlain = nacl.box.open(entry.box, entry.nonce, senderBundle.boxKey, secretsOf(me).boxSecret);
+  let shared: Uint8Array;
+  try {
+    shared = boxBefore(secretsOf(me).boxKey, senderBundle.boxKey);
+  } catch (cause) {
+    throw new CryptoError('BOX_OPEN_FAILED', { cause });
+  }
+  // = nacl.box.open(entry.box, entry.nonce, senderBundle.boxKey, mySecret)
+  const keyPlain = nacl.secretbox.open(entry.box, entry.nonce, shared);
+  shared.fill(0);
   if (keyPlain === null) throw boxFailed();
   const messageKey = keyPlain.subarray(0, 32);
   const ok = constantTimeEqual(keyPlain.subarray(32), binding(s.sender, s.senderBox, s.nonce, s.ciphertext));

@@ -1,0 +1,156 @@
+import { createCipheriv } from 'node:crypto';
+import fc from 'fast-check';
+import nacl from 'tweetnacl';
+import { describe, expect, it } from 'vitest';
+import { RECORD_OVERHEAD, SessionCipher, hkdf } from '../src/index.js';
+import vectors from './vectors/record.json';
+import { bitFlips, bytes, expectCryptoError, hex, unhex } from './helpers.js';
+
+function pair(options: { rekeyAfterRecords?: number; rekeyAfterBytes?: number } = {}): { a: SessionCipher; b: SessionCipher } {
+  const k1 = nacl.randomBytes(32);
+  const k2 = nacl.randomBytes(32);
+  return {
+    a: new SessionCipher({ sendKey: k1, receiveKey: k2, ...options }),
+    b: new SessionCipher({ sendKey: k2, receiveKey: k1, ...options }),
+  };
+}
+
+describe('SessionCipher known answers', () => {
+  it('matches the committed records', () => {
+    const c = new SessionCipher({ sendKey: unhex(vectors.sendKey), receiveKey: new Uint8Array(32), rekeyAfterRecords: 2, now: () => vectors.timestampMs });
+    for (const r of vectors.records) expect(hex(c.seal(unhex(r.plaintext)))).toBe(r.record);
+    const receiver = new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: unhex(vectors.sendKey), rekeyAfterRecords: 2 });
+    for (const r of vectors.records) expect(hex(receiver.open(unhex(r.record)))).toBe(r.plaintext);
+    expect(receiver.lastRecordTimestamp).toBe(vectors.timestampMs);
+  });
+
+  it('the committed records equal an independent construction from raw node:crypto', () => {
+    let key = unhex(vectors.sendKey);
+    vectors.records.forEach((r, counter) => {
+      const epoch = counter >= 2 ? 1 : 0;
+      if (counter === 2) key = hkdf(key, new Uint8Array(0), 'hush rekey', 32);
+      const header = Buffer.alloc(21);
+      header[0] = 0xa1;
+      header.writeBigUInt64BE(BigInt(vectors.timestampMs), 1);
+      header.writeUInt32BE(epoch, 9);
+      header.writeBigUInt64BE(BigInt(counter), 13);
+      const cipher = createCipheriv('chacha20-poly1305', key, header.subarray(9), { authTagLength: 16 });
+      cipher.setAAD(header, { plaintextLength: r.plaintext.length / 2 });
+      const body = Buffer.concat([cipher.update(unhex(r.plaintext)), cipher.final(), cipher.getAuthTag()]);
+      expect(r.record).toBe(hex(Buffer.concat([header, body])));
+    });
+  });
+});
+
+describe('SessionCipher', () => {
+  it('round-trips both ways, sizes up to 1 MiB', () => {
+    const { a, b } = pair();
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 << 20 }), fc.boolean(), (size, aToB) => {
+        const plaintext = nacl.randomBytes(size);
+        const [from, to] = aToB ? [a, b] : [b, a];
+        const record = from.seal(plaintext);
+        expect(record.length).toBe(size + RECORD_OVERHEAD);
+        expect(Buffer.from(to.open(record)).equals(Buffer.from(plaintext))).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses every single-bit flip of a record', () => {
+    const k = nacl.randomBytes(32);
+    const record = new SessionCipher({ sendKey: k, receiveKey: new Uint8Array(32) }).seal(bytes('hello world'));
+    expect(hex(new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: k }).open(record))).toBe(hex(bytes('hello world')));
+    let refused = 0;
+    for (const [, flipped] of bitFlips(record)) {
+      // A fresh receiver per flip: the first failure kills a cipher.
+      const receiver = new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: k });
+      expectCryptoError(() => receiver.open(flipped), 'RECORD_REJECTED');
+      refused++;
+    }
+    expect(refused).toBe(record.length * 8);
+  });
+
+  it('refuses replayed, reordered and dropped records', () => {
+    const replay = pair();
+    const r1 = replay.a.seal(bytes('1'));
+    replay.b.open(r1);
+    expectCryptoError(() => replay.b.open(r1), 'RECORD_REJECTED');
+
+    const reorder = pair();
+    const [x1, x2] = [reorder.a.seal(bytes('1')), reorder.a.seal(bytes('2'))];
+    expectCryptoError(() => reorder.b.open(x2), 'RECORD_REJECTED');
+    void x1;
+
+    const drop = pair();
+    const [y1, y2, y3] = [drop.a.seal(bytes('1')), drop.a.seal(bytes('2')), drop.a.seal(bytes('3'))];
+    drop.b.open(y1);
+    void y2;
+    expectCryptoError(() => drop.b.open(y3), 'RECORD_REJECTED');
+  });
+
+  it('refuses a record reflected back to its sender', () => {
+    const { a } = pair();
+    expectCryptoError(() => a.open(a.seal(bytes('echo'))), 'RECORD_REJECTED');
+  });
+
+  it('is dead after a failure: even the right next record is refused', () => {
+    const { a, b } = pair();
+    const good = a.seal(bytes('ok'));
+    const bad = Uint8Array.from(good);
+    bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 1;
+    expectCryptoError(() => b.open(bad), 'RECORD_REJECTED');
+    expect(b.failed).toBe(true);
+    expectCryptoError(() => b.open(good), 'RECORD_REJECTED');
+  });
+
+  it('refuses short, empty and wrong-version input', () => {
+    for (const input of [new Uint8Array(0), new Uint8Array(RECORD_OVERHEAD - 1), new Uint8Array(100)]) {
+      expectCryptoError(() => pair().b.open(input), 'RECORD_REJECTED');
+    }
+  });
+
+  it('rekeys after N records on both sides, across the boundary, in both directions', () => {
+    const { a, b } = pair({ rekeyAfterRecords: 3 });
+    for (let i = 0; i < 10; i++) {
+      expect(hex(b.open(a.seal(bytes(`a${i}`))))).toBe(hex(bytes(`a${i}`)));
+      expect(hex(a.open(b.seal(bytes(`b${i}`))))).toBe(hex(bytes(`b${i}`)));
+    }
+    expect(a.epochs).toEqual({ send: 3, receive: 3 });
+    expect(b.epochs).toEqual({ send: 3, receive: 3 });
+  });
+
+  it('rekeys after B bytes; a receiver that did not rekey cannot read the next epoch', () => {
+    const { a, b } = pair({ rekeyAfterBytes: 100 });
+    const r1 = a.seal(new Uint8Array(60));
+    const r2 = a.seal(new Uint8Array(60)); // 120 ≥ 100: rekey after this one
+    const r3 = a.seal(new Uint8Array(10));
+    expect(a.epochs.send).toBe(1);
+    b.open(r1);
+    b.open(r2);
+    expect(b.epochs.receive).toBe(1);
+    expect(b.open(r3).length).toBe(10);
+
+    // Same keys, but a receiver with a different limit stays in epoch 0 and refuses r3.
+    const k = nacl.randomBytes(32);
+    const sender = new SessionCipher({ sendKey: k, receiveKey: k, rekeyAfterRecords: 1 });
+    const receiver = new SessionCipher({ sendKey: k, receiveKey: k, rekeyAfterRecords: 5 });
+    receiver.open(sender.seal(bytes('1')));
+    expectCryptoError(() => receiver.open(sender.seal(bytes('2'))), 'RECORD_REJECTED');
+  });
+
+  it('refuses bad keys and limits', () => {
+    expectCryptoError(() => new SessionCipher({ sendKey: new Uint8Array(16), receiveKey: new Uint8Array(32) }), 'BAD_KEY');
+    expectCryptoError(() => new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: new Uint8Array(32), rekeyAfterRecords: 0 }), 'INVALID_ARGUMENT');
+  });
+
+  it('destroy() wipes keys: no more sealing or opening', () => {
+    const { a, b } = pair();
+    const r = a.seal(bytes('x'));
+    a.destroy();
+    b.destroy();
+    expectCryptoError(() => a.seal(bytes('y')), 'RECORD_REJECTED');
+    expectCryptoError(() => b.open(r), 'RECORD_REJECTED');
+  });
+});
+
