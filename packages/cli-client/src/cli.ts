@@ -1,2 +1,63 @@
 #!/usr/bin/env node
-export {};
+// `hush`: the terminal client. Flags/env/config fill the login form; the app does the rest.
+import { readFileSync } from 'node:fs';
+import { defaultDownloadsDir, defaultPaths } from '@hush/client';
+import { startApp } from './app.js';
+import { resolveLogin, USAGE, UsageError } from './config.js';
+import { sdkConnector } from './connect.js';
+
+const VERSION = '1.0.0';
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function main(): Promise<number> {
+  const paths = defaultPaths();
+  let resolved;
+  try {
+    resolved = resolveLogin({ argv: process.argv.slice(2), env: process.env, configDir: paths.configDir, readFile: readIfExists });
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`hush: ${err.message}\n${USAGE}\n`);
+      return 64;
+    }
+    throw err;
+  }
+  if (resolved.args.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (resolved.args.version) {
+    process.stdout.write(`hush ${VERSION}\n`);
+    return 0;
+  }
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    process.stderr.write('hush: needs a terminal (use @hush/client for scripts)\n');
+    return 1;
+  }
+  const app = startApp({
+    input: process.stdin,
+    output: process.stdout,
+    errorOutput: process.stderr,
+    terminal: process.env.TERM,
+    defaults: resolved.defaults,
+    connect: sdkConnector(paths),
+    downloadsDir: defaultDownloadsDir(),
+  });
+  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => app.quit());
+  return app.exited;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`hush: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -25,7 +25,8 @@ export function wrap(text: string, width: number): string[] {
         continue;
       }
       if (breakAt > 0) {
-        lines.push(line.slice(0, breakAt).trimEnd());
+        const head = line.slice(0, breakAt).trimEnd();
+        if (head !== '') lines.push(head);
         line = line.slice(breakAt);
         lineWidth -= widthAtBreak;
         if (lineWidth + gw > w) {

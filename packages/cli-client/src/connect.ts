@@ -1,0 +1,16 @@
+// The real connector: @hush/client's HushClient behind the app's Connector seam.
+import { HushClient, type ClientPaths } from '@hush/client';
+import type { Connector, SessionClient } from './app.js';
+
+export function sdkConnector(paths?: ClientPaths): Connector {
+  return async (req) => {
+    const client: SessionClient = await HushClient.connect({
+      host: req.host,
+      port: req.port,
+      ...(paths ? { paths } : {}),
+      ...(req.expectedFingerprint ? { expectedFingerprint: req.expectedFingerprint } : {}),
+      trust: req.trust,
+    });
+    return client;
+  };
+}

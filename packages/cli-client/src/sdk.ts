@@ -1,0 +1,84 @@
+// The slice of @hush/client that the terminal client uses. The app talks only to this
+// interface, so its logic runs against a fake in tests; a real HushClient satisfies it.
+
+export type ConnectionState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
+export type PresenceState = 'online' | 'away' | 'offline';
+export type Role = 'owner' | 'op' | 'member';
+export type Target = { room: string } | { user: string };
+
+export interface ChatMessage {
+  kind: 'room' | 'dm';
+  id: string; ts: number; from: string;
+  room?: string;
+  peer?: string;
+  text: string; action: boolean;
+  mine: boolean;
+}
+export interface RoomInfo { room: string; topic: string; members: number; joined: boolean; role?: Role }
+export interface MemberInfo { user: string; role: Role; state: PresenceState; status: string }
+export interface UserInfo { user: string; state: PresenceState; status: string; role: 'admin' | 'user' }
+export interface FileOffer { fileId: string; from: string; target: Target; name: string; size: number; e2e: boolean; ts: number }
+
+export interface ClientEventMap {
+  message: [ChatMessage];
+  presence: [{ user: string; state: PresenceState; status: string }];
+  typing: [{ from: string; target: Target; active: boolean }];
+  roomEvent: [{ room: string; event: string; user: string; by?: string; topic?: string; role?: string; reason?: string; ts: number }];
+  keyChange: [{ user: string; verified: boolean }];
+  dmWarning: [{ user: string; kind: 'replay' | 'gap' | 'undecryptable'; missing?: number }];
+  notice: [{ level: 'info' | 'warn'; code?: string; text: string }];
+  state: [ConnectionState];
+  fileOffer: [FileOffer];
+  fileProgress: [{ fileId: string; direction: 'up' | 'down'; bytes: number; size: number }];
+  fileComplete: [{ fileId: string; direction: 'up' | 'down'; path?: string }];
+  fileCancelled: [{ fileId: string; by?: string; reason?: string }];
+  fileStatus: [{ fileId: string; user: string; status: 'accepted' | 'declined' | 'downloaded' }];
+  error: [Error & { code?: string }];
+  closed: [{ code?: string; reason?: string }];
+}
+
+export interface ChatClient {
+  on<K extends keyof ClientEventMap>(event: K, listener: (...args: ClientEventMap[K]) => void): unknown;
+  off<K extends keyof ClientEventMap>(event: K, listener: (...args: ClientEventMap[K]) => void): unknown;
+  readonly user: string | null;
+  readonly state: ConnectionState;
+  readonly fingerprint: string;
+  readonly rooms: ReadonlyMap<string, RoomInfo>;
+  createRoom(room: string, topic?: string): Promise<void>;
+  joinRoom(room: string): Promise<void>;
+  partRoom(room: string): Promise<void>;
+  listRooms(): Promise<RoomInfo[]>;
+  setTopic(room: string, topic: string): Promise<void>;
+  members(room: string): Promise<MemberInfo[]>;
+  listUsers(): Promise<UserInfo[]>;
+  send(room: string, text: string): Promise<{ id: string; ts: number }>;
+  action(room: string, text: string): Promise<{ id: string; ts: number }>;
+  sendDirect(user: string, text: string, opts?: { action?: boolean }): Promise<{ id: string; ts: number }>;
+  setPresence(state: 'online' | 'away', status?: string): Promise<void>;
+  setTyping(target: Target, active: boolean): void;
+  markRead(target: Target, msgId: string): Promise<void>;
+  history(target: Target, opts?: { before?: string; limit?: number }): Promise<{ messages: ChatMessage[]; hasMore: boolean }>;
+  kick(room: string, user: string, reason?: string): Promise<void>;
+  ban(opts: { user?: string; address?: string; reason?: string; seconds?: number }): Promise<void>;
+  mute(room: string, user: string, seconds?: number): Promise<void>;
+  unmute(room: string, user: string): Promise<void>;
+  setRole(room: string, user: string, role: Role): Promise<void>;
+  safetyNumber(user: string): Promise<string>;
+  verifyContact(user: string): Promise<void>;
+  isVerified(user: string): boolean;
+  sendFile(target: Target, path: string): Promise<{ fileId: string }>;
+  acceptFile(fileId: string, directory?: string): Promise<string>;
+  declineFile(fileId: string): Promise<void>;
+  cancelFile(fileId: string): Promise<void>;
+  pendingFiles(): FileOffer[];
+  close(): Promise<void>;
+}
+
+/** Error text and code from anything thrown by the SDK. */
+export function describeError(err: unknown): { code?: string; message: string } {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { code: typeof code === 'string' ? code : undefined, message: err.message };
+  }
+  return { message: String(err) };
+}

@@ -1,0 +1,355 @@
+// The application state and its reducer. Pure: every change is an action, time comes in actions.
+import type { ChatMessage, ConnectionState, FileOffer, MemberInfo, PresenceState, Target } from './sdk.js';
+
+export const MAX_MESSAGES = 2000;
+export const MAX_INPUT_HISTORY = 200;
+export const TYPING_TTL_MS = 6000;
+export const STATUS_KEY = 'status';
+
+export type ConversationKind = 'status' | 'room' | 'dm';
+export type E2EState = 'verified' | 'unverified' | 'changed';
+
+export type Line =
+  | { kind: 'message'; id: string; ts: number; from: string; text: string; action: boolean; mine: boolean; mention: boolean }
+  | { kind: 'notice'; ts: number; level: 'info' | 'warn' | 'error'; text: string }
+  | { kind: 'file'; ts: number; fileId: string };
+
+export interface Conversation {
+  key: string;
+  kind: ConversationKind;
+  /** Room name or peer user name; 'status' for the server buffer. */
+  name: string;
+  topic: string;
+  lines: Line[];
+  unread: number;
+  mentions: number;
+  members: MemberInfo[];
+  /** Lines scrolled up from the bottom; 0 follows new messages. */
+  scroll: number;
+  /** user -> typing expiry (ms since epoch) */
+  typing: Record<string, number>;
+}
+
+export type FileStatus = 'offered' | 'sending' | 'receiving' | 'done' | 'declined' | 'cancelled' | 'failed';
+export interface FileTransfer {
+  fileId: string; direction: 'up' | 'down'; name: string; size: number; from: string;
+  bytes: number; status: FileStatus; path?: string; e2e: boolean; conversation: string; reason?: string;
+}
+
+export interface InputHistory { entries: string[]; index: number | null; draft: string; current: string }
+
+export interface AppState {
+  me: string | null;
+  connection: ConnectionState;
+  conversations: Conversation[];
+  active: string;
+  presence: Record<string, { state: PresenceState; status: string }>;
+  e2e: Record<string, E2EState>;
+  files: Record<string, FileTransfer>;
+  input: InputHistory;
+}
+
+export type Action =
+  | { type: 'me'; user: string }
+  | { type: 'connection'; state: ConnectionState }
+  | { type: 'message'; message: ChatMessage; now: number }
+  | { type: 'history'; key: string; messages: ChatMessage[] }
+  | { type: 'notice'; key?: string; level: 'info' | 'warn' | 'error'; text: string; now: number }
+  | { type: 'joined'; room: string; topic?: string; activate: boolean }
+  | { type: 'parted'; room: string }
+  | { type: 'close'; key: string }
+  | { type: 'topic'; room: string; topic: string }
+  | { type: 'members'; room: string; members: MemberInfo[] }
+  | { type: 'memberJoined'; room: string; user: string }
+  | { type: 'memberLeft'; room: string; user: string }
+  | { type: 'presence'; user: string; state: PresenceState; status: string }
+  | { type: 'typing'; from: string; target: Target; active: boolean; now: number }
+  | { type: 'tick'; now: number }
+  | { type: 'e2e'; user: string; state: E2EState }
+  | { type: 'openDm'; user: string; activate: boolean }
+  | { type: 'switch'; key: string }
+  | { type: 'switchIndex'; index: number }
+  | { type: 'switchRelative'; delta: number }
+  | { type: 'scroll'; delta: number; max: number }
+  | { type: 'scrollBottom' }
+  | { type: 'clear' }
+  | { type: 'fileOffer'; offer: FileOffer; now: number }
+  | { type: 'fileSending'; fileId: string; name: string; size: number; target: Target; now: number }
+  | { type: 'fileProgress'; fileId: string; direction: 'up' | 'down'; bytes: number; size: number }
+  | { type: 'fileAccepted'; fileId: string }
+  | { type: 'fileComplete'; fileId: string; path?: string }
+  | { type: 'fileCancelled'; fileId: string; reason?: string; status?: 'declined' | 'cancelled' | 'failed' }
+  | { type: 'inputSubmit'; line: string }
+  | { type: 'inputPrev'; current: string }
+  | { type: 'inputNext'; current: string };
+
+export function roomKey(room: string): string { return `room:${room}`; }
+export function dmKey(user: string): string { return `dm:${user}`; }
+export function targetKey(t: Target): string { return 'room' in t ? roomKey(t.room) : dmKey(t.user); }
+export function messageKey(m: ChatMessage, me: string | null): string {
+  if (m.kind === 'room') return roomKey(m.room ?? '');
+  const peer = m.peer ?? (m.mine ? undefined : m.from) ?? me ?? '';
+  return dmKey(peer);
+}
+/** The SDK target for a conversation, or null for the status buffer. */
+export function conversationTarget(c: Conversation): Target | null {
+  if (c.kind === 'room') return { room: c.name };
+  if (c.kind === 'dm') return { user: c.name };
+  return null;
+}
+
+function newConversation(key: string, kind: ConversationKind, name: string): Conversation {
+  return { key, kind, name, topic: '', lines: [], unread: 0, mentions: 0, members: [], scroll: 0, typing: {} };
+}
+
+export function initialState(): AppState {
+  return {
+    me: null,
+    connection: 'connecting',
+    conversations: [newConversation(STATUS_KEY, 'status', 'status')],
+    active: STATUS_KEY,
+    presence: {},
+    e2e: {},
+    files: {},
+    input: { entries: [], index: null, draft: '', current: '' },
+  };
+}
+
+export function activeConversation(s: AppState): Conversation {
+  return s.conversations.find((c) => c.key === s.active) ?? s.conversations[0]!;
+}
+
+export function findConversation(s: AppState, key: string): Conversation | undefined {
+  return s.conversations.find((c) => c.key === key);
+}
+
+/** Whole-word, case-insensitive mention of `nick` (usernames are [a-z0-9_-]). */
+export function mentions(text: string, nick: string | null): boolean {
+  if (!nick) return false;
+  const escaped = nick.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+  return new RegExp(`(^|[^\\p{L}\\p{N}_-])@?${escaped}($|[^\\p{L}\\p{N}_-])`, 'iu').test(text);
+}
+
+/** Users typing in a conversation right now. */
+export function typingUsers(c: Conversation, now: number): string[] {
+  return Object.entries(c.typing).filter(([, exp]) => exp > now).map(([u]) => u).sort();
+}
+
+function withConversation(s: AppState, key: string, make: () => Conversation, update: (c: Conversation) => Conversation): AppState {
+  const existing = findConversation(s, key);
+  if (!existing) return { ...s, conversations: [...s.conversations, update(make())] };
+  return { ...s, conversations: s.conversations.map((c) => (c.key === key ? update(c) : c)) };
+}
+
+function updateExisting(s: AppState, key: string, update: (c: Conversation) => Conversation): AppState {
+  if (!findConversation(s, key)) return s;
+  return withConversation(s, key, () => newConversation(key, 'status', key), update);
+}
+
+function append(lines: Line[], line: Line): Line[] {
+  const next = lines.length >= MAX_MESSAGES ? lines.slice(lines.length - MAX_MESSAGES + 1) : lines.slice();
+  next.push(line);
+  return next;
+}
+
+function toLine(m: ChatMessage, me: string | null): Line {
+  return { kind: 'message', id: m.id, ts: m.ts, from: m.from, text: m.text, action: m.action, mine: m.mine, mention: !m.mine && mentions(m.text, me) };
+}
+
+function conversationFor(key: string): Conversation {
+  const [kind, ...rest] = key.split(':');
+  const name = rest.join(':');
+  return newConversation(key, kind === 'room' ? 'room' : kind === 'dm' ? 'dm' : 'status', name);
+}
+
+function activate(s: AppState, key: string): AppState {
+  if (!findConversation(s, key)) return s;
+  return { ...s, active: key, conversations: s.conversations.map((c) => (c.key === key ? { ...c, unread: 0, mentions: 0 } : c)) };
+}
+
+function fileLineTarget(s: AppState, key: string): string {
+  return findConversation(s, key) ? key : STATUS_KEY;
+}
+
+export function reduce(s: AppState, a: Action): AppState {
+  switch (a.type) {
+    case 'me': return { ...s, me: a.user };
+    case 'connection': return { ...s, connection: a.state };
+    case 'message': {
+      const key = messageKey(a.message, s.me);
+      const line = toLine(a.message, s.me);
+      const isActive = s.active === key;
+      return withConversation(s, key, () => conversationFor(key), (c) => {
+        if (c.lines.some((l) => l.kind === 'message' && l.id === a.message.id)) return c;
+        const seen = isActive && c.scroll === 0;
+        const typing = { ...c.typing };
+        delete typing[a.message.from];
+        return {
+          ...c,
+          lines: append(c.lines, line),
+          unread: seen || a.message.mine ? c.unread : c.unread + 1,
+          mentions: seen || line.kind !== 'message' || !(line.mention || (c.kind === 'dm' && !a.message.mine)) ? c.mentions : c.mentions + 1,
+          typing,
+        };
+      });
+    }
+    case 'history': {
+      return withConversation(s, a.key, () => conversationFor(a.key), (c) => {
+        const ids = new Set(c.lines.flatMap((l) => (l.kind === 'message' ? [l.id] : [])));
+        const fresh = a.messages.filter((m) => !ids.has(m.id)).map((m) => toLine(m, s.me));
+        if (fresh.length === 0) return c;
+        const merged = [...fresh, ...c.lines].sort((x, y) => x.ts - y.ts);
+        return { ...c, lines: merged.slice(Math.max(0, merged.length - MAX_MESSAGES)) };
+      });
+    }
+    case 'notice': {
+      const key = a.key && findConversation(s, a.key) ? a.key : s.active;
+      return updateExisting(s, key, (c) => ({ ...c, lines: append(c.lines, { kind: 'notice', ts: a.now, level: a.level, text: a.text }) }));
+    }
+    case 'joined': {
+      const key = roomKey(a.room);
+      const next = withConversation(s, key, () => conversationFor(key), (c) => ({ ...c, topic: a.topic ?? c.topic }));
+      return a.activate ? activate(next, key) : next;
+    }
+    case 'parted': return reduce(s, { type: 'close', key: roomKey(a.room) });
+    case 'close': {
+      const key = a.key;
+      if (key === STATUS_KEY) return s;
+      const idx = s.conversations.findIndex((c) => c.key === key);
+      if (idx < 0) return s;
+      const conversations = s.conversations.filter((c) => c.key !== key);
+      const active = s.active === key ? conversations[Math.max(0, idx - 1)]!.key : s.active;
+      return { ...s, conversations, active };
+    }
+    case 'topic': return updateExisting(s, roomKey(a.room), (c) => ({ ...c, topic: a.topic }));
+    case 'members': return updateExisting(s, roomKey(a.room), (c) => ({ ...c, members: sortMembers(a.members) }));
+    case 'memberJoined': return updateExisting(s, roomKey(a.room), (c) => (c.members.some((m) => m.user === a.user) ? c : {
+      ...c, members: sortMembers([...c.members, { user: a.user, role: 'member', state: s.presence[a.user]?.state ?? 'online', status: s.presence[a.user]?.status ?? '' }]),
+    }));
+    case 'memberLeft': return updateExisting(s, roomKey(a.room), (c) => ({ ...c, members: c.members.filter((m) => m.user !== a.user) }));
+    case 'presence': {
+      const presence = { ...s.presence, [a.user]: { state: a.state, status: a.status } };
+      const conversations = s.conversations.map((c) => (c.members.some((m) => m.user === a.user)
+        ? { ...c, members: c.members.map((m) => (m.user === a.user ? { ...m, state: a.state, status: a.status } : m)) }
+        : c));
+      return { ...s, presence, conversations };
+    }
+    case 'typing': {
+      if (a.from === s.me) return s;
+      const key = 'room' in a.target ? roomKey(a.target.room) : dmKey(a.from);
+      return updateExisting(s, key, (c) => {
+        const typing = { ...c.typing };
+        if (a.active) typing[a.from] = a.now + TYPING_TTL_MS; else delete typing[a.from];
+        return { ...c, typing };
+      });
+    }
+    case 'tick': {
+      let changed = false;
+      const conversations = s.conversations.map((c) => {
+        const live = Object.entries(c.typing).filter(([, exp]) => exp > a.now);
+        if (live.length === Object.keys(c.typing).length) return c;
+        changed = true;
+        return { ...c, typing: Object.fromEntries(live) };
+      });
+      return changed ? { ...s, conversations } : s;
+    }
+    case 'e2e': return { ...s, e2e: { ...s.e2e, [a.user]: a.state } };
+    case 'openDm': {
+      const key = dmKey(a.user);
+      const next = withConversation(s, key, () => conversationFor(key), (c) => c);
+      return a.activate ? activate(next, key) : next;
+    }
+    case 'switch': return activate(s, a.key);
+    case 'switchIndex': {
+      const c = s.conversations[a.index];
+      return c ? activate(s, c.key) : s;
+    }
+    case 'switchRelative': {
+      const n = s.conversations.length;
+      const idx = s.conversations.findIndex((c) => c.key === s.active);
+      const next = s.conversations[(((idx + a.delta) % n) + n) % n]!;
+      return activate(s, next.key);
+    }
+    case 'scroll': return updateExisting(s, s.active, (c) => {
+      const scroll = Math.max(0, Math.min(a.max, c.scroll + a.delta));
+      return { ...c, scroll, unread: scroll === 0 ? 0 : c.unread, mentions: scroll === 0 ? 0 : c.mentions };
+    });
+    case 'scrollBottom': return updateExisting(s, s.active, (c) => ({ ...c, scroll: 0, unread: 0, mentions: 0 }));
+    case 'clear': return updateExisting(s, s.active, (c) => ({ ...c, lines: [], scroll: 0 }));
+    case 'fileOffer': {
+      const o = a.offer;
+      const key = 'room' in o.target ? roomKey(o.target.room) : dmKey(o.from);
+      const withConv = 'room' in o.target ? s : withConversation(s, key, () => conversationFor(key), (c) => c);
+      const conv = fileLineTarget(withConv, key);
+      const files = { ...s.files, [o.fileId]: {
+        fileId: o.fileId, direction: 'down' as const, name: o.name, size: o.size, from: o.from, bytes: 0, status: 'offered' as const, e2e: o.e2e, conversation: conv,
+      } };
+      return updateExisting({ ...withConv, files }, conv, (c) => ({
+        ...c, lines: append(c.lines, { kind: 'file', ts: a.now, fileId: o.fileId }),
+        unread: withConv.active === conv ? c.unread : c.unread + 1,
+      }));
+    }
+    case 'fileSending': {
+      const conv = fileLineTarget(s, targetKey(a.target));
+      const files = { ...s.files, [a.fileId]: {
+        fileId: a.fileId, direction: 'up' as const, name: a.name, size: a.size, from: s.me ?? '', bytes: 0, status: 'sending' as const,
+        e2e: 'user' in a.target, conversation: conv,
+      } };
+      return updateExisting({ ...s, files }, conv, (c) => ({ ...c, lines: append(c.lines, { kind: 'file', ts: a.now, fileId: a.fileId }) }));
+    }
+    case 'fileProgress': {
+      const f = s.files[a.fileId];
+      if (!f || f.status === 'done' || f.status === 'cancelled' || f.status === 'failed') return s;
+      const status: FileStatus = a.direction === 'up' ? 'sending' : 'receiving';
+      return { ...s, files: { ...s.files, [a.fileId]: { ...f, bytes: Math.min(a.bytes, a.size), size: a.size, status } } };
+    }
+    case 'fileAccepted': {
+      const f = s.files[a.fileId];
+      return f ? { ...s, files: { ...s.files, [a.fileId]: { ...f, status: 'receiving' } } } : s;
+    }
+    case 'fileComplete': {
+      const f = s.files[a.fileId];
+      return f ? { ...s, files: { ...s.files, [a.fileId]: { ...f, status: 'done', bytes: f.size, path: a.path ?? f.path } } } : s;
+    }
+    case 'fileCancelled': {
+      const f = s.files[a.fileId];
+      return f ? { ...s, files: { ...s.files, [a.fileId]: { ...f, status: a.status ?? 'cancelled', reason: a.reason } } } : s;
+    }
+    case 'inputSubmit': {
+      const line = a.line;
+      const entries = line.trim() === '' || s.input.entries[s.input.entries.length - 1] === line
+        ? s.input.entries
+        : [...s.input.entries, line].slice(-MAX_INPUT_HISTORY);
+      return { ...s, input: { entries, index: null, draft: '', current: '' } };
+    }
+    case 'inputPrev': {
+      const { entries, index } = s.input;
+      if (entries.length === 0) return s;
+      const draft = index === null ? a.current : s.input.draft;
+      const next = index === null ? entries.length - 1 : Math.max(0, index - 1);
+      return { ...s, input: { entries, index: next, draft, current: entries[next]! } };
+    }
+    case 'inputNext': {
+      const { entries, index, draft } = s.input;
+      if (index === null) return s;
+      if (index + 1 >= entries.length) return { ...s, input: { entries, index: null, draft: '', current: draft } };
+      return { ...s, input: { entries, index: index + 1, draft, current: entries[index + 1]! } };
+    }
+  }
+}
+
+const ROLE_ORDER: Record<string, number> = { owner: 0, op: 1, member: 2 };
+function sortMembers(ms: MemberInfo[]): MemberInfo[] {
+  return [...ms].sort((a, b) => (ROLE_ORDER[a.role] ?? 3) - (ROLE_ORDER[b.role] ?? 3) || a.user.localeCompare(b.user));
+}
+
+/** A direct message or a mention from someone else rings the bell. */
+export function shouldBell(m: ChatMessage, me: string | null): boolean {
+  if (m.mine) return false;
+  return m.kind === 'dm' || mentions(m.text, me);
+}
+
+/** The file offer to act on when /accept or /decline has no id: the newest still offered. */
+export function latestOffer(s: AppState): FileTransfer | undefined {
+  return Object.values(s.files).filter((f) => f.direction === 'down' && f.status === 'offered').at(-1);
+}

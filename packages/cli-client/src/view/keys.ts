@@ -1,0 +1,63 @@
+// Keys -> intents for the chat screen. Pure, so the bindings are tested without a terminal.
+
+export interface KeyPress { full: string; name?: string; ctrl?: boolean; meta?: boolean }
+
+export type Intent =
+  | { kind: 'quit' }
+  | { kind: 'submit' }
+  | { kind: 'complete' }
+  | { kind: 'historyPrev' }
+  | { kind: 'historyNext' }
+  | { kind: 'pageUp' }
+  | { kind: 'pageDown' }
+  | { kind: 'switchIndex'; index: number }
+  | { kind: 'switchRelative'; delta: number }
+  | { kind: 'emojiPicker' }
+  | { kind: 'focusMembers' }
+  | { kind: 'edit'; op: 'backspace' | 'delete' | 'left' | 'right' | 'home' | 'end' | 'killWord' | 'killToStart' | 'killToEnd' }
+  | { kind: 'insert'; text: string }
+  | { kind: 'escape' }
+  | { kind: 'none' };
+
+const BINDINGS: Record<string, Intent> = {
+  'C-c': { kind: 'quit' },
+  'C-d': { kind: 'quit' },
+  enter: { kind: 'submit' },
+  tab: { kind: 'complete' },
+  up: { kind: 'historyPrev' },
+  down: { kind: 'historyNext' },
+  pageup: { kind: 'pageUp' },
+  pagedown: { kind: 'pageDown' },
+  'C-n': { kind: 'switchRelative', delta: 1 },
+  'C-p': { kind: 'switchRelative', delta: -1 },
+  'C-e': { kind: 'emojiPicker' },
+  'C-o': { kind: 'focusMembers' },
+  backspace: { kind: 'edit', op: 'backspace' },
+  delete: { kind: 'edit', op: 'delete' },
+  left: { kind: 'edit', op: 'left' },
+  right: { kind: 'edit', op: 'right' },
+  home: { kind: 'edit', op: 'home' },
+  'C-a': { kind: 'edit', op: 'home' },
+  end: { kind: 'edit', op: 'end' },
+  'C-w': { kind: 'edit', op: 'killWord' },
+  'M-backspace': { kind: 'edit', op: 'killWord' },
+  'C-u': { kind: 'edit', op: 'killToStart' },
+  'C-k': { kind: 'edit', op: 'killToEnd' },
+  escape: { kind: 'escape' },
+};
+
+/** Printable input: no control characters (those arrive as named keys). */
+export function printable(ch: string | undefined, key: KeyPress): string | null {
+  if (!ch || key.ctrl || key.meta) return null;
+  if (/[\x00-\x1f\x7f-\x9f]/.test(ch)) return null;
+  return ch;
+}
+
+export function chatIntent(ch: string | undefined, key: KeyPress): Intent {
+  const bound = BINDINGS[key.full];
+  if (bound) return bound;
+  const alt = /^M-([0-9])$/.exec(key.full);
+  if (alt) return { kind: 'switchIndex', index: alt[1] === '0' ? 9 : Number(alt[1]) - 1 };
+  const text = printable(ch, key);
+  return text === null ? { kind: 'none' } : { kind: 'insert', text };
+}

@@ -1,0 +1,136 @@
+// The login form: server, username, password (masked), register toggle.
+import blessed from 'blessed';
+import { LineEditor } from '../line-editor.js';
+import { escapeTags, sanitize } from '../sanitize.js';
+import { printable, type KeyPress } from './keys.js';
+import { ModalHost } from './modals.js';
+
+export interface LoginValues { server: string; user: string; password: string; register: boolean }
+
+type Field = 'server' | 'user' | 'password' | 'register';
+const FIELDS: Field[] = ['server', 'user', 'password', 'register'];
+const FIELD_WIDTH = 40;
+
+export class LoginView {
+  private readonly box: blessed.Widgets.BoxElement;
+  private readonly editors: Record<'server' | 'user' | 'password', LineEditor> = { server: new LineEditor(), user: new LineEditor(), password: new LineEditor() };
+  private register: boolean;
+  private focus: Field;
+  private message = '';
+  private messageLevel: 'info' | 'error' = 'info';
+  private busy = false;
+  readonly modals: ModalHost;
+  private readonly onKeypress = (ch: string | undefined, key: KeyPress): void => this.key(ch, key);
+
+  constructor(
+    private readonly screen: blessed.Widgets.Screen,
+    initial: LoginValues,
+    private readonly submit: (v: LoginValues) => void,
+    private readonly quit: () => void,
+  ) {
+    this.modals = new ModalHost(screen);
+    this.box = blessed.box({
+      parent: screen, top: 'center', left: 'center', width: 64, height: 14, border: { type: 'line' }, label: ' hush — log in ', tags: true, wrap: false,
+    });
+    this.editors.server.set(initial.server);
+    this.editors.user.set(initial.user);
+    this.editors.password.set(initial.password);
+    this.register = initial.register;
+    this.focus = initial.user === '' ? 'user' : initial.password === '' ? 'password' : 'user';
+    screen.on('keypress', this.onKeypress);
+    this.render();
+  }
+
+  destroy(): void {
+    this.screen.removeListener('keypress', this.onKeypress);
+    this.modals.cancel();
+    this.box.destroy();
+  }
+
+  values(): LoginValues {
+    return { server: this.editors.server.text.trim(), user: this.editors.user.text.trim(), password: this.editors.password.text, register: this.register };
+  }
+
+  setBusy(busy: boolean, message = ''): void {
+    this.busy = busy;
+    this.message = message;
+    this.messageLevel = 'info';
+    this.render();
+  }
+
+  /** Show an error (remote text is sanitised here). */
+  showError(text: string): void {
+    this.busy = false;
+    this.message = text;
+    this.messageLevel = 'error';
+    this.render();
+  }
+
+  private render(): void {
+    const row = (f: Field, label: string): string => {
+      const mark = this.focus === f ? '{bold}>{/bold}' : ' ';
+      if (f === 'register') return `${mark} ${label.padEnd(10)} [${this.register ? 'x' : ' '}] create a new account (Ctrl+R)`;
+      const v = this.editors[f].view(FIELD_WIDTH, f === 'password' ? '*' : undefined);
+      const shown = escapeTags(v.text).padEnd(FIELD_WIDTH, ' ');
+      return `${mark} ${label.padEnd(10)} {underline}${shown}{/underline}`;
+    };
+    const msg = this.message === '' ? '' : this.messageLevel === 'error' ? `{red-fg}${sanitize(this.message)}{/red-fg}` : `{cyan-fg}${sanitize(this.message)}{/cyan-fg}`;
+    this.box.setLabel(this.register ? ' hush — register ' : ' hush — log in ');
+    this.box.setContent([
+      '',
+      row('server', 'server'),
+      row('user', 'username'),
+      row('password', 'password'),
+      row('register', 'register'),
+      '',
+      `  {gray-fg}Tab/Up/Down move · Enter ${this.register ? 'registers' : 'logs in'} · Ctrl+C quits{/gray-fg}`,
+      '',
+      `  ${msg}`,
+    ].join('\n'));
+    this.screen.render();
+    if (!this.modals.active && this.focus !== 'register') {
+      const v = this.editors[this.focus].view(FIELD_WIDTH, this.focus === 'password' ? '*' : undefined);
+      const top = (this.box.atop as number) + 1 + 1 + FIELDS.indexOf(this.focus);
+      this.screen.program.cup(top, (this.box.aleft as number) + 1 + 13 + v.cursorCol);
+      this.screen.program.showCursor();
+    }
+  }
+
+  private move(delta: number): void {
+    const i = FIELDS.indexOf(this.focus);
+    this.focus = FIELDS[(i + delta + FIELDS.length) % FIELDS.length]!;
+  }
+
+  private key(ch: string | undefined, key: KeyPress): void {
+    if (key.full === 'C-c' || key.full === 'C-d') return this.quit();
+    if (this.modals.key(ch, key)) return;
+    if (this.busy) return;
+    switch (key.full) {
+      case 'tab': case 'down': this.move(1); break;
+      case 'S-tab': case 'up': this.move(-1); break;
+      case 'C-r': this.register = !this.register; break;
+      case 'enter':
+        if (this.focus === 'server' || (this.focus === 'user' && this.editors.password.text === '')) { this.move(1); break; }
+        this.submit(this.values());
+        return;
+      default: {
+        if (this.focus === 'register') {
+          if (ch === ' ' || ch === 'x') this.register = !this.register;
+          break;
+        }
+        const ed = this.editors[this.focus];
+        if (key.full === 'backspace') ed.backspace();
+        else if (key.full === 'left') ed.left();
+        else if (key.full === 'right') ed.right();
+        else if (key.full === 'home' || key.full === 'C-a') ed.home();
+        else if (key.full === 'end') ed.end();
+        else if (key.full === 'C-u') ed.killToStart();
+        else {
+          const t = printable(ch, key);
+          if (t !== null) ed.insert(t);
+        }
+      }
+    }
+    this.render();
+  }
+}

@@ -1,0 +1,169 @@
+// Modal dialogs drawn over the current screen: yes/no, a prompted line, the emoji picker.
+import blessed from 'blessed';
+import { searchEmoji, type EmojiEntry } from '../emoji.js';
+import { LineEditor } from '../line-editor.js';
+import { escapeTags, sanitize } from '../sanitize.js';
+import { padRight, displayWidth } from '../width.js';
+import { printable, type KeyPress } from './keys.js';
+
+export interface Modal {
+  /** true when the key was consumed */
+  key(ch: string | undefined, key: KeyPress): boolean;
+  destroy(): void;
+}
+
+function dialog(screen: blessed.Widgets.Screen, label: string, height: number, width: number | string = '70%'): blessed.Widgets.BoxElement {
+  return blessed.box({
+    parent: screen, top: 'center', left: 'center', width, height, border: { type: 'line' }, label: ` ${label} `,
+    tags: true, wrap: false, style: { border: { fg: 'yellow' } },
+  });
+}
+
+/** y/n question. `lines` are tagged text (callers sanitize remote pieces). */
+export class ConfirmModal implements Modal {
+  private readonly box: blessed.Widgets.BoxElement;
+  constructor(screen: blessed.Widgets.Screen, label: string, lines: string[], private readonly done: (yes: boolean) => void) {
+    this.box = dialog(screen, label, lines.length + 4, "80%");
+    this.box.setContent([...lines, '', '{bold}[y]es / [n]o{/bold}'].join('\n'));
+    this.box.setFront();
+  }
+  key(ch: string | undefined, key: KeyPress): boolean {
+    const c = (ch ?? '').toLowerCase();
+    if (c === 'y') this.done(true);
+    else if (c === 'n' || key.full === 'escape') this.done(false);
+    return true;
+  }
+  destroy(): void { this.box.destroy(); }
+}
+
+/** A question with an editable, prefilled answer. */
+export class AskModal implements Modal {
+  private readonly box: blessed.Widgets.BoxElement;
+  private readonly editor = new LineEditor();
+  constructor(screen: blessed.Widgets.Screen, private readonly question: string, initial: string, private readonly done: (answer: string | null) => void) {
+    this.box = dialog(screen, 'hush', 5);
+    this.editor.set(initial);
+    this.render();
+    this.box.setFront();
+  }
+  private render(): void {
+    const inner = Math.max(10, (this.box.width as number) - 4);
+    const v = this.editor.view(inner);
+    this.box.setContent(`${sanitize(this.question)}\n> ${escapeTags(v.text)}\n{gray-fg}Enter accepts, Esc cancels{/gray-fg}`);
+  }
+  key(ch: string | undefined, key: KeyPress): boolean {
+    switch (key.full) {
+      case 'enter': this.done(this.editor.text); return true;
+      case 'escape': this.done(null); return true;
+      case 'backspace': this.editor.backspace(); break;
+      case 'left': this.editor.left(); break;
+      case 'right': this.editor.right(); break;
+      case 'C-u': this.editor.killToStart(); break;
+      case 'C-w': this.editor.killWord(); break;
+      default: {
+        const t = printable(ch, key);
+        if (t !== null) this.editor.insert(t);
+      }
+    }
+    this.render();
+    return true;
+  }
+  destroy(): void { this.box.destroy(); }
+}
+
+/** Emoji picker: type to filter, Up/Down to choose, Enter inserts, Esc closes. */
+export class EmojiPicker implements Modal {
+  private readonly box: blessed.Widgets.BoxElement;
+  private readonly editor = new LineEditor();
+  private results: EmojiEntry[] = [];
+  private selected = 0;
+  private readonly rows = 10;
+  constructor(screen: blessed.Widgets.Screen, private readonly done: (emoji: string | null) => void) {
+    this.box = dialog(screen, 'emoji', this.rows + 4, 44);
+    this.update();
+    this.box.setFront();
+  }
+  private update(): void {
+    this.results = searchEmoji(this.editor.text, 200);
+    this.selected = Math.min(this.selected, Math.max(0, this.results.length - 1));
+    const start = Math.max(0, this.selected - this.rows + 1);
+    const lines = this.results.slice(start, start + this.rows).map((e, i) => {
+      const text = `${e.emoji}${' '.repeat(Math.max(1, 3 - displayWidth(e.emoji)))}:${e.name}:`;
+      return start + i === this.selected ? `{inverse}${escapeTags(padRight(text, 38))}{/inverse}` : escapeTags(text);
+    });
+    this.box.setContent([`search: ${escapeTags(this.editor.text)}_`, ...lines, ...(lines.length === 0 ? ['{gray-fg}no match{/gray-fg}'] : [])].join('\n'));
+  }
+  key(ch: string | undefined, key: KeyPress): boolean {
+    switch (key.full) {
+      case 'enter': this.done(this.results[this.selected]?.emoji ?? null); return true;
+      case 'escape': case 'C-e': this.done(null); return true;
+      case 'up': this.selected = Math.max(0, this.selected - 1); break;
+      case 'down': this.selected = Math.min(this.results.length - 1, this.selected + 1); break;
+      case 'backspace': this.editor.backspace(); this.selected = 0; break;
+      default: {
+        const t = printable(ch, key);
+        if (t !== null) { this.editor.insert(t); this.selected = 0; }
+      }
+    }
+    this.update();
+    return true;
+  }
+  destroy(): void { this.box.destroy(); }
+}
+
+/** Shows one modal at a time (later requests wait their turn) and routes keys to it. */
+export class ModalHost {
+  private current: Modal | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private cancelCurrent: (() => void) | null = null;
+
+  constructor(private readonly screen: blessed.Widgets.Screen, private readonly onClose: () => void = () => {}) {}
+
+  get active(): boolean { return this.current !== null; }
+
+  key(ch: string | undefined, key: KeyPress): boolean {
+    if (!this.current) return false;
+    this.current.key(ch, key);
+    this.screen.render();
+    return true;
+  }
+
+  private open<T>(make: (done: (v: T) => void) => Modal, cancelled: T): Promise<T> {
+    const run = (): Promise<T> => new Promise<T>((resolve) => {
+      let modal: Modal | null = null;
+      const done = (v: T): void => {
+        if (modal === null || this.current !== modal) return;
+        modal.destroy();
+        this.current = null;
+        this.cancelCurrent = null;
+        this.onClose();
+        this.screen.render();
+        resolve(v);
+      };
+      modal = make(done);
+      this.current = modal;
+      this.cancelCurrent = () => done(cancelled);
+      this.screen.render();
+    });
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  confirm(label: string, lines: string[]): Promise<boolean> {
+    return this.open<boolean>((done) => new ConfirmModal(this.screen, label, lines, done), false);
+  }
+
+  ask(question: string, initial: string): Promise<string | null> {
+    return this.open<string | null>((done) => new AskModal(this.screen, question, initial, done), null);
+  }
+
+  pickEmoji(): Promise<string | null> {
+    return this.open<string | null>((done) => new EmojiPicker(this.screen, done), null);
+  }
+
+  /** Cancel whatever is open (on quit). */
+  cancel(): void {
+    this.cancelCurrent?.();
+  }
+}

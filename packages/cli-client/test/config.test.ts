@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_FILE, parseArgs, parseConfigFile, resolveLogin, splitHostPort, UsageError } from '../src/config.js';
+
+const none = () => undefined;
+
+describe('parseArgs', () => {
+  it('reads every flag, with = or a separate value', () => {
+    expect(parseArgs(['--host', 'chat.example', '--port=6000', '--user', 'alice', '--register', '--fingerprint', 'SHA512:x', '--config', '/c.json', '--login'])).toEqual({
+      host: 'chat.example', port: 6000, user: 'alice', register: true, fingerprint: 'SHA512:x', config: '/c.json', login: true, help: false, version: false,
+    });
+  });
+  it('takes host:port and [v6]:port', () => {
+    expect(parseArgs(['--host', 'h:7000'])).toMatchObject({ host: 'h', port: 7000 });
+    expect(splitHostPort('[::1]:5555')).toEqual({ host: '::1', port: 5555 });
+    expect(splitHostPort('::1')).toEqual({ host: '::1' });
+  });
+  it('refuses unknown flags, bad ports, missing values and --password', () => {
+    expect(() => parseArgs(['--nope'])).toThrow(UsageError);
+    expect(() => parseArgs(['--port', '70000'])).toThrow(/invalid port/);
+    expect(() => parseArgs(['--user'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['--password', 'x'])).toThrow(/process list/);
+  });
+});
+
+describe('parseConfigFile', () => {
+  it('accepts known keys and ignores others', () => {
+    expect(parseConfigFile('{"host":"h","port":1234,"user":"u","fingerprint":"f","theme":"dark"}', 'f.json')).toEqual({ host: 'h', port: 1234, user: 'u', fingerprint: 'f' });
+  });
+  it('refuses bad JSON and wrong types', () => {
+    expect(() => parseConfigFile('{', 'f.json')).toThrow(/not valid JSON/);
+    expect(() => parseConfigFile('[]', 'f.json')).toThrow(/JSON object/);
+    expect(() => parseConfigFile('{"port":"80"}', 'f.json')).toThrow(/"port" must be a number/);
+    expect(() => parseConfigFile('{"user":1}', 'f.json')).toThrow(/"user" must be a string/);
+  });
+});
+
+describe('resolveLogin', () => {
+  it('uses defaults without flags, env or file', () => {
+    const { defaults } = resolveLogin({ argv: [], env: {}, configDir: '/cfg', readFile: none });
+    expect(defaults).toEqual({ host: '127.0.0.1', port: 5555, user: '', register: false, fingerprint: undefined, password: undefined, autoLogin: false });
+  });
+  it('flags beat env beat the config file', () => {
+    const files: Record<string, string> = { [join('/cfg', CONFIG_FILE)]: '{"host":"filehost","port":1111,"user":"fileuser","fingerprint":"SHA512:file"}' };
+    const readFile = (p: string) => files[p];
+    expect(resolveLogin({ argv: [], env: {}, configDir: '/cfg', readFile }).defaults).toMatchObject({ host: 'filehost', port: 1111, user: 'fileuser', fingerprint: 'SHA512:file' });
+    expect(resolveLogin({ argv: [], env: { HUSH_HOST: 'envhost:2222', HUSH_USER: 'envuser' }, configDir: '/cfg', readFile }).defaults)
+      .toMatchObject({ host: 'envhost', port: 2222, user: 'envuser' });
+    expect(resolveLogin({ argv: ['--host', 'flaghost', '--user', 'flaguser'], env: { HUSH_HOST: 'envhost:2222' }, configDir: '/cfg', readFile }).defaults)
+      .toMatchObject({ host: 'flaghost', port: 2222, user: 'flaguser' });
+  });
+  it('takes the password only from HUSH_PASSWORD', () => {
+    expect(resolveLogin({ argv: [], env: { HUSH_PASSWORD: 's3cret' }, configDir: '/cfg', readFile: none }).defaults.password).toBe('s3cret');
+    expect(resolveLogin({ argv: [], env: { HUSH_PASSWORD: '' }, configDir: '/cfg', readFile: none }).defaults.password).toBeUndefined();
+  });
+  it('an explicit --config must exist', () => {
+    expect(() => resolveLogin({ argv: ['--config', '/missing.json'], env: {}, configDir: '/cfg', readFile: none })).toThrow(/not found/);
+    expect(resolveLogin({ argv: ['--config', '/x.json'], env: {}, configDir: '/cfg', readFile: (p) => (p === '/x.json' ? '{"user":"x"}' : undefined) }).defaults.user).toBe('x');
+  });
+});

@@ -1,0 +1,279 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ChatController, type UiHooks } from '../src/controller.js';
+import { activeConversation, dmKey, findConversation, roomKey, STATUS_KEY } from '../src/state.js';
+import { FakeClient } from './helpers/fake-client.js';
+
+function setup(answers: { ask?: string | null; confirm?: boolean } = {}) {
+  const client = new FakeClient();
+  const ui: UiHooks & { bells: number; quits: number; asked: string[] } = {
+    bells: 0, quits: 0, asked: [],
+    bell() { this.bells++; },
+    async ask(q, initial) { this.asked.push(`${q}|${initial}`); return answers.ask === undefined ? initial : answers.ask; },
+    async confirm(q) { this.asked.push(q); return answers.confirm ?? false; },
+    quit() { this.quits++; },
+  };
+  const ctl = new ChatController({ client, ui, downloadsDir: '/home/me/Downloads', now: () => 1_700_000_000_000, fileSize: async () => 10 });
+  return { client, ui, ctl };
+}
+const texts = (ctl: ChatController, key?: string) =>
+  (key ? findConversation(ctl.state, key)! : activeConversation(ctl.state)).lines.map((l) => (l.kind === 'file' ? `file:${l.fileId}` : l.text));
+
+describe('ChatController', () => {
+  it('starts: joined rooms, members and history loaded, first room active', async () => {
+    const { client, ctl } = setup();
+    client.historyOf.lobby = [{ kind: 'room', id: 'h1', ts: 1, from: 'bob', room: 'lobby', text: 'earlier', action: false, mine: false }];
+    await ctl.start();
+    expect(ctl.state.me).toBe('me');
+    expect(ctl.state.active).toBe(roomKey('lobby'));
+    expect(activeConversation(ctl.state).members.map((m) => m.user)).toEqual(['bob', 'me']);
+    expect(texts(ctl)).toEqual(['earlier']);
+    ctl.stop();
+    expect(client.listenerTotal()).toBe(0);
+  });
+
+  it('sends room text with emoji shortcodes converted and shows it once', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    await ctl.submit('hi :smile: at 12:30:45');
+    expect(client.calls).toContainEqual(['send', 'lobby', 'hi 😄 at 12:30:45']);
+    // the server echo with the same id does not duplicate
+    client.emit('message', { kind: 'room', id: 's1', ts: 5, from: 'me', room: 'lobby', text: 'hi 😄 at 12:30:45', action: false, mine: true });
+    expect(texts(ctl)).toEqual(['hi 😄 at 12:30:45']);
+    await ctl.submit('//etc is literal');
+    expect(client.calls).toContainEqual(['send', 'lobby', '/etc is literal']);
+    ctl.stop();
+  });
+
+  it('refuses to send in the status window', async () => {
+    const { client, ctl } = setup();
+    client.rooms.clear();
+    await ctl.start();
+    expect(ctl.state.active).toBe(STATUS_KEY);
+    await ctl.submit('hello');
+    expect(texts(ctl).at(-1)).toMatch(/status window/);
+    ctl.stop();
+  });
+
+  it('shows parse errors with a suggestion', async () => {
+    const { ctl } = setup();
+    await ctl.start();
+    await ctl.submit('/jion #x');
+    expect(texts(ctl).at(-1)).toMatch(/did you mean \/join/);
+    ctl.stop();
+  });
+
+  it('direct messages: /msg sends E2E, incoming opens a conversation and rings', async () => {
+    const { client, ctl, ui } = setup();
+    await ctl.start();
+    await ctl.submit('/msg bob secret :wink:');
+    expect(client.calls).toContainEqual(['sendDirect', 'bob', 'secret 😉', undefined]);
+    expect(texts(ctl, dmKey('bob'))).toEqual(['secret 😉']);
+    expect(ctl.state.e2e.bob).toBe('unverified');
+    client.emit('message', { kind: 'dm', id: 'd9', ts: 9, from: 'carol', peer: 'carol', text: 'yo', action: false, mine: false });
+    expect(findConversation(ctl.state, dmKey('carol'))!.unread).toBe(1);
+    expect(ui.bells).toBe(1);
+    client.emit('message', { kind: 'room', id: 'r9', ts: 9, from: 'bob', room: 'lobby', text: 'hey me!', action: false, mine: false });
+    expect(ui.bells).toBe(2);
+    client.emit('message', { kind: 'room', id: 'r10', ts: 9, from: 'bob', room: 'lobby', text: 'nothing', action: false, mine: false });
+    expect(ui.bells).toBe(2);
+    ctl.stop();
+  });
+
+  it('/me in a DM and in a room', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    await ctl.submit('/me waves');
+    expect(client.calls).toContainEqual(['action', 'lobby', 'waves']);
+    ctl.openDm('bob');
+    expect(ctl.state.active).toBe(dmKey('bob'));
+    await ctl.submit('/me nods');
+    expect(client.calls).toContainEqual(['sendDirect', 'bob', 'nods', { action: true }]);
+    await ctl.submit('/part');
+    expect(findConversation(ctl.state, dmKey('bob'))).toBeUndefined();
+    ctl.stop();
+  });
+
+  it('join, part, topic, create', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    await ctl.submit('/join #dev');
+    expect(ctl.state.active).toBe(roomKey('dev'));
+    expect(activeConversation(ctl.state).topic).toBe('topic of dev');
+    await ctl.submit('/topic');
+    expect(texts(ctl).at(-1)).toBe('topic of #dev: topic of dev');
+    await ctl.submit('/topic new one');
+    expect(client.calls).toContainEqual(['setTopic', 'dev', 'new one']);
+    client.emit('roomEvent', { room: 'dev', event: 'topic', user: 'me', by: 'me', topic: 'new one', ts: 1 });
+    expect(activeConversation(ctl.state).topic).toBe('new one');
+    await ctl.submit('/part');
+    expect(client.calls).toContainEqual(['partRoom', 'dev']);
+    expect(ctl.state.active).toBe(roomKey('lobby'));
+    await ctl.submit('/create #new Fresh');
+    expect(client.calls).toContainEqual(['createRoom', 'new', 'Fresh']);
+    expect(client.calls).toContainEqual(['joinRoom', 'new']);
+    ctl.stop();
+  });
+
+  it('moderation goes to the active room', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    await ctl.submit('/kick bob bye');
+    await ctl.submit('/mute bob 30');
+    await ctl.submit('/unmute bob');
+    await ctl.submit('/op bob');
+    await ctl.submit('/deop bob');
+    await ctl.submit('/ban bob spam');
+    expect(client.calls).toEqual(expect.arrayContaining([
+      ['kick', 'lobby', 'bob', 'bye'], ['mute', 'lobby', 'bob', 30], ['unmute', 'lobby', 'bob'],
+      ['setRole', 'lobby', 'bob', 'op'], ['setRole', 'lobby', 'bob', 'member'], ['ban', { user: 'bob', reason: 'spam' }],
+    ]));
+    ctl.stop();
+  });
+
+  it('shows SDK errors with their code', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    client.failWith.kick = Object.assign(new Error('you are not an operator'), { code: 'FORBIDDEN' });
+    await ctl.submit('/kick bob');
+    expect(texts(ctl).at(-1)).toBe('FORBIDDEN: you are not an operator');
+    ctl.stop();
+  });
+
+  it('presence, typing and room events update state', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    client.emit('typing', { from: 'bob', target: { room: 'lobby' }, active: true });
+    expect(activeConversation(ctl.state).typing.bob).toBeGreaterThan(0);
+    client.emit('presence', { user: 'bob', state: 'away', status: 'brb' });
+    expect(activeConversation(ctl.state).members.find((m) => m.user === 'bob')!.state).toBe('away');
+    client.emit('roomEvent', { room: 'lobby', event: 'join', user: 'carol', ts: 1 });
+    expect(activeConversation(ctl.state).members.map((m) => m.user)).toContain('carol');
+    client.emit('roomEvent', { room: 'lobby', event: 'kick', user: 'me', by: 'bob', ts: 2 });
+    expect(findConversation(ctl.state, roomKey('lobby'))).toBeUndefined();
+    ctl.stop();
+  });
+
+  it('key changes and DM warnings are loud', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    ctl.openDm('bob');
+    client.emit('keyChange', { user: 'bob', verified: true });
+    expect(ctl.state.e2e.bob).toBe('changed');
+    expect(texts(ctl).at(-1)).toMatch(/CHANGED.*blocked.*\/verify bob/);
+    client.emit('dmWarning', { user: 'bob', kind: 'gap', missing: 2 });
+    expect(texts(ctl).at(-1)).toMatch(/2 direct message\(s\) from bob are missing/);
+    ctl.stop();
+  });
+
+  it('/verify shows the safety number and marks verified on yes', async () => {
+    const { client, ctl } = setup({ confirm: true });
+    await ctl.start();
+    await ctl.submit('/verify bob');
+    expect(texts(ctl).join('\n')).toContain('11111 22222 33333');
+    expect(client.calls).toContainEqual(['verifyContact', 'bob']);
+    expect(ctl.state.e2e.bob).toBe('verified');
+    ctl.stop();
+  });
+
+  it('typing notifications are throttled and stopped on submit', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    ctl.inputChanged('h');
+    ctl.inputChanged('he');
+    ctl.inputChanged('/cmd');
+    await ctl.submit('he');
+    const typing = client.calls.filter((c) => c[0] === 'setTyping');
+    expect(typing).toEqual([['setTyping', { room: 'lobby' }, true], ['setTyping', { room: 'lobby' }, false]]);
+    ctl.stop();
+  });
+
+  it('files: send with progress, accept asks for a folder, decline', async () => {
+    const { client, ctl, ui } = setup();
+    await ctl.start();
+    await ctl.submit('/file /tmp/x.txt');
+    expect(client.calls).toContainEqual(['sendFile', { room: 'lobby' }, '/tmp/x.txt']);
+    expect(ctl.state.files.up1).toMatchObject({ direction: 'up', status: 'done', name: 'x.txt' });
+    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.txt', size: 3, e2e: true, ts: 1 });
+    expect(ui.bells).toBe(1);
+    await ctl.submit('/accept');
+    expect(ui.asked[0]).toBe('save "a.txt" (from bob) into folder:|/home/me/Downloads');
+    expect(client.calls).toContainEqual(['acceptFile', 'f1', '/home/me/Downloads']);
+    expect(ctl.state.files.f1).toMatchObject({ status: 'done', path: '/home/me/Downloads/saved.txt' });
+    client.emit('fileOffer', { fileId: 'f2', from: 'bob', target: { room: 'lobby' }, name: 'b', size: 3, e2e: false, ts: 1 });
+    await ctl.submit('/decline');
+    expect(client.calls).toContainEqual(['declineFile', 'f2']);
+    expect(ctl.state.files.f2!.status).toBe('declined');
+    ctl.stop();
+  });
+
+  it('files: NOT_IMPLEMENTED from the SDK is shown', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    client.failWith.sendFile = Object.assign(new Error('file transfer is not implemented yet'), { code: 'NOT_IMPLEMENTED' });
+    await ctl.submit('/file /tmp/x');
+    expect(texts(ctl).at(-1)).toBe('NOT_IMPLEMENTED: file transfer is not implemented yet');
+    ctl.stop();
+  });
+
+  it('/search, /users, /rooms, /history, /help, /clear, /quit', async () => {
+    const { client, ctl, ui } = setup();
+    await ctl.start();
+    await ctl.submit('needle in a haystack');
+    await ctl.submit('/search NEEDLE');
+    expect(texts(ctl).join('\n')).toMatch(/1 match\(es\)[\s\S]*me: needle in a haystack/);
+    await ctl.submit('/users');
+    expect(texts(ctl).join('\n')).toContain('bob away — lunch');
+    await ctl.submit('/rooms');
+    expect(texts(ctl).join('\n')).toContain('#other (3)');
+    await ctl.submit('/history 10');
+    expect(client.calls).toContainEqual(['history', { room: 'lobby' }, { limit: 10, before: 's1' }]);
+    await ctl.submit('/help');
+    expect(texts(ctl).join('\n')).toContain('Ctrl+E');
+    await ctl.submit('/clear');
+    expect(texts(ctl)).toEqual([]);
+    await ctl.submit('/quit');
+    expect(ui.quits).toBe(1);
+  });
+
+  it('tab completes nicks from the member list', async () => {
+    const { ctl } = setup();
+    await ctl.start();
+    expect(ctl.tab('b')).toBe('bob: ');
+    expect(ctl.tab('/jo')).toBe('/join ');
+    expect(ctl.tab('/join #lo')).toBe('/join #lobby ');
+    ctl.stop();
+  });
+
+  it('reconnect notices', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    client.emit('state', 'reconnecting');
+    expect(ctl.state.connection).toBe('reconnecting');
+    client.emit('state', 'ready');
+    expect(texts(ctl).slice(-2)).toEqual(['connection lost; reconnecting…', 'reconnected']);
+    vi.clearAllMocks();
+    ctl.stop();
+  });
+});
+
+describe('ChatController: direct conversations', () => {
+  it('loads history when a DM conversation appears from an incoming message', async () => {
+    const { client, ctl } = setup();
+    client.historyOf['@carol'] = [{ kind: 'dm', id: 'old', ts: 1, from: 'carol', peer: 'carol', text: 'earlier', action: false, mine: false }];
+    await ctl.start();
+    client.emit('message', { kind: 'dm', id: 'new', ts: 2, from: 'carol', peer: 'carol', text: 'now', action: false, mine: false });
+    await new Promise((r) => setImmediate(r));
+    expect(texts(ctl, dmKey('carol'))).toEqual(['earlier', 'now']);
+    expect(ctl.state.e2e.carol).toBe('unverified');
+    ctl.stop();
+  });
+
+  it('ignores the echo of my own room file offer', async () => {
+    const { client, ctl, ui } = setup();
+    await ctl.start();
+    client.emit('fileOffer', { fileId: 'mine', from: 'me', target: { room: 'lobby' }, name: 'x', size: 1, e2e: false, ts: 1 });
+    expect(ctl.state.files.mine).toBeUndefined();
+    expect(ui.bells).toBe(0);
+    ctl.stop();
+  });
+});

@@ -1,0 +1,79 @@
+// An in-memory ChatClient: records calls, lets tests emit events.
+import { EventEmitter } from 'node:events';
+import type { ChatClient, ChatMessage, ClientEventMap, ConnectionState, FileOffer, MemberInfo, RoomInfo, Target, UserInfo } from '../../src/sdk.js';
+
+export class FakeClient implements ChatClient {
+  private readonly ee = new EventEmitter();
+  user: string | null = 'me';
+  state: ConnectionState = 'ready';
+  fingerprint = 'SHA512:fake';
+  shortFingerprint = '1234 5678';
+  rooms = new Map<string, RoomInfo>([['lobby', { room: 'lobby', topic: 'welcome', members: 2, joined: true }]]);
+  calls: Array<[string, ...unknown[]]> = [];
+  membersOf: Record<string, MemberInfo[]> = { lobby: [{ user: 'me', role: 'member', state: 'online', status: '' }, { user: 'bob', role: 'op', state: 'online', status: '' }] };
+  historyOf: Record<string, ChatMessage[]> = {};
+  verified = new Set<string>();
+  nextId = 1;
+  failWith: Record<string, Error> = {};
+
+  on<K extends keyof ClientEventMap>(event: K, listener: (...args: ClientEventMap[K]) => void): this {
+    this.ee.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+  off<K extends keyof ClientEventMap>(event: K, listener: (...args: ClientEventMap[K]) => void): this {
+    this.ee.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+  emit<K extends keyof ClientEventMap>(event: K, ...args: ClientEventMap[K]): void {
+    this.ee.emit(event, ...args);
+  }
+  listenerTotal(): number {
+    return this.ee.eventNames().reduce((n, e) => n + this.ee.listenerCount(e), 0);
+  }
+
+  private record(name: string, ...args: unknown[]): void {
+    this.calls.push([name, ...args]);
+    const err = this.failWith[name];
+    if (err) throw err;
+  }
+  private sent(): { id: string; ts: number } {
+    return { id: `s${this.nextId++}`, ts: 1_700_000_000_000 + this.nextId };
+  }
+
+  async createRoom(room: string, topic?: string): Promise<void> { this.record('createRoom', room, topic); }
+  async joinRoom(room: string): Promise<void> { this.record('joinRoom', room); this.rooms.set(room, { room, topic: `topic of ${room}`, members: 1, joined: true }); }
+  async partRoom(room: string): Promise<void> { this.record('partRoom', room); this.rooms.delete(room); }
+  async listRooms(): Promise<RoomInfo[]> { this.record('listRooms'); return [...this.rooms.values(), { room: 'other', topic: 'x', members: 3, joined: false }]; }
+  async setTopic(room: string, topic: string): Promise<void> { this.record('setTopic', room, topic); }
+  async members(room: string): Promise<MemberInfo[]> { this.record('members', room); return this.membersOf[room] ?? []; }
+  async listUsers(): Promise<UserInfo[]> { this.record('listUsers'); return [{ user: 'bob', state: 'away', status: 'lunch', role: 'user' }]; }
+  async send(room: string, text: string) { this.record('send', room, text); return this.sent(); }
+  async action(room: string, text: string) { this.record('action', room, text); return this.sent(); }
+  async sendDirect(user: string, text: string, opts?: { action?: boolean }) { this.record('sendDirect', user, text, opts); return this.sent(); }
+  async setPresence(state: 'online' | 'away', status?: string): Promise<void> { this.record('setPresence', state, status); }
+  setTyping(target: Target, active: boolean): void { this.record('setTyping', target, active); }
+  async markRead(target: Target, msgId: string): Promise<void> { this.record('markRead', target, msgId); }
+  async history(target: Target, opts?: { before?: string; limit?: number }) {
+    this.record('history', target, opts);
+    const key = 'room' in target ? target.room : `@${target.user}`;
+    return { messages: this.historyOf[key] ?? [], hasMore: false };
+  }
+  async kick(room: string, user: string, reason?: string): Promise<void> { this.record('kick', room, user, reason); }
+  async ban(opts: { user?: string; address?: string; reason?: string; seconds?: number }): Promise<void> { this.record('ban', opts); }
+  async mute(room: string, user: string, seconds?: number): Promise<void> { this.record('mute', room, user, seconds); }
+  async unmute(room: string, user: string): Promise<void> { this.record('unmute', room, user); }
+  async setRole(room: string, user: string, role: 'owner' | 'op' | 'member'): Promise<void> { this.record('setRole', room, user, role); }
+  async safetyNumber(user: string): Promise<string> { this.record('safetyNumber', user); return '11111 22222 33333'; }
+  async verifyContact(user: string): Promise<void> { this.record('verifyContact', user); this.verified.add(user); }
+  isVerified(user: string): boolean { return this.verified.has(user); }
+  async sendFile(target: Target, path: string): Promise<{ fileId: string }> {
+    this.record('sendFile', target, path);
+    this.emit('fileProgress', { fileId: 'up1', direction: 'up', bytes: 5, size: 10 });
+    return { fileId: 'up1' };
+  }
+  async acceptFile(fileId: string, directory?: string): Promise<string> { this.record('acceptFile', fileId, directory); return `${directory}/saved.txt`; }
+  async declineFile(fileId: string): Promise<void> { this.record('declineFile', fileId); }
+  async cancelFile(fileId: string): Promise<void> { this.record('cancelFile', fileId); }
+  pendingFiles(): FileOffer[] { return []; }
+  async close(): Promise<void> { this.record('close'); this.state = 'closed'; }
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { chatIntent, printable } from '../src/view/keys.js';
+
+describe('chatIntent', () => {
+  it.each([
+    ['C-c', { kind: 'quit' }],
+    ['C-d', { kind: 'quit' }],
+    ['enter', { kind: 'submit' }],
+    ['tab', { kind: 'complete' }],
+    ['up', { kind: 'historyPrev' }],
+    ['down', { kind: 'historyNext' }],
+    ['pageup', { kind: 'pageUp' }],
+    ['pagedown', { kind: 'pageDown' }],
+    ['M-1', { kind: 'switchIndex', index: 0 }],
+    ['M-9', { kind: 'switchIndex', index: 8 }],
+    ['M-0', { kind: 'switchIndex', index: 9 }],
+    ['C-n', { kind: 'switchRelative', delta: 1 }],
+    ['C-p', { kind: 'switchRelative', delta: -1 }],
+    ['C-e', { kind: 'emojiPicker' }],
+    ['C-o', { kind: 'focusMembers' }],
+    ['C-w', { kind: 'edit', op: 'killWord' }],
+  ])('%s', (full, intent) => {
+    expect(chatIntent(undefined, { full })).toEqual(intent);
+  });
+
+  it('inserts printable characters, including emoji and CJK', () => {
+    expect(chatIntent('a', { full: 'a', name: 'a' })).toEqual({ kind: 'insert', text: 'a' });
+    expect(chatIntent('中', { full: '中' })).toEqual({ kind: 'insert', text: '中' });
+    expect(chatIntent('😄', { full: '😄' })).toEqual({ kind: 'insert', text: '😄' });
+  });
+
+  it('ignores control characters and unbound modifiers', () => {
+    expect(chatIntent('\x1b', { full: 'M-x', meta: true })).toEqual({ kind: 'none' });
+    expect(printable('\x07', { full: 'C-g', ctrl: true })).toBeNull();
+    expect(printable('\x9b', { full: 'x' })).toBeNull();
+  });
+});

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../src/sdk.js';
+import {
+  MAX_MESSAGES, STATUS_KEY, TYPING_TTL_MS, activeConversation, dmKey, findConversation, initialState, latestOffer,
+  mentions, reduce, roomKey, shouldBell, typingUsers, type Action, type AppState,
+} from '../src/state.js';
+
+let seq = 0;
+function roomMsg(from: string, text: string, room = 'lobby', extra: Partial<ChatMessage> = {}): ChatMessage {
+  seq++;
+  return { kind: 'room', id: `m${seq}`, ts: 1000 + seq, from, room, text, action: false, mine: from === 'me', ...extra };
+}
+function run(...actions: Action[]): AppState {
+  return actions.reduce(reduce, initialState());
+}
+const base: Action[] = [{ type: 'me', user: 'me' }, { type: 'joined', room: 'lobby', topic: 'hi', activate: true }, { type: 'joined', room: 'dev', activate: false }];
+
+describe('conversations', () => {
+  it('starts with the status buffer active', () => {
+    const s = initialState();
+    expect(s.active).toBe(STATUS_KEY);
+    expect(activeConversation(s).kind).toBe('status');
+  });
+
+  it('joins rooms, activates and keeps the topic', () => {
+    const s = run(...base);
+    expect(s.conversations.map((c) => c.key)).toEqual([STATUS_KEY, roomKey('lobby'), roomKey('dev')]);
+    expect(s.active).toBe(roomKey('lobby'));
+    expect(activeConversation(s).topic).toBe('hi');
+  });
+
+  it('counts unread in inactive conversations and clears on switch', () => {
+    let s = run(...base, { type: 'message', message: roomMsg('bob', 'x', 'dev'), now: 0 }, { type: 'message', message: roomMsg('bob', 'y', 'dev'), now: 0 });
+    expect(findConversation(s, roomKey('dev'))!.unread).toBe(2);
+    expect(findConversation(s, roomKey('dev'))!.mentions).toBe(0);
+    s = reduce(s, { type: 'switch', key: roomKey('dev') });
+    expect(findConversation(s, roomKey('dev'))!.unread).toBe(0);
+  });
+
+  it('does not count messages in the active conversation or my own', () => {
+    const s = run(...base, { type: 'message', message: roomMsg('bob', 'x'), now: 0 }, { type: 'message', message: roomMsg('me', 'y', 'dev'), now: 0 });
+    expect(findConversation(s, roomKey('lobby'))!.unread).toBe(0);
+    expect(findConversation(s, roomKey('dev'))!.unread).toBe(0);
+  });
+
+  it('highlights a whole-word mention of my nick', () => {
+    const s = run(...base, { type: 'message', message: roomMsg('bob', 'hey me: look', 'dev'), now: 0 }, { type: 'message', message: roomMsg('bob', 'meme time', 'dev'), now: 0 });
+    const dev = findConversation(s, roomKey('dev'))!;
+    expect(dev.mentions).toBe(1);
+    expect(dev.lines.map((l) => l.kind === 'message' && l.mention)).toEqual([true, false]);
+  });
+
+  it('deduplicates messages by id (reconnect catch-up)', () => {
+    const m = roomMsg('bob', 'x');
+    const s = run(...base, { type: 'message', message: m, now: 0 }, { type: 'message', message: m, now: 0 }, { type: 'history', key: roomKey('lobby'), messages: [m] });
+    expect(findConversation(s, roomKey('lobby'))!.lines).toHaveLength(1);
+  });
+
+  it('merges history in time order', () => {
+    const older = roomMsg('bob', 'old', 'lobby', { ts: 1 });
+    const newer = roomMsg('bob', 'new');
+    const s = run(...base, { type: 'message', message: newer, now: 0 }, { type: 'history', key: roomKey('lobby'), messages: [older] });
+    expect(findConversation(s, roomKey('lobby'))!.lines.map((l) => l.kind === 'message' && l.text)).toEqual(['old', 'new']);
+  });
+
+  it('bounds the messages kept', () => {
+    let s = run(...base);
+    for (let i = 0; i < MAX_MESSAGES + 10; i++) s = reduce(s, { type: 'message', message: roomMsg('bob', `n${i}`), now: 0 });
+    const lines = findConversation(s, roomKey('lobby'))!.lines;
+    expect(lines).toHaveLength(MAX_MESSAGES);
+    expect(lines.at(-1)!.kind === 'message' && lines.at(-1)!.kind === 'message' ? (lines.at(-1) as { text: string }).text : '').toBe(`n${MAX_MESSAGES + 9}`);
+  });
+
+  it('opens a DM conversation for an incoming direct message and counts it as a highlight', () => {
+    const dm: ChatMessage = { kind: 'dm', id: 'd1', ts: 5, from: 'bob', peer: 'bob', text: 'psst', action: false, mine: false };
+    const s = run(...base, { type: 'message', message: dm, now: 0 });
+    const c = findConversation(s, dmKey('bob'))!;
+    expect(c.kind).toBe('dm');
+    expect(c.unread).toBe(1);
+    expect(c.mentions).toBe(1);
+    expect(shouldBell(dm, 'me')).toBe(true);
+  });
+
+  it('files my own DM under the peer', () => {
+    const dm: ChatMessage = { kind: 'dm', id: 'd2', ts: 5, from: 'me', peer: 'bob', text: 'hi', action: false, mine: true };
+    const s = run(...base, { type: 'message', message: dm, now: 0 });
+    expect(findConversation(s, dmKey('bob'))!.lines).toHaveLength(1);
+    expect(shouldBell(dm, 'me')).toBe(false);
+  });
+
+  it('switches by index and relatively with wrap-around', () => {
+    let s = run(...base);
+    s = reduce(s, { type: 'switchIndex', index: 2 });
+    expect(s.active).toBe(roomKey('dev'));
+    s = reduce(s, { type: 'switchRelative', delta: 1 });
+    expect(s.active).toBe(STATUS_KEY);
+    s = reduce(s, { type: 'switchRelative', delta: -1 });
+    expect(s.active).toBe(roomKey('dev'));
+    expect(reduce(s, { type: 'switchIndex', index: 9 })).toBe(s);
+  });
+
+  it('parting moves to the neighbour', () => {
+    const s = run(...base, { type: 'switch', key: roomKey('dev') }, { type: 'parted', room: 'dev' });
+    expect(s.active).toBe(roomKey('lobby'));
+    expect(findConversation(s, roomKey('dev'))).toBeUndefined();
+  });
+
+  it('clamps scrolling and keeps unread while scrolled up', () => {
+    let s = run(...base, { type: 'scroll', delta: 50, max: 10 });
+    expect(activeConversation(s).scroll).toBe(10);
+    s = reduce(s, { type: 'message', message: roomMsg('bob', 'x'), now: 0 });
+    expect(activeConversation(s).unread).toBe(1);
+    s = reduce(s, { type: 'scroll', delta: -100, max: 10 });
+    expect(activeConversation(s).scroll).toBe(0);
+    expect(activeConversation(s).unread).toBe(0);
+  });
+
+  it('notices go to the active conversation; clear empties it', () => {
+    let s = run(...base, { type: 'notice', level: 'info', text: 'hello', now: 1 });
+    expect(activeConversation(s).lines).toEqual([{ kind: 'notice', ts: 1, level: 'info', text: 'hello' }]);
+    s = reduce(s, { type: 'clear' });
+    expect(activeConversation(s).lines).toEqual([]);
+  });
+});
+
+describe('members, presence, typing, e2e', () => {
+  it('tracks members and presence', () => {
+    let s = run(...base, { type: 'members', room: 'lobby', members: [{ user: 'zed', role: 'member', state: 'online', status: '' }, { user: 'amy', role: 'op', state: 'online', status: '' }] });
+    expect(findConversation(s, roomKey('lobby'))!.members.map((m) => m.user)).toEqual(['amy', 'zed']);
+    s = reduce(s, { type: 'presence', user: 'zed', state: 'away', status: 'lunch' });
+    expect(findConversation(s, roomKey('lobby'))!.members.find((m) => m.user === 'zed')).toMatchObject({ state: 'away', status: 'lunch' });
+    s = reduce(s, { type: 'memberJoined', room: 'lobby', user: 'bob' });
+    s = reduce(s, { type: 'memberLeft', room: 'lobby', user: 'zed' });
+    expect(findConversation(s, roomKey('lobby'))!.members.map((m) => m.user)).toEqual(['amy', 'bob']);
+  });
+
+  it('typing indicators expire and end on a message', () => {
+    let s = run(...base, { type: 'typing', from: 'bob', target: { room: 'lobby' }, active: true, now: 1000 });
+    const lobby = () => findConversation(s, roomKey('lobby'))!;
+    expect(typingUsers(lobby(), 1000)).toEqual(['bob']);
+    expect(typingUsers(lobby(), 1000 + TYPING_TTL_MS + 1)).toEqual([]);
+    s = reduce(s, { type: 'tick', now: 1000 + TYPING_TTL_MS + 1 });
+    expect(lobby().typing).toEqual({});
+    s = reduce(s, { type: 'typing', from: 'bob', target: { room: 'lobby' }, active: true, now: 2000 });
+    s = reduce(s, { type: 'message', message: roomMsg('bob', 'done'), now: 2001 });
+    expect(typingUsers(lobby(), 2001)).toEqual([]);
+    expect(reduce(s, { type: 'typing', from: 'me', target: { room: 'lobby' }, active: true, now: 1 })).toBe(s);
+  });
+
+  it('records E2E state per DM peer', () => {
+    const s = run({ type: 'e2e', user: 'bob', state: 'changed' });
+    expect(s.e2e.bob).toBe('changed');
+  });
+
+  it('mentions() matches whole words only', () => {
+    expect(mentions('hi alice', 'alice')).toBe(true);
+    expect(mentions('@alice!', 'alice')).toBe(true);
+    expect(mentions('ALICE?', 'alice')).toBe(true);
+    expect(mentions('malice', 'alice')).toBe(false);
+    expect(mentions('alice_b', 'alice')).toBe(false);
+    expect(mentions('x', null)).toBe(false);
+  });
+});
+
+describe('files', () => {
+  it('follows an offer through progress to completion', () => {
+    let s = run(...base, { type: 'fileOffer', offer: { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.txt', size: 100, e2e: true, ts: 1 }, now: 1 });
+    expect(findConversation(s, dmKey('bob'))!.lines).toEqual([{ kind: 'file', ts: 1, fileId: 'f1' }]);
+    expect(latestOffer(s)?.fileId).toBe('f1');
+    s = reduce(s, { type: 'fileAccepted', fileId: 'f1' });
+    s = reduce(s, { type: 'fileProgress', fileId: 'f1', direction: 'down', bytes: 40, size: 100 });
+    expect(s.files.f1).toMatchObject({ status: 'receiving', bytes: 40 });
+    s = reduce(s, { type: 'fileComplete', fileId: 'f1', path: '/dl/a.txt' });
+    expect(s.files.f1).toMatchObject({ status: 'done', bytes: 100, path: '/dl/a.txt' });
+    expect(latestOffer(s)).toBeUndefined();
+    // late progress does not resurrect a finished transfer
+    expect(reduce(s, { type: 'fileProgress', fileId: 'f1', direction: 'down', bytes: 1, size: 100 })).toBe(s);
+  });
+
+  it('room offers land in the room; sending shows in the target', () => {
+    let s = run(...base, { type: 'fileOffer', offer: { fileId: 'f2', from: 'bob', target: { room: 'dev' }, name: 'b', size: 1, e2e: false, ts: 1 }, now: 1 });
+    expect(findConversation(s, roomKey('dev'))!.lines).toHaveLength(1);
+    expect(findConversation(s, roomKey('dev'))!.unread).toBe(1);
+    s = reduce(s, { type: 'fileSending', fileId: 'u1', name: 'c', size: 10, target: { room: 'lobby' }, now: 2 });
+    expect(s.files.u1).toMatchObject({ direction: 'up', status: 'sending', e2e: false });
+    s = reduce(s, { type: 'fileCancelled', fileId: 'f2', status: 'declined' });
+    expect(s.files.f2!.status).toBe('declined');
+  });
+});
+
+describe('input history', () => {
+  it('walks up and down and restores the draft', () => {
+    let s = run({ type: 'inputSubmit', line: 'one' }, { type: 'inputSubmit', line: 'two' }, { type: 'inputSubmit', line: 'two' }, { type: 'inputSubmit', line: ' ' });
+    expect(s.input.entries).toEqual(['one', 'two']);
+    s = reduce(s, { type: 'inputPrev', current: 'draft' });
+    expect(s.input.current).toBe('two');
+    s = reduce(s, { type: 'inputPrev', current: 'two' });
+    expect(s.input.current).toBe('one');
+    s = reduce(s, { type: 'inputPrev', current: 'one' });
+    expect(s.input.current).toBe('one');
+    s = reduce(s, { type: 'inputNext', current: 'one' });
+    expect(s.input.current).toBe('two');
+    s = reduce(s, { type: 'inputNext', current: 'two' });
+    expect(s.input.current).toBe('draft');
+    expect(s.input.index).toBeNull();
+  });
+});

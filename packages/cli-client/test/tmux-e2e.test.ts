@@ -1,0 +1,229 @@
+// End to end: a real hushd (startTestServer) and real `hush` processes in tmux.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HushClient } from '@hush/client';
+import { startTestServer, type TestServer } from '@hush/server';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLI, HushSession } from './helpers/tmux.js';
+
+const PASSWORD = 'correct horse battery';
+let server: TestServer;
+let dataDir: string;
+const sessions: HushSession[] = [];
+const raw: HushClient[] = [];
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` in packages/cli-client first`);
+});
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'hush-tui-server-'));
+  server = await startTestServer({ dataDir, registration: 'open' });
+});
+
+afterEach(async () => {
+  for (const s of sessions.splice(0)) s.kill();
+  for (const c of raw.splice(0)) await c.close().catch(() => undefined);
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function start(args: string[], opts: { password?: string; home?: string } = {}): HushSession {
+  const s = HushSession.start({ args, env: { HUSH_PASSWORD: opts.password ?? PASSWORD }, home: opts.home });
+  sessions.push(s);
+  return s;
+}
+
+/** Register `user` through the form and wait for the chat screen. */
+async function loggedIn(user: string): Promise<HushSession> {
+  const s = start(['--host', `127.0.0.1:${server.port}`, '--user', user, '--register', '--login', '--fingerprint', server.fingerprint]);
+  await s.waitFor((screen) => screen.includes('#lobby') && / connected /.test(screen));
+  return s;
+}
+
+/** The input line (last row). */
+function inputLine(screen: string): string {
+  return screen.trimEnd().split('\n').at(-1) ?? '';
+}
+
+describe('hush in tmux', () => {
+  it('logs in through the form after a first-contact trust prompt', async () => {
+    const s = start(['--host', '127.0.0.1', '--port', String(server.port), '--user', 'alice', '--register']);
+    await s.waitFor('hush — register');
+    expect(s.capture()).not.toContain(PASSWORD);
+    s.keys('Enter');
+    const prompt = await s.waitFor('Trust this server');
+    expect(prompt).toContain(server.fingerprint);
+    expect(prompt).toMatch(/Short fingerprint: +\d{5}( \d{5})+/);
+    s.keys('y');
+    const screen = await s.waitFor((x) => x.includes('#lobby') && x.includes(' connected '));
+    expect(screen).toContain('room messages: encrypted in transit, readable by the server');
+    expect(screen).not.toContain(PASSWORD);
+    s.keys('C-c');
+    expect(await s.exitCode()).toBe(0);
+  });
+
+  it('refuses a changed server key and exits non-zero', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'hush-tui-home-'));
+    try {
+      mkdirSync(join(home, 'config', 'hush'), { recursive: true });
+      writeFileSync(join(home, 'config', 'hush', 'known_servers'), `127.0.0.1:${server.port} SHA512:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n`);
+      const s = start(['--host', `127.0.0.1:${server.port}`, '--user', 'alice', '--login'], { home });
+      const code = await s.exitCode();
+      expect(code).not.toBe(0);
+      expect(s.capture()).toContain('SERVER_KEY_CHANGED');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('delivers a room message, a direct message, :smile: and a picked emoji', async () => {
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    await alice.waitFor('bob joined #lobby');
+
+    alice.type('hello bob :smile: at 12:30:45 http://x:80:y');
+    alice.keys('Enter');
+    await bob.waitFor('<alice> hello bob 😄 at 12:30:45 http://x:80:y');
+
+    // the picker: Ctrl+E, search, Enter inserts into the input line
+    alice.keys('C-e');
+    await alice.waitFor('search: _');
+    alice.type('tada');
+    await alice.waitFor(':tada:');
+    alice.keys('Enter');
+    await alice.waitFor((x) => inputLine(x).includes('🎉'));
+    alice.keys('Enter');
+    await bob.waitFor('<alice> 🎉');
+
+    alice.type('/msg bob a secret for you');
+    alice.keys('Enter');
+    await bob.waitFor(/3\.@alice\s+1/);
+    bob.keys('M-3');
+    const dm = await bob.waitFor('<alice> a secret for you');
+    expect(dm).toContain('end-to-end encrypted (unverified)');
+    expect(dm).toContain('hush  @alice');
+  });
+
+  it('completes a nick with Tab and opens a DM from the people list', async () => {
+    const alice = await loggedIn('alice');
+    await loggedIn('bob');
+    await alice.waitFor(/● *bob/);
+    alice.type('bo');
+    alice.keys('Tab');
+    await alice.waitFor((x) => inputLine(x).startsWith('> bob:'));
+    alice.type('hi');
+    alice.keys('Enter');
+    await alice.waitFor('<alice> bob: hi');
+    // Ctrl+O focuses the people list: alice, bob (sorted); Down then Enter opens @bob
+    alice.keys('C-o');
+    alice.keys('Down');
+    alice.keys('Enter');
+    await alice.waitFor('hush  @bob');
+  });
+
+  it('reconnects after the server restarts on the same port', async () => {
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    const port = server.port;
+    await server.stop();
+    await alice.waitFor(/reconnecting/);
+    server = await startTestServer({ dataDir, port, registration: 'open' });
+    await alice.waitFor((x) => / connected /.test(x) && x.includes('reconnected'), 30_000);
+    await bob.waitFor((x) => / connected /.test(x) && x.includes('reconnected'), 30_000);
+    alice.type('after the restart');
+    alice.keys('Enter');
+    await bob.waitFor('<alice> after the restart');
+  });
+
+  it('renders an escape and forgery corpus from a raw client harmlessly', async () => {
+    const alice = await loggedIn('alice');
+    const titleBefore = alice.title();
+    const mallory = await HushClient.connect({ host: '127.0.0.1', port: server.port, expectedFingerprint: server.fingerprint, paths: { configDir: join(dataDir, 'm-config'), dataDir: join(dataDir, 'm-data') } });
+    raw.push(mallory);
+    await mallory.register('mallory', PASSWORD);
+    await alice.waitFor('mallory joined #lobby');
+    const corpus = [
+      'osc-title \x1b]0;PWNED-TITLE\x07 end1',
+      'osc-52 \x1b]52;c;cm0gLXJmIH4K\x07 end2',
+      'clear \x1b[2J\x1b[H end3',
+      'c1-csi \x9b2J end4',
+      'hi\r<alice> forged line end5',
+      'second\n<alice> forged too end6',
+      'bidi \u202Eevil\u202C end7',
+      'tags {red-fg}literal{/red-fg} end8',
+      'nul \x00 byte end9',
+    ];
+    for (const text of corpus) await mallory.send('lobby', text);
+    const screen = await alice.waitFor('end9');
+    for (let i = 1; i <= 9; i++) expect(screen).toContain(`end${i}`);
+    // the earlier screen is still there (no clear), the title did not change
+    expect(screen).toContain('mallory joined #lobby');
+    expect(alice.title()).toBe(titleBefore);
+    expect(alice.title()).not.toContain('PWNED');
+    expect(screen).not.toContain('PWNED');
+    // blessed tags show literally
+    expect(screen).toContain('{red-fg}literal{/red-fg}');
+    // no row of the message pane starts with a forged sender: every "<alice>" is inside mallory's line
+    const rows = screen.split('\n').map((r) => r.replace(/^x.{20}x?x/, ''));
+    for (const row of rows) expect(row).not.toMatch(/^(\d\d:\d\d )?<alice>/);
+    expect(screen).toMatch(/<mallory> hi<alice> forged line end5/);
+    // a message's second line is indented under the text column, never at a line start
+    expect(screen).toMatch(/xx {16}<alice> forged too end6/);
+    expect(screen).toContain('bidi evil end7');
+  });
+});
+
+describe('hush in tmux: files', () => {
+  it('shows the offer, the progress bar and the saved path', async () => {
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    await alice.waitFor('bob joined #lobby');
+    const file = join(alice.home, 'report.bin');
+    writeFileSync(file, Buffer.alloc(300_000, 7));
+    alice.type(`/file ${file}`);
+    alice.keys('Enter');
+    await alice.waitFor(/sent "report\.bin" \(293\.0 KiB\) \[#+\] 100%/);
+    const offer = await bob.waitFor(/file offer from alice: "report\.bin" \(293\.0 KiB, room file:/);
+    expect(offer).toContain('readable by the server)');
+    bob.type('/accept');
+    bob.keys('Enter');
+    const downloads = join(bob.home, 'Downloads');
+    await bob.waitFor('into folder:');
+    await bob.waitFor(`> ${downloads}`);
+    bob.keys('Enter');
+    // the line wraps in the pane: path and bar come on continuation lines
+    const saved = await bob.waitFor(/saved "report\.bin" to[\s\S]*?\[#+\] 100%/);
+    expect(saved).toContain(join(downloads, 'report.bin'));
+    expect(existsSync(join(downloads, 'report.bin'))).toBe(true);
+    await alice.waitFor('bob downloaded "report.bin"');
+  });
+
+  it('sends a file end to end to one person', async () => {
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    await alice.waitFor('bob joined #lobby');
+    const file = join(alice.home, 'secret.txt');
+    writeFileSync(file, 'for bob only\n'.repeat(1000));
+    alice.type('/query bob');
+    alice.keys('Enter');
+    await alice.waitFor('hush  @bob');
+    alice.type(`/file ${file}`);
+    alice.keys('Enter');
+    await alice.waitFor(/sent "secret\.txt" \(12\.7 KiB\) \[#+\] 100%/);
+    await bob.waitFor(/3\.@alice/);
+    bob.keys('M-3');
+    const offer = await bob.waitFor(/file offer from alice: "secret\.txt" \(12\.7 KiB,[\s\S]*?end-to-end/);
+    expect(offer).toContain('end-to-end encrypted (unverified)');
+    const downloads = join(bob.home, 'elsewhere');
+    bob.type(`/accept`);
+    bob.keys('Enter');
+    await bob.waitFor('into folder:');
+    bob.keys('C-u');
+    bob.type(downloads);
+    bob.keys('Enter');
+    await bob.waitFor(/saved "secret\.txt" to[\s\S]*?\[#+\] 100%/);
+    expect(existsSync(join(downloads, 'secret.txt'))).toBe(true);
+  });
+});

@@ -1,0 +1,45 @@
+import blessed from 'blessed';
+import stringWidth from 'string-width';
+import { describe, expect, it } from 'vitest';
+import { createScreen } from '../src/view/screen.js';
+import { isWideCodePoint, wideCharRegExp } from '../src/view/unicode-patch.js';
+import { WIDE_RANGES } from '../src/view/wide-ranges.js';
+import { FakeInput, FakeOutput } from './helpers/fake-terminal.js';
+
+describe('wide character table', () => {
+  it('agrees with string-width at every range edge and around it', () => {
+    for (const [a, b] of WIDE_RANGES) {
+      for (const cp of [a, b, Math.floor((a + b) / 2)]) expect(stringWidth(String.fromCodePoint(cp)), cp.toString(16)).toBe(2);
+      for (const cp of [a - 1, b + 1]) {
+        if (cp >= 0xd800 && cp <= 0xdfff) continue;
+        expect(isWideCodePoint(cp)).toBe(stringWidth(String.fromCodePoint(cp)) === 2);
+      }
+    }
+  });
+  it('covers emoji and CJK', () => {
+    for (const ch of ['😄', '🎉', '中', '한', '👍', 'ｱ'.normalize('NFKC')]) expect(isWideCodePoint(ch.codePointAt(0)!), ch).toBe(stringWidth(ch) === 2);
+    expect(isWideCodePoint('a'.codePointAt(0)!)).toBe(false);
+    expect('a😄b中'.replace(wideCharRegExp(), '$1|')).toBe('a😄|b中|');
+  });
+});
+
+describe('patched blessed', () => {
+  it('gives an emoji two cells so the rest of the row stays in its column', () => {
+    const screen = createScreen({ input: new FakeInput(), output: new FakeOutput(), terminal: 'xterm-256color' });
+    try {
+      const box = blessed.box({ parent: screen, top: 0, left: 0, width: 30, height: 3, border: { type: 'line' }, tags: true, wrap: false });
+      box.setContent('a😄b中c');
+      screen.render();
+      const lines = (screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
+      const row = lines[1]!.slice(0, 30).map((c) => c[1]);
+      // border, a, 😄 + placeholder, b, 中 + placeholder, c, spaces..., border at column 29
+      expect(row.slice(1, 3)).toEqual(['a', '😄']);
+      expect(row[4]).toBe('b');
+      expect(row[5]).toBe('中');
+      expect(row[7]).toBe('c');
+      expect(row[29]).toBe('│');
+    } finally {
+      screen.destroy();
+    }
+  });
+});
