@@ -1,0 +1,18 @@
+import type { LineCounts } from './deliveries.js';
+
+/** What the fan-out load generator needs from a connection, raw or Hush. */
+export interface LoadClient {
+  /** Room messages and acks received so far. */
+  readonly counts: LineCounts;
+  /** Latency samples (ms) when this client is an observer. */
+  readonly latencies: number[];
+  /** Observers read the send stamps of every message they receive. */
+  observer: boolean;
+  /** Problems reported by the server (error / goodbye codes) or the socket. */
+  readonly problems: string[];
+  /** Sends room messages with these texts in one write. */
+  sendTexts(texts: readonly string[]): void;
+  /** Called after each received payload (the saturation loop refills its window here). */
+  onPayload: (() => void) | null;
+  close(): void;
+}

@@ -1,0 +1,49 @@
+// Sizes of each run: the full benchmark (~10 minutes), --quick, and the smoke test's tiny version.
+
+export interface BenchProfile {
+  name: 'full' | 'quick' | 'smoke';
+  fanout: { sizes: number[]; fixedMs: number; warmupMs: number; measureMs: number; inFlightTotal: number; minWindow: number; textSize: number };
+  handshakes: { durationMs: number; maxCount?: number; concurrency: number; users: number };
+  passwordLogins: { users: number; concurrency: number };
+  memory: { steps: { connections: number; users: number }[]; timeLimitMs: number; concurrency: number };
+  file: { bytes: number };
+  history: { rows: number; batch: number; singleAppends: number; pages: number };
+  devicePoolSize: number;
+}
+
+export const FULL: BenchProfile = {
+  name: 'full',
+  fanout: { sizes: [10, 100, 500], fixedMs: 5_000, warmupMs: 1_000, measureMs: 4_000, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
+  handshakes: { durationMs: 4_000, concurrency: 32, users: 200 },
+  passwordLogins: { users: 8, concurrency: 4 },
+  memory: { steps: [{ connections: 1_000, users: 1_000 }, { connections: 10_000, users: 1_000 }], timeLimitMs: 120_000, concurrency: 64 },
+  file: { bytes: 10_000_000 },
+  history: { rows: 1_000_000, batch: 1_000, singleAppends: 5_000, pages: 200 },
+  devicePoolSize: 32,
+};
+
+export const QUICK: BenchProfile = {
+  name: 'quick',
+  fanout: { sizes: [10, 100], fixedMs: 2_000, warmupMs: 500, measureMs: 1_500, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
+  handshakes: { durationMs: 1_500, concurrency: 32, users: 50 },
+  passwordLogins: { users: 4, concurrency: 4 },
+  memory: { steps: [{ connections: 1_000, users: 1_000 }], timeLimitMs: 60_000, concurrency: 64 },
+  file: { bytes: 10_000_000 },
+  history: { rows: 100_000, batch: 1_000, singleAppends: 1_000, pages: 50 },
+  devicePoolSize: 16,
+};
+
+export const SMOKE: BenchProfile = {
+  name: 'smoke',
+  fanout: { sizes: [5], fixedMs: 1_000, warmupMs: 300, measureMs: 700, inFlightTotal: 100, minWindow: 4, textSize: 64 },
+  handshakes: { durationMs: 5_000, maxCount: 20, concurrency: 4, users: 5 },
+  passwordLogins: { users: 2, concurrency: 2 },
+  memory: { steps: [{ connections: 100, users: 100 }], timeLimitMs: 20_000, concurrency: 16 },
+  file: { bytes: 256 * 1024 },
+  history: { rows: 10_000, batch: 1_000, singleAppends: 100, pages: 10 },
+  devicePoolSize: 4,
+};
+
+export function windowFor(profile: BenchProfile, n: number): number {
+  return Math.max(profile.fanout.minWindow, Math.ceil(profile.fanout.inFlightTotal / n));
+}

@@ -1,0 +1,52 @@
+import { connect, type Socket } from 'node:net';
+import { encodeFrame, FrameDecoder } from '@hush/protocol';
+import { countLines, readStamps, type LineCounts } from './deliveries.js';
+import type { LoadClient } from './load-client.js';
+
+/** A load-generator client of the raw ceiling server: sends ready-made message lines. */
+export class RawLoadClient implements LoadClient {
+  readonly counts: LineCounts = { messages: 0, acks: 0 };
+  readonly latencies: number[] = [];
+  readonly problems: string[] = [];
+  observer = false;
+  onPayload: (() => void) | null = null;
+  private readonly decoder = new FrameDecoder({ maxFrameSize: 64 * 1024 * 1024 });
+
+  private constructor(private readonly socket: Socket, private readonly name: string) {
+    socket.on('data', (chunk) => {
+      const now = performance.now();
+      for (const payload of this.decoder.push(chunk)) {
+        countLines(payload, this.counts);
+        if (this.observer) readStamps(payload, now, this.latencies);
+      }
+      this.onPayload?.();
+    });
+    socket.on('error', (error) => this.problems.push(`socket: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+  }
+
+  static connect(host: string, port: number, name: string): Promise<RawLoadClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port, noDelay: true });
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(new RawLoadClient(socket, name));
+      });
+    });
+  }
+
+  sendTexts(texts: readonly string[]): void {
+    const frames = texts.map((text) =>
+      encodeFrame(
+        Buffer.from(
+          `{"type":"message","room":"lobby","msgId":"0","ts":${Date.now()},"from":${JSON.stringify(this.name)},"text":${JSON.stringify(text)},"action":false}`,
+        ),
+      ),
+    );
+    this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,142 @@
+import type { BenchResults } from './bench.js';
+
+// Turning results into the issue's targets (met / missed), a console table and BENCHMARKS.md text.
+
+export interface TargetCheck { target: string; measured: string; met: boolean | null }
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+const pct = (r: number) => (Number.isFinite(r) ? `${Math.round(r * 100)}%` : 'n/a');
+const kib = (b: number) => `${fmt(b / 1024, 1)} KiB`;
+
+export function checkTargets(r: BenchResults): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const f of r.fanout) {
+    if (f.n >= 100) {
+      checks.push({ target: `fan-out N=${f.n}: Hush >= 50% of raw deliveries/s`, measured: pct(f.throughputRatio), met: f.throughputRatio >= 0.5 });
+    }
+    checks.push({
+      target: `fan-out N=${f.n}: fixed-rate p99 <= 2x raw's`,
+      measured: `${fmt(f.p99Ratio, 2)}x (${fmt(f.hush.fixed.p99Ms, 2)} vs ${fmt(f.raw.fixed.p99Ms, 2)} ms)`,
+      met: Number.isFinite(f.p99Ratio) ? f.p99Ratio <= 2 : null,
+    });
+  }
+  if (r.handshakes) {
+    const h = r.handshakes.handshake;
+    checks.push({
+      target: '>= 1,000 handshakes/s',
+      measured: `${fmt(h.perSecond)}/s measured; ${fmt(1000 / h.serverCpuMsEach)}/s per server core at ${fmt(h.serverCpuMsEach, 2)} ms CPU each`,
+      met: h.perSecond >= 1000,
+    });
+  }
+  for (const m of r.memory ?? []) {
+    checks.push({
+      target: `<= 16 KiB per idle connection (${fmt(m.connections)})`,
+      measured: m.reached < m.connections ? `${kib(m.bytesPerConnection)} (reached ${fmt(m.reached)})` : kib(m.bytesPerConnection),
+      met: m.reached < m.connections ? null : m.bytesPerConnection <= 16 * 1024,
+    });
+  }
+  if (r.file) {
+    checks.push(
+      r.file.available
+        ? { target: '10 MB file end to end < 1 s', measured: `${fmt(r.file.wallMs)} ms (${fmt(r.file.mbPerSec, 1)} MB/s)`, met: r.file.wallMs < 1000 && r.file.identical }
+        : { target: '10 MB file end to end < 1 s', measured: `not available: ${r.file.reason}`, met: null },
+    );
+  }
+  return checks;
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
+}
+
+/** The results as Markdown tables (also printed to the console). */
+export function renderTables(r: BenchResults): string {
+  const out: string[] = [];
+  if (r.fanout.length > 0) {
+    out.push('### Room fan-out (one room, 64-byte messages)', '');
+    out.push(
+      ...table(
+        ['N', 'raw deliveries/s', 'Hush deliveries/s', 'Hush / raw', 'window', 'raw p50 / p99 ms', 'Hush p50 / p99 ms', 'p99 Hush / raw', 'server CPU raw / Hush', 'loadgen CPU raw / Hush', 'other load raw / Hush'],
+        r.fanout.map((f) => [
+          String(f.n), fmt(f.raw.saturate.deliveriesPerSec), fmt(f.hush.saturate.deliveriesPerSec), pct(f.throughputRatio),
+          String(f.hush.saturate.window), `${fmt(f.raw.fixed.p50Ms, 2)} / ${fmt(f.raw.fixed.p99Ms, 2)}`,
+          `${fmt(f.hush.fixed.p50Ms, 2)} / ${fmt(f.hush.fixed.p99Ms, 2)}`, `${fmt(f.p99Ratio, 2)}x`,
+          `${pct(f.raw.saturate.serverCpu)} / ${pct(f.hush.saturate.serverCpu)}`, `${pct(f.raw.saturate.loadgenCpu)} / ${pct(f.hush.saturate.loadgenCpu)}`,
+          `${fmt(f.raw.saturate.otherLoad, 2)} / ${fmt(f.hush.saturate.otherLoad, 2)} cores`,
+        ]),
+      ),
+      '',
+    );
+  }
+  if (r.handshakes) {
+    const h = r.handshakes;
+    out.push('### Handshakes and logins', '');
+    out.push(
+      ...table(['what', 'per second', 'server CPU each', 'server CPU / loadgen CPU', 'other load', 'completed', 'failed'], [
+        ['connect + handshake (+ ping)', fmt(h.handshake.perSecond), `${fmt(h.handshake.serverCpuMsEach, 3)} ms`, `${pct(h.handshake.serverCpu)} / ${pct(h.handshake.loadgenCpu)}`, `${fmt(h.handshake.otherLoad, 2)} cores`, fmt(h.handshake.completed), fmt(h.handshake.failed)],
+        ['connect + handshake + device_login', fmt(h.deviceLogin.perSecond), `${fmt(h.deviceLogin.serverCpuMsEach, 3)} ms`, `${pct(h.deviceLogin.serverCpu)} / ${pct(h.deviceLogin.loadgenCpu)}`, `${fmt(h.deviceLogin.otherLoad, 2)} cores`, fmt(h.deviceLogin.completed), fmt(h.deviceLogin.failed)],
+        [`first login with password (scrypt N=2^${Math.log2(h.passwordLogin.scryptN)})`, fmt(h.passwordLogin.perSecond, 2), `${fmt(h.passwordLogin.serverCpuMsEach, 1)} ms`, `${pct(h.passwordLogin.serverCpu)} / n/a`, 'n/a', fmt(h.passwordLogin.completed), fmt(h.passwordLogin.failed)],
+      ]),
+      '',
+      `Server capacity implied by its CPU time per handshake: ${fmt(1000 / h.handshake.serverCpuMsEach)}/s per core (handshake), ${fmt(1000 / h.deviceLogin.serverCpuMsEach)}/s (with device login).`,
+      '',
+    );
+  }
+  if (r.memory) {
+    out.push('### Idle logged-in connections', '');
+    out.push(
+      ...table(['connections', 'accounts', 'reached', 'RSS before', 'RSS after', 'RSS per connection', 'JS heap / external per connection', 'time to open'], r.memory.map((m) => [
+        fmt(m.connections), fmt(m.users), fmt(m.reached), `${fmt(m.rssBefore / 2 ** 20, 1)} MiB`, `${fmt(m.rssAfter / 2 ** 20, 1)} MiB`,
+        kib(m.bytesPerConnection), `${kib(m.heapPerConnection)} / ${kib(m.externalPerConnection)}`, `${fmt(m.openMs / 1000, 1)} s${m.stopReason ? ` (stopped: ${m.stopReason})` : ''}`,
+      ])),
+      '',
+    );
+  }
+  if (r.file) {
+    out.push('### File end to end (one recipient, full SDK)', '');
+    out.push(
+      r.file.available
+        ? `${fmt(r.file.bytes / 1e6, 1)} MB in ${fmt(r.file.wallMs)} ms = ${fmt(r.file.mbPerSec, 1)} MB/s; byte-identical: ${r.file.identical ? 'yes' : 'NO'}`
+        : `not available: ${r.file.reason}`,
+      '',
+    );
+  }
+  if (r.history) {
+    const h = r.history;
+    out.push(`### History (${fmt(h.rows)} messages in the database)`, '');
+    out.push(
+      ...table(['what', 'result'], [
+        [`stored/s, transactions of ${h.bulk.batch} (Store API)`, fmt(h.bulk.perSecond)],
+        ['stored/s, one message per transaction (Store API)', fmt(h.single.perSecond)],
+        ['page of 100 from the store, p50 / p99', `${fmt(h.storePage.p50Ms, 3)} / ${fmt(h.storePage.p99Ms, 3)} ms`],
+        ['page of 100 over the network, p50 / p99', `${fmt(h.networkPage.p50Ms, 3)} / ${fmt(h.networkPage.p99Ms, 3)} ms`],
+      ]),
+      '',
+    );
+  }
+  const checks = checkTargets(r);
+  if (checks.length > 0) {
+    out.push('### Targets (issue 7)', '');
+    out.push(...table(['target', 'measured', 'status'], checks.map((c) => [c.target, c.measured, c.met === null ? 'not measured' : c.met ? 'met' : 'MISSED'])), '');
+  }
+  for (const p of r.profiles) {
+    out.push(`### Server CPU profile: ${p.label}`, '');
+    out.push(`By area: ${p.areas.map((a) => `${a.name} ${a.selfPct}%`).join(', ')}`, '');
+    out.push(...table(['self %', 'function'], p.functions.map((f) => [String(f.selfPct), f.name.replace(/\|/g, '\\|')])), '');
+  }
+  if (r.errors.length > 0) {
+    out.push('### Errors', '', ...r.errors.map((e) => `- ${e.scenario}: ${e.message.split('\n')[0]}`), '');
+  }
+  return out.join('\n');
+}
+
+export function renderMachine(r: BenchResults): string {
+  const m = r.machine;
+  return [
+    `- command: \`${r.command}\` (profile: ${r.profile}), started ${r.startedAt}, took ${Math.round(r.durationMs / 1000)} s`,
+    `- machine: ${m.nproc} cores (${m.cpu}), Node ${m.node}, ${m.platform}, ulimit -n ${m.ulimitNoFile}`,
+    ...r.notes.map((n) => `- ${n}`),
+  ].join('\n');
+}

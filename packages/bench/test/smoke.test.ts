@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { describeMachine, runBench, type BenchResults } from '../src/bench.js';
+import { SMOKE } from '../src/profiles.js';
+import { checkTargets, renderTables } from '../src/report.js';
+
+// A tiny run of every scenario, so the benchmark cannot rot: the numbers must be sane and every
+// count must match what was sent. No timing thresholds (the machine is shared).
+
+describe('pnpm bench, smoke size', () => {
+  let results: BenchResults;
+
+  it('runs every scenario without errors', async () => {
+    results = await runBench({ profile: SMOKE, machine: describeMachine('n/a'), command: 'smoke test' });
+    expect(results.errors).toEqual([]);
+  }, 120_000);
+
+  it('fan-out: Hush and raw deliver every message to every other member', () => {
+    expect(results.fanout).toHaveLength(1);
+    const f = results.fanout[0]!;
+    expect(f.n).toBe(5);
+    for (const side of [f.hush, f.raw]) {
+      const recipients = side.echo ? 5 : 4;
+      expect(side.fixed.sent).toBeGreaterThan(0);
+      expect(side.fixed.expected).toBe(side.fixed.sent * recipients);
+      expect(side.fixed.delivered).toBe(side.fixed.expected);
+      expect(side.fixed.acks).toBe(side.fixed.sent);
+      expect(side.fixed.samples).toBe(side.fixed.delivered);
+      expect(side.fixed.p99Ms).toBeGreaterThan(0);
+      expect(side.fixed.p99Ms).toBeGreaterThanOrEqual(side.fixed.p50Ms);
+      expect(side.saturate.drained).toBe(true);
+      expect(side.saturate.delivered).toBe(side.saturate.sent * recipients);
+      expect(side.saturate.deliveriesPerSec).toBeGreaterThan(0);
+      expect(side.fixed.problems).toEqual([]);
+      expect(side.saturate.problems).toEqual([]);
+    }
+    expect(f.raw.echo).toBe(f.hush.echo);
+    expect(f.throughputRatio).toBeGreaterThan(0);
+  });
+
+  it('handshakes and logins: every attempt completes', () => {
+    const h = results.handshakes!;
+    expect(h.handshake).toMatchObject({ completed: 20, failed: 0 });
+    expect(h.deviceLogin).toMatchObject({ completed: 20, failed: 0 });
+    expect(h.passwordLogin).toMatchObject({ completed: 2, failed: 0, scryptN: 2 ** 17 });
+    expect(h.handshake.serverCpuMsEach).toBeGreaterThan(0);
+    expect(h.passwordLogin.serverCpuMsEach).toBeGreaterThan(h.handshake.serverCpuMsEach);
+  });
+
+  it('memory: every idle connection is open and logged in at the server', () => {
+    const [step] = results.memory!;
+    expect(step).toMatchObject({ connections: 100, reached: 100, stopReason: null });
+    expect(Number.isFinite(step!.bytesPerConnection)).toBe(true);
+    expect(step!.rssAfter).toBeGreaterThan(0);
+  });
+
+  it('file: transferred byte-identical, or reported as not available (never faked)', () => {
+    const file = results.file!;
+    if (file.available) {
+      expect(file.identical).toBe(true);
+      expect(file.bytes).toBe(SMOKE.file.bytes);
+      expect(file.wallMs).toBeGreaterThan(0);
+    } else {
+      expect(file.reason).not.toMatch(/^failed/);
+      expect(file.reason.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('history: rows stored and full pages returned from the store and over the network', () => {
+    const h = results.history!;
+    expect(h.rows).toBe(SMOKE.history.rows + SMOKE.history.singleAppends);
+    expect(h.bulk.perSecond).toBeGreaterThan(0);
+    expect(h.single.perSecond).toBeGreaterThan(0);
+    expect(h.storePage.returned).toBe(SMOKE.history.pages * 100);
+    expect(h.networkPage.returned).toBe(SMOKE.history.pages * 100);
+  });
+
+  it('report: tables and target checks cover every scenario', () => {
+    const text = renderTables(results);
+    for (const heading of ['Room fan-out', 'Handshakes', 'Idle logged-in', 'File end to end', 'History', 'Targets']) {
+      expect(text).toContain(heading);
+    }
+    const checks = checkTargets(results);
+    expect(checks.some((c) => c.target.includes('handshakes/s'))).toBe(true);
+    expect(checks.some((c) => c.target.includes('idle connection'))).toBe(true);
+  });
+});
