@@ -1,0 +1,180 @@
+// A malicious Hush server: it holds a genuine server identity (so the client pins it and talks to
+// it), speaks the real protocol through MessageChannel + ServerHandshake, and implements just
+// enough of a server for a client to log in, look up keys and send DMs. The test then lies through
+// it: swapped key bundles, replayed, dropped or misrouted direct messages.
+import { createServer, type Server, type Socket } from 'node:net';
+import { ServerHandshake, ServerIdentity } from '@hush/crypto';
+import {
+  MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type DeviceBundleWire, type ServerMessage, type ServerMessageOf,
+} from '@hush/protocol';
+import { b64, unb64 } from './raw-client.js';
+
+export type DirectWire = ServerMessageOf<'dm'>;
+
+/** One client connection to the evil server. */
+export class EvilConnection {
+  user: string | null = null;
+  readonly received: ClientMessage[] = [];
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly channel: MessageChannel<'client'>,
+  ) {}
+
+  send(message: ServerMessage): void {
+    if (this.socket.destroyed) return;
+    for (const frame of this.channel.frame([message])) this.socket.write(frame);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+export class EvilServer {
+  /** The key directory the server answers with: user -> bundles. Tests overwrite entries to lie. */
+  readonly directory = new Map<string, DeviceBundleWire[]>();
+  /** Every dm_send the clients made, in order (sealed envelopes the server could replay). */
+  readonly sentDms: DirectWire[] = [];
+  readonly connections = new Set<EvilConnection>();
+  private nextMsgId = 1000;
+  private readonly sockets = new Set<Socket>();
+  private readonly identity = ServerIdentity.generate();
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  readonly host = '127.0.0.1';
+
+  get fingerprint(): string {
+    return this.identity.fingerprint();
+  }
+
+  static async start(): Promise<EvilServer> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    const evil = new EvilServer(server, address.port);
+    server.on('connection', (socket) => evil.accept(socket));
+    return evil;
+  }
+
+  /** A fresh server message id (ids only grow, as a real server's do). */
+  msgId(): string {
+    return String(++this.nextMsgId);
+  }
+
+  /** The logged-in connection of `user` (the latest one). */
+  connectionOf(user: string): EvilConnection {
+    const found = [...this.connections].reverse().find((c) => c.user === user);
+    if (!found) throw new Error(`evil server: ${user} is not connected`);
+    return found;
+  }
+
+  /** Delivers a DM to `to`'s connection exactly as given (the server stamps whatever it likes). */
+  deliver(to: string, dm: Omit<DirectWire, 'type'>): void {
+    this.connectionOf(to).send({ type: 'dm', ...dm });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const channel = new MessageChannel({ peer: 'client' });
+    const handshake = new ServerHandshake({ identity: this.identity, versions: [...SUPPORTED_VERSIONS] });
+    const conn = new EvilConnection(socket, channel);
+    let phase: 'hello' | 'finished' | 'open' = 'hello';
+    const onMessage = (m: ClientMessage): void => {
+      if (phase === 'hello' && m.type === 'client_hello') {
+        const hello = handshake.receive({ versions: m.versions, ephemeral: unb64(m.ephemeral) });
+        socket.write(channel.frame([{
+          type: 'server_hello', version: hello.version, versions: hello.versions, ephemeral: b64(hello.ephemeral),
+          identity: b64(hello.identity), signature: b64(hello.signature), finished: b64(hello.finished),
+        }])[0]!);
+        phase = 'finished';
+        return;
+      }
+      if (phase === 'finished' && m.type === 'client_finished') {
+        const result = handshake.finish({ finished: unb64(m.finished) });
+        channel.upgrade(result.cipher);
+        phase = 'open';
+        this.connections.add(conn);
+        socket.on('close', () => this.connections.delete(conn));
+        return;
+      }
+      if (phase !== 'open') {
+        socket.destroy();
+        return;
+      }
+      conn.received.push(m);
+      this.handle(conn, m);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        let items = channel.receive(chunk);
+        while (items.length > 0) {
+          const wasSecure = channel.secure;
+          for (const m of items) onMessage(m);
+          if (wasSecure) return;
+          items = channel.receive(new Uint8Array(0));
+        }
+      } catch {
+        socket.destroy();
+      }
+    });
+  }
+
+  private handle(conn: EvilConnection, m: ClientMessage): void {
+    const now = Date.now();
+    switch (m.type) {
+      case 'register':
+      case 'login': {
+        const user = m.username.toLowerCase();
+        const list = this.directory.get(user) ?? [];
+        if (!list.some((b) => b.signKey === m.device.signKey)) this.directory.set(user, [...list, m.device]);
+        conn.user = user;
+        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: [], deviceBound: true, serverTime: now });
+        return;
+      }
+      case 'device_login': {
+        const user = m.username.toLowerCase();
+        conn.user = user;
+        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: [], deviceBound: true, serverTime: now });
+        return;
+      }
+      case 'keys_get':
+        conn.send({ type: 'keys', re: m.id, user: m.user, devices: this.directory.get(m.user) ?? [] });
+        return;
+      case 'dm_send': {
+        const dm: DirectWire = { type: 'dm', msgId: this.msgId(), ts: now, from: conn.user ?? 'nobody', to: m.to, envelope: m.envelope };
+        this.sentDms.push(dm);
+        conn.send({ type: 'ack', re: m.id, msgId: dm.msgId, ts: dm.ts });
+        return;
+      }
+      case 'history':
+        conn.send({ type: 'history_page', re: m.id, target: m.target, messages: [], hasMore: false });
+        return;
+      case 'room_list':
+        conn.send({ type: 'rooms', re: m.id, rooms: [] });
+        return;
+      case 'ping':
+        conn.send({ type: 'pong', ...(m.nonce === undefined ? {} : { nonce: m.nonce }) });
+        return;
+      case 'typing':
+      case 'pong':
+      case 'client_hello':
+      case 'client_finished':
+        return;
+      default:
+        conn.send({ type: 'ok', re: m.id });
+    }
+  }
+}
