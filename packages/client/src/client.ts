@@ -307,6 +307,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     };
     const sealed = sealDirect(device, [...theirs, ...mine, device.bundle()], inner);
     const ack = await this.request({ type: 'dm_send', to: user, envelope: b64(encodeSealedDirect(sealed)) }, ['ack']);
+    // Record our own sequence number too: a server that later plays this envelope back to us
+    // (under a new id) is then caught as a replay like any other.
+    state.tracker.check(directConversation(me, device.signPublicKey, user), inner.seq);
+    void state.save().catch((error: unknown) => this.emitError(error));
     return { id: ack.msgId, ts: ack.ts };
   }
 
@@ -709,9 +713,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       warn('undecryptable');
       return undefined;
     }
-    const fromThisDevice = Buffer.compare(Buffer.from(senderKey), Buffer.from(device.signPublicKey)) === 0;
-    if (live && !fromThisDevice && this.userState) {
-      const status = this.userState.tracker.check(`${inner.from}/${deviceId(senderKey)}>${inner.to}`, inner.seq);
+    if (live && this.userState) {
+      const status = this.userState.tracker.check(directConversation(inner.from, senderKey, inner.to), inner.seq);
       void this.userState.save().catch((error: unknown) => this.emitError(error));
       if (status.status === 'replay') {
         warn('replay');
@@ -943,4 +946,9 @@ export function fingerprintMatches(expected: string, full: string, short: string
   if (e === full || `SHA512:${e}` === full) return true;
   const digits = e.replace(/\s+/g, '');
   return /^\d{30}$/.test(digits) && digits === short.replace(/\s+/g, '');
+}
+
+/** Sequence-tracker key of one sending device's conversation with a user. */
+function directConversation(from: string, senderKey: Uint8Array, to: string): string {
+  return `${from}/${deviceId(senderKey)}>${to}`;
 }

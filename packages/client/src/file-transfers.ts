@@ -189,6 +189,8 @@ export class FileTransfers {
     const offer = entry?.offer;
     if (!entry || !offer || offer.name === '' || entry.handled) throw new HushError('FILE_NOT_FOUND');
     if (offer.e2e && !entry.secret) throw new HushError('FILE_NOT_FOUND', 'the key for this file never arrived');
+    // Never save what cannot be checked: every file is verified against its SHA-512 before it counts.
+    if (!entry.secret && !entry.sha512) throw new HushError('FILE_CORRUPT', 'the offer carries no hash to check the file against');
     const dir = directory ?? defaultDownloadsDir();
     await mkdir(dir, { recursive: true });
     const tmp = join(dir, `.hush-${randomBytes(8).toString('hex')}.part`);

@@ -3,7 +3,9 @@
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g; // zero-width, bidi marks and overrides
 const RESERVED_CHARS = /[<>:"|?*]/g;
-const WINDOWS_DEVICES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9]|conin\$|conout\$)(\..*)?$/i;
+// Windows treats these as devices whatever follows a dot, and ignores trailing spaces before it;
+// COM/LPT also take superscript digits.
+const WINDOWS_DEVICES = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)\s*(\..*)?$/i;
 
 /** The last path segment, stripped of controls, bidi and reserved characters; never empty, '.', '..' or a device name. */
 export function safeFileName(name: string): string {

@@ -189,11 +189,10 @@ describe('files: hostile names', () => {
     });
   }
 
-  it('a room file without a name is saved under a default name', async () => {
-    const data = Buffer.from('nameless');
-    const fileId = await sendRoomFile(mallory, 'lobby', '', data, { noName: true });
-    await offerOf(fileId);
-    await expectSafelySaved(await bob.acceptFile(fileId, dl), data);
+  it('a room file without a name is refused by the server before any byte is sent', async () => {
+    const sha512 = createHash('sha512').update('nameless').digest('base64url');
+    const reply = await mallory.request({ type: 'file_offer', target: { room: 'lobby' }, size: 8, sha512 });
+    expect(reply.type === 'error' && reply.code).toBe('BAD_REQUEST');
   });
 
   it('an empty name is refused by the server before any byte is sent', async () => {

@@ -43,9 +43,15 @@ export class FileRelay {
     if (m.size > ctx.config.maxFileSize) {
       throw new RequestError('FILE_TOO_LARGE', `the limit is ${ctx.config.maxFileSize} bytes`);
     }
-    if ('room' in m.target) requireMember(ctx, user, m.target.room);
-    else if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
-    else if (m.target.user === user.name) throw new RequestError('BAD_REQUEST', 'a file to yourself');
+    if ('room' in m.target) {
+      requireMember(ctx, user, m.target.room);
+      // Receivers verify the whole file against this hash before they report it complete.
+      if (m.name === undefined || m.sha512 === undefined) throw new RequestError('BAD_REQUEST', 'a room file needs a name and its SHA-512');
+    } else if (m.name !== undefined || m.sha512 !== undefined) {
+      throw new RequestError('BAD_REQUEST', 'a direct file keeps its name and hash inside the end-to-end envelope');
+    }
+    if ('user' in m.target && !ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
+    if ('user' in m.target && m.target.user === user.name) throw new RequestError('BAD_REQUEST', 'a file to yourself');
     const file: StoredFile = {
       id: randomBytes(16).toString('base64url'),
       from: user.name,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { startTestServer, type TestServer } from '../src/testing.js';
@@ -14,7 +14,9 @@ async function user(name: string): Promise<TestClient> {
 }
 
 async function upload(c: TestClient, target: { room: string } | { user: string }, data: Buffer, name?: string): Promise<string> {
-  const created = await c.expect({ type: 'file_offer', target, size: data.length, ...(name ? { name } : {}) }, 'file_created');
+  // Room files carry their name and hash; direct files keep both inside the end-to-end envelope.
+  const meta = 'room' in target ? { name: name ?? 'file.bin', sha512: createHash('sha512').update(data).digest('base64url') } : {};
+  const created = await c.expect({ type: 'file_offer', target, size: data.length, ...meta }, 'file_created');
   const chunks = Math.max(1, Math.ceil(data.length / created.chunkSize));
   for (let i = 0; i < chunks; i++) {
     const part = data.subarray(i * created.chunkSize, (i + 1) * created.chunkSize);
@@ -90,6 +92,11 @@ describe('file relay', () => {
     const yan = await user('yan');
     expect(await xia.request({ type: 'file_offer', target: { user: 'yan' }, size: 2 * 1024 * 1024 })).toMatchObject({ code: 'FILE_TOO_LARGE' });
     expect(await xia.request({ type: 'file_offer', target: { room: 'nowhere' }, size: 10 })).toMatchObject({ code: 'NOT_FOUND' });
+    // A room file without a hash could not be verified by its receivers; a direct file's name and
+    // hash must not leak outside the end-to-end envelope.
+    expect(await xia.request({ type: 'file_offer', target: { room: 'lobby' }, size: 10, name: 'a.txt' })).toMatchObject({ code: 'BAD_REQUEST' });
+    const hash = createHash('sha512').update('x').digest('base64url');
+    expect(await xia.request({ type: 'file_offer', target: { user: 'yan' }, size: 10, name: 'a.txt', sha512: hash })).toMatchObject({ code: 'BAD_REQUEST' });
     const created = await xia.expect({ type: 'file_offer', target: { user: 'yan' }, size: 10 }, 'file_created');
     const chunk = (index: number, bytes: number, final: boolean) => ({
       type: 'file_chunk' as const, fileId: created.fileId, index, data: Buffer.alloc(bytes).toString('base64url'), final,

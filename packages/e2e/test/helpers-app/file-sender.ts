@@ -13,8 +13,6 @@ export interface RawFileOptions {
   sha512?: Uint8Array | null;
   /** Replace chunk `index` with other bytes of the same length (a corrupted chunk). */
   corruptChunk?: number;
-  /** Omit the name (room files only). */
-  noName?: boolean;
 }
 
 function expectType(m: ServerMessage, type: string, what: string): void {
@@ -38,7 +36,7 @@ function corrupt(chunk: Uint8Array): Uint8Array {
 export async function sendRoomFile(raw: RawClient, room: string, name: string, data: Uint8Array, o: RawFileOptions = {}): Promise<string> {
   const sha = o.sha512 === undefined ? new Uint8Array(createHash('sha512').update(data).digest()) : o.sha512;
   const created = await raw.request({
-    type: 'file_offer', target: { room }, size: data.length, ...(o.noName ? {} : { name }), ...(sha ? { sha512: b64(sha) } : {}),
+    type: 'file_offer', target: { room }, size: data.length, name, ...(sha ? { sha512: b64(sha) } : {}),
   });
   expectType(created, 'file_created', 'file_offer');
   const fileId = created.type === 'file_created' ? created.fileId : '';
