@@ -1,15 +1,45 @@
 #!/usr/bin/env node
 // The one test command: builds, runs every package's vitest suite through turbo, then sums the
 // per-package JSON reports into one line: `tests: N passed, N failed, N skipped`.
+//   --stress   runs the heavier `test:stress` variants instead
+//   --summary  runs nothing: sums every report written so far (CI prints it last)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const stress = process.argv.includes('--stress');
-const task = stress ? 'test:stress' : 'test';
-const resultsDir = join(root, '.test-results', task);
+const resultsRoot = join(root, '.test-results');
+
+/** Sums the vitest JSON reports found in `dirs`. */
+function sum(dirs) {
+  const total = { passed: 0, failed: 0, skipped: 0, suitesFailed: 0 };
+  for (const dir of dirs) {
+    for (const file of existsSync(dir) ? readdirSync(dir) : []) {
+      if (!file.endsWith('.json')) continue;
+      const report = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      total.passed += report.numPassedTests ?? 0;
+      total.failed += report.numFailedTests ?? 0;
+      total.skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+      total.suitesFailed += report.numFailedTestSuites ?? 0;
+    }
+  }
+  return total;
+}
+
+function line({ passed, failed, skipped }) {
+  return `tests: ${passed} passed, ${failed} failed, ${skipped} skipped`;
+}
+
+if (process.argv.includes('--summary')) {
+  const dirs = existsSync(resultsRoot) ? readdirSync(resultsRoot).map((d) => join(resultsRoot, d)) : [];
+  const total = sum(dirs);
+  console.log(line(total));
+  process.exit(total.failed === 0 && total.suitesFailed === 0 && total.passed > 0 ? 0 : 1);
+}
+
+const task = process.argv.includes('--stress') ? 'test:stress' : 'test';
+const resultsDir = join(resultsRoot, task);
 rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true });
 
@@ -28,16 +58,8 @@ const r = spawnSync('pnpm', ['exec', 'turbo', 'run', task, '--concurrency=1', '-
   shell: process.platform === 'win32',
 });
 
-let passed = 0, failed = 0, skipped = 0, suitesFailed = 0;
-for (const file of existsSync(resultsDir) ? readdirSync(resultsDir) : []) {
-  if (!file.endsWith('.json')) continue;
-  const report = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
-  passed += report.numPassedTests ?? 0;
-  failed += report.numFailedTests ?? 0;
-  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  suitesFailed += report.numFailedTestSuites ?? 0;
-}
+const total = sum([resultsDir]);
 // A suite that failed to load has no failed tests but is still a failure.
-if (r.status !== 0 && failed === 0) failed = Math.max(1, suitesFailed);
-console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(r.status === 0 && failed === 0 ? 0 : 1);
+if (r.status !== 0 && total.failed === 0) total.failed = Math.max(1, total.suitesFailed);
+console.log(line(total));
+process.exit(r.status === 0 && total.failed === 0 ? 0 : 1);
