@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { link, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { FileOpener, FileSealer } from '@hush/crypto';
+import { FILE_CHUNK_OVERHEAD, FileOpener, FileSealer } from '@hush/crypto';
 import type { ClientMessage, ServerMessageOf, ServerMessageType } from '@hush/protocol';
 import type { DirectBody, DirectFileInfo } from './direct-body.js';
 import { HushError } from './errors.js';
@@ -14,7 +14,6 @@ import { b64, unb64 } from './wire.js';
 
 /** Plaintext bytes per chunk: a sealed chunk (+16) stays within the protocol's 64 KiB + 64 limit. */
 const CHUNK = 64 * 1024;
-const SEAL_OVERHEAD = 16;
 /** Upload chunks in flight before waiting for the server's ok (flow control). */
 const WINDOW = 8;
 const NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
@@ -83,7 +82,7 @@ export class FileTransfers {
       const name = safeFileName(basename(path));
       const e2e = 'user' in target;
       const chunks = Math.max(1, Math.ceil(size / CHUNK));
-      const wireSize = e2e ? size + chunks * SEAL_OVERHEAD : size;
+      const wireSize = e2e ? size + chunks * FILE_CHUNK_OVERHEAD : size;
       const created = await this.host.request(
         { type: 'file_offer', target, size: wireSize, ...(e2e ? {} : { name, sha512: b64(sha512) }) },
         ['file_created'],

@@ -12,6 +12,8 @@ import { CryptoError } from './errors.js';
 
 export const FILE_KEY_LENGTH = 32;
 export const FILE_NONCE_PREFIX_LENGTH = 16;
+/** Bytes sealing adds to each chunk (the Poly1305 tag). */
+export const FILE_CHUNK_OVERHEAD = nacl.secretbox.overheadLength;
 const MAX_CHUNKS = 2 ** 53; // the 7-byte counter holds 2^56; a JS number is exact to 2^53
 
 function chunkNonce(prefix: Uint8Array, index: number, final: boolean): Uint8Array {

@@ -24,7 +24,7 @@ export {
   decodeSealedDirect,
 } from './direct.js';
 export { SequenceTracker } from './sequence.js';
-export { FILE_KEY_LENGTH, FILE_NONCE_PREFIX_LENGTH, FileSealer, FileOpener, createFileSealer } from './file.js';
+export { FILE_KEY_LENGTH, FILE_NONCE_PREFIX_LENGTH, FILE_CHUNK_OVERHEAD, FileSealer, FileOpener, createFileSealer } from './file.js';
 export { PASSWORD_DEFAULTS, hashPassword, verifyPassword, passwordNeedsRehash } from './password.js';
 
 export type { CryptoErrorCode } from './errors.js';

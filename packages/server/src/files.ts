@@ -3,6 +3,7 @@
 // chunks at a time, continuing as the socket drains, so chat on the same connection keeps flowing.
 // Direct files are end-to-end sealed by the clients: the server only moves opaque chunks.
 import { randomBytes } from 'node:crypto';
+import { FILE_CHUNK_OVERHEAD } from '@hush/crypto';
 import type { ClientMessageOf, ServerMessageOf, Target } from '@hush/protocol';
 import {
   broadcast, RequestError, requireMember, type ServerContext, type Session,
@@ -11,6 +12,15 @@ import type { OnlineUser } from './presence.js';
 import type { StoredFile } from './store/types.js';
 
 export const FILE_CHUNK_SIZE = 64 * 1024;
+/**
+ * The size limit is about the file people send, not its sealing: a direct file's chunks each carry
+ * FILE_CHUNK_OVERHEAD more bytes, so a file of exactly the limit still fits once sealed.
+ */
+function contentSize(wireSize: number, sealed: boolean): number {
+  if (!sealed) return wireSize;
+  return wireSize - Math.ceil(wireSize / (FILE_CHUNK_SIZE + FILE_CHUNK_OVERHEAD)) * FILE_CHUNK_OVERHEAD;
+}
+
 /** Backlog (queued + socket buffer) under which a download queues its next chunk. */
 const DOWNLOAD_WINDOW = 4 * FILE_CHUNK_SIZE;
 
@@ -40,7 +50,7 @@ export class FileRelay {
 
   offer(user: User, session: Session, m: ClientMessageOf<'file_offer'>): void {
     const ctx = this.context();
-    if (m.size > ctx.config.maxFileSize) {
+    if (contentSize(m.size, 'user' in m.target) > ctx.config.maxFileSize) {
       throw new RequestError('FILE_TOO_LARGE', `the limit is ${ctx.config.maxFileSize} bytes`);
     }
     if ('room' in m.target) {

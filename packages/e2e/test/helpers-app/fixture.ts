@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HushClient, type ClientEvents, type ClientPaths, type ConnectOptions } from '@hush/client';
+export { nextEvent } from '../helpers-net/sdk.js';
 import { RawClient, type RawConnectOptions } from './raw-client.js';
 
 export interface ServerAddress { host: string; port: number; fingerprint: string }
@@ -62,28 +63,6 @@ export class AppFixture {
 
 export function passwordOf(name: string): string {
   return `pw-${name}-correct-horse`;
-}
-
-/** Resolves with the first `event` whose arguments pass `match`. */
-export function nextEvent<K extends keyof ClientEvents & string>(
-  client: HushClient,
-  event: K,
-  match: (...args: ClientEvents[K]) => boolean = () => true,
-  timeoutMs = 8000,
-): Promise<ClientEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off(event, listener);
-      reject(new Error(`timed out waiting for ${event}`));
-    }, timeoutMs);
-    const listener = (...args: ClientEvents[K]) => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      client.off(event, listener);
-      resolve(args);
-    };
-    client.on(event, listener);
-  });
 }
 
 /** Collects every `event` from now on. */
