@@ -40,9 +40,10 @@ describe('file sharing end to end', () => {
     bob.on('message', (m) => {
       if (downloading && m.from === 'carol') chatDuringDownload++;
     });
+    const sentIds: string[] = [];
     const chat = (async () => {
       for (let i = 0; downloading && i < 400; i++) {
-        await carol.send('lobby', `during transfer ${i}`);
+        sentIds.push((await carol.send('lobby', `during transfer ${i}`)).id);
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
@@ -58,8 +59,10 @@ describe('file sharing end to end', () => {
     expect(chatDuringDownload).toBeGreaterThan(0);
     expect(progress.length).toBeGreaterThan(1);
     expect(progress.at(-1)).toBe(content.length);
-    // Nothing carol sent was lost or doubled.
-    await until(() => seenByBob.filter((m) => m.from === 'carol').length === new Set(seenByBob.filter((m) => m.from === 'carol').map((m) => m.id)).size);
+    // Every message carol got acknowledged reached bob exactly once, in order.
+    const fromCarol = () => seenByBob.filter((m) => m.from === 'carol').map((m) => m.id);
+    await until(() => fromCarol().length >= sentIds.length);
+    expect(fromCarol()).toEqual(sentIds);
   }, 60_000);
 
   it('a room file reaches every member of the room', async () => {
