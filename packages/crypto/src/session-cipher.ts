@@ -92,9 +92,19 @@ export class SessionCipher {
 
   /** Encrypts one outbound record. */
   seal(plaintext: Uint8Array): Uint8Array {
+    return this.sealWithHeadroom(plaintext, 0);
+  }
+
+  /**
+   * Like `seal`, but the returned buffer starts with `headroom` spare bytes (unspecified content)
+   * before the record: the caller puts its frame header there and saves a copy of the record.
+   */
+  sealWithHeadroom(plaintext: Uint8Array, headroom: number): Uint8Array {
     if (this.destroyed) throw new CryptoError('RECORD_REJECTED');
+    if (!(Number.isSafeInteger(headroom) && headroom >= 0)) throw new CryptoError('INVALID_ARGUMENT');
     const d = this.send;
-    const out = Buffer.allocUnsafe(RECORD_HEADER_LENGTH + plaintext.length + RECORD_TAG_LENGTH);
+    const whole = Buffer.allocUnsafe(headroom + RECORD_HEADER_LENGTH + plaintext.length + RECORD_TAG_LENGTH);
+    const out = headroom === 0 ? whole : whole.subarray(headroom);
     out[0] = RECORD_VERSION;
     const ts = Math.max(0, Math.floor(this.now()));
     out.writeUInt32BE(Math.floor(ts / 0x1_0000_0000) >>> 0, 1);
@@ -111,7 +121,7 @@ export class SessionCipher {
     cipher.final();
     cipher.getAuthTag().copy(out, RECORD_HEADER_LENGTH + plaintext.length);
     d.advance(plaintext.length, this.maxRecords, this.maxBytes);
-    return out;
+    return whole;
   }
 
   /**

@@ -154,3 +154,16 @@ describe('SessionCipher', () => {
   });
 });
 
+
+describe('SessionCipher.sealWithHeadroom', () => {
+  it('leaves spare bytes in front of the same record that seal() would make, and advances the nonce', () => {
+    const { a, b } = pair();
+    const plaintext = bytes('x'.repeat(100));
+    const framed = a.sealWithHeadroom(plaintext, 4);
+    expect(framed.length).toBe(4 + RECORD_OVERHEAD + 100);
+    expect(hex(b.open(framed.subarray(4)))).toBe(hex(plaintext));
+    // The next record (plain seal) follows in sequence.
+    expect(hex(b.open(a.seal(plaintext)))).toBe(hex(plaintext));
+    expectCryptoError(() => a.sealWithHeadroom(plaintext, -1), 'INVALID_ARGUMENT');
+  });
+});

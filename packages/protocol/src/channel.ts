@@ -1,6 +1,6 @@
 import { decodeEach, type MessageFrom, type Sender } from './codec.js';
 import { ProtocolError } from './errors.js';
-import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FrameDecoder, HANDSHAKE_MAX_FRAME_SIZE } from './framing.js';
+import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FRAME_HEADER_SIZE, FrameDecoder, HANDSHAKE_MAX_FRAME_SIZE } from './framing.js';
 import type { ClientMessage, ServerMessage } from './messages.js';
 
 /**
@@ -10,7 +10,15 @@ import type { ClientMessage, ServerMessage } from './messages.js';
 export interface RecordCipher {
   seal(plaintext: Uint8Array): Uint8Array;
   open(record: Uint8Array): Uint8Array;
+  /**
+   * Optional: like `seal`, but the result starts with `headroom` spare bytes before the record, so
+   * the channel writes the frame header there instead of copying the record into a new frame.
+   */
+  sealWithHeadroom?(plaintext: Uint8Array, headroom: number): Uint8Array;
 }
+
+/** Builds a record's plaintext from its lines (default: joined with '\n', UTF-8). */
+export type EncodeLines = (lines: readonly string[]) => Uint8Array;
 
 export interface MessageChannelOptions<S extends Sender> {
   /** Which side the peer is: decides the schemas of received messages. */
@@ -122,12 +130,19 @@ export class MessageChannel<S extends Sender> {
 
   /**
    * Frames outgoing messages (objects or pre-serialised JSON text): one frame when they fit, more
-   * when they would exceed the frame limit. Sealed once secure.
+   * when they would exceed the frame limit. Sealed once secure. `encode` may supply each record's
+   * plaintext (it must equal the lines joined with '\n' in UTF-8): a server fanning the same lines
+   * out to many peers builds it once and only seals per peer.
    */
-  frame(messages: ReadonlyArray<ClientMessage | ServerMessage | string>): Buffer[] {
+  frame(messages: ReadonlyArray<ClientMessage | ServerMessage | string>, encode?: EncodeLines): Buffer[] {
     const lines = messages.map((m) => (typeof m === 'string' ? m : JSON.stringify(m)));
     if (!this.cipher) return lines.map((line) => encodeFrame(Buffer.from(line, 'utf8')));
     const limit = this.maxFrameSize - RECORD_OVERHEAD;
+    // Fast path: a UTF-16 unit is at most 3 UTF-8 bytes, so when even that bound fits, it is one
+    // record and no line needs measuring (the common case: a turn's few small messages).
+    let bound = 0;
+    for (const line of lines) bound += 3 * line.length + 1;
+    if (bound <= limit) return lines.length === 0 ? [] : [this.seal(lines, encode)];
     const frames: Buffer[] = [];
     let batch: string[] = [];
     let size = 0;
@@ -135,18 +150,25 @@ export class MessageChannel<S extends Sender> {
       const length = Buffer.byteLength(line, 'utf8');
       if (length > limit) throw new ProtocolError('FRAME_TOO_LARGE', `message of ${length} bytes`);
       if (size + length + 1 > limit && batch.length > 0) {
-        frames.push(this.seal(batch));
+        frames.push(this.seal(batch, encode));
         batch = [];
         size = 0;
       }
       batch.push(line);
       size += length + 1;
     }
-    if (batch.length > 0) frames.push(this.seal(batch));
+    if (batch.length > 0) frames.push(this.seal(batch, encode));
     return frames;
   }
 
-  private seal(lines: string[]): Buffer {
-    return encodeFrame(this.cipher!.seal(Buffer.from(lines.join('\n'), 'utf8')));
+  private seal(lines: string[], encode: EncodeLines | undefined): Buffer {
+    const plaintext = encode ? encode(lines) : Buffer.from(lines.join('\n'), 'utf8');
+    const cipher = this.cipher!;
+    if (!cipher.sealWithHeadroom) return encodeFrame(cipher.seal(plaintext));
+    // The record is sealed straight into the frame: no second copy to prepend the length.
+    const out = cipher.sealWithHeadroom(plaintext, FRAME_HEADER_SIZE);
+    const frame = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    frame.writeUInt32BE(frame.length - FRAME_HEADER_SIZE, 0);
+    return frame;
   }
 }

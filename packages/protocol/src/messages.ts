@@ -15,6 +15,9 @@ const request = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =
   msg(type, { id: requestId, ...shape });
 const versions = z.array(z.number().int().min(1).max(65535)).min(1).max(16);
 const seconds = z.number().int().min(1).max(10 * 365 * 24 * 3600);
+/** List paging (rooms, members, users): `cursor` is a reply's `next`, opaque to clients. */
+const listCursor = z.string().min(1).max(64);
+const listPage = { cursor: listCursor.optional(), limit: z.number().int().min(1).max(1000).optional() };
 
 // ---------------------------------------------------------------------------------------------
 // Handshake (plaintext frames; see PROTOCOL.md "Handshake")
@@ -47,10 +50,10 @@ export const logout = request('logout', {});
 export const roomCreate = request('room_create', { room: roomName, topic: topic.optional() });
 export const roomJoin = request('room_join', { room: roomName });
 export const roomPart = request('room_part', { room: roomName });
-export const roomList = request('room_list', {});
+export const roomList = request('room_list', listPage);
 export const roomTopic = request('room_topic', { room: roomName, topic });
-export const roomMembers = request('room_members', { room: roomName });
-export const usersList = request('users_list', {});
+export const roomMembers = request('room_members', { room: roomName, ...listPage });
+export const usersList = request('users_list', listPage);
 
 /** A room message; `action` marks a /me action. */
 export const send = request('send', { room: roomName, text, action: z.boolean().optional() });
@@ -150,9 +153,12 @@ export const roomMessage = msg('message', {
 });
 export const directMessage = msg('dm', { msgId: messageId, ts: timestamp, from: username, to: username, envelope });
 
-export const rooms = msg('rooms', { re, rooms: z.array(roomInfo).max(10_000) });
-export const members = msg('members', { re, room: roomName, members: z.array(memberInfo).max(100_000) });
-export const users = msg('users', { re, users: z.array(userInfo).max(100_000) });
+/** List replies: `next`, when present, is the `cursor` of the following page. */
+export const rooms = msg('rooms', { re, rooms: z.array(roomInfo).max(10_000), next: listCursor.optional() });
+export const members = msg('members', {
+  re, room: roomName, members: z.array(memberInfo).max(100_000), next: listCursor.optional(),
+});
+export const users = msg('users', { re, users: z.array(userInfo).max(100_000), next: listCursor.optional() });
 export const roomEvent = msg('room_event', {
   room: roomName,
   event: z.enum(['join', 'part', 'kick', 'ban', 'mute', 'unmute', 'topic', 'role', 'create']),

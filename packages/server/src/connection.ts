@@ -20,8 +20,10 @@ const ERROR_BUDGET = 10;
 const ERROR_REFILL_PER_SECOND = 0.2;
 /** Messages buffered while a password login is being checked. */
 const MAX_HELD_DURING_AUTH = 64;
-/** After goodbye, how long a peer gets to read it before the socket is destroyed. */
+/** After goodbye, the socket is destroyed once the peer has read nothing for this long... */
 const LINGER_MS = 1000;
+/** ...or after this long in all, even if it trickles. */
+const LINGER_MAX_MS = 30_000;
 /** Errors that leave the channel unusable: the connection closes at once. */
 const FATAL: ReadonlySet<ProtocolErrorCode> = new Set(['BAD_RECORD', 'FRAME_TOO_LARGE']);
 /** Request refusals that count as abuse (others are ordinary answers). */
@@ -113,8 +115,9 @@ export class Connection implements Session {
     this.queue.push(JSON.stringify(message));
   }
 
+  /** A line relayed from others (fan-out): see OutboundQueue for why it gets more grace than replies. */
   sendLine(line: string): void {
-    this.queue.push(line);
+    this.queue.pushRelayed(line);
   }
 
   authenticated(user: OnlineUser<Session>): void {
@@ -126,6 +129,8 @@ export class Connection implements Session {
   /** Heartbeat and idle check, called by the server's sweep. */
   tick(now: number): void {
     if (this.state !== 'auth' && this.state !== 'ready') return;
+    this.queue.check(now);
+    if (this.closed) return;
     const limits = this.ctx.config.limits;
     if (now - this.lastHeard >= limits.idleTimeoutMs) {
       this.close('IDLE_TIMEOUT', 'no traffic for too long');
@@ -141,28 +146,46 @@ export class Connection implements Session {
     if (this.state === 'closed') return;
     const goodbye: ServerMessage = { type: 'goodbye', code, message };
     if (this.channel.secure) {
-      this.queue.push(JSON.stringify(goodbye));
-      this.queue.flush();
+      // Everything queued (acks included) goes out ahead of the goodbye, past any backpressure.
+      this.queue.finish(JSON.stringify(goodbye));
     } else {
+      this.queue.close();
       this.socket.write(encodeFrame(Buffer.from(JSON.stringify(goodbye))));
     }
-    this.queue.close();
     this.finish();
   }
 
   end(): void {
     if (this.state === 'closed') return;
-    this.queue.flush();
-    this.queue.close();
+    this.queue.finish();
     this.finish();
   }
 
-  /** Ends the socket after what is written, destroys it if the peer does not read. */
+  /** Ends the socket after what is written; destroys it only once the peer stops reading. */
   private finish(): void {
     this.socket.end();
-    this.lingerTimer = setTimeout(() => this.socket.destroy(), LINGER_MS);
-    this.lingerTimer.unref();
+    // Keep reading (and discarding): closing with unread input would reset the connection and
+    // the peer could lose the goodbye still in its receive buffer.
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.resumeTimer = null;
+    this.socket.resume();
+    this.linger(this.socket.writableLength, 0);
     this.teardown();
+  }
+
+  /**
+   * A peer that reads gets everything, goodbye included, however much was buffered ahead of it:
+   * the socket is destroyed only after LINGER_MS without progress (or LINGER_MAX_MS in all).
+   * Once everything has reached the kernel, the peer gets LINGER_MS more to read and close.
+   */
+  private linger(left: number, waited: number): void {
+    this.lingerTimer = setTimeout(() => {
+      if (this.socket.destroyed) return;
+      const now = this.socket.writableLength;
+      if (left > 0 && now < left && waited + LINGER_MS < LINGER_MAX_MS) this.linger(now, waited + LINGER_MS);
+      else this.socket.destroy();
+    }, LINGER_MS);
+    this.lingerTimer.unref();
   }
 
   private overflow(): void {
@@ -170,8 +193,9 @@ export class Connection implements Session {
     this.ctx.metrics.inc('hush_queue_drops_total');
     this.ctx.logger.warn('queue_overflow', { conn: this.id, user: this.user?.name });
     try {
+      // Behind what the socket already holds (not behind the dropped queue): a reader gets it.
       const goodbye: ServerMessage = { type: 'goodbye', code: 'QUEUE_OVERFLOW', message: 'not reading fast enough' };
-      this.socket.write(Buffer.concat(this.channel.frame([goodbye])));
+      for (const frame of this.channel.frame([goodbye])) this.socket.write(frame);
     } catch {
       // Nothing more to tell a peer we are cutting off.
     }

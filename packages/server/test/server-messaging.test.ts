@@ -116,7 +116,7 @@ describe('direct messages', () => {
     await back.expect(back.deviceLoginRequest('jon'), 'welcome');
     expect(await back.next('dm')).toMatchObject({ msgId: a1.msgId, from: 'ida', envelope: envelope(10) });
     expect(await back.next('dm')).toMatchObject({ msgId: a2.msgId });
-    expect(server.store.getDeliveryCursor('jon')).toBe(a2.msgId);
+    expect(server.store.getDeviceCursor('jon', jon.bundle().signKey)).toBe(a2.msgId);
     await back.close();
     const again = await TestClient.connect(server.port);
     clients.push(again);

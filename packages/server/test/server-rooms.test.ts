@@ -136,3 +136,40 @@ describe('moderation', () => {
     expect(ok.isClosed).toBe(false);
   });
 });
+
+describe('the default room', () => {
+  it('keeps a kicked user out across logins until they rejoin (mute intact); new accounts still join; parting stays refused', async () => {
+    const boss = await admin('lobbyboss');
+    const rex = await user('rex');
+    expect(await rex.request({ type: 'room_part', room: 'lobby' })).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+    await boss.expect({ type: 'mute', room: 'lobby', user: 'rex', seconds: 600 }, 'ok');
+    await boss.expect({ type: 'kick', room: 'lobby', user: 'rex' }, 'ok');
+    expect(await rex.next(event('lobby', 'kick', 'rex'))).toMatchObject({ by: 'lobbyboss' });
+    await rex.close();
+
+    // Back with the same device, and with a new device (password login): not re-added either way.
+    const again = await TestClient.connect(server.port);
+    clients.push(again);
+    again.device = rex.device;
+    const welcome = await again.expect(again.deviceLoginRequest('rex'), 'welcome');
+    expect(welcome.rooms.map((r) => r.room)).not.toContain('lobby');
+    const laptop = await TestClient.connect(server.port);
+    clients.push(laptop);
+    expect((await laptop.login('rex')).rooms.map((r) => r.room)).not.toContain('lobby');
+    expect(server.store.getMember('lobby', 'rex')).toBeUndefined();
+    expect(await again.request({ type: 'send', room: 'lobby', text: 'hello?' })).toMatchObject({ code: 'NOT_MEMBER' });
+
+    // A new account is still put in the default room.
+    const newcomer = await TestClient.connect(server.port);
+    clients.push(newcomer);
+    expect((await newcomer.register('newcomer')).rooms.map((r) => r.room)).toContain('lobby');
+
+    // Rex may rejoin like any room, but the mute he was kicked with comes back with him.
+    await again.expect({ type: 'room_join', room: 'lobby' }, 'ok');
+    expect(await boss.next(event('lobby', 'join', 'rex'))).toBeTruthy();
+    expect(await again.request({ type: 'send', room: 'lobby', text: 'let me talk' })).toMatchObject({ code: 'MUTED' });
+    await boss.expect({ type: 'unmute', room: 'lobby', user: 'rex' }, 'ok');
+    await again.expect({ type: 'send', room: 'lobby', text: 'thanks' }, 'ack');
+    expect(await again.request({ type: 'room_part', room: 'lobby' })).toMatchObject({ code: 'FORBIDDEN' });
+  });
+});

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, SqliteStore, StoreError, type HistoryResult, type NewMessage } from '../src/store/index.js';
+import { MIGRATIONS } from '../src/store/schema.js';
 
 let store: SqliteStore;
 beforeEach(() => {
@@ -68,6 +69,25 @@ describe('devices', () => {
     store.touchDevice('alice', 'S1', 99);
     expect(store.getDevice('alice', 'S1')?.lastSeen).toBe(99);
     expect(store.getDevice('bob', 'S1')).toBeUndefined();
+  });
+
+  it('starts a new device\'s delivery cursor at the newest message and only moves it forward', () => {
+    seedUsers('alice', 'bob');
+    store.upsertDevice(dev, 1);
+    expect(store.getDeviceCursor('alice', 'S1')).toBe('0');
+    const s = store.appendMessages([dm('bob', 'alice', 'e1'), dm('bob', 'alice', 'e2')]);
+    // A device bound now could not open the DMs sealed before it existed.
+    store.upsertDevice({ ...dev, signKey: 'S2' }, 2);
+    expect(store.getDeviceCursor('alice', 'S2')).toBe(s[1]!.id);
+    store.advanceDeviceCursor('alice', 'S1', s[1]!.id);
+    store.advanceDeviceCursor('alice', 'S1', s[0]!.id);
+    expect(store.getDeviceCursor('alice', 'S1')).toBe(s[1]!.id);
+    // Re-binding a known device keeps its cursor; unknown devices read '0' and are not created.
+    store.upsertDevice({ ...dev, boxKey: 'B9' }, 3);
+    expect(store.getDeviceCursor('alice', 'S1')).toBe(s[1]!.id);
+    store.advanceDeviceCursor('alice', 'nope', '5');
+    expect(store.getDeviceCursor('alice', 'nope')).toBe('0');
+    expect(store.getDeviceCursor('bob', 'S1')).toBe('0');
   });
 
   it('refuses a device for an unknown user (foreign key)', () => {
@@ -141,6 +161,39 @@ describe('rooms and members', () => {
     expect(() => store.setMemberRole('dev', 'bob', 'op')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     expect(() => store.setMute('dev', 'bob', 1)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     expect(() => store.addMember('nope', 'alice', 'member')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+
+  it('records a departure (with the mute in force) on removal; re-adding restores the mute and clears it', () => {
+    seedUsers('alice', 'bob');
+    store.createRoom('dev', '', 'alice', 1);
+    expect(store.getDeparture('dev', 'bob')).toBeUndefined();
+    store.removeMember('dev', 'bob'); // never a member: nothing to record
+    expect(store.getDeparture('dev', 'bob')).toBeUndefined();
+    store.addMember('dev', 'bob', 'member');
+    store.setMute('dev', 'bob', 900);
+    store.removeMember('dev', 'bob');
+    expect(store.getDeparture('dev', 'bob')).toEqual({ room: 'dev', user: 'bob', mutedUntil: 900 });
+    // Rejoining brings the mute back.
+    store.addMember('dev', 'bob', 'member');
+    expect(store.getDeparture('dev', 'bob')).toBeUndefined();
+    expect(store.getMember('dev', 'bob')).toEqual({ room: 'dev', user: 'bob', role: 'member', mutedUntil: 900 });
+    store.setMute('dev', 'bob', null);
+    store.removeMember('dev', 'bob');
+    expect(store.getDeparture('dev', 'bob')).toEqual({ room: 'dev', user: 'bob', mutedUntil: null });
+    store.addMember('dev', 'bob', 'op');
+    expect(store.getMember('dev', 'bob')).toEqual({ room: 'dev', user: 'bob', role: 'op', mutedUntil: null });
+  });
+
+  it('pages users, rooms and members by name', () => {
+    seedUsers('dan', 'alice', 'carol', 'bob');
+    for (const r of ['c', 'a', 'b']) store.createRoom(r, '', null, 1);
+    for (const u of ['dan', 'alice', 'carol', 'bob']) store.addMember('a', u, 'member');
+    expect(store.listUsers({ limit: 2 }).map((u) => u.name)).toEqual(['alice', 'bob']);
+    expect(store.listUsers({ after: 'bob', limit: 2 }).map((u) => u.name)).toEqual(['carol', 'dan']);
+    expect(store.listUsers({ after: 'dan' })).toEqual([]);
+    expect(store.listRooms({ after: 'a' }).map((r) => r.name)).toEqual(['b', 'c']);
+    expect(store.listMembers('a', { after: 'alice', limit: 2 }).map((m) => m.user)).toEqual(['bob', 'carol']);
+    expect(store.listMembers('b', { limit: 5 })).toEqual([]);
   });
 });
 
@@ -233,9 +286,30 @@ describe('messages', () => {
     expect(store.directMessagesSince('bob', s[4]!.id, 10)).toEqual([]);
     expect(store.directMessagesSince('alice', '0', 10).map((m) => m.id)).toEqual([s[1]!.id]);
   });
+
+  it('lists direct messages to or from a user with includeSent', () => {
+    const s = store.appendMessages([
+      dm('alice', 'bob', 'e1'), dm('bob', 'alice', 'e2'), roomMsg('lobby', 'x', 1000, 'bob'), dm('carol', 'dave', 'e3'),
+      dm('bob', 'bob', 'e4'), dm('bob', 'carol', 'e5'),
+    ]);
+    const sent = (after: string, limit = 10) => store.directMessagesSince('bob', after, limit, { includeSent: true }).map((m) => m.id);
+    expect(sent('0')).toEqual([s[0]!.id, s[1]!.id, s[4]!.id, s[5]!.id]);
+    expect(sent(s[0]!.id, 2)).toEqual([s[1]!.id, s[4]!.id]);
+    expect(sent(s[5]!.id)).toEqual([]);
+  });
+
+  it('lists the distinct direct-message peers of a user', () => {
+    store.appendMessages([
+      dm('alice', 'bob', 'e1'), dm('bob', 'alice', 'e2'), dm('carol', 'bob', 'e3'), dm('bob', 'bob', 'e4'),
+      dm('dave', 'erin', 'e5'), roomMsg('lobby', 'x', 1000, 'bob'),
+    ]);
+    expect(store.dmPeers('bob')).toEqual(['alice', 'carol']);
+    expect(store.dmPeers('dave')).toEqual(['erin']);
+    expect(store.dmPeers('zed')).toEqual([]);
+  });
 });
 
-describe('read markers and delivery cursors', () => {
+describe('read markers', () => {
   it('stores and overwrites markers per conversation', () => {
     expect(store.getReadMarkers('alice')).toEqual({});
     store.setReadMarker('alice', '#lobby', '5');
@@ -243,13 +317,6 @@ describe('read markers and delivery cursors', () => {
     store.setReadMarker('alice', '#lobby', '9');
     store.setReadMarker('bob', '#lobby', '1');
     expect({ ...store.getReadMarkers('alice') }).toEqual({ '#lobby': '9', '@bob': '7' });
-  });
-  it('keeps a delivery cursor per user, defaulting to 0', () => {
-    expect(store.getDeliveryCursor('alice')).toBe('0');
-    store.setDeliveryCursor('alice', '42');
-    store.setDeliveryCursor('alice', '43');
-    expect(store.getDeliveryCursor('alice')).toBe('43');
-    expect(store.getDeliveryCursor('bob')).toBe('0');
   });
 });
 
@@ -352,8 +419,9 @@ describe('on disk', () => {
     a.createUser('alice', 'h', 'admin', 1);
     a.createRoom('lobby', 'hello', null, 1);
     a.addMember('lobby', 'alice', 'owner');
+    a.upsertDevice({ user: 'alice', signKey: 'S1', boxKey: 'B1', signature: 'G1' }, 1);
     const m = a.appendMessages([roomMsg('lobby', 'persisted')]);
-    a.setDeliveryCursor('alice', m[0]!.id);
+    a.advanceDeviceCursor('alice', 'S1', m[0]!.id);
     a.close();
     a.close(); // idempotent
 
@@ -363,13 +431,31 @@ describe('on disk', () => {
       expect(b.getRoom('lobby')?.topic).toBe('hello');
       expect(b.getMember('lobby', 'alice')?.role).toBe('owner');
       expect(b.history({ room: 'lobby' }, { limit: 5 }).messages).toEqual(m);
-      expect(b.getDeliveryCursor('alice')).toBe(m[0]!.id);
+      expect(b.getDeviceCursor('alice', 'S1')).toBe(m[0]!.id);
       expect(b.lastMessageId()).toBe(m[0]!.id);
       const db = new Database(file, { readonly: true });
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       db.close();
     } finally {
       b.close();
+    }
+  });
+
+  it('migrates a version 1 database: each device inherits its account\'s delivery cursor', () => {
+    const file = join(dir, 'hush.db');
+    const db = new Database(file);
+    db.exec(MIGRATIONS[0]!);
+    db.pragma('user_version = 1');
+    db.prepare("INSERT INTO users (name, role, created_at) VALUES ('alice', 'user', 1), ('bob', 'user', 1)").run();
+    db.prepare("INSERT INTO devices VALUES ('alice', 'S1', 'B', 'G', 1, 1), ('alice', 'S2', 'B', 'G', 1, 1), ('bob', 'S3', 'B', 'G', 1, 1)").run();
+    db.prepare("INSERT INTO delivery_cursors VALUES ('alice', 7)").run();
+    db.close();
+    const s = SqliteStore.open(file);
+    try {
+      expect(s.schemaVersion).toBe(SCHEMA_VERSION);
+      expect([s.getDeviceCursor('alice', 'S1'), s.getDeviceCursor('alice', 'S2'), s.getDeviceCursor('bob', 'S3')]).toEqual(['7', '7', '0']);
+    } finally {
+      s.close();
     }
   });
 

@@ -4,10 +4,12 @@ import { verifyBundle, verifyDeviceLogin } from '@hush/crypto';
 import { normalizeUsername } from '../usernames.js';
 import type { UserRecord } from '../store/types.js';
 import {
-  broadcast, RequestError, roomInfo, type ServerContext, type Session, wireBundle, wireMessage,
+  bindSessionDevice, broadcast, RequestError, roomInfo, type ServerContext, type Session, wireBundle, wireMessage,
 } from './context.js';
 
 const OFFLINE_PAGE = 500;
+/** A device's last_seen is written at most this often (it needs no finer precision). */
+const TOUCH_DEVICE_EVERY_MS = 60_000;
 
 function guardAnonymous(session: Session): void {
   if (session.user) throw new RequestError('ALREADY_AUTHENTICATED', 'already logged in');
@@ -44,7 +46,7 @@ export async function handleRegister(ctx: ServerContext, session: Session, m: Cl
     if (session.closed) return;
     ctx.store.upsertDevice({ user: result.user.name, ...m.device }, ctx.now());
     ctx.logger.info('registered', { user: result.user.name, conn: session.id });
-    completeLogin(ctx, session, result.user, m.id, true);
+    completeLogin(ctx, session, result.user, m.device.signKey, m.id, true);
   } finally {
     session.authPending = false;
   }
@@ -59,7 +61,7 @@ export async function handleLogin(ctx: ServerContext, session: Session, m: Clien
     if (!result.ok) loginFailed(ctx, result.code, result.retryAfterMs);
     if (session.closed) return;
     const { created } = ctx.store.upsertDevice({ user: result.user.name, ...m.device }, ctx.now());
-    completeLogin(ctx, session, result.user, m.id, true);
+    completeLogin(ctx, session, result.user, m.device.signKey, m.id, true);
     if (created) announceKeyChange(ctx, result.user.name);
   } finally {
     session.authPending = false;
@@ -83,8 +85,9 @@ export function handleDeviceLogin(ctx: ServerContext, session: Session, m: Clien
     || (m.username !== user.name && verifyDeviceLogin(signKey, session.sessionId, user.name, empty, signature));
   if (!valid) loginFailed(ctx, 'AUTH_FAILED');
   if (user.bannedUntil !== null && user.bannedUntil > ctx.now()) loginFailed(ctx, 'BANNED');
-  ctx.store.touchDevice(user.name, m.signKey, ctx.now());
-  completeLogin(ctx, session, user, m.id, false);
+  // "Last seen" to the minute is enough: no SQLite write on every reconnect.
+  if (ctx.now() - device.lastSeen >= TOUCH_DEVICE_EVERY_MS) ctx.store.touchDevice(user.name, m.signKey, ctx.now());
+  completeLogin(ctx, session, user, m.signKey, m.id, false);
 }
 
 export function handleLogout(ctx: ServerContext, session: Session, m: ClientMessageOf<'logout'>): void {
@@ -92,12 +95,16 @@ export function handleLogout(ctx: ServerContext, session: Session, m: ClientMess
   session.end();
 }
 
-/** Welcome, default room, presence, offline direct messages, pending files. */
-function completeLogin(ctx: ServerContext, session: Session, record: UserRecord, re: string, deviceBound: boolean): void {
+/** Welcome, default room, presence, offline direct messages for this device, pending files. */
+function completeLogin(
+  ctx: ServerContext, session: Session, record: UserRecord, signKey: string, re: string, deviceBound: boolean,
+): void {
   const now = ctx.now();
   const lobby = ctx.config.defaultRoom;
   let joinedLobby = false;
-  if (!ctx.store.getMember(lobby, record.name)) {
+  // Only users who were never in the default room are put there: one who parted or was kicked
+  // stays out (and may rejoin with room_join) instead of being silently re-added.
+  if (!ctx.store.getMember(lobby, record.name) && !ctx.store.getDeparture(lobby, record.name)) {
     ctx.store.addMember(lobby, record.name, 'member');
     ctx.rooms.adjustCount(lobby, 1);
     joinedLobby = true;
@@ -105,6 +112,7 @@ function completeLogin(ctx: ServerContext, session: Session, record: UserRecord,
   const memberships = ctx.store.roomsOf(record.name);
   const { user, first } = ctx.online.add(record.name, record.role, memberships, session);
   user.role = record.role;
+  bindSessionDevice(session, signKey);
   session.authenticated(user);
   for (const m of memberships) ctx.rooms.enter(m.room, user);
   const rooms = memberships.flatMap((m) => {
@@ -118,30 +126,42 @@ function completeLogin(ctx: ServerContext, session: Session, record: UserRecord,
     broadcast(ctx, { type: 'room_event', room: lobby, event: 'join', user: record.name, ts: now }, ctx.rooms.members(lobby));
   }
   if (first) broadcast(ctx, { type: 'presence', user: record.name, state: 'online', status: '' }, ctx.online.all());
-  deliverOffline(ctx, session, record.name);
+  deliverOffline(ctx, session, record.name, signKey);
   ctx.files.offerPending(session, record.name);
 }
 
-/** Direct messages that arrived while the user had no session, then the delivery cursor moves. */
-function deliverOffline(ctx: ServerContext, session: Session, name: string): void {
-  let cursor = ctx.store.getDeliveryCursor(name);
+/**
+ * Direct messages this device has not been sent — to the user, and sent by the user from other
+ * devices — then the device's delivery cursor moves. Each device of an account has its own cursor.
+ */
+function deliverOffline(ctx: ServerContext, session: Session, name: string, signKey: string): void {
+  let cursor = ctx.store.getDeviceCursor(name, signKey);
   for (;;) {
-    const page = ctx.store.directMessagesSince(name, cursor, OFFLINE_PAGE);
+    const page = ctx.store.directMessagesSince(name, cursor, OFFLINE_PAGE, { includeSent: true });
     for (const m of page) session.send(wireMessage(m));
     const last = page[page.length - 1];
     if (last) {
       cursor = last.id;
-      ctx.store.setDeliveryCursor(name, cursor);
+      ctx.store.advanceDeviceCursor(name, signKey, cursor);
     }
     if (page.length < OFFLINE_PAGE) return;
   }
 }
 
-/** A new device for `name`: everyone online who shares a room with them learns the new bundle list. */
+/**
+ * A new device for `name`: its contacts who are online — everyone sharing a room with them and
+ * everyone they have exchanged direct messages with — learn the new bundle list. Offline contacts
+ * notice when they next fetch keys.
+ */
 function announceKeyChange(ctx: ServerContext, name: string): void {
   const devices = ctx.store.listDevices(name).slice(-32).map(wireBundle);
-  const audience = new Set(ctx.online.get(name)?.rooms.keys() ?? []);
   const users = new Set<NonNullable<ReturnType<typeof ctx.online.get>>>();
-  for (const room of audience) for (const u of ctx.rooms.members(room)) users.add(u);
+  for (const room of ctx.online.get(name)?.rooms.keys() ?? []) for (const u of ctx.rooms.members(room)) users.add(u);
+  for (const peer of ctx.store.dmPeers(name)) {
+    const online = ctx.online.get(peer);
+    if (online) users.add(online);
+  }
+  const self = ctx.online.get(name);
+  if (self) users.add(self);
   broadcast(ctx, { type: 'key_change', user: name, devices }, users);
 }

@@ -143,7 +143,7 @@ export function broadcast(
 
 /**
  * The leading items of `items` whose JSON fits in `budget` bytes: a reply must fit one record
- * (the frame limit), so long lists are cut (history pages say `hasMore`).
+ * (the frame limit), so long lists are cut (history pages say `hasMore`, list pages give `next`).
  */
 export function takeWithin<T>(items: readonly T[], budget: number): T[] {
   const out: T[] = [];
@@ -159,4 +159,24 @@ export function takeWithin<T>(items: readonly T[], budget: number): T[] {
 /** Room left for a list reply inside one record. */
 export function replyBudget(ctx: ServerContext): number {
   return ctx.config.limits.maxFrameSize - 4096;
+}
+
+// The device (base64url sign key) each session logged in with: direct-message delivery cursors
+// are per device. Kept beside the session rather than on it so Connection needs no new field.
+const sessionDevices = new WeakMap<Session, string>();
+
+/** Records the device a session logged in with (login, register, device_login). */
+export function bindSessionDevice(session: Session, signKey: string): void {
+  sessionDevices.set(session, signKey);
+}
+
+/** The sign key of the device `session` logged in with, if it has logged in. */
+export function sessionDevice(session: Session): string | undefined {
+  return sessionDevices.get(session);
+}
+
+/** Moves the delivery cursor of the session's device to `msgId` (it has been sent everything up to it). */
+export function advanceCursor(ctx: ServerContext, session: Session, msgId: string): void {
+  const signKey = sessionDevice(session);
+  if (session.user && signKey !== undefined) ctx.store.advanceDeviceCursor(session.user.name, signKey, msgId);
 }

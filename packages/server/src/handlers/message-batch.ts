@@ -1,7 +1,7 @@
 // Inbound messages of one event-loop turn are stored together: one transaction, then every ack
 // (only after the store returned: the message is durable) and the fan-out of each message.
 import type { NewMessage, StoredMessage } from '../store/types.js';
-import { broadcast, type ServerContext, type Session, wireMessage } from './context.js';
+import { advanceCursor, broadcast, type ServerContext, type Session, wireMessage } from './context.js';
 
 interface Pending {
   message: NewMessage;
@@ -41,29 +41,30 @@ export class MessageBatch {
       for (const p of batch) p.session.send({ type: 'error', re: p.re, code: 'INTERNAL', message: 'message not stored' });
       return;
     }
-    // Direct messages reached these online recipients: offline delivery resumes after them.
-    const delivered = new Map<string, string>();
+    // Every session that has a DM (the sender's included) had all earlier ones too: each device's
+    // offline catch-up resumes after the newest. Ids grow through the batch, so the last one wins.
+    const delivered = new Map<Session, string>();
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const m = stored[i]!;
       p.session.send({ type: 'ack', re: p.re, msgId: m.id, ts: m.ts });
-      if (fanOut(ctx, m, p.session) && m.kind === 'dm') delivered.set(m.to, m.id);
+      for (const s of fanOut(ctx, m, p.session)) delivered.set(s, m.id);
     }
-    for (const [user, id] of delivered) ctx.store.setDeliveryCursor(user, id);
+    for (const [session, id] of delivered) advanceCursor(ctx, session, id);
   }
 }
 
-/** Queues the message for its online recipients; true when a DM's recipient is online. */
-function fanOut(ctx: ServerContext, m: StoredMessage, sender: Session): boolean {
+/** Queues the message for its online recipients; returns the sessions that now have a DM. */
+function fanOut(ctx: ServerContext, m: StoredMessage, sender: Session): Session[] {
   const wire = wireMessage(m);
   if (m.kind === 'room') {
     broadcast(ctx, wire, ctx.rooms.members(m.room), sender);
-    return false;
+    return [];
   }
   const recipient = ctx.online.get(m.to);
   const self = ctx.online.get(m.from);
   const users = recipient && recipient !== self ? [recipient] : [];
   if (self) users.push(self);
   broadcast(ctx, wire, users, sender);
-  return recipient !== undefined;
+  return [sender, ...users.flatMap((u) => [...u.sessions])];
 }

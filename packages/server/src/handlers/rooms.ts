@@ -1,5 +1,6 @@
 // room_create / room_join / room_part / room_list / room_topic / room_members / users_list.
 import type { ClientMessageOf } from '@hush/protocol';
+import type { ListPage } from '../store/types.js';
 import {
   broadcast, replyBudget, RequestError, requireMember, requireRoom, requireUser, roleRank, roomInfo, takeWithin,
   type ServerContext, type Session,
@@ -27,7 +28,9 @@ export function handleRoomJoin(ctx: ServerContext, session: Session, m: ClientMe
   }
   ctx.store.addMember(m.room, user.name, 'member');
   ctx.rooms.adjustCount(m.room, 1);
-  user.rooms.set(m.room, { room: m.room, user: user.name, role: 'member', mutedUntil: null });
+  // From the store: a mute the user left with (part or kick) comes back with them.
+  const member = ctx.store.getMember(m.room, user.name) ?? { room: m.room, user: user.name, role: 'member' as const, mutedUntil: null };
+  user.rooms.set(m.room, member);
   ctx.rooms.enter(m.room, user);
   session.send({ type: 'ok', re: m.id });
   broadcast(ctx, { type: 'room_event', room: m.room, event: 'join', user: user.name, ts: ctx.now() }, ctx.rooms.members(m.room));
@@ -53,10 +56,32 @@ export function removeFromRoom(ctx: ServerContext, room: string, name: string): 
   }
 }
 
+const MAX_PAGE = 1000;
+
+/**
+ * One page of a name-ordered list: at most `limit` items, cut further to fit one record, and the
+ * cursor of the next page (the last name sent) when more remain.
+ */
+function listPage<R, W>(
+  ctx: ServerContext,
+  request: { cursor?: string | undefined; limit?: number | undefined },
+  fetch: (page: ListPage) => R[],
+  name: (row: R) => string,
+  wire: (row: R) => W,
+): { items: W[]; next?: string } {
+  const limit = Math.min(request.limit ?? MAX_PAGE, MAX_PAGE);
+  const rows = fetch({ ...(request.cursor !== undefined ? { after: request.cursor } : {}), limit: limit + 1 });
+  const items = rows.slice(0, limit).map(wire);
+  const kept = takeWithin(items, replyBudget(ctx));
+  const last = rows[kept.length - 1];
+  const more = rows.length > kept.length;
+  return { items: kept, ...(more && last ? { next: name(last) } : {}) };
+}
+
 export function handleRoomList(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_list'>): void {
   const user = requireUser(session);
-  const rooms = ctx.store.listRooms().slice(0, 10_000).map((r) => roomInfo(ctx, r, user.rooms.get(r.name)));
-  session.send({ type: 'rooms', re: m.id, rooms: takeWithin(rooms, replyBudget(ctx)) });
+  const page = listPage(ctx, m, (p) => ctx.store.listRooms(p), (r) => r.name, (r) => roomInfo(ctx, r, user.rooms.get(r.name)));
+  session.send({ type: 'rooms', re: m.id, rooms: page.items, ...(page.next !== undefined ? { next: page.next } : {}) });
 }
 
 export function handleRoomTopic(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_topic'>): void {
@@ -77,7 +102,7 @@ export function handleRoomMembers(ctx: ServerContext, session: Session, m: Clien
   const user = requireUser(session);
   if (user.role !== 'admin') requireMember(ctx, user, m.room);
   else requireRoom(ctx, m.room);
-  const all = ctx.store.listMembers(m.room).map((member) => {
+  const page = listPage(ctx, m, (p) => ctx.store.listMembers(m.room, p), (r) => r.user, (member) => {
     const online = ctx.online.get(member.user);
     return {
       user: member.user,
@@ -86,17 +111,16 @@ export function handleRoomMembers(ctx: ServerContext, session: Session, m: Clien
       status: online ? online.status : '',
     };
   });
-  all.sort((a, b) => Number(a.state === 'offline') - Number(b.state === 'offline'));
-  session.send({ type: 'members', re: m.id, room: m.room, members: takeWithin(all.slice(0, 100_000), replyBudget(ctx)) });
+  session.send({
+    type: 'members', re: m.id, room: m.room, members: page.items, ...(page.next !== undefined ? { next: page.next } : {}),
+  });
 }
 
 export function handleUsersList(ctx: ServerContext, session: Session, m: ClientMessageOf<'users_list'>): void {
   requireUser(session);
-  const all = ctx.store.listUsers().map((u) => {
+  const page = listPage(ctx, m, (p) => ctx.store.listUsers(p), (u) => u.name, (u) => {
     const online = ctx.online.get(u.name);
     return { user: u.name, state: online ? online.state : ('offline' as const), status: online ? online.status : '', role: u.role };
   });
-  // Online users first, so a cut list (past the frame limit) still shows who is here.
-  all.sort((a, b) => Number(a.state === 'offline') - Number(b.state === 'offline'));
-  session.send({ type: 'users', re: m.id, users: takeWithin(all.slice(0, 100_000), replyBudget(ctx)) });
+  session.send({ type: 'users', re: m.id, users: page.items, ...(page.next !== undefined ? { next: page.next } : {}) });
 }

@@ -112,6 +112,31 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (file_id, user)
   ) STRICT;
   `,
+  // 2: per-device DM delivery cursors (each device catches up on its own), an index for "DMs sent
+  // by a user" (catch-up of the sender's other devices, DM peers), and room departures (a user who
+  // parted or was kicked is not silently re-added to the default room at login).
+  `
+  CREATE TABLE device_cursors (
+    user TEXT NOT NULL,
+    sign_key TEXT NOT NULL,
+    msg_id INTEGER NOT NULL,
+    PRIMARY KEY (user, sign_key),
+    FOREIGN KEY (user, sign_key) REFERENCES devices(user, sign_key) ON DELETE CASCADE
+  ) STRICT;
+  -- Every existing device starts where its account's cursor was.
+  INSERT INTO device_cursors (user, sign_key, msg_id)
+    SELECT d.user, d.sign_key, c.msg_id FROM devices d JOIN delivery_cursors c ON c.user = d.user;
+  DROP TABLE delivery_cursors;
+
+  CREATE INDEX messages_dm_by_sender ON messages(sender, id) WHERE kind = 'dm';
+
+  CREATE TABLE departures (
+    room TEXT NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,
+    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    muted_until INTEGER,
+    PRIMARY KEY (room, user)
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,10 +7,12 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { StoreError } from './store-error.js';
 import type {
+  DepartureRecord,
   DeviceRecord,
   HistoryQuery,
   HistoryResult,
   HistoryTarget,
+  ListPage,
   MemberRecord,
   NewMessage,
   RoomRecord,
@@ -80,6 +82,8 @@ interface BanRow {
 }
 
 const MAX_ID = 2n ** 63n - 1n;
+/** How stale the in-memory address bans may get (bans from another process). */
+const ADDRESS_BANS_TTL_MS = 1000;
 
 /** Message ids are decimal strings on the wire; out-of-range or malformed ids clamp safely. */
 function parseId(id: string): bigint {
@@ -93,6 +97,11 @@ export function conversationKey(a: string, b: string): string {
   return a < b ? `${a} ${b}` : `${b} ${a}`;
 }
 
+/** SQLite's LIMIT: -1 is "no limit". */
+function pageLimit(page: ListPage | undefined): number {
+  return page?.limit === undefined ? -1 : Math.max(0, Math.floor(page.limit));
+}
+
 function hashInvite(code: string): string {
   return createHash('sha256').update(code, 'utf8').digest('hex');
 }
@@ -104,6 +113,9 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
+  /** Address -> banned until (ms), cached for isAddressBanned; null when it must be reloaded. */
+  private addressBans: Map<string, number> | null = null;
+  private addressBansAt = 0;
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -164,8 +176,9 @@ export class SqliteStore implements Store {
     return row && toUser(row);
   }
 
-  listUsers(): UserRecord[] {
-    return (this.stmt('SELECT * FROM users ORDER BY name').all() as UserRow[]).map(toUser);
+  listUsers(page?: ListPage): UserRecord[] {
+    const rows = this.stmt('SELECT * FROM users WHERE name > ? ORDER BY name LIMIT ?').all(page?.after ?? '', pageLimit(page));
+    return (rows as UserRow[]).map(toUser);
   }
 
   setPasswordHash(name: string, passwordHash: string): void {
@@ -200,14 +213,21 @@ export class SqliteStore implements Store {
       );
       return { created: false };
     }
-    this.stmt('INSERT INTO devices (user, sign_key, box_key, signature, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?)').run(
-      device.user,
-      device.signKey,
-      device.boxKey,
-      device.signature,
-      now,
-      now,
-    );
+    this.db.transaction(() => {
+      this.stmt('INSERT INTO devices (user, sign_key, box_key, signature, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?)').run(
+        device.user,
+        device.signKey,
+        device.boxKey,
+        device.signature,
+        now,
+        now,
+      );
+      this.stmt('INSERT INTO device_cursors (user, sign_key, msg_id) VALUES (?, ?, ?)').run(
+        device.user,
+        device.signKey,
+        parseId(this.lastMessageId()),
+      );
+    })();
     return { created: true };
   }
 
@@ -257,28 +277,51 @@ export class SqliteStore implements Store {
     return row && toRoom(row);
   }
 
-  listRooms(): RoomRecord[] {
-    return (this.stmt('SELECT * FROM rooms ORDER BY name').all() as RoomRow[]).map(toRoom);
+  listRooms(page?: ListPage): RoomRecord[] {
+    const rows = this.stmt('SELECT * FROM rooms WHERE name > ? ORDER BY name LIMIT ?').all(page?.after ?? '', pageLimit(page));
+    return (rows as RoomRow[]).map(toRoom);
   }
 
   setTopic(name: string, topic: string): void {
     this.mustChange(this.stmt('UPDATE rooms SET topic = ? WHERE name = ?').run(topic, name).changes, 'room');
   }
 
-  /** Adds the member, or sets the role of an existing one (mute state is kept). */
+  /**
+   * Adds the member, or sets the role of an existing one (mute state is kept). A returning member
+   * gets back the mute they left with (parting or a kick never sheds a mute); the departure is cleared.
+   */
   addMember(room: string, user: string, role: RoomRole): void {
     try {
-      this.stmt(
-        'INSERT INTO members (room, user, role) VALUES (?, ?, ?) ON CONFLICT (room, user) DO UPDATE SET role = excluded.role',
-      ).run(room, user, role);
+      this.db.transaction(() => {
+        this.stmt(
+          `INSERT INTO members (room, user, role, muted_until)
+           VALUES (?, ?, ?, (SELECT muted_until FROM departures WHERE room = ? AND user = ?))
+           ON CONFLICT (room, user) DO UPDATE SET role = excluded.role`,
+        ).run(room, user, role, room, user);
+        this.stmt('DELETE FROM departures WHERE room = ? AND user = ?').run(room, user);
+      })();
     } catch (err) {
       if (isForeignKey(err)) throw new StoreError('NOT_FOUND', 'no such room or user', { cause: err });
       throw err;
     }
   }
 
+  /** Removes the member and keeps a departure record (with the mute in force); no-op for a non-member. */
   removeMember(room: string, user: string): void {
-    this.stmt('DELETE FROM members WHERE room = ? AND user = ?').run(room, user);
+    this.db.transaction(() => {
+      this.stmt(
+        `INSERT INTO departures (room, user, muted_until) SELECT room, user, muted_until FROM members WHERE room = ? AND user = ?
+         ON CONFLICT (room, user) DO UPDATE SET muted_until = excluded.muted_until`,
+      ).run(room, user);
+      this.stmt('DELETE FROM members WHERE room = ? AND user = ?').run(room, user);
+    })();
+  }
+
+  getDeparture(room: string, user: string): DepartureRecord | undefined {
+    const row = this.stmt('SELECT muted_until FROM departures WHERE room = ? AND user = ?').get(room, user) as
+      | { muted_until: number | null }
+      | undefined;
+    return row && { room, user, mutedUntil: row.muted_until };
   }
 
   getMember(room: string, user: string): MemberRecord | undefined {
@@ -286,8 +329,13 @@ export class SqliteStore implements Store {
     return row && toMember(row);
   }
 
-  listMembers(room: string): MemberRecord[] {
-    return (this.stmt('SELECT * FROM members WHERE room = ? ORDER BY user').all(room) as MemberRow[]).map(toMember);
+  listMembers(room: string, page?: ListPage): MemberRecord[] {
+    const rows = this.stmt('SELECT * FROM members WHERE room = ? AND user > ? ORDER BY user LIMIT ?').all(
+      room,
+      page?.after ?? '',
+      pageLimit(page),
+    );
+    return (rows as MemberRow[]).map(toMember);
   }
 
   roomsOf(user: string): MemberRecord[] {
@@ -351,13 +399,27 @@ export class SqliteStore implements Store {
     return { messages: page.map(toMessage), hasMore };
   }
 
-  directMessagesSince(user: string, afterId: string, limit: number): StoredMessage[] {
-    const rows = this.stmt(`${SELECT_MESSAGE} WHERE recipient = ? AND id > ? ORDER BY id ASC LIMIT ?`).all(
-      user,
-      parseId(afterId),
-      Math.max(0, Math.floor(limit)),
-    ) as MessageRow[];
-    return rows.map(toMessage);
+  directMessagesSince(user: string, afterId: string, limit: number, opts?: { includeSent?: boolean }): StoredMessage[] {
+    const after = parseId(afterId);
+    const max = Math.max(0, Math.floor(limit));
+    const rows = opts?.includeSent
+      ? // UNION of two indexed lookups (a DM to oneself matches both and is kept once).
+        this.stmt(
+          `${SELECT_MESSAGE} WHERE recipient = ? AND id > ?
+           UNION ${SELECT_MESSAGE} WHERE kind = 'dm' AND sender = ? AND id > ?
+           ORDER BY id ASC LIMIT ?`,
+        ).all(user, after, user, after, max)
+      : this.stmt(`${SELECT_MESSAGE} WHERE recipient = ? AND id > ? ORDER BY id ASC LIMIT ?`).all(user, after, max);
+    return (rows as MessageRow[]).map(toMessage);
+  }
+
+  dmPeers(user: string): string[] {
+    const rows = this.stmt(
+      `SELECT recipient AS peer FROM messages WHERE kind = 'dm' AND sender = ?
+       UNION SELECT sender AS peer FROM messages WHERE recipient = ?
+       ORDER BY peer`,
+    ).all(user, user) as { peer: string | null }[];
+    return rows.flatMap((r) => (r.peer !== null && r.peer !== user ? [r.peer] : []));
   }
 
   /** Highest id ever assigned ('0' when none): stays monotonic even after retention deletes rows. */
@@ -366,7 +428,7 @@ export class SqliteStore implements Store {
     return String(row?.seq ?? 0);
   }
 
-  // ---- read markers and delivery cursors ----
+  // ---- read markers and device delivery cursors ----
 
   setReadMarker(user: string, conversation: string, msgId: string): void {
     this.stmt(
@@ -384,20 +446,25 @@ export class SqliteStore implements Store {
     return out;
   }
 
-  getDeliveryCursor(user: string): string {
-    const row = this.stmt('SELECT msg_id FROM delivery_cursors WHERE user = ?').get(user) as { msg_id: number } | undefined;
+  getDeviceCursor(user: string, signKey: string): string {
+    const row = this.stmt('SELECT msg_id FROM device_cursors WHERE user = ? AND sign_key = ?').get(user, signKey) as
+      | { msg_id: number }
+      | undefined;
     return String(row?.msg_id ?? 0);
   }
 
-  setDeliveryCursor(user: string, msgId: string): void {
+  advanceDeviceCursor(user: string, signKey: string, msgId: string): void {
+    // Only for a known device (the SELECT finds none otherwise); "WHERE true" lets SQLite parse the upsert.
     this.stmt(
-      'INSERT INTO delivery_cursors (user, msg_id) VALUES (?, ?) ON CONFLICT (user) DO UPDATE SET msg_id = excluded.msg_id',
-    ).run(user, parseId(msgId));
+      `INSERT INTO device_cursors (user, sign_key, msg_id) SELECT user, sign_key, ? FROM devices WHERE user = ? AND sign_key = ? AND true
+       ON CONFLICT (user, sign_key) DO UPDATE SET msg_id = max(msg_id, excluded.msg_id)`,
+    ).run(parseId(msgId), user, signKey);
   }
 
   // ---- address bans ----
 
   banAddress(address: string, until: number, reason: string | null): void {
+    this.addressBans = null;
     const forever = until === Number.POSITIVE_INFINITY ? 1 : 0;
     this.stmt(
       `INSERT INTO address_bans (address, until, forever, reason) VALUES (?, ?, ?, ?)
@@ -407,11 +474,22 @@ export class SqliteStore implements Store {
 
   unbanAddress(address: string): void {
     this.stmt('DELETE FROM address_bans WHERE address = ?').run(address);
+    this.addressBans = null;
   }
 
+  /**
+   * Asked on every accepted connection: answered from memory. The cache is dropped on ban/unban
+   * here and reloaded at least every second, so bans written by `hushd ban` beside a running
+   * daemon (another process) still apply within a second.
+   */
   isAddressBanned(address: string, now: number): boolean {
-    const row = this.stmt('SELECT 1 AS x FROM address_bans WHERE address = ? AND (forever = 1 OR until > ?)').get(address, now);
-    return row !== undefined;
+    const wall = Date.now();
+    if (this.addressBans === null || wall - this.addressBansAt >= ADDRESS_BANS_TTL_MS) {
+      this.addressBans = new Map(this.listAddressBans().map((b) => [b.address, b.until]));
+      this.addressBansAt = wall;
+    }
+    const until = this.addressBans.get(address);
+    return until !== undefined && until > now;
   }
 
   listAddressBans(): { address: string; until: number; reason: string | null }[] {

@@ -68,6 +68,20 @@ export interface HistoryResult {
   hasMore: boolean;
 }
 
+/** A page of a name-ordered list: names > `after`, at most `limit` (all when omitted). */
+export interface ListPage {
+  after?: string;
+  limit?: number;
+}
+
+/** What is left of a membership after a part or kick (so the default room does not re-add the user). */
+export interface DepartureRecord {
+  room: string;
+  user: string;
+  /** The mute in force when the user left (ms timestamp), or null: restored if they rejoin. */
+  mutedUntil: number | null;
+}
+
 export interface StoredFile {
   id: string;
   from: string;
@@ -87,13 +101,18 @@ export interface Store {
   // Accounts
   createUser(name: string, passwordHash: string | null, role: ServerRole, now: number): UserRecord;
   getUser(name: string): UserRecord | undefined;
-  listUsers(): UserRecord[];
+  /** Users ordered by name; `page` pages through them (additive: no argument lists all). */
+  listUsers(page?: ListPage): UserRecord[];
   setPasswordHash(name: string, passwordHash: string): void;
   setServerRole(name: string, role: ServerRole): void;
   /** until = null lifts the ban; Number.POSITIVE_INFINITY bans forever. */
   setUserBan(name: string, until: number | null, reason: string | null): void;
 
   // Devices (one account may have several)
+  /**
+   * Adds or updates a device. A new device's delivery cursor starts at the newest stored message:
+   * earlier direct messages were sealed before it existed, so it could not open them.
+   */
   upsertDevice(device: Omit<DeviceRecord, 'createdAt' | 'lastSeen'>, now: number): { created: boolean };
   listDevices(user: string): DeviceRecord[];
   getDevice(user: string, signKey: string): DeviceRecord | undefined;
@@ -106,12 +125,21 @@ export interface Store {
   // Rooms and membership
   createRoom(name: string, topic: string, createdBy: string | null, now: number): RoomRecord;
   getRoom(name: string): RoomRecord | undefined;
-  listRooms(): RoomRecord[];
+  /** Rooms ordered by name; `page` pages through them. */
+  listRooms(page?: ListPage): RoomRecord[];
   setTopic(name: string, topic: string): void;
+  /**
+   * Adds the member or sets an existing member's role. A returning member gets back the mute
+   * recorded at their departure (a part or kick never sheds a mute); the departure is cleared.
+   */
   addMember(room: string, user: string, role: RoomRole): void;
+  /** Removes the member and records the departure (with the mute in force), in one transaction. */
   removeMember(room: string, user: string): void;
   getMember(room: string, user: string): MemberRecord | undefined;
-  listMembers(room: string): MemberRecord[];
+  /** Set while `user` has parted or been kicked from `room` and not rejoined. */
+  getDeparture(room: string, user: string): DepartureRecord | undefined;
+  /** Members ordered by user name; `page` pages through them. */
+  listMembers(room: string, page?: ListPage): MemberRecord[];
   roomsOf(user: string): MemberRecord[];
   setMemberRole(room: string, user: string, role: RoomRole): void;
   setMute(room: string, user: string, until: number | null): void;
@@ -119,17 +147,26 @@ export interface Store {
   // Messages: append in one transaction; returns the stored rows with their ids, in order.
   appendMessages(batch: readonly NewMessage[]): StoredMessage[];
   history(target: HistoryTarget, query: HistoryQuery): HistoryResult;
-  /** Direct messages to `user` with id > afterId (offline delivery and catch-up), oldest first. */
-  directMessagesSince(user: string, afterId: string, limit: number): StoredMessage[];
+  /**
+   * Direct messages to `user` with id > afterId (offline delivery and catch-up), oldest first;
+   * with `includeSent`, also those sent by `user` (so the sender's other devices catch up too).
+   */
+  directMessagesSince(user: string, afterId: string, limit: number, opts?: { includeSent?: boolean }): StoredMessage[];
+  /** The distinct other parties of the direct messages `user` sent or received. */
+  dmPeers(user: string): string[];
   /** Highest message id stored, or '0'. */
   lastMessageId(): string;
 
   // Read markers, per user and conversation key ("#room" or "@user")
   setReadMarker(user: string, conversation: string, msgId: string): void;
   getReadMarkers(user: string): Record<string, string>;
-  /** Per-user delivery cursor for direct messages (what the user's devices have been sent). */
-  getDeliveryCursor(user: string): string;
-  setDeliveryCursor(user: string, msgId: string): void;
+  /**
+   * Per-device delivery cursor for direct messages: the highest DM id this device (user + signKey)
+   * has been sent; '0' for an unknown device. Each device catches up on its own at login.
+   */
+  getDeviceCursor(user: string, signKey: string): string;
+  /** Moves the device's cursor forward to `msgId` (never back); no-op for an unknown device. */
+  advanceDeviceCursor(user: string, signKey: string, msgId: string): void;
 
   // Address bans
   banAddress(address: string, until: number, reason: string | null): void;

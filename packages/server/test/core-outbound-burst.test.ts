@@ -1,0 +1,214 @@
+// OutboundQueue under bursts (real loopback sockets) and the shared plaintext of identical queues.
+import { EventEmitter } from 'node:events';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MessageChannel } from '@hush/protocol';
+import { SessionCipher } from '@hush/crypto';
+import { FlushScheduler, OutboundQueue, PlaintextMemo, type Encode } from '../src/outbound.js';
+
+const cleanup: Array<() => void> = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0).reverse()) f();
+  vi.restoreAllMocks();
+});
+
+/** A connected pair on 127.0.0.1: the server side (where the queue writes) and the peer. */
+async function pair(): Promise<{ server: Socket; peer: Socket }> {
+  const listener: Server = createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve));
+  const peer = connect({ port: (listener.address() as AddressInfo).port, host: '127.0.0.1' });
+  const server = await accepted;
+  await new Promise<void>((resolve) => (peer.connecting ? peer.once('connect', () => resolve()) : resolve()));
+  cleanup.push(() => {
+    server.destroy();
+    peer.destroy();
+    listener.close();
+  });
+  return { server, peer };
+}
+
+/** Frames lines as plain newline-separated bytes (no crypto: the queue's behaviour is under test). */
+const plainFramer = { frame: (lines: readonly string[]) => [Buffer.from(lines.join('\n') + '\n')] };
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const MAX = 256 * 1024;
+
+describe('OutboundQueue bursts (loopback sockets)', () => {
+  it('a reading peer drains a burst of 40x the limit, landed in one turn, and is not cut', async () => {
+    const { server, peer } = await pair();
+    let overflowed = 0;
+    let peakSocketBuffer = 0;
+    const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
+      maxQueueBytes: MAX, stallMs: 2000, onOverflow: () => overflowed++, onFrameError: () => {},
+    });
+    const line = 'm'.repeat(3999); // + '\n' = 4,000 bytes on the wire
+    const count = 2600; // ~10 MB, about what 60 senders x 38 messages of 4,000 bytes land on one member
+    let received = 0;
+    const done = new Promise<void>((resolve) => peer.on('data', (d: Buffer) => {
+      received += d.length;
+      peakSocketBuffer = Math.max(peakSocketBuffer, server.writableLength);
+      if (received >= count * 4000) resolve();
+    }));
+    for (let i = 0; i < count; i++) q.pushRelayed(line);
+    await done;
+    expect(overflowed).toBe(0);
+    expect(received).toBe(count * 4000);
+    // Sealed ahead of the socket in slices: never the whole burst in the socket's buffer at once.
+    expect(peakSocketBuffer).toBeLessThan(2 * MAX);
+  });
+
+  it('a peer that never reads is cut once its socket stops draining; the backlog stays bounded', async () => {
+    const { server, peer } = await pair();
+    peer.pause();
+    let overflowed = 0;
+    const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
+      maxQueueBytes: MAX, stallMs: 300, onOverflow: () => overflowed++, onFrameError: () => {},
+    });
+    const line = 'n'.repeat(3999);
+    let peakBacklog = 0;
+    const started = Date.now();
+    // A room keeps talking (1 MB every 20 ms) to a member who never reads.
+    while (overflowed === 0 && Date.now() - started < 20_000) {
+      for (let i = 0; i < 250; i++) q.pushRelayed(line);
+      peakBacklog = Math.max(peakBacklog, q.backlog);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(overflowed).toBe(1);
+    expect(peakBacklog).toBeLessThanOrEqual(32 * 1024 * 1024 + 1024 * 1024);
+    q.pushRelayed(line); // ignored after the cut
+    expect(q.backlog).toBe(server.writableLength);
+  }, 30_000);
+
+  it('the stall is checked by the sweep too, without new lines', async () => {
+    const { server, peer } = await pair();
+    peer.pause();
+    let overflowed = 0;
+    let now = 0;
+    const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
+      maxQueueBytes: MAX, stallMs: 1000, now: () => now, onOverflow: () => overflowed++, onFrameError: () => {},
+    });
+    const line = 'o'.repeat(3999);
+    // Fill the kernel buffers until the socket pushes back, then queue more than the limit.
+    while (server.writableLength === 0) {
+      for (let i = 0; i < 256; i++) q.pushRelayed(line);
+      await nextTurn();
+    }
+    for (let i = 0; i < 100; i++) q.pushRelayed(line);
+    await nextTurn();
+    q.check(now + 999);
+    expect(overflowed).toBe(0);
+    q.check(now + 1000);
+    expect(overflowed).toBe(1);
+  }, 30_000);
+
+  it('a backlog past the absolute ceiling is cut at once, even before any stall', () => {
+    const socket = Object.assign(new EventEmitter(), { writableLength: 0, write: () => true, cork() {}, uncork() {} });
+    let overflowed = 0;
+    const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
+      maxQueueBytes: 1000, maxBacklogBytes: 10_000, onOverflow: () => overflowed++, onFrameError: () => {},
+    });
+    for (let i = 0; i < 9; i++) q.pushRelayed('r'.repeat(1000)); // over the soft limit, not stalled: kept
+    expect(overflowed).toBe(0);
+    q.pushRelayed('r'.repeat(1001));
+    expect(overflowed).toBe(1);
+  });
+
+  it('replies to the connection\'s own requests still count against the limit at once', () => {
+    const socket = Object.assign(new EventEmitter(), { writableLength: 0, write: () => true, cork() {}, uncork() {} });
+    let overflowed = 0;
+    const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
+      maxQueueBytes: 1000, onOverflow: () => overflowed++, onFrameError: () => {},
+    });
+    for (let i = 0; i < 5; i++) q.pushRelayed('r'.repeat(1000)); // relayed: not the client's doing
+    q.push('a'.repeat(600));
+    expect(overflowed).toBe(0);
+    q.push('a'.repeat(600)); // asked for 1,200 bytes it has not read
+    expect(overflowed).toBe(1);
+  });
+
+  it('finish() writes everything queued, then the goodbye, past backpressure', async () => {
+    const writes: string[] = [];
+    const socket = Object.assign(new EventEmitter(), {
+      writableLength: 0,
+      write: (b: Buffer) => (writes.push(b.toString()), false),
+      cork() {}, uncork() {},
+    });
+    const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
+      maxQueueBytes: 64 * 1024, onOverflow: () => {}, onFrameError: () => {},
+    });
+    for (let i = 0; i < 100; i++) q.pushRelayed(`${i}`.padEnd(1000, '.'));
+    await nextTurn(); // the first write pushes back: the rest waits for 'drain'
+    q.push('ack');
+    q.finish('goodbye');
+    const lines = writes.join('').split('\n').filter(Boolean);
+    expect(lines).toHaveLength(102);
+    expect(lines.slice(-2)).toEqual(['ack', 'goodbye']);
+    q.push('late');
+    expect(writes.join('')).not.toContain('late');
+  });
+});
+
+describe('shared plaintext of identical queues', () => {
+  function sealedPeer(i: number) {
+    const a = Buffer.alloc(32, i + 1);
+    const b = Buffer.alloc(32, i + 101);
+    const server = new MessageChannel({ peer: 'client' });
+    server.upgrade(new SessionCipher({ sendKey: a, receiveKey: b }));
+    const client = new MessageChannel({ peer: 'server' });
+    client.upgrade(new SessionCipher({ sendKey: b, receiveKey: a }));
+    const writes: Buffer[] = [];
+    const socket = Object.assign(new EventEmitter(), {
+      writableLength: 0,
+      write: (data: Buffer) => (writes.push(data), true),
+      cork() {}, uncork() {},
+    });
+    return { server, client, writes, socket };
+  }
+
+  it('builds the plaintext once for identical queues of a turn; each record opens with its own key', async () => {
+    const build = vi.spyOn(PlaintextMemo.prototype, 'build');
+    const scheduler = new FlushScheduler();
+    const peers = Array.from({ length: 20 }, (_, i) => sealedPeer(i));
+    const queues = peers.map((p) => new OutboundQueue(p.socket as unknown as Socket, p.server, scheduler, {
+      maxQueueBytes: 1 << 20, onOverflow: () => {}, onFrameError: () => {},
+    }));
+    const lines = [1, 2, 3].map((n) => JSON.stringify({ type: 'message', room: 'r', msgId: String(n), ts: n, from: 'ann', text: `hi ${n} ünïcode`, action: false }));
+    for (const line of lines) for (const q of queues) q.pushRelayed(line);
+    // One member also gets its own ack in between: a different plaintext, built separately, and
+    // it does not evict the shared one for the members after it.
+    queues[7]!.push(JSON.stringify({ type: 'ack', re: 'x', msgId: '9', ts: 9 }));
+    await nextTurn();
+    expect(build).toHaveBeenCalledTimes(2);
+    for (const [i, p] of peers.entries()) {
+      expect(p.writes).toHaveLength(1);
+      const got = p.client.receive(p.writes[0]!);
+      expect(got.map((m) => m.type)).toEqual(i === 7 ? ['message', 'message', 'message', 'ack'] : ['message', 'message', 'message']);
+      expect(got[2]).toMatchObject({ text: 'hi 3 ünïcode' });
+    }
+    // Records differ per recipient (own keys), though the plaintext was shared.
+    expect(new Set(peers.map((p) => p.writes[0]!.toString('hex'))).size).toBe(peers.length);
+  });
+
+  it('the memo matches by content of the lines and holds nothing past the turn', () => {
+    const memo = new PlaintextMemo();
+    const build = vi.spyOn(memo, 'build');
+    const a = memo.encode(['x', 'y']);
+    expect(Buffer.from(a).toString()).toBe('x\ny');
+    expect(memo.encode(['x', 'y'])).toBe(a);
+    expect(Buffer.from(memo.encode(['x'])).toString()).toBe('x');
+    expect(memo.encode(['x', 'y'])).toBe(a); // second slot
+    expect(build).toHaveBeenCalledTimes(2);
+    memo.clear();
+    expect(memo.encode(['x', 'y'])).not.toBe(a);
+    expect(build).toHaveBeenCalledTimes(3);
+  });
+
+  it('an encode that is passed through reaches the channel', () => {
+    const p = sealedPeer(0);
+    const seen: string[][] = [];
+    const encode: Encode = (lines) => (seen.push([...lines]), Buffer.from(lines.join('\n')));
+    const frames = p.server.frame(['{"type":"ping"}'], encode);
+    expect(seen).toEqual([['{"type":"ping"}']]);
+    expect(p.client.receive(frames[0]!)).toEqual([{ type: 'ping' }]);
+  });
+});
