@@ -19,6 +19,9 @@ export type Command =
   | { kind: 'file'; path: string }
   | { kind: 'accept'; fileId?: string; dir?: string }
   | { kind: 'decline'; fileId?: string }
+  | { kind: 'cancel'; fileId?: string }
+  | { kind: 'whois'; user: string }
+  | { kind: 'unban'; user?: string; address?: string }
   | { kind: 'verify'; user: string }
   | { kind: 'kick'; user: string; reason?: string }
   | { kind: 'ban'; user: string; reason?: string }
@@ -53,9 +56,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'file', usage: '/file path', help: 'send a file here' },
   { name: 'accept', usage: '/accept [fileId] [dir]', help: 'accept a file offer (asks where to save)' },
   { name: 'decline', usage: '/decline [fileId]', help: 'decline a file offer' },
+  { name: 'cancel', usage: '/cancel [fileId]', help: 'stop a file transfer, sending or receiving (default: the newest running)' },
+  { name: 'whois', usage: '/whois nick', help: 'presence, status and safety-number state of a user' },
   { name: 'verify', usage: '/verify nick', help: 'show the safety number and mark the contact verified' },
   { name: 'kick', usage: '/kick nick [reason]', help: 'remove a user from the room' },
   { name: 'ban', usage: '/ban nick [reason]', help: 'ban a user from the server' },
+  { name: 'unban', usage: '/unban nick | --address ADDR', help: 'lift a ban on a user or an address' },
   { name: 'mute', usage: '/mute nick [seconds]', help: 'mute a user in the room' },
   { name: 'unmute', usage: '/unmute nick', help: 'unmute a user in the room' },
   { name: 'op', usage: '/op nick', help: 'make a user a room operator' },
@@ -64,6 +70,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'clear', usage: '/clear', help: 'clear the message pane' },
   { name: 'quit', usage: '/quit', help: 'leave hush' },
 ];
+
+/** IRC users try /nick: say plainly why there is none. */
+export const NICK_UNSUPPORTED = '/nick is not supported: a username is fixed when the account is created (register another account for another name)';
 
 const ALIASES: Record<string, string> = { j: 'join', leave: 'part', q: 'query', exit: 'quit', w: 'users', who: 'users', dm: 'msg' };
 
@@ -148,6 +157,13 @@ export function parseInput(line: string): ParseResult {
     case 'file': return need(rest !== '', { kind: 'file', path: rest });
     case 'accept': return { ok: true, command: { kind: 'accept', fileId: opt(a1), dir: opt(afterA1) } };
     case 'decline': return { ok: true, command: { kind: 'decline', fileId: opt(a1) } };
+    case 'cancel': return need(afterA1 === '', { kind: 'cancel', fileId: opt(a1) });
+    case 'whois': return need(a1 !== '' && afterA1 === '', { kind: 'whois', user: nick(a1) });
+    case 'unban': {
+      if (a1 === '--address') return need(a2 !== '' && afterA2 === '', { kind: 'unban', address: a2 });
+      return need(a1 !== '' && !a1.startsWith('-') && afterA1 === '', { kind: 'unban', user: nick(a1) });
+    }
+    case 'nick': return { ok: false, error: NICK_UNSUPPORTED };
     case 'verify': return need(a1 !== '', { kind: 'verify', user: nick(a1) });
     case 'kick': return need(a1 !== '', { kind: 'kick', user: nick(a1), reason: opt(afterA1) });
     case 'ban': return need(a1 !== '', { kind: 'ban', user: nick(a1), reason: opt(afterA1) });

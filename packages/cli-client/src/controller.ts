@@ -8,7 +8,8 @@ import { emojify } from './emoji.js';
 import { helpLines } from './help.js';
 import { describeError, type ChatClient, type ChatMessage, type ClientEventMap, type Target } from './sdk.js';
 import {
-  activeConversation, conversationTarget, dmKey, findConversation, initialState, latestOffer, messageKey, reduce, roomKey, shouldBell, STATUS_KEY,
+  activeConversation, conversationTarget, dmKey, findConversation, initialState, latestOffer, latestRunning, messageKey, newestFromOthers, reduce,
+  roomKey, shouldBell, STATUS_KEY,
   type Action, type AppState, type Conversation,
 } from './state.js';
 import { formatTime } from './format.js';
@@ -52,6 +53,8 @@ export class ChatController {
   private typingSentAt = 0;
   private typingTarget: string | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Conversation key -> the message id last marked read there (each message is marked once). */
+  private readonly marked = new Map<string, string>();
 
   constructor(opts: ControllerOptions) {
     this.client = opts.client;
@@ -71,6 +74,19 @@ export class ChatController {
     if (next === this.state) return;
     this.state = next;
     for (const l of this.listeners) l(next);
+    this.markViewed();
+  }
+
+  /** The active conversation, scrolled to the bottom, is being read: mark its newest message once. */
+  private markViewed(): void {
+    const s = this.state;
+    if (s.connection !== 'ready') return;
+    const conv = activeConversation(s);
+    const target = conversationTarget(conv);
+    const newest = newestFromOthers(conv);
+    if (!target || conv.scroll > 0 || !newest || this.marked.get(conv.key) === newest.id) return;
+    this.marked.set(conv.key, newest.id);
+    this.client.markRead(target, newest.id).catch(() => undefined); // best effort, like typing
   }
 
   notice(text: string, level: 'info' | 'warn' | 'error' = 'info', key?: string): void {
@@ -111,6 +127,7 @@ export class ChatController {
     this.on('message', (m) => this.onMessage(m));
     this.on('presence', (p) => this.dispatch({ type: 'presence', ...p }));
     this.on('typing', (t) => this.dispatch({ type: 'typing', ...t, now: this.now() }));
+    this.on('read', (r) => this.dispatch({ type: 'read', ...r }));
     this.on('roomEvent', (e) => this.onRoomEvent(e));
     this.on('keyChange', (k) => {
       this.dispatch({ type: 'e2e', user: k.user, state: 'changed' });
@@ -312,6 +329,21 @@ export class ChatController {
     }
   }
 
+  /** /whois: presence and status from the server, the safety-number state from this device. */
+  private async whois(user: string): Promise<void> {
+    const u = (await this.client.listUsers()).find((x) => x.user === user.toLowerCase());
+    if (!u) throw new Error(`no user ${user}`);
+    const e2e = this.state.e2e[u.user] === 'changed'
+      ? `KEY CHANGED since last seen: compare safety numbers again, /verify ${u.user}`
+      : this.client.isVerified(u.user) ? 'verified (safety numbers compared)' : `not verified: /verify ${u.user} to compare safety numbers`;
+    this.notice([
+      `whois ${u.user}:`,
+      `  presence: ${u.state}${u.status ? ` — ${u.status}` : ''}`,
+      ...(u.role === 'admin' ? ['  role: server admin'] : []),
+      `  end-to-end: ${e2e}`,
+    ].join('\n'));
+  }
+
   private activeRoom(): string {
     const c = activeConversation(this.state);
     if (c.kind !== 'room') throw new Error('this command works in a room: switch to one first');
@@ -412,6 +444,9 @@ export class ChatController {
             this.dispatch({ type: 'fileSending', fileId, name: upload.name, size, target, now: this.now() });
           }
           this.dispatch({ type: 'fileComplete', fileId });
+        } catch (err) {
+          if (upload.fileId && this.state.files[upload.fileId]?.status === 'cancelled') return; // by /cancel
+          throw err;
         } finally {
           this.uploads.splice(this.uploads.indexOf(upload), 1);
         }
@@ -427,10 +462,18 @@ export class ChatController {
           const saved = await c.acceptFile(offer.fileId, resolve(dir.trim().replace(/^~(?=$|[\\/])/, homedir())));
           this.dispatch({ type: 'fileComplete', fileId: offer.fileId, path: saved });
         } catch (err) {
+          if (this.state.files[offer.fileId]?.status === 'cancelled') return; // by /cancel or the sender
           this.dispatch({ type: 'fileCancelled', fileId: offer.fileId, status: 'failed', reason: describeError(err).message });
           throw err;
         }
         return;
+      }
+      case 'cancel': {
+        const f = cmd.fileId ? this.state.files[cmd.fileId] : latestRunning(this.state);
+        if (!f) throw new Error(cmd.fileId ? `no file ${cmd.fileId}` : 'no file transfer is running');
+        if (f.status !== 'sending' && f.status !== 'receiving' && f.status !== 'offered') throw new Error(`"${f.name}" is already ${f.status}`);
+        this.dispatch({ type: 'fileCancelled', fileId: f.fileId, status: 'cancelled', reason: 'by you' });
+        return c.cancelFile(f.fileId);
       }
       case 'decline': {
         const offer = cmd.fileId ? this.state.files[cmd.fileId] : latestOffer(this.state);
@@ -450,6 +493,11 @@ export class ChatController {
       }
       case 'kick': return c.kick(this.activeRoom(), cmd.user, cmd.reason);
       case 'ban': return c.ban({ user: cmd.user, reason: cmd.reason });
+      case 'unban': {
+        await c.unban(cmd.address !== undefined ? { address: cmd.address } : { user: cmd.user });
+        return this.notice(`unbanned ${cmd.address ?? cmd.user}`);
+      }
+      case 'whois': return this.whois(cmd.user);
       case 'mute': return c.mute(this.activeRoom(), cmd.user, cmd.seconds);
       case 'unmute': return c.unmute(this.activeRoom(), cmd.user);
       case 'op': return c.setRole(this.activeRoom(), cmd.user, 'op');

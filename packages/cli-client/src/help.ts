@@ -1,5 +1,5 @@
 // /help text: commands from the command table, keys listed once here (the README repeats them).
-import { COMMANDS } from './commands.js';
+import { COMMANDS, NICK_UNSUPPORTED } from './commands.js';
 
 export const KEYS: ReadonlyArray<[string, string]> = [
   ['PageUp / PageDown', 'scroll the message pane'],
@@ -15,6 +15,7 @@ export const KEYS: ReadonlyArray<[string, string]> = [
 
 export function helpLines(topic?: string): string[] {
   if (topic) {
+    if (topic.toLowerCase() === 'nick') return [NICK_UNSUPPORTED];
     const c = COMMANDS.find((x) => x.name === topic.toLowerCase());
     return c ? [`${c.usage} — ${c.help}`] : [`no such command: /${topic}`];
   }
@@ -24,6 +25,7 @@ export function helpLines(topic?: string): string[] {
     'commands:',
     ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`),
     '  //text  sends "/text" literally',
+    `  ${NICK_UNSUPPORTED}`,
     'keys:',
     ...KEYS.map(([k, v]) => `  ${k.padEnd(keyWidth)}  ${v}`),
   ];

@@ -1,6 +1,7 @@
 // Every string that came from the network passes through here before it reaches the terminal.
 // Remote text must never move the cursor, retitle the window, touch the clipboard, reorder the
 // line visually, or inject blessed tags: a line can never pretend to be another sender's line.
+import { graphemes } from './width.js';
 
 /** String-terminated sequences (OSC, DCS, SOS, PM, APC), 7-bit and 8-bit introducers, up to ST/BEL or the end. */
 const STRING_SEQ = /(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[\s\S]*?(?:\x07|\x1b\\|\x9c|$)/g;
@@ -13,19 +14,49 @@ const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2
 /** Lone surrogates cannot be drawn and confuse width maths. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+const ZWJ = '\u200d';
+const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
+
+/**
+ * Zero-width joiners only survive inside emoji ZWJ sequences (👨‍👩‍👧): between two pictographs of one
+ * grapheme. Anywhere else a ZWJ is invisible glue that can make two look-alike names differ.
+ */
+export function stripStrayJoiners(text: string): string {
+  if (!text.includes(ZWJ)) return text;
+  let out = '';
+  for (const segment of graphemes(text)) {
+    if (!segment.includes(ZWJ)) {
+      out += segment;
+      continue;
+    }
+    const points = [...segment];
+    let seenPictograph = false;
+    points.forEach((p, i) => {
+      if (p !== ZWJ) {
+        if (PICTOGRAPHIC.test(p)) seenPictograph = true;
+        out += p;
+        return;
+      }
+      const next = points[i + 1];
+      if (seenPictograph && next !== undefined && PICTOGRAPHIC.test(next)) out += p;
+    });
+  }
+  return out;
+}
+
 /**
  * Plain display text: escape sequences and control characters removed, tabs and line breaks
  * turned into spaces. Split multi-line messages on newlines before calling this.
  * The result contains no terminal controls but may contain `{`: escape before tagged rendering.
  */
 export function stripControls(remote: string): string {
-  return remote
+  return stripStrayJoiners(remote
     .replace(STRING_SEQ, '')
     .replace(CSI_SEQ, '')
     .replace(OTHER_ESC, '')
     .replace(/[\t\n\u2028\u2029]/g, ' ')
     .replace(CONTROLS, '')
-    .replace(LONE_SURROGATE, '\ufffd');
+    .replace(LONE_SURROGATE, '\ufffd'));
 }
 
 /** Escape blessed tags so `{red-fg}` shows literally. */

@@ -23,6 +23,7 @@ export interface ClientEventMap {
   message: [ChatMessage];
   presence: [{ user: string; state: PresenceState; status: string }];
   typing: [{ from: string; target: Target; active: boolean }];
+  read: [{ from: string; target: Target; msgId: string }];
   roomEvent: [{ room: string; event: string; user: string; by?: string; topic?: string; role?: string; reason?: string; ts: number }];
   keyChange: [{ user: string; verified: boolean }];
   dmWarning: [{ user: string; kind: 'replay' | 'gap' | 'undecryptable'; missing?: number }];
@@ -60,6 +61,7 @@ export interface ChatClient {
   history(target: Target, opts?: { before?: string; limit?: number }): Promise<{ messages: ChatMessage[]; hasMore: boolean }>;
   kick(room: string, user: string, reason?: string): Promise<void>;
   ban(opts: { user?: string; address?: string; reason?: string; seconds?: number }): Promise<void>;
+  unban(opts: { user?: string; address?: string }): Promise<void>;
   mute(room: string, user: string, seconds?: number): Promise<void>;
   unmute(room: string, user: string): Promise<void>;
   setRole(room: string, user: string, role: Role): Promise<void>;

@@ -46,6 +46,8 @@ export interface AppState {
   presence: Record<string, { state: PresenceState; status: string }>;
   e2e: Record<string, E2EState>;
   files: Record<string, FileTransfer>;
+  /** peer -> the newest message of our direct conversation they marked read (their read marker). */
+  reads: Record<string, string>;
   input: InputHistory;
 }
 
@@ -64,6 +66,7 @@ export type Action =
   | { type: 'memberLeft'; room: string; user: string }
   | { type: 'presence'; user: string; state: PresenceState; status: string }
   | { type: 'typing'; from: string; target: Target; active: boolean; now: number }
+  | { type: 'read'; from: string; target: Target; msgId: string }
   | { type: 'tick'; now: number }
   | { type: 'e2e'; user: string; state: E2EState }
   | { type: 'openDm'; user: string; activate: boolean }
@@ -111,6 +114,7 @@ export function initialState(): AppState {
     presence: {},
     e2e: {},
     files: {},
+    reads: {},
     input: { entries: [], index: null, draft: '', current: '' },
   };
 }
@@ -243,6 +247,17 @@ export function reduce(s: AppState, a: Action): AppState {
         return { ...c, typing };
       });
     }
+    case 'read': {
+      if (a.from === s.me) {
+        // Read on another of our devices: that conversation is caught up here too.
+        const key = targetKey(a.target);
+        const newest = findConversation(s, key)?.lines.findLast((l) => l.kind === 'message');
+        return newest?.kind === 'message' && newest.id === a.msgId ? updateExisting(s, key, (c) => ({ ...c, unread: 0, mentions: 0 })) : s;
+      }
+      // A peer's marker in our direct conversation arrives as target { user: peer }.
+      if (!('user' in a.target) || a.target.user !== a.from) return s;
+      return { ...s, reads: { ...s.reads, [a.from]: a.msgId } };
+    }
     case 'tick': {
       let changed = false;
       const conversations = s.conversations.map((c) => {
@@ -347,6 +362,24 @@ function sortMembers(ms: MemberInfo[]): MemberInfo[] {
 export function shouldBell(m: ChatMessage, me: string | null): boolean {
   if (m.mine) return false;
   return m.kind === 'dm' || mentions(m.text, me);
+}
+
+/** The newest message from someone else: what viewing a conversation marks read. */
+export function newestFromOthers(c: Conversation): Extract<Line, { kind: 'message' }> | undefined {
+  const line = c.lines.findLast((l) => l.kind === 'message' && !l.mine);
+  return line?.kind === 'message' ? line : undefined;
+}
+
+/** In a direct conversation whose last message is ours: the peer when they have read it. */
+export function seenBy(s: AppState, c: Conversation): string | null {
+  if (c.kind !== 'dm') return null;
+  const last = c.lines.findLast((l) => l.kind === 'message');
+  return last?.kind === 'message' && last.mine && s.reads[c.name] === last.id ? c.name : null;
+}
+
+/** The transfer /cancel acts on without an id: the newest one still running. */
+export function latestRunning(s: AppState): FileTransfer | undefined {
+  return Object.values(s.files).filter((f) => f.status === 'sending' || f.status === 'receiving').at(-1);
 }
 
 /** The file offer to act on when /accept or /decline has no id: the newest still offered. */

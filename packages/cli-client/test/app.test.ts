@@ -1,4 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sdkConnector } from '../src/connect.js';
+import { lowOrderKeyServer } from './helpers/low-order-key-server.js';
 import { startApp, type ConnectRequest, type RunningApp, type SessionClient } from '../src/app.js';
 import { FakeClient } from './helpers/fake-client.js';
 import { FakeInput, FakeOutput, screenText, waitFor } from './helpers/fake-terminal.js';
@@ -21,14 +26,14 @@ afterEach(async () => {
   app = null;
 });
 
-function launch(opts: { connect?: (req: ConnectRequest) => Promise<SessionClient>; password?: string; user?: string; autoLogin?: boolean } = {}) {
+function launch(opts: { connect?: (req: ConnectRequest) => Promise<SessionClient>; password?: string; user?: string; autoLogin?: boolean; server?: string } = {}) {
   const input = new FakeInput();
   const output = new FakeOutput();
   const session = new FakeSession();
   const requests: ConnectRequest[] = [];
   app = startApp({
     input, output, terminal: 'xterm-256color',
-    defaults: { host: '127.0.0.1', port: 5555, user: opts.user ?? 'me', register: false, password: opts.password, autoLogin: opts.autoLogin ?? false },
+    defaults: { host: opts.server?.split(':')[0] ?? '127.0.0.1', port: Number(opts.server?.split(':')[1] ?? 5555), user: opts.user ?? 'me', register: false, password: opts.password, autoLogin: opts.autoLogin ?? false },
     connect: opts.connect ?? (async (req) => { requests.push(req); return session; }),
     downloadsDir: '/tmp/dl',
   });
@@ -76,6 +81,36 @@ describe('app (fake terminal, fake client)', () => {
     expect(code).toBe(2);
     app = null;
     expect(t.text()).toBeDefined();
+  });
+
+  it('a refused handshake says why on the form (real SDK, fake server offering a low-order key)', async () => {
+    const fake = await lowOrderKeyServer();
+    const dir = await mkdtemp(join(tmpdir(), 'hush-app-'));
+    try {
+      const t = launch({
+        password: 'pw', autoLogin: true, server: `127.0.0.1:${fake.port}`,
+        connect: sdkConnector({ configDir: join(dir, 'config'), dataDir: join(dir, 'data') }),
+      });
+      await t.shows('HANDSHAKE_FAILED');
+      // Wrapped over several rows of the form: compare without the line breaks and borders.
+      await waitFor(() => /the server offered a low-order key/.test(t.text().replace(/\s*│\s*/g, ' ').replace(/\s+/g, ' ')), 'the reason');
+      expect(t.text()).toContain('log in');
+    } finally {
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("shows a peer's read marker as 'seen by' in the status bar", async () => {
+    const t = launch({ password: 'pw', autoLogin: true });
+    await t.shows('#lobby');
+    t.type('/msg bob lunch?\r');
+    await waitFor(() => t.session.calls.some((c) => c[0] === 'sendDirect'), 'the DM');
+    t.type('\x1b3'); // Alt+3: the DM with bob
+    await t.shows('end-to-end encrypted');
+    expect(t.text()).not.toContain('seen by bob');
+    t.session.emit('read', { from: 'bob', target: { user: 'bob' }, msgId: `s${t.session.nextId - 1}` }); // the DM's id
+    await t.shows('seen by bob');
   });
 
   it('stays on the form after a failed login', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, parseInput, suggestCommand, type Command } from '../src/commands.js';
+import { helpLines } from '../src/help.js';
 
 function ok(line: string): Command {
   const r = parseInput(line);
@@ -41,6 +42,11 @@ describe('parseInput', () => {
     ['/accept', { kind: 'accept', fileId: undefined, dir: undefined }],
     ['/accept f1 /tmp/dl', { kind: 'accept', fileId: 'f1', dir: '/tmp/dl' }],
     ['/decline f1', { kind: 'decline', fileId: 'f1' }],
+    ['/cancel', { kind: 'cancel', fileId: undefined }],
+    ['/cancel f1', { kind: 'cancel', fileId: 'f1' }],
+    ['/whois @bob', { kind: 'whois', user: 'bob' }],
+    ['/unban bob', { kind: 'unban', user: 'bob' }],
+    ['/unban --address 203.0.113.7', { kind: 'unban', address: '203.0.113.7' }],
     ['/verify bob', { kind: 'verify', user: 'bob' }],
     ['/kick bob spamming links', { kind: 'kick', user: 'bob', reason: 'spamming links' }],
     ['/ban bob', { kind: 'ban', user: 'bob', reason: undefined }],
@@ -58,7 +64,8 @@ describe('parseInput', () => {
     expect(ok(line)).toEqual(expected);
   });
 
-  it.each(['/join', '/msg bob', '/msg', '/me', '/status', '/history abc', '/history -1', '/mute bob x', '/kick', '/verify', '/file', '/create', '/search'])(
+  it.each(['/join', '/msg bob', '/msg', '/me', '/status', '/history abc', '/history -1', '/mute bob x', '/kick', '/verify', '/file', '/create', '/search',
+    '/whois', '/whois a b', '/unban', '/unban --address', '/unban --addr x', '/unban a b', '/cancel a b'])(
     'usage error for %s', (line) => {
       expect(err(line)).toMatch(/^usage: \//);
     });
@@ -67,6 +74,13 @@ describe('parseInput', () => {
     expect(err('/jion #x')).toMatch(/unknown command \/jion.*did you mean \/join\?/);
     expect(err('/qit')).toMatch(/did you mean \/quit/);
     expect(err('/zzzzzzzz')).toMatch(/unknown command \/zzzzzzzz \(\/help/);
+  });
+
+  it('/nick says it is not supported, and /help says so too', () => {
+    expect(err('/nick bobby')).toMatch(/\/nick is not supported: a username is fixed/);
+    expect(helpLines().join('\n')).toMatch(/\/nick is not supported/);
+    expect(helpLines('nick')[0]).toMatch(/not supported/);
+    expect(helpLines().join('\n')).toMatch(/\/cancel \[fileId\][\s\S]*\/whois nick[\s\S]*\/unban nick \| --address ADDR/);
   });
 
   it('empty input is not a message', () => {

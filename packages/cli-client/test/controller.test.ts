@@ -256,6 +256,122 @@ describe('ChatController', () => {
   });
 });
 
+describe('ChatController: read markers', () => {
+  const reads = (client: { calls: Array<[string, ...unknown[]]> }) => client.calls.filter((c) => c[0] === 'markRead');
+  const msg = (id: string, from: string, extra: Record<string, unknown> = {}) =>
+    ({ kind: 'room' as const, id, ts: 10, from, room: 'lobby', text: `t${id}`, action: false, mine: from === 'me', ...extra });
+
+  it('marks the newest message of the viewed conversation once, never my own', async () => {
+    const { client, ctl } = setup();
+    client.historyOf.lobby = [msg('h1', 'bob'), msg('h2', 'me')];
+    await ctl.start();
+    expect(reads(client)).toEqual([['markRead', { room: 'lobby' }, 'h1']]);
+    client.emit('message', msg('r1', 'bob'));
+    client.emit('message', msg('r1', 'bob')); // the same message again
+    client.emit('message', msg('r2', 'me'));
+    client.emit('typing', { from: 'bob', target: { room: 'lobby' }, active: true }); // any other change
+    expect(reads(client)).toEqual([['markRead', { room: 'lobby' }, 'h1'], ['markRead', { room: 'lobby' }, 'r1']]);
+    ctl.stop();
+  });
+
+  it('not while scrolled up or in another conversation; on scrolling down and on switching', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    ctl.dispatch({ type: 'scroll', delta: 3, max: 10 });
+    client.emit('message', msg('r1', 'bob'));
+    expect(reads(client)).toEqual([]);
+    ctl.dispatch({ type: 'scrollBottom' });
+    expect(reads(client)).toEqual([['markRead', { room: 'lobby' }, 'r1']]);
+    client.emit('message', { kind: 'dm', id: 'd1', ts: 11, from: 'carol', peer: 'carol', text: 'psst', action: false, mine: false });
+    expect(reads(client)).toHaveLength(1);
+    ctl.dispatch({ type: 'switch', key: dmKey('carol') });
+    expect(reads(client).at(-1)).toEqual(['markRead', { user: 'carol' }, 'd1']);
+    ctl.dispatch({ type: 'switch', key: roomKey('lobby') });
+    ctl.dispatch({ type: 'switch', key: dmKey('carol') });
+    expect(reads(client)).toHaveLength(2); // switching back marks nothing new
+    ctl.stop();
+  });
+
+  it('not while disconnected: the newest one when back', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    client.emit('state', 'reconnecting');
+    client.emit('message', msg('r1', 'bob'));
+    expect(reads(client)).toEqual([]);
+    client.emit('state', 'ready');
+    expect(reads(client)).toEqual([['markRead', { room: 'lobby' }, 'r1']]);
+    ctl.stop();
+  });
+
+  it("shows a peer's read marker on my last direct message", async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    await ctl.submit('/msg bob are you there?');
+    const sent = findConversation(ctl.state, dmKey('bob'))!.lines.at(-1)!;
+    expect(sent.kind === 'message' && sent.mine).toBe(true);
+    const id = sent.kind === 'message' ? sent.id : '';
+    client.emit('read', { from: 'bob', target: { user: 'bob' }, msgId: id });
+    expect(ctl.state.reads.bob).toBe(id);
+    client.emit('read', { from: 'carol', target: { user: 'bob' }, msgId: 'x' }); // not bob's marker: ignored
+    expect(ctl.state.reads.bob).toBe(id);
+  });
+});
+
+describe('ChatController: /cancel, /whois, /unban', () => {
+  it('/cancel stops the newest running transfer; the failed accept is not reported as an error', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    await ctl.submit('/cancel');
+    expect(texts(ctl).at(-1)).toBe('no file transfer is running');
+    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.txt', size: 3, e2e: true, ts: 1 });
+    let rejectAccept!: (e: Error) => void;
+    client.acceptFile = (fileId: string) => {
+      client.calls.push(['acceptFile', fileId]);
+      return new Promise((_resolve, reject) => { rejectAccept = reject; });
+    };
+    const accepting = ctl.submit('/accept f1 /tmp/dl');
+    await new Promise((r) => setImmediate(r));
+    expect(ctl.state.files.f1!.status).toBe('receiving');
+    await ctl.submit('/cancel');
+    expect(client.calls).toContainEqual(['cancelFile', 'f1']);
+    rejectAccept(Object.assign(new Error('cancelled'), { code: 'FILE_CANCELLED' }));
+    await accepting;
+    expect(ctl.state.files.f1).toMatchObject({ status: 'cancelled', reason: 'by you' });
+    expect(texts(ctl).join('\n')).not.toMatch(/FILE_CANCELLED/);
+    await ctl.submit('/cancel f1');
+    expect(texts(ctl).at(-1)).toBe('"a.txt" is already cancelled');
+    await ctl.submit('/cancel nope');
+    expect(texts(ctl).at(-1)).toBe('no file nope');
+    ctl.stop();
+  });
+
+  it('/whois shows presence, status and the safety-number state', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    await ctl.submit('/whois bob');
+    expect(texts(ctl).slice(-3)).toEqual(['whois bob:', '  presence: away — lunch', '  end-to-end: not verified: /verify bob to compare safety numbers']);
+    client.verified.add('bob');
+    await ctl.submit('/whois BOB');
+    expect(texts(ctl).at(-1)).toBe('  end-to-end: verified (safety numbers compared)');
+    client.emit('keyChange', { user: 'bob', verified: true });
+    await ctl.submit('/whois bob');
+    expect(texts(ctl).at(-1)).toMatch(/KEY CHANGED/);
+    await ctl.submit('/whois nobody');
+    expect(texts(ctl).at(-1)).toBe('no user nobody');
+    ctl.stop();
+  });
+
+  it('/unban a user or an address', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    await ctl.submit('/unban bob');
+    await ctl.submit('/unban --address 203.0.113.7');
+    expect(client.calls).toEqual(expect.arrayContaining([['unban', { user: 'bob' }], ['unban', { address: '203.0.113.7' }]]));
+    expect(texts(ctl).at(-1)).toBe('unbanned 203.0.113.7');
+    ctl.stop();
+  });
+});
+
 describe('ChatController: direct conversations', () => {
   it('loads history when a DM conversation appears from an incoming message', async () => {
     const { client, ctl } = setup();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeTags, sanitize, splitLines, stripControls } from '../src/sanitize.js';
+import { escapeTags, sanitize, splitLines, stripControls, stripStrayJoiners } from '../src/sanitize.js';
 
 const ESC = '\x1b';
 const corpus: Array<[string, string, string]> = [
@@ -41,12 +41,30 @@ describe('stripControls', () => {
     expect(stripControls(`hi ${family} 中文 é`)).toBe(`hi ${family} 中文 é`);
   });
 
+  it('keeps ZWJ only inside emoji ZWJ sequences', () => {
+    const cases: Array<[string, string]> = [
+      ['👨\u200d👩\u200d👧', '👨\u200d👩\u200d👧'], // family
+      ['🏳\ufe0f\u200d🌈', '🏳\ufe0f\u200d🌈'], // rainbow flag: variation selector before the ZWJ
+      ['👩🏽\u200d💻', '👩🏽\u200d💻'], // skin tone modifier before the ZWJ
+      ['al\u200dice', 'alice'], // look-alike name
+      ['\u200dbob', 'bob'],
+      ['bob\u200d', 'bob'],
+      ['a\u200d👍', 'a👍'], // no pictograph before
+      ['👍\u200da', '👍a'], // no pictograph after
+      ['👍\u200d', '👍'],
+      ['👨\u200d\u200d👩', '👨👩'], // a doubled joiner is no emoji sequence
+      ['क\u094d\u200dष', 'क\u094dष'], // outside emoji, scripts lose it too (as specified)
+    ];
+    for (const [input, expected] of cases) expect(stripControls(input), JSON.stringify(input)).toBe(expected);
+    expect(stripStrayJoiners('plain')).toBe('plain');
+  });
+
   it('never leaves a control character in random input', () => {
     for (let i = 0; i < 2000; i++) {
       let s = '';
       for (let j = 0; j < 30; j++) s += String.fromCharCode(Math.floor(Math.random() * 0x2100));
       const out = stripControls(s);
-      expect(out).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/);
+      expect(out).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200d]/);
     }
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../src/sdk.js';
 import {
   MAX_MESSAGES, STATUS_KEY, TYPING_TTL_MS, activeConversation, dmKey, findConversation, initialState, latestOffer,
-  mentions, reduce, roomKey, shouldBell, typingUsers, type Action, type AppState,
+  mentions, newestFromOthers, reduce, roomKey, seenBy, shouldBell, typingUsers, type Action, type AppState,
 } from '../src/state.js';
 
 let seq = 0;
@@ -159,6 +159,36 @@ describe('members, presence, typing, e2e', () => {
     expect(mentions('malice', 'alice')).toBe(false);
     expect(mentions('alice_b', 'alice')).toBe(false);
     expect(mentions('x', null)).toBe(false);
+  });
+});
+
+describe('read markers', () => {
+  const dm = (id: string, from: string): ChatMessage => ({ kind: 'dm', id, ts: Number(id.slice(1)), from, peer: 'bob', text: id, action: false, mine: from === 'me' });
+  const open: Action[] = [{ type: 'me', user: 'me' }, { type: 'openDm', user: 'bob', activate: true }];
+
+  it("a peer's marker on my last message shows as seen; not once they answered or I wrote again", () => {
+    let s = run(...open, { type: 'message', message: dm('d1', 'bob'), now: 1 }, { type: 'message', message: dm('d2', 'me'), now: 2 });
+    const conv = () => findConversation(s, dmKey('bob'))!;
+    expect(seenBy(s, conv())).toBeNull();
+    s = reduce(s, { type: 'read', from: 'bob', target: { user: 'bob' }, msgId: 'd2' });
+    expect(seenBy(s, conv())).toBe('bob');
+    s = reduce(s, { type: 'message', message: dm('d3', 'me'), now: 3 });
+    expect(seenBy(s, conv())).toBeNull();
+    s = reduce(s, { type: 'read', from: 'bob', target: { user: 'bob' }, msgId: 'd3' });
+    s = reduce(s, { type: 'message', message: dm('d4', 'bob'), now: 4 });
+    expect(seenBy(s, conv())).toBeNull();
+    expect(newestFromOthers(conv())?.id).toBe('d4');
+    expect(seenBy(s, findConversation(s, STATUS_KEY)!)).toBeNull();
+  });
+
+  it('my own marker from another device clears that conversation\'s unread count when it is the newest', () => {
+    let s = run(...base, { type: 'message', message: roomMsg('bob', 'a', 'dev'), now: 1 });
+    const last = findConversation(s, roomKey('dev'))!.lines.at(-1)!;
+    expect(findConversation(s, roomKey('dev'))!.unread).toBe(1);
+    s = reduce(s, { type: 'read', from: 'me', target: { room: 'dev' }, msgId: 'older' });
+    expect(findConversation(s, roomKey('dev'))!.unread).toBe(1);
+    s = reduce(s, { type: 'read', from: 'me', target: { room: 'dev' }, msgId: last.kind === 'message' ? last.id : '' });
+    expect(findConversation(s, roomKey('dev'))!.unread).toBe(0);
   });
 });
 

@@ -104,6 +104,13 @@ describe('hush in tmux', () => {
     const dm = await bob.waitFor('<alice> a secret for you');
     expect(dm).toContain('end-to-end encrypted (unverified)');
     expect(dm).toContain('hush  @alice');
+
+    // bob has the DM on screen, so his hush marked it read: alice sees that in her status bar.
+    alice.keys('M-3');
+    await alice.waitFor((x) => x.includes('hush  @bob') && x.includes('seen by bob'));
+    alice.type('/whois bob');
+    alice.keys('Enter');
+    await alice.waitFor((x) => x.includes('presence: online') && x.includes('end-to-end: not verified'));
   });
 
   it('completes a nick with Tab and opens a DM from the people list', async () => {

@@ -64,6 +64,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private goodbye: { code: string; message: string } | undefined;
   private closing = false;
   private reconnecting = false;
+  /** Logged in again after a reconnect, catching up: internal requests must not wait for 'ready'. */
+  private resuming = false;
   private loggingOut = false;
   private wakeReconnect: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -407,7 +409,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private async keysOf(user: string, force = false): Promise<DeviceBundle[]> {
     const cached = this.keyCache.get(user);
     if (cached && !force) return cached;
-    const reply = await this.request({ type: 'keys_get', user }, ['keys']);
+    // While catching up after a reconnect the state is still 'reconnecting': waiting for 'ready'
+    // here would wait for ourselves (and time out, leaving missed DMs unopened).
+    const body = { type: 'keys_get', user } as const;
+    const reply = this.resuming ? await this.rawRequest(body, ['keys']) : await this.request(body, ['keys']);
     return this.updateKeys(user, reply.devices.map(bundleFromWire));
   }
 
@@ -869,7 +874,12 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       const welcome = await this.deviceLogin(user, device);
       this.keyCache.clear(); // key_change notices may have been missed
       this.setRooms(welcome.rooms);
-      await this.catchUp();
+      this.resuming = true;
+      try {
+        await this.catchUp();
+      } finally {
+        this.resuming = false;
+      }
     });
   }
 

@@ -97,7 +97,10 @@ export class FileTransfers {
             file: { fileId, name, size, sha512: b64(sha512), key: b64(sealer.key), noncePrefix: b64(sealer.noncePrefix) },
           });
         }
-        await this.upload(handle, fileId, size, chunks, state, sealer);
+        await this.upload(handle, fileId, size, chunks, state, sealer).catch((error: unknown) => {
+          // Chunks in flight when we cancelled come back NOT_FOUND: report the cancel, not that.
+          throw state.cancelled ? new HushError('FILE_CANCELLED', 'cancelled') : error;
+        });
       } finally {
         this.uploads.delete(fileId);
       }
@@ -251,6 +254,7 @@ export class FileTransfers {
   private async onData(m: ServerMessageOf<'file_data'>): Promise<void> {
     const d = this.downloads.get(m.fileId);
     if (!d) return;
+    let committed = false;
     try {
       if (m.index !== d.next) throw new HushError('FILE_CORRUPT', 'chunks out of order');
       d.next++;
@@ -259,6 +263,7 @@ export class FileTransfers {
       if (d.opener && m.final !== d.opener.complete) throw new HushError('FILE_CORRUPT', 'the final chunk flag does not match');
       d.hash.update(plain);
       await d.handle.write(plain);
+      if (this.downloads.get(d.fileId) !== d) return; // cancelled while writing
       d.bytes += plain.length;
       this.host.emit('fileProgress', { fileId: d.fileId, direction: 'down', bytes: d.bytes, size: d.offer.size });
       if (!m.final) return;
@@ -269,13 +274,17 @@ export class FileTransfers {
       }
       if (d.bytes !== d.offer.size) throw new HushError('FILE_CORRUPT', 'size mismatch');
       await d.handle.sync();
-      await d.handle.close();
-      const path = await placeFile(d.tmp, d.dir, safeFileName(d.offer.name));
+      if (this.downloads.get(d.fileId) !== d) return;
+      // Past this point a cancel comes too late: the file is complete and verified.
+      committed = true;
       this.downloads.delete(d.fileId);
       this.incoming.delete(d.fileId);
+      await d.handle.close();
+      const path = await placeFile(d.tmp, d.dir, safeFileName(d.offer.name));
       this.host.emit('fileComplete', { fileId: d.fileId, direction: 'down', path });
       d.resolve(path);
     } catch (error) {
+      if (!committed && this.downloads.get(d.fileId) !== d) return; // cancelled: the handle was closed under us
       const e = error instanceof HushError ? error : new HushError('FILE_CORRUPT', undefined, { cause: error });
       await this.failDownload(d, e);
       this.host.emit('error', e);

@@ -2,6 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { ClientHandshake, type HandshakeResult } from '@hush/crypto';
 import { MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type ServerMessage } from '@hush/protocol';
 import { HushError } from './errors.js';
+import { handshakeFailure } from './handshake-failure.js';
 import { b64, unb64 } from './wire.js';
 
 export interface TransportOptions {
@@ -95,7 +96,7 @@ export class Transport {
             finished: unb64(first.finished),
           }));
         } catch (cause) {
-          fail(new HushError('HANDSHAKE_FAILED', 'the server failed to authenticate the handshake', { cause }));
+          fail(handshakeFailure(cause));
           return;
         }
         options.verifyServer(session).then(

@@ -86,4 +86,75 @@ describe('files', () => {
       await small.stop();
     }
   });
+  it('cancel from the sender: a pending offer is withdrawn (receiver gets fileCancelled, nothing to accept or save)', async () => {
+    const alice = await fx.user(server, 'fay');
+    const bob = await fx.user(server, 'gus');
+    const src = await fx.dir();
+    const path = join(src, 'draft.txt');
+    await writeFile(path, 'not for you after all');
+    const offered = nextEvent(bob, 'fileOffer');
+    const { fileId } = await alice.sendFile({ user: 'gus' }, path);
+    await offered;
+    const cancelled = nextEvent(bob, 'fileCancelled', (c) => c.fileId === fileId);
+    await alice.cancelFile(fileId);
+    expect((await cancelled)[0]).toMatchObject({ fileId, by: 'fay' });
+    expect(bob.pendingFiles().map((f) => f.fileId)).not.toContain(fileId);
+    const dir = await fx.dir();
+    await expect(bob.acceptFile(fileId, dir)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('cancel from the sender mid-upload: sendFile rejects with FILE_CANCELLED and no offer ever reaches the room', async () => {
+    const alice = await fx.user(server, 'hal');
+    const bob = await fx.user(server, 'ivy');
+    const src = await fx.dir();
+    const path = join(src, 'big.bin');
+    await writeFile(path, randomBytes(3 * 1024 * 1024));
+    const offers = collect(bob, 'fileOffer');
+    let cancelling: Promise<void> | undefined;
+    alice.on('fileProgress', (p) => {
+      if (p.direction === 'up' && !cancelling) cancelling = alice.cancelFile(p.fileId);
+    });
+    await expect(alice.sendFile({ room: 'lobby' }, path)).rejects.toMatchObject({ code: 'FILE_CANCELLED' });
+    await cancelling;
+    // A message sent after the cancel arrives; an offer would have come before it.
+    const after = nextEvent(bob, 'message', (m) => m.text === 'after the cancel');
+    await alice.send('lobby', 'after the cancel');
+    await after;
+    expect(offers).toEqual([]);
+  });
+
+  it('cancel from the receiver mid-download: acceptFile rejects, no file under the final name, no half file', async () => {
+    const alice = await fx.user(server, 'jon');
+    const bob = await fx.user(server, 'kim');
+    const src = await fx.dir();
+    const path = join(src, 'movie.bin');
+    await writeFile(path, randomBytes(2 * 1024 * 1024));
+    const offered = nextEvent(bob, 'fileOffer');
+    const statuses = collect(alice, 'fileStatus');
+    const errors = collect(bob, 'error');
+    const { fileId } = await alice.sendFile({ user: 'kim' }, path);
+    await offered;
+    const dir = await fx.dir();
+    let cancelling: Promise<void> | undefined;
+    const progress = collect(bob, 'fileProgress');
+    bob.on('fileProgress', (p) => {
+      if (p.direction === 'down' && !cancelling) cancelling = bob.cancelFile(p.fileId);
+    });
+    const accepted = nextEvent(alice, 'fileStatus', (s) => s.status === 'accepted');
+    await expect(bob.acceptFile(fileId, dir)).rejects.toMatchObject({ code: 'FILE_CANCELLED' });
+    await cancelling;
+    await accepted;
+    // Round trip after the cancel: any chunk still in flight was handled before this message.
+    const after = nextEvent(bob, 'message', (m) => m.text === 'still there?');
+    await alice.sendDirect('kim', 'still there?');
+    await after;
+    expect(progress.filter((p) => p.direction === 'down').length).toBe(1);
+    expect(await readdir(dir)).toEqual([]);
+    // The sender saw the accept; the server reports nothing on a receiver's cancel (its 'downloaded'
+    // only means every chunk was sent, which can race the cancel).
+    expect(statuses.map((s) => s.status)[0]).toBe('accepted');
+    expect(errors).toEqual([]);
+    expect(bob.pendingFiles().map((f) => f.fileId)).not.toContain(fileId);
+  });
 });

@@ -5,7 +5,7 @@ import type { ChatController } from '../controller.js';
 import { formatLine } from '../format.js';
 import { LineEditor } from '../line-editor.js';
 import { escapeTags, sanitize, stripControls } from '../sanitize.js';
-import { activeConversation, typingUsers, type AppState, type Conversation } from '../state.js';
+import { activeConversation, seenBy, typingUsers, type AppState, type Conversation } from '../state.js';
 import { padRight, truncate } from '../width.js';
 import { chatIntent, type KeyPress } from './keys.js';
 import { ModalHost } from './modals.js';
@@ -141,6 +141,8 @@ export class ChatView {
     const conn = s.connection === 'ready' ? '{green-fg}connected{/green-fg}' : s.connection === 'closed' ? '{red-fg}disconnected{/red-fg}' : `{yellow-fg}${s.connection}…{/yellow-fg}`;
     const parts = [conn, escapeTags(s.me ?? ''), escapeTags(stripControls(title))];
     if (typing.length > 0) parts.push(`${sanitize(typing.slice(0, 3).join(', '))}${typing.length > 3 ? ' …' : ''} typing…`);
+    const seen = seenBy(s, conv);
+    if (seen) parts.push(`seen by ${sanitize(seen)}`);
     const e2e = e2eText(s, conv);
     if (e2e) parts.push(e2e);
     this.status.setContent(' ' + parts.join(' │ '));

@@ -1,7 +1,8 @@
 // The login form: server, username, password (masked), register toggle.
 import blessed from 'blessed';
 import { LineEditor } from '../line-editor.js';
-import { escapeTags, sanitize } from '../sanitize.js';
+import { escapeTags, stripControls } from '../sanitize.js';
+import { wrap } from '../wrap.js';
 import { printable, type KeyPress } from './keys.js';
 import { ModalHost } from './modals.js';
 
@@ -10,6 +11,9 @@ export interface LoginValues { server: string; user: string; password: string; r
 type Field = 'server' | 'user' | 'password' | 'register';
 const FIELDS: Field[] = ['server', 'user', 'password', 'register'];
 const FIELD_WIDTH = 40;
+const BOX_WIDTH = 64;
+/** Errors such as a refused handshake say why in a sentence: wrap them, up to this many rows. */
+const MESSAGE_ROWS = 4;
 
 export class LoginView {
   private readonly box: blessed.Widgets.BoxElement;
@@ -30,7 +34,7 @@ export class LoginView {
   ) {
     this.modals = new ModalHost(screen);
     this.box = blessed.box({
-      parent: screen, top: 'center', left: 'center', width: 64, height: 14, border: { type: 'line' }, label: ' hush — log in ', tags: true, wrap: false,
+      parent: screen, top: 'center', left: 'center', width: BOX_WIDTH, height: 11 + MESSAGE_ROWS, border: { type: 'line' }, label: ' hush — log in ', tags: true, wrap: false,
     });
     this.editors.server.set(initial.server);
     this.editors.user.set(initial.user);
@@ -74,7 +78,9 @@ export class LoginView {
       const shown = escapeTags(v.text).padEnd(FIELD_WIDTH, ' ');
       return `${mark} ${label.padEnd(10)} {underline}${shown}{/underline}`;
     };
-    const msg = this.message === '' ? '' : this.messageLevel === 'error' ? `{red-fg}${sanitize(this.message)}{/red-fg}` : `{cyan-fg}${sanitize(this.message)}{/cyan-fg}`;
+    const colour = this.messageLevel === 'error' ? 'red-fg' : 'cyan-fg';
+    const rows = this.message === '' ? [] : wrap(stripControls(this.message), BOX_WIDTH - 6).slice(0, MESSAGE_ROWS);
+    const msg = rows.map((r) => `  {${colour}}${escapeTags(r)}{/${colour}}`);
     this.box.setLabel(this.register ? ' hush — register ' : ' hush — log in ');
     this.box.setContent([
       '',
@@ -85,7 +91,7 @@ export class LoginView {
       '',
       `  {gray-fg}Tab/Up/Down move · Enter ${this.register ? 'registers' : 'logs in'} · Ctrl+C quits{/gray-fg}`,
       '',
-      `  ${msg}`,
+      ...msg,
     ].join('\n'));
     this.screen.render();
     if (!this.modals.active && this.focus !== 'register') {

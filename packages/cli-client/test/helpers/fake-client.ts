@@ -60,6 +60,7 @@ export class FakeClient implements ChatClient {
   }
   async kick(room: string, user: string, reason?: string): Promise<void> { this.record('kick', room, user, reason); }
   async ban(opts: { user?: string; address?: string; reason?: string; seconds?: number }): Promise<void> { this.record('ban', opts); }
+  async unban(opts: { user?: string; address?: string }): Promise<void> { this.record('unban', opts); }
   async mute(room: string, user: string, seconds?: number): Promise<void> { this.record('mute', room, user, seconds); }
   async unmute(room: string, user: string): Promise<void> { this.record('unmute', room, user); }
   async setRole(room: string, user: string, role: 'owner' | 'op' | 'member'): Promise<void> { this.record('setRole', room, user, role); }

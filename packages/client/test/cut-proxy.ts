@@ -1,0 +1,76 @@
+// A TCP relay a test can cut (drop every connection, refuse new ones), heal, or make swallow what the
+// server sends (bytes the server believes delivered that never arrive, as on a dying network).
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export class CutProxy {
+  port = 0;
+  private readonly server: Server;
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private refusing = false;
+  private swallowing = false;
+
+  private constructor(private readonly target: { host: string; port: number }) {
+    this.server = createServer((client) => this.relay(client));
+  }
+
+  static async start(target: { host: string; port: number }): Promise<CutProxy> {
+    const proxy = new CutProxy(target);
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    const address = proxy.server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    proxy.port = address.port;
+    return proxy;
+  }
+
+  get host(): string {
+    return '127.0.0.1';
+  }
+
+  /** Drops every open connection and refuses new ones until heal(). */
+  cut(): void {
+    this.refusing = true;
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  /** From now on, bytes from the server are read and thrown away. */
+  swallow(): void {
+    this.swallowing = true;
+  }
+
+  heal(): void {
+    this.refusing = false;
+    this.swallowing = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private relay(client: Socket): void {
+    if (this.refusing) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(this.target);
+    const pair: [Socket, Socket] = [client, upstream];
+    this.pairs.add(pair);
+    const end = () => {
+      this.pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => {
+      if (!this.swallowing) client.write(d);
+    });
+    for (const s of pair) {
+      s.on('error', end);
+      s.on('close', end);
+    }
+  }
+}
