@@ -100,7 +100,7 @@ describe('man in the middle: the SDK refuses and says why', () => {
     const error = await sdkConnectError(p, { paths: await pinnedPaths(p) });
     expect(error.code).toBe('HANDSHAKE_FAILED');
     expect(causeCode(error)).toBe('BAD_SIGNATURE');
-    expect(error.message).toMatch(/authenticate/);
+    expect(error.message).toMatch(/signature does not verify/);
     expect(p.framesSeen(0, 'c2s')).toBe(1);
   });
 

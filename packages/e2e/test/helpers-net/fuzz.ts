@@ -184,7 +184,14 @@ export function hostileRequest(rng: Rng, ctx: { ownRoom: string; victim: string;
     case 9: return { type: 'read', id, target: rng.chance(0.5) ? { room: ctx.ownRoom } : { user }, msgId };
     case 10: return { type: 'send', id, room: ctx.ownRoom, text, action: rng.chance(0.2) };
     case 11: return { type: 'dm_send', id, to: rng.pick([ctx.victim, 'nobody']), envelope: rng.bytes(rng.int(300)).toString('base64url') };
-    case 12: return { type: 'file_offer', id, target: rng.chance(0.5) ? { room: ctx.ownRoom } : { user: ctx.victim }, size: rng.pick([0, 1, 2 ** 40, 10 * 1024 * 1024 + 1, rng.int(1e6)]), name: text.slice(0, 255) };
+    case 12: {
+      // As a real client offers: a room file with its name and hash, a direct file with neither
+      // (they travel inside the end-to-end envelope).
+      const size = rng.pick([0, 1, 2 ** 40, 10 * 1024 * 1024 + 1, rng.int(1e6)]);
+      return rng.chance(0.5)
+        ? { type: 'file_offer', id, target: { room: ctx.ownRoom }, size, name: text.slice(0, 255), sha512: rng.bytes(64).toString('base64url') }
+        : { type: 'file_offer', id, target: { user: ctx.victim }, size };
+    }
     case 13: return { type: 'file_chunk', id, fileId: rng.bytes(12).toString('base64url'), index: rng.int(2 ** 32), data: rng.bytes(rng.int(100)).toString('base64url'), final: rng.chance(0.5) };
     case 14: return { type: rng.pick(['file_accept', 'file_decline', 'file_cancel']), id, fileId: rng.bytes(12).toString('base64url') };
     case 15: return { type: 'files_pending', id };
