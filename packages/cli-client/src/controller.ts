@@ -6,7 +6,7 @@ import { parseInput, type Command } from './commands.js';
 import { TabCompleter } from './completion.js';
 import { emojify } from './emoji.js';
 import { helpLines } from './help.js';
-import { describeError, type ChatClient, type ChatMessage, type ClientEventMap, type Target } from './sdk.js';
+import { describeError, type ChatClient, type ChatMessage, type ClientEventMap, type FileStatusReport, type Target } from './sdk.js';
 import {
   activeConversation, conversationTarget, dmKey, findConversation, initialState, latestOffer, latestRunning, messageKey, newestFromOthers, reduce,
   roomKey, shouldBell, STATUS_KEY,
@@ -35,6 +35,10 @@ export interface ControllerOptions {
 }
 
 const TYPING_REFRESH_MS = 3000;
+/** "bob saved "x.txt"": a recipient's report on a file we sent. */
+const FILE_STATUS_WORDS: Record<FileStatusReport, string> = {
+  accepted: 'accepted', declined: 'declined', downloaded: 'saved', cancelled: 'cancelled',
+};
 const HISTORY_PAGE = 50;
 
 interface PendingUpload { path: string; name: string; target: Target; fileId?: string }
@@ -167,7 +171,7 @@ export class ChatController {
     this.on('fileCancelled', (c) => this.dispatch({ type: 'fileCancelled', fileId: c.fileId, reason: c.reason ?? (c.by ? `by ${c.by}` : undefined) }));
     this.on('fileStatus', (st) => {
       const f = this.state.files[st.fileId];
-      if (f) this.notice(`${st.user} ${st.status} "${f.name}"`, 'info', f.conversation);
+      if (f) this.notice(`${st.user} ${FILE_STATUS_WORDS[st.status]} "${f.name}"`, 'info', f.conversation);
     });
   }
 

@@ -19,6 +19,9 @@ export interface MemberInfo { user: string; role: Role; state: PresenceState; st
 export interface UserInfo { user: string; state: PresenceState; status: string; role: 'admin' | 'user' }
 export interface FileOffer { fileId: string; from: string; target: Target; name: string; size: number; e2e: boolean; ts: number }
 
+/** What a recipient did with a file we sent ('downloaded': saved and hash-checked). */
+export type FileStatusReport = 'accepted' | 'declined' | 'downloaded' | 'cancelled';
+
 export interface ClientEventMap {
   message: [ChatMessage];
   presence: [{ user: string; state: PresenceState; status: string }];
@@ -33,7 +36,7 @@ export interface ClientEventMap {
   fileProgress: [{ fileId: string; direction: 'up' | 'down'; bytes: number; size: number }];
   fileComplete: [{ fileId: string; direction: 'up' | 'down'; path?: string }];
   fileCancelled: [{ fileId: string; by?: string; reason?: string }];
-  fileStatus: [{ fileId: string; user: string; status: 'accepted' | 'declined' | 'downloaded' }];
+  fileStatus: [{ fileId: string; user: string; status: FileStatusReport }];
   error: [Error & { code?: string }];
   closed: [{ code?: string; reason?: string }];
 }

@@ -193,6 +193,11 @@ describe('ChatController', () => {
     await ctl.submit('/file /tmp/x.txt');
     expect(client.calls).toContainEqual(['sendFile', { room: 'lobby' }, '/tmp/x.txt']);
     expect(ctl.state.files.up1).toMatchObject({ direction: 'up', status: 'done', name: 'x.txt' });
+    // What the recipient did: 'downloaded' means saved and hash-checked.
+    client.emit('fileStatus', { fileId: 'up1', user: 'bob', status: 'downloaded' });
+    expect(texts(ctl).at(-1)).toBe('bob saved "x.txt"');
+    client.emit('fileStatus', { fileId: 'up1', user: 'cy', status: 'cancelled' });
+    expect(texts(ctl).at(-1)).toBe('cy cancelled "x.txt"');
     client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.txt', size: 3, e2e: true, ts: 1 });
     expect(ui.bells).toBe(1);
     await ctl.submit('/accept');

@@ -204,7 +204,7 @@ describe('hush in tmux: files', () => {
     const saved = await bob.waitFor(/saved "report\.bin" to[\s\S]*?\[#+\] 100%/);
     expect(saved).toContain(join(downloads, 'report.bin'));
     expect(existsSync(join(downloads, 'report.bin'))).toBe(true);
-    await alice.waitFor('bob downloaded "report.bin"');
+    await alice.waitFor('bob saved "report.bin"');
   });
 
   it('sends a file end to end to one person', async () => {

@@ -145,8 +145,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const stored = this.devices.load(username);
     if (stored?.bound) {
       try {
-        const welcome = await this.deviceLogin(username.toLowerCase(), stored.device);
-        await this.afterWelcome(welcome, stored.device, true);
+        const name = username.toLowerCase();
+        const state = await this.stateOf(name);
+        const welcome = await this.deviceLogin(name, stored.device, state.newestDm);
+        await this.afterWelcome(welcome, stored.device, true, welcome.user === name ? state : undefined);
         return;
       } catch (error) {
         if (!(isHushError(error, 'DEVICE_UNKNOWN') || isHushError(error, 'AUTH_FAILED')) || password === undefined) throw error;
@@ -194,19 +196,32 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     await this.afterWelcome(welcome, device, false);
   }
 
-  private deviceLogin(username: string, device: DeviceIdentity): Promise<Welcome> {
+  /**
+   * `since`: the newest DM this device has handled. The server's delivery cursor moves when a DM is
+   * queued to us, so one written into a dying socket is only offered again because of it.
+   */
+  private deviceLogin(username: string, device: DeviceIdentity, since: string | undefined): Promise<Welcome> {
     const session = this.session;
     if (!session) throw new HushError('CONNECTION_CLOSED');
     const signature = signDeviceLogin(device, session.sessionId, username, new Uint8Array(0));
-    return this.rawRequest({ type: 'device_login', username, signKey: b64(device.signPublicKey), signature: b64(signature) }, ['welcome']);
+    return this.rawRequest({
+      type: 'device_login', username, signKey: b64(device.signPublicKey), signature: b64(signature),
+      ...(since === undefined ? {} : { since }),
+    }, ['welcome']);
   }
 
-  private async afterWelcome(welcome: Welcome, device: DeviceIdentity, wasBound: boolean): Promise<void> {
+  /** The persisted state of `user` (the loaded one when it is the current user). */
+  private async stateOf(user: string): Promise<UserState> {
+    if (this._user === user && this.userState) return this.userState;
+    return UserState.load(this.paths.dataDir, this.host, this.port, user);
+  }
+
+  private async afterWelcome(welcome: Welcome, device: DeviceIdentity, wasBound: boolean, state?: UserState): Promise<void> {
     const switching = this._user !== welcome.user;
     this._user = welcome.user;
     this.device = device;
     await this.devices.save(welcome.user, device, welcome.deviceBound || wasBound);
-    if (switching || !this.userState) this.userState = await UserState.load(this.paths.dataDir, this.host, this.port, welcome.user);
+    if (switching || !this.userState) this.userState = state ?? await UserState.load(this.paths.dataDir, this.host, this.port, welcome.user);
     this.setRooms(welcome.rooms);
     await this.baselineCursors();
   }
@@ -312,6 +327,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     // Record our own sequence number too: a server that later plays this envelope back to us
     // (under a new id) is then caught as a replay like any other.
     state.tracker.check(directConversation(me, device.signPublicKey, user), inner.seq);
+    // Everything queued to us before this ack arrived before it: since can move past our own DM.
+    state.noteDm(ack.msgId);
     void state.save().catch((error: unknown) => this.emitError(error));
     return { id: ack.msgId, ts: ack.ts };
   }
@@ -675,12 +692,18 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private async receiveDm(m: DirectWire): Promise<void> {
     if (this.seen.has(m.msgId)) return;
     const opened = await this.openDm(m, true);
+    this.noteDm(m.msgId); // handled, even when it could not be opened: offering it again would not help
     if (!opened) return;
     if (opened.chat) this.deliver(opened.chat);
     else if (opened.file) {
       this.seen.add(m.msgId);
       this.files.onDirectOffer(m, opened.file);
     }
+  }
+
+  private noteDm(id: string): void {
+    const state = this.userState;
+    if (state?.noteDm(id)) void state.save().catch((error: unknown) => this.emitError(error));
   }
 
   /**
@@ -871,7 +894,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const user = this._user!;
     const device = this.device!;
     return this.holdingEvents(async () => {
-      const welcome = await this.deviceLogin(user, device);
+      const welcome = await this.deviceLogin(user, device, this.userState?.newestDm);
       this.keyCache.clear(); // key_change notices may have been missed
       this.setRooms(welcome.rooms);
       this.resuming = true;

@@ -281,14 +281,23 @@ export class FileTransfers {
       this.incoming.delete(d.fileId);
       await d.handle.close();
       const path = await placeFile(d.tmp, d.dir, safeFileName(d.offer.name));
+      // Verified and saved: only now does the sender hear 'downloaded'.
+      this.tell({ type: 'file_received', fileId: d.fileId });
       this.host.emit('fileComplete', { fileId: d.fileId, direction: 'down', path });
       d.resolve(path);
     } catch (error) {
       if (!committed && this.downloads.get(d.fileId) !== d) return; // cancelled: the handle was closed under us
       const e = error instanceof HushError ? error : new HushError('FILE_CORRUPT', undefined, { cause: error });
       await this.failDownload(d, e);
+      // The sender hears 'cancelled' rather than nothing.
+      if (!committed) this.tell({ type: 'file_cancel', fileId: d.fileId, reason: e.code === 'FILE_CORRUPT' ? 'corrupt' : 'failed' });
       this.host.emit('error', e);
     }
+  }
+
+  /** A request whose reply nothing waits for (the transfer is already decided here). */
+  private tell(body: RequestBody): void {
+    this.host.request(body, ['ok']).catch(() => undefined);
   }
 
   private async failDownload(d: Download, error: HushError): Promise<void> {

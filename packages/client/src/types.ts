@@ -88,7 +88,8 @@ export interface ClientEvents {
   fileProgress: [{ fileId: string; direction: 'up' | 'down'; bytes: number; size: number }];
   fileComplete: [{ fileId: string; direction: 'up' | 'down'; path?: string }];
   fileCancelled: [{ fileId: string; by?: string; reason?: string }];
-  fileStatus: [{ fileId: string; user: string; status: 'accepted' | 'declined' | 'downloaded' }];
+  /** What a recipient did with our file: 'downloaded' once it saved it and the hash matched. */
+  fileStatus: [{ fileId: string; user: string; status: 'accepted' | 'declined' | 'downloaded' | 'cancelled' }];
   error: [HushError];
   closed: [{ code?: string; reason?: string }];
 }

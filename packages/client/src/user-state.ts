@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { SequenceTracker, type SequenceTrackerState } from '@hush/crypto';
+import { compareIds } from './catch-up.js';
 import { fileSafe, serverDirName } from './paths.js';
 import { readOptional, writePrivateFile } from './secure-fs.js';
 
@@ -15,6 +16,8 @@ interface UserStateFile {
   verified: Record<string, string>;
   /** user -> digest of the device key set last seen (detects key changes across restarts). */
   seenKeys: Record<string, string>;
+  /** Newest direct message id received or sent (device_login's `since`: the server re-offers what came after). */
+  newestDm?: string;
 }
 
 export class UserState {
@@ -22,6 +25,7 @@ export class UserState {
   tracker = new SequenceTracker();
   verified = new Map<string, string>();
   seenKeys = new Map<string, string>();
+  newestDm: string | undefined;
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(private readonly path: string) {}
@@ -36,6 +40,7 @@ export class UserState {
       if (f.tracker) state.tracker = SequenceTracker.importState(f.tracker);
       state.verified = new Map(Object.entries(f.verified ?? {}));
       state.seenKeys = new Map(Object.entries(f.seenKeys ?? {}));
+      if (typeof f.newestDm === 'string' && /^\d{1,20}$/.test(f.newestDm)) state.newestDm = f.newestDm;
     }
     return state;
   }
@@ -46,6 +51,13 @@ export class UserState {
     this.sendSeq.set(peer, seq);
     await this.save();
     return seq;
+  }
+
+  /** Records a direct message id received or sent; true when it is the newest yet (worth saving). */
+  noteDm(id: string): boolean {
+    if (this.newestDm !== undefined && compareIds(id, this.newestDm) <= 0) return false;
+    this.newestDm = id;
+    return true;
   }
 
   /** Resolves once every write started so far has finished. */
@@ -61,6 +73,7 @@ export class UserState {
       tracker: this.tracker.exportState(),
       verified: Object.fromEntries(this.verified),
       seenKeys: Object.fromEntries(this.seenKeys),
+      ...(this.newestDm === undefined ? {} : { newestDm: this.newestDm }),
     };
     const text = `${JSON.stringify(file)}\n`;
     this.saving = this.saving.catch(() => undefined).then(() => writePrivateFile(this.path, text));

@@ -42,7 +42,8 @@ describe('files', () => {
     await expect(readFile(join(src, 'target-outside'))).rejects.toMatchObject({ code: 'ENOENT' });
     expect((await readdir(downloads)).filter((n) => n.endsWith('.part'))).toEqual([]);
     await downloaded;
-    expect(statuses.map((s) => s.status)).toContain('accepted');
+    // 'downloaded' is bob's confirmation of the verified save, after the accept.
+    expect(statuses.map((s) => s.status)).toEqual(['accepted', 'downloaded']);
     expect(bob.pendingFiles()).toEqual([]);
 
     // The server never had the plaintext.
@@ -142,19 +143,46 @@ describe('files', () => {
       if (p.direction === 'down' && !cancelling) cancelling = bob.cancelFile(p.fileId);
     });
     const accepted = nextEvent(alice, 'fileStatus', (s) => s.status === 'accepted');
+    const cancelled = nextEvent(alice, 'fileStatus', (s) => s.status === 'cancelled');
     await expect(bob.acceptFile(fileId, dir)).rejects.toMatchObject({ code: 'FILE_CANCELLED' });
     await cancelling;
     await accepted;
+    expect((await cancelled)[0]).toEqual({ fileId, user: 'kim', status: 'cancelled' });
     // Round trip after the cancel: any chunk still in flight was handled before this message.
     const after = nextEvent(bob, 'message', (m) => m.text === 'still there?');
     await alice.sendDirect('kim', 'still there?');
     await after;
     expect(progress.filter((p) => p.direction === 'down').length).toBe(1);
     expect(await readdir(dir)).toEqual([]);
-    // The sender saw the accept; the server reports nothing on a receiver's cancel (its 'downloaded'
-    // only means every chunk was sent, which can race the cancel).
-    expect(statuses.map((s) => s.status)[0]).toBe('accepted');
+    // The sender saw the accept and the cancel, never a download (even if every chunk went out).
+    expect(statuses.map((s) => s.status)).toEqual(['accepted', 'cancelled']);
     expect(errors).toEqual([]);
     expect(bob.pendingFiles().map((f) => f.fileId)).not.toContain(fileId);
+  });
+
+  it('a file that fails the hash check is not reported downloaded: the sender hears cancelled', async () => {
+    const alice = await fx.user(server, 'lou');
+    const bob = await fx.user(server, 'mia');
+    const src = await fx.dir();
+    const path = join(src, 'data.bin');
+    await writeFile(path, randomBytes(100_000));
+    const offered = nextEvent(bob, 'fileOffer');
+    const statuses = collect(alice, 'fileStatus');
+    const { fileId } = await alice.sendFile({ room: 'lobby' }, path);
+    await offered;
+    // Damaged at rest on the server: the bytes no longer match the offer's SHA-512.
+    server.store.putFileChunk(fileId, 0, randomBytes(64 * 1024));
+    const cancelled = nextEvent(alice, 'fileStatus', (s) => s.status === 'cancelled');
+    const corrupt = nextEvent(bob, 'error', (e) => e.code === 'FILE_CORRUPT');
+    const dir = await fx.dir();
+    await expect(bob.acceptFile(fileId, dir)).rejects.toMatchObject({ code: 'FILE_CORRUPT' });
+    await corrupt;
+    expect((await cancelled)[0]).toEqual({ fileId, user: 'mia', status: 'cancelled' });
+    // Round trip: a 'downloaded' would have come before this message.
+    const after = nextEvent(alice, 'message', (m) => m.text === 'got it?');
+    await bob.sendDirect('lou', 'got it?');
+    await after;
+    expect(statuses.map((s) => s.status)).toEqual(['accepted', 'cancelled']);
+    expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -88,21 +88,43 @@ describe('direct messages across a reconnect', () => {
     await expectOnceEach(alice, bob, got, ['bob:known while away', 'carol:new while away']);
   });
 
-  // Only for conversations the client knows: the server moved this device's delivery cursor past a
-  // DM it wrote into the dying socket, so a brand-new conversation's first DM lost this way is not
-  // offered again at login (needs the device to tell the server what it really received).
-  it('when the socket dies with a DM of a known conversation in flight (the server believed it delivered)', async () => {
+  // The server moved this device's delivery cursor past the DMs it wrote into the dying socket: the
+  // known conversation's comes back through history catch-up (and device_login's since), the brand-new
+  // conversation's only because the device tells the server at login (since) what it really received.
+  it('when the socket dies with DMs of a known and a brand-new conversation in flight (the server believed it delivered)', async () => {
     server = await startTestServer();
-    const { alice, bob, p } = await cast(server);
+    const { alice, bob, carol, p } = await cast(server);
     const got = collect(alice, 'message');
     p.swallow();
     await bob.sendDirect('alice', 'known in flight');
+    await carol.sendDirect('alice', 'new in flight');
     const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
     p.cut();
     await reconnecting;
     const ready = nextEvent(alice, 'state', (s) => s === 'ready', 15_000);
     p.heal();
     await ready;
-    await expectOnceEach(alice, bob, got, ['bob:known in flight']);
+    await expectOnceEach(alice, bob, got, ['bob:known in flight', 'carol:new in flight']);
+  });
+
+  it('after a restart of the client, the first device login asks from the newest DM it handled', async () => {
+    server = await startTestServer();
+    const { alice, bob, carol, p } = await cast(server);
+    const paths = alice.paths;
+    // Her own DM counts as handled too (from its ack): offered again it would look like a replay.
+    await alice.sendDirect('bob', 'mine before');
+    // The swallowed DM never reaches alice; she closes (state saved) and a new process logs in.
+    p.swallow();
+    await carol.sendDirect('alice', 'new while closing');
+    await alice.close();
+    p.heal();
+    const next = await fx.connect({ host: p.host, port: p.port, fingerprint: server.fingerprint }, { paths });
+    warnings.set(next, collect(next, 'dmWarning'));
+    const got = collect(next, 'message');
+    const arrived = nextEvent(next, 'message', (m) => m.text === 'new while closing');
+    await next.login('alice');
+    await arrived;
+    // 'hello before' and 'mine before' were handled by the previous process: not offered again.
+    await expectOnceEach(next, bob, got, ['carol:new while closing']);
   });
 });

@@ -43,8 +43,13 @@ export const register = request('register', {
   invite: z.string().max(128).optional(),
 });
 export const login = request('login', { username: usernameInput, password, device: deviceBundle });
-/** A returning device proves its key: signature over the session id and username. */
-export const deviceLogin = request('device_login', { username: usernameInput, signKey: key32, signature: bytes64 });
+/**
+ * A returning device proves its key: signature over the session id and username. `since`: the newest
+ * direct message id this device has received; offline delivery starts there if that is earlier.
+ */
+export const deviceLogin = request('device_login', {
+  username: usernameInput, signKey: key32, signature: bytes64, since: messageId.optional(),
+});
 export const logout = request('logout', {});
 
 export const roomCreate = request('room_create', { room: roomName, topic: topic.optional() });
@@ -92,6 +97,8 @@ export const fileChunkUpload = request('file_chunk', {
 });
 export const fileCancel = request('file_cancel', { fileId, reason: reason.optional() });
 export const filesPending = request('files_pending', {});
+/** A recipient saved the file and checked its SHA-512: the uploader is told it was downloaded. */
+export const fileReceived = request('file_received', { fileId });
 
 export const kick = request('kick', { room: roomName, user: username, reason: reason.optional() });
 export const ban = request('ban', {
@@ -202,9 +209,9 @@ export const fileChunkDelivery = msg('file_data', {
 export const fileCancelled = msg('file_cancelled', { fileId, by: username.optional(), reason: reason.optional() });
 export const fileStatus = msg('file_status', {
   fileId,
-  /** What happened at the other end: who accepted, declined or finished downloading. */
+  /** What happened at the other end: who accepted, declined, cancelled or saved (verified) the file. */
   user: username,
-  status: z.enum(['accepted', 'declined', 'downloaded']),
+  status: z.enum(['accepted', 'declined', 'downloaded', 'cancelled']),
 });
 export const files = msg('files', { re, files: z.array(fileOffered.omit({ type: true })).max(1000) });
 
@@ -224,7 +231,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   register, login, deviceLogin, logout,
   roomCreate, roomJoin, roomPart, roomList, roomTopic, roomMembers, usersList,
   send, dmSend, keysGet, presenceSet, typing, readMarker, historyQuery,
-  fileOffer, fileAccept, fileDecline, fileChunkUpload, fileCancel, filesPending,
+  fileOffer, fileAccept, fileDecline, fileChunkUpload, fileCancel, filesPending, fileReceived,
   kick, ban, unban, mute, unmute, roleSet,
   ping, pong,
 ]);

@@ -1,6 +1,7 @@
 // Store-and-forward file relay. The sender uploads chunks in order (each acknowledged); once the
 // file is complete the recipients are offered it; an accepted file streams to that session a few
 // chunks at a time, continuing as the socket drains, so chat on the same connection keeps flowing.
+// The uploader hears `downloaded` only when the recipient confirms a verified save (file_received).
 // Direct files are end-to-end sealed by the clients: the server only moves opaque chunks.
 import { randomBytes } from 'node:crypto';
 import { FILE_CHUNK_OVERHEAD } from '@hush/crypto';
@@ -149,6 +150,15 @@ export class FileRelay {
     }
     ctx.store.markFileHandled(file.id, user.name, 'declined');
     session.send({ type: 'ok', re: m.id });
+    this.status(file, user.name, 'cancelled');
+  }
+
+  /** The recipient checked the file's hash and saved it: now it counts as downloaded. */
+  received(user: User, session: Session, m: ClientMessageOf<'file_received'>): void {
+    const file = this.receivable(user, m.fileId);
+    this.context().store.markFileHandled(file.id, user.name, 'downloaded');
+    session.send({ type: 'ok', re: m.id });
+    this.status(file, user.name, 'downloaded');
   }
 
   pending(user: User, session: Session, m: ClientMessageOf<'files_pending'>): void {
@@ -190,7 +200,7 @@ export class FileRelay {
     return to ? [to] : [];
   }
 
-  private status(file: StoredFile, user: string, status: 'accepted' | 'declined' | 'downloaded'): void {
+  private status(file: StoredFile, user: string, status: ServerMessageOf<'file_status'>['status']): void {
     const ctx = this.context();
     const sender = ctx.online.get(file.from);
     if (sender) broadcast(ctx, { type: 'file_status', fileId: file.id, user, status }, [sender]);
@@ -207,11 +217,8 @@ export class FileRelay {
       const final = d.chunk === undefined;
       session.send({ type: 'file_data', fileId: d.file.id, index: d.index, data: Buffer.from(data).toString('base64url'), final });
       d.index += 1;
-      if (final) {
-        list.shift();
-        ctx.store.markFileHandled(d.file.id, d.user, 'downloaded');
-        this.status(d.file, d.user, 'downloaded');
-      }
+      // Sent is not saved: the receiver may still fail the hash check or cancel (file_received).
+      if (final) list.shift();
     }
     if (list && list.length === 0) this.setDownloads(session, list);
   }

@@ -1,6 +1,9 @@
 // Several devices per account: each catches up on direct messages on its own, and key changes
 // reach DM contacts as well as room co-members.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { registered, TestClient } from './helpers/test-client.js';
@@ -23,11 +26,11 @@ async function newDevice(name: string): Promise<TestClient> {
 }
 
 /** A returning device (the key of `device`) logging in with device_login. */
-async function back(device: TestClient, name: string): Promise<TestClient> {
+async function back(device: TestClient, name: string, since?: string): Promise<TestClient> {
   const c = await TestClient.connect(server.port);
   clients.push(c);
   c.device = device.device;
-  await c.expect(c.deviceLoginRequest(name), 'welcome');
+  await c.expect(c.deviceLoginRequest(name, since), 'welcome');
   return c;
 }
 
@@ -103,6 +106,92 @@ describe('offline direct messages per device', () => {
     expect(await fresh.next((m) => m.type === 'dm' && m.msgId === next.msgId)).toBeTruthy();
     // The phone, bound before, gets both.
     expect(await dmsOf(await back(liaPhone, 'lia'))).toEqual([old.msgId, next.msgId]);
+  });
+});
+
+describe('device_login since', () => {
+  it('offers again DMs the server queued to a session that died with them (a brand-new conversation)', async () => {
+    const rex = await user('rex');
+    const sue = await user('sue');
+    const first = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(4) }, 'ack');
+    expect(await sue.next((m) => m.type === 'dm' && m.msgId === first.msgId)).toBeTruthy();
+    // Queued to Sue's live session: her cursor moves past it whether or not it ever arrives.
+    const lost = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(5) }, 'ack');
+    await offline(rex, 'sue', sue);
+    expect(server.store.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
+    // Without since: nothing (the cursor is past it).
+    let again = await back(sue, 'sue');
+    expect(await dmsOf(again)).toEqual([]);
+    await offline(rex, 'sue', again);
+    // With what the device really has: the lost one; the cursor does not move back.
+    again = await back(sue, 'sue', first.msgId);
+    expect(await dmsOf(again)).toEqual([lost.msgId]);
+    expect(server.store.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
+    await offline(rex, 'sue', again);
+    // A since past the cursor changes nothing: delivery starts at the earlier of the two.
+    const later = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(6) }, 'ack');
+    expect(await dmsOf(await back(sue, 'sue', '99999999'))).toEqual([later.msgId]);
+  });
+
+  it('skips the offline query when nothing newer than the start point is stored for the user', async () => {
+    const tom = await user('tom');
+    const uli = await user('uli');
+    const dm = await tom.expect({ type: 'dm_send', to: 'uli', envelope: envelope(4) }, 'ack');
+    await uli.next((m) => m.type === 'dm' && m.msgId === dm.msgId);
+    await offline(tom, 'uli', uli);
+    const query = vi.spyOn(server.store, 'directMessagesSince');
+    const queriesFor = () => query.mock.calls.filter(([who]) => who === 'uli').length;
+    try {
+      // The newest DM of uli is known from its append and the cursor is there: no query.
+      let again = await back(uli, 'uli');
+      expect(await dmsOf(again)).toEqual([]);
+      expect(queriesFor()).toBe(0);
+      await offline(tom, 'uli', again);
+      // An earlier since does query, and finds the DM.
+      again = await back(uli, 'uli', '0');
+      expect(await dmsOf(again)).toEqual([dm.msgId]);
+      expect(queriesFor()).toBe(1);
+      await offline(tom, 'uli', again);
+      // A new DM while away: queried and delivered.
+      const next = await tom.expect({ type: 'dm_send', to: 'uli', envelope: envelope(5) }, 'ack');
+      expect(await dmsOf(await back(uli, 'uli'))).toEqual([next.msgId]);
+      expect(queriesFor()).toBe(2);
+    } finally {
+      query.mockRestore();
+    }
+  });
+
+  it('seeds the newest DM id from the store after a restart, then skips', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hushd-devices-'));
+    let s = await startTestServer({ dataDir });
+    const opened: TestClient[] = [];
+    try {
+      const vee = await registered(s.port, 'vee');
+      const wim = await registered(s.port, 'wim');
+      opened.push(vee, wim);
+      const dm = await vee.expect({ type: 'dm_send', to: 'wim', envelope: envelope(4) }, 'ack');
+      await wim.next((m) => m.type === 'dm' && m.msgId === dm.msgId);
+      await Promise.all(opened.map((c) => c.close()));
+      await s.stop();
+      s = await startTestServer({ dataDir });
+      const query = vi.spyOn(s.store, 'directMessagesSince');
+      const login = async () => {
+        const c = await TestClient.connect(s.port);
+        opened.push(c);
+        c.device = wim.device;
+        await c.expect(c.deviceLoginRequest('wim'), 'welcome');
+        return c;
+      };
+      // Nothing is known after the restart: the first login queries, the next one does not.
+      expect(await dmsOf(await login())).toEqual([]);
+      expect(query).toHaveBeenCalledTimes(1);
+      expect(await dmsOf(await login())).toEqual([]);
+      expect(query).toHaveBeenCalledTimes(1);
+    } finally {
+      await Promise.all(opened.map((c) => c.close()));
+      await s.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

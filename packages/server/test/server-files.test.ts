@@ -61,7 +61,31 @@ describe('file relay', () => {
     expect(await tia.next((m) => m.type === 'message' && m.msgId === ack.msgId)).toBeTruthy();
     expect((await got).equals(data)).toBe(true);
     expect(await sam.next((m) => m.type === 'file_status' && m.status === 'accepted')).toMatchObject({ user: 'tia' });
-    expect(await sam.next((m) => m.type === 'file_status' && m.status === 'downloaded')).toMatchObject({ user: 'tia' });
+    // Every chunk was sent, but only the receiver's confirmation of a verified save counts.
+    await sam.expect({ type: 'room_list' }, 'rooms');
+    expect(sam.take((m) => m.type === 'file_status' && m.status === 'downloaded')).toEqual([]);
+    await tia.expect({ type: 'file_received', fileId }, 'ok');
+    expect(await sam.next((m) => m.type === 'file_status' && m.status === 'downloaded')).toMatchObject({ fileId, user: 'tia' });
+    // Only a recipient can confirm.
+    expect(await sam.request({ type: 'file_received', fileId })).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('tells the sender when a receiver cancels, and reports no download it never confirmed', async () => {
+    const cal = await user('cal');
+    const dee = await user('dee');
+    const fileId = await upload(cal, { user: 'dee' }, randomBytes(200_000));
+    await dee.next('file_offered');
+    await dee.expect({ type: 'file_accept', fileId }, 'ok');
+    await dee.next((m) => m.type === 'file_data' && m.fileId === fileId);
+    await dee.expect({ type: 'file_cancel', fileId }, 'ok');
+    expect(await cal.next((m) => m.type === 'file_status' && m.status === 'cancelled')).toMatchObject({ fileId, user: 'dee' });
+    await cal.expect({ type: 'room_list' }, 'rooms');
+    expect(cal.take((m) => m.type === 'file_status' && m.status === 'downloaded')).toEqual([]);
+    // A cancel before accepting is reported the same way.
+    const second = await upload(cal, { user: 'dee' }, Buffer.from('again'));
+    await dee.next((m) => m.type === 'file_offered' && m.fileId === second);
+    await dee.expect({ type: 'file_cancel', fileId: second }, 'ok');
+    expect(await cal.next((m) => m.type === 'file_status' && m.fileId === second)).toMatchObject({ user: 'dee', status: 'cancelled' });
   });
 
   it('offers a room file to online members but not the sender, and to offline members at login', async () => {

@@ -6,6 +6,7 @@ import type { UserRecord } from '../store/types.js';
 import {
   bindSessionDevice, broadcast, RequestError, roomInfo, type ServerContext, type Session, wireBundle, wireMessage,
 } from './context.js';
+import { idValue } from './newest-direct.js';
 
 const OFFLINE_PAGE = 500;
 /** A device's last_seen is written at most this often (it needs no finer precision). */
@@ -87,7 +88,7 @@ export function handleDeviceLogin(ctx: ServerContext, session: Session, m: Clien
   if (user.bannedUntil !== null && user.bannedUntil > ctx.now()) loginFailed(ctx, 'BANNED');
   // "Last seen" to the minute is enough: no SQLite write on every reconnect.
   if (ctx.now() - device.lastSeen >= TOUCH_DEVICE_EVERY_MS) ctx.store.touchDevice(user.name, m.signKey, ctx.now());
-  completeLogin(ctx, session, user, m.signKey, m.id, false);
+  completeLogin(ctx, session, user, m.signKey, m.id, false, m.since);
 }
 
 export function handleLogout(ctx: ServerContext, session: Session, m: ClientMessageOf<'logout'>): void {
@@ -98,6 +99,7 @@ export function handleLogout(ctx: ServerContext, session: Session, m: ClientMess
 /** Welcome, default room, presence, offline direct messages for this device, pending files. */
 function completeLogin(
   ctx: ServerContext, session: Session, record: UserRecord, signKey: string, re: string, deviceBound: boolean,
+  since?: string,
 ): void {
   const now = ctx.now();
   const lobby = ctx.config.defaultRoom;
@@ -126,25 +128,33 @@ function completeLogin(
     broadcast(ctx, { type: 'room_event', room: lobby, event: 'join', user: record.name, ts: now }, ctx.rooms.members(lobby));
   }
   if (first) broadcast(ctx, { type: 'presence', user: record.name, state: 'online', status: '' }, ctx.online.all());
-  deliverOffline(ctx, session, record.name, signKey);
+  deliverOffline(ctx, session, record.name, signKey, since);
   ctx.files.offerPending(session, record.name);
 }
 
 /**
  * Direct messages this device has not been sent — to the user, and sent by the user from other
  * devices — then the device's delivery cursor moves. Each device of an account has its own cursor.
+ * The cursor moves when a DM is queued, not when it arrives: a device says with `since` what it
+ * really received, and delivery starts at the earlier of the two (the device drops duplicates).
  */
-function deliverOffline(ctx: ServerContext, session: Session, name: string, signKey: string): void {
-  let cursor = ctx.store.getDeviceCursor(name, signKey);
+function deliverOffline(ctx: ServerContext, session: Session, name: string, signKey: string, since?: string): void {
+  const cursor = ctx.store.getDeviceCursor(name, signKey);
+  let start = since !== undefined && idValue(since) < idValue(cursor) ? since : cursor;
+  const newest = ctx.batch.newestDirect;
+  if (newest.nothingAfter(name, start)) return;
   for (;;) {
-    const page = ctx.store.directMessagesSince(name, cursor, OFFLINE_PAGE, { includeSent: true });
+    const page = ctx.store.directMessagesSince(name, start, OFFLINE_PAGE, { includeSent: true });
     for (const m of page) session.send(wireMessage(m));
     const last = page[page.length - 1];
     if (last) {
-      cursor = last.id;
-      ctx.store.advanceDeviceCursor(name, signKey, cursor);
+      start = last.id;
+      ctx.store.advanceDeviceCursor(name, signKey, start);
     }
-    if (page.length < OFFLINE_PAGE) return;
+    if (page.length < OFFLINE_PAGE) {
+      newest.seed(name, start);
+      return;
+    }
   }
 }
 

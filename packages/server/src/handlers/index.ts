@@ -45,6 +45,7 @@ export function dispatch(ctx: ServerContext, session: Session, m: ClientMessage)
     case 'file_decline': return ctx.files.decline(requireUser(session), session, m);
     case 'file_cancel': return ctx.files.cancel(requireUser(session), session, m);
     case 'files_pending': return ctx.files.pending(requireUser(session), session, m);
+    case 'file_received': return ctx.files.received(requireUser(session), session, m);
     case 'kick': return handleKick(ctx, session, m);
     case 'ban': return handleBan(ctx, session, m);
     case 'unban': return handleUnban(ctx, session, m);

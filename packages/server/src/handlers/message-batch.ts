@@ -2,6 +2,7 @@
 // (only after the store returned: the message is durable) and the fan-out of each message.
 import type { NewMessage, StoredMessage } from '../store/types.js';
 import { advanceCursor, broadcast, type ServerContext, type Session, wireMessage } from './context.js';
+import { NewestDirect } from './newest-direct.js';
 
 interface Pending {
   message: NewMessage;
@@ -11,6 +12,8 @@ interface Pending {
 
 export class MessageBatch {
   private pending: Pending[] = [];
+  /** Lets device logins skip the offline query when nothing new is stored for the user. */
+  readonly newestDirect = new NewestDirect();
 
   constructor(
     private readonly context: () => ServerContext,
@@ -47,6 +50,7 @@ export class MessageBatch {
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const m = stored[i]!;
+      if (m.kind === 'dm') this.newestDirect.appended(m.from, m.to, m.id);
       p.session.send({ type: 'ack', re: p.re, msgId: m.id, ts: m.ts });
       for (const s of fanOut(ctx, m, p.session)) delivered.set(s, m.id);
     }

@@ -132,9 +132,13 @@ export class TestClient {
     return this.expect({ type: 'login', username, password, device: this.bundle() }, 'welcome');
   }
 
-  deviceLoginRequest(username: string): ClientRequest {
+  /** `since`: the newest DM id this device says it received. */
+  deviceLoginRequest(username: string, since?: string): ClientRequest {
     const signature = signDeviceLogin(this.device, this.sessionId, username, new Uint8Array(0));
-    return { type: 'device_login', username, signKey: b64(this.device.signPublicKey), signature: b64(signature) };
+    return {
+      type: 'device_login', username, signKey: b64(this.device.signPublicKey), signature: b64(signature),
+      ...(since === undefined ? {} : { since }),
+    };
   }
 
   bundle() {
