@@ -245,8 +245,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   async listRooms(): Promise<RoomInfo[]> {
-    const reply = await this.request({ type: 'room_list' }, ['rooms']);
-    return reply.rooms.map(roomInfo);
+    const rooms = await allPages(async (cursor) => {
+      const reply = await this.request({ type: 'room_list', ...(cursor === undefined ? {} : { cursor }) }, ['rooms']);
+      return { items: reply.rooms, next: reply.next };
+    });
+    return rooms.map(roomInfo);
   }
 
   async setTopic(room: string, topic: string): Promise<void> {
@@ -256,13 +259,19 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   async members(room: string): Promise<MemberInfo[]> {
-    const reply = await this.request({ type: 'room_members', room }, ['members']);
-    return reply.members.map((m) => ({ user: m.user, role: m.role, state: m.state, status: m.status }));
+    const members = await allPages(async (cursor) => {
+      const reply = await this.request({ type: 'room_members', room, ...(cursor === undefined ? {} : { cursor }) }, ['members']);
+      return { items: reply.members, next: reply.next };
+    });
+    return members.map((m) => ({ user: m.user, role: m.role, state: m.state, status: m.status }));
   }
 
   async listUsers(): Promise<UserInfo[]> {
-    const reply = await this.request({ type: 'users_list' }, ['users']);
-    return reply.users.map((u) => ({ user: u.user, state: u.state, status: u.status, role: u.role }));
+    const users = await allPages(async (cursor) => {
+      const reply = await this.request({ type: 'users_list', ...(cursor === undefined ? {} : { cursor }) }, ['users']);
+      return { items: reply.users, next: reply.next };
+    });
+    return users.map((u) => ({ user: u.user, state: u.state, status: u.status, role: u.role }));
   }
 
   private async refreshRooms(): Promise<void> {
@@ -984,4 +993,16 @@ export function fingerprintMatches(expected: string, full: string, short: string
 /** Sequence-tracker key of one sending device's conversation with a user. */
 function directConversation(from: string, senderKey: Uint8Array, to: string): string {
   return `${from}/${deviceId(senderKey)}>${to}`;
+}
+
+/** Lists are paged to fit one record: follows `next` until the server has sent everything. */
+async function allPages<T>(fetch: (cursor?: string) => Promise<{ items: T[]; next?: string | undefined }>): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await fetch(cursor);
+    all.push(...page.items);
+    cursor = page.next;
+  } while (cursor !== undefined);
+  return all;
 }
