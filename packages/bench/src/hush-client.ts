@@ -4,7 +4,7 @@ import {
   type ClientMessage, type ServerMessage, type ServerMessageOf,
 } from '@hush/protocol';
 import { ClientHandshake, DeviceIdentity, signDeviceLogin, type SessionCipher } from '@hush/crypto';
-import { countLines, readStamps, type LineCounts } from './deliveries.js';
+import { countLines, ownMarker, readStamps, type LineCounts } from './deliveries.js';
 import type { LoadClient } from './load-client.js';
 
 // A lean Hush client for load generation: the protocol's MessageChannel frames and seals what it
@@ -49,6 +49,8 @@ export class HushLoadClient implements LoadClient {
   private readonly waiting = new Map<string, { resolve(m: Reply): void; reject(e: Error): void }>();
   private nextId = 1;
   private closed = false;
+  /** Marks this client's own (echoed) room messages, which are not counted; set at login. */
+  private own: Buffer | undefined;
 
   private constructor(private readonly socket: Socket, private readonly room: string) {
     socket.on('data', (chunk) => this.onData(chunk));
@@ -121,8 +123,8 @@ export class HushLoadClient implements LoadClient {
         this.fail('record rejected');
         return;
       }
-      countLines(payload, this.counts, (line) => this.onOther(line));
-      if (this.observer) readStamps(payload, now, this.latencies);
+      countLines(payload, this.counts, (line) => this.onOther(line), this.own);
+      if (this.observer) readStamps(payload, now, this.latencies, this.own);
     }
     this.onPayload?.();
   }
@@ -189,14 +191,17 @@ export class HushLoadClient implements LoadClient {
   }
 
   register(username: string, password: string, device: DeviceIdentity): Promise<ServerMessageOf<'welcome'>> {
+    this.own = ownMarker(username);
     return this.request<'welcome'>({ type: 'register', username, password, device: wireBundle(device) });
   }
 
   login(username: string, password: string, device: DeviceIdentity): Promise<ServerMessageOf<'welcome'>> {
+    this.own = ownMarker(username);
     return this.request<'welcome'>({ type: 'login', username, password, device: wireBundle(device) });
   }
 
   deviceLogin(username: string, device: DeviceIdentity): Promise<ServerMessageOf<'welcome'>> {
+    this.own = ownMarker(username);
     const signature = signDeviceLogin(device, this.sessionId, username, new Uint8Array(0));
     return this.request<'welcome'>({ type: 'device_login', username, signKey: b64(device.signPublicKey), signature: b64(signature) });
   }

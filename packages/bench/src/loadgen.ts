@@ -94,7 +94,8 @@ export async function fanoutSetup(o: FanoutSetup): Promise<{ setupMs: number; ec
   });
   fanClients = clients;
   await quiet(clients, 300, 30_000);
-  // Does the server deliver a message to its own sender? Counts compare only if raw does the same.
+  // Are a client's own messages counted as deliveries? Never for Hush (it echoes them in server
+  // order; deliveries.ts leaves them out); raw relays to the sender only if so, so counts compare.
   const first = clients[0]!;
   const last = clients[clients.length - 1]!;
   const before = { first: first.counts.messages, last: last.counts.messages };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeMachine, runBench, type BenchResults } from '../src/bench.js';
 import { SMOKE } from '../src/profiles.js';
 import { checkTargets, renderTables } from '../src/report.js';
+import { countLines, ownMarker, readStamps } from '../src/deliveries.js';
 
 // A tiny run of every scenario, so the benchmark cannot rot: the numbers must be sane and every
 // count must match what was sent. No timing thresholds (the machine is shared).
@@ -82,5 +83,21 @@ describe('pnpm bench, smoke size', () => {
     const checks = checkTargets(results);
     expect(checks.some((c) => c.target.includes('handshakes/s'))).toBe(true);
     expect(checks.some((c) => c.target.includes('idle connection'))).toBe(true);
+  });
+});
+
+describe('delivery accounting', () => {
+  it('leaves a client\'s own echoed messages out of counts and latencies', () => {
+    const line = (from: string, t: number) => JSON.stringify({ type: 'message', room: 'r', msgId: '1', ts: 1, from, text: `~T${t}~xx`, action: false });
+    const payload = Buffer.from([line('bob', 1), line('ann', 2), '{"type":"ack","re":"1"}', line('annie', 3), line('ann', 4)].join('\n'));
+    const counts = { messages: 0, acks: 0 };
+    countLines(payload, counts, undefined, ownMarker('ann'));
+    expect(counts).toEqual({ messages: 2, acks: 1 });
+    const latencies: number[] = [];
+    readStamps(payload, 10, latencies, ownMarker('ann'));
+    expect(latencies).toEqual([9, 7]);
+    const all = { messages: 0, acks: 0 };
+    countLines(payload, all);
+    expect(all.messages).toBe(4);
   });
 });

@@ -299,8 +299,14 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   private async sendRoom(room: string, text: string, action: boolean): Promise<{ id: string; ts: number }> {
     const ack = await this.request({ type: 'send', room, text, ...(action ? { action: true } : {}) }, ['ack']);
-    // Whether or not the server echoes our own message, it is shown exactly once.
-    this.deliver({ kind: 'room', id: ack.msgId, ts: ack.ts, from: this.requireUser(), room, text, action, mine: true });
+    // The server echoes it ahead of the ack, in server order among the room's messages: that echo,
+    // already in the inbox, shows it. Delivering after it in the inbox only covers a missing echo
+    // (e.g. the room was left meanwhile) and keeps it shown exactly once, in order.
+    const chat: ChatMessage = { kind: 'room', id: ack.msgId, ts: ack.ts, from: this.requireUser(), room, text, action, mine: true };
+    await new Promise<void>((resolve) => this.enqueue(() => {
+      resolve();
+      this.deliver(chat);
+    }));
     return { id: ack.msgId, ts: ack.ts };
   }
 

@@ -41,7 +41,11 @@ describe('README bot example', () => {
     fx.track(bot);
     expect(bot.user).toBe('pingbot');
     const pong = nextEvent(admin, 'message', (m) => m.from === 'pingbot');
+    const own = nextEvent(bot, 'message', (m) => m.mine && m.text === 'pong');
     await admin.send('lobby', '!ping');
     expect((await pong)[0]).toMatchObject({ room: 'lobby', text: 'pong' });
+    // The bot sees its own pong once, as the echo that comes with its ack: its send has settled
+    // before the cleanup closes it.
+    expect((await own)[0]).toMatchObject({ from: 'pingbot', mine: true });
   });
 });

@@ -2,6 +2,7 @@ import { startTestServer, type TestServer } from '@hush/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceIdentity } from '@hush/crypto';
 import { HushClient } from '../src/client.js';
+import { compareIds } from '../src/catch-up.js';
 import { DeviceStore } from '../src/device-store.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
@@ -87,6 +88,26 @@ describe('accounts, rooms, messages, presence, moderation against a real hushd',
     await bob.partRoom('tea');
     expect(bob.rooms.has('tea')).toBe(false);
     await expect(bob.send('tea', 'gone')).rejects.toMatchObject({ code: 'NOT_MEMBER' });
+  });
+
+  it('own room messages come back from the server and are shown once, in server order, like everyone else\'s', async () => {
+    const alice = await fx.user(server, 'ola');
+    const bob = await fx.user(server, 'pim');
+    await alice.createRoom('order');
+    const joined = nextEvent(alice, 'roomEvent', (e) => e.event === 'join' && e.user === 'pim');
+    await bob.joinRoom('order');
+    await joined;
+    const aliceSees = collect(alice, 'message');
+    const bobSees = collect(bob, 'message');
+    // Both talk at once, without waiting for acks: their messages interleave on the server.
+    const sends = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? alice : bob).send('order', `m${i}`)));
+    const ids = sends.map((s) => s.id).sort(compareIds);
+    const last = ids[ids.length - 1]!;
+    for (const [client, seen] of [[alice, aliceSees], [bob, bobSees]] as const) {
+      if (!seen.some((m) => m.id === last)) await nextEvent(client, 'message', (m) => m.id === last);
+      expect(seen.map((m) => m.id)).toEqual(ids);
+      expect(seen.map((m) => m.mine)).toEqual(seen.map((m) => m.from === client.user));
+    }
   });
 
   it('presence, typing and read markers arrive as events', async () => {

@@ -17,9 +17,6 @@ export interface RecordCipher {
   sealWithHeadroom?(plaintext: Uint8Array, headroom: number): Uint8Array;
 }
 
-/** Builds a record's plaintext from its lines (default: joined with '\n', UTF-8). */
-export type EncodeLines = (lines: readonly string[]) => Uint8Array;
-
 export interface MessageChannelOptions<S extends Sender> {
   /** Which side the peer is: decides the schemas of received messages. */
   peer: S;
@@ -130,11 +127,9 @@ export class MessageChannel<S extends Sender> {
 
   /**
    * Frames outgoing messages (objects or pre-serialised JSON text): one frame when they fit, more
-   * when they would exceed the frame limit. Sealed once secure. `encode` may supply each record's
-   * plaintext (it must equal the lines joined with '\n' in UTF-8): a server fanning the same lines
-   * out to many peers builds it once and only seals per peer.
+   * when they would exceed the frame limit. Sealed once secure.
    */
-  frame(messages: ReadonlyArray<ClientMessage | ServerMessage | string>, encode?: EncodeLines): Buffer[] {
+  frame(messages: ReadonlyArray<ClientMessage | ServerMessage | string>): Buffer[] {
     const lines = messages.map((m) => (typeof m === 'string' ? m : JSON.stringify(m)));
     if (!this.cipher) return lines.map((line) => encodeFrame(Buffer.from(line, 'utf8')));
     const limit = this.maxFrameSize - RECORD_OVERHEAD;
@@ -142,7 +137,7 @@ export class MessageChannel<S extends Sender> {
     // record and no line needs measuring (the common case: a turn's few small messages).
     let bound = 0;
     for (const line of lines) bound += 3 * line.length + 1;
-    if (bound <= limit) return lines.length === 0 ? [] : [this.seal(lines, encode)];
+    if (bound <= limit) return lines.length === 0 ? [] : [this.seal(lines)];
     const frames: Buffer[] = [];
     let batch: string[] = [];
     let size = 0;
@@ -150,19 +145,37 @@ export class MessageChannel<S extends Sender> {
       const length = Buffer.byteLength(line, 'utf8');
       if (length > limit) throw new ProtocolError('FRAME_TOO_LARGE', `message of ${length} bytes`);
       if (size + length + 1 > limit && batch.length > 0) {
-        frames.push(this.seal(batch, encode));
+        frames.push(this.seal(batch));
         batch = [];
         size = 0;
       }
       batch.push(line);
       size += length + 1;
     }
-    if (batch.length > 0) frames.push(this.seal(batch, encode));
+    if (batch.length > 0) frames.push(this.seal(batch));
     return frames;
   }
 
-  private seal(lines: string[], encode: EncodeLines | undefined): Buffer {
-    const plaintext = encode ? encode(lines) : Buffer.from(lines.join('\n'), 'utf8');
+  /** Largest plaintext one sealed record may carry (what `sealRecord` accepts). */
+  get recordCapacity(): number {
+    return this.maxFrameSize - RECORD_OVERHEAD;
+  }
+
+  /**
+   * Seals one ready-made plaintext (UTF-8 JSON lines joined with '\n') into one frame: for a
+   * server that builds plaintexts itself, e.g. from blocks of lines shared by many peers.
+   */
+  sealRecord(plaintext: Uint8Array): Buffer {
+    if (!this.cipher) throw new Error('sealRecord before the upgrade');
+    if (plaintext.byteLength > this.recordCapacity) throw new ProtocolError('FRAME_TOO_LARGE', `record of ${plaintext.byteLength} bytes`);
+    return this.sealPlaintext(plaintext);
+  }
+
+  private seal(lines: string[]): Buffer {
+    return this.sealPlaintext(Buffer.from(lines.join('\n'), 'utf8'));
+  }
+
+  private sealPlaintext(plaintext: Uint8Array): Buffer {
     const cipher = this.cipher!;
     if (!cipher.sealWithHeadroom) return encodeFrame(cipher.seal(plaintext));
     // The record is sealed straight into the frame: no second copy to prepend the length.

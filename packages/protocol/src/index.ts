@@ -16,7 +16,7 @@ export {
 
 export type { ProtocolErrorCode, ProtocolErrorOptions } from './errors.js';
 export type { Sender, MessageFrom } from './codec.js';
-export type { EncodeLines, RecordCipher, MessageChannelOptions } from './channel.js';
+export type { RecordCipher, MessageChannelOptions } from './channel.js';
 export type {
   ClientMessage, ServerMessage, ClientMessageType, ServerMessageType, ClientMessageOf, ServerMessageOf,
   Target, DeviceBundleWire, RoomMessage, DirectMessage, HistoryItem, Role, ServerRole, PresenceState,

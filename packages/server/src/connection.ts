@@ -8,7 +8,7 @@ import {
 import { isCryptoError, ServerHandshake, type ServerIdentity } from '@hush/crypto';
 import { broadcast, RequestError, type ServerContext, type Session } from './handlers/context.js';
 import { ANONYMOUS_TYPES, dispatch } from './handlers/index.js';
-import { type FlushScheduler, OutboundQueue } from './outbound.js';
+import { type FlushScheduler, OutboundQueue, type SharedBlock } from './outbound.js';
 import type { OnlineUser } from './presence.js';
 import { TokenBucket } from './rate-limit.js';
 
@@ -118,6 +118,10 @@ export class Connection implements Session {
   /** A line relayed from others (fan-out): see OutboundQueue for why it gets more grace than replies. */
   sendLine(line: string): void {
     this.queue.pushRelayed(line);
+  }
+
+  sendBlock(block: SharedBlock): void {
+    this.queue.pushRelayed(block);
   }
 
   authenticated(user: OnlineUser<Session>): void {

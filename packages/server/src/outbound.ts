@@ -1,28 +1,68 @@
-// Outbound path, the heart of fan-out performance. A message is serialised once (a JSON string);
-// the string is queued on every recipient connection; once per event-loop turn each connection
-// with queued strings is flushed as sealed records and socket writes. Two kinds of lines:
+// Outbound path, the heart of fan-out performance. Queue entries are pieces: single lines
+// (replies, presence, typing...) or shared blocks (a room's messages of one turn, serialised and
+// UTF-8 encoded once, the same Buffer queued on every member). Once per event-loop turn each
+// connection with something queued is flushed: its pieces are joined with '\n' into record
+// plaintexts (blocks copied, never re-encoded), sealed per recipient and written. Two kinds of entries:
 // - replies to the connection's own requests (`push`): unique memory the client asked for, so a
 //   client that asks for more than `maxQueueBytes` it has not read is cut off at once;
-// - lines relayed from others (`pushRelayed`): the same string object sits in every recipient's
-//   queue, so a backlog costs little memory per recipient. A burst that many senders land in one
-//   turn may pass `maxQueueBytes`; the reader is cut only if it stops taking bytes (no drain for
-//   `stallMs`) or its backlog passes an absolute ceiling. A reader that reads is never cut by a
-//   burst it drains.
-// Large backlogs go out in slices as the socket drains, so at most about one slice of sealed bytes
-// waits in the socket's buffer per connection.
+// - pieces relayed from others (`pushRelayed`): shared by every recipient, so a backlog costs little
+//   memory per recipient. A burst that many senders land in one turn may pass `maxQueueBytes`
+//   (shared bytes count in full for every recipient); the reader is cut only if it stops taking
+//   bytes (no drain for `stallMs`) or its backlog passes an absolute ceiling. A reader that reads is
+//   never cut by a burst it drains.
+// Large backlogs go out in slices (at piece boundaries) as the socket drains, so at most about one
+// slice of sealed bytes waits in the socket's buffer per connection.
 import type { Socket } from 'node:net';
+import { ProtocolError } from '@hush/protocol';
 
-/** Builds one record's plaintext from its lines (the scheduler shares one across identical queues). */
-export type Encode = (lines: readonly string[]) => Uint8Array;
+/** Lines (UTF-8, joined with '\n') encoded once and queued on many connections. */
+export class SharedBlock {
+  private constructor(
+    readonly bytes: Buffer,
+    /** How many lines (messages) it holds. */
+    readonly lines: number,
+  ) {}
 
-/** What the queue needs from the channel: frame (and seal) pre-serialised messages. */
+  /** Encodes `lines` into blocks of at most `cap` bytes each (a longer single line is a block of its own). */
+  static build(lines: readonly string[], cap: number): SharedBlock[] {
+    let bound = 0;
+    for (const line of lines) bound += 3 * line.length + 1; // UTF-8 bytes per UTF-16 unit <= 3
+    if (bound <= cap) return lines.length === 0 ? [] : [SharedBlock.of(lines)];
+    const blocks: SharedBlock[] = [];
+    let batch: string[] = [];
+    let size = 0;
+    for (const line of lines) {
+      const length = Buffer.byteLength(line, 'utf8') + 1;
+      if (size + length > cap && batch.length > 0) {
+        blocks.push(SharedBlock.of(batch));
+        batch = [];
+        size = 0;
+      }
+      batch.push(line);
+      size += length;
+    }
+    if (batch.length > 0) blocks.push(SharedBlock.of(batch));
+    return blocks;
+  }
+
+  private static of(lines: readonly string[]): SharedBlock {
+    return new SharedBlock(Buffer.from(lines.length === 1 ? lines[0]! : lines.join('\n'), 'utf8'), lines.length);
+  }
+}
+
+/** One queue entry: a line of its own, or a block shared with other connections. */
+export type Piece = string | SharedBlock;
+
+/** What the queue needs from the channel: seal a ready-made plaintext into one frame. */
 export interface Framer {
-  frame(messages: readonly string[], encode?: Encode): Buffer[];
+  /** Largest plaintext one record may carry. */
+  readonly recordCapacity: number;
+  sealRecord(plaintext: Uint8Array): Buffer;
 }
 
 export interface OutboundQueueOptions {
   /** Replies queued + socket buffer above this: the client asked for more than it reads. Relayed
-   * lines not yet taken by the socket above this: the reader must be draining (see `stallMs`). */
+   * pieces not yet taken by the socket above this: the reader must be draining (see `stallMs`). */
   maxQueueBytes: number;
   /** Absolute ceiling for bytes not yet taken by the socket (default max(8 x maxQueueBytes, 32 MiB)). */
   maxBacklogBytes?: number;
@@ -41,16 +81,16 @@ const MiB = 1024 * 1024;
 const DEFAULT_STALL_MS = 5000;
 /** Lines taken at most per record batch when a backlog is large: bounds sealed bytes ahead of the socket. */
 const MAX_SLICE_BYTES = 256 * 1024;
-/** Consumed lines are compacted away once this many pile up at the front of a long queue. */
+/** Consumed pieces are compacted away once this many pile up at the front of a long queue. */
 const COMPACT_AFTER = 4096;
 
 export class OutboundQueue {
-  private lines: string[] = [];
-  /** Index in `lines` of the next line to write. */
+  private pieces: Piece[] = [];
+  /** Index in `pieces` of the next one to write. */
   private head = 0;
-  /** Pending bytes (string length approximates UTF-8 bytes closely enough for limits). */
+  /** Pending bytes (a string's length approximates its UTF-8 bytes closely enough for limits). */
   private bytes = 0;
-  /** Indices in `lines` of own replies still pending, and their bytes. */
+  /** Indices in `pieces` of own replies still pending, and their bytes. */
   private ownAt: number[] = [];
   private ownHead = 0;
   private ownBytes = 0;
@@ -76,7 +116,7 @@ export class OutboundQueue {
     this.now = options.now ?? Date.now;
     socket.on('drain', () => {
       this.blocked = false;
-      if (this.head < this.lines.length) this.arm();
+      if (this.head < this.pieces.length) this.arm();
       else this.options.onWritable?.();
     });
   }
@@ -84,8 +124,8 @@ export class OutboundQueue {
   /** Queues a reply to this connection's own request; it goes out with everything else queued in this turn. */
   push(line: string): void {
     if (this.closed) return;
-    this.ownAt.push(this.lines.length);
-    this.lines.push(line);
+    this.ownAt.push(this.pieces.length);
+    this.pieces.push(line);
     this.bytes += line.length;
     this.ownBytes += line.length;
     if (this.ownBytes + this.socket.writableLength > this.options.maxQueueBytes) {
@@ -95,11 +135,11 @@ export class OutboundQueue {
     this.arm();
   }
 
-  /** Queues a line relayed from someone else (the same string is queued for every recipient). */
-  pushRelayed(line: string): void {
+  /** Queues a line or block relayed from someone else (the same one is queued for every recipient). */
+  pushRelayed(piece: Piece): void {
     if (this.closed) return;
-    this.lines.push(line);
-    this.bytes += line.length;
+    this.pieces.push(piece);
+    this.bytes += sizeOf(piece);
     // Hot path (once per recipient per message): the clock is read only past the soft limit.
     if (this.bytes > this.options.maxQueueBytes && this.tooSlow(this.now())) {
       this.overflow();
@@ -118,14 +158,11 @@ export class OutboundQueue {
     if (!this.closed && this.tooSlow(now)) this.overflow();
   }
 
-  /**
-   * Writes what is queued, in slices while the socket takes them; stops when it pushes back and
-   * goes on at 'drain'. `encode` builds plaintexts (shared across identical queues of a turn).
-   */
-  flush(encode?: Encode): void {
+  /** Writes what is queued, in slices while the socket takes them; stops when it pushes back and goes on at 'drain'. */
+  flush(): void {
     this.scheduled = false;
-    while (!this.closed && !this.blocked && this.head < this.lines.length) {
-      if (!this.writeSlice(encode)) return;
+    while (!this.closed && !this.blocked && this.head < this.pieces.length) {
+      if (!this.writeSlice()) return;
     }
     if (!this.closed && !this.blocked) this.options.onWritable?.();
   }
@@ -137,10 +174,10 @@ export class OutboundQueue {
   finish(last?: string): void {
     if (this.closed) return;
     if (last !== undefined) {
-      this.lines.push(last);
+      this.pieces.push(last);
       this.bytes += last.length;
     }
-    while (!this.closed && this.head < this.lines.length) {
+    while (!this.closed && this.head < this.pieces.length) {
       if (!this.writeSlice()) break;
     }
     this.close();
@@ -163,11 +200,11 @@ export class OutboundQueue {
   }
 
   /** Frames and writes the next slice; false if framing failed (the connection is being closed). */
-  private writeSlice(encode?: Encode): boolean {
+  private writeSlice(): boolean {
     const batch = this.take();
     let frames: Buffer[];
     try {
-      frames = this.framer.frame(batch, encode);
+      frames = recordPlaintexts(batch, this.framer.recordCapacity).map((p) => this.framer.sealRecord(p));
     } catch (error) {
       this.options.onFrameError(error);
       return false;
@@ -187,42 +224,42 @@ export class OutboundQueue {
     return true;
   }
 
-  /** Takes the next lines: everything when small (the common case), else about one slice. */
-  private take(): string[] {
+  /** Takes the next pieces: everything when small (the common case), else about one slice. */
+  private take(): Piece[] {
     if (this.head === 0 && this.bytes <= this.slice) {
-      const all = this.lines;
+      const all = this.pieces;
       this.reset();
       return all;
     }
     const start = this.head;
     let end = start;
     let size = 0;
-    while (end < this.lines.length && (end === start || size + this.lines[end]!.length <= this.slice)) {
-      size += this.lines[end]!.length;
+    while (end < this.pieces.length && (end === start || size + sizeOf(this.pieces[end]!) <= this.slice)) {
+      size += sizeOf(this.pieces[end]!);
       end++;
     }
     while (this.ownHead < this.ownAt.length && this.ownAt[this.ownHead]! < end) {
-      this.ownBytes -= this.lines[this.ownAt[this.ownHead]!]!.length;
+      this.ownBytes -= sizeOf(this.pieces[this.ownAt[this.ownHead]!]!);
       this.ownHead++;
     }
-    const batch = this.lines.slice(start, end);
+    const batch = this.pieces.slice(start, end);
     this.head = end;
     this.bytes -= size;
-    if (this.head === this.lines.length) this.reset();
-    else if (this.head >= COMPACT_AFTER && this.head * 2 >= this.lines.length) this.compact();
+    if (this.head === this.pieces.length) this.reset();
+    else if (this.head >= COMPACT_AFTER && this.head * 2 >= this.pieces.length) this.compact();
     return batch;
   }
 
   private compact(): void {
     const head = this.head;
-    this.lines = this.lines.slice(head);
+    this.pieces = this.pieces.slice(head);
     this.ownAt = this.ownAt.slice(this.ownHead).map((i) => i - head);
     this.head = 0;
     this.ownHead = 0;
   }
 
   private reset(): void {
-    this.lines = [];
+    this.pieces = [];
     this.head = 0;
     this.bytes = 0;
     this.ownAt = [];
@@ -245,7 +282,6 @@ export class OutboundQueue {
 export class FlushScheduler {
   private pending: OutboundQueue[] = [];
   private armed = false;
-  private readonly plaintexts = new PlaintextMemo();
 
   constructor(private readonly beforeFlush: () => void = () => {}) {}
 
@@ -271,59 +307,60 @@ export class FlushScheduler {
     this.beforeFlush();
     const queues = this.pending;
     this.pending = [];
-    try {
-      for (const queue of queues) queue.flush(this.plaintexts.encode);
-    } finally {
-      this.plaintexts.clear(); // holds nothing past the turn
-    }
+    for (const queue of queues) queue.flush();
   };
+}
+
+function sizeOf(piece: Piece): number {
+  return typeof piece === 'string' ? piece.length : piece.bytes.length;
 }
 
 /**
- * In a room turn most members' queues hold the very same line strings: the plaintext is built
- * (joined and UTF-8 encoded) once and only sealed per recipient. Matches by element identity; two
- * slots, so a sender's queue (its own ack, without its own message) between two members' queues
- * does not evict the shared one.
+ * Joins pieces into record plaintexts of at most `capacity` bytes each, splitting only between
+ * pieces (one piece larger than a record is FRAME_TOO_LARGE). Shared blocks are copied as they
+ * are, so their content is never encoded again per recipient; a lone block is used as is.
  */
-export class PlaintextMemo {
-  private keys: Array<readonly string[] | null> = [null, null];
-  private values: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
-
-  readonly encode = (lines: readonly string[]): Uint8Array => {
-    for (let slot = 0; slot < 2; slot++) {
-      const key = this.keys[slot];
-      if (key && sameLines(key, lines)) {
-        if (slot === 1) this.promote();
-        return this.values[0]!;
-      }
+export function recordPlaintexts(pieces: readonly Piece[], capacity: number): Buffer[] {
+  // Fast path: when even the upper bound of the UTF-8 size fits, it is one record and nothing is measured.
+  let bound = 0;
+  for (const piece of pieces) bound += (typeof piece === 'string' ? 3 * piece.length : piece.bytes.length) + 1;
+  if (bound <= capacity) return pieces.length === 0 ? [] : [join(pieces, bound)];
+  const out: Buffer[] = [];
+  let start = 0;
+  let size = 0;
+  let batchBound = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i]!;
+    const length = typeof piece === 'string' ? Buffer.byteLength(piece, 'utf8') : piece.bytes.length;
+    if (length > capacity) throw new ProtocolError('FRAME_TOO_LARGE', `message of ${length} bytes`);
+    if (size + length + 1 > capacity && i > start) {
+      out.push(join(pieces.slice(start, i), batchBound));
+      start = i;
+      size = 0;
+      batchBound = 0;
     }
-    const plaintext = this.build(lines);
-    this.keys[1] = this.keys[0]!;
-    this.values[1] = this.values[0]!;
-    this.keys[0] = lines;
-    this.values[0] = plaintext;
-    return plaintext;
-  };
-
-  /** Joins and encodes (what the memo saves). */
-  build(lines: readonly string[]): Uint8Array {
-    return Buffer.from(lines.length === 1 ? lines[0]! : lines.join('\n'), 'utf8');
+    size += length + 1;
+    batchBound += (typeof piece === 'string' ? 3 * piece.length : length) + 1;
   }
-
-  clear(): void {
-    this.keys = [null, null];
-    this.values = [new Uint8Array(0), new Uint8Array(0)];
-  }
-
-  private promote(): void {
-    this.keys.reverse();
-    this.values.reverse();
-  }
+  if (start < pieces.length) out.push(join(pieces.slice(start), batchBound));
+  return out;
 }
 
-function sameLines(a: readonly string[], b: readonly string[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** The pieces joined with '\n'; `bound` is at least the result's size. */
+function join(pieces: readonly Piece[], bound: number): Buffer {
+  if (pieces.length === 1) {
+    const only = pieces[0]!;
+    return typeof only === 'string' ? Buffer.from(only, 'utf8') : only.bytes;
+  }
+  let strings = true;
+  for (const piece of pieces) if (typeof piece !== 'string') strings = false;
+  if (strings) return Buffer.from((pieces as readonly string[]).join('\n'), 'utf8');
+  const out = Buffer.allocUnsafe(bound);
+  let at = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    if (i > 0) out[at++] = 0x0a;
+    const piece = pieces[i]!;
+    at += typeof piece === 'string' ? out.write(piece, at, 'utf8') : piece.bytes.copy(out, at);
+  }
+  return out.subarray(0, at);
 }

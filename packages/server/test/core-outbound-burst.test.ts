@@ -1,10 +1,10 @@
-// OutboundQueue under bursts (real loopback sockets) and the shared plaintext of identical queues.
+// OutboundQueue under bursts (real loopback sockets), shared blocks, and record plaintexts built from pieces.
 import { EventEmitter } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MessageChannel } from '@hush/protocol';
 import { SessionCipher } from '@hush/crypto';
-import { FlushScheduler, OutboundQueue, PlaintextMemo, type Encode } from '../src/outbound.js';
+import { FlushScheduler, OutboundQueue, recordPlaintexts, SharedBlock } from '../src/outbound.js';
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
@@ -28,8 +28,8 @@ async function pair(): Promise<{ server: Socket; peer: Socket }> {
   return { server, peer };
 }
 
-/** Frames lines as plain newline-separated bytes (no crypto: the queue's behaviour is under test). */
-const plainFramer = { frame: (lines: readonly string[]) => [Buffer.from(lines.join('\n') + '\n')] };
+/** Frames plaintexts as plain newline-terminated bytes (no crypto: the queue's behaviour is under test). */
+const plainFramer = { recordCapacity: 1 << 20, sealRecord: (p: Uint8Array) => Buffer.concat([p, Buffer.from('\n')]) };
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const MAX = 256 * 1024;
 
@@ -148,7 +148,8 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
   });
 });
 
-describe('shared plaintext of identical queues', () => {
+
+describe('shared blocks', () => {
   function sealedPeer(i: number) {
     const a = Buffer.alloc(32, i + 1);
     const b = Buffer.alloc(32, i + 101);
@@ -164,51 +165,93 @@ describe('shared plaintext of identical queues', () => {
     });
     return { server, client, writes, socket };
   }
+  const roomLine = (n: number) => JSON.stringify({ type: 'message', room: 'r', msgId: String(n), ts: n, from: 'ann', text: `hi ${n} ünïcode 👋`, action: false });
 
-  it('builds the plaintext once for identical queues of a turn; each record opens with its own key', async () => {
-    const build = vi.spyOn(PlaintextMemo.prototype, 'build');
+  it('one block per turn is sealed as it is for every member; a member\'s own ack follows it in the same record', async () => {
     const scheduler = new FlushScheduler();
     const peers = Array.from({ length: 20 }, (_, i) => sealedPeer(i));
+    const seals = peers.map((p) => vi.spyOn(p.server, 'sealRecord'));
     const queues = peers.map((p) => new OutboundQueue(p.socket as unknown as Socket, p.server, scheduler, {
       maxQueueBytes: 1 << 20, onOverflow: () => {}, onFrameError: () => {},
     }));
-    const lines = [1, 2, 3].map((n) => JSON.stringify({ type: 'message', room: 'r', msgId: String(n), ts: n, from: 'ann', text: `hi ${n} ünïcode`, action: false }));
-    for (const line of lines) for (const q of queues) q.pushRelayed(line);
-    // One member also gets its own ack in between: a different plaintext, built separately, and
-    // it does not evict the shared one for the members after it.
-    queues[7]!.push(JSON.stringify({ type: 'ack', re: 'x', msgId: '9', ts: 9 }));
+    const blocks = SharedBlock.build([1, 2, 3].map(roomLine), 64 * 1024);
+    expect(blocks).toHaveLength(1);
+    const block = blocks[0]!;
+    expect(block.lines).toBe(3);
+    for (const q of queues) q.pushRelayed(block);
+    queues[7]!.push(JSON.stringify({ type: 'ack', re: 'x', msgId: '3', ts: 3 }));
     await nextTurn();
-    expect(build).toHaveBeenCalledTimes(2);
     for (const [i, p] of peers.entries()) {
       expect(p.writes).toHaveLength(1);
+      expect(seals[i]).toHaveBeenCalledTimes(1);
+      // Not re-encoded per recipient: the block's own bytes are the record's plaintext.
+      if (i !== 7) expect(seals[i]!.mock.calls[0]![0]).toBe(block.bytes);
       const got = p.client.receive(p.writes[0]!);
       expect(got.map((m) => m.type)).toEqual(i === 7 ? ['message', 'message', 'message', 'ack'] : ['message', 'message', 'message']);
-      expect(got[2]).toMatchObject({ text: 'hi 3 ünïcode' });
+      expect(got[2]).toMatchObject({ msgId: '3', text: 'hi 3 ünïcode 👋' });
     }
     // Records differ per recipient (own keys), though the plaintext was shared.
     expect(new Set(peers.map((p) => p.writes[0]!.toString('hex'))).size).toBe(peers.length);
   });
 
-  it('the memo matches by content of the lines and holds nothing past the turn', () => {
-    const memo = new PlaintextMemo();
-    const build = vi.spyOn(memo, 'build');
-    const a = memo.encode(['x', 'y']);
-    expect(Buffer.from(a).toString()).toBe('x\ny');
-    expect(memo.encode(['x', 'y'])).toBe(a);
-    expect(Buffer.from(memo.encode(['x'])).toString()).toBe('x');
-    expect(memo.encode(['x', 'y'])).toBe(a); // second slot
-    expect(build).toHaveBeenCalledTimes(2);
-    memo.clear();
-    expect(memo.encode(['x', 'y'])).not.toBe(a);
-    expect(build).toHaveBeenCalledTimes(3);
+  it('SharedBlock.build caps blocks by bytes, splitting only between lines; a longer line is a block of its own', () => {
+    const lines = ['a'.repeat(40), 'é'.repeat(30), 'b'.repeat(10), 'c'.repeat(200), 'd'];
+    const blocks = SharedBlock.build(lines, 100);
+    // 41 + 61 bytes (with their newlines) would pass 100: the é line starts the next block.
+    expect(blocks.map((b) => b.bytes.toString())).toEqual([lines[0], `${lines[1]}\n${lines[2]}`, lines[3], lines[4]]);
+    expect(blocks.map((b) => b.lines)).toEqual([1, 2, 1, 1]);
+    expect(blocks.slice(0, 2).every((b) => b.bytes.length <= 100)).toBe(true);
+    expect(SharedBlock.build([], 100)).toEqual([]);
   });
 
-  it('an encode that is passed through reaches the channel', () => {
-    const p = sealedPeer(0);
-    const seen: string[][] = [];
-    const encode: Encode = (lines) => (seen.push([...lines]), Buffer.from(lines.join('\n')));
-    const frames = p.server.frame(['{"type":"ping"}'], encode);
-    expect(seen).toEqual([['{"type":"ping"}']]);
-    expect(p.client.receive(frames[0]!)).toEqual([{ type: 'ping' }]);
+  it('recordPlaintexts joins lines and blocks with newlines and splits records only between pieces', () => {
+    const block = SharedBlock.build(['{"b":1}', '{"b":"ü"}'], 1000)[0]!;
+    expect(recordPlaintexts([block], 1000)[0]).toBe(block.bytes);
+    expect(recordPlaintexts(['{"a":"ö"}', block, '{"c":3}'], 1000).map(String)).toEqual(['{"a":"ö"}\n{"b":1}\n{"b":"ü"}\n{"c":3}']);
+    expect(recordPlaintexts(['x', 'y'], 1000).map(String)).toEqual(['x\ny']);
+    expect(recordPlaintexts([], 1000)).toEqual([]);
+    const big = SharedBlock.build(['p'.repeat(30), 'q'.repeat(30)], 1000)[0]!; // 61 bytes
+    const out = recordPlaintexts(['r'.repeat(20), big, 's'.repeat(20), 't'.repeat(50)], 100);
+    expect(out.map(String)).toEqual([`${'r'.repeat(20)}\n${big.bytes}`, `${'s'.repeat(20)}\n${'t'.repeat(50)}`]);
+    expect(out.every((p) => p.length <= 100)).toBe(true);
+    expect(() => recordPlaintexts(['u'.repeat(101)], 100)).toThrow(/101 bytes/);
+    expect(() => recordPlaintexts([SharedBlock.build(['v'.repeat(101)], 1000)[0]!], 100)).toThrow(/101 bytes/);
+  });
+
+  it('a block\'s bytes count for every recipient toward the absolute ceiling', () => {
+    const socket = Object.assign(new EventEmitter(), { writableLength: 0, write: () => true, cork() {}, uncork() {} });
+    let overflowed = 0;
+    const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
+      maxQueueBytes: 1000, maxBacklogBytes: 10_000, onOverflow: () => overflowed++, onFrameError: () => {},
+    });
+    const block = SharedBlock.build(['w'.repeat(499), 'w'.repeat(500)], 64 * 1024)[0]!; // 1,000 bytes
+    for (let i = 0; i < 10; i++) q.pushRelayed(block);
+    expect(q.backlog).toBe(10_000);
+    expect(overflowed).toBe(0);
+    q.pushRelayed('w');
+    expect(overflowed).toBe(1);
+  });
+
+  it('a reading peer drains a backlog of blocks far past the limit, in slices, every line in order', async () => {
+    const { server, peer } = await pair();
+    let overflowed = 0;
+    let peakSocketBuffer = 0;
+    const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
+      maxQueueBytes: MAX, stallMs: 2000, onOverflow: () => overflowed++, onFrameError: () => {},
+    });
+    const lines = Array.from({ length: 40_000 }, (_, i) => `${i}`.padEnd(99, '.')); // 100 bytes each with '\n'
+    const blocks = SharedBlock.build(lines, 64 * 1024);
+    expect(blocks.length).toBeGreaterThan(50);
+    let text = '';
+    const done = new Promise<void>((resolve) => peer.on('data', (d: Buffer) => {
+      text += d.toString();
+      peakSocketBuffer = Math.max(peakSocketBuffer, server.writableLength);
+      if (text.length >= lines.length * 100) resolve();
+    }));
+    for (const block of blocks) q.pushRelayed(block);
+    await done;
+    expect(overflowed).toBe(0);
+    expect(text.split('\n').filter(Boolean)).toEqual(lines);
+    expect(peakSocketBuffer).toBeLessThan(2 * MAX);
   });
 });

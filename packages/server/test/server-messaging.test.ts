@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SharedBlock } from '../src/outbound.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { registered, TestClient } from './helpers/test-client.js';
 
@@ -50,13 +51,40 @@ describe('login and room messages', () => {
     expect(await bob.next((m) => m.type === 'message' && m.msgId === me.msgId)).toMatchObject({ action: true });
   });
 
-  it('sends to the sender\'s other sessions but not back to the sending one', async () => {
+  it('sends to every session of the sender, the sending one too, there ahead of its ack', async () => {
     const dora = await user('dora');
     const dora2 = await secondSession(dora, 'dora');
     const ack = await dora.expect({ type: 'send', room: 'lobby', text: 'from one' }, 'ack');
     expect(await dora2.next((m) => m.type === 'message' && m.msgId === ack.msgId)).toMatchObject({ from: 'dora' });
+    // Already in the inbox when the ack arrived: the echo came first, exactly once.
+    expect(dora.take((m) => m.type === 'message' && m.msgId === ack.msgId)).toEqual([
+      { type: 'message', room: 'lobby', msgId: ack.msgId, ts: ack.ts, from: 'dora', text: 'from one', action: false },
+    ]);
     await dora.expect({ type: 'room_list' }, 'rooms');
     expect(dora.take((m) => m.type === 'message' && m.msgId === ack.msgId)).toEqual([]);
+  });
+
+  it('encodes a room\'s messages of one turn once, whatever the number of members, and every member gets them in server order', async () => {
+    const [eve, fay, gus] = [await user('turn1'), await user('turn2'), await user('turn3')];
+    const gus2 = await secondSession(gus, 'turn3');
+    await eve.expect({ type: 'room_create', room: 'turn' }, 'ok');
+    for (const c of [fay, gus]) await c.expect({ type: 'room_join', room: 'turn' }, 'ok');
+    const build = vi.spyOn(SharedBlock, 'build');
+    try {
+      // Three sends in one record: one event-loop turn, one commit.
+      eve.send(...[1, 2, 3].map((n) => ({ type: 'send' as const, id: `turn${n}`, room: 'turn', text: `t${n}` })));
+      const acks = await Promise.all([1, 2, 3].map((n) => eve.next((m) => m.type === 'ack' && m.re === `turn${n}`)));
+      const ids = acks.map((a) => (a.type === 'ack' ? a.msgId : ''));
+      expect(build).toHaveBeenCalledTimes(1);
+      expect(build.mock.calls[0]![0]).toHaveLength(3);
+      for (const c of [eve, fay, gus, gus2]) {
+        const got: string[] = [];
+        for (const id of ids) got.push(((await c.next((m) => m.type === 'message' && m.msgId === id)) as { text: string }).text);
+        expect(got).toEqual(['t1', 't2', 't3']);
+      }
+    } finally {
+      build.mockRestore();
+    }
   });
 
   it('refuses device_login for an unknown device and a bad signature', async () => {

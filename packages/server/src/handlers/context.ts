@@ -9,6 +9,7 @@ import type { OnlineUser, OnlineUsers } from '../presence.js';
 import type { RoomRegistry } from '../rooms.js';
 import type { DeviceRecord, MemberRecord, RoomRecord, RoomRole, StoredMessage, Store } from '../store/types.js';
 import type { MessageBatch } from './message-batch.js';
+import { SharedBlock } from '../outbound.js';
 
 /** One client connection as handlers see it (implemented by Connection). */
 export interface Session {
@@ -26,6 +27,8 @@ export interface Session {
   onWritable: (() => void) | null;
   send(message: ServerMessage): void;
   sendLine(line: string): void;
+  /** Queues a block of lines shared with other sessions (a room's messages of one turn). */
+  sendBlock(block: SharedBlock): void;
   /** Marks the session logged in (stops the auth deadline). */
   authenticated(user: OnlineUser<Session>): void;
   /** Sends `goodbye` with `code`, flushes and closes. */
@@ -134,6 +137,31 @@ export function broadcast(
       count++;
     }
   }
+  if (count > 0) {
+    ctx.metrics.inc('hush_messages_out_total', count);
+    ctx.metrics.inc('hush_fanout_deliveries_total', count);
+  }
+  return count;
+}
+
+/** Largest shared block: well inside a record, and a few of them make a flush slice. */
+const MAX_BLOCK_BYTES = 64 * 1024;
+
+/**
+ * Queues a room's lines of one turn on every online session of `users` (the sending sessions
+ * included: everyone gets a room's messages in server order): encoded once into shared blocks,
+ * one queue entry per block per session however many lines. Counts every line delivered.
+ */
+export function broadcastBlock(ctx: ServerContext, lines: readonly string[], users: Iterable<OnlineUser<Session>>): number {
+  const blocks = SharedBlock.build(lines, Math.min(MAX_BLOCK_BYTES, replyBudget(ctx)));
+  let sessions = 0;
+  for (const user of users) {
+    for (const session of user.sessions) {
+      for (const block of blocks) session.sendBlock(block);
+      sessions++;
+    }
+  }
+  const count = sessions * lines.length;
   if (count > 0) {
     ctx.metrics.inc('hush_messages_out_total', count);
     ctx.metrics.inc('hush_fanout_deliveries_total', count);
