@@ -1,45 +1,16 @@
 // The slice of @hush/client that the terminal client uses. The app talks only to this
 // interface, so its logic runs against a fake in tests; a real HushClient satisfies it.
 
-export type ConnectionState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
-export type PresenceState = 'online' | 'away' | 'offline';
-export type Role = 'owner' | 'op' | 'member';
-export type Target = { room: string } | { user: string };
+import type {
+  ChatMessage, ClientEvents, ConnectionState, FileOffer, MemberInfo, PresenceState, RoomInfo, RoomRole, Target, UserInfo,
+} from '@hush/client';
 
-export interface ChatMessage {
-  kind: 'room' | 'dm';
-  id: string; ts: number; from: string;
-  room?: string;
-  peer?: string;
-  text: string; action: boolean;
-  mine: boolean;
-}
-export interface RoomInfo { room: string; topic: string; members: number; joined: boolean; role?: Role }
-export interface MemberInfo { user: string; role: Role; state: PresenceState; status: string }
-export interface UserInfo { user: string; state: PresenceState; status: string; role: 'admin' | 'user' }
-export interface FileOffer { fileId: string; from: string; target: Target; name: string; size: number; e2e: boolean; ts: number }
-
+// The data types are the SDK's own; only the slice of methods the app calls is restated here.
+export type { ChatMessage, ConnectionState, FileOffer, MemberInfo, PresenceState, RoomInfo, Target, UserInfo };
+export type Role = RoomRole;
+export type ClientEventMap = ClientEvents;
 /** What a recipient did with a file we sent ('downloaded': saved and hash-checked). */
-export type FileStatusReport = 'accepted' | 'declined' | 'downloaded' | 'cancelled';
-
-export interface ClientEventMap {
-  message: [ChatMessage];
-  presence: [{ user: string; state: PresenceState; status: string }];
-  typing: [{ from: string; target: Target; active: boolean }];
-  read: [{ from: string; target: Target; msgId: string }];
-  roomEvent: [{ room: string; event: string; user: string; by?: string; topic?: string; role?: string; reason?: string; ts: number }];
-  keyChange: [{ user: string; verified: boolean }];
-  dmWarning: [{ user: string; kind: 'replay' | 'gap' | 'undecryptable'; missing?: number }];
-  notice: [{ level: 'info' | 'warn'; code?: string; text: string }];
-  state: [ConnectionState];
-  fileOffer: [FileOffer];
-  fileProgress: [{ fileId: string; direction: 'up' | 'down'; bytes: number; size: number }];
-  fileComplete: [{ fileId: string; direction: 'up' | 'down'; path?: string }];
-  fileCancelled: [{ fileId: string; by?: string; reason?: string }];
-  fileStatus: [{ fileId: string; user: string; status: FileStatusReport }];
-  error: [Error & { code?: string }];
-  closed: [{ code?: string; reason?: string }];
-}
+export type FileStatusReport = ClientEvents['fileStatus'][0]['status'];
 
 export interface ChatClient {
   on<K extends keyof ClientEventMap>(event: K, listener: (...args: ClientEventMap[K]) => void): unknown;
