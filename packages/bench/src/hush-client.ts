@@ -37,6 +37,8 @@ export class HushLoadClient implements LoadClient {
   readonly problems: string[] = [];
   observer = false;
   onPayload: (() => void) | null = null;
+  discardedBytes = 0;
+  private discarding = false;
   /** Other server messages received, by type (presence, room events, ...). */
   readonly events = new Map<string, number>();
   /** Listener for other server messages (file transfer uses it). */
@@ -97,6 +99,10 @@ export class HushLoadClient implements LoadClient {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.discarding) {
+      this.discardedBytes += chunk.length;
+      return;
+    }
     let frames: Buffer[];
     try {
       frames = this.decoder.push(chunk);
@@ -220,6 +226,10 @@ export class HushLoadClient implements LoadClient {
     });
     this.write([{ type: 'ping', nonce }]);
     await withTimeout(pong, timeoutMs, 'ping');
+  }
+
+  discardIncoming(): void {
+    this.discarding = true;
   }
 
   sendTexts(texts: readonly string[]): void {

@@ -12,6 +12,14 @@ export interface LoadClient {
   readonly problems: string[];
   /** Sends room messages with these texts in one write. */
   sendTexts(texts: readonly string[]): void;
+  /**
+   * From now on, reads every received byte and drops it unparsed (no framing, no decryption, no
+   * counts); `discardedBytes` grows instead. One way: a Hush record layer numbers its records, so
+   * a client that skipped some can never open the next one. The fixed-rate phase runs last.
+   */
+  discardIncoming(): void;
+  /** Bytes dropped since `discardIncoming()`. */
+  readonly discardedBytes: number;
   /** Called after each received payload (the saturation loop refills its window here). */
   onPayload: (() => void) | null;
   close(): void;

@@ -45,6 +45,8 @@ export interface FanoutSaturateOptions { window: number; warmupMs: number; measu
 
 let fanClients: LoadClient[] = [];
 let fanEcho = true;
+/** Set once the fixed-rate phase has made clients drop what they receive: nothing can be counted after it. */
+let fanDiscarding = false;
 
 function totals(clients: readonly LoadClient[]): { messages: number; acks: number } {
   let messages = 0;
@@ -107,21 +109,32 @@ export async function fanoutSetup(o: FanoutSetup): Promise<{ setupMs: number; ec
   return { setupMs: performance.now() - started, echo: fanEcho, connected: clients.length };
 }
 
+/**
+ * The fixed-rate (latency) phase; the last one on these connections. Only the observers process
+ * what they receive (open, count, read stamps): every other client, Hush or raw alike, reads its
+ * socket and drops the bytes (`discardIncoming`), so that the load generator's own receive work
+ * for N - observers clients does not queue in front of the observers' samples. The socket is still
+ * read at full speed: the server sees no slow reader. Counts are therefore checked at the observers.
+ */
 export async function fanoutFixed(o: FanoutFixedOptions) {
   const clients = fanClients;
   const n = clients.length;
-  const recipients = fanEcho ? n : n - 1;
+  const observers = clients.slice(0, Math.min(o.observers, n));
+  await quiet(clients, 200, 5_000); // whatever the previous phase left in flight is counted first
   for (const [i, c] of clients.entries()) {
-    c.observer = i < o.observers;
+    c.observer = i < observers.length;
     c.latencies.length = 0;
     c.onPayload = null;
+    if (!c.observer) c.discardIncoming();
   }
-  const base = totals(clients);
+  fanDiscarding = true;
+  const base = totals(observers);
   const cpu0 = processUsage();
   const start = performance.now();
   const end = start + o.durationMs;
   // Each client sends once a second; their offsets are spread evenly over the second.
   const nextAt = clients.map((_, i) => start + (i * 1000) / n);
+  const sentBy = new Array<number>(n).fill(0);
   let sent = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
@@ -135,19 +148,27 @@ export async function fanoutFixed(o: FanoutFixedOptions) {
         if (nextAt[i]! <= now) {
           clients[i]!.sendTexts([stampedText(performance.now(), o.textSize)]);
           nextAt[i]! += 1000;
+          sentBy[i]!++;
           sent++;
         }
       }
     }, o.tickMs);
   });
-  const expected = sent * recipients;
-  await waitFor(() => totals(clients).messages - base.messages >= expected && totals(clients).acks - base.acks >= sent, o.drainMs);
+  // What the observers must receive: everyone's messages (their own too if the server echoes them
+  // and they are counted), and an ack for each of their own.
+  const observerSent = observers.reduce((sum, _, i) => sum + sentBy[i]!, 0);
+  const expected = observers.length * sent - (fanEcho ? 0 : observerSent);
+  await waitFor(() => {
+    const t = totals(observers);
+    return t.messages - base.messages >= expected && t.acks - base.acks >= observerSent;
+  }, o.drainMs);
   const cpu1 = processUsage();
-  const after = totals(clients);
-  const latencies = clients.flatMap((c) => (c.observer ? c.latencies : []));
+  const after = totals(observers);
+  const latencies = observers.flatMap((c) => c.latencies);
   for (const c of clients) c.observer = false;
   return {
-    sent, expected, delivered: after.messages - base.messages, acks: after.acks - base.acks,
+    sent, observers: observers.length, observerSent, expected, delivered: after.messages - base.messages, acks: after.acks - base.acks,
+    discardedBytes: clients.reduce((sum, c) => sum + c.discardedBytes, 0),
     samples: latencies.length, p50Ms: round(percentile(latencies, 50), 3), p99Ms: round(percentile(latencies, 99), 3),
     maxMs: round(percentile(latencies, 100), 3), loadgenCpu: round(cpuBetween(cpu0, cpu1).utilisation, 3),
     problems: problems(clients),
@@ -155,6 +176,7 @@ export async function fanoutFixed(o: FanoutFixedOptions) {
 }
 
 export async function fanoutSaturate(o: FanoutSaturateOptions) {
+  if (fanDiscarding) throw new Error('fan-out: the saturation phase must run before the fixed-rate phase (clients drop what they receive)');
   const clients = fanClients;
   const n = clients.length;
   const recipients = fanEcho ? n : n - 1;
@@ -200,6 +222,7 @@ export async function fanoutSaturate(o: FanoutSaturateOptions) {
 export async function fanoutClose(): Promise<void> {
   for (const c of fanClients) c.close();
   fanClients = [];
+  fanDiscarding = false;
 }
 
 // ------------------------------------------------------------------------------------------------

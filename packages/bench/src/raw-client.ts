@@ -10,10 +10,16 @@ export class RawLoadClient implements LoadClient {
   readonly problems: string[] = [];
   observer = false;
   onPayload: (() => void) | null = null;
+  discardedBytes = 0;
+  private discarding = false;
   private readonly decoder = new FrameDecoder({ maxFrameSize: 64 * 1024 * 1024 });
 
   private constructor(private readonly socket: Socket, private readonly name: string) {
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
+      if (this.discarding) {
+        this.discardedBytes += chunk.length;
+        return;
+      }
       const now = performance.now();
       for (const payload of this.decoder.push(chunk)) {
         countLines(payload, this.counts);
@@ -44,6 +50,10 @@ export class RawLoadClient implements LoadClient {
       ),
     );
     this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+  }
+
+  discardIncoming(): void {
+    this.discarding = true;
   }
 
   close(): void {

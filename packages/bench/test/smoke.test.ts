@@ -21,10 +21,15 @@ describe('pnpm bench, smoke size', () => {
     expect(f.n).toBe(5);
     for (const side of [f.hush, f.raw]) {
       const recipients = side.echo ? 5 : 4;
+      // Fixed rate: counted at the 2 observers; the 3 others read and drop what they receive.
       expect(side.fixed.sent).toBeGreaterThan(0);
-      expect(side.fixed.expected).toBe(side.fixed.sent * recipients);
+      expect(side.fixed.observers).toBe(2);
+      expect(side.fixed.observerSent).toBeGreaterThan(0);
+      expect(side.fixed.observerSent).toBeLessThan(side.fixed.sent);
+      expect(side.fixed.expected).toBe(2 * side.fixed.sent - (side.echo ? 0 : side.fixed.observerSent));
       expect(side.fixed.delivered).toBe(side.fixed.expected);
-      expect(side.fixed.acks).toBe(side.fixed.sent);
+      expect(side.fixed.acks).toBe(side.fixed.observerSent);
+      expect(side.fixed.discardedBytes).toBeGreaterThan(0);
       expect(side.fixed.samples).toBe(side.fixed.delivered);
       expect(side.fixed.p99Ms).toBeGreaterThan(0);
       expect(side.fixed.p99Ms).toBeGreaterThanOrEqual(side.fixed.p50Ms);

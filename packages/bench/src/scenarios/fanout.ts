@@ -6,7 +6,11 @@ import { cpuBetween, machineSample, otherLoad } from '../target.js';
 export interface FanoutSide {
   setupMs: number;
   echo: boolean;
-  fixed: { sent: number; expected: number; delivered: number; acks: number; samples: number; p50Ms: number; p99Ms: number; maxMs: number; loadgenCpu: number; problems: string[] };
+  /** Counts are the observers' (see loadgen.ts fanoutFixed): the other clients drop what they receive. */
+  fixed: {
+    sent: number; observers: number; observerSent: number; expected: number; delivered: number; acks: number; discardedBytes: number;
+    samples: number; p50Ms: number; p99Ms: number; maxMs: number; loadgenCpu: number; problems: string[];
+  };
   saturate: {
     window: number; recipients: number; sent: number; expected: number; delivered: number; drained: boolean;
     deliveriesPerSec: number; messagesPerSec: number; loadgenCpu: number; serverCpu: number;
@@ -28,7 +32,6 @@ async function side(ctx: BenchContext, kind: 'hush' | 'raw', n: number, echo: bo
   const f = ctx.profile.fanout;
   return withServer(ctx, { mode: kind, echo }, async (server, target) => {
     const setup = await ctx.loadgen.api.fanoutSetup({ target, n, prefix: 'fa', devicePoolSize: ctx.profile.devicePoolSize, concurrency: 16 });
-    const fixed = await ctx.loadgen.api.fanoutFixed({ durationMs: f.fixedMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, 10), drainMs: 10_000 });
     const before = await server.api.usage({});
     const m0 = machineSample();
     const saturate = await profiled(ctx, server, `fanout-${kind}-n${n}`, () =>
@@ -37,6 +40,8 @@ async function side(ctx: BenchContext, kind: 'hush' | 'raw', n: number, echo: bo
     const after = await server.api.usage({});
     const serverCpu = cpuBetween(before, after).utilisation;
     const others = otherLoad(m0, machineSample(), serverCpu + saturate.loadgenCpu);
+    // Last: in the fixed-rate phase the non-observers stop processing what they receive, for good.
+    const fixed = await ctx.loadgen.api.fanoutFixed({ durationMs: f.fixedMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 });
     await ctx.loadgen.api.fanoutClose({});
     return { setupMs: round(setup.setupMs, 0), echo: setup.echo, fixed, saturate: { ...saturate, serverCpu: round(serverCpu, 3), otherLoad: round(others, 2) } };
   });
