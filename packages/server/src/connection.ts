@@ -6,7 +6,7 @@ import {
   type ClientMessage, type ProtocolErrorCode, type ServerMessage,
 } from '@hush/protocol';
 import { isCryptoError, ServerHandshake, type ServerIdentity } from '@hush/crypto';
-import { broadcast, RequestError, type ServerContext, type Session } from './handlers/context.js';
+import { RequestError, type ServerContext, type Session } from './handlers/context.js';
 import { ANONYMOUS_TYPES, dispatch } from './handlers/index.js';
 import { type FlushScheduler, OutboundQueue, type SharedBlock } from './outbound.js';
 import type { OnlineUser } from './presence.js';
@@ -400,7 +400,7 @@ export class Connection implements Session {
     const user = this.user;
     if (user && this.ctx.online.remove(user, this)) {
       for (const room of user.rooms.keys()) this.ctx.rooms.leave(room, user);
-      broadcast(this.ctx, { type: 'presence', user: user.name, state: 'offline', status: '' }, this.ctx.online.all());
+      this.ctx.presence.changed(user.name, 'offline', '');
     }
     this.options.onClose(this);
   }

@@ -9,6 +9,7 @@ import { Connection } from './connection.js';
 import { FileRelay } from './files.js';
 import type { ServerContext, Session } from './handlers/context.js';
 import { MessageBatch } from './handlers/message-batch.js';
+import { PresenceBatch } from './handlers/presence-batch.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { FlushScheduler } from './outbound.js';
@@ -55,6 +56,7 @@ export class HushServer {
       sessions: this.connections,
       batch: (batch = new MessageBatch(() => context, () => this.scheduler.wake())),
       files: new FileRelay(() => context),
+      presence: new PresenceBatch(() => context),
       now: () => Date.now(),
     };
     this.context = context;
@@ -98,6 +100,7 @@ export class HushServer {
   private async stop(): Promise<void> {
     this.listener.close();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.context.presence.flush();
     this.scheduler.flushNow();
     const sockets = [...this.connections].map((c) => c);
     const closed = Promise.all(

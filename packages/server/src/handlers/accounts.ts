@@ -127,7 +127,7 @@ function completeLogin(
   if (joinedLobby) {
     broadcast(ctx, { type: 'room_event', room: lobby, event: 'join', user: record.name, ts: now }, ctx.rooms.members(lobby));
   }
-  if (first) broadcast(ctx, { type: 'presence', user: record.name, state: 'online', status: '' }, ctx.online.all());
+  if (first) ctx.presence.changed(record.name, 'online', '');
   deliverOffline(ctx, session, record.name, signKey, since);
   ctx.files.offerPending(session, record.name);
 }

@@ -9,6 +9,7 @@ import type { OnlineUser, OnlineUsers } from '../presence.js';
 import type { RoomRegistry } from '../rooms.js';
 import type { DeviceRecord, MemberRecord, RoomRecord, RoomRole, StoredMessage, Store } from '../store/types.js';
 import type { MessageBatch } from './message-batch.js';
+import type { PresenceBatch } from './presence-batch.js';
 import { SharedBlock } from '../outbound.js';
 
 /** One client connection as handlers see it (implemented by Connection). */
@@ -47,6 +48,7 @@ export interface ServerContext {
   readonly rooms: RoomRegistry<Session>;
   readonly sessions: ReadonlySet<Session>;
   readonly batch: MessageBatch;
+  readonly presence: PresenceBatch;
   readonly files: FileRelay;
   now(): number;
 }

@@ -7,7 +7,7 @@ export function handlePresenceSet(ctx: ServerContext, session: Session, m: Clien
   user.state = m.state;
   if (m.status !== undefined) user.status = m.status;
   session.send({ type: 'ok', re: m.id });
-  broadcast(ctx, { type: 'presence', user: user.name, state: user.state, status: user.status }, ctx.online.all());
+  ctx.presence.changed(user.name, user.state, user.status);
 }
 
 /** Typing notices go to the room's online members or the DM peer, at most one per interval per target. */

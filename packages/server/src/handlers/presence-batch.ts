@@ -1,0 +1,34 @@
+// Presence changes (online, away, status, offline) go to everyone online. Sent one by one, a
+// restart's reconnect storm of N users costs N notices to each of N sessions: O(N^2) records and
+// memory. Coalesced for a short window (the latest state per user wins) and sent as one shared
+// block, it costs one queue entry and one record per session per window instead.
+import type { PresenceState } from '@hush/protocol';
+import { broadcastBlock, type ServerContext } from './context.js';
+
+/** How long presence changes gather before they go out together. */
+export const PRESENCE_WINDOW_MS = 50;
+
+export class PresenceBatch {
+  private readonly pending = new Map<string, string>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly context: () => ServerContext) {}
+
+  changed(user: string, state: PresenceState, status: string): void {
+    this.pending.set(user, JSON.stringify({ type: 'presence', user, state, status }));
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), PRESENCE_WINDOW_MS);
+    this.timer.unref();
+  }
+
+  /** Sends what has gathered (also called at shutdown). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending.size === 0) return;
+    const lines = [...this.pending.values()];
+    this.pending.clear();
+    const ctx = this.context();
+    broadcastBlock(ctx, lines, ctx.online.all());
+  }
+}
