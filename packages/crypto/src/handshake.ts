@@ -3,12 +3,14 @@ import nacl from 'tweetnacl';
 import { ByteWriter, concatBytes, constantTimeEqual, isBytes, requireKey, utf8 } from './bytes.js';
 import { CryptoError } from './errors.js';
 import { fingerprint } from './fingerprint.js';
-import { hkdf, hmacSha512, sha512 } from './kdf.js';
 import {
   ed25519PrivateKey,
   ed25519PublicFromPrivate,
   ed25519Sign,
   ed25519Verify,
+  nativeHkdf as hkdf,
+  nativeHmacSha512 as hmacSha512,
+  nativeSha512 as sha512,
   x25519,
   x25519Generate,
   x25519PrivateKey,

@@ -57,3 +57,18 @@ describe('hkdf', () => {
     );
   });
 });
+
+describe('native hashing used by the handshake', () => {
+  it('gives the same bytes as the tweetnacl-based KDF', async () => {
+    const { nativeHkdf, nativeHmacSha512, nativeSha512 } = await import('../src/native.js');
+    const { randomBytes } = await import('node:crypto');
+    for (let i = 0; i < 200; i++) {
+      const key = randomBytes(i % 150);
+      const data = randomBytes((i * 7) % 300);
+      expect(hex(nativeSha512(data))).toBe(hex(sha512(data)));
+      expect(hex(nativeHmacSha512(key, data))).toBe(hex(hmacSha512(key, data)));
+      const length = 1 + (i % 200);
+      expect(hex(nativeHkdf(data, key, 'hush handshake keys v1', length))).toBe(hex(hkdf(data, key, 'hush handshake keys v1', length)));
+    }
+  });
+});
