@@ -5,16 +5,9 @@
 // error it sends must carry a code. Set HUSH_FUZZ_SEED to replay a run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '@hush/server';
-import { runFuzz, totalInputs, type FuzzPlan } from './helpers-net/fuzz-run.js';
-import { ChatProbe, PingProbe } from './helpers-net/honest.js';
-import { RawClient } from './helpers-net/raw-client.js';
+import { totalInputs, type FuzzPlan } from './helpers-net/fuzz-run.js';
+import { FUZZ_LIMITS, fuzzWithHonestTraffic } from './helpers-net/fuzz-session.js';
 import { SdkFixture, until } from './helpers-net/sdk.js';
-
-export const FUZZ_LIMITS = {
-  // Rate limits are item 6's subject: here they are opened so the parser and handlers see everything.
-  messagesPerSecond: 1_000_000, messageBurst: 1_000_000, bytesPerSecond: 1024 * 1024 * 1024, byteBurst: 1024 * 1024 * 1024,
-  handshakeTimeoutMs: 2000, maxConnectionsPerAddress: 100_000, maxConnections: 100_000,
-};
 
 const seed = Number(process.env.HUSH_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 let server: TestServer;
@@ -30,31 +23,11 @@ afterAll(async () => {
 
 describe(`fuzzing a live server (seed ${seed})`, () => {
   it('≥100,000 hostile inputs: no crash, no hang, honest clients served throughout, every error coded', async () => {
-    const protoBefore = Object.getOwnPropertyNames(Object.prototype).sort();
-    const victim = await RawClient.connect(server.port);
-    await victim.register('fuzz-victim');
-    await victim.close();
-
-    const alice = await sdk.user(server, server.fingerprint, 'fuzz-alice');
-    const bob = await sdk.user(server, server.fingerprint, 'fuzz-bob');
-    await alice.createRoom('fuzz-honest');
-    await bob.joinRoom('fuzz-honest');
-    const ping = await PingProbe.start(server.port, 'fuzz-pinger', { intervalMs: 20, boundMs: 3000 });
-    const chat = new ChatProbe(alice, bob, 'fuzz-honest', 'honest').start(100);
-
     const plan: FuzzPlan = {
       seed, preHandshake: 2000, garbage: 40, linesPerGarbage: 2000, hostile: 12, requestsPerHostile: 2500,
       badRecord: 300, concurrency: 16, connectionTimeoutMs: 5000, victim: 'fuzz-victim', maxFrameSize: server.config.limits.maxFrameSize,
     };
-    const started = performance.now();
-    const stats = await runFuzz(server.port, plan);
-    const elapsed = Math.round(performance.now() - started);
-
-    await chat.stop();
-    await until(() => chat.received.length === chat.sent.length, 8000, 'the honest messages');
-    await ping.stop();
-    const latency = ping.summary();
-    console.log(JSON.stringify({ seed, elapsedMs: elapsed, total: totalInputs(stats), ...stats, codes: stats.codes, ping: latency, chat: chat.sent.length }));
+    const { stats, latency, chat, protoBefore } = await fuzzWithHonestTraffic(server, sdk, plan, 8000);
 
     expect(totalInputs(stats)).toBeGreaterThanOrEqual(100_000);
     expect(stats.hangs).toEqual([]);
