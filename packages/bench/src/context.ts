@@ -37,17 +37,21 @@ export async function withServer<T>(ctx: BenchContext, start: StartOptions, fn: 
   }
 }
 
-/** Profiles the server while `fn` runs, when profiling is on. */
+/** Profiles the server and the load generator while `fn` runs, when profiling is on. */
 export async function profiled<T>(ctx: BenchContext, server: ServerPeer, label: string, fn: () => Promise<T>): Promise<T> {
-  if (!ctx.profileDir) return fn();
-  await server.api.profileStart({});
+  const dir = ctx.profileDir;
+  if (!dir) return fn();
+  await Promise.all([server.api.profileStart({}), ctx.loadgen.api.profileStart({})]);
   try {
     return await fn();
   } finally {
-    const { summary, profile } = await server.api.profileStop({});
-    mkdirSync(ctx.profileDir, { recursive: true });
-    const file = join(ctx.profileDir, `${label.replace(/[^a-z0-9-]+/gi, '-')}.cpuprofile`);
-    writeFileSync(file, JSON.stringify(profile));
-    ctx.profiles.push({ label, ...summary, file });
+    const save = (name: string, { summary, profile }: { summary: Omit<ProfileSummary, 'label' | 'file'>; profile: unknown }) => {
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `${name.replace(/[^a-z0-9-]+/gi, '-')}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      ctx.profiles.push({ label: name, ...summary, file });
+    };
+    save(label, await server.api.profileStop({}));
+    save(`${label} (load generator)`, await ctx.loadgen.api.profileStop({}));
   }
 }

@@ -2,6 +2,7 @@
 import { fileTransfer } from './file-transfer.js';
 import { serveIpc } from './ipc.js';
 import * as load from './loadgen.js';
+import { profileStart, profileStop, summariseProfile } from './profile.js';
 import { processUsage } from './target.js';
 
 export const loadgenHandlers = {
@@ -17,6 +18,11 @@ export const loadgenHandlers = {
   historyFetch: load.historyFetch,
   fileTransfer,
   usage: (_: Record<string, never>) => processUsage(),
+  profileStart: (_: Record<string, never>) => profileStart(),
+  profileStop: async (_: Record<string, never>) => {
+    const profile = await profileStop();
+    return { summary: summariseProfile(profile), profile };
+  },
   exit: async (_: Record<string, never>) => {
     await load.fanoutClose();
     await load.idleClose();

@@ -3,6 +3,7 @@
 //   --quick            short run (N = 10, 100; 1,000 idle connections; 100,000 history rows)
 //   --smoke            the smoke test's tiny sizes (checks the harness, measures nothing)
 //   --only=a,b         scenarios among fanout, handshakes, memory, file, history
+//   --sizes=100,500    fan-out room sizes instead of the profile's
 //   --cpu-profile      profile the server during measured phases (summary in the output, .cpuprofile files)
 //   --write-md         replace the generated section of BENCHMARKS.md with this run's results
 import { spawnSync } from 'node:child_process';
@@ -25,7 +26,13 @@ for (const s of only ?? []) {
     process.exit(2);
   }
 }
-const profile = flag('smoke') ? SMOKE : flag('quick') ? QUICK : FULL;
+const base = flag('smoke') ? SMOKE : flag('quick') ? QUICK : FULL;
+const sizes = value('sizes')?.split(',').map(Number);
+if (sizes?.some((n) => !Number.isInteger(n) || n < 2)) {
+  console.error('--sizes takes room sizes of at least 2, e.g. --sizes=100,500');
+  process.exit(2);
+}
+const profile = sizes ? { ...base, fanout: { ...base.fanout, sizes } } : base;
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outDir = join(root, 'bench-results');
 const ulimit = process.platform === 'win32' ? 'n/a' : spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();

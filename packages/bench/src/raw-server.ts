@@ -28,6 +28,8 @@ interface Peer {
 export interface RawServer {
   port: number;
   readonly connectionCount: number;
+  /** Frames written so far (one per peer per turn with something for it). */
+  readonly framesOut: number;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function startRawServer(options: RawServerOptions): Promise<RawServ
   const peers = new Set<Peer>();
   const dirty = new Set<Peer>();
   let flushScheduled = false;
+  let framesOut = 0;
 
   const queue = (peer: Peer, line: Buffer) => {
     peer.pending.push(line);
@@ -59,6 +62,7 @@ export async function startRawServer(options: RawServerOptions): Promise<RawServ
       peer.pending = [];
       peer.pendingBytes = 0;
       if (!peer.socket.destroyed) peer.socket.write(out);
+      framesOut++;
     }
     dirty.clear();
   };
@@ -103,6 +107,9 @@ export async function startRawServer(options: RawServerOptions): Promise<RawServ
     port: address.port,
     get connectionCount() {
       return peers.size;
+    },
+    get framesOut() {
+      return framesOut;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -58,12 +58,13 @@ export function renderTables(r: BenchResults): string {
     out.push('### Room fan-out (one room, 64-byte messages)', '');
     out.push(
       ...table(
-        ['N', 'raw deliveries/s', 'Hush deliveries/s', 'Hush / raw', 'window', 'raw p50 / p99 ms', 'Hush p50 / p99 ms', 'p99 Hush / raw', 'server CPU raw / Hush', 'loadgen CPU raw / Hush', 'other load raw / Hush'],
+        ['N', 'raw deliveries/s', 'Hush deliveries/s', 'Hush / raw', 'window', 'raw p50 / p99 ms', 'Hush p50 / p99 ms', 'p99 Hush / raw', 'server CPU raw / Hush', 'loadgen CPU raw / Hush', 'deliveries per write raw / Hush', 'other load raw / Hush'],
         r.fanout.map((f) => [
           String(f.n), fmt(f.raw.saturate.deliveriesPerSec), fmt(f.hush.saturate.deliveriesPerSec), pct(f.throughputRatio),
           String(f.hush.saturate.window), `${fmt(f.raw.fixed.p50Ms, 2)} / ${fmt(f.raw.fixed.p99Ms, 2)}`,
           `${fmt(f.hush.fixed.p50Ms, 2)} / ${fmt(f.hush.fixed.p99Ms, 2)}`, `${fmt(f.p99Ratio, 2)}x`,
           `${pct(f.raw.saturate.serverCpu)} / ${pct(f.hush.saturate.serverCpu)}`, `${pct(f.raw.saturate.loadgenCpu)} / ${pct(f.hush.saturate.loadgenCpu)}`,
+          `${fmt(f.raw.saturate.deliveriesPerRecord, 1)} / ${fmt(f.hush.saturate.deliveriesPerRecord, 1)}`,
           `${fmt(f.raw.saturate.otherLoad, 2)} / ${fmt(f.hush.saturate.otherLoad, 2)} cores`,
         ]),
       ),

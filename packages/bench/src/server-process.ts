@@ -126,7 +126,12 @@ function storeHistory(o: { pages: number; limit: number; room: string; maxId: nu
 }
 
 function usage(_: Record<string, never>) {
-  return { ...processUsage(), connections: hush ? hush.server.connectionCount : raw ? raw.connectionCount : 0 };
+  return {
+    ...processUsage(),
+    connections: hush ? hush.server.connectionCount : raw ? raw.connectionCount : 0,
+    /** Records (Hush) or frames (raw) written to clients so far. */
+    recordsOut: hush ? hush.server.metrics.get('hush_records_out_total') : raw ? raw.framesOut : 0,
+  };
 }
 
 /** Full collections first, so RSS reflects live memory (the process runs with --expose-gc). */

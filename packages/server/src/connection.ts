@@ -87,6 +87,7 @@ export class Connection implements Session {
         this.close('INTERNAL', 'could not frame a reply');
       },
       onWritable: () => this.onWritable?.(),
+      onRecords: (count) => this.ctx.metrics.inc('hush_records_out_total', count),
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));

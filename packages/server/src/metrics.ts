@@ -8,6 +8,7 @@ export type MetricName =
   | 'hush_messages_in_total'
   | 'hush_messages_out_total'
   | 'hush_fanout_deliveries_total'
+  | 'hush_records_out_total'
   | 'hush_queue_drops_total'
   | 'hush_handshake_failures_total'
   | 'hush_logins_total'
@@ -24,6 +25,7 @@ export const METRICS: Readonly<Record<MetricName, MetricInfo>> = {
   hush_messages_in_total: { type: 'counter', help: 'Messages received from clients.' },
   hush_messages_out_total: { type: 'counter', help: 'Messages sent to clients.' },
   hush_fanout_deliveries_total: { type: 'counter', help: 'Per-recipient deliveries of relayed messages.' },
+  hush_records_out_total: { type: 'counter', help: 'Sealed records written to clients (messages out per record shows how well sends coalesce).' },
   hush_queue_drops_total: { type: 'counter', help: 'Connections dropped because their send queue overflowed.' },
   hush_handshake_failures_total: { type: 'counter', help: 'Failed or timed-out secure-channel handshakes.' },
   hush_logins_total: { type: 'counter', help: 'Successful logins.' },

@@ -75,6 +75,8 @@ export interface OutboundQueueOptions {
   onFrameError(error: unknown): void;
   /** The socket took a write without pushing back, or drained: room for more (file downloads). */
   onWritable?(): void;
+  /** Records sealed and written (metrics: messages per record is how well fan-out coalesces). */
+  onRecords?(count: number): void;
 }
 
 const MiB = 1024 * 1024;
@@ -217,6 +219,7 @@ export class OutboundQueue {
       for (const frame of frames) ok = this.socket.write(frame);
       this.socket.uncork();
     }
+    this.options.onRecords?.(frames.length);
     if (!ok) {
       this.blocked = true;
       this.blockedAt = this.now();

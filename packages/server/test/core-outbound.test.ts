@@ -23,13 +23,17 @@ describe('OutboundQueue', () => {
     const socket = new FakeSocket();
     const before: string[] = [];
     const scheduler = new FlushScheduler(() => before.push('commit'));
-    const q = new OutboundQueue(socket as unknown as Socket, framer, scheduler, { maxQueueBytes: 1 << 20, onOverflow: () => {}, onFrameError: () => {} });
+    const records: number[] = [];
+    const q = new OutboundQueue(socket as unknown as Socket, framer, scheduler, {
+      maxQueueBytes: 1 << 20, onOverflow: () => {}, onFrameError: () => {}, onRecords: (n) => records.push(n),
+    });
     framer.frames = 0;
     for (let i = 0; i < 100; i++) q.push(`{"n":${i}}`);
     expect(socket.writes).toHaveLength(0);
     await nextTurn();
     expect(before).toEqual(['commit']);
     expect(framer.frames).toBe(1);
+    expect(records).toEqual([1]); // what hush_records_out_total counts
     expect(socket.writes).toHaveLength(1);
     expect(socket.writes[0]!.toString().split('\n')).toHaveLength(100);
   });

@@ -71,6 +71,24 @@ describe('rooms', () => {
   });
 });
 
+describe('room notices in order', () => {
+  it("a newcomer's join reaches members before the message it sent in the same record", async () => {
+    const host = await user('host9');
+    const guest = await user('guest9');
+    await host.expect({ type: 'room_create', room: 'order' }, 'ok');
+    await host.next(event('order', 'create'));
+    guest.send({ type: 'room_join', id: 'j1', room: 'order' }, { type: 'send', id: 's1', room: 'order', text: 'first words' });
+    const seen: string[] = [];
+    const relevant = (m: { type: string; room?: string }) => (m.type === 'room_event' || m.type === 'message') && m.room === 'order';
+    while (seen.length < 2) {
+      const m = await host.next(relevant);
+      seen.push(m.type === 'message' ? `message:${m.text}` : `${m.type}:${'event' in m ? m.event : ''}`);
+    }
+    expect(seen).toEqual(['room_event:join', 'message:first words']);
+    expect(await guest.next((m) => 're' in m && m.re === 's1')).toMatchObject({ type: 'ack' });
+  });
+});
+
 describe('moderation', () => {
   it('lets ops kick and mute, owners set roles, and refuses members', async () => {
     const own = await user('owner1');

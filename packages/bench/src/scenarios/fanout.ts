@@ -14,6 +14,8 @@ export interface FanoutSide {
   saturate: {
     window: number; recipients: number; sent: number; expected: number; delivered: number; drained: boolean;
     deliveriesPerSec: number; messagesPerSec: number; loadgenCpu: number; serverCpu: number;
+    /** Deliveries per record (Hush) or frame (raw) the server wrote: how many messages each write carried. */
+    deliveriesPerRecord: number;
     /** Cores used by other processes on the machine meanwhile (shared machine), NaN off Linux. */
     otherLoad: number; problems: string[];
   };
@@ -43,7 +45,11 @@ async function side(ctx: BenchContext, kind: 'hush' | 'raw', n: number, echo: bo
     // Last: in the fixed-rate phase the non-observers stop processing what they receive, for good.
     const fixed = await ctx.loadgen.api.fanoutFixed({ durationMs: f.fixedMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 });
     await ctx.loadgen.api.fanoutClose({});
-    return { setupMs: round(setup.setupMs, 0), echo: setup.echo, fixed, saturate: { ...saturate, serverCpu: round(serverCpu, 3), otherLoad: round(others, 2) } };
+    const deliveriesPerRecord = round(saturate.delivered / Math.max(1, after.recordsOut - before.recordsOut), 1);
+    return {
+      setupMs: round(setup.setupMs, 0), echo: setup.echo, fixed,
+      saturate: { ...saturate, serverCpu: round(serverCpu, 3), otherLoad: round(others, 2), deliveriesPerRecord },
+    };
   });
 }
 

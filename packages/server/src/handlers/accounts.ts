@@ -125,7 +125,7 @@ function completeLogin(
   ctx.metrics.inc('hush_logins_total');
   ctx.logger.info('login', { user: record.name, conn: session.id, device: deviceBound ? 'bound' : 'known' });
   if (joinedLobby) {
-    broadcast(ctx, { type: 'room_event', room: lobby, event: 'join', user: record.name, ts: now }, ctx.rooms.members(lobby));
+    ctx.batch.roomNotice(lobby, { type: 'room_event', room: lobby, event: 'join', user: record.name, ts: now });
   }
   if (first) ctx.presence.changed(record.name, 'online', '');
   deliverOffline(ctx, session, record.name, signKey, since);

@@ -1,7 +1,10 @@
 // Inbound messages of one event-loop turn are stored together: one transaction, then the fan-out
 // and every ack (only after the store returned: the message is durable). A room's messages of the
 // turn are encoded once into a shared block queued on every online member's sessions, the sender's
-// included (its echo, in server order and ahead of its ack).
+// included (its echo, in server order and ahead of its ack). Room notices that everyone in a room
+// gets (joins) ride in the same block, in order with the messages: a storm of N joins (first logins
+// into the default room) costs each member one queue entry per turn, not N.
+import type { ServerMessage } from '@hush/protocol';
 import type { NewMessage, StoredMessage } from '../store/types.js';
 import { advanceCursor, broadcast, broadcastBlock, type ServerContext, type Session, wireMessage } from './context.js';
 import { NewestDirect } from './newest-direct.js';
@@ -12,8 +15,16 @@ interface Pending {
   re: string;
 }
 
+interface Notice {
+  room: string;
+  line: string;
+  /** How many of the turn's messages arrived before it. */
+  after: number;
+}
+
 export class MessageBatch {
   private pending: Pending[] = [];
+  private notices: Notice[] = [];
   /** Lets device logins skip the offline query when nothing new is stored for the user. */
   readonly newestDirect = new NewestDirect();
 
@@ -32,32 +43,42 @@ export class MessageBatch {
     this.wake();
   }
 
+  /** Queues a notice for everyone in `room` (at the turn's commit, after the messages that came before it). */
+  roomNotice(room: string, notice: ServerMessage): void {
+    this.notices.push({ room, line: JSON.stringify(notice), after: this.pending.length });
+    this.wake();
+  }
+
   /** Stores everything pending in one transaction, then fans out and acks. */
   commit(): void {
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 && this.notices.length === 0) return;
     const ctx = this.context();
     const batch = this.pending;
+    const notices = this.notices;
     this.pending = [];
-    let stored: StoredMessage[];
-    try {
-      stored = ctx.store.appendMessages(batch.map((p) => p.message));
-    } catch (error) {
-      ctx.logger.error('store_append_failed', { error, count: batch.length });
-      for (const p of batch) p.session.send({ type: 'error', re: p.re, code: 'INTERNAL', message: 'message not stored' });
-      return;
-    }
+    this.notices = [];
+    const stored = store(ctx, batch);
     const rooms = new Map<string, string[]>();
-    for (const m of stored) {
-      if (m.kind !== 'room') continue;
-      let lines = rooms.get(m.room);
-      if (!lines) rooms.set(m.room, (lines = []));
-      lines.push(JSON.stringify(wireMessage(m)));
-    }
+    const add = (room: string, line: string) => {
+      const lines = rooms.get(room);
+      if (lines) lines.push(line);
+      else rooms.set(room, [line]);
+    };
+    // Each notice goes in right after the messages that arrived before it.
+    let next = 0;
+    const noticesUpTo = (messages: number) => {
+      for (; next < notices.length && notices[next]!.after <= messages; next++) add(notices[next]!.room, notices[next]!.line);
+    };
+    stored.forEach((m, i) => {
+      noticesUpTo(i);
+      if (m.kind === 'room') add(m.room, JSON.stringify(wireMessage(m)));
+    });
+    noticesUpTo(Infinity);
     for (const [room, lines] of rooms) broadcastBlock(ctx, lines, ctx.rooms.members(room));
     // Every session that has a DM (the sender's included) had all earlier ones too: each device's
     // offline catch-up resumes after the newest. Ids grow through the batch, so the last one wins.
     const delivered = new Map<Session, string>();
-    for (let i = 0; i < batch.length; i++) {
+    for (let i = 0; i < stored.length; i++) {
       const p = batch[i]!;
       const m = stored[i]!;
       p.session.send({ type: 'ack', re: p.re, msgId: m.id, ts: m.ts });
@@ -66,6 +87,18 @@ export class MessageBatch {
       for (const s of fanOutDirect(ctx, m, p.session)) delivered.set(s, m.id);
     }
     for (const [session, id] of delivered) advanceCursor(ctx, session, id);
+  }
+}
+
+/** The batch in one transaction; on failure each sender gets an error and nothing is stored. */
+function store(ctx: ServerContext, batch: readonly Pending[]): StoredMessage[] {
+  if (batch.length === 0) return [];
+  try {
+    return ctx.store.appendMessages(batch.map((p) => p.message));
+  } catch (error) {
+    ctx.logger.error('store_append_failed', { error, count: batch.length });
+    for (const p of batch) p.session.send({ type: 'error', re: p.re, code: 'INTERNAL', message: 'message not stored' });
+    return [];
   }
 }
 

@@ -33,7 +33,7 @@ export function handleRoomJoin(ctx: ServerContext, session: Session, m: ClientMe
   user.rooms.set(m.room, member);
   ctx.rooms.enter(m.room, user);
   session.send({ type: 'ok', re: m.id });
-  broadcast(ctx, { type: 'room_event', room: m.room, event: 'join', user: user.name, ts: ctx.now() }, ctx.rooms.members(m.room));
+  ctx.batch.roomNotice(m.room, { type: 'room_event', room: m.room, event: 'join', user: user.name, ts: ctx.now() });
 }
 
 export function handleRoomPart(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_part'>): void {

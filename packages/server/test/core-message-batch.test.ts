@@ -1,0 +1,77 @@
+// A turn's room messages and room notices (joins) leave as one shared block per member session, in
+// the order they arrived: a storm of first logins into the default room costs each member one
+// queue entry per turn, not one per join. The socket-level ordering is in server-rooms.test.ts.
+import { describe, expect, it } from 'vitest';
+import type { ServerContext, Session } from '../src/handlers/context.js';
+import { MessageBatch } from '../src/handlers/message-batch.js';
+import type { SharedBlock } from '../src/outbound.js';
+import { DEFAULT_CONFIG } from '../src/config.js';
+import { Metrics } from '../src/metrics.js';
+import type { NewMessage, StoredMessage } from '../src/store/types.js';
+
+function fakeContext(memberCount: number, failStore = false) {
+  const blocks: SharedBlock[][] = Array.from({ length: memberCount }, () => []);
+  const replies: unknown[][] = Array.from({ length: memberCount }, () => []);
+  const sessions = blocks.map((own, i) => ({
+    sendBlock: (b: SharedBlock) => own.push(b),
+    send: (m: unknown) => replies[i]!.push(m),
+  }) as unknown as Session);
+  const users = sessions.map((s) => ({ sessions: new Set([s]) }));
+  let nextId = 1;
+  const ctx = {
+    config: DEFAULT_CONFIG,
+    metrics: new Metrics(),
+    logger: { error: () => undefined },
+    rooms: { members: () => users },
+    store: {
+      appendMessages: (messages: NewMessage[]): StoredMessage[] => {
+        if (failStore) throw new Error('disk full');
+        return messages.map((m) => ({ ...m, id: String(nextId++) }) as StoredMessage);
+      },
+    },
+  } as unknown as ServerContext;
+  return { ctx, blocks, replies, sessions };
+}
+
+const lines = (block: SharedBlock): Array<Record<string, unknown>> =>
+  block.bytes.toString('utf8').split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+const join = (user: string) => ({ type: 'room_event', room: 'lobby', event: 'join', user, ts: 1 }) as const;
+const text = (from: string, t: string): NewMessage => ({ kind: 'room', ts: 1, from, room: 'lobby', text: t, action: false });
+
+describe('MessageBatch', () => {
+  it('sends a turn of joins and messages as one block per member, in arrival order, encoded once', () => {
+    const { ctx, blocks, replies, sessions } = fakeContext(40);
+    const batch = new MessageBatch(() => ctx, () => undefined);
+    batch.add(text('amy', 'first'), sessions[0]!, 'r1');
+    for (let i = 0; i < 25; i++) batch.roomNotice('lobby', join(`new-${i}`));
+    batch.add(text('new-3', 'hello from a newcomer'), sessions[1]!, 'r2');
+    batch.roomNotice('lobby', join('last'));
+    expect(blocks.every((b) => b.length === 0)).toBe(true); // nothing before the commit
+
+    batch.commit();
+    for (const own of blocks) expect(own).toHaveLength(1);
+    expect(new Set(blocks.map((b) => b[0]!.bytes)).size).toBe(1);
+    const order = lines(blocks[0]![0]!).map((l) => (l.type === 'message' ? `msg:${String(l.text)}` : `join:${String(l.user)}`));
+    expect(order).toEqual(['msg:first', ...Array.from({ length: 25 }, (_, i) => `join:new-${i}`), 'msg:hello from a newcomer', 'join:last']);
+    expect(replies[0]).toEqual([{ type: 'ack', re: 'r1', msgId: '1', ts: 1 }]);
+    expect(replies[1]).toEqual([{ type: 'ack', re: 'r2', msgId: '2', ts: 1 }]);
+    expect(ctx.metrics.get('hush_fanout_deliveries_total')).toBe(40 * 28);
+  });
+
+  it('still sends the notices when storing the messages fails (the senders get errors)', () => {
+    const { ctx, blocks, replies, sessions } = fakeContext(3, true);
+    const batch = new MessageBatch(() => ctx, () => undefined);
+    batch.add(text('amy', 'lost'), sessions[0]!, 'r1');
+    batch.roomNotice('lobby', join('bob'));
+    batch.commit();
+    for (const own of blocks) expect(own.flatMap(lines)).toEqual([join('bob')]);
+    expect(replies[0]).toEqual([{ type: 'error', re: 'r1', code: 'INTERNAL', message: 'message not stored' }]);
+  });
+
+  it('does nothing when the turn had neither messages nor notices', () => {
+    const { ctx, blocks } = fakeContext(2);
+    new MessageBatch(() => ctx, () => undefined).commit();
+    expect(blocks.flat()).toEqual([]);
+  });
+});
