@@ -88,9 +88,11 @@ export function renderTables(r: BenchResults): string {
   if (r.memory) {
     out.push('### Idle logged-in connections', '');
     out.push(
-      ...table(['connections', 'accounts', 'reached', 'RSS before', 'RSS after', 'RSS per connection', 'JS heap / external per connection', 'time to open'], r.memory.map((m) => [
+      ...table(['connections', 'accounts', 'reached', 'RSS before', 'RSS after', 'RSS per connection', 'RSS per connection added since the previous row', 'JS heap / external per connection', 'V8 heap reservation growth', 'time to open'], r.memory.map((m) => [
         fmt(m.connections), fmt(m.users), fmt(m.reached), `${fmt(m.rssBefore / 2 ** 20, 1)} MiB`, `${fmt(m.rssAfter / 2 ** 20, 1)} MiB`,
-        kib(m.bytesPerConnection), `${kib(m.heapPerConnection)} / ${kib(m.externalPerConnection)}`, `${fmt(m.openMs / 1000, 1)} s${m.stopReason ? ` (stopped: ${m.stopReason})` : ''}`,
+        kib(m.bytesPerConnection), Number.isFinite(m.marginalPerConnection) ? kib(m.marginalPerConnection) : 'n/a',
+        `${kib(m.heapPerConnection)} / ${kib(m.externalPerConnection)}`, `${fmt(m.heapReservedGrowth / 2 ** 20, 1)} MiB`,
+        `${fmt(m.openMs / 1000, 1)} s${m.stopReason ? ` (stopped: ${m.stopReason})` : ''}`,
       ])),
       '',
     );

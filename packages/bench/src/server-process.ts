@@ -72,9 +72,12 @@ function requireHush(): TestServer {
   return hush;
 }
 
-/** Accounts written straight into the store (a password hash and a pool device each), as register would. */
+/**
+ * Accounts written straight into the store as returning users have them: a password hash, a pool
+ * device, and membership of the default room (where their first login put them).
+ */
 async function seedUsers(o: { names: string[]; devicePoolSize: number }) {
-  const store = requireHush().store;
+  const { store, config } = requireHush();
   const hash = await hashPassword(BENCH_PASSWORD, { N: BENCH_SCRYPT_N });
   const bundles = Array.from({ length: Math.min(o.devicePoolSize, o.names.length) }, (_, i) => {
     const b = benchDevice(i).bundle();
@@ -86,6 +89,7 @@ async function seedUsers(o: { names: string[]; devicePoolSize: number }) {
   o.names.forEach((name, i) => {
     if (!store.getUser(name)) store.createUser(name, hash, 'user', now);
     store.upsertDevice({ user: name, ...bundles[i % bundles.length]! }, now);
+    if (!store.getMember(config.defaultRoom, name)) store.addMember(config.defaultRoom, name, 'member');
   });
   return { seeded: o.names.length, elapsedMs: performance.now() - t0 };
 }

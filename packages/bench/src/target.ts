@@ -13,6 +13,8 @@ export interface ProcessUsage {
   cpuUserUs: number;
   cpuSystemUs: number;
   rss: number;
+  /** V8 heap reserved (used + free pages it keeps). */
+  heapTotal: number;
   heapUsed: number;
   external: number;
   wallMs: number;
@@ -22,7 +24,7 @@ export function processUsage(): ProcessUsage {
   const cpu = process.cpuUsage();
   const mem = process.memoryUsage();
   return {
-    cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external,
+    cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external,
     wallMs: performance.timeOrigin + performance.now(),
   };
 }

@@ -2,7 +2,7 @@
 // reconnect storm of N users costs each online session one record per window, not N notices.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServerContext } from '../src/handlers/context.js';
-import { PRESENCE_WINDOW_MS, PresenceBatch } from '../src/handlers/presence-batch.js';
+import { PRESENCE_WINDOW_MS, PresenceBatch, presenceWindowMs } from '../src/handlers/presence-batch.js';
 import type { SharedBlock } from '../src/outbound.js';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { Metrics } from '../src/metrics.js';
@@ -13,7 +13,7 @@ function fakeContext(sessionCount: number) {
   const ctx = {
     config: DEFAULT_CONFIG,
     metrics: new Metrics(),
-    online: { all: () => users },
+    online: { all: () => users, size: users.length },
   } as unknown as ServerContext;
   return { ctx, received };
 }
@@ -42,6 +42,20 @@ describe('PresenceBatch', () => {
     // Every session got the same bytes: encoded once.
     expect(new Set(received.map((r) => r[0]!.bytes)).size).toBe(1);
     expect(ctx.metrics.get('hush_fanout_deliveries_total')).toBe(50 * 30);
+  });
+
+  it('gathers longer with more people online, up to a second', () => {
+    expect(presenceWindowMs(10)).toBe(PRESENCE_WINDOW_MS);
+    expect(presenceWindowMs(5000)).toBe(500);
+    expect(presenceWindowMs(1_000_000)).toBe(1000);
+    vi.useFakeTimers();
+    const { ctx, received } = fakeContext(2000);
+    const batch = new PresenceBatch(() => ctx);
+    batch.changed('amy', 'online', '');
+    vi.advanceTimersByTime(199);
+    expect(received[0]).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(received[0]).toHaveLength(1);
   });
 
   it('flush sends at once and leaves nothing for the timer', () => {

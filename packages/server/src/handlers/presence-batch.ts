@@ -1,12 +1,20 @@
 // Presence changes (online, away, status, offline) go to everyone online. Sent one by one, a
 // restart's reconnect storm of N users costs N notices to each of N sessions: O(N^2) records and
 // memory. Coalesced for a short window (the latest state per user wins) and sent as one shared
-// block, it costs one queue entry and one record per session per window instead.
+// block, it costs one queue entry and one record per session per window instead. The window widens
+// with the number of people online (up to a second), so a storm costs at most about 10,000 records
+// a second however many reconnect.
 import type { PresenceState } from '@hush/protocol';
 import { broadcastBlock, type ServerContext } from './context.js';
 
-/** How long presence changes gather before they go out together. */
+/** How long presence changes gather before they go out together, with few people online. */
 export const PRESENCE_WINDOW_MS = 50;
+const MAX_WINDOW_MS = 1000;
+
+/** The window with `online` users: each one is one record per session online. */
+export function presenceWindowMs(online: number): number {
+  return Math.min(MAX_WINDOW_MS, Math.max(PRESENCE_WINDOW_MS, online / 10));
+}
 
 export class PresenceBatch {
   private readonly pending = new Map<string, string>();
@@ -17,7 +25,7 @@ export class PresenceBatch {
   changed(user: string, state: PresenceState, status: string): void {
     this.pending.set(user, JSON.stringify({ type: 'presence', user, state, status }));
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), PRESENCE_WINDOW_MS);
+    this.timer = setTimeout(() => this.flush(), presenceWindowMs(this.context().online.size));
     this.timer.unref();
   }
 
