@@ -129,7 +129,10 @@ export class HushLoadClient implements LoadClient {
         this.fail('record rejected');
         return;
       }
-      countLines(payload, this.counts, (line) => this.onOther(line), this.own);
+      const acks = this.counts.acks;
+      countLines(payload, this.counts, (line) => this.onOther(line));
+      // Every acknowledged send was echoed to this client just ahead of its ack: not a delivery.
+      this.counts.messages -= this.counts.acks - acks;
       if (this.observer) readStamps(payload, now, this.latencies, this.own);
     }
     this.onPayload?.();

@@ -1,3 +1,4 @@
+import type { Pauses } from './pauses.js';
 import type { BenchResults } from './bench.js';
 
 // Turning results into the issue's targets (met / missed), a console table and BENCHMARKS.md text.
@@ -67,6 +68,22 @@ export function renderTables(r: BenchResults): string {
           `${fmt(f.raw.saturate.deliveriesPerRecord, 1)} / ${fmt(f.hush.saturate.deliveriesPerRecord, 1)}`,
           `${fmt(f.raw.saturate.otherLoad, 2)} / ${fmt(f.hush.saturate.otherLoad, 2)} cores`,
         ]),
+      ),
+      '',
+    );
+  }
+  if (r.fanout.length > 0) {
+    const pause = (p: Pauses | null) => (p ? `${fmt(p.loopDelayP99Ms, 1)} / ${fmt(p.loopDelayMaxMs, 1)}` : 'n/a');
+    const gc = (p: Pauses | null) => (p ? `${p.gcCount} / ${fmt(p.gcMaxMs, 1)}${p.gcMaxKind ? ` (${p.gcMaxKind})` : ''}, heap ${fmt(p.heapUsedMiB, 0)} MiB` : 'n/a');
+    out.push('Fixed-rate phase, where latency tails come from (event-loop delay p99 / max in ms; GC pauses count / longest in ms):', '');
+    out.push(
+      ...table(
+        ['N', 'side', 'p50 / p99 / max ms', 'server loop delay', 'server GC', 'loadgen loop delay', 'loadgen GC'],
+        r.fanout.flatMap((f) => (['raw', 'hush'] as const).map((k) => {
+          const x = f[k].fixed;
+          return [String(f.n), k === 'raw' ? 'raw' : 'Hush', `${fmt(x.p50Ms, 2)} / ${fmt(x.p99Ms, 2)} / ${fmt(x.maxMs, 2)}`,
+            pause(x.serverPauses), gc(x.serverPauses), pause(x.loadgenPauses), gc(x.loadgenPauses)];
+        })),
       ),
       '',
     );

@@ -7,6 +7,7 @@ import { serveIpc } from './ipc.js';
 import { startRawServer, type RawServer } from './raw-server.js';
 import { profileStart, profileStop, summariseProfile } from './profile.js';
 import { percentile, round } from './stats.js';
+import { PauseWatch } from './pauses.js';
 import { processUsage } from './target.js';
 
 /** Scrypt cost used by the benchmark's Hush server (registering hundreds of users at 2^17 would take minutes). */
@@ -41,6 +42,7 @@ export interface StartOptions {
 }
 
 let hush: TestServer | null = null;
+const pauses = new PauseWatch();
 let raw: RawServer | null = null;
 
 async function start(o: StartOptions) {
@@ -150,6 +152,8 @@ async function settle(_: Record<string, never>) {
 
 export const serverHandlers = {
   start, stop, seedUsers, fill, storeHistory, usage, settle,
+  pausesStart: (_: Record<string, never>) => pauses.start(),
+  pausesStop: (_: Record<string, never>) => pauses.stop(),
   profileStart: (_: Record<string, never>) => profileStart(),
   /** Stops profiling; returns the summary (and the raw profile for a .cpuprofile file). */
   profileStop: async (_: Record<string, never>) => {

@@ -1,8 +1,10 @@
 import { createCipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import nacl from 'tweetnacl';
-import { describe, expect, it } from 'vitest';
+import sodium from 'libsodium-wrappers';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { RECORD_OVERHEAD, SessionCipher, hkdf } from '../src/index.js';
+import { recordEnginesReady, SMALL_RECORD_BYTES } from '../src/session-cipher.js';
 import vectors from './vectors/record.json';
 import { bitFlips, bytes, expectCryptoError, hex, unhex } from './helpers.js';
 
@@ -14,6 +16,66 @@ function pair(options: { rekeyAfterRecords?: number; rekeyAfterBytes?: number } 
     b: new SessionCipher({ sendKey: k2, receiveKey: k1, ...options }),
   };
 }
+
+// Small records go through libsodium once it has loaded, large ones through node:crypto: every
+// test below runs with both engines in place.
+beforeAll(() => recordEnginesReady);
+
+/** A record built independently from raw node:crypto (the reference for both engines). */
+function referenceRecord(key: Uint8Array, timestampMs: number, epoch: number, counter: number, plaintext: Uint8Array): Buffer {
+  const header = Buffer.alloc(21);
+  header[0] = 0xa1;
+  header.writeBigUInt64BE(BigInt(timestampMs), 1);
+  header.writeUInt32BE(epoch, 9);
+  header.writeBigUInt64BE(BigInt(counter), 13);
+  const cipher = createCipheriv('chacha20-poly1305', key, header.subarray(9), { authTagLength: 16 });
+  cipher.setAAD(header, { plaintextLength: plaintext.length });
+  return Buffer.concat([header, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+
+describe('SessionCipher engines (libsodium for small records, node:crypto for large ones)', () => {
+  const sizes = [0, 1, 64, SMALL_RECORD_BYTES - 1, SMALL_RECORD_BYTES, SMALL_RECORD_BYTES + 1, 4096, 70_000];
+
+  it('seal the same bytes as raw node:crypto on both sides of the size threshold, and open each other', () => {
+    const key = nacl.randomBytes(32);
+    const sender = new SessionCipher({ sendKey: key, receiveKey: new Uint8Array(32), now: () => 1_700_000_000_123 });
+    const receiver = new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: key });
+    sizes.forEach((size, counter) => {
+      const plaintext = nacl.randomBytes(size);
+      const record = Buffer.from(sender.seal(plaintext));
+      expect(record.equals(referenceRecord(key, 1_700_000_000_123, 0, counter, plaintext))).toBe(true);
+      expect(Buffer.from(receiver.open(referenceRecord(key, 1_700_000_000_123, 0, counter, plaintext))).equals(Buffer.from(plaintext))).toBe(true);
+    });
+  });
+
+  it('uses libsodium up to the threshold and node:crypto above it', () => {
+    const seal = vi.spyOn(sodium, 'crypto_aead_chacha20poly1305_ietf_encrypt');
+    const open = vi.spyOn(sodium, 'crypto_aead_chacha20poly1305_ietf_decrypt');
+    try {
+      const { a, b } = pair();
+      b.open(a.seal(nacl.randomBytes(SMALL_RECORD_BYTES)));
+      expect([seal.mock.calls.length, open.mock.calls.length]).toEqual([1, 1]);
+      b.open(a.seal(nacl.randomBytes(SMALL_RECORD_BYTES + 1)));
+      expect([seal.mock.calls.length, open.mock.calls.length]).toEqual([1, 1]);
+    } finally {
+      seal.mockRestore();
+      open.mockRestore();
+    }
+  });
+
+  it('refuses every single-bit flip of a record just past the threshold (node:crypto opens it)', () => {
+    const k = nacl.randomBytes(32);
+    const plaintext = nacl.randomBytes(SMALL_RECORD_BYTES + 1);
+    const record = new SessionCipher({ sendKey: k, receiveKey: new Uint8Array(32) }).seal(plaintext);
+    let refused = 0;
+    for (const [, flipped] of bitFlips(record)) {
+      const receiver = new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: k });
+      expectCryptoError(() => receiver.open(flipped), 'RECORD_REJECTED');
+      refused++;
+    }
+    expect(refused).toBe(record.length * 8);
+  });
+});
 
 describe('SessionCipher known answers', () => {
   it('matches the committed records', () => {
@@ -29,15 +91,8 @@ describe('SessionCipher known answers', () => {
     vectors.records.forEach((r, counter) => {
       const epoch = counter >= 2 ? 1 : 0;
       if (counter === 2) key = hkdf(key, new Uint8Array(0), 'hush rekey', 32);
-      const header = Buffer.alloc(21);
-      header[0] = 0xa1;
-      header.writeBigUInt64BE(BigInt(vectors.timestampMs), 1);
-      header.writeUInt32BE(epoch, 9);
-      header.writeBigUInt64BE(BigInt(counter), 13);
-      const cipher = createCipheriv('chacha20-poly1305', key, header.subarray(9), { authTagLength: 16 });
-      cipher.setAAD(header, { plaintextLength: r.plaintext.length / 2 });
-      const body = Buffer.concat([cipher.update(unhex(r.plaintext)), cipher.final(), cipher.getAuthTag()]);
-      expect(r.record).toBe(hex(Buffer.concat([header, body])));
+      // After a rekey the counter carries on (the nonce is epoch || counter).
+      expect(r.record).toBe(hex(referenceRecord(key, vectors.timestampMs, epoch, counter, unhex(r.plaintext))));
     });
   });
 });

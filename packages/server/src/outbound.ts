@@ -206,7 +206,7 @@ export class OutboundQueue {
     const batch = this.take();
     let frames: Buffer[];
     try {
-      frames = recordPlaintexts(batch, this.framer.recordCapacity).map((p) => this.framer.sealRecord(p));
+      frames = sealRecords(batch, this.framer.recordCapacity, (plaintext) => this.framer.sealRecord(plaintext));
     } catch (error) {
       this.options.onFrameError(error);
       return false;
@@ -320,14 +320,16 @@ function sizeOf(piece: Piece): number {
 
 /**
  * Joins pieces into record plaintexts of at most `capacity` bytes each, splitting only between
- * pieces (one piece larger than a record is FRAME_TOO_LARGE). Shared blocks are copied as they
- * are, so their content is never encoded again per recipient; a lone block is used as is.
+ * pieces (one piece larger than a record is FRAME_TOO_LARGE), and returns what `seal` makes of
+ * each. Shared blocks are copied as they are, so their content is never encoded again per
+ * recipient; a lone block is used as is. A joined plaintext lives in a scratch buffer that the next
+ * one reuses: `seal` must not keep it (a cipher copies it into the record).
  */
-export function recordPlaintexts(pieces: readonly Piece[], capacity: number): Buffer[] {
+export function sealRecords(pieces: readonly Piece[], capacity: number, seal: (plaintext: Buffer) => Buffer): Buffer[] {
   // Fast path: when even the upper bound of the UTF-8 size fits, it is one record and nothing is measured.
   let bound = 0;
   for (const piece of pieces) bound += (typeof piece === 'string' ? 3 * piece.length : piece.bytes.length) + 1;
-  if (bound <= capacity) return pieces.length === 0 ? [] : [join(pieces, bound)];
+  if (bound <= capacity) return pieces.length === 0 ? [] : [seal(join(pieces, bound))];
   const out: Buffer[] = [];
   let start = 0;
   let size = 0;
@@ -337,7 +339,7 @@ export function recordPlaintexts(pieces: readonly Piece[], capacity: number): Bu
     const length = typeof piece === 'string' ? Buffer.byteLength(piece, 'utf8') : piece.bytes.length;
     if (length > capacity) throw new ProtocolError('FRAME_TOO_LARGE', `message of ${length} bytes`);
     if (size + length + 1 > capacity && i > start) {
-      out.push(join(pieces.slice(start, i), batchBound));
+      out.push(seal(join(pieces.slice(start, i), batchBound)));
       start = i;
       size = 0;
       batchBound = 0;
@@ -345,20 +347,21 @@ export function recordPlaintexts(pieces: readonly Piece[], capacity: number): Bu
     size += length + 1;
     batchBound += (typeof piece === 'string' ? 3 * piece.length : length) + 1;
   }
-  if (start < pieces.length) out.push(join(pieces.slice(start), batchBound));
+  if (start < pieces.length) out.push(seal(join(pieces.slice(start), batchBound)));
   return out;
 }
 
-/** The pieces joined with '\n'; `bound` is at least the result's size. */
+/** Where plaintexts are joined (grown on demand): one per process, so no allocation per record. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** The pieces joined with '\n' (in `scratch` when there are several); `bound` is at least the result's size. */
 function join(pieces: readonly Piece[], bound: number): Buffer {
   if (pieces.length === 1) {
     const only = pieces[0]!;
     return typeof only === 'string' ? Buffer.from(only, 'utf8') : only.bytes;
   }
-  let strings = true;
-  for (const piece of pieces) if (typeof piece !== 'string') strings = false;
-  if (strings) return Buffer.from((pieces as readonly string[]).join('\n'), 'utf8');
-  const out = Buffer.allocUnsafe(bound);
+  if (scratch.length < bound) scratch = Buffer.allocUnsafe(Math.max(bound, 2 * scratch.length));
+  const out = scratch;
   let at = 0;
   for (let i = 0; i < pieces.length; i++) {
     if (i > 0) out[at++] = 0x0a;

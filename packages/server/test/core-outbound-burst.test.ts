@@ -4,7 +4,10 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MessageChannel } from '@hush/protocol';
 import { SessionCipher } from '@hush/crypto';
-import { FlushScheduler, OutboundQueue, recordPlaintexts, SharedBlock } from '../src/outbound.js';
+import { FlushScheduler, OutboundQueue, sealRecords, SharedBlock, type Piece } from '../src/outbound.js';
+
+/** What sealRecords hands to the cipher, copied out of its scratch buffer. */
+const recordPlaintexts = (pieces: readonly Piece[], capacity: number): Buffer[] => sealRecords(pieces, capacity, (p) => Buffer.from(p));
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
@@ -204,9 +207,9 @@ describe('shared blocks', () => {
     expect(SharedBlock.build([], 100)).toEqual([]);
   });
 
-  it('recordPlaintexts joins lines and blocks with newlines and splits records only between pieces', () => {
+  it('sealRecords joins lines and blocks with newlines and splits records only between pieces', () => {
     const block = SharedBlock.build(['{"b":1}', '{"b":"ü"}'], 1000)[0]!;
-    expect(recordPlaintexts([block], 1000)[0]).toBe(block.bytes);
+    expect(sealRecords([block], 1000, (p) => p)[0]).toBe(block.bytes);
     expect(recordPlaintexts(['{"a":"ö"}', block, '{"c":3}'], 1000).map(String)).toEqual(['{"a":"ö"}\n{"b":1}\n{"b":"ü"}\n{"c":3}']);
     expect(recordPlaintexts(['x', 'y'], 1000).map(String)).toEqual(['x\ny']);
     expect(recordPlaintexts([], 1000)).toEqual([]);

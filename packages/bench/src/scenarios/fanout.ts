@@ -1,4 +1,5 @@
 import { profiled, withServer, type BenchContext } from '../context.js';
+import type { Pauses } from '../pauses.js';
 import { windowFor } from '../profiles.js';
 import { round } from '../stats.js';
 import { cpuBetween, machineSample, otherLoad } from '../target.js';
@@ -10,6 +11,9 @@ export interface FanoutSide {
   fixed: {
     sent: number; observers: number; observerSent: number; expected: number; delivered: number; acks: number; discardedBytes: number;
     samples: number; p50Ms: number; p99Ms: number; maxMs: number; loadgenCpu: number; problems: string[];
+    /** The server's event-loop delay and GC pauses during the phase. */
+    serverPauses: Pauses | null;
+    loadgenPauses: Pauses | null;
   };
   saturate: {
     window: number; recipients: number; sent: number; expected: number; delivered: number; drained: boolean;
@@ -43,7 +47,12 @@ async function side(ctx: BenchContext, kind: 'hush' | 'raw', n: number, echo: bo
     const serverCpu = cpuBetween(before, after).utilisation;
     const others = otherLoad(m0, machineSample(), serverCpu + saturate.loadgenCpu);
     // Last: in the fixed-rate phase the non-observers stop processing what they receive, for good.
-    const fixed = await ctx.loadgen.api.fanoutFixed({ durationMs: f.fixedMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 });
+    // Both processes first collect what the saturation phase left, so its garbage is not collected
+    // (as pauses) inside the latency samples.
+    await Promise.all([server.api.settle({}), ctx.loadgen.api.collect({})]);
+    await Promise.all([server.api.pausesStart({}), ctx.loadgen.api.pausesStart({})]);
+    const fixedRun = await ctx.loadgen.api.fanoutFixed({ durationMs: f.fixedMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 });
+    const fixed = { ...fixedRun, serverPauses: await server.api.pausesStop({}), loadgenPauses: await ctx.loadgen.api.pausesStop({}) };
     await ctx.loadgen.api.fanoutClose({});
     const deliveriesPerRecord = round(saturate.delivered / Math.max(1, after.recordsOut - before.recordsOut), 1);
     return {
