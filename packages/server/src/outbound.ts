@@ -280,13 +280,17 @@ export class OutboundQueue {
 /**
  * One flush per event-loop turn for every connection that has something queued. `beforeFlush`
  * runs first in the same turn (the server commits its batch of inbound messages there, so acks and
- * fan-out of a whole turn leave together).
+ * fan-out of a whole turn leave together); `afterFlush` runs once everything is written (slow
+ * housekeeping goes there, after the turn's messages are on their way, not in front of them).
  */
 export class FlushScheduler {
   private pending: OutboundQueue[] = [];
   private armed = false;
 
-  constructor(private readonly beforeFlush: () => void = () => {}) {}
+  constructor(
+    private readonly beforeFlush: () => void = () => {},
+    private readonly afterFlush: () => void = () => {},
+  ) {}
 
   schedule(queue: OutboundQueue): void {
     this.pending.push(queue);
@@ -311,6 +315,7 @@ export class FlushScheduler {
     const queues = this.pending;
     this.pending = [];
     for (const queue of queues) queue.flush();
+    this.afterFlush();
   };
 }
 

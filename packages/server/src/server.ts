@@ -44,7 +44,9 @@ export class HushServer {
     if (!store.getRoom(config.defaultRoom)) store.createRoom(config.defaultRoom, '', null, Date.now());
     this.limiter = new ConnectionLimiter(config.limits);
     let batch: MessageBatch | null = null;
-    this.scheduler = new FlushScheduler(() => batch?.commit());
+    // The store's WAL checkpoints (disk writes and fsyncs) run after a turn's writes, never inside
+    // the commit a message waits for.
+    this.scheduler = new FlushScheduler(() => batch?.commit(), () => store.checkpointIfDue(Date.now()));
     const context: ServerContext = {
       store,
       accounts: options.accounts,
@@ -170,6 +172,7 @@ export class HushServer {
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
       for (const c of this.connections) c.tick(now);
+      this.options.store.checkpointIfDue(now); // writes outside message turns (logins, markers...)
     }, every);
     this.sweepTimer.unref();
   }

@@ -22,7 +22,7 @@ describe('OutboundQueue', () => {
   it('coalesces everything queued in one turn into one framed write per connection', async () => {
     const socket = new FakeSocket();
     const before: string[] = [];
-    const scheduler = new FlushScheduler(() => before.push('commit'));
+    const scheduler = new FlushScheduler(() => before.push('commit'), () => before.push(`after ${socket.writes.length} write(s)`));
     const records: number[] = [];
     const q = new OutboundQueue(socket as unknown as Socket, framer, scheduler, {
       maxQueueBytes: 1 << 20, onOverflow: () => {}, onFrameError: () => {}, onRecords: (n) => records.push(n),
@@ -31,7 +31,7 @@ describe('OutboundQueue', () => {
     for (let i = 0; i < 100; i++) q.push(`{"n":${i}}`);
     expect(socket.writes).toHaveLength(0);
     await nextTurn();
-    expect(before).toEqual(['commit']);
+    expect(before).toEqual(['commit', 'after 1 write(s)']);
     expect(framer.frames).toBe(1);
     expect(records).toEqual([1]); // what hush_records_out_total counts
     expect(socket.writes).toHaveLength(1);

@@ -209,10 +209,24 @@ describe('messages', () => {
     expect(store.appendMessages([])).toEqual([]);
   });
 
+  it('numbers a large mixed batch (several rows per INSERT) in order, each id matching its row', () => {
+    store.appendMessages([roomMsg('lobby', 'first')]);
+    const batch: NewMessage[] = Array.from({ length: 100 }, (_, i) => (i % 3 === 0 ? dm('alice', 'bob', `env${i}`) : roomMsg('lobby', `r${i}`)));
+    const stored = store.appendMessages(batch);
+    expect(stored.map((m) => Number(m.id))).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
+    const rooms = store.history({ room: 'lobby' }, { limit: 200 }).messages;
+    const dms = store.history({ dm: ['alice', 'bob'] }, { limit: 200 }).messages;
+    const byId = new Map([...rooms, ...dms].map((m) => [m.id, m]));
+    for (const m of stored) expect(byId.get(m.id)).toEqual(m);
+    expect(store.lastMessageId()).toBe('101');
+  });
+
   it('appends a batch atomically: a failing row rolls back the whole batch', () => {
     store.appendMessages([roomMsg('lobby', 'before')]);
     const bad = { kind: 'room', ts: 1.5, from: 'x', room: 'lobby', text: 'bad', action: false } as NewMessage; // STRICT INTEGER refuses 1.5
     expect(() => store.appendMessages([roomMsg('lobby', 'a'), roomMsg('lobby', 'b'), bad])).toThrow();
+    // A bad row in a later INSERT of the batch rolls back the earlier ones too.
+    expect(() => store.appendMessages([...Array.from({ length: 40 }, (_, i) => roomMsg('lobby', `c${i}`)), bad])).toThrow();
     const page = store.history({ room: 'lobby' }, { limit: 10 });
     expect(page.messages.map((m) => (m.kind === 'room' ? m.text : ''))).toEqual(['before']);
   });
@@ -306,6 +320,29 @@ describe('messages', () => {
     expect(store.dmPeers('bob')).toEqual(['alice', 'carol']);
     expect(store.dmPeers('dave')).toEqual(['erin']);
     expect(store.dmPeers('zed')).toEqual([]);
+  });
+});
+
+describe('checkpoints', () => {
+  it('folds the WAL in at most once a second while written to, or after many appended messages', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hush-store-'));
+    const disk = SqliteStore.open(join(dir, 'hush.db'));
+    try {
+      const t = 1_800_000_000_000;
+      disk.createUser('alice', 'scrypt$x', 'user', 1);
+      expect(disk.checkpointIfDue(t)).toBe(true);
+      expect(disk.checkpointIfDue(t + 2000)).toBe(false); // nothing written since
+      disk.appendMessages([roomMsg('lobby', 'one')]);
+      expect(disk.checkpointIfDue(t + 2500)).toBe(true);
+      disk.appendMessages([roomMsg('lobby', 'two')]);
+      expect(disk.checkpointIfDue(t + 2600)).toBe(false); // too soon
+      disk.appendMessages(Array.from({ length: 4000 }, (_, i) => roomMsg('lobby', `m${i}`)));
+      expect(disk.checkpointIfDue(t + 2700)).toBe(true); // many rows: at once
+      expect(disk.history({ room: 'lobby' }, { limit: 1 }).messages[0]).toMatchObject({ text: 'm3999' });
+    } finally {
+      disk.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -187,5 +187,11 @@ export interface Store {
 
   /** Deletes messages and files older than `cutoff` (ms timestamp). Returns rows deleted. */
   prune(cutoff: number): number;
+  /**
+   * Folds the write-ahead log into the database when due (a second after the last time if anything
+   * was written, or after many appended messages). The server calls it between turns; returns
+   * whether it ran.
+   */
+  checkpointIfDue(now: number): boolean;
   close(): void;
 }
