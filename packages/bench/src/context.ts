@@ -47,11 +47,11 @@ export async function profiled<T>(ctx: BenchContext, server: ServerPeer, label: 
   } finally {
     const save = (name: string, { summary, profile }: { summary: Omit<ProfileSummary, 'label' | 'file'>; profile: unknown }) => {
       mkdirSync(dir, { recursive: true });
-      const file = join(dir, `${name.replace(/[^a-z0-9-]+/gi, '-')}.cpuprofile`);
+      const file = join(dir, `${name.replace(/[^a-z0-9-]+/gi, '-').replace(/-+$/, '')}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
       ctx.profiles.push({ label: name, ...summary, file });
     };
-    save(label, await server.api.profileStop({}));
+    save(`${label} (server)`, await server.api.profileStop({}));
     save(`${label} (load generator)`, await ctx.loadgen.api.profileStop({}));
   }
 }

@@ -32,7 +32,7 @@ export class PauseWatch {
         this.gc.total += entry.duration;
         if (entry.duration > this.gc.max) {
           this.gc.max = entry.duration;
-          const kind = (entry.detail as { kind?: number } | undefined)?.kind ?? 0;
+          const kind = (entry as { detail?: { kind?: number } }).detail?.kind ?? 0;
           this.gc.maxKind = GC_KINDS[kind] ?? String(kind);
         }
       }

@@ -142,7 +142,7 @@ export function renderTables(r: BenchResults): string {
     out.push(...table(['target', 'measured', 'status'], checks.map((c) => [c.target, c.measured, c.met === null ? 'not measured' : c.met ? 'met' : 'MISSED'])), '');
   }
   for (const p of r.profiles) {
-    out.push(`### Server CPU profile: ${p.label}`, '');
+    out.push(`### CPU profile: ${p.label}`, '');
     out.push(`By area: ${p.areas.map((a) => `${a.name} ${a.selfPct}%`).join(', ')}`, '');
     out.push(...table(['self %', 'function'], p.functions.map((f) => [String(f.selfPct), f.name.replace(/\|/g, '\\|')])), '');
   }
