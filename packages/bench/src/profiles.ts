@@ -13,7 +13,7 @@ export interface BenchProfile {
 
 export const FULL: BenchProfile = {
   name: 'full',
-  fanout: { sizes: [10, 100, 500], fixedMs: 5_000, observers: 10, warmupMs: 1_000, measureMs: 4_000, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
+  fanout: { sizes: [10, 100, 500], fixedMs: 15_000, observers: 10, warmupMs: 1_000, measureMs: 4_000, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
   handshakes: { durationMs: 4_000, concurrency: 32, users: 200 },
   passwordLogins: { users: 8, concurrency: 4 },
   memory: { steps: [{ connections: 1_000, users: 1_000 }, { connections: 10_000, users: 10_000 }], timeLimitMs: 120_000, concurrency: 64 },

@@ -51,7 +51,9 @@ async function side(ctx: BenchContext, kind: 'hush' | 'raw', n: number, echo: bo
     // (as pauses) inside the latency samples.
     await Promise.all([server.api.settle({}), ctx.loadgen.api.collect({})]);
     await Promise.all([server.api.pausesStart({}), ctx.loadgen.api.pausesStart({})]);
-    const fixedRun = await ctx.loadgen.api.fanoutFixed({ durationMs: f.fixedMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 });
+    const fixedRun = await profiled(ctx, server, `fanout-${kind}-n${n}-fixed-rate`, () =>
+      ctx.loadgen.api.fanoutFixed({ durationMs: f.fixedMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 }),
+    );
     const fixed = { ...fixedRun, serverPauses: await server.api.pausesStop({}), loadgenPauses: await ctx.loadgen.api.pausesStop({}) };
     await ctx.loadgen.api.fanoutClose({});
     const deliveriesPerRecord = round(saturate.delivered / Math.max(1, after.recordsOut - before.recordsOut), 1);
