@@ -375,7 +375,7 @@ export class SqliteStore implements Store {
         }
         const last = Number(this.stmt(insertMessagesSql(chunk.length)).run(...params).lastInsertRowid);
         this.appendedSinceCheckpoint += chunk.length;
-        chunk.forEach((m, i) => stored.push({ ...m, id: String(last - chunk.length + 1 + i) } as StoredMessage));
+        chunk.forEach((m, i) => stored.push(withId(m, String(last - chunk.length + 1 + i))));
       }
       return stored;
     });
@@ -697,6 +697,12 @@ const SAFETY_CHECKPOINT_PAGES = 10_000;
 
 /** Rows per multi-row INSERT (8 parameters each, well under SQLite's limit). */
 const ROWS_PER_INSERT = 32;
+
+function withId(m: NewMessage, id: string): StoredMessage {
+  return m.kind === 'room'
+    ? { kind: 'room', id, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action }
+    : { kind: 'dm', id, ts: m.ts, from: m.from, to: m.to, envelope: m.envelope };
+}
 
 function insertMessagesSql(rows: number): string {
   return `INSERT INTO messages (kind, ts, sender, room, recipient, conv, body, action) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
