@@ -69,6 +69,18 @@ describe('MessageBatch', () => {
     expect(replies[0]).toEqual([{ type: 'error', re: 'r1', code: 'INTERNAL', message: 'message not stored' }]);
   });
 
+  it("flushNotices sends a room's queued notices at once (an event must not overtake them), the rest at the commit", () => {
+    const { ctx, blocks } = fakeContext(2);
+    const batch = new MessageBatch(() => ctx, () => undefined);
+    batch.roomNotice('lobby', join('amy'));
+    batch.roomNotice('other', { ...join('bob'), room: 'other' });
+    batch.flushNotices('lobby');
+    expect(blocks[0]!.flatMap(lines)).toEqual([join('amy')]);
+    batch.flushNotices('lobby'); // nothing left for it
+    batch.commit();
+    expect(blocks[0]!.flatMap(lines)).toEqual([join('amy'), { ...join('bob'), room: 'other' }]);
+  });
+
   it('does nothing when the turn had neither messages nor notices', () => {
     const { ctx, blocks } = fakeContext(2);
     new MessageBatch(() => ctx, () => undefined).commit();

@@ -87,6 +87,19 @@ describe('room notices in order', () => {
     expect(seen).toEqual(['room_event:join', 'message:first words']);
     expect(await guest.next((m) => 're' in m && m.re === 's1')).toMatchObject({ type: 'ack' });
   });
+
+  it('a join and a part in the same record reach members in that order', async () => {
+    const host = await user('host10');
+    const guest = await user('guest10');
+    await host.expect({ type: 'room_create', room: 'brief' }, 'ok');
+    await host.next(event('brief', 'create'));
+    guest.send({ type: 'room_join', id: 'j2', room: 'brief' }, { type: 'room_part', id: 'p2', room: 'brief' });
+    const first = await host.next((m) => m.type === 'room_event' && m.room === 'brief');
+    const second = await host.next((m) => m.type === 'room_event' && m.room === 'brief');
+    expect([first, second].map((m) => (m.type === 'room_event' ? m.event : m.type))).toEqual(['join', 'part']);
+    const members = await host.expect({ type: 'room_members', room: 'brief' }, 'members');
+    expect(members.members.map((m) => m.user)).toEqual(['host10']);
+  });
 });
 
 describe('moderation', () => {

@@ -146,6 +146,15 @@ export function broadcast(
   return count;
 }
 
+/**
+ * Sends a room event to the room's online members now, after the room's queued notices (joins
+ * wait for the turn's commit): a part or a kick must not overtake the join it follows.
+ */
+export function broadcastRoomEvent(ctx: ServerContext, event: Extract<ServerMessage, { type: 'room_event' }>): number {
+  ctx.batch.flushNotices(event.room);
+  return broadcast(ctx, event, ctx.rooms.members(event.room));
+}
+
 /** Largest shared block: well inside a record, and a few of them make a flush slice. */
 const MAX_BLOCK_BYTES = 64 * 1024;
 

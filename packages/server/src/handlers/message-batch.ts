@@ -49,6 +49,15 @@ export class MessageBatch {
     this.wake();
   }
 
+  /** Sends `room`'s queued notices at once (see broadcastRoomEvent); the room's messages still wait for the commit. */
+  flushNotices(room: string): void {
+    if (!this.notices.some((n) => n.room === room)) return;
+    const ctx = this.context();
+    const lines = this.notices.filter((n) => n.room === room).map((n) => n.line);
+    this.notices = this.notices.filter((n) => n.room !== room);
+    broadcastBlock(ctx, lines, ctx.rooms.members(room));
+  }
+
   /** Stores everything pending in one transaction, then fans out and acks. */
   commit(): void {
     if (this.pending.length === 0 && this.notices.length === 0) return;

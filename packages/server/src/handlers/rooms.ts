@@ -2,7 +2,7 @@
 import type { ClientMessageOf } from '@hush/protocol';
 import type { ListPage } from '../store/types.js';
 import {
-  broadcast, replyBudget, RequestError, requireMember, requireRoom, requireUser, roleRank, roomInfo, takeWithin,
+  broadcast, broadcastRoomEvent, replyBudget, RequestError, requireMember, requireRoom, requireUser, roleRank, roomInfo, takeWithin,
   type ServerContext, type Session,
 } from './context.js';
 
@@ -41,7 +41,7 @@ export function handleRoomPart(ctx: ServerContext, session: Session, m: ClientMe
   if (m.room === ctx.config.defaultRoom) throw new RequestError('FORBIDDEN', 'everyone stays in the default room');
   requireMember(ctx, user, m.room);
   session.send({ type: 'ok', re: m.id });
-  broadcast(ctx, { type: 'room_event', room: m.room, event: 'part', user: user.name, ts: ctx.now() }, ctx.rooms.members(m.room));
+  broadcastRoomEvent(ctx, { type: 'room_event', room: m.room, event: 'part', user: user.name, ts: ctx.now() });
   removeFromRoom(ctx, m.room, user.name);
 }
 
@@ -93,9 +93,9 @@ export function handleRoomTopic(ctx: ServerContext, session: Session, m: ClientM
   }
   ctx.store.setTopic(m.room, m.topic);
   session.send({ type: 'ok', re: m.id });
-  broadcast(ctx, {
+  broadcastRoomEvent(ctx, {
     type: 'room_event', room: m.room, event: 'topic', user: user.name, by: user.name, topic: m.topic, ts: ctx.now(),
-  }, ctx.rooms.members(m.room));
+  });
 }
 
 export function handleRoomMembers(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_members'>): void {
