@@ -156,8 +156,13 @@ export class FileRelay {
   /** The recipient checked the file's hash and saved it: now it counts as downloaded. */
   received(user: User, session: Session, m: ClientMessageOf<'file_received'>): void {
     const file = this.receivable(user, m.fileId);
-    this.context().store.markFileHandled(file.id, user.name, 'downloaded');
+    const store = this.context().store;
+    // Only a download this recipient accepted can be confirmed, and only once.
+    const how = store.fileHandling(file.id, user.name);
+    if (how !== 'accepted' && how !== 'downloaded') throw new RequestError('BAD_REQUEST', 'accept the file before confirming it');
     session.send({ type: 'ok', re: m.id });
+    if (how === 'downloaded') return;
+    store.markFileHandled(file.id, user.name, 'downloaded');
     this.status(file, user.name, 'downloaded');
   }
 

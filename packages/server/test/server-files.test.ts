@@ -55,6 +55,8 @@ describe('file relay', () => {
     const fileId = await upload(sam, { user: 'tia' }, data);
     const offer = await tia.next('file_offered');
     expect(offer).toMatchObject({ fileId, from: 'sam', target: { user: 'tia' }, size: data.length });
+    // Nothing to confirm before accepting it.
+    expect(await tia.request({ type: 'file_received', fileId })).toMatchObject({ code: 'BAD_REQUEST' });
     // Chat keeps flowing during the download.
     const got = download(tia, fileId);
     const ack = await sam.expect({ type: 'send', room: 'lobby', text: 'meanwhile' }, 'ack');
@@ -66,6 +68,10 @@ describe('file relay', () => {
     expect(sam.take((m) => m.type === 'file_status' && m.status === 'downloaded')).toEqual([]);
     await tia.expect({ type: 'file_received', fileId }, 'ok');
     expect(await sam.next((m) => m.type === 'file_status' && m.status === 'downloaded')).toMatchObject({ fileId, user: 'tia' });
+    // A second confirmation is answered but not reported again.
+    await tia.expect({ type: 'file_received', fileId }, 'ok');
+    await sam.expect({ type: 'room_list' }, 'rooms');
+    expect(sam.take((m) => m.type === 'file_status' && m.status === 'downloaded')).toEqual([]);
     // Only a recipient can confirm.
     expect(await sam.request({ type: 'file_received', fileId })).toMatchObject({ code: 'NOT_FOUND' });
   });

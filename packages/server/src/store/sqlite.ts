@@ -12,6 +12,7 @@ import type {
   HistoryQuery,
   HistoryResult,
   HistoryTarget,
+  FileHandling,
   ListPage,
   MemberRecord,
   NewMessage,
@@ -562,7 +563,12 @@ export class SqliteStore implements Store {
     return rows.map(toFile);
   }
 
-  markFileHandled(fileId: string, user: string, how: 'accepted' | 'declined' | 'downloaded'): void {
+  fileHandling(fileId: string, user: string): FileHandling | undefined {
+    const row = this.stmt('SELECT how FROM file_handled WHERE file_id = ? AND user = ?').get(fileId, user) as { how: FileHandling } | undefined;
+    return row?.how;
+  }
+
+  markFileHandled(fileId: string, user: string, how: FileHandling): void {
     try {
       this.stmt(
         'INSERT INTO file_handled (file_id, user, how) VALUES (?, ?, ?) ON CONFLICT (file_id, user) DO UPDATE SET how = excluded.how',

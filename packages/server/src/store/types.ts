@@ -82,6 +82,8 @@ export interface DepartureRecord {
   mutedUntil: number | null;
 }
 
+export type FileHandling = 'accepted' | 'declined' | 'downloaded';
+
 export interface StoredFile {
   id: string;
   from: string;
@@ -182,7 +184,9 @@ export interface Store {
   getFile(fileId: string): StoredFile | undefined;
   /** Complete files offered to a user (directly or through a room they are in) not yet taken or declined. */
   pendingFilesFor(user: string): StoredFile[];
-  markFileHandled(fileId: string, user: string, how: 'accepted' | 'declined' | 'downloaded'): void;
+  markFileHandled(fileId: string, user: string, how: FileHandling): void;
+  /** How `user` has handled the file so far (undefined: not yet). */
+  fileHandling(fileId: string, user: string): FileHandling | undefined;
   deleteFile(fileId: string): void;
 
   /** Deletes messages and files older than `cutoff` (ms timestamp). Returns rows deleted. */
