@@ -2,10 +2,7 @@
 import { fileTransfer } from './file-transfer.js';
 import { serveIpc } from './ipc.js';
 import * as load from './loadgen.js';
-import { PauseWatch } from './pauses.js';
-import { profileStart, profileStop, summariseProfile } from './profile.js';
-
-const pauses = new PauseWatch();
+import { diagnosticHandlers } from './diagnostics.js';
 import { processUsage } from './target.js';
 
 export const loadgenHandlers = {
@@ -21,20 +18,7 @@ export const loadgenHandlers = {
   historyFetch: load.historyFetch,
   fileTransfer,
   usage: (_: Record<string, never>) => processUsage(),
-  /** Full collections (the process runs with --expose-gc): a phase starts without the last one's garbage. */
-  collect: (_: Record<string, never>) => {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    gc?.();
-    return true;
-  },
-  pausesStart: (_: Record<string, never>) => pauses.start(),
-  pausesStop: (_: Record<string, never>) => pauses.stop(),
-  profileStart: (_: Record<string, never>) => profileStart(),
-  profileStop: async (_: Record<string, never>) => {
-    const profile = await profileStop();
-    return { summary: summariseProfile(profile), profile };
-  },
+  ...diagnosticHandlers,
   exit: async (_: Record<string, never>) => {
     await load.fanoutClose();
     await load.idleClose();

@@ -5,9 +5,8 @@ import type { HushdConfig, TestServer } from '@hush/server';
 import { benchDevice, BENCH_PASSWORD } from './devices.js';
 import { serveIpc } from './ipc.js';
 import { startRawServer, type RawServer } from './raw-server.js';
-import { profileStart, profileStop, summariseProfile } from './profile.js';
+import { collectGarbage, diagnosticHandlers } from './diagnostics.js';
 import { percentile, round } from './stats.js';
-import { PauseWatch } from './pauses.js';
 import { processUsage } from './target.js';
 
 /** Scrypt cost used by the benchmark's Hush server (registering hundreds of users at 2^17 would take minutes). */
@@ -42,7 +41,6 @@ export interface StartOptions {
 }
 
 let hush: TestServer | null = null;
-const pauses = new PauseWatch();
 let raw: RawServer | null = null;
 
 async function start(o: StartOptions) {
@@ -142,24 +140,13 @@ function usage(_: Record<string, never>) {
 
 /** Full collections first, so RSS reflects live memory (the process runs with --expose-gc). */
 async function settle(_: Record<string, never>) {
-  const g = (globalThis as { gc?: () => void }).gc;
-  for (let i = 0; i < 3; i++) {
-    g?.();
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await collectGarbage();
   return usage({});
 }
 
 export const serverHandlers = {
   start, stop, seedUsers, fill, storeHistory, usage, settle,
-  pausesStart: (_: Record<string, never>) => pauses.start(),
-  pausesStop: (_: Record<string, never>) => pauses.stop(),
-  profileStart: (_: Record<string, never>) => profileStart(),
-  /** Stops profiling; returns the summary (and the raw profile for a .cpuprofile file). */
-  profileStop: async (_: Record<string, never>) => {
-    const profile = await profileStop();
-    return { summary: summariseProfile(profile), profile };
-  },
+  ...diagnosticHandlers,
   exit: async (_: Record<string, never>) => {
     await stop({});
     setImmediate(() => process.exit(0));

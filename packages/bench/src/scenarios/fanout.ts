@@ -49,7 +49,7 @@ async function side(ctx: BenchContext, kind: 'hush' | 'raw', n: number, echo: bo
     // Last: in the fixed-rate phase the non-observers stop processing what they receive, for good.
     // Both processes first collect what the saturation phase left, so its garbage is not collected
     // (as pauses) inside the latency samples.
-    await Promise.all([server.api.settle({}), ctx.loadgen.api.collect({})]);
+    await Promise.all([server.api.collect({}), ctx.loadgen.api.collect({})]);
     await Promise.all([server.api.pausesStart({}), ctx.loadgen.api.pausesStart({})]);
     const fixedRun = await profiled(ctx, server, `fanout-${kind}-n${n}-fixed-rate`, () =>
       ctx.loadgen.api.fanoutFixed({ durationMs: f.fixedMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 }),

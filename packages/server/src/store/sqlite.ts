@@ -374,7 +374,7 @@ export class SqliteStore implements Store {
           if (m.kind === 'room') params.push('room', m.ts, m.from, m.room, null, null, m.text, m.action ? 1 : 0);
           else params.push('dm', m.ts, m.from, null, m.to, conversationKey(m.from, m.to), m.envelope, 0);
         }
-        const last = Number(this.stmt(insertMessagesSql(chunk.length)).run(...params).lastInsertRowid);
+        const last = Number(this.stmt(INSERT_MESSAGES_SQL[chunk.length - 1]!).run(...params).lastInsertRowid);
         this.appendedSinceCheckpoint += chunk.length;
         chunk.forEach((m, i) => stored.push(withId(m, String(last - chunk.length + 1 + i))));
       }
@@ -710,6 +710,8 @@ function withId(m: NewMessage, id: string): StoredMessage {
     : { kind: 'dm', id, ts: m.ts, from: m.from, to: m.to, envelope: m.envelope };
 }
 
-function insertMessagesSql(rows: number): string {
-  return `INSERT INTO messages (kind, ts, sender, room, recipient, conv, body, action) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
-}
+/** The INSERT for 1..ROWS_PER_INSERT rows, built once (the statements themselves are cached by SQL). */
+const INSERT_MESSAGES_SQL = Array.from(
+  { length: ROWS_PER_INSERT },
+  (_, i) => `INSERT INTO messages (kind, ts, sender, room, recipient, conv, body, action) VALUES ${Array(i + 1).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+);
