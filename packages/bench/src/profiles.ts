@@ -5,7 +5,12 @@ export interface BenchProfile {
   fanout: { sizes: number[]; fixedMs: number; observers: number; warmupMs: number; measureMs: number; inFlightTotal: number; minWindow: number; textSize: number };
   handshakes: { durationMs: number; maxCount?: number; concurrency: number; users: number };
   passwordLogins: { users: number; concurrency: number };
-  memory: { steps: { connections: number; users: number }[]; timeLimitMs: number; concurrency: number };
+  /**
+   * warmup: connections (their own accounts) that log in and leave before the baseline is read, so
+   * the one-time growth of a cold server (compiled code, allocator arenas) is not charged to the
+   * measured connections; idleMs: how long the server sits idle before each RSS reading.
+   */
+  memory: { steps: { connections: number; users: number }[]; warmup: number; idleMs: number; timeLimitMs: number; concurrency: number };
   file: { bytes: number };
   history: { rows: number; batch: number; singleAppends: number; pages: number };
   devicePoolSize: number;
@@ -16,7 +21,7 @@ export const FULL: BenchProfile = {
   fanout: { sizes: [10, 100, 500], fixedMs: 15_000, observers: 10, warmupMs: 1_000, measureMs: 4_000, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
   handshakes: { durationMs: 4_000, concurrency: 32, users: 200 },
   passwordLogins: { users: 8, concurrency: 4 },
-  memory: { steps: [{ connections: 1_000, users: 1_000 }, { connections: 10_000, users: 10_000 }], timeLimitMs: 120_000, concurrency: 64 },
+  memory: { steps: [{ connections: 1_000, users: 1_000 }, { connections: 10_000, users: 10_000 }], warmup: 1_000, idleMs: 8_000, timeLimitMs: 120_000, concurrency: 64 },
   file: { bytes: 10_000_000 },
   history: { rows: 1_000_000, batch: 1_000, singleAppends: 5_000, pages: 200 },
   devicePoolSize: 32,
@@ -27,7 +32,7 @@ export const QUICK: BenchProfile = {
   fanout: { sizes: [10, 100], fixedMs: 2_000, observers: 10, warmupMs: 500, measureMs: 1_500, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
   handshakes: { durationMs: 1_500, concurrency: 32, users: 50 },
   passwordLogins: { users: 4, concurrency: 4 },
-  memory: { steps: [{ connections: 1_000, users: 1_000 }], timeLimitMs: 60_000, concurrency: 64 },
+  memory: { steps: [{ connections: 1_000, users: 1_000 }], warmup: 1_000, idleMs: 8_000, timeLimitMs: 60_000, concurrency: 64 },
   file: { bytes: 10_000_000 },
   history: { rows: 100_000, batch: 1_000, singleAppends: 1_000, pages: 50 },
   devicePoolSize: 16,
@@ -38,7 +43,7 @@ export const SMOKE: BenchProfile = {
   fanout: { sizes: [5], fixedMs: 1_000, observers: 2, warmupMs: 300, measureMs: 700, inFlightTotal: 100, minWindow: 4, textSize: 64 },
   handshakes: { durationMs: 5_000, maxCount: 20, concurrency: 4, users: 5 },
   passwordLogins: { users: 2, concurrency: 2 },
-  memory: { steps: [{ connections: 100, users: 100 }], timeLimitMs: 20_000, concurrency: 16 },
+  memory: { steps: [{ connections: 100, users: 100 }], warmup: 20, idleMs: 0, timeLimitMs: 20_000, concurrency: 16 },
   file: { bytes: 256 * 1024 },
   history: { rows: 10_000, batch: 1_000, singleAppends: 100, pages: 10 },
   devicePoolSize: 4,

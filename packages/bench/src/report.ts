@@ -105,8 +105,8 @@ export function renderTables(r: BenchResults): string {
   if (r.memory) {
     out.push('### Idle logged-in connections', '');
     out.push(
-      ...table(['connections', 'accounts', 'reached', 'RSS before', 'RSS after', 'RSS per connection', 'RSS per connection added since the previous row', 'JS heap / external per connection', 'V8 heap reservation growth', 'time to open'], r.memory.map((m) => [
-        fmt(m.connections), fmt(m.users), fmt(m.reached), `${fmt(m.rssBefore / 2 ** 20, 1)} MiB`, `${fmt(m.rssAfter / 2 ** 20, 1)} MiB`,
+      ...table(['connections', 'accounts', 'reached', 'RSS cold / after warm-up', 'RSS after', 'RSS per connection', 'RSS per connection added since the previous row', 'JS heap / external per connection', 'V8 heap reservation growth', 'time to open'], r.memory.map((m) => [
+        fmt(m.connections), fmt(m.users), fmt(m.reached), `${fmt(m.rssCold / 2 ** 20, 1)} / ${fmt(m.rssBefore / 2 ** 20, 1)} MiB`, `${fmt(m.rssAfter / 2 ** 20, 1)} MiB`,
         kib(m.bytesPerConnection), Number.isFinite(m.marginalPerConnection) ? kib(m.marginalPerConnection) : 'n/a',
         `${kib(m.heapPerConnection)} / ${kib(m.externalPerConnection)}`, `${fmt(m.heapReservedGrowth / 2 ** 20, 1)} MiB`,
         `${fmt(m.openMs / 1000, 1)} s${m.stopReason ? ` (stopped: ${m.stopReason})` : ''}`,

@@ -138,8 +138,13 @@ function usage(_: Record<string, never>) {
   };
 }
 
-/** Full collections first, so RSS reflects live memory (the process runs with --expose-gc). */
-async function settle(_: Record<string, never>) {
+/**
+ * RSS as an idle server holds it: `idleMs` without traffic first (V8 shrinks its young generation
+ * only once the allocation rate has fallen, as on any idle server; it watches a window of seconds),
+ * then full collections, so RSS reflects live memory (the process runs with --expose-gc).
+ */
+async function settle(o: { idleMs: number }) {
+  await new Promise((r) => setTimeout(r, o.idleMs));
   await collectGarbage();
   return usage({});
 }

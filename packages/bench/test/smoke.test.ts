@@ -57,6 +57,7 @@ describe('pnpm bench, smoke size', () => {
     expect(step).toMatchObject({ connections: 100, reached: 100, stopReason: null });
     expect(Number.isFinite(step!.bytesPerConnection)).toBe(true);
     expect(step!.rssAfter).toBeGreaterThan(0);
+    expect(step!.rssCold).toBeGreaterThan(0); // read before the warm-up round, which logged in and left
   });
 
   it('file: transferred byte-identical, or reported as not available (never faked)', () => {
