@@ -78,10 +78,10 @@ export function renderTables(r: BenchResults): string {
     out.push('Fixed-rate phase, where latency tails come from (event-loop delay p99 / max in ms; GC pauses count / longest in ms):', '');
     out.push(
       ...table(
-        ['N', 'side', 'p50 / p99 / max ms', 'server loop delay', 'server GC', 'loadgen loop delay', 'loadgen GC'],
+        ['N', 'side', 'samples', 'p50 / p99 / max ms', 'server loop delay', 'server GC', 'loadgen loop delay', 'loadgen GC'],
         r.fanout.flatMap((f) => (['raw', 'hush'] as const).map((k) => {
           const x = f[k].fixed;
-          return [String(f.n), k === 'raw' ? 'raw' : 'Hush', `${fmt(x.p50Ms, 2)} / ${fmt(x.p99Ms, 2)} / ${fmt(x.maxMs, 2)}`,
+          return [String(f.n), k === 'raw' ? 'raw' : 'Hush', fmt(x.samples), `${fmt(x.p50Ms, 2)} / ${fmt(x.p99Ms, 2)} / ${fmt(x.maxMs, 2)}`,
             pause(x.serverPauses), gc(x.serverPauses), pause(x.loadgenPauses), gc(x.loadgenPauses)];
         })),
       ),

@@ -52,7 +52,7 @@ async function side(ctx: BenchContext, kind: 'hush' | 'raw', n: number, echo: bo
     await Promise.all([server.api.collect({}), ctx.loadgen.api.collect({})]);
     await Promise.all([server.api.pausesStart({}), ctx.loadgen.api.pausesStart({})]);
     const fixedRun = await profiled(ctx, server, `fanout-${kind}-n${n}-fixed-rate`, () =>
-      ctx.loadgen.api.fanoutFixed({ durationMs: f.fixedMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 }),
+      ctx.loadgen.api.fanoutFixed({ durationMs: fixedDurationMs(f, n), textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 }),
     );
     const fixed = { ...fixedRun, serverPauses: await server.api.pausesStop({}), loadgenPauses: await ctx.loadgen.api.pausesStop({}) };
     await ctx.loadgen.api.fanoutClose({});
@@ -75,4 +75,9 @@ export async function runFanout(ctx: BenchContext, n: number): Promise<FanoutRes
     throughputRatio: round(hush.saturate.deliveriesPerSec / raw.saturate.deliveriesPerSec, 3),
     p99Ratio: round(hush.fixed.p99Ms / raw.fixed.p99Ms, 2),
   };
+}
+
+/** The fixed-rate phase's length at N clients (1 message/s each): fixedMs, or longer for fixedMinMessages. */
+export function fixedDurationMs(f: { fixedMs: number; fixedMinMessages: number }, n: number): number {
+  return Math.max(f.fixedMs, Math.ceil(f.fixedMinMessages / n) * 1000);
 }
