@@ -1,11 +1,11 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import {
   decode, FrameDecoder, HANDSHAKE_MAX_FRAME_SIZE, MessageChannel, SUPPORTED_VERSIONS, validate,
   type ClientMessage, type ServerMessage, type ServerMessageOf,
 } from '@hush/protocol';
 import { ClientHandshake, DeviceIdentity, signDeviceLogin, type SessionCipher } from '@hush/crypto';
 import { countLines, ownMarker, readStamps, type LineCounts } from './deliveries.js';
-import type { LoadClient } from './load-client.js';
+import { connectSocket, type LoadClient } from './load-client.js';
 
 // A lean Hush client for load generation: the protocol's MessageChannel frames and seals what it
 // sends; received records are opened and their room messages and acks counted by prefix, so only
@@ -62,14 +62,7 @@ export class HushLoadClient implements LoadClient {
 
   /** Connects and completes the handshake (the server's identity is not pinned: loopback benchmark). */
   static async connect(options: HushConnectOptions, room = 'lobby'): Promise<HushLoadClient> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: options.host, port: options.port, noDelay: true });
-      s.once('error', reject);
-      s.once('connect', () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-    });
+    const socket = await connectSocket(options.host, options.port, options.timeoutMs);
     const client = new HushLoadClient(socket, room);
     try {
       await withTimeout(client.handshake(), options.timeoutMs ?? 30_000, 'handshake');

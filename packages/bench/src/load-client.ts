@@ -1,4 +1,24 @@
+import { connect, type Socket } from 'node:net';
 import type { LineCounts } from './deliveries.js';
+
+/** A TCP connection (no Nagle), or an error after `timeoutMs`: a lost connect fails, it never stalls a run. */
+export function connectSocket(host: string, port: number, timeoutMs = 30_000): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, noDelay: true });
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error(`connect: no connection within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
+}
 
 /** What the fan-out load generator needs from a connection, raw or Hush. */
 export interface LoadClient {

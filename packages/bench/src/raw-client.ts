@@ -1,7 +1,7 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder } from '@hush/protocol';
 import { countLines, readStamps, type LineCounts } from './deliveries.js';
-import type { LoadClient } from './load-client.js';
+import { connectSocket, type LoadClient } from './load-client.js';
 
 /** A load-generator client of the raw ceiling server: sends ready-made message lines. */
 export class RawLoadClient implements LoadClient {
@@ -30,15 +30,8 @@ export class RawLoadClient implements LoadClient {
     socket.on('error', (error) => this.problems.push(`socket: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
   }
 
-  static connect(host: string, port: number, name: string): Promise<RawLoadClient> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, noDelay: true });
-      socket.once('error', reject);
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        resolve(new RawLoadClient(socket, name));
-      });
-    });
+  static async connect(host: string, port: number, name: string): Promise<RawLoadClient> {
+    return new RawLoadClient(await connectSocket(host, port), name);
   }
 
   sendTexts(texts: readonly string[]): void {
