@@ -34,6 +34,18 @@ function referenceRecord(key: Uint8Array, timestampMs: number, epoch: number, co
   return Buffer.concat([header, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
 }
 
+/** Every single-bit flip of `record` is refused by a receiver keyed with `key`. */
+function expectEveryBitFlipRefused(key: Uint8Array, record: Uint8Array): void {
+  let refused = 0;
+  for (const [, flipped] of bitFlips(record)) {
+    // A fresh receiver per flip: the first failure kills a cipher.
+    const receiver = new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: key });
+    expectCryptoError(() => receiver.open(flipped), 'RECORD_REJECTED');
+    refused++;
+  }
+  expect(refused).toBe(record.length * 8);
+}
+
 describe('SessionCipher engines (libsodium for small records, node:crypto for large ones)', () => {
   const sizes = [0, 1, 64, SMALL_RECORD_BYTES - 1, SMALL_RECORD_BYTES, SMALL_RECORD_BYTES + 1, 4096, 70_000];
 
@@ -68,14 +80,7 @@ describe('SessionCipher engines (libsodium for small records, node:crypto for la
   it('refuses every single-bit flip of a record just past the threshold (node:crypto opens it)', () => {
     const k = nacl.randomBytes(32);
     const plaintext = nacl.randomBytes(SMALL_RECORD_BYTES + 1);
-    const record = new SessionCipher({ sendKey: k, receiveKey: new Uint8Array(32) }).seal(plaintext);
-    let refused = 0;
-    for (const [, flipped] of bitFlips(record)) {
-      const receiver = new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: k });
-      expectCryptoError(() => receiver.open(flipped), 'RECORD_REJECTED');
-      refused++;
-    }
-    expect(refused).toBe(record.length * 8);
+    expectEveryBitFlipRefused(k, new SessionCipher({ sendKey: k, receiveKey: new Uint8Array(32) }).seal(plaintext));
   });
 });
 
@@ -118,14 +123,7 @@ describe('SessionCipher', () => {
     const k = nacl.randomBytes(32);
     const record = new SessionCipher({ sendKey: k, receiveKey: new Uint8Array(32) }).seal(bytes('hello world'));
     expect(hex(new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: k }).open(record))).toBe(hex(bytes('hello world')));
-    let refused = 0;
-    for (const [, flipped] of bitFlips(record)) {
-      // A fresh receiver per flip: the first failure kills a cipher.
-      const receiver = new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: k });
-      expectCryptoError(() => receiver.open(flipped), 'RECORD_REJECTED');
-      refused++;
-    }
-    expect(refused).toBe(record.length * 8);
+    expectEveryBitFlipRefused(k, record);
   });
 
   it('refuses replayed, reordered and dropped records', () => {
