@@ -119,12 +119,18 @@ export class SessionCipher {
   /**
    * Like `seal`, but the returned buffer starts with `headroom` spare bytes (unspecified content)
    * before the record: the caller puts its frame header there and saves a copy of the record.
+   * With `into` large enough, the result is its leading bytes (no allocation); it must not overlap
+   * `plaintext`.
    */
-  sealWithHeadroom(plaintext: Uint8Array, headroom: number): Uint8Array {
+  sealWithHeadroom(plaintext: Uint8Array, headroom: number, into?: Uint8Array): Uint8Array {
     if (this.destroyed) throw new CryptoError('RECORD_REJECTED');
     if (!(Number.isSafeInteger(headroom) && headroom >= 0)) throw new CryptoError('INVALID_ARGUMENT');
     const d = this.send;
-    const whole = Buffer.allocUnsafe(headroom + RECORD_HEADER_LENGTH + plaintext.length + RECORD_TAG_LENGTH);
+    const size = headroom + RECORD_HEADER_LENGTH + plaintext.length + RECORD_TAG_LENGTH;
+    if (into && overlaps(into, plaintext)) throw new CryptoError('INVALID_ARGUMENT');
+    const whole = into && into.length >= size
+      ? Buffer.from(into.buffer, into.byteOffset, size)
+      : Buffer.allocUnsafe(size);
     const out = headroom === 0 ? whole : whole.subarray(headroom);
     out[0] = RECORD_VERSION;
     const ts = Math.max(0, Math.floor(this.now()));
@@ -184,6 +190,10 @@ export class SessionCipher {
     this.dead = true;
     this.destroyed = true;
   }
+}
+
+function overlaps(a: Uint8Array, b: Uint8Array): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
 function writeNonce(buf: Buffer, offset: number, epoch: number, counter: number): void {

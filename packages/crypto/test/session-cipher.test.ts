@@ -221,4 +221,33 @@ describe('SessionCipher.sealWithHeadroom', () => {
     expect(hex(b.open(a.seal(plaintext)))).toBe(hex(plaintext));
     expectCryptoError(() => a.sealWithHeadroom(plaintext, -1), 'INVALID_ARGUMENT');
   });
+
+  it('seals into the leading bytes of a caller\'s buffer when it is large enough, byte for byte as a new one', () => {
+    const k1 = nacl.randomBytes(32);
+    const k2 = nacl.randomBytes(32);
+    const sender = () => new SessionCipher({ sendKey: k1, receiveKey: k2, now: () => 1_000 });
+    const a = sender();
+    const twin = sender(); // same keys and clock: the same records in the same order
+    const b = new SessionCipher({ sendKey: k2, receiveKey: k1 });
+    for (const size of [0, 100, 3000, 9000]) {
+      const plaintext = bytes('p'.repeat(size));
+      const into = new Uint8Array(4 + RECORD_OVERHEAD + 9000 + 10).fill(0xee);
+      const framed = a.sealWithHeadroom(plaintext, 4, into);
+      expect(framed.buffer).toBe(into.buffer);
+      expect(framed.byteOffset).toBe(into.byteOffset);
+      expect(framed.length).toBe(4 + RECORD_OVERHEAD + size);
+      expect(hex(framed.subarray(4))).toBe(hex(twin.sealWithHeadroom(plaintext, 4).subarray(4)));
+      expect(into[framed.length]).toBe(0xee); // nothing written past the record
+      expect(hex(b.open(framed.subarray(4)))).toBe(hex(plaintext));
+    }
+    // Too small: a new buffer, the caller's untouched.
+    const small = new Uint8Array(16).fill(0xee);
+    const framed = a.sealWithHeadroom(bytes('q'.repeat(50)), 4, small);
+    expect(framed.buffer).not.toBe(small.buffer);
+    expect([...small].every((x) => x === 0xee)).toBe(true);
+    expect(hex(b.open(framed.subarray(4)))).toBe(hex(bytes('q'.repeat(50))));
+    // The output may not overlap the plaintext.
+    const shared = new Uint8Array(4096);
+    expectCryptoError(() => a.sealWithHeadroom(shared.subarray(2000, 2100), 4, shared.subarray(1900)), 'INVALID_ARGUMENT');
+  });
 });

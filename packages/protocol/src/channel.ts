@@ -13,8 +13,9 @@ export interface RecordCipher {
   /**
    * Optional: like `seal`, but the result starts with `headroom` spare bytes before the record, so
    * the channel writes the frame header there instead of copying the record into a new frame.
+   * With `into` large enough, the result is its leading bytes instead of a new buffer.
    */
-  sealWithHeadroom?(plaintext: Uint8Array, headroom: number): Uint8Array;
+  sealWithHeadroom?(plaintext: Uint8Array, headroom: number, into?: Uint8Array): Uint8Array;
 }
 
 export interface MessageChannelOptions<S extends Sender> {
@@ -163,23 +164,26 @@ export class MessageChannel<S extends Sender> {
 
   /**
    * Seals one ready-made plaintext (UTF-8 JSON lines joined with '\n') into one frame: for a
-   * server that builds plaintexts itself, e.g. from blocks of lines shared by many peers.
+   * server that builds plaintexts itself, e.g. from blocks of lines shared by many peers. With
+   * `into` large enough (and a cipher that can), the frame is its leading bytes: a caller that
+   * reuses one buffer for many frames saves an allocation per frame, and must not reuse it while
+   * a socket may still hold the frame.
    */
-  sealRecord(plaintext: Uint8Array): Buffer {
+  sealRecord(plaintext: Uint8Array, into?: Uint8Array): Buffer {
     if (!this.cipher) throw new Error('sealRecord before the upgrade');
     if (plaintext.byteLength > this.recordCapacity) throw new ProtocolError('FRAME_TOO_LARGE', `record of ${plaintext.byteLength} bytes`);
-    return this.sealPlaintext(plaintext);
+    return this.sealPlaintext(plaintext, into);
   }
 
   private seal(lines: string[]): Buffer {
     return this.sealPlaintext(Buffer.from(lines.join('\n'), 'utf8'));
   }
 
-  private sealPlaintext(plaintext: Uint8Array): Buffer {
+  private sealPlaintext(plaintext: Uint8Array, into?: Uint8Array): Buffer {
     const cipher = this.cipher!;
     if (!cipher.sealWithHeadroom) return encodeFrame(cipher.seal(plaintext));
     // The record is sealed straight into the frame: no second copy to prepend the length.
-    const out = cipher.sealWithHeadroom(plaintext, FRAME_HEADER_SIZE);
+    const out = cipher.sealWithHeadroom(plaintext, FRAME_HEADER_SIZE, into);
     const frame = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
     frame.writeUInt32BE(frame.length - FRAME_HEADER_SIZE, 0);
     return frame;

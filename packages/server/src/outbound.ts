@@ -57,7 +57,8 @@ export type Piece = string | SharedBlock;
 export interface Framer {
   /** Largest plaintext one record may carry. */
   readonly recordCapacity: number;
-  sealRecord(plaintext: Uint8Array): Buffer;
+  /** Seals into the leading bytes of `into` when it is large enough, else into a new buffer. */
+  sealRecord(plaintext: Uint8Array, into?: Uint8Array): Buffer;
 }
 
 export interface OutboundQueueOptions {
@@ -204,9 +205,10 @@ export class OutboundQueue {
   /** Frames and writes the next slice; false if framing failed (the connection is being closed). */
   private writeSlice(): boolean {
     const batch = this.take();
+    const mark = framePool.mark();
     let frames: Buffer[];
     try {
-      frames = sealRecords(batch, this.framer.recordCapacity, (plaintext) => this.framer.sealRecord(plaintext));
+      frames = sealRecords(batch, this.framer.recordCapacity, (plaintext) => framePool.claim(this.framer.sealRecord(plaintext, framePool.room())));
     } catch (error) {
       this.options.onFrameError(error);
       return false;
@@ -219,6 +221,9 @@ export class OutboundQueue {
       for (const frame of frames) ok = this.socket.write(frame);
       this.socket.uncork();
     }
+    // Nothing left in the socket: the kernel took every byte before write() returned, so the
+    // frames' room in the pool is free again. Otherwise the socket holds them until it drains.
+    if (this.socket.writableLength === 0) framePool.release(mark);
     this.options.onRecords?.(frames.length);
     if (!ok) {
       this.blocked = true;
@@ -355,6 +360,48 @@ export function sealRecords(pieces: readonly Piece[], capacity: number, seal: (p
   if (start < pieces.length) out.push(seal(join(pieces.slice(start), batchBound)));
   return out;
 }
+
+const FRAME_SLAB_BYTES = 64 * 1024;
+
+/**
+ * Where frames are sealed: one slab, handed out front to back. A write the socket completes at
+ * once gives its frames' room back, so a server whose readers keep up seals every frame into the
+ * same memory; frames a socket keeps stay where they are, and a full slab is replaced (the old one
+ * is freed once every socket holding part of it has written it). A new buffer per frame instead
+ * cost an allocation per recipient per turn, freed only at the next garbage collection: a login
+ * storm's presence records piled up in the C heap, which it then could not give back.
+ */
+class FramePool {
+  private slab = Buffer.allocUnsafeSlow(FRAME_SLAB_BYTES);
+  private used = 0;
+
+  /** Where the next frames go (frames that do not fit are sealed into new buffers instead). */
+  room(): Buffer {
+    if (this.used > FRAME_SLAB_BYTES / 2) {
+      this.slab = Buffer.allocUnsafeSlow(FRAME_SLAB_BYTES);
+      this.used = 0;
+    }
+    return this.slab.subarray(this.used);
+  }
+
+  /** Records that `frame` took room in the slab if it was sealed there; returns it. */
+  claim(frame: Buffer): Buffer {
+    if (frame.buffer === this.slab.buffer) this.used = frame.byteOffset - this.slab.byteOffset + frame.length;
+    return frame;
+  }
+
+  /** A position to give back to once the frames sealed after it have been written. */
+  mark(): { slab: Buffer; used: number } {
+    return { slab: this.slab, used: this.used };
+  }
+
+  /** The frames sealed since `mark` are written: their room is free. */
+  release(mark: { slab: Buffer; used: number }): void {
+    this.used = mark.slab === this.slab ? mark.used : 0;
+  }
+}
+
+const framePool = new FramePool();
 
 /** Where plaintexts are joined (grown on demand): one per process, so no allocation per record. */
 let scratch = Buffer.allocUnsafe(64 * 1024);

@@ -36,6 +36,17 @@ const plainFramer = { recordCapacity: 1 << 20, sealRecord: (p: Uint8Array) => Bu
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const MAX = 256 * 1024;
 
+/** A server-side channel sealing with a real cipher (keys from `seed`), and the client's channel that opens it. */
+function sealedChannels(seed: number): { server: MessageChannel<'client'>; client: MessageChannel<'server'> } {
+  const a = Buffer.alloc(32, seed + 1);
+  const b = Buffer.alloc(32, seed + 101);
+  const server = new MessageChannel({ peer: 'client' });
+  server.upgrade(new SessionCipher({ sendKey: a, receiveKey: b }));
+  const client = new MessageChannel({ peer: 'server' });
+  client.upgrade(new SessionCipher({ sendKey: b, receiveKey: a }));
+  return { server, client };
+}
+
 describe('OutboundQueue bursts (loopback sockets)', () => {
   it('a reading peer drains a burst of 40x the limit, landed in one turn, and is not cut', async () => {
     const { server, peer } = await pair();
@@ -152,18 +163,60 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
 });
 
 
+describe('frames sealed into the shared pool', () => {
+  it('reach a peer intact whether its socket took them at once or kept them while others reused the room', async () => {
+    const fast = await pair();
+    const slow = await pair();
+    slow.peer.pause(); // fills the kernel's buffers: the slow socket keeps frames while the fast one's are written at once
+    let kept = 0;
+    let failure: unknown;
+    const write = slow.server.write.bind(slow.server) as (chunk: Buffer) => boolean;
+    slow.server.write = ((chunk: Buffer) => {
+      const ok = write(chunk);
+      if (slow.server.writableLength > 0) kept++;
+      return ok;
+    }) as typeof slow.server.write;
+    const sides = [fast, slow].map(({ server, peer }, n) => {
+      const ch = sealedChannels(n);
+      const q = new OutboundQueue(server, ch.server, new FlushScheduler(), {
+        maxQueueBytes: 64 << 20, stallMs: 60_000, onOverflow: () => { throw new Error('overflow'); }, onFrameError: (e) => { throw e; },
+      });
+      const texts: string[] = [];
+      peer.on('data', (d: Buffer) => {
+        try {
+          for (const m of ch.client.receive(d)) if (m.type === 'message') texts.push(m.text);
+        } catch (error) {
+          failure ??= error; // a frame overwritten before the socket sent it no longer opens
+        }
+      });
+      return { q, texts };
+    });
+    const sent: string[] = [];
+    for (let turn = 0; turn < 1000; turn++) {
+      for (let i = 0; i < 8; i++) {
+        const text = `${turn}.${i}:`.padEnd(1000, String.fromCharCode(97 + ((turn + i) % 26)));
+        sent.push(text);
+        const line = JSON.stringify({ type: 'message', room: 'lobby', msgId: String(sent.length), ts: 0, from: 'alice', text, action: false });
+        for (const side of sides) side.q.pushRelayed(line);
+      }
+      await nextTurn();
+    }
+    expect(kept).toBeGreaterThan(0);
+    slow.peer.resume();
+    await vi.waitFor(() => failure ?? expect(sides.map((s) => s.texts.length)).toEqual([sent.length, sent.length]), { timeout: 20_000, interval: 50 });
+    expect(failure).toBeUndefined();
+    for (const side of sides) expect(side.texts).toEqual(sent);
+  }, 30_000);
+});
+
 describe('shared blocks', () => {
   function sealedPeer(i: number) {
-    const a = Buffer.alloc(32, i + 1);
-    const b = Buffer.alloc(32, i + 101);
-    const server = new MessageChannel({ peer: 'client' });
-    server.upgrade(new SessionCipher({ sendKey: a, receiveKey: b }));
-    const client = new MessageChannel({ peer: 'server' });
-    client.upgrade(new SessionCipher({ sendKey: b, receiveKey: a }));
+    const { server, client } = sealedChannels(i);
     const writes: Buffer[] = [];
     const socket = Object.assign(new EventEmitter(), {
       writableLength: 0,
-      write: (data: Buffer) => (writes.push(data), true),
+      // Nothing pending after a write means the bytes were taken (a kernel copies them): so copy.
+      write: (data: Buffer) => (writes.push(Buffer.from(data)), true),
       cork() {}, uncork() {},
     });
     return { server, client, writes, socket };
