@@ -30,7 +30,11 @@ function publicKeyObject(crv: 'X25519' | 'Ed25519', raw: Uint8Array): KeyObject 
   return createPublicKey({ key: { kty: 'OKP', crv, x: base64url(raw) }, format: 'jwk' });
 }
 
-/** Node reads only `d` of a private OKP key (`x` must be a string); the public half is derived. */
+/**
+ * Node reads only `d` of a private OKP key (`x` must be a string); the public half is derived.
+ * The secret's base64 text is a JS string, which cannot be wiped: like the KeyObject itself (and
+ * the DER buffer this replaced), it lives until it is collected.
+ */
 function privateKeyObject(crv: 'X25519' | 'Ed25519', secret: Uint8Array): KeyObject {
   return createPrivateKey({ key: { kty: 'OKP', crv, d: base64url(secret), x: '' }, format: 'jwk' });
 }
