@@ -199,6 +199,23 @@ describe('SessionCipher', () => {
     expectCryptoError(() => new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: new Uint8Array(32), rekeyAfterRecords: 0 }), 'INVALID_ARGUMENT');
   });
 
+  it('keeps its keys in storage of its own, rekeyed in place and zeroed by destroy()', () => {
+    const k1 = nacl.randomBytes(32);
+    const a = new SessionCipher({ sendKey: k1, receiveKey: nacl.randomBytes(32), rekeyAfterRecords: 2 });
+    const keys = a as unknown as { send: { key: Buffer }; receive: { key: Buffer } };
+    const send = keys.send.key;
+    // Not a slice of Node's shared 8 KiB pool, which a long-lived key would keep alive whole.
+    expect(send.buffer.byteLength).toBeLessThan(128);
+    expect(keys.receive.key.buffer).toBe(send.buffer);
+    expect(hex(send)).toBe(hex(k1));
+    a.seal(bytes('1'));
+    a.seal(bytes('2')); // the limit: rekey
+    expect(keys.send.key).toBe(send);
+    expect(hex(send)).not.toBe(hex(k1));
+    a.destroy();
+    expect([...send, ...keys.receive.key].every((x) => x === 0)).toBe(true);
+  });
+
   it('destroy() wipes keys: no more sealing or opening', () => {
     const { a, b } = pair();
     const r = a.seal(bytes('x'));
