@@ -210,6 +210,7 @@ export class OutboundQueue {
     try {
       frames = sealRecords(batch, this.framer.recordCapacity, (plaintext) => framePool.claim(this.framer.sealRecord(plaintext, framePool.room())));
     } catch (error) {
+      framePool.release(mark); // nothing was written
       this.options.onFrameError(error);
       return false;
     }
