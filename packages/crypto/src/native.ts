@@ -11,7 +11,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { isAllZero, isBytes } from './bytes.js';
+import { base64url, isAllZero, isBytes } from './bytes.js';
 import { CryptoError } from './errors.js';
 
 // Native (OpenSSL) X25519/Ed25519 for the hot asymmetric steps: tweetnacl's
@@ -37,10 +37,6 @@ function publicKeyObject(crv: 'X25519' | 'Ed25519', raw: Uint8Array): KeyObject 
  */
 function privateKeyObject(crv: 'X25519' | 'Ed25519', secret: Uint8Array): KeyObject {
   return createPrivateKey({ key: { kty: 'OKP', crv, d: base64url(secret), x: '' }, format: 'jwk' });
-}
-
-function base64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 }
 
 export function x25519PrivateKey(secret: Uint8Array): KeyObject {
