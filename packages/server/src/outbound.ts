@@ -205,12 +205,12 @@ export class OutboundQueue {
   /** Frames and writes the next slice; false if framing failed (the connection is being closed). */
   private writeSlice(): boolean {
     const batch = this.take();
-    const mark = framePool.mark();
+    framePool.begin();
     let frames: Buffer[];
     try {
       frames = sealRecords(batch, this.framer.recordCapacity, (plaintext) => framePool.claim(this.framer.sealRecord(plaintext, framePool.room())));
     } catch (error) {
-      framePool.release(mark); // nothing was written
+      framePool.end(true); // nothing was written
       this.options.onFrameError(error);
       return false;
     }
@@ -224,7 +224,7 @@ export class OutboundQueue {
     }
     // Nothing left in the socket: the kernel took every byte before write() returned, so the
     // frames' room in the pool is free again. Otherwise the socket holds them until it drains.
-    if (this.socket.writableLength === 0) framePool.release(mark);
+    framePool.end(this.socket.writableLength === 0);
     this.options.onRecords?.(frames.length);
     if (!ok) {
       this.blocked = true;
@@ -375,6 +375,15 @@ const FRAME_SLAB_BYTES = 64 * 1024;
 class FramePool {
   private slab = Buffer.allocUnsafeSlow(FRAME_SLAB_BYTES);
   private used = 0;
+  /** Where the current batch (one slice's frames) began. */
+  private startSlab = this.slab;
+  private start = 0;
+
+  /** Starts a batch: the frames of one slice, written together. */
+  begin(): void {
+    this.startSlab = this.slab;
+    this.start = this.used;
+  }
 
   /** Where the next frames go (frames that do not fit are sealed into new buffers instead). */
   room(): Buffer {
@@ -391,14 +400,9 @@ class FramePool {
     return frame;
   }
 
-  /** A position to give back to once the frames sealed after it have been written. */
-  mark(): { slab: Buffer; used: number } {
-    return { slab: this.slab, used: this.used };
-  }
-
-  /** The frames sealed since `mark` are written: their room is free. */
-  release(mark: { slab: Buffer; used: number }): void {
-    this.used = mark.slab === this.slab ? mark.used : 0;
+  /** Ends the batch; `free` when no socket holds its frames, so their room is free again. */
+  end(free: boolean): void {
+    if (free) this.used = this.startSlab === this.slab ? this.start : 0;
   }
 }
 
