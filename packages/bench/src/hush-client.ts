@@ -54,16 +54,17 @@ export class HushLoadClient implements LoadClient {
   /** Marks this client's own (echoed) room messages, which are not counted; set at login. */
   private own: Buffer | undefined;
 
-  private constructor(private readonly socket: Socket, private readonly room: string) {
-    socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('error', (error) => this.fail(`socket: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
-    socket.on('close', () => this.fail('closed'));
-  }
+  private socket!: Socket;
+
+  private constructor(private readonly room: string) {}
 
   /** Connects and completes the handshake (the server's identity is not pinned: loopback benchmark). */
   static async connect(options: HushConnectOptions, room = 'lobby'): Promise<HushLoadClient> {
-    const socket = await connectSocket(options.host, options.port, options.timeoutMs);
-    const client = new HushLoadClient(socket, room);
+    const client = new HushLoadClient(room);
+    const socket = await connectSocket(options.host, options.port, (chunk) => client.onData(chunk), options.timeoutMs);
+    client.socket = socket;
+    socket.on('error', (error) => client.fail(`socket: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+    socket.on('close', () => client.fail('closed'));
     try {
       await withTimeout(client.handshake(), options.timeoutMs ?? 30_000, 'handshake');
     } catch (error) {

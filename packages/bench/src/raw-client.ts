@@ -14,24 +14,29 @@ export class RawLoadClient implements LoadClient {
   private discarding = false;
   private readonly decoder = new FrameDecoder({ maxFrameSize: 64 * 1024 * 1024 });
 
-  private constructor(private readonly socket: Socket, private readonly name: string) {
-    socket.on('data', (chunk: Buffer) => {
-      if (this.discarding) {
-        this.discardedBytes += chunk.length;
-        return;
-      }
-      const now = performance.now();
-      for (const payload of this.decoder.push(chunk)) {
-        countLines(payload, this.counts);
-        if (this.observer) readStamps(payload, now, this.latencies);
-      }
-      this.onPayload?.();
-    });
-    socket.on('error', (error) => this.problems.push(`socket: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+  private socket!: Socket;
+
+  private constructor(private readonly name: string) {}
+
+  private onData(chunk: Buffer): void {
+    if (this.discarding) {
+      this.discardedBytes += chunk.length;
+      return;
+    }
+    const now = performance.now();
+    for (const payload of this.decoder.push(chunk)) {
+      countLines(payload, this.counts);
+      if (this.observer) readStamps(payload, now, this.latencies);
+    }
+    this.onPayload?.();
   }
 
   static async connect(host: string, port: number, name: string): Promise<RawLoadClient> {
-    return new RawLoadClient(await connectSocket(host, port), name);
+    const client = new RawLoadClient(name);
+    const socket = await connectSocket(host, port, (chunk) => client.onData(chunk));
+    client.socket = socket;
+    socket.on('error', (error) => client.problems.push(`socket: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+    return client;
   }
 
   sendTexts(texts: readonly string[]): void {
