@@ -162,6 +162,11 @@ export class MessageChannel<S extends Sender> {
     return this.maxFrameSize - RECORD_OVERHEAD;
   }
 
+  /** A sealed frame is at most this many bytes longer than its plaintext. */
+  get frameOverhead(): number {
+    return FRAME_HEADER_SIZE + RECORD_OVERHEAD;
+  }
+
   /**
    * Seals one ready-made plaintext (UTF-8 JSON lines joined with '\n') into one frame: for a
    * server that builds plaintexts itself, e.g. from blocks of lines shared by many peers. With

@@ -57,6 +57,8 @@ export type Piece = string | SharedBlock;
 export interface Framer {
   /** Largest plaintext one record may carry. */
   readonly recordCapacity: number;
+  /** A frame is at most this many bytes longer than its plaintext. */
+  readonly frameOverhead: number;
   /** Seals into the leading bytes of `into` when it is large enough, else into a new buffer. */
   sealRecord(plaintext: Uint8Array, into?: Uint8Array): Buffer;
 }
@@ -208,7 +210,9 @@ export class OutboundQueue {
     framePool.begin();
     let frames: Buffer[];
     try {
-      frames = sealRecords(batch, this.framer.recordCapacity, (plaintext) => framePool.claim(this.framer.sealRecord(plaintext, framePool.room())));
+      frames = sealRecords(batch, this.framer.recordCapacity, (plaintext) =>
+        framePool.claim(this.framer.sealRecord(plaintext, framePool.room(plaintext.length + this.framer.frameOverhead))),
+      );
     } catch (error) {
       framePool.end(true); // nothing was written
       this.options.onFrameError(error);
@@ -385,10 +389,11 @@ class FramePool {
     this.start = this.used;
   }
 
-  /** Where the next frames go (frames that do not fit are sealed into new buffers instead). */
-  room(): Buffer {
-    if (this.used > FRAME_SLAB_BYTES / 2) {
-      this.slab = Buffer.allocUnsafeSlow(FRAME_SLAB_BYTES);
+  /** Where the next frame goes: at least `size` bytes. */
+  room(size: number): Buffer {
+    if (this.used > this.slab.length / 2 || this.used + size > this.slab.length) {
+      // Sized for the frame too: a turn's large records (a busy room) are sealed here as well.
+      this.slab = Buffer.allocUnsafeSlow(Math.max(FRAME_SLAB_BYTES, size));
       this.used = 0;
     }
     return this.slab.subarray(this.used);

@@ -32,7 +32,7 @@ async function pair(): Promise<{ server: Socket; peer: Socket }> {
 }
 
 /** Frames plaintexts as plain newline-terminated bytes (no crypto: the queue's behaviour is under test). */
-const plainFramer = { recordCapacity: 1 << 20, sealRecord: (p: Uint8Array) => Buffer.concat([p, Buffer.from('\n')]) };
+const plainFramer = { recordCapacity: 1 << 20, frameOverhead: 1, sealRecord: (p: Uint8Array) => Buffer.concat([p, Buffer.from('\n')]) };
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const MAX = 256 * 1024;
 
@@ -164,7 +164,19 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
 
 
 describe('frames sealed into the shared pool', () => {
-  it('reach a peer intact whether its socket took them at once or kept them while others reused the room', async () => {
+  it('a frame fits in its plaintext\'s length plus frameOverhead, so room of that size seals it in place', () => {
+    const { server } = sealedChannels(7);
+    for (const size of [0, 1, 4000, 5000, 200_000]) {
+      const into = Buffer.alloc(size + server.frameOverhead);
+      const frame = server.sealRecord(Buffer.alloc(size, 0x61), into);
+      expect(frame.buffer).toBe(into.buffer);
+      expect(frame.byteOffset).toBe(into.byteOffset);
+      expect(frame.length).toBeGreaterThan(size);
+    }
+  });
+
+  // 8 lines a turn: records of about 9 KB; 100 lines: about 110 KB, past the slab's starting size.
+  it.each([{ perTurn: 8, turns: 1000 }, { perTurn: 100, turns: 100 }])('reach a peer intact whether its socket took them at once or kept them while others reused the room ($perTurn lines a turn)', async ({ perTurn, turns }) => {
     const fast = await pair();
     const slow = await pair();
     slow.peer.pause(); // fills the kernel's buffers: the slow socket keeps frames while the fast one's are written at once
@@ -192,8 +204,8 @@ describe('frames sealed into the shared pool', () => {
       return { q, texts };
     });
     const sent: string[] = [];
-    for (let turn = 0; turn < 1000; turn++) {
-      for (let i = 0; i < 8; i++) {
+    for (let turn = 0; turn < turns; turn++) {
+      for (let i = 0; i < perTurn; i++) {
         const text = `${turn}.${i}:`.padEnd(1000, String.fromCharCode(97 + ((turn + i) % 26)));
         sent.push(text);
         const line = JSON.stringify({ type: 'message', room: 'lobby', msgId: String(sent.length), ts: 0, from: 'alice', text, action: false });

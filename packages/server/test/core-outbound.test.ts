@@ -15,7 +15,7 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-const framer = { frames: 0, recordCapacity: 1 << 20, sealRecord(plaintext: Uint8Array) { this.frames++; return Buffer.from(plaintext); } };
+const framer = { frames: 0, recordCapacity: 1 << 20, frameOverhead: 0, sealRecord(plaintext: Uint8Array) { this.frames++; return Buffer.from(plaintext); } };
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('OutboundQueue', () => {
