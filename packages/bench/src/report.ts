@@ -22,11 +22,12 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     });
   }
   if (r.handshakes) {
-    const h = r.handshakes.handshake;
+    // The issue's handshake is a returning device's whole way in: connect, handshake and key login.
+    const { handshake: h, deviceLogin: d } = r.handshakes;
     checks.push({
-      target: '>= 1,000 handshakes/s',
-      measured: `${fmt(h.perSecond)}/s measured; ${fmt(1000 / h.serverCpuMsEach)}/s per server core at ${fmt(h.serverCpuMsEach, 2)} ms CPU each`,
-      met: h.perSecond >= 1000,
+      target: '>= 1,000 handshakes/s (with device key login)',
+      measured: `${fmt(d.perSecond)}/s measured (${fmt(h.perSecond)}/s without the login); ${fmt(1000 / d.serverCpuMsEach)}/s per server core at ${fmt(d.serverCpuMsEach, 2)} ms CPU each`,
+      met: d.perSecond >= 1000,
     });
   }
   for (const m of r.memory ?? []) {
