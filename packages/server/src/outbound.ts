@@ -372,7 +372,8 @@ const FRAME_SLAB_BYTES = 64 * 1024;
  * Where frames are sealed: one slab, handed out front to back. A write the socket completes at
  * once gives its frames' room back, so a server whose readers keep up seals every frame into the
  * same memory; frames a socket keeps stay where they are, and a full slab is replaced (the old one
- * is freed once every socket holding part of it has written it). A new buffer per frame instead
+ * is freed once every socket holding part of it has written it) by one at least as large as the
+ * next frame (64 KiB or more, up to the frame limit). A new buffer per frame instead
  * cost an allocation per recipient per turn, freed only at the next garbage collection: a login
  * storm's presence records piled up in the C heap, which it then could not give back.
  */
