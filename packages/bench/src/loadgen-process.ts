@@ -9,7 +9,7 @@ export const loadgenHandlers = {
   fanoutSetup: load.fanoutSetup,
   fanoutFixed: load.fanoutFixed,
   fanoutSaturate: load.fanoutSaturate,
-  fanoutClose: (_: Record<string, never>) => load.fanoutClose(),
+  fanoutClose: load.fanoutClose,
   registerUsers: load.registerUsers,
   handshakes: load.handshakes,
   passwordLogins: load.passwordLogins,

@@ -40,13 +40,21 @@ function devices(size: number): DeviceIdentity[] {
 // Room fan-out
 
 export interface FanoutSetup { target: Target; n: number; prefix: string; devicePoolSize: number; concurrency: number }
-export interface FanoutFixedOptions { durationMs: number; textSize: number; tickMs: number; observers: number; drainMs: number }
-export interface FanoutSaturateOptions { window: number; warmupMs: number; measureMs: number; textSize: number; drainMs: number }
+export interface FanoutFixedOptions { kind: Target['kind']; durationMs: number; textSize: number; tickMs: number; observers: number; drainMs: number }
+export interface FanoutSaturateOptions { kind: Target['kind']; window: number; warmupMs: number; measureMs: number; textSize: number; drainMs: number }
 
-let fanClients: LoadClient[] = [];
-let fanEcho = true;
-/** Set once the fixed-rate phase has made clients drop what they receive: nothing can be counted after it. */
-let fanDiscarding = false;
+/** One side's room: its clients, whether its server echoes senders' messages, and whether the
+ * fixed-rate phase has made its clients drop what they receive (nothing can be counted after it). */
+interface FanSet { clients: LoadClient[]; echo: boolean; discarding: boolean }
+
+/** The room of each side; both may be connected at once, so their saturation windows can alternate. */
+const fanSets = new Map<Target['kind'], FanSet>();
+
+function fanSet(kind: Target['kind']): FanSet {
+  const set = fanSets.get(kind);
+  if (!set) throw new Error(`fan-out: no ${kind} room set up`);
+  return set;
+}
 
 function totals(clients: readonly LoadClient[]): { messages: number; acks: number } {
   let messages = 0;
@@ -80,7 +88,7 @@ async function quiet(clients: readonly LoadClient[], quietMs: number, timeoutMs:
 }
 
 export async function fanoutSetup(o: FanoutSetup): Promise<{ setupMs: number; echo: boolean; connected: number }> {
-  await fanoutClose();
+  await fanoutClose({ kind: o.target.kind });
   const started = performance.now();
   const clients: LoadClient[] = new Array(o.n);
   const pool = o.target.kind === 'hush' ? devices(o.devicePoolSize) : [];
@@ -94,7 +102,6 @@ export async function fanoutSetup(o: FanoutSetup): Promise<{ setupMs: number; ec
     await c.register(name, BENCH_PASSWORD, pool[i % pool.length]!);
     clients[i] = c;
   });
-  fanClients = clients;
   await quiet(clients, 300, 30_000);
   // Are a client's own messages counted as deliveries? Never for Hush (it echoes them in server
   // order; deliveries.ts leaves them out); raw relays to the sender only if so, so counts compare.
@@ -105,8 +112,9 @@ export async function fanoutSetup(o: FanoutSetup): Promise<{ setupMs: number; ec
   const arrived = await waitFor(() => last.counts.messages > before.last && first.counts.acks > 0, 10_000);
   if (!arrived) throw new Error(`fan-out probe not delivered (${problems(clients).join(', ')})`);
   await quiet(clients, 200, 5_000);
-  fanEcho = first.counts.messages > before.first;
-  return { setupMs: performance.now() - started, echo: fanEcho, connected: clients.length };
+  const echo = first.counts.messages > before.first;
+  fanSets.set(o.target.kind, { clients, echo, discarding: false });
+  return { setupMs: performance.now() - started, echo, connected: clients.length };
 }
 
 /**
@@ -117,7 +125,8 @@ export async function fanoutSetup(o: FanoutSetup): Promise<{ setupMs: number; ec
  * read at full speed: the server sees no slow reader. Counts are therefore checked at the observers.
  */
 export async function fanoutFixed(o: FanoutFixedOptions) {
-  const clients = fanClients;
+  const set = fanSet(o.kind);
+  const clients = set.clients;
   const n = clients.length;
   const observers = clients.slice(0, Math.min(o.observers, n));
   await quiet(clients, 200, 5_000); // whatever the previous phase left in flight is counted first
@@ -127,7 +136,7 @@ export async function fanoutFixed(o: FanoutFixedOptions) {
     c.onPayload = null;
     if (!c.observer) c.discardIncoming();
   }
-  fanDiscarding = true;
+  set.discarding = true;
   const base = totals(observers);
   const cpu0 = processUsage();
   const start = performance.now();
@@ -157,7 +166,7 @@ export async function fanoutFixed(o: FanoutFixedOptions) {
   // What the observers must receive: everyone's messages (their own too if the server echoes them
   // and they are counted), and an ack for each of their own.
   const observerSent = observers.reduce((sum, _, i) => sum + sentBy[i]!, 0);
-  const expected = observers.length * sent - (fanEcho ? 0 : observerSent);
+  const expected = observers.length * sent - (set.echo ? 0 : observerSent);
   await waitFor(() => {
     const t = totals(observers);
     return t.messages - base.messages >= expected && t.acks - base.acks >= observerSent;
@@ -175,11 +184,17 @@ export async function fanoutFixed(o: FanoutFixedOptions) {
   };
 }
 
+/**
+ * One saturation window on `kind`'s room: a closed loop from nothing in flight, a warm-up, the
+ * measured window, then a drain until every message and ack has arrived, so that windows of the
+ * two sides can alternate on one machine (what drifts on a shared machine drifts for both).
+ */
 export async function fanoutSaturate(o: FanoutSaturateOptions) {
-  if (fanDiscarding) throw new Error('fan-out: the saturation phase must run before the fixed-rate phase (clients drop what they receive)');
-  const clients = fanClients;
+  const set = fanSet(o.kind);
+  if (set.discarding) throw new Error('fan-out: the saturation phase must run before the fixed-rate phase (clients drop what they receive)');
+  const clients = set.clients;
   const n = clients.length;
-  const recipients = fanEcho ? n : n - 1;
+  const recipients = set.echo ? n : n - 1;
   const text = 'x'.repeat(o.textSize);
   const base = totals(clients);
   const sentBy = new Array<number>(n).fill(0);
@@ -207,11 +222,15 @@ export async function fanoutSaturate(o: FanoutSaturateOptions) {
   sending = false;
   for (const c of clients) c.onPayload = null;
   const expected = sent * recipients;
-  const drained = await waitFor(() => totals(clients).messages - base.messages >= expected, o.drainMs);
+  const drained = await waitFor(() => {
+    const t = totals(clients);
+    return t.messages - base.messages >= expected && t.acks - base.acks >= sent;
+  }, o.drainMs);
   const after = totals(clients);
   const seconds = (cpu1.wallMs - cpu0.wallMs) / 1000;
   return {
     window: o.window, recipients, sent, expected, delivered: after.messages - base.messages, drained,
+    measuredDeliveries: m1.messages - m0.messages, measuredSeconds: seconds,
     deliveriesPerSec: Math.round((m1.messages - m0.messages) / seconds),
     messagesPerSec: Math.round((m1.acks - m0.acks) / seconds),
     loadgenCpu: round(cpuBetween(cpu0, cpu1).utilisation, 3),
@@ -219,10 +238,13 @@ export async function fanoutSaturate(o: FanoutSaturateOptions) {
   };
 }
 
-export async function fanoutClose(): Promise<void> {
-  for (const c of fanClients) c.close();
-  fanClients = [];
-  fanDiscarding = false;
+/** Closes `kind`'s room, or every room. */
+export async function fanoutClose(o: { kind?: Target['kind'] } = {}): Promise<void> {
+  for (const [kind, set] of fanSets) {
+    if (o.kind !== undefined && kind !== o.kind) continue;
+    for (const c of set.clients) c.close();
+    fanSets.delete(kind);
+  }
 }
 
 // ------------------------------------------------------------------------------------------------

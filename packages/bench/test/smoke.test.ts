@@ -3,6 +3,7 @@ import { describeMachine, runBench, type BenchResults } from '../src/bench.js';
 import { SMOKE } from '../src/profiles.js';
 import { checkTargets, renderTables } from '../src/report.js';
 import { countLines, ownMarker, readStamps } from '../src/deliveries.js';
+import { alternating } from '../src/scenarios/fanout.js';
 
 // A tiny run of every scenario, so the benchmark cannot rot: the numbers must be sane and every
 // count must match what was sent. No timing thresholds (the machine is shared).
@@ -36,6 +37,9 @@ describe('pnpm bench, smoke size', () => {
       expect(side.saturate.drained).toBe(true);
       expect(side.saturate.delivered).toBe(side.saturate.sent * recipients);
       expect(side.saturate.deliveriesPerSec).toBeGreaterThan(0);
+      // Two windows per side, alternating with the other side's, on the same connections.
+      expect(side.saturate.rounds).toHaveLength(SMOKE.fanout.rounds);
+      for (const rate of side.saturate.rounds) expect(rate).toBeGreaterThan(0);
       expect(side.fixed.problems).toEqual([]);
       expect(side.saturate.problems).toEqual([]);
     }
@@ -89,6 +93,14 @@ describe('pnpm bench, smoke size', () => {
     const checks = checkTargets(results);
     expect(checks.some((c) => c.target.includes('handshakes/s'))).toBe(true);
     expect(checks.some((c) => c.target.includes('idle connection'))).toBe(true);
+  });
+});
+
+describe('fan-out window order', () => {
+  it('alternates the sides ABBA, so a steady drift weighs on both alike', () => {
+    expect(alternating(1)).toEqual(['raw', 'hush']);
+    expect(alternating(2)).toEqual(['raw', 'hush', 'hush', 'raw']);
+    expect(alternating(3)).toEqual(['raw', 'hush', 'hush', 'raw', 'raw', 'hush']);
   });
 });
 

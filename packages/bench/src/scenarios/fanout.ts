@@ -1,8 +1,8 @@
-import { profiled, withServer, type BenchContext } from '../context.js';
+import { profiled, withServer, type BenchContext, type ServerPeer } from '../context.js';
 import type { Pauses } from '../pauses.js';
 import { windowFor } from '../profiles.js';
 import { round } from '../stats.js';
-import { cpuBetween, machineSample, otherLoad } from '../target.js';
+import { cpuBetween, machineSample, otherLoad, type Target } from '../target.js';
 
 export interface FanoutSide {
   setupMs: number;
@@ -17,7 +17,8 @@ export interface FanoutSide {
   };
   saturate: {
     window: number; recipients: number; sent: number; expected: number; delivered: number; drained: boolean;
-    deliveriesPerSec: number; messagesPerSec: number; loadgenCpu: number; serverCpu: number;
+    /** Over the measured seconds of all of this side's windows; `rounds` has each window's own rate. */
+    deliveriesPerSec: number; messagesPerSec: number; rounds: number[]; loadgenCpu: number; serverCpu: number;
     /** Deliveries per record (Hush) or frame (raw) the server wrote: how many messages each write carried. */
     deliveriesPerRecord: number;
     /** Cores used by other processes on the machine meanwhile (shared machine), NaN off Linux. */
@@ -34,47 +35,112 @@ export interface FanoutResult {
   p99Ratio: number;
 }
 
-async function side(ctx: BenchContext, kind: 'hush' | 'raw', n: number, echo: boolean): Promise<FanoutSide> {
+type Kind = 'hush' | 'raw';
+type Saturation = Awaited<ReturnType<BenchContext['loadgen']['api']['fanoutSaturate']>>;
+
+/** One saturation window of one side, with what its server did meanwhile. */
+interface Round { kind: Kind; run: Saturation; server: { cpuMs: number; wallMs: number; records: number }; others: number }
+
+/**
+ * One room of N clients on each side, both connected at once: Hush first (it decides whether
+ * senders get their own messages), then raw. Saturation windows alternate between the sides in
+ * ABBA order (raw, Hush, Hush, raw, ...): this machine is shared and its speed drifts over
+ * minutes, and a ratio of two windows taken a minute apart measured the drift as much as the
+ * servers. The fixed-rate phases come last (they make non-observers drop what they receive).
+ */
+export async function runFanout(ctx: BenchContext, n: number): Promise<FanoutResult> {
   const f = ctx.profile.fanout;
-  return withServer(ctx, { mode: kind, echo }, async (server, target) => {
-    const setup = await ctx.loadgen.api.fanoutSetup({ target, n, prefix: 'fa', devicePoolSize: ctx.profile.devicePoolSize, concurrency: 16 });
-    const before = await server.api.usage({});
-    const m0 = machineSample();
-    const saturate = await profiled(ctx, server, `fanout-${kind}-n${n}`, () =>
-      ctx.loadgen.api.fanoutSaturate({ window: windowFor(ctx.profile, n), warmupMs: f.warmupMs, measureMs: f.measureMs, textSize: f.textSize, drainMs: 30_000 }),
-    );
-    const after = await server.api.usage({});
-    const serverCpu = cpuBetween(before, after).utilisation;
-    const others = otherLoad(m0, machineSample(), serverCpu + saturate.loadgenCpu);
-    // Last: in the fixed-rate phase the non-observers stop processing what they receive, for good.
-    // Both processes first collect what the saturation phase left, so its garbage is not collected
-    // (as pauses) inside the latency samples.
-    await Promise.all([server.api.collect({}), ctx.loadgen.api.collect({})]);
-    await Promise.all([server.api.pausesStart({}), ctx.loadgen.api.pausesStart({})]);
-    const fixedRun = await profiled(ctx, server, `fanout-${kind}-n${n}-fixed-rate`, () =>
-      ctx.loadgen.api.fanoutFixed({ durationMs: fixedDurationMs(f, n), textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 }),
-    );
-    const fixed = { ...fixedRun, serverPauses: await server.api.pausesStop({}), loadgenPauses: await ctx.loadgen.api.pausesStop({}) };
-    await ctx.loadgen.api.fanoutClose({});
-    const deliveriesPerRecord = round(saturate.delivered / Math.max(1, after.recordsOut - before.recordsOut), 1);
-    return {
-      setupMs: round(setup.setupMs, 0), echo: setup.echo, fixed,
-      saturate: { ...saturate, serverCpu: round(serverCpu, 3), otherLoad: round(others, 2), deliveriesPerRecord },
-    };
+  return withServer(ctx, { mode: 'hush' }, async (hushServer, hushTarget) => {
+    ctx.log(`fan-out N=${n}: Hush room`);
+    const setup = { hush: await setUp(ctx, hushTarget, n), raw: { setupMs: 0, echo: false } };
+    return withServer(ctx, { mode: 'raw', echo: setup.hush.echo }, async (rawServer, rawTarget) => {
+      ctx.log(`fan-out N=${n}: raw room`);
+      setup.raw = await setUp(ctx, rawTarget, n);
+      const servers: Record<Kind, ServerPeer> = { hush: hushServer, raw: rawServer };
+      const rounds: Round[] = [];
+      for (const kind of alternating(f.rounds)) {
+        ctx.log(`fan-out N=${n}: saturation, ${kind === 'raw' ? 'raw ceiling' : 'Hush'}`);
+        rounds.push(await saturationRound(ctx, servers[kind], kind, n, rounds.some((r) => r.kind === kind)));
+      }
+      const fixed = { hush: await fixedPhase(ctx, hushServer, 'hush', n), raw: await fixedPhase(ctx, rawServer, 'raw', n) };
+      await ctx.loadgen.api.fanoutClose({});
+      const side = (kind: Kind): FanoutSide => ({
+        setupMs: round(setup[kind].setupMs, 0), echo: setup[kind].echo, fixed: fixed[kind],
+        saturate: combine(rounds.filter((r) => r.kind === kind)),
+      });
+      const hush = side('hush');
+      const raw = side('raw');
+      return {
+        n, hush, raw,
+        throughputRatio: round(hush.saturate.deliveriesPerSec / raw.saturate.deliveriesPerSec, 3),
+        p99Ratio: round(hush.fixed.p99Ms / raw.fixed.p99Ms, 2),
+      };
+    });
   });
 }
 
-/** One room of N clients: Hush first (it decides whether senders get their own messages), then raw. */
-export async function runFanout(ctx: BenchContext, n: number): Promise<FanoutResult> {
-  ctx.log(`fan-out N=${n}: Hush`);
-  const hush = await side(ctx, 'hush', n, true);
-  ctx.log(`fan-out N=${n}: raw ceiling`);
-  const raw = await side(ctx, 'raw', n, hush.echo);
+async function setUp(ctx: BenchContext, target: Target, n: number): Promise<{ setupMs: number; echo: boolean }> {
+  return ctx.loadgen.api.fanoutSetup({ target, n, prefix: 'fa', devicePoolSize: ctx.profile.devicePoolSize, concurrency: 16 });
+}
+
+/** raw, hush, hush, raw, raw, hush, ...: `perSide` windows each, so a steady drift weighs on both sides alike. */
+export function alternating(perSide: number): Kind[] {
+  const order: Kind[] = [];
+  for (let i = 0; i < perSide; i++) order.push(...(i % 2 === 0 ? (['raw', 'hush'] as const) : (['hush', 'raw'] as const)));
+  return order;
+}
+
+async function saturationRound(ctx: BenchContext, server: ServerPeer, kind: Kind, n: number, again: boolean): Promise<Round> {
+  const f = ctx.profile.fanout;
+  const before = await server.api.usage({});
+  const m0 = machineSample();
+  const saturate = () => ctx.loadgen.api.fanoutSaturate({
+    kind, window: windowFor(ctx.profile, n), warmupMs: f.warmupMs, measureMs: f.measureMs, textSize: f.textSize, drainMs: 30_000,
+  });
+  // Profiles cover each side's first window.
+  const run = again ? await saturate() : await profiled(ctx, server, `fanout-${kind}-n${n}`, saturate);
+  const after = await server.api.usage({});
+  const cpu = cpuBetween(before, after);
   return {
-    n, hush, raw,
-    throughputRatio: round(hush.saturate.deliveriesPerSec / raw.saturate.deliveriesPerSec, 3),
-    p99Ratio: round(hush.fixed.p99Ms / raw.fixed.p99Ms, 2),
+    kind, run,
+    server: { cpuMs: cpu.cpuMs, wallMs: after.wallMs - before.wallMs, records: after.recordsOut - before.recordsOut },
+    others: otherLoad(m0, machineSample(), cpu.utilisation + run.loadgenCpu),
   };
+}
+
+/** One side's windows as one: rates over the measured seconds of all of them. */
+function combine(rounds: Round[]): FanoutSide['saturate'] {
+  const sum = (pick: (r: Round) => number) => rounds.reduce((total, r) => total + pick(r), 0);
+  const seconds = sum((r) => r.run.measuredSeconds);
+  const weighted = (pick: (r: Round) => number) => sum((r) => pick(r) * r.run.measuredSeconds) / seconds;
+  const delivered = sum((r) => r.run.delivered);
+  return {
+    window: rounds[0]!.run.window, recipients: rounds[0]!.run.recipients,
+    sent: sum((r) => r.run.sent), expected: sum((r) => r.run.expected), delivered, drained: rounds.every((r) => r.run.drained),
+    deliveriesPerSec: Math.round(sum((r) => r.run.measuredDeliveries) / seconds),
+    messagesPerSec: Math.round(weighted((r) => r.run.messagesPerSec)),
+    rounds: rounds.map((r) => r.run.deliveriesPerSec),
+    loadgenCpu: round(weighted((r) => r.run.loadgenCpu), 3),
+    serverCpu: round(sum((r) => r.server.cpuMs) / sum((r) => r.server.wallMs), 3),
+    deliveriesPerRecord: round(delivered / Math.max(1, sum((r) => r.server.records)), 1),
+    otherLoad: round(weighted((r) => r.others), 2),
+    problems: [...new Set(rounds.flatMap((r) => r.run.problems))],
+  };
+}
+
+/**
+ * The fixed-rate phase of one side. Both processes first collect what the saturation windows
+ * left, so that garbage is not collected (as pauses) inside the latency samples.
+ */
+async function fixedPhase(ctx: BenchContext, server: ServerPeer, kind: Kind, n: number): Promise<FanoutSide['fixed']> {
+  const f = ctx.profile.fanout;
+  ctx.log(`fan-out N=${n}: fixed rate, ${kind === 'raw' ? 'raw ceiling' : 'Hush'}`);
+  await Promise.all([server.api.collect({}), ctx.loadgen.api.collect({})]);
+  await Promise.all([server.api.pausesStart({}), ctx.loadgen.api.pausesStart({})]);
+  const run = await profiled(ctx, server, `fanout-${kind}-n${n}-fixed-rate`, () =>
+    ctx.loadgen.api.fanoutFixed({ kind, durationMs: fixedDurationMs(f, n), textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 }),
+  );
+  return { ...run, serverPauses: await server.api.pausesStop({}), loadgenPauses: await ctx.loadgen.api.pausesStop({}) };
 }
 
 /** The fixed-rate phase's length at N clients (1 message/s each): fixedMs, or longer for fixedMinMessages. */
