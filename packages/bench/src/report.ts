@@ -6,7 +6,7 @@ import type { BenchResults } from './bench.js';
 export interface TargetCheck { target: string; measured: string; met: boolean | null }
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
-const pct = (r: number) => (Number.isFinite(r) ? `${Math.round(r * 100)}%` : 'n/a');
+const pct = (r: number, digits = 0) => (Number.isFinite(r) ? `${fmt(r * 100, digits)}%` : 'n/a');
 const kib = (b: number) => `${fmt(b / 1024, 1)} KiB`;
 const millions = (rates: number[]) => rates.map((r) => fmt(r / 1e6, 2)).join(', ');
 
@@ -14,7 +14,7 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
   const checks: TargetCheck[] = [];
   for (const f of r.fanout) {
     if (f.n >= 100) {
-      checks.push({ target: `fan-out N=${f.n}: Hush >= 50% of raw deliveries/s`, measured: pct(f.throughputRatio), met: f.throughputRatio >= 0.5 });
+      checks.push({ target: `fan-out N=${f.n}: Hush >= 50% of raw deliveries/s`, measured: pct(f.throughputRatio, 1), met: f.throughputRatio >= 0.5 });
     }
     checks.push({
       target: `fan-out N=${f.n}: fixed-rate p99 <= 2x raw's`,
@@ -63,7 +63,7 @@ export function renderTables(r: BenchResults): string {
       ...table(
         ['N', 'raw deliveries/s', 'Hush deliveries/s', 'Hush / raw', 'each window raw / Hush (M/s)', 'window', 'raw p50 / p99 ms', 'Hush p50 / p99 ms', 'p99 Hush / raw', 'server CPU raw / Hush', 'loadgen CPU raw / Hush', 'deliveries per write raw / Hush', 'other load raw / Hush'],
         r.fanout.map((f) => [
-          String(f.n), fmt(f.raw.saturate.deliveriesPerSec), fmt(f.hush.saturate.deliveriesPerSec), pct(f.throughputRatio),
+          String(f.n), fmt(f.raw.saturate.deliveriesPerSec), fmt(f.hush.saturate.deliveriesPerSec), pct(f.throughputRatio, 1),
           `${millions(f.raw.saturate.rounds)} / ${millions(f.hush.saturate.rounds)}`,
           String(f.hush.saturate.window), `${fmt(f.raw.fixed.p50Ms, 2)} / ${fmt(f.raw.fixed.p99Ms, 2)}`,
           `${fmt(f.hush.fixed.p50Ms, 2)} / ${fmt(f.hush.fixed.p99Ms, 2)}`, `${fmt(f.p99Ratio, 2)}x`,
