@@ -35,7 +35,7 @@ export interface FanoutResult {
   p99Ratio: number;
 }
 
-type Kind = 'hush' | 'raw';
+type Kind = Target['kind'];
 type Saturation = Awaited<ReturnType<BenchContext['loadgen']['api']['fanoutSaturate']>>;
 
 /** One saturation window of one side, with what its server did meanwhile. */
