@@ -36,6 +36,7 @@ export interface FanoutResult {
 }
 
 type Kind = Target['kind'];
+const SIDE_NAMES: Record<Kind, string> = { hush: 'Hush', raw: 'raw ceiling' };
 type Saturation = Awaited<ReturnType<BenchContext['loadgen']['api']['fanoutSaturate']>>;
 
 /** One saturation window of one side, with what its server did meanwhile. */
@@ -52,14 +53,14 @@ export async function runFanout(ctx: BenchContext, n: number): Promise<FanoutRes
   const f = ctx.profile.fanout;
   return withServer(ctx, { mode: 'hush' }, async (hushServer, hushTarget) => {
     ctx.log(`fan-out N=${n}: Hush room`);
-    const setup = { hush: await setUp(ctx, hushTarget, n), raw: { setupMs: 0, echo: false } };
-    return withServer(ctx, { mode: 'raw', echo: setup.hush.echo }, async (rawServer, rawTarget) => {
+    const hushSetup = await setUp(ctx, hushTarget, n);
+    return withServer(ctx, { mode: 'raw', echo: hushSetup.echo }, async (rawServer, rawTarget) => {
       ctx.log(`fan-out N=${n}: raw room`);
-      setup.raw = await setUp(ctx, rawTarget, n);
+      const setup = { hush: hushSetup, raw: await setUp(ctx, rawTarget, n) };
       const servers: Record<Kind, ServerPeer> = { hush: hushServer, raw: rawServer };
       const rounds: Round[] = [];
       for (const kind of alternating(f.rounds)) {
-        ctx.log(`fan-out N=${n}: saturation, ${kind === 'raw' ? 'raw ceiling' : 'Hush'}`);
+        ctx.log(`fan-out N=${n}: saturation, ${SIDE_NAMES[kind]}`);
         rounds.push(await saturationRound(ctx, servers[kind], kind, n, rounds.some((r) => r.kind === kind)));
       }
       const fixed = { hush: await fixedPhase(ctx, hushServer, 'hush', n), raw: await fixedPhase(ctx, rawServer, 'raw', n) };
@@ -134,7 +135,7 @@ function combine(rounds: Round[]): FanoutSide['saturate'] {
  */
 async function fixedPhase(ctx: BenchContext, server: ServerPeer, kind: Kind, n: number): Promise<FanoutSide['fixed']> {
   const f = ctx.profile.fanout;
-  ctx.log(`fan-out N=${n}: fixed rate, ${kind === 'raw' ? 'raw ceiling' : 'Hush'}`);
+  ctx.log(`fan-out N=${n}: fixed rate, ${SIDE_NAMES[kind]}`);
   await Promise.all([server.api.collect({}), ctx.loadgen.api.collect({})]);
   await Promise.all([server.api.pausesStart({}), ctx.loadgen.api.pausesStart({})]);
   const run = await profiled(ctx, server, `fanout-${kind}-n${n}-fixed-rate`, () =>
