@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SERVER_V8_FLAGS } from '@hush/server';
 import { IpcPeer, type Handlers } from './ipc.js';
 
 const require = createRequire(import.meta.url);
@@ -15,10 +16,12 @@ export interface SpawnOptions {
 
 /**
  * Forks one of this package's entry modules (TypeScript, through tsx) as its own process with an
- * IPC channel. `--expose-gc` lets memory figures be taken after a full collection.
+ * IPC channel. `--expose-gc` lets memory figures be taken after a full collection. Every child,
+ * the raw ceiling's server and the load generator included, runs with the V8 flags hushd sets for
+ * itself (`tuneRuntime`), so both sides run on the same runtime settings.
  */
 export async function spawnChild<H extends Handlers>(entry: string, name: string, options: SpawnOptions = {}): Promise<IpcPeer<H>> {
-  const execArgv = ['--import', tsxLoader, '--expose-gc'];
+  const execArgv = ['--import', tsxLoader, '--expose-gc', ...SERVER_V8_FLAGS];
   if (options.maxOldSpaceMb) execArgv.push(`--max-old-space-size=${options.maxOldSpaceMb}`);
   if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
   const file = fileURLToPath(new URL(entry, import.meta.url));

@@ -6,6 +6,8 @@ export interface Pauses {
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
   gcCount: number;
+  /** Full (mark-compact) collections among them. */
+  gcMajorCount: number;
   gcTotalMs: number;
   gcMaxMs: number;
   /** The longest pause's kind: minor (scavenge), major (mark-compact), incremental or weakcb. */
@@ -19,20 +21,21 @@ const GC_KINDS: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'increment
 export class PauseWatch {
   private histogram: IntervalHistogram | null = null;
   private observer: PerformanceObserver | null = null;
-  private gc = { count: 0, total: 0, max: 0, maxKind: '' };
+  private gc = { count: 0, major: 0, total: 0, max: 0, maxKind: '' };
 
   start(): void {
     this.stop();
-    this.gc = { count: 0, total: 0, max: 0, maxKind: '' };
+    this.gc = { count: 0, major: 0, total: 0, max: 0, maxKind: '' };
     this.histogram = monitorEventLoopDelay({ resolution: 1 });
     this.histogram.enable();
     this.observer = new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
+        const kind = (entry as { detail?: { kind?: number } }).detail?.kind ?? 0;
         this.gc.count++;
+        if (GC_KINDS[kind] === 'major') this.gc.major++;
         this.gc.total += entry.duration;
         if (entry.duration > this.gc.max) {
           this.gc.max = entry.duration;
-          const kind = (entry as { detail?: { kind?: number } }).detail?.kind ?? 0;
           this.gc.maxKind = GC_KINDS[kind] ?? String(kind);
         }
       }
@@ -50,7 +53,7 @@ export class PauseWatch {
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
     return {
       loopDelayP99Ms: ms(h.percentile(99)), loopDelayMaxMs: ms(h.max),
-      gcCount: this.gc.count, gcTotalMs: Math.round(this.gc.total * 100) / 100, gcMaxMs: Math.round(this.gc.max * 100) / 100,
+      gcCount: this.gc.count, gcMajorCount: this.gc.major, gcTotalMs: Math.round(this.gc.total * 100) / 100, gcMaxMs: Math.round(this.gc.max * 100) / 100,
       gcMaxKind: this.gc.maxKind, heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 18) / 4,
     };
   }

@@ -1,4 +1,5 @@
 import type { Pauses } from './pauses.js';
+import type { GcRate } from './scenarios/fanout.js';
 import type { BenchResults } from './bench.js';
 
 // Turning results into the issue's targets (met / missed), a console table and BENCHMARKS.md text.
@@ -78,6 +79,18 @@ export function renderTables(r: BenchResults): string {
   if (r.fanout.length > 0) {
     const pause = (p: Pauses | null) => (p ? `${fmt(p.loopDelayP99Ms, 1)} / ${fmt(p.loopDelayMaxMs, 1)}` : 'n/a');
     const gc = (p: Pauses | null) => (p ? `${p.gcCount} / ${fmt(p.gcMaxMs, 1)}${p.gcMaxKind ? ` (${p.gcMaxKind})` : ''}, heap ${fmt(p.heapUsedMiB, 0)} MiB` : 'n/a');
+    const rate = (g: GcRate) => `${fmt(g.fullPerSec, 1)} / ${fmt(g.msPerSec, 0)}`;
+    out.push('Saturation windows, garbage collection per second of window (full collections / ms of GC pauses):', '');
+    out.push(
+      ...table(
+        ['N', 'side', 'server', 'load generator'],
+        r.fanout.flatMap((f) => (['raw', 'hush'] as const).map((k) => {
+          const g = f[k].saturate.gc;
+          return [String(f.n), k === 'raw' ? 'raw' : 'Hush', rate(g.server), rate(g.loadgen)];
+        })),
+      ),
+      '',
+    );
     out.push('Fixed-rate phase, where latency tails come from (event-loop delay p99 / max in ms; GC pauses count / longest in ms):', '');
     out.push(
       ...table(

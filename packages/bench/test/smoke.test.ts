@@ -40,6 +40,10 @@ describe('pnpm bench, smoke size', () => {
       // Two windows per side, alternating with the other side's, on the same connections.
       expect(side.saturate.rounds).toHaveLength(SMOKE.fanout.rounds);
       for (const rate of side.saturate.rounds) expect(rate).toBeGreaterThan(0);
+      // GC in both processes was watched over the windows (rates, so finite and not negative).
+      for (const g of [side.saturate.gc.server, side.saturate.gc.loadgen]) {
+        for (const value of [g.fullPerSec, g.msPerSec]) expect(value >= 0 && Number.isFinite(value)).toBe(true);
+      }
       expect(side.fixed.problems).toEqual([]);
       expect(side.saturate.problems).toEqual([]);
     }

@@ -4,6 +4,7 @@ import { ADMIN_COMMANDS, parseAdminArgs, runAdmin, UsageError, type AdminIO } fr
 import { ConfigError, OPTIONS, resolveConfig, type HushdConfig } from './config.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
+import { tuneRuntime } from './runtime.js';
 
 const VERSION = '1.0.0';
 
@@ -65,7 +66,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(config: HushdConfig): Promise<number> {
+  const v8Flags = tuneRuntime();
   const logger = createLogger({ level: config.logLevel });
+  logger.info('runtime', { node: process.version, v8Flags });
   // Handlers go in before anything is printed: a supervisor that signals as soon as it sees the
   // "listening" line must get a graceful stop, never the default kill.
   let requested: NodeJS.Signals | undefined;

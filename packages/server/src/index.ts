@@ -2,6 +2,7 @@
 export { HushServer } from './server.js';
 export { startTestServer } from './testing.js';
 export { startDaemon } from './daemon.js';
+export { tuneRuntime, SERVER_V8_FLAGS } from './runtime.js';
 export { SqliteStore } from './store/sqlite.js';
 export { Accounts } from './accounts.js';
 export { resolveConfig, DEFAULT_CONFIG } from './config.js';

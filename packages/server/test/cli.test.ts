@@ -193,6 +193,8 @@ describe('hushd (server)', () => {
     const lines = out.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.event === 'identity_created')).toMatchObject({ level: 'info', fingerprint });
     expect(lines.find((l) => l.event === 'started')).toMatchObject({ port: Number(port), fingerprint });
+    // hushd tunes V8 for itself before anything else (see runtime.ts) and says so.
+    expect(lines[0]).toMatchObject({ event: 'runtime', node: process.version, v8Flags: ['--no-concurrent-array-buffer-sweeping'] });
     expect(lines.find((l) => l.event === 'metrics_listening')).toBeDefined();
     expect(lines.at(-1)).toMatchObject({ event: 'daemon_stopped', reason: 'SIGTERM' });
     for (const l of lines) expect(typeof l.ts).toBe('string');

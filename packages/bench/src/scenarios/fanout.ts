@@ -23,6 +23,8 @@ export interface FanoutSide {
     deliveriesPerRecord: number;
     /** Cores used by other processes on the machine meanwhile (shared machine), NaN off Linux. */
     otherLoad: number; problems: string[];
+    /** Garbage collection per second of the windows (warm-up and drain included), in each process. */
+    gc: { server: GcRate; loadgen: GcRate };
   };
 }
 
@@ -35,12 +37,18 @@ export interface FanoutResult {
   p99Ratio: number;
 }
 
+/** Full collections and milliseconds of GC pauses per second. */
+export interface GcRate { fullPerSec: number; msPerSec: number }
+
 type Kind = Target['kind'];
 const SIDE_NAMES: Record<Kind, string> = { hush: 'Hush', raw: 'raw ceiling' };
 type Saturation = Awaited<ReturnType<BenchContext['loadgen']['api']['fanoutSaturate']>>;
 
 /** One saturation window of one side, with what its server did meanwhile. */
-interface Round { kind: Kind; run: Saturation; server: { cpuMs: number; wallMs: number; records: number }; others: number }
+interface Round {
+  kind: Kind; run: Saturation; server: { cpuMs: number; wallMs: number; records: number }; others: number;
+  gc: { server: Pauses | null; loadgen: Pauses | null };
+}
 
 /**
  * One room of N clients on each side, both connected at once: Hush first (it decides whether
@@ -93,6 +101,7 @@ export function alternating(perSide: number): Kind[] {
 
 async function saturationRound(ctx: BenchContext, server: ServerPeer, kind: Kind, n: number, again: boolean): Promise<Round> {
   const f = ctx.profile.fanout;
+  await Promise.all([server.api.pausesStart({}), ctx.loadgen.api.pausesStart({})]);
   const before = await server.api.usage({});
   const m0 = machineSample();
   const saturate = () => ctx.loadgen.api.fanoutSaturate({
@@ -102,10 +111,11 @@ async function saturationRound(ctx: BenchContext, server: ServerPeer, kind: Kind
   const run = again ? await saturate() : await profiled(ctx, server, `fanout-${kind}-n${n}`, saturate);
   const after = await server.api.usage({});
   const cpu = cpuBetween(before, after);
+  const others = otherLoad(m0, machineSample(), cpu.utilisation + run.loadgenCpu);
+  const gc = { server: await server.api.pausesStop({}), loadgen: await ctx.loadgen.api.pausesStop({}) };
   return {
-    kind, run,
+    kind, run, others, gc,
     server: { cpuMs: cpu.cpuMs, wallMs: after.wallMs - before.wallMs, records: after.recordsOut - before.recordsOut },
-    others: otherLoad(m0, machineSample(), cpu.utilisation + run.loadgenCpu),
   };
 }
 
@@ -126,7 +136,14 @@ function combine(rounds: Round[]): FanoutSide['saturate'] {
     deliveriesPerRecord: round(delivered / Math.max(1, sum((r) => r.server.records)), 1),
     otherLoad: round(weighted((r) => r.others), 2),
     problems: [...new Set(rounds.flatMap((r) => r.run.problems))],
+    gc: { server: gcRate(rounds, (r) => r.gc.server), loadgen: gcRate(rounds, (r) => r.gc.loadgen) },
   };
+}
+
+function gcRate(rounds: Round[], pick: (r: Round) => Pauses | null): GcRate {
+  const seconds = rounds.reduce((total, r) => total + r.server.wallMs, 0) / 1000;
+  const sum = (of: (p: Pauses) => number) => rounds.reduce((total, r) => total + (pick(r) ? of(pick(r)!) : 0), 0);
+  return { fullPerSec: round(sum((p) => p.gcMajorCount) / seconds, 1), msPerSec: round(sum((p) => p.gcTotalMs) / seconds, 1) };
 }
 
 /**
