@@ -142,7 +142,10 @@ function combine(rounds: Round[]): FanoutSide['saturate'] {
 
 function gcRate(rounds: Round[], pick: (r: Round) => Pauses | null): GcRate {
   const seconds = rounds.reduce((total, r) => total + r.server.wallMs, 0) / 1000;
-  const sum = (of: (p: Pauses) => number) => rounds.reduce((total, r) => total + (pick(r) ? of(pick(r)!) : 0), 0);
+  const sum = (of: (p: Pauses) => number) => rounds.reduce((total, r) => {
+    const pauses = pick(r);
+    return total + (pauses ? of(pauses) : 0);
+  }, 0);
   return { fullPerSec: round(sum((p) => p.gcMajorCount) / seconds, 1), msPerSec: round(sum((p) => p.gcTotalMs) / seconds, 1) };
 }
 
