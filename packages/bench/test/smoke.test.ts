@@ -91,7 +91,7 @@ describe('pnpm bench, smoke size', () => {
 
   it('report: tables and target checks cover every scenario', () => {
     const text = renderTables(results);
-    for (const heading of ['Room fan-out', 'Handshakes', 'Idle logged-in', 'File end to end', 'History', 'Targets']) {
+    for (const heading of ['Room fan-out', 'Saturation windows, garbage collection', 'Fixed-rate phase', 'Handshakes', 'Idle logged-in', 'File end to end', 'History', 'Targets']) {
       expect(text).toContain(heading);
     }
     const checks = checkTargets(results);
