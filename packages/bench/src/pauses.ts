@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 
 /** Event-loop stalls and GC pauses of a process over a window: where latency tails come from. */
 export interface Pauses {
@@ -16,7 +16,12 @@ export interface Pauses {
   heapUsedMiB: number;
 }
 
-const GC_KINDS: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' };
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
 
 export class PauseWatch {
   private histogram: IntervalHistogram | null = null;
@@ -32,7 +37,7 @@ export class PauseWatch {
       for (const entry of list.getEntries()) {
         const kind = (entry as { detail?: { kind?: number } }).detail?.kind ?? 0;
         this.gc.count++;
-        if (GC_KINDS[kind] === 'major') this.gc.major++;
+        if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) this.gc.major++;
         this.gc.total += entry.duration;
         if (entry.duration > this.gc.max) {
           this.gc.max = entry.duration;
