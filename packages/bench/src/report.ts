@@ -91,7 +91,13 @@ export function renderTables(r: BenchResults): string {
       ),
       '',
     );
-    out.push('Fixed-rate phase, where latency tails come from (event-loop delay p99 / max in ms; GC pauses count / longest in ms):', '');
+    const pinned = r.fanout.every((f) => f.fixedPinned);
+    out.push(
+      `Fixed-rate phase, on servers and rooms of its own, before the saturation windows; ${pinned
+        ? 'the main threads of the load generator and of the servers pinned to different CPUs'
+        : 'main threads not pinned (taskset not available here)'}. Where latency tails come from (event-loop delay p99 / max in ms; GC pauses count / longest in ms):`,
+      '',
+    );
     out.push(
       ...table(
         ['N', 'side', 'samples', 'p50 / p99 / max ms', 'server loop delay', 'server GC', 'loadgen loop delay', 'loadgen GC'],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { pinningPlan } from '../src/affinity.js';
 import { describeMachine, runBench, type BenchResults } from '../src/bench.js';
 import { SMOKE } from '../src/profiles.js';
 import { checkTargets, renderTables } from '../src/report.js';
@@ -49,6 +50,8 @@ describe('pnpm bench, smoke size', () => {
     }
     expect(f.raw.echo).toBe(f.hush.echo);
     expect(f.throughputRatio).toBeGreaterThan(0);
+    // Where taskset can pin (Linux, 2+ CPUs: CI), the fixed-rate phase ran pinned.
+    expect(f.fixedPinned).toBe(pinningPlan() !== null);
   });
 
   it('handshakes and logins: every attempt completes', () => {

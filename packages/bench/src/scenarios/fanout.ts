@@ -1,3 +1,4 @@
+import { pinningPlan, setMainThreadCpus } from '../affinity.js';
 import { profiled, withServer, type BenchContext, type ServerPeer } from '../context.js';
 import type { Pauses } from '../pauses.js';
 import { windowFor } from '../profiles.js';
@@ -32,6 +33,8 @@ export interface FanoutResult {
   n: number;
   hush: FanoutSide;
   raw: FanoutSide;
+  /** Whether the fixed-rate phase ran with the main threads pinned (load generator and servers on different CPUs). */
+  fixedPinned: boolean;
   /** Hush deliveries/s over raw's, and Hush p99 over raw's (same run). */
   throughputRatio: number;
   p99Ratio: number;
@@ -51,41 +54,79 @@ interface Round {
 }
 
 /**
- * One room of N clients on each side, both connected at once: Hush first (it decides whether
- * senders get their own messages), then raw. Saturation windows alternate between the sides in
- * ABBA order (raw, Hush, Hush, raw, ...): this machine is shared and its speed drifts over
- * minutes, and a ratio of two windows taken a minute apart measured the drift as much as the
- * servers. The fixed-rate phases come last (they make non-observers drop what they receive).
+ * One room of N clients on each side. Each phase gets servers and rooms of its own:
+ * - the fixed-rate phase first, so that it measures latency at light load on servers that have
+ *   not just been through saturation (whose full collections deoptimize compiled code and leave
+ *   V8 re-optimizing and its memory reducer collecting for a minute), and because it makes the
+ *   non-observers drop what they receive;
+ * - then the saturation windows, alternating between the sides in ABBA order (raw, Hush, Hush,
+ *   raw, ...): this machine is shared and its speed drifts over minutes, and a ratio of two windows
+ *   taken a minute apart measured the drift as much as the servers.
  */
 export async function runFanout(ctx: BenchContext, n: number): Promise<FanoutResult> {
-  const f = ctx.profile.fanout;
+  const fixed = await withRooms(ctx, n, async (servers) => {
+    const plan = pinningPlan();
+    const pinned = plan !== null && pin(ctx, servers, plan);
+    try {
+      return { pinned, hush: await fixedPhase(ctx, servers.hush, 'hush', n), raw: await fixedPhase(ctx, servers.raw, 'raw', n) };
+    } finally {
+      if (pinned) unpin(ctx, servers);
+    }
+  });
+  const saturated = await withRooms(ctx, n, async (servers) => {
+    const rounds: Round[] = [];
+    for (const kind of alternating(ctx.profile.fanout.rounds)) {
+      ctx.log(`fan-out N=${n}: saturation, ${SIDE_NAMES[kind]}`);
+      rounds.push(await saturationRound(ctx, servers[kind], kind, n, rounds.some((r) => r.kind === kind)));
+    }
+    return rounds;
+  });
+  const side = (kind: Kind): FanoutSide => ({
+    setupMs: round(saturated.setup[kind].setupMs, 0), echo: saturated.setup[kind].echo, fixed: fixed.result[kind],
+    saturate: combine(saturated.result.filter((r) => r.kind === kind)),
+  });
+  const hush = side('hush');
+  const raw = side('raw');
+  return {
+    n, hush, raw, fixedPinned: fixed.result.pinned,
+    throughputRatio: round(hush.saturate.deliveriesPerSec / raw.saturate.deliveriesPerSec, 3),
+    p99Ratio: round(hush.fixed.p99Ms / raw.fixed.p99Ms, 2),
+  };
+}
+
+type Setup = Awaited<ReturnType<typeof setUp>>;
+
+/**
+ * A fresh Hush server and raw server, each with a room of N load-generator clients (Hush first:
+ * it decides whether senders get their own messages), for `fn`; the clients and servers go after.
+ */
+async function withRooms<T>(ctx: BenchContext, n: number, fn: (servers: Record<Kind, ServerPeer>) => Promise<T>): Promise<{ result: T; setup: Record<Kind, Setup> }> {
   return withServer(ctx, { mode: 'hush' }, async (hushServer, hushTarget) => {
     ctx.log(`fan-out N=${n}: Hush room`);
     const hushSetup = await setUp(ctx, hushTarget, n);
     return withServer(ctx, { mode: 'raw', echo: hushSetup.echo }, async (rawServer, rawTarget) => {
       ctx.log(`fan-out N=${n}: raw room`);
       const setup = { hush: hushSetup, raw: await setUp(ctx, rawTarget, n) };
-      const servers: Record<Kind, ServerPeer> = { hush: hushServer, raw: rawServer };
-      const rounds: Round[] = [];
-      for (const kind of alternating(f.rounds)) {
-        ctx.log(`fan-out N=${n}: saturation, ${SIDE_NAMES[kind]}`);
-        rounds.push(await saturationRound(ctx, servers[kind], kind, n, rounds.some((r) => r.kind === kind)));
+      try {
+        return { result: await fn({ hush: hushServer, raw: rawServer }), setup };
+      } finally {
+        await ctx.loadgen.api.fanoutClose({});
       }
-      const fixed = { hush: await fixedPhase(ctx, hushServer, 'hush', n), raw: await fixedPhase(ctx, rawServer, 'raw', n) };
-      await ctx.loadgen.api.fanoutClose({});
-      const side = (kind: Kind): FanoutSide => ({
-        setupMs: round(setup[kind].setupMs, 0), echo: setup[kind].echo, fixed: fixed[kind],
-        saturate: combine(rounds.filter((r) => r.kind === kind)),
-      });
-      const hush = side('hush');
-      const raw = side('raw');
-      return {
-        n, hush, raw,
-        throughputRatio: round(hush.saturate.deliveriesPerSec / raw.saturate.deliveriesPerSec, 3),
-        p99Ratio: round(hush.fixed.p99Ms / raw.fixed.p99Ms, 2),
-      };
     });
   });
+}
+
+/** Pins the servers' main threads to one CPU and the load generator's to another (see affinity.ts). */
+function pin(ctx: BenchContext, servers: Record<Kind, ServerPeer>, plan: { servers: number; loadgen: number }): boolean {
+  const pids = [servers.hush.child.pid, servers.raw.child.pid, ctx.loadgen.child.pid];
+  if (pids.some((pid) => pid === undefined)) return false;
+  const ok = [servers.hush, servers.raw].every((s) => setMainThreadCpus(s.child.pid!, plan.servers)) && setMainThreadCpus(ctx.loadgen.child.pid!, plan.loadgen);
+  if (!ok) unpin(ctx, servers);
+  return ok;
+}
+
+function unpin(ctx: BenchContext, servers: Record<Kind, ServerPeer>): void {
+  for (const peer of [servers.hush, servers.raw, ctx.loadgen]) if (peer.child.pid !== undefined) setMainThreadCpus(peer.child.pid, null);
 }
 
 async function setUp(ctx: BenchContext, target: Target, n: number): Promise<{ setupMs: number; echo: boolean }> {
@@ -150,8 +191,8 @@ function gcRate(rounds: Round[], pick: (r: Round) => Pauses | null): GcRate {
 }
 
 /**
- * The fixed-rate phase of one side. Both processes first collect what the saturation windows
- * left, so that garbage is not collected (as pauses) inside the latency samples.
+ * The fixed-rate phase of one side. Both processes first collect what the room's setup (or the
+ * other side's phase) left, so that garbage is not collected (as pauses) inside the latency samples.
  */
 async function fixedPhase(ctx: BenchContext, server: ServerPeer, kind: Kind, n: number): Promise<FanoutSide['fixed']> {
   const f = ctx.profile.fanout;
