@@ -95,7 +95,7 @@ export function renderTables(r: BenchResults): string {
     out.push(
       `Fixed-rate phase, on servers and rooms of its own, before the saturation windows; ${pinned
         ? 'the main threads of the load generator and of the servers pinned to different CPUs'
-        : 'main threads not pinned (taskset not available here)'}. Where latency tails come from (event-loop delay p99 / max in ms; GC pauses count / longest in ms):`,
+        : 'main threads not pinned (that needs Linux, 2+ CPUs and taskset)'}. Where latency tails come from (event-loop delay p99 / max in ms; GC pauses count / longest in ms):`,
       '',
     );
     out.push(
