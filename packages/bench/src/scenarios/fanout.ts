@@ -118,9 +118,8 @@ async function withRooms<T>(ctx: BenchContext, n: number, fn: (servers: Record<K
 
 /** Pins the servers' main threads to one CPU and the load generator's to another (see affinity.ts). */
 function pin(ctx: BenchContext, servers: Record<Kind, ServerPeer>, plan: { servers: number; loadgen: number }): boolean {
-  const pids = [servers.hush.child.pid, servers.raw.child.pid, ctx.loadgen.child.pid];
-  if (pids.some((pid) => pid === undefined)) return false;
-  const ok = [servers.hush, servers.raw].every((s) => setMainThreadCpus(s.child.pid!, plan.servers)) && setMainThreadCpus(ctx.loadgen.child.pid!, plan.loadgen);
+  const place = (pid: number | undefined, cpu: number) => pid !== undefined && setMainThreadCpus(pid, cpu);
+  const ok = place(servers.hush.child.pid, plan.servers) && place(servers.raw.child.pid, plan.servers) && place(ctx.loadgen.child.pid, plan.loadgen);
   if (!ok) unpin(ctx, servers);
   return ok;
 }
