@@ -6,10 +6,15 @@ export interface BenchProfile {
    * fixedMs: the fixed-rate phase's length, made longer where needed for fixedMinMessages messages
    * (N clients send N a second): a message reaches every observer at once, so samples come in
    * groups and p99 needs a few hundred messages, not a few hundred samples, to be stable.
+   * fixedBurstMs, fixedWarmupMs: the unmeasured warm-up before it, on its fresh servers. Without
+   * one, V8 was still optimizing the message path well into the measured run (seen with
+   * --trace-opt: at 1 message/s per client, even after 10 s at the rate), and that was sampled as
+   * the tail. A closed-loop burst (one message in flight per client) gets the path optimized; then
+   * the fixed rate itself runs unmeasured, so the measured run starts from its steady state.
    * rounds: saturation windows per side (alternating with the other side's), each a warm-up of
    * warmupMs and measureMs measured.
    */
-  fanout: { sizes: number[]; fixedMs: number; fixedMinMessages: number; observers: number; rounds: number; warmupMs: number; measureMs: number; inFlightTotal: number; minWindow: number; textSize: number };
+  fanout: { sizes: number[]; fixedBurstMs: number; fixedWarmupMs: number; fixedMs: number; fixedMinMessages: number; observers: number; rounds: number; warmupMs: number; measureMs: number; inFlightTotal: number; minWindow: number; textSize: number };
   handshakes: { durationMs: number; maxCount?: number; concurrency: number; users: number };
   passwordLogins: { users: number; concurrency: number };
   /**
@@ -25,7 +30,7 @@ export interface BenchProfile {
 
 export const FULL: BenchProfile = {
   name: 'full',
-  fanout: { sizes: [10, 100, 500], fixedMs: 15_000, fixedMinMessages: 600, observers: 10, rounds: 2, warmupMs: 1_000, measureMs: 2_000, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
+  fanout: { sizes: [10, 100, 500], fixedBurstMs: 3_000, fixedWarmupMs: 10_000, fixedMs: 15_000, fixedMinMessages: 1_200, observers: 10, rounds: 2, warmupMs: 1_000, measureMs: 2_000, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
   handshakes: { durationMs: 4_000, concurrency: 32, users: 200 },
   passwordLogins: { users: 8, concurrency: 4 },
   memory: { steps: [{ connections: 1_000, users: 1_000 }, { connections: 10_000, users: 10_000 }], warmup: 1_000, idleMs: 8_000, timeLimitMs: 120_000, concurrency: 64 },
@@ -36,7 +41,7 @@ export const FULL: BenchProfile = {
 
 export const QUICK: BenchProfile = {
   name: 'quick',
-  fanout: { sizes: [10, 100], fixedMs: 2_000, fixedMinMessages: 0, observers: 10, rounds: 1, warmupMs: 500, measureMs: 1_500, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
+  fanout: { sizes: [10, 100], fixedBurstMs: 1_000, fixedWarmupMs: 1_000, fixedMs: 2_000, fixedMinMessages: 0, observers: 10, rounds: 1, warmupMs: 500, measureMs: 1_500, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
   handshakes: { durationMs: 1_500, concurrency: 32, users: 50 },
   passwordLogins: { users: 4, concurrency: 4 },
   memory: { steps: [{ connections: 1_000, users: 1_000 }], warmup: 1_000, idleMs: 8_000, timeLimitMs: 60_000, concurrency: 64 },
@@ -47,7 +52,7 @@ export const QUICK: BenchProfile = {
 
 export const SMOKE: BenchProfile = {
   name: 'smoke',
-  fanout: { sizes: [5], fixedMs: 1_000, fixedMinMessages: 0, observers: 2, rounds: 2, warmupMs: 300, measureMs: 350, inFlightTotal: 100, minWindow: 4, textSize: 64 },
+  fanout: { sizes: [5], fixedBurstMs: 200, fixedWarmupMs: 200, fixedMs: 1_000, fixedMinMessages: 0, observers: 2, rounds: 2, warmupMs: 300, measureMs: 350, inFlightTotal: 100, minWindow: 4, textSize: 64 },
   handshakes: { durationMs: 5_000, maxCount: 20, concurrency: 4, users: 5 },
   passwordLogins: { users: 2, concurrency: 2 },
   memory: { steps: [{ connections: 100, users: 100 }], warmup: 20, idleMs: 0, timeLimitMs: 20_000, concurrency: 16 },

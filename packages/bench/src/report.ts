@@ -93,17 +93,17 @@ export function renderTables(r: BenchResults): string {
     );
     const pinned = r.fanout.every((f) => f.fixedPinned);
     out.push(
-      `Fixed-rate phase, on servers and rooms of its own, before the saturation windows; ${pinned
+      `Fixed-rate phase, on servers and rooms of its own, before the saturation windows, after an unmeasured warm-up (messages: closed-loop burst + at the rate); ${pinned
         ? 'the main threads of the load generator and of the servers pinned to different CPUs'
         : 'main threads not pinned (that needs Linux, 2+ CPUs and taskset)'}. Where latency tails come from (event-loop delay p99 / max in ms; GC pauses count / longest in ms):`,
       '',
     );
     out.push(
       ...table(
-        ['N', 'side', 'samples', 'p50 / p99 / max ms', 'server loop delay', 'server GC', 'loadgen loop delay', 'loadgen GC'],
+        ['N', 'side', 'warm-up messages', 'samples', 'p50 / p99 / max ms', 'server loop delay', 'server GC', 'loadgen loop delay', 'loadgen GC'],
         r.fanout.flatMap((f) => (['raw', 'hush'] as const).map((k) => {
           const x = f[k].fixed;
-          return [String(f.n), k === 'raw' ? 'raw' : 'Hush', fmt(x.samples), `${fmt(x.p50Ms, 2)} / ${fmt(x.p99Ms, 2)} / ${fmt(x.maxMs, 2)}`,
+          return [String(f.n), k === 'raw' ? 'raw' : 'Hush', `${fmt(x.warmup.burstSent)} + ${fmt(x.warmup.rateSent)}`, fmt(x.samples), `${fmt(x.p50Ms, 2)} / ${fmt(x.p99Ms, 2)} / ${fmt(x.maxMs, 2)}`,
             pause(x.serverPauses), gc(x.serverPauses), pause(x.loadgenPauses), gc(x.loadgenPauses)];
         })),
       ),

@@ -35,6 +35,9 @@ describe('pnpm bench, smoke size', () => {
       expect(side.fixed.samples).toBe(side.fixed.delivered);
       expect(side.fixed.p99Ms).toBeGreaterThan(0);
       expect(side.fixed.p99Ms).toBeGreaterThanOrEqual(side.fixed.p50Ms);
+      // Before it, unmeasured and on the same connections: a closed-loop burst, then the fixed rate.
+      expect(side.fixed.warmup.burstSent).toBeGreaterThan(0);
+      expect(side.fixed.warmup.rateSent).toBeGreaterThan(0);
       expect(side.saturate.drained).toBe(true);
       expect(side.saturate.delivered).toBe(side.saturate.sent * recipients);
       expect(side.saturate.deliveriesPerSec).toBeGreaterThan(0);

@@ -12,6 +12,8 @@ export interface FanoutSide {
   fixed: {
     sent: number; observers: number; observerSent: number; expected: number; delivered: number; acks: number; discardedBytes: number;
     samples: number; p50Ms: number; p99Ms: number; maxMs: number; loadgenCpu: number; problems: string[];
+    /** Messages sent before the measured run, unmeasured: the closed-loop burst, then at the fixed rate. */
+    warmup: { burstSent: number; rateSent: number };
     /** The server's event-loop delay and GC pauses during the phase. */
     serverPauses: Pauses | null;
     loadgenPauses: Pauses | null;
@@ -58,7 +60,7 @@ interface Round {
  * - the fixed-rate phase first, so that it measures latency at light load on servers that have
  *   not just been through saturation (whose full collections deoptimize compiled code and leave
  *   V8 re-optimizing and its memory reducer collecting for a minute), and because it makes the
- *   non-observers drop what they receive;
+ *   non-observers drop what they receive; it warms its servers up itself (fixedPhase);
  * - then the saturation windows, alternating between the sides in ABBA order (raw, Hush, Hush,
  *   raw, ...): this machine is shared and its speed drifts over minutes, and a ratio of two windows
  *   taken a minute apart measured the drift as much as the servers.
@@ -190,18 +192,32 @@ function gcRate(rounds: Round[], pick: (r: Round) => Pauses | null): GcRate {
 }
 
 /**
- * The fixed-rate phase of one side. Both processes first collect what the room's setup (or the
- * other side's phase) left, so that garbage is not collected (as pauses) inside the latency samples.
+ * The fixed-rate phase of one side, on a fresh server (see fixedBurstMs in profiles.ts): both
+ * processes collect what the room's setup left (garbage, and code a full collection deoptimizes),
+ * a closed-loop burst gets the message path optimized, the fixed rate runs unmeasured for a while,
+ * then the measured run. No full collection is forced after the burst: it would deoptimize the
+ * code the burst compiled, and the measured run would sample its re-optimization.
  */
 async function fixedPhase(ctx: BenchContext, server: ServerPeer, kind: Kind, n: number): Promise<FanoutSide['fixed']> {
   const f = ctx.profile.fanout;
+  const check = <R extends { sent: number; delivered: number; expected: number; problems: string[] }>(what: string, run: R): R => {
+    if (run.delivered < run.expected) throw new Error(`fan-out N=${n}: ${SIDE_NAMES[kind]} lost messages in the ${what} (${run.problems.join(', ')})`);
+    return run;
+  };
+  const atRate = (durationMs: number) =>
+    ctx.loadgen.api.fanoutFixed({ kind, durationMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 });
   ctx.log(`fan-out N=${n}: fixed rate, ${SIDE_NAMES[kind]}`);
   await Promise.all([server.api.collect({}), ctx.loadgen.api.collect({})]);
+  const burst = check('warm-up burst', await ctx.loadgen.api.fanoutSaturate({
+    kind, window: 1, warmupMs: 0, measureMs: f.fixedBurstMs, textSize: f.textSize, drainMs: 10_000,
+  }));
+  const rate = check('fixed-rate warm-up', await atRate(f.fixedWarmupMs));
   await Promise.all([server.api.pausesStart({}), ctx.loadgen.api.pausesStart({})]);
-  const run = await profiled(ctx, server, `fanout-${kind}-n${n}-fixed-rate`, () =>
-    ctx.loadgen.api.fanoutFixed({ kind, durationMs: fixedDurationMs(f, n), textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 }),
-  );
-  return { ...run, serverPauses: await server.api.pausesStop({}), loadgenPauses: await ctx.loadgen.api.pausesStop({}) };
+  const run = await profiled(ctx, server, `fanout-${kind}-n${n}-fixed-rate`, () => atRate(fixedDurationMs(f, n)));
+  return {
+    ...run, warmup: { burstSent: burst.sent, rateSent: rate.sent },
+    serverPauses: await server.api.pausesStop({}), loadgenPauses: await ctx.loadgen.api.pausesStop({}),
+  };
 }
 
 /** The fixed-rate phase's length at N clients (1 message/s each): fixedMs, or longer for fixedMinMessages. */
