@@ -193,10 +193,10 @@ function gcRate(rounds: Round[], pick: (r: Round) => Pauses | null): GcRate {
 
 /**
  * The fixed-rate phase of one side, on a fresh server (see fixedBurstMs in profiles.ts): both
- * processes collect what the room's setup left (garbage, and code a full collection deoptimizes),
- * a closed-loop burst gets the message path optimized, the fixed rate runs unmeasured for a while,
- * then the measured run. No full collection is forced after the burst: it would deoptimize the
- * code the burst compiled, and the measured run would sample its re-optimization.
+ * processes collect the room setup's garbage, a closed-loop burst gets the message path optimized,
+ * the fixed rate runs unmeasured for a while, then the measured run. No full collection is forced
+ * after the burst: V8 deoptimizes code that embeds objects a full collection frees ("weak
+ * objects"), and the measured run would sample the message path being optimized again.
  */
 async function fixedPhase(ctx: BenchContext, server: ServerPeer, kind: Kind, n: number): Promise<FanoutSide['fixed']> {
   const f = ctx.profile.fanout;
