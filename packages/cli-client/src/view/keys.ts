@@ -1,6 +1,7 @@
 // Keys -> intents for the chat screen. Pure, so the bindings are tested without a terminal.
 
-export interface KeyPress { full: string; name?: string; ctrl?: boolean; meta?: boolean }
+/** `full` is 'paste' for a bracketed paste, whose text is `paste` (see view/screen.ts). */
+export interface KeyPress { full: string; name?: string; ctrl?: boolean; meta?: boolean; paste?: string }
 
 export type Intent =
   | { kind: 'quit' }
@@ -16,6 +17,7 @@ export type Intent =
   | { kind: 'focusMembers' }
   | { kind: 'edit'; op: 'backspace' | 'delete' | 'left' | 'right' | 'home' | 'end' | 'killWord' | 'killToStart' | 'killToEnd' }
   | { kind: 'insert'; text: string }
+  | { kind: 'paste'; text: string }
   | { kind: 'escape' }
   | { kind: 'none' };
 
@@ -46,14 +48,16 @@ const BINDINGS: Record<string, Intent> = {
   escape: { kind: 'escape' },
 };
 
-/** Printable input: no control characters (those arrive as named keys). */
+/** Printable input: no control characters (those arrive as named keys); a paste as one line. */
 export function printable(ch: string | undefined, key: KeyPress): string | null {
+  if (key.paste !== undefined) return key.paste.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ');
   if (!ch || key.ctrl || key.meta) return null;
   if (/[\x00-\x1f\x7f-\x9f]/.test(ch)) return null;
   return ch;
 }
 
 export function chatIntent(ch: string | undefined, key: KeyPress): Intent {
+  if (key.paste !== undefined) return { kind: 'paste', text: key.paste };
   const bound = BINDINGS[key.full];
   if (bound) return bound;
   const alt = /^M-([0-9])$/.exec(key.full);

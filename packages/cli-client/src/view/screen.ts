@@ -1,5 +1,11 @@
-// The blessed screen over injected streams (process stdio in the CLI, fakes in tests).
+// The blessed screen over injected streams (process stdio in the CLI, fakes in tests). Bracketed
+// paste is on: pasted text is cut out of the input before blessed's key parser sees it and
+// arrives as one 'paste' keypress (KeyPress.paste), so a paste never becomes a flood of keys.
+import { EventEmitter } from 'node:events';
+import { StringDecoder } from 'node:string_decoder';
 import blessed from 'blessed';
+import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, BracketedPasteParser } from '../paste.js';
+import type { KeyPress } from './keys.js';
 import { patchBlessedUnicode } from './unicode-patch.js';
 
 export interface ScreenOptions {
@@ -8,11 +14,49 @@ export interface ScreenOptions {
   terminal?: string;
 }
 
+type TtyInput = NodeJS.ReadableStream & { isTTY?: boolean; isRaw?: boolean; setRawMode?: (mode: boolean) => unknown };
+
+/**
+ * What blessed reads: the terminal input minus pastes. Typed keys are re-emitted as 'data' in
+ * order, synchronously, so a paste lands exactly between the keys typed before and after it.
+ */
+class PasteFilterInput extends EventEmitter {
+  private readonly parser = new BracketedPasteParser();
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly onData = (chunk: Buffer | string): void => {
+    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    for (const piece of this.parser.feed(text)) {
+      if (piece.kind === 'keys') this.emit('data', Buffer.from(piece.data, 'utf8'));
+      else this.onPaste(piece.text);
+    }
+  };
+
+  constructor(private readonly source: TtyInput, private readonly onPaste: (text: string) => void) {
+    super();
+    source.on('data', this.onData);
+  }
+
+  get isTTY(): boolean { return this.source.isTTY === true; }
+  get isRaw(): boolean { return this.source.isRaw === true; }
+  setRawMode(mode: boolean): this {
+    this.source.setRawMode?.(mode);
+    return this;
+  }
+  resume(): this { this.source.resume(); return this; }
+  pause(): this { this.source.pause(); return this; }
+  detach(): void { this.source.removeListener('data', this.onData); }
+}
+
 export function createScreen(opts: ScreenOptions): blessed.Widgets.Screen {
   patchBlessedUnicode();
-  const screen = blessed.screen({
+  let screen: blessed.Widgets.Screen | null = null;
+  const input = new PasteFilterInput(opts.input as TtyInput, (text) => {
+    const key: KeyPress = { full: 'paste', name: 'paste', paste: text };
+    screen?.emit('keypress', undefined, key);
+  });
+  screen = blessed.screen({
     // @types/blessed declares input and output the wrong way round.
-    input: opts.input as unknown as blessed.Widgets.IScreenOptions['input'],
+    input: input as unknown as blessed.Widgets.IScreenOptions['input'],
     output: opts.output as unknown as blessed.Widgets.IScreenOptions['output'],
     terminal: opts.terminal,
     smartCSR: true,
@@ -23,11 +67,10 @@ export function createScreen(opts: ScreenOptions): blessed.Widgets.Screen {
     title: 'hush',
     sendFocus: false,
   });
+  opts.output.write(BRACKETED_PASTE_ON);
+  screen.on('destroy', () => {
+    opts.output.write(BRACKETED_PASTE_OFF);
+    input.detach();
+  });
   return screen;
 }
-
-/** Ring the terminal bell. */
-export function bell(screen: blessed.Widgets.Screen): void {
-  screen.program.bel();
-}
-
