@@ -16,6 +16,11 @@ export const bytes64 = z.string().regex(/^[A-Za-z0-9_-]{86}$/, { error: 'expecte
 
 /** Client-chosen request id, echoed as `re` in the reply. */
 export const requestId = z.string().min(1).max(64);
+/**
+ * Client-chosen idempotency key of a `send` / `dm_send`: the server stores one message per
+ * (sender, key) and answers a repeat with the original `ack`.
+ */
+export const clientKey = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'expected a key: A-Z a-z 0-9 _ - (8..64)' });
 /** Server-assigned message id (decimal digits). */
 export const messageId = z.string().regex(/^[0-9]{1,20}$/, { error: 'expected a message id' });
 /** Milliseconds since the Unix epoch, stamped by the server. */

@@ -11,7 +11,7 @@ export { messagesJsonSchema } from './json-schema.js';
 export * as schemas from './messages.js';
 export { clientMessageSchema, serverMessageSchema, CLIENT_MESSAGE_TYPES, SERVER_MESSAGE_TYPES } from './messages.js';
 export {
-  MAX_TEXT_LENGTH, MAX_ENVELOPE_BYTES, MAX_CHUNK_BYTES,
+  MAX_TEXT_LENGTH, MAX_ENVELOPE_BYTES, MAX_CHUNK_BYTES, clientKey,
 } from './fields.js';
 
 export type { ProtocolErrorCode, ProtocolErrorOptions } from './errors.js';
@@ -20,4 +20,5 @@ export type { RecordCipher, MessageChannelOptions } from './channel.js';
 export type {
   ClientMessage, ServerMessage, ClientMessageType, ServerMessageType, ClientMessageOf, ServerMessageOf,
   Target, DeviceBundleWire, RoomMessage, DirectMessage, HistoryItem, Role, ServerRole, PresenceState,
+  SessionLimits,
 } from './messages.js';

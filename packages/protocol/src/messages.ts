@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { PROTOCOL_ERROR_CODE_LIST } from './errors.js';
 import {
-  bytes, bytes64, deviceBundle, envelope, fileId, key32, messageId, MAX_CHUNK_BYTES, password, presenceState,
+  bytes, bytes64, clientKey, deviceBundle, envelope, fileId, key32, messageId, MAX_CHUNK_BYTES, MAX_TEXT_LENGTH, password, presenceState,
   reason, requestId, role, roomName, serverRole, statusText, target, text, timestamp, topic, username,
   usernameInput,
 } from './fields.js';
 
-// Every v1 message, in both directions. Schemas are strict: an unknown key is a schema violation,
+// Every message of the current version, in both directions. Schemas are strict: an unknown key is a schema violation,
 // which is also how a client is stopped from choosing the sender (`from` exists only server->client).
 
 const msg = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
@@ -60,10 +60,10 @@ export const roomTopic = request('room_topic', { room: roomName, topic });
 export const roomMembers = request('room_members', { room: roomName, ...listPage });
 export const usersList = request('users_list', listPage);
 
-/** A room message; `action` marks a /me action. */
-export const send = request('send', { room: roomName, text, action: z.boolean().optional() });
-/** A direct message: opaque end-to-end envelope plus routing. */
-export const dmSend = request('dm_send', { to: username, envelope });
+/** A room message; `action` marks a /me action; `key` makes a resend safe (stored once per sender). */
+export const send = request('send', { room: roomName, text, action: z.boolean().optional(), key: clientKey.optional() });
+/** A direct message: opaque end-to-end envelope plus routing; `key` as for `send`. */
+export const dmSend = request('dm_send', { to: username, envelope, key: clientKey.optional() });
 export const keysGet = request('keys_get', { user: username });
 
 export const presenceSet = request('presence_set', {
@@ -128,6 +128,16 @@ const roomInfo = z.strictObject({
 });
 const memberInfo = z.strictObject({ user: username, role, state: presenceState, status: statusText });
 const userInfo = z.strictObject({ user: username, state: presenceState, status: statusText, role: serverRole });
+const perSecond = z.number().positive().max(1_000_000);
+const burst = z.number().int().min(1).max(1_000_000);
+/** What the server enforces on this connection, so a client can pace itself inside it. */
+const sessionLimits = z.strictObject({
+  messagesPerSecond: perSecond,
+  messageBurst: burst,
+  signalsPerSecond: perSecond,
+  signalBurst: burst,
+  maxTextLength: z.number().int().min(1).max(MAX_TEXT_LENGTH),
+});
 
 export const welcome = msg('welcome', {
   re,
@@ -137,6 +147,7 @@ export const welcome = msg('welcome', {
   /** Present after a password login: the device is now bound and can use device_login next time. */
   deviceBound: z.boolean(),
   serverTime: timestamp,
+  limits: sessionLimits,
 });
 export const ok = msg('ok', { re });
 export const error = msg('error', {
@@ -256,6 +267,7 @@ export type HistoryItem = z.infer<typeof historyItem>;
 export type Role = z.infer<typeof role>;
 export type ServerRole = z.infer<typeof serverRole>;
 export type PresenceState = z.infer<typeof presenceState>;
+export type SessionLimits = z.infer<typeof sessionLimits>;
 /** The message of type `T` sent by clients. */
 export type ClientMessageOf<T extends ClientMessageType> = Extract<ClientMessage, { type: T }>;
 /** The message of type `T` sent by servers. */

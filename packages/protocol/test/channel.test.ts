@@ -11,7 +11,7 @@ describe('MessageChannel', () => {
   it('carries one plaintext message per frame before the handshake, several per record after', () => {
     const client = new MessageChannel({ peer: 'server' });
     const server = new MessageChannel({ peer: 'client' });
-    const hello = { type: 'client_hello' as const, versions: [1], ephemeral: 'A'.repeat(43) };
+    const hello = { type: 'client_hello' as const, versions: [2], ephemeral: 'A'.repeat(43) };
     const [frame] = client.frame([hello]);
     expect(server.receive(frame!)).toEqual([hello]);
 
@@ -51,7 +51,7 @@ describe('MessageChannel', () => {
 });
 
 describe('MessageChannel at the handshake boundary', () => {
-  const hello = { type: 'client_hello' as const, versions: [1], ephemeral: 'A'.repeat(43) };
+  const hello = { type: 'client_hello' as const, versions: [2], ephemeral: 'A'.repeat(43) };
   const finished = { type: 'client_finished' as const, finished: 'B'.repeat(86) };
 
   it('holds sealed records that arrive behind the last handshake frame until upgrade', () => {

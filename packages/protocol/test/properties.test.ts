@@ -19,12 +19,19 @@ const target = fc.oneof(fc.record({ room }), fc.record({ user: username }));
 const device = fc.record({ signKey: b64(32), boxKey: b64(32), signature: b64(64) });
 const fileId = fc.stringMatching(/^[A-Za-z0-9_-]{8,64}$/);
 const code = fc.constantFrom(...PROTOCOL_ERROR_CODE_LIST);
+const clientKey = fc.stringMatching(/^[A-Za-z0-9_-]{8,64}$/);
+const perSecond = fc.double({ min: 0.001, max: 1_000_000, noNaN: true });
+const burst = fc.integer({ min: 1, max: 1_000_000 });
+const limits = fc.record({
+  messagesPerSecond: perSecond, messageBurst: burst, signalsPerSecond: perSecond, signalBurst: burst,
+  maxTextLength: fc.integer({ min: 1, max: 4000 }),
+});
 
 const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
   fc.record({ type: fc.constant('client_hello'), versions: fc.array(fc.integer({ min: 1, max: 65535 }), { minLength: 1, maxLength: 16 }), ephemeral: b64(32) }),
   fc.record({ type: fc.constant('login'), id: requestId, username: unicode(1, 32), password: unicode(1, 512), device }),
-  fc.record({ type: fc.constant('send'), id: requestId, room, text: unicode(1, 2000), action: fc.boolean() }, { requiredKeys: ['type', 'id', 'room', 'text'] }),
-  fc.record({ type: fc.constant('dm_send'), id: requestId, to: username, envelope: fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b).toString('base64url')) }),
+  fc.record({ type: fc.constant('send'), id: requestId, room, text: unicode(1, 2000), action: fc.boolean(), key: clientKey }, { requiredKeys: ['type', 'id', 'room', 'text'] }),
+  fc.record({ type: fc.constant('dm_send'), id: requestId, to: username, envelope: fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b).toString('base64url')), key: clientKey }, { requiredKeys: ['type', 'id', 'to', 'envelope'] }),
   fc.record({ type: fc.constant('history'), id: requestId, target, before: msgId, after: msgId, limit: fc.integer({ min: 1, max: 500 }) }, { requiredKeys: ['type', 'id', 'target', 'limit'] }),
   fc.record({ type: fc.constant('typing'), target, active: fc.boolean() }),
   fc.record({ type: fc.constant('presence_set'), id: requestId, state: fc.constantFrom('online' as const, 'away' as const), status: unicode(0, 50) }, { requiredKeys: ['type', 'id', 'state'] }),
@@ -49,7 +56,7 @@ const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({
     type: fc.constant('welcome'), re: requestId, user: username, role: fc.constantFrom('admin' as const, 'user' as const),
     rooms: fc.array(fc.record({ room, topic: unicode(0, 150), members: fc.nat(), joined: fc.boolean(), role: fc.constantFrom('owner' as const, 'member' as const) }, { requiredKeys: ['room', 'topic', 'members', 'joined'] }), { maxLength: 5 }),
-    deviceBound: fc.boolean(), serverTime: ts,
+    deviceBound: fc.boolean(), serverTime: ts, limits,
   }),
   fc.record({ type: fc.constant('presence'), user: username, state: fc.constantFrom('online' as const, 'away' as const, 'offline' as const), status: unicode(0, 50) }),
   fc.record({ type: fc.constant('keys'), re: requestId, user: username, devices: fc.array(device, { maxLength: 4 }) }),

@@ -44,6 +44,27 @@ describe('schema strictness', () => {
     expect(violation('client', { type: 'login', id: '1', username: 'u'.repeat(65), password: 'p', device: { signKey: key, boxKey: key, signature: sig } }).path).toBe('username');
   });
 
+  it('bounds the idempotency key of send and dm_send', () => {
+    validate('client', { type: 'send', id: '1', room: 'lobby', text: 'hi', key: 'k_0-ABCDz' });
+    validate('client', { type: 'dm_send', id: '1', to: 'bob', envelope: 'AAAA', key: 'x'.repeat(64) });
+    for (const bad of ['short7_', 'x'.repeat(65), 'has space', 'dot.key.1', 'é'.repeat(10)]) {
+      expect(violation('client', { type: 'send', id: '1', room: 'lobby', text: 'hi', key: bad }).path).toBe('key');
+      expect(violation('client', { type: 'dm_send', id: '1', to: 'bob', envelope: 'AAAA', key: bad }).path).toBe('key');
+    }
+  });
+
+  it('requires the session limits in welcome, strictly', () => {
+    const limits = { messagesPerSecond: 20, messageBurst: 60, signalsPerSecond: 10, signalBurst: 30, maxTextLength: MAX_TEXT_LENGTH };
+    const welcome = { type: 'welcome', re: '1', user: 'alice', role: 'user', rooms: [], deviceBound: false, serverTime: 1 };
+    expect(validate('server', { ...welcome, limits })).toEqual({ ...welcome, limits });
+    expect(violation('server', welcome).path).toBe('limits');
+    expect(violation('server', { ...welcome, limits: { ...limits, signalBurst: 0 } }).path).toBe('limits.signalBurst');
+    expect(violation('server', { ...welcome, limits: { ...limits, messageBurst: 1.5 } }).path).toBe('limits.messageBurst');
+    expect(violation('server', { ...welcome, limits: { ...limits, messagesPerSecond: 0 } }).path).toBe('limits.messagesPerSecond');
+    expect(violation('server', { ...welcome, limits: { ...limits, maxTextLength: MAX_TEXT_LENGTH + 1 } }).path).toBe('limits.maxTextLength');
+    expect(violation('server', { ...welcome, limits: { ...limits, extra: 1 } }).path).toBe('limits.extra');
+  });
+
   it('reports the path of deep violations', () => {
     const err = violation('server', {
       type: 'history_page', re: '1', target: { room: 'lobby' }, hasMore: false,
@@ -57,7 +78,7 @@ describe('schema strictness', () => {
   });
 
   it('refuses wrong formats: base64url keys, usernames, room names, ids, numbers', () => {
-    expect(violation('client', { type: 'client_hello', versions: [1], ephemeral: `${'A'.repeat(42)}=` }).path).toBe('ephemeral');
+    expect(violation('client', { type: 'client_hello', versions: [2], ephemeral: `${'A'.repeat(42)}=` }).path).toBe('ephemeral');
     expect(violation('client', { type: 'keys_get', id: '1', user: 'Alice' }).path).toBe('user');
     expect(violation('client', { type: 'room_join', id: '1', room: '#lobby' }).path).toBe('room');
     expect(violation('client', { type: 'read', id: '1', target: { room: 'a' }, msgId: '12a' }).path).toBe('msgId');
