@@ -3,8 +3,8 @@ import type { LineCounts } from './deliveries.js';
 
 // Every load client reads into this one buffer (Node's `onread`) instead of a fresh allocation per
 // read: the load generator receives hundreds of MB/s, and a new buffer per read is external memory
-// that made V8 run a full collection every 20-50 ms. Safe to share: each read's callback runs to
-// completion (and copies what it keeps) before the next read into it.
+// that sets off full collections. Safe to share: each read's callback runs to completion (and
+// copies what it keeps) before the next read into it.
 const READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
 
 /**
@@ -53,7 +53,7 @@ export interface LoadClient {
   /**
    * From now on, reads every received byte and drops it unparsed (no framing, no decryption, no
    * counts); `discardedBytes` grows instead. One way: a Hush record layer numbers its records, so
-   * a client that skipped some can never open the next one. The fixed-rate phase runs last.
+   * a client that skipped some can never open the next one: the fixed-rate phase has rooms of its own.
    */
   discardIncoming(): void;
   /** Bytes dropped since `discardIncoming()`. */

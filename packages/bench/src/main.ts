@@ -4,7 +4,7 @@
 //   --smoke            the smoke test's tiny sizes (checks the harness, measures nothing)
 //   --only=a,b         scenarios among fanout, handshakes, memory, file, history
 //   --sizes=100,500    fan-out room sizes instead of the profile's
-//   --cpu-profile      profile the server during measured phases (summary in the output, .cpuprofile files)
+//   --cpu-profile      profile the server and the load generator during measured phases (summary in the output, .cpuprofile files)
 //   --write-md         replace the generated section of BENCHMARKS.md with this run's results
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Sizes of each run: the full benchmark (~10 minutes), --quick, and the smoke test's tiny version.
+// Sizes of each run: the full benchmark (about 9 minutes), --quick, and the smoke test's tiny version.
 
 export interface BenchProfile {
   name: 'full' | 'quick' | 'smoke';
@@ -6,11 +6,10 @@ export interface BenchProfile {
    * fixedMs: the fixed-rate phase's length, made longer where needed for fixedMinMessages messages
    * (N clients send N a second): a message reaches every observer at once, so samples come in
    * groups and p99 needs a few hundred messages, not a few hundred samples, to be stable.
-   * fixedBurstMs, fixedWarmupMs: the unmeasured warm-up before it, on its fresh servers. Without
-   * one, V8 was still optimizing the message path well into the measured run (seen with
-   * --trace-opt: at 1 message/s per client, even after 10 s at the rate), and that was sampled as
-   * the tail. A closed-loop burst (one message in flight per client) gets the path optimized; then
-   * the fixed rate itself runs unmeasured, so the measured run starts from its steady state.
+   * fixedBurstMs, fixedWarmupMs: the unmeasured warm-up before it, on its fresh servers: at 1
+   * message/s per client V8 takes longer than the phase to optimize the message path, and the tail
+   * would sample that. A closed-loop burst (one message in flight per client) gets the path
+   * optimized; then the fixed rate runs unmeasured, so the measured run starts from its steady state.
    * rounds: saturation windows per side (alternating with the other side's), each a warm-up of
    * warmupMs and measureMs measured.
    */

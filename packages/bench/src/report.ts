@@ -2,7 +2,7 @@ import type { Pauses } from './pauses.js';
 import type { GcRate } from './scenarios/fanout.js';
 import type { BenchResults } from './bench.js';
 
-// Turning results into the targets (met / missed), a console table and BENCHMARKS.md text.
+// Turning results into the targets (met / missed), a console table and BENCHMARKS.md text.
 
 export interface TargetCheck { target: string; measured: string; met: boolean | null }
 
@@ -24,7 +24,7 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     });
   }
   if (r.handshakes) {
-    // The handshake is a returning device's whole way in: connect, handshake and key login.
+    // The handshake target counts a returning device's whole way in: connect, handshake and key login.
     const { handshake: h, deviceLogin: d } = r.handshakes;
     checks.push({
       target: '>= 1,000 handshakes/s (with device key login)',

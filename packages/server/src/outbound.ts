@@ -373,9 +373,9 @@ const FRAME_SLAB_BYTES = 64 * 1024;
  * once gives its frames' room back, so a server whose readers keep up seals every frame into the
  * same memory; frames a socket keeps stay where they are, and a full slab is replaced (the old one
  * is freed once every socket holding part of it has written it) by one at least as large as the
- * next frame (64 KiB or more, up to the frame limit). A new buffer per frame instead
- * cost an allocation per recipient per turn, freed only at the next garbage collection: a login
- * storm's presence records piled up in the C heap, which it then could not give back.
+ * next frame (64 KiB or more, up to the frame limit). A new buffer per frame would cost an
+ * allocation per recipient per turn, freed only at the next garbage collection: a login storm's
+ * presence records would fragment the C heap, which could not shrink afterwards.
  */
 class FramePool {
   private slab = Buffer.allocUnsafeSlow(FRAME_SLAB_BYTES);

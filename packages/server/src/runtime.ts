@@ -8,8 +8,7 @@ import { setFlagsFromString } from 'node:v8';
  * counts those bytes as external memory until its array-buffer sweeper frees them after a
  * scavenge; on a background thread, that sweep waits for a free core, the count passes V8's limit
  * (64 MB over the last full collection) and every such crossing starts a full mark-compact. Swept
- * inside the scavenge instead, the count falls at once: at N=100 saturation on 2 cores, the server's
- * full collections fell from about 11 to 1-4 a second (see BENCHMARKS.md).
+ * inside the scavenge instead, the count falls at once (figures in BENCHMARKS.md, What limits Hush).
  */
 export const SERVER_V8_FLAGS: readonly string[] = ['--no-concurrent-array-buffer-sweeping'];
 

@@ -63,7 +63,7 @@ interface Round {
  *   non-observers drop what they receive; it warms its servers up itself (fixedPhase);
  * - then the saturation windows, alternating between the sides in ABBA order (raw, Hush, Hush,
  *   raw, ...): this machine is shared and its speed drifts over minutes, and a ratio of two windows
- *   taken a minute apart measured the drift as much as the servers.
+ *   taken a minute apart measures the drift as much as the servers.
  */
 export async function runFanout(ctx: BenchContext, n: number): Promise<FanoutResult> {
   const fixed = await withRooms(ctx, n, async (servers) => {
