@@ -8,6 +8,7 @@ export {
 export { encode, decode, validate, serialize } from './codec.js';
 export { MessageChannel } from './channel.js';
 export { messagesJsonSchema } from './json-schema.js';
+export { fileNameProblem } from './file-name.js';
 export * as schemas from './messages.js';
 export { clientMessageSchema, serverMessageSchema, CLIENT_MESSAGE_TYPES, SERVER_MESSAGE_TYPES } from './messages.js';
 export {
