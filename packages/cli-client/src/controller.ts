@@ -93,8 +93,12 @@ export class ChatController {
     this.client.markRead(target, newest.id).catch(() => undefined); // best effort, like typing
   }
 
-  notice(text: string, level: 'info' | 'warn' | 'error' = 'info', key?: string): void {
-    for (const line of text.split('\n')) this.dispatch({ type: 'notice', key, level, text: line, now: this.now() });
+  /**
+   * Notice lines: an array gives one line per entry; a string is one line. Remote text is embedded
+   * in notices, so a newline inside an entry never starts a line (the view shows it as a space).
+   */
+  notice(text: string | readonly string[], level: 'info' | 'warn' | 'error' = 'info', key?: string): void {
+    for (const line of typeof text === 'string' ? [text] : text) this.dispatch({ type: 'notice', key, level, text: line, now: this.now() });
   }
 
   private fail(err: unknown, key?: string): void {
@@ -345,7 +349,7 @@ export class ChatController {
       `  presence: ${u.state}${u.status ? ` — ${u.status}` : ''}`,
       ...(u.role === 'admin' ? ['  role: server admin'] : []),
       `  end-to-end: ${e2e}`,
-    ].join('\n'));
+    ]);
   }
 
   private activeRoom(): string {
@@ -373,7 +377,7 @@ export class ChatController {
     switch (cmd.kind) {
       case 'say': return this.sendTo(conv, cmd.text, false);
       case 'me': return this.sendTo(conv, cmd.text, true);
-      case 'help': return this.notice(helpLines(cmd.topic).join('\n'));
+      case 'help': return this.notice(helpLines(cmd.topic));
       case 'join': {
         if (findConversation(this.state, roomKey(cmd.room))) {
           this.dispatch({ type: 'switch', key: roomKey(cmd.room) });
@@ -397,7 +401,7 @@ export class ChatController {
       }
       case 'rooms': {
         const rooms = await c.listRooms();
-        return this.notice(['rooms:', ...rooms.map((r) => `  #${r.room} (${r.members})${r.joined ? ' [joined]' : ''} ${r.topic}`)].join('\n'));
+        return this.notice(['rooms:', ...rooms.map((r) => `  #${r.room} (${r.members})${r.joined ? ' [joined]' : ''} ${r.topic}`)]);
       }
       case 'topic': {
         const room = this.activeRoom();
@@ -421,7 +425,7 @@ export class ChatController {
       }
       case 'users': {
         const users = await c.listUsers();
-        return this.notice(['users:', ...users.map((u) => `  ${u.user} ${u.state}${u.status ? ` — ${u.status}` : ''}${u.role === 'admin' ? ' [admin]' : ''}`)].join('\n'));
+        return this.notice(['users:', ...users.map((u) => `  ${u.user} ${u.state}${u.status ? ` — ${u.status}` : ''}${u.role === 'admin' ? ' [admin]' : ''}`)]);
       }
       case 'history': {
         const target = conversationTarget(conv);
@@ -432,7 +436,7 @@ export class ChatController {
         const q = cmd.text.toLowerCase();
         const hits = conv.lines.filter((l) => l.kind === 'message' && l.text.toLowerCase().includes(q));
         return this.notice([`search "${cmd.text}": ${hits.length} match(es) in loaded messages`,
-          ...hits.slice(-20).map((l) => (l.kind === 'message' ? `  ${formatTime(l.ts)} ${l.from}: ${l.text.split(/\r?\n/)[0]}` : ''))].join('\n'));
+          ...hits.slice(-20).map((l) => (l.kind === 'message' ? `  ${formatTime(l.ts)} ${l.from}: ${l.text.split(/\r?\n/)[0]}` : ''))]);
       }
       case 'file': {
         const target = conversationTarget(conv);
@@ -487,7 +491,7 @@ export class ChatController {
       }
       case 'verify': {
         const number = await c.safetyNumber(cmd.user);
-        this.notice(`safety number with ${cmd.user}:\n  ${number}\ncompare it with ${cmd.user} over another channel (in person, a call).`, 'info');
+        this.notice([`safety number with ${cmd.user}:`, `  ${number}`, `compare it with ${cmd.user} over another channel (in person, a call).`], 'info');
         if (await this.ui.confirm(`Does ${cmd.user}'s safety number match? (y/n)`)) {
           await c.verifyContact(cmd.user);
           this.dispatch({ type: 'e2e', user: cmd.user, state: 'verified' });
