@@ -3,7 +3,7 @@ import {
   DeviceIdentity, decodeSealedDirect, deviceId, encodeSealedDirect, openDirect, safetyNumber as cryptoSafetyNumber,
   sealDirect, shortFingerprint, signDeviceLogin, verifyBundle, type DeviceBundle, type DirectInner, type HandshakeResult,
 } from '@hush/crypto';
-import type { ServerMessage, ServerMessageOf, ServerMessageType } from '@hush/protocol';
+import type { ClientMessage, ServerMessage, ServerMessageOf, ServerMessageType } from '@hush/protocol';
 import { backoffDelay } from './backoff.js';
 import { compareIds, conversationKey, Cursors, SeenIds } from './catch-up.js';
 import { DeviceStore } from './device-store.js';
@@ -11,12 +11,16 @@ import { decodeBody, encodeBody, keySetDigest, keySetKey, type DirectBody, type 
 import { TypedEmitter } from './emitter.js';
 import { HushError, isHushError, type HushErrorCode } from './errors.js';
 import { FileTransfers } from './file-transfers.js';
+import { costsMessageBudget, Outbox } from './outbox.js';
+import { DEFAULT_CLIENT_LIMITS, limitsFrom, TokenPacer, type ClientLimits } from './pacer.js';
+import { SendQueue } from './send-queue.js';
+import { Signals } from './signals.js';
 import { decidePin, keyChangedError, KnownServersFile, serverKey } from './known-servers.js';
 import { defaultPaths, type ClientPaths } from './paths.js';
 import { Requests, type RequestBody } from './requests.js';
 import { Transport } from './transport.js';
 import type {
-  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, RoomInfo, RoomRole, Target, UserInfo,
+  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, PendingSend, RoomInfo, RoomRole, Target, UserInfo,
 } from './types.js';
 import { UserState } from './user-state.js';
 import { b64, bundleFromWire, bundleToWire, unb64 } from './wire.js';
@@ -24,6 +28,8 @@ import { b64, bundleFromWire, bundleToWire, unb64 } from './wire.js';
 const DEFAULT_TIMEOUT_MS = 15_000;
 const HEARTBEAT_MS = 15_000;
 const CATCH_UP_PAGE = 200;
+/** After a restart, at most this many missed messages per room come as events (the rest: history()). */
+const RESTART_CATCH_UP_LIMIT = 1000;
 /** goodbye codes after which reconnecting would be wrong. */
 const TERMINAL_GOODBYES = new Set<string>(['BANNED', 'KICKED', 'AUTH_FAILED', 'TOO_MANY_CONNECTIONS']);
 /** Failures while reconnecting that retrying cannot fix. */
@@ -71,6 +77,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private heartbeat: NodeJS.Timeout | undefined;
   private lastReceived = Date.now();
   private readonly files: FileTransfers;
+  private _limits: ClientLimits = { ...DEFAULT_CLIENT_LIMITS };
+  private readonly outbox = new Outbox(new TokenPacer(DEFAULT_CLIENT_LIMITS.messagesPerSecond, DEFAULT_CLIENT_LIMITS.messageBurst, Date.now()));
+  private readonly sends: SendQueue;
+  private readonly signals: Signals;
 
   private constructor(options: ConnectOptions) {
     super();
@@ -92,6 +102,19 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       },
       sendDirectBody: (user, body) => this.sendDirectBody(user, body),
       me: () => this._user,
+    });
+    this.sends = new SendQueue({
+      ready: () => this.canSend(),
+      request: (body) => this.rawRequest(body, ['ack'], { timeout: false }),
+      backOff: (ms) => this.outbox.backOff(ms),
+      changed: () => this.emit('outbox', this.sends.pending),
+    });
+    this.signals = new Signals({
+      connected: () => this.canSend(),
+      sendTyping: (target, active) => this.transport?.send([{ type: 'typing', target, active }]),
+      sendRead: async (target, msgId) => {
+        await this.rawRequest({ type: 'read', target, msgId }, ['ok']);
+      },
     });
   }
 
@@ -117,6 +140,14 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
   get rooms(): ReadonlyMap<string, RoomInfo> {
     return this._rooms;
+  }
+  /** What the server holds this connection to (its welcome's limits; the defaults before one). */
+  get limits(): Readonly<ClientLimits> {
+    return this._limits;
+  }
+  /** Sends not acknowledged yet, oldest first (the `outbox` event says when this changes). */
+  get pendingSends(): PendingSend[] {
+    return this.sends.pending;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -171,6 +202,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     this.loggingOut = true;
     try {
       await this.request({ type: 'logout' }, ['ok']);
+      this.sends.rejectAll(new HushError('NOT_LOGGED_IN', 'logged out before the message was sent'));
+      this.signals.rejectAll(new HushError('NOT_LOGGED_IN'));
       await this.userState?.flush();
       this._user = null;
       this.device = undefined;
@@ -179,6 +212,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       this.keyCache.clear();
       const old = this.transport;
       this.transport = undefined;
+      this.outbox.detach();
       await old?.end();
       if (this.closing) return;
       try {
@@ -222,8 +256,18 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     this.device = device;
     await this.devices.save(welcome.user, device, welcome.deviceBound || wasBound);
     if (switching || !this.userState) this.userState = state ?? await UserState.load(this.paths.dataDir, this.host, this.port, welcome.user);
+    this.applyLimits(welcome);
     this.setRooms(welcome.rooms);
+    await this.catchUpSinceLastRun();
     await this.baselineCursors();
+    this.signals.onConnected();
+    this.sends.pump();
+  }
+
+  private applyLimits(welcome: Welcome): void {
+    this._limits = limitsFrom(welcome);
+    this.outbox.pacer.configure(this._limits.messagesPerSecond, this._limits.messageBurst, Date.now());
+    this.signals.configure(this._limits.signalsPerSecond, this._limits.signalBurst);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -288,6 +332,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   // ------------------------------------------------------------------------------------------
   // Messages
 
+  /**
+   * Resolves once the server stored the message. Waits (queued, see `pendingSends`) while the
+   * client is paced or reconnecting, however long; rejects only when the server refuses it for good
+   * (NOT_MEMBER, MUTED...), the text is too long or empty, or the client is closed.
+   */
   send(room: string, text: string): Promise<{ id: string; ts: number }> {
     return this.sendRoom(room, text, false);
   }
@@ -298,11 +347,16 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   private async sendRoom(room: string, text: string, action: boolean): Promise<{ id: string; ts: number }> {
-    const ack = await this.request({ type: 'send', room, text, ...(action ? { action: true } : {}) }, ['ack']);
+    const from = this.requireUser();
+    this.checkText(text);
+    const ack = await this.sends.add({ target: { room }, text, action }, async (key) => ({
+      type: 'send', room, text, key, ...(action ? { action: true } : {}),
+    }));
     // The server echoes it ahead of the ack, in server order among the room's messages: that echo,
     // already in the inbox, shows it. Delivering after it in the inbox only covers a missing echo
-    // (e.g. the room was left meanwhile) and keeps it shown exactly once, in order.
-    const chat: ChatMessage = { kind: 'room', id: ack.msgId, ts: ack.ts, from: this.requireUser(), room, text, action, mine: true };
+    // (e.g. the room was left meanwhile, or a resend the server had stored already) and keeps it
+    // shown exactly once, in order.
+    const chat: ChatMessage = { kind: 'room', id: ack.msgId, ts: ack.ts, from, room, text, action, mine: true };
     await new Promise<void>((resolve) => this.enqueue(() => {
       resolve();
       this.deliver(chat);
@@ -310,38 +364,58 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return { id: ack.msgId, ts: ack.ts };
   }
 
-  /** End-to-end sealed to every device of `user` and this account's own devices. */
+  /** End-to-end sealed to every device of `user` and this account's own devices. Settles as `send` does. */
   async sendDirect(user: string, text: string, opts: { action?: boolean } = {}): Promise<{ id: string; ts: number }> {
     const action = opts.action === true;
+    const from = this.requireUser();
+    this.checkText(text);
     const ack = await this.sendDirectBody(user, { text, action });
-    this.deliver({ kind: 'dm', id: ack.id, ts: ack.ts, from: this.requireUser(), peer: user, text, action, mine: true });
+    this.deliver({ kind: 'dm', id: ack.id, ts: ack.ts, from, peer: user, text, action, mine: true });
     return ack;
   }
 
+  /** A person's text, checked before anything is sent: the server would only answer SCHEMA_VIOLATION. */
+  private checkText(text: string): void {
+    if (text.length === 0) throw new HushError('BAD_REQUEST', 'a message cannot be empty');
+    const max = this._limits.maxTextLength;
+    if (text.length > max) throw new HushError('TEXT_TOO_LONG', `the text has ${text.length} characters; the server accepts at most ${max}: split it`);
+  }
+
+  /**
+   * Queued like a room send. The envelope is sealed once, when it first goes out, so every attempt
+   * carries the same sequence number.
+   */
   private async sendDirectBody(user: string, body: DirectBody): Promise<{ id: string; ts: number }> {
     const me = this.requireUser();
     const device = this.device!;
     const state = this.userState!;
-    const theirs = await this.keysOf(user);
-    if (theirs.length === 0) throw new HushError('E2E_NO_DEVICES', `${user} has no device keys yet`);
-    const verified = state.verified.get(user);
-    if (verified !== undefined && verified !== keySetDigest(theirs)) {
-      throw new HushError('E2E_KEY_CHANGED', `the keys of ${user} changed since you verified them: compare the safety number and verify again`);
-    }
-    const mine = user === me ? [] : await this.keysOf(me);
-    const inner: DirectInner = {
-      from: me,
-      to: user,
-      id: randomBytes(12).toString('base64url'),
-      seq: await state.nextSeq(user),
-      sentAt: Date.now(),
-      body: encodeBody(body),
-    };
-    const sealed = sealDirect(device, [...theirs, ...mine, device.bundle()], inner);
-    const ack = await this.request({ type: 'dm_send', to: user, envelope: b64(encodeSealedDirect(sealed)) }, ['ack']);
+    let seq = 0;
+    const ack = await this.sends.add(
+      { target: { user }, text: 'text' in body ? body.text : '', action: 'text' in body && body.action, listed: 'text' in body },
+      async (key) => {
+        const theirs = await this.keysOf(user);
+        if (theirs.length === 0) throw new HushError('E2E_NO_DEVICES', `${user} has no device keys yet`);
+        const verified = state.verified.get(user);
+        if (verified !== undefined && verified !== keySetDigest(theirs)) {
+          throw new HushError('E2E_KEY_CHANGED', `the keys of ${user} changed since you verified them: compare the safety number and verify again`);
+        }
+        const mine = user === me ? [] : await this.keysOf(me);
+        const inner: DirectInner = {
+          from: me,
+          to: user,
+          id: randomBytes(12).toString('base64url'),
+          seq: await state.nextSeq(user),
+          sentAt: Date.now(),
+          body: encodeBody(body),
+        };
+        seq = inner.seq;
+        const sealed = sealDirect(device, [...theirs, ...mine, device.bundle()], inner);
+        return { type: 'dm_send', to: user, envelope: b64(encodeSealedDirect(sealed)), key };
+      },
+    );
     // Record our own sequence number too: a server that later plays this envelope back to us
     // (under a new id) is then caught as a replay like any other.
-    state.tracker.check(directConversation(me, device.signPublicKey, user), inner.seq);
+    state.checkSequence(directConversation(me, device.signPublicKey, user), seq);
     // Everything queued to us before this ack arrived before it: since can move past our own DM.
     state.noteDm(ack.msgId);
     void state.save().catch((error: unknown) => this.emitError(error));
@@ -352,18 +426,14 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     await this.request({ type: 'presence_set', state, ...(status === undefined ? {} : { status }) }, ['ok']);
   }
 
-  /** Fire and forget: dropped while disconnected. */
+  /** Coalesced (the latest state per conversation goes out, a few per second at most); dropped while disconnected. */
   setTyping(target: Target, active: boolean): void {
-    if (this._state !== 'ready' || !this.transport?.isOpen) return;
-    try {
-      this.transport.send([{ type: 'typing', target, active }]);
-    } catch {
-      // the connection just went away; typing notices are not worth retrying
-    }
+    this.signals.setTyping(target, active);
   }
 
-  async markRead(target: Target, msgId: string): Promise<void> {
-    await this.request({ type: 'read', target, msgId }, ['ok']);
+  /** Coalesced like typing: resolves once the server took this marker or a newer one for the conversation. */
+  markRead(target: Target, msgId: string): Promise<void> {
+    return this.signals.markRead(target, msgId);
   }
 
   /** One page of history, oldest first; `before` pages back. DMs are opened here (undecryptable ones are left out). */
@@ -508,6 +578,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     this.closing = true;
     this.wakeReconnect?.();
     this.stopHeartbeat();
+    this.sends.rejectAll(new HushError('CONNECTION_CLOSED', 'the client was closed before the server acknowledged the message'));
+    this.signals.rejectAll(new HushError('CONNECTION_CLOSED'));
+    this.outbox.detach();
     this.requests.rejectAll(new HushError('CONNECTION_CLOSED'));
     this.files.abortAll();
     const transport = this.transport;
@@ -520,6 +593,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private finish(info: { code?: string; reason?: string }): void {
     this.closing = true;
     this.stopHeartbeat();
+    const why = `the connection ended (${info.code ?? 'closed'}${info.reason ? `: ${info.reason}` : ''}) before the server acknowledged the message`;
+    this.sends.rejectAll(new HushError('CONNECTION_CLOSED', why));
+    this.signals.rejectAll(new HushError('CONNECTION_CLOSED'));
+    this.outbox.detach();
     this.requests.rejectAll(new HushError('CONNECTION_CLOSED'));
     this.files.abortAll();
     this.transport?.destroy();
@@ -533,6 +610,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     if (this._state === state) return;
     this._state = state;
     this.emit('state', state);
+    if (state === 'ready' && this._user !== null) {
+      this.signals.onConnected();
+      this.sends.pump();
+    }
   }
 
   private async openTransport(): Promise<void> {
@@ -551,6 +632,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
           onClose: (error) => this.onTransportClosed(transport, error),
         });
         this.transport = transport;
+        this.outbox.attach((message) => transport.send([message]));
         this.session = transport.session;
         this.goodbye = undefined;
         this.startHeartbeat();
@@ -694,10 +776,16 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** Emits a message once (by server id) and moves the conversation's catch-up cursor. */
   private deliver(chat: ChatMessage): void {
-    const key = chat.kind === 'room' ? `#${chat.room}` : `@${chat.peer}`;
-    this.cursors.advance(key, chat.id);
+    if (chat.kind === 'room') this.advanceRoom(chat.room!, chat.id);
+    else this.cursors.advance(`@${chat.peer}`, chat.id);
     if (!this.seen.add(chat.id)) return;
     this.emit('message', chat);
+  }
+
+  /** A room's catch-up cursor, kept in the user's state file too so a restart starts from it. */
+  private advanceRoom(room: string, id: string): void {
+    this.cursors.advance(`#${room}`, id);
+    if (this.userState?.noteRoom(room, id)) this.userState.saveSoon();
   }
 
   private roomChat(m: ServerMessageOf<'message'>): ChatMessage {
@@ -757,7 +845,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       return undefined;
     }
     if (live && this.userState) {
-      const status = this.userState.tracker.check(directConversation(inner.from, senderKey, inner.to), inner.seq);
+      const status = this.userState.checkSequence(directConversation(inner.from, senderKey, inner.to), inner.seq);
       void this.userState.save().catch((error: unknown) => this.emitError(error));
       if (status.status === 'replay') {
         warn('replay');
@@ -785,16 +873,30 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return this.rawRequest(body, expect);
   }
 
-  private rawRequest<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>> {
+  /** On this connection now: fails with CONNECTION_CLOSED when there is none. Budgeted frames wait in the outbox. */
+  private rawRequest<T extends ServerMessageType>(
+    body: RequestBody,
+    expect: readonly T[],
+    opts: { timeout?: boolean } = {},
+  ): Promise<ServerMessageOf<T>> {
     const transport = this.transport;
     if (this.closing || !transport?.isOpen) return Promise.reject(new HushError('CONNECTION_CLOSED'));
-    const { message, reply } = this.requests.create(body, expect);
+    const { message, reply } = this.requests.create(body, expect, opts);
+    if (costsMessageBudget(message)) {
+      this.outbox.push(message);
+      return reply;
+    }
     try {
       transport.send([message]);
     } catch (error) {
       this.requests.fail(message, error instanceof HushError ? error : new HushError('CONNECTION_CLOSED', undefined, { cause: error }));
     }
     return reply;
+  }
+
+  /** Logged in on an open connection, not catching up: queued sends and signals may go out. */
+  private canSend(): boolean {
+    return this._state === 'ready' && !this.closing && this.transport?.isOpen === true && this._user !== null && this.userState !== undefined;
   }
 
   private waitReady(): Promise<void> {
@@ -849,7 +951,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private onTransportClosed(transport: Transport, error: Error | undefined): void {
     if (transport !== this.transport) return;
     this.transport = undefined;
+    this.outbox.detach();
+    this.signals.onDisconnected();
     this.stopHeartbeat();
+    // Queued sends stay queued: their requests fail here and go out again after the reconnect.
     this.requests.rejectAll(new HushError('CONNECTION_CLOSED'));
     this.files.onDisconnect();
     if (this.closing || this.reconnecting) return;
@@ -910,6 +1015,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const device = this.device!;
     return this.holdingEvents(async () => {
       const welcome = await this.deviceLogin(user, device, this.userState?.newestDm);
+      this.applyLimits(welcome);
       this.keyCache.clear(); // key_change notices may have been missed
       this.setRooms(welcome.rooms);
       this.resuming = true;
@@ -941,22 +1047,62 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const targets: Target[] = [];
     for (const room of this._rooms.keys()) targets.push({ room });
     for (const [key] of this.cursors.entries()) if (key.startsWith('@')) targets.push({ user: key.slice(1) });
+    await this.deliverMissed(targets, Infinity);
+  }
+
+  /**
+   * A new process: each joined room's messages after the newest one a previous run saw (the state
+   * file), as events, before live ones. Bounded per room; past the bound the rest stays in history().
+   */
+  private async catchUpSinceLastRun(): Promise<void> {
+    const stored = this.userState!.rooms;
+    const targets: Target[] = [];
+    for (const room of this._rooms.keys()) {
+      const id = stored.get(room);
+      if (id === undefined || this.cursors.get(`#${room}`) !== undefined) continue;
+      this.cursors.advance(`#${room}`, id);
+      targets.push({ room });
+    }
+    const cut = await this.deliverMissed(targets, RESTART_CATCH_UP_LIMIT);
+    for (const target of cut) {
+      const room = 'room' in target ? target.room : '';
+      this.emit('notice', {
+        level: 'warn', code: 'CATCH_UP_LIMIT',
+        text: `more than ${RESTART_CATCH_UP_LIMIT} messages in #${room} since this client last ran: the newest are shown, older ones are in its history`,
+      });
+    }
+  }
+
+  /**
+   * Fetches each target's messages after its cursor (pages of CATCH_UP_PAGE, at most `limit` per
+   * target: the newest ones when there are more) and delivers them in server order. Returns the
+   * targets that had more.
+   */
+  private async deliverMissed(targets: Target[], limit: number): Promise<Target[]> {
     const missed: ServerMessageOf<'history_page'>['messages'] = [];
+    const cut: Target[] = [];
     await Promise.all(
       targets.map(async (target) => {
         let after = this.cursors.get(conversationKey(target));
         if (after === undefined) return;
+        const mine: typeof missed = [];
         for (;;) {
           const page: ServerMessageOf<'history_page'> = await this.rawRequest(
             { type: 'history', target, after, limit: CATCH_UP_PAGE },
             ['history_page'],
           );
           for (const item of page.messages) {
-            missed.push(item);
+            mine.push(item);
             if (compareIds(item.msgId, after) > 0) after = item.msgId;
           }
-          if (!page.hasMore || page.messages.length === 0) return;
+          if (!page.hasMore || page.messages.length === 0) break;
+          if (mine.length >= limit) {
+            mine.splice(0, mine.length, ...(await this.newestOf(target, limit)));
+            cut.push(target);
+            break;
+          }
         }
+        missed.push(...mine);
       }),
     );
     missed.sort((a, b) => compareIds(a.msgId, b.msgId));
@@ -964,6 +1110,24 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       if (item.type === 'message') this.deliver(this.roomChat(item));
       else await this.receiveDm(item);
     }
+    return cut;
+  }
+
+  /** The newest `limit` messages of a conversation, oldest first (paging back from the newest). */
+  private async newestOf(target: Target, limit: number): Promise<ServerMessageOf<'history_page'>['messages']> {
+    const newest: ServerMessageOf<'history_page'>['messages'] = [];
+    let before: string | undefined;
+    while (newest.length < limit) {
+      const page: ServerMessageOf<'history_page'> = await this.rawRequest(
+        { type: 'history', target, limit: CATCH_UP_PAGE, ...(before === undefined ? {} : { before }) },
+        ['history_page'],
+      );
+      newest.unshift(...page.messages);
+      const oldest = page.messages[0];
+      if (!page.hasMore || !oldest) break;
+      before = oldest.msgId;
+    }
+    return newest.slice(-limit);
   }
 
   /** Where catch-up starts for rooms not seen yet: their newest message now. */
@@ -973,7 +1137,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       rooms.map(async (room) => {
         const page = await this.rawRequest({ type: 'history', target: { room }, limit: 1 }, ['history_page']);
         const last = page.messages[page.messages.length - 1];
-        this.cursors.advance(`#${room}`, last?.msgId ?? '0');
+        this.advanceRoom(room, last?.msgId ?? '0');
       }),
     );
   }

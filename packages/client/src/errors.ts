@@ -16,6 +16,8 @@ export const CLIENT_ERROR_CODES = {
   FILE_NOT_FOUND: 'no such file offer',
   FILE_IO: 'file could not be read or written',
   FILE_CORRUPT: 'the received file is corrupt or incomplete',
+  TEXT_TOO_LONG: 'the text is longer than the server accepts (client.limits.maxTextLength): split it',
+  FILE_NAME_INVALID: 'the file name is empty or unusable',
   NOT_IMPLEMENTED: 'not implemented yet',
 } as const;
 

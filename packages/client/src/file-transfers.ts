@@ -8,7 +8,7 @@ import type { DirectBody, DirectFileInfo } from './direct-body.js';
 import { HushError } from './errors.js';
 import { defaultDownloadsDir } from './paths.js';
 import type { RequestBody } from './requests.js';
-import { numberedName, safeFileName } from './safe-name.js';
+import { fileNameProblem, numberedName, safeFileName } from './safe-name.js';
 import type { ClientEvents, FileOffer, Target } from './types.js';
 import { b64, unb64 } from './wire.js';
 
@@ -70,6 +70,8 @@ export class FileTransfers {
   // Sending
 
   async send(target: Target, path: string): Promise<{ fileId: string }> {
+    const problem = fileNameProblem(basename(path));
+    if (problem !== undefined) throw new HushError('FILE_NAME_INVALID', `cannot offer ${JSON.stringify(path)}: ${problem}`);
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
@@ -143,6 +145,7 @@ export class FileTransfers {
         entry.wireSize = m.size;
         if (m.sha512 !== undefined) entry.sha512 = m.sha512;
         const e2e = 'user' in m.target;
+        if (!e2e && m.name !== undefined && this.refuseName(m.fileId, m.from, m.name)) return;
         if (!e2e) {
           entry.offer = { fileId: m.fileId, from: m.from, target: m.target, name: m.name ?? 'file', size: m.size, e2e: false, ts: m.ts };
         } else if (entry.secret) {
@@ -174,12 +177,26 @@ export class FileTransfers {
   /** The end-to-end half of a direct file offer (from a sealed DM). */
   onDirectOffer(m: ServerMessageOf<'dm'>, file: DirectFileInfo): void {
     if (m.from === this.host.me()) return; // our own offer, echoed to our other devices
+    if (this.refuseName(file.fileId, m.from, file.name)) return;
     const entry = this.entry(file.fileId);
     entry.secret = file;
     if (entry.offer && entry.offer.name === '') {
       entry.offer = { ...entry.offer, name: file.name, size: file.size };
       if (!entry.handled) this.host.emit('fileOffer', entry.offer);
     }
+  }
+
+  /** An offer whose name cannot be saved under is declined at once, and said so (a notice), never left hanging. */
+  private refuseName(fileId: string, from: string, name: string): boolean {
+    const problem = fileNameProblem(name);
+    if (problem === undefined) return false;
+    const entry = this.entry(fileId);
+    if (!entry.handled) {
+      entry.handled = true;
+      this.host.emit('notice', { level: 'warn', code: 'FILE_NAME_INVALID', text: `${from} offered a file that was refused: ${problem}` });
+      this.tell({ type: 'file_decline', fileId });
+    }
+    return true;
   }
 
   pending(): FileOffer[] {

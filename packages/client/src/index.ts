@@ -3,11 +3,14 @@ export { HushClient } from './client.js';
 export { HushError, isHushError, CLIENT_ERROR_CODES } from './errors.js';
 export { defaultPaths, defaultDownloadsDir } from './paths.js';
 export { parseKnownServers, serverKey, decidePin } from './known-servers.js';
+/** The protocol's longest message text (a server may accept less: `client.limits.maxTextLength`). */
+export { MAX_TEXT_LENGTH } from '@hush/protocol';
 
 export type { HushErrorCode, ClientErrorCode } from './errors.js';
 export type { ClientPaths } from './paths.js';
 export type { KnownServerEntry, PinDecision } from './known-servers.js';
+export type { ClientLimits } from './pacer.js';
 export type {
-  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, PresenceState, RoomInfo, RoomRole,
+  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, PendingSend, PresenceState, RoomInfo, RoomRole,
   Target, TrustPrompt, UserInfo,
 } from './types.js';

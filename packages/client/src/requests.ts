@@ -9,7 +9,7 @@ interface Pending {
   expect: readonly string[];
   resolve: (message: ServerMessage) => void;
   reject: (error: HushError) => void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /** Request ids, the pending map and reply matching: `error` replies become HushError with the protocol code. */
@@ -23,12 +23,19 @@ export class Requests {
     return this.pending.size;
   }
 
-  /** Registers a request and returns the message to send plus the reply promise. */
-  create<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): { message: ClientMessage; reply: Promise<ServerMessageOf<T>> } {
+  /**
+   * Registers a request and returns the message to send plus the reply promise. `timeout: false`:
+   * no deadline (the reply comes, or the connection drops and rejectAll fails it).
+   */
+  create<T extends ServerMessageType>(
+    body: RequestBody,
+    expect: readonly T[],
+    opts: { timeout?: boolean } = {},
+  ): { message: ClientMessage; reply: Promise<ServerMessageOf<T>> } {
     const id = `r${++this.counter}`;
     const message = { ...body, id } as ClientMessage;
     const reply = new Promise<ServerMessageOf<T>>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = opts.timeout === false ? undefined : setTimeout(() => {
         this.pending.delete(id);
         reject(new HushError('TIMEOUT', `no reply to ${body.type} within ${this.timeoutMs} ms`));
       }, this.timeoutMs);

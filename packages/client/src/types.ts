@@ -41,6 +41,16 @@ export interface ChatMessage {
   mine: boolean;
 }
 
+/** A send not acknowledged yet: 'queued' waits (for the pacer or a reconnect), 'sending' is on the wire. */
+export interface PendingSend {
+  /** The idempotency key it carries on every attempt. */
+  key: string;
+  target: Target;
+  text: string;
+  action: boolean;
+  state: 'queued' | 'sending';
+}
+
 export interface RoomInfo {
   room: string;
   topic: string;
@@ -84,6 +94,8 @@ export interface ClientEvents {
   dmWarning: [{ user: string; kind: 'replay' | 'gap' | 'undecryptable'; missing?: number }];
   notice: [{ level: 'info' | 'warn'; code?: string; text: string }];
   state: [ConnectionState];
+  /** The sends not acknowledged yet changed (one was added, went out, was acked or failed): `pendingSends`. */
+  outbox: [PendingSend[]];
   fileOffer: [FileOffer];
   fileProgress: [{ fileId: string; direction: 'up' | 'down'; bytes: number; size: number }];
   fileComplete: [{ fileId: string; direction: 'up' | 'down'; path?: string }];

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { SequenceTracker, type SequenceTrackerState } from '@hush/crypto';
+import { SequenceTracker, type SequenceStatus, type SequenceTrackerState } from '@hush/crypto';
 import { compareIds } from './catch-up.js';
 import { fileSafe, serverDirName } from './paths.js';
 import { readOptional, writePrivateFile } from './secure-fs.js';
@@ -18,15 +18,25 @@ interface UserStateFile {
   seenKeys: Record<string, string>;
   /** Newest direct message id received or sent (device_login's `since`: the server re-offers what came after). */
   newestDm?: string;
+  /** room -> newest message id this client saw there (where catch-up starts after a restart). */
+  rooms?: Record<string, string>;
 }
+
+const MESSAGE_ID = /^\d{1,20}$/;
+/** Room cursors move with every message: written at most this often (and at close). */
+const SAVE_DELAY_MS = 500;
 
 export class UserState {
   sendSeq = new Map<string, number>();
   tracker = new SequenceTracker();
+  /** Sequence streams this device has seen a message of. */
+  private readonly streams = new Set<string>();
   verified = new Map<string, string>();
   seenKeys = new Map<string, string>();
   newestDm: string | undefined;
+  readonly rooms = new Map<string, string>();
   private saving: Promise<void> = Promise.resolve();
+  private saveTimer: NodeJS.Timeout | undefined;
 
   private constructor(private readonly path: string) {}
 
@@ -37,10 +47,14 @@ export class UserState {
     if (text !== undefined) {
       const f = JSON.parse(text) as Partial<UserStateFile>;
       state.sendSeq = new Map(Object.entries(f.sendSeq ?? {}));
-      if (f.tracker) state.tracker = SequenceTracker.importState(f.tracker);
+      if (f.tracker) {
+        state.tracker = SequenceTracker.importState(f.tracker);
+        for (const stream of Object.keys(f.tracker.conversations)) state.streams.add(stream);
+      }
       state.verified = new Map(Object.entries(f.verified ?? {}));
       state.seenKeys = new Map(Object.entries(f.seenKeys ?? {}));
-      if (typeof f.newestDm === 'string' && /^\d{1,20}$/.test(f.newestDm)) state.newestDm = f.newestDm;
+      if (typeof f.newestDm === 'string' && MESSAGE_ID.test(f.newestDm)) state.newestDm = f.newestDm;
+      for (const [room, id] of Object.entries(f.rooms ?? {})) if (typeof id === 'string' && MESSAGE_ID.test(id)) state.rooms.set(room, id);
     }
     return state;
   }
@@ -60,13 +74,43 @@ export class UserState {
     return true;
   }
 
-  /** Resolves once every write started so far has finished. */
+  /** Records the newest message seen in a room; true when it moved (worth saving). */
+  noteRoom(room: string, id: string): boolean {
+    const current = this.rooms.get(room);
+    if (current !== undefined && compareIds(id, current) <= 0) return false;
+    this.rooms.set(room, id);
+    return true;
+  }
+
+  /**
+   * Checks a DM's per-conversation sequence number (stream: one sending device to one user). The
+   * first number this device sees of a stream is its start: a device added to an account later was
+   * never sent the earlier messages, so they are not "missing". Gaps and replays after it count.
+   */
+  checkSequence(stream: string, seq: number): SequenceStatus {
+    const first = !this.streams.has(stream);
+    this.streams.add(stream);
+    const status = this.tracker.check(stream, seq);
+    return first && status.status === 'gap' ? { status: 'ok' } : status;
+  }
+
+  /** Saves a little later, once for many changes (flush() and save() write it at once). */
+  saveSoon(): void {
+    if (this.saveTimer !== undefined) return;
+    this.saveTimer = setTimeout(() => void this.save().catch(() => undefined), SAVE_DELAY_MS);
+    this.saveTimer.unref();
+  }
+
+  /** Resolves once every write started so far (and one scheduled by saveSoon) has finished. */
   flush(): Promise<void> {
+    if (this.saveTimer !== undefined) void this.save().catch(() => undefined);
     return this.saving.catch(() => undefined);
   }
 
   /** Serialised writes: the last call's state wins and no two writes interleave. */
   save(): Promise<void> {
+    if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     const file: UserStateFile = {
       version: 1,
       sendSeq: Object.fromEntries(this.sendSeq),
@@ -74,6 +118,7 @@ export class UserState {
       verified: Object.fromEntries(this.verified),
       seenKeys: Object.fromEntries(this.seenKeys),
       ...(this.newestDm === undefined ? {} : { newestDm: this.newestDm }),
+      rooms: Object.fromEntries(this.rooms),
     };
     const text = `${JSON.stringify(file)}\n`;
     this.saving = this.saving.catch(() => undefined).then(() => writePrivateFile(this.path, text));

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import type { ServerMessageOf } from '@hush/protocol';
+import { HushError, isHushError } from './errors.js';
+import type { RequestBody } from './requests.js';
+import type { PendingSend, Target } from './types.js';
+
+type Ack = ServerMessageOf<'ack'>;
+
+/** Failures after which the same frame may still be stored once: send it again (same key). */
+const TRANSIENT = new Set(['CONNECTION_CLOSED', 'TIMEOUT']);
+
+export interface SendHost {
+  /** Logged in on an open connection: a send can go out now. */
+  ready(): boolean;
+  /** The request, paced, with no deadline of its own (a dead connection fails it). */
+  request(body: RequestBody): Promise<Ack>;
+  /** RATE_LIMITED anyway: hold the outbox. */
+  backOff(ms: number): void;
+  /** The list of pending sends changed. */
+  changed(): void;
+}
+
+interface Entry {
+  info: PendingSend;
+  /** Listed in `pendingSends` (a file offer's DM is not a line anyone typed). */
+  listed: boolean;
+  /** Builds the frame once (a DM is sealed once: the same envelope and sequence number on every attempt). */
+  prepare: (key: string) => Promise<RequestBody>;
+  body?: RequestBody;
+  resolve: (ack: Ack) => void;
+  reject: (error: HushError) => void;
+}
+
+/** A client-chosen idempotency key (the protocol's `clientKey`: 8-64 of A-Z a-z 0-9 _ -). */
+export function newSendKey(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * Sends that must not be lost: each keeps its key and frame until the server acknowledges it, and is
+ * sent again (same key, same frame) after a refusal for rate or a lost connection, however long the
+ * outage. Settles on the ack, or rejects when the server refuses it for good or the owner gives up.
+ * Sends go out in the order they were made.
+ */
+export class SendQueue {
+  private readonly entries: Entry[] = [];
+  private pumping = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly host: SendHost) {}
+
+  get pending(): PendingSend[] {
+    return this.entries.filter((e) => e.listed).map((e) => ({ ...e.info }));
+  }
+
+  add(
+    what: { target: Target; text: string; action: boolean; listed?: boolean },
+    prepare: (key: string) => Promise<RequestBody>,
+  ): Promise<Ack> {
+    return new Promise<Ack>((resolve, reject) => {
+      const info: PendingSend = { key: newSendKey(), target: what.target, text: what.text, action: what.action, state: 'queued' };
+      this.entries.push({ info, listed: what.listed !== false, prepare, resolve, reject });
+      this.host.changed();
+      this.pump();
+    });
+  }
+
+  /** Sends what is queued, in order, while the host is ready. Call it whenever it becomes ready. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    void this.run();
+  }
+
+  /** Rejects every pending send (the client is closed or logged out). */
+  rejectAll(error: HushError): void {
+    const all = this.entries.splice(0);
+    if (this.retry !== undefined) clearTimeout(this.retry);
+    this.retry = undefined;
+    for (const e of all) e.reject(error);
+    if (all.length > 0) this.host.changed();
+  }
+
+  /** Runs synchronously up to its first await, so a pump() just after it ends is never lost. */
+  private async run(): Promise<void> {
+    try {
+      for (;;) {
+        if (!this.host.ready()) return;
+        const entry = this.entries.find((e) => e.info.state === 'queued');
+        if (!entry) return;
+        if (!entry.body) {
+          try {
+            entry.body = await entry.prepare(entry.info.key);
+          } catch (error) {
+            if (!this.entries.includes(entry)) continue;
+            if (isHushError(error) && TRANSIENT.has(error.code)) {
+              this.retryLater();
+              return;
+            }
+            this.finish(entry, () => entry.reject(asHushError(error)));
+            continue;
+          }
+          if (!this.entries.includes(entry) || !this.host.ready()) continue;
+        }
+        entry.info.state = 'sending';
+        this.host.changed();
+        this.dispatch(entry, entry.body);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private dispatch(entry: Entry, body: RequestBody): void {
+    this.host.request(body).then(
+      (ack) => this.finish(entry, () => entry.resolve(ack)),
+      (error: unknown) => {
+        if (!this.entries.includes(entry)) return;
+        const e = asHushError(error);
+        if (e.code === 'RATE_LIMITED' || TRANSIENT.has(e.code)) {
+          entry.info.state = 'queued';
+          this.host.changed();
+          if (e.code === 'RATE_LIMITED') this.host.backOff(e.retryAfterMs ?? 1000);
+          if (e.code === 'TIMEOUT') this.retryLater();
+          else this.pump();
+          return;
+        }
+        this.finish(entry, () => entry.reject(e));
+      },
+    );
+  }
+
+  private finish(entry: Entry, settle: () => void): void {
+    const i = this.entries.indexOf(entry);
+    if (i < 0) return;
+    this.entries.splice(i, 1);
+    settle();
+    this.host.changed();
+  }
+
+  private retryLater(): void {
+    if (this.retry !== undefined) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.pump();
+    }, 1000);
+    this.retry.unref();
+  }
+}
+
+function asHushError(error: unknown): HushError {
+  return error instanceof HushError ? error : new HushError('INTERNAL', String(error), { cause: error });
+}
