@@ -18,14 +18,16 @@ function readIfExists(path: string): string | undefined {
 }
 
 async function main(): Promise<number> {
+  // Output nobody reads any more (`hush --help | head -1`) is dropped, never a stack trace.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const paths = defaultPaths();
   let resolved;
   try {
     resolved = resolveLogin({ argv: process.argv.slice(2), env: process.env, configDir: paths.configDir, readFile: readIfExists });
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`hush: ${err.message}\n${USAGE}\n`);
-      return 64;
+      process.stderr.write(`hush: ${err.message} (see hush --help)\n`);
+      return 2;
     }
     throw err;
   }

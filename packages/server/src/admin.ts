@@ -2,7 +2,7 @@
 // the same SQLite file (WAL lets them run beside a live daemon; changes apply at the next login).
 import { isIP } from 'node:net';
 import { AccountError, Accounts } from './accounts.js';
-import type { HushdConfig } from './config.js';
+import { OPTIONS, type HushdConfig } from './config.js';
 import { loadOrCreateIdentity } from './identity-file.js';
 import { dataPaths } from './paths.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -12,7 +12,8 @@ import { normalizeUsername } from './usernames.js';
 import { shortFingerprint } from '@hush/crypto';
 
 export type AdminCommand =
-  | { cmd: 'fingerprint' }
+  /** `line`: the fingerprint alone (for `$(hushd fingerprint)`); `all`: and the short form; `json`: both as JSON. */
+  | { cmd: 'fingerprint'; output: 'line' | 'all' | 'json' }
   | { cmd: 'user-add'; name: string; role: ServerRole; passwordStdin: boolean }
   | { cmd: 'user-passwd'; name: string; passwordStdin: boolean }
   | { cmd: 'user-role'; name: string; role: ServerRole }
@@ -41,9 +42,11 @@ export class UsageError extends Error {
 export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand; configArgv: string[] } {
   const positional: string[] = [];
   const configArgv: string[] = [];
-  const own: { passwordStdin: boolean; admin: boolean; reason?: string; seconds?: string; address?: string } = {
+  const own: { passwordStdin: boolean; admin: boolean; all: boolean; json: boolean; reason?: string; seconds?: string; address?: string } = {
     passwordStdin: false,
     admin: false,
+    all: false,
+    json: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -61,10 +64,13 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
     };
     if (flag === 'password-stdin') own.passwordStdin = true;
     else if (flag === 'admin') own.admin = true;
+    else if (flag === 'all') own.all = true;
+    else if (flag === 'json') own.json = true;
     else if (flag === 'reason') own.reason = value();
     else if (flag === 'seconds') own.seconds = value();
     else if (flag === 'address') own.address = value();
-    else configArgv.push(`--${flag}`, value());
+    else if (OPTIONS.some((o) => o.flag === flag)) configArgv.push(`--${flag}`, value());
+    else throw new UsageError(`unknown option --${printable(flag!)} (see hushd --help)`);
   }
   const [sub, action, name, extra] = positional;
   const needName = (n: string | undefined, what: string): string => {
@@ -74,10 +80,12 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
   const noMore = (x: string | undefined) => {
     if (x !== undefined) throw new UsageError(`unexpected argument "${x}"`);
   };
+  if ((own.all || own.json) && sub !== 'fingerprint') throw new UsageError('--all and --json belong to hushd fingerprint');
   switch (sub) {
     case 'fingerprint':
       noMore(action);
-      return { command: { cmd: 'fingerprint' }, configArgv };
+      if (own.all && own.json) throw new UsageError('use --all or --json, not both');
+      return { command: { cmd: 'fingerprint', output: own.json ? 'json' : own.all ? 'all' : 'line' }, configArgv };
     case 'invite':
       if (action !== 'create') throw new UsageError('usage: hushd invite create');
       noMore(name);
@@ -129,8 +137,10 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
   if (command.cmd === 'fingerprint') {
     const { identity, created } = loadOrCreateIdentity(paths.identity);
     if (created) io.err(`created a new server identity in ${paths.identity}`);
-    io.out(identity.fingerprint());
-    io.out(shortFingerprint(identity.publicKey));
+    const fingerprint = identity.fingerprint();
+    const short = shortFingerprint(identity.publicKey);
+    if (command.output === 'json') io.out(JSON.stringify({ fingerprint, short }));
+    else io.out(command.output === 'all' ? `${fingerprint}\n${short}` : fingerprint);
     return 0;
   }
   const store = SqliteStore.open(paths.database);

@@ -15,7 +15,10 @@ export function helpText(): string {
 
 Usage:
   hushd [options]                         start the server (default 127.0.0.1:5555)
-  hushd fingerprint [options]             print the server's identity fingerprint (creates the key if missing)
+  hushd fingerprint [--all|--json] [options]
+                                          print the server's identity fingerprint, one line
+                                          (creates the key if missing); --all adds the short
+                                          form to read aloud, --json prints both as JSON
   hushd user add <name> [--admin] [--password-stdin]
                                           create an account (password prompted without echo,
                                           or read from stdin with --password-stdin or when piped)
@@ -41,12 +44,19 @@ defaultRoom, maxFileSize, fileRetentionMs, retentionMs (null = forever), metrics
 idleTimeoutMs, heartbeatMs, handshakeMaxFrameSize, maxFrameSize, messagesPerSecond, messageBurst,
 bytesPerSecond, byteBurst, maxConnectionsPerAddress, maxConnections, maxQueueBytes, typingIntervalMs }.
 
-Data directory: hush.db (SQLite, WAL), identity.key (server private key, mode 0600), hushd.json.
-Logs: JSON lines on stdout. Signals: SIGTERM/SIGINT shut down gracefully (a second one forces exit).
+Data directory: hush.db (SQLite, WAL), identity.key (server private key), hushd.json. hushd
+creates every file owner-only (it runs with umask 077).
+Logs: JSON lines on stdout. Signals: SIGTERM/SIGINT shut down gracefully (a second one forces exit);
+SIGHUP reloads the config file (limits, logLevel, registration, minPasswordLength, maxFileSize,
+retention, fileRetention... without dropping a connection; other keys need a restart).
 `;
 }
 
 async function main(argv: string[]): Promise<number> {
+  dropUnwritableOutput();
+  // Owner-only from the first start: SQLite creates hush.db-wal and -shm, and the first key, with
+  // the process umask.
+  process.umask(0o077);
   if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
     process.stdout.write(helpText());
     return 0;
@@ -62,10 +72,19 @@ async function main(argv: string[]): Promise<number> {
     return runAdmin(command, config, terminalIO());
   }
   const config = resolveConfig({ argv, env: process.env });
-  return serve(config);
+  return serve(config, () => resolveConfig({ argv, env: process.env }));
 }
 
-async function serve(config: HushdConfig): Promise<number> {
+/**
+ * Output nobody reads any more (`hushd fingerprint | head -1`, a log reader that went away) is
+ * dropped: the command goes on and ends as it would have, a daemon keeps serving, and no stack
+ * trace is printed.
+ */
+function dropUnwritableOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+}
+
+async function serve(config: HushdConfig, reread: () => HushdConfig): Promise<number> {
   const v8Flags = tuneRuntime();
   const logger = createLogger({ level: config.logLevel });
   logger.info('runtime', { node: process.version, v8Flags });
@@ -91,9 +110,30 @@ async function serve(config: HushdConfig): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  let daemon: Daemon;
+  let daemon: Daemon | undefined;
+  let reloadWhenStarted = false;
+  const reload = () => {
+    if (requested) return;
+    if (!daemon) {
+      reloadWhenStarted = true; // the file may have changed after it was read for the start
+      return;
+    }
+    let next: HushdConfig;
+    try {
+      next = reread();
+    } catch (err) {
+      logger.error('config_reload_failed', { error: err });
+      return;
+    }
+    daemon.reload(next);
+  };
+  process.on('SIGHUP', () => {
+    logger.info('signal', { signal: 'SIGHUP' });
+    reload();
+  });
+
   try {
-    daemon = await startDaemon(config);
+    daemon = await startDaemon(config, { logger });
   } catch (err) {
     logger.error('start_failed', { error: err });
     process.stderr.write(`hushd: cannot start: ${(err as Error).message}\n`);
@@ -103,9 +143,11 @@ async function serve(config: HushdConfig): Promise<number> {
     `hushd listening on ${daemon.host}:${daemon.port}\nserver fingerprint: ${daemon.fingerprint}\n` +
       `data directory: ${config.dataDir}\n`,
   );
+  if (reloadWhenStarted) reload();
+  const running = daemon;
   const code = await new Promise<number>((resolve) => {
     onRequest = (signal) => {
-      daemon.shutdown(signal).then(
+      running.shutdown(signal).then(
         () => resolve(0),
         (err: unknown) => {
           logger.error('shutdown_failed', { error: err });

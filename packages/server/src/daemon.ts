@@ -3,8 +3,9 @@
 import { mkdirSync } from 'node:fs';
 import { Accounts } from './accounts.js';
 import type { HushdConfig } from './config.js';
+import { applyConfig, type ConfigChanges } from './config-reload.js';
 import { loadOrCreateIdentity } from './identity-file.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, moreVerbose, type Logger } from './logger.js';
 import { Metrics, startMetricsServer, type MetricsServer } from './metrics.js';
 import { dataPaths } from './paths.js';
 import { HushServer } from './server.js';
@@ -19,14 +20,24 @@ export interface Daemon {
   metricsPort: number | null;
   store: SqliteStore;
   logger: Logger;
+  /**
+   * Takes on the reloadable part of a freshly resolved configuration (limits, log level,
+   * registration mode...; see config-reload.ts) without touching a connection, and logs which
+   * keys changed.
+   */
+  reload(next: HushdConfig): ConfigChanges;
   /** Graceful stop, bounded by config.shutdownTimeoutMs; idempotent. Closes the store last. */
   shutdown(reason?: string): Promise<void>;
 }
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
-export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJS.WritableStream } = {}): Promise<Daemon> {
-  const logger = createLogger({ level: config.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) });
+/**
+ * `config` stays the daemon's live configuration: the server reads it as it goes, and `reload`
+ * updates it in place.
+ */
+export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJS.WritableStream; logger?: Logger } = {}): Promise<Daemon> {
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const paths = dataPaths(config.dataDir);
   const store = SqliteStore.open(paths.database);
@@ -42,11 +53,8 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
     if (!store.getRoom(config.defaultRoom)) store.createRoom(config.defaultRoom, '', null, Date.now());
 
     const metrics = new Metrics();
-    const accounts = new Accounts(store, {
-      registration: config.registration,
-      minPasswordLength: config.minPasswordLength,
-      scryptN: config.scryptN,
-    });
+    // The live config itself: a reload's registration mode and password length apply at once.
+    const accounts = new Accounts(store, config);
     server = new HushServer({ host: config.host, port: config.port, store, identity, logger, metrics, accounts, config });
     const bound = await server.listen();
     logger.info('started', { host: bound.host, port: bound.port, fingerprint, dataDir: config.dataDir, registration: config.registration });
@@ -89,6 +97,17 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
       return stopped;
     };
 
+    const reload = (next: HushdConfig): ConfigChanges => {
+      const before = logger.level;
+      const changes = applyConfig(config, next);
+      // Said at the more verbose of the old and new levels, so a change of level is itself seen.
+      logger.setLevel(moreVerbose(before, config.logLevel));
+      logger.info('config_reloaded', { ...changes });
+      if (changes.needRestart.length > 0) logger.warn('config_needs_restart', { keys: changes.needRestart });
+      logger.setLevel(config.logLevel);
+      return changes;
+    };
+
     return {
       server: running,
       port: bound.port,
@@ -97,6 +116,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
       metricsPort: metricsServer?.port ?? null,
       store,
       logger,
+      reload,
       shutdown,
     };
   } catch (err) {

@@ -11,6 +11,9 @@ export interface Logger {
   warn(event: string, fields?: Record<string, unknown>): void;
   error(event: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** The level of this logger, its parent and all its children (one level per createLogger). */
+  readonly level: LogLevel;
+  setLevel(level: LogLevel): void;
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -67,11 +70,11 @@ export function formatLogLine(level: Exclude<LogLevel, 'silent'>, event: string,
 
 export function createLogger(opts: { level: LogLevel; stream?: NodeJS.WritableStream }): Logger {
   const stream = opts.stream ?? process.stdout;
-  const min = RANK[opts.level];
+  let level = opts.level;
   const make = (base: Record<string, unknown>): Logger => {
-    const emit = (level: Exclude<LogLevel, 'silent'>) => (event: string, fields?: Record<string, unknown>) => {
-      if (RANK[level] < min) return;
-      stream.write(formatLogLine(level, event, { ...base, ...fields }));
+    const emit = (at: Exclude<LogLevel, 'silent'>) => (event: string, fields?: Record<string, unknown>) => {
+      if (RANK[at] < RANK[level]) return;
+      stream.write(formatLogLine(at, event, { ...base, ...fields }));
     };
     return {
       debug: emit('debug'),
@@ -79,7 +82,18 @@ export function createLogger(opts: { level: LogLevel; stream?: NodeJS.WritableSt
       warn: emit('warn'),
       error: emit('error'),
       child: (fields) => make({ ...base, ...fields }),
+      get level() {
+        return level;
+      },
+      setLevel: (next) => {
+        level = next;
+      },
     };
   };
   return make({});
+}
+
+/** The more verbose of two levels. */
+export function moreVerbose(a: LogLevel, b: LogLevel): LogLevel {
+  return RANK[a] <= RANK[b] ? a : b;
 }

@@ -1,7 +1,9 @@
-// In-process counters and gauges, rendered in the Prometheus text exposition format (version 0.0.4),
-// optionally served over plain HTTP on a separate port (off by default; bind it to loopback).
+// The server's counters and gauges plus the process's own metrics (event-loop lag, heap, RSS, GC
+// pauses), in the Prometheus text exposition format (version 0.0.4) through prom-client, optionally
+// served over plain HTTP on a separate port (off by default; bind it to loopback).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 export type MetricName =
   | 'hush_connections'
@@ -35,8 +37,27 @@ export const METRICS: Readonly<Record<MetricName, MetricInfo>> = {
 
 const NAMES = Object.keys(METRICS) as MetricName[];
 
+/**
+ * The server's own metrics. Counting is a plain map update (it happens per message on the hot
+ * path); prom-client reads the map only when /metrics is scraped.
+ */
 export class Metrics {
   private readonly values = new Map<MetricName, number>(NAMES.map((n) => [n, 0]));
+  private readonly registry = new Registry();
+  private withProcessMetrics = false;
+
+  constructor() {
+    const registers = [this.registry];
+    for (const name of NAMES) {
+      const { type, help } = METRICS[name];
+      const read = () => this.get(name);
+      if (type === 'gauge') {
+        new Gauge({ name, help, registers, collect() { this.set(read()); } });
+      } else {
+        new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+      }
+    }
+  }
 
   inc(name: MetricName, by = 1): void {
     this.values.set(name, (this.values.get(name) ?? 0) + by);
@@ -50,21 +71,20 @@ export class Metrics {
     return this.values.get(name) ?? 0;
   }
 
-  render(): string {
-    const lines: string[] = [];
-    for (const name of NAMES) {
-      const info = METRICS[name];
-      lines.push(`# HELP ${name} ${info.help}`, `# TYPE ${name} ${info.type}`, `${name} ${formatValue(this.get(name))}`);
-    }
-    return lines.join('\n') + '\n';
+  /**
+   * Adds prom-client's standard process metrics (process_*, nodejs_*: event-loop lag, heap, RSS,
+   * GC pause durations, handles). They watch the whole process from then on (a GC observer, an
+   * event-loop delay histogram), so only the process's metrics endpoint turns them on; idempotent.
+   */
+  includeProcessMetrics(): void {
+    if (this.withProcessMetrics) return;
+    this.withProcessMetrics = true;
+    collectDefaultMetrics({ register: this.registry });
   }
-}
 
-function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
 }
 
 export interface MetricsServer {
@@ -72,11 +92,15 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves GET /metrics (Prometheus text) and GET /healthz (200 "ok" or 503 "unhealthy"). */
+/**
+ * Serves GET /metrics (Prometheus text: the server's metrics and the process's) and GET /healthz
+ * (200 "ok" or 503 "unhealthy").
+ */
 export function startMetricsServer(
   metrics: Metrics,
   opts: { host: string; port: number; health: () => boolean },
 ): Promise<MetricsServer> {
+  metrics.includeProcessMetrics();
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -84,8 +108,15 @@ export function startMetricsServer(
       return;
     }
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(req.method === 'HEAD' ? undefined : metrics.render());
+      metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`cannot collect metrics: ${(error as Error).message}\n`);
+        },
+      );
     } else if (path === '/healthz') {
       let healthy = false;
       try {

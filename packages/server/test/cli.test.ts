@@ -124,10 +124,19 @@ describe('admin subcommands', () => {
     const custom = join(home, 'custom');
     const a = run(['fingerprint', '--data-dir', custom]);
     expect(a.code).toBe(0);
-    const [fp, short] = a.stdout.trim().split('\n');
-    expect(fp).toMatch(/^SHA512:[A-Za-z0-9+/=]+$/);
-    expect(short).toMatch(/\d/);
+    // One line, so that HUSH_FINGERPRINT=$(hushd fingerprint) works.
+    expect(a.stdout).toMatch(/^SHA512:[A-Za-z0-9+/=]+\n$/);
+    const fp = a.stdout.trim();
     expect(a.stderr).toContain('created a new server identity');
+    const all = run(['fingerprint', '--all', '--data-dir', custom]);
+    expect(all).toMatchObject({ code: 0, stderr: '' });
+    const [allFp, short, rest] = all.stdout.split('\n');
+    expect([allFp, rest]).toEqual([fp, '']);
+    expect(short).toMatch(/^(\d{5} ){5}\d{5}$/);
+    const json = run(['fingerprint', '--json', '--data-dir', custom]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ fingerprint: fp, short });
+    expect(run(['fingerprint', '--all', '--json', '--data-dir', custom]).code).toBe(2);
     const b = run(['fingerprint'], '', { HUSH_DATA_DIR: custom });
     expect(b.stdout).toBe(a.stdout);
     expect(b.stderr).toBe('');

@@ -16,7 +16,7 @@ function get(port: number, path: string, method = 'GET'): Promise<{ status: numb
 }
 
 describe('Metrics', () => {
-  it('counts and renders the Prometheus text format', () => {
+  it('counts and renders the Prometheus text format', async () => {
     const m = new Metrics();
     m.inc('hush_messages_in_total');
     m.inc('hush_messages_in_total', 4);
@@ -25,7 +25,7 @@ describe('Metrics', () => {
     expect(m.get('hush_messages_in_total')).toBe(5);
     expect(m.get('hush_connections')).toBe(2);
     expect(m.get('hush_queue_drops_total')).toBe(0);
-    const text = m.render();
+    const text = await m.render();
     expect(text.endsWith('\n')).toBe(true);
     expect(text).toContain('# HELP hush_connections Open client connections.\n# TYPE hush_connections gauge\nhush_connections 2\n');
     expect(text).toContain('# TYPE hush_messages_in_total counter\nhush_messages_in_total 5\n');
@@ -34,7 +34,7 @@ describe('Metrics', () => {
       expect(text.match(new RegExp(`^${name} \\d+$`, 'gm'))).toHaveLength(1);
       expect(text.match(new RegExp(`^# TYPE ${name} (counter|gauge)$`, 'gm'))).toHaveLength(1);
     }
-    for (const line of text.trimEnd().split('\n')) {
+    for (const line of text.split('\n').filter((l) => l !== '')) {
       expect(line).toMatch(/^(# (HELP|TYPE) hush_[a-z_]+ .+|hush_[a-z_]+ -?\d+(\.\d+)?)$/);
     }
   });
