@@ -3,12 +3,12 @@ import { constants as fsConstants } from 'node:fs';
 import { link, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { FILE_CHUNK_OVERHEAD, FileOpener, FileSealer } from '@hush/crypto';
-import type { ClientMessage, ServerMessageOf, ServerMessageType } from '@hush/protocol';
+import { fileNameProblem, type ClientMessage, type ServerMessageOf, type ServerMessageType } from '@hush/protocol';
 import type { DirectBody, DirectFileInfo } from './direct-body.js';
 import { HushError } from './errors.js';
 import { defaultDownloadsDir } from './paths.js';
 import type { RequestBody } from './requests.js';
-import { fileNameProblem, numberedName, safeFileName } from './safe-name.js';
+import { numberedName, safeFileName } from './safe-name.js';
 import type { ClientEvents, FileOffer, Target } from './types.js';
 import { b64, unb64 } from './wire.js';
 

@@ -19,19 +19,6 @@ export function safeFileName(name: string): string {
   return base;
 }
 
-/**
- * Why a file name offered on the network is unusable (the server refuses the same): empty after
- * trimming spaces, only dots, or holding a path separator or a control character. Undefined when usable.
- */
-export function fileNameProblem(name: string): string | undefined {
-  const trimmed = name.trim();
-  if (trimmed === '') return 'the file name is empty';
-  if (/^\.+$/.test(trimmed)) return 'the file name is only dots';
-  if (/[/\\]/.test(name)) return 'the file name holds a path separator';
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return 'the file name holds a control character';
-  return undefined;
-}
-
 /** Candidate names for auto-rename: "a.txt", "a (1).txt", "a (2).txt", ... */
 export function numberedName(name: string, n: number): string {
   if (n === 0) return name;
