@@ -1,7 +1,7 @@
 // The default Store: one SQLite file (better-sqlite3, WAL, synchronous=NORMAL). Calls are
 // synchronous, so each finishes before the next event-loop turn and needs no locking.
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -127,7 +127,11 @@ export class SqliteStore implements Store {
 
   /** Opens (creating when needed) the database at `path`, or an in-memory one for ':memory:'. */
   static open(path: string): SqliteStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Created owner-only before SQLite opens it: SQLite gives -wal and -shm the database's mode.
+      closeSync(openSync(path, 'a', 0o600));
+    }
     const db = new Database(path);
     try {
       if (path !== ':memory:') {
