@@ -42,7 +42,8 @@ Config file: JSON with any of host, port, dataDir, logLevel, registration, minPa
 defaultRoom, maxFileSize, fileRetentionMs, retentionMs (null = forever), metricsHost, metricsPort
 (null = off), shutdownTimeoutMs, scryptN, and "limits": { handshakeTimeoutMs, authTimeoutMs,
 idleTimeoutMs, heartbeatMs, handshakeMaxFrameSize, maxFrameSize, messagesPerSecond, messageBurst,
-bytesPerSecond, byteBurst, maxConnectionsPerAddress, maxConnections, maxQueueBytes, typingIntervalMs }.
+signalsPerSecond, signalBurst, bytesPerSecond, byteBurst, fileBytesPerSecond, fileByteBurst,
+maxConnectionsPerAddress, maxConnections, maxQueueBytes, typingIntervalMs }.
 
 Data directory: hush.db (SQLite, WAL), identity.key (server private key), hushd.json. hushd
 creates every file owner-only (it runs with umask 077).

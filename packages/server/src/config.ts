@@ -14,10 +14,18 @@ export interface Limits {
   heartbeatMs: number;
   handshakeMaxFrameSize: number;
   maxFrameSize: number;
+  /** Requests per second and at once (everything but pings, pongs, file chunks and signals). */
   messagesPerSecond: number;
   messageBurst: number;
+  /** Signals (typing, read markers) per second and at once: a budget of their own. */
+  signalsPerSecond: number;
+  signalBurst: number;
+  /** Received bytes per second and at once, file chunks excepted. */
   bytesPerSecond: number;
   byteBurst: number;
+  /** Received file-chunk bytes per second and at once. */
+  fileBytesPerSecond: number;
+  fileByteBurst: number;
   maxConnectionsPerAddress: number;
   maxConnections: number;
   maxQueueBytes: number;
@@ -61,10 +69,14 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   heartbeatMs: 30 * SECOND,
   handshakeMaxFrameSize: 4 * KiB,
   maxFrameSize: 256 * KiB,
-  messagesPerSecond: 10,
-  messageBurst: 40,
+  messagesPerSecond: 20,
+  messageBurst: 60,
+  signalsPerSecond: 10,
+  signalBurst: 40,
   bytesPerSecond: 1 * MiB,
   byteBurst: 4 * MiB,
+  fileBytesPerSecond: 16 * MiB,
+  fileByteBurst: 32 * MiB,
   maxConnectionsPerAddress: 16,
   maxConnections: 2000,
   maxQueueBytes: 8 * MiB,
@@ -233,8 +245,12 @@ const LIMIT_PARSERS: Record<LimitKey, Parser<number>> = {
   maxFrameSize: size(1024, 64 * MiB),
   messagesPerSecond: int(1, 1_000_000),
   messageBurst: int(1, 1_000_000),
+  signalsPerSecond: int(1, 1_000_000),
+  signalBurst: int(1, 1_000_000),
   bytesPerSecond: size(1024, 1024 * MiB),
   byteBurst: size(1024, 1024 * MiB),
+  fileBytesPerSecond: size(64 * KiB, 1024 * MiB),
+  fileByteBurst: size(64 * KiB, 1024 * MiB),
   maxConnectionsPerAddress: int(1, 1_000_000),
   maxConnections: int(1, 1_000_000),
   maxQueueBytes: size(64 * KiB, 1024 * MiB),

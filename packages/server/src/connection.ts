@@ -10,7 +10,7 @@ import { RequestError, type ServerContext, type Session } from './handlers/conte
 import { ANONYMOUS_TYPES, dispatch } from './handlers/index.js';
 import { type FlushScheduler, OutboundQueue, type SharedBlock } from './outbound.js';
 import type { OnlineUser } from './presence.js';
-import { TokenBucket } from './rate-limit.js';
+import { FloodGuard, TokenBucket } from './rate-limit.js';
 
 type State = 'handshake' | 'auth' | 'ready' | 'closed';
 
@@ -56,10 +56,11 @@ export class Connection implements Session {
   private lingerTimer: NodeJS.Timeout | null = null;
   private lastHeard: number;
   private lastPing = 0;
-  private readonly messageBucket: TokenBucket;
+  private readonly messageBudget: FloodGuard;
+  private readonly signalBudget: FloodGuard;
   private readonly byteBucket: TokenBucket;
+  private readonly fileByteBucket: TokenBucket;
   private readonly errorBucket: TokenBucket;
-  private floodStrikes = 0;
   private heldDuringAuth: ClientMessage[] = [];
   private tornDown = false;
 
@@ -73,8 +74,10 @@ export class Connection implements Session {
     const limits = this.ctx.config.limits;
     const now = this.ctx.now();
     this.lastHeard = now;
-    this.messageBucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now);
+    this.messageBudget = new FloodGuard(limits.messagesPerSecond, limits.messageBurst, now);
+    this.signalBudget = new FloodGuard(limits.signalsPerSecond, limits.signalBurst, now);
     this.byteBucket = new TokenBucket(limits.bytesPerSecond, limits.byteBurst, now);
+    this.fileByteBucket = new TokenBucket(limits.fileBytesPerSecond, limits.fileByteBurst, now);
     this.errorBucket = new TokenBucket(ERROR_REFILL_PER_SECOND, ERROR_BUDGET, now);
     this.channel = new MessageChannel({
       peer: 'client', handshakeMaxFrameSize: limits.handshakeMaxFrameSize, maxFrameSize: limits.maxFrameSize,
@@ -211,7 +214,14 @@ export class Connection implements Session {
     if (this.state === 'closed') return;
     const now = this.ctx.now();
     this.lastHeard = now;
-    if (this.channel.secure) this.throttleBytes(chunk.length, now);
+    const metered = this.channel.secure;
+    // Charged to chat first; file chunks move their bytes to the file budget once decoded.
+    if (metered) this.byteBucket.take(now, chunk.length);
+    this.process(chunk);
+    if (metered) this.throttleBytes(now);
+  }
+
+  private process(chunk: Buffer): void {
     let items = this.receive(chunk);
     while (items.length > 0) {
       const secure = this.channel.secure;
@@ -235,10 +245,10 @@ export class Connection implements Session {
     }
   }
 
-  /** Bytes cannot be refused once received: a peer over its byte budget is simply not read for a while. */
-  private throttleBytes(length: number, now: number): void {
-    this.byteBucket.take(now, length);
-    const wait = this.byteBucket.waitMs(now, 0);
+  /** Bytes cannot be refused once received: a peer over a byte budget is simply not read for a while. */
+  private throttleBytes(now: number): void {
+    if (this.state === 'closed') return;
+    const wait = Math.max(this.byteBucket.waitMs(now, 0), this.fileByteBucket.waitMs(now, 0));
     if (wait > 0 && this.resumeTimer === null) {
       this.socket.pause();
       this.resumeTimer = setTimeout(() => {
@@ -310,22 +320,35 @@ export class Connection implements Session {
     }
   }
 
-  /** Message rate limit; file chunks are paced by their acks and the byte budget instead. */
+  /**
+   * Message rate limit. File chunks are paced by their acks and the file byte budget instead;
+   * signals (typing, read) by their own budget, spent in their handlers through `signal()`.
+   */
   private admitMessage(m: ClientMessage, re: string | undefined): boolean {
-    if (m.type === 'ping' || m.type === 'pong' || m.type === 'file_chunk') return true;
-    const now = this.ctx.now();
-    if (this.messageBucket.tryTake(now)) {
-      this.floodStrikes = 0;
+    if (m.type === 'file_chunk') {
+      const now = this.ctx.now();
+      this.byteBucket.refund(m.data.length);
+      this.fileByteBucket.take(now, m.data.length);
       return true;
     }
-    this.floodStrikes += 1;
-    if (this.floodStrikes > Math.max(20, this.ctx.config.limits.messageBurst)) {
-      this.ctx.logger.warn('flood_disconnect', { conn: this.id, user: this.user?.name });
-      this.close('RATE_LIMITED', 'flooding');
-      return false;
-    }
-    this.reject(re, new RequestError('RATE_LIMITED', 'too many messages', this.messageBucket.waitMs(now)));
+    if (m.type === 'ping' || m.type === 'pong' || m.type === 'typing' || m.type === 'read') return true;
+    const now = this.ctx.now();
+    const verdict = this.messageBudget.take(now);
+    if (verdict === 'ok') return true;
+    if (verdict === 'flood') this.floodDisconnect('messages');
+    else this.reject(re, new RequestError('RATE_LIMITED', 'too many messages', this.messageBudget.waitMs(now)));
     return false;
+  }
+
+  signal(): boolean {
+    const verdict = this.signalBudget.take(this.ctx.now());
+    if (verdict === 'flood') this.floodDisconnect('signals');
+    return verdict === 'ok';
+  }
+
+  private floodDisconnect(what: 'messages' | 'signals'): void {
+    this.ctx.logger.warn('flood_disconnect', { conn: this.id, user: this.user?.name, what });
+    this.close('RATE_LIMITED', 'flooding');
   }
 
   private reject(re: string | undefined, error: unknown): void {
@@ -374,9 +397,13 @@ export class Connection implements Session {
       }
     } catch (error) {
       this.ctx.metrics.inc('hush_handshake_failures_total');
-      const code = isCryptoError(error, 'VERSION_MISMATCH') ? 'UNSUPPORTED_VERSION' : 'HANDSHAKE_FAILED';
-      this.ctx.logger.debug('handshake_failed', { conn: this.id, code });
-      this.close(code, 'handshake failed');
+      if (isCryptoError(error, 'VERSION_MISMATCH') && m.type === 'client_hello') {
+        this.ctx.logger.debug('handshake_failed', { conn: this.id, code: 'UNSUPPORTED_VERSION' });
+        this.close('UNSUPPORTED_VERSION', versionMismatchMessage(m.versions));
+        return;
+      }
+      this.ctx.logger.debug('handshake_failed', { conn: this.id, code: 'HANDSHAKE_FAILED' });
+      this.close('HANDSHAKE_FAILED', 'handshake failed');
       return;
     }
     this.ctx.metrics.inc('hush_handshake_failures_total');
@@ -409,4 +436,14 @@ export class Connection implements Session {
 
 function b64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+/** What a peer with no version in common is told: which side is older and must be upgraded. */
+function versionMismatchMessage(peerVersions: readonly number[]): string {
+  const ours = SUPPORTED_VERSIONS.join(', ');
+  const theirs = peerVersions.slice(0, 16).join(', ');
+  const older = Math.max(...peerVersions) < Math.min(...SUPPORTED_VERSIONS)
+    ? 'the client is older than this server: upgrade the client'
+    : 'the client is newer than this server: ask the server operator to upgrade hushd';
+  return `no protocol version in common (server speaks ${ours}, client ${theirs}); ${older}`;
 }

@@ -5,7 +5,7 @@
 // Direct files are end-to-end sealed by the clients: the server only moves opaque chunks.
 import { randomBytes } from 'node:crypto';
 import { FILE_CHUNK_OVERHEAD } from '@hush/crypto';
-import type { ClientMessageOf, ServerMessageOf, Target } from '@hush/protocol';
+import { fileNameProblem, type ClientMessageOf, type ServerMessageOf, type Target } from '@hush/protocol';
 import {
   broadcast, RequestError, requireMember, type ServerContext, type Session,
 } from './handlers/context.js';
@@ -58,6 +58,8 @@ export class FileRelay {
       requireMember(ctx, user, m.target.room);
       // Receivers verify the whole file against this hash before they report it complete.
       if (m.name === undefined || m.sha512 === undefined) throw new RequestError('BAD_REQUEST', 'a room file needs a name and its SHA-512');
+      const problem = fileNameProblem(m.name);
+      if (problem !== undefined) throw new RequestError('BAD_REQUEST', `${problem}: rename the file and send it again`);
     } else if (m.name !== undefined || m.sha512 !== undefined) {
       throw new RequestError('BAD_REQUEST', 'a direct file keeps its name and hash inside the end-to-end envelope');
     }

@@ -1,5 +1,6 @@
 // Flood control: token buckets (pure: the caller passes the clock) and connection counting per
-// address. One bucket per connection per dimension (messages, bytes); no timers of their own.
+// address. One bucket per connection per dimension (messages, signals, bytes, file bytes); no
+// timers of their own.
 
 /** A classic token bucket: `capacity` tokens, refilled at `ratePerSecond`. */
 export class TokenBucket {
@@ -38,12 +39,50 @@ export class TokenBucket {
     this.tokens -= cost;
   }
 
+  /** Gives back `cost` tokens taken earlier (never above the capacity). */
+  refund(cost: number): void {
+    this.tokens = Math.min(this.capacity, this.tokens + cost);
+  }
+
   /** Milliseconds until `cost` tokens are available (0 when they are). */
   waitMs(now: number, cost = 1): number {
     this.refill(now);
     if (this.tokens >= cost) return 0;
     if (this.ratePerSecond <= 0) return Number.MAX_SAFE_INTEGER;
     return Math.ceil(((cost - this.tokens) * 1000) / this.ratePerSecond);
+  }
+}
+
+/** Refusals in a row, at least, before a peer counts as flooding (however small the burst). */
+const MIN_FLOOD_STRIKES = 20;
+
+/**
+ * A bucket whose refusals are counted: a peer that keeps spending into an empty bucket (more
+ * refusals in a row than the burst, and at least MIN_FLOOD_STRIKES) is flooding, not just early.
+ */
+export class FloodGuard {
+  private strikes = 0;
+  private readonly bucket: TokenBucket;
+  private readonly maxStrikes: number;
+
+  constructor(ratePerSecond: number, burst: number, now: number) {
+    this.bucket = new TokenBucket(ratePerSecond, burst, now);
+    this.maxStrikes = Math.max(MIN_FLOOD_STRIKES, burst);
+  }
+
+  /** `ok`: a token was taken; `over`: none left (refuse or drop); `flood`: none, too often in a row. */
+  take(now: number): 'ok' | 'over' | 'flood' {
+    if (this.bucket.tryTake(now)) {
+      this.strikes = 0;
+      return 'ok';
+    }
+    this.strikes += 1;
+    return this.strikes > this.maxStrikes ? 'flood' : 'over';
+  }
+
+  /** Milliseconds until the next token. */
+  waitMs(now: number): number {
+    return this.bucket.waitMs(now);
   }
 }
 

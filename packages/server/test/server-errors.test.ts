@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFrame } from '@hush/protocol';
+import { encodeFrame, SUPPORTED_VERSIONS } from '@hush/protocol';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { registered, TestClient } from './helpers/test-client.js';
 
@@ -64,7 +64,7 @@ describe('bad input gets a coded error and the server keeps serving', () => {
     const c = await track(TestClient.raw(server.port));
     // Hand-rolled handshake so client_finished and the sealed register leave in one write.
     const { ClientHandshake } = await import('@hush/crypto');
-    const hs = new ClientHandshake({ versions: [1] });
+    const hs = new ClientHandshake({ versions: [...SUPPORTED_VERSIONS] });
     const hello = hs.start();
     c.writePlain({ type: 'client_hello', versions: hello.versions, ephemeral: Buffer.from(hello.ephemeral).toString('base64url') });
     const sh = await c.next('server_hello');

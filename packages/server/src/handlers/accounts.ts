@@ -1,5 +1,5 @@
 // register / login / device_login / logout, and what happens once a session is logged in.
-import type { ClientMessageOf, DeviceBundleWire } from '@hush/protocol';
+import { MAX_TEXT_LENGTH, type ClientMessageOf, type DeviceBundleWire, type SessionLimits } from '@hush/protocol';
 import { verifyBundle, verifyDeviceLogin } from '@hush/crypto';
 import { normalizeUsername } from '../usernames.js';
 import type { UserRecord } from '../store/types.js';
@@ -121,7 +121,9 @@ function completeLogin(
     const room = ctx.store.getRoom(m.room);
     return room ? [roomInfo(ctx, room, m)] : [];
   });
-  session.send({ type: 'welcome', re, user: record.name, role: record.role, rooms, deviceBound, serverTime: now });
+  session.send({
+    type: 'welcome', re, user: record.name, role: record.role, rooms, deviceBound, serverTime: now, limits: sessionLimits(ctx),
+  });
   ctx.metrics.inc('hush_logins_total');
   ctx.logger.info('login', { user: record.name, conn: session.id, device: deviceBound ? 'bound' : 'known' });
   if (joinedLobby) {
@@ -174,4 +176,14 @@ function announceKeyChange(ctx: ServerContext, name: string): void {
   const self = ctx.online.get(name);
   if (self) users.add(self);
   broadcast(ctx, { type: 'key_change', user: name, devices }, users);
+}
+
+/** What welcome tells the client it is held to, so that it can pace itself inside it. */
+function sessionLimits(ctx: ServerContext): SessionLimits {
+  const l = ctx.config.limits;
+  return {
+    messagesPerSecond: l.messagesPerSecond, messageBurst: l.messageBurst,
+    signalsPerSecond: l.signalsPerSecond, signalBurst: l.signalBurst,
+    maxTextLength: MAX_TEXT_LENGTH,
+  };
 }

@@ -30,6 +30,11 @@ export interface Session {
   sendLine(line: string): void;
   /** Queues a block of lines shared with other sessions (a room's messages of one turn). */
   sendBlock(block: SharedBlock): void;
+  /**
+   * Spends one token of the signal budget (typing, read markers); false when there is none and the
+   * signal is not to be relayed. A session that keeps signalling without tokens is closed.
+   */
+  signal(): boolean;
   /** Marks the session logged in (stops the auth deadline). */
   authenticated(user: OnlineUser<Session>): void;
   /** Sends `goodbye` with `code`, flushes and closes. */

@@ -37,6 +37,8 @@ export function handleRead(ctx: ServerContext, session: Session, m: ClientMessag
   else if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
   ctx.store.setReadMarker(user.name, conversationKey(m.target), m.msgId);
   session.send({ type: 'ok', re: m.id });
+  // Over the signal budget the marker is kept but not relayed: the next one carries the latest.
+  if (!session.signal()) return;
   broadcast(ctx, { type: 'read_notice', from: user.name, target: m.target, msgId: m.msgId }, [user], session);
   if ('user' in m.target) {
     const peer = ctx.online.get(m.target.user);

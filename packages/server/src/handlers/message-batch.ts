@@ -3,9 +3,10 @@
 // turn are encoded once into a shared block queued on every online member's sessions, the sender's
 // included (its echo, in server order and ahead of its ack). Room notices that everyone in a room
 // gets (joins) ride in the same block, in order with the messages: a storm of N joins (first logins
-// into the default room) costs each member one queue entry per turn, not N.
+// into the default room) costs each member one queue entry per turn, not N. A send whose
+// idempotency key was used before is only acked, with the original's id and time.
 import type { ServerMessage } from '@hush/protocol';
-import type { NewMessage, StoredMessage } from '../store/types.js';
+import type { AppendedMessage, NewMessage, StoredMessage } from '../store/types.js';
 import { advanceCursor, broadcast, broadcastBlock, type ServerContext, type Session, wireMessage } from './context.js';
 import { NewestDirect } from './newest-direct.js';
 
@@ -100,7 +101,7 @@ export class MessageBatch {
 }
 
 /** The batch in one transaction; on failure each sender gets an error and nothing is stored. */
-function store(ctx: ServerContext, batch: readonly Pending[]): StoredMessage[] {
+function store(ctx: ServerContext, batch: readonly Pending[]): AppendedMessage[] {
   if (batch.length === 0) return [];
   try {
     return ctx.store.appendMessages(batch.map((p) => p.message));

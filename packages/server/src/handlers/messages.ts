@@ -1,23 +1,54 @@
 // send / dm_send / keys_get. Messages are not stored here: they join the turn's batch
 // (MessageBatch), which acks them once stored and fans them out.
 import type { ClientMessageOf } from '@hush/protocol';
+import type { NewMessage } from '../store/types.js';
 import { RequestError, requireMember, requireUser, type ServerContext, type Session, wireBundle } from './context.js';
 
 export function handleSend(ctx: ServerContext, session: Session, m: ClientMessageOf<'send'>): void {
   const user = requireUser(session);
-  const member = requireMember(ctx, user, m.room);
   const now = ctx.now();
-  if (member.mutedUntil !== null && member.mutedUntil > now) {
-    throw new RequestError('MUTED', `muted in #${m.room}`, member.mutedUntil - now);
-  }
+  const allowed = () => {
+    const member = requireMember(ctx, user, m.room);
+    if (member.mutedUntil !== null && member.mutedUntil > now) {
+      throw new RequestError('MUTED', `muted in #${m.room}`, member.mutedUntil - now);
+    }
+  };
+  if (!repeatOrAllowed(ctx, session, m, allowed)) return;
   // The sender is the session's user, never a field of the request.
-  ctx.batch.add({ kind: 'room', ts: now, from: user.name, room: m.room, text: m.text, action: m.action ?? false }, session, m.id);
+  const message = { kind: 'room', ts: now, from: user.name, room: m.room, text: m.text, action: m.action ?? false } as const;
+  ctx.batch.add(withKey(message, m.key), session, m.id);
 }
 
 export function handleDmSend(ctx: ServerContext, session: Session, m: ClientMessageOf<'dm_send'>): void {
   const user = requireUser(session);
-  if (!ctx.store.getUser(m.to)) throw new RequestError('NOT_FOUND', `no user ${m.to}`);
-  ctx.batch.add({ kind: 'dm', ts: ctx.now(), from: user.name, to: m.to, envelope: m.envelope }, session, m.id);
+  const allowed = () => {
+    if (!ctx.store.getUser(m.to)) throw new RequestError('NOT_FOUND', `no user ${m.to}`);
+  };
+  if (!repeatOrAllowed(ctx, session, m, allowed)) return;
+  ctx.batch.add(withKey({ kind: 'dm', ts: ctx.now(), from: user.name, to: m.to, envelope: m.envelope }, m.key), session, m.id);
+}
+
+/**
+ * Runs `allowed` (which throws when the send is not allowed). A refused send whose key was stored
+ * before is answered with its ack instead: it went through then (say, before a mute), and a resend
+ * must not make the sender think it was lost. Returns whether to go on and store the message.
+ */
+function repeatOrAllowed(
+  ctx: ServerContext, session: Session, m: ClientMessageOf<'send' | 'dm_send'>, allowed: () => void,
+): boolean {
+  try {
+    allowed();
+    return true;
+  } catch (error) {
+    const stored = m.key === undefined ? undefined : ctx.store.messageByKey(requireUser(session).name, m.key);
+    if (!stored) throw error;
+    session.send({ type: 'ack', re: m.id, msgId: stored.id, ts: stored.ts });
+    return false;
+  }
+}
+
+function withKey<M extends NewMessage>(message: M, key: string | undefined): M {
+  return key === undefined ? message : { ...message, key };
 }
 
 export function handleKeysGet(ctx: ServerContext, session: Session, m: ClientMessageOf<'keys_get'>): void {

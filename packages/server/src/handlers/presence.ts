@@ -13,6 +13,7 @@ export function handlePresenceSet(ctx: ServerContext, session: Session, m: Clien
 /** Typing notices go to the room's online members or the DM peer, at most one per interval per target. */
 export function handleTyping(ctx: ServerContext, session: Session, m: ClientMessageOf<'typing'>): void {
   const user = requireUser(session);
+  if (!session.signal()) return;
   const key = conversationKey(m.target);
   const now = ctx.now();
   const last = user.typing.get(key);

@@ -137,6 +137,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (room, user)
   ) STRICT;
   `,
+  // 3: idempotency keys of sends: a sender's message with a key already used is not stored twice.
+  `
+  ALTER TABLE messages ADD COLUMN client_key TEXT;
+  CREATE UNIQUE INDEX messages_by_key ON messages(sender, client_key) WHERE client_key IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

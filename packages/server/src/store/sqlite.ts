@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { StoreError } from './store-error.js';
 import type {
+  AppendedMessage,
   DepartureRecord,
   DeviceRecord,
   HistoryQuery,
@@ -16,6 +17,7 @@ import type {
   ListPage,
   MemberRecord,
   NewMessage,
+  RepeatedMessage,
   RoomRecord,
   RoomRole,
   ServerRole,
@@ -120,6 +122,11 @@ export class SqliteStore implements Store {
   private lastCheckpoint = 0;
   private appendedSinceCheckpoint = 0;
   private changesAtCheckpoint = 0;
+  /**
+   * The latest idempotency keys stored (sender + key -> id and time), oldest first: a repeat soon
+   * after the original (a resend after a reconnect) is answered without touching the database.
+   */
+  private readonly recentKeys = new Map<string, RepeatedMessage>();
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -366,25 +373,83 @@ export class SqliteStore implements Store {
 
   // ---- messages ----
 
-  appendMessages(batch: readonly NewMessage[]): StoredMessage[] {
-    const run = this.db.transaction((items: readonly NewMessage[]): StoredMessage[] => {
-      const stored: StoredMessage[] = [];
+  appendMessages(batch: readonly NewMessage[]): AppendedMessage[] {
+    let out: AppendedMessage[];
+    try {
+      // Keys are taken as new unless remembered: the unique index catches the rest...
+      out = this.appendTransaction(batch, false);
+    } catch (err) {
+      // ...and then the batch runs again, looking every key up (a repeat after a restart).
+      if (!isKeyConflict(err)) throw err;
+      out = this.appendTransaction(batch, true);
+    }
+    batch.forEach((m, i) => {
+      if (m.key !== undefined) this.rememberKey(m.from, m.key, out[i]!);
+    });
+    return out;
+  }
+
+  private appendTransaction(batch: readonly NewMessage[], lookUpKeys: boolean): AppendedMessage[] {
+    return this.db.transaction((): AppendedMessage[] => {
+      const out = new Array<AppendedMessage>(batch.length);
+      const fresh: number[] = [];
+      /** A key's first message in this batch, by index; later ones repeat it. */
+      const firstInBatch = new Map<string, number>();
+      const repeatsInBatch: [number, number][] = [];
+      batch.forEach((m, i) => {
+        if (m.key === undefined) {
+          fresh.push(i);
+          return;
+        }
+        const id = keyId(m.from, m.key);
+        const known = this.recentKeys.get(id) ?? (lookUpKeys ? this.storedKey(m.from, m.key) : undefined);
+        const first = firstInBatch.get(id);
+        if (known) out[i] = known;
+        else if (first !== undefined) repeatsInBatch.push([i, first]);
+        else {
+          firstInBatch.set(id, i);
+          fresh.push(i);
+        }
+      });
       // Several rows per INSERT: about half the cost per row of one statement each. In one
       // transaction (one writer) AUTOINCREMENT numbers a statement's rows consecutively, in order.
-      for (let at = 0; at < items.length; at += ROWS_PER_INSERT) {
-        const chunk = items.slice(at, at + ROWS_PER_INSERT);
+      for (let at = 0; at < fresh.length; at += ROWS_PER_INSERT) {
+        const chunk = fresh.slice(at, at + ROWS_PER_INSERT);
         const params: (string | number | null)[] = [];
-        for (const m of chunk) {
-          if (m.kind === 'room') params.push('room', m.ts, m.from, m.room, null, null, m.text, m.action ? 1 : 0);
-          else params.push('dm', m.ts, m.from, null, m.to, conversationKey(m.from, m.to), m.envelope, 0);
+        for (const i of chunk) {
+          const m = batch[i]!;
+          const key = m.key ?? null;
+          if (m.kind === 'room') params.push('room', m.ts, m.from, m.room, null, null, m.text, m.action ? 1 : 0, key);
+          else params.push('dm', m.ts, m.from, null, m.to, conversationKey(m.from, m.to), m.envelope, 0, key);
         }
         const last = Number(this.stmt(INSERT_MESSAGES_SQL[chunk.length - 1]!).run(...params).lastInsertRowid);
         this.appendedSinceCheckpoint += chunk.length;
-        chunk.forEach((m, i) => stored.push(withId(m, String(last - chunk.length + 1 + i))));
+        chunk.forEach((i, n) => {
+          out[i] = withId(batch[i]!, String(last - chunk.length + 1 + n));
+        });
       }
-      return stored;
-    });
-    return run(batch);
+      for (const [i, first] of repeatsInBatch) out[i] = { kind: 'repeat', id: out[first]!.id, ts: out[first]!.ts };
+      return out;
+    })();
+  }
+
+  messageByKey(sender: string, key: string): RepeatedMessage | undefined {
+    const found = this.recentKeys.get(keyId(sender, key)) ?? this.storedKey(sender, key);
+    if (found) this.rememberKey(sender, key, found);
+    return found;
+  }
+
+  private storedKey(sender: string, key: string): RepeatedMessage | undefined {
+    const row = this.stmt('SELECT id, ts FROM messages WHERE sender = ? AND client_key = ?').get(sender, key) as
+      { id: number | bigint; ts: number } | undefined;
+    return row && { kind: 'repeat', id: String(row.id), ts: row.ts };
+  }
+
+  private rememberKey(sender: string, key: string, m: AppendedMessage): void {
+    const id = keyId(sender, key);
+    if (this.recentKeys.has(id)) return;
+    this.recentKeys.set(id, { kind: 'repeat', id: m.id, ts: m.ts });
+    if (this.recentKeys.size > RECENT_KEYS) this.recentKeys.delete(this.recentKeys.keys().next().value!);
   }
 
   history(target: HistoryTarget, query: HistoryQuery): HistoryResult {
@@ -651,6 +716,16 @@ function isConstraint(err: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
+/** A message's idempotency key is already stored (the unique index messages_by_key). */
+function isKeyConflict(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((err as Error).message).includes('client_key');
+}
+
+/** Usernames cannot contain a newline: sender and key cannot run into each other. */
+function keyId(sender: string, key: string): string {
+  return `${sender}\n${key}`;
+}
+
 function isForeignKey(err: unknown): boolean {
   return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
@@ -705,8 +780,10 @@ const CHECKPOINT_AFTER_ROWS = 4000;
 /** SQLite's own checkpoint, only if the server's never come (pages of 4 KiB: 40 MiB). */
 const SAFETY_CHECKPOINT_PAGES = 10_000;
 
-/** Rows per multi-row INSERT (8 parameters each, well under SQLite's limit). */
+/** Rows per multi-row INSERT (9 parameters each, well under SQLite's limit). */
 const ROWS_PER_INSERT = 32;
+/** Idempotency keys remembered in memory (older ones are looked up in the database). */
+const RECENT_KEYS = 65_536;
 
 function withId(m: NewMessage, id: string): StoredMessage {
   return m.kind === 'room'
@@ -717,5 +794,5 @@ function withId(m: NewMessage, id: string): StoredMessage {
 /** The INSERT for 1..ROWS_PER_INSERT rows, built once (the statements themselves are cached by SQL). */
 const INSERT_MESSAGES_SQL = Array.from(
   { length: ROWS_PER_INSERT },
-  (_, i) => `INSERT INTO messages (kind, ts, sender, room, recipient, conv, body, action) VALUES ${Array(i + 1).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+  (_, i) => `INSERT INTO messages (kind, ts, sender, room, recipient, conv, body, action, client_key) VALUES ${Array(i + 1).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
 );

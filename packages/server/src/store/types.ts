@@ -47,9 +47,19 @@ export type StoredMessage =
   | { kind: 'room'; id: string; ts: number; from: string; room: string; text: string; action: boolean }
   | { kind: 'dm'; id: string; ts: number; from: string; to: string; envelope: string };
 
+/** `key`: the sender's idempotency key; a sender's message with a key already used is not stored again. */
 export type NewMessage =
-  | { kind: 'room'; ts: number; from: string; room: string; text: string; action: boolean }
-  | { kind: 'dm'; ts: number; from: string; to: string; envelope: string };
+  | { kind: 'room'; ts: number; from: string; room: string; text: string; action: boolean; key?: string }
+  | { kind: 'dm'; ts: number; from: string; to: string; envelope: string; key?: string };
+
+/** What a repeated key is answered with: the id and time of the message stored under it first. */
+export interface RepeatedMessage {
+  kind: 'repeat';
+  id: string;
+  ts: number;
+}
+
+export type AppendedMessage = StoredMessage | RepeatedMessage;
 
 /** History target: a room, or the direct conversation between two users. */
 export type HistoryTarget = { room: string } | { dm: readonly [string, string] };
@@ -146,8 +156,13 @@ export interface Store {
   setMemberRole(room: string, user: string, role: RoomRole): void;
   setMute(room: string, user: string, until: number | null): void;
 
-  // Messages: append in one transaction; returns the stored rows with their ids, in order.
-  appendMessages(batch: readonly NewMessage[]): StoredMessage[];
+  /**
+   * Messages: append in one transaction; returns, in order, each stored row with its id, or a
+   * `repeat` for a message whose (sender, key) was stored before (earlier, or in this batch).
+   */
+  appendMessages(batch: readonly NewMessage[]): AppendedMessage[];
+  /** The message `sender` stored under idempotency `key`, if any. */
+  messageByKey(sender: string, key: string): RepeatedMessage | undefined;
   history(target: HistoryTarget, query: HistoryQuery): HistoryResult;
   /**
    * Direct messages to `user` with id > afterId (offline delivery and catch-up), oldest first;

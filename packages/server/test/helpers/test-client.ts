@@ -1,7 +1,7 @@
 // A small raw Hush client for the server's integration tests, built only from @hush/protocol and
 // @hush/crypto: handshake, then sealed messages; an inbox the tests await messages from.
 import { connect, type Socket } from 'node:net';
-import { MessageChannel, type ClientMessage, type ServerMessage } from '@hush/protocol';
+import { MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type ServerMessage } from '@hush/protocol';
 import { ClientHandshake, DeviceIdentity, signDeviceLogin } from '@hush/crypto';
 
 type Waiter = { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void };
@@ -59,7 +59,7 @@ export class TestClient {
   }
 
   async handshake(): Promise<void> {
-    const hs = new ClientHandshake({ versions: [1] });
+    const hs = new ClientHandshake({ versions: [...SUPPORTED_VERSIONS] });
     const hello = hs.start();
     this.writePlain({ type: 'client_hello', versions: hello.versions, ephemeral: b64(hello.ephemeral) });
     const reply = await this.next('server_hello');
