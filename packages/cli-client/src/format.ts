@@ -1,8 +1,9 @@
 // Lines of the message pane as blessed-tagged strings. Tags come only from this file;
-// every remote piece goes through stripControls() + escapeTags() (i.e. sanitize()).
-import { escapeTags, splitLines, stripControls } from './sanitize.js';
+// every remote piece goes through stripControls() (a field) or bodyLines() (a message body), then
+// escapeTags(). Only a message body spans rows; its later rows carry the gutter mark.
+import { bodyLines, escapeTags, stripControls } from './sanitize.js';
 import type { FileTransfer, Line } from './state.js';
-import { displayWidth } from './width.js';
+import { displayWidth, padRight, truncate } from './width.js';
 import { wrap } from './wrap.js';
 
 const PALETTE = ['red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'light-red', 'light-green', 'light-yellow', 'light-blue', 'light-magenta', 'light-cyan'] as const;
@@ -35,24 +36,36 @@ export function progressBar(bytes: number, size: number, width = 20): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}%`;
 }
 
-export interface FormatOptions { width: number; files?: Readonly<Record<string, FileTransfer>> }
+export interface FormatOptions {
+  width: number;
+  files?: Readonly<Record<string, FileTransfer>>;
+  /** The first unread message when the conversation was opened: a marker row goes above it. */
+  marker?: string | null;
+}
+
+/** Marks every continuation row of a line, so it can never pass for a line of its own. */
+export const GUTTER = '┆';
+/** The widest a nick may show (a third of a narrow pane): a long one is cut. */
+export const NICK_MAX = 16;
+/** Time column plus a gap and the gutter: the least a continuation row is indented. */
+const MIN_INDENT = 8;
 
 /**
- * Lay out: `prefix` (already tagged, `prefixWidth` columns) then the plain `body` lines,
- * wrapped by display width; continuation lines are indented under the text column, so
- * no remote text can ever start a line of its own.
+ * Lay out: `prefix` (already tagged, `prefixWidth` columns) then the plain, clean `body` lines,
+ * wrapped by display width. Every later row is indented and marked with the gutter, so no remote
+ * text can ever start a row of its own or pass for a system line.
  */
 function layout(prefix: string, prefixWidth: number, body: string[], width: number, style?: (s: string) => string): string[] {
-  const indent = Math.min(prefixWidth, Math.floor(width / 2));
+  const indent = Math.max(MIN_INDENT, Math.min(prefixWidth, Math.floor(width / 2)));
+  const lead = `${' '.repeat(indent - 2)}{gray-fg}${GUTTER}{/gray-fg} `;
   const textWidth = Math.max(1, width - indent);
-  const out: string[] = [];
   const firstWidth = Math.max(1, width - prefixWidth);
-  body.forEach((raw, i) => {
-    const clean = stripControls(raw);
+  const out: string[] = [];
+  body.forEach((clean, i) => {
     const pieces = i === 0 ? wrapFirst(clean, firstWidth, textWidth) : wrap(clean, textWidth);
     pieces.forEach((p, j) => {
       const text = style ? style(escapeTags(p)) : escapeTags(p);
-      out.push(i === 0 && j === 0 ? prefix + text : ' '.repeat(indent) + text);
+      out.push(i === 0 && j === 0 ? prefix + text : lead + text);
     });
   });
   return out;
@@ -60,7 +73,9 @@ function layout(prefix: string, prefixWidth: number, body: string[], width: numb
 
 /** The first line may be narrower than the rest (it shares the row with the prefix). */
 function wrapFirst(text: string, firstWidth: number, restWidth: number): string[] {
-  const first = wrap(text, firstWidth)[0] ?? '';
+  const candidate = wrap(text, firstWidth)[0] ?? '';
+  // A unit wider than the room beside the prefix starts on the next row instead.
+  const first = displayWidth(candidate) > firstWidth ? '' : candidate;
   // wrap() only drops spaces at break points, so the first line is a prefix of the text.
   const rest = text.slice(first.length).replace(/^ +/, '');
   return rest === '' ? [first] : [first, ...wrap(rest, restWidth)];
@@ -87,31 +102,117 @@ export function formatLine(line: Line, opts: FormatOptions): string[] {
   const time = formatTime(line.ts);
   switch (line.kind) {
     case 'message': {
-      const nick = stripControls(line.from);
+      const nick = truncate(stripControls(line.from), Math.max(3, Math.min(NICK_MAX, Math.floor(opts.width / 3))));
       const color = nickColor(line.from);
-      const bodies = splitLines(line.text);
+      const bodies = bodyLines(line.text);
       const prefixPlain = line.action ? `${time} * ${nick} ` : `${time} <${nick}> `;
       const nickTag = line.mine ? `{bold}${escapeTags(nick)}{/bold}` : `{${color}-fg}${escapeTags(nick)}{/${color}-fg}`;
       const prefix = line.action ? `{gray-fg}${time}{/gray-fg} * ${nickTag} ` : `{gray-fg}${time}{/gray-fg} <${nickTag}> `;
-      const style = line.mention ? (s: string) => `{yellow-bg}{black-fg}${s}{/black-fg}{/yellow-bg}` : undefined;
-      return layout(prefix, displayWidth(prefixPlain), bodies, opts.width, style);
+      const style = line.mention ? (s: string) => `{yellow-bg}{black-fg}${s}{/black-fg}{/yellow-bg}`
+        : line.pending ? (s: string) => `{gray-fg}${s}{/gray-fg}` : undefined;
+      const rows = layout(prefix, displayWidth(prefixPlain), bodies, opts.width, style);
+      if (line.failed === undefined) return rows;
+      // The refusal is ours to say: a row of its own, under the line it is about.
+      return [...rows, ...layout(`{red-fg}${' '.repeat(displayWidth(time))} !!!{/red-fg} `, displayWidth(`${time} !!! `),
+        [`not sent: ${stripControls(line.failed)} — /retry sends it again`], opts.width)];
     }
     case 'notice': {
       const mark = line.level === 'error' ? '!!!' : line.level === 'warn' ? '-!-' : '-*-';
       const color = line.level === 'error' ? 'red' : line.level === 'warn' ? 'yellow' : 'cyan';
       const prefix = `{gray-fg}${time}{/gray-fg} {${color}-fg}${mark}{/${color}-fg} `;
-      return layout(prefix, displayWidth(`${time} ${mark} `), splitLines(line.text), opts.width);
+      return layout(prefix, displayWidth(`${time} ${mark} `), [stripControls(line.text)], opts.width);
     }
     case 'file': {
       const f = opts.files?.[line.fileId];
       const text = f ? formatFileLine(f) : `file ${line.fileId}`;
       const prefix = `{gray-fg}${time}{/gray-fg} {magenta-fg}-F-{/magenta-fg} `;
-      return layout(prefix, displayWidth(`${time} -F- `), [text], opts.width);
+      return layout(prefix, displayWidth(`${time} -F- `), [stripControls(text)], opts.width);
     }
   }
 }
 
-/** All display lines of a conversation. */
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;
+
+/** "Tuesday 8 December 2026", in local time. */
+export function formatDay(ts: number): string {
+  const d = new Date(ts);
+  return `${WEEKDAYS[d.getDay()]} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}`;
+}
+
+function sameDay(a: number, b: number): boolean {
+  const x = new Date(a);
+  const y = new Date(b);
+  return x.getFullYear() === y.getFullYear() && x.getMonth() === y.getMonth() && x.getDate() === y.getDate();
+}
+
+/** A full-width rule with a caption: `── caption ─────`. Starts at column 0, as no remote row can. */
+export function ruleRow(caption: string, width: number, color: string): string {
+  const text = truncate(`── ${caption} `, Math.max(1, width));
+  return `{${color}-fg}${escapeTags(text)}${'─'.repeat(Math.max(0, width - displayWidth(text)))}{/${color}-fg}`;
+}
+
+export const NEW_MARKER_TEXT = 'new since you were here';
+
+/** The last row of the pane while scrolled up. */
+export function moreBelowRow(unread: number, width: number): string {
+  const count = unread > 0 ? `${unread} new message${unread === 1 ? '' : 's'} ` : '';
+  return `{inverse}${escapeTags(padRight(`↓ more below: ${count}(PageDown)`, Math.max(1, width)))}{/inverse}`;
+}
+
+/**
+ * Display rows of the newest lines of a conversation, newest last, with a day-change rule between
+ * lines of different local days and the "new since" marker above opts.marker. Formats from the end
+ * and stops once it has `want` rows (complete: every line was formatted).
+ */
+export function tailRows(lines: readonly Line[], opts: FormatOptions, want = Infinity): { rows: string[]; complete: boolean } {
+  const chunks: string[][] = [];
+  let count = 0;
+  let i = lines.length - 1;
+  for (; i >= 0 && count < want; i--) {
+    const line = lines[i]!;
+    const chunk: string[] = [];
+    const previous = lines[i - 1];
+    if (previous && !sameDay(previous.ts, line.ts)) chunk.push(ruleRow(formatDay(line.ts), opts.width, 'cyan'));
+    if (line.kind === 'message' && opts.marker && line.id === opts.marker) chunk.push(ruleRow(NEW_MARKER_TEXT, opts.width, 'red'));
+    chunk.push(...formatLine(line, opts));
+    chunks.push(chunk);
+    count += chunk.length;
+  }
+  return { rows: chunks.reverse().flat(), complete: i < 0 };
+}
+
+/** All display rows of a conversation. */
 export function formatLines(lines: readonly Line[], opts: FormatOptions): string[] {
-  return lines.flatMap((l) => formatLine(l, opts));
+  return tailRows(lines, opts).rows;
+}
+
+/** Side panel widths for a terminal `cols` wide: both shrink below 120 columns, then hide, people first. */
+export function panelWidths(cols: number): { left: number; right: number } {
+  if (cols >= 120) return { left: 22, right: 22 };
+  if (cols >= 100) return { left: 18, right: 18 };
+  if (cols >= 80) return { left: 16, right: 0 };
+  return { left: 0, right: 0 };
+}
+
+/** One status bar item: its plain text (for measuring), its tagged form, and how long it stays. */
+export interface StatusItem { text: string; tagged: string; priority: number }
+
+export const STATUS_SEPARATOR = ' │ ';
+
+/**
+ * The status bar for `width` columns: whole items only, in their order, the most important ones
+ * that fit (an item never shows cut in the middle of a word).
+ */
+export function fitStatus(items: readonly StatusItem[], width: number): string {
+  const byPriority = items.map((item, i) => ({ item, i })).sort((a, b) => b.item.priority - a.item.priority || a.i - b.i);
+  const kept = new Set<number>();
+  let used = 1; // the leading space
+  for (const { item, i } of byPriority) {
+    const cost = displayWidth(item.text) + (kept.size > 0 ? STATUS_SEPARATOR.length : 0);
+    if (used + cost > width) continue;
+    kept.add(i);
+    used += cost;
+  }
+  return ' ' + items.filter((_, i) => kept.has(i)).map((item) => item.tagged).join(STATUS_SEPARATOR);
 }

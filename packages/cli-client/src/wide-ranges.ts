@@ -1,5 +1,5 @@
 // Code points that string-width 8 draws two columns wide, as [first, last] ranges.
-// Generated once from string-width 8.3 (test/wide-ranges.test.ts checks it still agrees); teaches blessed
+// Generated once from string-width 8.3 (test/unicode-patch.test.ts checks it still agrees); teaches blessed
 // the same widths our wrapping uses.
 export const WIDE_RANGES: ReadonlyArray<readonly [number, number]> = [
   [0x1100, 0x115E], [0x231A, 0x231B], [0x2329, 0x232A], [0x23E9, 0x23EC], [0x23F0, 0x23F0], [0x23F3, 0x23F3],

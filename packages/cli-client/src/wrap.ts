@@ -2,8 +2,16 @@
 import { displayWidth, graphemes } from './width.js';
 
 /**
+ * The units a line may break between: graphemes, except that one wider than the line (a long
+ * chain of joined emoji) is cut between its code points, each keeping the marks and joiners after it.
+ */
+function units(text: string, width: number): string[] {
+  return graphemes(text).flatMap((g) => (g.length > 2 && displayWidth(g) > width ? g.match(/[^\p{M}\p{Cf}][\p{M}\p{Cf}]*|[\p{M}\p{Cf}]+/gu) ?? [g] : [g]));
+}
+
+/**
  * Break `text` into lines of at most `width` columns. Breaks after spaces where it can,
- * otherwise between graphemes (never inside one). A grapheme wider than `width` gets its own line.
+ * otherwise between graphemes (inside one only when it is wider than a line).
  */
 export function wrap(text: string, width: number): string[] {
   const w = Math.max(1, Math.floor(width));
@@ -13,7 +21,7 @@ export function wrap(text: string, width: number): string[] {
   // Last break opportunity on the current line: index into `line` after a space.
   let breakAt = -1;
   let widthAtBreak = 0;
-  for (const g of graphemes(text)) {
+  for (const g of units(text, w)) {
     const gw = displayWidth(g);
     if (lineWidth + gw > w && line !== '') {
       if (g === ' ') {

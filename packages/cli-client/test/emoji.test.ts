@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { emojify, searchEmoji } from '../src/emoji.js';
+import { completionsFor } from '../src/completion.js';
+import { emojiFor, emojify, searchEmoji } from '../src/emoji.js';
 
 describe('emojify', () => {
   it.each([
@@ -19,6 +20,10 @@ describe('emojify', () => {
     [':nope: :smile:', ':nope: 😄'],
     ['time :zz: :smile:', 'time :zz: 😄'],
     ['', ''],
+    [':thumbsup: :thumbsdown: :+1: :-1:', '👍 👎 👍 👎'],
+    [':tada::heart::joy::fire::rocket::eyes::white_check_mark:', '🎉❤️😂🔥🚀👀✅'],
+    [':shrug: :facepalm: :Thinking_Face:', '🤷 🤦 🤔'],
+    [':constructor: :__proto__: :toString:', ':constructor: :__proto__: :toString:'],
   ])('%s -> %s', (input, expected) => {
     expect(emojify(input)).toBe(expected);
   });
@@ -43,5 +48,22 @@ describe('searchEmoji', () => {
     expect(searchEmoji('qqqqzzzz')).toEqual([]);
     expect(searchEmoji('+1')[0]).toEqual({ name: '+1', emoji: '👍' });
     expect(searchEmoji('(')).toEqual([]);
+  });
+});
+
+describe('Slack and GitHub shortcodes', () => {
+  it('know the common names node-emoji lacks, and node-emoji\'s own names win', () => {
+    for (const [name, e] of [['thumbsup', '👍'], ['thumbsdown', '👎'], ['+1', '👍'], ['-1', '👎'], ['tada', '🎉'], ['joy', '😂'], ['fire', '🔥'],
+      ['rocket', '🚀'], ['eyes', '👀'], ['white_check_mark', '✅'], ['simple_smile', '🙂'], ['hankey', '💩'], ['party_popper', '🎉']] as const) {
+      expect(emojiFor(name), name).toBe(e);
+    }
+    expect(emojiFor('heart')).toBe(emojify(':heart:'));
+    expect(emojiFor('hasOwnProperty')).toBeUndefined();
+  });
+  it('show in the picker and in tab completion', () => {
+    expect(searchEmoji('thumbsup')[0]).toEqual({ name: 'thumbsup', emoji: '👍' });
+    expect(searchEmoji('thumbs').map((e) => e.name)).toEqual(expect.arrayContaining(['thumbsup', 'thumbsdown']));
+    expect(completionsFor('nice :thumbsu', { nicks: [], rooms: [] })?.candidates).toEqual([':thumbsup: ']);
+    expect(completionsFor(':white_check', { nicks: [], rooms: [] })?.candidates).toEqual([':white_check_mark: ']);
   });
 });

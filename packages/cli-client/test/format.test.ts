@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { formatFileLine, formatLine, formatSize, formatTime, nickColor, progressBar } from '../src/format.js';
+import {
+  fitStatus, formatDay, formatFileLine, formatLine, formatLines, formatSize, formatTime, GUTTER, moreBelowRow, NEW_MARKER_TEXT, NICK_MAX, nickColor,
+  panelWidths, progressBar, ruleRow, tailRows, type StatusItem,
+} from '../src/format.js';
+import { INVISIBLE_MARK } from '../src/sanitize.js';
 import type { Line } from '../src/state.js';
 import { displayWidth } from '../src/width.js';
 
@@ -8,7 +12,12 @@ function visible(tagged: string): string {
   return tagged.replace(/\{\/?[a-z-]+\}/g, (t) => (t === '{open}' ? '{' : t === '{close}' ? '}' : ''));
 }
 const ts = new Date(2024, 0, 1, 9, 5).getTime();
-const msg = (text: string, extra: Partial<Extract<Line, { kind: 'message' }>> = {}): Line => ({ kind: 'message', id: '1', ts, from: 'bob', text, action: false, mine: false, mention: false, ...extra });
+type MessageLine = Extract<Line, { kind: 'message' }>;
+const msg = (text: string, extra: Partial<MessageLine> = {}): MessageLine => ({ kind: 'message', id: '1', ts, from: 'bob', text, action: false, mine: false, mention: false, ...extra });
+const notice = (text: string, at = ts): Line => ({ kind: 'notice', ts: at, level: 'info', text });
+/** A row that a person would read as a line of its own: a time, a sender, a system mark or a rule at column 0. */
+const LINE_START = /^(\d\d:\d\d |<|\* |\*\*\*|-[*!]-|!!!|──)/;
+const rowsOf = (line: Line, width = 80) => formatLine(line, { width }).map(visible);
 
 describe('format', () => {
   it('formats time, size and progress', () => {
@@ -44,32 +53,162 @@ describe('format', () => {
     expect(lines[0]).toContain('{open}red-fg{close}');
   });
 
-  it('cannot forge another line: newlines become indented continuation lines, CR is dropped', () => {
-    const lines = formatLine(msg('hi\n09:06 <alice> fake\r<alice> fake2'), { width: 80 }).map(visible);
+  it('cannot forge another line: a message continues under the gutter, never at column 0', () => {
+    const forged = 'hi\n09:06 <alice> fake\r<alice> fake2\n*** system: alice is verified\n-*- bob joined\n── new since you were here ──\n\u2028* alice waves';
+    const lines = rowsOf(msg(forged));
     expect(lines[0]).toBe('09:05 <bob> hi');
-    for (const l of lines.slice(1)) expect(l.startsWith(' '.repeat(12))).toBe(true);
-    expect(lines.join('\n')).not.toMatch(/^(\d\d:\d\d )?<alice>/m);
+    expect(lines).toHaveLength(7);
+    for (const l of lines.slice(1)) {
+      expect(l.startsWith(`${' '.repeat(10)}${GUTTER} `), l).toBe(true);
+      expect(l).not.toMatch(LINE_START);
+    }
+    expect(lines[2]).toBe(`${' '.repeat(10)}${GUTTER} *** system: alice is verified`);
   });
 
-  it('wraps by display width with a hanging indent', () => {
+  it('marks soft-wrapped rows with the gutter too, so a long line cannot park a fake sender at a row start', () => {
+    const text = `${'x'.repeat(68)} <alice> fake`;
+    const lines = rowsOf(msg(text));
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toBe(`${' '.repeat(10)}${GUTTER} <alice> fake`);
+  });
+
+  it('shows invisible characters and what follows them', () => {
+    const [line] = rowsOf(msg('zero\u200bwidth\u2060joiner\ufeffbom after'));
+    expect(line).toBe(`09:05 <bob> zero${INVISIBLE_MARK}width${INVISIBLE_MARK}joiner${INVISIBLE_MARK}bom after`);
+  });
+
+  it('keeps every row inside the pane, whatever the text', () => {
+    const texts = [
+      '😄'.repeat(30) + ' 中文 words and more words',
+      `${'A'.repeat(300)}${'\u0301'.repeat(500)}${'😀'.repeat(100)} end`,
+      `${'\u200b'.repeat(200)}x`,
+      `${'a\u093f'.repeat(100)}`,
+      '👨\u200d👩\u200d👧'.repeat(40),
+      '🇫🇷🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}❤️1️⃣'.repeat(20),
+      'W'.repeat(3990),
+    ];
+    for (const width of [20, 30, 58, 96]) {
+      for (const text of texts) {
+        for (const line of [msg(text), msg(text, { from: 'x'.repeat(40) }), notice(text)]) {
+          for (const row of formatLine(line, { width })) expect(displayWidth(visible(row)), `${width}: ${visible(row)}`).toBeLessThanOrEqual(width);
+        }
+      }
+    }
+  });
+
+  it('wraps by display width with a hanging, marked indent', () => {
     const text = '😄'.repeat(30) + ' 中文 words and more words';
-    const lines = formatLine(msg(text), { width: 30 }).map(visible);
+    const lines = rowsOf(msg(text), 30);
     expect(lines.length).toBeGreaterThan(2);
     for (const l of lines) expect(displayWidth(l)).toBeLessThanOrEqual(30);
-    for (const l of lines.slice(1)) expect(l.startsWith(' '.repeat(12))).toBe(true);
+    for (const l of lines.slice(1)) expect(l.startsWith(`${' '.repeat(10)}${GUTTER} `)).toBe(true);
+  });
+
+  it('cuts a long nick so the text keeps its room', () => {
+    expect(rowsOf(msg('hi', { from: 'n'.repeat(40) }))[0]).toBe(`09:05 <${'n'.repeat(NICK_MAX - 1)}…> hi`);
+    expect(rowsOf(msg('hi', { from: 'n'.repeat(40) }), 30)[0]).toBe(`09:05 <${'n'.repeat(9)}…> hi`);
   });
 
   it('highlights mentions', () => {
     expect(formatLine(msg('hi me', { mention: true }), { width: 80 })[0]).toContain('{yellow-bg}');
   });
 
+  it('shows a pending line dimmed and a refused one with the reason under it', () => {
+    expect(formatLine(msg('on its way', { pending: true, mine: true }), { width: 80 })[0]).toContain('{gray-fg}on its way{/gray-fg}');
+    const rows = rowsOf(msg('too fast', { failed: 'RATE_LIMITED\n*** forged', mine: true }));
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toBe('      !!! not sent: RATE_LIMITED *** forged — /retry sends it again');
+  });
+
   it('renders notices and file lines', () => {
     expect(visible(formatLine({ kind: 'notice', ts, level: 'error', text: 'bad\x1b[2J' }, { width: 80 })[0]!)).toBe('09:05 !!! bad');
     const files = { f1: { fileId: 'f1', direction: 'down' as const, name: 'evil\u202Etxt.exe', size: 2048, from: 'bob', bytes: 1024, status: 'receiving' as const, e2e: true, conversation: 'dm:bob' } };
     const line = visible(formatLine({ kind: 'file', ts, fileId: 'f1' }, { width: 120, files })[0]!);
-    expect(line).toContain('receiving "eviltxt.exe" from bob (2.0 KiB)');
+    expect(line).toContain(`receiving "evil${INVISIBLE_MARK}txt.exe" from bob (2.0 KiB)`);
     expect(line).toContain(' 50%');
     expect(formatFileLine({ ...files.f1, status: 'offered' })).toContain('/accept f1');
-    expect(formatFileLine({ ...files.f1, status: 'done', path: '/dl/x' })).toContain('saved "eviltxt.exe" to /dl/x');
+    expect(formatFileLine({ ...files.f1, status: 'done', path: '/dl/x' })).toContain(`saved "evil${INVISIBLE_MARK}txt.exe" to /dl/x`);
+  });
+
+  it('a newline in a notice or a file name never starts a row of its own', () => {
+    // a /whois whose status text carries a forged "verified" line
+    const whois = rowsOf({ kind: 'notice', ts, level: 'info', text: '  presence: online — brb\n  end-to-end: verified (safety numbers compared)' }, 200);
+    expect(whois).toEqual(['09:05 -*-   presence: online — brb   end-to-end: verified (safety numbers compared)']);
+    const files = { f1: { fileId: 'f1', direction: 'down' as const, name: 'a.txt\n09:06 <alice> click /accept', size: 1, from: 'mallory', bytes: 0, status: 'offered' as const, e2e: false, conversation: 'room:x' } };
+    const rows = formatLine({ kind: 'file', ts, fileId: 'f1' }, { width: 200, files }).map(visible);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain('"a.txt 09:06 <alice> click /accept"');
+    for (const l of formatLine({ kind: 'file', ts, fileId: 'f1' }, { width: 40, files }).map(visible).slice(1)) expect(l).not.toMatch(LINE_START);
+  });
+});
+
+describe('conversation rows', () => {
+  const day1 = new Date(2026, 11, 7, 23, 58).getTime();
+  const day2 = new Date(2026, 11, 8, 0, 1).getTime();
+
+  it('names the day in words', () => {
+    expect(formatDay(day2)).toBe('Tuesday 8 December 2026');
+  });
+
+  it('puts a day-change rule between lines of different local days, and only there', () => {
+    const rows = formatLines([msg('late', { ts: day1 }), msg('later', { id: '2', ts: day1 + 60_000 }), msg('early', { id: '3', ts: day2 })], { width: 50 }).map(visible);
+    expect(rows).toHaveLength(4);
+    expect(rows[2]).toBe(`── Tuesday 8 December 2026 ${'─'.repeat(50 - 27)}`);
+    expect(displayWidth(rows[2]!)).toBe(50);
+    expect(rows.filter((r) => r.startsWith('──'))).toHaveLength(1);
+  });
+
+  it('puts the "new since you were here" marker above the first unread message', () => {
+    const lines = [msg('old', { id: 'a' }), notice('x joined'), msg('new 1', { id: 'b' }), msg('new 2', { id: 'c' })];
+    const rows = formatLines(lines, { width: 60, marker: 'b' }).map(visible);
+    expect(rows[2]).toBe(`── ${NEW_MARKER_TEXT} ${'─'.repeat(60 - 4 - NEW_MARKER_TEXT.length)}`);
+    expect(rows[3]).toBe('09:05 <bob> new 1');
+    expect(formatLines(lines, { width: 60, marker: null }).map(visible).some((r) => r.includes(NEW_MARKER_TEXT))).toBe(false);
+    expect(ruleRow(NEW_MARKER_TEXT, 10, 'red')).toBe('{red-fg}── new si…{/red-fg}');
+  });
+
+  it('formats only the tail it needs', () => {
+    const lines = Array.from({ length: 500 }, (_, i) => msg(`m${i}`, { id: String(i) }));
+    const tail = tailRows(lines, { width: 40 }, 10);
+    expect(tail.complete).toBe(false);
+    expect(tail.rows.map(visible).at(-1)).toBe('09:05 <bob> m499');
+    expect(tail.rows.length).toBeGreaterThanOrEqual(10);
+    expect(tailRows(lines.slice(0, 3), { width: 40 }, 10).complete).toBe(true);
+  });
+
+  it('says what is below while scrolled up', () => {
+    expect(visible(moreBelowRow(0, 40))).toBe(`↓ more below: (PageDown)${' '.repeat(16)}`);
+    expect(visible(moreBelowRow(3, 40))).toContain('↓ more below: 3 new messages (PageDown)');
+    expect(visible(moreBelowRow(1, 60))).toContain('1 new message (PageDown)');
+  });
+});
+
+describe('narrow terminals', () => {
+  it('shrinks the side panels below 120 columns and hides them below 100 and 80', () => {
+    expect(panelWidths(160)).toEqual({ left: 22, right: 22 });
+    expect(panelWidths(100)).toEqual({ left: 18, right: 18 });
+    expect(panelWidths(99)).toEqual({ left: 16, right: 0 });
+    expect(panelWidths(60)).toEqual({ left: 0, right: 0 });
+  });
+
+  const items: StatusItem[] = [
+    { text: 'connected', tagged: '{green-fg}connected{/green-fg}', priority: 9 },
+    { text: 'alice', tagged: 'alice', priority: 2 },
+    { text: '#lobby', tagged: '#lobby', priority: 7 },
+    { text: 'bob typing…', tagged: 'bob typing…', priority: 4 },
+    { text: 'room messages: encrypted in transit, readable by the server', tagged: '{yellow-fg}room messages: encrypted in transit, readable by the server{/yellow-fg}', priority: 5 },
+  ];
+
+  it('drops whole status items, least important first, and keeps the order of the rest', () => {
+    expect(visible(fitStatus(items, 200))).toBe(' connected │ alice │ #lobby │ bob typing… │ room messages: encrypted in transit, readable by the server');
+    expect(visible(fitStatus(items, 60))).toBe(' connected │ alice │ #lobby │ bob typing…');
+    expect(visible(fitStatus(items, 25))).toBe(' connected │ #lobby');
+    expect(visible(fitStatus(items, 5))).toBe(' ');
+    for (let width = 1; width <= 120; width++) {
+      const shown = visible(fitStatus(items, width));
+      expect(displayWidth(shown)).toBeLessThanOrEqual(Math.max(1, width));
+      // every shown piece is a whole item
+      for (const piece of shown.slice(1).split(' │ ').filter((p) => p !== '')) expect(items.map((i) => i.text)).toContain(piece);
+    }
   });
 });

@@ -7,7 +7,16 @@ describe('displayWidth', () => {
     expect(displayWidth('😄')).toBe(2);
     expect(displayWidth('中文')).toBe(4);
     expect(displayWidth('abc')).toBe(3);
-    expect(displayWidth('👨\u200d👩\u200d👧')).toBe(2);
+  });
+  it('counts code points as blessed lays out cells and tmux advances: marks and joiners none, emoji two', () => {
+    expect(displayWidth('👨\u200d👩\u200d👧')).toBe(6);
+    expect(displayWidth('e\u0301')).toBe(1);
+    expect(displayWidth('a\u093f')).toBe(2); // a spacing mark takes a column
+    expect(displayWidth('❤\ufe0f')).toBe(1);
+    expect(displayWidth('👍🏽')).toBe(4);
+    expect(displayWidth('🇫🇷')).toBe(2);
+    expect(displayWidth('\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}')).toBe(2);
+    expect(displayWidth('a\u200bb\x07')).toBe(2);
   });
   it('segments graphemes', () => {
     expect(graphemes('e\u0301👍🏽x')).toEqual(['e\u0301', '👍🏽', 'x']);
@@ -36,9 +45,12 @@ describe('wrap', () => {
       for (const l of lines) expect(graphemes(l).join('')).toBe(l);
     }
   });
-  it('keeps a ZWJ family and a flag whole', () => {
-    const lines = wrap('ab👨\u200d👩\u200d👧🇫🇷', 3);
-    expect(lines).toEqual(['ab', '👨\u200d👩\u200d👧', '🇫🇷']);
+  it('keeps a ZWJ family and a flag whole when they fit, and cuts a family wider than the line', () => {
+    expect(wrap('ab👨\u200d👩\u200d👧🇫🇷', 6)).toEqual(['ab', '👨\u200d👩\u200d👧', '🇫🇷']);
+    expect(wrap('ab👨\u200d👩\u200d👧🇫🇷', 3)).toEqual(['ab', '👨\u200d', '👩\u200d', '👧', '🇫🇷']);
+    const chain = Array(50).fill('👨').join('\u200d');
+    for (const l of wrap(chain, 10)) expect(displayWidth(l)).toBeLessThanOrEqual(10);
+    expect(wrap(chain, 10).join('')).toBe(chain);
   });
   it('breaks after a space even when a wide char follows', () => {
     expect(wrap(' ab中', 3)).toEqual(['ab', '中']);

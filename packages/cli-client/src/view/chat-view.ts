@@ -2,27 +2,27 @@
 // It only draws state and turns keys and clicks into controller calls.
 import blessed from 'blessed';
 import type { ChatController } from '../controller.js';
-import { formatLine } from '../format.js';
-import { LineEditor } from '../line-editor.js';
+import { fitStatus, moreBelowRow, panelWidths, tailRows, type StatusItem } from '../format.js';
+import type { LineEditor } from '../line-editor.js';
 import { escapeTags, sanitize, stripControls } from '../sanitize.js';
 import { activeConversation, seenBy, typingUsers, type AppState, type Conversation } from '../state.js';
 import { padRight, truncate } from '../width.js';
 import { chatIntent, type KeyPress } from './keys.js';
 import { ModalHost } from './modals.js';
 
-const LEFT_WIDTH = 22;
-const RIGHT_WIDTH = 22;
 const PRESENCE_MARK: Record<string, string> = { online: '{green-fg}●{/green-fg}', away: '{yellow-fg}◐{/yellow-fg}', offline: '{gray-fg}○{/gray-fg}' };
 const ROLE_MARK: Record<string, string> = { owner: '~', op: '@', member: ' ' };
 
-export function e2eText(state: AppState, conv: Conversation): string {
-  if (conv.kind === 'room') return '{yellow-fg}room messages: encrypted in transit, readable by the server{/yellow-fg}';
+/** The conversation's encryption, plain and tagged (empty in the status window). */
+export function e2eText(state: AppState, conv: Conversation): { text: string; tagged: string } {
+  const styled = (style: string, text: string) => ({ text, tagged: `{${style}}${escapeTags(text)}{/${style}}` });
+  if (conv.kind === 'room') return styled('yellow-fg', 'room messages: encrypted in transit, readable by the server');
   if (conv.kind === 'dm') {
     const e = state.e2e[conv.name];
-    if (e === 'changed') return '{red-fg}{bold}end-to-end encrypted: KEY CHANGED, /verify ' + sanitize(conv.name) + '{/bold}{/red-fg}';
-    return e === 'verified' ? '{green-fg}end-to-end encrypted (verified){/green-fg}' : '{cyan-fg}end-to-end encrypted (unverified){/cyan-fg}';
+    if (e === 'changed') return styled('red-fg', `end-to-end encrypted: KEY CHANGED, /verify ${stripControls(conv.name)}`);
+    return e === 'verified' ? styled('green-fg', 'end-to-end encrypted (verified)') : styled('cyan-fg', 'end-to-end encrypted (unverified)');
   }
-  return '';
+  return { text: '', tagged: '' };
 }
 
 export class ChatView {
@@ -32,7 +32,8 @@ export class ChatView {
   private readonly people: blessed.Widgets.BoxElement;
   private readonly status: blessed.Widgets.BoxElement;
   private readonly input: blessed.Widgets.BoxElement;
-  private readonly editor = new LineEditor();
+  /** The input line lives in the controller (pastes and refused lines land in it). */
+  private get editor(): LineEditor { return this.ctl.editor; }
   readonly modals: ModalHost;
   private memberFocus: number | null = null;
   private renderQueued = false;
@@ -43,9 +44,10 @@ export class ChatView {
     this.modals = new ModalHost(screen);
     const pane = { tags: true, wrap: false, border: { type: 'line' as const }, style: { border: { fg: 'gray' } } };
     this.topic = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true, wrap: false, style: { bg: 'blue', fg: 'white' } });
-    this.convs = blessed.box({ ...pane, parent: screen, top: 1, left: 0, width: LEFT_WIDTH, bottom: 2, label: ' chats ', clickable: true });
-    this.messages = blessed.box({ ...pane, parent: screen, top: 1, left: LEFT_WIDTH, right: RIGHT_WIDTH, bottom: 2 });
-    this.people = blessed.box({ ...pane, parent: screen, top: 1, right: 0, width: RIGHT_WIDTH, bottom: 2, label: ' people ', clickable: true });
+    const { left, right } = panelWidths(screen.width as number);
+    this.convs = blessed.box({ ...pane, parent: screen, top: 1, left: 0, width: Math.max(1, left), bottom: 2, label: ' chats ', clickable: true });
+    this.messages = blessed.box({ ...pane, parent: screen, top: 1, left, right, bottom: 2 });
+    this.people = blessed.box({ ...pane, parent: screen, top: 1, right: 0, width: Math.max(1, right), bottom: 2, label: ' people ', clickable: true });
     this.status = blessed.box({ parent: screen, bottom: 1, left: 0, width: '100%', height: 1, tags: true, wrap: false, style: { bg: 'blue', fg: 'white' } });
     this.input = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true, wrap: false });
 
@@ -85,67 +87,79 @@ export class ChatView {
   }
 
   private paneSize(): { width: number; height: number } {
-    const width = Math.max(10, (this.screen.width as number) - LEFT_WIDTH - RIGHT_WIDTH - 2);
+    const { left, right } = panelWidths(this.screen.width as number);
+    const width = Math.max(10, (this.screen.width as number) - left - right - 2);
     const height = Math.max(1, (this.screen.height as number) - 3 - 2);
     return { width, height };
   }
 
-  /** Display lines of the active conversation, newest last, enough for the view and its scroll. */
-  private visibleLines(conv: Conversation, width: number, height: number): { lines: string[]; total: number | null } {
-    const want = height + conv.scroll;
-    const out: string[] = [];
-    let i = conv.lines.length - 1;
-    for (; i >= 0 && out.length < want; i--) out.unshift(...formatLine(conv.lines[i]!, { width, files: this.ctl.state.files }));
-    const end = Math.max(0, out.length - conv.scroll);
-    return { lines: out.slice(Math.max(0, end - height), end), total: i < 0 ? out.length : null };
+  /** Side panels by the terminal's width: they shrink, then hide, so the chat stays readable. */
+  private placePanels(): void {
+    const { left, right } = panelWidths(this.screen.width as number);
+    this.messages.left = left;
+    this.messages.right = right;
+    for (const [panel, width] of [[this.convs, left], [this.people, right]] as const) {
+      if (width === 0) panel.hide();
+      else {
+        panel.width = width;
+        panel.show();
+      }
+    }
+  }
+
+  /** Rows of the active conversation shown in the pane; while scrolled up the last says so. */
+  private visibleRows(conv: Conversation, width: number, height: number): string[] {
+    const opts = { width, files: this.ctl.state.files, marker: conv.marker };
+    if (conv.scroll === 0) return tailRows(conv.lines, opts, height).rows.slice(-height);
+    const rows = tailRows(conv.lines, opts, height + conv.scroll).rows;
+    const end = Math.max(0, rows.length - conv.scroll);
+    return [...rows.slice(Math.max(0, end - (height - 1)), end), moreBelowRow(conv.unread, width)];
   }
 
   private scroll(delta: number): void {
     const conv = activeConversation(this.ctl.state);
     const { width, height } = this.paneSize();
-    let total = 0;
-    for (const l of conv.lines) total += formatLine(l, { width, files: this.ctl.state.files }).length;
-    this.ctl.dispatch({ type: 'scroll', delta, max: Math.max(0, total - height) });
+    const total = tailRows(conv.lines, { width, files: this.ctl.state.files, marker: conv.marker }).rows.length;
+    this.ctl.dispatch({ type: 'scroll', delta, max: Math.max(0, total - (height - 1)) });
   }
 
   render(): void {
     const s = this.ctl.state;
     const conv = activeConversation(s);
     const { width, height } = this.paneSize();
+    const cols = this.screen.width as number;
+    this.placePanels();
 
-    const title = conv.kind === 'room' ? `#${conv.name}` : conv.kind === 'dm' ? `@${conv.name}` : 'status';
-    this.topic.setContent(` hush  ${escapeTags(stripControls(title))}${conv.topic ? ` — ${sanitize(truncate(stripControls(conv.topic), 200))}` : ''}`);
+    const title = stripControls(conv.kind === 'room' ? `#${conv.name}` : conv.kind === 'dm' ? `@${conv.name}` : 'status');
+    this.topic.setContent(escapeTags(truncate(` hush  ${title}${conv.topic ? ` — ${stripControls(conv.topic)}` : ''}`, cols)));
 
     this.convs.setContent(s.conversations.map((c, i) => {
       const name = c.kind === 'room' ? `#${c.name}` : c.kind === 'dm' ? `@${c.name}` : '(status)';
       const count = c.unread > 0 ? ` ${c.unread}` : '';
-      const text = escapeTags(padRight(`${i + 1}.${stripControls(name)}`, LEFT_WIDTH - 2 - count.length) + count);
+      const text = escapeTags(padRight(`${i + 1}.${stripControls(name)}`, panelWidths(cols).left - 2 - count.length) + count);
       if (c.key === s.active) return `{inverse}${text}{/inverse}`;
       if (c.mentions > 0) return `{yellow-fg}{bold}${text}{/bold}{/yellow-fg}`;
       return c.unread > 0 ? `{bold}${text}{/bold}` : text;
     }).join('\n'));
 
-    const view = this.visibleLines(conv, width, height);
-    const scrolled = conv.scroll > 0 ? ` ↑${conv.scroll} ` : '';
-    if (scrolled) this.messages.setLabel(`${scrolled}(PageDown) `);
-    else this.messages.removeLabel();
-    this.messages.setContent(view.lines.join('\n'));
+    this.messages.setContent(this.visibleRows(conv, width, height).join('\n'));
 
     const members = conv.kind === 'room' ? conv.members : [];
     this.people.setContent(members.map((m, i) => {
-      const text = `${PRESENCE_MARK[m.state] ?? ' '}${ROLE_MARK[m.role] ?? ' '}${escapeTags(truncate(stripControls(m.user), RIGHT_WIDTH - 5))}`;
+      const text = `${PRESENCE_MARK[m.state] ?? ' '}${ROLE_MARK[m.role] ?? ' '}${escapeTags(truncate(stripControls(m.user), panelWidths(cols).right - 5))}`;
       return this.memberFocus === i ? `{inverse}${text}{/inverse}` : text;
     }).join('\n'));
 
     const typing = typingUsers(conv, Date.now());
     const conn = s.connection === 'ready' ? '{green-fg}connected{/green-fg}' : s.connection === 'closed' ? '{red-fg}disconnected{/red-fg}' : `{yellow-fg}${s.connection}…{/yellow-fg}`;
-    const parts = [conn, escapeTags(s.me ?? ''), escapeTags(stripControls(title))];
-    if (typing.length > 0) parts.push(`${sanitize(typing.slice(0, 3).join(', '))}${typing.length > 3 ? ' …' : ''} typing…`);
+    const item = (text: string, priority: number, tagged = escapeTags(text)): StatusItem => ({ text, tagged, priority });
+    const items = [item(s.connection === 'ready' ? 'connected' : s.connection === 'closed' ? 'disconnected' : `${s.connection}…`, 9, conn), item(s.me ?? '', 2), item(title, 7)];
+    if (typing.length > 0) items.push(item(`${stripControls(typing.slice(0, 3).join(', '))}${typing.length > 3 ? ' …' : ''} typing…`, 4));
     const seen = seenBy(s, conv);
-    if (seen) parts.push(`seen by ${sanitize(seen)}`);
+    if (seen) items.push(item(`seen by ${stripControls(seen)}`, 3));
     const e2e = e2eText(s, conv);
-    if (e2e) parts.push(e2e);
-    this.status.setContent(' ' + parts.join(' │ '));
+    if (e2e.text) items.push(item(e2e.text, conv.kind === 'dm' && s.e2e[conv.name] === 'changed' ? 10 : 5, e2e.tagged));
+    this.status.setContent(fitStatus(items, cols));
 
     const inputWidth = Math.max(5, (this.screen.width as number) - 3);
     const v = this.editor.view(inputWidth);
@@ -164,14 +178,9 @@ export class ChatView {
     const intent = chatIntent(ch, key);
     switch (intent.kind) {
       case 'quit': return this.quit();
-      case 'submit': {
-        const text = this.editor.text;
-        if (text.trim() === '') return;
-        this.editor.set('');
-        void this.ctl.submit(text);
-        break;
-      }
-      case 'complete': this.editor.set(this.ctl.tab(this.editor.text)); break;
+      case 'submit': void this.ctl.submitInput(); break;
+      case 'paste': void this.ctl.paste(intent.text); break;
+      case 'complete': this.ctl.complete(); break;
       case 'historyPrev':
         this.ctl.dispatch({ type: 'inputPrev', current: this.editor.text });
         this.editor.set(this.ctl.state.input.current);
@@ -196,16 +205,16 @@ export class ChatView {
       case 'edit': {
         const op = intent.op;
         this.editor[op === 'delete' ? 'del' : op]();
-        this.ctl.inputChanged(this.editor.text);
+        this.ctl.inputChanged();
         break;
       }
       case 'insert':
         this.editor.insert(intent.text);
-        this.ctl.inputChanged(this.editor.text);
+        this.ctl.inputChanged();
         break;
       case 'escape': case 'none': return;
     }
-    this.render();
+    this.scheduleRender(); // a flood of keys (a paste without brackets) draws once per tick
   }
 
   private memberKey(key: KeyPress): void {
