@@ -228,7 +228,8 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof ConfigError || err instanceof UsageError) {
-      process.stderr.write(`hushd: ${err.message}\n`);
+      const hint = err.message.includes('hushd --help') ? '' : ' (see hushd --help)';
+      process.stderr.write(`hushd: ${err.message}${hint}\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`hushd: ${(err as Error).message ?? String(err)}\n`);

@@ -1,0 +1,81 @@
+// The data directory is never readable by others, from the very first start: checked while hushd
+// runs (SQLite's -wal and -shm files exist only then), with hushd started under umask 022.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer } from '../src/testing.js';
+import { CLI, ensureBuilt, startHushd, type HushdProcess } from './helpers/hushd-process.js';
+import { registered, type TestClient } from './helpers/test-client.js';
+
+let dir: string;
+let hushd: HushdProcess | undefined;
+const clients: TestClient[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hushd-modes-'));
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  await hushd?.stop();
+  hushd = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** name -> permission bits of the directory and everything in it. */
+function modes(dataDir: string): Record<string, string> {
+  const out: Record<string, string> = { '.': (statSync(dataDir).mode & 0o777).toString(8) };
+  for (const name of readdirSync(dataDir)) out[name] = (statSync(join(dataDir, name)).mode & 0o777).toString(8);
+  return out;
+}
+
+describe.runIf(process.platform !== 'win32')('data file modes', () => {
+  it('under umask 022, a file the shell creates is world-readable (the check below can fail)', () => {
+    const r = spawnSync('/bin/sh', ['-c', `umask 022 && touch "$0" && umask`, join(dir, 'probe')], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('0022');
+    expect(statSync(join(dir, 'probe')).mode & 0o777).toBe(0o644);
+  });
+
+  it('are owner-only while the first hushd runs, started under umask 022', async () => {
+    const data = join(dir, 'data');
+    hushd = await startHushd(['--port', '0', '--data-dir', data], { umask: '022' });
+    // Writes, so the write-ahead log has content.
+    const alice = await registered(hushd.port, 'alice');
+    clients.push(alice);
+    await alice.expect({ type: 'send', room: 'lobby', text: 'hello' }, 'ack');
+
+    const seen = modes(data);
+    expect(Object.keys(seen).sort()).toEqual(['.', 'hush.db', 'hush.db-shm', 'hush.db-wal', 'identity.key']);
+    expect(seen).toEqual({ '.': '700', 'hush.db': '600', 'hush.db-shm': '600', 'hush.db-wal': '600', 'identity.key': '600' });
+  });
+
+  it('are owner-only when an admin command creates the data directory under umask 022', () => {
+    ensureBuilt();
+    const data = join(dir, 'data');
+    const r = spawnSync('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, CLI, 'invite', 'create', '--data-dir', data], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    expect(r.status).toBe(0);
+    for (const [name, mode] of Object.entries(modes(data))) expect([name, mode]).toEqual([name, name === '.' ? '700' : '600']);
+  });
+
+  it('are owner-only for a daemon embedded in a process with umask 022 (startDaemon)', async () => {
+    const previous = process.umask(0o022);
+    try {
+      const server = await startTestServer({ dataDir: join(dir, 'embedded') });
+      try {
+        const bob = await registered(server.port, 'bob');
+        clients.push(bob);
+        const seen = modes(server.dataDir);
+        expect(seen['hush.db-wal']).toBe('600');
+        for (const [name, mode] of Object.entries(seen)) expect([name, mode]).toEqual([name, name === '.' ? '700' : '600']);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      process.umask(previous);
+    }
+  });
+});
