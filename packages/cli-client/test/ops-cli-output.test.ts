@@ -1,0 +1,48 @@
+// `hush` outside a terminal: no stack trace when the reader of its output goes away, a one-line
+// error and exit code 2 for a bad flag. Spawns the built dist/cli.js.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLI } from './helpers/tmux.js';
+
+let home: string;
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` in packages/cli-client first`);
+});
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'hush-output-'));
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+const env = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data') });
+
+describe.runIf(process.platform !== 'win32')('a closed output pipe', () => {
+  for (const flag of ['--help', '--version']) {
+    it(`hush ${flag}: no stack trace, exit 0`, async () => {
+      const child = spawn(process.execPath, [CLI, flag], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.destroy(); // the reader is gone before hush writes (as in `hush --help | head -0`)
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
+      expect(stderr).toBe('');
+      expect([code, signal]).toEqual([0, null]);
+    });
+  }
+});
+
+describe('a bad flag', () => {
+  for (const args of [['--nope'], ['--port'], ['--port', 'high'], ['--password', 'x']]) {
+    it(`hush ${args.join(' ')}: one line naming the problem and pointing to --help, exit code 2`, () => {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: env() });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^hush: [^\n]+ \(see hush --help\)\n$/);
+    });
+  }
+
+  it('names the unknown option', () => {
+    expect(spawnSync(process.execPath, [CLI, '--nope'], { encoding: 'utf8', env: env() }).stderr).toContain('--nope');
+  });
+});
