@@ -47,6 +47,16 @@ describe('resolveConfig', () => {
     expect(resolveIn([]).port).toBe(1111);
   });
 
+  it('reads the signal and file byte budgets from the config file, with sizes in words', () => {
+    writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ limits: { signalsPerSecond: 4, signalBurst: 12, fileBytesPerSecond: '8M', fileByteBurst: '24M' } }));
+    const c = resolveIn([]);
+    expect([c.limits.signalsPerSecond, c.limits.signalBurst, c.limits.fileBytesPerSecond, c.limits.fileByteBurst])
+      .toEqual([4, 12, 8 * 1024 * 1024, 24 * 1024 * 1024]);
+    expect(c.limits.messagesPerSecond).toBe(DEFAULT_LIMITS.messagesPerSecond);
+    writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ limits: { signalBurst: 0 } }));
+    expect(() => resolveIn([])).toThrow(/limits\.signalBurst: expected an integer from 1/);
+  });
+
   it('reads an explicit --config / HUSH_CONFIG file, whose dataDir is relative to it', () => {
     const file = join(dir, 'etc', 'custom.json');
     mkdirSync(join(dir, 'etc'));

@@ -128,6 +128,21 @@ describe('bad input gets a coded error and the server keeps serving', () => {
     await c.closed;
   });
 
+  it('tells a client that speaks only protocol version 1 to upgrade, in a plaintext goodbye', async () => {
+    const c = await track(TestClient.raw(server.port));
+    c.writePlain({ type: 'client_hello', versions: [1], ephemeral: Buffer.alloc(32, 7).toString('base64url') });
+    const bye = await c.next('goodbye');
+    expect(bye).toMatchObject({ code: 'UNSUPPORTED_VERSION' });
+    expect(bye.type === 'goodbye' && bye.message).toBe(
+      `no protocol version in common (server speaks ${SUPPORTED_VERSIONS.join(', ')}, client 1); the client is older than this server: upgrade the client`,
+    );
+    await c.closed;
+    const newer = await track(TestClient.raw(server.port));
+    newer.writePlain({ type: 'client_hello', versions: [99], ephemeral: Buffer.alloc(32, 7).toString('base64url') });
+    const later = await newer.next('goodbye');
+    expect(later.type === 'goodbye' && later.message).toMatch(/client is newer than this server: ask the server operator to upgrade hushd$/);
+  });
+
   it('refuses anything but the handshake first', async () => {
     const c = await track(TestClient.raw(server.port));
     c.writePlain({ type: 'room_list', id: 'early' });
