@@ -349,7 +349,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private async sendRoom(room: string, text: string, action: boolean): Promise<{ id: string; ts: number }> {
     const from = this.requireUser();
     this.checkText(text);
-    const ack = await this.sends.add({ target: { room }, text, action }, async (key) => ({
+    const ack = await this.queueSend({ target: { room }, text, action }, async (key) => ({
       type: 'send', room, text, key, ...(action ? { action: true } : {}),
     }));
     // The server echoes it ahead of the ack, in server order among the room's messages: that echo,
@@ -374,6 +374,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return ack;
   }
 
+  private queueSend(...args: Parameters<SendQueue['add']>): ReturnType<SendQueue['add']> {
+    if (this.closing) return Promise.reject(new HushError('CONNECTION_CLOSED', 'the client is closed'));
+    return this.sends.add(...args);
+  }
+
   /** A person's text, checked before anything is sent: the server would only answer SCHEMA_VIOLATION. */
   private checkText(text: string): void {
     if (text.length === 0) throw new HushError('BAD_REQUEST', 'a message cannot be empty');
@@ -390,7 +395,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const device = this.device!;
     const state = this.userState!;
     let seq = 0;
-    const ack = await this.sends.add(
+    const ack = await this.queueSend(
       { target: { user }, text: 'text' in body ? body.text : '', action: 'text' in body && body.action, listed: 'text' in body },
       async (key) => {
         const theirs = await this.keysOf(user);

@@ -82,7 +82,8 @@ describe('handshake failures say why', () => {
   });
 
   it('an edited version list (downgrade)', async () => {
-    const e = await refusal((h) => (h.versions = [3, 2]));
+    // The server's list as the client receives it no longer holds the version the server chose.
+    const e = await refusal((h) => (h.versions = h.versions.map((v) => v + 1)));
     expect((e.cause as CryptoError).code).toBe('VERSION_MISMATCH');
     expect(e.message).toMatch(/a protocol version was removed in transit \(downgrade\)/);
   });
