@@ -1,9 +1,9 @@
 // App wiring: login form -> connect (trust prompt) -> log in -> chat screen. Streams, the
 // connector and paths are options so tests drive it with fakes and the CLI with the real SDK.
 import type blessed from 'blessed';
-import { DEFAULT_PORT, splitHostPort, type LoginDefaults } from './config.js';
-import { ChatController } from './controller.js';
-import { describeError, type ChatClient } from './sdk.js';
+import { DEFAULT_PORT, splitHostPort, type LoginDefaults, type Remembered } from './config.js';
+import { ChatController, type Memory } from './controller.js';
+import { describeError, errorText, type SessionClient } from './sdk.js';
 import { sanitize, stripControls } from './sanitize.js';
 import { ChatView } from './view/chat-view.js';
 import { LoginView, type LoginValues } from './view/login-view.js';
@@ -11,12 +11,7 @@ import { createScreen } from './view/screen.js';
 
 export interface TrustRequest { host: string; port: number; fingerprint: string; shortFingerprint: string }
 
-/** What the app needs beyond chatting: the session start. A HushClient satisfies it. */
-export interface SessionClient extends ChatClient {
-  readonly shortFingerprint: string;
-  register(username: string, password: string): Promise<void>;
-  login(username: string, password?: string): Promise<void>;
-}
+export type { SessionClient } from './sdk.js';
 
 export interface ConnectRequest {
   host: string;
@@ -36,6 +31,34 @@ export interface AppOptions {
   defaults: LoginDefaults;
   connect: Connector;
   downloadsDir: string;
+  /** What the last launches left (server, username, ignores, answered file offers). */
+  remembered?: Remembered;
+  /** Keep `remembered` for the next launch (default: nowhere). */
+  remember?: (r: Remembered) => void;
+}
+
+/** The usernames a server accepts (PROTOCOL.md section 6), checked before connecting. */
+const USERNAME_RULE = 'a username is 3 to 24 characters: lowercase letters a-z, digits 0-9, _ and -';
+const PASSWORD_RULE = 'a password needs at least 8 characters (unless the server admin set another minimum), not one character repeated, and not the username';
+
+/** A login or registration failure in words that say what to do. */
+export function loginErrorText(err: unknown, attempt: { register: boolean; user: string; host: string; port: number }): string {
+  const { code, message } = describeError(err);
+  const said = message !== '' && message !== code ? message : undefined;
+  switch (code) {
+    case 'AUTH_FAILED':
+      return attempt.register ? 'wrong username or password'
+        : `wrong username or password. New here? Press Ctrl+R to tick "register", then Enter, to create the account "${attempt.user}".`;
+    case 'USERNAME_INVALID': return `that username is not allowed: ${USERNAME_RULE}${said ? ` (${said})` : ''}`;
+    case 'USERNAME_TAKEN': return `the username "${attempt.user}" is taken (or looks like one that is): pick another, or press Ctrl+R to log in instead`;
+    case 'PASSWORD_WEAK': return `that password is too weak: ${PASSWORD_RULE}${said ? ` (${said})` : ''}`;
+    case 'PASSWORD_REQUIRED': return 'type your password: this device holds no key for the account yet';
+    case 'INVALID_INVITE': return 'this server registers new accounts only with a valid invite code: type the code its admin gave you in the invite field';
+    case 'REGISTRATION_CLOSED': return 'this server does not take new accounts: ask its admin to create yours, then log in';
+    case 'RATE_LIMITED': return 'too many attempts: wait a minute, then try again';
+    case 'CONNECT_FAILED': return `could not reach ${attempt.host}:${attempt.port}${said ? ` (${said})` : ''}: check the server address, and that hushd runs there`;
+    default: return errorText(err);
+  }
 }
 
 /** Errors that end the program instead of returning to the form. */
@@ -74,16 +97,36 @@ export function startApp(opts: AppOptions): RunningApp {
   };
   const quit = (): void => { void shutdown(0); };
 
+  let remembered: Remembered = opts.remembered ?? { ignored: [], answeredFiles: [] };
+  const keep = (change: Partial<Remembered>): void => {
+    remembered = { ...remembered, ...change };
+    try {
+      opts.remember?.(remembered);
+    } catch (err) {
+      controller?.notice(`could not save settings: ${errorText(err)}`, 'warn');
+    }
+  };
+  const memory: Memory = {
+    get ignored() { return remembered.ignored; },
+    get answeredFiles() { return remembered.answeredFiles; },
+    save: (change) => keep({
+      ...(change.ignored ? { ignored: [...change.ignored] } : {}),
+      ...(change.answeredFiles ? { answeredFiles: [...change.answeredFiles] } : {}),
+    }),
+  };
+
   const startChat = async (c: SessionClient): Promise<void> => {
     login?.destroy();
     login = null;
     const ctl = new ChatController({
       client: c,
       downloadsDir: opts.downloadsDir,
+      memory,
       ui: {
         bell: () => chat?.bell(),
         ask: (q, initial) => chat ? chat.modals.ask(q, initial) : Promise.resolve(null),
         confirm: (q) => chat ? chat.modals.confirm('hush', [sanitize(q)]) : Promise.resolve(false),
+        choose: (title, lines, choices) => chat ? chat.modals.choose(title, lines, choices) : Promise.resolve(null),
         quit,
       },
     });
@@ -106,6 +149,14 @@ export function startApp(opts: AppOptions): RunningApp {
       view.showError('server and username are required');
       return;
     }
+    if (!/^[a-z0-9_-]{3,24}$/.test(v.user.normalize('NFKC').toLowerCase())) {
+      view.showError(`"${v.user}" cannot be a username: ${USERNAME_RULE}`);
+      return;
+    }
+    if (v.register && v.password === '') {
+      view.showError(`type a password for the new account: ${PASSWORD_RULE}`);
+      return;
+    }
     const port = hostPort.port ?? DEFAULT_PORT;
     view.setBusy(true, `connecting to ${hostPort.host}:${port}…`);
     let c: SessionClient | null = null;
@@ -124,19 +175,20 @@ export function startApp(opts: AppOptions): RunningApp {
       });
       client = c;
       view.setBusy(true, v.register ? 'registering…' : 'logging in…');
-      if (v.register) await c.register(v.user, v.password);
+      if (v.register) await c.register(v.user, v.password, v.invite === '' ? {} : { invite: v.invite });
       else await c.login(v.user, v.password === '' ? undefined : v.password);
       if (ending) return;
+      keep({ host: hostPort.host, port, user: c.user ?? v.user });
       await startChat(c);
     } catch (err) {
-      const { code, message } = describeError(err);
-      const text = code ? `${code}: ${message}` : message;
+      const { code } = describeError(err);
+      const text = loginErrorText(err, { register: v.register, user: v.user, host: hostPort.host, port });
       if (client === c && c) {
         client = null;
         await c.close().catch(() => undefined);
       }
       if (code && FATAL.has(code)) {
-        await shutdown(2, `hush: ${stripControls(text)}`);
+        await shutdown(2, `hush: ${stripControls(errorText(err))}`);
         return;
       }
       if (login) login.showError(text);
@@ -150,6 +202,7 @@ export function startApp(opts: AppOptions): RunningApp {
     user: d.user,
     password: d.password ?? '',
     register: d.register,
+    invite: d.invite ?? '',
   }, (v) => { void submit(v); }, quit);
   if (d.autoLogin && d.user !== '') void submit(login.values());
 

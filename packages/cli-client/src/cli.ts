@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `hush`: the terminal client. Flags/env/config fill the login form; the app does the rest.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultDownloadsDir, defaultPaths } from '@hush/client';
 import { startApp } from './app.js';
-import { resolveLogin, USAGE, UsageError } from './config.js';
+import { REMEMBERED_FILE, resolveLogin, USAGE, UsageError, type Remembered } from './config.js';
 import { sdkConnector } from './connect.js';
 
 const VERSION = '1.0.0';
@@ -15,6 +16,15 @@ function readIfExists(path: string): string | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/** Written whole and renamed into place, readable by the user only. */
+function writeRemembered(configDir: string, r: Remembered): void {
+  mkdirSync(configDir, { recursive: true, mode: 0o700 });
+  const file = join(configDir, REMEMBERED_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(r, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
 }
 
 async function main(): Promise<number> {
@@ -51,6 +61,8 @@ async function main(): Promise<number> {
     defaults: resolved.defaults,
     connect: sdkConnector(paths),
     downloadsDir: defaultDownloadsDir(),
+    remembered: resolved.remembered,
+    remember: (r) => writeRemembered(paths.configDir, r),
   });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => app.quit());
   return app.exited;

@@ -1,84 +1,27 @@
-// The input line as a typed command. Pure: no client, no view.
+// Slash commands: each is declared once here, with its usage, help, what Tab completes in its
+// arguments, how its arguments parse and what it does (as WeeChat and ssh-chat register commands).
+// /help, completion and the controller all read this one table.
+import type { ChatController } from './controller.js';
 
-export type Command =
-  | { kind: 'say'; text: string }
-  | { kind: 'help'; topic?: string }
-  | { kind: 'join'; room: string }
-  | { kind: 'part'; room?: string }
-  | { kind: 'rooms' }
-  | { kind: 'topic'; text?: string }
-  | { kind: 'msg'; user: string; text: string }
-  | { kind: 'query'; user: string }
-  | { kind: 'me'; text: string }
-  | { kind: 'away'; text?: string }
-  | { kind: 'back' }
-  | { kind: 'status'; text: string }
-  | { kind: 'users' }
-  | { kind: 'history'; count?: number }
-  | { kind: 'search'; text: string }
-  | { kind: 'file'; path: string }
-  | { kind: 'accept'; fileId?: string; dir?: string }
-  | { kind: 'decline'; fileId?: string }
-  | { kind: 'cancel'; fileId?: string }
-  | { kind: 'whois'; user: string }
-  | { kind: 'unban'; user?: string; address?: string }
-  | { kind: 'verify'; user: string }
-  | { kind: 'kick'; user: string; reason?: string }
-  | { kind: 'ban'; user: string; reason?: string }
-  | { kind: 'mute'; user: string; seconds?: number }
-  | { kind: 'unmute'; user: string }
-  | { kind: 'op'; user: string }
-  | { kind: 'deop'; user: string }
-  | { kind: 'create'; room: string; topic?: string }
-  | { kind: 'clear' }
-  | { kind: 'quit' };
+/** What Tab completes at an argument position. */
+export type ArgKind = 'nick' | 'room' | 'command';
 
-export type ParseResult = { ok: true; command: Command } | { ok: false; error: string };
+/** The words after the command name, and everything after it as typed. */
+export interface Args { words: string[]; rest: string; /** what follows the first word, as typed */ afterFirst: string }
 
-export interface CommandSpec { name: string; usage: string; help: string }
+export interface CommandDef<A = unknown> {
+  name: string;
+  aliases?: readonly string[];
+  usage: string;
+  help: string;
+  complete?: readonly ArgKind[];
+  /** The arguments, or undefined to show the usage. */
+  parse(args: Args): A | undefined;
+  run(ctl: ChatController, args: A): Promise<void> | void;
+}
 
-/** One table drives parsing, /help and completion. */
-export const COMMANDS: readonly CommandSpec[] = [
-  { name: 'help', usage: '/help [command]', help: 'show commands and keys' },
-  { name: 'join', usage: '/join #room', help: 'join a room' },
-  { name: 'part', usage: '/part [#room]', help: 'leave a room (default: the current one)' },
-  { name: 'rooms', usage: '/rooms', help: 'list rooms on the server' },
-  { name: 'topic', usage: '/topic [text]', help: 'show or set the room topic' },
-  { name: 'msg', usage: '/msg nick text', help: 'send an end-to-end encrypted direct message' },
-  { name: 'query', usage: '/query nick', help: 'open a direct conversation' },
-  { name: 'me', usage: '/me text', help: 'send an action ("* you text")' },
-  { name: 'away', usage: '/away [text]', help: 'mark yourself away' },
-  { name: 'back', usage: '/back', help: 'mark yourself online' },
-  { name: 'status', usage: '/status text', help: 'set your status text' },
-  { name: 'users', usage: '/users', help: 'list users and their presence' },
-  { name: 'history', usage: '/history [n]', help: 'load older messages' },
-  { name: 'search', usage: '/search text', help: 'search loaded messages of this conversation' },
-  { name: 'file', usage: '/file path', help: 'send a file here' },
-  { name: 'accept', usage: '/accept [fileId] [dir]', help: 'accept a file offer (asks where to save)' },
-  { name: 'decline', usage: '/decline [fileId]', help: 'decline a file offer' },
-  { name: 'cancel', usage: '/cancel [fileId]', help: 'stop a file transfer, sending or receiving (default: the newest running)' },
-  { name: 'whois', usage: '/whois nick', help: 'presence, status and safety-number state of a user' },
-  { name: 'verify', usage: '/verify nick', help: 'show the safety number and mark the contact verified' },
-  { name: 'kick', usage: '/kick nick [reason]', help: 'remove a user from the room' },
-  { name: 'ban', usage: '/ban nick [reason]', help: 'ban a user from the server' },
-  { name: 'unban', usage: '/unban nick | --address ADDR', help: 'lift a ban on a user or an address' },
-  { name: 'mute', usage: '/mute nick [seconds]', help: 'mute a user in the room' },
-  { name: 'unmute', usage: '/unmute nick', help: 'unmute a user in the room' },
-  { name: 'op', usage: '/op nick', help: 'make a user a room operator' },
-  { name: 'deop', usage: '/deop nick', help: 'remove operator role' },
-  { name: 'create', usage: '/create #room [topic]', help: 'create a room' },
-  { name: 'clear', usage: '/clear', help: 'clear the message pane' },
-  { name: 'quit', usage: '/quit', help: 'leave hush' },
-];
-
-/** IRC users try /nick: say plainly why there is none. */
-export const NICK_UNSUPPORTED = '/nick is not supported: a username is fixed when the account is created (register another account for another name)';
-
-const ALIASES: Record<string, string> = { j: 'join', leave: 'part', q: 'query', exit: 'quit', w: 'users', who: 'users', dm: 'msg' };
-
-function usage(name: string): ParseResult {
-  const spec = COMMANDS.find((c) => c.name === name);
-  return { ok: false, error: `usage: ${spec ? spec.usage : '/' + name}` };
+function command<A>(def: CommandDef<A>): CommandDef<unknown> {
+  return def as CommandDef<unknown>;
 }
 
 /** `#lobby` and `lobby` both name the room `lobby`. */
@@ -86,8 +29,204 @@ export function roomName(arg: string): string {
   return arg.startsWith('#') ? arg.slice(1) : arg;
 }
 
+/** `@bob` and `bob` both name bob. */
 function nick(arg: string): string {
   return arg.startsWith('@') ? arg.slice(1) : arg;
+}
+
+const opt = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
+const none = (): Record<string, never> => ({});
+const textArg = (a: Args): { text: string } | undefined => (a.rest === '' ? undefined : { text: a.rest });
+const nickArg = (a: Args): { user: string } | undefined => (a.words.length === 1 ? { user: nick(a.words[0]!) } : undefined);
+const nickReason = (a: Args): { user: string; reason?: string } | undefined => (a.words[0] ? { user: nick(a.words[0]), reason: opt(a.afterFirst) } : undefined);
+
+/** IRC users try /nick: say plainly why there is none. */
+export const NICK_UNSUPPORTED = '/nick is not supported: a username is fixed when the account is created (register another account for another name)';
+
+export const COMMANDS: readonly CommandDef[] = [
+  command({
+    name: 'help', usage: '/help [command]', help: 'show commands and keys', complete: ['command'],
+    parse: (a) => ({ topic: opt(a.words[0]?.replace(/^\//, '')) }),
+    run: (ctl, a) => ctl.showHelp(a.topic),
+  }),
+  command({
+    name: 'say', usage: '/say text', help: 'send text as it is (also: //text sends "/text")',
+    parse: textArg, run: (ctl, a) => ctl.say(a.text, false),
+  }),
+  command({
+    name: 'me', usage: '/me text', help: 'send an action ("* you text")',
+    parse: textArg, run: (ctl, a) => ctl.say(a.text, true),
+  }),
+  command({
+    name: 'join', aliases: ['j'], usage: '/join #room', help: 'join a room; creates it when it does not exist', complete: ['room'],
+    parse: (a) => (a.words.length === 1 ? { room: roomName(a.words[0]!) } : undefined),
+    run: (ctl, a) => ctl.join(a.room),
+  }),
+  command({
+    name: 'create', usage: '/create #room [topic]', help: 'create a room (with a topic)',
+    parse: (a) => (a.words[0] ? { room: roomName(a.words[0]), topic: opt(a.afterFirst) } : undefined),
+    run: (ctl, a) => ctl.create(a.room, a.topic),
+  }),
+  command({
+    name: 'part', aliases: ['leave'], usage: '/part [#room]', help: 'leave a room, or close a direct conversation (default: this one)', complete: ['room'],
+    parse: (a) => (a.words.length <= 1 ? { room: a.words[0] ? roomName(a.words[0]) : undefined } : undefined),
+    run: (ctl, a) => ctl.part(a.room),
+  }),
+  command({
+    name: 'rooms', aliases: ['list'], usage: '/rooms', help: 'list the rooms on the server',
+    parse: none, run: (ctl) => ctl.listRooms(),
+  }),
+  command({
+    name: 'names', usage: '/names [#room]', help: 'list the people in a room (default: this one)', complete: ['room'],
+    parse: (a) => (a.words.length <= 1 ? { room: a.words[0] ? roomName(a.words[0]) : undefined } : undefined),
+    run: (ctl, a) => ctl.names(a.room),
+  }),
+  command({
+    name: 'topic', usage: '/topic [text]', help: 'show or set the room topic',
+    parse: (a) => ({ text: opt(a.rest) }),
+    run: (ctl, a) => ctl.topic(a.text),
+  }),
+  command({
+    name: 'msg', aliases: ['dm'], usage: '/msg nick text', help: 'send an end-to-end encrypted direct message', complete: ['nick'],
+    parse: (a) => (a.words[0] && a.afterFirst !== '' ? { user: nick(a.words[0]), text: a.afterFirst } : undefined),
+    run: (ctl, a) => ctl.msg(a.user, a.text),
+  }),
+  command({
+    name: 'query', aliases: ['q'], usage: '/query nick', help: 'open a direct conversation', complete: ['nick'],
+    parse: nickArg, run: (ctl, a) => ctl.openDm(a.user),
+  }),
+  command({
+    name: 'away', usage: '/away [text]', help: 'mark yourself away',
+    parse: (a) => ({ text: opt(a.rest) }), run: (ctl, a) => ctl.client.setPresence('away', a.text ?? 'away'),
+  }),
+  command({
+    name: 'back', usage: '/back', help: 'mark yourself online',
+    parse: none, run: (ctl) => ctl.client.setPresence('online', ''),
+  }),
+  command({
+    name: 'status', usage: '/status text', help: 'set your status text',
+    parse: textArg, run: (ctl, a) => ctl.setStatus(a.text),
+  }),
+  command({
+    name: 'users', aliases: ['who', 'w'], usage: '/users', help: 'list users and their presence',
+    parse: none, run: (ctl) => ctl.listUsers(),
+  }),
+  command({
+    name: 'whois', usage: '/whois nick', help: 'presence, status and safety-number state of a user', complete: ['nick'],
+    parse: nickArg, run: (ctl, a) => ctl.whois(a.user),
+  }),
+  command({
+    name: 'history', usage: '/history [n]', help: 'load older messages',
+    parse: (a) => {
+      if (a.words.length === 0) return { count: undefined };
+      const n = Number(a.words[0]);
+      return a.words.length === 1 && Number.isInteger(n) && n > 0 && n <= 1000 ? { count: n } : undefined;
+    },
+    run: (ctl, a) => ctl.olderHistory(a.count),
+  }),
+  command({
+    name: 'search', usage: '/search text', help: 'search the loaded messages of this conversation',
+    parse: textArg, run: (ctl, a) => ctl.search(a.text),
+  }),
+  command({
+    name: 'retry', usage: '/retry', help: 'send again the lines the server refused',
+    parse: none, run: (ctl) => ctl.retry(),
+  }),
+  command({
+    name: 'ignore', usage: '/ignore [nick]', help: "hide a user's messages (without a nick: list who is ignored)", complete: ['nick'],
+    parse: (a) => (a.words.length <= 1 ? { user: a.words[0] ? nick(a.words[0]).toLowerCase() : undefined } : undefined),
+    run: (ctl, a) => ctl.ignore(a.user),
+  }),
+  command({
+    name: 'unignore', usage: '/unignore nick', help: "show a user's messages again", complete: ['nick'],
+    parse: nickArg, run: (ctl, a) => ctl.unignore(a.user.toLowerCase()),
+  }),
+  command({
+    name: 'file', usage: '/file path', help: 'send a file here',
+    parse: textArg, run: (ctl, a) => ctl.sendFile(a.text),
+  }),
+  command({
+    name: 'accept', usage: '/accept [name|id] [folder]', help: 'accept a file offer (default: the newest; asks where to save)',
+    parse: (a) => ({ file: opt(a.words[0]), dir: opt(a.afterFirst) }),
+    run: (ctl, a) => ctl.acceptOffer(a.file, a.dir),
+  }),
+  command({
+    name: 'decline', usage: '/decline [name|id]', help: 'decline a file offer (default: the newest)',
+    parse: (a) => ({ file: opt(a.rest) }), run: (ctl, a) => ctl.declineOffer(a.file),
+  }),
+  command({
+    name: 'cancel', usage: '/cancel [name|id]', help: 'stop a file transfer, sending or receiving (default: the newest running)',
+    parse: (a) => ({ file: opt(a.rest) }), run: (ctl, a) => ctl.cancelTransfer(a.file),
+  }),
+  command({
+    name: 'verify', usage: '/verify nick', help: 'show the safety number and mark the contact verified', complete: ['nick'],
+    parse: nickArg, run: (ctl, a) => ctl.verify(a.user),
+  }),
+  command({
+    name: 'kick', usage: '/kick nick [reason]', help: 'remove a user from the room', complete: ['nick'],
+    parse: nickReason, run: (ctl, a) => ctl.client.kick(ctl.activeRoom(), a.user, a.reason),
+  }),
+  command({
+    name: 'ban', usage: '/ban nick [reason]', help: 'ban a user from the server', complete: ['nick'],
+    parse: nickReason, run: (ctl, a) => ctl.client.ban({ user: a.user, ...(a.reason ? { reason: a.reason } : {}) }),
+  }),
+  command({
+    name: 'unban', usage: '/unban nick | --address ADDR', help: 'lift a ban on a user or an address', complete: ['nick'],
+    parse: (a) => {
+      if (a.words[0] === '--address') return a.words.length === 2 ? { address: a.words[1]! } : undefined;
+      return a.words.length === 1 && !a.words[0]!.startsWith('-') ? { user: nick(a.words[0]!) } : undefined;
+    },
+    run: async (ctl, a) => {
+      await ctl.client.unban('address' in a ? { address: a.address } : { user: a.user });
+      ctl.notice(`unbanned ${'address' in a ? a.address : a.user}`);
+    },
+  }),
+  command({
+    name: 'mute', usage: '/mute nick [seconds]', help: 'mute a user in the room', complete: ['nick'],
+    parse: (a) => {
+      if (!a.words[0] || a.words.length > 2) return undefined;
+      if (a.words.length === 1) return { user: nick(a.words[0]), seconds: undefined };
+      const s = Number(a.words[1]);
+      return Number.isInteger(s) && s > 0 ? { user: nick(a.words[0]), seconds: s } : undefined;
+    },
+    run: (ctl, a) => ctl.client.mute(ctl.activeRoom(), a.user, a.seconds),
+  }),
+  command({
+    name: 'unmute', usage: '/unmute nick', help: 'unmute a user in the room', complete: ['nick'],
+    parse: nickArg, run: (ctl, a) => ctl.client.unmute(ctl.activeRoom(), a.user),
+  }),
+  command({
+    name: 'op', usage: '/op nick', help: 'make a user a room operator', complete: ['nick'],
+    parse: nickArg, run: (ctl, a) => ctl.client.setRole(ctl.activeRoom(), a.user, 'op'),
+  }),
+  command({
+    name: 'deop', usage: '/deop nick', help: 'remove the operator role', complete: ['nick'],
+    parse: nickArg, run: (ctl, a) => ctl.client.setRole(ctl.activeRoom(), a.user, 'member'),
+  }),
+  command({
+    name: 'nick', usage: '/nick', help: NICK_UNSUPPORTED.slice('/nick '.length),
+    parse: none, run: () => { throw new Error(NICK_UNSUPPORTED); },
+  }),
+  command({
+    name: 'clear', usage: '/clear', help: 'clear the message pane',
+    parse: none, run: (ctl) => ctl.dispatch({ type: 'clear' }),
+  }),
+  command({
+    name: 'quit', aliases: ['exit'], usage: '/quit', help: 'leave hush',
+    parse: none, run: (ctl) => ctl.quit(),
+  }),
+];
+
+const BY_NAME: ReadonlyMap<string, CommandDef> = new Map(COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])].map((n) => [n, c] as const)));
+
+/** The command a name or alias (any case, with or without the slash) stands for. */
+export function findCommand(name: string): CommandDef | undefined {
+  return BY_NAME.get(name.replace(/^\//, '').toLowerCase());
+}
+
+/** The names Tab completes after a slash (aliases are typed as they are). */
+export function commandNames(): string[] {
+  return COMMANDS.map((c) => c.name);
 }
 
 /** Levenshtein distance, for "did you mean". */
@@ -116,76 +255,36 @@ export function suggestCommand(name: string): string | undefined {
   return best && best.d <= 2 ? best.name : undefined;
 }
 
-/** Split off the first whitespace-separated word. */
-function head(s: string): [string, string] {
-  const m = /^(\S+)\s*([\s\S]*)$/.exec(s.trim());
-  return m ? [m[1]!, m[2]!.trim()] : ['', ''];
+export type ParseResult = { ok: true; command: CommandDef; args: unknown } | { ok: false; error: string };
+
+const SAY = findCommand('say')!;
+
+export function splitArgs(rest: string): Args {
+  const trimmed = rest.trim();
+  const words = trimmed === '' ? [] : trimmed.split(/\s+/);
+  const m = /^\S+\s*([\s\S]*)$/.exec(trimmed);
+  return { words, rest: trimmed, afterFirst: m ? m[1]!.trim() : '' };
 }
 
+/** The input line as a command and its arguments; plain text is /say. */
 export function parseInput(line: string): ParseResult {
-  if (line.startsWith('//')) return { ok: true, command: { kind: 'say', text: line.slice(1) } };
+  if (line.startsWith('//')) return { ok: true, command: SAY, args: { text: line.slice(1) } };
   if (!line.startsWith('/')) {
     if (line.trim() === '') return { ok: false, error: '' };
-    return { ok: true, command: { kind: 'say', text: line } };
+    return { ok: true, command: SAY, args: { text: line } };
   }
-  const [rawName, rest] = head(line.slice(1));
-  const lower = rawName.toLowerCase();
-  const name = ALIASES[lower] ?? lower;
-  const [a1, afterA1] = head(rest);
-  const [a2, afterA2] = head(afterA1);
-  const opt = (s: string): string | undefined => (s === '' ? undefined : s);
-  const need = (ok: boolean, command: Command): ParseResult => (ok ? { ok: true, command } : usage(name));
-  switch (name) {
-    case 'help': return { ok: true, command: { kind: 'help', topic: opt(a1.replace(/^\//, '')) } };
-    case 'join': return need(a1 !== '', { kind: 'join', room: roomName(a1) });
-    case 'part': return { ok: true, command: { kind: 'part', room: a1 === '' ? undefined : roomName(a1) } };
-    case 'rooms': return { ok: true, command: { kind: 'rooms' } };
-    case 'topic': return { ok: true, command: { kind: 'topic', text: opt(rest) } };
-    case 'msg': return need(a1 !== '' && afterA1 !== '', { kind: 'msg', user: nick(a1), text: afterA1 });
-    case 'query': return need(a1 !== '', { kind: 'query', user: nick(a1) });
-    case 'me': return need(rest !== '', { kind: 'me', text: rest });
-    case 'away': return { ok: true, command: { kind: 'away', text: opt(rest) } };
-    case 'back': return { ok: true, command: { kind: 'back' } };
-    case 'status': return need(rest !== '', { kind: 'status', text: rest });
-    case 'users': return { ok: true, command: { kind: 'users' } };
-    case 'history': {
-      if (a1 === '') return { ok: true, command: { kind: 'history' } };
-      const n = Number(a1);
-      return need(Number.isInteger(n) && n > 0 && n <= 1000, { kind: 'history', count: n });
-    }
-    case 'search': return need(rest !== '', { kind: 'search', text: rest });
-    case 'file': return need(rest !== '', { kind: 'file', path: rest });
-    case 'accept': return { ok: true, command: { kind: 'accept', fileId: opt(a1), dir: opt(afterA1) } };
-    case 'decline': return { ok: true, command: { kind: 'decline', fileId: opt(a1) } };
-    case 'cancel': return need(afterA1 === '', { kind: 'cancel', fileId: opt(a1) });
-    case 'whois': return need(a1 !== '' && afterA1 === '', { kind: 'whois', user: nick(a1) });
-    case 'unban': {
-      if (a1 === '--address') return need(a2 !== '' && afterA2 === '', { kind: 'unban', address: a2 });
-      return need(a1 !== '' && !a1.startsWith('-') && afterA1 === '', { kind: 'unban', user: nick(a1) });
-    }
-    case 'nick': return { ok: false, error: NICK_UNSUPPORTED };
-    case 'verify': return need(a1 !== '', { kind: 'verify', user: nick(a1) });
-    case 'kick': return need(a1 !== '', { kind: 'kick', user: nick(a1), reason: opt(afterA1) });
-    case 'ban': return need(a1 !== '', { kind: 'ban', user: nick(a1), reason: opt(afterA1) });
-    case 'mute': {
-      if (a1 === '') return usage(name);
-      if (a2 === '') return { ok: true, command: { kind: 'mute', user: nick(a1) } };
-      const s = Number(a2);
-      return need(Number.isInteger(s) && s > 0 && afterA2 === '', { kind: 'mute', user: nick(a1), seconds: s });
-    }
-    case 'unmute': return need(a1 !== '', { kind: 'unmute', user: nick(a1) });
-    case 'op': return need(a1 !== '', { kind: 'op', user: nick(a1) });
-    case 'deop': return need(a1 !== '', { kind: 'deop', user: nick(a1) });
-    case 'create': return need(a1 !== '', { kind: 'create', room: roomName(a1), topic: opt(afterA1) });
-    case 'clear': return { ok: true, command: { kind: 'clear' } };
-    case 'quit': return { ok: true, command: { kind: 'quit' } };
-    default: {
-      const hint = suggestCommand(lower);
-      const shown = rawName.length > 32 ? rawName.slice(0, 32) + '…' : rawName;
-      return {
-        ok: false,
-        error: `unknown command /${shown}` + (hint ? ` — did you mean /${hint}? (/help lists commands; // sends a literal /)` : ' (/help lists commands; // sends a literal /)'),
-      };
-    }
+  const m = /^\/(\S*)\s*([\s\S]*)$/.exec(line)!;
+  const rawName = m[1]!;
+  const def = findCommand(rawName);
+  if (!def) {
+    const hint = suggestCommand(rawName.toLowerCase());
+    const shown = rawName.length > 32 ? rawName.slice(0, 32) + '…' : rawName;
+    return {
+      ok: false,
+      error: `unknown command /${shown}${hint ? ` — did you mean /${hint}?` : ''} (/help lists commands; // sends a literal /)`,
+    };
   }
+  if (def.name === 'nick') return { ok: false, error: NICK_UNSUPPORTED };
+  const args = def.parse(splitArgs(m[2]!));
+  return args === undefined ? { ok: false, error: `usage: ${def.usage}` } : { ok: true, command: def, args };
 }

@@ -1,10 +1,24 @@
 // Tab completion of commands, nicks, #rooms and :emoji: shortcodes; repeated Tab cycles.
-import { COMMANDS } from './commands.js';
+import { commandNames, findCommand, type ArgKind } from './commands.js';
 import { searchEmoji } from './emoji.js';
 
 export interface CompletionContext { nicks: readonly string[]; rooms: readonly string[] }
 
 interface Cycle { before: string; candidates: string[]; index: number; produced: string }
+
+/** What the word being typed is, from the command registry when the line is a command. */
+function kindOf(before: string, word: string): ArgKind | 'emoji' | 'text' {
+  if (before.trim() === '' && word.startsWith('/')) return 'command';
+  const cmd = /^\/(\S+)\s+/.exec(before);
+  if (cmd) {
+    const position = before.slice(cmd[0].length).split(/\s+/).filter((w) => w !== '').length;
+    const kind = findCommand(cmd[1]!)?.complete?.[position];
+    if (kind) return kind;
+  }
+  if (word.startsWith('#')) return 'room';
+  if (word.startsWith(':') && word.length >= 3 && !word.slice(1).includes(':')) return 'emoji';
+  return 'text';
+}
 
 /** Candidates (full replacement words, including any trailing separator) for the last word of `line`. */
 export function completionsFor(line: string, ctx: CompletionContext): { before: string; candidates: string[] } | null {
@@ -13,20 +27,31 @@ export function completionsFor(line: string, ctx: CompletionContext): { before: 
   const word = line.slice(cut);
   if (word === '') return null;
   const lower = word.toLowerCase();
-  const atLineStart = before.trim() === '';
   const uniqSorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort((a, b) => a.localeCompare(b));
-  let candidates: string[] = [];
-  if (atLineStart && word.startsWith('/')) {
-    candidates = COMMANDS.map((c) => '/' + c.name).filter((c) => c.startsWith(lower)).map((c) => c + ' ');
-  } else if (word.startsWith('#')) {
-    candidates = uniqSorted(ctx.rooms).filter((r) => ('#' + r).toLowerCase().startsWith(lower)).map((r) => `#${r} `);
-  } else if (word.startsWith(':') && word.length >= 3 && !word.slice(1).includes(':')) {
-    const q = lower.slice(1);
-    candidates = searchEmoji(q, 200).filter((e) => e.name.startsWith(q)).map((e) => `:${e.name}: `);
-  } else {
+  const nicks = (sep: string): string[] => {
     const prefix = word.startsWith('@') ? lower.slice(1) : lower;
-    const sep = atLineStart && !before.includes('/') ? ': ' : ' ';
-    candidates = uniqSorted(ctx.nicks).filter((n) => n.toLowerCase().startsWith(prefix)).map((n) => n + sep);
+    return uniqSorted(ctx.nicks).filter((n) => n.toLowerCase().startsWith(prefix)).map((n) => n + sep);
+  };
+  let candidates: string[];
+  switch (kindOf(before, word)) {
+    case 'command': {
+      const typed = lower.replace(/^\//, '');
+      const slash = before.trim() === '' ? '/' : '';
+      candidates = uniqSorted(commandNames()).filter((c) => c.startsWith(typed)).map((c) => `${slash}${c} `);
+      break;
+    }
+    case 'room': {
+      const typed = lower.replace(/^#/, '');
+      candidates = uniqSorted(ctx.rooms).filter((r) => r.toLowerCase().startsWith(typed)).map((r) => `#${r} `);
+      break;
+    }
+    case 'emoji': {
+      const q = lower.slice(1);
+      candidates = searchEmoji(q, 200).filter((e) => e.name.startsWith(q)).map((e) => `:${e.name}: `);
+      break;
+    }
+    case 'nick': candidates = nicks(' '); break;
+    case 'text': candidates = nicks(before.trim() === '' ? ': ' : ' '); break;
   }
   return candidates.length === 0 ? null : { before, candidates };
 }

@@ -10,6 +10,8 @@ export interface LoginDefaults {
   fingerprint?: string;
   /** From HUSH_PASSWORD only; never from flags (they show in `ps`) nor from the config file. */
   password?: string;
+  /** Invite code for registering on an invite-only server (--invite or HUSH_INVITE). */
+  invite?: string;
   /** Log in without showing the form when user and password (or a device key) are known. */
   autoLogin: boolean;
 }
@@ -24,13 +26,17 @@ export class UsageError extends Error {
   readonly code = 'USAGE';
 }
 
-export const USAGE = `usage: hush [--host HOST[:PORT]] [--port PORT] [--user NAME] [--register]
+export const USAGE = `usage: hush [--host HOST[:PORT]] [--port PORT] [--user NAME] [--register] [--invite CODE]
             [--fingerprint SHA512:...] [--config FILE] [--login] [--help] [--version]
 
   The password is typed into the login form, or taken from $HUSH_PASSWORD.
-  Defaults come from <config dir>/hush.json: {"host": "...", "port": 5555, "user": "...", "fingerprint": "..."}`;
+  Defaults come from <config dir>/hush.json: {"host": "...", "port": 5555, "user": "...", "fingerprint": "..."};
+  without them, the server and username of the last login (<config dir>/remembered.json).`;
 
-export interface ParsedArgs { host?: string; port?: number; user?: string; register: boolean; fingerprint?: string; config?: string; login: boolean; help: boolean; version: boolean }
+export interface ParsedArgs {
+  host?: string; port?: number; user?: string; register: boolean; invite?: string; fingerprint?: string; config?: string;
+  login: boolean; help: boolean; version: boolean;
+}
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -68,6 +74,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       case '--port': out.port = parsePort(value()); break;
       case '--user': case '-u': out.user = value(); break;
       case '--register': out.register = true; break;
+      case '--invite': out.invite = value(); break;
       case '--fingerprint': out.fingerprint = value(); break;
       case '--config': case '-c': out.config = value(); break;
       case '--login': out.login = true; break;
@@ -112,22 +119,57 @@ export interface ResolveInput {
   readFile: (path: string) => string | undefined;
 }
 
-export function resolveLogin(input: ResolveInput): { args: ParsedArgs; defaults: LoginDefaults } {
+/** What hush keeps between launches, written by hush itself (not the user's hush.json). */
+export interface Remembered {
+  host?: string;
+  port?: number;
+  user?: string;
+  ignored: string[];
+  answeredFiles: string[];
+}
+
+export const REMEMBERED_FILE = 'remembered.json';
+
+/** The remembered state; a missing, damaged or foreign file is an empty memory, never an error. */
+export function parseRemembered(text: string | undefined): Remembered {
+  const out: Remembered = { ignored: [], answeredFiles: [] };
+  if (text === undefined) return out;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return out;
+  }
+  if (typeof raw !== 'object' || raw === null) return out;
+  const r = raw as Record<string, unknown>;
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  if (typeof r.host === 'string' && r.host !== '') out.host = r.host;
+  if (typeof r.port === 'number' && Number.isInteger(r.port) && r.port > 0 && r.port < 65536) out.port = r.port;
+  if (typeof r.user === 'string' && r.user !== '') out.user = r.user;
+  out.ignored = strings(r.ignored);
+  out.answeredFiles = strings(r.answeredFiles);
+  return out;
+}
+
+export function resolveLogin(input: ResolveInput): { args: ParsedArgs; defaults: LoginDefaults; remembered: Remembered } {
   const args = parseArgs(input.argv);
   const file = args.config ?? join(input.configDir, CONFIG_FILE);
   const text = input.readFile(file);
   if (text === undefined && args.config !== undefined) throw new UsageError(`config file not found: ${args.config}`);
   const fc = text === undefined ? {} : parseConfigFile(text, file);
+  const last = parseRemembered(input.readFile(join(input.configDir, REMEMBERED_FILE)));
   const envHost = input.env.HUSH_HOST ? splitHostPort(input.env.HUSH_HOST) : undefined;
   const password = input.env.HUSH_PASSWORD;
+  const invite = args.invite ?? input.env.HUSH_INVITE;
   const defaults: LoginDefaults = {
-    host: args.host ?? envHost?.host ?? fc.host ?? DEFAULT_HOST,
-    port: args.port ?? envHost?.port ?? fc.port ?? DEFAULT_PORT,
-    user: args.user ?? input.env.HUSH_USER ?? fc.user ?? '',
+    host: args.host ?? envHost?.host ?? fc.host ?? last.host ?? DEFAULT_HOST,
+    port: args.port ?? envHost?.port ?? fc.port ?? (args.host === undefined && envHost === undefined && fc.host === undefined ? last.port : undefined) ?? DEFAULT_PORT,
+    user: args.user ?? input.env.HUSH_USER ?? fc.user ?? last.user ?? '',
     register: args.register,
+    ...(invite ? { invite } : {}),
     fingerprint: args.fingerprint ?? fc.fingerprint,
     password: password === '' ? undefined : password,
     autoLogin: args.login,
   };
-  return { args, defaults };
+  return { args, defaults, remembered: last };
 }

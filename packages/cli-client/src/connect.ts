@@ -1,6 +1,7 @@
 // The real connector: @hush/client's HushClient behind the app's Connector seam.
 import { HushClient, type ClientPaths } from '@hush/client';
-import type { Connector, SessionClient } from './app.js';
+import type { Connector } from './app.js';
+import type { SessionClient } from './sdk.js';
 
 export function sdkConnector(paths?: ClientPaths): Connector {
   return async (req) => {

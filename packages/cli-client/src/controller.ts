@@ -1,18 +1,22 @@
-// The chat logic between the SDK and the view: owns the state, runs commands, turns client
-// events into actions. No terminal here; the view subscribes and draws.
+// The chat logic between the SDK and the view: owns the state and the input line, runs commands,
+// turns client events into actions. No terminal here; the view subscribes and draws.
 import { basename, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import { parseInput, type Command } from './commands.js';
+import { parseInput } from './commands.js';
 import { TabCompleter } from './completion.js';
 import { emojify } from './emoji.js';
+import { formatTime } from './format.js';
 import { helpLines } from './help.js';
-import { describeError, type ChatClient, type ChatMessage, type ClientEventMap, type FileStatusReport, type Target } from './sdk.js';
+import { LineEditor } from './line-editor.js';
+import { lineCount, normalizePaste, PASTE_CONFIRM_LINES, splitText } from './paste.js';
+import { errorText, type ChatClient, type ChatMessage, type ClientEventMap, type FileOffer, type FileStatusReport, type Target } from './sdk.js';
 import {
   activeConversation, conversationTarget, dmKey, findConversation, initialState, latestOffer, latestRunning, messageKey, newestFromOthers, reduce,
   roomKey, shouldBell, STATUS_KEY,
-  type Action, type AppState, type Conversation,
+  type Action, type AppState, type Conversation, type FileTransfer,
 } from './state.js';
-import { formatTime } from './format.js';
+
+export interface Choice { key: string; label: string }
 
 export interface UiHooks {
   /** Ring the terminal bell. */
@@ -21,42 +25,73 @@ export interface UiHooks {
   ask(question: string, initial: string): Promise<string | null>;
   /** Ask yes/no. */
   confirm(question: string): Promise<boolean>;
+  /** One key out of `choices` (Esc: null). `lines` are plain text. */
+  choose(title: string, lines: string[], choices: readonly Choice[]): Promise<string | null>;
   /** The user asked to quit. */
   quit(): void;
+}
+
+/** What hush remembers between launches (kept by the app, in the config directory). */
+export interface Memory {
+  ignored: readonly string[];
+  /** File offers already accepted or declined: not asked about again. */
+  answeredFiles: readonly string[];
+  save(change: { ignored?: readonly string[]; answeredFiles?: readonly string[] }): void;
 }
 
 export interface ControllerOptions {
   client: ChatClient;
   ui: UiHooks;
   downloadsDir: string;
+  memory?: Memory;
   now?: () => number;
   /** File size lookup for /file (I/O injected so tests need no files). */
   fileSize?: (path: string) => Promise<number>;
+  /** How long the view must rest on new messages before a read marker goes out. */
+  readMarkDelayMs?: number;
 }
 
 const TYPING_REFRESH_MS = 3000;
+const HISTORY_PAGE = 50;
+const ANSWERED_FILES_KEPT = 500;
 /** "bob saved "x.txt"": a recipient's report on a file we sent. */
 const FILE_STATUS_WORDS: Record<FileStatusReport, string> = {
   accepted: 'accepted', declined: 'declined', downloaded: 'saved', cancelled: 'cancelled',
 };
-const HISTORY_PAGE = 50;
 
 interface PendingUpload { path: string; name: string; target: Target; fileId?: string }
+interface RefusedLine { key: string; text: string; action: boolean }
+
+/** The start of a line, for messages that must say which line they mean. */
+function quoteStart(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return `"${flat.length > 40 ? flat.slice(0, 40) + '…' : flat}"`;
+}
+
+const expandHome = (p: string): string => resolve(p.trim().replace(/^~(?=$|[\\/])/, homedir()));
 
 export class ChatController {
   state: AppState = initialState();
   readonly completer = new TabCompleter();
+  /** The input line (the view draws it; pastes and refused lines land in it). */
+  readonly editor = new LineEditor();
+  readonly client: ChatClient;
   private readonly listeners = new Set<(s: AppState) => void>();
-  private readonly client: ChatClient;
   private readonly ui: UiHooks;
   private readonly now: () => number;
   private readonly downloadsDir: string;
+  private readonly memory: Memory | undefined;
   private readonly fileSize: (path: string) => Promise<number>;
+  private readonly readMarkDelayMs: number;
   private readonly unsubscribers: Array<() => void> = [];
   private readonly uploads: PendingUpload[] = [];
+  private readonly refused: RefusedLine[] = [];
+  private readonly answered: Set<string>;
   private typingSentAt = 0;
   private typingTarget: string | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private readTimer: NodeJS.Timeout | null = null;
+  private localIds = 0;
   /** Conversation key -> the message id last marked read there (each message is marked once). */
   private readonly marked = new Map<string, string>();
 
@@ -65,7 +100,11 @@ export class ChatController {
     this.ui = opts.ui;
     this.now = opts.now ?? Date.now;
     this.downloadsDir = opts.downloadsDir;
+    this.memory = opts.memory;
+    this.answered = new Set(opts.memory?.answeredFiles ?? []);
+    this.readMarkDelayMs = opts.readMarkDelayMs ?? 500;
     this.fileSize = opts.fileSize ?? (async (p) => (await import('node:fs/promises')).stat(p).then((s) => s.size));
+    if (opts.memory && opts.memory.ignored.length > 0) this.dispatch({ type: 'ignored', users: [...opts.memory.ignored] });
   }
 
   subscribe(listener: (s: AppState) => void): () => void {
@@ -78,19 +117,28 @@ export class ChatController {
     if (next === this.state) return;
     this.state = next;
     for (const l of this.listeners) l(next);
-    this.markViewed();
+    this.scheduleReadMark();
   }
 
-  /** The active conversation, scrolled to the bottom, is being read: mark its newest message once. */
-  private markViewed(): void {
-    const s = this.state;
-    if (s.connection !== 'ready') return;
-    const conv = activeConversation(s);
-    const target = conversationTarget(conv);
+  /**
+   * The active conversation, scrolled to the bottom, is being read: once the view has rested on it
+   * a moment, mark its newest message (one marker for a burst of messages, not one each).
+   */
+  private scheduleReadMark(): void {
+    if (this.readTimer || this.state.connection !== 'ready') return;
+    const conv = activeConversation(this.state);
     const newest = newestFromOthers(conv);
-    if (!target || conv.scroll > 0 || !newest || this.marked.get(conv.key) === newest.id) return;
-    this.marked.set(conv.key, newest.id);
-    this.client.markRead(target, newest.id).catch(() => undefined); // best effort, like typing
+    if (conv.scroll > 0 || !newest || this.marked.get(conv.key) === newest.id) return;
+    this.readTimer = setTimeout(() => {
+      this.readTimer = null;
+      const c = activeConversation(this.state);
+      const target = conversationTarget(c);
+      const last = newestFromOthers(c);
+      if (!target || c.scroll > 0 || !last || this.marked.get(c.key) === last.id || this.state.connection !== 'ready') return;
+      this.marked.set(c.key, last.id);
+      this.client.markRead(target, last.id).catch(() => undefined); // best effort, like typing
+    }, this.readMarkDelayMs);
+    this.readTimer.unref?.();
   }
 
   /**
@@ -102,31 +150,37 @@ export class ChatController {
   }
 
   private fail(err: unknown, key?: string): void {
-    const { code, message } = describeError(err);
-    this.notice(code ? `${code}: ${message}` : message, 'error', key);
+    this.notice(errorText(err), 'error', key);
   }
 
-  /** Subscribe to the client and load the joined rooms. */
+  /** Subscribe to the client, open the joined rooms (the first in front) and load their history. */
   async start(): Promise<void> {
     this.listen();
     if (this.client.user) this.dispatch({ type: 'me', user: this.client.user });
     this.dispatch({ type: 'connection', state: this.client.state });
-    this.notice(`connected to server ${this.client.fingerprint}`);
-    this.notice('room messages are encrypted in transit and readable by the server; direct messages are end-to-end encrypted. /help lists commands.');
     const rooms = [...this.client.rooms.values()].filter((r) => r.joined !== false);
     rooms.forEach((r, i) => this.dispatch({ type: 'joined', room: r.room, topic: r.topic, activate: i === 0 }));
-    await Promise.all(rooms.map((r) => this.loadRoom(r.room)));
+    this.notice(`connected to server ${this.client.fingerprint}`, 'info', STATUS_KEY);
+    this.notice('room messages are encrypted in transit and readable by the server; direct messages are end-to-end encrypted. Type /help for commands and keys.');
     this.timer = setInterval(() => this.dispatch({ type: 'tick', now: this.now() }), 1000);
     this.timer.unref?.();
+    await Promise.all(rooms.map((r) => this.loadRoom(r.room)));
+    for (const offer of this.client.pendingFiles()) this.onFileOffer(offer);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.readTimer) clearTimeout(this.readTimer);
     this.timer = null;
+    this.readTimer = null;
     for (const u of this.unsubscribers.splice(0)) u();
   }
 
-  private on<K extends keyof ClientEventMap>(event: K, listener: (...args: ClientEventMap[K]) => void): void {
+  quit(): void {
+    this.ui.quit();
+  }
+
+  private on<K extends keyof ClientEventMap & string>(event: K, listener: (...args: ClientEventMap[K]) => void): void {
     this.client.on(event, listener);
     this.unsubscribers.push(() => this.client.off(event, listener));
   }
@@ -150,23 +204,19 @@ export class ChatController {
           : `a direct message from ${w.user} could not be decrypted`;
       this.notice(what, 'warn', findConversation(this.state, dmKey(w.user)) ? dmKey(w.user) : undefined);
     });
-    this.on('notice', (n) => this.notice(n.code ? `${n.code}: ${n.text}` : n.text, n.level, STATUS_KEY));
+    this.on('notice', (n) => this.notice(n.code ? `${n.text} [${n.code}]` : n.text, n.level, STATUS_KEY));
     this.on('state', (s) => {
       const before = this.state.connection;
       this.dispatch({ type: 'connection', state: s });
-      if (s === 'reconnecting' && before !== 'reconnecting') this.notice('connection lost; reconnecting…', 'warn');
+      if (s === 'reconnecting' && before !== 'reconnecting') this.notice('connection lost; reconnecting… (what you type is kept and sent once back)', 'warn');
       if (s === 'ready' && before === 'reconnecting') {
         this.notice('reconnected');
         for (const c of this.state.conversations) if (c.kind === 'room') void this.loadMembers(c.name);
       }
     });
     this.on('error', (e) => this.fail(e));
-    this.on('closed', (c) => this.notice(`connection closed${c.code ? ` (${c.code})` : ''}${c.reason ? `: ${c.reason}` : ''}`, 'error'));
-    this.on('fileOffer', (o) => {
-      if (o.from === this.state.me) return; // our own room offer, echoed back
-      this.dispatch({ type: 'fileOffer', offer: o, now: this.now() });
-      this.ui.bell();
-    });
+    this.on('closed', (c) => this.notice(`connection closed${c.reason ? `: ${c.reason}` : ''}${c.code ? ` [${c.code}]` : ''}`, 'error'));
+    this.on('fileOffer', (o) => this.onFileOffer(o));
     this.on('fileProgress', (p) => {
       if (p.direction === 'up' && !this.state.files[p.fileId]) this.bindUpload(p.fileId, p.size);
       this.dispatch({ type: 'fileProgress', ...p });
@@ -188,7 +238,7 @@ export class ChatController {
       this.refreshE2E(peer);
       void this.loadHistory({ user: peer }, HISTORY_PAGE, false);
     }
-    if (shouldBell(m, this.state.me)) this.ui.bell();
+    if (shouldBell(m, this.state.me) && !this.state.ignored.includes(m.from)) this.ui.bell();
   }
 
   private onRoomEvent(e: ClientEventMap['roomEvent'][0]): void {
@@ -228,12 +278,116 @@ export class ChatController {
     }
   }
 
+  // ------------------------------------------------------------------------------------------
+  // Files
+
+  /** A file offer asks there and then: accept (then where to save), decline, or later. */
+  private onFileOffer(o: FileOffer): void {
+    if (o.from === this.state.me || this.answered.has(o.fileId) || this.state.ignored.includes(o.from)) return;
+    if (this.state.files[o.fileId]) return; // already shown (pending at start and announced again)
+    this.dispatch({ type: 'fileOffer', offer: o, now: this.now() });
+    this.ui.bell();
+    void this.promptOffer(o.fileId);
+  }
+
+  private async promptOffer(fileId: string): Promise<void> {
+    const f = this.state.files[fileId];
+    if (!f) return;
+    const where = f.e2e ? 'to you, end-to-end encrypted' : `to #${f.conversation.slice('room:'.length)}, readable by the server`;
+    const choice = await this.ui.choose('file offer', [
+      `${f.from} offers "${f.name}" (${f.size} bytes), ${where}.`,
+    ], [{ key: 'a', label: 'accept' }, { key: 'd', label: 'decline' }, { key: 'l', label: 'later (/accept or /decline)' }]);
+    if (this.state.files[fileId]?.status !== 'offered') return; // cancelled or answered meanwhile
+    try {
+      if (choice === 'a') await this.accept(this.state.files[fileId]!);
+      else if (choice === 'd') await this.decline(this.state.files[fileId]!);
+    } catch (err) {
+      this.fail(err, f.conversation);
+    }
+  }
+
+  private remember(fileId: string): void {
+    this.answered.add(fileId);
+    this.memory?.save({ answeredFiles: [...this.answered].slice(-ANSWERED_FILES_KEPT) });
+  }
+
+  /** A transfer named by id or by file name, or (none given) the newest `fallback` finds: `none` says there is none. */
+  private findFile(name: string | undefined, fallback: () => FileTransfer | undefined, none: string): FileTransfer {
+    const f = name === undefined ? fallback()
+      : this.state.files[name] ?? Object.values(this.state.files).filter((x) => x.name === name).at(-1);
+    if (!f) throw new Error(name === undefined ? none : `no file ${name}`);
+    return f;
+  }
+
+  async acceptOffer(name?: string, dir?: string): Promise<void> {
+    const offer = this.findFile(name, () => latestOffer(this.state), 'no pending file offer');
+    if (offer.direction !== 'down' || offer.status !== 'offered') throw new Error(`"${offer.name}" is not an open offer (${offer.status})`);
+    await this.accept(offer, dir);
+  }
+
+  private async accept(offer: FileTransfer, dir?: string): Promise<void> {
+    const folder = dir ?? (await this.ui.ask(`save "${offer.name}" (from ${offer.from}) into folder:`, this.downloadsDir));
+    if (folder === null || folder.trim() === '') return this.notice(`"${offer.name}" not accepted yet: /accept when you want it`, 'info', offer.conversation);
+    this.remember(offer.fileId);
+    this.dispatch({ type: 'fileAccepted', fileId: offer.fileId });
+    try {
+      const saved = await this.client.acceptFile(offer.fileId, expandHome(folder));
+      this.dispatch({ type: 'fileComplete', fileId: offer.fileId, path: saved });
+    } catch (err) {
+      if (this.state.files[offer.fileId]?.status === 'cancelled') return; // by /cancel or the sender
+      this.dispatch({ type: 'fileCancelled', fileId: offer.fileId, status: 'failed', reason: errorText(err) });
+      throw err;
+    }
+  }
+
+  async declineOffer(name?: string): Promise<void> {
+    await this.decline(this.findFile(name, () => latestOffer(this.state), 'no pending file offer'));
+  }
+
+  private async decline(offer: FileTransfer): Promise<void> {
+    await this.client.declineFile(offer.fileId);
+    this.remember(offer.fileId);
+    this.dispatch({ type: 'fileCancelled', fileId: offer.fileId, status: 'declined' });
+  }
+
+  async cancelTransfer(name?: string): Promise<void> {
+    const f = this.findFile(name, () => latestRunning(this.state), 'no file transfer is running');
+    if (f.status !== 'sending' && f.status !== 'receiving' && f.status !== 'offered') throw new Error(`"${f.name}" is already ${f.status}`);
+    this.dispatch({ type: 'fileCancelled', fileId: f.fileId, status: 'cancelled', reason: 'by you' });
+    await this.client.cancelFile(f.fileId);
+  }
+
+  async sendFile(rawPath: string): Promise<void> {
+    const target = conversationTarget(activeConversation(this.state));
+    if (!target) throw new Error('send files in a room or a direct conversation');
+    const path = expandHome(rawPath);
+    const size = await this.fileSize(path);
+    const upload: PendingUpload = { path, name: basename(path), target };
+    this.uploads.push(upload);
+    try {
+      const { fileId } = await this.client.sendFile(target, path);
+      if (!upload.fileId) {
+        upload.fileId = fileId;
+        this.dispatch({ type: 'fileSending', fileId, name: upload.name, size, target, now: this.now() });
+      }
+      this.dispatch({ type: 'fileComplete', fileId });
+    } catch (err) {
+      if (upload.fileId && this.state.files[upload.fileId]?.status === 'cancelled') return; // by /cancel
+      throw err;
+    } finally {
+      this.uploads.splice(this.uploads.indexOf(upload), 1);
+    }
+  }
+
   private bindUpload(fileId: string, size: number): void {
     const pending = this.uploads.find((u) => u.fileId === undefined);
     if (!pending) return;
     pending.fileId = fileId;
     this.dispatch({ type: 'fileSending', fileId, name: pending.name, size, target: pending.target, now: this.now() });
   }
+
+  // ------------------------------------------------------------------------------------------
+  // Rooms and conversations
 
   private async loadMembers(room: string): Promise<void> {
     try {
@@ -251,7 +405,7 @@ export class ChatController {
   private async loadHistory(target: Target, limit: number, older: boolean): Promise<void> {
     const key = 'room' in target ? roomKey(target.room) : dmKey(target.user);
     const conv = findConversation(this.state, key);
-    const oldest = older ? conv?.lines.find((l) => l.kind === 'message') : undefined;
+    const oldest = older ? conv?.lines.find((l) => l.kind === 'message' && !l.pending && !l.failed) : undefined;
     try {
       const page = await this.client.history(target, { limit, ...(oldest && oldest.kind === 'message' ? { before: oldest.id } : {}) });
       this.dispatch({ type: 'history', key, messages: page.messages });
@@ -259,6 +413,85 @@ export class ChatController {
     } catch (err) {
       this.fail(err, key);
     }
+  }
+
+  async olderHistory(count?: number): Promise<void> {
+    const target = conversationTarget(activeConversation(this.state));
+    if (!target) throw new Error('no history in the status window');
+    await this.loadHistory(target, count ?? HISTORY_PAGE, true);
+  }
+
+  /** /join: switch to a room already open, else join it, creating it (as its owner) when it does not exist. */
+  async join(room: string): Promise<void> {
+    if (findConversation(this.state, roomKey(room))) return this.dispatch({ type: 'switch', key: roomKey(room) });
+    try {
+      await this.client.joinRoom(room);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'NOT_FOUND') throw err;
+      await this.client.createRoom(room);
+      if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
+      this.dispatch({ type: 'joined', room, topic: '', activate: true });
+      this.notice(`#${room} did not exist: you created it and are its owner (/topic sets its topic)`, 'info', roomKey(room));
+      return this.loadRoom(room);
+    }
+    this.dispatch({ type: 'joined', room, topic: this.client.rooms.get(room)?.topic, activate: true });
+    await this.loadRoom(room);
+  }
+
+  async create(room: string, topic?: string): Promise<void> {
+    await this.client.createRoom(room, topic);
+    if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
+    this.dispatch({ type: 'joined', room, topic: topic ?? this.client.rooms.get(room)?.topic, activate: true });
+    await this.loadRoom(room);
+  }
+
+  async part(room?: string): Promise<void> {
+    const conv = activeConversation(this.state);
+    if (room === undefined && conv.kind === 'dm') return this.dispatch({ type: 'close', key: conv.key });
+    const name = room ?? this.activeRoom();
+    await this.client.partRoom(name);
+    this.dispatch({ type: 'parted', room: name });
+  }
+
+  async listRooms(): Promise<void> {
+    const rooms = await this.client.listRooms();
+    this.notice(['rooms:', ...rooms.map((r) => `  #${r.room} (${r.members})${r.joined ? ' [joined]' : ''} ${r.topic}`)]);
+  }
+
+  /** /names: the people of a room, as the people list shows them. */
+  async names(room?: string): Promise<void> {
+    const name = room ?? this.activeRoom();
+    const members = await this.client.members(name);
+    const mark = { owner: '~', op: '@', member: '' } as const;
+    this.notice(`people in #${name} (${members.length}): ${members.map((m) => `${mark[m.role]}${m.user}${m.state === 'online' ? '' : ` (${m.state})`}`).join(', ')}`);
+  }
+
+  async topic(text?: string): Promise<void> {
+    const room = this.activeRoom();
+    if (text === undefined) return this.notice(`topic of #${room}: ${activeConversation(this.state).topic || '(none)'}`);
+    await this.client.setTopic(room, text);
+  }
+
+  async setStatus(text: string): Promise<void> {
+    const mine = this.state.me ? this.state.presence[this.state.me]?.state : undefined;
+    await this.client.setPresence(mine === 'away' ? 'away' : 'online', text);
+    this.notice(`status set: ${text}`);
+  }
+
+  async listUsers(): Promise<void> {
+    const users = await this.client.listUsers();
+    this.notice(['users:', ...users.map((u) => `  ${u.user} ${u.state}${u.status ? ` — ${u.status}` : ''}${u.role === 'admin' ? ' [admin]' : ''}`)]);
+  }
+
+  search(text: string): void {
+    const q = text.toLowerCase();
+    const hits = activeConversation(this.state).lines.filter((l) => l.kind === 'message' && l.text.toLowerCase().includes(q));
+    this.notice([`search "${text}": ${hits.length} match(es) in loaded messages`,
+      ...hits.slice(-20).map((l) => (l.kind === 'message' ? `  ${formatTime(l.ts)} ${l.from}: ${l.text.split(/\r?\n/)[0]}` : ''))]);
+  }
+
+  showHelp(topic?: string): void {
+    this.notice(helpLines(topic));
   }
 
   /** Open (and show) the direct conversation with `user`. */
@@ -270,10 +503,70 @@ export class ChatController {
     if (fresh) void this.loadHistory({ user }, HISTORY_PAGE, false);
   }
 
+  async msg(user: string, text: string): Promise<void> {
+    const had = findConversation(this.state, dmKey(user));
+    this.dispatch({ type: 'openDm', user, activate: false });
+    this.refreshE2E(user);
+    if (!had) await this.loadHistory({ user }, HISTORY_PAGE, false);
+    this.sendTo(findConversation(this.state, dmKey(user))!, text, false);
+  }
+
   private refreshE2E(user: string): void {
     if (this.state.e2e[user] === 'changed') return;
     this.dispatch({ type: 'e2e', user, state: this.client.isVerified(user) ? 'verified' : 'unverified' });
   }
+
+  /** /whois: presence and status from the server, the safety-number state from this device. */
+  async whois(user: string): Promise<void> {
+    const u = (await this.client.listUsers()).find((x) => x.user === user.toLowerCase());
+    if (!u) throw new Error(`no user ${user}`);
+    const e2e = this.state.e2e[u.user] === 'changed'
+      ? `KEY CHANGED since last seen: compare safety numbers again, /verify ${u.user}`
+      : this.client.isVerified(u.user) ? 'verified (safety numbers compared)' : `not verified: /verify ${u.user} to compare safety numbers`;
+    this.notice([
+      `whois ${u.user}:`,
+      `  presence: ${u.state}${u.status ? ` — ${u.status}` : ''}`,
+      ...(u.role === 'admin' ? ['  role: server admin'] : []),
+      `  end-to-end: ${e2e}`,
+    ]);
+  }
+
+  async verify(user: string): Promise<void> {
+    const number = await this.client.safetyNumber(user);
+    this.notice([`safety number with ${user}:`, `  ${number}`, `compare it with ${user} over another channel (in person, a call).`], 'info');
+    if (await this.ui.confirm(`Does ${user}'s safety number match? (y/n)`)) {
+      await this.client.verifyContact(user);
+      this.dispatch({ type: 'e2e', user, state: 'verified' });
+      return this.notice(`${user} is now verified`);
+    }
+    this.notice(`${user} not verified`);
+  }
+
+  ignore(user?: string): void {
+    if (user === undefined) {
+      return this.notice(this.state.ignored.length === 0 ? 'nobody is ignored' : `ignored: ${this.state.ignored.join(', ')} (/unignore nick shows them again)`);
+    }
+    if (user === this.state.me) throw new Error('you cannot ignore yourself');
+    this.dispatch({ type: 'ignored', users: [...this.state.ignored, user] });
+    this.memory?.save({ ignored: this.state.ignored });
+    this.notice(`ignoring ${user}: their messages and file offers are hidden (/unignore ${user} to undo)`);
+  }
+
+  unignore(user: string): void {
+    if (!this.state.ignored.includes(user)) throw new Error(`${user} is not ignored`);
+    this.dispatch({ type: 'ignored', users: this.state.ignored.filter((u) => u !== user) });
+    this.memory?.save({ ignored: this.state.ignored });
+    this.notice(`${user} is no longer ignored (older messages come back with /history)`);
+  }
+
+  activeRoom(): string {
+    const c = activeConversation(this.state);
+    if (c.kind !== 'room') throw new Error('this command works in a room: switch to one first');
+    return c.name;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Typing and sending
 
   /** Completion context: nicks of the active room plus known people, joined rooms. */
   completionContext(): { nicks: string[]; rooms: string[] } {
@@ -286,12 +579,14 @@ export class ChatController {
     return { nicks: [...nicks], rooms };
   }
 
-  tab(line: string): string {
-    return this.completer.tab(line, this.completionContext());
+  /** Tab in the input line. */
+  complete(): void {
+    this.editor.set(this.completer.tab(this.editor.text, this.completionContext()));
   }
 
-  /** Called as the user edits the input line: typing notifications, throttled. */
-  inputChanged(text: string): void {
+  /** Called as the user edits the input line: typing notifications (the SDK coalesces them). */
+  inputChanged(): void {
+    const text = this.editor.text;
     this.completer.reset();
     const target = conversationTarget(activeConversation(this.state));
     if (!target || text.startsWith('/')) return;
@@ -321,7 +616,43 @@ export class ChatController {
     try { fn(); } catch { /* typing is best effort */ }
   }
 
-  /** The Enter key. */
+  /**
+   * A bracketed paste. A few lines land in the input line (newlines kept: Enter sends them as one
+   * message); more than PASTE_CONFIRM_LINES ask first: send as one message, edit, or drop.
+   */
+  async paste(raw: string): Promise<void> {
+    const text = normalizePaste(raw);
+    if (text === '') return;
+    const lines = lineCount(text);
+    if (lines <= PASTE_CONFIRM_LINES) {
+      this.editor.insert(text);
+      this.inputChanged();
+      return this.dispatch({ type: 'tick', now: this.now() });
+    }
+    const conv = activeConversation(this.state);
+    const where = conv.kind === 'room' ? `#${conv.name}` : conv.kind === 'dm' ? conv.name : 'the status window';
+    const first = text.slice(0, text.indexOf('\n'));
+    const choice = await this.ui.choose('paste', [
+      `You pasted ${lines} lines (${text.length} characters), starting ${quoteStart(first)}.`,
+      `Send them to ${where} as one message?`,
+    ], [{ key: 'y', label: 'send' }, { key: 'e', label: 'edit in the input line' }, { key: 'n', label: 'drop the paste' }]);
+    if (choice === 'y') return this.run(() => this.say(text, false));
+    if (choice === 'e') {
+      this.editor.insert(text);
+      this.inputChanged();
+    }
+    this.dispatch({ type: 'tick', now: this.now() });
+  }
+
+  /** Enter: the input line is submitted and emptied. */
+  async submitInput(): Promise<void> {
+    const text = this.editor.text;
+    if (text.trim() === '') return;
+    this.editor.set('');
+    await this.submit(text);
+  }
+
+  /** Run a typed line (a command or text to send). */
   async submit(line: string): Promise<void> {
     this.dispatch({ type: 'inputSubmit', line });
     this.stopTyping();
@@ -330,188 +661,74 @@ export class ChatController {
       if (parsed.error) this.notice(parsed.error, 'error');
       return;
     }
+    await this.run(() => parsed.command.run(this, parsed.args));
+  }
+
+  private async run(fn: () => Promise<void> | void): Promise<void> {
     try {
-      await this.run(parsed.command);
+      await fn();
     } catch (err) {
       this.fail(err);
     }
   }
 
-  /** /whois: presence and status from the server, the safety-number state from this device. */
-  private async whois(user: string): Promise<void> {
-    const u = (await this.client.listUsers()).find((x) => x.user === user.toLowerCase());
-    if (!u) throw new Error(`no user ${user}`);
-    const e2e = this.state.e2e[u.user] === 'changed'
-      ? `KEY CHANGED since last seen: compare safety numbers again, /verify ${u.user}`
-      : this.client.isVerified(u.user) ? 'verified (safety numbers compared)' : `not verified: /verify ${u.user} to compare safety numbers`;
-    this.notice([
-      `whois ${u.user}:`,
-      `  presence: ${u.state}${u.status ? ` — ${u.status}` : ''}`,
-      ...(u.role === 'admin' ? ['  role: server admin'] : []),
-      `  end-to-end: ${e2e}`,
-    ]);
+  /** Text to the active conversation (command /say, /me, or plain text). */
+  say(text: string, action: boolean): void {
+    this.sendTo(activeConversation(this.state), text, action);
   }
 
-  private activeRoom(): string {
-    const c = activeConversation(this.state);
-    if (c.kind !== 'room') throw new Error('this command works in a room: switch to one first');
-    return c.name;
-  }
-
-  private async sendTo(conv: Conversation, text: string, action: boolean): Promise<void> {
-    const body = emojify(text);
+  /**
+   * Shows each line at once as pending and hands it to the SDK, which paces, queues through
+   * outages and resends until acknowledged. Text over the server's limit goes as several messages.
+   * A refused line says which it was and stays: back in the input line if that is empty, else /retry.
+   */
+  private sendTo(conv: Conversation, text: string, action: boolean): void {
     if (conv.kind === 'status') throw new Error('this is the status window: /join #room or /query nick first');
-    const r = conv.kind === 'room'
-      ? await (action ? this.client.action(conv.name, body) : this.client.send(conv.name, body))
-      : await this.client.sendDirect(conv.name, body, action ? { action: true } : undefined);
-    const me = this.state.me ?? this.client.user ?? '';
-    const msg: ChatMessage = conv.kind === 'room'
-      ? { kind: 'room', id: r.id, ts: r.ts, from: me, room: conv.name, text: body, action, mine: true }
-      : { kind: 'dm', id: r.id, ts: r.ts, from: me, peer: conv.name, text: body, action, mine: true };
-    this.dispatch({ type: 'message', message: msg, now: this.now() });
+    const pieces = splitText(emojify(text), this.client.limits.maxTextLength);
+    if (pieces.length > 1) this.notice(`long text: sent as ${pieces.length} messages`, 'info', conv.key);
+    for (const body of pieces) this.sendPiece(conv, body, action);
   }
 
-  private async run(cmd: Command): Promise<void> {
-    const conv = activeConversation(this.state);
-    const c = this.client;
-    switch (cmd.kind) {
-      case 'say': return this.sendTo(conv, cmd.text, false);
-      case 'me': return this.sendTo(conv, cmd.text, true);
-      case 'help': return this.notice(helpLines(cmd.topic));
-      case 'join': {
-        if (findConversation(this.state, roomKey(cmd.room))) {
-          this.dispatch({ type: 'switch', key: roomKey(cmd.room) });
-          return;
-        }
-        await c.joinRoom(cmd.room);
-        this.dispatch({ type: 'joined', room: cmd.room, topic: c.rooms.get(cmd.room)?.topic, activate: true });
-        return this.loadRoom(cmd.room);
+  private sendPiece(conv: Conversation, body: string, action: boolean): void {
+    const localId = `local:${++this.localIds}`;
+    const key = conv.key;
+    this.dispatch({ type: 'outgoing', key, localId, from: this.state.me ?? this.client.user ?? '', text: body, action, now: this.now() });
+    const sent = conv.kind === 'room'
+      ? (action ? this.client.action(conv.name, body) : this.client.send(conv.name, body))
+      : this.client.sendDirect(conv.name, body, action ? { action: true } : undefined);
+    sent.then(
+      (r) => this.dispatch({ type: 'sent', key, localId, id: r.id, ts: r.ts }),
+      (err: unknown) => this.refuse({ key, text: body, action }, localId, err),
+    );
+  }
+
+  private refuse(line: RefusedLine, localId: string, err: unknown): void {
+    const reason = errorText(err);
+    this.dispatch({ type: 'sendFailed', key: line.key, localId, reason });
+    if (this.state.connection === 'closed') return;
+    const back = this.editor.text === '';
+    if (back) {
+      this.editor.set(line.action ? `/me ${line.text}` : line.text);
+      this.dispatch({ type: 'tick', now: this.now() });
+    } else {
+      this.refused.push(line);
+    }
+    this.notice(`not sent: ${quoteStart(line.text)} — ${reason}. ${back ? 'Its text is back in the input line.' : '/retry sends it again.'}`, 'error', line.key);
+  }
+
+  /** /retry: the refused lines again, in order, each to its conversation. */
+  retry(): void {
+    const lines = this.refused.splice(0);
+    if (lines.length === 0) throw new Error('no refused line to send again');
+    for (const l of lines) {
+      const conv = findConversation(this.state, l.key);
+      if (!conv) {
+        this.notice(`cannot send ${quoteStart(l.text)} again: its conversation is closed`, 'error');
+        continue;
       }
-      case 'create': {
-        await c.createRoom(cmd.room, cmd.topic);
-        if (!c.rooms.has(cmd.room)) await c.joinRoom(cmd.room);
-        this.dispatch({ type: 'joined', room: cmd.room, topic: cmd.topic ?? c.rooms.get(cmd.room)?.topic, activate: true });
-        return this.loadRoom(cmd.room);
-      }
-      case 'part': {
-        if (cmd.room === undefined && conv.kind === 'dm') return this.dispatch({ type: 'close', key: conv.key });
-        const room = cmd.room ?? this.activeRoom();
-        await c.partRoom(room);
-        return this.dispatch({ type: 'parted', room });
-      }
-      case 'rooms': {
-        const rooms = await c.listRooms();
-        return this.notice(['rooms:', ...rooms.map((r) => `  #${r.room} (${r.members})${r.joined ? ' [joined]' : ''} ${r.topic}`)]);
-      }
-      case 'topic': {
-        const room = this.activeRoom();
-        if (cmd.text === undefined) return this.notice(`topic of #${room}: ${conv.topic || '(none)'}`);
-        return c.setTopic(room, cmd.text);
-      }
-      case 'msg': {
-        const had = findConversation(this.state, dmKey(cmd.user));
-        this.dispatch({ type: 'openDm', user: cmd.user, activate: false });
-        this.refreshE2E(cmd.user);
-        if (!had) await this.loadHistory({ user: cmd.user }, HISTORY_PAGE, false);
-        return this.sendTo(findConversation(this.state, dmKey(cmd.user))!, cmd.text, false);
-      }
-      case 'query': return this.openDm(cmd.user);
-      case 'away': return c.setPresence('away', cmd.text ?? 'away');
-      case 'back': return c.setPresence('online', '');
-      case 'status': {
-        const mine = this.state.me ? this.state.presence[this.state.me]?.state : undefined;
-        await c.setPresence(mine === 'away' ? 'away' : 'online', cmd.text);
-        return this.notice(`status set: ${cmd.text}`);
-      }
-      case 'users': {
-        const users = await c.listUsers();
-        return this.notice(['users:', ...users.map((u) => `  ${u.user} ${u.state}${u.status ? ` — ${u.status}` : ''}${u.role === 'admin' ? ' [admin]' : ''}`)]);
-      }
-      case 'history': {
-        const target = conversationTarget(conv);
-        if (!target) throw new Error('no history in the status window');
-        return this.loadHistory(target, cmd.count ?? HISTORY_PAGE, true);
-      }
-      case 'search': {
-        const q = cmd.text.toLowerCase();
-        const hits = conv.lines.filter((l) => l.kind === 'message' && l.text.toLowerCase().includes(q));
-        return this.notice([`search "${cmd.text}": ${hits.length} match(es) in loaded messages`,
-          ...hits.slice(-20).map((l) => (l.kind === 'message' ? `  ${formatTime(l.ts)} ${l.from}: ${l.text.split(/\r?\n/)[0]}` : ''))]);
-      }
-      case 'file': {
-        const target = conversationTarget(conv);
-        if (!target) throw new Error('send files in a room or a direct conversation');
-        const path = resolve(cmd.path.replace(/^~(?=$|[\\/])/, homedir()));
-        const size = await this.fileSize(path);
-        const upload: PendingUpload = { path, name: basename(path), target };
-        this.uploads.push(upload);
-        try {
-          const { fileId } = await c.sendFile(target, path);
-          if (!upload.fileId) {
-            upload.fileId = fileId;
-            this.dispatch({ type: 'fileSending', fileId, name: upload.name, size, target, now: this.now() });
-          }
-          this.dispatch({ type: 'fileComplete', fileId });
-        } catch (err) {
-          if (upload.fileId && this.state.files[upload.fileId]?.status === 'cancelled') return; // by /cancel
-          throw err;
-        } finally {
-          this.uploads.splice(this.uploads.indexOf(upload), 1);
-        }
-        return;
-      }
-      case 'accept': {
-        const offer = cmd.fileId ? this.state.files[cmd.fileId] : latestOffer(this.state);
-        if (!offer || offer.direction !== 'down') throw new Error(cmd.fileId ? `no file offer ${cmd.fileId}` : 'no pending file offer');
-        const dir = cmd.dir ?? (await this.ui.ask(`save "${offer.name}" (from ${offer.from}) into folder:`, this.downloadsDir));
-        if (dir === null || dir.trim() === '') return this.notice('accept cancelled');
-        this.dispatch({ type: 'fileAccepted', fileId: offer.fileId });
-        try {
-          const saved = await c.acceptFile(offer.fileId, resolve(dir.trim().replace(/^~(?=$|[\\/])/, homedir())));
-          this.dispatch({ type: 'fileComplete', fileId: offer.fileId, path: saved });
-        } catch (err) {
-          if (this.state.files[offer.fileId]?.status === 'cancelled') return; // by /cancel or the sender
-          this.dispatch({ type: 'fileCancelled', fileId: offer.fileId, status: 'failed', reason: describeError(err).message });
-          throw err;
-        }
-        return;
-      }
-      case 'cancel': {
-        const f = cmd.fileId ? this.state.files[cmd.fileId] : latestRunning(this.state);
-        if (!f) throw new Error(cmd.fileId ? `no file ${cmd.fileId}` : 'no file transfer is running');
-        if (f.status !== 'sending' && f.status !== 'receiving' && f.status !== 'offered') throw new Error(`"${f.name}" is already ${f.status}`);
-        this.dispatch({ type: 'fileCancelled', fileId: f.fileId, status: 'cancelled', reason: 'by you' });
-        return c.cancelFile(f.fileId);
-      }
-      case 'decline': {
-        const offer = cmd.fileId ? this.state.files[cmd.fileId] : latestOffer(this.state);
-        if (!offer) throw new Error(cmd.fileId ? `no file offer ${cmd.fileId}` : 'no pending file offer');
-        await c.declineFile(offer.fileId);
-        return this.dispatch({ type: 'fileCancelled', fileId: offer.fileId, status: 'declined' });
-      }
-      case 'verify': {
-        const number = await c.safetyNumber(cmd.user);
-        this.notice([`safety number with ${cmd.user}:`, `  ${number}`, `compare it with ${cmd.user} over another channel (in person, a call).`], 'info');
-        if (await this.ui.confirm(`Does ${cmd.user}'s safety number match? (y/n)`)) {
-          await c.verifyContact(cmd.user);
-          this.dispatch({ type: 'e2e', user: cmd.user, state: 'verified' });
-          return this.notice(`${cmd.user} is now verified`);
-        }
-        return this.notice(`${cmd.user} not verified`);
-      }
-      case 'kick': return c.kick(this.activeRoom(), cmd.user, cmd.reason);
-      case 'ban': return c.ban({ user: cmd.user, reason: cmd.reason });
-      case 'unban': {
-        await c.unban(cmd.address !== undefined ? { address: cmd.address } : { user: cmd.user });
-        return this.notice(`unbanned ${cmd.address ?? cmd.user}`);
-      }
-      case 'whois': return this.whois(cmd.user);
-      case 'mute': return c.mute(this.activeRoom(), cmd.user, cmd.seconds);
-      case 'unmute': return c.unmute(this.activeRoom(), cmd.user);
-      case 'op': return c.setRole(this.activeRoom(), cmd.user, 'op');
-      case 'deop': return c.setRole(this.activeRoom(), cmd.user, 'member');
-      case 'clear': return this.dispatch({ type: 'clear' });
-      case 'quit': return this.ui.quit();
+      const failed = conv.lines.find((x) => x.kind === 'message' && x.failed !== undefined && x.text === l.text);
+      if (failed?.kind === 'message') this.dispatch({ type: 'removeLine', key: l.key, id: failed.id });
+      this.sendPiece(conv, l.text, l.action);
     }
   }
 }

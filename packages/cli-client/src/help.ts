@@ -1,7 +1,8 @@
-// /help text: commands from the command table, keys listed once here (the README repeats them).
-import { COMMANDS, NICK_UNSUPPORTED } from './commands.js';
+// /help text: the commands from the command table, the keys listed once here (the README repeats them).
+import { COMMANDS, findCommand, type CommandDef } from './commands.js';
 
 export const KEYS: ReadonlyArray<[string, string]> = [
+  ['Enter', 'send the input line (a pasted multi-line text goes as one message)'],
   ['PageUp / PageDown', 'scroll the message pane'],
   ['Alt+1..9', 'switch to conversation 1..9'],
   ['Ctrl+N / Ctrl+P', 'next / previous conversation'],
@@ -10,22 +11,24 @@ export const KEYS: ReadonlyArray<[string, string]> = [
   ['Ctrl+E', 'emoji picker (type to search, Enter inserts, Esc closes)'],
   ['Ctrl+O', 'focus the people list (Up/Down, Enter opens a direct message, Esc returns); or click a person'],
   ['Ctrl+W / Ctrl+U / Ctrl+K', 'delete word / to start / to end of the input'],
+  ['paste', `more than 5 lines ask: y sends as one message, e edits, n drops`],
+  ['file offer', 'a accepts (then Enter saves into the folder shown), d declines, l decides later'],
   ['Ctrl+C / Ctrl+D', 'quit'],
 ];
 
+const aliasText = (c: CommandDef): string => (c.aliases?.length ? ` (also ${c.aliases.map((a) => '/' + a).join(', ')})` : '');
+
 export function helpLines(topic?: string): string[] {
   if (topic) {
-    if (topic.toLowerCase() === 'nick') return [NICK_UNSUPPORTED];
-    const c = COMMANDS.find((x) => x.name === topic.toLowerCase());
-    return c ? [`${c.usage} — ${c.help}`] : [`no such command: /${topic}`];
+    const c = findCommand(topic);
+    if (!c) return [`no such command: /${topic}`];
+    return [`${c.usage} — ${c.help}${aliasText(c)}`];
   }
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));
   const keyWidth = Math.max(...KEYS.map(([k]) => k.length));
   return [
     'commands:',
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.help}`),
-    '  //text  sends "/text" literally',
-    `  ${NICK_UNSUPPORTED}`,
+    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.help}${aliasText(c)}`),
     'keys:',
     ...KEYS.map(([k, v]) => `  ${k.padEnd(keyWidth)}  ${v}`),
   ];

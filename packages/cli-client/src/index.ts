@@ -2,7 +2,7 @@
 // the program itself is dist/cli.js.
 export { startApp } from './app.js';
 export { ChatController } from './controller.js';
-export { parseInput, COMMANDS, suggestCommand } from './commands.js';
+export { parseInput, COMMANDS, findCommand, suggestCommand } from './commands.js';
 export { TabCompleter, completionsFor } from './completion.js';
 export { emojify, searchEmoji } from './emoji.js';
 export { sanitize, stripControls, escapeTags } from './sanitize.js';
@@ -12,10 +12,10 @@ export { formatLine, formatLines, nickColor } from './format.js';
 export { reduce, initialState } from './state.js';
 export { resolveLogin, parseArgs } from './config.js';
 
-export type { AppOptions, Connector, ConnectRequest, SessionClient, TrustRequest, RunningApp } from './app.js';
-export type { UiHooks, ControllerOptions } from './controller.js';
-export type { Command, ParseResult } from './commands.js';
+export type { AppOptions, Connector, ConnectRequest, TrustRequest, RunningApp } from './app.js';
+export type { UiHooks, ControllerOptions, Memory, Choice } from './controller.js';
+export type { CommandDef, ParseResult } from './commands.js';
 export type { EmojiEntry } from './emoji.js';
 export type { AppState, Action, Conversation, Line } from './state.js';
-export type { ChatClient } from './sdk.js';
-export type { LoginDefaults } from './config.js';
+export type { ChatClient, SessionClient } from './sdk.js';
+export type { LoginDefaults, Remembered } from './config.js';

@@ -1,54 +1,42 @@
-// The slice of @hush/client that the terminal client uses. The app talks only to this
-// interface, so its logic runs against a fake in tests; a real HushClient satisfies it.
+// The slice of @hush/client that the terminal client uses, taken from HushClient's own type so it
+// cannot drift from the SDK. The app talks only to these, so its logic runs against a fake in tests.
+import type { ClientEvents, HushClient, RoomRole } from '@hush/client';
 
-import type {
-  ChatMessage, ClientEvents, ConnectionState, FileOffer, MemberInfo, PresenceState, RoomInfo, RoomRole, Target, UserInfo,
+export type {
+  ChatMessage, ConnectionState, FileOffer, MemberInfo, PresenceState, RoomInfo, Target, UserInfo,
 } from '@hush/client';
-
-// The data types are the SDK's own; only the slice of methods the app calls is restated here.
-export type { ChatMessage, ConnectionState, FileOffer, MemberInfo, PresenceState, RoomInfo, Target, UserInfo };
 export type Role = RoomRole;
 export type ClientEventMap = ClientEvents;
 /** What a recipient did with a file we sent ('downloaded': saved and hash-checked). */
 export type FileStatusReport = ClientEvents['fileStatus'][0]['status'];
 
-export interface ChatClient {
-  on<K extends keyof ClientEventMap>(event: K, listener: (...args: ClientEventMap[K]) => void): unknown;
-  off<K extends keyof ClientEventMap>(event: K, listener: (...args: ClientEventMap[K]) => void): unknown;
-  readonly user: string | null;
-  readonly state: ConnectionState;
-  readonly fingerprint: string;
-  readonly rooms: ReadonlyMap<string, RoomInfo>;
-  createRoom(room: string, topic?: string): Promise<void>;
-  joinRoom(room: string): Promise<void>;
-  partRoom(room: string): Promise<void>;
-  listRooms(): Promise<RoomInfo[]>;
-  setTopic(room: string, topic: string): Promise<void>;
-  members(room: string): Promise<MemberInfo[]>;
-  listUsers(): Promise<UserInfo[]>;
-  send(room: string, text: string): Promise<{ id: string; ts: number }>;
-  action(room: string, text: string): Promise<{ id: string; ts: number }>;
-  sendDirect(user: string, text: string, opts?: { action?: boolean }): Promise<{ id: string; ts: number }>;
-  setPresence(state: 'online' | 'away', status?: string): Promise<void>;
-  setTyping(target: Target, active: boolean): void;
-  markRead(target: Target, msgId: string): Promise<void>;
-  history(target: Target, opts?: { before?: string; limit?: number }): Promise<{ messages: ChatMessage[]; hasMore: boolean }>;
-  kick(room: string, user: string, reason?: string): Promise<void>;
-  ban(opts: { user?: string; address?: string; reason?: string; seconds?: number }): Promise<void>;
-  unban(opts: { user?: string; address?: string }): Promise<void>;
-  mute(room: string, user: string, seconds?: number): Promise<void>;
-  unmute(room: string, user: string): Promise<void>;
-  setRole(room: string, user: string, role: Role): Promise<void>;
-  safetyNumber(user: string): Promise<string>;
-  verifyContact(user: string): Promise<void>;
-  isVerified(user: string): boolean;
-  sendFile(target: Target, path: string): Promise<{ fileId: string }>;
-  acceptFile(fileId: string, directory?: string): Promise<string>;
-  declineFile(fileId: string): Promise<void>;
-  cancelFile(fileId: string): Promise<void>;
-  pendingFiles(): FileOffer[];
-  close(): Promise<void>;
+/** Subscribing to the SDK's events (HushClient's on/off return the client itself; nothing here uses that). */
+export interface ClientEventSource {
+  on<K extends keyof ClientEvents & string>(event: K, listener: (...args: ClientEvents[K]) => void): unknown;
+  off<K extends keyof ClientEvents & string>(event: K, listener: (...args: ClientEvents[K]) => void): unknown;
 }
+
+/** Everything the chat screen calls. */
+export type ChatClient = ClientEventSource & Pick<HushClient,
+  | 'user' | 'state' | 'fingerprint' | 'rooms' | 'limits'
+  | 'createRoom' | 'joinRoom' | 'partRoom' | 'listRooms' | 'setTopic' | 'members' | 'listUsers'
+  | 'send' | 'action' | 'sendDirect' | 'setPresence' | 'setTyping' | 'markRead' | 'history'
+  | 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'setRole'
+  | 'safetyNumber' | 'verifyContact' | 'isVerified'
+  | 'sendFile' | 'acceptFile' | 'declineFile' | 'cancelFile' | 'pendingFiles' | 'close'>;
+
+/** The chat client plus the session start the login form needs. */
+export type SessionClient = ChatClient & Pick<HushClient, 'shortFingerprint' | 'register' | 'login'>;
+
+/** The words of the protocol's and the SDK's error codes, for errors that bring no message of their own. */
+const CODE_WORDS: Readonly<Record<string, string>> = {
+  AUTH_FAILED: 'wrong username or password',
+  RATE_LIMITED: 'the server is limiting how fast you send',
+  FORBIDDEN: 'not allowed',
+  NOT_FOUND: 'not found',
+  CONNECTION_CLOSED: 'the connection is closed',
+  TIMEOUT: 'the server did not answer in time',
+};
 
 /** Error text and code from anything thrown by the SDK. */
 export function describeError(err: unknown): { code?: string; message: string } {
@@ -57,4 +45,12 @@ export function describeError(err: unknown): { code?: string; message: string } 
     return { code: typeof code === 'string' ? code : undefined, message: err.message };
   }
   return { message: String(err) };
+}
+
+/** One line for a person: the message in words, the code once in brackets (never "CODE: CODE"). */
+export function errorText(err: unknown): string {
+  const { code, message } = describeError(err);
+  if (!code) return message;
+  const words = message === '' || message === code ? CODE_WORDS[code] ?? code.toLowerCase().replace(/_/g, ' ') : message;
+  return `${words} [${code}]`;
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sdkConnector } from '../src/connect.js';
 import { lowOrderKeyServer } from './helpers/low-order-key-server.js';
-import { startApp, type ConnectRequest, type RunningApp, type SessionClient } from '../src/app.js';
+import { loginErrorText, startApp, type ConnectRequest, type RunningApp, type SessionClient } from '../src/app.js';
+import type { Remembered } from '../src/config.js';
 import { FakeClient } from './helpers/fake-client.js';
 import { FakeInput, FakeOutput, screenText, waitFor } from './helpers/fake-terminal.js';
 
@@ -26,21 +27,24 @@ afterEach(async () => {
   app = null;
 });
 
-function launch(opts: { connect?: (req: ConnectRequest) => Promise<SessionClient>; password?: string; user?: string; autoLogin?: boolean; server?: string } = {}) {
+function launch(opts: { connect?: (req: ConnectRequest) => Promise<SessionClient>; password?: string; user?: string; autoLogin?: boolean; server?: string; register?: boolean } = {}) {
   const input = new FakeInput();
   const output = new FakeOutput();
   const session = new FakeSession();
   const requests: ConnectRequest[] = [];
+  const remembered: Remembered[] = [];
   app = startApp({
     input, output, terminal: 'xterm-256color',
-    defaults: { host: opts.server?.split(':')[0] ?? '127.0.0.1', port: Number(opts.server?.split(':')[1] ?? 5555), user: opts.user ?? 'me', register: false, password: opts.password, autoLogin: opts.autoLogin ?? false },
+    defaults: { host: opts.server?.split(':')[0] ?? '127.0.0.1', port: Number(opts.server?.split(':')[1] ?? 5555), user: opts.user ?? 'mia', register: opts.register ?? false, password: opts.password, autoLogin: opts.autoLogin ?? false },
     connect: opts.connect ?? (async (req) => { requests.push(req); return session; }),
     downloadsDir: '/tmp/dl',
+    remember: (r) => { remembered.push(r); },
   });
   const screen = app.screen;
   const type = (s: string): void => { input.write(s); };
   const shows = (text: string) => waitFor(() => screenText(screen).includes(text), `"${text}" on screen:\n${screenText(screen)}`);
-  return { input, output, session, requests, screen, type, shows, text: () => screenText(screen) };
+  const inputLine = (): string => screenText(screen).split('\n').at(-1) ?? '';
+  return { input, output, session, requests, remembered, screen, type, shows, inputLine, text: () => screenText(screen) };
 }
 
 describe('app (fake terminal, fake client)', () => {
@@ -51,7 +55,8 @@ describe('app (fake terminal, fake client)', () => {
     expect(t.text()).not.toContain('hunter2');
     t.type('\r');
     await t.shows('#lobby');
-    expect(t.session.loggedIn).toEqual([['me', 'hunter2']]);
+    expect(t.session.loggedIn).toEqual([['mia', 'hunter2']]);
+    expect(t.remembered.at(-1)).toMatchObject({ host: '127.0.0.1', port: 5555, user: 'mia' });
     expect(t.output.data).not.toContain('hunter2');
     await t.shows('room messages: encrypted in transit, readable by the server');
   });
@@ -69,7 +74,7 @@ describe('app (fake terminal, fake client)', () => {
     expect(t.text()).toContain('SHA512:abc');
     expect(t.output.data).not.toContain('evil');
     t.type('n');
-    await t.shows('UNTRUSTED_SERVER: server not trusted');
+    await t.shows('server not trusted [UNTRUSTED_SERVER]');
   });
 
   it('a changed server key exits non-zero with the SDK error', async () => {
@@ -93,7 +98,7 @@ describe('app (fake terminal, fake client)', () => {
       });
       await t.shows('HANDSHAKE_FAILED');
       // Wrapped over several rows of the form: compare without the line breaks and borders.
-      await waitFor(() => /the server offered a low-order key/.test(t.text().replace(/\s*│\s*/g, ' ').replace(/\s+/g, ' ')), 'the reason');
+      await waitFor(() => /the server offered a low-order key/.test(t.text().replace(/\s*│\s*/g, ' ').replace(/\s+/g, ' ')), `the reason in:\n${t.text()}`);
       expect(t.text()).toContain('log in');
     } finally {
       await fake.close();
@@ -115,14 +120,15 @@ describe('app (fake terminal, fake client)', () => {
 
   it('stays on the form after a failed login', async () => {
     const t = launch({ password: 'wrong', autoLogin: true });
-    await t.shows('AUTH_FAILED: bad credentials');
+    await t.shows('wrong username or password. New here? Press Ctrl+R to tick');
+    expect(t.text()).not.toContain('AUTH_FAILED: AUTH_FAILED');
   });
 
   it('chat: messages render sanitised, typing shows, Tab completes, the picker inserts', async () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
     t.session.emit('message', { kind: 'room', id: 'x1', ts: Date.now(), from: 'bob', room: 'lobby', text: 'hi\r<alice> fake {red-fg}red\x1b]0;title\x07\x1b[2J', action: false, mine: false });
-    await t.shows('<bob> hi<alice> fake {red-fg}red');
+    await t.shows('<alice> fake {red-fg}red'); // inside bob's line: a carriage return cannot start a row
     expect(t.text()).not.toMatch(/^\S*<alice>/m);
     t.session.emit('typing', { from: 'bob', target: { room: 'lobby' }, active: true });
     await t.shows('bob typing');
@@ -155,8 +161,8 @@ describe('app (fake terminal, fake client)', () => {
     const base = bells();
     t.session.emit('message', { kind: 'room', id: 'p1', ts: Date.now(), from: 'bob', room: 'lobby', text: 'plain', action: false, mine: false });
     await t.shows('<bob> plain');
-    t.session.emit('message', { kind: 'room', id: 'p2', ts: Date.now(), from: 'bob', room: 'lobby', text: 'hey me', action: false, mine: false });
-    await t.shows('<bob> hey me');
+    t.session.emit('message', { kind: 'room', id: 'p2', ts: Date.now(), from: 'bob', room: 'lobby', text: 'hey mia', action: false, mine: false });
+    await t.shows('<bob> hey mia');
     await waitFor(() => bells() === base + 1, 'the mention bell');
     t.session.emit('message', { kind: 'dm', id: 'd1', ts: Date.now(), from: 'bob', peer: 'bob', text: 'psst', action: false, mine: false });
     await t.shows('@bob');
@@ -186,5 +192,130 @@ describe('app (fake terminal, fake client)', () => {
     expect(await app!.exited).toBe(0);
     app = null;
     expect(t.session.calls.some((c) => c[0] === 'close')).toBe(true);
+  });
+});
+
+describe('app: the first hour', () => {
+  it('states the username rule before connecting, and asks for a password to register', async () => {
+    const t = launch({ user: 'Bob Smith', password: 'pw', autoLogin: true });
+    await t.shows('cannot be a username: a username is 3 to 24');
+    expect(t.requests).toHaveLength(0);
+    app!.quit();
+    await app!.exited;
+    const r = launch({ user: 'newbie', register: true });
+    r.type('\r'); // on the username field with no password: moves to the password
+    r.type('\r');
+    await r.shows('type a password for the new account');
+    expect(r.requests).toHaveLength(0);
+  });
+
+  it('says the rule or the way out for each refusal, never a code twice', () => {
+    const attempt = { register: true, user: 'bob', host: 'h', port: 1 };
+    const e = (code: string, message = code) => Object.assign(new Error(message), { code });
+    expect(loginErrorText(e('PASSWORD_WEAK'), attempt)).toMatch(/at least 8 characters/);
+    expect(loginErrorText(e('USERNAME_INVALID', 'username must be at least 3 characters'), attempt)).toMatch(/3 to 24 characters.*\(username must be at least 3/);
+    expect(loginErrorText(e('USERNAME_TAKEN'), attempt)).toMatch(/"bob" is taken/);
+    expect(loginErrorText(e('INVALID_INVITE'), attempt)).toMatch(/invite field/);
+    expect(loginErrorText(e('AUTH_FAILED'), { ...attempt, register: false })).toMatch(/Ctrl\+R to tick "register"/);
+    expect(loginErrorText(e('NOT_FOUND'), attempt)).toBe('not found [NOT_FOUND]');
+    expect(loginErrorText(e('FORBIDDEN', 'you may not'), attempt)).toBe('you may not [FORBIDDEN]');
+  });
+
+  it('registers with the invite code typed in the form', async () => {
+    class InviteSession extends FakeSession {
+      invites: Array<string | undefined> = [];
+      override async register(username: string, _password: string, opts: { invite?: string } = {}): Promise<void> {
+        this.invites.push(opts.invite);
+        this.user = username;
+      }
+    }
+    const session = new InviteSession();
+    const t = launch({ user: 'newbie', password: 'long enough pw', register: true, connect: async () => session });
+    await t.shows('hush — register');
+    t.type('\x1b[B\x1b[B\x1b[B'); // Down x3: username -> password -> register -> invite
+    t.type('k3y-2026\r');
+    await t.shows('#lobby');
+    expect(session.invites).toEqual(['k3y-2026']);
+  });
+});
+
+describe('app: pastes', () => {
+  const PASTE = (s: string) => `\x1b[200~${s}\x1b[201~`;
+
+  it('a short multi-line paste lands in the input and goes as one message', async () => {
+    const t = launch({ password: 'pw', autoLogin: true });
+    await t.shows('#lobby');
+    expect(t.output.data).toContain('\x1b[?2004h'); // bracketed paste on
+    t.type(PASTE('first line\rsecond line\r'));
+    await waitFor(() => t.inputLine().includes('first line↵second line'), 'the paste in the input');
+    expect(t.session.calls.filter((c) => c[0] === 'send')).toEqual([]);
+    t.type('\r');
+    await waitFor(() => t.session.calls.some((c) => c[0] === 'send'), 'the send');
+    expect(t.session.calls.filter((c) => c[0] === 'send')).toEqual([['send', 'lobby', 'first line\nsecond line']]);
+  });
+
+  it('a long paste asks first; y sends it as one message, n drops it', async () => {
+    const t = launch({ password: 'pw', autoLogin: true });
+    await t.shows('#lobby');
+    const lines = Array.from({ length: 20 }, (_, i) => `pasted ${i + 1}`);
+    t.type(PASTE(lines.join('\r')));
+    await t.shows('You pasted 20 lines');
+    await t.shows('[y] send');
+    t.type('y');
+    await waitFor(() => t.session.calls.some((c) => c[0] === 'send'), 'the send');
+    expect(t.session.calls.filter((c) => c[0] === 'send')).toEqual([['send', 'lobby', lines.join('\n')]]);
+    t.type(PASTE(lines.join('\n')));
+    await t.shows('You pasted 20 lines');
+    t.type('n');
+    await waitFor(() => !t.text().includes('You pasted'), 'the prompt closed');
+    expect(t.session.calls.filter((c) => c[0] === 'send')).toHaveLength(1);
+    expect(t.inputLine().trim()).toBe('>');
+  });
+
+  it('a 10,000-character paste shows in the input at once, and sends split at word boundaries', async () => {
+    const t = launch({ password: 'pw', autoLogin: true });
+    await t.shows('#lobby');
+    const words = Array.from({ length: 2000 }, (_, i) => `w${i}`).join(' ');
+    const text = (words + ' end').slice(-10_000);
+    const t0 = performance.now();
+    t.type(PASTE(text));
+    await waitFor(() => t.inputLine().includes("w1999 end"), 'the paste in the input');
+    expect(performance.now() - t0).toBeLessThan(2000); // generous: the machine is shared
+    t.type('\r');
+    await waitFor(() => t.session.calls.filter((c) => c[0] === 'send').length === 3, 'three sends');
+    const sent = t.session.calls.filter((c) => c[0] === 'send').map((c) => c[2] as string);
+    for (const piece of sent) expect(piece.length).toBeLessThanOrEqual(4000);
+    expect(sent.join(' ')).toBe(text);
+  });
+});
+
+describe('app: file offers', () => {
+  it('asks there and then: a accepts into the prefilled downloads folder', async () => {
+    const t = launch({ password: 'pw', autoLogin: true });
+    await t.shows('#lobby');
+    t.session.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'notes.txt', size: 12, e2e: false, ts: Date.now() });
+    await t.shows('bob offers "notes.txt"');
+    await t.shows('[a] accept');
+    t.type('a');
+    await t.shows('into folder:');
+    await t.shows('> /tmp/dl');
+    t.type('\r');
+    await waitFor(() => t.session.calls.some((c) => c[0] === 'acceptFile'), 'the accept');
+    expect(t.session.calls.find((c) => c[0] === 'acceptFile')).toEqual(['acceptFile', 'f1', '/tmp/dl']);
+  });
+
+  it('d declines; l leaves it for /accept', async () => {
+    const t = launch({ password: 'pw', autoLogin: true });
+    await t.shows('#lobby');
+    t.session.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'a.bin', size: 1, e2e: false, ts: Date.now() });
+    await t.shows('bob offers "a.bin"');
+    t.type('d');
+    await waitFor(() => t.session.calls.some((c) => c[0] === 'declineFile'), 'the decline');
+    t.session.emit('fileOffer', { fileId: 'f2', from: 'bob', target: { room: 'lobby' }, name: 'b.bin', size: 1, e2e: false, ts: Date.now() });
+    await t.shows('bob offers "b.bin"');
+    t.type('l');
+    await waitFor(() => !t.text().includes('bob offers'), 'the prompt closed');
+    await t.shows('/accept');
+    expect(t.session.calls.filter((c) => c[0] === 'acceptFile' || c[0] === 'declineFile')).toEqual([['declineFile', 'f1']]);
   });
 });

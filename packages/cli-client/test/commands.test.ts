@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, parseInput, suggestCommand, type Command } from '../src/commands.js';
+import { COMMANDS, commandNames, findCommand, parseInput, suggestCommand } from '../src/commands.js';
 import { helpLines } from '../src/help.js';
 
-function ok(line: string): Command {
+function ok(line: string): [string, unknown] {
   const r = parseInput(line);
   if (!r.ok) throw new Error(`expected ok for ${line}: ${r.error}`);
-  return r.command;
+  return [r.command.name, r.args];
 }
 function err(line: string): string {
   const r = parseInput(line);
@@ -14,58 +14,69 @@ function err(line: string): string {
 }
 
 describe('parseInput', () => {
-  it.each<[string, Command]>([
-    ['hello there', { kind: 'say', text: 'hello there' }],
-    ['//etc/passwd is a path', { kind: 'say', text: '/etc/passwd is a path' }],
-    ['/help', { kind: 'help', topic: undefined }],
-    ['/help /join', { kind: 'help', topic: 'join' }],
-    ['/join #lobby', { kind: 'join', room: 'lobby' }],
-    ['/join dev', { kind: 'join', room: 'dev' }],
-    ['/part', { kind: 'part', room: undefined }],
-    ['/part #dev', { kind: 'part', room: 'dev' }],
-    ['/rooms', { kind: 'rooms' }],
-    ['/topic', { kind: 'topic', text: undefined }],
-    ['/topic new  topic here', { kind: 'topic', text: 'new  topic here' }],
-    ['/msg bob hi there', { kind: 'msg', user: 'bob', text: 'hi there' }],
-    ['/msg @bob hi', { kind: 'msg', user: 'bob', text: 'hi' }],
-    ['/query bob', { kind: 'query', user: 'bob' }],
-    ['/me waves', { kind: 'me', text: 'waves' }],
-    ['/away', { kind: 'away', text: undefined }],
-    ['/away lunch', { kind: 'away', text: 'lunch' }],
-    ['/back', { kind: 'back' }],
-    ['/status coding', { kind: 'status', text: 'coding' }],
-    ['/users', { kind: 'users' }],
-    ['/history', { kind: 'history' }],
-    ['/history 50', { kind: 'history', count: 50 }],
-    ['/search foo bar', { kind: 'search', text: 'foo bar' }],
-    ['/file /tmp/a b.txt', { kind: 'file', path: '/tmp/a b.txt' }],
-    ['/accept', { kind: 'accept', fileId: undefined, dir: undefined }],
-    ['/accept f1 /tmp/dl', { kind: 'accept', fileId: 'f1', dir: '/tmp/dl' }],
-    ['/decline f1', { kind: 'decline', fileId: 'f1' }],
-    ['/cancel', { kind: 'cancel', fileId: undefined }],
-    ['/cancel f1', { kind: 'cancel', fileId: 'f1' }],
-    ['/whois @bob', { kind: 'whois', user: 'bob' }],
-    ['/unban bob', { kind: 'unban', user: 'bob' }],
-    ['/unban --address 203.0.113.7', { kind: 'unban', address: '203.0.113.7' }],
-    ['/verify bob', { kind: 'verify', user: 'bob' }],
-    ['/kick bob spamming links', { kind: 'kick', user: 'bob', reason: 'spamming links' }],
-    ['/ban bob', { kind: 'ban', user: 'bob', reason: undefined }],
-    ['/mute bob', { kind: 'mute', user: 'bob' }],
-    ['/mute bob 60', { kind: 'mute', user: 'bob', seconds: 60 }],
-    ['/unmute bob', { kind: 'unmute', user: 'bob' }],
-    ['/op bob', { kind: 'op', user: 'bob' }],
-    ['/deop bob', { kind: 'deop', user: 'bob' }],
-    ['/create #dev Dev talk', { kind: 'create', room: 'dev', topic: 'Dev talk' }],
-    ['/clear', { kind: 'clear' }],
-    ['/quit', { kind: 'quit' }],
-    ['/QUIT', { kind: 'quit' }],
-    ['/j #x', { kind: 'join', room: 'x' }],
-  ])('%s', (line, expected) => {
-    expect(ok(line)).toEqual(expected);
+  it.each<[string, string, unknown]>([
+    ['hello there', 'say', { text: 'hello there' }],
+    ['//etc/passwd is a path', 'say', { text: '/etc/passwd is a path' }],
+    ['/say /not a command', 'say', { text: '/not a command' }],
+    ['/help', 'help', { topic: undefined }],
+    ['/help /join', 'help', { topic: 'join' }],
+    ['/join #lobby', 'join', { room: 'lobby' }],
+    ['/join dev', 'join', { room: 'dev' }],
+    ['/part', 'part', { room: undefined }],
+    ['/part #dev', 'part', { room: 'dev' }],
+    ['/rooms', 'rooms', {}],
+    ['/list', 'rooms', {}],
+    ['/names', 'names', { room: undefined }],
+    ['/names #dev', 'names', { room: 'dev' }],
+    ['/topic', 'topic', { text: undefined }],
+    ['/topic new  topic here', 'topic', { text: 'new  topic here' }],
+    ['/msg bob hi there', 'msg', { user: 'bob', text: 'hi there' }],
+    ['/msg @bob hi', 'msg', { user: 'bob', text: 'hi' }],
+    ['/dm bob hi', 'msg', { user: 'bob', text: 'hi' }],
+    ['/query bob', 'query', { user: 'bob' }],
+    ['/me waves', 'me', { text: 'waves' }],
+    ['/away', 'away', { text: undefined }],
+    ['/away lunch', 'away', { text: 'lunch' }],
+    ['/back', 'back', {}],
+    ['/status coding', 'status', { text: 'coding' }],
+    ['/users', 'users', {}],
+    ['/who', 'users', {}],
+    ['/history', 'history', { count: undefined }],
+    ['/history 50', 'history', { count: 50 }],
+    ['/search foo bar', 'search', { text: 'foo bar' }],
+    ['/file /tmp/a b.txt', 'file', { text: '/tmp/a b.txt' }],
+    ['/accept', 'accept', { file: undefined, dir: undefined }],
+    ['/accept f1 /tmp/dl', 'accept', { file: 'f1', dir: '/tmp/dl' }],
+    ['/decline f1', 'decline', { file: 'f1' }],
+    ['/cancel', 'cancel', { file: undefined }],
+    ['/cancel report.pdf', 'cancel', { file: 'report.pdf' }],
+    ['/whois @bob', 'whois', { user: 'bob' }],
+    ['/unban bob', 'unban', { user: 'bob' }],
+    ['/unban --address 203.0.113.7', 'unban', { address: '203.0.113.7' }],
+    ['/verify bob', 'verify', { user: 'bob' }],
+    ['/kick bob spamming links', 'kick', { user: 'bob', reason: 'spamming links' }],
+    ['/ban bob', 'ban', { user: 'bob', reason: undefined }],
+    ['/mute bob', 'mute', { user: 'bob', seconds: undefined }],
+    ['/mute bob 60', 'mute', { user: 'bob', seconds: 60 }],
+    ['/unmute bob', 'unmute', { user: 'bob' }],
+    ['/op bob', 'op', { user: 'bob' }],
+    ['/deop bob', 'deop', { user: 'bob' }],
+    ['/ignore', 'ignore', { user: undefined }],
+    ['/ignore @Mallory', 'ignore', { user: 'mallory' }],
+    ['/unignore mallory', 'unignore', { user: 'mallory' }],
+    ['/retry', 'retry', {}],
+    ['/create #dev Dev talk', 'create', { room: 'dev', topic: 'Dev talk' }],
+    ['/clear', 'clear', {}],
+    ['/quit', 'quit', {}],
+    ['/QUIT', 'quit', {}],
+    ['/exit', 'quit', {}],
+    ['/j #x', 'join', { room: 'x' }],
+  ])('%s', (line, name, args) => {
+    expect(ok(line)).toEqual([name, args]);
   });
 
   it.each(['/join', '/msg bob', '/msg', '/me', '/status', '/history abc', '/history -1', '/mute bob x', '/kick', '/verify', '/file', '/create', '/search',
-    '/whois', '/whois a b', '/unban', '/unban --address', '/unban --addr x', '/unban a b', '/cancel a b'])(
+    '/whois', '/whois a b', '/unban', '/unban --address', '/unban --addr x', '/unban a b', '/join a b', '/unignore', '/say'])(
     'usage error for %s', (line) => {
       expect(err(line)).toMatch(/^usage: \//);
     });
@@ -78,9 +89,10 @@ describe('parseInput', () => {
 
   it('/nick says it is not supported, and /help says so too', () => {
     expect(err('/nick bobby')).toMatch(/\/nick is not supported: a username is fixed/);
-    expect(helpLines().join('\n')).toMatch(/\/nick is not supported/);
+    expect(helpLines().join('\n')).toMatch(/\/nick +is not supported/);
     expect(helpLines('nick')[0]).toMatch(/not supported/);
-    expect(helpLines().join('\n')).toMatch(/\/cancel \[fileId\][\s\S]*\/whois nick[\s\S]*\/unban nick \| --address ADDR/);
+    expect(helpLines().join('\n')).toMatch(/\/whois nick[\s\S]*\/cancel \[name\|id\][\s\S]*\/unban nick \| --address ADDR/);
+    expect(helpLines('list')[0]).toBe('/rooms — list the rooms on the server (also /list)');
   });
 
   it('empty input is not a message', () => {
@@ -90,8 +102,17 @@ describe('parseInput', () => {
   it('every table entry is known to the parser', () => {
     for (const c of COMMANDS) {
       const r = parseInput(`/${c.name}`);
-      if (!r.ok) expect(r.error).toBe(`usage: ${c.usage}`);
+      if (!r.ok) expect(r.error).toMatch(c.name === 'nick' ? /not supported/ : new RegExp(`^usage: ${c.usage.replace(/[[\]|/.]/g, '\\$&')}$`));
     }
+  });
+
+  it('declares every name and alias once, and /help lists every command', () => {
+    const names = COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(findCommand(n)).toBeDefined();
+    const help = helpLines().join('\n');
+    for (const c of COMMANDS) expect(help).toContain(c.usage);
+    expect(commandNames()).toEqual(COMMANDS.map((c) => c.name));
   });
 
   it('suggests by prefix', () => {

@@ -1,20 +1,28 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ChatController, type UiHooks } from '../src/controller.js';
+import { ChatController, type Memory, type UiHooks } from '../src/controller.js';
 import { activeConversation, dmKey, findConversation, roomKey, STATUS_KEY } from '../src/state.js';
 import { FakeClient } from './helpers/fake-client.js';
 
-function setup(answers: { ask?: string | null; confirm?: boolean } = {}) {
+function setup(answers: { ask?: string | null; confirm?: boolean; choose?: string | null } = {}, memory?: Memory) {
   const client = new FakeClient();
-  const ui: UiHooks & { bells: number; quits: number; asked: string[] } = {
-    bells: 0, quits: 0, asked: [],
+  const ui: UiHooks & { bells: number; quits: number; asked: string[]; choices: string[][] } = {
+    bells: 0, quits: 0, asked: [], choices: [],
     bell() { this.bells++; },
     async ask(q, initial) { this.asked.push(`${q}|${initial}`); return answers.ask === undefined ? initial : answers.ask; },
     async confirm(q) { this.asked.push(q); return answers.confirm ?? false; },
+    async choose(title, lines, choices) {
+      this.choices.push([title, ...lines, choices.map((c) => c.key).join('')]);
+      return answers.choose === undefined ? 'l' : answers.choose;
+    },
     quit() { this.quits++; },
   };
-  const ctl = new ChatController({ client, ui, downloadsDir: '/home/me/Downloads', now: () => 1_700_000_000_000, fileSize: async () => 10 });
+  const ctl = new ChatController({ client, ui, memory, downloadsDir: '/home/me/Downloads', now: () => 1_700_000_000_000, fileSize: async () => 10, readMarkDelayMs: 1 });
   return { client, ui, ctl };
 }
+const settle = () => new Promise((r) => setTimeout(r, 10));
+const messages = (ctl: ChatController, key?: string) =>
+  (key ? findConversation(ctl.state, key)! : activeConversation(ctl.state)).lines.flatMap((l) => (l.kind === 'message'
+    ? [{ id: l.id, text: l.text, pending: l.pending === true, ...(l.failed !== undefined ? { failed: l.failed } : {}) }] : []));
 const texts = (ctl: ChatController, key?: string) =>
   (key ? findConversation(ctl.state, key)! : activeConversation(ctl.state)).lines.map((l) => (l.kind === 'file' ? `file:${l.fileId}` : l.text));
 
@@ -26,7 +34,8 @@ describe('ChatController', () => {
     expect(ctl.state.me).toBe('me');
     expect(ctl.state.active).toBe(roomKey('lobby'));
     expect(activeConversation(ctl.state).members.map((m) => m.user)).toEqual(['bob', 'me']);
-    expect(texts(ctl)).toEqual(['earlier']);
+    // the room's history, then the hint where the person is
+    expect(texts(ctl)).toEqual(['earlier', expect.stringContaining('Type /help for commands and keys.')]);
     ctl.stop();
     expect(client.listenerTotal()).toBe(0);
   });
@@ -38,7 +47,7 @@ describe('ChatController', () => {
     expect(client.calls).toContainEqual(['send', 'lobby', 'hi 😄 at 12:30:45']);
     // the server echo with the same id does not duplicate
     client.emit('message', { kind: 'room', id: 's1', ts: 5, from: 'me', room: 'lobby', text: 'hi 😄 at 12:30:45', action: false, mine: true });
-    expect(texts(ctl)).toEqual(['hi 😄 at 12:30:45']);
+    expect(messages(ctl)).toEqual([{ id: 's1', text: 'hi 😄 at 12:30:45', pending: false }]);
     await ctl.submit('//etc is literal');
     expect(client.calls).toContainEqual(['send', 'lobby', '/etc is literal']);
     ctl.stop();
@@ -135,7 +144,7 @@ describe('ChatController', () => {
     await ctl.start();
     client.failWith.kick = Object.assign(new Error('you are not an operator'), { code: 'FORBIDDEN' });
     await ctl.submit('/kick bob');
-    expect(texts(ctl).at(-1)).toBe('FORBIDDEN: you are not an operator');
+    expect(texts(ctl).at(-1)).toBe('you are not an operator [FORBIDDEN]');
     ctl.stop();
   });
 
@@ -178,10 +187,15 @@ describe('ChatController', () => {
   it('typing notifications are throttled and stopped on submit', async () => {
     const { client, ctl } = setup();
     await ctl.start();
-    ctl.inputChanged('h');
-    ctl.inputChanged('he');
-    ctl.inputChanged('/cmd');
-    await ctl.submit('he');
+    ctl.editor.insert('h');
+    ctl.inputChanged();
+    ctl.editor.insert('e');
+    ctl.inputChanged();
+    ctl.editor.set('/cmd');
+    ctl.inputChanged();
+    ctl.editor.set('he');
+    await ctl.submitInput();
+    expect(ctl.editor.text).toBe('');
     const typing = client.calls.filter((c) => c[0] === 'setTyping');
     expect(typing).toEqual([['setTyping', { room: 'lobby' }, true], ['setTyping', { room: 'lobby' }, false]]);
     ctl.stop();
@@ -216,7 +230,7 @@ describe('ChatController', () => {
     await ctl.start();
     client.failWith.sendFile = Object.assign(new Error('file transfer is not implemented yet'), { code: 'NOT_IMPLEMENTED' });
     await ctl.submit('/file /tmp/x');
-    expect(texts(ctl).at(-1)).toBe('NOT_IMPLEMENTED: file transfer is not implemented yet');
+    expect(texts(ctl).at(-1)).toBe('file transfer is not implemented yet [NOT_IMPLEMENTED]');
     ctl.stop();
   });
 
@@ -232,6 +246,10 @@ describe('ChatController', () => {
     expect(texts(ctl).join('\n')).toContain('#other (3)');
     await ctl.submit('/history 10');
     expect(client.calls).toContainEqual(['history', { room: 'lobby' }, { limit: 10, before: 's1' }]);
+    await ctl.submit('/names');
+    expect(texts(ctl).at(-1)).toBe('people in #lobby (2): me, @bob');
+    await ctl.submit('/list');
+    expect(texts(ctl).join('\n')).toContain('#other (3)');
     await ctl.submit('/help');
     expect(texts(ctl).join('\n')).toContain('Ctrl+E');
     await ctl.submit('/clear');
@@ -243,9 +261,12 @@ describe('ChatController', () => {
   it('tab completes nicks from the member list', async () => {
     const { ctl } = setup();
     await ctl.start();
-    expect(ctl.tab('b')).toBe('bob: ');
-    expect(ctl.tab('/jo')).toBe('/join ');
-    expect(ctl.tab('/join #lo')).toBe('/join #lobby ');
+    const tab = (line: string): string => { ctl.editor.set(line); ctl.complete(); return ctl.editor.text; };
+    expect(tab('b')).toBe('bob: ');
+    expect(tab('/jo')).toBe('/join ');
+    expect(tab('/join #lo')).toBe('/join #lobby ');
+    expect(tab('/join lo')).toBe('/join #lobby ');
+    expect(tab('/whois b')).toBe('/whois bob ');
     ctl.stop();
   });
 
@@ -255,7 +276,7 @@ describe('ChatController', () => {
     client.emit('state', 'reconnecting');
     expect(ctl.state.connection).toBe('reconnecting');
     client.emit('state', 'ready');
-    expect(texts(ctl).slice(-2)).toEqual(['connection lost; reconnecting…', 'reconnected']);
+    expect(texts(ctl).slice(-2)).toEqual(['connection lost; reconnecting… (what you type is kept and sent once back)', 'reconnected']);
     vi.clearAllMocks();
     ctl.stop();
   });
@@ -270,11 +291,13 @@ describe('ChatController: read markers', () => {
     const { client, ctl } = setup();
     client.historyOf.lobby = [msg('h1', 'bob'), msg('h2', 'me')];
     await ctl.start();
+    await settle();
     expect(reads(client)).toEqual([['markRead', { room: 'lobby' }, 'h1']]);
     client.emit('message', msg('r1', 'bob'));
     client.emit('message', msg('r1', 'bob')); // the same message again
     client.emit('message', msg('r2', 'me'));
     client.emit('typing', { from: 'bob', target: { room: 'lobby' }, active: true }); // any other change
+    await settle();
     expect(reads(client)).toEqual([['markRead', { room: 'lobby' }, 'h1'], ['markRead', { room: 'lobby' }, 'r1']]);
     ctl.stop();
   });
@@ -284,15 +307,20 @@ describe('ChatController: read markers', () => {
     await ctl.start();
     ctl.dispatch({ type: 'scroll', delta: 3, max: 10 });
     client.emit('message', msg('r1', 'bob'));
+    await settle();
     expect(reads(client)).toEqual([]);
     ctl.dispatch({ type: 'scrollBottom' });
+    await settle();
     expect(reads(client)).toEqual([['markRead', { room: 'lobby' }, 'r1']]);
     client.emit('message', { kind: 'dm', id: 'd1', ts: 11, from: 'carol', peer: 'carol', text: 'psst', action: false, mine: false });
+    await settle();
     expect(reads(client)).toHaveLength(1);
     ctl.dispatch({ type: 'switch', key: dmKey('carol') });
+    await settle();
     expect(reads(client).at(-1)).toEqual(['markRead', { user: 'carol' }, 'd1']);
     ctl.dispatch({ type: 'switch', key: roomKey('lobby') });
     ctl.dispatch({ type: 'switch', key: dmKey('carol') });
+    await settle();
     expect(reads(client)).toHaveLength(2); // switching back marks nothing new
     ctl.stop();
   });
@@ -302,8 +330,10 @@ describe('ChatController: read markers', () => {
     await ctl.start();
     client.emit('state', 'reconnecting');
     client.emit('message', msg('r1', 'bob'));
+    await settle();
     expect(reads(client)).toEqual([]);
     client.emit('state', 'ready');
+    await settle();
     expect(reads(client)).toEqual([['markRead', { room: 'lobby' }, 'r1']]);
     ctl.stop();
   });

@@ -1,4 +1,4 @@
-// The login form: server, username, password (masked), register toggle.
+// The login form: server, username, password (masked), register toggle, invite code.
 import blessed from 'blessed';
 import { LineEditor } from '../line-editor.js';
 import { escapeTags, stripControls } from '../sanitize.js';
@@ -6,10 +6,11 @@ import { wrap } from '../wrap.js';
 import { printable, type KeyPress } from './keys.js';
 import { ModalHost } from './modals.js';
 
-export interface LoginValues { server: string; user: string; password: string; register: boolean }
+export interface LoginValues { server: string; user: string; password: string; register: boolean; invite: string }
 
-type Field = 'server' | 'user' | 'password' | 'register';
-const FIELDS: Field[] = ['server', 'user', 'password', 'register'];
+type TextField = 'server' | 'user' | 'password' | 'invite';
+type Field = TextField | 'register';
+const FIELDS: Field[] = ['server', 'user', 'password', 'register', 'invite'];
 const FIELD_WIDTH = 40;
 const BOX_WIDTH = 64;
 /** Errors such as a refused handshake say why in a sentence: wrap them, up to this many rows. */
@@ -17,7 +18,7 @@ const MESSAGE_ROWS = 4;
 
 export class LoginView {
   private readonly box: blessed.Widgets.BoxElement;
-  private readonly editors: Record<'server' | 'user' | 'password', LineEditor> = { server: new LineEditor(), user: new LineEditor(), password: new LineEditor() };
+  private readonly editors: Record<TextField, LineEditor> = { server: new LineEditor(), user: new LineEditor(), password: new LineEditor(), invite: new LineEditor() };
   private register: boolean;
   private focus: Field;
   private message = '';
@@ -34,11 +35,12 @@ export class LoginView {
   ) {
     this.modals = new ModalHost(screen);
     this.box = blessed.box({
-      parent: screen, top: 'center', left: 'center', width: BOX_WIDTH, height: 11 + MESSAGE_ROWS, border: { type: 'line' }, label: ' hush — log in ', tags: true, wrap: false,
+      parent: screen, top: 'center', left: 'center', width: BOX_WIDTH, height: 12 + MESSAGE_ROWS, border: { type: 'line' }, label: ' hush — log in ', tags: true, wrap: false,
     });
     this.editors.server.set(initial.server);
     this.editors.user.set(initial.user);
     this.editors.password.set(initial.password);
+    this.editors.invite.set(initial.invite);
     this.register = initial.register;
     this.focus = initial.user === '' ? 'user' : initial.password === '' ? 'password' : 'user';
     screen.on('keypress', this.onKeypress);
@@ -52,7 +54,10 @@ export class LoginView {
   }
 
   values(): LoginValues {
-    return { server: this.editors.server.text.trim(), user: this.editors.user.text.trim(), password: this.editors.password.text, register: this.register };
+    return {
+      server: this.editors.server.text.trim(), user: this.editors.user.text.trim(), password: this.editors.password.text,
+      register: this.register, invite: this.editors.invite.text.trim(),
+    };
   }
 
   setBusy(busy: boolean, message = ''): void {
@@ -88,6 +93,7 @@ export class LoginView {
       row('user', 'username'),
       row('password', 'password'),
       row('register', 'register'),
+      row('invite', 'invite'),
       '',
       `  {gray-fg}Tab/Up/Down move · Enter ${this.register ? 'registers' : 'logs in'} · Ctrl+C quits{/gray-fg}`,
       '',

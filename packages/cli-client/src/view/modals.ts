@@ -1,9 +1,10 @@
-// Modal dialogs drawn over the current screen: yes/no, a prompted line, the emoji picker.
+// Modal dialogs drawn over the current screen: yes/no, one key of a few, a prompted line, the emoji picker.
 import blessed from 'blessed';
 import { searchEmoji, type EmojiEntry } from '../emoji.js';
 import { LineEditor } from '../line-editor.js';
 import { escapeTags, sanitize } from '../sanitize.js';
 import { padRight, displayWidth } from '../width.js';
+import type { Choice } from '../controller.js';
 import { printable, type KeyPress } from './keys.js';
 
 export interface Modal {
@@ -31,6 +32,24 @@ export class ConfirmModal implements Modal {
     const c = (ch ?? '').toLowerCase();
     if (c === 'y') this.done(true);
     else if (c === 'n' || key.full === 'escape') this.done(false);
+    return true;
+  }
+  destroy(): void { this.box.destroy(); }
+}
+
+/** One key out of a few ("[a] accept  [d] decline"); Esc answers null. `lines` are plain text. */
+export class ChoiceModal implements Modal {
+  private readonly box: blessed.Widgets.BoxElement;
+  constructor(screen: blessed.Widgets.Screen, label: string, lines: string[], private readonly choices: readonly Choice[], private readonly done: (key: string | null) => void) {
+    this.box = dialog(screen, label, lines.length + 4, '80%');
+    const keys = choices.map((c) => `[${c.key}] ${c.label}`).join('   ');
+    this.box.setContent([...lines.map(sanitize), '', `{bold}${escapeTags(keys)}{/bold}`].join('\n'));
+    this.box.setFront();
+  }
+  key(ch: string | undefined, key: KeyPress): boolean {
+    if (key.full === 'escape') this.done(null);
+    const hit = this.choices.find((c) => c.key === (ch ?? '').toLowerCase());
+    if (hit) this.done(hit.key);
     return true;
   }
   destroy(): void { this.box.destroy(); }
@@ -152,6 +171,10 @@ export class ModalHost {
 
   confirm(label: string, lines: string[]): Promise<boolean> {
     return this.open<boolean>((done) => new ConfirmModal(this.screen, label, lines, done), false);
+  }
+
+  choose(label: string, lines: string[], choices: readonly Choice[]): Promise<string | null> {
+    return this.open<string | null>((done) => new ChoiceModal(this.screen, label, lines, choices, done), null);
   }
 
   ask(question: string, initial: string): Promise<string | null> {

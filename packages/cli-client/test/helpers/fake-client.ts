@@ -9,7 +9,13 @@ export class FakeClient implements ChatClient {
   fingerprint = 'SHA512:fake';
   shortFingerprint = '1234 5678';
   rooms = new Map<string, RoomInfo>([['lobby', { room: 'lobby', topic: 'welcome', members: 2, joined: true }]]);
+  limits = { messagesPerSecond: 10, messageBurst: 40, signalsPerSecond: 5, signalBurst: 10, maxTextLength: 4000 };
   calls: Array<[string, ...unknown[]]> = [];
+  /** While set, sends stay pending (an outage) until release() settles them in order. */
+  holdSends = false;
+  /** The next sends are refused with this error. */
+  refuseSends: Error | null = null;
+  private held: Array<() => void> = [];
   membersOf: Record<string, MemberInfo[]> = { lobby: [{ user: 'me', role: 'member', state: 'online', status: '' }, { user: 'bob', role: 'op', state: 'online', status: '' }] };
   historyOf: Record<string, ChatMessage[]> = {};
   verified = new Set<string>();
@@ -47,9 +53,29 @@ export class FakeClient implements ChatClient {
   async setTopic(room: string, topic: string): Promise<void> { this.record('setTopic', room, topic); }
   async members(room: string): Promise<MemberInfo[]> { this.record('members', room); return this.membersOf[room] ?? []; }
   async listUsers(): Promise<UserInfo[]> { this.record('listUsers'); return [{ user: 'bob', state: 'away', status: 'lunch', role: 'user' }]; }
-  async send(room: string, text: string) { this.record('send', room, text); return this.sent(); }
-  async action(room: string, text: string) { this.record('action', room, text); return this.sent(); }
-  async sendDirect(user: string, text: string, opts?: { action?: boolean }) { this.record('sendDirect', user, text, opts); return this.sent(); }
+  /** Like the SDK: the acknowledged line comes back as a 'message' event (mine), then the promise settles. */
+  private ack(target: { room: string } | { user: string }, text: string, action: boolean): Promise<{ id: string; ts: number }> {
+    return new Promise((resolve, reject) => {
+      const settle = (): void => {
+        if (this.refuseSends) return reject(this.refuseSends);
+        const r = this.sent();
+        this.emit('message', 'room' in target
+          ? { kind: 'room', id: r.id, ts: r.ts, from: this.user ?? 'me', room: target.room, text, action, mine: true }
+          : { kind: 'dm', id: r.id, ts: r.ts, from: this.user ?? 'me', peer: target.user, text, action, mine: true });
+        resolve(r);
+      };
+      if (this.holdSends) this.held.push(settle);
+      else settle();
+    });
+  }
+  /** The outage ends: held sends settle in order. */
+  release(): void {
+    this.holdSends = false;
+    for (const settle of this.held.splice(0)) settle();
+  }
+  send(room: string, text: string) { this.record('send', room, text); return this.ack({ room }, text, false); }
+  action(room: string, text: string) { this.record('action', room, text); return this.ack({ room }, text, true); }
+  sendDirect(user: string, text: string, opts?: { action?: boolean }) { this.record('sendDirect', user, text, opts); return this.ack({ user }, text, opts?.action === true); }
   async setPresence(state: 'online' | 'away', status?: string): Promise<void> { this.record('setPresence', state, status); }
   setTyping(target: Target, active: boolean): void { this.record('setTyping', target, active); }
   async markRead(target: Target, msgId: string): Promise<void> { this.record('markRead', target, msgId); }
