@@ -1,7 +1,7 @@
 // Drives a real `hush` in a detached tmux session on a private tmux server (-S socket in the temp
 // home), so options such as set-clipboard can be turned on without touching anyone else's tmux,
 // and kill() removes everything (the server included). HOME and every XDG dir live in that temp dir.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,9 +20,65 @@ export interface TuiOptions {
   height?: number;
 }
 
+/** A control-mode tmux client (`tmux -C`): commands without a process per command, each awaited. */
+class ControlClient {
+  private readonly child: ChildProcess;
+  private readonly waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private buffer = '';
+  private block: string[] | null = null;
+
+  constructor(socket: string, session: string) {
+    this.child = spawn('tmux', ['-S', socket, '-C', 'attach-session', '-t', session], { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stdout!.on('data', (chunk: string) => this.read(chunk));
+    this.child.once('exit', () => this.failAll(new Error('tmux control client exited')));
+    // the pane's output is read with capture-pane: tmux need not copy it to this client as well
+    this.run('refresh-client -f no-output').catch(() => undefined);
+  }
+
+  /** Runs tmux commands (one line, `;`-separated); resolves when tmux has run them all. */
+  run(...commands: string[]): Promise<void> {
+    const done = commands.map(() => new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject })));
+    this.child.stdin!.write(`${commands.join(' ; ')}\n`);
+    return Promise.all(done).then(() => undefined);
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+    this.failAll(new Error('tmux control client closed'));
+  }
+
+  /** Output blocks of our own commands are `%begin T N 1` … `%end T N 1` (or `%error`), in order. */
+  private read(chunk: string): void {
+    this.buffer += chunk;
+    const lines = this.buffer.split('\n');
+    this.buffer = lines.pop()!;
+    for (const line of lines) {
+      if (/^%begin \d+ \d+ 1$/.test(line)) this.block = [];
+      else if (this.block && /^%(end|error) \d+ \d+ 1$/.test(line)) {
+        const waiter = this.waiting.shift();
+        if (line.startsWith('%end')) waiter?.resolve();
+        else waiter?.reject(new Error(`tmux: ${this.block.join(' ')}`));
+        this.block = null;
+      } else if (this.block && !line.startsWith('%')) this.block.push(line);
+    }
+  }
+
+  private failAll(error: Error): void {
+    for (const w of this.waiting.splice(0)) w.reject(error);
+  }
+}
+
+/** `text` as a double-quoted tmux command argument. */
+function tmuxQuote(text: string): string {
+  if (/[\x00-\x1f\x7f]/.test(text)) throw new Error('control characters are keys: send them with keys()');
+  return `"${text.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
+}
+
 export class Tui {
   readonly home: string;
   private alive = true;
+  private control: ControlClient | null = null;
 
   private constructor(
     readonly socket: string,
@@ -92,6 +148,20 @@ export class Tui {
     this.tmux('send-keys', '-t', this.name, ...keys);
   }
 
+  /**
+   * Types `text` literally, then Enter, as fast as tmux can: through one control-mode client, so no
+   * process starts per line; resolves once tmux has written the keys to the pane.
+   */
+  typeLine(text: string): Promise<void> {
+    this.control ??= new ControlClient(this.socket, this.name);
+    return this.control.run(`send-keys -t ${this.name} -l ${tmuxQuote(text)}`, `send-keys -t ${this.name} Enter`);
+  }
+
+  /** Resizes the window (hush redraws on SIGWINCH). */
+  resize(width: number, height: number): void {
+    this.tmux('resize-window', '-t', this.name, '-x', String(width), '-y', String(height));
+  }
+
   async waitFor(check: (screen: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -105,6 +175,7 @@ export class Tui {
   kill(): void {
     if (!this.alive) return;
     this.alive = false;
+    this.control?.close();
     try {
       this.tmux('kill-server');
     } catch {
