@@ -10,7 +10,11 @@ export type ConversationKind = 'status' | 'room' | 'dm';
 export type E2EState = 'verified' | 'unverified' | 'changed';
 
 export type Line =
-  | { kind: 'message'; id: string; ts: number; from: string; text: string; action: boolean; mine: boolean; mention: boolean }
+  /**
+   * `pending`: our line, not acknowledged yet (its id is a local one until then); `failed`: why the
+   * server refused it (the text stays here and in the input history; /retry sends it again).
+   */
+  | { kind: 'message'; id: string; ts: number; from: string; text: string; action: boolean; mine: boolean; mention: boolean; pending?: boolean; failed?: string }
   | { kind: 'notice'; ts: number; level: 'info' | 'warn' | 'error'; text: string }
   | { kind: 'file'; ts: number; fileId: string };
 
@@ -49,12 +53,20 @@ export interface AppState {
   /** peer -> the newest message of our direct conversation they marked read (their read marker). */
   reads: Record<string, string>;
   input: InputHistory;
+  /** Users whose messages are hidden (/ignore). */
+  ignored: string[];
 }
 
 export type Action =
   | { type: 'me'; user: string }
   | { type: 'connection'; state: ConnectionState }
   | { type: 'message'; message: ChatMessage; now: number }
+  /** A line we typed, shown at once as pending under a local id. */
+  | { type: 'outgoing'; key: string; localId: string; from: string; text: string; action: boolean; now: number }
+  | { type: 'sent'; key: string; localId: string; id: string; ts: number }
+  | { type: 'sendFailed'; key: string; localId: string; reason: string }
+  | { type: 'removeLine'; key: string; id: string }
+  | { type: 'ignored'; users: string[] }
   | { type: 'history'; key: string; messages: ChatMessage[] }
   | { type: 'notice'; key?: string; level: 'info' | 'warn' | 'error'; text: string; now: number }
   | { type: 'joined'; room: string; topic?: string; activate: boolean }
@@ -116,6 +128,7 @@ export function initialState(): AppState {
     files: {},
     reads: {},
     input: { entries: [], index: null, draft: '', current: '' },
+    ignored: [],
   };
 }
 
@@ -180,11 +193,17 @@ export function reduce(s: AppState, a: Action): AppState {
     case 'me': return { ...s, me: a.user };
     case 'connection': return { ...s, connection: a.state };
     case 'message': {
+      if (!a.message.mine && s.ignored.includes(a.message.from)) return s;
       const key = messageKey(a.message, s.me);
       const line = toLine(a.message, s.me);
       const isActive = s.active === key;
       return withConversation(s, key, () => conversationFor(key), (c) => {
         if (c.lines.some((l) => l.kind === 'message' && l.id === a.message.id)) return c;
+        if (a.message.mine) {
+          // Our own line comes back once acknowledged: it confirms the oldest pending line like it.
+          const at = c.lines.findIndex((l) => l.kind === 'message' && l.pending === true && l.text === a.message.text && l.action === a.message.action);
+          if (at >= 0) return { ...c, lines: c.lines.map((l, i) => (i === at ? line : l)) };
+        }
         const seen = isActive && c.scroll === 0;
         const typing = { ...c.typing };
         delete typing[a.message.from];
@@ -197,10 +216,31 @@ export function reduce(s: AppState, a: Action): AppState {
         };
       });
     }
+    case 'outgoing': {
+      const line: Line = { kind: 'message', id: a.localId, ts: a.now, from: a.from, text: a.text, action: a.action, mine: true, mention: false, pending: true };
+      return withConversation(s, a.key, () => conversationFor(a.key), (c) => ({ ...c, lines: append(c.lines, line), scroll: 0 }));
+    }
+    case 'sent': return updateExisting(s, a.key, (c) => {
+      const at = c.lines.findIndex((l) => l.kind === 'message' && l.id === a.localId);
+      if (at < 0) return c;
+      if (c.lines.some((l) => l.kind === 'message' && l.id === a.id)) return { ...c, lines: c.lines.filter((_, i) => i !== at) };
+      return { ...c, lines: c.lines.map((l, i) => (i === at && l.kind === 'message' ? { ...l, id: a.id, ts: a.ts, pending: false } : l)) };
+    });
+    case 'sendFailed': return updateExisting(s, a.key, (c) => ({
+      ...c, lines: c.lines.map((l) => (l.kind === 'message' && l.id === a.localId ? { ...l, pending: false, failed: a.reason } : l)),
+    }));
+    case 'removeLine': return updateExisting(s, a.key, (c) => ({ ...c, lines: c.lines.filter((l) => l.kind !== 'message' || l.id !== a.id) }));
+    case 'ignored': {
+      const hidden = new Set(a.users);
+      const conversations = s.conversations.map((c) => (c.lines.some((l) => l.kind === 'message' && !l.mine && hidden.has(l.from))
+        ? { ...c, lines: c.lines.filter((l) => l.kind !== 'message' || l.mine || !hidden.has(l.from)) }
+        : c));
+      return { ...s, ignored: [...hidden].sort(), conversations };
+    }
     case 'history': {
       return withConversation(s, a.key, () => conversationFor(a.key), (c) => {
         const ids = new Set(c.lines.flatMap((l) => (l.kind === 'message' ? [l.id] : [])));
-        const fresh = a.messages.filter((m) => !ids.has(m.id)).map((m) => toLine(m, s.me));
+        const fresh = a.messages.filter((m) => !ids.has(m.id) && (m.mine || !s.ignored.includes(m.from))).map((m) => toLine(m, s.me));
         if (fresh.length === 0) return c;
         const merged = [...fresh, ...c.lines].sort((x, y) => x.ts - y.ts);
         return { ...c, lines: merged.slice(Math.max(0, merged.length - MAX_MESSAGES)) };
