@@ -1,0 +1,1 @@
+export function withNodeHeaders(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
