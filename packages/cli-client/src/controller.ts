@@ -692,6 +692,11 @@ export class ChatController {
   private sendPiece(conv: Conversation, body: string, action: boolean): void {
     const localId = `local:${++this.localIds}`;
     const key = conv.key;
+    // Sent again (typed, recalled, or by /retry): it is no longer a refused line.
+    const again = this.refused.findIndex((r) => r.key === key && r.text === body && r.action === action);
+    if (again >= 0) this.refused.splice(again, 1);
+    const failed = conv.lines.find((l) => l.kind === 'message' && l.failed !== undefined && l.text === body);
+    if (failed?.kind === 'message') this.dispatch({ type: 'removeLine', key, id: failed.id });
     this.dispatch({ type: 'outgoing', key, localId, from: this.state.me ?? this.client.user ?? '', text: body, action, now: this.now() });
     const sent = conv.kind === 'room'
       ? (action ? this.client.action(conv.name, body) : this.client.send(conv.name, body))
@@ -706,14 +711,13 @@ export class ChatController {
     const reason = errorText(err);
     this.dispatch({ type: 'sendFailed', key: line.key, localId, reason });
     if (this.state.connection === 'closed') return;
+    this.refused.push(line);
     const back = this.editor.text === '';
     if (back) {
       this.editor.set(line.action ? `/me ${line.text}` : line.text);
       this.dispatch({ type: 'tick', now: this.now() });
-    } else {
-      this.refused.push(line);
     }
-    this.notice(`not sent: ${quoteStart(line.text)} — ${reason}. ${back ? 'Its text is back in the input line.' : '/retry sends it again.'}`, 'error', line.key);
+    this.notice(`not sent: ${quoteStart(line.text)} — ${reason}. ${back ? 'Its text is back in the input line (Enter sends it); /retry works too.' : '/retry sends it again.'}`, 'error', line.key);
   }
 
   /** /retry: the refused lines again, in order, each to its conversation. */
@@ -722,13 +726,8 @@ export class ChatController {
     if (lines.length === 0) throw new Error('no refused line to send again');
     for (const l of lines) {
       const conv = findConversation(this.state, l.key);
-      if (!conv) {
-        this.notice(`cannot send ${quoteStart(l.text)} again: its conversation is closed`, 'error');
-        continue;
-      }
-      const failed = conv.lines.find((x) => x.kind === 'message' && x.failed !== undefined && x.text === l.text);
-      if (failed?.kind === 'message') this.dispatch({ type: 'removeLine', key: l.key, id: failed.id });
-      this.sendPiece(conv, l.text, l.action);
+      if (conv) this.sendPiece(conv, l.text, l.action);
+      else this.notice(`cannot send ${quoteStart(l.text)} again: its conversation is closed`, 'error');
     }
   }
 }

@@ -105,6 +105,7 @@ export function formatLine(line: Line, opts: FormatOptions): string[] {
       const nick = truncate(stripControls(line.from), Math.max(3, Math.min(NICK_MAX, Math.floor(opts.width / 3))));
       const color = nickColor(line.from);
       const bodies = bodyLines(line.text);
+      if (line.pending) bodies.push('(sending…)'); // not acknowledged yet: said in words, not only dimmed
       const prefixPlain = line.action ? `${time} * ${nick} ` : `${time} <${nick}> `;
       const nickTag = line.mine ? `{bold}${escapeTags(nick)}{/bold}` : `{${color}-fg}${escapeTags(nick)}{/${color}-fg}`;
       const prefix = line.action ? `{gray-fg}${time}{/gray-fg} * ${nickTag} ` : `{gray-fg}${time}{/gray-fg} <${nickTag}> `;

@@ -428,3 +428,145 @@ describe('ChatController: direct conversations', () => {
     ctl.stop();
   });
 });
+
+describe('ChatController: nothing typed is lost', () => {
+  it('shows a line pending through an outage, then once when acknowledged', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    client.holdSends = true;
+    client.emit('state', 'reconnecting');
+    await ctl.submit('typed during the outage');
+    expect(messages(ctl)).toEqual([{ id: 'local:1', text: 'typed during the outage', pending: true }]);
+    client.emit('state', 'ready');
+    client.release();
+    await settle();
+    expect(messages(ctl)).toEqual([{ id: 's1', text: 'typed during the outage', pending: false }]);
+  });
+
+  it('the acknowledgement may come before the echo or after it; either way one line', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    client.holdSends = true;
+    await ctl.submit('ok');
+    await ctl.submit('ok');
+    // the echo of the first arrives before any promise settles
+    client.emit('message', { kind: 'room', id: 's1', ts: 5, from: 'me', room: 'lobby', text: 'ok', action: false, mine: true });
+    expect(messages(ctl)).toEqual([{ id: 's1', text: 'ok', pending: false }, { id: 'local:2', text: 'ok', pending: true }]);
+    client.release(); // acks s1 (echoed already) and s2
+    await settle();
+    expect(messages(ctl)).toEqual([{ id: 's1', text: 'ok', pending: false }, { id: 's2', text: 'ok', pending: false }]);
+  });
+
+  it('a refused line says which, comes back into an empty input, and /retry sends it again', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    client.refuseSends = Object.assign(new Error('you are muted in #lobby'), { code: 'FORBIDDEN' });
+    await ctl.submit('the line that matters');
+    await settle();
+    expect(messages(ctl)).toEqual([{ id: 'local:1', text: 'the line that matters', pending: false, failed: 'you are muted in #lobby [FORBIDDEN]' }]);
+    expect(texts(ctl).at(-1)).toBe('not sent: "the line that matters" — you are muted in #lobby [FORBIDDEN]. Its text is back in the input line (Enter sends it); /retry works too.');
+    expect(ctl.editor.text).toBe('the line that matters');
+    // typed over: the input is not empty, so the next refusal points at /retry
+    await ctl.submit('second');
+    await settle();
+    expect(ctl.editor.text).toBe('the line that matters');
+    expect(texts(ctl).at(-1)).toMatch(/^not sent: "second" — .*\/retry sends it again\.$/);
+    client.refuseSends = null;
+    await ctl.submitInput(); // Enter on the restored text
+    await ctl.submit('/retry');
+    await settle();
+    expect(messages(ctl).map((m) => [m.text, m.pending, m.failed])).toEqual([['the line that matters', false, undefined], ['second', false, undefined]]);
+    await ctl.submit('/retry');
+    expect(texts(ctl).at(-1)).toBe('no refused line to send again');
+  });
+
+  it('text over the limit goes as several messages, cut at line ends', async () => {
+    const { client, ctl } = setup();
+    client.limits.maxTextLength = 20;
+    await ctl.start();
+    await ctl.submit('first line here\nsecond line here\nthird');
+    const sent = client.calls.filter((c) => c[0] === 'send').map((c) => c[2]);
+    expect(sent).toEqual(['first line here', 'second line here', 'third']);
+    expect(texts(ctl)).toContain('long text: sent as 3 messages');
+  });
+});
+
+describe('ChatController: pastes', () => {
+  it('up to 5 lines go into the input line; Enter sends them as one message', async () => {
+    const { client, ctl, ui } = setup();
+    await ctl.start();
+    await ctl.paste('one\r\ntwo\rthree\n');
+    expect(ctl.editor.text).toBe('one\ntwo\nthree');
+    expect(ui.choices).toEqual([]);
+    await ctl.submitInput();
+    expect(client.calls.filter((c) => c[0] === 'send')).toEqual([['send', 'lobby', 'one\ntwo\nthree']]);
+  });
+
+  it('more lines ask first: y sends one message, e edits, n drops', async () => {
+    const lines = Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n');
+    for (const [answer, sends, input] of [['y', 1, ''], ['e', 0, lines], ['n', 0, ''], [null, 0, '']] as const) {
+      const { client, ctl, ui } = setup({ choose: answer });
+      await ctl.start();
+      await ctl.paste(lines);
+      expect(ui.choices[0]).toEqual(['paste', 'You pasted 20 lines (149 characters), starting "line 0".', 'Send them to #lobby as one message?', 'yen']);
+      expect(client.calls.filter((c) => c[0] === 'send')).toEqual(sends ? [['send', 'lobby', lines]] : []);
+      expect(ctl.editor.text).toBe(input);
+      ctl.stop();
+    }
+  });
+});
+
+describe('ChatController: rooms, ignores and file offers', () => {
+  it('/join creates a room that does not exist, as IRC does', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    client.joinRoom = async (room: string) => {
+      client.calls.push(['joinRoom', room]);
+      if (!client.rooms.has(room)) throw Object.assign(new Error(`no room #${room}`), { code: 'NOT_FOUND' });
+    };
+    client.createRoom = async (room: string) => {
+      client.calls.push(['createRoom', room]);
+      client.rooms.set(room, { room, topic: '', members: 1, joined: true });
+    };
+    await ctl.submit('/join #fresh');
+    expect(client.calls.filter((c) => c[0] === 'joinRoom' || c[0] === 'createRoom')).toEqual([['joinRoom', 'fresh'], ['createRoom', 'fresh']]);
+    expect(ctl.state.active).toBe(roomKey('fresh'));
+    expect(texts(ctl).at(-1)).toMatch(/#fresh did not exist: you created it/);
+  });
+
+  it('/ignore hides a user (kept in memory), /unignore shows them again', async () => {
+    const saved: Array<readonly string[] | undefined> = [];
+    const memory: Memory = { ignored: ['carol'], answeredFiles: [], save: (c) => saved.push(c.ignored) };
+    const { client, ctl, ui } = setup({}, memory);
+    await ctl.start();
+    client.emit('message', { kind: 'room', id: 'c1', ts: 9, from: 'carol', room: 'lobby', text: 'hey me', action: false, mine: false });
+    expect(messages(ctl)).toEqual([]);
+    expect(ui.bells).toBe(0);
+    client.emit('message', { kind: 'room', id: 'm1', ts: 9, from: 'mallory', room: 'lobby', text: 'spam', action: false, mine: false });
+    await ctl.submit('/ignore Mallory');
+    expect(messages(ctl)).toEqual([]);
+    expect(saved.at(-1)).toEqual(['carol', 'mallory']);
+    await ctl.submit('/ignore');
+    expect(texts(ctl).at(-1)).toMatch(/^ignored: carol, mallory/);
+    await ctl.submit('/unignore carol');
+    expect(saved.at(-1)).toEqual(['mallory']);
+    client.emit('message', { kind: 'room', id: 'c2', ts: 10, from: 'carol', room: 'lobby', text: 'back', action: false, mine: false });
+    expect(messages(ctl).map((m) => m.text)).toEqual(['back']);
+  });
+
+  it('a file offer asks at once; an answered one is not asked about again', async () => {
+    const saved: string[][] = [];
+    const memory: Memory = { ignored: [], answeredFiles: ['old1'], save: (c) => { if (c.answeredFiles) saved.push([...c.answeredFiles]); } };
+    const { client, ctl, ui } = setup({ choose: 'a' }, memory);
+    await ctl.start();
+    client.emit('fileOffer', { fileId: 'old1', from: 'bob', target: { room: 'lobby' }, name: 'old.txt', size: 3, e2e: false, ts: 1 });
+    expect(ui.choices).toEqual([]);
+    expect(ctl.state.files.old1).toBeUndefined();
+    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'new.txt', size: 3, e2e: false, ts: 1 });
+    await settle();
+    expect(ui.choices[0]).toEqual(['file offer', 'bob offers "new.txt" (3 bytes), to #lobby, readable by the server.', 'adl']);
+    expect(ui.asked).toEqual(['save "new.txt" (from bob) into folder:|/home/me/Downloads']);
+    expect(client.calls).toContainEqual(['acceptFile', 'f1', '/home/me/Downloads']);
+    expect(saved.at(-1)).toEqual(['old1', 'f1']);
+  });
+});
