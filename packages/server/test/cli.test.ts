@@ -3,25 +3,17 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OPTIONS } from '../src/config.js';
 import { SqliteStore } from '../src/store/sqlite.js';
-
-const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(pkg, 'dist', 'cli.js');
+import { CLI, ensureBuilt } from './helpers/hushd-process.js';
 
 let home: string;
 let dataDir: string;
 const children: ChildProcess[] = [];
 
-beforeAll(() => {
-  if (!existsSync(CLI)) {
-    const r = spawnSync('pnpm', ['build'], { cwd: pkg, encoding: 'utf8', shell: process.platform === 'win32' });
-    if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
-  }
-}, 120_000);
+beforeAll(() => ensureBuilt(), 120_000);
 
 beforeEach(() => {
   home = mkdtempSync(join(tmpdir(), 'hushd-cli-'));
@@ -55,6 +47,7 @@ describe('hushd --help', () => {
     }
     expect(r.stdout).toContain('--password-stdin');
     expect(r.stdout).toContain('SIGTERM');
+    expect(r.stdout).toContain('SIGHUP reloads the config file');
   });
 
   it('refuses unknown flags with exit code 2', () => {

@@ -1,19 +1,6 @@
-import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Metrics, METRICS, startMetricsServer, type MetricsServer } from '../src/metrics.js';
-
-function get(port: number, path: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { httpGet as get } from './helpers/hushd-process.js';
 
 describe('Metrics', () => {
   it('counts and renders the Prometheus text format', async () => {

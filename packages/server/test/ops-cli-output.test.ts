@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt } from './helpers/hushd-process.js';
+import { CLI, ensureBuilt, startHushd } from './helpers/hushd-process.js';
+import { registered } from './helpers/test-client.js';
 
 let dir: string;
 beforeAll(() => ensureBuilt(), 120_000);
@@ -54,30 +55,15 @@ describe.runIf(process.platform !== 'win32')('a closed output pipe', () => {
   }
 
   it('the daemon keeps serving when its log reader goes away', async () => {
-    const child = spawn(process.execPath, [CLI, '--port', '0', '--data-dir', join(dir, 'data')], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.destroy();
-    let stderr = '';
-    const listening = new Promise<number>((resolve, reject) => {
-      child.stderr!.on('data', (d: Buffer) => {
-        stderr += d.toString('utf8');
-        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`hushd exited (${code}): ${stderr}`)));
-    });
-    const port = await listening;
-    const { connect } = await import('node:net');
-    await new Promise<void>((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve();
-      });
-      s.on('error', reject);
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
+    const hushd = await startHushd(['--port', '0', '--data-dir', join(dir, 'data')], { env: env(), closedStdout: true });
+    try {
+      const client = await registered(hushd.port, 'alice'); // logs a few lines into the closed pipe
+      await client.close();
+      expect(await hushd.stop()).toBe(0);
+      expect(hushd.stderr()).not.toMatch(/EPIPE|Error|\n\s+at /);
+    } finally {
+      await hushd.stop();
+    }
   });
 });
 

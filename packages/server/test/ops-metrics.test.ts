@@ -1,13 +1,12 @@
 // /metrics of a running hushd, scraped over HTTP: the server's own metrics (names unchanged) and the
 // process's (event-loop lag, heap, RSS, GC pauses, open connections) in Prometheus text format.
-import { request } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Metrics, METRICS } from '../src/metrics.js';
-import { startHushd, type HushdProcess } from './helpers/hushd-process.js';
+import { httpGet, startHushd, type HushdProcess } from './helpers/hushd-process.js';
 import { registered, TestClient } from './helpers/test-client.js';
 
 let dir: string;
@@ -23,19 +22,6 @@ afterEach(async () => {
   hushd = undefined;
   rmSync(dir, { recursive: true, force: true });
 });
-
-function scrape(port: number): Promise<{ status: number; type: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Sample lines of the Prometheus text format: `name{labels}` -> value. Throws on a malformed line. */
 function samples(text: string): Map<string, number> {
@@ -73,7 +59,7 @@ describe('/metrics of a running hushd', () => {
     let body = '';
     // GC pauses are reported to the process a moment after they happen.
     for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-      const r = await scrape(metricsPort);
+      const r = await httpGet(metricsPort, '/metrics');
       expect(r.status).toBe(200);
       expect(r.type).toMatch(/^text\/plain; version=0\.0\.4/);
       body = r.body;

@@ -2,6 +2,7 @@
 // files, the log. Builds the package first when dist is missing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +21,8 @@ export interface HushdProcess {
   fingerprint: string;
   /** The JSON log lines (stdout) so far. */
   log(): Record<string, unknown>[];
+  /** What it wrote to stderr so far. */
+  stderr(): string;
   /** Resolves with the first log line (already written or to come) with this event and matching `where`. */
   waitForLog(event: string, where?: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** SIGTERM; resolves with the exit code. */
@@ -30,8 +33,9 @@ export interface HushdProcess {
 /**
  * Starts `hushd ARGS` with a clean environment (plus `env`) and waits for its "listening" line.
  * `umask`: the umask the process is started under (through sh), as a service manager would.
+ * `closedStdout`: its stdout (the log) is a pipe nobody reads, closed before hushd writes to it.
  */
-export async function startHushd(args: string[], opts: { env?: NodeJS.ProcessEnv; umask?: string } = {}): Promise<HushdProcess> {
+export async function startHushd(args: string[], opts: { env?: NodeJS.ProcessEnv; umask?: string; closedStdout?: boolean } = {}): Promise<HushdProcess> {
   ensureBuilt();
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HUSH_SCRYPT_N: '1024', ...opts.env };
   const child =
@@ -41,6 +45,7 @@ export async function startHushd(args: string[], opts: { env?: NodeJS.ProcessEnv
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
+  if (opts.closedStdout) child.stdout!.destroy();
   child.stdout!.on('data', (d: Buffer) => {
     out += d.toString('utf8');
     for (const l of listeners) l();
@@ -79,6 +84,7 @@ export async function startHushd(args: string[], opts: { env?: NodeJS.ProcessEnv
     port: Number(port),
     fingerprint: fingerprint!,
     log,
+    stderr: () => err,
     waitForLog: (event, where = () => true, timeoutMs = 10_000) =>
       until(() => log().find((l) => l.event === event && where(l)), `log event ${event}`, timeoutMs),
     stop: () => {
@@ -87,4 +93,18 @@ export async function startHushd(args: string[], opts: { env?: NodeJS.ProcessEnv
     },
     exited,
   };
+}
+
+/** GET `path` from 127.0.0.1:`port`. */
+export function httpGet(port: number, path: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
