@@ -12,7 +12,7 @@ import { FakeInput, FakeOutput, screenText, waitFor } from './helpers/fake-termi
 class FakeSession extends FakeClient implements SessionClient {
   loggedIn: Array<[string, string | undefined]> = [];
   registered: string[] = [];
-  async register(username: string): Promise<void> { this.registered.push(username); this.user = username; }
+  async register(username: string, _password: string, _opts: { invite?: string } = {}): Promise<void> { this.registered.push(username); this.user = username; }
   async login(username: string, password?: string): Promise<void> {
     if (password === 'wrong') throw Object.assign(new Error('bad credentials'), { code: 'AUTH_FAILED' });
     this.loggedIn.push([username, password]);
