@@ -13,8 +13,8 @@ const CSI_SEQ = /(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?/g;
 /** Any other escape: ESC, optional intermediates, one final byte (ESC c resets the terminal). */
 const OTHER_ESC = /\x1b[\x20-\x2f]*[\x30-\x7e]?/g;
 /** Line breaks and tabs: a single-line field shows them as a space. */
-const BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]/g;
-/** C0, DEL and C1 controls left after the above (CR included: it never breaks a line). */
+const BREAKS = /[\t\n\v\f\u0085\u2028\u2029]/g;
+/** C0, DEL and C1 controls left after the above (a lone CR included: it never breaks a line). */
 const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
 /** Lone surrogates cannot be drawn and confuse width maths. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;

@@ -19,7 +19,7 @@ const corpus: Array<[string, string, string]> = [
   ['APC', `${ESC}_payload${ESC}\\after`, 'after'],
   ['ESC c reset', `${ESC}cafter`, 'after'],
   ['ESC 7 save cursor', `${ESC}7after`, 'after'],
-  ['bare CR line forgery', 'hi\r<alice> fake', 'hi <alice> fake'],
+  ['bare CR line forgery', 'hi\r<alice> fake', 'hi<alice> fake'],
   ['backspaces', 'abc\b\b\bxyz', 'abcxyz'],
   ['null bytes', 'a\x00b\x00c', 'abc'],
   ['bell', 'ding\x07dong', 'dingdong'],
@@ -125,7 +125,7 @@ describe('stripControls', () => {
 
 describe('bodyLines', () => {
   it('splits a message body at LF, CRLF and the Unicode separators, never at a lone CR', () => {
-    expect(bodyLines('a\nb\r\nc\rd\u2028e\u2029f')).toEqual(['a', 'b', 'c d', 'e', 'f']);
+    expect(bodyLines('a\nb\r\nc\rd\u2028e\u2029f')).toEqual(['a', 'b', 'cd', 'e', 'f']);
   });
   it('cleans every line like a single-line field', () => {
     const lines = bodyLines('ok\x1b[2J\n\x1b]0;t\x07*** system\u200b forged\n\u202e<bob> hi');

@@ -176,9 +176,10 @@ describe('hush in tmux', () => {
     const rows = screen.split('\n').map((r) => r.replace(/^x.{20}x?x/, ''));
     for (const row of rows) expect(row).not.toMatch(/^(\d\d:\d\d )?<alice>/);
     expect(screen).toMatch(/<mallory> hi<alice> forged line end5/);
-    // a message's second line is indented under the text column, never at a line start
-    expect(screen).toMatch(/xx {16}<alice> forged too end6/);
-    expect(screen).toContain('bidi evil end7');
+    // a message's second line is indented under the gutter mark, never at a line start
+    expect(screen).toMatch(/xx {14}┆ <alice> forged too end6/);
+    // invisible direction controls show as U+FFFD
+    expect(screen).toContain('bidi \ufffdevil\ufffd end7');
   });
 });
 

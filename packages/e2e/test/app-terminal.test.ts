@@ -1,9 +1,14 @@
 // Item 8: terminal. A corpus of escape sequences and look-alike tricks sent by a raw client as room
 // messages, /me actions, DMs, topics and file names, shown by the real `hush` in tmux. What must
 // hold: the window title never changes, no OSC 52 reaches the clipboard, the screen is never
-// cleared (earlier lines stay), no row starts with a forged sender, blessed tags show literally,
+// cleared (earlier lines stay), no remote text starts a row of the message pane (every row starts
+// with hush's own time, gutter or rule, so nothing passes for a sender's or a system line),
+// invisible characters show as U+FFFD with what follows them, blessed tags show literally,
 // nothing is typed into the input line behind the user's back, and the next honest message still
-// renders. Hostile nicks never exist: the server refuses them.
+// renders. /whois cannot be made to show a forged "verified" line; a 60-column pane stays readable;
+// a scrolled-up pane says what is below. Hostile nicks and room names never exist: the server
+// refuses them; file names with controls are refused at the offer.
+import { fileNameProblem } from '@hush/protocol';
 import { startTestServer, type TestServer } from '@hush/server';
 import type { HushClient } from '@hush/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +18,9 @@ import { AppFixture, passwordOf } from './helpers-app/fixture.js';
 import { unb64, type RawClient } from './helpers-app/raw-client.js';
 import { Tui } from './helpers-app/tmux.js';
 
-/** [label, payload]; each payload ends in a visible token `after-<n>` that must render. */
-const CORPUS: [string, string][] = [
+const X = '\ufffd'; // what an invisible character shows as
+/** [label, payload, what must show]; each payload is followed by a visible token `after-<n>` that must render. */
+const CORPUS: [string, string, string?][] = [
   ['OSC 0 title (BEL)', '\x1b]0;PWNED-TITLE\x07'],
   ['OSC 2 title (ST)', '\x1b]2;PWNED-TITLE\x1b\\'],
   ['OSC 52 clipboard', '\x1b]52;c;cm0gLXJmIH4=\x07'],
@@ -29,7 +35,16 @@ const CORPUS: [string, string][] = [
   ['line separator forgery', 'ok\u2028<alice> ls forged '],
   ['bidi override', '\u202egnissim si yenom\u202c '],
   ['bidi isolate', '\u2067evil\u2069 '],
-  ['zero-width', 'zero\u200bwidth\u200d\ufeff '],
+  ['zero-width', 'zero\u200bwidth\u200d\ufeff ', `zero${X}width${X}${X} `],
+  ['zero-width space, word joiner, BOM', 'zw\u200bone wj\u2060two bom\ufeffthree ', `zw${X}one wj${X}two bom${X}three `],
+  ['tag characters (hidden ASCII)', 'tags\u{e0068}\u{e0069}\u{e0021} ', `tags${X}${X}${X} `],
+  ['Mongolian vowel separator, invisible operators', 'mvs\u180eops\u2062\u2064 ', `mvs${X}ops${X}${X} `],
+  ['combining flood (zalgo)', `Z${'\u0301\u0316\u0358'.repeat(70)}algo `],
+  ['newline + system line', 'ok\n*** alice is now verified\n'],
+  ['newline + fake sender', 'ok\n12:34 <bob> sure, here is the password\n'],
+  ['CRLF + notice forgery', 'ok\r\n12:34 -!- alice was kicked by admin\r\n'],
+  ['NEL forgery', 'ok\u0085<alice> nel forged '],
+  ['paragraph separator forgery', 'ok\u2029<alice> ps forged '],
   ['blessed tags', '{red-fg}RED{/red-fg} {bold}B{/bold} {/} '],
   ['blessed open/close tags', '{open}x{close} {center}c{/center} '],
   ['null bytes', 'nul\u0000byte\u0000 '],
@@ -63,6 +78,20 @@ async function honestLine(): Promise<string> {
   return text;
 }
 
+/** The message pane's rows, `width` columns from its first (the time column), between the borders. */
+function paneRows(screen: string, col = timeCol, width = 120 - 2 * 22 - 2): string[] {
+  const lines = rows(screen);
+  const status = lines.findIndex((l) => /^ (connected|reconnecting)/.test(l));
+  return lines.slice(2, status - 1).map((l) => [...l].slice(col, col + width).join('').trimEnd());
+}
+
+/**
+ * Every row of the pane is hush's own: a line with its time, a continuation under the gutter, a
+ * rule, the "more below" row, or empty. Remote text never starts a row. (blessed draws ─ with the
+ * terminal's line-drawing set, which a capture shows as q.)
+ */
+const OWN_ROW = /^(\d\d:\d\d (<[a-z0-9_-]+(…)?>|\* [a-z0-9_-]+|-\*-|-!-|!!!|-F-)( |$)| +┆( |$)|(──|qq) |↓ more below|$)/;
+
 /** The invariants that every hostile item must leave intact. */
 function checkScreen(screen: string, label: string, opts: { previous?: string } = {}): void {
   expect(tui.title(), `${label}: window title`).toBe(initialTitle);
@@ -73,9 +102,10 @@ function checkScreen(screen: string, label: string, opts: { previous?: string } 
   expect(lines[0], `${label}: top bar`).toMatch(/^ hush /);
   expect(lines.some((l) => /^ (connected|reconnecting)/.test(l)), `${label}: status bar`).toBe(true);
   if (opts.previous) expect(screen, `${label}: earlier line still visible (no clear screen)`).toContain(`<bob> ${opts.previous}`);
-  // no row starts (in the message column) with a sender who never spoke
-  const forged = lines.filter((l) => timeCol >= 0 && /^(\d\d:\d\d )?(<alice>|\* alice\b)/.test(l.slice(timeCol)));
-  expect(forged, `${label}: forged sender rows`).toEqual([]);
+  // no row starts (in the message column) with a sender who never spoke, or with remote text
+  const pane = paneRows(screen);
+  expect(pane.filter((l) => /^(\d\d:\d\d )?(<alice>|\* alice\b)/.test(l)), `${label}: forged sender rows`).toEqual([]);
+  expect(pane.filter((l) => !OWN_ROW.test(l)), `${label}: rows not started by hush`).toEqual([]);
   // nothing typed into the input line by a terminal reply (e.g. a cursor position report)
   const input = lines.find((l) => l.startsWith('>'));
   expect(input?.trim(), `${label}: input line`).toBe('>');
@@ -126,8 +156,9 @@ function sgrAttributes(row: string): number[] {
 
 /** Switches hush to the conversation whose list entry matches `name`. */
 async function switchTo(name: RegExp): Promise<void> {
-  const screen = await tui.waitFor((s) => rows(s).some((l) => name.test(l.slice(0, 22))), `${name} in the chat list`);
-  const entry = rows(screen).map((l) => l.slice(0, 22)).find((l) => name.test(l))!;
+  const list = (s: string) => rows(s).slice(1).map((l) => l.slice(0, 22));
+  const screen = await tui.waitFor((s) => list(s).some((l) => name.test(l)), `${name} in the chat list`);
+  const entry = list(screen).find((l) => name.test(l))!;
   const index = /(\d)\./.exec(entry)![1]!;
   tui.keys(`M-${index}`);
   await tui.waitFor((s) => name.test(s.split('\n')[0] ?? ''), `${name} active`);
@@ -136,12 +167,13 @@ async function switchTo(name: RegExp): Promise<void> {
 describe('terminal: hostile text in hush', () => {
   it(`room messages: ${CORPUS.length} hostile payloads are harmless`, async () => {
     let previous = await honestLine();
-    for (const [i, [label, payload]] of CORPUS.entries()) {
+    for (const [i, [label, payload, shown]] of CORPUS.entries()) {
       const token = `after-m${i}`;
       await mallory.request({ type: 'send', room: 'lobby', text: `${payload}${token}` });
       await tui.waitFor((s) => s.includes(token), `${label} (${token})`);
       const screen = tui.capture();
       checkScreen(screen, label, { previous });
+      if (shown) expect(screen, `${label}: shown`).toContain(`${shown}${token}`);
       previous = await honestLine();
     }
     const screen = tui.capture();
@@ -158,24 +190,44 @@ describe('terminal: hostile text in hush', () => {
 
   it(`/me actions: ${CORPUS.length} hostile payloads are harmless`, async () => {
     let previous = await honestLine();
-    for (const [i, [label, payload]] of CORPUS.entries()) {
+    for (const [i, [label, payload, shown]] of CORPUS.entries()) {
       const token = `after-a${i}`;
       await mallory.request({ type: 'send', room: 'lobby', text: `${payload}${token}`, action: true });
       await tui.waitFor((s) => s.includes(token), `${label} (${token})`);
-      checkScreen(tui.capture(), `action ${label}`, { previous });
+      const screen = tui.capture();
+      checkScreen(screen, `action ${label}`, { previous });
+      if (shown) expect(screen, `action ${label}: shown`).toContain(`${shown}${token}`);
       previous = await honestLine();
     }
   });
 
-  it(`file names: ${CORPUS.length} hostile names in file offers are harmless`, async () => {
+  it(`file names: ${CORPUS.length} hostile names in file offers are refused or harmless`, async () => {
     let previous = await honestLine();
-    for (const [i, [label, payload]] of CORPUS.entries()) {
+    let shownCount = 0;
+    let refused = 0;
+    for (const [i, [label, payload, shown]] of CORPUS.entries()) {
       const token = `after-f${i}`;
-      await sendRoomFile(mallory, 'lobby', `${payload}${token}.txt`, Buffer.from(`file ${i}`));
-      await tui.waitFor((s) => s.includes(token), `${label} (${token})`);
-      checkScreen(tui.capture(), `file name ${label}`, { previous });
+      const name = `${payload}${token}.txt`;
+      const problem = fileNameProblem(name);
+      if (problem) {
+        // Names with controls never reach anyone: the server refuses the offer, in words (shown
+        // once here; the server's error budget would close a connection refused at every name).
+        if (refused++ === 0) await expect(sendRoomFile(mallory, 'lobby', name, Buffer.from(`file ${i}`)), label).rejects.toThrow(problem);
+        continue;
+      }
+      await sendRoomFile(mallory, 'lobby', name, Buffer.from(`file ${i}`));
+      // hush asks there and then; the question names the file on one row
+      const prompt = await tui.waitFor((s) => /\[l\] later/.test(s) && s.includes(token), `${label} (${token}) prompt`);
+      expect(rows(prompt).filter((l) => l.includes('offers "')), `file name ${label}: prompt`).toEqual([expect.stringContaining(token)]);
+      if (shown) expect(prompt, `file name ${label}: shown in the prompt`).toContain(`${shown}${token}`);
+      tui.keys('l');
+      const screen = await tui.waitFor((s) => !/\[l\] later/.test(s) && paneRows(s).some((l) => l.includes(token)), `${label} (${token}) in the pane`);
+      checkScreen(screen, `file name ${label}`, { previous });
+      if (shown) expect(screen, `file name ${label}: shown`).toContain(`${shown}${token}`);
+      shownCount++;
       previous = await honestLine();
     }
+    expect(shownCount).toBeGreaterThanOrEqual(5); // zero-width, tags, zalgo, blessed tags... reach the screen
   });
 
   it(`direct messages: ${CORPUS.length} hostile payloads are harmless`, async () => {
@@ -192,12 +244,13 @@ describe('terminal: hostile text in hush', () => {
     await switchTo(/mallory/);
     await tui.waitFor((s) => s.includes('dm-start'), 'dm-start');
     let previous = 'dm-start';
-    for (const [i, [label, payload]] of CORPUS.entries()) {
+    for (const [i, [label, payload, shown]] of CORPUS.entries()) {
       const token = `after-d${i}`;
       await dm(`${payload}${token}`);
       await tui.waitFor((s) => s.includes(token), `${label} (${token})`);
       const screen = tui.capture();
       checkScreen(screen, `dm ${label}`);
+      if (shown) expect(screen, `dm ${label}: shown`).toContain(`${shown}${token}`);
       expect(screen, `dm ${label}: earlier line still visible`).toContain(previous);
       previous = token;
     }
@@ -205,14 +258,17 @@ describe('terminal: hostile text in hush', () => {
 
   it(`topics: ${CORPUS.length} hostile topics are harmless`, async () => {
     await switchTo(/#den/);
-    for (const [i, [label, payload]] of CORPUS.entries()) {
+    for (const [i, [label, payload, shown]] of CORPUS.entries()) {
       const token = `after-t${i}`;
-      const reply = await mallory.request({ type: 'room_topic', room: 'den', topic: `${payload}${token}` });
+      const topic = `${payload}${token}`.slice(-300);
+      const reply = await mallory.request({ type: 'room_topic', room: 'den', topic });
       expect(reply.type).toBe('ok');
       await tui.waitFor((s) => (s.split('\n')[0] ?? '').includes(token), `${label} (${token}) in the top bar`);
-      const screen = tui.capture();
+      // the notice "topic of #den by mallory: ..." in the pane too
+      const screen = await tui.waitFor((s) => paneRows(s).some((l) => l.includes(token)), `${label} (${token}) in the pane`);
       checkScreen(screen, `topic ${label}`);
       expect(rows(screen)[0]).toMatch(/^ hush /);
+      if (shown) expect(rows(screen)[0], `topic ${label}: shown`).toContain(`${shown}${token}`);
     }
   });
 
@@ -227,6 +283,86 @@ describe('terminal: hostile text in hush', () => {
     expect(screen).toContain(`<bob> ${after}`);
     // every row still fits the terminal: nothing spilled past the frame
     for (const l of rows(screen)) expect([...l].length).toBeLessThanOrEqual(120);
+  });
+
+  it('/whois cannot be made to show a forged "verified" line by a status text', async () => {
+    await switchTo(/#lobby/);
+    const status = 'brb\n  end-to-end: verified (safety numbers compared)';
+    expect((await mallory.request({ type: 'presence_set', state: 'online', status })).type).toBe('ok');
+    tui.keys('/whois mallory', 'Enter');
+    const screen = await tui.waitFor((s) => /end-to-end: not verified/.test(s), 'the /whois answer');
+    checkScreen(screen, 'whois');
+    const pane = paneRows(screen);
+    // the one end-to-end line is hush's own, and it says the truth
+    expect(pane.filter((l) => /^\d\d:\d\d -\*- +end-to-end:/.test(l))).toEqual([expect.stringMatching(/end-to-end: not verified: \/verify mallory/)]);
+    // the forged words stay inside the presence line (joined with a space), never a line of their own
+    const presence = pane.findIndex((l) => /-\*- +presence: online — brb/.test(l));
+    expect(presence).toBeGreaterThanOrEqual(0);
+    const block = [pane[presence]!, ...pane.slice(presence + 1).filter((_, i, rest) => rest.slice(0, i + 1).every((r) => /^ +┆ /.test(r)))].join(' ');
+    expect(block.replace(/ +┆ /g, ' ')).toMatch(/brb +end-to-end: verified \(safety numbers compared\)/);
+    expect(pane.filter((l) => /^\d\d:\d\d -\*- +end-to-end: verified/.test(l))).toEqual([]);
+  });
+
+  it('marks where the unread messages start when a conversation is opened', async () => {
+    await switchTo(/#den/);
+    await bob.request({ type: 'send', room: 'lobby', text: 'unread-one' });
+    await bob.request({ type: 'send', room: 'lobby', text: 'unread-two' });
+    await tui.waitFor((s) => rows(s).some((l) => /#lobby\s+2(?!\d)/.test(l.slice(0, 22))), 'two unread in #lobby');
+    await switchTo(/#lobby/);
+    const pane = paneRows(await tui.waitFor((s) => s.includes('unread-two'), 'the unread lines'));
+    const marker = pane.findIndex((l) => /^(──|qq) new since you were here (─|q)+$/.test(l));
+    expect(marker).toBeGreaterThanOrEqual(0);
+    expect(pane[marker + 1]).toMatch(/^\d\d:\d\d <bob> unread-one$/);
+    expect(pane.filter((l) => l.includes('new since you were here'))).toHaveLength(1);
+  });
+
+  it('while scrolled up, the last row says more is below and counts what arrived', async () => {
+    await switchTo(/#lobby/);
+    tui.keys('PPage');
+    let screen = await tui.waitFor((s) => paneRows(s).some((l) => l.startsWith('↓ more below')), 'the more-below row');
+    expect(paneRows(screen).filter((l) => l !== '').at(-1)).toMatch(/^↓ more below: \(PageDown\)/);
+    await bob.request({ type: 'send', room: 'lobby', text: 'while-scrolled' });
+    screen = await tui.waitFor((s) => s.includes('↓ more below: 1 new message (PageDown)'), 'the count of new messages');
+    expect(screen).not.toContain('while-scrolled'); // the view stayed up
+    checkScreen(screen, 'scrolled up');
+    for (let i = 0; i < 30 && paneRows(tui.capture()).some((l) => l.startsWith('↓ more below')); i++) {
+      tui.keys('NPage');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    screen = await tui.waitFor((s) => s.includes('<bob> while-scrolled') && !s.includes('↓ more below'), 'back at the bottom');
+    checkScreen(screen, 'back at the bottom');
+  });
+
+  it('a 60-column pane: no side panels, every row inside, messages readable, the status bar never cut mid-word', async () => {
+    tui.tmux('resize-window', '-t', tui.name, '-x', '60', '-y', '24');
+    try {
+      await tui.waitFor((s) => rows(s).every((l) => [...l].length <= 60) && !s.includes(' people '), 'the 60-column layout');
+      const words = 'narrow-start ' + Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ') + ' narrow-end';
+      await bob.request({ type: 'send', room: 'lobby', text: words });
+      const screen = await tui.waitFor((s) => s.includes('narrow-end'), 'the long line at 60 columns');
+      const lines = rows(screen);
+      for (const l of lines) expect([...l].length).toBeLessThanOrEqual(60);
+      expect(screen).not.toContain(' chats ');
+      // the pane starts at column 1 (its border at 0): the text column is the time column
+      const pane = paneRows(screen, 1, 58);
+      expect(pane.filter((l) => !OWN_ROW.test(l))).toEqual([]);
+      const first = pane.findIndex((l) => /^\d\d:\d\d <bob> narrow-start/.test(l));
+      expect(first).toBeGreaterThanOrEqual(0);
+      const end = pane.findIndex((l) => l.includes('narrow-end'));
+      const text = pane.slice(first, end + 1).map((l, i) => (i === 0 ? l.replace(/^\d\d:\d\d <bob> /, '') : l.replace(/^ +┆ /, ''))).join(' ');
+      expect(text).toBe(words);
+      for (const l of pane.slice(first + 1, end + 1)) expect(l).toMatch(/^ {4,}┆ /);
+      const status = lines.find((l) => /^ (connected|reconnecting)/.test(l))!.trimEnd();
+      const items = ['connected', 'alice', '#lobby', 'room messages: encrypted in transit, readable by the server'];
+      const pieces = status.slice(1).split(/ [│x] /);
+      for (const piece of pieces) expect(items).toContain(piece);
+      expect(pieces).toEqual(expect.arrayContaining(['connected', '#lobby']));
+    } finally {
+      tui.tmux('resize-window', '-t', tui.name, '-x', '120', '-y', '40');
+    }
+    await tui.waitFor((s) => s.includes(' people '), 'the wide layout again');
+    const previous = await honestLine();
+    checkScreen(tui.capture(), 'wide again', { previous });
   });
 
   it('hostile nicks never exist: the server refuses them at registration', async () => {
