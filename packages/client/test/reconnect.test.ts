@@ -1,3 +1,5 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collect, Fixture, nextEvent } from './helpers.js';
@@ -94,5 +96,87 @@ describe('reconnect and catch-up', () => {
     server = undefined;
     expect((await closed)[0].code).toBe('SERVER_SHUTDOWN');
     expect(alice.state).toBe('closed');
+  });
+
+  it('a restarted bot gets the room messages it missed as message events, in order, before live ones', async () => {
+    server = await startTestServer();
+    const botPaths = await fx.paths();
+    const bot = await fx.user(server, 'bot', { paths: botPaths });
+    const bob = await fx.user(server, 'bob');
+    await bob.createRoom('ops');
+    await bot.joinRoom('ops');
+    const seenLast = nextEvent(bot, 'message', (m) => m.text === 'seen 2');
+    await bob.send('lobby', 'seen 1');
+    await bob.send('ops', 'seen 2');
+    await seenLast;
+    await bot.close();
+    const missed = ['lobby:missed 1', 'ops:missed 2', 'lobby:missed 3', 'ops:missed 4'];
+    for (const m of missed) {
+      const [room, text] = m.split(':') as [string, string];
+      await bob.send(room, text);
+    }
+    const again = await fx.connect(server, { paths: botPaths });
+    const got = collect(again, 'message');
+    await again.login('bot');
+    const live = nextEvent(again, 'message', (m) => m.text === 'live');
+    await bob.send('lobby', 'live');
+    await live;
+    expect(got.map((m) => `${m.room}:${m.text}`)).toEqual([...missed, 'lobby:live']);
+  });
+
+  it('a brand-new device gets its first DM of an existing conversation without a gap warning; a real gap still warns', async () => {
+    server = await startTestServer();
+    const alicePaths = await fx.paths();
+    const alice = await fx.user(server, 'alice', { paths: alicePaths });
+    const bob = await fx.user(server, 'bob');
+    for (const text of ['one', 'two', 'three']) {
+      const got = nextEvent(bob, 'message', (m) => m.text === text);
+      await alice.sendDirect('bob', text);
+      await got;
+    }
+    // bob on a new machine, and alice on a second one: both see the conversation's 4th message first.
+    const bob2 = await fx.connect(server);
+    await bob2.login('bob', 'pw-bob-secret');
+    const alice2 = await fx.connect(server);
+    await alice2.login('alice', 'pw-alice-secret');
+    const warnings = [bob, bob2, alice2].map((c) => collect(c, 'dmWarning'));
+    const arrivals = [bob, bob2, alice2].map((c) => nextEvent(c, 'message', (m) => m.text === 'four'));
+    await alice.sendDirect('bob', 'four');
+    await Promise.all(arrivals);
+    expect(warnings).toEqual([[], [], []]);
+
+    // A real gap: alice's device skips two sequence numbers (as if the server dropped two DMs).
+    await alice.close();
+    const file = join(alicePaths.dataDir, 'state', `127.0.0.1_${server.port}`, 'alice.json');
+    const state = JSON.parse(await readFile(file, 'utf8')) as { sendSeq: Record<string, number> };
+    state.sendSeq.bob! += 2;
+    await mkdir(join(alicePaths.dataDir, 'state'), { recursive: true });
+    await writeFile(file, JSON.stringify(state));
+    const aliceAgain = await fx.connect(server, { paths: alicePaths });
+    await aliceAgain.login('alice');
+    const gaps = [bob, bob2].map((c) => nextEvent(c, 'dmWarning', (w) => w.kind === 'gap'));
+    await aliceAgain.sendDirect('bob', 'seven');
+    for (const [w] of await Promise.all(gaps)) expect(w).toEqual({ user: 'alice', kind: 'gap', missing: 2 });
+  });
+
+  it('a bot restarted after more than 1000 missed messages in a room gets the newest 1000, in order, and a notice', async () => {
+    server = await startTestServer();
+    const botPaths = await fx.paths();
+    const bot = await fx.user(server, 'bot', { paths: botPaths });
+    const bob = await fx.user(server, 'bob');
+    const seen = nextEvent(bot, 'message', (m) => m.text === 'seen');
+    await bob.send('lobby', 'seen');
+    await seen;
+    await bot.close();
+    const many = Array.from({ length: 1200 }, (_, i) => ({
+      kind: 'room' as const, ts: Date.now(), from: 'bob', room: 'lobby', text: `m${i}`, action: false,
+    }));
+    server.store.appendMessages(many);
+    const again = await fx.connect(server, { paths: botPaths });
+    const got = collect(again, 'message');
+    const notices = collect(again, 'notice');
+    await again.login('bot');
+    expect(got.map((m) => m.text)).toEqual(many.slice(200).map((m) => m.text));
+    expect(notices.map((n) => n.code)).toEqual(['CATCH_UP_LIMIT']);
   });
 });
