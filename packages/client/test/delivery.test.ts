@@ -113,6 +113,34 @@ describe('sends: paced, idempotent, never lost', () => {
     expect(own).toEqual(texts); // each of her own lines shown once, in order
   }, 60_000);
 
+  it('direct messages whose acks are lost on a cut go again as the same envelope: each arrives once, no replay or gap warning', async () => {
+    server = await startTestServer();
+    proxy = await CutProxy.start(server);
+    const alice = await fx.user({ host: proxy.host, port: proxy.port, fingerprint: server.fingerprint }, 'alice');
+    const bob = await fx.user(server, 'bob');
+    const warnings = collect(bob, 'dmWarning');
+    const texts = lines(5, 'dm');
+    const first = nextEvent(bob, 'message', (m) => m.text === 'dm 0');
+    await alice.sendDirect('bob', 'dm 0');
+    await first;
+    const got = collect(bob, 'message');
+    proxy.swallow();
+    const allStored = nextEvent(bob, 'message', (m) => m.text === 'dm 5');
+    const sends = texts.map((text) => alice.sendDirect('bob', text));
+    await allStored;
+    const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
+    proxy.cut();
+    await reconnecting;
+    expect(alice.pendingSends.map((p) => p.text)).toEqual(texts);
+    proxy.heal();
+    await Promise.all(sends);
+    const live = nextEvent(bob, 'message', (m) => m.text === 'dm after');
+    await alice.sendDirect('bob', 'dm after');
+    await live;
+    expect(got.map((m) => m.text)).toEqual([...texts, 'dm after']);
+    expect(warnings).toEqual([]);
+  });
+
   it(`a line sent during a ${OUTAGE_MS / 1000} s outage stays pending (no timeout, no CONNECTION_CLOSED) and is delivered after`, async () => {
     server = await startTestServer();
     proxy = await CutProxy.start(server);
