@@ -62,15 +62,25 @@ async function everyone(check: (who: Person) => Promise<unknown>, who: readonly 
   await Promise.all(who.map(check));
 }
 
-/** Accepts the newest file offer on `who`'s active conversation into `dir`; resolves with the saved file's path. */
-async function acceptInto(who: Person, name: string, dir: string): Promise<string> {
+/**
+ * Answers the prompt hush shows for the offer of `name`: accept at once (or `later`, then /accept),
+ * then the folder question with `dir`. Resolves with the saved file's path once hush says it is saved;
+ * the conversation the offer belongs to must be on screen by then (`conversation`, switched to after the prompt).
+ */
+async function acceptInto(who: Person, name: string, dir: string, opts: { later?: boolean; conversation?: RegExp } = {}): Promise<string> {
   const tui = pane(who);
-  await tui.waitFor((s) => s.includes(`"${name}"`), `${who}: the offer of ${name}`, 30_000);
-  await tui.typeLine('/accept');
-  await tui.waitFor((s) => s.includes('into folder:'), `${who}: the folder question`, 30_000);
+  await tui.waitFor((s) => s.includes(`offers "${name}"`) && s.includes('[a] accept'), `${who}: the prompt for ${name}`, 30_000);
+  tui.keys(opts.later ? 'l' : 'a');
+  if (opts.later) {
+    await tui.waitFor((s) => !s.includes('[a] accept'), `${who}: the prompt gone`, 30_000);
+    if (opts.conversation) await switchTo(who, opts.conversation);
+    await tui.typeLine(`/accept ${name}`);
+  }
+  await tui.waitFor((s) => s.includes(`save "${name}"`) && s.includes('into folder:'), `${who}: the folder question`, 30_000);
   tui.keys('C-u');
   await tui.typeLine(dir);
-  await tui.waitFor((s) => new RegExp(`saved "${name}" to[\\s\\S]*?100%`).test(s), `${who}: ${name} saved`, 60_000);
+  if (opts.conversation && !opts.later) await switchTo(who, opts.conversation);
+  await tui.waitFor((s) => new RegExp(`saved "${name.replace(/\./g, '\\.')}" to[\\s\\S]*?100%`).test(s), `${who}: ${name} saved`, 60_000);
   const saved = readdirSync(dir);
   expect(saved, `${who}: files in ${dir}`).toHaveLength(1);
   return join(dir, saved[0]!);
@@ -127,7 +137,8 @@ describe('the manual test plan: six people in #lobby', () => {
     writeFileSync(roomFile, roomData);
     await pane('dan').typeLine(`/file ${roomFile}`);
     await pane('dan').waitFor((s) => /sent "room-plan\.bin" .*100%/.test(s), 'dan: the room file sent', 60_000);
-    const received = await Promise.all(others('dan').map((who) => acceptInto(who, 'room-plan.bin', join(pane(who).home, 'room-files'))));
+    // ben answers "later" and accepts with /accept; the others accept in the prompt
+    const received = await Promise.all(others('dan').map((who) => acceptInto(who, 'room-plan.bin', join(pane(who).home, 'room-files'), { later: who === 'ben' })));
     for (const path of received) expect(sha256(readFileSync(path)), path).toBe(sha256(roomData));
 
     const directData = randomBytes(120_000);
@@ -137,8 +148,7 @@ describe('the manual test plan: six people in #lobby', () => {
     await pane('eve').waitFor((s) => /^ hush +@fay/.test(rowsOf(s)[0] ?? ''), 'eve: @fay active', 30_000);
     await pane('eve').typeLine(`/file ${directFile}`);
     await pane('eve').waitFor((s) => /sent "direct-plan\.bin" .*100%/.test(s), 'eve: the direct file sent', 60_000);
-    await switchTo('fay', /@eve/);
-    const saved = await acceptInto('fay', 'direct-plan.bin', join(pane('fay').home, 'direct-files'));
+    const saved = await acceptInto('fay', 'direct-plan.bin', join(pane('fay').home, 'direct-files'), { conversation: /@eve/ });
     expect(sha256(readFileSync(saved))).toBe(sha256(directData));
     privateText.push({ text: 'direct-plan.bin', seenBy: ['eve', 'fay'] });
     for (const who of others('eve', 'fay')) expect(pane(who).capture(), `${who}'s pane`).not.toContain('direct-plan.bin');
@@ -203,6 +213,13 @@ function burstLines(screen: string): string[] {
   return [...screen.matchAll(/<([a-z]+)> ([a-z]+-[a-z]+-\d\d)\b/g)].map((m) => `<${m[1]}> ${m[2]}`);
 }
 
+/** Where `lines` first departs from `reference` ("#12: <ben> ben-line-03, expected <ann> ann-line-04"), or null. */
+function firstDifference(lines: string[], reference: string[]): string | null {
+  const i = lines.findIndex((l, n) => l !== reference[n]);
+  if (i < 0) return lines.length === reference.length ? null : `#${lines.length + 1}: nothing, expected ${reference[lines.length]}`;
+  return `#${i + 1}: ${lines[i]}, expected ${reference[i] ?? 'nothing'}`;
+}
+
 /** Whether the message pane's last row is still empty: then nothing has scrolled off its top. */
 function lastChatRowEmpty(screen: string): boolean {
   const rows = rowsOf(screen);
@@ -255,7 +272,13 @@ async function expectChat(typists: Typist[]): Promise<void> {
     }
     const deliveredMs = Date.now() - started;
 
-    const reference = burstLines(screens.get(PEOPLE[0])!);
+    // the order most panes agree on (every pane should): each pane is compared with it
+    const orders = new Map<string, Person[]>();
+    for (const who of PEOPLE) {
+      const key = burstLines(screens.get(who)!).join('\n');
+      orders.set(key, [...(orders.get(key) ?? []), who]);
+    }
+    const majority = [...orders].sort((a, b) => b[1].length - a[1].length)[0]![0].split('\n');
     const report = PEOPLE.map((who) => {
       const shown = burstLines(screens.get(who)!);
       const seen = new Map<string, number>();
@@ -269,16 +292,16 @@ async function expectChat(typists: Typist[]): Promise<void> {
         shown: `${seen.size} of ${expected.length}`,
         missing: expected.filter((l) => !seen.has(l)).length,
         duplicated: [...seen].filter(([, n]) => n > 1).map(([l]) => l),
-        sameOrderAsAnn: shown.join('\n') === reference.join('\n'),
+        firstOrderDifference: firstDifference(shown, majority),
         perSenderInOrder,
         errors: errorLines(screens.get(who)!),
         allOnScreen: lastChatRowEmpty(screens.get(who)!),
       };
     });
     const ideal = PEOPLE.map((who) => ({
-      who, shown: `${expected.length} of ${expected.length}`, missing: 0, duplicated: [], sameOrderAsAnn: true, perSenderInOrder: true, errors: [], allOnScreen: true,
+      who, shown: `${expected.length} of ${expected.length}`, missing: 0, duplicated: [], firstOrderDifference: null, perSenderInOrder: true, errors: [], allOnScreen: true,
     }));
-    console.log(`chat of ${expected.length} lines: typed in ${typedMs} ms, panes settled after ${deliveredMs} ms; shown per pane: ${report.map((r) => `${r.who} ${r.shown}`).join(', ')}`);
+    console.log(`chat of ${expected.length} lines: typed in ${typedMs} ms, panes settled after ${deliveredMs} ms; shown per pane: ${report.map((r) => `${r.who} ${r.shown}`).join(', ')}; distinct orders: ${orders.size} (${[...orders.values()].map((g) => g.join('+')).join(', ')})`);
     expect(report).toEqual(ideal);
   } finally {
     for (const who of PEOPLE) pane(who).resize(WIDTH, HEIGHT);
