@@ -1,21 +1,16 @@
 // What hushd prints for scripts and people: one line from `hushd fingerprint`, no stack trace when
 // the reader of its output goes away, a one-line error and exit code 2 for a bad flag.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, startHushd } from './helpers/hushd-process.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ensureBuilt, hushdFixture } from './helpers/hushd-process.js';
 import { registered } from './helpers/test-client.js';
 
-let dir: string;
 beforeAll(() => ensureBuilt(), 120_000);
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hushd-output-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const fx = hushdFixture('hushd-output-');
 
-const env = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: dir, XDG_DATA_HOME: join(dir, 'share'), HUSH_SCRYPT_N: '1024' });
+const env = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: fx.dir, XDG_DATA_HOME: join(fx.dir, 'share'), HUSH_SCRYPT_N: '1024' });
 
 /**
  * Runs hushd with its stdout a pipe whose reading end is closed before hushd writes anything (the
@@ -31,7 +26,7 @@ function runWithClosedStdout(args: string[]): Promise<{ code: number | null; sig
 
 describe('hushd fingerprint', () => {
   it('prints one line, so HUSH_FINGERPRINT=$(hushd fingerprint) holds the fingerprint', () => {
-    const data = join(dir, 'data');
+    const data = join(fx.dir, 'data');
     const r = spawnSync('/bin/sh', ['-c', 'HUSH_FINGERPRINT=$("$0" "$1" fingerprint --data-dir "$2") && printf "[%s]" "$HUSH_FINGERPRINT"', process.execPath, CLI, data], {
       encoding: 'utf8',
       env: env(),
@@ -46,7 +41,7 @@ describe('hushd fingerprint', () => {
 describe.runIf(process.platform !== 'win32')('a closed output pipe', () => {
   for (const args of [['--help'], ['--version'], ['fingerprint', '--all'], ['invite', 'create']]) {
     it(`hushd ${args.join(' ')}: no stack trace, exit 0, the work still done`, async () => {
-      const data = join(dir, 'data');
+      const data = join(fx.dir, 'data');
       const r = await runWithClosedStdout([...args, ...(args[0]!.startsWith('--') ? [] : ['--data-dir', data])]);
       expect(r.stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
       expect(r).toMatchObject({ code: 0, signal: null });
@@ -55,22 +50,17 @@ describe.runIf(process.platform !== 'win32')('a closed output pipe', () => {
   }
 
   it('the daemon keeps serving when its log reader goes away', async () => {
-    const hushd = await startHushd(['--port', '0', '--data-dir', join(dir, 'data')], { env: env(), closedStdout: true });
-    try {
-      const client = await registered(hushd.port, 'alice'); // logs a few lines into the closed pipe
-      await client.close();
-      expect(await hushd.stop()).toBe(0);
-      expect(hushd.stderr()).not.toMatch(/EPIPE|Error|\n\s+at /);
-    } finally {
-      await hushd.stop();
-    }
+    const hushd = await fx.start(['--port', '0', '--data-dir', join(fx.dir, 'data')], { env: env(), closedStdout: true });
+    await fx.keep(await registered(hushd.port, 'alice')).close(); // logs a few lines into the closed pipe
+    expect(await hushd.stop()).toBe(0);
+    expect(hushd.stderr()).not.toMatch(/EPIPE|Error|\n\s+at /);
   });
 });
 
 describe('a bad flag', () => {
   for (const args of [['--nope'], ['--port'], ['--port', 'high'], ['fingerprint', '--nope'], ['user', 'list', '--bogus=1'], ['invite', 'create', '--json']]) {
     it(`hushd ${args.join(' ')}: one line naming the problem and pointing to --help, exit code 2`, () => {
-      const r = spawnSync(process.execPath, [CLI, ...args, '--data-dir', join(dir, 'data')], { encoding: 'utf8', env: env() });
+      const r = spawnSync(process.execPath, [CLI, ...args, '--data-dir', join(fx.dir, 'data')], { encoding: 'utf8', env: env() });
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^hushd: [^\n]+ \(see hushd --help\)\n$/);

@@ -1,27 +1,14 @@
 // The data directory is never readable by others, from the very first start: checked while hushd
 // runs (SQLite's -wal and -shm files exist only then), with hushd started under umask 022.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestServer } from '../src/testing.js';
-import { CLI, ensureBuilt, startHushd, type HushdProcess } from './helpers/hushd-process.js';
-import { registered, type TestClient } from './helpers/test-client.js';
+import { CLI, ensureBuilt, hushdFixture } from './helpers/hushd-process.js';
+import { registered } from './helpers/test-client.js';
 
-let dir: string;
-let hushd: HushdProcess | undefined;
-const clients: TestClient[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hushd-modes-'));
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await hushd?.stop();
-  hushd = undefined;
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = hushdFixture('hushd-modes-');
 
 /** name -> permission bits of the directory and everything in it. */
 function modes(dataDir: string): Record<string, string> {
@@ -32,17 +19,16 @@ function modes(dataDir: string): Record<string, string> {
 
 describe.runIf(process.platform !== 'win32')('data file modes', () => {
   it('under umask 022, a file the shell creates is world-readable (the check below can fail)', () => {
-    const r = spawnSync('/bin/sh', ['-c', `umask 022 && touch "$0" && umask`, join(dir, 'probe')], { encoding: 'utf8' });
+    const r = spawnSync('/bin/sh', ['-c', `umask 022 && touch "$0" && umask`, join(fx.dir, 'probe')], { encoding: 'utf8' });
     expect(r.stdout.trim()).toBe('0022');
-    expect(statSync(join(dir, 'probe')).mode & 0o777).toBe(0o644);
+    expect(statSync(join(fx.dir, 'probe')).mode & 0o777).toBe(0o644);
   });
 
   it('are owner-only while the first hushd runs, started under umask 022', async () => {
-    const data = join(dir, 'data');
-    hushd = await startHushd(['--port', '0', '--data-dir', data], { umask: '022' });
+    const data = join(fx.dir, 'data');
+    const hushd = await fx.start(['--port', '0', '--data-dir', data], { umask: '022' });
     // Writes, so the write-ahead log has content.
-    const alice = await registered(hushd.port, 'alice');
-    clients.push(alice);
+    const alice = fx.keep(await registered(hushd.port, 'alice'));
     await alice.expect({ type: 'send', room: 'lobby', text: 'hello' }, 'ack');
 
     const seen = modes(data);
@@ -52,7 +38,7 @@ describe.runIf(process.platform !== 'win32')('data file modes', () => {
 
   it('are owner-only when an admin command creates the data directory under umask 022', () => {
     ensureBuilt();
-    const data = join(dir, 'data');
+    const data = join(fx.dir, 'data');
     const r = spawnSync('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, CLI, 'invite', 'create', '--data-dir', data], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH },
@@ -64,10 +50,9 @@ describe.runIf(process.platform !== 'win32')('data file modes', () => {
   it('are owner-only for a daemon embedded in a process with umask 022 (startDaemon)', async () => {
     const previous = process.umask(0o022);
     try {
-      const server = await startTestServer({ dataDir: join(dir, 'embedded') });
+      const server = await startTestServer({ dataDir: join(fx.dir, 'embedded') });
       try {
-        const bob = await registered(server.port, 'bob');
-        clients.push(bob);
+        fx.keep(await registered(server.port, 'bob'));
         const seen = modes(server.dataDir);
         expect(seen['hush.db-wal']).toBe('600');
         for (const [name, mode] of Object.entries(seen)) expect([name, mode]).toEqual([name, name === '.' ? '700' : '600']);

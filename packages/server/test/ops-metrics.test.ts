@@ -1,27 +1,14 @@
 // /metrics of a running hushd, scraped over HTTP: the server's own metrics (names unchanged) and the
 // process's (event-loop lag, heap, RSS, GC pauses, open connections) in Prometheus text format.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Metrics, METRICS } from '../src/metrics.js';
-import { httpGet, startHushd, type HushdProcess } from './helpers/hushd-process.js';
+import { httpGet, hushdFixture } from './helpers/hushd-process.js';
 import { registered, TestClient } from './helpers/test-client.js';
 
-let dir: string;
-let hushd: HushdProcess | undefined;
-const clients: TestClient[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hushd-metrics-'));
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await hushd?.stop();
-  hushd = undefined;
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = hushdFixture('hushd-metrics-');
 
 /** Sample lines of the Prometheus text format: `name{labels}` -> value. Throws on a malformed line. */
 function samples(text: string): Map<string, number> {
@@ -39,18 +26,17 @@ const sumOf = (s: Map<string, number>, prefix: string) => [...s].filter(([k]) =>
 
 describe('/metrics of a running hushd', () => {
   it('serves the server and process metrics in Prometheus format', async () => {
-    const file = join(dir, 'hushd.json');
+    const file = join(fx.dir, 'hushd.json');
     writeFileSync(file, JSON.stringify({ limits: { messagesPerSecond: 100_000, messageBurst: 100_000, bytesPerSecond: '1G', byteBurst: '1G' } }));
     // A small young generation, so the traffic below is sure to be collected.
-    hushd = await startHushd(['--port', '0', '--metrics-port', '0', '--config', file, '--data-dir', join(dir, 'data')], {
+    const hushd = await fx.start(['--port', '0', '--metrics-port', '0', '--config', file, '--data-dir', join(fx.dir, 'data')], {
       env: { NODE_OPTIONS: '--max-semi-space-size=1' },
     });
     const metricsPort = Number((await hushd.waitForLog('metrics_listening')).port);
 
-    const alice = await registered(hushd.port, 'alice');
-    const bob = await registered(hushd.port, 'bob');
-    const idle = await TestClient.connect(hushd.port);
-    clients.push(alice, bob, idle);
+    const alice = fx.keep(await registered(hushd.port, 'alice'));
+    fx.keep(await registered(hushd.port, 'bob'));
+    fx.keep(await TestClient.connect(hushd.port)); // not logged in
     const text = 'x'.repeat(2000);
     for (let i = 0; i < 300; i++) alice.send({ type: 'send', id: `m${i}`, room: 'lobby', text });
     await alice.next((m) => m.type === 'ack' && m.re === 'm299', 20_000);

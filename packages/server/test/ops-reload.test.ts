@@ -1,37 +1,22 @@
 // SIGHUP reloads the config file of a running hushd: limits, registration mode and log level change,
 // connections stay, the log names the changed keys (never their values).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startHushd, type HushdProcess } from './helpers/hushd-process.js';
+import { describe, expect, it } from 'vitest';
+import { hushdFixture } from './helpers/hushd-process.js';
 import { registered, TestClient } from './helpers/test-client.js';
 
-let dir: string;
-let hushd: HushdProcess | undefined;
-const clients: TestClient[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hushd-reload-'));
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await hushd?.stop();
-  hushd = undefined;
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = hushdFixture('hushd-reload-');
 
 describe.runIf(process.platform !== 'win32')('SIGHUP', () => {
   it('applies the changed config file without dropping a connection, and logs the changed keys', async () => {
-    const file = join(dir, 'hush.conf.json');
+    const file = join(fx.dir, 'hush.conf.json');
     writeFileSync(file, JSON.stringify({ registration: 'open', logLevel: 'info', limits: { maxConnectionsPerAddress: 5 } }));
-    hushd = await startHushd(['--port', '0', '--config', file, '--data-dir', join(dir, 'data')]);
+    const hushd = await fx.start(['--port', '0', '--config', file, '--data-dir', join(fx.dir, 'data')]);
     const { port } = hushd;
 
-    const alice = await registered(port, 'alice'); // open registration
-    clients.push(alice);
-    const probe = await TestClient.connect(port); // a second connection from this address, not logged in
-    clients.push(probe);
+    const alice = fx.keep(await registered(port, 'alice')); // open registration
+    const probe = fx.keep(await TestClient.connect(port)); // a second connection from this address, not logged in
 
     // `port` is set by a flag too, and flags win over the file at a reload as at the start.
     writeFileSync(file, JSON.stringify({ registration: 'closed', logLevel: 'warn', port: 1, defaultRoom: 'hall', limits: { maxConnectionsPerAddress: 2 } }));
@@ -53,8 +38,7 @@ describe.runIf(process.platform !== 'win32')('SIGHUP', () => {
     const refused = await probe.request({ type: 'register', username: 'bob', password: 'correct horse battery', device: probe.bundle() });
     expect(refused).toMatchObject({ type: 'error', code: 'REGISTRATION_CLOSED' });
     // The new limit applies: two connections from this address already, a third is refused.
-    const third = await TestClient.raw(port);
-    clients.push(third);
+    const third = fx.keep(await TestClient.raw(port));
     expect(await third.next('goodbye')).toMatchObject({ code: 'TOO_MANY_CONNECTIONS' });
 
     // The new log level applies: at "warn", the next SIGHUP's info line is not written, while a
@@ -76,16 +60,14 @@ describe.runIf(process.platform !== 'win32')('SIGHUP', () => {
   });
 
   it('reloads hushd.json in the data directory when no --config is given', async () => {
-    const data = join(dir, 'data');
-    const { mkdirSync } = await import('node:fs');
+    const data = join(fx.dir, 'data');
     mkdirSync(data, { mode: 0o700 });
     writeFileSync(join(data, 'hushd.json'), JSON.stringify({ minPasswordLength: 8 }));
-    hushd = await startHushd(['--port', '0', '--data-dir', data]);
+    const hushd = await fx.start(['--port', '0', '--data-dir', data]);
     writeFileSync(join(data, 'hushd.json'), JSON.stringify({ minPasswordLength: 30 }));
     hushd.child.kill('SIGHUP');
     expect(await hushd.waitForLog('config_reloaded')).toMatchObject({ applied: ['minPasswordLength'], needRestart: [] });
-    const c = await TestClient.connect(hushd.port);
-    clients.push(c);
+    const c = fx.keep(await TestClient.connect(hushd.port));
     const weak = await c.request({ type: 'register', username: 'dave', password: 'twenty chars is not enough', device: c.bundle() });
     expect(weak).toMatchObject({ type: 'error', code: 'PASSWORD_WEAK' });
   });

@@ -1,12 +1,11 @@
 // contrib/systemd/hushd.service: hardened, accepted by systemd-analyze (when installed), and its
 // ExecStart/ExecReload/stop work against the real hushd the way systemd would run them.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, startHushd, type HushdProcess } from './helpers/hushd-process.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ensureBuilt, hushdFixture } from './helpers/hushd-process.js';
 
 const UNIT = join(dirname(fileURLToPath(import.meta.url)), '..', 'contrib', 'systemd', 'hushd.service');
 
@@ -46,17 +45,8 @@ function which(program: string): string | undefined {
   return undefined;
 }
 
-let dir: string;
-let hushd: HushdProcess | undefined;
 beforeAll(() => ensureBuilt(), 120_000);
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hushd-unit-'));
-});
-afterEach(async () => {
-  await hushd?.stop();
-  hushd = undefined;
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = hushdFixture('hushd-unit-');
 
 describe('contrib/systemd/hushd.service', () => {
   const unit = parseUnit(readFileSync(UNIT, 'utf8'));
@@ -87,7 +77,7 @@ describe('contrib/systemd/hushd.service', () => {
       return;
     }
     // verify checks that ExecStart's program exists: point it at this build.
-    const copy = join(dir, 'hushd.service');
+    const copy = join(fx.dir, 'hushd.service');
     writeFileSync(copy, readFileSync(UNIT, 'utf8').replace(/^ExecStart=\S+/m, `ExecStart=${CLI}`));
     const verify = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
     expect({ status: verify.status, stderr: verify.stderr, stdout: verify.stdout }).toEqual({ status: 0, stderr: '', stdout: '' });
@@ -97,14 +87,14 @@ describe('contrib/systemd/hushd.service', () => {
     expect(security.stdout).toMatch(/Overall exposure level for hushd\.service: [01]\.\d/);
 
     // The check can fail: a broken hardening line is reported.
-    const broken = join(dir, 'broken.service');
+    const broken = join(fx.dir, 'broken.service');
     copyFileSync(copy, broken);
     writeFileSync(broken, readFileSync(copy, 'utf8').replace('ProtectSystem=strict', 'ProtectSystem=stricter'));
     expect(spawnSync('systemd-analyze', ['verify', broken], { encoding: 'utf8' }).stderr).toMatch(/ProtectSystem|protect system/i);
   });
 
   it.runIf(process.platform !== 'win32')('starts, reloads on ExecReload and stops on SIGTERM the way systemd runs it', async () => {
-    const stateRoot = join(dir, 'var-lib'); // %S
+    const stateRoot = join(fx.dir, 'var-lib'); // %S
     const [program, ...args] = value(unit, 'Service', 'ExecStart')!.split(/\s+/);
     expect(program!.endsWith('/hushd')).toBe(true);
     const env: NodeJS.ProcessEnv = {};
@@ -113,7 +103,7 @@ describe('contrib/systemd/hushd.service', () => {
       env[k] = v.replaceAll('%S', stateRoot);
     }
     env.HUSH_PORT = '0'; // the only change: no fixed port in a test
-    hushd = await startHushd(args, { env, umask: value(unit, 'Service', 'UMask')! });
+    const hushd = await fx.start(args, { env, umask: value(unit, 'Service', 'UMask')! });
     const dataDir = join(stateRoot, 'hush');
 
     const reload = value(unit, 'Service', 'ExecReload')!.replace('$MAINPID', String(hushd.child.pid));
@@ -124,6 +114,5 @@ describe('contrib/systemd/hushd.service', () => {
 
     for (const name of readdirSync(dataDir)) expect([name, statSync(join(dataDir, name)).mode & 0o077]).toEqual([name, 0]);
     expect(await hushd.stop()).toBe(0);
-    hushd = undefined;
   });
 });

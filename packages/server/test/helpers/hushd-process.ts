@@ -1,10 +1,12 @@
 // The built `hushd` (dist/cli.js) as a child process, for tests of what an operator sees: signals,
 // files, the log. Builds the package first when dist is missing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach } from 'vitest';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(pkg, 'dist', 'cli.js');
@@ -107,4 +109,36 @@ export function httpGet(port: number, path: string, method = 'GET'): Promise<{ s
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * Per test: a fresh temporary directory (`dir`), and every hushd started with `start` and every
+ * client passed to `keep` stopped after the test.
+ */
+export function hushdFixture(prefix: string) {
+  let dir = '';
+  const running: HushdProcess[] = [];
+  const open: { close(): Promise<unknown> }[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    for (const c of open.splice(0)) await c.close();
+    for (const h of running.splice(0)) await h.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir(): string {
+      return dir;
+    },
+    start: async (...args: Parameters<typeof startHushd>): Promise<HushdProcess> => {
+      const hushd = await startHushd(...args);
+      running.push(hushd);
+      return hushd;
+    },
+    keep: <T extends { close(): Promise<unknown> }>(client: T): T => {
+      open.push(client);
+      return client;
+    },
+  };
 }
