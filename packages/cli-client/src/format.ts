@@ -2,7 +2,7 @@
 // every remote piece goes through stripControls() (a field) or bodyLines() (a message body), then
 // escapeTags(). Only a message body spans rows; its later rows carry the gutter mark.
 import { bodyLines, escapeTags, stripControls } from './sanitize.js';
-import type { FileTransfer, Line } from './state.js';
+import type { Conversation, FileTransfer, Line } from './state.js';
 import { displayWidth, padRight, truncate } from './width.js';
 import { wrap } from './wrap.js';
 
@@ -216,4 +216,14 @@ export function fitStatus(items: readonly StatusItem[], width: number): string {
     used += cost;
   }
   return ' ' + items.filter((_, i) => kept.has(i)).map((item) => item.tagged).join(STATUS_SEPARATOR);
+}
+
+/** "unread: 2.#den(3) 4.@bob(1)": the status bar's stand-in for a hidden conversation list. */
+export function unreadElsewhere(conversations: readonly Conversation[], active: string): string {
+  const parts = conversations.flatMap((c, i) => {
+    if (c.key === active || c.unread === 0) return [];
+    const name = c.kind === 'room' ? `#${c.name}` : c.kind === 'dm' ? `@${c.name}` : '(status)';
+    return [`${i + 1}.${stripControls(name)}(${c.unread})`];
+  });
+  return parts.length === 0 ? '' : `unread: ${parts.join(' ')}`;
 }

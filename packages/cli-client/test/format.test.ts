@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   fitStatus, formatDay, formatFileLine, formatLine, formatLines, formatSize, formatTime, GUTTER, moreBelowRow, NEW_MARKER_TEXT, NICK_MAX, nickColor,
-  panelWidths, progressBar, ruleRow, tailRows, type StatusItem,
+  panelWidths, progressBar, ruleRow, tailRows, unreadElsewhere, type StatusItem,
 } from '../src/format.js';
 import { INVISIBLE_MARK } from '../src/sanitize.js';
-import type { Line } from '../src/state.js';
+import { initialState, type Conversation, type Line } from '../src/state.js';
 import { displayWidth } from '../src/width.js';
 
 /** Strip our own tags to measure what the terminal shows. */
@@ -210,5 +210,16 @@ describe('narrow terminals', () => {
       // every shown piece is a whole item
       for (const piece of shown.slice(1).split(' │ ').filter((p) => p !== '')) expect(items.map((i) => i.text)).toContain(piece);
     }
+  });
+});
+
+describe('unread elsewhere', () => {
+  it('names the other conversations with unread lines, for the status bar when the list is hidden', () => {
+    const base = initialState().conversations[0]!;
+    const conv = (key: string, kind: Conversation['kind'], name: string, unread: number): Conversation => ({ ...base, key, kind, name, unread });
+    const list = [conv('status', 'status', 'status', 0), conv('room:lobby', 'room', 'lobby', 4), conv('room:den', 'room', 'den', 0), conv('dm:bob', 'dm', 'bob\n<x>', 1)];
+    expect(unreadElsewhere(list, 'room:den')).toBe('unread: 2.#lobby(4) 4.@bob <x>(1)');
+    expect(unreadElsewhere(list, 'room:lobby')).toBe('unread: 4.@bob <x>(1)');
+    expect(unreadElsewhere(list.slice(0, 3), 'room:lobby')).toBe('');
   });
 });

@@ -2,7 +2,7 @@
 // It only draws state and turns keys and clicks into controller calls.
 import blessed from 'blessed';
 import type { ChatController } from '../controller.js';
-import { fitStatus, moreBelowRow, panelWidths, tailRows, type StatusItem } from '../format.js';
+import { fitStatus, moreBelowRow, panelWidths, tailRows, unreadElsewhere, type StatusItem } from '../format.js';
 import type { LineEditor } from '../line-editor.js';
 import { escapeTags, sanitize, stripControls } from '../sanitize.js';
 import { activeConversation, seenBy, typingUsers, type AppState, type Conversation } from '../state.js';
@@ -157,6 +157,8 @@ export class ChatView {
     if (typing.length > 0) items.push(item(`${stripControls(typing.slice(0, 3).join(', '))}${typing.length > 3 ? ' …' : ''} typing…`, 4));
     const seen = seenBy(s, conv);
     if (seen) items.push(item(`seen by ${stripControls(seen)}`, 3));
+    const elsewhere = panelWidths(cols).left === 0 ? unreadElsewhere(s.conversations, s.active) : '';
+    if (elsewhere) items.push(item(elsewhere, 6));
     const e2e = e2eText(s, conv);
     if (e2e.text) items.push(item(e2e.text, conv.kind === 'dm' && s.e2e[conv.name] === 'changed' ? 10 : 5, e2e.tagged));
     this.status.setContent(fitStatus(items, cols));
