@@ -30,6 +30,8 @@ export interface Conversation {
   members: MemberInfo[];
   /** Lines scrolled up from the bottom; 0 follows new messages. */
   scroll: number;
+  /** The first message that was unread when the conversation was last opened (the "new since" marker). */
+  marker: string | null;
   /** user -> typing expiry (ms since epoch) */
   typing: Record<string, number>;
 }
@@ -114,7 +116,7 @@ export function conversationTarget(c: Conversation): Target | null {
 }
 
 function newConversation(key: string, kind: ConversationKind, name: string): Conversation {
-  return { key, kind, name, topic: '', lines: [], unread: 0, mentions: 0, members: [], scroll: 0, typing: {} };
+  return { key, kind, name, topic: '', lines: [], unread: 0, mentions: 0, members: [], scroll: 0, marker: null, typing: {} };
 }
 
 export function initialState(): AppState {
@@ -181,7 +183,21 @@ function conversationFor(key: string): Conversation {
 
 function activate(s: AppState, key: string): AppState {
   if (!findConversation(s, key)) return s;
-  return { ...s, active: key, conversations: s.conversations.map((c) => (c.key === key ? { ...c, unread: 0, mentions: 0 } : c)) };
+  return { ...s, active: key, conversations: s.conversations.map((c) => (c.key === key ? { ...c, unread: 0, mentions: 0, marker: firstUnread(c) } : c)) };
+}
+
+/** The oldest of the `unread` newest messages from others, where the "new since" marker goes. */
+function firstUnread(c: Conversation): string | null {
+  if (c.unread === 0) return null;
+  let left = c.unread;
+  let first: string | null = null;
+  for (let i = c.lines.length - 1; i >= 0 && left > 0; i--) {
+    const l = c.lines[i]!;
+    if (l.kind !== 'message' || l.mine) continue;
+    first = l.id;
+    left--;
+  }
+  return first;
 }
 
 function fileLineTarget(s: AppState, key: string): string {

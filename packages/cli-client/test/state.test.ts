@@ -235,3 +235,20 @@ describe('input history', () => {
     expect(s.input.index).toBeNull();
   });
 });
+
+describe('the "new since you were here" marker', () => {
+  it('is set on opening a conversation with unread messages, at the oldest unread one from others', () => {
+    const read = roomMsg('bob', 'seen before', 'dev');
+    const first = roomMsg('bob', 'new one', 'dev');
+    const mine = roomMsg('me', 'my reply', 'dev');
+    const second = roomMsg('carol', 'new two', 'dev');
+    let s = run(...base, { type: 'history', key: roomKey('dev'), messages: [read] });
+    for (const m of [first, mine, second]) s = reduce(s, { type: 'message', message: m, now: 0 });
+    expect(findConversation(s, roomKey('dev'))!.unread).toBe(2);
+    s = reduce(s, { type: 'switch', key: roomKey('dev') });
+    expect(activeConversation(s).marker).toBe(first.id);
+    // opened again with nothing unread: no marker
+    s = reduce(reduce(s, { type: 'switch', key: roomKey('lobby') }), { type: 'switch', key: roomKey('dev') });
+    expect(activeConversation(s).marker).toBeNull();
+  });
+});
