@@ -25,44 +25,41 @@ describe('wide character table', () => {
   });
 });
 
+/** The cells of the first content row of a 30-column bordered box holding `content`, drawn by blessed. */
+function drawnRow(content: string): string[] {
+  const screen = createScreen({ input: new FakeInput(), output: new FakeOutput(), terminal: 'xterm-256color' });
+  try {
+    const box = blessed.box({ parent: screen, top: 0, left: 0, width: 30, height: 3, border: { type: 'line' }, tags: true, wrap: false });
+    box.setContent(content);
+    screen.render();
+    const lines = (screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
+    return lines[1]!.slice(0, 30).map((c) => c[1]);
+  } finally {
+    screen.destroy();
+  }
+}
+
 describe('patched blessed', () => {
   it('gives an emoji two cells so the rest of the row stays in its column', () => {
-    const screen = createScreen({ input: new FakeInput(), output: new FakeOutput(), terminal: 'xterm-256color' });
-    try {
-      const box = blessed.box({ parent: screen, top: 0, left: 0, width: 30, height: 3, border: { type: 'line' }, tags: true, wrap: false });
-      box.setContent('a😄b中c');
-      screen.render();
-      const lines = (screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
-      const row = lines[1]!.slice(0, 30).map((c) => c[1]);
-      // border, a, 😄 + placeholder, b, 中 + placeholder, c, spaces..., border at column 29
-      expect(row.slice(1, 3)).toEqual(['a', '😄']);
-      expect(row[4]).toBe('b');
-      expect(row[5]).toBe('中');
-      expect(row[7]).toBe('c');
-      expect(row[29]).toBe('│');
-    } finally {
-      screen.destroy();
-    }
+    const row = drawnRow('a😄b中c');
+    // border, a, 😄 + placeholder, b, 中 + placeholder, c, spaces..., border at column 29
+    expect(row.slice(1, 3)).toEqual(['a', '😄']);
+    expect(row[4]).toBe('b');
+    expect(row[5]).toBe('中');
+    expect(row[7]).toBe('c');
+    expect(row[29]).toBe('│');
   });
 
   it('stacks every mark and format character on the previous cell, as terminals do', () => {
-    const screen = createScreen({ input: new FakeInput(), output: new FakeOutput(), terminal: 'xterm-256color' });
-    try {
-      const box = blessed.box({ parent: screen, top: 0, left: 0, width: 30, height: 3, border: { type: 'line' }, tags: true, wrap: false });
-      // U+1AB0 and U+1DE7 are marks blessed's own table (Unicode 5) does not know
-      box.setContent('a\u1ab0b\u1de7\u0301c\u093fd👨\u200d👩e');
-      screen.render();
-      const lines = (screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
-      const row = lines[1]!.slice(0, 30).map((c) => c[1]);
-      // (a joiner after a wide emoji lands on blessed's placeholder cell, so the terminal draws the parts)
-      expect(row.slice(1, 7)).toEqual(['a\u1ab0', 'b\u1de7\u0301', 'c', '\u093f', 'd', '👨']);
-      expect(row[8]).toBe('👩');
-      expect(row[10]).toBe('e');
-      expect(row[29]).toBe('│');
-      expect(displayWidth('a\u1ab0b\u1de7\u0301c\u093fd👨\u200d👩e')).toBe(10);
-    } finally {
-      screen.destroy();
-    }
+    // U+1AB0 and U+1DE7 are marks blessed's own table (Unicode 5) does not know
+    const content = 'a\u1ab0b\u1de7\u0301c\u093fd👨\u200d👩e';
+    const row = drawnRow(content);
+    // (a joiner after a wide emoji lands on blessed's placeholder cell, so the terminal draws the parts)
+    expect(row.slice(1, 7)).toEqual(['a\u1ab0', 'b\u1de7\u0301', 'c', '\u093f', 'd', '👨']);
+    expect(row[8]).toBe('👩');
+    expect(row[10]).toBe('e');
+    expect(row[29]).toBe('│');
+    expect(displayWidth(content)).toBe(10);
   });
 
   it('gives every code point the width our wrapping counts', () => {
