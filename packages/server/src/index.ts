@@ -13,6 +13,7 @@ export { normalizeUsername, usernameSkeleton } from './usernames.js';
 export type { ServerOptions } from './server.js';
 export type { TestServer, TestServerOverrides } from './testing.js';
 export type { Daemon } from './daemon.js';
+export type { ConfigChanges } from './config-reload.js';
 export type { HushdConfig, Limits, RegistrationMode } from './config.js';
 export type { Logger, LogLevel } from './logger.js';
 export type { MetricName } from './metrics.js';
