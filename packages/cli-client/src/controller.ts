@@ -685,8 +685,8 @@ export class ChatController {
   private sendTo(conv: Conversation, text: string, action: boolean): void {
     if (conv.kind === 'status') throw new Error('this is the status window: /join #room or /query nick first');
     const pieces = splitText(emojify(text), this.client.limits.maxTextLength);
-    if (pieces.length > 1) this.notice(`long text: sent as ${pieces.length} messages`, 'info', conv.key);
     for (const body of pieces) this.sendPiece(conv, body, action);
+    if (pieces.length > 1) this.notice(`long text: sent as ${pieces.length} messages`, 'info', conv.key);
   }
 
   private sendPiece(conv: Conversation, body: string, action: boolean): void {

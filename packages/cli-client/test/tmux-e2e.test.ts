@@ -1,5 +1,5 @@
 // End to end: a real hushd (startTestServer) and real `hush` processes in tmux.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HushClient } from '@hush/client';
@@ -233,5 +233,200 @@ describe('hush in tmux: files', () => {
     bob.keys('Enter');
     await bob.waitFor(/saved "secret\.txt" to[\s\S]*?\[#+\] 100%/);
     expect(existsSync(join(downloads, 'secret.txt'))).toBe(true);
+  });
+});
+
+/** A raw SDK client in #lobby that records every room message it receives. */
+async function watcher(name = 'watcher'): Promise<{ client: HushClient; texts: string[] }> {
+  const client = await HushClient.connect({
+    host: '127.0.0.1', port: server.port, expectedFingerprint: server.fingerprint,
+    paths: { configDir: join(dataDir, `${name}-config`), dataDir: join(dataDir, `${name}-data`) },
+  });
+  raw.push(client);
+  const texts: string[] = [];
+  client.on('message', (m) => { if (m.kind === 'room' && !m.mine) texts.push(m.text); });
+  await client.register(name, PASSWORD);
+  return { client, texts };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('hush in tmux: pastes and long text', () => {
+  it('a 20-line bracketed paste asks, then arrives as one multi-line message; lines typed with Enter stay separate', async () => {
+    const alice = await loggedIn('alice');
+    const w = await watcher();
+    await alice.waitFor('watcher joined #lobby');
+    const lines = Array.from({ length: 20 }, (_, i) => `paste line ${String(i + 1).padStart(2, '0')}`);
+    alice.paste(lines.join('\n'));
+    const prompt = await alice.waitFor('You pasted 20 lines');
+    expect(prompt).toContain('[y] send');
+    expect(w.texts).toEqual([]);
+    alice.keys('y');
+    await until(() => w.texts.length > 0, 'the pasted message');
+    await new Promise((r) => setTimeout(r, 500)); // anything more would be a bug
+    expect(w.texts).toEqual([lines.join('\n')]);
+    // the sender's pane: one message, its other lines as continuation rows
+    const screen = await alice.waitFor('paste line 20');
+    expect(screen.match(/<alice>/g)).toHaveLength(1);
+    for (let i = 1; i <= 5; i++) {
+      alice.type(`typed line ${i}`);
+      alice.keys('Enter');
+    }
+    await until(() => w.texts.length === 6, 'five typed lines');
+    expect(w.texts.slice(1)).toEqual([1, 2, 3, 4, 5].map((i) => `typed line ${i}`));
+  });
+
+  it('a 10,000-character paste shows in the input at once and is sent split at word boundaries', async () => {
+    const alice = await loggedIn('alice');
+    const w = await watcher();
+    await alice.waitFor('watcher joined #lobby');
+    const words = Array.from({ length: 2000 }, (_, i) => `w${i}`).join(' ');
+    const text = (words + ' END-OF-PASTE').slice(-10_000);
+    const t0 = Date.now();
+    alice.paste(text);
+    await alice.waitFor((s) => inputLine(s).includes('END-OF-PASTE'));
+    // Includes tmux and capture polling; a generous bound on a shared machine (the editor alone: well under 100 ms).
+    expect(Date.now() - t0).toBeLessThan(3000);
+    alice.keys('Enter');
+    await until(() => w.texts.join(' ').length >= text.length, 'the whole text');
+    expect(w.texts.map((t) => t.length)).toHaveLength(3);
+    for (const piece of w.texts) expect(piece.length).toBeLessThanOrEqual(4000);
+    expect(w.texts.join(' ')).toBe(text);
+    await alice.waitFor('long text: sent as 3 messages');
+  });
+});
+
+const OUTAGE_MS = Number(process.env.HUSH_OUTAGE_MS ?? 5000);
+
+describe('hush in tmux: nothing typed is lost', () => {
+  it(`a line typed during a ${OUTAGE_MS / 1000} s outage shows pending, then arrives exactly once`, async () => {
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    await alice.waitFor('bob joined #lobby');
+    const port = server.port;
+    await server.stop();
+    await alice.waitFor(/reconnecting/);
+    alice.type('typed while the server was down');
+    alice.keys('Enter');
+    const pending = await alice.waitFor('(sending…)');
+    expect(pending).toContain('typed while the server was down');
+    await new Promise((r) => setTimeout(r, OUTAGE_MS));
+    expect(alice.capture()).toContain('(sending…)');
+    server = await startTestServer({ dataDir, port, registration: 'open' });
+    await bob.waitFor('<alice> typed while the server was down', 30_000 + OUTAGE_MS);
+    await alice.waitFor((s) => s.includes('typed while the server was down') && !s.includes('(sending…)'), 30_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(bob.capture().match(/typed while the server was down/g)).toHaveLength(1);
+    const w = await watcher();
+    const stored = (await w.client.history({ room: 'lobby' }, { limit: 50 })).messages.filter((m) => m.text === 'typed while the server was down');
+    expect(stored).toHaveLength(1);
+  }, 90_000 + OUTAGE_MS);
+
+  it('a refused line says which and comes back into the input', async () => {
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    alice.type('/join #quiet');
+    alice.keys('Enter');
+    await alice.waitFor('#quiet did not exist: you created it');
+    bob.type('/join #quiet');
+    bob.keys('Enter');
+    await alice.waitFor('bob joined #quiet');
+    alice.type('/mute bob');
+    alice.keys('Enter');
+    await bob.waitFor('bob was muted');
+    bob.type('this line must not vanish');
+    bob.keys('Enter');
+    const screen = await bob.waitFor('not sent: "this line must not vanish"');
+    expect(screen).not.toContain('SCHEMA_VIOLATION');
+    await bob.waitFor((s) => inputLine(s).includes('> this line must not vanish'));
+  });
+});
+
+describe('hush in tmux: the first hour', () => {
+  it('/join of a room that does not exist creates it', async () => {
+    const alice = await loggedIn('alice');
+    alice.type('/join #brand-new');
+    alice.keys('Enter');
+    const screen = await alice.waitFor('#brand-new did not exist: you created it');
+    expect(screen).toContain('hush  #brand-new');
+    const w = await watcher();
+    expect((await w.client.listRooms()).map((r) => r.room)).toContain('brand-new');
+  });
+
+  it('remembers the server and username for the next launch; the first screen has the history and the /help hint', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'hush-tui-home-'));
+    try {
+      const first = start(['--host', `127.0.0.1:${server.port}`, '--user', 'alice', '--register', '--login', '--fingerprint', server.fingerprint], { home });
+      await first.waitFor((s) => s.includes('#lobby') && / connected /.test(s));
+      first.type('something to remember');
+      first.keys('Enter');
+      await first.waitFor('<alice> something to remember');
+      first.keys('C-c');
+      expect(await first.exitCode()).toBe(0);
+      first.kill();
+      const second = start([], { home });
+      const form = await second.waitFor('hush — log in');
+      expect(form).toMatch(/server +127\.0\.0\.1:\d+/);
+      expect(form).toContain(`127.0.0.1:${server.port}`);
+      expect(form).toMatch(/username +alice/);
+      second.keys('Enter'); // the password comes from HUSH_PASSWORD; the device key logs in
+      const chat = await second.waitFor((s) => s.includes('#lobby') && / connected /.test(s) && s.includes('Type /help'));
+      expect(chat).toContain('<alice> something to remember');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('hush in tmux: file offers ask', () => {
+  it('offer -> prompt -> accept -> save path -> identical file; decline; later', async () => {
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    await alice.waitFor('bob joined #lobby');
+    const file = join(alice.home, 'photo.bin');
+    const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7919) % 256));
+    writeFileSync(file, bytes);
+    alice.type(`/file ${file}`);
+    alice.keys('Enter');
+    const prompt = await bob.waitFor('alice offers "photo.bin"');
+    expect(prompt).toContain('[a] accept');
+    expect(prompt).toContain('[d] decline');
+    expect(prompt).toContain('[l] later');
+    bob.keys('a');
+    const downloads = join(bob.home, 'Downloads');
+    await bob.waitFor(`> ${downloads}`);
+    bob.keys('Enter');
+    await bob.waitFor(/saved "photo\.bin" to/);
+    expect(readFileSync(join(downloads, 'photo.bin')).equals(bytes)).toBe(true);
+    await alice.waitFor('bob saved "photo.bin"');
+
+    const second = join(alice.home, 'unwanted.txt');
+    writeFileSync(second, 'no thanks\n');
+    alice.type(`/file ${second}`);
+    alice.keys('Enter');
+    await bob.waitFor('alice offers "unwanted.txt"');
+    bob.keys('d');
+    await alice.waitFor('bob declined "unwanted.txt"');
+    await bob.waitFor('file "unwanted.txt" declined');
+
+    const third = join(alice.home, 'later.txt');
+    writeFileSync(third, 'for later\n');
+    alice.type(`/file ${third}`);
+    alice.keys('Enter');
+    await bob.waitFor('alice offers "later.txt"');
+    bob.keys('l');
+    await bob.waitFor((s) => !s.includes('alice offers') && s.includes('"later.txt"'));
+    bob.type('/accept');
+    bob.keys('Enter');
+    await bob.waitFor('into folder:');
+    bob.keys('Enter');
+    await bob.waitFor(/saved "later\.txt" to/);
+    expect(readFileSync(join(downloads, 'later.txt'), 'utf8')).toBe('for later\n');
   });
 });

@@ -1,13 +1,15 @@
-// Drive a real `hush` process in a detached tmux session: type with send-keys, read with
-// capture-pane, poll with a deadline. Every session gets a unique name and is killed by kill().
+// Drive a real `hush` process in a detached tmux session: type with send-keys, paste with
+// paste-buffer, read with capture-pane, poll with a deadline. The sessions live on a tmux server of
+// this test process's own (-L socket); every session gets a unique name and is killed by kill().
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const EXIT_MARK = 'HUSH-EXITED=';
+const SOCKET = `hush-cli-test-${process.pid}`;
 let counter = 0;
 
 function quote(s: string): string {
@@ -15,7 +17,7 @@ function quote(s: string): string {
 }
 
 function tmux(...args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export interface HushSessionOptions {
@@ -69,6 +71,19 @@ export class HushSession {
   /** Literal text, no key names. */
   type(text: string): void {
     tmux('send-keys', '-t', this.name, '-l', text);
+  }
+
+  /**
+   * Paste as a terminal does: bracketed (ESC[200~ ... ESC[201~) when the program asked for it,
+   * newlines sent as carriage returns.
+   */
+  paste(text: string): void {
+    const file = join(this.home, `.paste-${++counter}`);
+    writeFileSync(file, text);
+    const buffer = `${this.name}-paste`;
+    tmux('load-buffer', '-b', buffer, file);
+    tmux('paste-buffer', '-p', '-d', '-b', buffer, '-t', this.name);
+    rmSync(file, { force: true });
   }
 
   /** Key names as tmux knows them: Enter, Tab, C-e, M-2, PageUp... */
