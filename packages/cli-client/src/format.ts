@@ -183,6 +183,17 @@ export function tailRows(lines: readonly Line[], opts: FormatOptions, want = Inf
   return { rows: chunks.reverse().flat(), complete: i < 0 };
 }
 
+/**
+ * Rows that the lines after `last` add below it (their day rule and marker included): what a view
+ * scrolled up must move by to stay where it is. Null when `last` is no longer among the lines.
+ */
+export function rowsAddedAfter(lines: readonly Line[], last: Line, opts: FormatOptions): number | null {
+  const at = lines.lastIndexOf(last);
+  if (at < 0) return null;
+  if (at === lines.length - 1) return 0;
+  return tailRows(lines.slice(at), opts).rows.length - tailRows([last], opts).rows.length;
+}
+
 /** All display rows of a conversation. */
 export function formatLines(lines: readonly Line[], opts: FormatOptions): string[] {
   return tailRows(lines, opts).rows;

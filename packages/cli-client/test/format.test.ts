@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   fitStatus, formatDay, formatFileLine, formatLine, formatLines, formatSize, formatTime, GUTTER, moreBelowRow, NEW_MARKER_TEXT, NICK_MAX, nickColor,
-  panelWidths, progressBar, ruleRow, tailRows, unreadElsewhere, type StatusItem,
+  panelWidths, progressBar, rowsAddedAfter, ruleRow, tailRows, unreadElsewhere, type StatusItem,
 } from '../src/format.js';
 import { INVISIBLE_MARK } from '../src/sanitize.js';
 import { initialState, type Conversation, type Line } from '../src/state.js';
@@ -174,6 +174,15 @@ describe('conversation rows', () => {
     expect(tail.rows.map(visible).at(-1)).toBe('09:05 <bob> m499');
     expect(tail.rows.length).toBeGreaterThanOrEqual(10);
     expect(tailRows(lines.slice(0, 3), { width: 40 }, 10).complete).toBe(true);
+  });
+
+  it('counts the rows that new lines add below a given one (with their day rule)', () => {
+    const old = msg('old', { id: 'a', ts: new Date(2026, 11, 7, 23, 59).getTime() });
+    const lines: Line[] = [msg('first', { id: '0' }), old];
+    expect(rowsAddedAfter(lines, old, { width: 40 })).toBe(0);
+    const more = [...lines, msg('x'.repeat(50), { id: 'b', ts: day2 }), notice('n', day2)];
+    expect(rowsAddedAfter(more, old, { width: 40 })).toBe(1 + 2 + 1); // the day rule, a wrapped line, a notice
+    expect(rowsAddedAfter(more, msg('gone'), { width: 40 })).toBeNull();
   });
 
   it('says what is below while scrolled up', () => {

@@ -318,12 +318,17 @@ describe('terminal: hostile text in hush', () => {
 
   it('while scrolled up, the last row says more is below and counts what arrived', async () => {
     await switchTo(/#lobby/);
+    for (let i = 0; i < 40; i++) await bob.request({ type: 'send', room: 'lobby', text: `filler-${i}` });
+    await tui.waitFor((s) => s.includes('<bob> filler-39'), 'a screenful of lines');
     tui.keys('PPage');
     let screen = await tui.waitFor((s) => paneRows(s).some((l) => l.startsWith('↓ more below')), 'the more-below row');
     expect(paneRows(screen).filter((l) => l !== '').at(-1)).toMatch(/^↓ more below: \(PageDown\)/);
+    const shownBefore = paneRows(screen).slice(0, -1);
     await bob.request({ type: 'send', room: 'lobby', text: 'while-scrolled' });
-    screen = await tui.waitFor((s) => s.includes('↓ more below: 1 new message (PageDown)'), 'the count of new messages');
-    expect(screen).not.toContain('while-scrolled'); // the view stayed up
+    await bob.request({ type: 'send', room: 'lobby', text: 'while-scrolled-2' });
+    screen = await tui.waitFor((s) => s.includes('↓ more below: 2 new messages (PageDown)'), 'the count of new messages');
+    expect(screen).not.toContain('while-scrolled'); // the view stayed up...
+    expect(paneRows(screen).slice(0, -1)).toEqual(shownBefore); // ...on the very rows it showed
     checkScreen(screen, 'scrolled up');
     for (let i = 0; i < 30 && paneRows(tui.capture()).some((l) => l.startsWith('↓ more below')); i++) {
       tui.keys('NPage');

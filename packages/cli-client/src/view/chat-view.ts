@@ -2,10 +2,10 @@
 // It only draws state and turns keys and clicks into controller calls.
 import blessed from 'blessed';
 import type { ChatController } from '../controller.js';
-import { fitStatus, moreBelowRow, panelWidths, tailRows, unreadElsewhere, type StatusItem } from '../format.js';
+import { fitStatus, moreBelowRow, panelWidths, rowsAddedAfter, tailRows, unreadElsewhere, type StatusItem } from '../format.js';
 import type { LineEditor } from '../line-editor.js';
 import { escapeTags, sanitize, stripControls } from '../sanitize.js';
-import { activeConversation, seenBy, typingUsers, type AppState, type Conversation } from '../state.js';
+import { activeConversation, seenBy, typingUsers, type AppState, type Conversation, type Line } from '../state.js';
 import { padRight, truncate } from '../width.js';
 import { chatIntent, type KeyPress } from './keys.js';
 import { ModalHost } from './modals.js';
@@ -37,6 +37,8 @@ export class ChatView {
   readonly modals: ModalHost;
   private memberFocus: number | null = null;
   private renderQueued = false;
+  /** While scrolled up: the newest line when last drawn, so new lines do not move the view. */
+  private scrolledAt: { key: string; width: number; last: Line } | null = null;
   private readonly onKeypress = (ch: string | undefined, key: KeyPress): void => this.key(ch, key);
   private readonly unsubscribe: () => void;
 
@@ -123,10 +125,23 @@ export class ChatView {
     this.ctl.dispatch({ type: 'scroll', delta, max: Math.max(0, total - (height - 1)) });
   }
 
+  /** A view scrolled up stays on the rows it shows while lines arrive below; true when it moved. */
+  private holdScrolledView(conv: Conversation, width: number): boolean {
+    const last = conv.lines.at(-1);
+    const held = this.scrolledAt;
+    this.scrolledAt = conv.scroll > 0 && last ? { key: conv.key, width, last } : null;
+    if (!this.scrolledAt || held?.key !== conv.key || held.width !== width) return false;
+    const added = rowsAddedAfter(conv.lines, held.last, { width, files: this.ctl.state.files, marker: conv.marker }) ?? 0;
+    if (added === 0) return false;
+    this.ctl.dispatch({ type: 'scroll', delta: added, max: conv.scroll + added });
+    return true;
+  }
+
   render(): void {
     const s = this.ctl.state;
     const conv = activeConversation(s);
     const { width, height } = this.paneSize();
+    if (this.holdScrolledView(conv, width)) return; // drawn again with the held position
     const cols = this.screen.width as number;
     this.placePanels();
 
