@@ -1,6 +1,6 @@
 // Stress variant of test/app-manual-plan.test.ts's chats: the same six people, longer bursts.
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { ChatRoom, PEOPLE, others } from '../test/helpers-app/chat-room.js';
+import { ChatRoom, everyoneAtOnce, slowBesideFast } from '../test/helpers-app/chat-room.js';
 
 let room: ChatRoom;
 beforeAll(async () => {
@@ -12,13 +12,10 @@ afterAll(async () => {
 
 describe('the manual test plan, longer (stress)', () => {
   it('six people typing 100 lines each as fast as send-keys can: every pane shows all 600 once, in one order', async () => {
-    await room.expectChat(PEOPLE.map((who) => ({ who, tag: 'line', lines: 100, intervalMs: 0 })));
+    await room.expectChat(everyoneAtOnce(100));
   }, 600_000);
 
   it('one person sending a line every half second for 40 s while five chat fast loses nothing', async () => {
-    await room.expectChat([
-      { who: 'ann', tag: 'tick', lines: 80, intervalMs: 500 },
-      ...others('ann').map((who) => ({ who, tag: 'chat', lines: 100, intervalMs: 400 })),
-    ]);
+    await room.expectChat(slowBesideFast({ lines: 80, intervalMs: 500 }, { lines: 100, intervalMs: 400 }));
   }, 600_000);
 });

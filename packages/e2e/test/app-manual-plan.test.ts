@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChatRoom, PEOPLE, errorLines, inputLine, others, rowsOf, type Person } from './helpers-app/chat-room.js';
+import { ChatRoom, PEOPLE, errorLines, everyoneAtOnce, inputLine, others, rowsOf, slowBesideFast, type Person } from './helpers-app/chat-room.js';
 
 let room: ChatRoom;
 /** Text that must never appear on the panes of anyone but its sender and its target. */
@@ -90,14 +90,11 @@ describe('the manual test plan: six people in #lobby', () => {
   }, 90_000);
 
   it('six people typing 30 lines each as fast as send-keys can: every pane shows all 180 lines once, in one order', async () => {
-    await room.expectChat(PEOPLE.map((who) => ({ who, tag: 'line', lines: 30, intervalMs: 0 })));
+    await room.expectChat(everyoneAtOnce(30));
   }, 300_000);
 
   it('one person sending a line every half second while five chat fast loses nothing', async () => {
-    await room.expectChat([
-      { who: 'ann', tag: 'tick', lines: 20, intervalMs: 500 },
-      ...others('ann').map((who) => ({ who, tag: 'chat', lines: 30, intervalMs: 330 })),
-    ]);
+    await room.expectChat(slowBesideFast({ lines: 20, intervalMs: 500 }, { lines: 30, intervalMs: 330 }));
   }, 300_000);
 
   it('private text never reached anyone else, and no pane shows an error, the status windows included', async () => {

@@ -51,6 +51,16 @@ export interface Typist {
   intervalMs: number;
 }
 
+/** Everyone types `lines` lines as fast as tmux can, all at once. */
+export function everyoneAtOnce(lines: number): Typist[] {
+  return PEOPLE.map((who) => ({ who, tag: 'line', lines, intervalMs: 0 }));
+}
+
+/** ann sends `slow.lines` lines one every `slow.intervalMs` while the five others chat at `fast`'s pace. */
+export function slowBesideFast(slow: { lines: number; intervalMs: number }, fast: { lines: number; intervalMs: number }): Typist[] {
+  return [{ who: 'ann', tag: 'tick', ...slow }, ...others('ann').map((who) => ({ who, tag: 'chat', ...fast }))];
+}
+
 const lineText = (t: Typist, n: number): string => `${t.who}-${t.tag}-${String(n).padStart(Math.max(2, String(t.lines).length), '0')}`;
 
 /** The `<sender> who-tag-N` chat lines on a screen, top to bottom. */
