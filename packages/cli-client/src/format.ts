@@ -50,12 +50,15 @@ export const NICK_MAX = 16;
 /** Time column plus a gap and the gutter: the least a continuation row is indented. */
 const MIN_INDENT = 8;
 
+type Style = ((text: string) => string) | undefined;
+
 /**
- * Lay out: `prefix` (already tagged, `prefixWidth` columns) then the plain, clean `body` lines,
+ * Lay out: `prefix` (already tagged, `prefixWidth` columns) then the plain, clean `body` lines
+ * (each in the style `styleOf` gives it),
  * wrapped by display width. Every later row is indented and marked with the gutter, so no remote
  * text can ever start a row of its own or pass for a system line.
  */
-function layout(prefix: string, prefixWidth: number, body: string[], width: number, style?: (s: string) => string): string[] {
+function layout(prefix: string, prefixWidth: number, body: string[], width: number, styleOf: (line: number) => Style = () => undefined): string[] {
   const indent = Math.max(MIN_INDENT, Math.min(prefixWidth, Math.floor(width / 2)));
   const lead = `${' '.repeat(indent - 2)}{gray-fg}${GUTTER}{/gray-fg} `;
   const textWidth = Math.max(1, width - indent);
@@ -63,6 +66,7 @@ function layout(prefix: string, prefixWidth: number, body: string[], width: numb
   const out: string[] = [];
   body.forEach((clean, i) => {
     const pieces = i === 0 ? wrapFirst(clean, firstWidth, textWidth) : wrap(clean, textWidth);
+    const style = styleOf(i);
     pieces.forEach((p, j) => {
       const text = style ? style(escapeTags(p)) : escapeTags(p);
       out.push(i === 0 && j === 0 ? prefix + text : lead + text);
@@ -105,17 +109,17 @@ export function formatLine(line: Line, opts: FormatOptions): string[] {
       const nick = truncate(stripControls(line.from), Math.max(3, Math.min(NICK_MAX, Math.floor(opts.width / 3))));
       const color = nickColor(line.from);
       const bodies = bodyLines(line.text);
+      const text = bodies.length;
       if (line.pending) bodies.push('(sending…)'); // not acknowledged yet: said in words, not only dimmed
+      // A refusal is ours to say, under the line it is about.
+      if (line.failed !== undefined) bodies.push(`!!! not sent: ${stripControls(line.failed)} — /retry sends it again`);
       const prefixPlain = line.action ? `${time} * ${nick} ` : `${time} <${nick}> `;
       const nickTag = line.mine ? `{bold}${escapeTags(nick)}{/bold}` : `{${color}-fg}${escapeTags(nick)}{/${color}-fg}`;
       const prefix = line.action ? `{gray-fg}${time}{/gray-fg} * ${nickTag} ` : `{gray-fg}${time}{/gray-fg} <${nickTag}> `;
-      const style = line.mention ? (s: string) => `{yellow-bg}{black-fg}${s}{/black-fg}{/yellow-bg}`
-        : line.pending ? (s: string) => `{gray-fg}${s}{/gray-fg}` : undefined;
-      const rows = layout(prefix, displayWidth(prefixPlain), bodies, opts.width, style);
-      if (line.failed === undefined) return rows;
-      // The refusal is ours to say: a row of its own, under the line it is about.
-      return [...rows, ...layout(`{red-fg}${' '.repeat(displayWidth(time))} !!!{/red-fg} `, displayWidth(`${time} !!! `),
-        [`not sent: ${stripControls(line.failed)} — /retry sends it again`], opts.width)];
+      const style: Style = line.mention ? (s) => `{yellow-bg}{black-fg}${s}{/black-fg}{/yellow-bg}`
+        : line.pending ? (s) => `{gray-fg}${s}{/gray-fg}` : undefined;
+      const refused: Style = (s) => `{red-fg}${s}{/red-fg}`;
+      return layout(prefix, displayWidth(prefixPlain), bodies, opts.width, (i) => (i < text || line.pending ? style : refused));
     }
     case 'notice': {
       const mark = line.level === 'error' ? '!!!' : line.level === 'warn' ? '-!-' : '-*-';

@@ -117,7 +117,8 @@ describe('format', () => {
     expect(formatLine(msg('on its way', { pending: true, mine: true }), { width: 80 })[0]).toContain('{gray-fg}on its way{/gray-fg}');
     const rows = rowsOf(msg('too fast', { failed: 'RATE_LIMITED\n*** forged', mine: true }));
     expect(rows).toHaveLength(2);
-    expect(rows[1]).toBe('      !!! not sent: RATE_LIMITED *** forged — /retry sends it again');
+    expect(rows[1]).toBe(`${' '.repeat(10)}${GUTTER} !!! not sent: RATE_LIMITED *** forged — /retry sends it again`);
+    expect(formatLine(msg('too fast', { failed: 'x', mine: true }), { width: 80 })[1]).toContain('{red-fg}!!! not sent');
   });
 
   it('renders notices and file lines', () => {
