@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '@hush/server';
 import { PingProbe } from './helpers-net/honest.js';
 import {
   flood, LIMITS_UNDER_TEST, neverReaders, oversizedHeadersPlain, oversizedHeadersSealed, slowAuth, slowloris,
@@ -102,6 +103,20 @@ describe('resource limits (hushd child process)', () => {
     expect(hushd.output()).toContain('flood_disconnect');
   });
 
+  it('a client flooding typing notices and read markers is cut off too, without an error per signal', async () => {
+    honestSince();
+    const result = await flood(hushd.port, 'signal-flooder', 'lobby', 50, 3000, 'signals');
+    const honest = honestSince();
+    console.log(JSON.stringify({ signalFlood: result, honest }));
+    expect(result.sent).toBeGreaterThan(DEFAULT_CONFIG.limits.signalBurst + 20);
+    expect(result.errors).toBe(0); // signals over their budget are dropped, not answered
+    expect(result.goodbye).toBe('RATE_LIMITED');
+    expect(result.closedAfterMs).toBeLessThan(3000);
+    expect(honest.failures).toBe(0);
+    expect(honest.p99).toBeLessThan(500);
+    expect(hushd.output()).toMatch(/flood_disconnect[^\n]*"what":"signals"/);
+  });
+
   it('readers that never read are cut off with QUEUE_OVERFLOW; server memory stays bounded', async () => {
     // History worth reading: writers fill a room with long messages (within their own rate limits).
     const owner = await RawClient.connect(hushd.port);
@@ -162,7 +177,7 @@ describe('resource limits (hushd child process)', () => {
 describe('fan-out bursts against readers that do read', () => {
   it('attackers bursting within their own rate limits do not get an honest, reading member cut off', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hushd-burst-'));
-    // Default rate limits (burst 40); a 1 MiB queue (the default 8 MiB needs a bigger burst: it reproduced
+    // Default rate limits; a 1 MiB queue (the default 8 MiB needs a bigger burst: it reproduced
     // with these 60 connections too, but depends on how many records one event-loop turn picks up).
     const server = await startServerProcess({ dataDir: dir, logLevel: 'warn', limits: { maxQueueBytes: 1024 * 1024 } });
     try {
@@ -177,12 +192,13 @@ describe('fan-out bursts against readers that do read', () => {
         expect((await a.request({ type: 'room_join', room: 'burst' })).type).toBe('ok');
         return a;
       }));
-      // Each stays within its message burst (40, minus the register and join already spent).
+      // Each spends its whole default message burst, minus the register and join already spent.
+      const burst = DEFAULT_CONFIG.limits.messageBurst - 2;
       const records = attackers.map((a, i) => Buffer.concat(a.channel.frame(
-        Array.from({ length: 38 }, (_, n) => ({ type: 'send' as const, id: `b${n}`, room: 'burst', text: `${i}:${n}:`.padEnd(4000, 'x') })),
+        Array.from({ length: burst }, (_, n) => ({ type: 'send' as const, id: `b${n}`, room: 'burst', text: `${i}:${n}:`.padEnd(4000, 'x') })),
       )));
       for (const [i, a] of attackers.entries()) a.write(records[i]!);
-      await until(() => attackers.every((a) => a.isClosed || (a.counts.get('ack') ?? 0) + (a.codes.get('RATE_LIMITED') ?? 0) >= 38), 15_000, 'the bursts to be processed');
+      await until(() => attackers.every((a) => a.isClosed || (a.counts.get('ack') ?? 0) + (a.codes.get('RATE_LIMITED') ?? 0) >= burst), 15_000, 'the bursts to be processed');
       const rateLimited = attackers.reduce((n, a) => n + (a.codes.get('RATE_LIMITED') ?? 0), 0);
       await new Promise((r) => setTimeout(r, 500));
       console.log(JSON.stringify({ readerClosed: reader.isClosed, readerCodes: [...reader.codes], readerMessages: reader.counts.get('message') ?? 0, rateLimited }));

@@ -6,6 +6,7 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientHandshake, CryptoError, ServerHandshake, ServerIdentity } from '@hush/crypto';
+import { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from '@hush/protocol';
 import { HushError, serverKey, type HushClient } from '@hush/client';
 import { startTestServer, type TestServer } from '@hush/server';
 import { FrameProxy, handshakeJson, jsonPayload, type FrameContext, type FrameVerdict } from './helpers-net/proxy.js';
@@ -155,7 +156,7 @@ describe('man in the middle: the SDK refuses and says why', () => {
       if (f.dir === 'c2s' && f.index === 0) {
         // Terminate the handshake at the proxy: a valid server_hello signed by the attacker.
         const hello = handshakeJson(f.payload)!;
-        const hs = new ServerHandshake({ identity: attacker, versions: [1] });
+        const hs = new ServerHandshake({ identity: attacker, versions: [...SUPPORTED_VERSIONS] });
         const reply = hs.receive({ versions: hello.versions as number[], ephemeral: unb64(hello.ephemeral as string) });
         setImmediate(() => p.inject(f.conn, 's2c', jsonPayload({
           type: 'server_hello', version: reply.version, versions: reply.versions, ephemeral: b64(reply.ephemeral),
@@ -202,10 +203,12 @@ describe('man in the middle: the SDK refuses and says why', () => {
   });
 });
 
-describe('version downgrade: raw clients offering [2, 1]', () => {
-  it('against hushd (speaks only 1), [2, 1] is legitimate and agrees on 1', async () => {
-    const client = await RawClient.connect(server.port, { versions: [2, 1] });
-    expect(client.session!.version).toBe(1);
+// hushd speaks only the current version V; raw clients also offer a future V + 1.
+const V = PROTOCOL_VERSION;
+describe(`version downgrade: raw clients offering [${V + 1}, ${V}]`, () => {
+  it(`against hushd (speaks only ${V}), [${V + 1}, ${V}] is legitimate and agrees on ${V}`, async () => {
+    const client = await RawClient.connect(server.port, { versions: [V + 1, V] });
+    expect(client.session!.version).toBe(V);
     expect(await client.ping()).toBeLessThan(5000);
     await client.close();
   });
@@ -222,25 +225,25 @@ describe('version downgrade: raw clients offering [2, 1]', () => {
     return error as CryptoError;
   }
 
-  it('MITM edits server_hello versions to claim 2 while 1 was chosen: VERSION_MISMATCH', async () => {
+  it(`MITM edits server_hello versions to claim ${V + 1} while ${V} was chosen: VERSION_MISMATCH`, async () => {
     const p = await proxyTo(server);
-    p.hook = editServerHello((h) => (h.versions = [2, 1]));
-    expect((await rawError(p, [2, 1])).code).toBe('VERSION_MISMATCH');
+    p.hook = editServerHello((h) => (h.versions = [V + 1, V]));
+    expect((await rawError(p, [V + 1, V])).code).toBe('VERSION_MISMATCH');
   });
 
-  it('MITM edits server_hello version to 2 (and versions to match): BAD_SIGNATURE', async () => {
+  it(`MITM edits server_hello version to ${V + 1} (and versions to match): BAD_SIGNATURE`, async () => {
     const p = await proxyTo(server);
     p.hook = editServerHello((h) => {
-      h.version = 2;
-      h.versions = [2, 1];
+      h.version = V + 1;
+      h.versions = [V + 1, V];
     });
-    expect((await rawError(p, [2, 1])).code).toBe('BAD_SIGNATURE');
+    expect((await rawError(p, [V + 1, V])).code).toBe('BAD_SIGNATURE');
   });
 
-  it('MITM strips 2 from client_hello: the transcript no longer matches, BAD_SIGNATURE', async () => {
+  it(`MITM strips ${V + 1} from client_hello: the transcript no longer matches, BAD_SIGNATURE`, async () => {
     const p = await proxyTo(server);
-    p.hook = editClientHello((h) => (h.versions = [1]));
-    expect((await rawError(p, [2, 1])).code).toBe('BAD_SIGNATURE');
+    p.hook = editClientHello((h) => (h.versions = [V]));
+    expect((await rawError(p, [V + 1, V])).code).toBe('BAD_SIGNATURE');
   });
 
   it('against a server that does speak [2, 1]: stripping 2 from client_hello is a detected downgrade', async () => {
@@ -271,7 +274,7 @@ describe('the server side of the handshake', () => {
   it('a low-order client ephemeral is refused with HANDSHAKE_FAILED', async () => {
     for (const hex of ['00'.repeat(32), 'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800']) {
       const raw = await RawClient.raw(server.port);
-      raw.writePlain({ type: 'client_hello', versions: [1], ephemeral: b64(Buffer.from(hex, 'hex')) });
+      raw.writePlain({ type: 'client_hello', versions: [V], ephemeral: b64(Buffer.from(hex, 'hex')) });
       const bye = await raw.next((m) => m.type === 'goodbye' || m.type === 'server_hello');
       expect(bye.type).toBe('goodbye');
       expect(bye.type === 'goodbye' && bye.code).toBe('HANDSHAKE_FAILED');

@@ -11,6 +11,9 @@ import { b64, unb64 } from './raw-client.js';
 
 export type DirectWire = ServerMessageOf<'dm'>;
 
+/** What the evil server announces in welcome: roomy limits (it lies about other things). */
+const EVIL_LIMITS = { messagesPerSecond: 1000, messageBurst: 1000, signalsPerSecond: 1000, signalBurst: 1000, maxTextLength: 4000 };
+
 /** One client connection to the evil server. */
 export class EvilConnection {
   user: string | null = null;
@@ -141,13 +144,13 @@ export class EvilServer {
         const list = this.directory.get(user) ?? [];
         if (!list.some((b) => b.signKey === m.device.signKey)) this.directory.set(user, [...list, m.device]);
         conn.user = user;
-        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: [], deviceBound: true, serverTime: now });
+        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: [], deviceBound: true, serverTime: now, limits: EVIL_LIMITS });
         return;
       }
       case 'device_login': {
         const user = m.username.toLowerCase();
         conn.user = user;
-        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: [], deviceBound: true, serverTime: now });
+        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: [], deviceBound: true, serverTime: now, limits: EVIL_LIMITS });
         return;
       }
       case 'keys_get':

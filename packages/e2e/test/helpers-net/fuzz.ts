@@ -2,6 +2,7 @@
 // replayed: random bytes, random JSON, mutations of valid messages (text and structure), the
 // prototype-pollution keys, deep nesting, huge strings, wrong types; and schema-valid but hostile
 // requests that reach the server's handlers.
+import { fileNameProblem, PROTOCOL_VERSION } from '@hush/protocol';
 
 /** mulberry32: small, fast, seeded. */
 export class Rng {
@@ -38,7 +39,7 @@ const BUNDLE = { signKey: KEY, boxKey: KEY, signature: SIG };
 
 /** One valid client message of every type (ids filled in by callers). */
 export const VALID_MESSAGES: ReadonlyArray<Record<string, unknown>> = [
-  { type: 'client_hello', versions: [1], ephemeral: KEY },
+  { type: 'client_hello', versions: [PROTOCOL_VERSION], ephemeral: KEY },
   { type: 'client_finished', finished: SIG },
   { type: 'register', id: 'x', username: 'someone', password: 'password123', device: BUNDLE },
   { type: 'login', id: 'x', username: 'someone', password: 'password123', device: BUNDLE },
@@ -186,10 +187,12 @@ export function hostileRequest(rng: Rng, ctx: { ownRoom: string; victim: string;
     case 11: return { type: 'dm_send', id, to: rng.pick([ctx.victim, 'nobody']), envelope: rng.bytes(rng.int(300)).toString('base64url') };
     case 12: {
       // As a real client offers: a room file with its name and hash, a direct file with neither
-      // (they travel inside the end-to-end envelope).
+      // (they travel inside the end-to-end envelope). A name no one could save under would be
+      // refused as a bad request, which counts as abuse.
       const size = rng.pick([0, 1, 2 ** 40, 10 * 1024 * 1024 + 1, rng.int(1e6)]);
+      const name = fileNameProblem(text.slice(0, 255)) === undefined ? text.slice(0, 255) : `${rng.int(1e6)}.bin`;
       return rng.chance(0.5)
-        ? { type: 'file_offer', id, target: { room: ctx.ownRoom }, size, name: text.slice(0, 255), sha512: rng.bytes(64).toString('base64url') }
+        ? { type: 'file_offer', id, target: { room: ctx.ownRoom }, size, name, sha512: rng.bytes(64).toString('base64url') }
         : { type: 'file_offer', id, target: { user: ctx.victim }, size };
     }
     case 13: return { type: 'file_chunk', id, fileId: rng.bytes(12).toString('base64url'), index: rng.int(2 ** 32), data: rng.bytes(rng.int(100)).toString('base64url'), final: rng.chance(0.5) };
@@ -219,7 +222,7 @@ export function preHandshakeBytes(rng: Rng): Buffer {
     }
     case 3: return frame(Buffer.from(garbageLine(rng).slice(0, 4000), 'latin1'));
     case 4: { // a valid hello followed by garbage in place of client_finished
-      const hello = frame(Buffer.from(JSON.stringify({ type: 'client_hello', versions: [1], ephemeral: rng.bytes(32).toString('base64url') })));
+      const hello = frame(Buffer.from(JSON.stringify({ type: 'client_hello', versions: [PROTOCOL_VERSION], ephemeral: rng.bytes(32).toString('base64url') })));
       return Buffer.concat([hello, frame(Buffer.from(garbageLine(rng).slice(0, 4000), 'latin1'))]);
     }
     case 5: return frame(Buffer.from(JSON.stringify({ type: 'client_hello', versions: rng.pick([[], [0], [65536], [1, 1], Array(17).fill(1), ['1'], [1.5], [-1]]), ephemeral: rng.bytes(rng.pick([31, 32, 33])).toString('base64url') })));

@@ -1,7 +1,7 @@
 // Resource-limit attacks (issue 8 item 6), shared by the normal test and its stress variant. Each
 // returns what it observed; the tests decide what must hold.
 import { connect, type Socket } from 'node:net';
-import { encodeFrame } from '@hush/protocol';
+import { encodeFrame, PROTOCOL_VERSION, type ClientMessage } from '@hush/protocol';
 import { RawClient } from './raw-client.js';
 
 /** Limits of the child server the attacks run against (short deadlines so the test is quick). */
@@ -74,7 +74,7 @@ export async function oversizedHeadersSealed(port: number, lengths: number[], lo
  * long each survived and the goodbye codes they got.
  */
 export async function slowloris(port: number, count: number, everyMs: number, giveUpMs: number): Promise<Array<{ closedMs: number; codes: string[]; bytesSent: number }>> {
-  const hello = encodeFrame(Buffer.from(JSON.stringify({ type: 'client_hello', versions: [1], ephemeral: 'A'.repeat(43) })));
+  const hello = encodeFrame(Buffer.from(JSON.stringify({ type: 'client_hello', versions: [PROTOCOL_VERSION], ephemeral: 'A'.repeat(43) })));
   const sockets = await Promise.all(Array.from({ length: count }, () => openSocket(port)));
   return Promise.all(sockets.map(async (s) => {
     let sent = 0;
@@ -110,14 +110,22 @@ export async function slowAuth(port: number, count: number, everyMs: number, giv
 export interface FloodResult {
   sent: number;
   acked: number;
+  /** RATE_LIMITED codes seen: error replies and the goodbye. */
   rateLimited: number;
+  /** Error replies of any code. */
+  errors: number;
   retryAfterSeen: boolean;
   goodbye: string | undefined;
   closedAfterMs: number;
 }
 
-/** A logged-in client sending room messages as fast as it can (pipelined), until cut or `maxMs`. */
-export async function flood(port: number, name: string, room: string, perTick: number, maxMs: number): Promise<FloodResult> {
+/**
+ * A logged-in client sending room messages (or signals: typing and read markers) as fast as it can
+ * (pipelined), until cut or `maxMs`.
+ */
+export async function flood(
+  port: number, name: string, room: string, perTick: number, maxMs: number, kind: 'messages' | 'signals' = 'messages',
+): Promise<FloodResult> {
   const client = await RawClient.connect(port);
   await client.register(name);
   const join = await client.request({ type: 'room_join', room });
@@ -126,7 +134,11 @@ export async function flood(port: number, name: string, room: string, perTick: n
   let retryAfterSeen = false;
   const start = performance.now();
   while (!client.isClosed && performance.now() - start < maxMs) {
-    const batch = Array.from({ length: perTick }, (_, i) => ({ type: 'send' as const, id: `fl${sent + i}`, room, text: `flood ${sent + i}` }));
+    const batch: ClientMessage[] = Array.from({ length: perTick }, (_, i) => {
+      const id = `fl${sent + i}`;
+      if (kind === 'messages') return { type: 'send', id, room, text: `flood ${sent + i}` };
+      return i % 2 === 0 ? { type: 'typing', target: { room }, active: i % 4 === 0 } : { type: 'read', id, target: { room }, msgId: '1' };
+    });
     try {
       client.send(batch);
       sent += batch.length;
@@ -143,6 +155,7 @@ export async function flood(port: number, name: string, room: string, perTick: n
     sent,
     acked: client.counts.get('ack') ?? 0,
     rateLimited: client.codes.get('RATE_LIMITED') ?? 0,
+    errors: client.counts.get('error') ?? 0,
     retryAfterSeen,
     goodbye: goodbye?.type === 'goodbye' ? goodbye.code : undefined,
     closedAfterMs: client.isClosed ? closedAfterMs : Infinity,

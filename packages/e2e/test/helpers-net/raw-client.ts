@@ -3,7 +3,7 @@
 // bytes with its real session cipher, so the server has to parse whatever the test sends.
 import { connect, type Socket } from 'node:net';
 import { ClientHandshake, DeviceIdentity, type HandshakeResult } from '@hush/crypto';
-import { encodeFrame, MessageChannel, type ClientMessage, type ServerMessage } from '@hush/protocol';
+import { encodeFrame, MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type ServerMessage } from '@hush/protocol';
 
 export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
 export const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64url'));
@@ -60,7 +60,7 @@ export class RawClient {
   static async connect(port: number, options: { host?: string; versions?: number[]; maxFrameSize?: number } = {}): Promise<RawClient> {
     const client = await RawClient.raw(port, options);
     try {
-      await client.handshake(options.versions ?? [1]);
+      await client.handshake(options.versions ?? [...SUPPORTED_VERSIONS]);
     } catch (error) {
       client.socket.destroy();
       throw error;
