@@ -77,7 +77,7 @@ describe('/metrics of a running hushd', () => {
     // One family per name: nothing registered twice.
     const types = body.split('\n').filter((l) => l.startsWith('# TYPE '));
     expect(new Set(types).size).toBe(types.length);
-  });
+  }, 60_000);
 });
 
 describe('GC pauses', () => {
@@ -103,5 +103,5 @@ describe('GC pauses', () => {
     } finally {
       reference.disconnect();
     }
-  });
+  }, 60_000);
 });

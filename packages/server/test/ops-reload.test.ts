@@ -57,7 +57,7 @@ describe.runIf(process.platform !== 'win32')('SIGHUP', () => {
     expect(await alice.next((m) => m.type === 'pong' && m.nonce === 'a2')).toBeDefined();
     expect([alice.isClosed, probe.isClosed]).toEqual([false, false]);
     expect(await hushd.stop()).toBe(0);
-  });
+  }, 60_000);
 
   it('reloads hushd.json in the data directory when no --config is given', async () => {
     const data = join(fx.dir, 'data');
