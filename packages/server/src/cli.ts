@@ -55,8 +55,8 @@ retention, fileRetention... without dropping a connection; other keys need a res
 
 async function main(argv: string[]): Promise<number> {
   dropUnwritableOutput();
-  // Owner-only from the first start: SQLite creates hush.db-wal and -shm, and the first key, with
-  // the process umask.
+  // Every file hushd or SQLite creates is owner-only, whatever umask it was started under: the
+  // database and its -wal and -shm files hold password hashes and messages.
   process.umask(0o077);
   if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
     process.stdout.write(helpText());
