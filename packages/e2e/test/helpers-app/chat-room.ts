@@ -225,9 +225,16 @@ export class ChatRoom {
         who, shown: `${expected.length} of ${expected.length}`, missing: 0, duplicated: [], firstOrderDifference: null,
         perSenderInOrder: true, errors: [], stillSending: 0, allOnScreen: true,
       }));
+      // where orders differ: do they still agree on the lines neither pane's owner typed?
+      const lines = new Map(PEOPLE.map((who) => [who, chatLines(screens.get(who)!)] as const));
+      const othersAgree = PEOPLE.every((a) => PEOPLE.every((b) => {
+        const strip = (l: string[]) => l.filter((x) => !x.startsWith(`<${a}>`) && !x.startsWith(`<${b}>`)).join('\n');
+        return strip(lines.get(a)!) === strip(lines.get(b)!);
+      }));
       console.log(`chat of ${expected.length} lines: typed in ${typedMs} ms, panes settled after ${settledMs} ms; `
         + `shown per pane: ${report.map((r) => `${r.who} ${r.shown}`).join(', ')}; `
-        + `distinct orders: ${orders.size} (${[...orders.values()].map((g) => g.join('+')).join(', ')})`);
+        + `distinct orders: ${orders.size} (${[...orders.values()].map((g) => g.join('+')).join(', ')}); `
+        + `any two panes agree on the order of the lines neither of them typed: ${othersAgree}`);
       expect(report).toEqual(ideal);
     } finally {
       for (const who of PEOPLE) this.pane(who).resize(WIDTH, HEIGHT);
