@@ -1,0 +1,380 @@
+// The published packages as a stranger gets them: packed with pnpm (as `pnpm publish` packs), installed
+// with npm outside the monorepo, the apps with `npm i -g`, the READMEs' runnable examples run as printed
+// against the installed hushd, and the tarballs checked by publint, arethetypeswrong and a release dry run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HushClient, type ChatMessage } from '@hush/client';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withNodeHeaders } from '../../../scripts/native-build-env.mjs';
+import { markedBlocks } from './readme-blocks.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const require = createRequire(import.meta.url);
+const windows = process.platform === 'win32';
+const LIBRARIES = ['@hush/protocol', '@hush/crypto', '@hush/client'];
+
+interface Manifest {
+  name: string;
+  version: string;
+  private?: boolean;
+  license?: string;
+  repository?: { type?: string; url?: string; directory?: string };
+  engines?: { node?: string };
+  sideEffects?: boolean | string[];
+  files?: string[];
+  publishConfig?: { access?: string };
+  bin?: Record<string, string>;
+  main?: string;
+  types?: string;
+  exports?: Record<string, unknown>;
+  dependencies?: Record<string, string>;
+}
+
+interface Packed {
+  dir: string;
+  manifest: Manifest;
+  tarball: string;
+  /** The tarball unpacked: its package/ folder. */
+  unpacked: string;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Everything the packed and installed world needs, except npm_* and pnpm's own variables, which would steer npm. */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(npm_|pnpm_|INIT_CWD$|HUSH_)/i.test(key)) env[key] = value;
+  }
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
+const npmEnv = () =>
+  withNodeHeaders(cleanEnv({ npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', JOBS: 'max' }));
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? cleanEnv(), shell: windows });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.stdin.end(opts.input ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** `run` that must succeed; the error carries the output. */
+async function ok(cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}): Promise<Run> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+/** A long-running child whose output is kept, with a way to wait for a line and to stop it. */
+class Proc {
+  readonly child: ChildProcess;
+  output = '';
+  private readonly exited: Promise<number | null>;
+
+  constructor(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) {
+    this.child = spawn(cmd, args, { ...opts, shell: windows, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (c) => (this.output += c));
+    this.child.stderr!.on('data', (c) => (this.output += c));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves with the first match of `pattern` in the output; rejects if the process ends or time runs out first. */
+  waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = pattern.exec(this.output);
+        if (m) done(() => resolve(m));
+        else if (!this.running) done(() => reject(new Error(`exited (${this.child.exitCode}) before ${pattern}:\n${this.output}`)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${this.output}`))), timeoutMs);
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        this.child.stdout!.off('data', check);
+        this.child.stderr!.off('data', check);
+        this.child.off('exit', check);
+        settle();
+      };
+      this.child.stdout!.on('data', check);
+      this.child.stderr!.on('data', check);
+      this.child.on('exit', check);
+      check();
+    });
+  }
+
+  /** Rejects when the process ends: race it against what should happen while it runs. */
+  async died(): Promise<never> {
+    const code = await this.exited;
+    throw new Error(`exited (${code}) too early:\n${this.output}`);
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.running) this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+/** Resolves with the first `event` of `client` that passes `match`. */
+function nextEvent<T>(client: HushClient, event: 'message' | 'presence', match: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const listener = (value: T) => {
+      if (!match(value)) return;
+      clearTimeout(timer);
+      client.off(event, listener as never);
+      resolve(value);
+    };
+    const timer = setTimeout(() => {
+      client.off(event, listener as never);
+      reject(new Error(`no matching ${event} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    client.on(event, listener as never);
+  });
+}
+
+const bin = (prefix: string, name: string) => (windows ? join(prefix, `${name}.cmd`) : join(prefix, 'bin', name));
+
+let work: string;
+let globalPrefix: string;
+let project: string;
+const packed = new Map<string, Packed>();
+let dryRun: Run;
+const procs: Proc[] = [];
+const clients: HushClient[] = [];
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'hush-pack-'));
+  const tarballs = join(work, 'tarballs');
+  await mkdir(tarballs);
+  for (const dir of await readdir(join(root, 'packages'))) {
+    const manifest = JSON.parse(await readFile(join(root, 'packages', dir, 'package.json'), 'utf8')) as Manifest;
+    if (manifest.private) continue;
+    const r = await ok('pnpm', ['pack', '--pack-destination', tarballs, '--json'], { cwd: join(root, 'packages', dir) });
+    const tarball = (JSON.parse(r.stdout) as { filename: string }).filename;
+    const unpacked = join(work, 'unpacked', dir);
+    await mkdir(unpacked, { recursive: true });
+    await ok('tar', ['xzf', tarball, '-C', unpacked]);
+    const packedManifest = JSON.parse(await readFile(join(unpacked, 'package', 'package.json'), 'utf8')) as Manifest;
+    packed.set(manifest.name, { dir, manifest: packedManifest, tarball, unpacked: join(unpacked, 'package') });
+  }
+  // Right after packing, so that nothing rebuilt in between.
+  dryRun = await ok('pnpm', ['publish', '--recursive', '--dry-run', '--no-git-checks', '--json']);
+  const all = [...packed.values()].map((p) => p.tarball);
+  const libraries = LIBRARIES.map((name) => packed.get(name)?.tarball ?? name);
+
+  // The apps as `npm i -g` installs them (the libraries they depend on are tarballs here, not on
+  // the registry yet), and a fresh ESM project with the libraries and TypeScript, as a bot author's.
+  globalPrefix = join(work, 'global');
+  project = join(work, 'project');
+  await mkdir(project);
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'readme-check', private: true, type: 'module' }, null, 2));
+  const typescript = (require('typescript/package.json') as { version: string }).version;
+  const typesNode = (require('@types/node/package.json') as { version: string }).version;
+  await Promise.all([
+    ok('npm', ['install', '--global', '--prefix', globalPrefix, ...all], { env: npmEnv(), cwd: work, timeoutMs: 8 * 60_000 }),
+    ok('npm', ['install', ...libraries, `typescript@${typescript}`, `@types/node@${typesNode}`], { env: npmEnv(), cwd: project, timeoutMs: 8 * 60_000 }),
+  ]);
+}, 9 * 60_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await Promise.all(procs.map((p) => p.stop()));
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the packed packages', () => {
+  it('are the five published ones, and every other workspace package is private', () => {
+    expect([...packed.keys()].sort()).toEqual(['@hush/cli-client', '@hush/client', '@hush/crypto', '@hush/protocol', '@hush/server']);
+  });
+
+  it('carry exact dependency versions and the registry metadata', () => {
+    for (const { dir, manifest } of packed.values()) {
+      for (const [dep, spec] of Object.entries(manifest.dependencies ?? {})) {
+        expect(spec, `${manifest.name} -> ${dep}`).toMatch(/^\d+\.\d+\.\d+$/);
+      }
+      expect(manifest).toMatchObject({
+        license: 'MIT',
+        repository: { type: 'git', directory: `packages/${dir}` },
+        engines: { node: '>=20' },
+        publishConfig: { access: 'public' },
+      });
+      expect(manifest.repository?.url, manifest.name).toMatch(/^git\+https:\/\//);
+      expect(manifest.sideEffects, manifest.name).toBeDefined();
+      expect(manifest.files, manifest.name).toBeInstanceOf(Array);
+    }
+  });
+
+  it('are what the release dry run would publish, byte for byte', async () => {
+    const published = (JSON.parse(dryRun.stdout) as { name: string; shasum: string }[]).map((p) => [p.name, p.shasum]);
+    const tested = await Promise.all(
+      [...packed.values()].map(async (p) => [p.manifest.name, createHash('sha1').update(await readFile(p.tarball)).digest('hex')]),
+    );
+    expect(Object.fromEntries(published)).toEqual(Object.fromEntries(tested));
+  });
+
+  it('pass publint --strict with no message, suggestions included', async () => {
+    for (const p of packed.values()) {
+      const tarball = await readFile(p.tarball);
+      const { messages, pkg } = await publint({ pack: { tarball: new Uint8Array(tarball).buffer as ArrayBuffer }, strict: true, level: 'suggestion' });
+      expect(messages.map((m) => formatMessage(m, pkg, { color: false })), p.manifest.name).toEqual([]);
+    }
+  });
+
+  it('pass arethetypeswrong (ESM-only packages judged by the esm-only profile)', async () => {
+    const cliPackage = require.resolve('@arethetypeswrong/cli/package.json');
+    const cli = join(dirname(cliPackage), (JSON.parse(await readFile(cliPackage, 'utf8')) as { bin: { attw: string } }).bin.attw);
+    for (const p of packed.values()) {
+      const hasRequire = JSON.stringify(p.manifest.exports?.['.'] ?? {}).includes('"require"');
+      const args = [cli, p.tarball, '--no-definitely-typed', '--format', 'ascii', '--no-color', '--no-emoji'];
+      if (!hasRequire) args.push('--profile', 'esm-only');
+      const r = await run(process.execPath, args);
+      expect(r.code, `${p.manifest.name}:\n${r.stdout}${r.stderr}`).toBe(0);
+    }
+  });
+});
+
+describe('installed with npm', () => {
+  it('npm i -g gives working hushd and hush commands', async () => {
+    for (const [name, pkg] of [['hushd', '@hush/server'], ['hush', '@hush/cli-client']] as const) {
+      const help = await ok(bin(globalPrefix, name), ['--help']);
+      expect(help.stdout, name).toMatch(/^usage:/im);
+      const version = await ok(bin(globalPrefix, name), ['--version']);
+      expect(version.stdout.trim()).toBe(`${name} ${packed.get(pkg)!.manifest.version}`);
+    }
+  });
+
+  it('the libraries load in ESM and CommonJS; @hush/server as ESM; @hush/cli-client offers no library', async () => {
+    for (const name of LIBRARIES) {
+      await ok(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); if (!Object.keys(m).length) process.exit(1);`], { cwd: project });
+      await ok(process.execPath, ['-e', `const m = require(${JSON.stringify(name)}); if (!Object.keys(m).length) process.exit(1);`], { cwd: project });
+    }
+    const lib = windows ? join(globalPrefix, 'node_modules') : join(globalPrefix, 'lib', 'node_modules');
+    await ok(process.execPath, ['--input-type=module', '-e', `const { startDaemon } = await import('@hush/server'); if (typeof startDaemon !== 'function') process.exit(1);`], { cwd: lib });
+    const app = await run(process.execPath, ['--input-type=module', '-e', `await import('@hush/cli-client')`], { cwd: lib });
+    expect(app.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+});
+
+describe('README code blocks marked runnable or typecheck', () => {
+  const readmes = ['README.md', ...readdirSync(join(root, 'packages')).map((dir) => `packages/${dir}/README.md`)];
+  const blocks = readmes.filter((r) => existsSync(join(root, r))).flatMap((r) => markedBlocks(r, readFileSync(join(root, r), 'utf8')));
+
+  it('exist, and each runnable one has a scenario that runs it', () => {
+    expect(blocks.map((b) => `${b.readme} ${b.mode}=${b.name}`)).toContain('packages/client/README.md runnable=ping-bot');
+    for (const b of blocks.filter((b) => b.mode === 'runnable')) expect(Object.keys(scenarios), `${b.readme}:${b.line}`).toContain(b.name);
+  });
+
+  it('the TypeScript ones type-check against the installed packages (strict, nodenext, skipLibCheck as tsc --init sets it)', async () => {
+    const sources = blocks.filter((b) => b.mode === 'typecheck');
+    expect(sources.length).toBeGreaterThan(0);
+    const dir = join(project, 'typecheck');
+    await mkdir(dir);
+    for (const b of sources) await writeFile(join(dir, `${b.name}.ts`), b.code);
+    const compilerOptions = { module: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] };
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.ts'] }, null, 2));
+    const r = await run(process.execPath, [join(project, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
+
+  for (const b of blocks.filter((b) => b.mode === 'runnable')) {
+    it(`${b.readme}:${b.line} runnable=${b.name} works as printed`, async () => {
+      const file = join(project, `${b.name}.mjs`);
+      await writeFile(file, b.code);
+      await scenarios[b.name]!(file);
+    }, 120_000);
+  }
+});
+
+/** A real hushd from the installed tarball, on a free port, with its own data directory. */
+async function startHushd(accounts: { name: string; password: string; admin?: boolean }[]) {
+  const hushd = bin(globalPrefix, 'hushd');
+  const dataDir = await mkdtemp(join(work, 'hushd-'));
+  for (const a of accounts) {
+    await ok(hushd, ['user', 'add', a.name, '--password-stdin', '--data-dir', dataDir, ...(a.admin ? ['--admin'] : [])], { input: `${a.password}\n` });
+  }
+  const fingerprint = await ok(hushd, ['fingerprint', '--data-dir', dataDir]);
+  expect(fingerprint.stdout).toMatch(/^SHA512:\S+\n$/);
+  const server = new Proc(hushd, ['--port', '0', '--data-dir', dataDir], { cwd: work, env: cleanEnv() });
+  procs.push(server);
+  const [, host, port] = await server.waitFor(/hushd listening on (\S+):(\d+)/);
+  return { server, host: host!, port: Number(port), fingerprint: fingerprint.stdout.trim() };
+}
+
+/** What each runnable block must do, by name, given the file it was written to. */
+const scenarios: Record<string, (file: string) => Promise<void>> = {
+  // The README's bot: it needs an account (`hushd user add`) and the fingerprint (`hushd fingerprint`)
+  // in HUSH_* variables; it answers !ping with pong, and a refused send does not end it.
+  'ping-bot': async (file) => {
+    const password = 'bot-password-1';
+    const hushd = await startHushd([
+      { name: 'pingbot', password },
+      { name: 'alice', password: 'alice-password-1', admin: true },
+    ]);
+    const alice = await HushClient.connect({
+      host: hushd.host, port: hushd.port, expectedFingerprint: hushd.fingerprint,
+      paths: { configDir: join(work, 'alice', 'config'), dataDir: join(work, 'alice', 'data') },
+    });
+    clients.push(alice);
+    await alice.login('alice', 'alice-password-1');
+    const online = nextEvent<{ user: string; state: string }>(alice, 'presence', (p) => p.user === 'pingbot' && p.state === 'online');
+
+    const home = await mkdtemp(join(work, 'bot-home-'));
+    const bot = new Proc(process.execPath, [file], {
+      cwd: dirname(file),
+      env: cleanEnv({
+        HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data'), APPDATA: home, LOCALAPPDATA: home,
+        HUSH_HOST: hushd.host, HUSH_PORT: String(hushd.port), HUSH_FINGERPRINT: hushd.fingerprint,
+        HUSH_USER: 'pingbot', HUSH_PASSWORD: password,
+      }),
+    });
+    procs.push(bot);
+    const died = bot.died();
+    died.catch(() => undefined);
+    await Promise.race([online, died]);
+
+    const pong = () => nextEvent<ChatMessage>(alice, 'message', (m) => m.from === 'pingbot' && m.room === 'lobby' && m.text === 'pong');
+    let answer = pong();
+    await alice.send('lobby', '!ping');
+    await Promise.race([answer, died]);
+
+    // Muted, its send is refused: the bot says so and keeps running.
+    await alice.mute('lobby', 'pingbot');
+    await alice.send('lobby', '!ping');
+    await bot.waitFor(/no pong in lobby: MUTED/);
+    await alice.unmute('lobby', 'pingbot');
+    answer = pong();
+    await alice.send('lobby', '!ping');
+    await Promise.race([answer, died]);
+    expect(bot.running).toBe(true);
+    expect(bot.output).not.toMatch(/Unhandled|Error:/);
+
+    await bot.stop();
+    await alice.close();
+    expect(await hushd.server.stop()).toBe(0);
+  },
+};
