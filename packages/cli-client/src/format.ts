@@ -91,7 +91,7 @@ export function formatFileLine(f: FileTransfer): string {
   const size = formatSize(f.size);
   const lock = f.e2e ? 'end-to-end encrypted' : 'room file: readable by the server';
   switch (f.status) {
-    case 'offered': return `file offer from ${who}: "${name}" (${size}, ${lock}) — /accept ${f.fileId} or /decline ${f.fileId}`;
+    case 'offered': return `file offer from ${who}: "${name}" (${size}, ${lock}) — /accept or /decline`;
     case 'sending': return `sending "${name}" (${size}) ${progressBar(f.bytes, f.size)}`;
     case 'receiving': return `receiving "${name}" from ${who} (${size}) ${progressBar(f.bytes, f.size)}`;
     case 'done': return f.direction === 'up' ? `sent "${name}" (${size}) ${progressBar(f.size, f.size)}` : `saved "${name}" to ${stripControls(f.path ?? '?')} ${progressBar(f.size, f.size)}`;

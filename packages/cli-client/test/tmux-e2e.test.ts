@@ -193,6 +193,8 @@ describe('hush in tmux: files', () => {
     alice.type(`/file ${file}`);
     alice.keys('Enter');
     await alice.waitFor(/sent "report\.bin" \(293\.0 KiB\) \[#+\] 100%/);
+    await bob.waitFor('alice offers "report.bin"');
+    bob.keys('l'); // later: the offer stays in the room for /accept
     const offer = await bob.waitFor(/file offer from alice: "report\.bin" \(293\.0 KiB, room file:/);
     expect(offer).toContain('readable by the server)');
     bob.type('/accept');
@@ -220,18 +222,18 @@ describe('hush in tmux: files', () => {
     alice.type(`/file ${file}`);
     alice.keys('Enter');
     await alice.waitFor(/sent "secret\.txt" \(12\.7 KiB\) \[#+\] 100%/);
-    await bob.waitFor(/3\.@alice/);
-    bob.keys('M-3');
-    const offer = await bob.waitFor(/file offer from alice: "secret\.txt" \(12\.7 KiB,[\s\S]*?end-to-end/);
-    expect(offer).toContain('end-to-end encrypted (unverified)');
-    const downloads = join(bob.home, 'elsewhere');
-    bob.type(`/accept`);
-    bob.keys('Enter');
+    const prompt = await bob.waitFor('alice offers "secret.txt"');
+    expect(prompt).toContain('to you, end-to-end encrypted');
+    bob.keys('a');
     await bob.waitFor('into folder:');
+    const downloads = join(bob.home, 'elsewhere');
     bob.keys('C-u');
     bob.type(downloads);
     bob.keys('Enter');
-    await bob.waitFor(/saved "secret\.txt" to[\s\S]*?\[#+\] 100%/);
+    await bob.waitFor(/3\.@alice/);
+    bob.keys('M-3');
+    const saved = await bob.waitFor(/saved "secret\.txt" to[\s\S]*?\[#+\] 100%/);
+    expect(saved).toContain('end-to-end encrypted (unverified)');
     expect(existsSync(join(downloads, 'secret.txt'))).toBe(true);
   });
 });
