@@ -391,12 +391,16 @@ describe('hush in tmux: file offers ask', () => {
     const alice = await loggedIn('alice');
     const bob = await loggedIn('bob');
     await alice.waitFor('bob joined #lobby');
-    const file = join(alice.home, 'photo.bin');
+    /** alice offers a file to the room; bob's prompt for it is on screen. */
+    const offer = async (name: string, content: Buffer | string): Promise<string> => {
+      const file = join(alice.home, name);
+      writeFileSync(file, content);
+      alice.type(`/file ${file}`);
+      alice.keys('Enter');
+      return bob.waitFor(`alice offers "${name}"`);
+    };
     const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7919) % 256));
-    writeFileSync(file, bytes);
-    alice.type(`/file ${file}`);
-    alice.keys('Enter');
-    const prompt = await bob.waitFor('alice offers "photo.bin"');
+    const prompt = await offer('photo.bin', bytes);
     expect(prompt).toContain('[a] accept');
     expect(prompt).toContain('[d] decline');
     expect(prompt).toContain('[l] later');
@@ -408,20 +412,12 @@ describe('hush in tmux: file offers ask', () => {
     expect(readFileSync(join(downloads, 'photo.bin')).equals(bytes)).toBe(true);
     await alice.waitFor('bob saved "photo.bin"');
 
-    const second = join(alice.home, 'unwanted.txt');
-    writeFileSync(second, 'no thanks\n');
-    alice.type(`/file ${second}`);
-    alice.keys('Enter');
-    await bob.waitFor('alice offers "unwanted.txt"');
+    await offer('unwanted.txt', 'no thanks\n');
     bob.keys('d');
     await alice.waitFor('bob declined "unwanted.txt"');
     await bob.waitFor('file "unwanted.txt" declined');
 
-    const third = join(alice.home, 'later.txt');
-    writeFileSync(third, 'for later\n');
-    alice.type(`/file ${third}`);
-    alice.keys('Enter');
-    await bob.waitFor('alice offers "later.txt"');
+    await offer('later.txt', 'for later\n');
     bob.keys('l');
     await bob.waitFor((s) => !s.includes('alice offers') && s.includes('"later.txt"'));
     bob.type('/accept');
