@@ -7,7 +7,8 @@ import { startApp } from './app.js';
 import { REMEMBERED_FILE, resolveLogin, USAGE, UsageError, type Remembered } from './config.js';
 import { sdkConnector } from './connect.js';
 
-const VERSION = '1.0.0';
+// The package's own version (package.json is one level above src/ and dist/), so a release bump shows.
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function readIfExists(path: string): string | undefined {
   try {

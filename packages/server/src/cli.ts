@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `hushd`: run the server, or administer its data directory offline. Process I/O lives here only.
+import { readFileSync } from 'node:fs';
 import { ADMIN_COMMANDS, parseAdminArgs, runAdmin, UsageError, type AdminIO } from './admin.js';
 import { ConfigError, OPTIONS, resolveConfig, type HushdConfig } from './config.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
 import { tuneRuntime } from './runtime.js';
 
-const VERSION = '1.0.0';
+// The package's own version (package.json is one level above src/ and dist/), so a release bump shows.
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function helpText(): string {
   const flagWidth = Math.max(...OPTIONS.map((o) => `--${o.flag} ${o.arg}`.length));
