@@ -145,6 +145,11 @@ export class ChatController {
    * Notice lines: an array gives one line per entry; a string is one line. Remote text is embedded
    * in notices, so a newline inside an entry never starts a line (the view shows it as a space).
    */
+  /** The input line changed outside a key press (a paste answered, a refused line put back): redraw. */
+  private inputEdited(): void {
+    for (const l of this.listeners) l(this.state);
+  }
+
   notice(text: string | readonly string[], level: 'info' | 'warn' | 'error' = 'info', key?: string): void {
     for (const line of typeof text === 'string' ? [text] : text) this.dispatch({ type: 'notice', key, level, text: line, now: this.now() });
   }
@@ -627,7 +632,7 @@ export class ChatController {
     if (lines <= PASTE_CONFIRM_LINES) {
       this.editor.insert(text);
       this.inputChanged();
-      return this.dispatch({ type: 'tick', now: this.now() });
+      return this.inputEdited();
     }
     const conv = activeConversation(this.state);
     const where = conv.kind === 'room' ? `#${conv.name}` : conv.kind === 'dm' ? conv.name : 'the status window';
@@ -641,7 +646,7 @@ export class ChatController {
       this.editor.insert(text);
       this.inputChanged();
     }
-    this.dispatch({ type: 'tick', now: this.now() });
+    this.inputEdited();
   }
 
   /** Enter: the input line is submitted and emptied. */
@@ -715,7 +720,7 @@ export class ChatController {
     const back = this.editor.text === '';
     if (back) {
       this.editor.set(line.action ? `/me ${line.text}` : line.text);
-      this.dispatch({ type: 'tick', now: this.now() });
+      this.inputEdited();
     }
     this.notice(`not sent: ${quoteStart(line.text)} — ${reason}. ${back ? 'Its text is back in the input line (Enter sends it); /retry works too.' : '/retry sends it again.'}`, 'error', line.key);
   }

@@ -254,7 +254,7 @@ describe('app: pastes', () => {
     expect(t.session.calls.filter((c) => c[0] === 'send')).toEqual([['send', 'lobby', 'first line\nsecond line']]);
   });
 
-  it('a long paste asks first; y sends it as one message, n drops it', async () => {
+  it('a long paste asks first; y sends it as one message, n drops it, e puts it in the input line', async () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
     const lines = Array.from({ length: 20 }, (_, i) => `pasted ${i + 1}`);
@@ -270,6 +270,11 @@ describe('app: pastes', () => {
     await waitFor(() => !t.text().includes('You pasted'), 'the prompt closed');
     expect(t.session.calls.filter((c) => c[0] === 'send')).toHaveLength(1);
     expect(t.inputLine().trim()).toBe('>');
+    t.type(PASTE(lines.join('\n')));
+    await t.shows('You pasted 20 lines');
+    t.type('e');
+    await waitFor(() => t.inputLine().includes('pasted 19↵pasted 20'), `the paste in the input line:\n${t.inputLine()}`);
+    expect(t.session.calls.filter((c) => c[0] === 'send')).toHaveLength(1);
   });
 
   it('a 10,000-character paste shows in the input at once, and sends split at word boundaries', async () => {
