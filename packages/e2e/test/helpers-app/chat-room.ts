@@ -248,7 +248,7 @@ export class ChatRoom {
     let last = '';
     let lastChange = started;
     for (;;) {
-      const screens = new Map(PEOPLE.map((who) => [who, this.pane(who).capture()] as const));
+      const screens = new Map(await Promise.all(PEOPLE.map(async (who) => [who, await this.pane(who).captureAsync()] as const)));
       const state = PEOPLE.map((who) => `${chatLines(screens.get(who)!).length}/${screens.get(who)!.includes(SENDING)}`).join(',');
       if (state !== last) {
         last = state;

@@ -23,7 +23,7 @@ export interface TuiOptions {
 /** A control-mode tmux client (`tmux -C`): commands without a process per command, each awaited. */
 class ControlClient {
   private readonly child: ChildProcess;
-  private readonly waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly waiting: { resolve: (output: string[]) => void; reject: (e: Error) => void }[] = [];
   private buffer = '';
   private block: string[] | null = null;
 
@@ -36,11 +36,11 @@ class ControlClient {
     this.run('refresh-client -f no-output').catch(() => undefined);
   }
 
-  /** Runs tmux commands (one line, `;`-separated); resolves when tmux has run them all. */
-  run(...commands: string[]): Promise<void> {
-    const done = commands.map(() => new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject })));
+  /** Runs tmux commands (one line, `;`-separated); resolves with the last one's output lines once tmux has run them all. */
+  run(...commands: string[]): Promise<string[]> {
+    const done = commands.map(() => new Promise<string[]>((resolve, reject) => this.waiting.push({ resolve, reject })));
     this.child.stdin!.write(`${commands.join(' ; ')}\n`);
-    return Promise.all(done).then(() => undefined);
+    return Promise.all(done).then((outputs) => outputs.at(-1) ?? []);
   }
 
   close(): void {
@@ -57,10 +57,10 @@ class ControlClient {
       if (/^%begin \d+ \d+ 1$/.test(line)) this.block = [];
       else if (this.block && /^%(end|error) \d+ \d+ 1$/.test(line)) {
         const waiter = this.waiting.shift();
-        if (line.startsWith('%end')) waiter?.resolve();
+        if (line.startsWith('%end')) waiter?.resolve(this.block);
         else waiter?.reject(new Error(`tmux: ${this.block.join(' ')}`));
         this.block = null;
-      } else if (this.block && !line.startsWith('%')) this.block.push(line);
+      } else if (this.block) this.block.push(line);
     }
   }
 
@@ -152,9 +152,18 @@ export class Tui {
    * Types `text` literally, then Enter, as fast as tmux can: through one control-mode client, so no
    * process starts per line; resolves once tmux has written the keys to the pane.
    */
-  typeLine(text: string): Promise<void> {
+  async typeLine(text: string): Promise<void> {
+    await this.controlClient().run(`send-keys -t ${this.name} -l ${tmuxQuote(text)}`, `send-keys -t ${this.name} Enter`);
+  }
+
+  /** The screen as capture() reads it, through the control client: polling six panes starts no processes. */
+  async captureAsync(): Promise<string> {
+    return `${(await this.controlClient().run(`capture-pane -p -t ${this.name}`)).join('\n')}\n`;
+  }
+
+  private controlClient(): ControlClient {
     this.control ??= new ControlClient(this.socket, this.name);
-    return this.control.run(`send-keys -t ${this.name} -l ${tmuxQuote(text)}`, `send-keys -t ${this.name} Enter`);
+    return this.control;
   }
 
   /** Resizes the window (hush redraws on SIGWINCH). */
@@ -165,7 +174,7 @@ export class Tui {
   async waitFor(check: (screen: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const screen = this.capture();
+      const screen = await this.captureAsync();
       if (check(screen)) return screen;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${screen}`);
       await new Promise((r) => setTimeout(r, 40));
