@@ -3,7 +3,7 @@ import blessed from 'blessed';
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { createScreen } from '../src/view/screen.js';
-import { wideCharRegExp } from '../src/view/unicode-patch.js';
+import { clipRow, clipRowsByColumns, wideCharRegExp } from '../src/view/unicode-patch.js';
 import { displayWidth, isWideCodePoint } from '../src/width.js';
 import { WIDE_RANGES } from '../src/wide-ranges.js';
 import { FakeInput, FakeOutput } from './helpers/fake-terminal.js';
@@ -26,14 +26,19 @@ describe('wide character table', () => {
 });
 
 /** The cells of the first content row of a 30-column bordered box holding `content`, drawn by blessed. */
-function drawnRow(content: string): string[] {
+function drawnRow(content: string, clipped = false): string[] {
+  return drawnRows(content, clipped)[0]!;
+}
+
+function drawnRows(content: string, clipped: boolean): string[][] {
   const screen = createScreen({ input: new FakeInput(), output: new FakeOutput(), terminal: 'xterm-256color' });
   try {
-    const box = blessed.box({ parent: screen, top: 0, left: 0, width: 30, height: 3, border: { type: 'line' }, tags: true, wrap: false });
+    const box = blessed.box({ parent: screen, top: 0, left: 0, width: 30, height: 4, border: { type: 'line' }, tags: true, wrap: false });
+    if (clipped) clipRowsByColumns(box);
     box.setContent(content);
     screen.render();
     const lines = (screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
-    return lines[1]!.slice(0, 30).map((c) => c[1]);
+    return [lines[1]!, lines[2]!].map((row) => row.slice(0, 30).map((c) => c[1]));
   } finally {
     screen.destroy();
   }
@@ -60,6 +65,27 @@ describe('patched blessed', () => {
     expect(row[10]).toBe('e');
     expect(row[29]).toBe('│');
     expect(displayWidth(content)).toBe(10);
+  });
+
+  it('keeps the whole of a row that fits its columns, however many UTF-16 units it has', () => {
+    // 28 columns: astral emoji (2 units, 2 cells), marks and joiners (no cell), a subdivision flag
+    const row = `😄🎉🚀 e\u0301\u0301 a\u200bb 🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} {bold}x{/bold} pad-ing end`;
+    expect(displayWidth(row.replace(/\{\/?bold\}/g, ''))).toBe(28);
+    const text = (cells: string[]) => cells.slice(1, 29).join('').replace(/\x03/g, '');
+    expect(text(drawnRow(row, true))).toContain(' end');
+    expect(text(drawnRow(row, false))).not.toContain(' end'); // what blessed alone does: cuts by units
+    // a row longer than the pane is cut at the border, never carried into the next row
+    const [first, second] = drawnRows(`${'中'.repeat(20)}\nnext`, true);
+    expect(first![29]).toBe('│');
+    expect(second!.slice(1, 5).join('')).toBe('next');
+  });
+
+  it('cuts a row by cells: a wide character never half, attributes after the cut kept', () => {
+    expect(clipRow('ab\x1b[1mcd\x1b[22m', 3)).toBe('ab\x1b[1mc\x1b[22m');
+    expect(clipRow('a😄\x03b', 2)).toBe('a');
+    expect(clipRow('a😄\x03b', 3)).toBe('a😄\x03');
+    expect(clipRow('ae\u0301\u0301x', 2)).toBe('ae\u0301\u0301');
+    expect(clipRow('short', 10)).toBe('short');
   });
 
   it('gives every code point the width our wrapping counts', () => {

@@ -106,6 +106,16 @@ function checkScreen(screen: string, label: string, opts: { previous?: string } 
   const pane = paneRows(screen);
   expect(pane.filter((l) => /^(\d\d:\d\d )?(<alice>|\* alice\b)/.test(l)), `${label}: forged sender rows`).toEqual([]);
   expect(pane.filter((l) => !OWN_ROW.test(l)), `${label}: rows not started by hush`).toEqual([]);
+  // No character drew wider or narrower than hush measured it: the pane's borders stay in their
+  // columns. Left of the pane and right of it (the people list) only narrow characters stand, so
+  // the borders sit at fixed indexes from either end of a captured row.
+  const status = lines.findIndex((l) => /^ (connected|reconnecting)/.test(l));
+  const border = (ch: string | undefined) => ch === 'x' || ch === '│';
+  const shifted = lines.slice(2, status - 1).filter((l) => {
+    const cells = [...l];
+    return !(border(cells[timeCol - 1]) && border(cells.at(-23)) && border(cells.at(-22)) && border(cells.at(-1)));
+  });
+  expect(shifted, `${label}: rows whose pane borders moved`).toEqual([]);
   // nothing typed into the input line by a terminal reply (e.g. a cursor position report)
   const input = lines.find((l) => l.startsWith('>'));
   expect(input?.trim(), `${label}: input line`).toBe('>');
@@ -283,6 +293,21 @@ describe('terminal: hostile text in hush', () => {
     expect(screen).toContain(`<bob> ${after}`);
     // every row still fits the terminal: nothing spilled past the frame
     for (const l of rows(screen)) expect([...l].length).toBeLessThanOrEqual(120);
+  });
+
+  it('emoji sequences, CJK and marks keep every row in its columns', async () => {
+    await switchTo(/#lobby/);
+    const sample = '👨\u200d👩\u200d👧 family 🇫🇷🇩🇪 flags ❤️ heart 1️⃣ keycap 👍🏽 skin 🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} flag 😄🎉🚀 中文 한국어 é ñ ';
+    await mallory.request({ type: 'send', room: 'lobby', text: `${sample.repeat(4)}emoji-end` });
+    await tui.waitFor((s) => s.includes('emoji-end'), 'the emoji line');
+    const previous = await honestLine();
+    const screen = tui.capture();
+    checkScreen(screen, 'emoji widths', { previous });
+    // nothing of the line went missing at a row's end
+    const shown = paneRows(screen).join('\n');
+    for (const word of ['family', 'flags', 'heart', 'keycap', 'skin', 'flag', '中文', '한국어']) {
+      expect(shown.match(new RegExp(`(^|\\s)${word}(?=\\s)`, 'gmu'))?.length, word).toBe(4);
+    }
   });
 
   it('/whois cannot be made to show a forged "verified" line by a status text', async () => {

@@ -9,6 +9,7 @@ import { activeConversation, seenBy, typingUsers, type AppState, type Conversati
 import { padRight, truncate } from '../width.js';
 import { chatIntent, type KeyPress } from './keys.js';
 import { ModalHost } from './modals.js';
+import { clipRowsByColumns } from './unicode-patch.js';
 
 const PRESENCE_MARK: Record<string, string> = { online: '{green-fg}●{/green-fg}', away: '{yellow-fg}◐{/yellow-fg}', offline: '{gray-fg}○{/gray-fg}' };
 const ROLE_MARK: Record<string, string> = { owner: '~', op: '@', member: ' ' };
@@ -52,6 +53,7 @@ export class ChatView {
     this.people = blessed.box({ ...pane, parent: screen, top: 1, right: 0, width: Math.max(1, right), bottom: 2, label: ' people ', clickable: true });
     this.status = blessed.box({ parent: screen, bottom: 1, left: 0, width: '100%', height: 1, tags: true, wrap: false, style: { bg: 'blue', fg: 'white' } });
     this.input = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true, wrap: false });
+    for (const el of [this.topic, this.convs, this.messages, this.people, this.status, this.input]) clipRowsByColumns(el);
 
     this.convs.on('click', (data: blessed.Widgets.Events.IMouseEventArg) => {
       const row = data.y - (this.convs.atop as number) - 1;
@@ -168,7 +170,7 @@ export class ChatView {
     const typing = typingUsers(conv, Date.now());
     const conn = s.connection === 'ready' ? '{green-fg}connected{/green-fg}' : s.connection === 'closed' ? '{red-fg}disconnected{/red-fg}' : `{yellow-fg}${s.connection}…{/yellow-fg}`;
     const item = (text: string, priority: number, tagged = escapeTags(text)): StatusItem => ({ text, tagged, priority });
-    const items = [item(s.connection === 'ready' ? 'connected' : s.connection === 'closed' ? 'disconnected' : `${s.connection}…`, 9, conn), item(s.me ?? '', 2), item(title, 7)];
+    const items = [item(s.connection === 'ready' ? 'connected' : s.connection === 'closed' ? 'disconnected' : `${s.connection}…`, 9, conn), item(stripControls(s.me ?? ''), 2), item(title, 7)];
     if (typing.length > 0) items.push(item(`${stripControls(typing.slice(0, 3).join(', '))}${typing.length > 3 ? ' …' : ''} typing…`, 4));
     const seen = seenBy(s, conv);
     if (seen) items.push(item(`seen by ${stripControls(seen)}`, 3));

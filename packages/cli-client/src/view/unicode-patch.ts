@@ -4,6 +4,7 @@
 // one. Teach it the widths of width.ts, which our wrapping uses. blessed keeps these in one
 // shared module, patched once.
 import { createRequire } from 'node:module';
+import type blessed from 'blessed';
 import { WIDE_RANGES } from '../wide-ranges.js';
 import { codePointWidth, isZeroWidthCodePoint } from '../width.js';
 
@@ -40,4 +41,56 @@ export function patchBlessedUnicode(): void {
   });
   unicode.chars.all = wideCharRegExp();
   unicode.__hushPatched = true;
+}
+
+const SGR = /\x1b\[[\d;]*m/y;
+
+/**
+ * One row of blessed's parsed content cut to `width` cells: SGR sequences take none, a mark or
+ * format character none (it joins the previous cell), a wide character two (itself and the \x03
+ * placeholder blessed puts after it), anything else one. Attributes after the cut are kept.
+ */
+export function clipRow(row: string, width: number): string {
+  let out = '';
+  let cells = 0;
+  let i = 0;
+  let cut = -1;
+  while (i < row.length) {
+    SGR.lastIndex = i;
+    const sgr = SGR.exec(row);
+    if (sgr) {
+      out += sgr[0];
+      i += sgr[0].length;
+      continue;
+    }
+    const cp = row.codePointAt(i)!;
+    const size = cp > 0xffff ? 2 : 1;
+    const wide = row[i + size] === '\x03';
+    const w = cp >= 0xa0 && isZeroWidthCodePoint(cp) ? 0 : wide ? 2 : 1;
+    if (cells + w > width) {
+      cut = i;
+      break;
+    }
+    out += row.slice(i, i + size + (wide ? 1 : 0));
+    cells += w;
+    i += size + (wide ? 1 : 0);
+  }
+  return cut < 0 ? out : out + (row.slice(cut).match(/\x1b\[[\d;]*m/g) ?? []).join('');
+}
+
+interface WrappingElement { _wrapContent(content: string, width: number): string[] }
+
+/**
+ * blessed cuts each row of a `wrap: false` element after `width` UTF-16 units, so a row holding
+ * astral emoji, marks or joiners loses its end although it fits the columns. For elements whose
+ * rows are laid out by columns already (no alignment tags), cut by cells instead.
+ */
+export function clipRowsByColumns(element: blessed.Widgets.BlessedElement): void {
+  const el = element as unknown as WrappingElement;
+  const original = el._wrapContent.bind(el);
+  el._wrapContent = (content, width) => {
+    const rows = original(content, Number.MAX_SAFE_INTEGER);
+    for (let k = 0; k < rows.length; k++) rows[k] = clipRow(rows[k]!, width);
+    return rows;
+  };
 }
