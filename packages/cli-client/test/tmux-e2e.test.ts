@@ -351,6 +351,20 @@ describe('hush in tmux: nothing typed is lost', () => {
 });
 
 describe('hush in tmux: the first hour', () => {
+  it('registers on an invite-only server with the invite code; without one the form says where it goes', async () => {
+    const port = server.port;
+    await server.stop();
+    server = await startTestServer({ dataDir, port, registration: 'invite' });
+    server.store.createInvite('k3y-2026', null, Date.now());
+    const args = ['--host', `127.0.0.1:${port}`, '--user', 'alice', '--register', '--login', '--fingerprint', server.fingerprint];
+    const refused = start(args);
+    const form = await refused.waitFor('registers new accounts only');
+    expect(form).not.toMatch(/INVALID_INVITE: INVALID_INVITE/);
+    refused.kill();
+    const invited = start([...args, '--invite', 'k3y-2026']);
+    await invited.waitFor((s) => s.includes('#lobby') && / connected /.test(s));
+  });
+
   it('/join of a room that does not exist creates it', async () => {
     const alice = await loggedIn('alice');
     alice.type('/join #brand-new');
