@@ -41,18 +41,18 @@ export interface AppOptions {
 const USERNAME_RULE = 'a username is 3 to 24 characters: lowercase letters a-z, digits 0-9, _ and -';
 const PASSWORD_RULE = 'a password needs at least 8 characters (unless the server admin set another minimum), not one character repeated, and not the username';
 
+const newHere = (user: string): string => `New here? Press Ctrl+R to tick "register", then Enter, to create the account "${user}".`;
+
 /** A login or registration failure in words that say what to do. */
 export function loginErrorText(err: unknown, attempt: { register: boolean; user: string; host: string; port: number }): string {
   const { code, message } = describeError(err);
   const said = message !== '' && message !== code ? message : undefined;
   switch (code) {
-    case 'AUTH_FAILED':
-      return attempt.register ? 'wrong username or password'
-        : `wrong username or password. New here? Press Ctrl+R to tick "register", then Enter, to create the account "${attempt.user}".`;
+    case 'AUTH_FAILED': return attempt.register ? 'wrong username or password' : `wrong username or password. ${newHere(attempt.user)}`;
     case 'USERNAME_INVALID': return `that username is not allowed: ${USERNAME_RULE}${said ? ` (${said})` : ''}`;
     case 'USERNAME_TAKEN': return `the username "${attempt.user}" is taken (or looks like one that is): pick another, or press Ctrl+R to log in instead`;
     case 'PASSWORD_WEAK': return `that password is too weak: ${PASSWORD_RULE}${said ? ` (${said})` : ''}`;
-    case 'PASSWORD_REQUIRED': return 'type your password: this device holds no key for the account yet';
+    case 'PASSWORD_REQUIRED': return `type your password: this device holds no key for "${attempt.user}" yet. ${newHere(attempt.user)}`;
     case 'INVALID_INVITE': return 'this server registers new accounts only with a valid invite code: type the code its admin gave you in the invite field';
     case 'REGISTRATION_CLOSED': return 'this server does not take new accounts: ask its admin to create yours, then log in';
     case 'RATE_LIMITED': return 'too many attempts: wait a minute, then try again';
