@@ -4,7 +4,7 @@ import blessed from 'blessed';
 import type { ChatController } from '../controller.js';
 import { fitStatus, moreBelowRow, panelWidths, rowsAddedAfter, tailRows, unreadElsewhere, type StatusItem } from '../format.js';
 import type { LineEditor } from '../line-editor.js';
-import { escapeTags, sanitize, stripControls } from '../sanitize.js';
+import { escapeTags, stripControls } from '../sanitize.js';
 import { activeConversation, seenBy, typingUsers, type AppState, type Conversation, type Line } from '../state.js';
 import { padRight, truncate } from '../width.js';
 import { chatIntent, type KeyPress } from './keys.js';
