@@ -252,3 +252,35 @@ describe('the "new since you were here" marker', () => {
     expect(activeConversation(s).marker).toBeNull();
   });
 });
+
+describe('reduce: our own lines', () => {
+  const lobby = (s: AppState) => findConversation(s, roomKey('lobby'))!.lines.flatMap((l) => (l.kind === 'message' ? [[l.id, l.text, l.pending === true, l.failed ?? null]] : []));
+  const out = (localId: string, text: string): Action => ({ type: 'outgoing', key: roomKey('lobby'), localId, from: 'me', text, action: false, now: 5 });
+  const mine = (id: string, text: string): Action => ({ type: 'message', message: roomMsg('me', text, 'lobby', { id, mine: true }), now: 6 });
+
+  it('a pending line is confirmed in place by its echo, and the later ack adds nothing', () => {
+    const s = run(...base, out('local:1', 'a'), out('local:2', 'b'), mine('m1', 'a'), { type: 'sent', key: roomKey('lobby'), localId: 'local:1', id: 'm1', ts: 6 });
+    expect(lobby(s)).toEqual([['m1', 'a', false, null], ['local:2', 'b', true, null]]);
+  });
+
+  it('an ack before the echo confirms the line; the echo then adds nothing', () => {
+    const s = run(...base, out('local:1', 'a'), { type: 'sent', key: roomKey('lobby'), localId: 'local:1', id: 'm1', ts: 6 }, mine('m1', 'a'));
+    expect(lobby(s)).toEqual([['m1', 'a', false, null]]);
+  });
+
+  it('a refused line keeps its text and says why; removeLine takes it away', () => {
+    let s = run(...base, out('local:1', 'a'), { type: 'sendFailed', key: roomKey('lobby'), localId: 'local:1', reason: 'muted' });
+    expect(lobby(s)).toEqual([['local:1', 'a', false, 'muted']]);
+    s = reduce(s, { type: 'removeLine', key: roomKey('lobby'), id: 'local:1' });
+    expect(lobby(s)).toEqual([]);
+  });
+
+  it('ignored users: their lines go, new ones and history stay out, ours stay', () => {
+    let s = run(...base, { type: 'message', message: roomMsg('mallory', 'spam', 'lobby', { id: 'x1' }), now: 1 }, out('local:1', 'mine'));
+    s = reduce(s, { type: 'ignored', users: ['mallory'] });
+    s = reduce(s, { type: 'message', message: roomMsg('mallory', 'more', 'lobby', { id: 'x2' }), now: 2 });
+    s = reduce(s, { type: 'history', key: roomKey('lobby'), messages: [roomMsg('mallory', 'old', 'lobby', { id: 'x0', ts: 0 })] });
+    expect(lobby(s)).toEqual([['local:1', 'mine', true, null]]);
+    expect(s.ignored).toEqual(['mallory']);
+  });
+});
