@@ -15,6 +15,13 @@ export const CRYPTO_ERROR_CODES = {
   BAD_KEY: 'key has the wrong length or format',
   FILE_CORRUPT: 'file is corrupt, reordered or incomplete',
   INVALID_ARGUMENT: 'invalid argument',
+  BAD_PREKEY_SIGNATURE: 'signed prekey signature is invalid',
+  PREKEY_UNKNOWN: 'the prekey this session was started with is gone (used or expired): start a new session',
+  MESSAGE_REPLAYED: 'session message was already received (replayed, or its key was reused)',
+  TOO_MANY_SKIPPED: 'session message is too far ahead (more skipped messages than allowed)',
+  SESSION_OUT_OF_SYNC: 'session message does not fit this session (state restored or lost, or message altered): start a new session',
+  SESSION_MISMATCH: 'session message starts another session: accept it as a new session',
+  SESSION_STATE_INVALID: 'stored session state is corrupt or of an unknown version: start a new session',
 } as const;
 
 export type CryptoErrorCode = keyof typeof CRYPTO_ERROR_CODES;

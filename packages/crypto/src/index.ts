@@ -26,6 +26,31 @@ export {
 export { SequenceTracker } from './sequence.js';
 export { FILE_KEY_LENGTH, FILE_NONCE_PREFIX_LENGTH, FILE_CHUNK_OVERHEAD, FileSealer, FileOpener, createFileSealer } from './file.js';
 export { PASSWORD_DEFAULTS, hashPassword, verifyPassword, passwordNeedsRehash } from './password.js';
+export {
+  PREKEY_BUNDLE_VERSION,
+  MAX_ONE_TIME_PREKEYS,
+  DEFAULT_PREKEY_POLICY,
+  generateSignedPrekey,
+  generateOneTimePrekeys,
+  publicSignedPrekey,
+  verifySignedPrekey,
+  verifyPrekeyBundle,
+  encodeSignedPrekey,
+  decodeSignedPrekey,
+  encodePrekeyBundle,
+  decodePrekeyBundle,
+  planSignedPrekeys,
+  oneTimePrekeysToAdd,
+} from './prekeys.js';
+export { X3DH_INFO } from './x3dh.js';
+export {
+  MAX_SKIP,
+  MAX_SKIPPED_KEYS,
+  SESSION_MESSAGE_VERSION,
+  SESSION_STATE_VERSION,
+  RatchetSession,
+  decodeSessionMessage,
+} from './ratchet.js';
 
 export type { CryptoErrorCode } from './errors.js';
 export type { SealTokenOptions, OpenTokenOptions } from './token.js';
@@ -44,3 +69,16 @@ export type { DirectInner, SealedDirect, SealedDirectKey } from './direct.js';
 export type { SequenceStatus, SequenceTrackerState, SequenceTrackerOptions } from './sequence.js';
 export type { FileSealerOptions } from './file.js';
 export type { PasswordHashOptions } from './password.js';
+export type {
+  RandomBytes,
+  SignedPrekey,
+  SignedPrekeyPair,
+  OneTimePrekey,
+  OneTimePrekeyPair,
+  PrekeyBundle,
+  PrekeyLookup,
+  PrekeyPolicy,
+  SignedPrekeyPlan,
+} from './prekeys.js';
+export type { X3dhHeader } from './x3dh.js';
+export type { SessionMessage, DecryptOptions } from './ratchet.js';

@@ -1,4 +1,6 @@
 import {
+  createCipheriv,
+  createDecipheriv,
   createHash,
   createHmac,
   createPrivateKey,
@@ -147,4 +149,43 @@ export function nativeHmacSha512(key: Uint8Array, data: Uint8Array): Uint8Array 
 
 export function nativeHkdf(ikm: Uint8Array, salt: Uint8Array, info: string, length: number): Uint8Array {
   return new Uint8Array(hkdfSync('sha512', ikm, salt, info, length));
+}
+
+// SHA-256 for the prekey sessions (X3DH and the Double Ratchet follow Signal's recommended
+// HKDF-SHA-256 / HMAC-SHA-256). tweetnacl has no SHA-256: the RFC 4231 and RFC 5869 vectors check these.
+
+export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac('sha256', key).update(data).digest());
+}
+
+export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
+}
+
+/** ChaCha20-Poly1305 (RFC 8439): ciphertext || 16-byte tag. */
+export function chachaSeal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+  cipher.setAAD(ad, { plaintextLength: plaintext.length });
+  const out = new Uint8Array(plaintext.length + 16);
+  out.set(cipher.update(plaintext));
+  cipher.final();
+  out.set(cipher.getAuthTag(), plaintext.length);
+  return out;
+}
+
+/** The plaintext of ciphertext || tag, or null when it does not authenticate. */
+export function chachaOpen(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, sealed: Uint8Array): Uint8Array | null {
+  if (sealed.length < 16) return null;
+  const length = sealed.length - 16;
+  const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+  decipher.setAAD(ad, { plaintextLength: length });
+  decipher.setAuthTag(sealed.subarray(length));
+  const plaintext = decipher.update(sealed.subarray(0, length));
+  try {
+    decipher.final();
+  } catch {
+    plaintext.fill(0);
+    return null;
+  }
+  return new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
 }
