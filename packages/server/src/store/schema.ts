@@ -138,9 +138,11 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   `,
   // 3: idempotency keys of sends: a sender's message with a key already used is not stored twice.
+  // The key leads the index: keys that grow with time (as the SDK makes them) are then inserted at
+  // its right edge instead of all over it.
   `
   ALTER TABLE messages ADD COLUMN client_key TEXT;
-  CREATE UNIQUE INDEX messages_by_key ON messages(sender, client_key) WHERE client_key IS NOT NULL;
+  CREATE UNIQUE INDEX messages_by_key ON messages(client_key, sender) WHERE client_key IS NOT NULL;
   `,
 ];
 

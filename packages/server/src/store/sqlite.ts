@@ -123,10 +123,10 @@ export class SqliteStore implements Store {
   private appendedSinceCheckpoint = 0;
   private changesAtCheckpoint = 0;
   /**
-   * The latest idempotency keys stored (sender + key -> id and time), oldest first: a repeat soon
-   * after the original (a resend after a reconnect) is answered without touching the database.
+   * The latest idempotency keys stored (sender + key -> id and time), so that a repeat soon after
+   * the original (a resend after a reconnect) is answered without touching the database.
    */
-  private readonly recentKeys = new Map<string, RepeatedMessage>();
+  private readonly recentKeys = new RecentKeys();
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -440,16 +440,13 @@ export class SqliteStore implements Store {
   }
 
   private storedKey(sender: string, key: string): RepeatedMessage | undefined {
-    const row = this.stmt('SELECT id, ts FROM messages WHERE sender = ? AND client_key = ?').get(sender, key) as
+    const row = this.stmt('SELECT id, ts FROM messages WHERE client_key = ? AND sender = ?').get(key, sender) as
       { id: number | bigint; ts: number } | undefined;
     return row && { kind: 'repeat', id: String(row.id), ts: row.ts };
   }
 
   private rememberKey(sender: string, key: string, m: AppendedMessage): void {
-    const id = keyId(sender, key);
-    if (this.recentKeys.has(id)) return;
-    this.recentKeys.set(id, { kind: 'repeat', id: m.id, ts: m.ts });
-    if (this.recentKeys.size > RECENT_KEYS) this.recentKeys.delete(this.recentKeys.keys().next().value!);
+    this.recentKeys.set(keyId(sender, key), { kind: 'repeat', id: m.id, ts: m.ts });
   }
 
   history(target: HistoryTarget, query: HistoryQuery): HistoryResult {
@@ -782,8 +779,30 @@ const SAFETY_CHECKPOINT_PAGES = 10_000;
 
 /** Rows per multi-row INSERT (9 parameters each, well under SQLite's limit). */
 const ROWS_PER_INSERT = 32;
-/** Idempotency keys remembered in memory (older ones are looked up in the database). */
-const RECENT_KEYS = 65_536;
+/** Idempotency keys remembered in memory, per generation (older ones are looked up in the database). */
+const RECENT_KEYS_PER_GENERATION = 32_768;
+
+/**
+ * A bounded memory of recent keys in two generations: when the current one is full it becomes the
+ * previous one and the one before is dropped whole (evicting one entry at a time from a Map's front
+ * costs a walk over its deleted slots).
+ */
+class RecentKeys {
+  private current = new Map<string, RepeatedMessage>();
+  private previous = new Map<string, RepeatedMessage>();
+
+  get(id: string): RepeatedMessage | undefined {
+    return this.current.get(id) ?? this.previous.get(id);
+  }
+
+  set(id: string, value: RepeatedMessage): void {
+    if (this.current.size >= RECENT_KEYS_PER_GENERATION) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(id, value);
+  }
+}
 
 function withId(m: NewMessage, id: string): StoredMessage {
   return m.kind === 'room'
