@@ -53,10 +53,10 @@ const MIN_INDENT = 8;
 type Style = ((text: string) => string) | undefined;
 
 /**
- * Lay out: `prefix` (already tagged, `prefixWidth` columns) then the plain, clean `body` lines
- * (each in the style `styleOf` gives it),
- * wrapped by display width. Every later row is indented and marked with the gutter, so no remote
- * text can ever start a row of its own or pass for a system line.
+ * Lay out: `prefix` (already tagged, `prefixWidth` columns) then the plain, clean `body` lines,
+ * each in the style `styleOf` gives it, wrapped by display width. Every later row is indented and
+ * marked with the gutter, so no remote text can ever start a row of its own or pass for a system
+ * line.
  */
 function layout(prefix: string, prefixWidth: number, body: string[], width: number, styleOf: (line: number) => Style = () => undefined): string[] {
   const indent = Math.max(MIN_INDENT, Math.min(prefixWidth, Math.floor(width / 2)));
