@@ -323,6 +323,46 @@ describe('messages', () => {
   });
 });
 
+describe('idempotency keys', () => {
+  const keyed = (text: string, key: string, from = 'alice'): NewMessage => ({ ...roomMsg('lobby', text, 1000, from), key });
+
+  it('stores a key once: a repeat, later or in the same batch, returns the first message id and time', () => {
+    const [first] = store.appendMessages([keyed('one', 'key-00001')]);
+    expect(first).toMatchObject({ kind: 'room', id: '1', text: 'one' });
+    const out = store.appendMessages([
+      keyed('again', 'key-00001'), keyed('two', 'key-00002'), roomMsg('lobby', 'plain'), keyed('two again', 'key-00002'),
+      { kind: 'dm', ts: 5, from: 'alice', to: 'bob', envelope: 'E', key: 'key-00001' },
+    ]);
+    expect(out).toEqual([
+      { kind: 'repeat', id: '1', ts: 1000 },
+      { kind: 'room', id: '2', ts: 1000, from: 'alice', room: 'lobby', text: 'two', action: false },
+      { kind: 'room', id: '3', ts: 1000, from: 'alice', room: 'lobby', text: 'plain', action: false },
+      { kind: 'repeat', id: '2', ts: 1000 },
+      { kind: 'repeat', id: '1', ts: 1000 },
+    ]);
+    expect(store.history({ room: 'lobby' }, { limit: 10 }).messages.map((m) => m.id)).toEqual(['1', '2', '3']);
+    expect(store.messageByKey('alice', 'key-00002')).toEqual({ kind: 'repeat', id: '2', ts: 1000 });
+    expect(store.messageByKey('alice', 'key-never')).toBeUndefined();
+  });
+
+  it('keys belong to their sender', () => {
+    const out = store.appendMessages([keyed('a', 'key-shared', 'alice'), keyed('b', 'key-shared', 'bob')]);
+    expect(out.map((m) => m.kind)).toEqual(['room', 'room']);
+    expect(store.messageByKey('bob', 'key-shared')?.id).toBe(out[1]!.id);
+  });
+
+  it('finds keys no longer remembered in memory in the database, in a batch mixed with new ones', () => {
+    const total = 70_000; // more than the keys kept in memory
+    for (let at = 0; at < total; at += 1000) {
+      store.appendMessages(Array.from({ length: 1000 }, (_, i) => keyed(`m${at + i}`, `bulk-${at + i}`)));
+    }
+    const out = store.appendMessages([keyed('new', 'bulk-new'), keyed('old', 'bulk-0'), keyed('recent', `bulk-${total - 1}`), keyed('new', 'bulk-new')]);
+    expect(out.map((m) => m.kind)).toEqual(['room', 'repeat', 'repeat', 'repeat']);
+    expect(out.map((m) => m.id)).toEqual([String(total + 1), '1', String(total), String(total + 1)]);
+    expect(store.lastMessageId()).toBe(String(total + 1));
+  });
+});
+
 describe('checkpoints', () => {
   it('folds the WAL in at most once a second while written to, or after many appended messages', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hush-store-'));
@@ -475,6 +515,26 @@ describe('on disk', () => {
       db.close();
     } finally {
       b.close();
+    }
+  });
+
+  it('migrates a version 2 database: old messages keep no key, keyed sends are stored once', () => {
+    const file = join(dir, 'hush.db');
+    const db = new Database(file);
+    db.exec(MIGRATIONS[0]!);
+    db.exec(MIGRATIONS[1]!);
+    db.pragma('user_version = 2');
+    db.prepare("INSERT INTO messages (kind, ts, sender, room, body) VALUES ('room', 1, 'alice', 'lobby', 'old')").run();
+    db.close();
+    const s = SqliteStore.open(file);
+    try {
+      expect(s.schemaVersion).toBe(SCHEMA_VERSION);
+      const first = s.appendMessages([{ ...roomMsg('lobby', 'new'), key: 'key-after-migration' }]);
+      const again = s.appendMessages([{ ...roomMsg('lobby', 'new'), key: 'key-after-migration' }]);
+      expect(again).toEqual([{ kind: 'repeat', id: first[0]!.id, ts: first[0]!.ts }]);
+      expect(s.history({ room: 'lobby' }, { limit: 5 }).messages.map((m) => (m.kind === 'room' ? m.text : ''))).toEqual(['old', 'new']);
+    } finally {
+      s.close();
     }
   });
 
