@@ -258,6 +258,41 @@ describe('the packed packages', () => {
   });
 });
 
+describe('changesets', () => {
+  it('version the five published packages together and leave the private ones alone', async () => {
+    // A copy of the manifests and .changeset/, plus one minor changeset for @hush/protocol alone.
+    const copy = await mkdtemp(join(work, 'changesets-'));
+    const files = ['package.json', 'pnpm-workspace.yaml', ...readdirSync(join(root, '.changeset')).map((f) => `.changeset/${f}`)];
+    for (const dir of readdirSync(join(root, 'packages'))) files.push(`packages/${dir}/package.json`);
+    for (const file of files) {
+      await mkdir(dirname(join(copy, file)), { recursive: true });
+      await writeFile(join(copy, file), await readFile(join(root, file)));
+    }
+    await writeFile(join(copy, '.changeset', 'pack-test-bump.md'), '---\n"@hush/protocol": minor\n---\n\nA protocol feature.\n');
+    const before = await manifests(copy);
+    const cli = require.resolve('@changesets/cli/bin.js');
+    await ok(process.execPath, [cli, 'version'], { cwd: copy });
+    const after = await manifests(copy);
+    const [major, minor] = before.get('@hush/protocol')!.version.split('.').map(Number);
+    for (const [name, manifest] of after) {
+      if (manifest.private) expect(manifest.version, name).toBe(before.get(name)!.version);
+      else expect(manifest.version, name).toBe(`${major}.${minor! + 1}.0`);
+    }
+    const changelog = await readFile(join(copy, 'packages', 'protocol', 'CHANGELOG.md'), 'utf8');
+    expect(changelog).toContain('A protocol feature.');
+  });
+});
+
+/** Every workspace package's manifest under `dir`, by name. */
+async function manifests(dir: string): Promise<Map<string, Manifest>> {
+  const all = new Map<string, Manifest>();
+  for (const pkg of await readdir(join(dir, 'packages'))) {
+    const manifest = JSON.parse(await readFile(join(dir, 'packages', pkg, 'package.json'), 'utf8')) as Manifest;
+    all.set(manifest.name, manifest);
+  }
+  return all;
+}
+
 describe('installed with npm', () => {
   it('npm i -g gives working hushd and hush commands', async () => {
     for (const [name, pkg] of [['hushd', '@hush/server'], ['hush', '@hush/cli-client']] as const) {
