@@ -1,64 +1,152 @@
-// Pure bookkeeping for "no gap, no duplicate": which server message ids were already shown, and the
-// newest id seen per conversation (the `after` cursor of the catch-up query after a reconnect).
+import type { ServerMessageOf, ServerMessageType } from '@hush/protocol';
+import { conversationKey } from './conversation.js';
+import { compareIds } from './message-ids.js';
+import type { RequestBody } from './requests.js';
+import type { EmitEvent, Target } from './types.js';
 
-/** Server message ids are decimal strings: compare them as numbers of any length. */
-export function compareIds(a: string, b: string): number {
-  const x = a.replace(/^0+(?=\d)/, '');
-  const y = b.replace(/^0+(?=\d)/, '');
-  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
+type Missed = ServerMessageOf<'history_page'>['messages'];
 
-/** Remembers the most recent `capacity` ids. */
-export class SeenIds {
-  private readonly ids = new Set<string>();
+const CATCH_UP_PAGE = 200;
+/** After a restart, at most this many missed messages per room come as events (the rest: history()). */
+const RESTART_CATCH_UP_LIMIT = 1000;
 
-  constructor(private readonly capacity = 20_000) {}
-
-  has(id: string): boolean {
-    return this.ids.has(id);
-  }
-
-  /** Adds `id`; false when it was already there (a duplicate). */
-  add(id: string): boolean {
-    if (this.ids.has(id)) return false;
-    this.ids.add(id);
-    if (this.ids.size > this.capacity) {
-      const oldest = this.ids.values().next().value;
-      if (oldest !== undefined) this.ids.delete(oldest);
-    }
-    return true;
-  }
-
-  toArray(): string[] {
-    return [...this.ids];
-  }
-}
-
-/** Newest message id per conversation key ("#room" / "@user"). */
+/** Newest message id shown per conversation: where the catch-up query after a reconnect starts. */
 export class Cursors {
-  private readonly last = new Map<string, string>();
+  private readonly last = new Map<string, { target: Target; id: string }>();
 
-  advance(conversation: string, id: string): void {
-    const current = this.last.get(conversation);
-    if (current === undefined || compareIds(id, current) > 0) this.last.set(conversation, id);
+  /** Moves forward only. */
+  advance(target: Target, id: string): void {
+    const key = conversationKey(target);
+    const current = this.last.get(key);
+    if (current === undefined || compareIds(id, current.id) > 0) this.last.set(key, { target, id });
   }
 
-  get(conversation: string): string | undefined {
-    return this.last.get(conversation);
+  get(target: Target): string | undefined {
+    return this.last.get(conversationKey(target))?.id;
   }
 
-  entries(): [string, string][] {
-    return [...this.last];
+  /** The direct conversations that have a cursor (rooms come from the joined list instead). */
+  directTargets(): Target[] {
+    return [...this.last.values()].filter(({ target }) => 'user' in target).map(({ target }) => target);
   }
 }
 
-/** The messages of a catch-up batch not shown yet, oldest first, each id once. Marks them seen. */
-export function takeUnseen<T extends { id: string }>(messages: readonly T[], seen: SeenIds): T[] {
-  const sorted = [...messages].sort((a, b) => compareIds(a.id, b.id));
-  return sorted.filter((m) => seen.add(m.id));
+export interface CatchUpHost {
+  emit: EmitEvent;
+  /** On the connection as it is: catch-up runs before the client is 'ready' again. */
+  request<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>>;
+  /** Shows a missed message (called in server order across all conversations). */
+  show(item: Missed[number]): Promise<void>;
+  /** A room message was shown: the user's state file keeps the newest, so a restart starts from it. */
+  roomCursorMoved(room: string, id: string): void;
 }
 
-export function conversationKey(target: { room: string } | { user: string }): string {
-  return 'room' in target ? `#${target.room}` : `@${target.user}`;
+/**
+ * "No gap, no duplicate" across reconnects and restarts: a cursor per conversation, moved by every
+ * message shown, and the history queries that fetch what came after it.
+ */
+export class CatchUp {
+  private readonly cursors = new Cursors();
+
+  constructor(private readonly host: CatchUpHost) {}
+
+  /** A message of `target` was shown. */
+  advance(target: Target, id: string): void {
+    this.cursors.advance(target, id);
+    if ('room' in target) this.host.roomCursorMoved(target.room, id);
+  }
+
+  /** After a reconnect: everything after each conversation's cursor, shown once each in server order. */
+  async afterReconnect(rooms: Iterable<string>): Promise<void> {
+    const targets: Target[] = [...rooms].map((room) => ({ room }));
+    await this.deliverMissed([...targets, ...this.cursors.directTargets()], Infinity);
+  }
+
+  /**
+   * A new process: each joined room's messages after the newest one a previous run saw (the state
+   * file), as events, before live ones. Bounded per room; past the bound the rest stays in history().
+   */
+  async sinceLastRun(rooms: Iterable<string>, stored: ReadonlyMap<string, string>): Promise<void> {
+    const targets: Target[] = [];
+    for (const room of rooms) {
+      const id = stored.get(room);
+      if (id === undefined || this.cursors.get({ room }) !== undefined) continue;
+      this.cursors.advance({ room }, id);
+      targets.push({ room });
+    }
+    const cut = await this.deliverMissed(targets, RESTART_CATCH_UP_LIMIT);
+    for (const target of cut) {
+      const room = 'room' in target ? target.room : '';
+      this.host.emit('notice', {
+        level: 'warn', code: 'CATCH_UP_LIMIT',
+        text: `more than ${RESTART_CATCH_UP_LIMIT} messages in #${room} since this client last ran: the newest are shown, older ones are in its history`,
+      });
+    }
+  }
+
+  /** Where catch-up starts for rooms not seen yet: their newest message now. */
+  async baseline(rooms: Iterable<string>): Promise<void> {
+    const unseen = [...rooms].filter((room) => this.cursors.get({ room }) === undefined);
+    await Promise.all(
+      unseen.map(async (room) => {
+        const page = await this.host.request({ type: 'history', target: { room }, limit: 1 }, ['history_page']);
+        const last = page.messages[page.messages.length - 1];
+        this.advance({ room }, last?.msgId ?? '0');
+      }),
+    );
+  }
+
+  /**
+   * Fetches each target's messages after its cursor (pages of CATCH_UP_PAGE, at most `limit` per
+   * target: the newest ones when there are more) and shows them in server order. Returns the
+   * targets that had more.
+   */
+  private async deliverMissed(targets: Target[], limit: number): Promise<Target[]> {
+    const missed: Missed = [];
+    const cut: Target[] = [];
+    await Promise.all(
+      targets.map(async (target) => {
+        let after = this.cursors.get(target);
+        if (after === undefined) return;
+        const mine: Missed = [];
+        for (;;) {
+          const page: ServerMessageOf<'history_page'> = await this.host.request(
+            { type: 'history', target, after, limit: CATCH_UP_PAGE },
+            ['history_page'],
+          );
+          for (const item of page.messages) {
+            mine.push(item);
+            if (compareIds(item.msgId, after) > 0) after = item.msgId;
+          }
+          if (!page.hasMore || page.messages.length === 0) break;
+          if (mine.length >= limit) {
+            mine.splice(0, mine.length, ...(await this.newestOf(target, limit)));
+            cut.push(target);
+            break;
+          }
+        }
+        missed.push(...mine);
+      }),
+    );
+    missed.sort((a, b) => compareIds(a.msgId, b.msgId));
+    for (const item of missed) await this.host.show(item);
+    return cut;
+  }
+
+  /** The newest `limit` messages of a conversation, oldest first (paging back from the newest). */
+  private async newestOf(target: Target, limit: number): Promise<Missed> {
+    const newest: Missed = [];
+    let before: string | undefined;
+    while (newest.length < limit) {
+      const page: ServerMessageOf<'history_page'> = await this.host.request(
+        { type: 'history', target, limit: CATCH_UP_PAGE, ...(before === undefined ? {} : { before }) },
+        ['history_page'],
+      );
+      newest.unshift(...page.messages);
+      const oldest = page.messages[0];
+      if (!page.hasMore || !oldest) break;
+      before = oldest.msgId;
+    }
+    return newest.slice(-limit);
+  }
 }

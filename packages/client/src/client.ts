@@ -1,119 +1,129 @@
-import { randomBytes } from 'node:crypto';
-import {
-  DeviceIdentity, decodeSealedDirect, deviceId, encodeSealedDirect, openDirect, safetyNumber as cryptoSafetyNumber,
-  sealDirect, shortFingerprint, signDeviceLogin, verifyBundle, type DeviceBundle, type DirectInner, type HandshakeResult,
-} from '@hush/crypto';
-import type { ClientMessage, ServerMessage, ServerMessageOf, ServerMessageType } from '@hush/protocol';
-import { backoffDelay } from './backoff.js';
-import { compareIds, conversationKey, Cursors, SeenIds } from './catch-up.js';
+import { DeviceIdentity, signDeviceLogin } from '@hush/crypto';
+import type { ServerMessage, ServerMessageOf, ServerMessageType } from '@hush/protocol';
+import { CatchUp } from './catch-up.js';
+import { isEnding } from './connection-state.js';
+import { Connection } from './connection.js';
 import { DeviceStore } from './device-store.js';
-import { decodeBody, encodeBody, keySetDigest, keySetKey, type DirectBody, type DirectFileInfo } from './direct-body.js';
+import { DirectMessages, type Account } from './direct-messages.js';
 import { TypedEmitter } from './emitter.js';
-import { HushError, isHushError, type HushErrorCode } from './errors.js';
+import { HushError, isHushError } from './errors.js';
 import { FileTransfers } from './file-transfers.js';
-import { costsMessageBudget, Outbox } from './outbox.js';
-import { DEFAULT_CLIENT_LIMITS, limitsFrom, TokenPacer, type ClientLimits } from './pacer.js';
-import { SendQueue } from './send-queue.js';
-import { Signals } from './signals.js';
-import { decidePin, keyChangedError, KnownServersFile, serverKey } from './known-servers.js';
+import { SeenIds } from './message-ids.js';
+import { DEFAULT_CLIENT_LIMITS, limitsFrom, type ClientLimits } from './pacer.js';
 import { defaultPaths, type ClientPaths } from './paths.js';
-import { Requests, type RequestBody } from './requests.js';
-import { Transport } from './transport.js';
+import type { RequestBody } from './requests.js';
+import { SendQueue } from './send-queue.js';
+import { ServerPin } from './server-pin.js';
+import { Signals } from './signals.js';
 import type {
   ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, PendingSend, RoomInfo, RoomRole, Target, UserInfo,
 } from './types.js';
 import { UserState } from './user-state.js';
-import { b64, bundleFromWire, bundleToWire, unb64 } from './wire.js';
+import { b64, bundleFromWire, bundleToWire } from './wire.js';
 
 const DEFAULT_TIMEOUT_MS = 15_000;
-const HEARTBEAT_MS = 15_000;
-const CATCH_UP_PAGE = 200;
-/** After a restart, at most this many missed messages per room come as events (the rest: history()). */
-const RESTART_CATCH_UP_LIMIT = 1000;
-/** goodbye codes after which reconnecting would be wrong. */
-const TERMINAL_GOODBYES = new Set<string>(['BANNED', 'KICKED', 'AUTH_FAILED', 'TOO_MANY_CONNECTIONS']);
-/** Failures while reconnecting that retrying cannot fix. */
-const TERMINAL_RECONNECT_ERRORS = new Set<HushErrorCode>([
-  'SERVER_KEY_CHANGED', 'UNTRUSTED_SERVER', 'AUTH_FAILED', 'DEVICE_UNKNOWN', 'BANNED', 'UNSUPPORTED_VERSION',
-]);
 
 type Welcome = ServerMessageOf<'welcome'>;
-type DirectWire = ServerMessageOf<'dm'>;
 
 /**
  * The headless Hush client: one connection to one server, pinned like SSH, with device-key login,
  * end-to-end direct messages, automatic reconnect and catch-up. See README.md.
+ *
+ * A facade: the connection core (connection.ts) owns the socket, requests, reconnects and event
+ * order; direct messages, catch-up, files, sends and signals each live in their own module. This
+ * class holds the session (who is logged in, the joined rooms) and turns server events into events.
  */
 export class HushClient extends TypedEmitter<ClientEvents> {
   readonly host: string;
   readonly port: number;
   readonly paths: ClientPaths;
-  private readonly options: ConnectOptions;
-  private readonly timeoutMs: number;
-  private readonly requests: Requests;
   private readonly devices: DeviceStore;
-  private readonly knownServers: KnownServersFile;
-  private transport: Transport | undefined;
-  private session: HandshakeResult | undefined;
-  private _fingerprint = '';
-  private _shortFingerprint = '';
-  private _state: ConnectionState = 'connecting';
-  private _user: string | null = null;
+  private readonly pin: ServerPin;
+  private readonly connection: Connection;
+  private account: Account | undefined;
   private readonly _rooms = new Map<string, RoomInfo>();
-  private device: DeviceIdentity | undefined;
-  private userState: UserState | undefined;
-  private readonly keyCache = new Map<string, DeviceBundle[]>();
   private readonly seen = new SeenIds();
-  private readonly cursors = new Cursors();
-  /** Server events are handled one after another (some need a key lookup first). */
-  private inbox: Promise<void> = Promise.resolve();
-  private goodbye: { code: string; message: string } | undefined;
-  private closing = false;
-  private reconnecting = false;
-  /** Logged in again after a reconnect, catching up: internal requests must not wait for 'ready'. */
-  private resuming = false;
-  private loggingOut = false;
-  private wakeReconnect: (() => void) | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
-  private lastReceived = Date.now();
-  private readonly files: FileTransfers;
   private _limits: ClientLimits = { ...DEFAULT_CLIENT_LIMITS };
-  private readonly outbox = new Outbox(new TokenPacer(DEFAULT_CLIENT_LIMITS.messagesPerSecond, DEFAULT_CLIENT_LIMITS.messageBurst, Date.now()));
+  private readonly catchUp: CatchUp;
+  private readonly dms: DirectMessages;
+  private readonly files: FileTransfers;
   private readonly sends: SendQueue;
   private readonly signals: Signals;
 
   private constructor(options: ConnectOptions) {
     super();
-    this.options = options;
     this.host = options.host;
     this.port = options.port;
     this.paths = options.paths ?? defaultPaths();
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.requests = new Requests(this.timeoutMs);
+    const emit = this.emit.bind(this);
     this.devices = new DeviceStore(this.paths.dataDir, this.host, this.port);
-    this.knownServers = new KnownServersFile(this.paths.configDir);
-    this.files = new FileTransfers({
-      emit: (event, ...args) => this.emit(event, ...args),
-      request: (body, expect) => this.request(body, expect),
-      sendRaw: (message) => this.transport?.send([message]),
-      waitWritable: async () => {
-        const t = this.transport;
-        if (t?.congested) await t.waitDrain();
+    this.pin = new ServerPin(this.paths.configDir, options);
+    this.connection = new Connection(
+      { host: this.host, port: this.port, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, reconnect: options.reconnect !== false },
+      {
+        emit,
+        verifyServer: (session) => this.pin.check(session),
+        onEvent: (message) => this.handleEvent(message),
+        loggedIn: () => this.account !== undefined,
+        resume: () => this.resumeSession(),
+        onDisconnected: () => {
+          this.signals.onDisconnected();
+          this.files.onDisconnect();
+        },
+        onReady: () => {
+          if (!this.account) return;
+          this.signals.onConnected();
+          this.sends.pump();
+        },
+        onClosing: (why) => {
+          this.sends.rejectAll(new HushError('CONNECTION_CLOSED', why));
+          this.signals.rejectAll(new HushError('CONNECTION_CLOSED'));
+          this.files.abortAll();
+        },
       },
-      sendDirectBody: (user, body) => this.sendDirectBody(user, body),
-      me: () => this._user,
+    );
+    const reportError = (error: unknown) => this.connection.emitError(error);
+    this.catchUp = new CatchUp({
+      emit,
+      request: (body, expect) => this.connection.rawRequest(body, expect),
+      show: async (item) => {
+        if (item.type === 'message') this.deliver(this.roomChat(item));
+        else await this.receiveDm(item);
+      },
+      roomCursorMoved: (room, id) => {
+        const state = this.account?.state;
+        if (state?.noteRoom(room, id)) state.saveSoon();
+      },
+    });
+    this.dms = new DirectMessages({
+      emit,
+      account: () => this.account,
+      // While catching up after a reconnect the state is still 'reconnecting': waiting for 'ready'
+      // here would wait for ourselves (and time out, leaving missed DMs unopened).
+      request: (body, expect) =>
+        this.connection.phase === 'resuming' ? this.connection.rawRequest(body, expect) : this.connection.request(body, expect),
+      queueSend: (...args) => this.queueSend(...args),
+      reportError,
+    });
+    this.files = new FileTransfers({
+      emit,
+      request: (body, expect) => this.request(body, expect),
+      sendRaw: (message) => this.connection.send(message),
+      waitWritable: () => this.connection.waitWritable(),
+      sendDirectBody: (user, body) => this.dms.send(user, body),
+      me: () => this.user,
     });
     this.sends = new SendQueue({
       ready: () => this.canSend(),
-      request: (body) => this.rawRequest(body, ['ack'], { timeout: false }),
-      backOff: (ms) => this.outbox.backOff(ms),
+      request: (body) => this.connection.rawRequest(body, ['ack'], { timeout: false }),
+      backOff: (ms) => this.connection.backOff(ms),
       changed: () => this.emit('outbox', this.sends.pending),
     });
     this.signals = new Signals({
       connected: () => this.canSend(),
-      sendTyping: (target, active) => this.transport?.send([{ type: 'typing', target, active }]),
+      sendTyping: (target, active) => this.connection.send({ type: 'typing', target, active }),
       sendRead: async (target, msgId) => {
-        await this.rawRequest({ type: 'read', target, msgId }, ['ok']);
+        await this.connection.rawRequest({ type: 'read', target, msgId }, ['ok']);
       },
     });
   }
@@ -121,22 +131,21 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   /** TCP + handshake + pin check. Throws HushError('SERVER_KEY_CHANGED' | 'UNTRUSTED_SERVER' | 'CONNECT_FAILED' | ...). */
   static async connect(options: ConnectOptions): Promise<HushClient> {
     const client = new HushClient(options);
-    await client.openTransport();
-    client.setState('ready');
+    await client.connection.start();
     return client;
   }
 
   get fingerprint(): string {
-    return this._fingerprint;
+    return this.pin.fingerprint;
   }
   get shortFingerprint(): string {
-    return this._shortFingerprint;
+    return this.pin.shortFingerprint;
   }
   get user(): string | null {
-    return this._user;
+    return this.account?.user ?? null;
   }
   get state(): ConnectionState {
-    return this._state;
+    return this.connection.state;
   }
   get rooms(): ReadonlyMap<string, RoomInfo> {
     return this._rooms;
@@ -154,7 +163,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   // Accounts
 
   async register(username: string, password: string, opts: { invite?: string } = {}): Promise<void> {
-    await this.holdingEvents(() => this.registerNow(username, password, opts));
+    await this.connection.holdingEvents(() => this.registerNow(username, password, opts));
   }
 
   private async registerNow(username: string, password: string, opts: { invite?: string }): Promise<void> {
@@ -169,7 +178,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** Device login when this device is bound to `username` on this server, else password (required then). */
   async login(username: string, password?: string): Promise<void> {
-    await this.holdingEvents(() => this.loginNow(username, password));
+    await this.connection.holdingEvents(() => this.loginNow(username, password));
   }
 
   private async loginNow(username: string, password?: string): Promise<void> {
@@ -199,30 +208,15 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** Ends the session; the server closes the connection, so a fresh anonymous one is opened at once. */
   async logout(): Promise<void> {
-    this.loggingOut = true;
-    try {
-      await this.request({ type: 'logout' }, ['ok']);
+    await this.request({ type: 'logout' }, ['ok']);
+    await this.connection.loggedOut(async () => {
       this.sends.rejectAll(new HushError('NOT_LOGGED_IN', 'logged out before the message was sent'));
       this.signals.rejectAll(new HushError('NOT_LOGGED_IN'));
-      await this.userState?.flush();
-      this._user = null;
-      this.device = undefined;
-      this.userState = undefined;
+      await this.account?.state.flush();
+      this.account = undefined;
       this._rooms.clear();
-      this.keyCache.clear();
-      const old = this.transport;
-      this.transport = undefined;
-      this.outbox.detach();
-      await old?.end();
-      if (this.closing) return;
-      try {
-        await this.openTransport();
-      } catch {
-        void this.reconnectLoop();
-      }
-    } finally {
-      this.loggingOut = false;
-    }
+      this.dms.forgetKeys();
+    });
   }
 
   private async passwordLogin(username: string, password: string, device: DeviceIdentity): Promise<void> {
@@ -235,10 +229,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
    * queued to us, so one written into a dying socket is only offered again because of it.
    */
   private deviceLogin(username: string, device: DeviceIdentity, since: string | undefined): Promise<Welcome> {
-    const session = this.session;
+    const session = this.connection.session;
     if (!session) throw new HushError('CONNECTION_CLOSED');
     const signature = signDeviceLogin(device, session.sessionId, username, new Uint8Array(0));
-    return this.rawRequest({
+    return this.connection.rawRequest({
       type: 'device_login', username, signKey: b64(device.signPublicKey), signature: b64(signature),
       ...(since === undefined ? {} : { since }),
     }, ['welcome']);
@@ -246,28 +240,42 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** The persisted state of `user` (the loaded one when it is the current user). */
   private async stateOf(user: string): Promise<UserState> {
-    if (this._user === user && this.userState) return this.userState;
+    if (this.account?.user === user) return this.account.state;
     return UserState.load(this.paths.dataDir, this.host, this.port, user);
   }
 
   private async afterWelcome(welcome: Welcome, device: DeviceIdentity, wasBound: boolean, state?: UserState): Promise<void> {
-    const switching = this._user !== welcome.user;
-    this._user = welcome.user;
-    this.device = device;
+    const kept = this.account?.user === welcome.user ? this.account.state : undefined;
     await this.devices.save(welcome.user, device, welcome.deviceBound || wasBound);
-    if (switching || !this.userState) this.userState = state ?? await UserState.load(this.paths.dataDir, this.host, this.port, welcome.user);
+    this.account = {
+      user: welcome.user,
+      device,
+      state: kept ?? state ?? (await UserState.load(this.paths.dataDir, this.host, this.port, welcome.user)),
+    };
     this.applyLimits(welcome);
     this.setRooms(welcome.rooms);
-    await this.catchUpSinceLastRun();
-    await this.baselineCursors();
+    await this.catchUp.sinceLastRun(this._rooms.keys(), this.account.state.rooms);
+    await this.catchUp.baseline(this._rooms.keys());
     this.signals.onConnected();
     this.sends.pump();
   }
 
   private applyLimits(welcome: Welcome): void {
     this._limits = limitsFrom(welcome);
-    this.outbox.pacer.configure(this._limits.messagesPerSecond, this._limits.messageBurst, Date.now());
+    this.connection.pace(this._limits.messagesPerSecond, this._limits.messageBurst);
     this.signals.configure(this._limits.signalsPerSecond, this._limits.signalBurst);
+  }
+
+  /** After a reconnect: device login again, then fetch what was missed, holding live events back so order is kept. */
+  private resumeSession(): Promise<void> {
+    const { user, device, state } = this.account!;
+    return this.connection.holdingEvents(async () => {
+      const welcome = await this.deviceLogin(user, device, state.newestDm);
+      this.applyLimits(welcome);
+      this.dms.forgetKeys(); // key_change notices may have been missed
+      this.setRooms(welcome.rooms);
+      await this.catchUp.afterReconnect(this._rooms.keys());
+    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -321,7 +329,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private async refreshRooms(): Promise<void> {
     const list = await this.listRooms();
     this.setRooms(list.filter((r) => r.joined));
-    await this.baselineCursors();
+    await this.catchUp.baseline(this._rooms.keys());
   }
 
   private setRooms(rooms: readonly RoomInfo[]): void {
@@ -357,7 +365,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     // (e.g. the room was left meanwhile, or a resend the server had stored already) and keeps it
     // shown exactly once, in order.
     const chat: ChatMessage = { kind: 'room', id: ack.msgId, ts: ack.ts, from, room, text, action, mine: true };
-    await new Promise<void>((resolve) => this.enqueue(() => {
+    await new Promise<void>((resolve) => this.connection.enqueue(() => {
       resolve();
       this.deliver(chat);
     }));
@@ -369,13 +377,13 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const action = opts.action === true;
     const from = this.requireUser();
     this.checkText(text);
-    const ack = await this.sendDirectBody(user, { text, action });
+    const ack = await this.dms.send(user, { text, action });
     this.deliver({ kind: 'dm', id: ack.id, ts: ack.ts, from, peer: user, text, action, mine: true });
     return ack;
   }
 
   private queueSend(...args: Parameters<SendQueue['add']>): ReturnType<SendQueue['add']> {
-    if (this.closing) return Promise.reject(new HushError('CONNECTION_CLOSED', 'the client is closed'));
+    if (isEnding(this.connection.phase)) return Promise.reject(new HushError('CONNECTION_CLOSED', 'the client is closed'));
     return this.sends.add(...args);
   }
 
@@ -384,47 +392,6 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     if (text.length === 0) throw new HushError('BAD_REQUEST', 'a message cannot be empty');
     const max = this._limits.maxTextLength;
     if (text.length > max) throw new HushError('TEXT_TOO_LONG', `the text has ${text.length} characters; the server accepts at most ${max}: split it`);
-  }
-
-  /**
-   * Queued like a room send. The envelope is sealed once, when it first goes out, so every attempt
-   * carries the same sequence number.
-   */
-  private async sendDirectBody(user: string, body: DirectBody): Promise<{ id: string; ts: number }> {
-    const me = this.requireUser();
-    const device = this.device!;
-    const state = this.userState!;
-    let seq = 0;
-    const ack = await this.queueSend(
-      { target: { user }, text: 'text' in body ? body.text : '', action: 'text' in body && body.action, listed: 'text' in body },
-      async (key) => {
-        const theirs = await this.keysOf(user);
-        if (theirs.length === 0) throw new HushError('E2E_NO_DEVICES', `${user} has no device keys yet`);
-        const verified = state.verified.get(user);
-        if (verified !== undefined && verified !== keySetDigest(theirs)) {
-          throw new HushError('E2E_KEY_CHANGED', `the keys of ${user} changed since you verified them: compare the safety number and verify again`);
-        }
-        const mine = user === me ? [] : await this.keysOf(me);
-        const inner: DirectInner = {
-          from: me,
-          to: user,
-          id: randomBytes(12).toString('base64url'),
-          seq: await state.nextSeq(user),
-          sentAt: Date.now(),
-          body: encodeBody(body),
-        };
-        seq = inner.seq;
-        const sealed = sealDirect(device, [...theirs, ...mine, device.bundle()], inner);
-        return { type: 'dm_send', to: user, envelope: b64(encodeSealedDirect(sealed)), key };
-      },
-    );
-    // Record our own sequence number too: a server that later plays this envelope back to us
-    // (under a new id) is then caught as a replay like any other.
-    state.checkSequence(directConversation(me, device.signPublicKey, user), seq);
-    // Everything queued to us before this ack arrived before it: since can move past our own DM.
-    state.noteDm(ack.msgId);
-    void state.save().catch((error: unknown) => this.emitError(error));
-    return { id: ack.msgId, ts: ack.ts };
   }
 
   async setPresence(state: 'online' | 'away', status?: string): Promise<void> {
@@ -451,8 +418,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     for (const item of page.messages) {
       if (item.type === 'message') messages.push(this.roomChat(item));
       else {
-        const opened = await this.openDm(item, false);
-        if (opened?.chat) messages.push(opened.chat);
+        const opened = await this.dms.open(item, false);
+        if (opened && 'chat' in opened) messages.push(opened.chat);
       }
     }
     return { messages, hasMore: page.hasMore };
@@ -489,68 +456,21 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   // Contacts and keys
 
   /** 60 digits to compare out of band; covers every device of both accounts. */
-  async safetyNumber(user: string): Promise<string> {
-    const me = this.requireUser();
-    const [mine, theirs] = await Promise.all([this.keysOf(me, true), this.keysOf(user, true)]);
-    if (theirs.length === 0 || mine.length === 0) throw new HushError('E2E_NO_DEVICES');
-    return cryptoSafetyNumber(me, keySetKey(mine), user, keySetKey(theirs));
+  safetyNumber(user: string): Promise<string> {
+    return this.dms.safetyNumber(user);
   }
 
   /** Marks the contact's current keys as verified (persisted). */
-  async verifyContact(user: string): Promise<void> {
-    this.requireUser();
-    const keys = await this.keysOf(user, true);
-    if (keys.length === 0) throw new HushError('E2E_NO_DEVICES');
-    this.userState!.verified.set(user, keySetDigest(keys));
-    await this.userState!.save();
+  verifyContact(user: string): Promise<void> {
+    return this.dms.verify(user);
   }
 
   isVerified(user: string): boolean {
-    const state = this.userState;
-    if (!state) return false;
-    const verified = state.verified.get(user);
-    return verified !== undefined && verified === state.seenKeys.get(user);
-  }
-
-  /** Device bundles of `user` (verified; cached; refetched on demand). */
-  private async keysOf(user: string, force = false): Promise<DeviceBundle[]> {
-    const cached = this.keyCache.get(user);
-    if (cached && !force) return cached;
-    // While catching up after a reconnect the state is still 'reconnecting': waiting for 'ready'
-    // here would wait for ourselves (and time out, leaving missed DMs unopened).
-    const body = { type: 'keys_get', user } as const;
-    const reply = this.resuming ? await this.rawRequest(body, ['keys']) : await this.request(body, ['keys']);
-    return this.updateKeys(user, reply.devices.map(bundleFromWire));
-  }
-
-  private updateKeys(user: string, bundles: DeviceBundle[]): DeviceBundle[] {
-    const valid = bundles.filter((b) => {
-      try {
-        verifyBundle(b);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    if (valid.length < bundles.length) {
-      this.emit('notice', { level: 'warn', code: 'E2E_BAD_KEYS', text: `ignored ${bundles.length - valid.length} invalid device key(s) of ${user}` });
-    }
-    this.keyCache.set(user, valid);
-    const state = this.userState;
-    if (state && valid.length > 0) {
-      const digest = keySetDigest(valid);
-      const previous = state.seenKeys.get(user);
-      if (previous !== digest) {
-        state.seenKeys.set(user, digest);
-        void state.save().catch((error: unknown) => this.emitError(error));
-        if (previous !== undefined && user !== this._user) this.emit('keyChange', { user, verified: state.verified.has(user) });
-      }
-    }
-    return valid;
+    return this.dms.isVerified(user);
   }
 
   // ------------------------------------------------------------------------------------------
-  // Files (issue 6)
+  // Files
 
   sendFile(target: Target, path: string): Promise<{ fileId: string }> {
     this.requireUser();
@@ -578,139 +498,28 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   // Lifecycle
 
   /** Clean close: no reconnect, pending calls rejected with CONNECTION_CLOSED, socket ended. */
-  async close(): Promise<void> {
-    if (this.closing && this._state === 'closed') return;
-    this.closing = true;
-    this.wakeReconnect?.();
-    this.stopHeartbeat();
-    this.sends.rejectAll(new HushError('CONNECTION_CLOSED', 'the client was closed before the server acknowledged the message'));
-    this.signals.rejectAll(new HushError('CONNECTION_CLOSED'));
-    this.outbox.detach();
-    this.requests.rejectAll(new HushError('CONNECTION_CLOSED'));
-    this.files.abortAll();
-    const transport = this.transport;
-    this.transport = undefined;
-    if (transport) await transport.end();
-    await this.userState?.flush();
-    this.finish({});
+  close(): Promise<void> {
+    return this.connection.close(async () => {
+      await this.account?.state.flush();
+    });
   }
 
-  private finish(info: { code?: string; reason?: string }): void {
-    this.closing = true;
-    this.stopHeartbeat();
-    const why = `the connection ended (${info.code ?? 'closed'}${info.reason ? `: ${info.reason}` : ''}) before the server acknowledged the message`;
-    this.sends.rejectAll(new HushError('CONNECTION_CLOSED', why));
-    this.signals.rejectAll(new HushError('CONNECTION_CLOSED'));
-    this.outbox.detach();
-    this.requests.rejectAll(new HushError('CONNECTION_CLOSED'));
-    this.files.abortAll();
-    this.transport?.destroy();
-    this.transport = undefined;
-    if (this._state === 'closed') return;
-    this.setState('closed');
-    this.emit('closed', info);
+  // ------------------------------------------------------------------------------------------
+  // Internals
+
+  /** Public calls: wait out a reconnect instead of failing at once. */
+  private request<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>> {
+    return this.connection.request(body, expect);
   }
 
-  private setState(state: ConnectionState): void {
-    if (this._state === state) return;
-    this._state = state;
-    this.emit('state', state);
-    if (state === 'ready' && this._user !== null) {
-      this.signals.onConnected();
-      this.sends.pump();
-    }
+  /** Logged in on an open connection, not catching up: queued sends and signals may go out. */
+  private canSend(): boolean {
+    return this.connection.usable && this.account !== undefined;
   }
 
-  private async openTransport(): Promise<void> {
-    let pinnedNow = false;
-    const verifyServer = async (session: HandshakeResult): Promise<void> => {
-      pinnedNow = await this.checkServer(session);
-    };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const transport = await Transport.open({
-          host: this.host,
-          port: this.port,
-          timeoutMs: this.timeoutMs,
-          verifyServer,
-          onMessage: (m) => this.onMessage(transport, m),
-          onClose: (error) => this.onTransportClosed(transport, error),
-        });
-        this.transport = transport;
-        this.outbox.attach((message) => transport.send([message]));
-        this.session = transport.session;
-        this.goodbye = undefined;
-        this.startHeartbeat();
-        return;
-      } catch (error) {
-        // A slow trust decision can outlast the server's handshake deadline: the pin is saved, so go again.
-        if (pinnedNow && attempt === 0 && isHushError(error, 'CONNECTION_CLOSED')) continue;
-        throw error;
-      }
-    }
-  }
-
-  /** Pin check; true when the server was pinned just now. */
-  private async checkServer(session: HandshakeResult): Promise<boolean> {
-    const server = serverKey(this.host, this.port);
-    const decision = decidePin(await this.knownServers.entries(), server, session.fingerprint);
-    if (decision.status === 'changed') throw keyChangedError(this.knownServers.path, server, decision.known, session.fingerprint);
-    if (this._fingerprint !== '' && this._fingerprint !== session.fingerprint) {
-      throw new HushError('SERVER_KEY_CHANGED', `the server key changed during this session: was ${this._fingerprint}, now ${session.fingerprint}`);
-    }
-    const short = shortFingerprint(session.serverIdentity);
-    const expected = this.options.expectedFingerprint;
-    if (expected !== undefined && !fingerprintMatches(expected, session.fingerprint, short)) {
-      throw new HushError('UNTRUSTED_SERVER', `server fingerprint ${session.fingerprint} does not match the expected ${expected}`);
-    }
-    let pinned = false;
-    if (decision.status === 'new') {
-      if (expected === undefined) {
-        const trusted = this.options.trust
-          ? await this.options.trust({ host: this.host, port: this.port, fingerprint: session.fingerprint, shortFingerprint: short })
-          : false;
-        if (!trusted) {
-          throw new HushError(
-            'UNTRUSTED_SERVER',
-            `first contact with ${server}: fingerprint ${session.fingerprint} (${short}) was not confirmed`,
-          );
-        }
-      }
-      await this.knownServers.add(server, session.fingerprint);
-      pinned = true;
-    }
-    this._fingerprint = session.fingerprint;
-    this._shortFingerprint = short;
-    return pinned;
-  }
-
-  private onMessage(transport: Transport, message: ServerMessage): void {
-    if (transport !== this.transport) return;
-    this.lastReceived = Date.now();
-    if (this.requests.settle(message)) return;
-    switch (message.type) {
-      case 'ping':
-        this.sendQuietly({ type: 'pong', ...(message.nonce === undefined ? {} : { nonce: message.nonce }) });
-        return;
-      case 'pong':
-        return;
-      case 'goodbye':
-        this.goodbye = { code: message.code, message: message.message };
-        return;
-      case 'error':
-        this.emit('error', new HushError(message.code, message.message));
-        return;
-      default:
-        this.enqueue(() => this.handleEvent(message));
-    }
-  }
-
-  private enqueue(task: () => Promise<void> | void): void {
-    this.inbox = this.inbox.then(task).catch((error: unknown) => this.emitError(error));
-  }
-
-  private emitError(error: unknown): void {
-    this.emit('error', error instanceof HushError ? error : new HushError('INTERNAL', String(error), { cause: error }));
+  private requireUser(): string {
+    if (!this.account) throw new HushError('NOT_LOGGED_IN');
+    return this.account.user;
   }
 
   private async handleEvent(m: ServerMessage): Promise<void> {
@@ -734,7 +543,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
         this.emit('read', { from: m.from, target: m.target, msgId: m.msgId });
         return;
       case 'key_change':
-        this.updateKeys(m.user, m.devices.map(bundleFromWire));
+        this.dms.keysChanged(m.user, m.devices.map(bundleFromWire));
         return;
       case 'notice':
         this.emit('notice', { level: m.level, ...(m.code === undefined ? {} : { code: m.code }), text: m.text });
@@ -752,11 +561,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   private applyRoomEvent(m: ServerMessageOf<'room_event'>): void {
     const info = this._rooms.get(m.room);
-    const me = m.user === this._user;
+    const me = m.user === this.user;
     switch (m.event) {
       case 'join':
         if (info && !me) info.members++;
-        if (me && !info) this.enqueue(() => this.refreshRooms());
+        if (me && !info) this.connection.enqueue(() => this.refreshRooms());
         break;
       case 'part':
       case 'kick':
@@ -781,370 +590,25 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** Emits a message once (by server id) and moves the conversation's catch-up cursor. */
   private deliver(chat: ChatMessage): void {
-    if (chat.kind === 'room') this.advanceRoom(chat.room!, chat.id);
-    else this.cursors.advance(`@${chat.peer}`, chat.id);
+    this.catchUp.advance(chat.kind === 'room' ? { room: chat.room! } : { user: chat.peer! }, chat.id);
     if (!this.seen.add(chat.id)) return;
     this.emit('message', chat);
   }
 
-  /** A room's catch-up cursor, kept in the user's state file too so a restart starts from it. */
-  private advanceRoom(room: string, id: string): void {
-    this.cursors.advance(`#${room}`, id);
-    if (this.userState?.noteRoom(room, id)) this.userState.saveSoon();
-  }
-
   private roomChat(m: ServerMessageOf<'message'>): ChatMessage {
-    return { kind: 'room', id: m.msgId, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action, mine: m.from === this._user };
+    return { kind: 'room', id: m.msgId, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action, mine: m.from === this.user };
   }
 
-  private async receiveDm(m: DirectWire): Promise<void> {
+  private async receiveDm(m: ServerMessageOf<'dm'>): Promise<void> {
     if (this.seen.has(m.msgId)) return;
-    const opened = await this.openDm(m, true);
-    this.noteDm(m.msgId); // handled, even when it could not be opened: offering it again would not help
+    const opened = await this.dms.open(m, true);
+    this.dms.handled(m.msgId); // even when it could not be opened: offering it again would not help
     if (!opened) return;
-    if (opened.chat) this.deliver(opened.chat);
-    else if (opened.file) {
+    if ('chat' in opened) this.deliver(opened.chat);
+    else {
       this.seen.add(m.msgId);
       this.files.onDirectOffer(m, opened.file);
     }
-  }
-
-  private noteDm(id: string): void {
-    const state = this.userState;
-    if (state?.noteDm(id)) void state.save().catch((error: unknown) => this.emitError(error));
-  }
-
-  /**
-   * Opens a sealed DM with the sender's device bundle (fetched if unknown, refetched once on failure),
-   * checks the inner routing against the server's, and (live) the per-conversation sequence.
-   */
-  private async openDm(m: DirectWire, live: boolean): Promise<{ chat?: ChatMessage; file?: DirectFileInfo } | undefined> {
-    const me = this._user;
-    const device = this.device;
-    if (!me || !device) return undefined;
-    const peer = m.from === me ? m.to : m.from;
-    const warn = (kind: 'replay' | 'gap' | 'undecryptable', missing?: number) => {
-      if (live) this.emit('dmWarning', { user: peer, kind, ...(missing === undefined ? {} : { missing }) });
-    };
-    let inner: DirectInner | undefined;
-    let senderKey: Uint8Array | undefined;
-    try {
-      const sealed = decodeSealedDirect(unb64(m.envelope));
-      senderKey = sealed.sender;
-      for (const force of [false, true]) {
-        const bundles = await this.keysOf(m.from, force);
-        const bundle = bundles.find((b) => Buffer.compare(Buffer.from(b.signKey), Buffer.from(sealed.sender)) === 0);
-        if (!bundle) continue;
-        try {
-          inner = openDirect(device, sealed, bundle);
-          break;
-        } catch {
-          // stale bundle? refetch once
-        }
-      }
-    } catch {
-      inner = undefined;
-    }
-    if (!inner || !senderKey || inner.from !== m.from || inner.to !== m.to || (m.to !== me && m.from !== me)) {
-      warn('undecryptable');
-      return undefined;
-    }
-    if (live && this.userState) {
-      const status = this.userState.checkSequence(directConversation(inner.from, senderKey, inner.to), inner.seq);
-      void this.userState.save().catch((error: unknown) => this.emitError(error));
-      if (status.status === 'replay') {
-        warn('replay');
-        return undefined;
-      }
-      if (status.status === 'gap') warn('gap', status.missing);
-    }
-    const body = decodeBody(inner.body);
-    if (!body) {
-      warn('undecryptable');
-      return undefined;
-    }
-    if ('file' in body) return { file: body.file };
-    return {
-      chat: { kind: 'dm', id: m.msgId, ts: m.ts, from: m.from, peer, text: body.text, action: body.action, mine: m.from === me },
-    };
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // Requests
-
-  /** Public calls: wait out a reconnect instead of failing at once. */
-  private async request<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>> {
-    if (this._state === 'reconnecting') await this.waitReady();
-    return this.rawRequest(body, expect);
-  }
-
-  /** On this connection now: fails with CONNECTION_CLOSED when there is none. Budgeted frames wait in the outbox. */
-  private rawRequest<T extends ServerMessageType>(
-    body: RequestBody,
-    expect: readonly T[],
-    opts: { timeout?: boolean } = {},
-  ): Promise<ServerMessageOf<T>> {
-    const transport = this.transport;
-    if (this.closing || !transport?.isOpen) return Promise.reject(new HushError('CONNECTION_CLOSED'));
-    const { message, reply } = this.requests.create(body, expect, opts);
-    if (costsMessageBudget(message)) {
-      this.outbox.push(message);
-      return reply;
-    }
-    try {
-      transport.send([message]);
-    } catch (error) {
-      this.requests.fail(message, error instanceof HushError ? error : new HushError('CONNECTION_CLOSED', undefined, { cause: error }));
-    }
-    return reply;
-  }
-
-  /** Logged in on an open connection, not catching up: queued sends and signals may go out. */
-  private canSend(): boolean {
-    return this._state === 'ready' && !this.closing && this.transport?.isOpen === true && this._user !== null && this.userState !== undefined;
-  }
-
-  private waitReady(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.off('state', onState);
-        reject(new HushError('TIMEOUT', 'still reconnecting'));
-      }, this.timeoutMs);
-      const onState = (state: ConnectionState) => {
-        if (state === 'reconnecting' || state === 'connecting') return;
-        clearTimeout(timer);
-        this.off('state', onState);
-        if (state === 'ready') resolve();
-        else reject(new HushError('CONNECTION_CLOSED'));
-      };
-      this.on('state', onState);
-    });
-  }
-
-  private sendQuietly(message: Parameters<Transport['send']>[0][number]): void {
-    try {
-      this.transport?.send([message]);
-    } catch {
-      // closing anyway
-    }
-  }
-
-  private requireUser(): string {
-    if (!this._user || !this.device || !this.userState) throw new HushError('NOT_LOGGED_IN');
-    return this._user;
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // Liveness, reconnect and catch-up
-
-  private startHeartbeat(): void {
-    this.stopHeartbeat();
-    this.lastReceived = Date.now();
-    this.heartbeat = setInterval(() => {
-      const silent = Date.now() - this.lastReceived;
-      if (silent > 3 * HEARTBEAT_MS) this.transport?.destroy(); // dead peer: the close starts a reconnect
-      else if (silent > HEARTBEAT_MS) this.sendQuietly({ type: 'ping' });
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
-  }
-
-  private stopHeartbeat(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
-  }
-
-  private onTransportClosed(transport: Transport, error: Error | undefined): void {
-    if (transport !== this.transport) return;
-    this.transport = undefined;
-    this.outbox.detach();
-    this.signals.onDisconnected();
-    this.stopHeartbeat();
-    // Queued sends stay queued: their requests fail here and go out again after the reconnect.
-    this.requests.rejectAll(new HushError('CONNECTION_CLOSED'));
-    this.files.onDisconnect();
-    if (this.closing || this.reconnecting) return;
-    if (this.loggingOut && this._user === null) return; // logout() opens the next connection itself
-    const goodbye = this.goodbye;
-    this.goodbye = undefined;
-    if (goodbye) this.emit('notice', { level: 'warn', code: goodbye.code, text: goodbye.message });
-    if ((goodbye && TERMINAL_GOODBYES.has(goodbye.code)) || this.options.reconnect === false) {
-      this.finish({ code: goodbye?.code ?? 'CONNECTION_CLOSED', reason: goodbye?.message ?? error?.message ?? 'connection closed' });
-      return;
-    }
-    void this.reconnectLoop();
-  }
-
-  private async reconnectLoop(): Promise<void> {
-    this.reconnecting = true;
-    this.setState('reconnecting');
-    try {
-      for (let attempt = 0; !this.closing; attempt++) {
-        await this.pause(backoffDelay(attempt));
-        if (this.closing) return;
-        try {
-          await this.openTransport();
-          if (this._user) await this.resumeSession();
-          if (this.closing) return;
-          this.reconnecting = false;
-          this.setState('ready');
-          return;
-        } catch (error) {
-          this.transport?.destroy();
-          this.transport = undefined;
-          if (isHushError(error) && TERMINAL_RECONNECT_ERRORS.has(error.code)) {
-            this.emit('error', error);
-            this.finish({ code: error.code, reason: error.message });
-            return;
-          }
-        }
-      }
-    } finally {
-      this.reconnecting = false;
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeReconnect = done;
-    });
-  }
-
-  /** Device login again, then fetch what was missed, holding live events back so order is kept. */
-  private resumeSession(): Promise<void> {
-    const user = this._user!;
-    const device = this.device!;
-    return this.holdingEvents(async () => {
-      const welcome = await this.deviceLogin(user, device, this.userState?.newestDm);
-      this.applyLimits(welcome);
-      this.keyCache.clear(); // key_change notices may have been missed
-      this.setRooms(welcome.rooms);
-      this.resuming = true;
-      try {
-        await this.catchUp();
-      } finally {
-        this.resuming = false;
-      }
-    });
-  }
-
-  /**
-   * Runs `fn` (a login, a catch-up) while server events wait in the inbox: the offline DMs that follow
-   * a welcome need the user's keys and state loaded, and live messages must come after caught-up ones.
-   */
-  private async holdingEvents<T>(fn: () => Promise<T>): Promise<T> {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    this.inbox = this.inbox.then(() => gate);
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-
-  /** Everything after each conversation's cursor, paged, then shown once each in server order. */
-  private async catchUp(): Promise<void> {
-    const targets: Target[] = [];
-    for (const room of this._rooms.keys()) targets.push({ room });
-    for (const [key] of this.cursors.entries()) if (key.startsWith('@')) targets.push({ user: key.slice(1) });
-    await this.deliverMissed(targets, Infinity);
-  }
-
-  /**
-   * A new process: each joined room's messages after the newest one a previous run saw (the state
-   * file), as events, before live ones. Bounded per room; past the bound the rest stays in history().
-   */
-  private async catchUpSinceLastRun(): Promise<void> {
-    const stored = this.userState!.rooms;
-    const targets: Target[] = [];
-    for (const room of this._rooms.keys()) {
-      const id = stored.get(room);
-      if (id === undefined || this.cursors.get(`#${room}`) !== undefined) continue;
-      this.cursors.advance(`#${room}`, id);
-      targets.push({ room });
-    }
-    const cut = await this.deliverMissed(targets, RESTART_CATCH_UP_LIMIT);
-    for (const target of cut) {
-      const room = 'room' in target ? target.room : '';
-      this.emit('notice', {
-        level: 'warn', code: 'CATCH_UP_LIMIT',
-        text: `more than ${RESTART_CATCH_UP_LIMIT} messages in #${room} since this client last ran: the newest are shown, older ones are in its history`,
-      });
-    }
-  }
-
-  /**
-   * Fetches each target's messages after its cursor (pages of CATCH_UP_PAGE, at most `limit` per
-   * target: the newest ones when there are more) and delivers them in server order. Returns the
-   * targets that had more.
-   */
-  private async deliverMissed(targets: Target[], limit: number): Promise<Target[]> {
-    const missed: ServerMessageOf<'history_page'>['messages'] = [];
-    const cut: Target[] = [];
-    await Promise.all(
-      targets.map(async (target) => {
-        let after = this.cursors.get(conversationKey(target));
-        if (after === undefined) return;
-        const mine: typeof missed = [];
-        for (;;) {
-          const page: ServerMessageOf<'history_page'> = await this.rawRequest(
-            { type: 'history', target, after, limit: CATCH_UP_PAGE },
-            ['history_page'],
-          );
-          for (const item of page.messages) {
-            mine.push(item);
-            if (compareIds(item.msgId, after) > 0) after = item.msgId;
-          }
-          if (!page.hasMore || page.messages.length === 0) break;
-          if (mine.length >= limit) {
-            mine.splice(0, mine.length, ...(await this.newestOf(target, limit)));
-            cut.push(target);
-            break;
-          }
-        }
-        missed.push(...mine);
-      }),
-    );
-    missed.sort((a, b) => compareIds(a.msgId, b.msgId));
-    for (const item of missed) {
-      if (item.type === 'message') this.deliver(this.roomChat(item));
-      else await this.receiveDm(item);
-    }
-    return cut;
-  }
-
-  /** The newest `limit` messages of a conversation, oldest first (paging back from the newest). */
-  private async newestOf(target: Target, limit: number): Promise<ServerMessageOf<'history_page'>['messages']> {
-    const newest: ServerMessageOf<'history_page'>['messages'] = [];
-    let before: string | undefined;
-    while (newest.length < limit) {
-      const page: ServerMessageOf<'history_page'> = await this.rawRequest(
-        { type: 'history', target, limit: CATCH_UP_PAGE, ...(before === undefined ? {} : { before }) },
-        ['history_page'],
-      );
-      newest.unshift(...page.messages);
-      const oldest = page.messages[0];
-      if (!page.hasMore || !oldest) break;
-      before = oldest.msgId;
-    }
-    return newest.slice(-limit);
-  }
-
-  /** Where catch-up starts for rooms not seen yet: their newest message now. */
-  private async baselineCursors(): Promise<void> {
-    const rooms = [...this._rooms.keys()].filter((room) => this.cursors.get(`#${room}`) === undefined);
-    await Promise.all(
-      rooms.map(async (room) => {
-        const page = await this.rawRequest({ type: 'history', target: { room }, limit: 1 }, ['history_page']);
-        const last = page.messages[page.messages.length - 1];
-        this.advanceRoom(room, last?.msgId ?? '0');
-      }),
-    );
   }
 }
 
@@ -1155,19 +619,6 @@ function roomInfo(r: RoomInfo): RoomInfo {
 /** Copies an object without its undefined properties (keeps optional fields out of the frame). */
 function definedOnly<T extends Record<string, unknown>>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
-}
-
-/** An expected fingerprint may be given in full (`SHA512:...`), without the prefix, or as the short digits. */
-export function fingerprintMatches(expected: string, full: string, short: string): boolean {
-  const e = expected.trim();
-  if (e === full || `SHA512:${e}` === full) return true;
-  const digits = e.replace(/\s+/g, '');
-  return /^\d{30}$/.test(digits) && digits === short.replace(/\s+/g, '');
-}
-
-/** Sequence-tracker key of one sending device's conversation with a user. */
-function directConversation(from: string, senderKey: Uint8Array, to: string): string {
-  return `${from}/${deviceId(senderKey)}>${to}`;
 }
 
 /** Lists are paged to fit one record: follows `next` until the server has sent everything. */

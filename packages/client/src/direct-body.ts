@@ -1,6 +1,4 @@
-import { sha512, type DeviceBundle } from '@hush/crypto';
 import { MAX_TEXT_LENGTH } from '@hush/protocol';
-import { b64 } from './wire.js';
 
 // What travels inside a sealed direct message (DirectInner.body is a string): JSON, either a text
 // message or a file offer whose key and name never reach the server.
@@ -49,19 +47,4 @@ export function decodeBody(text: string): DirectBody | undefined {
     }
   }
   return undefined;
-}
-
-function sortedKeys(bundles: readonly DeviceBundle[]): Uint8Array {
-  const keys = bundles.map((b) => Buffer.from(b.signKey)).sort(Buffer.compare);
-  return new Uint8Array(Buffer.concat(keys));
-}
-
-/** One 32-byte key standing for a user's whole device set (safety numbers of multi-device users). */
-export function keySetKey(bundles: readonly DeviceBundle[]): Uint8Array {
-  return sha512(sortedKeys(bundles)).subarray(0, 32);
-}
-
-/** Comparable text digest of a device set: changes when a device is added, removed or replaced. */
-export function keySetDigest(bundles: readonly DeviceBundle[]): string {
-  return b64(keySetKey(bundles));
 }

@@ -1,4 +1,5 @@
-import { compareIds, conversationKey } from './catch-up.js';
+import { conversationKey } from './conversation.js';
+import { compareIds } from './message-ids.js';
 import { HushError, isHushError } from './errors.js';
 import { TokenPacer } from './pacer.js';
 import type { Target } from './types.js';

@@ -105,3 +105,6 @@ export interface ClientEvents {
   error: [HushError];
   closed: [{ code?: string; reason?: string }];
 }
+
+/** How internal modules raise the client's events (the facade owns the emitter). Not exported. */
+export type EmitEvent = <K extends keyof ClientEvents & string>(event: K, ...args: ClientEvents[K]) => void;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { SequenceTracker, type SequenceStatus, type SequenceTrackerState } from '@hush/crypto';
-import { compareIds } from './catch-up.js';
+import { compareIds } from './message-ids.js';
 import { fileSafe, serverDirName } from './paths.js';
 import { readOptional, writePrivateFile } from './secure-fs.js';
 

@@ -19,7 +19,7 @@ const OUTAGE_MS = Number(process.env.HUSH_OUTAGE_MS ?? 3000);
 /** Every `error` reply the client receives with this code (a test seam on the private reply matcher). */
 function refusals(client: HushClient, code = 'RATE_LIMITED'): ServerMessage[] {
   const seen: ServerMessage[] = [];
-  const requests = client['requests'];
+  const requests = client['connection']['requests'];
   const settle = requests.settle.bind(requests);
   requests.settle = (m: ServerMessage) => {
     if (m.type === 'error' && m.code === code) seen.push(m);
@@ -214,7 +214,7 @@ describe('sends: paced, idempotent, never lost', () => {
     const notice = nextEvent(bob, 'notice', (n) => n.code === 'FILE_NAME_INVALID');
     const offers = collect(bob, 'fileOffer');
     // A hostile client seals a file offer with a name no one can save under.
-    await mallory['sendDirectBody']('bob', {
+    await mallory['dms'].send('bob', {
       file: { fileId: 'abcdefgh1234', name: '..', size: 4, sha512: 'AAAA', key: 'AAAA', noncePrefix: 'AAAA' },
     });
     const [n] = await notice;

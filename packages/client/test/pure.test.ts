@@ -1,10 +1,13 @@
 import { DeviceIdentity } from '@hush/crypto';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/backoff.js';
-import { compareIds, conversationKey, Cursors, SeenIds, takeUnseen } from '../src/catch-up.js';
-import { fingerprintMatches } from '../src/client.js';
-import { decodeBody, encodeBody, keySetDigest } from '../src/direct-body.js';
+import { Cursors } from '../src/catch-up.js';
+import { conversationKey } from '../src/conversation.js';
+import { decodeBody, encodeBody } from '../src/direct-body.js';
+import { keySetDigest } from '../src/direct-messages.js';
 import { HushError, isHushError } from '../src/errors.js';
+import { compareIds, SeenIds } from '../src/message-ids.js';
+import { fingerprintMatches } from '../src/server-pin.js';
 
 describe('reconnect backoff', () => {
   it('grows exponentially with jitter in [d/2, d] and caps at 10 s', () => {
@@ -30,15 +33,6 @@ describe('catch-up bookkeeping', () => {
     expect(compareIds('18446744073709551615', '18446744073709551614')).toBe(1);
   });
 
-  it('takes unseen messages once, in id order, across overlapping batches', () => {
-    const seen = new SeenIds();
-    const live = [{ id: '11' }, { id: '12' }];
-    expect(takeUnseen(live, seen).map((m) => m.id)).toEqual(['11', '12']);
-    const history = [{ id: '13' }, { id: '10' }, { id: '12' }, { id: '11' }, { id: '13' }];
-    expect(takeUnseen(history, seen).map((m) => m.id)).toEqual(['10', '13']);
-    expect(takeUnseen(history, seen)).toEqual([]);
-  });
-
   it('SeenIds forgets the oldest beyond its capacity', () => {
     const seen = new SeenIds(2);
     expect(seen.add('1')).toBe(true);
@@ -51,11 +45,13 @@ describe('catch-up bookkeeping', () => {
 
   it('cursors only move forward', () => {
     const c = new Cursors();
-    c.advance('#a', '5');
-    c.advance('#a', '40');
-    c.advance('#a', '7');
-    expect(c.get('#a')).toBe('40');
-    expect(c.get('#b')).toBeUndefined();
+    c.advance({ room: 'a' }, '5');
+    c.advance({ room: 'a' }, '40');
+    c.advance({ room: 'a' }, '7');
+    c.advance({ user: 'a' }, '3');
+    expect(c.get({ room: 'a' })).toBe('40');
+    expect(c.get({ room: 'b' })).toBeUndefined();
+    expect(c.directTargets()).toEqual([{ user: 'a' }]);
     expect(conversationKey({ room: 'a' })).toBe('#a');
     expect(conversationKey({ user: 'bob' })).toBe('@bob');
   });

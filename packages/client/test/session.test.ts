@@ -2,7 +2,7 @@ import { startTestServer, type TestServer } from '@hush/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceIdentity } from '@hush/crypto';
 import { HushClient } from '../src/client.js';
-import { compareIds } from '../src/catch-up.js';
+import { compareIds } from '../src/message-ids.js';
 import { DeviceStore } from '../src/device-store.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
