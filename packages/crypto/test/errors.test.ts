@@ -6,6 +6,9 @@ import {
   CryptoError,
   DeviceIdentity,
   FileOpener,
+  RatchetSession,
+  generateSignedPrekey,
+  verifySignedPrekey,
   ServerHandshake,
   ServerIdentity,
   SessionCipher,
@@ -18,6 +21,13 @@ import {
   type CryptoErrorCode,
 } from '../src/index.js';
 import { expectCryptoError } from './helpers.js';
+import { T0, TestDevice, pair, text } from './ratchet-helpers.js';
+
+function restartedSession(): () => unknown {
+  const { alice, bob, b } = pair();
+  const other = RatchetSession.start(alice.identity, bob.bundle()).encrypt(text('x'));
+  return () => b.decrypt(other, { now: T0 });
+}
 
 // One real way to trigger each code, checked for class, code and message.
 const triggers: Record<CryptoErrorCode, () => unknown> = {
@@ -36,6 +46,37 @@ const triggers: Record<CryptoErrorCode, () => unknown> = {
   BAD_KEY: () => sealToken(new Uint8Array(31), new Uint8Array(1)),
   FILE_CORRUPT: () => new FileOpener(new Uint8Array(32), new Uint8Array(16)).finish(),
   INVALID_ARGUMENT: () => hkdf(new Uint8Array(1), new Uint8Array(0), '', 255 * 64 + 1),
+  BAD_PREKEY_SIGNATURE: () => {
+    const device = DeviceIdentity.generate();
+    return verifySignedPrekey(device.signPublicKey, { ...generateSignedPrekey(device, { id: 1, now: T0 }), id: 2 });
+  },
+  PREKEY_UNKNOWN: () => {
+    const bob = new TestDevice();
+    const first = RatchetSession.start(DeviceIdentity.generate(), bob.bundle()).encrypt(text('x'));
+    bob.signedPrekeys.clear();
+    return bob.accept(first);
+  },
+  MESSAGE_REPLAYED: () => {
+    const { a, b } = pair();
+    const m = a.encrypt(text('x'));
+    b.decrypt(m, { now: T0 });
+    return b.decrypt(m, { now: T0 });
+  },
+  TOO_MANY_SKIPPED: () => {
+    const { a, b } = pair();
+    for (let i = 0; i <= 1000; i++) a.encrypt(text('x'));
+    return b.decrypt(a.encrypt(text('x')), { now: T0 });
+  },
+  SESSION_OUT_OF_SYNC: () => {
+    const { a, b } = pair();
+    a.decrypt(b.encrypt(text('x')), { now: T0 });
+    const old = RatchetSession.fromBytes(b.toBytes());
+    b.decrypt(a.encrypt(text('x')), { now: T0 });
+    a.decrypt(b.encrypt(text('x')), { now: T0 });
+    return old.decrypt(a.encrypt(text('x')), { now: T0 });
+  },
+  SESSION_MISMATCH: restartedSession(),
+  SESSION_STATE_INVALID: () => RatchetSession.fromBytes(new Uint8Array([1])),
 };
 
 describe('CryptoError', () => {
