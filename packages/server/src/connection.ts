@@ -2,8 +2,8 @@
 // deadline, flood control, heartbeats, protocol errors, and dispatch to the handlers.
 import type { Socket } from 'node:net';
 import {
-  encodeFrame, MessageChannel, ProtocolError, SUPPORTED_VERSIONS,
-  type ClientMessage, type ProtocolErrorCode, type ServerMessage,
+  encodeFrame, MAX_TEXT_LENGTH, MessageChannel, ProtocolError, SUPPORTED_VERSIONS,
+  type ClientMessage, type ProtocolErrorCode, type ServerMessage, type SessionLimits,
 } from '@hush/protocol';
 import { isCryptoError, ServerHandshake, type ServerIdentity } from '@hush/crypto';
 import { RequestError, type ServerContext, type Session } from './handlers/context.js';
@@ -45,6 +45,7 @@ export class Connection implements Session {
   user: OnlineUser<Session> | null = null;
   authPending = false;
   onWritable: (() => void) | null = null;
+  readonly limits: SessionLimits;
 
   private state: State = 'handshake';
   private readonly ctx: ServerContext;
@@ -74,6 +75,11 @@ export class Connection implements Session {
     const limits = this.ctx.config.limits;
     const now = this.ctx.now();
     this.lastHeard = now;
+    this.limits = {
+      messagesPerSecond: limits.messagesPerSecond, messageBurst: limits.messageBurst,
+      signalsPerSecond: limits.signalsPerSecond, signalBurst: limits.signalBurst,
+      maxTextLength: MAX_TEXT_LENGTH,
+    };
     this.messageBudget = new FloodGuard(limits.messagesPerSecond, limits.messageBurst, now);
     this.signalBudget = new FloodGuard(limits.signalsPerSecond, limits.signalBurst, now);
     this.byteBucket = new TokenBucket(limits.bytesPerSecond, limits.byteBurst, now);

@@ -55,6 +55,26 @@ describe('limits in welcome', () => {
       await own.stop();
     }
   });
+
+  it('announces what the connection enforces: the limits in force when it connected, not later ones', async () => {
+    const own = await startTestServer({ limits: { messagesPerSecond: 5, messageBurst: 9 } });
+    try {
+      const early = await TestClient.connect(own.port);
+      clients.push(early);
+      // As a configuration reload does: new connections get the new limits, open ones keep theirs.
+      Object.assign(own.config.limits, { messagesPerSecond: 50, messageBurst: 90 });
+      const late = await TestClient.connect(own.port);
+      clients.push(late);
+      expect((await early.register('lim-early')).limits).toMatchObject({ messagesPerSecond: 5, messageBurst: 9 });
+      expect((await late.register('lim-late')).limits).toMatchObject({ messagesPerSecond: 50, messageBurst: 90 });
+      // The early connection really is held to 9 at once (the register spent one).
+      early.send(...Array.from({ length: 12 }, (_, i) => ({ type: 'room_list' as const, id: `e${i}` })));
+      const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => early.next((m) => 're' in m && m.re === `e${i}`)));
+      expect(replies.filter(isRateLimited).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await own.stop();
+    }
+  });
 });
 
 describe('signals have a budget of their own', () => {

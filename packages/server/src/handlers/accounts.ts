@@ -1,5 +1,5 @@
 // register / login / device_login / logout, and what happens once a session is logged in.
-import { MAX_TEXT_LENGTH, type ClientMessageOf, type DeviceBundleWire, type SessionLimits } from '@hush/protocol';
+import type { ClientMessageOf, DeviceBundleWire } from '@hush/protocol';
 import { verifyBundle, verifyDeviceLogin } from '@hush/crypto';
 import { normalizeUsername } from '../usernames.js';
 import type { UserRecord } from '../store/types.js';
@@ -122,7 +122,7 @@ function completeLogin(
     return room ? [roomInfo(ctx, room, m)] : [];
   });
   session.send({
-    type: 'welcome', re, user: record.name, role: record.role, rooms, deviceBound, serverTime: now, limits: sessionLimits(ctx),
+    type: 'welcome', re, user: record.name, role: record.role, rooms, deviceBound, serverTime: now, limits: session.limits,
   });
   ctx.metrics.inc('hush_logins_total');
   ctx.logger.info('login', { user: record.name, conn: session.id, device: deviceBound ? 'bound' : 'known' });
@@ -176,14 +176,4 @@ function announceKeyChange(ctx: ServerContext, name: string): void {
   const self = ctx.online.get(name);
   if (self) users.add(self);
   broadcast(ctx, { type: 'key_change', user: name, devices }, users);
-}
-
-/** What welcome tells the client it is held to, so that it can pace itself inside it. */
-function sessionLimits(ctx: ServerContext): SessionLimits {
-  const l = ctx.config.limits;
-  return {
-    messagesPerSecond: l.messagesPerSecond, messageBurst: l.messageBurst,
-    signalsPerSecond: l.signalsPerSecond, signalBurst: l.signalBurst,
-    maxTextLength: MAX_TEXT_LENGTH,
-  };
 }

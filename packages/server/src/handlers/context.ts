@@ -1,5 +1,5 @@
 // What every request handler works with: the server's shared state and the session it serves.
-import type { ProtocolErrorCode, ServerMessage, Target } from '@hush/protocol';
+import type { ProtocolErrorCode, ServerMessage, SessionLimits, Target } from '@hush/protocol';
 import type { Accounts } from '../accounts.js';
 import type { HushdConfig } from '../config.js';
 import type { FileRelay } from '../files.js';
@@ -35,6 +35,8 @@ export interface Session {
    * signal is not to be relayed. A session that keeps signalling without tokens is closed.
    */
   signal(): boolean;
+  /** The limits this session is held to (fixed when it connected), announced in welcome. */
+  readonly limits: SessionLimits;
   /** Marks the session logged in (stops the auth deadline). */
   authenticated(user: OnlineUser<Session>): void;
   /** Sends `goodbye` with `code`, flushes and closes. */
