@@ -8,6 +8,7 @@ import { DirectMessages, type Account } from './direct-messages.js';
 import { TypedEmitter } from './emitter.js';
 import { HushError, isHushError } from './errors.js';
 import { FileTransfers } from './file-transfers.js';
+import { JoinedRooms, roomInfo } from './joined-rooms.js';
 import { SeenIds } from './message-ids.js';
 import { DEFAULT_CLIENT_LIMITS, limitsFrom, type ClientLimits } from './pacer.js';
 import { defaultPaths, type ClientPaths } from './paths.js';
@@ -41,7 +42,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private readonly pin: ServerPin;
   private readonly connection: Connection;
   private account: Account | undefined;
-  private readonly _rooms = new Map<string, RoomInfo>();
+  private readonly joined = new JoinedRooms();
   private readonly seen = new SeenIds();
   private _limits: ClientLimits = { ...DEFAULT_CLIENT_LIMITS };
   private readonly catchUp: CatchUp;
@@ -148,7 +149,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return this.connection.state;
   }
   get rooms(): ReadonlyMap<string, RoomInfo> {
-    return this._rooms;
+    return this.joined.view;
   }
   /** What the server holds this connection to (its welcome's limits; the defaults before one). */
   get limits(): Readonly<ClientLimits> {
@@ -214,7 +215,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       this.signals.rejectAll(new HushError('NOT_LOGGED_IN'));
       await this.account?.state.flush();
       this.account = undefined;
-      this._rooms.clear();
+      this.joined.clear();
       this.dms.forgetKeys();
     });
   }
@@ -253,9 +254,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       state: kept ?? state ?? (await UserState.load(this.paths.dataDir, this.host, this.port, welcome.user)),
     };
     this.applyLimits(welcome);
-    this.setRooms(welcome.rooms);
-    await this.catchUp.sinceLastRun(this._rooms.keys(), this.account.state.rooms);
-    await this.catchUp.baseline(this._rooms.keys());
+    this.joined.replace(welcome.rooms);
+    await this.catchUp.sinceLastRun(this.joined.names(), this.account.state.rooms);
+    await this.catchUp.baseline(this.joined.names());
     this.signals.onConnected();
     this.sends.pump();
   }
@@ -273,8 +274,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       const welcome = await this.deviceLogin(user, device, state.newestDm);
       this.applyLimits(welcome);
       this.dms.forgetKeys(); // key_change notices may have been missed
-      this.setRooms(welcome.rooms);
-      await this.catchUp.afterReconnect(this._rooms.keys());
+      this.joined.replace(welcome.rooms);
+      await this.catchUp.afterReconnect(this.joined.names());
     });
   }
 
@@ -293,7 +294,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   async partRoom(room: string): Promise<void> {
     await this.request({ type: 'room_part', room }, ['ok']);
-    this._rooms.delete(room);
+    this.joined.left(room);
   }
 
   async listRooms(): Promise<RoomInfo[]> {
@@ -306,8 +307,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   async setTopic(room: string, topic: string): Promise<void> {
     await this.request({ type: 'room_topic', room, topic }, ['ok']);
-    const info = this._rooms.get(room);
-    if (info) info.topic = topic;
+    this.joined.topicSet(room, topic);
   }
 
   async members(room: string): Promise<MemberInfo[]> {
@@ -328,13 +328,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   private async refreshRooms(): Promise<void> {
     const list = await this.listRooms();
-    this.setRooms(list.filter((r) => r.joined));
-    await this.catchUp.baseline(this._rooms.keys());
-  }
-
-  private setRooms(rooms: readonly RoomInfo[]): void {
-    this._rooms.clear();
-    for (const r of rooms) if (r.joined) this._rooms.set(r.room, roomInfo(r));
+    this.joined.replace(list);
+    await this.catchUp.baseline(this.joined.names());
   }
 
   // ------------------------------------------------------------------------------------------
@@ -560,28 +555,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   private applyRoomEvent(m: ServerMessageOf<'room_event'>): void {
-    const info = this._rooms.get(m.room);
-    const me = m.user === this.user;
-    switch (m.event) {
-      case 'join':
-        if (info && !me) info.members++;
-        if (me && !info) this.connection.enqueue(() => this.refreshRooms());
-        break;
-      case 'part':
-      case 'kick':
-      case 'ban':
-        if (me) this._rooms.delete(m.room);
-        else if (info) info.members = Math.max(0, info.members - 1);
-        break;
-      case 'topic':
-        if (info && m.topic !== undefined) info.topic = m.topic;
-        break;
-      case 'role':
-        if (info && me && m.role !== undefined) info.role = m.role;
-        break;
-      default:
-        break;
-    }
+    if (this.joined.apply(m, m.user === this.user)) this.connection.enqueue(() => this.refreshRooms());
     this.emit('roomEvent', {
       room: m.room, event: m.event, user: m.user, ts: m.ts,
       ...definedOnly({ by: m.by, topic: m.topic, role: m.role, reason: m.reason }),
@@ -610,10 +584,6 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       this.files.onDirectOffer(m, opened.file);
     }
   }
-}
-
-function roomInfo(r: RoomInfo): RoomInfo {
-  return { room: r.room, topic: r.topic, members: r.members, joined: r.joined, ...(r.role === undefined ? {} : { role: r.role }) };
 }
 
 /** Copies an object without its undefined properties (keeps optional fields out of the frame). */

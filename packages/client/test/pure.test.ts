@@ -1,4 +1,5 @@
 import { DeviceIdentity } from '@hush/crypto';
+import type { ServerMessageOf } from '@hush/protocol';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/backoff.js';
 import { Cursors } from '../src/catch-up.js';
@@ -6,6 +7,7 @@ import { conversationKey } from '../src/conversation.js';
 import { decodeBody, encodeBody } from '../src/direct-body.js';
 import { keySetDigest } from '../src/direct-messages.js';
 import { HushError, isHushError } from '../src/errors.js';
+import { JoinedRooms } from '../src/joined-rooms.js';
 import { compareIds, SeenIds } from '../src/message-ids.js';
 import { fingerprintMatches } from '../src/server-pin.js';
 
@@ -110,5 +112,28 @@ describe('README error table', () => {
     const { CLIENT_ERROR_CODES } = await import('../src/errors.js');
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
     for (const [code, message] of Object.entries(CLIENT_ERROR_CODES)) expect(readme).toContain(`| \`${code}\` | ${message} |`);
+  });
+});
+
+describe('joined rooms', () => {
+  const event = (e: Partial<ServerMessageOf<'room_event'>>): ServerMessageOf<'room_event'> =>
+    ({ type: 'room_event', room: 'den', event: 'join', user: 'bob', ts: 1, ...e }) as ServerMessageOf<'room_event'>;
+
+  it('follows joins, parts, topics and roles, and asks for a refresh when this user joined a room elsewhere', () => {
+    const rooms = new JoinedRooms();
+    rooms.replace([
+      { room: 'den', topic: '', members: 2, joined: true, role: 'member' },
+      { room: 'far', topic: '', members: 9, joined: false },
+    ]);
+    expect(rooms.names()).toEqual(['den']);
+    expect(rooms.apply(event({ event: 'join' }), false)).toBe(false);
+    expect(rooms.view.get('den')?.members).toBe(3);
+    rooms.apply(event({ event: 'kick' }), false);
+    rooms.apply(event({ event: 'topic', topic: 'tea' }), false);
+    rooms.apply(event({ event: 'role', role: 'op' }), true);
+    expect(rooms.view.get('den')).toEqual({ room: 'den', topic: 'tea', members: 2, joined: true, role: 'op' });
+    expect(rooms.apply(event({ room: 'new', event: 'join' }), true)).toBe(true);
+    rooms.apply(event({ event: 'part' }), true);
+    expect(rooms.names()).toEqual([]);
   });
 });
