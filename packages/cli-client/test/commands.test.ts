@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, commandNames, findCommand, parseInput, suggestCommand } from '../src/commands.js';
 import { helpLines } from '../src/help.js';
@@ -113,6 +114,11 @@ describe('parseInput', () => {
     const help = helpLines().join('\n');
     for (const c of COMMANDS) expect(help).toContain(c.usage);
     expect(commandNames()).toEqual(COMMANDS.map((c) => c.name));
+  });
+
+  it('the README lists every command and alias', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const c of COMMANDS) for (const n of [c.name, ...(c.aliases ?? [])]) expect(readme, `/${n} in the README`).toMatch(new RegExp(`\`/${n}[ \`]`));
   });
 
   it('suggests by prefix', () => {
