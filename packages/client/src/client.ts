@@ -10,7 +10,7 @@ import { HushError, isHushError } from './errors.js';
 import { FileTransfers } from './file-transfers.js';
 import { JoinedRooms, roomInfo } from './joined-rooms.js';
 import { SeenIds } from './message-ids.js';
-import { DEFAULT_CLIENT_LIMITS, limitsFrom, type ClientLimits } from './pacer.js';
+import { DEFAULT_CLIENT_LIMITS, limitsFrom, type ClientLimits } from './limits.js';
 import { defaultPaths, type ClientPaths } from './paths.js';
 import type { RequestBody } from './requests.js';
 import { SendQueue } from './send-queue.js';
@@ -83,7 +83,6 @@ export class HushClient extends TypedEmitter<ClientEvents> {
         },
       },
     );
-    const reportError = (error: unknown) => this.connection.emitError(error);
     this.catchUp = new CatchUp({
       emit,
       request: (body, expect) => this.connection.rawRequest(body, expect),
@@ -104,7 +103,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       request: (body, expect) =>
         this.connection.phase === 'resuming' ? this.connection.rawRequest(body, expect) : this.connection.request(body, expect),
       queueSend: (...args) => this.queueSend(...args),
-      reportError,
+      reportError: (error) => this.connection.emitError(error),
     });
     this.files = new FileTransfers({
       emit,

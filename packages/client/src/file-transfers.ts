@@ -9,7 +9,7 @@ import { HushError } from './errors.js';
 import { defaultDownloadsDir } from './paths.js';
 import type { RequestBody } from './requests.js';
 import { numberedName, safeFileName } from './safe-name.js';
-import type { ClientEvents, FileOffer, Target } from './types.js';
+import type { EmitEvent, FileOffer, Target } from './types.js';
 import { b64, unb64 } from './wire.js';
 
 /** Plaintext bytes per chunk: a sealed chunk (+16) stays within the protocol's 64 KiB + 64 limit. */
@@ -19,7 +19,7 @@ const WINDOW = 8;
 const NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
 
 export interface FileHost {
-  emit<K extends keyof ClientEvents & string>(event: K, ...args: ClientEvents[K]): void;
+  emit: EmitEvent;
   request<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>>;
   sendRaw(message: ClientMessage): void;
   waitWritable(): Promise<void>;

@@ -9,7 +9,7 @@ export { MAX_TEXT_LENGTH } from '@hush/protocol';
 export type { HushErrorCode, ClientErrorCode } from './errors.js';
 export type { ClientPaths } from './paths.js';
 export type { KnownServerEntry, PinDecision } from './known-servers.js';
-export type { ClientLimits } from './pacer.js';
+export type { ClientLimits } from './limits.js';
 export type {
   ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, PendingSend, PresenceState, RoomInfo, RoomRole,
   Target, TrustPrompt, UserInfo,

@@ -5,7 +5,7 @@ import envPaths from 'env-paths';
 export interface ClientPaths {
   /** known_servers and settings. */
   configDir: string;
-  /** Device keys, verified contacts, DM sequence state. */
+  /** Device keys and per-user state: verified contacts, DM sequence numbers, catch-up cursors. */
   dataDir: string;
 }
 

@@ -83,7 +83,7 @@ export class UserState {
   }
 
   /**
-   * Checks a DM's per-conversation sequence number (stream: one sending device to one user). The
+   * Checks a DM's sequence number in its stream (one sending device to one user). The
    * first number this device sees of a stream is its start: a device added to an account later was
    * never sent the earlier messages, so they are not "missing". Gaps and replays after it count.
    */

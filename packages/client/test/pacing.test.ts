@@ -4,7 +4,8 @@ import { clientKey, type ClientMessage, type ServerMessageOf } from '@hush/proto
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HushError } from '../src/errors.js';
 import { costsMessageBudget, Outbox } from '../src/outbox.js';
-import { DEFAULT_CLIENT_LIMITS, limitsFrom, TokenPacer } from '../src/pacer.js';
+import { DEFAULT_CLIENT_LIMITS, limitsFrom } from '../src/limits.js';
+import { TokenPacer } from '../src/pacer.js';
 import type { RequestBody } from '../src/requests.js';
 import { newSendKey, SendQueue } from '../src/send-queue.js';
 import { Signals } from '../src/signals.js';
