@@ -499,7 +499,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   // ------------------------------------------------------------------------------------------
-  // Internals
+  // Requests and server events
 
   /** Public calls: wait out a reconnect instead of failing at once. */
   private request<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>> {

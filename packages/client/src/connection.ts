@@ -63,7 +63,8 @@ export class Connection {
   private wakeReconnect: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private lastReceived = Date.now();
-  private closed: Promise<void> | undefined;
+  /** The one shutdown in progress: a second close() waits for it. */
+  private shutdown: Promise<void> | undefined;
   private readonly stateWaiters = new Set<(state: ConnectionState) => void>();
 
   constructor(
@@ -86,7 +87,7 @@ export class Connection {
     return this._session;
   }
 
-  /** Logged in on an open connection, not catching up: queued sends and signals may go out. */
+  /** Open and 'ready' (not catching up, not closing): paced sends and signals may go out. */
   get usable(): boolean {
     return this._phase === 'ready' && this.transport?.isOpen === true;
   }
@@ -369,8 +370,8 @@ export class Connection {
   /** Clean close: no reconnect, pending calls rejected, socket ended, then `flush` (state files), then 'closed'. */
   close(flush: () => Promise<void>): Promise<void> {
     if (this._phase === 'closed') return Promise.resolve();
-    this.closed ??= this.shutDown(flush);
-    return this.closed;
+    this.shutdown ??= this.shutDown(flush);
+    return this.shutdown;
   }
 
   private async shutDown(flush: () => Promise<void>): Promise<void> {

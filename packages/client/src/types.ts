@@ -22,6 +22,7 @@ export interface ConnectOptions {
   timeoutMs?: number;
 }
 
+/** 'reconnecting' lasts until the session is logged in again and caught up; 'closed' is for good. */
 export type ConnectionState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 export type PresenceState = 'online' | 'away' | 'offline';
 export type RoomRole = 'owner' | 'op' | 'member';
