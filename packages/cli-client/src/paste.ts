@@ -47,6 +47,33 @@ export class BracketedPasteParser {
     return out;
   }
 
+  /** Holding input back: inside a paste, or after what may be the start of a marker. */
+  get open(): boolean {
+    return this.pasting || this.pending !== '';
+  }
+
+  /** Inside a paste whose end marker has not come yet. */
+  get inPaste(): boolean {
+    return this.pasting;
+  }
+
+  /**
+   * Ends an unfinished paste (the end marker never came: a terminal that lost it) as a paste of
+   * what arrived, and an unfinished marker as keys, so input can never stay swallowed.
+   */
+  flush(): InputPiece[] {
+    const out: InputPiece[] = [];
+    if (this.pasting) {
+      out.push({ kind: 'paste', text: this.pasted.join('') + this.pending });
+    } else if (this.pending !== '') {
+      out.push({ kind: 'keys', data: this.pending });
+    }
+    this.pasting = false;
+    this.pasted = [];
+    this.pending = '';
+    return out;
+  }
+
   private take(s: string, out: InputPiece[]): void {
     if (s === '') return;
     if (this.pasting) this.pasted.push(s);

@@ -277,6 +277,19 @@ describe('app: pastes', () => {
     expect(t.session.calls.filter((c) => c[0] === 'send')).toHaveLength(1);
   });
 
+  it('the Escape key still works alone, and a paste that never ends is let through', async () => {
+    const t = launch({ password: 'pw', autoLogin: true });
+    await t.shows('#lobby');
+    t.type('\x05'); // Ctrl+E: the picker
+    await t.shows('search: _');
+    t.type('\x1b'); // Esc alone: it could start a paste marker, so it waits a moment, then closes the picker
+    await waitFor(() => !t.text().includes('search: _'), 'the picker closed');
+    t.type('\x1b[200~no end marker');
+    await waitFor(() => t.inputLine().includes('no end marker'), 'the unfinished paste in the input');
+    t.type('!');
+    await waitFor(() => t.inputLine().includes('no end marker!'), 'typing goes on');
+  });
+
   it('a 10,000-character paste shows in the input at once, and sends split at word boundaries', async () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');

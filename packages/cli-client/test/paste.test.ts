@@ -72,3 +72,16 @@ describe('pasted text', () => {
     expect(pieces.join(' ')).toBe(big);
   });
 });
+
+describe('BracketedPasteParser.flush', () => {
+  it('lets an unfinished paste or marker through, so input is never swallowed', () => {
+    const p = new BracketedPasteParser();
+    expect(p.feed(`${PASTE_START}half a paste`)).toEqual([]);
+    expect(p.open).toBe(true);
+    expect(p.flush()).toEqual([{ kind: 'paste', text: 'half a paste' }]);
+    expect(p.open).toBe(false);
+    expect(p.feed('x\x1b[2')).toEqual([{ kind: 'keys', data: 'x' }]);
+    expect(p.flush()).toEqual([{ kind: 'keys', data: '\x1b[2' }]);
+    expect(p.feed('typed')).toEqual([{ kind: 'keys', data: 'typed' }]);
+  });
+});

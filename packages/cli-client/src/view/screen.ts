@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import blessed from 'blessed';
-import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, BracketedPasteParser } from '../paste.js';
+import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, BracketedPasteParser, type InputPiece } from '../paste.js';
 import type { KeyPress } from './keys.js';
 import { patchBlessedUnicode } from './unicode-patch.js';
 
@@ -13,6 +13,14 @@ export interface ScreenOptions {
   output: NodeJS.WritableStream;
   terminal?: string;
 }
+
+/** How long input may sit inside an unfinished paste before it is let through. */
+const UNFINISHED_PASTE_MS = 1000;
+/**
+ * How long a trailing ESC (or ESC[, ESC[2...) waits for the rest of a paste marker: a terminal
+ * sends a marker in one write, so the Escape key is held back no longer than this.
+ */
+const MARKER_WAIT_MS = 30;
 
 type TtyInput = NodeJS.ReadableStream & { isTTY?: boolean; isRaw?: boolean; setRawMode?: (mode: boolean) => unknown };
 
@@ -23,11 +31,15 @@ type TtyInput = NodeJS.ReadableStream & { isTTY?: boolean; isRaw?: boolean; setR
 class PasteFilterInput extends EventEmitter {
   private readonly parser = new BracketedPasteParser();
   private readonly decoder = new StringDecoder('utf8');
+  private stale: NodeJS.Timeout | null = null;
   private readonly onData = (chunk: Buffer | string): void => {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    for (const piece of this.parser.feed(text)) {
-      if (piece.kind === 'keys') this.emit('data', Buffer.from(piece.data, 'utf8'));
-      else this.onPaste(piece.text);
+    this.deliver(this.parser.feed(typeof chunk === 'string' ? chunk : this.decoder.write(chunk)));
+    if (this.stale) clearTimeout(this.stale);
+    this.stale = null;
+    // A paste (or an escape sequence) left open by a lost end marker must not swallow what follows.
+    if (this.parser.open) {
+      this.stale = setTimeout(() => this.deliver(this.parser.flush()), this.parser.inPaste ? UNFINISHED_PASTE_MS : MARKER_WAIT_MS);
+      this.stale.unref?.();
     }
   };
 
@@ -44,7 +56,17 @@ class PasteFilterInput extends EventEmitter {
   }
   resume(): this { this.source.resume(); return this; }
   pause(): this { this.source.pause(); return this; }
-  detach(): void { this.source.removeListener('data', this.onData); }
+  detach(): void {
+    if (this.stale) clearTimeout(this.stale);
+    this.source.removeListener('data', this.onData);
+  }
+
+  private deliver(pieces: InputPiece[]): void {
+    for (const piece of pieces) {
+      if (piece.kind === 'keys') this.emit('data', Buffer.from(piece.data, 'utf8'));
+      else this.onPaste(piece.text);
+    }
+  }
 }
 
 export function createScreen(opts: ScreenOptions): blessed.Widgets.Screen {
