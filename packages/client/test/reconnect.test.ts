@@ -88,6 +88,26 @@ describe('reconnect and catch-up', () => {
     expect(messages.map((m) => m.text)).toEqual(many.map((m) => m.text));
   });
 
+  it('close() during a reconnect stops it: calls waiting on it fail, the state is closed and stays closed', async () => {
+    const dataDir = await fx.dir();
+    server = await startTestServer({ dataDir });
+    const port = server.port;
+    const alice = await fx.user(server, 'clio');
+    const states = collect(alice, 'state');
+    const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
+    await server.stop();
+    await reconnecting;
+    const waiting = alice.listUsers().catch((e: unknown) => e);
+    const queued = alice.send('lobby', 'never sent').catch((e: unknown) => e);
+    await alice.close();
+    expect(await waiting).toMatchObject({ code: 'CONNECTION_CLOSED' });
+    expect(await queued).toMatchObject({ code: 'CONNECTION_CLOSED' });
+    server = await startTestServer({ dataDir, port });
+    await new Promise((r) => setTimeout(r, 1500)); // several backoff delays: a live loop would be back by now
+    expect(states).toEqual(['reconnecting', 'closed']);
+    expect(alice.state).toBe('closed');
+  });
+
   it('a goodbye from a shutdown is not terminal, but reconnect: false ends with closed', async () => {
     server = await startTestServer();
     const alice = await fx.user(server, 'arno', { reconnect: false });

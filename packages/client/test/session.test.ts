@@ -203,8 +203,11 @@ describe('accounts, rooms, messages, presence, moderation against a real hushd',
 
   it('logout ends the session; the client reconnects anonymously and can log in again', async () => {
     const alice = await fx.user(server, 'lou');
+    const states = collect(alice, 'state');
     await alice.logout();
     expect(alice.user).toBeNull();
+    expect(alice.state).toBe('ready');
+    expect(states).toEqual([]); // the fresh connection is opened at once: never 'reconnecting'
     await alice.login('lou');
     expect(alice.user).toBe('lou');
   });
