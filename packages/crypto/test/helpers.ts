@@ -26,3 +26,17 @@ export function* bitFlips(data: Uint8Array): Generator<[number, Uint8Array]> {
     yield [bit, copy];
   }
 }
+
+// Every small-order X25519 u-coordinate encoding, little-endian (RFC 7748 masks the top bit; p, p+1 are non-canonical 0, 1).
+const P = 2n ** 255n - 19n;
+export const lowOrderPoints: Uint8Array[] = [
+  0n,
+  1n,
+  325606250916557431795983626356110631294008115727848805560023387167927233504n,
+  39382357235489614581723060781553021112529911719440698176882885853963445705823n,
+  P - 1n,
+  P,
+  P + 1n,
+]
+  .flatMap((u) => [u, u + 2n ** 255n].filter((v) => v < 2n ** 256n))
+  .map((n) => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn)));

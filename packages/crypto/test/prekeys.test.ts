@@ -20,23 +20,10 @@ import {
   type PrekeyBundle,
   type SignedPrekey,
 } from '../src/index.js';
-import { bitFlips, bytes, expectCryptoError, hex } from './helpers.js';
+import { bitFlips, bytes, expectCryptoError, hex, lowOrderPoints } from './helpers.js';
 import { T0, TestDevice, text } from './ratchet-helpers.js';
 
 const DAY = 86_400_000;
-
-// Every small-order X25519 u-coordinate encoding (as in handshake.test.ts).
-const P = 2n ** 255n - 19n;
-export const lowOrderPoints = [
-  0n, 1n,
-  325606250916557431795983626356110631294008115727848805560023387167927233504n,
-  39382357235489614581723060781553021112529911719440698176882885853963445705823n,
-  P - 1n, P, P + 1n,
-].flatMap((u) => [u, u + 2n ** 255n].filter((v) => v < 2n ** 256n)).map((n) => {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn);
-  return out;
-});
 
 /** The Ed25519 key pair a DeviceIdentity derives (device.ts), so a test can sign what the API never would. */
 function signKeyPair(device: DeviceIdentity): nacl.SignKeyPair {
