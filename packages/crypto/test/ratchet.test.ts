@@ -8,10 +8,31 @@ import {
   decodeSessionMessage,
   planSignedPrekeys,
 } from '../src/index.js';
+import { chachaOpen } from '../src/native.js';
+import { kdfCk, messageCipherKeys } from '../src/ratchet.js';
 import { bitFlips, expectCryptoError, hex } from './helpers.js';
 import { T0, TestDevice, open, pair, str, text } from './ratchet-helpers.js';
 
 const DAY = 86_400_000;
+
+/**
+ * Tries every 32-byte window of a serialised state as the message key of `message`, and as the
+ * chain key it would come from (KDF_CK): true if any opens it. AD is the state's X3DH AD (bytes
+ * 2..130) followed by the message's header.
+ */
+function opensWithStateBytes(state: Uint8Array, message: Uint8Array): boolean {
+  const headerLength = message.length - decodeSessionMessage(message).ciphertext.length;
+  const ad = Uint8Array.from([...state.subarray(2, 130), ...message.subarray(0, headerLength)]);
+  const sealed = message.subarray(headerLength);
+  for (let at = 0; at + 32 <= state.length; at++) {
+    const window = state.subarray(at, at + 32);
+    for (const mk of [window, kdfCk(window).messageKey]) {
+      const { key, nonce } = messageCipherKeys(mk);
+      if (chachaOpen(key, nonce, ad, sealed) !== null) return true;
+    }
+  }
+  return false;
+}
 
 describe('session setup', () => {
   it('round trip: start, accept, then replies both ways across many turns', () => {
@@ -242,6 +263,19 @@ describe('forward secrecy and self-healing', () => {
     }
     // no message key of those messages is in the state: it holds no skipped keys at all
     expect(RatchetSession.fromBytes(stolen).skippedKeyCount).toBe(0);
+    // and no 32 bytes of it, taken as a message key or a chain key, open any of them
+    for (const m of earlier) expect(opensWithStateBytes(stolen, m)).toBe(false);
+  });
+
+  it('control: the same key search opens the next message of a chain with the state from just before it', () => {
+    const { a, b } = pair();
+    open(a, b.encrypt(text('turn')));
+    open(b, a.encrypt(text('new chain')));
+    const before = b.toBytes();
+    const m = a.encrypt(text('next on the same chain'));
+    expect(opensWithStateBytes(before, m)).toBe(true);
+    open(b, m);
+    expect(opensWithStateBytes(b.toBytes(), m)).toBe(false);
   });
 
   it('an attacker with an old state reads the current chain, but nothing after the next DH step', () => {
@@ -254,6 +288,7 @@ describe('forward secrecy and self-healing', () => {
     open(a, b.encrypt(text('b answers: new DH ratchet key')));
     const healed = a.encrypt(text('after healing'));
     expectCryptoError(() => stolen.decrypt(healed, { now: T0 }), 'SESSION_OUT_OF_SYNC');
+    expect(opensWithStateBytes(stolen.toBytes(), healed)).toBe(false);
     expect(open(b, healed)).toBe('after healing');
   });
 });
