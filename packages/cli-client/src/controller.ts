@@ -86,6 +86,8 @@ export class ChatController {
   private readonly unsubscribers: Array<() => void> = [];
   private readonly uploads: PendingUpload[] = [];
   private readonly refused: RefusedLine[] = [];
+  /** Waiting for the input line to be empty (a file prompt). */
+  private inputEmptied: Array<() => void> = [];
   private readonly answered: Set<string>;
   private typingSentAt = 0;
   private typingTarget: string | null = null;
@@ -296,8 +298,10 @@ export class ChatController {
   }
 
   private async promptOffer(fileId: string): Promise<void> {
+    // Not while the person is typing a line: a key meant for it must not answer the prompt.
+    while (this.editor.text !== '') await new Promise<void>((resolve) => this.inputEmptied.push(resolve));
     const f = this.state.files[fileId];
-    if (!f) return;
+    if (!f || f.status !== 'offered') return;
     const where = f.e2e ? 'to you, end-to-end encrypted' : `to #${f.conversation.slice('room:'.length)}, readable by the server`;
     const choice = await this.ui.choose('file offer', [
       `${f.from} offers "${f.name}" (${f.size} bytes), ${where}.`,
@@ -593,6 +597,7 @@ export class ChatController {
   inputChanged(): void {
     const text = this.editor.text;
     this.completer.reset();
+    if (text === '') for (const resolve of this.inputEmptied.splice(0)) resolve();
     const target = conversationTarget(activeConversation(this.state));
     if (!target || text.startsWith('/')) return;
     const key = activeConversation(this.state).key;
@@ -654,6 +659,7 @@ export class ChatController {
     const text = this.editor.text;
     if (text.trim() === '') return;
     this.editor.set('');
+    this.inputChanged();
     await this.submit(text);
   }
 

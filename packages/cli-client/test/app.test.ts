@@ -266,12 +266,15 @@ describe('app: pastes', () => {
     expect(t.session.calls.filter((c) => c[0] === 'send')).toEqual([['send', 'lobby', lines.join('\n')]]);
     t.type(PASTE(lines.join('\n')));
     await t.shows('You pasted 20 lines');
+    t.type('x'); // a key typed as the prompt opens is meant for the input line
+    await t.shows('[n] drop the paste');
     t.type('n');
     await waitFor(() => !t.text().includes('You pasted'), 'the prompt closed');
     expect(t.session.calls.filter((c) => c[0] === 'send')).toHaveLength(1);
-    expect(t.inputLine().trim()).toBe('>');
+    expect(t.inputLine().trim()).toBe('> x');
+    t.type('\x15'); // Ctrl+U
     t.type(PASTE(lines.join('\n')));
-    await t.shows('You pasted 20 lines');
+    await t.shows('[e] edit');
     t.type('e');
     await waitFor(() => t.inputLine().includes('pasted 19↵pasted 20'), `the paste in the input line:\n${t.inputLine()}`);
     expect(t.session.calls.filter((c) => c[0] === 'send')).toHaveLength(1);
@@ -322,15 +325,34 @@ describe('app: file offers', () => {
     expect(t.session.calls.find((c) => c[0] === 'acceptFile')).toEqual(['acceptFile', 'f1', '/tmp/dl']);
   });
 
+  it('waits while a line is being typed, and keys typed as it opens stay in the input line', async () => {
+    const t = launch({ password: 'pw', autoLogin: true });
+    await t.shows('#lobby');
+    t.type('a half-typed line');
+    t.session.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'c.bin', size: 1, e2e: false, ts: Date.now() });
+    await t.shows('file offer from bob: "c.bin"');
+    t.type(' and more');
+    expect(t.text()).not.toContain('bob offers');
+    t.type('\r');
+    await t.shows('bob offers "c.bin"');
+    t.type('a'); // typed at once: the start of the next line, not an answer
+    await t.shows('[a] accept');
+    await waitFor(() => t.inputLine().includes('> a'), 'the key in the input line');
+    expect(t.session.calls.filter((c) => c[0] === 'send')).toEqual([['send', 'lobby', 'a half-typed line and more']]);
+    expect(t.session.calls.some((c) => c[0] === 'acceptFile')).toBe(false);
+  });
+
   it('d declines; l leaves it for /accept', async () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
     t.session.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'a.bin', size: 1, e2e: false, ts: Date.now() });
     await t.shows('bob offers "a.bin"');
+    await t.shows('[d] decline');
     t.type('d');
     await waitFor(() => t.session.calls.some((c) => c[0] === 'declineFile'), 'the decline');
     t.session.emit('fileOffer', { fileId: 'f2', from: 'bob', target: { room: 'lobby' }, name: 'b.bin', size: 1, e2e: false, ts: Date.now() });
     await t.shows('bob offers "b.bin"');
+    await t.shows('[l] later');
     t.type('l');
     await waitFor(() => !t.text().includes('bob offers'), 'the prompt closed');
     await t.shows('/accept');

@@ -193,7 +193,7 @@ describe('hush in tmux: files', () => {
     alice.type(`/file ${file}`);
     alice.keys('Enter');
     await alice.waitFor(/sent "report\.bin" \(293\.0 KiB\) \[#+\] 100%/);
-    await bob.waitFor('alice offers "report.bin"');
+    await bob.waitFor((s) => s.includes('alice offers "report.bin"') && s.includes('[l] later'));
     bob.keys('l'); // later: the offer stays in the room for /accept
     const offer = await bob.waitFor(/file offer from alice: "report\.bin" \(293\.0 KiB, room file:/);
     expect(offer).toContain('readable by the server)');
@@ -222,7 +222,7 @@ describe('hush in tmux: files', () => {
     alice.type(`/file ${file}`);
     alice.keys('Enter');
     await alice.waitFor(/sent "secret\.txt" \(12\.7 KiB\) \[#+\] 100%/);
-    const prompt = await bob.waitFor('alice offers "secret.txt"');
+    const prompt = await bob.waitFor((s) => s.includes('alice offers "secret.txt"') && s.includes('[a] accept'));
     expect(prompt).toContain('to you, end-to-end encrypted');
     bob.keys('a');
     await bob.waitFor('into folder:');
@@ -266,8 +266,8 @@ describe('hush in tmux: pastes and long text', () => {
     await alice.waitFor('watcher joined #lobby');
     const lines = Array.from({ length: 20 }, (_, i) => `paste line ${String(i + 1).padStart(2, '0')}`);
     alice.paste(lines.join('\n'));
-    const prompt = await alice.waitFor('You pasted 20 lines');
-    expect(prompt).toContain('[y] send');
+    const prompt = await alice.waitFor('[y] send'); // the keys show once they count
+    expect(prompt).toContain('You pasted 20 lines');
     expect(w.texts).toEqual([]);
     alice.keys('y');
     await until(() => w.texts.length > 0, 'the pasted message');
@@ -411,7 +411,7 @@ describe('hush in tmux: file offers ask', () => {
       writeFileSync(file, content);
       alice.type(`/file ${file}`);
       alice.keys('Enter');
-      return bob.waitFor(`alice offers "${name}"`);
+      return bob.waitFor((s) => s.includes(`alice offers "${name}"`) && s.includes('[a] accept'));
     };
     const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7919) % 256));
     const prompt = await offer('photo.bin', bytes);

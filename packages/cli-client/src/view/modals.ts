@@ -37,22 +37,41 @@ export class ConfirmModal implements Modal {
   destroy(): void { this.box.destroy(); }
 }
 
-/** One key out of a few ("[a] accept  [d] decline"); Esc answers null. `lines` are plain text. */
+/** Keys in the first moment after a prompt opens were meant for what was there before it. */
+const CHOICE_ARMING_MS = 400;
+
+/**
+ * One key out of a few ("[a] accept  [d] decline"); Esc answers null. `lines` are plain text.
+ * The keys line shows, and keys count, only CHOICE_ARMING_MS after it opens: keys typed before
+ * were meant for the input line and go on to it.
+ */
 export class ChoiceModal implements Modal {
   private readonly box: blessed.Widgets.BoxElement;
+  private armed = false;
+  private readonly timer: NodeJS.Timeout;
   constructor(screen: blessed.Widgets.Screen, label: string, lines: string[], private readonly choices: readonly Choice[], private readonly done: (key: string | null) => void) {
     this.box = dialog(screen, label, lines.length + 4, '80%');
-    const keys = choices.map((c) => `[${c.key}] ${c.label}`).join('   ');
-    this.box.setContent([...lines.map(sanitize), '', `{bold}${escapeTags(keys)}{/bold}`].join('\n'));
+    const text = lines.map(sanitize);
+    this.box.setContent([...text, '', '{gray-fg}…{/gray-fg}'].join('\n'));
     this.box.setFront();
+    this.timer = setTimeout(() => {
+      this.armed = true;
+      const keys = choices.map((c) => `[${c.key}] ${c.label}`).join('   ');
+      this.box.setContent([...text, '', `{bold}${escapeTags(keys)}{/bold}`].join('\n'));
+      screen.render();
+    }, CHOICE_ARMING_MS);
   }
   key(ch: string | undefined, key: KeyPress): boolean {
+    if (!this.armed) return false;
     if (key.full === 'escape') this.done(null);
     const hit = this.choices.find((c) => c.key === (ch ?? '').toLowerCase());
     if (hit) this.done(hit.key);
     return true;
   }
-  destroy(): void { this.box.destroy(); }
+  destroy(): void {
+    clearTimeout(this.timer);
+    this.box.destroy();
+  }
 }
 
 /** A question with an editable, prefilled answer. */
@@ -140,11 +159,12 @@ export class ModalHost {
 
   get active(): boolean { return this.current !== null; }
 
+  /** Routes a key to the open modal: true when it took the key. */
   key(ch: string | undefined, key: KeyPress): boolean {
     if (!this.current) return false;
-    this.current.key(ch, key);
+    const taken = this.current.key(ch, key);
     this.screen.render();
-    return true;
+    return taken;
   }
 
   private open<T>(make: (done: (v: T) => void) => Modal, cancelled: T): Promise<T> {

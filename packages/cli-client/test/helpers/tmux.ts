@@ -118,6 +118,7 @@ export class HushSession {
     } catch {
       // already gone
     }
-    if (this.ownsHome) rmSync(this.home, { recursive: true, force: true });
+    // hush may still be saving its state as it exits on the hang-up: retry while files appear.
+    if (this.ownsHome) rmSync(this.home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
