@@ -306,6 +306,8 @@ export class Connection {
           await this.host.resume();
         }
         if (isEnding(this._phase)) return;
+        // Its close was ignored while resuming: a connection that died meanwhile means another attempt.
+        if (!this.transport?.isOpen) throw new HushError('CONNECTION_CLOSED');
         this.move('ready');
         return;
       } catch (error) {
