@@ -190,6 +190,6 @@ export class Tui {
     } catch {
       // already gone
     }
-    rmSync(this.home, { recursive: true, force: true });
+    rmSync(this.home, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }); // hush may still be saving as it exits
   }
 }
