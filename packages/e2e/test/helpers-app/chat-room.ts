@@ -1,8 +1,10 @@
 // Six people in one room, for the manual test plan (issue 20): one hushd process on its default
-// limits and six real `hush` processes, each in its own tmux session with its own HOME and XDG dirs,
-// registered with the pinned fingerprint and in #lobby. Plus what reads their panes: switching
-// conversations, answering file prompts, and `expectChat`, which has everyone type numbered lines
-// and checks that every pane shows all of them once, in one shared order, with no error line.
+// limits (startServerProcess lowers scrypt's cost, which only speeds registration up, and lifts the
+// per-address connection cap, which six clients do not reach) and six real `hush` processes on their
+// default config, each in its own tmux session at 120x40 with its own HOME and XDG dirs, registered
+// with the pinned fingerprint and in #lobby. Plus what reads their panes: switching conversations,
+// answering file prompts, and `expectChat`, which has everyone type numbered lines and checks that
+// every pane shows all of them once, in one shared order, with no error line.
 //
 // Reading a whole conversation: the chat pane is a blessed box, so its scrollback lives inside hush,
 // not in tmux. Before a chat every pane runs /clear and its window is made tall enough for the
