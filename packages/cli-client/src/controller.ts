@@ -329,6 +329,9 @@ export class ChatController {
   }
 
   async acceptOffer(name?: string, dir?: string): Promise<void> {
+    // "/accept my notes.txt": a file name with spaces, not a name and a folder.
+    const spaced = name !== undefined && dir !== undefined ? `${name} ${dir}` : undefined;
+    if (spaced !== undefined && Object.values(this.state.files).some((f) => f.name === spaced)) return this.acceptOffer(spaced);
     const offer = this.findFile(name, () => latestOffer(this.state), 'no pending file offer');
     if (offer.direction !== 'down' || offer.status !== 'offered') throw new Error(`"${offer.name}" is not an open offer (${offer.status})`);
     await this.accept(offer, dir);

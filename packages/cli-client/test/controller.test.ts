@@ -554,6 +554,18 @@ describe('ChatController: rooms, ignores and file offers', () => {
     expect(messages(ctl).map((m) => m.text)).toEqual(['back']);
   });
 
+  it('/accept and /decline name an offer by its file name, spaces and all', async () => {
+    const { client, ctl } = setup({ choose: 'l' });
+    await ctl.start();
+    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'my notes.txt', size: 3, e2e: false, ts: 1 });
+    client.emit('fileOffer', { fileId: 'f2', from: 'bob', target: { room: 'lobby' }, name: 'b.bin', size: 3, e2e: false, ts: 1 });
+    await settle();
+    await ctl.submit('/accept my notes.txt');
+    expect(client.calls).toContainEqual(['acceptFile', 'f1', '/home/me/Downloads']);
+    await ctl.submit('/accept b.bin /tmp/elsewhere');
+    expect(client.calls).toContainEqual(['acceptFile', 'f2', '/tmp/elsewhere']);
+  });
+
   it('a file offer asks at once; an answered one is not asked about again', async () => {
     const saved: string[][] = [];
     const memory: Memory = { ignored: [], answeredFiles: ['old1'], save: (c) => { if (c.answeredFiles) saved.push([...c.answeredFiles]); } };
