@@ -42,8 +42,6 @@ interface Packed {
   dir: string;
   manifest: Manifest;
   tarball: string;
-  /** The tarball unpacked: its package/ folder. */
-  unpacked: string;
 }
 
 interface Run {
@@ -61,8 +59,9 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, NO_COLOR: '1', ...extra };
 }
 
-const npmEnv = () =>
-  withNodeHeaders(cleanEnv({ npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', JOBS: 'max' }));
+// better-sqlite3's install script compiles the native module, with the local Node headers and every core.
+const npmEnv = (extra: NodeJS.ProcessEnv = {}) =>
+  withNodeHeaders(cleanEnv({ npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', JOBS: 'max', ...extra }));
 
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -176,16 +175,17 @@ beforeAll(async () => {
     if (manifest.private) continue;
     const r = await ok('pnpm', ['pack', '--pack-destination', tarballs, '--json'], { cwd: join(root, 'packages', dir) });
     const tarball = (JSON.parse(r.stdout) as { filename: string }).filename;
-    const unpacked = join(work, 'unpacked', dir);
-    await mkdir(unpacked, { recursive: true });
-    await ok('tar', ['xzf', tarball, '-C', unpacked]);
-    const packedManifest = JSON.parse(await readFile(join(unpacked, 'package', 'package.json'), 'utf8')) as Manifest;
-    packed.set(manifest.name, { dir, manifest: packedManifest, tarball, unpacked: join(unpacked, 'package') });
+    const packedManifest = JSON.parse((await ok('tar', ['xzOf', tarball, 'package/package.json'])).stdout) as Manifest;
+    packed.set(manifest.name, { dir, manifest: packedManifest, tarball });
   }
   // Right after packing, so that nothing rebuilt in between.
   dryRun = await ok('pnpm', ['publish', '--recursive', '--dry-run', '--no-git-checks', '--json']);
   const all = [...packed.values()].map((p) => p.tarball);
-  const libraries = LIBRARIES.map((name) => packed.get(name)?.tarball ?? name);
+  const libraries = LIBRARIES.map((name) => {
+    const tarball = packed.get(name)?.tarball;
+    if (!tarball) throw new Error(`${name} was not packed`); // never fall back to the registry's
+    return tarball;
+  });
 
   // The apps as `npm i -g` installs them (the libraries they depend on are tarballs here, not on
   // the registry yet), and a fresh ESM project with the libraries and TypeScript, as a bot author's.
@@ -196,7 +196,9 @@ beforeAll(async () => {
   const typescript = (require('typescript/package.json') as { version: string }).version;
   const typesNode = (require('@types/node/package.json') as { version: string }).version;
   await Promise.all([
-    ok('npm', ['install', '--global', '--prefix', globalPrefix, ...all], { env: npmEnv(), cwd: work, timeoutMs: 8 * 60_000 }),
+    // A global install allows install scripts by name (npm 11 warns about the others; a project
+    // install takes the list from package.json instead).
+    ok('npm', ['install', '--global', '--prefix', globalPrefix, '--allow-scripts=better-sqlite3', ...all], { env: npmEnv(), cwd: work, timeoutMs: 8 * 60_000 }),
     ok('npm', ['install', ...libraries, `typescript@${typescript}`, `@types/node@${typesNode}`], { env: npmEnv(), cwd: project, timeoutMs: 8 * 60_000 }),
   ]);
 }, 9 * 60_000);
