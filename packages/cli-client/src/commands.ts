@@ -24,21 +24,39 @@ function command<A>(def: CommandDef<A>): CommandDef<unknown> {
   return def as CommandDef<unknown>;
 }
 
-/** `#lobby` and `lobby` both name the room `lobby`. */
+/** An argument the server would refuse: the message states the rule (never SCHEMA_VIOLATION). */
+export class ArgumentError extends Error {}
+
+/** Field rules of PROTOCOL.md (sections 3 and 6), checked before anything is sent. */
+const ROOM_NAME = /^[a-z0-9_-]{1,32}$/;
+const USERNAME = /^[a-z0-9_-]{3,24}$/;
+const MAX = { topic: 300, status: 100, reason: 200 } as const;
+
+/** `#lobby`, `#Lobby` and `lobby` all name the room `lobby`. */
 export function roomName(arg: string): string {
-  return arg.startsWith('#') ? arg.slice(1) : arg;
+  const name = (arg.startsWith('#') ? arg.slice(1) : arg).toLowerCase();
+  if (!ROOM_NAME.test(name)) throw new ArgumentError(`"${arg}" cannot be a room: a room name is 1 to 32 characters, a-z, 0-9, _ and -`);
+  return name;
 }
 
-/** `@bob` and `bob` both name bob. */
+/** `@Bob` and `bob` both name bob. */
 function nick(arg: string): string {
-  return arg.startsWith('@') ? arg.slice(1) : arg;
+  const name = (arg.startsWith('@') ? arg.slice(1) : arg).toLowerCase();
+  if (!USERNAME.test(name)) throw new ArgumentError(`no user is called "${arg}": usernames are 3 to 24 characters, a-z, 0-9, _ and -`);
+  return name;
+}
+
+/** Optional text of a field with a length limit. */
+function limited(text: string, field: keyof typeof MAX): string | undefined {
+  if (text.length > MAX[field]) throw new ArgumentError(`the ${field} is ${text.length} characters long; at most ${MAX[field]} fit`);
+  return text === '' ? undefined : text;
 }
 
 const opt = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
 const none = (): Record<string, never> => ({});
 const textArg = (a: Args): { text: string } | undefined => (a.rest === '' ? undefined : { text: a.rest });
 const nickArg = (a: Args): { user: string } | undefined => (a.words.length === 1 ? { user: nick(a.words[0]!) } : undefined);
-const nickReason = (a: Args): { user: string; reason?: string } | undefined => (a.words[0] ? { user: nick(a.words[0]), reason: opt(a.afterFirst) } : undefined);
+const nickReason = (a: Args): { user: string; reason?: string } | undefined => (a.words[0] ? { user: nick(a.words[0]), reason: limited(a.afterFirst, 'reason') } : undefined);
 
 /** IRC users try /nick: say plainly why there is none. */
 export const NICK_UNSUPPORTED = '/nick is not supported: a username is fixed when the account is created (register another account for another name)';
@@ -64,7 +82,7 @@ export const COMMANDS: readonly CommandDef[] = [
   }),
   command({
     name: 'create', usage: '/create #room [topic]', help: 'create a room (with a topic)',
-    parse: (a) => (a.words[0] ? { room: roomName(a.words[0]), topic: opt(a.afterFirst) } : undefined),
+    parse: (a) => (a.words[0] ? { room: roomName(a.words[0]), topic: limited(a.afterFirst, 'topic') } : undefined),
     run: (ctl, a) => ctl.create(a.room, a.topic),
   }),
   command({
@@ -83,7 +101,7 @@ export const COMMANDS: readonly CommandDef[] = [
   }),
   command({
     name: 'topic', usage: '/topic [text]', help: 'show or set the room topic',
-    parse: (a) => ({ text: opt(a.rest) }),
+    parse: (a) => ({ text: limited(a.rest, 'topic') }),
     run: (ctl, a) => ctl.topic(a.text),
   }),
   command({
@@ -97,7 +115,7 @@ export const COMMANDS: readonly CommandDef[] = [
   }),
   command({
     name: 'away', usage: '/away [text]', help: 'mark yourself away',
-    parse: (a) => ({ text: opt(a.rest) }), run: (ctl, a) => ctl.client.setPresence('away', a.text ?? 'away'),
+    parse: (a) => ({ text: limited(a.rest, 'status') }), run: (ctl, a) => ctl.client.setPresence('away', a.text ?? 'away'),
   }),
   command({
     name: 'back', usage: '/back', help: 'mark yourself online',
@@ -105,7 +123,7 @@ export const COMMANDS: readonly CommandDef[] = [
   }),
   command({
     name: 'status', usage: '/status text', help: 'set your status text',
-    parse: textArg, run: (ctl, a) => ctl.setStatus(a.text),
+    parse: (a) => (a.rest === '' ? undefined : { text: limited(a.rest, 'status')! }), run: (ctl, a) => ctl.setStatus(a.text),
   }),
   command({
     name: 'users', aliases: ['who', 'w'], usage: '/users', help: 'list users and their presence',
@@ -285,6 +303,12 @@ export function parseInput(line: string): ParseResult {
     };
   }
   if (def.name === 'nick') return { ok: false, error: NICK_UNSUPPORTED };
-  const args = def.parse(splitArgs(m[2]!));
+  let args: unknown;
+  try {
+    args = def.parse(splitArgs(m[2]!));
+  } catch (err) {
+    if (err instanceof ArgumentError) return { ok: false, error: err.message };
+    throw err;
+  }
   return args === undefined ? { ok: false, error: `usage: ${def.usage}` } : { ok: true, command: def, args };
 }
