@@ -1,10 +1,30 @@
 // The default Store: one SQLite file (better-sqlite3, WAL, synchronous=NORMAL). Calls are
 // synchronous, so each finishes before the next event-loop turn and needs no locking.
-import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import {
+  conversationKey,
+  hashInvite,
+  keyId,
+  parseId,
+  RecentKeys,
+  toDevice,
+  toFile,
+  toMember,
+  toMessage,
+  toRoom,
+  toUser,
+  withId,
+  type BanRow,
+  type DeviceRow,
+  type FileRow,
+  type MemberRow,
+  type MessageRow,
+  type RoomRow,
+  type UserRow,
+} from './rows.js';
 import { StoreError } from './store-error.js';
 import type {
   AppendedMessage,
@@ -27,86 +47,12 @@ import type {
   UserRecord,
 } from './types.js';
 
-interface UserRow {
-  name: string;
-  password_hash: string | null;
-  role: ServerRole;
-  created_at: number;
-  banned_until: number | null;
-  banned_forever: number;
-  ban_reason: string | null;
-}
-interface DeviceRow {
-  user: string;
-  sign_key: string;
-  box_key: string;
-  signature: string;
-  created_at: number;
-  last_seen: number;
-}
-interface RoomRow {
-  name: string;
-  topic: string;
-  created_at: number;
-  created_by: string | null;
-}
-interface MemberRow {
-  room: string;
-  user: string;
-  role: RoomRole;
-  muted_until: number | null;
-}
-interface MessageRow {
-  id: number;
-  kind: 'room' | 'dm';
-  ts: number;
-  sender: string;
-  room: string | null;
-  recipient: string | null;
-  body: string;
-  action: number;
-}
-interface FileRow {
-  id: string;
-  sender: string;
-  room: string | null;
-  recipient: string | null;
-  name: string | null;
-  sha512: string | null;
-  size: number;
-  created_at: number;
-  complete: number;
-}
-interface BanRow {
-  address: string;
-  until: number | null;
-  forever: number;
-  reason: string | null;
-}
-
-const MAX_ID = 2n ** 63n - 1n;
 /** How stale the in-memory address bans may get (bans from another process). */
 const ADDRESS_BANS_TTL_MS = 1000;
-
-/** Message ids are decimal strings on the wire; out-of-range or malformed ids clamp safely. */
-function parseId(id: string): bigint {
-  if (!/^\d{1,20}$/.test(id)) return 0n;
-  const n = BigInt(id);
-  return n > MAX_ID ? MAX_ID : n;
-}
-
-/** A direct conversation's key: the sorted pair, so both directions share one history. */
-export function conversationKey(a: string, b: string): string {
-  return a < b ? `${a} ${b}` : `${b} ${a}`;
-}
 
 /** SQLite's LIMIT: -1 is "no limit". */
 function pageLimit(page: ListPage | undefined): number {
   return page?.limit === undefined ? -1 : Math.max(0, Math.floor(page.limit));
-}
-
-function hashInvite(code: string): string {
-  return createHash('sha256').update(code, 'utf8').digest('hex');
 }
 
 const SELECT_MESSAGE = 'SELECT id, kind, ts, sender, room, recipient, body, action FROM messages';
@@ -718,57 +664,8 @@ function isKeyConflict(err: unknown): boolean {
   return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((err as Error).message).includes('client_key');
 }
 
-/** Usernames cannot contain a newline: sender and key cannot run into each other. */
-function keyId(sender: string, key: string): string {
-  return `${sender}\n${key}`;
-}
-
 function isForeignKey(err: unknown): boolean {
   return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
-}
-
-function toUser(r: UserRow): UserRecord {
-  return {
-    name: r.name,
-    passwordHash: r.password_hash,
-    role: r.role,
-    createdAt: r.created_at,
-    bannedUntil: r.banned_forever ? Number.POSITIVE_INFINITY : r.banned_until,
-    banReason: r.ban_reason,
-  };
-}
-
-function toDevice(r: DeviceRow): DeviceRecord {
-  return { user: r.user, signKey: r.sign_key, boxKey: r.box_key, signature: r.signature, createdAt: r.created_at, lastSeen: r.last_seen };
-}
-
-function toRoom(r: RoomRow): RoomRecord {
-  return { name: r.name, topic: r.topic, createdAt: r.created_at, createdBy: r.created_by };
-}
-
-function toMember(r: MemberRow): MemberRecord {
-  return { room: r.room, user: r.user, role: r.role, mutedUntil: r.muted_until };
-}
-
-function toMessage(r: MessageRow): StoredMessage {
-  if (r.kind === 'room') {
-    return { kind: 'room', id: String(r.id), ts: r.ts, from: r.sender, room: r.room ?? '', text: r.body, action: r.action === 1 };
-  }
-  return { kind: 'dm', id: String(r.id), ts: r.ts, from: r.sender, to: r.recipient ?? '', envelope: r.body };
-}
-
-function toFile(r: FileRow): StoredFile {
-  return {
-    id: r.id,
-    from: r.sender,
-    room: r.room,
-    to: r.recipient,
-    name: r.name,
-    sha512: r.sha512,
-    size: r.size,
-    createdAt: r.created_at,
-    complete: r.complete === 1,
-  };
 }
 
 /** WAL checkpoints: at most this often while anything is written, or after this many appended messages. */
@@ -779,36 +676,6 @@ const SAFETY_CHECKPOINT_PAGES = 10_000;
 
 /** Rows per multi-row INSERT (9 parameters each, well under SQLite's limit). */
 const ROWS_PER_INSERT = 32;
-/** Idempotency keys remembered in memory, per generation (older ones are looked up in the database). */
-const RECENT_KEYS_PER_GENERATION = 32_768;
-
-/**
- * A bounded memory of recent keys in two generations: when the current one is full it becomes the
- * previous one and the one before is dropped whole (evicting one entry at a time from a Map's front
- * costs a walk over its deleted slots).
- */
-class RecentKeys {
-  private current = new Map<string, RepeatedMessage>();
-  private previous = new Map<string, RepeatedMessage>();
-
-  get(id: string): RepeatedMessage | undefined {
-    return this.current.get(id) ?? this.previous.get(id);
-  }
-
-  set(id: string, value: RepeatedMessage): void {
-    if (this.current.size >= RECENT_KEYS_PER_GENERATION) {
-      this.previous = this.current;
-      this.current = new Map();
-    }
-    this.current.set(id, value);
-  }
-}
-
-function withId(m: NewMessage, id: string): StoredMessage {
-  return m.kind === 'room'
-    ? { kind: 'room', id, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action }
-    : { kind: 'dm', id, ts: m.ts, from: m.from, to: m.to, envelope: m.envelope };
-}
 
 /** The INSERT for 1..ROWS_PER_INSERT rows, built once (the statements themselves are cached by SQL). */
 const INSERT_MESSAGES_SQL = Array.from(

@@ -1,0 +1,171 @@
+// What both stores share: row shapes (the PostgreSQL schema keeps SQLite's column names and
+// types), their mapping to records, message-id parsing, and the memory of recent idempotency keys.
+import { createHash } from 'node:crypto';
+import type {
+  DeviceRecord,
+  MemberRecord,
+  NewMessage,
+  RepeatedMessage,
+  RoomRecord,
+  RoomRole,
+  ServerRole,
+  StoredFile,
+  StoredMessage,
+  UserRecord,
+} from './types.js';
+
+export interface UserRow {
+  name: string;
+  password_hash: string | null;
+  role: ServerRole;
+  created_at: number;
+  banned_until: number | null;
+  banned_forever: number;
+  ban_reason: string | null;
+}
+export interface DeviceRow {
+  user: string;
+  sign_key: string;
+  box_key: string;
+  signature: string;
+  created_at: number;
+  last_seen: number;
+}
+export interface RoomRow {
+  name: string;
+  topic: string;
+  created_at: number;
+  created_by: string | null;
+}
+export interface MemberRow {
+  room: string;
+  user: string;
+  role: RoomRole;
+  muted_until: number | null;
+}
+export interface MessageRow {
+  id: number;
+  kind: 'room' | 'dm';
+  ts: number;
+  sender: string;
+  room: string | null;
+  recipient: string | null;
+  body: string;
+  action: number;
+}
+export interface FileRow {
+  id: string;
+  sender: string;
+  room: string | null;
+  recipient: string | null;
+  name: string | null;
+  sha512: string | null;
+  size: number;
+  created_at: number;
+  complete: number;
+}
+export interface BanRow {
+  address: string;
+  until: number | null;
+  forever: number;
+  reason: string | null;
+}
+
+
+const MAX_ID = 2n ** 63n - 1n;
+
+/** Message ids are decimal strings on the wire; out-of-range or malformed ids clamp safely. */
+export function parseId(id: string): bigint {
+  if (!/^\d{1,20}$/.test(id)) return 0n;
+  const n = BigInt(id);
+  return n > MAX_ID ? MAX_ID : n;
+}
+
+/** A direct conversation's key: the sorted pair, so both directions share one history. */
+export function conversationKey(a: string, b: string): string {
+  return a < b ? `${a} ${b}` : `${b} ${a}`;
+}
+
+export function hashInvite(code: string): string {
+  return createHash('sha256').update(code, 'utf8').digest('hex');
+}
+
+/** Usernames cannot contain a newline: sender and key cannot run into each other. */
+export function keyId(sender: string, key: string): string {
+  return `${sender}\n${key}`;
+}
+
+export function toUser(r: UserRow): UserRecord {
+  return {
+    name: r.name,
+    passwordHash: r.password_hash,
+    role: r.role,
+    createdAt: r.created_at,
+    bannedUntil: r.banned_forever ? Number.POSITIVE_INFINITY : r.banned_until,
+    banReason: r.ban_reason,
+  };
+}
+
+export function toDevice(r: DeviceRow): DeviceRecord {
+  return { user: r.user, signKey: r.sign_key, boxKey: r.box_key, signature: r.signature, createdAt: r.created_at, lastSeen: r.last_seen };
+}
+
+export function toRoom(r: RoomRow): RoomRecord {
+  return { name: r.name, topic: r.topic, createdAt: r.created_at, createdBy: r.created_by };
+}
+
+export function toMember(r: MemberRow): MemberRecord {
+  return { room: r.room, user: r.user, role: r.role, mutedUntil: r.muted_until };
+}
+
+export function toMessage(r: MessageRow): StoredMessage {
+  if (r.kind === 'room') {
+    return { kind: 'room', id: String(r.id), ts: r.ts, from: r.sender, room: r.room ?? '', text: r.body, action: r.action === 1 };
+  }
+  return { kind: 'dm', id: String(r.id), ts: r.ts, from: r.sender, to: r.recipient ?? '', envelope: r.body };
+}
+
+export function toFile(r: FileRow): StoredFile {
+  return {
+    id: r.id,
+    from: r.sender,
+    room: r.room,
+    to: r.recipient,
+    name: r.name,
+    sha512: r.sha512,
+    size: r.size,
+    createdAt: r.created_at,
+    complete: r.complete === 1,
+  };
+}
+
+/** Idempotency keys remembered in memory, per generation (older ones are looked up in the database). */
+const RECENT_KEYS_PER_GENERATION = 32_768;
+
+/**
+ * A bounded memory of recent keys in two generations: when the current one is full it becomes the
+ * previous one and the one before is dropped whole (evicting one entry at a time from a Map's front
+ * costs a walk over its deleted slots).
+ */
+export class RecentKeys {
+  private current = new Map<string, RepeatedMessage>();
+  private previous = new Map<string, RepeatedMessage>();
+
+  get(id: string): RepeatedMessage | undefined {
+    return this.current.get(id) ?? this.previous.get(id);
+  }
+
+  set(id: string, value: RepeatedMessage): void {
+    if (this.current.size >= RECENT_KEYS_PER_GENERATION) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(id, value);
+  }
+}
+
+export function withId(m: NewMessage, id: string): StoredMessage {
+  return m.kind === 'room'
+    ? { kind: 'room', id, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action }
+    : { kind: 'dm', id, ts: m.ts, from: m.from, to: m.to, envelope: m.envelope };
+}
