@@ -72,7 +72,7 @@ const expandHome = (p: string): string => resolve(p.trim().replace(/^~(?=$|[\\/]
 
 export class ChatController {
   state: AppState = initialState();
-  readonly completer = new TabCompleter();
+  private readonly completer = new TabCompleter();
   /** The input line (the view draws it; pastes and refused lines land in it). */
   readonly editor = new LineEditor();
   readonly client: ChatClient;
@@ -87,7 +87,7 @@ export class ChatController {
   private readonly uploads: PendingUpload[] = [];
   private readonly refused: RefusedLine[] = [];
   /** Waiting for the input line to be empty (a file prompt). */
-  private inputEmptied: Array<() => void> = [];
+  private readonly inputEmptied: Array<() => void> = [];
   private readonly answered: Set<string>;
   private typingSentAt = 0;
   private typingTarget: string | null = null;
