@@ -3,6 +3,7 @@
 import type blessed from 'blessed';
 import { DEFAULT_PORT, splitHostPort, type LoginDefaults, type Remembered } from './config.js';
 import { ChatController, type Memory } from './controller.js';
+import { PASSWORD_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 import { describeError, errorText, type SessionClient } from './sdk.js';
 import { sanitize, stripControls } from './sanitize.js';
 import { ChatView } from './view/chat-view.js';
@@ -37,9 +38,6 @@ export interface AppOptions {
   remember?: (r: Remembered) => void;
 }
 
-/** The usernames a server accepts (PROTOCOL.md section 6), checked before connecting. */
-const USERNAME_RULE = 'a username is 3 to 24 characters: lowercase letters a-z, digits 0-9, _ and -';
-const PASSWORD_RULE = 'a password needs at least 8 characters (unless the server admin set another minimum), not one character repeated, and not the username';
 
 const newHere = (user: string): string => `New here? Press Ctrl+R to tick "register", then Enter, to create the account "${user}".`;
 
@@ -149,7 +147,7 @@ export function startApp(opts: AppOptions): RunningApp {
       view.showError('server and username are required');
       return;
     }
-    if (!/^[a-z0-9_-]{3,24}$/.test(v.user.normalize('NFKC').toLowerCase())) {
+    if (!USERNAME_PATTERN.test(v.user.normalize('NFKC').toLowerCase())) {
       view.showError(`"${v.user}" cannot be a username: ${USERNAME_RULE}`);
       return;
     }

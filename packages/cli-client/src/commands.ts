@@ -2,6 +2,7 @@
 // arguments, how its arguments parse and what it does (as WeeChat and ssh-chat register commands).
 // /help, completion and the controller all read this one table.
 import type { ChatController } from './controller.js';
+import { FIELD_MAX, ROOM_PATTERN, ROOM_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 
 /** What Tab completes at an argument position. */
 export type ArgKind = 'nick' | 'room' | 'command';
@@ -27,28 +28,25 @@ function command<A>(def: CommandDef<A>): CommandDef<unknown> {
 /** An argument the server would refuse: the message states the rule (never SCHEMA_VIOLATION). */
 export class ArgumentError extends Error {}
 
-/** Field rules of PROTOCOL.md (sections 3 and 6), checked before anything is sent. */
-const ROOM_NAME = /^[a-z0-9_-]{1,32}$/;
-const USERNAME = /^[a-z0-9_-]{3,24}$/;
-const MAX = { topic: 300, status: 100, reason: 200 } as const;
 
 /** `#lobby`, `#Lobby` and `lobby` all name the room `lobby`. */
 export function roomName(arg: string): string {
   const name = (arg.startsWith('#') ? arg.slice(1) : arg).toLowerCase();
-  if (!ROOM_NAME.test(name)) throw new ArgumentError(`"${arg}" cannot be a room: a room name is 1 to 32 characters, a-z, 0-9, _ and -`);
+  if (!ROOM_PATTERN.test(name)) throw new ArgumentError(`"${arg}" cannot be a room: ${ROOM_RULE}`);
   return name;
 }
 
 /** `@Bob` and `bob` both name bob. */
 function nick(arg: string): string {
   const name = (arg.startsWith('@') ? arg.slice(1) : arg).toLowerCase();
-  if (!USERNAME.test(name)) throw new ArgumentError(`no user is called "${arg}": usernames are 3 to 24 characters, a-z, 0-9, _ and -`);
+  if (!USERNAME_PATTERN.test(name)) throw new ArgumentError(`no user is called "${arg}": ${USERNAME_RULE}`);
   return name;
 }
 
 /** Optional text of a field with a length limit. */
-function limited(text: string, field: keyof typeof MAX): string | undefined {
-  if (text.length > MAX[field]) throw new ArgumentError(`the ${field} is ${text.length} characters long; at most ${MAX[field]} fit`);
+function limited(text: string, field: keyof typeof FIELD_MAX): string | undefined {
+  const max = FIELD_MAX[field];
+  if (text.length > max) throw new ArgumentError(`the ${field} is ${text.length} characters long; at most ${max} fit`);
   return text === '' ? undefined : text;
 }
 

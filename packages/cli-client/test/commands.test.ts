@@ -99,8 +99,8 @@ describe('parseInput', () => {
   it('states the rule for a name or a length the server would refuse, instead of sending it', () => {
     expect(ok('/join #Dev')).toEqual(['join', { room: 'dev' }]);
     expect(ok('/msg @Bob hi')).toEqual(['msg', { user: 'bob', text: 'hi' }]);
-    expect(err('/join #no.dots')).toBe('"#no.dots" cannot be a room: a room name is 1 to 32 characters, a-z, 0-9, _ and -');
-    expect(err('/msg x hi')).toMatch(/^no user is called "x": usernames are 3 to 24 characters/);
+    expect(err("/join #no.dots")).toBe('"#no.dots" cannot be a room: a room name is 1 to 32 characters: a-z, 0-9, _ and -');
+    expect(err('/msg x hi')).toMatch(/^no user is called "x": a username is 3 to 24 characters/);
     expect(err(`/topic ${'t'.repeat(301)}`)).toBe('the topic is 301 characters long; at most 300 fit');
     expect(err(`/status ${'s'.repeat(101)}`)).toMatch(/the status is 101 characters long; at most 100/);
     expect(err(`/kick bob ${'r'.repeat(201)}`)).toMatch(/the reason is 201 characters long; at most 200/);
