@@ -32,7 +32,7 @@ export interface AppOptions {
   defaults: LoginDefaults;
   connect: Connector;
   downloadsDir: string;
-  /** What the last launches left (server, username, ignores, answered file offers). */
+  /** What the last launches left (server, username, ignores). */
   remembered?: Remembered;
   /** Keep `remembered` for the next launch (default: nowhere). */
   remember?: (r: Remembered) => void;
@@ -95,7 +95,7 @@ export function startApp(opts: AppOptions): RunningApp {
   };
   const quit = (): void => { void shutdown(0); };
 
-  let remembered: Remembered = opts.remembered ?? { ignored: [], answeredFiles: [] };
+  let remembered: Remembered = opts.remembered ?? { ignored: [] };
   const keep = (change: Partial<Remembered>): void => {
     remembered = { ...remembered, ...change };
     try {
@@ -106,11 +106,7 @@ export function startApp(opts: AppOptions): RunningApp {
   };
   const memory: Memory = {
     get ignored() { return remembered.ignored; },
-    get answeredFiles() { return remembered.answeredFiles; },
-    save: (change) => keep({
-      ...(change.ignored ? { ignored: [...change.ignored] } : {}),
-      ...(change.answeredFiles ? { answeredFiles: [...change.answeredFiles] } : {}),
-    }),
+    save: (change) => keep({ ignored: [...change.ignored] }),
   };
 
   const startChat = async (c: SessionClient): Promise<void> => {

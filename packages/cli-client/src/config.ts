@@ -125,14 +125,13 @@ export interface Remembered {
   port?: number;
   user?: string;
   ignored: string[];
-  answeredFiles: string[];
 }
 
 export const REMEMBERED_FILE = 'remembered.json';
 
 /** The remembered state; a missing, damaged or foreign file is an empty memory, never an error. */
 export function parseRemembered(text: string | undefined): Remembered {
-  const out: Remembered = { ignored: [], answeredFiles: [] };
+  const out: Remembered = { ignored: [] };
   if (text === undefined) return out;
   let raw: unknown;
   try {
@@ -147,7 +146,6 @@ export function parseRemembered(text: string | undefined): Remembered {
   if (typeof r.port === 'number' && Number.isInteger(r.port) && r.port > 0 && r.port < 65536) out.port = r.port;
   if (typeof r.user === 'string' && r.user !== '') out.user = r.user;
   out.ignored = strings(r.ignored);
-  out.answeredFiles = strings(r.answeredFiles);
   return out;
 }
 

@@ -34,9 +34,7 @@ export interface UiHooks {
 /** What hush remembers between launches (kept by the app, in the config directory). */
 export interface Memory {
   ignored: readonly string[];
-  /** File offers already accepted or declined: not asked about again. */
-  answeredFiles: readonly string[];
-  save(change: { ignored?: readonly string[]; answeredFiles?: readonly string[] }): void;
+  save(change: { ignored: readonly string[] }): void;
 }
 
 export interface ControllerOptions {
@@ -53,7 +51,6 @@ export interface ControllerOptions {
 
 const TYPING_REFRESH_MS = 3000;
 const HISTORY_PAGE = 50;
-const ANSWERED_FILES_KEPT = 500;
 /** "bob saved "x.txt"": a recipient's report on a file we sent. */
 const FILE_STATUS_WORDS: Record<FileStatusReport, string> = {
   accepted: 'accepted', declined: 'declined', downloaded: 'saved', cancelled: 'cancelled',
@@ -88,7 +85,6 @@ export class ChatController {
   private readonly refused: RefusedLine[] = [];
   /** Waiting for the input line to be empty (a file prompt). */
   private readonly inputEmptied: Array<() => void> = [];
-  private readonly answered: Set<string>;
   private typingSentAt = 0;
   private typingTarget: string | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -103,7 +99,6 @@ export class ChatController {
     this.now = opts.now ?? Date.now;
     this.downloadsDir = opts.downloadsDir;
     this.memory = opts.memory;
-    this.answered = new Set(opts.memory?.answeredFiles ?? []);
     this.readMarkDelayMs = opts.readMarkDelayMs ?? 500;
     this.fileSize = opts.fileSize ?? (async (p) => (await import('node:fs/promises')).stat(p).then((s) => s.size));
     if (opts.memory && opts.memory.ignored.length > 0) this.dispatch({ type: 'ignored', users: [...opts.memory.ignored] });
@@ -290,7 +285,7 @@ export class ChatController {
 
   /** A file offer asks there and then: accept (then where to save), decline, or later. */
   private onFileOffer(o: FileOffer): void {
-    if (o.from === this.state.me || this.answered.has(o.fileId) || this.state.ignored.includes(o.from)) return;
+    if (o.from === this.state.me || this.state.ignored.includes(o.from)) return;
     if (this.state.files[o.fileId]) return; // already shown (pending at start and announced again)
     this.dispatch({ type: 'fileOffer', offer: o, now: this.now() });
     this.ui.bell();
@@ -315,11 +310,6 @@ export class ChatController {
     }
   }
 
-  private remember(fileId: string): void {
-    this.answered.add(fileId);
-    this.memory?.save({ answeredFiles: [...this.answered].slice(-ANSWERED_FILES_KEPT) });
-  }
-
   /** A transfer named by id or by file name, or (none given) the newest `fallback` finds: `none` says there is none. */
   private findFile(name: string | undefined, fallback: () => FileTransfer | undefined, none: string): FileTransfer {
     const f = name === undefined ? fallback()
@@ -340,7 +330,6 @@ export class ChatController {
   private async accept(offer: FileTransfer, dir?: string): Promise<void> {
     const folder = dir ?? (await this.ui.ask(`save "${offer.name}" (from ${offer.from}) into folder:`, this.downloadsDir));
     if (folder === null || folder.trim() === '') return this.notice(`"${offer.name}" not accepted yet: /accept when you want it`, 'info', offer.conversation);
-    this.remember(offer.fileId);
     this.dispatch({ type: 'fileAccepted', fileId: offer.fileId });
     try {
       const saved = await this.client.acceptFile(offer.fileId, expandHome(folder));
@@ -358,7 +347,6 @@ export class ChatController {
 
   private async decline(offer: FileTransfer): Promise<void> {
     await this.client.declineFile(offer.fileId);
-    this.remember(offer.fileId);
     this.dispatch({ type: 'fileCancelled', fileId: offer.fileId, status: 'declined' });
   }
 

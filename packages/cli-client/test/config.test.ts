@@ -58,17 +58,17 @@ describe('resolveLogin', () => {
     expect(resolveLogin({ argv: ['--config', '/x.json'], env: {}, configDir: '/cfg', readFile: (p) => (p === '/x.json' ? '{"user":"x"}' : undefined) }).defaults.user).toBe('x');
   });
   it('falls back to the server and username of the last login, and reads an invite code', () => {
-    const files: Record<string, string> = { [join('/cfg', REMEMBERED_FILE)]: '{"host":"chat.example","port":7000,"user":"alice","ignored":["mallory",3],"answeredFiles":["f1"]}' };
+    const files: Record<string, string> = { [join('/cfg', REMEMBERED_FILE)]: '{"host":"chat.example","port":7000,"user":"alice","ignored":["mallory",3]}' };
     const readFile = (p: string) => files[p];
     const r = resolveLogin({ argv: [], env: {}, configDir: '/cfg', readFile });
     expect(r.defaults).toMatchObject({ host: 'chat.example', port: 7000, user: 'alice' });
-    expect(r.remembered).toEqual({ host: 'chat.example', port: 7000, user: 'alice', ignored: ['mallory'], answeredFiles: ['f1'] });
+    expect(r.remembered).toEqual({ host: 'chat.example', port: 7000, user: 'alice', ignored: ['mallory'] });
     // a host given now does not take the remembered port of another host
     expect(resolveLogin({ argv: ['--host', 'other'], env: {}, configDir: '/cfg', readFile }).defaults).toMatchObject({ host: 'other', port: 5555, user: 'alice' });
     expect(resolveLogin({ argv: ['--invite', 'k3y'], env: {}, configDir: '/cfg', readFile: none }).defaults.invite).toBe('k3y');
     expect(resolveLogin({ argv: [], env: { HUSH_INVITE: 'k4y' }, configDir: '/cfg', readFile: none }).defaults.invite).toBe('k4y');
   });
   it('a damaged remembered file is an empty memory', () => {
-    for (const text of [undefined, 'not json', '[]', '{"port":"x","user":5}']) expect(parseRemembered(text)).toEqual({ ignored: [], answeredFiles: [] });
+    for (const text of [undefined, 'not json', '[]', '{"port":"x","user":5}']) expect(parseRemembered(text)).toEqual({ ignored: [] });
   });
 });

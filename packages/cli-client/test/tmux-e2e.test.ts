@@ -400,6 +400,36 @@ describe('hush in tmux: the first hour', () => {
 });
 
 describe('hush in tmux: file offers ask', () => {
+  it('an offer declined is not asked about again at the next login; one left for later is', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'hush-tui-home-'));
+    try {
+      const alice = await loggedIn('alice');
+      const bobArgs = ['--host', `127.0.0.1:${server.port}`, '--user', 'bob', '--register', '--login', '--fingerprint', server.fingerprint];
+      const bob = start(bobArgs, { home });
+      await alice.waitFor('bob joined #lobby');
+      for (const name of ['declined.txt', 'later.txt']) {
+        writeFileSync(join(alice.home, name), `${name}\n`);
+        alice.type(`/file ${join(alice.home, name)}`);
+        alice.keys('Enter');
+        await bob.waitFor((s) => s.includes(`alice offers "${name}"`) && s.includes('[d] decline'));
+        bob.keys(name === 'declined.txt' ? 'd' : 'l');
+        await bob.waitFor((s) => !s.includes('alice offers'));
+      }
+      await alice.waitFor('bob declined "declined.txt"');
+      bob.keys('C-c');
+      expect(await bob.exitCode()).toBe(0);
+      bob.kill();
+      const again = start(bobArgs.filter((a) => a !== '--register'), { home });
+      await again.waitFor((s) => s.includes('alice offers "later.txt"') && s.includes('[l] later'));
+      again.keys('l');
+      await again.waitFor((s) => !s.includes('alice offers'));
+      await new Promise((r) => setTimeout(r, 1000)); // anything more would be asked by now
+      expect(again.capture()).not.toContain('alice offers "declined.txt"');
+    } finally {
+      rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    }
+  });
+
   it('offer -> prompt -> accept -> save path -> identical file; decline; later', async () => {
     const alice = await loggedIn('alice');
     const bob = await loggedIn('bob');
