@@ -1,0 +1,110 @@
+// A throwaway PostgreSQL server for tests: initdb into a temp dir, started on a free port (TCP on
+// 127.0.0.1 and a Unix socket in the same dir), stopped and removed after. As root (CI) it runs as
+// the `postgres` user, since initdb refuses root. A machine without PostgreSQL fails the test with
+// what to install: nothing is skipped.
+import { execFile } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const run = promisify(execFile);
+
+export interface TestPostgres {
+  /** URL of the `postgres` database (the superuser is `hush`, trust auth). */
+  url: string;
+  port: number;
+  /** A new empty database on this server; returns its URL. */
+  createDatabase(): Promise<string>;
+  /** pg_ctl restart (fast mode: open connections are cut, as in a real restart). */
+  restart(): Promise<void>;
+  /** Stops the server and removes its directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The directory holding initdb and pg_ctl: `pg_config --bindir`, else the newest /usr/lib/postgresql/N/bin. */
+async function serverBinaries(): Promise<string> {
+  const candidates: string[] = [];
+  try {
+    candidates.push((await run('pg_config', ['--bindir'])).stdout.trim());
+  } catch {
+    // pg_config comes with the client dev package; the server may be there without it
+  }
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root)) {
+    const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    candidates.push(...versions.map((v) => join(root, v, 'bin')));
+  }
+  const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
+  if (!found) {
+    throw new Error(
+      'PostgreSQL server binaries (initdb, pg_ctl) not found via pg_config --bindir or /usr/lib/postgresql/*/bin: ' +
+        'install them (Debian: apt-get install -y postgresql) to run the PostgreSQL store tests',
+    );
+  }
+  return found;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startPostgres(): Promise<TestPostgres> {
+  const bin = await serverBinaries();
+  const asRoot = process.getuid?.() === 0;
+  const dir = mkdtempSync(join(tmpdir(), 'hush-pg-'));
+  const data = join(dir, 'data');
+  // initdb refuses to run as root: the server runs as `postgres`, in a directory it owns.
+  if (asRoot) {
+    const uid = Number((await run('id', ['-u', 'postgres'])).stdout);
+    const gid = Number((await run('id', ['-g', 'postgres'])).stdout);
+    chownSync(dir, uid, gid);
+  }
+  const tool = (name: string, args: string[]) =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, name), ...args]) : run(join(bin, name), args);
+  const port = await freePort();
+  let running = false;
+  const stop = async () => {
+    if (running) {
+      running = false;
+      await tool('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await tool('initdb', ['-D', data, '-A', 'trust', '-U', 'hush', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
+    await tool('pg_ctl', ['start', '-D', data, '-w', '-l', join(dir, 'log'), '-o', options]);
+    running = true;
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw new Error(`could not start a test PostgreSQL (as ${asRoot ? 'postgres via runuser' : userInfo().username}): ${String(err)}`, { cause: err });
+  }
+  const url = (db: string) => `postgres://hush@127.0.0.1:${port}/${db}`;
+  let databases = 0;
+  return {
+    url: url('postgres'),
+    port,
+    async createDatabase() {
+      const name = `test_${++databases}`;
+      const client = new pg.Client({ connectionString: url('postgres') });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await client.end();
+      }
+      return url(name);
+    },
+    async restart() {
+      await tool('pg_ctl', ['restart', '-D', data, '-m', 'fast', '-w', '-l', join(dir, 'log')]);
+    },
+    stop,
+  };
+}
