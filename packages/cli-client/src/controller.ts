@@ -83,6 +83,8 @@ export class ChatController {
   private readonly unsubscribers: Array<() => void> = [];
   private readonly uploads: PendingUpload[] = [];
   private readonly refused: RefusedLine[] = [];
+  /** Member changes seen while member lists load (one journal per load). */
+  private readonly memberJournals = new Set<Action[]>();
   /** Waiting for the input line to be empty (a file prompt). */
   private readonly inputEmptied: Array<() => void> = [];
   private typingSentAt = 0;
@@ -189,7 +191,7 @@ export class ChatController {
 
   private listen(): void {
     this.on('message', (m) => this.onMessage(m));
-    this.on('presence', (p) => this.dispatch({ type: 'presence', ...p }));
+    this.on('presence', (p) => this.memberChange({ type: 'presence', ...p }));
     this.on('typing', (t) => this.dispatch({ type: 'typing', ...t, now: this.now() }));
     this.on('read', (r) => this.dispatch({ type: 'read', ...r }));
     this.on('roomEvent', (e) => this.onRoomEvent(e));
@@ -250,17 +252,17 @@ export class ChatController {
     const me = this.state.me;
     switch (e.event) {
       case 'join':
-        this.dispatch({ type: 'memberJoined', room: e.room, user: e.user });
+        this.memberChange({ type: 'memberJoined', room: e.room, user: e.user });
         if (e.user !== me) this.notice(`${e.user} joined #${e.room}`, 'info', key);
         return;
       case 'part':
-        this.dispatch({ type: 'memberLeft', room: e.room, user: e.user });
+        this.memberChange({ type: 'memberLeft', room: e.room, user: e.user });
         this.notice(`${e.user} left #${e.room}`, 'info', key);
         return;
       case 'kick':
       case 'ban':
         this.notice(`${e.user} was ${e.event === 'kick' ? 'kicked' : 'banned'}${by}${reason}`, 'warn', key);
-        this.dispatch({ type: 'memberLeft', room: e.room, user: e.user });
+        this.memberChange({ type: 'memberLeft', room: e.room, user: e.user });
         if (e.user === me) this.dispatch({ type: 'parted', room: e.room });
         return;
       case 'topic':
@@ -389,11 +391,26 @@ export class ChatController {
   // ------------------------------------------------------------------------------------------
   // Rooms and conversations
 
+  /** A join, a part or a presence change: also kept for the member lists being loaded now. */
+  private memberChange(action: Action): void {
+    for (const journal of this.memberJournals) journal.push(action);
+    this.dispatch(action);
+  }
+
+  /**
+   * The list comes from before the changes that arrive while it loads: they are applied again on
+   * top of it, so a person who joined meanwhile is not dropped from the list.
+   */
   private async loadMembers(room: string): Promise<void> {
+    const journal: Action[] = [];
+    this.memberJournals.add(journal);
     try {
       this.dispatch({ type: 'members', room, members: await this.client.members(room) });
+      for (const action of journal) this.dispatch(action);
     } catch (err) {
       this.fail(err, roomKey(room));
+    } finally {
+      this.memberJournals.delete(journal);
     }
   }
 

@@ -171,6 +171,19 @@ function append(lines: Line[], line: Line): Line[] {
   return next;
 }
 
+const isPending = (l: Line): boolean => l.kind === 'message' && l.pending === true;
+
+/**
+ * A message from the server goes above our lines still pending: every pane then shows the
+ * server's order (ours included, once acknowledged), with what is still on its way below.
+ */
+function arrive(lines: Line[], line: Line): Line[] {
+  const at = lines.findIndex(isPending);
+  if (at < 0) return append(lines, line);
+  const next = append(lines.slice(0, at), line);
+  return next.concat(lines.slice(at));
+}
+
 function toLine(m: ChatMessage, me: string | null): Line {
   return { kind: 'message', id: m.id, ts: m.ts, from: m.from, text: m.text, action: m.action, mine: m.mine, mention: !m.mine && mentions(m.text, me) };
 }
@@ -216,16 +229,17 @@ export function reduce(s: AppState, a: Action): AppState {
       return withConversation(s, key, () => conversationFor(key), (c) => {
         if (c.lines.some((l) => l.kind === 'message' && l.id === a.message.id)) return c;
         if (a.message.mine) {
-          // Our own line comes back once acknowledged: it confirms the oldest pending line like it.
+          // Our own line comes back once acknowledged, in the server's order: it takes the place of
+          // the oldest pending line like it.
           const at = c.lines.findIndex((l) => l.kind === 'message' && l.pending === true && l.text === a.message.text && l.action === a.message.action);
-          if (at >= 0) return { ...c, lines: c.lines.map((l, i) => (i === at ? line : l)) };
+          if (at >= 0) return { ...c, lines: arrive(c.lines.filter((_, i) => i !== at), line) };
         }
         const seen = isActive && c.scroll === 0;
         const typing = { ...c.typing };
         delete typing[a.message.from];
         return {
           ...c,
-          lines: append(c.lines, line),
+          lines: arrive(c.lines, line),
           unread: seen || a.message.mine ? c.unread : c.unread + 1,
           mentions: seen || line.kind !== 'message' || !(line.mention || (c.kind === 'dm' && !a.message.mine)) ? c.mentions : c.mentions + 1,
           typing,
@@ -239,8 +253,10 @@ export function reduce(s: AppState, a: Action): AppState {
     case 'sent': return updateExisting(s, a.key, (c) => {
       const at = c.lines.findIndex((l) => l.kind === 'message' && l.id === a.localId);
       if (at < 0) return c;
-      if (c.lines.some((l) => l.kind === 'message' && l.id === a.id)) return { ...c, lines: c.lines.filter((_, i) => i !== at) };
-      return { ...c, lines: c.lines.map((l, i) => (i === at && l.kind === 'message' ? { ...l, id: a.id, ts: a.ts, pending: false } : l)) };
+      const rest = c.lines.filter((_, i) => i !== at);
+      const line = c.lines[at]!;
+      if (line.kind !== 'message' || rest.some((l) => l.kind === 'message' && l.id === a.id)) return { ...c, lines: rest };
+      return { ...c, lines: arrive(rest, { ...line, id: a.id, ts: a.ts, pending: false }) };
     });
     case 'sendFailed': return updateExisting(s, a.key, (c) => ({
       ...c, lines: c.lines.map((l) => (l.kind === 'message' && l.id === a.localId ? { ...l, pending: false, failed: a.reason } : l)),
@@ -258,7 +274,7 @@ export function reduce(s: AppState, a: Action): AppState {
         const ids = new Set(c.lines.flatMap((l) => (l.kind === 'message' ? [l.id] : [])));
         const fresh = a.messages.filter((m) => !ids.has(m.id) && (m.mine || !s.ignored.includes(m.from))).map((m) => toLine(m, s.me));
         if (fresh.length === 0) return c;
-        const merged = [...fresh, ...c.lines].sort((x, y) => x.ts - y.ts);
+        const merged = [...fresh, ...c.lines.filter((l) => !isPending(l))].sort((x, y) => x.ts - y.ts).concat(c.lines.filter(isPending));
         return { ...c, lines: merged.slice(Math.max(0, merged.length - MAX_MESSAGES)) };
       });
     }

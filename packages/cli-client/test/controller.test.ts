@@ -579,3 +579,25 @@ describe('ChatController: rooms, ignores and file offers', () => {
     expect(ui.choices).toHaveLength(1); // announced again (a reconnect): not asked again
   });
 });
+
+describe('ChatController: member lists', () => {
+  it('a join or a presence change that arrives while the list loads is not lost to the older list', async () => {
+    const { client, ctl } = setup();
+    let answer!: () => void;
+    const loaded = new Promise<void>((r) => { answer = r; });
+    client.members = async (room: string) => {
+      client.calls.push(['members', room]);
+      await loaded;
+      return [{ user: 'me', role: 'member', state: 'online', status: '' }, { user: 'bob', role: 'op', state: 'online', status: '' }];
+    };
+    const started = ctl.start();
+    await settle();
+    client.emit('roomEvent', { room: 'lobby', event: 'join', user: 'eve', ts: 1 });
+    client.emit('presence', { user: 'bob', state: 'away', status: 'lunch' });
+    answer();
+    await started;
+    const members = findConversation(ctl.state, roomKey('lobby'))!.members;
+    expect(members.map((m) => [m.user, m.state])).toEqual([['bob', 'away'], ['eve', 'online'], ['me', 'online']]);
+    ctl.stop();
+  });
+});

@@ -268,6 +268,18 @@ describe('reduce: our own lines', () => {
     expect(lobby(s)).toEqual([['m1', 'a', false, null]]);
   });
 
+  it("every pane shows the server's order: our line takes its place when acknowledged, pending ones stay below", () => {
+    const other = (id: string, text: string): Action => ({ type: 'message', message: roomMsg('bob', text, 'lobby', { id }), now: 6 });
+    let s = run(...base, out('local:1', 'a'), out('local:2', 'b'), other('x1', 'x'));
+    expect(lobby(s).map((l) => l[1])).toEqual(['x', 'a', 'b']);
+    s = reduce(s, other('x2', 'y')); // the server ordered y before our a too
+    s = reduce(s, mine('m1', 'a'));
+    s = reduce(s, other('x3', 'z'));
+    expect(lobby(s)).toEqual([['x1', 'x', false, null], ['x2', 'y', false, null], ['m1', 'a', false, null], ['x3', 'z', false, null], ['local:2', 'b', true, null]]);
+    s = reduce(s, { type: 'sent', key: roomKey('lobby'), localId: 'local:2', id: 'm2', ts: 7 }); // an ack before its echo
+    expect(lobby(s).map((l) => l[0])).toEqual(['x1', 'x2', 'm1', 'x3', 'm2']);
+  });
+
   it('a refused line keeps its text and says why; removeLine takes it away', () => {
     let s = run(...base, out('local:1', 'a'), { type: 'sendFailed', key: roomKey('lobby'), localId: 'local:1', reason: 'muted' });
     expect(lobby(s)).toEqual([['local:1', 'a', false, 'muted']]);
