@@ -63,25 +63,45 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 const npmEnv = (extra: NodeJS.ProcessEnv = {}) =>
   withNodeHeaders(cleanEnv({ npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', JOBS: 'max', ...extra }));
 
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<Run> {
+interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  timeoutMs?: number;
+  /** Aborting kills the command with everything it started (an npm install's compiler too). */
+  signal?: AbortSignal;
+}
+
+function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? cleanEnv(), shell: windows });
+    // Its own process group, so that a kill reaches the whole tree.
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? cleanEnv(), shell: windows, detached: !windows });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     child.stdin.end(opts.input ?? '');
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    const kill = () => {
+      try {
+        if (windows || child.pid === undefined) child.kill('SIGKILL');
+        else process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(kill, opts.timeoutMs ?? 60_000);
+    opts.signal?.addEventListener('abort', kill);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', kill);
       resolve({ code, stdout, stderr });
     });
   });
 }
 
 /** `run` that must succeed; the error carries the output. */
-async function ok(cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}): Promise<Run> {
+async function ok(cmd: string, args: string[], opts: RunOptions = {}): Promise<Run> {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r;
@@ -195,12 +215,22 @@ beforeAll(async () => {
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'readme-check', private: true, type: 'module' }, null, 2));
   const typescript = (require('typescript/package.json') as { version: string }).version;
   const typesNode = (require('@types/node/package.json') as { version: string }).version;
+  // One failing install stops the other (nothing keeps writing into the folder afterAll removes);
+  // the first failure is the one reported.
+  const failed = new AbortController();
+  let failure: unknown;
+  const install = (args: string[], cwd: string) =>
+    ok('npm', ['install', ...args], { env: npmEnv(), cwd, timeoutMs: 8 * 60_000, signal: failed.signal }).catch((error: unknown) => {
+      failure ??= error;
+      failed.abort();
+    });
   await Promise.all([
     // A global install allows install scripts by name (npm 11 warns about the others; a project
     // install takes the list from package.json instead).
-    ok('npm', ['install', '--global', '--prefix', globalPrefix, '--allow-scripts=better-sqlite3', ...all], { env: npmEnv(), cwd: work, timeoutMs: 8 * 60_000 }),
-    ok('npm', ['install', ...libraries, `typescript@${typescript}`, `@types/node@${typesNode}`], { env: npmEnv(), cwd: project, timeoutMs: 8 * 60_000 }),
+    install(['--global', '--prefix', globalPrefix, '--allow-scripts=better-sqlite3', ...all], work),
+    install([...libraries, `typescript@${typescript}`, `@types/node@${typesNode}`], project),
   ]);
+  if (failure) throw failure;
 }, 9 * 60_000);
 
 afterAll(async () => {
