@@ -5,6 +5,10 @@ import { AccountError, Accounts } from './accounts.js';
 import { OPTIONS, type HushdConfig } from './config.js';
 import { loadOrCreateIdentity } from './identity-file.js';
 import { dataPaths } from './paths.js';
+import { importSqliteIntoPostgres } from './store/postgres-import.js';
+import { createPool, migrate } from './store/postgres.js';
+import { PG_SCHEMA_VERSION } from './store/postgres-schema.js';
+import { SCHEMA_VERSION } from './store/schema.js';
 import { SqliteStore } from './store/sqlite.js';
 import { StoreError } from './store/store-error.js';
 import type { ServerRole } from './store/types.js';
@@ -20,9 +24,13 @@ export type AdminCommand =
   | { cmd: 'user-list' }
   | { cmd: 'ban'; user?: string; address?: string; reason: string | null; seconds: number | null }
   | { cmd: 'unban'; user?: string; address?: string }
-  | { cmd: 'invite-create' };
+  | { cmd: 'invite-create' }
+  /** Brings the schema up to date and exits: PostgreSQL at `store`, else the data directory's SQLite. */
+  | { cmd: 'migrate'; store: string | null }
+  /** Copies the data directory's SQLite database into the empty PostgreSQL database at `store`. */
+  | { cmd: 'import'; store: string };
 
-export const ADMIN_COMMANDS = ['fingerprint', 'user', 'ban', 'unban', 'invite'] as const;
+export const ADMIN_COMMANDS = ['fingerprint', 'user', 'ban', 'unban', 'invite', 'migrate', 'import'] as const;
 
 export interface AdminIO {
   out(line: string): void;
@@ -42,7 +50,7 @@ export class UsageError extends Error {
 export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand; configArgv: string[] } {
   const positional: string[] = [];
   const configArgv: string[] = [];
-  const own: { passwordStdin: boolean; admin: boolean; all: boolean; json: boolean; reason?: string; seconds?: string; address?: string } = {
+  const own: { passwordStdin: boolean; admin: boolean; all: boolean; json: boolean; reason?: string; seconds?: string; address?: string; store?: string } = {
     passwordStdin: false,
     admin: false,
     all: false,
@@ -69,6 +77,7 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
     else if (flag === 'reason') own.reason = value();
     else if (flag === 'seconds') own.seconds = value();
     else if (flag === 'address') own.address = value();
+    else if (flag === 'store') own.store = value();
     else if (OPTIONS.some((o) => o.flag === flag)) configArgv.push(`--${flag}`, value());
     else throw new UsageError(`unknown option --${printable(flag!)} (see hushd --help)`);
   }
@@ -81,6 +90,8 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
     if (x !== undefined) throw new UsageError(`unexpected argument "${x}"`);
   };
   if ((own.all || own.json) && sub !== 'fingerprint') throw new UsageError('--all and --json belong to hushd fingerprint');
+  if (own.store !== undefined && sub !== 'migrate' && sub !== 'import') throw new UsageError('--store belongs to hushd migrate and hushd import');
+  if (own.store !== undefined && !/^postgres(ql)?:\/\//.test(own.store)) throw new UsageError('--store needs a postgres:// URL');
   switch (sub) {
     case 'fingerprint':
       noMore(action);
@@ -126,6 +137,13 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
       const reason = own.reason === undefined ? null : own.reason.slice(0, 200);
       return { command: { cmd: 'ban', ...target, reason, seconds }, configArgv };
     }
+    case 'migrate':
+      noMore(action);
+      return { command: { cmd: 'migrate', store: own.store ?? null }, configArgv };
+    case 'import':
+      noMore(action);
+      if (own.store === undefined) throw new UsageError('usage: hushd import --store postgres://... (copies the data directory\'s hush.db)');
+      return { command: { cmd: 'import', store: own.store }, configArgv };
     default:
       throw new UsageError(`unknown command "${printable(sub ?? '')}" (see hushd --help)`);
   }
@@ -143,6 +161,7 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
     else io.out(command.output === 'all' ? `${fingerprint}\n${short}` : fingerprint);
     return 0;
   }
+  if (command.cmd === 'migrate' || command.cmd === 'import') return runStoreCommand(command, paths.database, io);
   const store = SqliteStore.open(paths.database);
   try {
     const accounts = new Accounts(store, { registration: config.registration, minPasswordLength: config.minPasswordLength, scryptN: config.scryptN });
@@ -234,6 +253,35 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
     throw err;
   } finally {
     store.close();
+  }
+}
+
+/** `hushd migrate` and `hushd import`. The PostgreSQL URL is never printed: it may hold a password. */
+async function runStoreCommand(command: Extract<AdminCommand, { cmd: 'migrate' | 'import' }>, database: string, io: AdminIO): Promise<number> {
+  try {
+    if (command.cmd === 'import') {
+      const counts = await importSqliteIntoPostgres(database, command.store);
+      io.out(`imported ${database} into PostgreSQL: ${Object.entries(counts).map(([table, n]) => `${table} ${n}`).join(', ')}`);
+      return 0;
+    }
+    if (command.store === null) {
+      SqliteStore.open(database).close();
+      io.out(`${database}: schema version ${SCHEMA_VERSION}`);
+      return 0;
+    }
+    const pool = createPool({ url: command.store, poolSize: 1 });
+    try {
+      const applied = await migrate(pool);
+      io.out(`PostgreSQL: schema version ${PG_SCHEMA_VERSION}${applied.length > 0 ? ` (applied ${applied.join(', ')})` : ' (already up to date)'}`);
+    } finally {
+      await pool.end();
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof StoreError) io.err(`hushd: ${err.message}`);
+    else if (typeof (err as { code?: unknown }).code === 'string') io.err(`hushd: PostgreSQL: ${(err as Error).message}`);
+    else throw err;
+    return 1;
   }
 }
 

@@ -32,6 +32,10 @@ Usage:
                                           ban an account or an IP address (forever unless --seconds)
   hushd unban <name> | --address ADDR     lift a ban
   hushd invite create                     print a new single-use invite code
+  hushd migrate [--store postgres://...]  bring the database schema up to date and exit: the
+                                          PostgreSQL one at --store, else the data directory's
+  hushd import --store postgres://...     copy the data directory's hush.db into an empty
+                                          PostgreSQL database (see docs/cluster.md)
   hushd --help | --version
 
 Options (flags > HUSH_* environment > config file > defaults):
