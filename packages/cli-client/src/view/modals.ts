@@ -62,7 +62,7 @@ export class ChoiceModal implements Modal {
     }, CHOICE_ARMING_MS);
   }
   key(ch: string | undefined, key: KeyPress): boolean {
-    if (!this.armed) return false;
+    if (!this.armed || key.paste !== undefined) return false; // a paste is text for the input line, never an answer
     if (key.full === 'escape') this.done(null);
     const hit = this.choices.find((c) => c.key === (ch ?? '').toLowerCase());
     if (hit) this.done(hit.key);
