@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HushClient } from '@hush/client';
 import { startTestServer, type TestServer } from '@hush/server';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, HushSession } from './helpers/tmux.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLI, endTmuxServer, HushSession } from './helpers/tmux.js';
 
 const PASSWORD = 'correct horse battery';
 let server: TestServer;
@@ -16,6 +16,8 @@ const raw: HushClient[] = [];
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` in packages/cli-client first`);
 });
+
+afterAll(() => endTmuxServer());
 
 beforeEach(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'hush-tui-server-'));

@@ -12,6 +12,16 @@ const EXIT_MARK = 'HUSH-EXITED=';
 const SOCKET = `hush-cli-test-${process.pid}`;
 let counter = 0;
 
+/** Ends this test process's tmux server and its socket (call in afterAll): nothing a failed test left keeps running. */
+export function endTmuxServer(): void {
+  try {
+    execFileSync('tmux', ['-L', SOCKET, 'kill-server'], { stdio: 'ignore' });
+  } catch {
+    // no server left
+  }
+  rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
+}
+
 function quote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
