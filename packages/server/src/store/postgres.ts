@@ -9,11 +9,16 @@ import pg from 'pg';
 import type { AsyncStore } from './async-store.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './postgres-schema.js';
 import {
+  AppendPlan,
   conversationKey,
   hashInvite,
+  historyPage,
   keyId,
+  messageColumns,
+  pagesForward,
   parseId,
   RecentKeys,
+  toBan,
   toDevice,
   toFile,
   toMember,
@@ -301,35 +306,12 @@ export class PostgresStore implements AsyncStore {
    */
   async appendMessages(batch: readonly NewMessage[]): Promise<AppendedMessage[]> {
     if (batch.length === 0) return [];
-    const out = new Array<AppendedMessage>(batch.length);
-    const fresh: number[] = [];
-    /** A key's first message in this batch, by index; later ones repeat it. */
-    const firstInBatch = new Map<string, number>();
-    const repeatsInBatch: [number, number][] = [];
-    batch.forEach((m, i) => {
-      if (m.key === undefined) {
-        fresh.push(i);
-        return;
-      }
-      const id = keyId(m.from, m.key);
-      const known = this.recentKeys.get(id);
-      const first = firstInBatch.get(id);
-      if (known) out[i] = known;
-      else if (first !== undefined) repeatsInBatch.push([i, first]);
-      else {
-        firstInBatch.set(id, i);
-        fresh.push(i);
-      }
-    });
+    const plan = new AppendPlan(batch, (sender, key) => this.recentKeys.get(keyId(sender, key)));
+    const { fresh, out } = plan;
     if (fresh.length > 0) {
+      // One array per column (unnest turns them back into rows).
       const columns: unknown[][] = Array.from({ length: 9 }, () => []);
-      const push = (...values: unknown[]) => values.forEach((v, k) => columns[k]!.push(v));
-      for (const i of fresh) {
-        const m = batch[i]!;
-        const key = m.key ?? null;
-        if (m.kind === 'room') push('room', m.ts, m.from, m.room, null, null, m.text, m.action ? 1 : 0, key);
-        else push('dm', m.ts, m.from, null, m.to, conversationKey(m.from, m.to), m.envelope, 0, key);
-      }
+      for (const i of fresh) messageColumns(batch[i]!).forEach((v, k) => columns[k]!.push(v));
       const rows = await this.transaction(
         (c) => this.rows<{ n: number | null; id: number; ts: number }>(APPEND_MESSAGES, columns, c),
         `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK})`,
@@ -345,11 +327,11 @@ export class PostgresStore implements AsyncStore {
       let next = 0;
       for (const i of fresh) if (!repeated.has(i)) out[i] = withId(batch[i]!, String(ids[next++]));
     }
-    for (const [i, first] of repeatsInBatch) out[i] = { kind: 'repeat', id: out[first]!.id, ts: out[first]!.ts };
+    const appended = plan.finish();
     batch.forEach((m, i) => {
-      if (m.key !== undefined) this.rememberKey(m.from, m.key, out[i]!);
+      if (m.key !== undefined) this.rememberKey(m.from, m.key, appended[i]!);
     });
-    return out;
+    return appended;
   }
 
   async messageByKey(sender: string, key: string): Promise<RepeatedMessage | undefined> {
@@ -375,13 +357,10 @@ export class PostgresStore implements AsyncStore {
     else where.push(`conv = ${param(conversationKey(target.dm[0], target.dm[1]))}`);
     if (query.before !== undefined) where.push(`id < ${param(String(parseId(query.before)))}`);
     if (query.after !== undefined) where.push(`id > ${param(String(parseId(query.after)))}`);
-    const forward = query.after !== undefined && query.before === undefined;
+    const forward = pagesForward(query);
     const sql = `${SELECT_MESSAGE} WHERE ${where.join(' AND ')} ORDER BY id ${forward ? 'ASC' : 'DESC'} LIMIT ${param(limit + 1)}`;
     const rows = await this.rows<MessageRow>(sql, params);
-    const hasMore = rows.length > limit;
-    const page = rows.slice(0, limit);
-    if (!forward) page.reverse();
-    return { messages: page.map(toMessage), hasMore };
+    return historyPage(rows, limit, forward);
   }
 
   async directMessagesSince(user: string, afterId: string, limit: number, opts?: { includeSent?: boolean }): Promise<StoredMessage[]> {
@@ -478,11 +457,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async listAddressBans(): Promise<{ address: string; until: number; reason: string | null }[]> {
-    return (await this.rows<BanRow>('SELECT * FROM address_bans ORDER BY address')).map((r) => ({
-      address: r.address,
-      until: r.forever ? Number.POSITIVE_INFINITY : (r.until ?? 0),
-      reason: r.reason,
-    }));
+    return (await this.rows<BanRow>('SELECT * FROM address_bans ORDER BY address')).map(toBan);
   }
 
   // ---- files ----

@@ -2,6 +2,9 @@
 // types), their mapping to records, message-id parsing, and the memory of recent idempotency keys.
 import { createHash } from 'node:crypto';
 import type {
+  AppendedMessage,
+  HistoryQuery,
+  HistoryResult,
   DeviceRecord,
   MemberRecord,
   NewMessage,
@@ -168,4 +171,65 @@ export function withId(m: NewMessage, id: string): StoredMessage {
   return m.kind === 'room'
     ? { kind: 'room', id, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action }
     : { kind: 'dm', id, ts: m.ts, from: m.from, to: m.to, envelope: m.envelope };
+}
+
+/**
+ * A batch to append, split by idempotency key: `out` already holds the repeats `known` recognises;
+ * `fresh` lists the indexes to store, in order; `repeatsInBatch` pairs a later copy of a key with
+ * its first in the batch (filled in by `finish` once that one has its id).
+ */
+export class AppendPlan {
+  readonly out: AppendedMessage[];
+  readonly fresh: number[] = [];
+  private readonly repeatsInBatch: [number, number][] = [];
+
+  constructor(batch: readonly NewMessage[], known: (sender: string, key: string) => RepeatedMessage | undefined) {
+    this.out = new Array<AppendedMessage>(batch.length);
+    const firstInBatch = new Map<string, number>();
+    batch.forEach((m, i) => {
+      if (m.key === undefined) {
+        this.fresh.push(i);
+        return;
+      }
+      const id = keyId(m.from, m.key);
+      const stored = known(m.from, m.key);
+      const first = firstInBatch.get(id);
+      if (stored) this.out[i] = stored;
+      else if (first !== undefined) this.repeatsInBatch.push([i, first]);
+      else {
+        firstInBatch.set(id, i);
+        this.fresh.push(i);
+      }
+    });
+  }
+
+  /** Every entry, once each fresh one is in `out`. */
+  finish(): AppendedMessage[] {
+    for (const [i, first] of this.repeatsInBatch) this.out[i] = { kind: 'repeat', id: this.out[first]!.id, ts: this.out[first]!.ts };
+    return this.out;
+  }
+}
+
+/** A new message as the messages table's (kind, ts, sender, room, recipient, conv, body, action, client_key). */
+export function messageColumns(m: NewMessage): (string | number | null)[] {
+  const key = m.key ?? null;
+  return m.kind === 'room'
+    ? ['room', m.ts, m.from, m.room, null, null, m.text, m.action ? 1 : 0, key]
+    : ['dm', m.ts, m.from, null, m.to, conversationKey(m.from, m.to), m.envelope, 0, key];
+}
+
+/** History pages forward (oldest first) from `after` alone; otherwise back from the newest before the cursor. */
+export function pagesForward(query: HistoryQuery): boolean {
+  return query.after !== undefined && query.before === undefined;
+}
+
+/** The page from rows fetched with LIMIT limit + 1 in the query's direction: oldest first, and whether more remain. */
+export function historyPage(rows: MessageRow[], limit: number, forward: boolean): HistoryResult {
+  const page = rows.slice(0, limit);
+  if (!forward) page.reverse();
+  return { messages: page.map(toMessage), hasMore: rows.length > limit };
+}
+
+export function toBan(r: BanRow): { address: string; until: number; reason: string | null } {
+  return { address: r.address, until: r.forever ? Number.POSITIVE_INFINITY : (r.until ?? 0), reason: r.reason };
 }

@@ -5,11 +5,16 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import {
+  AppendPlan,
   conversationKey,
   hashInvite,
+  historyPage,
   keyId,
+  messageColumns,
+  pagesForward,
   parseId,
   RecentKeys,
+  toBan,
   toDevice,
   toFile,
   toMember,
@@ -337,45 +342,20 @@ export class SqliteStore implements Store {
 
   private appendTransaction(batch: readonly NewMessage[], lookUpKeys: boolean): AppendedMessage[] {
     return this.db.transaction((): AppendedMessage[] => {
-      const out = new Array<AppendedMessage>(batch.length);
-      const fresh: number[] = [];
-      /** A key's first message in this batch, by index; later ones repeat it. */
-      const firstInBatch = new Map<string, number>();
-      const repeatsInBatch: [number, number][] = [];
-      batch.forEach((m, i) => {
-        if (m.key === undefined) {
-          fresh.push(i);
-          return;
-        }
-        const id = keyId(m.from, m.key);
-        const known = this.recentKeys.get(id) ?? (lookUpKeys ? this.storedKey(m.from, m.key) : undefined);
-        const first = firstInBatch.get(id);
-        if (known) out[i] = known;
-        else if (first !== undefined) repeatsInBatch.push([i, first]);
-        else {
-          firstInBatch.set(id, i);
-          fresh.push(i);
-        }
-      });
+      const plan = new AppendPlan(batch, (sender, key) => this.recentKeys.get(keyId(sender, key)) ?? (lookUpKeys ? this.storedKey(sender, key) : undefined));
+      const { fresh, out } = plan;
       // Several rows per INSERT: about half the cost per row of one statement each. In one
       // transaction (one writer) AUTOINCREMENT numbers a statement's rows consecutively, in order.
       for (let at = 0; at < fresh.length; at += ROWS_PER_INSERT) {
         const chunk = fresh.slice(at, at + ROWS_PER_INSERT);
-        const params: (string | number | null)[] = [];
-        for (const i of chunk) {
-          const m = batch[i]!;
-          const key = m.key ?? null;
-          if (m.kind === 'room') params.push('room', m.ts, m.from, m.room, null, null, m.text, m.action ? 1 : 0, key);
-          else params.push('dm', m.ts, m.from, null, m.to, conversationKey(m.from, m.to), m.envelope, 0, key);
-        }
+        const params = chunk.flatMap((i) => messageColumns(batch[i]!));
         const last = Number(this.stmt(INSERT_MESSAGES_SQL[chunk.length - 1]!).run(...params).lastInsertRowid);
         this.appendedSinceCheckpoint += chunk.length;
         chunk.forEach((i, n) => {
           out[i] = withId(batch[i]!, String(last - chunk.length + 1 + n));
         });
       }
-      for (const [i, first] of repeatsInBatch) out[i] = { kind: 'repeat', id: out[first]!.id, ts: out[first]!.ts };
-      return out;
+      return plan.finish();
     })();
   }
 
@@ -415,13 +395,10 @@ export class SqliteStore implements Store {
       params.push(parseId(query.after));
     }
     // Only "after": page forward from the cursor (catch-up). Otherwise the newest page before the cursor.
-    const forward = query.after !== undefined && query.before === undefined;
+    const forward = pagesForward(query);
     const sql = `${SELECT_MESSAGE} WHERE ${where.join(' AND ')} ORDER BY id ${forward ? 'ASC' : 'DESC'} LIMIT ?`;
     const rows = this.stmt(sql).all(...params, limit + 1) as MessageRow[];
-    const hasMore = rows.length > limit;
-    const page = rows.slice(0, limit);
-    if (!forward) page.reverse();
-    return { messages: page.map(toMessage), hasMore };
+    return historyPage(rows, limit, forward);
   }
 
   directMessagesSince(user: string, afterId: string, limit: number, opts?: { includeSent?: boolean }): StoredMessage[] {
@@ -518,11 +495,7 @@ export class SqliteStore implements Store {
   }
 
   listAddressBans(): { address: string; until: number; reason: string | null }[] {
-    return (this.stmt('SELECT * FROM address_bans ORDER BY address').all() as BanRow[]).map((r) => ({
-      address: r.address,
-      until: r.forever ? Number.POSITIVE_INFINITY : (r.until ?? 0),
-      reason: r.reason,
-    }));
+    return (this.stmt('SELECT * FROM address_bans ORDER BY address').all() as BanRow[]).map(toBan);
   }
 
   // ---- files ----
