@@ -75,12 +75,18 @@ interface RunOptions {
 function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     // Its own process group, so that a kill reaches the whole tree.
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? cleanEnv(), shell: windows, detached: !windows });
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd ?? root, env: opts.env ?? cleanEnv(), shell: windows, detached: !windows,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.stdin.end(opts.input ?? '');
+    child.stdout!.on('data', (c) => (stdout += c));
+    child.stderr!.on('data', (c) => (stderr += c));
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => undefined); // a command may exit without reading it all
+      child.stdin!.end(opts.input);
+    }
     const kill = () => {
       try {
         if (windows || child.pid === undefined) child.kill('SIGKILL');
@@ -345,6 +351,38 @@ describe('installed with npm', () => {
     const app = await run(process.execPath, ['--input-type=module', '-e', `await import('@hush/cli-client')`], { cwd: lib });
     expect(app.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
+
+  it('the installed hush logs in to the installed hushd in a terminal (tmux) and sends a line', async () => {
+    const hushd = await startHushd([{ name: 'carol', password: 'carol-password-1' }]);
+    const bob = await connectTo(hushd);
+    await bob.register('bob', 'bob-password-1');
+    const home = await mkdtemp(join(work, 'hush-home-'));
+    const tmux = (...args: string[]) => ok('tmux', ['-S', join(home, 'tmux.sock'), ...args], {
+      env: cleanEnv({
+        HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data'),
+        TERM: 'xterm-256color', LANG: 'C.UTF-8', HUSH_PASSWORD: 'carol-password-1',
+      }),
+    });
+    const hush = [bin(globalPrefix, 'hush'), '--host', `${hushd.host}:${hushd.port}`, '--user', 'carol', '--login', '--fingerprint', hushd.fingerprint];
+    await tmux('new-session', '-d', '-x', '120', '-y', '40', ...hush);
+    try {
+      // tmux reports no event for a drawn screen: read it until the chat view is there.
+      const deadline = Date.now() + 30_000;
+      let screen = '';
+      while (!(/#lobby/.test(screen) && /connected/.test(screen))) {
+        if (Date.now() > deadline) throw new Error(`no chat screen within 30 s:\n${screen}`);
+        await new Promise((r) => setTimeout(r, 200));
+        screen = (await tmux('capture-pane', '-p')).stdout;
+      }
+      const heard = nextEvent<ChatMessage>(bob, 'message', (m) => m.from === 'carol' && m.text === 'hello from npm');
+      await tmux('send-keys', '-l', 'hello from npm');
+      await tmux('send-keys', 'Enter');
+      await heard;
+    } finally {
+      await tmux('kill-server').catch(() => undefined);
+    }
+    await hushd.server.stop();
+  });
 });
 
 describe('README code blocks marked runnable or typecheck', () => {
@@ -377,6 +415,17 @@ describe('README code blocks marked runnable or typecheck', () => {
   }
 });
 
+/** A connected client of the workspace SDK (not logged in yet), to act from the other side. */
+async function connectTo(hushd: { host: string; port: number; fingerprint: string }): Promise<HushClient> {
+  const home = await mkdtemp(join(work, 'client-'));
+  const client = await HushClient.connect({
+    host: hushd.host, port: hushd.port, expectedFingerprint: hushd.fingerprint,
+    paths: { configDir: join(home, 'config'), dataDir: join(home, 'data') },
+  });
+  clients.push(client);
+  return client;
+}
+
 /** A real hushd from the installed tarball, on a free port, with its own data directory. */
 async function startHushd(accounts: { name: string; password: string; admin?: boolean }[]) {
   const hushd = bin(globalPrefix, 'hushd');
@@ -402,11 +451,7 @@ const scenarios: Record<string, (file: string) => Promise<void>> = {
       { name: 'pingbot', password },
       { name: 'alice', password: 'alice-password-1', admin: true },
     ]);
-    const alice = await HushClient.connect({
-      host: hushd.host, port: hushd.port, expectedFingerprint: hushd.fingerprint,
-      paths: { configDir: join(work, 'alice', 'config'), dataDir: join(work, 'alice', 'data') },
-    });
-    clients.push(alice);
+    const alice = await connectTo(hushd);
     await alice.login('alice', 'alice-password-1');
     const online = nextEvent<{ user: string; state: string }>(alice, 'presence', (p) => p.user === 'pingbot' && p.state === 'online');
 
