@@ -3,7 +3,7 @@
 // the `postgres` user, since initdb refuses root. A machine without PostgreSQL fails the test with
 // what to install: nothing is skipped.
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ const run = promisify(execFile);
 export interface TestPostgres {
   /** URL of the `postgres` database (the superuser is `hush`, trust auth). */
   url: string;
+  /** With `tls`: the CA file that signed the server's certificate (issued to IP 127.0.0.1 only). */
+  caFile?: string;
   port: number;
   /** A new empty database on this server; returns its URL. */
   createDatabase(): Promise<string>;
@@ -55,21 +57,41 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+/**
+ * A new CA in `dir` (ca.pem, ca.key); with `server`, also server.crt/server.key it signed for IP
+ * 127.0.0.1 (no host name), owned by `owner` when given (PostgreSQL wants its key 0600 and its own).
+ */
+export async function makeCa(dir: string, server?: { owner?: { uid: number; gid: number } }): Promise<string> {
+  const ca = join(dir, 'ca.pem');
+  const caKey = join(dir, 'ca.key');
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=hush test CA', '-keyout', caKey, '-out', ca]);
+  if (server) {
+    const key = join(dir, 'server.key');
+    const csr = join(dir, 'server.csr');
+    const crt = join(dir, 'server.crt');
+    const ext = join(dir, 'server.ext');
+    await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', csr]);
+    await run('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1\n' > '${ext}'`]);
+    await run('openssl', ['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', crt]);
+    chmodSync(key, 0o600);
+    if (server.owner) for (const f of [key, crt]) chownSync(f, server.owner.uid, server.owner.gid);
+  }
+  return ca;
+}
+
+export async function startPostgres(opts: { tls?: boolean } = {}): Promise<TestPostgres> {
   const bin = await serverBinaries();
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'hush-pg-'));
   const data = join(dir, 'data');
   // initdb refuses to run as root: the server runs as `postgres`, in a directory it owns.
-  if (asRoot) {
-    const uid = Number((await run('id', ['-u', 'postgres'])).stdout);
-    const gid = Number((await run('id', ['-g', 'postgres'])).stdout);
-    chownSync(dir, uid, gid);
-  }
+  const owner = asRoot ? { uid: Number((await run('id', ['-u', 'postgres'])).stdout), gid: Number((await run('id', ['-g', 'postgres'])).stdout) } : undefined;
+  if (owner) chownSync(dir, owner.uid, owner.gid);
   const tool = (name: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, name), ...args]) : run(join(bin, name), args);
   const port = await freePort();
   let running = false;
+  let caFile: string | undefined;
   const stop = async () => {
     if (running) {
       running = false;
@@ -79,7 +101,11 @@ export async function startPostgres(): Promise<TestPostgres> {
   };
   try {
     await tool('initdb', ['-D', data, '-A', 'trust', '-U', 'hush', '-E', 'UTF8', '--no-sync', '--no-instructions']);
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
+    let options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
+    if (opts.tls) {
+      caFile = await makeCa(dir, owner ? { owner } : {});
+      options += ` -c ssl=on -c ssl_cert_file=${join(dir, 'server.crt')} -c ssl_key_file=${join(dir, 'server.key')}`;
+    }
     await tool('pg_ctl', ['start', '-D', data, '-w', '-l', join(dir, 'log'), '-o', options]);
     running = true;
   } catch (err) {
@@ -91,6 +117,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   return {
     url: url('postgres'),
     port,
+    ...(caFile === undefined ? {} : { caFile }),
     async createDatabase() {
       const name = `test_${++databases}`;
       const client = new pg.Client({ connectionString: url('postgres') });
