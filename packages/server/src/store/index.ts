@@ -4,3 +4,7 @@ export { StoreError } from './store-error.js';
 export type { StoreErrorCode } from './store-error.js';
 export { SCHEMA_VERSION } from './schema.js';
 export type * from './types.js';
+export { PostgresStore } from './postgres.js';
+export type { PostgresStoreOptions } from './postgres.js';
+export { asyncStore } from './async-store.js';
+export type { AsyncStore } from './async-store.js';
