@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import {
-  decode, FrameDecoder, HANDSHAKE_MAX_FRAME_SIZE, MessageChannel, SUPPORTED_VERSIONS, validate,
-  type ClientMessage, type ServerMessage, type ServerMessageOf,
+  bundleToWire, decode, FrameDecoder, HANDSHAKE_MAX_FRAME_SIZE, handshakeFromWire, handshakeToWire, MessageChannel,
+  SUPPORTED_VERSIONS, toBase64Url, validate,
+  type ClientMessage, type DeviceBundleWire, type ServerMessage, type ServerMessageOf,
 } from '@hush/protocol';
 import { ClientHandshake, DeviceIdentity, signDeviceLogin, type SessionCipher } from '@hush/crypto';
 import { countLines, ownMarker, readStamps, type LineCounts } from './deliveries.js';
@@ -11,9 +12,6 @@ import { connectSocket, type LoadClient } from './load-client.js';
 // sends; received records are opened and their room messages and acks counted by prefix, so only
 // the rare other lines (replies, errors, presence) are JSON-parsed and validated. The full SDK's
 // end-to-end and state work would make the load generator the bottleneck.
-
-const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
-const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64url'));
 
 type Reply = ServerMessage & { re?: string };
 type Omit2<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -78,14 +76,11 @@ export class HushLoadClient implements LoadClient {
     const hs = new ClientHandshake({ versions: [...SUPPORTED_VERSIONS] });
     const hello = hs.start();
     const reply = new Promise<ServerMessage>((resolve) => (this.helloWaiter = resolve));
-    this.write([{ type: 'client_hello', versions: hello.versions, ephemeral: b64(hello.ephemeral) }]);
+    this.write([handshakeToWire('client_hello', hello)]);
     const m = await reply;
     if (m.type !== 'server_hello') throw new HushRequestError('HANDSHAKE_FAILED', `got ${m.type}`);
-    const { finished, result } = hs.receive({
-      version: m.version, versions: m.versions, ephemeral: unb64(m.ephemeral), identity: unb64(m.identity),
-      signature: unb64(m.signature), finished: unb64(m.finished),
-    });
-    this.write([{ type: 'client_finished', finished: b64(finished.finished) }]);
+    const { finished, result } = hs.receive(handshakeFromWire(m));
+    this.write([handshakeToWire('client_finished', finished)]);
     this.cipher = result.cipher;
     this.sessionId = result.sessionId;
     this.channel.upgrade(result.cipher);
@@ -206,7 +201,7 @@ export class HushLoadClient implements LoadClient {
   deviceLogin(username: string, device: DeviceIdentity): Promise<ServerMessageOf<'welcome'>> {
     this.own = ownMarker(username);
     const signature = signDeviceLogin(device, this.sessionId, username, new Uint8Array(0));
-    return this.request<'welcome'>({ type: 'device_login', username, signKey: b64(device.signPublicKey), signature: b64(signature) });
+    return this.request<'welcome'>({ type: 'device_login', username, signKey: toBase64Url(device.signPublicKey), signature: toBase64Url(signature) });
   }
 
   /** A round trip the server must answer only once the handshake is verified. */
@@ -249,9 +244,8 @@ function lineType(line: Buffer): string | null {
   return end === -1 ? null : line.toString('latin1', TYPE_PREFIX.length, end);
 }
 
-export function wireBundle(device: DeviceIdentity): { signKey: string; boxKey: string; signature: string } {
-  const b = device.bundle();
-  return { signKey: b64(b.signKey), boxKey: b64(b.boxKey), signature: b64(b.signature) };
+export function wireBundle(device: DeviceIdentity): DeviceBundleWire {
+  return bundleToWire(device.bundle());
 }
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -1,6 +1,7 @@
 // Entry of the server-under-test process: either Hush (through @hush/server's startTestServer) or
 // the raw ceiling. The orchestrator samples its CPU and RSS over IPC, and fills its store directly.
 import { hashPassword } from '@hush/crypto';
+import { bundleToWire } from '@hush/protocol';
 import type { HushdConfig, TestServer } from '@hush/server';
 import { benchDevice, BENCH_PASSWORD } from './devices.js';
 import { serveIpc } from './ipc.js';
@@ -79,11 +80,7 @@ function requireHush(): TestServer {
 async function seedUsers(o: { names: string[]; devicePoolSize: number }) {
   const { store, config } = requireHush();
   const hash = await hashPassword(BENCH_PASSWORD, { N: BENCH_SCRYPT_N });
-  const bundles = Array.from({ length: Math.min(o.devicePoolSize, o.names.length) }, (_, i) => {
-    const b = benchDevice(i).bundle();
-    const b64 = (x: Uint8Array) => Buffer.from(x).toString('base64url');
-    return { signKey: b64(b.signKey), boxKey: b64(b.boxKey), signature: b64(b.signature) };
-  });
+  const bundles = Array.from({ length: Math.min(o.devicePoolSize, o.names.length) }, (_, i) => bundleToWire(benchDevice(i).bundle()));
   const now = Date.now();
   const t0 = performance.now();
   o.names.forEach((name, i) => {

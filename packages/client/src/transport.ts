@@ -1,9 +1,10 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { ClientHandshake, type HandshakeResult } from '@hush/crypto';
-import { MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type ServerMessage } from '@hush/protocol';
+import {
+  handshakeFromWire, handshakeToWire, MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type ServerMessage,
+} from '@hush/protocol';
 import { HushError } from './errors.js';
 import { handshakeFailure } from './handshake-failure.js';
-import { b64, unb64 } from './wire.js';
 
 export interface TransportOptions {
   host: string;
@@ -54,7 +55,7 @@ export class Transport {
 
       socket.on('connect', () => {
         const hello = handshake.start();
-        socket.write(channel.frame([{ type: 'client_hello', versions: hello.versions, ephemeral: b64(hello.ephemeral) }])[0]!);
+        socket.write(channel.frame([handshakeToWire('client_hello', hello)])[0]!);
       });
 
       socket.on('data', (chunk: Buffer) => {
@@ -87,14 +88,7 @@ export class Transport {
         let finished: { finished: Uint8Array };
         let session: HandshakeResult;
         try {
-          ({ finished, result: session } = handshake.receive({
-            version: first.version,
-            versions: first.versions,
-            ephemeral: unb64(first.ephemeral),
-            identity: unb64(first.identity),
-            signature: unb64(first.signature),
-            finished: unb64(first.finished),
-          }));
+          ({ finished, result: session } = handshake.receive(handshakeFromWire(first)));
         } catch (cause) {
           fail(handshakeFailure(cause));
           return;
@@ -106,7 +100,7 @@ export class Transport {
               fail(new HushError('CONNECTION_CLOSED', 'the server closed the connection during the handshake'));
               return;
             }
-            socket.write(channel.frame([{ type: 'client_finished', finished: b64(finished.finished) }])[0]!);
+            socket.write(channel.frame([handshakeToWire('client_finished', finished)])[0]!);
             channel.upgrade(session.cipher);
             phase = 'open';
             transport = new Transport(socket, channel, session);

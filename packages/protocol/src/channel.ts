@@ -2,12 +2,14 @@ import { decodeEach, type MessageFrom, type Sender } from './codec.js';
 import { ProtocolError } from './errors.js';
 import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FRAME_HEADER_SIZE, FrameDecoder, HANDSHAKE_MAX_FRAME_SIZE } from './framing.js';
 import type { ClientMessage, ServerMessage } from './messages.js';
+import { sealPieces } from './records.js';
 
 /**
  * What the channel needs from the record layer (`SessionCipher` in @hush/crypto has this shape).
  * `open` throws on any replayed, reordered, dropped or altered record.
  */
 export interface RecordCipher {
+  /** Must not keep `plaintext` once it returns: the channel reuses its memory for the next record. */
   seal(plaintext: Uint8Array): Uint8Array;
   open(record: Uint8Array): Uint8Array;
   /**
@@ -128,33 +130,12 @@ export class MessageChannel<S extends Sender> {
 
   /**
    * Frames outgoing messages (objects or pre-serialised JSON text): one frame when they fit, more
-   * when they would exceed the frame limit. Sealed once secure.
+   * when they would exceed the frame limit (packed as `sealPieces` packs them). Sealed once secure.
    */
   frame(messages: ReadonlyArray<ClientMessage | ServerMessage | string>): Buffer[] {
     const lines = messages.map((m) => (typeof m === 'string' ? m : JSON.stringify(m)));
     if (!this.cipher) return lines.map((line) => encodeFrame(Buffer.from(line, 'utf8')));
-    const limit = this.maxFrameSize - RECORD_OVERHEAD;
-    // Fast path: a UTF-16 unit is at most 3 UTF-8 bytes, so when even that bound fits, it is one
-    // record and no line needs measuring (the common case: a turn's few small messages).
-    let bound = 0;
-    for (const line of lines) bound += 3 * line.length + 1;
-    if (bound <= limit) return lines.length === 0 ? [] : [this.seal(lines)];
-    const frames: Buffer[] = [];
-    let batch: string[] = [];
-    let size = 0;
-    for (const line of lines) {
-      const length = Buffer.byteLength(line, 'utf8');
-      if (length > limit) throw new ProtocolError('FRAME_TOO_LARGE', `message of ${length} bytes`);
-      if (size + length + 1 > limit && batch.length > 0) {
-        frames.push(this.seal(batch));
-        batch = [];
-        size = 0;
-      }
-      batch.push(line);
-      size += length + 1;
-    }
-    if (batch.length > 0) frames.push(this.seal(batch));
-    return frames;
+    return sealPieces(lines, this.recordCapacity, (plaintext) => this.sealPlaintext(plaintext));
   }
 
   /** Largest plaintext one sealed record may carry (what `sealRecord` accepts). */
@@ -178,10 +159,6 @@ export class MessageChannel<S extends Sender> {
     if (!this.cipher) throw new Error('sealRecord before the upgrade');
     if (plaintext.byteLength > this.recordCapacity) throw new ProtocolError('FRAME_TOO_LARGE', `record of ${plaintext.byteLength} bytes`);
     return this.sealPlaintext(plaintext, into);
-  }
-
-  private seal(lines: string[]): Buffer {
-    return this.sealPlaintext(Buffer.from(lines.join('\n'), 'utf8'));
   }
 
   private sealPlaintext(plaintext: Uint8Array, into?: Uint8Array): Buffer {

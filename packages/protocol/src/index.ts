@@ -7,6 +7,10 @@ export {
 } from './framing.js';
 export { encode, decode, validate, serialize } from './codec.js';
 export { MessageChannel } from './channel.js';
+export { groupPieces, sealPieces } from './records.js';
+export {
+  toBase64Url, fromBase64Url, handshakeToWire, handshakeFromWire, bundleToWire, bundleFromWire,
+} from './wire.js';
 export { messagesJsonSchema } from './json-schema.js';
 export { fileNameProblem } from './file-name.js';
 export * as schemas from './messages.js';
@@ -18,6 +22,8 @@ export {
 export type { ProtocolErrorCode, ProtocolErrorOptions } from './errors.js';
 export type { Sender, MessageFrom } from './codec.js';
 export type { RecordCipher, MessageChannelOptions } from './channel.js';
+export type { RecordPiece } from './records.js';
+export type { ClientHelloBytes, ServerHelloBytes, ClientFinishedBytes, DeviceBundleBytes } from './wire.js';
 export type {
   ClientMessage, ServerMessage, ClientMessageType, ServerMessageType, ClientMessageOf, ServerMessageOf,
   Target, DeviceBundleWire, RoomMessage, DirectMessage, HistoryItem, Role, ServerRole, PresenceState,

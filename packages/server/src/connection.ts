@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import {
   encodeFrame, MAX_TEXT_LENGTH, MessageChannel, ProtocolError, SUPPORTED_VERSIONS,
-  type ClientMessage, type ProtocolErrorCode, type ServerMessage, type SessionLimits,
+  handshakeFromWire, handshakeToWire, type ClientMessage, type ProtocolErrorCode, type ServerMessage, type SessionLimits,
 } from '@hush/protocol';
 import { isCryptoError, ServerHandshake, type ServerIdentity } from '@hush/crypto';
 import { RequestError, type ServerContext, type Session } from './handlers/context.js';
@@ -377,22 +377,13 @@ export class Connection implements Session {
     try {
       if (m.type === 'client_hello' && this.handshake === null) {
         this.handshake = new ServerHandshake({ identity: this.options.identity, versions: [...SUPPORTED_VERSIONS] });
-        const hello = this.handshake.receive({ versions: m.versions, ephemeral: Buffer.from(m.ephemeral, 'base64url') });
-        const reply: ServerMessage = {
-          type: 'server_hello',
-          version: hello.version,
-          versions: hello.versions,
-          ephemeral: b64(hello.ephemeral),
-          identity: b64(hello.identity),
-          signature: b64(hello.signature),
-          finished: b64(hello.finished),
-        };
+        const hello = this.handshake.receive(handshakeFromWire(m));
         // Written at once and in plaintext: the queue only carries sealed records.
-        this.socket.write(this.channel.frame([reply])[0]!);
+        this.socket.write(this.channel.frame([handshakeToWire('server_hello', hello)])[0]!);
         return;
       }
       if (m.type === 'client_finished' && this.handshake !== null) {
-        const result = this.handshake.finish({ finished: Buffer.from(m.finished, 'base64url') });
+        const result = this.handshake.finish(handshakeFromWire(m));
         this.handshake = null;
         this.channel.upgrade(result.cipher);
         this.sessionId = result.sessionId;
@@ -438,10 +429,6 @@ export class Connection implements Session {
     }
     this.options.onClose(this);
   }
-}
-
-function b64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 }
 
 /** What a peer with no version in common is told: which side is older and must be upgraded. */

@@ -5,7 +5,7 @@
 // Direct files are end-to-end sealed by the clients: the server only moves opaque chunks.
 import { randomBytes } from 'node:crypto';
 import { FILE_CHUNK_OVERHEAD } from '@hush/crypto';
-import { fileNameProblem, type ClientMessageOf, type ServerMessageOf, type Target } from '@hush/protocol';
+import { fileNameProblem, fromBase64Url, toBase64Url, type ClientMessageOf, type ServerMessageOf, type Target } from '@hush/protocol';
 import {
   broadcast, RequestError, requireMember, type ServerContext, type Session,
 } from './handlers/context.js';
@@ -87,7 +87,7 @@ export class FileRelay {
     const upload = this.uploads.get(m.fileId);
     if (!upload || upload.session !== session) throw new RequestError('NOT_FOUND', 'no upload with that id on this connection');
     if (m.index !== upload.next) throw new RequestError('BAD_REQUEST', `expected chunk ${upload.next}`);
-    const data = Buffer.from(m.data, 'base64url');
+    const data = fromBase64Url(m.data);
     if (upload.received + data.length > upload.file.size) {
       this.abortUpload(upload);
       throw new RequestError('BAD_REQUEST', 'more data than the offered size; upload cancelled');
@@ -222,7 +222,7 @@ export class FileRelay {
       const data = d.chunk!;
       d.chunk = ctx.store.getFileChunk(d.file.id, d.index + 1);
       const final = d.chunk === undefined;
-      session.send({ type: 'file_data', fileId: d.file.id, index: d.index, data: Buffer.from(data).toString('base64url'), final });
+      session.send({ type: 'file_data', fileId: d.file.id, index: d.index, data: toBase64Url(data), final });
       d.index += 1;
       // Sent is not saved: the receiver may still fail the hash check or cancel (file_received).
       if (final) list.shift();

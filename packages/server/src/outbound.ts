@@ -13,7 +13,7 @@
 // Large backlogs go out in slices (at piece boundaries) as the socket drains, so at most about one
 // slice of sealed bytes waits in the socket's buffer per connection.
 import type { Socket } from 'node:net';
-import { ProtocolError } from '@hush/protocol';
+import { groupPieces, sealPieces, type RecordPiece } from '@hush/protocol';
 
 /** Lines (UTF-8, joined with '\n') encoded once and queued on many connections. */
 export class SharedBlock {
@@ -25,23 +25,10 @@ export class SharedBlock {
 
   /** Encodes `lines` into blocks of at most `cap` bytes each (a longer single line is a block of its own). */
   static build(lines: readonly string[], cap: number): SharedBlock[] {
-    let bound = 0;
-    for (const line of lines) bound += 3 * line.length + 1; // UTF-8 bytes per UTF-16 unit <= 3
-    if (bound <= cap) return lines.length === 0 ? [] : [SharedBlock.of(lines)];
     const blocks: SharedBlock[] = [];
-    let batch: string[] = [];
-    let size = 0;
-    for (const line of lines) {
-      const length = Buffer.byteLength(line, 'utf8') + 1;
-      if (size + length > cap && batch.length > 0) {
-        blocks.push(SharedBlock.of(batch));
-        batch = [];
-        size = 0;
-      }
-      batch.push(line);
-      size += length;
-    }
-    if (batch.length > 0) blocks.push(SharedBlock.of(batch));
+    groupPieces(lines, cap, (start, end) => {
+      blocks.push(SharedBlock.of(start === 0 && end === lines.length ? lines : lines.slice(start, end)));
+    }, 'alone');
     return blocks;
   }
 
@@ -50,7 +37,7 @@ export class SharedBlock {
   }
 }
 
-/** One queue entry: a line of its own, or a block shared with other connections. */
+/** What may be queued: a line of its own, or a block shared with other connections. */
 export type Piece = string | SharedBlock;
 
 /** What the queue needs from the channel: seal a ready-made plaintext into one frame. */
@@ -90,7 +77,8 @@ const MAX_SLICE_BYTES = 256 * 1024;
 const COMPACT_AFTER = 4096;
 
 export class OutboundQueue {
-  private pieces: Piece[] = [];
+  /** A line's text or a shared block's bytes: what the record packer takes. */
+  private pieces: RecordPiece[] = [];
   /** Index in `pieces` of the next one to write. */
   private head = 0;
   /** Pending bytes (a string's length approximates its UTF-8 bytes closely enough for limits). */
@@ -143,8 +131,9 @@ export class OutboundQueue {
   /** Queues a line or block relayed from someone else (the same one is queued for every recipient). */
   pushRelayed(piece: Piece): void {
     if (this.closed) return;
-    this.pieces.push(piece);
-    this.bytes += sizeOf(piece);
+    const entry = typeof piece === 'string' ? piece : piece.bytes;
+    this.pieces.push(entry);
+    this.bytes += sizeOf(entry);
     // Hot path (once per recipient per message): the clock is read only past the soft limit.
     if (this.bytes > this.options.maxQueueBytes && this.tooSlow(this.now())) {
       this.overflow();
@@ -210,7 +199,7 @@ export class OutboundQueue {
     framePool.begin();
     let frames: Buffer[];
     try {
-      frames = sealRecords(batch, this.framer.recordCapacity, (plaintext) =>
+      frames = sealPieces(batch, this.framer.recordCapacity, (plaintext) =>
         framePool.claim(this.framer.sealRecord(plaintext, framePool.room(plaintext.length + this.framer.frameOverhead))),
       );
     } catch (error) {
@@ -238,7 +227,7 @@ export class OutboundQueue {
   }
 
   /** Takes the next pieces: everything when small (the common case), else about one slice. */
-  private take(): Piece[] {
+  private take(): RecordPiece[] {
     if (this.head === 0 && this.bytes <= this.slice) {
       const all = this.pieces;
       this.reset();
@@ -329,41 +318,8 @@ export class FlushScheduler {
   };
 }
 
-function sizeOf(piece: Piece): number {
-  return typeof piece === 'string' ? piece.length : piece.bytes.length;
-}
-
-/**
- * Joins pieces into record plaintexts of at most `capacity` bytes each, splitting only between
- * pieces (one piece larger than a record is FRAME_TOO_LARGE), and returns what `seal` makes of
- * each. Shared blocks are copied as they are, so their content is never encoded again per
- * recipient; a lone block is used as is. A joined plaintext lives in a scratch buffer that the next
- * one reuses: `seal` must not keep it (a cipher copies it into the record).
- */
-export function sealRecords(pieces: readonly Piece[], capacity: number, seal: (plaintext: Buffer) => Buffer): Buffer[] {
-  // Fast path: when even the upper bound of the UTF-8 size fits, it is one record and nothing is measured.
-  let bound = 0;
-  for (const piece of pieces) bound += (typeof piece === 'string' ? 3 * piece.length : piece.bytes.length) + 1;
-  if (bound <= capacity) return pieces.length === 0 ? [] : [seal(join(pieces, bound))];
-  const out: Buffer[] = [];
-  let start = 0;
-  let size = 0;
-  let batchBound = 0;
-  for (let i = 0; i < pieces.length; i++) {
-    const piece = pieces[i]!;
-    const length = typeof piece === 'string' ? Buffer.byteLength(piece, 'utf8') : piece.bytes.length;
-    if (length > capacity) throw new ProtocolError('FRAME_TOO_LARGE', `message of ${length} bytes`);
-    if (size + length + 1 > capacity && i > start) {
-      out.push(seal(join(pieces.slice(start, i), batchBound)));
-      start = i;
-      size = 0;
-      batchBound = 0;
-    }
-    size += length + 1;
-    batchBound += (typeof piece === 'string' ? 3 * piece.length : length) + 1;
-  }
-  if (start < pieces.length) out.push(seal(join(pieces.slice(start), batchBound)));
-  return out;
+function sizeOf(piece: RecordPiece): number {
+  return typeof piece === 'string' ? piece.length : piece.byteLength;
 }
 
 const FRAME_SLAB_BYTES = 64 * 1024;
@@ -413,23 +369,3 @@ class FramePool {
 }
 
 const framePool = new FramePool();
-
-/** Where plaintexts are joined (grown on demand): one per process, so no allocation per record. */
-let scratch = Buffer.allocUnsafe(64 * 1024);
-
-/** The pieces joined with '\n' (in `scratch` when there are several); `bound` is at least the result's size. */
-function join(pieces: readonly Piece[], bound: number): Buffer {
-  if (pieces.length === 1) {
-    const only = pieces[0]!;
-    return typeof only === 'string' ? Buffer.from(only, 'utf8') : only.bytes;
-  }
-  if (scratch.length < bound) scratch = Buffer.allocUnsafe(Math.max(bound, 2 * scratch.length));
-  const out = scratch;
-  let at = 0;
-  for (let i = 0; i < pieces.length; i++) {
-    if (i > 0) out[at++] = 0x0a;
-    const piece = pieces[i]!;
-    at += typeof piece === 'string' ? out.write(piece, at, 'utf8') : piece.bytes.copy(out, at);
-  }
-  return out.subarray(0, at);
-}

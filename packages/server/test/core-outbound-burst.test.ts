@@ -1,13 +1,10 @@
-// OutboundQueue under bursts (real loopback sockets), shared blocks, and record plaintexts built from pieces.
+// OutboundQueue under bursts (real loopback sockets) and shared blocks (packing: protocol's records.test.ts).
 import { EventEmitter } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MessageChannel } from '@hush/protocol';
 import { SessionCipher } from '@hush/crypto';
-import { FlushScheduler, OutboundQueue, sealRecords, SharedBlock, type Piece } from '../src/outbound.js';
-
-/** What sealRecords hands to the cipher, copied out of its scratch buffer. */
-const recordPlaintexts = (pieces: readonly Piece[], capacity: number): Buffer[] => sealRecords(pieces, capacity, (p) => Buffer.from(p));
+import { FlushScheduler, OutboundQueue, SharedBlock } from '../src/outbound.js';
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
@@ -270,20 +267,6 @@ describe('shared blocks', () => {
     expect(blocks.map((b) => b.lines)).toEqual([1, 2, 1, 1]);
     expect(blocks.slice(0, 2).every((b) => b.bytes.length <= 100)).toBe(true);
     expect(SharedBlock.build([], 100)).toEqual([]);
-  });
-
-  it('sealRecords joins lines and blocks with newlines and splits records only between pieces', () => {
-    const block = SharedBlock.build(['{"b":1}', '{"b":"ü"}'], 1000)[0]!;
-    expect(sealRecords([block], 1000, (p) => p)[0]).toBe(block.bytes);
-    expect(recordPlaintexts(['{"a":"ö"}', block, '{"c":3}'], 1000).map(String)).toEqual(['{"a":"ö"}\n{"b":1}\n{"b":"ü"}\n{"c":3}']);
-    expect(recordPlaintexts(['x', 'y'], 1000).map(String)).toEqual(['x\ny']);
-    expect(recordPlaintexts([], 1000)).toEqual([]);
-    const big = SharedBlock.build(['p'.repeat(30), 'q'.repeat(30)], 1000)[0]!; // 61 bytes
-    const out = recordPlaintexts(['r'.repeat(20), big, 's'.repeat(20), 't'.repeat(50)], 100);
-    expect(out.map(String)).toEqual([`${'r'.repeat(20)}\n${big.bytes}`, `${'s'.repeat(20)}\n${'t'.repeat(50)}`]);
-    expect(out.every((p) => p.length <= 100)).toBe(true);
-    expect(() => recordPlaintexts(['u'.repeat(101)], 100)).toThrow(/101 bytes/);
-    expect(() => recordPlaintexts([SharedBlock.build(['v'.repeat(101)], 1000)[0]!], 100)).toThrow(/101 bytes/);
   });
 
   it('a block\'s bytes count for every recipient toward the absolute ceiling', () => {

@@ -5,9 +5,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ServerHandshake, ServerIdentity } from '@hush/crypto';
 import {
-  MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type DeviceBundleWire, type ServerMessage, type ServerMessageOf,
+  handshakeFromWire, handshakeToWire, MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type DeviceBundleWire, type ServerMessage, type ServerMessageOf,
 } from '@hush/protocol';
-import { b64, unb64 } from './raw-client.js';
 
 export type DirectWire = ServerMessageOf<'dm'>;
 
@@ -97,16 +96,13 @@ export class EvilServer {
     let phase: 'hello' | 'finished' | 'open' = 'hello';
     const onMessage = (m: ClientMessage): void => {
       if (phase === 'hello' && m.type === 'client_hello') {
-        const hello = handshake.receive({ versions: m.versions, ephemeral: unb64(m.ephemeral) });
-        socket.write(channel.frame([{
-          type: 'server_hello', version: hello.version, versions: hello.versions, ephemeral: b64(hello.ephemeral),
-          identity: b64(hello.identity), signature: b64(hello.signature), finished: b64(hello.finished),
-        }])[0]!);
+        const hello = handshake.receive(handshakeFromWire(m));
+        socket.write(channel.frame([handshakeToWire('server_hello', hello)])[0]!);
         phase = 'finished';
         return;
       }
       if (phase === 'finished' && m.type === 'client_finished') {
-        const result = handshake.finish({ finished: unb64(m.finished) });
+        const result = handshake.finish(handshakeFromWire(m));
         channel.upgrade(result.cipher);
         phase = 'open';
         this.connections.add(conn);

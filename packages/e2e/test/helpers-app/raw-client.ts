@@ -3,14 +3,14 @@
 // test read every reply. It pins nothing and checks nothing beyond the handshake itself.
 import { connect as netConnect, type Socket } from 'node:net';
 import { ClientHandshake, DeviceIdentity, type HandshakeResult } from '@hush/crypto';
-import { MessageChannel, SUPPORTED_VERSIONS, type ServerMessage } from '@hush/protocol';
+import {
+  bundleToWire, handshakeFromWire, handshakeToWire, MessageChannel, SUPPORTED_VERSIONS, type DeviceBundleWire, type ServerMessage,
+} from '@hush/protocol';
 
-export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
-export const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64url'));
+export { toBase64Url as b64, fromBase64Url as unb64 } from '@hush/protocol';
 
-export function bundleWire(device: DeviceIdentity): { signKey: string; boxKey: string; signature: string } {
-  const b = device.bundle();
-  return { signKey: b64(b.signKey), boxKey: b64(b.boxKey), signature: b64(b.signature) };
+export function bundleWire(device: DeviceIdentity): DeviceBundleWire {
+  return bundleToWire(device.bundle());
 }
 
 type Waiter = { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
@@ -58,7 +58,7 @@ export class RawClient {
       }, opts.timeoutMs ?? 5000);
       socket.on('connect', () => {
         const hello = handshake.start();
-        socket.write(channel.frame([{ type: 'client_hello', versions: hello.versions, ephemeral: b64(hello.ephemeral) }])[0]!);
+        socket.write(channel.frame([handshakeToWire('client_hello', hello)])[0]!);
       });
       socket.on('data', (chunk: Buffer) => {
         let messages: ServerMessage[];
@@ -79,11 +79,8 @@ export class RawClient {
           reject(new Error(`raw client: expected server_hello, got ${hello?.type}`));
           return;
         }
-        const { finished, result } = handshake.receive({
-          version: hello.version, versions: hello.versions, ephemeral: unb64(hello.ephemeral), identity: unb64(hello.identity),
-          signature: unb64(hello.signature), finished: unb64(hello.finished),
-        });
-        socket.write(channel.frame([{ type: 'client_finished', finished: b64(finished.finished) }])[0]!);
+        const { finished, result } = handshake.receive(handshakeFromWire(hello));
+        socket.write(channel.frame([handshakeToWire('client_finished', finished)])[0]!);
         channel.upgrade(result.cipher);
         clearTimeout(timer);
         client = new RawClient(socket, channel, result);

@@ -3,8 +3,7 @@
 // observable. It answers client_hello with server_hello and records whether client_finished came.
 import { createServer, type Server, type Socket } from 'node:net';
 import { ServerHandshake, ServerIdentity } from '@hush/crypto';
-import { MessageChannel } from '@hush/protocol';
-import { b64, unb64 } from './raw-client.js';
+import { handshakeFromWire, handshakeToWire, MessageChannel } from '@hush/protocol';
 
 export class HandshakeServer {
   readonly identity = ServerIdentity.generate();
@@ -37,14 +36,11 @@ export class HandshakeServer {
         while (messages.length > 0) {
           for (const m of messages) {
             if (m.type === 'client_hello') {
-              const hello = hs.receive({ versions: m.versions, ephemeral: unb64(m.ephemeral) });
+              const hello = hs.receive(handshakeFromWire(m));
               version = hello.version;
-              socket.write(channel.frame([{
-                type: 'server_hello', version: hello.version, versions: hello.versions, ephemeral: b64(hello.ephemeral),
-                identity: b64(hello.identity), signature: b64(hello.signature), finished: b64(hello.finished),
-              }])[0]!);
+              socket.write(channel.frame([handshakeToWire('server_hello', hello)])[0]!);
             } else if (m.type === 'client_finished') {
-              const result = hs.finish({ finished: unb64(m.finished) });
+              const result = hs.finish(handshakeFromWire(m));
               channel.upgrade(result.cipher);
               this.completed.push(version);
               return;

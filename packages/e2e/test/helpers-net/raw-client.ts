@@ -3,10 +3,12 @@
 // bytes with its real session cipher, so the server has to parse whatever the test sends.
 import { connect, type Socket } from 'node:net';
 import { ClientHandshake, DeviceIdentity, type HandshakeResult } from '@hush/crypto';
-import { encodeFrame, MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type ServerMessage } from '@hush/protocol';
+import {
+  bundleToWire, encodeFrame, handshakeFromWire, handshakeToWire, MessageChannel, SUPPORTED_VERSIONS,
+  type ClientMessage, type ServerMessage,
+} from '@hush/protocol';
 
-export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
-export const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64url'));
+export { toBase64Url as b64, fromBase64Url as unb64 } from '@hush/protocol';
 
 type Waiter = { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void };
 
@@ -71,14 +73,11 @@ export class RawClient {
   async handshake(versions: number[]): Promise<HandshakeResult> {
     const hs = new ClientHandshake({ versions });
     const hello = hs.start();
-    this.writePlain({ type: 'client_hello', versions: hello.versions, ephemeral: b64(hello.ephemeral) });
+    this.writePlain(handshakeToWire('client_hello', hello));
     const reply = await this.next((m) => m.type === 'server_hello' || m.type === 'goodbye');
     if (reply.type !== 'server_hello') throw new Error(`handshake refused: ${JSON.stringify(reply)}`);
-    const { finished, result } = hs.receive({
-      version: reply.version, versions: reply.versions, ephemeral: unb64(reply.ephemeral),
-      identity: unb64(reply.identity), signature: unb64(reply.signature), finished: unb64(reply.finished),
-    });
-    this.writePlain({ type: 'client_finished', finished: b64(finished.finished) });
+    const { finished, result } = hs.receive(handshakeFromWire(reply));
+    this.writePlain(handshakeToWire('client_finished', finished));
     this.channel.upgrade(result.cipher);
     this.session = result;
     return result;
@@ -118,8 +117,7 @@ export class RawClient {
   }
 
   bundle(): { signKey: string; boxKey: string; signature: string } {
-    const b = this.device.bundle();
-    return { signKey: b64(b.signKey), boxKey: b64(b.boxKey), signature: b64(b.signature) };
+    return bundleToWire(this.device.bundle());
   }
 
   /** Round trip of a ping (ms). */

@@ -1,5 +1,5 @@
 // register / login / device_login / logout, and what happens once a session is logged in.
-import type { ClientMessageOf, DeviceBundleWire } from '@hush/protocol';
+import { bundleFromWire, fromBase64Url, type ClientMessageOf, type DeviceBundleWire } from '@hush/protocol';
 import { verifyBundle, verifyDeviceLogin } from '@hush/crypto';
 import { normalizeUsername } from '../usernames.js';
 import type { UserRecord } from '../store/types.js';
@@ -19,11 +19,7 @@ function guardAnonymous(session: Session): void {
 
 function checkBundle(device: DeviceBundleWire): void {
   try {
-    verifyBundle({
-      signKey: Buffer.from(device.signKey, 'base64url'),
-      boxKey: Buffer.from(device.boxKey, 'base64url'),
-      signature: Buffer.from(device.signature, 'base64url'),
-    });
+    verifyBundle(bundleFromWire(device));
   } catch {
     throw new RequestError('BAD_REQUEST', 'device key bundle is invalid');
   }
@@ -78,8 +74,8 @@ export function handleDeviceLogin(ctx: ServerContext, session: Session, m: Clien
     ctx.metrics.inc('hush_login_failures_total');
     throw new RequestError('DEVICE_UNKNOWN', 'this device is not registered for the account; log in with the password');
   }
-  const signKey = Buffer.from(m.signKey, 'base64url');
-  const signature = Buffer.from(m.signature, 'base64url');
+  const signKey = fromBase64Url(m.signKey);
+  const signature = fromBase64Url(m.signature);
   const empty = new Uint8Array(0);
   // The proof covers the username as the client wrote it; accept the canonical spelling too.
   const valid = verifyDeviceLogin(signKey, session.sessionId, m.username, empty, signature)

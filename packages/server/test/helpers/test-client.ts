@@ -1,15 +1,15 @@
 // A small raw Hush client for the server's integration tests, built only from @hush/protocol and
 // @hush/crypto: handshake, then sealed messages; an inbox the tests await messages from.
 import { connect, type Socket } from 'node:net';
-import { MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type ServerMessage } from '@hush/protocol';
+import {
+  bundleToWire, handshakeFromWire, handshakeToWire, MessageChannel, SUPPORTED_VERSIONS, toBase64Url,
+  type ClientMessage, type ServerMessage,
+} from '@hush/protocol';
 import { ClientHandshake, DeviceIdentity, signDeviceLogin } from '@hush/crypto';
 
 type Waiter = { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void };
 type Without<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type ClientRequest = Without<Extract<ClientMessage, { id: string }>, 'id'>;
-
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
-const unb64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64url'));
 
 let nextRequest = 1;
 
@@ -61,14 +61,11 @@ export class TestClient {
   async handshake(): Promise<void> {
     const hs = new ClientHandshake({ versions: [...SUPPORTED_VERSIONS] });
     const hello = hs.start();
-    this.writePlain({ type: 'client_hello', versions: hello.versions, ephemeral: b64(hello.ephemeral) });
+    this.writePlain(handshakeToWire('client_hello', hello));
     const reply = await this.next('server_hello');
     if (reply.type !== 'server_hello') throw new Error('unreachable');
-    const { finished, result } = hs.receive({
-      version: reply.version, versions: reply.versions, ephemeral: unb64(reply.ephemeral),
-      identity: unb64(reply.identity), signature: unb64(reply.signature), finished: unb64(reply.finished),
-    });
-    this.writePlain({ type: 'client_finished', finished: b64(finished.finished) });
+    const { finished, result } = hs.receive(handshakeFromWire(reply));
+    this.writePlain(handshakeToWire('client_finished', finished));
     this.channel.upgrade(result.cipher);
     this.sessionId = result.sessionId;
     this.fingerprint = result.fingerprint;
@@ -136,14 +133,13 @@ export class TestClient {
   deviceLoginRequest(username: string, since?: string): ClientRequest {
     const signature = signDeviceLogin(this.device, this.sessionId, username, new Uint8Array(0));
     return {
-      type: 'device_login', username, signKey: b64(this.device.signPublicKey), signature: b64(signature),
+      type: 'device_login', username, signKey: toBase64Url(this.device.signPublicKey), signature: toBase64Url(signature),
       ...(since === undefined ? {} : { since }),
     };
   }
 
   bundle() {
-    const b = this.device.bundle();
-    return { signKey: b64(b.signKey), boxKey: b64(b.boxKey), signature: b64(b.signature) };
+    return bundleToWire(this.device.bundle());
   }
 
   close(): Promise<void> {
