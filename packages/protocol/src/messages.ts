@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { messageRef } from './conversation.js';
 import { PROTOCOL_ERROR_CODE_LIST } from './errors.js';
 import {
-  bytes, bytes64, clientKey, deviceBundle, envelope, fileId, key32, messageId, MAX_CHUNK_BYTES, MAX_TEXT_LENGTH, password, presenceState,
+  bytes, bytes64, clientKey, deviceBundle, envelope, oneTimePrekey, signedPrekey, fileId, key32, messageId, MAX_CHUNK_BYTES, MAX_TEXT_LENGTH, password, presenceState,
   reason, requestId, role, roomName, serverRole, statusText, target, text, timestamp, topic, username,
   usernameInput,
 } from './fields.js';
@@ -60,11 +61,27 @@ export const roomTopic = request('room_topic', { room: roomName, topic });
 export const roomMembers = request('room_members', { room: roomName, ...listPage });
 export const usersList = request('users_list', listPage);
 
-/** A room message; `action` marks a /me action; `key` makes a resend safe (stored once per sender). */
-export const send = request('send', { room: roomName, text, action: z.boolean().optional(), key: clientKey.optional() });
+/**
+ * A room message; `action` marks a /me action; `key` makes a resend safe (stored once per sender).
+ * `ref` makes it a reply, edit, delete or reaction (see PROTOCOL.md "Conversation features"): a
+ * delete or a reaction carries no `text`, every other send does.
+ */
+export const send = request('send', {
+  room: roomName, text: text.optional(), action: z.boolean().optional(), key: clientKey.optional(), ref: messageRef.optional(),
+});
 /** A direct message: opaque end-to-end envelope plus routing; `key` as for `send`. */
 export const dmSend = request('dm_send', { to: username, envelope, key: clientKey.optional() });
 export const keysGet = request('keys_get', { user: username });
+/**
+ * This device's prekeys (see PROTOCOL.md "Prekeys"): its current signed prekey (the server checks the
+ * signature with the session's device key and keeps the newest) and one-time prekeys to add.
+ */
+export const prekeysUpload = request('prekeys_upload', {
+  signedPrekey,
+  oneTimePrekeys: z.array(oneTimePrekey).max(1000),
+});
+/** One prekey bundle per device of `user` that has published a signed prekey. */
+export const prekeyBundleGet = request('prekey_bundle_get', { user: username });
 
 export const presenceSet = request('presence_set', {
   state: z.enum(['online', 'away']),
@@ -166,8 +183,12 @@ export const roomMessage = msg('message', {
   msgId: messageId,
   ts: timestamp,
   from: username,
-  text,
+  /** Empty for a delete or a reaction, and for a message deleted since (its body is gone). */
+  text: z.string().max(MAX_TEXT_LENGTH),
   action: z.boolean(),
+  ref: messageRef.optional(),
+  /** The message was deleted: `text` is empty. */
+  deleted: z.boolean().optional(),
 });
 export const directMessage = msg('dm', { msgId: messageId, ts: timestamp, from: username, to: username, envelope });
 
@@ -199,6 +220,16 @@ export const historyPage = msg('history_page', {
   hasMore: z.boolean(),
 });
 export const keys = msg('keys', { re, user: username, devices: z.array(deviceBundle).max(32) });
+/** Reply to prekeys_upload: how many one-time prekeys the server holds for this device. */
+export const prekeys = msg('prekeys', { re, remaining: z.number().int().min(0).max(100_000) });
+/** Each one-time prekey is handed out once (and deleted); without one a session starts on the signed prekey. */
+export const prekeyBundles = msg('prekey_bundles', {
+  re,
+  user: username,
+  bundles: z.array(z.strictObject({ device: deviceBundle, signedPrekey, oneTimePrekey: oneTimePrekey.optional() })).max(32),
+});
+/** Sent to a device whose one-time prekeys ran low after a hand-out: upload more. */
+export const prekeysLow = msg('prekeys_low', { remaining: z.number().int().min(0).max(100_000) });
 export const keyChange = msg('key_change', { user: username, devices: z.array(deviceBundle).max(32) });
 
 export const fileCreated = msg('file_created', { re, fileId, chunkSize: z.number().int().min(1024).max(64 * 1024) });
@@ -241,7 +272,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   clientHello, clientFinished,
   register, login, deviceLogin, logout,
   roomCreate, roomJoin, roomPart, roomList, roomTopic, roomMembers, usersList,
-  send, dmSend, keysGet, presenceSet, typing, readMarker, historyQuery,
+  send, dmSend, keysGet, prekeysUpload, prekeyBundleGet, presenceSet, typing, readMarker, historyQuery,
   fileOffer, fileAccept, fileDecline, fileChunkUpload, fileCancel, filesPending, fileReceived,
   kick, ban, unban, mute, unmute, roleSet,
   ping, pong,
@@ -250,7 +281,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
 export const serverMessageSchema = z.discriminatedUnion('type', [
   serverHello, welcome, ok, error, ack,
   roomMessage, directMessage, rooms, members, users, roomEvent, presence, typingNotice, readNotice,
-  historyPage, keys, keyChange,
+  historyPage, keys, keyChange, prekeys, prekeyBundles, prekeysLow,
   fileCreated, fileOffered, fileChunkDelivery, fileCancelled, fileStatus, files,
   notice, goodbye, ping, pong,
 ]);
