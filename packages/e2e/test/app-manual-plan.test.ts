@@ -3,11 +3,13 @@
 // HOME). A broadcast reaches all six; a /msg reaches only its target; a room file and a direct file
 // are saved byte-identical through hush's offer prompt; `:smile:` and the emoji picker; then everyone
 // types 30 numbered lines as fast as `tmux send-keys` can, and every pane must show all 180 lines
-// exactly once, in one order shared by all panes, with no error line anywhere; and a person sending
-// a line every half second while the others chat fast loses nothing. Bigger sizes: stress/.
+// exactly once, in one order shared by all panes, with no error line anywhere; a person sending a
+// line every half second while the others chat fast loses nothing; and one typing past the server's
+// burst is paced by hush, never refused. Bigger sizes: stress/.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '@hush/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatRoom, PEOPLE, errorLines, everyoneAtOnce, inputLine, others, rowsOf, slowBesideFast, type Person } from './helpers-app/chat-room.js';
 
@@ -95,6 +97,11 @@ describe('the manual test plan: six people in #lobby', () => {
 
   it('one person sending a line every half second while five chat fast loses nothing', async () => {
     await room.expectChat(slowBesideFast({ lines: 20, intervalMs: 500 }, { lines: 30, intervalMs: 330 }));
+  }, 300_000);
+
+  it('one person typing past the server\'s burst as fast as send-keys can: hush paces the lines, none is refused', async () => {
+    const { messageBurst, messagesPerSecond } = DEFAULT_CONFIG.limits;
+    await room.expectChat([{ who: 'dan', tag: 'long', lines: messageBurst + 2 * messagesPerSecond, intervalMs: 0 }]);
   }, 300_000);
 
   it('private text never reached anyone else, and no pane shows an error, the status windows included', async () => {
