@@ -18,6 +18,8 @@ import {
   pagesForward,
   parseId,
   RecentKeys,
+  redactedBody,
+  REF_FLAG,
   toBan,
   toDevice,
   toFile,
@@ -46,10 +48,12 @@ import type {
   ListPage,
   MemberRecord,
   NewMessage,
+  OneTimePrekeyRecord,
   RepeatedMessage,
   RoomRecord,
   RoomRole,
   ServerRole,
+  SignedPrekeyRecord,
   StoredFile,
   StoredMessage,
   UserRecord,
@@ -83,14 +87,18 @@ const SELECT_FILE = 'SELECT id, sender, room, recipient, name, sha512, size, cre
  * A batch of messages in one statement: rows whose (sender, key) is stored already come back with
  * their stored id (n: their place in the batch) and are not inserted, so a repeat draws no id;
  * the others are inserted in batch order and come back with n null (their ids follow that order
- * under the append lock).
+ * under the append lock). Keys are looked up row by row through their index (LATERAL ... LIMIT 1):
+ * a join the planner is free to choose could scan the whole table for a plan made for any batch.
  */
 const APPEND_MESSAGES = `WITH input AS (
     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::smallint[], $9::text[])
       WITH ORDINALITY AS m(kind, ts, sender, room, recipient, conv, body, action, client_key, n)
   ), known AS (
     SELECT i.n, s.id, s.ts FROM input i
-    JOIN messages s ON s.client_key IS NOT NULL AND s.client_key = i.client_key AND s.sender = i.sender
+    CROSS JOIN LATERAL (
+      SELECT id, ts FROM messages WHERE client_key IS NOT NULL AND client_key = i.client_key AND sender = i.sender LIMIT 1
+    ) s
+    WHERE i.client_key IS NOT NULL
   ), inserted AS (
     INSERT INTO messages (kind, ts, sender, room, recipient, conv, body, action, client_key)
     SELECT kind, ts, sender, room, recipient, conv, body, action, client_key FROM input
@@ -206,6 +214,55 @@ export class PostgresStore implements AsyncStore {
     await this.pool.query('UPDATE devices SET last_seen = $1 WHERE "user" = $2 AND sign_key = $3', [now, user, signKey]);
   }
 
+  // ---- prekeys ----
+
+  async setSignedPrekey(user: string, signKey: string, prekey: SignedPrekeyRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO signed_prekeys ("user", sign_key, id, created_at, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT ("user", sign_key) DO UPDATE SET id = EXCLUDED.id, created_at = EXCLUDED.created_at,
+         public_key = EXCLUDED.public_key, signature = EXCLUDED.signature
+       WHERE EXCLUDED.created_at >= signed_prekeys.created_at`,
+      [user, signKey, prekey.id, prekey.createdAt, prekey.publicKey, prekey.signature],
+    );
+  }
+
+  async getSignedPrekey(user: string, signKey: string): Promise<SignedPrekeyRecord | undefined> {
+    const { rows } = await this.pool.query<{ id: string; created_at: string; public_key: string; signature: string }>(
+      'SELECT id, created_at, public_key, signature FROM signed_prekeys WHERE "user" = $1 AND sign_key = $2', [user, signKey],
+    );
+    const row = rows[0];
+    return row && { id: Number(row.id), createdAt: Number(row.created_at), publicKey: row.public_key, signature: row.signature };
+  }
+
+  async addOneTimePrekeys(user: string, signKey: string, prekeys: readonly OneTimePrekeyRecord[]): Promise<number> {
+    if (prekeys.length > 0) {
+      await this.pool.query(
+        `INSERT INTO one_time_prekeys ("user", sign_key, id, public_key)
+         SELECT $1, $2, * FROM unnest($3::bigint[], $4::text[]) ON CONFLICT DO NOTHING`,
+        [user, signKey, prekeys.map((p) => p.id), prekeys.map((p) => p.publicKey)],
+      );
+    }
+    return this.countOneTimePrekeys(user, signKey);
+  }
+
+  async takeOneTimePrekey(user: string, signKey: string): Promise<OneTimePrekeyRecord | undefined> {
+    const { rows } = await this.pool.query<{ id: string; public_key: string }>(
+      `DELETE FROM one_time_prekeys WHERE ("user", sign_key, id) = (
+         SELECT "user", sign_key, id FROM one_time_prekeys WHERE "user" = $1 AND sign_key = $2 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, public_key`,
+      [user, signKey],
+    );
+    const row = rows[0];
+    return row && { id: Number(row.id), publicKey: row.public_key };
+  }
+
+  async countOneTimePrekeys(user: string, signKey: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM one_time_prekeys WHERE "user" = $1 AND sign_key = $2', [user, signKey],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   // ---- invites ----
 
   async createInvite(code: string, createdBy: string | null, now: number): Promise<void> {
@@ -313,7 +370,8 @@ export class PostgresStore implements AsyncStore {
       const columns: unknown[][] = Array.from({ length: 9 }, () => []);
       for (const i of fresh) messageColumns(batch[i]!).forEach((v, k) => columns[k]!.push(v));
       const rows = await this.transaction(
-        (c) => this.rows<{ n: number | null; id: number; ts: number }>(APPEND_MESSAGES, columns, c),
+        // Named: each pooled connection parses and plans it once.
+        async (c) => (await c.query<{ n: number | null; id: number; ts: number }>({ name: 'hush-append-messages', text: APPEND_MESSAGES, values: columns })).rows,
         `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK})`,
       );
       const repeated = new Set<number>();
@@ -393,6 +451,26 @@ export class PostgresStore implements AsyncStore {
       const [row] = await this.rows<{ id: number }>(LAST_ID, [], c);
       return String(row?.id ?? 0);
     }, `BEGIN; SELECT pg_advisory_xact_lock_shared(${APPEND_LOCK})`);
+  }
+
+  async roomMessage(room: string, id: string): Promise<Extract<StoredMessage, { kind: 'room' }> | undefined> {
+    const [row] = await this.rows<MessageRow>(`${SELECT_MESSAGE} WHERE id = $1 AND room = $2`, [String(parseId(id)), room]);
+    const m = row && toMessage(row);
+    return m?.kind === 'room' ? m : undefined;
+  }
+
+  async redactRoomMessage(room: string, id: string): Promise<void> {
+    const m = await this.roomMessage(room, id);
+    if (!m) return;
+    await this.transaction(async (c) => {
+      await this.rows('UPDATE messages SET body = $1 WHERE id = $2', [redactedBody(m), String(parseId(id))], c);
+      // CASE keeps the JSON cast to the rows that hold JSON.
+      await this.rows(
+        `DELETE FROM messages WHERE room = $1 AND id > $2 AND CASE WHEN (action & ${REF_FLAG}) != 0
+         THEN body::jsonb->'ref'->>'kind' = 'edit' AND body::jsonb->'ref'->>'msgId' = $3 ELSE false END`,
+        [room, String(parseId(id)), id], c,
+      );
+    });
   }
 
   // ---- read markers and device delivery cursors ----
