@@ -6,6 +6,7 @@ import { handleHistory, handleRead } from './history.js';
 import { handleDmSend, handleKeysGet, handleSend } from './messages.js';
 import { handleBan, handleKick, handleMute, handleRoleSet, handleUnban, handleUnmute } from './moderation.js';
 import { handlePresenceSet, handleTyping } from './presence.js';
+import { handlePrekeyBundleGet, handlePrekeysUpload } from './prekeys.js';
 import {
   handleRoomCreate, handleRoomJoin, handleRoomList, handleRoomMembers, handleRoomPart, handleRoomTopic, handleUsersList,
 } from './rooms.js';
@@ -35,6 +36,8 @@ export function dispatch(ctx: ServerContext, session: Session, m: ClientMessage)
     case 'send': return handleSend(ctx, session, m);
     case 'dm_send': return handleDmSend(ctx, session, m);
     case 'keys_get': return handleKeysGet(ctx, session, m);
+    case 'prekeys_upload': return handlePrekeysUpload(ctx, session, m);
+    case 'prekey_bundle_get': return handlePrekeyBundleGet(ctx, session, m);
     case 'presence_set': return handlePresenceSet(ctx, session, m);
     case 'typing': return handleTyping(ctx, session, m);
     case 'read': return handleRead(ctx, session, m);

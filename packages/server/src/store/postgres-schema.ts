@@ -131,6 +131,27 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (file_id, "user")
   );
   `,
+  // 2: prekeys of each device (SQLite version 4).
+  `
+  CREATE TABLE signed_prekeys (
+    "user" ${TEXT} NOT NULL,
+    sign_key ${TEXT} NOT NULL,
+    id BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    public_key ${TEXT} NOT NULL,
+    signature ${TEXT} NOT NULL,
+    PRIMARY KEY ("user", sign_key),
+    FOREIGN KEY ("user", sign_key) REFERENCES devices("user", sign_key) ON DELETE CASCADE
+  );
+  CREATE TABLE one_time_prekeys (
+    "user" ${TEXT} NOT NULL,
+    sign_key ${TEXT} NOT NULL,
+    id BIGINT NOT NULL,
+    public_key ${TEXT} NOT NULL,
+    PRIMARY KEY ("user", sign_key, id),
+    FOREIGN KEY ("user", sign_key) REFERENCES devices("user", sign_key) ON DELETE CASCADE
+  );
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
@@ -143,6 +164,8 @@ export const PG_TABLES: readonly { name: string; key: readonly string[] }[] = [
   { name: 'users', key: ['name'] },
   { name: 'devices', key: ['user', 'sign_key'] },
   { name: 'device_cursors', key: ['user', 'sign_key'] },
+  { name: 'signed_prekeys', key: ['user', 'sign_key'] },
+  { name: 'one_time_prekeys', key: ['user', 'sign_key', 'id'] },
   { name: 'invites', key: ['code_hash'] },
   { name: 'rooms', key: ['name'] },
   { name: 'members', key: ['room', 'user'] },

@@ -144,6 +144,28 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE messages ADD COLUMN client_key TEXT;
   CREATE UNIQUE INDEX messages_by_key ON messages(client_key, sender) WHERE client_key IS NOT NULL;
   `,
+  // 4: prekeys of each device (public halves): the current signed prekey and the one-time prekeys
+  // not yet handed out.
+  `
+  CREATE TABLE signed_prekeys (
+    user TEXT NOT NULL,
+    sign_key TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    public_key TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    PRIMARY KEY (user, sign_key),
+    FOREIGN KEY (user, sign_key) REFERENCES devices(user, sign_key) ON DELETE CASCADE
+  ) STRICT;
+  CREATE TABLE one_time_prekeys (
+    user TEXT NOT NULL,
+    sign_key TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    public_key TEXT NOT NULL,
+    PRIMARY KEY (user, sign_key, id),
+    FOREIGN KEY (user, sign_key) REFERENCES devices(user, sign_key) ON DELETE CASCADE
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

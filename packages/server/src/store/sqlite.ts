@@ -44,10 +44,12 @@ import type {
   NewMessage,
   RepeatedMessage,
   RoomRecord,
+  OneTimePrekeyRecord,
   RoomRole,
   ServerRole,
   Store,
   StoredFile,
+  SignedPrekeyRecord,
   StoredMessage,
   UserRecord,
 } from './types.js';
@@ -216,6 +218,42 @@ export class SqliteStore implements Store {
   }
 
   // ---- invites ----
+
+  // ---- prekeys ----
+
+  setSignedPrekey(user: string, signKey: string, prekey: SignedPrekeyRecord): void {
+    this.stmt(
+      `INSERT INTO signed_prekeys (user, sign_key, id, created_at, public_key, signature) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (user, sign_key) DO UPDATE SET id = excluded.id, created_at = excluded.created_at,
+         public_key = excluded.public_key, signature = excluded.signature
+       WHERE excluded.created_at >= signed_prekeys.created_at`,
+    ).run(user, signKey, prekey.id, prekey.createdAt, prekey.publicKey, prekey.signature);
+  }
+
+  getSignedPrekey(user: string, signKey: string): SignedPrekeyRecord | undefined {
+    const row = this.stmt('SELECT id, created_at, public_key, signature FROM signed_prekeys WHERE user = ? AND sign_key = ?')
+      .get(user, signKey) as { id: number; created_at: number; public_key: string; signature: string } | undefined;
+    return row && { id: row.id, createdAt: row.created_at, publicKey: row.public_key, signature: row.signature };
+  }
+
+  addOneTimePrekeys(user: string, signKey: string, prekeys: readonly OneTimePrekeyRecord[]): number {
+    const insert = this.stmt('INSERT OR IGNORE INTO one_time_prekeys (user, sign_key, id, public_key) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const p of prekeys) insert.run(user, signKey, p.id, p.publicKey);
+    })();
+    return this.countOneTimePrekeys(user, signKey);
+  }
+
+  takeOneTimePrekey(user: string, signKey: string): OneTimePrekeyRecord | undefined {
+    const row = this.stmt('DELETE FROM one_time_prekeys WHERE rowid = (SELECT rowid FROM one_time_prekeys WHERE user = ? AND sign_key = ? ORDER BY id LIMIT 1) RETURNING id, public_key')
+      .get(user, signKey) as { id: number; public_key: string } | undefined;
+    return row && { id: row.id, publicKey: row.public_key };
+  }
+
+  countOneTimePrekeys(user: string, signKey: string): number {
+    const row = this.stmt('SELECT count(*) AS n FROM one_time_prekeys WHERE user = ? AND sign_key = ?').get(user, signKey) as { n: number };
+    return row.n;
+  }
 
   createInvite(code: string, createdBy: string | null, now: number): void {
     try {

@@ -117,6 +117,20 @@ export interface Store {
   listUsers(page?: ListPage): UserRecord[];
   setPasswordHash(name: string, passwordHash: string): void;
   setServerRole(name: string, role: ServerRole): void;
+/** A device's signed prekey as uploaded (base64url keys); the server checked its signature. */
+export interface SignedPrekeyRecord {
+  id: number;
+  createdAt: number;
+  publicKey: string;
+  signature: string;
+}
+
+/** A one-time prekey (base64url public key), handed out once. */
+export interface OneTimePrekeyRecord {
+  id: number;
+  publicKey: string;
+}
+
   /** until = null lifts the ban; Number.POSITIVE_INFINITY bans forever. */
   setUserBan(name: string, until: number | null, reason: string | null): void;
 
@@ -138,6 +152,16 @@ export interface Store {
   createRoom(name: string, topic: string, createdBy: string | null, now: number): RoomRecord;
   getRoom(name: string): RoomRecord | undefined;
   /** Rooms ordered by name; `page` pages through them. */
+  // Prekeys of a device (forward-secret sessions between devices): public halves only
+  /** Keeps `prekey` as the device's signed prekey unless the one held is newer (higher createdAt). */
+  setSignedPrekey(user: string, signKey: string, prekey: SignedPrekeyRecord): void;
+  getSignedPrekey(user: string, signKey: string): SignedPrekeyRecord | undefined;
+  /** Adds one-time prekeys (ids already held are ignored); returns how many the device now has. */
+  addOneTimePrekeys(user: string, signKey: string, prekeys: readonly OneTimePrekeyRecord[]): number;
+  /** Removes and returns the device's oldest one-time prekey, if any is left. */
+  takeOneTimePrekey(user: string, signKey: string): OneTimePrekeyRecord | undefined;
+  countOneTimePrekeys(user: string, signKey: string): number;
+
   listRooms(page?: ListPage): RoomRecord[];
   setTopic(name: string, topic: string): void;
   /**

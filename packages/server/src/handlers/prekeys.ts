@@ -1,0 +1,51 @@
+// prekeys_upload / prekey_bundle_get: the server keeps each device's public prekeys and hands them
+// out (each one-time prekey once). It cannot use them: the secret halves never leave the device.
+import { verifySignedPrekey } from '@hush/crypto';
+import type { ClientMessageOf } from '@hush/protocol';
+import { RequestError, requireUser, sessionDevice, type ServerContext, type Session, wireBundle } from './context.js';
+
+/** Below this many one-time prekeys after a hand-out, the device is told to upload more. */
+export const PREKEYS_LOW = 25;
+
+export function handlePrekeysUpload(ctx: ServerContext, session: Session, m: ClientMessageOf<'prekeys_upload'>): void {
+  const user = requireUser(session);
+  const signKey = sessionDevice(session);
+  if (signKey === undefined) throw new RequestError('AUTH_REQUIRED', 'log in with a device first');
+  const prekey = m.signedPrekey;
+  try {
+    verifySignedPrekey(bytesOf(signKey), {
+      id: prekey.id, createdAt: prekey.createdAt, publicKey: bytesOf(prekey.publicKey), signature: bytesOf(prekey.signature),
+    });
+  } catch {
+    throw new RequestError('BAD_REQUEST', 'the signed prekey is not signed by this device');
+  }
+  ctx.store.setSignedPrekey(user.name, signKey, prekey);
+  const remaining = ctx.store.addOneTimePrekeys(user.name, signKey, m.oneTimePrekeys);
+  session.send({ type: 'prekeys', re: m.id, remaining });
+}
+
+export function handlePrekeyBundleGet(ctx: ServerContext, session: Session, m: ClientMessageOf<'prekey_bundle_get'>): void {
+  requireUser(session);
+  if (!ctx.store.getUser(m.user)) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+  const bundles = [];
+  const low = new Set<string>();
+  for (const device of ctx.store.listDevices(m.user).slice(-32)) {
+    const signedPrekey = ctx.store.getSignedPrekey(m.user, device.signKey);
+    if (!signedPrekey) continue;
+    const oneTimePrekey = ctx.store.takeOneTimePrekey(m.user, device.signKey);
+    if (oneTimePrekey && ctx.store.countOneTimePrekeys(m.user, device.signKey) < PREKEYS_LOW) low.add(device.signKey);
+    bundles.push({ device: wireBundle(device), signedPrekey, ...(oneTimePrekey ? { oneTimePrekey } : {}) });
+  }
+  session.send({ type: 'prekey_bundles', re: m.id, user: m.user, bundles });
+  const owner = ctx.online.get(m.user);
+  if (!owner || low.size === 0) return;
+  for (const target of owner.sessions) {
+    const signKey = sessionDevice(target);
+    if (signKey === undefined || !low.has(signKey)) continue;
+    target.send({ type: 'prekeys_low', remaining: ctx.store.countOneTimePrekeys(m.user, signKey) });
+  }
+}
+
+function bytesOf(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'base64url'));
+}
