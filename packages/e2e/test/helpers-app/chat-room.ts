@@ -2,9 +2,10 @@
 // limits (startServerProcess lowers scrypt's cost, which only speeds registration up, and lifts the
 // per-address connection cap, which six clients do not reach) and six real `hush` processes on their
 // default config, each in its own tmux session at 120x40 with its own HOME and XDG dirs, registered
-// with the pinned fingerprint and in #lobby. Plus what reads their panes: switching conversations,
-// answering file prompts, and `expectChat`, which has everyone type numbered lines and checks that
-// every pane shows all of them once, in one shared order, with no error line.
+// (three given hushd's fingerprint, three trusting it at hush's first-contact prompt) and in #lobby.
+// Plus what reads their panes: switching conversations, answering file prompts, and `expectChat`,
+// which has everyone type numbered lines and checks that every pane shows all of them once, in one
+// shared order, with no error line.
 //
 // Reading a whole conversation: the chat pane is a blessed box, so its scrollback lives inside hush,
 // not in tmux. Before a chat every pane runs /clear and its window is made tall enough for the
@@ -98,16 +99,26 @@ export class ChatRoom {
     let server: ServerProcess | undefined;
     try {
       server = await startServerProcess({ dataDir: join(root, 'server') });
+      // ann, cat and eve are given the fingerprint out of band; ben, dan and fay compare it on hush's first-contact prompt
+      const askedToTrust = (who: Person): boolean => PEOPLE.indexOf(who) % 2 === 1;
       for (const who of PEOPLE) {
         panes.set(who, Tui.start({
-          args: ['--host', `127.0.0.1:${server.port}`, '--user', who, '--register', '--login', '--fingerprint', server.fingerprint],
+          args: ['--host', `127.0.0.1:${server.port}`, '--user', who, '--register', '--login', ...(askedToTrust(who) ? [] : ['--fingerprint', server.fingerprint])],
           env: { HUSH_PASSWORD: passwordOf(who) },
           width: WIDTH,
           height: HEIGHT,
         }));
       }
       const room = new ChatRoom(root, server, panes);
-      await room.everyone((who) => room.pane(who).waitFor((s) => /#lobby/.test(s) && / connected /.test(s), `${who}: the chat screen`, 60_000));
+      const fingerprint = server.fingerprint;
+      await room.everyone(async (who) => {
+        const tui = room.pane(who);
+        if (askedToTrust(who)) {
+          await tui.waitFor((s) => s.includes('Trust this server') && s.includes(fingerprint), `${who}: the trust prompt with hushd's fingerprint`, 60_000);
+          tui.keys('y');
+        }
+        await tui.waitFor((s) => /#lobby/.test(s) && / connected /.test(s), `${who}: the chat screen`, 60_000);
+      });
       return room;
     } catch (error) {
       for (const tui of panes.values()) tui.kill();
