@@ -13,6 +13,7 @@ export {
 } from './wire.js';
 export { messagesJsonSchema } from './json-schema.js';
 export { fileNameProblem } from './file-name.js';
+export { messageRef, reaction, MAX_REACTION_LENGTH, MAX_DISTINCT_REACTIONS } from './conversation.js';
 export * as schemas from './messages.js';
 export { clientMessageSchema, serverMessageSchema, CLIENT_MESSAGE_TYPES, SERVER_MESSAGE_TYPES } from './messages.js';
 export {
@@ -21,6 +22,7 @@ export {
 
 export type { ProtocolErrorCode, ProtocolErrorOptions } from './errors.js';
 export type { Sender, MessageFrom } from './codec.js';
+export type { MessageRef } from './conversation.js';
 export type { RecordCipher, MessageChannelOptions } from './channel.js';
 export type { RecordPiece } from './records.js';
 export type { ClientHelloBytes, ServerHelloBytes, ClientFinishedBytes, DeviceBundleBytes } from './wire.js';

@@ -68,6 +68,7 @@ export class MessageBatch {
     this.pending = [];
     this.notices = [];
     const stored = store(ctx, batch);
+    redactDeleted(ctx, stored);
     const rooms = new Map<string, string[]>();
     const add = (room: string, line: string) => {
       const lines = rooms.get(room);
@@ -109,6 +110,18 @@ function store(ctx: ServerContext, batch: readonly Pending[]): AppendedMessage[]
     ctx.logger.error('store_append_failed', { error, count: batch.length });
     for (const p of batch) p.session.send({ type: 'error', re: p.re, code: 'INTERNAL', message: 'message not stored' });
     return [];
+  }
+}
+
+/** A stored delete takes its message's text (and that of its edits) out of the store. */
+function redactDeleted(ctx: ServerContext, stored: readonly AppendedMessage[]): void {
+  for (const m of stored) {
+    if (m.kind !== 'room' || m.ref?.kind !== 'delete') continue;
+    try {
+      ctx.store.redactRoomMessage(m.room, m.ref.msgId);
+    } catch (error) {
+      ctx.logger.error('store_redact_failed', { error, msgId: m.ref.msgId });
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // (MessageBatch), which acks them once stored and fans them out.
 import type { ClientMessageOf } from '@hush/protocol';
 import type { NewMessage } from '../store/types.js';
+import { checkRoomSend } from './conversation.js';
 import { RequestError, requireMember, requireUser, type ServerContext, type Session, wireBundle } from './context.js';
 
 export function handleSend(ctx: ServerContext, session: Session, m: ClientMessageOf<'send'>): void {
@@ -13,9 +14,15 @@ export function handleSend(ctx: ServerContext, session: Session, m: ClientMessag
       throw new RequestError('MUTED', `muted in #${m.room}`, member.mutedUntil - now);
     }
   };
-  if (!repeatOrAllowed(ctx, session, m, allowed)) return;
+  let text = '';
+  if (!repeatOrAllowed(ctx, session, m, () => {
+    allowed();
+    text = checkRoomSend(ctx, user, m);
+  })) return;
   // The sender is the session's user, never a field of the request.
-  const message = { kind: 'room', ts: now, from: user.name, room: m.room, text: m.text, action: m.action ?? false } as const;
+  const message = {
+    kind: 'room', ts: now, from: user.name, room: m.room, text, action: m.action ?? false, ...(m.ref ? { ref: m.ref } : {}),
+  } as const;
   ctx.batch.add(withKey(message, m.key), session, m.id);
 }
 

@@ -7,6 +7,7 @@ import type {
   HistoryResult,
   DeviceRecord,
   MemberRecord,
+  MessageRef,
   NewMessage,
   RepeatedMessage,
   RoomRecord,
@@ -123,7 +124,11 @@ export function toMember(r: MemberRow): MemberRecord {
 
 export function toMessage(r: MessageRow): StoredMessage {
   if (r.kind === 'room') {
-    return { kind: 'room', id: String(r.id), ts: r.ts, from: r.sender, room: r.room ?? '', text: r.body, action: r.action === 1 };
+    const base = { kind: 'room', id: String(r.id), ts: r.ts, from: r.sender, room: r.room ?? '', action: (r.action & 1) === 1 } as const;
+    if ((r.action & REF_FLAG) === 0) return { ...base, text: r.body, ...(r.body === '' ? { deleted: true } : {}) };
+    const { text, ref } = JSON.parse(r.body) as { text: string; ref: MessageRef };
+    const deleted = text === '' && ref.kind === 'reply';
+    return { ...base, text, ref, ...(deleted ? { deleted: true } : {}) };
   }
   return { kind: 'dm', id: String(r.id), ts: r.ts, from: r.sender, to: r.recipient ?? '', envelope: r.body };
 }
@@ -169,7 +174,7 @@ export class RecentKeys {
 
 export function withId(m: NewMessage, id: string): StoredMessage {
   return m.kind === 'room'
-    ? { kind: 'room', id, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action }
+    ? { kind: 'room', id, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action, ...(m.ref ? { ref: m.ref } : {}) }
     : { kind: 'dm', id, ts: m.ts, from: m.from, to: m.to, envelope: m.envelope };
 }
 
@@ -214,8 +219,23 @@ export class AppendPlan {
 export function messageColumns(m: NewMessage): (string | number | null)[] {
   const key = m.key ?? null;
   return m.kind === 'room'
-    ? ['room', m.ts, m.from, m.room, null, null, m.text, m.action ? 1 : 0, key]
+    ? ['room', m.ts, m.from, m.room, null, null, roomBody(m.text, m.ref), (m.action ? 1 : 0) | (m.ref ? REF_FLAG : 0), key]
     : ['dm', m.ts, m.from, null, m.to, conversationKey(m.from, m.to), m.envelope, 0, key];
+}
+
+/**
+ * A room message that refers to another (reply, edit, delete, reaction) is stored with REF_FLAG in
+ * its `action` column and `{ text, ref }` as JSON in its body; bit 1 stays the /me flag.
+ */
+export const REF_FLAG = 2;
+
+export function roomBody(text: string, ref: MessageRef | undefined): string {
+  return ref ? JSON.stringify({ text, ref }) : text;
+}
+
+/** The body a deleted room message keeps: no text, only what it referred to. */
+export function redactedBody(m: Extract<StoredMessage, { kind: 'room' }>): string {
+  return roomBody('', m.ref);
 }
 
 /** History pages forward (oldest first) from `after` alone; otherwise back from the newest before the cursor. */

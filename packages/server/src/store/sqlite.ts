@@ -14,6 +14,8 @@ import {
   pagesForward,
   parseId,
   RecentKeys,
+  redactedBody,
+  REF_FLAG,
   toBan,
   toDevice,
   toFile,
@@ -42,14 +44,14 @@ import type {
   ListPage,
   MemberRecord,
   NewMessage,
+  OneTimePrekeyRecord,
   RepeatedMessage,
   RoomRecord,
-  OneTimePrekeyRecord,
   RoomRole,
   ServerRole,
+  SignedPrekeyRecord,
   Store,
   StoredFile,
-  SignedPrekeyRecord,
   StoredMessage,
   UserRecord,
 } from './types.js';
@@ -217,8 +219,6 @@ export class SqliteStore implements Store {
     this.stmt('UPDATE devices SET last_seen = ? WHERE user = ? AND sign_key = ?').run(now, user, signKey);
   }
 
-  // ---- invites ----
-
   // ---- prekeys ----
 
   setSignedPrekey(user: string, signKey: string, prekey: SignedPrekeyRecord): void {
@@ -254,6 +254,8 @@ export class SqliteStore implements Store {
     const row = this.stmt('SELECT count(*) AS n FROM one_time_prekeys WHERE user = ? AND sign_key = ?').get(user, signKey) as { n: number };
     return row.n;
   }
+
+  // ---- invites ----
 
   createInvite(code: string, createdBy: string | null, now: number): void {
     try {
@@ -466,6 +468,24 @@ export class SqliteStore implements Store {
   lastMessageId(): string {
     const row = this.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").get() as { seq: number } | undefined;
     return String(row?.seq ?? 0);
+  }
+
+  roomMessage(room: string, id: string): Extract<StoredMessage, { kind: 'room' }> | undefined {
+    const row = this.stmt(`${SELECT_MESSAGE} WHERE id = ? AND room = ?`).get(parseId(id), room) as MessageRow | undefined;
+    const m = row && toMessage(row);
+    return m?.kind === 'room' ? m : undefined;
+  }
+
+  redactRoomMessage(room: string, id: string): void {
+    const m = this.roomMessage(room, id);
+    if (!m) return;
+    this.db.transaction(() => {
+      this.stmt('UPDATE messages SET body = ? WHERE id = ?').run(redactedBody(m), parseId(id));
+      this.stmt(
+        `DELETE FROM messages WHERE room = ? AND id > ? AND (action & ${REF_FLAG}) != 0
+         AND json_extract(body, '$.ref.kind') = 'edit' AND json_extract(body, '$.ref.msgId') = ?`,
+      ).run(room, parseId(id), id);
+    })();
   }
 
   // ---- read markers and device delivery cursors ----

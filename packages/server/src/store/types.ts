@@ -42,14 +42,22 @@ export interface MemberRecord {
   mutedUntil: number | null;
 }
 
-/** A message as stored. Room messages keep their text; DMs only an opaque envelope. */
+/** What a room message refers to (a reply, an edit, a delete or a reaction): see PROTOCOL.md. */
+export type MessageRef =
+  | { kind: 'reply' | 'edit' | 'delete'; msgId: string }
+  | { kind: 'react'; msgId: string; emoji: string; on: boolean };
+
+/**
+ * A message as stored. Room messages keep their text (empty for a delete or reaction, and once
+ * deleted: then `deleted`); DMs only an opaque envelope.
+ */
 export type StoredMessage =
-  | { kind: 'room'; id: string; ts: number; from: string; room: string; text: string; action: boolean }
+  | { kind: 'room'; id: string; ts: number; from: string; room: string; text: string; action: boolean; ref?: MessageRef; deleted?: boolean }
   | { kind: 'dm'; id: string; ts: number; from: string; to: string; envelope: string };
 
 /** `key`: the sender's idempotency key; a sender's message with a key already used is not stored again. */
 export type NewMessage =
-  | { kind: 'room'; ts: number; from: string; room: string; text: string; action: boolean; key?: string }
+  | { kind: 'room'; ts: number; from: string; room: string; text: string; action: boolean; ref?: MessageRef; key?: string }
   | { kind: 'dm'; ts: number; from: string; to: string; envelope: string; key?: string };
 
 /** What a repeated key is answered with: the id and time of the message stored under it first. */
@@ -109,14 +117,6 @@ export interface StoredFile {
   complete: boolean;
 }
 
-export interface Store {
-  // Accounts
-  createUser(name: string, passwordHash: string | null, role: ServerRole, now: number): UserRecord;
-  getUser(name: string): UserRecord | undefined;
-  /** Users ordered by name; `page` pages through them (additive: no argument lists all). */
-  listUsers(page?: ListPage): UserRecord[];
-  setPasswordHash(name: string, passwordHash: string): void;
-  setServerRole(name: string, role: ServerRole): void;
 /** A device's signed prekey as uploaded (base64url keys); the server checked its signature. */
 export interface SignedPrekeyRecord {
   id: number;
@@ -131,6 +131,14 @@ export interface OneTimePrekeyRecord {
   publicKey: string;
 }
 
+export interface Store {
+  // Accounts
+  createUser(name: string, passwordHash: string | null, role: ServerRole, now: number): UserRecord;
+  getUser(name: string): UserRecord | undefined;
+  /** Users ordered by name; `page` pages through them (additive: no argument lists all). */
+  listUsers(page?: ListPage): UserRecord[];
+  setPasswordHash(name: string, passwordHash: string): void;
+  setServerRole(name: string, role: ServerRole): void;
   /** until = null lifts the ban; Number.POSITIVE_INFINITY bans forever. */
   setUserBan(name: string, until: number | null, reason: string | null): void;
 
@@ -144,14 +152,6 @@ export interface OneTimePrekeyRecord {
   getDevice(user: string, signKey: string): DeviceRecord | undefined;
   touchDevice(user: string, signKey: string, now: number): void;
 
-  // Invites (registration mode "invite")
-  createInvite(code: string, createdBy: string | null, now: number): void;
-  consumeInvite(code: string, usedBy: string, now: number): boolean;
-
-  // Rooms and membership
-  createRoom(name: string, topic: string, createdBy: string | null, now: number): RoomRecord;
-  getRoom(name: string): RoomRecord | undefined;
-  /** Rooms ordered by name; `page` pages through them. */
   // Prekeys of a device (forward-secret sessions between devices): public halves only
   /** Keeps `prekey` as the device's signed prekey unless the one held is newer (higher createdAt). */
   setSignedPrekey(user: string, signKey: string, prekey: SignedPrekeyRecord): void;
@@ -162,6 +162,14 @@ export interface OneTimePrekeyRecord {
   takeOneTimePrekey(user: string, signKey: string): OneTimePrekeyRecord | undefined;
   countOneTimePrekeys(user: string, signKey: string): number;
 
+  // Invites (registration mode "invite")
+  createInvite(code: string, createdBy: string | null, now: number): void;
+  consumeInvite(code: string, usedBy: string, now: number): boolean;
+
+  // Rooms and membership
+  createRoom(name: string, topic: string, createdBy: string | null, now: number): RoomRecord;
+  getRoom(name: string): RoomRecord | undefined;
+  /** Rooms ordered by name; `page` pages through them. */
   listRooms(page?: ListPage): RoomRecord[];
   setTopic(name: string, topic: string): void;
   /**
@@ -197,6 +205,13 @@ export interface OneTimePrekeyRecord {
   dmPeers(user: string): string[];
   /** Highest message id stored, or '0'. */
   lastMessageId(): string;
+  /** The room message `id` of `room`, if it is stored. */
+  roomMessage(room: string, id: string): Extract<StoredMessage, { kind: 'room' }> | undefined;
+  /**
+   * Forgets what room message `id` said: its text goes, and so do the edits of it (the delete that
+   * asked for this stays, so history still says it was deleted).
+   */
+  redactRoomMessage(room: string, id: string): void;
 
   // Read markers, per user and conversation key ("#room" or "@user")
   setReadMarker(user: string, conversation: string, msgId: string): void;

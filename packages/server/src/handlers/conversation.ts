@@ -1,0 +1,31 @@
+// The rules for room messages that refer to another (replies, edits, deletes, reactions). Direct
+// conversations carry the same references inside the sealed envelope: their clients apply them.
+import type { ClientMessageOf } from '@hush/protocol';
+import type { OnlineUser } from '../presence.js';
+import type { MessageRef } from '../store/types.js';
+import { RequestError, requireMember, roleRank, type ServerContext, type Session } from './context.js';
+
+/**
+ * Throws unless `user` (a member of `m.room`) may send `m`: the referred message must be a message
+ * of the same room (a reply or reaction to one elsewhere, or one never stored, is NOT_FOUND), not a
+ * reference itself; only its author edits it; its author or a room operator deletes it. Returns the
+ * text to store ('' for a delete or reaction).
+ */
+export function checkRoomSend(ctx: ServerContext, user: OnlineUser<Session>, m: ClientMessageOf<'send'>): string {
+  const ref: MessageRef | undefined = m.ref;
+  const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
+  if (bodiless && m.text !== undefined) throw new RequestError('BAD_REQUEST', `a ${ref.kind} carries no text`);
+  if (!bodiless && m.text === undefined) throw new RequestError('BAD_REQUEST', 'a message needs text');
+  if (!ref) return m.text!;
+  const target = ctx.store.roomMessage(m.room, ref.msgId);
+  if (!target || target.ref?.kind === 'edit' || target.ref?.kind === 'delete' || target.ref?.kind === 'react') {
+    throw new RequestError('NOT_FOUND', `no message ${ref.msgId} in #${m.room}`);
+  }
+  if (target.deleted && ref.kind !== 'delete') throw new RequestError('NOT_FOUND', `message ${ref.msgId} was deleted`);
+  if (ref.kind === 'edit' && target.from !== user.name) throw new RequestError('FORBIDDEN', 'only its author edits a message');
+  if (ref.kind === 'delete' && target.from !== user.name && user.role !== 'admin') {
+    const role = requireMember(ctx, user, m.room).role;
+    if (roleRank(role) < roleRank('op')) throw new RequestError('FORBIDDEN', 'only its author or a room operator deletes a message');
+  }
+  return m.text ?? '';
+}
