@@ -1,6 +1,7 @@
 import { DeviceIdentity, signDeviceLogin } from '@hush/crypto';
-import type { ServerMessage, ServerMessageOf, ServerMessageType } from '@hush/protocol';
+import { MAX_REACTION_LENGTH, reaction, type MessageRef, type ServerMessage, type ServerMessageOf, type ServerMessageType } from '@hush/protocol';
 import { CatchUp } from './catch-up.js';
+import { ConversationLedger, listedRef, type IncomingMessage } from './conversation-ledger.js';
 import { isEnding } from './connection-state.js';
 import { Connection } from './connection.js';
 import { DeviceStore } from './device-store.js';
@@ -9,6 +10,7 @@ import { TypedEmitter } from './emitter.js';
 import { HushError, isHushError } from './errors.js';
 import { FileTransfers } from './file-transfers.js';
 import { JoinedRooms, roomInfo } from './joined-rooms.js';
+import { LocalHistory } from './local-history.js';
 import { SeenIds } from './message-ids.js';
 import { DEFAULT_CLIENT_LIMITS, limitsFrom, type ClientLimits } from './limits.js';
 import { defaultPaths, type ClientPaths } from './paths.js';
@@ -17,8 +19,10 @@ import { SendQueue } from './send-queue.js';
 import { ServerPin } from './server-pin.js';
 import { Signals } from './signals.js';
 import type {
-  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, PendingSend, RoomInfo, RoomRole, Target, UserInfo,
+  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, PendingSend, Reaction, RoomInfo, RoomRole,
+  SearchResult, Target, UserInfo,
 } from './types.js';
+import { SessionStore } from './session-store.js';
 import { UserState } from './user-state.js';
 import { b64, bundleFromWire, bundleToWire } from './wire.js';
 
@@ -44,6 +48,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private account: Account | undefined;
   private readonly joined = new JoinedRooms();
   private readonly seen = new SeenIds();
+  /** Edits, deletes and reactions folded into the messages they change. */
+  private readonly ledger = new ConversationLedger();
+  /** What this account received, for search; opened at login. */
+  private localHistory: LocalHistory | undefined;
   private _limits: ClientLimits = { ...DEFAULT_CLIENT_LIMITS };
   private readonly catchUp: CatchUp;
   private readonly dms: DirectMessages;
@@ -214,6 +222,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       this.signals.rejectAll(new HushError('NOT_LOGGED_IN'));
       await this.account?.state.flush();
       this.account = undefined;
+      this.localHistory = undefined;
       this.joined.clear();
       this.dms.forgetKeys();
     });
@@ -245,19 +254,31 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   private async afterWelcome(welcome: Welcome, device: DeviceIdentity, wasBound: boolean, state?: UserState): Promise<void> {
-    const kept = this.account?.user === welcome.user ? this.account.state : undefined;
+    const kept = this.account?.user === welcome.user ? this.account : undefined;
     await this.devices.save(welcome.user, device, welcome.deviceBound || wasBound);
     this.account = {
       user: welcome.user,
       device,
-      state: kept ?? state ?? (await UserState.load(this.paths.dataDir, this.host, this.port, welcome.user)),
+      state: kept?.state ?? state ?? (await UserState.load(this.paths.dataDir, this.host, this.port, welcome.user)),
+      sessions: kept?.sessions ?? (await SessionStore.load(this.paths.dataDir, this.host, this.port, welcome.user)),
     };
+    await this.publishPrekeys();
+    this.localHistory = LocalHistory.for(this.paths.dataDir, this.host, this.port, welcome.user);
     this.applyLimits(welcome);
     this.joined.replace(welcome.rooms);
     await this.catchUp.sinceLastRun(this.joined.names(), this.account.state.rooms);
     await this.catchUp.baseline(this.joined.names());
     this.signals.onConnected();
     this.sends.pump();
+  }
+
+  /** Prekeys for forward-secret DMs; a failure is reported, the login stands (DMs to us wait for them). */
+  private async publishPrekeys(): Promise<void> {
+    try {
+      await this.dms.publishPrekeys();
+    } catch (error) {
+      this.reportError(error);
+    }
   }
 
   private applyLimits(welcome: Welcome): void {
@@ -273,6 +294,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       const welcome = await this.deviceLogin(user, device, state.newestDm);
       this.applyLimits(welcome);
       this.dms.forgetKeys(); // key_change notices may have been missed
+      await this.publishPrekeys();
       this.joined.replace(welcome.rooms);
       await this.catchUp.afterReconnect(this.joined.names());
     });
@@ -348,17 +370,76 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return this.sendRoom(room, text, true);
   }
 
-  private async sendRoom(room: string, text: string, action: boolean): Promise<{ id: string; ts: number }> {
-    const from = this.requireUser();
+  // ------------------------------------------------------------------------------------------
+  // Replies, edits, deletes, reactions: messages that refer to an earlier one, sent (paced, retried
+  // with the same key) like any message. In a room the server checks them (NOT_FOUND for a message
+  // of another room or one you cannot see, FORBIDDEN for someone else's); in a direct conversation
+  // they travel sealed and both ends apply the same rules.
+
+  /** Answers message `msgId` of `target`. Settles as `send` does. */
+  reply(target: Target, msgId: string, text: string): Promise<{ id: string; ts: number }> {
     this.checkText(text);
-    const ack = await this.queueSend({ target: { room }, text, action }, async (key) => ({
-      type: 'send', room, text, key, ...(action ? { action: true } : {}),
+    return this.sendRef(target, text, { kind: 'reply', msgId });
+  }
+
+  /** Replaces the text of your own message `msgId`. */
+  edit(target: Target, msgId: string, text: string): Promise<{ id: string; ts: number }> {
+    this.checkText(text);
+    return this.sendRef(target, text, { kind: 'edit', msgId });
+  }
+
+  /** Takes message `msgId` back (yours; in a room, a room operator may delete anyone's). */
+  delete(target: Target, msgId: string): Promise<{ id: string; ts: number }> {
+    return this.sendRef(target, '', { kind: 'delete', msgId });
+  }
+
+  /** Adds (`on`) or removes your `emoji` on message `msgId`. */
+  react(target: Target, msgId: string, emoji: string, on: boolean): Promise<{ id: string; ts: number }> {
+    if (!reaction.safeParse(emoji).success) {
+      return Promise.reject(new HushError('BAD_REQUEST', `a reaction is one emoji of at most ${MAX_REACTION_LENGTH} characters, without spaces`));
+    }
+    return this.sendRef(target, '', { kind: 'react', msgId, emoji, on });
+  }
+
+  /** The latest state of message `msgId` (edited text, deleted, reactions), if this client has seen it. */
+  message(msgId: string): ChatMessage | undefined {
+    return this.ledger.get(msgId);
+  }
+
+  /** Who reacted with what to message `msgId`. */
+  reactions(msgId: string): Reaction[] {
+    return this.ledger.reactions(msgId);
+  }
+
+  /**
+   * Messages whose latest text holds every word of `query`, newest first: in `opts.target`, or in
+   * every conversation. Searches this device's local history (see README), not the server.
+   */
+  async search(query: string, opts: { target?: Target } = {}): Promise<SearchResult[]> {
+    if (!this.localHistory) throw new HushError('NOT_LOGGED_IN');
+    return this.localHistory.search(query, opts.target);
+  }
+
+  private async sendRef(target: Target, text: string, ref: MessageRef): Promise<{ id: string; ts: number }> {
+    if ('room' in target) return this.sendRoom(target.room, text, false, ref);
+    const from = this.requireUser();
+    const ack = await this.dms.send(target.user, { text, action: false, ref });
+    this.deliver({ kind: 'dm', id: ack.id, ts: ack.ts, from, peer: target.user, text, action: false, mine: true, ref });
+    return ack;
+  }
+
+  private async sendRoom(room: string, text: string, action: boolean, ref?: MessageRef): Promise<{ id: string; ts: number }> {
+    const from = this.requireUser();
+    if (!ref) this.checkText(text);
+    const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
+    const ack = await this.queueSend({ target: { room }, text, action, listed: listedRef(ref) }, async (key) => ({
+      type: 'send', room, key, ...(bodiless ? {} : { text }), ...(action ? { action: true } : {}), ...(ref ? { ref } : {}),
     }));
     // The server echoes it ahead of the ack, in server order among the room's messages: that echo,
     // already in the inbox, shows it. Delivering after it in the inbox only covers a missing echo
     // (e.g. the room was left meanwhile, or a resend the server had stored already) and keeps it
     // shown exactly once, in order.
-    const chat: ChatMessage = { kind: 'room', id: ack.msgId, ts: ack.ts, from, room, text, action, mine: true };
+    const chat: IncomingMessage = { kind: 'room', id: ack.msgId, ts: ack.ts, from, room, text, action, mine: true, ...(ref ? { ref } : {}) };
     await new Promise<void>((resolve) => this.connection.enqueue(() => {
       resolve();
       this.deliver(chat);
@@ -408,15 +489,23 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       { type: 'history', target, limit: opts.limit ?? 50, ...(opts.before === undefined ? {} : { before: opts.before }) },
       ['history_page'],
     );
-    const messages: ChatMessage[] = [];
+    // Edits, deletes and reactions on the page are folded into the messages they change (also
+    // those of earlier pages, fetched later: the ledger keeps them until their message comes).
+    const texts: IncomingMessage[] = [];
     for (const item of page.messages) {
-      if (item.type === 'message') messages.push(this.roomChat(item));
+      let m: IncomingMessage | undefined;
+      if (item.type === 'message') m = this.roomChat(item);
       else {
         const opened = await this.dms.open(item, false);
-        if (opened && 'chat' in opened) messages.push(opened.chat);
+        if (opened && 'chat' in opened) m = opened.chat;
       }
+      if (!m) continue;
+      this.localHistory?.record(m);
+      if (isChange(m)) this.ledger.change(m);
+      else texts.push(m);
     }
-    return { messages, hasMore: page.hasMore };
+    texts.forEach((m) => this.ledger.message(m));
+    return { messages: texts.map((m) => this.ledger.get(m.id)!), hasMore: page.hasMore };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -536,6 +625,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       case 'read_notice':
         this.emit('read', { from: m.from, target: m.target, msgId: m.msgId });
         return;
+      case 'prekeys_low':
+        this.connection.enqueue(() => this.publishPrekeys());
+        return;
       case 'key_change':
         this.dms.keysChanged(m.user, m.devices.map(bundleFromWire));
         return;
@@ -562,14 +654,23 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   /** Emits a message once (by server id) and moves the conversation's catch-up cursor. */
-  private deliver(chat: ChatMessage): void {
+  private deliver(chat: IncomingMessage): void {
     this.catchUp.advance(chat.kind === 'room' ? { room: chat.room! } : { user: chat.peer! }, chat.id);
     if (!this.seen.add(chat.id)) return;
-    this.emit('message', chat);
+    this.localHistory?.record(chat);
+    if (!isChange(chat)) {
+      this.emit('message', this.ledger.message(chat));
+      return;
+    }
+    const update = this.ledger.change(chat);
+    if (update) this.emit('messageUpdate', update);
   }
 
-  private roomChat(m: ServerMessageOf<'message'>): ChatMessage {
-    return { kind: 'room', id: m.msgId, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action, mine: m.from === this.user };
+  private roomChat(m: ServerMessageOf<'message'>): IncomingMessage {
+    return {
+      kind: 'room', id: m.msgId, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action, mine: m.from === this.user,
+      ...(m.ref ? { ref: m.ref } : {}), ...(m.deleted ? { deleted: true } : {}),
+    };
   }
 
   private async receiveDm(m: ServerMessageOf<'dm'>): Promise<void> {
@@ -583,6 +684,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       this.files.onDirectOffer(m, opened.file);
     }
   }
+}
+
+/** An edit, delete or reaction: it changes a message rather than being one. */
+function isChange(m: IncomingMessage): boolean {
+  return m.ref !== undefined && m.ref.kind !== 'reply';
 }
 
 /** Copies an object without its undefined properties (keeps optional fields out of the frame). */

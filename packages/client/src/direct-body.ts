@@ -1,7 +1,9 @@
-import { MAX_TEXT_LENGTH } from '@hush/protocol';
+import { MAX_TEXT_LENGTH, messageRef, type MessageRef } from '@hush/protocol';
 
 // What travels inside a sealed direct message (DirectInner.body is a string): JSON, either a text
-// message or a file offer whose key and name never reach the server.
+// message or a file offer whose key and name never reach the server. A text message with `ref` is a
+// reply, edit, delete or reaction (a delete or reaction has empty text): the same references as
+// room messages, out of the server's sight.
 
 export interface DirectFileInfo {
   fileId: string;
@@ -15,7 +17,7 @@ export interface DirectFileInfo {
   noncePrefix: string;
 }
 
-export type DirectBody = { text: string; action: boolean } | { file: DirectFileInfo };
+export type DirectBody = { text: string; action: boolean; ref?: MessageRef } | { file: DirectFileInfo };
 
 export function encodeBody(body: DirectBody): string {
   return JSON.stringify(body);
@@ -34,8 +36,12 @@ export function decodeBody(text: string): DirectBody | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
   if ('text' in o) {
-    if (!isStr(o.text, MAX_TEXT_LENGTH) || o.text.length === 0) return undefined;
-    return { text: o.text, action: o.action === true };
+    if (!isStr(o.text, MAX_TEXT_LENGTH)) return undefined;
+    const ref = o.ref === undefined ? undefined : messageRef.safeParse(o.ref);
+    if (ref && !ref.success) return undefined;
+    const bodiless = ref?.data.kind === 'delete' || ref?.data.kind === 'react';
+    if (bodiless !== (o.text.length === 0)) return undefined;
+    return { text: o.text, action: o.action === true, ...(ref ? { ref: ref.data } : {}) };
   }
   if ('file' in o && typeof o.file === 'object' && o.file !== null) {
     const f = o.file as Record<string, unknown>;

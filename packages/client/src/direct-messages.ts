@@ -1,24 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import {
-  decodeSealedDirect, deviceId, encodeSealedDirect, openDirect, safetyNumber, sealDirect, sha512, verifyBundle,
+  decodeSessionMessage, deviceId, isCryptoError, RatchetSession, safetyNumber, sha512, verifyBundle,
   type DeviceBundle, type DeviceIdentity, type DirectInner,
 } from '@hush/crypto';
 import type { ServerMessageOf, ServerMessageType } from '@hush/protocol';
 import { decodeBody, encodeBody, type DirectBody, type DirectFileInfo } from './direct-body.js';
+import { decodeDeviceEnvelope, encodeDeviceEnvelope } from './device-envelope.js';
 import { HushError } from './errors.js';
 import type { RequestBody } from './requests.js';
 import type { SendQueue } from './send-queue.js';
+import type { SessionStore } from './session-store.js';
 import type { ChatMessage, EmitEvent } from './types.js';
 import type { UserState } from './user-state.js';
 import { b64, bundleFromWire, unb64 } from './wire.js';
 
 type DirectWire = ServerMessageOf<'dm'>;
+type WireBundle = ServerMessageOf<'prekey_bundles'>['bundles'][number];
 
 /** The logged-in account: who we are, this device's keys, and the persisted end-to-end state. */
 export interface Account {
   user: string;
   device: DeviceIdentity;
   state: UserState;
+  sessions: SessionStore;
 }
 
 export interface DirectHost {
@@ -34,23 +38,38 @@ export interface DirectHost {
 /** What an opened direct message holds: a line of chat or a file offer. */
 export type OpenedDirect = { chat: ChatMessage } | { file: DirectFileInfo };
 
+/** Why a session message did not open, in the words of a dmWarning. */
+type OpenFailure = 'replay' | 'undecryptable' | 'session_reset';
+
 /**
- * End-to-end direct messages: sealing to every device of both accounts, opening with the sender's
- * verified device bundle, replay and gap checks per sending device, and the contacts' key sets
- * (cache, key-change warnings, safety numbers, verification).
+ * End-to-end direct messages over forward-secret sessions (X3DH + Double Ratchet) with every
+ * device of the contact and every other device of our own account; replay and gap checks per
+ * sending device; the contacts' key sets (cache, key-change warnings, safety numbers, verification).
  */
 export class DirectMessages {
   private readonly keyCache = new Map<string, DeviceBundle[]>();
 
   constructor(private readonly host: DirectHost) {}
 
+  /** Brings this device's prekeys on the server up to date (at login and when told they run low). */
+  async publishPrekeys(): Promise<void> {
+    const account = this.host.account();
+    if (!account) return;
+    const upload = await account.sessions.prepareSignedPrekey(account.device, Date.now());
+    const reply = await this.host.request({ type: 'prekeys_upload', ...upload }, ['prekeys']);
+    const more = await account.sessions.prepareOneTimePrekeys(reply.remaining);
+    if (more) await this.host.request({ type: 'prekeys_upload', ...more }, ['prekeys']);
+  }
+
   /**
-   * Queued like a room send. The envelope is sealed once, when it first goes out, so every attempt
-   * carries the same sequence number.
+   * Queued like a room send. The envelope is made once, when it first goes out, so every attempt
+   * carries the same ratchet messages and sequence number; the sessions advanced by it are saved
+   * before it leaves.
    */
   async send(user: string, body: DirectBody): Promise<{ id: string; ts: number }> {
-    const { user: me, device, state } = this.requireAccount();
+    const { user: me, device, state, sessions } = this.requireAccount();
     let seq = 0;
+    let innerText = '';
     const ack = await this.host.queueSend(
       { target: { user }, text: 'text' in body ? body.text : '', action: 'text' in body && body.action, listed: 'text' in body },
       async (key) => {
@@ -60,7 +79,9 @@ export class DirectMessages {
         if (verified !== undefined && verified !== keySetDigest(theirs)) {
           throw new HushError('E2E_KEY_CHANGED', `the keys of ${user} changed since you verified them: compare the safety number and verify again`);
         }
-        const mine = user === me ? [] : await this.keysOf(me);
+        const mine = user === me ? [] : (await this.keysOf(me)).filter((b) => !sameKey(b.signKey, device.signPublicKey));
+        const targets = await this.sessionsFor([{ user, devices: theirs }, { user: me, devices: mine }], device);
+        if (!targets.some((t) => t.user === user)) throw new HushError('E2E_NO_PREKEYS', `none of the devices of ${user} has published prekeys yet`);
         const inner: DirectInner = {
           from: me,
           to: user,
@@ -70,13 +91,23 @@ export class DirectMessages {
           body: encodeBody(body),
         };
         seq = inner.seq;
-        const sealed = sealDirect(device, [...theirs, ...mine, device.bundle()], inner);
-        return { type: 'dm_send', to: user, envelope: b64(encodeSealedDirect(sealed)), key };
+        innerText = JSON.stringify(inner);
+        const plaintext = new TextEncoder().encode(innerText);
+        const messages = targets.map(({ session }) => {
+          const message = session.encrypt(plaintext);
+          sessions.setSession(session);
+          return { signKey: session.peerIdentity.signKey, message };
+        });
+        await sessions.save(); // before it leaves: a crash now costs the receiver one skipped key, never a desync
+        return { type: 'dm_send', to: user, envelope: b64(encodeDeviceEnvelope(device.signPublicKey, messages)), key };
       },
     );
     // Record our own sequence number too: a server that later plays this envelope back to us
     // (under a new id) is then caught as a replay like any other.
     state.checkSequence(sequenceStream(me, device.signPublicKey, user), seq);
+    // Our own copy: this device holds no session with itself, so history shows it from here.
+    sessions.remember(ack.msgId, innerText);
+    this.saveSessions(sessions);
     // Everything queued to us before this ack arrived before it: since can move past our own DM.
     state.noteDm(ack.msgId);
     this.saveState(state);
@@ -84,41 +115,105 @@ export class DirectMessages {
   }
 
   /**
-   * Opens a sealed DM with the sender's device bundle (fetched if unknown, refetched once on failure),
-   * checks the inner routing against the server's, and (live) the sending device's sequence.
+   * The session to encrypt with for every device of `groups`: the stored one, or a new one from a
+   * prekey bundle whose device is that user's device in the key directory (devices that have
+   * published no prekeys yet are left out).
+   */
+  private async sessionsFor(
+    groups: readonly { user: string; devices: readonly DeviceBundle[] }[], me: DeviceIdentity,
+  ): Promise<{ user: string; session: RatchetSession }[]> {
+    const { sessions } = this.requireAccount();
+    const out: { user: string; session: RatchetSession }[] = [];
+    for (const { user, devices } of groups) {
+      const missing = devices.filter((d) => sessions.sessionsWith(d.signKey).length === 0);
+      const fresh = new Map<string, WireBundle>();
+      if (missing.length > 0) {
+        const reply = await this.host.request({ type: 'prekey_bundle_get', user }, ['prekey_bundles']);
+        for (const b of reply.bundles) fresh.set(b.device.signKey, b);
+      }
+      for (const d of devices) {
+        const current = sessions.sessionsWith(d.signKey)[0];
+        if (current) {
+          out.push({ user, session: current });
+          continue;
+        }
+        const wire = fresh.get(b64(d.signKey));
+        if (!wire) continue;
+        const identity = bundleFromWire(wire.device);
+        // The bundle must be the very device the key directory lists (box key included).
+        if (!sameKey(identity.boxKey, d.boxKey) || !sameKey(identity.signature, d.signature)) {
+          this.host.emit('notice', { level: 'warn', code: 'E2E_BAD_KEYS', text: `the server handed out a prekey bundle that is not a device of ${user}: ignored` });
+          continue;
+        }
+        try {
+          out.push({
+            user,
+            session: RatchetSession.start(me, {
+              identity,
+              signedPrekey: {
+                id: wire.signedPrekey.id, createdAt: wire.signedPrekey.createdAt,
+                publicKey: unb64(wire.signedPrekey.publicKey), signature: unb64(wire.signedPrekey.signature),
+              },
+              ...(wire.oneTimePrekey ? { oneTimePrekey: { id: wire.oneTimePrekey.id, publicKey: unb64(wire.oneTimePrekey.publicKey) } } : {}),
+            }),
+          });
+        } catch {
+          this.host.emit('notice', { level: 'warn', code: 'E2E_BAD_KEYS', text: `the server handed out an invalid prekey bundle for a device of ${user}: ignored` });
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Opens a DM: the entry for this device, through the session with the sending device (which
+   * must be a device of the sender in the key directory). The advanced session, the used one-time
+   * prekey and the opened text are saved in one write before the message is shown; a DM offered
+   * again (after a crash, or catch-up) is read from that journal, never decrypted twice.
    */
   async open(m: DirectWire, live: boolean): Promise<OpenedDirect | undefined> {
     const account = this.host.account();
     if (!account) return undefined;
-    const { user: me, device, state } = account;
+    const { user: me, device, state, sessions } = account;
     const peer = m.from === me ? m.to : m.from;
-    const warn = (kind: 'replay' | 'gap' | 'undecryptable', missing?: number) => {
-      if (live) this.host.emit('dmWarning', { user: peer, kind, ...(missing === undefined ? {} : { missing }) });
+    const warn = (kind: OpenFailure | 'gap', missing?: number) => {
+      if (live || kind === 'session_reset') this.host.emit('dmWarning', { user: peer, kind, ...(missing === undefined ? {} : { missing }) });
     };
-    let inner: DirectInner | undefined;
     let senderKey: Uint8Array | undefined;
-    try {
-      const sealed = decodeSealedDirect(unb64(m.envelope));
-      senderKey = sealed.sender;
-      for (const force of [false, true]) {
-        const bundles = await this.keysOf(m.from, force);
-        const bundle = bundles.find((b) => Buffer.compare(Buffer.from(b.signKey), Buffer.from(sealed.sender)) === 0);
-        if (!bundle) continue;
-        try {
-          inner = openDirect(device, sealed, bundle);
-          break;
-        } catch {
-          // stale bundle? refetch once
-        }
+    let innerText = sessions.journalled(m.msgId);
+    let fresh = false;
+    if (innerText === undefined) {
+      const envelope = decodeDeviceEnvelope(unb64(m.envelope));
+      const mine = envelope?.messages.get(b64(device.signPublicKey));
+      if (!envelope || !mine || sameKey(envelope.sender, device.signPublicKey)) {
+        warn('undecryptable');
+        return undefined;
       }
+      senderKey = envelope.sender;
+      const opened = await this.openSessionMessage(m.from, envelope.sender, mine);
+      if (typeof opened === 'string') {
+        warn(opened);
+        return undefined;
+      }
+      innerText = opened.text;
+      fresh = true;
+    }
+    let inner: DirectInner | undefined;
+    try {
+      inner = JSON.parse(innerText) as DirectInner;
     } catch {
       inner = undefined;
     }
-    if (!inner || !senderKey || inner.from !== m.from || inner.to !== m.to || (m.to !== me && m.from !== me)) {
+    if (!inner || inner.from !== m.from || inner.to !== m.to || (m.to !== me && m.from !== me) || typeof inner.body !== 'string') {
+      if (fresh) await sessions.save();
       warn('undecryptable');
       return undefined;
     }
-    if (live) {
+    if (fresh) {
+      sessions.remember(m.msgId, innerText);
+      await sessions.save(); // session, used prekey and text in one write, before anything is shown
+    }
+    if (live && senderKey) {
       const status = state.checkSequence(sequenceStream(inner.from, senderKey, inner.to), inner.seq);
       this.saveState(state);
       if (status.status === 'replay') {
@@ -136,6 +231,64 @@ export class DirectMessages {
     return {
       chat: { kind: 'dm', id: m.msgId, ts: m.ts, from: m.from, peer, text: body.text, action: body.action, mine: m.from === me },
     };
+  }
+
+  /**
+   * One session message from device `senderKey` of `from`: a new session when it starts one
+   * (checked against the key directory, refused if its base key was seen), else the stored
+   * sessions (current, then previous). Changes the in-memory state only; the caller saves.
+   */
+  private async openSessionMessage(from: string, senderKey: Uint8Array, bytes: Uint8Array): Promise<{ text: string } | OpenFailure> {
+    const { device, sessions } = this.requireAccount();
+    let message;
+    try {
+      message = decodeSessionMessage(bytes);
+    } catch {
+      return 'undecryptable';
+    }
+    const known = sessions.sessionsWith(senderKey);
+    const now = Date.now();
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    const prekey = message.prekey;
+    const existing = prekey ? known.find((s) => sameKey(s.baseKey, prekey.ephemeral)) : undefined;
+    if (prekey && !existing) {
+      if (!sameKey(prekey.identity.signKey, senderKey) || !(await this.isDeviceOf(from, prekey.identity))) return 'undecryptable';
+      if (sessions.hasSeenBaseKey(prekey.ephemeral)) return 'replay';
+      try {
+        const { session, plaintext, oneTimePrekeyId } = RatchetSession.accept(device, bytes, sessions.prekeyLookup(), { now });
+        const text = decoder.decode(plaintext);
+        if (oneTimePrekeyId !== undefined) sessions.useOneTimePrekey(oneTimePrekeyId);
+        sessions.setSession(session);
+        return { text };
+      } catch (error) {
+        if (isCryptoError(error, 'PREKEY_UNKNOWN')) return 'session_reset';
+        return 'undecryptable';
+      }
+    }
+    const candidates = existing ? [existing] : known;
+    if (candidates.length === 0) return 'session_reset'; // we lost the session (restored backup): the next send starts one
+    let failure: OpenFailure = 'undecryptable';
+    for (const session of candidates) {
+      try {
+        const text = decoder.decode(session.decrypt(bytes, { now }));
+        if (session !== known[0] && !existing) sessions.setSession(session);
+        return { text };
+      } catch (error) {
+        if (isCryptoError(error, 'MESSAGE_REPLAYED')) return 'replay';
+        if (isCryptoError(error, 'SESSION_OUT_OF_SYNC') || isCryptoError(error, 'SESSION_STATE_INVALID')) failure = 'session_reset';
+      }
+    }
+    if (failure === 'session_reset') sessions.dropSessions(senderKey);
+    return failure;
+  }
+
+  /** True when `identity` is a device of `user` in the key directory (refetched once if not). */
+  private async isDeviceOf(user: string, identity: DeviceBundle): Promise<boolean> {
+    for (const force of [false, true]) {
+      const devices = await this.keysOf(user, force);
+      if (devices.some((d) => sameKey(d.signKey, identity.signKey) && sameKey(d.boxKey, identity.boxKey))) return true;
+    }
+    return false;
   }
 
   /** A DM was handled (opened or not): the next device login asks only for newer ones. */
@@ -222,11 +375,19 @@ export class DirectMessages {
   private saveState(state: UserState): void {
     void state.save().catch((error: unknown) => this.host.reportError(error));
   }
+
+  private saveSessions(sessions: SessionStore): void {
+    void sessions.save().catch((error: unknown) => this.host.reportError(error));
+  }
 }
 
 /** The sequence stream of a DM: one sending device to one user (the unit replays and gaps are counted in). */
 function sequenceStream(from: string, senderKey: Uint8Array, to: string): string {
   return `${from}/${deviceId(senderKey)}>${to}`;
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 }
 
 function sortedKeys(bundles: readonly DeviceBundle[]): Uint8Array {

@@ -11,6 +11,6 @@ export type { ClientPaths } from './paths.js';
 export type { KnownServerEntry, PinDecision } from './known-servers.js';
 export type { ClientLimits } from './limits.js';
 export type {
-  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, PendingSend, PresenceState, RoomInfo, RoomRole,
-  Target, TrustPrompt, UserInfo,
+  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, MessageChange, MessageUpdate, PendingSend,
+  PresenceState, Reaction, RoomInfo, RoomRole, SearchResult, Target, TrustPrompt, UserInfo,
 } from './types.js';

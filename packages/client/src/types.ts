@@ -37,9 +37,41 @@ export interface ChatMessage {
   room?: string;
   /** kind 'dm': the other user of the conversation */
   peer?: string;
+  /** The latest text ('' once deleted). */
   text: string;
   action: boolean;
   mine: boolean;
+  /** The id of the message this one answers (it may be one this client never saw). */
+  replyTo?: string;
+  /** Its author changed the text since it was sent. */
+  edited?: boolean;
+  /** Taken back: the text is gone. */
+  deleted?: boolean;
+  /** Reactions, present when there is at least one. */
+  reactions?: Reaction[];
+}
+
+/** One emoji on a message and who put it there (at most MAX_DISTINCT_REACTIONS emoji per message). */
+export interface Reaction {
+  emoji: string;
+  users: string[];
+}
+
+export type MessageChange = { kind: 'edit'; text: string } | { kind: 'delete' } | { kind: 'react'; emoji: string; on: boolean };
+
+/** A message changed: `by` edited it, deleted it or reacted to it; `message` is its state now. */
+export interface MessageUpdate {
+  target: Target;
+  msgId: string;
+  by: string;
+  change: MessageChange;
+  message: ChatMessage;
+}
+
+/** A search hit from the local history: the message as it is now. */
+export interface SearchResult {
+  target: Target;
+  message: ChatMessage;
 }
 
 /** A send not acknowledged yet: 'queued' waits (for the pacer or a reconnect), 'sending' is on the wire. */
@@ -86,13 +118,16 @@ export interface FileOffer {
 
 export interface ClientEvents {
   message: [ChatMessage];
+  /** A message was edited, deleted, or reacted to (live, or while catching up). */
+  messageUpdate: [MessageUpdate];
   presence: [{ user: string; state: PresenceState; status: string }];
   typing: [{ from: string; target: Target; active: boolean }];
   read: [{ from: string; target: Target; msgId: string }];
   roomEvent: [{ room: string; event: string; user: string; by?: string; topic?: string; role?: string; reason?: string; ts: number }];
   /** A contact's device keys changed; if verified, sending to them is blocked until re-verified. */
   keyChange: [{ user: string; verified: boolean }];
-  dmWarning: [{ user: string; kind: 'replay' | 'gap' | 'undecryptable'; missing?: number }];
+  /** `session_reset`: a session with one of the contact's devices broke (state lost or restored); the next message starts a new one. */
+  dmWarning: [{ user: string; kind: 'replay' | 'gap' | 'undecryptable' | 'session_reset'; missing?: number }];
   notice: [{ level: 'info' | 'warn'; code?: string; text: string }];
   state: [ConnectionState];
   /** The sends not acknowledged yet changed (one was added, went out, was acked or failed): `pendingSends`. */

@@ -1,0 +1,98 @@
+import { appendFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConversationLedger, type IncomingMessage } from './conversation-ledger.js';
+import { fileSafe, serverDirName } from './paths.js';
+import { ensurePrivateDir, readOptional } from './secure-fs.js';
+import type { SearchResult, Target } from './types.js';
+
+// What this device received or sent, as it read it (direct messages decrypted), kept so that search
+// works over everything, end-to-end conversations included, without asking the server:
+// <dataDir>/history/<host>_<port>/<user>/<conversation>.jsonl, one message per line, append-only,
+// files 0600 in 0700 folders. Edits, deletes and reactions are lines too; reading folds them in, so
+// a search finds the latest text and never a deleted message.
+
+const MAX_RESULTS = 200;
+
+export class LocalHistory {
+  private readonly recorded = new Set<string>();
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly dir: string) {}
+
+  static for(dataDir: string, host: string, port: number, user: string): LocalHistory {
+    return new LocalHistory(join(dataDir, 'history', serverDirName(host, port), fileSafe(user)));
+  }
+
+  /** Appends a message once per session (a repeat from another session is folded away on reading). */
+  record(m: IncomingMessage): void {
+    if (this.recorded.has(m.id)) return;
+    this.recorded.add(m.id);
+    const target: Target = m.kind === 'room' ? { room: m.room! } : { user: m.peer! };
+    const line = `${JSON.stringify(m)}\n`;
+    this.writing = this.writing.then(async () => {
+      await ensurePrivateDir(this.dir);
+      await appendFile(this.fileOf(target), line, { mode: 0o600 });
+    }).catch(() => undefined); // a full disk costs search, never a message
+  }
+
+  /** Resolves once every recorded line is written. */
+  flushed(): Promise<void> {
+    return this.writing;
+  }
+
+  /**
+   * Messages whose latest text holds every word of `query` (case-insensitive), newest first, in
+   * `target` or in every conversation.
+   */
+  async search(query: string, target?: Target): Promise<SearchResult[]> {
+    await this.flushed();
+    const words = query.toLowerCase().split(/\s+/).filter((w) => w.length > 0);
+    if (words.length === 0) return [];
+    const files = target ? [this.fileOf(target)] : await this.files();
+    const results: SearchResult[] = [];
+    for (const file of files) {
+      const ledger = new ConversationLedger();
+      const texts = new Set<string>();
+      for (const line of ((await readOptional(file)) ?? '').split('\n')) {
+        const m = parseLine(line);
+        if (!m) continue;
+        if (m.ref && m.ref.kind !== 'reply') ledger.change(m);
+        else if (!texts.has(m.id)) {
+          ledger.message(m);
+          texts.add(m.id);
+        }
+      }
+      for (const id of texts) {
+        const message = ledger.get(id)!;
+        const text = message.text.toLowerCase();
+        if (message.deleted || !words.every((w) => text.includes(w))) continue;
+        results.push({ target: message.kind === 'room' ? { room: message.room! } : { user: message.peer! }, message });
+      }
+    }
+    results.sort((a, b) => b.message.ts - a.message.ts || (a.message.id < b.message.id ? 1 : -1));
+    return results.slice(0, MAX_RESULTS);
+  }
+
+  private fileOf(target: Target): string {
+    return join(this.dir, 'room' in target ? `room-${fileSafe(target.room)}.jsonl` : `user-${fileSafe(target.user)}.jsonl`);
+  }
+
+  private async files(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter((f) => f.endsWith('.jsonl')).map((f) => join(this.dir, f));
+    } catch {
+      return [];
+    }
+  }
+}
+
+/** A stored line, or undefined for a torn or foreign one (a crash mid-append leaves a partial last line). */
+function parseLine(line: string): IncomingMessage | undefined {
+  if (line.length === 0) return undefined;
+  try {
+    const m = JSON.parse(line) as IncomingMessage;
+    return typeof m.id === 'string' && typeof m.text === 'string' && typeof m.from === 'string' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
