@@ -277,7 +277,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     try {
       await this.dms.publishPrekeys();
     } catch (error) {
-      this.reportError(error);
+      this.connection.emitError(error);
     }
   }
 

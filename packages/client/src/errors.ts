@@ -13,6 +13,7 @@ export const CLIENT_ERROR_CODES = {
   E2E_KEY_CHANGED: "the contact's keys changed since you verified them: compare the safety number and verify again",
   E2E_NO_DEVICES: 'the user has no device keys to encrypt to',
   E2E_BAD_KEYS: 'the key directory returned an invalid device bundle',
+  E2E_NO_PREKEYS: "none of the user's devices has published prekeys yet (they log in once with a current client)",
   FILE_NOT_FOUND: 'no such file offer',
   FILE_IO: 'file could not be read or written',
   FILE_CORRUPT: 'the received file is corrupt or incomplete',

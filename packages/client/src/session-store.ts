@@ -1,0 +1,196 @@
+import { join } from 'node:path';
+import {
+  deviceId, generateOneTimePrekeys, generateSignedPrekey, oneTimePrekeysToAdd, planSignedPrekeys, RatchetSession,
+  type DeviceIdentity, type OneTimePrekeyPair, type PrekeyLookup, type SignedPrekeyPair,
+} from '@hush/crypto';
+import { fileSafe, serverDirName } from './paths.js';
+import { readOptional, writePrivateFile } from './secure-fs.js';
+import { b64, unb64 } from './wire.js';
+
+// This device's forward-secret state for one server + account, in one private file (0600) that is
+// replaced atomically: <dataDir>/state/<host>_<port>/<user>.sessions.json. Sessions, prekey secrets
+// and the journal of opened messages change together in one write, so a crash leaves either the
+// state before a message or the state after it, never half of each.
+
+/** How long a message key skipped over is kept (then the message it belongs to cannot open). */
+export const SKIPPED_KEY_TTL_MS = 30 * 24 * 3600 * 1000;
+/** Opened and sent direct messages remembered by server id (re-offered ones are not decrypted twice). */
+const JOURNAL_LIMIT = 2000;
+/** Base keys of sessions accepted, remembered to refuse a replayed session start. */
+const BASE_KEY_LIMIT = 4000;
+
+interface StoredPrekey { id: number; createdAt?: number; publicKey: string; secretKey: string; signature?: string }
+
+interface SessionFile {
+  version: 1;
+  nextPrekeyId: number;
+  signedPrekeys: StoredPrekey[];
+  oneTimePrekeys: StoredPrekey[];
+  /** device id -> [current session, previous session?] (the previous one stays while both sides start at once). */
+  sessions: Record<string, string[]>;
+  baseKeys: string[];
+  /** server message id -> the inner text of a direct message this device opened or sent. */
+  journal: Record<string, string>;
+}
+
+/** What a prekey upload should carry, and what to remember once the server has it. */
+export interface PrekeyUpload {
+  signedPrekey: { id: number; createdAt: number; publicKey: string; signature: string };
+  oneTimePrekeys: { id: number; publicKey: string }[];
+}
+
+export class SessionStore {
+  private nextPrekeyId = 1;
+  private signed: SignedPrekeyPair[] = [];
+  private oneTime = new Map<number, OneTimePrekeyPair>();
+  private readonly sessions = new Map<string, RatchetSession[]>();
+  private baseKeys: string[] = [];
+  private readonly baseKeySet = new Set<string>();
+  private readonly journal = new Map<string, string>();
+  private saving: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly path: string) {}
+
+  static async load(dataDir: string, host: string, port: number, user: string): Promise<SessionStore> {
+    const store = new SessionStore(join(dataDir, 'state', serverDirName(host, port), `${fileSafe(user)}.sessions.json`));
+    const text = await readOptional(store.path);
+    if (text === undefined) return store;
+    const f = JSON.parse(text) as SessionFile;
+    if (f.version !== 1) throw new Error(`unknown session state version in ${store.path}`);
+    store.nextPrekeyId = f.nextPrekeyId;
+    store.signed = f.signedPrekeys.map((p) => ({
+      id: p.id, createdAt: p.createdAt ?? 0, publicKey: unb64(p.publicKey), secretKey: unb64(p.secretKey), signature: unb64(p.signature ?? ''),
+    }));
+    for (const p of f.oneTimePrekeys) store.oneTime.set(p.id, { id: p.id, publicKey: unb64(p.publicKey), secretKey: unb64(p.secretKey) });
+    for (const [device, states] of Object.entries(f.sessions)) {
+      const kept: RatchetSession[] = [];
+      for (const state of states) {
+        try {
+          kept.push(RatchetSession.fromBytes(unb64(state)));
+        } catch {
+          // SESSION_STATE_INVALID: dropped; the next message starts a new session
+        }
+      }
+      if (kept.length > 0) store.sessions.set(device, kept);
+    }
+    for (const key of f.baseKeys) store.rememberBaseKey(key);
+    for (const [id, inner] of Object.entries(f.journal)) store.journal.set(id, inner);
+    return store;
+  }
+
+  // ---- prekeys ----
+
+  /**
+   * Rotates the signed prekey when it is due (keeping replaced ones for their grace period) and
+   * returns what to upload. Persisted before the caller uploads, so a key the server hands out
+   * always has its secret here.
+   */
+  async prepareSignedPrekey(device: DeviceIdentity, now: number): Promise<PrekeyUpload> {
+    const plan = planSignedPrekeys(this.signed, now);
+    this.signed = plan.keep;
+    if (plan.rotate) this.signed.unshift(generateSignedPrekey(device, { id: this.takeIds(1), now }));
+    await this.save();
+    return { signedPrekey: this.currentSignedPrekey(), oneTimePrekeys: [] };
+  }
+
+  /** New one-time prekeys when the server holds `remaining` (none when enough are left); persisted first. */
+  async prepareOneTimePrekeys(remaining: number): Promise<PrekeyUpload | undefined> {
+    const count = oneTimePrekeysToAdd(remaining);
+    if (count === 0 || this.signed.length === 0) return undefined;
+    const fresh = generateOneTimePrekeys({ firstId: this.takeIds(count), count });
+    for (const p of fresh) this.oneTime.set(p.id, p);
+    await this.save();
+    return { signedPrekey: this.currentSignedPrekey(), oneTimePrekeys: fresh.map((p) => ({ id: p.id, publicKey: b64(p.publicKey) })) };
+  }
+
+  /** How RatchetSession.accept finds this device's prekey secrets. */
+  prekeyLookup(): PrekeyLookup {
+    return {
+      signedPrekey: (id) => this.signed.find((p) => p.id === id),
+      oneTimePrekey: (id) => this.oneTime.get(id),
+    };
+  }
+
+  /** Forgets a one-time prekey for good (saved with the session it started). */
+  useOneTimePrekey(id: number): void {
+    this.oneTime.delete(id);
+  }
+
+  // ---- sessions ----
+
+  /** Sessions with a device, newest first. */
+  sessionsWith(signKey: Uint8Array): readonly RatchetSession[] {
+    return this.sessions.get(deviceId(signKey)) ?? [];
+  }
+
+  /** Makes `session` the current one with its device; the one before it is kept as the previous. */
+  setSession(session: RatchetSession): void {
+    const id = deviceId(session.peerIdentity.signKey);
+    const others = (this.sessions.get(id) ?? []).filter((s) => s !== session);
+    this.sessions.set(id, [session, ...others].slice(0, 2));
+    this.rememberBaseKey(b64(session.baseKey));
+  }
+
+  /** Drops every session with a device (broken: the next message starts a new one). */
+  dropSessions(signKey: Uint8Array): void {
+    this.sessions.delete(deviceId(signKey));
+  }
+
+  hasSeenBaseKey(baseKey: Uint8Array): boolean {
+    return this.baseKeySet.has(b64(baseKey));
+  }
+
+  // ---- journal ----
+
+  journalled(msgId: string): string | undefined {
+    return this.journal.get(msgId);
+  }
+
+  remember(msgId: string, inner: string): void {
+    this.journal.delete(msgId);
+    this.journal.set(msgId, inner);
+    while (this.journal.size > JOURNAL_LIMIT) this.journal.delete(this.journal.keys().next().value as string);
+  }
+
+  /** Serialised atomic writes of the whole state (the last call's state wins). */
+  save(): Promise<void> {
+    const now = Date.now();
+    const sessions: Record<string, string[]> = {};
+    for (const [id, list] of this.sessions) {
+      for (const s of list) s.evictSkippedKeys(now - SKIPPED_KEY_TTL_MS);
+      sessions[id] = list.map((s) => b64(s.toBytes()));
+    }
+    const file: SessionFile = {
+      version: 1,
+      nextPrekeyId: this.nextPrekeyId,
+      signedPrekeys: this.signed.map((p) => ({
+        id: p.id, createdAt: p.createdAt, publicKey: b64(p.publicKey), secretKey: b64(p.secretKey), signature: b64(p.signature),
+      })),
+      oneTimePrekeys: [...this.oneTime.values()].map((p) => ({ id: p.id, publicKey: b64(p.publicKey), secretKey: b64(p.secretKey) })),
+      sessions,
+      baseKeys: this.baseKeys,
+      journal: Object.fromEntries(this.journal),
+    };
+    const text = `${JSON.stringify(file)}\n`;
+    this.saving = this.saving.catch(() => undefined).then(() => writePrivateFile(this.path, text));
+    return this.saving;
+  }
+
+  private currentSignedPrekey(): PrekeyUpload['signedPrekey'] {
+    const p = this.signed[0]!;
+    return { id: p.id, createdAt: p.createdAt, publicKey: b64(p.publicKey), signature: b64(p.signature) };
+  }
+
+  private takeIds(count: number): number {
+    const first = this.nextPrekeyId;
+    this.nextPrekeyId += count;
+    return first;
+  }
+
+  private rememberBaseKey(key: string): void {
+    if (this.baseKeySet.has(key)) return;
+    this.baseKeySet.add(key);
+    this.baseKeys.push(key);
+    while (this.baseKeys.length > BASE_KEY_LIMIT) this.baseKeySet.delete(this.baseKeys.shift()!);
+  }
+}
