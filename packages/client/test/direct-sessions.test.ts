@@ -1,0 +1,162 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '@hush/server';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HushClient } from '../src/client.js';
+import { collect, Fixture, nextEvent } from './helpers.js';
+
+// DMs on forward-secret sessions, against a real hushd over real sockets. The server's store stands
+// in for a malicious server where one is needed (it hands out what the tests put there).
+
+describe('direct messages on forward-secret sessions', () => {
+  let server: TestServer;
+  const fx = new Fixture();
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await fx.cleanup();
+  });
+  afterAll(() => server.stop());
+
+  const deviceOf = (user: string) => server.store.listDevices(user)[0]!.signKey;
+  const remaining = (user: string) => server.store.countOneTimePrekeys(user, deviceOf(user));
+
+  it('each device publishes prekeys at login; a one-time prekey is handed out once; without any, sessions start on the signed prekey', async () => {
+    const bobPaths = await fx.paths();
+    const bob = await fx.user(server, 'pk-bob', { paths: bobPaths });
+    expect(server.store.getSignedPrekey('pk-bob', deviceOf('pk-bob'))).toBeDefined();
+    expect(remaining('pk-bob')).toBe(100);
+    const alice = await fx.user(server, 'pk-alice');
+    const got = nextEvent(bob, 'message', (m) => m.text === 'first');
+    await alice.sendDirect('pk-bob', 'first');
+    await got;
+    expect(remaining('pk-bob')).toBe(99);
+    // The session file is private and holds no plaintext of what is not journalled... but is 0600.
+    const file = join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'pk-bob.sessions.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+
+    while (server.store.takeOneTimePrekey('pk-bob', deviceOf('pk-bob'))) { /* the stock runs out */ }
+    const carol = await fx.user(server, 'pk-carol');
+    const low = collect(bob, 'notice');
+    const got2 = nextEvent(bob, 'message', (m) => m.text === 'signed prekey only');
+    await carol.sendDirect('pk-bob', 'signed prekey only');
+    await got2;
+    // The conversation goes on both ways on the established sessions.
+    const back = nextEvent(carol, 'message', (m) => m.text === 'reply');
+    await bob.sendDirect('pk-carol', 'reply');
+    await back;
+    expect(low).toEqual([]);
+    expect(JSON.parse(await readFile(file, 'utf8')).sessions).toBeTypeOf('object');
+  });
+
+  it('a prekey bundle with a bad signature is refused: nothing is sent', async () => {
+    await fx.user(server, 'bad-bob');
+    const spk = server.store.getSignedPrekey('bad-bob', deviceOf('bad-bob'))!;
+    const forged = Buffer.from(spk.signature, 'base64url');
+    forged[0]! ^= 1;
+    server.store.setSignedPrekey('bad-bob', deviceOf('bad-bob'), { ...spk, createdAt: spk.createdAt + 1, signature: forged.toString('base64url') });
+    const mallory = await fx.user(server, 'bad-alice');
+    const notices = collect(mallory, 'notice');
+    await expect(mallory.sendDirect('bad-bob', 'to a forged key?')).rejects.toMatchObject({ code: 'E2E_NO_PREKEYS' });
+    expect(notices.map((n) => n.code)).toContain('E2E_BAD_KEYS');
+    expect(server.store.history({ dm: ['bad-alice', 'bad-bob'] }, { limit: 10 }).messages).toEqual([]);
+  });
+
+  it('a one-time prekey handed out twice: the second session is refused (session_reset), its message never shown', async () => {
+    const bob = await fx.user(server, 'otp-bob');
+    const key = deviceOf('otp-bob');
+    const otp = server.store.takeOneTimePrekey('otp-bob', key)!;
+    server.store.addOneTimePrekeys('otp-bob', key, [otp]);
+    const erin = await fx.user(server, 'otp-erin');
+    const first = nextEvent(bob, 'message', (m) => m.text === 'uses the one-time prekey');
+    await erin.sendDirect('otp-bob', 'uses the one-time prekey');
+    await first;
+    // The server hands the same one-time prekey to someone else.
+    server.store.addOneTimePrekeys('otp-bob', key, [otp]);
+    const frank = await fx.user(server, 'otp-frank');
+    const messages = collect(bob, 'message');
+    const warning = nextEvent(bob, 'dmWarning', (w) => w.user === 'otp-frank');
+    await frank.sendDirect('otp-bob', 'on a reused prekey');
+    expect((await warning)[0]).toEqual({ user: 'otp-frank', kind: 'session_reset' });
+    expect(messages).toEqual([]);
+  });
+
+  it('a prekey bundle for a device that is not in the key directory is refused', async () => {
+    await fx.user(server, 'dir-bob');
+    await fx.user(server, 'dir-other');
+    // The server swaps in another account's device and prekey for dir-bob's device.
+    const otherSpk = server.store.getSignedPrekey('dir-other', deviceOf('dir-other'))!;
+    server.store.setSignedPrekey('dir-bob', deviceOf('dir-bob'), { ...otherSpk, createdAt: otherSpk.createdAt + 10_000 });
+    const alice = await fx.user(server, 'dir-alice');
+    await expect(alice.sendDirect('dir-bob', 'x')).rejects.toMatchObject({ code: 'E2E_NO_PREKEYS' });
+  });
+
+  it('a signed prekey rotated mid-conversation: running sessions go on, a start on the old key still opens, new ones use the new key', async () => {
+    const bobPaths = await fx.paths();
+    const bob = await fx.user(server, 'rot-bob', { paths: bobPaths });
+    const alice = await fx.user(server, 'rot-alice');
+    const got = nextEvent(bob, 'message', (m) => m.text === 'before');
+    await alice.sendDirect('rot-bob', 'before');
+    await got;
+    const oldId = server.store.getSignedPrekey('rot-bob', deviceOf('rot-bob'))!.id;
+    await bob.close();
+    // Started on the old signed prekey while bob is away.
+    const carol = await fx.user(server, 'rot-carol');
+    await carol.sendDirect('rot-bob', 'started on the old key');
+    await alice.sendDirect('rot-bob', 'during');
+
+    // Eight days later bob logs in again and rotates.
+    const real = Date.now.bind(Date);
+    vi.spyOn(Date, 'now').mockImplementation(() => real() + 8 * 24 * 3600 * 1000);
+    const again = fx.track(await HushClient.connect({ host: server.host, port: server.port, paths: bobPaths, timeoutMs: 5000 }));
+    const seen = collect(again, 'message');
+    const warnings = collect(again, 'dmWarning');
+    const both = nextEvent(again, 'message', (m) => m.text === 'during');
+    await again.login('rot-bob');
+    await both;
+    expect(server.store.getSignedPrekey('rot-bob', deviceOf('rot-bob'))!.id).not.toBe(oldId);
+    const after = nextEvent(again, 'message', (m) => m.text === 'after');
+    await alice.sendDirect('rot-bob', 'after');
+    await after;
+    const dave = await fx.user(server, 'rot-dave');
+    const fresh = nextEvent(again, 'message', (m) => m.text === 'new key');
+    await dave.sendDirect('rot-bob', 'new key');
+    await fresh;
+    expect(seen.map((m) => m.text).sort()).toEqual(['after', 'during', 'new key', 'started on the old key']);
+    expect(warnings).toEqual([]);
+  });
+
+  it('a lost session state: the receiver warns (session_reset) and the sender starts a new session by itself', async () => {
+    const bobPaths = await fx.paths();
+    const bob = await fx.user(server, 'lost-bob', { paths: bobPaths });
+    const alice = await fx.user(server, 'lost-alice');
+    const got = nextEvent(bob, 'message', (m) => m.text === 'one');
+    await alice.sendDirect('lost-bob', 'one');
+    await got;
+    const reply = nextEvent(alice, 'message', (m) => m.text === 'ack');
+    await bob.sendDirect('lost-alice', 'ack'); // alice's session has its reply: no more X3DH header
+    await reply;
+    await bob.close();
+    // Bob's session file is lost (a restored backup without it); his prekeys stay.
+    const file = join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'lost-bob.sessions.json');
+    const state = JSON.parse(await readFile(file, 'utf8')) as { sessions: Record<string, unknown> };
+    state.sessions = {};
+    await (await import('node:fs/promises')).writeFile(file, JSON.stringify(state));
+    await alice.sendDirect('lost-bob', 'into the void');
+    const again = fx.track(await HushClient.connect({ host: server.host, port: server.port, paths: bobPaths, timeoutMs: 5000 }));
+    const warning = nextEvent(again, 'dmWarning');
+    const seen = collect(again, 'message');
+    await again.login('lost-bob');
+    expect((await warning)[0]).toEqual({ user: 'lost-alice', kind: 'session_reset' });
+    expect(seen).toEqual([]);
+    // Bob writes first: a new session; alice accepts it and answers on it.
+    const atAlice = nextEvent(alice, 'message', (m) => m.text === 'new session');
+    await again.sendDirect('lost-alice', 'new session');
+    await atAlice;
+    const atBob = nextEvent(again, 'message', (m) => m.text === 'works again');
+    await alice.sendDirect('lost-bob', 'works again');
+    await atBob;
+  });
+});
