@@ -36,6 +36,9 @@ function fill(store: SqliteStore): void {
     store.upsertDevice({ user: u, signKey: `sign-${u}-1`, boxKey: `box-${u}-1`, signature: `sig-${u}-1` }, 1_700_000_001_000 + i);
   }
   store.upsertDevice({ user: 'alice', signKey: 'sign-alice-2', boxKey: 'box-alice-2', signature: 'sig-alice-2' }, 1_700_000_002_000);
+  store.setSignedPrekey('alice', 'sign-alice-1', { id: 7, createdAt: 1_700_000_002_500, publicKey: 'spk-alice', signature: 'spk-sig' });
+  store.addOneTimePrekeys('alice', 'sign-alice-1', [{ id: 1, publicKey: 'otk-1' }, { id: 2, publicKey: 'otk-2' }, { id: 3, publicKey: 'otk-3' }]);
+  store.takeOneTimePrekey('alice', 'sign-alice-1');
   store.createInvite('invite-used', 'alice', 1_700_000_003_000);
   store.createInvite('invite-free', null, 1_700_000_003_001);
   store.consumeInvite('invite-used', 'carol', 1_700_000_003_500);
@@ -58,6 +61,15 @@ function fill(store: SqliteStore): void {
     else batch.push({ kind: 'room', ts: 1_700_000_010_000 + i, from, room: i % 3 ? 'lobby' : 'dev', text: `line ${i}\nwith 'quotes' ünï 🎉`, action: i % 7 === 0, ...(i % 2 ? { key: `k-${i}` } : {}) });
   }
   const stored = store.appendMessages(batch);
+  // A reply, an edit of it, a reaction, and a message deleted (redacted) by its author.
+  const target = stored[1]!.id;
+  const [reply] = store.appendMessages([{ kind: 'room', ts: 1_700_000_011_000, from: 'bob', room: 'lobby', text: 'a reply', action: false, ref: { kind: 'reply', msgId: target } }]);
+  store.appendMessages([
+    { kind: 'room', ts: 1_700_000_011_001, from: 'bob', room: 'lobby', text: 'an edited reply', action: false, ref: { kind: 'edit', msgId: reply!.id } },
+    { kind: 'room', ts: 1_700_000_011_002, from: 'alice', room: 'lobby', text: '', action: false, ref: { kind: 'react', msgId: target, emoji: '🎉', on: true } },
+    { kind: 'room', ts: 1_700_000_011_003, from: 'bob', room: 'lobby', text: '', action: false, ref: { kind: 'delete', msgId: stored[2]!.id } },
+  ]);
+  store.redactRoomMessage('lobby', stored[2]!.id);
   // The newest message, pruned by retention (it is the oldest by time): the ids SQLite gave out
   // stay above every row left, and must after the move too.
   store.appendMessages([{ kind: 'room', ts: 5, from: 'bob', room: 'lobby', text: 'expired', action: false }]);
@@ -144,7 +156,7 @@ describe('hushd import (SQLite -> PostgreSQL)', () => {
     const run = await admin(['import', '--store', url, '--data-dir', dataDir]);
     expect(run.out.errors).toEqual([]);
     expect(run.code).toBe(0);
-    expect(run.out.lines.join('\n')).toMatch(/^imported .*hush\.db into PostgreSQL: users 6, devices 6, device_cursors 6, .*messages 300, .*file_chunks 6, file_handled 2$/);
+    expect(run.out.lines.join('\n')).toMatch(/^imported .*hush\.db into PostgreSQL: users 6, devices 6, device_cursors 6, signed_prekeys 1, one_time_prekeys 2, .*messages 304, .*file_chunks 6, file_handled 2$/);
     expect(run.out.lines.join('\n')).not.toContain(url);
 
     const before = sqliteTables(join(dataDir, 'hush.db'));
