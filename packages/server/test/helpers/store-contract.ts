@@ -94,6 +94,36 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
     });
   });
 
+  describe('prekeys', () => {
+    const dev = { user: 'alice', signKey: 'S1', boxKey: 'B1', signature: 'G1' };
+    beforeEach(async () => {
+      await seedUsers('alice');
+      await store.upsertDevice(dev, 1);
+    });
+
+    it('keeps the newest signed prekey of a device', async () => {
+      expect(await store.getSignedPrekey('alice', 'S1')).toBeUndefined();
+      const spk = { id: 1, createdAt: 100, publicKey: 'P1', signature: 'Z1' };
+      await store.setSignedPrekey('alice', 'S1', spk);
+      await store.setSignedPrekey('alice', 'S1', { id: 0, createdAt: 50, publicKey: 'OLD', signature: 'Z0' });
+      expect(await store.getSignedPrekey('alice', 'S1')).toEqual(spk);
+      await store.setSignedPrekey('alice', 'S1', { id: 2, createdAt: 200, publicKey: 'P2', signature: 'Z2' });
+      expect(await store.getSignedPrekey('alice', 'S1')).toEqual({ id: 2, createdAt: 200, publicKey: 'P2', signature: 'Z2' });
+      expect(await store.getSignedPrekey('alice', 'S9')).toBeUndefined();
+    });
+
+    it('hands out each one-time prekey once, lowest id first; ids already held are ignored', async () => {
+      expect(await store.addOneTimePrekeys('alice', 'S1', [{ id: 3, publicKey: 'K3' }, { id: 1, publicKey: 'K1' }, { id: 2, publicKey: 'K2' }])).toBe(3);
+      expect(await store.addOneTimePrekeys('alice', 'S1', [{ id: 2, publicKey: 'other' }, { id: 4, publicKey: 'K4' }])).toBe(4);
+      expect(await store.addOneTimePrekeys('alice', 'S1', [])).toBe(4);
+      expect(await store.takeOneTimePrekey('alice', 'S1')).toEqual({ id: 1, publicKey: 'K1' });
+      expect(await store.takeOneTimePrekey('alice', 'S1')).toEqual({ id: 2, publicKey: 'K2' });
+      expect(await store.countOneTimePrekeys('alice', 'S1')).toBe(2);
+      expect(await store.takeOneTimePrekey('alice', 'S9')).toBeUndefined();
+      expect(await store.countOneTimePrekeys('alice', 'S9')).toBe(0);
+    });
+  });
+
   describe('invites', () => {
     it('consumes an invite exactly once and refuses unknown codes', async () => {
       await store.createInvite('code-1', null, 1);
@@ -303,6 +333,40 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
       expect(await store.dmPeers('bob')).toEqual(['alice', 'carol']);
       expect(await store.dmPeers('dave')).toEqual(['erin']);
       expect(await store.dmPeers('zed')).toEqual([]);
+    });
+  });
+
+  describe('message references', () => {
+    const ref = (text: string, r: NonNullable<Extract<NewMessage, { kind: 'room' }>['ref']>, from = 'alice'): NewMessage => ({ ...roomMsg('lobby', text, 1000, from), ref: r });
+
+    it('stores references with the message and finds a room message by id', async () => {
+      const [first, other] = await store.appendMessages([roomMsg('lobby', 'hello'), roomMsg('dev', 'elsewhere')]);
+      const [reply, react] = await store.appendMessages([
+        ref('hi back', { kind: 'reply', msgId: first!.id }, 'bob'),
+        ref('', { kind: 'react', msgId: first!.id, emoji: '🎉', on: true }, 'bob'),
+      ]);
+      expect(reply).toMatchObject({ kind: 'room', text: 'hi back', ref: { kind: 'reply', msgId: first!.id } });
+      expect(await store.roomMessage('lobby', reply!.id)).toEqual(reply);
+      expect(await store.roomMessage('lobby', react!.id)).toEqual(react);
+      expect(await store.roomMessage('lobby', other!.id)).toBeUndefined(); // another room's
+      expect(await store.roomMessage('lobby', '999')).toBeUndefined();
+      expect((await store.history({ room: 'lobby' }, { limit: 10 })).messages).toEqual([first, reply, react]);
+    });
+
+    it('redacts a message: its text and its edits go, the delete and other messages stay', async () => {
+      const [original, keep] = await store.appendMessages([roomMsg('lobby', 'oops'), roomMsg('lobby', 'unrelated')]);
+      const [edit, , del] = await store.appendMessages([
+        ref('oops, fixed', { kind: 'edit', msgId: original!.id }),
+        ref('edit of another', { kind: 'edit', msgId: keep!.id }),
+        ref('', { kind: 'delete', msgId: original!.id }),
+      ]);
+      await store.redactRoomMessage('lobby', original!.id);
+      await store.redactRoomMessage('lobby', '999'); // unknown: nothing happens
+      const after = (await store.history({ room: 'lobby' }, { limit: 10 })).messages;
+      expect(after.map((m) => m.id)).toEqual([original!.id, keep!.id, String(Number(edit!.id) + 1), del!.id]);
+      expect(after[0]).toMatchObject({ text: '', deleted: true });
+      expect(after[1]).toMatchObject({ text: 'unrelated' });
+      expect(await store.roomMessage('lobby', edit!.id)).toBeUndefined();
     });
   });
 
