@@ -485,27 +485,37 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** One page of history, oldest first; `before` pages back. DMs are opened here (undecryptable ones are left out). */
   async history(target: Target, opts: { before?: string; limit?: number } = {}): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
-    const page = await this.request(
-      { type: 'history', target, limit: opts.limit ?? 50, ...(opts.before === undefined ? {} : { before: opts.before }) },
-      ['history_page'],
-    );
-    // Edits, deletes and reactions on the page are folded into the messages they change (also
-    // those of earlier pages, fetched later: the ledger keeps them until their message comes).
+    // Edits, deletes and reactions on a page are folded into the messages they change (also those
+    // of earlier pages, fetched later: the ledger keeps them until their message comes). A page of
+    // nothing but changes shows nothing: the next one is fetched, so a caller paging back from the
+    // oldest message it got never sees an empty page while there is more.
     const texts: IncomingMessage[] = [];
-    for (const item of page.messages) {
-      let m: IncomingMessage | undefined;
-      if (item.type === 'message') m = this.roomChat(item);
-      else {
-        const opened = await this.dms.open(item, false);
-        if (opened && 'chat' in opened) m = opened.chat;
+    let before = opts.before;
+    let hasMore: boolean;
+    do {
+      const page = await this.request(
+        { type: 'history', target, limit: opts.limit ?? 50, ...(before === undefined ? {} : { before }) },
+        ['history_page'],
+      );
+      const found: IncomingMessage[] = [];
+      for (const item of page.messages) {
+        let m: IncomingMessage | undefined;
+        if (item.type === 'message') m = this.roomChat(item);
+        else {
+          const opened = await this.dms.open(item, false);
+          if (opened && 'chat' in opened) m = opened.chat;
+        }
+        if (!m) continue;
+        this.localHistory?.record(m);
+        if (isChange(m)) this.ledger.change(m);
+        else found.push(m);
       }
-      if (!m) continue;
-      this.localHistory?.record(m);
-      if (isChange(m)) this.ledger.change(m);
-      else texts.push(m);
-    }
+      texts.unshift(...found);
+      hasMore = page.hasMore;
+      before = page.messages[0]?.msgId;
+    } while (texts.length === 0 && hasMore && before !== undefined);
     texts.forEach((m) => this.ledger.message(m));
-    return { messages: texts.map((m) => this.ledger.get(m.id)!), hasMore: page.hasMore };
+    return { messages: texts.map((m) => this.ledger.get(m.id)!), hasMore };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -584,6 +594,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   close(): Promise<void> {
     return this.connection.close(async () => {
       await this.account?.state.flush();
+      await this.localHistory?.flushed();
     });
   }
 

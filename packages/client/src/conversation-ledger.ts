@@ -47,7 +47,8 @@ export class ConversationLedger {
     const entry = this.entry(chat.id);
     entry.chat = ref?.kind === 'reply' ? { ...chat, replyTo: ref.msgId } : chat;
     if (chat.deleted) entry.deleted = true;
-    const pending = entry.pending;
+    // In server order, as a client that saw them live applied them (the distinct-emoji cap depends on it).
+    const pending = entry.pending.sort((a, b) => (newer(a.id, b.id) ? 1 : -1));
     entry.pending = [];
     for (const change of pending) this.fold(entry, change);
     return this.view(entry)!;

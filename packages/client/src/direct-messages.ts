@@ -4,6 +4,7 @@ import {
   type DeviceBundle, type DeviceIdentity, type DirectInner,
 } from '@hush/crypto';
 import type { ServerMessageOf, ServerMessageType } from '@hush/protocol';
+import { listedRef, type IncomingMessage } from './conversation-ledger.js';
 import { decodeBody, encodeBody, type DirectBody, type DirectFileInfo } from './direct-body.js';
 import { decodeDeviceEnvelope, encodeDeviceEnvelope } from './device-envelope.js';
 import { HushError } from './errors.js';
@@ -36,7 +37,7 @@ export interface DirectHost {
 }
 
 /** What an opened direct message holds: a line of chat or a file offer. */
-export type OpenedDirect = { chat: ChatMessage } | { file: DirectFileInfo };
+export type OpenedDirect = { chat: IncomingMessage } | { file: DirectFileInfo };
 
 /** Why a session message did not open, in the words of a dmWarning. */
 type OpenFailure = 'replay' | 'undecryptable' | 'session_reset';
@@ -71,7 +72,8 @@ export class DirectMessages {
     let seq = 0;
     let innerText = '';
     const ack = await this.host.queueSend(
-      { target: { user }, text: 'text' in body ? body.text : '', action: 'text' in body && body.action, listed: 'text' in body },
+      // Only lines someone typed are listed: not a file offer's DM, nor an edit, delete or reaction.
+      { target: { user }, text: 'text' in body ? body.text : '', action: 'text' in body && body.action, listed: 'text' in body && listedRef(body.ref) },
       async (key) => {
         const theirs = await this.keysOf(user);
         if (theirs.length === 0) throw new HushError('E2E_NO_DEVICES', `${user} has no device keys yet`);
@@ -185,7 +187,11 @@ export class DirectMessages {
     if (innerText === undefined) {
       const envelope = decodeDeviceEnvelope(unb64(m.envelope));
       const mine = envelope?.messages.get(b64(device.signPublicKey));
-      if (!envelope || !mine || sameKey(envelope.sender, device.signPublicKey)) {
+      if (envelope && sameKey(envelope.sender, device.signPublicKey)) {
+        warn('replay'); // this device's own message played back to it (its copy would be in the journal)
+        return undefined;
+      }
+      if (!envelope || !mine) {
         warn('undecryptable');
         return undefined;
       }
@@ -229,7 +235,10 @@ export class DirectMessages {
     }
     if ('file' in body) return { file: body.file };
     return {
-      chat: { kind: 'dm', id: m.msgId, ts: m.ts, from: m.from, peer, text: body.text, action: body.action, mine: m.from === me },
+      chat: {
+        kind: 'dm', id: m.msgId, ts: m.ts, from: m.from, peer, text: body.text, action: body.action, mine: m.from === me,
+        ...(body.ref ? { ref: body.ref } : {}),
+      },
     };
   }
 
