@@ -1,19 +1,16 @@
 // Item 4: a malicious server. The SDK talks to a server that pins fine and speaks the protocol but
-// lies about keys and direct messages. What must hold: a replayed DM is never shown twice (a new
+// lies about keys and direct messages (which travel on Double Ratchet sessions between devices). What must hold: a replayed DM is never shown twice (a new
 // server id on an old envelope is a `replay` warning), a dropped one is a `gap` warning, a DM sealed
 // for someone else or under another sender is `undecryptable` and not shown, a swapped or added
 // device key is a `keyChange`, and sending to a verified contact whose keys changed is refused
 // with E2E_KEY_CHANGED before anything leaves the client.
-import { DeviceIdentity, type DeviceBundle } from '@hush/crypto';
+import { DeviceIdentity } from '@hush/crypto';
 import { isHushError, type ChatMessage, type HushClient } from '@hush/client';
-import type { DeviceBundleWire } from '@hush/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sealEnvelope } from './helpers-app/direct.js';
+import { DirectSealer, prekeyBundleOf } from './helpers-app/direct.js';
 import { EvilServer } from './helpers-app/evil-server.js';
 import { AppFixture, collect, nextEvent, passwordOf } from './helpers-app/fixture.js';
-import { bundleWire, unb64 } from './helpers-app/raw-client.js';
-
-const fromWire = (w: DeviceBundleWire): DeviceBundle => ({ signKey: unb64(w.signKey), boxKey: unb64(w.boxKey), signature: unb64(w.signature) });
+import { bundleWire } from './helpers-app/raw-client.js';
 
 let evil: EvilServer;
 let fx: AppFixture;
@@ -23,6 +20,13 @@ let attacker: DeviceIdentity;
 /** A third, honest peer whose DMs serve as ordering barriers. */
 let dave: DeviceIdentity;
 let daveSeq = 0;
+/** Each test device's sessions with alice's devices. */
+let sealers: Map<DeviceIdentity, DirectSealer>;
+
+/** The device's prekeys on the evil server, so alice can start sessions with it. */
+function publish(device: DeviceIdentity): void {
+  evil.prekeys.set(bundleWire(device).signKey, { signedPrekey: prekeyBundleOf(device).signedPrekey, oneTime: [] });
+}
 
 beforeEach(async () => {
   fx = new AppFixture();
@@ -31,9 +35,11 @@ beforeEach(async () => {
   attacker = DeviceIdentity.generate();
   dave = DeviceIdentity.generate();
   daveSeq = 0;
+  sealers = new Map();
   evil.directory.set('bob', [bundleWire(bob)]);
   evil.directory.set('dave', [bundleWire(dave)]);
   evil.directory.set('carol', [bundleWire(DeviceIdentity.generate())]);
+  for (const device of [bob, attacker, dave]) publish(device);
   alice = await fx.user(evil, 'alice');
 });
 
@@ -42,13 +48,12 @@ afterEach(async () => {
   await evil.close();
 });
 
-function aliceKeys(): DeviceBundle[] {
-  return (evil.directory.get('alice') ?? []).map(fromWire);
-}
-
-/** Bob (or whoever `sender` is) seals a DM for alice; the server may stamp other routing. */
+/** Bob (or whoever `sender` is) seals a DM for alice's devices; the server may stamp other routing. */
 function sealed(seq: number, text: string, o: { sender?: DeviceIdentity; from?: string; to?: string } = {}): string {
-  return sealEnvelope({ sender: o.sender ?? bob, recipients: aliceKeys(), from: o.from ?? 'bob', to: o.to ?? 'alice', seq, text });
+  const sender = o.sender ?? bob;
+  const sealer = sealers.get(sender) ?? new DirectSealer(sender);
+  sealers.set(sender, sealer);
+  return sealer.seal(evil.prekeyBundles('alice'), { from: o.from ?? 'bob', to: o.to ?? 'alice', seq, text });
 }
 
 function deliver(envelope: string, o: { msgId?: string; from?: string; to?: string } = {}): string {
@@ -178,6 +183,37 @@ describe('malicious server: direct messages', () => {
     deliver(sealed(1, 'I am bob, really', { sender: attacker }));
     await nextEvent(alice, 'message', (m) => m.text === 'I am bob, really');
     expect(events).toEqual(['keyChange:bob:false', 'message:I am bob, really']);
+  });
+});
+
+describe('malicious server: prekeys and sessions', () => {
+  it('a prekey bundle of a device that is not bob\'s, or with a forged signed prekey, is refused: nothing leaves', async () => {
+    // The attacker's prekey handed out for bob's device.
+    evil.prekeys.set(bundleWire(bob).signKey, { signedPrekey: prekeyBundleOf(attacker).signedPrekey, oneTime: [] });
+    const notices = collect(alice, 'notice');
+    const error = await alice.sendDirect('bob', 'to the attacker?').then(() => undefined, (e: unknown) => e);
+    expect(isHushError(error, 'E2E_NO_PREKEYS')).toBe(true);
+    // A signed prekey of bob's whose signature was altered.
+    const forged = prekeyBundleOf(bob).signedPrekey;
+    forged.signature = `${forged.signature.slice(0, -2)}${forged.signature.endsWith('AA') ? 'AQ' : 'AA'}`;
+    evil.prekeys.set(bundleWire(bob).signKey, { signedPrekey: forged, oneTime: [] });
+    const again = await alice.sendDirect('bob', 'forged').then(() => undefined, (e: unknown) => e);
+    expect(isHushError(again, 'E2E_NO_PREKEYS')).toBe(true);
+    expect(notices.filter((n) => n.code === 'E2E_BAD_KEYS')).toHaveLength(2);
+    expect(evil.sentDms).toHaveLength(0);
+  });
+
+  it('a tampered session message is undecryptable and never shown; the session goes on', async () => {
+    const messages = collect(alice, 'message');
+    const warnings = collect(alice, 'dmWarning');
+    deliver(sealed(1, 'one'));
+    const bytes = Buffer.from(sealed(2, 'tampered'), 'base64url');
+    bytes[bytes.length - 20]! ^= 1;
+    deliver(bytes.toString('base64url'));
+    deliver(sealed(3, 'three'));
+    await settle();
+    expect(fromBob(messages)).toEqual(['one', 'three']);
+    expect(warnings).toEqual([{ user: 'bob', kind: 'undecryptable' }, { user: 'bob', kind: 'gap', missing: 1 }]);
   });
 });
 

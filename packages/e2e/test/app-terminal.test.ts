@@ -13,10 +13,10 @@ import { fileNameProblem } from '@hush/protocol';
 import { startTestServer, type TestServer } from '@hush/server';
 import type { HushClient } from '@hush/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sealEnvelope } from './helpers-app/direct.js';
+import { sealerOf } from './helpers-app/direct.js';
 import { sendRoomFile } from './helpers-app/file-sender.js';
 import { AppFixture, passwordOf } from './helpers-app/fixture.js';
-import { unb64, type RawClient } from './helpers-app/raw-client.js';
+import type { RawClient } from './helpers-app/raw-client.js';
 import { Tui } from './helpers-app/tmux.js';
 
 const X = '\ufffd'; // what an invisible character shows as
@@ -242,13 +242,11 @@ describe('terminal: hostile text in hush', () => {
   });
 
   it(`direct messages: ${CORPUS.length} hostile payloads are harmless`, async () => {
-    const keys = await mallory.request({ type: 'keys_get', user: 'alice' });
-    const recipients = keys.type === 'keys'
-      ? keys.devices.map((d) => ({ signKey: unb64(d.signKey), boxKey: unb64(d.boxKey), signature: unb64(d.signature) }))
-      : [];
+    const bundles = await mallory.request({ type: 'prekey_bundle_get', user: 'alice' });
+    const recipients = bundles.type === 'prekey_bundles' ? bundles.bundles : [];
     expect(recipients.length).toBeGreaterThanOrEqual(2); // the SDK's device and hush's
     const dm = async (text: string) => {
-      const envelope = sealEnvelope({ sender: mallory.device, recipients, from: 'mallory', to: 'alice', seq: ++dmSeq, text });
+      const envelope = sealerOf(mallory.device).seal(recipients, { from: 'mallory', to: 'alice', seq: ++dmSeq, text });
       expect((await mallory.request({ type: 'dm_send', to: 'alice', envelope })).type).toBe('ack');
     };
     await dm('hello alice, dm-start');

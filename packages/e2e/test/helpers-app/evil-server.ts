@@ -7,6 +7,7 @@ import { ServerHandshake, ServerIdentity } from '@hush/crypto';
 import {
   handshakeFromWire, handshakeToWire, MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type DeviceBundleWire, type ServerMessage, type ServerMessageOf,
 } from '@hush/protocol';
+import type { PrekeyBundleWire } from './direct.js';
 
 export type DirectWire = ServerMessageOf<'dm'>;
 
@@ -16,6 +17,8 @@ const EVIL_LIMITS = { messagesPerSecond: 1000, messageBurst: 1000, signalsPerSec
 /** One client connection to the evil server. */
 export class EvilConnection {
   user: string | null = null;
+  /** The device (base64url sign key) this connection logged in with. */
+  device: string | null = null;
   readonly received: ClientMessage[] = [];
 
   constructor(
@@ -39,6 +42,8 @@ export class EvilServer {
   /** Every dm_send the clients made, in order (sealed envelopes the server could replay). */
   readonly sentDms: DirectWire[] = [];
   readonly connections = new Set<EvilConnection>();
+  /** Prekeys the clients uploaded (or tests put here), by device sign key; handed out as the test says. */
+  readonly prekeys = new Map<string, { signedPrekey: PrekeyBundleWire['signedPrekey']; oneTime: NonNullable<PrekeyBundleWire['oneTimePrekey']>[] }>();
   private nextMsgId = 1000;
   private readonly sockets = new Set<Socket>();
   private readonly identity = ServerIdentity.generate();
@@ -67,6 +72,21 @@ export class EvilServer {
   /** A fresh server message id (ids only grow, as a real server's do). */
   msgId(): string {
     return String(++this.nextMsgId);
+  }
+
+  /**
+   * Bundles for `user`'s devices in the directory that have prekeys, each with its next one-time
+   * prekey (removed, as an honest server does).
+   */
+  prekeyBundles(user: string): PrekeyBundleWire[] {
+    const out: PrekeyBundleWire[] = [];
+    for (const device of this.directory.get(user) ?? []) {
+      const held = this.prekeys.get(device.signKey);
+      if (!held) continue;
+      const oneTimePrekey = held.oneTime.shift();
+      out.push({ device, signedPrekey: held.signedPrekey, ...(oneTimePrekey ? { oneTimePrekey } : {}) });
+    }
+    return out;
   }
 
   /** The logged-in connection of `user` (the latest one). */
@@ -140,15 +160,28 @@ export class EvilServer {
         const list = this.directory.get(user) ?? [];
         if (!list.some((b) => b.signKey === m.device.signKey)) this.directory.set(user, [...list, m.device]);
         conn.user = user;
+        conn.device = m.device.signKey;
         conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: [], deviceBound: true, serverTime: now, limits: EVIL_LIMITS });
         return;
       }
       case 'device_login': {
         const user = m.username.toLowerCase();
         conn.user = user;
+        conn.device = m.signKey;
         conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: [], deviceBound: true, serverTime: now, limits: EVIL_LIMITS });
         return;
       }
+      case 'prekeys_upload': {
+        const held = this.prekeys.get(conn.device ?? '') ?? { signedPrekey: m.signedPrekey, oneTime: [] };
+        held.signedPrekey = m.signedPrekey;
+        held.oneTime.push(...m.oneTimePrekeys);
+        this.prekeys.set(conn.device ?? '', held);
+        conn.send({ type: 'prekeys', re: m.id, remaining: held.oneTime.length });
+        return;
+      }
+      case 'prekey_bundle_get':
+        conn.send({ type: 'prekey_bundles', re: m.id, user: m.user, bundles: this.prekeyBundles(m.user) });
+        return;
       case 'keys_get':
         conn.send({ type: 'keys', re: m.id, user: m.user, devices: this.directory.get(m.user) ?? [] });
         return;

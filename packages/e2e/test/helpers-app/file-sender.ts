@@ -1,10 +1,10 @@
 // A raw file sender: offers and uploads room files and end-to-end direct files with any name,
 // size claim, hash claim and chunk content, which the SDK's own sendFile would never produce.
 import { createHash } from 'node:crypto';
-import { FileSealer, type DeviceBundle } from '@hush/crypto';
+import { FileSealer } from '@hush/crypto';
 import type { ServerMessage } from '@hush/protocol';
-import { sealEnvelope } from './direct.js';
-import { b64, unb64, type RawClient } from './raw-client.js';
+import { sealerOf } from './direct.js';
+import { b64, type RawClient } from './raw-client.js';
 
 export const CHUNK = 64 * 1024;
 
@@ -55,11 +55,9 @@ export async function sendRoomFile(raw: RawClient, room: string, name: string, d
 export async function sendDirectFile(
   raw: RawClient, to: string, name: string, data: Uint8Array, seq: number, o: RawFileOptions = {},
 ): Promise<string> {
-  const keys = await raw.request({ type: 'keys_get', user: to });
-  expectType(keys, 'keys', 'keys_get');
-  const recipients: DeviceBundle[] = keys.type === 'keys'
-    ? keys.devices.map((d) => ({ signKey: unb64(d.signKey), boxKey: unb64(d.boxKey), signature: unb64(d.signature) }))
-    : [];
+  const bundles = await raw.request({ type: 'prekey_bundle_get', user: to });
+  expectType(bundles, 'prekey_bundles', 'prekey_bundle_get');
+  const recipients = bundles.type === 'prekey_bundles' ? bundles.bundles : [];
   const chunks = chunksOf(data);
   const sealer = new FileSealer();
   const sealedChunks = chunks.map((c, i) => sealer.sealChunk(i === o.corruptChunk ? corrupt(c) : c, i === chunks.length - 1));
@@ -68,8 +66,8 @@ export async function sendDirectFile(
   expectType(created, 'file_created', 'file_offer');
   const fileId = created.type === 'file_created' ? created.fileId : '';
   const sha = o.sha512 === undefined ? new Uint8Array(createHash('sha512').update(data).digest()) : o.sha512;
-  const envelope = sealEnvelope({
-    sender: raw.device, recipients, from: raw.user ?? '', to, seq,
+  const envelope = sealerOf(raw.device).seal(recipients, {
+    from: raw.user ?? '', to, seq,
     body: { file: { fileId, name, size: data.length, sha512: sha ? b64(sha) : '', key: b64(sealer.key), noncePrefix: b64(sealer.noncePrefix) } },
   });
   expectType(await raw.request({ type: 'dm_send', to, envelope }), 'ack', 'dm_send');
