@@ -21,8 +21,9 @@ export function benchLimits(defaults: HushdConfig['limits']): HushdConfig['limit
     authTimeoutMs: 600_000,
     idleTimeoutMs: 3_600_000,
     heartbeatMs: 1_800_000,
-    messagesPerSecond: 10_000_000,
-    messageBurst: 10_000_000,
+    // The most a server may announce in welcome.limits (the protocol's bound): never reached here.
+    messagesPerSecond: 1_000_000,
+    messageBurst: 1_000_000,
     bytesPerSecond: 1024 ** 3,
     byteBurst: 1024 ** 3,
     maxConnectionsPerAddress: 100_000,
