@@ -106,7 +106,10 @@ export function startApp(opts: AppOptions): RunningApp {
   };
   const memory: Memory = {
     get ignored() { return remembered.ignored; },
-    save: (change) => keep({ ignored: [...change.ignored] }),
+    get bell() { return remembered.bell ?? true; },
+    save: (change) => keep({
+      ...(change.ignored ? { ignored: [...change.ignored] } : {}), ...(change.bell !== undefined ? { bell: change.bell } : {}),
+    }),
   };
 
   const startChat = async (c: SessionClient): Promise<void> => {

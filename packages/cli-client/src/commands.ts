@@ -2,6 +2,7 @@
 // arguments, how its arguments parse and what it does (as WeeChat and ssh-chat register commands).
 // /help, completion and the controller all read this one table.
 import type { ChatController } from './controller.js';
+import { edit, goto, listMentions, numberAndRest, react, remove, reply, search, showReactions } from './message-commands.js';
 import { FIELD_MAX, ROOM_PATTERN, ROOM_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 
 /** What Tab completes at an argument position. */
@@ -50,6 +51,9 @@ function limited(text: string, field: keyof typeof FIELD_MAX): string | undefine
   return text === '' ? undefined : text;
 }
 
+/** A message or result number (1..9999). */
+const positive = (rest: string): { n: number } | undefined => (/^\d{1,4}$/.test(rest) && Number(rest) > 0 ? { n: Number(rest) } : undefined);
+const numberOnly = (rest: string): { n?: number } | undefined => (rest === '' ? {} : positive(rest));
 const opt = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
 const none = (): Record<string, never> => ({});
 const textArg = (a: Args): { text: string } | undefined => (a.rest === '' ? undefined : { text: a.rest });
@@ -141,8 +145,38 @@ export const COMMANDS: readonly CommandDef[] = [
     run: (ctl, a) => ctl.olderHistory(a.count),
   }),
   command({
-    name: 'search', usage: '/search text', help: 'search the loaded messages of this conversation',
-    parse: textArg, run: (ctl, a) => ctl.search(a.text),
+    name: 'search', usage: '/search [-a] words', help: 'search this conversation (-a: every conversation) in the history kept on this device',
+    parse: textArg, run: (ctl, a) => search(ctl, a.text),
+  }),
+  command({
+    name: 'goto', usage: '/goto N', help: 'open search result N', parse: (a) => positive(a.rest), run: (ctl, a) => goto(ctl, a.n),
+  }),
+  command({
+    name: 'reply', aliases: ['re'], usage: '/reply [N] text', help: 'answer message N (1 = the newest; typing /reply numbers them); without N the newest from others',
+    parse: (a) => { const r = numberAndRest(a.rest); return r.rest === '' ? undefined : r; }, run: (ctl, a) => reply(ctl, a.n, a.rest),
+  }),
+  command({
+    name: 'react', usage: '/react [N] emoji', help: 'add or take back a reaction (:thumbsup: or an emoji; Ctrl+E picks one) on message N, else the newest',
+    parse: (a) => { const r = numberAndRest(a.rest); return r.rest === '' ? undefined : r; }, run: (ctl, a) => react(ctl, a.n, a.rest),
+  }),
+  command({
+    name: 'reactions', usage: '/reactions [N]', help: 'who reacted to message N (else the newest), with what',
+    parse: (a) => numberOnly(a.rest), run: (ctl, a) => showReactions(ctl, a.n),
+  }),
+  command({
+    name: 'edit', usage: '/edit [N] [text]', help: 'change your message N (else your newest); without text, puts its text in the input line to change',
+    parse: (a) => numberAndRest(a.rest), run: (ctl, a) => edit(ctl, a.n, a.rest),
+  }),
+  command({
+    name: 'delete', aliases: ['del'], usage: '/delete [N]', help: 'take back your message N (else your newest); room operators may delete anyone\'s',
+    parse: (a) => numberOnly(a.rest), run: (ctl, a) => remove(ctl, a.n),
+  }),
+  command({
+    name: 'mentions', usage: '/mentions', help: 'the recent messages that named you', parse: none, run: (ctl) => listMentions(ctl),
+  }),
+  command({
+    name: 'bell', usage: '/bell on|off', help: 'ring the terminal bell on mentions and direct messages (kept for the next launch)',
+    parse: (a) => (a.rest === 'on' || a.rest === 'off' ? { on: a.rest === 'on' } : undefined), run: (ctl, a) => ctl.setBell(a.on),
   }),
   command({
     name: 'retry', usage: '/retry', help: 'send again the lines the server refused',

@@ -29,8 +29,11 @@ export function completionsFor(line: string, ctx: CompletionContext): { before: 
   const lower = word.toLowerCase();
   const uniqSorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort((a, b) => a.localeCompare(b));
   const nicks = (sep: string): string[] => {
-    const prefix = word.startsWith('@') ? lower.slice(1) : lower;
-    return uniqSorted(ctx.nicks).filter((n) => n.toLowerCase().startsWith(prefix)).map((n) => n + sep);
+    // Mid-line `@bo` stays `@bob`; at the start of a line it becomes the addressing form `bob: `.
+    const typedAt = word.startsWith('@');
+    const at = typedAt && before.trim() !== '' ? '@' : '';
+    const prefix = typedAt ? lower.slice(1) : lower;
+    return uniqSorted(ctx.nicks).filter((n) => n.toLowerCase().startsWith(prefix)).map((n) => at + n + sep);
   };
   let candidates: string[];
   switch (kindOf(before, word)) {

@@ -16,7 +16,7 @@ export interface LoginDefaults {
   autoLogin: boolean;
 }
 
-export interface FileConfig { host?: string; port?: number; user?: string; fingerprint?: string }
+export interface FileConfig { host?: string; port?: number; user?: string; fingerprint?: string; bell?: boolean }
 
 export const CONFIG_FILE = 'hush.json';
 export const DEFAULT_HOST = '127.0.0.1';
@@ -30,7 +30,7 @@ export const USAGE = `usage: hush [--host HOST[:PORT]] [--port PORT] [--user NAM
             [--fingerprint SHA512:...] [--config FILE] [--login] [--help] [--version]
 
   The password is typed into the login form, or taken from $HUSH_PASSWORD.
-  Defaults come from <config dir>/hush.json: {"host": "...", "port": 5555, "user": "...", "fingerprint": "..."};
+  Defaults come from <config dir>/hush.json: {"host": "...", "port": 5555, "user": "...", "fingerprint": "...", "bell": true};
   without them, the server and username of the last login (<config dir>/remembered.json).`;
 
 export interface ParsedArgs {
@@ -104,6 +104,10 @@ export function parseConfigFile(text: string, file: string): FileConfig {
     out[k] = r[k];
   };
   str('host'); str('user'); str('fingerprint');
+  if (r.bell !== undefined) {
+    if (typeof r.bell !== 'boolean') throw new UsageError(`${file}: "bell" must be true or false`);
+    out.bell = r.bell;
+  }
   if (r.port !== undefined) {
     if (typeof r.port !== 'number') throw new UsageError(`${file}: "port" must be a number`);
     out.port = parsePort(String(r.port));
@@ -125,6 +129,8 @@ export interface Remembered {
   port?: number;
   user?: string;
   ignored: string[];
+  /** /bell on|off; until the first, hush.json's "bell" (else on). */
+  bell?: boolean;
 }
 
 export const REMEMBERED_FILE = 'remembered.json';
@@ -146,6 +152,7 @@ export function parseRemembered(text: string | undefined): Remembered {
   if (typeof r.port === 'number' && Number.isInteger(r.port) && r.port > 0 && r.port < 65536) out.port = r.port;
   if (typeof r.user === 'string' && r.user !== '') out.user = r.user;
   out.ignored = strings(r.ignored);
+  if (typeof r.bell === 'boolean') out.bell = r.bell;
   return out;
 }
 
@@ -169,5 +176,6 @@ export function resolveLogin(input: ResolveInput): { args: ParsedArgs; defaults:
     password: password === '' ? undefined : password,
     autoLogin: args.login,
   };
-  return { args, defaults, remembered: last };
+  const bell = last.bell ?? fc.bell;
+  return { args, defaults, remembered: bell === undefined ? last : { ...last, bell } };
 }

@@ -9,7 +9,9 @@ import { formatTime } from './format.js';
 import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
 import { lineCount, normalizePaste, PASTE_CONFIRM_LINES, splitText } from './paste.js';
-import { errorText, type ChatClient, type ChatMessage, type ClientEventMap, type FileOffer, type FileStatusReport, type Target } from './sdk.js';
+import {
+  errorText, type ChatClient, type ChatMessage, type ClientEventMap, type FileOffer, type FileStatusReport, type SearchResult, type Target,
+} from './sdk.js';
 import {
   activeConversation, conversationTarget, dmKey, findConversation, initialState, latestOffer, latestRunning, messageKey, newestFromOthers, reduce,
   roomKey, shouldBell, STATUS_KEY,
@@ -34,7 +36,9 @@ export interface UiHooks {
 /** What hush remembers between launches (kept by the app, in the config directory). */
 export interface Memory {
   ignored: readonly string[];
-  save(change: { ignored: readonly string[] }): void;
+  /** Ring the bell on a mention or a direct message (/bell on|off; default from hush.json, else on). */
+  bell: boolean;
+  save(change: { ignored?: readonly string[]; bell?: boolean }): void;
 }
 
 export interface ControllerOptions {
@@ -73,6 +77,10 @@ export class ChatController {
   /** The input line (the view draws it; pastes and refused lines land in it). */
   readonly editor = new LineEditor();
   readonly client: ChatClient;
+  /** What the last /search found, for /goto N. */
+  lastSearch: SearchResult[] = [];
+  /** Whether a mention or a direct message rings the bell (see Memory.bell). */
+  bellOn = true;
   private readonly listeners = new Set<(s: AppState) => void>();
   private readonly ui: UiHooks;
   private readonly now: () => number;
@@ -104,6 +112,7 @@ export class ChatController {
     this.readMarkDelayMs = opts.readMarkDelayMs ?? 500;
     this.fileSize = opts.fileSize ?? (async (p) => (await import('node:fs/promises')).stat(p).then((s) => s.size));
     if (opts.memory && opts.memory.ignored.length > 0) this.dispatch({ type: 'ignored', users: [...opts.memory.ignored] });
+    this.bellOn = opts.memory?.bell ?? true;
   }
 
   subscribe(listener: (s: AppState) => void): () => void {
@@ -191,6 +200,7 @@ export class ChatController {
 
   private listen(): void {
     this.on('message', (m) => this.onMessage(m));
+    this.on('messageUpdate', (u) => this.dispatch({ type: 'messageUpdate', message: u.message }));
     this.on('presence', (p) => this.memberChange({ type: 'presence', ...p }));
     this.on('typing', (t) => this.dispatch({ type: 'typing', ...t, now: this.now() }));
     this.on('read', (r) => this.dispatch({ type: 'read', ...r }));
@@ -242,7 +252,7 @@ export class ChatController {
       this.refreshE2E(peer);
       void this.loadHistory({ user: peer }, HISTORY_PAGE, false);
     }
-    if (shouldBell(m, this.state.me) && !this.state.ignored.includes(m.from)) this.ui.bell();
+    if (this.bellOn && shouldBell(m, this.state.me) && !this.state.ignored.includes(m.from)) this.ui.bell();
   }
 
   private onRoomEvent(e: ClientEventMap['roomEvent'][0]): void {
@@ -500,11 +510,11 @@ export class ChatController {
     this.notice(['users:', ...users.map((u) => `  ${u.user} ${u.state}${u.status ? ` — ${u.status}` : ''}${u.role === 'admin' ? ' [admin]' : ''}`)]);
   }
 
-  search(text: string): void {
-    const q = text.toLowerCase();
-    const hits = activeConversation(this.state).lines.filter((l) => l.kind === 'message' && l.text.toLowerCase().includes(q));
-    this.notice([`search "${text}": ${hits.length} match(es) in loaded messages`,
-      ...hits.slice(-20).map((l) => (l.kind === 'message' ? `  ${formatTime(l.ts)} ${l.from}: ${l.text.split(/\r?\n/)[0]}` : ''))]);
+  /** /bell on|off: kept for the next launch. */
+  setBell(on: boolean): void {
+    this.bellOn = on;
+    this.memory?.save({ bell: on });
+    this.notice(on ? 'the bell rings on mentions and direct messages' : 'the bell is off');
   }
 
   showHelp(topic?: string): void {

@@ -2,7 +2,7 @@
 // every remote piece goes through stripControls() (a field) or bodyLines() (a message body), then
 // escapeTags(). Only a message body spans rows; its later rows carry the gutter mark.
 import { bodyLines, escapeTags, stripControls } from './sanitize.js';
-import type { Conversation, FileTransfer, Line } from './state.js';
+import { isNumbered, type Conversation, type FileTransfer, type Line } from './state.js';
 import { displayWidth, padRight, truncate } from './width.js';
 import { wrap } from './wrap.js';
 
@@ -41,6 +41,33 @@ export interface FormatOptions {
   files?: Readonly<Record<string, FileTransfer>>;
   /** The first unread message when the conversation was opened: a marker row goes above it. */
   marker?: string | null;
+  /** Number the messages from the newest (1) up, for /reply N, /react N, /edit N, /delete N. */
+  numbered?: boolean;
+}
+
+/** What formatLine knows of a message's surroundings (tailRows fills it in). */
+export interface LineContext {
+  /** The message's number from the newest, when numbering. */
+  number?: number;
+  /** The message a reply answers, when it is loaded. */
+  original?: (id: string) => Extract<Line, { kind: 'message' }> | undefined;
+}
+
+export const DELETED_TEXT = 'message deleted';
+export const EDITED_MARK = '(edited)';
+export const ORIGINAL_MISSING = 'original not available';
+
+/** `👍 3  🎉 1`: each emoji sanitised like any remote field. */
+export function reactionSummary(reactions: readonly { emoji: string; users: readonly string[] }[]): string {
+  return reactions.map((r) => `${stripControls(r.emoji)} ${r.users.length}`).join('  ');
+}
+
+/** The one-row quote above a reply: "↪ bob: original text…", cut to `width`. */
+export function quoteRow(original: Extract<Line, { kind: 'message' }> | undefined, width: number): string {
+  const said = !original ? ORIGINAL_MISSING
+    : original.deleted ? `${stripControls(original.from)}: ${DELETED_TEXT}`
+    : `${stripControls(original.from)}: ${bodyLines(original.text).join(' ')}`;
+  return `{gray-fg}${escapeTags(truncate(`${' '.repeat(MIN_INDENT - 2)}↪ ${said}`, Math.max(1, width)))}{/gray-fg}`;
 }
 
 /** Marks every continuation row of a line, so it can never pass for a line of its own. */
@@ -102,24 +129,28 @@ export function formatFileLine(f: FileTransfer): string {
 }
 
 /** One state line -> display lines (tagged) for a pane `width` columns wide. */
-export function formatLine(line: Line, opts: FormatOptions): string[] {
-  const time = formatTime(line.ts);
+export function formatLine(line: Line, opts: FormatOptions, context: LineContext = {}): string[] {
+  const time = context.number === undefined ? formatTime(line.ts) : `[${context.number}] ${formatTime(line.ts)}`;
   switch (line.kind) {
     case 'message': {
       const nick = truncate(stripControls(line.from), Math.max(3, Math.min(NICK_MAX, Math.floor(opts.width / 3))));
       const color = nickColor(line.from);
-      const bodies = bodyLines(line.text);
+      const bodies = line.deleted ? [DELETED_TEXT] : bodyLines(line.text);
+      if (line.edited && !line.deleted) bodies[bodies.length - 1] += ` ${EDITED_MARK}`;
       const text = bodies.length;
+      if (line.reactions && line.reactions.length > 0 && !line.deleted) bodies.push(reactionSummary(line.reactions));
       if (line.pending) bodies.push('(sending…)'); // not acknowledged yet: said in words, not only dimmed
       // A refusal is ours to say, under the line it is about.
       if (line.failed !== undefined) bodies.push(`!!! not sent: ${stripControls(line.failed)} — /retry sends it again`);
       const prefixPlain = line.action ? `${time} * ${nick} ` : `${time} <${nick}> `;
       const nickTag = line.mine ? `{bold}${escapeTags(nick)}{/bold}` : `{${color}-fg}${escapeTags(nick)}{/${color}-fg}`;
       const prefix = line.action ? `{gray-fg}${time}{/gray-fg} * ${nickTag} ` : `{gray-fg}${time}{/gray-fg} <${nickTag}> `;
+      const gray: Style = (s) => `{gray-fg}${s}{/gray-fg}`;
       const style: Style = line.mention ? (s) => `{yellow-bg}{black-fg}${s}{/black-fg}{/yellow-bg}`
-        : line.pending ? (s) => `{gray-fg}${s}{/gray-fg}` : undefined;
-      const refused: Style = (s) => `{red-fg}${s}{/red-fg}`;
-      return layout(prefix, displayWidth(prefixPlain), bodies, opts.width, (i) => (i < text || line.pending ? style : refused));
+        : line.pending || line.deleted ? gray : undefined;
+      const below: Style = line.failed !== undefined ? (s) => `{red-fg}${s}{/red-fg}` : gray;
+      const rows = layout(prefix, displayWidth(prefixPlain), bodies, opts.width, (i) => (i < text ? style : below));
+      return line.replyTo === undefined ? rows : [quoteRow(context.original?.(line.replyTo), opts.width), ...rows];
     }
     case 'notice': {
       const mark = line.level === 'error' ? '!!!' : line.level === 'warn' ? '-!-' : '-*-';
@@ -173,6 +204,12 @@ export function moreBelowRow(unread: number, width: number): string {
 export function tailRows(lines: readonly Line[], opts: FormatOptions, want = Infinity): { rows: string[]; complete: boolean } {
   const chunks: string[][] = [];
   let count = 0;
+  let number = 0;
+  let byId: Map<string, Extract<Line, { kind: 'message' }>> | undefined;
+  const original = (id: string) => {
+    byId ??= new Map(lines.flatMap((l) => (l.kind === 'message' && !l.pending ? [[l.id, l] as const] : [])));
+    return byId.get(id);
+  };
   let i = lines.length - 1;
   for (; i >= 0 && count < want; i--) {
     const line = lines[i]!;
@@ -180,7 +217,8 @@ export function tailRows(lines: readonly Line[], opts: FormatOptions, want = Inf
     const previous = lines[i - 1];
     if (previous && !sameDay(previous.ts, line.ts)) chunk.push(ruleRow(formatDay(line.ts), opts.width, 'cyan'));
     if (line.kind === 'message' && opts.marker && line.id === opts.marker) chunk.push(ruleRow(NEW_MARKER_TEXT, opts.width, 'red'));
-    chunk.push(...formatLine(line, opts));
+    const numbered = opts.numbered === true && isNumbered(line);
+    chunk.push(...formatLine(line, opts, { original, ...(numbered ? { number: ++number } : {}) }));
     chunks.push(chunk);
     count += chunk.length;
   }

@@ -3,7 +3,7 @@
 import type { ClientEvents, HushClient, RoomRole } from '@hush/client';
 
 export type {
-  ChatMessage, ConnectionState, FileOffer, MemberInfo, PresenceState, RoomInfo, Target, UserInfo,
+  ChatMessage, ConnectionState, FileOffer, MemberInfo, PresenceState, Reaction, RoomInfo, SearchResult, Target, UserInfo,
 } from '@hush/client';
 export type Role = RoomRole;
 export type ClientEventMap = ClientEvents;
@@ -20,7 +20,7 @@ export interface ClientEventSource {
 export type ChatClient = ClientEventSource & Pick<HushClient,
   | 'user' | 'state' | 'fingerprint' | 'rooms' | 'limits'
   | 'createRoom' | 'joinRoom' | 'partRoom' | 'listRooms' | 'setTopic' | 'members' | 'listUsers'
-  | 'send' | 'action' | 'sendDirect' | 'setPresence' | 'setTyping' | 'markRead' | 'history'
+  | 'send' | 'action' | 'sendDirect' | 'reply' | 'edit' | 'delete' | 'react' | 'reactions' | 'search' | 'setPresence' | 'setTyping' | 'markRead' | 'history'
   | 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'setRole'
   | 'safetyNumber' | 'verifyContact' | 'isVerified'
   | 'sendFile' | 'acceptFile' | 'declineFile' | 'cancelFile' | 'pendingFiles' | 'close'>;

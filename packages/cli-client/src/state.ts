@@ -1,5 +1,5 @@
 // The application state and its reducer. Pure: every change is an action, time comes in actions.
-import type { ChatMessage, ConnectionState, FileOffer, MemberInfo, PresenceState, Target } from './sdk.js';
+import type { ChatMessage, ConnectionState, FileOffer, MemberInfo, PresenceState, Reaction, Target } from './sdk.js';
 
 export const MAX_MESSAGES = 2000;
 export const MAX_INPUT_HISTORY = 200;
@@ -14,7 +14,11 @@ export type Line =
    * `pending`: our line, not acknowledged yet (its id is a local one until then); `failed`: why the
    * server refused it (the text stays here and in the input history; /retry sends it again).
    */
-  | { kind: 'message'; id: string; ts: number; from: string; text: string; action: boolean; mine: boolean; mention: boolean; pending?: boolean; failed?: string }
+  | {
+    kind: 'message'; id: string; ts: number; from: string; text: string; action: boolean; mine: boolean; mention: boolean; pending?: boolean; failed?: string;
+    /** What the SDK folded in: the message answered, an edit, a delete, reactions. */
+    replyTo?: string; edited?: boolean; deleted?: boolean; reactions?: Reaction[];
+  }
   | { kind: 'notice'; ts: number; level: 'info' | 'warn' | 'error'; text: string }
   | { kind: 'file'; ts: number; fileId: string };
 
@@ -63,6 +67,8 @@ export type Action =
   | { type: 'me'; user: string }
   | { type: 'connection'; state: ConnectionState }
   | { type: 'message'; message: ChatMessage; now: number }
+  /** A message was edited, deleted or reacted to: its line takes the new state. */
+  | { type: 'messageUpdate'; message: ChatMessage }
   /** A line we typed, shown at once as pending under a local id. */
   | { type: 'outgoing'; key: string; localId: string; from: string; text: string; action: boolean; now: number }
   | { type: 'sent'; key: string; localId: string; id: string; ts: number }
@@ -173,6 +179,23 @@ function append(lines: Line[], line: Line): Line[] {
 
 const isPending = (l: Line): boolean => l.kind === 'message' && l.pending === true;
 
+export type MessageLine = Extract<Line, { kind: 'message' }>;
+
+/** Messages that /reply N, /react N, /edit N and /delete N can name: stored ones (not pending, not refused). */
+export function isNumbered(l: Line): l is MessageLine {
+  return l.kind === 'message' && l.pending !== true && l.failed === undefined;
+}
+
+/** The message numbered `n` (1 = the newest) in `c`, as the pane numbers them. */
+export function numberedMessage(c: Conversation, n: number): MessageLine | undefined {
+  let left = n;
+  for (let i = c.lines.length - 1; i >= 0; i--) {
+    const l = c.lines[i]!;
+    if (isNumbered(l) && --left === 0) return l;
+  }
+  return undefined;
+}
+
 /**
  * A message from the server goes above our lines still pending: every pane then shows the
  * server's order (ours included, once acknowledged), with what is still on its way below.
@@ -185,7 +208,20 @@ function arrive(lines: Line[], line: Line): Line[] {
 }
 
 function toLine(m: ChatMessage, me: string | null): Line {
-  return { kind: 'message', id: m.id, ts: m.ts, from: m.from, text: m.text, action: m.action, mine: m.mine, mention: !m.mine && mentions(m.text, me) };
+  return {
+    kind: 'message', id: m.id, ts: m.ts, from: m.from, text: m.text, action: m.action, mine: m.mine, mention: !m.mine && !m.deleted && mentions(m.text, me),
+    ...changesOf(m),
+  };
+}
+
+/** The folded-in state of a message, as line fields (absent when there is none). */
+function changesOf(m: ChatMessage): Pick<Extract<Line, { kind: 'message' }>, 'replyTo' | 'edited' | 'deleted' | 'reactions'> {
+  return {
+    ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+    ...(m.edited ? { edited: true } : {}),
+    ...(m.deleted ? { deleted: true } : {}),
+    ...(m.reactions && m.reactions.length > 0 ? { reactions: m.reactions } : {}),
+  };
 }
 
 function conversationFor(key: string): Conversation {
@@ -245,6 +281,17 @@ export function reduce(s: AppState, a: Action): AppState {
           typing,
         };
       });
+    }
+    case 'messageUpdate': {
+      const m = a.message;
+      return updateExisting(s, messageKey(m, s.me), (c) => ({
+        ...c,
+        lines: c.lines.map((l) => {
+          if (l.kind !== 'message' || l.id !== m.id) return l;
+          const { replyTo: _r, edited: _e, deleted: _d, reactions: _x, ...rest } = l;
+          return { ...rest, text: m.text, mention: rest.mention && !m.deleted, ...changesOf(m) };
+        }),
+      }));
     }
     case 'outgoing': {
       const line: Line = { kind: 'message', id: a.localId, ts: a.now, from: a.from, text: a.text, action: a.action, mine: true, mention: false, pending: true };

@@ -13,6 +13,7 @@ describe('completionsFor', () => {
     expect(completionsFor('hi ali', ctx)).toEqual({ before: 'hi ', candidates: ['alice '] });
     expect(completionsFor('/msg b', ctx)?.candidates).toEqual(['bob ']);
     expect(completionsFor('@Bo', ctx)?.candidates).toEqual(['bob: ']);
+    expect(completionsFor('thanks @Bo', ctx)).toEqual({ before: 'thanks ', candidates: ['@bob '] });
   });
   it('completes rooms', () => {
     expect(completionsFor('/join #de', ctx)?.candidates).toEqual(['#design ', '#dev ']);

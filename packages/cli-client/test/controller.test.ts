@@ -238,8 +238,9 @@ describe('ChatController', () => {
     const { client, ctl, ui } = setup();
     await ctl.start();
     await ctl.submit('needle in a haystack');
+    client.searchResults = [{ target: { room: 'lobby' }, message: { kind: 'room', id: 'n1', ts: 5, from: 'me', room: 'lobby', text: 'needle in a haystack', action: false, mine: true } }];
     await ctl.submit('/search NEEDLE');
-    expect(texts(ctl).join('\n')).toMatch(/1 match\(es\)[\s\S]*me: needle in a haystack/);
+    expect(texts(ctl).join('\n')).toMatch(/1 found[\s\S]*#lobby me: needle in a haystack/);
     await ctl.submit('/users');
     expect(texts(ctl).join('\n')).toContain('bob away — lunch');
     await ctl.submit('/rooms');
@@ -536,7 +537,7 @@ describe('ChatController: rooms, ignores and file offers', () => {
 
   it('/ignore hides a user (kept in memory), /unignore shows them again', async () => {
     const saved: Array<readonly string[] | undefined> = [];
-    const memory: Memory = { ignored: ['carol'], save: (c) => saved.push(c.ignored) };
+    const memory: Memory = { ignored: ['carol'], bell: true, save: (c) => saved.push(c.ignored) };
     const { client, ctl, ui } = setup({}, memory);
     await ctl.start();
     client.emit('message', { kind: 'room', id: 'c1', ts: 9, from: 'carol', room: 'lobby', text: 'hey me', action: false, mine: false });

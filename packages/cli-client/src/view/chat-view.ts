@@ -8,6 +8,7 @@ import { escapeTags, stripControls } from '../sanitize.js';
 import { activeConversation, seenBy, typingUsers, type AppState, type Conversation, type Line } from '../state.js';
 import { padRight, truncate } from '../width.js';
 import { chatIntent, type KeyPress } from './keys.js';
+import { wantsNumbers } from '../message-commands.js';
 import { ModalHost } from './modals.js';
 import { clipRowsByColumns } from './unicode-patch.js';
 
@@ -113,7 +114,7 @@ export class ChatView {
 
   /** Rows of the active conversation shown in the pane; while scrolled up the last says so. */
   private visibleRows(conv: Conversation, width: number, height: number): string[] {
-    const opts = { width, files: this.ctl.state.files, marker: conv.marker };
+    const opts = { width, files: this.ctl.state.files, marker: conv.marker, numbered: wantsNumbers(this.editor.text) };
     if (conv.scroll === 0) return tailRows(conv.lines, opts, height).rows.slice(-height);
     const rows = tailRows(conv.lines, opts, height + conv.scroll).rows;
     const end = Math.max(0, rows.length - conv.scroll);
@@ -152,7 +153,8 @@ export class ChatView {
 
     this.convs.setContent(s.conversations.map((c, i) => {
       const name = c.kind === 'room' ? `#${c.name}` : c.kind === 'dm' ? `@${c.name}` : '(status)';
-      const count = c.unread > 0 ? ` ${c.unread}` : '';
+      // "@" marks a conversation with a mention or a direct message unread, in words as well as colour.
+      const count = `${c.unread > 0 ? ` ${c.unread}` : ''}${c.mentions > 0 ? '@' : ''}`;
       const text = escapeTags(padRight(`${i + 1}.${stripControls(name)}`, panelWidths(cols).left - 2 - count.length) + count);
       if (c.key === s.active) return `{inverse}${text}{/inverse}`;
       if (c.mentions > 0) return `{yellow-fg}{bold}${text}{/bold}{/yellow-fg}`;

@@ -1,6 +1,8 @@
 // An in-memory ChatClient: records calls, lets tests emit events.
 import { EventEmitter } from 'node:events';
-import type { ChatClient, ChatMessage, ClientEventMap, ConnectionState, FileOffer, MemberInfo, RoomInfo, Target, UserInfo } from '../../src/sdk.js';
+import type {
+  ChatClient, ChatMessage, ClientEventMap, ConnectionState, FileOffer, MemberInfo, RoomInfo, SearchResult, Target, UserInfo,
+} from '../../src/sdk.js';
 
 export class FakeClient implements ChatClient {
   private readonly ee = new EventEmitter();
@@ -76,6 +78,13 @@ export class FakeClient implements ChatClient {
   send(room: string, text: string) { this.record('send', room, text); return this.ack({ room }, text, false); }
   action(room: string, text: string) { this.record('action', room, text); return this.ack({ room }, text, true); }
   sendDirect(user: string, text: string, opts?: { action?: boolean }) { this.record('sendDirect', user, text, opts); return this.ack({ user }, text, opts?.action === true); }
+  async reply(target: Target, msgId: string, text: string) { this.record('reply', target, msgId, text); return this.sent(); }
+  async edit(target: Target, msgId: string, text: string) { this.record('edit', target, msgId, text); return this.sent(); }
+  async delete(target: Target, msgId: string) { this.record('delete', target, msgId); return this.sent(); }
+  async react(target: Target, msgId: string, emoji: string, on: boolean) { this.record('react', target, msgId, emoji, on); return this.sent(); }
+  reactions(msgId: string) { this.record('reactions', msgId); return []; }
+  searchResults: SearchResult[] = [];
+  async search(query: string, opts?: { target?: Target }) { this.record('search', query, opts); return this.searchResults; }
   async setPresence(state: 'online' | 'away', status?: string): Promise<void> { this.record('setPresence', state, status); }
   setTyping(target: Target, active: boolean): void { this.record('setTyping', target, active); }
   async markRead(target: Target, msgId: string): Promise<void> { this.record('markRead', target, msgId); }

@@ -21,7 +21,7 @@ export async function lowOrderKeyServer(): Promise<FakeServer> {
     socket.on('error', () => undefined);
     socket.once('data', () => {
       socket.write(frame({
-        type: 'server_hello', version: 2, versions: [2], ephemeral: b64(new Uint8Array(32)),
+        type: 'server_hello', version: 3, versions: [3], ephemeral: b64(new Uint8Array(32)),
         identity: b64(randomBytes(32)), signature: b64(randomBytes(64)), finished: b64(randomBytes(64)),
       }));
     });

@@ -1,0 +1,168 @@
+// Replies, reactions, edits, deletes, mentions and search from the input line. A message is named
+// by its number from the newest (1 = the newest): typing one of these commands numbers the pane's
+// messages, so the number to give is on screen.
+import { emojiFor, emojify } from './emoji.js';
+import { formatTime } from './format.js';
+import { bodyLines, stripControls } from './sanitize.js';
+import type { ChatController } from './controller.js';
+import type { SearchResult } from './sdk.js';
+import {
+  activeConversation, conversationTarget, dmKey, findConversation, numberedMessage, roomKey, type Conversation, type MessageLine,
+} from './state.js';
+
+/** Commands whose first argument is a message number: while one is being typed the pane shows the numbers. */
+export const NUMBERED_COMMANDS = ['reply', 'react', 'reactions', 'edit', 'delete'] as const;
+const NUMBERED_INPUT = new RegExp(`^/(${NUMBERED_COMMANDS.join('|')})(\\s|$)`, 'i');
+
+/** Whether the input line is one of the numbered commands (the view numbers the messages then). */
+export function wantsNumbers(input: string): boolean {
+  return NUMBERED_INPUT.test(input);
+}
+
+/** `2 some text` -> { n: 2, rest: 'some text' }; no leading number -> n undefined. */
+export function numberAndRest(rest: string): { n?: number; rest: string } {
+  const m = /^(\d{1,4})(?:\s+([\s\S]*))?$/.exec(rest.trim());
+  if (!m) return { rest: rest.trim() };
+  return { n: Number(m[1]), rest: (m[2] ?? '').trim() };
+}
+
+/** `:thumbsup:`, `thumbsup` or an emoji as typed -> the emoji; undefined when it is none of those. */
+export function reactionEmoji(arg: string): string | undefined {
+  const word = arg.trim();
+  if (word === '' || /\s/.test(word)) return undefined;
+  const code = /^:?([a-z0-9_+-]+):?$/i.exec(word);
+  if (code) return emojiFor(code[1]!);
+  const typed = emojify(word);
+  return /\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(typed) && typed.length <= 32 ? typed : undefined;
+}
+
+function here(ctl: ChatController): { conv: Conversation; target: { room: string } | { user: string } } {
+  const conv = activeConversation(ctl.state);
+  const target = conversationTarget(conv);
+  if (!target) throw new Error('this is the status window: switch to a conversation first');
+  return { conv, target };
+}
+
+/** The message numbered `n` here; without `n`, the newest (from others, or your own with `mine`). */
+function pick(conv: Conversation, n: number | undefined, who: 'any' | 'others' | 'mine', me: string | null): MessageLine {
+  if (n !== undefined) {
+    const line = numberedMessage(conv, n);
+    if (!line) throw new Error(`there is no message ${n} here (1 is the newest; /history loads older ones)`);
+    return line;
+  }
+  for (let i = 1; ; i++) {
+    const line = numberedMessage(conv, i);
+    if (!line) throw new Error(who === 'mine' ? 'you have no message here to change' : 'there is no message here to answer');
+    if (line.deleted) continue;
+    if (who === 'any' || (who === 'mine') === (line.from === me)) return line;
+  }
+}
+
+const short = (line: MessageLine): string => {
+  const flat = bodyLines(line.text).join(' ');
+  return `${stripControls(line.from)}: "${flat.length > 40 ? flat.slice(0, 40) + '…' : flat}"`;
+};
+
+export async function reply(ctl: ChatController, n: number | undefined, text: string): Promise<void> {
+  const { conv, target } = here(ctl);
+  const line = pick(conv, n, 'others', ctl.state.me);
+  if (line.deleted) throw new Error('that message was deleted');
+  await ctl.client.reply(target, line.id, emojify(text));
+}
+
+/** Adds the reaction, or takes it back when it is already yours. */
+export async function react(ctl: ChatController, n: number | undefined, arg: string): Promise<void> {
+  const emoji = reactionEmoji(arg);
+  if (!emoji) throw new Error(`"${stripControls(arg)}" is not an emoji: give one, or a shortcode like :thumbsup: (Ctrl+E opens the picker)`);
+  const { conv, target } = here(ctl);
+  const line = pick(conv, n, 'any', ctl.state.me);
+  if (line.deleted) throw new Error('that message was deleted');
+  const mine = line.reactions?.some((r) => r.emoji === emoji && r.users.includes(ctl.state.me ?? ''));
+  await ctl.client.react(target, line.id, emoji, !mine);
+}
+
+export function showReactions(ctl: ChatController, n: number | undefined): void {
+  const { conv } = here(ctl);
+  const line = pick(conv, n, 'any', ctl.state.me);
+  const reactions = line.reactions ?? [];
+  ctl.notice(reactions.length === 0 ? `no reactions to ${short(line)}`
+    : [`reactions to ${short(line)}:`, ...reactions.map((r) => `  ${stripControls(r.emoji)} ${r.users.map(stripControls).join(', ')}`)]);
+}
+
+/** Without text: the input line gets the command back with the old text to change. */
+export async function edit(ctl: ChatController, n: number | undefined, text: string): Promise<void> {
+  const { conv, target } = here(ctl);
+  const line = pick(conv, n, 'mine', ctl.state.me);
+  if (line.from !== ctl.state.me) throw new Error('you can only edit your own messages');
+  if (line.deleted) throw new Error('that message was deleted');
+  if (text === '') {
+    const number = n ?? numberOf(conv, line.id)!;
+    ctl.editor.set(`/edit ${number} ${line.text}`);
+    return;
+  }
+  await ctl.client.edit(target, line.id, emojify(text));
+}
+
+export async function remove(ctl: ChatController, n: number | undefined): Promise<void> {
+  const { conv, target } = here(ctl);
+  const line = pick(conv, n, 'mine', ctl.state.me);
+  if (line.deleted) throw new Error('that message is deleted already');
+  await ctl.client.delete(target, line.id);
+  ctl.notice(`deleted ${short(line)}`, 'info', conv.key);
+}
+
+const nameOf = (c: Conversation): string => (c.kind === 'room' ? `#${c.name}` : `@${c.name}`);
+
+/** The newest messages that named you, in every open conversation. */
+export function listMentions(ctl: ChatController, limit = 20): void {
+  const found = ctl.state.conversations.flatMap((c) => c.lines.flatMap((l) => (l.kind === 'message' && l.mention ? [{ c, l }] : [])));
+  found.sort((a, b) => a.l.ts - b.l.ts);
+  const recent = found.slice(-limit);
+  ctl.notice(recent.length === 0 ? 'no mentions of you in the open conversations'
+    : [`mentions of you (${recent.length}):`, ...recent.map(({ c, l }) => `  ${formatTime(l.ts)} ${stripControls(nameOf(c))} ${short(l)}`)]);
+}
+
+/** `/search [-a] words`: this conversation, or with -a every conversation, in this device's local history. */
+export async function search(ctl: ChatController, rest: string): Promise<void> {
+  const all = /^-a(\s|$)/.test(rest);
+  const words = all ? rest.slice(2).trim() : rest.trim();
+  if (words === '') throw new Error('usage: /search [-a] words');
+  const target = all ? undefined : here(ctl).target;
+  const results = await ctl.client.search(words, target ? { target } : {});
+  const shown = results.slice(0, 20);
+  ctl.lastSearch = shown;
+  const where = (r: SearchResult): string => ('room' in r.target ? `#${r.target.room}` : `@${r.target.user}`);
+  ctl.notice(shown.length === 0 ? `search "${stripControls(words)}": nothing found${all ? '' : ' here (/search -a looks everywhere)'}`
+    : [`search "${stripControls(words)}": ${results.length} found${results.length > shown.length ? `, the newest ${shown.length} shown` : ''} — /goto N opens one`,
+      ...shown.map((r, i) => `  ${i + 1}. ${formatTime(r.message.ts)} ${stripControls(where(r))} ${stripControls(r.message.from)}: ${bodyLines(r.message.text).join(' ').slice(0, 80)}`)]);
+}
+
+/** Opens the conversation of search result `n`, loading older history until the message is there. */
+export async function goto(ctl: ChatController, n: number): Promise<void> {
+  const result = ctl.lastSearch[n - 1];
+  if (!result) throw new Error(`no search result ${n}: /search first`);
+  const key = 'room' in result.target ? roomKey(result.target.room) : dmKey(result.target.user);
+  if ('user' in result.target) ctl.openDm(result.target.user);
+  else if (findConversation(ctl.state, key)) ctl.dispatch({ type: 'switch', key });
+  else await ctl.join(result.target.room);
+  for (let page = 0; page < 20; page++) {
+    const conv = findConversation(ctl.state, key);
+    if (!conv || conv.lines.some((l) => l.kind === 'message' && l.id === result.message.id)) break;
+    const before = conv.lines.length;
+    await ctl.olderHistory();
+    if (findConversation(ctl.state, key)?.lines.length === before) break;
+  }
+  const conv = findConversation(ctl.state, key);
+  const at = conv ? numberOf(conv, result.message.id) : undefined;
+  ctl.notice(`found: ${formatTime(result.message.ts)} ${stripControls(result.message.from)}: ${bodyLines(result.message.text).join(' ').slice(0, 80)}`
+    + (at === undefined ? '' : ` (message ${at} from the newest: /reply ${at} answers it)`), 'info', key);
+}
+
+/** The number a message has in the pane (1 = the newest), if it is loaded. */
+function numberOf(conv: Conversation, id: string): number | undefined {
+  for (let i = 1; ; i++) {
+    const line = numberedMessage(conv, i);
+    if (!line) return undefined;
+    if (line.id === id) return i;
+  }
+}
