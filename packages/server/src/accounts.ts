@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { hashPassword, verifyPassword } from '@hush/crypto';
 import type { RegistrationMode } from './config.js';
-import { GateBusyError, HashGate } from './hash-gate.js';
+import { AccountError, GateBusyError } from './errors.js';
+import { HashGate } from './hash-gate.js';
 import { LoginBackoff, type BackoffOptions } from './login-backoff.js';
 import { StoreError } from './store/store-error.js';
 import type { ServerRole, Store, UserRecord } from './store/types.js';
@@ -28,19 +29,6 @@ export interface AccountsOptions {
   addressBackoff?: Partial<BackoffOptions>;
   /** Back-off per account name. */
   accountBackoff?: Partial<BackoffOptions>;
-}
-
-export type AccountErrorCode = 'NOT_FOUND' | 'PASSWORD_WEAK' | 'USERNAME_INVALID' | 'USERNAME_TAKEN' | 'RATE_LIMITED';
-
-/** Thrown by the admin-side methods (setPassword); network paths return result codes instead. */
-export class AccountError extends Error {
-  override readonly name = 'AccountError';
-  constructor(
-    readonly code: AccountErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Names nobody can register over the network (an admin may still create them offline). */

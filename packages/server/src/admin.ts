@@ -1,7 +1,8 @@
 // Offline administration on a data directory: the `hushd <subcommand>` implementations. They open
 // the same SQLite file (WAL lets them run beside a live daemon; changes apply at the next login).
 import { isIP } from 'node:net';
-import { AccountError, Accounts } from './accounts.js';
+import { Accounts } from './accounts.js';
+import { AccountError, UsageError } from './errors.js';
 import { OPTIONS, type HushdConfig } from './config.js';
 import { loadOrCreateIdentity } from './identity-file.js';
 import { dataPaths } from './paths.js';
@@ -37,10 +38,6 @@ export interface AdminIO {
   err(line: string): void;
   /** Reads a password: from stdin when `fromStdin` or stdin is not a terminal, else a no-echo prompt. */
   readPassword(prompt: string, opts: { confirm: boolean; fromStdin: boolean }): Promise<string>;
-}
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 /**

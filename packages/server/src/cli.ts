@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `hushd`: run the server, or administer its data directory offline. Process I/O lives here only.
 import { readFileSync } from 'node:fs';
-import { ADMIN_COMMANDS, parseAdminArgs, runAdmin, UsageError, type AdminIO } from './admin.js';
-import { ConfigError, OPTIONS, resolveConfig, type HushdConfig } from './config.js';
+import { ADMIN_COMMANDS, parseAdminArgs, runAdmin, type AdminIO } from './admin.js';
+import { OPTIONS, resolveConfig, type HushdConfig } from './config.js';
+import { ConfigError, UsageError } from './errors.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import { createLogger } from './logger.js';
 import { tuneRuntime } from './runtime.js';

@@ -2,6 +2,7 @@
 // drives parsing of all three sources and the --help text, so the help cannot drift from behaviour.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { ConfigError } from './errors.js';
 import { parseLogLevel, type LogLevel } from './logger.js';
 import { CONFIG_FILE, defaultDataDir } from './paths.js';
 
@@ -101,10 +102,6 @@ export const DEFAULT_CONFIG: Readonly<HushdConfig> = Object.freeze({
   limits: DEFAULT_LIMITS,
   scryptN: 2 ** 17,
 }) as Readonly<HushdConfig>;
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
 
 // ---- value parsers: each takes text (flag/env) or JSON (file) and throws a plain message ----
 

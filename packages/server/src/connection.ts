@@ -6,10 +6,11 @@ import {
   handshakeFromWire, handshakeToWire, type ClientMessage, type ProtocolErrorCode, type ServerMessage, type SessionLimits,
 } from '@hush/protocol';
 import { isCryptoError, ServerHandshake, type ServerIdentity } from '@hush/crypto';
-import { RequestError, type ServerContext, type Session } from './handlers/context.js';
+import { RequestError } from './errors.js';
+import type { ServerContext, Session } from './handlers/context.js';
 import { ANONYMOUS_TYPES, dispatch } from './handlers/index.js';
 import { type FlushScheduler, OutboundQueue, type SharedBlock } from './outbound.js';
-import type { OnlineUser } from './presence.js';
+import type { OnlineUser } from './online-users.js';
 import { FloodGuard, TokenBucket } from './rate-limit.js';
 
 type State = 'handshake' | 'auth' | 'ready' | 'closed';

@@ -6,11 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { FILE_CHUNK_OVERHEAD } from '@hush/crypto';
 import { fileNameProblem, fromBase64Url, toBase64Url, type ClientMessageOf, type ServerMessageOf, type Target } from '@hush/protocol';
-import {
-  broadcast, RequestError, requireMember, type ServerContext, type Session,
-} from './handlers/context.js';
-import type { OnlineUser } from './presence.js';
-import type { StoredFile } from './store/types.js';
+import type { HushdConfig } from './config.js';
+import { RequestError } from './errors.js';
+import type { Session } from './handlers/context.js';
+import type { Fanout } from './handlers/fanout.js';
+import { requireMember } from './handlers/membership.js';
+import type { OnlineUser, OnlineUsers } from './online-users.js';
+import type { RoomRegistry } from './rooms.js';
+import type { StoredFile, Store } from './store/types.js';
 
 export const FILE_CHUNK_SIZE = 64 * 1024;
 /**
@@ -43,19 +46,30 @@ interface Download {
 
 type User = OnlineUser<Session>;
 
+/** What the relay works with. */
+export interface FileRelayDeps {
+  store: Store;
+  /** The live configuration (maxFileSize may be reloaded). */
+  config: Pick<HushdConfig, 'maxFileSize'>;
+  online: Pick<OnlineUsers<Session>, 'get'>;
+  rooms: Pick<RoomRegistry<Session>, 'members'>;
+  fanout: Pick<Fanout, 'broadcast'>;
+  now(): number;
+}
+
 export class FileRelay {
   private readonly uploads = new Map<string, Upload>();
   private readonly downloads = new Map<Session, Download[]>();
 
-  constructor(private readonly context: () => ServerContext) {}
+  constructor(private readonly deps: FileRelayDeps) {}
 
   offer(user: User, session: Session, m: ClientMessageOf<'file_offer'>): void {
-    const ctx = this.context();
-    if (contentSize(m.size, 'user' in m.target) > ctx.config.maxFileSize) {
-      throw new RequestError('FILE_TOO_LARGE', `the limit is ${ctx.config.maxFileSize} bytes`);
+    const deps = this.deps;
+    if (contentSize(m.size, 'user' in m.target) > deps.config.maxFileSize) {
+      throw new RequestError('FILE_TOO_LARGE', `the limit is ${deps.config.maxFileSize} bytes`);
     }
     if ('room' in m.target) {
-      requireMember(ctx, user, m.target.room);
+      requireMember(deps, user, m.target.room);
       // Receivers verify the whole file against this hash before they report it complete.
       if (m.name === undefined || m.sha512 === undefined) throw new RequestError('BAD_REQUEST', 'a room file needs a name and its SHA-512');
       const problem = fileNameProblem(m.name);
@@ -63,7 +77,7 @@ export class FileRelay {
     } else if (m.name !== undefined || m.sha512 !== undefined) {
       throw new RequestError('BAD_REQUEST', 'a direct file keeps its name and hash inside the end-to-end envelope');
     }
-    if ('user' in m.target && !ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
+    if ('user' in m.target && !deps.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
     if ('user' in m.target && m.target.user === user.name) throw new RequestError('BAD_REQUEST', 'a file to yourself');
     const file: StoredFile = {
       id: randomBytes(16).toString('base64url'),
@@ -73,17 +87,17 @@ export class FileRelay {
       name: m.name ?? null,
       sha512: m.sha512 ?? null,
       size: m.size,
-      createdAt: ctx.now(),
+      createdAt: deps.now(),
       complete: false,
     };
     const { complete: _complete, ...record } = file;
-    ctx.store.createFile(record);
+    deps.store.createFile(record);
     this.uploads.set(file.id, { file, session, next: 0, received: 0 });
     session.send({ type: 'file_created', re: m.id, fileId: file.id, chunkSize: FILE_CHUNK_SIZE });
   }
 
   chunk(_user: User, session: Session, m: ClientMessageOf<'file_chunk'>): void {
-    const ctx = this.context();
+    const deps = this.deps;
     const upload = this.uploads.get(m.fileId);
     if (!upload || upload.session !== session) throw new RequestError('NOT_FOUND', 'no upload with that id on this connection');
     if (m.index !== upload.next) throw new RequestError('BAD_REQUEST', `expected chunk ${upload.next}`);
@@ -92,7 +106,7 @@ export class FileRelay {
       this.abortUpload(upload);
       throw new RequestError('BAD_REQUEST', 'more data than the offered size; upload cancelled');
     }
-    ctx.store.putFileChunk(upload.file.id, m.index, data);
+    deps.store.putFileChunk(upload.file.id, m.index, data);
     upload.next += 1;
     upload.received += data.length;
     if (!m.final) {
@@ -103,19 +117,19 @@ export class FileRelay {
       this.abortUpload(upload);
       throw new RequestError('BAD_REQUEST', 'less data than the offered size; upload cancelled');
     }
-    ctx.store.completeFile(upload.file.id);
+    deps.store.completeFile(upload.file.id);
     this.uploads.delete(upload.file.id);
     const file = { ...upload.file, complete: true };
     session.send({ type: 'ok', re: m.id });
-    broadcast(ctx, offered(file), this.recipients(file));
+    deps.fanout.broadcast(offered(file), this.recipients(file));
   }
 
   accept(user: User, session: Session, m: ClientMessageOf<'file_accept'>): void {
-    const ctx = this.context();
+    const deps = this.deps;
     const file = this.receivable(user, m.fileId);
-    const first = ctx.store.getFileChunk(file.id, 0);
+    const first = deps.store.getFileChunk(file.id, 0);
     if (!first) throw new RequestError('NOT_FOUND', 'file has no data');
-    ctx.store.markFileHandled(file.id, user.name, 'accepted');
+    deps.store.markFileHandled(file.id, user.name, 'accepted');
     session.send({ type: 'ok', re: m.id });
     this.status(file, user.name, 'accepted');
     const list = this.downloads.get(session) ?? [];
@@ -127,22 +141,22 @@ export class FileRelay {
 
   decline(user: User, session: Session, m: ClientMessageOf<'file_decline'>): void {
     const file = this.receivable(user, m.fileId);
-    this.context().store.markFileHandled(file.id, user.name, 'declined');
+    this.deps.store.markFileHandled(file.id, user.name, 'declined');
     session.send({ type: 'ok', re: m.id });
     this.status(file, user.name, 'declined');
   }
 
   cancel(user: User, session: Session, m: ClientMessageOf<'file_cancel'>): void {
-    const ctx = this.context();
-    const file = this.uploads.get(m.fileId)?.file ?? ctx.store.getFile(m.fileId);
+    const deps = this.deps;
+    const file = this.uploads.get(m.fileId)?.file ?? deps.store.getFile(m.fileId);
     if (!file) throw new RequestError('NOT_FOUND', 'no such file');
     if (file.from === user.name) {
       this.uploads.delete(file.id);
       for (const [s, list] of this.downloads) this.setDownloads(s, list.filter((d) => d.file.id !== file.id));
-      ctx.store.deleteFile(file.id);
+      deps.store.deleteFile(file.id);
       session.send({ type: 'ok', re: m.id });
       const by = { fileId: file.id, by: user.name, ...(m.reason !== undefined ? { reason: m.reason } : {}) };
-      broadcast(ctx, { type: 'file_cancelled', ...by }, this.recipients(file));
+      deps.fanout.broadcast({ type: 'file_cancelled', ...by }, this.recipients(file));
       return;
     }
     this.receivable(user, file.id);
@@ -150,7 +164,7 @@ export class FileRelay {
       const list = this.downloads.get(s);
       if (list) this.setDownloads(s, list.filter((d) => d.file.id !== file.id));
     }
-    ctx.store.markFileHandled(file.id, user.name, 'declined');
+    deps.store.markFileHandled(file.id, user.name, 'declined');
     session.send({ type: 'ok', re: m.id });
     this.status(file, user.name, 'cancelled');
   }
@@ -158,7 +172,7 @@ export class FileRelay {
   /** The recipient checked the file's hash and saved it: now it counts as downloaded. */
   received(user: User, session: Session, m: ClientMessageOf<'file_received'>): void {
     const file = this.receivable(user, m.fileId);
-    const store = this.context().store;
+    const store = this.deps.store;
     // Only a download this recipient accepted can be confirmed, and only once.
     const how = store.fileHandling(file.id, user.name);
     if (how !== 'accepted' && how !== 'downloaded') throw new RequestError('BAD_REQUEST', 'accept the file before confirming it');
@@ -188,12 +202,12 @@ export class FileRelay {
   }
 
   private pendingFor(name: string): StoredFile[] {
-    return this.context().store.pendingFilesFor(name).filter((f) => f.from !== name).slice(0, 1000);
+    return this.deps.store.pendingFilesFor(name).filter((f) => f.from !== name).slice(0, 1000);
   }
 
   /** The file, if `user` is one of its recipients and it is complete; NOT_FOUND otherwise. */
   private receivable(user: User, fileId: string): StoredFile {
-    const file = this.context().store.getFile(fileId);
+    const file = this.deps.store.getFile(fileId);
     const mine = file && file.complete && file.from !== user.name
       && (file.room !== null ? user.rooms.has(file.room) : file.to === user.name);
     if (!file || !mine) throw new RequestError('NOT_FOUND', 'no such file for you');
@@ -201,26 +215,26 @@ export class FileRelay {
   }
 
   private recipients(file: StoredFile): User[] {
-    const ctx = this.context();
-    if (file.room !== null) return [...ctx.rooms.members(file.room)].filter((u) => u.name !== file.from);
-    const to = file.to !== null ? ctx.online.get(file.to) : undefined;
+    const deps = this.deps;
+    if (file.room !== null) return [...deps.rooms.members(file.room)].filter((u) => u.name !== file.from);
+    const to = file.to !== null ? deps.online.get(file.to) : undefined;
     return to ? [to] : [];
   }
 
   private status(file: StoredFile, user: string, status: ServerMessageOf<'file_status'>['status']): void {
-    const ctx = this.context();
-    const sender = ctx.online.get(file.from);
-    if (sender) broadcast(ctx, { type: 'file_status', fileId: file.id, user, status }, [sender]);
+    const deps = this.deps;
+    const sender = deps.online.get(file.from);
+    if (sender) deps.fanout.broadcast({ type: 'file_status', fileId: file.id, user, status }, [sender]);
   }
 
   /** Queues chunks while the session's backlog is small; resumes from onWritable. */
   private pump(session: Session): void {
-    const ctx = this.context();
+    const deps = this.deps;
     const list = this.downloads.get(session);
     while (list && list.length > 0 && !session.closed && session.backlog < DOWNLOAD_WINDOW) {
       const d = list[0]!;
       const data = d.chunk!;
-      d.chunk = ctx.store.getFileChunk(d.file.id, d.index + 1);
+      d.chunk = deps.store.getFileChunk(d.file.id, d.index + 1);
       const final = d.chunk === undefined;
       session.send({ type: 'file_data', fileId: d.file.id, index: d.index, data: toBase64Url(data), final });
       d.index += 1;
@@ -241,7 +255,7 @@ export class FileRelay {
 
   private abortUpload(upload: Upload): void {
     this.uploads.delete(upload.file.id);
-    this.context().store.deleteFile(upload.file.id);
+    this.deps.store.deleteFile(upload.file.id);
   }
 }
 

@@ -1,9 +1,6 @@
 // Bounds concurrent password hashing: scrypt is slow and memory-hungry on purpose, so a burst of
 // logins must queue (boundedly) rather than exhaust memory or the libuv thread pool.
-
-export class GateBusyError extends Error {
-  override readonly name = 'GateBusyError';
-}
+import { GateBusyError } from './errors.js';
 
 export class HashGate {
   private active = 0;

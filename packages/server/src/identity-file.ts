@@ -4,10 +4,7 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ServerIdentity } from '@hush/crypto';
-
-export class IdentityFileError extends Error {
-  override readonly name = 'IdentityFileError';
-}
+import { IdentityFileError } from './errors.js';
 
 const SEED_TEXT = /^[A-Za-z0-9_-]{43}$/;
 

@@ -277,19 +277,23 @@ export class OutboundQueue {
 }
 
 /**
- * One flush per event-loop turn for every connection that has something queued. `beforeFlush`
- * runs first in the same turn (the server commits its batch of inbound messages there, so acks and
- * fan-out of a whole turn leave together); `afterFlush` runs once everything is written (slow
- * housekeeping goes there, after the turn's messages are on their way, not in front of them).
+ * One flush per event-loop turn for every connection that has something queued. The
+ * `beforeEachFlush` hooks run first in the same turn (the server commits its batch of inbound
+ * messages there, so acks and fan-out of a whole turn leave together); `afterFlush` runs once
+ * everything is written (slow housekeeping goes there, after the turn's messages are on their way,
+ * not in front of them).
  */
 export class FlushScheduler {
   private pending: OutboundQueue[] = [];
   private armed = false;
+  private readonly beforeFlush: Array<() => void> = [];
 
-  constructor(
-    private readonly beforeFlush: () => void = () => {},
-    private readonly afterFlush: () => void = () => {},
-  ) {}
+  constructor(private readonly afterFlush: () => void = () => {}) {}
+
+  /** Runs `hook` at the start of every turn, before the queues are flushed. */
+  beforeEachFlush(hook: () => void): void {
+    this.beforeFlush.push(hook);
+  }
 
   schedule(queue: OutboundQueue): void {
     this.pending.push(queue);
@@ -310,7 +314,7 @@ export class FlushScheduler {
 
   private readonly run = (): void => {
     this.armed = false;
-    this.beforeFlush();
+    for (const hook of this.beforeFlush) hook();
     const queues = this.pending;
     this.pending = [];
     for (const queue of queues) queue.flush();

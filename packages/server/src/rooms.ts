@@ -1,6 +1,6 @@
 // In-memory index of online members per room (for fan-out without a query) and member counts.
 // The store stays the source of truth for membership and roles; this mirrors it for online users.
-import type { OnlineUser, SessionLike } from './presence.js';
+import type { OnlineUser, SessionLike } from './online-users.js';
 import type { Store } from './store/types.js';
 
 export class RoomRegistry<S extends SessionLike = SessionLike> {

@@ -8,12 +8,13 @@ import type { HushdConfig } from './config.js';
 import { Connection } from './connection.js';
 import { FileRelay } from './files.js';
 import type { ServerContext, Session } from './handlers/context.js';
+import { Fanout } from './handlers/fanout.js';
 import { MessageBatch } from './handlers/message-batch.js';
 import { PresenceBatch } from './handlers/presence-batch.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { FlushScheduler } from './outbound.js';
-import { OnlineUsers } from './presence.js';
+import { OnlineUsers } from './online-users.js';
 import { ConnectionLimiter, normalizeAddress } from './rate-limit.js';
 import { RoomRegistry } from './rooms.js';
 import type { Store } from './store/types.js';
@@ -43,25 +44,21 @@ export class HushServer {
     const { store, config } = options;
     if (!store.getRoom(config.defaultRoom)) store.createRoom(config.defaultRoom, '', null, Date.now());
     this.limiter = new ConnectionLimiter(config.limits);
-    let batch: MessageBatch | null = null;
     // The store's WAL checkpoints (disk writes and fsyncs) run after a turn's writes, never inside
     // the commit a message waits for.
-    this.scheduler = new FlushScheduler(() => batch?.commit(), () => store.checkpointIfDue(Date.now()));
-    const context: ServerContext = {
-      store,
-      accounts: options.accounts,
-      config,
-      logger: options.logger,
-      metrics: options.metrics,
-      online: new OnlineUsers<Session>(),
-      rooms: new RoomRegistry<Session>(store),
+    this.scheduler = new FlushScheduler(() => store.checkpointIfDue(Date.now()));
+    const { logger, metrics } = options;
+    const now = () => Date.now();
+    const online = new OnlineUsers<Session>();
+    const rooms = new RoomRegistry<Session>(store);
+    const fanout = new Fanout(metrics, config.limits);
+    this.context = {
+      store, accounts: options.accounts, config, logger, metrics, online, rooms, fanout, now,
       sessions: this.connections,
-      batch: (batch = new MessageBatch(() => context, () => this.scheduler.wake())),
-      files: new FileRelay(() => context),
-      presence: new PresenceBatch(() => context),
-      now: () => Date.now(),
+      batch: new MessageBatch({ store, logger, rooms, online, fanout, turns: this.scheduler }),
+      presence: new PresenceBatch(online, fanout),
+      files: new FileRelay({ store, config, online, rooms, fanout, now }),
     };
-    this.context = context;
     this.listener = createServer((socket) => this.accept(socket));
     this.listener.on('error', (error) => options.logger.error('listener_error', { error }));
   }

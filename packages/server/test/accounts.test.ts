@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AccountError, Accounts, type AccountsOptions } from '../src/accounts.js';
+import { Accounts, type AccountsOptions } from '../src/accounts.js';
+import { AccountError } from '../src/errors.js';
 import { SqliteStore } from '../src/store/index.js';
 
 const N = 2 ** 10; // fast hashing for tests

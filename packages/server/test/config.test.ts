@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, DEFAULT_LIMITS, OPTIONS, resolveConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+import { DEFAULT_CONFIG, DEFAULT_LIMITS, OPTIONS, resolveConfig } from '../src/config.js';
 
 let dir: string;
 beforeEach(() => {

@@ -2,35 +2,40 @@
 // the order they arrived: a storm of first logins into the default room costs each member one
 // queue entry per turn, not one per join. The socket-level ordering is in server-rooms.test.ts.
 import { describe, expect, it } from 'vitest';
-import type { ServerContext, Session } from '../src/handlers/context.js';
-import { MessageBatch } from '../src/handlers/message-batch.js';
+import type { Session } from '../src/handlers/context.js';
+import { Fanout } from '../src/handlers/fanout.js';
+import { MessageBatch, type MessageBatchDeps } from '../src/handlers/message-batch.js';
 import type { SharedBlock } from '../src/outbound.js';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { Metrics } from '../src/metrics.js';
 import type { NewMessage, StoredMessage } from '../src/store/types.js';
 
-function fakeContext(memberCount: number, failStore = false) {
+function fakeDeps(memberCount: number, failStore = false) {
   const blocks: SharedBlock[][] = Array.from({ length: memberCount }, () => []);
   const replies: unknown[][] = Array.from({ length: memberCount }, () => []);
+  const sent: string[][] = Array.from({ length: memberCount }, () => []);
   const sessions = blocks.map((own, i) => ({
     sendBlock: (b: SharedBlock) => own.push(b),
+    sendLine: (line: string) => sent[i]!.push(line),
     send: (m: unknown) => replies[i]!.push(m),
   }) as unknown as Session);
   const users = sessions.map((s) => ({ sessions: new Set([s]) }));
   let nextId = 1;
-  const ctx = {
-    config: DEFAULT_CONFIG,
-    metrics: new Metrics(),
+  const metrics = new Metrics();
+  const deps = {
     logger: { error: () => undefined },
     rooms: { members: () => users },
+    online: { get: () => undefined },
+    fanout: new Fanout(metrics, DEFAULT_CONFIG.limits),
+    turns: { wake: () => undefined, beforeEachFlush: () => undefined },
     store: {
       appendMessages: (messages: NewMessage[]): StoredMessage[] => {
         if (failStore) throw new Error('disk full');
         return messages.map((m) => ({ ...m, id: String(nextId++) }) as StoredMessage);
       },
     },
-  } as unknown as ServerContext;
-  return { ctx, blocks, replies, sessions };
+  } as unknown as MessageBatchDeps;
+  return { deps, metrics, blocks, replies, sent, sessions };
 }
 
 const lines = (block: SharedBlock): Array<Record<string, unknown>> =>
@@ -41,8 +46,8 @@ const text = (from: string, t: string): NewMessage => ({ kind: 'room', ts: 1, fr
 
 describe('MessageBatch', () => {
   it('sends a turn of joins and messages as one block per member, in arrival order, encoded once', () => {
-    const { ctx, blocks, replies, sessions } = fakeContext(40);
-    const batch = new MessageBatch(() => ctx, () => undefined);
+    const { deps, metrics, blocks, replies, sessions } = fakeDeps(40);
+    const batch = new MessageBatch(deps);
     batch.add(text('amy', 'first'), sessions[0]!, 'r1');
     for (let i = 0; i < 25; i++) batch.roomNotice('lobby', join(`new-${i}`));
     batch.add(text('new-3', 'hello from a newcomer'), sessions[1]!, 'r2');
@@ -56,12 +61,12 @@ describe('MessageBatch', () => {
     expect(order).toEqual(['msg:first', ...Array.from({ length: 25 }, (_, i) => `join:new-${i}`), 'msg:hello from a newcomer', 'join:last']);
     expect(replies[0]).toEqual([{ type: 'ack', re: 'r1', msgId: '1', ts: 1 }]);
     expect(replies[1]).toEqual([{ type: 'ack', re: 'r2', msgId: '2', ts: 1 }]);
-    expect(ctx.metrics.get('hush_fanout_deliveries_total')).toBe(40 * 28);
+    expect(metrics.get('hush_fanout_deliveries_total')).toBe(40 * 28);
   });
 
   it('still sends the notices when storing the messages fails (the senders get errors)', () => {
-    const { ctx, blocks, replies, sessions } = fakeContext(3, true);
-    const batch = new MessageBatch(() => ctx, () => undefined);
+    const { deps, blocks, replies, sessions } = fakeDeps(3, true);
+    const batch = new MessageBatch(deps);
     batch.add(text('amy', 'lost'), sessions[0]!, 'r1');
     batch.roomNotice('lobby', join('bob'));
     batch.commit();
@@ -69,21 +74,24 @@ describe('MessageBatch', () => {
     expect(replies[0]).toEqual([{ type: 'error', re: 'r1', code: 'INTERNAL', message: 'message not stored' }]);
   });
 
-  it("flushNotices sends a room's queued notices at once (an event must not overtake them), the rest at the commit", () => {
-    const { ctx, blocks } = fakeContext(2);
-    const batch = new MessageBatch(() => ctx, () => undefined);
+  it("a room event goes out at once, after the room's queued notices (it must not overtake them); the rest wait for the commit", () => {
+    const { deps, blocks, sent } = fakeDeps(2);
+    const batch = new MessageBatch(deps);
     batch.roomNotice('lobby', join('amy'));
     batch.roomNotice('other', { ...join('bob'), room: 'other' });
-    batch.flushNotices('lobby');
+    const part = { type: 'room_event', room: 'lobby', event: 'part', user: 'amy', ts: 2 } as const;
+    expect(batch.roomEvent(part)).toBe(2);
     expect(blocks[0]!.flatMap(lines)).toEqual([join('amy')]);
-    batch.flushNotices('lobby'); // nothing left for it
+    expect(sent[0]!.map((l) => JSON.parse(l) as unknown)).toEqual([part]);
+    batch.roomEvent(part); // no notice left to send first
+    expect(blocks[0]!.flatMap(lines)).toEqual([join('amy')]);
     batch.commit();
     expect(blocks[0]!.flatMap(lines)).toEqual([join('amy'), { ...join('bob'), room: 'other' }]);
   });
 
   it('does nothing when the turn had neither messages nor notices', () => {
-    const { ctx, blocks } = fakeContext(2);
-    new MessageBatch(() => ctx, () => undefined).commit();
+    const { deps, blocks } = fakeDeps(2);
+    new MessageBatch(deps).commit();
     expect(blocks.flat()).toEqual([]);
   });
 });

@@ -22,7 +22,8 @@ describe('OutboundQueue', () => {
   it('coalesces everything queued in one turn into one framed write per connection', async () => {
     const socket = new FakeSocket();
     const before: string[] = [];
-    const scheduler = new FlushScheduler(() => before.push('commit'), () => before.push(`after ${socket.writes.length} write(s)`));
+    const scheduler = new FlushScheduler(() => before.push(`after ${socket.writes.length} write(s)`));
+    scheduler.beforeEachFlush(() => before.push('commit'));
     const records: number[] = [];
     const q = new OutboundQueue(socket as unknown as Socket, framer, scheduler, {
       maxQueueBytes: 1 << 20, onOverflow: () => {}, onFrameError: () => {}, onRecords: (n) => records.push(n),

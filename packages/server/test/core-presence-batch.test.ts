@@ -1,7 +1,7 @@
 // Presence changes gather for a short window and leave as one shared block per session, so a
 // reconnect storm of N users costs each online session one record per window, not N notices.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ServerContext } from '../src/handlers/context.js';
+import { Fanout } from '../src/handlers/fanout.js';
 import { PRESENCE_WINDOW_MS, PresenceBatch, presenceWindowMs } from '../src/handlers/presence-batch.js';
 import type { SharedBlock } from '../src/outbound.js';
 import { DEFAULT_CONFIG } from '../src/config.js';
@@ -10,12 +10,9 @@ import { Metrics } from '../src/metrics.js';
 function fakeContext(sessionCount: number) {
   const received: SharedBlock[][] = Array.from({ length: sessionCount }, () => []);
   const users = received.map((blocks) => ({ sessions: new Set([{ sendBlock: (b: SharedBlock) => blocks.push(b) }]) }));
-  const ctx = {
-    config: DEFAULT_CONFIG,
-    metrics: new Metrics(),
-    online: { all: () => users, size: users.length },
-  } as unknown as ServerContext;
-  return { ctx, received };
+  const metrics = new Metrics();
+  const online = { all: () => users, size: users.length } as unknown as ConstructorParameters<typeof PresenceBatch>[0];
+  return { online, fanout: new Fanout(metrics, DEFAULT_CONFIG.limits), metrics, received };
 }
 
 const lines = (block: SharedBlock): Array<Record<string, unknown>> =>
@@ -26,8 +23,8 @@ describe('PresenceBatch', () => {
 
   it('sends a window of changes as one block per session, the latest state per user winning', () => {
     vi.useFakeTimers();
-    const { ctx, received } = fakeContext(50);
-    const batch = new PresenceBatch(() => ctx);
+    const { online, fanout, metrics, received } = fakeContext(50);
+    const batch = new PresenceBatch(online, fanout);
     for (let i = 0; i < 30; i++) batch.changed(`user-${i}`, 'online', '');
     batch.changed('user-3', 'away', 'lunch');
     expect(received.every((r) => r.length === 0)).toBe(true);
@@ -41,7 +38,7 @@ describe('PresenceBatch', () => {
     }
     // Every session got the same bytes: encoded once.
     expect(new Set(received.map((r) => r[0]!.bytes)).size).toBe(1);
-    expect(ctx.metrics.get('hush_fanout_deliveries_total')).toBe(50 * 30);
+    expect(metrics.get('hush_fanout_deliveries_total')).toBe(50 * 30);
   });
 
   it('gathers longer with more people online, up to a second', () => {
@@ -49,8 +46,8 @@ describe('PresenceBatch', () => {
     expect(presenceWindowMs(5000)).toBe(500);
     expect(presenceWindowMs(1_000_000)).toBe(1000);
     vi.useFakeTimers();
-    const { ctx, received } = fakeContext(2000);
-    const batch = new PresenceBatch(() => ctx);
+    const { online, fanout, metrics, received } = fakeContext(2000);
+    const batch = new PresenceBatch(online, fanout);
     batch.changed('amy', 'online', '');
     vi.advanceTimersByTime(199);
     expect(received[0]).toHaveLength(0);
@@ -60,8 +57,8 @@ describe('PresenceBatch', () => {
 
   it('flush sends at once and leaves nothing for the timer', () => {
     vi.useFakeTimers();
-    const { ctx, received } = fakeContext(2);
-    const batch = new PresenceBatch(() => ctx);
+    const { online, fanout, metrics, received } = fakeContext(2);
+    const batch = new PresenceBatch(online, fanout);
     batch.changed('amy', 'offline', '');
     batch.flush();
     expect(received[0]).toHaveLength(1);

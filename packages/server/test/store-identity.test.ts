@@ -2,7 +2,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IdentityFileError, loadIdentity, loadOrCreateIdentity } from '../src/identity-file.js';
+import { IdentityFileError } from '../src/errors.js';
+import { loadIdentity, loadOrCreateIdentity } from '../src/identity-file.js';
 
 let dir: string;
 beforeEach(() => {

@@ -3,9 +3,11 @@ import { bundleFromWire, fromBase64Url, type ClientMessageOf, type DeviceBundleW
 import { verifyBundle, verifyDeviceLogin } from '@hush/crypto';
 import { normalizeUsername } from '../usernames.js';
 import type { UserRecord } from '../store/types.js';
-import {
-  bindSessionDevice, broadcast, RequestError, roomInfo, type ServerContext, type Session, wireBundle, wireMessage,
-} from './context.js';
+import { RequestError } from '../errors.js';
+import { roomInfo } from './membership.js';
+import { wireBundle, wireMessage } from './replies.js';
+import { bindSessionDevice } from './session-devices.js';
+import type { ServerContext, Session } from './context.js';
 import { idValue } from './newest-direct.js';
 
 const OFFLINE_PAGE = 500;
@@ -171,5 +173,5 @@ function announceKeyChange(ctx: ServerContext, name: string): void {
   }
   const self = ctx.online.get(name);
   if (self) users.add(self);
-  broadcast(ctx, { type: 'key_change', user: name, devices }, users);
+  ctx.fanout.broadcast({ type: 'key_change', user: name, devices }, users);
 }

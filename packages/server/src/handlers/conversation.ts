@@ -1,9 +1,11 @@
 // The rules for room messages that refer to another (replies, edits, deletes, reactions). Direct
 // conversations carry the same references inside the sealed envelope: their clients apply them.
 import type { ClientMessageOf } from '@hush/protocol';
-import type { OnlineUser } from '../presence.js';
+import type { OnlineUser } from '../online-users.js';
 import type { MessageRef } from '../store/types.js';
-import { RequestError, requireMember, roleRank, type ServerContext, type Session } from './context.js';
+import { RequestError } from '../errors.js';
+import { requireMember, roleRank } from './membership.js';
+import type { ServerContext, Session } from './context.js';
 
 /**
  * Throws unless `user` (a member of `m.room`) may send `m`: the referred message must be a message

@@ -1,10 +1,10 @@
 // history pages and read markers.
-import type { ClientMessageOf } from '@hush/protocol';
+import type { ClientMessageOf, Target } from '@hush/protocol';
 import type { HistoryTarget } from '../store/types.js';
-import {
-  broadcast, conversationKey, replyBudget, RequestError, requireMember, requireUser, type ServerContext, type Session,
-  takeWithin, wireMessage,
-} from './context.js';
+import { RequestError } from '../errors.js';
+import { requireMember, requireUser } from './membership.js';
+import { replyBudget, takeWithin, wireMessage } from './replies.js';
+import type { ServerContext, Session } from './context.js';
 
 export function handleHistory(ctx: ServerContext, session: Session, m: ClientMessageOf<'history'>): void {
   const user = requireUser(session);
@@ -25,23 +25,28 @@ export function handleHistory(ctx: ServerContext, session: Session, m: ClientMes
   const items = page.messages.map(wireMessage);
   // One page must fit one record: keep the end nearest the anchor, and say there is more.
   const forward = m.after !== undefined && m.before === undefined;
-  const kept = forward ? takeWithin(items, replyBudget(ctx)) : takeWithin([...items].reverse(), replyBudget(ctx)).reverse();
+  const kept = forward ? takeWithin(items, replyBudget(ctx.config.limits)) : takeWithin([...items].reverse(), replyBudget(ctx.config.limits)).reverse();
   session.send({
     type: 'history_page', re: m.id, target: m.target, messages: kept, hasMore: page.hasMore || kept.length < items.length,
   });
+}
+
+/** The key a read marker (and a typing throttle) is kept under: "#room" or "@user". */
+export function targetKey(target: Target): string {
+  return 'room' in target ? `#${target.room}` : `@${target.user}`;
 }
 
 export function handleRead(ctx: ServerContext, session: Session, m: ClientMessageOf<'read'>): void {
   const user = requireUser(session);
   if ('room' in m.target) requireMember(ctx, user, m.target.room);
   else if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
-  ctx.store.setReadMarker(user.name, conversationKey(m.target), m.msgId);
+  ctx.store.setReadMarker(user.name, targetKey(m.target), m.msgId);
   session.send({ type: 'ok', re: m.id });
   // Over the signal budget the marker is kept but not relayed: the next one carries the latest.
   if (!session.signal()) return;
-  broadcast(ctx, { type: 'read_notice', from: user.name, target: m.target, msgId: m.msgId }, [user], session);
+  ctx.fanout.broadcast({ type: 'read_notice', from: user.name, target: m.target, msgId: m.msgId }, [user], session);
   if ('user' in m.target) {
     const peer = ctx.online.get(m.target.user);
-    if (peer && peer !== user) broadcast(ctx, { type: 'read_notice', from: user.name, target: { user: user.name }, msgId: m.msgId }, [peer]);
+    if (peer && peer !== user) ctx.fanout.broadcast({ type: 'read_notice', from: user.name, target: { user: user.name }, msgId: m.msgId }, [peer]);
   }
 }

@@ -1,7 +1,11 @@
 // One entry point from a connection to the handlers: an exhaustive switch over client messages.
 import type { ClientMessage } from '@hush/protocol';
 import { handleDeviceLogin, handleLogin, handleLogout, handleRegister } from './accounts.js';
-import { RequestError, requireUser, type ServerContext, type Session } from './context.js';
+import { RequestError } from '../errors.js';
+import type { ServerContext, Session } from './context.js';
+import {
+  handleFileAccept, handleFileCancel, handleFileChunk, handleFileDecline, handleFileOffer, handleFileReceived, handleFilesPending,
+} from './files.js';
 import { handleHistory, handleRead } from './history.js';
 import { handleDmSend, handleKeysGet, handleSend } from './messages.js';
 import { handleBan, handleKick, handleMute, handleRoleSet, handleUnban, handleUnmute } from './moderation.js';
@@ -42,13 +46,13 @@ export function dispatch(ctx: ServerContext, session: Session, m: ClientMessage)
     case 'typing': return handleTyping(ctx, session, m);
     case 'read': return handleRead(ctx, session, m);
     case 'history': return handleHistory(ctx, session, m);
-    case 'file_offer': return ctx.files.offer(requireUser(session), session, m);
-    case 'file_chunk': return ctx.files.chunk(requireUser(session), session, m);
-    case 'file_accept': return ctx.files.accept(requireUser(session), session, m);
-    case 'file_decline': return ctx.files.decline(requireUser(session), session, m);
-    case 'file_cancel': return ctx.files.cancel(requireUser(session), session, m);
-    case 'files_pending': return ctx.files.pending(requireUser(session), session, m);
-    case 'file_received': return ctx.files.received(requireUser(session), session, m);
+    case 'file_offer': return handleFileOffer(ctx, session, m);
+    case 'file_chunk': return handleFileChunk(ctx, session, m);
+    case 'file_accept': return handleFileAccept(ctx, session, m);
+    case 'file_decline': return handleFileDecline(ctx, session, m);
+    case 'file_cancel': return handleFileCancel(ctx, session, m);
+    case 'files_pending': return handleFilesPending(ctx, session, m);
+    case 'file_received': return handleFileReceived(ctx, session, m);
     case 'kick': return handleKick(ctx, session, m);
     case 'ban': return handleBan(ctx, session, m);
     case 'unban': return handleUnban(ctx, session, m);

@@ -6,9 +6,26 @@
 // into the default room) costs each member one queue entry per turn, not N. A send whose
 // idempotency key was used before is only acked, with the original's id and time.
 import type { ServerMessage } from '@hush/protocol';
-import type { AppendedMessage, NewMessage, StoredMessage } from '../store/types.js';
-import { advanceCursor, broadcast, broadcastBlock, type ServerContext, type Session, wireMessage } from './context.js';
+import type { Logger } from '../logger.js';
+import type { OnlineUsers } from '../online-users.js';
+import type { RoomRegistry } from '../rooms.js';
+import type { AppendedMessage, NewMessage, StoredMessage, Store } from '../store/types.js';
+import type { Session } from './context.js';
+import type { Fanout } from './fanout.js';
 import { NewestDirect } from './newest-direct.js';
+import { wireMessage } from './replies.js';
+import { advanceCursor } from './session-devices.js';
+
+/** What the batch works with. */
+export interface MessageBatchDeps {
+  store: Pick<Store, 'appendMessages' | 'redactRoomMessage' | 'advanceDeviceCursor'>;
+  logger: Pick<Logger, 'error'>;
+  rooms: Pick<RoomRegistry<Session>, 'members'>;
+  online: Pick<OnlineUsers<Session>, 'get'>;
+  fanout: Fanout;
+  /** The event-loop turns the batch commits in (FlushScheduler). */
+  turns: { wake(): void; beforeEachFlush(hook: () => void): void };
+}
 
 interface Pending {
   message: NewMessage;
@@ -29,11 +46,9 @@ export class MessageBatch {
   /** Lets device logins skip the offline query when nothing new is stored for the user. */
   readonly newestDirect = new NewestDirect();
 
-  constructor(
-    private readonly context: () => ServerContext,
-    /** Makes sure the turn's commit runs (FlushScheduler.wake). */
-    private readonly wake: () => void,
-  ) {}
+  constructor(private readonly deps: MessageBatchDeps) {
+    deps.turns.beforeEachFlush(() => this.commit());
+  }
 
   get size(): number {
     return this.pending.length;
@@ -41,34 +56,42 @@ export class MessageBatch {
 
   add(message: NewMessage, session: Session, re: string): void {
     this.pending.push({ message, session, re });
-    this.wake();
+    this.deps.turns.wake();
   }
 
   /** Queues a notice for everyone in `room` (at the turn's commit, after the messages that came before it). */
   roomNotice(room: string, notice: ServerMessage): void {
     this.notices.push({ room, line: JSON.stringify(notice), after: this.pending.length });
-    this.wake();
+    this.deps.turns.wake();
   }
 
-  /** Sends `room`'s queued notices at once (see broadcastRoomEvent); the room's messages still wait for the commit. */
-  flushNotices(room: string): void {
+  /**
+   * Sends a room event to the room's online members now, after the room's queued notices (joins
+   * wait for the turn's commit): a part or a kick must not overtake the join it follows.
+   */
+  roomEvent(event: Extract<ServerMessage, { type: 'room_event' }>): number {
+    this.flushNotices(event.room);
+    return this.deps.fanout.broadcast(event, this.deps.rooms.members(event.room));
+  }
+
+  /** Sends `room`'s queued notices at once; the room's messages still wait for the commit. */
+  private flushNotices(room: string): void {
     if (!this.notices.some((n) => n.room === room)) return;
-    const ctx = this.context();
     const lines = this.notices.filter((n) => n.room === room).map((n) => n.line);
     this.notices = this.notices.filter((n) => n.room !== room);
-    broadcastBlock(ctx, lines, ctx.rooms.members(room));
+    this.deps.fanout.broadcastBlock(lines, this.deps.rooms.members(room));
   }
 
   /** Stores everything pending in one transaction, then fans out and acks. */
   commit(): void {
     if (this.pending.length === 0 && this.notices.length === 0) return;
-    const ctx = this.context();
+    const { deps } = this;
     const batch = this.pending;
     const notices = this.notices;
     this.pending = [];
     this.notices = [];
-    const stored = store(ctx, batch);
-    redactDeleted(ctx, stored);
+    const stored = store(deps, batch);
+    redactDeleted(deps, stored);
     const rooms = new Map<string, string[]>();
     const add = (room: string, line: string) => {
       const lines = rooms.get(room);
@@ -85,7 +108,7 @@ export class MessageBatch {
       if (m.kind === 'room') add(m.room, JSON.stringify(wireMessage(m)));
     });
     noticesUpTo(Infinity);
-    for (const [room, lines] of rooms) broadcastBlock(ctx, lines, ctx.rooms.members(room));
+    for (const [room, lines] of rooms) deps.fanout.broadcastBlock(lines, deps.rooms.members(room));
     // Every session that has a DM (the sender's included) had all earlier ones too: each device's
     // offline catch-up resumes after the newest. Ids grow through the batch, so the last one wins.
     const delivered = new Map<Session, string>();
@@ -95,43 +118,43 @@ export class MessageBatch {
       p.session.send({ type: 'ack', re: p.re, msgId: m.id, ts: m.ts });
       if (m.kind !== 'dm') continue;
       this.newestDirect.appended(m.from, m.to, m.id);
-      for (const s of fanOutDirect(ctx, m, p.session)) delivered.set(s, m.id);
+      for (const s of fanOutDirect(deps, m, p.session)) delivered.set(s, m.id);
     }
-    for (const [session, id] of delivered) advanceCursor(ctx, session, id);
+    for (const [session, id] of delivered) advanceCursor(deps.store, session, id);
   }
 }
 
 /** The batch in one transaction; on failure each sender gets an error and nothing is stored. */
-function store(ctx: ServerContext, batch: readonly Pending[]): AppendedMessage[] {
+function store(deps: Pick<MessageBatchDeps, 'store' | 'logger'>, batch: readonly Pending[]): AppendedMessage[] {
   if (batch.length === 0) return [];
   try {
-    return ctx.store.appendMessages(batch.map((p) => p.message));
+    return deps.store.appendMessages(batch.map((p) => p.message));
   } catch (error) {
-    ctx.logger.error('store_append_failed', { error, count: batch.length });
+    deps.logger.error('store_append_failed', { error, count: batch.length });
     for (const p of batch) p.session.send({ type: 'error', re: p.re, code: 'INTERNAL', message: 'message not stored' });
     return [];
   }
 }
 
 /** A stored delete takes its message's text (and that of its edits) out of the store. */
-function redactDeleted(ctx: ServerContext, stored: readonly AppendedMessage[]): void {
+function redactDeleted(deps: Pick<MessageBatchDeps, 'store' | 'logger'>, stored: readonly AppendedMessage[]): void {
   for (const m of stored) {
     if (m.kind !== 'room' || m.ref?.kind !== 'delete') continue;
     try {
-      ctx.store.redactRoomMessage(m.room, m.ref.msgId);
+      deps.store.redactRoomMessage(m.room, m.ref.msgId);
     } catch (error) {
-      ctx.logger.error('store_redact_failed', { error, msgId: m.ref.msgId });
+      deps.logger.error('store_redact_failed', { error, msgId: m.ref.msgId });
     }
   }
 }
 
 /** Queues a DM for its online recipients (not the sending session); returns the sessions that now have it. */
-function fanOutDirect(ctx: ServerContext, m: Extract<StoredMessage, { kind: 'dm' }>, sender: Session): Session[] {
+function fanOutDirect(deps: Pick<MessageBatchDeps, 'online' | 'fanout'>, m: Extract<StoredMessage, { kind: 'dm' }>, sender: Session): Session[] {
   const wire = wireMessage(m);
-  const recipient = ctx.online.get(m.to);
-  const self = ctx.online.get(m.from);
+  const recipient = deps.online.get(m.to);
+  const self = deps.online.get(m.from);
   const users = recipient && recipient !== self ? [recipient] : [];
   if (self) users.push(self);
-  broadcast(ctx, wire, users, sender);
+  deps.fanout.broadcast(wire, users, sender);
   return [sender, ...users.flatMap((u) => [...u.sessions])];
 }

@@ -3,7 +3,10 @@
 import type { ClientMessageOf } from '@hush/protocol';
 import type { NewMessage } from '../store/types.js';
 import { checkRoomSend } from './conversation.js';
-import { RequestError, requireMember, requireUser, type ServerContext, type Session, wireBundle } from './context.js';
+import { RequestError } from '../errors.js';
+import { requireMember, requireUser } from './membership.js';
+import { wireBundle } from './replies.js';
+import type { ServerContext, Session } from './context.js';
 
 export function handleSend(ctx: ServerContext, session: Session, m: ClientMessageOf<'send'>): void {
   const user = requireUser(session);

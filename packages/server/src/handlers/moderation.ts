@@ -3,10 +3,10 @@
 import type { ClientMessageOf } from '@hush/protocol';
 import { normalizeAddress } from '../rate-limit.js';
 import type { MemberRecord } from '../store/types.js';
-import type { OnlineUser } from '../presence.js';
-import {
-  broadcastRoomEvent, RequestError, requireRoom, requireUser, roleRank, type ServerContext, type Session, syncMembership,
-} from './context.js';
+import type { OnlineUser } from '../online-users.js';
+import { RequestError } from '../errors.js';
+import { requireRoom, requireUser, roleRank, syncMembership } from './membership.js';
+import type { ServerContext, Session } from './context.js';
 import { removeFromRoom } from './rooms.js';
 
 const FOREVER_MS = 100 * 365 * 24 * 3600 * 1000;
@@ -34,7 +34,7 @@ export function handleKick(ctx: ServerContext, session: Session, m: ClientMessag
   const actor = requireUser(session);
   authorize(ctx, actor, m.room, m.user, roleRank('op'));
   session.send({ type: 'ok', re: m.id });
-  broadcastRoomEvent(ctx, {
+  ctx.batch.roomEvent({
     type: 'room_event', room: m.room, event: 'kick', user: m.user, by: actor.name,
     ...(m.reason !== undefined ? { reason: m.reason } : {}), ts: ctx.now(),
   });
@@ -84,7 +84,7 @@ export function handleMute(ctx: ServerContext, session: Session, m: ClientMessag
   ctx.store.setMute(m.room, m.user, now + (m.seconds !== undefined ? m.seconds * 1000 : FOREVER_MS));
   syncMembership(ctx, m.room, m.user);
   session.send({ type: 'ok', re: m.id });
-  broadcastRoomEvent(ctx, { type: 'room_event', room: m.room, event: 'mute', user: m.user, by: actor.name, ts: now });
+  ctx.batch.roomEvent({ type: 'room_event', room: m.room, event: 'mute', user: m.user, by: actor.name, ts: now });
 }
 
 export function handleUnmute(ctx: ServerContext, session: Session, m: ClientMessageOf<'unmute'>): void {
@@ -93,7 +93,7 @@ export function handleUnmute(ctx: ServerContext, session: Session, m: ClientMess
   ctx.store.setMute(m.room, m.user, null);
   syncMembership(ctx, m.room, m.user);
   session.send({ type: 'ok', re: m.id });
-  broadcastRoomEvent(ctx, { type: 'room_event', room: m.room, event: 'unmute', user: m.user, by: actor.name, ts: ctx.now() });
+  ctx.batch.roomEvent({ type: 'room_event', room: m.room, event: 'unmute', user: m.user, by: actor.name, ts: ctx.now() });
 }
 
 export function handleRoleSet(ctx: ServerContext, session: Session, m: ClientMessageOf<'role_set'>): void {
@@ -106,7 +106,7 @@ export function handleRoleSet(ctx: ServerContext, session: Session, m: ClientMes
   ctx.store.setMemberRole(m.room, m.user, m.role);
   syncMembership(ctx, m.room, m.user);
   session.send({ type: 'ok', re: m.id });
-  broadcastRoomEvent(ctx, {
+  ctx.batch.roomEvent({
     type: 'room_event', room: m.room, event: 'role', user: m.user, by: actor.name, role: m.role, ts: ctx.now(),
   });
 }

@@ -2,7 +2,11 @@
 // out (each one-time prekey once). It cannot use them: the secret halves never leave the device.
 import { verifySignedPrekey } from '@hush/crypto';
 import type { ClientMessageOf } from '@hush/protocol';
-import { RequestError, requireUser, sessionDevice, type ServerContext, type Session, wireBundle } from './context.js';
+import { RequestError } from '../errors.js';
+import { requireUser } from './membership.js';
+import { wireBundle } from './replies.js';
+import { sessionDevice } from './session-devices.js';
+import type { ServerContext, Session } from './context.js';
 
 /** Below this many one-time prekeys after a hand-out, the device is told to upload more. */
 export const PREKEYS_LOW = 25;

@@ -5,7 +5,9 @@
 // with the number of people online (up to a second), so a storm costs at most about 10,000 records
 // a second however many reconnect.
 import type { PresenceState } from '@hush/protocol';
-import { broadcastBlock, type ServerContext } from './context.js';
+import type { OnlineUsers } from '../online-users.js';
+import type { Session } from './context.js';
+import type { Fanout } from './fanout.js';
 
 /** How long presence changes gather before they go out together, with few people online. */
 export const PRESENCE_WINDOW_MS = 50;
@@ -20,12 +22,15 @@ export class PresenceBatch {
   private readonly pending = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly context: () => ServerContext) {}
+  constructor(
+    private readonly online: Pick<OnlineUsers<Session>, 'all' | 'size'>,
+    private readonly fanout: Pick<Fanout, 'broadcastBlock'>,
+  ) {}
 
   changed(user: string, state: PresenceState, status: string): void {
     this.pending.set(user, JSON.stringify({ type: 'presence', user, state, status }));
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), presenceWindowMs(this.context().online.size));
+    this.timer = setTimeout(() => this.flush(), presenceWindowMs(this.online.size));
     this.timer.unref();
   }
 
@@ -36,7 +41,6 @@ export class PresenceBatch {
     if (this.pending.size === 0) return;
     const lines = [...this.pending.values()];
     this.pending.clear();
-    const ctx = this.context();
-    broadcastBlock(ctx, lines, ctx.online.all());
+    this.fanout.broadcastBlock(lines, this.online.all());
   }
 }

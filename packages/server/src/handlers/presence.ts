@@ -1,6 +1,9 @@
 // presence_set and typing notices.
 import type { ClientMessageOf } from '@hush/protocol';
-import { broadcast, conversationKey, requireMember, requireUser, RequestError, type ServerContext, type Session } from './context.js';
+import { RequestError } from '../errors.js';
+import { targetKey } from './history.js';
+import { requireMember, requireUser } from './membership.js';
+import type { ServerContext, Session } from './context.js';
 
 export function handlePresenceSet(ctx: ServerContext, session: Session, m: ClientMessageOf<'presence_set'>): void {
   const user = requireUser(session);
@@ -14,7 +17,7 @@ export function handlePresenceSet(ctx: ServerContext, session: Session, m: Clien
 export function handleTyping(ctx: ServerContext, session: Session, m: ClientMessageOf<'typing'>): void {
   const user = requireUser(session);
   if (!session.signal()) return;
-  const key = conversationKey(m.target);
+  const key = targetKey(m.target);
   const now = ctx.now();
   const last = user.typing.get(key);
   // A change of state always goes through (so "stopped" is never lost); repeats are throttled.
@@ -23,12 +26,12 @@ export function handleTyping(ctx: ServerContext, session: Session, m: ClientMess
   if ('room' in m.target) {
     requireMember(ctx, user, m.target.room);
     const others = [...ctx.rooms.members(m.target.room)].filter((u) => u !== user);
-    broadcast(ctx, { type: 'typing_notice', from: user.name, target: m.target, active: m.active }, others);
+    ctx.fanout.broadcast({ type: 'typing_notice', from: user.name, target: m.target, active: m.active }, others);
     return;
   }
   if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
   const peer = ctx.online.get(m.target.user);
   if (peer && peer !== user) {
-    broadcast(ctx, { type: 'typing_notice', from: user.name, target: { user: user.name }, active: m.active }, [peer]);
+    ctx.fanout.broadcast({ type: 'typing_notice', from: user.name, target: { user: user.name }, active: m.active }, [peer]);
   }
 }

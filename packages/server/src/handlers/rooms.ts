@@ -1,10 +1,10 @@
 // room_create / room_join / room_part / room_list / room_topic / room_members / users_list.
 import type { ClientMessageOf } from '@hush/protocol';
 import type { ListPage } from '../store/types.js';
-import {
-  broadcast, broadcastRoomEvent, replyBudget, RequestError, requireMember, requireRoom, requireUser, roleRank, roomInfo, takeWithin,
-  type ServerContext, type Session,
-} from './context.js';
+import { RequestError } from '../errors.js';
+import { requireMember, requireRoom, requireUser, roleRank, roomInfo } from './membership.js';
+import { replyBudget, takeWithin } from './replies.js';
+import type { ServerContext, Session } from './context.js';
 
 export function handleRoomCreate(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_create'>): void {
   const user = requireUser(session);
@@ -16,7 +16,7 @@ export function handleRoomCreate(ctx: ServerContext, session: Session, m: Client
   user.rooms.set(m.room, { room: m.room, user: user.name, role: 'owner', mutedUntil: null });
   ctx.rooms.enter(m.room, user);
   session.send({ type: 'ok', re: m.id });
-  broadcast(ctx, { type: 'room_event', room: m.room, event: 'create', user: user.name, role: 'owner', ts: now }, [user]);
+  ctx.fanout.broadcast({ type: 'room_event', room: m.room, event: 'create', user: user.name, role: 'owner', ts: now }, [user]);
 }
 
 export function handleRoomJoin(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_join'>): void {
@@ -41,7 +41,7 @@ export function handleRoomPart(ctx: ServerContext, session: Session, m: ClientMe
   if (m.room === ctx.config.defaultRoom) throw new RequestError('FORBIDDEN', 'everyone stays in the default room');
   requireMember(ctx, user, m.room);
   session.send({ type: 'ok', re: m.id });
-  broadcastRoomEvent(ctx, { type: 'room_event', room: m.room, event: 'part', user: user.name, ts: ctx.now() });
+  ctx.batch.roomEvent({ type: 'room_event', room: m.room, event: 'part', user: user.name, ts: ctx.now() });
   removeFromRoom(ctx, m.room, user.name);
 }
 
@@ -72,7 +72,7 @@ function listPage<R, W>(
   const limit = Math.min(request.limit ?? MAX_PAGE, MAX_PAGE);
   const rows = fetch({ ...(request.cursor !== undefined ? { after: request.cursor } : {}), limit: limit + 1 });
   const items = rows.slice(0, limit).map(wire);
-  const kept = takeWithin(items, replyBudget(ctx));
+  const kept = takeWithin(items, replyBudget(ctx.config.limits));
   const last = rows[kept.length - 1];
   const more = rows.length > kept.length;
   return { items: kept, ...(more && last ? { next: name(last) } : {}) };
@@ -93,7 +93,7 @@ export function handleRoomTopic(ctx: ServerContext, session: Session, m: ClientM
   }
   ctx.store.setTopic(m.room, m.topic);
   session.send({ type: 'ok', re: m.id });
-  broadcastRoomEvent(ctx, {
+  ctx.batch.roomEvent({
     type: 'room_event', room: m.room, event: 'topic', user: user.name, by: user.name, topic: m.topic, ts: ctx.now(),
   });
 }
