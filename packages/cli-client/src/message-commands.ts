@@ -107,8 +107,10 @@ export async function remove(ctl: ChatController, n: number | undefined): Promis
   const { conv, target } = here(ctl);
   const line = pick(conv, n, 'mine', ctl.state.me);
   if (line.deleted) throw new Error('that message is deleted already');
+  // In a room the server lets operators delete anyone's; a direct conversation has none.
+  if (conv.kind === 'dm' && line.from !== ctl.state.me) throw new Error('you can only delete your own messages');
   await ctl.client.delete(target, line.id);
-  ctl.notice(`deleted ${short(line)}`, 'info', conv.key);
+  ctl.notice(`deleted your message of ${formatTime(line.ts)}`, 'info', conv.key);
 }
 
 const nameOf = (c: Conversation): string => (c.kind === 'room' ? `#${c.name}` : `@${c.name}`);

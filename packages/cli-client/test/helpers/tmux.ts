@@ -96,6 +96,11 @@ export class HushSession {
     rmSync(file, { force: true });
   }
 
+  /** Appends everything the program writes to its terminal from now on to `file` (bells included). */
+  pipeTo(file: string): void {
+    tmux('pipe-pane', '-o', '-t', this.name, `cat >> ${quote(file)}`);
+  }
+
   /** Key names as tmux knows them: Enter, Tab, C-e, M-2, PageUp... */
   keys(...keys: string[]): void {
     tmux('send-keys', '-t', this.name, ...keys);

@@ -1,0 +1,164 @@
+// Replies, reactions, edits, deletes, the mention bell and search, driven through real `hush`
+// processes in tmux against a real hushd.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '@hush/server';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLI, endTmuxServer, HushSession } from './helpers/tmux.js';
+
+let server: TestServer;
+let dataDir: string;
+const sessions: HushSession[] = [];
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` in packages/cli-client first`);
+});
+afterAll(() => endTmuxServer());
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'hush-tui-server-'));
+  server = await startTestServer({ dataDir, registration: 'open' });
+});
+
+afterEach(async () => {
+  for (const s of sessions.splice(0)) s.kill();
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function loggedIn(user: string): Promise<HushSession> {
+  const s = HushSession.start({
+    args: ['--host', `127.0.0.1:${server.port}`, '--user', user, '--register', '--login', '--fingerprint', server.fingerprint],
+    env: { HUSH_PASSWORD: 'correct horse battery' },
+  });
+  sessions.push(s);
+  await s.waitFor((screen) => screen.includes('#lobby') && / connected /.test(screen));
+  return s;
+}
+
+function say(s: HushSession, line: string): void {
+  s.type(line);
+  s.keys('Enter');
+}
+
+const inputLine = (screen: string): string => screen.trimEnd().split('\n').at(-1) ?? '';
+
+/** Bells hush wrote to its terminal: BEL bytes that do not end an OSC sequence (the window title). */
+function bells(output: string): number {
+  return output.replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)/g, '').split('\x07').length - 1;
+}
+
+describe('hush in tmux: conversation features', () => {
+  it('reply with a quote, reactions with counts and who, edit prefilled, delete', async () => {
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    await alice.waitFor('bob joined #lobby');
+
+    say(bob, 'lunch at noon?');
+    await alice.waitFor('<bob> lunch at noon?');
+    // Typing /reply numbers the messages, so the one to name is on screen.
+    alice.type('/reply ');
+    await alice.waitFor(/\[1\] \d\d:\d\d <bob> lunch at noon\?/);
+    say(alice, '1 sure, where?');
+    for (const s of [alice, bob]) {
+      const screen = await s.waitFor('<alice> sure, where?');
+      const rows = screen.split('\n');
+      const at = rows.findIndex((r) => r.includes('<alice> sure, where?'));
+      expect(rows[at - 1]).toContain('↪ bob: lunch at noon?');
+    }
+    expect(alice.capture()).not.toMatch(/\[1\] \d\d:\d\d/); // the numbers go with the command
+
+    say(bob, '/react 2 :thumbsup:');
+    await alice.waitFor(/lunch at noon\?[^\n]*\n.*┆ 👍 1/);
+    say(alice, '/react 2 👍');
+    await bob.waitFor(/lunch at noon\?[^\n]*\n.*┆ 👍 2/);
+    say(alice, '/react 2 :tada:');
+    await bob.waitFor(/👍 2  🎉 1/);
+    say(bob, '/reactions 2');
+    await bob.waitFor(/👍 bob, alice/);
+    say(alice, '/react 2 :tada:'); // the same again takes it back
+    await bob.waitFor((x) => /👍 2/.test(x) && !x.includes('🎉 1'));
+
+    // /edit alone puts the old text in the input line to change.
+    bob.type('/edit');
+    bob.keys('Enter');
+    await bob.waitFor((x) => inputLine(x).includes('/edit 2 lunch at noon?'));
+    bob.type(' or one');
+    bob.keys('Enter');
+    await alice.waitFor('<bob> lunch at noon? or one (edited)');
+    await alice.waitFor('↪ bob: lunch at noon? or one');
+
+    // Someone else's message: the server refuses, and says why in words.
+    say(bob, '/delete 1');
+    await bob.waitFor('only its author or a room operator deletes a message [FORBIDDEN]');
+    say(alice, '/delete 1');
+    for (const s of [alice, bob]) await s.waitFor((x) => x.includes('<alice> message deleted') && !x.includes('sure, where?'));
+  }, 90_000);
+
+  it('a mention or a direct message rings the bell and marks the conversation; /bell off silences it; /mentions lists', async () => {
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    await alice.waitFor('bob joined #lobby');
+    const log = join(bob.home, 'pane-output');
+    bob.pipeTo(log);
+    const rung = () => bells(existsSync(log) ? readFileSync(log, 'latin1') : '');
+
+    // Tab completes @name mid-line.
+    alice.type('hey @bo');
+    alice.keys('Tab');
+    await alice.waitFor((x) => inputLine(x).endsWith('hey @bob')); // and a space: see what bob gets
+    alice.type('look at this');
+    alice.keys('Enter');
+    await bob.waitFor('<alice> hey @bob look at this');
+    await waitUntil(() => rung() === 1);
+
+    say(alice, '/msg bob psst');
+    await bob.waitFor(/3\.@alice\s+1@/); // marked in the list
+    await waitUntil(() => rung() === 2);
+
+    say(bob, '/bell off');
+    await bob.waitFor('the bell is off');
+    say(alice, '/msg bob again');
+    await bob.waitFor(/3\.@alice\s+2@/);
+    say(alice, 'bob: and here');
+    await bob.waitFor('<alice> bob: and here');
+    expect(rung()).toBe(2);
+
+    say(bob, '/mentions');
+    const listed = await bob.waitFor('mentions of you (2)');
+    expect(listed).toMatch(/#lobby alice: "hey @bob look at this"/);
+    expect(listed).toMatch(/#lobby alice: "bob: and here"/);
+  }, 90_000);
+
+  it('/search finds the latest text here or everywhere (direct messages included), /goto opens it', async () => {
+    const alice = await loggedIn('alice');
+    const bob = await loggedIn('bob');
+    await alice.waitFor('bob joined #lobby');
+    say(alice, 'teh deploy key is in the vault');
+    await bob.waitFor('<alice> teh deploy key');
+    say(alice, '/edit 1 the deploy key is in the vault');
+    await bob.waitFor('the deploy key is in the vault (edited)');
+    say(alice, '/msg bob deploy tonight?');
+    await bob.waitFor(/3\.@alice/);
+
+    say(bob, '/search DEPLOY');
+    let screen = await bob.waitFor('search "DEPLOY": 1 found');
+    expect(screen).toMatch(/1\. \d\d:\d\d #lobby alice: the deploy key is in the vault/);
+    say(bob, '/search teh');
+    await bob.waitFor('search "teh": nothing found here');
+    say(bob, '/search -a deploy');
+    screen = await bob.waitFor('search "deploy": 2 found');
+    expect(screen).toMatch(/1\. \d\d:\d\d @alice alice: deploy tonight\?/);
+    say(bob, '/goto 1');
+    await bob.waitFor((x) => x.includes('hush  @alice') && x.includes('found: '));
+  }, 90_000);
+});
+
+async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
