@@ -27,12 +27,12 @@ function checkBundle(device: DeviceBundleWire): void {
   }
 }
 
-function loginFailed(ctx: ServerContext, code: RequestError['code'], retryAfterMs?: number): never {
+function loginFailed(ctx: Pick<ServerContext, 'metrics'>, code: RequestError['code'], retryAfterMs?: number): never {
   ctx.metrics.inc('hush_login_failures_total');
   throw new RequestError(code, undefined, retryAfterMs);
 }
 
-export async function handleRegister(ctx: ServerContext, session: Session, m: ClientMessageOf<'register'>): Promise<void> {
+export async function handleRegister(ctx: Pick<ServerContext, 'accounts' | 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'register'>): Promise<void> {
   guardAnonymous(session);
   checkBundle(m.device);
   session.authPending = true;
@@ -51,7 +51,7 @@ export async function handleRegister(ctx: ServerContext, session: Session, m: Cl
   }
 }
 
-export async function handleLogin(ctx: ServerContext, session: Session, m: ClientMessageOf<'login'>): Promise<void> {
+export async function handleLogin(ctx: Pick<ServerContext, 'accounts' | 'batch' | 'config' | 'fanout' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'login'>): Promise<void> {
   guardAnonymous(session);
   checkBundle(m.device);
   session.authPending = true;
@@ -67,7 +67,7 @@ export async function handleLogin(ctx: ServerContext, session: Session, m: Clien
   }
 }
 
-export function handleDeviceLogin(ctx: ServerContext, session: Session, m: ClientMessageOf<'device_login'>): void {
+export function handleDeviceLogin(ctx: Pick<ServerContext, 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'device_login'>): void {
   guardAnonymous(session);
   const normal = normalizeUsername(m.username);
   const user = normal.ok ? ctx.store.getUser(normal.name) : undefined;
@@ -89,14 +89,14 @@ export function handleDeviceLogin(ctx: ServerContext, session: Session, m: Clien
   completeLogin(ctx, session, user, m.signKey, m.id, false, m.since);
 }
 
-export function handleLogout(ctx: ServerContext, session: Session, m: ClientMessageOf<'logout'>): void {
+export function handleLogout(ctx: Pick<ServerContext, never>, session: Session, m: ClientMessageOf<'logout'>): void {
   session.send({ type: 'ok', re: m.id });
   session.end();
 }
 
 /** Welcome, default room, presence, offline direct messages for this device, pending files. */
 function completeLogin(
-  ctx: ServerContext, session: Session, record: UserRecord, signKey: string, re: string, deviceBound: boolean,
+  ctx: Pick<ServerContext, 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>, session: Session, record: UserRecord, signKey: string, re: string, deviceBound: boolean,
   since?: string,
 ): void {
   const now = ctx.now();
@@ -138,7 +138,7 @@ function completeLogin(
  * The cursor moves when a DM is queued, not when it arrives: a device says with `since` what it
  * really received, and delivery starts at the earlier of the two (the device drops duplicates).
  */
-function deliverOffline(ctx: ServerContext, session: Session, name: string, signKey: string, since?: string): void {
+function deliverOffline(ctx: Pick<ServerContext, 'batch' | 'store'>, session: Session, name: string, signKey: string, since?: string): void {
   const cursor = ctx.store.getDeviceCursor(name, signKey);
   let start = since !== undefined && idValue(since) < idValue(cursor) ? since : cursor;
   const newest = ctx.batch.newestDirect;
@@ -163,7 +163,7 @@ function deliverOffline(ctx: ServerContext, session: Session, name: string, sign
  * everyone they have exchanged direct messages with — learn the new bundle list. Offline contacts
  * notice when they next fetch keys.
  */
-function announceKeyChange(ctx: ServerContext, name: string): void {
+function announceKeyChange(ctx: Pick<ServerContext, 'fanout' | 'online' | 'rooms' | 'store'>, name: string): void {
   const devices = ctx.store.listDevices(name).slice(-32).map(wireBundle);
   const users = new Set<NonNullable<ReturnType<typeof ctx.online.get>>>();
   for (const room of ctx.online.get(name)?.rooms.keys() ?? []) for (const u of ctx.rooms.members(room)) users.add(u);

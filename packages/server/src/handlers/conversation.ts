@@ -13,7 +13,7 @@ import type { ServerContext, Session } from './context.js';
  * reference itself; only its author edits it; its author or a room operator deletes it. Returns the
  * text to store ('' for a delete or reaction).
  */
-export function checkRoomSend(ctx: ServerContext, user: OnlineUser<Session>, m: ClientMessageOf<'send'>): string {
+export function checkRoomSend(ctx: Pick<ServerContext, 'store'>, user: OnlineUser<Session>, m: ClientMessageOf<'send'>): string {
   const ref: MessageRef | undefined = m.ref;
   const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
   if (bodiless && m.text !== undefined) throw new RequestError('BAD_REQUEST', `a ${ref.kind} carries no text`);

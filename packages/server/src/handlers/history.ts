@@ -6,7 +6,7 @@ import { requireMember, requireUser } from './membership.js';
 import { replyBudget, takeWithin, wireMessage } from './replies.js';
 import type { ServerContext, Session } from './context.js';
 
-export function handleHistory(ctx: ServerContext, session: Session, m: ClientMessageOf<'history'>): void {
+export function handleHistory(ctx: Pick<ServerContext, 'config' | 'store'>, session: Session, m: ClientMessageOf<'history'>): void {
   const user = requireUser(session);
   let target: HistoryTarget;
   if ('room' in m.target) {
@@ -36,7 +36,7 @@ export function targetKey(target: Target): string {
   return 'room' in target ? `#${target.room}` : `@${target.user}`;
 }
 
-export function handleRead(ctx: ServerContext, session: Session, m: ClientMessageOf<'read'>): void {
+export function handleRead(ctx: Pick<ServerContext, 'fanout' | 'online' | 'store'>, session: Session, m: ClientMessageOf<'read'>): void {
   const user = requireUser(session);
   if ('room' in m.target) requireMember(ctx, user, m.target.room);
   else if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);

@@ -8,7 +8,7 @@ import { requireMember, requireUser } from './membership.js';
 import { wireBundle } from './replies.js';
 import type { ServerContext, Session } from './context.js';
 
-export function handleSend(ctx: ServerContext, session: Session, m: ClientMessageOf<'send'>): void {
+export function handleSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, session: Session, m: ClientMessageOf<'send'>): void {
   const user = requireUser(session);
   const now = ctx.now();
   const allowed = () => {
@@ -29,7 +29,7 @@ export function handleSend(ctx: ServerContext, session: Session, m: ClientMessag
   ctx.batch.add(withKey(message, m.key), session, m.id);
 }
 
-export function handleDmSend(ctx: ServerContext, session: Session, m: ClientMessageOf<'dm_send'>): void {
+export function handleDmSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, session: Session, m: ClientMessageOf<'dm_send'>): void {
   const user = requireUser(session);
   const allowed = () => {
     if (!ctx.store.getUser(m.to)) throw new RequestError('NOT_FOUND', `no user ${m.to}`);
@@ -44,7 +44,7 @@ export function handleDmSend(ctx: ServerContext, session: Session, m: ClientMess
  * must not make the sender think it was lost. Returns whether to go on and store the message.
  */
 function repeatOrAllowed(
-  ctx: ServerContext, session: Session, m: ClientMessageOf<'send' | 'dm_send'>, allowed: () => void,
+  ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'send' | 'dm_send'>, allowed: () => void,
 ): boolean {
   try {
     allowed();
@@ -61,7 +61,7 @@ function withKey<M extends NewMessage>(message: M, key: string | undefined): M {
   return key === undefined ? message : { ...message, key };
 }
 
-export function handleKeysGet(ctx: ServerContext, session: Session, m: ClientMessageOf<'keys_get'>): void {
+export function handleKeysGet(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'keys_get'>): void {
   requireUser(session);
   if (!ctx.store.getUser(m.user)) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
   const devices = ctx.store.listDevices(m.user).slice(-32).map(wireBundle);

@@ -11,7 +11,7 @@ import type { ServerContext, Session } from './context.js';
 /** Below this many one-time prekeys after a hand-out, the device is told to upload more. */
 export const PREKEYS_LOW = 25;
 
-export function handlePrekeysUpload(ctx: ServerContext, session: Session, m: ClientMessageOf<'prekeys_upload'>): void {
+export function handlePrekeysUpload(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'prekeys_upload'>): void {
   const user = requireUser(session);
   const signKey = sessionDevice(session);
   if (signKey === undefined) throw new RequestError('AUTH_REQUIRED', 'log in with a device first');
@@ -28,7 +28,7 @@ export function handlePrekeysUpload(ctx: ServerContext, session: Session, m: Cli
   session.send({ type: 'prekeys', re: m.id, remaining });
 }
 
-export function handlePrekeyBundleGet(ctx: ServerContext, session: Session, m: ClientMessageOf<'prekey_bundle_get'>): void {
+export function handlePrekeyBundleGet(ctx: Pick<ServerContext, 'online' | 'store'>, session: Session, m: ClientMessageOf<'prekey_bundle_get'>): void {
   requireUser(session);
   if (!ctx.store.getUser(m.user)) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
   const bundles = [];

@@ -5,7 +5,7 @@ import { targetKey } from './history.js';
 import { requireMember, requireUser } from './membership.js';
 import type { ServerContext, Session } from './context.js';
 
-export function handlePresenceSet(ctx: ServerContext, session: Session, m: ClientMessageOf<'presence_set'>): void {
+export function handlePresenceSet(ctx: Pick<ServerContext, 'presence'>, session: Session, m: ClientMessageOf<'presence_set'>): void {
   const user = requireUser(session);
   user.state = m.state;
   if (m.status !== undefined) user.status = m.status;
@@ -14,7 +14,7 @@ export function handlePresenceSet(ctx: ServerContext, session: Session, m: Clien
 }
 
 /** Typing notices go to the room's online members or the DM peer, at most one per interval per target. */
-export function handleTyping(ctx: ServerContext, session: Session, m: ClientMessageOf<'typing'>): void {
+export function handleTyping(ctx: Pick<ServerContext, 'config' | 'fanout' | 'now' | 'online' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'typing'>): void {
   const user = requireUser(session);
   if (!session.signal()) return;
   const key = targetKey(m.target);

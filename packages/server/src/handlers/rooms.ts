@@ -6,7 +6,7 @@ import { requireMember, requireRoom, requireUser, roleRank, roomInfo } from './m
 import { replyBudget, takeWithin } from './replies.js';
 import type { ServerContext, Session } from './context.js';
 
-export function handleRoomCreate(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_create'>): void {
+export function handleRoomCreate(ctx: Pick<ServerContext, 'fanout' | 'now' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'room_create'>): void {
   const user = requireUser(session);
   if (ctx.store.getRoom(m.room)) throw new RequestError('ALREADY_EXISTS', `#${m.room} exists`);
   const now = ctx.now();
@@ -19,7 +19,7 @@ export function handleRoomCreate(ctx: ServerContext, session: Session, m: Client
   ctx.fanout.broadcast({ type: 'room_event', room: m.room, event: 'create', user: user.name, role: 'owner', ts: now }, [user]);
 }
 
-export function handleRoomJoin(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_join'>): void {
+export function handleRoomJoin(ctx: Pick<ServerContext, 'batch' | 'now' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'room_join'>): void {
   const user = requireUser(session);
   requireRoom(ctx, m.room);
   if (user.rooms.has(m.room)) {
@@ -36,7 +36,7 @@ export function handleRoomJoin(ctx: ServerContext, session: Session, m: ClientMe
   ctx.batch.roomNotice(m.room, { type: 'room_event', room: m.room, event: 'join', user: user.name, ts: ctx.now() });
 }
 
-export function handleRoomPart(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_part'>): void {
+export function handleRoomPart(ctx: Pick<ServerContext, 'batch' | 'config' | 'now' | 'online' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'room_part'>): void {
   const user = requireUser(session);
   if (m.room === ctx.config.defaultRoom) throw new RequestError('FORBIDDEN', 'everyone stays in the default room');
   requireMember(ctx, user, m.room);
@@ -46,7 +46,7 @@ export function handleRoomPart(ctx: ServerContext, session: Session, m: ClientMe
 }
 
 /** Removes a member in the store and from the online index (part and kick). */
-export function removeFromRoom(ctx: ServerContext, room: string, name: string): void {
+export function removeFromRoom(ctx: Pick<ServerContext, 'online' | 'rooms' | 'store'>, room: string, name: string): void {
   ctx.store.removeMember(room, name);
   ctx.rooms.adjustCount(room, -1);
   const online = ctx.online.get(name);
@@ -63,7 +63,7 @@ const MAX_PAGE = 1000;
  * cursor of the next page (the last name sent) when more remain.
  */
 function listPage<R, W>(
-  ctx: ServerContext,
+  ctx: Pick<ServerContext, 'config'>,
   request: { cursor?: string | undefined; limit?: number | undefined },
   fetch: (page: ListPage) => R[],
   name: (row: R) => string,
@@ -78,13 +78,13 @@ function listPage<R, W>(
   return { items: kept, ...(more && last ? { next: name(last) } : {}) };
 }
 
-export function handleRoomList(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_list'>): void {
+export function handleRoomList(ctx: Pick<ServerContext, 'config' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'room_list'>): void {
   const user = requireUser(session);
   const page = listPage(ctx, m, (p) => ctx.store.listRooms(p), (r) => r.name, (r) => roomInfo(ctx, r, user.rooms.get(r.name)));
   session.send({ type: 'rooms', re: m.id, rooms: page.items, ...(page.next !== undefined ? { next: page.next } : {}) });
 }
 
-export function handleRoomTopic(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_topic'>): void {
+export function handleRoomTopic(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, session: Session, m: ClientMessageOf<'room_topic'>): void {
   const user = requireUser(session);
   requireRoom(ctx, m.room);
   const member = user.rooms.get(m.room);
@@ -98,7 +98,7 @@ export function handleRoomTopic(ctx: ServerContext, session: Session, m: ClientM
   });
 }
 
-export function handleRoomMembers(ctx: ServerContext, session: Session, m: ClientMessageOf<'room_members'>): void {
+export function handleRoomMembers(ctx: Pick<ServerContext, 'config' | 'online' | 'store'>, session: Session, m: ClientMessageOf<'room_members'>): void {
   const user = requireUser(session);
   if (user.role !== 'admin') requireMember(ctx, user, m.room);
   else requireRoom(ctx, m.room);
@@ -116,7 +116,7 @@ export function handleRoomMembers(ctx: ServerContext, session: Session, m: Clien
   });
 }
 
-export function handleUsersList(ctx: ServerContext, session: Session, m: ClientMessageOf<'users_list'>): void {
+export function handleUsersList(ctx: Pick<ServerContext, 'config' | 'online' | 'store'>, session: Session, m: ClientMessageOf<'users_list'>): void {
   requireUser(session);
   const page = listPage(ctx, m, (p) => ctx.store.listUsers(p), (u) => u.name, (u) => {
     const online = ctx.online.get(u.name);
