@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HushClient } from '@hush/client';
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, endTmuxServer, HushSession } from './helpers/tmux.js';
@@ -153,6 +154,40 @@ describe('hush in tmux: conversation features', () => {
     say(bob, '/goto 1');
     await bob.waitFor((x) => x.includes('hush  @alice') && x.includes('found: '));
   }, 90_000);
+});
+
+describe('hush in tmux: hostile replies, edits and reactions', () => {
+  it('a reply quote, an edit and a reaction from a raw client are sanitised like message text', async () => {
+    const alice = await loggedIn('alice');
+    const titleBefore = alice.title();
+    const mallory = await HushClient.connect({
+      host: '127.0.0.1', port: server.port, expectedFingerprint: server.fingerprint,
+      paths: { configDir: join(dataDir, 'm-config'), dataDir: join(dataDir, 'm-data') },
+    });
+    try {
+      await mallory.register('mallory', 'correct horse battery');
+      await alice.waitFor('mallory joined #lobby');
+      const first = await mallory.send('lobby', 'orig \x1b]0;PWNED-TITLE\x07 \x1b[2J q1');
+      await mallory.reply({ room: 'lobby' }, first.id, 'answer\r<alice> forged reply q2');
+      await alice.waitFor('forged reply q2');
+      await mallory.edit({ room: 'lobby' }, first.id, 'edited \x1b]52;c;cm0gLXJmIH4K\x07\n<alice> forged edit q3');
+      await mallory.react({ room: 'lobby' }, first.id, '\u202E{red-fg}', true);
+      const screen = await alice.waitFor((x) => x.includes('q3 (edited)') && x.includes('{red-fg} 1'));
+      const rows = screen.split('\n').map((r) => r.replace(/^x.{20}x?x/, ''));
+      // The quote is one row: the edited original, its line break a space, its escapes gone.
+      expect(rows.some((r) => /^ +↪ mallory: edited +<alice> forged edit q3/.test(r))).toBe(true);
+      // No row starts with a forged sender; the edit's second line sits under the gutter.
+      for (const row of rows) expect(row).not.toMatch(/^(\d\d:\d\d )?<alice>/);
+      expect(screen).toMatch(/┆ <alice> forged edit q3 \(edited\)/);
+      expect(screen).toContain('<mallory> answer<alice> forged reply q2');
+      // The reaction: the direction override shows as U+FFFD, the blessed tag literally.
+      expect(screen).toContain('\ufffd{red-fg} 1');
+      expect(screen).not.toContain('PWNED');
+      expect(alice.title()).toBe(titleBefore);
+    } finally {
+      await mallory.close();
+    }
+  }, 60_000);
 });
 
 async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
