@@ -2,14 +2,15 @@ import { appendFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConversationLedger, type IncomingMessage } from './conversation-ledger.js';
 import { fileSafe, serverDirName } from './paths.js';
-import { ensurePrivateDir, readOptional } from './secure-fs.js';
+import { ensurePrivateDir, readOptional, writePrivateFile } from './secure-fs.js';
 import type { SearchResult, Target } from './types.js';
 
 // What this device received or sent, as it read it (direct messages decrypted), kept so that search
 // works over everything, end-to-end conversations included, without asking the server:
 // <dataDir>/history/<host>_<port>/<user>/<conversation>.jsonl, one message per line, append-only,
 // files 0600 in 0700 folders. Edits, deletes and reactions are lines too; reading folds them in, so
-// a search finds the latest text and never a deleted message.
+// a search finds the latest text and never a deleted message. A delete also rewrites the file
+// without the deleted text and its edits: the device keeps no more than the server does.
 
 const MAX_RESULTS = 200;
 
@@ -29,9 +30,11 @@ export class LocalHistory {
     this.recorded.add(m.id);
     const target: Target = m.kind === 'room' ? { room: m.room! } : { user: m.peer! };
     const line = `${JSON.stringify(m)}\n`;
+    const file = this.fileOf(target);
     this.writing = this.writing.then(async () => {
       await ensurePrivateDir(this.dir);
-      await appendFile(this.fileOf(target), line, { mode: 0o600 });
+      await appendFile(file, line, { mode: 0o600 });
+      if (m.ref?.kind === 'delete') await this.forget(file, m.ref.msgId, m);
     }).catch(() => undefined); // a full disk costs search, never a message
   }
 
@@ -71,6 +74,23 @@ export class LocalHistory {
     }
     results.sort((a, b) => b.message.ts - a.message.ts || (a.message.id < b.message.id ? 1 : -1));
     return results.slice(0, MAX_RESULTS);
+  }
+
+  /** Blanks the text of message `id` and of its edits, if `del` may delete it (its author; in a room, whom the server let). */
+  private async forget(file: string, id: string, del: IncomingMessage): Promise<void> {
+    const lines = ((await readOptional(file)) ?? '').split('\n');
+    const parsed = lines.map(parseLine);
+    const original = parsed.find((m) => m?.id === id && (m.ref === undefined || m.ref.kind === 'reply'));
+    if (!original || (original.from !== del.from && original.kind !== 'room')) return;
+    let changed = false;
+    const out = lines.map((line, i) => {
+      const m = parsed[i];
+      const target = m && (m.id === id || (m.ref?.kind === 'edit' && m.ref.msgId === id && m.from === original.from));
+      if (!m || !target || m.text === '') return line;
+      changed = true;
+      return JSON.stringify({ ...m, text: '', ...(m.id === id ? { deleted: true } : {}) });
+    });
+    if (changed) await writePrivateFile(file, out.join('\n'));
   }
 
   private fileOf(target: Target): string {

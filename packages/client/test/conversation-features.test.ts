@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_DISTINCT_REACTIONS } from '@hush/protocol';
 import { startTestServer, type TestServer } from '@hush/server';
@@ -249,7 +249,7 @@ describe('conversation features', () => {
     expect(bob.message(dm.id)).toMatchObject({ deleted: true, text: '' });
   });
 
-  it('search: over the local history, latest text only, one conversation or all, after a restart, files 0600', async () => {
+  it('search: over the local history, latest text only, one conversation or all, after a restart, files 0600, deleted text forgotten', async () => {
     const { s, alice, bob } = await pair();
     const alicePaths = await fx.paths();
     const carol = await fx.connect(s, { paths: alicePaths });
@@ -286,6 +286,10 @@ describe('conversation features', () => {
     expect((await again.search('rollout failed')).map((r) => r.message.text)).toEqual(['the rollout failed']);
     const dir = join(alicePaths.dataDir, 'history', `127.0.0.1_${s.port}`, 'carol');
     expect((await stat(join(dir, 'room-ops.jsonl'))).mode & 0o777).toBe(0o600);
+    // The deleted message's text is gone from the device too; the rest is there.
+    const onDisk = await readFile(join(dir, 'room-ops.jsonl'), 'utf8');
+    expect(onDisk).not.toContain('vault');
+    expect(onDisk).toContain('the rollout failed');
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
   });
 });
