@@ -111,6 +111,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       request: (body, expect) =>
         this.connection.phase === 'resuming' ? this.connection.rawRequest(body, expect) : this.connection.request(body, expect),
       queueSend: (...args) => this.queueSend(...args),
+      afterEvents: (task) => this.connection.enqueue(task),
       reportError: (error) => this.connection.emitError(error),
     });
     this.files = new FileTransfers({
@@ -506,15 +507,17 @@ export class HushClient extends TypedEmitter<ClientEvents> {
           if (opened && 'chat' in opened) m = opened.chat;
         }
         if (!m) continue;
-        this.localHistory?.record(m);
-        if (isChange(m)) this.ledger.change(m);
-        else found.push(m);
+        if (!isChange(m)) found.push(m);
+        else {
+          this.remember(m);
+          this.ledger.change(m);
+        }
       }
       texts.unshift(...found);
       hasMore = page.hasMore;
       before = page.messages[0]?.msgId;
     } while (texts.length === 0 && hasMore && before !== undefined);
-    texts.forEach((m) => this.ledger.message(m));
+    texts.forEach((m) => this.remember(m, this.ledger.message(m)));
     return { messages: texts.map((m) => this.ledger.get(m.id)!), hasMore };
   }
 
@@ -668,13 +671,20 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private deliver(chat: IncomingMessage): void {
     this.catchUp.advance(chat.kind === 'room' ? { room: chat.room! } : { user: chat.peer! }, chat.id);
     if (!this.seen.add(chat.id)) return;
-    this.localHistory?.record(chat);
     if (!isChange(chat)) {
-      this.emit('message', this.ledger.message(chat));
+      const view = this.ledger.message(chat);
+      this.remember(chat, view);
+      this.emit('message', view);
       return;
     }
+    this.remember(chat);
     const update = this.ledger.change(chat);
     if (update) this.emit('messageUpdate', update);
+  }
+
+  /** Into the local history; a message known to be deleted already goes in without its text. */
+  private remember(m: IncomingMessage, view?: ChatMessage): void {
+    this.localHistory?.record(view?.deleted ? { ...m, text: '', deleted: true } : m);
   }
 
   private roomChat(m: ServerMessageOf<'message'>): IncomingMessage {

@@ -30,13 +30,14 @@ describe('conversation features', () => {
     server = undefined;
   });
 
-  async function pair(): Promise<{ s: TestServer; alice: HushClient; bob: HushClient }> {
+  async function pair(): Promise<{ s: TestServer; alice: HushClient; bob: HushClient; bobData: string }> {
     server = await startTestServer();
     const alice = await fx.user(server, 'alice');
-    const bob = await fx.user(server, 'bob');
+    const bobPaths = await fx.paths();
+    const bob = await fx.user(server, 'bob', { paths: bobPaths });
     await alice.createRoom('ops');
     await bob.joinRoom('ops');
-    return { s: server, alice, bob };
+    return { s: server, alice, bob, bobData: join(bobPaths.dataDir, 'history', `127.0.0.1_${server.port}`, 'bob') };
   }
 
   it('in a room: a reply names its original, reactions count once per person and emoji, an edit and a delete reach everyone', async () => {
@@ -219,7 +220,7 @@ describe('conversation features', () => {
   }, 45_000);
 
   it('in a direct conversation: the same kinds inside the sealed body; only the author edits or deletes', async () => {
-    const { alice, bob } = await pair();
+    const { alice, bob, bobData } = await pair();
     const sent = nextEvent(bob, 'message', (m) => m.text === 'hi bob');
     const dm = await alice.sendDirect('bob', 'hi bob');
     await sent;
@@ -247,6 +248,11 @@ describe('conversation features', () => {
     const [del] = await deleted;
     expect(del.by).toBe('alice');
     expect(bob.message(dm.id)).toMatchObject({ deleted: true, text: '' });
+    // Gone from bob's device too (the server still holds the sealed envelope: it cannot tell).
+    await bob.close();
+    const onDisk = await readFile(join(bobData, 'user-alice.jsonl'), 'utf8');
+    expect(onDisk).not.toContain('hi bob');
+    expect(onDisk).toContain('hi alice');
   });
 
   it('search: over the local history, latest text only, one conversation or all, after a restart, files 0600, deleted text forgotten', async () => {
