@@ -33,6 +33,8 @@ export interface DirectHost {
   request<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>>;
   /** The send queue: paced, kept across outages, settled by the server's ack. */
   queueSend(...args: Parameters<SendQueue['add']>): ReturnType<SendQueue['add']>;
+  /** Runs `task` once every server event received so far has been handled. */
+  afterEvents(task: () => void): void;
   reportError(error: unknown): void;
 }
 
@@ -70,7 +72,7 @@ export class DirectMessages {
   async send(user: string, body: DirectBody): Promise<{ id: string; ts: number }> {
     const { user: me, device, state, sessions } = this.requireAccount();
     let seq = 0;
-    let innerText = '';
+    let sent = '';
     const ack = await this.host.queueSend(
       // Only lines someone typed are listed: not a file offer's DM, nor an edit, delete or reaction.
       { target: { user }, text: 'text' in body ? body.text : '', action: 'text' in body && body.action, listed: 'text' in body && listedRef(body.ref) },
@@ -93,26 +95,32 @@ export class DirectMessages {
           body: encodeBody(body),
         };
         seq = inner.seq;
-        innerText = JSON.stringify(inner);
+        const innerText = JSON.stringify(inner);
         const plaintext = new TextEncoder().encode(innerText);
         const messages = targets.map(({ session }) => {
           const message = session.encrypt(plaintext);
           sessions.setSession(session);
           return { signKey: session.peerIdentity.signKey, message };
         });
+        const envelope = b64(encodeDeviceEnvelope(device.signPublicKey, messages));
+        sessions.noteSent(envelope, innerText);
+        sent = envelope;
         await sessions.save(); // before it leaves: a crash now costs the receiver one skipped key, never a desync
-        return { type: 'dm_send', to: user, envelope: b64(encodeDeviceEnvelope(device.signPublicKey, messages)), key };
+        return { type: 'dm_send', to: user, envelope, key };
       },
     );
     // Record our own sequence number too: a server that later plays this envelope back to us
     // (under a new id) is then caught as a replay like any other.
     state.checkSequence(sequenceStream(me, device.signPublicKey, user), seq);
-    // Our own copy: this device holds no session with itself, so history shows it from here.
-    sessions.remember(ack.msgId, innerText);
+    // Our own copy under its server id: this device holds no session with itself, so history shows
+    // it from here, and the same envelope under another id is a replay.
+    sessions.ownSent(sent, ack.msgId);
     this.saveSessions(sessions);
-    // Everything queued to us before this ack arrived before it: since can move past our own DM.
-    state.noteDm(ack.msgId);
-    this.saveState(state);
+    // Everything queued to us before this ack arrived before it: once those DMs are handled
+    // (opened and saved), since can move past our own DM.
+    this.host.afterEvents(() => {
+      if (state.noteDm(ack.msgId)) this.saveState(state);
+    });
     return { id: ack.msgId, ts: ack.ts };
   }
 
@@ -188,21 +196,27 @@ export class DirectMessages {
       const envelope = decodeDeviceEnvelope(unb64(m.envelope));
       const mine = envelope?.messages.get(b64(device.signPublicKey));
       if (envelope && sameKey(envelope.sender, device.signPublicKey)) {
-        warn('replay'); // this device's own message played back to it (its copy would be in the journal)
-        return undefined;
-      }
-      if (!envelope || !mine) {
+        // This device's own DM, played back (catch-up after a crash lost its ack, or a replay).
+        const own = sessions.ownSent(m.envelope, m.msgId);
+        if (own === undefined || own === 'replay') {
+          warn(own ?? 'undecryptable');
+          return undefined;
+        }
+        await sessions.save();
+        innerText = own;
+      } else if (!envelope || !mine) {
         warn('undecryptable');
         return undefined;
+      } else {
+        senderKey = envelope.sender;
+        const opened = await this.openSessionMessage(m.from, envelope.sender, mine);
+        if (typeof opened === 'string') {
+          warn(opened);
+          return undefined;
+        }
+        innerText = opened.text;
+        fresh = true;
       }
-      senderKey = envelope.sender;
-      const opened = await this.openSessionMessage(m.from, envelope.sender, mine);
-      if (typeof opened === 'string') {
-        warn(opened);
-        return undefined;
-      }
-      innerText = opened.text;
-      fresh = true;
     }
     let inner: DirectInner | undefined;
     try {

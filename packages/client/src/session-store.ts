@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   deviceId, generateOneTimePrekeys, generateSignedPrekey, oneTimePrekeysToAdd, planSignedPrekeys, RatchetSession,
@@ -31,6 +32,8 @@ interface SessionFile {
   baseKeys: string[];
   /** server message id -> the inner text of a direct message this device opened or sent. */
   journal: Record<string, string>;
+  /** envelope digest -> a DM this device sent (its inner text, and its server id once known). */
+  sent: Record<string, { inner: string; msgId?: string }>;
 }
 
 /** What a prekey upload should carry, and what to remember once the server has it. */
@@ -47,6 +50,7 @@ export class SessionStore {
   private baseKeys: string[] = [];
   private readonly baseKeySet = new Set<string>();
   private readonly journal = new Map<string, string>();
+  private readonly sent = new Map<string, { inner: string; msgId?: string }>();
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(private readonly path: string) {}
@@ -75,6 +79,7 @@ export class SessionStore {
     }
     for (const key of f.baseKeys) store.rememberBaseKey(key);
     for (const [id, inner] of Object.entries(f.journal)) store.journal.set(id, inner);
+    for (const [digest, entry] of Object.entries(f.sent ?? {})) store.sent.set(digest, entry);
     return store;
   }
 
@@ -152,6 +157,28 @@ export class SessionStore {
     while (this.journal.size > JOURNAL_LIMIT) this.journal.delete(this.journal.keys().next().value as string);
   }
 
+  /**
+   * A DM this device is about to send (saved with the sessions it advanced): the server plays it
+   * back to this device at catch-up, where no session can open it.
+   */
+  noteSent(envelope: string, inner: string): void {
+    this.sent.set(envelopeDigest(envelope), { inner });
+    while (this.sent.size > JOURNAL_LIMIT) this.sent.delete(this.sent.keys().next().value as string);
+  }
+
+  /**
+   * The inner text of this device's own DM `envelope` arriving as `msgId`: undefined when this
+   * device did not send it, 'replay' when it already arrived under another id.
+   */
+  ownSent(envelope: string, msgId: string): string | 'replay' | undefined {
+    const entry = this.sent.get(envelopeDigest(envelope));
+    if (!entry) return undefined;
+    if (entry.msgId !== undefined && entry.msgId !== msgId) return 'replay';
+    entry.msgId = msgId;
+    this.remember(msgId, entry.inner);
+    return entry.inner;
+  }
+
   /** Serialised atomic writes of the whole state (the last call's state wins). */
   save(): Promise<void> {
     const now = Date.now();
@@ -170,6 +197,7 @@ export class SessionStore {
       sessions,
       baseKeys: this.baseKeys,
       journal: Object.fromEntries(this.journal),
+      sent: Object.fromEntries(this.sent),
     };
     const text = `${JSON.stringify(file)}\n`;
     this.saving = this.saving.catch(() => undefined).then(() => writePrivateFile(this.path, text));
@@ -193,4 +221,8 @@ export class SessionStore {
     this.baseKeys.push(key);
     while (this.baseKeys.length > BASE_KEY_LIMIT) this.baseKeySet.delete(this.baseKeys.shift()!);
   }
+}
+
+function envelopeDigest(envelope: string): string {
+  return createHash('sha256').update(envelope).digest('base64url').slice(0, 22);
 }
