@@ -23,7 +23,7 @@ export function checkRoomSend(ctx: Pick<ServerContext, 'store'>, user: OnlineUse
   if (!target || target.ref?.kind === 'edit' || target.ref?.kind === 'delete' || target.ref?.kind === 'react') {
     throw new RequestError('NOT_FOUND', `no message ${ref.msgId} in #${m.room}`);
   }
-  if (target.deleted && ref.kind !== 'delete') throw new RequestError('NOT_FOUND', `message ${ref.msgId} was deleted`);
+  if (target.deleted) throw new RequestError('NOT_FOUND', `message ${ref.msgId} was deleted`);
   if (ref.kind === 'edit' && target.from !== user.name) throw new RequestError('FORBIDDEN', 'only its author edits a message');
   if (ref.kind === 'delete' && target.from !== user.name && user.role !== 'admin') {
     const role = requireMember(ctx, user, m.room).role;
