@@ -215,7 +215,8 @@ export class ChatController {
     this.on('dmWarning', (w) => {
       const what = w.kind === 'gap' ? `${w.missing ?? 'some'} direct message(s) from ${w.user} are missing (dropped by the server or network)`
         : w.kind === 'replay' ? `a replayed direct message from ${w.user} was ignored`
-          : `a direct message from ${w.user} could not be decrypted`;
+          : w.kind === 'session_reset' ? `the encrypted session with a device of ${w.user} broke (lost or restored state): a direct message could not be read; the next message starts a new session`
+            : `a direct message from ${w.user} could not be decrypted`;
       this.notice(what, 'warn', findConversation(this.state, dmKey(w.user)) ? dmKey(w.user) : undefined);
     });
     this.on('notice', (n) => this.notice(n.code ? `${n.text} [${n.code}]` : n.text, n.level, STATUS_KEY));
