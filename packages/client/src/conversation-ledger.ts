@@ -114,15 +114,17 @@ export class ConversationLedger {
       case 'react': {
         if (entry.deleted) return false;
         let users = entry.reactions.get(ref.emoji);
+        const last = users?.get(m.from);
+        if (last && !newer(m.id, last.id)) return false;
+        const shown = users !== undefined && [...users.values()].some((u) => u.on);
+        if (ref.on && !shown && this.distinct(entry) >= MAX_DISTINCT_REACTIONS) return false;
         if (!users) {
-          if (!ref.on || this.distinct(entry) >= MAX_DISTINCT_REACTIONS) return false;
           users = new Map();
           entry.reactions.set(ref.emoji, users);
         }
-        const last = users.get(m.from);
-        if (last && !newer(m.id, last.id)) return false;
         const changed = (last?.on ?? false) !== ref.on;
-        // Keep the latest id even when nothing changes, so an older change arriving later loses.
+        // Keep the latest id even when nothing changes (a removal of nothing included), so an
+        // older change arriving later loses.
         users.delete(m.from);
         users.set(m.from, { id: m.id, on: ref.on });
         return changed;
