@@ -33,7 +33,7 @@ describe('direct messages on forward-secret sessions', () => {
     await alice.sendDirect('pk-bob', 'first');
     await got;
     expect(remaining('pk-bob')).toBe(99);
-    // The session file is private and holds no plaintext of what is not journalled... but is 0600.
+    // The session file (sessions, prekey secrets, opened DMs) is private.
     const file = join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'pk-bob.sessions.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
 
@@ -48,6 +48,8 @@ describe('direct messages on forward-secret sessions', () => {
     await bob.sendDirect('pk-carol', 'reply');
     await back;
     expect(low).toEqual([]);
+    // The request that found the stock empty told bob's device (prekeys_low): it refilled it.
+    await waitFor(() => remaining('pk-bob') === 100);
     expect(JSON.parse(await readFile(file, 'utf8')).sessions).toBeTypeOf('object');
   });
 
@@ -160,3 +162,11 @@ describe('direct messages on forward-secret sessions', () => {
     await atBob;
   });
 });
+
+async function waitFor(done: () => boolean): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

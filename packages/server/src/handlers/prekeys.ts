@@ -8,7 +8,7 @@ import { wireBundle } from './replies.js';
 import { sessionDevice } from './session-devices.js';
 import type { ServerContext, Session } from './context.js';
 
-/** Below this many one-time prekeys after a hand-out, the device is told to upload more. */
+/** Below this many one-time prekeys after a bundle request (none left included), the device is told to upload more. */
 export const PREKEYS_LOW = 25;
 
 export function handlePrekeysUpload(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'prekeys_upload'>): void {
@@ -37,7 +37,7 @@ export function handlePrekeyBundleGet(ctx: Pick<ServerContext, 'online' | 'store
     const signedPrekey = ctx.store.getSignedPrekey(m.user, device.signKey);
     if (!signedPrekey) continue;
     const oneTimePrekey = ctx.store.takeOneTimePrekey(m.user, device.signKey);
-    if (oneTimePrekey && ctx.store.countOneTimePrekeys(m.user, device.signKey) < PREKEYS_LOW) low.add(device.signKey);
+    if (ctx.store.countOneTimePrekeys(m.user, device.signKey) < PREKEYS_LOW) low.add(device.signKey);
     bundles.push({ device: wireBundle(device), signedPrekey, ...(oneTimePrekey ? { oneTimePrekey } : {}) });
   }
   session.send({ type: 'prekey_bundles', re: m.id, user: m.user, bundles });
