@@ -1,6 +1,6 @@
-// startTestServer: a real hushd (startDaemon) on 127.0.0.1 port 0 in a temporary data directory,
-// with fast password hashing, silent logs and no per-address connection limit to speak of.
-// Other packages' tests use it.
+// What other packages' tests use (`@hush/server/testing`): startTestServer, a real hushd
+// (startDaemon) on 127.0.0.1 port 0 in a temporary data directory, with fast password hashing,
+// silent logs and no per-address connection limit to speak of; and RawClient, the raw protocol client.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,9 @@ import { DEFAULT_CONFIG, type HushdConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import type { HushServer } from './server.js';
 import type { Store } from './store/types.js';
+
+export { RawClient, registered, TEST_PASSWORD } from './raw-client.js';
+export type { RawClientOptions, ClientRequest } from './raw-client.js';
 
 export interface TestServer {
   host: string;

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, hushdFixture } from './helpers/hushd-process.js';
-import { registered } from './helpers/test-client.js';
+import { registered } from '../src/raw-client.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
 const fx = hushdFixture('hushd-output-');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from '../src/testing.js';
 import { CLI, ensureBuilt, hushdFixture } from './helpers/hushd-process.js';
-import { registered } from './helpers/test-client.js';
+import { registered } from '../src/raw-client.js';
 
 const fx = hushdFixture('hushd-modes-');
 

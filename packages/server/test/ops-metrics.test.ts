@@ -6,7 +6,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { Metrics, METRICS } from '../src/metrics.js';
 import { httpGet, hushdFixture } from './helpers/hushd-process.js';
-import { registered, TestClient } from './helpers/test-client.js';
+import { registered, RawClient } from '../src/raw-client.js';
 
 const fx = hushdFixture('hushd-metrics-');
 
@@ -36,7 +36,7 @@ describe('/metrics of a running hushd', () => {
 
     const alice = fx.keep(await registered(hushd.port, 'alice'));
     fx.keep(await registered(hushd.port, 'bob'));
-    fx.keep(await TestClient.connect(hushd.port)); // not logged in
+    fx.keep(await RawClient.connect(hushd.port)); // not logged in
     const text = 'x'.repeat(2000);
     for (let i = 0; i < 300; i++) alice.send({ type: 'send', id: `m${i}`, room: 'lobby', text });
     await alice.next((m) => m.type === 'ack' && m.re === 'm299', 20_000);

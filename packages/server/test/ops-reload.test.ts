@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hushdFixture } from './helpers/hushd-process.js';
-import { registered, TestClient } from './helpers/test-client.js';
+import { registered, RawClient } from '../src/raw-client.js';
 
 const fx = hushdFixture('hushd-reload-');
 
@@ -16,7 +16,7 @@ describe.runIf(process.platform !== 'win32')('SIGHUP', () => {
     const { port } = hushd;
 
     const alice = fx.keep(await registered(port, 'alice')); // open registration
-    const probe = fx.keep(await TestClient.connect(port)); // a second connection from this address, not logged in
+    const probe = fx.keep(await RawClient.connect(port)); // a second connection from this address, not logged in
 
     // `port` is set by a flag too, and flags win over the file at a reload as at the start.
     writeFileSync(file, JSON.stringify({ registration: 'closed', logLevel: 'warn', port: 1, defaultRoom: 'hall', limits: { maxConnectionsPerAddress: 2 } }));
@@ -38,7 +38,7 @@ describe.runIf(process.platform !== 'win32')('SIGHUP', () => {
     const refused = await probe.request({ type: 'register', username: 'bob', password: 'correct horse battery', device: probe.bundle() });
     expect(refused).toMatchObject({ type: 'error', code: 'REGISTRATION_CLOSED' });
     // The new limit applies: two connections from this address already, a third is refused.
-    const third = fx.keep(await TestClient.raw(port));
+    const third = fx.keep(await RawClient.raw(port));
     expect(await third.next('goodbye')).toMatchObject({ code: 'TOO_MANY_CONNECTIONS' });
 
     // The new log level applies: at "warn", the next SIGHUP's info line is not written, while a
@@ -67,7 +67,7 @@ describe.runIf(process.platform !== 'win32')('SIGHUP', () => {
     writeFileSync(join(data, 'hushd.json'), JSON.stringify({ minPasswordLength: 30 }));
     hushd.child.kill('SIGHUP');
     expect(await hushd.waitForLog('config_reloaded')).toMatchObject({ applied: ['minPasswordLength'], needRestart: [] });
-    const c = fx.keep(await TestClient.connect(hushd.port));
+    const c = fx.keep(await RawClient.connect(hushd.port));
     const weak = await c.request({ type: 'register', username: 'dave', password: 'twenty chars is not enough', device: c.bundle() });
     expect(weak).toMatchObject({ type: 'error', code: 'PASSWORD_WEAK' });
   });

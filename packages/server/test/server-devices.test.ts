@@ -6,28 +6,28 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, TestClient } from './helpers/test-client.js';
+import { registered, RawClient } from '../src/raw-client.js';
 
 let server: TestServer;
-const clients: TestClient[] = [];
+const clients: RawClient[] = [];
 
-async function user(name: string): Promise<TestClient> {
+async function user(name: string): Promise<RawClient> {
   const c = await registered(server.port, name);
   clients.push(c);
   return c;
 }
 
 /** A new device for an existing account: a password login binds it. */
-async function newDevice(name: string): Promise<TestClient> {
-  const c = await TestClient.connect(server.port);
+async function newDevice(name: string): Promise<RawClient> {
+  const c = await RawClient.connect(server.port);
   clients.push(c);
   expect(await c.login(name)).toMatchObject({ user: name, deviceBound: true });
   return c;
 }
 
 /** A returning device (the key of `device`) logging in with device_login. */
-async function back(device: TestClient, name: string, since?: string): Promise<TestClient> {
-  const c = await TestClient.connect(server.port);
+async function back(device: RawClient, name: string, since?: string): Promise<RawClient> {
+  const c = await RawClient.connect(server.port);
   clients.push(c);
   c.device = device.device;
   await c.expect(c.deviceLoginRequest(name, since), 'welcome');
@@ -35,14 +35,14 @@ async function back(device: TestClient, name: string, since?: string): Promise<T
 }
 
 /** Every DM this session received by the time a request round-trip completes (login delivery is sent before it). */
-async function dmsOf(c: TestClient): Promise<string[]> {
+async function dmsOf(c: RawClient): Promise<string[]> {
   await c.expect({ type: 'room_list' }, 'rooms');
   return c.take((m) => m.type === 'dm').map((m) => (m as Extract<ServerMessage, { type: 'dm' }>).msgId);
 }
 
 const envelope = (n: number) => Buffer.alloc(n, 7).toString('base64url');
 
-async function offline(watcher: TestClient, name: string, ...sessions: TestClient[]): Promise<void> {
+async function offline(watcher: RawClient, name: string, ...sessions: RawClient[]): Promise<void> {
   await Promise.all(sessions.map((s) => s.close()));
   await watcher.next((m) => m.type === 'presence' && m.user === name && m.state === 'offline');
 }
@@ -164,7 +164,7 @@ describe('device_login since', () => {
   it('seeds the newest DM id from the store after a restart, then skips', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-devices-'));
     let s = await startTestServer({ dataDir });
-    const opened: TestClient[] = [];
+    const opened: RawClient[] = [];
     try {
       const vee = await registered(s.port, 'vee');
       const wim = await registered(s.port, 'wim');
@@ -176,7 +176,7 @@ describe('device_login since', () => {
       s = await startTestServer({ dataDir });
       const query = vi.spyOn(s.store, 'directMessagesSince');
       const login = async () => {
-        const c = await TestClient.connect(s.port);
+        const c = await RawClient.connect(s.port);
         opened.push(c);
         c.device = wim.device;
         await c.expect(c.deviceLoginRequest('wim'), 'welcome');

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, SUPPORTED_VERSIONS } from '@hush/protocol';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, TestClient } from './helpers/test-client.js';
+import { registered, RawClient } from '../src/raw-client.js';
 
 let server: TestServer;
-const clients: TestClient[] = [];
+const clients: RawClient[] = [];
 
-async function track<T extends TestClient>(c: Promise<T>): Promise<T> {
+async function track<T extends RawClient>(c: Promise<T>): Promise<T> {
   const client = await c;
   clients.push(client);
   return client;
@@ -56,12 +56,12 @@ describe('bad input gets a coded error and the server keeps serving', () => {
   });
 
   it('answers a request before login with AUTH_REQUIRED', async () => {
-    const c = await track(TestClient.connect(server.port));
+    const c = await track(RawClient.connect(server.port));
     expect(await c.request({ type: 'send', room: 'lobby', text: 'hi' })).toMatchObject({ type: 'error', code: 'AUTH_REQUIRED' });
   });
 
   it('accepts a login pipelined right behind client_finished in the same write', async () => {
-    const c = await track(TestClient.raw(server.port));
+    const c = await track(RawClient.raw(server.port));
     // Hand-rolled handshake so client_finished and the sealed register leave in one write.
     const { ClientHandshake } = await import('@hush/crypto');
     const hs = new ClientHandshake({ versions: [...SUPPORTED_VERSIONS] });
@@ -122,14 +122,14 @@ describe('bad input gets a coded error and the server keeps serving', () => {
   });
 
   it('applies the small frame limit before the handshake', async () => {
-    const c = await track(TestClient.raw(server.port));
+    const c = await track(RawClient.raw(server.port));
     c.socket.write(encodeFrame(Buffer.alloc(server.config.limits.handshakeMaxFrameSize + 1, 32)));
     expect(await c.next('goodbye')).toMatchObject({ code: 'FRAME_TOO_LARGE' });
     await c.closed;
   });
 
   it('tells a client that speaks only protocol version 1 to upgrade, in a plaintext goodbye', async () => {
-    const c = await track(TestClient.raw(server.port));
+    const c = await track(RawClient.raw(server.port));
     c.writePlain({ type: 'client_hello', versions: [1], ephemeral: Buffer.alloc(32, 7).toString('base64url') });
     const bye = await c.next('goodbye');
     expect(bye).toMatchObject({ code: 'UNSUPPORTED_VERSION' });
@@ -137,14 +137,14 @@ describe('bad input gets a coded error and the server keeps serving', () => {
       `no protocol version in common (server speaks ${SUPPORTED_VERSIONS.join(', ')}, client 1); the client is older than this server: upgrade the client`,
     );
     await c.closed;
-    const newer = await track(TestClient.raw(server.port));
+    const newer = await track(RawClient.raw(server.port));
     newer.writePlain({ type: 'client_hello', versions: [99], ephemeral: Buffer.alloc(32, 7).toString('base64url') });
     const later = await newer.next('goodbye');
     expect(later.type === 'goodbye' && later.message).toMatch(/client is newer than this server: ask the server operator to upgrade hushd$/);
   });
 
   it('refuses anything but the handshake first', async () => {
-    const c = await track(TestClient.raw(server.port));
+    const c = await track(RawClient.raw(server.port));
     c.writePlain({ type: 'room_list', id: 'early' });
     expect(await c.next('goodbye')).toMatchObject({ code: 'HANDSHAKE_REQUIRED' });
     await c.closed;
@@ -152,21 +152,21 @@ describe('bad input gets a coded error and the server keeps serving', () => {
 
   it('closes a connection that does not finish the handshake in time', async () => {
     const before = server.server.connectionCount;
-    const c = await track(TestClient.raw(server.port));
+    const c = await track(RawClient.raw(server.port));
     expect(await c.next('goodbye')).toMatchObject({ code: 'HANDSHAKE_TIMEOUT' });
     await c.closed;
     expect(server.server.connectionCount).toBeLessThanOrEqual(before);
   });
 
   it('closes a connection that does not log in in time', async () => {
-    const c = await track(TestClient.connect(server.port));
+    const c = await track(RawClient.connect(server.port));
     expect(await c.next('goodbye')).toMatchObject({ code: 'AUTH_REQUIRED' });
     await c.closed;
   });
 
   it('answers a wrong password with the generic AUTH_FAILED', async () => {
     await track(registered(server.port, 'gina'));
-    const c = await track(TestClient.connect(server.port));
+    const c = await track(RawClient.connect(server.port));
     const wrong = await c.request({ type: 'login', username: 'gina', password: 'not the password', device: c.bundle() });
     expect(wrong).toMatchObject({ type: 'error', code: 'AUTH_FAILED' });
     const unknown = await c.request({ type: 'login', username: 'nobody-here', password: 'not the password', device: c.bundle() });
@@ -175,7 +175,7 @@ describe('bad input gets a coded error and the server keeps serving', () => {
 
   it('rejects an invalid device bundle at login', async () => {
     await track(registered(server.port, 'hank'));
-    const c = await track(TestClient.connect(server.port));
+    const c = await track(RawClient.connect(server.port));
     const bundle = { ...c.bundle(), boxKey: Buffer.alloc(32, 7).toString('base64url') };
     const reply = await c.request({ type: 'login', username: 'hank', password: 'correct horse battery', device: bundle });
     expect(reply).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
@@ -185,21 +185,21 @@ describe('bad input gets a coded error and the server keeps serving', () => {
 describe('accept-time limits', () => {
   it('limits connections per address and bans addresses at accept', async () => {
     const small = await startTestServer({ limits: { maxConnectionsPerAddress: 2 } });
-    const open: TestClient[] = [];
+    const open: RawClient[] = [];
     try {
-      open.push(await TestClient.connect(small.port), await TestClient.connect(small.port));
-      const third = await TestClient.raw(small.port);
+      open.push(await RawClient.connect(small.port), await RawClient.connect(small.port));
+      const third = await RawClient.raw(small.port);
       open.push(third);
       expect(await third.next('goodbye')).toMatchObject({ code: 'TOO_MANY_CONNECTIONS' });
       await third.closed;
       await open[0]!.close();
       // A slot is free again once a connection is gone.
       await expect.poll(() => small.server.connectionCount).toBe(1);
-      const again = await TestClient.connect(small.port);
+      const again = await RawClient.connect(small.port);
       open.push(again);
 
       small.store.banAddress('127.0.0.1', Date.now() + 60_000, 'test');
-      const banned = await TestClient.raw(small.port);
+      const banned = await RawClient.raw(small.port);
       open.push(banned);
       expect(await banned.next('goodbye')).toMatchObject({ code: 'BANNED' });
     } finally {

@@ -2,18 +2,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, TestClient } from './helpers/test-client.js';
+import { registered, RawClient } from '../src/raw-client.js';
 
 let server: TestServer;
-const clients: TestClient[] = [];
+const clients: RawClient[] = [];
 
-async function user(name: string): Promise<TestClient> {
+async function user(name: string): Promise<RawClient> {
   const c = await registered(server.port, name);
   clients.push(c);
   return c;
 }
 
-async function upload(c: TestClient, target: { room: string } | { user: string }, data: Buffer, name?: string): Promise<string> {
+async function upload(c: RawClient, target: { room: string } | { user: string }, data: Buffer, name?: string): Promise<string> {
   // Room files carry their name and hash; direct files keep both inside the end-to-end envelope.
   const meta = 'room' in target ? { name: name ?? 'file.bin', sha512: createHash('sha512').update(data).digest('base64url') } : {};
   const created = await c.expect({ type: 'file_offer', target, size: data.length, ...meta }, 'file_created');
@@ -27,7 +27,7 @@ async function upload(c: TestClient, target: { room: string } | { user: string }
   return created.fileId;
 }
 
-async function download(c: TestClient, fileId: string): Promise<Buffer> {
+async function download(c: RawClient, fileId: string): Promise<Buffer> {
   await c.expect({ type: 'file_accept', fileId }, 'ok');
   const parts: Buffer[] = [];
   for (;;) {
@@ -104,7 +104,7 @@ describe('file relay', () => {
     expect(await vic.next('file_offered')).toMatchObject({ fileId, name: 'hello.txt', target: { room: 'lobby' } });
     await uma.expect({ type: 'room_list' }, 'rooms');
     expect(uma.take((m) => m.type === 'file_offered')).toEqual([]);
-    const back = await TestClient.connect(server.port);
+    const back = await RawClient.connect(server.port);
     clients.push(back);
     back.device = wes.device;
     await back.expect(back.deviceLoginRequest('wes'), 'welcome');

@@ -9,21 +9,21 @@ import type { ClientMessage, ServerMessage } from '@hush/protocol';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { startHushd } from './helpers/hushd-process.js';
-import { registered, TestClient } from './helpers/test-client.js';
+import { registered, RawClient } from '../src/raw-client.js';
 
 let server: TestServer;
-const clients: TestClient[] = [];
+const clients: RawClient[] = [];
 const cleanup: (() => unknown)[] = [];
 
-async function user(name: string, port = server.port): Promise<TestClient> {
+async function user(name: string, port = server.port): Promise<RawClient> {
   const c = await registered(port, name);
   clients.push(c);
   return c;
 }
 
 /** Another connection of `first`'s user, logged in with its device key. */
-async function reconnect(first: TestClient, name: string, port = server.port): Promise<TestClient> {
-  const c = await TestClient.connect(port);
+async function reconnect(first: RawClient, name: string, port = server.port): Promise<RawClient> {
+  const c = await RawClient.connect(port);
   clients.push(c);
   c.device = first.device;
   expect(await c.request(c.deviceLoginRequest(name))).toMatchObject({ type: 'welcome', user: name });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, TestClient } from './helpers/test-client.js';
+import { registered, RawClient } from '../src/raw-client.js';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -15,7 +15,7 @@ async function start(overrides: Parameters<typeof startTestServer>[0] = {}): Pro
   cleanup.push(() => s.stop());
   return s;
 }
-async function user(server: TestServer, name: string): Promise<TestClient> {
+async function user(server: TestServer, name: string): Promise<RawClient> {
   const c = await registered(server.port, name);
   cleanup.push(() => c.close());
   return c;
@@ -84,7 +84,7 @@ describe('restart and shutdown', () => {
 
     const second = await start({ dataDir });
     expect(second.fingerprint).toBe(first.fingerprint);
-    const back = await TestClient.connect(second.port);
+    const back = await RawClient.connect(second.port);
     cleanup.push(() => back.close());
     expect(back.fingerprint).toBe(first.fingerprint);
     back.device = alice.device;
@@ -92,7 +92,7 @@ describe('restart and shutdown', () => {
     expect(welcome.rooms.find((r) => r.room === 'keep')).toMatchObject({ topic: 'kept', role: 'owner' });
     const page = await back.expect({ type: 'history', target: { room: 'keep' }, limit: 10 }, 'history_page');
     expect(page.messages).toEqual([expect.objectContaining({ msgId: ack.msgId, text: 'remember me', from: 'alice' })]);
-    const pw = await TestClient.connect(second.port);
+    const pw = await RawClient.connect(second.port);
     cleanup.push(() => pw.close());
     await pw.login('alice');
   });
@@ -148,7 +148,7 @@ describe('metrics', () => {
     a.sendText('{');
     await a.next('error');
     expect(m.get('hush_protocol_errors_total')).toBe(1);
-    const raw = await TestClient.raw(server.port);
+    const raw = await RawClient.raw(server.port);
     cleanup.push(() => raw.close());
     await raw.next('goodbye');
     expect(m.get('hush_handshake_failures_total')).toBe(1);

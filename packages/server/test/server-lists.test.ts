@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, type ClientRequest, type TestClient } from './helpers/test-client.js';
+import { registered, type ClientRequest, type RawClient } from '../src/raw-client.js';
 
 let server: TestServer;
-let me: TestClient;
+let me: RawClient;
 
 // A small frame limit (reply budget 4 KiB), so a few dozen users no longer fit one reply.
 const MAX_FRAME = 8192;

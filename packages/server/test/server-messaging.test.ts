@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SharedBlock } from '../src/outbound.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, TestClient } from './helpers/test-client.js';
+import { registered, RawClient } from '../src/raw-client.js';
 
 let server: TestServer;
-const clients: TestClient[] = [];
+const clients: RawClient[] = [];
 
-async function user(name: string): Promise<TestClient> {
+async function user(name: string): Promise<RawClient> {
   const c = await registered(server.port, name);
   clients.push(c);
   return c;
 }
 
 /** A second session of an existing user, logged in with the first session's device key. */
-async function secondSession(first: TestClient, name: string): Promise<TestClient> {
-  const c = await TestClient.connect(server.port);
+async function secondSession(first: RawClient, name: string): Promise<RawClient> {
+  const c = await RawClient.connect(server.port);
   clients.push(c);
   c.device = first.device;
   const welcome = await c.request(c.deviceLoginRequest(name));
@@ -36,7 +36,7 @@ describe('login and room messages', () => {
   it('registers, welcomes into the default room and fans a message out once stored', async () => {
     const alice = await user('alice');
     const bob = await user('bob');
-    const carol = await TestClient.connect(server.port);
+    const carol = await RawClient.connect(server.port);
     clients.push(carol);
     const welcome = await carol.register('carol');
     expect(welcome).toMatchObject({ user: 'carol', role: 'user', deviceBound: true });
@@ -92,15 +92,15 @@ describe('login and room messages', () => {
 
   it('refuses device_login for an unknown device and a bad signature', async () => {
     await user('eve');
-    const c = await TestClient.connect(server.port);
+    const c = await RawClient.connect(server.port);
     clients.push(c);
     expect(await c.request(c.deviceLoginRequest('eve'))).toMatchObject({ type: 'error', code: 'DEVICE_UNKNOWN' });
-    const other = await TestClient.connect(server.port);
+    const other = await RawClient.connect(server.port);
     clients.push(other);
     await other.register('evan');
     // Evan's real device key, but the proof is bound to another session: refused.
     const replayed = other.deviceLoginRequest('evan');
-    const c2 = await TestClient.connect(server.port);
+    const c2 = await RawClient.connect(server.port);
     clients.push(c2);
     expect(await c2.request(replayed)).toMatchObject({ type: 'error', code: 'AUTH_FAILED' });
   });
@@ -108,7 +108,7 @@ describe('login and room messages', () => {
   it('announces a new device as key_change to users who share a room', async () => {
     const fay = await user('fay');
     const watcher = await user('walt');
-    const laptop = await TestClient.connect(server.port);
+    const laptop = await RawClient.connect(server.port);
     clients.push(laptop);
     await laptop.login('fay');
     const change = await watcher.next((m) => m.type === 'key_change' && m.user === 'fay');
@@ -141,7 +141,7 @@ describe('direct messages', () => {
     await ida.next((m) => m.type === 'presence' && m.user === 'jon' && m.state === 'offline');
     const a1 = await ida.expect({ type: 'dm_send', to: 'jon', envelope: envelope(10) }, 'ack');
     const a2 = await ida.expect({ type: 'dm_send', to: 'jon', envelope: envelope(20) }, 'ack');
-    const back = await TestClient.connect(server.port);
+    const back = await RawClient.connect(server.port);
     clients.push(back);
     back.device = jon.device;
     await back.expect(back.deviceLoginRequest('jon'), 'welcome');
@@ -149,7 +149,7 @@ describe('direct messages', () => {
     expect(await back.next('dm')).toMatchObject({ msgId: a2.msgId });
     expect(server.store.getDeviceCursor('jon', jon.bundle().signKey)).toBe(a2.msgId);
     await back.close();
-    const again = await TestClient.connect(server.port);
+    const again = await RawClient.connect(server.port);
     clients.push(again);
     again.device = jon.device;
     await again.expect(again.deviceLoginRequest('jon'), 'welcome');
@@ -161,7 +161,7 @@ describe('direct messages', () => {
 describe('presence, typing, read markers, history', () => {
   it('broadcasts presence on login, away/status and logout, and lists users', async () => {
     const kim = await user('kim');
-    const lee = await TestClient.connect(server.port);
+    const lee = await RawClient.connect(server.port);
     clients.push(lee);
     await lee.register('lee');
     expect(await kim.next((m) => m.type === 'presence' && m.user === 'lee')).toMatchObject({ state: 'online' });

@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TEXT_LENGTH, type ClientMessage, type ServerMessage } from '@hush/protocol';
 import { DEFAULT_LIMITS } from '../src/config.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, TestClient } from './helpers/test-client.js';
+import { registered, RawClient } from '../src/raw-client.js';
 
 let server: TestServer;
-const clients: TestClient[] = [];
+const clients: RawClient[] = [];
 
-async function user(name: string, on = server): Promise<TestClient> {
+async function user(name: string, on = server): Promise<RawClient> {
   const c = await registered(on.port, name);
   clients.push(c);
   return c;
@@ -29,7 +29,7 @@ afterAll(async () => {
 
 describe('limits in welcome', () => {
   it('announces the limits this connection is held to: the defaults', async () => {
-    const c = await TestClient.connect(server.port);
+    const c = await RawClient.connect(server.port);
     clients.push(c);
     const welcome = await c.register('lim-default');
     expect(welcome.limits).toEqual({
@@ -43,11 +43,11 @@ describe('limits in welcome', () => {
   it('announces configured limits, after a password login and a device login alike', async () => {
     const own = await startTestServer({ limits: { messagesPerSecond: 3, messageBurst: 7, signalsPerSecond: 2, signalBurst: 5 } });
     try {
-      const first = await TestClient.connect(own.port);
+      const first = await RawClient.connect(own.port);
       clients.push(first);
       const expected = { messagesPerSecond: 3, messageBurst: 7, signalsPerSecond: 2, signalBurst: 5, maxTextLength: MAX_TEXT_LENGTH };
       expect((await first.register('lim-custom')).limits).toEqual(expected);
-      const again = await TestClient.connect(own.port);
+      const again = await RawClient.connect(own.port);
       clients.push(again);
       again.device = first.device;
       expect(await again.request(again.deviceLoginRequest('lim-custom'))).toMatchObject({ type: 'welcome', limits: expected });
@@ -59,11 +59,11 @@ describe('limits in welcome', () => {
   it('announces what the connection enforces: the limits in force when it connected, not later ones', async () => {
     const own = await startTestServer({ limits: { messagesPerSecond: 5, messageBurst: 9 } });
     try {
-      const early = await TestClient.connect(own.port);
+      const early = await RawClient.connect(own.port);
       clients.push(early);
       // As a configuration reload does: new connections get the new limits, open ones keep theirs.
       Object.assign(own.config.limits, { messagesPerSecond: 50, messageBurst: 90 });
-      const late = await TestClient.connect(own.port);
+      const late = await RawClient.connect(own.port);
       clients.push(late);
       expect((await early.register('lim-early')).limits).toMatchObject({ messagesPerSecond: 5, messageBurst: 9 });
       expect((await late.register('lim-late')).limits).toMatchObject({ messagesPerSecond: 50, messageBurst: 90 });
@@ -140,7 +140,7 @@ describe('signals have a budget of their own', () => {
 
 describe('the message budget', () => {
   it('a client pacing itself inside the announced limits never meets RATE_LIMITED', async () => {
-    const c = await TestClient.connect(server.port);
+    const c = await RawClient.connect(server.port);
     clients.push(c);
     const { limits } = await c.register('pacer');
     const total = limits.messageBurst + 2 * limits.messagesPerSecond;

@@ -1,21 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, TestClient } from './helpers/test-client.js';
+import { registered, RawClient } from '../src/raw-client.js';
 
 let server: TestServer;
-const clients: TestClient[] = [];
+const clients: RawClient[] = [];
 
-async function user(name: string): Promise<TestClient> {
+async function user(name: string): Promise<RawClient> {
   const c = await registered(server.port, name);
   clients.push(c);
   return c;
 }
 
-async function admin(name: string): Promise<TestClient> {
+async function admin(name: string): Promise<RawClient> {
   const first = await user(name);
   server.store.setServerRole(name, 'admin');
   await first.close();
-  const c = await TestClient.connect(server.port);
+  const c = await RawClient.connect(server.port);
   clients.push(c);
   c.device = first.device;
   expect(await c.request(c.deviceLoginRequest(name))).toMatchObject({ type: 'welcome', role: 'admin' });
@@ -142,7 +142,7 @@ describe('moderation', () => {
     await boss.expect({ type: 'ban', user: 'troll', reason: 'spam' }, 'ok');
     expect(await troll.next('goodbye')).toMatchObject({ code: 'BANNED' });
     await troll.closed;
-    const retry = await TestClient.connect(server.port);
+    const retry = await RawClient.connect(server.port);
     clients.push(retry);
     retry.device = troll.device;
     expect(await retry.request(retry.deviceLoginRequest('troll'))).toMatchObject({ code: 'BANNED' });
@@ -158,11 +158,11 @@ describe('moderation', () => {
     await boss.expect({ type: 'ban', address: '127.0.0.1', seconds: 600 }, 'ok');
     // The admin shares the loopback address in this test, so it is disconnected too.
     expect(await victim.next('goodbye')).toMatchObject({ code: 'BANNED' });
-    const refused = await TestClient.raw(server.port);
+    const refused = await RawClient.raw(server.port);
     clients.push(refused);
     expect(await refused.next('goodbye')).toMatchObject({ code: 'BANNED' });
     server.store.unbanAddress('127.0.0.1');
-    const ok = await TestClient.connect(server.port);
+    const ok = await RawClient.connect(server.port);
     clients.push(ok);
     expect(ok.isClosed).toBe(false);
   });
@@ -179,19 +179,19 @@ describe('the default room', () => {
     await rex.close();
 
     // Back with the same device, and with a new device (password login): not re-added either way.
-    const again = await TestClient.connect(server.port);
+    const again = await RawClient.connect(server.port);
     clients.push(again);
     again.device = rex.device;
     const welcome = await again.expect(again.deviceLoginRequest('rex'), 'welcome');
     expect(welcome.rooms.map((r) => r.room)).not.toContain('lobby');
-    const laptop = await TestClient.connect(server.port);
+    const laptop = await RawClient.connect(server.port);
     clients.push(laptop);
     expect((await laptop.login('rex')).rooms.map((r) => r.room)).not.toContain('lobby');
     expect(server.store.getMember('lobby', 'rex')).toBeUndefined();
     expect(await again.request({ type: 'send', room: 'lobby', text: 'hello?' })).toMatchObject({ code: 'NOT_MEMBER' });
 
     // A new account is still put in the default room.
-    const newcomer = await TestClient.connect(server.port);
+    const newcomer = await RawClient.connect(server.port);
     clients.push(newcomer);
     expect((await newcomer.register('newcomer')).rooms.map((r) => r.room)).toContain('lobby');
 
