@@ -83,9 +83,13 @@ export class DirectMessages {
         if (verified !== undefined && verified !== keySetDigest(theirs)) {
           throw new HushError('E2E_KEY_CHANGED', `the keys of ${user} changed since you verified them: compare the safety number and verify again`);
         }
-        const mine = user === me ? [] : (await this.keysOf(me)).filter((b) => !sameKey(b.signKey, device.signPublicKey));
-        const targets = await this.sessionsFor([{ user, devices: theirs }, { user: me, devices: mine }], device);
-        if (!targets.some((t) => t.user === user)) throw new HushError('E2E_NO_PREKEYS', `none of the devices of ${user} has published prekeys yet`);
+        // Every device but this one (which keeps its own copy): the recipient's and our other ones.
+        const others = (list: readonly DeviceBundle[]) => list.filter((b) => !sameKey(b.signKey, device.signPublicKey));
+        const mine = user === me ? [] : others(await this.keysOf(me));
+        const targets = await this.sessionsFor([{ user, devices: others(theirs) }, { user: me, devices: mine }], device);
+        if (user !== me && !targets.some((t) => t.user === user)) {
+          throw new HushError('E2E_NO_PREKEYS', `none of the devices of ${user} has published prekeys yet`);
+        }
         const inner: DirectInner = {
           from: me,
           to: user,

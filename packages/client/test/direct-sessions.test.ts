@@ -53,6 +53,23 @@ describe('direct messages on forward-secret sessions', () => {
     expect(JSON.parse(await readFile(file, 'utf8')).sessions).toBeTypeOf('object');
   });
 
+  it('a DM to yourself reaches your other device and shows on this one', async () => {
+    const paths = await fx.paths();
+    const me = await fx.user(server, 'self-sam', { paths });
+    const mine = collect(me, 'message');
+    const note = await me.sendDirect('self-sam', 'note to self');
+    expect(mine).toEqual([expect.objectContaining({ id: note.id, text: 'note to self', mine: true })]);
+    const other = await fx.connect(server);
+    await other.login('self-sam', 'pw-self-sam-secret');
+    const got = nextEvent(other, 'message', (m) => m.text === 'from the first device');
+    const warnings = collect(me, 'dmWarning');
+    await me.sendDirect('self-sam', 'from the first device');
+    await got;
+    const hist = await me.history({ user: 'self-sam' });
+    expect(hist.messages.map((m) => m.text)).toEqual(['note to self', 'from the first device']);
+    expect(warnings).toEqual([]);
+  });
+
   it('a prekey bundle with a bad signature is refused: nothing is sent', async () => {
     await fx.user(server, 'bad-bob');
     const spk = server.store.getSignedPrekey('bad-bob', deviceOf('bad-bob'))!;
