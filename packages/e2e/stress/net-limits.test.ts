@@ -1,43 +1,25 @@
 // Stress variant of test/net-limits.test.ts: 1,000 slowloris sockets, 100 readers that never read,
 // a longer flood by several clients; the server's memory is sampled throughout.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PingProbe } from '../test/helpers-net/honest.js';
+import { describe, expect, it } from 'vitest';
 import { flood, LIMITS_UNDER_TEST, neverReaders, slowAuth, slowloris } from '../test/helpers-net/limits.js';
+import { limitsServer } from '../test/helpers-net/limits-server.js';
 import { RawClient } from '../test/helpers-net/raw-client.js';
-import { startServerProcess, type ServerProcess } from '../test/helpers-net/server-process.js';
 import { percentile, until } from '../test/helpers-net/sdk.js';
 
-let hushd: ServerProcess;
-let dataDir: string;
-let probe: PingProbe;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'hushd-limits-stress-'));
-  hushd = await startServerProcess({ dataDir, logLevel: 'info', limits: LIMITS_UNDER_TEST });
-  probe = await PingProbe.start(hushd.port, 'honest-pinger', { intervalMs: 20, boundMs: 3000 });
-}, 30_000);
-
-afterAll(async () => {
-  await probe?.stop();
-  await hushd?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const fixture = limitsServer('hushd-limits-stress-');
 
 describe('resource limits (stress)', () => {
   it('1,000 slowloris sockets and 200 slow authenticators are all cut at their deadlines', async () => {
-    const rss = hushd.rss();
-    const [pre, auth] = await Promise.all([slowloris(hushd.port, 1000, 2000, 15_000), slowAuth(hushd.port, 200, 2000, 15_000)]);
+    const rss = fixture.hushd.rss();
+    const [pre, auth] = await Promise.all([slowloris(fixture.hushd.port, 1000, 2000, 15_000), slowAuth(fixture.hushd.port, 200, 2000, 15_000)]);
     expect(pre.filter((r) => r.closedMs === Infinity)).toEqual([]);
     expect(auth.filter((r) => r.closedMs === Infinity)).toEqual([]);
     expect(Math.max(...pre.map((r) => r.closedMs))).toBeLessThan(LIMITS_UNDER_TEST.handshakeTimeoutMs + 4000);
-    expect(hushd.rss() - rss).toBeLessThan(128 * 1024 * 1024);
+    expect(fixture.hushd.rss() - rss).toBeLessThan(128 * 1024 * 1024);
   }, 60_000);
 
   it('ten flood clients at once: each rate limited and cut off', async () => {
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => flood(hushd.port, `stressflood${i}`, 'lobby', 100, 5000)));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => flood(fixture.hushd.port, `stressflood${i}`, 'lobby', 100, 5000)));
     for (const r of results) {
       expect(r.goodbye).toBe('RATE_LIMITED');
       expect(r.acked).toBeLessThanOrEqual(LIMITS_UNDER_TEST.messageBurst + LIMITS_UNDER_TEST.messagesPerSecond * 6);
@@ -45,7 +27,7 @@ describe('resource limits (stress)', () => {
   }, 60_000);
 
   it('100 readers that never read: all cut off with QUEUE_OVERFLOW, memory bounded', async () => {
-    const owner = await RawClient.connect(hushd.port);
+    const owner = await RawClient.connect(fixture.hushd.port);
     await owner.register('stress-flow-owner');
     await owner.request({ type: 'room_create', room: 'sflow' });
     for (let i = 0; i < 10; i++) {
@@ -53,13 +35,13 @@ describe('resource limits (stress)', () => {
       await until(() => (owner.counts.get('ack') ?? 0) >= 9 * (i + 1), 10_000, 'history');
       await new Promise((r) => setTimeout(r, 1000)); // within the owner's own rate limit
     }
-    const before = hushd.rss();
+    const before = fixture.hushd.rss();
     let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, hushd.rss())), 25);
+    const sampler = setInterval(() => (peak = Math.max(peak, fixture.hushd.rss())), 25);
     let readers: RawClient[] = [];
     try {
-      readers = await neverReaders(hushd.port, 100, 'sflow', 38, 'ssleeper');
-      await until(() => (hushd.output().match(/"queue_overflow"/g) ?? []).length >= readers.length, 30_000, 'every sleeper to overflow');
+      readers = await neverReaders(fixture.hushd.port, 100, 'sflow', 38, 'ssleeper');
+      await until(() => (fixture.hushd.output().match(/"queue_overflow"/g) ?? []).length >= readers.length, 30_000, 'every sleeper to overflow');
     } finally {
       clearInterval(sampler);
     }
@@ -72,7 +54,7 @@ describe('resource limits (stress)', () => {
   }, 120_000);
 
   it('the honest client was served throughout', () => {
-    expect(probe.failures).toEqual([]);
-    expect(percentile(probe.rtts, 99)).toBeLessThan(500);
+    expect(fixture.probe.failures).toEqual([]);
+    expect(percentile(fixture.probe.rtts, 99)).toBeLessThan(500);
   });
 });

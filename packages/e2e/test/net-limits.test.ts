@@ -5,44 +5,30 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '@hush/server';
-import { PingProbe } from './helpers-net/honest.js';
 import {
   flood, LIMITS_UNDER_TEST, neverReaders, oversizedHeadersPlain, oversizedHeadersSealed, slowAuth, slowloris,
 } from './helpers-net/limits.js';
+import { limitsServer } from './helpers-net/limits-server.js';
 import { RawClient } from './helpers-net/raw-client.js';
-import { startServerProcess, type ServerProcess } from './helpers-net/server-process.js';
+import { startServerProcess } from './helpers-net/server-process.js';
 import { percentile, until } from './helpers-net/sdk.js';
 
-let hushd: ServerProcess;
-let dataDir: string;
-let probe: PingProbe;
+const fixture = limitsServer('hushd-limits-');
 let mark = 0;
 
 /** Ping round trips of the honest client since the last call. */
 function honestSince(): { count: number; p99: number; max: number; failures: number } {
-  const rtts = probe.rtts.slice(mark);
-  mark = probe.rtts.length;
-  return { count: rtts.length, p99: percentile(rtts, 99), max: Math.max(0, ...rtts), failures: probe.failures.length };
+  const rtts = fixture.probe.rtts.slice(mark);
+  mark = fixture.probe.rtts.length;
+  return { count: rtts.length, p99: percentile(rtts, 99), max: Math.max(0, ...rtts), failures: fixture.probe.failures.length };
 }
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'hushd-limits-'));
-  hushd = await startServerProcess({ dataDir, logLevel: 'info', limits: LIMITS_UNDER_TEST });
-  probe = await PingProbe.start(hushd.port, 'honest-pinger', { intervalMs: 20, boundMs: 3000 });
-}, 30_000);
-
-afterAll(async () => {
-  await probe?.stop();
-  await hushd?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
 
 describe('resource limits (hushd child process)', () => {
   it('oversized length headers before the handshake: FRAME_TOO_LARGE at once, nothing buffered', async () => {
     honestSince();
-    const results = await oversizedHeadersPlain(hushd.port, [4097, 65_536, 1024 * 1024, 0x7fffffff, 0xffffffff, 0xfffffffe]);
+    const results = await oversizedHeadersPlain(fixture.hushd.port, [4097, 65_536, 1024 * 1024, 0x7fffffff, 0xffffffff, 0xfffffffe]);
     for (const r of results) {
       expect(r.codes, `length ${r.length}`).toEqual(['FRAME_TOO_LARGE']);
       expect(r.closedMs).toBeLessThan(2000);
@@ -54,7 +40,7 @@ describe('resource limits (hushd child process)', () => {
   it('oversized length headers after the handshake and after login: FRAME_TOO_LARGE, session closed', async () => {
     const lengths = [256 * 1024 + 1, 64 * 1024 * 1024, 0xffffffff];
     for (const login of [false, true]) {
-      const results = await oversizedHeadersSealed(hushd.port, lengths, login);
+      const results = await oversizedHeadersSealed(fixture.hushd.port, lengths, login);
       for (const r of results) {
         expect(r.closed, `length ${r.length} login ${login}`).toBe(true);
         expect(r.codes).toContain('FRAME_TOO_LARGE');
@@ -64,8 +50,8 @@ describe('resource limits (hushd child process)', () => {
 
   it('slowloris before the handshake: every socket is cut at the handshake deadline', async () => {
     honestSince();
-    const rss = hushd.rss();
-    const results = await slowloris(hushd.port, 200, 300, 8000);
+    const rss = fixture.hushd.rss();
+    const results = await slowloris(fixture.hushd.port, 200, 300, 8000);
     const honest = honestSince();
     const survived = results.filter((r) => r.closedMs === Infinity).length;
     expect(survived).toBe(0);
@@ -73,12 +59,12 @@ describe('resource limits (hushd child process)', () => {
     expect(results.filter((r) => r.codes.includes('HANDSHAKE_TIMEOUT')).length).toBeGreaterThan(results.length * 0.9);
     expect(honest.failures).toBe(0);
     expect(honest.p99).toBeLessThan(500);
-    expect(hushd.rss() - rss).toBeLessThan(64 * 1024 * 1024);
+    expect(fixture.hushd.rss() - rss).toBeLessThan(64 * 1024 * 1024);
   });
 
   it('slowloris after the handshake, never logging in: cut at the authentication deadline', async () => {
     honestSince();
-    const results = await slowAuth(hushd.port, 50, 300, 8000);
+    const results = await slowAuth(fixture.hushd.port, 50, 300, 8000);
     for (const r of results) {
       expect(r.closedMs).toBeLessThan(LIMITS_UNDER_TEST.authTimeoutMs + 2000);
       expect(r.codes).toContain('AUTH_REQUIRED');
@@ -88,7 +74,7 @@ describe('resource limits (hushd child process)', () => {
 
   it('a flood client at thousands of messages per second is rate limited, then cut off', async () => {
     honestSince();
-    const result = await flood(hushd.port, 'flooder', 'lobby', 50, 3000); // ~10,000 msg/s offered
+    const result = await flood(fixture.hushd.port, 'flooder', 'lobby', 50, 3000); // ~10,000 msg/s offered
     const honest = honestSince();
     console.log(JSON.stringify({ flood: result, honest }));
     expect(result.sent).toBeGreaterThan(LIMITS_UNDER_TEST.messageBurst + 20);
@@ -100,12 +86,12 @@ describe('resource limits (hushd child process)', () => {
     expect(result.acked).toBeLessThanOrEqual(LIMITS_UNDER_TEST.messageBurst + LIMITS_UNDER_TEST.messagesPerSecond * 4);
     expect(honest.failures).toBe(0);
     expect(honest.p99).toBeLessThan(500);
-    expect(hushd.output()).toContain('flood_disconnect');
+    expect(fixture.hushd.output()).toContain('flood_disconnect');
   });
 
   it('a client flooding typing notices and read markers is cut off too, without an error per signal', async () => {
     honestSince();
-    const result = await flood(hushd.port, 'signal-flooder', 'lobby', 50, 3000, 'signals');
+    const result = await flood(fixture.hushd.port, 'signal-flooder', 'lobby', 50, 3000, 'signals');
     const honest = honestSince();
     console.log(JSON.stringify({ signalFlood: result, honest }));
     expect(result.sent).toBeGreaterThan(DEFAULT_CONFIG.limits.signalBurst + 20);
@@ -114,16 +100,16 @@ describe('resource limits (hushd child process)', () => {
     expect(result.closedAfterMs).toBeLessThan(3000);
     expect(honest.failures).toBe(0);
     expect(honest.p99).toBeLessThan(500);
-    expect(hushd.output()).toMatch(/flood_disconnect[^\n]*"what":"signals"/);
+    expect(fixture.hushd.output()).toMatch(/flood_disconnect[^\n]*"what":"signals"/);
   });
 
   it('readers that never read are cut off with QUEUE_OVERFLOW; server memory stays bounded', async () => {
     // History worth reading: writers fill a room with long messages (within their own rate limits).
-    const owner = await RawClient.connect(hushd.port);
+    const owner = await RawClient.connect(fixture.hushd.port);
     await owner.register('flow-owner');
     expect((await owner.request({ type: 'room_create', room: 'flow' })).type).toBe('ok');
     const writers = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
-      const w = await RawClient.connect(hushd.port);
+      const w = await RawClient.connect(fixture.hushd.port);
       await w.register(`writer${i}`);
       expect((await w.request({ type: 'room_join', room: 'flow' })).type).toBe('ok');
       return w;
@@ -138,18 +124,18 @@ describe('resource limits (hushd child process)', () => {
     expect(writers.every((w) => !w.isClosed && (w.counts.get('ack') ?? 0) === 35)).toBe(true);
 
     honestSince();
-    const rssBefore = hushd.rss();
-    const readers = await neverReaders(hushd.port, 20, 'flow', 38, 'sleeper');
+    const rssBefore = fixture.hushd.rss();
+    const readers = await neverReaders(fixture.hushd.port, 20, 'flow', 38, 'sleeper');
     // Unbounded, the server would hold 20 x 38 pages of ~250 KiB (~190 MB) for them.
     let peak = rssBefore;
-    const sampler = setInterval(() => (peak = Math.max(peak, hushd.rss())), 25);
+    const sampler = setInterval(() => (peak = Math.max(peak, fixture.hushd.rss())), 25);
     sampler.unref();
     // Writers keep talking meanwhile (fan-out to the sleepers too).
     const talk = setInterval(() => {
       for (const w of writers) if (!w.isClosed) w.send([{ type: 'send', id: `t${Date.now()}`, room: 'flow', text: 'still talking' }]);
     }, 200);
     try {
-      await until(() => (hushd.output().match(/"queue_overflow"/g) ?? []).length >= readers.length, 15_000, 'every sleeper to overflow');
+      await until(() => (fixture.hushd.output().match(/"queue_overflow"/g) ?? []).length >= readers.length, 15_000, 'every sleeper to overflow');
     } finally {
       clearInterval(talk);
       clearInterval(sampler);
@@ -168,9 +154,9 @@ describe('resource limits (hushd child process)', () => {
   }, 40_000);
 
   it('the honest client was never cut off or starved during all of the above', () => {
-    expect(probe.failures).toEqual([]);
-    expect(probe.closed).toBe(false);
-    expect(percentile(probe.rtts, 99)).toBeLessThan(500);
+    expect(fixture.probe.failures).toEqual([]);
+    expect(fixture.probe.closed).toBe(false);
+    expect(percentile(fixture.probe.rtts, 99)).toBeLessThan(500);
   });
 });
 

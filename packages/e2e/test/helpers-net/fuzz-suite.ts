@@ -1,0 +1,75 @@
+// The fuzzing suite against a live server, sized by its caller: test/net-fuzz.test.ts runs it at
+// the everyday size, stress/net-fuzz.test.ts at stress size. Set HUSH_FUZZ_SEED to replay a run.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '@hush/server';
+import { totalInputs, type FuzzPlan } from './fuzz-run.js';
+import { FUZZ_LIMITS, fuzzWithHonestTraffic } from './fuzz-session.js';
+import { SdkFixture, until } from './sdk.js';
+
+export interface FuzzSuiteSize {
+  /** Test title: what the size guarantees. */
+  title: string;
+  /** The plan's counts (seed, victim and frame limit are filled in here). */
+  plan: Omit<FuzzPlan, 'seed' | 'victim' | 'maxFrameSize'>;
+  /** At least this many hostile inputs must have been sent. */
+  minInputs: number;
+  /** How long the honest pair chats meanwhile (ms). */
+  chatMs: number;
+  timeoutMs: number;
+}
+
+export function fuzzSuite(name: string, size: FuzzSuiteSize): void {
+  const seed = Number(process.env.HUSH_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  let server: TestServer;
+  const sdk = new SdkFixture();
+
+  beforeAll(async () => {
+    server = await startTestServer({ limits: FUZZ_LIMITS });
+  });
+  afterAll(async () => {
+    await sdk.cleanup();
+    await server.stop();
+  });
+
+  describe(`${name} (seed ${seed})`, () => {
+    it(size.title, async () => {
+      const plan: FuzzPlan = { ...size.plan, seed, victim: 'fuzz-victim', maxFrameSize: server.config.limits.maxFrameSize };
+      const { stats, latency, chat, protoBefore } = await fuzzWithHonestTraffic(server, sdk, plan, size.chatMs);
+
+      expect(totalInputs(stats)).toBeGreaterThanOrEqual(size.minInputs);
+      expect(stats.hangs).toEqual([]);
+      expect(stats.undecodable).toBe(0); // everything the server sent was a valid message
+      expect(stats.internal).toBe(0); // no handler blew up
+      // The hostile requests really reached the handlers: nearly all got their reply.
+      expect(stats.hostileReplies).toBeGreaterThan(0.9 * plan.hostile * plan.requestsPerHostile * 0.9);
+      // Errors carry codes: schema violations and unknown types among them; bad records end with BAD_RECORD.
+      expect(stats.codes.SCHEMA_VIOLATION ?? 0).toBeGreaterThan(0);
+      expect(stats.codes.UNKNOWN_TYPE ?? 0).toBeGreaterThan(0);
+      expect(stats.codes.MALFORMED_JSON ?? 0).toBeGreaterThan(0);
+      expect(stats.codes.BAD_RECORD ?? 0).toBeGreaterThanOrEqual(plan.badRecord);
+      expect(Object.keys(stats.codes).filter((c) => c.startsWith('pre:')).length).toBeGreaterThan(0);
+
+      // Liveness throughout: the honest pinger never missed and was answered quickly.
+      expect(latency.failures).toBe(0);
+      expect(latency.count).toBeGreaterThan(20);
+      // Attackers and server share this process (the generators run on its event loop too): a looser bound.
+      expect(latency.p99).toBeLessThan(1000);
+      expect(chat.sendErrors).toEqual([]);
+      expect(chat.received).toEqual(chat.sent);
+
+      // No prototype pollution in the (in-process) server.
+      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoBefore);
+      expect((({}) as Record<string, unknown>).polluted).toBeUndefined();
+      expect((({}) as Record<string, unknown>).isAdmin).toBeUndefined();
+
+      // Still serving: a fresh client registers and talks; the hostile connections are all gone.
+      const late = await sdk.user(server, server.fingerprint, 'fuzz-late');
+      await late.joinRoom('fuzz-honest');
+      const sentLate = await late.send('fuzz-honest', 'still here');
+      expect(sentLate.id).toMatch(/^\d+$/);
+      await until(() => server.server.connectionCount === 3, 10_000, 'hostile connections to close').catch((e: unknown) => {
+        throw new Error(`${(e as Error).message}: ${server.server.connectionCount} connections still open`);
+      });
+    }, size.timeoutMs);
+  });
+}
