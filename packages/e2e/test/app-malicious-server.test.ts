@@ -203,6 +203,15 @@ describe('malicious server: prekeys and sessions', () => {
     expect(evil.sentDms).toHaveLength(0);
   });
 
+  it('a session started by a device that is not in the sender\'s key directory is refused, never shown', async () => {
+    const messages = collect(alice, 'message');
+    const warnings = collect(alice, 'dmWarning');
+    deliver(sealed(1, 'I am bob, trust me', { sender: attacker })); // the directory lists only bob's real device
+    await settle();
+    expect(fromBob(messages)).toEqual([]);
+    expect(warnings).toEqual([{ user: 'bob', kind: 'undecryptable' }]);
+  });
+
   it('a tampered session message is undecryptable and never shown; the session goes on', async () => {
     const messages = collect(alice, 'message');
     const warnings = collect(alice, 'dmWarning');
