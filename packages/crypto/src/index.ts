@@ -51,6 +51,18 @@ export {
   RatchetSession,
   decodeSessionMessage,
 } from './ratchet.js';
+export {
+  SENDER_KEY_MESSAGE_VERSION,
+  SENDER_KEY_DISTRIBUTION_VERSION,
+  SENDER_KEY_STATE_VERSION,
+  SENDER_KEY_MAX_SKIP,
+  SENDER_KEY_MAX_SKIPPED,
+  OutboundSenderKey,
+  InboundSenderKey,
+  encodeSenderKeyDistribution,
+  decodeSenderKeyDistribution,
+  decodeSenderKeyMessage,
+} from './sender-keys.js';
 
 export type { CryptoErrorCode } from './errors.js';
 export type { SealTokenOptions, OpenTokenOptions } from './token.js';
@@ -82,3 +94,4 @@ export type {
 } from './prekeys.js';
 export type { X3dhHeader } from './x3dh.js';
 export type { SessionMessage, DecryptOptions } from './ratchet.js';
+export type { SenderKeyDistribution, SenderKeyMessage, SenderKeyOrder, OpenedSenderKeyMessage } from './sender-keys.js';

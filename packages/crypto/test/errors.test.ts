@@ -6,6 +6,8 @@ import {
   CryptoError,
   DeviceIdentity,
   FileOpener,
+  InboundSenderKey,
+  OutboundSenderKey,
   RatchetSession,
   generateSignedPrekey,
   verifySignedPrekey,
@@ -77,6 +79,15 @@ const triggers: Record<CryptoErrorCode, () => unknown> = {
   },
   SESSION_MISMATCH: restartedSession(),
   SESSION_STATE_INVALID: () => RatchetSession.fromBytes(new Uint8Array([1])),
+  SENDER_KEY_UNKNOWN: () => {
+    const sender = OutboundSenderKey.create('room', 'dev');
+    const early = sender.encrypt(text('x'));
+    return InboundSenderKey.fromDistribution(sender.distribution(), 'dev', 'room').decrypt(early);
+  },
+  SENDER_SIGNATURE_INVALID: () => {
+    const sender = OutboundSenderKey.create('room', 'dev');
+    return InboundSenderKey.fromDistribution(sender.distribution(), 'mallory', 'room').decrypt(sender.encrypt(text('x')));
+  },
 };
 
 describe('CryptoError', () => {
