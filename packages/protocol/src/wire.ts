@@ -11,26 +11,15 @@ export function fromBase64Url(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'base64url'));
 }
 
-/** The handshake messages as the handshake computes them (`@hush/crypto` has these shapes). */
-export interface ClientHelloBytes {
-  versions: number[];
-  ephemeral: Uint8Array;
-}
-export interface ServerHelloBytes {
-  version: number;
-  versions: number[];
-  ephemeral: Uint8Array;
-  identity: Uint8Array;
-  signature: Uint8Array;
-  finished: Uint8Array;
-}
-export interface ClientFinishedBytes {
-  finished: Uint8Array;
-}
-
 type ClientHelloWire = ClientMessageOf<'client_hello'>;
 type ServerHelloWire = ServerMessageOf<'server_hello'>;
 type ClientFinishedWire = ClientMessageOf<'client_finished'>;
+
+/** A handshake message as the handshake computes it (`@hush/crypto` has these shapes): its base64url fields as bytes. */
+type Decoded<M> = { -readonly [K in Exclude<keyof M, 'type'>]: M[K] extends string ? Uint8Array : M[K] };
+export type ClientHelloBytes = Decoded<ClientHelloWire>;
+export type ServerHelloBytes = Decoded<ServerHelloWire>;
+export type ClientFinishedBytes = Decoded<ClientFinishedWire>;
 
 /** A handshake message as it is framed: its binary fields in base64url. */
 export function handshakeToWire(type: 'client_hello', message: ClientHelloBytes): ClientHelloWire;

@@ -6,19 +6,18 @@ import { totalInputs, type FuzzPlan } from './fuzz-run.js';
 import { FUZZ_LIMITS, fuzzWithHonestTraffic } from './fuzz-session.js';
 import { SdkFixture, until } from './sdk.js';
 
-export interface FuzzSuiteSize {
-  /** Test title: what the size guarantees. */
-  title: string;
-  /** The plan's counts (seed, victim and frame limit are filled in here). */
-  plan: Omit<FuzzPlan, 'seed' | 'victim' | 'maxFrameSize'>;
-  /** At least this many hostile inputs must have been sent. */
+export interface FuzzSuiteRun {
+  /** At least this many hostile inputs must be sent. */
   minInputs: number;
   /** How long the honest pair chats meanwhile (ms). */
   chatMs: number;
   timeoutMs: number;
 }
 
-export function fuzzSuite(name: string, size: FuzzSuiteSize): void {
+/** The plan's counts; the seed, the victim and the frame limit are filled in here. */
+export type FuzzSuiteSize = Omit<FuzzPlan, 'seed' | 'victim' | 'maxFrameSize'>;
+
+export function fuzzSuite(name: string, run: FuzzSuiteRun, size: FuzzSuiteSize): void {
   const seed = Number(process.env.HUSH_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
   let server: TestServer;
   const sdk = new SdkFixture();
@@ -32,11 +31,12 @@ export function fuzzSuite(name: string, size: FuzzSuiteSize): void {
   });
 
   describe(`${name} (seed ${seed})`, () => {
-    it(size.title, async () => {
-      const plan: FuzzPlan = { ...size.plan, seed, victim: 'fuzz-victim', maxFrameSize: server.config.limits.maxFrameSize };
-      const { stats, latency, chat, protoBefore } = await fuzzWithHonestTraffic(server, sdk, plan, size.chatMs);
+    const title = `≥${run.minInputs.toLocaleString('en')} hostile inputs: no crash, no hang, honest clients served throughout, every error coded`;
+    it(title, async () => {
+      const plan: FuzzPlan = { ...size, seed, victim: 'fuzz-victim', maxFrameSize: server.config.limits.maxFrameSize };
+      const { stats, latency, chat, protoBefore } = await fuzzWithHonestTraffic(server, sdk, plan, run.chatMs);
 
-      expect(totalInputs(stats)).toBeGreaterThanOrEqual(size.minInputs);
+      expect(totalInputs(stats)).toBeGreaterThanOrEqual(run.minInputs);
       expect(stats.hangs).toEqual([]);
       expect(stats.undecodable).toBe(0); // everything the server sent was a valid message
       expect(stats.internal).toBe(0); // no handler blew up
@@ -70,6 +70,6 @@ export function fuzzSuite(name: string, size: FuzzSuiteSize): void {
       await until(() => server.server.connectionCount === 3, 10_000, 'hostile connections to close').catch((e: unknown) => {
         throw new Error(`${(e as Error).message}: ${server.server.connectionCount} connections still open`);
       });
-    }, size.timeoutMs);
+    }, run.timeoutMs);
   });
 }

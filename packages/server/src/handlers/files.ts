@@ -3,32 +3,19 @@ import type { ClientMessageOf } from '@hush/protocol';
 import { requireUser } from './membership.js';
 import type { ServerContext, Session } from './context.js';
 
-type Files = Pick<ServerContext, 'files'>;
+export type FileRequest = ClientMessageOf<
+  'file_offer' | 'file_chunk' | 'file_accept' | 'file_decline' | 'file_cancel' | 'files_pending' | 'file_received'
+>;
 
-export function handleFileOffer(ctx: Files, session: Session, m: ClientMessageOf<'file_offer'>): void {
-  ctx.files.offer(requireUser(session), session, m);
-}
-
-export function handleFileChunk(ctx: Files, session: Session, m: ClientMessageOf<'file_chunk'>): void {
-  ctx.files.chunk(requireUser(session), session, m);
-}
-
-export function handleFileAccept(ctx: Files, session: Session, m: ClientMessageOf<'file_accept'>): void {
-  ctx.files.accept(requireUser(session), session, m);
-}
-
-export function handleFileDecline(ctx: Files, session: Session, m: ClientMessageOf<'file_decline'>): void {
-  ctx.files.decline(requireUser(session), session, m);
-}
-
-export function handleFileCancel(ctx: Files, session: Session, m: ClientMessageOf<'file_cancel'>): void {
-  ctx.files.cancel(requireUser(session), session, m);
-}
-
-export function handleFilesPending(ctx: Files, session: Session, m: ClientMessageOf<'files_pending'>): void {
-  ctx.files.pending(requireUser(session), session, m);
-}
-
-export function handleFileReceived(ctx: Files, session: Session, m: ClientMessageOf<'file_received'>): void {
-  ctx.files.received(requireUser(session), session, m);
+export function handleFileRequest(ctx: Pick<ServerContext, 'files'>, session: Session, m: FileRequest): void {
+  const user = requireUser(session);
+  switch (m.type) {
+    case 'file_offer': return ctx.files.offer(user, session, m);
+    case 'file_chunk': return ctx.files.chunk(user, session, m);
+    case 'file_accept': return ctx.files.accept(user, session, m);
+    case 'file_decline': return ctx.files.decline(user, session, m);
+    case 'file_cancel': return ctx.files.cancel(user, session, m);
+    case 'files_pending': return ctx.files.pending(user, session, m);
+    case 'file_received': return ctx.files.received(user, session, m);
+  }
 }

@@ -3,9 +3,7 @@ import type { ClientMessage } from '@hush/protocol';
 import { handleDeviceLogin, handleLogin, handleLogout, handleRegister } from './accounts.js';
 import { RequestError } from '../errors.js';
 import type { ServerContext, Session } from './context.js';
-import {
-  handleFileAccept, handleFileCancel, handleFileChunk, handleFileDecline, handleFileOffer, handleFileReceived, handleFilesPending,
-} from './files.js';
+import { handleFileRequest } from './files.js';
 import { handleHistory, handleRead } from './history.js';
 import { handleDmSend, handleKeysGet, handleSend } from './messages.js';
 import { handleBan, handleKick, handleMute, handleRoleSet, handleUnban, handleUnmute } from './moderation.js';
@@ -46,13 +44,14 @@ export function dispatch(ctx: ServerContext, session: Session, m: ClientMessage)
     case 'typing': return handleTyping(ctx, session, m);
     case 'read': return handleRead(ctx, session, m);
     case 'history': return handleHistory(ctx, session, m);
-    case 'file_offer': return handleFileOffer(ctx, session, m);
-    case 'file_chunk': return handleFileChunk(ctx, session, m);
-    case 'file_accept': return handleFileAccept(ctx, session, m);
-    case 'file_decline': return handleFileDecline(ctx, session, m);
-    case 'file_cancel': return handleFileCancel(ctx, session, m);
-    case 'files_pending': return handleFilesPending(ctx, session, m);
-    case 'file_received': return handleFileReceived(ctx, session, m);
+    case 'file_offer':
+    case 'file_chunk':
+    case 'file_accept':
+    case 'file_decline':
+    case 'file_cancel':
+    case 'files_pending':
+    case 'file_received':
+      return handleFileRequest(ctx, session, m);
     case 'kick': return handleKick(ctx, session, m);
     case 'ban': return handleBan(ctx, session, m);
     case 'unban': return handleUnban(ctx, session, m);
