@@ -5,8 +5,8 @@ import {
   type ClientMessage, type DeviceBundleWire, type ServerMessage, type ServerMessageOf,
 } from '@hush/protocol';
 import { ClientHandshake, DeviceIdentity, signDeviceLogin, type SessionCipher } from '@hush/crypto';
-import { countLines, ownMarker, readStamps, type LineCounts } from './deliveries.js';
-import { connectSocket, type LoadClient } from './load-client.js';
+import { countLines, ownMarker, readStamps } from './deliveries.js';
+import { connectSocket, LoadClientBase } from './load-client.js';
 
 // A lean Hush client for load generation: the protocol's MessageChannel frames and seals what it
 // sends; received records are opened and their room messages and acks counted by prefix, so only
@@ -29,14 +29,7 @@ export interface HushConnectOptions {
   timeoutMs?: number;
 }
 
-export class HushLoadClient implements LoadClient {
-  readonly counts: LineCounts = { messages: 0, acks: 0 };
-  readonly latencies: number[] = [];
-  readonly problems: string[] = [];
-  observer = false;
-  onPayload: (() => void) | null = null;
-  discardedBytes = 0;
-  private discarding = false;
+export class HushLoadClient extends LoadClientBase {
   /** Other server messages received, by type (presence, room events, ...). */
   readonly events = new Map<string, number>();
   /** Listener for other server messages (file transfer uses it). */
@@ -54,7 +47,9 @@ export class HushLoadClient implements LoadClient {
 
   private socket!: Socket;
 
-  private constructor(private readonly room: string) {}
+  private constructor(private readonly room: string) {
+    super();
+  }
 
   /** Connects and completes the handshake (the server's identity is not pinned: loopback benchmark). */
   static async connect(options: HushConnectOptions, room = 'lobby'): Promise<HushLoadClient> {
@@ -88,10 +83,7 @@ export class HushLoadClient implements LoadClient {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.discarding) {
-      this.discardedBytes += chunk.length;
-      return;
-    }
+    if (this.discards(chunk)) return;
     let frames: Buffer[];
     try {
       frames = this.decoder.push(chunk);
@@ -218,10 +210,6 @@ export class HushLoadClient implements LoadClient {
     });
     this.write([{ type: 'ping', nonce }]);
     await withTimeout(pong, timeoutMs, 'ping');
-  }
-
-  discardIncoming(): void {
-    this.discarding = true;
   }
 
   sendTexts(texts: readonly string[]): void {

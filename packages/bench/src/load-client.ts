@@ -62,3 +62,27 @@ export interface LoadClient {
   onPayload: (() => void) | null;
   close(): void;
 }
+
+/** What every load client keeps alike: its counts and samples, and the switch to dropping what it receives. */
+export abstract class LoadClientBase implements LoadClient {
+  readonly counts: LineCounts = { messages: 0, acks: 0 };
+  readonly latencies: number[] = [];
+  readonly problems: string[] = [];
+  observer = false;
+  onPayload: (() => void) | null = null;
+  discardedBytes = 0;
+  private discarding = false;
+
+  abstract sendTexts(texts: readonly string[]): void;
+  abstract close(): void;
+
+  discardIncoming(): void {
+    this.discarding = true;
+  }
+
+  /** True (and counted) when received bytes are to be dropped unread. */
+  protected discards(chunk: Buffer): boolean {
+    if (this.discarding) this.discardedBytes += chunk.length;
+    return this.discarding;
+  }
+}

@@ -1,28 +1,20 @@
 import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder } from '@hush/protocol';
-import { countLines, readStamps, type LineCounts } from './deliveries.js';
-import { connectSocket, type LoadClient } from './load-client.js';
+import { countLines, readStamps } from './deliveries.js';
+import { connectSocket, LoadClientBase } from './load-client.js';
 
 /** A load-generator client of the raw ceiling server: sends ready-made message lines. */
-export class RawLoadClient implements LoadClient {
-  readonly counts: LineCounts = { messages: 0, acks: 0 };
-  readonly latencies: number[] = [];
-  readonly problems: string[] = [];
-  observer = false;
-  onPayload: (() => void) | null = null;
-  discardedBytes = 0;
-  private discarding = false;
+export class RawLoadClient extends LoadClientBase {
   private readonly decoder = new FrameDecoder({ maxFrameSize: 64 * 1024 * 1024 });
 
   private socket!: Socket;
 
-  private constructor(private readonly name: string) {}
+  private constructor(private readonly name: string) {
+    super();
+  }
 
   private onData(chunk: Buffer): void {
-    if (this.discarding) {
-      this.discardedBytes += chunk.length;
-      return;
-    }
+    if (this.discards(chunk)) return;
     const now = performance.now();
     for (const payload of this.decoder.push(chunk)) {
       countLines(payload, this.counts);
@@ -48,10 +40,6 @@ export class RawLoadClient implements LoadClient {
       ),
     );
     this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
-  }
-
-  discardIncoming(): void {
-    this.discarding = true;
   }
 
   close(): void {
