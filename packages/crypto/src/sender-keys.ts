@@ -1,7 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import { ByteReader, ByteWriter, concatBytes, isBytes, utf8 } from './bytes.js';
 import { CryptoError } from './errors.js';
-import { chachaOpen, chachaSeal, ed25519PrivateKey, ed25519PublicFromPrivate, ed25519Sign, ed25519Verify, hkdfSha256, hmacSha256 } from './native.js';
+import {
+  chachaOpen, chachaSeal, ed25519PrivateKey, ed25519PublicFromPrivate, ed25519PublicKey, ed25519Sign, ed25519VerifyWith, hkdfSha256, hmacSha256,
+} from './native.js';
 import { defaultRandom, type RandomBytes } from './prekeys.js';
 
 // Sender keys for end-to-end encrypted rooms (Signal's "Sender Keys", Matrix's Megolm): each
@@ -218,7 +220,11 @@ export class InboundSenderKey {
     readonly signingKey: Uint8Array,
     /** Keys of iterations skipped over, oldest first. */
     private readonly skipped: Map<number, Uint8Array>,
-  ) {}
+  ) {
+    this.verifier = ed25519PublicKey(signingKey);
+  }
+
+  private readonly verifier: KeyObject;
 
   /**
    * The key `senderDevice` distributed for `room`. The caller vouches for `senderDevice`: the
@@ -243,7 +249,7 @@ export class InboundSenderKey {
     const { keyId, iteration, ciphertext, signature } = message;
     if (keyId !== this.keyId || iteration < this.firstIteration) throw new CryptoError('SENDER_KEY_UNKNOWN');
     const ad = associatedData(this.room, this.senderDevice, keyId, iteration);
-    if (!ed25519Verify(this.signingKey, concatBytes(ad, ciphertext), signature)) throw new CryptoError('SENDER_SIGNATURE_INVALID');
+    if (!ed25519VerifyWith(this.verifier, concatBytes(ad, ciphertext), signature)) throw new CryptoError('SENDER_SIGNATURE_INVALID');
 
     if (iteration < this.nextIteration) {
       const messageKey = this.skipped.get(iteration);

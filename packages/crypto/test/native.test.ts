@@ -11,6 +11,8 @@ import {
   ed25519PublicFromPrivate,
   ed25519Sign,
   ed25519Verify,
+  ed25519PublicKey,
+  ed25519VerifyWith,
   hkdfSha256,
   hmacSha256,
   x25519,
@@ -46,7 +48,12 @@ describe('native X25519 and Ed25519 agree with tweetnacl on random inputs', () =
       altered[i % 64]! ^= 1 << (i % 8);
       expect(ed25519Verify(ref.publicKey, message, altered)).toBe(nacl.sign.detached.verify(message, altered, ref.publicKey));
       expect(ed25519Verify(ref.publicKey, message, altered)).toBe(false);
+      const imported = ed25519PublicKey(ref.publicKey);
+      expect(ed25519VerifyWith(imported, message, signature)).toBe(true);
+      expect(ed25519VerifyWith(imported, message, altered)).toBe(false);
+      expect(ed25519VerifyWith(imported, message, signature.subarray(1))).toBe(false);
     }
+    expect(() => ed25519PublicKey(new Uint8Array(31))).toThrow('key has the wrong length or format');
   });
 
   it('boxBefore (native X25519 + tweetnacl HSalsa20) equals nacl.box.before', () => {
