@@ -2,9 +2,10 @@ import type { KeyObject } from 'node:crypto';
 import { ByteReader, ByteWriter, concatBytes, isBytes, utf8 } from './bytes.js';
 import { CryptoError } from './errors.js';
 import {
-  chachaOpen, chachaSeal, ed25519PrivateKey, ed25519PublicFromPrivate, ed25519PublicKey, ed25519Sign, ed25519VerifyWith, hkdfSha256, hmacSha256,
+  chachaOpen, chachaSeal, ed25519PrivateKey, ed25519PublicFromPrivate, ed25519PublicKey, ed25519Sign, ed25519VerifyWith, hkdfSha256,
 } from './native.js';
 import { defaultRandom, type RandomBytes } from './prekeys.js';
+import { kdfCk } from './ratchet.js';
 
 // Sender keys for end-to-end encrypted rooms (Signal's "Sender Keys", Matrix's Megolm): each
 // device has, per room, a chain key and an Ed25519 signing key, and hands both to every other
@@ -30,18 +31,11 @@ export const SENDER_KEY_MAX_SKIPPED = 2000;
 const LABEL = utf8('Hush Sender Key v1');
 const MESSAGE_INFO = utf8('Hush Sender Key message v1');
 const ZERO_SALT = new Uint8Array(32);
-const CK_MESSAGE = Uint8Array.of(0x01);
-const CK_CHAIN = Uint8Array.of(0x02);
 const SIGNATURE_LENGTH = 64;
 const HEADER_LENGTH = 1 + 4 + 4;
 const MAX_U32 = 0xffff_ffff;
 const OUTBOUND = 0x4f; // 'O'
 const INBOUND = 0x49; // 'I'
-
-/** One step of the chain: this iteration's message key and the next chain key. */
-export function senderChainStep(chainKey: Uint8Array): { chainKey: Uint8Array; messageKey: Uint8Array } {
-  return { chainKey: hmacSha256(chainKey, CK_CHAIN), messageKey: hmacSha256(chainKey, CK_MESSAGE) };
-}
 
 /** The AEAD key and nonce of one message key. */
 export function senderMessageCipherKeys(messageKey: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {
@@ -171,7 +165,7 @@ export class OutboundSenderKey {
     if (!isBytes(plaintext)) throw new CryptoError('INVALID_ARGUMENT');
     if (this.iterationValue >= MAX_U32) throw new CryptoError('INVALID_ARGUMENT');
     const iteration = this.iterationValue;
-    const { chainKey, messageKey } = senderChainStep(this.chainKey);
+    const { chainKey, messageKey } = kdfCk(this.chainKey);
     const ad = associatedData(this.room, this.senderDevice, this.keyId, iteration);
     const { key, nonce } = senderMessageCipherKeys(messageKey);
     const ciphertext = chachaSeal(key, nonce, ad, plaintext);
@@ -265,11 +259,11 @@ export class InboundSenderKey {
     const passed: [number, Uint8Array][] = [];
     let chainKey = this.chainKey;
     for (let i = this.nextIteration; i < iteration; i++) {
-      const step = senderChainStep(chainKey);
+      const step = kdfCk(chainKey);
       passed.push([i, step.messageKey]);
       chainKey = step.chainKey;
     }
-    const step = senderChainStep(chainKey);
+    const step = kdfCk(chainKey);
     let plaintext: Uint8Array;
     try {
       plaintext = openWith(step.messageKey, ad, ciphertext);
