@@ -102,7 +102,7 @@ describe('app (fake terminal, fake client)', () => {
       expect(t.text()).toContain('log in');
     } finally {
       await fake.close();
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 

@@ -25,7 +25,7 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const s of sessions.splice(0)) s.kill();
   await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 async function loggedIn(user: string): Promise<HushSession> {

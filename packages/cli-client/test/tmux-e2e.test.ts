@@ -28,7 +28,7 @@ afterEach(async () => {
   for (const s of sessions.splice(0)) s.kill();
   for (const c of raw.splice(0)) await c.close().catch(() => undefined);
   await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 function start(args: string[], opts: { password?: string; home?: string } = {}): HushSession {
@@ -76,7 +76,7 @@ describe('hush in tmux', () => {
       expect(code).not.toBe(0);
       expect(s.capture()).toContain('SERVER_KEY_CHANGED');
     } finally {
-      rmSync(home, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 
@@ -396,7 +396,7 @@ describe('hush in tmux: the first hour', () => {
       // the history loads just after the screen opens
       await second.waitFor((s) => / connected /.test(s) && s.includes('Type /help') && s.includes('<alice> something to remember'));
     } finally {
-      rmSync(home, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 });

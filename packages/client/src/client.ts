@@ -597,7 +597,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   close(): Promise<void> {
     return this.connection.close(async () => {
       await this.account?.state.flush();
-      await this.localHistory?.flushed();
+      await this.localHistory?.close();
     });
   }
 

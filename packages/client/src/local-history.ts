@@ -17,6 +17,7 @@ const MAX_RESULTS = 200;
 export class LocalHistory {
   private readonly recorded = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(private readonly dir: string) {}
 
@@ -26,7 +27,7 @@ export class LocalHistory {
 
   /** Appends a message once per session (a repeat from another session is folded away on reading). */
   record(m: IncomingMessage): void {
-    if (this.recorded.has(m.id)) return;
+    if (this.closed || this.recorded.has(m.id)) return;
     this.recorded.add(m.id);
     const target: Target = m.kind === 'room' ? { room: m.room! } : { user: m.peer! };
     const line = `${JSON.stringify(m)}\n`;
@@ -40,6 +41,12 @@ export class LocalHistory {
 
   /** Resolves once every recorded line is written. */
   flushed(): Promise<void> {
+    return this.writing;
+  }
+
+  /** Records nothing more (the client is closing) and resolves once what was recorded is written. */
+  close(): Promise<void> {
+    this.closed = true;
     return this.writing;
   }
 

@@ -48,7 +48,7 @@ export class Fixture {
 
   async cleanup(): Promise<void> {
     await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => undefined)));
-    await Promise.all(this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+    await Promise.all(this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })));
   }
 }
 

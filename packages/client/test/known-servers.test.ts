@@ -47,7 +47,7 @@ describe('known_servers parsing', () => {
 describe('KnownServersFile', () => {
   let dir: string | undefined;
   afterEach(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   it('creates the file 0600 in a 0700 directory and appends pins', async () => {

@@ -11,7 +11,7 @@ import { RoomKeyStore, decodeRoomEnvelope, encodeRoomEnvelope, type RoomDevice }
 const ROOM = 'general';
 const dirs: string[] = [];
 afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })));
 });
 
 async function device(user: string, dir?: string): Promise<RoomKeyStore> {
