@@ -1,26 +1,12 @@
 // Replies, edits, deletes and reactions in rooms, as raw protocol: what the server refuses that the
 // SDK never sends, and what it keeps. (SDK-level tests: packages/client/test/conversation-features.test.ts.)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
-import { registered, RawClient } from '../src/raw-client.js';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import type { RawClient } from '../src/raw-client.js';
+import { rawServer } from './helpers/raw-server.js';
 
-let server: TestServer;
-const clients: RawClient[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-});
-
-async function user(name: string): Promise<RawClient> {
-  const c = await registered(server.port, name);
-  clients.push(c);
-  return c;
-}
+const fixture = rawServer();
+const user = (name: string): Promise<RawClient> => fixture.user(name);
 
 const idOf = (m: ServerMessage): string => {
   if (m.type !== 'ack') throw new Error(`expected an ack, got ${JSON.stringify(m)}`);
@@ -70,12 +56,11 @@ describe('message references in rooms', () => {
     const eve = await user('conv-eve');
     const id = idOf(await dan.request({ type: 'send', room: 'lobby', text: 'from dan' }));
     expect(codeOf(await eve.request({ type: 'send', room: 'lobby', ref: { kind: 'delete', msgId: id } }))).toBe('FORBIDDEN');
-    server.store.setServerRole('conv-eve', 'admin');
-    const boss = await RawClient.connect(server.port);
-    clients.push(boss);
+    fixture.server.store.setServerRole('conv-eve', 'admin');
+    const boss = await fixture.connect();
     boss.device = eve.device;
     expect(await boss.request(boss.deviceLoginRequest('conv-eve'))).toMatchObject({ type: 'welcome', role: 'admin' });
     idOf(await boss.request({ type: 'send', room: 'lobby', ref: { kind: 'delete', msgId: id } }));
-    expect(server.store.roomMessage('lobby', id)).toMatchObject({ text: '', deleted: true });
+    expect(fixture.server.store.roomMessage('lobby', id)).toMatchObject({ text: '', deleted: true });
   });
 });

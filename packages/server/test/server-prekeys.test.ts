@@ -2,26 +2,12 @@
 // one-time prekey once, then the signed prekey alone), and the prekeys_low notice to the owner.
 import { DeviceIdentity, generateOneTimePrekeys, generateSignedPrekey as makeSigned } from '@hush/crypto';
 import { toBase64Url, type ServerMessage } from '@hush/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registered, type RawClient } from '../src/raw-client.js';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import { describe, expect, it } from 'vitest';
+import type { RawClient } from '../src/raw-client.js';
+import { rawServer } from './helpers/raw-server.js';
 
-let server: TestServer;
-const clients: RawClient[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-});
-
-async function user(name: string): Promise<RawClient> {
-  const c = await registered(server.port, name);
-  clients.push(c);
-  return c;
-}
+const fixture = rawServer();
+const user = (name: string): Promise<RawClient> => fixture.user(name);
 
 function upload(c: RawClient, o: { signer?: DeviceIdentity; createdAt?: number; oneTime?: number; firstId?: number } = {}) {
   const spk = makeSigned(o.signer ?? c.device, { id: 1, now: o.createdAt ?? 1_000 });
@@ -39,7 +25,7 @@ describe('prekeys', () => {
   it('refuses a signed prekey not signed by the session\'s device', async () => {
     const amy = await user('pre-amy');
     expect(codeOf(await upload(amy, { signer: DeviceIdentity.generate() }))).toBe('BAD_REQUEST');
-    expect(server.store.getSignedPrekey('pre-amy', toBase64Url(amy.device.signPublicKey))).toBeUndefined();
+    expect(fixture.server.store.getSignedPrekey('pre-amy', toBase64Url(amy.device.signPublicKey))).toBeUndefined();
     expect(await upload(amy, { oneTime: 3 })).toMatchObject({ type: 'prekeys', remaining: 3 });
   });
 
@@ -49,7 +35,7 @@ describe('prekeys', () => {
     expect(await upload(bo, { oneTime: 26 })).toMatchObject({ remaining: 26 });
     // An older signed prekey does not replace the newer one.
     expect(await upload(bo, { createdAt: 500, oneTime: 0 })).toMatchObject({ remaining: 26 });
-    expect(server.store.getSignedPrekey('pre-bo', toBase64Url(bo.device.signPublicKey))?.createdAt).toBe(1_000);
+    expect(fixture.server.store.getSignedPrekey('pre-bo', toBase64Url(bo.device.signPublicKey))?.createdAt).toBe(1_000);
     const seen = new Set<number>();
     for (let i = 0; i < 26; i++) {
       const reply = await asker.request({ type: 'prekey_bundle_get', user: 'pre-bo' });

@@ -1,0 +1,37 @@
+// A test server for raw-protocol tests: started before the calling file's tests with roomy rate
+// limits; `user(name)` registers a raw client, `connect()` only connects one; both are closed afterwards.
+import { afterAll, beforeAll } from 'vitest';
+import { RawClient, registered } from '../../src/raw-client.js';
+import { startTestServer, type TestServer, type TestServerOverrides } from '../../src/testing.js';
+
+export interface RawServer {
+  readonly server: TestServer;
+  user(name: string): Promise<RawClient>;
+  /** Connected and handshaken, not logged in. */
+  connect(): Promise<RawClient>;
+}
+
+export function rawServer(overrides: TestServerOverrides = { limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }): RawServer {
+  const clients: RawClient[] = [];
+  const fixture = {
+    server: undefined as unknown as TestServer,
+    async user(name: string): Promise<RawClient> {
+      const c = await registered(fixture.server.port, name);
+      clients.push(c);
+      return c;
+    },
+    async connect(): Promise<RawClient> {
+      const c = await RawClient.connect(fixture.server.port);
+      clients.push(c);
+      return c;
+    },
+  };
+  beforeAll(async () => {
+    fixture.server = await startTestServer(overrides);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await fixture.server?.stop();
+  });
+  return fixture;
+}
