@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, realpath, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isHushError, type FileOffer, type HushClient } from '@hush/client';
+import { fileNameProblem } from '@hush/protocol';
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sendDirectFile, sendRoomFile } from './helpers-app/file-sender.js';
@@ -165,12 +166,25 @@ beforeEach(async () => {
 afterEach(() => fx.cleanup());
 
 describe('files: hostile names', () => {
+  // The protocol's one file-name rule (fileNameProblem) splits the table: names it refuses never
+  // reach a disk (the server refuses a room offer, the receiver's SDK declines a direct one and says
+  // why); every name it lets through is saved inside the chosen folder under a harmless name.
+  const refused = HOSTILE_NAMES.filter((n) => fileNameProblem(n) !== undefined);
+  const accepted = HOSTILE_NAMES.filter((n) => fileNameProblem(n) === undefined);
+
+  it('the table holds names on both sides of the file-name rule', () => {
+    expect(refused).toContain('../../.bashrc');
+    expect(refused).toContain('invoice\u202efdp.exe');
+    expect(accepted).toContain('CON');
+    expect(accepted.length).toBeGreaterThan(10);
+  });
+
   for (const kind of ['room', 'direct'] as const) {
-    it(`${kind} files: ${HOSTILE_NAMES.length} hostile names are each saved inside the chosen folder`, async () => {
+    it(`${kind} files: ${accepted.length} hostile names the rule lets through are each saved inside the chosen folder`, async () => {
       const before = (await tree(root)).filter((p) => !p.startsWith(dl + '/'));
       const names = new Set<string>();
       const problems: string[] = [];
-      for (const [i, hostile] of HOSTILE_NAMES.entries()) {
+      for (const [i, hostile] of accepted.entries()) {
         const data = Buffer.from(`payload ${i} for ${JSON.stringify(hostile)}`);
         const fileId = kind === 'room'
           ? await sendRoomFile(mallory, 'lobby', hostile, data)
@@ -182,12 +196,32 @@ describe('files: hostile names', () => {
         names.add(basename(saved));
       }
       expect(problems).toEqual([]);
-      expect(names.size).toBe(HOSTILE_NAMES.length); // every file under its own name: nothing overwritten
+      expect(names.size).toBe(accepted.length); // every file under its own name: nothing overwritten
       expect((await tree(root)).filter((p) => !p.startsWith(dl + '/'))).toEqual(before);
       expect(await readFile(join(root, 'home', 'user', '.bashrc'), 'utf8')).toBe('ORIGINAL BASHRC');
       await noLeftovers();
     });
   }
+
+  it('a room offer with a name the rule refuses is refused by the server, in words, before any byte is sent', async () => {
+    // One over the wire: a refusal counts against the sender's error budget.
+    const sha512 = createHash('sha512').update('x').digest('base64url');
+    const reply = await mallory.request({ type: 'file_offer', target: { room: 'lobby' }, size: 1, name: '../../.bashrc', sha512 });
+    expect(reply.type === 'error' && reply.code).toBe('BAD_REQUEST');
+    expect(reply.type === 'error' && reply.message).toMatch(/rename the file/);
+  });
+
+  it(`direct files: ${refused.length} names the rule refuses are declined by the receiver with a notice, never offered or saved`, async () => {
+    const notices: string[] = [];
+    bob.on('notice', (n) => { if (n.code === 'FILE_NAME_INVALID') notices.push(n.text); });
+    for (const [i, hostile] of refused.entries()) {
+      const fileId = await sendDirectFile(mallory, bob.user!, hostile, Buffer.from(`refused ${i}`), ++dmSeq);
+      for (let t = 0; t < 250 && notices.length <= i; t++) await new Promise((r) => setTimeout(r, 20));
+      expect(notices.length, `a notice for ${JSON.stringify(hostile)}`).toBe(i + 1);
+      expect(offers.has(fileId)).toBe(false);
+    }
+    expect(await readdir(dl)).toEqual([]);
+  });
 
   it('a room file without a name is refused by the server before any byte is sent', async () => {
     const sha512 = createHash('sha512').update('nameless').digest('base64url');
@@ -208,7 +242,7 @@ describe('files: overwrite and symlinks', () => {
     for (let i = 0; i < 3; i++) {
       const data = Buffer.from(`forged report ${i}`);
       for (const kind of ['room', 'direct']) {
-        const fileId = kind === 'room' ? await sendRoomFile(mallory, 'lobby', 'report.txt', data) : await sendDirectFile(mallory, bob.user!, '../report.txt', data, ++dmSeq);
+        const fileId = kind === 'room' ? await sendRoomFile(mallory, 'lobby', 'report.txt', data) : await sendDirectFile(mallory, bob.user!, 'report.txt', data, ++dmSeq);
         await offerOf(fileId);
         const path = await bob.acceptFile(fileId, dl);
         await expectSafelySaved(path, data);
