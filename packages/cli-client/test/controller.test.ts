@@ -527,7 +527,7 @@ describe('ChatController: rooms, ignores and file offers', () => {
     };
     client.createRoom = async (room: string) => {
       client.calls.push(['createRoom', room]);
-      client.rooms.set(room, { room, topic: '', members: 1, joined: true });
+      client.rooms.set(room, { room, topic: '', kind: 'open', members: 1, joined: true });
     };
     await ctl.submit('/join #fresh');
     expect(client.calls.filter((c) => c[0] === 'joinRoom' || c[0] === 'createRoom')).toEqual([['joinRoom', 'fresh'], ['createRoom', 'fresh']]);

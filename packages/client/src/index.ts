@@ -12,5 +12,5 @@ export type { KnownServerEntry, PinDecision } from './known-servers.js';
 export type { ClientLimits } from './limits.js';
 export type {
   ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, MessageChange, MessageUpdate, PendingSend,
-  PresenceState, Reaction, RoomInfo, RoomRole, SearchResult, Target, TrustPrompt, UserInfo,
+  PresenceState, Reaction, RoomInfo, RoomKind, RoomRole, SearchResult, Target, TrustPrompt, UserInfo,
 } from './types.js';

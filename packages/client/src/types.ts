@@ -26,6 +26,8 @@ export interface ConnectOptions {
 export type ConnectionState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 export type PresenceState = 'online' | 'away' | 'offline';
 export type RoomRole = 'owner' | 'op' | 'member';
+/** 'e2e': only members' devices read the room; 'open': the server reads it too (an admin's choice). */
+export type RoomKind = 'e2e' | 'open';
 export type Target = { room: string } | { user: string };
 
 export interface ChatMessage {
@@ -87,6 +89,7 @@ export interface PendingSend {
 export interface RoomInfo {
   room: string;
   topic: string;
+  kind: RoomKind;
   members: number;
   joined: boolean;
   role?: RoomRole;

@@ -10,7 +10,7 @@ describe('paged lists', () => {
     // A small frame limit: a few dozen names no longer fit one reply.
     server = await startTestServer({ limits: { maxFrameSize: 8192 } });
     for (let i = 0; i < 150; i++) server.store.createUser(`user-${String(i).padStart(3, '0')}`, null, 'user', 1);
-    for (let i = 0; i < 60; i++) server.store.createRoom(`room-${String(i).padStart(2, '0')}`, '', null, 1);
+    for (let i = 0; i < 60; i++) server.store.createRoom(`room-${String(i).padStart(2, '0')}`, '', null, 1, 'open');
   });
   afterEach(() => fx.cleanup());
   afterAll(() => server.stop());

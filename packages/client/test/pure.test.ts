@@ -122,8 +122,8 @@ describe('joined rooms', () => {
   it('follows joins, parts, topics and roles, and asks for a refresh when this user joined a room elsewhere', () => {
     const rooms = new JoinedRooms();
     rooms.replace([
-      { room: 'den', topic: '', members: 2, joined: true, role: 'member' },
-      { room: 'far', topic: '', members: 9, joined: false },
+      { room: 'den', topic: '', kind: 'e2e', members: 2, joined: true, role: 'member' },
+      { room: 'far', topic: '', kind: 'open', members: 9, joined: false },
     ]);
     expect(rooms.names()).toEqual(['den']);
     expect(rooms.apply(event({ event: 'join' }), false)).toBe(false);
@@ -131,7 +131,7 @@ describe('joined rooms', () => {
     rooms.apply(event({ event: 'kick' }), false);
     rooms.apply(event({ event: 'topic', topic: 'tea' }), false);
     rooms.apply(event({ event: 'role', role: 'op' }), true);
-    expect(rooms.view.get('den')).toEqual({ room: 'den', topic: 'tea', members: 2, joined: true, role: 'op' });
+    expect(rooms.view.get('den')).toEqual({ room: 'den', topic: 'tea', kind: 'e2e', members: 2, joined: true, role: 'op' });
     expect(rooms.apply(event({ room: 'new', event: 'join' }), true)).toBe(true);
     rooms.apply(event({ event: 'part' }), true);
     expect(rooms.names()).toEqual([]);

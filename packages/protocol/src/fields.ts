@@ -37,6 +37,8 @@ export const password = z.string().min(1).max(1024);
 export const MAX_TEXT_LENGTH = 4000;
 export const text = z.string().min(1).max(MAX_TEXT_LENGTH);
 export const topic = z.string().max(300);
+/** 'e2e': messages are sealed envelopes only members open; 'open': the server reads them (an admin's choice). */
+export const roomKind = z.enum(['e2e', 'open']);
 export const statusText = z.string().max(100);
 export const reason = z.string().max(200);
 

@@ -28,6 +28,6 @@ export type { RecordPiece } from './records.js';
 export type { ClientHelloBytes, ServerHelloBytes, ClientFinishedBytes, DeviceBundleBytes } from './wire.js';
 export type {
   ClientMessage, ServerMessage, ClientMessageType, ServerMessageType, ClientMessageOf, ServerMessageOf,
-  Target, DeviceBundleWire, RoomMessage, DirectMessage, HistoryItem, Role, ServerRole, PresenceState,
+  Target, DeviceBundleWire, RoomMessage, DirectMessage, HistoryItem, Role, RoomKind, ServerRole, PresenceState,
   SessionLimits,
 } from './messages.js';

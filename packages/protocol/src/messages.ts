@@ -3,7 +3,7 @@ import { messageRef } from './conversation.js';
 import { PROTOCOL_ERROR_CODE_LIST } from './errors.js';
 import {
   bytes, bytes64, clientKey, deviceBundle, envelope, oneTimePrekey, signedPrekey, fileId, key32, messageId, MAX_CHUNK_BYTES, MAX_TEXT_LENGTH, password, presenceState,
-  reason, requestId, role, roomName, serverRole, statusText, target, text, timestamp, topic, username,
+  reason, requestId, role, roomKind, roomName, serverRole, statusText, target, text, timestamp, topic, username,
   usernameInput,
 } from './fields.js';
 
@@ -53,7 +53,8 @@ export const deviceLogin = request('device_login', {
 });
 export const logout = request('logout', {});
 
-export const roomCreate = request('room_create', { room: roomName, topic: topic.optional() });
+/** `kind`: the server's default when absent; only a server admin creates an `open` room. */
+export const roomCreate = request('room_create', { room: roomName, topic: topic.optional(), kind: roomKind.optional() });
 export const roomJoin = request('room_join', { room: roomName });
 export const roomPart = request('room_part', { room: roomName });
 export const roomList = request('room_list', listPage);
@@ -64,10 +65,12 @@ export const usersList = request('users_list', listPage);
 /**
  * A room message; `action` marks a /me action; `key` makes a resend safe (stored once per sender).
  * `ref` makes it a reply, edit, delete or reaction (see PROTOCOL.md "Conversation features"): a
- * delete or a reaction carries no `text`, every other send does.
+ * delete or a reaction carries no `text`, every other send does. To an e2e room only `envelope` (a
+ * sealed sender-key message holding all of that) and `key`.
  */
 export const send = request('send', {
   room: roomName, text: text.optional(), action: z.boolean().optional(), key: clientKey.optional(), ref: messageRef.optional(),
+  envelope: envelope.optional(),
 });
 /** A direct message: opaque end-to-end envelope plus routing; `key` as for `send`. */
 export const dmSend = request('dm_send', { to: username, envelope, key: clientKey.optional() });
@@ -139,6 +142,7 @@ const re = requestId;
 const roomInfo = z.strictObject({
   room: roomName,
   topic,
+  kind: roomKind,
   members: z.number().int().nonnegative(),
   joined: z.boolean(),
   role: role.optional(),
@@ -189,6 +193,8 @@ export const roomMessage = msg('message', {
   ref: messageRef.optional(),
   /** The message was deleted: `text` is empty. */
   deleted: z.boolean().optional(),
+  /** A message of an e2e room: the sealed sender-key message; `text` is empty and `action` false. */
+  envelope: envelope.optional(),
 });
 export const directMessage = msg('dm', { msgId: messageId, ts: timestamp, from: username, to: username, envelope });
 
@@ -296,6 +302,7 @@ export type RoomMessage = z.infer<typeof roomMessage>;
 export type DirectMessage = z.infer<typeof directMessage>;
 export type HistoryItem = z.infer<typeof historyItem>;
 export type Role = z.infer<typeof role>;
+export type RoomKind = z.infer<typeof roomKind>;
 export type ServerRole = z.infer<typeof serverRole>;
 export type PresenceState = z.infer<typeof presenceState>;
 export type SessionLimits = z.infer<typeof sessionLimits>;

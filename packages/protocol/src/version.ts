@@ -3,7 +3,7 @@
  * support inside the authenticated handshake; the server picks the highest common one.
  * See PROTOCOL.md, "Versioning".
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Versions this implementation can speak, highest first. */
-export const SUPPORTED_VERSIONS: readonly number[] = [3];
+export const SUPPORTED_VERSIONS: readonly number[] = [4];

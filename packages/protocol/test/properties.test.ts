@@ -31,6 +31,7 @@ const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
   fc.record({ type: fc.constant('client_hello'), versions: fc.array(fc.integer({ min: 1, max: 65535 }), { minLength: 1, maxLength: 16 }), ephemeral: b64(32) }),
   fc.record({ type: fc.constant('login'), id: requestId, username: unicode(1, 32), password: unicode(1, 512), device }),
   fc.record({ type: fc.constant('send'), id: requestId, room, text: unicode(1, 2000), action: fc.boolean(), key: clientKey }, { requiredKeys: ['type', 'id', 'room', 'text'] }),
+  fc.record({ type: fc.constant('send'), id: requestId, room, envelope: b64(120), key: clientKey }, { requiredKeys: ['type', 'id', 'room', 'envelope'] }),
   fc.record({ type: fc.constant('dm_send'), id: requestId, to: username, envelope: fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b).toString('base64url')), key: clientKey }, { requiredKeys: ['type', 'id', 'to', 'envelope'] }),
   fc.record({ type: fc.constant('history'), id: requestId, target, before: msgId, after: msgId, limit: fc.integer({ min: 1, max: 500 }) }, { requiredKeys: ['type', 'id', 'target', 'limit'] }),
   fc.record({ type: fc.constant('typing'), target, active: fc.boolean() }),
@@ -41,9 +42,11 @@ const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
 );
 
 const roomMessage = fc.record({ type: fc.constant('message' as const), room, msgId, ts, from: username, text: unicode(1, 2000), action: fc.boolean() });
+const sealedRoomMessage = fc.record({ type: fc.constant('message' as const), room, msgId, ts, from: username, text: fc.constant(''), action: fc.constant(false), envelope: b64(120) });
 const directMessage = fc.record({ type: fc.constant('dm' as const), msgId, ts, from: username, to: username, envelope: b64(80) });
 const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
   roomMessage,
+  sealedRoomMessage,
   directMessage,
   fc.record({ type: fc.constant('ack'), re: requestId, msgId, ts }),
   fc.record({ type: fc.constant('error'), re: requestId, code, message: unicode(0, 250), path: unicode(0, 100), retryAfterMs: fc.nat() }, { requiredKeys: ['type', 'code', 'message'] }),
@@ -55,7 +58,7 @@ const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({ type: fc.constant('history_page'), re: requestId, target, messages: fc.array(fc.oneof(roomMessage, directMessage), { maxLength: 5 }), hasMore: fc.boolean() }),
   fc.record({
     type: fc.constant('welcome'), re: requestId, user: username, role: fc.constantFrom('admin' as const, 'user' as const),
-    rooms: fc.array(fc.record({ room, topic: unicode(0, 150), members: fc.nat(), joined: fc.boolean(), role: fc.constantFrom('owner' as const, 'member' as const) }, { requiredKeys: ['room', 'topic', 'members', 'joined'] }), { maxLength: 5 }),
+    rooms: fc.array(fc.record({ room, topic: unicode(0, 150), kind: fc.constantFrom('e2e' as const, 'open' as const), members: fc.nat(), joined: fc.boolean(), role: fc.constantFrom('owner' as const, 'member' as const) }, { requiredKeys: ['room', 'topic', 'kind', 'members', 'joined'] }), { maxLength: 5 }),
     deviceBound: fc.boolean(), serverTime: ts, limits,
   }),
   fc.record({ type: fc.constant('presence'), user: username, state: fc.constantFrom('online' as const, 'away' as const, 'offline' as const), status: unicode(0, 50) }),

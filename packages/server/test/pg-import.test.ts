@@ -42,9 +42,9 @@ function fill(store: SqliteStore): void {
   store.createInvite('invite-used', 'alice', 1_700_000_003_000);
   store.createInvite('invite-free', null, 1_700_000_003_001);
   store.consumeInvite('invite-used', 'carol', 1_700_000_003_500);
-  store.createRoom('lobby', '', null, 1_700_000_000_000);
-  store.createRoom('dev', 'code and ünïcödé 🎉', 'alice', 1_700_000_000_500);
-  store.createRoom('quiet', 'to be left', 'bob', 1_700_000_000_600);
+  store.createRoom('lobby', '', null, 1_700_000_000_000, 'open');
+  store.createRoom('dev', 'code and ünïcödé 🎉', 'alice', 1_700_000_000_500, 'open');
+  store.createRoom('quiet', 'to be left', 'bob', 1_700_000_000_600, 'e2e');
   for (const u of users) store.addMember('lobby', u, u === 'alice' ? 'owner' : 'member');
   store.addMember('dev', 'alice', 'owner');
   store.addMember('dev', 'bob', 'op');
@@ -60,6 +60,7 @@ function fill(store: SqliteStore): void {
     if (i % 5 === 0) batch.push({ kind: 'dm', ts: 1_700_000_010_000 + i, from, to: users[(i + 1) % 4]!, envelope: `sealed-${i}-${'x'.repeat(i % 50)}`, key: `k-${i}` });
     else batch.push({ kind: 'room', ts: 1_700_000_010_000 + i, from, room: i % 3 ? 'lobby' : 'dev', text: `line ${i}\nwith 'quotes' ünï 🎉`, action: i % 7 === 0, ...(i % 2 ? { key: `k-${i}` } : {}) });
   }
+  batch.push({ kind: 'room', ts: 1_700_000_010_300, from: 'bob', room: 'quiet', text: '', action: false, envelope: '4gABAgMEBQYH' });
   const stored = store.appendMessages(batch);
   // A reply, an edit of it, a reaction, and a message deleted (redacted) by its author.
   const target = stored[1]!.id;
@@ -156,7 +157,7 @@ describe('hushd import (SQLite -> PostgreSQL)', () => {
     const run = await admin(['import', '--store', url, '--data-dir', dataDir]);
     expect(run.out.errors).toEqual([]);
     expect(run.code).toBe(0);
-    expect(run.out.lines.join('\n')).toMatch(/^imported .*hush\.db into PostgreSQL: users 6, devices 6, device_cursors 6, signed_prekeys 1, one_time_prekeys 2, .*messages 304, .*file_chunks 6, file_handled 2$/);
+    expect(run.out.lines.join('\n')).toMatch(/^imported .*hush\.db into PostgreSQL: users 6, devices 6, device_cursors 6, signed_prekeys 1, one_time_prekeys 2, .*messages 305, .*file_chunks 6, file_handled 2$/);
     expect(run.out.lines.join('\n')).not.toContain(url);
 
     const before = sqliteTables(join(dataDir, 'hush.db'));

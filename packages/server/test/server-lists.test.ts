@@ -20,7 +20,7 @@ beforeAll(async () => {
     server.store.createUser(name, null, 'user', 1);
     server.store.addMember('big', name, 'member');
   }
-  for (let i = 0; i < 30; i++) server.store.createRoom(`room-${String(i).padStart(2, '0')}`, '', null, 1);
+  for (let i = 0; i < 30; i++) server.store.createRoom(`room-${String(i).padStart(2, '0')}`, '', null, 1, 'open');
 });
 afterAll(async () => {
   await me.close();

@@ -33,29 +33,6 @@ describe('invites on disk', () => {
   });
 });
 
-describe('checkpoints', () => {
-  it('folds the WAL in at most once a second while written to, or after many appended messages', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hush-store-'));
-    const disk = SqliteStore.open(join(dir, 'hush.db'));
-    try {
-      const t = 1_800_000_000_000;
-      disk.createUser('alice', 'scrypt$x', 'user', 1);
-      expect(disk.checkpointIfDue(t)).toBe(true);
-      expect(disk.checkpointIfDue(t + 2000)).toBe(false); // nothing written since
-      disk.appendMessages([roomMsg('lobby', 'one')]);
-      expect(disk.checkpointIfDue(t + 2500)).toBe(true);
-      disk.appendMessages([roomMsg('lobby', 'two')]);
-      expect(disk.checkpointIfDue(t + 2600)).toBe(false); // too soon
-      disk.appendMessages(Array.from({ length: 4000 }, (_, i) => roomMsg('lobby', `m${i}`)));
-      expect(disk.checkpointIfDue(t + 2700)).toBe(true); // many rows: at once
-      expect(disk.history({ room: 'lobby' }, { limit: 1 }).messages[0]).toMatchObject({ text: 'm3999' });
-    } finally {
-      disk.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
 describe('on disk', () => {
   let dir: string;
   beforeEach(() => {
@@ -68,7 +45,7 @@ describe('on disk', () => {
     const a = SqliteStore.open(file);
     expect(a.schemaVersion).toBe(SCHEMA_VERSION);
     a.createUser('alice', 'h', 'admin', 1);
-    a.createRoom('lobby', 'hello', null, 1);
+    a.createRoom('lobby', 'hello', null, 1, 'open');
     a.addMember('lobby', 'alice', 'owner');
     a.upsertDevice({ user: 'alice', signKey: 'S1', boxKey: 'B1', signature: 'G1' }, 1);
     const m = a.appendMessages([roomMsg('lobby', 'persisted')]);

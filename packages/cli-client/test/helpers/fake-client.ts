@@ -10,7 +10,7 @@ export class FakeClient implements ChatClient {
   state: ConnectionState = 'ready';
   fingerprint = 'SHA512:fake';
   shortFingerprint = '1234 5678';
-  rooms = new Map<string, RoomInfo>([['lobby', { room: 'lobby', topic: 'welcome', members: 2, joined: true }]]);
+  rooms = new Map<string, RoomInfo>([['lobby', { room: 'lobby', topic: 'welcome', kind: 'open', members: 2, joined: true }]]);
   limits = { messagesPerSecond: 10, messageBurst: 40, signalsPerSecond: 5, signalBurst: 10, maxTextLength: 4000 };
   calls: Array<[string, ...unknown[]]> = [];
   /** While set, sends stay pending (an outage) until release() settles them in order. */
@@ -49,9 +49,9 @@ export class FakeClient implements ChatClient {
   }
 
   async createRoom(room: string, topic?: string): Promise<void> { this.record('createRoom', room, topic); }
-  async joinRoom(room: string): Promise<void> { this.record('joinRoom', room); this.rooms.set(room, { room, topic: `topic of ${room}`, members: 1, joined: true }); }
+  async joinRoom(room: string): Promise<void> { this.record('joinRoom', room); this.rooms.set(room, { room, topic: `topic of ${room}`, kind: 'open', members: 1, joined: true }); }
   async partRoom(room: string): Promise<void> { this.record('partRoom', room); this.rooms.delete(room); }
-  async listRooms(): Promise<RoomInfo[]> { this.record('listRooms'); return [...this.rooms.values(), { room: 'other', topic: 'x', members: 3, joined: false }]; }
+  async listRooms(): Promise<RoomInfo[]> { this.record('listRooms'); return [...this.rooms.values(), { room: 'other', topic: 'x', kind: 'open', members: 3, joined: false }]; }
   async setTopic(room: string, topic: string): Promise<void> { this.record('setTopic', room, topic); }
   async members(room: string): Promise<MemberInfo[]> { this.record('members', room); return this.membersOf[room] ?? []; }
   async listUsers(): Promise<UserInfo[]> { this.record('listUsers'); return [{ user: 'bob', state: 'away', status: 'lunch', role: 'user' }]; }

@@ -1,6 +1,6 @@
 // A fake server whose server_hello offers an all-zero (low-order) ephemeral key, as a man in the
 // middle might: the SDK must refuse, and the app must show the reason in words. It speaks the
-// protocol version the client does (PROTOCOL.md: 2), so the key is the only thing wrong.
+// protocol version the client does (PROTOCOL.md: 4), so the key is the only thing wrong.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 
@@ -21,7 +21,7 @@ export async function lowOrderKeyServer(): Promise<FakeServer> {
     socket.on('error', () => undefined);
     socket.once('data', () => {
       socket.write(frame({
-        type: 'server_hello', version: 3, versions: [3], ephemeral: b64(new Uint8Array(32)),
+        type: 'server_hello', version: 4, versions: [4], ephemeral: b64(new Uint8Array(32)),
         identity: b64(randomBytes(32)), signature: b64(randomBytes(64)), finished: b64(randomBytes(64)),
       }));
     });

@@ -47,6 +47,7 @@ export function roomInfo(deps: { rooms: Pick<RoomRegistry<Session>, 'memberCount
   return {
     room: room.name,
     topic: room.topic,
+    kind: room.kind,
     members: deps.rooms.memberCount(room.name),
     joined: member !== undefined,
     ...(member ? { role: member.role } : {}),

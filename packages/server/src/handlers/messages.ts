@@ -18,15 +18,33 @@ export function handleSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, 
     }
   };
   let text = '';
+  let envelope: string | undefined;
   if (!repeatOrAllowed(ctx, session, m, () => {
     allowed();
-    text = checkRoomSend(ctx, user, m);
+    envelope = sealedBody(ctx, m);
+    if (envelope === undefined) text = checkRoomSend(ctx, user, m);
   })) return;
   // The sender is the session's user, never a field of the request.
-  const message = {
-    kind: 'room', ts: now, from: user.name, room: m.room, text, action: m.action ?? false, ...(m.ref ? { ref: m.ref } : {}),
-  } as const;
+  const message = envelope === undefined
+    ? { kind: 'room', ts: now, from: user.name, room: m.room, text, action: m.action ?? false, ...(m.ref ? { ref: m.ref } : {}) } as const
+    : { kind: 'room', ts: now, from: user.name, room: m.room, text: '', action: false, envelope } as const;
   ctx.batch.add(withKey(message, m.key), session, m.id);
+}
+
+/**
+ * The envelope of a send to an e2e room, or undefined for an open room (whose sends carry text).
+ * Each kind refuses the other's fields: an e2e room never stores readable text, whatever a client
+ * sends, and an open room never stores what it cannot show.
+ */
+function sealedBody(ctx: Pick<ServerContext, 'store'>, m: ClientMessageOf<'send'>): string | undefined {
+  if (ctx.store.getRoom(m.room)?.kind !== 'e2e') {
+    if (m.envelope !== undefined) throw new RequestError('BAD_REQUEST', `#${m.room} is an open room: send text, not an envelope`);
+    return undefined;
+  }
+  if (m.envelope === undefined || m.text !== undefined || m.action !== undefined || m.ref !== undefined) {
+    throw new RequestError('BAD_REQUEST', `#${m.room} is end-to-end encrypted: send only a sealed envelope (text, action and ref go inside it)`);
+  }
+  return m.envelope;
 }
 
 export function handleDmSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, session: Session, m: ClientMessageOf<'dm_send'>): void {

@@ -1,16 +1,24 @@
 // room_create / room_join / room_part / room_list / room_topic / room_members / users_list.
 import type { ClientMessageOf } from '@hush/protocol';
-import type { ListPage } from '../store/types.js';
+import type { ListPage, RoomKind } from '../store/types.js';
 import { RequestError } from '../errors.js';
 import { requireMember, requireRoom, requireUser, roleRank, roomInfo } from './membership.js';
 import { replyBudget, takeWithin } from './replies.js';
 import type { ServerContext, Session } from './context.js';
 
+/**
+ * The kind of a room created without one (and of the default room when the server first makes it).
+ * Open until the SDK seals room messages with sender keys; then e2e (issue 22).
+ */
+export const DEFAULT_ROOM_KIND: RoomKind = 'open';
+
 export function handleRoomCreate(ctx: Pick<ServerContext, 'fanout' | 'now' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'room_create'>): void {
   const user = requireUser(session);
   if (ctx.store.getRoom(m.room)) throw new RequestError('ALREADY_EXISTS', `#${m.room} exists`);
+  // An open room is readable by the server: a server admin's decision, never a member's.
+  if (m.kind === 'open' && user.role !== 'admin') throw new RequestError('FORBIDDEN', 'only a server admin creates an open room');
   const now = ctx.now();
-  ctx.store.createRoom(m.room, m.topic ?? '', user.name, now);
+  ctx.store.createRoom(m.room, m.topic ?? '', user.name, now, m.kind ?? DEFAULT_ROOM_KIND);
   ctx.store.addMember(m.room, user.name, 'owner');
   ctx.rooms.adjustCount(m.room, 1);
   user.rooms.set(m.room, { room: m.room, user: user.name, role: 'owner', mutedUntil: null });

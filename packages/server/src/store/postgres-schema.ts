@@ -152,6 +152,10 @@ export const PG_MIGRATIONS: readonly string[] = [
     FOREIGN KEY ("user", sign_key) REFERENCES devices("user", sign_key) ON DELETE CASCADE
   );
   `,
+  // 3: a room's kind (SQLite version 5).
+  `
+  ALTER TABLE rooms ADD COLUMN kind ${TEXT} NOT NULL DEFAULT 'open' CHECK (kind IN ('e2e', 'open'));
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

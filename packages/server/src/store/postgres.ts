@@ -50,6 +50,7 @@ import type {
   NewMessage,
   OneTimePrekeyRecord,
   RepeatedMessage,
+  RoomKind,
   RoomRecord,
   RoomRole,
   ServerRole,
@@ -276,9 +277,9 @@ export class PostgresStore implements AsyncStore {
 
   // ---- rooms and membership ----
 
-  async createRoom(name: string, topic: string, createdBy: string | null, now: number): Promise<RoomRecord> {
-    await this.insert('INSERT INTO rooms (name, topic, created_at, created_by) VALUES ($1, $2, $3, $4)', [name, topic, now, createdBy], 'room');
-    return { name, topic, createdAt: now, createdBy };
+  async createRoom(name: string, topic: string, createdBy: string | null, now: number, kind: RoomKind): Promise<RoomRecord> {
+    await this.insert('INSERT INTO rooms (name, topic, created_at, created_by, kind) VALUES ($1, $2, $3, $4, $5)', [name, topic, now, createdBy, kind], 'room');
+    return { name, topic, createdAt: now, createdBy, kind };
   }
 
   async getRoom(name: string): Promise<RoomRecord | undefined> {

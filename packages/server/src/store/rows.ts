@@ -10,6 +10,7 @@ import type {
   MessageRef,
   NewMessage,
   RepeatedMessage,
+  RoomKind,
   RoomRecord,
   RoomRole,
   ServerRole,
@@ -40,6 +41,7 @@ export interface RoomRow {
   topic: string;
   created_at: number;
   created_by: string | null;
+  kind: RoomKind;
 }
 export interface MemberRow {
   room: string;
@@ -115,7 +117,7 @@ export function toDevice(r: DeviceRow): DeviceRecord {
 }
 
 export function toRoom(r: RoomRow): RoomRecord {
-  return { name: r.name, topic: r.topic, createdAt: r.created_at, createdBy: r.created_by };
+  return { name: r.name, topic: r.topic, createdAt: r.created_at, createdBy: r.created_by, kind: r.kind };
 }
 
 export function toMember(r: MemberRow): MemberRecord {
@@ -125,6 +127,7 @@ export function toMember(r: MemberRow): MemberRecord {
 export function toMessage(r: MessageRow): StoredMessage {
   if (r.kind === 'room') {
     const base = { kind: 'room', id: String(r.id), ts: r.ts, from: r.sender, room: r.room ?? '', action: (r.action & 1) === 1 } as const;
+    if ((r.action & SEALED_FLAG) !== 0) return { ...base, text: '', envelope: r.body };
     if ((r.action & REF_FLAG) === 0) return { ...base, text: r.body, ...(r.body === '' ? { deleted: true } : {}) };
     const { text, ref } = JSON.parse(r.body) as { text: string; ref: MessageRef };
     const deleted = text === '' && ref.kind === 'reply';
@@ -174,7 +177,10 @@ export class RecentKeys {
 
 export function withId(m: NewMessage, id: string): StoredMessage {
   return m.kind === 'room'
-    ? { kind: 'room', id, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action, ...(m.ref ? { ref: m.ref } : {}) }
+    ? {
+        kind: 'room', id, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action,
+        ...(m.ref ? { ref: m.ref } : {}), ...(m.envelope !== undefined ? { envelope: m.envelope } : {}),
+      }
     : { kind: 'dm', id, ts: m.ts, from: m.from, to: m.to, envelope: m.envelope };
 }
 
@@ -219,7 +225,9 @@ export class AppendPlan {
 export function messageColumns(m: NewMessage): (string | number | null)[] {
   const key = m.key ?? null;
   return m.kind === 'room'
-    ? ['room', m.ts, m.from, m.room, null, null, roomBody(m.text, m.ref), (m.action ? 1 : 0) | (m.ref ? REF_FLAG : 0), key]
+    ? m.envelope !== undefined
+      ? ['room', m.ts, m.from, m.room, null, null, m.envelope, SEALED_FLAG, key]
+      : ['room', m.ts, m.from, m.room, null, null, roomBody(m.text, m.ref), (m.action ? 1 : 0) | (m.ref ? REF_FLAG : 0), key]
     : ['dm', m.ts, m.from, null, m.to, conversationKey(m.from, m.to), m.envelope, 0, key];
 }
 
@@ -228,6 +236,8 @@ export function messageColumns(m: NewMessage): (string | number | null)[] {
  * its `action` column and `{ text, ref }` as JSON in its body; bit 1 stays the /me flag.
  */
 export const REF_FLAG = 2;
+/** A message of an e2e room: its body is the sealed envelope (action and ref are inside it). */
+export const SEALED_FLAG = 4;
 
 export function roomBody(text: string, ref: MessageRef | undefined): string {
   return ref ? JSON.stringify({ text, ref }) : text;

@@ -166,6 +166,11 @@ export const MIGRATIONS: readonly string[] = [
     FOREIGN KEY (user, sign_key) REFERENCES devices(user, sign_key) ON DELETE CASCADE
   ) STRICT;
   `,
+  // 5: a room's kind: 'e2e' (messages are sealed envelopes the server cannot read) or 'open'. Rooms
+  // made before kinds existed were readable by the server: they stay open.
+  `
+  ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'open' CHECK (kind IN ('e2e', 'open'));
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

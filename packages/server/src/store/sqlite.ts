@@ -46,6 +46,7 @@ import type {
   NewMessage,
   OneTimePrekeyRecord,
   RepeatedMessage,
+  RoomKind,
   RoomRecord,
   RoomRole,
   ServerRole,
@@ -273,14 +274,14 @@ export class SqliteStore implements Store {
 
   // ---- rooms and membership ----
 
-  createRoom(name: string, topic: string, createdBy: string | null, now: number): RoomRecord {
+  createRoom(name: string, topic: string, createdBy: string | null, now: number, kind: RoomKind): RoomRecord {
     try {
-      this.stmt('INSERT INTO rooms (name, topic, created_at, created_by) VALUES (?, ?, ?, ?)').run(name, topic, now, createdBy);
+      this.stmt('INSERT INTO rooms (name, topic, created_at, created_by, kind) VALUES (?, ?, ?, ?, ?)').run(name, topic, now, createdBy, kind);
     } catch (err) {
       if (isConstraint(err)) throw new StoreError('ALREADY_EXISTS', 'room already exists', { cause: err });
       throw err;
     }
-    return { name, topic, createdAt: now, createdBy };
+    return { name, topic, createdAt: now, createdBy, kind };
   }
 
   getRoom(name: string): RoomRecord | undefined {

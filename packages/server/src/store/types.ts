@@ -27,11 +27,15 @@ export interface DeviceRecord {
   lastSeen: number;
 }
 
+/** 'e2e': members send sealed envelopes the server cannot read; 'open': the server reads the text. */
+export type RoomKind = 'e2e' | 'open';
+
 export interface RoomRecord {
   name: string;
   topic: string;
   createdAt: number;
   createdBy: string | null;
+  kind: RoomKind;
 }
 
 export interface MemberRecord {
@@ -48,16 +52,17 @@ export type MessageRef =
   | { kind: 'react'; msgId: string; emoji: string; on: boolean };
 
 /**
- * A message as stored. Room messages keep their text (empty for a delete or reaction, and once
- * deleted: then `deleted`); DMs only an opaque envelope.
+ * A message as stored. Room messages of open rooms keep their text (empty for a delete or reaction,
+ * and once deleted: then `deleted`); those of e2e rooms, and DMs, only an opaque envelope (a sealed
+ * room message has empty text, no action flag and no ref: they are inside the envelope).
  */
 export type StoredMessage =
-  | { kind: 'room'; id: string; ts: number; from: string; room: string; text: string; action: boolean; ref?: MessageRef; deleted?: boolean }
+  | { kind: 'room'; id: string; ts: number; from: string; room: string; text: string; action: boolean; ref?: MessageRef; deleted?: boolean; envelope?: string }
   | { kind: 'dm'; id: string; ts: number; from: string; to: string; envelope: string };
 
 /** `key`: the sender's idempotency key; a sender's message with a key already used is not stored again. */
 export type NewMessage =
-  | { kind: 'room'; ts: number; from: string; room: string; text: string; action: boolean; ref?: MessageRef; key?: string }
+  | { kind: 'room'; ts: number; from: string; room: string; text: string; action: boolean; ref?: MessageRef; envelope?: string; key?: string }
   | { kind: 'dm'; ts: number; from: string; to: string; envelope: string; key?: string };
 
 /** What a repeated key is answered with: the id and time of the message stored under it first. */
@@ -167,7 +172,7 @@ export interface Store {
   consumeInvite(code: string, usedBy: string, now: number): boolean;
 
   // Rooms and membership
-  createRoom(name: string, topic: string, createdBy: string | null, now: number): RoomRecord;
+  createRoom(name: string, topic: string, createdBy: string | null, now: number, kind: RoomKind): RoomRecord;
   getRoom(name: string): RoomRecord | undefined;
   /** Rooms ordered by name; `page` pages through them. */
   listRooms(page?: ListPage): RoomRecord[];

@@ -136,13 +136,14 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
 
   describe('rooms and members', () => {
     it('creates rooms, sets topics, lists them', async () => {
-      const r = await store.createRoom('lobby', '', null, 1);
-      expect(r).toEqual({ name: 'lobby', topic: '', createdAt: 1, createdBy: null });
+      const r = await store.createRoom('lobby', '', null, 1, 'open');
+      expect(r).toEqual({ name: 'lobby', topic: '', createdAt: 1, createdBy: null, kind: 'open' });
       await seedUsers('alice');
-      await store.createRoom('dev', 'code', 'alice', 2);
-      await expect(store.createRoom('dev', 'x', null, 3)).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+      await store.createRoom('dev', 'code', 'alice', 2, 'e2e');
+      await expect(store.createRoom('dev', 'x', null, 3, 'open')).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
       await store.setTopic('dev', 'new topic');
-      expect(await store.getRoom('dev')).toEqual({ name: 'dev', topic: 'new topic', createdAt: 2, createdBy: 'alice' });
+      expect(await store.getRoom('dev')).toEqual({ name: 'dev', topic: 'new topic', createdAt: 2, createdBy: 'alice', kind: 'e2e' });
+      expect(await store.getRoom('lobby')).toEqual(r);
       expect((await store.listRooms()).map((x) => x.name)).toEqual(['dev', 'lobby']);
       expect(await store.getRoom('none')).toBeUndefined();
       await expect(store.setTopic('none', 't')).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -150,8 +151,8 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
 
     it('adds, lists, updates and removes members', async () => {
       await seedUsers('alice', 'bob');
-      await store.createRoom('dev', '', 'alice', 1);
-      await store.createRoom('lobby', '', null, 1);
+      await store.createRoom('dev', '', 'alice', 1, 'open');
+      await store.createRoom('lobby', '', null, 1, 'open');
       await store.addMember('dev', 'alice', 'owner');
       await store.addMember('dev', 'bob', 'member');
       await store.addMember('lobby', 'bob', 'member');
@@ -178,7 +179,7 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
 
     it('records a departure (with the mute in force) on removal; re-adding restores the mute and clears it', async () => {
       await seedUsers('alice', 'bob');
-      await store.createRoom('dev', '', 'alice', 1);
+      await store.createRoom('dev', '', 'alice', 1, 'open');
       expect(await store.getDeparture('dev', 'bob')).toBeUndefined();
       await store.removeMember('dev', 'bob'); // never a member: nothing to record
       expect(await store.getDeparture('dev', 'bob')).toBeUndefined();
@@ -199,7 +200,7 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
 
     it('pages users, rooms and members by name', async () => {
       await seedUsers('dan', 'alice', 'carol', 'bob');
-      for (const r of ['c', 'a', 'b']) await store.createRoom(r, '', null, 1);
+      for (const r of ['c', 'a', 'b']) await store.createRoom(r, '', null, 1, 'open');
       for (const u of ['dan', 'alice', 'carol', 'bob']) await store.addMember('a', u, 'member');
       expect((await store.listUsers({ limit: 2 })).map((u) => u.name)).toEqual(['alice', 'bob']);
       expect((await store.listUsers({ after: 'bob', limit: 2 })).map((u) => u.name)).toEqual(['carol', 'dan']);
@@ -220,6 +221,15 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
       expect(await store.lastMessageId()).toBe('3');
       expect((await store.history({ room: 'lobby' }, { limit: 10 })).messages).toEqual([stored[0], stored[2]]);
       expect(await store.appendMessages([])).toEqual([]);
+    });
+
+    it('keeps a sealed room message as its envelope alone (no text, action or ref)', async () => {
+      const sealed = { kind: 'room', ts: 1000, from: 'alice', room: 'dev', text: '', action: false, envelope: '4gABAgME' } as const;
+      const [stored] = await store.appendMessages([sealed, roomMsg('dev', 'plain')]);
+      expect(stored).toEqual({ ...sealed, id: '1' });
+      const page = (await store.history({ room: 'dev' }, { limit: 10 })).messages;
+      expect(page).toEqual([{ ...sealed, id: '1' }, { kind: 'room', id: '2', ts: 1000, from: 'alice', room: 'dev', text: 'plain', action: false }]);
+      expect(await store.roomMessage('dev', '1')).toEqual({ ...sealed, id: '1' });
     });
 
     it('numbers a large mixed batch (several rows per INSERT) in order, each id matching its row', async () => {
@@ -444,7 +454,7 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
     const file = { id: 'file-0001', from: 'alice', room: 'dev', to: null, name: 'a.txt', sha512: 'abc', size: 6, createdAt: 100 };
     beforeEach(async () => {
       await seedUsers('alice', 'bob', 'carol');
-      await store.createRoom('dev', '', null, 1);
+      await store.createRoom('dev', '', null, 1, 'open');
       await store.addMember('dev', 'alice', 'owner');
       await store.addMember('dev', 'bob', 'member');
     });
