@@ -428,6 +428,8 @@ export class ChatController {
   private async loadRoom(room: string): Promise<void> {
     await this.loadMembers(room);
     await this.loadHistory({ room }, HISTORY_PAGE, false);
+    const seen = this.client.seenInLastRun(room);
+    if (seen !== undefined) this.dispatch({ type: 'newSince', key: roomKey(room), after: seen });
   }
 
   private async loadHistory(target: Target, limit: number, older: boolean): Promise<void> {

@@ -23,7 +23,7 @@ export type ChatClient = ClientEventSource & Pick<HushClient,
   | 'send' | 'action' | 'sendDirect' | 'reply' | 'edit' | 'delete' | 'react' | 'reactions' | 'search' | 'setPresence' | 'setTyping' | 'markRead' | 'history'
   | 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'setRole'
   | 'safetyNumber' | 'verifyContact' | 'isVerified'
-  | 'sendFile' | 'acceptFile' | 'declineFile' | 'cancelFile' | 'pendingFiles' | 'close'>;
+  | 'sendFile' | 'acceptFile' | 'declineFile' | 'cancelFile' | 'pendingFiles' | 'seenInLastRun' | 'close'>;
 
 /** The chat client plus the session start the login form needs. */
 export type SessionClient = ChatClient & Pick<HushClient, 'shortFingerprint' | 'register' | 'login'>;

@@ -76,6 +76,8 @@ export type Action =
   | { type: 'removeLine'; key: string; id: string }
   | { type: 'ignored'; users: string[] }
   | { type: 'history'; key: string; messages: ChatMessage[] }
+  /** What arrived in a conversation after `after` (seen in the app's last run) is new to the person. */
+  | { type: 'newSince'; key: string; after: string }
   | { type: 'notice'; key?: string; level: 'info' | 'warn' | 'error'; text: string; now: number }
   | { type: 'joined'; room: string; topic?: string; activate: boolean }
   | { type: 'parted'; room: string }
@@ -235,6 +237,11 @@ function activate(s: AppState, key: string): AppState {
   return { ...s, active: key, conversations: s.conversations.map((c) => (c.key === key ? { ...c, unread: 0, mentions: 0, marker: firstUnread(c) } : c)) };
 }
 
+/** Server message ids are decimal and grow: the longer one is later, then the larger. */
+function laterId(id: string, than: string): boolean {
+  return id.length !== than.length ? id.length > than.length : id > than;
+}
+
 /** The oldest of the `unread` newest messages from others, where the "new since" marker goes. */
 function firstUnread(c: Conversation): string | null {
   if (c.unread === 0) return null;
@@ -323,6 +330,14 @@ export function reduce(s: AppState, a: Action): AppState {
         if (fresh.length === 0) return c;
         const merged = [...fresh, ...c.lines.filter((l) => !isPending(l))].sort((x, y) => x.ts - y.ts).concat(c.lines.filter(isPending));
         return { ...c, lines: merged.slice(Math.max(0, merged.length - MAX_MESSAGES)) };
+      });
+    }
+    case 'newSince': {
+      return updateExisting(s, a.key, (c) => {
+        const fresh = c.lines.filter((l) => l.kind === 'message' && !l.mine && !l.pending && laterId(l.id, a.after));
+        const first = fresh[0];
+        if (!first || first.kind !== 'message') return c;
+        return { ...c, marker: first.id, unread: a.key === s.active ? c.unread : Math.max(c.unread, fresh.length) };
       });
     }
     case 'notice': {

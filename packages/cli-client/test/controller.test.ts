@@ -40,6 +40,15 @@ describe('ChatController', () => {
     expect(client.listenerTotal()).toBe(0);
   });
 
+  it('marks what arrived while hush was closed with the "new since you were here" line', async () => {
+    const { client, ctl } = setup();
+    client.historyOf.lobby = ['41', '42', '43'].map((id) => ({ kind: 'room' as const, id, ts: Number(id), from: 'bob', room: 'lobby', text: `t${id}`, action: false, mine: false }));
+    client.lastRun.lobby = '41';
+    await ctl.start();
+    expect(activeConversation(ctl.state).marker).toBe('42');
+    ctl.stop();
+  });
+
   it('sends room text with emoji shortcodes converted and shows it once', async () => {
     const { client, ctl } = setup();
     await ctl.start();

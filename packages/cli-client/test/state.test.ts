@@ -253,6 +253,27 @@ describe('the "new since you were here" marker', () => {
   });
 });
 
+describe('"new since you were here" after a restart', () => {
+  const msg = (id: string, from: string, room = 'dev'): ChatMessage =>
+    ({ kind: 'room', id, ts: Number(id), from, room, text: `text ${id}`, action: false, mine: from === 'me' });
+
+  it('marks the oldest message from others after the one the last run saw, and counts what is new', () => {
+    let s = run(...base, { type: 'history', key: roomKey('dev'), messages: [msg('8', 'bob'), msg('9', 'bob'), msg('10', 'me'), msg('11', 'carol'), msg('12', 'bob')] });
+    s = reduce(s, { type: 'newSince', key: roomKey('dev'), after: '9' });
+    const dev = findConversation(s, roomKey('dev'))!;
+    expect(dev.marker).toBe('11'); // '10' is mine; ids compare as numbers ('10' > '9')
+    expect(dev.unread).toBe(2);
+  });
+
+  it('sets nothing when nothing came after, and counts nothing unread in the open conversation', () => {
+    let s = run(...base, { type: 'history', key: roomKey('lobby'), messages: [msg('5', 'bob', 'lobby'), msg('6', 'bob', 'lobby')] });
+    expect(activeConversation(reduce(s, { type: 'newSince', key: roomKey('lobby'), after: '6' })).marker).toBeNull();
+    s = reduce(s, { type: 'newSince', key: roomKey('lobby'), after: '5' });
+    expect(activeConversation(s).marker).toBe('6');
+    expect(activeConversation(s).unread).toBe(0);
+  });
+});
+
 describe('reduce: our own lines', () => {
   const lobby = (s: AppState) => findConversation(s, roomKey('lobby'))!.lines.flatMap((l) => (l.kind === 'message' ? [[l.id, l.text, l.pending === true, l.failed ?? null]] : []));
   const out = (localId: string, text: string): Action => ({ type: 'outgoing', key: roomKey('lobby'), localId, from: 'me', text, action: false, now: 5 });

@@ -47,6 +47,8 @@ export interface CatchUpHost {
  */
 export class CatchUp {
   private readonly cursors = new Cursors();
+  /** room -> the newest message a previous run of this device had seen there. */
+  private readonly lastRun = new Map<string, string>();
 
   constructor(private readonly host: CatchUpHost) {}
 
@@ -71,6 +73,7 @@ export class CatchUp {
     for (const room of rooms) {
       const id = stored.get(room);
       if (id === undefined || this.cursors.get({ room }) !== undefined) continue;
+      this.lastRun.set(room, id);
       this.cursors.advance({ room }, id);
       targets.push({ room });
     }
@@ -82,6 +85,11 @@ export class CatchUp {
         text: `more than ${RESTART_CATCH_UP_LIMIT} messages in #${room} since this client last ran: the newest are shown, older ones are in its history`,
       });
     }
+  }
+
+  /** The newest message of `room` that a previous run of this device had seen, if it ran there. */
+  seenInLastRun(room: string): string | undefined {
+    return this.lastRun.get(room);
   }
 
   /** Where catch-up starts for rooms not seen yet: their newest message now. */

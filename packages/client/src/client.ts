@@ -586,6 +586,14 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return this.files.cancel(fileId);
   }
 
+  /**
+   * The newest message of `room` that this device had seen when it last ran (from its state file),
+   * or undefined: what came after it arrived while the app was closed ("new since you were here").
+   */
+  seenInLastRun(room: string): string | undefined {
+    return this.catchUp.seenInLastRun(room);
+  }
+
   pendingFiles(): FileOffer[] {
     return this.files.pending();
   }

@@ -111,5 +111,8 @@ export class FakeClient implements ChatClient {
   async declineFile(fileId: string): Promise<void> { this.record('declineFile', fileId); }
   async cancelFile(fileId: string): Promise<void> { this.record('cancelFile', fileId); }
   pendingFiles(): FileOffer[] { return []; }
+  /** room -> the newest message id the previous run had seen there. */
+  lastRun: Record<string, string> = {};
+  seenInLastRun(room: string): string | undefined { return this.lastRun[room]; }
   async close(): Promise<void> { this.record('close'); this.state = 'closed'; }
 }
