@@ -301,7 +301,7 @@ describe('app: pastes', () => {
     const t0 = performance.now();
     t.type(PASTE(text));
     await waitFor(() => t.inputLine().includes("w1999 end"), 'the paste in the input');
-    expect(performance.now() - t0).toBeLessThan(2000); // generous: the machine is shared
+    expect(performance.now() - t0).toBeLessThan(10_000); // holds on a loaded machine
     t.type('\r');
     await waitFor(() => t.session.calls.filter((c) => c[0] === 'send').length === 3, 'three sends');
     const sent = t.session.calls.filter((c) => c[0] === 'send').map((c) => c[2] as string);

@@ -294,8 +294,8 @@ describe('hush in tmux: pastes and long text', () => {
     const t0 = Date.now();
     alice.paste(text);
     await alice.waitFor((s) => inputLine(s).includes('END-OF-PASTE'));
-    // Includes tmux and capture polling; a generous bound on a shared machine (the editor alone: well under 100 ms).
-    expect(Date.now() - t0).toBeLessThan(3000);
+    // Includes tmux and capture polling: a bound that holds on a loaded machine (speed is the bench's).
+    expect(Date.now() - t0).toBeLessThan(10_000);
     alice.keys('Enter');
     await until(() => w.texts.join(' ').length >= text.length, 'the whole text');
     expect(w.texts.map((t) => t.length)).toHaveLength(3);

@@ -52,8 +52,8 @@ export function fuzzSuite(name: string, run: FuzzSuiteRun, size: FuzzSuiteSize):
       // Liveness throughout: the honest pinger never missed and was answered quickly.
       expect(latency.failures).toBe(0);
       expect(latency.count).toBeGreaterThan(20);
-      // Attackers and server share this process (the generators run on its event loop too): a looser bound.
-      expect(latency.p99).toBeLessThan(1000);
+      // Answered, not starved: attackers and server share this process, and the machine may be loaded.
+      expect(latency.p99).toBeLessThan(3000);
       expect(chat.sendErrors).toEqual([]);
       expect(chat.received).toEqual(chat.sent);
 
