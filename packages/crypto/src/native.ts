@@ -16,10 +16,9 @@ import nacl from 'tweetnacl';
 import { base64url, isAllZero, isBytes, requireKey } from './bytes.js';
 import { CryptoError } from './errors.js';
 
-// Native (OpenSSL) X25519/Ed25519 for the hot asymmetric steps: tweetnacl's
-// Ed25519 verify runs ~75/s, native ~4,200/s. Raw 32-byte keys go in and out as JWK: private
-// keys import ~8x faster than as PKCS#8 DER here (45 vs 370 µs), public keys export ~50x faster
-// than DER. Tests cross-check every helper against tweetnacl.
+// Native (OpenSSL) X25519/Ed25519 for the hot asymmetric steps, far faster than tweetnacl's
+// JavaScript. Raw 32-byte keys go in and out as JWK, which imports and exports much faster than
+// DER. Tests cross-check every helper against tweetnacl.
 
 function rawPublic(key: KeyObject): Uint8Array {
   const { x } = key.export({ format: 'jwk' });
@@ -143,7 +142,7 @@ const ZERO16 = new Uint8Array(16);
 
 /**
  * nacl.box.before(peerPublic, secret) with the X25519 step done natively
- * (tweetnacl's scalar multiplication costs ~1.5 ms). The result keys
+ * (tweetnacl's scalar multiplication is slow). The result keys
  * nacl.secretbox exactly as nacl.box.after would. Throws LOW_ORDER_POINT.
  */
 export function boxBefore(privateKey: KeyObject, peerPublic: Uint8Array): Uint8Array {
@@ -154,9 +153,8 @@ export function boxBefore(privateKey: KeyObject, peerPublic: Uint8Array): Uint8A
   return k;
 }
 
-// The handshake's hashing runs on every connection: native SHA-512 / HMAC / HKDF there measured
-// ~5x faster than the same over tweetnacl's JavaScript SHA-512 (HKDF of 160 bytes: ~18 µs vs
-// ~92 µs, about an eighth of a handshake's server CPU). kdf.ts keeps the tweetnacl versions as the
+// The handshake's hashing runs on every connection, so it uses native SHA-512 / HMAC / HKDF
+// rather than tweetnacl's JavaScript SHA-512. kdf.ts keeps the tweetnacl versions as the
 // package's KDF; tests check both give identical bytes.
 
 export function nativeSha512(data: Uint8Array): Uint8Array {

@@ -4,8 +4,7 @@ import { CryptoError } from './errors.js';
 import { hkdf } from './kdf.js';
 import { loadSmallAead, type SmallAead } from './sodium-aead.js';
 
-// Live record layer. Native ChaCha20-Poly1305 (~1 GB/s here, against ~75 MB/s
-// for tweetnacl secretbox on 64 KiB records):
+// Live record layer, ChaCha20-Poly1305 (native, far faster than tweetnacl on large records):
 //   0xA1 | u64 BE timestamp (ms) | nonce = u32 BE epoch | u64 BE counter | ciphertext | 16-byte tag
 // The 21-byte header is the AAD. The receiver requires the nonce to be exactly
 // the next (epoch, counter) it expects, so a replayed, reordered, dropped or
@@ -13,12 +12,10 @@ import { loadSmallAead, type SmallAead } from './sodium-aead.js';
 // B plaintext bytes: key' = HKDF(key, "", "hush rekey", 32), epoch + 1.
 //
 // Two implementations of the same AEAD, chosen by size (their records are identical; tests check
-// each against the other). node:crypto costs about 5 us per record before any byte (a native cipher
-// object per nonce) and every such object is a weak handle that the young-generation GC must
-// finalise: at chat rates (many small records) that made scavenges of 10-20 ms on the server.
-// libsodium (WebAssembly, sodium-aead.ts) seals a small record in about 1 us and leaves nothing
-// behind, but runs at about a fifth of OpenSSL's speed on large records. So small records go to
-// libsodium (once it has loaded; until then, and for large records, node:crypto).
+// each against the other). node:crypto has a fixed cost per record (a native cipher object per
+// nonce, a weak handle the garbage collector must finalise), which dominates at chat rates;
+// libsodium (WebAssembly, sodium-aead.ts) allocates nothing but is slower on large records. So
+// small records go to libsodium (once it has loaded; until then, and for large records, node:crypto).
 
 export const RECORD_VERSION = 0xa1;
 export const RECORD_HEADER_LENGTH = 1 + 8 + 12;
@@ -29,12 +26,8 @@ export const DEFAULT_REKEY_AFTER_BYTES = 2 ** 30;
 
 const ALGORITHM = 'chacha20-poly1305';
 /**
- * Plaintexts up to this size are sealed and opened by libsodium, which is faster up to about 2.5 KB
- * (back to back: 1.1 against 6.1 us at 100 bytes, 4.9 against 6.9 us at 2 KB, 9.0 against 6.9 us at
- * 4 KB) and allocates nothing. node:crypto makes a cipher object and a new output buffer per record,
- * freed at the next garbage collection: between 2 and 4 KB (a login storm's presence records)
- * that churn left the C heap fragmented, 17-19 against 10-15 KiB per idle connection after 1,000
- * logins. Fan-out throughput did not move.
+ * Plaintexts up to this size go to libsodium: it is faster on small records, and up to 4 KB (a
+ * login storm's presence records) node:crypto's per-record buffers fragment the C heap.
  */
 export const SMALL_RECORD_BYTES = 4096;
 let small: SmallAead | null = null;

@@ -65,7 +65,7 @@ describe('native X25519 and Ed25519 agree with tweetnacl on random inputs', () =
   });
 });
 
-describe('fast paths over unexported internals (issue 25: no silent fallback)', () => {
+describe('fast paths over unexported internals (no silent fallback)', () => {
   it("tweetnacl still exports the low-level HSalsa20 that boxBefore calls", () => {
     const lowlevel = (nacl as unknown as { lowlevel?: { crypto_core_hsalsa20?: unknown } }).lowlevel;
     expect(typeof lowlevel?.crypto_core_hsalsa20, 'tweetnacl.lowlevel.crypto_core_hsalsa20 is gone: boxBefore must change').toBe('function');

@@ -1,4 +1,4 @@
-// Item 9: files. A raw client sends room files and end-to-end direct files with hostile names
+// Files. A raw client sends room files and end-to-end direct files with hostile names
 // (the file-sharing issue's traversal / overwrite / symlink table), corrupted chunks and cut
 // transfers to a real SDK receiver over a real hushd. What must hold, every time: the file lands
 // inside the chosen folder under one plain, harmless name, never overwrites, never follows a

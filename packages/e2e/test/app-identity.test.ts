@@ -1,4 +1,4 @@
-// Item 7: identity. Against a real hushd over loopback: nobody can choose the sender of a message,
+// Identity. Against a real hushd over loopback: nobody can choose the sender of a message,
 // switch users on a logged-in connection, or log in with another user's device key or with a
 // device proof made for another connection; look-alike usernames (case, fullwidth, Cyrillic,
 // zero-width, bidi, digit skeletons) are refused; password guessing backs off with

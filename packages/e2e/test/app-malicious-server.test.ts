@@ -1,4 +1,4 @@
-// Item 4: a malicious server. The SDK talks to a server that pins fine and speaks the protocol but
+// A malicious server. The SDK talks to a server that pins fine and speaks the protocol but
 // lies about keys and direct messages (which travel on Double Ratchet sessions between devices). What must hold: a replayed DM is never shown twice (a new
 // server id on an old envelope is a `replay` warning), a dropped one is a `gap` warning, a DM sealed
 // for someone else or under another sender is `undecryptable` and not shown, a swapped or added

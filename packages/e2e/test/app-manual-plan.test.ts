@@ -1,4 +1,4 @@
-// Issue 20's acceptance test: the original product's manual test plan, run for real with six people
+// The product's manual test plan, run for real with six people
 // (helpers-app/chat-room.ts: one hushd on its default limits, six `hush` in tmux, each with its own
 // HOME). A broadcast reaches all six; a /msg reaches only its target; a room file and a direct file
 // are saved byte-identical through hush's offer prompt; `:smile:` and the emoji picker; then everyone

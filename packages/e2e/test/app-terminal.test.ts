@@ -1,4 +1,4 @@
-// Item 8: terminal. A corpus of escape sequences and look-alike tricks sent by a raw client as room
+// Terminal. A corpus of escape sequences and look-alike tricks sent by a raw client as room
 // messages, /me actions, DMs, topics and file names, shown by the real `hush` in tmux. What must
 // hold: the window title never changes, no OSC 52 reaches the clipboard, the screen is never
 // cleared (earlier lines stay), no remote text starts a row of the message pane (every row starts

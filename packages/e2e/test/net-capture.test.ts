@@ -1,4 +1,4 @@
-// Issue 8 item 3: wire capture. Every byte between two SDK clients and a real hushd passes a
+// Wire capture. Every byte between two SDK clients and a real hushd passes a
 // recording proxy. Canaries sent in a room message, a direct message and files (room and direct)
 // must never appear on the wire in any encoding; the direct-message canaries must never appear in
 // the server's data directory (hush.db, -wal, -shm, anything else) nor in its debug log.

@@ -1,4 +1,4 @@
-// Issue 8 item 10: kill -9 of hushd in the middle of heavy traffic, then a restart on the same data
+// kill -9 of hushd in the middle of heavy traffic, then a restart on the same data
 // directory and port. Every acknowledged message is in history exactly once, the database is
 // intact, and the SDK clients reconnect by themselves and catch up with no gap and no duplicate.
 import { afterAll, describe, expect, it } from 'vitest';

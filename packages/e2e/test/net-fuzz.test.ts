@@ -1,4 +1,4 @@
-// Issue 8 item 5: fuzzing a live hushd over real sockets with more than 100,000 random and mutated
+// Fuzzing a live hushd over real sockets with more than 100,000 random and mutated
 // frames and messages, before and after the handshake (sealed with real session keys), including
 // prototype-pollution keys, deep nesting, huge strings and wrong types. Meanwhile an honest client
 // pings and an honest pair chats: the server must not crash, hang or stop serving them, and every

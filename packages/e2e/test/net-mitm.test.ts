@@ -1,4 +1,4 @@
-// Issue 8 item 1: a man in the middle between a real client and a real hushd. It swaps the
+// A man in the middle between a real client and a real hushd. It swaps the
 // server's ephemeral or identity key, edits the version lists (downgrade), sends low-order points,
 // or runs a complete handshake of its own under another identity. The client must refuse before
 // it sends anything sealed, and say why.

@@ -1,4 +1,4 @@
-// Issue 8 item 2: the record layer under a man in the middle, after a genuine handshake. The proxy
+// The record layer under a man in the middle, after a genuine handshake. The proxy
 // replays, reorders, drops, truncates or flips a bit in one sealed record. The session must close,
 // and what the users see must stay true: nothing twice, nothing forged, and (after the SDK's own
 // reconnect and catch-up) nothing missing.

@@ -71,7 +71,7 @@ describe('offline direct messages per device', () => {
     const d1 = await idaPhone.expect({ type: 'dm_send', to: 'jon', envelope: envelope(10) }, 'ack');
     const d2 = await idaPhone.expect({ type: 'dm_send', to: 'jon', envelope: envelope(20) }, 'ack');
 
-    // Jon's phone comes back first and gets both (before the fix, only this first device did).
+    // Jon's phone comes back first and gets both; his laptop, back later, must get them too.
     const phone = await back(jonPhone, 'jon');
     expect(await dmsOf(phone)).toEqual([d1.msgId, d2.msgId]);
     // It answers; Ida's phone is online and gets it live.

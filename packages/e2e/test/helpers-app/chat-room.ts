@@ -1,4 +1,4 @@
-// Six people in one room, for the manual test plan (issue 20): one hushd process on its default
+// Six people in one room, for the manual test plan: one hushd process on its default
 // limits (startServerProcess lowers scrypt's cost, which only speeds registration up, and lifts the
 // per-address connection cap, which six clients do not reach) and six real `hush` processes on their
 // default config, each in its own tmux session at 120x40 with its own HOME and XDG dirs, registered

@@ -1,4 +1,4 @@
-// Crash safety (issue 8 item 10), shared by the normal test and its stress variant: SDK clients send
+// Crash safety, shared by the normal test and its stress variant: SDK clients send
 // heavy traffic to a hushd child process and record every acknowledgement; the server is killed
 // with SIGKILL mid-traffic and restarted on the same data directory and port; the sends in flight
 // are resent by the SDK with their idempotency keys; then the history, the database and what every

@@ -1,4 +1,4 @@
-// The fuzzing campaign against a live hushd (issue 8 item 5), shared by the normal test and its
+// The fuzzing campaign against a live hushd, shared by the normal test and its
 // stress variant: bounded batches of hostile connections over real sockets, with counts of what
 // was sent, what the server parsed, what reached its handlers and how it answered.
 import { connect } from 'node:net';

@@ -1,4 +1,4 @@
-// Input generators for the fuzzing attack (issue 8 item 5). Seeded, so a failing run can be
+// Input generators for the fuzzing attack. Seeded, so a failing run can be
 // replayed: random bytes, random JSON, mutations of valid messages (text and structure), the
 // prototype-pollution keys, deep nesting, huge strings, wrong types; and schema-valid but hostile
 // requests that reach the server's handlers.

@@ -1,4 +1,4 @@
-// Resource-limit attacks (issue 8 item 6), shared by the normal test and its stress variant. Each
+// Resource-limit attacks, shared by the normal test and its stress variant. Each
 // returns what it observed; the tests decide what must hold.
 import { connect, type Socket } from 'node:net';
 import { encodeFrame, PROTOCOL_VERSION, type ClientMessage } from '@hush/protocol';
