@@ -33,6 +33,7 @@ import {
   type UserRow,
 } from './rows.js';
 import { StoreError } from './store-error.js';
+import { WalCheckpointer, type CheckpointStats } from './wal-checkpointer.js';
 import type {
   AppendedMessage,
   DepartureRecord,
@@ -75,17 +76,18 @@ export class SqliteStore implements Store {
   /** Address -> banned until (ms), cached for isAddressBanned; null when it must be reloaded. */
   private addressBans: Map<string, number> | null = null;
   private addressBansAt = 0;
-  private lastCheckpoint = 0;
-  private appendedSinceCheckpoint = 0;
-  private changesAtCheckpoint = 0;
+  /** Off-loop WAL checkpoints (none for an in-memory database). */
+  private readonly checkpointer: WalCheckpointer | null;
+  private checkpointerStopped: Promise<void> = Promise.resolve();
   /**
    * The latest idempotency keys stored (sender + key -> id and time), so that a repeat soon after
    * the original (a resend after a reconnect) is answered without touching the database.
    */
   private readonly recentKeys = new RecentKeys();
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, path: string) {
     this.db = db;
+    this.checkpointer = path === ':memory:' ? null : new WalCheckpointer(path, WAL_CHECKPOINTS);
   }
 
   /** Opens (creating when needed) the database at `path`, or an in-memory one for ':memory:'. */
@@ -99,9 +101,11 @@ export class SqliteStore implements Store {
     try {
       if (path !== ':memory:') {
         db.pragma('journal_mode = WAL');
-        // Checkpoints are the server's to place (checkpointIfDue), not inside a commit a message
-        // waits for; SQLite's own stays as a far-off bound on the WAL if they never come.
+        // Checkpoints run in a worker (WalCheckpointer), not inside a commit a message waits for;
+        // SQLite's own stays as a far-off bound on the WAL should the worker fail.
         db.pragma(`wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`);
+        // The WAL file shrinks back to its bound whenever it starts over.
+        db.pragma(`journal_size_limit = ${WAL_CHECKPOINTS.boundBytes}`);
       }
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
@@ -113,7 +117,7 @@ export class SqliteStore implements Store {
       db.close();
       throw err;
     }
-    return new SqliteStore(db);
+    return new SqliteStore(db, path);
   }
 
   /** Schema version of the open database (PRAGMA user_version). */
@@ -391,7 +395,6 @@ export class SqliteStore implements Store {
         const chunk = fresh.slice(at, at + ROWS_PER_INSERT);
         const params = chunk.flatMap((i) => messageColumns(batch[i]!));
         const last = Number(this.stmt(INSERT_MESSAGES_SQL[chunk.length - 1]!).run(...params).lastInsertRowid);
-        this.appendedSinceCheckpoint += chunk.length;
         chunk.forEach((i, n) => {
           out[i] = withId(batch[i]!, String(last - chunk.length + 1 + n));
         });
@@ -643,26 +646,27 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => this.pruneMessages(cutoff) + this.pruneFiles(cutoff))();
   }
 
+  /** The worker checkpoints; this thread does only when the WAL is past its bound (see WalCheckpointer). */
   checkpointIfDue(now: number): boolean {
-    if (this.closed) return false;
-    if (this.appendedSinceCheckpoint < CHECKPOINT_AFTER_ROWS && now - this.lastCheckpoint < CHECKPOINT_EVERY_MS) return false;
-    const changes = this.stmt('SELECT total_changes() AS n').pluck().get() as number;
-    if (changes === this.changesAtCheckpoint) return false;
-    this.lastCheckpoint = now;
-    this.appendedSinceCheckpoint = 0;
-    this.changesAtCheckpoint = changes;
-    try {
-      this.db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // in-memory databases have no WAL
-    }
-    return true;
+    if (this.closed || !this.checkpointer) return false;
+    return this.checkpointer.fallbackIfPastBound(this.db, now);
+  }
+
+  /** Checkpoints so far: by the worker, and on this thread past the bound (count, longest ms). */
+  get checkpointStats(): CheckpointStats {
+    return this.checkpointer?.stats ?? { worker: 0, onLoop: 0, onLoopMs: 0, onLoopMaxMs: 0 };
+  }
+
+  /** After close(): resolves once the checkpoint worker's thread has exited. */
+  get background(): Promise<void> {
+    return this.checkpointerStopped;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.statements.clear();
+    if (this.checkpointer) this.checkpointerStopped = this.checkpointer.stop();
     // A checkpoint folds the WAL back into the main file so a copied hush.db is complete.
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -700,11 +704,10 @@ function isForeignKey(err: unknown): boolean {
   return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
-/** WAL checkpoints: at most this often while anything is written, or after this many appended messages. */
-const CHECKPOINT_EVERY_MS = 1000;
-const CHECKPOINT_AFTER_ROWS = 4000;
-/** SQLite's own checkpoint, only if the server's never come (pages of 4 KiB: 40 MiB). */
-const SAFETY_CHECKPOINT_PAGES = 10_000;
+/** WAL checkpoints in a worker: every 20 ms while anything is written; past 16 MiB, see WalCheckpointer. */
+const WAL_CHECKPOINTS = { everyMs: 20, pollMs: 20, boundBytes: 16 * 2 ** 20 };
+/** SQLite's own checkpoint, should the worker and the fallback fail (pages of 4 KiB: 128 MiB). */
+const SAFETY_CHECKPOINT_PAGES = 32_768;
 
 /** Rows per multi-row INSERT (9 parameters each, well under SQLite's limit). */
 const ROWS_PER_INSERT = 32;
