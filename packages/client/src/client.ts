@@ -1,4 +1,4 @@
-import { DeviceIdentity, signDeviceLogin } from '@hush/crypto';
+import { DeviceIdentity, deviceId, signDeviceLogin } from '@hush/crypto';
 import { MAX_REACTION_LENGTH, reaction, type MessageRef, type ServerMessage, type ServerMessageOf, type ServerMessageType } from '@hush/protocol';
 import { CatchUp } from './catch-up.js';
 import { ConversationLedger, listedRef, type IncomingMessage } from './conversation-ledger.js';
@@ -11,6 +11,8 @@ import { HushError, isHushError } from './errors.js';
 import { FileTransfers } from './file-transfers.js';
 import { JoinedRooms, roomInfo } from './joined-rooms.js';
 import { LocalHistory } from './local-history.js';
+import { RoomCrypto } from './room-crypto.js';
+import { RoomKeyStore } from './room-keys.js';
 import { SeenIds } from './message-ids.js';
 import { DEFAULT_CLIENT_LIMITS, limitsFrom, type ClientLimits } from './limits.js';
 import { defaultPaths, type ClientPaths } from './paths.js';
@@ -19,7 +21,7 @@ import { SendQueue } from './send-queue.js';
 import { ServerPin } from './server-pin.js';
 import { Signals } from './signals.js';
 import type {
-  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, PendingSend, Reaction, RoomInfo, RoomRole,
+  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, PendingSend, Reaction, RoomInfo, RoomKind, RoomRole,
   SearchResult, Target, UserInfo,
 } from './types.js';
 import { SessionStore } from './session-store.js';
@@ -55,6 +57,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private _limits: ClientLimits = { ...DEFAULT_CLIENT_LIMITS };
   private readonly catchUp: CatchUp;
   private readonly dms: DirectMessages;
+  /** This account's sender keys for end-to-end rooms; loaded at login. */
+  private roomKeys: RoomKeyStore | undefined;
+  private readonly roomCrypto: RoomCrypto;
   private readonly files: FileTransfers;
   private readonly sends: SendQueue;
   private readonly signals: Signals;
@@ -95,7 +100,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       emit,
       request: (body, expect) => this.connection.rawRequest(body, expect),
       show: async (item) => {
-        if (item.type === 'message') this.deliver(this.roomChat(item));
+        if (item.type === 'message') await this.receiveRoom(item);
         else await this.receiveDm(item);
       },
       roomCursorMoved: (room, id) => {
@@ -113,6 +118,16 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       queueSend: (...args) => this.queueSend(...args),
       afterEvents: (task) => this.connection.enqueue(task),
       reportError: (error) => this.connection.emitError(error),
+    });
+    this.roomCrypto = new RoomCrypto({
+      emit,
+      keys: () => (this.account && this.roomKeys ? { user: this.account.user, store: this.roomKeys } : undefined),
+      memberNames: async (room) => (await this.members(room)).map((m) => m.user),
+      devicesOf: (user) => this.dms.deviceIdsOf(user),
+      sendKey: async (user, distribution) => {
+        await this.dms.send(user, { roomKey: b64(distribution) });
+      },
+      deliver: (chat) => this.deliver(chat),
     });
     this.files = new FileTransfers({
       emit,
@@ -224,6 +239,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       await this.account?.state.flush();
       this.account = undefined;
       this.localHistory = undefined;
+      this.roomKeys = undefined;
       this.joined.clear();
       this.dms.forgetKeys();
     });
@@ -264,6 +280,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       sessions: kept?.sessions ?? (await SessionStore.load(this.paths.dataDir, this.host, this.port, welcome.user)),
     };
     await this.publishPrekeys();
+    if (!kept || !this.roomKeys) {
+      this.roomKeys = await RoomKeyStore.load(this.paths.dataDir, this.host, this.port, { user: welcome.user, device: deviceId(device.signPublicKey) });
+    }
     this.localHistory = LocalHistory.for(this.paths.dataDir, this.host, this.port, welcome.user);
     this.applyLimits(welcome);
     this.joined.replace(welcome.rooms);
@@ -304,8 +323,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   // ------------------------------------------------------------------------------------------
   // Rooms
 
-  async createRoom(room: string, topic?: string): Promise<void> {
-    await this.request({ type: 'room_create', room, ...(topic === undefined ? {} : { topic }) }, ['ok']);
+  /** `kind`: 'e2e' (end to end), or 'open' (server-readable; server admins only); the server's default without it. */
+  async createRoom(room: string, topic?: string, kind?: RoomKind): Promise<void> {
+    await this.request({ type: 'room_create', room, ...(topic === undefined ? {} : { topic }), ...(kind === undefined ? {} : { kind }) }, ['ok']);
     await this.refreshRooms();
   }
 
@@ -433,9 +453,15 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const from = this.requireUser();
     if (!ref) this.checkText(text);
     const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
-    const ack = await this.queueSend({ target: { room }, text, action, listed: listedRef(ref) }, async (key) => ({
-      type: 'send', room, key, ...(bodiless ? {} : { text }), ...(action ? { action: true } : {}), ...(ref ? { ref } : {}),
-    }));
+    const sealed = this.joined.view.get(room)?.kind === 'e2e';
+    if (sealed) await this.roomCrypto.distribute(room);
+    let envelope = '';
+    const ack = await this.queueSend({ target: { room }, text, action, listed: listedRef(ref) }, async (key) => {
+      if (!sealed) return { type: 'send', room, key, ...(bodiless ? {} : { text }), ...(action ? { action: true } : {}), ...(ref ? { ref } : {}) };
+      envelope = await this.roomCrypto.seal(room, { text: bodiless ? '' : text, action, ...(ref ? { ref } : {}) });
+      return { type: 'send', room, key, envelope };
+    });
+    if (sealed) this.roomCrypto.sent(envelope, ack.msgId);
     // The server echoes it ahead of the ack, in server order among the room's messages: that echo,
     // already in the inbox, shows it. Delivering after it in the inbox only covers a missing echo
     // (e.g. the room was left meanwhile, or a resend the server had stored already) and keeps it
@@ -501,7 +527,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       const found: IncomingMessage[] = [];
       for (const item of page.messages) {
         let m: IncomingMessage | undefined;
-        if (item.type === 'message') m = this.roomChat(item);
+        if (item.type === 'message') m = item.envelope === undefined ? this.roomChat(item) : await this.roomCrypto.open(item, false);
         else {
           const opened = await this.dms.open(item, false);
           if (opened && 'chat' in opened) m = opened.chat;
@@ -630,7 +656,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private async handleEvent(m: ServerMessage): Promise<void> {
     switch (m.type) {
       case 'message':
-        this.deliver(this.roomChat(m));
+        await this.receiveRoom(m);
         return;
       case 'dm':
         await this.receiveDm(m);
@@ -668,6 +694,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   private applyRoomEvent(m: ServerMessageOf<'room_event'>): void {
+    // Someone left an end-to-end room: our next message there goes under a key they never had.
+    if ((m.event === 'part' || m.event === 'kick') && this.joined.view.get(m.room)?.kind === 'e2e') {
+      void this.roomCrypto.memberRemoved(m.room).catch((error: unknown) => this.connection.emitError(error));
+    }
     if (this.joined.apply(m, m.user === this.user)) this.connection.enqueue(() => this.refreshRooms());
     this.emit('roomEvent', {
       room: m.room, event: m.event, user: m.user, ts: m.ts,
@@ -702,13 +732,27 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     };
   }
 
+  /** A room message: an end-to-end one is opened first (or waits for its sender's key). */
+  private async receiveRoom(m: ServerMessageOf<'message'>): Promise<void> {
+    if (m.envelope === undefined) {
+      this.deliver(this.roomChat(m));
+      return;
+    }
+    if (this.seen.has(m.msgId)) return;
+    const chat = await this.roomCrypto.open(m, true);
+    if (chat) this.deliver(chat);
+  }
+
   private async receiveDm(m: ServerMessageOf<'dm'>): Promise<void> {
     if (this.seen.has(m.msgId)) return;
     const opened = await this.dms.open(m, true);
     this.dms.handled(m.msgId); // even when it could not be opened: offering it again would not help
     if (!opened) return;
     if ('chat' in opened) this.deliver(opened.chat);
-    else {
+    else if ('roomKey' in opened) {
+      this.seen.add(m.msgId);
+      await this.roomCrypto.accept(opened.from, opened.roomKey).catch((error: unknown) => this.connection.emitError(error));
+    } else {
       this.seen.add(m.msgId);
       this.files.onDirectOffer(m, opened.file);
     }

@@ -17,7 +17,8 @@ export interface DirectFileInfo {
   noncePrefix: string;
 }
 
-export type DirectBody = { text: string; action: boolean; ref?: MessageRef } | { file: DirectFileInfo };
+/** `roomKey`: a sender-key distribution (base64url) for an end-to-end room, device to device. */
+export type DirectBody = { text: string; action: boolean; ref?: MessageRef } | { file: DirectFileInfo } | { roomKey: string };
 
 export function encodeBody(body: DirectBody): string {
   return JSON.stringify(body);
@@ -43,6 +44,7 @@ export function decodeBody(text: string): DirectBody | undefined {
     if (bodiless !== (o.text.length === 0)) return undefined;
     return { text: o.text, action: o.action === true, ...(ref ? { ref: ref.data } : {}) };
   }
+  if ('roomKey' in o) return isStr(o.roomKey, 2000) ? { roomKey: o.roomKey } : undefined;
   if ('file' in o && typeof o.file === 'object' && o.file !== null) {
     const f = o.file as Record<string, unknown>;
     if (

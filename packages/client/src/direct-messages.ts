@@ -11,6 +11,7 @@ import { HushError } from './errors.js';
 import type { RequestBody } from './requests.js';
 import type { SendQueue } from './send-queue.js';
 import type { SessionStore } from './session-store.js';
+import type { RoomDevice } from './room-keys.js';
 import type { ChatMessage, EmitEvent } from './types.js';
 import type { UserState } from './user-state.js';
 import { b64, bundleFromWire, unb64 } from './wire.js';
@@ -38,8 +39,8 @@ export interface DirectHost {
   reportError(error: unknown): void;
 }
 
-/** What an opened direct message holds: a line of chat or a file offer. */
-export type OpenedDirect = { chat: IncomingMessage } | { file: DirectFileInfo };
+/** What an opened direct message holds: a line of chat, a file offer, or a room's sender key from a device. */
+export type OpenedDirect = { chat: IncomingMessage } | { file: DirectFileInfo } | { roomKey: Uint8Array; from: RoomDevice };
 
 /** Why a session message did not open, in the words of a dmWarning. */
 type OpenFailure = 'replay' | 'undecryptable' | 'session_reset';
@@ -252,6 +253,11 @@ export class DirectMessages {
       return undefined;
     }
     if ('file' in body) return { file: body.file };
+    if ('roomKey' in body) {
+      // Only from a session message just opened: then the sending device is authenticated. Our own
+      // copy, or one read back from the journal (accepted when first opened), is nothing to do.
+      return senderKey ? { roomKey: unb64(body.roomKey), from: { user: m.from, device: deviceId(senderKey) } } : undefined;
+    }
     return {
       chat: {
         kind: 'dm', id: m.msgId, ts: m.ts, from: m.from, peer, text: body.text, action: body.action, mine: m.from === me,
@@ -351,6 +357,11 @@ export class DirectMessages {
   /** A key_change event: the server pushed a user's new device set. */
   keysChanged(user: string, bundles: DeviceBundle[]): void {
     this.updateKeys(user, bundles);
+  }
+
+  /** The device ids of `user` in the key directory (cached). */
+  async deviceIdsOf(user: string): Promise<string[]> {
+    return (await this.keysOf(user)).map((b) => deviceId(b.signKey));
   }
 
   /** Cached key sets may be stale (logged out, or key_change events missed during an outage). */

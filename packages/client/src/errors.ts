@@ -14,6 +14,7 @@ export const CLIENT_ERROR_CODES = {
   E2E_NO_DEVICES: 'the user has no device keys to encrypt to',
   E2E_BAD_KEYS: 'the key directory returned an invalid device bundle',
   E2E_NO_PREKEYS: "none of the user's devices has published prekeys yet (they log in once with a current client)",
+  E2E_ROOM_KEY: 'a member left the end-to-end room before this message went out under the key it was sealed for: send it again',
   FILE_NOT_FOUND: 'no such file offer',
   FILE_IO: 'file could not be read or written',
   FILE_CORRUPT: 'the received file is corrupt or incomplete',

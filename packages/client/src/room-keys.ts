@@ -5,6 +5,7 @@ import {
 } from '@hush/crypto';
 import { fileSafe, serverDirName } from './paths.js';
 import { readOptional, writePrivateFile } from './secure-fs.js';
+import type { RoomKind } from './types.js';
 import { b64, unb64 } from './wire.js';
 
 // This device's sender keys for end-to-end rooms, in one private file (0600) replaced atomically:
@@ -24,8 +25,6 @@ export interface RoomDevice {
   user: string;
   device: string;
 }
-
-export type RoomKind = 'e2e' | 'open';
 
 /** Earlier keys of one sender device kept, so its messages sent just before a rotation still open. */
 const PREVIOUS_INBOUND_KEYS = 3;

@@ -1,29 +1,22 @@
 // Room kinds over the raw protocol: an e2e room stores and relays sealed envelopes only and refuses
 // readable fields; an open room refuses envelopes; only a server admin creates an open room.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
-import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, RawClient } from '../src/raw-client.js';
+import type { RawClient } from '../src/raw-client.js';
+import { rawServer } from './helpers/raw-server.js';
 
-let server: TestServer;
-const clients: RawClient[] = [];
-
-async function user(name: string): Promise<RawClient> {
-  const c = await registered(server.port, name);
-  clients.push(c);
-  return c;
-}
+const fixture = rawServer();
+const user = (name: string): Promise<RawClient> => fixture.user(name);
 
 const codeOf = (m: ServerMessage): string => (m.type === 'error' ? m.code : `no error: ${JSON.stringify(m)}`);
 const SEALED = '4gABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f';
 
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-});
+/** `first`'s device logged in on a new connection (a server role set meanwhile applies). */
+async function again(first: RawClient, name: string): Promise<{ client: RawClient; welcome: ServerMessage }> {
+  const client = await fixture.connect();
+  client.device = first.device;
+  return { client, welcome: await client.request(client.deviceLoginRequest(name)) };
+}
 
 describe('room kinds', () => {
   it('an e2e room relays, stores and pages back the envelope alone, and refuses text, action and ref', async () => {
@@ -54,7 +47,7 @@ describe('room kinds', () => {
     expect(page).toMatchObject({ type: 'history_page', messages: [{ msgId, text: '', action: false, envelope: SEALED }] });
     expect(JSON.stringify(page)).not.toContain('in the clear');
     // The store never held the refused text either.
-    expect(server.store.history({ room: 'sealed' }, { limit: 10 }).messages).toEqual([
+    expect(fixture.server.store.history({ room: 'sealed' }, { limit: 10 }).messages).toEqual([
       { kind: 'room', id: msgId, ts: expect.any(Number), from: 'kind-kim', room: 'sealed', text: '', action: false, envelope: SEALED },
     ]);
   });
@@ -67,27 +60,22 @@ describe('room kinds', () => {
     await max.expect({ type: 'room_create', room: 'default-kind' }, 'ok');
     const list = await max.request({ type: 'room_list' });
     expect(list.type === 'rooms' && list.rooms.map((r) => [r.room, r.kind])).toEqual(expect.arrayContaining([
-      ['lobby', server.store.getRoom('lobby')!.kind], ['default-kind', server.store.getRoom('default-kind')!.kind], ['sealed', 'e2e'],
+      ['lobby', fixture.server.store.getRoom('lobby')!.kind], ['default-kind', fixture.server.store.getRoom('default-kind')!.kind], ['sealed', 'e2e'],
     ]));
-    const again = await RawClient.connect(server.port);
-    clients.push(again);
-    again.device = max.device;
-    const welcome = await again.request(again.deviceLoginRequest('kind-max'));
-    expect(welcome.type === 'welcome' && welcome.rooms.every((r) => r.kind === server.store.getRoom(r.room)!.kind)).toBe(true);
+    const { welcome } = await again(max, 'kind-max');
+    expect(welcome.type === 'welcome' && welcome.rooms.every((r) => r.kind === fixture.server.store.getRoom(r.room)!.kind)).toBe(true);
   });
 
   it('only a server admin creates an open room', async () => {
     const ned = await user('kind-ned');
     const refused = await ned.request({ type: 'room_create', room: 'town', kind: 'open' });
     expect(codeOf(refused)).toBe('FORBIDDEN');
-    expect(server.store.getRoom('town')).toBeUndefined();
-    server.store.setServerRole('kind-ned', 'admin');
-    const boss = await RawClient.connect(server.port);
-    clients.push(boss);
-    boss.device = ned.device;
-    expect(await boss.request(boss.deviceLoginRequest('kind-ned'))).toMatchObject({ type: 'welcome', role: 'admin' });
+    expect(fixture.server.store.getRoom('town')).toBeUndefined();
+    fixture.server.store.setServerRole('kind-ned', 'admin');
+    const { client: boss, welcome } = await again(ned, 'kind-ned');
+    expect(welcome).toMatchObject({ type: 'welcome', role: 'admin' });
     await boss.expect({ type: 'room_create', room: 'town', kind: 'open' }, 'ok');
-    expect(server.store.getRoom('town')!.kind).toBe('open');
+    expect(fixture.server.store.getRoom('town')!.kind).toBe('open');
     expect(await boss.request({ type: 'send', room: 'town', text: 'readable by design' })).toMatchObject({ type: 'ack' });
   });
 });

@@ -1,0 +1,160 @@
+import { isCryptoError } from '@hush/crypto';
+import type { ServerMessageOf } from '@hush/protocol';
+import type { IncomingMessage } from './conversation-ledger.js';
+import { decodeBody, encodeBody, type DirectBody } from './direct-body.js';
+import { HushError } from './errors.js';
+import type { RoomDevice, RoomKeyStore } from './room-keys.js';
+import type { EmitEvent } from './types.js';
+import { b64, unb64 } from './wire.js';
+
+type RoomWire = ServerMessageOf<'message'>;
+
+export interface RoomCryptoHost {
+  emit: EmitEvent;
+  /** The logged-in user and this account's room key store. */
+  keys(): { user: string; store: RoomKeyStore } | undefined;
+  /** Every member of `room` (all pages). */
+  memberNames(room: string): Promise<string[]>;
+  /** The device ids of `user` in the key directory. */
+  devicesOf(user: string): Promise<string[]>;
+  /** Hands our sender key to every device of `user` (and our other devices) over the device sessions. */
+  sendKey(user: string, distribution: Uint8Array): Promise<void>;
+  /** A room message that opened after waiting for its sender's key. */
+  deliver(chat: IncomingMessage): void;
+}
+
+/** Opened room messages remembered per process, so an echo or a history page never decrypts twice. */
+const OPENED_KEPT = 20_000;
+/** Messages held per room while their sender's key has not arrived. */
+const WAITING_KEPT = 1_000;
+
+/**
+ * End-to-end room messages: sealing with this device's sender key (handed first to every member
+ * device lacking it, over the device sessions), opening with the keys other devices handed us, and
+ * holding a live message back until its sender's key arrives. The body inside is the same JSON as
+ * a DM's (text, action, ref).
+ */
+export class RoomCrypto {
+  /** msgId -> what it said, for messages already opened (or sealed) by this process. */
+  private readonly opened = new Map<string, DirectBody>();
+  /** Envelope -> body of our own messages, until the echo gives them an id. */
+  private readonly own = new Map<string, DirectBody>();
+  /** room -> live messages whose sender key has not arrived yet, in order. */
+  private readonly waiting = new Map<string, RoomWire[]>();
+
+  constructor(private readonly host: RoomCryptoHost) {}
+
+  /**
+   * Hands our key for `room` (a fresh one after someone left) to every member device that lacks it.
+   * Before `seal`, and outside the send queue: the key travels in DMs, which queue themselves.
+   */
+  async distribute(room: string): Promise<void> {
+    const { store } = this.requireKeys();
+    const members: RoomDevice[] = [];
+    for (const name of await this.host.memberNames(room)) {
+      for (const device of await this.host.devicesOf(name)) members.push({ user: name, device });
+    }
+    const { distribution, devices } = store.recipientsLacking(room, members);
+    for (const name of new Set(devices.map((d) => d.user))) {
+      await this.host.sendKey(name, distribution);
+      await store.markHolders(room, devices.filter((d) => d.user === name));
+    }
+  }
+
+  /** Seals `body` for `room` under our current key (after `distribute`). */
+  async seal(room: string, body: DirectBody): Promise<string> {
+    const { store } = this.requireKeys();
+    let sealed: Uint8Array;
+    try {
+      sealed = await store.seal(room, new TextEncoder().encode(encodeBody(body)));
+    } catch (error) {
+      throw new HushError('E2E_ROOM_KEY', `#${room}: someone left before this message went out: send it again`, { cause: error });
+    }
+    const envelope = b64(sealed);
+    this.own.set(envelope, body);
+    return envelope;
+  }
+
+  /** Our own message was stored under `id`. */
+  sent(envelope: string, id: string): void {
+    const body = this.own.get(envelope);
+    if (body === undefined) return;
+    this.own.delete(envelope);
+    this.remember(id, body);
+  }
+
+  /**
+   * Opens a room message. Undefined when it cannot be read: sent before we had its sender's key
+   * (before we joined, or the key is on its way: a live one then waits for it), forged, or replayed
+   * (said in a notice).
+   */
+  async open(m: RoomWire, live: boolean): Promise<IncomingMessage | undefined> {
+    const keys = this.host.keys();
+    if (!keys || m.envelope === undefined) return undefined;
+    let body = this.opened.get(m.msgId) ?? this.own.get(m.envelope);
+    if (body === undefined) {
+      try {
+        const opened = await keys.store.open(m.room, m.from, unb64(m.envelope));
+        body = decodeBody(new TextDecoder('utf-8', { fatal: true }).decode(opened.plaintext));
+        if (opened.order === 'ahead' && live) this.warn(m, 'messages of this sender are missing before this one (held back or dropped by the server)');
+        if (opened.order === 'late' && live) this.warn(m, 'a message of this sender arrived out of its order');
+      } catch (error) {
+        if (isCryptoError(error, 'SENDER_KEY_UNKNOWN')) {
+          if (live) this.wait(m);
+          return undefined;
+        }
+        if (live) this.warn(m, isCryptoError(error, 'MESSAGE_REPLAYED') ? 'a message was played again by the server: ignored' : 'a message did not open (forged or damaged): ignored');
+        return undefined;
+      }
+      if (body === undefined || 'file' in body || 'roomKey' in body) {
+        if (live) this.warn(m, 'a message did not open (not a room message): ignored');
+        return undefined;
+      }
+    }
+    this.remember(m.msgId, body);
+    if (!('text' in body)) return undefined;
+    return {
+      kind: 'room', id: m.msgId, ts: m.ts, from: m.from, room: m.room, text: body.text, action: body.action,
+      mine: m.from === keys.user, ...(body.ref ? { ref: body.ref } : {}),
+    };
+  }
+
+  /** A sender key another device handed us; the messages of that room waiting for it are tried again. */
+  async accept(from: RoomDevice, distribution: Uint8Array): Promise<void> {
+    const keys = this.host.keys();
+    if (!keys) return;
+    const room = await keys.store.acceptDistribution(from, distribution);
+    const held = this.waiting.get(room) ?? [];
+    this.waiting.delete(room);
+    for (const m of held) {
+      const chat = await this.open(m, true);
+      if (chat) this.host.deliver(chat);
+    }
+  }
+
+  /** Someone left the room: our next message there goes out under a fresh key. */
+  memberRemoved(room: string): Promise<void> {
+    return this.host.keys()?.store.memberRemoved(room) ?? Promise.resolve();
+  }
+
+  private wait(m: RoomWire): void {
+    const list = this.waiting.get(m.room) ?? [];
+    list.push(m);
+    this.waiting.set(m.room, list.slice(-WAITING_KEPT));
+  }
+
+  private remember(id: string, body: DirectBody): void {
+    if (this.opened.size >= OPENED_KEPT) this.opened.delete(this.opened.keys().next().value!);
+    this.opened.set(id, body);
+  }
+
+  private warn(m: RoomWire, text: string): void {
+    this.host.emit('notice', { level: 'warn', code: 'E2E_ROOM_MESSAGE', text: `#${m.room}, from ${m.from}: ${text}` });
+  }
+
+  private requireKeys(): { user: string; store: RoomKeyStore } {
+    const keys = this.host.keys();
+    if (!keys) throw new HushError('NOT_LOGGED_IN');
+    return keys;
+  }
+}

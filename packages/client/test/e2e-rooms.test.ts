@@ -1,0 +1,110 @@
+import { startTestServer, type TestServer } from '@hush/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HushClient } from '../src/client.js';
+import { collect, Fixture, nextEvent } from './helpers.js';
+
+// End-to-end rooms over real sockets against a real hushd: messages are sealed with sender keys
+// handed out over the device sessions; the server stores and relays only envelopes.
+
+const CANARY = 'e2e-room-canary-7f3a';
+
+describe('end-to-end rooms', () => {
+  const fx = new Fixture();
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await fx.cleanup();
+    await server?.stop();
+    server = undefined;
+  });
+
+  async function room(names: string[]): Promise<{ s: TestServer; clients: HushClient[] }> {
+    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    const clients: HushClient[] = [];
+    for (const name of names) clients.push(await fx.user(server, name));
+    await clients[0]!.createRoom('vault', 'sealed', 'e2e');
+    for (const c of clients.slice(1)) await c.joinRoom('vault');
+    return { s: server, clients };
+  }
+
+  const storedText = (s: TestServer, room: string) => JSON.stringify(s.store.history({ room }, { limit: 500 }));
+
+  it('members read each other; the server stores and relays only envelopes; replies, edits and reactions work inside', async () => {
+    const { s, clients: [alice, bob, carol] } = await room(['alice', 'bob', 'carol']);
+    expect(alice!.rooms.get('vault')?.kind).toBe('e2e');
+    const bobSees = nextEvent(bob!, 'message', (m) => m.room === 'vault' && m.text === `${CANARY} one`);
+    const carolSees = nextEvent(carol!, 'message', (m) => m.room === 'vault' && m.text === `${CANARY} one`);
+    const sent = await alice!.send('vault', `${CANARY} one`);
+    const [atBob] = await bobSees;
+    await carolSees;
+    expect(atBob).toMatchObject({ id: sent.id, from: 'alice', mine: false });
+
+    const replySeen = nextEvent(alice!, 'message', (m) => m.text === 'seen it');
+    await bob!.reply({ room: 'vault' }, sent.id, 'seen it');
+    expect((await replySeen)[0].replyTo).toBe(sent.id);
+    const edited = nextEvent(carol!, 'messageUpdate', (u) => u.change.kind === 'edit');
+    await alice!.edit({ room: 'vault' }, sent.id, `${CANARY} one, edited`);
+    expect((await edited)[0]).toMatchObject({ msgId: sent.id });
+    const reacted = nextEvent(alice!, 'messageUpdate', (u) => u.change.kind === 'react');
+    await carol!.react({ room: 'vault' }, sent.id, '👍', true);
+    await reacted;
+    expect(alice!.reactions(sent.id)).toEqual([{ emoji: '👍', users: ['carol'] }]);
+
+    const stored = storedText(s, 'vault');
+    expect(stored).not.toContain(CANARY);
+    expect(stored).not.toContain('seen it');
+    expect(s.store.history({ room: 'vault' }, { limit: 500 }).messages.every((m) => m.kind === 'room' && m.envelope !== undefined && m.text === '')).toBe(true);
+    // History pages open too (from this process's memory of what it opened).
+    const page = await bob!.history({ room: 'vault' });
+    expect(page.messages.map((m) => m.text)).toEqual([`${CANARY} one, edited`, 'seen it']);
+  });
+
+  it('a member who left reads nothing sent afterwards, even handed every stored envelope', async () => {
+    const { s, clients: [alice, bob, carol] } = await room(['alice', 'bob', 'carol']);
+    const before = nextEvent(carol!, 'message', (m) => m.text === 'before');
+    await alice!.send('vault', 'before');
+    await before;
+    const parted = nextEvent(alice!, 'roomEvent', (e) => e.event === 'part' && e.user === 'carol');
+    await carol!.partRoom('vault');
+    await parted;
+    const bobAfter = nextEvent(bob!, 'message', (m) => m.text === `${CANARY} after`);
+    await alice!.send('vault', `${CANARY} after`);
+    await bobAfter;
+
+    // Carol rejoins only to be fed everything the server holds: nothing sent while she was out opens.
+    const shown = collect(carol!, 'message');
+    await carol!.joinRoom('vault');
+    const page = await carol!.history({ room: 'vault' });
+    expect(page.messages.map((m) => m.text)).not.toContain(`${CANARY} after`);
+    expect(shown.map((m) => m.text)).not.toContain(`${CANARY} after`);
+    expect(storedText(s, 'vault')).not.toContain(CANARY);
+  });
+
+  it('an offline member catches up: every message sent meanwhile opens and shows exactly once, in order', async () => {
+    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    const alice = await fx.user(server, 'alice');
+    const bobPaths = await fx.paths();
+    const bob = await fx.user(server, 'bob', { paths: bobPaths });
+    await alice.createRoom('vault', '', 'e2e');
+    await bob.joinRoom('vault');
+    const first = nextEvent(bob, 'message', (m) => m.text === 'while online');
+    await alice.send('vault', 'while online');
+    await first;
+    await bob.close();
+
+    const sent: string[] = [];
+    for (let i = 0; i < 20; i++) sent.push((await alice.send('vault', `offline ${i}`)).id);
+    // A new member while bob is away: alice's next message goes to carol too (bob already holds the key).
+    const carol = await fx.user(server, 'carol');
+    await carol.joinRoom('vault');
+    sent.push((await alice.send('vault', 'offline 20')).id);
+
+    const again = await fx.connect(server, { paths: bobPaths });
+    const shown = collect(again, 'message');
+    const last = nextEvent(again, 'message', (m) => m.text === 'offline 20');
+    await again.login('bob');
+    await last;
+    const caughtUp = shown.filter((m) => m.room === 'vault' && m.text.startsWith('offline'));
+    expect(caughtUp.map((m) => m.id)).toEqual(sent);
+    expect(caughtUp.map((m) => m.text)).toEqual(sent.map((_, i) => `offline ${i}`));
+  });
+});
