@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { Accounts } from './accounts.js';
 import { AccountError, UsageError } from './errors.js';
-import { OPTIONS, type HushdConfig } from './config.js';
+import { CONFIG_FLAGS, OPTIONS, parseCommandLine, type HushdConfig } from './config.js';
 import { loadOrCreateIdentity } from './identity-file.js';
 import { dataPaths } from './paths.js';
 import { importSqliteIntoPostgres } from './store/postgres-import.js';
@@ -45,39 +45,33 @@ export interface AdminIO {
  * flags (passed on to resolveConfig). Throws UsageError.
  */
 export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand; configArgv: string[] } {
-  const positional: string[] = [];
-  const configArgv: string[] = [];
-  const own: { passwordStdin: boolean; admin: boolean; all: boolean; json: boolean; reason?: string; seconds?: string; address?: string; store?: string } = {
-    passwordStdin: false,
-    admin: false,
-    all: false,
-    json: false,
+  const { values, positionals: positional } = parseCommandLine(
+    argv,
+    {
+      ...CONFIG_FLAGS,
+      'password-stdin': { type: 'boolean' },
+      admin: { type: 'boolean' },
+      all: { type: 'boolean' },
+      json: { type: 'boolean' },
+      reason: { type: 'string' },
+      seconds: { type: 'string' },
+      address: { type: 'string' },
+      store: { type: 'string' },
+    },
+    true,
+  );
+  const configArgv = OPTIONS.flatMap((o) => (typeof values[o.flag] === 'string' ? [`--${o.flag}`, values[o.flag] as string] : []));
+  const str = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  const own = {
+    passwordStdin: values['password-stdin'] === true,
+    admin: values.admin === true,
+    all: values.all === true,
+    json: values.json === true,
+    reason: str('reason'),
+    seconds: str('seconds'),
+    address: str('address'),
+    store: str('store'),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
-    if (!m) {
-      positional.push(arg);
-      continue;
-    }
-    const [, flag, inline] = m;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`--${flag} needs a value`);
-      return v;
-    };
-    if (flag === 'password-stdin') own.passwordStdin = true;
-    else if (flag === 'admin') own.admin = true;
-    else if (flag === 'all') own.all = true;
-    else if (flag === 'json') own.json = true;
-    else if (flag === 'reason') own.reason = value();
-    else if (flag === 'seconds') own.seconds = value();
-    else if (flag === 'address') own.address = value();
-    else if (flag === 'store') own.store = value();
-    else if (OPTIONS.some((o) => o.flag === flag)) configArgv.push(`--${flag}`, value());
-    else throw new UsageError(`unknown option --${printable(flag!)} (see hushd --help)`);
-  }
   const [sub, action, name, extra] = positional;
   const needName = (n: string | undefined, what: string): string => {
     if (!n) throw new UsageError(`missing ${what}`);

@@ -2,6 +2,8 @@
 // drives parsing of all three sources and the --help text, so the help cannot drift from behaviour.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { parseLogLevel, type LogLevel } from './logger.js';
 import { CONFIG_FILE, defaultDataDir } from './paths.js';
@@ -277,22 +279,44 @@ function apply(layer: Layer, spec: OptionSpec, raw: unknown, where: string): voi
   else layer.configFile = value as string;
 }
 
+/** `node:util.parseArgs` options for every configuration flag (each takes a value). */
+export const CONFIG_FLAGS: Readonly<Record<string, { type: 'string' }>> = Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: 'string' }]));
+
+/**
+ * `node:util.parseArgs` (strict), its errors rewritten as one line that names the flag: the CLI
+ * prints that line, the `--help` hint, and exits 2.
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  options: ParseArgsConfig['options'],
+  allowPositionals: boolean,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options, strict: true, allowPositionals });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const quoted = printable(/'([^']*)'/.exec(e.message)?.[1] ?? '');
+    const flag = /--[a-z0-9-]+/.exec(quoted)?.[0] ?? quoted;
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new ConfigError(`unknown option ${quoted} (see hushd --help)`);
+    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new ConfigError(`unexpected argument "${quoted}" (see hushd --help)`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      if (/does not take an argument/.test(e.message)) throw new ConfigError(`${flag} takes no value`);
+      const arg = OPTIONS.find((o) => `--${o.flag}` === flag)?.arg;
+      const hint = /ambiguous/.test(e.message) ? `; write ${flag}=VALUE for a value starting with "-"` : '';
+      throw new ConfigError(`${flag} needs a value${arg ? ` (${arg})` : ''}${hint}`);
+    }
+    throw err;
+  }
+}
+
 /** Parses `--flag value` / `--flag=value`; every argument must be a known flag. */
 export function parseFlags(argv: readonly string[]): Layer {
   const layer: Layer = { top: {}, limits: {} };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
-    if (!m) throw new ConfigError(`unexpected argument "${printable(arg)}" (see hushd --help)`);
-    const spec = OPTIONS.find((o) => o.flag === m[1]);
-    if (!spec) throw new ConfigError(`unknown option --${printable(m[1]!)} (see hushd --help)`);
-    let value = m[2];
-    if (value === undefined) {
-      value = argv[i + 1];
-      if (value === undefined) throw new ConfigError(`--${spec.flag} needs a value (${spec.arg})`);
-      i++;
-    }
-    apply(layer, spec, value, `--${spec.flag}`);
+  const { values } = parseCommandLine(argv, CONFIG_FLAGS, false);
+  for (const spec of OPTIONS) {
+    const value = values[spec.flag];
+    if (value !== undefined) apply(layer, spec, value, `--${spec.flag}`);
   }
   return layer;
 }
@@ -306,6 +330,40 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
   return layer;
 }
 
+/** A zod field that runs one of the value parsers above (shared with flags and environment). */
+const field = (parse: Parser<unknown>) =>
+  z.unknown().transform((raw, ctx) => {
+    try {
+      return parse(raw);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const fieldsOf = <K extends string>(parsers: Record<K, Parser<unknown>>) =>
+  Object.fromEntries(Object.entries<Parser<unknown>>(parsers).map(([key, parse]) => [key, field(parse).optional()])) as Record<
+    K,
+    z.ZodOptional<ReturnType<typeof field>>
+  >;
+
+/** The config file: every key optional, unknown keys refused (a typo must not pass silently). */
+const FILE_SCHEMA = z.strictObject({
+  ...fieldsOf(TOP_PARSERS),
+  limits: z.strictObject(fieldsOf(LIMIT_PARSERS)).optional(),
+});
+
+/** One line naming the key, e.g. `limits.messageBurst: expected an integer from 1 to 1000000`. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const key = printable(issue.keys[0] ?? '');
+    return at === 'limits' ? `unknown limit "${key}"` : `unknown key "${key}"`;
+  }
+  if (issue.code === 'invalid_type') return at === '' ? 'expected a JSON object' : `"${at}" must be an object`;
+  return `${at}: ${issue.message}`;
+}
+
 function fromFile(file: string): Layer {
   let json: unknown;
   try {
@@ -313,37 +371,15 @@ function fromFile(file: string): Layer {
   } catch (err) {
     throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
   }
-  if (!isPlainObject(json)) throw new ConfigError(`config file ${file}: expected a JSON object`);
+  const parsed = FILE_SCHEMA.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`config file ${file}: ${describeIssue(parsed.error.issues[0]!)}`);
+  const { limits, ...top } = parsed.data;
   const layer: Layer = { top: {}, limits: {} };
-  for (const [key, raw] of Object.entries(json)) {
-    if (key === 'limits') {
-      if (!isPlainObject(raw)) throw new ConfigError(`config file ${file}: "limits" must be an object`);
-      for (const [lk, lv] of Object.entries(raw)) {
-        const parse = Object.hasOwn(LIMIT_PARSERS, lk) ? LIMIT_PARSERS[lk as LimitKey] : undefined;
-        if (!parse) throw new ConfigError(`config file ${file}: unknown limit "${printable(lk)}"`);
-        try {
-          layer.limits[lk as LimitKey] = parse(lv);
-        } catch (err) {
-          throw new ConfigError(`config file ${file}: limits.${lk}: ${(err as Error).message}`);
-        }
-      }
-      continue;
-    }
-    const parse = Object.hasOwn(TOP_PARSERS, key) ? TOP_PARSERS[key as TopKey] : undefined;
-    if (!parse) throw new ConfigError(`config file ${file}: unknown key "${printable(key)}"`);
-    try {
-      let value = parse(raw);
-      if (key === 'dataDir') value = resolve(dirname(file), value as string);
-      layer.top[key as TopKey] = value;
-    } catch (err) {
-      throw new ConfigError(`config file ${file}: ${key}: ${(err as Error).message}`);
-    }
-  }
+  for (const [key, value] of Object.entries(top)) if (value !== undefined) layer.top[key as TopKey] = value;
+  for (const [key, value] of Object.entries(limits ?? {})) if (value !== undefined) layer.limits[key as LimitKey] = value as number;
+  // A relative data directory is relative to the file, not to wherever hushd was started.
+  if (typeof layer.top.dataDir === 'string') layer.top.dataDir = resolve(dirname(file), layer.top.dataDir);
   return layer;
-}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 function printable(s: string): string {

@@ -124,6 +124,30 @@ describe('resolveConfig', () => {
     expect(() => resolveIn([])).toThrow(/heartbeatMs/);
   });
 
+  it('names the file and the key in a config-file error (zod schema)', () => {
+    const file = join(dir, 'hushd.json');
+    const cases: [unknown, string][] = [
+      [{ limits: { messageBurst: 0 } }, `config file ${file}: limits.messageBurst: expected an integer from 1 to 1000000`],
+      [{ port: 'http' }, `config file ${file}: port: expected an integer from 0 to 65535`],
+      [{ logLevel: 'loud' }, `config file ${file}: logLevel: expected one of debug, info, warn, error, silent`],
+      [{ limits: [] }, `config file ${file}: "limits" must be an object`],
+      [['port', 1], `config file ${file}: expected a JSON object`],
+      [{ limits: { nope: 1 } }, `config file ${file}: unknown limit "nope"`],
+      [{ 'bad\u001bkey': 1 }, `config file ${file}: unknown key "bad\\u001bkey"`],
+    ];
+    for (const [json, message] of cases) {
+      writeFileSync(file, JSON.stringify(json));
+      expect(() => resolveIn([]), JSON.stringify(json)).toThrow(new ConfigError(message));
+    }
+  });
+
+  it('parses flags with node:util.parseArgs: --flag=value, the last one wins, one-line errors', () => {
+    expect(resolveIn(['--port=7000', '--port', '7001']).port).toBe(7001);
+    expect(() => resolveIn(['--port', '--host', 'x'])).toThrow(/^--port needs a value \(N\); write --port=VALUE for a value starting with "-"$/);
+    expect(() => resolveIn(['-x'])).toThrow(new ConfigError('unknown option -x (see hushd --help)'));
+    expect(() => resolveIn(['stray'])).toThrow(new ConfigError('unexpected argument "stray" (see hushd --help)'));
+  });
+
   it('names an HUSH_* variable for every flag', () => {
     for (const o of OPTIONS) expect(o.env).toBe(`HUSH_${o.flag.toUpperCase().replace(/-/g, '_')}`);
   });
