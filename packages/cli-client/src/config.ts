@@ -1,5 +1,7 @@
 // Login defaults from flags > environment > config file. Pure: file reading is injected.
 import { join } from 'node:path';
+import { parseArgs as parseCommandLine } from 'node:util';
+import { z } from 'zod';
 
 export interface LoginDefaults {
   host: string;
@@ -53,65 +55,89 @@ export function splitHostPort(v: string): { host: string; port?: number } {
   return { host: v };
 }
 
+const FLAGS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  user: { type: 'string', short: 'u' },
+  register: { type: 'boolean' },
+  invite: { type: 'string' },
+  fingerprint: { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  login: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+/** The command line, by `node:util.parseArgs`; its errors become one UsageError line naming the flag. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const out: ParsedArgs = { register: false, login: false, help: false, version: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--host': {
-        const hp = splitHostPort(value());
-        out.host = hp.host;
-        if (hp.port !== undefined) out.port = hp.port;
-        break;
-      }
-      case '--port': out.port = parsePort(value()); break;
-      case '--user': case '-u': out.user = value(); break;
-      case '--register': out.register = true; break;
-      case '--invite': out.invite = value(); break;
-      case '--fingerprint': out.fingerprint = value(); break;
-      case '--config': case '-c': out.config = value(); break;
-      case '--login': out.login = true; break;
-      case '--help': case '-h': out.help = true; break;
-      case '--version': case '-V': out.version = true; break;
-      case '--password': throw new UsageError('--password is not accepted (it would show in the process list); use the login form or $HUSH_PASSWORD');
-      default: throw new UsageError(`unknown option: ${arg}`);
-    }
+  if (argv.some((a) => a === '--password' || a.startsWith('--password='))) {
+    throw new UsageError('--password is not accepted (it would show in the process list); use the login form or $HUSH_PASSWORD');
   }
+  let values;
+  try {
+    ({ values } = parseCommandLine({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const quoted = JSON.stringify(/'([^']*)'/.exec(e.message)?.[1] ?? '').slice(1, -1);
+    const flag = /--[a-z-]+/.exec(quoted)?.[0] ?? quoted;
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option: ${quoted}`);
+    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument: ${quoted}`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      if (/does not take an argument/.test(e.message)) throw new UsageError(`${flag} takes no value`);
+      const hint = /ambiguous/.test(e.message) ? `; write ${flag}=VALUE for a value starting with "-"` : '';
+      throw new UsageError(`${flag} needs a value${hint}`);
+    }
+    throw err;
+  }
+  const out: ParsedArgs = {
+    register: values.register === true,
+    login: values.login === true,
+    help: values.help === true,
+    version: values.version === true,
+  };
+  if (values.host !== undefined) {
+    const hp = splitHostPort(values.host);
+    out.host = hp.host;
+    if (hp.port !== undefined) out.port = hp.port;
+  }
+  if (values.port !== undefined) out.port = parsePort(values.port);
+  if (values.user !== undefined) out.user = values.user;
+  if (values.invite !== undefined) out.invite = values.invite;
+  if (values.fingerprint !== undefined) out.fingerprint = values.fingerprint;
+  if (values.config !== undefined) out.config = values.config;
   return out;
 }
 
-/** Parse the config file's JSON; unknown keys are ignored, wrong types refused. */
-export function parseConfigFile(text: string, file: string): FileConfig {
+const text = z.string({ error: 'expected a string' });
+
+/** hush.json: every key optional; unknown keys are ignored (a newer hush may add some). */
+const FILE_SCHEMA = z.object(
+  {
+    host: text.optional(),
+    port: z.number({ error: 'expected a number' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected a port from 1 to 65535' }).max(65535, { error: 'expected a port from 1 to 65535' }).optional(),
+    user: text.optional(),
+    fingerprint: text.optional(),
+    bell: z.boolean({ error: 'expected true or false' }).optional(),
+  },
+  { error: 'expected a JSON object' },
+);
+
+/** Parse the config file's JSON; errors name the file and the key. */
+export function parseConfigFile(source: string, file: string): FileConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(source);
   } catch {
-    throw new UsageError(`${file}: not valid JSON`);
+    throw new UsageError(`config file ${file}: not valid JSON`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${file}: expected a JSON object`);
-  const r = raw as Record<string, unknown>;
+  const parsed = FILE_SCHEMA.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const at = issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
+    throw new UsageError(`config file ${file}: ${at}${issue.message}`);
+  }
   const out: FileConfig = {};
-  const str = (k: 'host' | 'user' | 'fingerprint'): void => {
-    if (r[k] === undefined) return;
-    if (typeof r[k] !== 'string') throw new UsageError(`${file}: "${k}" must be a string`);
-    out[k] = r[k];
-  };
-  str('host'); str('user'); str('fingerprint');
-  if (r.bell !== undefined) {
-    if (typeof r.bell !== 'boolean') throw new UsageError(`${file}: "bell" must be true or false`);
-    out.bell = r.bell;
-  }
-  if (r.port !== undefined) {
-    if (typeof r.port !== 'number') throw new UsageError(`${file}: "port" must be a number`);
-    out.port = parsePort(String(r.port));
-  }
+  for (const [key, value] of Object.entries(parsed.data)) if (value !== undefined) Object.assign(out, { [key]: value });
   return out;
 }
 

@@ -20,6 +20,14 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--port', '70000'])).toThrow(/invalid port/);
     expect(() => parseArgs(['--user'])).toThrow(/needs a value/);
     expect(() => parseArgs(['--password', 'x'])).toThrow(/process list/);
+    expect(() => parseArgs(['--password=x'])).toThrow(/process list/);
+  });
+  it('parses with node:util.parseArgs: short flags, the last value wins, one-line errors', () => {
+    expect(parseArgs(['-u', 'bob', '-c', '/c.json', '--user=carol', '-h', '-V'])).toMatchObject({ user: 'carol', config: '/c.json', help: true, version: true });
+    expect(() => parseArgs(['--nope'])).toThrow(new UsageError('unknown option: --nope'));
+    expect(() => parseArgs(['stray'])).toThrow(new UsageError('unexpected argument: stray'));
+    expect(() => parseArgs(['--login=yes'])).toThrow(new UsageError('--login takes no value'));
+    expect(() => parseArgs(['--user', '--login'])).toThrow(new UsageError('--user needs a value; write --user=VALUE for a value starting with "-"'));
   });
 });
 
@@ -30,8 +38,20 @@ describe('parseConfigFile', () => {
   it('refuses bad JSON and wrong types', () => {
     expect(() => parseConfigFile('{', 'f.json')).toThrow(/not valid JSON/);
     expect(() => parseConfigFile('[]', 'f.json')).toThrow(/JSON object/);
-    expect(() => parseConfigFile('{"port":"80"}', 'f.json')).toThrow(/"port" must be a number/);
-    expect(() => parseConfigFile('{"user":1}', 'f.json')).toThrow(/"user" must be a string/);
+    expect(() => parseConfigFile('{"port":"80"}', 'f.json')).toThrow(/port: expected a number/);
+    expect(() => parseConfigFile('{"user":1}', 'f.json')).toThrow(/user: expected a string/);
+  });
+  it('names the file and the key in every error (zod schema)', () => {
+    const cases: [string, string][] = [
+      ['{', 'config file /c/hush.json: not valid JSON'],
+      ['[]', 'config file /c/hush.json: expected a JSON object'],
+      ['{"port":"80"}', 'config file /c/hush.json: port: expected a number'],
+      ['{"port":80.5}', 'config file /c/hush.json: port: expected a whole number'],
+      ['{"port":70000}', 'config file /c/hush.json: port: expected a port from 1 to 65535'],
+      ['{"user":1}', 'config file /c/hush.json: user: expected a string'],
+      ['{"bell":"yes"}', 'config file /c/hush.json: bell: expected true or false'],
+    ];
+    for (const [json, message] of cases) expect(() => parseConfigFile(json, '/c/hush.json'), json).toThrow(new UsageError(message));
   });
 });
 
