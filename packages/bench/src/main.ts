@@ -10,14 +10,35 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { describeMachine, runBench, SCENARIOS, type ScenarioName } from './bench.js';
 import { FULL, QUICK, SMOKE } from './profiles.js';
 import { renderMachine, renderTables } from './report.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const value = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+// `pnpm bench -- --quick` hands the "--" on: drop it so the flags after it are read as flags.
+const args = process.argv.slice(2).filter((a) => a !== '--');
+let values: { [name: string]: string | boolean | undefined };
+try {
+  ({ values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      quick: { type: 'boolean' },
+      smoke: { type: 'boolean' },
+      only: { type: 'string' },
+      sizes: { type: 'string' },
+      'cpu-profile': { type: 'boolean' },
+      'write-md': { type: 'boolean' },
+    },
+  }));
+} catch (err) {
+  console.error(`bench: ${(err as Error).message.split('\n')[0]} (flags: see the top of packages/bench/src/main.ts)`);
+  process.exit(2);
+}
+const flag = (name: string) => values[name] === true;
+const value = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
 
 const only = value('only')?.split(',') as ScenarioName[] | undefined;
 for (const s of only ?? []) {
@@ -36,7 +57,7 @@ const profile = sizes ? { ...base, fanout: { ...base.fanout, sizes } } : base;
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outDir = join(root, 'bench-results');
 const ulimit = process.platform === 'win32' ? 'n/a' : spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
-const command = ['pnpm bench', ...args.map((a) => (a === '--' ? '' : a))].filter(Boolean).join(' ');
+const command = ['pnpm bench', ...args].join(' ');
 
 const started = Date.now();
 const results = await runBench({
