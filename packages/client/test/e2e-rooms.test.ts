@@ -58,14 +58,15 @@ describe('end-to-end rooms', () => {
     expect(page.messages.map((m) => m.text)).toEqual([`${CANARY} one, edited`, 'seen it']);
   });
 
-  it('a member who left reads nothing sent afterwards, even handed every stored envelope', async () => {
+  it.each(['leaves', 'is kicked'] as const)('a member who %s reads nothing sent afterwards, even handed every stored envelope', async (how) => {
     const { s, clients: [alice, bob, carol] } = await room(['alice', 'bob', 'carol']);
     const before = nextEvent(carol!, 'message', (m) => m.text === 'before');
     await alice!.send('vault', 'before');
     await before;
-    const parted = nextEvent(alice!, 'roomEvent', (e) => e.event === 'part' && e.user === 'carol');
-    await carol!.partRoom('vault');
-    await parted;
+    const removed = nextEvent(alice!, 'roomEvent', (e) => (e.event === 'part' || e.event === 'kick') && e.user === 'carol');
+    if (how === 'leaves') await carol!.partRoom('vault');
+    else await alice!.kick('vault', 'carol');
+    await removed;
     const bobAfter = nextEvent(bob!, 'message', (m) => m.text === `${CANARY} after`);
     await alice!.send('vault', `${CANARY} after`);
     await bobAfter;
