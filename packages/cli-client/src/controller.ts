@@ -172,9 +172,9 @@ export class ChatController {
     if (this.client.user) this.dispatch({ type: 'me', user: this.client.user });
     this.dispatch({ type: 'connection', state: this.client.state });
     const rooms = [...this.client.rooms.values()].filter((r) => r.joined !== false);
-    rooms.forEach((r, i) => this.dispatch({ type: 'joined', room: r.room, topic: r.topic, activate: i === 0 }));
+    rooms.forEach((r, i) => this.dispatch({ type: 'joined', room: r.room, topic: r.topic, sealed: r.kind === 'e2e', activate: i === 0 }));
     this.notice(`connected to server ${this.client.fingerprint}`, 'info', STATUS_KEY);
-    this.notice('room messages are encrypted in transit and readable by the server; direct messages are end-to-end encrypted. Type /help for commands and keys.');
+    this.notice('Type /help for commands and keys. Direct messages and rooms marked 🔒 are end-to-end encrypted; other rooms are encrypted in transit and readable by the server.');
     this.timer = setInterval(() => this.dispatch({ type: 'tick', now: this.now() }), 1000);
     this.timer.unref?.();
     await Promise.all(rooms.map((r) => this.loadRoom(r.room)));
@@ -460,18 +460,18 @@ export class ChatController {
       if ((err as { code?: unknown }).code !== 'NOT_FOUND') throw err;
       await this.client.createRoom(room);
       if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
-      this.dispatch({ type: 'joined', room, topic: '', activate: true });
+      this.dispatch({ type: 'joined', room, topic: '', sealed: this.client.rooms.get(room)?.kind === 'e2e', activate: true });
       this.notice(`#${room} did not exist: you created it and are its owner (/topic sets its topic)`, 'info', roomKey(room));
       return this.loadRoom(room);
     }
-    this.dispatch({ type: 'joined', room, topic: this.client.rooms.get(room)?.topic, activate: true });
+    this.dispatch({ type: 'joined', room, topic: this.client.rooms.get(room)?.topic, sealed: this.client.rooms.get(room)?.kind === 'e2e', activate: true });
     await this.loadRoom(room);
   }
 
   async create(room: string, topic?: string): Promise<void> {
     await this.client.createRoom(room, topic);
     if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
-    this.dispatch({ type: 'joined', room, topic: topic ?? this.client.rooms.get(room)?.topic, activate: true });
+    this.dispatch({ type: 'joined', room, topic: topic ?? this.client.rooms.get(room)?.topic, sealed: this.client.rooms.get(room)?.kind === 'e2e', activate: true });
     await this.loadRoom(room);
   }
 

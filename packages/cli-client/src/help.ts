@@ -16,6 +16,14 @@ export const KEYS: ReadonlyArray<[string, string]> = [
   ['Ctrl+C / Ctrl+D', 'quit'],
 ];
 
+/** What end-to-end encryption leaves the server (SECURITY.md, "What is protected"). */
+export const SERVER_SEES: readonly string[] = [
+  'what the server sees:',
+  '  of direct messages and rooms marked 🔒: not the text (nor replies, edits, reactions), but room names,',
+  '  topics, members, who sends when and to whom, message sizes, devices, presence, IP addresses',
+  '  of other (open) rooms, and of room files: everything',
+];
+
 const aliasText = (c: CommandDef): string => (c.aliases?.length ? ` (also ${c.aliases.map((a) => '/' + a).join(', ')})` : '');
 
 export function helpLines(topic?: string): string[] {
@@ -31,5 +39,6 @@ export function helpLines(topic?: string): string[] {
     ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.help}${aliasText(c)}`),
     'keys:',
     ...KEYS.map(([k, v]) => `  ${k.padEnd(keyWidth)}  ${v}`),
+    ...SERVER_SEES,
   ];
 }

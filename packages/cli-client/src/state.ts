@@ -28,6 +28,8 @@ export interface Conversation {
   /** Room name or peer user name; 'status' for the server buffer. */
   name: string;
   topic: string;
+  /** A room of kind e2e: only its members' devices read it. */
+  sealed: boolean;
   lines: Line[];
   unread: number;
   mentions: number;
@@ -79,7 +81,7 @@ export type Action =
   /** What arrived in a conversation after `after` (seen in the app's last run) is new to the person. */
   | { type: 'newSince'; key: string; after: string }
   | { type: 'notice'; key?: string; level: 'info' | 'warn' | 'error'; text: string; now: number }
-  | { type: 'joined'; room: string; topic?: string; activate: boolean }
+  | { type: 'joined'; room: string; topic?: string; sealed?: boolean; activate: boolean }
   | { type: 'parted'; room: string }
   | { type: 'close'; key: string }
   | { type: 'topic'; room: string; topic: string }
@@ -124,7 +126,7 @@ export function conversationTarget(c: Conversation): Target | null {
 }
 
 function newConversation(key: string, kind: ConversationKind, name: string): Conversation {
-  return { key, kind, name, topic: '', lines: [], unread: 0, mentions: 0, members: [], scroll: 0, marker: null, typing: {} };
+  return { key, kind, name, topic: '', sealed: false, lines: [], unread: 0, mentions: 0, members: [], scroll: 0, marker: null, typing: {} };
 }
 
 export function initialState(): AppState {
@@ -346,7 +348,7 @@ export function reduce(s: AppState, a: Action): AppState {
     }
     case 'joined': {
       const key = roomKey(a.room);
-      const next = withConversation(s, key, () => conversationFor(key), (c) => ({ ...c, topic: a.topic ?? c.topic }));
+      const next = withConversation(s, key, () => conversationFor(key), (c) => ({ ...c, topic: a.topic ?? c.topic, sealed: a.sealed ?? c.sealed }));
       return a.activate ? activate(next, key) : next;
     }
     case 'parted': return reduce(s, { type: 'close', key: roomKey(a.room) });

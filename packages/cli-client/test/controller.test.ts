@@ -2,6 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { ChatController, type Memory, type UiHooks } from '../src/controller.js';
 import { activeConversation, dmKey, findConversation, roomKey, STATUS_KEY } from '../src/state.js';
 import { FakeClient } from './helpers/fake-client.js';
+import { helpLines } from '../src/help.js';
+import { e2eText } from '../src/view/chat-view.js';
 
 function setup(answers: { ask?: string | null; confirm?: boolean; choose?: string | null } = {}, memory?: Memory) {
   const client = new FakeClient();
@@ -609,5 +611,32 @@ describe('ChatController: member lists', () => {
     const members = findConversation(ctl.state, roomKey('lobby'))!.members;
     expect(members.map((m) => [m.user, m.state])).toEqual([['bob', 'away'], ['eve', 'online'], ['me', 'online']]);
     ctl.stop();
+  });
+});
+
+describe('ChatController: room kinds', () => {
+  it('marks an end-to-end room with a lock and says an open room is readable by the server, from the room list and on /join', async () => {
+    const { client, ctl } = setup();
+    client.rooms.set('vault', { room: 'vault', topic: '', kind: 'e2e', members: 2, joined: true });
+    await ctl.start();
+    const lobby = findConversation(ctl.state, roomKey('lobby'))!;
+    const vault = findConversation(ctl.state, roomKey('vault'))!;
+    expect(lobby.sealed).toBe(false);
+    expect(vault.sealed).toBe(true);
+    expect(e2eText(ctl.state, vault).text).toBe('🔒 end-to-end encrypted room');
+    expect(e2eText(ctl.state, lobby).text).toBe('room messages: encrypted in transit, readable by the server');
+    expect(e2eText(ctl.state, vault).text).not.toContain('readable by the server');
+    client.joinRoom = async (room: string) => {
+      client.rooms.set(room, { room, topic: '', kind: 'e2e', members: 3, joined: true });
+    };
+    await ctl.submit('/join #sealed');
+    expect(findConversation(ctl.state, roomKey('sealed'))!.sealed).toBe(true);
+    ctl.stop();
+  });
+
+  it('/help says what the server still sees', () => {
+    const lines = helpLines();
+    expect(lines).toContain('what the server sees:');
+    expect(lines.join('\n')).toContain('who sends when');
   });
 });

@@ -18,7 +18,11 @@ const ROLE_MARK: Record<string, string> = { owner: '~', op: '@', member: ' ' };
 /** The conversation's encryption, plain and tagged (empty in the status window). */
 export function e2eText(state: AppState, conv: Conversation): { text: string; tagged: string } {
   const styled = (style: string, text: string) => ({ text, tagged: `{${style}}${escapeTags(text)}{/${style}}` });
-  if (conv.kind === 'room') return styled('yellow-fg', 'room messages: encrypted in transit, readable by the server');
+  if (conv.kind === 'room') {
+    return conv.sealed
+      ? styled('green-fg', '🔒 end-to-end encrypted room')
+      : styled('yellow-fg', 'room messages: encrypted in transit, readable by the server');
+  }
   if (conv.kind === 'dm') {
     const e = state.e2e[conv.name];
     if (e === 'changed') return styled('red-fg', `end-to-end encrypted: KEY CHANGED, /verify ${stripControls(conv.name)}`);
