@@ -4,7 +4,9 @@ import type { BenchContext, ProfileSummary } from './context.js';
 import type { FileResult } from './file-transfer.js';
 import type { LoadgenHandlers } from './loadgen-process.js';
 import type { BenchProfile } from './profiles.js';
+import { ensurePeers } from './irc-peers.js';
 import { runFanout, type FanoutResult } from './scenarios/fanout.js';
+import { runPeers, type PeersResult } from './scenarios/peers.js';
 import { runFile } from './scenarios/file.js';
 import { runHandshakes, type HandshakeResults } from './scenarios/handshakes.js';
 import { runHistory, type HistoryResult } from './scenarios/history.js';
@@ -23,6 +25,8 @@ export interface BenchResults {
   machine: Machine;
   notes: string[];
   fanout: FanoutResult[];
+  /** With --peers: the fan-out room on Hush, the raw ceiling and the IRC peers, one after the other. */
+  peers: PeersResult[];
   handshakes: HandshakeResults | null;
   memory: MemoryStep[] | null;
   file: FileResult | null;
@@ -39,6 +43,8 @@ export interface RunOptions {
   command?: string;
   machine: Machine;
   log?: (line: string) => void;
+  /** Measure the fan-out room against real IRC servers too (`--peers`). */
+  peers?: boolean;
 }
 
 export function describeMachine(ulimitNoFile: string): Machine {
@@ -65,7 +71,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       'Flood control and queue limits are raised so that they do not throttle the benchmark; everything else is the default configuration (encryption and history on).',
       'Server and load generator run in separate processes on loopback; every server figure is compared with the raw ceiling measured in the same run.',
     ],
-    fanout: [], handshakes: null, memory: null, file: null, history: null, profiles: ctx.profiles, errors: [], durationMs: 0,
+    fanout: [], peers: [], handshakes: null, memory: null, file: null, history: null, profiles: ctx.profiles, errors: [], durationMs: 0,
   };
   const wanted = (s: ScenarioName) => !options.only || options.only.includes(s);
   const attempt = async (scenario: ScenarioName, fn: () => Promise<void>) => {
@@ -80,6 +86,11 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
   };
   try {
     await attempt('fanout', async () => {
+      if (options.peers) {
+        const peers = ensurePeers(log);
+        for (const n of options.profile.fanout.sizes) results.peers.push(await runPeers(ctx, n, peers));
+        return;
+      }
       for (const n of options.profile.fanout.sizes) results.fanout.push(await runFanout(ctx, n));
     });
     await attempt('handshakes', async () => {

@@ -2,6 +2,8 @@ import { DeviceIdentity } from '@hush/crypto';
 import { stampedText } from './deliveries.js';
 import { BENCH_PASSWORD, benchUsername, devicePool } from './devices.js';
 import { HushLoadClient } from './hush-client.js';
+import { IrcLoadClient } from './irc-client.js';
+import { IRC_OPER } from './irc-peers.js';
 import type { LoadClient } from './load-client.js';
 import { RawLoadClient } from './raw-client.js';
 import { delay, percentile, round, waitFor } from './stats.js';
@@ -96,6 +98,10 @@ export async function fanoutSetup(o: FanoutSetup): Promise<{ setupMs: number; ec
     const name = benchUsername(o.prefix, i);
     if (o.target.kind === 'raw') {
       clients[i] = await RawLoadClient.connect(o.target.host, o.target.port, name);
+      return;
+    }
+    if (o.target.kind === 'inspircd' || o.target.kind === 'ngircd') {
+      clients[i] = await IrcLoadClient.connect(o.target.host, o.target.port, name, o.target.kind === 'ngircd' ? IRC_OPER : undefined);
       return;
     }
     const c = await HushLoadClient.connect({ host: o.target.host, port: o.target.port });

@@ -5,6 +5,7 @@
 //   --only=a,b         scenarios among fanout, handshakes, memory, file, history
 //   --sizes=100,500    fan-out room sizes instead of the profile's
 //   --cpu-profile      profile the server and the load generator during measured phases (summary in the output, .cpuprofile files)
+//   --peers            the fan-out room against real IRC servers (inspircd, ngircd over TLS) and the raw ceiling
 //   --write-md         replace the generated section of BENCHMARKS.md with this run's results
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ try {
       only: { type: 'string' },
       sizes: { type: 'string' },
       'cpu-profile': { type: 'boolean' },
+      peers: { type: 'boolean' },
       'write-md': { type: 'boolean' },
     },
   }));
@@ -63,6 +65,7 @@ const started = Date.now();
 const results = await runBench({
   profile,
   ...(only ? { only } : {}),
+  peers: flag('peers'),
   profileDir: flag('cpu-profile') ? join(outDir, `profiles-${stamp}`) : null,
   command,
   machine: describeMachine(ulimit),

@@ -1,5 +1,6 @@
 import type { Pauses } from './pauses.js';
 import type { GcRate } from './scenarios/fanout.js';
+import type { PeersResult, PeerSide } from './scenarios/peers.js';
 import type { BenchResults } from './bench.js';
 
 // Turning results into the targets (met / missed), a console table and BENCHMARKS.md text.
@@ -58,6 +59,7 @@ function table(head: string[], rows: string[][]): string[] {
 /** The results as Markdown tables (also printed to the console). */
 export function renderTables(r: BenchResults): string {
   const out: string[] = [];
+  if (r.peers.length > 0) out.push(...renderPeers(r.peers));
   if (r.fanout.length > 0) {
     out.push('### Room fan-out (one room, 64-byte messages)', '');
     out.push(
@@ -181,4 +183,41 @@ export function renderMachine(r: BenchResults): string {
     `- machine: ${m.nproc} cores (${m.cpu}), Node ${m.node}, ${m.platform}, ulimit -n ${m.ulimitNoFile}`,
     ...r.notes.map((n) => `- ${n}`),
   ].join('\n');
+}
+
+const PEER_NAMES: Record<PeerSide['kind'], string> = { hush: 'Hush', raw: 'raw ceiling', inspircd: 'inspircd (TLS)', ngircd: 'ngircd (TLS)' };
+
+/** The --peers tables: each server's figures, then Hush's as ratios to each other server's. */
+function renderPeers(peers: PeersResult[]): string[] {
+  const mb = (bytes: number) => `${fmt(bytes / 2 ** 20, 1)} MiB`;
+  const out = ['### Room fan-out against IRC servers (one room, 64-byte messages, one server at a time)', ''];
+  out.push(
+    ...table(
+      ['N', 'server', 'deliveries/s', 'deliveries per server CPU-second', 'server CPU', 'loadgen CPU', 'fixed rate: samples', 'p50 / p99 ms', 'server CPU', 'RSS idle / peak', 'problems'],
+      peers.flatMap((p) => p.sides.map((s) => [
+        String(p.n), PEER_NAMES[s.kind], fmt(s.deliveriesPerSec), fmt(s.deliveriesPerCpuSec), pct(s.serverCpu), pct(s.loadgenCpu),
+        fmt(s.fixed.samples), `${fmt(s.fixed.p50Ms, 2)} / ${fmt(s.fixed.p99Ms, 2)}`, pct(s.fixed.serverCpu),
+        `${mb(s.rssIdle)} / ${mb(s.rssPeak)}`, s.problems.join('; ') || 'none',
+      ])),
+    ),
+    '',
+    'Hush as a ratio to each other server (deliveries per CPU-second: higher is better for Hush; p99, fixed-rate CPU and RSS: lower is better):',
+    '',
+  );
+  const ratio = (a: number, b: number, digits = 2) => (b > 0 ? `${fmt(a / b, digits)}x` : 'n/a');
+  out.push(
+    ...table(
+      ['N', 'against', 'deliveries/s', 'deliveries per CPU-second', 'fixed-rate p99', 'fixed-rate server CPU', 'RSS idle', 'RSS peak'],
+      peers.flatMap((p) => {
+        const hush = p.sides.find((s) => s.kind === 'hush');
+        if (!hush) return [];
+        return p.sides.filter((s) => s !== hush).map((s) => [
+          String(p.n), PEER_NAMES[s.kind], ratio(hush.deliveriesPerSec, s.deliveriesPerSec), ratio(hush.deliveriesPerCpuSec, s.deliveriesPerCpuSec),
+          ratio(hush.fixed.p99Ms, s.fixed.p99Ms), ratio(hush.fixed.serverCpu, s.fixed.serverCpu), ratio(hush.rssIdle, s.rssIdle), ratio(hush.rssPeak, s.rssPeak),
+        ]);
+      }),
+    ),
+    '',
+  );
+  return out;
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
-/** Where the load generator points: the Hush server or the raw ceiling, both on loopback. */
+/** Where the load generator points: the Hush server, the raw ceiling or an IRC peer, on loopback. */
 export interface Target {
-  kind: 'hush' | 'raw';
+  kind: 'hush' | 'raw' | 'inspircd' | 'ngircd';
   host: string;
   port: number;
 }

@@ -6,13 +6,16 @@ import type { ChatMessage, MessageChange, MessageUpdate, Reaction } from './type
 // "last writer by id wins", so the state is the same whatever order changes arrive in (live,
 // catch-up, history paged backwards, after a restart): every client ends in the same state.
 //   - an edit counts only from the author; the highest-id edit gives the text;
-//   - a delete (from the author; in rooms also from an operator, which only the server can check)
+//   - a delete (from the author; in open rooms also from an operator, which only the server can check)
 //     is final: text, edits and reactions are gone;
 //   - a reaction is per (person, emoji): the highest-id add/remove wins; a message keeps at most
 //     MAX_DISTINCT_REACTIONS distinct emoji, further ones are ignored.
 
-/** A message as it arrives: a line of chat, possibly referring to another (reply, edit, delete, reaction). */
-export type IncomingMessage = ChatMessage & { ref?: MessageRef };
+/**
+ * A message as it arrives: a line of chat, possibly referring to another (reply, edit, delete,
+ * reaction). `sealed`: it came end to end in a room, so no server checked who may delete.
+ */
+export type IncomingMessage = ChatMessage & { ref?: MessageRef; sealed?: boolean };
 
 /** Whether a send with `ref` is a line of its own (shown as pending until acked): plain messages and replies. */
 export function listedRef(ref: MessageRef | undefined): boolean {
@@ -43,7 +46,7 @@ export class ConversationLedger {
 
   /** A text-bearing message (plain or reply): returns it with the changes already known applied. */
   message(incoming: IncomingMessage): ChatMessage {
-    const { ref, ...chat } = incoming;
+    const { ref, sealed: _sealed, ...chat } = incoming;
     const entry = this.entry(chat.id);
     entry.chat = ref?.kind === 'reply' ? { ...chat, replyTo: ref.msgId } : chat;
     if (chat.deleted) entry.deleted = true;
@@ -105,8 +108,9 @@ export class ConversationLedger {
         entry.edit = { id: m.id, text: m.text };
         return true;
       case 'delete':
-        // In a room the server lets an operator delete others' messages; in a direct conversation only the author may.
-        if (entry.deleted || (!byAuthor && chat.kind !== 'room')) return false;
+        // In an open room the server lets an operator delete others' messages; end to end (a direct
+        // conversation, an e2e room) no server checked: only the author may.
+        if (entry.deleted || (!byAuthor && (chat.kind !== 'room' || m.sealed === true))) return false;
         entry.deleted = true;
         delete entry.edit;
         entry.reactions.clear();

@@ -88,7 +88,7 @@ export class LocalHistory {
     const lines = ((await readOptional(file)) ?? '').split('\n');
     const parsed = lines.map(parseLine);
     const original = parsed.find((m) => m?.id === id && (m.ref === undefined || m.ref.kind === 'reply'));
-    if (!original || (original.from !== del.from && original.kind !== 'room')) return;
+    if (!original || (original.from !== del.from && (original.kind !== 'room' || del.sealed === true))) return;
     let changed = false;
     const out = lines.map((line, i) => {
       const m = parsed[i];

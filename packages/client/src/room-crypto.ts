@@ -115,7 +115,7 @@ export class RoomCrypto {
     if (!('text' in body)) return undefined;
     return {
       kind: 'room', id: m.msgId, ts: m.ts, from: m.from, room: m.room, text: body.text, action: body.action,
-      mine: m.from === keys.user, ...(body.ref ? { ref: body.ref } : {}),
+      mine: m.from === keys.user, sealed: true, ...(body.ref ? { ref: body.ref } : {}),
     };
   }
 

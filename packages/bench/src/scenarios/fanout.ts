@@ -45,7 +45,7 @@ export interface FanoutResult {
 /** Full collections and milliseconds of GC pauses per second. */
 export interface GcRate { fullPerSec: number; msPerSec: number }
 
-type Kind = Target['kind'];
+type Kind = Extract<Target['kind'], 'hush' | 'raw'>;
 const SIDE_NAMES: Record<Kind, string> = { hush: 'Hush', raw: 'raw ceiling' };
 type Saturation = Awaited<ReturnType<BenchContext['loadgen']['api']['fanoutSaturate']>>;
 

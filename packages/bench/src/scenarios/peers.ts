@@ -1,0 +1,102 @@
+import { spawnChild, stopChild } from '../children.js';
+import type { BenchContext } from '../context.js';
+import { procUsage, startIrcPeer, type IrcPeerKind } from '../irc-peers.js';
+import { windowFor } from '../profiles.js';
+import type { ServerHandlers } from '../server-process.js';
+import { delay, round } from '../stats.js';
+import type { Target } from '../target.js';
+
+export type PeerSideKind = Target['kind'];
+
+/** One server's figures at one room size (all read in the same run). */
+export interface PeerSide {
+  kind: PeerSideKind;
+  /** Saturation: every delivery of the windows (warm-up and drain included) over the server's CPU time meanwhile. */
+  deliveriesPerSec: number;
+  deliveriesPerCpuSec: number;
+  serverCpu: number;
+  loadgenCpu: number;
+  /** Fixed rate (1 message a second per client): send-to-delivery latency at the observers. */
+  fixed: { samples: number; p50Ms: number; p99Ms: number; serverCpu: number; delivered: number; expected: number };
+  /** RSS (bytes) idle with the N clients connected, and the process's peak (VmHWM) at the end. */
+  rssIdle: number;
+  rssPeak: number;
+  problems: string[];
+}
+
+export interface PeersResult { n: number; sides: PeerSide[] }
+
+interface Running { target: Target; pid: number; stop(): Promise<void> }
+
+async function startSide(kind: PeerSideKind, echo: boolean): Promise<Running> {
+  if (kind === 'hush' || kind === 'raw') {
+    const server = await spawnChild<ServerHandlers>('./server-process.ts', `server-${kind}`, { maxOldSpaceMb: 4096 });
+    const { host, port } = await server.api.start(kind === 'raw' ? { mode: 'raw', echo } : { mode: 'hush' });
+    return { target: { kind, host, port }, pid: server.child.pid!, stop: () => stopChild(server) };
+  }
+  const peer = await startIrcPeer(kind);
+  return { target: { kind, host: peer.host, port: peer.port }, pid: peer.pid, stop: peer.stop };
+}
+
+/**
+ * The fan-out room of N clients on Hush, the raw ceiling and each IRC peer, one server after the
+ * other, each through the same load generator: the room set up, RSS read idle, an unmeasured
+ * saturation window (warm-up), the measured saturation windows, then the fixed rate (last: its
+ * clients drop what they receive, except the observers). Server CPU comes from /proc/<pid>/stat
+ * for every server alike, so it includes every thread (Hush's checkpoint worker too).
+ */
+export async function runPeers(ctx: BenchContext, n: number, peers: readonly IrcPeerKind[]): Promise<PeersResult> {
+  const f = ctx.profile.fanout;
+  const sides: PeerSide[] = [];
+  let echo = true;
+  for (const kind of ['hush', 'raw', ...peers] as PeerSideKind[]) {
+    ctx.log(`peers N=${n}: ${kind}`);
+    const server = await startSide(kind, echo);
+    try {
+      const setup = await ctx.loadgen.api.fanoutSetup({ target: server.target, n, prefix: 'pe', devicePoolSize: ctx.profile.devicePoolSize, concurrency: 16 });
+      if (kind === 'hush') echo = setup.echo;
+      await delay(1000);
+      const rssIdle = procUsage(server.pid).rss;
+      const window = windowFor(ctx.profile, n);
+      const saturate = (measureMs: number) => ctx.loadgen.api.fanoutSaturate({ kind, window, warmupMs: f.warmupMs, measureMs, textSize: f.textSize, drainMs: 30_000 });
+      await saturate(f.measureMs);
+      const cpu0 = procUsage(server.pid);
+      const t0 = performance.now();
+      let delivered = 0;
+      let loadgenCpu = 0;
+      const problems: string[] = [];
+      for (let r = 0; r < f.rounds; r++) {
+        const run = await saturate(f.measureMs);
+        delivered += run.delivered;
+        loadgenCpu += run.loadgenCpu / f.rounds;
+        problems.push(...run.problems);
+        if (!run.drained) problems.push(`saturation: ${run.expected - run.delivered} deliveries missing`);
+      }
+      const cpu1 = procUsage(server.pid);
+      const seconds = (performance.now() - t0) / 1000;
+      const cpuSeconds = (cpu1.cpuMs - cpu0.cpuMs) / 1000;
+      const fixedMs = Math.max(f.fixedMs, Math.ceil(f.fixedMinMessages / n) * 1000);
+      const c0 = procUsage(server.pid);
+      const t1 = performance.now();
+      const fixed = await ctx.loadgen.api.fanoutFixed({ kind, durationMs: fixedMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 });
+      const fixedCpu = (procUsage(server.pid).cpuMs - c0.cpuMs) / (performance.now() - t1);
+      problems.push(...fixed.problems);
+      if (fixed.delivered < fixed.expected) problems.push(`fixed rate: ${fixed.expected - fixed.delivered} deliveries missing`);
+      sides.push({
+        kind,
+        deliveriesPerSec: Math.round(delivered / seconds),
+        deliveriesPerCpuSec: Math.round(delivered / cpuSeconds),
+        serverCpu: round(cpuSeconds / seconds, 3),
+        loadgenCpu: round(loadgenCpu, 3),
+        fixed: { samples: fixed.samples, p50Ms: fixed.p50Ms, p99Ms: fixed.p99Ms, serverCpu: round(fixedCpu, 3), delivered: fixed.delivered, expected: fixed.expected },
+        rssIdle,
+        rssPeak: procUsage(server.pid).peak,
+        problems: [...new Set(problems)],
+      });
+    } finally {
+      await ctx.loadgen.api.fanoutClose({});
+      await server.stop();
+    }
+  }
+  return { n, sides };
+}
