@@ -83,7 +83,7 @@ export class LocalHistory {
     return results.slice(0, MAX_RESULTS);
   }
 
-  /** Blanks the text of message `id` and of its edits, if `del` may delete it (its author; in a room, whom the server let). */
+  /** Blanks the text of message `id` and of its edits, if `del` may delete it (its author; in an open room, whom the server let). */
   private async forget(file: string, id: string, del: IncomingMessage): Promise<void> {
     const lines = ((await readOptional(file)) ?? '').split('\n');
     const parsed = lines.map(parseLine);
