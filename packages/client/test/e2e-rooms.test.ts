@@ -108,4 +108,23 @@ describe('end-to-end rooms', () => {
     expect(caughtUp.map((m) => m.id)).toEqual(sent);
     expect(caughtUp.map((m) => m.text)).toEqual(sent.map((_, i) => `offline ${i}`));
   });
+
+  it('only its author deletes a message: no server checks a delete inside an envelope', async () => {
+    const { clients } = await room(['alice', 'bob', 'carol']);
+    const [alice, bob, carol] = clients as [HushClient, HushClient, HushClient];
+    const seen = nextEvent(carol, 'message', (m) => m.text === 'keep me');
+    const first = await alice.send('vault', 'keep me');
+    const second = await alice.send('vault', 'take me back');
+    await seen;
+    const updates = collect(carol, 'messageUpdate');
+    await bob.delete({ room: 'vault' }, first.id); // stored and relayed: the server cannot read it
+    const ownDelete = nextEvent(carol, 'messageUpdate', (u) => u.msgId === second.id);
+    await alice.delete({ room: 'vault' }, second.id);
+    await ownDelete;
+    expect(updates.map((u) => u.msgId)).toEqual([second.id]);
+    const page = await carol.history({ room: 'vault' });
+    expect(page.messages.find((m) => m.id === first.id)).toMatchObject({ text: 'keep me' });
+    expect(page.messages.find((m) => m.id === second.id)).toMatchObject({ deleted: true });
+    expect((await carol.search('keep')).map((r) => r.message.id)).toEqual([first.id]);
+  });
 });
