@@ -1,7 +1,8 @@
 // Wire capture. Every byte between two SDK clients and a real hushd passes a
 // recording proxy. Canaries sent in a room message, a direct message and files (room and direct)
-// must never appear on the wire in any encoding; the direct-message canaries must never appear in
-// the server's data directory (hush.db, -wal, -shm, anything else) nor in its debug log.
+// must never appear on the wire in any encoding; the canaries of the end-to-end room's message and
+// of the direct message and file must never appear in the server's data directory (hush.db, -wal,
+// -shm, anything else) nor in its debug log. Room files are still server-readable: the positive control.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +44,7 @@ beforeAll(async () => {
   proxy = await FrameProxy.start({ host: daemon.host, port: daemon.port });
   alice = await sdk.user(proxy, daemon.fingerprint, 'alice-cap');
   bob = await sdk.user(proxy, daemon.fingerprint, 'bob-cap');
-  await alice.createRoom('capture');
+  await alice.createRoom('capture', undefined, 'e2e');
   await bob.joinRoom('capture');
 
   // Room message and direct message, each received by the other side.
@@ -121,12 +122,12 @@ describe('wire capture', () => {
 });
 
 describe('server at rest and its logs', () => {
-  it('the scanner finds the room canary in the database (positive control: room messages are server-readable)', () => {
-    const hits = scanDirectory(dataDir, canary.room);
+  it('the scanner finds the room file canary in the database (positive control: room files are server-readable)', () => {
+    const hits = scanDirectory(dataDir, canary.roomFile);
     expect(hits.length).toBeGreaterThan(0);
   });
 
-  for (const what of ['dm', 'dmFile', 'dmFileName'] as const) {
+  for (const what of ['room', 'dm', 'dmFile', 'dmFileName'] as const) {
     it(`the ${what} canary is in no file of the data directory (hush.db, -wal, -shm, ...)`, () => {
       expect(scanDirectory(dataDir, canary[what])).toEqual([]);
     });
@@ -142,7 +143,7 @@ describe('server at rest and its logs', () => {
 
   it('still nothing at rest after a clean shutdown (WAL checkpointed into hush.db)', async () => {
     await daemon.shutdown('test');
-    for (const what of ['dm', 'dmFile', 'dmFileName'] as const) expect(scanDirectory(dataDir, canary[what])).toEqual([]);
-    expect(scanDirectory(dataDir, canary.room).length).toBeGreaterThan(0);
+    for (const what of ['room', 'dm', 'dmFile', 'dmFileName'] as const) expect(scanDirectory(dataDir, canary[what])).toEqual([]);
+    expect(scanDirectory(dataDir, canary.roomFile).length).toBeGreaterThan(0);
   });
 });
