@@ -19,7 +19,9 @@ function run(cmd, args, env = process.env) {
 }
 
 let current = '';
-try { current = execSync('pnpm --version', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch {}
+try {
+  current = execSync('pnpm --version', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+} catch {}
 if (current !== pin) run('npm', ['install', '-g', `pnpm@${pin}`]);
 
 /** Runs pnpm install, echoing its output; resolves with its exit code and whether it found the lockfile stale. */
@@ -28,7 +30,10 @@ function install(args, env) {
   return new Promise((resolve) => {
     const child = spawn('pnpm', args, { cwd: root, stdio: ['inherit', 'pipe', 'pipe'], env, shell });
     let stale = false;
-    for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+    for (const [from, to] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ]) {
       let tail = ''; // the code may straddle two chunks
       from.on('data', (chunk) => {
         to.write(chunk);

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The one test command: builds, runs every package's vitest suite through turbo, then sums the
-// per-package JSON reports into one line: `tests: N passed, N failed, N skipped`.
+// per-package JSON reports into one line: `tests: N passed, N failed, N skipped`. The plain run
+// also checks lint and formatting (`biome ci .`), which counts as one test in that line.
 //   --stress   runs the heavier `test:stress` variants instead
 //   --summary  runs nothing: sums every report written so far (CI prints it last)
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,6 +52,15 @@ const env = {
   FORCE_COLOR: '0',
   HUSH_TEST_RESULTS: resultsDir,
 };
+if (task === 'test') {
+  const lint = spawnSync('pnpm', ['exec', 'biome', 'ci', '.'], { cwd: root, stdio: 'inherit', env, shell: process.platform === 'win32' });
+  const ok = lint.status === 0;
+  if (!ok) console.log('lint: biome ci failed; `pnpm format` fixes the formatting, `pnpm lint` lists the rest');
+  // Written as a vitest-style report, so the totals (and --summary) count it like any test.
+  const report = { numPassedTests: ok ? 1 : 0, numFailedTests: ok ? 0 : 1, numPendingTests: 0, numTodoTests: 0, numFailedTestSuites: 0 };
+  writeFileSync(join(resultsDir, 'lint.json'), JSON.stringify(report));
+}
+
 const r = spawnSync('pnpm', ['exec', 'turbo', 'run', task, '--concurrency=1', '--continue'], {
   cwd: root,
   stdio: 'inherit',

@@ -23,7 +23,8 @@ export interface SpawnOptions {
 export async function spawnChild<H extends Handlers>(entry: string, name: string, options: SpawnOptions = {}): Promise<IpcPeer<H>> {
   const execArgv = ['--import', tsxLoader, '--expose-gc', ...SERVER_V8_FLAGS];
   if (options.maxOldSpaceMb) execArgv.push(`--max-old-space-size=${options.maxOldSpaceMb}`);
-  if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
+  if (options.cpuProfileDir)
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
   const file = fileURLToPath(new URL(entry, import.meta.url));
   const child = fork(file, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
   const peer = new IpcPeer<H>(child, name);

@@ -11,7 +11,12 @@ import type { Target } from './target.js';
 export type ServerPeer = IpcPeer<ServerHandlers>;
 export type LoadgenPeer = IpcPeer<LoadgenHandlers>;
 
-export interface ProfileSummary { label: string; functions: ProfileEntry[]; areas: ProfileEntry[]; file?: string }
+export interface ProfileSummary {
+  label: string;
+  functions: ProfileEntry[];
+  areas: ProfileEntry[];
+  file?: string;
+}
 
 /** What every scenario gets: the load-generator process, the sizes, and where profiles go. */
 export interface BenchContext {
@@ -27,7 +32,11 @@ export interface BenchContext {
  * Runs `fn` against a fresh server process (Hush or raw), started for this scenario only, so
  * that its CPU and memory belong to this scenario alone. The process is stopped afterwards.
  */
-export async function withServer<T>(ctx: BenchContext, start: StartOptions, fn: (server: ServerPeer, target: Target) => Promise<T>): Promise<T> {
+export async function withServer<T>(
+  _ctx: BenchContext,
+  start: StartOptions,
+  fn: (server: ServerPeer, target: Target) => Promise<T>,
+): Promise<T> {
   const server = await spawnChild<ServerHandlers>('./server-process.ts', `server-${start.mode}`, { maxOldSpaceMb: 4096 });
   try {
     const { host, port } = await server.api.start(start);

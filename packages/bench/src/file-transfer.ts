@@ -28,7 +28,10 @@ export async function fileTransfer(o: { target: Target; bytes: number; timeoutMs
     writeFileSync(source, content);
     const open = async (name: string) => {
       const c = await sdk.HushClient.connect({
-        host: o.target.host, port: o.target.port, reconnect: false, trust: () => true,
+        host: o.target.host,
+        port: o.target.port,
+        reconnect: false,
+        trust: () => true,
         paths: { configDir: join(dir, name, 'config'), dataDir: join(dir, name, 'data') },
       });
       clients.push(c);
@@ -58,7 +61,13 @@ export async function fileTransfer(o: { target: Target; bytes: number; timeoutMs
     const path = await withTimeout(done, o.timeoutMs, 'file transfer');
     const wallMs = performance.now() - t0;
     const identical = createHash('sha512').update(readFileSync(path)).digest().equals(createHash('sha512').update(content).digest());
-    return { available: true, bytes: o.bytes, wallMs: Math.round(wallMs), mbPerSec: Math.round((o.bytes / 1e6 / (wallMs / 1000)) * 10) / 10, identical };
+    return {
+      available: true,
+      bytes: o.bytes,
+      wallMs: Math.round(wallMs),
+      mbPerSec: Math.round((o.bytes / 1e6 / (wallMs / 1000)) * 10) / 10,
+      identical,
+    };
   } finally {
     for (const c of clients) await c.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });

@@ -1,10 +1,21 @@
 import type { Socket } from 'node:net';
 import {
-  bundleToWire, decode, FrameDecoder, HANDSHAKE_MAX_FRAME_SIZE, handshakeFromWire, handshakeToWire, MessageChannel,
-  SUPPORTED_VERSIONS, toBase64Url, validate,
-  type ClientMessage, type DeviceBundleWire, type ServerMessage, type ServerMessageOf,
+  bundleToWire,
+  decode,
+  FrameDecoder,
+  HANDSHAKE_MAX_FRAME_SIZE,
+  handshakeFromWire,
+  handshakeToWire,
+  MessageChannel,
+  SUPPORTED_VERSIONS,
+  toBase64Url,
+  validate,
+  type ClientMessage,
+  type DeviceBundleWire,
+  type ServerMessage,
+  type ServerMessageOf,
 } from '@hush/protocol';
-import { ClientHandshake, DeviceIdentity, signDeviceLogin, type SessionCipher } from '@hush/crypto';
+import { ClientHandshake, type DeviceIdentity, signDeviceLogin, type SessionCipher } from '@hush/crypto';
 import { countLines, ownMarker, readStamps } from './deliveries.js';
 import { connectSocket, LoadClientBase } from './load-client.js';
 
@@ -18,7 +29,10 @@ type Omit2<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type RequestBody = Omit2<Extract<ClientMessage, { id: string }>, 'id'>;
 
 export class HushRequestError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(`${code}: ${message}`);
   }
 }
@@ -193,7 +207,12 @@ export class HushLoadClient extends LoadClientBase {
   deviceLogin(username: string, device: DeviceIdentity): Promise<ServerMessageOf<'welcome'>> {
     this.own = ownMarker(username);
     const signature = signDeviceLogin(device, this.sessionId, username, new Uint8Array(0));
-    return this.request<'welcome'>({ type: 'device_login', username, signKey: toBase64Url(device.signPublicKey), signature: toBase64Url(signature) });
+    return this.request<'welcome'>({
+      type: 'device_login',
+      username,
+      signKey: toBase64Url(device.signPublicKey),
+      signature: toBase64Url(signature),
+    });
   }
 
   /** A round trip the server must answer only once the handshake is verified. */
@@ -214,7 +233,9 @@ export class HushLoadClient extends LoadClientBase {
 
   sendTexts(texts: readonly string[]): void {
     const room = this.room;
-    this.write(texts.map((text) => `{"type":"send","id":"s${this.nextId++}","room":${JSON.stringify(room)},"text":${JSON.stringify(text)}}`));
+    this.write(
+      texts.map((text) => `{"type":"send","id":"s${this.nextId++}","room":${JSON.stringify(room)},"text":${JSON.stringify(text)}}`),
+    );
   }
 
   close(): void {

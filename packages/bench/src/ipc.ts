@@ -6,8 +6,19 @@ import type { ChildProcess } from 'node:child_process';
 export type Handler = (args: never) => unknown;
 export type Handlers = Record<string, Handler>;
 
-interface Request { kind: 'call'; id: number; method: string; args: unknown }
-interface Response { kind: 'reply'; id: number; ok: boolean; value?: unknown; error?: string }
+interface Request {
+  kind: 'call';
+  id: number;
+  method: string;
+  args: unknown;
+}
+interface Response {
+  kind: 'reply';
+  id: number;
+  ok: boolean;
+  value?: unknown;
+  error?: string;
+}
 
 function isRequest(m: unknown): m is Request {
   return typeof m === 'object' && m !== null && (m as Request).kind === 'call';
@@ -50,7 +61,10 @@ export class IpcPeer<H extends Handlers> {
   readonly ready: Promise<void>;
   readonly api: RemoteApi<H>;
 
-  constructor(readonly child: ChildProcess, readonly name: string) {
+  constructor(
+    readonly child: ChildProcess,
+    readonly name: string,
+  ) {
     this.ready = new Promise((resolve, reject) => {
       const onMessage = (m: unknown) => {
         if (typeof m === 'object' && m !== null && (m as { kind?: string }).kind === 'ready') {

@@ -14,7 +14,9 @@ const READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
 export function connectSocket(host: string, port: number, onData: (chunk: Buffer) => void, timeoutMs = 30_000): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({
-      host, port, noDelay: true,
+      host,
+      port,
+      noDelay: true,
       onread: {
         buffer: READ_BUFFER,
         callback: (bytes) => {

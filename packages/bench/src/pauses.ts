@@ -57,9 +57,14 @@ export class PauseWatch {
     h.disable();
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
     return {
-      loopDelayP99Ms: ms(h.percentile(99)), loopDelayMaxMs: ms(h.max),
-      gcCount: this.gc.count, gcMajorCount: this.gc.major, gcTotalMs: Math.round(this.gc.total * 100) / 100, gcMaxMs: Math.round(this.gc.max * 100) / 100,
-      gcMaxKind: this.gc.maxKind, heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 18) / 4,
+      loopDelayP99Ms: ms(h.percentile(99)),
+      loopDelayMaxMs: ms(h.max),
+      gcCount: this.gc.count,
+      gcMajorCount: this.gc.major,
+      gcTotalMs: Math.round(this.gc.total * 100) / 100,
+      gcMaxMs: Math.round(this.gc.max * 100) / 100,
+      gcMaxKind: this.gc.maxKind,
+      heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 18) / 4,
     };
   }
 }

@@ -3,8 +3,19 @@ import { Session } from 'node:inspector/promises';
 // In-process CPU profiling over IPC: the orchestrator profiles exactly a measured window of the
 // server (the same data as `node --cpu-prof`, which covers the whole life of the process).
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
-export interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples?: number[]; timeDeltas?: number[] }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
 
 let session: Session | null = null;
 
@@ -24,7 +35,10 @@ export async function profileStop(): Promise<CpuProfile> {
   return profile;
 }
 
-export interface ProfileEntry { name: string; selfPct: number }
+export interface ProfileEntry {
+  name: string;
+  selfPct: number;
+}
 
 /** Self time by function (top `limit`) and by area (package or runtime), as % of samples. */
 export function summariseProfile(profile: CpuProfile, limit = 12): { functions: ProfileEntry[]; areas: ProfileEntry[] } {
@@ -36,14 +50,21 @@ export function summariseProfile(profile: CpuProfile, limit = 12): { functions: 
     if (hits === 0) continue;
     total += hits;
     const { functionName, url, lineNumber } = node.callFrame;
-    const file = url.replace(/^file:\/\//, '').split('/').slice(-2).join('/');
+    const file = url
+      .replace(/^file:\/\//, '')
+      .split('/')
+      .slice(-2)
+      .join('/');
     const name = `${functionName || '(anonymous)'} ${file ? `${file}:${lineNumber + 1}` : ''}`.trim();
     byFunction.set(name, (byFunction.get(name) ?? 0) + hits);
     const area = areaOf(functionName, url);
     byArea.set(area, (byArea.get(area) ?? 0) + hits);
   }
   const top = (m: Map<string, number>, n: number) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, hits]) => ({ name, selfPct: Math.round((hits / total) * 1000) / 10 }));
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, hits]) => ({ name, selfPct: Math.round((hits / total) * 1000) / 10 }));
   return { functions: top(byFunction, limit), areas: top(byArea, 12) };
 }
 

@@ -13,7 +13,20 @@ export interface BenchProfile {
    * rounds: saturation windows per side (alternating with the other side's), each a warm-up of
    * warmupMs and measureMs measured.
    */
-  fanout: { sizes: number[]; fixedBurstMs: number; fixedWarmupMs: number; fixedMs: number; fixedMinMessages: number; observers: number; rounds: number; warmupMs: number; measureMs: number; inFlightTotal: number; minWindow: number; textSize: number };
+  fanout: {
+    sizes: number[];
+    fixedBurstMs: number;
+    fixedWarmupMs: number;
+    fixedMs: number;
+    fixedMinMessages: number;
+    observers: number;
+    rounds: number;
+    warmupMs: number;
+    measureMs: number;
+    inFlightTotal: number;
+    minWindow: number;
+    textSize: number;
+  };
   handshakes: { durationMs: number; maxCount?: number; concurrency: number; users: number };
   passwordLogins: { users: number; concurrency: number };
   /**
@@ -29,10 +42,32 @@ export interface BenchProfile {
 
 export const FULL: BenchProfile = {
   name: 'full',
-  fanout: { sizes: [10, 100, 500], fixedBurstMs: 3_000, fixedWarmupMs: 10_000, fixedMs: 15_000, fixedMinMessages: 1_200, observers: 10, rounds: 2, warmupMs: 1_000, measureMs: 2_000, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
+  fanout: {
+    sizes: [10, 100, 500],
+    fixedBurstMs: 3_000,
+    fixedWarmupMs: 10_000,
+    fixedMs: 15_000,
+    fixedMinMessages: 1_200,
+    observers: 10,
+    rounds: 2,
+    warmupMs: 1_000,
+    measureMs: 2_000,
+    inFlightTotal: 2_000,
+    minWindow: 4,
+    textSize: 64,
+  },
   handshakes: { durationMs: 4_000, concurrency: 32, users: 200 },
   passwordLogins: { users: 8, concurrency: 4 },
-  memory: { steps: [{ connections: 1_000, users: 1_000 }, { connections: 10_000, users: 10_000 }], warmup: 1_000, idleMs: 8_000, timeLimitMs: 120_000, concurrency: 64 },
+  memory: {
+    steps: [
+      { connections: 1_000, users: 1_000 },
+      { connections: 10_000, users: 10_000 },
+    ],
+    warmup: 1_000,
+    idleMs: 8_000,
+    timeLimitMs: 120_000,
+    concurrency: 64,
+  },
   file: { bytes: 10_000_000 },
   history: { rows: 1_000_000, batch: 1_000, singleAppends: 5_000, pages: 200 },
   devicePoolSize: 32,
@@ -40,7 +75,20 @@ export const FULL: BenchProfile = {
 
 export const QUICK: BenchProfile = {
   name: 'quick',
-  fanout: { sizes: [10, 100], fixedBurstMs: 1_000, fixedWarmupMs: 1_000, fixedMs: 2_000, fixedMinMessages: 0, observers: 10, rounds: 1, warmupMs: 500, measureMs: 1_500, inFlightTotal: 2_000, minWindow: 4, textSize: 64 },
+  fanout: {
+    sizes: [10, 100],
+    fixedBurstMs: 1_000,
+    fixedWarmupMs: 1_000,
+    fixedMs: 2_000,
+    fixedMinMessages: 0,
+    observers: 10,
+    rounds: 1,
+    warmupMs: 500,
+    measureMs: 1_500,
+    inFlightTotal: 2_000,
+    minWindow: 4,
+    textSize: 64,
+  },
   handshakes: { durationMs: 1_500, concurrency: 32, users: 50 },
   passwordLogins: { users: 4, concurrency: 4 },
   memory: { steps: [{ connections: 1_000, users: 1_000 }], warmup: 1_000, idleMs: 8_000, timeLimitMs: 60_000, concurrency: 64 },
@@ -51,7 +99,20 @@ export const QUICK: BenchProfile = {
 
 export const SMOKE: BenchProfile = {
   name: 'smoke',
-  fanout: { sizes: [5], fixedBurstMs: 200, fixedWarmupMs: 200, fixedMs: 1_000, fixedMinMessages: 0, observers: 2, rounds: 2, warmupMs: 300, measureMs: 350, inFlightTotal: 100, minWindow: 4, textSize: 64 },
+  fanout: {
+    sizes: [5],
+    fixedBurstMs: 200,
+    fixedWarmupMs: 200,
+    fixedMs: 1_000,
+    fixedMinMessages: 0,
+    observers: 2,
+    rounds: 2,
+    warmupMs: 300,
+    measureMs: 350,
+    inFlightTotal: 100,
+    minWindow: 4,
+    textSize: 64,
+  },
   handshakes: { durationMs: 5_000, maxCount: 20, concurrency: 4, users: 5 },
   passwordLogins: { users: 2, concurrency: 2 },
   memory: { steps: [{ connections: 100, users: 100 }], warmup: 20, idleMs: 0, timeLimitMs: 20_000, concurrency: 16 },

@@ -55,7 +55,11 @@ async function start(o: StartOptions) {
   // Loaded here so that the raw ceiling runs even while the server package is not built.
   const { DEFAULT_CONFIG, startTestServer } = await import('@hush/server');
   hush = await startTestServer({
-    host: '127.0.0.1', port: 0, scryptN, logLevel: 'silent', limits: benchLimits(DEFAULT_CONFIG.limits),
+    host: '127.0.0.1',
+    port: 0,
+    scryptN,
+    logLevel: 'silent',
+    limits: benchLimits(DEFAULT_CONFIG.limits),
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
   });
   return { host: hush.host, port: hush.port, scryptN };
@@ -103,7 +107,12 @@ function fill(o: { count: number; batch: number; room: string; from: string }) {
     const size = Math.min(o.batch, o.count - done);
     const now = Date.now();
     const rows = Array.from({ length: size }, (_, k) => ({
-      kind: 'room' as const, ts: now, from: o.from, room: o.room, text: fillText(done + k), action: false,
+      kind: 'room' as const,
+      ts: now,
+      from: o.from,
+      room: o.room,
+      text: fillText(done + k),
+      action: false,
     }));
     const stored = store.appendMessages(rows);
     lastId = stored[stored.length - 1]?.id ?? lastId;
@@ -148,7 +157,13 @@ async function settle(o: { idleMs: number }) {
 }
 
 export const serverHandlers = {
-  start, stop, seedUsers, fill, storeHistory, usage, settle,
+  start,
+  stop,
+  seedUsers,
+  fill,
+  storeHistory,
+  usage,
+  settle,
   ...diagnosticHandlers,
   exit: async (_: Record<string, never>) => {
     await stop({});

@@ -13,7 +13,7 @@ describe('main-thread pinning for the fixed-rate phase', () => {
   });
 
   // The plan says pinning works on this machine (Linux with 2+ CPUs, as in CI): check it does.
-  it.runIf(pinningPlan() !== null)('pins a process\'s main thread to one CPU and frees it again', async () => {
+  it.runIf(pinningPlan() !== null)("pins a process's main thread to one CPU and frees it again", async () => {
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
     try {
       const pid = child.pid!;

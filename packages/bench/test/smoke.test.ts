@@ -97,7 +97,16 @@ describe('pnpm bench, smoke size', () => {
 
   it('report: tables and target checks cover every scenario', () => {
     const text = renderTables(results);
-    for (const heading of ['Room fan-out', 'Saturation windows, garbage collection', 'Fixed-rate phase', 'Handshakes', 'Idle logged-in', 'File end to end', 'History', 'Targets']) {
+    for (const heading of [
+      'Room fan-out',
+      'Saturation windows, garbage collection',
+      'Fixed-rate phase',
+      'Handshakes',
+      'Idle logged-in',
+      'File end to end',
+      'History',
+      'Targets',
+    ]) {
       expect(text).toContain(heading);
     }
     const checks = checkTargets(results);
@@ -116,10 +125,19 @@ describe('fan-out window order', () => {
 
 describe('delivery accounting', () => {
   it('counts message and ack lines, hands over the others, and leaves own lines out of latencies', () => {
-    const line = (from: string, t: number) => JSON.stringify({ type: 'message', room: 'r', msgId: '1', ts: 1, from, text: `~T${t}~xx`, action: false });
-    const payload = Buffer.from([
-      line('bob', 1), line('ann', 2), '{"type":"ack","re":"1"}', '{"type":"presence","user":"cy"}', line('annie', 3), '{"type":"mess', line('ann', 4),
-    ].join('\n'));
+    const line = (from: string, t: number) =>
+      JSON.stringify({ type: 'message', room: 'r', msgId: '1', ts: 1, from, text: `~T${t}~xx`, action: false });
+    const payload = Buffer.from(
+      [
+        line('bob', 1),
+        line('ann', 2),
+        '{"type":"ack","re":"1"}',
+        '{"type":"presence","user":"cy"}',
+        line('annie', 3),
+        '{"type":"mess',
+        line('ann', 4),
+      ].join('\n'),
+    );
     const counts = { messages: 0, acks: 0 };
     const others: string[] = [];
     countLines(payload, counts, (l) => others.push(l.toString()));

@@ -10,7 +10,12 @@ import { ChatView } from './view/chat-view.js';
 import { LoginView, type LoginValues } from './view/login-view.js';
 import { createScreen } from './view/screen.js';
 
-export interface TrustRequest { host: string; port: number; fingerprint: string; shortFingerprint: string }
+export interface TrustRequest {
+  host: string;
+  port: number;
+  fingerprint: string;
+  shortFingerprint: string;
+}
 
 export type { SessionClient } from './sdk.js';
 
@@ -38,7 +43,6 @@ export interface AppOptions {
   remember?: (r: Remembered) => void;
 }
 
-
 const newHere = (user: string): string => `New here? Press Ctrl+R to tick "register", then Enter, to create the account "${user}".`;
 
 /** A login or registration failure in words that say what to do. */
@@ -46,16 +50,26 @@ export function loginErrorText(err: unknown, attempt: { register: boolean; user:
   const { code, message } = describeError(err);
   const said = message !== '' && message !== code ? message : undefined;
   switch (code) {
-    case 'AUTH_FAILED': return attempt.register ? 'wrong username or password' : `wrong username or password. ${newHere(attempt.user)}`;
-    case 'USERNAME_INVALID': return `that username is not allowed: ${USERNAME_RULE}${said ? ` (${said})` : ''}`;
-    case 'USERNAME_TAKEN': return `the username "${attempt.user}" is taken (or looks like one that is): pick another, or press Ctrl+R to log in instead`;
-    case 'PASSWORD_WEAK': return `that password is too weak: ${PASSWORD_RULE}${said ? ` (${said})` : ''}`;
-    case 'PASSWORD_REQUIRED': return `type your password: this device holds no key for "${attempt.user}" yet. ${newHere(attempt.user)}`;
-    case 'INVALID_INVITE': return 'this server registers new accounts only with a valid invite code: type the code its admin gave you in the invite field';
-    case 'REGISTRATION_CLOSED': return 'this server does not take new accounts: ask its admin to create yours, then log in';
-    case 'RATE_LIMITED': return 'too many attempts: wait a minute, then try again';
-    case 'CONNECT_FAILED': return `could not reach ${attempt.host}:${attempt.port}${said ? ` (${said})` : ''}: check the server address, and that hushd runs there`;
-    default: return errorText(err);
+    case 'AUTH_FAILED':
+      return attempt.register ? 'wrong username or password' : `wrong username or password. ${newHere(attempt.user)}`;
+    case 'USERNAME_INVALID':
+      return `that username is not allowed: ${USERNAME_RULE}${said ? ` (${said})` : ''}`;
+    case 'USERNAME_TAKEN':
+      return `the username "${attempt.user}" is taken (or looks like one that is): pick another, or press Ctrl+R to log in instead`;
+    case 'PASSWORD_WEAK':
+      return `that password is too weak: ${PASSWORD_RULE}${said ? ` (${said})` : ''}`;
+    case 'PASSWORD_REQUIRED':
+      return `type your password: this device holds no key for "${attempt.user}" yet. ${newHere(attempt.user)}`;
+    case 'INVALID_INVITE':
+      return 'this server registers new accounts only with a valid invite code: type the code its admin gave you in the invite field';
+    case 'REGISTRATION_CLOSED':
+      return 'this server does not take new accounts: ask its admin to create yours, then log in';
+    case 'RATE_LIMITED':
+      return 'too many attempts: wait a minute, then try again';
+    case 'CONNECT_FAILED':
+      return `could not reach ${attempt.host}:${attempt.port}${said ? ` (${said})` : ''}: check the server address, and that hushd runs there`;
+    default:
+      return errorText(err);
   }
 }
 
@@ -73,7 +87,9 @@ export interface RunningApp {
 export function startApp(opts: AppOptions): RunningApp {
   const screen = createScreen({ input: opts.input, output: opts.output, terminal: opts.terminal });
   let finish: (code: number) => void = () => {};
-  const exited = new Promise<number>((resolve) => { finish = resolve; });
+  const exited = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
   let client: SessionClient | null = null;
   let controller: ChatController | null = null;
   let chat: ChatView | null = null;
@@ -90,10 +106,12 @@ export function startApp(opts: AppOptions): RunningApp {
     client = null;
     if (c) await Promise.race([c.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     screen.destroy();
-    if (message) opts.errorOutput?.write(message + '\n');
+    if (message) opts.errorOutput?.write(`${message}\n`);
     finish(code);
   };
-  const quit = (): void => { void shutdown(0); };
+  const quit = (): void => {
+    void shutdown(0);
+  };
 
   let remembered: Remembered = opts.remembered ?? { ignored: [] };
   const keep = (change: Partial<Remembered>): void => {
@@ -105,11 +123,17 @@ export function startApp(opts: AppOptions): RunningApp {
     }
   };
   const memory: Memory = {
-    get ignored() { return remembered.ignored; },
-    get bell() { return remembered.bell ?? true; },
-    save: (change) => keep({
-      ...(change.ignored ? { ignored: [...change.ignored] } : {}), ...(change.bell !== undefined ? { bell: change.bell } : {}),
-    }),
+    get ignored() {
+      return remembered.ignored;
+    },
+    get bell() {
+      return remembered.bell ?? true;
+    },
+    save: (change) =>
+      keep({
+        ...(change.ignored ? { ignored: [...change.ignored] } : {}),
+        ...(change.bell !== undefined ? { bell: change.bell } : {}),
+      }),
   };
 
   const startChat = async (c: SessionClient): Promise<void> => {
@@ -121,9 +145,9 @@ export function startApp(opts: AppOptions): RunningApp {
       memory,
       ui: {
         bell: () => chat?.bell(),
-        ask: (q, initial) => chat ? chat.modals.ask(q, initial) : Promise.resolve(null),
-        confirm: (q) => chat ? chat.modals.confirm('hush', [sanitize(q)]) : Promise.resolve(false),
-        choose: (title, lines, choices) => chat ? chat.modals.choose(title, lines, choices) : Promise.resolve(null),
+        ask: (q, initial) => (chat ? chat.modals.ask(q, initial) : Promise.resolve(null)),
+        confirm: (q) => (chat ? chat.modals.confirm('hush', [sanitize(q)]) : Promise.resolve(false)),
+        choose: (title, lines, choices) => (chat ? chat.modals.choose(title, lines, choices) : Promise.resolve(null)),
         quit,
       },
     });
@@ -162,13 +186,14 @@ export function startApp(opts: AppOptions): RunningApp {
         host: hostPort.host,
         port,
         expectedFingerprint: opts.defaults.fingerprint,
-        trust: (p) => view.modals.confirm('new server', [
-          `First contact with ${sanitize(p.host)}:${p.port}. No key is pinned for it yet.`,
-          `Server fingerprint: {bold}${sanitize(p.fingerprint)}{/bold}`,
-          `Short fingerprint:  {bold}${sanitize(p.shortFingerprint)}{/bold}`,
-          'Compare it with the fingerprint hushd printed at start (ask the admin).',
-          'Trust this server and remember its key?',
-        ]),
+        trust: (p) =>
+          view.modals.confirm('new server', [
+            `First contact with ${sanitize(p.host)}:${p.port}. No key is pinned for it yet.`,
+            `Server fingerprint: {bold}${sanitize(p.fingerprint)}{/bold}`,
+            `Short fingerprint:  {bold}${sanitize(p.shortFingerprint)}{/bold}`,
+            'Compare it with the fingerprint hushd printed at start (ask the admin).',
+            'Trust this server and remember its key?',
+          ]),
       });
       client = c;
       view.setBusy(true, v.register ? 'registering…' : 'logging in…');
@@ -194,13 +219,20 @@ export function startApp(opts: AppOptions): RunningApp {
   };
 
   const d = opts.defaults;
-  login = new LoginView(screen, {
-    server: `${d.host}:${d.port}`,
-    user: d.user,
-    password: d.password ?? '',
-    register: d.register,
-    invite: d.invite ?? '',
-  }, (v) => { void submit(v); }, quit);
+  login = new LoginView(
+    screen,
+    {
+      server: `${d.host}:${d.port}`,
+      user: d.user,
+      password: d.password ?? '',
+      register: d.register,
+      invite: d.invite ?? '',
+    },
+    (v) => {
+      void submit(v);
+    },
+    quit,
+  );
   if (d.autoLogin && d.user !== '') void submit(login.values());
 
   return { exited, screen, quit };

@@ -24,7 +24,7 @@ function writeRemembered(configDir: string, r: Remembered): void {
   mkdirSync(configDir, { recursive: true, mode: 0o700 });
   const file = join(configDir, REMEMBERED_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(r, null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(tmp, `${JSON.stringify(r, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, file);
 }
 
@@ -43,7 +43,7 @@ async function main(): Promise<number> {
     throw err;
   }
   if (resolved.args.help) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   if (resolved.args.version) {

@@ -9,7 +9,11 @@ import { FIELD_MAX, ROOM_PATTERN, ROOM_RULE, USERNAME_PATTERN, USERNAME_RULE } f
 export type ArgKind = 'nick' | 'room' | 'command';
 
 /** The words after the command name, and everything after it as typed. */
-export interface Args { words: string[]; rest: string; /** what follows the first word, as typed */ afterFirst: string }
+export interface Args {
+  words: string[];
+  rest: string /** what follows the first word, as typed */;
+  afterFirst: string;
+}
 
 export interface CommandDef<A = unknown> {
   name: string;
@@ -28,7 +32,6 @@ function command<A>(def: CommandDef<A>): CommandDef<unknown> {
 
 /** An argument the server would refuse: the message states the rule (never SCHEMA_VIOLATION). */
 export class ArgumentError extends Error {}
-
 
 /** `#lobby`, `#Lobby` and `lobby` all name the room `lobby`. */
 export function roomName(arg: string): string {
@@ -52,91 +55,150 @@ function limited(text: string, field: keyof typeof FIELD_MAX): string | undefine
 }
 
 /** A message or result number (1..9999). */
-const positive = (rest: string): { n: number } | undefined => (/^\d{1,4}$/.test(rest) && Number(rest) > 0 ? { n: Number(rest) } : undefined);
+const positive = (rest: string): { n: number } | undefined =>
+  /^\d{1,4}$/.test(rest) && Number(rest) > 0 ? { n: Number(rest) } : undefined;
 const numberOnly = (rest: string): { n?: number } | undefined => (rest === '' ? {} : positive(rest));
 const opt = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
 const none = (): Record<string, never> => ({});
 const textArg = (a: Args): { text: string } | undefined => (a.rest === '' ? undefined : { text: a.rest });
 const nickArg = (a: Args): { user: string } | undefined => (a.words.length === 1 ? { user: nick(a.words[0]!) } : undefined);
-const nickReason = (a: Args): { user: string; reason?: string } | undefined => (a.words[0] ? { user: nick(a.words[0]), reason: limited(a.afterFirst, 'reason') } : undefined);
+const nickReason = (a: Args): { user: string; reason?: string } | undefined =>
+  a.words[0] ? { user: nick(a.words[0]), reason: limited(a.afterFirst, 'reason') } : undefined;
 
 /** IRC users try /nick: say plainly why there is none. */
-export const NICK_UNSUPPORTED = '/nick is not supported: a username is fixed when the account is created (register another account for another name)';
+export const NICK_UNSUPPORTED =
+  '/nick is not supported: a username is fixed when the account is created (register another account for another name)';
 
 export const COMMANDS: readonly CommandDef[] = [
   command({
-    name: 'help', usage: '/help [command]', help: 'show commands and keys', complete: ['command'],
+    name: 'help',
+    usage: '/help [command]',
+    help: 'show commands and keys',
+    complete: ['command'],
     parse: (a) => ({ topic: opt(a.words[0]?.replace(/^\//, '')) }),
     run: (ctl, a) => ctl.showHelp(a.topic),
   }),
   command({
-    name: 'say', usage: '/say text', help: 'send text as it is (also: //text sends "/text")',
-    parse: textArg, run: (ctl, a) => ctl.say(a.text, false),
+    name: 'say',
+    usage: '/say text',
+    help: 'send text as it is (also: //text sends "/text")',
+    parse: textArg,
+    run: (ctl, a) => ctl.say(a.text, false),
   }),
   command({
-    name: 'me', usage: '/me text', help: 'send an action ("* you text")',
-    parse: textArg, run: (ctl, a) => ctl.say(a.text, true),
+    name: 'me',
+    usage: '/me text',
+    help: 'send an action ("* you text")',
+    parse: textArg,
+    run: (ctl, a) => ctl.say(a.text, true),
   }),
   command({
-    name: 'join', aliases: ['j'], usage: '/join #room', help: 'join a room; creates it when it does not exist', complete: ['room'],
+    name: 'join',
+    aliases: ['j'],
+    usage: '/join #room',
+    help: 'join a room; creates it when it does not exist',
+    complete: ['room'],
     parse: (a) => (a.words.length === 1 ? { room: roomName(a.words[0]!) } : undefined),
     run: (ctl, a) => ctl.join(a.room),
   }),
   command({
-    name: 'create', usage: '/create #room [topic]', help: 'create a room (with a topic)',
+    name: 'create',
+    usage: '/create #room [topic]',
+    help: 'create a room (with a topic)',
     parse: (a) => (a.words[0] ? { room: roomName(a.words[0]), topic: limited(a.afterFirst, 'topic') } : undefined),
     run: (ctl, a) => ctl.create(a.room, a.topic),
   }),
   command({
-    name: 'part', aliases: ['leave'], usage: '/part [#room]', help: 'leave a room, or close a direct conversation (default: this one)', complete: ['room'],
+    name: 'part',
+    aliases: ['leave'],
+    usage: '/part [#room]',
+    help: 'leave a room, or close a direct conversation (default: this one)',
+    complete: ['room'],
     parse: (a) => (a.words.length <= 1 ? { room: a.words[0] ? roomName(a.words[0]) : undefined } : undefined),
     run: (ctl, a) => ctl.part(a.room),
   }),
   command({
-    name: 'rooms', aliases: ['list'], usage: '/rooms', help: 'list the rooms on the server',
-    parse: none, run: (ctl) => ctl.listRooms(),
+    name: 'rooms',
+    aliases: ['list'],
+    usage: '/rooms',
+    help: 'list the rooms on the server',
+    parse: none,
+    run: (ctl) => ctl.listRooms(),
   }),
   command({
-    name: 'names', usage: '/names [#room]', help: 'list the people in a room (default: this one)', complete: ['room'],
+    name: 'names',
+    usage: '/names [#room]',
+    help: 'list the people in a room (default: this one)',
+    complete: ['room'],
     parse: (a) => (a.words.length <= 1 ? { room: a.words[0] ? roomName(a.words[0]) : undefined } : undefined),
     run: (ctl, a) => ctl.names(a.room),
   }),
   command({
-    name: 'topic', usage: '/topic [text]', help: 'show or set the room topic',
+    name: 'topic',
+    usage: '/topic [text]',
+    help: 'show or set the room topic',
     parse: (a) => ({ text: limited(a.rest, 'topic') }),
     run: (ctl, a) => ctl.topic(a.text),
   }),
   command({
-    name: 'msg', aliases: ['dm'], usage: '/msg nick text', help: 'send an end-to-end encrypted direct message', complete: ['nick'],
+    name: 'msg',
+    aliases: ['dm'],
+    usage: '/msg nick text',
+    help: 'send an end-to-end encrypted direct message',
+    complete: ['nick'],
     parse: (a) => (a.words[0] && a.afterFirst !== '' ? { user: nick(a.words[0]), text: a.afterFirst } : undefined),
     run: (ctl, a) => ctl.msg(a.user, a.text),
   }),
   command({
-    name: 'query', aliases: ['q'], usage: '/query nick', help: 'open a direct conversation', complete: ['nick'],
-    parse: nickArg, run: (ctl, a) => ctl.openDm(a.user),
+    name: 'query',
+    aliases: ['q'],
+    usage: '/query nick',
+    help: 'open a direct conversation',
+    complete: ['nick'],
+    parse: nickArg,
+    run: (ctl, a) => ctl.openDm(a.user),
   }),
   command({
-    name: 'away', usage: '/away [text]', help: 'mark yourself away',
-    parse: (a) => ({ text: limited(a.rest, 'status') }), run: (ctl, a) => ctl.client.setPresence('away', a.text ?? 'away'),
+    name: 'away',
+    usage: '/away [text]',
+    help: 'mark yourself away',
+    parse: (a) => ({ text: limited(a.rest, 'status') }),
+    run: (ctl, a) => ctl.client.setPresence('away', a.text ?? 'away'),
   }),
   command({
-    name: 'back', usage: '/back', help: 'mark yourself online',
-    parse: none, run: (ctl) => ctl.client.setPresence('online', ''),
+    name: 'back',
+    usage: '/back',
+    help: 'mark yourself online',
+    parse: none,
+    run: (ctl) => ctl.client.setPresence('online', ''),
   }),
   command({
-    name: 'status', usage: '/status text', help: 'set your status text',
-    parse: (a) => (a.rest === '' ? undefined : { text: limited(a.rest, 'status')! }), run: (ctl, a) => ctl.setStatus(a.text),
+    name: 'status',
+    usage: '/status text',
+    help: 'set your status text',
+    parse: (a) => (a.rest === '' ? undefined : { text: limited(a.rest, 'status')! }),
+    run: (ctl, a) => ctl.setStatus(a.text),
   }),
   command({
-    name: 'users', aliases: ['who', 'w'], usage: '/users', help: 'list users and their presence',
-    parse: none, run: (ctl) => ctl.listUsers(),
+    name: 'users',
+    aliases: ['who', 'w'],
+    usage: '/users',
+    help: 'list users and their presence',
+    parse: none,
+    run: (ctl) => ctl.listUsers(),
   }),
   command({
-    name: 'whois', usage: '/whois nick', help: 'presence, status and safety-number state of a user', complete: ['nick'],
-    parse: nickArg, run: (ctl, a) => ctl.whois(a.user),
+    name: 'whois',
+    usage: '/whois nick',
+    help: 'presence, status and safety-number state of a user',
+    complete: ['nick'],
+    parse: nickArg,
+    run: (ctl, a) => ctl.whois(a.user),
   }),
   command({
-    name: 'history', usage: '/history [n]', help: 'load older messages',
+    name: 'history',
+    usage: '/history [n]',
+    help: 'load older messages',
     parse: (a) => {
       if (a.words.length === 0) return { count: undefined };
       const n = Number(a.words[0]);
@@ -145,83 +207,156 @@ export const COMMANDS: readonly CommandDef[] = [
     run: (ctl, a) => ctl.olderHistory(a.count),
   }),
   command({
-    name: 'search', usage: '/search [-a] words', help: 'search this conversation (-a: every conversation) in the history kept on this device',
-    parse: textArg, run: (ctl, a) => search(ctl, a.text),
+    name: 'search',
+    usage: '/search [-a] words',
+    help: 'search this conversation (-a: every conversation) in the history kept on this device',
+    parse: textArg,
+    run: (ctl, a) => search(ctl, a.text),
   }),
   command({
-    name: 'goto', usage: '/goto N', help: 'open search result N', parse: (a) => positive(a.rest), run: (ctl, a) => goto(ctl, a.n),
+    name: 'goto',
+    usage: '/goto N',
+    help: 'open search result N',
+    parse: (a) => positive(a.rest),
+    run: (ctl, a) => goto(ctl, a.n),
   }),
   command({
-    name: 'reply', aliases: ['re'], usage: '/reply [N] text', help: 'answer message N (1 = the newest; typing /reply numbers them); without N the newest from others',
-    parse: (a) => { const r = numberAndRest(a.rest); return r.rest === '' ? undefined : r; }, run: (ctl, a) => reply(ctl, a.n, a.rest),
+    name: 'reply',
+    aliases: ['re'],
+    usage: '/reply [N] text',
+    help: 'answer message N (1 = the newest; typing /reply numbers them); without N the newest from others',
+    parse: (a) => {
+      const r = numberAndRest(a.rest);
+      return r.rest === '' ? undefined : r;
+    },
+    run: (ctl, a) => reply(ctl, a.n, a.rest),
   }),
   command({
-    name: 'react', usage: '/react [N] emoji', help: 'add or take back a reaction (:thumbsup: or an emoji; Ctrl+E picks one) on message N, else the newest',
-    parse: (a) => { const r = numberAndRest(a.rest); return r.rest === '' ? undefined : r; }, run: (ctl, a) => react(ctl, a.n, a.rest),
+    name: 'react',
+    usage: '/react [N] emoji',
+    help: 'add or take back a reaction (:thumbsup: or an emoji; Ctrl+E picks one) on message N, else the newest',
+    parse: (a) => {
+      const r = numberAndRest(a.rest);
+      return r.rest === '' ? undefined : r;
+    },
+    run: (ctl, a) => react(ctl, a.n, a.rest),
   }),
   command({
-    name: 'reactions', usage: '/reactions [N]', help: 'who reacted to message N (else the newest), with what',
-    parse: (a) => numberOnly(a.rest), run: (ctl, a) => showReactions(ctl, a.n),
+    name: 'reactions',
+    usage: '/reactions [N]',
+    help: 'who reacted to message N (else the newest), with what',
+    parse: (a) => numberOnly(a.rest),
+    run: (ctl, a) => showReactions(ctl, a.n),
   }),
   command({
-    name: 'edit', usage: '/edit [N] [text]', help: 'change your message N (else your newest); without text, puts its text in the input line to change',
-    parse: (a) => numberAndRest(a.rest), run: (ctl, a) => edit(ctl, a.n, a.rest),
+    name: 'edit',
+    usage: '/edit [N] [text]',
+    help: 'change your message N (else your newest); without text, puts its text in the input line to change',
+    parse: (a) => numberAndRest(a.rest),
+    run: (ctl, a) => edit(ctl, a.n, a.rest),
   }),
   command({
-    name: 'delete', aliases: ['del'], usage: '/delete [N]', help: 'take back your message N (else your newest); room operators may delete anyone\'s',
-    parse: (a) => numberOnly(a.rest), run: (ctl, a) => remove(ctl, a.n),
+    name: 'delete',
+    aliases: ['del'],
+    usage: '/delete [N]',
+    help: "take back your message N (else your newest); room operators may delete anyone's",
+    parse: (a) => numberOnly(a.rest),
+    run: (ctl, a) => remove(ctl, a.n),
   }),
   command({
-    name: 'mentions', usage: '/mentions', help: 'the recent messages that named you', parse: none, run: (ctl) => listMentions(ctl),
+    name: 'mentions',
+    usage: '/mentions',
+    help: 'the recent messages that named you',
+    parse: none,
+    run: (ctl) => listMentions(ctl),
   }),
   command({
-    name: 'bell', usage: '/bell on|off', help: 'ring the terminal bell on mentions and direct messages (kept for the next launch)',
-    parse: (a) => (a.rest === 'on' || a.rest === 'off' ? { on: a.rest === 'on' } : undefined), run: (ctl, a) => ctl.setBell(a.on),
+    name: 'bell',
+    usage: '/bell on|off',
+    help: 'ring the terminal bell on mentions and direct messages (kept for the next launch)',
+    parse: (a) => (a.rest === 'on' || a.rest === 'off' ? { on: a.rest === 'on' } : undefined),
+    run: (ctl, a) => ctl.setBell(a.on),
   }),
   command({
-    name: 'retry', usage: '/retry', help: 'send again the lines the server refused',
-    parse: none, run: (ctl) => ctl.retry(),
+    name: 'retry',
+    usage: '/retry',
+    help: 'send again the lines the server refused',
+    parse: none,
+    run: (ctl) => ctl.retry(),
   }),
   command({
-    name: 'ignore', usage: '/ignore [nick]', help: "hide a user's messages (without a nick: list who is ignored)", complete: ['nick'],
+    name: 'ignore',
+    usage: '/ignore [nick]',
+    help: "hide a user's messages (without a nick: list who is ignored)",
+    complete: ['nick'],
     parse: (a) => (a.words.length <= 1 ? { user: a.words[0] ? nick(a.words[0]).toLowerCase() : undefined } : undefined),
     run: (ctl, a) => ctl.ignore(a.user),
   }),
   command({
-    name: 'unignore', usage: '/unignore nick', help: "show a user's messages again", complete: ['nick'],
-    parse: nickArg, run: (ctl, a) => ctl.unignore(a.user.toLowerCase()),
+    name: 'unignore',
+    usage: '/unignore nick',
+    help: "show a user's messages again",
+    complete: ['nick'],
+    parse: nickArg,
+    run: (ctl, a) => ctl.unignore(a.user.toLowerCase()),
   }),
   command({
-    name: 'file', usage: '/file path', help: 'send a file here',
-    parse: textArg, run: (ctl, a) => ctl.sendFile(a.text),
+    name: 'file',
+    usage: '/file path',
+    help: 'send a file here',
+    parse: textArg,
+    run: (ctl, a) => ctl.sendFile(a.text),
   }),
   command({
-    name: 'accept', usage: '/accept [name|id] [folder]', help: 'accept a file offer (default: the newest; asks where to save)',
+    name: 'accept',
+    usage: '/accept [name|id] [folder]',
+    help: 'accept a file offer (default: the newest; asks where to save)',
     parse: (a) => ({ file: opt(a.words[0]), dir: opt(a.afterFirst) }),
     run: (ctl, a) => ctl.acceptOffer(a.file, a.dir),
   }),
   command({
-    name: 'decline', usage: '/decline [name|id]', help: 'decline a file offer (default: the newest)',
-    parse: (a) => ({ file: opt(a.rest) }), run: (ctl, a) => ctl.declineOffer(a.file),
+    name: 'decline',
+    usage: '/decline [name|id]',
+    help: 'decline a file offer (default: the newest)',
+    parse: (a) => ({ file: opt(a.rest) }),
+    run: (ctl, a) => ctl.declineOffer(a.file),
   }),
   command({
-    name: 'cancel', usage: '/cancel [name|id]', help: 'stop a file transfer, sending or receiving (default: the newest running)',
-    parse: (a) => ({ file: opt(a.rest) }), run: (ctl, a) => ctl.cancelTransfer(a.file),
+    name: 'cancel',
+    usage: '/cancel [name|id]',
+    help: 'stop a file transfer, sending or receiving (default: the newest running)',
+    parse: (a) => ({ file: opt(a.rest) }),
+    run: (ctl, a) => ctl.cancelTransfer(a.file),
   }),
   command({
-    name: 'verify', usage: '/verify nick', help: 'show the safety number and mark the contact verified', complete: ['nick'],
-    parse: nickArg, run: (ctl, a) => ctl.verify(a.user),
+    name: 'verify',
+    usage: '/verify nick',
+    help: 'show the safety number and mark the contact verified',
+    complete: ['nick'],
+    parse: nickArg,
+    run: (ctl, a) => ctl.verify(a.user),
   }),
   command({
-    name: 'kick', usage: '/kick nick [reason]', help: 'remove a user from the room', complete: ['nick'],
-    parse: nickReason, run: (ctl, a) => ctl.client.kick(ctl.activeRoom(), a.user, a.reason),
+    name: 'kick',
+    usage: '/kick nick [reason]',
+    help: 'remove a user from the room',
+    complete: ['nick'],
+    parse: nickReason,
+    run: (ctl, a) => ctl.client.kick(ctl.activeRoom(), a.user, a.reason),
   }),
   command({
-    name: 'ban', usage: '/ban nick [reason]', help: 'ban a user from the server', complete: ['nick'],
-    parse: nickReason, run: (ctl, a) => ctl.client.ban({ user: a.user, ...(a.reason ? { reason: a.reason } : {}) }),
+    name: 'ban',
+    usage: '/ban nick [reason]',
+    help: 'ban a user from the server',
+    complete: ['nick'],
+    parse: nickReason,
+    run: (ctl, a) => ctl.client.ban({ user: a.user, ...(a.reason ? { reason: a.reason } : {}) }),
   }),
   command({
-    name: 'unban', usage: '/unban nick | --address ADDR', help: 'lift a ban on a user or an address', complete: ['nick'],
+    name: 'unban',
+    usage: '/unban nick | --address ADDR',
+    help: 'lift a ban on a user or an address',
+    complete: ['nick'],
     parse: (a) => {
       if (a.words[0] === '--address') return a.words.length === 2 ? { address: a.words[1]! } : undefined;
       return a.words.length === 1 && !a.words[0]!.startsWith('-') ? { user: nick(a.words[0]!) } : undefined;
@@ -232,7 +367,10 @@ export const COMMANDS: readonly CommandDef[] = [
     },
   }),
   command({
-    name: 'mute', usage: '/mute nick [seconds]', help: 'mute a user in the room', complete: ['nick'],
+    name: 'mute',
+    usage: '/mute nick [seconds]',
+    help: 'mute a user in the room',
+    complete: ['nick'],
     parse: (a) => {
       if (!a.words[0] || a.words.length > 2) return undefined;
       if (a.words.length === 1) return { user: nick(a.words[0]), seconds: undefined };
@@ -242,32 +380,58 @@ export const COMMANDS: readonly CommandDef[] = [
     run: (ctl, a) => ctl.client.mute(ctl.activeRoom(), a.user, a.seconds),
   }),
   command({
-    name: 'unmute', usage: '/unmute nick', help: 'unmute a user in the room', complete: ['nick'],
-    parse: nickArg, run: (ctl, a) => ctl.client.unmute(ctl.activeRoom(), a.user),
+    name: 'unmute',
+    usage: '/unmute nick',
+    help: 'unmute a user in the room',
+    complete: ['nick'],
+    parse: nickArg,
+    run: (ctl, a) => ctl.client.unmute(ctl.activeRoom(), a.user),
   }),
   command({
-    name: 'op', usage: '/op nick', help: 'make a user a room operator', complete: ['nick'],
-    parse: nickArg, run: (ctl, a) => ctl.client.setRole(ctl.activeRoom(), a.user, 'op'),
+    name: 'op',
+    usage: '/op nick',
+    help: 'make a user a room operator',
+    complete: ['nick'],
+    parse: nickArg,
+    run: (ctl, a) => ctl.client.setRole(ctl.activeRoom(), a.user, 'op'),
   }),
   command({
-    name: 'deop', usage: '/deop nick', help: 'remove the operator role', complete: ['nick'],
-    parse: nickArg, run: (ctl, a) => ctl.client.setRole(ctl.activeRoom(), a.user, 'member'),
+    name: 'deop',
+    usage: '/deop nick',
+    help: 'remove the operator role',
+    complete: ['nick'],
+    parse: nickArg,
+    run: (ctl, a) => ctl.client.setRole(ctl.activeRoom(), a.user, 'member'),
   }),
   command({
-    name: 'nick', usage: '/nick', help: NICK_UNSUPPORTED.slice('/nick '.length),
-    parse: none, run: () => { throw new Error(NICK_UNSUPPORTED); },
+    name: 'nick',
+    usage: '/nick',
+    help: NICK_UNSUPPORTED.slice('/nick '.length),
+    parse: none,
+    run: () => {
+      throw new Error(NICK_UNSUPPORTED);
+    },
   }),
   command({
-    name: 'clear', usage: '/clear', help: 'clear the message pane',
-    parse: none, run: (ctl) => ctl.dispatch({ type: 'clear' }),
+    name: 'clear',
+    usage: '/clear',
+    help: 'clear the message pane',
+    parse: none,
+    run: (ctl) => ctl.dispatch({ type: 'clear' }),
   }),
   command({
-    name: 'quit', aliases: ['exit'], usage: '/quit', help: 'leave hush',
-    parse: none, run: (ctl) => ctl.quit(),
+    name: 'quit',
+    aliases: ['exit'],
+    usage: '/quit',
+    help: 'leave hush',
+    parse: none,
+    run: (ctl) => ctl.quit(),
   }),
 ];
 
-const BY_NAME: ReadonlyMap<string, CommandDef> = new Map(COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])].map((n) => [n, c] as const)));
+const BY_NAME: ReadonlyMap<string, CommandDef> = new Map(
+  COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])].map((n) => [n, c] as const)),
+);
 
 /** The command a name or alias (any case, with or without the slash) stands for. */
 export function findCommand(name: string): CommandDef | undefined {
@@ -328,7 +492,7 @@ export function parseInput(line: string): ParseResult {
   const def = findCommand(rawName);
   if (!def) {
     const hint = suggestCommand(rawName.toLowerCase());
-    const shown = rawName.length > 32 ? rawName.slice(0, 32) + '…' : rawName;
+    const shown = rawName.length > 32 ? `${rawName.slice(0, 32)}…` : rawName;
     return {
       ok: false,
       error: `unknown command /${shown}${hint ? ` — did you mean /${hint}?` : ''} (/help lists commands; // sends a literal /)`,

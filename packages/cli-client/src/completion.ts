@@ -2,16 +2,27 @@
 import { commandNames, findCommand, type ArgKind } from './commands.js';
 import { searchEmoji } from './emoji.js';
 
-export interface CompletionContext { nicks: readonly string[]; rooms: readonly string[] }
+export interface CompletionContext {
+  nicks: readonly string[];
+  rooms: readonly string[];
+}
 
-interface Cycle { before: string; candidates: string[]; index: number; produced: string }
+interface Cycle {
+  before: string;
+  candidates: string[];
+  index: number;
+  produced: string;
+}
 
 /** What the word being typed is, from the command registry when the line is a command. */
 function kindOf(before: string, word: string): ArgKind | 'emoji' | 'text' {
   if (before.trim() === '' && word.startsWith('/')) return 'command';
   const cmd = /^\/(\S+)\s+/.exec(before);
   if (cmd) {
-    const position = before.slice(cmd[0].length).split(/\s+/).filter((w) => w !== '').length;
+    const position = before
+      .slice(cmd[0].length)
+      .split(/\s+/)
+      .filter((w) => w !== '').length;
     const kind = findCommand(cmd[1]!)?.complete?.[position];
     if (kind) return kind;
   }
@@ -33,28 +44,40 @@ export function completionsFor(line: string, ctx: CompletionContext): { before: 
     const typedAt = word.startsWith('@');
     const at = typedAt && before.trim() !== '' ? '@' : '';
     const prefix = typedAt ? lower.slice(1) : lower;
-    return uniqSorted(ctx.nicks).filter((n) => n.toLowerCase().startsWith(prefix)).map((n) => at + n + sep);
+    return uniqSorted(ctx.nicks)
+      .filter((n) => n.toLowerCase().startsWith(prefix))
+      .map((n) => at + n + sep);
   };
   let candidates: string[];
   switch (kindOf(before, word)) {
     case 'command': {
       const typed = lower.replace(/^\//, '');
       const slash = before.trim() === '' ? '/' : '';
-      candidates = uniqSorted(commandNames()).filter((c) => c.startsWith(typed)).map((c) => `${slash}${c} `);
+      candidates = uniqSorted(commandNames())
+        .filter((c) => c.startsWith(typed))
+        .map((c) => `${slash}${c} `);
       break;
     }
     case 'room': {
       const typed = lower.replace(/^#/, '');
-      candidates = uniqSorted(ctx.rooms).filter((r) => r.toLowerCase().startsWith(typed)).map((r) => `#${r} `);
+      candidates = uniqSorted(ctx.rooms)
+        .filter((r) => r.toLowerCase().startsWith(typed))
+        .map((r) => `#${r} `);
       break;
     }
     case 'emoji': {
       const q = lower.slice(1);
-      candidates = searchEmoji(q, 200).filter((e) => e.name.startsWith(q)).map((e) => `:${e.name}: `);
+      candidates = searchEmoji(q, 200)
+        .filter((e) => e.name.startsWith(q))
+        .map((e) => `:${e.name}: `);
       break;
     }
-    case 'nick': candidates = nicks(' '); break;
-    case 'text': candidates = nicks(before.trim() === '' ? ': ' : ' '); break;
+    case 'nick':
+      candidates = nicks(' ');
+      break;
+    case 'text':
+      candidates = nicks(before.trim() === '' ? ': ' : ' ');
+      break;
   }
   return candidates.length === 0 ? null : { before, candidates };
 }

@@ -18,7 +18,13 @@ export interface LoginDefaults {
   autoLogin: boolean;
 }
 
-export interface FileConfig { host?: string; port?: number; user?: string; fingerprint?: string; bell?: boolean }
+export interface FileConfig {
+  host?: string;
+  port?: number;
+  user?: string;
+  fingerprint?: string;
+  bell?: boolean;
+}
 
 export const CONFIG_FILE = 'hush.json';
 export const DEFAULT_HOST = '127.0.0.1';
@@ -36,8 +42,16 @@ export const USAGE = `usage: hush [--host HOST[:PORT]] [--port PORT] [--user NAM
   without them, the server and username of the last login (<config dir>/remembered.json).`;
 
 export interface ParsedArgs {
-  host?: string; port?: number; user?: string; register: boolean; invite?: string; fingerprint?: string; config?: string;
-  login: boolean; help: boolean; version: boolean;
+  host?: string;
+  port?: number;
+  user?: string;
+  register: boolean;
+  invite?: string;
+  fingerprint?: string;
+  config?: string;
+  login: boolean;
+  help: boolean;
+  version: boolean;
 }
 
 function parsePort(v: string): number {
@@ -114,7 +128,12 @@ const text = z.string({ error: 'expected a string' });
 const FILE_SCHEMA = z.object(
   {
     host: text.optional(),
-    port: z.number({ error: 'expected a number' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected a port from 1 to 65535' }).max(65535, { error: 'expected a port from 1 to 65535' }).optional(),
+    port: z
+      .number({ error: 'expected a number' })
+      .int({ error: 'expected a whole number' })
+      .min(1, { error: 'expected a port from 1 to 65535' })
+      .max(65535, { error: 'expected a port from 1 to 65535' })
+      .optional(),
     user: text.optional(),
     fingerprint: text.optional(),
     bell: z.boolean({ error: 'expected true or false' }).optional(),
@@ -194,7 +213,12 @@ export function resolveLogin(input: ResolveInput): { args: ParsedArgs; defaults:
   const invite = args.invite ?? input.env.HUSH_INVITE;
   const defaults: LoginDefaults = {
     host: args.host ?? envHost?.host ?? fc.host ?? last.host ?? DEFAULT_HOST,
-    port: args.port ?? envHost?.port ?? fc.port ?? (args.host === undefined && envHost === undefined && fc.host === undefined ? last.port : undefined) ?? DEFAULT_PORT,
+    port:
+      args.port ??
+      envHost?.port ??
+      fc.port ??
+      (args.host === undefined && envHost === undefined && fc.host === undefined ? last.port : undefined) ??
+      DEFAULT_PORT,
     user: args.user ?? input.env.HUSH_USER ?? fc.user ?? last.user ?? '',
     register: args.register,
     ...(invite ? { invite } : {}),

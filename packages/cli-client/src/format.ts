@@ -6,7 +6,20 @@ import { isNumbered, type Conversation, type FileTransfer, type Line } from './s
 import { displayWidth, padRight, truncate } from './width.js';
 import { wrap } from './wrap.js';
 
-const PALETTE = ['red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'light-red', 'light-green', 'light-yellow', 'light-blue', 'light-magenta', 'light-cyan'] as const;
+const PALETTE = [
+  'red',
+  'green',
+  'yellow',
+  'blue',
+  'magenta',
+  'cyan',
+  'light-red',
+  'light-green',
+  'light-yellow',
+  'light-blue',
+  'light-magenta',
+  'light-cyan',
+] as const;
 
 /** A stable colour per nick (FNV-1a over the name). */
 export function nickColor(nick: string): string {
@@ -64,9 +77,11 @@ export function reactionSummary(reactions: readonly { emoji: string; users: read
 
 /** The one-row quote above a reply: "↪ bob: original text…", cut to `width`. */
 export function quoteRow(original: Extract<Line, { kind: 'message' }> | undefined, width: number): string {
-  const said = !original ? ORIGINAL_MISSING
-    : original.deleted ? `${stripControls(original.from)}: ${DELETED_TEXT}`
-    : `${stripControls(original.from)}: ${bodyLines(original.text).join(' ')}`;
+  const said = !original
+    ? ORIGINAL_MISSING
+    : original.deleted
+      ? `${stripControls(original.from)}: ${DELETED_TEXT}`
+      : `${stripControls(original.from)}: ${bodyLines(original.text).join(' ')}`;
   return `{gray-fg}${escapeTags(truncate(`${' '.repeat(MIN_INDENT - 2)}↪ ${said}`, Math.max(1, width)))}{/gray-fg}`;
 }
 
@@ -85,7 +100,13 @@ type Style = ((text: string) => string) | undefined;
  * marked with the gutter, so no remote text can ever start a row of its own or pass for a system
  * line.
  */
-function layout(prefix: string, prefixWidth: number, body: string[], width: number, styleOf: (line: number) => Style = () => undefined): string[] {
+function layout(
+  prefix: string,
+  prefixWidth: number,
+  body: string[],
+  width: number,
+  styleOf: (line: number) => Style = () => undefined,
+): string[] {
   const indent = Math.max(MIN_INDENT, Math.min(prefixWidth, Math.floor(width / 2)));
   const lead = `${' '.repeat(indent - 2)}{gray-fg}${GUTTER}{/gray-fg} `;
   const textWidth = Math.max(1, width - indent);
@@ -118,13 +139,22 @@ export function formatFileLine(f: FileTransfer): string {
   const size = formatSize(f.size);
   const lock = f.e2e ? 'end-to-end encrypted' : 'room file: readable by the server';
   switch (f.status) {
-    case 'offered': return `file offer from ${who}: "${name}" (${size}, ${lock}) — /accept or /decline`;
-    case 'sending': return `sending "${name}" (${size}) ${progressBar(f.bytes, f.size)}`;
-    case 'receiving': return `receiving "${name}" from ${who} (${size}) ${progressBar(f.bytes, f.size)}`;
-    case 'done': return f.direction === 'up' ? `sent "${name}" (${size}) ${progressBar(f.size, f.size)}` : `saved "${name}" to ${stripControls(f.path ?? '?')} ${progressBar(f.size, f.size)}`;
-    case 'declined': return `file "${name}" declined${f.reason ? `: ${stripControls(f.reason)}` : ''}`;
-    case 'cancelled': return `file "${name}" cancelled${f.reason ? `: ${stripControls(f.reason)}` : ''}`;
-    case 'failed': return `file "${name}" failed${f.reason ? `: ${stripControls(f.reason)}` : ''}`;
+    case 'offered':
+      return `file offer from ${who}: "${name}" (${size}, ${lock}) — /accept or /decline`;
+    case 'sending':
+      return `sending "${name}" (${size}) ${progressBar(f.bytes, f.size)}`;
+    case 'receiving':
+      return `receiving "${name}" from ${who} (${size}) ${progressBar(f.bytes, f.size)}`;
+    case 'done':
+      return f.direction === 'up'
+        ? `sent "${name}" (${size}) ${progressBar(f.size, f.size)}`
+        : `saved "${name}" to ${stripControls(f.path ?? '?')} ${progressBar(f.size, f.size)}`;
+    case 'declined':
+      return `file "${name}" declined${f.reason ? `: ${stripControls(f.reason)}` : ''}`;
+    case 'cancelled':
+      return `file "${name}" cancelled${f.reason ? `: ${stripControls(f.reason)}` : ''}`;
+    case 'failed':
+      return `file "${name}" failed${f.reason ? `: ${stripControls(f.reason)}` : ''}`;
   }
 }
 
@@ -146,8 +176,11 @@ export function formatLine(line: Line, opts: FormatOptions, context: LineContext
       const nickTag = line.mine ? `{bold}${escapeTags(nick)}{/bold}` : `{${color}-fg}${escapeTags(nick)}{/${color}-fg}`;
       const prefix = line.action ? `{gray-fg}${time}{/gray-fg} * ${nickTag} ` : `{gray-fg}${time}{/gray-fg} <${nickTag}> `;
       const gray: Style = (s) => `{gray-fg}${s}{/gray-fg}`;
-      const style: Style = line.mention ? (s) => `{yellow-bg}{black-fg}${s}{/black-fg}{/yellow-bg}`
-        : line.pending || line.deleted ? gray : undefined;
+      const style: Style = line.mention
+        ? (s) => `{yellow-bg}{black-fg}${s}{/black-fg}{/yellow-bg}`
+        : line.pending || line.deleted
+          ? gray
+          : undefined;
       const below: Style = line.failed !== undefined ? (s) => `{red-fg}${s}{/red-fg}` : gray;
       const rows = layout(prefix, displayWidth(prefixPlain), bodies, opts.width, (i) => (i < text ? style : below));
       return line.replyTo === undefined ? rows : [quoteRow(context.original?.(line.replyTo), opts.width), ...rows];
@@ -168,7 +201,20 @@ export function formatLine(line: Line, opts: FormatOptions, context: LineContext
 }
 
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
 
 /** "Tuesday 8 December 2026", in local time. */
 export function formatDay(ts: number): string {
@@ -250,7 +296,11 @@ export function panelWidths(cols: number): { left: number; right: number } {
 }
 
 /** One status bar item: its plain text (for measuring), its tagged form, and how long it stays. */
-export interface StatusItem { text: string; tagged: string; priority: number }
+export interface StatusItem {
+  text: string;
+  tagged: string;
+  priority: number;
+}
 
 export const STATUS_SEPARATOR = ' │ ';
 
@@ -268,7 +318,10 @@ export function fitStatus(items: readonly StatusItem[], width: number): string {
     kept.add(i);
     used += cost;
   }
-  return ' ' + items.filter((_, i) => kept.has(i)).map((item) => item.tagged).join(STATUS_SEPARATOR);
+  return ` ${items
+    .filter((_, i) => kept.has(i))
+    .map((item) => item.tagged)
+    .join(STATUS_SEPARATOR)}`;
 }
 
 /** "unread: 2.#den(3) 4.@bob(1)": the status bar's stand-in for a hidden conversation list. */

@@ -20,7 +20,8 @@ function clusters(text: string): string[] {
 
 /** The grapheme cluster holding the code unit at `at` (< text.length), as [start, end). */
 function clusterAt(text: string, at: number): { start: number; end: number } {
-  if (isPlainAscii(text.charCodeAt(at)) && (at + 1 >= text.length || isPlainAscii(text.charCodeAt(at + 1)))) return { start: at, end: at + 1 };
+  if (isPlainAscii(text.charCodeAt(at)) && (at + 1 >= text.length || isPlainAscii(text.charCodeAt(at + 1))))
+    return { start: at, end: at + 1 };
   const from = Math.max(0, at - CLUSTER_WINDOW);
   for (const s of segmenter.segment(text.slice(from, Math.min(text.length, at + CLUSTER_WINDOW)))) {
     const start = from + s.index;
@@ -43,9 +44,13 @@ export class LineEditor {
   private value = '';
   private pos = 0;
 
-  get text(): string { return this.value; }
+  get text(): string {
+    return this.value;
+  }
   /** UTF-16 offset of the cursor (always on a grapheme boundary). */
-  get cursor(): number { return this.pos; }
+  get cursor(): number {
+    return this.pos;
+  }
 
   set(text: string): void {
     this.value = text;
@@ -82,12 +87,27 @@ export class LineEditor {
     this.pos = from;
   }
 
-  backspace(): void { if (this.pos > 0) this.remove(this.prev(), this.pos); }
-  del(): void { if (this.pos < this.value.length) { const at = this.pos; this.remove(at, this.next()); } }
-  left(): void { this.pos = this.prev(); }
-  right(): void { this.pos = this.next(); }
-  home(): void { this.pos = 0; }
-  end(): void { this.pos = this.value.length; }
+  backspace(): void {
+    if (this.pos > 0) this.remove(this.prev(), this.pos);
+  }
+  del(): void {
+    if (this.pos < this.value.length) {
+      const at = this.pos;
+      this.remove(at, this.next());
+    }
+  }
+  left(): void {
+    this.pos = this.prev();
+  }
+  right(): void {
+    this.pos = this.next();
+  }
+  home(): void {
+    this.pos = 0;
+  }
+  end(): void {
+    this.pos = this.value.length;
+  }
 
   /** Ctrl+W: delete the word before the cursor. */
   killWord(): void {
@@ -98,10 +118,14 @@ export class LineEditor {
   }
 
   /** Ctrl+U: delete everything before the cursor. */
-  killToStart(): void { this.remove(0, this.pos); }
+  killToStart(): void {
+    this.remove(0, this.pos);
+  }
 
   /** Ctrl+K: delete from the cursor to the end. */
-  killToEnd(): void { this.value = this.value.slice(0, this.pos); }
+  killToEnd(): void {
+    this.value = this.value.slice(0, this.pos);
+  }
 
   /**
    * The visible slice for a field `width` columns wide, scrolled so the cursor shows at the right
@@ -122,7 +146,10 @@ export class LineEditor {
       let full = false;
       for (let i = behind.length - 1; i >= (from === 0 ? 0 : 1); i--) {
         const w = graphemeWidth(behind[i]!);
-        if (col + w > width - 1) { full = true; break; }
+        if (col + w > width - 1) {
+          full = true;
+          break;
+        }
         left.push(behind[i]!);
         col += w;
       }

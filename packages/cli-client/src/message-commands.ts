@@ -7,7 +7,14 @@ import { bodyLines, stripControls } from './sanitize.js';
 import type { ChatController } from './controller.js';
 import type { SearchResult } from './sdk.js';
 import {
-  activeConversation, conversationTarget, dmKey, findConversation, numberedMessage, roomKey, type Conversation, type MessageLine,
+  activeConversation,
+  conversationTarget,
+  dmKey,
+  findConversation,
+  numberedMessage,
+  roomKey,
+  type Conversation,
+  type MessageLine,
 } from './state.js';
 
 /** Commands whose first argument is a message number: while one is being typed the pane shows the numbers. */
@@ -60,7 +67,7 @@ function pick(conv: Conversation, n: number | undefined, who: 'any' | 'others' |
 
 const short = (line: MessageLine): string => {
   const flat = bodyLines(line.text).join(' ');
-  return `${stripControls(line.from)}: "${flat.length > 40 ? flat.slice(0, 40) + '…' : flat}"`;
+  return `${stripControls(line.from)}: "${flat.length > 40 ? `${flat.slice(0, 40)}…` : flat}"`;
 };
 
 export async function reply(ctl: ChatController, n: number | undefined, text: string): Promise<void> {
@@ -73,7 +80,8 @@ export async function reply(ctl: ChatController, n: number | undefined, text: st
 /** Adds the reaction, or takes it back when it is already yours. */
 export async function react(ctl: ChatController, n: number | undefined, arg: string): Promise<void> {
   const emoji = reactionEmoji(arg);
-  if (!emoji) throw new Error(`"${stripControls(arg)}" is not an emoji: give one, or a shortcode like :thumbsup: (Ctrl+E opens the picker)`);
+  if (!emoji)
+    throw new Error(`"${stripControls(arg)}" is not an emoji: give one, or a shortcode like :thumbsup: (Ctrl+E opens the picker)`);
   const { conv, target } = here(ctl);
   const line = pick(conv, n, 'any', ctl.state.me);
   if (line.deleted) throw new Error('that message was deleted');
@@ -85,8 +93,11 @@ export function showReactions(ctl: ChatController, n: number | undefined): void 
   const { conv } = here(ctl);
   const line = pick(conv, n, 'any', ctl.state.me);
   const reactions = line.reactions ?? [];
-  ctl.notice(reactions.length === 0 ? `no reactions to ${short(line)}`
-    : [`reactions to ${short(line)}:`, ...reactions.map((r) => `  ${stripControls(r.emoji)} ${r.users.map(stripControls).join(', ')}`)]);
+  ctl.notice(
+    reactions.length === 0
+      ? `no reactions to ${short(line)}`
+      : [`reactions to ${short(line)}:`, ...reactions.map((r) => `  ${stripControls(r.emoji)} ${r.users.map(stripControls).join(', ')}`)],
+  );
 }
 
 /** Without text: the input line gets the command back with the old text to change. */
@@ -120,8 +131,14 @@ export function listMentions(ctl: ChatController, limit = 20): void {
   const found = ctl.state.conversations.flatMap((c) => c.lines.flatMap((l) => (l.kind === 'message' && l.mention ? [{ c, l }] : [])));
   found.sort((a, b) => a.l.ts - b.l.ts);
   const recent = found.slice(-limit);
-  ctl.notice(recent.length === 0 ? 'no mentions of you in the open conversations'
-    : [`mentions of you (${recent.length}):`, ...recent.map(({ c, l }) => `  ${formatTime(l.ts)} ${stripControls(nameOf(c))} ${short(l)}`)]);
+  ctl.notice(
+    recent.length === 0
+      ? 'no mentions of you in the open conversations'
+      : [
+          `mentions of you (${recent.length}):`,
+          ...recent.map(({ c, l }) => `  ${formatTime(l.ts)} ${stripControls(nameOf(c))} ${short(l)}`),
+        ],
+  );
 }
 
 /** `/search [-a] words`: this conversation, or with -a every conversation, in this device's local history. */
@@ -134,9 +151,17 @@ export async function search(ctl: ChatController, rest: string): Promise<void> {
   const shown = results.slice(0, 20);
   ctl.lastSearch = shown;
   const where = (r: SearchResult): string => ('room' in r.target ? `#${r.target.room}` : `@${r.target.user}`);
-  ctl.notice(shown.length === 0 ? `search "${stripControls(words)}": nothing found${all ? '' : ' here (/search -a looks everywhere)'}`
-    : [`search "${stripControls(words)}": ${results.length} found${results.length > shown.length ? `, the newest ${shown.length} shown` : ''} — /goto N opens one`,
-      ...shown.map((r, i) => `  ${i + 1}. ${formatTime(r.message.ts)} ${stripControls(where(r))} ${stripControls(r.message.from)}: ${bodyLines(r.message.text).join(' ').slice(0, 80)}`)]);
+  ctl.notice(
+    shown.length === 0
+      ? `search "${stripControls(words)}": nothing found${all ? '' : ' here (/search -a looks everywhere)'}`
+      : [
+          `search "${stripControls(words)}": ${results.length} found${results.length > shown.length ? `, the newest ${shown.length} shown` : ''} — /goto N opens one`,
+          ...shown.map(
+            (r, i) =>
+              `  ${i + 1}. ${formatTime(r.message.ts)} ${stripControls(where(r))} ${stripControls(r.message.from)}: ${bodyLines(r.message.text).join(' ').slice(0, 80)}`,
+          ),
+        ],
+  );
 }
 
 /** Opens the conversation of search result `n`, loading older history until the message is there. */
@@ -156,8 +181,12 @@ export async function goto(ctl: ChatController, n: number): Promise<void> {
   }
   const conv = findConversation(ctl.state, key);
   const at = conv ? numberOf(conv, result.message.id) : undefined;
-  ctl.notice(`found: ${formatTime(result.message.ts)} ${stripControls(result.message.from)}: ${bodyLines(result.message.text).join(' ').slice(0, 80)}`
-    + (at === undefined ? '' : ` (message ${at} from the newest: /reply ${at} answers it)`), 'info', key);
+  ctl.notice(
+    `found: ${formatTime(result.message.ts)} ${stripControls(result.message.from)}: ${bodyLines(result.message.text).join(' ').slice(0, 80)}` +
+      (at === undefined ? '' : ` (message ${at} from the newest: /reply ${at} answers it)`),
+    'info',
+    key,
+  );
 }
 
 /** The number a message has in the pane (1 = the newest), if it is loaded. */

@@ -6,5 +6,6 @@ export const USERNAME_RULE = 'a username is 3 to 24 characters: lowercase letter
 export const ROOM_PATTERN = /^[a-z0-9_-]{1,32}$/;
 export const ROOM_RULE = 'a room name is 1 to 32 characters: a-z, 0-9, _ and -';
 /** The server's default; its admin may set another minimum, which only the server's answer tells. */
-export const PASSWORD_RULE = 'a password needs at least 8 characters (unless the server admin set another minimum), not one character repeated, and not the username';
+export const PASSWORD_RULE =
+  'a password needs at least 8 characters (unless the server admin set another minimum), not one character repeated, and not the username';
 export const FIELD_MAX = { topic: 300, status: 100, reason: 200 } as const;

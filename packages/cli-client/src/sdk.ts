@@ -3,7 +3,16 @@
 import type { ClientEvents, HushClient, RoomRole } from '@hush/client';
 
 export type {
-  ChatMessage, ConnectionState, FileOffer, MemberInfo, PresenceState, Reaction, RoomInfo, SearchResult, Target, UserInfo,
+  ChatMessage,
+  ConnectionState,
+  FileOffer,
+  MemberInfo,
+  PresenceState,
+  Reaction,
+  RoomInfo,
+  SearchResult,
+  Target,
+  UserInfo,
 } from '@hush/client';
 export type Role = RoomRole;
 export type ClientEventMap = ClientEvents;
@@ -17,13 +26,51 @@ export interface ClientEventSource {
 }
 
 /** Everything the chat screen calls. */
-export type ChatClient = ClientEventSource & Pick<HushClient,
-  | 'user' | 'state' | 'fingerprint' | 'rooms' | 'limits'
-  | 'createRoom' | 'joinRoom' | 'partRoom' | 'listRooms' | 'setTopic' | 'members' | 'listUsers'
-  | 'send' | 'action' | 'sendDirect' | 'reply' | 'edit' | 'delete' | 'react' | 'reactions' | 'search' | 'setPresence' | 'setTyping' | 'markRead' | 'history'
-  | 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'setRole'
-  | 'safetyNumber' | 'verifyContact' | 'isVerified'
-  | 'sendFile' | 'acceptFile' | 'declineFile' | 'cancelFile' | 'pendingFiles' | 'seenInLastRun' | 'close'>;
+export type ChatClient = ClientEventSource &
+  Pick<
+    HushClient,
+    | 'user'
+    | 'state'
+    | 'fingerprint'
+    | 'rooms'
+    | 'limits'
+    | 'createRoom'
+    | 'joinRoom'
+    | 'partRoom'
+    | 'listRooms'
+    | 'setTopic'
+    | 'members'
+    | 'listUsers'
+    | 'send'
+    | 'action'
+    | 'sendDirect'
+    | 'reply'
+    | 'edit'
+    | 'delete'
+    | 'react'
+    | 'reactions'
+    | 'search'
+    | 'setPresence'
+    | 'setTyping'
+    | 'markRead'
+    | 'history'
+    | 'kick'
+    | 'ban'
+    | 'unban'
+    | 'mute'
+    | 'unmute'
+    | 'setRole'
+    | 'safetyNumber'
+    | 'verifyContact'
+    | 'isVerified'
+    | 'sendFile'
+    | 'acceptFile'
+    | 'declineFile'
+    | 'cancelFile'
+    | 'pendingFiles'
+    | 'seenInLastRun'
+    | 'close'
+  >;
 
 /** The chat client plus the session start the login form needs. */
 export type SessionClient = ChatClient & Pick<HushClient, 'shortFingerprint' | 'register' | 'login'>;
@@ -51,6 +98,6 @@ export function describeError(err: unknown): { code?: string; message: string } 
 export function errorText(err: unknown): string {
   const { code, message } = describeError(err);
   if (!code) return message;
-  const words = message === '' || message === code ? CODE_WORDS[code] ?? code.toLowerCase().replace(/_/g, ' ') : message;
+  const words = message === '' || message === code ? (CODE_WORDS[code] ?? code.toLowerCase().replace(/_/g, ' ')) : message;
   return `${words} [${code}]`;
 }

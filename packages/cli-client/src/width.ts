@@ -65,7 +65,7 @@ export function truncate(text: string, width: number): string {
     out += g;
     used += w;
   }
-  return out + '…';
+  return `${out}…`;
 }
 
 /** Pad with spaces on the right to exactly `width` columns (truncating when longer). */

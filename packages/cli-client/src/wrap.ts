@@ -6,7 +6,9 @@ import { displayWidth, graphemes } from './width.js';
  * chain of joined emoji) is cut between its code points, each keeping the marks and joiners after it.
  */
 function units(text: string, width: number): string[] {
-  return graphemes(text).flatMap((g) => (g.length > 2 && displayWidth(g) > width ? g.match(/[^\p{M}\p{Cf}][\p{M}\p{Cf}]*|[\p{M}\p{Cf}]+/gu) ?? [g] : [g]));
+  return graphemes(text).flatMap((g) =>
+    g.length > 2 && displayWidth(g) > width ? (g.match(/[^\p{M}\p{Cf}][\p{M}\p{Cf}]*|[\p{M}\p{Cf}]+/gu) ?? [g]) : [g],
+  );
 }
 
 /**

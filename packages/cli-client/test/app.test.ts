@@ -12,7 +12,10 @@ import { FakeInput, FakeOutput, screenText, waitFor } from './helpers/fake-termi
 class FakeSession extends FakeClient implements SessionClient {
   loggedIn: Array<[string, string | undefined]> = [];
   registered: string[] = [];
-  async register(username: string, _password: string, _opts: { invite?: string } = {}): Promise<void> { this.registered.push(username); this.user = username; }
+  async register(username: string, _password: string, _opts: { invite?: string } = {}): Promise<void> {
+    this.registered.push(username);
+    this.user = username;
+  }
   async login(username: string, password?: string): Promise<void> {
     if (password === 'wrong') throw Object.assign(new Error('bad credentials'), { code: 'AUTH_FAILED' });
     this.loggedIn.push([username, password]);
@@ -27,21 +30,48 @@ afterEach(async () => {
   app = null;
 });
 
-function launch(opts: { connect?: (req: ConnectRequest) => Promise<SessionClient>; password?: string; user?: string; autoLogin?: boolean; server?: string; register?: boolean } = {}) {
+function launch(
+  opts: {
+    connect?: (req: ConnectRequest) => Promise<SessionClient>;
+    password?: string;
+    user?: string;
+    autoLogin?: boolean;
+    server?: string;
+    register?: boolean;
+  } = {},
+) {
   const input = new FakeInput();
   const output = new FakeOutput();
   const session = new FakeSession();
   const requests: ConnectRequest[] = [];
   const remembered: Remembered[] = [];
   app = startApp({
-    input, output, terminal: 'xterm-256color',
-    defaults: { host: opts.server?.split(':')[0] ?? '127.0.0.1', port: Number(opts.server?.split(':')[1] ?? 5555), user: opts.user ?? 'mia', register: opts.register ?? false, password: opts.password, autoLogin: opts.autoLogin ?? false },
-    connect: opts.connect ?? (async (req) => { requests.push(req); return session; }),
+    input,
+    output,
+    terminal: 'xterm-256color',
+    defaults: {
+      host: opts.server?.split(':')[0] ?? '127.0.0.1',
+      port: Number(opts.server?.split(':')[1] ?? 5555),
+      user: opts.user ?? 'mia',
+      register: opts.register ?? false,
+      password: opts.password,
+      autoLogin: opts.autoLogin ?? false,
+    },
+    connect:
+      opts.connect ??
+      (async (req) => {
+        requests.push(req);
+        return session;
+      }),
     downloadsDir: '/tmp/dl',
-    remember: (r) => { remembered.push(r); },
+    remember: (r) => {
+      remembered.push(r);
+    },
   });
   const screen = app.screen;
-  const type = (s: string): void => { input.write(s); };
+  const type = (s: string): void => {
+    input.write(s);
+  };
   const shows = (text: string) => waitFor(() => screenText(screen).includes(text), `"${text}" on screen:\n${screenText(screen)}`);
   const inputLine = (): string => screenText(screen).split('\n').at(-1) ?? '';
   return { input, output, session, requests, remembered, screen, type, shows, inputLine, text: () => screenText(screen) };
@@ -63,9 +93,15 @@ describe('app (fake terminal, fake client)', () => {
 
   it('asks for trust on first contact and refuses when declined', async () => {
     const t = launch({
-      password: 'pw', autoLogin: true,
+      password: 'pw',
+      autoLogin: true,
       connect: async (req) => {
-        const ok = await req.trust({ host: req.host, port: req.port, fingerprint: 'SHA512:abc\x1b]0;evil\x07', shortFingerprint: '1111 2222' });
+        const ok = await req.trust({
+          host: req.host,
+          port: req.port,
+          fingerprint: 'SHA512:abc\x1b]0;evil\x07',
+          shortFingerprint: '1111 2222',
+        });
         if (!ok) throw Object.assign(new Error('server not trusted'), { code: 'UNTRUSTED_SERVER' });
         return new FakeSession();
       },
@@ -79,8 +115,11 @@ describe('app (fake terminal, fake client)', () => {
 
   it('a changed server key exits non-zero with the SDK error', async () => {
     const t = launch({
-      password: 'pw', autoLogin: true,
-      connect: async () => { throw Object.assign(new Error('the server key changed!'), { code: 'SERVER_KEY_CHANGED' }); },
+      password: 'pw',
+      autoLogin: true,
+      connect: async () => {
+        throw Object.assign(new Error('the server key changed!'), { code: 'SERVER_KEY_CHANGED' });
+      },
     });
     const code = await app!.exited;
     expect(code).toBe(2);
@@ -93,12 +132,23 @@ describe('app (fake terminal, fake client)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'hush-app-'));
     try {
       const t = launch({
-        password: 'pw', autoLogin: true, server: `127.0.0.1:${fake.port}`,
+        password: 'pw',
+        autoLogin: true,
+        server: `127.0.0.1:${fake.port}`,
         connect: sdkConnector({ configDir: join(dir, 'config'), dataDir: join(dir, 'data') }),
       });
       await t.shows('HANDSHAKE_FAILED');
       // Wrapped over several rows of the form: compare without the line breaks and borders.
-      await waitFor(() => /the server offered a low-order key/.test(t.text().replace(/\s*│\s*/g, ' ').replace(/\s+/g, ' ')), `the reason in:\n${t.text()}`);
+      await waitFor(
+        () =>
+          /the server offered a low-order key/.test(
+            t
+              .text()
+              .replace(/\s*│\s*/g, ' ')
+              .replace(/\s+/g, ' '),
+          ),
+        `the reason in:\n${t.text()}`,
+      );
       expect(t.text()).toContain('log in');
     } finally {
       await fake.close();
@@ -127,7 +177,16 @@ describe('app (fake terminal, fake client)', () => {
   it('chat: messages render sanitised, typing shows, Tab completes, the picker inserts', async () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
-    t.session.emit('message', { kind: 'room', id: 'x1', ts: Date.now(), from: 'bob', room: 'lobby', text: 'hi\r<alice> fake {red-fg}red\x1b]0;title\x07\x1b[2J', action: false, mine: false });
+    t.session.emit('message', {
+      kind: 'room',
+      id: 'x1',
+      ts: Date.now(),
+      from: 'bob',
+      room: 'lobby',
+      text: 'hi\r<alice> fake {red-fg}red\x1b]0;title\x07\x1b[2J',
+      action: false,
+      mine: false,
+    });
     await t.shows('<alice> fake {red-fg}red'); // inside bob's line: a carriage return cannot start a row
     expect(t.text()).not.toMatch(/^\S*<alice>/m);
     t.session.emit('typing', { from: 'bob', target: { room: 'lobby' }, active: true });
@@ -159,9 +218,27 @@ describe('app (fake terminal, fake client)', () => {
     const bells = () => t.output.data.split('\x07').length - 1;
     // OSC sequences that blessed itself writes end in BEL too: count from here
     const base = bells();
-    t.session.emit('message', { kind: 'room', id: 'p1', ts: Date.now(), from: 'bob', room: 'lobby', text: 'plain', action: false, mine: false });
+    t.session.emit('message', {
+      kind: 'room',
+      id: 'p1',
+      ts: Date.now(),
+      from: 'bob',
+      room: 'lobby',
+      text: 'plain',
+      action: false,
+      mine: false,
+    });
     await t.shows('<bob> plain');
-    t.session.emit('message', { kind: 'room', id: 'p2', ts: Date.now(), from: 'bob', room: 'lobby', text: 'hey mia', action: false, mine: false });
+    t.session.emit('message', {
+      kind: 'room',
+      id: 'p2',
+      ts: Date.now(),
+      from: 'bob',
+      room: 'lobby',
+      text: 'hey mia',
+      action: false,
+      mine: false,
+    });
     await t.shows('<bob> hey mia');
     await waitFor(() => bells() === base + 1, 'the mention bell');
     t.session.emit('message', { kind: 'dm', id: 'd1', ts: Date.now(), from: 'bob', peer: 'bob', text: 'psst', action: false, mine: false });
@@ -174,7 +251,16 @@ describe('app (fake terminal, fake client)', () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
     for (let i = 0; i < 120; i++) {
-      t.session.emit('message', { kind: 'room', id: `m${i}`, ts: Date.now(), from: 'bob', room: 'lobby', text: `line number ${i}`, action: false, mine: false });
+      t.session.emit('message', {
+        kind: 'room',
+        id: `m${i}`,
+        ts: Date.now(),
+        from: 'bob',
+        room: 'lobby',
+        text: `line number ${i}`,
+        action: false,
+        mine: false,
+      });
     }
     await t.shows('line number 119');
     expect(t.text()).not.toContain('line number 50 ');
@@ -213,7 +299,9 @@ describe('app: the first hour', () => {
     const attempt = { register: true, user: 'bob', host: 'h', port: 1 };
     const e = (code: string, message = code) => Object.assign(new Error(message), { code });
     expect(loginErrorText(e('PASSWORD_WEAK'), attempt)).toMatch(/at least 8 characters/);
-    expect(loginErrorText(e('USERNAME_INVALID', 'username must be at least 3 characters'), attempt)).toMatch(/3 to 24 characters.*\(username must be at least 3/);
+    expect(loginErrorText(e('USERNAME_INVALID', 'username must be at least 3 characters'), attempt)).toMatch(
+      /3 to 24 characters.*\(username must be at least 3/,
+    );
     expect(loginErrorText(e('USERNAME_TAKEN'), attempt)).toMatch(/"bob" is taken/);
     expect(loginErrorText(e('INVALID_INVITE'), attempt)).toMatch(/invite field/);
     expect(loginErrorText(e('AUTH_FAILED'), { ...attempt, register: false })).toMatch(/Ctrl\+R to tick "register"/);
@@ -297,10 +385,10 @@ describe('app: pastes', () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
     const words = Array.from({ length: 2000 }, (_, i) => `w${i}`).join(' ');
-    const text = (words + ' end').slice(-10_000);
+    const text = `${words} end`.slice(-10_000);
     const t0 = performance.now();
     t.type(PASTE(text));
-    await waitFor(() => t.inputLine().includes("w1999 end"), 'the paste in the input');
+    await waitFor(() => t.inputLine().includes('w1999 end'), 'the paste in the input');
     expect(performance.now() - t0).toBeLessThan(10_000); // holds on a loaded machine
     t.type('\r');
     await waitFor(() => t.session.calls.filter((c) => c[0] === 'send').length === 3, 'three sends');
@@ -314,7 +402,15 @@ describe('app: file offers', () => {
   it('asks there and then: a accepts into the prefilled downloads folder', async () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
-    t.session.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'notes.txt', size: 12, e2e: false, ts: Date.now() });
+    t.session.emit('fileOffer', {
+      fileId: 'f1',
+      from: 'bob',
+      target: { room: 'lobby' },
+      name: 'notes.txt',
+      size: 12,
+      e2e: false,
+      ts: Date.now(),
+    });
     await t.shows('bob offers "notes.txt"');
     await t.shows('[a] accept');
     t.type('a');
@@ -329,7 +425,15 @@ describe('app: file offers', () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
     t.type('a half-typed line');
-    t.session.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'c.bin', size: 1, e2e: false, ts: Date.now() });
+    t.session.emit('fileOffer', {
+      fileId: 'f1',
+      from: 'bob',
+      target: { room: 'lobby' },
+      name: 'c.bin',
+      size: 1,
+      e2e: false,
+      ts: Date.now(),
+    });
     await t.shows('file offer from bob: "c.bin"');
     t.type(' and more');
     expect(t.text()).not.toContain('bob offers');
@@ -345,12 +449,28 @@ describe('app: file offers', () => {
   it('d declines; l leaves it for /accept', async () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
-    t.session.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'a.bin', size: 1, e2e: false, ts: Date.now() });
+    t.session.emit('fileOffer', {
+      fileId: 'f1',
+      from: 'bob',
+      target: { room: 'lobby' },
+      name: 'a.bin',
+      size: 1,
+      e2e: false,
+      ts: Date.now(),
+    });
     await t.shows('bob offers "a.bin"');
     await t.shows('[d] decline');
     t.type('d');
     await waitFor(() => t.session.calls.some((c) => c[0] === 'declineFile'), 'the decline');
-    t.session.emit('fileOffer', { fileId: 'f2', from: 'bob', target: { room: 'lobby' }, name: 'b.bin', size: 1, e2e: false, ts: Date.now() });
+    t.session.emit('fileOffer', {
+      fileId: 'f2',
+      from: 'bob',
+      target: { room: 'lobby' },
+      name: 'b.bin',
+      size: 1,
+      e2e: false,
+      ts: Date.now(),
+    });
     await t.shows('bob offers "b.bin"');
     await t.shows('[l] later');
     t.type('l');

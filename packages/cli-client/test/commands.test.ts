@@ -76,11 +76,32 @@ describe('parseInput', () => {
     expect(ok(line)).toEqual([name, args]);
   });
 
-  it.each(['/join', '/msg bob', '/msg', '/me', '/status', '/history abc', '/history -1', '/mute bob x', '/kick', '/verify', '/file', '/create', '/search',
-    '/whois', '/whois a b', '/unban', '/unban --address', '/unban --addr x', '/unban a b', '/join a b', '/unignore', '/say'])(
-    'usage error for %s', (line) => {
-      expect(err(line)).toMatch(/^usage: \//);
-    });
+  it.each([
+    '/join',
+    '/msg bob',
+    '/msg',
+    '/me',
+    '/status',
+    '/history abc',
+    '/history -1',
+    '/mute bob x',
+    '/kick',
+    '/verify',
+    '/file',
+    '/create',
+    '/search',
+    '/whois',
+    '/whois a b',
+    '/unban',
+    '/unban --address',
+    '/unban --addr x',
+    '/unban a b',
+    '/join a b',
+    '/unignore',
+    '/say',
+  ])('usage error for %s', (line) => {
+    expect(err(line)).toMatch(/^usage: \//);
+  });
 
   it('unknown command gets a suggestion', () => {
     expect(err('/jion #x')).toMatch(/unknown command \/jion.*did you mean \/join\?/);
@@ -99,7 +120,7 @@ describe('parseInput', () => {
   it('states the rule for a name or a length the server would refuse, instead of sending it', () => {
     expect(ok('/join #Dev')).toEqual(['join', { room: 'dev' }]);
     expect(ok('/msg @Bob hi')).toEqual(['msg', { user: 'bob', text: 'hi' }]);
-    expect(err("/join #no.dots")).toBe('"#no.dots" cannot be a room: a room name is 1 to 32 characters: a-z, 0-9, _ and -');
+    expect(err('/join #no.dots')).toBe('"#no.dots" cannot be a room: a room name is 1 to 32 characters: a-z, 0-9, _ and -');
     expect(err('/msg x hi')).toMatch(/^no user is called "x": a username is 3 to 24 characters/);
     expect(err(`/topic ${'t'.repeat(301)}`)).toBe('the topic is 301 characters long; at most 300 fit');
     expect(err(`/status ${'s'.repeat(101)}`)).toMatch(/the status is 101 characters long; at most 100/);
@@ -114,7 +135,8 @@ describe('parseInput', () => {
   it('every table entry is known to the parser', () => {
     for (const c of COMMANDS) {
       const r = parseInput(`/${c.name}`);
-      if (!r.ok) expect(r.error).toMatch(c.name === 'nick' ? /not supported/ : new RegExp(`^usage: ${c.usage.replace(/[[\]|/.]/g, '\\$&')}$`));
+      if (!r.ok)
+        expect(r.error).toMatch(c.name === 'nick' ? /not supported/ : new RegExp(`^usage: ${c.usage.replace(/[[\]|/.]/g, '\\$&')}$`));
     }
   });
 
@@ -129,7 +151,8 @@ describe('parseInput', () => {
 
   it('the README lists every command and alias', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    for (const c of COMMANDS) for (const n of [c.name, ...(c.aliases ?? [])]) expect(readme, `/${n} in the README`).toMatch(new RegExp(`\`/${n}[ \`]`));
+    for (const c of COMMANDS)
+      for (const n of [c.name, ...(c.aliases ?? [])]) expect(readme, `/${n} in the README`).toMatch(new RegExp(`\`/${n}[ \`]`));
   });
 
   it('suggests by prefix', () => {

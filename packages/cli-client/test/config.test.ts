@@ -1,13 +1,44 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_FILE, parseArgs, parseConfigFile, parseRemembered, REMEMBERED_FILE, resolveLogin, splitHostPort, UsageError } from '../src/config.js';
+import {
+  CONFIG_FILE,
+  parseArgs,
+  parseConfigFile,
+  parseRemembered,
+  REMEMBERED_FILE,
+  resolveLogin,
+  splitHostPort,
+  UsageError,
+} from '../src/config.js';
 
 const none = () => undefined;
 
 describe('parseArgs', () => {
   it('reads every flag, with = or a separate value', () => {
-    expect(parseArgs(['--host', 'chat.example', '--port=6000', '--user', 'alice', '--register', '--fingerprint', 'SHA512:x', '--config', '/c.json', '--login'])).toEqual({
-      host: 'chat.example', port: 6000, user: 'alice', register: true, fingerprint: 'SHA512:x', config: '/c.json', login: true, help: false, version: false,
+    expect(
+      parseArgs([
+        '--host',
+        'chat.example',
+        '--port=6000',
+        '--user',
+        'alice',
+        '--register',
+        '--fingerprint',
+        'SHA512:x',
+        '--config',
+        '/c.json',
+        '--login',
+      ]),
+    ).toEqual({
+      host: 'chat.example',
+      port: 6000,
+      user: 'alice',
+      register: true,
+      fingerprint: 'SHA512:x',
+      config: '/c.json',
+      login: true,
+      help: false,
+      version: false,
     });
   });
   it('takes host:port and [v6]:port', () => {
@@ -23,17 +54,29 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--password=x'])).toThrow(/process list/);
   });
   it('parses with node:util.parseArgs: short flags, the last value wins, one-line errors', () => {
-    expect(parseArgs(['-u', 'bob', '-c', '/c.json', '--user=carol', '-h', '-V'])).toMatchObject({ user: 'carol', config: '/c.json', help: true, version: true });
+    expect(parseArgs(['-u', 'bob', '-c', '/c.json', '--user=carol', '-h', '-V'])).toMatchObject({
+      user: 'carol',
+      config: '/c.json',
+      help: true,
+      version: true,
+    });
     expect(() => parseArgs(['--nope'])).toThrow(new UsageError('unknown option: --nope'));
     expect(() => parseArgs(['stray'])).toThrow(new UsageError('unexpected argument: stray'));
     expect(() => parseArgs(['--login=yes'])).toThrow(new UsageError('--login takes no value'));
-    expect(() => parseArgs(['--user', '--login'])).toThrow(new UsageError('--user needs a value; write --user=VALUE for a value starting with "-"'));
+    expect(() => parseArgs(['--user', '--login'])).toThrow(
+      new UsageError('--user needs a value; write --user=VALUE for a value starting with "-"'),
+    );
   });
 });
 
 describe('parseConfigFile', () => {
   it('accepts known keys and ignores others', () => {
-    expect(parseConfigFile('{"host":"h","port":1234,"user":"u","fingerprint":"f","theme":"dark"}', 'f.json')).toEqual({ host: 'h', port: 1234, user: 'u', fingerprint: 'f' });
+    expect(parseConfigFile('{"host":"h","port":1234,"user":"u","fingerprint":"f","theme":"dark"}', 'f.json')).toEqual({
+      host: 'h',
+      port: 1234,
+      user: 'u',
+      fingerprint: 'f',
+    });
   });
   it('refuses bad JSON and wrong types', () => {
     expect(() => parseConfigFile('{', 'f.json')).toThrow(/not valid JSON/);
@@ -58,33 +101,66 @@ describe('parseConfigFile', () => {
 describe('resolveLogin', () => {
   it('uses defaults without flags, env or file', () => {
     const { defaults } = resolveLogin({ argv: [], env: {}, configDir: '/cfg', readFile: none });
-    expect(defaults).toEqual({ host: '127.0.0.1', port: 5555, user: '', register: false, fingerprint: undefined, password: undefined, autoLogin: false });
+    expect(defaults).toEqual({
+      host: '127.0.0.1',
+      port: 5555,
+      user: '',
+      register: false,
+      fingerprint: undefined,
+      password: undefined,
+      autoLogin: false,
+    });
   });
   it('flags beat env beat the config file', () => {
-    const files: Record<string, string> = { [join('/cfg', CONFIG_FILE)]: '{"host":"filehost","port":1111,"user":"fileuser","fingerprint":"SHA512:file"}' };
+    const files: Record<string, string> = {
+      [join('/cfg', CONFIG_FILE)]: '{"host":"filehost","port":1111,"user":"fileuser","fingerprint":"SHA512:file"}',
+    };
     const readFile = (p: string) => files[p];
-    expect(resolveLogin({ argv: [], env: {}, configDir: '/cfg', readFile }).defaults).toMatchObject({ host: 'filehost', port: 1111, user: 'fileuser', fingerprint: 'SHA512:file' });
-    expect(resolveLogin({ argv: [], env: { HUSH_HOST: 'envhost:2222', HUSH_USER: 'envuser' }, configDir: '/cfg', readFile }).defaults)
-      .toMatchObject({ host: 'envhost', port: 2222, user: 'envuser' });
-    expect(resolveLogin({ argv: ['--host', 'flaghost', '--user', 'flaguser'], env: { HUSH_HOST: 'envhost:2222' }, configDir: '/cfg', readFile }).defaults)
-      .toMatchObject({ host: 'flaghost', port: 2222, user: 'flaguser' });
+    expect(resolveLogin({ argv: [], env: {}, configDir: '/cfg', readFile }).defaults).toMatchObject({
+      host: 'filehost',
+      port: 1111,
+      user: 'fileuser',
+      fingerprint: 'SHA512:file',
+    });
+    expect(
+      resolveLogin({ argv: [], env: { HUSH_HOST: 'envhost:2222', HUSH_USER: 'envuser' }, configDir: '/cfg', readFile }).defaults,
+    ).toMatchObject({ host: 'envhost', port: 2222, user: 'envuser' });
+    expect(
+      resolveLogin({ argv: ['--host', 'flaghost', '--user', 'flaguser'], env: { HUSH_HOST: 'envhost:2222' }, configDir: '/cfg', readFile })
+        .defaults,
+    ).toMatchObject({ host: 'flaghost', port: 2222, user: 'flaguser' });
   });
   it('takes the password only from HUSH_PASSWORD', () => {
-    expect(resolveLogin({ argv: [], env: { HUSH_PASSWORD: 's3cret' }, configDir: '/cfg', readFile: none }).defaults.password).toBe('s3cret');
+    expect(resolveLogin({ argv: [], env: { HUSH_PASSWORD: 's3cret' }, configDir: '/cfg', readFile: none }).defaults.password).toBe(
+      's3cret',
+    );
     expect(resolveLogin({ argv: [], env: { HUSH_PASSWORD: '' }, configDir: '/cfg', readFile: none }).defaults.password).toBeUndefined();
   });
   it('an explicit --config must exist', () => {
     expect(() => resolveLogin({ argv: ['--config', '/missing.json'], env: {}, configDir: '/cfg', readFile: none })).toThrow(/not found/);
-    expect(resolveLogin({ argv: ['--config', '/x.json'], env: {}, configDir: '/cfg', readFile: (p) => (p === '/x.json' ? '{"user":"x"}' : undefined) }).defaults.user).toBe('x');
+    expect(
+      resolveLogin({
+        argv: ['--config', '/x.json'],
+        env: {},
+        configDir: '/cfg',
+        readFile: (p) => (p === '/x.json' ? '{"user":"x"}' : undefined),
+      }).defaults.user,
+    ).toBe('x');
   });
   it('falls back to the server and username of the last login, and reads an invite code', () => {
-    const files: Record<string, string> = { [join('/cfg', REMEMBERED_FILE)]: '{"host":"chat.example","port":7000,"user":"alice","ignored":["mallory",3]}' };
+    const files: Record<string, string> = {
+      [join('/cfg', REMEMBERED_FILE)]: '{"host":"chat.example","port":7000,"user":"alice","ignored":["mallory",3]}',
+    };
     const readFile = (p: string) => files[p];
     const r = resolveLogin({ argv: [], env: {}, configDir: '/cfg', readFile });
     expect(r.defaults).toMatchObject({ host: 'chat.example', port: 7000, user: 'alice' });
     expect(r.remembered).toEqual({ host: 'chat.example', port: 7000, user: 'alice', ignored: ['mallory'] });
     // a host given now does not take the remembered port of another host
-    expect(resolveLogin({ argv: ['--host', 'other'], env: {}, configDir: '/cfg', readFile }).defaults).toMatchObject({ host: 'other', port: 5555, user: 'alice' });
+    expect(resolveLogin({ argv: ['--host', 'other'], env: {}, configDir: '/cfg', readFile }).defaults).toMatchObject({
+      host: 'other',
+      port: 5555,
+      user: 'alice',
+    });
     expect(resolveLogin({ argv: ['--invite', 'k3y'], env: {}, configDir: '/cfg', readFile: none }).defaults.invite).toBe('k3y');
     expect(resolveLogin({ argv: [], env: { HUSH_INVITE: 'k4y' }, configDir: '/cfg', readFile: none }).defaults.invite).toBe('k4y');
   });

@@ -8,25 +8,51 @@ import { e2eText } from '../src/view/chat-view.js';
 function setup(answers: { ask?: string | null; confirm?: boolean; choose?: string | null } = {}, memory?: Memory) {
   const client = new FakeClient();
   const ui: UiHooks & { bells: number; quits: number; asked: string[]; choices: string[][] } = {
-    bells: 0, quits: 0, asked: [], choices: [],
-    bell() { this.bells++; },
-    async ask(q, initial) { this.asked.push(`${q}|${initial}`); return answers.ask === undefined ? initial : answers.ask; },
-    async confirm(q) { this.asked.push(q); return answers.confirm ?? false; },
+    bells: 0,
+    quits: 0,
+    asked: [],
+    choices: [],
+    bell() {
+      this.bells++;
+    },
+    async ask(q, initial) {
+      this.asked.push(`${q}|${initial}`);
+      return answers.ask === undefined ? initial : answers.ask;
+    },
+    async confirm(q) {
+      this.asked.push(q);
+      return answers.confirm ?? false;
+    },
     async choose(title, lines, choices) {
       this.choices.push([title, ...lines, choices.map((c) => c.key).join('')]);
       return answers.choose === undefined ? 'l' : answers.choose;
     },
-    quit() { this.quits++; },
+    quit() {
+      this.quits++;
+    },
   };
-  const ctl = new ChatController({ client, ui, memory, downloadsDir: '/home/me/Downloads', now: () => 1_700_000_000_000, fileSize: async () => 10, readMarkDelayMs: 1 });
+  const ctl = new ChatController({
+    client,
+    ui,
+    memory,
+    downloadsDir: '/home/me/Downloads',
+    now: () => 1_700_000_000_000,
+    fileSize: async () => 10,
+    readMarkDelayMs: 1,
+  });
   return { client, ui, ctl };
 }
 const settle = () => new Promise((r) => setTimeout(r, 10));
 const messages = (ctl: ChatController, key?: string) =>
-  (key ? findConversation(ctl.state, key)! : activeConversation(ctl.state)).lines.flatMap((l) => (l.kind === 'message'
-    ? [{ id: l.id, text: l.text, pending: l.pending === true, ...(l.failed !== undefined ? { failed: l.failed } : {}) }] : []));
+  (key ? findConversation(ctl.state, key)! : activeConversation(ctl.state)).lines.flatMap((l) =>
+    l.kind === 'message'
+      ? [{ id: l.id, text: l.text, pending: l.pending === true, ...(l.failed !== undefined ? { failed: l.failed } : {}) }]
+      : [],
+  );
 const texts = (ctl: ChatController, key?: string) =>
-  (key ? findConversation(ctl.state, key)! : activeConversation(ctl.state)).lines.map((l) => (l.kind === 'file' ? `file:${l.fileId}` : l.text));
+  (key ? findConversation(ctl.state, key)! : activeConversation(ctl.state)).lines.map((l) =>
+    l.kind === 'file' ? `file:${l.fileId}` : l.text,
+  );
 
 describe('ChatController', () => {
   it('starts: joined rooms, members and history loaded, first room active', async () => {
@@ -44,7 +70,16 @@ describe('ChatController', () => {
 
   it('marks what arrived while hush was closed with the "new since you were here" line', async () => {
     const { client, ctl } = setup();
-    client.historyOf.lobby = ['41', '42', '43'].map((id) => ({ kind: 'room' as const, id, ts: Number(id), from: 'bob', room: 'lobby', text: `t${id}`, action: false, mine: false }));
+    client.historyOf.lobby = ['41', '42', '43'].map((id) => ({
+      kind: 'room' as const,
+      id,
+      ts: Number(id),
+      from: 'bob',
+      room: 'lobby',
+      text: `t${id}`,
+      action: false,
+      mine: false,
+    }));
     client.lastRun.lobby = '41';
     await ctl.start();
     expect(activeConversation(ctl.state).marker).toBe('42');
@@ -57,7 +92,16 @@ describe('ChatController', () => {
     await ctl.submit('hi :smile: at 12:30:45');
     expect(client.calls).toContainEqual(['send', 'lobby', 'hi 😄 at 12:30:45']);
     // the server echo with the same id does not duplicate
-    client.emit('message', { kind: 'room', id: 's1', ts: 5, from: 'me', room: 'lobby', text: 'hi 😄 at 12:30:45', action: false, mine: true });
+    client.emit('message', {
+      kind: 'room',
+      id: 's1',
+      ts: 5,
+      from: 'me',
+      room: 'lobby',
+      text: 'hi 😄 at 12:30:45',
+      action: false,
+      mine: true,
+    });
     expect(messages(ctl)).toEqual([{ id: 's1', text: 'hi 😄 at 12:30:45', pending: false }]);
     await ctl.submit('//etc is literal');
     expect(client.calls).toContainEqual(['send', 'lobby', '/etc is literal']);
@@ -143,10 +187,16 @@ describe('ChatController', () => {
     await ctl.submit('/op bob');
     await ctl.submit('/deop bob');
     await ctl.submit('/ban bob spam');
-    expect(client.calls).toEqual(expect.arrayContaining([
-      ['kick', 'lobby', 'bob', 'bye'], ['mute', 'lobby', 'bob', 30], ['unmute', 'lobby', 'bob'],
-      ['setRole', 'lobby', 'bob', 'op'], ['setRole', 'lobby', 'bob', 'member'], ['ban', { user: 'bob', reason: 'spam' }],
-    ]));
+    expect(client.calls).toEqual(
+      expect.arrayContaining([
+        ['kick', 'lobby', 'bob', 'bye'],
+        ['mute', 'lobby', 'bob', 30],
+        ['unmute', 'lobby', 'bob'],
+        ['setRole', 'lobby', 'bob', 'op'],
+        ['setRole', 'lobby', 'bob', 'member'],
+        ['ban', { user: 'bob', reason: 'spam' }],
+      ]),
+    );
     ctl.stop();
   });
 
@@ -208,7 +258,10 @@ describe('ChatController', () => {
     await ctl.submitInput();
     expect(ctl.editor.text).toBe('');
     const typing = client.calls.filter((c) => c[0] === 'setTyping');
-    expect(typing).toEqual([['setTyping', { room: 'lobby' }, true], ['setTyping', { room: 'lobby' }, false]]);
+    expect(typing).toEqual([
+      ['setTyping', { room: 'lobby' }, true],
+      ['setTyping', { room: 'lobby' }, false],
+    ]);
     ctl.stop();
   });
 
@@ -249,7 +302,12 @@ describe('ChatController', () => {
     const { client, ctl, ui } = setup();
     await ctl.start();
     await ctl.submit('needle in a haystack');
-    client.searchResults = [{ target: { room: 'lobby' }, message: { kind: 'room', id: 'n1', ts: 5, from: 'me', room: 'lobby', text: 'needle in a haystack', action: false, mine: true } }];
+    client.searchResults = [
+      {
+        target: { room: 'lobby' },
+        message: { kind: 'room', id: 'n1', ts: 5, from: 'me', room: 'lobby', text: 'needle in a haystack', action: false, mine: true },
+      },
+    ];
     await ctl.submit('/search NEEDLE');
     expect(texts(ctl).join('\n')).toMatch(/1 found[\s\S]*#lobby me: needle in a haystack/);
     await ctl.submit('/users');
@@ -273,7 +331,11 @@ describe('ChatController', () => {
   it('tab completes nicks from the member list', async () => {
     const { ctl } = setup();
     await ctl.start();
-    const tab = (line: string): string => { ctl.editor.set(line); ctl.complete(); return ctl.editor.text; };
+    const tab = (line: string): string => {
+      ctl.editor.set(line);
+      ctl.complete();
+      return ctl.editor.text;
+    };
     expect(tab('b')).toBe('bob: ');
     expect(tab('/jo')).toBe('/join ');
     expect(tab('/join #lo')).toBe('/join #lobby ');
@@ -296,8 +358,17 @@ describe('ChatController', () => {
 
 describe('ChatController: read markers', () => {
   const reads = (client: { calls: Array<[string, ...unknown[]]> }) => client.calls.filter((c) => c[0] === 'markRead');
-  const msg = (id: string, from: string, extra: Record<string, unknown> = {}) =>
-    ({ kind: 'room' as const, id, ts: 10, from, room: 'lobby', text: `t${id}`, action: false, mine: from === 'me', ...extra });
+  const msg = (id: string, from: string, extra: Record<string, unknown> = {}) => ({
+    kind: 'room' as const,
+    id,
+    ts: 10,
+    from,
+    room: 'lobby',
+    text: `t${id}`,
+    action: false,
+    mine: from === 'me',
+    ...extra,
+  });
 
   it('marks the newest message of the viewed conversation once, never my own', async () => {
     const { client, ctl } = setup();
@@ -310,7 +381,10 @@ describe('ChatController: read markers', () => {
     client.emit('message', msg('r2', 'me'));
     client.emit('typing', { from: 'bob', target: { room: 'lobby' }, active: true }); // any other change
     await settle();
-    expect(reads(client)).toEqual([['markRead', { room: 'lobby' }, 'h1'], ['markRead', { room: 'lobby' }, 'r1']]);
+    expect(reads(client)).toEqual([
+      ['markRead', { room: 'lobby' }, 'h1'],
+      ['markRead', { room: 'lobby' }, 'r1'],
+    ]);
     ctl.stop();
   });
 
@@ -374,7 +448,9 @@ describe('ChatController: /cancel, /whois, /unban', () => {
     let rejectAccept!: (e: Error) => void;
     client.acceptFile = (fileId: string) => {
       client.calls.push(['acceptFile', fileId]);
-      return new Promise((_resolve, reject) => { rejectAccept = reject; });
+      return new Promise((_resolve, reject) => {
+        rejectAccept = reject;
+      });
     };
     const accepting = ctl.submit('/accept f1 /tmp/dl');
     await new Promise((r) => setImmediate(r));
@@ -396,7 +472,11 @@ describe('ChatController: /cancel, /whois, /unban', () => {
     const { client, ctl } = setup();
     await ctl.start();
     await ctl.submit('/whois bob');
-    expect(texts(ctl).slice(-3)).toEqual(['whois bob:', '  presence: away — lunch', '  end-to-end: not verified: /verify bob to compare safety numbers']);
+    expect(texts(ctl).slice(-3)).toEqual([
+      'whois bob:',
+      '  presence: away — lunch',
+      '  end-to-end: not verified: /verify bob to compare safety numbers',
+    ]);
     client.verified.add('bob');
     await ctl.submit('/whois BOB');
     expect(texts(ctl).at(-1)).toBe('  end-to-end: verified (safety numbers compared)');
@@ -413,7 +493,12 @@ describe('ChatController: /cancel, /whois, /unban', () => {
     await ctl.start();
     await ctl.submit('/unban bob');
     await ctl.submit('/unban --address 203.0.113.7');
-    expect(client.calls).toEqual(expect.arrayContaining([['unban', { user: 'bob' }], ['unban', { address: '203.0.113.7' }]]));
+    expect(client.calls).toEqual(
+      expect.arrayContaining([
+        ['unban', { user: 'bob' }],
+        ['unban', { address: '203.0.113.7' }],
+      ]),
+    );
     expect(texts(ctl).at(-1)).toBe('unbanned 203.0.113.7');
     ctl.stop();
   });
@@ -422,7 +507,9 @@ describe('ChatController: /cancel, /whois, /unban', () => {
 describe('ChatController: direct conversations', () => {
   it('loads history when a DM conversation appears from an incoming message', async () => {
     const { client, ctl } = setup();
-    client.historyOf['@carol'] = [{ kind: 'dm', id: 'old', ts: 1, from: 'carol', peer: 'carol', text: 'earlier', action: false, mine: false }];
+    client.historyOf['@carol'] = [
+      { kind: 'dm', id: 'old', ts: 1, from: 'carol', peer: 'carol', text: 'earlier', action: false, mine: false },
+    ];
     await ctl.start();
     client.emit('message', { kind: 'dm', id: 'new', ts: 2, from: 'carol', peer: 'carol', text: 'now', action: false, mine: false });
     await new Promise((r) => setImmediate(r));
@@ -463,10 +550,16 @@ describe('ChatController: nothing typed is lost', () => {
     await ctl.submit('ok');
     // the echo of the first arrives before any promise settles
     client.emit('message', { kind: 'room', id: 's1', ts: 5, from: 'me', room: 'lobby', text: 'ok', action: false, mine: true });
-    expect(messages(ctl)).toEqual([{ id: 's1', text: 'ok', pending: false }, { id: 'local:2', text: 'ok', pending: true }]);
+    expect(messages(ctl)).toEqual([
+      { id: 's1', text: 'ok', pending: false },
+      { id: 'local:2', text: 'ok', pending: true },
+    ]);
     client.release(); // acks s1 (echoed already) and s2
     await settle();
-    expect(messages(ctl)).toEqual([{ id: 's1', text: 'ok', pending: false }, { id: 's2', text: 'ok', pending: false }]);
+    expect(messages(ctl)).toEqual([
+      { id: 's1', text: 'ok', pending: false },
+      { id: 's2', text: 'ok', pending: false },
+    ]);
   });
 
   it('a refused line says which, comes back into an empty input, and /retry sends it again', async () => {
@@ -475,8 +568,12 @@ describe('ChatController: nothing typed is lost', () => {
     client.refuseSends = Object.assign(new Error('you are muted in #lobby'), { code: 'FORBIDDEN' });
     await ctl.submit('the line that matters');
     await settle();
-    expect(messages(ctl)).toEqual([{ id: 'local:1', text: 'the line that matters', pending: false, failed: 'you are muted in #lobby [FORBIDDEN]' }]);
-    expect(texts(ctl).at(-1)).toBe('not sent: "the line that matters" — you are muted in #lobby [FORBIDDEN]. Its text is back in the input line (Enter sends it); /retry works too.');
+    expect(messages(ctl)).toEqual([
+      { id: 'local:1', text: 'the line that matters', pending: false, failed: 'you are muted in #lobby [FORBIDDEN]' },
+    ]);
+    expect(texts(ctl).at(-1)).toBe(
+      'not sent: "the line that matters" — you are muted in #lobby [FORBIDDEN]. Its text is back in the input line (Enter sends it); /retry works too.',
+    );
     expect(ctl.editor.text).toBe('the line that matters');
     // typed over: the input is not empty, so the next refusal points at /retry
     await ctl.submit('second');
@@ -487,7 +584,10 @@ describe('ChatController: nothing typed is lost', () => {
     await ctl.submitInput(); // Enter on the restored text
     await ctl.submit('/retry');
     await settle();
-    expect(messages(ctl).map((m) => [m.text, m.pending, m.failed])).toEqual([['the line that matters', false, undefined], ['second', false, undefined]]);
+    expect(messages(ctl).map((m) => [m.text, m.pending, m.failed])).toEqual([
+      ['the line that matters', false, undefined],
+      ['second', false, undefined],
+    ]);
     await ctl.submit('/retry');
     expect(texts(ctl).at(-1)).toBe('no refused line to send again');
   });
@@ -516,11 +616,21 @@ describe('ChatController: pastes', () => {
 
   it('more lines ask first: y sends one message, e edits, n drops', async () => {
     const lines = Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n');
-    for (const [answer, sends, input] of [['y', 1, ''], ['e', 0, lines], ['n', 0, ''], [null, 0, '']] as const) {
+    for (const [answer, sends, input] of [
+      ['y', 1, ''],
+      ['e', 0, lines],
+      ['n', 0, ''],
+      [null, 0, ''],
+    ] as const) {
       const { client, ctl, ui } = setup({ choose: answer });
       await ctl.start();
       await ctl.paste(lines);
-      expect(ui.choices[0]).toEqual(['paste', 'You pasted 20 lines (149 characters), starting "line 0".', 'Send them to #lobby as one message?', 'yen']);
+      expect(ui.choices[0]).toEqual([
+        'paste',
+        'You pasted 20 lines (149 characters), starting "line 0".',
+        'Send them to #lobby as one message?',
+        'yen',
+      ]);
       expect(client.calls.filter((c) => c[0] === 'send')).toEqual(sends ? [['send', 'lobby', lines]] : []);
       expect(ctl.editor.text).toBe(input);
       ctl.stop();
@@ -541,7 +651,10 @@ describe('ChatController: rooms, ignores and file offers', () => {
       client.rooms.set(room, { room, topic: '', kind: 'open', members: 1, joined: true });
     };
     await ctl.submit('/join #fresh');
-    expect(client.calls.filter((c) => c[0] === 'joinRoom' || c[0] === 'createRoom')).toEqual([['joinRoom', 'fresh'], ['createRoom', 'fresh']]);
+    expect(client.calls.filter((c) => c[0] === 'joinRoom' || c[0] === 'createRoom')).toEqual([
+      ['joinRoom', 'fresh'],
+      ['createRoom', 'fresh'],
+    ]);
     expect(ctl.state.active).toBe(roomKey('fresh'));
     expect(texts(ctl).at(-1)).toMatch(/#fresh did not exist: you created it/);
   });
@@ -596,11 +709,16 @@ describe('ChatController: member lists', () => {
   it('a join or a presence change that arrives while the list loads is not lost to the older list', async () => {
     const { client, ctl } = setup();
     let answer!: () => void;
-    const loaded = new Promise<void>((r) => { answer = r; });
+    const loaded = new Promise<void>((r) => {
+      answer = r;
+    });
     client.members = async (room: string) => {
       client.calls.push(['members', room]);
       await loaded;
-      return [{ user: 'me', role: 'member', state: 'online', status: '' }, { user: 'bob', role: 'op', state: 'online', status: '' }];
+      return [
+        { user: 'me', role: 'member', state: 'online', status: '' },
+        { user: 'bob', role: 'op', state: 'online', status: '' },
+      ];
     };
     const started = ctl.start();
     await settle();
@@ -609,7 +727,11 @@ describe('ChatController: member lists', () => {
     answer();
     await started;
     const members = findConversation(ctl.state, roomKey('lobby'))!.members;
-    expect(members.map((m) => [m.user, m.state])).toEqual([['bob', 'away'], ['eve', 'online'], ['me', 'online']]);
+    expect(members.map((m) => [m.user, m.state])).toEqual([
+      ['bob', 'away'],
+      ['eve', 'online'],
+      ['me', 'online'],
+    ]);
     ctl.stop();
   });
 });

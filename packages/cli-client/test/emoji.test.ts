@@ -52,9 +52,22 @@ describe('searchEmoji', () => {
 });
 
 describe('Slack and GitHub shortcodes', () => {
-  it('know the common names node-emoji lacks, and node-emoji\'s own names win', () => {
-    for (const [name, e] of [['thumbsup', '👍'], ['thumbsdown', '👎'], ['+1', '👍'], ['-1', '👎'], ['tada', '🎉'], ['joy', '😂'], ['fire', '🔥'],
-      ['rocket', '🚀'], ['eyes', '👀'], ['white_check_mark', '✅'], ['simple_smile', '🙂'], ['hankey', '💩'], ['party_popper', '🎉']] as const) {
+  it("know the common names node-emoji lacks, and node-emoji's own names win", () => {
+    for (const [name, e] of [
+      ['thumbsup', '👍'],
+      ['thumbsdown', '👎'],
+      ['+1', '👍'],
+      ['-1', '👎'],
+      ['tada', '🎉'],
+      ['joy', '😂'],
+      ['fire', '🔥'],
+      ['rocket', '🚀'],
+      ['eyes', '👀'],
+      ['white_check_mark', '✅'],
+      ['simple_smile', '🙂'],
+      ['hankey', '💩'],
+      ['party_popper', '🎉'],
+    ] as const) {
       expect(emojiFor(name), name).toBe(e);
     }
     expect(emojiFor('heart')).toBe(emojify(':heart:'));

@@ -1,7 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import {
-  fitStatus, formatDay, formatFileLine, formatLine, formatLines, formatSize, formatTime, GUTTER, moreBelowRow, NEW_MARKER_TEXT, NICK_MAX, nickColor,
-  panelWidths, progressBar, rowsAddedAfter, ruleRow, tailRows, unreadElsewhere, type StatusItem,
+  fitStatus,
+  formatDay,
+  formatFileLine,
+  formatLine,
+  formatLines,
+  formatSize,
+  formatTime,
+  GUTTER,
+  moreBelowRow,
+  NEW_MARKER_TEXT,
+  NICK_MAX,
+  nickColor,
+  panelWidths,
+  progressBar,
+  rowsAddedAfter,
+  ruleRow,
+  tailRows,
+  unreadElsewhere,
+  type StatusItem,
 } from '../src/format.js';
 import { INVISIBLE_MARK } from '../src/sanitize.js';
 import { initialState, type Conversation, type Line } from '../src/state.js';
@@ -13,7 +30,17 @@ function visible(tagged: string): string {
 }
 const ts = new Date(2024, 0, 1, 9, 5).getTime();
 type MessageLine = Extract<Line, { kind: 'message' }>;
-const msg = (text: string, extra: Partial<MessageLine> = {}): MessageLine => ({ kind: 'message', id: '1', ts, from: 'bob', text, action: false, mine: false, mention: false, ...extra });
+const msg = (text: string, extra: Partial<MessageLine> = {}): MessageLine => ({
+  kind: 'message',
+  id: '1',
+  ts,
+  from: 'bob',
+  text,
+  action: false,
+  mine: false,
+  mention: false,
+  ...extra,
+});
 const notice = (text: string, at = ts): Line => ({ kind: 'notice', ts: at, level: 'info', text });
 /** A row that a person would read as a line of its own: a time, a sender, a system mark or a rule at column 0. */
 const LINE_START = /^(\d\d:\d\d |<|\* |\*\*\*|-[*!]-|!!!|──)/;
@@ -54,7 +81,8 @@ describe('format', () => {
   });
 
   it('cannot forge another line: a message continues under the gutter, never at column 0', () => {
-    const forged = 'hi\n09:06 <alice> fake\r<alice> fake2\n*** system: alice is verified\n-*- bob joined\n── new since you were here ──\n\u2028* alice waves';
+    const forged =
+      'hi\n09:06 <alice> fake\r<alice> fake2\n*** system: alice is verified\n-*- bob joined\n── new since you were here ──\n\u2028* alice waves';
     const lines = rowsOf(msg(forged));
     expect(lines[0]).toBe('09:05 <bob> hi');
     expect(lines).toHaveLength(7);
@@ -79,7 +107,7 @@ describe('format', () => {
 
   it('keeps every row inside the pane, whatever the text', () => {
     const texts = [
-      '😄'.repeat(30) + ' 中文 words and more words',
+      `${'😄'.repeat(30)} 中文 words and more words`,
       `${'A'.repeat(300)}${'\u0301'.repeat(500)}${'😀'.repeat(100)} end`,
       `${'\u200b'.repeat(200)}x`,
       `${'a\u093f'.repeat(100)}`,
@@ -90,14 +118,15 @@ describe('format', () => {
     for (const width of [20, 30, 58, 96]) {
       for (const text of texts) {
         for (const line of [msg(text), msg(text, { from: 'x'.repeat(40) }), notice(text)]) {
-          for (const row of formatLine(line, { width })) expect(displayWidth(visible(row)), `${width}: ${visible(row)}`).toBeLessThanOrEqual(width);
+          for (const row of formatLine(line, { width }))
+            expect(displayWidth(visible(row)), `${width}: ${visible(row)}`).toBeLessThanOrEqual(width);
         }
       }
     }
   });
 
   it('wraps by display width with a hanging, marked indent', () => {
-    const text = '😄'.repeat(30) + ' 中文 words and more words';
+    const text = `${'😄'.repeat(30)} 中文 words and more words`;
     const lines = rowsOf(msg(text), 30);
     expect(lines.length).toBeGreaterThan(2);
     for (const l of lines) expect(displayWidth(l)).toBeLessThanOrEqual(30);
@@ -123,7 +152,19 @@ describe('format', () => {
 
   it('renders notices and file lines', () => {
     expect(visible(formatLine({ kind: 'notice', ts, level: 'error', text: 'bad\x1b[2J' }, { width: 80 })[0]!)).toBe('09:05 !!! bad');
-    const files = { f1: { fileId: 'f1', direction: 'down' as const, name: 'evil\u202Etxt.exe', size: 2048, from: 'bob', bytes: 1024, status: 'receiving' as const, e2e: true, conversation: 'dm:bob' } };
+    const files = {
+      f1: {
+        fileId: 'f1',
+        direction: 'down' as const,
+        name: 'evil\u202Etxt.exe',
+        size: 2048,
+        from: 'bob',
+        bytes: 1024,
+        status: 'receiving' as const,
+        e2e: true,
+        conversation: 'dm:bob',
+      },
+    };
     const line = visible(formatLine({ kind: 'file', ts, fileId: 'f1' }, { width: 120, files })[0]!);
     expect(line).toContain(`receiving "evil${INVISIBLE_MARK}txt.exe" from bob (2.0 KiB)`);
     expect(line).toContain(' 50%');
@@ -133,13 +174,29 @@ describe('format', () => {
 
   it('a newline in a notice or a file name never starts a row of its own', () => {
     // a /whois whose status text carries a forged "verified" line
-    const whois = rowsOf({ kind: 'notice', ts, level: 'info', text: '  presence: online — brb\n  end-to-end: verified (safety numbers compared)' }, 200);
+    const whois = rowsOf(
+      { kind: 'notice', ts, level: 'info', text: '  presence: online — brb\n  end-to-end: verified (safety numbers compared)' },
+      200,
+    );
     expect(whois).toEqual(['09:05 -*-   presence: online — brb   end-to-end: verified (safety numbers compared)']);
-    const files = { f1: { fileId: 'f1', direction: 'down' as const, name: 'a.txt\n09:06 <alice> click /accept', size: 1, from: 'mallory', bytes: 0, status: 'offered' as const, e2e: false, conversation: 'room:x' } };
+    const files = {
+      f1: {
+        fileId: 'f1',
+        direction: 'down' as const,
+        name: 'a.txt\n09:06 <alice> click /accept',
+        size: 1,
+        from: 'mallory',
+        bytes: 0,
+        status: 'offered' as const,
+        e2e: false,
+        conversation: 'room:x',
+      },
+    };
     const rows = formatLine({ kind: 'file', ts, fileId: 'f1' }, { width: 200, files }).map(visible);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toContain('"a.txt 09:06 <alice> click /accept"');
-    for (const l of formatLine({ kind: 'file', ts, fileId: 'f1' }, { width: 40, files }).map(visible).slice(1)) expect(l).not.toMatch(LINE_START);
+    for (const l of formatLine({ kind: 'file', ts, fileId: 'f1' }, { width: 40, files }).map(visible).slice(1))
+      expect(l).not.toMatch(LINE_START);
   });
 });
 
@@ -152,7 +209,10 @@ describe('conversation rows', () => {
   });
 
   it('puts a day-change rule between lines of different local days, and only there', () => {
-    const rows = formatLines([msg('late', { ts: day1 }), msg('later', { id: '2', ts: day1 + 60_000 }), msg('early', { id: '3', ts: day2 })], { width: 50 }).map(visible);
+    const rows = formatLines(
+      [msg('late', { ts: day1 }), msg('later', { id: '2', ts: day1 + 60_000 }), msg('early', { id: '3', ts: day2 })],
+      { width: 50 },
+    ).map(visible);
     expect(rows).toHaveLength(4);
     expect(rows[2]).toBe(`── Tuesday 8 December 2026 ${'─'.repeat(50 - 27)}`);
     expect(displayWidth(rows[2]!)).toBe(50);
@@ -164,7 +224,11 @@ describe('conversation rows', () => {
     const rows = formatLines(lines, { width: 60, marker: 'b' }).map(visible);
     expect(rows[2]).toBe(`── ${NEW_MARKER_TEXT} ${'─'.repeat(60 - 4 - NEW_MARKER_TEXT.length)}`);
     expect(rows[3]).toBe('09:05 <bob> new 1');
-    expect(formatLines(lines, { width: 60, marker: null }).map(visible).some((r) => r.includes(NEW_MARKER_TEXT))).toBe(false);
+    expect(
+      formatLines(lines, { width: 60, marker: null })
+        .map(visible)
+        .some((r) => r.includes(NEW_MARKER_TEXT)),
+    ).toBe(false);
     expect(ruleRow(NEW_MARKER_TEXT, 10, 'red')).toBe('{red-fg}── new si…{/red-fg}');
   });
 
@@ -206,11 +270,17 @@ describe('narrow terminals', () => {
     { text: 'alice', tagged: 'alice', priority: 2 },
     { text: '#lobby', tagged: '#lobby', priority: 7 },
     { text: 'bob typing…', tagged: 'bob typing…', priority: 4 },
-    { text: 'room messages: encrypted in transit, readable by the server', tagged: '{yellow-fg}room messages: encrypted in transit, readable by the server{/yellow-fg}', priority: 5 },
+    {
+      text: 'room messages: encrypted in transit, readable by the server',
+      tagged: '{yellow-fg}room messages: encrypted in transit, readable by the server{/yellow-fg}',
+      priority: 5,
+    },
   ];
 
   it('drops whole status items, least important first, and keeps the order of the rest', () => {
-    expect(visible(fitStatus(items, 200))).toBe(' connected │ alice │ #lobby │ bob typing… │ room messages: encrypted in transit, readable by the server');
+    expect(visible(fitStatus(items, 200))).toBe(
+      ' connected │ alice │ #lobby │ bob typing… │ room messages: encrypted in transit, readable by the server',
+    );
     expect(visible(fitStatus(items, 60))).toBe(' connected │ alice │ #lobby │ bob typing…');
     expect(visible(fitStatus(items, 25))).toBe(' connected │ #lobby');
     expect(visible(fitStatus(items, 5))).toBe(' ');
@@ -218,7 +288,11 @@ describe('narrow terminals', () => {
       const shown = visible(fitStatus(items, width));
       expect(displayWidth(shown)).toBeLessThanOrEqual(Math.max(1, width));
       // every shown piece is a whole item
-      for (const piece of shown.slice(1).split(' │ ').filter((p) => p !== '')) expect(items.map((i) => i.text)).toContain(piece);
+      for (const piece of shown
+        .slice(1)
+        .split(' │ ')
+        .filter((p) => p !== ''))
+        expect(items.map((i) => i.text)).toContain(piece);
     }
   });
 });
@@ -226,8 +300,19 @@ describe('narrow terminals', () => {
 describe('unread elsewhere', () => {
   it('names the other conversations with unread lines, for the status bar when the list is hidden', () => {
     const base = initialState().conversations[0]!;
-    const conv = (key: string, kind: Conversation['kind'], name: string, unread: number): Conversation => ({ ...base, key, kind, name, unread });
-    const list = [conv('status', 'status', 'status', 0), conv('room:lobby', 'room', 'lobby', 4), conv('room:den', 'room', 'den', 0), conv('dm:bob', 'dm', 'bob\n<x>', 1)];
+    const conv = (key: string, kind: Conversation['kind'], name: string, unread: number): Conversation => ({
+      ...base,
+      key,
+      kind,
+      name,
+      unread,
+    });
+    const list = [
+      conv('status', 'status', 'status', 0),
+      conv('room:lobby', 'room', 'lobby', 4),
+      conv('room:den', 'room', 'den', 0),
+      conv('dm:bob', 'dm', 'bob\n<x>', 1),
+    ];
     expect(unreadElsewhere(list, 'room:den')).toBe('unread: 2.#lobby(4) 4.@bob <x>(1)');
     expect(unreadElsewhere(list, 'room:lobby')).toBe('unread: 4.@bob <x>(1)');
     expect(unreadElsewhere(list.slice(0, 3), 'room:lobby')).toBe('');

@@ -53,7 +53,8 @@ describe('LineEditor', () => {
     e.killWord();
     expect(e.text).toBe('hello ');
     e.set('abc def');
-    e.home(); e.right();
+    e.home();
+    e.right();
     e.killToEnd();
     expect(e.text).toBe('a');
     e.set('abc def');
@@ -89,14 +90,20 @@ describe('LineEditor', () => {
     // a flood of single keys: each insert and redraw looks only near the cursor
     const flood = new LineEditor();
     const t1 = performance.now();
-    for (const ch of paste) { flood.insert(ch); flood.view(100); }
+    for (const ch of paste) {
+      flood.insert(ch);
+      flood.view(100);
+    }
     expect(flood.text).toBe(paste);
     expect(performance.now() - t1).toBeLessThan(10_000);
     // editing in the middle stays cheap too
     flood.home();
     for (let i = 0; i < 5000; i++) flood.right();
     const t2 = performance.now();
-    for (let i = 0; i < 1000; i++) { flood.insert('x'); flood.view(100); }
+    for (let i = 0; i < 1000; i++) {
+      flood.insert('x');
+      flood.view(100);
+    }
     expect(performance.now() - t2).toBeLessThan(10_000);
     expect(flood.text.length).toBe(11_000);
   });

@@ -13,18 +13,35 @@ function setup(memory?: Memory) {
   const client = new FakeClient();
   const ui: UiHooks & { bells: number } = {
     bells: 0,
-    bell() { this.bells++; },
-    async ask() { return null; },
-    async confirm() { return true; },
-    async choose() { return null; },
+    bell() {
+      this.bells++;
+    },
+    async ask() {
+      return null;
+    },
+    async confirm() {
+      return true;
+    },
+    async choose() {
+      return null;
+    },
     quit() {},
   };
   const ctl = new ChatController({ client, ui, memory, downloadsDir: '/tmp', now: () => 1_700_000_000_000, readMarkDelayMs: 1 });
   return { client, ui, ctl };
 }
 
-const room = (id: string, from: string, text: string, extra: Partial<ChatMessage> = {}): ChatMessage =>
-  ({ kind: 'room', id, ts: 1_700_000_000_000, from, room: 'lobby', text, action: false, mine: from === 'me', ...extra });
+const room = (id: string, from: string, text: string, extra: Partial<ChatMessage> = {}): ChatMessage => ({
+  kind: 'room',
+  id,
+  ts: 1_700_000_000_000,
+  from,
+  room: 'lobby',
+  text,
+  action: false,
+  mine: from === 'me',
+  ...extra,
+});
 const plain = (rows: string[]) => rows.map((r) => r.replace(/\{[^}]*\}/g, ''));
 
 describe('message commands', () => {
@@ -56,7 +73,10 @@ describe('message commands', () => {
     await ctl.submit('/react 3 :thumbsup:');
     expect(client.calls).toContainEqual(['react', { room: 'lobby' }, '1', '👍', true]);
     client.emit('messageUpdate', {
-      target: { room: 'lobby' }, msgId: '1', by: 'me', change: { kind: 'react', emoji: '👍', on: true },
+      target: { room: 'lobby' },
+      msgId: '1',
+      by: 'me',
+      change: { kind: 'react', emoji: '👍', on: true },
       message: room('1', 'bob', 'first', { reactions: [{ emoji: '👍', users: ['me'] }] }),
     });
     await ctl.submit('/react 3 👍');
@@ -73,7 +93,10 @@ describe('message commands', () => {
     await ctl.submit('/delete');
     expect(client.calls).toContainEqual(['delete', { room: 'lobby' }, '2']);
     await ctl.submit('/reply 9 nothing there');
-    expect(activeConversation(ctl.state).lines.at(-1)).toMatchObject({ kind: 'notice', text: expect.stringContaining('there is no message 9 here') });
+    expect(activeConversation(ctl.state).lines.at(-1)).toMatchObject({
+      kind: 'notice',
+      text: expect.stringContaining('there is no message 9 here'),
+    });
     ctl.stop();
   });
 
@@ -84,8 +107,18 @@ describe('message commands', () => {
     client.emit('message', room('2', 'me', 'an answer', { replyTo: '1' }));
     client.emit('message', room('3', 'me', 'to something old', { replyTo: '0' }));
     client.emit('messageUpdate', {
-      target: { room: 'lobby' }, msgId: '2', by: 'me', change: { kind: 'edit', text: 'an answer!' },
-      message: room('2', 'me', 'an answer!', { replyTo: '1', edited: true, reactions: [{ emoji: '👍\x07', users: ['bob', 'carol'] }, { emoji: '🎉', users: ['bob'] }] }),
+      target: { room: 'lobby' },
+      msgId: '2',
+      by: 'me',
+      change: { kind: 'edit', text: 'an answer!' },
+      message: room('2', 'me', 'an answer!', {
+        replyTo: '1',
+        edited: true,
+        reactions: [
+          { emoji: '👍\x07', users: ['bob', 'carol'] },
+          { emoji: '🎉', users: ['bob'] },
+        ],
+      }),
     });
     const lines = activeConversation(ctl.state).lines;
     let rows = plain(formatLines(lines, { width: 80 }));
@@ -98,7 +131,11 @@ describe('message commands', () => {
     expect(rows.some((r) => r.includes('↪ original not available'))).toBe(true);
 
     client.emit('messageUpdate', {
-      target: { room: 'lobby' }, msgId: '1', by: 'bob', change: { kind: 'delete' }, message: room('1', 'bob', '', { deleted: true }),
+      target: { room: 'lobby' },
+      msgId: '1',
+      by: 'bob',
+      change: { kind: 'delete' },
+      message: room('1', 'bob', '', { deleted: true }),
     });
     rows = plain(formatLines(activeConversation(ctl.state).lines, { width: 80, numbered: true }));
     expect(rows.find((r) => r.includes('<bob>'))).toMatch(/^\[3\] \d\d:\d\d <bob> message deleted$/);
@@ -109,7 +146,13 @@ describe('message commands', () => {
 
   it('/bell off stops the bell on mentions and DMs and is remembered; /mentions lists them', async () => {
     const saved: boolean[] = [];
-    const memory: Memory = { ignored: [], bell: true, save: (c) => { if (c.bell !== undefined) saved.push(c.bell); } };
+    const memory: Memory = {
+      ignored: [],
+      bell: true,
+      save: (c) => {
+        if (c.bell !== undefined) saved.push(c.bell);
+      },
+    };
     const { client, ui, ctl } = setup(memory);
     await ctl.start();
     client.emit('message', room('1', 'bob', 'hey @me look'));
@@ -120,7 +163,9 @@ describe('message commands', () => {
     expect(ui.bells).toBe(1);
     expect(saved).toEqual([false]);
     await ctl.submit('/mentions');
-    const shown = activeConversation(ctl.state).lines.flatMap((l) => (l.kind === 'notice' ? [l.text] : [])).join('\n');
+    const shown = activeConversation(ctl.state)
+      .lines.flatMap((l) => (l.kind === 'notice' ? [l.text] : []))
+      .join('\n');
     expect(shown).toMatch(/mentions of you \(2\):\n.*bob: "hey @me look"\n.*bob: "me: again"/);
     await ctl.submit('/bell on');
     client.emit('message', room('4', 'bob', 'me?'));
@@ -132,7 +177,12 @@ describe('message commands', () => {
   it('/search asks the SDK (here or everywhere) and /goto opens a result', async () => {
     const { client, ctl } = setup();
     await ctl.start();
-    client.searchResults = [{ target: { user: 'bob' }, message: { kind: 'dm', id: '7', ts: 5, from: 'bob', peer: 'bob', text: 'the deploy key', action: false, mine: false } }];
+    client.searchResults = [
+      {
+        target: { user: 'bob' },
+        message: { kind: 'dm', id: '7', ts: 5, from: 'bob', peer: 'bob', text: 'the deploy key', action: false, mine: false },
+      },
+    ];
     await ctl.submit('/search deploy');
     expect(client.calls).toContainEqual(['search', 'deploy', { target: { room: 'lobby' } }]);
     await ctl.submit('/search -a deploy key');

@@ -58,7 +58,7 @@ describe('pasted text', () => {
     expect(splitText('aaaa\nbbbb\ncccc', 10)).toEqual(['aaaa\nbbbb', 'cccc']);
     expect(splitText('aaa bbb ccc ddd', 8)).toEqual(['aaa bbb', 'ccc ddd']);
     expect(splitText('x'.repeat(25), 10)).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
-    const emoji = 'a' + '😄'.repeat(5);
+    const emoji = `a${'😄'.repeat(5)}`;
     const parts = splitText(emoji, 4);
     expect(parts.join('')).toBe(emoji);
     for (const p of parts) {

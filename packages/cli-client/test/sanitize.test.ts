@@ -114,7 +114,8 @@ describe('stripControls', () => {
       const out = stripControls(s);
       expect(out).not.toMatch(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/);
       // the only format characters left: joiners between pictographs (marks may sit on the first), a flag's tags
-      const leftover = out.replace(/\p{Extended_Pictographic}[\p{M}\p{Emoji_Modifier}]*\u200d(?=\p{Extended_Pictographic})/gu, '')
+      const leftover = out
+        .replace(/\p{Extended_Pictographic}[\p{M}\p{Emoji_Modifier}]*\u200d(?=\p{Extended_Pictographic})/gu, '')
         .replace(/\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}/gu, '');
       expect(leftover, JSON.stringify(s)).not.toMatch(/\p{Cf}/u);
       expect(out).not.toMatch(/\p{M}{5}/u);

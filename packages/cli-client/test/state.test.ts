@@ -1,8 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../src/sdk.js';
 import {
-  MAX_MESSAGES, STATUS_KEY, TYPING_TTL_MS, activeConversation, dmKey, findConversation, initialState, latestOffer,
-  mentions, newestFromOthers, reduce, roomKey, seenBy, shouldBell, typingUsers, type Action, type AppState,
+  MAX_MESSAGES,
+  STATUS_KEY,
+  TYPING_TTL_MS,
+  activeConversation,
+  dmKey,
+  findConversation,
+  initialState,
+  latestOffer,
+  mentions,
+  newestFromOthers,
+  reduce,
+  roomKey,
+  seenBy,
+  shouldBell,
+  typingUsers,
+  type Action,
+  type AppState,
 } from '../src/state.js';
 
 let seq = 0;
@@ -13,7 +28,11 @@ function roomMsg(from: string, text: string, room = 'lobby', extra: Partial<Chat
 function run(...actions: Action[]): AppState {
   return actions.reduce(reduce, initialState());
 }
-const base: Action[] = [{ type: 'me', user: 'me' }, { type: 'joined', room: 'lobby', topic: 'hi', activate: true }, { type: 'joined', room: 'dev', activate: false }];
+const base: Action[] = [
+  { type: 'me', user: 'me' },
+  { type: 'joined', room: 'lobby', topic: 'hi', activate: true },
+  { type: 'joined', room: 'dev', activate: false },
+];
 
 describe('conversations', () => {
   it('starts with the status buffer active', () => {
@@ -30,7 +49,11 @@ describe('conversations', () => {
   });
 
   it('counts unread in inactive conversations and clears on switch', () => {
-    let s = run(...base, { type: 'message', message: roomMsg('bob', 'x', 'dev'), now: 0 }, { type: 'message', message: roomMsg('bob', 'y', 'dev'), now: 0 });
+    let s = run(
+      ...base,
+      { type: 'message', message: roomMsg('bob', 'x', 'dev'), now: 0 },
+      { type: 'message', message: roomMsg('bob', 'y', 'dev'), now: 0 },
+    );
     expect(findConversation(s, roomKey('dev'))!.unread).toBe(2);
     expect(findConversation(s, roomKey('dev'))!.mentions).toBe(0);
     s = reduce(s, { type: 'switch', key: roomKey('dev') });
@@ -38,13 +61,21 @@ describe('conversations', () => {
   });
 
   it('does not count messages in the active conversation or my own', () => {
-    const s = run(...base, { type: 'message', message: roomMsg('bob', 'x'), now: 0 }, { type: 'message', message: roomMsg('me', 'y', 'dev'), now: 0 });
+    const s = run(
+      ...base,
+      { type: 'message', message: roomMsg('bob', 'x'), now: 0 },
+      { type: 'message', message: roomMsg('me', 'y', 'dev'), now: 0 },
+    );
     expect(findConversation(s, roomKey('lobby'))!.unread).toBe(0);
     expect(findConversation(s, roomKey('dev'))!.unread).toBe(0);
   });
 
   it('highlights a whole-word mention of my nick', () => {
-    const s = run(...base, { type: 'message', message: roomMsg('bob', 'hey me: look', 'dev'), now: 0 }, { type: 'message', message: roomMsg('bob', 'meme time', 'dev'), now: 0 });
+    const s = run(
+      ...base,
+      { type: 'message', message: roomMsg('bob', 'hey me: look', 'dev'), now: 0 },
+      { type: 'message', message: roomMsg('bob', 'meme time', 'dev'), now: 0 },
+    );
     const dev = findConversation(s, roomKey('dev'))!;
     expect(dev.mentions).toBe(1);
     expect(dev.lines.map((l) => l.kind === 'message' && l.mention)).toEqual([true, false]);
@@ -52,7 +83,12 @@ describe('conversations', () => {
 
   it('deduplicates messages by id (reconnect catch-up)', () => {
     const m = roomMsg('bob', 'x');
-    const s = run(...base, { type: 'message', message: m, now: 0 }, { type: 'message', message: m, now: 0 }, { type: 'history', key: roomKey('lobby'), messages: [m] });
+    const s = run(
+      ...base,
+      { type: 'message', message: m, now: 0 },
+      { type: 'message', message: m, now: 0 },
+      { type: 'history', key: roomKey('lobby'), messages: [m] },
+    );
     expect(findConversation(s, roomKey('lobby'))!.lines).toHaveLength(1);
   });
 
@@ -68,7 +104,9 @@ describe('conversations', () => {
     for (let i = 0; i < MAX_MESSAGES + 10; i++) s = reduce(s, { type: 'message', message: roomMsg('bob', `n${i}`), now: 0 });
     const lines = findConversation(s, roomKey('lobby'))!.lines;
     expect(lines).toHaveLength(MAX_MESSAGES);
-    expect(lines.at(-1)!.kind === 'message' && lines.at(-1)!.kind === 'message' ? (lines.at(-1) as { text: string }).text : '').toBe(`n${MAX_MESSAGES + 9}`);
+    expect(lines.at(-1)!.kind === 'message' && lines.at(-1)!.kind === 'message' ? (lines.at(-1) as { text: string }).text : '').toBe(
+      `n${MAX_MESSAGES + 9}`,
+    );
   });
 
   it('opens a DM conversation for an incoming direct message and counts it as a highlight', () => {
@@ -125,7 +163,14 @@ describe('conversations', () => {
 
 describe('members, presence, typing, e2e', () => {
   it('tracks members and presence', () => {
-    let s = run(...base, { type: 'members', room: 'lobby', members: [{ user: 'zed', role: 'member', state: 'online', status: '' }, { user: 'amy', role: 'op', state: 'online', status: '' }] });
+    let s = run(...base, {
+      type: 'members',
+      room: 'lobby',
+      members: [
+        { user: 'zed', role: 'member', state: 'online', status: '' },
+        { user: 'amy', role: 'op', state: 'online', status: '' },
+      ],
+    });
     expect(findConversation(s, roomKey('lobby'))!.members.map((m) => m.user)).toEqual(['amy', 'zed']);
     s = reduce(s, { type: 'presence', user: 'zed', state: 'away', status: 'lunch' });
     expect(findConversation(s, roomKey('lobby'))!.members.find((m) => m.user === 'zed')).toMatchObject({ state: 'away', status: 'lunch' });
@@ -163,8 +208,20 @@ describe('members, presence, typing, e2e', () => {
 });
 
 describe('read markers', () => {
-  const dm = (id: string, from: string): ChatMessage => ({ kind: 'dm', id, ts: Number(id.slice(1)), from, peer: 'bob', text: id, action: false, mine: from === 'me' });
-  const open: Action[] = [{ type: 'me', user: 'me' }, { type: 'openDm', user: 'bob', activate: true }];
+  const dm = (id: string, from: string): ChatMessage => ({
+    kind: 'dm',
+    id,
+    ts: Number(id.slice(1)),
+    from,
+    peer: 'bob',
+    text: id,
+    action: false,
+    mine: from === 'me',
+  });
+  const open: Action[] = [
+    { type: 'me', user: 'me' },
+    { type: 'openDm', user: 'bob', activate: true },
+  ];
 
   it("a peer's marker on my last message shows as seen; not once they answered or I wrote again", () => {
     let s = run(...open, { type: 'message', message: dm('d1', 'bob'), now: 1 }, { type: 'message', message: dm('d2', 'me'), now: 2 });
@@ -181,7 +238,7 @@ describe('read markers', () => {
     expect(seenBy(s, findConversation(s, STATUS_KEY)!)).toBeNull();
   });
 
-  it('my own marker from another device clears that conversation\'s unread count when it is the newest', () => {
+  it("my own marker from another device clears that conversation's unread count when it is the newest", () => {
     let s = run(...base, { type: 'message', message: roomMsg('bob', 'a', 'dev'), now: 1 });
     const last = findConversation(s, roomKey('dev'))!.lines.at(-1)!;
     expect(findConversation(s, roomKey('dev'))!.unread).toBe(1);
@@ -194,7 +251,11 @@ describe('read markers', () => {
 
 describe('files', () => {
   it('follows an offer through progress to completion', () => {
-    let s = run(...base, { type: 'fileOffer', offer: { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.txt', size: 100, e2e: true, ts: 1 }, now: 1 });
+    let s = run(...base, {
+      type: 'fileOffer',
+      offer: { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.txt', size: 100, e2e: true, ts: 1 },
+      now: 1,
+    });
     expect(findConversation(s, dmKey('bob'))!.lines).toEqual([{ kind: 'file', ts: 1, fileId: 'f1' }]);
     expect(latestOffer(s)?.fileId).toBe('f1');
     s = reduce(s, { type: 'fileAccepted', fileId: 'f1' });
@@ -208,7 +269,11 @@ describe('files', () => {
   });
 
   it('room offers land in the room; sending shows in the target', () => {
-    let s = run(...base, { type: 'fileOffer', offer: { fileId: 'f2', from: 'bob', target: { room: 'dev' }, name: 'b', size: 1, e2e: false, ts: 1 }, now: 1 });
+    let s = run(...base, {
+      type: 'fileOffer',
+      offer: { fileId: 'f2', from: 'bob', target: { room: 'dev' }, name: 'b', size: 1, e2e: false, ts: 1 },
+      now: 1,
+    });
     expect(findConversation(s, roomKey('dev'))!.lines).toHaveLength(1);
     expect(findConversation(s, roomKey('dev'))!.unread).toBe(1);
     s = reduce(s, { type: 'fileSending', fileId: 'u1', name: 'c', size: 10, target: { room: 'lobby' }, now: 2 });
@@ -220,7 +285,12 @@ describe('files', () => {
 
 describe('input history', () => {
   it('walks up and down and restores the draft', () => {
-    let s = run({ type: 'inputSubmit', line: 'one' }, { type: 'inputSubmit', line: 'two' }, { type: 'inputSubmit', line: 'two' }, { type: 'inputSubmit', line: ' ' });
+    let s = run(
+      { type: 'inputSubmit', line: 'one' },
+      { type: 'inputSubmit', line: 'two' },
+      { type: 'inputSubmit', line: 'two' },
+      { type: 'inputSubmit', line: ' ' },
+    );
     expect(s.input.entries).toEqual(['one', 'two']);
     s = reduce(s, { type: 'inputPrev', current: 'draft' });
     expect(s.input.current).toBe('two');
@@ -254,11 +324,23 @@ describe('the "new since you were here" marker', () => {
 });
 
 describe('"new since you were here" after a restart', () => {
-  const msg = (id: string, from: string, room = 'dev'): ChatMessage =>
-    ({ kind: 'room', id, ts: Number(id), from, room, text: `text ${id}`, action: false, mine: from === 'me' });
+  const msg = (id: string, from: string, room = 'dev'): ChatMessage => ({
+    kind: 'room',
+    id,
+    ts: Number(id),
+    from,
+    room,
+    text: `text ${id}`,
+    action: false,
+    mine: from === 'me',
+  });
 
   it('marks the oldest message from others after the one the last run saw, and counts what is new', () => {
-    let s = run(...base, { type: 'history', key: roomKey('dev'), messages: [msg('8', 'bob'), msg('9', 'bob'), msg('10', 'me'), msg('11', 'carol'), msg('12', 'bob')] });
+    let s = run(...base, {
+      type: 'history',
+      key: roomKey('dev'),
+      messages: [msg('8', 'bob'), msg('9', 'bob'), msg('10', 'me'), msg('11', 'carol'), msg('12', 'bob')],
+    });
     s = reduce(s, { type: 'newSince', key: roomKey('dev'), after: '9' });
     const dev = findConversation(s, roomKey('dev'))!;
     expect(dev.marker).toBe('11'); // '10' is mine; ids compare as numbers ('10' > '9')
@@ -275,17 +357,46 @@ describe('"new since you were here" after a restart', () => {
 });
 
 describe('reduce: our own lines', () => {
-  const lobby = (s: AppState) => findConversation(s, roomKey('lobby'))!.lines.flatMap((l) => (l.kind === 'message' ? [[l.id, l.text, l.pending === true, l.failed ?? null]] : []));
-  const out = (localId: string, text: string): Action => ({ type: 'outgoing', key: roomKey('lobby'), localId, from: 'me', text, action: false, now: 5 });
-  const mine = (id: string, text: string): Action => ({ type: 'message', message: roomMsg('me', text, 'lobby', { id, mine: true }), now: 6 });
+  const lobby = (s: AppState) =>
+    findConversation(s, roomKey('lobby'))!.lines.flatMap((l) =>
+      l.kind === 'message' ? [[l.id, l.text, l.pending === true, l.failed ?? null]] : [],
+    );
+  const out = (localId: string, text: string): Action => ({
+    type: 'outgoing',
+    key: roomKey('lobby'),
+    localId,
+    from: 'me',
+    text,
+    action: false,
+    now: 5,
+  });
+  const mine = (id: string, text: string): Action => ({
+    type: 'message',
+    message: roomMsg('me', text, 'lobby', { id, mine: true }),
+    now: 6,
+  });
 
   it('a pending line is confirmed in place by its echo, and the later ack adds nothing', () => {
-    const s = run(...base, out('local:1', 'a'), out('local:2', 'b'), mine('m1', 'a'), { type: 'sent', key: roomKey('lobby'), localId: 'local:1', id: 'm1', ts: 6 });
-    expect(lobby(s)).toEqual([['m1', 'a', false, null], ['local:2', 'b', true, null]]);
+    const s = run(...base, out('local:1', 'a'), out('local:2', 'b'), mine('m1', 'a'), {
+      type: 'sent',
+      key: roomKey('lobby'),
+      localId: 'local:1',
+      id: 'm1',
+      ts: 6,
+    });
+    expect(lobby(s)).toEqual([
+      ['m1', 'a', false, null],
+      ['local:2', 'b', true, null],
+    ]);
   });
 
   it('an ack before the echo confirms the line; the echo then adds nothing', () => {
-    const s = run(...base, out('local:1', 'a'), { type: 'sent', key: roomKey('lobby'), localId: 'local:1', id: 'm1', ts: 6 }, mine('m1', 'a'));
+    const s = run(
+      ...base,
+      out('local:1', 'a'),
+      { type: 'sent', key: roomKey('lobby'), localId: 'local:1', id: 'm1', ts: 6 },
+      mine('m1', 'a'),
+    );
     expect(lobby(s)).toEqual([['m1', 'a', false, null]]);
   });
 
@@ -296,7 +407,13 @@ describe('reduce: our own lines', () => {
     s = reduce(s, other('x2', 'y')); // the server ordered y before our a too
     s = reduce(s, mine('m1', 'a'));
     s = reduce(s, other('x3', 'z'));
-    expect(lobby(s)).toEqual([['x1', 'x', false, null], ['x2', 'y', false, null], ['m1', 'a', false, null], ['x3', 'z', false, null], ['local:2', 'b', true, null]]);
+    expect(lobby(s)).toEqual([
+      ['x1', 'x', false, null],
+      ['x2', 'y', false, null],
+      ['m1', 'a', false, null],
+      ['x3', 'z', false, null],
+      ['local:2', 'b', true, null],
+    ]);
     s = reduce(s, { type: 'sent', key: roomKey('lobby'), localId: 'local:2', id: 'm2', ts: 7 }); // an ack before its echo
     expect(lobby(s).map((l) => l[0])).toEqual(['x1', 'x2', 'm1', 'x3', 'm2']);
   });

@@ -19,7 +19,8 @@ describe('wide character table', () => {
     }
   });
   it('covers emoji and CJK', () => {
-    for (const ch of ['😄', '🎉', '中', '한', '👍', 'ｱ'.normalize('NFKC')]) expect(isWideCodePoint(ch.codePointAt(0)!), ch).toBe(stringWidth(ch) === 2);
+    for (const ch of ['😄', '🎉', '中', '한', '👍', 'ｱ'.normalize('NFKC')])
+      expect(isWideCodePoint(ch.codePointAt(0)!), ch).toBe(stringWidth(ch) === 2);
     expect(isWideCodePoint('a'.codePointAt(0)!)).toBe(false);
     expect('a😄b中'.replace(wideCharRegExp(), '$1|')).toBe('a😄|b中|');
   });
@@ -89,14 +90,18 @@ describe('patched blessed', () => {
   });
 
   it('gives every code point the width our wrapping counts', () => {
-    const unicode = createRequire(import.meta.url)('blessed/lib/unicode') as { charWidth(s: string, i?: number): number; combining: Record<number, boolean> };
+    const unicode = createRequire(import.meta.url)('blessed/lib/unicode') as {
+      charWidth(s: string, i?: number): number;
+      combining: Record<number, boolean>;
+    };
     createScreen({ input: new FakeInput(), output: new FakeOutput(), terminal: 'xterm-256color' }).destroy();
     const disagree: string[] = [];
     for (let cp = 0x20; cp <= 0x3ffff; cp++) {
       if ((cp >= 0xd800 && cp <= 0xdfff) || cp === 0x7f) continue;
       const ch = String.fromCodePoint(cp);
       const width = displayWidth(ch);
-      if (unicode.charWidth(ch) !== width || (cp >= 0xa0 && (unicode.combining[cp] === true) !== (width === 0))) disagree.push(cp.toString(16));
+      if (unicode.charWidth(ch) !== width || (cp >= 0xa0 && (unicode.combining[cp] === true) !== (width === 0)))
+        disagree.push(cp.toString(16));
     }
     expect(disagree).toEqual([]);
   });

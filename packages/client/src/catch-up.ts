@@ -81,7 +81,8 @@ export class CatchUp {
     for (const target of cut) {
       const room = 'room' in target ? target.room : '';
       this.host.emit('notice', {
-        level: 'warn', code: 'CATCH_UP_LIMIT',
+        level: 'warn',
+        code: 'CATCH_UP_LIMIT',
         text: `more than ${RESTART_CATCH_UP_LIMIT} messages in #${room} since this client last ran: the newest are shown, older ones are in its history`,
       });
     }
@@ -118,10 +119,9 @@ export class CatchUp {
         if (after === undefined) return;
         const mine: Missed = [];
         for (;;) {
-          const page: ServerMessageOf<'history_page'> = await this.host.request(
-            { type: 'history', target, after, limit: CATCH_UP_PAGE },
-            ['history_page'],
-          );
+          const page: ServerMessageOf<'history_page'> = await this.host.request({ type: 'history', target, after, limit: CATCH_UP_PAGE }, [
+            'history_page',
+          ]);
           for (const item of page.messages) {
             mine.push(item);
             if (compareIds(item.msgId, after) > 0) after = item.msgId;

@@ -1,5 +1,12 @@
 import { DeviceIdentity, deviceId, signDeviceLogin } from '@hush/crypto';
-import { MAX_REACTION_LENGTH, reaction, type MessageRef, type ServerMessage, type ServerMessageOf, type ServerMessageType } from '@hush/protocol';
+import {
+  MAX_REACTION_LENGTH,
+  reaction,
+  type MessageRef,
+  type ServerMessage,
+  type ServerMessageOf,
+  type ServerMessageType,
+} from '@hush/protocol';
 import { CatchUp } from './catch-up.js';
 import { ConversationLedger, listedRef, type IncomingMessage } from './conversation-ledger.js';
 import { isEnding } from './connection-state.js';
@@ -21,8 +28,20 @@ import { SendQueue } from './send-queue.js';
 import { ServerPin } from './server-pin.js';
 import { Signals } from './signals.js';
 import type {
-  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, PendingSend, Reaction, RoomInfo, RoomKind, RoomRole,
-  SearchResult, Target, UserInfo,
+  ChatMessage,
+  ClientEvents,
+  ConnectionState,
+  ConnectOptions,
+  FileOffer,
+  MemberInfo,
+  PendingSend,
+  Reaction,
+  RoomInfo,
+  RoomKind,
+  RoomRole,
+  SearchResult,
+  Target,
+  UserInfo,
 } from './types.js';
 import { SessionStore } from './session-store.js';
 import { UserState } from './user-state.js';
@@ -258,10 +277,16 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const session = this.connection.session;
     if (!session) throw new HushError('CONNECTION_CLOSED');
     const signature = signDeviceLogin(device, session.sessionId, username, new Uint8Array(0));
-    return this.connection.rawRequest({
-      type: 'device_login', username, signKey: b64(device.signPublicKey), signature: b64(signature),
-      ...(since === undefined ? {} : { since }),
-    }, ['welcome']);
+    return this.connection.rawRequest(
+      {
+        type: 'device_login',
+        username,
+        signKey: b64(device.signPublicKey),
+        signature: b64(signature),
+        ...(since === undefined ? {} : { since }),
+      },
+      ['welcome'],
+    );
   }
 
   /** The persisted state of `user` (the loaded one when it is the current user). */
@@ -281,7 +306,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     };
     await this.publishPrekeys();
     if (!kept || !this.roomKeys) {
-      this.roomKeys = await RoomKeyStore.load(this.paths.dataDir, this.host, this.port, { user: welcome.user, device: deviceId(device.signPublicKey) });
+      this.roomKeys = await RoomKeyStore.load(this.paths.dataDir, this.host, this.port, {
+        user: welcome.user,
+        device: deviceId(device.signPublicKey),
+      });
     }
     this.localHistory = LocalHistory.for(this.paths.dataDir, this.host, this.port, welcome.user);
     this.applyLimits(welcome);
@@ -325,7 +353,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** `kind`: 'e2e' (end to end), or 'open' (server-readable; server admins only); the server's default without it. */
   async createRoom(room: string, topic?: string, kind?: RoomKind): Promise<void> {
-    await this.request({ type: 'room_create', room, ...(topic === undefined ? {} : { topic }), ...(kind === undefined ? {} : { kind }) }, ['ok']);
+    await this.request({ type: 'room_create', room, ...(topic === undefined ? {} : { topic }), ...(kind === undefined ? {} : { kind }) }, [
+      'ok',
+    ]);
     await this.refreshRooms();
   }
 
@@ -417,7 +447,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   /** Adds (`on`) or removes your `emoji` on message `msgId`. */
   react(target: Target, msgId: string, emoji: string, on: boolean): Promise<{ id: string; ts: number }> {
     if (!reaction.safeParse(emoji).success) {
-      return Promise.reject(new HushError('BAD_REQUEST', `a reaction is one emoji of at most ${MAX_REACTION_LENGTH} characters, without spaces`));
+      return Promise.reject(
+        new HushError('BAD_REQUEST', `a reaction is one emoji of at most ${MAX_REACTION_LENGTH} characters, without spaces`),
+      );
     }
     return this.sendRef(target, '', { kind: 'react', msgId, emoji, on });
   }
@@ -457,7 +489,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     if (sealed) await this.roomCrypto.distribute(room);
     let envelope = '';
     const ack = await this.queueSend({ target: { room }, text, action, listed: listedRef(ref) }, async (key) => {
-      if (!sealed) return { type: 'send', room, key, ...(bodiless ? {} : { text }), ...(action ? { action: true } : {}), ...(ref ? { ref } : {}) };
+      if (!sealed)
+        return { type: 'send', room, key, ...(bodiless ? {} : { text }), ...(action ? { action: true } : {}), ...(ref ? { ref } : {}) };
       envelope = await this.roomCrypto.seal(room, { text: bodiless ? '' : text, action, ...(ref ? { ref } : {}) });
       return { type: 'send', room, key, envelope };
     });
@@ -466,11 +499,23 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     // already in the inbox, shows it. Delivering after it in the inbox only covers a missing echo
     // (e.g. the room was left meanwhile, or a resend the server had stored already) and keeps it
     // shown exactly once, in order.
-    const chat: IncomingMessage = { kind: 'room', id: ack.msgId, ts: ack.ts, from, room, text, action, mine: true, ...(ref ? { ref } : {}) };
-    await new Promise<void>((resolve) => this.connection.enqueue(() => {
-      resolve();
-      this.deliver(chat);
-    }));
+    const chat: IncomingMessage = {
+      kind: 'room',
+      id: ack.msgId,
+      ts: ack.ts,
+      from,
+      room,
+      text,
+      action,
+      mine: true,
+      ...(ref ? { ref } : {}),
+    };
+    await new Promise<void>((resolve) =>
+      this.connection.enqueue(() => {
+        resolve();
+        this.deliver(chat);
+      }),
+    );
     return { id: ack.msgId, ts: ack.ts };
   }
 
@@ -493,7 +538,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private checkText(text: string): void {
     if (text.length === 0) throw new HushError('BAD_REQUEST', 'a message cannot be empty');
     const max = this._limits.maxTextLength;
-    if (text.length > max) throw new HushError('TEXT_TOO_LONG', `the text has ${text.length} characters; the server accepts at most ${max}: split it`);
+    if (text.length > max)
+      throw new HushError('TEXT_TOO_LONG', `the text has ${text.length} characters; the server accepts at most ${max}: split it`);
   }
 
   async setPresence(state: 'online' | 'away', status?: string): Promise<void> {
@@ -520,10 +566,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     let before = opts.before;
     let hasMore: boolean;
     do {
-      const page = await this.request(
-        { type: 'history', target, limit: opts.limit ?? 50, ...(before === undefined ? {} : { before }) },
-        ['history_page'],
-      );
+      const page = await this.request({ type: 'history', target, limit: opts.limit ?? 50, ...(before === undefined ? {} : { before }) }, [
+        'history_page',
+      ]);
       const found: IncomingMessage[] = [];
       for (const item of page.messages) {
         let m: IncomingMessage | undefined;
@@ -700,7 +745,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     }
     if (this.joined.apply(m, m.user === this.user)) this.connection.enqueue(() => this.refreshRooms());
     this.emit('roomEvent', {
-      room: m.room, event: m.event, user: m.user, ts: m.ts,
+      room: m.room,
+      event: m.event,
+      user: m.user,
+      ts: m.ts,
       ...definedOnly({ by: m.by, topic: m.topic, role: m.role, reason: m.reason }),
     });
   }
@@ -727,8 +775,16 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   private roomChat(m: ServerMessageOf<'message'>): IncomingMessage {
     return {
-      kind: 'room', id: m.msgId, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action, mine: m.from === this.user,
-      ...(m.ref ? { ref: m.ref } : {}), ...(m.deleted ? { deleted: true } : {}),
+      kind: 'room',
+      id: m.msgId,
+      ts: m.ts,
+      from: m.from,
+      room: m.room,
+      text: m.text,
+      action: m.action,
+      mine: m.from === this.user,
+      ...(m.ref ? { ref: m.ref } : {}),
+      ...(m.deleted ? { deleted: true } : {}),
     };
   }
 

@@ -15,7 +15,12 @@ const HEARTBEAT_MS = 15_000;
 const TERMINAL_GOODBYES = new Set<string>(['BANNED', 'KICKED', 'AUTH_FAILED', 'TOO_MANY_CONNECTIONS']);
 /** Failures while reconnecting that retrying cannot fix. */
 const TERMINAL_RECONNECT_ERRORS = new Set<HushErrorCode>([
-  'SERVER_KEY_CHANGED', 'UNTRUSTED_SERVER', 'AUTH_FAILED', 'DEVICE_UNKNOWN', 'BANNED', 'UNSUPPORTED_VERSION',
+  'SERVER_KEY_CHANGED',
+  'UNTRUSTED_SERVER',
+  'AUTH_FAILED',
+  'DEVICE_UNKNOWN',
+  'BANNED',
+  'UNSUPPORTED_VERSION',
 ]);
 
 export interface ConnectionOptions {
@@ -56,7 +61,9 @@ export class Connection {
   private transport: Transport | undefined;
   private _session: HandshakeResult | undefined;
   private readonly requests: Requests;
-  private readonly outbox = new Outbox(new TokenPacer(DEFAULT_CLIENT_LIMITS.messagesPerSecond, DEFAULT_CLIENT_LIMITS.messageBurst, Date.now()));
+  private readonly outbox = new Outbox(
+    new TokenPacer(DEFAULT_CLIENT_LIMITS.messagesPerSecond, DEFAULT_CLIENT_LIMITS.messageBurst, Date.now()),
+  );
   /** Server events are handled one after another (some need a key lookup first). */
   private inbox: Promise<void> = Promise.resolve();
   private goodbye: { code: string; message: string } | undefined;
@@ -259,7 +266,8 @@ export class Connection {
     this.lastReceived = Date.now();
     this.heartbeat = setInterval(() => {
       const silent = Date.now() - this.lastReceived;
-      if (silent > 3 * HEARTBEAT_MS) this.transport?.destroy(); // dead peer: the close starts a reconnect
+      if (silent > 3 * HEARTBEAT_MS)
+        this.transport?.destroy(); // dead peer: the close starts a reconnect
       else if (silent > HEARTBEAT_MS) this.sendQuietly({ type: 'ping' });
     }, HEARTBEAT_MS);
     this.heartbeat.unref();

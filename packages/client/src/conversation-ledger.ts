@@ -39,7 +39,7 @@ interface Entry {
 }
 
 /** Decimal ids compared as numbers (they can exceed 2^53). */
-const newer = (a: string, b: string): boolean => a.length !== b.length ? a.length > b.length : a > b;
+const newer = (a: string, b: string): boolean => (a.length !== b.length ? a.length > b.length : a > b);
 
 export class ConversationLedger {
   private readonly entries = new Map<string, Entry>();

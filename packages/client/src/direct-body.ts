@@ -48,8 +48,14 @@ export function decodeBody(text: string): DirectBody | undefined {
   if ('file' in o && typeof o.file === 'object' && o.file !== null) {
     const f = o.file as Record<string, unknown>;
     if (
-      isStr(f.fileId, 64) && isStr(f.name, 1024) && typeof f.size === 'number' && Number.isSafeInteger(f.size) && f.size >= 0 &&
-      isStr(f.sha512, 100) && isStr(f.key, 60) && isStr(f.noncePrefix, 40)
+      isStr(f.fileId, 64) &&
+      isStr(f.name, 1024) &&
+      typeof f.size === 'number' &&
+      Number.isSafeInteger(f.size) &&
+      f.size >= 0 &&
+      isStr(f.sha512, 100) &&
+      isStr(f.key, 60) &&
+      isStr(f.noncePrefix, 40)
     ) {
       return { file: { fileId: f.fileId, name: f.name, size: f.size, sha512: f.sha512, key: f.key, noncePrefix: f.noncePrefix } };
     }

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import {
-  decodeSessionMessage, deviceId, isCryptoError, RatchetSession, safetyNumber, sha512, verifyBundle,
-  type DeviceBundle, type DeviceIdentity, type DirectInner,
+  decodeSessionMessage,
+  deviceId,
+  isCryptoError,
+  RatchetSession,
+  safetyNumber,
+  sha512,
+  verifyBundle,
+  type DeviceBundle,
+  type DeviceIdentity,
+  type DirectInner,
 } from '@hush/crypto';
 import type { ServerMessageOf, ServerMessageType } from '@hush/protocol';
 import { listedRef, type IncomingMessage } from './conversation-ledger.js';
@@ -12,7 +20,7 @@ import type { RequestBody } from './requests.js';
 import type { SendQueue } from './send-queue.js';
 import type { SessionStore } from './session-store.js';
 import type { RoomDevice } from './room-keys.js';
-import type { ChatMessage, EmitEvent } from './types.js';
+import type { EmitEvent } from './types.js';
 import type { UserState } from './user-state.js';
 import { b64, bundleFromWire, unb64 } from './wire.js';
 
@@ -76,18 +84,32 @@ export class DirectMessages {
     let sent = '';
     const ack = await this.host.queueSend(
       // Only lines someone typed are listed: not a file offer's DM, nor an edit, delete or reaction.
-      { target: { user }, text: 'text' in body ? body.text : '', action: 'text' in body && body.action, listed: 'text' in body && listedRef(body.ref) },
+      {
+        target: { user },
+        text: 'text' in body ? body.text : '',
+        action: 'text' in body && body.action,
+        listed: 'text' in body && listedRef(body.ref),
+      },
       async (key) => {
         const theirs = await this.keysOf(user);
         if (theirs.length === 0) throw new HushError('E2E_NO_DEVICES', `${user} has no device keys yet`);
         const verified = state.verified.get(user);
         if (verified !== undefined && verified !== keySetDigest(theirs)) {
-          throw new HushError('E2E_KEY_CHANGED', `the keys of ${user} changed since you verified them: compare the safety number and verify again`);
+          throw new HushError(
+            'E2E_KEY_CHANGED',
+            `the keys of ${user} changed since you verified them: compare the safety number and verify again`,
+          );
         }
         // Every device but this one (which keeps its own copy): the recipient's and our other ones.
         const others = (list: readonly DeviceBundle[]) => list.filter((b) => !sameKey(b.signKey, device.signPublicKey));
         const mine = user === me ? [] : others(await this.keysOf(me));
-        const targets = await this.sessionsFor([{ user, devices: others(theirs) }, { user: me, devices: mine }], device);
+        const targets = await this.sessionsFor(
+          [
+            { user, devices: others(theirs) },
+            { user: me, devices: mine },
+          ],
+          device,
+        );
         if (user !== me && !targets.some((t) => t.user === user)) {
           throw new HushError('E2E_NO_PREKEYS', `none of the devices of ${user} has published prekeys yet`);
         }
@@ -135,7 +157,8 @@ export class DirectMessages {
    * published no prekeys yet are left out).
    */
   private async sessionsFor(
-    groups: readonly { user: string; devices: readonly DeviceBundle[] }[], me: DeviceIdentity,
+    groups: readonly { user: string; devices: readonly DeviceBundle[] }[],
+    me: DeviceIdentity,
   ): Promise<{ user: string; session: RatchetSession }[]> {
     const { sessions } = this.requireAccount();
     const out: { user: string; session: RatchetSession }[] = [];
@@ -157,7 +180,11 @@ export class DirectMessages {
         const identity = bundleFromWire(wire.device);
         // The bundle must be the very device the key directory lists (box key included).
         if (!sameKey(identity.boxKey, d.boxKey) || !sameKey(identity.signature, d.signature)) {
-          this.host.emit('notice', { level: 'warn', code: 'E2E_BAD_KEYS', text: `the server handed out a prekey bundle that is not a device of ${user}: ignored` });
+          this.host.emit('notice', {
+            level: 'warn',
+            code: 'E2E_BAD_KEYS',
+            text: `the server handed out a prekey bundle that is not a device of ${user}: ignored`,
+          });
           continue;
         }
         try {
@@ -166,14 +193,22 @@ export class DirectMessages {
             session: RatchetSession.start(me, {
               identity,
               signedPrekey: {
-                id: wire.signedPrekey.id, createdAt: wire.signedPrekey.createdAt,
-                publicKey: unb64(wire.signedPrekey.publicKey), signature: unb64(wire.signedPrekey.signature),
+                id: wire.signedPrekey.id,
+                createdAt: wire.signedPrekey.createdAt,
+                publicKey: unb64(wire.signedPrekey.publicKey),
+                signature: unb64(wire.signedPrekey.signature),
               },
-              ...(wire.oneTimePrekey ? { oneTimePrekey: { id: wire.oneTimePrekey.id, publicKey: unb64(wire.oneTimePrekey.publicKey) } } : {}),
+              ...(wire.oneTimePrekey
+                ? { oneTimePrekey: { id: wire.oneTimePrekey.id, publicKey: unb64(wire.oneTimePrekey.publicKey) } }
+                : {}),
             }),
           });
         } catch {
-          this.host.emit('notice', { level: 'warn', code: 'E2E_BAD_KEYS', text: `the server handed out an invalid prekey bundle for a device of ${user}: ignored` });
+          this.host.emit('notice', {
+            level: 'warn',
+            code: 'E2E_BAD_KEYS',
+            text: `the server handed out an invalid prekey bundle for a device of ${user}: ignored`,
+          });
         }
       }
     }
@@ -192,7 +227,8 @@ export class DirectMessages {
     const { user: me, device, state, sessions } = account;
     const peer = m.from === me ? m.to : m.from;
     const warn = (kind: OpenFailure | 'gap', missing?: number) => {
-      if (live || kind === 'session_reset') this.host.emit('dmWarning', { user: peer, kind, ...(missing === undefined ? {} : { missing }) });
+      if (live || kind === 'session_reset')
+        this.host.emit('dmWarning', { user: peer, kind, ...(missing === undefined ? {} : { missing }) });
     };
     let senderKey: Uint8Array | undefined;
     let innerText = sessions.journalled(m.msgId);
@@ -260,7 +296,14 @@ export class DirectMessages {
     }
     return {
       chat: {
-        kind: 'dm', id: m.msgId, ts: m.ts, from: m.from, peer, text: body.text, action: body.action, mine: m.from === me,
+        kind: 'dm',
+        id: m.msgId,
+        ts: m.ts,
+        from: m.from,
+        peer,
+        text: body.text,
+        action: body.action,
+        mine: m.from === me,
         ...(body.ref ? { ref: body.ref } : {}),
       },
     };
@@ -387,7 +430,11 @@ export class DirectMessages {
       }
     });
     if (valid.length < bundles.length) {
-      this.host.emit('notice', { level: 'warn', code: 'E2E_BAD_KEYS', text: `ignored ${bundles.length - valid.length} invalid device key(s) of ${user}` });
+      this.host.emit('notice', {
+        level: 'warn',
+        code: 'E2E_BAD_KEYS',
+        text: `ignored ${bundles.length - valid.length} invalid device key(s) of ${user}`,
+      });
     }
     this.keyCache.set(user, valid);
     const account = this.host.account();

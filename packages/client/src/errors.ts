@@ -40,9 +40,7 @@ export class HushError extends Error {
 }
 
 function defaultMessage(code: HushErrorCode): string {
-  return code in CLIENT_ERROR_CODES
-    ? CLIENT_ERROR_CODES[code as ClientErrorCode]
-    : PROTOCOL_ERROR_CODES[code as ProtocolErrorCode];
+  return code in CLIENT_ERROR_CODES ? CLIENT_ERROR_CODES[code as ClientErrorCode] : PROTOCOL_ERROR_CODES[code as ProtocolErrorCode];
 }
 
 export function isHushError(value: unknown, code?: HushErrorCode): value is HushError {

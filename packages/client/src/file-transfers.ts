@@ -113,7 +113,14 @@ export class FileTransfers {
     }
   }
 
-  private async upload(handle: FileHandle, fileId: string, size: number, chunks: number, state: { cancelled: boolean }, sealer?: FileSealer): Promise<void> {
+  private async upload(
+    handle: FileHandle,
+    fileId: string,
+    size: number,
+    chunks: number,
+    state: { cancelled: boolean },
+    sealer?: FileSealer,
+  ): Promise<void> {
     const inFlight: Promise<unknown>[] = [];
     let sent = 0;
     const buffer = Buffer.alloc(CHUNK);
@@ -149,7 +156,15 @@ export class FileTransfers {
         if (!e2e) {
           entry.offer = { fileId: m.fileId, from: m.from, target: m.target, name: m.name ?? 'file', size: m.size, e2e: false, ts: m.ts };
         } else if (entry.secret) {
-          entry.offer = { fileId: m.fileId, from: m.from, target: m.target, name: entry.secret.name, size: entry.secret.size, e2e: true, ts: m.ts };
+          entry.offer = {
+            fileId: m.fileId,
+            from: m.from,
+            target: m.target,
+            name: entry.secret.name,
+            size: entry.secret.size,
+            e2e: true,
+            ts: m.ts,
+          };
         } else {
           // The sealed DM with the key comes first normally; keep the server's half until it does.
           entry.offer = { fileId: m.fileId, from: m.from, target: m.target, name: '', size: m.size, e2e: true, ts: m.ts };
@@ -165,7 +180,11 @@ export class FileTransfers {
         const d = this.downloads.get(m.fileId);
         if (d) await this.failDownload(d, new HushError('FILE_CANCELLED', m.reason ?? 'the sender cancelled the file'));
         this.incoming.delete(m.fileId);
-        this.host.emit('fileCancelled', { fileId: m.fileId, ...(m.by === undefined ? {} : { by: m.by }), ...(m.reason === undefined ? {} : { reason: m.reason }) });
+        this.host.emit('fileCancelled', {
+          fileId: m.fileId,
+          ...(m.by === undefined ? {} : { by: m.by }),
+          ...(m.reason === undefined ? {} : { reason: m.reason }),
+        });
         return;
       }
       case 'file_status':
@@ -225,7 +244,16 @@ export class FileTransfers {
       const secret = entry.secret;
       const expected = secret ? unb64(secret.sha512) : entry.sha512 ? unb64(entry.sha512) : undefined;
       this.downloads.set(fileId, {
-        fileId, offer, handle, tmp, dir, next: 0, bytes: 0, writing: Promise.resolve(), resolve, reject,
+        fileId,
+        offer,
+        handle,
+        tmp,
+        dir,
+        next: 0,
+        bytes: 0,
+        writing: Promise.resolve(),
+        resolve,
+        reject,
         hash: createHash('sha512'),
         ...(secret ? { opener: new FileOpener(unb64(secret.key), unb64(secret.noncePrefix)) } : {}),
         ...(expected ? { expectedSha512: expected } : {}),
@@ -360,11 +388,16 @@ async function placeFile(tmp: string, dir: string, name: string): Promise<string
       if (code === 'EEXIST') continue;
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
       // No hard links on this file system: check, then rename (a small race, still never a symlink).
-      if (await lstat(candidate).then(() => true, () => false)) continue;
+      if (
+        await lstat(candidate).then(
+          () => true,
+          () => false,
+        )
+      )
+        continue;
       await rename(tmp, candidate);
       return candidate;
     }
   }
   throw new HushError('FILE_IO', 'no free file name');
 }
-

@@ -11,6 +11,22 @@ export type { ClientPaths } from './paths.js';
 export type { KnownServerEntry, PinDecision } from './known-servers.js';
 export type { ClientLimits } from './limits.js';
 export type {
-  ChatMessage, ClientEvents, ConnectionState, ConnectOptions, FileOffer, MemberInfo, MessageChange, MessageUpdate, PendingSend,
-  PresenceState, Reaction, RoomInfo, RoomKind, RoomRole, SearchResult, Target, TrustPrompt, UserInfo,
+  ChatMessage,
+  ClientEvents,
+  ConnectionState,
+  ConnectOptions,
+  FileOffer,
+  MemberInfo,
+  MessageChange,
+  MessageUpdate,
+  PendingSend,
+  PresenceState,
+  Reaction,
+  RoomInfo,
+  RoomKind,
+  RoomRole,
+  SearchResult,
+  Target,
+  TrustPrompt,
+  UserInfo,
 } from './types.js';

@@ -63,5 +63,12 @@ export class JoinedRooms {
 
 /** A copy with only RoomInfo's fields (the wire object may carry more). */
 export function roomInfo(r: RoomInfo): RoomInfo {
-  return { room: r.room, topic: r.topic, kind: r.kind, members: r.members, joined: r.joined, ...(r.role === undefined ? {} : { role: r.role }) };
+  return {
+    room: r.room,
+    topic: r.topic,
+    kind: r.kind,
+    members: r.members,
+    joined: r.joined,
+    ...(r.role === undefined ? {} : { role: r.role }),
+  };
 }

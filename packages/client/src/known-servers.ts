@@ -39,10 +39,7 @@ export function appendPin(text: string, server: string, fingerprint: string): st
   return `${base}${server} ${fingerprint}\n`;
 }
 
-export type PinDecision =
-  | { status: 'match' }
-  | { status: 'new' }
-  | { status: 'changed'; known: KnownServerEntry };
+export type PinDecision = { status: 'match' } | { status: 'new' } | { status: 'changed'; known: KnownServerEntry };
 
 export function decidePin(entries: readonly KnownServerEntry[], server: string, presented: string): PinDecision {
   const known = findPin(entries, server);

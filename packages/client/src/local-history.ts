@@ -32,11 +32,13 @@ export class LocalHistory {
     const target: Target = m.kind === 'room' ? { room: m.room! } : { user: m.peer! };
     const line = `${JSON.stringify(m)}\n`;
     const file = this.fileOf(target);
-    this.writing = this.writing.then(async () => {
-      await ensurePrivateDir(this.dir);
-      await appendFile(file, line, { mode: 0o600 });
-      if (m.ref?.kind === 'delete') await this.forget(file, m.ref.msgId, m);
-    }).catch(() => undefined); // a full disk costs search, never a message
+    this.writing = this.writing
+      .then(async () => {
+        await ensurePrivateDir(this.dir);
+        await appendFile(file, line, { mode: 0o600 });
+        if (m.ref?.kind === 'delete') await this.forget(file, m.ref.msgId, m);
+      })
+      .catch(() => undefined); // a full disk costs search, never a message
   }
 
   /** Resolves once every recorded line is written. */
@@ -56,7 +58,10 @@ export class LocalHistory {
    */
   async search(query: string, target?: Target): Promise<SearchResult[]> {
     await this.flushed();
-    const words = query.toLowerCase().split(/\s+/).filter((w) => w.length > 0);
+    const words = query
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((w) => w.length > 0);
     if (words.length === 0) return [];
     const files = target ? [this.fileOf(target)] : await this.files();
     const results: SearchResult[] = [];

@@ -1,5 +1,5 @@
 import type { ClientMessage } from '@hush/protocol';
-import { TokenPacer } from './pacer.js';
+import type { TokenPacer } from './pacer.js';
 
 /** Frames the server does not count against the message budget: they bypass the outbox. */
 export function costsMessageBudget(message: ClientMessage): boolean {
@@ -64,10 +64,13 @@ export class Outbox {
       }
     }
     if (this.write && this.queue.length > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.flush();
-      }, Math.max(1, this.pacer.waitMs(this.clock())));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.flush();
+        },
+        Math.max(1, this.pacer.waitMs(this.clock())),
+      );
     }
   }
 

@@ -35,10 +35,13 @@ export class Requests {
     const id = `r${++this.counter}`;
     const message = { ...body, id } as ClientMessage;
     const reply = new Promise<ServerMessageOf<T>>((resolve, reject) => {
-      const timer = opts.timeout === false ? undefined : setTimeout(() => {
-        this.pending.delete(id);
-        reject(new HushError('TIMEOUT', `no reply to ${body.type} within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+      const timer =
+        opts.timeout === false
+          ? undefined
+          : setTimeout(() => {
+              this.pending.delete(id);
+              reject(new HushError('TIMEOUT', `no reply to ${body.type} within ${this.timeoutMs} ms`));
+            }, this.timeoutMs);
       this.pending.set(id, { expect, resolve: resolve as (m: ServerMessage) => void, reject, timer });
     });
     return { message, reply };
@@ -53,7 +56,9 @@ export class Requests {
     this.pending.delete(re);
     clearTimeout(p.timer);
     if (message.type === 'error') {
-      p.reject(new HushError(message.code, message.message, message.retryAfterMs === undefined ? {} : { retryAfterMs: message.retryAfterMs }));
+      p.reject(
+        new HushError(message.code, message.message, message.retryAfterMs === undefined ? {} : { retryAfterMs: message.retryAfterMs }),
+      );
     } else if (!p.expect.includes(message.type)) {
       p.reject(new HushError('UNEXPECTED_REPLY', `unexpected ${message.type} reply`));
     } else {

@@ -57,7 +57,10 @@ export class RoomCrypto {
     const { distribution, devices } = store.recipientsLacking(room, members);
     for (const name of new Set(devices.map((d) => d.user))) {
       await this.host.sendKey(name, distribution);
-      await store.markHolders(room, devices.filter((d) => d.user === name));
+      await store.markHolders(
+        room,
+        devices.filter((d) => d.user === name),
+      );
     }
   }
 
@@ -96,14 +99,21 @@ export class RoomCrypto {
       try {
         const opened = await keys.store.open(m.room, m.from, unb64(m.envelope));
         body = decodeBody(new TextDecoder('utf-8', { fatal: true }).decode(opened.plaintext));
-        if (opened.order === 'ahead' && live) this.warn(m, 'messages of this sender are missing before this one (held back or dropped by the server)');
+        if (opened.order === 'ahead' && live)
+          this.warn(m, 'messages of this sender are missing before this one (held back or dropped by the server)');
         if (opened.order === 'late' && live) this.warn(m, 'a message of this sender arrived out of its order');
       } catch (error) {
         if (isCryptoError(error, 'SENDER_KEY_UNKNOWN')) {
           if (live) this.wait(m);
           return undefined;
         }
-        if (live) this.warn(m, isCryptoError(error, 'MESSAGE_REPLAYED') ? 'a message was played again by the server: ignored' : 'a message did not open (forged or damaged): ignored');
+        if (live)
+          this.warn(
+            m,
+            isCryptoError(error, 'MESSAGE_REPLAYED')
+              ? 'a message was played again by the server: ignored'
+              : 'a message did not open (forged or damaged): ignored',
+          );
         return undefined;
       }
       if (body === undefined || 'file' in body || 'roomKey' in body) {
@@ -114,8 +124,16 @@ export class RoomCrypto {
     this.remember(m.msgId, body);
     if (!('text' in body)) return undefined;
     return {
-      kind: 'room', id: m.msgId, ts: m.ts, from: m.from, room: m.room, text: body.text, action: body.action,
-      mine: m.from === keys.user, sealed: true, ...(body.ref ? { ref: body.ref } : {}),
+      kind: 'room',
+      id: m.msgId,
+      ts: m.ts,
+      from: m.from,
+      room: m.room,
+      text: body.text,
+      action: body.action,
+      mine: m.from === keys.user,
+      sealed: true,
+      ...(body.ref ? { ref: body.ref } : {}),
     };
   }
 

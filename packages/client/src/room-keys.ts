@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import {
-  CryptoError, InboundSenderKey, OutboundSenderKey, decodeSenderKeyDistribution, encodeSenderKeyDistribution,
+  CryptoError,
+  InboundSenderKey,
+  OutboundSenderKey,
+  decodeSenderKeyDistribution,
+  encodeSenderKeyDistribution,
   type SenderKeyOrder,
 } from '@hush/crypto';
 import { fileSafe, serverDirName } from './paths.js';
@@ -101,7 +105,11 @@ export class RoomKeyStore {
     if (f.version !== 1) throw new Error(`unknown room key state version in ${store.path}`);
     for (const [room, r] of Object.entries(f.rooms)) {
       const inbound = new Map<string, InboundSenderKey[]>();
-      for (const [sender, states] of Object.entries(r.inbound)) inbound.set(sender, states.map((s) => InboundSenderKey.fromBytes(unb64(s))));
+      for (const [sender, states] of Object.entries(r.inbound))
+        inbound.set(
+          sender,
+          states.map((s) => InboundSenderKey.fromBytes(unb64(s))),
+        );
       store.rooms.set(room, {
         ...(r.kind ? { kind: r.kind } : {}),
         ...(r.outbound ? { outbound: OutboundSenderKey.fromBytes(unb64(r.outbound)) } : {}),

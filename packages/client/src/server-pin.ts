@@ -35,7 +35,10 @@ export class ServerPin {
     const decision = decidePin(await this.knownServers.entries(), server, session.fingerprint);
     if (decision.status === 'changed') throw keyChangedError(this.knownServers.path, server, decision.known, session.fingerprint);
     if (this._fingerprint !== '' && this._fingerprint !== session.fingerprint) {
-      throw new HushError('SERVER_KEY_CHANGED', `the server key changed during this session: was ${this._fingerprint}, now ${session.fingerprint}`);
+      throw new HushError(
+        'SERVER_KEY_CHANGED',
+        `the server key changed during this session: was ${this._fingerprint}, now ${session.fingerprint}`,
+      );
     }
     const short = shortFingerprint(session.serverIdentity);
     const expected = this.options.expectedFingerprint;

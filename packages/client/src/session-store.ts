@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  deviceId, generateOneTimePrekeys, generateSignedPrekey, oneTimePrekeysToAdd, planSignedPrekeys, RatchetSession,
-  type DeviceIdentity, type OneTimePrekeyPair, type PrekeyLookup, type SignedPrekeyPair,
+  deviceId,
+  generateOneTimePrekeys,
+  generateSignedPrekey,
+  oneTimePrekeysToAdd,
+  planSignedPrekeys,
+  RatchetSession,
+  type DeviceIdentity,
+  type OneTimePrekeyPair,
+  type PrekeyLookup,
+  type SignedPrekeyPair,
 } from '@hush/crypto';
 import { fileSafe, serverDirName } from './paths.js';
 import { readOptional, writePrivateFile } from './secure-fs.js';
@@ -20,7 +28,13 @@ const JOURNAL_LIMIT = 2000;
 /** Base keys of sessions accepted, remembered to refuse a replayed session start. */
 const BASE_KEY_LIMIT = 4000;
 
-interface StoredPrekey { id: number; createdAt?: number; publicKey: string; secretKey: string; signature?: string }
+interface StoredPrekey {
+  id: number;
+  createdAt?: number;
+  publicKey: string;
+  secretKey: string;
+  signature?: string;
+}
 
 interface SessionFile {
   version: 1;
@@ -63,7 +77,11 @@ export class SessionStore {
     if (f.version !== 1) throw new Error(`unknown session state version in ${store.path}`);
     store.nextPrekeyId = f.nextPrekeyId;
     store.signed = f.signedPrekeys.map((p) => ({
-      id: p.id, createdAt: p.createdAt ?? 0, publicKey: unb64(p.publicKey), secretKey: unb64(p.secretKey), signature: unb64(p.signature ?? ''),
+      id: p.id,
+      createdAt: p.createdAt ?? 0,
+      publicKey: unb64(p.publicKey),
+      secretKey: unb64(p.secretKey),
+      signature: unb64(p.signature ?? ''),
     }));
     for (const p of f.oneTimePrekeys) store.oneTime.set(p.id, { id: p.id, publicKey: unb64(p.publicKey), secretKey: unb64(p.secretKey) });
     for (const [device, states] of Object.entries(f.sessions)) {
@@ -191,7 +209,11 @@ export class SessionStore {
       version: 1,
       nextPrekeyId: this.nextPrekeyId,
       signedPrekeys: this.signed.map((p) => ({
-        id: p.id, createdAt: p.createdAt, publicKey: b64(p.publicKey), secretKey: b64(p.secretKey), signature: b64(p.signature),
+        id: p.id,
+        createdAt: p.createdAt,
+        publicKey: b64(p.publicKey),
+        secretKey: b64(p.secretKey),
+        signature: b64(p.signature),
       })),
       oneTimePrekeys: [...this.oneTime.values()].map((p) => ({ id: p.id, publicKey: b64(p.publicKey), secretKey: b64(p.secretKey) })),
       sessions,

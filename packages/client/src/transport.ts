@@ -1,7 +1,12 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { ClientHandshake, type HandshakeResult } from '@hush/crypto';
 import {
-  handshakeFromWire, handshakeToWire, MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type ServerMessage,
+  handshakeFromWire,
+  handshakeToWire,
+  MessageChannel,
+  SUPPORTED_VERSIONS,
+  type ClientMessage,
+  type ServerMessage,
 } from '@hush/protocol';
 import { HushError } from './errors.js';
 import { handshakeFailure } from './handshake-failure.js';
@@ -51,7 +56,10 @@ export class Transport {
         socket.destroy();
         reject(error);
       };
-      const timer = setTimeout(() => fail(new HushError('TIMEOUT', `no handshake from ${options.host}:${options.port}`)), options.timeoutMs);
+      const timer = setTimeout(
+        () => fail(new HushError('TIMEOUT', `no handshake from ${options.host}:${options.port}`)),
+        options.timeoutMs,
+      );
 
       socket.on('connect', () => {
         const hello = handshake.start();
@@ -77,7 +85,7 @@ export class Transport {
         }
         if (phase !== 'hello') return;
         const first = messages[0];
-        if (!first || first.type !== 'server_hello') {
+        if (first?.type !== 'server_hello') {
           const code = first && (first.type === 'error' || first.type === 'goodbye') ? first.code : 'HANDSHAKE_FAILED';
           fail(new HushError(code, first && 'message' in first ? `server: ${first.message}` : undefined));
           return;

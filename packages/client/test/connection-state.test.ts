@@ -6,11 +6,20 @@ const PHASES: Phase[] = ['connecting', 'ready', 'loggingOut', 'reconnecting', 'r
 
 /** Every allowed move, and nothing else. */
 const ALLOWED = new Set([
-  'connecting>ready', 'connecting>closing',
-  'ready>loggingOut', 'ready>reconnecting', 'ready>closing',
-  'loggingOut>ready', 'loggingOut>reconnecting', 'loggingOut>closing',
-  'reconnecting>resuming', 'reconnecting>ready', 'reconnecting>closing',
-  'resuming>ready', 'resuming>reconnecting', 'resuming>closing',
+  'connecting>ready',
+  'connecting>closing',
+  'ready>loggingOut',
+  'ready>reconnecting',
+  'ready>closing',
+  'loggingOut>ready',
+  'loggingOut>reconnecting',
+  'loggingOut>closing',
+  'reconnecting>resuming',
+  'reconnecting>ready',
+  'reconnecting>closing',
+  'resuming>ready',
+  'resuming>reconnecting',
+  'resuming>closing',
   'closing>closed',
 ]);
 
@@ -42,7 +51,15 @@ describe('connection state machine', () => {
   });
 
   it('shows the public state: logging out stays ready, resuming stays reconnecting, closing changes nothing', () => {
-    expect(PHASES.map((p) => publicState(p))).toEqual(['connecting', 'ready', 'ready', 'reconnecting', 'reconnecting', undefined, 'closed']);
+    expect(PHASES.map((p) => publicState(p))).toEqual([
+      'connecting',
+      'ready',
+      'ready',
+      'reconnecting',
+      'reconnecting',
+      undefined,
+      'closed',
+    ]);
     expect(PHASES.filter(isEnding)).toEqual(['closing', 'closed']);
   });
 });

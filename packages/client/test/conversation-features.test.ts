@@ -56,11 +56,17 @@ describe('conversation features', () => {
     const party = nextEvent(bob, 'messageUpdate', (u) => u.change.kind === 'react' && u.change.emoji === '🎉');
     await alice.react(room('ops'), original.id, '🎉', true);
     await party;
-    expect(bob.reactions(original.id)).toEqual([{ emoji: '👍', users: ['bob', 'alice'] }, { emoji: '🎉', users: ['alice'] }]);
+    expect(bob.reactions(original.id)).toEqual([
+      { emoji: '👍', users: ['bob', 'alice'] },
+      { emoji: '🎉', users: ['alice'] },
+    ]);
     const removed = nextEvent(alice, 'messageUpdate', (u) => u.change.kind === 'react' && !u.change.on);
     await bob.react(room('ops'), original.id, '👍', false);
     await removed;
-    expect(alice.reactions(original.id)).toEqual([{ emoji: '👍', users: ['alice'] }, { emoji: '🎉', users: ['alice'] }]);
+    expect(alice.reactions(original.id)).toEqual([
+      { emoji: '👍', users: ['alice'] },
+      { emoji: '🎉', users: ['alice'] },
+    ]);
     expect(updates.filter((u) => u.by === 'bob' && u.change.kind === 'react')).toHaveLength(2); // the repeat was no change
 
     const edited = nextEvent(bob, 'messageUpdate', (u) => u.change.kind === 'edit');
@@ -89,7 +95,7 @@ describe('conversation features', () => {
     ]);
   });
 
-  it('refuses editing or deleting someone else\'s message, and references to messages of another room or never stored', async () => {
+  it("refuses editing or deleting someone else's message, and references to messages of another room or never stored", async () => {
     const { s, alice, bob } = await pair();
     const mine = await alice.send('ops', 'alice says');
     expect(await refusal(bob.edit(room('ops'), mine.id, 'bob rewrites'))).toBe('FORBIDDEN');
@@ -122,7 +128,12 @@ describe('conversation features', () => {
     const ts = Date.now();
     const emoji = Array.from({ length: MAX_DISTINCT_REACTIONS + 10 }, (_, i) => String.fromCodePoint(0x1f600 + i));
     const batch = Array.from({ length: 1000 }, (_, i) => ({
-      kind: 'room' as const, ts, from: `user${i % 400}`, room: 'ops', text: '', action: false,
+      kind: 'room' as const,
+      ts,
+      from: `user${i % 400}`,
+      room: 'ops',
+      text: '',
+      action: false,
       ref: { kind: 'react' as const, msgId: target.id, emoji: emoji[i % emoji.length]!, on: true },
     }));
     s.store.appendMessages(batch);
@@ -197,7 +208,11 @@ describe('conversation features', () => {
     const again = await fx.connect(s, { paths: bobPaths });
     await again.login('bobby');
     const page = await again.history(room('ops'));
-    expect(page.messages.find((m) => m.id === a.id)).toMatchObject({ text: 'first, edited', edited: true, reactions: [{ emoji: '🎉', users: ['alice'] }] });
+    expect(page.messages.find((m) => m.id === a.id)).toMatchObject({
+      text: 'first, edited',
+      edited: true,
+      reactions: [{ emoji: '🎉', users: ['alice'] }],
+    });
     expect(page.messages.find((m) => m.id === b.id)).toMatchObject({ deleted: true, text: '' });
 
     // Reconnect: the server goes away and comes back; what happened meanwhile is caught up in order.
@@ -212,7 +227,15 @@ describe('conversation features', () => {
     server = await startTestServer({ dataDir, port });
     // Stored while both are away (before they can be back).
     server.store.appendMessages([
-      { kind: 'room', ts: Date.now(), from: 'alice', room: 'ops', text: 'first, edited twice', action: false, ref: { kind: 'edit', msgId: a.id } },
+      {
+        kind: 'room',
+        ts: Date.now(),
+        from: 'alice',
+        room: 'ops',
+        text: 'first, edited twice',
+        action: false,
+        ref: { kind: 'edit', msgId: a.id },
+      },
     ]);
     await ready;
     const [u] = await caught;
@@ -281,8 +304,10 @@ describe('conversation features', () => {
     const here = await carol.search('DEPLOY', { target: room('ops') });
     expect(here.map((r) => r.message.text)).toEqual(['deploy done']); // not the deleted one, not the old typo
     const everywhere = await carol.search('deploy');
-    expect(everywhere.map((r) => `${'room' in r.target ? '#' + r.target.room : '@' + r.target.user}:${r.message.text}`).sort())
-      .toEqual(['#ops:deploy done', '@bob:Deploy tonight?']);
+    expect(everywhere.map((r) => `${'room' in r.target ? `#${r.target.room}` : `@${r.target.user}`}:${r.message.text}`).sort()).toEqual([
+      '#ops:deploy done',
+      '@bob:Deploy tonight?',
+    ]);
     expect((await carol.search('rollout')).map((r) => r.message.id)).toEqual([typo.id]);
     expect(await carol.search('   ')).toEqual([]);
 

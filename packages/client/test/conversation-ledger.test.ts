@@ -5,12 +5,21 @@ import { ConversationLedger, type IncomingMessage } from '../src/conversation-le
 // The ledger alone: every client must reach the same state whatever order changes arrive in.
 
 const msg = (id: number, from: string, text: string, ref?: MessageRef, kind: 'room' | 'dm' = 'room'): IncomingMessage => ({
-  kind, id: String(id), ts: id, from, text, action: false, mine: false,
-  ...(kind === 'room' ? { room: 'r' } : { peer: 'bob' }), ...(ref ? { ref } : {}),
+  kind,
+  id: String(id),
+  ts: id,
+  from,
+  text,
+  action: false,
+  mine: false,
+  ...(kind === 'room' ? { room: 'r' } : { peer: 'bob' }),
+  ...(ref ? { ref } : {}),
 });
 const edit = (id: number, from: string, of: number, text: string) => msg(id, from, text, { kind: 'edit', msgId: String(of) });
-const del = (id: number, from: string, of: number, kind: 'room' | 'dm' = 'room') => msg(id, from, '', { kind: 'delete', msgId: String(of) }, kind);
-const react = (id: number, from: string, of: number, emoji: string, on: boolean) => msg(id, from, '', { kind: 'react', msgId: String(of), emoji, on });
+const del = (id: number, from: string, of: number, kind: 'room' | 'dm' = 'room') =>
+  msg(id, from, '', { kind: 'delete', msgId: String(of) }, kind);
+const react = (id: number, from: string, of: number, emoji: string, on: boolean) =>
+  msg(id, from, '', { kind: 'react', msgId: String(of), emoji, on });
 
 function fold(items: IncomingMessage[]): ConversationLedger {
   const ledger = new ConversationLedger();
@@ -36,13 +45,26 @@ function shuffled<T>(xs: readonly T[], seed: number): T[] {
 describe('ConversationLedger', () => {
   const original = msg(1, 'alice', 'v0');
   const changes = [
-    edit(2, 'alice', 1, 'v1'), react(3, 'bob', 1, '👍', true), react(4, 'bob', 1, '👍', false), react(5, 'carol', 1, '👍', true),
-    edit(6, 'mallory', 1, 'forged'), edit(7, 'alice', 1, 'v2'), react(8, 'bob', 1, '🎉', true), react(9, 'bob', 1, '🎉', true),
+    edit(2, 'alice', 1, 'v1'),
+    react(3, 'bob', 1, '👍', true),
+    react(4, 'bob', 1, '👍', false),
+    react(5, 'carol', 1, '👍', true),
+    edit(6, 'mallory', 1, 'forged'),
+    edit(7, 'alice', 1, 'v2'),
+    react(8, 'bob', 1, '🎉', true),
+    react(9, 'bob', 1, '🎉', true),
   ];
 
   it('ends in the same state in any order: newest edit by the author, one reaction per person and emoji', () => {
     const expected = fold([original, ...changes]).get('1');
-    expect(expected).toMatchObject({ text: 'v2', edited: true, reactions: [{ emoji: '👍', users: ['carol'] }, { emoji: '🎉', users: ['bob'] }] });
+    expect(expected).toMatchObject({
+      text: 'v2',
+      edited: true,
+      reactions: [
+        { emoji: '👍', users: ['carol'] },
+        { emoji: '🎉', users: ['bob'] },
+      ],
+    });
     for (let seed = 1; seed <= 200; seed++) {
       const got = fold(shuffled([original, ...changes], seed)).get('1')!;
       expect({ seed, text: got.text, edited: got.edited }).toEqual({ seed, text: 'v2', edited: true });
@@ -65,7 +87,8 @@ describe('ConversationLedger', () => {
   it('keeps at most MAX_DISTINCT_REACTIONS emoji, the first ones by id, however many people react', () => {
     const items: IncomingMessage[] = [original];
     let id = 2;
-    for (let u = 0; u < 50; u++) for (let e = 0; e < MAX_DISTINCT_REACTIONS + 5; e++) items.push(react(id++, `u${u}`, 1, String.fromCodePoint(0x1f600 + e), true));
+    for (let u = 0; u < 50; u++)
+      for (let e = 0; e < MAX_DISTINCT_REACTIONS + 5; e++) items.push(react(id++, `u${u}`, 1, String.fromCodePoint(0x1f600 + e), true));
     const forward = fold(items).reactions('1');
     expect(forward).toHaveLength(MAX_DISTINCT_REACTIONS);
     expect(forward.every((r) => r.users.length === 50)).toBe(true);

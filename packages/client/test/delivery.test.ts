@@ -96,7 +96,12 @@ describe('sends: paced, idempotent, never lost', () => {
     const mine = collect(alice, 'message');
     const allStored = nextEvent(bob, 'message', (m) => m.text === 'cut 80', 30_000);
     let acked = 0;
-    const sends = texts.map((text) => alice.send('lobby', text).then((ack) => (acked++, ack)));
+    const sends = texts.map((text) =>
+      alice.send('lobby', text).then((ack) => {
+        acked++;
+        return ack;
+      }),
+    );
     while (acked < 10) await sleep(5);
     proxy.swallow();
     await allStored;
@@ -141,26 +146,33 @@ describe('sends: paced, idempotent, never lost', () => {
     expect(warnings).toEqual([]);
   });
 
-  it(`a line sent during a ${OUTAGE_MS / 1000} s outage stays pending (no timeout, no CONNECTION_CLOSED) and is delivered after`, async () => {
-    server = await startTestServer();
-    proxy = await CutProxy.start(server);
-    const alice = await fx.user({ host: proxy.host, port: proxy.port, fingerprint: server.fingerprint }, 'alice', { timeoutMs: 2000 });
-    const bob = await fx.user(server, 'bob');
-    const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
-    proxy.cut();
-    await reconnecting;
-    let settled: string | undefined;
-    const sent = alice.send('lobby', 'typed during the outage');
-    sent.then(() => (settled = 'resolved'), (e: unknown) => (settled = `rejected ${String(e)}`));
-    expect(alice.pendingSends).toMatchObject([{ text: 'typed during the outage', target: { room: 'lobby' }, state: 'queued' }]);
-    await sleep(OUTAGE_MS);
-    expect(settled).toBeUndefined(); // longer than the client's own 2 s timeout: still waiting
-    const arrives = nextEvent(bob, 'message', (m) => m.text === 'typed during the outage', 30_000);
-    proxy.heal();
-    await sent;
-    await arrives;
-    expect(await stored(bob, 'lobby')).toEqual(['typed during the outage']);
-  }, OUTAGE_MS + 60_000);
+  it(
+    `a line sent during a ${OUTAGE_MS / 1000} s outage stays pending (no timeout, no CONNECTION_CLOSED) and is delivered after`,
+    async () => {
+      server = await startTestServer();
+      proxy = await CutProxy.start(server);
+      const alice = await fx.user({ host: proxy.host, port: proxy.port, fingerprint: server.fingerprint }, 'alice', { timeoutMs: 2000 });
+      const bob = await fx.user(server, 'bob');
+      const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
+      proxy.cut();
+      await reconnecting;
+      let settled: string | undefined;
+      const sent = alice.send('lobby', 'typed during the outage');
+      sent.then(
+        () => (settled = 'resolved'),
+        (e: unknown) => (settled = `rejected ${String(e)}`),
+      );
+      expect(alice.pendingSends).toMatchObject([{ text: 'typed during the outage', target: { room: 'lobby' }, state: 'queued' }]);
+      await sleep(OUTAGE_MS);
+      expect(settled).toBeUndefined(); // longer than the client's own 2 s timeout: still waiting
+      const arrives = nextEvent(bob, 'message', (m) => m.text === 'typed during the outage', 30_000);
+      proxy.heal();
+      await sent;
+      await arrives;
+      expect(await stored(bob, 'lobby')).toEqual(['typed during the outage']);
+    },
+    OUTAGE_MS + 60_000,
+  );
 
   it('hushd killed with -9 and restarted on the same data dir with sends in flight: each stored once', async () => {
     const dataDir = await fx.dir();
@@ -172,7 +184,12 @@ describe('sends: paced, idempotent, never lost', () => {
     const texts = lines(120, 'crash');
     const bobGot = collect(bob, 'message');
     let acked = 0;
-    const sends = texts.map((text) => alice.send('lobby', text).then((ack) => (acked++, ack)));
+    const sends = texts.map((text) =>
+      alice.send('lobby', text).then((ack) => {
+        acked++;
+        return ack;
+      }),
+    );
     while (acked < 30) await sleep(2);
     // Some lines stored with their acks lost, some on the wire when the server dies.
     proxy.swallow();
@@ -200,7 +217,10 @@ describe('sends: paced, idempotent, never lost', () => {
     for (const name of ['...', 'a\u0007b', ' ']) {
       const path = join(dir, name);
       await writeFile(path, 'data');
-      const error = await alice.sendFile({ room: 'lobby' }, path).then(() => undefined, (e: unknown) => e);
+      const error = await alice.sendFile({ room: 'lobby' }, path).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isHushError(error, 'FILE_NAME_INVALID')).toBe(true);
     }
     expect(alice.pendingFiles()).toEqual([]);

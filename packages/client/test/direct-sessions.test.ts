@@ -37,7 +37,9 @@ describe('direct messages on forward-secret sessions', () => {
     const file = join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'pk-bob.sessions.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
 
-    while (server.store.takeOneTimePrekey('pk-bob', deviceOf('pk-bob'))) { /* the stock runs out */ }
+    while (server.store.takeOneTimePrekey('pk-bob', deviceOf('pk-bob'))) {
+      /* the stock runs out */
+    }
     const carol = await fx.user(server, 'pk-carol');
     const low = collect(bob, 'notice');
     const got2 = nextEvent(bob, 'message', (m) => m.text === 'signed prekey only');
@@ -75,7 +77,11 @@ describe('direct messages on forward-secret sessions', () => {
     const spk = server.store.getSignedPrekey('bad-bob', deviceOf('bad-bob'))!;
     const forged = Buffer.from(spk.signature, 'base64url');
     forged[0]! ^= 1;
-    server.store.setSignedPrekey('bad-bob', deviceOf('bad-bob'), { ...spk, createdAt: spk.createdAt + 1, signature: forged.toString('base64url') });
+    server.store.setSignedPrekey('bad-bob', deviceOf('bad-bob'), {
+      ...spk,
+      createdAt: spk.createdAt + 1,
+      signature: forged.toString('base64url'),
+    });
     const mallory = await fx.user(server, 'bad-alice');
     const notices = collect(mallory, 'notice');
     await expect(mallory.sendDirect('bad-bob', 'to a forged key?')).rejects.toMatchObject({ code: 'E2E_NO_PREKEYS' });

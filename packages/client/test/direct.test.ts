@@ -13,7 +13,7 @@ describe('end-to-end direct messages', () => {
   afterEach(() => fx.cleanup());
   afterAll(() => server.stop());
 
-  it('a DM is opened by the recipient and by the sender\'s other device; the server stores no plaintext', async () => {
+  it("a DM is opened by the recipient and by the sender's other device; the server stores no plaintext", async () => {
     const alicePaths = await fx.paths();
     const alice = await fx.user(server, 'alice', { paths: alicePaths });
     const bob = await fx.user(server, 'bob');
@@ -30,14 +30,19 @@ describe('end-to-end direct messages', () => {
     expect(atBob).toEqual({ kind: 'dm', id: sent.id, ts: sent.ts, from: 'alice', peer: 'alice', text: canary, action: false, mine: false });
     const [atAlice2] = await alice2Got;
     expect(atAlice2).toMatchObject({ from: 'alice', peer: 'bob', text: canary, mine: true });
-    expect(aliceSees).toEqual([{ kind: 'dm', id: sent.id, ts: sent.ts, from: 'alice', peer: 'bob', text: canary, action: false, mine: true }]);
+    expect(aliceSees).toEqual([
+      { kind: 'dm', id: sent.id, ts: sent.ts, from: 'alice', peer: 'bob', text: canary, action: false, mine: true },
+    ]);
 
     // Reply as an action; history on both sides opens the envelopes.
     const back = nextEvent(alice, 'message', (m) => m.from === 'bob');
     await bob.sendDirect('alice', 'waves', { action: true });
     expect((await back)[0]).toMatchObject({ kind: 'dm', peer: 'bob', text: 'waves', action: true, mine: false });
     const hist = await bob.history({ user: 'alice' });
-    expect(hist.messages.map((m) => [m.from, m.text])).toEqual([['alice', canary], ['bob', 'waves']]);
+    expect(hist.messages.map((m) => [m.from, m.text])).toEqual([
+      ['alice', canary],
+      ['bob', 'waves'],
+    ]);
 
     // Not in the server's files: database, WAL, anything in its data directory.
     for (const name of await readdir(server.dataDir)) {
@@ -93,9 +98,14 @@ describe('end-to-end direct messages', () => {
     // A genuinely new message after it still arrives, with no warning.
     await erin.sendDirect('frank', 'second');
 
-    const again = fx.track(await (await import('../src/client.js')).HushClient.connect({
-      host: server.host, port: server.port, paths: frankPaths, timeoutMs: 5000,
-    }));
+    const again = fx.track(
+      await (await import('../src/client.js')).HushClient.connect({
+        host: server.host,
+        port: server.port,
+        paths: frankPaths,
+        timeoutMs: 5000,
+      }),
+    );
     const messages = collect(again, 'message');
     const warnings = collect(again, 'dmWarning');
     const second = nextEvent(again, 'message', (m) => m.text === 'second');

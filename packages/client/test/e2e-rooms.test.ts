@@ -29,7 +29,10 @@ describe('end-to-end rooms', () => {
   const storedText = (s: TestServer, room: string) => JSON.stringify(s.store.history({ room }, { limit: 500 }));
 
   it('members read each other; the server stores and relays only envelopes; replies, edits and reactions work inside', async () => {
-    const { s, clients: [alice, bob, carol] } = await room(['alice', 'bob', 'carol']);
+    const {
+      s,
+      clients: [alice, bob, carol],
+    } = await room(['alice', 'bob', 'carol']);
     expect(alice!.rooms.get('vault')?.kind).toBe('e2e');
     const bobSees = nextEvent(bob!, 'message', (m) => m.room === 'vault' && m.text === `${CANARY} one`);
     const carolSees = nextEvent(carol!, 'message', (m) => m.room === 'vault' && m.text === `${CANARY} one`);
@@ -52,33 +55,43 @@ describe('end-to-end rooms', () => {
     const stored = storedText(s, 'vault');
     expect(stored).not.toContain(CANARY);
     expect(stored).not.toContain('seen it');
-    expect(s.store.history({ room: 'vault' }, { limit: 500 }).messages.every((m) => m.kind === 'room' && m.envelope !== undefined && m.text === '')).toBe(true);
+    expect(
+      s.store
+        .history({ room: 'vault' }, { limit: 500 })
+        .messages.every((m) => m.kind === 'room' && m.envelope !== undefined && m.text === ''),
+    ).toBe(true);
     // History pages open too (from this process's memory of what it opened).
     const page = await bob!.history({ room: 'vault' });
     expect(page.messages.map((m) => m.text)).toEqual([`${CANARY} one, edited`, 'seen it']);
   });
 
-  it.each(['leaves', 'is kicked'] as const)('a member who %s reads nothing sent afterwards, even handed every stored envelope', async (how) => {
-    const { s, clients: [alice, bob, carol] } = await room(['alice', 'bob', 'carol']);
-    const before = nextEvent(carol!, 'message', (m) => m.text === 'before');
-    await alice!.send('vault', 'before');
-    await before;
-    const removed = nextEvent(alice!, 'roomEvent', (e) => (e.event === 'part' || e.event === 'kick') && e.user === 'carol');
-    if (how === 'leaves') await carol!.partRoom('vault');
-    else await alice!.kick('vault', 'carol');
-    await removed;
-    const bobAfter = nextEvent(bob!, 'message', (m) => m.text === `${CANARY} after`);
-    await alice!.send('vault', `${CANARY} after`);
-    await bobAfter;
+  it.each(['leaves', 'is kicked'] as const)(
+    'a member who %s reads nothing sent afterwards, even handed every stored envelope',
+    async (how) => {
+      const {
+        s,
+        clients: [alice, bob, carol],
+      } = await room(['alice', 'bob', 'carol']);
+      const before = nextEvent(carol!, 'message', (m) => m.text === 'before');
+      await alice!.send('vault', 'before');
+      await before;
+      const removed = nextEvent(alice!, 'roomEvent', (e) => (e.event === 'part' || e.event === 'kick') && e.user === 'carol');
+      if (how === 'leaves') await carol!.partRoom('vault');
+      else await alice!.kick('vault', 'carol');
+      await removed;
+      const bobAfter = nextEvent(bob!, 'message', (m) => m.text === `${CANARY} after`);
+      await alice!.send('vault', `${CANARY} after`);
+      await bobAfter;
 
-    // Carol rejoins only to be fed everything the server holds: nothing sent while she was out opens.
-    const shown = collect(carol!, 'message');
-    await carol!.joinRoom('vault');
-    const page = await carol!.history({ room: 'vault' });
-    expect(page.messages.map((m) => m.text)).not.toContain(`${CANARY} after`);
-    expect(shown.map((m) => m.text)).not.toContain(`${CANARY} after`);
-    expect(storedText(s, 'vault')).not.toContain(CANARY);
-  });
+      // Carol rejoins only to be fed everything the server holds: nothing sent while she was out opens.
+      const shown = collect(carol!, 'message');
+      await carol!.joinRoom('vault');
+      const page = await carol!.history({ room: 'vault' });
+      expect(page.messages.map((m) => m.text)).not.toContain(`${CANARY} after`);
+      expect(shown.map((m) => m.text)).not.toContain(`${CANARY} after`);
+      expect(storedText(s, 'vault')).not.toContain(CANARY);
+    },
+  );
 
   it('an offline member catches up: every message sent meanwhile opens and shows exactly once, in order', async () => {
     server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });

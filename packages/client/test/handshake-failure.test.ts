@@ -1,7 +1,7 @@
 // A minimal fake server runs a real ServerHandshake and tampers with its server_hello: the SDK must
 // refuse and say why in plain words (the crypto code stays in `cause`).
 import { createServer, type Server } from 'node:net';
-import { CryptoError, ServerHandshake, ServerIdentity } from '@hush/crypto';
+import { type CryptoError, ServerHandshake, ServerIdentity } from '@hush/crypto';
 import { MessageChannel, SUPPORTED_VERSIONS, type ServerMessageOf } from '@hush/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HushError } from '../src/errors.js';
@@ -21,11 +21,17 @@ async function tamperingServer(tamper: (hello: Hello) => void): Promise<{ port: 
       for (const m of channel.receive(chunk)) {
         if (m.type !== 'client_hello') continue;
         const h = new ServerHandshake({ identity, versions: [...SUPPORTED_VERSIONS] }).receive({
-          versions: m.versions, ephemeral: Buffer.from(m.ephemeral, 'base64url'),
+          versions: m.versions,
+          ephemeral: Buffer.from(m.ephemeral, 'base64url'),
         });
         const hello: Hello = {
-          type: 'server_hello', version: h.version, versions: h.versions, ephemeral: b64(h.ephemeral),
-          identity: b64(h.identity), signature: b64(h.signature), finished: b64(h.finished),
+          type: 'server_hello',
+          version: h.version,
+          versions: h.versions,
+          ephemeral: b64(h.ephemeral),
+          identity: b64(h.identity),
+          signature: b64(h.signature),
+          finished: b64(h.finished),
         };
         tamper(hello);
         for (const frame of channel.frame([hello])) socket.write(frame);
@@ -55,8 +61,10 @@ describe('handshake failures say why', () => {
   async function refusal(tamper: (hello: Hello) => void): Promise<HushError> {
     const fake = await tamperingServer(tamper);
     servers.push(fake.server);
-    const error = await fx.connect({ host: '127.0.0.1', port: fake.port, fingerprint: fake.fingerprint }, { reconnect: false })
-      .then(() => new Error('the tampered handshake was accepted'), (e: unknown) => e);
+    const error = await fx.connect({ host: '127.0.0.1', port: fake.port, fingerprint: fake.fingerprint }, { reconnect: false }).then(
+      () => new Error('the tampered handshake was accepted'),
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(HushError);
     return error as HushError;
   }

@@ -2,9 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  appendPin, decidePin, findPin, keyChangedError, KnownServersFile, parseKnownServers, serverKey,
-} from '../src/known-servers.js';
+import { appendPin, decidePin, findPin, keyChangedError, KnownServersFile, parseKnownServers, serverKey } from '../src/known-servers.js';
 
 describe('known_servers parsing', () => {
   it('reads host:port fingerprint lines with comments, blanks and junk', () => {

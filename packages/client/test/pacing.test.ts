@@ -101,7 +101,10 @@ describe('Outbox', () => {
 class ServerBucket {
   private tokens: number;
   private last = 0;
-  constructor(private readonly rate: number, private readonly burst: number) {
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
     this.tokens = burst;
   }
   take(now: number): boolean {
@@ -125,7 +128,8 @@ describe('SendQueue', () => {
       backOff: (ms) => backOffs.push(ms),
       changed: () => undefined,
     });
-    const room = (text: string) => queue.add({ target: { room: 'lobby' }, text, action: false }, async (key) => ({ type: 'send', room: 'lobby', text, key }));
+    const room = (text: string) =>
+      queue.add({ target: { room: 'lobby' }, text, action: false }, async (key) => ({ type: 'send', room: 'lobby', text, key }));
     return { queue, calls, backOffs, room, setReady: (r: boolean) => (ready = r) };
   }
   const ack = (n: number): Ack => ({ type: 'ack', re: `r${n}`, msgId: String(n), ts: n });
@@ -205,11 +209,14 @@ describe('Signals', () => {
   function harness() {
     const typing: string[] = [];
     const reads: { msgId: string; done: () => void; fail: (e: HushError) => void }[] = [];
-    const signals = new Signals({
-      connected: () => true,
-      sendTyping: (target, active) => typing.push(`${'room' in target ? target.room : target.user}:${active}`),
-      sendRead: (_target, msgId) => new Promise((done, fail) => reads.push({ msgId, done, fail })),
-    }, () => Date.now());
+    const signals = new Signals(
+      {
+        connected: () => true,
+        sendTyping: (target, active) => typing.push(`${'room' in target ? target.room : target.user}:${active}`),
+        sendRead: (_target, msgId) => new Promise((done, fail) => reads.push({ msgId, done, fail })),
+      },
+      () => Date.now(),
+    );
     return { signals, typing, reads };
   }
 

@@ -20,14 +20,24 @@ describe('server pinning (known_servers)', () => {
   it('first contact: the trust callback sees the fingerprint; yes pins it; later connects need no prompt', async () => {
     const paths = await fx.paths();
     const prompts: unknown[] = [];
-    const client = fx.track(await HushClient.connect({
-      ...base(), paths,
-      trust: (p) => {
-        prompts.push(p);
-        return true;
+    const client = fx.track(
+      await HushClient.connect({
+        ...base(),
+        paths,
+        trust: (p) => {
+          prompts.push(p);
+          return true;
+        },
+      }),
+    );
+    expect(prompts).toEqual([
+      {
+        host: server.host,
+        port: server.port,
+        fingerprint: server.fingerprint,
+        shortFingerprint: expect.stringMatching(/^(\d{5} ){5}\d{5}$/),
       },
-    }));
-    expect(prompts).toEqual([{ host: server.host, port: server.port, fingerprint: server.fingerprint, shortFingerprint: expect.stringMatching(/^(\d{5} ){5}\d{5}$/) }]);
+    ]);
     expect(client.fingerprint).toBe(server.fingerprint);
     expect(client.state).toBe('ready');
     const text = await readFile(join(paths.configDir, 'known_servers'), 'utf8');
@@ -48,8 +58,9 @@ describe('server pinning (known_servers)', () => {
 
   it('an expected fingerprint pins on match and refuses on mismatch', async () => {
     const paths = await fx.paths();
-    await expect(HushClient.connect({ ...base(), paths, expectedFingerprint: 'SHA512:AAAAwrongwrongwrong' }))
-      .rejects.toMatchObject({ code: 'UNTRUSTED_SERVER' });
+    await expect(HushClient.connect({ ...base(), paths, expectedFingerprint: 'SHA512:AAAAwrongwrongwrong' })).rejects.toMatchObject({
+      code: 'UNTRUSTED_SERVER',
+    });
     const client = fx.track(await HushClient.connect({ ...base(), paths, expectedFingerprint: server.fingerprint }));
     expect(client.fingerprint).toBe(server.fingerprint);
     expect(await readFile(join(paths.configDir, 'known_servers'), 'utf8')).toContain(server.fingerprint);
@@ -61,8 +72,9 @@ describe('server pinning (known_servers)', () => {
     const file = join(paths.configDir, 'known_servers');
     const old = 'SHA512:0123456789abcdefghijklmnopqrstuvwxyzABCDE';
     await writeFile(file, `# mine\n${server.host}:${server.port} ${old}\n`);
-    const error = await HushClient.connect({ ...base(), paths, trust: () => true, expectedFingerprint: server.fingerprint })
-      .catch((e: unknown) => e);
+    const error = await HushClient.connect({ ...base(), paths, trust: () => true, expectedFingerprint: server.fingerprint }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(HushError);
     expect((error as HushError).code).toBe('SERVER_KEY_CHANGED');
     expect((error as HushError).message).toContain(old);

@@ -55,8 +55,12 @@ describe('reconnect and catch-up', () => {
     await live;
 
     expect(states).toEqual(['reconnecting', 'ready']);
-    expect(messages.map((m) => `${m.room ?? '@' + m.peer}:${m.text}`)).toEqual([
-      'ops:missed 1', 'lobby:missed lobby', 'ops:missed 2', 'ops:live 1', '@bob:dm live',
+    expect(messages.map((m) => `${m.room ?? `@${m.peer}`}:${m.text}`)).toEqual([
+      'ops:missed 1',
+      'lobby:missed lobby',
+      'ops:missed 2',
+      'ops:live 1',
+      '@bob:dm live',
     ]);
     expect(new Set(messages.map((m) => m.id)).size).toBe(messages.length);
     // The room still works for sending after the reconnect.
@@ -81,7 +85,12 @@ describe('reconnect and catch-up', () => {
     await reconnecting;
     server = await startTestServer({ dataDir, port });
     const many = Array.from({ length: 450 }, (_, i) => ({
-      kind: 'room' as const, ts: Date.now(), from: 'basil', room: 'lobby', text: `m${i}`, action: false,
+      kind: 'room' as const,
+      ts: Date.now(),
+      from: 'basil',
+      room: 'lobby',
+      text: `m${i}`,
+      action: false,
     }));
     server.store.appendMessages(many);
     await nextEvent(alice, 'state', (s) => s === 'ready', 15_000);
@@ -189,7 +198,12 @@ describe('reconnect and catch-up', () => {
     await seen;
     await bot.close();
     const many = Array.from({ length: 1200 }, (_, i) => ({
-      kind: 'room' as const, ts: Date.now(), from: 'bob', room: 'lobby', text: `m${i}`, action: false,
+      kind: 'room' as const,
+      ts: Date.now(),
+      from: 'bob',
+      room: 'lobby',
+      text: `m${i}`,
+      action: false,
     }));
     server.store.appendMessages(many);
     const again = await fx.connect(server, { paths: botPaths });

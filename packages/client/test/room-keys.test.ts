@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CryptoError, type CryptoErrorCode } from '@hush/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RoomKeyStore, decodeRoomEnvelope, encodeRoomEnvelope, type RoomDevice } from '../src/room-keys.js';
+import { RoomKeyStore, decodeRoomEnvelope, encodeRoomEnvelope } from '../src/room-keys.js';
 
 const ROOM = 'general';
 const dirs: string[] = [];
@@ -26,14 +26,20 @@ const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** `sender` hands its key to whichever of `members` lack it (as over the device sessions), then seals. */
 async function send(sender: RoomKeyStore, members: RoomKeyStore[], body: string): Promise<Uint8Array> {
-  const { distribution, devices } = sender.recipientsLacking(ROOM, members.map((m) => m.self));
+  const { distribution, devices } = sender.recipientsLacking(
+    ROOM,
+    members.map((m) => m.self),
+  );
   for (const d of devices) await members.find((m) => m.self.device === d.device)!.acceptDistribution(sender.self, distribution);
   await sender.markHolders(ROOM, devices);
   return sender.seal(ROOM, utf8(body));
 }
 
 async function expectRefused(p: Promise<unknown>, code: CryptoErrorCode): Promise<void> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err, `expected ${code}`).toBeInstanceOf(CryptoError);
   expect((err as CryptoError).code).toBe(code);
 }
@@ -42,7 +48,10 @@ describe('room sender keys in the SDK', () => {
   it('after a removal, the removed member opens nothing sent afterwards, even given every stored envelope', async () => {
     const [alice, bob, carol] = [await device('alice'), await device('bob'), await device('carol')];
     const server: { from: string; envelope: Uint8Array }[] = [];
-    for (const [who, others] of [[alice, [bob, carol]], [bob, [alice, carol]]] as const) {
+    for (const [who, others] of [
+      [alice, [bob, carol]],
+      [bob, [alice, carol]],
+    ] as const) {
       server.push({ from: who.self.user, envelope: await send(who, [...others], `${who.self.user} before`) });
     }
     for (const m of server) expect(text((await carol.open(ROOM, m.from, m.envelope)).plaintext)).toMatch(/before$/);
@@ -50,7 +59,11 @@ describe('room sender keys in the SDK', () => {
     await alice.memberRemoved(ROOM);
     await bob.memberRemoved(ROOM);
     const after: { from: string; envelope: Uint8Array }[] = [];
-    for (const [who, others] of [[alice, [bob]], [bob, [alice]], [alice, [bob]]] as const) {
+    for (const [who, others] of [
+      [alice, [bob]],
+      [bob, [alice]],
+      [alice, [bob]],
+    ] as const) {
       const envelope = await send(who, [...others], `${who.self.user} after removal`);
       after.push({ from: who.self.user, envelope });
       const reader = others[0]!;
@@ -71,7 +84,7 @@ describe('room sender keys in the SDK', () => {
     expect(text((await bob.open(ROOM, 'alice', early[1]!)).plaintext)).toBe('two');
   });
 
-  it('a member cannot forge another member\'s message, nor pass its own off as theirs', async () => {
+  it("a member cannot forge another member's message, nor pass its own off as theirs", async () => {
     const [alice, bob, mallory] = [await device('alice'), await device('bob'), await device('mallory')];
     await send(alice, [bob, mallory], 'hello');
     const own = await send(mallory, [alice, bob], 'mine');
@@ -85,7 +98,7 @@ describe('room sender keys in the SDK', () => {
     expect(text((await bob.open(ROOM, 'alice', await alice.seal(ROOM, utf8('real')))).plaintext)).toBe('real');
   });
 
-  it('a server replaying or reordering within a sender\'s chain is noticed', async () => {
+  it("a server replaying or reordering within a sender's chain is noticed", async () => {
     const [alice, bob] = [await device('alice'), await device('bob')];
     const ms = [await send(alice, [bob], 'a'), await send(alice, [bob], 'b'), await send(alice, [bob], 'c')];
     expect((await bob.open(ROOM, 'alice', ms[0]!)).order).toBe('next');
@@ -135,6 +148,15 @@ async function forgeWithChainOf(alice: RoomKeyStore, body: string): Promise<Uint
     return [b.length >>> 8, b.length & 0xff, ...b];
   };
   const u32 = (n: number) => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
-  const state = Uint8Array.from([1, 0x4f, ...str16(ROOM), ...str16(alice.self.device), ...u32(d.keyId), ...u32(d.iteration), ...d.chainKey, ...seed]);
+  const state = Uint8Array.from([
+    1,
+    0x4f,
+    ...str16(ROOM),
+    ...str16(alice.self.device),
+    ...u32(d.keyId),
+    ...u32(d.iteration),
+    ...d.chainKey,
+    ...seed,
+  ]);
   return encodeRoomEnvelope(alice.self.device, OutboundSenderKey.fromBytes(state).encrypt(utf8(body)));
 }

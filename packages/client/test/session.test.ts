@@ -73,10 +73,16 @@ describe('accounts, rooms, messages, presence, moderation against a real hushd',
       ['room', 'tea', 'amy', 'pours tea', true, false],
     ]);
     expect(bobSees[0]!.id).toBe(sent.id);
-    expect(aliceSees.map((m) => [m.text, m.mine])).toEqual([['hello ben', true], ['pours tea', true]]);
+    expect(aliceSees.map((m) => [m.text, m.mine])).toEqual([
+      ['hello ben', true],
+      ['pours tea', true],
+    ]);
 
     const members = await alice.members('tea');
-    expect(members.map((m) => [m.user, m.role]).sort()).toEqual([['amy', 'owner'], ['ben', 'member']]);
+    expect(members.map((m) => [m.user, m.role]).sort()).toEqual([
+      ['amy', 'owner'],
+      ['ben', 'member'],
+    ]);
     expect((await alice.listRooms()).map((r) => r.room)).toContain('tea');
     expect((await alice.listUsers()).map((u) => u.user)).toEqual(expect.arrayContaining(['amy', 'ben']));
 
@@ -90,7 +96,7 @@ describe('accounts, rooms, messages, presence, moderation against a real hushd',
     await expect(bob.send('tea', 'gone')).rejects.toMatchObject({ code: 'NOT_MEMBER' });
   });
 
-  it('own room messages come back from the server and are shown once, in server order, like everyone else\'s', async () => {
+  it("own room messages come back from the server and are shown once, in server order, like everyone else's", async () => {
     const alice = await fx.user(server, 'ola');
     const bob = await fx.user(server, 'pim');
     await alice.createRoom('order');
@@ -103,7 +109,10 @@ describe('accounts, rooms, messages, presence, moderation against a real hushd',
     const sends = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? alice : bob).send('order', `m${i}`)));
     const ids = sends.map((s) => s.id).sort(compareIds);
     const last = ids[ids.length - 1]!;
-    for (const [client, seen] of [[alice, aliceSees], [bob, bobSees]] as const) {
+    for (const [client, seen] of [
+      [alice, aliceSees],
+      [bob, bobSees],
+    ] as const) {
       if (!seen.some((m) => m.id === last)) await nextEvent(client, 'message', (m) => m.id === last);
       expect(seen.map((m) => m.id)).toEqual(ids);
       expect(seen.map((m) => m.mine)).toEqual(seen.map((m) => m.from === client.user));
@@ -220,8 +229,9 @@ describe('HushClient without a server', () => {
     const srv = await startTestServer();
     const port = srv.port;
     await srv.stop();
-    await expect(HushClient.connect({ host: '127.0.0.1', port, paths, trust: () => true, timeoutMs: 2000 }))
-      .rejects.toMatchObject({ code: 'CONNECT_FAILED' });
+    await expect(HushClient.connect({ host: '127.0.0.1', port, paths, trust: () => true, timeoutMs: 2000 })).rejects.toMatchObject({
+      code: 'CONNECT_FAILED',
+    });
     await fx.cleanup();
   });
 });

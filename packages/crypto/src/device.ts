@@ -99,8 +99,11 @@ export function secretsOf(device: DeviceIdentity): DeviceSecrets {
 export function verifyBundle(bundle: DeviceBundle): void {
   const b = bundle as Partial<DeviceBundle> | null;
   if (
-    typeof b !== 'object' || b === null ||
-    !isBytes(b.signKey, 32) || !isBytes(b.boxKey, 32) || !isBytes(b.signature, 64) ||
+    typeof b !== 'object' ||
+    b === null ||
+    !isBytes(b.signKey, 32) ||
+    !isBytes(b.boxKey, 32) ||
+    !isBytes(b.signature, 64) ||
     !ed25519Verify(b.signKey, bundleMessage(b.boxKey), b.signature) ||
     isLowOrderX25519(b.boxKey)
   ) {
@@ -129,7 +132,13 @@ export function signDeviceLogin(device: DeviceIdentity, sessionId: Uint8Array, u
 }
 
 /** Native Ed25519 verify of a login proof; false for any mismatch or malformed input. */
-export function verifyDeviceLogin(signKey: Uint8Array, sessionId: Uint8Array, username: string, challenge: Uint8Array, signature: Uint8Array): boolean {
+export function verifyDeviceLogin(
+  signKey: Uint8Array,
+  sessionId: Uint8Array,
+  username: string,
+  challenge: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   if (!isBytes(sessionId) || typeof username !== 'string' || !isBytes(challenge)) return false;
   if (sessionId.length > 0xffff || challenge.length > 0xffff || username.length > 0x3fff) return false;
   return ed25519Verify(signKey, loginMessage(sessionId, username, challenge), signature);

@@ -63,9 +63,16 @@ function boxFailed(): CryptoError {
 function encodeInner(inner: DirectInner): Uint8Array {
   const i = inner as Partial<DirectInner> | null;
   if (
-    typeof i !== 'object' || i === null ||
-    typeof i.from !== 'string' || typeof i.to !== 'string' || typeof i.id !== 'string' || typeof i.body !== 'string' ||
-    !Number.isSafeInteger(i.seq) || (i.seq as number) < 0 || !Number.isSafeInteger(i.sentAt) || (i.sentAt as number) < 0
+    typeof i !== 'object' ||
+    i === null ||
+    typeof i.from !== 'string' ||
+    typeof i.to !== 'string' ||
+    typeof i.id !== 'string' ||
+    typeof i.body !== 'string' ||
+    !Number.isSafeInteger(i.seq) ||
+    (i.seq as number) < 0 ||
+    !Number.isSafeInteger(i.sentAt) ||
+    (i.sentAt as number) < 0
   ) {
     throw new CryptoError('INVALID_ARGUMENT');
   }
@@ -147,9 +154,15 @@ export function openDirect(me: DeviceIdentity, sealed: SealedDirect, senderBundl
   verifyBundle(senderBundle);
   const s = sealed as Partial<SealedDirect> | null;
   if (
-    typeof s !== 'object' || s === null || !isBytes(s.sender, 32) || !isBytes(s.senderBox, 32) ||
-    !isBytes(s.nonce, nacl.secretbox.nonceLength) || !isBytes(s.ciphertext) || !Array.isArray(s.keys) ||
-    !constantTimeEqual(s.sender, senderBundle.signKey) || !constantTimeEqual(s.senderBox, senderBundle.boxKey)
+    typeof s !== 'object' ||
+    s === null ||
+    !isBytes(s.sender, 32) ||
+    !isBytes(s.senderBox, 32) ||
+    !isBytes(s.nonce, nacl.secretbox.nonceLength) ||
+    !isBytes(s.ciphertext) ||
+    !Array.isArray(s.keys) ||
+    !constantTimeEqual(s.sender, senderBundle.signKey) ||
+    !constantTimeEqual(s.senderBox, senderBundle.boxKey)
   ) {
     throw boxFailed();
   }

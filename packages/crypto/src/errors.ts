@@ -22,7 +22,8 @@ export const CRYPTO_ERROR_CODES = {
   SESSION_OUT_OF_SYNC: 'session message does not fit this session (state restored or lost, or message altered): start a new session',
   SESSION_MISMATCH: 'session message starts another session: accept it as a new session',
   SESSION_STATE_INVALID: 'stored session state is corrupt or of an unknown version: start a new session',
-  SENDER_KEY_UNKNOWN: 'room message was sent under a sender key this device does not hold (sent before it got the key, or the key has not arrived)',
+  SENDER_KEY_UNKNOWN:
+    'room message was sent under a sender key this device does not hold (sent before it got the key, or the key has not arrived)',
   SENDER_SIGNATURE_INVALID: 'room message is not signed by the sender key it names (forged or altered)',
 } as const;
 

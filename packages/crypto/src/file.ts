@@ -48,7 +48,9 @@ export class FileSealer {
   constructor(options: FileSealerOptions = {}) {
     this.key = Uint8Array.from(options.key === undefined ? nacl.randomBytes(FILE_KEY_LENGTH) : requireKey(options.key, FILE_KEY_LENGTH));
     this.noncePrefix = Uint8Array.from(
-      options.noncePrefix === undefined ? nacl.randomBytes(FILE_NONCE_PREFIX_LENGTH) : requireKey(options.noncePrefix, FILE_NONCE_PREFIX_LENGTH),
+      options.noncePrefix === undefined
+        ? nacl.randomBytes(FILE_NONCE_PREFIX_LENGTH)
+        : requireKey(options.noncePrefix, FILE_NONCE_PREFIX_LENGTH),
     );
   }
 

@@ -116,7 +116,13 @@ function highestCommon(a: readonly number[], b: readonly number[]): number | und
   return best;
 }
 
-function transcriptHash(client: ClientHello, version: number, serverVersions: readonly number[], serverEphemeral: Uint8Array, identity: Uint8Array): Uint8Array {
+function transcriptHash(
+  client: ClientHello,
+  version: number,
+  serverVersions: readonly number[],
+  serverEphemeral: Uint8Array,
+  identity: Uint8Array,
+): Uint8Array {
   const w = new ByteWriter().string16(TRANSCRIPT_LABEL);
   w.u8(client.versions.length);
   for (const v of client.versions) w.u16(v);
@@ -191,9 +197,14 @@ export class ClientHandshake {
     this.state = 'failed'; // until proven otherwise: one attempt per handshake object
     const h = hello as Partial<ServerHello> | null;
     if (
-      typeof h !== 'object' || h === null ||
-      !Number.isInteger(h.version) || !validVersions(h.versions) ||
-      !isBytes(h.ephemeral, 32) || !isBytes(h.identity, 32) || !isBytes(h.signature, 64) || !isBytes(h.finished, 64)
+      typeof h !== 'object' ||
+      h === null ||
+      !Number.isInteger(h.version) ||
+      !validVersions(h.versions) ||
+      !isBytes(h.ephemeral, 32) ||
+      !isBytes(h.identity, 32) ||
+      !isBytes(h.signature, 64) ||
+      !isBytes(h.finished, 64)
     ) {
       fail('HANDSHAKE_FAILED');
     }

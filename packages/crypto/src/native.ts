@@ -134,9 +134,10 @@ export function ed25519VerifyWith(publicKey: KeyObject, message: Uint8Array, sig
   }
 }
 
-
 // tweetnacl's low-level HSalsa20 (not in its .d.ts): crypto_box_beforenm = HSalsa20(X25519(sk, pk)).
-const lowlevel = (nacl as unknown as { lowlevel: { crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): void } }).lowlevel;
+const lowlevel = (
+  nacl as unknown as { lowlevel: { crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): void } }
+).lowlevel;
 const SIGMA = new TextEncoder().encode('expand 32-byte k');
 const ZERO16 = new Uint8Array(16);
 

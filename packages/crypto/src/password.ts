@@ -22,7 +22,9 @@ const MAX_P = 16;
 
 function scrypt(password: string, salt: Uint8Array, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scryptCallback(password.normalize('NFC'), salt, HASH_LENGTH, { ...options, maxmem: MAXMEM }, (err, key) => (err ? reject(err) : resolve(key)));
+    scryptCallback(password.normalize('NFC'), salt, HASH_LENGTH, { ...options, maxmem: MAXMEM }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 

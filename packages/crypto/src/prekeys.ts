@@ -113,7 +113,12 @@ export function generateOneTimePrekeys(options: { firstId: number; count: number
 
 /** The public half of a signed prekey (what the device uploads). */
 export function publicSignedPrekey(prekey: SignedPrekey): SignedPrekey {
-  return { id: prekey.id, createdAt: prekey.createdAt, publicKey: Uint8Array.from(prekey.publicKey), signature: Uint8Array.from(prekey.signature) };
+  return {
+    id: prekey.id,
+    createdAt: prekey.createdAt,
+    publicKey: Uint8Array.from(prekey.publicKey),
+    signature: Uint8Array.from(prekey.signature),
+  };
 }
 
 /**
@@ -123,8 +128,14 @@ export function publicSignedPrekey(prekey: SignedPrekey): SignedPrekey {
 export function verifySignedPrekey(signKey: Uint8Array, prekey: SignedPrekey): void {
   const p = prekey as Partial<SignedPrekey> | null;
   if (
-    typeof p !== 'object' || p === null || !isId(p.id) || !Number.isSafeInteger(p.createdAt) || (p.createdAt as number) < 0 ||
-    !isBytes(p.publicKey, 32) || !isBytes(p.signature, 64) || !isBytes(signKey, 32)
+    typeof p !== 'object' ||
+    p === null ||
+    !isId(p.id) ||
+    !Number.isSafeInteger(p.createdAt) ||
+    (p.createdAt as number) < 0 ||
+    !isBytes(p.publicKey, 32) ||
+    !isBytes(p.signature, 64) ||
+    !isBytes(signKey, 32)
   ) {
     throw new CryptoError('BAD_BUNDLE');
   }
@@ -180,7 +191,8 @@ export function decodeSignedPrekey(bytes: Uint8Array): SignedPrekey {
  */
 export function encodePrekeyBundle(bundle: PrekeyBundle): Uint8Array {
   const { identity, oneTimePrekey } = bundle;
-  if (!isBytes(identity.signKey, 32) || !isBytes(identity.boxKey, 32) || !isBytes(identity.signature, 64)) throw new CryptoError('INVALID_ARGUMENT');
+  if (!isBytes(identity.signKey, 32) || !isBytes(identity.boxKey, 32) || !isBytes(identity.signature, 64))
+    throw new CryptoError('INVALID_ARGUMENT');
   const w = new ByteWriter().u8(PREKEY_BUNDLE_VERSION).raw(identity.signKey).raw(identity.boxKey).raw(identity.signature);
   writeSignedPrekey(w, bundle.signedPrekey);
   if (oneTimePrekey === undefined) return w.u8(0).finish();
@@ -213,7 +225,11 @@ export interface SignedPrekeyPlan<T extends SignedPrekey> {
 }
 
 /** Which of the device's signed prekeys to keep at `now` (Unix ms), and whether to rotate. */
-export function planSignedPrekeys<T extends SignedPrekey>(held: readonly T[], now: number, policy: PrekeyPolicy = DEFAULT_PREKEY_POLICY): SignedPrekeyPlan<T> {
+export function planSignedPrekeys<T extends SignedPrekey>(
+  held: readonly T[],
+  now: number,
+  policy: PrekeyPolicy = DEFAULT_PREKEY_POLICY,
+): SignedPrekeyPlan<T> {
   if (!Number.isSafeInteger(now)) throw new CryptoError('INVALID_ARGUMENT');
   const newestFirst = [...held].sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
   const keep: T[] = [];

@@ -82,7 +82,12 @@ function corrupt(): CryptoError {
 }
 
 function encodePrekeyHeader(h: X3dhHeader): Uint8Array {
-  const w = new ByteWriter().raw(h.identity.signKey).raw(h.identity.boxKey).raw(h.identity.signature).raw(h.ephemeral).u32(h.signedPrekeyId);
+  const w = new ByteWriter()
+    .raw(h.identity.signKey)
+    .raw(h.identity.boxKey)
+    .raw(h.identity.signature)
+    .raw(h.ephemeral)
+    .u32(h.signedPrekeyId);
   return (h.oneTimePrekeyId === undefined ? w.u8(0) : w.u8(1).u32(h.oneTimePrekeyId)).finish();
 }
 
@@ -110,7 +115,13 @@ function parseMessage(bytes: Uint8Array): SessionMessage & { prefix: Uint8Array 
   const messageNumber = r.u32();
   const ciphertext = bytes.subarray(prefixLength);
   if (ciphertext.length < 16) throw corrupt();
-  const message: SessionMessage & { prefix: Uint8Array } = { ratchetKey, previousChainLength, messageNumber, ciphertext, prefix: bytes.subarray(0, prefixLength) };
+  const message: SessionMessage & { prefix: Uint8Array } = {
+    ratchetKey,
+    previousChainLength,
+    messageNumber,
+    ciphertext,
+    prefix: bytes.subarray(0, prefixLength),
+  };
   if (prekey) message.prekey = prekey;
   return message;
 }
@@ -198,9 +209,21 @@ export class RatchetSession {
     const { rootKey, chainKey } = kdfRk(sharedSecret, dh(ratchet.secretKey, spk));
     sharedSecret.fill(0);
     return new RatchetSession({
-      responder: false, ad: associatedData, baseKey: header.ephemeral, pendingPrekey: encodePrekeyHeader(header),
-      rootKey, sendSecret: ratchet.secretKey, sendPublic: ratchet.publicKey, recvPublic: spk,
-      sendChain: chainKey, recvChain: undefined, ns: 0, nr: 0, pn: 0, previousRatchetKeys: [], skipped: new Map(),
+      responder: false,
+      ad: associatedData,
+      baseKey: header.ephemeral,
+      pendingPrekey: encodePrekeyHeader(header),
+      rootKey,
+      sendSecret: ratchet.secretKey,
+      sendPublic: ratchet.publicKey,
+      recvPublic: spk,
+      sendChain: chainKey,
+      recvChain: undefined,
+      ns: 0,
+      nr: 0,
+      pn: 0,
+      previousRatchetKeys: [],
+      skipped: new Map(),
     });
   }
 
@@ -224,9 +247,21 @@ export class RatchetSession {
     }
     const { sharedSecret, associatedData } = x3dhRespond(me, header, signedPrekey, oneTimePrekey);
     const session = new RatchetSession({
-      responder: true, ad: associatedData, baseKey: header.ephemeral, pendingPrekey: undefined,
-      rootKey: sharedSecret, sendSecret: Uint8Array.from(signedPrekey.secretKey), sendPublic: x25519PublicFromSecret(signedPrekey.secretKey),
-      recvPublic: undefined, sendChain: undefined, recvChain: undefined, ns: 0, nr: 0, pn: 0, previousRatchetKeys: [], skipped: new Map(),
+      responder: true,
+      ad: associatedData,
+      baseKey: header.ephemeral,
+      pendingPrekey: undefined,
+      rootKey: sharedSecret,
+      sendSecret: Uint8Array.from(signedPrekey.secretKey),
+      sendPublic: x25519PublicFromSecret(signedPrekey.secretKey),
+      recvPublic: undefined,
+      sendChain: undefined,
+      recvChain: undefined,
+      ns: 0,
+      nr: 0,
+      pn: 0,
+      previousRatchetKeys: [],
+      skipped: new Map(),
     });
     try {
       return { session, plaintext: session.decrypt(message, options), oneTimePrekeyId: header.oneTimePrekeyId };
@@ -328,7 +363,8 @@ export class RatchetSession {
     // A new ratchet key: the DH ratchet step (section 3.5), computed aside and committed only if the message opens.
     const pn = m.previousChainLength;
     if (n > MAX_SKIP || (s.recvChain !== undefined && pn - s.nr > MAX_SKIP)) throw new CryptoError('TOO_MANY_SKIPPED');
-    const oldChainEnd = s.recvChain !== undefined && s.recvPublic !== undefined ? skipKeys(s.recvChain, s.nr, pn, s.recvPublic, now, skipped) : undefined;
+    const oldChainEnd =
+      s.recvChain !== undefined && s.recvPublic !== undefined ? skipKeys(s.recvChain, s.nr, pn, s.recvPublic, now, skipped) : undefined;
     const dhIn = dh(s.sendSecret, ratchetKey);
     const receiving = kdfRk(s.rootKey, dhIn);
     const next = x25519KeyPair(options.random ?? defaultRandom);
@@ -349,8 +385,16 @@ export class RatchetSession {
     }
     wipe(s.rootKey, s.sendSecret, s.sendChain, s.recvChain);
     Object.assign(s, {
-      rootKey: sending.rootKey, sendSecret: next.secretKey, sendPublic: next.publicKey, sendChain: sending.chainKey,
-      recvPublic: Uint8Array.from(ratchetKey), recvChain: step.chainKey, pn: s.ns, ns: 0, nr: n + 1, pendingPrekey: undefined,
+      rootKey: sending.rootKey,
+      sendSecret: next.secretKey,
+      sendPublic: next.publicKey,
+      sendChain: sending.chainKey,
+      recvPublic: Uint8Array.from(ratchetKey),
+      recvChain: step.chainKey,
+      pn: s.ns,
+      ns: 0,
+      nr: n + 1,
+      pendingPrekey: undefined,
     });
     this.storeSkipped(skipped);
     return plaintext;
@@ -387,7 +431,8 @@ export class RatchetSession {
    */
   toBytes(): Uint8Array {
     const s = this.s;
-    const flags = (s.responder ? 1 : 0) | (s.recvPublic ? 2 : 0) | (s.sendChain ? 4 : 0) | (s.recvChain ? 8 : 0) | (s.pendingPrekey ? 16 : 0);
+    const flags =
+      (s.responder ? 1 : 0) | (s.recvPublic ? 2 : 0) | (s.sendChain ? 4 : 0) | (s.recvChain ? 8 : 0) | (s.pendingPrekey ? 16 : 0);
     const w = new ByteWriter().u8(SESSION_STATE_VERSION).u8(flags).raw(s.ad).raw(s.baseKey).raw(s.rootKey).raw(s.sendSecret);
     if (s.recvPublic) w.raw(s.recvPublic);
     if (s.sendChain) w.raw(s.sendChain);
@@ -420,7 +465,8 @@ export class RatchetSession {
     const nr = r.u32();
     const pn = r.u32();
     const pendingPrekey = flags & 16 ? r.bytes16() : undefined;
-    if (pendingPrekey !== undefined && pendingPrekey.length !== PREKEY_HEADER_LENGTH && pendingPrekey.length !== PREKEY_HEADER_LENGTH + 4) throw invalid();
+    if (pendingPrekey !== undefined && pendingPrekey.length !== PREKEY_HEADER_LENGTH && pendingPrekey.length !== PREKEY_HEADER_LENGTH + 4)
+      throw invalid();
     const previousCount = r.u8();
     if (previousCount > PREVIOUS_RATCHET_KEYS) throw invalid();
     const previousRatchetKeys = Array.from({ length: previousCount }, () => r.raw(PREFIX));
@@ -440,8 +486,21 @@ export class RatchetSession {
       throw new CryptoError('SESSION_STATE_INVALID', { cause });
     }
     return new RatchetSession({
-      responder: (flags & 1) === 1, ad, baseKey, pendingPrekey, rootKey, sendSecret, sendPublic, recvPublic, sendChain, recvChain,
-      ns, nr, pn, previousRatchetKeys, skipped,
+      responder: (flags & 1) === 1,
+      ad,
+      baseKey,
+      pendingPrekey,
+      rootKey,
+      sendSecret,
+      sendPublic,
+      recvPublic,
+      sendChain,
+      recvChain,
+      ns,
+      nr,
+      pn,
+      previousRatchetKeys,
+      skipped,
     });
   }
 }

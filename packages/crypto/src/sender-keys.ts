@@ -2,7 +2,14 @@ import type { KeyObject } from 'node:crypto';
 import { ByteReader, ByteWriter, concatBytes, isBytes, utf8 } from './bytes.js';
 import { CryptoError } from './errors.js';
 import {
-  chachaOpen, chachaSeal, ed25519PrivateKey, ed25519PublicFromPrivate, ed25519PublicKey, ed25519Sign, ed25519VerifyWith, hkdfSha256,
+  chachaOpen,
+  chachaSeal,
+  ed25519PrivateKey,
+  ed25519PublicFromPrivate,
+  ed25519PublicKey,
+  ed25519Sign,
+  ed25519VerifyWith,
+  hkdfSha256,
 } from './native.js';
 import { defaultRandom, type RandomBytes } from './prekeys.js';
 import { kdfCk } from './ratchet.js';
@@ -157,7 +164,13 @@ export class OutboundSenderKey {
 
   /** The key as it stands now: whoever receives it reads this device's messages from here on. */
   distribution(): SenderKeyDistribution {
-    return { room: this.room, keyId: this.keyId, iteration: this.iterationValue, chainKey: this.chainKey.slice(), signingKey: this.signingKey };
+    return {
+      room: this.room,
+      keyId: this.keyId,
+      iteration: this.iterationValue,
+      chainKey: this.chainKey.slice(),
+      signingKey: this.signingKey,
+    };
   }
 
   /** Encrypts and signs one message, then ratchets the chain forward (the message key is wiped). */

@@ -76,8 +76,12 @@ export class SequenceTracker {
     for (const [key, value] of Object.entries(s.conversations)) {
       const v = value as Partial<{ last: number; missing: number[] }> | null;
       if (
-        typeof v !== 'object' || v === null || !Number.isSafeInteger(v.last) || (v.last as number) < 0 ||
-        !Array.isArray(v.missing) || v.missing.length > tracker.maxMissing ||
+        typeof v !== 'object' ||
+        v === null ||
+        !Number.isSafeInteger(v.last) ||
+        (v.last as number) < 0 ||
+        !Array.isArray(v.missing) ||
+        v.missing.length > tracker.maxMissing ||
         !v.missing.every((n) => Number.isSafeInteger(n) && n >= 1 && n < (v.last as number))
       ) {
         throw new CryptoError('INVALID_ARGUMENT');

@@ -59,7 +59,10 @@ class Direction {
   bytes = 0;
 
   /** `key` is this direction's 32 bytes of the cipher's key storage; `initial` is copied in. */
-  constructor(readonly key: Buffer, initial: Uint8Array) {
+  constructor(
+    readonly key: Buffer,
+    initial: Uint8Array,
+  ) {
     key.set(initial);
   }
 
@@ -128,9 +131,7 @@ export class SessionCipher {
     const d = this.send;
     const size = headroom + RECORD_HEADER_LENGTH + plaintext.length + RECORD_TAG_LENGTH;
     if (into && overlaps(into, plaintext)) throw new CryptoError('INVALID_ARGUMENT');
-    const whole = into && into.length >= size
-      ? Buffer.from(into.buffer, into.byteOffset, size)
-      : Buffer.allocUnsafe(size);
+    const whole = into && into.length >= size ? Buffer.from(into.buffer, into.byteOffset, size) : Buffer.allocUnsafe(size);
     const out = headroom === 0 ? whole : whole.subarray(headroom);
     out[0] = RECORD_VERSION;
     const ts = Math.max(0, Math.floor(this.now()));

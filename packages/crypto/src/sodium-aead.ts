@@ -11,12 +11,30 @@ export interface SodiumModule {
   _malloc(size: number): number;
   // 64-bit lengths are passed as two 32-bit halves (low, high).
   _crypto_aead_chacha20poly1305_ietf_encrypt(
-    c: number, clenP: number, m: number, mlen: number, mlenHigh: number, ad: number, adlen: number, adlenHigh: number,
-    nsec: number, npub: number, k: number,
+    c: number,
+    clenP: number,
+    m: number,
+    mlen: number,
+    mlenHigh: number,
+    ad: number,
+    adlen: number,
+    adlenHigh: number,
+    nsec: number,
+    npub: number,
+    k: number,
   ): number;
   _crypto_aead_chacha20poly1305_ietf_decrypt(
-    m: number, mlenP: number, nsec: number, c: number, clen: number, clenHigh: number, ad: number, adlen: number,
-    adlenHigh: number, npub: number, k: number,
+    m: number,
+    mlenP: number,
+    nsec: number,
+    c: number,
+    clen: number,
+    clenHigh: number,
+    ad: number,
+    adlen: number,
+    adlenHigh: number,
+    npub: number,
+    k: number,
   ): number;
 }
 
@@ -38,7 +56,9 @@ const INPUT_AT = AD_AT + MAX_AD;
 /** A SmallAead over `mod`, or null when the module lacks what it needs (the caller keeps node:crypto). */
 export function createSmallAead(mod: Partial<SodiumModule> | undefined, maxPlaintext: number): SmallAead | null {
   if (
-    !mod || !(mod.HEAPU8 instanceof Uint8Array) || typeof mod._malloc !== 'function' ||
+    !mod ||
+    !(mod.HEAPU8 instanceof Uint8Array) ||
+    typeof mod._malloc !== 'function' ||
     typeof mod._crypto_aead_chacha20poly1305_ietf_encrypt !== 'function' ||
     typeof mod._crypto_aead_chacha20poly1305_ietf_decrypt !== 'function'
   ) {

@@ -48,7 +48,10 @@ export function x3dhKdf(dhOutputs: Uint8Array[]): Uint8Array {
   return sk;
 }
 
-export function x3dhAssociatedData(initiator: { signKey: Uint8Array; boxKey: Uint8Array }, responder: { signKey: Uint8Array; boxKey: Uint8Array }): Uint8Array {
+export function x3dhAssociatedData(
+  initiator: { signKey: Uint8Array; boxKey: Uint8Array },
+  responder: { signKey: Uint8Array; boxKey: Uint8Array },
+): Uint8Array {
   return concatBytes(initiator.signKey, initiator.boxKey, responder.signKey, responder.boxKey);
 }
 
@@ -79,15 +82,16 @@ export function x3dhInitiate(me: DeviceIdentity, peer: PrekeyBundle, random: Ran
  * Responder side, with the secret halves of the prekeys the header names. Checks the initiator's
  * bundle (BAD_BUNDLE) and every key (LOW_ORDER_POINT).
  */
-export function x3dhRespond(me: DeviceIdentity, header: X3dhHeader, signedPrekey: SignedPrekeyPair, oneTimePrekey: OneTimePrekeyPair | undefined): X3dhResult {
+export function x3dhRespond(
+  me: DeviceIdentity,
+  header: X3dhHeader,
+  signedPrekey: SignedPrekeyPair,
+  oneTimePrekey: OneTimePrekeyPair | undefined,
+): X3dhResult {
   verifyBundle(header.identity);
   if ((header.oneTimePrekeyId === undefined) !== (oneTimePrekey === undefined)) throw new CryptoError('INVALID_ARGUMENT');
   const spk = x25519PrivateKey(signedPrekey.secretKey);
-  const dhs = [
-    x25519(spk, header.identity.boxKey),
-    x25519(secretsOf(me).boxKey, header.ephemeral),
-    x25519(spk, header.ephemeral),
-  ];
+  const dhs = [x25519(spk, header.identity.boxKey), x25519(secretsOf(me).boxKey, header.ephemeral), x25519(spk, header.ephemeral)];
   if (oneTimePrekey) dhs.push(x25519(x25519PrivateKey(oneTimePrekey.secretKey), header.ephemeral));
   return derive(dhs, x3dhAssociatedData(header.identity, me.bundle()));
 }

@@ -94,7 +94,9 @@ describe('sealDirect / openDirect', () => {
   });
 
   it('deduplicates repeated recipient devices', () => {
-    expect(sealDirect(alice, [bobLaptop.bundle(), bobLaptop.bundle()], inner).keys.map((k) => k.device)).toEqual([deviceId(bobLaptop.bundle())]);
+    expect(sealDirect(alice, [bobLaptop.bundle(), bobLaptop.bundle()], inner).keys.map((k) => k.device)).toEqual([
+      deviceId(bobLaptop.bundle()),
+    ]);
   });
 
   it('decodeSealedDirect refuses truncation, trailing bytes and a wrong version', () => {
@@ -163,7 +165,13 @@ describe('SequenceTracker', () => {
   });
 
   it('refuses malformed state and sequence numbers', () => {
-    for (const bad of [null, {}, { version: 2, conversations: {} }, { version: 1, conversations: { c: { last: -1, missing: [] } } }, { version: 1, conversations: { c: { last: 3, missing: [3] } } }]) {
+    for (const bad of [
+      null,
+      {},
+      { version: 2, conversations: {} },
+      { version: 1, conversations: { c: { last: -1, missing: [] } } },
+      { version: 1, conversations: { c: { last: 3, missing: [3] } } },
+    ]) {
       expectCryptoError(() => SequenceTracker.importState(bad as never), 'INVALID_ARGUMENT');
     }
     const proto = JSON.parse('{"version":1,"conversations":{"__proto__":{"last":1,"missing":[]}}}');

@@ -41,8 +41,13 @@ const triggers: Record<CryptoErrorCode, () => unknown> = {
     const hello = new ServerHandshake({ identity: ServerIdentity.generate(), versions: [1] }).receive(client.start());
     return client.receive({ ...hello, signature: new Uint8Array(64) });
   },
-  LOW_ORDER_POINT: () => new ServerHandshake({ identity: ServerIdentity.generate(), versions: [1] }).receive({ versions: [1], ephemeral: new Uint8Array(32) }),
-  VERSION_MISMATCH: () => new ServerHandshake({ identity: ServerIdentity.generate(), versions: [2] }).receive({ versions: [1], ephemeral: new Uint8Array(32).fill(9) }),
+  LOW_ORDER_POINT: () =>
+    new ServerHandshake({ identity: ServerIdentity.generate(), versions: [1] }).receive({ versions: [1], ephemeral: new Uint8Array(32) }),
+  VERSION_MISMATCH: () =>
+    new ServerHandshake({ identity: ServerIdentity.generate(), versions: [2] }).receive({
+      versions: [1],
+      ephemeral: new Uint8Array(32).fill(9),
+    }),
   BAD_BUNDLE: () => verifyBundle({ ...DeviceIdentity.generate().bundle(), signature: new Uint8Array(64) }),
   BOX_OPEN_FAILED: () => decodeSealedDirect(new Uint8Array(3)),
   BAD_KEY: () => sealToken(new Uint8Array(31), new Uint8Array(1)),

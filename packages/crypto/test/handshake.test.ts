@@ -27,7 +27,14 @@ function run(clientVersions = [1], serverVersions = [1], identity = serverIdenti
 }
 
 /** The canonical transcript, re-encoded here independently of src/. */
-function transcript(clientVersions: number[], clientEph: Uint8Array, version: number, serverVersions: number[], serverEph: Uint8Array, identity: Uint8Array): Uint8Array {
+function transcript(
+  clientVersions: number[],
+  clientEph: Uint8Array,
+  version: number,
+  serverVersions: number[],
+  serverEph: Uint8Array,
+  identity: Uint8Array,
+): Uint8Array {
   const label = bytes('hush handshake v1');
   const out: number[] = [0, label.length, ...label, clientVersions.length];
   for (const v of clientVersions) out.push(v >> 8, v & 0xff);
@@ -121,12 +128,21 @@ describe('man in the middle and protocol abuse', () => {
   }
 
   it('a swapped server ephemeral breaks the signature', () => {
-    expectCryptoError(intercept((h) => ({ ...h, ephemeral: nacl.box.keyPair().publicKey })), 'BAD_SIGNATURE');
+    expectCryptoError(
+      intercept((h) => ({ ...h, ephemeral: nacl.box.keyPair().publicKey })),
+      'BAD_SIGNATURE',
+    );
   });
 
   it('a swapped identity without its key breaks the signature (forged signature)', () => {
-    expectCryptoError(intercept((h) => ({ ...h, identity: ServerIdentity.generate().publicKey })), 'BAD_SIGNATURE');
-    expectCryptoError(intercept((h) => ({ ...h, signature: nacl.randomBytes(64) })), 'BAD_SIGNATURE');
+    expectCryptoError(
+      intercept((h) => ({ ...h, identity: ServerIdentity.generate().publicKey })),
+      'BAD_SIGNATURE',
+    );
+    expectCryptoError(
+      intercept((h) => ({ ...h, signature: nacl.randomBytes(64) })),
+      'BAD_SIGNATURE',
+    );
   });
 
   it('a MITM with its own identity completes, but the fingerprint changes and the pin says so', () => {
@@ -157,13 +173,19 @@ describe('man in the middle and protocol abuse', () => {
   });
 
   it('a version the client never offered, or no common version, is VERSION_MISMATCH', () => {
-    expectCryptoError(intercept((h) => ({ ...h, version: 7, versions: [7] })), 'VERSION_MISMATCH');
+    expectCryptoError(
+      intercept((h) => ({ ...h, version: 7, versions: [7] })),
+      'VERSION_MISMATCH',
+    );
     const server = new ServerHandshake({ identity: serverIdentity, versions: [3] });
     expectCryptoError(() => server.receive(new ClientHandshake({ versions: [1, 2] }).start()), 'VERSION_MISMATCH');
   });
 
   it('a tampered finished MAC is HANDSHAKE_FAILED, both ways', () => {
-    expectCryptoError(intercept((h) => ({ ...h, finished: new Uint8Array(64) })), 'HANDSHAKE_FAILED');
+    expectCryptoError(
+      intercept((h) => ({ ...h, finished: new Uint8Array(64) })),
+      'HANDSHAKE_FAILED',
+    );
     const client = new ClientHandshake({ versions: [1] });
     const server = new ServerHandshake({ identity: serverIdentity, versions: [1] });
     const { finished } = client.receive(server.receive(client.start()));
@@ -187,7 +209,10 @@ describe('man in the middle and protocol abuse', () => {
       expect(hex(nacl.scalarMult(nacl.randomBytes(32), point))).toBe('00'.repeat(32)); // it really is low-order
       const server = new ServerHandshake({ identity: serverIdentity, versions: [1] });
       expectCryptoError(() => server.receive({ versions: [1], ephemeral: point }), 'LOW_ORDER_POINT');
-      expectCryptoError(intercept((h) => ({ ...h, ephemeral: point })), 'LOW_ORDER_POINT');
+      expectCryptoError(
+        intercept((h) => ({ ...h, ephemeral: point })),
+        'LOW_ORDER_POINT',
+      );
     }
   });
 
@@ -206,12 +231,21 @@ describe('man in the middle and protocol abuse', () => {
       { versions: [1], ephemeral: Array.from(good.ephemeral) },
     ];
     for (const m of malformed) {
-      expectCryptoError(() => new ServerHandshake({ identity: serverIdentity, versions: [1] }).receive(m as ClientHello), 'HANDSHAKE_FAILED');
+      expectCryptoError(
+        () => new ServerHandshake({ identity: serverIdentity, versions: [1] }).receive(m as ClientHello),
+        'HANDSHAKE_FAILED',
+      );
     }
     for (const field of ['ephemeral', 'identity', 'signature', 'finished'] as const) {
-      expectCryptoError(intercept((h) => ({ ...h, [field]: new Uint8Array(3) })), 'HANDSHAKE_FAILED');
+      expectCryptoError(
+        intercept((h) => ({ ...h, [field]: new Uint8Array(3) })),
+        'HANDSHAKE_FAILED',
+      );
     }
-    expectCryptoError(intercept((h) => ({ ...h, versions: Array.from({ length: 17 }, (_, i) => i + 1) })), 'HANDSHAKE_FAILED');
+    expectCryptoError(
+      intercept((h) => ({ ...h, versions: Array.from({ length: 17 }, (_, i) => i + 1) })),
+      'HANDSHAKE_FAILED',
+    );
   });
 
   it('methods out of order, or twice, are HANDSHAKE_FAILED', () => {

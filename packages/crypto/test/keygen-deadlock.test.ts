@@ -20,7 +20,9 @@ describe('ephemeral key generation', () => {
   it(`makes ${KEYS} handshake keys without freezing under constant garbage collection`, () => {
     expect(existsSync(dist), 'build the package first (pnpm build)').toBe(true);
     const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '--input-type=module', '-e', script], {
-      encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL',
+      encoding: 'utf8',
+      timeout: 60_000,
+      killSignal: 'SIGKILL',
     });
     expect(r.error?.message, 'the child froze (killed at the deadline)').toBeUndefined();
     expect(r.stderr).toBe('');

@@ -66,9 +66,11 @@ describe('native X25519 and Ed25519 agree with tweetnacl on random inputs', () =
 });
 
 describe('fast paths over unexported internals (no silent fallback)', () => {
-  it("tweetnacl still exports the low-level HSalsa20 that boxBefore calls", () => {
+  it('tweetnacl still exports the low-level HSalsa20 that boxBefore calls', () => {
     const lowlevel = (nacl as unknown as { lowlevel?: { crypto_core_hsalsa20?: unknown } }).lowlevel;
-    expect(typeof lowlevel?.crypto_core_hsalsa20, 'tweetnacl.lowlevel.crypto_core_hsalsa20 is gone: boxBefore must change').toBe('function');
+    expect(typeof lowlevel?.crypto_core_hsalsa20, 'tweetnacl.lowlevel.crypto_core_hsalsa20 is gone: boxBefore must change').toBe(
+      'function',
+    );
   });
   // libsodium's exported C functions for small records: session-cipher.test.ts ("uses libsodium up to
   // the threshold") spies on them and fails when a record does not go through them.
@@ -76,8 +78,12 @@ describe('fast paths over unexported internals (no silent fallback)', () => {
 
 describe('SHA-256 helpers', () => {
   it('HMAC-SHA-256: RFC 4231 test cases 1 and 2', () => {
-    expect(hex(hmacSha256(new Uint8Array(20).fill(0x0b), Buffer.from('Hi There')))).toBe('b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7');
-    expect(hex(hmacSha256(Buffer.from('Jefe'), Buffer.from('what do ya want for nothing?')))).toBe('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+    expect(hex(hmacSha256(new Uint8Array(20).fill(0x0b), Buffer.from('Hi There')))).toBe(
+      'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7',
+    );
+    expect(hex(hmacSha256(Buffer.from('Jefe'), Buffer.from('what do ya want for nothing?')))).toBe(
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
   });
 
   it('HKDF-SHA-256: RFC 5869 test cases A.1 and A.3', () => {
@@ -94,7 +100,9 @@ describe('SHA-256 helpers', () => {
     const key = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
     const nonce = unhex('070000004041424344454647');
     const ad = unhex('50515253c0c1c2c3c4c5c6c7');
-    const text = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+    const text = Buffer.from(
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+    );
     const sealed = chachaSeal(key, nonce, ad, text);
     expect(hex(sealed.subarray(0, 16))).toBe('d31a8d34648e60db7b86afbc53ef7ec2');
     expect(hex(sealed.subarray(text.length))).toBe('1ae10b594f09e26a7e902ecbd0600691');

@@ -20,7 +20,15 @@ describe('passwords (scrypt)', () => {
     const stored = await hashPassword('pw', fast);
     const parts = stored.split('$');
     const tampered = [...parts.slice(0, 5), Buffer.alloc(32).toString('base64')].join('$');
-    for (const bad of ['', 'scrypt$', 'bcrypt$1024$8$1$aa$bb', stored.replace('$1024$', '$1000$'), stored.replace('$1024$', '$2097152$'), tampered, `${stored}x`]) {
+    for (const bad of [
+      '',
+      'scrypt$',
+      'bcrypt$1024$8$1$aa$bb',
+      stored.replace('$1024$', '$1000$'),
+      stored.replace('$1024$', '$2097152$'),
+      tampered,
+      `${stored}x`,
+    ]) {
       expect(await verifyPassword('pw', bad)).toBe(false);
     }
   });

@@ -27,7 +27,9 @@ const DAY = 86_400_000;
 
 /** The Ed25519 key pair a DeviceIdentity derives (device.ts), so a test can sign what the API never would. */
 function signKeyPair(device: DeviceIdentity): nacl.SignKeyPair {
-  return nacl.sign.keyPair.fromSeed(new Uint8Array(hkdfSync('sha512', device.secret, new Uint8Array(0), Buffer.from('hush device sign key v1'), 32)));
+  return nacl.sign.keyPair.fromSeed(
+    new Uint8Array(hkdfSync('sha512', device.secret, new Uint8Array(0), Buffer.from('hush device sign key v1'), 32)),
+  );
 }
 
 function signedPrekeyMessage(id: number, createdAt: number, publicKey: Uint8Array): Uint8Array {
@@ -35,7 +37,7 @@ function signedPrekeyMessage(id: number, createdAt: number, publicKey: Uint8Arra
   const out = Buffer.alloc(2 + label.length + 4 + 8 + 2 + 32);
   out.writeUInt16BE(label.length, 0);
   out.set(label, 2);
-  let at = 2 + label.length;
+  const at = 2 + label.length;
   out.writeUInt32BE(id, at);
   out.writeBigUInt64BE(BigInt(createdAt), at + 4);
   out.writeUInt16BE(32, at + 12);
@@ -55,7 +57,8 @@ describe('signed prekeys', () => {
   });
 
   it('a bad signature is BAD_PREKEY_SIGNATURE: any flipped bit, a changed id or date, another device', () => {
-    for (const [, flipped] of bitFlips(spk.signature)) expectCryptoError(() => verifySignedPrekey(device.signPublicKey, { ...spk, signature: flipped }), 'BAD_PREKEY_SIGNATURE');
+    for (const [, flipped] of bitFlips(spk.signature))
+      expectCryptoError(() => verifySignedPrekey(device.signPublicKey, { ...spk, signature: flipped }), 'BAD_PREKEY_SIGNATURE');
     for (const [, flipped] of bitFlips(spk.publicKey)) {
       expect(() => verifySignedPrekey(device.signPublicKey, { ...spk, publicKey: flipped })).toThrow(/signature|low-order/);
     }
@@ -75,7 +78,12 @@ describe('signed prekeys', () => {
     const keys = signKeyPair(device);
     expect(hex(keys.publicKey)).toBe(hex(device.signPublicKey));
     for (const point of lowOrderPoints) {
-      const forged: SignedPrekey = { id: 1, createdAt: T0, publicKey: point, signature: nacl.sign.detached(signedPrekeyMessage(1, T0, point), keys.secretKey) };
+      const forged: SignedPrekey = {
+        id: 1,
+        createdAt: T0,
+        publicKey: point,
+        signature: nacl.sign.detached(signedPrekeyMessage(1, T0, point), keys.secretKey),
+      };
       expectCryptoError(() => verifySignedPrekey(device.signPublicKey, forged), 'LOW_ORDER_POINT');
     }
   });
@@ -168,7 +176,12 @@ describe('prekey bundles', () => {
 });
 
 describe('rotation policy', () => {
-  const spk = (id: number, createdAt: number): SignedPrekey => ({ id, createdAt, publicKey: new Uint8Array(32), signature: new Uint8Array(64) });
+  const spk = (id: number, createdAt: number): SignedPrekey => ({
+    id,
+    createdAt,
+    publicKey: new Uint8Array(32),
+    signature: new Uint8Array(64),
+  });
 
   it(`rotates after ${DEFAULT_PREKEY_POLICY.rotateAfterMs / DAY} days, keeps a replaced key ${DEFAULT_PREKEY_POLICY.keepReplacedForMs / DAY} days after its successor`, () => {
     expect(planSignedPrekeys([], T0)).toEqual({ rotate: true, keep: [], discard: [] });
@@ -182,7 +195,11 @@ describe('rotation policy', () => {
     expect(at(44).keep.map((k) => k.id)).toEqual([3]);
     expect(at(44).discard.map((k) => k.id)).toEqual([2, 1]);
     const custom = { ...DEFAULT_PREKEY_POLICY, rotateAfterMs: DAY, keepReplacedForMs: DAY };
-    expect(planSignedPrekeys(held, T0 + 15 * DAY, custom)).toMatchObject({ rotate: true, keep: [{ id: 3 }], discard: [{ id: 2 }, { id: 1 }] });
+    expect(planSignedPrekeys(held, T0 + 15 * DAY, custom)).toMatchObject({
+      rotate: true,
+      keep: [{ id: 3 }],
+      discard: [{ id: 2 }, { id: 1 }],
+    });
   });
 
   it('refills one-time prekeys below the low-water mark up to the target', () => {

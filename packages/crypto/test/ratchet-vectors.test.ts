@@ -61,13 +61,23 @@ describe('known-answer vectors (test/vectors/ratchet.json)', () => {
     const signed = u8([0, label.length], label, u32(X.signedPrekeyId), createdAt, [0, 32], unhex(X.signedPrekeyPublic));
     expect(nacl.sign.detached.verify(signed, unhex(X.signedPrekeySignature), bob.signPublicKey)).toBe(true);
 
-    const spk = generateSignedPrekey(bob, { id: X.signedPrekeyId, now: X.signedPrekeyCreatedAt, random: () => unhex(X.signedPrekeySecret) });
+    const spk = generateSignedPrekey(bob, {
+      id: X.signedPrekeyId,
+      now: X.signedPrekeyCreatedAt,
+      random: () => unhex(X.signedPrekeySecret),
+    });
     expect(hex(spk.publicKey)).toBe(X.signedPrekeyPublic);
     expect(hex(spk.signature)).toBe(X.signedPrekeySignature); // Ed25519 is deterministic
     expect(hex(encodeSignedPrekey(spk))).toBe(X.signedPrekeyEncoded);
-    expect(X.signedPrekeyEncoded).toBe(hex(u8(u32(X.signedPrekeyId), createdAt, unhex(X.signedPrekeyPublic), unhex(X.signedPrekeySignature))));
+    expect(X.signedPrekeyEncoded).toBe(
+      hex(u8(u32(X.signedPrekeyId), createdAt, unhex(X.signedPrekeyPublic), unhex(X.signedPrekeySignature))),
+    );
     const [otp] = generateOneTimePrekeys({ firstId: X.oneTimePrekeyId, count: 1, random: () => unhex(X.oneTimePrekeySecret) });
-    const bundle = { identity: bob.bundle(), signedPrekey: publicSignedPrekey(spk), oneTimePrekey: { id: otp!.id, publicKey: otp!.publicKey } };
+    const bundle = {
+      identity: bob.bundle(),
+      signedPrekey: publicSignedPrekey(spk),
+      oneTimePrekey: { id: otp!.id, publicKey: otp!.publicKey },
+    };
     expect(hex(encodePrekeyBundle(bundle))).toBe(X.prekeyBundleEncoded);
     verifyPrekeyBundle(decodePrekeyBundle(unhex(X.prekeyBundleEncoded)));
   });
@@ -110,10 +120,19 @@ describe('known-answer vectors (test/vectors/ratchet.json)', () => {
     expect([hex(split.key), hex(split.nonce)]).toEqual([M.key, M.nonce]);
   });
 
-  it('the first message, built by hand from the vectors, equals the implementation\'s; Bob opens it; the reply too', () => {
+  it("the first message, built by hand from the vectors, equals the implementation's; Bob opens it; the reply too", () => {
     const prefix = u8(
-      [0xe1, 1], unhex(X.aliceSignKey), unhex(X.aliceBoxKey), alice.bundle().signature, unhex(X.ephemeralPublic),
-      u32(X.signedPrekeyId), [1], u32(X.oneTimePrekeyId), unhex(v.kdfRk.aliceRatchetPublic), u32(0), u32(0),
+      [0xe1, 1],
+      unhex(X.aliceSignKey),
+      unhex(X.aliceBoxKey),
+      alice.bundle().signature,
+      unhex(X.ephemeralPublic),
+      u32(X.signedPrekeyId),
+      [1],
+      u32(X.oneTimePrekeyId),
+      unhex(v.kdfRk.aliceRatchetPublic),
+      u32(0),
+      u32(0),
     );
     const cipher = createCipheriv('chacha20-poly1305', unhex(v.messageKeys.key), unhex(v.messageKeys.nonce), { authTagLength: 16 });
     cipher.setAAD(u8(unhex(X.associatedData), prefix), { plaintextLength: Buffer.byteLength(v.firstMessage.plaintext) });
@@ -125,13 +144,25 @@ describe('known-answer vectors (test/vectors/ratchet.json)', () => {
     const a = RatchetSession.start(alice, bundle, { random: () => queue.shift()! });
     expect(hex(a.encrypt(Buffer.from(v.firstMessage.plaintext)))).toBe(v.firstMessage.message);
 
-    const spk = generateSignedPrekey(bob, { id: X.signedPrekeyId, now: X.signedPrekeyCreatedAt, random: () => unhex(X.signedPrekeySecret) });
+    const spk = generateSignedPrekey(bob, {
+      id: X.signedPrekeyId,
+      now: X.signedPrekeyCreatedAt,
+      random: () => unhex(X.signedPrekeySecret),
+    });
     const [otp] = generateOneTimePrekeys({ firstId: X.oneTimePrekeyId, count: 1, random: () => unhex(X.oneTimePrekeySecret) });
-    const lookup = { signedPrekey: (id: number) => (id === spk.id ? spk : undefined), oneTimePrekey: (id: number) => (id === otp!.id ? otp : undefined) };
-    const { session: b, plaintext } = RatchetSession.accept(bob, unhex(v.firstMessage.message), lookup, { now: 0, random: () => unhex(v.reply.bobRatchetSecret) });
+    const lookup = {
+      signedPrekey: (id: number) => (id === spk.id ? spk : undefined),
+      oneTimePrekey: (id: number) => (id === otp!.id ? otp : undefined),
+    };
+    const { session: b, plaintext } = RatchetSession.accept(bob, unhex(v.firstMessage.message), lookup, {
+      now: 0,
+      random: () => unhex(v.reply.bobRatchetSecret),
+    });
     expect(Buffer.from(plaintext).toString()).toBe(v.firstMessage.plaintext);
     expect(hex(b.encrypt(Buffer.from(v.reply.plaintext)))).toBe(v.reply.message);
-    expect(Buffer.from(a.decrypt(unhex(v.reply.message), { now: 0, random: () => nacl.randomBytes(32) })).toString()).toBe(v.reply.plaintext);
+    expect(Buffer.from(a.decrypt(unhex(v.reply.message), { now: 0, random: () => nacl.randomBytes(32) })).toString()).toBe(
+      v.reply.plaintext,
+    );
 
     // The reply by hand: Bob's DH ratchet (section 3.5) from SK.
     const bobPub = nacl.scalarMult.base(unhex(v.reply.bobRatchetSecret));

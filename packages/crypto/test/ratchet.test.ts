@@ -1,13 +1,6 @@
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import {
-  CryptoError,
-  MAX_SKIP,
-  MAX_SKIPPED_KEYS,
-  RatchetSession,
-  decodeSessionMessage,
-  planSignedPrekeys,
-} from '../src/index.js';
+import { CryptoError, MAX_SKIP, MAX_SKIPPED_KEYS, RatchetSession, decodeSessionMessage, planSignedPrekeys } from '../src/index.js';
 import { chachaOpen } from '../src/native.js';
 import { kdfCk, messageCipherKeys } from '../src/ratchet.js';
 import { bitFlips, expectCryptoError, hex } from './helpers.js';
@@ -151,8 +144,7 @@ describe('out of order, loss, duplicates', () => {
     expect(open(a, b.encrypt(text('kept')))).toBe('kept');
     expect(open(b, a.encrypt(text('turn')))).toBe('turn');
     b.encrypt(text('lost 2'));
-    expect(open(b, a.encrypt(text('more'))))
-      .toBe('more');
+    expect(open(b, a.encrypt(text('more')))).toBe('more');
     const next = b.encrypt(text('after a lost chain tail'));
     expect(open(a, next)).toBe('after a lost chain tail');
     expect(a.skippedKeyCount).toBe(3);
@@ -418,7 +410,8 @@ describe('state encoding', () => {
   it('refuses corrupt or truncated state (SESSION_STATE_INVALID)', () => {
     const { a } = pair();
     const bytes = a.toBytes();
-    for (let len = 0; len < bytes.length; len += 5) expectCryptoError(() => RatchetSession.fromBytes(bytes.subarray(0, len)), 'SESSION_STATE_INVALID');
+    for (let len = 0; len < bytes.length; len += 5)
+      expectCryptoError(() => RatchetSession.fromBytes(bytes.subarray(0, len)), 'SESSION_STATE_INVALID');
     expectCryptoError(() => RatchetSession.fromBytes(Uint8Array.from([...bytes, 0])), 'SESSION_STATE_INVALID');
     const wrongVersion = Uint8Array.from(bytes);
     wrongVersion[0] = 2;

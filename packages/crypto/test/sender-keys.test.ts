@@ -50,7 +50,9 @@ describe('sender keys: known-answer vectors', () => {
       expect(hex(chainKey)).toBe(row.chainKey);
       const hmac = (d: number) => new Uint8Array(createHmac('sha256', chainKey).update(Uint8Array.of(d)).digest());
       expect(hex(hmac(0x01))).toBe(row.messageKey);
-      const okm = new Uint8Array(hkdfSync('sha256', unhex(row.messageKey), new Uint8Array(32), Buffer.from('Hush Sender Key message v1'), 44));
+      const okm = new Uint8Array(
+        hkdfSync('sha256', unhex(row.messageKey), new Uint8Array(32), Buffer.from('Hush Sender Key message v1'), 44),
+      );
       expect(hex(okm.slice(0, 32))).toBe(row.aeadKey);
       expect(hex(okm.slice(32))).toBe(row.nonce);
       // and the implementation agrees
@@ -71,7 +73,10 @@ describe('sender keys: known-answer vectors', () => {
     const cipher = createCipheriv('chacha20-poly1305', unhex(row.aeadKey), unhex(row.nonce), { authTagLength: 16 });
     cipher.setAAD(ad, { plaintextLength: Buffer.byteLength(v.message.plaintext) });
     const ciphertext = Buffer.concat([cipher.update(v.message.plaintext), cipher.final(), cipher.getAuthTag()]);
-    const signature = nacl.sign.detached(Uint8Array.from([...ad, ...ciphertext]), nacl.sign.keyPair.fromSeed(unhex(v.signingSeed)).secretKey);
+    const signature = nacl.sign.detached(
+      Uint8Array.from([...ad, ...ciphertext]),
+      nacl.sign.keyPair.fromSeed(unhex(v.signingSeed)).secretKey,
+    );
     expect(hex(Uint8Array.from([...header, ...ciphertext, ...signature]))).toBe(v.message.encoded);
 
     const key = vectorKey();
@@ -123,7 +128,7 @@ describe('sender keys: behaviour', () => {
     for (const m of ms) expectCryptoError(() => restarted.decrypt(m), 'MESSAGE_REPLAYED');
   });
 
-  it('a member cannot forge another member\'s message: its own signing key does not pass, nor a signature moved over', () => {
+  it("a member cannot forge another member's message: its own signing key does not pass, nor a signature moved over", () => {
     const alice = OutboundSenderKey.create('room', 'dev-a');
     const mallory = OutboundSenderKey.create('room', 'dev-m');
     const bobOfAlice = member(alice, 'dev-a');
@@ -189,7 +194,10 @@ describe('sender keys: behaviour', () => {
     expectCryptoError(() => decodeSenderKeyMessage(new Uint8Array(10)), 'BOX_OPEN_FAILED');
     expectCryptoError(() => decodeSenderKeyDistribution(new Uint8Array([0xe3, 0, 1])), 'BOX_OPEN_FAILED');
     expectCryptoError(() => InboundSenderKey.fromBytes(new Uint8Array([1, 0x49])), 'SESSION_STATE_INVALID');
-    expectCryptoError(() => OutboundSenderKey.fromBytes(member(OutboundSenderKey.create('r', 'd'), 'd', 'r').toBytes()), 'SESSION_STATE_INVALID');
+    expectCryptoError(
+      () => OutboundSenderKey.fromBytes(member(OutboundSenderKey.create('r', 'd'), 'd', 'r').toBytes()),
+      'SESSION_STATE_INVALID',
+    );
   });
 });
 

@@ -57,7 +57,9 @@ describe('SessionCipher engines (libsodium for small records, node:crypto for la
       const plaintext = nacl.randomBytes(size);
       const record = Buffer.from(sender.seal(plaintext));
       expect(record.equals(referenceRecord(key, 1_700_000_000_123, 0, counter, plaintext))).toBe(true);
-      expect(Buffer.from(receiver.open(referenceRecord(key, 1_700_000_000_123, 0, counter, plaintext))).equals(Buffer.from(plaintext))).toBe(true);
+      expect(
+        Buffer.from(receiver.open(referenceRecord(key, 1_700_000_000_123, 0, counter, plaintext))).equals(Buffer.from(plaintext)),
+      ).toBe(true);
     });
   });
 
@@ -86,7 +88,12 @@ describe('SessionCipher engines (libsodium for small records, node:crypto for la
 
 describe('SessionCipher known answers', () => {
   it('matches the committed records', () => {
-    const c = new SessionCipher({ sendKey: unhex(vectors.sendKey), receiveKey: new Uint8Array(32), rekeyAfterRecords: 2, now: () => vectors.timestampMs });
+    const c = new SessionCipher({
+      sendKey: unhex(vectors.sendKey),
+      receiveKey: new Uint8Array(32),
+      rekeyAfterRecords: 2,
+      now: () => vectors.timestampMs,
+    });
     for (const r of vectors.records) expect(hex(c.seal(unhex(r.plaintext)))).toBe(r.record);
     const receiver = new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: unhex(vectors.sendKey), rekeyAfterRecords: 2 });
     for (const r of vectors.records) expect(hex(receiver.open(unhex(r.record)))).toBe(r.plaintext);
@@ -196,7 +203,10 @@ describe('SessionCipher', () => {
 
   it('refuses bad keys and limits', () => {
     expectCryptoError(() => new SessionCipher({ sendKey: new Uint8Array(16), receiveKey: new Uint8Array(32) }), 'BAD_KEY');
-    expectCryptoError(() => new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: new Uint8Array(32), rekeyAfterRecords: 0 }), 'INVALID_ARGUMENT');
+    expectCryptoError(
+      () => new SessionCipher({ sendKey: new Uint8Array(32), receiveKey: new Uint8Array(32), rekeyAfterRecords: 0 }),
+      'INVALID_ARGUMENT',
+    );
   });
 
   it('keeps its keys in storage of its own, rekeyed in place and zeroed by destroy()', () => {
@@ -226,7 +236,6 @@ describe('SessionCipher', () => {
   });
 });
 
-
 describe('SessionCipher.sealWithHeadroom', () => {
   it('leaves spare bytes in front of the same record that seal() would make, and advances the nonce', () => {
     const { a, b } = pair();
@@ -239,7 +248,7 @@ describe('SessionCipher.sealWithHeadroom', () => {
     expectCryptoError(() => a.sealWithHeadroom(plaintext, -1), 'INVALID_ARGUMENT');
   });
 
-  it('seals into the leading bytes of a caller\'s buffer when it is large enough, byte for byte as a new one', () => {
+  it("seals into the leading bytes of a caller's buffer when it is large enough, byte for byte as a new one", () => {
     const k1 = nacl.randomBytes(32);
     const k2 = nacl.randomBytes(32);
     const sender = () => new SessionCipher({ sendKey: k1, receiveKey: k2, now: () => 1_000 });

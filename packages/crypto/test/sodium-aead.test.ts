@@ -38,7 +38,11 @@ describe('small-record AEAD over libsodium exports', () => {
     const ad = nacl.randomBytes(21);
     const nonce = nacl.randomBytes(12);
     const sealed = reference(key, ad, nonce, nacl.randomBytes(100));
-    const flip = (b: Uint8Array, i: number) => { const c = Uint8Array.from(b); c[i]! ^= 1; return c; };
+    const flip = (b: Uint8Array, i: number) => {
+      const c = Uint8Array.from(b);
+      c[i]! ^= 1;
+      return c;
+    };
     for (let i = 0; i < sealed.length; i++) expect(aead.open(key, ad, nonce, flip(sealed, i))).toBeNull();
     expect(aead.open(key, flip(ad, 0), nonce, sealed)).toBeNull();
     expect(aead.open(key, ad, flip(nonce, 11), sealed)).toBeNull();

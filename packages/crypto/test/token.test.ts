@@ -134,7 +134,16 @@ describe('token text form', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const sibling = alphabet[alphabet.indexOf(last) + 1] as string;
     expect(Buffer.from(text.slice(0, -1) + sibling, 'base64url').equals(Buffer.from(token))).toBe(true);
-    const bad = [`${text}=`, `${text}==`, `${text}+`, `/${text.slice(1)}`, ` ${text}`, `${text}\n`, `${text}AA`, text.slice(0, -1) + sibling];
+    const bad = [
+      `${text}=`,
+      `${text}==`,
+      `${text}+`,
+      `/${text.slice(1)}`,
+      ` ${text}`,
+      `${text}\n`,
+      `${text}AA`,
+      text.slice(0, -1) + sibling,
+    ];
     for (const t of bad) expectCryptoError(() => tokenFromText(t), 'INVALID_TOKEN');
     expectCryptoError(() => tokenFromText(`${text}=`), 'INVALID_TOKEN');
     expectCryptoError(() => tokenFromText(text.slice(0, -1) + sibling), 'INVALID_TOKEN');

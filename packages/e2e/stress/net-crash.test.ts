@@ -9,7 +9,14 @@ afterAll(() => sdk.cleanup());
 describe('crash safety (stress)', () => {
   it('three kill -9 rounds under heavier traffic', async () => {
     const report = await crashScenario({ senders: 8, window: 32, trafficMs: 2000, rounds: 3 }, sdk);
-    console.log(JSON.stringify({ acked: report.acked.length, unacked: report.unacked, stored: report.history.length, reconnectMs: report.reconnectMs }));
+    console.log(
+      JSON.stringify({
+        acked: report.acked.length,
+        unacked: report.unacked,
+        stored: report.history.length,
+        reconnectMs: report.reconnectMs,
+      }),
+    );
     expect(report.acked.length).toBeGreaterThan(1000);
     checkCrashReport(report);
   }, 600_000);

@@ -11,7 +11,10 @@ const fixture = limitsServer('hushd-limits-stress-');
 describe('resource limits (stress)', () => {
   it('1,000 slowloris sockets and 200 slow authenticators are all cut at their deadlines', async () => {
     const rss = fixture.hushd.rss();
-    const [pre, auth] = await Promise.all([slowloris(fixture.hushd.port, 1000, 2000, 15_000), slowAuth(fixture.hushd.port, 200, 2000, 15_000)]);
+    const [pre, auth] = await Promise.all([
+      slowloris(fixture.hushd.port, 1000, 2000, 15_000),
+      slowAuth(fixture.hushd.port, 200, 2000, 15_000),
+    ]);
     expect(pre.filter((r) => r.closedMs === Infinity)).toEqual([]);
     expect(auth.filter((r) => r.closedMs === Infinity)).toEqual([]);
     expect(Math.max(...pre.map((r) => r.closedMs))).toBeLessThan(LIMITS_UNDER_TEST.handshakeTimeoutMs + 4000);
@@ -19,7 +22,9 @@ describe('resource limits (stress)', () => {
   }, 60_000);
 
   it('ten flood clients at once: each rate limited and cut off', async () => {
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => flood(fixture.hushd.port, `stressflood${i}`, 'lobby', 100, 5000)));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => flood(fixture.hushd.port, `stressflood${i}`, 'lobby', 100, 5000)),
+    );
     for (const r of results) {
       expect(r.goodbye).toBe('RATE_LIMITED');
       expect(r.acked).toBeLessThanOrEqual(LIMITS_UNDER_TEST.messageBurst + LIMITS_UNDER_TEST.messagesPerSecond * 6);
@@ -31,7 +36,14 @@ describe('resource limits (stress)', () => {
     await owner.register('stress-flow-owner');
     await owner.request({ type: 'room_create', room: 'sflow' });
     for (let i = 0; i < 10; i++) {
-      owner.send(Array.from({ length: 9 }, (_, n) => ({ type: 'send' as const, id: `w${i}-${n}`, room: 'sflow', text: `${i}:${n}:`.padEnd(4000, 'x') })));
+      owner.send(
+        Array.from({ length: 9 }, (_, n) => ({
+          type: 'send' as const,
+          id: `w${i}-${n}`,
+          room: 'sflow',
+          text: `${i}:${n}:`.padEnd(4000, 'x'),
+        })),
+      );
       await until(() => (owner.counts.get('ack') ?? 0) >= 9 * (i + 1), 10_000, 'history');
       await new Promise((r) => setTimeout(r, 1000)); // within the owner's own rate limit
     }
@@ -41,7 +53,11 @@ describe('resource limits (stress)', () => {
     let readers: RawClient[] = [];
     try {
       readers = await neverReaders(fixture.hushd.port, 100, 'sflow', 38, 'ssleeper');
-      await until(() => (fixture.hushd.output().match(/"queue_overflow"/g) ?? []).length >= readers.length, 30_000, 'every sleeper to overflow');
+      await until(
+        () => (fixture.hushd.output().match(/"queue_overflow"/g) ?? []).length >= readers.length,
+        30_000,
+        'every sleeper to overflow',
+      );
     } finally {
       clearInterval(sampler);
     }

@@ -84,7 +84,12 @@ let dmSeq = 0;
 async function fingerprint(path: string): Promise<{ hash: string; mtime: number } | undefined> {
   try {
     const s = await stat(path);
-    return { hash: createHash('sha256').update(await readFile(path)).digest('hex'), mtime: s.mtimeMs };
+    return {
+      hash: createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex'),
+      mtime: s.mtimeMs,
+    };
   } catch {
     return undefined;
   }
@@ -111,11 +116,13 @@ function offerOf(fileId: string): Promise<FileOffer> {
 async function problemsOf(saved: string, data: Uint8Array): Promise<string[]> {
   const name = basename(saved);
   const p: string[] = [];
-  if (dirname(saved) !== dl || (await realpath(dirname(saved))) !== (await realpath(dl))) p.push(`outside the folder: ${JSON.stringify(saved)}`);
+  if (dirname(saved) !== dl || (await realpath(dirname(saved))) !== (await realpath(dl)))
+    p.push(`outside the folder: ${JSON.stringify(saved)}`);
   const s = await lstat(saved);
   if (!s.isFile() || s.isSymbolicLink()) p.push('not a regular file');
   if (Buffer.compare(await readFile(saved), Buffer.from(data)) !== 0) p.push('content differs');
-  if (/[/\\:*?"<>|\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/.test(name)) p.push('path, control, bidi or reserved character');
+  if (/[/\\:*?"<>|\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/.test(name))
+    p.push('path, control, bidi or reserved character');
   if (['', '.', '..'].includes(name) || name.startsWith('.')) p.push('dot name or hidden file');
   if (/[\s.]$/.test(name)) p.push('trailing dot or space (Windows drops them)');
   if (RESERVED.test(name)) p.push('Windows device name');
@@ -181,14 +188,15 @@ describe('files: hostile names', () => {
 
   for (const kind of ['room', 'direct'] as const) {
     it(`${kind} files: ${accepted.length} hostile names the rule lets through are each saved inside the chosen folder`, async () => {
-      const before = (await tree(root)).filter((p) => !p.startsWith(dl + '/'));
+      const before = (await tree(root)).filter((p) => !p.startsWith(`${dl}/`));
       const names = new Set<string>();
       const problems: string[] = [];
       for (const [i, hostile] of accepted.entries()) {
         const data = Buffer.from(`payload ${i} for ${JSON.stringify(hostile)}`);
-        const fileId = kind === 'room'
-          ? await sendRoomFile(mallory, 'lobby', hostile, data)
-          : await sendDirectFile(mallory, bob.user!, hostile, data, ++dmSeq);
+        const fileId =
+          kind === 'room'
+            ? await sendRoomFile(mallory, 'lobby', hostile, data)
+            : await sendDirectFile(mallory, bob.user!, hostile, data, ++dmSeq);
         const offer = await offerOf(fileId);
         expect(offer.name).toBe(hostile); // the network name is kept for display only
         const saved = await bob.acceptFile(fileId, dl);
@@ -197,7 +205,7 @@ describe('files: hostile names', () => {
       }
       expect(problems).toEqual([]);
       expect(names.size).toBe(accepted.length); // every file under its own name: nothing overwritten
-      expect((await tree(root)).filter((p) => !p.startsWith(dl + '/'))).toEqual(before);
+      expect((await tree(root)).filter((p) => !p.startsWith(`${dl}/`))).toEqual(before);
       expect(await readFile(join(root, 'home', 'user', '.bashrc'), 'utf8')).toBe('ORIGINAL BASHRC');
       await noLeftovers();
     });
@@ -213,7 +221,9 @@ describe('files: hostile names', () => {
 
   it(`direct files: ${refused.length} names the rule refuses are declined by the receiver with a notice, never offered or saved`, async () => {
     const notices: string[] = [];
-    bob.on('notice', (n) => { if (n.code === 'FILE_NAME_INVALID') notices.push(n.text); });
+    bob.on('notice', (n) => {
+      if (n.code === 'FILE_NAME_INVALID') notices.push(n.text);
+    });
     for (const [i, hostile] of refused.entries()) {
       const fileId = await sendDirectFile(mallory, bob.user!, hostile, Buffer.from(`refused ${i}`), ++dmSeq);
       for (let t = 0; t < 250 && notices.length <= i; t++) await new Promise((r) => setTimeout(r, 20));
@@ -242,7 +252,10 @@ describe('files: overwrite and symlinks', () => {
     for (let i = 0; i < 3; i++) {
       const data = Buffer.from(`forged report ${i}`);
       for (const kind of ['room', 'direct']) {
-        const fileId = kind === 'room' ? await sendRoomFile(mallory, 'lobby', 'report.txt', data) : await sendDirectFile(mallory, bob.user!, 'report.txt', data, ++dmSeq);
+        const fileId =
+          kind === 'room'
+            ? await sendRoomFile(mallory, 'lobby', 'report.txt', data)
+            : await sendDirectFile(mallory, bob.user!, 'report.txt', data, ++dmSeq);
         await offerOf(fileId);
         const path = await bob.acceptFile(fileId, dl);
         await expectSafelySaved(path, data);
@@ -268,7 +281,10 @@ describe('files: overwrite and symlinks', () => {
     for (const [name] of planted) {
       for (const kind of ['room', 'direct']) {
         const data = Buffer.from(`through ${name} by ${kind}`);
-        const fileId = kind === 'room' ? await sendRoomFile(mallory, 'lobby', name, data) : await sendDirectFile(mallory, bob.user!, name, data, ++dmSeq);
+        const fileId =
+          kind === 'room'
+            ? await sendRoomFile(mallory, 'lobby', name, data)
+            : await sendDirectFile(mallory, bob.user!, name, data, ++dmSeq);
         await offerOf(fileId);
         const path = await bob.acceptFile(fileId, dl);
         await expectSafelySaved(path, data);
@@ -300,11 +316,15 @@ describe('files: corrupt and cut transfers', () => {
       for (const index of [0, 2]) {
         const data = big(3 * 64 * 1024 + 100);
         const name = `corrupt-${index}.bin`;
-        const fileId = kind === 'room'
-          ? await sendRoomFile(mallory, 'lobby', name, data, { corruptChunk: index })
-          : await sendDirectFile(mallory, bob.user!, name, data, ++dmSeq, { corruptChunk: index });
+        const fileId =
+          kind === 'room'
+            ? await sendRoomFile(mallory, 'lobby', name, data, { corruptChunk: index })
+            : await sendDirectFile(mallory, bob.user!, name, data, ++dmSeq, { corruptChunk: index });
         await offerOf(fileId);
-        const error = await bob.acceptFile(fileId, dl).then(() => undefined, (e: unknown) => e);
+        const error = await bob.acceptFile(fileId, dl).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(isHushError(error, 'FILE_CORRUPT')).toBe(true);
         await noLeftovers();
         expect(await readdir(dl)).toEqual([]);
@@ -316,7 +336,10 @@ describe('files: corrupt and cut transfers', () => {
     const data = big(1000);
     const fileId = await sendDirectFile(mallory, bob.user!, 'liar.bin', data, ++dmSeq, { sha512: new Uint8Array(64).fill(7) });
     await offerOf(fileId);
-    const error = await bob.acceptFile(fileId, dl).then(() => undefined, (e: unknown) => e);
+    const error = await bob.acceptFile(fileId, dl).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isHushError(error, 'FILE_CORRUPT')).toBe(true);
     await noLeftovers();
     expect(await readdir(dl)).toEqual([]);
@@ -327,7 +350,10 @@ describe('files: corrupt and cut transfers', () => {
     const fileId = await sendRoomFile(mallory, 'lobby', 'unchecked.bin', data, { sha512: null, corruptChunk: 1 }).catch((e: unknown) => e);
     if (typeof fileId !== 'string') return; // the server refused the offer: nothing to save (the fix on the server side)
     await offerOf(fileId);
-    const outcome = await bob.acceptFile(fileId, dl).then((p) => `saved ${basename(p)}`, (e: unknown) => (isHushError(e) ? e.code : String(e)));
+    const outcome = await bob.acceptFile(fileId, dl).then(
+      (p) => `saved ${basename(p)}`,
+      (e: unknown) => (isHushError(e) ? e.code : String(e)),
+    );
     expect(outcome).toBe('FILE_CORRUPT');
     expect(await readdir(dl)).toEqual([]);
   });
@@ -337,7 +363,10 @@ describe('files: corrupt and cut transfers', () => {
     // 1. the sender cancels while bob downloads
     const f1 = await sendRoomFile(mallory, 'lobby', 'cut-by-sender.bin', data);
     await offerOf(f1);
-    const p1 = bob.acceptFile(f1, dl).then(() => 'saved', (e: unknown) => (isHushError(e) ? e.code : 'other'));
+    const p1 = bob.acceptFile(f1, dl).then(
+      () => 'saved',
+      (e: unknown) => (isHushError(e) ? e.code : 'other'),
+    );
     await nextEvent(bob, 'fileProgress', (p) => p.fileId === f1 && p.direction === 'down' && p.bytes > 0);
     await mallory.request({ type: 'file_cancel', fileId: f1 });
     // The cancel may race the last chunks on a fast loopback; either way no half file may remain.
@@ -349,7 +378,10 @@ describe('files: corrupt and cut transfers', () => {
     // 2. the receiver's connection goes away mid-way
     const f2 = await sendRoomFile(mallory, 'lobby', 'cut-by-receiver.bin', data);
     await offerOf(f2);
-    const p2 = bob.acceptFile(f2, dl).then(() => 'saved', (e: unknown) => (isHushError(e) ? e.code : 'other'));
+    const p2 = bob.acceptFile(f2, dl).then(
+      () => 'saved',
+      (e: unknown) => (isHushError(e) ? e.code : 'other'),
+    );
     await nextEvent(bob, 'fileProgress', (p) => p.fileId === f2 && p.direction === 'down' && p.bytes > 0);
     await bob.close();
     const r2 = await p2;
@@ -366,7 +398,10 @@ describe('files: corrupt and cut transfers', () => {
       const data = big(4 * 1024 * 1024);
       const fileId = await sendRoomFile(dave, 'lobby', 'cut-by-server.bin', data);
       await nextEvent(carol, 'fileOffer', (o) => o.fileId === fileId).catch(() => undefined);
-      const p = carol.acceptFile(fileId, dl).then(() => 'saved', (e: unknown) => (isHushError(e) ? e.code : 'other'));
+      const p = carol.acceptFile(fileId, dl).then(
+        () => 'saved',
+        (e: unknown) => (isHushError(e) ? e.code : 'other'),
+      );
       await nextEvent(carol, 'fileProgress', (x) => x.fileId === fileId && x.direction === 'down' && x.bytes > 0);
       await own.stop();
       const r = await p;

@@ -9,7 +9,7 @@ import type { ServerMessage } from '@hush/protocol';
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { AppFixture, collect, nextEvent, passwordOf } from './helpers-app/fixture.js';
-import { b64, bundleWire, RawClient } from './helpers-app/raw-client.js';
+import { b64, type RawClient } from './helpers-app/raw-client.js';
 
 const code = (m: ServerMessage): string => (m.type === 'error' || m.type === 'goodbye' ? m.code : m.type);
 
@@ -22,7 +22,7 @@ describe('identity: impersonation', () => {
   afterEach(() => fx.cleanup());
   afterAll(() => server.stop());
 
-  it('a client message carrying `from` (or another sender field) is refused and nobody sees it as someone else\'s', async () => {
+  it("a client message carrying `from` (or another sender field) is refused and nobody sees it as someone else's", async () => {
     const bob = await fx.user(server, 'bob');
     const mallory = await fx.rawUser(server, 'mallory');
     const seen = collect(bob, 'message');
@@ -61,7 +61,14 @@ describe('identity: impersonation', () => {
       code(await mallory.login('bob2', passwordOf('bob2'))), // even with the right password
       code(await mallory.login('bob2', 'guess-guess-guess')),
       code(await mallory.register('bob3', passwordOf('bob3'))),
-      code(await mallory.request({ type: 'device_login', username: 'bob2', signKey: b64(bobRaw.device.signPublicKey), signature: b64(signature) })),
+      code(
+        await mallory.request({
+          type: 'device_login',
+          username: 'bob2',
+          signKey: b64(bobRaw.device.signPublicKey),
+          signature: b64(signature),
+        }),
+      ),
     ];
     expect(replies).toEqual(Array(4).fill('ALREADY_AUTHENTICATED'));
     const got = nextEvent(bob, 'message', (m) => m.text === 'who am i');
@@ -69,7 +76,7 @@ describe('identity: impersonation', () => {
     expect((await got)[0].from).toBe('mallory2');
   });
 
-  it('device_login with another user\'s public sign key, or own key under their name, fails', async () => {
+  it("device_login with another user's public sign key, or own key under their name, fails", async () => {
     const victim = await fx.rawUser(server, 'victim');
     const mallory = await fx.rawUser(server, 'mallory3');
     const keys = await mallory.request({ type: 'keys_get', user: 'victim' });
@@ -83,9 +90,22 @@ describe('identity: impersonation', () => {
       const sig = signDeviceLogin(mallory.device, anon.sessionId, 'victim', new Uint8Array(0));
       results.push(code(await anon.request({ type: 'device_login', username: 'victim', signKey: victimKey, signature: b64(sig) })));
       // mallory's own (registered) key, under the victim's name
-      results.push(code(await anon.request({ type: 'device_login', username: 'victim', signKey: b64(mallory.device.signPublicKey), signature: b64(sig) })));
+      results.push(
+        code(
+          await anon.request({ type: 'device_login', username: 'victim', signKey: b64(mallory.device.signPublicKey), signature: b64(sig) }),
+        ),
+      );
       // random signature bytes
-      results.push(code(await anon.request({ type: 'device_login', username: 'victim', signKey: victimKey, signature: b64(new Uint8Array(64).fill(i + 1)) })));
+      results.push(
+        code(
+          await anon.request({
+            type: 'device_login',
+            username: 'victim',
+            signKey: victimKey,
+            signature: b64(new Uint8Array(64).fill(i + 1)),
+          }),
+        ),
+      );
     }
     expect(results).toEqual(Array(3).fill(['AUTH_FAILED', 'DEVICE_UNKNOWN', 'AUTH_FAILED']).flat());
   });
@@ -286,7 +306,9 @@ describe('identity: password guessing', () => {
     const mu = median(times.unknown);
     const mw = median(times.wrong);
     // generous: a server that skipped hashing for unknown users would be an order of magnitude off
-    console.log(`login timing: unknown median ${mu.toFixed(1)} ms (${times.unknown.length}), wrong-password median ${mw.toFixed(1)} ms (${times.wrong.length})`);
+    console.log(
+      `login timing: unknown median ${mu.toFixed(1)} ms (${times.unknown.length}), wrong-password median ${mw.toFixed(1)} ms (${times.wrong.length})`,
+    );
     expect(mu / mw).toBeGreaterThan(0.5);
     expect(mu / mw).toBeLessThan(2);
     expect(times.unknown.length).toBeGreaterThanOrEqual(4);

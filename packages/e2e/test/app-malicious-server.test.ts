@@ -102,7 +102,10 @@ describe('malicious server: direct messages', () => {
     deliver(first);
     await settle();
     expect(messages.filter((m) => m.text === 'transfer 10 coins')).toHaveLength(1);
-    expect(warnings.filter((w) => w.kind === 'replay')).toEqual([{ user: 'bob', kind: 'replay' }, { user: 'bob', kind: 'replay' }]);
+    expect(warnings.filter((w) => w.kind === 'replay')).toEqual([
+      { user: 'bob', kind: 'replay' },
+      { user: 'bob', kind: 'replay' },
+    ]);
   });
 
   it('a replay is still caught after the client restarts (sequence state is persisted)', async () => {
@@ -138,7 +141,7 @@ describe('malicious server: direct messages', () => {
     expect(warnings.slice(1)).toEqual([{ user: 'bob', kind: 'replay' }]);
   });
 
-  it('alice\'s own sent DM replayed back to her under a new server id is not shown again', async () => {
+  it("alice's own sent DM replayed back to her under a new server id is not shown again", async () => {
     const messages = collect(alice, 'message');
     const warnings = collect(alice, 'dmWarning');
     await alice.sendDirect('bob', 'I owe you 10 coins');
@@ -187,23 +190,29 @@ describe('malicious server: direct messages', () => {
 });
 
 describe('malicious server: prekeys and sessions', () => {
-  it('a prekey bundle of a device that is not bob\'s, or with a forged signed prekey, is refused: nothing leaves', async () => {
+  it("a prekey bundle of a device that is not bob's, or with a forged signed prekey, is refused: nothing leaves", async () => {
     // The attacker's prekey handed out for bob's device.
     evil.prekeys.set(bundleWire(bob).signKey, { signedPrekey: prekeyBundleOf(attacker).signedPrekey, oneTime: [] });
     const notices = collect(alice, 'notice');
-    const error = await alice.sendDirect('bob', 'to the attacker?').then(() => undefined, (e: unknown) => e);
+    const error = await alice.sendDirect('bob', 'to the attacker?').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isHushError(error, 'E2E_NO_PREKEYS')).toBe(true);
     // A signed prekey of bob's whose signature was altered.
     const forged = prekeyBundleOf(bob).signedPrekey;
     forged.signature = `${forged.signature.slice(0, -2)}${forged.signature.endsWith('AA') ? 'AQ' : 'AA'}`;
     evil.prekeys.set(bundleWire(bob).signKey, { signedPrekey: forged, oneTime: [] });
-    const again = await alice.sendDirect('bob', 'forged').then(() => undefined, (e: unknown) => e);
+    const again = await alice.sendDirect('bob', 'forged').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isHushError(again, 'E2E_NO_PREKEYS')).toBe(true);
     expect(notices.filter((n) => n.code === 'E2E_BAD_KEYS')).toHaveLength(2);
     expect(evil.sentDms).toHaveLength(0);
   });
 
-  it('a session started by a device that is not in the sender\'s key directory is refused, never shown', async () => {
+  it("a session started by a device that is not in the sender's key directory is refused, never shown", async () => {
     const messages = collect(alice, 'message');
     const warnings = collect(alice, 'dmWarning');
     deliver(sealed(1, 'I am bob, trust me', { sender: attacker })); // the directory lists only bob's real device
@@ -222,7 +231,10 @@ describe('malicious server: prekeys and sessions', () => {
     deliver(sealed(3, 'three'));
     await settle();
     expect(fromBob(messages)).toEqual(['one', 'three']);
-    expect(warnings).toEqual([{ user: 'bob', kind: 'undecryptable' }, { user: 'bob', kind: 'gap', missing: 1 }]);
+    expect(warnings).toEqual([
+      { user: 'bob', kind: 'undecryptable' },
+      { user: 'bob', kind: 'gap', missing: 1 },
+    ]);
   });
 });
 
@@ -234,7 +246,10 @@ describe('malicious server: key bundles', () => {
 
   async function expectSendRefused(): Promise<void> {
     const before = evil.sentDms.length;
-    const error = await alice.sendDirect('bob', 'secret for bob').then(() => undefined, (e: unknown) => e);
+    const error = await alice.sendDirect('bob', 'secret for bob').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isHushError(error, 'E2E_KEY_CHANGED')).toBe(true);
     expect(evil.sentDms.length).toBe(before); // nothing sealed to the attacker left the client
   }
@@ -270,7 +285,7 @@ describe('malicious server: key bundles', () => {
     await expectSendRefused();
   });
 
-  it('verified contact, the server adds a device of its own next to bob\'s: refused too', async () => {
+  it("verified contact, the server adds a device of its own next to bob's: refused too", async () => {
     await verifiedBob();
     evil.directory.set('bob', [bundleWire(bob), bundleWire(attacker)]);
     evil.connectionOf('alice').send({ type: 'key_change', user: 'bob', devices: [bundleWire(bob), bundleWire(attacker)] });
@@ -295,7 +310,10 @@ describe('malicious server: key bundles', () => {
     forged.boxKey = bundleWire(DeviceIdentity.generate()).boxKey; // a box key its sign key never signed
     evil.directory.set('bob', [forged]);
     const notice = nextEvent(alice, 'notice', (n) => n.code === 'E2E_BAD_KEYS');
-    const error = await alice.sendDirect('bob', 'x').then(() => undefined, (e: unknown) => e);
+    const error = await alice.sendDirect('bob', 'x').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await notice;
     expect(isHushError(error, 'E2E_NO_DEVICES')).toBe(true);
     expect(evil.sentDms).toHaveLength(0);

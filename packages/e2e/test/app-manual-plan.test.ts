@@ -11,7 +11,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '@hush/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChatRoom, PEOPLE, errorLines, everyoneAtOnce, inputLine, others, rowsOf, slowBesideFast, type Person } from './helpers-app/chat-room.js';
+import {
+  ChatRoom,
+  PEOPLE,
+  errorLines,
+  everyoneAtOnce,
+  inputLine,
+  others,
+  rowsOf,
+  slowBesideFast,
+  type Person,
+} from './helpers-app/chat-room.js';
 
 let room: ChatRoom;
 /** Text that must never appear on the panes of anyone but its sender and its target. */
@@ -28,12 +38,16 @@ afterAll(async () => {
 
 describe('the manual test plan: six people in #lobby', () => {
   it('every people list shows all six online', async () => {
-    await room.everyone((who) => room.pane(who).waitFor((s) => PEOPLE.every((p) => new RegExp(`●.?${p}\\b`).test(s)), `${who}: all six online`, 30_000));
+    await room.everyone((who) =>
+      room.pane(who).waitFor((s) => PEOPLE.every((p) => new RegExp(`●.?${p}\\b`).test(s)), `${who}: all six online`, 30_000),
+    );
   }, 60_000);
 
   it('a broadcast is seen by all six', async () => {
     await room.pane('ann').typeLine('hello everyone, broadcast-1');
-    await room.everyone((who) => room.pane(who).waitFor((s) => s.includes('<ann> hello everyone, broadcast-1'), `${who}: the broadcast`, 30_000));
+    await room.everyone((who) =>
+      room.pane(who).waitFor((s) => s.includes('<ann> hello everyone, broadcast-1'), `${who}: the broadcast`, 30_000),
+    );
   }, 60_000);
 
   it('a private message is seen by its target only', async () => {
@@ -46,7 +60,10 @@ describe('the manual test plan: six people in #lobby', () => {
     await room.pane('ben').waitFor((s) => s.includes(`<ben> ${secret}`), 'ben: his own private message', 30_000);
     // a lobby line sent after it reaches the others: by then the private one would have too
     await room.pane('ann').typeLine('after the secret');
-    await room.everyone((who) => room.pane(who).waitFor((s) => s.includes('<ann> after the secret'), `${who}: the line after`, 30_000), others('ben', 'cat'));
+    await room.everyone(
+      (who) => room.pane(who).waitFor((s) => s.includes('<ann> after the secret'), `${who}: the line after`, 30_000),
+      others('ben', 'cat'),
+    );
     for (const who of others('ben', 'cat')) expect(room.pane(who).capture(), `${who}'s pane`).not.toContain(secret);
     await room.everyone((who) => room.switchTo(who, /#lobby/), ['ben', 'cat']);
   }, 90_000);
@@ -58,8 +75,9 @@ describe('the manual test plan: six people in #lobby', () => {
     await room.pane('dan').typeLine(`/file ${roomFile}`);
     await room.pane('dan').waitFor((s) => /sent "room-plan\.bin" .*100%/.test(s), 'dan: the room file sent', 60_000);
     // ben answers "later" and accepts with /accept; the others accept in the prompt
-    const received = await Promise.all(others('dan').map((who) =>
-      room.acceptInto(who, 'room-plan.bin', join(room.pane(who).home, 'room-files'), { later: who === 'ben' })));
+    const received = await Promise.all(
+      others('dan').map((who) => room.acceptInto(who, 'room-plan.bin', join(room.pane(who).home, 'room-files'), { later: who === 'ben' })),
+    );
     for (const path of received) expect(sha256(readFileSync(path)), path).toBe(sha256(roomData));
 
     const directData = randomBytes(120_000);
@@ -99,7 +117,7 @@ describe('the manual test plan: six people in #lobby', () => {
     await room.expectChat(slowBesideFast({ lines: 20, intervalMs: 500 }, { lines: 30, intervalMs: 330 }));
   }, 300_000);
 
-  it('one person typing past the server\'s burst as fast as send-keys can: hush paces the lines, none is refused', async () => {
+  it("one person typing past the server's burst as fast as send-keys can: hush paces the lines, none is refused", async () => {
     const { messageBurst, messagesPerSecond } = DEFAULT_CONFIG.limits;
     await room.expectChat([{ who: 'dan', tag: 'long', lines: messageBurst + 2 * messagesPerSecond, intervalMs: 0 }]);
   }, 300_000);

@@ -37,7 +37,11 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'hushd-capture-'));
   const config: HushdConfig = {
     ...DEFAULT_CONFIG,
-    host: '127.0.0.1', port: 0, dataDir, logLevel: 'debug', scryptN: 2 ** 12,
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    logLevel: 'debug',
+    scryptN: 2 ** 12,
     limits: { ...DEFAULT_CONFIG.limits, maxConnectionsPerAddress: 1000 },
   };
   daemon = await startDaemon(config, { logStream });
@@ -96,11 +100,17 @@ describe('wire capture', () => {
     for (const prefix of ['', 'x', 'xy', 'xyz']) {
       const text = `${prefix}${c}tail`;
       for (const encoded of [
-        Buffer.from(text), Buffer.from(text, 'utf16le'), Buffer.from(Buffer.from(text).toString('hex')),
-        Buffer.from(Buffer.from(text).toString('hex').toUpperCase()), Buffer.from(Buffer.from(text).toString('base64')),
+        Buffer.from(text),
+        Buffer.from(text, 'utf16le'),
+        Buffer.from(Buffer.from(text).toString('hex')),
+        Buffer.from(Buffer.from(text).toString('hex').toUpperCase()),
+        Buffer.from(Buffer.from(text).toString('base64')),
         Buffer.from(Buffer.from(text).toString('base64url')),
       ]) {
-        expect(findCanary(Buffer.concat([Buffer.from('junk'), encoded, Buffer.from('junk')]), c).length, encoded.toString('latin1')).toBeGreaterThan(0);
+        expect(
+          findCanary(Buffer.concat([Buffer.from('junk'), encoded, Buffer.from('junk')]), c).length,
+          encoded.toString('latin1'),
+        ).toBeGreaterThan(0);
       }
     }
     expect(findCanary(Buffer.from('nothing here'), c)).toEqual([]);

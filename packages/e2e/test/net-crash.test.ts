@@ -11,10 +11,15 @@ afterAll(() => sdk.cleanup());
 describe('crash safety', () => {
   it('kill -9 mid-traffic, restart: acked messages kept once, database intact, clients catch up', async () => {
     const report = await crashScenario({ senders: 4, window: 16, trafficMs: 1200, rounds: 1 }, sdk);
-    console.log(JSON.stringify({
-      acked: report.acked.length, unacked: report.unacked, stored: report.history.length,
-      reconnectMs: report.reconnectMs, integrity: report.integrityAfterKill,
-    }));
+    console.log(
+      JSON.stringify({
+        acked: report.acked.length,
+        unacked: report.unacked,
+        stored: report.history.length,
+        reconnectMs: report.reconnectMs,
+        integrity: report.integrityAfterKill,
+      }),
+    );
     expect(report.acked.length).toBeGreaterThan(200);
     checkCrashReport(report);
   }, 90_000);

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '@hush/server';
 import {
-  flood, LIMITS_UNDER_TEST, neverReaders, oversizedHeadersPlain, oversizedHeadersSealed, slowAuth, slowloris,
+  flood,
+  LIMITS_UNDER_TEST,
+  neverReaders,
+  oversizedHeadersPlain,
+  oversizedHeadersSealed,
+  slowAuth,
+  slowloris,
 } from './helpers-net/limits.js';
 import { limitsServer } from './helpers-net/limits-server.js';
 import { RawClient } from './helpers-net/raw-client.js';
@@ -110,16 +116,20 @@ describe('resource limits (hushd child process)', () => {
     const owner = await RawClient.connect(fixture.hushd.port);
     await owner.register('flow-owner');
     expect((await owner.request({ type: 'room_create', room: 'flow' })).type).toBe('ok');
-    const writers = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
-      const w = await RawClient.connect(fixture.hushd.port);
-      await w.register(`writer${i}`);
-      expect((await w.request({ type: 'room_join', room: 'flow' })).type).toBe('ok');
-      return w;
-    }));
+    const writers = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const w = await RawClient.connect(fixture.hushd.port);
+        await w.register(`writer${i}`);
+        expect((await w.request({ type: 'room_join', room: 'flow' })).type).toBe('ok');
+        return w;
+      }),
+    );
     // One writer at a time: a burst bigger than maxQueueBytes in one turn would cut even readers
     // that do read (see the 'burst' test below).
     for (const [i, w] of writers.entries()) {
-      w.send(Array.from({ length: 35 }, (_, n) => ({ type: 'send' as const, id: `w${n}`, room: 'flow', text: `${i}:${n}:`.padEnd(4000, 'x') })));
+      w.send(
+        Array.from({ length: 35 }, (_, n) => ({ type: 'send' as const, id: `w${n}`, room: 'flow', text: `${i}:${n}:`.padEnd(4000, 'x') })),
+      );
       await until(() => (w.counts.get('ack') ?? 0) === 35 || w.isClosed, 10_000, 'the history to be written');
       await until(() => writers.every((x, j) => (x.counts.get('message') ?? 0) >= 35 * (j <= i ? i : i + 1)), 10_000, 'fan-out to drain');
     }
@@ -137,7 +147,11 @@ describe('resource limits (hushd child process)', () => {
       for (const w of writers) if (!w.isClosed) w.send([{ type: 'send', id: `t${Date.now()}`, room: 'flow', text: 'still talking' }]);
     }, 200);
     try {
-      await until(() => (fixture.hushd.output().match(/"queue_overflow"/g) ?? []).length >= readers.length, 15_000, 'every sleeper to overflow');
+      await until(
+        () => (fixture.hushd.output().match(/"queue_overflow"/g) ?? []).length >= readers.length,
+        15_000,
+        'every sleeper to overflow',
+      );
     } finally {
       clearInterval(talk);
       clearInterval(sampler);
@@ -174,22 +188,44 @@ describe('fan-out bursts against readers that do read', () => {
       expect((await reader.request({ type: 'room_create', room: 'burst' })).type).toBe('ok');
       // 60 connections: e.g. 4 addresses x the default 16 per address (loopback here is one address, so the
       // child runs with a high per-address limit).
-      const attackers = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
-        const a = await RawClient.connect(server.port);
-        await a.register(`burster${i}`);
-        expect((await a.request({ type: 'room_join', room: 'burst' })).type).toBe('ok');
-        return a;
-      }));
+      const attackers = await Promise.all(
+        Array.from({ length: 60 }, async (_, i) => {
+          const a = await RawClient.connect(server.port);
+          await a.register(`burster${i}`);
+          expect((await a.request({ type: 'room_join', room: 'burst' })).type).toBe('ok');
+          return a;
+        }),
+      );
       // Each spends its whole default message burst, minus the register and join already spent.
       const burst = DEFAULT_CONFIG.limits.messageBurst - 2;
-      const records = attackers.map((a, i) => Buffer.concat(a.channel.frame(
-        Array.from({ length: burst }, (_, n) => ({ type: 'send' as const, id: `b${n}`, room: 'burst', text: `${i}:${n}:`.padEnd(4000, 'x') })),
-      )));
+      const records = attackers.map((a, i) =>
+        Buffer.concat(
+          a.channel.frame(
+            Array.from({ length: burst }, (_, n) => ({
+              type: 'send' as const,
+              id: `b${n}`,
+              room: 'burst',
+              text: `${i}:${n}:`.padEnd(4000, 'x'),
+            })),
+          ),
+        ),
+      );
       for (const [i, a] of attackers.entries()) a.write(records[i]!);
-      await until(() => attackers.every((a) => a.isClosed || (a.counts.get('ack') ?? 0) + (a.codes.get('RATE_LIMITED') ?? 0) >= burst), 15_000, 'the bursts to be processed');
+      await until(
+        () => attackers.every((a) => a.isClosed || (a.counts.get('ack') ?? 0) + (a.codes.get('RATE_LIMITED') ?? 0) >= burst),
+        15_000,
+        'the bursts to be processed',
+      );
       const rateLimited = attackers.reduce((n, a) => n + (a.codes.get('RATE_LIMITED') ?? 0), 0);
       await new Promise((r) => setTimeout(r, 500));
-      console.log(JSON.stringify({ readerClosed: reader.isClosed, readerCodes: [...reader.codes], readerMessages: reader.counts.get('message') ?? 0, rateLimited }));
+      console.log(
+        JSON.stringify({
+          readerClosed: reader.isClosed,
+          readerCodes: [...reader.codes],
+          readerMessages: reader.counts.get('message') ?? 0,
+          rateLimited,
+        }),
+      );
       expect(rateLimited).toBe(0); // every attacker message was within the rate limits
       expect(reader.codes.get('QUEUE_OVERFLOW') ?? 0).toBe(0);
       expect(reader.isClosed).toBe(false);

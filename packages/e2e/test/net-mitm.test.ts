@@ -61,7 +61,11 @@ function someX25519Key(): string {
   return b64(new ClientHandshake({ versions: [1] }).start().ephemeral);
 }
 
-async function sdkConnectError(p: FrameProxy, options: Parameters<SdkFixture["connect"]>[2] = {}, fingerprint: string | null = server.fingerprint): Promise<HushError> {
+async function sdkConnectError(
+  p: FrameProxy,
+  options: Parameters<SdkFixture['connect']>[2] = {},
+  fingerprint: string | null = server.fingerprint,
+): Promise<HushError> {
   let client: HushClient | undefined;
   try {
     client = await sdk.connect(p, fingerprint ?? undefined, { reconnect: false, ...options });
@@ -149,7 +153,7 @@ describe('man in the middle: the SDK refuses and says why', () => {
     }
   });
 
-  it('a complete handshake under the attacker\'s own identity: SERVER_KEY_CHANGED for a pinned client', async () => {
+  it("a complete handshake under the attacker's own identity: SERVER_KEY_CHANGED for a pinned client", async () => {
     const p = await proxyTo(server);
     const attacker = ServerIdentity.generate();
     p.hook = (f) => {
@@ -158,10 +162,21 @@ describe('man in the middle: the SDK refuses and says why', () => {
         const hello = handshakeJson(f.payload)!;
         const hs = new ServerHandshake({ identity: attacker, versions: [...SUPPORTED_VERSIONS] });
         const reply = hs.receive({ versions: hello.versions as number[], ephemeral: unb64(hello.ephemeral as string) });
-        setImmediate(() => p.inject(f.conn, 's2c', jsonPayload({
-          type: 'server_hello', version: reply.version, versions: reply.versions, ephemeral: b64(reply.ephemeral),
-          identity: b64(reply.identity), signature: b64(reply.signature), finished: b64(reply.finished),
-        })));
+        setImmediate(() =>
+          p.inject(
+            f.conn,
+            's2c',
+            jsonPayload({
+              type: 'server_hello',
+              version: reply.version,
+              versions: reply.versions,
+              ephemeral: b64(reply.ephemeral),
+              identity: b64(reply.identity),
+              signature: b64(reply.signature),
+              finished: b64(reply.finished),
+            }),
+          ),
+        );
         return 'drop';
       }
       return 'forward';
@@ -184,12 +199,16 @@ describe('man in the middle: the SDK refuses and says why', () => {
     expect(firstContact.message).toContain(other.fingerprint);
 
     const prompts: string[] = [];
-    const refused = await sdkConnectError(p, {
-      trust: (prompt) => {
-        prompts.push(prompt.fingerprint);
-        return false;
+    const refused = await sdkConnectError(
+      p,
+      {
+        trust: (prompt) => {
+          prompts.push(prompt.fingerprint);
+          return false;
+        },
       },
-    }, null);
+      null,
+    );
     expect(refused.code).toBe('UNTRUSTED_SERVER');
     expect(prompts).toEqual([other.fingerprint]); // the user is shown the impostor's key, not the real one
     for (let conn = 0; conn < 3; conn++) expect(p.framesSeen(conn, 'c2s')).toBe(1);
@@ -291,12 +310,17 @@ describe('the server side of the handshake', () => {
       bytes[0] = bytes[0]! ^ 0x80;
       return { payloads: [jsonPayload({ ...fin, finished: b64(bytes) })] };
     };
-    const error = await sdk.connect(p, server.fingerprint, { reconnect: false, paths: await pinnedPaths(p) })
-      .then(async (c) => {
+    const error = await sdk.connect(p, server.fingerprint, { reconnect: false, paths: await pinnedPaths(p) }).then(
+      async (c) => {
         // The SDK considers itself connected once it has sent client_finished; the server must refuse.
-        const e = await c.register('mitm-finished', 'pw-mitm-finished-long').then(() => undefined, (err: unknown) => err);
+        const e = await c.register('mitm-finished', 'pw-mitm-finished-long').then(
+          () => undefined,
+          (err: unknown) => err,
+        );
         return e;
-      }, (e: unknown) => e);
+      },
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(HushError);
     expect(['CONNECTION_CLOSED', 'HANDSHAKE_FAILED']).toContain((error as HushError).code);
   });

@@ -24,8 +24,29 @@ afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.close()));
 });
 
-type Attack = 'replay' | 'reorder' | 'drop' | 'truncate' | 'truncate-short' | 'flip-version' | 'flip-timestamp' | 'flip-nonce' | 'flip-body' | 'flip-tag';
-const ATTACKS: Attack[] = ['replay', 'reorder', 'drop', 'truncate', 'truncate-short', 'flip-version', 'flip-timestamp', 'flip-nonce', 'flip-body', 'flip-tag'];
+type Attack =
+  | 'replay'
+  | 'reorder'
+  | 'drop'
+  | 'truncate'
+  | 'truncate-short'
+  | 'flip-version'
+  | 'flip-timestamp'
+  | 'flip-nonce'
+  | 'flip-body'
+  | 'flip-tag';
+const ATTACKS: Attack[] = [
+  'replay',
+  'reorder',
+  'drop',
+  'truncate',
+  'truncate-short',
+  'flip-version',
+  'flip-timestamp',
+  'flip-nonce',
+  'flip-body',
+  'flip-tag',
+];
 
 function flip(payload: Buffer, at: number): Buffer {
   const out = Buffer.from(payload);
@@ -58,16 +79,27 @@ function tamper(attack: Attack, dir: Direction): { hook: (f: FrameContext) => Fr
       fired = true;
       const p = f.payload;
       switch (attack) {
-        case 'replay': return { payloads: [p, p] };
-        case 'reorder': held = p; return 'drop';
-        case 'drop': return 'drop';
-        case 'truncate': return { payloads: [p.subarray(0, p.length - 7)] };
-        case 'truncate-short': return { payloads: [p.subarray(0, 10)] };
-        case 'flip-version': return { payloads: [flip(p, 0)] };
-        case 'flip-timestamp': return { payloads: [flip(p, 6)] };
-        case 'flip-nonce': return { payloads: [flip(p, 20)] };
-        case 'flip-body': return { payloads: [flip(p, 21 + Math.floor((p.length - 37) / 2))] };
-        case 'flip-tag': return { payloads: [flip(p, p.length - 1)] };
+        case 'replay':
+          return { payloads: [p, p] };
+        case 'reorder':
+          held = p;
+          return 'drop';
+        case 'drop':
+          return 'drop';
+        case 'truncate':
+          return { payloads: [p.subarray(0, p.length - 7)] };
+        case 'truncate-short':
+          return { payloads: [p.subarray(0, 10)] };
+        case 'flip-version':
+          return { payloads: [flip(p, 0)] };
+        case 'flip-timestamp':
+          return { payloads: [flip(p, 6)] };
+        case 'flip-nonce':
+          return { payloads: [flip(p, 20)] };
+        case 'flip-body':
+          return { payloads: [flip(p, 21 + Math.floor((p.length - 37) / 2))] };
+        case 'flip-tag':
+          return { payloads: [flip(p, p.length - 1)] };
       }
     },
   };
@@ -84,7 +116,9 @@ function assertTruthful(seen: ChatMessage[], sent: string[], from: string): void
   expect(new Set(texts).size, 'a text was shown twice').toBe(texts.length);
 }
 
-async function pair(receiverViaProxy: boolean): Promise<{ alice: HushClient; bob: HushClient; proxy: FrameProxy; room: string; tag: string }> {
+async function pair(
+  receiverViaProxy: boolean,
+): Promise<{ alice: HushClient; bob: HushClient; proxy: FrameProxy; room: string; tag: string }> {
   const tag = `r${++caseNo}`;
   const proxy = await FrameProxy.start(server);
   proxies.push(proxy);
@@ -150,9 +184,17 @@ describe('records tampered on their way to the server (client -> server)', () =>
       const history = await bob.history({ room }, { limit: 100 });
       const texts = history.messages.map((m) => m.text);
       const acked = sent.filter((_, i) => results[i]!.status === 'fulfilled');
-      for (const text of acked) expect(texts.filter((x) => x === text), `acked ${text}`).toHaveLength(1);
+      for (const text of acked)
+        expect(
+          texts.filter((x) => x === text),
+          `acked ${text}`,
+        ).toHaveLength(1);
       assertTruthful(history.messages, [...sent, after], `alice-${tag}`);
-      assertTruthful(seenByBob.filter((m) => m.room === room), [...sent, after], `alice-${tag}`);
+      assertTruthful(
+        seenByBob.filter((m) => m.room === room),
+        [...sent, after],
+        `alice-${tag}`,
+      );
       // What bob saw live is exactly what the server stored.
       expect(seenByBob.filter((m) => m.room === room).map((m) => m.id)).toEqual(history.messages.map((m) => m.id));
     });

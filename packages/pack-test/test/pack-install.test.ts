@@ -61,7 +61,9 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 // better-sqlite3's install script compiles the native module, with the local Node headers and every core.
 const npmEnv = (extra: NodeJS.ProcessEnv = {}) =>
-  withNodeHeaders(cleanEnv({ npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', JOBS: 'max', ...extra }));
+  withNodeHeaders(
+    cleanEnv({ npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', JOBS: 'max', ...extra }),
+  );
 
 interface RunOptions {
   cwd?: string;
@@ -76,7 +78,10 @@ function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     // Its own process group, so that a kill reaches the whole tree.
     const child = spawn(cmd, args, {
-      cwd: opts.cwd ?? root, env: opts.env ?? cleanEnv(), shell: windows, detached: !windows,
+      cwd: opts.cwd ?? root,
+      env: opts.env ?? cleanEnv(),
+      shell: windows,
+      detached: !windows,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -270,7 +275,12 @@ describe('the packed packages', () => {
   it('are what the release dry run would publish, byte for byte', async () => {
     const published = (JSON.parse(dryRun.stdout) as { name: string; shasum: string }[]).map((p) => [p.name, p.shasum]);
     const tested = await Promise.all(
-      [...packed.values()].map(async (p) => [p.manifest.name, createHash('sha1').update(await readFile(p.tarball)).digest('hex')]),
+      [...packed.values()].map(async (p) => [
+        p.manifest.name,
+        createHash('sha1')
+          .update(await readFile(p.tarball))
+          .digest('hex'),
+      ]),
     );
     expect(Object.fromEntries(published)).toEqual(Object.fromEntries(tested));
   });
@@ -278,8 +288,15 @@ describe('the packed packages', () => {
   it('pass publint --strict with no message, suggestions included', async () => {
     for (const p of packed.values()) {
       const tarball = await readFile(p.tarball);
-      const { messages, pkg } = await publint({ pack: { tarball: new Uint8Array(tarball).buffer as ArrayBuffer }, strict: true, level: 'suggestion' });
-      expect(messages.map((m) => formatMessage(m, pkg, { color: false })), p.manifest.name).toEqual([]);
+      const { messages, pkg } = await publint({
+        pack: { tarball: new Uint8Array(tarball).buffer as ArrayBuffer },
+        strict: true,
+        level: 'suggestion',
+      });
+      expect(
+        messages.map((m) => formatMessage(m, pkg, { color: false })),
+        p.manifest.name,
+      ).toEqual([]);
     }
   });
 
@@ -333,7 +350,10 @@ async function manifests(dir: string): Promise<Map<string, Manifest>> {
 
 describe('installed with npm', () => {
   it('npm i -g gives working hushd and hush commands', async () => {
-    for (const [name, pkg] of [['hushd', '@hush/server'], ['hush', '@hush/cli-client']] as const) {
+    for (const [name, pkg] of [
+      ['hushd', '@hush/server'],
+      ['hush', '@hush/cli-client'],
+    ] as const) {
       const help = await ok(bin(globalPrefix, name), ['--help']);
       expect(help.stdout, name).toMatch(/^usage:/im);
       const version = await ok(bin(globalPrefix, name), ['--version']);
@@ -343,11 +363,25 @@ describe('installed with npm', () => {
 
   it('the libraries load in ESM and CommonJS; @hush/server as ESM; @hush/cli-client offers no library', async () => {
     for (const name of LIBRARIES) {
-      await ok(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); if (!Object.keys(m).length) process.exit(1);`], { cwd: project });
-      await ok(process.execPath, ['-e', `const m = require(${JSON.stringify(name)}); if (!Object.keys(m).length) process.exit(1);`], { cwd: project });
+      await ok(
+        process.execPath,
+        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); if (!Object.keys(m).length) process.exit(1);`],
+        { cwd: project },
+      );
+      await ok(process.execPath, ['-e', `const m = require(${JSON.stringify(name)}); if (!Object.keys(m).length) process.exit(1);`], {
+        cwd: project,
+      });
     }
     const lib = windows ? join(globalPrefix, 'node_modules') : join(globalPrefix, 'lib', 'node_modules');
-    await ok(process.execPath, ['--input-type=module', '-e', `const { startDaemon } = await import('@hush/server'); if (typeof startDaemon !== 'function') process.exit(1);`], { cwd: lib });
+    await ok(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { startDaemon } = await import('@hush/server'); if (typeof startDaemon !== 'function') process.exit(1);`,
+      ],
+      { cwd: lib },
+    );
     const app = await run(process.execPath, ['--input-type=module', '-e', `await import('@hush/cli-client')`], { cwd: lib });
     expect(app.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
@@ -357,13 +391,27 @@ describe('installed with npm', () => {
     const bob = await connectTo(hushd);
     await bob.register('bob', 'bob-password-1');
     const home = await mkdtemp(join(work, 'hush-home-'));
-    const tmux = (...args: string[]) => ok('tmux', ['-S', join(home, 'tmux.sock'), ...args], {
-      env: cleanEnv({
-        HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data'),
-        TERM: 'xterm-256color', LANG: 'C.UTF-8', HUSH_PASSWORD: 'carol-password-1',
-      }),
-    });
-    const hush = [bin(globalPrefix, 'hush'), '--host', `${hushd.host}:${hushd.port}`, '--user', 'carol', '--login', '--fingerprint', hushd.fingerprint];
+    const tmux = (...args: string[]) =>
+      ok('tmux', ['-S', join(home, 'tmux.sock'), ...args], {
+        env: cleanEnv({
+          HOME: home,
+          XDG_CONFIG_HOME: join(home, 'config'),
+          XDG_DATA_HOME: join(home, 'data'),
+          TERM: 'xterm-256color',
+          LANG: 'C.UTF-8',
+          HUSH_PASSWORD: 'carol-password-1',
+        }),
+      });
+    const hush = [
+      bin(globalPrefix, 'hush'),
+      '--host',
+      `${hushd.host}:${hushd.port}`,
+      '--user',
+      'carol',
+      '--login',
+      '--fingerprint',
+      hushd.fingerprint,
+    ];
     await tmux('new-session', '-d', '-x', '120', '-y', '40', ...hush);
     try {
       // tmux reports no event for a drawn screen: read it until the chat view is there.
@@ -419,7 +467,9 @@ describe('README code blocks marked runnable or typecheck', () => {
 async function connectTo(hushd: { host: string; port: number; fingerprint: string }): Promise<HushClient> {
   const home = await mkdtemp(join(work, 'client-'));
   const client = await HushClient.connect({
-    host: hushd.host, port: hushd.port, expectedFingerprint: hushd.fingerprint,
+    host: hushd.host,
+    port: hushd.port,
+    expectedFingerprint: hushd.fingerprint,
     paths: { configDir: join(home, 'config'), dataDir: join(home, 'data') },
   });
   clients.push(client);
@@ -431,7 +481,9 @@ async function startHushd(accounts: { name: string; password: string; admin?: bo
   const hushd = bin(globalPrefix, 'hushd');
   const dataDir = await mkdtemp(join(work, 'hushd-'));
   for (const a of accounts) {
-    await ok(hushd, ['user', 'add', a.name, '--password-stdin', '--data-dir', dataDir, ...(a.admin ? ['--admin'] : [])], { input: `${a.password}\n` });
+    await ok(hushd, ['user', 'add', a.name, '--password-stdin', '--data-dir', dataDir, ...(a.admin ? ['--admin'] : [])], {
+      input: `${a.password}\n`,
+    });
   }
   const fingerprint = await ok(hushd, ['fingerprint', '--data-dir', dataDir]);
   expect(fingerprint.stdout).toMatch(/^SHA512:\S+\n$/);
@@ -459,9 +511,16 @@ const scenarios: Record<string, (file: string) => Promise<void>> = {
     const bot = new Proc(process.execPath, [file], {
       cwd: dirname(file),
       env: cleanEnv({
-        HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data'), APPDATA: home, LOCALAPPDATA: home,
-        HUSH_HOST: hushd.host, HUSH_PORT: String(hushd.port), HUSH_FINGERPRINT: hushd.fingerprint,
-        HUSH_USER: 'pingbot', HUSH_PASSWORD: password,
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, 'config'),
+        XDG_DATA_HOME: join(home, 'data'),
+        APPDATA: home,
+        LOCALAPPDATA: home,
+        HUSH_HOST: hushd.host,
+        HUSH_PORT: String(hushd.port),
+        HUSH_FINGERPRINT: hushd.fingerprint,
+        HUSH_USER: 'pingbot',
+        HUSH_PASSWORD: password,
       }),
     });
     procs.push(bot);

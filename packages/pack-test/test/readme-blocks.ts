@@ -28,7 +28,10 @@ export function markedBlocks(readme: string, text: string): MarkedBlock[] {
     const body: string[] = [];
     for (i++; i < lines.length && lines[i] !== '```'; i++) body.push(lines[i]!);
     if (i === lines.length) throw new Error(`${readme}:${start + 1}: code block never closed`);
-    const marks = open[2]!.trim().split(/\s+/).filter((word) => /^(runnable|typecheck)\b/.test(word));
+    const marks = open[2]!
+      .trim()
+      .split(/\s+/)
+      .filter((word) => /^(runnable|typecheck)\b/.test(word));
     if (marks.length === 0) continue;
     const mark = /^(runnable|typecheck)=([a-z0-9-]+)$/.exec(marks[0]!);
     if (marks.length > 1 || !mark) {
@@ -38,7 +41,7 @@ export function markedBlocks(readme: string, text: string): MarkedBlock[] {
     if (open[1] !== LANGUAGE[mode]) {
       throw new Error(`${readme}:${start + 1}: a ${mode} block must be \`\`\`${LANGUAGE[mode]}, not \`\`\`${open[1]}`);
     }
-    blocks.push({ readme, line: start + 1, mode, name: mark[2]!, code: body.join('\n') + '\n' });
+    blocks.push({ readme, line: start + 1, mode, name: mark[2]!, code: `${body.join('\n')}\n` });
   }
   const seen = new Set<string>();
   for (const b of blocks) {

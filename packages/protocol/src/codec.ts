@@ -1,8 +1,12 @@
 import type { z } from 'zod';
 import { ProtocolError } from './errors.js';
 import {
-  CLIENT_MESSAGE_TYPES, clientMessageSchema, SERVER_MESSAGE_TYPES, serverMessageSchema,
-  type ClientMessage, type ServerMessage,
+  CLIENT_MESSAGE_TYPES,
+  clientMessageSchema,
+  SERVER_MESSAGE_TYPES,
+  serverMessageSchema,
+  type ClientMessage,
+  type ServerMessage,
 } from './messages.js';
 
 /** Who sent the bytes being decoded: decides which schemas apply. */

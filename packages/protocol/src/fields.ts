@@ -58,13 +58,24 @@ export const deviceBundle = z.strictObject({
 
 /** A device's signed prekey (X25519), signed by the device's Ed25519 key (see @hush/crypto). */
 export const signedPrekey = z.strictObject({
-  id: z.number().int().min(0).max(2 ** 32 - 1),
+  id: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
   createdAt: z.number().int().nonnegative().max(8.64e15),
   publicKey: key32,
   signature: bytes64,
 });
 /** A one-time prekey (X25519), handed out once. */
-export const oneTimePrekey = z.strictObject({ id: z.number().int().min(0).max(2 ** 32 - 1), publicKey: key32 });
+export const oneTimePrekey = z.strictObject({
+  id: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
+  publicKey: key32,
+});
 
 /** Opaque end-to-end ciphertext (the server never reads it). */
 export const MAX_ENVELOPE_BYTES = 64 * 1024;

@@ -1,15 +1,27 @@
 export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js';
 export {
-  ProtocolError, PROTOCOL_ERROR_CODES, PROTOCOL_ERROR_CODE_LIST, isProtocolError,
+  ProtocolError,
+  PROTOCOL_ERROR_CODES,
+  PROTOCOL_ERROR_CODE_LIST,
+  isProtocolError,
 } from './errors.js';
 export {
-  encodeFrame, FrameDecoder, FRAME_HEADER_SIZE, HANDSHAKE_MAX_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE,
+  encodeFrame,
+  FrameDecoder,
+  FRAME_HEADER_SIZE,
+  HANDSHAKE_MAX_FRAME_SIZE,
+  DEFAULT_MAX_FRAME_SIZE,
 } from './framing.js';
 export { encode, decode, validate, serialize } from './codec.js';
 export { MessageChannel } from './channel.js';
 export { groupPieces, sealPieces } from './records.js';
 export {
-  toBase64Url, fromBase64Url, handshakeToWire, handshakeFromWire, bundleToWire, bundleFromWire,
+  toBase64Url,
+  fromBase64Url,
+  handshakeToWire,
+  handshakeFromWire,
+  bundleToWire,
+  bundleFromWire,
 } from './wire.js';
 export { messagesJsonSchema } from './json-schema.js';
 export { fileNameProblem } from './file-name.js';
@@ -17,7 +29,10 @@ export { messageRef, reaction, MAX_REACTION_LENGTH, MAX_DISTINCT_REACTIONS } fro
 export * as schemas from './messages.js';
 export { clientMessageSchema, serverMessageSchema, CLIENT_MESSAGE_TYPES, SERVER_MESSAGE_TYPES } from './messages.js';
 export {
-  MAX_TEXT_LENGTH, MAX_ENVELOPE_BYTES, MAX_CHUNK_BYTES, clientKey,
+  MAX_TEXT_LENGTH,
+  MAX_ENVELOPE_BYTES,
+  MAX_CHUNK_BYTES,
+  clientKey,
 } from './fields.js';
 
 export type { ProtocolErrorCode, ProtocolErrorOptions } from './errors.js';
@@ -27,7 +42,20 @@ export type { RecordCipher, MessageChannelOptions } from './channel.js';
 export type { RecordPiece } from './records.js';
 export type { ClientHelloBytes, ServerHelloBytes, ClientFinishedBytes, DeviceBundleBytes } from './wire.js';
 export type {
-  ClientMessage, ServerMessage, ClientMessageType, ServerMessageType, ClientMessageOf, ServerMessageOf,
-  Target, DeviceBundleWire, RoomMessage, DirectMessage, HistoryItem, Role, RoomKind, ServerRole, PresenceState,
+  ClientMessage,
+  ServerMessage,
+  ClientMessageType,
+  ServerMessageType,
+  ClientMessageOf,
+  ServerMessageOf,
+  Target,
+  DeviceBundleWire,
+  RoomMessage,
+  DirectMessage,
+  HistoryItem,
+  Role,
+  RoomKind,
+  ServerRole,
+  PresenceState,
   SessionLimits,
 } from './messages.js';

@@ -2,20 +2,46 @@ import { z } from 'zod';
 import { messageRef } from './conversation.js';
 import { PROTOCOL_ERROR_CODE_LIST } from './errors.js';
 import {
-  bytes, bytes64, clientKey, deviceBundle, envelope, oneTimePrekey, signedPrekey, fileId, key32, messageId, MAX_CHUNK_BYTES, MAX_TEXT_LENGTH, password, presenceState,
-  reason, requestId, role, roomKind, roomName, serverRole, statusText, target, text, timestamp, topic, username,
+  bytes,
+  bytes64,
+  clientKey,
+  deviceBundle,
+  envelope,
+  oneTimePrekey,
+  signedPrekey,
+  fileId,
+  key32,
+  messageId,
+  MAX_CHUNK_BYTES,
+  MAX_TEXT_LENGTH,
+  password,
+  presenceState,
+  reason,
+  requestId,
+  role,
+  roomKind,
+  roomName,
+  serverRole,
+  statusText,
+  target,
+  text,
+  timestamp,
+  topic,
+  username,
   usernameInput,
 } from './fields.js';
 
 // Every message of the current version, in both directions. Schemas are strict: an unknown key is a schema violation,
 // which is also how a client is stopped from choosing the sender (`from` exists only server->client).
 
-const msg = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
-  z.strictObject({ type: z.literal(type), ...shape });
-const request = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
-  msg(type, { id: requestId, ...shape });
+const msg = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.strictObject({ type: z.literal(type), ...shape });
+const request = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => msg(type, { id: requestId, ...shape });
 const versions = z.array(z.number().int().min(1).max(65535)).min(1).max(16);
-const seconds = z.number().int().min(1).max(10 * 365 * 24 * 3600);
+const seconds = z
+  .number()
+  .int()
+  .min(1)
+  .max(10 * 365 * 24 * 3600);
 /** List paging (rooms, members, users): `cursor` is a reply's `next`, opaque to clients. */
 const listCursor = z.string().min(1).max(64);
 const listPage = { cursor: listCursor.optional(), limit: z.number().int().min(1).max(1000).optional() };
@@ -49,7 +75,10 @@ export const login = request('login', { username: usernameInput, password, devic
  * direct message id this device has received; offline delivery starts there if that is earlier.
  */
 export const deviceLogin = request('device_login', {
-  username: usernameInput, signKey: key32, signature: bytes64, since: messageId.optional(),
+  username: usernameInput,
+  signKey: key32,
+  signature: bytes64,
+  since: messageId.optional(),
 });
 export const logout = request('logout', {});
 
@@ -69,7 +98,11 @@ export const usersList = request('users_list', listPage);
  * sealed sender-key message holding all of that) and `key`.
  */
 export const send = request('send', {
-  room: roomName, text: text.optional(), action: z.boolean().optional(), key: clientKey.optional(), ref: messageRef.optional(),
+  room: roomName,
+  text: text.optional(),
+  action: z.boolean().optional(),
+  key: clientKey.optional(),
+  ref: messageRef.optional(),
   envelope: envelope.optional(),
 });
 /** A direct message: opaque end-to-end envelope plus routing; `key` as for `send`. */
@@ -102,7 +135,11 @@ export const historyQuery = request('history', {
 export const MAX_FILE_NAME_LENGTH = 255;
 export const fileOffer = request('file_offer', {
   target,
-  size: z.number().int().min(0).max(2 ** 40),
+  size: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40),
   /** Room files only: a direct file's name travels inside the end-to-end envelope. */
   name: z.string().min(1).max(MAX_FILE_NAME_LENGTH).optional(),
   sha512: bytes64.optional(),
@@ -111,7 +148,11 @@ export const fileAccept = request('file_accept', { fileId });
 export const fileDecline = request('file_decline', { fileId });
 export const fileChunkUpload = request('file_chunk', {
   fileId,
-  index: z.number().int().min(0).max(2 ** 32),
+  index: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32),
   data: bytes(MAX_CHUNK_BYTES),
   final: z.boolean(),
 });
@@ -201,7 +242,10 @@ export const directMessage = msg('dm', { msgId: messageId, ts: timestamp, from: 
 /** List replies: `next`, when present, is the `cursor` of the following page. */
 export const rooms = msg('rooms', { re, rooms: z.array(roomInfo).max(10_000), next: listCursor.optional() });
 export const members = msg('members', {
-  re, room: roomName, members: z.array(memberInfo).max(100_000), next: listCursor.optional(),
+  re,
+  room: roomName,
+  members: z.array(memberInfo).max(100_000),
+  next: listCursor.optional(),
 });
 export const users = msg('users', { re, users: z.array(userInfo).max(100_000), next: listCursor.optional() });
 export const roomEvent = msg('room_event', {
@@ -238,19 +282,35 @@ export const prekeyBundles = msg('prekey_bundles', {
 export const prekeysLow = msg('prekeys_low', { remaining: z.number().int().min(0).max(100_000) });
 export const keyChange = msg('key_change', { user: username, devices: z.array(deviceBundle).max(32) });
 
-export const fileCreated = msg('file_created', { re, fileId, chunkSize: z.number().int().min(1024).max(64 * 1024) });
+export const fileCreated = msg('file_created', {
+  re,
+  fileId,
+  chunkSize: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024),
+});
 export const fileOffered = msg('file_offered', {
   fileId,
   from: username,
   target,
-  size: z.number().int().min(0).max(2 ** 40),
+  size: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40),
   name: z.string().min(1).max(MAX_FILE_NAME_LENGTH).optional(),
   sha512: bytes64.optional(),
   ts: timestamp,
 });
 export const fileChunkDelivery = msg('file_data', {
   fileId,
-  index: z.number().int().min(0).max(2 ** 32),
+  index: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32),
   data: bytes(MAX_CHUNK_BYTES),
   final: z.boolean(),
 });
@@ -275,21 +335,76 @@ export const goodbye = msg('goodbye', { code: z.enum(PROTOCOL_ERROR_CODE_LIST), 
 // Unions per direction
 
 export const clientMessageSchema = z.discriminatedUnion('type', [
-  clientHello, clientFinished,
-  register, login, deviceLogin, logout,
-  roomCreate, roomJoin, roomPart, roomList, roomTopic, roomMembers, usersList,
-  send, dmSend, keysGet, prekeysUpload, prekeyBundleGet, presenceSet, typing, readMarker, historyQuery,
-  fileOffer, fileAccept, fileDecline, fileChunkUpload, fileCancel, filesPending, fileReceived,
-  kick, ban, unban, mute, unmute, roleSet,
-  ping, pong,
+  clientHello,
+  clientFinished,
+  register,
+  login,
+  deviceLogin,
+  logout,
+  roomCreate,
+  roomJoin,
+  roomPart,
+  roomList,
+  roomTopic,
+  roomMembers,
+  usersList,
+  send,
+  dmSend,
+  keysGet,
+  prekeysUpload,
+  prekeyBundleGet,
+  presenceSet,
+  typing,
+  readMarker,
+  historyQuery,
+  fileOffer,
+  fileAccept,
+  fileDecline,
+  fileChunkUpload,
+  fileCancel,
+  filesPending,
+  fileReceived,
+  kick,
+  ban,
+  unban,
+  mute,
+  unmute,
+  roleSet,
+  ping,
+  pong,
 ]);
 
 export const serverMessageSchema = z.discriminatedUnion('type', [
-  serverHello, welcome, ok, error, ack,
-  roomMessage, directMessage, rooms, members, users, roomEvent, presence, typingNotice, readNotice,
-  historyPage, keys, keyChange, prekeys, prekeyBundles, prekeysLow,
-  fileCreated, fileOffered, fileChunkDelivery, fileCancelled, fileStatus, files,
-  notice, goodbye, ping, pong,
+  serverHello,
+  welcome,
+  ok,
+  error,
+  ack,
+  roomMessage,
+  directMessage,
+  rooms,
+  members,
+  users,
+  roomEvent,
+  presence,
+  typingNotice,
+  readNotice,
+  historyPage,
+  keys,
+  keyChange,
+  prekeys,
+  prekeyBundles,
+  prekeysLow,
+  fileCreated,
+  fileOffered,
+  fileChunkDelivery,
+  fileCancelled,
+  fileStatus,
+  files,
+  notice,
+  goodbye,
+  ping,
+  pong,
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;

@@ -37,8 +37,13 @@ export function handshakeToWire(
     case 'server_hello': {
       const m = message as ServerHelloBytes;
       return {
-        type, version: m.version, versions: m.versions, ephemeral: toBase64Url(m.ephemeral),
-        identity: toBase64Url(m.identity), signature: toBase64Url(m.signature), finished: toBase64Url(m.finished),
+        type,
+        version: m.version,
+        versions: m.versions,
+        ephemeral: toBase64Url(m.ephemeral),
+        identity: toBase64Url(m.identity),
+        signature: toBase64Url(m.signature),
+        finished: toBase64Url(m.finished),
       };
     }
     case 'client_finished':
@@ -58,8 +63,12 @@ export function handshakeFromWire(
       return { versions: message.versions, ephemeral: fromBase64Url(message.ephemeral) };
     case 'server_hello':
       return {
-        version: message.version, versions: message.versions, ephemeral: fromBase64Url(message.ephemeral),
-        identity: fromBase64Url(message.identity), signature: fromBase64Url(message.signature), finished: fromBase64Url(message.finished),
+        version: message.version,
+        versions: message.versions,
+        ephemeral: fromBase64Url(message.ephemeral),
+        identity: fromBase64Url(message.identity),
+        signature: fromBase64Url(message.signature),
+        finished: fromBase64Url(message.finished),
       };
     case 'client_finished':
       return { finished: fromBase64Url(message.finished) };

@@ -38,7 +38,12 @@ describe('MessageChannel', () => {
 
   it('turns a record-layer failure into BAD_RECORD', () => {
     const server = new MessageChannel({ peer: 'client' });
-    server.upgrade({ seal: (p) => p, open: () => { throw new Error('tampered'); } });
+    server.upgrade({
+      seal: (p) => p,
+      open: () => {
+        throw new Error('tampered');
+      },
+    });
     const client = new MessageChannel({ peer: 'server' });
     client.upgrade(xor);
     try {
@@ -101,18 +106,33 @@ describe('MessageChannel.receiveEach', () => {
       ...client.frame(['not json', { type: 'ping', nonce: '3' }]),
     ]);
     const out = server.receiveEach(wire);
-    expect(out.map((m) => (m instanceof ProtocolError ? m.code : m.type === 'ping' ? m.nonce : m.type))).toEqual(
-      ['1', 'SCHEMA_VIOLATION', 'UNKNOWN_TYPE', '2', 'MALFORMED_JSON', '3'],
-    );
+    expect(out.map((m) => (m instanceof ProtocolError ? m.code : m.type === 'ping' ? m.nonce : m.type))).toEqual([
+      '1',
+      'SCHEMA_VIOLATION',
+      'UNKNOWN_TYPE',
+      '2',
+      'MALFORMED_JSON',
+      '3',
+    ]);
   });
 
   it('ends with BAD_RECORD when the record layer refuses', () => {
     const server = new MessageChannel({ peer: 'client' });
     let n = 0;
-    server.upgrade({ seal: (p) => p, open: (r) => { if (n++ > 0) throw new Error('replay'); return Uint8Array.from(r, (b) => b ^ 0x5a); } });
+    server.upgrade({
+      seal: (p) => p,
+      open: (r) => {
+        if (n++ > 0) throw new Error('replay');
+        return Uint8Array.from(r, (b) => b ^ 0x5a);
+      },
+    });
     const client = new MessageChannel({ peer: 'server' });
     client.upgrade(xor);
-    const wire = Buffer.concat([...client.frame([{ type: 'ping' }]), ...client.frame([{ type: 'pong' }]), ...client.frame([{ type: 'ping' }])]);
+    const wire = Buffer.concat([
+      ...client.frame([{ type: 'ping' }]),
+      ...client.frame([{ type: 'pong' }]),
+      ...client.frame([{ type: 'ping' }]),
+    ]);
     const out = server.receiveEach(wire);
     expect(out).toHaveLength(2);
     expect(out[0]).toEqual({ type: 'ping' });

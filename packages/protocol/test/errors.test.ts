@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  decode, FrameDecoder, isProtocolError, MessageChannel, ProtocolError, PROTOCOL_ERROR_CODE_LIST, PROTOCOL_ERROR_CODES,
-  schemas, validate, type ProtocolErrorCode, type Sender,
+  decode,
+  FrameDecoder,
+  isProtocolError,
+  MessageChannel,
+  ProtocolError,
+  PROTOCOL_ERROR_CODE_LIST,
+  PROTOCOL_ERROR_CODES,
+  schemas,
+  validate,
+  type ProtocolErrorCode,
+  type Sender,
 } from '../src/index.js';
 import { plainCipher, protocolErrorOf } from './helpers.js';
 
@@ -88,7 +97,10 @@ describe('codes raised by the package', () => {
     expectError(err, 'UNKNOWN_TYPE');
     expect(err.path).toBe('type');
     expect(err.message).toContain('"send"');
-    expectError(protocolErrorOf(() => decode('client', Buffer.from('{"kind":"ping"}'))), 'UNKNOWN_TYPE');
+    expectError(
+      protocolErrorOf(() => decode('client', Buffer.from('{"kind":"ping"}'))),
+      'UNKNOWN_TYPE',
+    );
     // A long type is quoted and truncated, not echoed whole.
     const long = protocolErrorOf(() => decode('client', Buffer.from(JSON.stringify({ type: 'x'.repeat(5000) }))));
     expect(long.message.length).toBeLessThan(120);
@@ -97,7 +109,12 @@ describe('codes raised by the package', () => {
   it('BAD_RECORD: the record layer refused a record, with its error as cause', () => {
     const cause = new Error('tag mismatch');
     const channel = new MessageChannel({ peer: 'client' });
-    channel.upgrade({ seal: (p) => p, open: () => { throw cause; } });
+    channel.upgrade({
+      seal: (p) => p,
+      open: () => {
+        throw cause;
+      },
+    });
     const err = protocolErrorOf(() => channel.receive(frameOf('{"type":"ping"}')));
     expectError(err, 'BAD_RECORD');
     expect(err.cause).toBe(cause);
@@ -142,7 +159,9 @@ describe('PROTOCOL.md', () => {
         expect(json, `example for ${type}`).toBeDefined();
         const value = JSON.parse(json!) as { type: string };
         expect(value.type).toBe(type);
-        const known = directions.filter((d) => (d === 'client' ? schemas.CLIENT_MESSAGE_TYPES : schemas.SERVER_MESSAGE_TYPES).includes(value.type as never));
+        const known = directions.filter((d) =>
+          (d === 'client' ? schemas.CLIENT_MESSAGE_TYPES : schemas.SERVER_MESSAGE_TYPES).includes(value.type as never),
+        );
         expect(known.length, `${type} belongs to its section`).toBeGreaterThan(0);
         for (const from of known) expect(validate(from, value)).toEqual(value);
         seen.push(type!);

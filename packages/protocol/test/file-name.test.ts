@@ -10,10 +10,23 @@ describe('fileNameProblem', () => {
 
   it('refuses names a receiver could not save under, in words', () => {
     const cases: [string, RegExp][] = [
-      ['', /empty/], ['   ', /empty/], ['\t', /empty/], ['.', /dots/], ['..', /dots/], [' ... ', /dots/],
-      ['a/b', /\//], ['../etc/passwd', /\//], ['a\\b', /\\/], ['/', /\//],
-      ['a\nb', /control/], ['a\u0000b', /control/], ['a\u001bb', /control/], ['a\u007fb', /control/],
-      ['evil\u202Etxt.exe', /direction/], ['a\u2066b', /direction/], ['\ud800x', /control/],
+      ['', /empty/],
+      ['   ', /empty/],
+      ['\t', /empty/],
+      ['.', /dots/],
+      ['..', /dots/],
+      [' ... ', /dots/],
+      ['a/b', /\//],
+      ['../etc/passwd', /\//],
+      ['a\\b', /\\/],
+      ['/', /\//],
+      ['a\nb', /control/],
+      ['a\u0000b', /control/],
+      ['a\u001bb', /control/],
+      ['a\u007fb', /control/],
+      ['evil\u202Etxt.exe', /direction/],
+      ['a\u2066b', /direction/],
+      ['\ud800x', /control/],
     ];
     for (const [name, why] of cases) expect(fileNameProblem(name), JSON.stringify(name)).toMatch(why);
   });

@@ -4,8 +4,14 @@ import { CLIENT_MESSAGE_TYPES, messagesJsonSchema, SERVER_MESSAGE_TYPES } from '
 
 const committedText = readFileSync(new URL('../schema/messages.schema.json', import.meta.url), 'utf8');
 
-interface Variant { properties: { type: { const: string } }; additionalProperties: boolean; required: string[] }
-interface Doc { $defs: { ClientMessage: { oneOf: Variant[] }; ServerMessage: { oneOf: Variant[] } } }
+interface Variant {
+  properties: { type: { const: string } };
+  additionalProperties: boolean;
+  required: string[];
+}
+interface Doc {
+  $defs: { ClientMessage: { oneOf: Variant[] }; ServerMessage: { oneOf: Variant[] } };
+}
 
 describe('schema/messages.schema.json', () => {
   it('is up to date with the zod schemas (run `pnpm schema` to regenerate)', () => {
@@ -24,7 +30,9 @@ describe('schema/messages.schema.json', () => {
   });
 
   it('keeps the bounds of the zod schemas', () => {
-    const doc = JSON.parse(committedText) as { $defs: { ClientMessage: { oneOf: { properties: Record<string, { maxLength?: number; pattern?: string }> }[] } } };
+    const doc = JSON.parse(committedText) as {
+      $defs: { ClientMessage: { oneOf: { properties: Record<string, { maxLength?: number; pattern?: string }> }[] } };
+    };
     const send = doc.$defs.ClientMessage.oneOf.find((v) => (v.properties.type as { const?: string }).const === 'send')!;
     expect(send.properties.text!.maxLength).toBe(4000);
     expect(send.properties.room!.pattern).toBe('^[a-z0-9_-]{1,32}$');

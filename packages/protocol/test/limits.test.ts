@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_MAX_FRAME_SIZE, FrameDecoder, HANDSHAKE_MAX_FRAME_SIZE, MessageChannel,
-} from '../src/index.js';
+import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, HANDSHAKE_MAX_FRAME_SIZE, MessageChannel } from '../src/index.js';
 import { plainCipher, protocolErrorOf } from './helpers.js';
 
 const header = (length: number): Buffer => {

@@ -39,7 +39,12 @@ describe('groupPieces', () => {
     const runs: Array<[number, number]> = [];
     groupPieces(['a'.repeat(40), 'é'.repeat(30), 'b'.repeat(10), 'c'.repeat(200), 'd'], 100, (s, e) => runs.push([s, e]), 'alone');
     // 41 + 61 bytes (with their newlines) would pass 100: the é line starts the next run.
-    expect(runs).toEqual([[0, 1], [1, 3], [3, 4], [4, 5]]);
+    expect(runs).toEqual([
+      [0, 1],
+      [1, 3],
+      [3, 4],
+      [4, 5],
+    ]);
   });
 
   it('gives a bound at least the joined size of each run', () => {

@@ -14,7 +14,11 @@ describe('schema strictness', () => {
   it('refuses unknown keys, at top level and nested, and names the key as the path', () => {
     expect(violation('client', { type: 'ping', extra: 1 }).path).toBe('extra');
     const nested = violation('client', {
-      type: 'login', id: '1', username: 'alice', password: 'pw', device: { signKey: key, boxKey: key, signature: sig, admin: true },
+      type: 'login',
+      id: '1',
+      username: 'alice',
+      password: 'pw',
+      device: { signKey: key, boxKey: key, signature: sig, admin: true },
     });
     expect(nested.path).toBe('device.admin');
     expect(nested.message).toContain('unknown key "admin"');
@@ -31,7 +35,9 @@ describe('schema strictness', () => {
     const forged = JSON.stringify({ type: 'send', id: '1', room: 'lobby', text: 'hi', from: 'mallory' });
     expect(protocolErrorOf(() => server.receive(client.frame([forged])[0]!)).path).toBe('from');
     // The same message from the server (a relayed `message`) does carry `from`.
-    expect(validate('server', { type: 'message', room: 'lobby', msgId: '1', ts: 1, from: 'alice', text: 'hi', action: false }).type).toBe('message');
+    expect(validate('server', { type: 'message', room: 'lobby', msgId: '1', ts: 1, from: 'alice', text: 'hi', action: false }).type).toBe(
+      'message',
+    );
   });
 
   it('refuses oversized strings and lists', () => {
@@ -39,9 +45,21 @@ describe('schema strictness', () => {
     expect(violation('client', { type: 'send', id: '1', room: 'lobby', text: 'x'.repeat(MAX_TEXT_LENGTH + 1) }).path).toBe('text');
     expect(violation('client', { type: 'send', id: 'i'.repeat(65), room: 'lobby', text: 'x' }).path).toBe('id');
     expect(violation('client', { type: 'room_join', id: '1', room: 'r'.repeat(33) }).path).toBe('room');
-    expect(violation('client', { type: 'dm_send', id: '1', to: 'bob', envelope: 'A'.repeat(Math.ceil((MAX_ENVELOPE_BYTES * 4) / 3) + 1) }).path).toBe('envelope');
-    expect(violation('client', { type: 'client_hello', versions: Array.from({ length: 17 }, () => 1), ephemeral: key }).path).toBe('versions');
-    expect(violation('client', { type: 'login', id: '1', username: 'u'.repeat(65), password: 'p', device: { signKey: key, boxKey: key, signature: sig } }).path).toBe('username');
+    expect(
+      violation('client', { type: 'dm_send', id: '1', to: 'bob', envelope: 'A'.repeat(Math.ceil((MAX_ENVELOPE_BYTES * 4) / 3) + 1) }).path,
+    ).toBe('envelope');
+    expect(violation('client', { type: 'client_hello', versions: Array.from({ length: 17 }, () => 1), ephemeral: key }).path).toBe(
+      'versions',
+    );
+    expect(
+      violation('client', {
+        type: 'login',
+        id: '1',
+        username: 'u'.repeat(65),
+        password: 'p',
+        device: { signKey: key, boxKey: key, signature: sig },
+      }).path,
+    ).toBe('username');
   });
 
   it('bounds the idempotency key of send and dm_send', () => {
@@ -61,13 +79,18 @@ describe('schema strictness', () => {
     expect(violation('server', { ...welcome, limits: { ...limits, signalBurst: 0 } }).path).toBe('limits.signalBurst');
     expect(violation('server', { ...welcome, limits: { ...limits, messageBurst: 1.5 } }).path).toBe('limits.messageBurst');
     expect(violation('server', { ...welcome, limits: { ...limits, messagesPerSecond: 0 } }).path).toBe('limits.messagesPerSecond');
-    expect(violation('server', { ...welcome, limits: { ...limits, maxTextLength: MAX_TEXT_LENGTH + 1 } }).path).toBe('limits.maxTextLength');
+    expect(violation('server', { ...welcome, limits: { ...limits, maxTextLength: MAX_TEXT_LENGTH + 1 } }).path).toBe(
+      'limits.maxTextLength',
+    );
     expect(violation('server', { ...welcome, limits: { ...limits, extra: 1 } }).path).toBe('limits.extra');
   });
 
   it('reports the path of deep violations', () => {
     const err = violation('server', {
-      type: 'history_page', re: '1', target: { room: 'lobby' }, hasMore: false,
+      type: 'history_page',
+      re: '1',
+      target: { room: 'lobby' },
+      hasMore: false,
       messages: [
         { type: 'message', room: 'lobby', msgId: '1', ts: 1, from: 'alice', text: 'ok', action: false },
         { type: 'message', room: 'lobby', msgId: '2', ts: -1, from: 'alice', text: 'bad ts', action: false },

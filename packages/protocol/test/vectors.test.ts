@@ -39,7 +39,11 @@ describe('frame vectors', () => {
   for (const v of vectors.frames) {
     it(`${v.from} ${v.name}: encodes to the exact bytes and decodes back`, () => {
       expect(encodeFrame(encode(v.message)).toString('hex')).toBe(v.frame);
-      expect(senderOf(v.from).frame([v.message]).map((f) => f.toString('hex'))).toEqual([v.frame]);
+      expect(
+        senderOf(v.from)
+          .frame([v.message])
+          .map((f) => f.toString('hex')),
+      ).toEqual([v.frame]);
       expect(hex(v.frame).readUInt32BE(0)).toBe(hex(v.frame).length - 4);
       expect(feed(v.from, [hex(v.frame)])).toEqual([v.message]);
       expect(receiverOf(v.from).receive(hex(v.frame))).toEqual([v.message]);

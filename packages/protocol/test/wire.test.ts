@@ -1,8 +1,6 @@
 // Binary fields in JSON: base64url, and the handshake messages to and from their wire form.
 import { describe, expect, it } from 'vitest';
-import {
-  bundleFromWire, bundleToWire, fromBase64Url, handshakeFromWire, handshakeToWire, toBase64Url, validate,
-} from '../src/index.js';
+import { bundleFromWire, bundleToWire, fromBase64Url, handshakeFromWire, handshakeToWire, toBase64Url, validate } from '../src/index.js';
 
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 
@@ -18,7 +16,14 @@ describe('base64url', () => {
 describe('handshake messages', () => {
   it('round-trip through their validated wire form', () => {
     const clientHello = { versions: [1, 2], ephemeral: bytes(32, 1) };
-    const serverHello = { version: 2, versions: [2], ephemeral: bytes(32, 2), identity: bytes(32, 3), signature: bytes(64, 4), finished: bytes(64, 5) };
+    const serverHello = {
+      version: 2,
+      versions: [2],
+      ephemeral: bytes(32, 2),
+      identity: bytes(32, 3),
+      signature: bytes(64, 4),
+      finished: bytes(64, 5),
+    };
     const clientFinished = { finished: bytes(64, 6) };
     const ch = validate('client', JSON.parse(JSON.stringify(handshakeToWire('client_hello', clientHello))));
     const sh = validate('server', JSON.parse(JSON.stringify(handshakeToWire('server_hello', serverHello))));

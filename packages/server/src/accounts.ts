@@ -12,9 +12,17 @@ import { normalizeUsername, usernameSkeleton } from './usernames.js';
 
 export type { RegistrationMode } from './config.js';
 
-export type RegisterFailure = 'REGISTRATION_CLOSED' | 'INVALID_INVITE' | 'USERNAME_TAKEN' | 'USERNAME_INVALID' | 'PASSWORD_WEAK' | 'RATE_LIMITED';
+export type RegisterFailure =
+  | 'REGISTRATION_CLOSED'
+  | 'INVALID_INVITE'
+  | 'USERNAME_TAKEN'
+  | 'USERNAME_INVALID'
+  | 'PASSWORD_WEAK'
+  | 'RATE_LIMITED';
 export type RegisterResult = { ok: true; user: UserRecord } | { ok: false; code: RegisterFailure };
-export type LoginResult = { ok: true; user: UserRecord } | { ok: false; code: 'AUTH_FAILED' | 'RATE_LIMITED' | 'BANNED'; retryAfterMs?: number };
+export type LoginResult =
+  | { ok: true; user: UserRecord }
+  | { ok: false; code: 'AUTH_FAILED' | 'RATE_LIMITED' | 'BANNED'; retryAfterMs?: number };
 
 export interface AccountsOptions {
   registration: RegistrationMode;
@@ -33,12 +41,40 @@ export interface AccountsOptions {
 
 /** Names nobody can register over the network (an admin may still create them offline). */
 export const RESERVED_USERNAMES: ReadonlySet<string> = new Set(
-  ['admin', 'administrator', 'root', 'system', 'server', 'hush', 'hushd', 'moderator', 'mod', 'support', 'staff', 'security', 'nobody', 'everyone', 'here'].map(usernameSkeleton),
+  [
+    'admin',
+    'administrator',
+    'root',
+    'system',
+    'server',
+    'hush',
+    'hushd',
+    'moderator',
+    'mod',
+    'support',
+    'staff',
+    'security',
+    'nobody',
+    'everyone',
+    'here',
+  ].map(usernameSkeleton),
 );
 
 const MAX_PASSWORD_LENGTH = 1024;
-const DEFAULT_ADDRESS_BACKOFF: BackoffOptions = { freeAttempts: 10, baseMs: 1000, maxMs: 5 * 60_000, forgetAfterMs: 15 * 60_000, maxEntries: 50_000 };
-const DEFAULT_ACCOUNT_BACKOFF: BackoffOptions = { freeAttempts: 5, baseMs: 1000, maxMs: 15 * 60_000, forgetAfterMs: 60 * 60_000, maxEntries: 50_000 };
+const DEFAULT_ADDRESS_BACKOFF: BackoffOptions = {
+  freeAttempts: 10,
+  baseMs: 1000,
+  maxMs: 5 * 60_000,
+  forgetAfterMs: 15 * 60_000,
+  maxEntries: 50_000,
+};
+const DEFAULT_ACCOUNT_BACKOFF: BackoffOptions = {
+  freeAttempts: 5,
+  baseMs: 1000,
+  maxMs: 15 * 60_000,
+  forgetAfterMs: 60 * 60_000,
+  maxEntries: 50_000,
+};
 const BUSY_RETRY_MS = 1000;
 
 export class Accounts {

@@ -81,7 +81,8 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
     if (x !== undefined) throw new UsageError(`unexpected argument "${x}"`);
   };
   if ((own.all || own.json) && sub !== 'fingerprint') throw new UsageError('--all and --json belong to hushd fingerprint');
-  if (own.store !== undefined && sub !== 'migrate' && sub !== 'import') throw new UsageError('--store belongs to hushd migrate and hushd import');
+  if (own.store !== undefined && sub !== 'migrate' && sub !== 'import')
+    throw new UsageError('--store belongs to hushd migrate and hushd import');
   if (own.store !== undefined && !/^postgres(ql)?:\/\//.test(own.store)) throw new UsageError('--store needs a postgres:// URL');
   switch (sub) {
     case 'fingerprint':
@@ -96,7 +97,15 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
       switch (action) {
         case 'add':
           noMore(extra);
-          return { command: { cmd: 'user-add', name: needName(name, 'user name'), role: own.admin ? 'admin' : 'user', passwordStdin: own.passwordStdin }, configArgv };
+          return {
+            command: {
+              cmd: 'user-add',
+              name: needName(name, 'user name'),
+              role: own.admin ? 'admin' : 'user',
+              passwordStdin: own.passwordStdin,
+            },
+            configArgv,
+          };
         case 'passwd':
           noMore(extra);
           return { command: { cmd: 'user-passwd', name: needName(name, 'user name'), passwordStdin: own.passwordStdin }, configArgv };
@@ -123,7 +132,8 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
       let seconds: number | null = null;
       if (own.seconds !== undefined) {
         seconds = Number(own.seconds);
-        if (!/^\d+$/.test(own.seconds) || !Number.isSafeInteger(seconds) || seconds < 1) throw new UsageError('--seconds needs a positive whole number');
+        if (!/^\d+$/.test(own.seconds) || !Number.isSafeInteger(seconds) || seconds < 1)
+          throw new UsageError('--seconds needs a positive whole number');
       }
       const reason = own.reason === undefined ? null : own.reason.slice(0, 200);
       return { command: { cmd: 'ban', ...target, reason, seconds }, configArgv };
@@ -133,7 +143,7 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
       return { command: { cmd: 'migrate', store: own.store ?? null }, configArgv };
     case 'import':
       noMore(action);
-      if (own.store === undefined) throw new UsageError('usage: hushd import --store postgres://... (copies the data directory\'s hush.db)');
+      if (own.store === undefined) throw new UsageError("usage: hushd import --store postgres://... (copies the data directory's hush.db)");
       return { command: { cmd: 'import', store: own.store }, configArgv };
     default:
       throw new UsageError(`unknown command "${printable(sub ?? '')}" (see hushd --help)`);
@@ -155,7 +165,11 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
   if (command.cmd === 'migrate' || command.cmd === 'import') return runStoreCommand(command, paths.database, io);
   const store = SqliteStore.open(paths.database);
   try {
-    const accounts = new Accounts(store, { registration: config.registration, minPasswordLength: config.minPasswordLength, scryptN: config.scryptN });
+    const accounts = new Accounts(store, {
+      registration: config.registration,
+      minPasswordLength: config.minPasswordLength,
+      scryptN: config.scryptN,
+    });
     const canonical = (name: string): string => {
       const n = normalizeUsername(name);
       if (!n.ok) throw new AccountError('USERNAME_INVALID', n.reason);
@@ -200,7 +214,9 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
         }
         const bans = store.listAddressBans().filter((b) => b.until > now);
         for (const b of bans) {
-          io.out(`address ${b.address} banned ${b.until === Number.POSITIVE_INFINITY ? 'forever' : `until ${new Date(b.until).toISOString()}`}${b.reason ? ` (${printable(b.reason)})` : ''}`);
+          io.out(
+            `address ${b.address} banned ${b.until === Number.POSITIVE_INFINITY ? 'forever' : `until ${new Date(b.until).toISOString()}`}${b.reason ? ` (${printable(b.reason)})` : ''}`,
+          );
         }
         return 0;
       }
@@ -232,7 +248,8 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
       case 'invite-create': {
         const code = accounts.createInvite(null, now);
         io.out(code);
-        if (config.registration !== 'invite') io.err(`note: registration is "${config.registration}"; start hushd with --registration invite to require invites`);
+        if (config.registration !== 'invite')
+          io.err(`note: registration is "${config.registration}"; start hushd with --registration invite to require invites`);
         return 0;
       }
     }
@@ -248,11 +265,19 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
 }
 
 /** `hushd migrate` and `hushd import`. The PostgreSQL URL is never printed: it may hold a password. */
-async function runStoreCommand(command: Extract<AdminCommand, { cmd: 'migrate' | 'import' }>, database: string, io: AdminIO): Promise<number> {
+async function runStoreCommand(
+  command: Extract<AdminCommand, { cmd: 'migrate' | 'import' }>,
+  database: string,
+  io: AdminIO,
+): Promise<number> {
   try {
     if (command.cmd === 'import') {
       const counts = await importSqliteIntoPostgres(database, command.store);
-      io.out(`imported ${database} into PostgreSQL: ${Object.entries(counts).map(([table, n]) => `${table} ${n}`).join(', ')}`);
+      io.out(
+        `imported ${database} into PostgreSQL: ${Object.entries(counts)
+          .map(([table, n]) => `${table} ${n}`)
+          .join(', ')}`,
+      );
       return 0;
     }
     if (command.store === null) {
@@ -263,7 +288,9 @@ async function runStoreCommand(command: Extract<AdminCommand, { cmd: 'migrate' |
     const pool = createPool({ url: command.store, poolSize: 1 });
     try {
       const applied = await migrate(pool);
-      io.out(`PostgreSQL: schema version ${PG_SCHEMA_VERSION}${applied.length > 0 ? ` (applied ${applied.join(', ')})` : ' (already up to date)'}`);
+      io.out(
+        `PostgreSQL: schema version ${PG_SCHEMA_VERSION}${applied.length > 0 ? ` (applied ${applied.join(', ')})` : ' (already up to date)'}`,
+      );
     } finally {
       await pool.end();
     }

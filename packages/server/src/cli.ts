@@ -13,7 +13,9 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 
 export function helpText(): string {
   const flagWidth = Math.max(...OPTIONS.map((o) => `--${o.flag} ${o.arg}`.length));
-  const flags = OPTIONS.map((o) => `  ${`--${o.flag} ${o.arg}`.padEnd(flagWidth)}  ${o.help}\n  ${' '.repeat(flagWidth)}  env ${o.env}`).join('\n');
+  const flags = OPTIONS.map(
+    (o) => `  ${`--${o.flag} ${o.arg}`.padEnd(flagWidth)}  ${o.help}\n  ${' '.repeat(flagWidth)}  env ${o.env}`,
+  ).join('\n');
   return `hushd ${VERSION}: the Hush chat server
 
 Usage:
@@ -148,8 +150,7 @@ async function serve(config: HushdConfig, reread: () => HushdConfig): Promise<nu
     return 1;
   }
   process.stderr.write(
-    `hushd listening on ${daemon.host}:${daemon.port}\nserver fingerprint: ${daemon.fingerprint}\n` +
-      `data directory: ${config.dataDir}\n`,
+    `hushd listening on ${daemon.host}:${daemon.port}\nserver fingerprint: ${daemon.fingerprint}\n` + `data directory: ${config.dataDir}\n`,
   );
   if (reloadWhenStarted) reload();
   const running = daemon;
@@ -172,8 +173,8 @@ async function serve(config: HushdConfig, reread: () => HushdConfig): Promise<nu
 
 function terminalIO(): AdminIO {
   return {
-    out: (line) => process.stdout.write(line + '\n'),
-    err: (line) => process.stderr.write(line + '\n'),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
     readPassword: async (prompt, { confirm, fromStdin }) => {
       if (fromStdin || !process.stdin.isTTY) return readLineFromStdin();
       const first = await promptHidden(prompt);

@@ -115,49 +115,59 @@ function text(raw: unknown): string {
   return raw.trim();
 }
 
-const int = (min: number, max: number): Parser<number> => (raw) => {
-  const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(text(raw)) ? Number(text(raw)) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}`);
-  return n;
-};
+const int =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(text(raw)) ? Number(text(raw)) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
 
 const UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
 /** "500ms", "30s", "5m", "12h", "7d", or a plain number of milliseconds. */
-const duration = (min: number, max: number): Parser<number> => (raw) => {
-  let n: number;
-  if (typeof raw === 'number') n = raw;
-  else {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text(raw));
-    n = m ? Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!) : NaN;
-  }
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error('expected a duration such as 500ms, 30s, 5m, 12h or 7d');
-  return n;
-};
+const duration =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    let n: number;
+    if (typeof raw === 'number') n = raw;
+    else {
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text(raw));
+      n = m ? Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!) : NaN;
+    }
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error('expected a duration such as 500ms, 30s, 5m, 12h or 7d');
+    return n;
+  };
 
 const SIZES: Record<string, number> = { '': 1, b: 1, k: KiB, kib: KiB, m: MiB, mib: MiB, g: 1024 * MiB, gib: 1024 * MiB };
 /** "65536", "512K", "10M", "1G" (binary units). */
-const size = (min: number, max: number): Parser<number> => (raw) => {
-  let n: number;
-  if (typeof raw === 'number') n = raw;
-  else {
-    const m = /^(\d+)\s*([a-z]*)$/i.exec(text(raw));
-    const unit = m ? SIZES[(m[2] ?? '').toLowerCase()] : undefined;
-    n = m && unit !== undefined ? Number(m[1]) * unit : NaN;
-  }
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error('expected a size such as 65536, 512K or 10M');
-  return n;
-};
+const size =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    let n: number;
+    if (typeof raw === 'number') n = raw;
+    else {
+      const m = /^(\d+)\s*([a-z]*)$/i.exec(text(raw));
+      const unit = m ? SIZES[(m[2] ?? '').toLowerCase()] : undefined;
+      n = m && unit !== undefined ? Number(m[1]) * unit : NaN;
+    }
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error('expected a size such as 65536, 512K or 10M');
+    return n;
+  };
 
-const nullable = <T>(inner: Parser<T>, word: string): Parser<T | null> => (raw) => {
-  if (raw === null || (typeof raw === 'string' && raw.trim().toLowerCase() === word)) return null;
-  return inner(raw);
-};
+const nullable =
+  <T>(inner: Parser<T>, word: string): Parser<T | null> =>
+  (raw) => {
+    if (raw === null || (typeof raw === 'string' && raw.trim().toLowerCase() === word)) return null;
+    return inner(raw);
+  };
 
-const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw) => {
-  const v = text(raw).toLowerCase();
-  if (!(values as readonly string[]).includes(v)) throw new Error(`expected one of ${values.join(', ')}`);
-  return v as T;
-};
+const oneOf =
+  <T extends string>(values: readonly T[]): Parser<T> =>
+  (raw) => {
+    const v = text(raw).toLowerCase();
+    if (!(values as readonly string[]).includes(v)) throw new Error(`expected one of ${values.join(', ')}`);
+    return v as T;
+  };
 
 const host: Parser<string> = (raw) => {
   const v = text(raw);
@@ -207,7 +217,7 @@ export interface OptionSpec {
 
 const opt = (flag: string, target: OptionSpec['target'], arg: string, help: string, parse: Parser<unknown>): OptionSpec => ({
   flag,
-  env: 'HUSH_' + flag.toUpperCase().replace(/-/g, '_'),
+  env: `HUSH_${flag.toUpperCase().replace(/-/g, '_')}`,
   target,
   arg,
   help,
@@ -220,18 +230,60 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('data-dir', { top: 'dataDir' }, 'DIR', 'data directory (default ~/.local/share/hush/server on Linux, see below)', path),
   opt('config', { configFile: true }, 'FILE', 'JSON config file (default <data-dir>/hushd.json if it exists)', path),
   opt('log-level', { top: 'logLevel' }, 'LEVEL', 'debug, info, warn, error or silent (default info)', logLevel),
-  opt('registration', { top: 'registration' }, 'MODE', 'open, closed or invite (default open)', oneOf(['open', 'closed', 'invite'] as const)),
+  opt(
+    'registration',
+    { top: 'registration' },
+    'MODE',
+    'open, closed or invite (default open)',
+    oneOf(['open', 'closed', 'invite'] as const),
+  ),
   opt('min-password-length', { top: 'minPasswordLength' }, 'N', 'shortest password accepted at registration (default 8)', int(1, 1024)),
   opt('default-room', { top: 'defaultRoom' }, 'NAME', 'room every user is in (default lobby)', roomName),
   opt('max-file-size', { top: 'maxFileSize' }, 'SIZE', 'largest file accepted, e.g. 10M (default 10M)', size(1, 1024 * MiB)),
-  opt('retention', { top: 'retentionMs' }, 'DURATION', 'delete messages older than this, e.g. 90d, or "forever" (default forever)', nullable(duration(MINUTE, 100 * 365 * DAY), 'forever')),
-  opt('file-retention', { top: 'fileRetentionMs' }, 'DURATION', 'delete uploaded files older than this (default 7d)', duration(MINUTE, 100 * 365 * DAY)),
+  opt(
+    'retention',
+    { top: 'retentionMs' },
+    'DURATION',
+    'delete messages older than this, e.g. 90d, or "forever" (default forever)',
+    nullable(duration(MINUTE, 100 * 365 * DAY), 'forever'),
+  ),
+  opt(
+    'file-retention',
+    { top: 'fileRetentionMs' },
+    'DURATION',
+    'delete uploaded files older than this (default 7d)',
+    duration(MINUTE, 100 * 365 * DAY),
+  ),
   opt('metrics-host', { top: 'metricsHost' }, 'ADDR', 'address for the metrics/health HTTP server (default 127.0.0.1)', host),
-  opt('metrics-port', { top: 'metricsPort' }, 'N|off', 'port for GET /metrics and /healthz; "off" disables (default off)', nullable(int(0, 65535), 'off')),
-  opt('shutdown-timeout', { top: 'shutdownTimeoutMs' }, 'DURATION', 'longest graceful shutdown before exiting anyway (default 5s)', duration(0, 10 * MINUTE)),
-  opt('scrypt-n', { top: 'scryptN' }, 'N', 'scrypt cost for new password hashes, a power of two (default 131072; lower only for tests)', powerOfTwo),
+  opt(
+    'metrics-port',
+    { top: 'metricsPort' },
+    'N|off',
+    'port for GET /metrics and /healthz; "off" disables (default off)',
+    nullable(int(0, 65535), 'off'),
+  ),
+  opt(
+    'shutdown-timeout',
+    { top: 'shutdownTimeoutMs' },
+    'DURATION',
+    'longest graceful shutdown before exiting anyway (default 5s)',
+    duration(0, 10 * MINUTE),
+  ),
+  opt(
+    'scrypt-n',
+    { top: 'scryptN' },
+    'N',
+    'scrypt cost for new password hashes, a power of two (default 131072; lower only for tests)',
+    powerOfTwo,
+  ),
   opt('max-connections', { limit: 'maxConnections' }, 'N', 'most simultaneous connections (default 2000)', int(1, 1_000_000)),
-  opt('max-connections-per-address', { limit: 'maxConnectionsPerAddress' }, 'N', 'most simultaneous connections from one IP address (default 16)', int(1, 1_000_000)),
+  opt(
+    'max-connections-per-address',
+    { limit: 'maxConnectionsPerAddress' },
+    'N',
+    'most simultaneous connections from one IP address (default 16)',
+    int(1, 1_000_000),
+  ),
 ];
 
 /** Parsers for the "limits" object of the config file (every limit; only some have flags). */
@@ -280,7 +332,9 @@ function apply(layer: Layer, spec: OptionSpec, raw: unknown, where: string): voi
 }
 
 /** `node:util.parseArgs` options for every configuration flag (each takes a value). */
-export const CONFIG_FLAGS: Readonly<Record<string, { type: 'string' }>> = Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: 'string' }]));
+export const CONFIG_FLAGS: Readonly<Record<string, { type: 'string' }>> = Object.fromEntries(
+  OPTIONS.map((o) => [o.flag, { type: 'string' }]),
+);
 
 /**
  * `node:util.parseArgs` (strict), its errors rewritten as one line that names the flag: the CLI

@@ -2,8 +2,17 @@
 // deadline, flood control, heartbeats, protocol errors, and dispatch to the handlers.
 import type { Socket } from 'node:net';
 import {
-  encodeFrame, MAX_TEXT_LENGTH, MessageChannel, ProtocolError, SUPPORTED_VERSIONS,
-  handshakeFromWire, handshakeToWire, type ClientMessage, type ProtocolErrorCode, type ServerMessage, type SessionLimits,
+  encodeFrame,
+  MAX_TEXT_LENGTH,
+  MessageChannel,
+  ProtocolError,
+  SUPPORTED_VERSIONS,
+  handshakeFromWire,
+  handshakeToWire,
+  type ClientMessage,
+  type ProtocolErrorCode,
+  type ServerMessage,
+  type SessionLimits,
 } from '@hush/protocol';
 import { isCryptoError, ServerHandshake, type ServerIdentity } from '@hush/crypto';
 import { RequestError } from './errors.js';
@@ -77,8 +86,10 @@ export class Connection implements Session {
     const now = this.ctx.now();
     this.lastHeard = now;
     this.limits = {
-      messagesPerSecond: limits.messagesPerSecond, messageBurst: limits.messageBurst,
-      signalsPerSecond: limits.signalsPerSecond, signalBurst: limits.signalBurst,
+      messagesPerSecond: limits.messagesPerSecond,
+      messageBurst: limits.messageBurst,
+      signalsPerSecond: limits.signalsPerSecond,
+      signalBurst: limits.signalBurst,
       maxTextLength: MAX_TEXT_LENGTH,
     };
     this.messageBudget = new FloodGuard(limits.messagesPerSecond, limits.messageBurst, now);
@@ -87,7 +98,9 @@ export class Connection implements Session {
     this.fileByteBucket = new TokenBucket(limits.fileBytesPerSecond, limits.fileByteBurst, now);
     this.errorBucket = new TokenBucket(ERROR_REFILL_PER_SECOND, ERROR_BUDGET, now);
     this.channel = new MessageChannel({
-      peer: 'client', handshakeMaxFrameSize: limits.handshakeMaxFrameSize, maxFrameSize: limits.maxFrameSize,
+      peer: 'client',
+      handshakeMaxFrameSize: limits.handshakeMaxFrameSize,
+      maxFrameSize: limits.maxFrameSize,
     });
     this.queue = new OutboundQueue(socket, this.channel, options.scheduler, {
       maxQueueBytes: limits.maxQueueBytes,
@@ -274,7 +287,9 @@ export class Connection implements Session {
       return;
     }
     this.send({
-      type: 'error', code: error.code, message: error.message.slice(0, 500),
+      type: 'error',
+      code: error.code,
+      message: error.message.slice(0, 500),
       ...(re !== undefined ? { re } : {}),
       ...(error.path !== undefined && error.code === 'SCHEMA_VIOLATION' ? { path: error.path.slice(0, 200) } : {}),
     });
@@ -295,7 +310,8 @@ export class Connection implements Session {
     const re = 'id' in m ? m.id : undefined;
     if (!this.admitMessage(m, re)) return;
     if (this.authPending) {
-      if (this.heldDuringAuth.length >= MAX_HELD_DURING_AUTH) this.reject(re, new RequestError('RATE_LIMITED', 'wait for the login to finish'));
+      if (this.heldDuringAuth.length >= MAX_HELD_DURING_AUTH)
+        this.reject(re, new RequestError('RATE_LIMITED', 'wait for the login to finish'));
       else this.heldDuringAuth.push(m);
       return;
     }
@@ -367,7 +383,9 @@ export class Connection implements Session {
     }
     this.ctx.metrics.inc('hush_protocol_errors_total');
     this.send({
-      type: 'error', code: error.code, message: error.message.slice(0, 500),
+      type: 'error',
+      code: error.code,
+      message: error.message.slice(0, 500),
       ...(re !== undefined ? { re } : {}),
       ...(error.retryAfterMs !== undefined ? { retryAfterMs: Math.max(0, Math.ceil(error.retryAfterMs)) } : {}),
     });
@@ -436,8 +454,9 @@ export class Connection implements Session {
 function versionMismatchMessage(peerVersions: readonly number[]): string {
   const ours = SUPPORTED_VERSIONS.join(', ');
   const theirs = peerVersions.slice(0, 16).join(', ');
-  const older = Math.max(...peerVersions) < Math.min(...SUPPORTED_VERSIONS)
-    ? 'the client is older than this server: upgrade the client'
-    : 'the client is newer than this server: ask the server operator to upgrade hushd';
+  const older =
+    Math.max(...peerVersions) < Math.min(...SUPPORTED_VERSIONS)
+      ? 'the client is older than this server: upgrade the client'
+      : 'the client is newer than this server: ask the server operator to upgrade hushd';
   return `no protocol version in common (server speaks ${ours}, client ${theirs}); ${older}`;
 }

@@ -152,7 +152,11 @@ export class FileRelay {
     if (!file) throw new RequestError('NOT_FOUND', 'no such file');
     if (file.from === user.name) {
       this.uploads.delete(file.id);
-      for (const [s, list] of this.downloads) this.setDownloads(s, list.filter((d) => d.file.id !== file.id));
+      for (const [s, list] of this.downloads)
+        this.setDownloads(
+          s,
+          list.filter((d) => d.file.id !== file.id),
+        );
       deps.store.deleteFile(file.id);
       session.send({ type: 'ok', re: m.id });
       const by = { fileId: file.id, by: user.name, ...(m.reason !== undefined ? { reason: m.reason } : {}) };
@@ -162,7 +166,11 @@ export class FileRelay {
     this.receivable(user, file.id);
     for (const s of user.sessions) {
       const list = this.downloads.get(s);
-      if (list) this.setDownloads(s, list.filter((d) => d.file.id !== file.id));
+      if (list)
+        this.setDownloads(
+          s,
+          list.filter((d) => d.file.id !== file.id),
+        );
     }
     deps.store.markFileHandled(file.id, user.name, 'declined');
     session.send({ type: 'ok', re: m.id });
@@ -202,14 +210,16 @@ export class FileRelay {
   }
 
   private pendingFor(name: string): StoredFile[] {
-    return this.deps.store.pendingFilesFor(name).filter((f) => f.from !== name).slice(0, 1000);
+    return this.deps.store
+      .pendingFilesFor(name)
+      .filter((f) => f.from !== name)
+      .slice(0, 1000);
   }
 
   /** The file, if `user` is one of its recipients and it is complete; NOT_FOUND otherwise. */
   private receivable(user: User, fileId: string): StoredFile {
     const file = this.deps.store.getFile(fileId);
-    const mine = file && file.complete && file.from !== user.name
-      && (file.room !== null ? user.rooms.has(file.room) : file.to === user.name);
+    const mine = file?.complete && file.from !== user.name && (file.room !== null ? user.rooms.has(file.room) : file.to === user.name);
     if (!file || !mine) throw new RequestError('NOT_FOUND', 'no such file for you');
     return file;
   }
@@ -262,7 +272,11 @@ export class FileRelay {
 function offered(file: StoredFile): ServerMessageOf<'file_offered'> {
   const target: Target = file.room !== null ? { room: file.room } : { user: file.to ?? '' };
   return {
-    type: 'file_offered', fileId: file.id, from: file.from, target, size: file.size,
+    type: 'file_offered',
+    fileId: file.id,
+    from: file.from,
+    target,
+    size: file.size,
     ...(file.name !== null ? { name: file.name } : {}),
     ...(file.sha512 !== null ? { sha512: file.sha512 } : {}),
     ts: file.createdAt,

@@ -9,7 +9,10 @@ import { IdentityFileError } from './errors.js';
 const SEED_TEXT = /^[A-Za-z0-9_-]{43}$/;
 
 /** Loads the identity at `file`, creating it (mode 0600, directory 0700) when missing. */
-export function loadOrCreateIdentity(file: string, platform: NodeJS.Platform = process.platform): { identity: ServerIdentity; created: boolean } {
+export function loadOrCreateIdentity(
+  file: string,
+  platform: NodeJS.Platform = process.platform,
+): { identity: ServerIdentity; created: boolean } {
   const existing = loadIdentity(file, platform);
   if (existing) return { identity: existing, created: false };
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -26,7 +29,7 @@ export function loadOrCreateIdentity(file: string, platform: NodeJS.Platform = p
     throw new IdentityFileError(`cannot create identity file ${file}: ${(err as Error).message}`);
   }
   try {
-    writeSync(fd, Buffer.from(identity.secret).toString('base64url') + '\n');
+    writeSync(fd, `${Buffer.from(identity.secret).toString('base64url')}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -19,7 +19,8 @@ export interface Logger {
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 /** Field names whose values must never reach a log line. */
-const REDACTED = /^(password|passwd|passwordhash|hash|secret|seed|token|sessionid|session|privatekey|key|body|text|envelope|data|chunk|invite|signature)$/i;
+const REDACTED =
+  /^(password|passwd|passwordhash|hash|secret|seed|token|sessionid|session|privatekey|key|body|text|envelope|data|chunk|invite|signature)$/i;
 
 // JSON.stringify escapes C0 controls; these survive it and can still confuse a terminal or a log viewer.
 const UNSAFE = /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
@@ -57,7 +58,12 @@ function sanitizeFields(fields: Record<string, unknown>, depth = 0): Record<stri
 }
 
 /** Serialises one log record; exported for tests. */
-export function formatLogLine(level: Exclude<LogLevel, 'silent'>, event: string, fields: Record<string, unknown>, now = new Date()): string {
+export function formatLogLine(
+  level: Exclude<LogLevel, 'silent'>,
+  event: string,
+  fields: Record<string, unknown>,
+  now = new Date(),
+): string {
   const record = { ts: now.toISOString(), level, event, ...sanitizeFields(fields) };
   let line: string;
   try {
@@ -65,7 +71,7 @@ export function formatLogLine(level: Exclude<LogLevel, 'silent'>, event: string,
   } catch {
     line = JSON.stringify({ ts: record.ts, level, event, logError: 'unserialisable fields' });
   }
-  return line.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
+  return `${line.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }
 
 export function createLogger(opts: { level: LogLevel; stream?: NodeJS.WritableStream }): Logger {

@@ -28,7 +28,10 @@ export const METRICS: Readonly<Record<MetricName, MetricInfo>> = {
   hush_messages_in_total: { type: 'counter', help: 'Messages received from clients.' },
   hush_messages_out_total: { type: 'counter', help: 'Messages sent to clients.' },
   hush_fanout_deliveries_total: { type: 'counter', help: 'Per-recipient deliveries of relayed messages.' },
-  hush_records_out_total: { type: 'counter', help: 'Sealed records written to clients (messages out per record shows how well sends coalesce).' },
+  hush_records_out_total: {
+    type: 'counter',
+    help: 'Sealed records written to clients (messages out per record shows how well sends coalesce).',
+  },
   hush_queue_drops_total: { type: 'counter', help: 'Connections dropped because their send queue overflowed.' },
   hush_handshake_failures_total: { type: 'counter', help: 'Failed or timed-out secure-channel handshakes.' },
   hush_logins_total: { type: 'counter', help: 'Successful logins.' },
@@ -53,9 +56,24 @@ export class Metrics {
       const { type, help } = METRICS[name];
       const read = () => this.get(name);
       if (type === 'gauge') {
-        new Gauge({ name, help, registers, collect() { this.set(read()); } });
+        new Gauge({
+          name,
+          help,
+          registers,
+          collect() {
+            this.set(read());
+          },
+        });
       } else {
-        new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+        new Counter({
+          name,
+          help,
+          registers,
+          collect() {
+            this.reset();
+            this.inc(read());
+          },
+        });
       }
     }
   }
@@ -125,10 +143,7 @@ export interface MetricsServer {
  * Serves GET /metrics (Prometheus text: the server's metrics and the process's) and GET /healthz
  * (200 "ok" or 503 "unhealthy").
  */
-export function startMetricsServer(
-  metrics: Metrics,
-  opts: { host: string; port: number; health: () => boolean },
-): Promise<MetricsServer> {
+export function startMetricsServer(metrics: Metrics, opts: { host: string; port: number; health: () => boolean }): Promise<MetricsServer> {
   metrics.includeProcessMetrics();
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

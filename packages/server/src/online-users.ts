@@ -32,8 +32,13 @@ export class OnlineUsers<S extends SessionLike = SessionLike> {
     const first = user === undefined;
     if (!user) {
       user = {
-        name, role, sessions: new Set(), rooms: new Map(rooms.map((m) => [m.room, m])),
-        state: 'online', status: '', typing: new Map(),
+        name,
+        role,
+        sessions: new Set(),
+        rooms: new Map(rooms.map((m) => [m.room, m])),
+        state: 'online',
+        status: '',
+        typing: new Map(),
       };
       this.users.set(name, user);
     }

@@ -26,9 +26,14 @@ export class SharedBlock {
   /** Encodes `lines` into blocks of at most `cap` bytes each (a longer single line is a block of its own). */
   static build(lines: readonly string[], cap: number): SharedBlock[] {
     const blocks: SharedBlock[] = [];
-    groupPieces(lines, cap, (start, end) => {
-      blocks.push(SharedBlock.of(start === 0 && end === lines.length ? lines : lines.slice(start, end)));
-    }, 'alone');
+    groupPieces(
+      lines,
+      cap,
+      (start, end) => {
+        blocks.push(SharedBlock.of(start === 0 && end === lines.length ? lines : lines.slice(start, end)));
+      },
+      'alone',
+    );
     return blocks;
   }
 

@@ -5,8 +5,16 @@
 import { connect, type Socket } from 'node:net';
 import { ClientHandshake, DeviceIdentity, signDeviceLogin, type HandshakeResult } from '@hush/crypto';
 import {
-  bundleToWire, encodeFrame, handshakeFromWire, handshakeToWire, MessageChannel, SUPPORTED_VERSIONS, toBase64Url,
-  type ClientMessage, type DeviceBundleWire, type ServerMessage,
+  bundleToWire,
+  encodeFrame,
+  handshakeFromWire,
+  handshakeToWire,
+  MessageChannel,
+  SUPPORTED_VERSIONS,
+  toBase64Url,
+  type ClientMessage,
+  type DeviceBundleWire,
+  type ServerMessage,
 } from '@hush/protocol';
 import { DEFAULT_LIMITS } from './config.js';
 
@@ -62,7 +70,10 @@ export class RawClient {
   private takers: Waiter[] = [];
   private watchers: Waiter[] = [];
 
-  private constructor(readonly socket: Socket, private readonly options: RawClientOptions) {
+  private constructor(
+    readonly socket: Socket,
+    private readonly options: RawClientOptions,
+  ) {
     this.channel = new MessageChannel({ peer: 'server', maxFrameSize: options.maxFrameSize ?? DEFAULT_LIMITS.maxFrameSize });
     socket.on('data', (chunk: Buffer) => {
       let messages: ServerMessage[];
@@ -76,22 +87,26 @@ export class RawClient {
       for (const m of messages) this.deliver(m);
     });
     socket.on('error', () => {});
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      this.isClosed = true;
-      for (const w of [...this.takers, ...this.watchers]) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`raw client: connection closed; ${this.describeInbox()}`));
-      }
-      this.takers = [];
-      this.watchers = [];
-      resolve();
-    }));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.isClosed = true;
+        for (const w of [...this.takers, ...this.watchers]) {
+          clearTimeout(w.timer);
+          w.reject(new Error(`raw client: connection closed; ${this.describeInbox()}`));
+        }
+        this.takers = [];
+        this.watchers = [];
+        resolve();
+      }),
+    );
   }
 
   /** TCP connection only (no handshake). */
   static async raw(port: number, options: RawClientOptions = {}): Promise<RawClient> {
     const socket = connect({
-      port, host: options.host ?? '127.0.0.1', noDelay: true,
+      port,
+      host: options.host ?? '127.0.0.1',
+      noDelay: true,
       ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
     });
     await new Promise<void>((resolve, reject) => {
@@ -223,7 +238,10 @@ export class RawClient {
   deviceLoginRequest(username: string, since?: string): ClientRequest {
     const signature = signDeviceLogin(this.device, this.sessionId, username, new Uint8Array(0));
     return {
-      type: 'device_login', username, signKey: toBase64Url(this.device.signPublicKey), signature: toBase64Url(signature),
+      type: 'device_login',
+      username,
+      signKey: toBase64Url(this.device.signPublicKey),
+      signature: toBase64Url(signature),
       ...(since === undefined ? {} : { since }),
     };
   }
@@ -251,7 +269,9 @@ export class RawClient {
     if (this.isClosed) return Promise.reject(new Error(`raw client: connection closed; ${this.describeInbox()}`));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
-        match, resolve, reject,
+        match,
+        resolve,
+        reject,
         timer: setTimeout(() => {
           const at = list.indexOf(waiter);
           if (at >= 0) list.splice(at, 1);

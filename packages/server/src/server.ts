@@ -54,7 +54,15 @@ export class HushServer {
     const rooms = new RoomRegistry<Session>(store);
     const fanout = new Fanout(metrics, config.limits);
     this.context = {
-      store, accounts: options.accounts, config, logger, metrics, online, rooms, fanout, now,
+      store,
+      accounts: options.accounts,
+      config,
+      logger,
+      metrics,
+      online,
+      rooms,
+      fanout,
+      now,
       sessions: this.connections,
       batch: new MessageBatch({ store, logger, rooms, online, fanout, turns: this.scheduler }),
       presence: new PresenceBatch(online, fanout),
@@ -104,10 +112,13 @@ export class HushServer {
     this.scheduler.flushNow();
     const sockets = [...this.connections].map((c) => c);
     const closed = Promise.all(
-      [...this.socketsOf(sockets)].map((socket) => new Promise<void>((resolve) => {
-        if (socket.destroyed) resolve();
-        else socket.once('close', () => resolve());
-      })),
+      [...this.socketsOf(sockets)].map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            if (socket.destroyed) resolve();
+            else socket.once('close', () => resolve());
+          }),
+      ),
     );
     for (const connection of sockets) connection.close('SERVER_SHUTDOWN', 'the server is shutting down');
     let timer: NodeJS.Timeout | undefined;

@@ -7,7 +7,9 @@ const MAX_INPUT_LENGTH = 64;
 // as "not ASCII": C0/C1 controls, zero-width and joiners, bidi embeddings/overrides/isolates, BOM,
 // the soft hyphen, and other default-ignorable format characters NFKC keeps.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const INVISIBLE = /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/;
+const INVISIBLE =
+  // biome-ignore lint/suspicious/noMisleadingCharacterClass: each code point is listed alone on purpose (combining and joiner marks refused one by one)
+  /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/;
 
 export type NormalizedUsername = { ok: true; name: string } | { ok: false; reason: string };
 

@@ -10,7 +10,8 @@ beforeEach(() => {
 });
 afterEach(() => store.close());
 
-const make = (opts: Partial<AccountsOptions> = {}) => new Accounts(store, { registration: 'open', minPasswordLength: 8, scryptN: N, ...opts });
+const make = (opts: Partial<AccountsOptions> = {}) =>
+  new Accounts(store, { registration: 'open', minPasswordLength: 8, scryptN: N, ...opts });
 const PW = 'correct horse battery';
 
 describe('register', () => {
@@ -24,7 +25,10 @@ describe('register', () => {
   });
 
   it('refuses registration when closed', async () => {
-    expect(await make({ registration: 'closed' }).register({ username: 'alice', password: PW }, 1)).toEqual({ ok: false, code: 'REGISTRATION_CLOSED' });
+    expect(await make({ registration: 'closed' }).register({ username: 'alice', password: PW }, 1)).toEqual({
+      ok: false,
+      code: 'REGISTRATION_CLOSED',
+    });
     expect(store.listUsers()).toEqual([]);
   });
 
@@ -85,7 +89,10 @@ describe('register', () => {
 
   it('lets only one of two concurrent registrations of the same name win', async () => {
     const a = make();
-    const results = await Promise.all([a.register({ username: 'dave', password: PW }, 1), a.register({ username: 'Dave', password: PW }, 1)]);
+    const results = await Promise.all([
+      a.register({ username: 'dave', password: PW }, 1),
+      a.register({ username: 'Dave', password: PW }, 1),
+    ]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, code: 'USERNAME_TAKEN' }]);
   });
@@ -118,7 +125,10 @@ describe('login', () => {
     const a = make();
     await a.register({ username: 'alice', password: PW }, 1);
     store.setUserBan('alice', 10_000, 'spam');
-    expect(await a.login({ username: 'alice', password: 'wrong password', address: 'a' }, 5000)).toEqual({ ok: false, code: 'AUTH_FAILED' });
+    expect(await a.login({ username: 'alice', password: 'wrong password', address: 'a' }, 5000)).toEqual({
+      ok: false,
+      code: 'AUTH_FAILED',
+    });
     expect(await a.login({ username: 'alice', password: PW, address: 'a' }, 5000)).toEqual({ ok: false, code: 'BANNED' });
     expect(await a.login({ username: 'alice', password: PW, address: 'a' }, 10_000)).toMatchObject({ ok: true });
     store.setUserBan('alice', Number.POSITIVE_INFINITY, null);
@@ -158,7 +168,11 @@ describe('login', () => {
       expect(await a.login({ username, password: 'x', address: '192.0.2.9' }, 0)).toEqual({ ok: false, code: 'AUTH_FAILED' });
     }
     expect(await a.login({ username: 'u4x', password: 'x', address: '192.0.2.9' }, 0)).toEqual({ ok: false, code: 'AUTH_FAILED' });
-    expect(await a.login({ username: 'alice', password: PW, address: '192.0.2.9' }, 100)).toEqual({ ok: false, code: 'RATE_LIMITED', retryAfterMs: 400 });
+    expect(await a.login({ username: 'alice', password: PW, address: '192.0.2.9' }, 100)).toEqual({
+      ok: false,
+      code: 'RATE_LIMITED',
+      retryAfterMs: 400,
+    });
     // Another address is unaffected.
     expect(await a.login({ username: 'alice', password: PW, address: '192.0.2.10' }, 100)).toMatchObject({ ok: true });
     expect(await a.login({ username: 'alice', password: PW, address: '192.0.2.9' }, 500)).toMatchObject({ ok: true });

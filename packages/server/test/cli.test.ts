@@ -25,7 +25,14 @@ afterEach(() => {
 });
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, USERPROFILE: home, XDG_DATA_HOME: join(home, '.local', 'share'), HUSH_SCRYPT_N: '1024', ...extra };
+  const e: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    USERPROFILE: home,
+    XDG_DATA_HOME: join(home, '.local', 'share'),
+    HUSH_SCRYPT_N: '1024',
+    ...extra,
+  };
   return e;
 }
 
@@ -42,7 +49,16 @@ describe('hushd --help', () => {
       expect(r.stdout).toContain(`--${o.flag} ${o.arg}`);
       expect(r.stdout).toContain(o.env);
     }
-    for (const cmd of ['hushd fingerprint', 'hushd user add', 'hushd user passwd', 'hushd user role', 'hushd user list', 'hushd ban', 'hushd unban', 'hushd invite create']) {
+    for (const cmd of [
+      'hushd fingerprint',
+      'hushd user add',
+      'hushd user passwd',
+      'hushd user role',
+      'hushd user list',
+      'hushd ban',
+      'hushd unban',
+      'hushd invite create',
+    ]) {
       expect(r.stdout).toContain(cmd);
     }
     expect(r.stdout).toContain('--password-stdin');
@@ -176,7 +192,11 @@ describe('hushd (server)', () => {
     children.push(child);
     const out: string[] = [];
     child.stdout!.on('data', (c: Buffer) => out.push(c.toString('utf8')));
-    const [, port, fingerprint] = await waitFor(child, 'stderr', /hushd listening on 127\.0\.0\.1:(\d+)\nserver fingerprint: (SHA512:\S+)\n/);
+    const [, port, fingerprint] = await waitFor(
+      child,
+      'stderr',
+      /hushd listening on 127\.0\.0\.1:(\d+)\nserver fingerprint: (SHA512:\S+)\n/,
+    );
     expect(Number(port)).toBeGreaterThan(0);
 
     // The port accepts TCP connections.
@@ -192,7 +212,11 @@ describe('hushd (server)', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
-    const lines = out.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.event === 'identity_created')).toMatchObject({ level: 'info', fingerprint });
     expect(lines.find((l) => l.event === 'started')).toMatchObject({ port: Number(port), fingerprint });
     // hushd tunes V8 for itself before anything else (see runtime.ts) and says so.

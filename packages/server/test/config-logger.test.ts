@@ -45,11 +45,26 @@ describe('logger', () => {
   it('redacts secret-looking fields and summarises bytes and errors', () => {
     const { logger, raw } = capture('debug');
     const err = Object.assign(new Error('boom'), { code: 'E_X' });
-    logger.debug('x', { password: 'hunter2', passwordHash: 'scrypt$1', token: 't0k', body: 'hi', text: 'msg', nested: { secret: 's3' }, bytes: new Uint8Array(9), err, big: 10n });
+    logger.debug('x', {
+      password: 'hunter2',
+      passwordHash: 'scrypt$1',
+      token: 't0k',
+      body: 'hi',
+      text: 'msg',
+      nested: { secret: 's3' },
+      bytes: new Uint8Array(9),
+      err,
+      big: 10n,
+    });
     const out = raw();
     for (const secret of ['hunter2', 'scrypt$1', 't0k', '"hi"', '"msg"', 's3']) expect(out).not.toContain(secret);
     const rec = JSON.parse(out) as Record<string, unknown>;
-    expect(rec).toMatchObject({ password: '[redacted]', bytes: '<9 bytes>', err: { name: 'Error', message: 'boom', code: 'E_X' }, big: '10' });
+    expect(rec).toMatchObject({
+      password: '[redacted]',
+      bytes: '<9 bytes>',
+      err: { name: 'Error', message: 'boom', code: 'E_X' },
+      big: '10',
+    });
   });
 
   it('child loggers add their fields', () => {

@@ -32,7 +32,13 @@ describe('resolveConfig', () => {
   it('applies flags > HUSH_* env > config file > defaults', () => {
     writeFileSync(
       join(dir, 'hushd.json'),
-      JSON.stringify({ port: 1111, host: '0.0.0.0', logLevel: 'warn', registration: 'invite', limits: { maxConnections: 7, messagesPerSecond: 3 } }),
+      JSON.stringify({
+        port: 1111,
+        host: '0.0.0.0',
+        logLevel: 'warn',
+        registration: 'invite',
+        limits: { maxConnections: 7, messagesPerSecond: 3 },
+      }),
     );
     const env = { HUSH_PORT: '2222', HUSH_LOG_LEVEL: 'debug', HUSH_MAX_CONNECTIONS: '8' };
     const c = resolveIn(['--port', '3333', '--max-connections=9'], env);
@@ -49,10 +55,17 @@ describe('resolveConfig', () => {
   });
 
   it('reads the signal and file byte budgets from the config file, with sizes in words', () => {
-    writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ limits: { signalsPerSecond: 4, signalBurst: 12, fileBytesPerSecond: '8M', fileByteBurst: '24M' } }));
+    writeFileSync(
+      join(dir, 'hushd.json'),
+      JSON.stringify({ limits: { signalsPerSecond: 4, signalBurst: 12, fileBytesPerSecond: '8M', fileByteBurst: '24M' } }),
+    );
     const c = resolveIn([]);
-    expect([c.limits.signalsPerSecond, c.limits.signalBurst, c.limits.fileBytesPerSecond, c.limits.fileByteBurst])
-      .toEqual([4, 12, 8 * 1024 * 1024, 24 * 1024 * 1024]);
+    expect([c.limits.signalsPerSecond, c.limits.signalBurst, c.limits.fileBytesPerSecond, c.limits.fileByteBurst]).toEqual([
+      4,
+      12,
+      8 * 1024 * 1024,
+      24 * 1024 * 1024,
+    ]);
     expect(c.limits.messagesPerSecond).toBe(DEFAULT_LIMITS.messagesPerSecond);
     writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ limits: { signalBurst: 0 } }));
     expect(() => resolveIn([])).toThrow(/limits\.signalBurst: expected an integer from 1/);
@@ -78,7 +91,18 @@ describe('resolveConfig', () => {
   });
 
   it('parses durations, sizes and the off/forever words', () => {
-    const c = resolveIn(['--retention', '90d', '--file-retention', '12h', '--shutdown-timeout', '1500ms', '--max-file-size', '5M', '--metrics-port', '0']);
+    const c = resolveIn([
+      '--retention',
+      '90d',
+      '--file-retention',
+      '12h',
+      '--shutdown-timeout',
+      '1500ms',
+      '--max-file-size',
+      '5M',
+      '--metrics-port',
+      '0',
+    ]);
     expect(c.retentionMs).toBe(90 * 86_400_000);
     expect(c.fileRetentionMs).toBe(12 * 3_600_000);
     expect(c.shutdownTimeoutMs).toBe(1500);
@@ -87,7 +111,10 @@ describe('resolveConfig', () => {
     const d = resolveIn(['--retention', 'forever', '--metrics-port', 'off'], { HUSH_RETENTION: '1d', HUSH_METRICS_PORT: '9100' });
     expect(d.retentionMs).toBeNull();
     expect(d.metricsPort).toBeNull();
-    writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ retentionMs: 60_000, metricsPort: null, limits: { idleTimeoutMs: '2m', maxQueueBytes: '1M' } }));
+    writeFileSync(
+      join(dir, 'hushd.json'),
+      JSON.stringify({ retentionMs: 60_000, metricsPort: null, limits: { idleTimeoutMs: '2m', maxQueueBytes: '1M' } }),
+    );
     const e = resolveIn([]);
     expect(e.retentionMs).toBe(60_000);
     expect(e.limits.idleTimeoutMs).toBe(120_000);
@@ -143,7 +170,9 @@ describe('resolveConfig', () => {
 
   it('parses flags with node:util.parseArgs: --flag=value, the last one wins, one-line errors', () => {
     expect(resolveIn(['--port=7000', '--port', '7001']).port).toBe(7001);
-    expect(() => resolveIn(['--port', '--host', 'x'])).toThrow(/^--port needs a value \(N\); write --port=VALUE for a value starting with "-"$/);
+    expect(() => resolveIn(['--port', '--host', 'x'])).toThrow(
+      /^--port needs a value \(N\); write --port=VALUE for a value starting with "-"$/,
+    );
     expect(() => resolveIn(['-x'])).toThrow(new ConfigError('unknown option -x (see hushd --help)'));
     expect(() => resolveIn(['stray'])).toThrow(new ConfigError('unexpected argument "stray" (see hushd --help)'));
   });

@@ -14,11 +14,14 @@ function fakeDeps(memberCount: number, failStore = false) {
   const blocks: SharedBlock[][] = Array.from({ length: memberCount }, () => []);
   const replies: unknown[][] = Array.from({ length: memberCount }, () => []);
   const sent: string[][] = Array.from({ length: memberCount }, () => []);
-  const sessions = blocks.map((own, i) => ({
-    sendBlock: (b: SharedBlock) => own.push(b),
-    sendLine: (line: string) => sent[i]!.push(line),
-    send: (m: unknown) => replies[i]!.push(m),
-  }) as unknown as Session);
+  const sessions = blocks.map(
+    (own, i) =>
+      ({
+        sendBlock: (b: SharedBlock) => own.push(b),
+        sendLine: (line: string) => sent[i]!.push(line),
+        send: (m: unknown) => replies[i]!.push(m),
+      }) as unknown as Session,
+  );
   const users = sessions.map((s) => ({ sessions: new Set([s]) }));
   let nextId = 1;
   const metrics = new Metrics();
@@ -39,7 +42,10 @@ function fakeDeps(memberCount: number, failStore = false) {
 }
 
 const lines = (block: SharedBlock): Array<Record<string, unknown>> =>
-  block.bytes.toString('utf8').split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  block.bytes
+    .toString('utf8')
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 const join = (user: string) => ({ type: 'room_event', room: 'lobby', event: 'join', user, ts: 1 }) as const;
 const text = (from: string, t: string): NewMessage => ({ kind: 'room', ts: 1, from, room: 'lobby', text: t, action: false });
@@ -58,7 +64,12 @@ describe('MessageBatch', () => {
     for (const own of blocks) expect(own).toHaveLength(1);
     expect(new Set(blocks.map((b) => b[0]!.bytes)).size).toBe(1);
     const order = lines(blocks[0]![0]!).map((l) => (l.type === 'message' ? `msg:${String(l.text)}` : `join:${String(l.user)}`));
-    expect(order).toEqual(['msg:first', ...Array.from({ length: 25 }, (_, i) => `join:new-${i}`), 'msg:hello from a newcomer', 'join:last']);
+    expect(order).toEqual([
+      'msg:first',
+      ...Array.from({ length: 25 }, (_, i) => `join:new-${i}`),
+      'msg:hello from a newcomer',
+      'join:last',
+    ]);
     expect(replies[0]).toEqual([{ type: 'ack', re: 'r1', msgId: '1', ts: 1 }]);
     expect(replies[1]).toEqual([{ type: 'ack', re: 'r2', msgId: '2', ts: 1 }]);
     expect(metrics.get('hush_fanout_deliveries_total')).toBe(40 * 28);

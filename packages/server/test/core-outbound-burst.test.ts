@@ -50,16 +50,21 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
     let overflowed = 0;
     let peakSocketBuffer = 0;
     const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: MAX, stallMs: 2000, onOverflow: () => overflowed++, onFrameError: () => {},
+      maxQueueBytes: MAX,
+      stallMs: 2000,
+      onOverflow: () => overflowed++,
+      onFrameError: () => {},
     });
     const line = 'm'.repeat(3999); // + '\n' = 4,000 bytes on the wire
     const count = 2600; // ~10 MB, about what 60 senders x 38 messages of 4,000 bytes land on one member
     let received = 0;
-    const done = new Promise<void>((resolve) => peer.on('data', (d: Buffer) => {
-      received += d.length;
-      peakSocketBuffer = Math.max(peakSocketBuffer, server.writableLength);
-      if (received >= count * 4000) resolve();
-    }));
+    const done = new Promise<void>((resolve) =>
+      peer.on('data', (d: Buffer) => {
+        received += d.length;
+        peakSocketBuffer = Math.max(peakSocketBuffer, server.writableLength);
+        if (received >= count * 4000) resolve();
+      }),
+    );
     for (let i = 0; i < count; i++) q.pushRelayed(line);
     await done;
     expect(overflowed).toBe(0);
@@ -73,7 +78,10 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
     peer.pause();
     let overflowed = 0;
     const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: MAX, stallMs: 300, onOverflow: () => overflowed++, onFrameError: () => {},
+      maxQueueBytes: MAX,
+      stallMs: 300,
+      onOverflow: () => overflowed++,
+      onFrameError: () => {},
     });
     const line = 'n'.repeat(3999);
     let peakBacklog = 0;
@@ -94,9 +102,13 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
     const { server, peer } = await pair();
     peer.pause();
     let overflowed = 0;
-    let now = 0;
+    const now = 0;
     const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: MAX, stallMs: 1000, now: () => now, onOverflow: () => overflowed++, onFrameError: () => {},
+      maxQueueBytes: MAX,
+      stallMs: 1000,
+      now: () => now,
+      onOverflow: () => overflowed++,
+      onFrameError: () => {},
     });
     const line = 'o'.repeat(3999);
     // Fill the kernel buffers until the socket pushes back, then queue more than the limit.
@@ -116,7 +128,10 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
     const socket = Object.assign(new EventEmitter(), { writableLength: 0, write: () => true, cork() {}, uncork() {} });
     let overflowed = 0;
     const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: 1000, maxBacklogBytes: 10_000, onOverflow: () => overflowed++, onFrameError: () => {},
+      maxQueueBytes: 1000,
+      maxBacklogBytes: 10_000,
+      onOverflow: () => overflowed++,
+      onFrameError: () => {},
     });
     for (let i = 0; i < 9; i++) q.pushRelayed('r'.repeat(1000)); // over the soft limit, not stalled: kept
     expect(overflowed).toBe(0);
@@ -124,11 +139,13 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
     expect(overflowed).toBe(1);
   });
 
-  it('replies to the connection\'s own requests still count against the limit at once', () => {
+  it("replies to the connection's own requests still count against the limit at once", () => {
     const socket = Object.assign(new EventEmitter(), { writableLength: 0, write: () => true, cork() {}, uncork() {} });
     let overflowed = 0;
     const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: 1000, onOverflow: () => overflowed++, onFrameError: () => {},
+      maxQueueBytes: 1000,
+      onOverflow: () => overflowed++,
+      onFrameError: () => {},
     });
     for (let i = 0; i < 5; i++) q.pushRelayed('r'.repeat(1000)); // relayed: not the client's doing
     q.push('a'.repeat(600));
@@ -141,11 +158,17 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
     const writes: string[] = [];
     const socket = Object.assign(new EventEmitter(), {
       writableLength: 0,
-      write: (b: Buffer) => (writes.push(b.toString()), false),
-      cork() {}, uncork() {},
+      write: (b: Buffer) => {
+        writes.push(b.toString());
+        return false;
+      },
+      cork() {},
+      uncork() {},
     });
     const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: 64 * 1024, onOverflow: () => {}, onFrameError: () => {},
+      maxQueueBytes: 64 * 1024,
+      onOverflow: () => {},
+      onFrameError: () => {},
     });
     for (let i = 0; i < 100; i++) q.pushRelayed(`${i}`.padEnd(1000, '.'));
     await nextTurn(); // the first write pushes back: the rest waits for 'drain'
@@ -159,9 +182,8 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
   });
 });
 
-
 describe('frames sealed into the shared pool', () => {
-  it('a frame fits in its plaintext\'s length plus frameOverhead, so room of that size seals it in place', () => {
+  it("a frame fits in its plaintext's length plus frameOverhead, so room of that size seals it in place", () => {
     const { server } = sealedChannels(7);
     for (const size of [0, 1, 4000, 5000, 200_000]) {
       const into = Buffer.alloc(size + server.frameOverhead);
@@ -173,49 +195,74 @@ describe('frames sealed into the shared pool', () => {
   });
 
   // 8 lines a turn: records of about 9 KB; 100 lines: about 110 KB, past the slab's starting size.
-  it.each([{ perTurn: 8, turns: 1000 }, { perTurn: 100, turns: 100 }])('reach a peer intact whether its socket took them at once or kept them while others reused the room ($perTurn lines a turn)', async ({ perTurn, turns }) => {
-    const fast = await pair();
-    const slow = await pair();
-    slow.peer.pause(); // fills the kernel's buffers: the slow socket keeps frames while the fast one's are written at once
-    let kept = 0;
-    let failure: unknown;
-    const write = slow.server.write.bind(slow.server) as (chunk: Buffer) => boolean;
-    slow.server.write = ((chunk: Buffer) => {
-      const ok = write(chunk);
-      if (slow.server.writableLength > 0) kept++;
-      return ok;
-    }) as typeof slow.server.write;
-    const sides = [fast, slow].map(({ server, peer }, n) => {
-      const ch = sealedChannels(n);
-      const q = new OutboundQueue(server, ch.server, new FlushScheduler(), {
-        maxQueueBytes: 64 << 20, stallMs: 60_000, onOverflow: () => { throw new Error('overflow'); }, onFrameError: (e) => { throw e; },
+  it.each([
+    { perTurn: 8, turns: 1000 },
+    { perTurn: 100, turns: 100 },
+  ])(
+    'reach a peer intact whether its socket took them at once or kept them while others reused the room ($perTurn lines a turn)',
+    async ({ perTurn, turns }) => {
+      const fast = await pair();
+      const slow = await pair();
+      slow.peer.pause(); // fills the kernel's buffers: the slow socket keeps frames while the fast one's are written at once
+      let kept = 0;
+      let failure: unknown;
+      const write = slow.server.write.bind(slow.server) as (chunk: Buffer) => boolean;
+      slow.server.write = ((chunk: Buffer) => {
+        const ok = write(chunk);
+        if (slow.server.writableLength > 0) kept++;
+        return ok;
+      }) as typeof slow.server.write;
+      const sides = [fast, slow].map(({ server, peer }, n) => {
+        const ch = sealedChannels(n);
+        const q = new OutboundQueue(server, ch.server, new FlushScheduler(), {
+          maxQueueBytes: 64 << 20,
+          stallMs: 60_000,
+          onOverflow: () => {
+            throw new Error('overflow');
+          },
+          onFrameError: (e) => {
+            throw e;
+          },
+        });
+        const texts: string[] = [];
+        peer.on('data', (d: Buffer) => {
+          try {
+            for (const m of ch.client.receive(d)) if (m.type === 'message') texts.push(m.text);
+          } catch (error) {
+            failure ??= error; // a frame overwritten before the socket sent it no longer opens
+          }
+        });
+        return { q, texts };
       });
-      const texts: string[] = [];
-      peer.on('data', (d: Buffer) => {
-        try {
-          for (const m of ch.client.receive(d)) if (m.type === 'message') texts.push(m.text);
-        } catch (error) {
-          failure ??= error; // a frame overwritten before the socket sent it no longer opens
+      const sent: string[] = [];
+      for (let turn = 0; turn < turns; turn++) {
+        for (let i = 0; i < perTurn; i++) {
+          const text = `${turn}.${i}:`.padEnd(1000, String.fromCharCode(97 + ((turn + i) % 26)));
+          sent.push(text);
+          const line = JSON.stringify({
+            type: 'message',
+            room: 'lobby',
+            msgId: String(sent.length),
+            ts: 0,
+            from: 'alice',
+            text,
+            action: false,
+          });
+          for (const side of sides) side.q.pushRelayed(line);
         }
-      });
-      return { q, texts };
-    });
-    const sent: string[] = [];
-    for (let turn = 0; turn < turns; turn++) {
-      for (let i = 0; i < perTurn; i++) {
-        const text = `${turn}.${i}:`.padEnd(1000, String.fromCharCode(97 + ((turn + i) % 26)));
-        sent.push(text);
-        const line = JSON.stringify({ type: 'message', room: 'lobby', msgId: String(sent.length), ts: 0, from: 'alice', text, action: false });
-        for (const side of sides) side.q.pushRelayed(line);
+        await nextTurn();
       }
-      await nextTurn();
-    }
-    expect(kept).toBeGreaterThan(0);
-    slow.peer.resume();
-    await vi.waitFor(() => failure ?? expect(sides.map((s) => s.texts.length)).toEqual([sent.length, sent.length]), { timeout: 20_000, interval: 50 });
-    expect(failure).toBeUndefined();
-    for (const side of sides) expect(side.texts).toEqual(sent);
-  }, 30_000);
+      expect(kept).toBeGreaterThan(0);
+      slow.peer.resume();
+      await vi.waitFor(() => failure ?? expect(sides.map((s) => s.texts.length)).toEqual([sent.length, sent.length]), {
+        timeout: 20_000,
+        interval: 50,
+      });
+      expect(failure).toBeUndefined();
+      for (const side of sides) expect(side.texts).toEqual(sent);
+    },
+    30_000,
+  );
 });
 
 describe('shared blocks', () => {
@@ -225,20 +272,30 @@ describe('shared blocks', () => {
     const socket = Object.assign(new EventEmitter(), {
       writableLength: 0,
       // Nothing pending after a write means the bytes were taken (a kernel copies them): so copy.
-      write: (data: Buffer) => (writes.push(Buffer.from(data)), true),
-      cork() {}, uncork() {},
+      write: (data: Buffer) => {
+        writes.push(Buffer.from(data));
+        return true;
+      },
+      cork() {},
+      uncork() {},
     });
     return { server, client, writes, socket };
   }
-  const roomLine = (n: number) => JSON.stringify({ type: 'message', room: 'r', msgId: String(n), ts: n, from: 'ann', text: `hi ${n} ünïcode 👋`, action: false });
+  const roomLine = (n: number) =>
+    JSON.stringify({ type: 'message', room: 'r', msgId: String(n), ts: n, from: 'ann', text: `hi ${n} ünïcode 👋`, action: false });
 
-  it('one block per turn is sealed as it is for every member; a member\'s own ack follows it in the same record', async () => {
+  it("one block per turn is sealed as it is for every member; a member's own ack follows it in the same record", async () => {
     const scheduler = new FlushScheduler();
     const peers = Array.from({ length: 20 }, (_, i) => sealedPeer(i));
     const seals = peers.map((p) => vi.spyOn(p.server, 'sealRecord'));
-    const queues = peers.map((p) => new OutboundQueue(p.socket as unknown as Socket, p.server, scheduler, {
-      maxQueueBytes: 1 << 20, onOverflow: () => {}, onFrameError: () => {},
-    }));
+    const queues = peers.map(
+      (p) =>
+        new OutboundQueue(p.socket as unknown as Socket, p.server, scheduler, {
+          maxQueueBytes: 1 << 20,
+          onOverflow: () => {},
+          onFrameError: () => {},
+        }),
+    );
     const blocks = SharedBlock.build([1, 2, 3].map(roomLine), 64 * 1024);
     expect(blocks).toHaveLength(1);
     const block = blocks[0]!;
@@ -269,11 +326,14 @@ describe('shared blocks', () => {
     expect(SharedBlock.build([], 100)).toEqual([]);
   });
 
-  it('a block\'s bytes count for every recipient toward the absolute ceiling', () => {
+  it("a block's bytes count for every recipient toward the absolute ceiling", () => {
     const socket = Object.assign(new EventEmitter(), { writableLength: 0, write: () => true, cork() {}, uncork() {} });
     let overflowed = 0;
     const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: 1000, maxBacklogBytes: 10_000, onOverflow: () => overflowed++, onFrameError: () => {},
+      maxQueueBytes: 1000,
+      maxBacklogBytes: 10_000,
+      onOverflow: () => overflowed++,
+      onFrameError: () => {},
     });
     const block = SharedBlock.build(['w'.repeat(499), 'w'.repeat(500)], 64 * 1024)[0]!; // 1,000 bytes
     for (let i = 0; i < 10; i++) q.pushRelayed(block);
@@ -288,17 +348,22 @@ describe('shared blocks', () => {
     let overflowed = 0;
     let peakSocketBuffer = 0;
     const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: MAX, stallMs: 2000, onOverflow: () => overflowed++, onFrameError: () => {},
+      maxQueueBytes: MAX,
+      stallMs: 2000,
+      onOverflow: () => overflowed++,
+      onFrameError: () => {},
     });
     const lines = Array.from({ length: 40_000 }, (_, i) => `${i}`.padEnd(99, '.')); // 100 bytes each with '\n'
     const blocks = SharedBlock.build(lines, 64 * 1024);
     expect(blocks.length).toBeGreaterThan(50);
     let text = '';
-    const done = new Promise<void>((resolve) => peer.on('data', (d: Buffer) => {
-      text += d.toString();
-      peakSocketBuffer = Math.max(peakSocketBuffer, server.writableLength);
-      if (text.length >= lines.length * 100) resolve();
-    }));
+    const done = new Promise<void>((resolve) =>
+      peer.on('data', (d: Buffer) => {
+        text += d.toString();
+        peakSocketBuffer = Math.max(peakSocketBuffer, server.writableLength);
+        if (text.length >= lines.length * 100) resolve();
+      }),
+    );
     for (const block of blocks) q.pushRelayed(block);
     await done;
     expect(overflowed).toBe(0);

@@ -15,7 +15,15 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-const framer = { frames: 0, recordCapacity: 1 << 20, frameOverhead: 0, sealRecord(plaintext: Uint8Array) { this.frames++; return Buffer.from(plaintext); } };
+const framer = {
+  frames: 0,
+  recordCapacity: 1 << 20,
+  frameOverhead: 0,
+  sealRecord(plaintext: Uint8Array) {
+    this.frames++;
+    return Buffer.from(plaintext);
+  },
+};
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('OutboundQueue', () => {
@@ -26,7 +34,10 @@ describe('OutboundQueue', () => {
     scheduler.beforeEachFlush(() => before.push('commit'));
     const records: number[] = [];
     const q = new OutboundQueue(socket as unknown as Socket, framer, scheduler, {
-      maxQueueBytes: 1 << 20, onOverflow: () => {}, onFrameError: () => {}, onRecords: (n) => records.push(n),
+      maxQueueBytes: 1 << 20,
+      onOverflow: () => {},
+      onFrameError: () => {},
+      onRecords: (n) => records.push(n),
     });
     framer.frames = 0;
     for (let i = 0; i < 100; i++) q.push(`{"n":${i}}`);
@@ -43,7 +54,9 @@ describe('OutboundQueue', () => {
     const socket = new FakeSocket();
     let overflowed = 0;
     const q = new OutboundQueue(socket as unknown as Socket, framer, new FlushScheduler(), {
-      maxQueueBytes: 1000, onOverflow: () => overflowed++, onFrameError: () => {},
+      maxQueueBytes: 1000,
+      onOverflow: () => overflowed++,
+      onFrameError: () => {},
     });
     socket.accept = false;
     q.push('x'.repeat(300));

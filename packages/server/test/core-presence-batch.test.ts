@@ -16,7 +16,10 @@ function fakeContext(sessionCount: number) {
 }
 
 const lines = (block: SharedBlock): Array<Record<string, unknown>> =>
-  block.bytes.toString('utf8').split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  block.bytes
+    .toString('utf8')
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('PresenceBatch', () => {
   afterEach(() => vi.useRealTimers());
@@ -46,7 +49,7 @@ describe('PresenceBatch', () => {
     expect(presenceWindowMs(5000)).toBe(500);
     expect(presenceWindowMs(1_000_000)).toBe(1000);
     vi.useFakeTimers();
-    const { online, fanout, metrics, received } = fakeContext(2000);
+    const { online, fanout, received } = fakeContext(2000);
     const batch = new PresenceBatch(online, fanout);
     batch.changed('amy', 'online', '');
     vi.advanceTimersByTime(199);
@@ -57,7 +60,7 @@ describe('PresenceBatch', () => {
 
   it('flush sends at once and leaves nothing for the timer', () => {
     vi.useFakeTimers();
-    const { online, fanout, metrics, received } = fakeContext(2);
+    const { online, fanout, received } = fakeContext(2);
     const batch = new PresenceBatch(online, fanout);
     batch.changed('amy', 'offline', '');
     batch.flush();

@@ -10,7 +10,12 @@ import { registered } from '../src/raw-client.js';
 beforeAll(() => ensureBuilt(), 120_000);
 const fx = hushdFixture('hushd-output-');
 
-const env = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: fx.dir, XDG_DATA_HOME: join(fx.dir, 'share'), HUSH_SCRYPT_N: '1024' });
+const env = (): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: fx.dir,
+  XDG_DATA_HOME: join(fx.dir, 'share'),
+  HUSH_SCRYPT_N: '1024',
+});
 
 /**
  * Runs hushd with its stdout a pipe whose reading end is closed before hushd writes anything (the
@@ -27,10 +32,14 @@ function runWithClosedStdout(args: string[]): Promise<{ code: number | null; sig
 describe('hushd fingerprint', () => {
   it('prints one line, so HUSH_FINGERPRINT=$(hushd fingerprint) holds the fingerprint', () => {
     const data = join(fx.dir, 'data');
-    const r = spawnSync('/bin/sh', ['-c', 'HUSH_FINGERPRINT=$("$0" "$1" fingerprint --data-dir "$2") && printf "[%s]" "$HUSH_FINGERPRINT"', process.execPath, CLI, data], {
-      encoding: 'utf8',
-      env: env(),
-    });
+    const r = spawnSync(
+      '/bin/sh',
+      ['-c', 'HUSH_FINGERPRINT=$("$0" "$1" fingerprint --data-dir "$2") && printf "[%s]" "$HUSH_FINGERPRINT"', process.execPath, CLI, data],
+      {
+        encoding: 'utf8',
+        env: env(),
+      },
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^\[SHA512:[A-Za-z0-9+/=]+\]$/);
     const direct = spawnSync(process.execPath, [CLI, 'fingerprint', '--data-dir', data], { encoding: 'utf8', env: env() });
@@ -58,7 +67,14 @@ describe.runIf(process.platform !== 'win32')('a closed output pipe', () => {
 });
 
 describe('a bad flag', () => {
-  for (const args of [['--nope'], ['--port'], ['--port', 'high'], ['fingerprint', '--nope'], ['user', 'list', '--bogus=1'], ['invite', 'create', '--json']]) {
+  for (const args of [
+    ['--nope'],
+    ['--port'],
+    ['--port', 'high'],
+    ['fingerprint', '--nope'],
+    ['user', 'list', '--bogus=1'],
+    ['invite', 'create', '--json'],
+  ]) {
     it(`hushd ${args.join(' ')}: one line naming the problem and pointing to --help, exit code 2`, () => {
       const r = spawnSync(process.execPath, [CLI, ...args, '--data-dir', join(fx.dir, 'data')], { encoding: 'utf8', env: env() });
       expect(r.status).toBe(2);

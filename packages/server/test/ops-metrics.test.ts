@@ -27,7 +27,10 @@ const sumOf = (s: Map<string, number>, prefix: string) => [...s].filter(([k]) =>
 describe('/metrics of a running hushd', () => {
   it('serves the server and process metrics in Prometheus format', async () => {
     const file = join(fx.dir, 'hushd.json');
-    writeFileSync(file, JSON.stringify({ limits: { messagesPerSecond: 100_000, messageBurst: 100_000, bytesPerSecond: '1G', byteBurst: '1G' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ limits: { messagesPerSecond: 100_000, messageBurst: 100_000, bytesPerSecond: '1G', byteBurst: '1G' } }),
+    );
     // A small young generation, so the traffic below is sure to be collected.
     const hushd = await fx.start(['--port', '0', '--metrics-port', '0', '--config', file, '--data-dir', join(fx.dir, 'data')], {
       env: { NODE_OPTIONS: '--max-semi-space-size=1' },

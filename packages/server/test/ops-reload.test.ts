@@ -19,7 +19,10 @@ describe.runIf(process.platform !== 'win32')('SIGHUP', () => {
     const probe = fx.keep(await RawClient.connect(port)); // a second connection from this address, not logged in
 
     // `port` is set by a flag too, and flags win over the file at a reload as at the start.
-    writeFileSync(file, JSON.stringify({ registration: 'closed', logLevel: 'warn', port: 1, defaultRoom: 'hall', limits: { maxConnectionsPerAddress: 2 } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ registration: 'closed', logLevel: 'warn', port: 1, defaultRoom: 'hall', limits: { maxConnectionsPerAddress: 2 } }),
+    );
     hushd.child.kill('SIGHUP');
     const reloaded = await hushd.waitForLog('config_reloaded');
     expect(reloaded).toMatchObject({ level: 'info', needRestart: ['defaultRoom'] });
@@ -29,7 +32,10 @@ describe.runIf(process.platform !== 'win32')('SIGHUP', () => {
     expect(JSON.stringify(reloaded)).not.toMatch(/closed|"warn"|hall/);
 
     // The connections made before the reload are still there and served.
-    for (const [c, nonce] of [[alice, 'a1'], [probe, 'p1']] as const) {
+    for (const [c, nonce] of [
+      [alice, 'a1'],
+      [probe, 'p1'],
+    ] as const) {
       c.send({ type: 'ping', nonce });
       expect(await c.next((m) => m.type === 'pong' && m.nonce === nonce)).toBeDefined();
       expect(c.isClosed).toBe(false);
@@ -49,7 +55,9 @@ describe.runIf(process.platform !== 'win32')('SIGHUP', () => {
     expect(JSON.stringify(failed.error)).toContain('limits.maxConnectionsPerAddress');
     expect(hushd.log().filter((l) => l.event === 'signal' && l.signal === 'SIGHUP')).toHaveLength(1);
     expect(hushd.log().filter((l) => l.event === 'config_reloaded')).toHaveLength(1);
-    expect(await probe.request({ type: 'register', username: 'carol', password: 'correct horse battery', device: probe.bundle() })).toMatchObject({
+    expect(
+      await probe.request({ type: 'register', username: 'carol', password: 'correct horse battery', device: probe.bundle() }),
+    ).toMatchObject({
       code: 'REGISTRATION_CLOSED',
     });
 

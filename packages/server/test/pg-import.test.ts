@@ -37,7 +37,11 @@ function fill(store: SqliteStore): void {
   }
   store.upsertDevice({ user: 'alice', signKey: 'sign-alice-2', boxKey: 'box-alice-2', signature: 'sig-alice-2' }, 1_700_000_002_000);
   store.setSignedPrekey('alice', 'sign-alice-1', { id: 7, createdAt: 1_700_000_002_500, publicKey: 'spk-alice', signature: 'spk-sig' });
-  store.addOneTimePrekeys('alice', 'sign-alice-1', [{ id: 1, publicKey: 'otk-1' }, { id: 2, publicKey: 'otk-2' }, { id: 3, publicKey: 'otk-3' }]);
+  store.addOneTimePrekeys('alice', 'sign-alice-1', [
+    { id: 1, publicKey: 'otk-1' },
+    { id: 2, publicKey: 'otk-2' },
+    { id: 3, publicKey: 'otk-3' },
+  ]);
   store.takeOneTimePrekey('alice', 'sign-alice-1');
   store.createInvite('invite-used', 'alice', 1_700_000_003_000);
   store.createInvite('invite-free', null, 1_700_000_003_001);
@@ -57,18 +61,69 @@ function fill(store: SqliteStore): void {
   const batch: NewMessage[] = [];
   for (let i = 0; i < 300; i++) {
     const from = users[i % 4]!;
-    if (i % 5 === 0) batch.push({ kind: 'dm', ts: 1_700_000_010_000 + i, from, to: users[(i + 1) % 4]!, envelope: `sealed-${i}-${'x'.repeat(i % 50)}`, key: `k-${i}` });
-    else batch.push({ kind: 'room', ts: 1_700_000_010_000 + i, from, room: i % 3 ? 'lobby' : 'dev', text: `line ${i}\nwith 'quotes' ünï 🎉`, action: i % 7 === 0, ...(i % 2 ? { key: `k-${i}` } : {}) });
+    if (i % 5 === 0)
+      batch.push({
+        kind: 'dm',
+        ts: 1_700_000_010_000 + i,
+        from,
+        to: users[(i + 1) % 4]!,
+        envelope: `sealed-${i}-${'x'.repeat(i % 50)}`,
+        key: `k-${i}`,
+      });
+    else
+      batch.push({
+        kind: 'room',
+        ts: 1_700_000_010_000 + i,
+        from,
+        room: i % 3 ? 'lobby' : 'dev',
+        text: `line ${i}\nwith 'quotes' ünï 🎉`,
+        action: i % 7 === 0,
+        ...(i % 2 ? { key: `k-${i}` } : {}),
+      });
   }
   batch.push({ kind: 'room', ts: 1_700_000_010_300, from: 'bob', room: 'quiet', text: '', action: false, envelope: '4gABAgMEBQYH' });
   const stored = store.appendMessages(batch);
   // A reply, an edit of it, a reaction, and a message deleted (redacted) by its author.
   const target = stored[1]!.id;
-  const [reply] = store.appendMessages([{ kind: 'room', ts: 1_700_000_011_000, from: 'bob', room: 'lobby', text: 'a reply', action: false, ref: { kind: 'reply', msgId: target } }]);
+  const [reply] = store.appendMessages([
+    {
+      kind: 'room',
+      ts: 1_700_000_011_000,
+      from: 'bob',
+      room: 'lobby',
+      text: 'a reply',
+      action: false,
+      ref: { kind: 'reply', msgId: target },
+    },
+  ]);
   store.appendMessages([
-    { kind: 'room', ts: 1_700_000_011_001, from: 'bob', room: 'lobby', text: 'an edited reply', action: false, ref: { kind: 'edit', msgId: reply!.id } },
-    { kind: 'room', ts: 1_700_000_011_002, from: 'alice', room: 'lobby', text: '', action: false, ref: { kind: 'react', msgId: target, emoji: '🎉', on: true } },
-    { kind: 'room', ts: 1_700_000_011_003, from: 'bob', room: 'lobby', text: '', action: false, ref: { kind: 'delete', msgId: stored[2]!.id } },
+    {
+      kind: 'room',
+      ts: 1_700_000_011_001,
+      from: 'bob',
+      room: 'lobby',
+      text: 'an edited reply',
+      action: false,
+      ref: { kind: 'edit', msgId: reply!.id },
+    },
+    {
+      kind: 'room',
+      ts: 1_700_000_011_002,
+      from: 'alice',
+      room: 'lobby',
+      text: '',
+      action: false,
+      ref: { kind: 'react', msgId: target, emoji: '🎉', on: true },
+    },
+    {
+      kind: 'room',
+      ts: 1_700_000_011_003,
+      from: 'bob',
+      room: 'lobby',
+      text: '',
+      action: false,
+      ref: { kind: 'delete', msgId: stored[2]!.id },
+    },
   ]);
   store.redactRoomMessage('lobby', stored[2]!.id);
   // The newest message, pruned by retention (it is the oldest by time): the ids SQLite gave out
@@ -82,13 +137,40 @@ function fill(store: SqliteStore): void {
   store.banAddress('10.0.0.1', 1_900_000_000_000, 'flood');
   store.banAddress('2001:db8::1', Number.POSITIVE_INFINITY, null);
   const bytes = new Uint8Array(256).map((_, i) => i);
-  store.createFile({ id: 'file-room-0001', from: 'alice', room: 'dev', to: null, name: 'all-bytes.bin', sha512: 'aa'.repeat(64), size: 512, createdAt: 1_700_000_020_000 });
+  store.createFile({
+    id: 'file-room-0001',
+    from: 'alice',
+    room: 'dev',
+    to: null,
+    name: 'all-bytes.bin',
+    sha512: 'aa'.repeat(64),
+    size: 512,
+    createdAt: 1_700_000_020_000,
+  });
   store.putFileChunk('file-room-0001', 0, bytes);
   store.putFileChunk('file-room-0001', 1, bytes.slice().reverse());
   store.completeFile('file-room-0001');
-  store.createFile({ id: 'file-dm-00002', from: 'bob', room: null, to: 'carol', name: null, sha512: null, size: 3, createdAt: 1_700_000_020_001 });
+  store.createFile({
+    id: 'file-dm-00002',
+    from: 'bob',
+    room: null,
+    to: 'carol',
+    name: null,
+    sha512: null,
+    size: 3,
+    createdAt: 1_700_000_020_001,
+  });
   store.putFileChunk('file-dm-00002', 0, new Uint8Array([0, 0, 255]));
-  store.createFile({ id: 'file-big-0003', from: 'carol', room: 'lobby', to: null, name: 'big.bin', sha512: null, size: 3 * 1024 * 1024, createdAt: 1_700_000_020_002 });
+  store.createFile({
+    id: 'file-big-0003',
+    from: 'carol',
+    room: 'lobby',
+    to: null,
+    name: 'big.bin',
+    sha512: null,
+    size: 3 * 1024 * 1024,
+    createdAt: 1_700_000_020_002,
+  });
   for (let i = 0; i < 3; i++) store.putFileChunk('file-big-0003', i, new Uint8Array(1024 * 1024).fill(i + 1));
   store.completeFile('file-big-0003');
   store.markFileHandled('file-room-0001', 'bob', 'downloaded');
@@ -117,7 +199,10 @@ async function admin(argv: string[], out = io()): Promise<{ code: number; out: R
 async function pgTables(url: string): Promise<Record<string, unknown[][]>> {
   const client = new pg.Client({
     connectionString: url,
-    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'] },
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === 20 ? Number : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    },
   });
   await client.connect();
   try {
@@ -136,7 +221,11 @@ function sqliteTables(file: string): Record<string, unknown[][]> {
   const db = new Database(file, { readonly: true });
   try {
     const out: Record<string, unknown[][]> = {};
-    for (const { name, key } of PG_TABLES) out[name] = db.prepare(`SELECT * FROM ${name} ORDER BY ${key.map((k) => `"${k}"`).join(', ')}`).raw().all() as unknown[][];
+    for (const { name, key } of PG_TABLES)
+      out[name] = db
+        .prepare(`SELECT * FROM ${name} ORDER BY ${key.map((k) => `"${k}"`).join(', ')}`)
+        .raw()
+        .all() as unknown[][];
     return out;
   } finally {
     db.close();
@@ -157,7 +246,9 @@ describe('hushd import (SQLite -> PostgreSQL)', () => {
     const run = await admin(['import', '--store', url, '--data-dir', dataDir]);
     expect(run.out.errors).toEqual([]);
     expect(run.code).toBe(0);
-    expect(run.out.lines.join('\n')).toMatch(/^imported .*hush\.db into PostgreSQL: users 6, devices 6, device_cursors 6, signed_prekeys 1, one_time_prekeys 2, .*messages 305, .*file_chunks 6, file_handled 2$/);
+    expect(run.out.lines.join('\n')).toMatch(
+      /^imported .*hush\.db into PostgreSQL: users 6, devices 6, device_cursors 6, signed_prekeys 1, one_time_prekeys 2, .*messages 305, .*file_chunks 6, file_handled 2$/,
+    );
     expect(run.out.lines.join('\n')).not.toContain(url);
 
     const before = sqliteTables(join(dataDir, 'hush.db'));
@@ -178,7 +269,9 @@ describe('hushd import (SQLite -> PostgreSQL)', () => {
       expect(await store.getDeparture('quiet', 'carol')).toEqual({ room: 'quiet', user: 'carol', mutedUntil: Number.MAX_SAFE_INTEGER });
       expect([...(await store.getFileChunk('file-room-0001', 0))!]).toEqual([...Array(256).keys()]);
       // A key sent before the move is still recognised; a new message continues the ids.
-      const again = await store.appendMessages([{ kind: 'room', ts: 1, from: 'bob', room: 'lobby', text: 'again', action: false, key: 'k-1' }]);
+      const again = await store.appendMessages([
+        { kind: 'room', ts: 1, from: 'bob', room: 'lobby', text: 'again', action: false, key: 'k-1' },
+      ]);
       expect(again[0]).toMatchObject({ kind: 'repeat' });
       const next = await store.appendMessages([{ kind: 'room', ts: 1, from: 'bob', room: 'lobby', text: 'next', action: false }]);
       expect(next[0]!.id).toBe(String(Number(lastId) + 1));

@@ -79,7 +79,14 @@ describe('PostgreSQL store', () => {
     const [a, b] = await Promise.all([PostgresStore.open({ url }), PostgresStore.open({ url })]);
     try {
       const batch = (node: string, round: number): NewMessage[] =>
-        Array.from({ length: 20 }, (_, i) => ({ kind: 'room', ts: round, from: node, room: 'lobby', text: `${node}-${round}-${i}`, action: false }));
+        Array.from({ length: 20 }, (_, i) => ({
+          kind: 'room',
+          ts: round,
+          from: node,
+          room: 'lobby',
+          text: `${node}-${round}-${i}`,
+          action: false,
+        }));
       const rounds = Array.from({ length: 15 }, (_, r) => r);
       // While appends run, a reader keeps checking that what it sees has no hole below its newest id.
       let reading = true;
@@ -129,7 +136,10 @@ describe('PostgreSQL store', () => {
       await server.restart();
       const after = await store.appendMessages([{ kind: 'room', ts: 2, from: 'alice', room: 'lobby', text: 'after', action: false }]);
       expect(Number(after[0]!.id)).toBeGreaterThan(Number(before[0]!.id));
-      expect((await store.history({ room: 'lobby' }, { limit: 10 })).messages.map((m) => (m.kind === 'room' ? m.text : ''))).toEqual(['before', 'after']);
+      expect((await store.history({ room: 'lobby' }, { limit: 10 })).messages.map((m) => (m.kind === 'room' ? m.text : ''))).toEqual([
+        'before',
+        'after',
+      ]);
       expect(await store.getUser('alice')).toMatchObject({ name: 'alice' });
       expect(idleErrors.length).toBeGreaterThan(0);
     } finally {

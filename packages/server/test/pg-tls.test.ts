@@ -44,6 +44,8 @@ describe('PostgreSQL over TLS (sslmode=verify-full)', () => {
     // The certificate names 127.0.0.1 only: the same server reached as "localhost" is not trusted.
     await expect(PostgresStore.open({ url: withTls(server.url, server.caFile!, 'localhost') })).rejects.toThrow(/altnames|does not match/i);
     // node-postgres checks as much under sslmode=require (the docs say so).
-    await expect(PostgresStore.open({ url: withTls(server.url, wrongCa, '127.0.0.1', 'require') })).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
+    await expect(PostgresStore.open({ url: withTls(server.url, wrongCa, '127.0.0.1', 'require') })).rejects.toThrow(
+      /self[- ]signed|unable to verify|certificate/i,
+    );
   }, 60_000);
 });

@@ -18,12 +18,18 @@ describe('message references in rooms', () => {
   it('refuses text on a delete or reaction, a missing text elsewhere, and references to references', async () => {
     const amy = await user('conv-amy');
     const target = idOf(await amy.request({ type: 'send', room: 'lobby', text: 'hello' }));
-    expect(codeOf(await amy.request({ type: 'send', room: 'lobby', text: 'x', ref: { kind: 'react', msgId: target, emoji: '👍', on: true } }))).toBe('BAD_REQUEST');
-    expect(codeOf(await amy.request({ type: 'send', room: 'lobby', text: 'x', ref: { kind: 'delete', msgId: target } }))).toBe('BAD_REQUEST');
+    expect(
+      codeOf(await amy.request({ type: 'send', room: 'lobby', text: 'x', ref: { kind: 'react', msgId: target, emoji: '👍', on: true } })),
+    ).toBe('BAD_REQUEST');
+    expect(codeOf(await amy.request({ type: 'send', room: 'lobby', text: 'x', ref: { kind: 'delete', msgId: target } }))).toBe(
+      'BAD_REQUEST',
+    );
     expect(codeOf(await amy.request({ type: 'send', room: 'lobby' }))).toBe('BAD_REQUEST');
     expect(codeOf(await amy.request({ type: 'send', room: 'lobby', ref: { kind: 'reply', msgId: target } }))).toBe('BAD_REQUEST');
     const reaction = idOf(await amy.request({ type: 'send', room: 'lobby', ref: { kind: 'react', msgId: target, emoji: '👍', on: true } }));
-    expect(codeOf(await amy.request({ type: 'send', room: 'lobby', text: 'edit a reaction', ref: { kind: 'edit', msgId: reaction } }))).toBe('NOT_FOUND');
+    expect(
+      codeOf(await amy.request({ type: 'send', room: 'lobby', text: 'edit a reaction', ref: { kind: 'edit', msgId: reaction } })),
+    ).toBe('NOT_FOUND');
     // A control character in a reaction fails the schema (answered without `re`: the request did not parse).
     amy.sendRaw({ type: 'send', id: 'bad-emoji', room: 'lobby', ref: { kind: 'react', msgId: target, emoji: 'a\u0007', on: true } });
     expect(await amy.next((m) => m.type === 'error')).toMatchObject({ code: 'SCHEMA_VIOLATION', path: expect.stringContaining('emoji') });
@@ -43,15 +49,20 @@ describe('message references in rooms', () => {
     expect(idOf(await bea.request({ type: 'send', room: 'lobby', key: 'delete-key-0001', ref: { kind: 'delete', msgId: id } }))).toBe(del);
     expect(codeOf(await bea.request({ type: 'send', room: 'lobby', ref: { kind: 'delete', msgId: id } }))).toBe('NOT_FOUND');
     expect(codeOf(await bea.request({ type: 'send', room: 'lobby', text: 'back', ref: { kind: 'edit', msgId: id } }))).toBe('NOT_FOUND');
-    expect(codeOf(await cal.request({ type: 'send', room: 'lobby', ref: { kind: 'react', msgId: id, emoji: '👀', on: true } }))).toBe('NOT_FOUND');
+    expect(codeOf(await cal.request({ type: 'send', room: 'lobby', ref: { kind: 'react', msgId: id, emoji: '👀', on: true } }))).toBe(
+      'NOT_FOUND',
+    );
     const page = await cal.request({ type: 'history', target: { room: 'lobby' }, limit: 50 });
     expect(page.type).toBe('history_page');
     const text = JSON.stringify(page);
     expect(text).not.toContain('secret plans');
-    expect(page.type === 'history_page' && page.messages.find((m) => m.type === 'message' && m.msgId === id)).toMatchObject({ text: '', deleted: true });
+    expect(page.type === 'history_page' && page.messages.find((m) => m.type === 'message' && m.msgId === id)).toMatchObject({
+      text: '',
+      deleted: true,
+    });
   });
 
-  it('a server admin deletes anyone\'s room message; a plain member does not', async () => {
+  it("a server admin deletes anyone's room message; a plain member does not", async () => {
     const dan = await user('conv-dan');
     const eve = await user('conv-eve');
     const id = idOf(await dan.request({ type: 'send', room: 'lobby', text: 'from dan' }));

@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 describe('offline direct messages per device', () => {
-  it('delivers to every device of the recipient, and the sender\'s sent messages to the sender\'s other devices', async () => {
+  it("delivers to every device of the recipient, and the sender's sent messages to the sender's other devices", async () => {
     const witness = await user('witness');
     // Both accounts get a phone and a laptop, then everyone goes offline (awaited through presence).
     const idaPhone0 = await user('ida');
@@ -214,8 +214,9 @@ describe('key changes', () => {
 
     const laptop = await newDevice('max');
     const change = await pia.next((m) => m.type === 'key_change' && m.user === 'max');
-    expect(change.type === 'key_change' && change.devices.map((d) => d.signKey).sort())
-      .toEqual([max.bundle().signKey, laptop.bundle().signKey].sort());
+    expect(change.type === 'key_change' && change.devices.map((d) => d.signKey).sort()).toEqual(
+      [max.bundle().signKey, laptop.bundle().signKey].sort(),
+    );
     // Max's own first device hears of it too.
     expect(await max.next((m) => m.type === 'key_change' && m.user === 'max')).toBeTruthy();
     // Quin (no room, no DM with Max) is not told: the broadcast was queued before this reply.

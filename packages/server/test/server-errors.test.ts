@@ -43,7 +43,9 @@ describe('bad input gets a coded error and the server keeps serving', () => {
     const ack = await mallory.expect({ type: 'send', room: 'lobby', text: 'real' }, 'ack');
     const seen = await victim.next((m) => m.type === 'message' && m.msgId === ack.msgId);
     expect(seen).toMatchObject({ from: 'mallory' });
-    expect(server.store.history({ room: 'lobby' }, { limit: 50 }).messages.some((m) => m.kind === 'room' && m.text === 'I am victim')).toBe(false);
+    expect(server.store.history({ room: 'lobby' }, { limit: 50 }).messages.some((m) => m.kind === 'room' && m.text === 'I am victim')).toBe(
+      false,
+    );
   });
 
   it('keeps decoding the records behind a bad one in the same TCP chunk', async () => {
@@ -71,13 +73,19 @@ describe('bad input gets a coded error and the server keeps serving', () => {
     if (sh.type !== 'server_hello') throw new Error('no hello');
     const u = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
     const { finished, result } = hs.receive({
-      version: sh.version, versions: sh.versions, ephemeral: u(sh.ephemeral), identity: u(sh.identity),
-      signature: u(sh.signature), finished: u(sh.finished),
+      version: sh.version,
+      versions: sh.versions,
+      ephemeral: u(sh.ephemeral),
+      identity: u(sh.identity),
+      signature: u(sh.signature),
+      finished: u(sh.finished),
     });
     const plain = c.channel.frame([{ type: 'client_finished', finished: Buffer.from(finished.finished).toString('base64url') }]);
     c.channel.upgrade(result.cipher);
     c.sessionId = result.sessionId;
-    const sealed = c.channel.frame([{ type: 'register', id: 'pipe', username: 'piper', password: 'correct horse battery', device: c.bundle() }]);
+    const sealed = c.channel.frame([
+      { type: 'register', id: 'pipe', username: 'piper', password: 'correct horse battery', device: c.bundle() },
+    ]);
     c.socket.write(Buffer.concat([...plain, ...sealed]));
     expect(await c.next((m) => m.type === 'welcome' && m.re === 'pipe')).toMatchObject({ user: 'piper' });
   });
@@ -140,7 +148,9 @@ describe('bad input gets a coded error and the server keeps serving', () => {
     const newer = await track(RawClient.raw(server.port));
     newer.writePlain({ type: 'client_hello', versions: [99], ephemeral: Buffer.alloc(32, 7).toString('base64url') });
     const later = await newer.next('goodbye');
-    expect(later.type === 'goodbye' && later.message).toMatch(/client is newer than this server: ask the server operator to upgrade hushd$/);
+    expect(later.type === 'goodbye' && later.message).toMatch(
+      /client is newer than this server: ask the server operator to upgrade hushd$/,
+    );
   });
 
   it('refuses anything but the handshake first', async () => {

@@ -20,9 +20,16 @@ async function upload(c: RawClient, target: { room: string } | { user: string },
   const chunks = Math.max(1, Math.ceil(data.length / created.chunkSize));
   for (let i = 0; i < chunks; i++) {
     const part = data.subarray(i * created.chunkSize, (i + 1) * created.chunkSize);
-    await c.expect({
-      type: 'file_chunk', fileId: created.fileId, index: i, data: part.toString('base64url'), final: i === chunks - 1,
-    }, 'ok');
+    await c.expect(
+      {
+        type: 'file_chunk',
+        fileId: created.fileId,
+        index: i,
+        data: part.toString('base64url'),
+        final: i === chunks - 1,
+      },
+      'ok',
+    );
   }
   return created.fileId;
 }
@@ -120,16 +127,26 @@ describe('file relay', () => {
   it('refuses too large files, wrong sizes, out-of-order chunks and strangers', async () => {
     const xia = await user('xia');
     const yan = await user('yan');
-    expect(await xia.request({ type: 'file_offer', target: { user: 'yan' }, size: 2 * 1024 * 1024 })).toMatchObject({ code: 'FILE_TOO_LARGE' });
+    expect(await xia.request({ type: 'file_offer', target: { user: 'yan' }, size: 2 * 1024 * 1024 })).toMatchObject({
+      code: 'FILE_TOO_LARGE',
+    });
     expect(await xia.request({ type: 'file_offer', target: { room: 'nowhere' }, size: 10 })).toMatchObject({ code: 'NOT_FOUND' });
     // A room file without a hash could not be verified by its receivers; a direct file's name and
     // hash must not leak outside the end-to-end envelope.
-    expect(await xia.request({ type: 'file_offer', target: { room: 'lobby' }, size: 10, name: 'a.txt' })).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await xia.request({ type: 'file_offer', target: { room: 'lobby' }, size: 10, name: 'a.txt' })).toMatchObject({
+      code: 'BAD_REQUEST',
+    });
     const hash = createHash('sha512').update('x').digest('base64url');
-    expect(await xia.request({ type: 'file_offer', target: { user: 'yan' }, size: 10, name: 'a.txt', sha512: hash })).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await xia.request({ type: 'file_offer', target: { user: 'yan' }, size: 10, name: 'a.txt', sha512: hash })).toMatchObject({
+      code: 'BAD_REQUEST',
+    });
     const created = await xia.expect({ type: 'file_offer', target: { user: 'yan' }, size: 10 }, 'file_created');
     const chunk = (index: number, bytes: number, final: boolean) => ({
-      type: 'file_chunk' as const, fileId: created.fileId, index, data: Buffer.alloc(bytes).toString('base64url'), final,
+      type: 'file_chunk' as const,
+      fileId: created.fileId,
+      index,
+      data: Buffer.alloc(bytes).toString('base64url'),
+      final,
     });
     expect(await xia.request(chunk(1, 5, false))).toMatchObject({ code: 'BAD_REQUEST' });
     expect(await yan.request(chunk(0, 5, false))).toMatchObject({ code: 'NOT_FOUND' });
@@ -155,8 +172,13 @@ describe('file relay', () => {
     const una = await user('una');
     const sha512 = createHash('sha512').update('x').digest('base64url');
     const cases: [string, RegExp][] = [
-      ['   ', /empty/], ['..', /only dots/], ['../../etc/passwd', /cannot contain \/ or \\/], ['dir\\file.txt', /cannot contain/],
-      ['line\nbreak.txt', /control/], ['bell\u0007.txt', /control/], ['evil\u202Etxt.exe', /text-direction/],
+      ['   ', /empty/],
+      ['..', /only dots/],
+      ['../../etc/passwd', /cannot contain \/ or \\/],
+      ['dir\\file.txt', /cannot contain/],
+      ['line\nbreak.txt', /control/],
+      ['bell\u0007.txt', /control/],
+      ['evil\u202Etxt.exe', /text-direction/],
     ];
     for (const [name, why] of cases) {
       const reply = await una.request({ type: 'file_offer', target: { room: 'lobby' }, size: 1, name, sha512 });
@@ -165,7 +187,9 @@ describe('file relay', () => {
       expect(reply.type === 'error' && reply.message).toMatch(/rename the file and send it again$/);
     }
     // An ordinary name still works, and the connection was never cut off for the refusals.
-    expect(await una.request({ type: 'file_offer', target: { room: 'lobby' }, size: 1, name: 'ok .txt', sha512 })).toMatchObject({ type: 'file_created' });
+    expect(await una.request({ type: 'file_offer', target: { room: 'lobby' }, size: 1, name: 'ok .txt', sha512 })).toMatchObject({
+      type: 'file_created',
+    });
   });
 
   it('relays a 10 MB file with the default limits in a few seconds: file chunks have their own byte budget', async () => {
@@ -193,7 +217,9 @@ describe('file relay', () => {
   }, 60_000);
 
   it('still holds chat bytes to their own budget: a big file does not open it', async () => {
-    const small = await startTestServer({ limits: { bytesPerSecond: 64 * 1024, byteBurst: 64 * 1024, messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    const small = await startTestServer({
+      limits: { bytesPerSecond: 64 * 1024, byteBurst: 64 * 1024, messagesPerSecond: 10_000, messageBurst: 10_000 },
+    });
     const a = await registered(small.port, 'chatsender');
     try {
       // Upload a file larger than the chat byte burst: not throttled by it.

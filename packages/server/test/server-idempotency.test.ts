@@ -131,10 +131,15 @@ describe('idempotent sends', () => {
     admin.setMute('lobby', 'idem-ivy', Number.POSITIVE_INFINITY);
     await ivy.close();
     const ivy2 = await reconnect(ivy, 'idem-ivy');
-    expect(await ivy2.request({ type: 'send', room: 'lobby', text: 'said before the mute', key: 'key-before-mute' }))
-      .toMatchObject({ type: 'ack', msgId: sent.msgId, ts: sent.ts });
-    expect(await ivy2.request({ type: 'send', room: 'lobby', text: 'new while muted', key: 'key-after-mute' }))
-      .toMatchObject({ type: 'error', code: 'MUTED' });
+    expect(await ivy2.request({ type: 'send', room: 'lobby', text: 'said before the mute', key: 'key-before-mute' })).toMatchObject({
+      type: 'ack',
+      msgId: sent.msgId,
+      ts: sent.ts,
+    });
+    expect(await ivy2.request({ type: 'send', room: 'lobby', text: 'new while muted', key: 'key-after-mute' })).toMatchObject({
+      type: 'error',
+      code: 'MUTED',
+    });
   });
 });
 
@@ -178,7 +183,11 @@ describe('idempotent sends across restarts', () => {
     const kim = await user('idem-kim', first.port);
     const total = 1000;
     const sends = Array.from({ length: total }, (_, i) => ({
-      type: 'send' as const, id: `k${i}`, room: 'lobby', text: `crash line ${i}`, key: `crash-key-${String(i).padStart(4, '0')}`,
+      type: 'send' as const,
+      id: `k${i}`,
+      room: 'lobby',
+      text: `crash line ${i}`,
+      key: `crash-key-${String(i).padStart(4, '0')}`,
     }));
     const acked = new Map<string, string>();
     kim.socket.on('data', () => {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { registered, RawClient } from '../src/raw-client.js';
 
+// biome-ignore lint/suspicious/noConfusingVoidType: cleanups are sync or async functions; `undefined` would refuse a void one
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
@@ -109,7 +110,8 @@ describe('restart and shutdown', () => {
       });
     }
     for (let round = 0; round < 20; round++) {
-      for (const w of writers) w.send(...Array.from({ length: 20 }, (_, i) => ({ type: 'send' as const, id: `${round}-${i}`, room: 'lobby', text: 'm' })));
+      for (const w of writers)
+        w.send(...Array.from({ length: 20 }, (_, i) => ({ type: 'send' as const, id: `${round}-${i}`, room: 'lobby', text: 'm' })));
     }
     await writers[0]!.next('ack');
     const stopping = server.stop();
@@ -122,7 +124,7 @@ describe('restart and shutdown', () => {
 
     const again = await start({ dataDir });
     const stored = new Set<string>();
-    for (let before: string | undefined; ;) {
+    for (let before: string | undefined; ; ) {
       const page = again.store.history({ room: 'lobby' }, { limit: 200, ...(before ? { before } : {}) });
       for (const m of page.messages) stored.add(m.id);
       if (!page.hasMore || page.messages.length === 0) break;

@@ -59,7 +59,12 @@ describe('paged lists', () => {
 
   it('honours limit and cursor for users, rooms and members', async () => {
     const seven = await me.expect({ type: 'users_list', limit: 7 }, 'users');
-    expect(seven.users.map((u) => u.user)).toEqual(server.store.listUsers().slice(0, 7).map((u) => u.name));
+    expect(seven.users.map((u) => u.user)).toEqual(
+      server.store
+        .listUsers()
+        .slice(0, 7)
+        .map((u) => u.name),
+    );
     expect(seven.next).toBe('user-005');
     expect(seven.users[0]).toMatchObject({ user: 'pager', state: 'online' });
 

@@ -64,7 +64,7 @@ describe('login and room messages', () => {
     expect(dora.take((m) => m.type === 'message' && m.msgId === ack.msgId)).toEqual([]);
   });
 
-  it('encodes a room\'s messages of one turn once, whatever the number of members, and every member gets them in server order', async () => {
+  it("encodes a room's messages of one turn once, whatever the number of members, and every member gets them in server order", async () => {
     const [eve, fay, gus] = [await user('turn1'), await user('turn2'), await user('turn3')];
     const gus2 = await secondSession(gus, 'turn3');
     await eve.expect({ type: 'room_create', room: 'turn' }, 'ok');
@@ -121,7 +121,7 @@ describe('login and room messages', () => {
 });
 
 describe('direct messages', () => {
-  it('stores the opaque envelope, acks, and delivers to the recipient and the sender\'s other sessions', async () => {
+  it("stores the opaque envelope, acks, and delivers to the recipient and the sender's other sessions", async () => {
     const gil = await user('gil');
     const gil2 = await secondSession(gil, 'gil');
     const hal = await user('hal');
@@ -181,7 +181,10 @@ describe('presence, typing, read markers, history', () => {
     const ned = await user('ned');
     max.send({ type: 'typing', target: { room: 'lobby' }, active: true });
     max.send({ type: 'typing', target: { room: 'lobby' }, active: true });
-    expect(await ned.next((m) => m.type === 'typing_notice' && m.from === 'max')).toMatchObject({ target: { room: 'lobby' }, active: true });
+    expect(await ned.next((m) => m.type === 'typing_notice' && m.from === 'max')).toMatchObject({
+      target: { room: 'lobby' },
+      active: true,
+    });
     max.send({ type: 'typing', target: { user: 'ned' }, active: true });
     expect(await ned.next((m) => m.type === 'typing_notice' && m.from === 'max')).toMatchObject({ target: { user: 'max' } });
     max.send({ type: 'typing', target: { room: 'lobby' }, active: false });

@@ -33,8 +33,10 @@ describe('limits in welcome', () => {
     clients.push(c);
     const welcome = await c.register('lim-default');
     expect(welcome.limits).toEqual({
-      messagesPerSecond: DEFAULT_LIMITS.messagesPerSecond, messageBurst: DEFAULT_LIMITS.messageBurst,
-      signalsPerSecond: DEFAULT_LIMITS.signalsPerSecond, signalBurst: DEFAULT_LIMITS.signalBurst,
+      messagesPerSecond: DEFAULT_LIMITS.messagesPerSecond,
+      messageBurst: DEFAULT_LIMITS.messageBurst,
+      signalsPerSecond: DEFAULT_LIMITS.signalsPerSecond,
+      signalBurst: DEFAULT_LIMITS.signalBurst,
       maxTextLength: MAX_TEXT_LENGTH,
     });
     expect(welcome.limits).toEqual({ messagesPerSecond: 20, messageBurst: 60, signalsPerSecond: 10, signalBurst: 40, maxTextLength: 4000 });
@@ -84,11 +86,16 @@ describe('signals have a budget of their own', () => {
     const first = await ben.expect({ type: 'send', room: 'lobby', text: 'to be read' }, 'ack');
     // The whole signal burst and (almost) the whole message burst in one record: before signals
     // had their own budget, the sends past 40 frames were refused with RATE_LIMITED.
-    const signals: ClientMessage[] = Array.from({ length: DEFAULT_LIMITS.signalBurst }, (_, i) => (i % 2 === 0
-      ? { type: 'typing', target: { room: 'lobby' }, active: i % 4 === 0 }
-      : { type: 'read', id: `rd${i}`, target: { room: 'lobby' }, msgId: first.msgId }));
+    const signals: ClientMessage[] = Array.from({ length: DEFAULT_LIMITS.signalBurst }, (_, i) =>
+      i % 2 === 0
+        ? { type: 'typing', target: { room: 'lobby' }, active: i % 4 === 0 }
+        : { type: 'read', id: `rd${i}`, target: { room: 'lobby' }, msgId: first.msgId },
+    );
     const sends: ClientMessage[] = Array.from({ length: DEFAULT_LIMITS.messageBurst - 5 }, (_, i) => ({
-      type: 'send', id: `s${i}`, room: 'lobby', text: `line ${i}`,
+      type: 'send',
+      id: `s${i}`,
+      room: 'lobby',
+      text: `line ${i}`,
     }));
     ann.send(...signals, ...sends);
     for (const s of sends) expect(await ann.next((m) => 're' in m && m.re === (s as { id: string }).id)).toMatchObject({ type: 'ack' });
@@ -107,7 +114,11 @@ describe('signals have a budget of their own', () => {
     const b = await dan.expect({ type: 'dm_send', to: 'sig-cat', envelope: 'BBBB' }, 'ack');
     const c = await dan.expect({ type: 'dm_send', to: 'sig-cat', envelope: 'CCCC' }, 'ack');
     // Spend the signal burst on typing, then one read marker and a few typing notices past it.
-    const burst: ClientMessage[] = Array.from({ length: DEFAULT_LIMITS.signalBurst }, () => ({ type: 'typing', target: { user: 'sig-dan' }, active: true }));
+    const burst: ClientMessage[] = Array.from({ length: DEFAULT_LIMITS.signalBurst }, () => ({
+      type: 'typing',
+      target: { user: 'sig-dan' },
+      active: true,
+    }));
     const over: ClientMessage[] = [
       { type: 'read', id: 'over', target: { user: 'sig-dan' }, msgId: b.msgId },
       ...Array.from({ length: 5 }, () => ({ type: 'typing' as const, target: { user: 'sig-dan' }, active: false })),

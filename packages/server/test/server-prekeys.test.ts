@@ -22,7 +22,7 @@ function upload(c: RawClient, o: { signer?: DeviceIdentity; createdAt?: number; 
 const codeOf = (m: ServerMessage): string => (m.type === 'error' ? m.code : `no error: ${JSON.stringify(m)}`);
 
 describe('prekeys', () => {
-  it('refuses a signed prekey not signed by the session\'s device', async () => {
+  it("refuses a signed prekey not signed by the session's device", async () => {
     const amy = await user('pre-amy');
     expect(codeOf(await upload(amy, { signer: DeviceIdentity.generate() }))).toBe('BAD_REQUEST');
     expect(fixture.server.store.getSignedPrekey('pre-amy', toBase64Url(amy.device.signPublicKey))).toBeUndefined();

@@ -28,10 +28,20 @@ describe('room kinds', () => {
     expect(ack.type).toBe('ack');
     const msgId = ack.type === 'ack' ? ack.msgId : '';
     expect(await lev.next((m) => m.type === 'message' && m.room === 'sealed')).toEqual({
-      type: 'message', room: 'sealed', msgId, ts: expect.any(Number), from: 'kind-kim', text: '', action: false, envelope: SEALED,
+      type: 'message',
+      room: 'sealed',
+      msgId,
+      ts: expect.any(Number),
+      from: 'kind-kim',
+      text: '',
+      action: false,
+      envelope: SEALED,
     });
     // A resend with the same key is the same message.
-    expect(await kim.request({ type: 'send', room: 'sealed', envelope: SEALED, key: 'kind-key-00001' })).toMatchObject({ type: 'ack', msgId });
+    expect(await kim.request({ type: 'send', room: 'sealed', envelope: SEALED, key: 'kind-key-00001' })).toMatchObject({
+      type: 'ack',
+      msgId,
+    });
     for (const readable of [
       { text: 'in the clear' },
       { envelope: SEALED, text: 'both' },
@@ -52,16 +62,20 @@ describe('room kinds', () => {
     ]);
   });
 
-  it('an open room refuses an envelope; room lists and the welcome say each room\'s kind', async () => {
+  it("an open room refuses an envelope; room lists and the welcome say each room's kind", async () => {
     const max = await user('kind-max');
     const refused = await max.request({ type: 'send', room: 'lobby', envelope: SEALED });
     expect(codeOf(refused)).toBe('BAD_REQUEST');
     expect(refused).toMatchObject({ message: expect.stringContaining('open room') });
     await max.expect({ type: 'room_create', room: 'default-kind' }, 'ok');
     const list = await max.request({ type: 'room_list' });
-    expect(list.type === 'rooms' && list.rooms.map((r) => [r.room, r.kind])).toEqual(expect.arrayContaining([
-      ['lobby', fixture.server.store.getRoom('lobby')!.kind], ['default-kind', fixture.server.store.getRoom('default-kind')!.kind], ['sealed', 'e2e'],
-    ]));
+    expect(list.type === 'rooms' && list.rooms.map((r) => [r.room, r.kind])).toEqual(
+      expect.arrayContaining([
+        ['lobby', fixture.server.store.getRoom('lobby')!.kind],
+        ['default-kind', fixture.server.store.getRoom('default-kind')!.kind],
+        ['sealed', 'e2e'],
+      ]),
+    );
     const { welcome } = await again(max, 'kind-max');
     expect(welcome.type === 'welcome' && welcome.rooms.every((r) => r.kind === fixture.server.store.getRoom(r.room)!.kind)).toBe(true);
   });

@@ -56,10 +56,12 @@ describe('rooms', () => {
     expect(await ben.next(event('dev', 'topic'))).toMatchObject({ topic: 'new topic', by: 'ann' });
 
     const members = await ben.expect({ type: 'room_members', room: 'dev' }, 'members');
-    expect(members.members).toEqual(expect.arrayContaining([
-      { user: 'ann', role: 'owner', state: 'online', status: '' },
-      { user: 'ben', role: 'member', state: 'online', status: '' },
-    ]));
+    expect(members.members).toEqual(
+      expect.arrayContaining([
+        { user: 'ann', role: 'owner', state: 'online', status: '' },
+        { user: 'ben', role: 'member', state: 'online', status: '' },
+      ]),
+    );
 
     expect(await ben.request({ type: 'room_part', room: 'lobby' })).toMatchObject({ code: 'FORBIDDEN' });
     await ben.expect({ type: 'room_part', room: 'dev' }, 'ok');
@@ -146,8 +148,9 @@ describe('moderation', () => {
     clients.push(retry);
     retry.device = troll.device;
     expect(await retry.request(retry.deviceLoginRequest('troll'))).toMatchObject({ code: 'BANNED' });
-    expect(await retry.request({ type: 'login', username: 'troll', password: 'correct horse battery', device: retry.bundle() }))
-      .toMatchObject({ code: 'BANNED' });
+    expect(
+      await retry.request({ type: 'login', username: 'troll', password: 'correct horse battery', device: retry.bundle() }),
+    ).toMatchObject({ code: 'BANNED' });
     await boss.expect({ type: 'unban', user: 'troll' }, 'ok');
     await retry.expect(retry.deviceLoginRequest('troll'), 'welcome');
   });

@@ -9,7 +9,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore, type NewMessage } from '../src/store/index.js';
 
 const WAL_BOUND_BYTES = 16 * 2 ** 20;
-const roomMsg = (i: number): NewMessage => ({ kind: 'room', ts: 1000 + i, from: 'alice', room: 'lobby', text: `message ${i} ${'x'.repeat(48)}`, action: false });
+const roomMsg = (i: number): NewMessage => ({
+  kind: 'room',
+  ts: 1000 + i,
+  from: 'alice',
+  room: 'lobby',
+  text: `message ${i} ${'x'.repeat(48)}`,
+  action: false,
+});
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
@@ -60,7 +67,9 @@ describe('WAL checkpoints off the event loop', () => {
       expect(stats.worker).toBeGreaterThan(10);
       // The bound plus what the writer adds while the worker and then this thread checkpoint; without
       // this thread's share the WAL would grow to SQLite's own far-off autocheckpoint (128 MiB).
-      console.log(`continuous writes: ${i} messages, largest WAL ${(largest / 2 ** 20).toFixed(1)} MiB, checkpoints ${JSON.stringify(stats)}`);
+      console.log(
+        `continuous writes: ${i} messages, largest WAL ${(largest / 2 ** 20).toFixed(1)} MiB, checkpoints ${JSON.stringify(stats)}`,
+      );
       expect(largest).toBeLessThan(4 * WAL_BOUND_BYTES);
       expect(store.history({ room: 'lobby' }, { limit: 1 }).messages[0]).toMatchObject({ text: `message ${i - 1} ${'x'.repeat(48)}` });
     } finally {

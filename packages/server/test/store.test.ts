@@ -8,7 +8,14 @@ import { SCHEMA_VERSION, SqliteStore, type NewMessage } from '../src/store/index
 import { MIGRATIONS } from '../src/store/schema.js';
 import { storeContract } from './helpers/store-contract.js';
 
-const roomMsg = (room: string, text: string, ts = 1000, from = 'alice'): Extract<NewMessage, { kind: 'room' }> => ({ kind: 'room', ts, from, room, text, action: false });
+const roomMsg = (room: string, text: string, ts = 1000, from = 'alice'): Extract<NewMessage, { kind: 'room' }> => ({
+  kind: 'room',
+  ts,
+  from,
+  room,
+  text,
+  action: false,
+});
 
 describe('the store contract on SQLite', () => {
   storeContract(async () => asyncStore(SqliteStore.open(':memory:')));
@@ -89,13 +96,15 @@ describe('on disk', () => {
     }
   });
 
-  it('migrates a version 1 database: each device inherits its account\'s delivery cursor', () => {
+  it("migrates a version 1 database: each device inherits its account's delivery cursor", () => {
     const file = join(dir, 'hush.db');
     const db = new Database(file);
     db.exec(MIGRATIONS[0]!);
     db.pragma('user_version = 1');
     db.prepare("INSERT INTO users (name, role, created_at) VALUES ('alice', 'user', 1), ('bob', 'user', 1)").run();
-    db.prepare("INSERT INTO devices VALUES ('alice', 'S1', 'B', 'G', 1, 1), ('alice', 'S2', 'B', 'G', 1, 1), ('bob', 'S3', 'B', 'G', 1, 1)").run();
+    db.prepare(
+      "INSERT INTO devices VALUES ('alice', 'S1', 'B', 'G', 1, 1), ('alice', 'S2', 'B', 'G', 1, 1), ('bob', 'S3', 'B', 'G', 1, 1)",
+    ).run();
     db.prepare("INSERT INTO delivery_cursors VALUES ('alice', 7)").run();
     db.close();
     const s = SqliteStore.open(file);

@@ -28,7 +28,8 @@ export async function runHistory(ctx: BenchContext): Promise<HistoryResult> {
       rows: h.rows + h.singleAppends,
       bulk: { batch: bulk.batch, perSecond: bulk.perSecond, elapsedMs: Math.round(bulk.elapsedMs) },
       single: { count: single.count, perSecond: single.perSecond },
-      storePage, networkPage,
+      storePage,
+      networkPage,
     };
   });
 }

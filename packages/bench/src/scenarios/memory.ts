@@ -57,21 +57,34 @@ export async function runMemory(ctx: BenchContext): Promise<MemoryStep[]> {
     for (const step of m.steps) {
       ctx.log(`memory: ${step.connections} idle connections (${step.users} accounts)`);
       const r = await ctx.loadgen.api.idleOpen({
-        target, names: names.slice(0, step.users), devicePoolSize: pool, count: step.connections - open,
-        concurrency: m.concurrency, timeLimitMs: m.timeLimitMs,
+        target,
+        names: names.slice(0, step.users),
+        devicePoolSize: pool,
+        count: step.connections - open,
+        concurrency: m.concurrency,
+        timeLimitMs: m.timeLimitMs,
       });
       open = r.open;
       const after = await settle();
       const reached = after.connections;
       steps.push({
-        connections: step.connections, users: step.users, reached, rssCold: cold.rss, rssBefore: base.rss, rssAfter: after.rss,
+        connections: step.connections,
+        users: step.users,
+        reached,
+        rssCold: cold.rss,
+        rssBefore: base.rss,
+        rssAfter: after.rss,
         bytesPerConnection: reached > 0 ? Math.round((after.rss - base.rss) / reached) : Number.NaN,
-        marginalPerConnection: previous && reached > previous.connections
-          ? Math.round((after.rss - previous.rss) / (reached - previous.connections)) : Number.NaN,
+        marginalPerConnection:
+          previous && reached > previous.connections
+            ? Math.round((after.rss - previous.rss) / (reached - previous.connections))
+            : Number.NaN,
         heapReservedGrowth: after.heapTotal - base.heapTotal,
         heapPerConnection: reached > 0 ? Math.round((after.heapUsed - base.heapUsed) / reached) : Number.NaN,
         externalPerConnection: reached > 0 ? Math.round((after.external - base.external) / reached) : Number.NaN,
-        openMs: round(r.elapsedMs, 0), stopReason: r.stopReason, failures: r.failures,
+        openMs: round(r.elapsedMs, 0),
+        stopReason: r.stopReason,
+        failures: r.failures,
       });
       previous = { rss: after.rss, connections: reached };
       if (r.stopReason) break;

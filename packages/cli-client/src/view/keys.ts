@@ -1,7 +1,13 @@
 // Keys -> intents for the chat screen. Pure, so the bindings are tested without a terminal.
 
 /** `full` is 'paste' for a bracketed paste, whose text is `paste` (see view/screen.ts). */
-export interface KeyPress { full: string; name?: string; ctrl?: boolean; meta?: boolean; paste?: string }
+export interface KeyPress {
+  full: string;
+  name?: string;
+  ctrl?: boolean;
+  meta?: boolean;
+  paste?: string;
+}
 
 export type Intent =
   | { kind: 'quit' }

@@ -6,7 +6,13 @@ import { wrap } from '../wrap.js';
 import { printable, type KeyPress } from './keys.js';
 import { ModalHost } from './modals.js';
 
-export interface LoginValues { server: string; user: string; password: string; register: boolean; invite: string }
+export interface LoginValues {
+  server: string;
+  user: string;
+  password: string;
+  register: boolean;
+  invite: string;
+}
 
 type TextField = 'server' | 'user' | 'password' | 'invite';
 type Field = TextField | 'register';
@@ -18,7 +24,12 @@ const MESSAGE_ROWS = 4;
 
 export class LoginView {
   private readonly box: blessed.Widgets.BoxElement;
-  private readonly editors: Record<TextField, LineEditor> = { server: new LineEditor(), user: new LineEditor(), password: new LineEditor(), invite: new LineEditor() };
+  private readonly editors: Record<TextField, LineEditor> = {
+    server: new LineEditor(),
+    user: new LineEditor(),
+    password: new LineEditor(),
+    invite: new LineEditor(),
+  };
   private register: boolean;
   private focus: Field;
   private message = '';
@@ -35,7 +46,15 @@ export class LoginView {
   ) {
     this.modals = new ModalHost(screen);
     this.box = blessed.box({
-      parent: screen, top: 'center', left: 'center', width: BOX_WIDTH, height: 12 + MESSAGE_ROWS, border: { type: 'line' }, label: ' hush — log in ', tags: true, wrap: false,
+      parent: screen,
+      top: 'center',
+      left: 'center',
+      width: BOX_WIDTH,
+      height: 12 + MESSAGE_ROWS,
+      border: { type: 'line' },
+      label: ' hush — log in ',
+      tags: true,
+      wrap: false,
     });
     this.editors.server.set(initial.server);
     this.editors.user.set(initial.user);
@@ -55,8 +74,11 @@ export class LoginView {
 
   values(): LoginValues {
     return {
-      server: this.editors.server.text.trim(), user: this.editors.user.text.trim(), password: this.editors.password.text,
-      register: this.register, invite: this.editors.invite.text.trim(),
+      server: this.editors.server.text.trim(),
+      user: this.editors.user.text.trim(),
+      password: this.editors.password.text,
+      register: this.register,
+      invite: this.editors.invite.text.trim(),
     };
   }
 
@@ -87,18 +109,20 @@ export class LoginView {
     const rows = this.message === '' ? [] : wrap(stripControls(this.message), BOX_WIDTH - 6).slice(0, MESSAGE_ROWS);
     const msg = rows.map((r) => `  {${colour}}${escapeTags(r)}{/${colour}}`);
     this.box.setLabel(this.register ? ' hush — register ' : ' hush — log in ');
-    this.box.setContent([
-      '',
-      row('server', 'server'),
-      row('user', 'username'),
-      row('password', 'password'),
-      row('register', 'register'),
-      row('invite', 'invite'),
-      '',
-      `  {gray-fg}Tab/Up/Down move · Enter ${this.register ? 'registers' : 'logs in'} · Ctrl+C quits{/gray-fg}`,
-      '',
-      ...msg,
-    ].join('\n'));
+    this.box.setContent(
+      [
+        '',
+        row('server', 'server'),
+        row('user', 'username'),
+        row('password', 'password'),
+        row('register', 'register'),
+        row('invite', 'invite'),
+        '',
+        `  {gray-fg}Tab/Up/Down move · Enter ${this.register ? 'registers' : 'logs in'} · Ctrl+C quits{/gray-fg}`,
+        '',
+        ...msg,
+      ].join('\n'),
+    );
     this.screen.render();
     if (!this.modals.active && this.focus !== 'register') {
       const v = this.editors[this.focus].view(FIELD_WIDTH, this.focus === 'password' ? '*' : undefined);
@@ -118,11 +142,22 @@ export class LoginView {
     if (this.modals.key(ch, key)) return;
     if (this.busy) return;
     switch (key.full) {
-      case 'tab': case 'down': this.move(1); break;
-      case 'S-tab': case 'up': this.move(-1); break;
-      case 'C-r': this.register = !this.register; break;
+      case 'tab':
+      case 'down':
+        this.move(1);
+        break;
+      case 'S-tab':
+      case 'up':
+        this.move(-1);
+        break;
+      case 'C-r':
+        this.register = !this.register;
+        break;
       case 'enter':
-        if (this.focus === 'server' || (this.focus === 'user' && this.editors.password.text === '')) { this.move(1); break; }
+        if (this.focus === 'server' || (this.focus === 'user' && this.editors.password.text === '')) {
+          this.move(1);
+          break;
+        }
         this.submit(this.values());
         return;
       default: {

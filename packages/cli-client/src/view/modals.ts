@@ -15,16 +15,29 @@ export interface Modal {
 
 function dialog(screen: blessed.Widgets.Screen, label: string, height: number, width: number | string = '70%'): blessed.Widgets.BoxElement {
   return blessed.box({
-    parent: screen, top: 'center', left: 'center', width, height, border: { type: 'line' }, label: ` ${label} `,
-    tags: true, wrap: false, style: { border: { fg: 'yellow' } },
+    parent: screen,
+    top: 'center',
+    left: 'center',
+    width,
+    height,
+    border: { type: 'line' },
+    label: ` ${label} `,
+    tags: true,
+    wrap: false,
+    style: { border: { fg: 'yellow' } },
   });
 }
 
 /** y/n question. `lines` are tagged text (callers sanitize remote pieces). */
 export class ConfirmModal implements Modal {
   private readonly box: blessed.Widgets.BoxElement;
-  constructor(screen: blessed.Widgets.Screen, label: string, lines: string[], private readonly done: (yes: boolean) => void) {
-    this.box = dialog(screen, label, lines.length + 4, "80%");
+  constructor(
+    screen: blessed.Widgets.Screen,
+    label: string,
+    lines: string[],
+    private readonly done: (yes: boolean) => void,
+  ) {
+    this.box = dialog(screen, label, lines.length + 4, '80%');
     this.box.setContent([...lines, '', '{bold}[y]es / [n]o{/bold}'].join('\n'));
     this.box.setFront();
   }
@@ -34,7 +47,9 @@ export class ConfirmModal implements Modal {
     else if (c === 'n' || key.full === 'escape') this.done(false);
     return true;
   }
-  destroy(): void { this.box.destroy(); }
+  destroy(): void {
+    this.box.destroy();
+  }
 }
 
 /** Keys in the first moment after a prompt opens were meant for what was there before it. */
@@ -49,7 +64,13 @@ export class ChoiceModal implements Modal {
   private readonly box: blessed.Widgets.BoxElement;
   private armed = false;
   private readonly timer: NodeJS.Timeout;
-  constructor(screen: blessed.Widgets.Screen, label: string, lines: string[], private readonly choices: readonly Choice[], private readonly done: (key: string | null) => void) {
+  constructor(
+    screen: blessed.Widgets.Screen,
+    label: string,
+    lines: string[],
+    private readonly choices: readonly Choice[],
+    private readonly done: (key: string | null) => void,
+  ) {
     this.box = dialog(screen, label, lines.length + 4, '80%');
     const text = lines.map(sanitize);
     this.box.setContent([...text, '', '{gray-fg}…{/gray-fg}'].join('\n'));
@@ -78,7 +99,12 @@ export class ChoiceModal implements Modal {
 export class AskModal implements Modal {
   private readonly box: blessed.Widgets.BoxElement;
   private readonly editor = new LineEditor();
-  constructor(screen: blessed.Widgets.Screen, private readonly question: string, initial: string, private readonly done: (answer: string | null) => void) {
+  constructor(
+    screen: blessed.Widgets.Screen,
+    private readonly question: string,
+    initial: string,
+    private readonly done: (answer: string | null) => void,
+  ) {
     this.box = dialog(screen, 'hush', 5);
     this.editor.set(initial);
     this.render();
@@ -91,13 +117,27 @@ export class AskModal implements Modal {
   }
   key(ch: string | undefined, key: KeyPress): boolean {
     switch (key.full) {
-      case 'enter': this.done(this.editor.text); return true;
-      case 'escape': this.done(null); return true;
-      case 'backspace': this.editor.backspace(); break;
-      case 'left': this.editor.left(); break;
-      case 'right': this.editor.right(); break;
-      case 'C-u': this.editor.killToStart(); break;
-      case 'C-w': this.editor.killWord(); break;
+      case 'enter':
+        this.done(this.editor.text);
+        return true;
+      case 'escape':
+        this.done(null);
+        return true;
+      case 'backspace':
+        this.editor.backspace();
+        break;
+      case 'left':
+        this.editor.left();
+        break;
+      case 'right':
+        this.editor.right();
+        break;
+      case 'C-u':
+        this.editor.killToStart();
+        break;
+      case 'C-w':
+        this.editor.killWord();
+        break;
       default: {
         const t = printable(ch, key);
         if (t !== null) this.editor.insert(t);
@@ -106,7 +146,9 @@ export class AskModal implements Modal {
     this.render();
     return true;
   }
-  destroy(): void { this.box.destroy(); }
+  destroy(): void {
+    this.box.destroy();
+  }
 }
 
 /** Emoji picker: type to filter, Up/Down to choose, Enter inserts, Esc closes. */
@@ -116,7 +158,10 @@ export class EmojiPicker implements Modal {
   private results: EmojiEntry[] = [];
   private selected = 0;
   private readonly rows = 10;
-  constructor(screen: blessed.Widgets.Screen, private readonly done: (emoji: string | null) => void) {
+  constructor(
+    screen: blessed.Widgets.Screen,
+    private readonly done: (emoji: string | null) => void,
+  ) {
     this.box = dialog(screen, 'emoji', this.rows + 4, 44);
     this.update();
     this.box.setFront();
@@ -129,24 +174,43 @@ export class EmojiPicker implements Modal {
       const text = `${e.emoji}${' '.repeat(Math.max(1, 3 - displayWidth(e.emoji)))}:${e.name}:`;
       return start + i === this.selected ? `{inverse}${escapeTags(padRight(text, 38))}{/inverse}` : escapeTags(text);
     });
-    this.box.setContent([`search: ${escapeTags(this.editor.text)}_`, ...lines, ...(lines.length === 0 ? ['{gray-fg}no match{/gray-fg}'] : [])].join('\n'));
+    this.box.setContent(
+      [`search: ${escapeTags(this.editor.text)}_`, ...lines, ...(lines.length === 0 ? ['{gray-fg}no match{/gray-fg}'] : [])].join('\n'),
+    );
   }
   key(ch: string | undefined, key: KeyPress): boolean {
     switch (key.full) {
-      case 'enter': this.done(this.results[this.selected]?.emoji ?? null); return true;
-      case 'escape': case 'C-e': this.done(null); return true;
-      case 'up': this.selected = Math.max(0, this.selected - 1); break;
-      case 'down': this.selected = Math.min(this.results.length - 1, this.selected + 1); break;
-      case 'backspace': this.editor.backspace(); this.selected = 0; break;
+      case 'enter':
+        this.done(this.results[this.selected]?.emoji ?? null);
+        return true;
+      case 'escape':
+      case 'C-e':
+        this.done(null);
+        return true;
+      case 'up':
+        this.selected = Math.max(0, this.selected - 1);
+        break;
+      case 'down':
+        this.selected = Math.min(this.results.length - 1, this.selected + 1);
+        break;
+      case 'backspace':
+        this.editor.backspace();
+        this.selected = 0;
+        break;
       default: {
         const t = printable(ch, key);
-        if (t !== null) { this.editor.insert(t); this.selected = 0; }
+        if (t !== null) {
+          this.editor.insert(t);
+          this.selected = 0;
+        }
       }
     }
     this.update();
     return true;
   }
-  destroy(): void { this.box.destroy(); }
+  destroy(): void {
+    this.box.destroy();
+  }
 }
 
 /** Shows one modal at a time (later requests wait their turn) and routes keys to it. */
@@ -155,9 +219,14 @@ export class ModalHost {
   private queue: Promise<unknown> = Promise.resolve();
   private cancelCurrent: (() => void) | null = null;
 
-  constructor(private readonly screen: blessed.Widgets.Screen, private readonly onClose: () => void = () => {}) {}
+  constructor(
+    private readonly screen: blessed.Widgets.Screen,
+    private readonly onClose: () => void = () => {},
+  ) {}
 
-  get active(): boolean { return this.current !== null; }
+  get active(): boolean {
+    return this.current !== null;
+  }
 
   /** Routes a key to the open modal: true when it took the key. */
   key(ch: string | undefined, key: KeyPress): boolean {
@@ -168,22 +237,23 @@ export class ModalHost {
   }
 
   private open<T>(make: (done: (v: T) => void) => Modal, cancelled: T): Promise<T> {
-    const run = (): Promise<T> => new Promise<T>((resolve) => {
-      let modal: Modal | null = null;
-      const done = (v: T): void => {
-        if (modal === null || this.current !== modal) return;
-        modal.destroy();
-        this.current = null;
-        this.cancelCurrent = null;
-        this.onClose();
+    const run = (): Promise<T> =>
+      new Promise<T>((resolve) => {
+        let modal: Modal | null = null;
+        const done = (v: T): void => {
+          if (modal === null || this.current !== modal) return;
+          modal.destroy();
+          this.current = null;
+          this.cancelCurrent = null;
+          this.onClose();
+          this.screen.render();
+          resolve(v);
+        };
+        modal = make(done);
+        this.current = modal;
+        this.cancelCurrent = () => done(cancelled);
         this.screen.render();
-        resolve(v);
-      };
-      modal = make(done);
-      this.current = modal;
-      this.cancelCurrent = () => done(cancelled);
-      this.screen.render();
-    });
+      });
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
     return next;

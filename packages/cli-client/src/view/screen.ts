@@ -43,19 +43,32 @@ class PasteFilterInput extends EventEmitter {
     }
   };
 
-  constructor(private readonly source: TtyInput, private readonly onPaste: (text: string) => void) {
+  constructor(
+    private readonly source: TtyInput,
+    private readonly onPaste: (text: string) => void,
+  ) {
     super();
     source.on('data', this.onData);
   }
 
-  get isTTY(): boolean { return this.source.isTTY === true; }
-  get isRaw(): boolean { return this.source.isRaw === true; }
+  get isTTY(): boolean {
+    return this.source.isTTY === true;
+  }
+  get isRaw(): boolean {
+    return this.source.isRaw === true;
+  }
   setRawMode(mode: boolean): this {
     this.source.setRawMode?.(mode);
     return this;
   }
-  resume(): this { this.source.resume(); return this; }
-  pause(): this { this.source.pause(); return this; }
+  resume(): this {
+    this.source.resume();
+    return this;
+  }
+  pause(): this {
+    this.source.pause();
+    return this;
+  }
   detach(): void {
     if (this.stale) clearTimeout(this.stale);
     this.source.removeListener('data', this.onData);

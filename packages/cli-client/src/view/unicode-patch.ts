@@ -78,7 +78,9 @@ export function clipRow(row: string, width: number): string {
   return cut < 0 ? out : out + (row.slice(cut).match(/\x1b\[[\d;]*m/g) ?? []).join('');
 }
 
-interface WrappingElement { _wrapContent(content: string, width: number): string[] }
+interface WrappingElement {
+  _wrapContent(content: string, width: number): string[];
+}
 
 /**
  * blessed cuts each row of a `wrap: false` element after `width` UTF-16 units, so a row holding

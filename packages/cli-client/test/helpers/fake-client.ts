@@ -1,7 +1,16 @@
 // An in-memory ChatClient: records calls, lets tests emit events.
 import { EventEmitter } from 'node:events';
 import type {
-  ChatClient, ChatMessage, ClientEventMap, ConnectionState, FileOffer, MemberInfo, RoomInfo, SearchResult, Target, UserInfo,
+  ChatClient,
+  ChatMessage,
+  ClientEventMap,
+  ConnectionState,
+  FileOffer,
+  MemberInfo,
+  RoomInfo,
+  SearchResult,
+  Target,
+  UserInfo,
 } from '../../src/sdk.js';
 
 export class FakeClient implements ChatClient {
@@ -18,7 +27,12 @@ export class FakeClient implements ChatClient {
   /** The next sends are refused with this error. */
   refuseSends: Error | null = null;
   private held: Array<() => void> = [];
-  membersOf: Record<string, MemberInfo[]> = { lobby: [{ user: 'me', role: 'member', state: 'online', status: '' }, { user: 'bob', role: 'op', state: 'online', status: '' }] };
+  membersOf: Record<string, MemberInfo[]> = {
+    lobby: [
+      { user: 'me', role: 'member', state: 'online', status: '' },
+      { user: 'bob', role: 'op', state: 'online', status: '' },
+    ],
+  };
   historyOf: Record<string, ChatMessage[]> = {};
   verified = new Set<string>();
   nextId = 1;
@@ -48,22 +62,44 @@ export class FakeClient implements ChatClient {
     return { id: `s${this.nextId++}`, ts: 1_700_000_000_000 + this.nextId };
   }
 
-  async createRoom(room: string, topic?: string): Promise<void> { this.record('createRoom', room, topic); }
-  async joinRoom(room: string): Promise<void> { this.record('joinRoom', room); this.rooms.set(room, { room, topic: `topic of ${room}`, kind: 'open', members: 1, joined: true }); }
-  async partRoom(room: string): Promise<void> { this.record('partRoom', room); this.rooms.delete(room); }
-  async listRooms(): Promise<RoomInfo[]> { this.record('listRooms'); return [...this.rooms.values(), { room: 'other', topic: 'x', kind: 'open', members: 3, joined: false }]; }
-  async setTopic(room: string, topic: string): Promise<void> { this.record('setTopic', room, topic); }
-  async members(room: string): Promise<MemberInfo[]> { this.record('members', room); return this.membersOf[room] ?? []; }
-  async listUsers(): Promise<UserInfo[]> { this.record('listUsers'); return [{ user: 'bob', state: 'away', status: 'lunch', role: 'user' }]; }
+  async createRoom(room: string, topic?: string): Promise<void> {
+    this.record('createRoom', room, topic);
+  }
+  async joinRoom(room: string): Promise<void> {
+    this.record('joinRoom', room);
+    this.rooms.set(room, { room, topic: `topic of ${room}`, kind: 'open', members: 1, joined: true });
+  }
+  async partRoom(room: string): Promise<void> {
+    this.record('partRoom', room);
+    this.rooms.delete(room);
+  }
+  async listRooms(): Promise<RoomInfo[]> {
+    this.record('listRooms');
+    return [...this.rooms.values(), { room: 'other', topic: 'x', kind: 'open', members: 3, joined: false }];
+  }
+  async setTopic(room: string, topic: string): Promise<void> {
+    this.record('setTopic', room, topic);
+  }
+  async members(room: string): Promise<MemberInfo[]> {
+    this.record('members', room);
+    return this.membersOf[room] ?? [];
+  }
+  async listUsers(): Promise<UserInfo[]> {
+    this.record('listUsers');
+    return [{ user: 'bob', state: 'away', status: 'lunch', role: 'user' }];
+  }
   /** Like the SDK: the acknowledged line comes back as a 'message' event (mine), then the promise settles. */
   private ack(target: { room: string } | { user: string }, text: string, action: boolean): Promise<{ id: string; ts: number }> {
     return new Promise((resolve, reject) => {
       const settle = (): void => {
         if (this.refuseSends) return reject(this.refuseSends);
         const r = this.sent();
-        this.emit('message', 'room' in target
-          ? { kind: 'room', id: r.id, ts: r.ts, from: this.user ?? 'me', room: target.room, text, action, mine: true }
-          : { kind: 'dm', id: r.id, ts: r.ts, from: this.user ?? 'me', peer: target.user, text, action, mine: true });
+        this.emit(
+          'message',
+          'room' in target
+            ? { kind: 'room', id: r.id, ts: r.ts, from: this.user ?? 'me', room: target.room, text, action, mine: true }
+            : { kind: 'dm', id: r.id, ts: r.ts, from: this.user ?? 'me', peer: target.user, text, action, mine: true },
+        );
         resolve(r);
       };
       if (this.holdSends) this.held.push(settle);
@@ -75,44 +111,111 @@ export class FakeClient implements ChatClient {
     this.holdSends = false;
     for (const settle of this.held.splice(0)) settle();
   }
-  send(room: string, text: string) { this.record('send', room, text); return this.ack({ room }, text, false); }
-  action(room: string, text: string) { this.record('action', room, text); return this.ack({ room }, text, true); }
-  sendDirect(user: string, text: string, opts?: { action?: boolean }) { this.record('sendDirect', user, text, opts); return this.ack({ user }, text, opts?.action === true); }
-  async reply(target: Target, msgId: string, text: string) { this.record('reply', target, msgId, text); return this.sent(); }
-  async edit(target: Target, msgId: string, text: string) { this.record('edit', target, msgId, text); return this.sent(); }
-  async delete(target: Target, msgId: string) { this.record('delete', target, msgId); return this.sent(); }
-  async react(target: Target, msgId: string, emoji: string, on: boolean) { this.record('react', target, msgId, emoji, on); return this.sent(); }
-  reactions(msgId: string) { this.record('reactions', msgId); return []; }
+  send(room: string, text: string) {
+    this.record('send', room, text);
+    return this.ack({ room }, text, false);
+  }
+  action(room: string, text: string) {
+    this.record('action', room, text);
+    return this.ack({ room }, text, true);
+  }
+  sendDirect(user: string, text: string, opts?: { action?: boolean }) {
+    this.record('sendDirect', user, text, opts);
+    return this.ack({ user }, text, opts?.action === true);
+  }
+  async reply(target: Target, msgId: string, text: string) {
+    this.record('reply', target, msgId, text);
+    return this.sent();
+  }
+  async edit(target: Target, msgId: string, text: string) {
+    this.record('edit', target, msgId, text);
+    return this.sent();
+  }
+  async delete(target: Target, msgId: string) {
+    this.record('delete', target, msgId);
+    return this.sent();
+  }
+  async react(target: Target, msgId: string, emoji: string, on: boolean) {
+    this.record('react', target, msgId, emoji, on);
+    return this.sent();
+  }
+  reactions(msgId: string) {
+    this.record('reactions', msgId);
+    return [];
+  }
   searchResults: SearchResult[] = [];
-  async search(query: string, opts?: { target?: Target }) { this.record('search', query, opts); return this.searchResults; }
-  async setPresence(state: 'online' | 'away', status?: string): Promise<void> { this.record('setPresence', state, status); }
-  setTyping(target: Target, active: boolean): void { this.record('setTyping', target, active); }
-  async markRead(target: Target, msgId: string): Promise<void> { this.record('markRead', target, msgId); }
+  async search(query: string, opts?: { target?: Target }) {
+    this.record('search', query, opts);
+    return this.searchResults;
+  }
+  async setPresence(state: 'online' | 'away', status?: string): Promise<void> {
+    this.record('setPresence', state, status);
+  }
+  setTyping(target: Target, active: boolean): void {
+    this.record('setTyping', target, active);
+  }
+  async markRead(target: Target, msgId: string): Promise<void> {
+    this.record('markRead', target, msgId);
+  }
   async history(target: Target, opts?: { before?: string; limit?: number }) {
     this.record('history', target, opts);
     const key = 'room' in target ? target.room : `@${target.user}`;
     return { messages: this.historyOf[key] ?? [], hasMore: false };
   }
-  async kick(room: string, user: string, reason?: string): Promise<void> { this.record('kick', room, user, reason); }
-  async ban(opts: { user?: string; address?: string; reason?: string; seconds?: number }): Promise<void> { this.record('ban', opts); }
-  async unban(opts: { user?: string; address?: string }): Promise<void> { this.record('unban', opts); }
-  async mute(room: string, user: string, seconds?: number): Promise<void> { this.record('mute', room, user, seconds); }
-  async unmute(room: string, user: string): Promise<void> { this.record('unmute', room, user); }
-  async setRole(room: string, user: string, role: 'owner' | 'op' | 'member'): Promise<void> { this.record('setRole', room, user, role); }
-  async safetyNumber(user: string): Promise<string> { this.record('safetyNumber', user); return '11111 22222 33333'; }
-  async verifyContact(user: string): Promise<void> { this.record('verifyContact', user); this.verified.add(user); }
-  isVerified(user: string): boolean { return this.verified.has(user); }
+  async kick(room: string, user: string, reason?: string): Promise<void> {
+    this.record('kick', room, user, reason);
+  }
+  async ban(opts: { user?: string; address?: string; reason?: string; seconds?: number }): Promise<void> {
+    this.record('ban', opts);
+  }
+  async unban(opts: { user?: string; address?: string }): Promise<void> {
+    this.record('unban', opts);
+  }
+  async mute(room: string, user: string, seconds?: number): Promise<void> {
+    this.record('mute', room, user, seconds);
+  }
+  async unmute(room: string, user: string): Promise<void> {
+    this.record('unmute', room, user);
+  }
+  async setRole(room: string, user: string, role: 'owner' | 'op' | 'member'): Promise<void> {
+    this.record('setRole', room, user, role);
+  }
+  async safetyNumber(user: string): Promise<string> {
+    this.record('safetyNumber', user);
+    return '11111 22222 33333';
+  }
+  async verifyContact(user: string): Promise<void> {
+    this.record('verifyContact', user);
+    this.verified.add(user);
+  }
+  isVerified(user: string): boolean {
+    return this.verified.has(user);
+  }
   async sendFile(target: Target, path: string): Promise<{ fileId: string }> {
     this.record('sendFile', target, path);
     this.emit('fileProgress', { fileId: 'up1', direction: 'up', bytes: 5, size: 10 });
     return { fileId: 'up1' };
   }
-  async acceptFile(fileId: string, directory?: string): Promise<string> { this.record('acceptFile', fileId, directory); return `${directory}/saved.txt`; }
-  async declineFile(fileId: string): Promise<void> { this.record('declineFile', fileId); }
-  async cancelFile(fileId: string): Promise<void> { this.record('cancelFile', fileId); }
-  pendingFiles(): FileOffer[] { return []; }
+  async acceptFile(fileId: string, directory?: string): Promise<string> {
+    this.record('acceptFile', fileId, directory);
+    return `${directory}/saved.txt`;
+  }
+  async declineFile(fileId: string): Promise<void> {
+    this.record('declineFile', fileId);
+  }
+  async cancelFile(fileId: string): Promise<void> {
+    this.record('cancelFile', fileId);
+  }
+  pendingFiles(): FileOffer[] {
+    return [];
+  }
   /** room -> the newest message id the previous run had seen there. */
   lastRun: Record<string, string> = {};
-  seenInLastRun(room: string): string | undefined { return this.lastRun[room]; }
-  async close(): Promise<void> { this.record('close'); this.state = 'closed'; }
+  seenInLastRun(room: string): string | undefined {
+    return this.lastRun[room];
+  }
+  async close(): Promise<void> {
+    this.record('close');
+    this.state = 'closed';
+  }
 }

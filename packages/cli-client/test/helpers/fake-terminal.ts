@@ -16,13 +16,23 @@ export class FakeOutput extends Writable {
 export class FakeInput extends PassThrough {
   isTTY = true;
   isRaw = false;
-  setRawMode(mode: boolean): this { this.isRaw = mode; return this; }
+  setRawMode(mode: boolean): this {
+    this.isRaw = mode;
+    return this;
+  }
 }
 
 /** The text of the screen as blessed last drew it (wide characters' placeholder cells skipped). */
 export function screenText(screen: blessed.Widgets.Screen): string {
   const lines = (screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
-  return lines.map((row) => row.map((cell) => cell[1]).join('').replace(/\x03/g, '')).join('\n');
+  return lines
+    .map((row) =>
+      row
+        .map((cell) => cell[1])
+        .join('')
+        .replace(/\x03/g, ''),
+    )
+    .join('\n');
 }
 
 export async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {

@@ -14,16 +14,26 @@ function frame(message: object): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-export interface FakeServer { port: number; close(): Promise<void> }
+export interface FakeServer {
+  port: number;
+  close(): Promise<void>;
+}
 
 export async function lowOrderKeyServer(): Promise<FakeServer> {
   const server: Server = createServer((socket) => {
     socket.on('error', () => undefined);
     socket.once('data', () => {
-      socket.write(frame({
-        type: 'server_hello', version: 4, versions: [4], ephemeral: b64(new Uint8Array(32)),
-        identity: b64(randomBytes(32)), signature: b64(randomBytes(64)), finished: b64(randomBytes(64)),
-      }));
+      socket.write(
+        frame({
+          type: 'server_hello',
+          version: 4,
+          versions: [4],
+          ephemeral: b64(new Uint8Array(32)),
+          identity: b64(randomBytes(32)),
+          signature: b64(randomBytes(64)),
+          finished: b64(randomBytes(64)),
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

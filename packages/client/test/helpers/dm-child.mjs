@@ -8,7 +8,9 @@ import { HushClient } from '../../dist/index.js';
 const [host, port, configDir, dataDir, user, peer, prefix, first, count] = process.argv.slice(2);
 const out = (line) => process.stdout.write(`${line}\n`);
 const client = await HushClient.connect({ host, port: Number(port), paths: { configDir, dataDir }, timeoutMs: 10_000 });
-client.on('message', (m) => { if (m.kind === 'dm' && !m.mine) out(`SHOWN ${m.id} ${m.text}`); });
+client.on('message', (m) => {
+  if (m.kind === 'dm' && !m.mine) out(`SHOWN ${m.id} ${m.text}`);
+});
 client.on('dmWarning', (w) => out(`WARN ${w.kind}`));
 client.on('error', () => undefined);
 await client.login(user);

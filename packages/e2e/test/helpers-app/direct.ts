@@ -30,7 +30,14 @@ export class DirectSealer {
   /** A DM envelope as base64url for every device in `recipients`, ready for `dm_send` or a forged `dm`. */
   seal(recipients: readonly PrekeyBundleWire[], o: SealOptions): string {
     const body = o.body !== undefined ? JSON.stringify(o.body) : JSON.stringify({ text: o.text ?? 'hi', action: false });
-    const inner = JSON.stringify({ from: o.from, to: o.to, id: randomBytes(12).toString('base64url'), seq: o.seq, sentAt: Date.now(), body });
+    const inner = JSON.stringify({
+      from: o.from,
+      to: o.to,
+      id: randomBytes(12).toString('base64url'),
+      seq: o.seq,
+      sentAt: Date.now(),
+      body,
+    });
     const parts = recipients.map((r) => {
       let session = this.sessions.get(r.device.signKey);
       if (!session) {

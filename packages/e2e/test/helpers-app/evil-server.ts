@@ -5,7 +5,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ServerHandshake, ServerIdentity } from '@hush/crypto';
 import {
-  handshakeFromWire, handshakeToWire, MessageChannel, SUPPORTED_VERSIONS, type ClientMessage, type DeviceBundleWire, type ServerMessage, type ServerMessageOf,
+  handshakeFromWire,
+  handshakeToWire,
+  MessageChannel,
+  SUPPORTED_VERSIONS,
+  type ClientMessage,
+  type DeviceBundleWire,
+  type ServerMessage,
+  type ServerMessageOf,
 } from '@hush/protocol';
 import type { PrekeyBundleWire } from './direct.js';
 
@@ -43,7 +50,10 @@ export class EvilServer {
   readonly sentDms: DirectWire[] = [];
   readonly connections = new Set<EvilConnection>();
   /** Prekeys the clients uploaded (or tests put here), by device sign key; handed out as the test says. */
-  readonly prekeys = new Map<string, { signedPrekey: PrekeyBundleWire['signedPrekey']; oneTime: NonNullable<PrekeyBundleWire['oneTimePrekey']>[] }>();
+  readonly prekeys = new Map<
+    string,
+    { signedPrekey: PrekeyBundleWire['signedPrekey']; oneTime: NonNullable<PrekeyBundleWire['oneTimePrekey']>[] }
+  >();
   private nextMsgId = 1000;
   private readonly sockets = new Set<Socket>();
   private readonly identity = ServerIdentity.generate();

@@ -36,14 +36,22 @@ function corrupt(chunk: Uint8Array): Uint8Array {
 export async function sendRoomFile(raw: RawClient, room: string, name: string, data: Uint8Array, o: RawFileOptions = {}): Promise<string> {
   const sha = o.sha512 === undefined ? new Uint8Array(createHash('sha512').update(data).digest()) : o.sha512;
   const created = await raw.request({
-    type: 'file_offer', target: { room }, size: data.length, name, ...(sha ? { sha512: b64(sha) } : {}),
+    type: 'file_offer',
+    target: { room },
+    size: data.length,
+    name,
+    ...(sha ? { sha512: b64(sha) } : {}),
   });
   expectType(created, 'file_created', 'file_offer');
   const fileId = created.type === 'file_created' ? created.fileId : '';
   const chunks = chunksOf(data);
   for (let i = 0; i < chunks.length; i++) {
     const bytes = i === o.corruptChunk ? corrupt(chunks[i]!) : chunks[i]!;
-    expectType(await raw.request({ type: 'file_chunk', fileId, index: i, data: b64(bytes), final: i === chunks.length - 1 }), 'ok', 'file_chunk');
+    expectType(
+      await raw.request({ type: 'file_chunk', fileId, index: i, data: b64(bytes), final: i === chunks.length - 1 }),
+      'ok',
+      'file_chunk',
+    );
   }
   return fileId;
 }
@@ -53,7 +61,12 @@ export async function sendRoomFile(raw: RawClient, room: string, name: string, d
  * (as the SDK does it), the chunks are sealed with FileSealer. `seq` is the DM sequence number.
  */
 export async function sendDirectFile(
-  raw: RawClient, to: string, name: string, data: Uint8Array, seq: number, o: RawFileOptions = {},
+  raw: RawClient,
+  to: string,
+  name: string,
+  data: Uint8Array,
+  seq: number,
+  o: RawFileOptions = {},
 ): Promise<string> {
   const bundles = await raw.request({ type: 'prekey_bundle_get', user: to });
   expectType(bundles, 'prekey_bundles', 'prekey_bundle_get');
@@ -67,12 +80,20 @@ export async function sendDirectFile(
   const fileId = created.type === 'file_created' ? created.fileId : '';
   const sha = o.sha512 === undefined ? new Uint8Array(createHash('sha512').update(data).digest()) : o.sha512;
   const envelope = sealerOf(raw.device).seal(recipients, {
-    from: raw.user ?? '', to, seq,
-    body: { file: { fileId, name, size: data.length, sha512: sha ? b64(sha) : '', key: b64(sealer.key), noncePrefix: b64(sealer.noncePrefix) } },
+    from: raw.user ?? '',
+    to,
+    seq,
+    body: {
+      file: { fileId, name, size: data.length, sha512: sha ? b64(sha) : '', key: b64(sealer.key), noncePrefix: b64(sealer.noncePrefix) },
+    },
   });
   expectType(await raw.request({ type: 'dm_send', to, envelope }), 'ack', 'dm_send');
   for (let i = 0; i < sealedChunks.length; i++) {
-    expectType(await raw.request({ type: 'file_chunk', fileId, index: i, data: b64(sealedChunks[i]!), final: i === sealedChunks.length - 1 }), 'ok', 'file_chunk');
+    expectType(
+      await raw.request({ type: 'file_chunk', fileId, index: i, data: b64(sealedChunks[i]!), final: i === sealedChunks.length - 1 }),
+      'ok',
+      'file_chunk',
+    );
   }
   return fileId;
 }

@@ -24,7 +24,8 @@ export class RawClient {
 
   static async connect(opts: RawConnectOptions): Promise<RawClient> {
     const client = await ProtocolClient.connect(opts.port, {
-      host: opts.host, answerPings: true,
+      host: opts.host,
+      answerPings: true,
       ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     });
@@ -75,7 +76,10 @@ export class RawClient {
    */
   request(message: Record<string, unknown>, timeoutMs = 5000): Promise<ServerMessage> {
     const id = typeof message.id === 'string' ? message.id : this.nextId();
-    const reply = this.next((m) => ('re' in m && m.re === id) || (m.type === 'error' && m.re === undefined) || m.type === 'goodbye', timeoutMs);
+    const reply = this.next(
+      (m) => ('re' in m && m.re === id) || (m.type === 'error' && m.re === undefined) || m.type === 'goodbye',
+      timeoutMs,
+    );
     this.sendRaw({ ...message, id });
     return reply;
   }

@@ -43,7 +43,9 @@ export function canaryEncodings(canary: string): Array<{ name: string; bytes: Bu
 
 /** Names of the encodings of `canary` found in `haystack`. */
 export function findCanary(haystack: Buffer, canary: string): string[] {
-  return canaryEncodings(canary).filter((e) => haystack.includes(e.bytes)).map((e) => e.name);
+  return canaryEncodings(canary)
+    .filter((e) => haystack.includes(e.bytes))
+    .map((e) => e.name);
 }
 
 /** Every regular file under `dir` with the encodings of the canary found in it. */

@@ -9,7 +9,7 @@ import type { ChatMessage, HushClient } from '@hush/client';
 import { expect } from 'vitest';
 import { compareIds } from './ids.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
-import { SdkFixture, until } from './sdk.js';
+import { type SdkFixture, until } from './sdk.js';
 
 const SERVER_DIR = fileURLToPath(new URL('../../../server/', import.meta.url));
 
@@ -98,10 +98,13 @@ export async function crashScenario(plan: CrashPlan, sdk: SdkFixture): Promise<C
         const inFlight = new Set<Promise<void>>();
         while (running) {
           const text = `r${round} s${si} m${n++}`;
-          const p: Promise<void> = s.send(ROOM, text).then(
-            (r) => void acked.push({ id: r.id, text }),
-            () => void unacked++,
-          ).finally(() => inFlight.delete(p));
+          const p: Promise<void> = s
+            .send(ROOM, text)
+            .then(
+              (r) => void acked.push({ id: r.id, text }),
+              () => void unacked++,
+            )
+            .finally(() => inFlight.delete(p));
           inFlight.add(p);
           if (inFlight.size >= plan.window) await Promise.race(inFlight);
         }

@@ -88,15 +88,29 @@ async function answeredOrClosed(client: RawClient, ms: number, what: string, sta
     }
   }
   await bounded(
-    Promise.race([client.closed, client.next((m: ServerMessage) => m.type === 'pong' && m.nonce === 'end', ms + 1000).catch(() => undefined)]),
-    ms, what, stats,
+    Promise.race([
+      client.closed,
+      client.next((m: ServerMessage) => m.type === 'pong' && m.nonce === 'end', ms + 1000).catch(() => undefined),
+    ]),
+    ms,
+    what,
+    stats,
   );
 }
 
 export async function runFuzz(port: number, plan: FuzzPlan): Promise<FuzzStats> {
   const stats: FuzzStats = {
-    preHandshakeInputs: 0, garbageLinesSent: 0, garbageRecordsSent: 0, hostileRequestsSent: 0, hostileReplies: 0,
-    badRecordsSent: 0, codes: {}, undecodable: 0, hangs: [], hostileClosed: [], internal: 0,
+    preHandshakeInputs: 0,
+    garbageLinesSent: 0,
+    garbageRecordsSent: 0,
+    hostileRequestsSent: 0,
+    hostileReplies: 0,
+    badRecordsSent: 0,
+    codes: {},
+    undecodable: 0,
+    hangs: [],
+    hostileClosed: [],
+    internal: 0,
   };
 
   // 1. Before and during the handshake: one hostile input per connection (the server closes at the first).
@@ -116,7 +130,7 @@ export async function runFuzz(port: number, plan: FuzzPlan): Promise<FuzzStats> 
     await bounded(closed, plan.connectionTimeoutMs, `pre-handshake #${i}`, stats);
     socket.destroy();
     // A goodbye, when there is one, is a plaintext frame carrying a code.
-    for (let at = 0; at + 4 <= reply.length;) {
+    for (let at = 0; at + 4 <= reply.length; ) {
       const length = reply.readUInt32BE(at);
       if (at + 4 + length > reply.length) break;
       try {
@@ -165,7 +179,8 @@ export async function runFuzz(port: number, plan: FuzzPlan): Promise<FuzzStats> 
       const perRecord = 250;
       for (let sent = 0; sent < plan.requestsPerHostile && !client.isClosed; sent += perRecord) {
         const batch: Record<string, unknown>[] = [];
-        for (let n = 0; n < Math.min(perRecord, plan.requestsPerHostile - sent); n++) batch.push(hostileRequest(rng, { ownRoom, victim: plan.victim, me }));
+        for (let n = 0; n < Math.min(perRecord, plan.requestsPerHostile - sent); n++)
+          batch.push(hostileRequest(rng, { ownRoom, victim: plan.victim, me }));
         const repliesBefore = [...client.counts.values()].reduce((a, b) => a + b, 0);
         const expected = batch.filter((m) => m.type !== 'typing').length;
         client.send(batch.map((m) => JSON.stringify(m)));
@@ -175,10 +190,18 @@ export async function runFuzz(port: number, plan: FuzzPlan): Promise<FuzzStats> 
         // Answered, or closed by the server (e.g. QUEUE_OVERFLOW: 250 pipelined requests can ask for
         // more than maxQueueBytes of replies); only neither is a hang.
         const pong = await bounded(
-          Promise.race([client.next((m) => m.type === 'pong' && m.nonce === nonce, plan.connectionTimeoutMs + 1000).catch(() => undefined), client.closed.then(() => 'closed' as const)]),
-          plan.connectionTimeoutMs, `hostile #${i} batch ${sent}`, stats,
+          Promise.race([
+            client.next((m) => m.type === 'pong' && m.nonce === nonce, plan.connectionTimeoutMs + 1000).catch(() => undefined),
+            client.closed.then(() => 'closed' as const),
+          ]),
+          plan.connectionTimeoutMs,
+          `hostile #${i} batch ${sent}`,
+          stats,
         );
-        if (pong === 'closed') stats.hostileClosed.push(`#${i}@${sent}:${[...client.codes.keys()].filter((c) => c === 'QUEUE_OVERFLOW' || c === 'RATE_LIMITED').join('+') || 'closed'}`);
+        if (pong === 'closed')
+          stats.hostileClosed.push(
+            `#${i}@${sent}:${[...client.codes.keys()].filter((c) => c === 'QUEUE_OVERFLOW' || c === 'RATE_LIMITED').join('+') || 'closed'}`,
+          );
         if (!pong || pong === 'closed') break;
         const replies = [...client.counts.values()].reduce((a, b) => a + b, 0) - repliesBefore - 1;
         stats.hostileReplies += Math.min(replies, expected);

@@ -8,9 +8,15 @@ import { type SdkFixture, until } from './sdk.js';
 
 /** Rate limits are item 6's subject: here they are opened so the parser and handlers see everything. */
 export const FUZZ_LIMITS = {
-  messagesPerSecond: 1_000_000, messageBurst: 1_000_000, signalsPerSecond: 1_000_000, signalBurst: 1_000_000,
-  bytesPerSecond: 1024 * 1024 * 1024, byteBurst: 1024 * 1024 * 1024,
-  handshakeTimeoutMs: 2000, maxConnectionsPerAddress: 100_000, maxConnections: 100_000,
+  messagesPerSecond: 1_000_000,
+  messageBurst: 1_000_000,
+  signalsPerSecond: 1_000_000,
+  signalBurst: 1_000_000,
+  bytesPerSecond: 1024 * 1024 * 1024,
+  byteBurst: 1024 * 1024 * 1024,
+  handshakeTimeoutMs: 2000,
+  maxConnectionsPerAddress: 100_000,
+  maxConnections: 100_000,
 };
 
 export interface FuzzSession {

@@ -32,44 +32,48 @@ export function fuzzSuite(name: string, run: FuzzSuiteRun, size: FuzzSuiteSize):
 
   describe(`${name} (seed ${seed})`, () => {
     const title = `≥${run.minInputs.toLocaleString('en')} hostile inputs: no crash, no hang, honest clients served throughout, every error coded`;
-    it(title, async () => {
-      const plan: FuzzPlan = { ...size, seed, victim: 'fuzz-victim', maxFrameSize: server.config.limits.maxFrameSize };
-      const { stats, latency, chat, protoBefore } = await fuzzWithHonestTraffic(server, sdk, plan, run.chatMs);
+    it(
+      title,
+      async () => {
+        const plan: FuzzPlan = { ...size, seed, victim: 'fuzz-victim', maxFrameSize: server.config.limits.maxFrameSize };
+        const { stats, latency, chat, protoBefore } = await fuzzWithHonestTraffic(server, sdk, plan, run.chatMs);
 
-      expect(totalInputs(stats)).toBeGreaterThanOrEqual(run.minInputs);
-      expect(stats.hangs).toEqual([]);
-      expect(stats.undecodable).toBe(0); // everything the server sent was a valid message
-      expect(stats.internal).toBe(0); // no handler blew up
-      // The hostile requests really reached the handlers: nearly all got their reply.
-      expect(stats.hostileReplies).toBeGreaterThan(0.9 * plan.hostile * plan.requestsPerHostile * 0.9);
-      // Errors carry codes: schema violations and unknown types among them; bad records end with BAD_RECORD.
-      expect(stats.codes.SCHEMA_VIOLATION ?? 0).toBeGreaterThan(0);
-      expect(stats.codes.UNKNOWN_TYPE ?? 0).toBeGreaterThan(0);
-      expect(stats.codes.MALFORMED_JSON ?? 0).toBeGreaterThan(0);
-      expect(stats.codes.BAD_RECORD ?? 0).toBeGreaterThanOrEqual(plan.badRecord);
-      expect(Object.keys(stats.codes).filter((c) => c.startsWith('pre:')).length).toBeGreaterThan(0);
+        expect(totalInputs(stats)).toBeGreaterThanOrEqual(run.minInputs);
+        expect(stats.hangs).toEqual([]);
+        expect(stats.undecodable).toBe(0); // everything the server sent was a valid message
+        expect(stats.internal).toBe(0); // no handler blew up
+        // The hostile requests really reached the handlers: nearly all got their reply.
+        expect(stats.hostileReplies).toBeGreaterThan(0.9 * plan.hostile * plan.requestsPerHostile * 0.9);
+        // Errors carry codes: schema violations and unknown types among them; bad records end with BAD_RECORD.
+        expect(stats.codes.SCHEMA_VIOLATION ?? 0).toBeGreaterThan(0);
+        expect(stats.codes.UNKNOWN_TYPE ?? 0).toBeGreaterThan(0);
+        expect(stats.codes.MALFORMED_JSON ?? 0).toBeGreaterThan(0);
+        expect(stats.codes.BAD_RECORD ?? 0).toBeGreaterThanOrEqual(plan.badRecord);
+        expect(Object.keys(stats.codes).filter((c) => c.startsWith('pre:')).length).toBeGreaterThan(0);
 
-      // Liveness throughout: the honest pinger never missed and was answered quickly.
-      expect(latency.failures).toBe(0);
-      expect(latency.count).toBeGreaterThan(20);
-      // Answered, not starved: attackers and server share this process, and the machine may be loaded.
-      expect(latency.p99).toBeLessThan(3000);
-      expect(chat.sendErrors).toEqual([]);
-      expect(chat.received).toEqual(chat.sent);
+        // Liveness throughout: the honest pinger never missed and was answered quickly.
+        expect(latency.failures).toBe(0);
+        expect(latency.count).toBeGreaterThan(20);
+        // Answered, not starved: attackers and server share this process, and the machine may be loaded.
+        expect(latency.p99).toBeLessThan(3000);
+        expect(chat.sendErrors).toEqual([]);
+        expect(chat.received).toEqual(chat.sent);
 
-      // No prototype pollution in the (in-process) server.
-      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoBefore);
-      expect((({}) as Record<string, unknown>).polluted).toBeUndefined();
-      expect((({}) as Record<string, unknown>).isAdmin).toBeUndefined();
+        // No prototype pollution in the (in-process) server.
+        expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoBefore);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
 
-      // Still serving: a fresh client registers and talks; the hostile connections are all gone.
-      const late = await sdk.user(server, server.fingerprint, 'fuzz-late');
-      await late.joinRoom('fuzz-honest');
-      const sentLate = await late.send('fuzz-honest', 'still here');
-      expect(sentLate.id).toMatch(/^\d+$/);
-      await until(() => server.server.connectionCount === 3, 10_000, 'hostile connections to close').catch((e: unknown) => {
-        throw new Error(`${(e as Error).message}: ${server.server.connectionCount} connections still open`);
-      });
-    }, run.timeoutMs);
+        // Still serving: a fresh client registers and talks; the hostile connections are all gone.
+        const late = await sdk.user(server, server.fingerprint, 'fuzz-late');
+        await late.joinRoom('fuzz-honest');
+        const sentLate = await late.send('fuzz-honest', 'still here');
+        expect(sentLate.id).toMatch(/^\d+$/);
+        await until(() => server.server.connectionCount === 3, 10_000, 'hostile connections to close').catch((e: unknown) => {
+          throw new Error(`${(e as Error).message}: ${server.server.connectionCount} connections still open`);
+        });
+      },
+      run.timeoutMs,
+    );
   });
 }

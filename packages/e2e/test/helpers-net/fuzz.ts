@@ -77,28 +77,70 @@ export const VALID_MESSAGES: ReadonlyArray<Record<string, unknown>> = [
 
 const EVIL_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'from', '__defineGetter__', 'then'];
 const STRINGS = [
-  '', ' ', '\u0000', '\u001b[2J\u001b]0;pwn\u0007', '\u202e', '\u200b', '\ud800', '\udfff', '💥', 'A'.repeat(5000), '../../etc/passwd',
-  '%s%s%n', '${jndi:x}', "' OR 1=1 --", 'NaN', '1e400', '-0', 'null', 'undefined', '\\', '"', 'lobby', 'LOBBY', '#lobby',
+  '',
+  ' ',
+  '\u0000',
+  '\u001b[2J\u001b]0;pwn\u0007',
+  '\u202e',
+  '\u200b',
+  '\ud800',
+  '\udfff',
+  '💥',
+  'A'.repeat(5000),
+  '../../etc/passwd',
+  '%s%s%n',
+  '${jndi:x}',
+  "' OR 1=1 --",
+  'NaN',
+  '1e400',
+  '-0',
+  'null',
+  'undefined',
+  '\\',
+  '"',
+  'lobby',
+  'LOBBY',
+  '#lobby',
 ];
 
 /** Deep nesting of arrays or objects, as JSON text. */
 export function deepJson(rng: Rng, depth: number): string {
-  return rng.chance(0.5) ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+  return rng.chance(0.5) ? '['.repeat(depth) + ']'.repeat(depth) : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
 /** A random JSON value (depth-bounded) as text. */
 function randomValue(rng: Rng, depth = 0): string {
   const kind = rng.int(depth > 3 ? 6 : 9);
   switch (kind) {
-    case 0: return 'null';
-    case 1: return rng.chance(0.5) ? 'true' : 'false';
-    case 2: return rng.pick(['0', '-1', '1e308', '-1e-308', '9007199254740993', '1.5', '4294967296', '1e400', '-0', '123456789012345678901234567890']);
-    case 3: return JSON.stringify(rng.pick(STRINGS));
-    case 4: return JSON.stringify(rng.bytes(rng.int(40)).toString('latin1'));
-    case 5: return JSON.stringify(rng.pick(EVIL_KEYS));
-    case 6: return `[${Array.from({ length: rng.int(4) }, () => randomValue(rng, depth + 1)).join(',')}]`;
-    case 7: return `{${Array.from({ length: rng.int(4) }, () => `${JSON.stringify(rng.pick([...EVIL_KEYS, 'type', 'id', 'room', 'x']))}:${randomValue(rng, depth + 1)}`).join(',')}}`;
-    default: return deepJson(rng, 1 + rng.int(200));
+    case 0:
+      return 'null';
+    case 1:
+      return rng.chance(0.5) ? 'true' : 'false';
+    case 2:
+      return rng.pick([
+        '0',
+        '-1',
+        '1e308',
+        '-1e-308',
+        '9007199254740993',
+        '1.5',
+        '4294967296',
+        '1e400',
+        '-0',
+        '123456789012345678901234567890',
+      ]);
+    case 3:
+      return JSON.stringify(rng.pick(STRINGS));
+    case 4:
+      return JSON.stringify(rng.bytes(rng.int(40)).toString('latin1'));
+    case 5:
+      return JSON.stringify(rng.pick(EVIL_KEYS));
+    case 6:
+      return `[${Array.from({ length: rng.int(4) }, () => randomValue(rng, depth + 1)).join(',')}]`;
+    case 7:
+      return `{${Array.from({ length: rng.int(4) }, () => `${JSON.stringify(rng.pick([...EVIL_KEYS, 'type', 'id', 'room', 'x']))}:${randomValue(rng, depth + 1)}`).join(',')}}`;
+    default:
+      return deepJson(rng, 1 + rng.int(200));
   }
 }
 
@@ -121,42 +163,71 @@ export function garbageLine(rng: Rng, options: { maxHuge?: number } = {}): strin
   const json = JSON.stringify(base);
   const keys = Object.keys(base);
   switch (rng.int(14)) {
-    case 0: return rng.bytes(1 + rng.int(60)).toString('latin1').replace(/\n/g, ' ');
-    case 1: return randomValue(rng);
-    case 2: { // flip a character
+    case 0:
+      return rng
+        .bytes(1 + rng.int(60))
+        .toString('latin1')
+        .replace(/\n/g, ' ');
+    case 1:
+      return randomValue(rng);
+    case 2: {
+      // flip a character
       const i = rng.int(json.length);
       return json.slice(0, i) + String.fromCharCode(rng.int(128)).replace('\n', ' ') + json.slice(i + 1);
     }
-    case 3: return json.slice(0, rng.int(json.length)); // truncated
-    case 4: { // a key dropped
+    case 3:
+      return json.slice(0, rng.int(json.length)); // truncated
+    case 4: {
+      // a key dropped
       const copy = { ...base };
       delete copy[rng.pick(keys)];
       return JSON.stringify(copy);
     }
-    case 5: { // a field of the wrong type
+    case 5: {
+      // a field of the wrong type
       const key = rng.pick(keys);
       const rest = { ...base };
       delete rest[key];
       return addKey(JSON.stringify(rest), key, randomValue(rng));
     }
-    case 6: return addKey(json, rng.pick(EVIL_KEYS), `{"polluted":"yes","isAdmin":true}`);
-    case 7: return addKey(json, '__proto__', `{"polluted":"yes"}`);
-    case 8: return `{"type":${JSON.stringify(rng.pick([...EVIL_KEYS, 'admin', 'SEND', 'send ', 'server_hello', 'welcome', 'goodbye', 'message', 'dm']))},"id":"x"}`;
-    case 9: { // deep nesting in a field
+    case 6:
+      return addKey(json, rng.pick(EVIL_KEYS), `{"polluted":"yes","isAdmin":true}`);
+    case 7:
+      return addKey(json, '__proto__', `{"polluted":"yes"}`);
+    case 8:
+      return `{"type":${JSON.stringify(rng.pick([...EVIL_KEYS, 'admin', 'SEND', 'send ', 'server_hello', 'welcome', 'goodbye', 'message', 'dm']))},"id":"x"}`;
+    case 9: {
+      // deep nesting in a field
       const key = rng.pick(keys.filter((k) => k !== 'type').concat(['extra']));
       const rest = { ...base };
       delete rest[key];
       return addKey(JSON.stringify(rest), key, deepJson(rng, 100 + rng.int(options.maxHuge ? 5000 : 1000)));
     }
-    case 10: { // huge string in a field
+    case 10: {
+      // huge string in a field
       const key = rng.pick(keys.filter((k) => k !== 'type').concat(['text']));
       const rest = { ...base };
       delete rest[key];
       return addKey(JSON.stringify(rest), key, JSON.stringify('x'.repeat(1000 + rng.int(options.maxHuge ?? 20_000))));
     }
-    case 11: return rng.pick(['[]', '[{"type":"ping"}]', '"ping"', '0', 'null', 'true', '{}', '{"type":null}', '{"type":1}', '{"type":["ping"]}', '']);
-    case 12: return addKey(json, 'constructor', `{"prototype":{"polluted":"yes"}}`);
-    default: return json; // the unmutated message: valid for the schema (it may still be refused)
+    case 11:
+      return rng.pick([
+        '[]',
+        '[{"type":"ping"}]',
+        '"ping"',
+        '0',
+        'null',
+        'true',
+        '{}',
+        '{"type":null}',
+        '{"type":1}',
+        '{"type":["ping"]}',
+        '',
+      ]);
+    case 12:
+      return addKey(json, 'constructor', `{"prototype":{"polluted":"yes"}}`);
+    default:
+      return json; // the unmutated message: valid for the schema (it may still be refused)
   }
 }
 
@@ -173,18 +244,30 @@ export function hostileRequest(rng: Rng, ctx: { ownRoom: string; victim: string;
   const msgId = rng.pick(['0', '1', '99999999999999999999', String(rng.int(1e6)), '00000000000000000001']);
   const text = rng.pick([...STRINGS.filter((s) => s.length > 0), rng.bytes(20).toString('latin1') || 'x', 'x'.repeat(4000)]);
   switch (rng.int(20)) {
-    case 0: return { type: 'room_join', id, room: rng.pick(['nope', `r${rng.int(1e6)}`, ctx.ownRoom]) };
-    case 1: return { type: 'room_part', id, room: rng.pick(['nope', `r${rng.int(1e6)}`]) };
-    case 2: return { type: 'room_list', id };
-    case 3: return { type: 'room_members', id, room };
-    case 4: return { type: 'users_list', id };
-    case 5: return { type: 'history', id, target, limit: 1 + rng.int(500), ...(rng.chance(0.5) ? { before: msgId } : { after: msgId }) };
-    case 6: return { type: 'keys_get', id, user };
-    case 7: return { type: 'presence_set', id, state: rng.pick(['online', 'away']), status: text.slice(0, 100) };
-    case 8: return { type: 'typing', target, active: rng.chance(0.5) };
-    case 9: return { type: 'read', id, target: rng.chance(0.5) ? { room: ctx.ownRoom } : { user }, msgId };
-    case 10: return { type: 'send', id, room: ctx.ownRoom, text, action: rng.chance(0.2) };
-    case 11: return { type: 'dm_send', id, to: rng.pick([ctx.victim, 'nobody']), envelope: rng.bytes(rng.int(300)).toString('base64url') };
+    case 0:
+      return { type: 'room_join', id, room: rng.pick(['nope', `r${rng.int(1e6)}`, ctx.ownRoom]) };
+    case 1:
+      return { type: 'room_part', id, room: rng.pick(['nope', `r${rng.int(1e6)}`]) };
+    case 2:
+      return { type: 'room_list', id };
+    case 3:
+      return { type: 'room_members', id, room };
+    case 4:
+      return { type: 'users_list', id };
+    case 5:
+      return { type: 'history', id, target, limit: 1 + rng.int(500), ...(rng.chance(0.5) ? { before: msgId } : { after: msgId }) };
+    case 6:
+      return { type: 'keys_get', id, user };
+    case 7:
+      return { type: 'presence_set', id, state: rng.pick(['online', 'away']), status: text.slice(0, 100) };
+    case 8:
+      return { type: 'typing', target, active: rng.chance(0.5) };
+    case 9:
+      return { type: 'read', id, target: rng.chance(0.5) ? { room: ctx.ownRoom } : { user }, msgId };
+    case 10:
+      return { type: 'send', id, room: ctx.ownRoom, text, action: rng.chance(0.2) };
+    case 11:
+      return { type: 'dm_send', id, to: rng.pick([ctx.victim, 'nobody']), envelope: rng.bytes(rng.int(300)).toString('base64url') };
     case 12: {
       // As a real client offers: a room file with its name and hash, a direct file with neither
       // (they travel inside the end-to-end envelope). A name no one could save under would be
@@ -195,13 +278,33 @@ export function hostileRequest(rng: Rng, ctx: { ownRoom: string; victim: string;
         ? { type: 'file_offer', id, target: { room: ctx.ownRoom }, size, name, sha512: rng.bytes(64).toString('base64url') }
         : { type: 'file_offer', id, target: { user: ctx.victim }, size };
     }
-    case 13: return { type: 'file_chunk', id, fileId: rng.bytes(12).toString('base64url'), index: rng.int(2 ** 32), data: rng.bytes(rng.int(100)).toString('base64url'), final: rng.chance(0.5) };
-    case 14: return { type: rng.pick(['file_accept', 'file_decline', 'file_cancel']), id, fileId: rng.bytes(12).toString('base64url') };
-    case 15: return { type: 'files_pending', id };
-    case 16: return { type: 'room_topic', id, room: ctx.ownRoom, topic: text.slice(0, 300) };
-    case 17: return { type: rng.pick(['mute', 'unmute', 'kick']), id, room: ctx.ownRoom, user: rng.pick([ctx.victim, 'nobody']) };
-    case 18: return { type: 'device_login', id, username: user, signKey: rng.bytes(32).toString('base64url'), signature: rng.bytes(64).toString('base64url') };
-    default: return { type: 'ping', nonce: String(rng.int(1e9)) };
+    case 13:
+      return {
+        type: 'file_chunk',
+        id,
+        fileId: rng.bytes(12).toString('base64url'),
+        index: rng.int(2 ** 32),
+        data: rng.bytes(rng.int(100)).toString('base64url'),
+        final: rng.chance(0.5),
+      };
+    case 14:
+      return { type: rng.pick(['file_accept', 'file_decline', 'file_cancel']), id, fileId: rng.bytes(12).toString('base64url') };
+    case 15:
+      return { type: 'files_pending', id };
+    case 16:
+      return { type: 'room_topic', id, room: ctx.ownRoom, topic: text.slice(0, 300) };
+    case 17:
+      return { type: rng.pick(['mute', 'unmute', 'kick']), id, room: ctx.ownRoom, user: rng.pick([ctx.victim, 'nobody']) };
+    case 18:
+      return {
+        type: 'device_login',
+        id,
+        username: user,
+        signKey: rng.bytes(32).toString('base64url'),
+        signature: rng.bytes(64).toString('base64url'),
+      };
+    default:
+      return { type: 'ping', nonce: String(rng.int(1e9)) };
   }
 }
 
@@ -213,20 +316,38 @@ export function preHandshakeBytes(rng: Rng): Buffer {
     return Buffer.concat([h, payload]);
   };
   switch (rng.int(8)) {
-    case 0: return rng.bytes(1 + rng.int(300)); // unframed noise
-    case 1: return frame(rng.bytes(rng.int(4096))); // framed noise
-    case 2: { // an oversized or absurd length header
+    case 0:
+      return rng.bytes(1 + rng.int(300)); // unframed noise
+    case 1:
+      return frame(rng.bytes(rng.int(4096))); // framed noise
+    case 2: {
+      // an oversized or absurd length header
       const h = Buffer.alloc(4);
       h.writeUInt32BE(rng.pick([4097, 65536, 0x7fffffff, 0xffffffff, 4096 + rng.int(1e9)]), 0);
       return Buffer.concat([h, rng.bytes(rng.int(64))]);
     }
-    case 3: return frame(Buffer.from(garbageLine(rng).slice(0, 4000), 'latin1'));
-    case 4: { // a valid hello followed by garbage in place of client_finished
-      const hello = frame(Buffer.from(JSON.stringify({ type: 'client_hello', versions: [PROTOCOL_VERSION], ephemeral: rng.bytes(32).toString('base64url') })));
+    case 3:
+      return frame(Buffer.from(garbageLine(rng).slice(0, 4000), 'latin1'));
+    case 4: {
+      // a valid hello followed by garbage in place of client_finished
+      const hello = frame(
+        Buffer.from(JSON.stringify({ type: 'client_hello', versions: [PROTOCOL_VERSION], ephemeral: rng.bytes(32).toString('base64url') })),
+      );
       return Buffer.concat([hello, frame(Buffer.from(garbageLine(rng).slice(0, 4000), 'latin1'))]);
     }
-    case 5: return frame(Buffer.from(JSON.stringify({ type: 'client_hello', versions: rng.pick([[], [0], [65536], [1, 1], Array(17).fill(1), ['1'], [1.5], [-1]]), ephemeral: rng.bytes(rng.pick([31, 32, 33])).toString('base64url') })));
-    case 6: return frame(Buffer.from(deepJson(rng, 1 + rng.int(2000)).slice(0, 4096)));
-    default: return Buffer.concat([frame(Buffer.from('{"type":"ping"}')), rng.bytes(rng.int(100))]); // a valid message, wrong phase
+    case 5:
+      return frame(
+        Buffer.from(
+          JSON.stringify({
+            type: 'client_hello',
+            versions: rng.pick([[], [0], [65536], [1, 1], Array(17).fill(1), ['1'], [1.5], [-1]]),
+            ephemeral: rng.bytes(rng.pick([31, 32, 33])).toString('base64url'),
+          }),
+        ),
+      );
+    case 6:
+      return frame(Buffer.from(deepJson(rng, 1 + rng.int(2000)).slice(0, 4096)));
+    default:
+      return Buffer.concat([frame(Buffer.from('{"type":"ping"}')), rng.bytes(rng.int(100))]); // a valid message, wrong phase
   }
 }

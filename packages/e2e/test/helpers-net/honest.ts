@@ -64,7 +64,12 @@ export class ChatProbe {
   private loop: Promise<void> | undefined;
   private readonly sentAt = new Map<string, number>();
 
-  constructor(private readonly sender: HushClient, receiver: HushClient, private readonly room: string, private readonly tag: string) {
+  constructor(
+    private readonly sender: HushClient,
+    receiver: HushClient,
+    private readonly room: string,
+    private readonly tag: string,
+  ) {
     receiver.on('message', (m) => {
       if (m.room !== room || !m.text.startsWith(tag)) return;
       this.received.push(m.text);

@@ -15,7 +15,7 @@ export const LIMITS_UNDER_TEST = {
 
 function parseGoodbyes(reply: Buffer): string[] {
   const codes: string[] = [];
-  for (let at = 0; at + 4 <= reply.length;) {
+  for (let at = 0; at + 4 <= reply.length; ) {
     const length = reply.readUInt32BE(at);
     if (at + 4 + length > reply.length) break;
     try {
@@ -44,67 +44,95 @@ async function openSocket(port: number): Promise<{ socket: Socket; reply: () => 
 }
 
 /** Pre-handshake length headers over the limit: each connection gets FRAME_TOO_LARGE and is closed. */
-export async function oversizedHeadersPlain(port: number, lengths: number[]): Promise<Array<{ length: number; codes: string[]; closedMs: number }>> {
-  return Promise.all(lengths.map(async (length) => {
-    const s = await openSocket(port);
-    const header = Buffer.alloc(4);
-    header.writeUInt32BE(length >>> 0, 0);
-    s.socket.write(Buffer.concat([header, Buffer.alloc(1024, 0x41)])); // and some payload, which must not be buffered
-    const closedMs = await s.closed;
-    return { length, codes: parseGoodbyes(s.reply()), closedMs };
-  }));
+export async function oversizedHeadersPlain(
+  port: number,
+  lengths: number[],
+): Promise<Array<{ length: number; codes: string[]; closedMs: number }>> {
+  return Promise.all(
+    lengths.map(async (length) => {
+      const s = await openSocket(port);
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(length >>> 0, 0);
+      s.socket.write(Buffer.concat([header, Buffer.alloc(1024, 0x41)])); // and some payload, which must not be buffered
+      const closedMs = await s.closed;
+      return { length, codes: parseGoodbyes(s.reply()), closedMs };
+    }),
+  );
 }
 
 /** The same after the handshake (and after login): the sealed channel refuses too. */
-export async function oversizedHeadersSealed(port: number, lengths: number[], login: boolean): Promise<Array<{ length: number; codes: string[]; closed: boolean }>> {
-  return Promise.all(lengths.map(async (length, i) => {
-    const client = await RawClient.connect(port);
-    if (login) await client.register(`big${Date.now() % 100000}x${i}`);
-    const header = Buffer.alloc(4);
-    header.writeUInt32BE(length >>> 0, 0);
-    client.write(Buffer.concat([header, Buffer.alloc(4096, 0x42)]));
-    const closed = await Promise.race([client.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
-    await client.close();
-    return { length, codes: [...client.codes.keys()], closed };
-  }));
+export async function oversizedHeadersSealed(
+  port: number,
+  lengths: number[],
+  login: boolean,
+): Promise<Array<{ length: number; codes: string[]; closed: boolean }>> {
+  return Promise.all(
+    lengths.map(async (length, i) => {
+      const client = await RawClient.connect(port);
+      if (login) await client.register(`big${Date.now() % 100000}x${i}`);
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(length >>> 0, 0);
+      client.write(Buffer.concat([header, Buffer.alloc(4096, 0x42)]));
+      const closed = await Promise.race([client.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+      await client.close();
+      return { length, codes: [...client.codes.keys()], closed };
+    }),
+  );
 }
 
 /**
  * Slowloris: `count` sockets each dribbling one byte of a client_hello every `everyMs`. Returns how
  * long each survived and the goodbye codes they got.
  */
-export async function slowloris(port: number, count: number, everyMs: number, giveUpMs: number): Promise<Array<{ closedMs: number; codes: string[]; bytesSent: number }>> {
+export async function slowloris(
+  port: number,
+  count: number,
+  everyMs: number,
+  giveUpMs: number,
+): Promise<Array<{ closedMs: number; codes: string[]; bytesSent: number }>> {
   const hello = encodeFrame(Buffer.from(JSON.stringify({ type: 'client_hello', versions: [PROTOCOL_VERSION], ephemeral: 'A'.repeat(43) })));
   const sockets = await Promise.all(Array.from({ length: count }, () => openSocket(port)));
-  return Promise.all(sockets.map(async (s) => {
-    let sent = 0;
-    const timer = setInterval(() => {
-      if (s.socket.destroyed || sent >= hello.length - 1) return; // never completes the frame
-      s.socket.write(hello.subarray(sent, sent + 1));
-      sent++;
-    }, everyMs);
-    const closedMs = await Promise.race([s.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), giveUpMs))]);
-    clearInterval(timer);
-    s.socket.destroy();
-    return { closedMs, codes: parseGoodbyes(s.reply()), bytesSent: sent };
-  }));
+  return Promise.all(
+    sockets.map(async (s) => {
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (s.socket.destroyed || sent >= hello.length - 1) return; // never completes the frame
+        s.socket.write(hello.subarray(sent, sent + 1));
+        sent++;
+      }, everyMs);
+      const closedMs = await Promise.race([s.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), giveUpMs))]);
+      clearInterval(timer);
+      s.socket.destroy();
+      return { closedMs, codes: parseGoodbyes(s.reply()), bytesSent: sent };
+    }),
+  );
 }
 
 /** Slowloris after the handshake, before login: the authentication deadline must cut it. */
-export async function slowAuth(port: number, count: number, everyMs: number, giveUpMs: number): Promise<Array<{ closedMs: number; codes: string[] }>> {
+export async function slowAuth(
+  port: number,
+  count: number,
+  everyMs: number,
+  giveUpMs: number,
+): Promise<Array<{ closedMs: number; codes: string[] }>> {
   const clients = await Promise.all(Array.from({ length: count }, () => RawClient.connect(port)));
-  return Promise.all(clients.map(async (c) => {
-    const start = performance.now();
-    const partial = c.sealRaw(Buffer.from('{"type":"ping"}')).subarray(0, 20);
-    let at = 0;
-    const timer = setInterval(() => {
-      if (!c.isClosed && at < partial.length) c.write(partial.subarray(at, ++at));
-    }, everyMs);
-    const closed = await Promise.race([c.closed.then(() => performance.now() - start), new Promise<number>((r) => setTimeout(() => r(Infinity), giveUpMs))]);
-    clearInterval(timer);
-    await c.close();
-    return { closedMs: closed, codes: [...c.codes.keys()] };
-  }));
+  return Promise.all(
+    clients.map(async (c) => {
+      const start = performance.now();
+      const partial = c.sealRaw(Buffer.from('{"type":"ping"}')).subarray(0, 20);
+      let at = 0;
+      const timer = setInterval(() => {
+        if (!c.isClosed && at < partial.length) c.write(partial.subarray(at, ++at));
+      }, everyMs);
+      const closed = await Promise.race([
+        c.closed.then(() => performance.now() - start),
+        new Promise<number>((r) => setTimeout(() => r(Infinity), giveUpMs)),
+      ]);
+      clearInterval(timer);
+      await c.close();
+      return { closedMs: closed, codes: [...c.codes.keys()] };
+    }),
+  );
 }
 
 export interface FloodResult {
@@ -124,7 +152,12 @@ export interface FloodResult {
  * (pipelined), until cut or `maxMs`.
  */
 export async function flood(
-  port: number, name: string, room: string, perTick: number, maxMs: number, kind: 'messages' | 'signals' = 'messages',
+  port: number,
+  name: string,
+  room: string,
+  perTick: number,
+  maxMs: number,
+  kind: 'messages' | 'signals' = 'messages',
 ): Promise<FloodResult> {
   const client = await RawClient.connect(port);
   await client.register(name);
@@ -173,12 +206,16 @@ export async function neverReaders(port: number, count: number, room: string, re
   // In groups: the server lets at most 64 password hashes wait at once (RATE_LIMITED beyond).
   const clients: RawClient[] = [];
   for (let start = 0; start < count; start += 20) {
-    clients.push(...await Promise.all(Array.from({ length: Math.min(20, count - start) }, async (_, k) => {
-      const c = await RawClient.connect(port);
-      await c.register(`${prefix}${start + k}`);
-      await c.request({ type: 'room_join', room });
-      return c;
-    })));
+    clients.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(20, count - start) }, async (_, k) => {
+          const c = await RawClient.connect(port);
+          await c.register(`${prefix}${start + k}`);
+          await c.request({ type: 'room_join', room });
+          return c;
+        }),
+      )),
+    );
   }
   for (const c of clients) {
     c.socket.pause();

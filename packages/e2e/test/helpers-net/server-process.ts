@@ -38,8 +38,19 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(`${options.dataDir}/hushd.json`, JSON.stringify({ ...options.config, limits: options.limits ?? {} }));
   const args = [
-    CLI, '--data-dir', options.dataDir, '--port', String(options.port ?? 0), '--host', '127.0.0.1',
-    '--log-level', options.logLevel ?? 'warn', '--scrypt-n', '4096', '--max-connections-per-address', '100000',
+    CLI,
+    '--data-dir',
+    options.dataDir,
+    '--port',
+    String(options.port ?? 0),
+    '--host',
+    '127.0.0.1',
+    '--log-level',
+    options.logLevel ?? 'warn',
+    '--scrypt-n',
+    '4096',
+    '--max-connections-per-address',
+    '100000',
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

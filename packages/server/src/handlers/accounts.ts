@@ -32,7 +32,14 @@ function loginFailed(ctx: Pick<ServerContext, 'metrics'>, code: RequestError['co
   throw new RequestError(code, undefined, retryAfterMs);
 }
 
-export async function handleRegister(ctx: Pick<ServerContext, 'accounts' | 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'register'>): Promise<void> {
+export async function handleRegister(
+  ctx: Pick<
+    ServerContext,
+    'accounts' | 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'
+  >,
+  session: Session,
+  m: ClientMessageOf<'register'>,
+): Promise<void> {
   guardAnonymous(session);
   checkBundle(m.device);
   session.authPending = true;
@@ -51,7 +58,14 @@ export async function handleRegister(ctx: Pick<ServerContext, 'accounts' | 'batc
   }
 }
 
-export async function handleLogin(ctx: Pick<ServerContext, 'accounts' | 'batch' | 'config' | 'fanout' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'login'>): Promise<void> {
+export async function handleLogin(
+  ctx: Pick<
+    ServerContext,
+    'accounts' | 'batch' | 'config' | 'fanout' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'
+  >,
+  session: Session,
+  m: ClientMessageOf<'login'>,
+): Promise<void> {
   guardAnonymous(session);
   checkBundle(m.device);
   session.authPending = true;
@@ -67,7 +81,11 @@ export async function handleLogin(ctx: Pick<ServerContext, 'accounts' | 'batch' 
   }
 }
 
-export function handleDeviceLogin(ctx: Pick<ServerContext, 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'device_login'>): void {
+export function handleDeviceLogin(
+  ctx: Pick<ServerContext, 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'device_login'>,
+): void {
   guardAnonymous(session);
   const normal = normalizeUsername(m.username);
   const user = normal.ok ? ctx.store.getUser(normal.name) : undefined;
@@ -80,8 +98,9 @@ export function handleDeviceLogin(ctx: Pick<ServerContext, 'batch' | 'config' | 
   const signature = fromBase64Url(m.signature);
   const empty = new Uint8Array(0);
   // The proof covers the username as the client wrote it; accept the canonical spelling too.
-  const valid = verifyDeviceLogin(signKey, session.sessionId, m.username, empty, signature)
-    || (m.username !== user.name && verifyDeviceLogin(signKey, session.sessionId, user.name, empty, signature));
+  const valid =
+    verifyDeviceLogin(signKey, session.sessionId, m.username, empty, signature) ||
+    (m.username !== user.name && verifyDeviceLogin(signKey, session.sessionId, user.name, empty, signature));
   if (!valid) loginFailed(ctx, 'AUTH_FAILED');
   if (user.bannedUntil !== null && user.bannedUntil > ctx.now()) loginFailed(ctx, 'BANNED');
   // "Last seen" to the minute is enough: no SQLite write on every reconnect.
@@ -89,14 +108,19 @@ export function handleDeviceLogin(ctx: Pick<ServerContext, 'batch' | 'config' | 
   completeLogin(ctx, session, user, m.signKey, m.id, false, m.since);
 }
 
-export function handleLogout(ctx: Pick<ServerContext, never>, session: Session, m: ClientMessageOf<'logout'>): void {
+export function handleLogout(_ctx: Pick<ServerContext, never>, session: Session, m: ClientMessageOf<'logout'>): void {
   session.send({ type: 'ok', re: m.id });
   session.end();
 }
 
 /** Welcome, default room, presence, offline direct messages for this device, pending files. */
 function completeLogin(
-  ctx: Pick<ServerContext, 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>, session: Session, record: UserRecord, signKey: string, re: string, deviceBound: boolean,
+  ctx: Pick<ServerContext, 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>,
+  session: Session,
+  record: UserRecord,
+  signKey: string,
+  re: string,
+  deviceBound: boolean,
   since?: string,
 ): void {
   const now = ctx.now();
@@ -120,7 +144,14 @@ function completeLogin(
     return room ? [roomInfo(ctx, room, m)] : [];
   });
   session.send({
-    type: 'welcome', re, user: record.name, role: record.role, rooms, deviceBound, serverTime: now, limits: session.limits,
+    type: 'welcome',
+    re,
+    user: record.name,
+    role: record.role,
+    rooms,
+    deviceBound,
+    serverTime: now,
+    limits: session.limits,
   });
   ctx.metrics.inc('hush_logins_total');
   ctx.logger.info('login', { user: record.name, conn: session.id, device: deviceBound ? 'bound' : 'known' });
@@ -138,7 +169,13 @@ function completeLogin(
  * The cursor moves when a DM is queued, not when it arrives: a device says with `since` what it
  * really received, and delivery starts at the earlier of the two (the device drops duplicates).
  */
-function deliverOffline(ctx: Pick<ServerContext, 'batch' | 'store'>, session: Session, name: string, signKey: string, since?: string): void {
+function deliverOffline(
+  ctx: Pick<ServerContext, 'batch' | 'store'>,
+  session: Session,
+  name: string,
+  signKey: string,
+  since?: string,
+): void {
   const cursor = ctx.store.getDeviceCursor(name, signKey);
   let start = since !== undefined && idValue(since) < idValue(cursor) ? since : cursor;
   const newest = ctx.batch.newestDirect;

@@ -10,12 +10,19 @@ export type FileRequest = ClientMessageOf<
 export function handleFileRequest(ctx: Pick<ServerContext, 'files'>, session: Session, m: FileRequest): void {
   const user = requireUser(session);
   switch (m.type) {
-    case 'file_offer': return ctx.files.offer(user, session, m);
-    case 'file_chunk': return ctx.files.chunk(user, session, m);
-    case 'file_accept': return ctx.files.accept(user, session, m);
-    case 'file_decline': return ctx.files.decline(user, session, m);
-    case 'file_cancel': return ctx.files.cancel(user, session, m);
-    case 'files_pending': return ctx.files.pending(user, session, m);
-    case 'file_received': return ctx.files.received(user, session, m);
+    case 'file_offer':
+      return ctx.files.offer(user, session, m);
+    case 'file_chunk':
+      return ctx.files.chunk(user, session, m);
+    case 'file_accept':
+      return ctx.files.accept(user, session, m);
+    case 'file_decline':
+      return ctx.files.decline(user, session, m);
+    case 'file_cancel':
+      return ctx.files.cancel(user, session, m);
+    case 'files_pending':
+      return ctx.files.pending(user, session, m);
+    case 'file_received':
+      return ctx.files.received(user, session, m);
   }
 }

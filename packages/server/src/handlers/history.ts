@@ -25,9 +25,15 @@ export function handleHistory(ctx: Pick<ServerContext, 'config' | 'store'>, sess
   const items = page.messages.map(wireMessage);
   // One page must fit one record: keep the end nearest the anchor, and say there is more.
   const forward = m.after !== undefined && m.before === undefined;
-  const kept = forward ? takeWithin(items, replyBudget(ctx.config.limits)) : takeWithin([...items].reverse(), replyBudget(ctx.config.limits)).reverse();
+  const kept = forward
+    ? takeWithin(items, replyBudget(ctx.config.limits))
+    : takeWithin([...items].reverse(), replyBudget(ctx.config.limits)).reverse();
   session.send({
-    type: 'history_page', re: m.id, target: m.target, messages: kept, hasMore: page.hasMore || kept.length < items.length,
+    type: 'history_page',
+    re: m.id,
+    target: m.target,
+    messages: kept,
+    hasMore: page.hasMore || kept.length < items.length,
   });
 }
 
@@ -47,6 +53,7 @@ export function handleRead(ctx: Pick<ServerContext, 'fanout' | 'online' | 'store
   ctx.fanout.broadcast({ type: 'read_notice', from: user.name, target: m.target, msgId: m.msgId }, [user], session);
   if ('user' in m.target) {
     const peer = ctx.online.get(m.target.user);
-    if (peer && peer !== user) ctx.fanout.broadcast({ type: 'read_notice', from: user.name, target: { user: user.name }, msgId: m.msgId }, [peer]);
+    if (peer && peer !== user)
+      ctx.fanout.broadcast({ type: 'read_notice', from: user.name, target: { user: user.name }, msgId: m.msgId }, [peer]);
   }
 }

@@ -149,7 +149,11 @@ function redactDeleted(deps: Pick<MessageBatchDeps, 'store' | 'logger'>, stored:
 }
 
 /** Queues a DM for its online recipients (not the sending session); returns the sessions that now have it. */
-function fanOutDirect(deps: Pick<MessageBatchDeps, 'online' | 'fanout'>, m: Extract<StoredMessage, { kind: 'dm' }>, sender: Session): Session[] {
+function fanOutDirect(
+  deps: Pick<MessageBatchDeps, 'online' | 'fanout'>,
+  m: Extract<StoredMessage, { kind: 'dm' }>,
+  sender: Session,
+): Session[] {
   const wire = wireMessage(m);
   const recipient = deps.online.get(m.to);
   const self = deps.online.get(m.from);

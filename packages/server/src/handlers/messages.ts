@@ -19,15 +19,27 @@ export function handleSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, 
   };
   let text = '';
   let envelope: string | undefined;
-  if (!repeatOrAllowed(ctx, session, m, () => {
-    allowed();
-    envelope = sealedBody(ctx, m);
-    if (envelope === undefined) text = checkRoomSend(ctx, user, m);
-  })) return;
+  if (
+    !repeatOrAllowed(ctx, session, m, () => {
+      allowed();
+      envelope = sealedBody(ctx, m);
+      if (envelope === undefined) text = checkRoomSend(ctx, user, m);
+    })
+  )
+    return;
   // The sender is the session's user, never a field of the request.
-  const message = envelope === undefined
-    ? { kind: 'room', ts: now, from: user.name, room: m.room, text, action: m.action ?? false, ...(m.ref ? { ref: m.ref } : {}) } as const
-    : { kind: 'room', ts: now, from: user.name, room: m.room, text: '', action: false, envelope } as const;
+  const message =
+    envelope === undefined
+      ? ({
+          kind: 'room',
+          ts: now,
+          from: user.name,
+          room: m.room,
+          text,
+          action: m.action ?? false,
+          ...(m.ref ? { ref: m.ref } : {}),
+        } as const)
+      : ({ kind: 'room', ts: now, from: user.name, room: m.room, text: '', action: false, envelope } as const);
   ctx.batch.add(withKey(message, m.key), session, m.id);
 }
 
@@ -42,7 +54,10 @@ function sealedBody(ctx: Pick<ServerContext, 'store'>, m: ClientMessageOf<'send'
     return undefined;
   }
   if (m.envelope === undefined || m.text !== undefined || m.action !== undefined || m.ref !== undefined) {
-    throw new RequestError('BAD_REQUEST', `#${m.room} is end-to-end encrypted: send only a sealed envelope (text, action and ref go inside it)`);
+    throw new RequestError(
+      'BAD_REQUEST',
+      `#${m.room} is end-to-end encrypted: send only a sealed envelope (text, action and ref go inside it)`,
+    );
   }
   return m.envelope;
 }
@@ -62,7 +77,10 @@ export function handleDmSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>
  * must not make the sender think it was lost. Returns whether to go on and store the message.
  */
 function repeatOrAllowed(
-  ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'send' | 'dm_send'>, allowed: () => void,
+  ctx: Pick<ServerContext, 'store'>,
+  session: Session,
+  m: ClientMessageOf<'send' | 'dm_send'>,
+  allowed: () => void,
 ): boolean {
   try {
     allowed();

@@ -12,7 +12,13 @@ import { removeFromRoom } from './rooms.js';
 const FOREVER_MS = 100 * 365 * 24 * 3600 * 1000;
 
 /** The target's membership, after checking the actor may act on it with at least `minRank`. */
-function authorize(ctx: Pick<ServerContext, 'store'>, actor: OnlineUser<Session>, room: string, target: string, minRank: number): MemberRecord {
+function authorize(
+  ctx: Pick<ServerContext, 'store'>,
+  actor: OnlineUser<Session>,
+  room: string,
+  target: string,
+  minRank: number,
+): MemberRecord {
   requireRoom(ctx, room);
   const member = ctx.store.getMember(room, target);
   if (actor.role !== 'admin') {
@@ -30,18 +36,31 @@ function requireAdmin(user: OnlineUser<Session>): void {
   if (user.role !== 'admin') throw new RequestError('FORBIDDEN', 'server admins only');
 }
 
-export function handleKick(ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'kick'>): void {
+export function handleKick(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'rooms' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'kick'>,
+): void {
   const actor = requireUser(session);
   authorize(ctx, actor, m.room, m.user, roleRank('op'));
   session.send({ type: 'ok', re: m.id });
   ctx.batch.roomEvent({
-    type: 'room_event', room: m.room, event: 'kick', user: m.user, by: actor.name,
-    ...(m.reason !== undefined ? { reason: m.reason } : {}), ts: ctx.now(),
+    type: 'room_event',
+    room: m.room,
+    event: 'kick',
+    user: m.user,
+    by: actor.name,
+    ...(m.reason !== undefined ? { reason: m.reason } : {}),
+    ts: ctx.now(),
   });
   removeFromRoom(ctx, m.room, m.user);
 }
 
-export function handleBan(ctx: Pick<ServerContext, 'logger' | 'now' | 'sessions' | 'store'>, session: Session, m: ClientMessageOf<'ban'>): void {
+export function handleBan(
+  ctx: Pick<ServerContext, 'logger' | 'now' | 'sessions' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'ban'>,
+): void {
   const actor = requireUser(session);
   requireAdmin(actor);
   if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
@@ -77,7 +96,11 @@ export function handleUnban(ctx: Pick<ServerContext, 'store'>, session: Session,
   session.send({ type: 'ok', re: m.id });
 }
 
-export function handleMute(ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'store'>, session: Session, m: ClientMessageOf<'mute'>): void {
+export function handleMute(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'mute'>,
+): void {
   const actor = requireUser(session);
   authorize(ctx, actor, m.room, m.user, roleRank('op'));
   const now = ctx.now();
@@ -87,7 +110,11 @@ export function handleMute(ctx: Pick<ServerContext, 'batch' | 'now' | 'online' |
   ctx.batch.roomEvent({ type: 'room_event', room: m.room, event: 'mute', user: m.user, by: actor.name, ts: now });
 }
 
-export function handleUnmute(ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'store'>, session: Session, m: ClientMessageOf<'unmute'>): void {
+export function handleUnmute(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'unmute'>,
+): void {
   const actor = requireUser(session);
   authorize(ctx, actor, m.room, m.user, roleRank('op'));
   ctx.store.setMute(m.room, m.user, null);
@@ -96,7 +123,11 @@ export function handleUnmute(ctx: Pick<ServerContext, 'batch' | 'now' | 'online'
   ctx.batch.roomEvent({ type: 'room_event', room: m.room, event: 'unmute', user: m.user, by: actor.name, ts: ctx.now() });
 }
 
-export function handleRoleSet(ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'store'>, session: Session, m: ClientMessageOf<'role_set'>): void {
+export function handleRoleSet(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'role_set'>,
+): void {
   const actor = requireUser(session);
   requireRoom(ctx, m.room);
   if (actor.role !== 'admin' && actor.rooms.get(m.room)?.role !== 'owner') {
@@ -107,6 +138,12 @@ export function handleRoleSet(ctx: Pick<ServerContext, 'batch' | 'now' | 'online
   syncMembership(ctx, m.room, m.user);
   session.send({ type: 'ok', re: m.id });
   ctx.batch.roomEvent({
-    type: 'room_event', room: m.room, event: 'role', user: m.user, by: actor.name, role: m.role, ts: ctx.now(),
+    type: 'room_event',
+    room: m.room,
+    event: 'role',
+    user: m.user,
+    by: actor.name,
+    role: m.role,
+    ts: ctx.now(),
   });
 }

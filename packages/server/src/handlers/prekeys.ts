@@ -18,7 +18,10 @@ export function handlePrekeysUpload(ctx: Pick<ServerContext, 'store'>, session: 
   const prekey = m.signedPrekey;
   try {
     verifySignedPrekey(bytesOf(signKey), {
-      id: prekey.id, createdAt: prekey.createdAt, publicKey: bytesOf(prekey.publicKey), signature: bytesOf(prekey.signature),
+      id: prekey.id,
+      createdAt: prekey.createdAt,
+      publicKey: bytesOf(prekey.publicKey),
+      signature: bytesOf(prekey.signature),
     });
   } catch {
     throw new RequestError('BAD_REQUEST', 'the signed prekey is not signed by this device');
@@ -28,7 +31,11 @@ export function handlePrekeysUpload(ctx: Pick<ServerContext, 'store'>, session: 
   session.send({ type: 'prekeys', re: m.id, remaining });
 }
 
-export function handlePrekeyBundleGet(ctx: Pick<ServerContext, 'online' | 'store'>, session: Session, m: ClientMessageOf<'prekey_bundle_get'>): void {
+export function handlePrekeyBundleGet(
+  ctx: Pick<ServerContext, 'online' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'prekey_bundle_get'>,
+): void {
   requireUser(session);
   if (!ctx.store.getUser(m.user)) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
   const bundles = [];

@@ -14,7 +14,11 @@ export function handlePresenceSet(ctx: Pick<ServerContext, 'presence'>, session:
 }
 
 /** Typing notices go to the room's online members or the DM peer, at most one per interval per target. */
-export function handleTyping(ctx: Pick<ServerContext, 'config' | 'fanout' | 'now' | 'online' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'typing'>): void {
+export function handleTyping(
+  ctx: Pick<ServerContext, 'config' | 'fanout' | 'now' | 'online' | 'rooms' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'typing'>,
+): void {
   const user = requireUser(session);
   if (!session.signal()) return;
   const key = targetKey(m.target);

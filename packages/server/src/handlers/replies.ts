@@ -10,8 +10,16 @@ export function wireBundle(device: DeviceRecord) {
 export function wireMessage(m: StoredMessage): Extract<ServerMessage, { type: 'message' | 'dm' }> {
   return m.kind === 'room'
     ? {
-        type: 'message', room: m.room, msgId: m.id, ts: m.ts, from: m.from, text: m.text, action: m.action,
-        ...(m.ref ? { ref: m.ref } : {}), ...(m.deleted ? { deleted: true } : {}), ...(m.envelope !== undefined ? { envelope: m.envelope } : {}),
+        type: 'message',
+        room: m.room,
+        msgId: m.id,
+        ts: m.ts,
+        from: m.from,
+        text: m.text,
+        action: m.action,
+        ...(m.ref ? { ref: m.ref } : {}),
+        ...(m.deleted ? { deleted: true } : {}),
+        ...(m.envelope !== undefined ? { envelope: m.envelope } : {}),
       }
     : { type: 'dm', msgId: m.id, ts: m.ts, from: m.from, to: m.to, envelope: m.envelope };
 }

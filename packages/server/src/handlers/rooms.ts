@@ -12,7 +12,11 @@ import type { ServerContext, Session } from './context.js';
  */
 export const DEFAULT_ROOM_KIND: RoomKind = 'open';
 
-export function handleRoomCreate(ctx: Pick<ServerContext, 'fanout' | 'now' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'room_create'>): void {
+export function handleRoomCreate(
+  ctx: Pick<ServerContext, 'fanout' | 'now' | 'rooms' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'room_create'>,
+): void {
   const user = requireUser(session);
   if (ctx.store.getRoom(m.room)) throw new RequestError('ALREADY_EXISTS', `#${m.room} exists`);
   // An open room is readable by the server: a server admin's decision, never a member's.
@@ -27,7 +31,11 @@ export function handleRoomCreate(ctx: Pick<ServerContext, 'fanout' | 'now' | 'ro
   ctx.fanout.broadcast({ type: 'room_event', room: m.room, event: 'create', user: user.name, role: 'owner', ts: now }, [user]);
 }
 
-export function handleRoomJoin(ctx: Pick<ServerContext, 'batch' | 'now' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'room_join'>): void {
+export function handleRoomJoin(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'rooms' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'room_join'>,
+): void {
   const user = requireUser(session);
   requireRoom(ctx, m.room);
   if (user.rooms.has(m.room)) {
@@ -44,7 +52,11 @@ export function handleRoomJoin(ctx: Pick<ServerContext, 'batch' | 'now' | 'rooms
   ctx.batch.roomNotice(m.room, { type: 'room_event', room: m.room, event: 'join', user: user.name, ts: ctx.now() });
 }
 
-export function handleRoomPart(ctx: Pick<ServerContext, 'batch' | 'config' | 'now' | 'online' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'room_part'>): void {
+export function handleRoomPart(
+  ctx: Pick<ServerContext, 'batch' | 'config' | 'now' | 'online' | 'rooms' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'room_part'>,
+): void {
   const user = requireUser(session);
   if (m.room === ctx.config.defaultRoom) throw new RequestError('FORBIDDEN', 'everyone stays in the default room');
   requireMember(ctx, user, m.room);
@@ -86,13 +98,27 @@ function listPage<R, W>(
   return { items: kept, ...(more && last ? { next: name(last) } : {}) };
 }
 
-export function handleRoomList(ctx: Pick<ServerContext, 'config' | 'rooms' | 'store'>, session: Session, m: ClientMessageOf<'room_list'>): void {
+export function handleRoomList(
+  ctx: Pick<ServerContext, 'config' | 'rooms' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'room_list'>,
+): void {
   const user = requireUser(session);
-  const page = listPage(ctx, m, (p) => ctx.store.listRooms(p), (r) => r.name, (r) => roomInfo(ctx, r, user.rooms.get(r.name)));
+  const page = listPage(
+    ctx,
+    m,
+    (p) => ctx.store.listRooms(p),
+    (r) => r.name,
+    (r) => roomInfo(ctx, r, user.rooms.get(r.name)),
+  );
   session.send({ type: 'rooms', re: m.id, rooms: page.items, ...(page.next !== undefined ? { next: page.next } : {}) });
 }
 
-export function handleRoomTopic(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, session: Session, m: ClientMessageOf<'room_topic'>): void {
+export function handleRoomTopic(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'room_topic'>,
+): void {
   const user = requireUser(session);
   requireRoom(ctx, m.room);
   const member = user.rooms.get(m.room);
@@ -102,33 +128,63 @@ export function handleRoomTopic(ctx: Pick<ServerContext, 'batch' | 'now' | 'stor
   ctx.store.setTopic(m.room, m.topic);
   session.send({ type: 'ok', re: m.id });
   ctx.batch.roomEvent({
-    type: 'room_event', room: m.room, event: 'topic', user: user.name, by: user.name, topic: m.topic, ts: ctx.now(),
+    type: 'room_event',
+    room: m.room,
+    event: 'topic',
+    user: user.name,
+    by: user.name,
+    topic: m.topic,
+    ts: ctx.now(),
   });
 }
 
-export function handleRoomMembers(ctx: Pick<ServerContext, 'config' | 'online' | 'store'>, session: Session, m: ClientMessageOf<'room_members'>): void {
+export function handleRoomMembers(
+  ctx: Pick<ServerContext, 'config' | 'online' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'room_members'>,
+): void {
   const user = requireUser(session);
   if (user.role !== 'admin') requireMember(ctx, user, m.room);
   else requireRoom(ctx, m.room);
-  const page = listPage(ctx, m, (p) => ctx.store.listMembers(m.room, p), (r) => r.user, (member) => {
-    const online = ctx.online.get(member.user);
-    return {
-      user: member.user,
-      role: member.role,
-      state: online ? online.state : ('offline' as const),
-      status: online ? online.status : '',
-    };
-  });
+  const page = listPage(
+    ctx,
+    m,
+    (p) => ctx.store.listMembers(m.room, p),
+    (r) => r.user,
+    (member) => {
+      const online = ctx.online.get(member.user);
+      return {
+        user: member.user,
+        role: member.role,
+        state: online ? online.state : ('offline' as const),
+        status: online ? online.status : '',
+      };
+    },
+  );
   session.send({
-    type: 'members', re: m.id, room: m.room, members: page.items, ...(page.next !== undefined ? { next: page.next } : {}),
+    type: 'members',
+    re: m.id,
+    room: m.room,
+    members: page.items,
+    ...(page.next !== undefined ? { next: page.next } : {}),
   });
 }
 
-export function handleUsersList(ctx: Pick<ServerContext, 'config' | 'online' | 'store'>, session: Session, m: ClientMessageOf<'users_list'>): void {
+export function handleUsersList(
+  ctx: Pick<ServerContext, 'config' | 'online' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'users_list'>,
+): void {
   requireUser(session);
-  const page = listPage(ctx, m, (p) => ctx.store.listUsers(p), (u) => u.name, (u) => {
-    const online = ctx.online.get(u.name);
-    return { user: u.name, state: online ? online.state : ('offline' as const), status: online ? online.status : '', role: u.role };
-  });
+  const page = listPage(
+    ctx,
+    m,
+    (p) => ctx.store.listUsers(p),
+    (u) => u.name,
+    (u) => {
+      const online = ctx.online.get(u.name);
+      return { user: u.name, state: online ? online.state : ('offline' as const), status: online ? online.status : '', role: u.role };
+    },
+  );
   session.send({ type: 'users', re: m.id, users: page.items, ...(page.next !== undefined ? { next: page.next } : {}) });
 }

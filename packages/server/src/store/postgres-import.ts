@@ -34,7 +34,10 @@ export async function importSqliteIntoPostgres(sqlitePath: string, url: string):
       for (const { name } of PG_TABLES) {
         const { rows } = await c.query(`SELECT EXISTS (SELECT 1 FROM ${name}) AS used`);
         if ((rows[0] as { used: boolean }).used) {
-          throw new StoreError('ALREADY_EXISTS', `the PostgreSQL database already holds data (table ${name}): import only into an empty one`);
+          throw new StoreError(
+            'ALREADY_EXISTS',
+            `the PostgreSQL database already holds data (table ${name}): import only into an empty one`,
+          );
         }
       }
       const counts: ImportCounts = {};

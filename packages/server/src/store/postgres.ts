@@ -78,7 +78,9 @@ const APPEND_LOCK = '7526752229549441026';
 /** Message ids and times are BIGINT: read them as numbers (as better-sqlite3 does). */
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    oid === pg.types.builtins.INT8
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 const ADDRESS_BANS_TTL_MS = 1000;
@@ -155,7 +157,11 @@ export class PostgresStore implements AsyncStore {
   // ---- accounts ----
 
   async createUser(name: string, passwordHash: string | null, role: ServerRole, now: number): Promise<UserRecord> {
-    await this.insert('INSERT INTO users (name, password_hash, role, created_at) VALUES ($1, $2, $3, $4)', [name, passwordHash, role, now], 'user');
+    await this.insert(
+      'INSERT INTO users (name, password_hash, role, created_at) VALUES ($1, $2, $3, $4)',
+      [name, passwordHash, role, now],
+      'user',
+    );
     return { name, passwordHash, role, createdAt: now, bannedUntil: null, banReason: null };
   }
 
@@ -165,7 +171,9 @@ export class PostgresStore implements AsyncStore {
   }
 
   async listUsers(page?: ListPage): Promise<UserRecord[]> {
-    return (await this.rows<UserRow>('SELECT * FROM users WHERE name > $1 ORDER BY name LIMIT $2', [page?.after ?? '', pageLimit(page)])).map(toUser);
+    return (
+      await this.rows<UserRow>('SELECT * FROM users WHERE name > $1 ORDER BY name LIMIT $2', [page?.after ?? '', pageLimit(page)])
+    ).map(toUser);
   }
 
   setPasswordHash(name: string, passwordHash: string): Promise<void> {
@@ -180,7 +188,11 @@ export class PostgresStore implements AsyncStore {
     const forever = until === Number.POSITIVE_INFINITY ? 1 : 0;
     const at = until === null || forever ? null : Math.floor(until);
     const why = until === null ? null : reason;
-    return this.mustChange('UPDATE users SET banned_until = $1, banned_forever = $2, ban_reason = $3 WHERE name = $4', [at, forever, why, name], 'user');
+    return this.mustChange(
+      'UPDATE users SET banned_until = $1, banned_forever = $2, ban_reason = $3 WHERE name = $4',
+      [at, forever, why, name],
+      'user',
+    );
   }
 
   // ---- devices ----
@@ -197,7 +209,10 @@ export class PostgresStore implements AsyncStore {
       if (!row!.created) return { created: false };
       // A new device starts at the newest message: what came before was sealed without it.
       await c.query(`SELECT pg_advisory_xact_lock_shared(${APPEND_LOCK})`);
-      await c.query(`INSERT INTO device_cursors ("user", sign_key, msg_id) SELECT $1, $2, id FROM (${LAST_ID}) s`, [device.user, device.signKey]);
+      await c.query(`INSERT INTO device_cursors ("user", sign_key, msg_id) SELECT $1, $2, id FROM (${LAST_ID}) s`, [
+        device.user,
+        device.signKey,
+      ]);
       return { created: true };
     });
   }
@@ -229,7 +244,8 @@ export class PostgresStore implements AsyncStore {
 
   async getSignedPrekey(user: string, signKey: string): Promise<SignedPrekeyRecord | undefined> {
     const { rows } = await this.pool.query<{ id: string; created_at: string; public_key: string; signature: string }>(
-      'SELECT id, created_at, public_key, signature FROM signed_prekeys WHERE "user" = $1 AND sign_key = $2', [user, signKey],
+      'SELECT id, created_at, public_key, signature FROM signed_prekeys WHERE "user" = $1 AND sign_key = $2',
+      [user, signKey],
     );
     const row = rows[0];
     return row && { id: Number(row.id), createdAt: Number(row.created_at), publicKey: row.public_key, signature: row.signature };
@@ -259,7 +275,8 @@ export class PostgresStore implements AsyncStore {
 
   async countOneTimePrekeys(user: string, signKey: string): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(
-      'SELECT count(*) AS n FROM one_time_prekeys WHERE "user" = $1 AND sign_key = $2', [user, signKey],
+      'SELECT count(*) AS n FROM one_time_prekeys WHERE "user" = $1 AND sign_key = $2',
+      [user, signKey],
     );
     return Number(rows[0]?.n ?? 0);
   }
@@ -267,18 +284,30 @@ export class PostgresStore implements AsyncStore {
   // ---- invites ----
 
   async createInvite(code: string, createdBy: string | null, now: number): Promise<void> {
-    await this.insert('INSERT INTO invites (code_hash, created_by, created_at) VALUES ($1, $2, $3)', [hashInvite(code), createdBy, now], 'invite');
+    await this.insert(
+      'INSERT INTO invites (code_hash, created_by, created_at) VALUES ($1, $2, $3)',
+      [hashInvite(code), createdBy, now],
+      'invite',
+    );
   }
 
   async consumeInvite(code: string, usedBy: string, now: number): Promise<boolean> {
-    const n = await this.changes('UPDATE invites SET used_by = $1, used_at = $2 WHERE code_hash = $3 AND used_by IS NULL', [usedBy, now, hashInvite(code)]);
+    const n = await this.changes('UPDATE invites SET used_by = $1, used_at = $2 WHERE code_hash = $3 AND used_by IS NULL', [
+      usedBy,
+      now,
+      hashInvite(code),
+    ]);
     return n === 1;
   }
 
   // ---- rooms and membership ----
 
   async createRoom(name: string, topic: string, createdBy: string | null, now: number, kind: RoomKind): Promise<RoomRecord> {
-    await this.insert('INSERT INTO rooms (name, topic, created_at, created_by, kind) VALUES ($1, $2, $3, $4, $5)', [name, topic, now, createdBy, kind], 'room');
+    await this.insert(
+      'INSERT INTO rooms (name, topic, created_at, created_by, kind) VALUES ($1, $2, $3, $4, $5)',
+      [name, topic, now, createdBy, kind],
+      'room',
+    );
     return { name, topic, createdAt: now, createdBy, kind };
   }
 
@@ -288,7 +317,9 @@ export class PostgresStore implements AsyncStore {
   }
 
   async listRooms(page?: ListPage): Promise<RoomRecord[]> {
-    return (await this.rows<RoomRow>('SELECT * FROM rooms WHERE name > $1 ORDER BY name LIMIT $2', [page?.after ?? '', pageLimit(page)])).map(toRoom);
+    return (
+      await this.rows<RoomRow>('SELECT * FROM rooms WHERE name > $1 ORDER BY name LIMIT $2', [page?.after ?? '', pageLimit(page)])
+    ).map(toRoom);
   }
 
   setTopic(name: string, topic: string): Promise<void> {
@@ -329,7 +360,10 @@ export class PostgresStore implements AsyncStore {
   }
 
   async getDeparture(room: string, user: string): Promise<DepartureRecord | undefined> {
-    const [row] = await this.rows<{ muted_until: number | null }>('SELECT muted_until FROM departures WHERE room = $1 AND "user" = $2', [room, user]);
+    const [row] = await this.rows<{ muted_until: number | null }>('SELECT muted_until FROM departures WHERE room = $1 AND "user" = $2', [
+      room,
+      user,
+    ]);
     return row && { room, user, mutedUntil: row.muted_until };
   }
 
@@ -372,7 +406,14 @@ export class PostgresStore implements AsyncStore {
       for (const i of fresh) messageColumns(batch[i]!).forEach((v, k) => columns[k]!.push(v));
       const rows = await this.transaction(
         // Named: each pooled connection parses and plans it once.
-        async (c) => (await c.query<{ n: number | null; id: number; ts: number }>({ name: 'hush-append-messages', text: APPEND_MESSAGES, values: columns })).rows,
+        async (c) =>
+          (
+            await c.query<{ n: number | null; id: number; ts: number }>({
+              name: 'hush-append-messages',
+              text: APPEND_MESSAGES,
+              values: columns,
+            })
+          ).rows,
         `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK})`,
       );
       const repeated = new Set<number>();
@@ -382,7 +423,10 @@ export class PostgresStore implements AsyncStore {
         out[i] = { kind: 'repeat', id: String(r.id), ts: r.ts };
         repeated.add(i);
       }
-      const ids = rows.filter((r) => r.n === null).map((r) => r.id).sort((x, y) => x - y);
+      const ids = rows
+        .filter((r) => r.n === null)
+        .map((r) => r.id)
+        .sort((x, y) => x - y);
       let next = 0;
       for (const i of fresh) if (!repeated.has(i)) out[i] = withId(batch[i]!, String(ids[next++]));
     }
@@ -396,7 +440,10 @@ export class PostgresStore implements AsyncStore {
   async messageByKey(sender: string, key: string): Promise<RepeatedMessage | undefined> {
     let found = this.recentKeys.get(keyId(sender, key));
     if (!found) {
-      const [row] = await this.rows<{ id: number; ts: number }>('SELECT id, ts FROM messages WHERE client_key = $1 AND sender = $2', [key, sender]);
+      const [row] = await this.rows<{ id: number; ts: number }>('SELECT id, ts FROM messages WHERE client_key = $1 AND sender = $2', [
+        key,
+        sender,
+      ]);
       found = row && { kind: 'repeat', id: String(row.id), ts: row.ts };
     }
     if (found) this.rememberKey(sender, key, found);
@@ -469,7 +516,8 @@ export class PostgresStore implements AsyncStore {
       await this.rows(
         `DELETE FROM messages WHERE room = $1 AND id > $2 AND CASE WHEN (action & ${REF_FLAG}) != 0
          THEN body::jsonb->'ref'->>'kind' = 'edit' AND body::jsonb->'ref'->>'msgId' = $3 ELSE false END`,
-        [room, String(parseId(id)), id], c,
+        [room, String(parseId(id)), id],
+        c,
       );
     });
   }
@@ -495,7 +543,10 @@ export class PostgresStore implements AsyncStore {
   }
 
   async getDeviceCursor(user: string, signKey: string): Promise<string> {
-    const [row] = await this.rows<{ msg_id: number }>('SELECT msg_id FROM device_cursors WHERE "user" = $1 AND sign_key = $2', [user, signKey]);
+    const [row] = await this.rows<{ msg_id: number }>('SELECT msg_id FROM device_cursors WHERE "user" = $1 AND sign_key = $2', [
+      user,
+      signKey,
+    ]);
     return String(row?.msg_id ?? 0);
   }
 
@@ -693,7 +744,10 @@ export async function migrate(pool: pg.Pool): Promise<number[]> {
         await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
         const current = Number((await c.query<{ v: number }>('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0]!.v);
         if (current > PG_SCHEMA_VERSION) {
-          throw new StoreError('SCHEMA_TOO_NEW', `database schema version ${current} is newer than this hushd understands (${PG_SCHEMA_VERSION})`);
+          throw new StoreError(
+            'SCHEMA_TOO_NEW',
+            `database schema version ${current} is newer than this hushd understands (${PG_SCHEMA_VERSION})`,
+          );
         }
         if (current >= version) return false;
         await c.query(PG_MIGRATIONS[version - 1]!);

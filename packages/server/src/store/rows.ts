@@ -77,7 +77,6 @@ export interface BanRow {
   reason: string | null;
 }
 
-
 const MAX_ID = 2n ** 63n - 1n;
 
 /** Message ids are decimal strings on the wire; out-of-range or malformed ids clamp safely. */
@@ -178,8 +177,15 @@ export class RecentKeys {
 export function withId(m: NewMessage, id: string): StoredMessage {
   return m.kind === 'room'
     ? {
-        kind: 'room', id, ts: m.ts, from: m.from, room: m.room, text: m.text, action: m.action,
-        ...(m.ref ? { ref: m.ref } : {}), ...(m.envelope !== undefined ? { envelope: m.envelope } : {}),
+        kind: 'room',
+        id,
+        ts: m.ts,
+        from: m.from,
+        room: m.room,
+        text: m.text,
+        action: m.action,
+        ...(m.ref ? { ref: m.ref } : {}),
+        ...(m.envelope !== undefined ? { envelope: m.envelope } : {}),
       }
     : { kind: 'dm', id, ts: m.ts, from: m.from, to: m.to, envelope: m.envelope };
 }

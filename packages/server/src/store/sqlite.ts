@@ -236,8 +236,10 @@ export class SqliteStore implements Store {
   }
 
   getSignedPrekey(user: string, signKey: string): SignedPrekeyRecord | undefined {
-    const row = this.stmt('SELECT id, created_at, public_key, signature FROM signed_prekeys WHERE user = ? AND sign_key = ?')
-      .get(user, signKey) as { id: number; created_at: number; public_key: string; signature: string } | undefined;
+    const row = this.stmt('SELECT id, created_at, public_key, signature FROM signed_prekeys WHERE user = ? AND sign_key = ?').get(
+      user,
+      signKey,
+    ) as { id: number; created_at: number; public_key: string; signature: string } | undefined;
     return row && { id: row.id, createdAt: row.created_at, publicKey: row.public_key, signature: row.signature };
   }
 
@@ -250,8 +252,9 @@ export class SqliteStore implements Store {
   }
 
   takeOneTimePrekey(user: string, signKey: string): OneTimePrekeyRecord | undefined {
-    const row = this.stmt('DELETE FROM one_time_prekeys WHERE rowid = (SELECT rowid FROM one_time_prekeys WHERE user = ? AND sign_key = ? ORDER BY id LIMIT 1) RETURNING id, public_key')
-      .get(user, signKey) as { id: number; public_key: string } | undefined;
+    const row = this.stmt(
+      'DELETE FROM one_time_prekeys WHERE rowid = (SELECT rowid FROM one_time_prekeys WHERE user = ? AND sign_key = ? ORDER BY id LIMIT 1) RETURNING id, public_key',
+    ).get(user, signKey) as { id: number; public_key: string } | undefined;
     return row && { id: row.id, publicKey: row.public_key };
   }
 
@@ -272,7 +275,11 @@ export class SqliteStore implements Store {
   }
 
   consumeInvite(code: string, usedBy: string, now: number): boolean {
-    const r = this.stmt('UPDATE invites SET used_by = ?, used_at = ? WHERE code_hash = ? AND used_by IS NULL').run(usedBy, now, hashInvite(code));
+    const r = this.stmt('UPDATE invites SET used_by = ?, used_at = ? WHERE code_hash = ? AND used_by IS NULL').run(
+      usedBy,
+      now,
+      hashInvite(code),
+    );
     return r.changes === 1;
   }
 
@@ -280,7 +287,13 @@ export class SqliteStore implements Store {
 
   createRoom(name: string, topic: string, createdBy: string | null, now: number, kind: RoomKind): RoomRecord {
     try {
-      this.stmt('INSERT INTO rooms (name, topic, created_at, created_by, kind) VALUES (?, ?, ?, ?, ?)').run(name, topic, now, createdBy, kind);
+      this.stmt('INSERT INTO rooms (name, topic, created_at, created_by, kind) VALUES (?, ?, ?, ?, ?)').run(
+        name,
+        topic,
+        now,
+        createdBy,
+        kind,
+      );
     } catch (err) {
       if (isConstraint(err)) throw new StoreError('ALREADY_EXISTS', 'room already exists', { cause: err });
       throw err;
@@ -387,7 +400,10 @@ export class SqliteStore implements Store {
 
   private appendTransaction(batch: readonly NewMessage[], lookUpKeys: boolean): AppendedMessage[] {
     return this.db.transaction((): AppendedMessage[] => {
-      const plan = new AppendPlan(batch, (sender, key) => this.recentKeys.get(keyId(sender, key)) ?? (lookUpKeys ? this.storedKey(sender, key) : undefined));
+      const plan = new AppendPlan(
+        batch,
+        (sender, key) => this.recentKeys.get(keyId(sender, key)) ?? (lookUpKeys ? this.storedKey(sender, key) : undefined),
+      );
       const { fresh, out } = plan;
       // Several rows per INSERT: about half the cost per row of one statement each. In one
       // transaction (one writer) AUTOINCREMENT numbers a statement's rows consecutively, in order.
@@ -411,7 +427,8 @@ export class SqliteStore implements Store {
 
   private storedKey(sender: string, key: string): RepeatedMessage | undefined {
     const row = this.stmt('SELECT id, ts FROM messages WHERE client_key = ? AND sender = ?').get(key, sender) as
-      { id: number | bigint; ts: number } | undefined;
+      | { id: number | bigint; ts: number }
+      | undefined;
     return row && { kind: 'repeat', id: String(row.id), ts: row.ts };
   }
 
@@ -564,9 +581,16 @@ export class SqliteStore implements Store {
 
   createFile(file: Omit<StoredFile, 'complete'>): void {
     try {
-      this.stmt(
-        'INSERT INTO files (id, sender, room, recipient, name, sha512, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(file.id, file.from, file.room, file.to, file.name, file.sha512, file.size, file.createdAt);
+      this.stmt('INSERT INTO files (id, sender, room, recipient, name, sha512, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+        file.id,
+        file.from,
+        file.room,
+        file.to,
+        file.name,
+        file.sha512,
+        file.size,
+        file.createdAt,
+      );
     } catch (err) {
       if (isConstraint(err)) throw new StoreError('ALREADY_EXISTS', 'file already exists', { cause: err });
       throw err;
@@ -611,7 +635,9 @@ export class SqliteStore implements Store {
   }
 
   fileHandling(fileId: string, user: string): FileHandling | undefined {
-    const row = this.stmt('SELECT how FROM file_handled WHERE file_id = ? AND user = ?').get(fileId, user) as { how: FileHandling } | undefined;
+    const row = this.stmt('SELECT how FROM file_handled WHERE file_id = ? AND user = ?').get(fileId, user) as
+      | { how: FileHandling }
+      | undefined;
     return row?.how;
   }
 
@@ -715,5 +741,8 @@ const ROWS_PER_INSERT = 32;
 /** The INSERT for 1..ROWS_PER_INSERT rows, built once (the statements themselves are cached by SQL). */
 const INSERT_MESSAGES_SQL = Array.from(
   { length: ROWS_PER_INSERT },
-  (_, i) => `INSERT INTO messages (kind, ts, sender, room, recipient, conv, body, action, client_key) VALUES ${Array(i + 1).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+  (_, i) =>
+    `INSERT INTO messages (kind, ts, sender, room, recipient, conv, body, action, client_key) VALUES ${Array(i + 1)
+      .fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .join(', ')}`,
 );

@@ -57,12 +57,33 @@ export type MessageRef =
  * room message has empty text, no action flag and no ref: they are inside the envelope).
  */
 export type StoredMessage =
-  | { kind: 'room'; id: string; ts: number; from: string; room: string; text: string; action: boolean; ref?: MessageRef; deleted?: boolean; envelope?: string }
+  | {
+      kind: 'room';
+      id: string;
+      ts: number;
+      from: string;
+      room: string;
+      text: string;
+      action: boolean;
+      ref?: MessageRef;
+      deleted?: boolean;
+      envelope?: string;
+    }
   | { kind: 'dm'; id: string; ts: number; from: string; to: string; envelope: string };
 
 /** `key`: the sender's idempotency key; a sender's message with a key already used is not stored again. */
 export type NewMessage =
-  | { kind: 'room'; ts: number; from: string; room: string; text: string; action: boolean; ref?: MessageRef; envelope?: string; key?: string }
+  | {
+      kind: 'room';
+      ts: number;
+      from: string;
+      room: string;
+      text: string;
+      action: boolean;
+      ref?: MessageRef;
+      envelope?: string;
+      key?: string;
+    }
   | { kind: 'dm'; ts: number; from: string; to: string; envelope: string; key?: string };
 
 /** What a repeated key is answered with: the id and time of the message stored under it first. */

@@ -144,7 +144,12 @@ export class WalCheckpointer {
 
   /** Checkpoints done by the worker, and by the writing thread past the bound (count, total and longest ms). */
   get stats(): CheckpointStats {
-    return { worker: Atomics.load(this.slots, WORKER_CHECKPOINTS), onLoop: this.onLoop, onLoopMs: this.onLoopMs, onLoopMaxMs: this.onLoopMaxMs };
+    return {
+      worker: Atomics.load(this.slots, WORKER_CHECKPOINTS),
+      onLoop: this.onLoop,
+      onLoopMs: this.onLoopMs,
+      onLoopMaxMs: this.onLoopMaxMs,
+    };
   }
 
   /**

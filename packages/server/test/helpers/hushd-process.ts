@@ -37,13 +37,19 @@ export interface HushdProcess {
  * `umask`: the umask the process is started under (through sh), as a service manager would.
  * `closedStdout`: its stdout (the log) is a pipe nobody reads, closed before hushd writes to it.
  */
-export async function startHushd(args: string[], opts: { env?: NodeJS.ProcessEnv; umask?: string; closedStdout?: boolean } = {}): Promise<HushdProcess> {
+export async function startHushd(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; umask?: string; closedStdout?: boolean } = {},
+): Promise<HushdProcess> {
   ensureBuilt();
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HUSH_SCRYPT_N: '1024', ...opts.env };
   const child =
     opts.umask === undefined
       ? spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('/bin/sh', ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      : spawn('/bin/sh', ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, CLI, ...args], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
@@ -57,7 +63,11 @@ export async function startHushd(args: string[], opts: { env?: NodeJS.ProcessEnv
     for (const l of listeners) l();
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const log = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const log = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
 
   const until = <T>(probe: () => T | undefined, what: string, timeoutMs: number): Promise<T> =>
     new Promise((resolve, reject) => {
@@ -70,7 +80,10 @@ export async function startHushd(args: string[], opts: { env?: NodeJS.ProcessEnv
         const found = probe();
         if (found !== undefined) done(() => resolve(found));
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`no ${what} within ${timeoutMs} ms; stderr: ${err}; stdout: ${out}`))), timeoutMs);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no ${what} within ${timeoutMs} ms; stderr: ${err}; stdout: ${out}`))),
+        timeoutMs,
+      );
       listeners.add(check);
       void exited.then((code) => done(() => reject(new Error(`hushd exited (${code}) before ${what}; stderr: ${err}`))));
       check();

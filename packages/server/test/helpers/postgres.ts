@@ -36,7 +36,9 @@ async function serverBinaries(): Promise<string> {
   }
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(root)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((v) => join(root, v, 'bin')));
   }
   const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
@@ -64,15 +66,60 @@ async function freePort(): Promise<number> {
 export async function makeCa(dir: string, server?: { owner?: { uid: number; gid: number } }): Promise<string> {
   const ca = join(dir, 'ca.pem');
   const caKey = join(dir, 'ca.key');
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=hush test CA', '-keyout', caKey, '-out', ca]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=hush test CA',
+    '-keyout',
+    caKey,
+    '-out',
+    ca,
+  ]);
   if (server) {
     const key = join(dir, 'server.key');
     const csr = join(dir, 'server.csr');
     const crt = join(dir, 'server.crt');
     const ext = join(dir, 'server.ext');
-    await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', csr]);
+    await run('openssl', [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      csr,
+    ]);
     await run('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1\n' > '${ext}'`]);
-    await run('openssl', ['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', crt]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+      '-out',
+      crt,
+    ]);
     chmodSync(key, 0o600);
     if (server.owner) for (const f of [key, crt]) chownSync(f, server.owner.uid, server.owner.gid);
   }
@@ -85,7 +132,9 @@ export async function startPostgres(opts: { tls?: boolean } = {}): Promise<TestP
   const dir = mkdtempSync(join(tmpdir(), 'hush-pg-'));
   const data = join(dir, 'data');
   // initdb refuses to run as root: the server runs as `postgres`, in a directory it owns.
-  const owner = asRoot ? { uid: Number((await run('id', ['-u', 'postgres'])).stdout), gid: Number((await run('id', ['-g', 'postgres'])).stdout) } : undefined;
+  const owner = asRoot
+    ? { uid: Number((await run('id', ['-u', 'postgres'])).stdout), gid: Number((await run('id', ['-g', 'postgres'])).stdout) }
+    : undefined;
   if (owner) chownSync(dir, owner.uid, owner.gid);
   const tool = (name: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, name), ...args]) : run(join(bin, name), args);
@@ -110,7 +159,9 @@ export async function startPostgres(opts: { tls?: boolean } = {}): Promise<TestP
     running = true;
   } catch (err) {
     await stop().catch(() => undefined);
-    throw new Error(`could not start a test PostgreSQL (as ${asRoot ? 'postgres via runuser' : userInfo().username}): ${String(err)}`, { cause: err });
+    throw new Error(`could not start a test PostgreSQL (as ${asRoot ? 'postgres via runuser' : userInfo().username}): ${String(err)}`, {
+      cause: err,
+    });
   }
   const url = (db: string) => `postgres://hush@127.0.0.1:${port}/${db}`;
   let databases = 0;

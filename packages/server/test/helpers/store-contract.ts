@@ -4,7 +4,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AsyncStore } from '../../src/store/async-store.js';
 import { StoreError, type HistoryResult, type NewMessage } from '../../src/store/index.js';
 
-const roomMsg = (room: string, text: string, ts = 1000, from = 'alice'): Extract<NewMessage, { kind: 'room' }> => ({ kind: 'room', ts, from, room, text, action: false });
+const roomMsg = (room: string, text: string, ts = 1000, from = 'alice'): Extract<NewMessage, { kind: 'room' }> => ({
+  kind: 'room',
+  ts,
+  from,
+  room,
+  text,
+  action: false,
+});
 const dm = (from: string, to: string, envelope: string, ts = 1000): NewMessage => ({ kind: 'dm', ts, from, to, envelope });
 
 export function storeContract(open: () => Promise<AsyncStore>): void {
@@ -70,7 +77,7 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
       expect(await store.getDevice('bob', 'S1')).toBeUndefined();
     });
 
-    it('starts a new device\'s delivery cursor at the newest message and only moves it forward', async () => {
+    it("starts a new device's delivery cursor at the newest message and only moves it forward", async () => {
       await seedUsers('alice', 'bob');
       await store.upsertDevice(dev, 1);
       expect(await store.getDeviceCursor('alice', 'S1')).toBe('0');
@@ -113,8 +120,19 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
     });
 
     it('hands out each one-time prekey once, lowest id first; ids already held are ignored', async () => {
-      expect(await store.addOneTimePrekeys('alice', 'S1', [{ id: 3, publicKey: 'K3' }, { id: 1, publicKey: 'K1' }, { id: 2, publicKey: 'K2' }])).toBe(3);
-      expect(await store.addOneTimePrekeys('alice', 'S1', [{ id: 2, publicKey: 'other' }, { id: 4, publicKey: 'K4' }])).toBe(4);
+      expect(
+        await store.addOneTimePrekeys('alice', 'S1', [
+          { id: 3, publicKey: 'K3' },
+          { id: 1, publicKey: 'K1' },
+          { id: 2, publicKey: 'K2' },
+        ]),
+      ).toBe(3);
+      expect(
+        await store.addOneTimePrekeys('alice', 'S1', [
+          { id: 2, publicKey: 'other' },
+          { id: 4, publicKey: 'K4' },
+        ]),
+      ).toBe(4);
       expect(await store.addOneTimePrekeys('alice', 'S1', [])).toBe(4);
       expect(await store.takeOneTimePrekey('alice', 'S1')).toEqual({ id: 1, publicKey: 'K1' });
       expect(await store.takeOneTimePrekey('alice', 'S1')).toEqual({ id: 2, publicKey: 'K2' });
@@ -131,7 +149,6 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
       expect(await store.consumeInvite('code-1', 'alice', 2)).toBe(true);
       expect(await store.consumeInvite('code-1', 'bob', 3)).toBe(false);
     });
-
   });
 
   describe('rooms and members', () => {
@@ -214,7 +231,11 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
   describe('messages', () => {
     it('appends a batch and returns ids in order', async () => {
       expect(await store.lastMessageId()).toBe('0');
-      const stored = await store.appendMessages([roomMsg('lobby', 'one'), dm('alice', 'bob', 'ENV'), { ...roomMsg('lobby', 'waves'), action: true }]);
+      const stored = await store.appendMessages([
+        roomMsg('lobby', 'one'),
+        dm('alice', 'bob', 'ENV'),
+        { ...roomMsg('lobby', 'waves'), action: true },
+      ]);
       expect(stored.map((m) => m.id)).toEqual(['1', '2', '3']);
       expect(stored[0]).toEqual({ kind: 'room', id: '1', ts: 1000, from: 'alice', room: 'lobby', text: 'one', action: false });
       expect(stored[1]).toEqual({ kind: 'dm', id: '2', ts: 1000, from: 'alice', to: 'bob', envelope: 'ENV' });
@@ -228,13 +249,18 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
       const [stored] = await store.appendMessages([sealed, roomMsg('dev', 'plain')]);
       expect(stored).toEqual({ ...sealed, id: '1' });
       const page = (await store.history({ room: 'dev' }, { limit: 10 })).messages;
-      expect(page).toEqual([{ ...sealed, id: '1' }, { kind: 'room', id: '2', ts: 1000, from: 'alice', room: 'dev', text: 'plain', action: false }]);
+      expect(page).toEqual([
+        { ...sealed, id: '1' },
+        { kind: 'room', id: '2', ts: 1000, from: 'alice', room: 'dev', text: 'plain', action: false },
+      ]);
       expect(await store.roomMessage('dev', '1')).toEqual({ ...sealed, id: '1' });
     });
 
     it('numbers a large mixed batch (several rows per INSERT) in order, each id matching its row', async () => {
       await store.appendMessages([roomMsg('lobby', 'first')]);
-      const batch: NewMessage[] = Array.from({ length: 100 }, (_, i) => (i % 3 === 0 ? dm('alice', 'bob', `env${i}`) : roomMsg('lobby', `r${i}`)));
+      const batch: NewMessage[] = Array.from({ length: 100 }, (_, i) =>
+        i % 3 === 0 ? dm('alice', 'bob', `env${i}`) : roomMsg('lobby', `r${i}`),
+      );
       const stored = await store.appendMessages(batch);
       expect(stored.map((m) => Number(m.id))).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
       const rooms = (await store.history({ room: 'lobby' }, { limit: 200 })).messages;
@@ -306,7 +332,12 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
     });
 
     it('keys direct conversations by the sorted pair', async () => {
-      const s = await store.appendMessages([dm('alice', 'bob', 'e1'), dm('bob', 'alice', 'e2'), dm('alice', 'carol', 'e3'), dm('bob', 'alice', 'e4')]);
+      const s = await store.appendMessages([
+        dm('alice', 'bob', 'e1'),
+        dm('bob', 'alice', 'e2'),
+        dm('alice', 'carol', 'e3'),
+        dm('bob', 'alice', 'e4'),
+      ]);
       const ab = await store.history({ dm: ['bob', 'alice'] }, { limit: 10 });
       expect(ab.messages.map((m) => m.id)).toEqual([s[0]!.id, s[1]!.id, s[3]!.id]);
       expect(await store.history({ dm: ['alice', 'bob'] }, { limit: 10 })).toEqual(ab);
@@ -317,7 +348,13 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
     });
 
     it('lists direct messages to a user since an id', async () => {
-      const s = await store.appendMessages([dm('alice', 'bob', 'e1'), dm('bob', 'alice', 'e2'), roomMsg('lobby', 'x'), dm('carol', 'bob', 'e3'), dm('alice', 'bob', 'e4')]);
+      const s = await store.appendMessages([
+        dm('alice', 'bob', 'e1'),
+        dm('bob', 'alice', 'e2'),
+        roomMsg('lobby', 'x'),
+        dm('carol', 'bob', 'e3'),
+        dm('alice', 'bob', 'e4'),
+      ]);
       expect((await store.directMessagesSince('bob', '0', 10)).map((m) => m.id)).toEqual([s[0]!.id, s[3]!.id, s[4]!.id]);
       expect((await store.directMessagesSince('bob', s[0]!.id, 1)).map((m) => m.id)).toEqual([s[3]!.id]);
       expect(await store.directMessagesSince('bob', s[4]!.id, 10)).toEqual([]);
@@ -326,10 +363,15 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
 
     it('lists direct messages to or from a user with includeSent', async () => {
       const s = await store.appendMessages([
-        dm('alice', 'bob', 'e1'), dm('bob', 'alice', 'e2'), roomMsg('lobby', 'x', 1000, 'bob'), dm('carol', 'dave', 'e3'),
-        dm('bob', 'bob', 'e4'), dm('bob', 'carol', 'e5'),
+        dm('alice', 'bob', 'e1'),
+        dm('bob', 'alice', 'e2'),
+        roomMsg('lobby', 'x', 1000, 'bob'),
+        dm('carol', 'dave', 'e3'),
+        dm('bob', 'bob', 'e4'),
+        dm('bob', 'carol', 'e5'),
       ]);
-      const sent = async (after: string, limit = 10) => (await store.directMessagesSince('bob', after, limit, { includeSent: true })).map((m) => m.id);
+      const sent = async (after: string, limit = 10) =>
+        (await store.directMessagesSince('bob', after, limit, { includeSent: true })).map((m) => m.id);
       expect(await sent('0')).toEqual([s[0]!.id, s[1]!.id, s[4]!.id, s[5]!.id]);
       expect(await sent(s[0]!.id, 2)).toEqual([s[1]!.id, s[4]!.id]);
       expect(await sent(s[5]!.id)).toEqual([]);
@@ -337,8 +379,12 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
 
     it('lists the distinct direct-message peers of a user', async () => {
       await store.appendMessages([
-        dm('alice', 'bob', 'e1'), dm('bob', 'alice', 'e2'), dm('carol', 'bob', 'e3'), dm('bob', 'bob', 'e4'),
-        dm('dave', 'erin', 'e5'), roomMsg('lobby', 'x', 1000, 'bob'),
+        dm('alice', 'bob', 'e1'),
+        dm('bob', 'alice', 'e2'),
+        dm('carol', 'bob', 'e3'),
+        dm('bob', 'bob', 'e4'),
+        dm('dave', 'erin', 'e5'),
+        roomMsg('lobby', 'x', 1000, 'bob'),
       ]);
       expect(await store.dmPeers('bob')).toEqual(['alice', 'carol']);
       expect(await store.dmPeers('dave')).toEqual(['erin']);
@@ -347,7 +393,10 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
   });
 
   describe('message references', () => {
-    const ref = (text: string, r: NonNullable<Extract<NewMessage, { kind: 'room' }>['ref']>, from = 'alice'): NewMessage => ({ ...roomMsg('lobby', text, 1000, from), ref: r });
+    const ref = (text: string, r: NonNullable<Extract<NewMessage, { kind: 'room' }>['ref']>, from = 'alice'): NewMessage => ({
+      ...roomMsg('lobby', text, 1000, from),
+      ref: r,
+    });
 
     it('stores references with the message and finds a room message by id', async () => {
       const [first, other] = await store.appendMessages([roomMsg('lobby', 'hello'), roomMsg('dev', 'elsewhere')]);
@@ -387,7 +436,10 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
       const [first] = await store.appendMessages([keyed('one', 'key-00001')]);
       expect(first).toMatchObject({ kind: 'room', id: '1', text: 'one' });
       const out = await store.appendMessages([
-        keyed('again', 'key-00001'), keyed('two', 'key-00002'), roomMsg('lobby', 'plain'), keyed('two again', 'key-00002'),
+        keyed('again', 'key-00001'),
+        keyed('two', 'key-00002'),
+        roomMsg('lobby', 'plain'),
+        keyed('two again', 'key-00002'),
         { kind: 'dm', ts: 5, from: 'alice', to: 'bob', envelope: 'E', key: 'key-00001' },
       ]);
       expect(out).toEqual([
@@ -413,7 +465,12 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
       for (let at = 0; at < total; at += 1000) {
         await store.appendMessages(Array.from({ length: 1000 }, (_, i) => keyed(`m${at + i}`, `bulk-${at + i}`)));
       }
-      const out = await store.appendMessages([keyed('new', 'bulk-new'), keyed('old', 'bulk-0'), keyed('recent', `bulk-${total - 1}`), keyed('new', 'bulk-new')]);
+      const out = await store.appendMessages([
+        keyed('new', 'bulk-new'),
+        keyed('old', 'bulk-0'),
+        keyed('recent', `bulk-${total - 1}`),
+        keyed('new', 'bulk-new'),
+      ]);
       expect(out.map((m) => m.kind)).toEqual(['room', 'repeat', 'repeat', 'repeat']);
       expect(out.map((m) => m.id)).toEqual([String(total + 1), '1', String(total), String(total + 1)]);
       expect(await store.lastMessageId()).toBe(String(total + 1));
@@ -427,7 +484,7 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
       await store.setReadMarker('alice', '@bob', '7');
       await store.setReadMarker('alice', '#lobby', '9');
       await store.setReadMarker('bob', '#lobby', '1');
-      expect({ ...await store.getReadMarkers('alice') }).toEqual({ '#lobby': '9', '@bob': '7' });
+      expect({ ...(await store.getReadMarkers('alice')) }).toEqual({ '#lobby': '9', '@bob': '7' });
     });
   });
 
@@ -500,9 +557,27 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
     it('deletes messages and files older than the cutoff and keeps ids monotonic', async () => {
       await seedUsers('alice');
       const s = await store.appendMessages([roomMsg('lobby', 'old', 100), dm('alice', 'bob', 'e', 150), roomMsg('lobby', 'new', 300)]);
-      await store.createFile({ id: 'old-file-1', from: 'alice', room: 'lobby', to: null, name: 'x', sha512: null, size: 1, createdAt: 100 });
+      await store.createFile({
+        id: 'old-file-1',
+        from: 'alice',
+        room: 'lobby',
+        to: null,
+        name: 'x',
+        sha512: null,
+        size: 1,
+        createdAt: 100,
+      });
       await store.putFileChunk('old-file-1', 0, new Uint8Array([1]));
-      await store.createFile({ id: 'new-file-1', from: 'alice', room: 'lobby', to: null, name: 'y', sha512: null, size: 1, createdAt: 300 });
+      await store.createFile({
+        id: 'new-file-1',
+        from: 'alice',
+        room: 'lobby',
+        to: null,
+        name: 'y',
+        sha512: null,
+        size: 1,
+        createdAt: 300,
+      });
       expect(await store.prune(200)).toBe(3);
       expect((await store.history({ room: 'lobby' }, { limit: 10 })).messages.map((m) => m.id)).toEqual([s[2]!.id]);
       expect(await store.getFile('old-file-1')).toBeUndefined();
