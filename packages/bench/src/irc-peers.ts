@@ -20,16 +20,17 @@ export const IRC_OPER = { name: 'bench', password: 'bench-oper' };
  * to install them otherwise and leaves them out.
  */
 export function ensurePeers(log: (line: string) => void): IrcPeerKind[] {
-  const missing = IRC_PEERS.filter((kind) => !existsSync(BINARIES[kind]));
+  const missing = IRC_PEERS.filter((kind) => !installedPeers().includes(kind));
   if (missing.length > 0 && process.getuid?.() === 0) {
     log(`installing ${missing.join(', ')} (apt-get)`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
     execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'ignore', env });
   }
-  const absent = IRC_PEERS.filter((kind) => !existsSync(BINARIES[kind]));
+  const present = installedPeers();
+  const absent = IRC_PEERS.filter((kind) => !present.includes(kind));
   if (absent.length > 0) log(`not measured: ${absent.join(', ')}; install with: sudo apt-get install ${absent.join(' ')}`);
-  return IRC_PEERS.filter((kind) => existsSync(BINARIES[kind]));
+  return present;
 }
 
 export interface IrcPeer {
@@ -53,15 +54,25 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Writes `key.pem` and `cert.pem` (self-signed, a day long, made with the openssl command) into `dir`. */
+export function selfSignedCert(dir: string): { key: string; cert: string } {
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  return { key, cert };
+}
+
+/** The peers installed on this machine (nothing is installed here). */
+export function installedPeers(): IrcPeerKind[] {
+  return IRC_PEERS.filter((kind) => existsSync(BINARIES[kind]));
+}
+
 /** Starts one peer and waits until it completes a TLS handshake on its port. */
 export async function startIrcPeer(kind: IrcPeerKind, timeoutMs = 20_000): Promise<IrcPeer> {
   const dir = mkdtempSync(join(tmpdir(), `hush-bench-${kind}-`));
   const host = '127.0.0.1';
   const port = await freePort();
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
+  selfSignedCert(dir);
   writeFileSync(join(dir, 'motd'), 'bench\n');
   let child: ChildProcess;
   if (kind === 'inspircd') {
