@@ -46,6 +46,8 @@ export class EvilConnection {
 export class EvilServer {
   /** The key directory the server answers with: user -> bundles. Tests overwrite entries to lie. */
   readonly directory = new Map<string, DeviceBundleWire[]>();
+  /** The rooms every welcome lists (the test says which exist and of what kind). */
+  readonly rooms: ServerMessageOf<'welcome'>['rooms'] = [];
   /** Every dm_send the clients made, in order (sealed envelopes the server could replay). */
   readonly sentDms: DirectWire[] = [];
   readonly connections = new Set<EvilConnection>();
@@ -171,14 +173,14 @@ export class EvilServer {
         if (!list.some((b) => b.signKey === m.device.signKey)) this.directory.set(user, [...list, m.device]);
         conn.user = user;
         conn.device = m.device.signKey;
-        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: [], deviceBound: true, serverTime: now, limits: EVIL_LIMITS });
+        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: this.rooms, deviceBound: true, serverTime: now, limits: EVIL_LIMITS });
         return;
       }
       case 'device_login': {
         const user = m.username.toLowerCase();
         conn.user = user;
         conn.device = m.signKey;
-        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: [], deviceBound: true, serverTime: now, limits: EVIL_LIMITS });
+        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: this.rooms, deviceBound: true, serverTime: now, limits: EVIL_LIMITS });
         return;
       }
       case 'prekeys_upload': {

@@ -1,0 +1,131 @@
+// A malicious server and an end-to-end room. Bob hands alice his sender key over their device
+// session; the server then lies with room messages. What must hold: a tampered or forged message
+// (a signature that does not verify) is not shown and is said; a message played again under a new
+// server id is not shown twice and is said; messages of a sender's chain delivered out of order
+// each show once, and the gap and the late one are said; bob's envelope relayed as someone else's
+// never shows as bob's.
+import { DeviceIdentity, deviceId, encodeSenderKeyDistribution, OutboundSenderKey } from '@hush/crypto';
+import type { HushClient } from '@hush/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { prekeyBundleOf, sealerOf } from './helpers-app/direct.js';
+import { EvilServer } from './helpers-app/evil-server.js';
+import { AppFixture, collect, nextEvent } from './helpers-app/fixture.js';
+import { bundleWire } from './helpers-app/raw-client.js';
+
+let evil: EvilServer;
+let fx: AppFixture;
+let alice: HushClient;
+let bob: DeviceIdentity;
+let bobKey: OutboundSenderKey;
+let bobSeq = 0;
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+
+/** The SDK's room envelope: u8 version 1 | u16 length + sender device id | sender-key message. */
+function roomEnvelope(device: string, message: Uint8Array): string {
+  const id = Buffer.from(device, 'utf8');
+  const head = Buffer.alloc(3);
+  head[0] = 1;
+  head.writeUInt16BE(id.length, 1);
+  return b64(Buffer.concat([head, id, message]));
+}
+
+/** Bob seals `text` in #vault as the SDK does. */
+function bobSays(text: string): Uint8Array {
+  return bobKey.encrypt(Buffer.from(JSON.stringify({ text, action: false })));
+}
+
+function relay(message: Uint8Array, o: { from?: string; msgId?: string } = {}): string {
+  const msgId = o.msgId ?? evil.msgId();
+  const envelope = roomEnvelope(deviceId(bob.signPublicKey), message);
+  evil.connectionOf('alice').send({ type: 'message', room: 'vault', msgId, ts: Date.now(), from: o.from ?? 'bob', text: '', action: false, envelope });
+  return msgId;
+}
+
+/** Bob hands alice his key in a DM over their session, and alice shows a first message. */
+async function handOutKey(): Promise<void> {
+  const body = { roomKey: b64(encodeSenderKeyDistribution(bobKey.distribution())) };
+  const envelope = sealerOf(bob).seal(evil.prekeyBundles('alice'), { from: 'bob', to: 'alice', seq: ++bobSeq, body });
+  evil.deliver('alice', { msgId: evil.msgId(), ts: Date.now(), from: 'bob', to: 'alice', envelope });
+  const shown = nextEvent(alice, 'message', (m) => m.text === 'first');
+  relay(bobSays('first'));
+  await shown;
+}
+
+beforeEach(async () => {
+  fx = new AppFixture();
+  evil = await EvilServer.start();
+  bob = DeviceIdentity.generate();
+  bobSeq = 0;
+  evil.directory.set('bob', [bundleWire(bob)]);
+  evil.prekeys.set(bundleWire(bob).signKey, { signedPrekey: prekeyBundleOf(bob).signedPrekey, oneTime: [] });
+  evil.rooms.push({ room: 'vault', topic: '', kind: 'e2e', members: 2, joined: true, role: 'member' });
+  bobKey = OutboundSenderKey.create('vault', deviceId(bob.signPublicKey));
+  alice = await fx.user(evil, 'alice');
+  await handOutKey();
+});
+
+afterEach(async () => {
+  await fx.cleanup();
+  await evil.close();
+});
+
+describe('malicious server: end-to-end room', () => {
+  it('a tampered message (its signature fails) is not shown, and is said', async () => {
+    const messages = collect(alice, 'message');
+    const notices = collect(alice, 'notice');
+    const forged = bobSays('pay mallory');
+    const at = forged.length - 70; // inside the signed ciphertext
+    forged[at] = forged[at]! ^ 1;
+    relay(forged);
+    const next = nextEvent(alice, 'message', (m) => m.text === 'honest');
+    relay(bobSays('honest'));
+    await next;
+    expect(messages.map((m) => m.text)).toEqual(['honest']);
+    // The refused message's place in bob's chain stays empty: the next one is said to come after a gap.
+    expect(notices.map((n) => n.text)).toEqual([
+      expect.stringContaining('did not open (forged or damaged)'),
+      expect.stringContaining('missing before this one'),
+    ]);
+  });
+
+  it('a message played again under a new server id is shown once, and the replay is said', async () => {
+    const messages = collect(alice, 'message');
+    const notices = collect(alice, 'notice');
+    const once = bobSays('transfer 10 coins');
+    relay(once);
+    relay(once);
+    const next = nextEvent(alice, 'message', (m) => m.text === 'after');
+    relay(bobSays('after'));
+    await next;
+    expect(messages.map((m) => m.text)).toEqual(['transfer 10 coins', 'after']);
+    expect(notices.map((n) => n.text)).toEqual([expect.stringContaining('played again by the server')]);
+  });
+
+  it('messages of bob\'s chain reordered by the server each show once; the gap and the late one are said', async () => {
+    const messages = collect(alice, 'message');
+    const notices = collect(alice, 'notice');
+    const two = bobSays('two');
+    const three = bobSays('three');
+    const shownThree = nextEvent(alice, 'message', (m) => m.text === 'three');
+    relay(three);
+    await shownThree;
+    const shownTwo = nextEvent(alice, 'message', (m) => m.text === 'two');
+    relay(two);
+    await shownTwo;
+    expect(messages.map((m) => m.text)).toEqual(['three', 'two']);
+    expect(notices.map((n) => n.text)).toEqual([
+      expect.stringContaining('missing before this one'),
+      expect.stringContaining('arrived out of its order'),
+    ]);
+  });
+
+  it('bob\'s envelope relayed under another sender never shows as bob\'s (nor as theirs)', async () => {
+    const messages = collect(alice, 'message');
+    relay(bobSays('from bob, relabelled'), { from: 'mallory' });
+    const next = nextEvent(alice, 'message', (m) => m.text === 'control');
+    relay(bobSays('control'));
+    await next;
+    expect(messages.map((m) => [m.from, m.text])).toEqual([['bob', 'control']]);
+  });
+});
