@@ -201,6 +201,11 @@ function renderPeers(peers: PeersResult[]): string[] {
       ])),
     ),
     '',
+    ...peers.flatMap((p) => p.sides.filter((s) => s.checkpoints).map((s) => {
+      const c = s.checkpoints!;
+      return `- N=${p.n}, Hush's WAL checkpoints over its whole run: ${fmt(c.worker)} in the worker thread, ${fmt(c.onLoop)} on the event loop past the WAL's bound${c.onLoop > 0 ? ` (mean ${fmt(c.onLoopMs / c.onLoop, 2)} ms, longest ${fmt(c.onLoopMaxMs, 2)} ms)` : ''}.`;
+    })),
+    '',
     'Hush as a ratio to each other server (deliveries per CPU-second: higher is better for Hush; p99, fixed-rate CPU and RSS: lower is better):',
     '',
   );

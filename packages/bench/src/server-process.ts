@@ -10,6 +10,8 @@ import { collectGarbage, diagnosticHandlers } from './diagnostics.js';
 import { percentile, round } from './stats.js';
 import { processUsage } from './target.js';
 
+interface CheckpointStats { worker: number; onLoop: number; onLoopMs: number; onLoopMaxMs: number }
+
 /** Scrypt cost used by the benchmark's Hush server (registering hundreds of users at 2^17 would take minutes). */
 export const BENCH_SCRYPT_N = 2 ** 12;
 
@@ -142,6 +144,8 @@ function usage(_: Record<string, never>) {
     connections: hush ? hush.server.connectionCount : raw ? raw.connectionCount : 0,
     /** Records (Hush) or frames (raw) written to clients so far. */
     recordsOut: hush ? hush.server.metrics.get('hush_records_out_total') : raw ? raw.framesOut : 0,
+    /** Hush on SQLite: WAL checkpoints by its worker thread, and on the event loop past the WAL's bound. */
+    checkpoints: hush && 'checkpointStats' in hush.store ? (hush.store as { checkpointStats: CheckpointStats }).checkpointStats : null,
   };
 }
 

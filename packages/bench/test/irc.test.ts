@@ -89,7 +89,7 @@ describe('the IRC load client', () => {
     it(`drives ${kind} over TLS, which is stopped afterwards`, async () => {
       const peer = await startIrcPeer(kind);
       try {
-        await exchange(peer.host, peer.port, kind === 'ngircd' ? IRC_OPER : undefined);
+        await exchange(peer.host, peer.port);
         expect(procUsage(peer.pid).rss).toBeGreaterThan(0);
       } finally {
         await peer.stop();

@@ -21,21 +21,29 @@ export interface PeerSide {
   /** RSS (bytes) idle with the N clients connected, and the process's peak (VmHWM) at the end. */
   rssIdle: number;
   rssPeak: number;
+  /** Hush: WAL checkpoints by its worker and on the event loop (count, longest ms) over the whole run; null for the others. */
+  checkpoints: { worker: number; onLoop: number; onLoopMs: number; onLoopMaxMs: number } | null;
   problems: string[];
 }
 
 export interface PeersResult { n: number; sides: PeerSide[] }
 
-interface Running { target: Target; pid: number; stop(): Promise<void> }
+interface Running {
+  target: Target;
+  pid: number;
+  /** Hush's WAL checkpoints so far (null for the others). */
+  checkpoints(): Promise<PeerSide['checkpoints']>;
+  stop(): Promise<void>;
+}
 
 async function startSide(kind: PeerSideKind, echo: boolean): Promise<Running> {
   if (kind === 'hush' || kind === 'raw') {
     const server = await spawnChild<ServerHandlers>('./server-process.ts', `server-${kind}`, { maxOldSpaceMb: 4096 });
     const { host, port } = await server.api.start(kind === 'raw' ? { mode: 'raw', echo } : { mode: 'hush' });
-    return { target: { kind, host, port }, pid: server.child.pid!, stop: () => stopChild(server) };
+    return { target: { kind, host, port }, pid: server.child.pid!, checkpoints: async () => (await server.api.usage({})).checkpoints, stop: () => stopChild(server) };
   }
   const peer = await startIrcPeer(kind);
-  return { target: { kind, host: peer.host, port: peer.port }, pid: peer.pid, stop: peer.stop };
+  return { target: { kind, host: peer.host, port: peer.port }, pid: peer.pid, checkpoints: async () => null, stop: peer.stop };
 }
 
 /**
@@ -92,6 +100,7 @@ export async function runPeers(ctx: BenchContext, n: number, peers: readonly Irc
         fixed: { samples: fixed.samples, p50Ms: fixed.p50Ms, p99Ms: fixed.p99Ms, serverCpu: round(fixedCpu, 3), delivered: fixed.delivered, expected: fixed.expected },
         rssIdle,
         rssPeak: procUsage(server.pid).peak,
+        checkpoints: await server.checkpoints(),
         problems: [...new Set(problems)],
       });
     } finally {
