@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI } from './helpers/tmux.js';
+import { HUSH_CLI as CLI } from '@hush/test-kit';
 
 let home: string;
 beforeAll(() => {
@@ -16,7 +16,12 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
 
-const env = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data') });
+const env = (): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: home,
+  XDG_CONFIG_HOME: join(home, 'config'),
+  XDG_DATA_HOME: join(home, 'data'),
+});
 
 describe.runIf(process.platform !== 'win32')('a closed output pipe', () => {
   for (const flag of ['--help', '--version']) {
@@ -25,7 +30,9 @@ describe.runIf(process.platform !== 'win32')('a closed output pipe', () => {
       child.stdout!.destroy(); // the reader is gone before hush writes (as in `hush --help | head -0`)
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.once('close', (c, s) => resolve([c, s])),
+      );
       expect(stderr).toBe('');
       expect([code, signal]).toEqual([0, null]);
     });

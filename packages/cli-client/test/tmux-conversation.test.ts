@@ -1,44 +1,15 @@
 // Replies, reactions, edits, deletes, the mention bell and search, driven through real `hush`
 // processes in tmux against a real hushd.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HushClient } from '@hush/client';
-import { startTestServer, type TestServer } from '@hush/server';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, endTmuxServer, HushSession } from './helpers/tmux.js';
+import { describe, expect, it } from 'vitest';
+import type { HushTui } from '@hush/test-kit';
+import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 
-let server: TestServer;
-let dataDir: string;
-const sessions: HushSession[] = [];
+const bed = TuiBed.install();
+const loggedIn = bed.loggedIn.bind(bed);
 
-beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` in packages/cli-client first`);
-});
-afterAll(() => endTmuxServer());
-
-beforeEach(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'hush-tui-server-'));
-  server = await startTestServer({ dataDir, registration: 'open' });
-});
-
-afterEach(async () => {
-  for (const s of sessions.splice(0)) s.kill();
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-});
-
-async function loggedIn(user: string): Promise<HushSession> {
-  const s = HushSession.start({
-    args: ['--host', `127.0.0.1:${server.port}`, '--user', user, '--register', '--login', '--fingerprint', server.fingerprint],
-    env: { HUSH_PASSWORD: 'correct horse battery' },
-  });
-  sessions.push(s);
-  await s.waitFor((screen) => screen.includes('#lobby') && / connected /.test(screen));
-  return s;
-}
-
-function say(s: HushSession, line: string): void {
+function say(s: HushTui, line: string): void {
   s.type(line);
   s.keys('Enter');
 }
@@ -75,7 +46,7 @@ describe('hush in tmux: conversation features', () => {
     say(alice, '/react 2 👍');
     await bob.waitFor(/lunch at noon\?[^\n]*\n.*┆ 👍 2/);
     say(alice, '/react 2 :tada:');
-    await bob.waitFor(/👍 2  🎉 1/);
+    await bob.waitFor(/👍 2 {2}🎉 1/);
     say(bob, '/reactions 2');
     await bob.waitFor(/👍 bob, alice/);
     say(alice, '/react 2 :tada:'); // the same again takes it back
@@ -160,12 +131,9 @@ describe('hush in tmux: hostile replies, edits and reactions', () => {
   it('a reply quote, an edit and a reaction from a raw client are sanitised like message text', async () => {
     const alice = await loggedIn('alice');
     const titleBefore = alice.title();
-    const mallory = await HushClient.connect({
-      host: '127.0.0.1', port: server.port, expectedFingerprint: server.fingerprint,
-      paths: { configDir: join(dataDir, 'm-config'), dataDir: join(dataDir, 'm-data') },
-    });
+    const mallory = await bed.sdkClient('m');
     try {
-      await mallory.register('mallory', 'correct horse battery');
+      await mallory.register('mallory', PASSWORD);
       await alice.waitFor('mallory joined #lobby');
       const first = await mallory.send('lobby', 'orig \x1b]0;PWNED-TITLE\x07 \x1b[2J q1');
       await mallory.reply({ room: 'lobby' }, first.id, 'answer\r<alice> forged reply q2');

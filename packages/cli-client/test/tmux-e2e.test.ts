@@ -2,47 +2,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HushClient } from '@hush/client';
-import { startTestServer, type TestServer } from '@hush/server';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, endTmuxServer, HushSession } from './helpers/tmux.js';
+import type { HushClient } from '@hush/client';
+import { describe, expect, it } from 'vitest';
+import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 
-const PASSWORD = 'correct horse battery';
-let server: TestServer;
-let dataDir: string;
-const sessions: HushSession[] = [];
-const raw: HushClient[] = [];
-
-beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` in packages/cli-client first`);
-});
-
-afterAll(() => endTmuxServer());
-
-beforeEach(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'hush-tui-server-'));
-  server = await startTestServer({ dataDir, registration: 'open' });
-});
-
-afterEach(async () => {
-  for (const s of sessions.splice(0)) s.kill();
-  for (const c of raw.splice(0)) await c.close().catch(() => undefined);
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-});
-
-function start(args: string[], opts: { password?: string; home?: string } = {}): HushSession {
-  const s = HushSession.start({ args, env: { HUSH_PASSWORD: opts.password ?? PASSWORD }, home: opts.home });
-  sessions.push(s);
-  return s;
-}
-
-/** Register `user` through the form and wait for the chat screen. */
-async function loggedIn(user: string): Promise<HushSession> {
-  const s = start(['--host', `127.0.0.1:${server.port}`, '--user', user, '--register', '--login', '--fingerprint', server.fingerprint]);
-  await s.waitFor((screen) => screen.includes('#lobby') && / connected /.test(screen));
-  return s;
-}
+const bed = TuiBed.install();
+const start = bed.start.bind(bed);
+const loggedIn = bed.loggedIn.bind(bed);
 
 /** The input line (last row). */
 function inputLine(screen: string): string {
@@ -51,12 +17,12 @@ function inputLine(screen: string): string {
 
 describe('hush in tmux', () => {
   it('logs in through the form after a first-contact trust prompt', async () => {
-    const s = start(['--host', '127.0.0.1', '--port', String(server.port), '--user', 'alice', '--register']);
+    const s = start(['--host', '127.0.0.1', '--port', String(bed.server.port), '--user', 'alice', '--register']);
     await s.waitFor('hush — register');
     expect(s.capture()).not.toContain(PASSWORD);
     s.keys('Enter');
     const prompt = await s.waitFor('Trust this server');
-    expect(prompt).toContain(server.fingerprint);
+    expect(prompt).toContain(bed.server.fingerprint);
     expect(prompt).toMatch(/Short fingerprint: +\d{5}( \d{5})+/);
     s.keys('y');
     const screen = await s.waitFor((x) => x.includes('#lobby') && x.includes(' connected '));
@@ -70,8 +36,11 @@ describe('hush in tmux', () => {
     const home = mkdtempSync(join(tmpdir(), 'hush-tui-home-'));
     try {
       mkdirSync(join(home, 'config', 'hush'), { recursive: true });
-      writeFileSync(join(home, 'config', 'hush', 'known_servers'), `127.0.0.1:${server.port} SHA512:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n`);
-      const s = start(['--host', `127.0.0.1:${server.port}`, '--user', 'alice', '--login'], { home });
+      writeFileSync(
+        join(home, 'config', 'hush', 'known_servers'),
+        `127.0.0.1:${bed.server.port} SHA512:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n`,
+      );
+      const s = start(['--host', `127.0.0.1:${bed.server.port}`, '--user', 'alice', '--login'], { home });
       const code = await s.exitCode();
       expect(code).not.toBe(0);
       expect(s.capture()).toContain('SERVER_KEY_CHANGED');
@@ -135,12 +104,11 @@ describe('hush in tmux', () => {
   it('reconnects after the server restarts on the same port', async () => {
     const alice = await loggedIn('alice');
     const bob = await loggedIn('bob');
-    const port = server.port;
-    await server.stop();
+    await bed.stopServer();
     await alice.waitFor(/reconnecting/);
-    server = await startTestServer({ dataDir, port, registration: 'open' });
-    await alice.waitFor((x) => / connected /.test(x) && x.includes('reconnected'), 30_000);
-    await bob.waitFor((x) => / connected /.test(x) && x.includes('reconnected'), 30_000);
+    await bed.restart();
+    await alice.waitFor((x) => / connected /.test(x) && x.includes('reconnected'), 'alice reconnected', 30_000);
+    await bob.waitFor((x) => / connected /.test(x) && x.includes('reconnected'), 'bob reconnected', 30_000);
     alice.type('after the restart');
     alice.keys('Enter');
     await bob.waitFor('<alice> after the restart');
@@ -149,8 +117,7 @@ describe('hush in tmux', () => {
   it('renders an escape and forgery corpus from a raw client harmlessly', async () => {
     const alice = await loggedIn('alice');
     const titleBefore = alice.title();
-    const mallory = await HushClient.connect({ host: '127.0.0.1', port: server.port, expectedFingerprint: server.fingerprint, paths: { configDir: join(dataDir, 'm-config'), dataDir: join(dataDir, 'm-data') } });
-    raw.push(mallory);
+    const mallory = await bed.sdkClient('m');
     await mallory.register('mallory', PASSWORD);
     await alice.waitFor('mallory joined #lobby');
     const corpus = [
@@ -242,13 +209,11 @@ describe('hush in tmux: files', () => {
 
 /** A raw SDK client in #lobby that records every room message it receives. */
 async function watcher(name = 'watcher'): Promise<{ client: HushClient; texts: string[] }> {
-  const client = await HushClient.connect({
-    host: '127.0.0.1', port: server.port, expectedFingerprint: server.fingerprint,
-    paths: { configDir: join(dataDir, `${name}-config`), dataDir: join(dataDir, `${name}-data`) },
-  });
-  raw.push(client);
+  const client = await bed.sdkClient(name);
   const texts: string[] = [];
-  client.on('message', (m) => { if (m.kind === 'room' && !m.mine) texts.push(m.text); });
+  client.on('message', (m) => {
+    if (m.kind === 'room' && !m.mine) texts.push(m.text);
+  });
   await client.register(name, PASSWORD);
   return { client, texts };
 }
@@ -308,28 +273,37 @@ describe('hush in tmux: pastes and long text', () => {
 const OUTAGE_MS = Number(process.env.HUSH_OUTAGE_MS ?? 5000);
 
 describe('hush in tmux: nothing typed is lost', () => {
-  it(`a line typed during a ${OUTAGE_MS / 1000} s outage shows pending, then arrives exactly once`, async () => {
-    const alice = await loggedIn('alice');
-    const bob = await loggedIn('bob');
-    await alice.waitFor('bob joined #lobby');
-    const port = server.port;
-    await server.stop();
-    await alice.waitFor(/reconnecting/);
-    alice.type('typed while the server was down');
-    alice.keys('Enter');
-    const pending = await alice.waitFor('(sending…)');
-    expect(pending).toContain('typed while the server was down');
-    await new Promise((r) => setTimeout(r, OUTAGE_MS));
-    expect(alice.capture()).toContain('(sending…)');
-    server = await startTestServer({ dataDir, port, registration: 'open' });
-    await bob.waitFor('<alice> typed while the server was down', 30_000 + OUTAGE_MS);
-    await alice.waitFor((s) => s.includes('typed while the server was down') && !s.includes('(sending…)'), 30_000);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(bob.capture().match(/typed while the server was down/g)).toHaveLength(1);
-    const w = await watcher();
-    const stored = (await w.client.history({ room: 'lobby' }, { limit: 50 })).messages.filter((m) => m.text === 'typed while the server was down');
-    expect(stored).toHaveLength(1);
-  }, 90_000 + OUTAGE_MS);
+  it(
+    `a line typed during a ${OUTAGE_MS / 1000} s outage shows pending, then arrives exactly once`,
+    async () => {
+      const alice = await loggedIn('alice');
+      const bob = await loggedIn('bob');
+      await alice.waitFor('bob joined #lobby');
+      await bed.stopServer();
+      await alice.waitFor(/reconnecting/);
+      alice.type('typed while the server was down');
+      alice.keys('Enter');
+      const pending = await alice.waitFor('(sending…)');
+      expect(pending).toContain('typed while the server was down');
+      await new Promise((r) => setTimeout(r, OUTAGE_MS));
+      expect(alice.capture()).toContain('(sending…)');
+      await bed.restart();
+      await bob.waitFor('<alice> typed while the server was down', 'the queued line at bob', 30_000 + OUTAGE_MS);
+      await alice.waitFor(
+        (s) => s.includes('typed while the server was down') && !s.includes('(sending…)'),
+        'the queued line sent',
+        30_000,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(bob.capture().match(/typed while the server was down/g)).toHaveLength(1);
+      const w = await watcher();
+      const stored = (await w.client.history({ room: 'lobby' }, { limit: 50 })).messages.filter(
+        (m) => m.text === 'typed while the server was down',
+      );
+      expect(stored).toHaveLength(1);
+    },
+    90_000 + OUTAGE_MS,
+  );
 
   it('a refused line says which and comes back into the input', async () => {
     const alice = await loggedIn('alice');
@@ -353,11 +327,11 @@ describe('hush in tmux: nothing typed is lost', () => {
 
 describe('hush in tmux: the first hour', () => {
   it('registers on an invite-only server with the invite code; without one the form says where it goes', async () => {
-    const port = server.port;
-    await server.stop();
-    server = await startTestServer({ dataDir, port, registration: 'invite' });
-    server.store.createInvite('k3y-2026', null, Date.now());
-    const args = ['--host', `127.0.0.1:${port}`, '--user', 'alice', '--register', '--login', '--fingerprint', server.fingerprint];
+    await bed.stopServer();
+    const port = bed.server.port;
+    await bed.restart('invite');
+    bed.server.store.createInvite('k3y-2026', null, Date.now());
+    const args = ['--host', `127.0.0.1:${port}`, '--user', 'alice', '--register', '--login', '--fingerprint', bed.server.fingerprint];
     const refused = start(args);
     const form = await refused.waitFor('registers new accounts only');
     expect(form).not.toMatch(/INVALID_INVITE: INVALID_INVITE/);
@@ -379,7 +353,10 @@ describe('hush in tmux: the first hour', () => {
   it('remembers the server and username for the next launch; the first screen has the history and the /help hint', async () => {
     const home = mkdtempSync(join(tmpdir(), 'hush-tui-home-'));
     try {
-      const first = start(['--host', `127.0.0.1:${server.port}`, '--user', 'alice', '--register', '--login', '--fingerprint', server.fingerprint], { home });
+      const first = start(
+        ['--host', `127.0.0.1:${bed.server.port}`, '--user', 'alice', '--register', '--login', '--fingerprint', bed.server.fingerprint],
+        { home },
+      );
       await first.waitFor((s) => s.includes('#lobby') && / connected /.test(s));
       first.type('something to remember');
       first.keys('Enter');
@@ -390,7 +367,7 @@ describe('hush in tmux: the first hour', () => {
       const second = start([], { home });
       const form = await second.waitFor('hush — log in');
       expect(form).toMatch(/server +127\.0\.0\.1:\d+/);
-      expect(form).toContain(`127.0.0.1:${server.port}`);
+      expect(form).toContain(`127.0.0.1:${bed.server.port}`);
       expect(form).toMatch(/username +alice/);
       second.keys('Enter'); // the password comes from HUSH_PASSWORD; the device key logs in
       // the history loads just after the screen opens
@@ -406,7 +383,16 @@ describe('hush in tmux: file offers ask', () => {
     const home = mkdtempSync(join(tmpdir(), 'hush-tui-home-'));
     try {
       const alice = await loggedIn('alice');
-      const bobArgs = ['--host', `127.0.0.1:${server.port}`, '--user', 'bob', '--register', '--login', '--fingerprint', server.fingerprint];
+      const bobArgs = [
+        '--host',
+        `127.0.0.1:${bed.server.port}`,
+        '--user',
+        'bob',
+        '--register',
+        '--login',
+        '--fingerprint',
+        bed.server.fingerprint,
+      ];
       const bob = start(bobArgs, { home });
       await alice.waitFor('bob joined #lobby');
       for (const name of ['declined.txt', 'later.txt']) {
@@ -421,7 +407,10 @@ describe('hush in tmux: file offers ask', () => {
       bob.keys('C-c');
       expect(await bob.exitCode()).toBe(0);
       bob.kill();
-      const again = start(bobArgs.filter((a) => a !== '--register'), { home });
+      const again = start(
+        bobArgs.filter((a) => a !== '--register'),
+        { home },
+      );
       await again.waitFor((s) => s.includes('alice offers "later.txt"') && s.includes('[l] later'));
       again.keys('l');
       await again.waitFor((s) => !s.includes('alice offers'));

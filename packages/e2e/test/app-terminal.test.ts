@@ -17,7 +17,7 @@ import { sealerOf } from './helpers-app/direct.js';
 import { sendRoomFile } from './helpers-app/file-sender.js';
 import { AppFixture, passwordOf } from './helpers-app/fixture.js';
 import type { RawClient } from './helpers-app/raw-client.js';
-import { Tui } from './helpers-app/tmux.js';
+import { HushTui } from '@hush/test-kit';
 
 const X = '\ufffd'; // what an invisible character shows as
 /** [label, payload, what must show]; each payload is followed by a visible token `after-<n>` that must render. */
@@ -60,7 +60,7 @@ const TITLE_TOKEN = 'PWNED-TITLE';
 
 let server: TestServer;
 const fx = new AppFixture();
-let tui: Tui;
+let tui: HushTui;
 let mallory: RawClient;
 let bob: RawClient;
 let aliceSdk: HushClient;
@@ -83,7 +83,12 @@ async function honestLine(): Promise<string> {
 function paneRows(screen: string, col = timeCol, width = 120 - 2 * 22 - 2): string[] {
   const lines = rows(screen);
   const status = lines.findIndex((l) => /^ (connected|reconnecting)/.test(l));
-  return lines.slice(2, status - 1).map((l) => [...l].slice(col, col + width).join('').trimEnd());
+  return lines.slice(2, status - 1).map((l) =>
+    [...l]
+      .slice(col, col + width)
+      .join('')
+      .trimEnd(),
+  );
 }
 
 /**
@@ -101,12 +106,21 @@ function checkScreen(screen: string, label: string, opts: { previous?: string } 
   const lines = rows(screen);
   // the frame is intact: top bar, borders and the status bar are where blessed put them
   expect(lines[0], `${label}: top bar`).toMatch(/^ hush /);
-  expect(lines.some((l) => /^ (connected|reconnecting)/.test(l)), `${label}: status bar`).toBe(true);
+  expect(
+    lines.some((l) => /^ (connected|reconnecting)/.test(l)),
+    `${label}: status bar`,
+  ).toBe(true);
   if (opts.previous) expect(screen, `${label}: earlier line still visible (no clear screen)`).toContain(`<bob> ${opts.previous}`);
   // no row starts (in the message column) with a sender who never spoke, or with remote text
   const pane = paneRows(screen);
-  expect(pane.filter((l) => /^(\d\d:\d\d )?(<alice>|\* alice\b)/.test(l)), `${label}: forged sender rows`).toEqual([]);
-  expect(pane.filter((l) => !OWN_ROW.test(l)), `${label}: rows not started by hush`).toEqual([]);
+  expect(
+    pane.filter((l) => /^(\d\d:\d\d )?(<alice>|\* alice\b)/.test(l)),
+    `${label}: forged sender rows`,
+  ).toEqual([]);
+  expect(
+    pane.filter((l) => !OWN_ROW.test(l)),
+    `${label}: rows not started by hush`,
+  ).toEqual([]);
   // No character drew wider or narrower than hush measured it: the pane's borders stay in their
   // columns. Left of the pane and right of it (the people list) only narrow characters stand, so
   // the borders sit at fixed indexes from either end of a captured row.
@@ -130,7 +144,7 @@ beforeAll(async () => {
   bob = await fx.rawUser(server, 'bob');
   await mallory.request({ type: 'room_create', room: 'den', topic: 'quiet' });
   await aliceSdk.joinRoom('den');
-  tui = Tui.start({
+  tui = HushTui.start({
     args: ['--host', `${server.host}:${server.port}`, '--user', 'alice', '--fingerprint', server.fingerprint, '--login'],
     env: { HUSH_PASSWORD: passwordOf('alice') },
   });
@@ -167,7 +181,10 @@ function sgrAttributes(row: string): number[] {
 
 /** Switches hush to the conversation whose list entry matches `name`. */
 async function switchTo(name: RegExp): Promise<void> {
-  const list = (s: string) => rows(s).slice(1).map((l) => l.slice(0, 22));
+  const list = (s: string) =>
+    rows(s)
+      .slice(1)
+      .map((l) => l.slice(0, 22));
   const screen = await tui.waitFor((s) => list(s).some((l) => name.test(l)), `${name} in the chat list`);
   const entry = list(screen).find((l) => name.test(l))!;
   const index = /(\d)\./.exec(entry)![1]!;
@@ -229,10 +246,16 @@ describe('terminal: hostile text in hush', () => {
       await sendRoomFile(mallory, 'lobby', name, Buffer.from(`file ${i}`));
       // hush asks there and then; the question names the file on one row
       const prompt = await tui.waitFor((s) => /\[l\] later/.test(s) && s.includes(token), `${label} (${token}) prompt`);
-      expect(rows(prompt).filter((l) => l.includes('offers "')), `file name ${label}: prompt`).toEqual([expect.stringContaining(token)]);
+      expect(
+        rows(prompt).filter((l) => l.includes('offers "')),
+        `file name ${label}: prompt`,
+      ).toEqual([expect.stringContaining(token)]);
       if (shown) expect(prompt, `file name ${label}: shown in the prompt`).toContain(`${shown}${token}`);
       tui.keys('l');
-      const screen = await tui.waitFor((s) => !/\[l\] later/.test(s) && paneRows(s).some((l) => l.includes(token)), `${label} (${token}) in the pane`);
+      const screen = await tui.waitFor(
+        (s) => !/\[l\] later/.test(s) && paneRows(s).some((l) => l.includes(token)),
+        `${label} (${token}) in the pane`,
+      );
       checkScreen(screen, `file name ${label}`, { previous });
       if (shown) expect(screen, `file name ${label}: shown`).toContain(`${shown}${token}`);
       shownCount++;
@@ -283,7 +306,11 @@ describe('terminal: hostile text in hush', () => {
 
   it('a very long line wraps inside the pane and the next honest message still renders', async () => {
     await switchTo(/#lobby/);
-    await mallory.request({ type: 'send', room: 'lobby', text: `${'A'.repeat(1500)}${'\u0301'.repeat(500)}${'\ud83d\ude00'.repeat(400)} long-end` });
+    await mallory.request({
+      type: 'send',
+      room: 'lobby',
+      text: `${'A'.repeat(1500)}${'\u0301'.repeat(500)}${'\ud83d\ude00'.repeat(400)} long-end`,
+    });
     await mallory.request({ type: 'send', room: 'lobby', text: `${'W'.repeat(3990)}-end` });
     await tui.waitFor((s) => s.includes('-end'), 'the long lines');
     const after = await honestLine();
@@ -296,7 +323,8 @@ describe('terminal: hostile text in hush', () => {
 
   it('emoji sequences, CJK and marks keep every row in its columns', async () => {
     await switchTo(/#lobby/);
-    const sample = '👨\u200d👩\u200d👧 family 🇫🇷🇩🇪 flags ❤️ heart 1️⃣ keycap 👍🏽 skin 🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} flag 😄🎉🚀 中文 한국어 é ñ ';
+    const sample =
+      '👨\u200d👩\u200d👧 family 🇫🇷🇩🇪 flags ❤️ heart 1️⃣ keycap 👍🏽 skin 🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} flag 😄🎉🚀 中文 한국어 é ñ ';
     await mallory.request({ type: 'send', room: 'lobby', text: `${sample.repeat(4)}emoji-end` });
     await tui.waitFor((s) => s.includes('emoji-end'), 'the emoji line');
     const previous = await honestLine();
@@ -318,11 +346,16 @@ describe('terminal: hostile text in hush', () => {
     checkScreen(screen, 'whois');
     const pane = paneRows(screen);
     // the one end-to-end line is hush's own, and it says the truth
-    expect(pane.filter((l) => /^\d\d:\d\d -\*- +end-to-end:/.test(l))).toEqual([expect.stringMatching(/end-to-end: not verified: \/verify mallory/)]);
+    expect(pane.filter((l) => /^\d\d:\d\d -\*- +end-to-end:/.test(l))).toEqual([
+      expect.stringMatching(/end-to-end: not verified: \/verify mallory/),
+    ]);
     // the forged words stay inside the presence line (joined with a space), never a line of their own
     const presence = pane.findIndex((l) => /-\*- +presence: online — brb/.test(l));
     expect(presence).toBeGreaterThanOrEqual(0);
-    const block = [pane[presence]!, ...pane.slice(presence + 1).filter((_, i, rest) => rest.slice(0, i + 1).every((r) => /^ +┆ /.test(r)))].join(' ');
+    const block = [
+      pane[presence]!,
+      ...pane.slice(presence + 1).filter((_, i, rest) => rest.slice(0, i + 1).every((r) => /^ +┆ /.test(r))),
+    ].join(' ');
     expect(block.replace(/ +┆ /g, ' ')).toMatch(/brb +end-to-end: verified \(safety numbers compared\)/);
     expect(pane.filter((l) => /^\d\d:\d\d -\*- +end-to-end: verified/.test(l))).toEqual([]);
   });
@@ -346,7 +379,11 @@ describe('terminal: hostile text in hush', () => {
     await tui.waitFor((s) => s.includes('<bob> filler-39'), 'a screenful of lines');
     tui.keys('PPage');
     let screen = await tui.waitFor((s) => paneRows(s).some((l) => l.startsWith('↓ more below')), 'the more-below row');
-    expect(paneRows(screen).filter((l) => l !== '').at(-1)).toMatch(/^↓ more below: \(PageDown\)/);
+    expect(
+      paneRows(screen)
+        .filter((l) => l !== '')
+        .at(-1),
+    ).toMatch(/^↓ more below: \(PageDown\)/);
     const shownBefore = paneRows(screen).slice(0, -1);
     await bob.request({ type: 'send', room: 'lobby', text: 'while-scrolled' });
     await bob.request({ type: 'send', room: 'lobby', text: 'while-scrolled-2' });
@@ -375,7 +412,10 @@ describe('terminal: hostile text in hush', () => {
       const first = pane.findIndex((l) => /^\d\d:\d\d <bob> narrow-start/.test(l));
       expect(first).toBeGreaterThanOrEqual(0);
       const end = pane.findIndex((l) => l.includes('narrow-end'));
-      const text = pane.slice(first, end + 1).map((l, i) => (i === 0 ? l.replace(/^\d\d:\d\d <bob> /, '') : l.replace(/^ +┆ /, ''))).join(' ');
+      const text = pane
+        .slice(first, end + 1)
+        .map((l, i) => (i === 0 ? l.replace(/^\d\d:\d\d <bob> /, '') : l.replace(/^ +┆ /, '')))
+        .join(' ');
       expect(text).toBe(words);
       for (const l of pane.slice(first + 1, end + 1)) expect(l).toMatch(/^ {4,}┆ /);
       const status = lines.find((l) => /^ (connected|reconnecting)/.test(l))!.trimEnd();
@@ -397,7 +437,14 @@ describe('terminal: hostile text in hush', () => {
   it('hostile nicks never exist: the server refuses them at registration', async () => {
     const nicks = [
       ...CORPUS.map(([, p]) => `${p}nick`),
-      '{red-fg}root', 'al\u202eice', '<alice>', 'alice>', 'a b', '\u009b31m', 'x'.repeat(25), '',
+      '{red-fg}root',
+      'al\u202eice',
+      '<alice>',
+      'alice>',
+      'a b',
+      '\u009b31m',
+      'x'.repeat(25),
+      '',
     ];
     const outcomes: string[] = [];
     for (const nick of nicks) {

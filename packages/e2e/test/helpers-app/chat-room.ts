@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../helpers-net/server-process.js';
 import { passwordOf } from './fixture.js';
-import { Tui } from './tmux.js';
+import { HushTui } from '@hush/test-kit';
 
 export const PEOPLE = ['ann', 'ben', 'cat', 'dan', 'eve', 'fay'] as const;
 export type Person = (typeof PEOPLE)[number];
@@ -41,7 +41,8 @@ export function inputLine(screen: string): string {
  */
 export function errorLines(screen: string): string[] {
   const counts = new Map<string, number>();
-  for (const m of screen.matchAll(/(?:!!!|-!-|not sent:) .*?(?= {2,}|x?$)|\b(?:RATE_LIMITED|SCHEMA_VIOLATION)\b/gm)) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
+  for (const m of screen.matchAll(/(?:!!!|-!-|not sent:) .*?(?= {2,}|x?$)|\b(?:RATE_LIMITED|SCHEMA_VIOLATION)\b/gm))
+    counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
   return [...counts].map(([text, n]) => (n > 1 ? `${text} (${n} times)` : text));
 }
 
@@ -89,32 +90,47 @@ export class ChatRoom {
   private constructor(
     readonly root: string,
     readonly server: ServerProcess,
-    private readonly panes: Map<Person, Tui>,
+    private readonly panes: Map<Person, HushTui>,
   ) {}
 
   /** Starts hushd and the six `hush`; resolves when every one shows the chat screen. */
   static async open(): Promise<ChatRoom> {
     const root = mkdtempSync(join(tmpdir(), 'hush-chat-room-'));
-    const panes = new Map<Person, Tui>();
+    const panes = new Map<Person, HushTui>();
     let server: ServerProcess | undefined;
     try {
       server = await startServerProcess({ dataDir: join(root, 'server') });
       // ann, cat and eve are given the fingerprint out of band; ben, dan and fay compare it on hush's first-contact prompt
       const askedToTrust = (who: Person): boolean => PEOPLE.indexOf(who) % 2 === 1;
       for (const who of PEOPLE) {
-        panes.set(who, Tui.start({
-          args: ['--host', `127.0.0.1:${server.port}`, '--user', who, '--register', '--login', ...(askedToTrust(who) ? [] : ['--fingerprint', server.fingerprint])],
-          env: { HUSH_PASSWORD: passwordOf(who) },
-          width: WIDTH,
-          height: HEIGHT,
-        }));
+        panes.set(
+          who,
+          HushTui.start({
+            args: [
+              '--host',
+              `127.0.0.1:${server.port}`,
+              '--user',
+              who,
+              '--register',
+              '--login',
+              ...(askedToTrust(who) ? [] : ['--fingerprint', server.fingerprint]),
+            ],
+            env: { HUSH_PASSWORD: passwordOf(who) },
+            width: WIDTH,
+            height: HEIGHT,
+          }),
+        );
       }
       const room = new ChatRoom(root, server, panes);
       const fingerprint = server.fingerprint;
       await room.everyone(async (who) => {
         const tui = room.pane(who);
         if (askedToTrust(who)) {
-          await tui.waitFor((s) => s.includes('Trust this server') && s.includes(fingerprint), `${who}: the trust prompt with hushd's fingerprint`, 60_000);
+          await tui.waitFor(
+            (s) => s.includes('Trust this server') && s.includes(fingerprint),
+            `${who}: the trust prompt with hushd's fingerprint`,
+            60_000,
+          );
           tui.keys('y');
         }
         await tui.waitFor((s) => /#lobby/.test(s) && / connected /.test(s), `${who}: the chat screen`, 60_000);
@@ -134,7 +150,7 @@ export class ChatRoom {
     rmSync(this.root, { recursive: true, force: true });
   }
 
-  pane(who: Person): Tui {
+  pane(who: Person): HushTui {
     return this.panes.get(who)!;
   }
 
@@ -146,7 +162,9 @@ export class ChatRoom {
   async switchTo(who: Person, entry: RegExp, title = entry): Promise<void> {
     const tui = this.pane(who);
     const screen = await tui.waitFor((s) => rowsOf(s).some((r) => entry.test(r.slice(0, 22))), `${who}: ${entry} in the chat list`, 30_000);
-    const row = rowsOf(screen).map((r) => r.slice(0, 22)).find((r) => entry.test(r))!;
+    const row = rowsOf(screen)
+      .map((r) => r.slice(0, 22))
+      .find((r) => entry.test(r))!;
     const index = /(\d)\./.exec(row)![1]!;
     tui.keys(`M-${index}`);
     await tui.waitFor((s) => title.test(rowsOf(s)[0] ?? ''), `${who}: ${entry} active`, 30_000);
@@ -191,17 +209,23 @@ export class ChatRoom {
       const tui = this.pane(who);
       await tui.typeLine('/clear');
       tui.resize(WIDTH, height);
-      await tui.waitFor((s) => rowsOf(s).length >= height && inputLine(s).startsWith('>') && !/\d\d:\d\d <[a-z]+>/.test(s), `${who}: a clear, tall pane`, 30_000);
+      await tui.waitFor(
+        (s) => rowsOf(s).length >= height && inputLine(s).startsWith('>') && !/\d\d:\d\d <[a-z]+>/.test(s),
+        `${who}: a clear, tall pane`,
+        30_000,
+      );
     });
     try {
       const started = Date.now();
-      await Promise.all(typists.map(async (t) => {
-        for (let n = 1; n <= t.lines; n++) {
-          const wait = started + (n - 1) * t.intervalMs - Date.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          await this.pane(t.who).typeLine(lineText(t, n));
-        }
-      }));
+      await Promise.all(
+        typists.map(async (t) => {
+          for (let n = 1; n <= t.lines; n++) {
+            const wait = started + (n - 1) * t.intervalMs - Date.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            await this.pane(t.who).typeLine(lineText(t, n));
+          }
+        }),
+      );
       const typedMs = Date.now() - started;
       const screens = await this.settled(expected.length);
       const settledMs = Date.now() - started;
@@ -235,19 +259,30 @@ export class ChatRoom {
         };
       });
       const ideal = PEOPLE.map((who) => ({
-        who, shown: `${expected.length} of ${expected.length}`, missing: 0, duplicated: [], firstOrderDifference: null,
-        perSenderInOrder: true, errors: [], stillSending: 0, allOnScreen: true,
+        who,
+        shown: `${expected.length} of ${expected.length}`,
+        missing: 0,
+        duplicated: [],
+        firstOrderDifference: null,
+        perSenderInOrder: true,
+        errors: [],
+        stillSending: 0,
+        allOnScreen: true,
       }));
       // where orders differ: do they still agree on the lines neither pane's owner typed?
       const lines = new Map(PEOPLE.map((who) => [who, chatLines(screens.get(who)!)] as const));
-      const othersAgree = PEOPLE.every((a) => PEOPLE.every((b) => {
-        const strip = (l: string[]) => l.filter((x) => !x.startsWith(`<${a}>`) && !x.startsWith(`<${b}>`)).join('\n');
-        return strip(lines.get(a)!) === strip(lines.get(b)!);
-      }));
-      console.log(`chat of ${expected.length} lines: typed in ${typedMs} ms, panes settled after ${settledMs} ms; `
-        + `shown per pane: ${report.map((r) => `${r.who} ${r.shown}`).join(', ')}; `
-        + `distinct orders: ${orders.size} (${[...orders.values()].map((g) => g.join('+')).join(', ')}); `
-        + `any two panes agree on the order of the lines neither of them typed: ${othersAgree}`);
+      const othersAgree = PEOPLE.every((a) =>
+        PEOPLE.every((b) => {
+          const strip = (l: string[]) => l.filter((x) => !x.startsWith(`<${a}>`) && !x.startsWith(`<${b}>`)).join('\n');
+          return strip(lines.get(a)!) === strip(lines.get(b)!);
+        }),
+      );
+      console.log(
+        `chat of ${expected.length} lines: typed in ${typedMs} ms, panes settled after ${settledMs} ms; ` +
+          `shown per pane: ${report.map((r) => `${r.who} ${r.shown}`).join(', ')}; ` +
+          `distinct orders: ${orders.size} (${[...orders.values()].map((g) => g.join('+')).join(', ')}); ` +
+          `any two panes agree on the order of the lines neither of them typed: ${othersAgree}`,
+      );
       expect(report).toEqual(ideal);
     } finally {
       for (const who of PEOPLE) this.pane(who).resize(WIDTH, HEIGHT);

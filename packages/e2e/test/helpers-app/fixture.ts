@@ -1,43 +1,17 @@
-// Temp directories, SDK clients and raw clients for one test file, all released by cleanup().
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { HushClient, type ClientEvents, type ClientPaths, type ConnectOptions } from '@hush/client';
-export { nextEvent } from '../helpers-net/sdk.js';
+// SDK clients (the shared ClientFixture, on the SDK's build, without reconnecting) and raw clients
+// for one test file, all released by cleanup().
+import { HushClient, type ClientEvents, type ConnectOptions } from '@hush/client';
+import { ClientFixture, eventWaiters, passwordOf } from '@hush/test-kit';
 import { RawClient, type RawConnectOptions } from './raw-client.js';
 
-export interface ServerAddress { host: string; port: number; fingerprint: string }
+export { passwordOf };
+export const { nextEvent, collect } = eventWaiters<ClientEvents>();
 
-export class AppFixture {
-  private readonly dirs: string[] = [];
-  private readonly clients: HushClient[] = [];
+export class AppFixture extends ClientFixture<HushClient, ConnectOptions> {
   private readonly raws: RawClient[] = [];
 
-  async dir(prefix = 'hush-app-'): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), prefix));
-    this.dirs.push(dir);
-    return dir;
-  }
-
-  async paths(): Promise<ClientPaths> {
-    const dir = await this.dir('hush-app-home-');
-    return { configDir: join(dir, 'config'), dataDir: join(dir, 'data') };
-  }
-
-  async connect(server: ServerAddress, options: Partial<ConnectOptions> = {}): Promise<HushClient> {
-    const client = await HushClient.connect({
-      host: server.host, port: server.port, paths: options.paths ?? (await this.paths()),
-      expectedFingerprint: server.fingerprint, timeoutMs: 5000, reconnect: false, ...options,
-    });
-    this.clients.push(client);
-    return client;
-  }
-
-  /** A connected SDK client, registered as `name`. */
-  async user(server: ServerAddress, name: string, options: Partial<ConnectOptions> = {}): Promise<HushClient> {
-    const client = await this.connect(server, options);
-    await client.register(name, passwordOf(name));
-    return client;
+  constructor() {
+    super((options) => HushClient.connect(options), { reconnect: false });
   }
 
   async raw(server: { host: string; port: number }, opts: Partial<RawConnectOptions> = {}): Promise<RawClient> {
@@ -54,20 +28,8 @@ export class AppFixture {
     return raw;
   }
 
-  async cleanup(): Promise<void> {
-    await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => undefined)));
+  override async cleanup(): Promise<void> {
     await Promise.all(this.raws.splice(0).map((r) => r.close().catch(() => undefined)));
-    await Promise.all(this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+    await super.cleanup();
   }
-}
-
-export function passwordOf(name: string): string {
-  return `pw-${name}-correct-horse`;
-}
-
-/** Collects every `event` from now on. */
-export function collect<K extends keyof ClientEvents & string>(client: HushClient, event: K): ClientEvents[K][0][] {
-  const out: ClientEvents[K][0][] = [];
-  client.on(event, ((...args: ClientEvents[K]) => out.push(args[0])) as (...args: ClientEvents[K]) => void);
-  return out;
 }

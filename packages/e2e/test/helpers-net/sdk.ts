@@ -1,76 +1,38 @@
 // SDK clients for the network attacks: temp client paths, cleanup, and event helpers.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { HushClient, type ChatMessage, type ClientEvents, type ClientPaths, type ConnectOptions } from '@hush/client';
+import { ClientFixture, eventWaiters } from '@hush/test-kit';
 
 export interface Endpoint {
   host: string;
   port: number;
 }
 
+export const { nextEvent } = eventWaiters<ClientEvents>();
+
+/** The shared ClientFixture with the endpoint and the pinned fingerprint given apart (a proxy has no key of its own). */
 export class SdkFixture {
-  private readonly dirs: string[] = [];
-  private readonly clients: HushClient[] = [];
+  private readonly clients = new ClientFixture<HushClient, ConnectOptions>((options) => HushClient.connect(options));
 
-  async paths(): Promise<ClientPaths> {
-    const dir = await mkdtemp(join(tmpdir(), 'hush-net-'));
-    this.dirs.push(dir);
-    return { configDir: join(dir, 'config'), dataDir: join(dir, 'data') };
+  paths(): Promise<ClientPaths> {
+    return this.clients.paths();
   }
 
-  async dir(): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'hush-net-'));
-    this.dirs.push(dir);
-    return dir;
+  dir(): Promise<string> {
+    return this.clients.dir('hush-net-');
   }
 
-  async connect(at: Endpoint, fingerprint: string | undefined, options: Partial<ConnectOptions> = {}): Promise<HushClient> {
-    const client = await HushClient.connect({
-      host: at.host,
-      port: at.port,
-      paths: options.paths ?? (await this.paths()),
-      expectedFingerprint: fingerprint,
-      timeoutMs: 5000,
-      ...options,
-    });
-    this.clients.push(client);
-    return client;
+  connect(at: Endpoint, fingerprint: string | undefined, options: Partial<ConnectOptions> = {}): Promise<HushClient> {
+    return this.clients.connect({ host: at.host, port: at.port, fingerprint }, options);
   }
 
   /** A connected, registered user. */
-  async user(at: Endpoint, fingerprint: string, name: string, options: Partial<ConnectOptions> = {}): Promise<HushClient> {
-    const client = await this.connect(at, fingerprint, options);
-    await client.register(name, `pw-${name}-long-secret`);
-    return client;
+  user(at: Endpoint, fingerprint: string, name: string, options: Partial<ConnectOptions> = {}): Promise<HushClient> {
+    return this.clients.user({ host: at.host, port: at.port, fingerprint }, name, options);
   }
 
-  async cleanup(): Promise<void> {
-    await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => undefined)));
-    await Promise.all(this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  cleanup(): Promise<void> {
+    return this.clients.cleanup();
   }
-}
-
-/** Resolves with the first `event` whose arguments pass `match`. */
-export function nextEvent<K extends keyof ClientEvents & string>(
-  client: HushClient,
-  event: K,
-  match: (...args: ClientEvents[K]) => boolean = () => true,
-  timeoutMs = 8000,
-): Promise<ClientEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off(event, listener);
-      reject(new Error(`timed out waiting for ${event}`));
-    }, timeoutMs);
-    const listener = (...args: ClientEvents[K]) => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      client.off(event, listener);
-      resolve(args);
-    };
-    client.on(event, listener);
-  });
 }
 
 /** Every chat message the client emits from now on. */

@@ -1,0 +1,89 @@
+// The bed the tmux tests run on: a real hushd per test (startTestServer, open registration), the
+// `hush` processes and SDK clients a test starts, all stopped after it.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HushClient } from '@hush/client';
+import { startTestServer, type TestServer } from '@hush/server/testing';
+import { HUSH_CLI, HushTui } from '@hush/test-kit';
+import { afterEach, beforeAll, beforeEach } from 'vitest';
+
+export const PASSWORD = 'correct horse battery';
+
+export class TuiBed {
+  dataDir = '';
+  private current: TestServer | null = null;
+  private readonly tuis: HushTui[] = [];
+  private readonly clients: HushClient[] = [];
+
+  /** Registers the vitest hooks that set the bed up and clear it for each test. */
+  static install(): TuiBed {
+    const bed = new TuiBed();
+    beforeAll(() => {
+      if (!existsSync(HUSH_CLI)) throw new Error(`${HUSH_CLI} is missing: run \`pnpm build\` in packages/cli-client first`);
+    });
+    beforeEach(async () => {
+      bed.dataDir = mkdtempSync(join(tmpdir(), 'hush-tui-server-'));
+      bed.current = await startTestServer({ dataDir: bed.dataDir, registration: 'open' });
+    });
+    afterEach(async () => {
+      for (const t of bed.tuis.splice(0)) t.kill();
+      for (const c of bed.clients.splice(0)) await c.close().catch(() => undefined);
+      await bed.current?.stop();
+      bed.current = null;
+      rmSync(bed.dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    });
+    return bed;
+  }
+
+  get server(): TestServer {
+    if (!this.current) throw new Error('no server running');
+    return this.current;
+  }
+
+  /** Stops the server; restart() brings it back on the same port and data. */
+  async stopServer(): Promise<void> {
+    await this.server.stop();
+  }
+
+  async restart(registration: 'open' | 'invite' = 'open'): Promise<TestServer> {
+    const port = this.server.port;
+    this.current = await startTestServer({ dataDir: this.dataDir, port, registration });
+    return this.current;
+  }
+
+  /** A `hush` in tmux (HUSH_PASSWORD set), killed after the test. */
+  start(args: string[], opts: { password?: string; home?: string } = {}): HushTui {
+    const tui = HushTui.start({ args, env: { HUSH_PASSWORD: opts.password ?? PASSWORD }, home: opts.home });
+    this.tuis.push(tui);
+    return tui;
+  }
+
+  /** `user` registered through the form, on the chat screen. */
+  async loggedIn(user: string): Promise<HushTui> {
+    const tui = this.start([
+      '--host',
+      `127.0.0.1:${this.server.port}`,
+      '--user',
+      user,
+      '--register',
+      '--login',
+      '--fingerprint',
+      this.server.fingerprint,
+    ]);
+    await tui.waitFor((screen) => screen.includes('#lobby') && / connected /.test(screen), `${user} on the chat screen`);
+    return tui;
+  }
+
+  /** An SDK client (not registered) with its files in the server's temp dir, closed after the test. */
+  async sdkClient(name: string): Promise<HushClient> {
+    const client = await HushClient.connect({
+      host: '127.0.0.1',
+      port: this.server.port,
+      expectedFingerprint: this.server.fingerprint,
+      paths: { configDir: join(this.dataDir, `${name}-config`), dataDir: join(this.dataDir, `${name}-data`) },
+    });
+    this.clients.push(client);
+    return client;
+  }
+}
