@@ -12,7 +12,11 @@ import { Fixture } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./helpers/dm-child.mjs', import.meta.url));
 
-interface Run { lines: string[]; done: Promise<void>; child: ChildProcess }
+interface Run {
+  lines: string[];
+  done: Promise<void>;
+  child: ChildProcess;
+}
 
 describe('session state survives kill -9 of the client', () => {
   let server: TestServer;
@@ -28,9 +32,11 @@ describe('session state survives kill -9 of the client', () => {
   });
 
   function run(paths: ClientPaths, user: string, peer: string, prefix: string, first: number, count: number): Run {
-    const child = spawn(process.execPath, [
-      CHILD, server.host, String(server.port), paths.configDir, paths.dataDir, user, peer, prefix, String(first), String(count),
-    ], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [CHILD, server.host, String(server.port), paths.configDir, paths.dataDir, user, peer, prefix, String(first), String(count)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     children.add(child);
     const lines: string[] = [];
     let rest = '';
@@ -58,6 +64,9 @@ describe('session state survives kill -9 of the client', () => {
     };
     for (let round = 0; round < 8; round++) {
       const runs = { alice: start('alice', 40), bob: start('bob', 40) };
+      // Killed at a random moment once both are logged in, so a slow start on a loaded machine
+      // does not eat the time they have to write.
+      await waitFor(() => runs.alice.lines.includes('READY') && runs.bob.lines.includes('READY'));
       await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(Math.random() * 900)));
       for (const name of ['alice', 'bob'] as const) runs[name].child.kill('SIGKILL');
       await Promise.all([runs.alice.done, runs.bob.done]);
@@ -67,13 +76,18 @@ describe('session state survives kill -9 of the client', () => {
     // Clean runs to the end: both send a few more and stay until each has shown the other's last one.
     const final = { alice: start('alice', 5), bob: start('bob', 5) };
     const last = { alice: `a${next.alice + 4}`, bob: `b${next.bob + 4}` };
-    await waitFor(() => final.alice.lines.some((l) => l.endsWith(` ${last.bob}`)) && final.bob.lines.some((l) => l.endsWith(` ${last.alice}`)));
+    await waitFor(
+      () => final.alice.lines.some((l) => l.endsWith(` ${last.bob}`)) && final.bob.lines.some((l) => l.endsWith(` ${last.alice}`)),
+    );
     for (const name of ['alice', 'bob'] as const) final[name].child.kill('SIGKILL');
     await Promise.all([final.alice.done, final.bob.done]);
     all.alice.push(...final.alice.lines);
     all.bob.push(...final.bob.lines);
 
-    for (const [sender, receiver] of [['alice', 'bob'], ['bob', 'alice']] as const) {
+    for (const [sender, receiver] of [
+      ['alice', 'bob'],
+      ['bob', 'alice'],
+    ] as const) {
       const acked = all[sender].filter((l) => l.startsWith('ACK ')).map((l) => l.split(' ') as [string, string, string]);
       const shown = new Map<string, string>();
       for (const l of all[receiver].filter((x) => x.startsWith('SHOWN '))) {
@@ -83,7 +97,8 @@ describe('session state survives kill -9 of the client', () => {
       }
       expect(acked.length).toBeGreaterThan(20);
       const warned = all[receiver].filter((l) => l.startsWith('WARN ') || l === 'READY').join(',');
-      for (const [, text, id] of acked) expect(shown.get(id), `${text} (${id}) acknowledged to ${sender}, shown at ${receiver} (${warned})`).toBe(text);
+      for (const [, text, id] of acked)
+        expect(shown.get(id), `${text} (${id}) acknowledged to ${sender}, shown at ${receiver} (${warned})`).toBe(text);
       // Only what one side's own crash explains: a message sealed but never sent is a gap, nothing else.
       const warnings = all[receiver].filter((l) => l.startsWith('WARN ')).filter((l) => l !== 'WARN gap');
       expect(warnings).toEqual([]);
@@ -94,7 +109,7 @@ describe('session state survives kill -9 of the client', () => {
 async function waitFor(done: () => boolean): Promise<void> {
   const until = Date.now() + 60_000;
   while (!done()) {
-    if (Date.now() > until) throw new Error('timed out waiting for the last messages');
+    if (Date.now() > until) throw new Error('timed out waiting for the children');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
