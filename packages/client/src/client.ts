@@ -563,6 +563,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     // nothing but changes shows nothing: the next one is fetched, so a caller paging back from the
     // oldest message it got never sees an empty page while there is more.
     const texts: IncomingMessage[] = [];
+    // An end-to-end room's messages opened before (by an earlier run, or sent by this device) come
+    // from the local history: their keys have moved on.
+    const kept = 'room' in target && this.joined.view.get(target.room)?.kind === 'e2e' ? await this.localHistory?.messages(target) : undefined;
     let before = opts.before;
     let hasMore: boolean;
     do {
@@ -572,7 +575,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       const found: IncomingMessage[] = [];
       for (const item of page.messages) {
         let m: IncomingMessage | undefined;
-        if (item.type === 'message') m = item.envelope === undefined ? this.roomChat(item) : await this.roomCrypto.open(item, false);
+        if (item.type === 'message') {
+          m = item.envelope === undefined ? this.roomChat(item) : (kept?.get(item.msgId) ?? (await this.roomCrypto.open(item, false)));
+        }
         else {
           const opened = await this.dms.open(item, false);
           if (opened && 'chat' in opened) m = opened.chat;

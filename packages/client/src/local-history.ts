@@ -53,6 +53,21 @@ export class LocalHistory {
   }
 
   /**
+   * Every message kept of `target`, by id (its first line; changes stay separate lines): the
+   * messages of an end-to-end room this device opened before, which the server's pages cannot
+   * give back in clear.
+   */
+  async messages(target: Target): Promise<Map<string, IncomingMessage>> {
+    await this.flushed();
+    const out = new Map<string, IncomingMessage>();
+    for (const line of ((await readOptional(this.fileOf(target))) ?? '').split('\n')) {
+      const m = parseLine(line);
+      if (m && !out.has(m.id)) out.set(m.id, m);
+    }
+    return out;
+  }
+
+  /**
    * Messages whose latest text holds every word of `query` (case-insensitive), newest first, in
    * `target` or in every conversation.
    */

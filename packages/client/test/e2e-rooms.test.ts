@@ -122,6 +122,28 @@ describe('end-to-end rooms', () => {
     expect(caughtUp.map((m) => m.text)).toEqual(sent.map((_, i) => `offline ${i}`));
   });
 
+  it('after a restart, history shows what this device read and sent before (from its local history), edits applied', async () => {
+    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    const alice = await fx.user(server, 'alice');
+    const bobPaths = await fx.paths();
+    const bob = await fx.user(server, 'bob', { paths: bobPaths });
+    await alice.createRoom('vault', '', 'e2e');
+    await bob.joinRoom('vault');
+    const heard = nextEvent(alice, 'message', (m) => m.text === 'from bob');
+    await bob.send('vault', 'from bob');
+    await heard;
+    const edited = nextEvent(bob, 'messageUpdate', (u) => u.change.kind === 'edit');
+    const fromAlice = await alice.send('vault', 'from alice');
+    await alice.edit({ room: 'vault' }, fromAlice.id, 'from alice, edited');
+    await edited;
+    await bob.close();
+
+    const again = await fx.connect(server, { paths: bobPaths });
+    await again.login('bob');
+    const page = await again.history({ room: 'vault' });
+    expect(page.messages.map((m) => [m.from, m.text])).toEqual([['bob', 'from bob'], ['alice', 'from alice, edited']]);
+  });
+
   it('only its author deletes a message: no server checks a delete inside an envelope', async () => {
     const { clients } = await room(['alice', 'bob', 'carol']);
     const [alice, bob, carol] = clients as [HushClient, HushClient, HushClient];
