@@ -16,7 +16,13 @@ import { BENCH_SCRYPT_N } from './server-process.js';
 export type ScenarioName = 'fanout' | 'handshakes' | 'memory' | 'file' | 'history';
 export const SCENARIOS: readonly ScenarioName[] = ['fanout', 'handshakes', 'memory', 'file', 'history'];
 
-export interface Machine { nproc: number; cpu: string; node: string; platform: string; ulimitNoFile: string }
+export interface Machine {
+  nproc: number;
+  cpu: string;
+  node: string;
+  platform: string;
+  ulimitNoFile: string;
+}
 
 export interface BenchResults {
   startedAt: string;
@@ -48,7 +54,13 @@ export interface RunOptions {
 }
 
 export function describeMachine(ulimitNoFile: string): Machine {
-  return { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}`, ulimitNoFile };
+  return {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    ulimitNoFile,
+  };
 }
 
 /**
@@ -71,7 +83,15 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       'Flood control and queue limits are raised so that they do not throttle the benchmark; everything else is the default configuration (encryption and history on).',
       'Server and load generator run in separate processes on loopback; every server figure is compared with the raw ceiling measured in the same run.',
     ],
-    fanout: [], peers: [], handshakes: null, memory: null, file: null, history: null, profiles: ctx.profiles, errors: [], durationMs: 0,
+    fanout: [],
+    peers: [],
+    handshakes: null,
+    memory: null,
+    file: null,
+    history: null,
+    profiles: ctx.profiles,
+    errors: [],
+    durationMs: 0,
   };
   const wanted = (s: ScenarioName) => !options.only || options.only.includes(s);
   const attempt = async (scenario: ScenarioName, fn: () => Promise<void>) => {

@@ -28,7 +28,13 @@ export class IrcLoadClient extends LoadClientBase {
   }
 
   /** Connects over TLS (any certificate: the peers run with a self-signed one), registers and joins the channel. */
-  static async connect(host: string, port: number, nick: string, oper?: { name: string; password: string }, timeoutMs = 30_000): Promise<IrcLoadClient> {
+  static async connect(
+    host: string,
+    port: number,
+    nick: string,
+    oper?: { name: string; password: string },
+    timeoutMs = 30_000,
+  ): Promise<IrcLoadClient> {
     const client = new IrcLoadClient(nick);
     client.socket = await new Promise<TLSSocket>((resolve, reject) => {
       const socket = tlsConnect({ host, port, rejectUnauthorized: false });
@@ -69,11 +75,20 @@ export class IrcLoadClient extends LoadClientBase {
 
   private until(numeric: string, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`irc ${this.nick}: no ${numeric} within ${timeoutMs} ms (${this.problems.join(', ')})`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`irc ${this.nick}: no ${numeric} within ${timeoutMs} ms (${this.problems.join(', ')})`)),
+        timeoutMs,
+      );
       this.waiting = {
         numeric: Buffer.from(numeric),
-        resolve: () => { clearTimeout(timer); resolve(); },
-        reject: (error) => { clearTimeout(timer); reject(error); },
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       };
     });
   }

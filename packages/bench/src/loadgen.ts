@@ -15,7 +15,12 @@ import { cpuBetween, processUsage, type Target } from './target.js';
 const LOBBY = 'lobby';
 
 /** Runs `task(i)` for i in [0, count) with at most `concurrency` at once; stops early when `stop()`. */
-export async function runPool(count: number, concurrency: number, task: (i: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+export async function runPool(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+  stop: () => boolean = () => false,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count && !stop()) await task(next++);
@@ -41,13 +46,37 @@ function devices(size: number): DeviceIdentity[] {
 // ------------------------------------------------------------------------------------------------
 // Room fan-out
 
-export interface FanoutSetup { target: Target; n: number; prefix: string; devicePoolSize: number; concurrency: number }
-export interface FanoutFixedOptions { kind: Target['kind']; durationMs: number; textSize: number; tickMs: number; observers: number; drainMs: number }
-export interface FanoutSaturateOptions { kind: Target['kind']; window: number; warmupMs: number; measureMs: number; textSize: number; drainMs: number }
+export interface FanoutSetup {
+  target: Target;
+  n: number;
+  prefix: string;
+  devicePoolSize: number;
+  concurrency: number;
+}
+export interface FanoutFixedOptions {
+  kind: Target['kind'];
+  durationMs: number;
+  textSize: number;
+  tickMs: number;
+  observers: number;
+  drainMs: number;
+}
+export interface FanoutSaturateOptions {
+  kind: Target['kind'];
+  window: number;
+  warmupMs: number;
+  measureMs: number;
+  textSize: number;
+  drainMs: number;
+}
 
 /** One side's room: its clients, whether its server echoes senders' messages, and whether the
  * fixed-rate phase has made its clients drop what they receive (nothing can be counted after it). */
-interface FanSet { clients: LoadClient[]; echo: boolean; discarding: boolean }
+interface FanSet {
+  clients: LoadClient[];
+  echo: boolean;
+  discarding: boolean;
+}
 
 /** The room of each side; both may be connected at once, so their saturation windows can alternate. */
 const fanSets = new Map<Target['kind'], FanSet>();
@@ -75,7 +104,15 @@ function problems(clients: readonly LoadClient[]): string[] {
 }
 
 async function quiet(clients: readonly LoadClient[], quietMs: number, timeoutMs: number): Promise<void> {
-  const seen = () => clients.reduce((sum, c) => sum + c.counts.messages + c.counts.acks + ((c as HushLoadClient).events ? [...(c as HushLoadClient).events.values()].reduce((a, b) => a + b, 0) : 0), 0);
+  const seen = () =>
+    clients.reduce(
+      (sum, c) =>
+        sum +
+        c.counts.messages +
+        c.counts.acks +
+        ((c as HushLoadClient).events ? [...(c as HushLoadClient).events.values()].reduce((a, b) => a + b, 0) : 0),
+      0,
+    );
   const end = Date.now() + timeoutMs;
   let last = seen();
   let lastChange = Date.now();
@@ -182,10 +219,18 @@ export async function fanoutFixed(o: FanoutFixedOptions) {
   const latencies = observers.flatMap((c) => c.latencies);
   for (const c of clients) c.observer = false;
   return {
-    sent, observers: observers.length, observerSent, expected, delivered: after.messages - base.messages, acks: after.acks - base.acks,
+    sent,
+    observers: observers.length,
+    observerSent,
+    expected,
+    delivered: after.messages - base.messages,
+    acks: after.acks - base.acks,
     discardedBytes: clients.reduce((sum, c) => sum + c.discardedBytes, 0),
-    samples: latencies.length, p50Ms: round(percentile(latencies, 50), 3), p99Ms: round(percentile(latencies, 99), 3),
-    maxMs: round(percentile(latencies, 100), 3), loadgenCpu: round(cpuBetween(cpu0, cpu1).utilisation, 3),
+    samples: latencies.length,
+    p50Ms: round(percentile(latencies, 50), 3),
+    p99Ms: round(percentile(latencies, 99), 3),
+    maxMs: round(percentile(latencies, 100), 3),
+    loadgenCpu: round(cpuBetween(cpu0, cpu1).utilisation, 3),
     problems: problems(clients),
   };
 }
@@ -197,7 +242,8 @@ export async function fanoutFixed(o: FanoutFixedOptions) {
  */
 export async function fanoutSaturate(o: FanoutSaturateOptions) {
   const set = fanSet(o.kind);
-  if (set.discarding) throw new Error('fan-out: the saturation phase must run before the fixed-rate phase (clients drop what they receive)');
+  if (set.discarding)
+    throw new Error('fan-out: the saturation phase must run before the fixed-rate phase (clients drop what they receive)');
   const clients = set.clients;
   const n = clients.length;
   const recipients = set.echo ? n : n - 1;
@@ -235,8 +281,14 @@ export async function fanoutSaturate(o: FanoutSaturateOptions) {
   const after = totals(clients);
   const seconds = (cpu1.wallMs - cpu0.wallMs) / 1000;
   return {
-    window: o.window, recipients, sent, expected, delivered: after.messages - base.messages, drained,
-    measuredDeliveries: m1.messages - m0.messages, measuredSeconds: seconds,
+    window: o.window,
+    recipients,
+    sent,
+    expected,
+    delivered: after.messages - base.messages,
+    drained,
+    measuredDeliveries: m1.messages - m0.messages,
+    measuredSeconds: seconds,
     deliveriesPerSec: Math.round((m1.messages - m0.messages) / seconds),
     messagesPerSec: Math.round((m1.acks - m0.acks) / seconds),
     loadgenCpu: round(cpuBetween(cpu0, cpu1).utilisation, 3),
@@ -256,7 +308,13 @@ export async function fanoutClose(o: { kind?: Target['kind'] } = {}): Promise<vo
 // ------------------------------------------------------------------------------------------------
 // Accounts and handshakes
 
-export interface RegisterOptions { target: Target; names: string[]; devicePoolSize: number; concurrency: number; password?: string }
+export interface RegisterOptions {
+  target: Target;
+  names: string[];
+  devicePoolSize: number;
+  concurrency: number;
+  password?: string;
+}
 
 /** Registers accounts over the network (each bound to a pool device), then disconnects. */
 export async function registerUsers(o: RegisterOptions): Promise<{ registered: number; elapsedMs: number; failures: string[] }> {
@@ -324,10 +382,22 @@ export async function handshakes(o: HandshakeOptions) {
   await Promise.all(Array.from({ length: o.concurrency }, worker));
   const elapsedMs = performance.now() - t0;
   const loadgenCpu = round(cpuBetween(cpu0, processUsage()).utilisation, 3);
-  return { completed, failed: failures.length, elapsedMs, perSecond: round((completed * 1000) / elapsedMs, 1), loadgenCpu, failures: [...new Set(failures)].slice(0, 5) };
+  return {
+    completed,
+    failed: failures.length,
+    elapsedMs,
+    perSecond: round((completed * 1000) / elapsedMs, 1),
+    loadgenCpu,
+    failures: [...new Set(failures)].slice(0, 5),
+  };
 }
 
-export interface PasswordLoginOptions { target: Target; names: string[]; concurrency: number; password?: string }
+export interface PasswordLoginOptions {
+  target: Target;
+  names: string[];
+  concurrency: number;
+  password?: string;
+}
 
 /** First login of a new device with the password (scrypt on the server): only the login is timed. */
 export async function passwordLogins(o: PasswordLoginOptions) {
@@ -354,7 +424,14 @@ export async function passwordLogins(o: PasswordLoginOptions) {
 
 let idle: HushLoadClient[] = [];
 
-export interface IdleOptions { target: Target; names: string[]; devicePoolSize: number; count: number; concurrency: number; timeLimitMs: number }
+export interface IdleOptions {
+  target: Target;
+  names: string[];
+  devicePoolSize: number;
+  count: number;
+  concurrency: number;
+  timeLimitMs: number;
+}
 
 /** Opens `count` more logged-in connections (device login as names[i % names.length]) and keeps them. */
 export async function idleOpen(o: IdleOptions) {
@@ -400,7 +477,14 @@ export async function idleClose(): Promise<void> {
 // ------------------------------------------------------------------------------------------------
 // History
 
-export interface HistoryFetchOptions { target: Target; name: string; devicePoolSize: number; pages: number; limit: number; maxId: number }
+export interface HistoryFetchOptions {
+  target: Target;
+  name: string;
+  devicePoolSize: number;
+  pages: number;
+  limit: number;
+  maxId: number;
+}
 
 /** Pages of `limit` messages fetched over the network at random points of a large history. */
 export async function historyFetch(o: HistoryFetchOptions) {
@@ -415,13 +499,19 @@ export async function historyFetch(o: HistoryFetchOptions) {
       const before = p === 0 ? undefined : String(o.limit + 1 + Math.floor(Math.random() * Math.max(1, o.maxId - o.limit)));
       const t = performance.now();
       const page = await c.request<'history_page'>({
-        type: 'history', target: { room: LOBBY }, limit: o.limit, ...(before !== undefined ? { before } : {}),
+        type: 'history',
+        target: { room: LOBBY },
+        limit: o.limit,
+        ...(before !== undefined ? { before } : {}),
       });
       latencies.push(performance.now() - t);
       returned += page.messages.length;
     }
     return {
-      pages: o.pages, returned, p50Ms: round(percentile(latencies, 50), 3), p99Ms: round(percentile(latencies, 99), 3),
+      pages: o.pages,
+      returned,
+      p50Ms: round(percentile(latencies, 50), 3),
+      p99Ms: round(percentile(latencies, 99), 3),
     };
   } finally {
     c.close();

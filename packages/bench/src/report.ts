@@ -5,9 +5,14 @@ import type { BenchResults } from './bench.js';
 
 // Turning results into the targets (met / missed), a console table and BENCHMARKS.md text.
 
-export interface TargetCheck { target: string; measured: string; met: boolean | null }
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
 
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
 const pct = (r: number, digits = 0) => (Number.isFinite(r) ? `${fmt(r * 100, digits)}%` : 'n/a');
 const kib = (b: number) => `${fmt(b / 1024, 1)} KiB`;
 const millions = (rates: number[]) => rates.map((r) => fmt(r / 1e6, 2)).join(', ');
@@ -16,7 +21,11 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
   const checks: TargetCheck[] = [];
   for (const f of r.fanout) {
     if (f.n >= 100) {
-      checks.push({ target: `fan-out N=${f.n}: Hush >= 50% of raw deliveries/s`, measured: pct(f.throughputRatio, 1), met: f.throughputRatio >= 0.5 });
+      checks.push({
+        target: `fan-out N=${f.n}: Hush >= 50% of raw deliveries/s`,
+        measured: pct(f.throughputRatio, 1),
+        met: f.throughputRatio >= 0.5,
+      });
     }
     checks.push({
       target: `fan-out N=${f.n}: fixed-rate p99 <= 2x raw's`,
@@ -43,7 +52,11 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
   if (r.file) {
     checks.push(
       r.file.available
-        ? { target: '10 MB file end to end < 1 s', measured: `${fmt(r.file.wallMs)} ms (${fmt(r.file.mbPerSec, 1)} MB/s)`, met: r.file.wallMs < 1000 && r.file.identical }
+        ? {
+            target: '10 MB file end to end < 1 s',
+            measured: `${fmt(r.file.wallMs)} ms (${fmt(r.file.mbPerSec, 1)} MB/s)`,
+            met: r.file.wallMs < 1000 && r.file.identical,
+          }
         : { target: '10 MB file end to end < 1 s', measured: `not available: ${r.file.reason}`, met: null },
     );
   }
@@ -64,13 +77,33 @@ export function renderTables(r: BenchResults): string {
     out.push('### Room fan-out (one room, 64-byte messages)', '');
     out.push(
       ...table(
-        ['N', 'raw deliveries/s', 'Hush deliveries/s', 'Hush / raw', 'each window raw / Hush (M/s)', 'window', 'raw p50 / p99 ms', 'Hush p50 / p99 ms', 'p99 Hush / raw', 'server CPU raw / Hush', 'loadgen CPU raw / Hush', 'deliveries per write raw / Hush', 'other load raw / Hush'],
+        [
+          'N',
+          'raw deliveries/s',
+          'Hush deliveries/s',
+          'Hush / raw',
+          'each window raw / Hush (M/s)',
+          'window',
+          'raw p50 / p99 ms',
+          'Hush p50 / p99 ms',
+          'p99 Hush / raw',
+          'server CPU raw / Hush',
+          'loadgen CPU raw / Hush',
+          'deliveries per write raw / Hush',
+          'other load raw / Hush',
+        ],
         r.fanout.map((f) => [
-          String(f.n), fmt(f.raw.saturate.deliveriesPerSec), fmt(f.hush.saturate.deliveriesPerSec), pct(f.throughputRatio, 1),
+          String(f.n),
+          fmt(f.raw.saturate.deliveriesPerSec),
+          fmt(f.hush.saturate.deliveriesPerSec),
+          pct(f.throughputRatio, 1),
           `${millions(f.raw.saturate.rounds)} / ${millions(f.hush.saturate.rounds)}`,
-          String(f.hush.saturate.window), `${fmt(f.raw.fixed.p50Ms, 2)} / ${fmt(f.raw.fixed.p99Ms, 2)}`,
-          `${fmt(f.hush.fixed.p50Ms, 2)} / ${fmt(f.hush.fixed.p99Ms, 2)}`, `${fmt(f.p99Ratio, 2)}x`,
-          `${pct(f.raw.saturate.serverCpu)} / ${pct(f.hush.saturate.serverCpu)}`, `${pct(f.raw.saturate.loadgenCpu)} / ${pct(f.hush.saturate.loadgenCpu)}`,
+          String(f.hush.saturate.window),
+          `${fmt(f.raw.fixed.p50Ms, 2)} / ${fmt(f.raw.fixed.p99Ms, 2)}`,
+          `${fmt(f.hush.fixed.p50Ms, 2)} / ${fmt(f.hush.fixed.p99Ms, 2)}`,
+          `${fmt(f.p99Ratio, 2)}x`,
+          `${pct(f.raw.saturate.serverCpu)} / ${pct(f.hush.saturate.serverCpu)}`,
+          `${pct(f.raw.saturate.loadgenCpu)} / ${pct(f.hush.saturate.loadgenCpu)}`,
           `${fmt(f.raw.saturate.deliveriesPerRecord, 1)} / ${fmt(f.hush.saturate.deliveriesPerRecord, 1)}`,
           `${fmt(f.raw.saturate.otherLoad, 2)} / ${fmt(f.hush.saturate.otherLoad, 2)} cores`,
         ]),
@@ -80,34 +113,60 @@ export function renderTables(r: BenchResults): string {
   }
   if (r.fanout.length > 0) {
     const pause = (p: Pauses | null) => (p ? `${fmt(p.loopDelayP99Ms, 1)} / ${fmt(p.loopDelayMaxMs, 1)}` : 'n/a');
-    const gc = (p: Pauses | null) => (p ? `${p.gcCount} / ${fmt(p.gcMaxMs, 1)}${p.gcMaxKind ? ` (${p.gcMaxKind})` : ''}, heap ${fmt(p.heapUsedMiB, 0)} MiB` : 'n/a');
+    const gc = (p: Pauses | null) =>
+      p ? `${p.gcCount} / ${fmt(p.gcMaxMs, 1)}${p.gcMaxKind ? ` (${p.gcMaxKind})` : ''}, heap ${fmt(p.heapUsedMiB, 0)} MiB` : 'n/a';
     const rate = (g: GcRate) => `${fmt(g.fullPerSec, 1)} / ${fmt(g.msPerSec, 0)}`;
     out.push('Saturation windows, garbage collection per second of window (full collections / ms of GC pauses):', '');
     out.push(
       ...table(
         ['N', 'side', 'server', 'load generator'],
-        r.fanout.flatMap((f) => (['raw', 'hush'] as const).map((k) => {
-          const g = f[k].saturate.gc;
-          return [String(f.n), k === 'raw' ? 'raw' : 'Hush', rate(g.server), rate(g.loadgen)];
-        })),
+        r.fanout.flatMap((f) =>
+          (['raw', 'hush'] as const).map((k) => {
+            const g = f[k].saturate.gc;
+            return [String(f.n), k === 'raw' ? 'raw' : 'Hush', rate(g.server), rate(g.loadgen)];
+          }),
+        ),
       ),
       '',
     );
     const pinned = r.fanout.every((f) => f.fixedPinned);
     out.push(
-      `Fixed-rate phase, on servers and rooms of its own, before the saturation windows, after an unmeasured warm-up (messages: closed-loop burst + at the rate); ${pinned
-        ? 'the main threads of the load generator and of the servers pinned to different CPUs'
-        : 'main threads not pinned (that needs Linux, 2+ CPUs and taskset)'}. Where latency tails come from (event-loop delay p99 / max in ms; GC pauses count / longest in ms):`,
+      `Fixed-rate phase, on servers and rooms of its own, before the saturation windows, after an unmeasured warm-up (messages: closed-loop burst + at the rate); ${
+        pinned
+          ? 'the main threads of the load generator and of the servers pinned to different CPUs'
+          : 'main threads not pinned (that needs Linux, 2+ CPUs and taskset)'
+      }. Where latency tails come from (event-loop delay p99 / max in ms; GC pauses count / longest in ms):`,
       '',
     );
     out.push(
       ...table(
-        ['N', 'side', 'warm-up messages', 'samples', 'p50 / p99 / max ms', 'server loop delay', 'server GC', 'loadgen loop delay', 'loadgen GC'],
-        r.fanout.flatMap((f) => (['raw', 'hush'] as const).map((k) => {
-          const x = f[k].fixed;
-          return [String(f.n), k === 'raw' ? 'raw' : 'Hush', `${fmt(x.warmup.burstSent)} + ${fmt(x.warmup.rateSent)}`, fmt(x.samples), `${fmt(x.p50Ms, 2)} / ${fmt(x.p99Ms, 2)} / ${fmt(x.maxMs, 2)}`,
-            pause(x.serverPauses), gc(x.serverPauses), pause(x.loadgenPauses), gc(x.loadgenPauses)];
-        })),
+        [
+          'N',
+          'side',
+          'warm-up messages',
+          'samples',
+          'p50 / p99 / max ms',
+          'server loop delay',
+          'server GC',
+          'loadgen loop delay',
+          'loadgen GC',
+        ],
+        r.fanout.flatMap((f) =>
+          (['raw', 'hush'] as const).map((k) => {
+            const x = f[k].fixed;
+            return [
+              String(f.n),
+              k === 'raw' ? 'raw' : 'Hush',
+              `${fmt(x.warmup.burstSent)} + ${fmt(x.warmup.rateSent)}`,
+              fmt(x.samples),
+              `${fmt(x.p50Ms, 2)} / ${fmt(x.p99Ms, 2)} / ${fmt(x.maxMs, 2)}`,
+              pause(x.serverPauses),
+              gc(x.serverPauses),
+              pause(x.loadgenPauses),
+              gc(x.loadgenPauses),
+            ];
+          }),
+        ),
       ),
       '',
     );
@@ -116,11 +175,38 @@ export function renderTables(r: BenchResults): string {
     const h = r.handshakes;
     out.push('### Handshakes and logins', '');
     out.push(
-      ...table(['what', 'per second', 'server CPU each', 'server CPU / loadgen CPU', 'other load', 'completed', 'failed'], [
-        ['connect + handshake (+ ping)', fmt(h.handshake.perSecond), `${fmt(h.handshake.serverCpuMsEach, 3)} ms`, `${pct(h.handshake.serverCpu)} / ${pct(h.handshake.loadgenCpu)}`, `${fmt(h.handshake.otherLoad, 2)} cores`, fmt(h.handshake.completed), fmt(h.handshake.failed)],
-        ['connect + handshake + device_login', fmt(h.deviceLogin.perSecond), `${fmt(h.deviceLogin.serverCpuMsEach, 3)} ms`, `${pct(h.deviceLogin.serverCpu)} / ${pct(h.deviceLogin.loadgenCpu)}`, `${fmt(h.deviceLogin.otherLoad, 2)} cores`, fmt(h.deviceLogin.completed), fmt(h.deviceLogin.failed)],
-        [`first login with password (scrypt N=2^${Math.log2(h.passwordLogin.scryptN)})`, fmt(h.passwordLogin.perSecond, 2), `${fmt(h.passwordLogin.serverCpuMsEach, 1)} ms`, `${pct(h.passwordLogin.serverCpu)} / n/a`, 'n/a', fmt(h.passwordLogin.completed), fmt(h.passwordLogin.failed)],
-      ]),
+      ...table(
+        ['what', 'per second', 'server CPU each', 'server CPU / loadgen CPU', 'other load', 'completed', 'failed'],
+        [
+          [
+            'connect + handshake (+ ping)',
+            fmt(h.handshake.perSecond),
+            `${fmt(h.handshake.serverCpuMsEach, 3)} ms`,
+            `${pct(h.handshake.serverCpu)} / ${pct(h.handshake.loadgenCpu)}`,
+            `${fmt(h.handshake.otherLoad, 2)} cores`,
+            fmt(h.handshake.completed),
+            fmt(h.handshake.failed),
+          ],
+          [
+            'connect + handshake + device_login',
+            fmt(h.deviceLogin.perSecond),
+            `${fmt(h.deviceLogin.serverCpuMsEach, 3)} ms`,
+            `${pct(h.deviceLogin.serverCpu)} / ${pct(h.deviceLogin.loadgenCpu)}`,
+            `${fmt(h.deviceLogin.otherLoad, 2)} cores`,
+            fmt(h.deviceLogin.completed),
+            fmt(h.deviceLogin.failed),
+          ],
+          [
+            `first login with password (scrypt N=2^${Math.log2(h.passwordLogin.scryptN)})`,
+            fmt(h.passwordLogin.perSecond, 2),
+            `${fmt(h.passwordLogin.serverCpuMsEach, 1)} ms`,
+            `${pct(h.passwordLogin.serverCpu)} / n/a`,
+            'n/a',
+            fmt(h.passwordLogin.completed),
+            fmt(h.passwordLogin.failed),
+          ],
+        ],
+      ),
       '',
       `Server capacity implied by its CPU time per handshake: ${fmt(1000 / h.handshake.serverCpuMsEach)}/s per core (handshake), ${fmt(1000 / h.deviceLogin.serverCpuMsEach)}/s (with device login).`,
       '',
@@ -129,12 +215,32 @@ export function renderTables(r: BenchResults): string {
   if (r.memory) {
     out.push('### Idle logged-in connections', '');
     out.push(
-      ...table(['connections', 'accounts', 'reached', 'RSS cold / after warm-up', 'RSS after', 'RSS per connection', 'RSS per connection added since the previous row', 'JS heap / external per connection', 'V8 heap reservation growth', 'time to open'], r.memory.map((m) => [
-        fmt(m.connections), fmt(m.users), fmt(m.reached), `${fmt(m.rssCold / 2 ** 20, 1)} / ${fmt(m.rssBefore / 2 ** 20, 1)} MiB`, `${fmt(m.rssAfter / 2 ** 20, 1)} MiB`,
-        kib(m.bytesPerConnection), Number.isFinite(m.marginalPerConnection) ? kib(m.marginalPerConnection) : 'n/a',
-        `${kib(m.heapPerConnection)} / ${kib(m.externalPerConnection)}`, `${fmt(m.heapReservedGrowth / 2 ** 20, 1)} MiB`,
-        `${fmt(m.openMs / 1000, 1)} s${m.stopReason ? ` (stopped: ${m.stopReason})` : ''}`,
-      ])),
+      ...table(
+        [
+          'connections',
+          'accounts',
+          'reached',
+          'RSS cold / after warm-up',
+          'RSS after',
+          'RSS per connection',
+          'RSS per connection added since the previous row',
+          'JS heap / external per connection',
+          'V8 heap reservation growth',
+          'time to open',
+        ],
+        r.memory.map((m) => [
+          fmt(m.connections),
+          fmt(m.users),
+          fmt(m.reached),
+          `${fmt(m.rssCold / 2 ** 20, 1)} / ${fmt(m.rssBefore / 2 ** 20, 1)} MiB`,
+          `${fmt(m.rssAfter / 2 ** 20, 1)} MiB`,
+          kib(m.bytesPerConnection),
+          Number.isFinite(m.marginalPerConnection) ? kib(m.marginalPerConnection) : 'n/a',
+          `${kib(m.heapPerConnection)} / ${kib(m.externalPerConnection)}`,
+          `${fmt(m.heapReservedGrowth / 2 ** 20, 1)} MiB`,
+          `${fmt(m.openMs / 1000, 1)} s${m.stopReason ? ` (stopped: ${m.stopReason})` : ''}`,
+        ]),
+      ),
       '',
     );
   }
@@ -151,24 +257,39 @@ export function renderTables(r: BenchResults): string {
     const h = r.history;
     out.push(`### History (${fmt(h.rows)} messages in the database)`, '');
     out.push(
-      ...table(['what', 'result'], [
-        [`stored/s, transactions of ${h.bulk.batch} (Store API)`, fmt(h.bulk.perSecond)],
-        ['stored/s, one message per transaction (Store API)', fmt(h.single.perSecond)],
-        ['page of 100 from the store, p50 / p99', `${fmt(h.storePage.p50Ms, 3)} / ${fmt(h.storePage.p99Ms, 3)} ms`],
-        ['page of 100 over the network, p50 / p99', `${fmt(h.networkPage.p50Ms, 3)} / ${fmt(h.networkPage.p99Ms, 3)} ms`],
-      ]),
+      ...table(
+        ['what', 'result'],
+        [
+          [`stored/s, transactions of ${h.bulk.batch} (Store API)`, fmt(h.bulk.perSecond)],
+          ['stored/s, one message per transaction (Store API)', fmt(h.single.perSecond)],
+          ['page of 100 from the store, p50 / p99', `${fmt(h.storePage.p50Ms, 3)} / ${fmt(h.storePage.p99Ms, 3)} ms`],
+          ['page of 100 over the network, p50 / p99', `${fmt(h.networkPage.p50Ms, 3)} / ${fmt(h.networkPage.p99Ms, 3)} ms`],
+        ],
+      ),
       '',
     );
   }
   const checks = checkTargets(r);
   if (checks.length > 0) {
     out.push('### Targets (issue 7)', '');
-    out.push(...table(['target', 'measured', 'status'], checks.map((c) => [c.target, c.measured, c.met === null ? 'not measured' : c.met ? 'met' : 'MISSED'])), '');
+    out.push(
+      ...table(
+        ['target', 'measured', 'status'],
+        checks.map((c) => [c.target, c.measured, c.met === null ? 'not measured' : c.met ? 'met' : 'MISSED']),
+      ),
+      '',
+    );
   }
   for (const p of r.profiles) {
     out.push(`### CPU profile: ${p.label}`, '');
     out.push(`By area: ${p.areas.map((a) => `${a.name} ${a.selfPct}%`).join(', ')}`, '');
-    out.push(...table(['self %', 'function'], p.functions.map((f) => [String(f.selfPct), f.name.replace(/\|/g, '\\|')])), '');
+    out.push(
+      ...table(
+        ['self %', 'function'],
+        p.functions.map((f) => [String(f.selfPct), f.name.replace(/\|/g, '\\|')]),
+      ),
+      '',
+    );
   }
   if (r.errors.length > 0) {
     out.push('### Errors', '', ...r.errors.map((e) => `- ${e.scenario}: ${e.message.split('\n')[0]}`), '');
@@ -185,7 +306,12 @@ export function renderMachine(r: BenchResults): string {
   ].join('\n');
 }
 
-const PEER_NAMES: Record<PeerSide['kind'], string> = { hush: 'Hush', raw: 'raw ceiling', inspircd: 'inspircd (TLS)', ngircd: 'ngircd (TLS)' };
+const PEER_NAMES: Record<PeerSide['kind'], string> = {
+  hush: 'Hush',
+  raw: 'raw ceiling',
+  inspircd: 'inspircd (TLS)',
+  ngircd: 'ngircd (TLS)',
+};
 
 /** The --peers tables: each server's figures, then Hush's as ratios to each other server's. */
 function renderPeers(peers: PeersResult[]): string[] {
@@ -193,18 +319,44 @@ function renderPeers(peers: PeersResult[]): string[] {
   const out = ['### Room fan-out against IRC servers (one room, 64-byte messages, one server at a time)', ''];
   out.push(
     ...table(
-      ['N', 'server', 'deliveries/s', 'deliveries per server CPU-second', 'server CPU', 'loadgen CPU', 'fixed rate: samples', 'p50 / p99 ms', 'server CPU', 'RSS idle / peak', 'problems'],
-      peers.flatMap((p) => p.sides.map((s) => [
-        String(p.n), PEER_NAMES[s.kind], fmt(s.deliveriesPerSec), fmt(s.deliveriesPerCpuSec), pct(s.serverCpu), pct(s.loadgenCpu),
-        fmt(s.fixed.samples), `${fmt(s.fixed.p50Ms, 2)} / ${fmt(s.fixed.p99Ms, 2)}`, pct(s.fixed.serverCpu),
-        `${mb(s.rssIdle)} / ${mb(s.rssPeak)}`, s.problems.join('; ') || 'none',
-      ])),
+      [
+        'N',
+        'server',
+        'deliveries/s',
+        'deliveries per server CPU-second',
+        'server CPU',
+        'loadgen CPU',
+        'fixed rate: samples',
+        'p50 / p99 ms',
+        'server CPU',
+        'RSS idle / peak',
+        'problems',
+      ],
+      peers.flatMap((p) =>
+        p.sides.map((s) => [
+          String(p.n),
+          PEER_NAMES[s.kind],
+          fmt(s.deliveriesPerSec),
+          fmt(s.deliveriesPerCpuSec),
+          pct(s.serverCpu),
+          pct(s.loadgenCpu),
+          fmt(s.fixed.samples),
+          `${fmt(s.fixed.p50Ms, 2)} / ${fmt(s.fixed.p99Ms, 2)}`,
+          pct(s.fixed.serverCpu),
+          `${mb(s.rssIdle)} / ${mb(s.rssPeak)}`,
+          s.problems.join('; ') || 'none',
+        ]),
+      ),
     ),
     '',
-    ...peers.flatMap((p) => p.sides.filter((s) => s.checkpoints).map((s) => {
-      const c = s.checkpoints!;
-      return `- N=${p.n}, Hush's WAL checkpoints over its whole run: ${fmt(c.worker)} in the worker thread, ${fmt(c.onLoop)} on the event loop past the WAL's bound${c.onLoop > 0 ? ` (mean ${fmt(c.onLoopMs / c.onLoop, 2)} ms, longest ${fmt(c.onLoopMaxMs, 2)} ms)` : ''}.`;
-    })),
+    ...peers.flatMap((p) =>
+      p.sides
+        .filter((s) => s.checkpoints)
+        .map((s) => {
+          const c = s.checkpoints!;
+          return `- N=${p.n}, Hush's WAL checkpoints over its whole run: ${fmt(c.worker)} in the worker thread, ${fmt(c.onLoop)} on the event loop past the WAL's bound${c.onLoop > 0 ? ` (mean ${fmt(c.onLoopMs / c.onLoop, 2)} ms, longest ${fmt(c.onLoopMaxMs, 2)} ms)` : ''}.`;
+        }),
+    ),
     '',
     'Hush as a ratio to each other server (deliveries per CPU-second: higher is better for Hush; p99, fixed-rate CPU and RSS: lower is better):',
     '',
@@ -216,10 +368,18 @@ function renderPeers(peers: PeersResult[]): string[] {
       peers.flatMap((p) => {
         const hush = p.sides.find((s) => s.kind === 'hush');
         if (!hush) return [];
-        return p.sides.filter((s) => s !== hush).map((s) => [
-          String(p.n), PEER_NAMES[s.kind], ratio(hush.deliveriesPerSec, s.deliveriesPerSec), ratio(hush.deliveriesPerCpuSec, s.deliveriesPerCpuSec),
-          ratio(hush.fixed.p99Ms, s.fixed.p99Ms), ratio(hush.fixed.serverCpu, s.fixed.serverCpu), ratio(hush.rssIdle, s.rssIdle), ratio(hush.rssPeak, s.rssPeak),
-        ]);
+        return p.sides
+          .filter((s) => s !== hush)
+          .map((s) => [
+            String(p.n),
+            PEER_NAMES[s.kind],
+            ratio(hush.deliveriesPerSec, s.deliveriesPerSec),
+            ratio(hush.deliveriesPerCpuSec, s.deliveriesPerCpuSec),
+            ratio(hush.fixed.p99Ms, s.fixed.p99Ms),
+            ratio(hush.fixed.serverCpu, s.fixed.serverCpu),
+            ratio(hush.rssIdle, s.rssIdle),
+            ratio(hush.rssPeak, s.rssPeak),
+          ]);
       }),
     ),
     '',

@@ -24,7 +24,12 @@ export function processUsage(): ProcessUsage {
   const cpu = process.cpuUsage();
   const mem = process.memoryUsage();
   return {
-    cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external,
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+    rss: mem.rss,
+    heapTotal: mem.heapTotal,
+    heapUsed: mem.heapUsed,
+    external: mem.external,
     wallMs: performance.timeOrigin + performance.now(),
   };
 }
@@ -37,7 +42,10 @@ export function cpuBetween(a: ProcessUsage, b: ProcessUsage): { cpuMs: number; u
 }
 
 /** Machine-wide CPU counters (Linux /proc/stat, in clock ticks); null elsewhere. */
-export interface MachineSample { busy: number; total: number }
+export interface MachineSample {
+  busy: number;
+  total: number;
+}
 
 export function machineSample(): MachineSample | null {
   if (process.platform !== 'linux') return null;

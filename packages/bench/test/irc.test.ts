@@ -34,10 +34,11 @@ function fakeIrcServer(key: string, cert: string): Promise<Server> {
         } else if (command === 'PRIVMSG') {
           // Split in two writes, so that the client sees lines cut across reads.
           const relay = `:${nick}!u@h ${line}\r\n`;
-          for (const [other] of members) if (other !== socket) {
-            other.write(relay.slice(0, 7));
-            other.write(relay.slice(7));
-          }
+          for (const [other] of members)
+            if (other !== socket) {
+              other.write(relay.slice(0, 7));
+              other.write(relay.slice(7));
+            }
         } else if (command === 'PING') socket.write(`:fake PONG fake ${params.join(' ')}\r\n`);
       }
     });
@@ -53,9 +54,15 @@ async function exchange(host: string, port: number, oper?: { name: string; passw
     observer.observer = true;
     for (let i = 0; i < 20; i++) sender.sendTexts([stampedText(performance.now(), 64), stampedText(performance.now(), 64)]);
     other.sendTexts(['from the other one']);
-    const done = await waitFor(() => sender.counts.acks === 40 && observer.counts.messages === 41 && other.counts.messages === 40 && sender.counts.messages === 1, 10_000);
+    const done = await waitFor(
+      () => sender.counts.acks === 40 && observer.counts.messages === 41 && other.counts.messages === 40 && sender.counts.messages === 1,
+      10_000,
+    );
     expect({ sender: sender.counts, observer: observer.counts, other: other.counts, done }).toEqual({
-      sender: { messages: 1, acks: 40 }, observer: { messages: 41, acks: 0 }, other: { messages: 40, acks: 1 }, done: true,
+      sender: { messages: 1, acks: 40 },
+      observer: { messages: 41, acks: 0 },
+      other: { messages: 40, acks: 1 },
+      done: true,
     });
     expect(observer.latencies).toHaveLength(40);
     for (const ms of observer.latencies) expect(ms).toBeGreaterThanOrEqual(0);

@@ -5,20 +5,43 @@ import { homedir } from 'node:os';
 import { parseInput } from './commands.js';
 import { TabCompleter } from './completion.js';
 import { emojify } from './emoji.js';
-import { formatTime } from './format.js';
 import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
 import { lineCount, normalizePaste, PASTE_CONFIRM_LINES, splitText } from './paste.js';
 import {
-  errorText, type ChatClient, type ChatMessage, type ClientEventMap, type FileOffer, type FileStatusReport, type SearchResult, type Target,
+  errorText,
+  type ChatClient,
+  type ChatMessage,
+  type ClientEventMap,
+  type FileOffer,
+  type FileStatusReport,
+  type SearchResult,
+  type Target,
 } from './sdk.js';
 import {
-  activeConversation, conversationTarget, dmKey, findConversation, initialState, latestOffer, latestRunning, messageKey, newestFromOthers, reduce,
-  roomKey, shouldBell, STATUS_KEY,
-  type Action, type AppState, type Conversation, type FileTransfer,
+  activeConversation,
+  conversationTarget,
+  dmKey,
+  findConversation,
+  initialState,
+  latestOffer,
+  latestRunning,
+  messageKey,
+  newestFromOthers,
+  reduce,
+  roomKey,
+  shouldBell,
+  STATUS_KEY,
+  type Action,
+  type AppState,
+  type Conversation,
+  type FileTransfer,
 } from './state.js';
 
-export interface Choice { key: string; label: string }
+export interface Choice {
+  key: string;
+  label: string;
+}
 
 export interface UiHooks {
   /** Ring the terminal bell. */
@@ -57,16 +80,28 @@ const TYPING_REFRESH_MS = 3000;
 const HISTORY_PAGE = 50;
 /** "bob saved "x.txt"": a recipient's report on a file we sent. */
 const FILE_STATUS_WORDS: Record<FileStatusReport, string> = {
-  accepted: 'accepted', declined: 'declined', downloaded: 'saved', cancelled: 'cancelled',
+  accepted: 'accepted',
+  declined: 'declined',
+  downloaded: 'saved',
+  cancelled: 'cancelled',
 };
 
-interface PendingUpload { path: string; name: string; target: Target; fileId?: string }
-interface RefusedLine { key: string; text: string; action: boolean }
+interface PendingUpload {
+  path: string;
+  name: string;
+  target: Target;
+  fileId?: string;
+}
+interface RefusedLine {
+  key: string;
+  text: string;
+  action: boolean;
+}
 
 /** The start of a line, for messages that must say which line they mean. */
 function quoteStart(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return `"${flat.length > 40 ? flat.slice(0, 40) + '…' : flat}"`;
+  return `"${flat.length > 40 ? `${flat.slice(0, 40)}…` : flat}"`;
 }
 
 const expandHome = (p: string): string => resolve(p.trim().replace(/^~(?=$|[\\/])/, homedir()));
@@ -174,7 +209,9 @@ export class ChatController {
     const rooms = [...this.client.rooms.values()].filter((r) => r.joined !== false);
     rooms.forEach((r, i) => this.dispatch({ type: 'joined', room: r.room, topic: r.topic, sealed: r.kind === 'e2e', activate: i === 0 }));
     this.notice(`connected to server ${this.client.fingerprint}`, 'info', STATUS_KEY);
-    this.notice('Type /help for commands and keys. Direct messages and rooms marked 🔒 are end-to-end encrypted; other rooms are encrypted in transit and readable by the server.');
+    this.notice(
+      'Type /help for commands and keys. Direct messages and rooms marked 🔒 are end-to-end encrypted; other rooms are encrypted in transit and readable by the server.',
+    );
     this.timer = setInterval(() => this.dispatch({ type: 'tick', now: this.now() }), 1000);
     this.timer.unref?.();
     await Promise.all(rooms.map((r) => this.loadRoom(r.room)));
@@ -207,23 +244,30 @@ export class ChatController {
     this.on('roomEvent', (e) => this.onRoomEvent(e));
     this.on('keyChange', (k) => {
       this.dispatch({ type: 'e2e', user: k.user, state: 'changed' });
-      const text = `the device keys of ${k.user} CHANGED.` + (k.verified
-        ? ` Sending to ${k.user} is blocked until you compare safety numbers again: /verify ${k.user}`
-        : ` Compare safety numbers out of band: /verify ${k.user}`);
+      const text = `the device keys of ${k.user} CHANGED.${
+        k.verified
+          ? ` Sending to ${k.user} is blocked until you compare safety numbers again: /verify ${k.user}`
+          : ` Compare safety numbers out of band: /verify ${k.user}`
+      }`;
       this.notice(text, 'warn', findConversation(this.state, dmKey(k.user)) ? dmKey(k.user) : undefined);
     });
     this.on('dmWarning', (w) => {
-      const what = w.kind === 'gap' ? `${w.missing ?? 'some'} direct message(s) from ${w.user} are missing (dropped by the server or network)`
-        : w.kind === 'replay' ? `a replayed direct message from ${w.user} was ignored`
-          : w.kind === 'session_reset' ? `the encrypted session with a device of ${w.user} broke (lost or restored state): a direct message could not be read; the next message starts a new session`
-            : `a direct message from ${w.user} could not be decrypted`;
+      const what =
+        w.kind === 'gap'
+          ? `${w.missing ?? 'some'} direct message(s) from ${w.user} are missing (dropped by the server or network)`
+          : w.kind === 'replay'
+            ? `a replayed direct message from ${w.user} was ignored`
+            : w.kind === 'session_reset'
+              ? `the encrypted session with a device of ${w.user} broke (lost or restored state): a direct message could not be read; the next message starts a new session`
+              : `a direct message from ${w.user} could not be decrypted`;
       this.notice(what, 'warn', findConversation(this.state, dmKey(w.user)) ? dmKey(w.user) : undefined);
     });
     this.on('notice', (n) => this.notice(n.code ? `${n.text} [${n.code}]` : n.text, n.level, STATUS_KEY));
     this.on('state', (s) => {
       const before = this.state.connection;
       this.dispatch({ type: 'connection', state: s });
-      if (s === 'reconnecting' && before !== 'reconnecting') this.notice('connection lost; reconnecting… (what you type is kept and sent once back)', 'warn');
+      if (s === 'reconnecting' && before !== 'reconnecting')
+        this.notice('connection lost; reconnecting… (what you type is kept and sent once back)', 'warn');
       if (s === 'ready' && before === 'reconnecting') {
         this.notice('reconnected');
         for (const c of this.state.conversations) if (c.kind === 'room') void this.loadMembers(c.name);
@@ -237,7 +281,9 @@ export class ChatController {
       this.dispatch({ type: 'fileProgress', ...p });
     });
     this.on('fileComplete', (c) => this.dispatch({ type: 'fileComplete', fileId: c.fileId, path: c.path }));
-    this.on('fileCancelled', (c) => this.dispatch({ type: 'fileCancelled', fileId: c.fileId, reason: c.reason ?? (c.by ? `by ${c.by}` : undefined) }));
+    this.on('fileCancelled', (c) =>
+      this.dispatch({ type: 'fileCancelled', fileId: c.fileId, reason: c.reason ?? (c.by ? `by ${c.by}` : undefined) }),
+    );
     this.on('fileStatus', (st) => {
       const f = this.state.files[st.fileId];
       if (f) this.notice(`${st.user} ${FILE_STATUS_WORDS[st.status]} "${f.name}"`, 'info', f.conversation);
@@ -309,11 +355,17 @@ export class ChatController {
     // Not while the person is typing a line: a key meant for it must not answer the prompt.
     while (this.editor.text !== '') await new Promise<void>((resolve) => this.inputEmptied.push(resolve));
     const f = this.state.files[fileId];
-    if (!f || f.status !== 'offered') return;
+    if (f?.status !== 'offered') return;
     const where = f.e2e ? 'to you, end-to-end encrypted' : `to #${f.conversation.slice('room:'.length)}, readable by the server`;
-    const choice = await this.ui.choose('file offer', [
-      `${f.from} offers "${f.name}" (${f.size} bytes), ${where}.`,
-    ], [{ key: 'a', label: 'accept' }, { key: 'd', label: 'decline' }, { key: 'l', label: 'later (/accept or /decline)' }]);
+    const choice = await this.ui.choose(
+      'file offer',
+      [`${f.from} offers "${f.name}" (${f.size} bytes), ${where}.`],
+      [
+        { key: 'a', label: 'accept' },
+        { key: 'd', label: 'decline' },
+        { key: 'l', label: 'later (/accept or /decline)' },
+      ],
+    );
     if (this.state.files[fileId]?.status !== 'offered') return; // cancelled or answered meanwhile
     try {
       if (choice === 'a') await this.accept(this.state.files[fileId]!);
@@ -325,8 +377,13 @@ export class ChatController {
 
   /** A transfer named by id or by file name, or (none given) the newest `fallback` finds: `none` says there is none. */
   private findFile(name: string | undefined, fallback: () => FileTransfer | undefined, none: string): FileTransfer {
-    const f = name === undefined ? fallback()
-      : this.state.files[name] ?? Object.values(this.state.files).filter((x) => x.name === name).at(-1);
+    const f =
+      name === undefined
+        ? fallback()
+        : (this.state.files[name] ??
+          Object.values(this.state.files)
+            .filter((x) => x.name === name)
+            .at(-1));
     if (!f) throw new Error(name === undefined ? none : `no file ${name}`);
     return f;
   }
@@ -342,7 +399,8 @@ export class ChatController {
 
   private async accept(offer: FileTransfer, dir?: string): Promise<void> {
     const folder = dir ?? (await this.ui.ask(`save "${offer.name}" (from ${offer.from}) into folder:`, this.downloadsDir));
-    if (folder === null || folder.trim() === '') return this.notice(`"${offer.name}" not accepted yet: /accept when you want it`, 'info', offer.conversation);
+    if (folder === null || folder.trim() === '')
+      return this.notice(`"${offer.name}" not accepted yet: /accept when you want it`, 'info', offer.conversation);
     this.dispatch({ type: 'fileAccepted', fileId: offer.fileId });
     try {
       const saved = await this.client.acceptFile(offer.fileId, expandHome(folder));
@@ -464,14 +522,26 @@ export class ChatController {
       this.notice(`#${room} did not exist: you created it and are its owner (/topic sets its topic)`, 'info', roomKey(room));
       return this.loadRoom(room);
     }
-    this.dispatch({ type: 'joined', room, topic: this.client.rooms.get(room)?.topic, sealed: this.client.rooms.get(room)?.kind === 'e2e', activate: true });
+    this.dispatch({
+      type: 'joined',
+      room,
+      topic: this.client.rooms.get(room)?.topic,
+      sealed: this.client.rooms.get(room)?.kind === 'e2e',
+      activate: true,
+    });
     await this.loadRoom(room);
   }
 
   async create(room: string, topic?: string): Promise<void> {
     await this.client.createRoom(room, topic);
     if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
-    this.dispatch({ type: 'joined', room, topic: topic ?? this.client.rooms.get(room)?.topic, sealed: this.client.rooms.get(room)?.kind === 'e2e', activate: true });
+    this.dispatch({
+      type: 'joined',
+      room,
+      topic: topic ?? this.client.rooms.get(room)?.topic,
+      sealed: this.client.rooms.get(room)?.kind === 'e2e',
+      activate: true,
+    });
     await this.loadRoom(room);
   }
 
@@ -493,7 +563,9 @@ export class ChatController {
     const name = room ?? this.activeRoom();
     const members = await this.client.members(name);
     const mark = { owner: '~', op: '@', member: '' } as const;
-    this.notice(`people in #${name} (${members.length}): ${members.map((m) => `${mark[m.role]}${m.user}${m.state === 'online' ? '' : ` (${m.state})`}`).join(', ')}`);
+    this.notice(
+      `people in #${name} (${members.length}): ${members.map((m) => `${mark[m.role]}${m.user}${m.state === 'online' ? '' : ` (${m.state})`}`).join(', ')}`,
+    );
   }
 
   async topic(text?: string): Promise<void> {
@@ -510,7 +582,10 @@ export class ChatController {
 
   async listUsers(): Promise<void> {
     const users = await this.client.listUsers();
-    this.notice(['users:', ...users.map((u) => `  ${u.user} ${u.state}${u.status ? ` — ${u.status}` : ''}${u.role === 'admin' ? ' [admin]' : ''}`)]);
+    this.notice([
+      'users:',
+      ...users.map((u) => `  ${u.user} ${u.state}${u.status ? ` — ${u.status}` : ''}${u.role === 'admin' ? ' [admin]' : ''}`),
+    ]);
   }
 
   /** /bell on|off: kept for the next launch. */
@@ -550,9 +625,12 @@ export class ChatController {
   async whois(user: string): Promise<void> {
     const u = (await this.client.listUsers()).find((x) => x.user === user.toLowerCase());
     if (!u) throw new Error(`no user ${user}`);
-    const e2e = this.state.e2e[u.user] === 'changed'
-      ? `KEY CHANGED since last seen: compare safety numbers again, /verify ${u.user}`
-      : this.client.isVerified(u.user) ? 'verified (safety numbers compared)' : `not verified: /verify ${u.user} to compare safety numbers`;
+    const e2e =
+      this.state.e2e[u.user] === 'changed'
+        ? `KEY CHANGED since last seen: compare safety numbers again, /verify ${u.user}`
+        : this.client.isVerified(u.user)
+          ? 'verified (safety numbers compared)'
+          : `not verified: /verify ${u.user} to compare safety numbers`;
     this.notice([
       `whois ${u.user}:`,
       `  presence: ${u.state}${u.status ? ` — ${u.status}` : ''}`,
@@ -563,7 +641,10 @@ export class ChatController {
 
   async verify(user: string): Promise<void> {
     const number = await this.client.safetyNumber(user);
-    this.notice([`safety number with ${user}:`, `  ${number}`, `compare it with ${user} over another channel (in person, a call).`], 'info');
+    this.notice(
+      [`safety number with ${user}:`, `  ${number}`, `compare it with ${user} over another channel (in person, a call).`],
+      'info',
+    );
     if (await this.ui.confirm(`Does ${user}'s safety number match? (y/n)`)) {
       await this.client.verifyContact(user);
       this.dispatch({ type: 'e2e', user, state: 'verified' });
@@ -574,7 +655,11 @@ export class ChatController {
 
   ignore(user?: string): void {
     if (user === undefined) {
-      return this.notice(this.state.ignored.length === 0 ? 'nobody is ignored' : `ignored: ${this.state.ignored.join(', ')} (/unignore nick shows them again)`);
+      return this.notice(
+        this.state.ignored.length === 0
+          ? 'nobody is ignored'
+          : `ignored: ${this.state.ignored.join(', ')} (/unignore nick shows them again)`,
+      );
     }
     if (user === this.state.me) throw new Error('you cannot ignore yourself');
     this.dispatch({ type: 'ignored', users: [...this.state.ignored, user] });
@@ -644,7 +729,11 @@ export class ChatController {
   }
 
   private safe(fn: () => void): void {
-    try { fn(); } catch { /* typing is best effort */ }
+    try {
+      fn();
+    } catch {
+      /* typing is best effort */
+    }
   }
 
   /**
@@ -663,10 +752,15 @@ export class ChatController {
     const conv = activeConversation(this.state);
     const where = conv.kind === 'room' ? `#${conv.name}` : conv.kind === 'dm' ? conv.name : 'the status window';
     const first = text.slice(0, text.indexOf('\n'));
-    const choice = await this.ui.choose('paste', [
-      `You pasted ${lines} lines (${text.length} characters), starting ${quoteStart(first)}.`,
-      `Send them to ${where} as one message?`,
-    ], [{ key: 'y', label: 'send' }, { key: 'e', label: 'edit in the input line' }, { key: 'n', label: 'drop the paste' }]);
+    const choice = await this.ui.choose(
+      'paste',
+      [`You pasted ${lines} lines (${text.length} characters), starting ${quoteStart(first)}.`, `Send them to ${where} as one message?`],
+      [
+        { key: 'y', label: 'send' },
+        { key: 'e', label: 'edit in the input line' },
+        { key: 'n', label: 'drop the paste' },
+      ],
+    );
     if (choice === 'y') return this.run(() => this.say(text, false));
     if (choice === 'e') {
       this.editor.insert(text);
@@ -730,9 +824,12 @@ export class ChatController {
     const failed = conv.lines.find((l) => l.kind === 'message' && l.failed !== undefined && l.text === body);
     if (failed?.kind === 'message') this.dispatch({ type: 'removeLine', key, id: failed.id });
     this.dispatch({ type: 'outgoing', key, localId, from: this.state.me ?? this.client.user ?? '', text: body, action, now: this.now() });
-    const sent = conv.kind === 'room'
-      ? (action ? this.client.action(conv.name, body) : this.client.send(conv.name, body))
-      : this.client.sendDirect(conv.name, body, action ? { action: true } : undefined);
+    const sent =
+      conv.kind === 'room'
+        ? action
+          ? this.client.action(conv.name, body)
+          : this.client.send(conv.name, body)
+        : this.client.sendDirect(conv.name, body, action ? { action: true } : undefined);
     sent.then(
       (r) => this.dispatch({ type: 'sent', key, localId, id: r.id, ts: r.ts }),
       (err: unknown) => this.refuse({ key, text: body, action }, localId, err),
@@ -749,7 +846,11 @@ export class ChatController {
       this.editor.set(line.action ? `/me ${line.text}` : line.text);
       this.inputEdited();
     }
-    this.notice(`not sent: ${quoteStart(line.text)} — ${reason}. ${back ? 'Its text is back in the input line (Enter sends it); /retry works too.' : '/retry sends it again.'}`, 'error', line.key);
+    this.notice(
+      `not sent: ${quoteStart(line.text)} — ${reason}. ${back ? 'Its text is back in the input line (Enter sends it); /retry works too.' : '/retry sends it again.'}`,
+      'error',
+      line.key,
+    );
   }
 
   /** /retry: the refused lines again, in order, each to its conversation. */

@@ -24,7 +24,7 @@ export const SERVER_SEES: readonly string[] = [
   '  of other (open) rooms, and of room files: everything',
 ];
 
-const aliasText = (c: CommandDef): string => (c.aliases?.length ? ` (also ${c.aliases.map((a) => '/' + a).join(', ')})` : '');
+const aliasText = (c: CommandDef): string => (c.aliases?.length ? ` (also ${c.aliases.map((a) => `/${a}`).join(', ')})` : '');
 
 export function helpLines(topic?: string): string[] {
   if (topic) {

@@ -15,10 +15,22 @@ export type Line =
    * server refused it (the text stays here and in the input history; /retry sends it again).
    */
   | {
-    kind: 'message'; id: string; ts: number; from: string; text: string; action: boolean; mine: boolean; mention: boolean; pending?: boolean; failed?: string;
-    /** What the SDK folded in: the message answered, an edit, a delete, reactions. */
-    replyTo?: string; edited?: boolean; deleted?: boolean; reactions?: Reaction[];
-  }
+      kind: 'message';
+      id: string;
+      ts: number;
+      from: string;
+      text: string;
+      action: boolean;
+      mine: boolean;
+      mention: boolean;
+      pending?: boolean;
+      failed?: string;
+      /** What the SDK folded in: the message answered, an edit, a delete, reactions. */
+      replyTo?: string;
+      edited?: boolean;
+      deleted?: boolean;
+      reactions?: Reaction[];
+    }
   | { kind: 'notice'; ts: number; level: 'info' | 'warn' | 'error'; text: string }
   | { kind: 'file'; ts: number; fileId: string };
 
@@ -44,11 +56,25 @@ export interface Conversation {
 
 export type FileStatus = 'offered' | 'sending' | 'receiving' | 'done' | 'declined' | 'cancelled' | 'failed';
 export interface FileTransfer {
-  fileId: string; direction: 'up' | 'down'; name: string; size: number; from: string;
-  bytes: number; status: FileStatus; path?: string; e2e: boolean; conversation: string; reason?: string;
+  fileId: string;
+  direction: 'up' | 'down';
+  name: string;
+  size: number;
+  from: string;
+  bytes: number;
+  status: FileStatus;
+  path?: string;
+  e2e: boolean;
+  conversation: string;
+  reason?: string;
 }
 
-export interface InputHistory { entries: string[]; index: number | null; draft: string; current: string }
+export interface InputHistory {
+  entries: string[];
+  index: number | null;
+  draft: string;
+  current: string;
+}
 
 export interface AppState {
   me: string | null;
@@ -110,9 +136,15 @@ export type Action =
   | { type: 'inputPrev'; current: string }
   | { type: 'inputNext'; current: string };
 
-export function roomKey(room: string): string { return `room:${room}`; }
-export function dmKey(user: string): string { return `dm:${user}`; }
-export function targetKey(t: Target): string { return 'room' in t ? roomKey(t.room) : dmKey(t.user); }
+export function roomKey(room: string): string {
+  return `room:${room}`;
+}
+export function dmKey(user: string): string {
+  return `dm:${user}`;
+}
+export function targetKey(t: Target): string {
+  return 'room' in t ? roomKey(t.room) : dmKey(t.user);
+}
 export function messageKey(m: ChatMessage, me: string | null): string {
   if (m.kind === 'room') return roomKey(m.room ?? '');
   const peer = m.peer ?? (m.mine ? undefined : m.from) ?? me ?? '';
@@ -161,7 +193,10 @@ export function mentions(text: string, nick: string | null): boolean {
 
 /** Users typing in a conversation right now. */
 export function typingUsers(c: Conversation, now: number): string[] {
-  return Object.entries(c.typing).filter(([, exp]) => exp > now).map(([u]) => u).sort();
+  return Object.entries(c.typing)
+    .filter(([, exp]) => exp > now)
+    .map(([u]) => u)
+    .sort();
 }
 
 function withConversation(s: AppState, key: string, make: () => Conversation, update: (c: Conversation) => Conversation): AppState {
@@ -213,7 +248,14 @@ function arrive(lines: Line[], line: Line): Line[] {
 
 function toLine(m: ChatMessage, me: string | null): Line {
   return {
-    kind: 'message', id: m.id, ts: m.ts, from: m.from, text: m.text, action: m.action, mine: m.mine, mention: !m.mine && !m.deleted && mentions(m.text, me),
+    kind: 'message',
+    id: m.id,
+    ts: m.ts,
+    from: m.from,
+    text: m.text,
+    action: m.action,
+    mine: m.mine,
+    mention: !m.mine && !m.deleted && mentions(m.text, me),
     ...changesOf(m),
   };
 }
@@ -236,7 +278,11 @@ function conversationFor(key: string): Conversation {
 
 function activate(s: AppState, key: string): AppState {
   if (!findConversation(s, key)) return s;
-  return { ...s, active: key, conversations: s.conversations.map((c) => (c.key === key ? { ...c, unread: 0, mentions: 0, marker: firstUnread(c) } : c)) };
+  return {
+    ...s,
+    active: key,
+    conversations: s.conversations.map((c) => (c.key === key ? { ...c, unread: 0, mentions: 0, marker: firstUnread(c) } : c)),
+  };
 }
 
 /** Server message ids are decimal and grow: the longer one is later, then the larger. */
@@ -264,32 +310,49 @@ function fileLineTarget(s: AppState, key: string): string {
 
 export function reduce(s: AppState, a: Action): AppState {
   switch (a.type) {
-    case 'me': return { ...s, me: a.user };
-    case 'connection': return { ...s, connection: a.state };
+    case 'me':
+      return { ...s, me: a.user };
+    case 'connection':
+      return { ...s, connection: a.state };
     case 'message': {
       if (!a.message.mine && s.ignored.includes(a.message.from)) return s;
       const key = messageKey(a.message, s.me);
       const line = toLine(a.message, s.me);
       const isActive = s.active === key;
-      return withConversation(s, key, () => conversationFor(key), (c) => {
-        if (c.lines.some((l) => l.kind === 'message' && l.id === a.message.id)) return c;
-        if (a.message.mine) {
-          // Our own line comes back once acknowledged, in the server's order: it takes the place of
-          // the oldest pending line like it.
-          const at = c.lines.findIndex((l) => l.kind === 'message' && l.pending === true && l.text === a.message.text && l.action === a.message.action);
-          if (at >= 0) return { ...c, lines: arrive(c.lines.filter((_, i) => i !== at), line) };
-        }
-        const seen = isActive && c.scroll === 0;
-        const typing = { ...c.typing };
-        delete typing[a.message.from];
-        return {
-          ...c,
-          lines: arrive(c.lines, line),
-          unread: seen || a.message.mine ? c.unread : c.unread + 1,
-          mentions: seen || line.kind !== 'message' || !(line.mention || (c.kind === 'dm' && !a.message.mine)) ? c.mentions : c.mentions + 1,
-          typing,
-        };
-      });
+      return withConversation(
+        s,
+        key,
+        () => conversationFor(key),
+        (c) => {
+          if (c.lines.some((l) => l.kind === 'message' && l.id === a.message.id)) return c;
+          if (a.message.mine) {
+            // Our own line comes back once acknowledged, in the server's order: it takes the place of
+            // the oldest pending line like it.
+            const at = c.lines.findIndex(
+              (l) => l.kind === 'message' && l.pending === true && l.text === a.message.text && l.action === a.message.action,
+            );
+            if (at >= 0)
+              return {
+                ...c,
+                lines: arrive(
+                  c.lines.filter((_, i) => i !== at),
+                  line,
+                ),
+              };
+          }
+          const seen = isActive && c.scroll === 0;
+          const typing = { ...c.typing };
+          delete typing[a.message.from];
+          return {
+            ...c,
+            lines: arrive(c.lines, line),
+            unread: seen || a.message.mine ? c.unread : c.unread + 1,
+            mentions:
+              seen || line.kind !== 'message' || !(line.mention || (c.kind === 'dm' && !a.message.mine)) ? c.mentions : c.mentions + 1,
+            typing,
+          };
+        },
+      );
     }
     case 'messageUpdate': {
       const m = a.message;
@@ -303,42 +366,68 @@ export function reduce(s: AppState, a: Action): AppState {
       }));
     }
     case 'outgoing': {
-      const line: Line = { kind: 'message', id: a.localId, ts: a.now, from: a.from, text: a.text, action: a.action, mine: true, mention: false, pending: true };
-      return withConversation(s, a.key, () => conversationFor(a.key), (c) => ({ ...c, lines: append(c.lines, line), scroll: 0 }));
+      const line: Line = {
+        kind: 'message',
+        id: a.localId,
+        ts: a.now,
+        from: a.from,
+        text: a.text,
+        action: a.action,
+        mine: true,
+        mention: false,
+        pending: true,
+      };
+      return withConversation(
+        s,
+        a.key,
+        () => conversationFor(a.key),
+        (c) => ({ ...c, lines: append(c.lines, line), scroll: 0 }),
+      );
     }
-    case 'sent': return updateExisting(s, a.key, (c) => {
-      const at = c.lines.findIndex((l) => l.kind === 'message' && l.id === a.localId);
-      if (at < 0) return c;
-      const rest = c.lines.filter((_, i) => i !== at);
-      const line = c.lines[at]!;
-      if (line.kind !== 'message' || rest.some((l) => l.kind === 'message' && l.id === a.id)) return { ...c, lines: rest };
-      return { ...c, lines: arrive(rest, { ...line, id: a.id, ts: a.ts, pending: false }) };
-    });
-    case 'sendFailed': return updateExisting(s, a.key, (c) => ({
-      ...c, lines: c.lines.map((l) => (l.kind === 'message' && l.id === a.localId ? { ...l, pending: false, failed: a.reason } : l)),
-    }));
-    case 'removeLine': return updateExisting(s, a.key, (c) => ({ ...c, lines: c.lines.filter((l) => l.kind !== 'message' || l.id !== a.id) }));
+    case 'sent':
+      return updateExisting(s, a.key, (c) => {
+        const at = c.lines.findIndex((l) => l.kind === 'message' && l.id === a.localId);
+        if (at < 0) return c;
+        const rest = c.lines.filter((_, i) => i !== at);
+        const line = c.lines[at]!;
+        if (line.kind !== 'message' || rest.some((l) => l.kind === 'message' && l.id === a.id)) return { ...c, lines: rest };
+        return { ...c, lines: arrive(rest, { ...line, id: a.id, ts: a.ts, pending: false }) };
+      });
+    case 'sendFailed':
+      return updateExisting(s, a.key, (c) => ({
+        ...c,
+        lines: c.lines.map((l) => (l.kind === 'message' && l.id === a.localId ? { ...l, pending: false, failed: a.reason } : l)),
+      }));
+    case 'removeLine':
+      return updateExisting(s, a.key, (c) => ({ ...c, lines: c.lines.filter((l) => l.kind !== 'message' || l.id !== a.id) }));
     case 'ignored': {
       const hidden = new Set(a.users);
-      const conversations = s.conversations.map((c) => (c.lines.some((l) => l.kind === 'message' && !l.mine && hidden.has(l.from))
-        ? { ...c, lines: c.lines.filter((l) => l.kind !== 'message' || l.mine || !hidden.has(l.from)) }
-        : c));
+      const conversations = s.conversations.map((c) =>
+        c.lines.some((l) => l.kind === 'message' && !l.mine && hidden.has(l.from))
+          ? { ...c, lines: c.lines.filter((l) => l.kind !== 'message' || l.mine || !hidden.has(l.from)) }
+          : c,
+      );
       return { ...s, ignored: [...hidden].sort(), conversations };
     }
     case 'history': {
-      return withConversation(s, a.key, () => conversationFor(a.key), (c) => {
-        const ids = new Set(c.lines.flatMap((l) => (l.kind === 'message' ? [l.id] : [])));
-        const fresh = a.messages.filter((m) => !ids.has(m.id) && (m.mine || !s.ignored.includes(m.from))).map((m) => toLine(m, s.me));
-        if (fresh.length === 0) return c;
-        const merged = [...fresh, ...c.lines.filter((l) => !isPending(l))].sort((x, y) => x.ts - y.ts).concat(c.lines.filter(isPending));
-        return { ...c, lines: merged.slice(Math.max(0, merged.length - MAX_MESSAGES)) };
-      });
+      return withConversation(
+        s,
+        a.key,
+        () => conversationFor(a.key),
+        (c) => {
+          const ids = new Set(c.lines.flatMap((l) => (l.kind === 'message' ? [l.id] : [])));
+          const fresh = a.messages.filter((m) => !ids.has(m.id) && (m.mine || !s.ignored.includes(m.from))).map((m) => toLine(m, s.me));
+          if (fresh.length === 0) return c;
+          const merged = [...fresh, ...c.lines.filter((l) => !isPending(l))].sort((x, y) => x.ts - y.ts).concat(c.lines.filter(isPending));
+          return { ...c, lines: merged.slice(Math.max(0, merged.length - MAX_MESSAGES)) };
+        },
+      );
     }
     case 'newSince': {
       return updateExisting(s, a.key, (c) => {
         const fresh = c.lines.filter((l) => l.kind === 'message' && !l.mine && !l.pending && laterId(l.id, a.after));
         const first = fresh[0];
-        if (!first || first.kind !== 'message') return c;
+        if (first?.kind !== 'message') return c;
         return { ...c, marker: first.id, unread: a.key === s.active ? c.unread : Math.max(c.unread, fresh.length) };
       });
     }
@@ -348,10 +437,16 @@ export function reduce(s: AppState, a: Action): AppState {
     }
     case 'joined': {
       const key = roomKey(a.room);
-      const next = withConversation(s, key, () => conversationFor(key), (c) => ({ ...c, topic: a.topic ?? c.topic, sealed: a.sealed ?? c.sealed }));
+      const next = withConversation(
+        s,
+        key,
+        () => conversationFor(key),
+        (c) => ({ ...c, topic: a.topic ?? c.topic, sealed: a.sealed ?? c.sealed }),
+      );
       return a.activate ? activate(next, key) : next;
     }
-    case 'parted': return reduce(s, { type: 'close', key: roomKey(a.room) });
+    case 'parted':
+      return reduce(s, { type: 'close', key: roomKey(a.room) });
     case 'close': {
       const key = a.key;
       if (key === STATUS_KEY) return s;
@@ -361,17 +456,31 @@ export function reduce(s: AppState, a: Action): AppState {
       const active = s.active === key ? conversations[Math.max(0, idx - 1)]!.key : s.active;
       return { ...s, conversations, active };
     }
-    case 'topic': return updateExisting(s, roomKey(a.room), (c) => ({ ...c, topic: a.topic }));
-    case 'members': return updateExisting(s, roomKey(a.room), (c) => ({ ...c, members: sortMembers(a.members) }));
-    case 'memberJoined': return updateExisting(s, roomKey(a.room), (c) => (c.members.some((m) => m.user === a.user) ? c : {
-      ...c, members: sortMembers([...c.members, { user: a.user, role: 'member', state: s.presence[a.user]?.state ?? 'online', status: s.presence[a.user]?.status ?? '' }]),
-    }));
-    case 'memberLeft': return updateExisting(s, roomKey(a.room), (c) => ({ ...c, members: c.members.filter((m) => m.user !== a.user) }));
+    case 'topic':
+      return updateExisting(s, roomKey(a.room), (c) => ({ ...c, topic: a.topic }));
+    case 'members':
+      return updateExisting(s, roomKey(a.room), (c) => ({ ...c, members: sortMembers(a.members) }));
+    case 'memberJoined':
+      return updateExisting(s, roomKey(a.room), (c) =>
+        c.members.some((m) => m.user === a.user)
+          ? c
+          : {
+              ...c,
+              members: sortMembers([
+                ...c.members,
+                { user: a.user, role: 'member', state: s.presence[a.user]?.state ?? 'online', status: s.presence[a.user]?.status ?? '' },
+              ]),
+            },
+      );
+    case 'memberLeft':
+      return updateExisting(s, roomKey(a.room), (c) => ({ ...c, members: c.members.filter((m) => m.user !== a.user) }));
     case 'presence': {
       const presence = { ...s.presence, [a.user]: { state: a.state, status: a.status } };
-      const conversations = s.conversations.map((c) => (c.members.some((m) => m.user === a.user)
-        ? { ...c, members: c.members.map((m) => (m.user === a.user ? { ...m, state: a.state, status: a.status } : m)) }
-        : c));
+      const conversations = s.conversations.map((c) =>
+        c.members.some((m) => m.user === a.user)
+          ? { ...c, members: c.members.map((m) => (m.user === a.user ? { ...m, state: a.state, status: a.status } : m)) }
+          : c,
+      );
       return { ...s, presence, conversations };
     }
     case 'typing': {
@@ -379,7 +488,8 @@ export function reduce(s: AppState, a: Action): AppState {
       const key = 'room' in a.target ? roomKey(a.target.room) : dmKey(a.from);
       return updateExisting(s, key, (c) => {
         const typing = { ...c.typing };
-        if (a.active) typing[a.from] = a.now + TYPING_TTL_MS; else delete typing[a.from];
+        if (a.active) typing[a.from] = a.now + TYPING_TTL_MS;
+        else delete typing[a.from];
         return { ...c, typing };
       });
     }
@@ -404,13 +514,20 @@ export function reduce(s: AppState, a: Action): AppState {
       });
       return changed ? { ...s, conversations } : s;
     }
-    case 'e2e': return { ...s, e2e: { ...s.e2e, [a.user]: a.state } };
+    case 'e2e':
+      return { ...s, e2e: { ...s.e2e, [a.user]: a.state } };
     case 'openDm': {
       const key = dmKey(a.user);
-      const next = withConversation(s, key, () => conversationFor(key), (c) => c);
+      const next = withConversation(
+        s,
+        key,
+        () => conversationFor(key),
+        (c) => c,
+      );
       return a.activate ? activate(next, key) : next;
     }
-    case 'switch': return activate(s, a.key);
+    case 'switch':
+      return activate(s, a.key);
     case 'switchIndex': {
       const c = s.conversations[a.index];
       return c ? activate(s, c.key) : s;
@@ -421,32 +538,68 @@ export function reduce(s: AppState, a: Action): AppState {
       const next = s.conversations[(((idx + a.delta) % n) + n) % n]!;
       return activate(s, next.key);
     }
-    case 'scroll': return updateExisting(s, s.active, (c) => {
-      const scroll = Math.max(0, Math.min(a.max, c.scroll + a.delta));
-      return { ...c, scroll, unread: scroll === 0 ? 0 : c.unread, mentions: scroll === 0 ? 0 : c.mentions };
-    });
-    case 'scrollBottom': return updateExisting(s, s.active, (c) => ({ ...c, scroll: 0, unread: 0, mentions: 0 }));
-    case 'clear': return updateExisting(s, s.active, (c) => ({ ...c, lines: [], scroll: 0 }));
+    case 'scroll':
+      return updateExisting(s, s.active, (c) => {
+        const scroll = Math.max(0, Math.min(a.max, c.scroll + a.delta));
+        return { ...c, scroll, unread: scroll === 0 ? 0 : c.unread, mentions: scroll === 0 ? 0 : c.mentions };
+      });
+    case 'scrollBottom':
+      return updateExisting(s, s.active, (c) => ({ ...c, scroll: 0, unread: 0, mentions: 0 }));
+    case 'clear':
+      return updateExisting(s, s.active, (c) => ({ ...c, lines: [], scroll: 0 }));
     case 'fileOffer': {
       const o = a.offer;
       const key = 'room' in o.target ? roomKey(o.target.room) : dmKey(o.from);
-      const withConv = 'room' in o.target ? s : withConversation(s, key, () => conversationFor(key), (c) => c);
+      const withConv =
+        'room' in o.target
+          ? s
+          : withConversation(
+              s,
+              key,
+              () => conversationFor(key),
+              (c) => c,
+            );
       const conv = fileLineTarget(withConv, key);
-      const files = { ...s.files, [o.fileId]: {
-        fileId: o.fileId, direction: 'down' as const, name: o.name, size: o.size, from: o.from, bytes: 0, status: 'offered' as const, e2e: o.e2e, conversation: conv,
-      } };
+      const files = {
+        ...s.files,
+        [o.fileId]: {
+          fileId: o.fileId,
+          direction: 'down' as const,
+          name: o.name,
+          size: o.size,
+          from: o.from,
+          bytes: 0,
+          status: 'offered' as const,
+          e2e: o.e2e,
+          conversation: conv,
+        },
+      };
       return updateExisting({ ...withConv, files }, conv, (c) => ({
-        ...c, lines: append(c.lines, { kind: 'file', ts: a.now, fileId: o.fileId }),
+        ...c,
+        lines: append(c.lines, { kind: 'file', ts: a.now, fileId: o.fileId }),
         unread: withConv.active === conv ? c.unread : c.unread + 1,
       }));
     }
     case 'fileSending': {
       const conv = fileLineTarget(s, targetKey(a.target));
-      const files = { ...s.files, [a.fileId]: {
-        fileId: a.fileId, direction: 'up' as const, name: a.name, size: a.size, from: s.me ?? '', bytes: 0, status: 'sending' as const,
-        e2e: 'user' in a.target, conversation: conv,
-      } };
-      return updateExisting({ ...s, files }, conv, (c) => ({ ...c, lines: append(c.lines, { kind: 'file', ts: a.now, fileId: a.fileId }) }));
+      const files = {
+        ...s.files,
+        [a.fileId]: {
+          fileId: a.fileId,
+          direction: 'up' as const,
+          name: a.name,
+          size: a.size,
+          from: s.me ?? '',
+          bytes: 0,
+          status: 'sending' as const,
+          e2e: 'user' in a.target,
+          conversation: conv,
+        },
+      };
+      return updateExisting({ ...s, files }, conv, (c) => ({
+        ...c,
+        lines: append(c.lines, { kind: 'file', ts: a.now, fileId: a.fileId }),
+      }));
     }
     case 'fileProgress': {
       const f = s.files[a.fileId];
@@ -468,9 +621,10 @@ export function reduce(s: AppState, a: Action): AppState {
     }
     case 'inputSubmit': {
       const line = a.line;
-      const entries = line.trim() === '' || s.input.entries[s.input.entries.length - 1] === line
-        ? s.input.entries
-        : [...s.input.entries, line].slice(-MAX_INPUT_HISTORY);
+      const entries =
+        line.trim() === '' || s.input.entries[s.input.entries.length - 1] === line
+          ? s.input.entries
+          : [...s.input.entries, line].slice(-MAX_INPUT_HISTORY);
       return { ...s, input: { entries, index: null, draft: '', current: '' } };
     }
     case 'inputPrev': {
@@ -515,10 +669,14 @@ export function seenBy(s: AppState, c: Conversation): string | null {
 
 /** The transfer /cancel acts on without an id: the newest one still running. */
 export function latestRunning(s: AppState): FileTransfer | undefined {
-  return Object.values(s.files).filter((f) => f.status === 'sending' || f.status === 'receiving').at(-1);
+  return Object.values(s.files)
+    .filter((f) => f.status === 'sending' || f.status === 'receiving')
+    .at(-1);
 }
 
 /** The file offer to act on when /accept or /decline has no id: the newest still offered. */
 export function latestOffer(s: AppState): FileTransfer | undefined {
-  return Object.values(s.files).filter((f) => f.direction === 'down' && f.status === 'offered').at(-1);
+  return Object.values(s.files)
+    .filter((f) => f.direction === 'down' && f.status === 'offered')
+    .at(-1);
 }

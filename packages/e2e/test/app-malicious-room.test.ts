@@ -38,7 +38,9 @@ function bobSays(text: string): Uint8Array {
 function relay(message: Uint8Array, o: { from?: string; msgId?: string } = {}): string {
   const msgId = o.msgId ?? evil.msgId();
   const envelope = roomEnvelope(deviceId(bob.signPublicKey), message);
-  evil.connectionOf('alice').send({ type: 'message', room: 'vault', msgId, ts: Date.now(), from: o.from ?? 'bob', text: '', action: false, envelope });
+  evil
+    .connectionOf('alice')
+    .send({ type: 'message', room: 'vault', msgId, ts: Date.now(), from: o.from ?? 'bob', text: '', action: false, envelope });
   return msgId;
 }
 
@@ -102,7 +104,7 @@ describe('malicious server: end-to-end room', () => {
     expect(notices.map((n) => n.text)).toEqual([expect.stringContaining('played again by the server')]);
   });
 
-  it('messages of bob\'s chain reordered by the server each show once; the gap and the late one are said', async () => {
+  it("messages of bob's chain reordered by the server each show once; the gap and the late one are said", async () => {
     const messages = collect(alice, 'message');
     const notices = collect(alice, 'notice');
     const two = bobSays('two');
@@ -120,7 +122,7 @@ describe('malicious server: end-to-end room', () => {
     ]);
   });
 
-  it('bob\'s envelope relayed under another sender never shows as bob\'s (nor as theirs)', async () => {
+  it("bob's envelope relayed under another sender never shows as bob's (nor as theirs)", async () => {
     const messages = collect(alice, 'message');
     relay(bobSays('from bob, relabelled'), { from: 'mallory' });
     const next = nextEvent(alice, 'message', (m) => m.text === 'control');

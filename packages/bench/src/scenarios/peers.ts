@@ -26,7 +26,10 @@ export interface PeerSide {
   problems: string[];
 }
 
-export interface PeersResult { n: number; sides: PeerSide[] }
+export interface PeersResult {
+  n: number;
+  sides: PeerSide[];
+}
 
 interface Running {
   target: Target;
@@ -40,7 +43,12 @@ async function startSide(kind: PeerSideKind, echo: boolean): Promise<Running> {
   if (kind === 'hush' || kind === 'raw') {
     const server = await spawnChild<ServerHandlers>('./server-process.ts', `server-${kind}`, { maxOldSpaceMb: 4096 });
     const { host, port } = await server.api.start(kind === 'raw' ? { mode: 'raw', echo } : { mode: 'hush' });
-    return { target: { kind, host, port }, pid: server.child.pid!, checkpoints: async () => (await server.api.usage({})).checkpoints, stop: () => stopChild(server) };
+    return {
+      target: { kind, host, port },
+      pid: server.child.pid!,
+      checkpoints: async () => (await server.api.usage({})).checkpoints,
+      stop: () => stopChild(server),
+    };
   }
   const peer = await startIrcPeer(kind);
   return { target: { kind, host: peer.host, port: peer.port }, pid: peer.pid, checkpoints: async () => null, stop: peer.stop };
@@ -61,12 +69,19 @@ export async function runPeers(ctx: BenchContext, n: number, peers: readonly Irc
     ctx.log(`peers N=${n}: ${kind}`);
     const server = await startSide(kind, echo);
     try {
-      const setup = await ctx.loadgen.api.fanoutSetup({ target: server.target, n, prefix: 'pe', devicePoolSize: ctx.profile.devicePoolSize, concurrency: 16 });
+      const setup = await ctx.loadgen.api.fanoutSetup({
+        target: server.target,
+        n,
+        prefix: 'pe',
+        devicePoolSize: ctx.profile.devicePoolSize,
+        concurrency: 16,
+      });
       if (kind === 'hush') echo = setup.echo;
       await delay(1000);
       const rssIdle = procUsage(server.pid).rss;
       const window = windowFor(ctx.profile, n);
-      const saturate = (measureMs: number) => ctx.loadgen.api.fanoutSaturate({ kind, window, warmupMs: f.warmupMs, measureMs, textSize: f.textSize, drainMs: 30_000 });
+      const saturate = (measureMs: number) =>
+        ctx.loadgen.api.fanoutSaturate({ kind, window, warmupMs: f.warmupMs, measureMs, textSize: f.textSize, drainMs: 30_000 });
       await saturate(f.measureMs);
       const cpu0 = procUsage(server.pid);
       const t0 = performance.now();
@@ -87,7 +102,14 @@ export async function runPeers(ctx: BenchContext, n: number, peers: readonly Irc
       const fixedMs = f.fixedMs;
       const c0 = procUsage(server.pid);
       const t1 = performance.now();
-      const fixed = await ctx.loadgen.api.fanoutFixed({ kind, durationMs: fixedMs, textSize: f.textSize, tickMs: 5, observers: Math.min(n, f.observers), drainMs: 10_000 });
+      const fixed = await ctx.loadgen.api.fanoutFixed({
+        kind,
+        durationMs: fixedMs,
+        textSize: f.textSize,
+        tickMs: 5,
+        observers: Math.min(n, f.observers),
+        drainMs: 10_000,
+      });
       const fixedCpu = (procUsage(server.pid).cpuMs - c0.cpuMs) / (performance.now() - t1);
       problems.push(...fixed.problems);
       if (fixed.delivered < fixed.expected) problems.push(`fixed rate: ${fixed.expected - fixed.delivered} deliveries missing`);
@@ -97,7 +119,14 @@ export async function runPeers(ctx: BenchContext, n: number, peers: readonly Irc
         deliveriesPerCpuSec: Math.round(delivered / cpuSeconds),
         serverCpu: round(cpuSeconds / seconds, 3),
         loadgenCpu: round(loadgenCpu, 3),
-        fixed: { samples: fixed.samples, p50Ms: fixed.p50Ms, p99Ms: fixed.p99Ms, serverCpu: round(fixedCpu, 3), delivered: fixed.delivered, expected: fixed.expected },
+        fixed: {
+          samples: fixed.samples,
+          p50Ms: fixed.p50Ms,
+          p99Ms: fixed.p99Ms,
+          serverCpu: round(fixedCpu, 3),
+          delivered: fixed.delivered,
+          expected: fixed.expected,
+        },
         rssIdle,
         rssPeak: procUsage(server.pid).peak,
         checkpoints: await server.checkpoints(),

@@ -12,7 +12,11 @@ import { wantsNumbers } from '../message-commands.js';
 import { ModalHost } from './modals.js';
 import { clipRowsByColumns } from './unicode-patch.js';
 
-const PRESENCE_MARK: Record<string, string> = { online: '{green-fg}●{/green-fg}', away: '{yellow-fg}◐{/yellow-fg}', offline: '{gray-fg}○{/gray-fg}' };
+const PRESENCE_MARK: Record<string, string> = {
+  online: '{green-fg}●{/green-fg}',
+  away: '{yellow-fg}◐{/yellow-fg}',
+  offline: '{gray-fg}○{/gray-fg}',
+};
 const ROLE_MARK: Record<string, string> = { owner: '~', op: '@', member: ' ' };
 
 /** The conversation's encryption, plain and tagged (empty in the status window). */
@@ -26,7 +30,9 @@ export function e2eText(state: AppState, conv: Conversation): { text: string; ta
   if (conv.kind === 'dm') {
     const e = state.e2e[conv.name];
     if (e === 'changed') return styled('red-fg', `end-to-end encrypted: KEY CHANGED, /verify ${stripControls(conv.name)}`);
-    return e === 'verified' ? styled('green-fg', 'end-to-end encrypted (verified)') : styled('cyan-fg', 'end-to-end encrypted (unverified)');
+    return e === 'verified'
+      ? styled('green-fg', 'end-to-end encrypted (verified)')
+      : styled('cyan-fg', 'end-to-end encrypted (unverified)');
   }
   return { text: '', tagged: '' };
 }
@@ -39,7 +45,9 @@ export class ChatView {
   private readonly status: blessed.Widgets.BoxElement;
   private readonly input: blessed.Widgets.BoxElement;
   /** The input line lives in the controller (pastes and refused lines land in it). */
-  private get editor(): LineEditor { return this.ctl.editor; }
+  private get editor(): LineEditor {
+    return this.ctl.editor;
+  }
   readonly modals: ModalHost;
   private memberFocus: number | null = null;
   private renderQueued = false;
@@ -48,15 +56,55 @@ export class ChatView {
   private readonly onKeypress = (ch: string | undefined, key: KeyPress): void => this.key(ch, key);
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly screen: blessed.Widgets.Screen, private readonly ctl: ChatController, private readonly quit: () => void) {
+  constructor(
+    private readonly screen: blessed.Widgets.Screen,
+    private readonly ctl: ChatController,
+    private readonly quit: () => void,
+  ) {
     this.modals = new ModalHost(screen);
     const pane = { tags: true, wrap: false, border: { type: 'line' as const }, style: { border: { fg: 'gray' } } };
-    this.topic = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true, wrap: false, style: { bg: 'blue', fg: 'white' } });
+    this.topic = blessed.box({
+      parent: screen,
+      top: 0,
+      left: 0,
+      width: '100%',
+      height: 1,
+      tags: true,
+      wrap: false,
+      style: { bg: 'blue', fg: 'white' },
+    });
     const { left, right } = panelWidths(screen.width as number);
-    this.convs = blessed.box({ ...pane, parent: screen, top: 1, left: 0, width: Math.max(1, left), bottom: 2, label: ' chats ', clickable: true });
+    this.convs = blessed.box({
+      ...pane,
+      parent: screen,
+      top: 1,
+      left: 0,
+      width: Math.max(1, left),
+      bottom: 2,
+      label: ' chats ',
+      clickable: true,
+    });
     this.messages = blessed.box({ ...pane, parent: screen, top: 1, left, right, bottom: 2 });
-    this.people = blessed.box({ ...pane, parent: screen, top: 1, right: 0, width: Math.max(1, right), bottom: 2, label: ' people ', clickable: true });
-    this.status = blessed.box({ parent: screen, bottom: 1, left: 0, width: '100%', height: 1, tags: true, wrap: false, style: { bg: 'blue', fg: 'white' } });
+    this.people = blessed.box({
+      ...pane,
+      parent: screen,
+      top: 1,
+      right: 0,
+      width: Math.max(1, right),
+      bottom: 2,
+      label: ' people ',
+      clickable: true,
+    });
+    this.status = blessed.box({
+      parent: screen,
+      bottom: 1,
+      left: 0,
+      width: '100%',
+      height: 1,
+      tags: true,
+      wrap: false,
+      style: { bg: 'blue', fg: 'white' },
+    });
     this.input = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true, wrap: false });
     for (const el of [this.topic, this.convs, this.messages, this.people, this.status, this.input]) clipRowsByColumns(el);
 
@@ -107,7 +155,10 @@ export class ChatView {
     const { left, right } = panelWidths(this.screen.width as number);
     this.messages.left = left;
     this.messages.right = right;
-    for (const [panel, width] of [[this.convs, left], [this.people, right]] as const) {
+    for (const [panel, width] of [
+      [this.convs, left],
+      [this.people, right],
+    ] as const) {
       if (width === 0) panel.hide();
       else {
         panel.width = width;
@@ -155,28 +206,45 @@ export class ChatView {
     const title = stripControls(conv.kind === 'room' ? `#${conv.name}` : conv.kind === 'dm' ? `@${conv.name}` : 'status');
     this.topic.setContent(escapeTags(truncate(` hush  ${title}${conv.topic ? ` — ${stripControls(conv.topic)}` : ''}`, cols)));
 
-    this.convs.setContent(s.conversations.map((c, i) => {
-      const name = c.kind === 'room' ? `#${c.name}` : c.kind === 'dm' ? `@${c.name}` : '(status)';
-      // "@" marks a conversation with a mention or a direct message unread, in words as well as colour.
-      const count = `${c.unread > 0 ? ` ${c.unread}` : ''}${c.mentions > 0 ? '@' : ''}`;
-      const text = escapeTags(padRight(`${i + 1}.${stripControls(name)}`, panelWidths(cols).left - 2 - count.length) + count);
-      if (c.key === s.active) return `{inverse}${text}{/inverse}`;
-      if (c.mentions > 0) return `{yellow-fg}{bold}${text}{/bold}{/yellow-fg}`;
-      return c.unread > 0 ? `{bold}${text}{/bold}` : text;
-    }).join('\n'));
+    this.convs.setContent(
+      s.conversations
+        .map((c, i) => {
+          const name = c.kind === 'room' ? `#${c.name}` : c.kind === 'dm' ? `@${c.name}` : '(status)';
+          // "@" marks a conversation with a mention or a direct message unread, in words as well as colour.
+          const count = `${c.unread > 0 ? ` ${c.unread}` : ''}${c.mentions > 0 ? '@' : ''}`;
+          const text = escapeTags(padRight(`${i + 1}.${stripControls(name)}`, panelWidths(cols).left - 2 - count.length) + count);
+          if (c.key === s.active) return `{inverse}${text}{/inverse}`;
+          if (c.mentions > 0) return `{yellow-fg}{bold}${text}{/bold}{/yellow-fg}`;
+          return c.unread > 0 ? `{bold}${text}{/bold}` : text;
+        })
+        .join('\n'),
+    );
 
     this.messages.setContent(this.visibleRows(conv, width, height).join('\n'));
 
     const members = conv.kind === 'room' ? conv.members : [];
-    this.people.setContent(members.map((m, i) => {
-      const text = `${PRESENCE_MARK[m.state] ?? ' '}${ROLE_MARK[m.role] ?? ' '}${escapeTags(truncate(stripControls(m.user), panelWidths(cols).right - 5))}`;
-      return this.memberFocus === i ? `{inverse}${text}{/inverse}` : text;
-    }).join('\n'));
+    this.people.setContent(
+      members
+        .map((m, i) => {
+          const text = `${PRESENCE_MARK[m.state] ?? ' '}${ROLE_MARK[m.role] ?? ' '}${escapeTags(truncate(stripControls(m.user), panelWidths(cols).right - 5))}`;
+          return this.memberFocus === i ? `{inverse}${text}{/inverse}` : text;
+        })
+        .join('\n'),
+    );
 
     const typing = typingUsers(conv, Date.now());
-    const conn = s.connection === 'ready' ? '{green-fg}connected{/green-fg}' : s.connection === 'closed' ? '{red-fg}disconnected{/red-fg}' : `{yellow-fg}${s.connection}…{/yellow-fg}`;
+    const conn =
+      s.connection === 'ready'
+        ? '{green-fg}connected{/green-fg}'
+        : s.connection === 'closed'
+          ? '{red-fg}disconnected{/red-fg}'
+          : `{yellow-fg}${s.connection}…{/yellow-fg}`;
     const item = (text: string, priority: number, tagged = escapeTags(text)): StatusItem => ({ text, tagged, priority });
-    const items = [item(s.connection === 'ready' ? 'connected' : s.connection === 'closed' ? 'disconnected' : `${s.connection}…`, 9, conn), item(stripControls(s.me ?? ''), 2), item(title, 7)];
+    const items = [
+      item(s.connection === 'ready' ? 'connected' : s.connection === 'closed' ? 'disconnected' : `${s.connection}…`, 9, conn),
+      item(stripControls(s.me ?? ''), 2),
+      item(title, 7),
+    ];
     if (typing.length > 0) items.push(item(`${stripControls(typing.slice(0, 3).join(', '))}${typing.length > 3 ? ' …' : ''} typing…`, 4));
     const seen = seenBy(s, conv);
     if (seen) items.push(item(`seen by ${stripControls(seen)}`, 3));
@@ -202,22 +270,38 @@ export class ChatView {
     if (this.memberFocus !== null) return this.memberKey(key);
     const intent = chatIntent(ch, key);
     switch (intent.kind) {
-      case 'quit': return this.quit();
-      case 'submit': void this.ctl.submitInput(); break;
-      case 'paste': void this.ctl.paste(intent.text); break;
-      case 'complete': this.ctl.complete(); break;
+      case 'quit':
+        return this.quit();
+      case 'submit':
+        void this.ctl.submitInput();
+        break;
+      case 'paste':
+        void this.ctl.paste(intent.text);
+        break;
+      case 'complete':
+        this.ctl.complete();
+        break;
       case 'historyPrev':
         this.ctl.dispatch({ type: 'inputPrev', current: this.editor.text });
         this.editor.set(this.ctl.state.input.current);
         break;
       case 'historyNext':
         this.ctl.dispatch({ type: 'inputNext', current: this.editor.text });
-        if (this.ctl.state.input.index !== null || this.ctl.state.input.current !== '' || this.editor.text !== '') this.editor.set(this.ctl.state.input.current);
+        if (this.ctl.state.input.index !== null || this.ctl.state.input.current !== '' || this.editor.text !== '')
+          this.editor.set(this.ctl.state.input.current);
         break;
-      case 'pageUp': this.scroll(Math.max(1, this.paneSize().height - 2)); break;
-      case 'pageDown': this.scroll(-Math.max(1, this.paneSize().height - 2)); break;
-      case 'switchIndex': this.ctl.dispatch({ type: 'switchIndex', index: intent.index }); break;
-      case 'switchRelative': this.ctl.dispatch({ type: 'switchRelative', delta: intent.delta }); break;
+      case 'pageUp':
+        this.scroll(Math.max(1, this.paneSize().height - 2));
+        break;
+      case 'pageDown':
+        this.scroll(-Math.max(1, this.paneSize().height - 2));
+        break;
+      case 'switchIndex':
+        this.ctl.dispatch({ type: 'switchIndex', index: intent.index });
+        break;
+      case 'switchRelative':
+        this.ctl.dispatch({ type: 'switchRelative', delta: intent.delta });
+        break;
       case 'emojiPicker':
         void this.modals.pickEmoji().then((e) => {
           if (e) this.editor.insert(e);
@@ -237,7 +321,9 @@ export class ChatView {
         this.editor.insert(intent.text);
         this.ctl.inputChanged();
         break;
-      case 'escape': case 'none': return;
+      case 'escape':
+      case 'none':
+        return;
     }
     this.scheduleRender(); // a flood of keys (a paste without brackets) draws once per tick
   }

@@ -173,14 +173,32 @@ export class EvilServer {
         if (!list.some((b) => b.signKey === m.device.signKey)) this.directory.set(user, [...list, m.device]);
         conn.user = user;
         conn.device = m.device.signKey;
-        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: this.rooms, deviceBound: true, serverTime: now, limits: EVIL_LIMITS });
+        conn.send({
+          type: 'welcome',
+          re: m.id,
+          user,
+          role: 'user',
+          rooms: this.rooms,
+          deviceBound: true,
+          serverTime: now,
+          limits: EVIL_LIMITS,
+        });
         return;
       }
       case 'device_login': {
         const user = m.username.toLowerCase();
         conn.user = user;
         conn.device = m.signKey;
-        conn.send({ type: 'welcome', re: m.id, user, role: 'user', rooms: this.rooms, deviceBound: true, serverTime: now, limits: EVIL_LIMITS });
+        conn.send({
+          type: 'welcome',
+          re: m.id,
+          user,
+          role: 'user',
+          rooms: this.rooms,
+          deviceBound: true,
+          serverTime: now,
+          limits: EVIL_LIMITS,
+        });
         return;
       }
       case 'prekeys_upload': {
