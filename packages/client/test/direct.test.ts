@@ -1,17 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '@hush/server';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '@hush/server';
+import { sharedServer } from '@hush/test-kit';
+import { describe, expect, it } from 'vitest';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
 describe('end-to-end direct messages', () => {
-  let server: TestServer;
   const fx = new Fixture();
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterEach(() => fx.cleanup());
-  afterAll(() => server.stop());
+  const server = sharedServer(startTestServer, fx);
 
   it("a DM is opened by the recipient and by the sender's other device; the server stores no plaintext", async () => {
     const alicePaths = await fx.paths();

@@ -1,18 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '@hush/server';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '@hush/server';
+import { sharedServer } from '@hush/test-kit';
+import { describe, expect, it } from 'vitest';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
 describe('files', () => {
-  let server: TestServer;
   const fx = new Fixture();
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterEach(() => fx.cleanup());
-  afterAll(() => server.stop());
+  const server = sharedServer(startTestServer, fx);
 
   it('a direct file is end to end: offer, accept, byte-identical, never overwrites, ignores a planted symlink', async () => {
     const alice = await fx.user(server, 'alice');

@@ -1,19 +1,15 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '@hush/server';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '@hush/server';
+import { sharedServer } from '@hush/test-kit';
+import { afterEach, describe, expect, it } from 'vitest';
 import { HushClient } from '../src/client.js';
 import { HushError } from '../src/errors.js';
 import { Fixture } from './helpers.js';
 
 describe('server pinning (known_servers)', () => {
-  let server: TestServer;
   const fx = new Fixture();
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterEach(() => fx.cleanup());
-  afterAll(() => server.stop());
+  const server = sharedServer(startTestServer, fx);
 
   const base = () => ({ host: server.host, port: server.port, timeoutMs: 5000 });
 

@@ -1,5 +1,6 @@
-import { startTestServer, type TestServer } from '@hush/server';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '@hush/server';
+import { sharedServer } from '@hush/test-kit';
+import { describe, expect, it } from 'vitest';
 import { DeviceIdentity } from '@hush/crypto';
 import { HushClient } from '../src/client.js';
 import { compareIds } from '../src/message-ids.js';
@@ -7,13 +8,8 @@ import { DeviceStore } from '../src/device-store.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
 describe('accounts, rooms, messages, presence, moderation against a real hushd', () => {
-  let server: TestServer;
   const fx = new Fixture();
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterEach(() => fx.cleanup());
-  afterAll(() => server.stop());
+  const server = sharedServer(startTestServer, fx);
 
   it('register, then a new connection logs in with the device key (no password); a fresh device needs the password', async () => {
     const paths = await fx.paths();

@@ -7,20 +7,16 @@
 import { DeviceIdentity, signDeviceLogin } from '@hush/crypto';
 import type { ServerMessage } from '@hush/protocol';
 import { startTestServer, type TestServer } from '@hush/server';
-import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { sharedServer } from '@hush/test-kit';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AppFixture, collect, nextEvent, passwordOf } from './helpers-app/fixture.js';
 import { b64, type RawClient } from './helpers-app/raw-client.js';
 
 const code = (m: ServerMessage): string => (m.type === 'error' || m.type === 'goodbye' ? m.code : m.type);
 
 describe('identity: impersonation', () => {
-  let server: TestServer;
   const fx = new AppFixture();
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterEach(() => fx.cleanup());
-  afterAll(() => server.stop());
+  const server = sharedServer(startTestServer, fx);
 
   it("a client message carrying `from` (or another sender field) is refused and nobody sees it as someone else's", async () => {
     const bob = await fx.user(server, 'bob');
@@ -130,13 +126,8 @@ describe('identity: impersonation', () => {
 });
 
 describe('identity: duplicate and look-alike usernames', () => {
-  let server: TestServer;
   const fx = new AppFixture();
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterEach(() => fx.cleanup());
-  afterAll(() => server.stop());
+  const server = sharedServer(startTestServer, fx);
 
   const LOOKALIKES: [string, string][] = [
     ['alice', 'exact duplicate'],

@@ -5,18 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HushClient } from '@hush/client';
-import { startTestServer, type TestServer } from '@hush/server';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '@hush/server';
+import { sharedServer } from '@hush/test-kit';
+import { describe, expect, it } from 'vitest';
 import { collectMessages, nextEvent, SdkFixture, until } from './helpers-net/sdk.js';
 
 describe('file sharing end to end', () => {
-  let server: TestServer;
   const fx = new SdkFixture();
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterEach(() => fx.cleanup());
-  afterAll(() => server.stop());
+  const server = sharedServer(startTestServer, fx);
 
   const user = (name: string): Promise<HushClient> => fx.user(server, server.fingerprint, name);
 

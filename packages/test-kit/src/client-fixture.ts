@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 export interface ServerAddress {
   host: string;
@@ -140,4 +141,22 @@ export function eventWaiters<E extends { [K in keyof E]: unknown[] }>(): EventWa
       return out;
     },
   };
+}
+
+/**
+ * A server for the tests of the enclosing describe block (or file): started before them, stopped
+ * after them; `fixture` is cleaned after each test. The returned object is filled with the started
+ * server's fields in beforeAll, so tests can refer to it from the start.
+ */
+export function sharedServer<S extends { stop(): Promise<unknown> }>(
+  start: () => Promise<S>,
+  fixture?: { cleanup(): Promise<unknown> },
+): S {
+  const server = {} as S;
+  beforeAll(async () => {
+    Object.assign(server, await start());
+  });
+  if (fixture) afterEach(() => fixture.cleanup());
+  afterAll(() => server.stop());
+  return server;
 }
