@@ -313,7 +313,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     }
     this.localHistory = LocalHistory.for(this.paths.dataDir, this.host, this.port, welcome.user);
     this.applyLimits(welcome);
-    this.joined.replace(welcome.rooms);
+    this.replaceRooms(welcome.rooms);
     await this.catchUp.sinceLastRun(this.joined.names(), this.account.state.rooms);
     await this.catchUp.baseline(this.joined.names());
     this.signals.onConnected();
@@ -343,7 +343,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       this.applyLimits(welcome);
       this.dms.forgetKeys(); // key_change notices may have been missed
       await this.publishPrekeys();
-      this.joined.replace(welcome.rooms);
+      this.replaceRooms(welcome.rooms);
       await this.catchUp.afterReconnect(this.joined.names());
     });
   }
@@ -398,9 +398,30 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return users.map((u) => ({ user: u.user, state: u.state, status: u.status, role: u.role }));
   }
 
+  /**
+   * The rooms as the server lists them. A room this device saw end to end never becomes open
+   * silently: it stays end to end here (nothing is sent to it in clear nor shown from it in clear)
+   * and the downgrade is said.
+   */
+  private replaceRooms(rooms: readonly RoomInfo[]): void {
+    this.joined.replace(rooms);
+    for (const r of rooms) {
+      if (!r.joined || this.roomKeys?.noteKind(r.room, r.kind) !== 'downgrade') continue;
+      this.emit('notice', {
+        level: 'warn', code: 'E2E_ROOM_DOWNGRADE',
+        text: `#${r.room} was end-to-end encrypted and the server now calls it open: nothing is sent to it or shown from it in clear`,
+      });
+    }
+  }
+
+  /** Sealed for this device: the server says so, or this device saw it so before (a downgrade is refused). */
+  private isE2eRoom(room: string): boolean {
+    return this.joined.view.get(room)?.kind === 'e2e' || this.roomKeys?.kindOf(room) === 'e2e';
+  }
+
   private async refreshRooms(): Promise<void> {
     const list = await this.listRooms();
-    this.joined.replace(list);
+    this.replaceRooms(list);
     await this.catchUp.baseline(this.joined.names());
   }
 
@@ -486,6 +507,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     if (!ref) this.checkText(text);
     const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
     const sealed = this.joined.view.get(room)?.kind === 'e2e';
+    if (!sealed && this.isE2eRoom(room)) throw new HushError('E2E_ROOM_DOWNGRADE', `#${room} was end-to-end encrypted and the server now calls it open: not sent`);
     if (sealed) await this.roomCrypto.distribute(room);
     let envelope = '';
     const ack = await this.queueSend({ target: { room }, text, action, listed: listedRef(ref) }, async (key) => {
@@ -576,7 +598,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       for (const item of page.messages) {
         let m: IncomingMessage | undefined;
         if (item.type === 'message') {
-          m = item.envelope === undefined ? this.roomChat(item) : (kept?.get(item.msgId) ?? (await this.roomCrypto.open(item, false)));
+          if (item.envelope !== undefined) m = kept?.get(item.msgId) ?? (await this.roomCrypto.open(item, false));
+          else if (!this.isE2eRoom(item.room)) m = this.roomChat(item);
         }
         else {
           const opened = await this.dms.open(item, false);
@@ -796,6 +819,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   /** A room message: an end-to-end one is opened first (or waits for its sender's key). */
   private async receiveRoom(m: ServerMessageOf<'message'>): Promise<void> {
     if (m.envelope === undefined) {
+      if (this.isE2eRoom(m.room)) {
+        this.emit('notice', { level: 'warn', code: 'E2E_ROOM_MESSAGE', text: `#${m.room}, from ${m.from}: a message in clear in an end-to-end room: ignored` });
+        return;
+      }
       this.deliver(this.roomChat(m));
       return;
     }

@@ -15,6 +15,7 @@ export const CLIENT_ERROR_CODES = {
   E2E_BAD_KEYS: 'the key directory returned an invalid device bundle',
   E2E_NO_PREKEYS: "none of the user's devices has published prekeys yet (they log in once with a current client)",
   E2E_ROOM_KEY: 'a member left the end-to-end room before this message went out under the key it was sealed for: send it again',
+  E2E_ROOM_DOWNGRADE: 'the room was end-to-end encrypted and the server now calls it open: nothing is sent to it in clear',
   FILE_NOT_FOUND: 'no such file offer',
   FILE_IO: 'file could not be read or written',
   FILE_CORRUPT: 'the received file is corrupt or incomplete',

@@ -3,7 +3,7 @@
 // (a signature that does not verify) is not shown and is said; a message played again under a new
 // server id is not shown twice and is said; messages of a sender's chain delivered out of order
 // each show once, and the gap and the late one are said; bob's envelope relayed as someone else's
-// never shows as bob's.
+// never shows as bob's; a room turned open by the server is refused, never used in clear.
 import { DeviceIdentity, deviceId, encodeSenderKeyDistribution, OutboundSenderKey } from '@hush/crypto';
 import type { HushClient } from '@hush/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -120,6 +120,22 @@ describe('malicious server: end-to-end room', () => {
       expect.stringContaining('missing before this one'),
       expect.stringContaining('arrived out of its order'),
     ]);
+  });
+
+  it('a room seen end to end that the server later calls open: said, nothing sent in clear, nothing shown in clear', async () => {
+    const messages = collect(alice, 'message');
+    const notices = collect(alice, 'notice');
+    evil.rooms[0] = { ...evil.rooms[0]!, kind: 'open' };
+    await alice.joinRoom('vault'); // the room list comes again, now saying open
+    expect(notices.map((n) => n.code)).toEqual(['E2E_ROOM_DOWNGRADE']);
+    await expect(alice.send('vault', 'in clear?')).rejects.toMatchObject({ code: 'E2E_ROOM_DOWNGRADE' });
+    expect(evil.connectionOf('alice').received.filter((m) => m.type === 'send')).toEqual([]);
+    evil.connectionOf('alice').send({ type: 'message', room: 'vault', msgId: evil.msgId(), ts: Date.now(), from: 'bob', text: 'injected in clear', action: false });
+    const next = nextEvent(alice, 'message', (m) => m.text === 'still sealed');
+    relay(bobSays('still sealed'));
+    await next;
+    expect(messages.map((m) => m.text)).toEqual(['still sealed']);
+    expect(notices.map((n) => n.code)).toEqual(['E2E_ROOM_DOWNGRADE', 'E2E_ROOM_MESSAGE']);
   });
 
   it("bob's envelope relayed under another sender never shows as bob's (nor as theirs)", async () => {

@@ -46,7 +46,7 @@ export class EvilConnection {
 export class EvilServer {
   /** The key directory the server answers with: user -> bundles. Tests overwrite entries to lie. */
   readonly directory = new Map<string, DeviceBundleWire[]>();
-  /** The rooms every welcome lists (the test says which exist and of what kind). */
+  /** The rooms every welcome and room list gives (the test says which exist and of what kind). */
   readonly rooms: ServerMessageOf<'welcome'>['rooms'] = [];
   /** Every dm_send the clients made, in order (sealed envelopes the server could replay). */
   readonly sentDms: DirectWire[] = [];
@@ -225,7 +225,7 @@ export class EvilServer {
         conn.send({ type: 'history_page', re: m.id, target: m.target, messages: [], hasMore: false });
         return;
       case 'room_list':
-        conn.send({ type: 'rooms', re: m.id, rooms: [] });
+        conn.send({ type: 'rooms', re: m.id, rooms: this.rooms });
         return;
       case 'ping':
         conn.send({ type: 'pong', ...(m.nonce === undefined ? {} : { nonce: m.nonce }) });
