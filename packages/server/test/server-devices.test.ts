@@ -3,32 +3,27 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import { startTestServer } from '../src/testing.js';
 import { registered, RawClient } from '../src/raw-client.js';
+import { rawServer } from './helpers/raw-server.js';
 
-let server: TestServer;
-const clients: RawClient[] = [];
-
-async function user(name: string): Promise<RawClient> {
-  const c = await registered(server.port, name);
-  clients.push(c);
-  return c;
-}
+const fixture = rawServer({});
+const { user } = fixture;
 
 /** A new device for an existing account: a password login binds it. */
 async function newDevice(name: string): Promise<RawClient> {
-  const c = await RawClient.connect(server.port);
-  clients.push(c);
+  const c = await RawClient.connect(fixture.server.port);
+  fixture.track(c);
   expect(await c.login(name)).toMatchObject({ user: name, deviceBound: true });
   return c;
 }
 
 /** A returning device (the key of `device`) logging in with device_login. */
 async function back(device: RawClient, name: string, since?: string): Promise<RawClient> {
-  const c = await RawClient.connect(server.port);
-  clients.push(c);
+  const c = await RawClient.connect(fixture.server.port);
+  fixture.track(c);
   c.device = device.device;
   await c.expect(c.deviceLoginRequest(name, since), 'welcome');
   return c;
@@ -46,14 +41,6 @@ async function offline(watcher: RawClient, name: string, ...sessions: RawClient[
   await Promise.all(sessions.map((s) => s.close()));
   await watcher.next((m) => m.type === 'presence' && m.user === name && m.state === 'offline');
 }
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-});
 
 describe('offline direct messages per device', () => {
   it("delivers to every device of the recipient, and the sender's sent messages to the sender's other devices", async () => {
@@ -91,7 +78,7 @@ describe('offline direct messages per device', () => {
     expect(await dmsOf(await back(jonPhone, 'jon'))).toEqual([]);
     expect(await dmsOf(await back(jonLaptop, 'jon'))).toEqual([]);
     // Ida's phone sent d1/d2 and got d3 live: its cursor is past all three.
-    expect(server.store.getDeviceCursor('ida', idaPhone.bundle().signKey)).toBe(d3.msgId);
+    expect(fixture.server.store.getDeviceCursor('ida', idaPhone.bundle().signKey)).toBe(d3.msgId);
   });
 
   it('does not replay older direct messages to a device bound after they were sent', async () => {
@@ -118,7 +105,7 @@ describe('device_login since', () => {
     // Queued to Sue's live session: her cursor moves past it whether or not it ever arrives.
     const lost = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(5) }, 'ack');
     await offline(rex, 'sue', sue);
-    expect(server.store.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
+    expect(fixture.server.store.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
     // Without since: nothing (the cursor is past it).
     let again = await back(sue, 'sue');
     expect(await dmsOf(again)).toEqual([]);
@@ -126,7 +113,7 @@ describe('device_login since', () => {
     // With what the device really has: the lost one; the cursor does not move back.
     again = await back(sue, 'sue', first.msgId);
     expect(await dmsOf(again)).toEqual([lost.msgId]);
-    expect(server.store.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
+    expect(fixture.server.store.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
     await offline(rex, 'sue', again);
     // A since past the cursor changes nothing: delivery starts at the earlier of the two.
     const later = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(6) }, 'ack');
@@ -139,7 +126,7 @@ describe('device_login since', () => {
     const dm = await tom.expect({ type: 'dm_send', to: 'uli', envelope: envelope(4) }, 'ack');
     await uli.next((m) => m.type === 'dm' && m.msgId === dm.msgId);
     await offline(tom, 'uli', uli);
-    const query = vi.spyOn(server.store, 'directMessagesSince');
+    const query = vi.spyOn(fixture.server.store, 'directMessagesSince');
     const queriesFor = () => query.mock.calls.filter(([who]) => who === 'uli').length;
     try {
       // The newest DM of uli is known from its append and the cursor is there: no query.
@@ -198,7 +185,7 @@ describe('device_login since', () => {
 describe('key changes', () => {
   it('reach online DM peers who share no room, and not unrelated users', async () => {
     const first = await user('opal');
-    server.store.setServerRole('opal', 'admin');
+    fixture.server.store.setServerRole('opal', 'admin');
     await first.close();
     const op = await back(first, 'opal');
     const max = await user('max');

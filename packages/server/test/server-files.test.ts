@@ -1,17 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import { startTestServer } from '../src/testing.js';
 import { registered, RawClient } from '../src/raw-client.js';
+import { rawServer } from './helpers/raw-server.js';
 
-let server: TestServer;
-const clients: RawClient[] = [];
-
-async function user(name: string): Promise<RawClient> {
-  const c = await registered(server.port, name);
-  clients.push(c);
-  return c;
-}
+const fixture = rawServer({ maxFileSize: 1024 * 1024, limits: { messagesPerSecond: 1000, messageBurst: 1000 } });
+const { user } = fixture;
 
 async function upload(c: RawClient, target: { room: string } | { user: string }, data: Buffer, name?: string): Promise<string> {
   // Room files carry their name and hash; direct files keep both inside the end-to-end envelope.
@@ -45,14 +40,6 @@ async function download(c: RawClient, fileId: string): Promise<Buffer> {
     if (m.final) return Buffer.concat(parts);
   }
 }
-
-beforeAll(async () => {
-  server = await startTestServer({ maxFileSize: 1024 * 1024, limits: { messagesPerSecond: 1000, messageBurst: 1000 } });
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-});
 
 describe('file relay', () => {
   it('relays a direct file: offer, chunks, offered on completion, streamed download, status to the sender', async () => {
@@ -111,8 +98,8 @@ describe('file relay', () => {
     expect(await vic.next('file_offered')).toMatchObject({ fileId, name: 'hello.txt', target: { room: 'lobby' } });
     await uma.expect({ type: 'room_list' }, 'rooms');
     expect(uma.take((m) => m.type === 'file_offered')).toEqual([]);
-    const back = await RawClient.connect(server.port);
-    clients.push(back);
+    const back = await RawClient.connect(fixture.server.port);
+    fixture.track(back);
     back.device = wes.device;
     await back.expect(back.deviceLoginRequest('wes'), 'welcome');
     expect(await back.next((m) => m.type === 'file_offered' && m.fileId === fileId)).toBeTruthy();
@@ -152,7 +139,7 @@ describe('file relay', () => {
     expect(await yan.request(chunk(0, 5, false))).toMatchObject({ code: 'NOT_FOUND' });
     await xia.expect(chunk(0, 5, false), 'ok');
     expect(await xia.request(chunk(1, 4, true))).toMatchObject({ code: 'BAD_REQUEST' });
-    expect(server.store.getFile(created.fileId)).toBeUndefined();
+    expect(fixture.server.store.getFile(created.fileId)).toBeUndefined();
     const real = await upload(xia, { user: 'yan' }, Buffer.from('private'));
     const zed = await user('zed');
     expect(await zed.request({ type: 'file_accept', fileId: real })).toMatchObject({ code: 'NOT_FOUND' });

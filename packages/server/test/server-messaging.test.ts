@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SharedBlock } from '../src/outbound.js';
-import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, RawClient } from '../src/raw-client.js';
+import { RawClient } from '../src/raw-client.js';
+import { rawServer } from './helpers/raw-server.js';
 
-let server: TestServer;
-const clients: RawClient[] = [];
-
-async function user(name: string): Promise<RawClient> {
-  const c = await registered(server.port, name);
-  clients.push(c);
-  return c;
-}
+const fixture = rawServer({ limits: { typingIntervalMs: 60_000 } });
+const { user } = fixture;
 
 /** A second session of an existing user, logged in with the first session's device key. */
 async function secondSession(first: RawClient, name: string): Promise<RawClient> {
-  const c = await RawClient.connect(server.port);
-  clients.push(c);
+  const c = await RawClient.connect(fixture.server.port);
+  fixture.track(c);
   c.device = first.device;
   const welcome = await c.request(c.deviceLoginRequest(name));
   expect(welcome).toMatchObject({ type: 'welcome', user: name, deviceBound: false });
@@ -24,26 +18,18 @@ async function secondSession(first: RawClient, name: string): Promise<RawClient>
 
 const envelope = (n: number) => Buffer.alloc(n, 9).toString('base64url');
 
-beforeAll(async () => {
-  server = await startTestServer({ limits: { typingIntervalMs: 60_000 } });
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-});
-
 describe('login and room messages', () => {
   it('registers, welcomes into the default room and fans a message out once stored', async () => {
     const alice = await user('alice');
     const bob = await user('bob');
-    const carol = await RawClient.connect(server.port);
-    clients.push(carol);
+    const carol = await RawClient.connect(fixture.server.port);
+    fixture.track(carol);
     const welcome = await carol.register('carol');
     expect(welcome).toMatchObject({ user: 'carol', role: 'user', deviceBound: true });
     expect(welcome.rooms.map((r) => r.room)).toEqual(['lobby']);
 
     const ack = await alice.expect({ type: 'send', room: 'lobby', text: 'hello all' }, 'ack');
-    expect(server.store.history({ room: 'lobby' }, { limit: 10 }).messages.map((m) => m.id)).toContain(ack.msgId);
+    expect(fixture.server.store.history({ room: 'lobby' }, { limit: 10 }).messages.map((m) => m.id)).toContain(ack.msgId);
     const got = await bob.next((m) => m.type === 'message' && m.msgId === ack.msgId);
     expect(got).toMatchObject({ type: 'message', room: 'lobby', from: 'alice', text: 'hello all', action: false, ts: ack.ts });
     expect(await carol.next((m) => m.type === 'message' && m.msgId === ack.msgId)).toBeTruthy();
@@ -92,24 +78,24 @@ describe('login and room messages', () => {
 
   it('refuses device_login for an unknown device and a bad signature', async () => {
     await user('eve');
-    const c = await RawClient.connect(server.port);
-    clients.push(c);
+    const c = await RawClient.connect(fixture.server.port);
+    fixture.track(c);
     expect(await c.request(c.deviceLoginRequest('eve'))).toMatchObject({ type: 'error', code: 'DEVICE_UNKNOWN' });
-    const other = await RawClient.connect(server.port);
-    clients.push(other);
+    const other = await RawClient.connect(fixture.server.port);
+    fixture.track(other);
     await other.register('evan');
     // Evan's real device key, but the proof is bound to another session: refused.
     const replayed = other.deviceLoginRequest('evan');
-    const c2 = await RawClient.connect(server.port);
-    clients.push(c2);
+    const c2 = await RawClient.connect(fixture.server.port);
+    fixture.track(c2);
     expect(await c2.request(replayed)).toMatchObject({ type: 'error', code: 'AUTH_FAILED' });
   });
 
   it('announces a new device as key_change to users who share a room', async () => {
     const fay = await user('fay');
     const watcher = await user('walt');
-    const laptop = await RawClient.connect(server.port);
-    clients.push(laptop);
+    const laptop = await RawClient.connect(fixture.server.port);
+    fixture.track(laptop);
     await laptop.login('fay');
     const change = await watcher.next((m) => m.type === 'key_change' && m.user === 'fay');
     expect(change.type === 'key_change' && change.devices).toHaveLength(2);
@@ -141,16 +127,16 @@ describe('direct messages', () => {
     await ida.next((m) => m.type === 'presence' && m.user === 'jon' && m.state === 'offline');
     const a1 = await ida.expect({ type: 'dm_send', to: 'jon', envelope: envelope(10) }, 'ack');
     const a2 = await ida.expect({ type: 'dm_send', to: 'jon', envelope: envelope(20) }, 'ack');
-    const back = await RawClient.connect(server.port);
-    clients.push(back);
+    const back = await RawClient.connect(fixture.server.port);
+    fixture.track(back);
     back.device = jon.device;
     await back.expect(back.deviceLoginRequest('jon'), 'welcome');
     expect(await back.next('dm')).toMatchObject({ msgId: a1.msgId, from: 'ida', envelope: envelope(10) });
     expect(await back.next('dm')).toMatchObject({ msgId: a2.msgId });
-    expect(server.store.getDeviceCursor('jon', jon.bundle().signKey)).toBe(a2.msgId);
+    expect(fixture.server.store.getDeviceCursor('jon', jon.bundle().signKey)).toBe(a2.msgId);
     await back.close();
-    const again = await RawClient.connect(server.port);
-    clients.push(again);
+    const again = await RawClient.connect(fixture.server.port);
+    fixture.track(again);
     again.device = jon.device;
     await again.expect(again.deviceLoginRequest('jon'), 'welcome');
     await again.expect({ type: 'room_list' }, 'rooms');
@@ -161,8 +147,8 @@ describe('direct messages', () => {
 describe('presence, typing, read markers, history', () => {
   it('broadcasts presence on login, away/status and logout, and lists users', async () => {
     const kim = await user('kim');
-    const lee = await RawClient.connect(server.port);
-    clients.push(lee);
+    const lee = await RawClient.connect(fixture.server.port);
+    fixture.track(lee);
     await lee.register('lee');
     expect(await kim.next((m) => m.type === 'presence' && m.user === 'lee')).toMatchObject({ state: 'online' });
     await lee.expect({ type: 'presence_set', state: 'away', status: 'lunch' }, 'ok');
@@ -203,7 +189,7 @@ describe('presence, typing, read markers, history', () => {
     await oli.expect({ type: 'read', target: { user: 'pam' }, msgId: ack.msgId }, 'ok');
     expect(await oli2.next('read_notice')).toMatchObject({ from: 'oli', target: { user: 'pam' }, msgId: ack.msgId });
     expect(await pam.next('read_notice')).toMatchObject({ from: 'oli', target: { user: 'oli' }, msgId: ack.msgId });
-    expect(server.store.getReadMarkers('oli')).toMatchObject({ '@pam': ack.msgId });
+    expect(fixture.server.store.getReadMarkers('oli')).toMatchObject({ '@pam': ack.msgId });
   });
 
   it('pages room history for members only, before and after an id', async () => {

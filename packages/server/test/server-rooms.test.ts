@@ -1,22 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, RawClient } from '../src/raw-client.js';
+import { describe, expect, it } from 'vitest';
+import { RawClient } from '../src/raw-client.js';
+import { rawServer } from './helpers/raw-server.js';
 
-let server: TestServer;
-const clients: RawClient[] = [];
-
-async function user(name: string): Promise<RawClient> {
-  const c = await registered(server.port, name);
-  clients.push(c);
-  return c;
-}
+const fixture = rawServer({});
+const { user } = fixture;
 
 async function admin(name: string): Promise<RawClient> {
   const first = await user(name);
-  server.store.setServerRole(name, 'admin');
+  fixture.server.store.setServerRole(name, 'admin');
   await first.close();
-  const c = await RawClient.connect(server.port);
-  clients.push(c);
+  const c = await RawClient.connect(fixture.server.port);
+  fixture.track(c);
   c.device = first.device;
   expect(await c.request(c.deviceLoginRequest(name))).toMatchObject({ type: 'welcome', role: 'admin' });
   return c;
@@ -24,14 +18,6 @@ async function admin(name: string): Promise<RawClient> {
 
 const event = (room: string, kind: string, who?: string) => (m: { type: string; room?: string; event?: string; user?: string }) =>
   m.type === 'room_event' && m.room === room && m.event === kind && (who === undefined || m.user === who);
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-});
 
 describe('rooms', () => {
   it('creates (creator owns), joins, lists, sets the topic, lists members with presence, parts', async () => {
@@ -128,7 +114,7 @@ describe('moderation', () => {
     await op.expect({ type: 'kick', room: 'mod', user: 'member1', reason: 'bye' }, 'ok');
     expect(await mem.next(event('mod', 'kick', 'member1'))).toMatchObject({ by: 'op1', reason: 'bye' });
     expect(await mem.request({ type: 'send', room: 'mod', text: 'still here?' })).toMatchObject({ code: 'NOT_MEMBER' });
-    expect(server.store.getMember('mod', 'member1')).toBeUndefined();
+    expect(fixture.server.store.getMember('mod', 'member1')).toBeUndefined();
   });
 
   it('lets server admins moderate any room and ban accounts and addresses; others get FORBIDDEN', async () => {
@@ -144,8 +130,8 @@ describe('moderation', () => {
     await boss.expect({ type: 'ban', user: 'troll', reason: 'spam' }, 'ok');
     expect(await troll.next('goodbye')).toMatchObject({ code: 'BANNED' });
     await troll.closed;
-    const retry = await RawClient.connect(server.port);
-    clients.push(retry);
+    const retry = await RawClient.connect(fixture.server.port);
+    fixture.track(retry);
     retry.device = troll.device;
     expect(await retry.request(retry.deviceLoginRequest('troll'))).toMatchObject({ code: 'BANNED' });
     expect(
@@ -161,12 +147,12 @@ describe('moderation', () => {
     await boss.expect({ type: 'ban', address: '127.0.0.1', seconds: 600 }, 'ok');
     // The admin shares the loopback address in this test, so it is disconnected too.
     expect(await victim.next('goodbye')).toMatchObject({ code: 'BANNED' });
-    const refused = await RawClient.raw(server.port);
-    clients.push(refused);
+    const refused = await RawClient.raw(fixture.server.port);
+    fixture.track(refused);
     expect(await refused.next('goodbye')).toMatchObject({ code: 'BANNED' });
-    server.store.unbanAddress('127.0.0.1');
-    const ok = await RawClient.connect(server.port);
-    clients.push(ok);
+    fixture.server.store.unbanAddress('127.0.0.1');
+    const ok = await RawClient.connect(fixture.server.port);
+    fixture.track(ok);
     expect(ok.isClosed).toBe(false);
   });
 });
@@ -182,20 +168,20 @@ describe('the default room', () => {
     await rex.close();
 
     // Back with the same device, and with a new device (password login): not re-added either way.
-    const again = await RawClient.connect(server.port);
-    clients.push(again);
+    const again = await RawClient.connect(fixture.server.port);
+    fixture.track(again);
     again.device = rex.device;
     const welcome = await again.expect(again.deviceLoginRequest('rex'), 'welcome');
     expect(welcome.rooms.map((r) => r.room)).not.toContain('lobby');
-    const laptop = await RawClient.connect(server.port);
-    clients.push(laptop);
+    const laptop = await RawClient.connect(fixture.server.port);
+    fixture.track(laptop);
     expect((await laptop.login('rex')).rooms.map((r) => r.room)).not.toContain('lobby');
-    expect(server.store.getMember('lobby', 'rex')).toBeUndefined();
+    expect(fixture.server.store.getMember('lobby', 'rex')).toBeUndefined();
     expect(await again.request({ type: 'send', room: 'lobby', text: 'hello?' })).toMatchObject({ code: 'NOT_MEMBER' });
 
     // A new account is still put in the default room.
-    const newcomer = await RawClient.connect(server.port);
-    clients.push(newcomer);
+    const newcomer = await RawClient.connect(fixture.server.port);
+    fixture.track(newcomer);
     expect((await newcomer.register('newcomer')).rooms.map((r) => r.room)).toContain('lobby');
 
     // Rex may rejoin like any room, but the mute he was kicked with comes back with him.

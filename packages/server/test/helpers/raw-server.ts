@@ -1,5 +1,6 @@
 // A test server for raw-protocol tests: started before the calling file's tests with roomy rate
-// limits; `user(name)` registers a raw client, `connect()` only connects one; both are closed afterwards.
+// limits; `user(name)` registers a raw client, `connect()` only connects one, `track(c)` adopts one;
+// all are closed afterwards.
 import { afterAll, beforeAll } from 'vitest';
 import { RawClient, registered } from '../../src/raw-client.js';
 import { startTestServer, type TestServer, type TestServerOverrides } from '../../src/testing.js';
@@ -9,6 +10,8 @@ export interface RawServer {
   user(name: string): Promise<RawClient>;
   /** Connected and handshaken, not logged in. */
   connect(): Promise<RawClient>;
+  /** Closes `client` with the others after the file's tests. */
+  track(client: RawClient): RawClient;
 }
 
 export function rawServer(overrides: TestServerOverrides = { limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }): RawServer {
@@ -21,9 +24,11 @@ export function rawServer(overrides: TestServerOverrides = { limits: { messagesP
       return c;
     },
     async connect(): Promise<RawClient> {
-      const c = await RawClient.connect(fixture.server.port);
-      clients.push(c);
-      return c;
+      return fixture.track(await RawClient.connect(fixture.server.port));
+    },
+    track(client: RawClient): RawClient {
+      clients.push(client);
+      return client;
     },
   };
   beforeAll(async () => {
