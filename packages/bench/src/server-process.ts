@@ -10,7 +10,12 @@ import { collectGarbage, diagnosticHandlers } from './diagnostics.js';
 import { percentile, round } from './stats.js';
 import { processUsage } from './target.js';
 
-interface CheckpointStats { worker: number; onLoop: number; onLoopMs: number; onLoopMaxMs: number }
+interface CheckpointStats {
+  worker: number;
+  onLoop: number;
+  onLoopMs: number;
+  onLoopMaxMs: number;
+}
 
 /** Scrypt cost used by the benchmark's Hush server (registering hundreds of users at 2^17 would take minutes). */
 export const BENCH_SCRYPT_N = 2 ** 12;

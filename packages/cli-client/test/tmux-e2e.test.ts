@@ -255,7 +255,7 @@ describe('hush in tmux: pastes and long text', () => {
     const w = await watcher();
     await alice.waitFor('watcher joined #lobby');
     const words = Array.from({ length: 2000 }, (_, i) => `w${i}`).join(' ');
-    const text = (words + ' END-OF-PASTE').slice(-10_000);
+    const text = `${words} END-OF-PASTE`.slice(-10_000);
     const t0 = Date.now();
     alice.paste(text);
     await alice.waitFor((s) => inputLine(s).includes('END-OF-PASTE'));

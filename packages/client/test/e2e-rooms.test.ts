@@ -141,7 +141,10 @@ describe('end-to-end rooms', () => {
     const again = await fx.connect(server, { paths: bobPaths });
     await again.login('bob');
     const page = await again.history({ room: 'vault' });
-    expect(page.messages.map((m) => [m.from, m.text])).toEqual([['bob', 'from bob'], ['alice', 'from alice, edited']]);
+    expect(page.messages.map((m) => [m.from, m.text])).toEqual([
+      ['bob', 'from bob'],
+      ['alice', 'from alice, edited'],
+    ]);
   });
 
   it('only its author deletes a message: no server checks a delete inside an envelope', async () => {

@@ -400,7 +400,7 @@ describe('terminal: hostile text in hush', () => {
     tui.tmux('resize-window', '-t', tui.name, '-x', '60', '-y', '24');
     try {
       await tui.waitFor((s) => rows(s).every((l) => [...l].length <= 60) && !s.includes(' people '), 'the 60-column layout');
-      const words = 'narrow-start ' + Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ') + ' narrow-end';
+      const words = `narrow-start ${Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ')} narrow-end`;
       await bob.request({ type: 'send', room: 'lobby', text: words });
       const screen = await tui.waitFor((s) => s.includes('narrow-end'), 'the long line at 60 columns');
       const lines = rows(screen);
