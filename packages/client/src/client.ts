@@ -359,9 +359,17 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     await this.refreshRooms();
   }
 
+  /** Joining an end-to-end room gives a notice (E2E_ROOM_JOINED): what was said before stays closed to this device. */
   async joinRoom(room: string): Promise<void> {
+    const already = this.joined.view.has(room);
     await this.request({ type: 'room_join', room }, ['ok', 'rooms']);
     await this.refreshRooms();
+    if (!already && this.joined.view.get(room)?.kind === 'e2e') {
+      this.emit('notice', {
+        level: 'info', code: 'E2E_ROOM_JOINED',
+        text: `#${room} is end-to-end encrypted: you read what is sent from now on; earlier messages stay closed to you`,
+      });
+    }
   }
 
   async partRoom(room: string): Promise<void> {

@@ -85,7 +85,11 @@ describe('end-to-end rooms', () => {
 
       // Carol rejoins only to be fed everything the server holds: nothing sent while she was out opens.
       const shown = collect(carol!, 'message');
+      const notices = collect(carol!, 'notice');
       await carol!.joinRoom('vault');
+      expect(notices).toEqual([
+        expect.objectContaining({ code: 'E2E_ROOM_JOINED', text: expect.stringContaining('earlier messages stay closed to you') }),
+      ]);
       const page = await carol!.history({ room: 'vault' });
       expect(page.messages.map((m) => m.text)).not.toContain(`${CANARY} after`);
       expect(shown.map((m) => m.text)).not.toContain(`${CANARY} after`);
