@@ -1,12 +1,8 @@
 import { defineConfig } from 'tsup';
+import { libraryBuild } from '../../tsup.shared.ts';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
+  ...libraryBuild,
   // env-paths is ESM-only: bundle it so the CommonJS build works on every Node 20.
   noExternal: ['env-paths'],
 });
