@@ -1,4 +1,4 @@
-// Crash safety, shared by the normal test and its stress variant: SDK clients send
+// Crash safety, sized by its caller (test/net-crash.test.ts, stress/net-crash.test.ts): SDK clients send
 // heavy traffic to a hushd child process and record every acknowledgement; the server is killed
 // with SIGKILL mid-traffic and restarted on the same data directory and port; the sends in flight
 // are resent by the SDK with their idempotency keys; then the history, the database and what every
@@ -6,10 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ChatMessage, HushClient } from '@hush/client';
-import { expect } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { compareIds } from './ids.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
-import { type SdkFixture, until } from './sdk.js';
+import { SdkFixture, until } from './sdk.js';
 
 const SERVER_DIR = fileURLToPath(new URL('../../../server/', import.meta.url));
 
@@ -164,4 +164,31 @@ export function checkCrashReport(report: CrashReport): void {
     // Senders too: their own messages come back as echoes in server order, ahead of the ack.
     expect(shownIds, `${user} showed messages out of order`).toEqual([...shownIds].sort(compareIds));
   }
+}
+
+/** The crash test at one size: `minAcked` acknowledgements at least, all of them kept. */
+export function crashSuite(name: string, title: string, plan: CrashPlan, minAcked: number, timeoutMs: number): void {
+  const sdk = new SdkFixture();
+  afterAll(() => sdk.cleanup());
+
+  describe(name, () => {
+    it(
+      title,
+      async () => {
+        const report = await crashScenario(plan, sdk);
+        console.log(
+          JSON.stringify({
+            acked: report.acked.length,
+            unacked: report.unacked,
+            stored: report.history.length,
+            reconnectMs: report.reconnectMs,
+            integrity: report.integrityAfterKill,
+          }),
+        );
+        expect(report.acked.length).toBeGreaterThan(minAcked);
+        checkCrashReport(report);
+      },
+      timeoutMs,
+    );
+  });
 }
