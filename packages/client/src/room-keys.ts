@@ -21,7 +21,8 @@ import { b64, unb64 } from './wire.js';
 // Rules a room relies on, kept here in one place:
 // - a device is given our key before our first message to it (`recipientsLacking`);
 // - after anyone leaves, is kicked or banned, our next message goes out under a fresh key
-//   (`memberRemoved`), handed only to the devices still in the room;
+//   (`memberRemoved`, or a holder missing from the member list `recipientsLacking` is given),
+//   handed only to the devices still in the room;
 // - a room we saw end-to-end never silently becomes open (`noteKind` says 'downgrade').
 
 /** A member device as the room sees it: the account and the device id (@hush/crypto deviceId). */
@@ -171,6 +172,10 @@ export class RoomKeyStore {
    */
   recipientsLacking(room: string, members: readonly RoomDevice[]): { distribution: Uint8Array; devices: RoomDevice[] } {
     const r = this.room(room);
+    // A holder no longer among the members left without our hearing of it (an event missed in an
+    // outage, a device removed): rotate all the same.
+    const current = new Set(members.map(deviceKey));
+    if ([...r.holders].some((h) => !current.has(h))) r.rotate = true;
     if (!r.outbound || r.rotate) {
       r.outbound = OutboundSenderKey.create(room, this.self.device);
       r.holders.clear();

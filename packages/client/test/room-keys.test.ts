@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CryptoError, type CryptoErrorCode } from '@hush/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RoomKeyStore, decodeRoomEnvelope, encodeRoomEnvelope } from '../src/room-keys.js';
+import { RoomKeyStore, decodeRoomEnvelope, encodeRoomEnvelope, type RoomDevice } from '../src/room-keys.js';
 
 const ROOM = 'general';
 const dirs: string[] = [];
@@ -75,6 +75,14 @@ describe('room sender keys in the SDK', () => {
     expect(alice.recipientsLacking(ROOM, [bob.self, carol.self]).devices.map((d) => d.user)).toEqual(['carol']);
   });
 
+  it('a holder missing from the member list (its removal never heard of) gets nothing sent afterwards', async () => {
+    const [alice, bob, carol] = [await device('alice'), await device('bob'), await device('carol')];
+    await send(alice, [bob, carol], 'both hold this key');
+    const after = await send(alice, [bob], 'carol is gone');
+    expect(text((await bob.open(ROOM, 'alice', after)).plaintext)).toBe('carol is gone');
+    await expectRefused(carol.open(ROOM, 'alice', after), 'SENDER_KEY_UNKNOWN');
+  });
+
   it('a joiner reads from the moment it got the keys; earlier messages stay closed', async () => {
     const [alice, bob, dave] = [await device('alice'), await device('bob'), await device('dave')];
     const early = [await send(alice, [bob], 'one'), await send(alice, [bob], 'two')];
@@ -93,7 +101,7 @@ describe('room sender keys in the SDK', () => {
     await expectRefused(bob.open(ROOM, 'alice', relabelled), 'SENDER_KEY_UNKNOWN');
     await expectRefused(bob.open(ROOM, 'alice', own), 'SENDER_KEY_UNKNOWN');
     // Mallory holds Alice's chain key; a message built with it under Mallory's signing key fails.
-    const forged = await forgeWithChainOf(alice, 'pay mallory');
+    const forged = await forgeWithChainOf(alice, [bob.self, mallory.self], 'pay mallory');
     await expectRefused(bob.open(ROOM, 'alice', forged), 'SENDER_SIGNATURE_INVALID');
     expect(text((await bob.open(ROOM, 'alice', await alice.seal(ROOM, utf8('real')))).plaintext)).toBe('real');
   });
@@ -138,10 +146,10 @@ describe('room sender keys in the SDK', () => {
   });
 });
 
-/** A state for Alice's current chain (every member holds it) with Mallory's signing seed. */
-async function forgeWithChainOf(alice: RoomKeyStore, body: string): Promise<Uint8Array> {
+/** A state for Alice's current chain (every one of `members` holds it) with Mallory's signing seed. */
+async function forgeWithChainOf(alice: RoomKeyStore, members: readonly RoomDevice[], body: string): Promise<Uint8Array> {
   const { OutboundSenderKey, decodeSenderKeyDistribution } = await import('@hush/crypto');
-  const d = decodeSenderKeyDistribution(alice.recipientsLacking(ROOM, []).distribution);
+  const d = decodeSenderKeyDistribution(alice.recipientsLacking(ROOM, members).distribution);
   const seed = new Uint8Array(32).fill(7);
   const str16 = (s: string) => {
     const b = Buffer.from(s);
