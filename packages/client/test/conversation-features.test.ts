@@ -24,14 +24,10 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 describe('conversation features', () => {
   const fx = new Fixture();
   let server: TestServer | undefined;
-  afterEach(async () => {
-    await fx.cleanup();
-    await server?.stop();
-    server = undefined;
-  });
+  afterEach(() => fx.cleanup());
 
   async function pair(): Promise<{ s: TestServer; alice: HushClient; bob: HushClient; bobData: string }> {
-    server = await startTestServer();
+    server = fx.stopAfter(await startTestServer());
     const alice = await fx.user(server, 'alice');
     const bobPaths = await fx.paths();
     const bob = await fx.user(server, 'bob', { paths: bobPaths });
@@ -189,7 +185,7 @@ describe('conversation features', () => {
   });
 
   it('changes made while a client is away reach it on reconnect and after a restart', async () => {
-    server = await startTestServer({ dataDir: await fx.dir() });
+    server = fx.stopAfter(await startTestServer({ dataDir: await fx.dir() }));
     const s = server;
     const alice = await fx.user(s, 'alice');
     await alice.createRoom('ops');
@@ -224,7 +220,7 @@ describe('conversation features', () => {
     await Promise.all([down, aliceDown]);
     const caught = nextEvent(again, 'messageUpdate', (u) => u.change.kind === 'edit', 20_000);
     const ready = nextEvent(again, 'state', (st) => st === 'ready', 20_000);
-    server = await startTestServer({ dataDir, port });
+    server = fx.stopAfter(await startTestServer({ dataDir, port }));
     // Stored while both are away (before they can be back).
     server.store.appendMessages([
       {

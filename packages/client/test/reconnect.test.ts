@@ -7,15 +7,11 @@ import { collect, Fixture, nextEvent } from './helpers.js';
 describe('reconnect and catch-up', () => {
   const fx = new Fixture();
   let server: TestServer | undefined;
-  afterEach(async () => {
-    await fx.cleanup();
-    await server?.stop();
-    server = undefined;
-  });
+  afterEach(() => fx.cleanup());
 
   it('after a server restart: reconnects, logs in with the device key, rejoins, and shows missed messages once, in order', async () => {
     const dataDir = await fx.dir();
-    server = await startTestServer({ dataDir });
+    server = fx.stopAfter(await startTestServer({ dataDir }));
     const port = server.port;
     const alice = await fx.user(server, 'alice');
     const bobPaths = await fx.paths();
@@ -34,7 +30,7 @@ describe('reconnect and catch-up', () => {
     await server.stop();
     await reconnecting;
 
-    server = await startTestServer({ dataDir, port });
+    server = fx.stopAfter(await startTestServer({ dataDir, port }));
     expect(server.fingerprint).toBe(alice.fingerprint); // same identity key: the pin still matches
     // Messages alice misses while she is away (stored before she can be back).
     server.store.appendMessages([
@@ -69,7 +65,7 @@ describe('reconnect and catch-up', () => {
 
   it('pages through a long gap (450 missed messages, pages of 200) with nothing lost or repeated', async () => {
     const dataDir = await fx.dir();
-    server = await startTestServer({ dataDir });
+    server = fx.stopAfter(await startTestServer({ dataDir }));
     const port = server.port;
     const alice = await fx.user(server, 'amber');
     const bob = await fx.user(server, 'basil');
@@ -83,7 +79,7 @@ describe('reconnect and catch-up', () => {
     const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
     await server.stop();
     await reconnecting;
-    server = await startTestServer({ dataDir, port });
+    server = fx.stopAfter(await startTestServer({ dataDir, port }));
     const many = Array.from({ length: 450 }, (_, i) => ({
       kind: 'room' as const,
       ts: Date.now(),
@@ -99,7 +95,7 @@ describe('reconnect and catch-up', () => {
 
   it('close() during a reconnect stops it: calls waiting on it fail, the state is closed and stays closed', async () => {
     const dataDir = await fx.dir();
-    server = await startTestServer({ dataDir });
+    server = fx.stopAfter(await startTestServer({ dataDir }));
     const port = server.port;
     const alice = await fx.user(server, 'clio');
     const states = collect(alice, 'state');
@@ -111,14 +107,14 @@ describe('reconnect and catch-up', () => {
     await alice.close();
     expect(await waiting).toMatchObject({ code: 'CONNECTION_CLOSED' });
     expect(await queued).toMatchObject({ code: 'CONNECTION_CLOSED' });
-    server = await startTestServer({ dataDir, port });
+    server = fx.stopAfter(await startTestServer({ dataDir, port }));
     await new Promise((r) => setTimeout(r, 1500)); // several backoff delays: a live loop would be back by now
     expect(states).toEqual(['reconnecting', 'closed']);
     expect(alice.state).toBe('closed');
   });
 
   it('a goodbye from a shutdown is not terminal, but reconnect: false ends with closed', async () => {
-    server = await startTestServer();
+    server = fx.stopAfter(await startTestServer());
     const alice = await fx.user(server, 'arno', { reconnect: false });
     const closed = nextEvent(alice, 'closed');
     await server.stop();
@@ -128,7 +124,7 @@ describe('reconnect and catch-up', () => {
   });
 
   it('a restarted bot gets the room messages it missed as message events, in order, before live ones', async () => {
-    server = await startTestServer();
+    server = fx.stopAfter(await startTestServer());
     const botPaths = await fx.paths();
     const bot = await fx.user(server, 'bot', { paths: botPaths });
     const bob = await fx.user(server, 'bob');
@@ -154,7 +150,7 @@ describe('reconnect and catch-up', () => {
   });
 
   it('a brand-new device gets its first DM of an existing conversation without a gap warning; a real gap still warns', async () => {
-    server = await startTestServer();
+    server = fx.stopAfter(await startTestServer());
     const alicePaths = await fx.paths();
     const alice = await fx.user(server, 'alice', { paths: alicePaths });
     const bob = await fx.user(server, 'bob');
@@ -189,7 +185,7 @@ describe('reconnect and catch-up', () => {
   });
 
   it('a bot restarted after more than 1000 missed messages in a room gets the newest 1000, in order, and a notice', async () => {
-    server = await startTestServer();
+    server = fx.stopAfter(await startTestServer());
     const botPaths = await fx.paths();
     const bot = await fx.user(server, 'bot', { paths: botPaths });
     const bob = await fx.user(server, 'bob');

@@ -40,6 +40,7 @@ export function passwordOf(name: string): string {
 export class ClientFixture<C extends FixtureClient, O extends BaseConnectOptions> {
   private readonly dirs: string[] = [];
   private readonly clients: C[] = [];
+  private readonly servers: { stop(): Promise<unknown> }[] = [];
 
   /** `open` connects a client (HushClient.connect); `defaults` go into every connect's options. */
   constructor(
@@ -64,6 +65,12 @@ export class ClientFixture<C extends FixtureClient, O extends BaseConnectOptions
     return client;
   }
 
+  /** Stops `server` at cleanup(), once the clients are closed. */
+  stopAfter<S extends { stop(): Promise<unknown> }>(server: S): S {
+    this.servers.push(server);
+    return server;
+  }
+
   async connect(server: ServerAddress, options: Partial<O> = {}): Promise<C> {
     const merged = {
       host: server.host,
@@ -86,6 +93,7 @@ export class ClientFixture<C extends FixtureClient, O extends BaseConnectOptions
 
   async cleanup(): Promise<void> {
     await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => undefined)));
+    await Promise.all(this.servers.splice(0).map((s) => s.stop()));
     // A client may still be writing its files as it closes: retry while entries appear.
     await Promise.all(this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })));
   }
