@@ -342,6 +342,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       const welcome = await this.deviceLogin(user, device, state.newestDm);
       this.applyLimits(welcome);
       this.dms.forgetKeys(); // key_change notices may have been missed
+      this.roomCrypto.forgetMembers(); // and room events
       await this.publishPrekeys();
       this.replaceRooms(welcome.rooms);
       await this.catchUp.afterReconnect(this.joined.names());
@@ -779,6 +780,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     if ((m.event === 'part' || m.event === 'kick') && this.joined.view.get(m.room)?.kind === 'e2e') {
       void this.roomCrypto.memberRemoved(m.room).catch((error: unknown) => this.connection.emitError(error));
     }
+    if (m.event === 'join' || m.event === 'create') this.roomCrypto.memberAdded(m.room);
     if (this.joined.apply(m, m.user === this.user)) this.connection.enqueue(() => this.refreshRooms());
     this.emit('roomEvent', {
       room: m.room,

@@ -41,6 +41,8 @@ export class RoomCrypto {
   private readonly own = new Map<string, DirectBody>();
   /** room -> live messages whose sender key has not arrived yet, in order. */
   private readonly waiting = new Map<string, RoomWire[]>();
+  /** room -> its members as last fetched; dropped when someone joins or leaves, and on reconnect. */
+  private readonly members = new Map<string, string[]>();
 
   constructor(private readonly host: RoomCryptoHost) {}
 
@@ -51,7 +53,12 @@ export class RoomCrypto {
   async distribute(room: string): Promise<void> {
     const { store } = this.requireKeys();
     const members: RoomDevice[] = [];
-    for (const name of await this.host.memberNames(room)) {
+    let names = this.members.get(room);
+    if (!names) {
+      names = await this.host.memberNames(room);
+      this.members.set(room, names);
+    }
+    for (const name of names) {
       for (const device of await this.host.devicesOf(name)) members.push({ user: name, device });
     }
     const { distribution, devices } = store.recipientsLacking(room, members);
@@ -150,9 +157,20 @@ export class RoomCrypto {
     }
   }
 
+  /** Someone joined `room`: the next message fetches its members again. */
+  memberAdded(room: string): void {
+    this.members.delete(room);
+  }
+
   /** Someone left the room: our next message there goes out under a fresh key. */
   memberRemoved(room: string): Promise<void> {
+    this.members.delete(room);
     return this.host.keys()?.store.memberRemoved(room) ?? Promise.resolve();
+  }
+
+  /** After an outage: join and part events may have been missed. */
+  forgetMembers(): void {
+    this.members.clear();
   }
 
   private wait(m: RoomWire): void {

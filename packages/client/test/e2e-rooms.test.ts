@@ -114,7 +114,10 @@ describe('end-to-end rooms', () => {
     // A new member while bob is away: alice's next message goes to carol too (bob already holds the key).
     const carol = await fx.user(server, 'carol');
     await carol.joinRoom('vault');
+    // Alice has sent here before (its member list is kept): carol's join event makes her fetch it again.
+    const carolReads = nextEvent(carol, 'message', (m) => m.text === 'offline 20');
     sent.push((await alice.send('vault', 'offline 20')).id);
+    await carolReads;
 
     const again = await fx.connect(server, { paths: bobPaths });
     const shown = collect(again, 'message');
