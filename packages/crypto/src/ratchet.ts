@@ -40,9 +40,9 @@ export function kdfCk(chainKey: Uint8Array): { chainKey: Uint8Array; messageKey:
   return { chainKey: hmacSha256(chainKey, CK_CHAIN), messageKey: hmacSha256(chainKey, CK_MESSAGE) };
 }
 
-/** The AEAD key and nonce of one message key. */
-export function messageCipherKeys(messageKey: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {
-  const out = hkdfSha256(messageKey, ZERO_SALT, MESSAGE_INFO, 44);
+/** The AEAD key and nonce of one message key (`info` names the construction: sender keys use their own). */
+export function messageCipherKeys(messageKey: Uint8Array, info: Uint8Array = MESSAGE_INFO): { key: Uint8Array; nonce: Uint8Array } {
+  const out = hkdfSha256(messageKey, ZERO_SALT, info, 44);
   return { key: out.slice(0, 32), nonce: out.slice(32) };
 }
 

@@ -9,10 +9,9 @@ import {
   ed25519PublicKey,
   ed25519Sign,
   ed25519VerifyWith,
-  hkdfSha256,
 } from './native.js';
 import { defaultRandom, type RandomBytes } from './prekeys.js';
-import { kdfCk } from './ratchet.js';
+import { kdfCk, messageCipherKeys } from './ratchet.js';
 
 // Sender keys for end-to-end encrypted rooms (Signal's "Sender Keys", Matrix's Megolm): each
 // device has, per room, a chain key and an Ed25519 signing key, and hands both to every other
@@ -37,17 +36,15 @@ export const SENDER_KEY_MAX_SKIPPED = 2000;
 
 const LABEL = utf8('Hush Sender Key v1');
 const MESSAGE_INFO = utf8('Hush Sender Key message v1');
-const ZERO_SALT = new Uint8Array(32);
 const SIGNATURE_LENGTH = 64;
 const HEADER_LENGTH = 1 + 4 + 4;
 const MAX_U32 = 0xffff_ffff;
 const OUTBOUND = 0x4f; // 'O'
 const INBOUND = 0x49; // 'I'
 
-/** The AEAD key and nonce of one message key. */
+/** The AEAD key and nonce of one message key: the Double Ratchet's derivation under this construction's label. */
 export function senderMessageCipherKeys(messageKey: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {
-  const out = hkdfSha256(messageKey, ZERO_SALT, MESSAGE_INFO, 44);
-  return { key: out.slice(0, 32), nonce: out.slice(32) };
+  return messageCipherKeys(messageKey, MESSAGE_INFO);
 }
 
 /** What a device hands to the other member devices so they can read its room messages. */
