@@ -8,34 +8,7 @@
 import pg from 'pg';
 import type { AsyncStore } from './async-store.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './postgres-schema.js';
-import {
-  AppendPlan,
-  conversationKey,
-  hashInvite,
-  historyPage,
-  keyId,
-  messageColumns,
-  pagesForward,
-  parseId,
-  RecentKeys,
-  redactedBody,
-  REF_FLAG,
-  toBan,
-  toDevice,
-  toFile,
-  toMember,
-  toMessage,
-  toRoom,
-  toUser,
-  withId,
-  type BanRow,
-  type DeviceRow,
-  type FileRow,
-  type MemberRow,
-  type MessageRow,
-  type RoomRow,
-  type UserRow,
-} from './rows.js';
+import * as shared from './rows.js';
 import { StoreError } from './store-error.js';
 import type {
   AppendedMessage,
@@ -119,7 +92,7 @@ export class PostgresStore implements AsyncStore {
   private closed = false;
   private addressBans: Map<string, number> | null = null;
   private addressBansAt = 0;
-  private readonly recentKeys = new RecentKeys();
+  private readonly recentKeys = new shared.RecentKeys();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -166,14 +139,14 @@ export class PostgresStore implements AsyncStore {
   }
 
   async getUser(name: string): Promise<UserRecord | undefined> {
-    const [row] = await this.rows<UserRow>('SELECT * FROM users WHERE name = $1', [name]);
-    return row && toUser(row);
+    const [row] = await this.rows<shared.UserRow>('SELECT * FROM users WHERE name = $1', [name]);
+    return row && shared.toUser(row);
   }
 
   async listUsers(page?: ListPage): Promise<UserRecord[]> {
     return (
-      await this.rows<UserRow>('SELECT * FROM users WHERE name > $1 ORDER BY name LIMIT $2', [page?.after ?? '', pageLimit(page)])
-    ).map(toUser);
+      await this.rows<shared.UserRow>('SELECT * FROM users WHERE name > $1 ORDER BY name LIMIT $2', [page?.after ?? '', pageLimit(page)])
+    ).map(shared.toUser);
   }
 
   setPasswordHash(name: string, passwordHash: string): Promise<void> {
@@ -218,12 +191,14 @@ export class PostgresStore implements AsyncStore {
   }
 
   async listDevices(user: string): Promise<DeviceRecord[]> {
-    return (await this.rows<DeviceRow>('SELECT * FROM devices WHERE "user" = $1 ORDER BY created_at, sign_key', [user])).map(toDevice);
+    return (await this.rows<shared.DeviceRow>('SELECT * FROM devices WHERE "user" = $1 ORDER BY created_at, sign_key', [user])).map(
+      shared.toDevice,
+    );
   }
 
   async getDevice(user: string, signKey: string): Promise<DeviceRecord | undefined> {
-    const [row] = await this.rows<DeviceRow>('SELECT * FROM devices WHERE "user" = $1 AND sign_key = $2', [user, signKey]);
-    return row && toDevice(row);
+    const [row] = await this.rows<shared.DeviceRow>('SELECT * FROM devices WHERE "user" = $1 AND sign_key = $2', [user, signKey]);
+    return row && shared.toDevice(row);
   }
 
   async touchDevice(user: string, signKey: string, now: number): Promise<void> {
@@ -286,7 +261,7 @@ export class PostgresStore implements AsyncStore {
   async createInvite(code: string, createdBy: string | null, now: number): Promise<void> {
     await this.insert(
       'INSERT INTO invites (code_hash, created_by, created_at) VALUES ($1, $2, $3)',
-      [hashInvite(code), createdBy, now],
+      [shared.hashInvite(code), createdBy, now],
       'invite',
     );
   }
@@ -295,7 +270,7 @@ export class PostgresStore implements AsyncStore {
     const n = await this.changes('UPDATE invites SET used_by = $1, used_at = $2 WHERE code_hash = $3 AND used_by IS NULL', [
       usedBy,
       now,
-      hashInvite(code),
+      shared.hashInvite(code),
     ]);
     return n === 1;
   }
@@ -312,14 +287,14 @@ export class PostgresStore implements AsyncStore {
   }
 
   async getRoom(name: string): Promise<RoomRecord | undefined> {
-    const [row] = await this.rows<RoomRow>('SELECT * FROM rooms WHERE name = $1', [name]);
-    return row && toRoom(row);
+    const [row] = await this.rows<shared.RoomRow>('SELECT * FROM rooms WHERE name = $1', [name]);
+    return row && shared.toRoom(row);
   }
 
   async listRooms(page?: ListPage): Promise<RoomRecord[]> {
     return (
-      await this.rows<RoomRow>('SELECT * FROM rooms WHERE name > $1 ORDER BY name LIMIT $2', [page?.after ?? '', pageLimit(page)])
-    ).map(toRoom);
+      await this.rows<shared.RoomRow>('SELECT * FROM rooms WHERE name > $1 ORDER BY name LIMIT $2', [page?.after ?? '', pageLimit(page)])
+    ).map(shared.toRoom);
   }
 
   setTopic(name: string, topic: string): Promise<void> {
@@ -355,8 +330,8 @@ export class PostgresStore implements AsyncStore {
   }
 
   async getMember(room: string, user: string): Promise<MemberRecord | undefined> {
-    const [row] = await this.rows<MemberRow>('SELECT * FROM members WHERE room = $1 AND "user" = $2', [room, user]);
-    return row && toMember(row);
+    const [row] = await this.rows<shared.MemberRow>('SELECT * FROM members WHERE room = $1 AND "user" = $2', [room, user]);
+    return row && shared.toMember(row);
   }
 
   async getDeparture(room: string, user: string): Promise<DepartureRecord | undefined> {
@@ -368,16 +343,16 @@ export class PostgresStore implements AsyncStore {
   }
 
   async listMembers(room: string, page?: ListPage): Promise<MemberRecord[]> {
-    const rows = await this.rows<MemberRow>('SELECT * FROM members WHERE room = $1 AND "user" > $2 ORDER BY "user" LIMIT $3', [
+    const rows = await this.rows<shared.MemberRow>('SELECT * FROM members WHERE room = $1 AND "user" > $2 ORDER BY "user" LIMIT $3', [
       room,
       page?.after ?? '',
       pageLimit(page),
     ]);
-    return rows.map(toMember);
+    return rows.map(shared.toMember);
   }
 
   async roomsOf(user: string): Promise<MemberRecord[]> {
-    return (await this.rows<MemberRow>('SELECT * FROM members WHERE "user" = $1 ORDER BY room', [user])).map(toMember);
+    return (await this.rows<shared.MemberRow>('SELECT * FROM members WHERE "user" = $1 ORDER BY room', [user])).map(shared.toMember);
   }
 
   setMemberRole(room: string, user: string, role: RoomRole): Promise<void> {
@@ -398,12 +373,12 @@ export class PostgresStore implements AsyncStore {
    */
   async appendMessages(batch: readonly NewMessage[]): Promise<AppendedMessage[]> {
     if (batch.length === 0) return [];
-    const plan = new AppendPlan(batch, (sender, key) => this.recentKeys.get(keyId(sender, key)));
+    const plan = new shared.AppendPlan(batch, (sender, key) => this.recentKeys.get(shared.keyId(sender, key)));
     const { fresh, out } = plan;
     if (fresh.length > 0) {
       // One array per column (unnest turns them back into rows).
       const columns: unknown[][] = Array.from({ length: 9 }, () => []);
-      for (const i of fresh) messageColumns(batch[i]!).forEach((v, k) => columns[k]!.push(v));
+      for (const i of fresh) shared.messageColumns(batch[i]!).forEach((v, k) => columns[k]!.push(v));
       const rows = await this.transaction(
         // Named: each pooled connection parses and plans it once.
         async (c) =>
@@ -428,7 +403,7 @@ export class PostgresStore implements AsyncStore {
         .map((r) => r.id)
         .sort((x, y) => x - y);
       let next = 0;
-      for (const i of fresh) if (!repeated.has(i)) out[i] = withId(batch[i]!, String(ids[next++]));
+      for (const i of fresh) if (!repeated.has(i)) out[i] = shared.withId(batch[i]!, String(ids[next++]));
     }
     const appended = plan.finish();
     batch.forEach((m, i) => {
@@ -438,7 +413,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async messageByKey(sender: string, key: string): Promise<RepeatedMessage | undefined> {
-    let found = this.recentKeys.get(keyId(sender, key));
+    let found = this.recentKeys.get(shared.keyId(sender, key));
     if (!found) {
       const [row] = await this.rows<{ id: number; ts: number }>('SELECT id, ts FROM messages WHERE client_key = $1 AND sender = $2', [
         key,
@@ -451,7 +426,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   private rememberKey(sender: string, key: string, m: AppendedMessage): void {
-    this.recentKeys.set(keyId(sender, key), { kind: 'repeat', id: m.id, ts: m.ts });
+    this.recentKeys.set(shared.keyId(sender, key), { kind: 'repeat', id: m.id, ts: m.ts });
   }
 
   async history(target: HistoryTarget, query: HistoryQuery): Promise<HistoryResult> {
@@ -460,27 +435,31 @@ export class PostgresStore implements AsyncStore {
     const params: unknown[] = [];
     const param = (v: unknown) => `$${params.push(v)}`;
     if ('room' in target) where.push(`room = ${param(target.room)}`);
-    else where.push(`conv = ${param(conversationKey(target.dm[0], target.dm[1]))}`);
-    if (query.before !== undefined) where.push(`id < ${param(String(parseId(query.before)))}`);
-    if (query.after !== undefined) where.push(`id > ${param(String(parseId(query.after)))}`);
-    const forward = pagesForward(query);
+    else where.push(`conv = ${param(shared.conversationKey(target.dm[0], target.dm[1]))}`);
+    if (query.before !== undefined) where.push(`id < ${param(String(shared.parseId(query.before)))}`);
+    if (query.after !== undefined) where.push(`id > ${param(String(shared.parseId(query.after)))}`);
+    const forward = shared.pagesForward(query);
     const sql = `${SELECT_MESSAGE} WHERE ${where.join(' AND ')} ORDER BY id ${forward ? 'ASC' : 'DESC'} LIMIT ${param(limit + 1)}`;
-    const rows = await this.rows<MessageRow>(sql, params);
-    return historyPage(rows, limit, forward);
+    const rows = await this.rows<shared.MessageRow>(sql, params);
+    return shared.historyPage(rows, limit, forward);
   }
 
   async directMessagesSince(user: string, afterId: string, limit: number, opts?: { includeSent?: boolean }): Promise<StoredMessage[]> {
-    const after = String(parseId(afterId));
+    const after = String(shared.parseId(afterId));
     const max = Math.max(0, Math.floor(limit));
     const rows = opts?.includeSent
-      ? await this.rows<MessageRow>(
+      ? await this.rows<shared.MessageRow>(
           `${SELECT_MESSAGE} WHERE recipient = $1 AND id > $2
            UNION ${SELECT_MESSAGE} WHERE kind = 'dm' AND sender = $1 AND id > $2
            ORDER BY id ASC LIMIT $3`,
           [user, after, max],
         )
-      : await this.rows<MessageRow>(`${SELECT_MESSAGE} WHERE recipient = $1 AND id > $2 ORDER BY id ASC LIMIT $3`, [user, after, max]);
-    return rows.map(toMessage);
+      : await this.rows<shared.MessageRow>(`${SELECT_MESSAGE} WHERE recipient = $1 AND id > $2 ORDER BY id ASC LIMIT $3`, [
+          user,
+          after,
+          max,
+        ]);
+    return rows.map(shared.toMessage);
   }
 
   async dmPeers(user: string): Promise<string[]> {
@@ -502,8 +481,8 @@ export class PostgresStore implements AsyncStore {
   }
 
   async roomMessage(room: string, id: string): Promise<Extract<StoredMessage, { kind: 'room' }> | undefined> {
-    const [row] = await this.rows<MessageRow>(`${SELECT_MESSAGE} WHERE id = $1 AND room = $2`, [String(parseId(id)), room]);
-    const m = row && toMessage(row);
+    const [row] = await this.rows<shared.MessageRow>(`${SELECT_MESSAGE} WHERE id = $1 AND room = $2`, [String(shared.parseId(id)), room]);
+    const m = row && shared.toMessage(row);
     return m?.kind === 'room' ? m : undefined;
   }
 
@@ -511,12 +490,12 @@ export class PostgresStore implements AsyncStore {
     const m = await this.roomMessage(room, id);
     if (!m) return;
     await this.transaction(async (c) => {
-      await this.rows('UPDATE messages SET body = $1 WHERE id = $2', [redactedBody(m), String(parseId(id))], c);
+      await this.rows('UPDATE messages SET body = $1 WHERE id = $2', [shared.redactedBody(m), String(shared.parseId(id))], c);
       // CASE keeps the JSON cast to the rows that hold JSON.
       await this.rows(
-        `DELETE FROM messages WHERE room = $1 AND id > $2 AND CASE WHEN (action & ${REF_FLAG}) != 0
+        `DELETE FROM messages WHERE room = $1 AND id > $2 AND CASE WHEN (action & ${shared.REF_FLAG}) != 0
          THEN body::jsonb->'ref'->>'kind' = 'edit' AND body::jsonb->'ref'->>'msgId' = $3 ELSE false END`,
-        [room, String(parseId(id)), id],
+        [room, String(shared.parseId(id)), id],
         c,
       );
     });
@@ -528,7 +507,7 @@ export class PostgresStore implements AsyncStore {
     await this.pool.query(
       `INSERT INTO read_markers ("user", conversation, msg_id) VALUES ($1, $2, $3)
        ON CONFLICT ("user", conversation) DO UPDATE SET msg_id = EXCLUDED.msg_id`,
-      [user, conversation, String(parseId(msgId))],
+      [user, conversation, String(shared.parseId(msgId))],
     );
   }
 
@@ -554,7 +533,7 @@ export class PostgresStore implements AsyncStore {
     await this.pool.query(
       `INSERT INTO device_cursors ("user", sign_key, msg_id) SELECT "user", sign_key, $1 FROM devices WHERE "user" = $2 AND sign_key = $3
        ON CONFLICT ("user", sign_key) DO UPDATE SET msg_id = GREATEST(device_cursors.msg_id, EXCLUDED.msg_id)`,
-      [String(parseId(msgId)), user, signKey],
+      [String(shared.parseId(msgId)), user, signKey],
     );
   }
 
@@ -587,7 +566,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async listAddressBans(): Promise<{ address: string; until: number; reason: string | null }[]> {
-    return (await this.rows<BanRow>('SELECT * FROM address_bans ORDER BY address')).map(toBan);
+    return (await this.rows<shared.BanRow>('SELECT * FROM address_bans ORDER BY address')).map(shared.toBan);
   }
 
   // ---- files ----
@@ -622,19 +601,19 @@ export class PostgresStore implements AsyncStore {
   }
 
   async getFile(fileId: string): Promise<StoredFile | undefined> {
-    const [row] = await this.rows<FileRow>(`${SELECT_FILE} WHERE id = $1`, [fileId]);
-    return row && toFile(row);
+    const [row] = await this.rows<shared.FileRow>(`${SELECT_FILE} WHERE id = $1`, [fileId]);
+    return row && shared.toFile(row);
   }
 
   async pendingFilesFor(user: string): Promise<StoredFile[]> {
-    const rows = await this.rows<FileRow>(
+    const rows = await this.rows<shared.FileRow>(
       `${SELECT_FILE} WHERE complete = 1 AND sender <> $1
          AND (recipient = $1 OR room IN (SELECT room FROM members WHERE "user" = $1))
          AND NOT EXISTS (SELECT 1 FROM file_handled h WHERE h.file_id = files.id AND h."user" = $1)
        ORDER BY created_at, id`,
       [user],
     );
-    return rows.map(toFile);
+    return rows.map(shared.toFile);
   }
 
   async fileHandling(fileId: string, user: string): Promise<FileHandling | undefined> {

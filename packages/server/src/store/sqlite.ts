@@ -4,34 +4,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import {
-  AppendPlan,
-  conversationKey,
-  hashInvite,
-  historyPage,
-  keyId,
-  messageColumns,
-  pagesForward,
-  parseId,
-  RecentKeys,
-  redactedBody,
-  REF_FLAG,
-  toBan,
-  toDevice,
-  toFile,
-  toMember,
-  toMessage,
-  toRoom,
-  toUser,
-  withId,
-  type BanRow,
-  type DeviceRow,
-  type FileRow,
-  type MemberRow,
-  type MessageRow,
-  type RoomRow,
-  type UserRow,
-} from './rows.js';
+import * as shared from './rows.js';
 import { StoreError } from './store-error.js';
 import { WalCheckpointer, type CheckpointStats } from './wal-checkpointer.js';
 import type {
@@ -83,7 +56,7 @@ export class SqliteStore implements Store {
    * The latest idempotency keys stored (sender + key -> id and time), so that a repeat soon after
    * the original (a resend after a reconnect) is answered without touching the database.
    */
-  private readonly recentKeys = new RecentKeys();
+  private readonly recentKeys = new shared.RecentKeys();
 
   private constructor(db: Database.Database, path: string) {
     this.db = db;
@@ -152,13 +125,13 @@ export class SqliteStore implements Store {
   }
 
   getUser(name: string): UserRecord | undefined {
-    const row = this.stmt('SELECT * FROM users WHERE name = ?').get(name) as UserRow | undefined;
-    return row && toUser(row);
+    const row = this.stmt('SELECT * FROM users WHERE name = ?').get(name) as shared.UserRow | undefined;
+    return row && shared.toUser(row);
   }
 
   listUsers(page?: ListPage): UserRecord[] {
     const rows = this.stmt('SELECT * FROM users WHERE name > ? ORDER BY name LIMIT ?').all(page?.after ?? '', pageLimit(page));
-    return (rows as UserRow[]).map(toUser);
+    return (rows as shared.UserRow[]).map(shared.toUser);
   }
 
   setPasswordHash(name: string, passwordHash: string): void {
@@ -205,19 +178,21 @@ export class SqliteStore implements Store {
       this.stmt('INSERT INTO device_cursors (user, sign_key, msg_id) VALUES (?, ?, ?)').run(
         device.user,
         device.signKey,
-        parseId(this.lastMessageId()),
+        shared.parseId(this.lastMessageId()),
       );
     })();
     return { created: true };
   }
 
   listDevices(user: string): DeviceRecord[] {
-    return (this.stmt('SELECT * FROM devices WHERE user = ? ORDER BY created_at, sign_key').all(user) as DeviceRow[]).map(toDevice);
+    return (this.stmt('SELECT * FROM devices WHERE user = ? ORDER BY created_at, sign_key').all(user) as shared.DeviceRow[]).map(
+      shared.toDevice,
+    );
   }
 
   getDevice(user: string, signKey: string): DeviceRecord | undefined {
-    const row = this.stmt('SELECT * FROM devices WHERE user = ? AND sign_key = ?').get(user, signKey) as DeviceRow | undefined;
-    return row && toDevice(row);
+    const row = this.stmt('SELECT * FROM devices WHERE user = ? AND sign_key = ?').get(user, signKey) as shared.DeviceRow | undefined;
+    return row && shared.toDevice(row);
   }
 
   touchDevice(user: string, signKey: string, now: number): void {
@@ -267,7 +242,7 @@ export class SqliteStore implements Store {
 
   createInvite(code: string, createdBy: string | null, now: number): void {
     try {
-      this.stmt('INSERT INTO invites (code_hash, created_by, created_at) VALUES (?, ?, ?)').run(hashInvite(code), createdBy, now);
+      this.stmt('INSERT INTO invites (code_hash, created_by, created_at) VALUES (?, ?, ?)').run(shared.hashInvite(code), createdBy, now);
     } catch (err) {
       if (isConstraint(err)) throw new StoreError('ALREADY_EXISTS', 'invite already exists', { cause: err });
       throw err;
@@ -278,7 +253,7 @@ export class SqliteStore implements Store {
     const r = this.stmt('UPDATE invites SET used_by = ?, used_at = ? WHERE code_hash = ? AND used_by IS NULL').run(
       usedBy,
       now,
-      hashInvite(code),
+      shared.hashInvite(code),
     );
     return r.changes === 1;
   }
@@ -302,13 +277,13 @@ export class SqliteStore implements Store {
   }
 
   getRoom(name: string): RoomRecord | undefined {
-    const row = this.stmt('SELECT * FROM rooms WHERE name = ?').get(name) as RoomRow | undefined;
-    return row && toRoom(row);
+    const row = this.stmt('SELECT * FROM rooms WHERE name = ?').get(name) as shared.RoomRow | undefined;
+    return row && shared.toRoom(row);
   }
 
   listRooms(page?: ListPage): RoomRecord[] {
     const rows = this.stmt('SELECT * FROM rooms WHERE name > ? ORDER BY name LIMIT ?').all(page?.after ?? '', pageLimit(page));
-    return (rows as RoomRow[]).map(toRoom);
+    return (rows as shared.RoomRow[]).map(shared.toRoom);
   }
 
   setTopic(name: string, topic: string): void {
@@ -354,8 +329,8 @@ export class SqliteStore implements Store {
   }
 
   getMember(room: string, user: string): MemberRecord | undefined {
-    const row = this.stmt('SELECT * FROM members WHERE room = ? AND user = ?').get(room, user) as MemberRow | undefined;
-    return row && toMember(row);
+    const row = this.stmt('SELECT * FROM members WHERE room = ? AND user = ?').get(room, user) as shared.MemberRow | undefined;
+    return row && shared.toMember(row);
   }
 
   listMembers(room: string, page?: ListPage): MemberRecord[] {
@@ -364,11 +339,11 @@ export class SqliteStore implements Store {
       page?.after ?? '',
       pageLimit(page),
     );
-    return (rows as MemberRow[]).map(toMember);
+    return (rows as shared.MemberRow[]).map(shared.toMember);
   }
 
   roomsOf(user: string): MemberRecord[] {
-    return (this.stmt('SELECT * FROM members WHERE user = ? ORDER BY room').all(user) as MemberRow[]).map(toMember);
+    return (this.stmt('SELECT * FROM members WHERE user = ? ORDER BY room').all(user) as shared.MemberRow[]).map(shared.toMember);
   }
 
   setMemberRole(room: string, user: string, role: RoomRole): void {
@@ -400,19 +375,19 @@ export class SqliteStore implements Store {
 
   private appendTransaction(batch: readonly NewMessage[], lookUpKeys: boolean): AppendedMessage[] {
     return this.db.transaction((): AppendedMessage[] => {
-      const plan = new AppendPlan(
+      const plan = new shared.AppendPlan(
         batch,
-        (sender, key) => this.recentKeys.get(keyId(sender, key)) ?? (lookUpKeys ? this.storedKey(sender, key) : undefined),
+        (sender, key) => this.recentKeys.get(shared.keyId(sender, key)) ?? (lookUpKeys ? this.storedKey(sender, key) : undefined),
       );
       const { fresh, out } = plan;
       // Several rows per INSERT: about half the cost per row of one statement each. In one
       // transaction (one writer) AUTOINCREMENT numbers a statement's rows consecutively, in order.
       for (let at = 0; at < fresh.length; at += ROWS_PER_INSERT) {
         const chunk = fresh.slice(at, at + ROWS_PER_INSERT);
-        const params = chunk.flatMap((i) => messageColumns(batch[i]!));
+        const params = chunk.flatMap((i) => shared.messageColumns(batch[i]!));
         const last = Number(this.stmt(INSERT_MESSAGES_SQL[chunk.length - 1]!).run(...params).lastInsertRowid);
         chunk.forEach((i, n) => {
-          out[i] = withId(batch[i]!, String(last - chunk.length + 1 + n));
+          out[i] = shared.withId(batch[i]!, String(last - chunk.length + 1 + n));
         });
       }
       return plan.finish();
@@ -420,7 +395,7 @@ export class SqliteStore implements Store {
   }
 
   messageByKey(sender: string, key: string): RepeatedMessage | undefined {
-    const found = this.recentKeys.get(keyId(sender, key)) ?? this.storedKey(sender, key);
+    const found = this.recentKeys.get(shared.keyId(sender, key)) ?? this.storedKey(sender, key);
     if (found) this.rememberKey(sender, key, found);
     return found;
   }
@@ -433,7 +408,7 @@ export class SqliteStore implements Store {
   }
 
   private rememberKey(sender: string, key: string, m: AppendedMessage): void {
-    this.recentKeys.set(keyId(sender, key), { kind: 'repeat', id: m.id, ts: m.ts });
+    this.recentKeys.set(shared.keyId(sender, key), { kind: 'repeat', id: m.id, ts: m.ts });
   }
 
   history(target: HistoryTarget, query: HistoryQuery): HistoryResult {
@@ -445,25 +420,25 @@ export class SqliteStore implements Store {
       params.push(target.room);
     } else {
       where.push('conv = ?');
-      params.push(conversationKey(target.dm[0], target.dm[1]));
+      params.push(shared.conversationKey(target.dm[0], target.dm[1]));
     }
     if (query.before !== undefined) {
       where.push('id < ?');
-      params.push(parseId(query.before));
+      params.push(shared.parseId(query.before));
     }
     if (query.after !== undefined) {
       where.push('id > ?');
-      params.push(parseId(query.after));
+      params.push(shared.parseId(query.after));
     }
     // Only "after": page forward from the cursor (catch-up). Otherwise the newest page before the cursor.
-    const forward = pagesForward(query);
+    const forward = shared.pagesForward(query);
     const sql = `${SELECT_MESSAGE} WHERE ${where.join(' AND ')} ORDER BY id ${forward ? 'ASC' : 'DESC'} LIMIT ?`;
-    const rows = this.stmt(sql).all(...params, limit + 1) as MessageRow[];
-    return historyPage(rows, limit, forward);
+    const rows = this.stmt(sql).all(...params, limit + 1) as shared.MessageRow[];
+    return shared.historyPage(rows, limit, forward);
   }
 
   directMessagesSince(user: string, afterId: string, limit: number, opts?: { includeSent?: boolean }): StoredMessage[] {
-    const after = parseId(afterId);
+    const after = shared.parseId(afterId);
     const max = Math.max(0, Math.floor(limit));
     const rows = opts?.includeSent
       ? // UNION of two indexed lookups (a DM to oneself matches both and is kept once).
@@ -473,7 +448,7 @@ export class SqliteStore implements Store {
            ORDER BY id ASC LIMIT ?`,
         ).all(user, after, user, after, max)
       : this.stmt(`${SELECT_MESSAGE} WHERE recipient = ? AND id > ? ORDER BY id ASC LIMIT ?`).all(user, after, max);
-    return (rows as MessageRow[]).map(toMessage);
+    return (rows as shared.MessageRow[]).map(shared.toMessage);
   }
 
   dmPeers(user: string): string[] {
@@ -492,8 +467,8 @@ export class SqliteStore implements Store {
   }
 
   roomMessage(room: string, id: string): Extract<StoredMessage, { kind: 'room' }> | undefined {
-    const row = this.stmt(`${SELECT_MESSAGE} WHERE id = ? AND room = ?`).get(parseId(id), room) as MessageRow | undefined;
-    const m = row && toMessage(row);
+    const row = this.stmt(`${SELECT_MESSAGE} WHERE id = ? AND room = ?`).get(shared.parseId(id), room) as shared.MessageRow | undefined;
+    const m = row && shared.toMessage(row);
     return m?.kind === 'room' ? m : undefined;
   }
 
@@ -501,11 +476,11 @@ export class SqliteStore implements Store {
     const m = this.roomMessage(room, id);
     if (!m) return;
     this.db.transaction(() => {
-      this.stmt('UPDATE messages SET body = ? WHERE id = ?').run(redactedBody(m), parseId(id));
+      this.stmt('UPDATE messages SET body = ? WHERE id = ?').run(shared.redactedBody(m), shared.parseId(id));
       this.stmt(
-        `DELETE FROM messages WHERE room = ? AND id > ? AND (action & ${REF_FLAG}) != 0
+        `DELETE FROM messages WHERE room = ? AND id > ? AND (action & ${shared.REF_FLAG}) != 0
          AND json_extract(body, '$.ref.kind') = 'edit' AND json_extract(body, '$.ref.msgId') = ?`,
-      ).run(room, parseId(id), id);
+      ).run(room, shared.parseId(id), id);
     })();
   }
 
@@ -514,7 +489,7 @@ export class SqliteStore implements Store {
   setReadMarker(user: string, conversation: string, msgId: string): void {
     this.stmt(
       'INSERT INTO read_markers (user, conversation, msg_id) VALUES (?, ?, ?) ON CONFLICT (user, conversation) DO UPDATE SET msg_id = excluded.msg_id',
-    ).run(user, conversation, parseId(msgId));
+    ).run(user, conversation, shared.parseId(msgId));
   }
 
   getReadMarkers(user: string): Record<string, string> {
@@ -539,7 +514,7 @@ export class SqliteStore implements Store {
     this.stmt(
       `INSERT INTO device_cursors (user, sign_key, msg_id) SELECT user, sign_key, ? FROM devices WHERE user = ? AND sign_key = ? AND true
        ON CONFLICT (user, sign_key) DO UPDATE SET msg_id = max(msg_id, excluded.msg_id)`,
-    ).run(parseId(msgId), user, signKey);
+    ).run(shared.parseId(msgId), user, signKey);
   }
 
   // ---- address bans ----
@@ -574,7 +549,7 @@ export class SqliteStore implements Store {
   }
 
   listAddressBans(): { address: string; until: number; reason: string | null }[] {
-    return (this.stmt('SELECT * FROM address_bans ORDER BY address').all() as BanRow[]).map(toBan);
+    return (this.stmt('SELECT * FROM address_bans ORDER BY address').all() as shared.BanRow[]).map(shared.toBan);
   }
 
   // ---- files ----
@@ -620,8 +595,8 @@ export class SqliteStore implements Store {
   }
 
   getFile(fileId: string): StoredFile | undefined {
-    const row = this.stmt(`${SELECT_FILE} WHERE id = ?`).get(fileId) as FileRow | undefined;
-    return row && toFile(row);
+    const row = this.stmt(`${SELECT_FILE} WHERE id = ?`).get(fileId) as shared.FileRow | undefined;
+    return row && shared.toFile(row);
   }
 
   pendingFilesFor(user: string): StoredFile[] {
@@ -630,8 +605,8 @@ export class SqliteStore implements Store {
          AND (recipient = ? OR room IN (SELECT room FROM members WHERE user = ?))
          AND NOT EXISTS (SELECT 1 FROM file_handled h WHERE h.file_id = files.id AND h.user = ?)
        ORDER BY created_at, id`,
-    ).all(user, user, user, user) as FileRow[];
-    return rows.map(toFile);
+    ).all(user, user, user, user) as shared.FileRow[];
+    return rows.map(shared.toFile);
   }
 
   fileHandling(fileId: string, user: string): FileHandling | undefined {
