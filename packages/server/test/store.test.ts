@@ -4,18 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asyncStore } from '../src/store/async-store.js';
-import { SCHEMA_VERSION, SqliteStore, type NewMessage } from '../src/store/index.js';
+import { SCHEMA_VERSION, SqliteStore } from '../src/store/index.js';
 import { MIGRATIONS } from '../src/store/schema.js';
-import { storeContract } from './helpers/store-contract.js';
-
-const roomMsg = (room: string, text: string, ts = 1000, from = 'alice'): Extract<NewMessage, { kind: 'room' }> => ({
-  kind: 'room',
-  ts,
-  from,
-  room,
-  text,
-  action: false,
-});
+import { roomMsg, storeContract } from './helpers/store-contract.js';
 
 describe('the store contract on SQLite', () => {
   storeContract(async () => asyncStore(SqliteStore.open(':memory:')));

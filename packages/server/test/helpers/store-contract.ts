@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AsyncStore } from '../../src/store/async-store.js';
 import { StoreError, type HistoryResult, type NewMessage } from '../../src/store/index.js';
 
-const roomMsg = (room: string, text: string, ts = 1000, from = 'alice'): Extract<NewMessage, { kind: 'room' }> => ({
+export const roomMsg = (room: string, text: string, ts = 1000, from = 'alice'): Extract<NewMessage, { kind: 'room' }> => ({
   kind: 'room',
   ts,
   from,
