@@ -22,6 +22,7 @@ import {
   activeConversation,
   conversationTarget,
   dmKey,
+  dmPeer,
   findConversation,
   initialState,
   latestOffer,
@@ -295,7 +296,7 @@ export class ChatController {
     const fresh = m.kind === 'dm' && !findConversation(this.state, key);
     this.dispatch({ type: 'message', message: m, now: this.now() });
     if (fresh) {
-      const peer = key.slice('dm:'.length);
+      const peer = dmPeer(m, this.state.me);
       this.refreshE2E(peer);
       void this.loadHistory({ user: peer }, HISTORY_PAGE, false);
     }
@@ -356,7 +357,7 @@ export class ChatController {
     while (this.editor.text !== '') await new Promise<void>((resolve) => this.inputEmptied.push(resolve));
     const f = this.state.files[fileId];
     if (f?.status !== 'offered') return;
-    const where = f.e2e ? 'to you, end-to-end encrypted' : `to #${f.conversation.slice('room:'.length)}, readable by the server`;
+    const where = f.e2e ? 'to you, end-to-end encrypted' : `to ${f.conversation}, readable by the server`;
     const choice = await this.ui.choose(
       'file offer',
       [`${f.from} offers "${f.name}" (${f.size} bytes), ${where}.`],

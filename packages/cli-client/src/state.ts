@@ -1,5 +1,14 @@
 // The application state and its reducer. Pure: every change is an action, time comes in actions.
-import type { ChatMessage, ConnectionState, FileOffer, MemberInfo, PresenceState, Reaction, Target } from './sdk.js';
+import {
+  type ChatMessage,
+  type ConnectionState,
+  conversationKey,
+  type FileOffer,
+  type MemberInfo,
+  type PresenceState,
+  type Reaction,
+  type Target,
+} from './sdk.js';
 
 export const MAX_MESSAGES = 2000;
 export const MAX_INPUT_HISTORY = 200;
@@ -136,19 +145,21 @@ export type Action =
   | { type: 'inputPrev'; current: string }
   | { type: 'inputNext'; current: string };
 
+// A conversation's key is the SDK's conversationKey ("#room", "@user"); the status buffer's is
+// STATUS_KEY, which no room or user key can equal.
 export function roomKey(room: string): string {
-  return `room:${room}`;
+  return conversationKey({ room });
 }
 export function dmKey(user: string): string {
-  return `dm:${user}`;
+  return conversationKey({ user });
 }
-export function targetKey(t: Target): string {
-  return 'room' in t ? roomKey(t.room) : dmKey(t.user);
+/** The other user of a direct message (ourselves for a note to self). */
+export function dmPeer(m: ChatMessage, me: string | null): string {
+  return m.peer ?? (m.mine ? undefined : m.from) ?? me ?? '';
 }
+/** The key of the conversation `m` belongs to. */
 export function messageKey(m: ChatMessage, me: string | null): string {
-  if (m.kind === 'room') return roomKey(m.room ?? '');
-  const peer = m.peer ?? (m.mine ? undefined : m.from) ?? me ?? '';
-  return dmKey(peer);
+  return m.kind === 'room' ? roomKey(m.room ?? '') : dmKey(dmPeer(m, me));
 }
 /** The SDK target for a conversation, or null for the status buffer. */
 export function conversationTarget(c: Conversation): Target | null {
@@ -270,10 +281,11 @@ function changesOf(m: ChatMessage): Pick<Extract<Line, { kind: 'message' }>, 're
   };
 }
 
+/** A new conversation for `key`: "#room", "@user", or else a status buffer. */
 function conversationFor(key: string): Conversation {
-  const [kind, ...rest] = key.split(':');
-  const name = rest.join(':');
-  return newConversation(key, kind === 'room' ? 'room' : kind === 'dm' ? 'dm' : 'status', name);
+  if (key.startsWith('#')) return newConversation(key, 'room', key.slice(1));
+  if (key.startsWith('@')) return newConversation(key, 'dm', key.slice(1));
+  return newConversation(key, 'status', '');
 }
 
 function activate(s: AppState, key: string): AppState {
@@ -496,7 +508,7 @@ export function reduce(s: AppState, a: Action): AppState {
     case 'read': {
       if (a.from === s.me) {
         // Read on another of our devices: that conversation is caught up here too.
-        const key = targetKey(a.target);
+        const key = conversationKey(a.target);
         const newest = findConversation(s, key)?.lines.findLast((l) => l.kind === 'message');
         return newest?.kind === 'message' && newest.id === a.msgId ? updateExisting(s, key, (c) => ({ ...c, unread: 0, mentions: 0 })) : s;
       }
@@ -581,7 +593,7 @@ export function reduce(s: AppState, a: Action): AppState {
       }));
     }
     case 'fileSending': {
-      const conv = fileLineTarget(s, targetKey(a.target));
+      const conv = fileLineTarget(s, conversationKey(a.target));
       const files = {
         ...s.files,
         [a.fileId]: {

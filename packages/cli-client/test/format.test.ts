@@ -162,7 +162,7 @@ describe('format', () => {
         bytes: 1024,
         status: 'receiving' as const,
         e2e: true,
-        conversation: 'dm:bob',
+        conversation: '@bob',
       },
     };
     const line = visible(formatLine({ kind: 'file', ts, fileId: 'f1' }, { width: 120, files })[0]!);
@@ -189,7 +189,7 @@ describe('format', () => {
         bytes: 0,
         status: 'offered' as const,
         e2e: false,
-        conversation: 'room:x',
+        conversation: '#x',
       },
     };
     const rows = formatLine({ kind: 'file', ts, fileId: 'f1' }, { width: 200, files }).map(visible);
@@ -309,12 +309,12 @@ describe('unread elsewhere', () => {
     });
     const list = [
       conv('status', 'status', 'status', 0),
-      conv('room:lobby', 'room', 'lobby', 4),
-      conv('room:den', 'room', 'den', 0),
-      conv('dm:bob', 'dm', 'bob\n<x>', 1),
+      conv('#lobby', 'room', 'lobby', 4),
+      conv('#den', 'room', 'den', 0),
+      conv('@bob', 'dm', 'bob\n<x>', 1),
     ];
-    expect(unreadElsewhere(list, 'room:den')).toBe('unread: 2.#lobby(4) 4.@bob <x>(1)');
-    expect(unreadElsewhere(list, 'room:lobby')).toBe('unread: 4.@bob <x>(1)');
-    expect(unreadElsewhere(list.slice(0, 3), 'room:lobby')).toBe('');
+    expect(unreadElsewhere(list, '#den')).toBe('unread: 2.#lobby(4) 4.@bob <x>(1)');
+    expect(unreadElsewhere(list, '#lobby')).toBe('unread: 4.@bob <x>(1)');
+    expect(unreadElsewhere(list.slice(0, 3), '#lobby')).toBe('');
   });
 });

@@ -189,7 +189,7 @@ describe('message commands', () => {
     expect(client.calls).toContainEqual(['search', 'deploy key', {}]);
     expect(activeConversation(ctl.state).lines.at(-1)).toMatchObject({ text: expect.stringContaining('1. ') });
     await ctl.submit('/goto 1');
-    expect(ctl.state.active).toBe('dm:bob');
+    expect(ctl.state.active).toBe('@bob');
     await ctl.submit('/goto 2');
     expect(activeConversation(ctl.state).lines.at(-1)).toMatchObject({ kind: 'notice', text: 'no search result 2: /search first' });
     ctl.stop();
