@@ -398,19 +398,22 @@ describe('app: pastes', () => {
   });
 });
 
+/** bob offers a file to #lobby. */
+const roomOffer = (fileId: string, name: string, size: number) => ({
+  fileId,
+  from: 'bob',
+  target: { room: 'lobby' },
+  name,
+  size,
+  e2e: false,
+  ts: Date.now(),
+});
+
 describe('app: file offers', () => {
   it('asks there and then: a accepts into the prefilled downloads folder', async () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
-    t.session.emit('fileOffer', {
-      fileId: 'f1',
-      from: 'bob',
-      target: { room: 'lobby' },
-      name: 'notes.txt',
-      size: 12,
-      e2e: false,
-      ts: Date.now(),
-    });
+    t.session.emit('fileOffer', roomOffer('f1', 'notes.txt', 12));
     await t.shows('bob offers "notes.txt"');
     await t.shows('[a] accept');
     t.type('a');
@@ -425,15 +428,7 @@ describe('app: file offers', () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
     t.type('a half-typed line');
-    t.session.emit('fileOffer', {
-      fileId: 'f1',
-      from: 'bob',
-      target: { room: 'lobby' },
-      name: 'c.bin',
-      size: 1,
-      e2e: false,
-      ts: Date.now(),
-    });
+    t.session.emit('fileOffer', roomOffer('f1', 'c.bin', 1));
     await t.shows('file offer from bob: "c.bin"');
     t.type(' and more');
     expect(t.text()).not.toContain('bob offers');
@@ -449,28 +444,12 @@ describe('app: file offers', () => {
   it('d declines; l leaves it for /accept', async () => {
     const t = launch({ password: 'pw', autoLogin: true });
     await t.shows('#lobby');
-    t.session.emit('fileOffer', {
-      fileId: 'f1',
-      from: 'bob',
-      target: { room: 'lobby' },
-      name: 'a.bin',
-      size: 1,
-      e2e: false,
-      ts: Date.now(),
-    });
+    t.session.emit('fileOffer', roomOffer('f1', 'a.bin', 1));
     await t.shows('bob offers "a.bin"');
     await t.shows('[d] decline');
     t.type('d');
     await waitFor(() => t.session.calls.some((c) => c[0] === 'declineFile'), 'the decline');
-    t.session.emit('fileOffer', {
-      fileId: 'f2',
-      from: 'bob',
-      target: { room: 'lobby' },
-      name: 'b.bin',
-      size: 1,
-      e2e: false,
-      ts: Date.now(),
-    });
+    t.session.emit('fileOffer', roomOffer('f2', 'b.bin', 1));
     await t.shows('bob offers "b.bin"');
     await t.shows('[l] later');
     t.type('l');
