@@ -197,6 +197,11 @@ export async function flood(
   return result;
 }
 
+/** Whether hushd's log shows a queue overflow for each of `count` readers. */
+export function overflowsLogged(output: string, count: number): boolean {
+  return (output.match(/"queue_overflow"/g) ?? []).length >= count;
+}
+
 /**
  * Readers that never read: each logs in, stops reading (socket paused), and asks for large history
  * pages of `room` while others keep talking there. Returns the clients (still paused) so the test
