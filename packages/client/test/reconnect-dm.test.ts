@@ -39,6 +39,20 @@ describe('direct messages across a reconnect', () => {
     return nextEvent(watcher, 'presence', (p) => p.user === user && p.state === 'offline');
   }
 
+  /** Heals the proxy, waits until alice is ready again, then expects each text once. */
+  async function healAndExpect(
+    p: CutProxy,
+    alice: HushClient,
+    bob: HushClient,
+    got: ReturnType<typeof collect<'message'>>,
+    expected: string[],
+  ) {
+    const ready = nextEvent(alice, 'state', (s) => s === 'ready', 15_000);
+    p.heal();
+    await ready;
+    await expectOnceEach(alice, bob, got, expected);
+  }
+
   async function expectOnceEach(alice: HushClient, bob: HushClient, got: ReturnType<typeof collect<'message'>>, expected: string[]) {
     expect(warnings.get(alice) ?? []).toEqual([]); // nothing missed, replayed or left unopened
     // A live message after the reconnect: anything late or duplicated would show before it.
@@ -60,10 +74,7 @@ describe('direct messages across a reconnect', () => {
     await away;
     await bob.sendDirect('alice', 'known while away');
     await carol.sendDirect('alice', 'new while away');
-    const ready = nextEvent(alice, 'state', (s) => s === 'ready', 15_000);
-    p.heal();
-    await ready;
-    await expectOnceEach(alice, bob, got, ['bob:known while away', 'carol:new while away']);
+    await healAndExpect(p, alice, bob, got, ['bob:known while away', 'carol:new while away']);
   });
 
   it('over a server restart', async () => {
@@ -82,10 +93,7 @@ describe('direct messages across a reconnect', () => {
     await Promise.all([bobBack, carolBack]);
     await bob.sendDirect('alice', 'known while away');
     await carol.sendDirect('alice', 'new while away');
-    const ready = nextEvent(alice, 'state', (s) => s === 'ready', 15_000);
-    p.heal();
-    await ready;
-    await expectOnceEach(alice, bob, got, ['bob:known while away', 'carol:new while away']);
+    await healAndExpect(p, alice, bob, got, ['bob:known while away', 'carol:new while away']);
   });
 
   // The server moved this device's delivery cursor past the DMs it wrote into the dying socket: the
@@ -101,10 +109,7 @@ describe('direct messages across a reconnect', () => {
     const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
     p.cut();
     await reconnecting;
-    const ready = nextEvent(alice, 'state', (s) => s === 'ready', 15_000);
-    p.heal();
-    await ready;
-    await expectOnceEach(alice, bob, got, ['bob:known in flight', 'carol:new in flight']);
+    await healAndExpect(p, alice, bob, got, ['bob:known in flight', 'carol:new in flight']);
   });
 
   it('after a restart of the client, the first device login asks from the newest DM it handled', async () => {
