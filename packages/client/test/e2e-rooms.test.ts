@@ -1,6 +1,7 @@
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
+import type { ClientPaths } from '../src/paths.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
 // End-to-end rooms over real sockets against a real hushd: messages are sealed with sender keys
@@ -24,6 +25,17 @@ describe('end-to-end rooms', () => {
     await clients[0]!.createRoom('vault', 'sealed', 'e2e');
     for (const c of clients.slice(1)) await c.joinRoom('vault');
     return { s: server, clients };
+  }
+
+  /** Alice and Bob in #vault (e2e); Bob's files in `bobPaths`, so he can come back as the same device. */
+  async function aliceAndBob(): Promise<{ s: TestServer; alice: HushClient; bob: HushClient; bobPaths: ClientPaths }> {
+    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    const alice = await fx.user(server, 'alice');
+    const bobPaths = await fx.paths();
+    const bob = await fx.user(server, 'bob', { paths: bobPaths });
+    await alice.createRoom('vault', '', 'e2e');
+    await bob.joinRoom('vault');
+    return { s: server, alice, bob, bobPaths };
   }
 
   const storedText = (s: TestServer, room: string) => JSON.stringify(s.store.history({ room }, { limit: 500 }));
@@ -98,12 +110,7 @@ describe('end-to-end rooms', () => {
   );
 
   it('an offline member catches up: every message sent meanwhile opens and shows exactly once, in order', async () => {
-    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
-    const alice = await fx.user(server, 'alice');
-    const bobPaths = await fx.paths();
-    const bob = await fx.user(server, 'bob', { paths: bobPaths });
-    await alice.createRoom('vault', '', 'e2e');
-    await bob.joinRoom('vault');
+    const { s, alice, bob, bobPaths } = await aliceAndBob();
     const first = nextEvent(bob, 'message', (m) => m.text === 'while online');
     await alice.send('vault', 'while online');
     await first;
@@ -112,14 +119,14 @@ describe('end-to-end rooms', () => {
     const sent: string[] = [];
     for (let i = 0; i < 20; i++) sent.push((await alice.send('vault', `offline ${i}`)).id);
     // A new member while bob is away: alice's next message goes to carol too (bob already holds the key).
-    const carol = await fx.user(server, 'carol');
+    const carol = await fx.user(s, 'carol');
     await carol.joinRoom('vault');
     // Alice has sent here before (its member list is kept): carol's join event makes her fetch it again.
     const carolReads = nextEvent(carol, 'message', (m) => m.text === 'offline 20');
     sent.push((await alice.send('vault', 'offline 20')).id);
     await carolReads;
 
-    const again = await fx.connect(server, { paths: bobPaths });
+    const again = await fx.connect(s, { paths: bobPaths });
     const shown = collect(again, 'message');
     const last = nextEvent(again, 'message', (m) => m.text === 'offline 20');
     await again.login('bob');
@@ -130,12 +137,7 @@ describe('end-to-end rooms', () => {
   });
 
   it('after a restart, history shows what this device read and sent before (from its local history), edits applied', async () => {
-    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
-    const alice = await fx.user(server, 'alice');
-    const bobPaths = await fx.paths();
-    const bob = await fx.user(server, 'bob', { paths: bobPaths });
-    await alice.createRoom('vault', '', 'e2e');
-    await bob.joinRoom('vault');
+    const { s, alice, bob, bobPaths } = await aliceAndBob();
     const heard = nextEvent(alice, 'message', (m) => m.text === 'from bob');
     await bob.send('vault', 'from bob');
     await heard;
@@ -145,7 +147,7 @@ describe('end-to-end rooms', () => {
     await edited;
     await bob.close();
 
-    const again = await fx.connect(server, { paths: bobPaths });
+    const again = await fx.connect(s, { paths: bobPaths });
     await again.login('bob');
     const page = await again.history({ room: 'vault' });
     expect(page.messages.map((m) => [m.from, m.text])).toEqual([
