@@ -23,9 +23,7 @@ function bells(output: string): number {
 
 describe('hush in tmux: conversation features', () => {
   it('reply with a quote, reactions with counts and who, edit prefilled, delete', async () => {
-    const alice = await loggedIn('alice');
-    const bob = await loggedIn('bob');
-    await alice.waitFor('bob joined #lobby');
+    const { alice, bob } = await bed.aliceAndBob();
 
     say(bob, 'lunch at noon?');
     await alice.waitFor('<bob> lunch at noon?');
@@ -69,9 +67,7 @@ describe('hush in tmux: conversation features', () => {
   }, 90_000);
 
   it('a mention or a direct message rings the bell and marks the conversation; /bell off silences it; /mentions lists', async () => {
-    const alice = await loggedIn('alice');
-    const bob = await loggedIn('bob');
-    await alice.waitFor('bob joined #lobby');
+    const { alice, bob } = await bed.aliceAndBob();
     const log = join(bob.home, 'pane-output');
     bob.pipeTo(log);
     const rung = () => bells(existsSync(log) ? readFileSync(log, 'latin1') : '');
@@ -104,9 +100,7 @@ describe('hush in tmux: conversation features', () => {
   }, 90_000);
 
   it('/search finds the latest text here or everywhere (direct messages included), /goto opens it', async () => {
-    const alice = await loggedIn('alice');
-    const bob = await loggedIn('bob');
-    await alice.waitFor('bob joined #lobby');
+    const { alice, bob } = await bed.aliceAndBob();
     say(alice, 'teh deploy key is in the vault');
     await bob.waitFor('<alice> teh deploy key');
     say(alice, '/edit 1 the deploy key is in the vault');

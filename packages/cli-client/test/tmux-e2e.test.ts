@@ -50,9 +50,7 @@ describe('hush in tmux', () => {
   });
 
   it('delivers a room message, a direct message, :smile: and a picked emoji', async () => {
-    const alice = await loggedIn('alice');
-    const bob = await loggedIn('bob');
-    await alice.waitFor('bob joined #lobby');
+    const { alice, bob } = await bed.aliceAndBob();
 
     alice.type('hello bob :smile: at 12:30:45 http://x:80:y');
     alice.keys('Enter');
@@ -154,9 +152,7 @@ describe('hush in tmux', () => {
 
 describe('hush in tmux: files', () => {
   it('shows the offer, the progress bar and the saved path', async () => {
-    const alice = await loggedIn('alice');
-    const bob = await loggedIn('bob');
-    await alice.waitFor('bob joined #lobby');
+    const { alice, bob } = await bed.aliceAndBob();
     const file = join(alice.home, 'report.bin');
     writeFileSync(file, Buffer.alloc(300_000, 7));
     alice.type(`/file ${file}`);
@@ -180,9 +176,7 @@ describe('hush in tmux: files', () => {
   });
 
   it('sends a file end to end to one person', async () => {
-    const alice = await loggedIn('alice');
-    const bob = await loggedIn('bob');
-    await alice.waitFor('bob joined #lobby');
+    const { alice, bob } = await bed.aliceAndBob();
     const file = join(alice.home, 'secret.txt');
     writeFileSync(file, 'for bob only\n'.repeat(1000));
     alice.type('/query bob');
@@ -276,9 +270,7 @@ describe('hush in tmux: nothing typed is lost', () => {
   it(
     `a line typed during a ${OUTAGE_MS / 1000} s outage shows pending, then arrives exactly once`,
     async () => {
-      const alice = await loggedIn('alice');
-      const bob = await loggedIn('bob');
-      await alice.waitFor('bob joined #lobby');
+      const { alice, bob } = await bed.aliceAndBob();
       await bed.stopServer();
       await alice.waitFor(/reconnecting/);
       alice.type('typed while the server was down');
@@ -422,9 +414,7 @@ describe('hush in tmux: file offers ask', () => {
   });
 
   it('offer -> prompt -> accept -> save path -> identical file; decline; later', async () => {
-    const alice = await loggedIn('alice');
-    const bob = await loggedIn('bob');
-    await alice.waitFor('bob joined #lobby');
+    const { alice, bob } = await bed.aliceAndBob();
     /** alice offers a file to the room; bob's prompt for it is on screen. */
     const offer = async (name: string, content: Buffer | string): Promise<string> => {
       const file = join(alice.home, name);

@@ -75,6 +75,14 @@ export class TuiBed {
     return tui;
   }
 
+  /** alice and bob on the chat screen, alice having seen bob join #lobby. */
+  async aliceAndBob(): Promise<{ alice: HushTui; bob: HushTui }> {
+    const alice = await this.loggedIn('alice');
+    const bob = await this.loggedIn('bob');
+    await alice.waitFor('bob joined #lobby');
+    return { alice, bob };
+  }
+
   /** An SDK client (not registered) with its files in the server's temp dir, closed after the test. */
   async sdkClient(name: string): Promise<HushClient> {
     const client = await HushClient.connect({
