@@ -7,7 +7,7 @@ import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 const bed = TuiBed.install();
 
 describe('hush in tmux: end-to-end rooms', () => {
-  it('shows the lock, reads a bot\'s sealed message and sends one the bot reads; the server stores neither text', async () => {
+  it("shows the lock, reads a bot's sealed message and sends one the bot reads; the server stores neither text", async () => {
     const bot = await bed.sdkClient('vault-bot');
     await bot.register('vault-bot', PASSWORD);
     await bot.createRoom('vault', 'sealed talk', 'e2e');

@@ -8,7 +8,7 @@ import {
   type ServerMessageType,
 } from '@hush/protocol';
 import { CatchUp } from './catch-up.js';
-import { ConversationLedger, listedRef, type IncomingMessage } from './conversation-ledger.js';
+import { ConversationLedger, listedRef, roomMessage, type IncomingMessage } from './conversation-ledger.js';
 import { isEnding } from './connection-state.js';
 import { Connection } from './connection.js';
 import { DeviceStore } from './device-store.js';
@@ -367,7 +367,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     await this.refreshRooms();
     if (!already && this.joined.view.get(room)?.kind === 'e2e') {
       this.emit('notice', {
-        level: 'info', code: 'E2E_ROOM_JOINED',
+        level: 'info',
+        code: 'E2E_ROOM_JOINED',
         text: `#${room} is end-to-end encrypted: you read what is sent from now on; earlier messages stay closed to you`,
       });
     }
@@ -417,7 +418,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     for (const r of rooms) {
       if (!r.joined || this.roomKeys?.noteKind(r.room, r.kind) !== 'downgrade') continue;
       this.emit('notice', {
-        level: 'warn', code: 'E2E_ROOM_DOWNGRADE',
+        level: 'warn',
+        code: 'E2E_ROOM_DOWNGRADE',
         text: `#${r.room} was end-to-end encrypted and the server now calls it open: nothing is sent to it or shown from it in clear`,
       });
     }
@@ -516,7 +518,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     if (!ref) this.checkText(text);
     const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
     const sealed = this.joined.view.get(room)?.kind === 'e2e';
-    if (!sealed && this.isE2eRoom(room)) throw new HushError('E2E_ROOM_DOWNGRADE', `#${room} was end-to-end encrypted and the server now calls it open: not sent`);
+    if (!sealed && this.isE2eRoom(room))
+      throw new HushError('E2E_ROOM_DOWNGRADE', `#${room} was end-to-end encrypted and the server now calls it open: not sent`);
     if (sealed) await this.roomCrypto.distribute(room);
     let envelope = '';
     const ack = await this.queueSend({ target: { room }, text, action, listed: listedRef(ref) }, async (key) => {
@@ -596,7 +599,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const texts: IncomingMessage[] = [];
     // An end-to-end room's messages opened before (by an earlier run, or sent by this device) come
     // from the local history: their keys have moved on.
-    const kept = 'room' in target && this.joined.view.get(target.room)?.kind === 'e2e' ? await this.localHistory?.messages(target) : undefined;
+    const kept =
+      'room' in target && this.joined.view.get(target.room)?.kind === 'e2e' ? await this.localHistory?.messages(target) : undefined;
     let before = opts.before;
     let hasMore: boolean;
     do {
@@ -609,8 +613,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
         if (item.type === 'message') {
           if (item.envelope !== undefined) m = kept?.get(item.msgId) ?? (await this.roomCrypto.open(item, false));
           else if (!this.isE2eRoom(item.room)) m = this.roomChat(item);
-        }
-        else {
+        } else {
           const opened = await this.dms.open(item, false);
           if (opened && 'chat' in opened) m = opened.chat;
         }
@@ -812,25 +815,18 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   private roomChat(m: ServerMessageOf<'message'>): IncomingMessage {
-    return {
-      kind: 'room',
-      id: m.msgId,
-      ts: m.ts,
-      from: m.from,
-      room: m.room,
-      text: m.text,
-      action: m.action,
-      mine: m.from === this.user,
-      ...(m.ref ? { ref: m.ref } : {}),
-      ...(m.deleted ? { deleted: true } : {}),
-    };
+    return { ...roomMessage(m, m, this.user), ...(m.deleted ? { deleted: true } : {}) };
   }
 
   /** A room message: an end-to-end one is opened first (or waits for its sender's key). */
   private async receiveRoom(m: ServerMessageOf<'message'>): Promise<void> {
     if (m.envelope === undefined) {
       if (this.isE2eRoom(m.room)) {
-        this.emit('notice', { level: 'warn', code: 'E2E_ROOM_MESSAGE', text: `#${m.room}, from ${m.from}: a message in clear in an end-to-end room: ignored` });
+        this.emit('notice', {
+          level: 'warn',
+          code: 'E2E_ROOM_MESSAGE',
+          text: `#${m.room}, from ${m.from}: a message in clear in an end-to-end room: ignored`,
+        });
         return;
       }
       this.deliver(this.roomChat(m));

@@ -1,4 +1,4 @@
-import { MAX_DISTINCT_REACTIONS, type MessageRef } from '@hush/protocol';
+import { MAX_DISTINCT_REACTIONS, type MessageRef, type ServerMessageOf } from '@hush/protocol';
 import type { ChatMessage, MessageChange, MessageUpdate, Reaction } from './types.js';
 
 // The latest state of every message this client has seen: edits, deletes and reactions folded in.
@@ -16,6 +16,25 @@ import type { ChatMessage, MessageChange, MessageUpdate, Reaction } from './type
  * reaction). `sealed`: it came end to end in a room, so no server checked who may delete.
  */
 export type IncomingMessage = ChatMessage & { ref?: MessageRef; sealed?: boolean };
+
+/** A room message as it arrives, saying `said` (read off the wire, or opened from its envelope). */
+export function roomMessage(
+  m: ServerMessageOf<'message'>,
+  said: { text: string; action: boolean; ref?: MessageRef | undefined },
+  me: string | null | undefined,
+): IncomingMessage {
+  return {
+    kind: 'room',
+    id: m.msgId,
+    ts: m.ts,
+    from: m.from,
+    room: m.room,
+    text: said.text,
+    action: said.action,
+    mine: m.from === me,
+    ...(said.ref ? { ref: said.ref } : {}),
+  };
+}
 
 /** Whether a send with `ref` is a line of its own (shown as pending until acked): plain messages and replies. */
 export function listedRef(ref: MessageRef | undefined): boolean {

@@ -1,6 +1,6 @@
 import { isCryptoError } from '@hush/crypto';
 import type { ServerMessageOf } from '@hush/protocol';
-import type { IncomingMessage } from './conversation-ledger.js';
+import { roomMessage, type IncomingMessage } from './conversation-ledger.js';
 import { decodeBody, encodeBody, type DirectBody } from './direct-body.js';
 import { HushError } from './errors.js';
 import type { RoomDevice, RoomKeyStore } from './room-keys.js';
@@ -130,18 +130,7 @@ export class RoomCrypto {
     }
     this.remember(m.msgId, body);
     if (!('text' in body)) return undefined;
-    return {
-      kind: 'room',
-      id: m.msgId,
-      ts: m.ts,
-      from: m.from,
-      room: m.room,
-      text: body.text,
-      action: body.action,
-      mine: m.from === keys.user,
-      sealed: true,
-      ...(body.ref ? { ref: body.ref } : {}),
-    };
+    return { ...roomMessage(m, body, keys.user), sealed: true };
   }
 
   /** A sender key another device handed us; the messages of that room waiting for it are tried again. */

@@ -130,7 +130,9 @@ describe('malicious server: end-to-end room', () => {
     expect(notices.map((n) => n.code)).toEqual(['E2E_ROOM_DOWNGRADE']);
     await expect(alice.send('vault', 'in clear?')).rejects.toMatchObject({ code: 'E2E_ROOM_DOWNGRADE' });
     expect(evil.connectionOf('alice').received.filter((m) => m.type === 'send')).toEqual([]);
-    evil.connectionOf('alice').send({ type: 'message', room: 'vault', msgId: evil.msgId(), ts: Date.now(), from: 'bob', text: 'injected in clear', action: false });
+    evil
+      .connectionOf('alice')
+      .send({ type: 'message', room: 'vault', msgId: evil.msgId(), ts: Date.now(), from: 'bob', text: 'injected in clear', action: false });
     const next = nextEvent(alice, 'message', (m) => m.text === 'still sealed');
     relay(bobSays('still sealed'));
     await next;
