@@ -158,6 +158,11 @@ interface SessionFields {
   skipped: Map<string, SkippedKey>;
 }
 
+/** The counters and skipped-key memory of a session that has sent and received nothing yet. */
+function unusedChains(): Pick<SessionFields, 'ns' | 'nr' | 'pn' | 'previousRatchetKeys' | 'skipped'> {
+  return { ns: 0, nr: 0, pn: 0, previousRatchetKeys: [], skipped: new Map() };
+}
+
 function skippedId(ratchetKey: Uint8Array, n: number): string {
   return `${Buffer.from(ratchetKey.buffer, ratchetKey.byteOffset, 32).toString('hex')}:${n}`;
 }
@@ -219,11 +224,7 @@ export class RatchetSession {
       recvPublic: spk,
       sendChain: chainKey,
       recvChain: undefined,
-      ns: 0,
-      nr: 0,
-      pn: 0,
-      previousRatchetKeys: [],
-      skipped: new Map(),
+      ...unusedChains(),
     });
   }
 
@@ -257,11 +258,7 @@ export class RatchetSession {
       recvPublic: undefined,
       sendChain: undefined,
       recvChain: undefined,
-      ns: 0,
-      nr: 0,
-      pn: 0,
-      previousRatchetKeys: [],
-      skipped: new Map(),
+      ...unusedChains(),
     });
     try {
       return { session, plaintext: session.decrypt(message, options), oneTimePrekeyId: header.oneTimePrekeyId };
