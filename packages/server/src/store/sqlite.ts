@@ -705,8 +705,8 @@ function isForeignKey(err: unknown): boolean {
   return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
-/** WAL checkpoints in a worker: every 20 ms while anything is written; past 16 MiB, see WalCheckpointer. */
-const WAL_CHECKPOINTS = { everyMs: 20, pollMs: 20, boundBytes: 16 * 2 ** 20 };
+/** WAL checkpoints in a worker: every 250 ms while anything is written; past 16 MiB, see WalCheckpointer. */
+const WAL_CHECKPOINTS = { everyMs: 250, pollMs: 20, boundBytes: 16 * 2 ** 20 };
 /** SQLite's own checkpoint, should the worker and the fallback fail (pages of 4 KiB: 128 MiB). */
 const SAFETY_CHECKPOINT_PAGES = 32_768;
 
