@@ -130,6 +130,18 @@ async function problemsOf(saved: string, data: Uint8Array): Promise<string[]> {
   return p.map((x) => `${JSON.stringify(name)}: ${x}`);
 }
 
+/** bob's download of `fileId` fails with FILE_CORRUPT and leaves nothing in the folder. */
+async function expectRefusedAsCorrupt(fileId: string): Promise<void> {
+  await offerOf(fileId);
+  const error = await bob.acceptFile(fileId, dl).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isHushError(error, 'FILE_CORRUPT')).toBe(true);
+  await noLeftovers();
+  expect(await readdir(dl)).toEqual([]);
+}
+
 async function expectSafelySaved(saved: string, data: Uint8Array): Promise<string> {
   expect(await problemsOf(saved, data)).toEqual([]);
   return basename(saved);
@@ -320,14 +332,7 @@ describe('files: corrupt and cut transfers', () => {
           kind === 'room'
             ? await sendRoomFile(mallory, 'lobby', name, data, { corruptChunk: index })
             : await sendDirectFile(mallory, bob.user!, name, data, ++dmSeq, { corruptChunk: index });
-        await offerOf(fileId);
-        const error = await bob.acceptFile(fileId, dl).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        expect(isHushError(error, 'FILE_CORRUPT')).toBe(true);
-        await noLeftovers();
-        expect(await readdir(dl)).toEqual([]);
+        await expectRefusedAsCorrupt(fileId);
       }
     });
   }
@@ -335,14 +340,7 @@ describe('files: corrupt and cut transfers', () => {
   it('direct: a hash claim that does not match the content is detected', async () => {
     const data = big(1000);
     const fileId = await sendDirectFile(mallory, bob.user!, 'liar.bin', data, ++dmSeq, { sha512: new Uint8Array(64).fill(7) });
-    await offerOf(fileId);
-    const error = await bob.acceptFile(fileId, dl).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(isHushError(error, 'FILE_CORRUPT')).toBe(true);
-    await noLeftovers();
-    expect(await readdir(dl)).toEqual([]);
+    await expectRefusedAsCorrupt(fileId);
   });
 
   it('room: a file offered without any hash is not saved unchecked', async () => {
