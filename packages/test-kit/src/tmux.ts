@@ -1,7 +1,7 @@
-// Drives a real `hush` in a detached tmux session on a tmux server of its own (-S socket in the temp
-// home, no config file), so options such as set-clipboard can be turned on without touching anyone
-// else's tmux, and kill() removes everything, the server included. HOME and every XDG dir live in
-// that home. Type with send-keys, paste with paste-buffer, read with capture-pane; waitFor polls
+// Drives a real `hush` in a detached tmux session on a tmux server of its own (-S socket in a temp
+// dir of its own, no config file), so options such as set-clipboard can be turned on without
+// touching anyone else's tmux, and kill() removes everything, the server included. HOME and every
+// XDG dir live in a temp home (or the caller's). Type with send-keys, paste with paste-buffer, read with capture-pane; waitFor polls
 // through one control-mode client, so polling many panes starts no process per poll.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,16 +87,21 @@ export class HushTui {
   private control: ControlClient | null = null;
 
   private constructor(
-    readonly socket: string,
+    private readonly socketDir: string,
     readonly name: string,
     readonly home: string,
     private readonly ownsHome: boolean,
   ) {}
 
+  /** Apart from the home, which a caller may remove while the session still runs. */
+  get socket(): string {
+    return join(this.socketDir, 'tmux.sock');
+  }
+
   static start(opts: HushTuiOptions): HushTui {
     const home = opts.home ?? mkdtempSync(join(tmpdir(), 'hush-tui-'));
     const id = `${process.pid}-${++counter}-${Date.now().toString(36)}`;
-    const tui = new HushTui(join(home, `tmux-${id}.sock`), `hush-${id}`, home, opts.home === undefined);
+    const tui = new HushTui(mkdtempSync(join(tmpdir(), 'hush-tmux-')), `hush-${id}`, home, opts.home === undefined);
     const env: Record<string, string> = {
       HOME: home,
       XDG_CONFIG_HOME: join(home, 'config'),
@@ -114,20 +119,20 @@ export class HushTui {
       .map(([k, v]) => `${k}=${quote(v)}`)
       .join(' ');
     const command = `env -i ${assignments} ${quote(process.execPath)} ${quote(HUSH_CLI)} ${opts.args.map(quote).join(' ')}; echo ${EXIT_MARK}$?; sleep 600`;
-    tui.tmux(
-      '-f',
-      '/dev/null',
-      'new-session',
-      '-d',
-      '-s',
-      tui.name,
-      '-x',
-      String(opts.width ?? 120),
-      '-y',
-      String(opts.height ?? 40),
-      command,
-    );
     try {
+      tui.tmux(
+        '-f',
+        '/dev/null',
+        'new-session',
+        '-d',
+        '-s',
+        tui.name,
+        '-x',
+        String(opts.width ?? 120),
+        '-y',
+        String(opts.height ?? 40),
+        command,
+      );
       // Let an OSC 52 that leaked through create a tmux paste buffer, so a test can see it.
       tui.tmux('set-option', '-s', 'set-clipboard', 'on');
     } catch (error) {
@@ -236,7 +241,7 @@ export class HushTui {
     } catch {
       // already gone
     }
-    rmSync(this.socket, { force: true });
+    rmSync(this.socketDir, { recursive: true, force: true });
     // hush may still be saving its state as it exits on the hang-up: retry while files appear.
     if (this.ownsHome) rmSync(this.home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
