@@ -56,6 +56,8 @@ export interface FormatOptions {
   marker?: string | null;
   /** Number the messages from the newest (1) up, for /reply N, /react N, /edit N, /delete N. */
   numbered?: boolean;
+  /** The id of the message picked with the keyboard: its rows are drawn inverse. */
+  selected?: string;
 }
 
 /** What formatLine knows of a message's surroundings (tailRows fills it in). */
@@ -183,7 +185,8 @@ export function formatLine(line: Line, opts: FormatOptions, context: LineContext
           : undefined;
       const below: Style = line.failed !== undefined ? (s) => `{red-fg}${s}{/red-fg}` : gray;
       const rows = layout(prefix, displayWidth(prefixPlain), bodies, opts.width, (i) => (i < text ? style : below));
-      return line.replyTo === undefined ? rows : [quoteRow(context.original?.(line.replyTo), opts.width), ...rows];
+      const all = line.replyTo === undefined ? rows : [quoteRow(context.original?.(line.replyTo), opts.width), ...rows];
+      return opts.selected === line.id ? all.map((r) => `{inverse}${r}{/inverse}`) : all;
     }
     case 'notice': {
       const mark = line.level === 'error' ? '!!!' : line.level === 'warn' ? '-!-' : '-*-';

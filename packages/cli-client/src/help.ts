@@ -10,6 +10,7 @@ export const KEYS: ReadonlyArray<[string, string]> = [
   ['Tab', 'complete commands, nicks, #rooms, :emoji: (repeat to cycle)'],
   ['Ctrl+E', 'emoji picker (type to search, Enter inserts, Esc closes)'],
   ['Ctrl+O', 'focus the people list (Up/Down, Enter opens a direct message, Esc returns); or click a person'],
+  ['Alt+Up / Ctrl+Up', 'select a message (Up/Down move): Enter or r reply, e edit, d delete, + react, Esc leaves'],
   ['Ctrl+W / Ctrl+U / Ctrl+K', 'delete word / to start / to end of the input'],
   ['paste', `more than 5 lines ask: y sends as one message, e edits, n drops`],
   ['file offer', 'a accepts (then Enter saves into the folder shown), d declines, l decides later'],

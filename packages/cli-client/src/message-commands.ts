@@ -11,6 +11,7 @@ import {
   conversationTarget,
   dmKey,
   findConversation,
+  messageNumber,
   numberedMessage,
   roomKey,
   type Conversation,
@@ -107,7 +108,7 @@ export async function edit(ctl: ChatController, n: number | undefined, text: str
   if (line.from !== ctl.state.me) throw new Error('you can only edit your own messages');
   if (line.deleted) throw new Error('that message was deleted');
   if (text === '') {
-    const number = n ?? numberOf(conv, line.id)!;
+    const number = n ?? messageNumber(conv, line.id)!;
     ctl.editor.set(`/edit ${number} ${line.text}`);
     return;
   }
@@ -180,20 +181,11 @@ export async function goto(ctl: ChatController, n: number): Promise<void> {
     if (findConversation(ctl.state, key)?.lines.length === before) break;
   }
   const conv = findConversation(ctl.state, key);
-  const at = conv ? numberOf(conv, result.message.id) : undefined;
+  const at = conv ? messageNumber(conv, result.message.id) : undefined;
   ctl.notice(
     `found: ${formatTime(result.message.ts)} ${stripControls(result.message.from)}: ${bodyLines(result.message.text).join(' ').slice(0, 80)}` +
       (at === undefined ? '' : ` (message ${at} from the newest: /reply ${at} answers it)`),
     'info',
     key,
   );
-}
-
-/** The number a message has in the pane (1 = the newest), if it is loaded. */
-function numberOf(conv: Conversation, id: string): number | undefined {
-  for (let i = 1; ; i++) {
-    const line = numberedMessage(conv, i);
-    if (!line) return undefined;
-    if (line.id === id) return i;
-  }
 }

@@ -246,6 +246,18 @@ export function numberedMessage(c: Conversation, n: number): MessageLine | undef
   return undefined;
 }
 
+/** The number a message has in the pane (1 = the newest), if it is loaded. */
+export function messageNumber(c: Conversation, id: string): number | undefined {
+  let n = 0;
+  for (let i = c.lines.length - 1; i >= 0; i--) {
+    const l = c.lines[i]!;
+    if (!isNumbered(l)) continue;
+    n++;
+    if (l.id === id) return n;
+  }
+  return undefined;
+}
+
 /**
  * A message from the server goes above our lines still pending: every pane then shows the
  * server's order (ours included, once acknowledged), with what is still on its way below.

@@ -66,6 +66,28 @@ describe('hush in tmux: conversation features', () => {
     for (const s of [alice, bob]) await s.waitFor((x) => x.includes('<alice> message deleted') && !x.includes('sure, where?'));
   }, 90_000);
 
+  it('Alt+Up selects a message, Up moves to an older one, r replies to it', async () => {
+    const { alice, bob } = await bed.aliceAndBob();
+    say(bob, 'which day suits?');
+    say(bob, 'and what time?');
+    await alice.waitFor('<bob> and what time?');
+
+    alice.keys('M-Up'); // the newest is selected, numbered, and the status bar says what the keys do
+    await alice.waitFor(/message 1 selected: Enter\/r reply/);
+    alice.keys('Up');
+    await alice.waitFor(/message 2 selected/);
+    alice.keys('r');
+    await alice.waitFor((x) => inputLine(x).includes('/reply 2'));
+    alice.type('friday');
+    alice.keys('Enter');
+    for (const s of [alice, bob]) {
+      const screen = await s.waitFor('<alice> friday');
+      const rows = screen.split('\n');
+      expect(rows[rows.findIndex((r) => r.includes('<alice> friday')) - 1]).toContain('↪ bob: which day suits?');
+    }
+    expect(alice.capture()).not.toContain('selected:');
+  }, 90_000);
+
   it('a mention or a direct message rings the bell and marks the conversation; /bell off silences it; /mentions lists', async () => {
     const { alice, bob } = await bed.aliceAndBob();
     const log = join(bob.home, 'pane-output');

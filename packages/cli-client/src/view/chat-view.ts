@@ -2,10 +2,20 @@
 // It only draws state and turns keys and clicks into controller calls.
 import blessed from 'blessed';
 import type { ChatController } from '../controller.js';
-import { fitStatus, moreBelowRow, panelWidths, rowsAddedAfter, tailRows, unreadElsewhere, type StatusItem } from '../format.js';
+import {
+  fitStatus,
+  type FormatOptions,
+  moreBelowRow,
+  panelWidths,
+  rowsAddedAfter,
+  tailRows,
+  unreadElsewhere,
+  type StatusItem,
+} from '../format.js';
 import type { LineEditor } from '../line-editor.js';
 import { escapeTags, stripControls } from '../sanitize.js';
-import { activeConversation, seenBy, typingUsers, type AppState, type Conversation, type Line } from '../state.js';
+import { firstSelection, SELECT_KEYS, SELECTION_HINT, selectionKey } from '../selection.js';
+import { activeConversation, messageNumber, seenBy, typingUsers, type AppState, type Conversation, type Line } from '../state.js';
 import { padRight, truncate } from '../width.js';
 import { chatIntent, type KeyPress } from './keys.js';
 import { wantsNumbers } from '../message-commands.js';
@@ -50,6 +60,8 @@ export class ChatView {
   }
   readonly modals: ModalHost;
   private memberFocus: number | null = null;
+  /** The message picked with the keyboard (Alt+Up), by conversation and id. */
+  private selected: { key: string; id: string } | null = null;
   private renderQueued = false;
   /** While scrolled up: the newest line when last drawn, so new lines do not move the view. */
   private scrolledAt: { key: string; width: number; last: Line } | null = null;
@@ -169,11 +181,37 @@ export class ChatView {
 
   /** Rows of the active conversation shown in the pane; while scrolled up the last says so. */
   private visibleRows(conv: Conversation, width: number, height: number): string[] {
-    const opts = { width, files: this.ctl.state.files, marker: conv.marker, numbered: wantsNumbers(this.editor.text) };
+    const opts = this.paneOptions(conv, width);
     if (conv.scroll === 0) return tailRows(conv.lines, opts, height).rows.slice(-height);
     const rows = tailRows(conv.lines, opts, height + conv.scroll).rows;
     const end = Math.max(0, rows.length - conv.scroll);
     return [...rows.slice(Math.max(0, end - (height - 1)), end), moreBelowRow(conv.unread, width)];
+  }
+
+  /** While a command that names a message is typed, or a message is selected, the pane numbers them. */
+  private paneOptions(conv: Conversation, width: number): FormatOptions {
+    const selected = this.selected?.key === conv.key ? this.selected.id : undefined;
+    return {
+      width,
+      files: this.ctl.state.files,
+      marker: conv.marker,
+      numbered: selected !== undefined || wantsNumbers(this.editor.text),
+      ...(selected === undefined ? {} : { selected }),
+    };
+  }
+
+  /** Scrolls so the selected message is in the pane: at its bottom when it was out of sight. */
+  private revealSelection(conv: Conversation, id: string): void {
+    const line = conv.lines.find((l) => l.kind === 'message' && l.id === id);
+    if (!line) return;
+    const { width, height } = this.paneSize();
+    const opts = this.paneOptions(conv, width);
+    const below = rowsAddedAfter(conv.lines, line, opts) ?? 0;
+    const own = tailRows([line], opts).rows.length;
+    const room = conv.scroll > 0 ? height - 1 : height;
+    if (conv.scroll <= below && below + own <= conv.scroll + room) return;
+    const total = tailRows(conv.lines, opts).rows.length;
+    this.ctl.dispatch({ type: 'scroll', delta: below - conv.scroll, max: Math.max(0, total - (height - 1)) });
   }
 
   private scroll(delta: number): void {
@@ -200,6 +238,8 @@ export class ChatView {
     const conv = activeConversation(s);
     const { width, height } = this.paneSize();
     if (this.holdScrolledView(conv, width)) return; // drawn again with the held position
+    // A selection ends when its conversation is left or its message is gone.
+    if (this.selected && (this.selected.key !== conv.key || messageNumber(conv, this.selected.id) === undefined)) this.selected = null;
     const cols = this.screen.width as number;
     this.placePanels();
 
@@ -250,6 +290,7 @@ export class ChatView {
     if (seen) items.push(item(`seen by ${stripControls(seen)}`, 3));
     const elsewhere = panelWidths(cols).left === 0 ? unreadElsewhere(s.conversations, s.active) : '';
     if (elsewhere) items.push(item(elsewhere, 6));
+    if (this.selected) items.push(item(`message ${messageNumber(conv, this.selected.id)} selected: ${SELECTION_HINT}`, 8));
     const e2e = e2eText(s, conv);
     if (e2e.text) items.push(item(e2e.text, conv.kind === 'dm' && s.e2e[conv.name] === 'changed' ? 10 : 5, e2e.tagged));
     this.status.setContent(fitStatus(items, cols));
@@ -268,6 +309,16 @@ export class ChatView {
     if (key.full === 'C-c') return this.quit();
     if (this.modals.key(ch, key)) return;
     if (this.memberFocus !== null) return this.memberKey(key);
+    if (this.selected && this.selectionKey(key)) return;
+    if (SELECT_KEYS.includes(key.full)) {
+      const conv = activeConversation(this.ctl.state);
+      const id = firstSelection(conv);
+      if (id) {
+        this.selected = { key: conv.key, id };
+        this.revealSelection(conv, id);
+      }
+      return this.render();
+    }
     const intent = chatIntent(ch, key);
     switch (intent.kind) {
       case 'quit':
@@ -326,6 +377,44 @@ export class ChatView {
         return;
     }
     this.scheduleRender(); // a flood of keys (a paste without brackets) draws once per tick
+  }
+
+  /** A key while a message is selected; false when it ends the selection and goes on to the input line. */
+  private selectionKey(key: KeyPress): boolean {
+    const conv = activeConversation(this.ctl.state);
+    const step = selectionKey(conv, this.selected!.id, key, this.ctl.state.me);
+    if (step.kind === 'move') {
+      this.selected = { key: conv.key, id: step.id };
+      this.revealSelection(conv, step.id);
+      this.render();
+      return true;
+    }
+    if (step.kind === 'stay') return true;
+    this.selected = null;
+    if (step.kind === 'pass') return false;
+    switch (step.kind) {
+      case 'input':
+        this.editor.set(step.text);
+        this.ctl.inputChanged();
+        break;
+      case 'confirm':
+        void this.modals.confirm(' delete ', [step.question]).then((yes) => {
+          if (yes) void this.ctl.submit(step.command);
+          this.render();
+        });
+        break;
+      case 'react':
+        void this.modals.pickEmoji().then((emoji) => {
+          if (emoji) void this.ctl.submit(`/react ${step.n} ${emoji}`);
+          this.render();
+        });
+        break;
+      case 'refuse':
+        this.ctl.notice(step.reason, 'error');
+        break;
+    }
+    this.render();
+    return true;
   }
 
   private memberKey(key: KeyPress): void {

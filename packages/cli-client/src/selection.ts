@@ -1,0 +1,70 @@
+// Picking a message with the keyboard: Alt+Up (or Ctrl+Up) selects the newest, Up/Down move, and a
+// key acts on the selected one through the numbered commands (/reply N, /edit N, /delete N, /react N).
+// Pure: the view keeps the selected message's id and asks here what each key means.
+import type { KeyPress } from './view/keys.js';
+import { messageNumber, numberedMessage, type Conversation } from './state.js';
+
+/** The keys that enter selection (blessed names them so for xterm's and tmux's Alt/Ctrl+Up). */
+export const SELECT_KEYS: readonly string[] = ['M-up', 'C-up'];
+
+/** What the status bar says while a message is selected. */
+export const SELECTION_HINT = 'Enter/r reply, e edit, d delete, + react, Esc leaves';
+
+export type SelectionStep =
+  /** Select this message instead. */
+  | { kind: 'move'; id: string }
+  /** Leave selection with this text in the input line, to finish and send. */
+  | { kind: 'input'; text: string }
+  /** Leave selection and, once the person confirms, run `command`. */
+  | { kind: 'confirm'; question: string; command: string }
+  /** Leave selection, pick an emoji, and run `/react N emoji`. */
+  | { kind: 'react'; n: number }
+  | { kind: 'refuse'; reason: string }
+  | { kind: 'leave' }
+  /** Leave selection; the key then does what it does on the input line. */
+  | { kind: 'pass' }
+  | { kind: 'stay' };
+
+/** The message Alt+Up selects: the newest one that a number names. */
+export function firstSelection(conv: Conversation): string | undefined {
+  return numberedMessage(conv, 1)?.id;
+}
+
+/** What `key` does to the selection `id` in `conv`; `me` is our user name. */
+export function selectionKey(conv: Conversation, id: string, key: KeyPress, me: string | null): SelectionStep {
+  const n = messageNumber(conv, id);
+  const line = n === undefined ? undefined : numberedMessage(conv, n);
+  if (n === undefined || !line) return { kind: 'leave' }; // gone (cleared, or history trimmed)
+  switch (key.full) {
+    case 'up':
+    case 'M-up':
+    case 'C-up': {
+      const older = numberedMessage(conv, n + 1);
+      return older ? { kind: 'move', id: older.id } : { kind: 'stay' };
+    }
+    case 'down':
+    case 'M-down':
+    case 'C-down':
+      return n === 1 ? { kind: 'leave' } : { kind: 'move', id: numberedMessage(conv, n - 1)!.id };
+    case 'escape':
+      return { kind: 'leave' };
+  }
+  const act = key.full === 'enter' ? 'r' : key.full;
+  if (!['r', 'e', 'd', '+'].includes(act)) return { kind: 'pass' };
+  if (line.deleted) return { kind: 'refuse', reason: 'that message was deleted' };
+  const mine = line.from === me;
+  switch (act) {
+    case 'r':
+      return { kind: 'input', text: `/reply ${n} ` };
+    case 'e':
+      return mine ? { kind: 'input', text: `/edit ${n} ${line.text}` } : { kind: 'refuse', reason: 'you can only edit your own messages' };
+    case 'd': {
+      const operator = conv.kind === 'room' && conv.members.some((m) => m.user === me && (m.role === 'op' || m.role === 'owner'));
+      if (!mine && !operator)
+        return { kind: 'refuse', reason: 'you can only delete your own messages (or, as a room operator, any in the room)' };
+      return { kind: 'confirm', question: `delete message ${n}${mine ? '' : ` by ${line.from}`}?`, command: `/delete ${n}` };
+    }
+    default:
+      return { kind: 'react', n };
+  }
+}
