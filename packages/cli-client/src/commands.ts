@@ -104,7 +104,7 @@ export const COMMANDS: readonly CommandDef[] = [
   command({
     name: 'create',
     usage: '/create #room [topic]',
-    help: 'create a room (with a topic)',
+    help: 'create an end-to-end encrypted room (with a topic)',
     parse: (a) => (a.words[0] ? { room: roomName(a.words[0]), topic: limited(a.afterFirst, 'topic') } : undefined),
     run: (ctl, a) => ctl.create(a.room, a.topic),
   }),

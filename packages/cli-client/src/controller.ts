@@ -517,10 +517,10 @@ export class ChatController {
       await this.client.joinRoom(room);
     } catch (err) {
       if ((err as { code?: unknown }).code !== 'NOT_FOUND') throw err;
-      await this.client.createRoom(room);
+      await this.client.createRoom(room, undefined, 'e2e');
       if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
       this.dispatch({ type: 'joined', room, topic: '', sealed: this.client.rooms.get(room)?.kind === 'e2e', activate: true });
-      this.notice(`#${room} did not exist: you created it and are its owner (/topic sets its topic)`, 'info', roomKey(room));
+      this.notice(`#${room} did not exist: you created it, end-to-end encrypted, and are its owner (/topic sets its topic)`, 'info', roomKey(room));
       return this.loadRoom(room);
     }
     this.dispatch({
@@ -533,8 +533,9 @@ export class ChatController {
     await this.loadRoom(room);
   }
 
+  /** Rooms a person creates are end-to-end encrypted (only a server admin can make an open room, with the SDK). */
   async create(room: string, topic?: string): Promise<void> {
-    await this.client.createRoom(room, topic);
+    await this.client.createRoom(room, topic, 'e2e');
     if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
     this.dispatch({
       type: 'joined',

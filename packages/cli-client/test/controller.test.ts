@@ -173,7 +173,7 @@ describe('ChatController', () => {
     expect(client.calls).toContainEqual(['partRoom', 'dev']);
     expect(ctl.state.active).toBe(roomKey('lobby'));
     await ctl.submit('/create #new Fresh');
-    expect(client.calls).toContainEqual(['createRoom', 'new', 'Fresh']);
+    expect(client.calls).toContainEqual(['createRoom', 'new', 'Fresh', 'e2e']);
     expect(client.calls).toContainEqual(['joinRoom', 'new']);
     ctl.stop();
   });
@@ -646,14 +646,14 @@ describe('ChatController: rooms, ignores and file offers', () => {
       client.calls.push(['joinRoom', room]);
       if (!client.rooms.has(room)) throw Object.assign(new Error(`no room #${room}`), { code: 'NOT_FOUND' });
     };
-    client.createRoom = async (room: string) => {
-      client.calls.push(['createRoom', room]);
-      client.rooms.set(room, { room, topic: '', kind: 'open', members: 1, joined: true });
+    client.createRoom = async (room: string, _topic?: string, kind?: 'e2e' | 'open') => {
+      client.calls.push(['createRoom', room, kind]);
+      client.rooms.set(room, { room, topic: '', kind: kind ?? 'open', members: 1, joined: true });
     };
     await ctl.submit('/join #fresh');
     expect(client.calls.filter((c) => c[0] === 'joinRoom' || c[0] === 'createRoom')).toEqual([
       ['joinRoom', 'fresh'],
-      ['createRoom', 'fresh'],
+      ['createRoom', 'fresh', 'e2e'],
     ]);
     expect(ctl.state.active).toBe(roomKey('fresh'));
     expect(texts(ctl).at(-1)).toMatch(/#fresh did not exist: you created it/);

@@ -62,8 +62,8 @@ export class FakeClient implements ChatClient {
     return { id: `s${this.nextId++}`, ts: 1_700_000_000_000 + this.nextId };
   }
 
-  async createRoom(room: string, topic?: string): Promise<void> {
-    this.record('createRoom', room, topic);
+  async createRoom(room: string, topic?: string, kind?: string): Promise<void> {
+    this.record('createRoom', room, topic, kind);
   }
   async joinRoom(room: string): Promise<void> {
     this.record('joinRoom', room);
