@@ -520,7 +520,11 @@ export class ChatController {
       await this.client.createRoom(room, undefined, 'e2e');
       if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
       this.dispatch({ type: 'joined', room, topic: '', sealed: this.client.rooms.get(room)?.kind === 'e2e', activate: true });
-      this.notice(`#${room} did not exist: you created it, end-to-end encrypted, and are its owner (/topic sets its topic)`, 'info', roomKey(room));
+      this.notice(
+        `#${room} did not exist: you created it, end-to-end encrypted, and are its owner (/topic sets its topic)`,
+        'info',
+        roomKey(room),
+      );
       return this.loadRoom(room);
     }
     this.dispatch({
