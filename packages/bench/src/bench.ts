@@ -11,10 +11,11 @@ import { runFile } from './scenarios/file.js';
 import { runHandshakes, type HandshakeResults } from './scenarios/handshakes.js';
 import { runHistory, type HistoryResult } from './scenarios/history.js';
 import { runMemory, type MemoryStep } from './scenarios/memory.js';
+import { runSessions, type SessionsResult } from './scenarios/sessions.js';
 import { BENCH_SCRYPT_N } from './server-process.js';
 
-export type ScenarioName = 'fanout' | 'handshakes' | 'memory' | 'file' | 'history';
-export const SCENARIOS: readonly ScenarioName[] = ['fanout', 'handshakes', 'memory', 'file', 'history'];
+export type ScenarioName = 'fanout' | 'handshakes' | 'memory' | 'file' | 'history' | 'sessions';
+export const SCENARIOS: readonly ScenarioName[] = ['fanout', 'handshakes', 'memory', 'file', 'history', 'sessions'];
 
 export interface Machine {
   nproc: number;
@@ -37,6 +38,8 @@ export interface BenchResults {
   memory: MemoryStep[] | null;
   file: FileResult | null;
   history: HistoryResult | null;
+  /** End-to-end crypto (device sessions, sender keys), in the orchestrator's process. */
+  sessions: SessionsResult | null;
   profiles: ProfileSummary[];
   errors: { scenario: ScenarioName; message: string }[];
   durationMs: number;
@@ -89,6 +92,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     memory: null,
     file: null,
     history: null,
+    sessions: null,
     profiles: ctx.profiles,
     errors: [],
     durationMs: 0,
@@ -124,6 +128,9 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     });
     await attempt('history', async () => {
       results.history = await runHistory(ctx);
+    });
+    await attempt('sessions', async () => {
+      results.sessions = await runSessions(ctx);
     });
   } finally {
     await stopChild(loadgen);

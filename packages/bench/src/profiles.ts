@@ -37,6 +37,11 @@ export interface BenchProfile {
   memory: { steps: { connections: number; users: number }[]; warmup: number; idleMs: number; timeLimitMs: number; concurrency: number };
   file: { bytes: number };
   history: { rows: number; batch: number; singleAppends: number; pages: number };
+  /**
+   * In-process end-to-end crypto: each rate is measured for durationMs; state bytes after `turns`
+   * alternating messages; the sender-key rotation in a room of `roomDevices` member devices.
+   */
+  sessions: { durationMs: number; turns: number; roomDevices: number; textSize: number };
   devicePoolSize: number;
 }
 
@@ -70,6 +75,7 @@ export const FULL: BenchProfile = {
   },
   file: { bytes: 10_000_000 },
   history: { rows: 1_000_000, batch: 1_000, singleAppends: 5_000, pages: 200 },
+  sessions: { durationMs: 2_000, turns: 100, roomDevices: 500, textSize: 64 },
   devicePoolSize: 32,
 };
 
@@ -94,6 +100,7 @@ export const QUICK: BenchProfile = {
   memory: { steps: [{ connections: 1_000, users: 1_000 }], warmup: 1_000, idleMs: 8_000, timeLimitMs: 60_000, concurrency: 64 },
   file: { bytes: 10_000_000 },
   history: { rows: 100_000, batch: 1_000, singleAppends: 1_000, pages: 50 },
+  sessions: { durationMs: 1_000, turns: 100, roomDevices: 500, textSize: 64 },
   devicePoolSize: 16,
 };
 
@@ -118,6 +125,7 @@ export const SMOKE: BenchProfile = {
   memory: { steps: [{ connections: 100, users: 100 }], warmup: 20, idleMs: 0, timeLimitMs: 20_000, concurrency: 16 },
   file: { bytes: 256 * 1024 },
   history: { rows: 10_000, batch: 1_000, singleAppends: 100, pages: 10 },
+  sessions: { durationMs: 20, turns: 4, roomDevices: 5, textSize: 64 },
   devicePoolSize: 4,
 };
 

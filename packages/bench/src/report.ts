@@ -269,6 +269,34 @@ export function renderTables(r: BenchResults): string {
       '',
     );
   }
+  if (r.sessions) {
+    const s = r.sessions;
+    const rot = s.room.rotation;
+    out.push(`### End-to-end crypto (in-process, one core, ${s.textSize}-byte messages)`, '');
+    out.push(
+      ...table(
+        ['what', 'result'],
+        [
+          ['session setups/s (X3DH start + first message + accept)', fmt(s.setupsPerSec)],
+          ['direct messages sealed/s, one way', fmt(s.oneWay.sealsPerSec)],
+          ['direct messages opened/s, one way', fmt(s.oneWay.opensPerSec)],
+          ['direct messages sealed and opened/s, alternating (a DH step each)', fmt(s.alternating.messagesPerSec)],
+          [
+            `session state per contact after ${s.state.turns} turns (initiator / responder)`,
+            `${fmt(s.state.initiatorBytes)} / ${fmt(s.state.responderBytes)} bytes`,
+          ],
+          ['room messages sealed/s (sender key: encrypt + sign)', fmt(s.room.sealsPerSec)],
+          ['room messages verified and opened/s, per receiving device', fmt(s.room.opensPerSec)],
+          ['inbound sender key state per (room, sending device)', `${fmt(s.room.inboundStateBytes)} bytes`],
+          [
+            `sender-key rotation, room of ${fmt(rot.devices)} devices (new key + ${fmt(rot.devices - 1)} session encrypts of ${rot.distributionBytes} bytes)`,
+            `${fmt(rot.msEach, 1)} ms`,
+          ],
+        ],
+      ),
+      '',
+    );
+  }
   const checks = checkTargets(r);
   if (checks.length > 0) {
     out.push('### Targets (issue 7)', '');

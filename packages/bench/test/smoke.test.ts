@@ -95,6 +95,29 @@ describe('pnpm bench, smoke size', () => {
     expect(h.networkPage.returned).toBe(SMOKE.history.pages * 100);
   });
 
+  it('sessions: every message opened, state sizes and a rotation measured', () => {
+    const s = results.sessions!;
+    expect(s.setups).toBeGreaterThan(0);
+    for (const rate of [
+      s.setupsPerSec,
+      s.oneWay.sealsPerSec,
+      s.oneWay.opensPerSec,
+      s.alternating.messagesPerSec,
+      s.room.sealsPerSec,
+      s.room.opensPerSec,
+    ]) {
+      expect(rate > 0 && Number.isFinite(rate)).toBe(true);
+    }
+    expect(s.alternating.messages).toBeGreaterThanOrEqual(SMOKE.sessions.turns);
+    expect(s.state.turns).toBe(SMOKE.sessions.turns);
+    // README of @hush/crypto: 339-474 bytes plus 76 per skipped key (none here).
+    for (const bytes of [s.state.initiatorBytes, s.state.responderBytes]) expect(bytes).toBeGreaterThanOrEqual(339);
+    expect(s.room.inboundStateBytes).toBeGreaterThan(0);
+    expect(s.room.rotation).toMatchObject({ devices: SMOKE.sessions.roomDevices });
+    expect(s.room.rotation.rotations).toBeGreaterThan(0);
+    expect(s.room.rotation.distributionBytes).toBeGreaterThan(0);
+  });
+
   it('report: tables and target checks cover every scenario', () => {
     const text = renderTables(results);
     for (const heading of [
@@ -105,6 +128,7 @@ describe('pnpm bench, smoke size', () => {
       'Idle logged-in',
       'File end to end',
       'History',
+      'End-to-end crypto',
       'Targets',
     ]) {
       expect(text).toContain(heading);
