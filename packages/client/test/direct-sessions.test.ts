@@ -153,6 +153,30 @@ describe('direct messages on forward-secret sessions', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('a second session with a base key already seen is refused (replay), its message never shown', async () => {
+    const bobPaths = await fx.paths();
+    const bob = await fx.user(server, 'seen-bob', { paths: bobPaths });
+    const alice = await fx.user(server, 'seen-alice');
+    const got = nextEvent(bob, 'message', (m) => m.text === 'one');
+    await alice.sendDirect('seen-bob', 'one');
+    await got;
+    await bob.close();
+    // Bob's sessions are gone but the base keys he has seen are kept: alice has had no reply, so
+    // her next message starts a session again on the same base key, which bob must not accept.
+    const file = join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'seen-bob.sessions.json');
+    const state = JSON.parse(await readFile(file, 'utf8')) as { sessions: Record<string, unknown>; baseKeys: string[] };
+    expect(state.baseKeys.length).toBeGreaterThan(0);
+    state.sessions = {};
+    await (await import('node:fs/promises')).writeFile(file, JSON.stringify(state));
+    const again = fx.track(await HushClient.connect({ host: server.host, port: server.port, paths: bobPaths, timeoutMs: 5000 }));
+    await again.login('seen-bob');
+    const warning = nextEvent(again, 'dmWarning');
+    const seen = collect(again, 'message');
+    await alice.sendDirect('seen-bob', 'on a seen base key');
+    expect((await warning)[0]).toEqual({ user: 'seen-alice', kind: 'replay' });
+    expect(seen).toEqual([]);
+  });
+
   it('a lost session state: the receiver warns (session_reset) and the sender starts a new session by itself', async () => {
     const bobPaths = await fx.paths();
     const bob = await fx.user(server, 'lost-bob', { paths: bobPaths });

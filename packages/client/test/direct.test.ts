@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { startTestServer } from '@hush/server';
 import { sharedServer } from '@hush/test-kit';
 import { describe, expect, it } from 'vitest';
+import { encodeDeviceEnvelope } from '../src/device-envelope.js';
+import { b64, unb64 } from '../src/wire.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
 describe('end-to-end direct messages', () => {
@@ -115,9 +117,12 @@ describe('end-to-end direct messages', () => {
     const gil = await fx.user(server, 'gil');
     const hal = await fx.user(server, 'hal');
     const warn = nextEvent(hal, 'dmWarning');
-    // Bypass the SDK's sealing: a raw dm_send with garbage bytes.
-    const raw = gil as unknown as { request(body: unknown, expect: string[]): Promise<unknown> };
-    await raw.request({ type: 'dm_send', to: 'hal', envelope: Buffer.from('not a sealed box').toString('base64url') }, ['ack']);
+    // Bypass the SDK's sealing: a raw dm_send, well framed for hal's device, with garbage for its session message.
+    const raw = gil as unknown as { request(body: unknown, expect: string[]): Promise<{ devices: { signKey: string }[] }> };
+    const deviceOf = async (user: string) => unb64((await raw.request({ type: 'keys_get', user }, ['keys'])).devices[0]!.signKey);
+    const garbage = new TextEncoder().encode('not a sealed box');
+    const envelope = encodeDeviceEnvelope(await deviceOf('gil'), [{ signKey: await deviceOf('hal'), message: garbage }]);
+    await raw.request({ type: 'dm_send', to: 'hal', envelope: b64(envelope) }, ['ack']);
     expect((await warn)[0]).toEqual({ user: 'gil', kind: 'undecryptable' });
   });
 });

@@ -323,3 +323,21 @@ export async function registered(port: number, username: string): Promise<RawCli
   await client.register(username);
   return client;
 }
+
+/**
+ * A direct-message envelope (0xD3 framing, PROTOCOL.md `dm_send`) from device `sender`: one entry
+ * per addressed device, each with the opaque bytes given for it.
+ */
+export function directEnvelope(sender: DeviceIdentity, entries: readonly (readonly [DeviceIdentity, Uint8Array])[] = []): string {
+  const parts = entries.map(([device, body]) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(body.length);
+    return Buffer.concat([device.signPublicKey, length, body]);
+  });
+  return Buffer.concat([Buffer.from([0xd3]), sender.signPublicKey, Buffer.from([entries.length]), ...parts]).toString('base64url');
+}
+
+/** An envelope from `client`'s device with one entry of `size` opaque bytes, for that device itself. */
+export function selfEnvelope(client: RawClient, size: number, fill = 9): string {
+  return directEnvelope(client.device, [[client.device, new Uint8Array(size).fill(fill)]]);
+}

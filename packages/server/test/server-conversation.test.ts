@@ -2,7 +2,7 @@
 // SDK never sends, and what it keeps. (SDK-level tests: packages/client/test/conversation-features.test.ts.)
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
-import type { RawClient } from '../src/raw-client.js';
+import { selfEnvelope as envelope, type RawClient } from '../src/raw-client.js';
 import { rawServer } from './helpers/raw-server.js';
 
 const fixture = rawServer();
@@ -34,7 +34,7 @@ describe('message references in rooms', () => {
     amy.sendRaw({ type: 'send', id: 'bad-emoji', room: 'lobby', ref: { kind: 'react', msgId: target, emoji: 'a\u0007', on: true } });
     expect(await amy.next((m) => m.type === 'error')).toMatchObject({ code: 'SCHEMA_VIOLATION', path: expect.stringContaining('emoji') });
     // A direct message's id is no room message either.
-    const dm = idOf(await amy.request({ type: 'dm_send', to: 'conv-amy', envelope: 'AAAA' }));
+    const dm = idOf(await amy.request({ type: 'dm_send', to: 'conv-amy', envelope: envelope(amy, 4) }));
     expect(codeOf(await amy.request({ type: 'send', room: 'lobby', text: 'hi', ref: { kind: 'reply', msgId: dm } }))).toBe('NOT_FOUND');
   });
 

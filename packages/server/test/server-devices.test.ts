@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { startTestServer } from '../src/testing.js';
-import { registered, RawClient } from '../src/raw-client.js';
+import { registered, RawClient, selfEnvelope as envelope } from '../src/raw-client.js';
 import { rawServer } from './helpers/raw-server.js';
 
 const fixture = rawServer({});
@@ -35,8 +35,6 @@ async function dmsOf(c: RawClient): Promise<string[]> {
   return c.take((m) => m.type === 'dm').map((m) => (m as Extract<ServerMessage, { type: 'dm' }>).msgId);
 }
 
-const envelope = (n: number) => Buffer.alloc(n, 7).toString('base64url');
-
 async function offline(watcher: RawClient, name: string, ...sessions: RawClient[]): Promise<void> {
   await Promise.all(sessions.map((s) => s.close()));
   await watcher.next((m) => m.type === 'presence' && m.user === name && m.state === 'offline');
@@ -55,14 +53,14 @@ describe('offline direct messages per device', () => {
     const idaPhone = await back(idaPhone0, 'ida');
 
     // Jon is away: two DMs from Ida's phone.
-    const d1 = await idaPhone.expect({ type: 'dm_send', to: 'jon', envelope: envelope(10) }, 'ack');
-    const d2 = await idaPhone.expect({ type: 'dm_send', to: 'jon', envelope: envelope(20) }, 'ack');
+    const d1 = await idaPhone.expect({ type: 'dm_send', to: 'jon', envelope: envelope(idaPhone, 10) }, 'ack');
+    const d2 = await idaPhone.expect({ type: 'dm_send', to: 'jon', envelope: envelope(idaPhone, 20) }, 'ack');
 
     // Jon's phone comes back first and gets both; his laptop, back later, must get them too.
     const phone = await back(jonPhone, 'jon');
     expect(await dmsOf(phone)).toEqual([d1.msgId, d2.msgId]);
     // It answers; Ida's phone is online and gets it live.
-    const d3 = await phone.expect({ type: 'dm_send', to: 'ida', envelope: envelope(30) }, 'ack');
+    const d3 = await phone.expect({ type: 'dm_send', to: 'ida', envelope: envelope(phone, 30) }, 'ack');
     expect(await idaPhone.next((m) => m.type === 'dm' && m.msgId === d3.msgId)).toMatchObject({ from: 'jon' });
     await offline(witness, 'jon', phone);
 
@@ -85,11 +83,11 @@ describe('offline direct messages per device', () => {
     const kai = await user('kai');
     const liaPhone = await user('lia');
     await offline(kai, 'lia', liaPhone);
-    const old = await kai.expect({ type: 'dm_send', to: 'lia', envelope: envelope(5) }, 'ack');
+    const old = await kai.expect({ type: 'dm_send', to: 'lia', envelope: envelope(kai, 5) }, 'ack');
     // Sealed before this device existed: it could not open it, so it is not sent.
     const fresh = await newDevice('lia');
     expect(await dmsOf(fresh)).toEqual([]);
-    const next = await kai.expect({ type: 'dm_send', to: 'lia', envelope: envelope(6) }, 'ack');
+    const next = await kai.expect({ type: 'dm_send', to: 'lia', envelope: envelope(kai, 6) }, 'ack');
     expect(await fresh.next((m) => m.type === 'dm' && m.msgId === next.msgId)).toBeTruthy();
     // The phone, bound before, gets both.
     expect(await dmsOf(await back(liaPhone, 'lia'))).toEqual([old.msgId, next.msgId]);
@@ -100,10 +98,10 @@ describe('device_login since', () => {
   it('offers again DMs the server queued to a session that died with them (a brand-new conversation)', async () => {
     const rex = await user('rex');
     const sue = await user('sue');
-    const first = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(4) }, 'ack');
+    const first = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(rex, 4) }, 'ack');
     expect(await sue.next((m) => m.type === 'dm' && m.msgId === first.msgId)).toBeTruthy();
     // Queued to Sue's live session: her cursor moves past it whether or not it ever arrives.
-    const lost = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(5) }, 'ack');
+    const lost = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(rex, 5) }, 'ack');
     await offline(rex, 'sue', sue);
     expect(fixture.server.store.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
     // Without since: nothing (the cursor is past it).
@@ -116,14 +114,14 @@ describe('device_login since', () => {
     expect(fixture.server.store.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
     await offline(rex, 'sue', again);
     // A since past the cursor changes nothing: delivery starts at the earlier of the two.
-    const later = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(6) }, 'ack');
+    const later = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(rex, 6) }, 'ack');
     expect(await dmsOf(await back(sue, 'sue', '99999999'))).toEqual([later.msgId]);
   });
 
   it('skips the offline query when nothing newer than the start point is stored for the user', async () => {
     const tom = await user('tom');
     const uli = await user('uli');
-    const dm = await tom.expect({ type: 'dm_send', to: 'uli', envelope: envelope(4) }, 'ack');
+    const dm = await tom.expect({ type: 'dm_send', to: 'uli', envelope: envelope(tom, 4) }, 'ack');
     await uli.next((m) => m.type === 'dm' && m.msgId === dm.msgId);
     await offline(tom, 'uli', uli);
     const query = vi.spyOn(fixture.server.store, 'directMessagesSince');
@@ -140,7 +138,7 @@ describe('device_login since', () => {
       expect(queriesFor()).toBe(1);
       await offline(tom, 'uli', again);
       // A new DM while away: queried and delivered.
-      const next = await tom.expect({ type: 'dm_send', to: 'uli', envelope: envelope(5) }, 'ack');
+      const next = await tom.expect({ type: 'dm_send', to: 'uli', envelope: envelope(tom, 5) }, 'ack');
       expect(await dmsOf(await back(uli, 'uli'))).toEqual([next.msgId]);
       expect(queriesFor()).toBe(2);
     } finally {
@@ -156,7 +154,7 @@ describe('device_login since', () => {
       const vee = await registered(s.port, 'vee');
       const wim = await registered(s.port, 'wim');
       opened.push(vee, wim);
-      const dm = await vee.expect({ type: 'dm_send', to: 'wim', envelope: envelope(4) }, 'ack');
+      const dm = await vee.expect({ type: 'dm_send', to: 'wim', envelope: envelope(vee, 4) }, 'ack');
       await wim.next((m) => m.type === 'dm' && m.msgId === dm.msgId);
       await Promise.all(opened.map((c) => c.close()));
       await s.stop();
@@ -196,7 +194,7 @@ describe('key changes', () => {
     await pia.next((m) => m.type === 'room_event' && m.event === 'kick' && m.user === 'pia');
     await stranger.next((m) => m.type === 'room_event' && m.event === 'kick' && m.user === 'quin');
     // Max and Pia only have a DM history.
-    const dm = await pia.expect({ type: 'dm_send', to: 'max', envelope: envelope(8) }, 'ack');
+    const dm = await pia.expect({ type: 'dm_send', to: 'max', envelope: envelope(pia, 8) }, 'ack');
     await max.next((m) => m.type === 'dm' && m.msgId === dm.msgId);
 
     const laptop = await newDevice('max');

@@ -9,7 +9,7 @@ import type { ClientMessage, ServerMessage } from '@hush/protocol';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { startHushd } from './helpers/hushd-process.js';
-import { registered, RawClient } from '../src/raw-client.js';
+import { registered, RawClient, selfEnvelope as envelope } from '../src/raw-client.js';
 
 let server: TestServer;
 const clients: RawClient[] = [];
@@ -75,8 +75,8 @@ describe('idempotent sends', () => {
       { type: 'send', id: 't1', room: 'lobby', text: 'twice in a turn', key: 'key-one-turn-1' },
       { type: 'send', id: 't2', room: 'lobby', text: 'unkeyed in between' },
       { type: 'send', id: 't3', room: 'lobby', text: 'twice in a turn', key: 'key-one-turn-1' },
-      { type: 'dm_send', id: 't4', to: 'idem-di', envelope: 'RE1W', key: 'key-one-turn-2' },
-      { type: 'dm_send', id: 't5', to: 'idem-di', envelope: 'RE1W', key: 'key-one-turn-2' },
+      { type: 'dm_send', id: 't4', to: 'idem-di', envelope: envelope(cy, 4), key: 'key-one-turn-2' },
+      { type: 'dm_send', id: 't5', to: 'idem-di', envelope: envelope(cy, 4), key: 'key-one-turn-2' },
       { type: 'send', id: 't6', room: 'lobby', text: 'twice in a turn', key: 'key-one-turn-1' },
     ];
     cy.send(...batch);
@@ -100,17 +100,17 @@ describe('idempotent sends', () => {
     const ed = await user('idem-ed');
     const fay = await user('idem-fay');
     const room = ackOf(await ed.request({ type: 'send', room: 'lobby', text: 'before the drop', key: 'key-reconnect-1' }));
-    const dm = ackOf(await ed.request({ type: 'dm_send', to: 'idem-fay', envelope: 'ZW52', key: 'key-reconnect-2' }));
+    const dm = ackOf(await ed.request({ type: 'dm_send', to: 'idem-fay', envelope: envelope(ed, 4), key: 'key-reconnect-2' }));
     await ed.close();
     const ed2 = await reconnect(ed, 'idem-ed');
     ed2.send(
       { type: 'send', id: 'again-room', room: 'lobby', text: 'before the drop', key: 'key-reconnect-1' },
-      { type: 'dm_send', id: 'again-dm', to: 'idem-fay', envelope: 'ZW52', key: 'key-reconnect-2' },
+      { type: 'dm_send', id: 'again-dm', to: 'idem-fay', envelope: envelope(ed2, 4), key: 'key-reconnect-2' },
     );
     expect(await ed2.next((m) => 're' in m && m.re === 'again-room')).toMatchObject({ type: 'ack', msgId: room.msgId, ts: room.ts });
     expect(await ed2.next((m) => 're' in m && m.re === 'again-dm')).toMatchObject({ type: 'ack', msgId: dm.msgId, ts: dm.ts });
     expect(count(lobbyTexts(server.store), 'before the drop')).toBe(1);
-    const marker = ackOf(await ed2.request({ type: 'dm_send', to: 'idem-fay', envelope: 'bWFy' }));
+    const marker = ackOf(await ed2.request({ type: 'dm_send', to: 'idem-fay', envelope: envelope(ed2, 4) }));
     await fay.next((m) => m.type === 'dm' && m.msgId === marker.msgId);
     expect(fay.take((m) => m.type === 'dm' && m.msgId === dm.msgId)).toHaveLength(1);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { SharedBlock } from '../src/outbound.js';
-import { RawClient } from '../src/raw-client.js';
+import { directEnvelope, RawClient, selfEnvelope as envelope } from '../src/raw-client.js';
 import { rawServer } from './helpers/raw-server.js';
 
 const fixture = rawServer({ limits: { typingIntervalMs: 60_000 } });
@@ -15,8 +15,6 @@ async function secondSession(first: RawClient, name: string): Promise<RawClient>
   expect(welcome).toMatchObject({ type: 'welcome', user: name, deviceBound: false });
   return c;
 }
-
-const envelope = (n: number) => Buffer.alloc(n, 9).toString('base64url');
 
 describe('login and room messages', () => {
   it('registers, welcomes into the default room and fans a message out once stored', async () => {
@@ -111,13 +109,14 @@ describe('direct messages', () => {
     const gil = await user('gil');
     const gil2 = await secondSession(gil, 'gil');
     const hal = await user('hal');
-    const ack = await gil.expect({ type: 'dm_send', to: 'hal', envelope: envelope(100) }, 'ack');
+    const forHal = directEnvelope(gil.device, [[hal.device, new Uint8Array(100).fill(9)]]);
+    const ack = await gil.expect({ type: 'dm_send', to: 'hal', envelope: forHal }, 'ack');
     const dm = await hal.next((m) => m.type === 'dm' && m.msgId === ack.msgId);
-    expect(dm).toMatchObject({ from: 'gil', to: 'hal', envelope: envelope(100) });
+    expect(dm).toMatchObject({ from: 'gil', to: 'hal', envelope: forHal });
     expect(await gil2.next((m) => m.type === 'dm' && m.msgId === ack.msgId)).toBeTruthy();
     const page = await hal.expect({ type: 'history', target: { user: 'gil' }, limit: 10 }, 'history_page');
     expect(page.messages.map((m) => m.msgId)).toEqual([ack.msgId]);
-    expect(await gil.request({ type: 'dm_send', to: 'nobody', envelope: envelope(4) })).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await gil.request({ type: 'dm_send', to: 'nobody', envelope: envelope(gil, 4) })).toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('delivers direct messages that arrived while offline at the next login, once', async () => {
@@ -125,13 +124,14 @@ describe('direct messages', () => {
     const jon = await user('jon');
     await jon.close();
     await ida.next((m) => m.type === 'presence' && m.user === 'jon' && m.state === 'offline');
-    const a1 = await ida.expect({ type: 'dm_send', to: 'jon', envelope: envelope(10) }, 'ack');
-    const a2 = await ida.expect({ type: 'dm_send', to: 'jon', envelope: envelope(20) }, 'ack');
+    const forJon = directEnvelope(ida.device, [[jon.device, new Uint8Array(10).fill(9)]]);
+    const a1 = await ida.expect({ type: 'dm_send', to: 'jon', envelope: forJon }, 'ack');
+    const a2 = await ida.expect({ type: 'dm_send', to: 'jon', envelope: envelope(ida, 20) }, 'ack');
     const back = await RawClient.connect(fixture.server.port);
     fixture.track(back);
     back.device = jon.device;
     await back.expect(back.deviceLoginRequest('jon'), 'welcome');
-    expect(await back.next('dm')).toMatchObject({ msgId: a1.msgId, from: 'ida', envelope: envelope(10) });
+    expect(await back.next('dm')).toMatchObject({ msgId: a1.msgId, from: 'ida', envelope: forJon });
     expect(await back.next('dm')).toMatchObject({ msgId: a2.msgId });
     expect(fixture.server.store.getDeviceCursor('jon', jon.bundle().signKey)).toBe(a2.msgId);
     await back.close();
@@ -185,7 +185,7 @@ describe('presence, typing, read markers, history', () => {
     const oli = await user('oli');
     const oli2 = await secondSession(oli, 'oli');
     const pam = await user('pam');
-    const ack = await pam.expect({ type: 'dm_send', to: 'oli', envelope: envelope(8) }, 'ack');
+    const ack = await pam.expect({ type: 'dm_send', to: 'oli', envelope: envelope(pam, 8) }, 'ack');
     await oli.expect({ type: 'read', target: { user: 'pam' }, msgId: ack.msgId }, 'ok');
     expect(await oli2.next('read_notice')).toMatchObject({ from: 'oli', target: { user: 'pam' }, msgId: ack.msgId });
     expect(await pam.next('read_notice')).toMatchObject({ from: 'oli', target: { user: 'oli' }, msgId: ack.msgId });

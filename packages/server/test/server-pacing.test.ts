@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TEXT_LENGTH, type ClientMessage, type ServerMessage } from '@hush/protocol';
 import { DEFAULT_LIMITS } from '../src/config.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { registered, RawClient } from '../src/raw-client.js';
+import { registered, RawClient, selfEnvelope as envelope } from '../src/raw-client.js';
 
 let server: TestServer;
 const clients: RawClient[] = [];
@@ -111,8 +111,8 @@ describe('signals have a budget of their own', () => {
   it('drops signals over the budget without an error; a read marker is still stored and answered, not relayed', async () => {
     const cat = await user('sig-cat');
     const dan = await user('sig-dan');
-    const b = await dan.expect({ type: 'dm_send', to: 'sig-cat', envelope: 'BBBB' }, 'ack');
-    const c = await dan.expect({ type: 'dm_send', to: 'sig-cat', envelope: 'CCCC' }, 'ack');
+    const b = await dan.expect({ type: 'dm_send', to: 'sig-cat', envelope: envelope(dan, 4) }, 'ack');
+    const c = await dan.expect({ type: 'dm_send', to: 'sig-cat', envelope: envelope(dan, 4) }, 'ack');
     // Spend the signal burst on typing, then one read marker and a few typing notices past it.
     const burst: ClientMessage[] = Array.from({ length: DEFAULT_LIMITS.signalBurst }, () => ({
       type: 'typing',

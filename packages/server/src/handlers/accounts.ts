@@ -182,7 +182,7 @@ function deliverOffline(
   if (newest.nothingAfter(name, start)) return;
   for (;;) {
     const page = ctx.store.directMessagesSince(name, start, OFFLINE_PAGE, { includeSent: true });
-    for (const m of page) session.send(wireMessage(m));
+    for (const m of page) session.send(wireMessage(m, signKey));
     const last = page[page.length - 1];
     if (last) {
       start = last.id;

@@ -42,6 +42,20 @@ export class Fanout {
     return count;
   }
 
+  /** As `broadcast`, but each session gets the message `messageFor` makes for it (a direct message's own entry). */
+  broadcastEach<R extends Receiver>(messageFor: (session: R) => ServerMessage, users: Iterable<Audience<R>>, skip?: R): number {
+    let count = 0;
+    for (const user of users) {
+      for (const session of user.sessions) {
+        if (session === skip) continue;
+        session.sendLine(JSON.stringify(messageFor(session)));
+        count++;
+      }
+    }
+    this.count(count);
+    return count;
+  }
+
   /**
    * Queues a room's lines of one turn on every session of `users` (the sending sessions included:
    * everyone gets a room's messages in server order): encoded once into shared blocks, one queue

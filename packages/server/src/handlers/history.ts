@@ -4,6 +4,7 @@ import type { HistoryTarget } from '../store/types.js';
 import { RequestError } from '../errors.js';
 import { requireMember, requireUser } from './membership.js';
 import { replyBudget, takeWithin, wireMessage } from './replies.js';
+import { sessionDevice } from './session-devices.js';
 import type { ServerContext, Session } from './context.js';
 
 export function handleHistory(ctx: Pick<ServerContext, 'config' | 'store'>, session: Session, m: ClientMessageOf<'history'>): void {
@@ -22,7 +23,8 @@ export function handleHistory(ctx: Pick<ServerContext, 'config' | 'store'>, sess
     ...(m.before !== undefined ? { before: m.before } : {}),
     ...(m.after !== undefined ? { after: m.after } : {}),
   });
-  const items = page.messages.map(wireMessage);
+  const device = sessionDevice(session);
+  const items = page.messages.map((message) => wireMessage(message, device));
   // One page must fit one record: keep the end nearest the anchor, and say there is more.
   const forward = m.after !== undefined && m.before === undefined;
   const kept = forward

@@ -14,7 +14,7 @@ import type { Session } from './context.js';
 import type { Fanout } from './fanout.js';
 import { NewestDirect } from './newest-direct.js';
 import { wireMessage } from './replies.js';
-import { advanceCursor } from './session-devices.js';
+import { advanceCursor, sessionDevice } from './session-devices.js';
 
 /** What the batch works with. */
 export interface MessageBatchDeps {
@@ -148,17 +148,16 @@ function redactDeleted(deps: Pick<MessageBatchDeps, 'store' | 'logger'>, stored:
   }
 }
 
-/** Queues a DM for its online recipients (not the sending session); returns the sessions that now have it. */
+/** Queues a DM for its online recipients (not the sending session), each device only its entry; returns the sessions that now have it. */
 function fanOutDirect(
   deps: Pick<MessageBatchDeps, 'online' | 'fanout'>,
   m: Extract<StoredMessage, { kind: 'dm' }>,
   sender: Session,
 ): Session[] {
-  const wire = wireMessage(m);
   const recipient = deps.online.get(m.to);
   const self = deps.online.get(m.from);
   const users = recipient && recipient !== self ? [recipient] : [];
   if (self) users.push(self);
-  deps.fanout.broadcast(wire, users, sender);
+  deps.fanout.broadcastEach((session) => wireMessage(m, sessionDevice(session)), users, sender);
   return [sender, ...users.flatMap((u) => [...u.sessions])];
 }

@@ -7,6 +7,8 @@ import { RequestError } from '../errors.js';
 import { requireMember, requireUser } from './membership.js';
 import { wireBundle } from './replies.js';
 import type { ServerContext, Session } from './context.js';
+import { parseDirectEnvelope } from './direct-envelope.js';
+import { sessionDevice } from './session-devices.js';
 
 export function handleSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, session: Session, m: ClientMessageOf<'send'>): void {
   const user = requireUser(session);
@@ -66,9 +68,29 @@ export function handleDmSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>
   const user = requireUser(session);
   const allowed = () => {
     if (!ctx.store.getUser(m.to)) throw new RequestError('NOT_FOUND', `no user ${m.to}`);
+    checkDirectEnvelope(ctx, session, m);
   };
   if (!repeatOrAllowed(ctx, session, m, allowed)) return;
   ctx.batch.add(withKey({ kind: 'dm', ts: ctx.now(), from: user.name, to: m.to, envelope: m.envelope }, m.key), session, m.id);
+}
+
+/**
+ * The envelope's public framing must be whole, come from the sending session's device, and hold
+ * one entry per device at most, each for a current device of the recipient or of the sender: the
+ * server hands each device only its own entry, so an entry for anyone else would be lost or leak.
+ */
+function checkDirectEnvelope(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'dm_send'>): void {
+  const envelope = parseDirectEnvelope(m.envelope);
+  if (typeof envelope === 'string') throw new RequestError('BAD_REQUEST', `malformed direct message: ${envelope}`);
+  if (envelope.sender !== sessionDevice(session)) {
+    throw new RequestError('BAD_REQUEST', 'direct message envelope names another sending device than this session');
+  }
+  const user = requireUser(session);
+  const devices = new Set([...ctx.store.listDevices(m.to), ...ctx.store.listDevices(user.name)].map((d) => d.signKey));
+  for (const key of envelope.entries.keys()) {
+    if (!devices.has(key))
+      throw new RequestError('BAD_REQUEST', `direct message has an entry for a device that is neither ${m.to}'s nor yours`);
+  }
 }
 
 /**

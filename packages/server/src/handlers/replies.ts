@@ -2,12 +2,14 @@
 import type { ServerMessage } from '@hush/protocol';
 import type { HushdConfig } from '../config.js';
 import type { DeviceRecord, StoredMessage } from '../store/types.js';
+import { envelopeForDevice } from './direct-envelope.js';
 
 export function wireBundle(device: DeviceRecord) {
   return { signKey: device.signKey, boxKey: device.boxKey, signature: device.signature };
 }
 
-export function wireMessage(m: StoredMessage): Extract<ServerMessage, { type: 'message' | 'dm' }> {
+/** A stored message as sent; a direct message carries only the entry of `device` (the receiving session's). */
+export function wireMessage(m: StoredMessage, device?: string): Extract<ServerMessage, { type: 'message' | 'dm' }> {
   return m.kind === 'room'
     ? {
         type: 'message',
@@ -21,7 +23,7 @@ export function wireMessage(m: StoredMessage): Extract<ServerMessage, { type: 'm
         ...(m.deleted ? { deleted: true } : {}),
         ...(m.envelope !== undefined ? { envelope: m.envelope } : {}),
       }
-    : { type: 'dm', msgId: m.id, ts: m.ts, from: m.from, to: m.to, envelope: m.envelope };
+    : { type: 'dm', msgId: m.id, ts: m.ts, from: m.from, to: m.to, envelope: envelopeForDevice(m.envelope, device) };
 }
 
 /**
