@@ -9,7 +9,7 @@ import { startDaemon } from './daemon.js';
 import type { HushServer } from './server.js';
 import type { Store } from './store/types.js';
 
-export { RawClient, registered, TEST_PASSWORD } from './raw-client.js';
+export { directEnvelope, RawClient, registered, selfEnvelope, TEST_PASSWORD } from './raw-client.js';
 export type { RawClientOptions, ClientRequest } from './raw-client.js';
 
 export interface TestServer {

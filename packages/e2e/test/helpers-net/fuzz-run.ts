@@ -180,7 +180,7 @@ export async function runFuzz(port: number, plan: FuzzPlan): Promise<FuzzStats> 
       for (let sent = 0; sent < plan.requestsPerHostile && !client.isClosed; sent += perRecord) {
         const batch: Record<string, unknown>[] = [];
         for (let n = 0; n < Math.min(perRecord, plan.requestsPerHostile - sent); n++)
-          batch.push(hostileRequest(rng, { ownRoom, victim: plan.victim, me }));
+          batch.push(hostileRequest(rng, { ownRoom, victim: plan.victim, me, device: client.device }));
         const repliesBefore = [...client.counts.values()].reduce((a, b) => a + b, 0);
         const expected = batch.filter((m) => m.type !== 'typing').length;
         client.send(batch.map((m) => JSON.stringify(m)));

@@ -2,7 +2,9 @@
 // replayed: random bytes, random JSON, mutations of valid messages (text and structure), the
 // prototype-pollution keys, deep nesting, huge strings, wrong types; and schema-valid but hostile
 // requests that reach the server's handlers.
+import type { DeviceIdentity } from '@hush/crypto';
 import { fileNameProblem, PROTOCOL_VERSION } from '@hush/protocol';
+import { directEnvelope } from './raw-client.js';
 
 /** mulberry32: small, fast, seeded. */
 export class Rng {
@@ -236,7 +238,10 @@ export function garbageLine(rng: Rng, options: { maxHuge?: number } = {}): strin
  * the handlers (and the database) rather than stopping at the schema. Avoids the few requests the
  * server counts as abuse (so the connection is not cut before its batch is done) and logout.
  */
-export function hostileRequest(rng: Rng, ctx: { ownRoom: string; victim: string; me: string }): Record<string, unknown> {
+export function hostileRequest(
+  rng: Rng,
+  ctx: { ownRoom: string; victim: string; me: string; device: DeviceIdentity },
+): Record<string, unknown> {
   const id = `h${rng.int(1e9)}`;
   const room = rng.pick([ctx.ownRoom, 'lobby', 'nope', `r${rng.int(1e6)}`, 'a', 'z'.repeat(32), '-', '_']);
   const user = rng.pick([ctx.victim, ctx.me, 'nobody', `u${rng.int(1e6)}x`, 'admin', 'root']);
@@ -267,7 +272,13 @@ export function hostileRequest(rng: Rng, ctx: { ownRoom: string; victim: string;
     case 10:
       return { type: 'send', id, room: ctx.ownRoom, text, action: rng.chance(0.2) };
     case 11:
-      return { type: 'dm_send', id, to: rng.pick([ctx.victim, 'nobody']), envelope: rng.bytes(rng.int(300)).toString('base64url') };
+      // Well framed (a malformed framing is refused as abuse), with random bytes for the session message.
+      return {
+        type: 'dm_send',
+        id,
+        to: rng.pick([ctx.victim, 'nobody']),
+        envelope: directEnvelope(ctx.device, [[ctx.device, rng.bytes(rng.int(300))]]),
+      };
     case 12: {
       // As a real client offers: a room file with its name and hash, a direct file with neither
       // (they travel inside the end-to-end envelope). A name no one could save under would be
