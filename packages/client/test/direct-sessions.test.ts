@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -163,11 +163,10 @@ describe('direct messages on forward-secret sessions', () => {
     await bob.close();
     // Bob's sessions are gone but the base keys he has seen are kept: alice has had no reply, so
     // her next message starts a session again on the same base key, which bob must not accept.
-    const file = join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'seen-bob.sessions.json');
-    const state = JSON.parse(await readFile(file, 'utf8')) as { sessions: Record<string, unknown>; baseKeys: string[] };
-    expect(state.baseKeys.length).toBeGreaterThan(0);
-    state.sessions = {};
-    await (await import('node:fs/promises')).writeFile(file, JSON.stringify(state));
+    await editSessionFile(join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'seen-bob.sessions.json'), (state) => {
+      expect(state.baseKeys.length).toBeGreaterThan(0);
+      state.sessions = {};
+    });
     const again = fx.track(await HushClient.connect({ host: server.host, port: server.port, paths: bobPaths, timeoutMs: 5000 }));
     await again.login('seen-bob');
     const warning = nextEvent(again, 'dmWarning');
@@ -189,10 +188,9 @@ describe('direct messages on forward-secret sessions', () => {
     await reply;
     await bob.close();
     // Bob's session file is lost (a restored backup without it); his prekeys stay.
-    const file = join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'lost-bob.sessions.json');
-    const state = JSON.parse(await readFile(file, 'utf8')) as { sessions: Record<string, unknown> };
-    state.sessions = {};
-    await (await import('node:fs/promises')).writeFile(file, JSON.stringify(state));
+    await editSessionFile(join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'lost-bob.sessions.json'), (state) => {
+      state.sessions = {};
+    });
     await alice.sendDirect('lost-bob', 'into the void');
     const again = fx.track(await HushClient.connect({ host: server.host, port: server.port, paths: bobPaths, timeoutMs: 5000 }));
     const warning = nextEvent(again, 'dmWarning');
@@ -209,6 +207,16 @@ describe('direct messages on forward-secret sessions', () => {
     await atBob;
   });
 });
+
+/** Rewrites a client's session file (what a restored backup or a lost write leaves). */
+async function editSessionFile(
+  file: string,
+  edit: (state: { sessions: Record<string, unknown>; baseKeys: string[] }) => void,
+): Promise<void> {
+  const state = JSON.parse(await readFile(file, 'utf8'));
+  edit(state);
+  await writeFile(file, JSON.stringify(state));
+}
 
 async function waitFor(done: () => boolean): Promise<void> {
   const until = Date.now() + 10_000;
