@@ -717,6 +717,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return this.connection.close(async () => {
       await this.account?.state.flush();
       await this.localHistory?.close();
+      await this.roomKeys?.flushed();
     });
   }
 

@@ -144,7 +144,8 @@ export class RoomKeyStore {
     if (r.kind === 'e2e' && kind === 'open') return 'downgrade';
     if (r.kind !== kind) {
       r.kind = kind;
-      void this.save();
+      // Each save writes the whole state: a failed one here is repeated by the next.
+      this.save().catch(() => undefined);
     }
     return 'ok';
   }
@@ -238,6 +239,11 @@ export class RoomKeyStore {
       }
     }
     throw lastError;
+  }
+
+  /** Resolves once every save asked for so far has finished (close waits for it). */
+  flushed(): Promise<void> {
+    return this.saving.catch(() => undefined);
   }
 
   /** Serialised atomic writes of the whole state (the last call's state wins). */
