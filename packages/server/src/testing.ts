@@ -53,13 +53,13 @@ export async function startTestServer(overrides: TestServerOverrides = {}): Prom
       store: daemon.store,
       stop: () => {
         stopped ??= daemon.shutdown('test').finally(() => {
-          if (created) rmSync(dataDir, { recursive: true, force: true });
+          if (created) rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
         });
         return stopped;
       },
     };
   } catch (error) {
-    if (created) rmSync(dataDir, { recursive: true, force: true });
+    if (created) rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     throw error;
   }
 }
