@@ -93,6 +93,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
         }
         await metricsServer?.close().catch(() => undefined);
         store.close();
+        await store.background; // the checkpoint worker's files are let go before shutdown resolves
         logger.info('daemon_stopped', { reason });
       })();
       return stopped;
