@@ -75,16 +75,8 @@ export class ChatView {
   ) {
     this.modals = new ModalHost(screen);
     const pane = { tags: true, wrap: false, border: { type: 'line' as const }, style: { border: { fg: 'gray' } } };
-    this.topic = blessed.box({
-      parent: screen,
-      top: 0,
-      left: 0,
-      width: '100%',
-      height: 1,
-      tags: true,
-      wrap: false,
-      style: { bg: 'blue', fg: 'white' },
-    });
+    const bar = { left: 0, width: '100%', height: 1, tags: true, wrap: false, style: { bg: 'blue', fg: 'white' } };
+    this.topic = blessed.box({ ...bar, parent: screen, top: 0 });
     const { left, right } = panelWidths(screen.width as number);
     this.convs = blessed.box({
       ...pane,
@@ -107,16 +99,7 @@ export class ChatView {
       label: ' people ',
       clickable: true,
     });
-    this.status = blessed.box({
-      parent: screen,
-      bottom: 1,
-      left: 0,
-      width: '100%',
-      height: 1,
-      tags: true,
-      wrap: false,
-      style: { bg: 'blue', fg: 'white' },
-    });
+    this.status = blessed.box({ ...bar, parent: screen, bottom: 1 });
     this.input = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true, wrap: false });
     for (const el of [this.topic, this.convs, this.messages, this.people, this.status, this.input]) clipRowsByColumns(el);
 
