@@ -64,6 +64,14 @@ const textArg = (a: Args): { text: string } | undefined => (a.rest === '' ? unde
 const nickArg = (a: Args): { user: string } | undefined => (a.words.length === 1 ? { user: nick(a.words[0]!) } : undefined);
 const nickReason = (a: Args): { user: string; reason?: string } | undefined =>
   a.words[0] ? { user: nick(a.words[0]), reason: limited(a.afterFirst, 'reason') } : undefined;
+const optionalRoom = (a: Args): { room?: string } | undefined =>
+  a.words.length <= 1 ? { room: a.words[0] ? roomName(a.words[0]) : undefined } : undefined;
+const fileArg = (a: Args): { file?: string } => ({ file: opt(a.rest) });
+/** An optional message number, then text that must not be empty. */
+const numberAndText = (a: Args): { n?: number; rest: string } | undefined => {
+  const r = numberAndRest(a.rest);
+  return r.rest === '' ? undefined : r;
+};
 
 /** IRC users try /nick: say plainly why there is none. */
 export const NICK_UNSUPPORTED =
@@ -114,7 +122,7 @@ export const COMMANDS: readonly CommandDef[] = [
     usage: '/part [#room]',
     help: 'leave a room, or close a direct conversation (default: this one)',
     complete: ['room'],
-    parse: (a) => (a.words.length <= 1 ? { room: a.words[0] ? roomName(a.words[0]) : undefined } : undefined),
+    parse: optionalRoom,
     run: (ctl, a) => ctl.part(a.room),
   }),
   command({
@@ -130,7 +138,7 @@ export const COMMANDS: readonly CommandDef[] = [
     usage: '/names [#room]',
     help: 'list the people in a room (default: this one)',
     complete: ['room'],
-    parse: (a) => (a.words.length <= 1 ? { room: a.words[0] ? roomName(a.words[0]) : undefined } : undefined),
+    parse: optionalRoom,
     run: (ctl, a) => ctl.names(a.room),
   }),
   command({
@@ -225,20 +233,14 @@ export const COMMANDS: readonly CommandDef[] = [
     aliases: ['re'],
     usage: '/reply [N] text',
     help: 'answer message N (1 = the newest; typing /reply numbers them); without N the newest from others',
-    parse: (a) => {
-      const r = numberAndRest(a.rest);
-      return r.rest === '' ? undefined : r;
-    },
+    parse: numberAndText,
     run: (ctl, a) => reply(ctl, a.n, a.rest),
   }),
   command({
     name: 'react',
     usage: '/react [N] emoji',
     help: 'add or take back a reaction (:thumbsup: or an emoji; Ctrl+E picks one) on message N, else the newest',
-    parse: (a) => {
-      const r = numberAndRest(a.rest);
-      return r.rest === '' ? undefined : r;
-    },
+    parse: numberAndText,
     run: (ctl, a) => react(ctl, a.n, a.rest),
   }),
   command({
@@ -318,14 +320,14 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'decline',
     usage: '/decline [name|id]',
     help: 'decline a file offer (default: the newest)',
-    parse: (a) => ({ file: opt(a.rest) }),
+    parse: fileArg,
     run: (ctl, a) => ctl.declineOffer(a.file),
   }),
   command({
     name: 'cancel',
     usage: '/cancel [name|id]',
     help: 'stop a file transfer, sending or receiving (default: the newest running)',
-    parse: (a) => ({ file: opt(a.rest) }),
+    parse: fileArg,
     run: (ctl, a) => ctl.cancelTransfer(a.file),
   }),
   command({
