@@ -48,8 +48,8 @@ Admin commands take the same options (--data-dir, --config, ...) to find the dat
 Durations: 500ms, 30s, 5m, 12h, 7d. Sizes: 65536, 512K, 10M.
 
 Config file: JSON with any of host, port, dataDir, logLevel, registration, minPasswordLength,
-defaultRoom, maxFileSize, fileRetentionMs, retentionMs (null = forever), metricsHost, metricsPort
-(null = off), shutdownTimeoutMs, scryptN, and "limits": { handshakeTimeoutMs, authTimeoutMs,
+defaultRoom, openRooms (a list of room names), maxFileSize, fileRetentionMs, retentionMs
+(null = forever), metricsHost, metricsPort (null = off), shutdownTimeoutMs, scryptN, and "limits": { handshakeTimeoutMs, authTimeoutMs,
 idleTimeoutMs, heartbeatMs, handshakeMaxFrameSize, maxFrameSize, messagesPerSecond, messageBurst,
 signalsPerSecond, signalBurst, bytesPerSecond, byteBurst, fileBytesPerSecond, fileByteBurst,
 maxConnectionsPerAddress, maxConnections, maxQueueBytes, typingIntervalMs }.

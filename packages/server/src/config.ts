@@ -44,6 +44,11 @@ export interface HushdConfig {
   minPasswordLength: number;
   /** The room every user is in. */
   defaultRoom: string;
+  /**
+   * Rooms the server creates open (readable by the server) when they do not exist yet; every other
+   * room is end-to-end encrypted. An existing encrypted room listed here stops the start.
+   */
+  openRooms: string[];
   maxFileSize: number;
   /** How long uploaded files are kept. */
   fileRetentionMs: number;
@@ -95,6 +100,7 @@ export const DEFAULT_CONFIG: Readonly<HushdConfig> = Object.freeze({
   registration: 'open',
   minPasswordLength: 8,
   defaultRoom: 'lobby',
+  openRooms: [],
   maxFileSize: 10 * MiB,
   fileRetentionMs: 7 * DAY,
   retentionMs: null,
@@ -193,6 +199,12 @@ const roomName: Parser<string> = (raw) => {
   return v;
 };
 
+/** "announcements,help" (flag, environment) or ["announcements", "help"] (config file). */
+const roomNames: Parser<string[]> = (raw) => {
+  const items = Array.isArray(raw) ? raw : text(raw) === '' ? [] : text(raw).split(',');
+  return [...new Set(items.map((item) => roomName(item)))];
+};
+
 const powerOfTwo: Parser<number> = (raw) => {
   const n = int(2 ** 10, 2 ** 20)(raw);
   if ((n & (n - 1)) !== 0) throw new Error('expected a power of two from 1024 to 1048576');
@@ -239,6 +251,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   ),
   opt('min-password-length', { top: 'minPasswordLength' }, 'N', 'shortest password accepted at registration (default 8)', int(1, 1024)),
   opt('default-room', { top: 'defaultRoom' }, 'NAME', 'room every user is in (default lobby)', roomName),
+  opt(
+    'open-rooms',
+    { top: 'openRooms' },
+    'NAMES',
+    'rooms the server creates open, readable by the server, e.g. announcements,help (default none: every room is end-to-end encrypted)',
+    roomNames,
+  ),
   opt('max-file-size', { top: 'maxFileSize' }, 'SIZE', 'largest file accepted, e.g. 10M (default 10M)', size(1, 1024 * MiB)),
   opt(
     'retention',

@@ -8,8 +8,8 @@ import { loadOrCreateIdentity } from './identity-file.js';
 import { createLogger, moreVerbose, type Logger } from './logger.js';
 import { Metrics, startMetricsServer, type MetricsServer } from './metrics.js';
 import { dataPaths } from './paths.js';
-import { DEFAULT_ROOM_KIND } from './handlers/rooms.js';
 import { HushServer } from './server.js';
+import { ensureServerRooms } from './server-rooms.js';
 import { SqliteStore } from './store/sqlite.js';
 
 export interface Daemon {
@@ -51,7 +51,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
     const fingerprint = identity.fingerprint();
     logger.info(created ? 'identity_created' : 'identity_loaded', { file: paths.identity, fingerprint });
 
-    if (!store.getRoom(config.defaultRoom)) store.createRoom(config.defaultRoom, '', null, Date.now(), DEFAULT_ROOM_KIND);
+    await ensureServerRooms(store, config);
 
     const metrics = new Metrics();
     // The live config itself: a reload's registration mode and password length apply at once.

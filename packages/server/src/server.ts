@@ -11,7 +11,6 @@ import type { ServerContext, Session } from './handlers/context.js';
 import { Fanout } from './handlers/fanout.js';
 import { MessageBatch } from './handlers/message-batch.js';
 import { PresenceBatch } from './handlers/presence-batch.js';
-import { DEFAULT_ROOM_KIND } from './handlers/rooms.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { FlushScheduler } from './outbound.js';
@@ -43,7 +42,6 @@ export class HushServer {
 
   constructor(private readonly options: ServerOptions) {
     const { store, config } = options;
-    if (!store.getRoom(config.defaultRoom)) store.createRoom(config.defaultRoom, '', null, Date.now(), DEFAULT_ROOM_KIND);
     this.limiter = new ConnectionLimiter(config.limits);
     // The store's WAL checkpoints (disk writes and fsyncs) run after a turn's writes, never inside
     // the commit a message waits for.

@@ -7,10 +7,10 @@ import { replyBudget, takeWithin } from './replies.js';
 import type { ServerContext, Session } from './context.js';
 
 /**
- * The kind of a room created without one (and of the default room when the server first makes it).
- * Open until the SDK seals room messages with sender keys; then e2e (issue 22).
+ * The kind of a room created without one (and of the default room when the server first makes it,
+ * unless the admin lists it in config.openRooms): every room is end-to-end encrypted by default.
  */
-export const DEFAULT_ROOM_KIND: RoomKind = 'open';
+export const DEFAULT_ROOM_KIND: RoomKind = 'e2e';
 
 export function handleRoomCreate(
   ctx: Pick<ServerContext, 'fanout' | 'now' | 'rooms' | 'store'>,
