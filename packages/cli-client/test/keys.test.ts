@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chatIntent, printable } from '../src/view/keys.js';
+import { LineEditor } from '../src/line-editor.js';
+import { chatIntent, printable, typeInto } from '../src/view/keys.js';
 
 describe('chatIntent', () => {
   it.each([
@@ -33,5 +34,22 @@ describe('chatIntent', () => {
     expect(chatIntent('\x1b', { full: 'M-x', meta: true })).toEqual({ kind: 'none' });
     expect(printable('\x07', { full: 'C-g', ctrl: true })).toBeNull();
     expect(printable('\x9b', { full: 'x' })).toBeNull();
+  });
+});
+
+describe('typeInto', () => {
+  it('edits a text field with the same keys as the chat input line and types printable text', () => {
+    const ed = new LineEditor();
+    for (const ch of 'hello big world') typeInto(ed, ch, { full: ch });
+    typeInto(ed, undefined, { full: 'C-w' });
+    expect(ed.text).toBe('hello big ');
+    typeInto(ed, undefined, { full: 'C-a' });
+    typeInto(ed, undefined, { full: 'delete' });
+    typeInto(ed, '\x07', { full: 'C-g', ctrl: true });
+    expect(ed.text).toBe('ello big ');
+    typeInto(ed, undefined, { full: 'end' });
+    typeInto(ed, undefined, { full: 'backspace' });
+    typeInto(ed, undefined, { full: 'C-u' });
+    expect(ed.text).toBe('');
   });
 });

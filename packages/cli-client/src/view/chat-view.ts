@@ -17,7 +17,7 @@ import { escapeTags, stripControls } from '../sanitize.js';
 import { firstSelection, SELECT_KEYS, SELECTION_HINT, selectionKey } from '../selection.js';
 import { activeConversation, messageNumber, seenBy, typingUsers, type AppState, type Conversation, type Line } from '../state.js';
 import { padRight, truncate } from '../width.js';
-import { chatIntent, type KeyPress } from './keys.js';
+import { applyEdit, chatIntent, type KeyPress } from './keys.js';
 import { wantsNumbers } from '../message-commands.js';
 import { ModalHost } from './modals.js';
 import { clipRowsByColumns } from './unicode-patch.js';
@@ -345,12 +345,10 @@ export class ChatView {
       case 'focusMembers':
         if (activeConversation(this.ctl.state).members.length > 0) this.memberFocus = 0;
         break;
-      case 'edit': {
-        const op = intent.op;
-        this.editor[op === 'delete' ? 'del' : op]();
+      case 'edit':
+        applyEdit(this.editor, intent.op);
         this.ctl.inputChanged();
         break;
-      }
       case 'insert':
         this.editor.insert(intent.text);
         this.ctl.inputChanged();

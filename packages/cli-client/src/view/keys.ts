@@ -1,4 +1,5 @@
 // Keys -> intents for the chat screen. Pure, so the bindings are tested without a terminal.
+import type { LineEditor } from '../line-editor.js';
 
 /** `full` is 'paste' for a bracketed paste, whose text is `paste` (see view/screen.ts). */
 export interface KeyPress {
@@ -8,6 +9,9 @@ export interface KeyPress {
   meta?: boolean;
   paste?: string;
 }
+
+/** The line-editing keys, the same in every text field. */
+export type EditOp = 'backspace' | 'delete' | 'left' | 'right' | 'home' | 'end' | 'killWord' | 'killToStart' | 'killToEnd';
 
 export type Intent =
   | { kind: 'quit' }
@@ -21,7 +25,7 @@ export type Intent =
   | { kind: 'switchRelative'; delta: number }
   | { kind: 'emojiPicker' }
   | { kind: 'focusMembers' }
-  | { kind: 'edit'; op: 'backspace' | 'delete' | 'left' | 'right' | 'home' | 'end' | 'killWord' | 'killToStart' | 'killToEnd' }
+  | { kind: 'edit'; op: EditOp }
   | { kind: 'insert'; text: string }
   | { kind: 'paste'; text: string }
   | { kind: 'escape' }
@@ -60,6 +64,18 @@ export function printable(ch: string | undefined, key: KeyPress): string | null 
   if (!ch || key.ctrl || key.meta) return null;
   if (/[\x00-\x1f\x7f-\x9f]/.test(ch)) return null;
   return ch;
+}
+
+export function applyEdit(editor: LineEditor, op: EditOp): void {
+  editor[op === 'delete' ? 'del' : op]();
+}
+
+/** A key typed into a one-line text field (a dialog's or the login form's): an editing key or text. */
+export function typeInto(editor: LineEditor, ch: string | undefined, key: KeyPress): void {
+  const bound = BINDINGS[key.full];
+  if (bound?.kind === 'edit') return applyEdit(editor, bound.op);
+  const text = printable(ch, key);
+  if (text !== null) editor.insert(text);
 }
 
 export function chatIntent(ch: string | undefined, key: KeyPress): Intent {

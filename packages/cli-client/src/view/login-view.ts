@@ -3,7 +3,7 @@ import blessed from 'blessed';
 import { LineEditor } from '../line-editor.js';
 import { escapeTags, stripControls } from '../sanitize.js';
 import { wrap } from '../wrap.js';
-import { printable, type KeyPress } from './keys.js';
+import { typeInto, type KeyPress } from './keys.js';
 import { ModalHost } from './modals.js';
 
 export interface LoginValues {
@@ -165,17 +165,7 @@ export class LoginView {
           if (ch === ' ' || ch === 'x') this.register = !this.register;
           break;
         }
-        const ed = this.editors[this.focus];
-        if (key.full === 'backspace') ed.backspace();
-        else if (key.full === 'left') ed.left();
-        else if (key.full === 'right') ed.right();
-        else if (key.full === 'home' || key.full === 'C-a') ed.home();
-        else if (key.full === 'end') ed.end();
-        else if (key.full === 'C-u') ed.killToStart();
-        else {
-          const t = printable(ch, key);
-          if (t !== null) ed.insert(t);
-        }
+        typeInto(this.editors[this.focus], ch, key);
       }
     }
     this.render();

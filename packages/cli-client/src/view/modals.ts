@@ -5,7 +5,7 @@ import { LineEditor } from '../line-editor.js';
 import { escapeTags, sanitize } from '../sanitize.js';
 import { padRight, displayWidth } from '../width.js';
 import type { Choice } from '../controller.js';
-import { printable, type KeyPress } from './keys.js';
+import { printable, typeInto, type KeyPress } from './keys.js';
 
 export interface Modal {
   /** true when the key was consumed */
@@ -123,25 +123,8 @@ export class AskModal implements Modal {
       case 'escape':
         this.done(null);
         return true;
-      case 'backspace':
-        this.editor.backspace();
-        break;
-      case 'left':
-        this.editor.left();
-        break;
-      case 'right':
-        this.editor.right();
-        break;
-      case 'C-u':
-        this.editor.killToStart();
-        break;
-      case 'C-w':
-        this.editor.killWord();
-        break;
-      default: {
-        const t = printable(ch, key);
-        if (t !== null) this.editor.insert(t);
-      }
+      default:
+        typeInto(this.editor, ch, key);
     }
     this.render();
     return true;
