@@ -77,6 +77,13 @@ function launch(
   return { input, output, session, requests, remembered, screen, type, shows, inputLine, text: () => screenText(screen) };
 }
 
+/** Logged in on its own, with #lobby on screen. */
+async function inLobby() {
+  const t = launch({ password: 'pw', autoLogin: true });
+  await t.shows('#lobby');
+  return t;
+}
+
 describe('app (fake terminal, fake client)', () => {
   it('shows the login form with a masked password and logs in with Enter', async () => {
     const t = launch({ password: 'hunter2' });
@@ -157,8 +164,7 @@ describe('app (fake terminal, fake client)', () => {
   });
 
   it("shows a peer's read marker as 'seen by' in the status bar", async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
+    const t = await inLobby();
     t.type('/msg bob lunch?\r');
     await waitFor(() => t.session.calls.some((c) => c[0] === 'sendDirect'), 'the DM');
     t.type('\x1b3'); // Alt+3: the DM with bob
@@ -175,8 +181,7 @@ describe('app (fake terminal, fake client)', () => {
   });
 
   it('chat: messages render sanitised, typing shows, Tab completes, the picker inserts', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
+    const t = await inLobby();
     t.session.emit('message', {
       kind: 'room',
       id: 'x1',
@@ -204,8 +209,7 @@ describe('app (fake terminal, fake client)', () => {
   });
 
   it('chat: Ctrl+O then Enter opens a DM with the selected person', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
+    const t = await inLobby();
     t.type('\x0f'); // Ctrl+O
     t.type('\r');
     await t.shows('@bob');
@@ -213,8 +217,7 @@ describe('app (fake terminal, fake client)', () => {
   });
 
   it('rings the bell on a direct message and on a mention, not on plain chatter', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
+    const t = await inLobby();
     const bells = () => t.output.data.split('\x07').length - 1;
     // OSC sequences that blessed itself writes end in BEL too: count from here
     const base = bells();
@@ -248,8 +251,7 @@ describe('app (fake terminal, fake client)', () => {
   });
 
   it('PageUp scrolls back and PageDown returns', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
+    const t = await inLobby();
     for (let i = 0; i < 120; i++) {
       t.session.emit('message', {
         kind: 'room',
@@ -272,8 +274,7 @@ describe('app (fake terminal, fake client)', () => {
   });
 
   it('Ctrl+C quits cleanly and closes the client', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
+    const t = await inLobby();
     t.type('\x03');
     expect(await app!.exited).toBe(0);
     app = null;
@@ -331,8 +332,7 @@ describe('app: pastes', () => {
   const PASTE = (s: string) => `\x1b[200~${s}\x1b[201~`;
 
   it('a short multi-line paste lands in the input and goes as one message', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
+    const t = await inLobby();
     expect(t.output.data).toContain('\x1b[?2004h'); // bracketed paste on
     t.type(PASTE('first line\rsecond line\r'));
     await waitFor(() => t.inputLine().includes('first line↵second line'), 'the paste in the input');
@@ -343,8 +343,7 @@ describe('app: pastes', () => {
   });
 
   it('a long paste asks first; y sends it as one message, n drops it, e puts it in the input line', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
+    const t = await inLobby();
     const lines = Array.from({ length: 20 }, (_, i) => `pasted ${i + 1}`);
     t.type(PASTE(lines.join('\r')));
     await t.shows('You pasted 20 lines');
@@ -369,8 +368,7 @@ describe('app: pastes', () => {
   });
 
   it('the Escape key still works alone, and a paste that never ends is let through', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
+    const t = await inLobby();
     t.type('\x05'); // Ctrl+E: the picker
     await t.shows('search: _');
     t.type('\x1b'); // Esc alone: it could start a paste marker, so it waits a moment, then closes the picker
@@ -382,8 +380,7 @@ describe('app: pastes', () => {
   });
 
   it('a 10,000-character paste shows in the input at once, and sends split at word boundaries', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
+    const t = await inLobby();
     const words = Array.from({ length: 2000 }, (_, i) => `w${i}`).join(' ');
     const text = `${words} end`.slice(-10_000);
     const t0 = performance.now();
@@ -409,13 +406,17 @@ const roomOffer = (fileId: string, name: string, size: number) => ({
   ts: Date.now(),
 });
 
+/** bob offers a file and the question about it is on screen, with the answer `key`. */
+async function offerAsked(t: Awaited<ReturnType<typeof inLobby>>, fileId: string, name: string, key: string): Promise<void> {
+  t.session.emit('fileOffer', roomOffer(fileId, name, 1));
+  await t.shows(`bob offers "${name}"`);
+  await t.shows(key);
+}
+
 describe('app: file offers', () => {
   it('asks there and then: a accepts into the prefilled downloads folder', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
-    t.session.emit('fileOffer', roomOffer('f1', 'notes.txt', 12));
-    await t.shows('bob offers "notes.txt"');
-    await t.shows('[a] accept');
+    const t = await inLobby();
+    await offerAsked(t, 'f1', 'notes.txt', '[a] accept');
     t.type('a');
     await t.shows('into folder:');
     await t.shows('> /tmp/dl');
@@ -425,8 +426,7 @@ describe('app: file offers', () => {
   });
 
   it('waits while a line is being typed, and keys typed as it opens stay in the input line', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
+    const t = await inLobby();
     t.type('a half-typed line');
     t.session.emit('fileOffer', roomOffer('f1', 'c.bin', 1));
     await t.shows('file offer from bob: "c.bin"');
@@ -442,16 +442,11 @@ describe('app: file offers', () => {
   });
 
   it('d declines; l leaves it for /accept', async () => {
-    const t = launch({ password: 'pw', autoLogin: true });
-    await t.shows('#lobby');
-    t.session.emit('fileOffer', roomOffer('f1', 'a.bin', 1));
-    await t.shows('bob offers "a.bin"');
-    await t.shows('[d] decline');
+    const t = await inLobby();
+    await offerAsked(t, 'f1', 'a.bin', '[d] decline');
     t.type('d');
     await waitFor(() => t.session.calls.some((c) => c[0] === 'declineFile'), 'the decline');
-    t.session.emit('fileOffer', roomOffer('f2', 'b.bin', 1));
-    await t.shows('bob offers "b.bin"');
-    await t.shows('[l] later');
+    await offerAsked(t, 'f2', 'b.bin', '[l] later');
     t.type('l');
     await waitFor(() => !t.text().includes('bob offers'), 'the prompt closed');
     await t.shows('/accept');
