@@ -24,6 +24,7 @@ export {
   bundleFromWire,
 } from './wire.js';
 export { messagesJsonSchema } from './json-schema.js';
+export { DIRECT_ENVELOPE_TAG, MAX_ENVELOPE_DEVICES, encodeDirectEnvelope, parseDirectEnvelope } from './direct-envelope.js';
 export { fileNameProblem } from './file-name.js';
 export { messageRef, reaction, MAX_REACTION_LENGTH, MAX_DISTINCT_REACTIONS } from './conversation.js';
 export * as schemas from './messages.js';
@@ -40,6 +41,7 @@ export type { Sender, MessageFrom } from './codec.js';
 export type { MessageRef } from './conversation.js';
 export type { RecordCipher, MessageChannelOptions } from './channel.js';
 export type { RecordPiece } from './records.js';
+export type { DirectEnvelope, DirectEnvelopeEntry } from './direct-envelope.js';
 export type { ClientHelloBytes, ServerHelloBytes, ClientFinishedBytes, DeviceBundleBytes } from './wire.js';
 export type {
   ClientMessage,

@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { ClientHandshake, DeviceIdentity, signDeviceLogin, type HandshakeResult } from '@hush/crypto';
 import {
   bundleToWire,
+  encodeDirectEnvelope,
   encodeFrame,
   handshakeFromWire,
   handshakeToWire,
@@ -329,12 +330,7 @@ export async function registered(port: number, username: string): Promise<RawCli
  * per addressed device, each with the opaque bytes given for it.
  */
 export function directEnvelope(sender: DeviceIdentity, entries: readonly (readonly [DeviceIdentity, Uint8Array])[] = []): string {
-  const parts = entries.map(([device, body]) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(body.length);
-    return Buffer.concat([device.signPublicKey, length, body]);
-  });
-  return Buffer.concat([Buffer.from([0xd3]), sender.signPublicKey, Buffer.from([entries.length]), ...parts]).toString('base64url');
+  return toBase64Url(encodeDirectEnvelope(sender.signPublicKey, entries.map(([device, message]) => ({ device: device.signPublicKey, message }))));
 }
 
 /** An envelope from `client`'s device with one entry of `size` opaque bytes, for that device itself. */

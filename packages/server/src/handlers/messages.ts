@@ -1,13 +1,12 @@
 // send / dm_send / keys_get. Messages are not stored here: they join the turn's batch
 // (MessageBatch), which acks them once stored and fans them out.
-import type { ClientMessageOf } from '@hush/protocol';
+import { parseDirectEnvelope, toBase64Url, type ClientMessageOf } from '@hush/protocol';
 import type { NewMessage } from '../store/types.js';
 import { checkRoomSend } from './conversation.js';
 import { RequestError } from '../errors.js';
 import { requireMember, requireUser } from './membership.js';
 import { wireBundle } from './replies.js';
 import type { ServerContext, Session } from './context.js';
-import { parseDirectEnvelope } from './direct-envelope.js';
 import { sessionDevice } from './session-devices.js';
 
 export function handleSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, session: Session, m: ClientMessageOf<'send'>): void {
@@ -82,7 +81,7 @@ export function handleDmSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>
 function checkDirectEnvelope(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'dm_send'>): void {
   const envelope = parseDirectEnvelope(m.envelope);
   if (typeof envelope === 'string') throw new RequestError('BAD_REQUEST', `malformed direct message: ${envelope}`);
-  if (envelope.sender !== sessionDevice(session)) {
+  if (toBase64Url(envelope.sender) !== sessionDevice(session)) {
     throw new RequestError('BAD_REQUEST', 'direct message envelope names another sending device than this session');
   }
   const user = requireUser(session);
