@@ -46,20 +46,52 @@ function startsWith(payload: Buffer, start: number, stop: number, prefix: Buffer
   return true;
 }
 
-/** Reads every `~T<ms>~` stamp in `payload`, except in lines carrying `own`, and records now - stamp. */
-export function readStamps(payload: Buffer, now: number, latencies: number[], own?: Buffer): void {
+/** Where a line carries its send time: after `marker`, read by `read` from the byte after it. */
+export interface StampFormat {
+  marker: Buffer;
+  /** The send time (NaN if unknown) and where the stamp ends, or null if the payload ends first. */
+  read(payload: Buffer, from: number): { sentAt: number; end: number } | null;
+}
+
+/** Open rooms: `~T<ms>~` inside the message text. */
+export const TEXT_STAMPS: StampFormat = {
+  marker: STAMP,
+  read(payload, from) {
+    const end = payload.indexOf(STAMP_END, from);
+    return end === -1 ? null : { sentAt: Number(payload.toString('latin1', from, end)), end: end + 1 };
+  },
+};
+
+/**
+ * End-to-end rooms: the text is sealed, so a message is known by the head of its envelope (the
+ * base64url of the sender-key header: version, key id, iteration; unique per sender key and
+ * message), which the sending load client recorded with its send time in `sentAt`.
+ */
+export function envelopeStamps(sentAt: ReadonlyMap<string, number>): StampFormat {
+  return {
+    marker: ENVELOPE,
+    read(payload, from) {
+      const end = from + ENVELOPE_HEAD_CHARS;
+      return end > payload.length ? null : { sentAt: sentAt.get(payload.toString('latin1', from, end)) ?? Number.NaN, end };
+    },
+  };
+}
+
+/** Base64url characters that hold a sender-key message's 9-byte header (version, key id, iteration). */
+export const ENVELOPE_HEAD_CHARS = 12;
+const ENVELOPE = Buffer.from('"envelope":"');
+
+/** Reads every stamp in `payload`, except in lines carrying `own`, and records now - its send time. */
+export function readStamps(payload: Buffer, now: number, latencies: number[], own?: Buffer, format: StampFormat = TEXT_STAMPS): void {
   let mine = own ? payload.indexOf(own) : -1;
-  let at = payload.indexOf(STAMP);
+  let at = payload.indexOf(format.marker);
   while (at !== -1) {
-    const end = payload.indexOf(STAMP_END, at + 2);
-    if (end === -1) return;
-    if (mine !== -1 && isOwnLine()) {
-      at = payload.indexOf(STAMP, end + 1);
-      continue;
+    const stamp = format.read(payload, at + format.marker.length);
+    if (stamp === null) return;
+    if (mine === -1 || !isOwnLine()) {
+      if (Number.isFinite(stamp.sentAt)) latencies.push(now - stamp.sentAt);
     }
-    const sent = Number(payload.toString('latin1', at + 2, end));
-    if (Number.isFinite(sent)) latencies.push(now - sent);
-    at = payload.indexOf(STAMP, end + 1);
+    at = payload.indexOf(format.marker, stamp.end);
   }
 
   function isOwnLine(): boolean {

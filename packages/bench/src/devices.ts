@@ -7,6 +7,10 @@ import { DeviceIdentity } from '@hush/crypto';
 
 export const BENCH_PASSWORD = 'bench-password-not-secret';
 
+/** The fan-out rooms every benchmark Hush server has from its start, whatever its default room's kind. */
+export const BENCH_ROOMS = { e2e: 'bench-e2e', open: 'bench-open' } as const;
+export type BenchRoomKind = keyof typeof BENCH_ROOMS;
+
 export function benchDevice(index: number): DeviceIdentity {
   const seed = createHash('sha512').update(`hush bench device ${index}`).digest().subarray(0, 32);
   return DeviceIdentity.fromSecret(new Uint8Array(seed));

@@ -15,14 +15,33 @@ import {
   type ServerMessage,
   type ServerMessageOf,
 } from '@hush/protocol';
-import { ClientHandshake, type DeviceIdentity, signDeviceLogin, type SessionCipher } from '@hush/crypto';
-import { countLines, ownMarker, readStamps } from './deliveries.js';
+import { ClientHandshake, type DeviceIdentity, OutboundSenderKey, signDeviceLogin, type SessionCipher } from '@hush/crypto';
+import { countLines, ENVELOPE_HEAD_CHARS, envelopeStamps, ownMarker, readStamps, TEXT_STAMPS, type StampFormat } from './deliveries.js';
 import { connectSocket, LoadClientBase } from './load-client.js';
 
 // A lean Hush client for load generation: the protocol's MessageChannel frames and seals what it
 // sends; received records are opened and their room messages and acks counted by prefix, so only
 // the rare other lines (replies, errors, presence) are JSON-parsed and validated. The full SDK's
 // end-to-end and state work would make the load generator the bottleneck.
+//
+// In an end-to-end room a client sends what a real member sends: sender-key messages (encrypted
+// and signed with its own sender key, @hush/crypto's OutboundSenderKey). A stamped text (the
+// fixed-rate phase) is sealed as it is sent; the saturation loop's filler texts are replaced by
+// envelopes sealed ahead of time, taken in turn (the server relays them unread either way).
+// Receivers count envelopes by prefix like any message and never open them: nobody handed them
+// the sender keys, and opening is measured in-process (the sessions scenario). Observers know a
+// message by its envelope's head, recorded with its send time in SENT_AT.
+
+/** Envelopes each e2e client seals ahead of time for the saturation loop. */
+const PRESEALED = 8;
+/** Send time (performance.now()) by envelope head, for every stamped message sealed in this process. */
+const SENT_AT = new Map<string, number>();
+const ENVELOPE_STAMPS = envelopeStamps(SENT_AT);
+
+/** Forgets the send times of sealed messages (between rooms). */
+export function forgetSealedStamps(): void {
+  SENT_AT.clear();
+}
 
 type Reply = ServerMessage & { re?: string };
 type Omit2<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -58,10 +77,14 @@ export class HushLoadClient extends LoadClientBase {
   private closed = false;
   /** Marks this client's own (echoed) room messages, which are not counted; set at login. */
   private own: Buffer | undefined;
+  private device: DeviceIdentity | undefined;
+  /** In an e2e room: this device's sender key, its envelopes sealed ahead, and which one is next. */
+  private sealer: { key: OutboundSenderKey; presealed: string[]; next: number } | null = null;
+  private stamps: StampFormat = TEXT_STAMPS;
 
   private socket!: Socket;
 
-  private constructor(private readonly room: string) {
+  private constructor(private room: string) {
     super();
   }
 
@@ -128,7 +151,7 @@ export class HushLoadClient extends LoadClientBase {
       countLines(payload, this.counts, (line) => this.onOther(line));
       // Every acknowledged send was echoed to this client just ahead of its ack: not a delivery.
       this.counts.messages -= this.counts.acks - acks;
-      if (this.observer) readStamps(payload, now, this.latencies, this.own);
+      if (this.observer) readStamps(payload, now, this.latencies, this.own, this.stamps);
     }
     this.onPayload?.();
   }
@@ -196,16 +219,19 @@ export class HushLoadClient extends LoadClientBase {
 
   register(username: string, password: string, device: DeviceIdentity): Promise<ServerMessageOf<'welcome'>> {
     this.own = ownMarker(username);
+    this.device = device;
     return this.request<'welcome'>({ type: 'register', username, password, device: wireBundle(device) });
   }
 
   login(username: string, password: string, device: DeviceIdentity): Promise<ServerMessageOf<'welcome'>> {
     this.own = ownMarker(username);
+    this.device = device;
     return this.request<'welcome'>({ type: 'login', username, password, device: wireBundle(device) });
   }
 
   deviceLogin(username: string, device: DeviceIdentity): Promise<ServerMessageOf<'welcome'>> {
     this.own = ownMarker(username);
+    this.device = device;
     const signature = signDeviceLogin(device, this.sessionId, username, new Uint8Array(0));
     return this.request<'welcome'>({
       type: 'device_login',
@@ -231,11 +257,40 @@ export class HushLoadClient extends LoadClientBase {
     await withTimeout(pong, timeoutMs, 'ping');
   }
 
+  /**
+   * Joins `room` (logged in first) and sends there from now on; in an e2e room, with a fresh
+   * sender key of this client's device and `PRESEALED` envelopes sealed ahead.
+   */
+  async joinRoom(room: string, e2e: boolean, textSize: number): Promise<void> {
+    await this.request({ type: 'room_join', room });
+    this.room = room;
+    if (!e2e) return;
+    if (!this.device) throw new Error('joinRoom: log in first');
+    const key = OutboundSenderKey.create(room, this.device.id());
+    const filler = new TextEncoder().encode('x'.repeat(textSize));
+    const presealed = Array.from({ length: PRESEALED }, () => toBase64Url(key.encrypt(filler)));
+    this.sealer = { key, presealed, next: 0 };
+    this.stamps = ENVELOPE_STAMPS;
+  }
+
   sendTexts(texts: readonly string[]): void {
-    const room = this.room;
+    const room = JSON.stringify(this.room);
+    const sealer = this.sealer;
     this.write(
-      texts.map((text) => `{"type":"send","id":"s${this.nextId++}","room":${JSON.stringify(room)},"text":${JSON.stringify(text)}}`),
+      texts.map((text) =>
+        sealer
+          ? `{"type":"send","id":"s${this.nextId++}","room":${room},"envelope":"${this.envelopeFor(sealer, text)}"}`
+          : `{"type":"send","id":"s${this.nextId++}","room":${room},"text":${JSON.stringify(text)}}`,
+      ),
     );
+  }
+
+  /** A stamped text is sealed now and its send time recorded; a filler text takes the next envelope sealed ahead. */
+  private envelopeFor(sealer: NonNullable<HushLoadClient['sealer']>, text: string): string {
+    if (!text.startsWith('~T')) return sealer.presealed[sealer.next++ % sealer.presealed.length]!;
+    const envelope = toBase64Url(sealer.key.encrypt(new TextEncoder().encode(text)));
+    SENT_AT.set(envelope.slice(0, ENVELOPE_HEAD_CHARS), Number(text.slice(2, text.indexOf('~', 2))));
+    return envelope;
   }
 
   close(): void {

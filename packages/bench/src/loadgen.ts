@@ -1,7 +1,7 @@
 import { DeviceIdentity } from '@hush/crypto';
 import { stampedText } from './deliveries.js';
-import { BENCH_PASSWORD, benchUsername, devicePool } from './devices.js';
-import { HushLoadClient } from './hush-client.js';
+import { BENCH_PASSWORD, BENCH_ROOMS, benchUsername, devicePool, type BenchRoomKind } from './devices.js';
+import { forgetSealedStamps, HushLoadClient } from './hush-client.js';
 import { IrcLoadClient } from './irc-client.js';
 import { IRC_OPER } from './irc-peers.js';
 import type { LoadClient } from './load-client.js';
@@ -52,6 +52,10 @@ export interface FanoutSetup {
   prefix: string;
   devicePoolSize: number;
   concurrency: number;
+  /** Hush: the kind of room the clients join and send to (its members' messages are sender-key envelopes when e2e). */
+  room: BenchRoomKind;
+  /** Hush e2e: the size of the filler texts sealed ahead for the saturation loop. */
+  textSize: number;
 }
 export interface FanoutFixedOptions {
   kind: Target['kind'];
@@ -143,6 +147,7 @@ export async function fanoutSetup(o: FanoutSetup): Promise<{ setupMs: number; ec
     }
     const c = await HushLoadClient.connect({ host: o.target.host, port: o.target.port });
     await c.register(name, BENCH_PASSWORD, pool[i % pool.length]!);
+    await c.joinRoom(BENCH_ROOMS[o.room], o.room === 'e2e', o.textSize);
     clients[i] = c;
   });
   await quiet(clients, 300, 30_000);
@@ -303,6 +308,7 @@ export async function fanoutClose(o: { kind?: Target['kind'] } = {}): Promise<vo
     for (const c of set.clients) c.close();
     fanSets.delete(kind);
   }
+  if (fanSets.size === 0) forgetSealedStamps();
 }
 
 // ------------------------------------------------------------------------------------------------

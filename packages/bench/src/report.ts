@@ -335,7 +335,8 @@ export function renderMachine(r: BenchResults): string {
 }
 
 const PEER_NAMES: Record<PeerSide['kind'], string> = {
-  hush: 'Hush',
+  'hush-e2e': 'Hush, e2e room',
+  'hush-open': 'Hush, open room',
   raw: 'raw ceiling',
   inspircd: 'inspircd (TLS)',
   ngircd: 'ngircd (TLS)',
@@ -382,33 +383,44 @@ function renderPeers(peers: PeersResult[]): string[] {
         .filter((s) => s.checkpoints)
         .map((s) => {
           const c = s.checkpoints!;
-          return `- N=${p.n}, Hush's WAL checkpoints over its whole run: ${fmt(c.worker)} in the worker thread, ${fmt(c.onLoop)} on the event loop past the WAL's bound${c.onLoop > 0 ? ` (mean ${fmt(c.onLoopMs / c.onLoop, 2)} ms, longest ${fmt(c.onLoopMaxMs, 2)} ms)` : ''}.`;
+          return `- N=${p.n}, ${PEER_NAMES[s.kind]}: WAL checkpoints over its whole run: ${fmt(c.worker)} in the worker thread, ${fmt(c.onLoop)} on the event loop past the WAL's bound${c.onLoop > 0 ? ` (mean ${fmt(c.onLoopMs / c.onLoop, 2)} ms, longest ${fmt(c.onLoopMaxMs, 2)} ms)` : ''}.`;
         }),
     ),
     '',
-    'Hush as a ratio to each other server (deliveries per CPU-second: higher is better for Hush; p99, fixed-rate CPU and RSS: lower is better):',
+    'Hush (e2e room, then open room) as a ratio to each other server (deliveries per CPU-second: higher is better for Hush; p99, fixed-rate CPU and RSS: lower is better):',
     '',
   );
   const ratio = (a: number, b: number, digits = 2) => (b > 0 ? `${fmt(a / b, digits)}x` : 'n/a');
   out.push(
     ...table(
-      ['N', 'against', 'deliveries/s', 'deliveries per CPU-second', 'fixed-rate p99', 'fixed-rate server CPU', 'RSS idle', 'RSS peak'],
-      peers.flatMap((p) => {
-        const hush = p.sides.find((s) => s.kind === 'hush');
-        if (!hush) return [];
-        return p.sides
-          .filter((s) => s !== hush)
-          .map((s) => [
-            String(p.n),
-            PEER_NAMES[s.kind],
-            ratio(hush.deliveriesPerSec, s.deliveriesPerSec),
-            ratio(hush.deliveriesPerCpuSec, s.deliveriesPerCpuSec),
-            ratio(hush.fixed.p99Ms, s.fixed.p99Ms),
-            ratio(hush.fixed.serverCpu, s.fixed.serverCpu),
-            ratio(hush.rssIdle, s.rssIdle),
-            ratio(hush.rssPeak, s.rssPeak),
-          ]);
-      }),
+      [
+        'N',
+        'Hush / against',
+        'deliveries/s',
+        'deliveries per CPU-second',
+        'fixed-rate p99',
+        'fixed-rate server CPU',
+        'RSS idle',
+        'RSS peak',
+      ],
+      peers.flatMap((p) =>
+        p.sides
+          .filter((hush) => hush.kind === 'hush-e2e' || hush.kind === 'hush-open')
+          .flatMap((hush) =>
+            p.sides
+              .filter((s) => s !== hush && !(hush.kind === 'hush-open' && s.kind === 'hush-e2e'))
+              .map((s) => [
+                String(p.n),
+                `${PEER_NAMES[hush.kind]} / ${PEER_NAMES[s.kind]}`,
+                ratio(hush.deliveriesPerSec, s.deliveriesPerSec),
+                ratio(hush.deliveriesPerCpuSec, s.deliveriesPerCpuSec),
+                ratio(hush.fixed.p99Ms, s.fixed.p99Ms),
+                ratio(hush.fixed.serverCpu, s.fixed.serverCpu),
+                ratio(hush.rssIdle, s.rssIdle),
+                ratio(hush.rssPeak, s.rssPeak),
+              ]),
+          ),
+      ),
     ),
     '',
   );

@@ -3,7 +3,7 @@
 import { hashPassword } from '@hush/crypto';
 import { bundleToWire } from '@hush/protocol';
 import type { HushdConfig, TestServer } from '@hush/server';
-import { benchDevice, BENCH_PASSWORD } from './devices.js';
+import { benchDevice, BENCH_PASSWORD, BENCH_ROOMS } from './devices.js';
 import { serveIpc } from './ipc.js';
 import { startRawServer, type RawServer } from './raw-server.js';
 import { collectGarbage, diagnosticHandlers } from './diagnostics.js';
@@ -69,6 +69,9 @@ async function start(o: StartOptions) {
     limits: benchLimits(DEFAULT_CONFIG.limits),
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
   });
+  for (const kind of ['e2e', 'open'] as const) {
+    if (!(await hush.store.getRoom(BENCH_ROOMS[kind]))) await hush.store.createRoom(BENCH_ROOMS[kind], '', null, Date.now(), kind);
+  }
   return { host: hush.host, port: hush.port, scryptN };
 }
 

@@ -3,7 +3,7 @@ import { pinningPlan } from '../src/affinity.js';
 import { describeMachine, runBench, type BenchResults } from '../src/bench.js';
 import { SMOKE } from '../src/profiles.js';
 import { checkTargets, renderTables } from '../src/report.js';
-import { countLines, ownMarker, readStamps } from '../src/deliveries.js';
+import { countLines, envelopeStamps, ownMarker, readStamps } from '../src/deliveries.js';
 import { alternating } from '../src/scenarios/fanout.js';
 
 // A tiny run of every scenario, so the benchmark cannot rot: the numbers must be sane and every
@@ -170,5 +170,27 @@ describe('delivery accounting', () => {
     const latencies: number[] = [];
     readStamps(payload, 10, latencies, ownMarker('ann'));
     expect(latencies).toEqual([9, 7]);
+  });
+
+  it('in an e2e room, knows a message by its envelope head and leaves own lines and unknown heads out', () => {
+    const line = (from: string, envelope: string) =>
+      JSON.stringify({ type: 'message', room: 'r', msgId: '1', ts: 1, from, text: '', action: false, envelope });
+    const sentAt = new Map([
+      ['4gAAAAEAAAAA', 1],
+      ['4gAAAAEAAAAB', 2],
+      ['4gAAAAIAAAAA', 4],
+    ]);
+    const payload = Buffer.from(
+      [
+        line('bob', '4gAAAAEAAAAAxxxx'),
+        line('ann', '4gAAAAEAAAABxxxx'),
+        line('cy', '4gAAAAkAAAAAxxxx'),
+        line('bob', '4gAAAAIAAAAAxxxx'),
+        '{"type":"message","envelope":"4gA',
+      ].join('\n'),
+    );
+    const latencies: number[] = [];
+    readStamps(payload, 10, latencies, ownMarker('ann'), envelopeStamps(sentAt));
+    expect(latencies).toEqual([9, 6]);
   });
 });

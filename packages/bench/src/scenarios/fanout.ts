@@ -176,7 +176,15 @@ function unpin(ctx: BenchContext, servers: Record<Kind, ServerPeer>): void {
 }
 
 async function setUp(ctx: BenchContext, target: Target, n: number): Promise<{ setupMs: number; echo: boolean }> {
-  return ctx.loadgen.api.fanoutSetup({ target, n, prefix: 'fa', devicePoolSize: ctx.profile.devicePoolSize, concurrency: 16 });
+  return ctx.loadgen.api.fanoutSetup({
+    target,
+    n,
+    prefix: 'fa',
+    devicePoolSize: ctx.profile.devicePoolSize,
+    concurrency: 16,
+    room: 'e2e',
+    textSize: ctx.profile.fanout.textSize,
+  });
 }
 
 /** raw, hush, hush, raw, raw, hush, ...: `perSide` windows each, so a steady drift weighs on both sides alike. */

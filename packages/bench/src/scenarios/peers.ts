@@ -1,12 +1,19 @@
 import { spawnChild, stopChild } from '../children.js';
-import type { BenchContext } from '../context.js';
+import { profiled, type BenchContext, type ServerPeer } from '../context.js';
+import type { BenchRoomKind } from '../devices.js';
 import { procUsage, startIrcPeer, type IrcPeerKind } from '../irc-peers.js';
 import { windowFor } from '../profiles.js';
 import type { ServerHandlers } from '../server-process.js';
 import { delay, round } from '../stats.js';
 import type { Target } from '../target.js';
 
-export type PeerSideKind = Target['kind'];
+/** Hush runs twice: its fan-out room end-to-end encrypted (sender-key envelopes) and open (text the server reads). */
+export type PeerSideKind = 'hush-e2e' | 'hush-open' | Exclude<Target['kind'], 'hush'>;
+export const HUSH_SIDES = ['hush-e2e', 'hush-open'] as const satisfies readonly PeerSideKind[];
+
+function hushRoom(kind: PeerSideKind): BenchRoomKind | null {
+  return kind === 'hush-e2e' ? 'e2e' : kind === 'hush-open' ? 'open' : null;
+}
 
 /** One server's figures at one room size (all read in the same run). */
 export interface PeerSide {
@@ -34,38 +41,50 @@ export interface PeersResult {
 interface Running {
   target: Target;
   pid: number;
+  /** Hush and raw: the server process's IPC (for profiles). */
+  server: ServerPeer | null;
   /** Hush's WAL checkpoints so far (null for the others). */
   checkpoints(): Promise<PeerSide['checkpoints']>;
   stop(): Promise<void>;
 }
 
 async function startSide(kind: PeerSideKind, echo: boolean): Promise<Running> {
-  if (kind === 'hush' || kind === 'raw') {
+  if (kind === 'hush-e2e' || kind === 'hush-open' || kind === 'raw') {
+    const mode = kind === 'raw' ? 'raw' : 'hush';
     const server = await spawnChild<ServerHandlers>('./server-process.ts', `server-${kind}`, { maxOldSpaceMb: 4096 });
-    const { host, port } = await server.api.start(kind === 'raw' ? { mode: 'raw', echo } : { mode: 'hush' });
+    const { host, port } = await server.api.start(mode === 'raw' ? { mode, echo } : { mode });
     return {
-      target: { kind, host, port },
+      target: { kind: mode, host, port },
       pid: server.child.pid!,
+      server,
       checkpoints: async () => (await server.api.usage({})).checkpoints,
       stop: () => stopChild(server),
     };
   }
   const peer = await startIrcPeer(kind);
-  return { target: { kind, host: peer.host, port: peer.port }, pid: peer.pid, checkpoints: async () => null, stop: peer.stop };
+  return {
+    target: { kind, host: peer.host, port: peer.port },
+    pid: peer.pid,
+    server: null,
+    checkpoints: async () => null,
+    stop: peer.stop,
+  };
 }
 
 /**
- * The fan-out room of N clients on Hush, the raw ceiling and each IRC peer, one server after the
- * other, each through the same load generator: the room set up, RSS read idle, an unmeasured
- * saturation window (warm-up), the measured saturation windows, then the fixed rate (last: its
- * clients drop what they receive, except the observers). Server CPU comes from /proc/<pid>/stat
- * for every server alike, so it includes every thread (Hush's checkpoint worker too).
+ * The fan-out room of N clients on Hush (an e2e room, then an open room), the raw ceiling and each
+ * IRC peer, one server after the other, each through the same load generator: the room set up,
+ * RSS read idle, an unmeasured saturation window (warm-up), the measured saturation windows, then
+ * the fixed rate (last: its clients drop what they receive, except the observers). Server CPU
+ * comes from /proc/<pid>/stat for every server alike, so it includes every thread (Hush's
+ * checkpoint worker too). With --cpu-profile, Hush's first measured window and its fixed-rate
+ * phase are profiled.
  */
 export async function runPeers(ctx: BenchContext, n: number, peers: readonly IrcPeerKind[]): Promise<PeersResult> {
   const f = ctx.profile.fanout;
   const sides: PeerSide[] = [];
   let echo = true;
-  for (const kind of ['hush', 'raw', ...peers] as PeerSideKind[]) {
+  for (const kind of [...HUSH_SIDES, 'raw', ...peers] as PeerSideKind[]) {
     ctx.log(`peers N=${n}: ${kind}`);
     const server = await startSide(kind, echo);
     try {
@@ -75,13 +94,24 @@ export async function runPeers(ctx: BenchContext, n: number, peers: readonly Irc
         prefix: 'pe',
         devicePoolSize: ctx.profile.devicePoolSize,
         concurrency: 16,
+        room: hushRoom(kind) ?? 'open',
+        textSize: f.textSize,
       });
-      if (kind === 'hush') echo = setup.echo;
+      if (hushRoom(kind) !== null) echo = setup.echo;
+      const profile = <T>(label: string, fn: () => Promise<T>) =>
+        server.server && hushRoom(kind) !== null ? profiled(ctx, server.server, `peers-${kind}-n${n}-${label}`, fn) : fn();
       await delay(1000);
       const rssIdle = procUsage(server.pid).rss;
       const window = windowFor(ctx.profile, n);
       const saturate = (measureMs: number) =>
-        ctx.loadgen.api.fanoutSaturate({ kind, window, warmupMs: f.warmupMs, measureMs, textSize: f.textSize, drainMs: 30_000 });
+        ctx.loadgen.api.fanoutSaturate({
+          kind: server.target.kind,
+          window,
+          warmupMs: f.warmupMs,
+          measureMs,
+          textSize: f.textSize,
+          drainMs: 30_000,
+        });
       await saturate(f.measureMs);
       const cpu0 = procUsage(server.pid);
       const t0 = performance.now();
@@ -89,7 +119,7 @@ export async function runPeers(ctx: BenchContext, n: number, peers: readonly Irc
       let loadgenCpu = 0;
       const problems: string[] = [];
       for (let r = 0; r < f.rounds; r++) {
-        const run = await saturate(f.measureMs);
+        const run = r === 0 ? await profile('saturation', () => saturate(f.measureMs)) : await saturate(f.measureMs);
         delivered += run.delivered;
         loadgenCpu += run.loadgenCpu / f.rounds;
         problems.push(...run.problems);
@@ -102,14 +132,16 @@ export async function runPeers(ctx: BenchContext, n: number, peers: readonly Irc
       const fixedMs = f.fixedMs;
       const c0 = procUsage(server.pid);
       const t1 = performance.now();
-      const fixed = await ctx.loadgen.api.fanoutFixed({
-        kind,
-        durationMs: fixedMs,
-        textSize: f.textSize,
-        tickMs: 5,
-        observers: Math.min(n, f.observers),
-        drainMs: 10_000,
-      });
+      const fixed = await profile('fixed-rate', () =>
+        ctx.loadgen.api.fanoutFixed({
+          kind: server.target.kind,
+          durationMs: fixedMs,
+          textSize: f.textSize,
+          tickMs: 5,
+          observers: Math.min(n, f.observers),
+          drainMs: 10_000,
+        }),
+      );
       const fixedCpu = (procUsage(server.pid).cpuMs - c0.cpuMs) / (performance.now() - t1);
       problems.push(...fixed.problems);
       if (fixed.delivered < fixed.expected) problems.push(`fixed rate: ${fixed.expected - fixed.delivered} deliveries missing`);
