@@ -11,10 +11,9 @@ import {
   type DeviceIdentity,
   type DirectInner,
 } from '@hush/crypto';
-import type { ServerMessageOf, ServerMessageType } from '@hush/protocol';
+import { encodeDirectEnvelope, MAX_ENVELOPE_DEVICES, parseDirectEnvelope, type ServerMessageOf, type ServerMessageType } from '@hush/protocol';
 import { listedRef, type IncomingMessage } from './conversation-ledger.js';
 import { decodeBody, encodeBody, type DirectBody, type DirectFileInfo } from './direct-body.js';
-import { decodeDeviceEnvelope, encodeDeviceEnvelope } from './device-envelope.js';
 import { HushError } from './errors.js';
 import type { RequestBody } from './requests.js';
 import type { SendQueue } from './send-queue.js';
@@ -113,6 +112,7 @@ export class DirectMessages {
         if (user !== me && !targets.some((t) => t.user === user)) {
           throw new HushError('E2E_NO_PREKEYS', `none of the devices of ${user} has published prekeys yet`);
         }
+        if (targets.length > MAX_ENVELOPE_DEVICES) throw new HushError('E2E_NO_DEVICES', 'too many devices for one direct message');
         const inner: DirectInner = {
           from: me,
           to: user,
@@ -127,9 +127,9 @@ export class DirectMessages {
         const messages = targets.map(({ session }) => {
           const message = session.encrypt(plaintext);
           sessions.setSession(session);
-          return { signKey: session.peerIdentity.signKey, message };
+          return { device: session.peerIdentity.signKey, message };
         });
-        const envelope = b64(encodeDeviceEnvelope(device.signPublicKey, messages));
+        const envelope = b64(encodeDirectEnvelope(device.signPublicKey, messages));
         sessions.noteSent(envelope, innerText);
         sent = envelope;
         await sessions.save(); // before it leaves: a crash now costs the receiver one skipped key, never a desync
@@ -234,8 +234,9 @@ export class DirectMessages {
     let innerText = sessions.journalled(m.msgId);
     let fresh = false;
     if (innerText === undefined) {
-      const envelope = decodeDeviceEnvelope(unb64(m.envelope));
-      const mine = envelope?.messages.get(b64(device.signPublicKey));
+      const parsed = parseDirectEnvelope(m.envelope);
+      const envelope = typeof parsed === 'string' ? undefined : parsed;
+      const mine = envelope?.entries.get(b64(device.signPublicKey));
       if (envelope && sameKey(envelope.sender, device.signPublicKey)) {
         // This device's own DM, played back (catch-up after a crash lost its ack, or a replay).
         const own = sessions.ownSent(m.envelope, m.msgId);

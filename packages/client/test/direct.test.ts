@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { encodeDirectEnvelope } from '@hush/protocol';
 import { startTestServer } from '@hush/server';
 import { sharedServer } from '@hush/test-kit';
 import { describe, expect, it } from 'vitest';
-import { encodeDeviceEnvelope } from '../src/device-envelope.js';
 import { b64, unb64 } from '../src/wire.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
@@ -121,7 +121,7 @@ describe('end-to-end direct messages', () => {
     const raw = gil as unknown as { request(body: unknown, expect: string[]): Promise<{ devices: { signKey: string }[] }> };
     const deviceOf = async (user: string) => unb64((await raw.request({ type: 'keys_get', user }, ['keys'])).devices[0]!.signKey);
     const garbage = new TextEncoder().encode('not a sealed box');
-    const envelope = encodeDeviceEnvelope(await deviceOf('gil'), [{ signKey: await deviceOf('hal'), message: garbage }]);
+    const envelope = encodeDirectEnvelope(await deviceOf('gil'), [{ device: await deviceOf('hal'), message: garbage }]);
     await raw.request({ type: 'dm_send', to: 'hal', envelope: b64(envelope) }, ['ack']);
     expect((await warn)[0]).toEqual({ user: 'gil', kind: 'undecryptable' });
   });
