@@ -26,7 +26,7 @@ describe.runIf(process.platform !== 'win32')('data file modes', () => {
 
   it('are owner-only while the first hushd runs, started under umask 022', async () => {
     const data = join(fx.dir, 'data');
-    const hushd = await fx.start(['--port', '0', '--data-dir', data], { umask: '022' });
+    const hushd = await fx.start(['--port', '0', '--data-dir', data, '--open-rooms', 'lobby'], { umask: '022' });
     // Writes, so the write-ahead log has content.
     const alice = fx.keep(await registered(hushd.port, 'alice'));
     await alice.expect({ type: 'send', room: 'lobby', text: 'hello' }, 'ack');
@@ -50,7 +50,7 @@ describe.runIf(process.platform !== 'win32')('data file modes', () => {
   it('are owner-only for a daemon embedded in a process with umask 022 (startDaemon)', async () => {
     const previous = process.umask(0o022);
     try {
-      const server = await startTestServer({ dataDir: join(fx.dir, 'embedded') });
+      const server = await startTestServer({ dataDir: join(fx.dir, 'embedded'), openRooms: ['lobby'] });
       try {
         fx.keep(await registered(server.port, 'bob'));
         const seen = modes(server.dataDir);

@@ -148,7 +148,7 @@ describe('device_login since', () => {
 
   it('seeds the newest DM id from the store after a restart, then skips', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-devices-'));
-    let s = await startTestServer({ dataDir });
+    let s = await startTestServer({ dataDir, openRooms: ['lobby'] });
     const opened: RawClient[] = [];
     try {
       const vee = await registered(s.port, 'vee');
@@ -158,7 +158,7 @@ describe('device_login since', () => {
       await wim.next((m) => m.type === 'dm' && m.msgId === dm.msgId);
       await Promise.all(opened.map((c) => c.close()));
       await s.stop();
-      s = await startTestServer({ dataDir });
+      s = await startTestServer({ dataDir, openRooms: ['lobby'] });
       const query = vi.spyOn(s.store, 'directMessagesSince');
       const login = async () => {
         const c = await RawClient.connect(s.port);

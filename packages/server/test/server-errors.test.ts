@@ -13,7 +13,7 @@ async function track<T extends RawClient>(c: Promise<T>): Promise<T> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ limits: { handshakeTimeoutMs: 300, authTimeoutMs: 400, messagesPerSecond: 1, messageBurst: 10 } });
+  server = await startTestServer({ openRooms: ['lobby'], limits: { handshakeTimeoutMs: 300, authTimeoutMs: 400, messagesPerSecond: 1, messageBurst: 10 } });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -194,7 +194,7 @@ describe('bad input gets a coded error and the server keeps serving', () => {
 
 describe('accept-time limits', () => {
   it('limits connections per address and bans addresses at accept', async () => {
-    const small = await startTestServer({ limits: { maxConnectionsPerAddress: 2 } });
+    const small = await startTestServer({ openRooms: ['lobby'], limits: { maxConnectionsPerAddress: 2 } });
     const open: RawClient[] = [];
     try {
       open.push(await RawClient.connect(small.port), await RawClient.connect(small.port));

@@ -180,7 +180,7 @@ describe('file relay', () => {
   });
 
   it('relays a 10 MB file with the default limits in a few seconds: file chunks have their own byte budget', async () => {
-    const big = await startTestServer();
+    const big = await startTestServer({ openRooms: ['lobby'] });
     const a = await registered(big.port, 'bigsender');
     const b = await registered(big.port, 'bigreceiver');
     try {
@@ -205,6 +205,7 @@ describe('file relay', () => {
 
   it('still holds chat bytes to their own budget: a big file does not open it', async () => {
     const small = await startTestServer({
+      openRooms: ['lobby'],
       limits: { bytesPerSecond: 64 * 1024, byteBurst: 64 * 1024, messagesPerSecond: 10_000, messageBurst: 10_000 },
     });
     const a = await registered(small.port, 'chatsender');

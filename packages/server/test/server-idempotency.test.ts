@@ -40,7 +40,7 @@ const lobbyTexts = (store: { history: TestServer['store']['history'] }, limit = 
 const count = <T>(list: readonly T[], value: T) => list.filter((x) => x === value).length;
 
 beforeAll(async () => {
-  server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+  server = await startTestServer({ openRooms: ['lobby'], limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -148,13 +148,13 @@ describe('idempotent sends across restarts', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-idem-'));
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const limits = { messagesPerSecond: 10_000, messageBurst: 10_000 };
-    const one = await startTestServer({ dataDir, limits });
+    const one = await startTestServer({ dataDir, openRooms: ['lobby'], limits });
     const jo = await user('idem-jo', one.port);
     const kept = ackOf(await jo.request({ type: 'send', room: 'lobby', text: 'survives a restart', key: 'key-restart-1' }));
     await one.stop();
     await jo.closed;
 
-    const two = await startTestServer({ dataDir, limits });
+    const two = await startTestServer({ dataDir, openRooms: ['lobby'], limits });
     cleanup.push(() => two.stop());
     const jo2 = await reconnect(jo, 'idem-jo', two.port);
     // One turn: the old key (only in the database now), a new key twice, an unkeyed send.
@@ -177,7 +177,7 @@ describe('idempotent sends across restarts', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-idem-kill-'));
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     writeFileSync(join(dataDir, 'hushd.json'), JSON.stringify({ limits: { messagesPerSecond: 100_000, messageBurst: 100_000 } }));
-    const args = ['--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn'];
+    const args = ['--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', '--open-rooms', 'lobby'];
     const first = await startHushd(args);
     cleanup.push(() => first.child.kill('SIGKILL'));
     const kim = await user('idem-kim', first.port);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { registered, RawClient } from '../src/raw-client.js';
+import { sealed } from './helpers/raw-server.js';
 
 // biome-ignore lint/suspicious/noConfusingVoidType: cleanups are sync or async functions; `undefined` would refuse a void one
 const cleanup: Array<() => Promise<unknown> | void> = [];
@@ -12,7 +13,7 @@ afterEach(async () => {
 });
 
 async function start(overrides: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
-  const s = await startTestServer(overrides);
+  const s = await startTestServer({ openRooms: ['lobby'], ...overrides });
   cleanup.push(() => s.stop());
   return s;
 }
@@ -76,10 +77,10 @@ describe('restart and shutdown', () => {
   it('keeps accounts, devices, rooms, history and the identity across a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-restart-'));
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const first = await startTestServer({ dataDir });
+    const first = await startTestServer({ dataDir, openRooms: ['lobby'] });
     const alice = await registered(first.port, 'alice');
     await alice.expect({ type: 'room_create', room: 'keep', topic: 'kept' }, 'ok');
-    const ack = await alice.expect({ type: 'send', room: 'keep', text: 'remember me' }, 'ack');
+    const ack = await alice.expect({ type: 'send', room: 'keep', envelope: sealed('remember me') }, 'ack');
     await alice.close();
     await first.stop();
 
@@ -92,7 +93,7 @@ describe('restart and shutdown', () => {
     const welcome = await back.expect(back.deviceLoginRequest('alice'), 'welcome');
     expect(welcome.rooms.find((r) => r.room === 'keep')).toMatchObject({ topic: 'kept', role: 'owner' });
     const page = await back.expect({ type: 'history', target: { room: 'keep' }, limit: 10 }, 'history_page');
-    expect(page.messages).toEqual([expect.objectContaining({ msgId: ack.msgId, text: 'remember me', from: 'alice' })]);
+    expect(page.messages).toEqual([expect.objectContaining({ msgId: ack.msgId, envelope: sealed('remember me'), from: 'alice' })]);
     const pw = await RawClient.connect(second.port);
     cleanup.push(() => pw.close());
     await pw.login('alice');
@@ -101,7 +102,7 @@ describe('restart and shutdown', () => {
   it('says goodbye SERVER_SHUTDOWN and loses no acknowledged message', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-shutdown-'));
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const server = await startTestServer({ dataDir, limits: { messagesPerSecond: 100_000, messageBurst: 100_000 } });
+    const server = await startTestServer({ dataDir, openRooms: ['lobby'], limits: { messagesPerSecond: 100_000, messageBurst: 100_000 } });
     const writers = await Promise.all(['writer1', 'writer2', 'writer3'].map((n) => registered(server.port, n)));
     const acked: string[] = [];
     for (const w of writers) {

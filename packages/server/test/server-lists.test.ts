@@ -12,7 +12,7 @@ let me: RawClient;
 const MAX_FRAME = 8192;
 
 beforeAll(async () => {
-  server = await startTestServer({ limits: { maxFrameSize: MAX_FRAME } });
+  server = await startTestServer({ openRooms: ['lobby'], limits: { maxFrameSize: MAX_FRAME } });
   me = await registered(server.port, 'pager');
   await me.expect({ type: 'room_create', room: 'big' }, 'ok');
   for (let i = 0; i < 150; i++) {

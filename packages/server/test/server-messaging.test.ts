@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { SharedBlock } from '../src/outbound.js';
 import { directEnvelope, RawClient, selfEnvelope as envelope } from '../src/raw-client.js';
-import { rawServer } from './helpers/raw-server.js';
+import { rawServer, sealed } from './helpers/raw-server.js';
 
 const fixture = rawServer({ limits: { typingIntervalMs: 60_000 } });
 const { user } = fixture;
@@ -56,7 +56,7 @@ describe('login and room messages', () => {
     const build = vi.spyOn(SharedBlock, 'build');
     try {
       // Three sends in one record: one event-loop turn, one commit.
-      eve.send(...[1, 2, 3].map((n) => ({ type: 'send' as const, id: `turn${n}`, room: 'turn', text: `t${n}` })));
+      eve.send(...[1, 2, 3].map((n) => ({ type: 'send' as const, id: `turn${n}`, room: 'turn', envelope: sealed(`t${n}`) })));
       const acks = await Promise.all([1, 2, 3].map((n) => eve.next((m) => m.type === 'ack' && m.re === `turn${n}`)));
       const ids = acks.map((a) => (a.type === 'ack' ? a.msgId : ''));
       // Only blocks of messages count: the logins above may have their presence (batched on a
@@ -66,8 +66,8 @@ describe('login and room messages', () => {
       expect(messageBlocks[0]![0]).toHaveLength(3);
       for (const c of [eve, fay, gus, gus2]) {
         const got: string[] = [];
-        for (const id of ids) got.push(((await c.next((m) => m.type === 'message' && m.msgId === id)) as { text: string }).text);
-        expect(got).toEqual(['t1', 't2', 't3']);
+        for (const id of ids) got.push(((await c.next((m) => m.type === 'message' && m.msgId === id)) as { envelope: string }).envelope);
+        expect(got).toEqual(['t1', 't2', 't3'].map(sealed));
       }
     } finally {
       build.mockRestore();

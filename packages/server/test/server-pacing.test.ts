@@ -20,7 +20,7 @@ const isRateLimited = (m: ServerMessage) => m.type === 'error' && m.code === 'RA
 
 beforeAll(async () => {
   // The default limits: what people meet.
-  server = await startTestServer();
+  server = await startTestServer({ openRooms: ['lobby'] });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -43,7 +43,7 @@ describe('limits in welcome', () => {
   });
 
   it('announces configured limits, after a password login and a device login alike', async () => {
-    const own = await startTestServer({ limits: { messagesPerSecond: 3, messageBurst: 7, signalsPerSecond: 2, signalBurst: 5 } });
+    const own = await startTestServer({ openRooms: ['lobby'], limits: { messagesPerSecond: 3, messageBurst: 7, signalsPerSecond: 2, signalBurst: 5 } });
     try {
       const first = await RawClient.connect(own.port);
       clients.push(first);
@@ -59,7 +59,7 @@ describe('limits in welcome', () => {
   });
 
   it('announces what the connection enforces: the limits in force when it connected, not later ones', async () => {
-    const own = await startTestServer({ limits: { messagesPerSecond: 5, messageBurst: 9 } });
+    const own = await startTestServer({ openRooms: ['lobby'], limits: { messagesPerSecond: 5, messageBurst: 9 } });
     try {
       const early = await RawClient.connect(own.port);
       clients.push(early);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RawClient } from '../src/raw-client.js';
-import { rawServer } from './helpers/raw-server.js';
+import { rawServer, sealed } from './helpers/raw-server.js';
 
 const fixture = rawServer({});
 const { user } = fixture;
@@ -34,7 +34,7 @@ describe('rooms', () => {
 
     await ben.expect({ type: 'room_join', room: 'dev' }, 'ok');
     expect(await ann.next(event('dev', 'join', 'ben'))).toBeTruthy();
-    const ack = await ben.expect({ type: 'send', room: 'dev', text: 'joined' }, 'ack');
+    const ack = await ben.expect({ type: 'send', room: 'dev', envelope: sealed('joined') }, 'ack');
     expect(await ann.next((m) => m.type === 'message' && m.msgId === ack.msgId)).toMatchObject({ room: 'dev', from: 'ben' });
 
     expect(await ben.request({ type: 'room_topic', room: 'dev', topic: 'mine' })).toMatchObject({ code: 'FORBIDDEN' });
@@ -52,7 +52,7 @@ describe('rooms', () => {
     expect(await ben.request({ type: 'room_part', room: 'lobby' })).toMatchObject({ code: 'FORBIDDEN' });
     await ben.expect({ type: 'room_part', room: 'dev' }, 'ok');
     expect(await ann.next(event('dev', 'part', 'ben'))).toBeTruthy();
-    const after = await ann.expect({ type: 'send', room: 'dev', text: 'alone' }, 'ack');
+    const after = await ann.expect({ type: 'send', room: 'dev', envelope: sealed('alone') }, 'ack');
     await ben.expect({ type: 'room_list' }, 'rooms');
     expect(ben.take((m) => m.type === 'message' && m.msgId === after.msgId)).toEqual([]);
     expect(await ben.request({ type: 'room_members', room: 'dev' })).toMatchObject({ code: 'NOT_MEMBER' });
@@ -65,14 +65,14 @@ describe('room notices in order', () => {
     const guest = await user('guest9');
     await host.expect({ type: 'room_create', room: 'order' }, 'ok');
     await host.next(event('order', 'create'));
-    guest.send({ type: 'room_join', id: 'j1', room: 'order' }, { type: 'send', id: 's1', room: 'order', text: 'first words' });
+    guest.send({ type: 'room_join', id: 'j1', room: 'order' }, { type: 'send', id: 's1', room: 'order', envelope: sealed('first words') });
     const seen: string[] = [];
     const relevant = (m: { type: string; room?: string }) => (m.type === 'room_event' || m.type === 'message') && m.room === 'order';
     while (seen.length < 2) {
       const m = await host.next(relevant);
-      seen.push(m.type === 'message' ? `message:${m.text}` : `${m.type}:${'event' in m ? m.event : ''}`);
+      seen.push(m.type === 'message' ? `message:${m.envelope}` : `${m.type}:${'event' in m ? m.event : ''}`);
     }
-    expect(seen).toEqual(['room_event:join', 'message:first words']);
+    expect(seen).toEqual(['room_event:join', `message:${sealed('first words')}`]);
     expect(await guest.next((m) => 're' in m && m.re === 's1')).toMatchObject({ type: 'ack' });
   });
 
@@ -107,13 +107,13 @@ describe('moderation', () => {
 
     await op.expect({ type: 'mute', room: 'mod', user: 'member1', seconds: 60 }, 'ok');
     expect(await mem.next(event('mod', 'mute', 'member1'))).toMatchObject({ by: 'op1' });
-    expect(await mem.request({ type: 'send', room: 'mod', text: 'let me talk' })).toMatchObject({ code: 'MUTED' });
+    expect(await mem.request({ type: 'send', room: 'mod', envelope: sealed('let me talk') })).toMatchObject({ code: 'MUTED' });
     await op.expect({ type: 'unmute', room: 'mod', user: 'member1' }, 'ok');
-    await mem.expect({ type: 'send', room: 'mod', text: 'thanks' }, 'ack');
+    await mem.expect({ type: 'send', room: 'mod', envelope: sealed('thanks') }, 'ack');
 
     await op.expect({ type: 'kick', room: 'mod', user: 'member1', reason: 'bye' }, 'ok');
     expect(await mem.next(event('mod', 'kick', 'member1'))).toMatchObject({ by: 'op1', reason: 'bye' });
-    expect(await mem.request({ type: 'send', room: 'mod', text: 'still here?' })).toMatchObject({ code: 'NOT_MEMBER' });
+    expect(await mem.request({ type: 'send', room: 'mod', envelope: sealed('still here?') })).toMatchObject({ code: 'NOT_MEMBER' });
     expect(fixture.server.store.getMember('mod', 'member1')).toBeUndefined();
   });
 

@@ -1,9 +1,16 @@
 // A test server for raw-protocol tests: started before the calling file's tests with roomy rate
 // limits; `user(name)` registers a raw client, `connect()` only connects one, `track(c)` adopts one;
-// all are closed afterwards.
+// all are closed afterwards. Raw clients speak clear text, so the default room is open here
+// (`openRooms: ['lobby']`, added to any overrides); every other room is end-to-end unless made open.
 import { afterAll, beforeAll } from 'vitest';
 import { RawClient, registered } from '../../src/raw-client.js';
 import { startTestServer, type TestServer, type TestServerOverrides } from '../../src/testing.js';
+
+/**
+ * What a raw client sends to an end-to-end room in place of text: it holds no sender keys, and the
+ * server relays and stores any envelope as an opaque block, so the text itself stands in for one.
+ */
+export const sealed = (text: string): string => Buffer.from(text).toString('base64url');
 
 export interface RawServer {
   readonly server: TestServer;
@@ -32,7 +39,7 @@ export function rawServer(overrides: TestServerOverrides = { limits: { messagesP
     },
   };
   beforeAll(async () => {
-    fixture.server = await startTestServer(overrides);
+    fixture.server = await startTestServer({ openRooms: ['lobby'], ...overrides });
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
