@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChatController, type Memory, type UiHooks } from '../src/controller.js';
 import { activeConversation, dmKey, findConversation, roomKey, STATUS_KEY } from '../src/state.js';
 import { FakeClient } from './helpers/fake-client.js';
@@ -40,7 +40,19 @@ function setup(answers: { ask?: string | null; confirm?: boolean; choose?: strin
     fileSize: async () => 10,
     readMarkDelayMs: 1,
   });
+  running.push(ctl);
   return { client, ui, ctl };
+}
+/** Every controller a test made, stopped after it (their timers and listeners). */
+const running: ChatController[] = [];
+afterEach(() => {
+  for (const ctl of running.splice(0)) ctl.stop();
+});
+/** A controller that has started: rooms joined, history loaded. */
+async function started(...args: Parameters<typeof setup>) {
+  const made = setup(...args);
+  await made.ctl.start();
+  return made;
 }
 const settle = () => new Promise((r) => setTimeout(r, 10));
 const messages = (ctl: ChatController, key?: string) =>
@@ -83,12 +95,10 @@ describe('ChatController', () => {
     client.lastRun.lobby = '41';
     await ctl.start();
     expect(activeConversation(ctl.state).marker).toBe('42');
-    ctl.stop();
   });
 
   it('sends room text with emoji shortcodes converted and shows it once', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     await ctl.submit('hi :smile: at 12:30:45');
     expect(client.calls).toContainEqual(['send', 'lobby', 'hi 😄 at 12:30:45']);
     // the server echo with the same id does not duplicate
@@ -105,7 +115,6 @@ describe('ChatController', () => {
     expect(messages(ctl)).toEqual([{ id: 's1', text: 'hi 😄 at 12:30:45', pending: false }]);
     await ctl.submit('//etc is literal');
     expect(client.calls).toContainEqual(['send', 'lobby', '/etc is literal']);
-    ctl.stop();
   });
 
   it('refuses to send in the status window', async () => {
@@ -115,20 +124,16 @@ describe('ChatController', () => {
     expect(ctl.state.active).toBe(STATUS_KEY);
     await ctl.submit('hello');
     expect(texts(ctl).at(-1)).toMatch(/status window/);
-    ctl.stop();
   });
 
   it('shows parse errors with a suggestion', async () => {
-    const { ctl } = setup();
-    await ctl.start();
+    const { ctl } = await started();
     await ctl.submit('/jion #x');
     expect(texts(ctl).at(-1)).toMatch(/did you mean \/join/);
-    ctl.stop();
   });
 
   it('direct messages: /msg sends E2E, incoming opens a conversation and rings', async () => {
-    const { client, ctl, ui } = setup();
-    await ctl.start();
+    const { client, ctl, ui } = await started();
     await ctl.submit('/msg bob secret :wink:');
     expect(client.calls).toContainEqual(['sendDirect', 'bob', 'secret 😉', undefined]);
     expect(texts(ctl, dmKey('bob'))).toEqual(['secret 😉']);
@@ -140,12 +145,10 @@ describe('ChatController', () => {
     expect(ui.bells).toBe(2);
     client.emit('message', { kind: 'room', id: 'r10', ts: 9, from: 'bob', room: 'lobby', text: 'nothing', action: false, mine: false });
     expect(ui.bells).toBe(2);
-    ctl.stop();
   });
 
   it('/me in a DM and in a room', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     await ctl.submit('/me waves');
     expect(client.calls).toContainEqual(['action', 'lobby', 'waves']);
     ctl.openDm('bob');
@@ -154,12 +157,10 @@ describe('ChatController', () => {
     expect(client.calls).toContainEqual(['sendDirect', 'bob', 'nods', { action: true }]);
     await ctl.submit('/part');
     expect(findConversation(ctl.state, dmKey('bob'))).toBeUndefined();
-    ctl.stop();
   });
 
   it('join, part, topic, create', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     await ctl.submit('/join #dev');
     expect(ctl.state.active).toBe(roomKey('dev'));
     expect(activeConversation(ctl.state).topic).toBe('topic of dev');
@@ -175,12 +176,10 @@ describe('ChatController', () => {
     await ctl.submit('/create #new Fresh');
     expect(client.calls).toContainEqual(['createRoom', 'new', 'Fresh', 'e2e']);
     expect(client.calls).toContainEqual(['joinRoom', 'new']);
-    ctl.stop();
   });
 
   it('moderation goes to the active room', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     await ctl.submit('/kick bob bye');
     await ctl.submit('/mute bob 30');
     await ctl.submit('/unmute bob');
@@ -197,21 +196,17 @@ describe('ChatController', () => {
         ['ban', { user: 'bob', reason: 'spam' }],
       ]),
     );
-    ctl.stop();
   });
 
   it('shows SDK errors with their code', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     client.failWith.kick = Object.assign(new Error('you are not an operator'), { code: 'FORBIDDEN' });
     await ctl.submit('/kick bob');
     expect(texts(ctl).at(-1)).toBe('you are not an operator [FORBIDDEN]');
-    ctl.stop();
   });
 
   it('presence, typing and room events update state', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     client.emit('typing', { from: 'bob', target: { room: 'lobby' }, active: true });
     expect(activeConversation(ctl.state).typing.bob).toBeGreaterThan(0);
     client.emit('presence', { user: 'bob', state: 'away', status: 'brb' });
@@ -220,34 +215,28 @@ describe('ChatController', () => {
     expect(activeConversation(ctl.state).members.map((m) => m.user)).toContain('carol');
     client.emit('roomEvent', { room: 'lobby', event: 'kick', user: 'me', by: 'bob', ts: 2 });
     expect(findConversation(ctl.state, roomKey('lobby'))).toBeUndefined();
-    ctl.stop();
   });
 
   it('key changes and DM warnings are loud', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     ctl.openDm('bob');
     client.emit('keyChange', { user: 'bob', verified: true });
     expect(ctl.state.e2e.bob).toBe('changed');
     expect(texts(ctl).at(-1)).toMatch(/CHANGED.*blocked.*\/verify bob/);
     client.emit('dmWarning', { user: 'bob', kind: 'gap', missing: 2 });
     expect(texts(ctl).at(-1)).toMatch(/2 direct message\(s\) from bob are missing/);
-    ctl.stop();
   });
 
   it('/verify shows the safety number and marks verified on yes', async () => {
-    const { client, ctl } = setup({ confirm: true });
-    await ctl.start();
+    const { client, ctl } = await started({ confirm: true });
     await ctl.submit('/verify bob');
     expect(texts(ctl).join('\n')).toContain('11111 22222 33333');
     expect(client.calls).toContainEqual(['verifyContact', 'bob']);
     expect(ctl.state.e2e.bob).toBe('verified');
-    ctl.stop();
   });
 
   it('typing notifications are throttled and stopped on submit', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     ctl.editor.insert('h');
     ctl.inputChanged();
     ctl.editor.insert('e');
@@ -262,12 +251,10 @@ describe('ChatController', () => {
       ['setTyping', { room: 'lobby' }, true],
       ['setTyping', { room: 'lobby' }, false],
     ]);
-    ctl.stop();
   });
 
   it('files: send with progress, accept asks for a folder, decline', async () => {
-    const { client, ctl, ui } = setup();
-    await ctl.start();
+    const { client, ctl, ui } = await started();
     await ctl.submit('/file /tmp/x.txt');
     expect(client.calls).toContainEqual(['sendFile', { room: 'lobby' }, '/tmp/x.txt']);
     expect(ctl.state.files.up1).toMatchObject({ direction: 'up', status: 'done', name: 'x.txt' });
@@ -286,21 +273,17 @@ describe('ChatController', () => {
     await ctl.submit('/decline');
     expect(client.calls).toContainEqual(['declineFile', 'f2']);
     expect(ctl.state.files.f2!.status).toBe('declined');
-    ctl.stop();
   });
 
   it('files: NOT_IMPLEMENTED from the SDK is shown', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     client.failWith.sendFile = Object.assign(new Error('file transfer is not implemented yet'), { code: 'NOT_IMPLEMENTED' });
     await ctl.submit('/file /tmp/x');
     expect(texts(ctl).at(-1)).toBe('file transfer is not implemented yet [NOT_IMPLEMENTED]');
-    ctl.stop();
   });
 
   it('/search, /users, /rooms, /history, /help, /clear, /quit', async () => {
-    const { client, ctl, ui } = setup();
-    await ctl.start();
+    const { client, ctl, ui } = await started();
     await ctl.submit('needle in a haystack');
     client.searchResults = [
       {
@@ -329,8 +312,7 @@ describe('ChatController', () => {
   });
 
   it('tab completes nicks from the member list', async () => {
-    const { ctl } = setup();
-    await ctl.start();
+    const { ctl } = await started();
     const tab = (line: string): string => {
       ctl.editor.set(line);
       ctl.complete();
@@ -341,18 +323,15 @@ describe('ChatController', () => {
     expect(tab('/join #lo')).toBe('/join #lobby ');
     expect(tab('/join lo')).toBe('/join #lobby ');
     expect(tab('/whois b')).toBe('/whois bob ');
-    ctl.stop();
   });
 
   it('reconnect notices', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     client.emit('state', 'reconnecting');
     expect(ctl.state.connection).toBe('reconnecting');
     client.emit('state', 'ready');
     expect(texts(ctl).slice(-2)).toEqual(['connection lost; reconnecting… (what you type is kept and sent once back)', 'reconnected']);
     vi.clearAllMocks();
-    ctl.stop();
   });
 });
 
@@ -385,12 +364,10 @@ describe('ChatController: read markers', () => {
       ['markRead', { room: 'lobby' }, 'h1'],
       ['markRead', { room: 'lobby' }, 'r1'],
     ]);
-    ctl.stop();
   });
 
   it('not while scrolled up or in another conversation; on scrolling down and on switching', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     ctl.dispatch({ type: 'scroll', delta: 3, max: 10 });
     client.emit('message', msg('r1', 'bob'));
     await settle();
@@ -408,12 +385,10 @@ describe('ChatController: read markers', () => {
     ctl.dispatch({ type: 'switch', key: dmKey('carol') });
     await settle();
     expect(reads(client)).toHaveLength(2); // switching back marks nothing new
-    ctl.stop();
   });
 
   it('not while disconnected: the newest one when back', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client } = await started();
     client.emit('state', 'reconnecting');
     client.emit('message', msg('r1', 'bob'));
     await settle();
@@ -421,12 +396,10 @@ describe('ChatController: read markers', () => {
     client.emit('state', 'ready');
     await settle();
     expect(reads(client)).toEqual([['markRead', { room: 'lobby' }, 'r1']]);
-    ctl.stop();
   });
 
   it("shows a peer's read marker on my last direct message", async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     await ctl.submit('/msg bob are you there?');
     const sent = findConversation(ctl.state, dmKey('bob'))!.lines.at(-1)!;
     expect(sent.kind === 'message' && sent.mine).toBe(true);
@@ -440,8 +413,7 @@ describe('ChatController: read markers', () => {
 
 describe('ChatController: /cancel, /whois, /unban', () => {
   it('/cancel stops the newest running transfer; the failed accept is not reported as an error', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     await ctl.submit('/cancel');
     expect(texts(ctl).at(-1)).toBe('no file transfer is running');
     client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.txt', size: 3, e2e: true, ts: 1 });
@@ -465,12 +437,10 @@ describe('ChatController: /cancel, /whois, /unban', () => {
     expect(texts(ctl).at(-1)).toBe('"a.txt" is already cancelled');
     await ctl.submit('/cancel nope');
     expect(texts(ctl).at(-1)).toBe('no file nope');
-    ctl.stop();
   });
 
   it('/whois shows presence, status and the safety-number state', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     await ctl.submit('/whois bob');
     expect(texts(ctl).slice(-3)).toEqual([
       'whois bob:',
@@ -485,12 +455,10 @@ describe('ChatController: /cancel, /whois, /unban', () => {
     expect(texts(ctl).at(-1)).toMatch(/KEY CHANGED/);
     await ctl.submit('/whois nobody');
     expect(texts(ctl).at(-1)).toBe('no user nobody');
-    ctl.stop();
   });
 
   it('/unban a user or an address', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     await ctl.submit('/unban bob');
     await ctl.submit('/unban --address 203.0.113.7');
     expect(client.calls).toEqual(
@@ -500,7 +468,6 @@ describe('ChatController: /cancel, /whois, /unban', () => {
       ]),
     );
     expect(texts(ctl).at(-1)).toBe('unbanned 203.0.113.7');
-    ctl.stop();
   });
 });
 
@@ -515,23 +482,19 @@ describe('ChatController: direct conversations', () => {
     await new Promise((r) => setImmediate(r));
     expect(texts(ctl, dmKey('carol'))).toEqual(['earlier', 'now']);
     expect(ctl.state.e2e.carol).toBe('unverified');
-    ctl.stop();
   });
 
   it('ignores the echo of my own room file offer', async () => {
-    const { client, ctl, ui } = setup();
-    await ctl.start();
+    const { client, ctl, ui } = await started();
     client.emit('fileOffer', { fileId: 'mine', from: 'me', target: { room: 'lobby' }, name: 'x', size: 1, e2e: false, ts: 1 });
     expect(ctl.state.files.mine).toBeUndefined();
     expect(ui.bells).toBe(0);
-    ctl.stop();
   });
 });
 
 describe('ChatController: nothing typed is lost', () => {
   it('shows a line pending through an outage, then once when acknowledged', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     client.holdSends = true;
     client.emit('state', 'reconnecting');
     await ctl.submit('typed during the outage');
@@ -543,8 +506,7 @@ describe('ChatController: nothing typed is lost', () => {
   });
 
   it('the acknowledgement may come before the echo or after it; either way one line', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     client.holdSends = true;
     await ctl.submit('ok');
     await ctl.submit('ok');
@@ -563,8 +525,7 @@ describe('ChatController: nothing typed is lost', () => {
   });
 
   it('a refused line says which, comes back into an empty input, and /retry sends it again', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     client.refuseSends = Object.assign(new Error('you are muted in #lobby'), { code: 'FORBIDDEN' });
     await ctl.submit('the line that matters');
     await settle();
@@ -605,8 +566,7 @@ describe('ChatController: nothing typed is lost', () => {
 
 describe('ChatController: pastes', () => {
   it('up to 5 lines go into the input line; Enter sends them as one message', async () => {
-    const { client, ctl, ui } = setup();
-    await ctl.start();
+    const { client, ctl, ui } = await started();
     await ctl.paste('one\r\ntwo\rthree\n');
     expect(ctl.editor.text).toBe('one\ntwo\nthree');
     expect(ui.choices).toEqual([]);
@@ -622,8 +582,7 @@ describe('ChatController: pastes', () => {
       ['n', 0, ''],
       [null, 0, ''],
     ] as const) {
-      const { client, ctl, ui } = setup({ choose: answer });
-      await ctl.start();
+      const { client, ctl, ui } = await started({ choose: answer });
       await ctl.paste(lines);
       expect(ui.choices[0]).toEqual([
         'paste',
@@ -633,15 +592,13 @@ describe('ChatController: pastes', () => {
       ]);
       expect(client.calls.filter((c) => c[0] === 'send')).toEqual(sends ? [['send', 'lobby', lines]] : []);
       expect(ctl.editor.text).toBe(input);
-      ctl.stop();
     }
   });
 });
 
 describe('ChatController: rooms, ignores and file offers', () => {
   it('/join creates a room that does not exist, as IRC does', async () => {
-    const { client, ctl } = setup();
-    await ctl.start();
+    const { client, ctl } = await started();
     client.joinRoom = async (room: string) => {
       client.calls.push(['joinRoom', room]);
       if (!client.rooms.has(room)) throw Object.assign(new Error(`no room #${room}`), { code: 'NOT_FOUND' });
@@ -662,8 +619,7 @@ describe('ChatController: rooms, ignores and file offers', () => {
   it('/ignore hides a user (kept in memory), /unignore shows them again', async () => {
     const saved: Array<readonly string[] | undefined> = [];
     const memory: Memory = { ignored: ['carol'], bell: true, save: (c) => saved.push(c.ignored) };
-    const { client, ctl, ui } = setup({}, memory);
-    await ctl.start();
+    const { client, ctl, ui } = await started({}, memory);
     client.emit('message', { kind: 'room', id: 'c1', ts: 9, from: 'carol', room: 'lobby', text: 'hey me', action: false, mine: false });
     expect(messages(ctl)).toEqual([]);
     expect(ui.bells).toBe(0);
@@ -680,8 +636,7 @@ describe('ChatController: rooms, ignores and file offers', () => {
   });
 
   it('/accept and /decline name an offer by its file name, spaces and all', async () => {
-    const { client, ctl } = setup({ choose: 'l' });
-    await ctl.start();
+    const { client, ctl } = await started({ choose: 'l' });
     client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'my notes.txt', size: 3, e2e: false, ts: 1 });
     client.emit('fileOffer', { fileId: 'f2', from: 'bob', target: { room: 'lobby' }, name: 'b.bin', size: 3, e2e: false, ts: 1 });
     await settle();
@@ -692,8 +647,7 @@ describe('ChatController: rooms, ignores and file offers', () => {
   });
 
   it('a file offer asks at once, once', async () => {
-    const { client, ctl, ui } = setup({ choose: 'a' });
-    await ctl.start();
+    const { client, ui } = await started({ choose: 'a' });
     client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'new.txt', size: 3, e2e: false, ts: 1 });
     await settle();
     expect(ui.choices[0]).toEqual(['file offer', 'bob offers "new.txt" (3 bytes), to #lobby, readable by the server.', 'adl']);
@@ -732,7 +686,6 @@ describe('ChatController: member lists', () => {
       ['eve', 'online'],
       ['me', 'online'],
     ]);
-    ctl.stop();
   });
 });
 
@@ -753,7 +706,6 @@ describe('ChatController: room kinds', () => {
     };
     await ctl.submit('/join #sealed');
     expect(findConversation(ctl.state, roomKey('sealed'))!.sealed).toBe(true);
-    ctl.stop();
   });
 
   it('/help says what the server still sees', () => {
