@@ -1,0 +1,184 @@
+// The bus of a cluster, on NATS core (at-most-once): commits go out on one subject, signals and
+// heartbeats on two others. What NATS loses shows up as a gap the sequencer fills from the store,
+// so a lost commit is late, never missing. The client reconnects by itself, forever.
+import { randomUUID } from 'node:crypto';
+import type { Msg, NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import type { StoredMessage } from '../store/types.js';
+import { CommitSequencer } from './commit-sequencer.js';
+import type { Bus, BusHandlers, BusSignal, BusState } from './types.js';
+
+export interface NatsBusOptions {
+  /** nats://host:port, one or several (the nodes of a NATS cluster). */
+  servers: string | readonly string[];
+  /** Subject prefix: clusters sharing one NATS keep apart by it. */
+  subject?: string;
+  /** How often a node announces its last commit (what detects a lost last message). */
+  heartbeatMs?: number;
+  /** How long a gap may wait for the missing message before the store is read. */
+  graceMs?: number;
+  /** NATS credentials, when the server wants them. */
+  user?: string;
+  pass?: string;
+  token?: string;
+}
+
+type Wire =
+  | { n: string; m: StoredMessage[] } // commits
+  | { n: string; s: BusSignal[] } // signals
+  | { n: string; h: string }; // heartbeat: the last id this node committed
+
+const RECONNECT_WAIT_MS = 250;
+
+export class NatsBus implements Bus {
+  readonly node = randomUUID();
+  private _state: BusState = 'connected';
+  private readonly sequencer: CommitSequencer;
+  private readonly subjects: { commits: string; signals: string; beats: string };
+  private outgoing: BusSignal[] = [];
+  private lastCommitted = '0';
+  private readonly beat: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly handlers: BusHandlers,
+    options: NatsBusOptions,
+  ) {
+    const prefix = options.subject ?? 'hush';
+    this.subjects = { commits: `${prefix}.commits`, signals: `${prefix}.signals`, beats: `${prefix}.beats` };
+    this.sequencer = new CommitSequencer({
+      from: handlers.from,
+      deliver: (m) => handlers.deliver(m),
+      fillGap: handlers.fillGap,
+      ...(handlers.onError ? { onError: handlers.onError } : {}),
+      ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+    });
+    for (const subject of Object.values(this.subjects)) {
+      nc.subscribe(subject, {
+        callback: (err, msg) => {
+          if (!err) this.receive(msg);
+        },
+      });
+    }
+    this.beat = setInterval(() => this.send(this.subjects.beats, { n: this.node, h: this.lastCommitted }), options.heartbeatMs ?? 1000);
+    this.beat.unref();
+    void this.watch();
+  }
+
+  /**
+   * Connects and subscribes (the first connection must succeed: a wrong address fails the start, not
+   * later). Resolves once the server has the subscriptions: from then on nothing published is missed.
+   */
+  static async connect(options: NatsBusOptions, handlers: BusHandlers): Promise<NatsBus> {
+    const servers = typeof options.servers === 'string' ? options.servers.split(',') : [...options.servers];
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers,
+        name: 'hushd',
+        noEcho: true, // this node's own commits reach its sequencer directly
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: RECONNECT_WAIT_MS,
+        ...(options.user === undefined ? {} : { user: options.user, pass: options.pass ?? '' }),
+        ...(options.token === undefined ? {} : { token: options.token }),
+      });
+    } catch (cause) {
+      throw new Error(`cannot reach the bus at ${servers.join(', ')}: ${(cause as Error).message}`, { cause });
+    }
+    const bus = new NatsBus(nc, handlers, options);
+    await nc.flush();
+    return bus;
+  }
+
+  get state(): BusState {
+    return this._state;
+  }
+
+  publishCommitted(messages: readonly StoredMessage[]): void {
+    if (messages.length === 0) return;
+    this.sequencer.feed(messages);
+    this.lastCommitted = messages[messages.length - 1]!.id;
+    this.send(this.subjects.commits, { n: this.node, m: [...messages] });
+  }
+
+  signal(signal: BusSignal): void {
+    if (this.outgoing.push(signal) === 1) setImmediate(() => this.flushSignals());
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.beat);
+      this.flushSignals();
+      await this.sequencer.close();
+      await this.nc.drain().catch(() => this.nc.close());
+    })();
+    return this.closing;
+  }
+
+  private flushSignals(): void {
+    if (this.outgoing.length === 0) return;
+    const signals = this.outgoing;
+    this.outgoing = [];
+    this.send(this.subjects.signals, { n: this.node, s: signals });
+  }
+
+  /** While disconnected, the client holds what is sent in its reconnect buffer; a full buffer throws. */
+  private send(subject: string, wire: Wire): void {
+    if (this.nc.isClosed() || this.nc.isDraining()) return;
+    try {
+      this.nc.publish(subject, JSON.stringify(wire));
+    } catch (error) {
+      // Lost: a commit is read from the store by the other nodes' next gap fill.
+      this.handlers.onError?.(error as Error);
+    }
+  }
+
+  private receive(msg: Msg): void {
+    let wire: Wire;
+    try {
+      wire = msg.json<Wire>();
+    } catch {
+      this.handlers.onError?.(new Error(`malformed bus message on ${msg.subject}`));
+      return;
+    }
+    if (typeof wire !== 'object' || wire === null || wire.n === this.node) return;
+    try {
+      if ('m' in wire && Array.isArray(wire.m)) this.sequencer.feed(wire.m);
+      else if ('h' in wire && typeof wire.h === 'string') this.sequencer.committedUpTo(wire.h);
+      else if ('s' in wire && Array.isArray(wire.s)) for (const s of wire.s) this.handlers.onSignal?.(s, wire.n);
+    } catch (error) {
+      this.handlers.onError?.(error as Error);
+    }
+  }
+
+  private async watch(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      switch (status.type) {
+        case 'disconnect':
+          this.setState('disconnected');
+          break;
+        case 'reconnect':
+          this.setState('connected');
+          // Once the subscriptions are back on the server, what was missed meanwhile is in the store.
+          this.nc.flush().then(
+            () => this.sequencer.resync(),
+            () => this.sequencer.resync(),
+          );
+          break;
+        case 'slowConsumer':
+          this.sequencer.resync();
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private setState(state: BusState): void {
+    if (state === this._state) return;
+    this._state = state;
+    this.handlers.onState?.(state);
+  }
+}
