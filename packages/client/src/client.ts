@@ -92,7 +92,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     this.devices = new DeviceStore(this.paths.dataDir, this.host, this.port);
     this.pin = new ServerPin(this.paths.configDir, options);
     this.connection = new Connection(
-      { host: this.host, port: this.port, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, reconnect: options.reconnect !== false },
+      {
+        addresses: [{ host: this.host, port: this.port }, ...(options.failover ?? [])],
+        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        reconnect: options.reconnect !== false,
+      },
       {
         emit,
         verifyServer: (session) => this.pin.check(session),
@@ -517,12 +521,17 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const from = this.requireUser();
     if (!ref) this.checkText(text);
     const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
-    const sealed = this.joined.view.get(room)?.kind === 'e2e';
+    const kind = this.joined.view.get(room)?.kind;
+    const sealed = kind === 'e2e';
+    // A room left (or never joined) that this device knows as end to end: nothing goes out in clear.
+    if (kind === undefined && this.isE2eRoom(room)) throw new HushError('NOT_MEMBER', `you are not in #${room}: not sent`);
     if (!sealed && this.isE2eRoom(room))
       throw new HushError('E2E_ROOM_DOWNGRADE', `#${room} was end-to-end encrypted and the server now calls it open: not sent`);
-    if (sealed) await this.roomCrypto.distribute(room);
     let envelope = '';
-    const ack = await this.queueSend({ target: { room }, text, action, listed: listedRef(ref) }, async (key) => {
+    // Our sender key goes to every member device lacking it first: those DMs go out ahead of this
+    // message (urgent), which waits in the outbox meanwhile, however long an outage lasts.
+    const gate = sealed ? { gate: () => this.roomCrypto.distribute(room) } : {};
+    const ack = await this.queueSend({ target: { room }, text, action, listed: listedRef(ref), ...gate }, async (key) => {
       if (!sealed)
         return { type: 'send', room, key, ...(bodiless ? {} : { text }), ...(action ? { action: true } : {}), ...(ref ? { ref } : {}) };
       envelope = await this.roomCrypto.seal(room, { text: bodiless ? '' : text, action, ...(ref ? { ref } : {}) });
@@ -803,11 +812,12 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       const view = this.ledger.message(chat);
       this.remember(chat, view);
       this.emit('message', view);
-      return;
+    } else {
+      this.remember(chat);
+      const update = this.ledger.change(chat);
+      if (update) this.emit('messageUpdate', update);
     }
-    this.remember(chat);
-    const update = this.ledger.change(chat);
-    if (update) this.emit('messageUpdate', update);
+    if (chat.kind === 'dm') this.dms.shown(chat.id);
   }
 
   /** Into the local history; a message known to be deleted already goes in without its text. */
@@ -850,6 +860,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     } else {
       this.seen.add(m.msgId);
       this.files.onDirectOffer(m, opened.file);
+      this.dms.shown(m.msgId);
     }
   }
 }

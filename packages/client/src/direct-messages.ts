@@ -88,6 +88,7 @@ export class DirectMessages {
         text: 'text' in body ? body.text : '',
         action: 'text' in body && body.action,
         listed: 'text' in body && listedRef(body.ref),
+        urgent: 'roomKey' in body, // a room message waiting in the outbox needs it first
       },
       async (key) => {
         const theirs = await this.keysOf(user);
@@ -219,7 +220,8 @@ export class DirectMessages {
    * Opens a DM: the entry for this device, through the session with the sending device (which
    * must be a device of the sender in the key directory). The advanced session, the used one-time
    * prekey and the opened text are saved in one write before the message is shown; a DM offered
-   * again (after a crash, or catch-up) is read from that journal, never decrypted twice.
+   * again (after a crash, or catch-up) is read from that journal, never decrypted twice, and one
+   * the application was already shown (see `shown`) is not offered to it again.
    */
   async open(m: DirectWire, live: boolean): Promise<OpenedDirect | undefined> {
     const account = this.host.account();
@@ -230,14 +232,19 @@ export class DirectMessages {
       if (live || kind === 'session_reset')
         this.host.emit('dmWarning', { user: peer, kind, ...(missing === undefined ? {} : { missing }) });
     };
-    let senderKey: Uint8Array | undefined;
+    const shown = live && sessions.wasShown(m.msgId);
     let innerText = sessions.journalled(m.msgId);
+    if (shown && innerText === undefined) return undefined;
+    const parsed = parseDirectEnvelope(m.envelope);
+    const envelope = typeof parsed === 'string' ? undefined : parsed;
+    const own = envelope !== undefined && sameKey(envelope.sender, device.signPublicKey);
+    // The sending device's sequence stream (our own DMs are counted when sent).
+    const streamKey = envelope && !own ? envelope.sender : undefined;
+    let senderKey: Uint8Array | undefined;
     let fresh = false;
     if (innerText === undefined) {
-      const parsed = parseDirectEnvelope(m.envelope);
-      const envelope = typeof parsed === 'string' ? undefined : parsed;
       const mine = envelope?.entries.get(b64(device.signPublicKey));
-      if (envelope && sameKey(envelope.sender, device.signPublicKey)) {
+      if (own) {
         // This device's own DM, played back (catch-up after a crash lost its ack, or a replay).
         const own = sessions.ownSent(m.envelope, m.msgId);
         if (own === undefined || own === 'replay') {
@@ -275,15 +282,17 @@ export class DirectMessages {
       sessions.remember(m.msgId, innerText);
       await sessions.save(); // session, used prekey and text in one write, before anything is shown
     }
-    if (live && senderKey) {
-      const status = state.checkSequence(sequenceStream(inner.from, senderKey, inner.to), inner.seq);
+    if (live && streamKey) {
+      // Also for a DM read from the journal: a crash may have lost the sequence state saved after it.
+      const status = state.checkSequence(sequenceStream(inner.from, streamKey, inner.to), inner.seq);
       this.saveState(state);
-      if (status.status === 'replay') {
+      if (status.status === 'replay' && fresh) {
         warn('replay');
         return undefined;
       }
-      if (status.status === 'gap') warn('gap', status.missing);
+      if (status.status === 'gap' && !shown) warn('gap', status.missing);
     }
+    if (shown) return undefined;
     const body = decodeBody(inner.body);
     if (!body) {
       warn('undecryptable');
@@ -366,6 +375,18 @@ export class DirectMessages {
       if (devices.some((d) => sameKey(d.signKey, identity.signKey) && sameKey(d.boxKey, identity.boxKey))) return true;
     }
     return false;
+  }
+
+  /**
+   * The application has just been shown DM `msgId` (a message, a change or a file offer): it is
+   * not shown again, even when a crash keeps the server's catch-up from moving past it.
+   */
+  shown(msgId: string): void {
+    try {
+      this.host.account()?.sessions.markShown(msgId);
+    } catch (error) {
+      this.host.reportError(error);
+    }
   }
 
   /** A DM was handled (opened or not): the next device login asks only for newer ones. */

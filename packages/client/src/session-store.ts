@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   deviceId,
   generateOneTimePrekeys,
@@ -20,6 +21,9 @@ import { b64, unb64 } from './wire.js';
 // replaced atomically: <dataDir>/state/<host>_<port>/<user>.sessions.json. Sessions, prekey secrets
 // and the journal of opened messages change together in one write, so a crash leaves either the
 // state before a message or the state after it, never half of each.
+// Beside it, <user>.shown lists the DMs already handed to the application, one server id a line,
+// appended the moment each is shown: a DM the server offers again after a crash (its catch-up
+// cursor was not saved yet) is then not shown twice.
 
 /** How long a message key skipped over is kept (then the message it belongs to cannot open). */
 export const SKIPPED_KEY_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -27,6 +31,8 @@ export const SKIPPED_KEY_TTL_MS = 30 * 24 * 3600 * 1000;
 const JOURNAL_LIMIT = 2000;
 /** Base keys of sessions accepted, remembered to refuse a replayed session start. */
 const BASE_KEY_LIMIT = 4000;
+/** DMs remembered as shown; the file is rewritten with these once it holds twice as many lines. */
+const SHOWN_LIMIT = JOURNAL_LIMIT;
 
 interface StoredPrekey {
   id: number;
@@ -66,11 +72,20 @@ export class SessionStore {
   private readonly journal = new Map<string, string>();
   private readonly sent = new Map<string, { inner: string; msgId?: string }>();
   private saving: Promise<void> = Promise.resolve();
+  private readonly shown = new Set<string>();
+  private shownLines = 0;
 
-  private constructor(private readonly path: string) {}
+  private constructor(
+    private readonly path: string,
+    private readonly shownPath: string,
+  ) {}
 
   static async load(dataDir: string, host: string, port: number, user: string): Promise<SessionStore> {
-    const store = new SessionStore(join(dataDir, 'state', serverDirName(host, port), `${fileSafe(user)}.sessions.json`));
+    const base = join(dataDir, 'state', serverDirName(host, port), fileSafe(user));
+    const store = new SessionStore(`${base}.sessions.json`, `${base}.shown`);
+    const shown = (await readOptional(store.shownPath))?.split('\n').filter((id) => id !== '') ?? [];
+    for (const id of shown.slice(-SHOWN_LIMIT)) store.shown.add(id);
+    store.shownLines = shown.length;
     const text = await readOptional(store.path);
     if (text === undefined) return store;
     const f = JSON.parse(text) as SessionFile;
@@ -195,6 +210,33 @@ export class SessionStore {
     entry.msgId = msgId;
     this.remember(msgId, entry.inner);
     return entry.inner;
+  }
+
+  // ---- shown ----
+
+  /** True when DM `msgId` was handed to the application (by this run or one before a crash). */
+  wasShown(msgId: string): boolean {
+    return this.shown.has(msgId);
+  }
+
+  /**
+   * Records that DM `msgId` was handed to the application, at once (one synchronous append, so
+   * the window in which a crash shows it again is that write). Not synced to the disk: a power
+   * cut may show a DM twice, never lose one.
+   */
+  markShown(msgId: string): void {
+    if (this.shown.has(msgId)) return;
+    this.shown.add(msgId);
+    if (this.shown.size > SHOWN_LIMIT) this.shown.delete(this.shown.values().next().value as string);
+    mkdirSync(dirname(this.shownPath), { recursive: true, mode: 0o700 });
+    if (++this.shownLines <= 2 * SHOWN_LIMIT) {
+      appendFileSync(this.shownPath, `${msgId}\n`, { mode: 0o600 });
+      return;
+    }
+    const tmp = `${this.shownPath}.tmp`;
+    writeFileSync(tmp, [...this.shown].map((id) => `${id}\n`).join(''), { mode: 0o600 });
+    renameSync(tmp, this.shownPath);
+    this.shownLines = this.shown.size;
   }
 
   /** Serialised atomic writes of the whole state (the last call's state wins). */

@@ -1,6 +1,8 @@
 // Direct messages sent while a user is briefly away (the SDK reconnecting, not a fresh login) arrive
 // exactly once: the server's offline delivery at device login and the SDK's history catch-up
 // overlap for conversations the client knew, and only offline delivery covers brand-new ones.
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
@@ -131,5 +133,34 @@ describe('direct messages across a reconnect', () => {
     await arrived;
     // 'hello before' and 'mine before' were handled by the previous process: not offered again.
     await expectOnceEach(next, bob, got, ['carol:new while closing']);
+  });
+
+  // A process that dies after a DM was opened and saved, but before its catch-up cursor and
+  // sequence state were: the server offers the DM again at the next login. The files are put
+  // back as such a crash leaves them (the cursor file from before the DM; the list of DMs shown
+  // from before it too when the crash came before the application saw it).
+  it.each([
+    ['after the application was shown it: not shown again', false, []],
+    ['before the application was shown it: shown now, once', true, ['bob:offered again']],
+  ])('a client killed %s', async (_when, beforeShown, expected) => {
+    server = await startTestServer();
+    const { alice, bob, p } = await cast(server);
+    const at = { host: p.host, port: p.port, fingerprint: server.fingerprint };
+    const dir = join(alice.paths.dataDir, 'state', (await readdir(join(alice.paths.dataDir, 'state')))[0]!);
+    const files = beforeShown ? ['alice.json', 'alice.shown'] : ['alice.json'];
+    await alice.close(); // its state saved up to 'hello before'
+    const before = await Promise.all(files.map((f) => readFile(join(dir, f))));
+    const first = await fx.connect(at, { paths: alice.paths });
+    await first.login('alice');
+    const opened = nextEvent(first, 'message', (m) => m.text === 'offered again');
+    await bob.sendDirect('alice', 'offered again');
+    await opened;
+    await first.close();
+    await Promise.all(files.map((f, i) => writeFile(join(dir, f), before[i]!)));
+    const next = await fx.connect(at, { paths: alice.paths });
+    warnings.set(next, collect(next, 'dmWarning'));
+    const got = collect(next, 'message');
+    await next.login('alice');
+    await expectOnceEach(next, bob, got, expected);
   });
 });

@@ -1,7 +1,7 @@
 // A child process running the built SDK for the session crash test. It logs in with its bound
 // device and prints one line per event the parent counts:
 //   SHOWN <id> <text>   a DM shown       ACK <text> <id>   a DM the server acknowledged
-//   WARN <kind>         a dmWarning      READY             logged in
+//   OWN <id>            one of ours shown WARN <kind>      a dmWarning       READY   logged in
 // and sends `count` DMs to `peer` (texts <prefix><n>, n from `first`), one after another.
 import { HushClient } from '../../dist/index.js';
 
@@ -9,7 +9,7 @@ const [host, port, configDir, dataDir, user, peer, prefix, first, count] = proce
 const out = (line) => process.stdout.write(`${line}\n`);
 const client = await HushClient.connect({ host, port: Number(port), paths: { configDir, dataDir }, timeoutMs: 10_000 });
 client.on('message', (m) => {
-  if (m.kind === 'dm' && !m.mine) out(`SHOWN ${m.id} ${m.text}`);
+  if (m.kind === 'dm') out(m.mine ? `OWN ${m.id}` : `SHOWN ${m.id} ${m.text}`);
 });
 client.on('dmWarning', (w) => out(`WARN ${w.kind}`));
 client.on('error', () => undefined);
