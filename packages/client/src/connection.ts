@@ -7,6 +7,7 @@ import { costsMessageBudget, Outbox } from './outbox.js';
 import { DEFAULT_CLIENT_LIMITS } from './limits.js';
 import { TokenPacer } from './pacer.js';
 import { Requests, type RequestBody } from './requests.js';
+import { AddressRing, type ServerAddress } from './server-addresses.js';
 import { Transport } from './transport.js';
 import type { ConnectionState, EmitEvent } from './types.js';
 
@@ -24,8 +25,8 @@ const TERMINAL_RECONNECT_ERRORS = new Set<HushErrorCode>([
 ]);
 
 export interface ConnectionOptions {
-  host: string;
-  port: number;
+  /** The server's addresses (the nodes of a cluster share its identity), dialled round robin. */
+  addresses: readonly ServerAddress[];
   timeoutMs: number;
   /** Reconnect after a drop (false: a drop closes the client). */
   reconnect: boolean;
@@ -61,6 +62,7 @@ export class Connection {
   private transport: Transport | undefined;
   private _session: HandshakeResult | undefined;
   private readonly requests: Requests;
+  private readonly addresses: AddressRing;
   private readonly outbox = new Outbox(
     new TokenPacer(DEFAULT_CLIENT_LIMITS.messagesPerSecond, DEFAULT_CLIENT_LIMITS.messageBurst, Date.now()),
   );
@@ -79,6 +81,7 @@ export class Connection {
     private readonly host: ConnectionHost,
   ) {
     this.requests = new Requests(options.timeoutMs);
+    this.addresses = new AddressRing(options.addresses);
   }
 
   get phase(): Phase {
@@ -99,9 +102,25 @@ export class Connection {
     return this._phase === 'ready' && this.transport?.isOpen === true;
   }
 
-  /** The first connection: resolves once it is open and pinned. */
+  /**
+   * The first connection: resolves once it is open and pinned. Each address is tried once, in turn;
+   * a refused identity ends the attempt at once (a node with another key is not the server).
+   */
   async start(): Promise<void> {
-    await this.open();
+    const failures: string[] = [];
+    for (;;) {
+      const address = await this.addresses.next();
+      try {
+        await this.open(address);
+        break;
+      } catch (error) {
+        if (!isHushError(error) || TERMINAL_RECONNECT_ERRORS.has(error.code) || this.addresses.size === 1) throw error;
+        failures.push(describeFailure(address, error));
+        if (failures.length >= this.addresses.size) {
+          throw new HushError(error.code, `no address of the server answered: ${failures.join('; ')}`, { cause: error });
+        }
+      }
+    }
     this.move('ready');
   }
 
@@ -232,7 +251,9 @@ export class Connection {
   // ------------------------------------------------------------------------------------------
   // Opening, liveness and reconnecting
 
-  private async open(): Promise<void> {
+  /** Opens a connection to `address` (the next one round robin when not given). */
+  private async open(address?: ServerAddress): Promise<void> {
+    const { host, port } = address ?? (await this.addresses.next());
     let pinnedNow = false;
     const verifyServer = async (session: HandshakeResult): Promise<void> => {
       pinnedNow = await this.host.verifyServer(session);
@@ -240,8 +261,8 @@ export class Connection {
     for (let attempt = 0; ; attempt++) {
       try {
         const transport = await Transport.open({
-          host: this.options.host,
-          port: this.options.port,
+          host,
+          port,
           timeoutMs: this.options.timeoutMs,
           verifyServer,
           onMessage: (m) => this.onMessage(transport, m),
@@ -301,7 +322,8 @@ export class Connection {
   private async reconnectLoop(): Promise<void> {
     this.move('reconnecting');
     for (let attempt = 0; ; attempt++) {
-      await this.pause(backoffDelay(attempt));
+      // The back-off grows with each round over every address, so a cluster's other nodes are tried soon.
+      await this.pause(backoffDelay(Math.floor(attempt / this.addresses.size)));
       if (!this.at('reconnecting')) return; // closed meanwhile
       try {
         await this.open();
@@ -425,4 +447,9 @@ export class Connection {
     this.host.emit('state', state);
     if (state === 'ready') this.host.onReady();
   }
+}
+
+function describeFailure({ host, port }: ServerAddress, error: HushError): string {
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return error.message.includes(address) || error.message.includes(`${host}:${port}`) ? error.message : `${address}: ${error.message}`;
 }

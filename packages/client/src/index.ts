@@ -11,6 +11,7 @@ export type { HushErrorCode, ClientErrorCode } from './errors.js';
 export type { ClientPaths } from './paths.js';
 export type { KnownServerEntry, PinDecision } from './known-servers.js';
 export type { ClientLimits } from './limits.js';
+export type { ServerAddress } from './server-addresses.js';
 export type {
   ChatMessage,
   ClientEvents,

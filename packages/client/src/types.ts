@@ -1,5 +1,6 @@
 import type { HushError } from './errors.js';
 import type { ClientPaths } from './paths.js';
+import type { ServerAddress } from './server-addresses.js';
 
 export interface TrustPrompt {
   host: string;
@@ -9,8 +10,15 @@ export interface TrustPrompt {
 }
 
 export interface ConnectOptions {
+  /** The server's name and port: pins and local state are kept under them, and they are dialled first. */
   host: string;
   port: number;
+  /**
+   * The server's other addresses (the nodes of a cluster, which share one identity key): when a
+   * connection fails or drops, the next address is tried, round robin, with the reconnect back-off.
+   * Every node must show the pinned key. A name that resolves to several addresses counts as each.
+   */
+  failover?: readonly ServerAddress[];
   paths?: ClientPaths;
   /** Out-of-band fingerprint: first contact is trusted (and pinned) only if it matches. */
   expectedFingerprint?: string;
