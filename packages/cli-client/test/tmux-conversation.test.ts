@@ -3,18 +3,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { HushTui } from '@hush/test-kit';
+import { inputLine } from '@hush/test-kit';
 import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
 const loggedIn = bed.loggedIn.bind(bed);
 
-function say(s: HushTui, line: string): void {
-  s.type(line);
-  s.keys('Enter');
-}
-
-const inputLine = (screen: string): string => screen.trimEnd().split('\n').at(-1) ?? '';
 
 /** Bells hush wrote to its terminal: BEL bytes that do not end an OSC sequence (the window title). */
 function bells(output: string): number {
@@ -25,12 +19,12 @@ describe('hush in tmux: conversation features', () => {
   it('reply with a quote, reactions with counts and who, edit prefilled, delete', async () => {
     const { alice, bob } = await bed.aliceAndBob();
 
-    say(bob, 'lunch at noon?');
+    await bob.typeLine('lunch at noon?');
     await alice.waitFor('<bob> lunch at noon?');
     // Typing /reply numbers the messages, so the one to name is on screen.
     alice.type('/reply ');
     await alice.waitFor(/\[1\] \d\d:\d\d <bob> lunch at noon\?/);
-    say(alice, '1 sure, where?');
+    await alice.typeLine('1 sure, where?');
     for (const s of [alice, bob]) {
       const screen = await s.waitFor('<alice> sure, where?');
       const rows = screen.split('\n');
@@ -39,37 +33,35 @@ describe('hush in tmux: conversation features', () => {
     }
     expect(alice.capture()).not.toMatch(/\[1\] \d\d:\d\d/); // the numbers go with the command
 
-    say(bob, '/react 2 :thumbsup:');
+    await bob.typeLine('/react 2 :thumbsup:');
     await alice.waitFor(/lunch at noon\?[^\n]*\n.*┆ 👍 1/);
-    say(alice, '/react 2 👍');
+    await alice.typeLine('/react 2 👍');
     await bob.waitFor(/lunch at noon\?[^\n]*\n.*┆ 👍 2/);
-    say(alice, '/react 2 :tada:');
+    await alice.typeLine('/react 2 :tada:');
     await bob.waitFor(/👍 2 {2}🎉 1/);
-    say(bob, '/reactions 2');
+    await bob.typeLine('/reactions 2');
     await bob.waitFor(/👍 bob, alice/);
-    say(alice, '/react 2 :tada:'); // the same again takes it back
+    await alice.typeLine('/react 2 :tada:'); // the same again takes it back
     await bob.waitFor((x) => /👍 2/.test(x) && !x.includes('🎉 1'));
 
     // /edit alone puts the old text in the input line to change.
-    bob.type('/edit');
-    bob.keys('Enter');
+    await bob.typeLine('/edit');
     await bob.waitFor((x) => inputLine(x).includes('/edit 2 lunch at noon?'));
-    bob.type(' or one');
-    bob.keys('Enter');
+    await bob.typeLine(' or one');
     await alice.waitFor('<bob> lunch at noon? or one (edited)');
     await alice.waitFor('↪ bob: lunch at noon? or one');
 
     // Someone else's message: the server refuses, and says why in words.
-    say(bob, '/delete 1');
+    await bob.typeLine('/delete 1');
     await bob.waitFor('only its author or a room operator deletes a message [FORBIDDEN]');
-    say(alice, '/delete 1');
+    await alice.typeLine('/delete 1');
     for (const s of [alice, bob]) await s.waitFor((x) => x.includes('<alice> message deleted') && !x.includes('sure, where?'));
   }, 90_000);
 
   it('Alt+Up selects a message, Up moves to an older one, r replies to it', async () => {
     const { alice, bob } = await bed.aliceAndBob();
-    say(bob, 'which day suits?');
-    say(bob, 'and what time?');
+    await bob.typeLine('which day suits?');
+    await bob.typeLine('and what time?');
     await alice.waitFor('<bob> and what time?');
 
     alice.keys('M-Up'); // the newest is selected, numbered, and the status bar says what the keys do
@@ -78,8 +70,7 @@ describe('hush in tmux: conversation features', () => {
     await alice.waitFor(/message 2 selected/);
     alice.keys('r');
     await alice.waitFor((x) => inputLine(x).includes('/reply 2'));
-    alice.type('friday');
-    alice.keys('Enter');
+    await alice.typeLine('friday');
     for (const s of [alice, bob]) {
       const screen = await s.waitFor('<alice> friday');
       const rows = screen.split('\n');
@@ -98,24 +89,23 @@ describe('hush in tmux: conversation features', () => {
     alice.type('hey @bo');
     alice.keys('Tab');
     await alice.waitFor((x) => inputLine(x).endsWith('hey @bob')); // and a space: see what bob gets
-    alice.type('look at this');
-    alice.keys('Enter');
+    await alice.typeLine('look at this');
     await bob.waitFor('<alice> hey @bob look at this');
     await waitUntil(() => rung() === 1);
 
-    say(alice, '/msg bob psst');
+    await alice.typeLine('/msg bob psst');
     await bob.waitFor(/3\.@alice\s+1@/); // marked in the list
     await waitUntil(() => rung() === 2);
 
-    say(bob, '/bell off');
+    await bob.typeLine('/bell off');
     await bob.waitFor('the bell is off');
-    say(alice, '/msg bob again');
+    await alice.typeLine('/msg bob again');
     await bob.waitFor(/3\.@alice\s+2@/);
-    say(alice, 'bob: and here');
+    await alice.typeLine('bob: and here');
     await bob.waitFor('<alice> bob: and here');
     expect(rung()).toBe(2);
 
-    say(bob, '/mentions');
+    await bob.typeLine('/mentions');
     const listed = await bob.waitFor('mentions of you (2)');
     expect(listed).toMatch(/#lobby alice: "hey @bob look at this"/);
     expect(listed).toMatch(/#lobby alice: "bob: and here"/);
@@ -123,22 +113,22 @@ describe('hush in tmux: conversation features', () => {
 
   it('/search finds the latest text here or everywhere (direct messages included), /goto opens it', async () => {
     const { alice, bob } = await bed.aliceAndBob();
-    say(alice, 'teh deploy key is in the vault');
+    await alice.typeLine('teh deploy key is in the vault');
     await bob.waitFor('<alice> teh deploy key');
-    say(alice, '/edit 1 the deploy key is in the vault');
+    await alice.typeLine('/edit 1 the deploy key is in the vault');
     await bob.waitFor('the deploy key is in the vault (edited)');
-    say(alice, '/msg bob deploy tonight?');
+    await alice.typeLine('/msg bob deploy tonight?');
     await bob.waitFor(/3\.@alice/);
 
-    say(bob, '/search DEPLOY');
+    await bob.typeLine('/search DEPLOY');
     let screen = await bob.waitFor('search "DEPLOY": 1 found');
     expect(screen).toMatch(/1\. \d\d:\d\d #lobby alice: the deploy key is in the vault/);
-    say(bob, '/search teh');
+    await bob.typeLine('/search teh');
     await bob.waitFor('search "teh": nothing found here');
-    say(bob, '/search -a deploy');
+    await bob.typeLine('/search -a deploy');
     screen = await bob.waitFor('search "deploy": 2 found');
     expect(screen).toMatch(/1\. \d\d:\d\d @alice alice: deploy tonight\?/);
-    say(bob, '/goto 1');
+    await bob.typeLine('/goto 1');
     await bob.waitFor((x) => x.includes('hush  @alice') && x.includes('found: '));
   }, 90_000);
 });

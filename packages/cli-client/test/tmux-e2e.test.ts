@@ -4,16 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HushClient } from '@hush/client';
 import { describe, expect, it } from 'vitest';
+import { inputLine } from '@hush/test-kit';
 import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
 const start = bed.start.bind(bed);
 const loggedIn = bed.loggedIn.bind(bed);
 
-/** The input line (last row). */
-function inputLine(screen: string): string {
-  return screen.trimEnd().split('\n').at(-1) ?? '';
-}
 
 describe('hush in tmux', () => {
   it('logs in through the form after a first-contact trust prompt', async () => {
@@ -52,8 +49,7 @@ describe('hush in tmux', () => {
   it('delivers a room message, a direct message, :smile: and a picked emoji', async () => {
     const { alice, bob } = await bed.aliceAndBob();
 
-    alice.type('hello bob :smile: at 12:30:45 http://x:80:y');
-    alice.keys('Enter');
+    await alice.typeLine('hello bob :smile: at 12:30:45 http://x:80:y');
     await bob.waitFor('<alice> hello bob 😄 at 12:30:45 http://x:80:y');
 
     // the picker: Ctrl+E, search, Enter inserts into the input line
@@ -66,8 +62,7 @@ describe('hush in tmux', () => {
     alice.keys('Enter');
     await bob.waitFor('<alice> 🎉');
 
-    alice.type('/msg bob a secret for you');
-    alice.keys('Enter');
+    await alice.typeLine('/msg bob a secret for you');
     await bob.waitFor(/3\.@alice\s+1/);
     bob.keys('M-3');
     const dm = await bob.waitFor('<alice> a secret for you');
@@ -77,8 +72,7 @@ describe('hush in tmux', () => {
     // bob has the DM on screen, so his hush marked it read: alice sees that in her status bar.
     alice.keys('M-3');
     await alice.waitFor((x) => x.includes('hush  @bob') && x.includes('seen by bob'));
-    alice.type('/whois bob');
-    alice.keys('Enter');
+    await alice.typeLine('/whois bob');
     await alice.waitFor((x) => x.includes('presence: online') && x.includes('end-to-end: not verified'));
   });
 
@@ -89,8 +83,7 @@ describe('hush in tmux', () => {
     alice.type('bo');
     alice.keys('Tab');
     await alice.waitFor((x) => inputLine(x).startsWith('> bob:'));
-    alice.type('hi');
-    alice.keys('Enter');
+    await alice.typeLine('hi');
     await alice.waitFor('<alice> bob: hi');
     // Ctrl+O focuses the people list: alice, bob (sorted); Down then Enter opens @bob
     alice.keys('C-o');
@@ -107,8 +100,7 @@ describe('hush in tmux', () => {
     await bed.restart();
     await alice.waitFor((x) => / connected /.test(x) && x.includes('reconnected'), 'alice reconnected', 30_000);
     await bob.waitFor((x) => / connected /.test(x) && x.includes('reconnected'), 'bob reconnected', 30_000);
-    alice.type('after the restart');
-    alice.keys('Enter');
+    await alice.typeLine('after the restart');
     await bob.waitFor('<alice> after the restart');
   });
 
@@ -155,15 +147,13 @@ describe('hush in tmux: files', () => {
     const { alice, bob } = await bed.aliceAndBob();
     const file = join(alice.home, 'report.bin');
     writeFileSync(file, Buffer.alloc(300_000, 7));
-    alice.type(`/file ${file}`);
-    alice.keys('Enter');
+    await alice.typeLine(`/file ${file}`);
     await alice.waitFor(/sent "report\.bin" \(293\.0 KiB\) \[#+\] 100%/);
     await bob.waitFor((s) => s.includes('alice offers "report.bin"') && s.includes('[l] later'));
     bob.keys('l'); // later: the offer stays in the room for /accept
     const offer = await bob.waitFor(/file offer from alice: "report\.bin" \(293\.0 KiB, room file:/);
     expect(offer).toContain('readable by the server)');
-    bob.type('/accept');
-    bob.keys('Enter');
+    await bob.typeLine('/accept');
     const downloads = join(bob.home, 'Downloads');
     await bob.waitFor('into folder:');
     await bob.waitFor(`> ${downloads}`);
@@ -179,11 +169,9 @@ describe('hush in tmux: files', () => {
     const { alice, bob } = await bed.aliceAndBob();
     const file = join(alice.home, 'secret.txt');
     writeFileSync(file, 'for bob only\n'.repeat(1000));
-    alice.type('/query bob');
-    alice.keys('Enter');
+    await alice.typeLine('/query bob');
     await alice.waitFor('hush  @bob');
-    alice.type(`/file ${file}`);
-    alice.keys('Enter');
+    await alice.typeLine(`/file ${file}`);
     await alice.waitFor(/sent "secret\.txt" \(12\.7 KiB\) \[#+\] 100%/);
     const prompt = await bob.waitFor((s) => s.includes('alice offers "secret.txt"') && s.includes('[a] accept'));
     expect(prompt).toContain('to you, end-to-end encrypted');
@@ -191,8 +179,7 @@ describe('hush in tmux: files', () => {
     await bob.waitFor('into folder:');
     const downloads = join(bob.home, 'elsewhere');
     bob.keys('C-u');
-    bob.type(downloads);
-    bob.keys('Enter');
+    await bob.typeLine(downloads);
     await bob.waitFor(/3\.@alice/);
     bob.keys('M-3');
     const saved = await bob.waitFor(/saved "secret\.txt" to[\s\S]*?\[#+\] 100%/);
@@ -274,8 +261,7 @@ describe('hush in tmux: nothing typed is lost', () => {
       const { alice, bob } = await bed.aliceAndBob();
       await bed.stopServer();
       await alice.waitFor(/reconnecting/);
-      alice.type('typed while the server was down');
-      alice.keys('Enter');
+      await alice.typeLine('typed while the server was down');
       const pending = await alice.waitFor('(sending…)');
       expect(pending).toContain('typed while the server was down');
       await new Promise((r) => setTimeout(r, OUTAGE_MS));
@@ -301,17 +287,13 @@ describe('hush in tmux: nothing typed is lost', () => {
   it('a refused line says which and comes back into the input', async () => {
     const alice = await loggedIn('alice');
     const bob = await loggedIn('bob');
-    alice.type('/join #quiet');
-    alice.keys('Enter');
+    await alice.typeLine('/join #quiet');
     await alice.waitFor('#quiet did not exist: you created it');
-    bob.type('/join #quiet');
-    bob.keys('Enter');
+    await bob.typeLine('/join #quiet');
     await alice.waitFor('bob joined #quiet');
-    alice.type('/mute bob');
-    alice.keys('Enter');
+    await alice.typeLine('/mute bob');
     await bob.waitFor('bob was muted');
-    bob.type('this line must not vanish');
-    bob.keys('Enter');
+    await bob.typeLine('this line must not vanish');
     const screen = await bob.waitFor('not sent: "this line must not vanish"');
     expect(screen).not.toContain('SCHEMA_VIOLATION');
     await bob.waitFor((s) => inputLine(s).includes('> this line must not vanish'));
@@ -335,8 +317,7 @@ describe('hush in tmux: the first hour', () => {
 
   it('/join of a room that does not exist creates it', async () => {
     const alice = await loggedIn('alice');
-    alice.type('/join #brand-new');
-    alice.keys('Enter');
+    await alice.typeLine('/join #brand-new');
     const screen = await alice.waitFor('#brand-new did not exist: you created it');
     expect(screen).toContain('hush  #brand-new');
     const w = await watcher();
@@ -351,8 +332,7 @@ describe('hush in tmux: the first hour', () => {
         { home },
       );
       await first.waitFor((s) => s.includes('#lobby') && / connected /.test(s));
-      first.type('something to remember');
-      first.keys('Enter');
+      await first.typeLine('something to remember');
       await first.waitFor('<alice> something to remember');
       first.keys('C-c');
       expect(await first.exitCode()).toBe(0);
@@ -390,8 +370,7 @@ describe('hush in tmux: file offers ask', () => {
       await alice.waitFor('bob joined #lobby');
       for (const name of ['declined.txt', 'later.txt']) {
         writeFileSync(join(alice.home, name), `${name}\n`);
-        alice.type(`/file ${join(alice.home, name)}`);
-        alice.keys('Enter');
+        await alice.typeLine(`/file ${join(alice.home, name)}`);
         await bob.waitFor((s) => s.includes(`alice offers "${name}"`) && s.includes('[d] decline'));
         bob.keys(name === 'declined.txt' ? 'd' : 'l');
         await bob.waitFor((s) => !s.includes('alice offers'));
@@ -420,8 +399,7 @@ describe('hush in tmux: file offers ask', () => {
     const offer = async (name: string, content: Buffer | string): Promise<string> => {
       const file = join(alice.home, name);
       writeFileSync(file, content);
-      alice.type(`/file ${file}`);
-      alice.keys('Enter');
+      await alice.typeLine(`/file ${file}`);
       return bob.waitFor((s) => s.includes(`alice offers "${name}"`) && s.includes('[a] accept'));
     };
     const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7919) % 256));
@@ -445,8 +423,7 @@ describe('hush in tmux: file offers ask', () => {
     await offer('later.txt', 'for later\n');
     bob.keys('l');
     await bob.waitFor((s) => !s.includes('alice offers') && s.includes('"later.txt"'));
-    bob.type('/accept');
-    bob.keys('Enter');
+    await bob.typeLine('/accept');
     await bob.waitFor('into folder:');
     bob.keys('Enter');
     await bob.waitFor(/saved "later\.txt" to/);

@@ -1,5 +1,5 @@
 // The shared test harness, loaded as TypeScript source by vitest (this package is never built).
-export { HUSH_CLI, HushTui } from './tmux.js';
+export { HUSH_CLI, HushTui, inputLine } from './tmux.js';
 export type { HushTuiOptions } from './tmux.js';
 export { ClientFixture, eventWaiters, passwordOf, sharedServer } from './client-fixture.js';
 export type { BaseConnectOptions, ClientPaths, EventSource, EventWaiters, FixtureClient, ServerAddress } from './client-fixture.js';

@@ -24,6 +24,11 @@ function tmuxQuote(text: string): string {
   return `"${text.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
+/** The input line of a captured screen: its last non-empty row. */
+export function inputLine(screen: string): string {
+  return screen.trimEnd().split('\n').at(-1) ?? '';
+}
+
 export interface HushTuiOptions {
   args: string[];
   env?: Record<string, string>;
