@@ -179,13 +179,14 @@ Password = ${IRC_OPER.password}
 }
 
 /** A process's CPU time (ms, user + system, all threads), RSS and peak RSS (bytes), from /proc (Linux). */
-export function procUsage(pid: number): { cpuMs: number; rss: number; peak: number } {
+export function procUsage(pid: number): { cpuMs: number; systemMs: number; rss: number; peak: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
+  const user = Number(fields[11]); // utime and stime: fields 14 and 15 of the line
+  const system = Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024;
-  return { cpuMs: (ticks * 1000) / CLOCK_TICKS, rss: kb('VmRSS'), peak: kb('VmHWM') };
+  return { cpuMs: ((user + system) * 1000) / CLOCK_TICKS, systemMs: (system * 1000) / CLOCK_TICKS, rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

@@ -40,22 +40,33 @@ export interface ProfileEntry {
   selfPct: number;
 }
 
-/** Self time by function (top `limit`) and by area (package or runtime), as % of samples. */
-export function summariseProfile(profile: CpuProfile, limit = 12): { functions: ProfileEntry[]; areas: ProfileEntry[] } {
+function frameName({ functionName, url, lineNumber }: ProfileNode['callFrame']): string {
+  const file = url
+    .replace(/^file:\/\//, '')
+    .split('/')
+    .slice(-2)
+    .join('/');
+  return `${functionName || '(anonymous)'} ${file ? `${file}:${lineNumber + 1}` : ''}`.trim();
+}
+
+/**
+ * Self time by function (top `limit`) and by area (package or runtime), as % of samples (of the
+ * busy ones with `withoutIdle`).
+ */
+export function summariseProfile(
+  profile: CpuProfile,
+  limit = 12,
+  options: { withoutIdle?: boolean } = {},
+): { functions: ProfileEntry[]; areas: ProfileEntry[] } {
   const byFunction = new Map<string, number>();
   const byArea = new Map<string, number>();
   let total = 0;
   for (const node of profile.nodes) {
     const hits = node.hitCount ?? 0;
-    if (hits === 0) continue;
+    if (hits === 0 || (options.withoutIdle && node.callFrame.functionName === '(idle)')) continue;
     total += hits;
-    const { functionName, url, lineNumber } = node.callFrame;
-    const file = url
-      .replace(/^file:\/\//, '')
-      .split('/')
-      .slice(-2)
-      .join('/');
-    const name = `${functionName || '(anonymous)'} ${file ? `${file}:${lineNumber + 1}` : ''}`.trim();
+    const { functionName, url } = node.callFrame;
+    const name = frameName(node.callFrame);
     byFunction.set(name, (byFunction.get(name) ?? 0) + hits);
     const area = areaOf(functionName, url);
     byArea.set(area, (byArea.get(area) ?? 0) + hits);
@@ -79,4 +90,30 @@ function areaOf(functionName: string, url: string): string {
   if (mod) return mod.replace(/@\d.*$/, '');
   if (url.startsWith('node:')) return `node: ${url.slice(5).split('/')[0]}`;
   return url.split('/').slice(-1)[0] ?? url;
+}
+
+/** Total time (self and callees, each sample counted once per function however deep the recursion), top `limit`, as % of busy samples. */
+export function totalTimes(profile: CpuProfile, limit = 25): ProfileEntry[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const totals = new Map<string, number>();
+  let busy = 0;
+  for (const n of profile.nodes) {
+    const hits = n.hitCount ?? 0;
+    if (hits === 0 || n.callFrame.functionName === '(idle)') continue;
+    busy += hits;
+    const seen = new Set<string>();
+    for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+      const name = frameName(byId.get(id)!.callFrame);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      totals.set(name, (totals.get(name) ?? 0) + hits);
+    }
+  }
+  return [...totals]
+    .filter(([name]) => name !== '(root)')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([name, hits]) => ({ name, selfPct: Math.round((hits / busy) * 1000) / 10 }));
 }

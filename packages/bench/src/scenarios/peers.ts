@@ -22,9 +22,11 @@ export interface PeerSide {
   deliveriesPerSec: number;
   deliveriesPerCpuSec: number;
   serverCpu: number;
+  /** Share of the server's CPU time spent in the kernel (system time): socket writes and reads, mostly. */
+  systemShare: number;
   loadgenCpu: number;
   /** Fixed rate (1 message a second per client): send-to-delivery latency at the observers. */
-  fixed: { samples: number; p50Ms: number; p99Ms: number; serverCpu: number; delivered: number; expected: number };
+  fixed: { samples: number; p50Ms: number; p99Ms: number; serverCpu: number; systemShare: number; delivered: number; expected: number };
   /** RSS (bytes) idle with the N clients connected, and the process's peak (VmHWM) at the end. */
   rssIdle: number;
   rssPeak: number;
@@ -100,7 +102,11 @@ export async function runPeers(ctx: BenchContext, n: number, peers: readonly Irc
       if (hushRoom(kind) !== null) echo = setup.echo;
       const profile = <T>(label: string, fn: () => Promise<T>) =>
         server.server && hushRoom(kind) !== null ? profiled(ctx, server.server, `peers-${kind}-n${n}-${label}`, fn) : fn();
-      await delay(1000);
+      // Idle as a server is idle: the Node servers (Hush, raw) get the memory scenario's settling
+      // (seconds without traffic, then full collections: the room setup's garbage, Hush's scrypt
+      // buffers of N registrations, is not what N connections hold); the IRC servers have no GC.
+      if (server.server) await server.server.api.settle({ idleMs: ctx.profile.memory.idleMs });
+      else await delay(1000);
       const rssIdle = procUsage(server.pid).rss;
       const window = windowFor(ctx.profile, n);
       const saturate = (measureMs: number) =>
@@ -142,7 +148,8 @@ export async function runPeers(ctx: BenchContext, n: number, peers: readonly Irc
           drainMs: 10_000,
         }),
       );
-      const fixedCpu = (procUsage(server.pid).cpuMs - c0.cpuMs) / (performance.now() - t1);
+      const c1 = procUsage(server.pid);
+      const fixedCpu = (c1.cpuMs - c0.cpuMs) / (performance.now() - t1);
       problems.push(...fixed.problems);
       if (fixed.delivered < fixed.expected) problems.push(`fixed rate: ${fixed.expected - fixed.delivered} deliveries missing`);
       sides.push({
@@ -150,12 +157,14 @@ export async function runPeers(ctx: BenchContext, n: number, peers: readonly Irc
         deliveriesPerSec: Math.round(delivered / seconds),
         deliveriesPerCpuSec: Math.round(delivered / cpuSeconds),
         serverCpu: round(cpuSeconds / seconds, 3),
+        systemShare: round((cpu1.systemMs - cpu0.systemMs) / Math.max(1, cpu1.cpuMs - cpu0.cpuMs), 3),
         loadgenCpu: round(loadgenCpu, 3),
         fixed: {
           samples: fixed.samples,
           p50Ms: fixed.p50Ms,
           p99Ms: fixed.p99Ms,
           serverCpu: round(fixedCpu, 3),
+          systemShare: round((c1.systemMs - c0.systemMs) / Math.max(1, c1.cpuMs - c0.cpuMs), 3),
           delivered: fixed.delivered,
           expected: fixed.expected,
         },
