@@ -7,7 +7,8 @@ import { AccountError, GateBusyError } from './errors.js';
 import { HashGate } from './hash-gate.js';
 import { LoginBackoff, type BackoffOptions } from './login-backoff.js';
 import { StoreError } from './store/store-error.js';
-import type { ServerRole, Store, UserRecord } from './store/types.js';
+import type { AsyncStore } from './store/async-store.js';
+import type { ServerRole, UserRecord } from './store/types.js';
 import { normalizeUsername, usernameSkeleton } from './usernames.js';
 
 export type { RegistrationMode } from './config.js';
@@ -85,7 +86,7 @@ export class Accounts {
   private dummy: Promise<string> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AsyncStore,
     private readonly opts: AccountsOptions,
   ) {
     this.scryptN = opts.scryptN ?? 2 ** 17;
@@ -106,7 +107,7 @@ export class Accounts {
     if (!norm.ok) return { ok: false, code: 'USERNAME_INVALID' };
     if (RESERVED_USERNAMES.has(usernameSkeleton(norm.name))) return { ok: false, code: 'USERNAME_TAKEN' };
     if (this.passwordProblem(norm.name, input.password)) return { ok: false, code: 'PASSWORD_WEAK' };
-    if (this.isTaken(norm.name)) return { ok: false, code: 'USERNAME_TAKEN' };
+    if (await this.isTaken(norm.name)) return { ok: false, code: 'USERNAME_TAKEN' };
     let hash: string;
     try {
       hash = await this.hash(input.password);
@@ -114,11 +115,18 @@ export class Accounts {
       if (err instanceof GateBusyError) return { ok: false, code: 'RATE_LIMITED' };
       throw err;
     }
-    // Hashing yielded the event loop: someone may have taken the name meanwhile. From here on all
-    // store calls are synchronous, so check, consume the invite and create happen as one step.
-    if (this.isTaken(norm.name)) return { ok: false, code: 'USERNAME_TAKEN' };
-    if (mode === 'invite' && !this.store.consumeInvite(input.invite ?? '', norm.name, now)) return { ok: false, code: 'INVALID_INVITE' };
-    return { ok: true, user: this.store.createUser(norm.name, hash, 'user', now) };
+    // Hashing yielded the event loop: someone may have taken the name meanwhile. The store's key
+    // settles a race for the very same name (ALREADY_EXISTS; the losing side's invite is spent).
+    if (await this.isTaken(norm.name)) return { ok: false, code: 'USERNAME_TAKEN' };
+    if (mode === 'invite' && !(await this.store.consumeInvite(input.invite ?? '', norm.name, now))) {
+      return { ok: false, code: 'INVALID_INVITE' };
+    }
+    try {
+      return { ok: true, user: await this.store.createUser(norm.name, hash, 'user', now) };
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'ALREADY_EXISTS') return { ok: false, code: 'USERNAME_TAKEN' };
+      throw err;
+    }
   }
 
   /**
@@ -131,7 +139,7 @@ export class Accounts {
     const wait = Math.max(this.byAddress.blockedFor(input.address, now), this.byAccount.blockedFor(accountKey, now));
     if (wait > 0) return { ok: false, code: 'RATE_LIMITED', retryAfterMs: wait };
 
-    const user = norm.ok ? this.store.getUser(norm.name) : undefined;
+    const user = norm.ok ? await this.store.getUser(norm.name) : undefined;
     let valid: boolean;
     try {
       const stored = user?.passwordHash ?? (await this.dummyHash());
@@ -141,7 +149,7 @@ export class Accounts {
       throw err;
     }
     // Re-read: the account may have changed (ban, password reset) while hashing.
-    const current = user ? this.store.getUser(user.name) : undefined;
+    const current = user ? await this.store.getUser(user.name) : undefined;
     if (!valid || !current || current.passwordHash !== user?.passwordHash || current.passwordHash === null) {
       this.byAddress.fail(input.address, now);
       this.byAccount.fail(accountKey, now);
@@ -159,21 +167,21 @@ export class Accounts {
     if (!norm.ok) throw new AccountError('USERNAME_INVALID', norm.reason);
     const weak = this.passwordProblem(norm.name, password);
     if (weak) throw new AccountError('PASSWORD_WEAK', weak);
-    if (this.isTaken(norm.name)) throw new AccountError('USERNAME_TAKEN', 'that name or a look-alike of it is taken');
+    if (await this.isTaken(norm.name)) throw new AccountError('USERNAME_TAKEN', 'that name or a look-alike of it is taken');
     const hash = await this.hashOrThrow(password);
-    if (this.isTaken(norm.name)) throw new AccountError('USERNAME_TAKEN', 'that name or a look-alike of it is taken');
+    if (await this.isTaken(norm.name)) throw new AccountError('USERNAME_TAKEN', 'that name or a look-alike of it is taken');
     return this.store.createUser(norm.name, hash, role, now);
   }
 
   /** Admin: replace a user's password. Throws AccountError NOT_FOUND / PASSWORD_WEAK. */
   async setPassword(name: string, password: string): Promise<void> {
     const norm = normalizeUsername(name);
-    if (!norm.ok || !this.store.getUser(norm.name)) throw new AccountError('NOT_FOUND', 'no such user');
+    if (!norm.ok || !(await this.store.getUser(norm.name))) throw new AccountError('NOT_FOUND', 'no such user');
     const weak = this.passwordProblem(norm.name, password);
     if (weak) throw new AccountError('PASSWORD_WEAK', weak);
     const hash = await this.hashOrThrow(password);
     try {
-      this.store.setPasswordHash(norm.name, hash);
+      await this.store.setPasswordHash(norm.name, hash);
     } catch (err) {
       if (err instanceof StoreError && err.code === 'NOT_FOUND') throw new AccountError('NOT_FOUND', 'no such user');
       throw err;
@@ -182,17 +190,17 @@ export class Accounts {
   }
 
   /** A fresh random invite code, stored (hashed) for registration mode "invite". */
-  createInvite(createdBy: string | null, now: number): string {
+  async createInvite(createdBy: string | null, now: number): Promise<string> {
     const code = randomBytes(18).toString('base64url');
-    this.store.createInvite(code, createdBy, now);
+    await this.store.createInvite(code, createdBy, now);
     return code;
   }
 
   /** True when `name` (canonical) or a look-alike of it belongs to an existing account. */
-  isTaken(name: string): boolean {
-    if (this.store.getUser(name)) return true;
+  async isTaken(name: string): Promise<boolean> {
+    if (await this.store.getUser(name)) return true;
     const skeleton = usernameSkeleton(name);
-    return this.store.listUsers().some((u) => usernameSkeleton(u.name) === skeleton);
+    return (await this.store.listUsers()).some((u) => usernameSkeleton(u.name) === skeleton);
   }
 
   /** Why a password is refused, or undefined when it is acceptable. */
@@ -231,7 +239,7 @@ export class Accounts {
 
   private async upgradeHash(name: string, password: string): Promise<void> {
     try {
-      this.store.setPasswordHash(name, await this.hash(password));
+      await this.store.setPasswordHash(name, await this.hash(password));
     } catch {
       // Busy or gone: keep the old hash, upgrade next time.
     }

@@ -1,5 +1,6 @@
-// Offline administration on a data directory: the `hushd <subcommand>` implementations. They open
-// the same SQLite file (WAL lets them run beside a live daemon; changes apply at the next login).
+// Administration beside or without a running hushd: the `hushd <subcommand>` implementations. They
+// open the same store as the daemon (the data directory's SQLite file, which WAL lets them share
+// with a live daemon, or the PostgreSQL database of --store); changes apply at the next login.
 import { isIP } from 'node:net';
 import { Accounts } from './accounts.js';
 import { AccountError, UsageError } from './errors.js';
@@ -7,10 +8,9 @@ import { CONFIG_FLAGS, OPTIONS, parseCommandLine, type HushdConfig } from './con
 import { loadOrCreateIdentity } from './identity-file.js';
 import { dataPaths } from './paths.js';
 import { importSqliteIntoPostgres } from './store/postgres-import.js';
-import { createPool, migrate } from './store/postgres.js';
+import { openStore } from './store/open.js';
 import { PG_SCHEMA_VERSION } from './store/postgres-schema.js';
 import { SCHEMA_VERSION } from './store/schema.js';
-import { SqliteStore } from './store/sqlite.js';
 import { StoreError } from './store/store-error.js';
 import type { ServerRole } from './store/types.js';
 import { normalizeUsername } from './usernames.js';
@@ -26,10 +26,10 @@ export type AdminCommand =
   | { cmd: 'ban'; user?: string; address?: string; reason: string | null; seconds: number | null }
   | { cmd: 'unban'; user?: string; address?: string }
   | { cmd: 'invite-create' }
-  /** Brings the schema up to date and exits: PostgreSQL at `store`, else the data directory's SQLite. */
-  | { cmd: 'migrate'; store: string | null }
-  /** Copies the data directory's SQLite database into the empty PostgreSQL database at `store`. */
-  | { cmd: 'import'; store: string };
+  /** Brings the schema of the configured store up to date and exits. */
+  | { cmd: 'migrate' }
+  /** Copies the data directory's SQLite database into the configured (empty) PostgreSQL database. */
+  | { cmd: 'import' };
 
 export const ADMIN_COMMANDS = ['fingerprint', 'user', 'ban', 'unban', 'invite', 'migrate', 'import'] as const;
 
@@ -56,7 +56,6 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
       reason: { type: 'string' },
       seconds: { type: 'string' },
       address: { type: 'string' },
-      store: { type: 'string' },
     },
     true,
   );
@@ -70,7 +69,6 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
     reason: str('reason'),
     seconds: str('seconds'),
     address: str('address'),
-    store: str('store'),
   };
   const [sub, action, name, extra] = positional;
   const needName = (n: string | undefined, what: string): string => {
@@ -81,9 +79,6 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
     if (x !== undefined) throw new UsageError(`unexpected argument "${x}"`);
   };
   if ((own.all || own.json) && sub !== 'fingerprint') throw new UsageError('--all and --json belong to hushd fingerprint');
-  if (own.store !== undefined && sub !== 'migrate' && sub !== 'import')
-    throw new UsageError('--store belongs to hushd migrate and hushd import');
-  if (own.store !== undefined && !/^postgres(ql)?:\/\//.test(own.store)) throw new UsageError('--store needs a postgres:// URL');
   switch (sub) {
     case 'fingerprint':
       noMore(action);
@@ -139,18 +134,15 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
       return { command: { cmd: 'ban', ...target, reason, seconds }, configArgv };
     }
     case 'migrate':
-      noMore(action);
-      return { command: { cmd: 'migrate', store: own.store ?? null }, configArgv };
     case 'import':
       noMore(action);
-      if (own.store === undefined) throw new UsageError("usage: hushd import --store postgres://... (copies the data directory's hush.db)");
-      return { command: { cmd: 'import', store: own.store }, configArgv };
+      return { command: { cmd: sub }, configArgv };
     default:
       throw new UsageError(`unknown command "${printable(sub ?? '')}" (see hushd --help)`);
   }
 }
 
-/** Runs one admin command against config.dataDir. Returns the process exit code. */
+/** Runs one admin command against the configured store (config.store, else config.dataDir's). Returns the process exit code. */
 export async function runAdmin(command: AdminCommand, config: HushdConfig, io: AdminIO, now = Date.now()): Promise<number> {
   const paths = dataPaths(config.dataDir);
   if (command.cmd === 'fingerprint') {
@@ -162,8 +154,14 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
     else io.out(command.output === 'all' ? `${fingerprint}\n${short}` : fingerprint);
     return 0;
   }
-  if (command.cmd === 'migrate' || command.cmd === 'import') return runStoreCommand(command, paths.database, io);
-  const store = SqliteStore.open(paths.database);
+  if (command.cmd === 'migrate' || command.cmd === 'import') return runStoreCommand(command, config, io);
+  let opened: Awaited<ReturnType<typeof openStore>>;
+  try {
+    opened = await openStore(config, { poolSize: 1 });
+  } catch (err) {
+    return storeFailure(err, io);
+  }
+  const { store } = opened;
   try {
     const accounts = new Accounts(store, {
       registration: config.registration,
@@ -175,44 +173,45 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
       if (!n.ok) throw new AccountError('USERNAME_INVALID', n.reason);
       return n.name;
     };
-    const existing = (name: string): string => {
+    const existing = async (name: string): Promise<string> => {
       const n = canonical(name);
-      if (!store.getUser(n)) throw new AccountError('NOT_FOUND', `no such user: ${n}`);
+      if (!(await store.getUser(n))) throw new AccountError('NOT_FOUND', `no such user: ${n}`);
       return n;
     };
     switch (command.cmd) {
       case 'user-add': {
         const name = canonical(command.name);
-        if (accounts.isTaken(name)) throw new AccountError('USERNAME_TAKEN', `${name} or a look-alike of it is taken`);
+        if (await accounts.isTaken(name)) throw new AccountError('USERNAME_TAKEN', `${name} or a look-alike of it is taken`);
         const password = await io.readPassword(`Password for ${name}: `, { confirm: true, fromStdin: command.passwordStdin });
         const user = await accounts.addUser(name, password, command.role, now);
         io.out(`added ${user.name} (${user.role})`);
         return 0;
       }
       case 'user-passwd': {
-        const name = existing(command.name);
+        const name = await existing(command.name);
         const password = await io.readPassword(`New password for ${name}: `, { confirm: true, fromStdin: command.passwordStdin });
         await accounts.setPassword(name, password);
         io.out(`password changed for ${name}`);
         return 0;
       }
       case 'user-role': {
-        const name = existing(command.name);
-        store.setServerRole(name, command.role);
+        const name = await existing(command.name);
+        await store.setServerRole(name, command.role);
         io.out(`${name} is now ${command.role}`);
         return 0;
       }
       case 'user-list': {
-        const users = store.listUsers();
+        const users = await store.listUsers();
         io.out(['NAME', 'ROLE', 'CREATED', 'DEVICES', 'STATUS'].join('\t'));
         for (const u of users) {
           const banned = u.bannedUntil !== null && u.bannedUntil > now;
           const status = banned
             ? `banned ${u.bannedUntil === Number.POSITIVE_INFINITY ? 'forever' : `until ${new Date(u.bannedUntil!).toISOString()}`}${u.banReason ? ` (${printable(u.banReason)})` : ''}`
             : 'ok';
-          io.out([u.name, u.role, new Date(u.createdAt).toISOString(), String(store.listDevices(u.name).length), status].join('\t'));
+          const devices = (await store.listDevices(u.name)).length;
+          io.out([u.name, u.role, new Date(u.createdAt).toISOString(), String(devices), status].join('\t'));
         }
-        const bans = store.listAddressBans().filter((b) => b.until > now);
+        const bans = (await store.listAddressBans()).filter((b) => b.until > now);
         for (const b of bans) {
           io.out(
             `address ${b.address} banned ${b.until === Number.POSITIVE_INFINITY ? 'forever' : `until ${new Date(b.until).toISOString()}`}${b.reason ? ` (${printable(b.reason)})` : ''}`,
@@ -224,11 +223,11 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
         const until = command.seconds === null ? Number.POSITIVE_INFINITY : now + command.seconds * 1000;
         const when = command.seconds === null ? 'forever' : `until ${new Date(until).toISOString()}`;
         if (command.user !== undefined) {
-          const name = existing(command.user);
-          store.setUserBan(name, until, command.reason);
+          const name = await existing(command.user);
+          await store.setUserBan(name, until, command.reason);
           io.out(`banned ${name} ${when}`);
         } else {
-          store.banAddress(command.address!, until, command.reason);
+          await store.banAddress(command.address!, until, command.reason);
           io.out(`banned address ${command.address} ${when}`);
         }
         io.err('a running hushd applies this at the next login or connection');
@@ -236,17 +235,17 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
       }
       case 'unban': {
         if (command.user !== undefined) {
-          const name = existing(command.user);
-          store.setUserBan(name, null, null);
+          const name = await existing(command.user);
+          await store.setUserBan(name, null, null);
           io.out(`unbanned ${name}`);
         } else {
-          store.unbanAddress(command.address!);
+          await store.unbanAddress(command.address!);
           io.out(`unbanned address ${command.address}`);
         }
         return 0;
       }
       case 'invite-create': {
-        const code = accounts.createInvite(null, now);
+        const code = await accounts.createInvite(null, now);
         io.out(code);
         if (config.registration !== 'invite')
           io.err(`note: registration is "${config.registration}"; start hushd with --registration invite to require invites`);
@@ -254,25 +253,37 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
       }
     }
   } catch (err) {
-    if (err instanceof AccountError || err instanceof StoreError) {
+    if (err instanceof AccountError) {
       io.err(`hushd: ${err.message}`);
       return 1;
     }
-    throw err;
+    return storeFailure(err, io);
   } finally {
-    store.close();
+    await opened.close();
   }
+}
+
+/** A store error or a PostgreSQL failure in words (never the URL: it may hold a password); anything else is thrown on. */
+function storeFailure(err: unknown, io: AdminIO): number {
+  if (err instanceof StoreError) io.err(`hushd: ${err.message}`);
+  else if (typeof (err as { code?: unknown }).code === 'string') io.err(`hushd: PostgreSQL: ${(err as Error).message}`);
+  else throw err;
+  return 1;
 }
 
 /** `hushd migrate` and `hushd import`. The PostgreSQL URL is never printed: it may hold a password. */
 async function runStoreCommand(
   command: Extract<AdminCommand, { cmd: 'migrate' | 'import' }>,
-  database: string,
+  config: HushdConfig,
   io: AdminIO,
 ): Promise<number> {
+  const database = dataPaths(config.dataDir).database;
+  if (command.cmd === 'import' && config.store === null) {
+    throw new UsageError("usage: hushd import --store postgres://... (copies the data directory's hush.db)");
+  }
   try {
     if (command.cmd === 'import') {
-      const counts = await importSqliteIntoPostgres(database, command.store);
+      const counts = await importSqliteIntoPostgres(database, config.store!);
       io.out(
         `imported ${database} into PostgreSQL: ${Object.entries(counts)
           .map(([table, n]) => `${table} ${n}`)
@@ -280,26 +291,19 @@ async function runStoreCommand(
       );
       return 0;
     }
-    if (command.store === null) {
-      SqliteStore.open(database).close();
-      io.out(`${database}: schema version ${SCHEMA_VERSION}`);
-      return 0;
-    }
-    const pool = createPool({ url: command.store, poolSize: 1 });
-    try {
-      const applied = await migrate(pool);
+    // Opening a store brings its schema up to date.
+    const opened = await openStore(config, { poolSize: 1 });
+    const applied = opened.migrated;
+    await opened.close();
+    if (config.store === null) io.out(`${database}: schema version ${SCHEMA_VERSION}`);
+    else {
       io.out(
         `PostgreSQL: schema version ${PG_SCHEMA_VERSION}${applied.length > 0 ? ` (applied ${applied.join(', ')})` : ' (already up to date)'}`,
       );
-    } finally {
-      await pool.end();
     }
     return 0;
   } catch (err) {
-    if (err instanceof StoreError) io.err(`hushd: ${err.message}`);
-    else if (typeof (err as { code?: unknown }).code === 'string') io.err(`hushd: PostgreSQL: ${(err as Error).message}`);
-    else throw err;
-    return 1;
+    return storeFailure(err, io);
   }
 }
 

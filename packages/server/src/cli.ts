@@ -35,8 +35,7 @@ Usage:
                                           ban an account or an IP address (forever unless --seconds)
   hushd unban <name> | --address ADDR     lift a ban
   hushd invite create                     print a new single-use invite code
-  hushd migrate [--store postgres://...]  bring the database schema up to date and exit: the
-                                          PostgreSQL one at --store, else the data directory's
+  hushd migrate                           bring the store's schema up to date and exit
   hushd import --store postgres://...     copy the data directory's hush.db into an empty
                                           PostgreSQL database (see docs/cluster.md)
   hushd --help | --version
@@ -44,12 +43,14 @@ Usage:
 Options (flags > HUSH_* environment > config file > defaults):
 ${flags}
 
-Admin commands take the same options (--data-dir, --config, ...) to find the data directory.
+Admin commands take the same options (--data-dir, --store, --config, ...) to find the store:
+with --store postgres://..., they work on that database (beside running nodes) instead of hush.db.
 Durations: 500ms, 30s, 5m, 12h, 7d. Sizes: 65536, 512K, 10M.
 
 Config file: JSON with any of host, port, dataDir, logLevel, registration, minPasswordLength,
 defaultRoom, openRooms (a list of room names), maxFileSize, fileRetentionMs, retentionMs
-(null = forever), metricsHost, metricsPort (null = off), shutdownTimeoutMs, scryptN, and "limits": { handshakeTimeoutMs, authTimeoutMs,
+(null = forever), metricsHost, metricsPort (null = off), shutdownTimeoutMs, scryptN, store (a
+postgres:// URL, or "sqlite"), and "limits": { handshakeTimeoutMs, authTimeoutMs,
 idleTimeoutMs, heartbeatMs, handshakeMaxFrameSize, maxFrameSize, messagesPerSecond, messageBurst,
 signalsPerSecond, signalBurst, bytesPerSecond, byteBurst, fileBytesPerSecond, fileByteBurst,
 maxConnectionsPerAddress, maxConnections, maxQueueBytes, typingIntervalMs }.
@@ -150,7 +151,8 @@ async function serve(config: HushdConfig, reread: () => HushdConfig): Promise<nu
     return 1;
   }
   process.stderr.write(
-    `hushd listening on ${daemon.host}:${daemon.port}\nserver fingerprint: ${daemon.fingerprint}\n` + `data directory: ${config.dataDir}\n`,
+    `hushd listening on ${daemon.host}:${daemon.port}\nserver fingerprint: ${daemon.fingerprint}\n` +
+      `data directory: ${config.dataDir}\n${config.store === null ? '' : 'store: PostgreSQL\n'}`,
   );
   if (reloadWhenStarted) reload();
   const running = daemon;

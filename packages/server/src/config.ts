@@ -58,6 +58,11 @@ export interface HushdConfig {
   /** null: no metrics server. */
   metricsPort: number | null;
   shutdownTimeoutMs: number;
+  /**
+   * Where hushd keeps everything: null for SQLite (hush.db in the data directory), or a PostgreSQL
+   * URL (several nodes may share one database). The URL may hold a password: it is never logged.
+   */
+  store: string | null;
   limits: Limits;
   /** scrypt cost for new password hashes (power of two). */
   scryptN: number;
@@ -107,6 +112,7 @@ export const DEFAULT_CONFIG: Readonly<HushdConfig> = Object.freeze({
   metricsHost: '127.0.0.1',
   metricsPort: null,
   shutdownTimeoutMs: 5 * SECOND,
+  store: null,
   limits: DEFAULT_LIMITS,
   scryptN: 2 ** 17,
 }) as Readonly<HushdConfig>;
@@ -187,6 +193,14 @@ const path: Parser<string> = (raw) => {
   return v;
 };
 
+/** A PostgreSQL URL, or "sqlite" for the default (the data directory's hush.db). */
+const storeUrl: Parser<string | null> = (raw) => {
+  const v = text(raw);
+  if (v.toLowerCase() === 'sqlite') return null;
+  if (!/^postgres(ql)?:\/\/\S+$/.test(v)) throw new Error('expected a postgres://user@host:port/database URL, or "sqlite"');
+  return v;
+};
+
 const logLevel: Parser<LogLevel> = (raw) => {
   const v = parseLogLevel(text(raw));
   if (!v) throw new Error('expected one of debug, info, warn, error, silent');
@@ -251,6 +265,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   ),
   opt('min-password-length', { top: 'minPasswordLength' }, 'N', 'shortest password accepted at registration (default 8)', int(1, 1024)),
   opt('default-room', { top: 'defaultRoom' }, 'NAME', 'room every user is in (default lobby)', roomName),
+  opt(
+    'store',
+    { top: 'store' },
+    'URL',
+    'postgres://user@host:port/db to keep everything in PostgreSQL, shared by several nodes (default sqlite: hush.db in the data directory)',
+    storeUrl,
+  ),
   opt(
     'open-rooms',
     { top: 'openRooms' },

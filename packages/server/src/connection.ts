@@ -21,6 +21,7 @@ import { ANONYMOUS_TYPES, dispatch } from './handlers/index.js';
 import { type FlushScheduler, OutboundQueue, type SharedBlock } from './outbound.js';
 import type { OnlineUser } from './online-users.js';
 import { FloodGuard, TokenBucket } from './rate-limit.js';
+import { StoreError } from './store/store-error.js';
 
 type State = 'handshake' | 'auth' | 'ready' | 'closed';
 
@@ -28,8 +29,8 @@ const EMPTY = new Uint8Array(0);
 /** Protocol errors a connection may cause before it is cut off (refilled slowly). */
 const ERROR_BUDGET = 10;
 const ERROR_REFILL_PER_SECOND = 0.2;
-/** Messages buffered while a password login is being checked. */
-const MAX_HELD_DURING_AUTH = 64;
+/** Requests held while an earlier one of the session is still being handled (a login, a store call). */
+const MAX_HELD = 256;
 /** After goodbye, the socket is destroyed once the peer has read nothing for this long... */
 const LINGER_MS = 1000;
 /** ...or after this long in all, even if it trickles. */
@@ -53,7 +54,6 @@ export class Connection implements Session {
   readonly address: string;
   sessionId: Uint8Array = EMPTY;
   user: OnlineUser<Session> | null = null;
-  authPending = false;
   onWritable: (() => void) | null = null;
   readonly limits: SessionLimits;
 
@@ -72,7 +72,9 @@ export class Connection implements Session {
   private readonly byteBucket: TokenBucket;
   private readonly fileByteBucket: TokenBucket;
   private readonly errorBucket: TokenBucket;
-  private heldDuringAuth: ClientMessage[] = [];
+  /** Set while a request is being handled asynchronously: later ones wait in `held`, in order. */
+  private busy = false;
+  private held: ClientMessage[] = [];
   private tornDown = false;
 
   constructor(
@@ -309,15 +311,19 @@ export class Connection implements Session {
     this.ctx.metrics.inc('hush_messages_in_total');
     const re = 'id' in m ? m.id : undefined;
     if (!this.admitMessage(m, re)) return;
-    if (this.authPending) {
-      if (this.heldDuringAuth.length >= MAX_HELD_DURING_AUTH)
-        this.reject(re, new RequestError('RATE_LIMITED', 'wait for the login to finish'));
-      else this.heldDuringAuth.push(m);
+    if (this.busy) {
+      if (this.held.length >= MAX_HELD) this.reject(re, new RequestError('RATE_LIMITED', 'wait for the answers to earlier requests'));
+      else this.held.push(m);
       return;
     }
     this.run(m, re);
   }
 
+  /**
+   * A session's requests are handled in the order they arrived: while one waits for the store (or
+   * a password hash), the next ones are held. A handler that needs nothing it must wait for (a
+   * send queued into the turn's batch) runs to completion at once.
+   */
   private run(m: ClientMessage, re: string | undefined): void {
     if (this.state !== 'ready' && !ANONYMOUS_TYPES.has(m.type)) {
       this.reject(re, new RequestError('AUTH_REQUIRED', 'log in first'));
@@ -326,19 +332,27 @@ export class Connection implements Session {
     try {
       const pending = dispatch(this.ctx, this, m);
       if (pending) {
-        pending.catch((error: unknown) => this.reject(re, error)).finally(() => this.replayHeld());
+        this.busy = true;
+        pending
+          .catch((error: unknown) => this.reject(re, error))
+          .finally(() => {
+            this.busy = false;
+            this.runHeld();
+          });
       }
     } catch (error) {
       this.reject(re, error);
     }
   }
 
-  /** Messages that arrived while a login was checked run now, in order. */
-  private replayHeld(): void {
-    const held = this.heldDuringAuth;
-    this.heldDuringAuth = [];
-    for (const m of held) {
-      if (this.state === 'closed') return;
+  /** Held requests run now, in order, until one of them has to wait in turn. */
+  private runHeld(): void {
+    while (!this.busy && this.held.length > 0) {
+      if (this.state === 'closed') {
+        this.held = [];
+        return;
+      }
+      const m = this.held.shift()!;
       this.run(m, 'id' in m ? m.id : undefined);
     }
   }
@@ -376,6 +390,10 @@ export class Connection implements Session {
 
   private reject(re: string | undefined, error: unknown): void {
     if (this.state === 'closed') return;
+    if (error instanceof StoreError && error.code === 'UNAVAILABLE') {
+      this.send({ type: 'error', code: 'INTERNAL', message: error.message, ...(re !== undefined ? { re } : {}), retryAfterMs: 1000 });
+      return;
+    }
     if (!(error instanceof RequestError)) {
       this.ctx.logger.error('handler_failed', { conn: this.id, error });
       this.send({ type: 'error', code: 'INTERNAL', message: 'internal server error', ...(re !== undefined ? { re } : {}) });
@@ -439,7 +457,7 @@ export class Connection implements Session {
     this.clearDeadline();
     if (this.resumeTimer) clearTimeout(this.resumeTimer);
     this.queue.close();
-    this.heldDuringAuth = [];
+    this.held = [];
     this.ctx.files.sessionClosed(this);
     const user = this.user;
     if (user && this.ctx.online.remove(user, this)) {

@@ -10,7 +10,9 @@ import { Metrics, startMetricsServer, type MetricsServer } from './metrics.js';
 import { dataPaths } from './paths.js';
 import { HushServer } from './server.js';
 import { ensureServerRooms } from './server-rooms.js';
-import { SqliteStore } from './store/sqlite.js';
+import type { AsyncStore } from './store/async-store.js';
+import { openStore } from './store/open.js';
+import type { SqliteStore } from './store/sqlite.js';
 
 export interface Daemon {
   server: HushServer;
@@ -19,7 +21,12 @@ export interface Daemon {
   fingerprint: string;
   /** Port of the metrics server, when enabled. */
   metricsPort: number | null;
-  store: SqliteStore;
+  /** The store the server works with (SQLite behind promises, or PostgreSQL). */
+  store: AsyncStore;
+  /** The SQLite store itself when that is the store (null on PostgreSQL). */
+  sqlite: SqliteStore | null;
+  /** What /healthz answers: serving, and the store reachable. */
+  healthy(): boolean;
   logger: Logger;
   /**
    * Takes on the reloadable part of a freshly resolved configuration (limits, log level,
@@ -41,11 +48,13 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
   const logger = opts.logger ?? createLogger({ level: config.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const paths = dataPaths(config.dataDir);
-  const store = SqliteStore.open(paths.database);
+  const opened = await openStore(config, { logger });
+  const { store } = opened;
   let metricsServer: MetricsServer | undefined;
   let server: HushServer | undefined;
   let retentionTimer: NodeJS.Timeout | undefined;
   let stopping = false;
+  const healthy = () => !stopping && opened.available;
   try {
     const { identity, created } = loadOrCreateIdentity(paths.identity);
     const fingerprint = identity.fingerprint();
@@ -58,25 +67,34 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
     const accounts = new Accounts(store, config);
     server = new HushServer({ host: config.host, port: config.port, store, identity, logger, metrics, accounts, config });
     const bound = await server.listen();
-    logger.info('started', { host: bound.host, port: bound.port, fingerprint, dataDir: config.dataDir, registration: config.registration });
+    logger.info('started', {
+      host: bound.host,
+      port: bound.port,
+      fingerprint,
+      dataDir: config.dataDir,
+      store: config.store === null ? 'sqlite' : 'postgres',
+      registration: config.registration,
+    });
 
     if (config.metricsPort !== null) {
-      metricsServer = await startMetricsServer(metrics, { host: config.metricsHost, port: config.metricsPort, health: () => !stopping });
+      metricsServer = await startMetricsServer(metrics, { host: config.metricsHost, port: config.metricsPort, health: () => healthy() });
       logger.info('metrics_listening', { host: config.metricsHost, port: metricsServer.port });
     }
 
-    const prune = () => {
+    const prune = async () => {
       try {
         const now = Date.now();
-        const messages = config.retentionMs === null ? 0 : store.pruneMessages(now - config.retentionMs);
-        const files = store.pruneFiles(now - config.fileRetentionMs);
+        const { messages, files } = await opened.prune(
+          config.retentionMs === null ? null : now - config.retentionMs,
+          now - config.fileRetentionMs,
+        );
         if (messages + files > 0) logger.info('retention_pruned', { messages, files });
       } catch (err) {
         logger.error('retention_failed', { error: err });
       }
     };
-    prune();
-    retentionTimer = setInterval(prune, RETENTION_INTERVAL_MS);
+    await prune();
+    retentionTimer = setInterval(() => void prune(), RETENTION_INTERVAL_MS);
     retentionTimer.unref();
 
     let stopped: Promise<void> | undefined;
@@ -92,8 +110,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
           logger.warn('shutdown_incomplete', { error: err });
         }
         await metricsServer?.close().catch(() => undefined);
-        store.close();
-        await store.background; // the checkpoint worker's files are let go before shutdown resolves
+        await opened.close(); // SQLite: the checkpoint worker's files are let go before shutdown resolves
         logger.info('daemon_stopped', { reason });
       })();
       return stopped;
@@ -117,6 +134,8 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
       fingerprint,
       metricsPort: metricsServer?.port ?? null,
       store,
+      sqlite: opened.sqlite,
+      healthy,
       logger,
       reload,
       shutdown,
@@ -125,7 +144,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
     clearInterval(retentionTimer);
     await server?.shutdown().catch(() => undefined);
     await metricsServer?.close().catch(() => undefined);
-    store.close();
+    await opened.close().catch(() => undefined);
     throw err;
   }
 }

@@ -13,7 +13,9 @@ import type { Fanout } from './handlers/fanout.js';
 import { requireMember } from './handlers/membership.js';
 import type { OnlineUser, OnlineUsers } from './online-users.js';
 import type { RoomRegistry } from './rooms.js';
-import type { StoredFile, Store } from './store/types.js';
+import type { Logger } from './logger.js';
+import type { AsyncStore } from './store/async-store.js';
+import type { StoredFile } from './store/types.js';
 
 export const FILE_CHUNK_SIZE = 64 * 1024;
 /**
@@ -48,11 +50,12 @@ type User = OnlineUser<Session>;
 
 /** What the relay works with. */
 export interface FileRelayDeps {
-  store: Store;
+  store: AsyncStore;
+  logger: Pick<Logger, 'error'>;
   /** The live configuration (maxFileSize may be reloaded). */
   config: Pick<HushdConfig, 'maxFileSize'>;
   online: Pick<OnlineUsers<Session>, 'get'>;
-  rooms: Pick<RoomRegistry<Session>, 'members'>;
+  rooms: Pick<RoomRegistry<Session>, 'members' | 'room'>;
   fanout: Pick<Fanout, 'broadcast'>;
   now(): number;
 }
@@ -60,16 +63,18 @@ export interface FileRelayDeps {
 export class FileRelay {
   private readonly uploads = new Map<string, Upload>();
   private readonly downloads = new Map<Session, Download[]>();
+  /** Sessions whose download pump is running (it awaits the store between chunks). */
+  private readonly pumping = new Set<Session>();
 
   constructor(private readonly deps: FileRelayDeps) {}
 
-  offer(user: User, session: Session, m: ClientMessageOf<'file_offer'>): void {
+  async offer(user: User, session: Session, m: ClientMessageOf<'file_offer'>): Promise<void> {
     const deps = this.deps;
     if (contentSize(m.size, 'user' in m.target) > deps.config.maxFileSize) {
       throw new RequestError('FILE_TOO_LARGE', `the limit is ${deps.config.maxFileSize} bytes`);
     }
     if ('room' in m.target) {
-      requireMember(deps, user, m.target.room);
+      await requireMember(deps, user, m.target.room);
       // Receivers verify the whole file against this hash before they report it complete.
       if (m.name === undefined || m.sha512 === undefined) throw new RequestError('BAD_REQUEST', 'a room file needs a name and its SHA-512');
       const problem = fileNameProblem(m.name);
@@ -77,7 +82,7 @@ export class FileRelay {
     } else if (m.name !== undefined || m.sha512 !== undefined) {
       throw new RequestError('BAD_REQUEST', 'a direct file keeps its name and hash inside the end-to-end envelope');
     }
-    if ('user' in m.target && !deps.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
+    if ('user' in m.target && !(await deps.store.getUser(m.target.user))) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
     if ('user' in m.target && m.target.user === user.name) throw new RequestError('BAD_REQUEST', 'a file to yourself');
     const file: StoredFile = {
       id: randomBytes(16).toString('base64url'),
@@ -91,22 +96,22 @@ export class FileRelay {
       complete: false,
     };
     const { complete: _complete, ...record } = file;
-    deps.store.createFile(record);
+    await deps.store.createFile(record);
     this.uploads.set(file.id, { file, session, next: 0, received: 0 });
     session.send({ type: 'file_created', re: m.id, fileId: file.id, chunkSize: FILE_CHUNK_SIZE });
   }
 
-  chunk(_user: User, session: Session, m: ClientMessageOf<'file_chunk'>): void {
+  async chunk(_user: User, session: Session, m: ClientMessageOf<'file_chunk'>): Promise<void> {
     const deps = this.deps;
     const upload = this.uploads.get(m.fileId);
     if (!upload || upload.session !== session) throw new RequestError('NOT_FOUND', 'no upload with that id on this connection');
     if (m.index !== upload.next) throw new RequestError('BAD_REQUEST', `expected chunk ${upload.next}`);
     const data = fromBase64Url(m.data);
     if (upload.received + data.length > upload.file.size) {
-      this.abortUpload(upload);
+      await this.abortUpload(upload);
       throw new RequestError('BAD_REQUEST', 'more data than the offered size; upload cancelled');
     }
-    deps.store.putFileChunk(upload.file.id, m.index, data);
+    await deps.store.putFileChunk(upload.file.id, m.index, data);
     upload.next += 1;
     upload.received += data.length;
     if (!m.final) {
@@ -114,22 +119,22 @@ export class FileRelay {
       return;
     }
     if (upload.received !== upload.file.size) {
-      this.abortUpload(upload);
+      await this.abortUpload(upload);
       throw new RequestError('BAD_REQUEST', 'less data than the offered size; upload cancelled');
     }
-    deps.store.completeFile(upload.file.id);
+    await deps.store.completeFile(upload.file.id);
     this.uploads.delete(upload.file.id);
     const file = { ...upload.file, complete: true };
     session.send({ type: 'ok', re: m.id });
     deps.fanout.broadcast(offered(file), this.recipients(file));
   }
 
-  accept(user: User, session: Session, m: ClientMessageOf<'file_accept'>): void {
+  async accept(user: User, session: Session, m: ClientMessageOf<'file_accept'>): Promise<void> {
     const deps = this.deps;
-    const file = this.receivable(user, m.fileId);
-    const first = deps.store.getFileChunk(file.id, 0);
+    const file = await this.receivable(user, m.fileId);
+    const first = await deps.store.getFileChunk(file.id, 0);
     if (!first) throw new RequestError('NOT_FOUND', 'file has no data');
-    deps.store.markFileHandled(file.id, user.name, 'accepted');
+    await deps.store.markFileHandled(file.id, user.name, 'accepted');
     session.send({ type: 'ok', re: m.id });
     this.status(file, user.name, 'accepted');
     const list = this.downloads.get(session) ?? [];
@@ -139,16 +144,16 @@ export class FileRelay {
     this.pump(session);
   }
 
-  decline(user: User, session: Session, m: ClientMessageOf<'file_decline'>): void {
-    const file = this.receivable(user, m.fileId);
-    this.deps.store.markFileHandled(file.id, user.name, 'declined');
+  async decline(user: User, session: Session, m: ClientMessageOf<'file_decline'>): Promise<void> {
+    const file = await this.receivable(user, m.fileId);
+    await this.deps.store.markFileHandled(file.id, user.name, 'declined');
     session.send({ type: 'ok', re: m.id });
     this.status(file, user.name, 'declined');
   }
 
-  cancel(user: User, session: Session, m: ClientMessageOf<'file_cancel'>): void {
+  async cancel(user: User, session: Session, m: ClientMessageOf<'file_cancel'>): Promise<void> {
     const deps = this.deps;
-    const file = this.uploads.get(m.fileId)?.file ?? deps.store.getFile(m.fileId);
+    const file = this.uploads.get(m.fileId)?.file ?? (await deps.store.getFile(m.fileId));
     if (!file) throw new RequestError('NOT_FOUND', 'no such file');
     if (file.from === user.name) {
       this.uploads.delete(file.id);
@@ -157,13 +162,13 @@ export class FileRelay {
           s,
           list.filter((d) => d.file.id !== file.id),
         );
-      deps.store.deleteFile(file.id);
+      await deps.store.deleteFile(file.id);
       session.send({ type: 'ok', re: m.id });
       const by = { fileId: file.id, by: user.name, ...(m.reason !== undefined ? { reason: m.reason } : {}) };
       deps.fanout.broadcast({ type: 'file_cancelled', ...by }, this.recipients(file));
       return;
     }
-    this.receivable(user, file.id);
+    await this.receivable(user, file.id);
     for (const s of user.sessions) {
       const list = this.downloads.get(s);
       if (list)
@@ -172,26 +177,26 @@ export class FileRelay {
           list.filter((d) => d.file.id !== file.id),
         );
     }
-    deps.store.markFileHandled(file.id, user.name, 'declined');
+    await deps.store.markFileHandled(file.id, user.name, 'declined');
     session.send({ type: 'ok', re: m.id });
     this.status(file, user.name, 'cancelled');
   }
 
   /** The recipient checked the file's hash and saved it: now it counts as downloaded. */
-  received(user: User, session: Session, m: ClientMessageOf<'file_received'>): void {
-    const file = this.receivable(user, m.fileId);
+  async received(user: User, session: Session, m: ClientMessageOf<'file_received'>): Promise<void> {
+    const file = await this.receivable(user, m.fileId);
     const store = this.deps.store;
     // Only a download this recipient accepted can be confirmed, and only once.
-    const how = store.fileHandling(file.id, user.name);
+    const how = await store.fileHandling(file.id, user.name);
     if (how !== 'accepted' && how !== 'downloaded') throw new RequestError('BAD_REQUEST', 'accept the file before confirming it');
     session.send({ type: 'ok', re: m.id });
     if (how === 'downloaded') return;
-    store.markFileHandled(file.id, user.name, 'downloaded');
+    await store.markFileHandled(file.id, user.name, 'downloaded');
     this.status(file, user.name, 'downloaded');
   }
 
-  pending(user: User, session: Session, m: ClientMessageOf<'files_pending'>): void {
-    const files = this.pendingFor(user.name).map((f) => {
+  async pending(user: User, session: Session, m: ClientMessageOf<'files_pending'>): Promise<void> {
+    const files = (await this.pendingFor(user.name)).map((f) => {
       const { type: _type, ...rest } = offered(f);
       return rest;
     });
@@ -199,26 +204,26 @@ export class FileRelay {
   }
 
   /** At login: offers every complete file still waiting for the user. */
-  offerPending(session: Session, name: string): void {
-    for (const file of this.pendingFor(name)) session.send(offered(file));
+  async offerPending(session: Session, name: string): Promise<void> {
+    for (const file of await this.pendingFor(name)) session.send(offered(file));
   }
 
   /** A connection closed: its downloads stop, its unfinished uploads are dropped. */
   sessionClosed(session: Session): void {
     this.downloads.delete(session);
-    for (const upload of [...this.uploads.values()]) if (upload.session === session) this.abortUpload(upload);
+    for (const upload of [...this.uploads.values()]) {
+      if (upload.session !== session) continue;
+      this.abortUpload(upload).catch((error: unknown) => this.deps.logger.error('file_abort_failed', { error }));
+    }
   }
 
-  private pendingFor(name: string): StoredFile[] {
-    return this.deps.store
-      .pendingFilesFor(name)
-      .filter((f) => f.from !== name)
-      .slice(0, 1000);
+  private async pendingFor(name: string): Promise<StoredFile[]> {
+    return (await this.deps.store.pendingFilesFor(name)).filter((f) => f.from !== name).slice(0, 1000);
   }
 
   /** The file, if `user` is one of its recipients and it is complete; NOT_FOUND otherwise. */
-  private receivable(user: User, fileId: string): StoredFile {
-    const file = this.deps.store.getFile(fileId);
+  private async receivable(user: User, fileId: string): Promise<StoredFile> {
+    const file = await this.deps.store.getFile(fileId);
     const mine = file?.complete && file.from !== user.name && (file.room !== null ? user.rooms.has(file.room) : file.to === user.name);
     if (!file || !mine) throw new RequestError('NOT_FOUND', 'no such file for you');
     return file;
@@ -237,21 +242,41 @@ export class FileRelay {
     if (sender) deps.fanout.broadcast({ type: 'file_status', fileId: file.id, user, status }, [sender]);
   }
 
-  /** Queues chunks while the session's backlog is small; resumes from onWritable. */
+  /** Queues chunks while the session's backlog is small; resumes from onWritable. One pump per session at a time. */
   private pump(session: Session): void {
-    const deps = this.deps;
-    const list = this.downloads.get(session);
-    while (list && list.length > 0 && !session.closed && session.backlog < DOWNLOAD_WINDOW) {
-      const d = list[0]!;
+    if (this.pumping.has(session)) return;
+    this.pumping.add(session);
+    this.pumpChunks(session)
+      .catch((error: unknown) => {
+        this.deps.logger.error('file_download_failed', { error });
+        this.downloads.delete(session);
+        session.onWritable = null;
+        session.send({
+          type: 'error',
+          code: 'INTERNAL',
+          message: 'a file download stopped: the server could not read the file; accept it again',
+        });
+      })
+      .finally(() => this.pumping.delete(session));
+  }
+
+  private async pumpChunks(session: Session): Promise<void> {
+    for (;;) {
+      const d = this.downloads.get(session)?.[0];
+      if (!d || session.closed || session.backlog >= DOWNLOAD_WINDOW) return;
       const data = d.chunk!;
-      d.chunk = deps.store.getFileChunk(d.file.id, d.index + 1);
-      const final = d.chunk === undefined;
+      const next = await this.deps.store.getFileChunk(d.file.id, d.index + 1);
+      if (this.downloads.get(session)?.[0] !== d) continue; // cancelled while the store answered
+      d.chunk = next;
+      const final = next === undefined;
       session.send({ type: 'file_data', fileId: d.file.id, index: d.index, data: toBase64Url(data), final });
       d.index += 1;
       // Sent is not saved: the receiver may still fail the hash check or cancel (file_received).
-      if (final) list.shift();
+      if (!final) continue;
+      const list = this.downloads.get(session)!;
+      list.shift();
+      if (list.length === 0) this.setDownloads(session, list);
     }
-    if (list && list.length === 0) this.setDownloads(session, list);
   }
 
   private setDownloads(session: Session, list: Download[]): void {
@@ -263,9 +288,9 @@ export class FileRelay {
     session.onWritable = null;
   }
 
-  private abortUpload(upload: Upload): void {
+  private async abortUpload(upload: Upload): Promise<void> {
     this.uploads.delete(upload.file.id);
-    this.deps.store.deleteFile(upload.file.id);
+    await this.deps.store.deleteFile(upload.file.id);
   }
 }
 

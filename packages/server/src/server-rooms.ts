@@ -2,14 +2,14 @@
 import type { HushdConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_ROOM_KIND } from './handlers/rooms.js';
-import type { Store } from './store/types.js';
+import type { AsyncStore } from './store/async-store.js';
 
 /**
  * Creates the default room and every room of config.openRooms that does not exist yet: the listed
  * ones open, the default room end-to-end unless listed. A listed room that already exists
  * end-to-end stops the start: a room never drops from encrypted to open.
  */
-export async function ensureServerRooms(store: Pick<Store, 'createRoom' | 'getRoom'>, config: HushdConfig): Promise<void> {
+export async function ensureServerRooms(store: Pick<AsyncStore, 'createRoom' | 'getRoom'>, config: HushdConfig): Promise<void> {
   const open = new Set(config.openRooms);
   for (const name of config.openRooms) {
     const room = await store.getRoom(name);

@@ -17,12 +17,13 @@ import { FlushScheduler } from './outbound.js';
 import { OnlineUsers } from './online-users.js';
 import { ConnectionLimiter, normalizeAddress } from './rate-limit.js';
 import { RoomRegistry } from './rooms.js';
-import type { Store } from './store/types.js';
+import type { AsyncStore } from './store/async-store.js';
 
 export interface ServerOptions {
   host: string;
   port: number;
-  store: Store;
+  /** The SQLite store through asyncStore(), or a PostgresStore. */
+  store: AsyncStore;
   identity: ServerIdentity;
   logger: Logger;
   metrics: Metrics;
@@ -45,8 +46,8 @@ export class HushServer {
     this.limiter = new ConnectionLimiter(config.limits);
     // The store's WAL checkpoints (disk writes and fsyncs) run after a turn's writes, never inside
     // the commit a message waits for.
-    this.scheduler = new FlushScheduler(() => store.checkpointIfDue(Date.now()));
     const { logger, metrics } = options;
+    this.scheduler = new FlushScheduler(() => this.checkpoint(Date.now()));
     const now = () => Date.now();
     const online = new OnlineUsers<Session>();
     const rooms = new RoomRegistry<Session>(store);
@@ -64,9 +65,9 @@ export class HushServer {
       sessions: this.connections,
       batch: new MessageBatch({ store, logger, rooms, online, fanout, turns: this.scheduler }),
       presence: new PresenceBatch(online, fanout),
-      files: new FileRelay({ store, config, online, rooms, fanout, now }),
+      files: new FileRelay({ store, logger, config, online, rooms, fanout, now }),
     };
-    this.listener = createServer((socket) => this.accept(socket));
+    this.listener = createServer((socket) => void this.accept(socket));
     this.listener.on('error', (error) => options.logger.error('listener_error', { error }));
   }
 
@@ -108,6 +109,8 @@ export class HushServer {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.context.presence.flush();
     this.scheduler.flushNow();
+    await this.context.batch.settled();
+    this.scheduler.flushNow();
     const sockets = [...this.connections].map((c) => c);
     const closed = Promise.all(
       [...this.socketsOf(sockets)].map(
@@ -138,7 +141,8 @@ export class HushServer {
     }
   }
 
-  private accept(socket: Socket): void {
+  /** Accept-time checks; the socket is not read until a Connection takes it. */
+  private async accept(socket: Socket): Promise<void> {
     const { store, metrics, logger } = this.options;
     const address = normalizeAddress(socket.remoteAddress);
     socket.on('error', () => {});
@@ -146,7 +150,20 @@ export class HushServer {
       refuse(socket, 'SERVER_SHUTDOWN', 'the server is shutting down');
       return;
     }
-    if (store.isAddressBanned(address, Date.now())) {
+    let banned: boolean;
+    try {
+      banned = await store.isAddressBanned(address, Date.now());
+    } catch (error) {
+      // Without the ban list the server cannot tell who may connect: it refuses for now.
+      logger.warn('refused_store_unavailable', { error });
+      refuse(socket, 'INTERNAL', 'the server cannot reach its database right now; try again shortly');
+      return;
+    }
+    if (this.stopping) {
+      refuse(socket, 'SERVER_SHUTDOWN', 'the server is shutting down');
+      return;
+    }
+    if (banned) {
       logger.info('refused_banned_address', {});
       refuse(socket, 'BANNED', 'this address is banned');
       return;
@@ -179,9 +196,14 @@ export class HushServer {
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
       for (const c of this.connections) c.tick(now);
-      this.options.store.checkpointIfDue(now); // writes outside message turns (logins, markers...)
+      this.checkpoint(now); // writes outside message turns (logins, markers...)
     }, every);
     this.sweepTimer.unref();
+  }
+
+  /** The store's WAL checkpoint when due (SQLite, synchronous under the promise; PostgreSQL has none). */
+  private checkpoint(now: number): void {
+    this.options.store.checkpointIfDue(now).catch((error: unknown) => this.options.logger.error('checkpoint_failed', { error }));
   }
 }
 

@@ -1,12 +1,14 @@
 // What other packages' tests use (`@hush/server/testing`): startTestServer, a real hushd
 // (startDaemon) on 127.0.0.1 port 0 in a temporary data directory, with fast password hashing,
-// silent logs and no per-address connection limit to speak of; and RawClient, the raw protocol client.
+// silent logs and no per-address connection limit to speak of (on SQLite, or on PostgreSQL with
+// `store: 'postgres://...'`); and RawClient, the raw protocol client.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, type HushdConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import type { HushServer } from './server.js';
+import type { AsyncStore } from './store/async-store.js';
 import type { Store } from './store/types.js';
 
 export { directEnvelope, RawClient, registered, selfEnvelope, TEST_PASSWORD } from './raw-client.js';
@@ -19,7 +21,12 @@ export interface TestServer {
   dataDir: string;
   config: HushdConfig;
   server: HushServer;
-  store: Store;
+  /** The store the server runs on, SQLite or PostgreSQL alike (every call a promise). */
+  db: AsyncStore;
+  /** The SQLite store itself, synchronous; a test server on PostgreSQL throws when asked for it (use `db`). */
+  readonly store: Store;
+  /** What the daemon's /healthz answers. */
+  healthy(): boolean;
   /** Shutdown + close the store; removes the data directory only if this helper created it. */
   stop(): Promise<void>;
 }
@@ -50,7 +57,12 @@ export async function startTestServer(overrides: TestServerOverrides = {}): Prom
       dataDir,
       config,
       server: daemon.server,
-      store: daemon.store,
+      db: daemon.store,
+      get store(): Store {
+        if (!daemon.sqlite) throw new Error('this test server runs on PostgreSQL: use its `db` (every call a promise)');
+        return daemon.sqlite;
+      },
+      healthy: daemon.healthy,
       stop: () => {
         stopped ??= daemon.shutdown('test').finally(() => {
           if (created) rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });

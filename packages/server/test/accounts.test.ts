@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Accounts, type AccountsOptions } from '../src/accounts.js';
 import { AccountError } from '../src/errors.js';
-import { SqliteStore } from '../src/store/index.js';
+import { asyncStore, SqliteStore } from '../src/store/index.js';
 
 const N = 2 ** 10; // fast hashing for tests
 let store: SqliteStore;
@@ -11,7 +11,7 @@ beforeEach(() => {
 afterEach(() => store.close());
 
 const make = (opts: Partial<AccountsOptions> = {}) =>
-  new Accounts(store, { registration: 'open', minPasswordLength: 8, scryptN: N, ...opts });
+  new Accounts(asyncStore(store), { registration: 'open', minPasswordLength: 8, scryptN: N, ...opts });
 const PW = 'correct horse battery';
 
 describe('register', () => {
@@ -34,7 +34,7 @@ describe('register', () => {
 
   it('needs a valid, unused invite in invite mode', async () => {
     const a = make({ registration: 'invite' });
-    const code = a.createInvite(null, 1);
+    const code = await a.createInvite(null, 1);
     expect(code).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(await a.register({ username: 'alice', password: PW }, 1)).toEqual({ ok: false, code: 'INVALID_INVITE' });
     expect(await a.register({ username: 'alice', password: PW, invite: 'wrong' }, 1)).toEqual({ ok: false, code: 'INVALID_INVITE' });
@@ -46,7 +46,7 @@ describe('register', () => {
 
   it('does not spend an invite on a failed registration', async () => {
     const a = make({ registration: 'invite' });
-    const code = a.createInvite(null, 1);
+    const code = await a.createInvite(null, 1);
     expect(await a.register({ username: 'x', password: PW, invite: code }, 1)).toEqual({ ok: false, code: 'USERNAME_INVALID' });
     expect(await a.register({ username: 'carol', password: 'short', invite: code }, 1)).toEqual({ ok: false, code: 'PASSWORD_WEAK' });
     expect(await a.register({ username: 'carol', password: PW, invite: code }, 1)).toMatchObject({ ok: true });

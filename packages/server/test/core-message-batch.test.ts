@@ -32,13 +32,28 @@ function fakeDeps(memberCount: number, failStore = false) {
     fanout: new Fanout(metrics, DEFAULT_CONFIG.limits),
     turns: { wake: () => undefined, beforeEachFlush: () => undefined },
     store: {
-      appendMessages: (messages: NewMessage[]): StoredMessage[] => {
+      appendMessages: async (messages: NewMessage[]): Promise<StoredMessage[]> => {
+        commits.push(messages.length);
+        await gate;
         if (failStore) throw new Error('disk full');
         return messages.map((m) => ({ ...m, id: String(nextId++) }) as StoredMessage);
       },
     },
   } as unknown as MessageBatchDeps;
-  return { deps, metrics, blocks, replies, sent, sessions };
+  // A store that answers when the test says so: `hold()` keeps the next commits in flight until `release()`.
+  const commits: number[] = [];
+  let gate: Promise<void> = Promise.resolve();
+  let open: () => void = () => undefined;
+  const hold = () => {
+    gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+  };
+  const release = () => {
+    open();
+    gate = Promise.resolve();
+  };
+  return { deps, metrics, blocks, replies, sent, sessions, commits, hold, release };
 }
 
 const lines = (block: SharedBlock): Array<Record<string, unknown>> =>
@@ -51,7 +66,7 @@ const join = (user: string) => ({ type: 'room_event', room: 'lobby', event: 'joi
 const text = (from: string, t: string): NewMessage => ({ kind: 'room', ts: 1, from, room: 'lobby', text: t, action: false });
 
 describe('MessageBatch', () => {
-  it('sends a turn of joins and messages as one block per member, in arrival order, encoded once', () => {
+  it('sends a turn of joins and messages as one block per member, in arrival order, encoded once', async () => {
     const { deps, metrics, blocks, replies, sessions } = fakeDeps(40);
     const batch = new MessageBatch(deps);
     batch.add(text('amy', 'first'), sessions[0]!, 'r1');
@@ -60,7 +75,7 @@ describe('MessageBatch', () => {
     batch.roomNotice('lobby', join('last'));
     expect(blocks.every((b) => b.length === 0)).toBe(true); // nothing before the commit
 
-    batch.commit();
+    await batch.settled();
     for (const own of blocks) expect(own).toHaveLength(1);
     expect(new Set(blocks.map((b) => b[0]!.bytes)).size).toBe(1);
     const order = lines(blocks[0]![0]!).map((l) => (l.type === 'message' ? `msg:${String(l.text)}` : `join:${String(l.user)}`));
@@ -75,34 +90,74 @@ describe('MessageBatch', () => {
     expect(metrics.get('hush_fanout_deliveries_total')).toBe(40 * 28);
   });
 
-  it('still sends the notices when storing the messages fails (the senders get errors)', () => {
+  it('still sends the notices when storing the messages fails (the senders get errors in words)', async () => {
     const { deps, blocks, replies, sessions } = fakeDeps(3, true);
     const batch = new MessageBatch(deps);
     batch.add(text('amy', 'lost'), sessions[0]!, 'r1');
     batch.roomNotice('lobby', join('bob'));
-    batch.commit();
+    await batch.settled();
     for (const own of blocks) expect(own.flatMap(lines)).toEqual([join('bob')]);
-    expect(replies[0]).toEqual([{ type: 'error', re: 'r1', code: 'INTERNAL', message: 'message not stored' }]);
+    expect(replies[0]).toEqual([
+      { type: 'error', re: 'r1', code: 'INTERNAL', message: 'message not stored: the server could not save it; send it again' },
+    ]);
   });
 
-  it("a room event goes out at once, after the room's queued notices (it must not overtake them); the rest wait for the commit", () => {
+  it('keeps one commit in flight: what arrives meanwhile goes into the next, acked after the first', async () => {
+    const { deps, replies, sessions, commits, hold, release } = fakeDeps(2);
+    const batch = new MessageBatch(deps);
+    hold();
+    batch.add(text('amy', 'one'), sessions[0]!, 'r1');
+    batch.commit();
+    batch.add(text('amy', 'two'), sessions[0]!, 'r2');
+    batch.add(text('bob', 'three'), sessions[1]!, 'r3');
+    batch.commit(); // the first is still being stored: this one waits
+    expect(commits).toEqual([1]);
+    expect(replies[0]).toEqual([]);
+    release();
+    await batch.settled();
+    expect(commits).toEqual([1, 2]);
+    expect(replies[0]).toEqual([
+      { type: 'ack', re: 'r1', msgId: '1', ts: 1 },
+      { type: 'ack', re: 'r2', msgId: '2', ts: 1 },
+    ]);
+    expect(replies[1]).toEqual([{ type: 'ack', re: 'r3', msgId: '3', ts: 1 }]);
+  });
+
+  it("holds a room event back until the commit carrying the room's notices is delivered", async () => {
+    const { deps, blocks, sent, hold, release } = fakeDeps(1);
+    const batch = new MessageBatch(deps);
+    hold();
+    batch.roomNotice('lobby', join('amy'));
+    batch.commit();
+    batch.roomEvent({ type: 'room_event', room: 'lobby', event: 'part', user: 'amy', ts: 2 });
+    expect(sent[0]).toEqual([]);
+    release();
+    await batch.settled();
+    expect(blocks[0]!.flatMap(lines)).toEqual([join('amy')]);
+    expect(sent[0]!.map((l) => JSON.parse(l) as unknown)).toEqual([
+      { type: 'room_event', room: 'lobby', event: 'part', user: 'amy', ts: 2 },
+    ]);
+  });
+
+  it("a room event goes out at once, after the room's queued notices (it must not overtake them); the rest wait for the commit", async () => {
     const { deps, blocks, sent } = fakeDeps(2);
     const batch = new MessageBatch(deps);
     batch.roomNotice('lobby', join('amy'));
     batch.roomNotice('other', { ...join('bob'), room: 'other' });
     const part = { type: 'room_event', room: 'lobby', event: 'part', user: 'amy', ts: 2 } as const;
-    expect(batch.roomEvent(part)).toBe(2);
+    batch.roomEvent(part);
     expect(blocks[0]!.flatMap(lines)).toEqual([join('amy')]);
     expect(sent[0]!.map((l) => JSON.parse(l) as unknown)).toEqual([part]);
     batch.roomEvent(part); // no notice left to send first
     expect(blocks[0]!.flatMap(lines)).toEqual([join('amy')]);
-    batch.commit();
+    await batch.settled();
     expect(blocks[0]!.flatMap(lines)).toEqual([join('amy'), { ...join('bob'), room: 'other' }]);
   });
 
-  it('does nothing when the turn had neither messages nor notices', () => {
-    const { deps, blocks } = fakeDeps(2);
-    new MessageBatch(deps).commit();
+  it('does nothing when the turn had neither messages nor notices', async () => {
+    const { deps, blocks, commits } = fakeDeps(2);
+    await new MessageBatch(deps).settled();
     expect(blocks.flat()).toEqual([]);
+    expect(commits).toEqual([]);
   });
 });

@@ -177,7 +177,7 @@ function fill(store: SqliteStore): void {
   store.markFileHandled('file-room-0001', 'carol', 'declined');
 }
 
-function io(): AdminIO & { lines: string[]; errors: string[] } {
+function io(password?: string): AdminIO & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
   const errors: string[] = [];
   return {
@@ -185,7 +185,7 @@ function io(): AdminIO & { lines: string[]; errors: string[] } {
     errors,
     out: (l) => lines.push(l),
     err: (l) => errors.push(l),
-    readPassword: () => Promise.reject(new Error('no password expected')),
+    readPassword: () => (password === undefined ? Promise.reject(new Error('no password expected')) : Promise.resolve(password)),
   };
 }
 
@@ -292,12 +292,43 @@ describe('hushd import (SQLite -> PostgreSQL)', () => {
     expect(first.out.lines).toEqual([expect.stringMatching(/^PostgreSQL: schema version \d+ \(applied 1/)]);
     const second = await admin(['migrate', '--store', url]);
     expect(second.out.lines).toEqual([expect.stringMatching(/already up to date/)]);
-    expect(() => parseAdminArgs(['migrate', '--store', 'mysql://x'])).toThrow(/postgres:\/\/ URL/);
-    expect(() => parseAdminArgs(['import'])).toThrow(/usage: hushd import --store/);
-    expect(() => parseAdminArgs(['user', 'list', '--store', url])).toThrow(/--store belongs to/);
+    await expect(admin(['migrate', '--store', 'mysql://x'])).rejects.toThrow(/--store: expected a postgres:\/\/.*URL/);
+    await expect(admin(['import', '--data-dir', join(dir, 'no-store')])).rejects.toThrow(/usage: hushd import --store/);
     const closed = await admin(['migrate', '--store', 'postgres://hush:secret-pw@127.0.0.1:1/none']);
     expect(closed.code).toBe(1);
     expect(closed.out.errors.join('\n')).toMatch(/^hushd: PostgreSQL: .*ECONNREFUSED/);
     expect(closed.out.errors.join('\n')).not.toContain('secret-pw');
   });
+
+  it('the account, ban and invite commands work on a PostgreSQL store as on SQLite', async () => {
+    const url = await server.createDatabase();
+    const dataDir = join(dir, 'admin-on-pg');
+    const on = (...argv: string[]) => ['--store', url, '--data-dir', dataDir, ...argv];
+    expect(await admin(on('user', 'add', 'olga', '--admin'), io('a long enough password'))).toMatchObject({ code: 0 });
+    expect(await admin(on('user', 'add', 'pete'), io('another long password'))).toMatchObject({ code: 0 });
+    expect((await admin(on('user', 'add', 'OLGA'), io('a long enough password'))).code).toBe(1);
+    expect((await admin(on('user', 'role', 'pete', 'admin'))).code).toBe(0);
+    expect((await admin(on('ban', 'olga', '--reason', 'testing'))).code).toBe(0);
+    expect((await admin(on('ban', '--address', '10.1.2.3'))).code).toBe(0);
+    const invite = await admin(on('invite', 'create'));
+    expect(invite.out.lines[0]).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const list = await admin(on('user', 'list'));
+    expect(list.out.lines.slice(1).map((l) => l.split('\t').slice(0, 2))).toEqual([
+      ['olga', 'admin'],
+      ['pete', 'admin'],
+      ['address 10.1.2.3 banned forever'],
+    ]);
+    expect(list.out.lines[1]).toMatch(/banned forever \(testing\)$/);
+    // The rows are in PostgreSQL, where a node on this database reads them.
+    const store = await PostgresStore.open({ url, poolSize: 1 });
+    try {
+      expect(await store.getUser('pete')).toMatchObject({ role: 'admin' });
+      expect(await store.isAddressBanned('10.1.2.3', Date.now())).toBe(true);
+      expect(await store.consumeInvite(invite.out.lines[0]!, 'pete', Date.now())).toBe(true);
+    } finally {
+      await store.close();
+    }
+    expect((await admin(on('unban', 'olga'))).code).toBe(0);
+    expect((await admin(on('user', 'list'))).out.lines[1]).toMatch(/\tok$/);
+  }, 60_000);
 });

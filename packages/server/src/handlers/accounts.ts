@@ -14,9 +14,9 @@ const OFFLINE_PAGE = 500;
 /** A device's last_seen is written at most this often (it needs no finer precision). */
 const TOUCH_DEVICE_EVERY_MS = 60_000;
 
+/** A session's requests run one at a time (Connection), so no other login of it is in progress. */
 function guardAnonymous(session: Session): void {
   if (session.user) throw new RequestError('ALREADY_AUTHENTICATED', 'already logged in');
-  if (session.authPending) throw new RequestError('BAD_REQUEST', 'a login is already in progress');
 }
 
 function checkBundle(device: DeviceBundleWire): void {
@@ -42,20 +42,15 @@ export async function handleRegister(
 ): Promise<void> {
   guardAnonymous(session);
   checkBundle(m.device);
-  session.authPending = true;
-  try {
-    const result = await ctx.accounts.register(
-      { username: m.username, password: m.password, ...(m.invite !== undefined ? { invite: m.invite } : {}) },
-      ctx.now(),
-    );
-    if (!result.ok) loginFailed(ctx, result.code);
-    if (session.closed) return;
-    ctx.store.upsertDevice({ user: result.user.name, ...m.device }, ctx.now());
-    ctx.logger.info('registered', { user: result.user.name, conn: session.id });
-    completeLogin(ctx, session, result.user, m.device.signKey, m.id, true);
-  } finally {
-    session.authPending = false;
-  }
+  const result = await ctx.accounts.register(
+    { username: m.username, password: m.password, ...(m.invite !== undefined ? { invite: m.invite } : {}) },
+    ctx.now(),
+  );
+  if (!result.ok) loginFailed(ctx, result.code);
+  if (session.closed) return;
+  await ctx.store.upsertDevice({ user: result.user.name, ...m.device }, ctx.now());
+  ctx.logger.info('registered', { user: result.user.name, conn: session.id });
+  await completeLogin(ctx, session, result.user, m.device.signKey, m.id, true);
 }
 
 export async function handleLogin(
@@ -68,28 +63,23 @@ export async function handleLogin(
 ): Promise<void> {
   guardAnonymous(session);
   checkBundle(m.device);
-  session.authPending = true;
-  try {
-    const result = await ctx.accounts.login({ username: m.username, password: m.password, address: session.address }, ctx.now());
-    if (!result.ok) loginFailed(ctx, result.code, result.retryAfterMs);
-    if (session.closed) return;
-    const { created } = ctx.store.upsertDevice({ user: result.user.name, ...m.device }, ctx.now());
-    completeLogin(ctx, session, result.user, m.device.signKey, m.id, true);
-    if (created) announceKeyChange(ctx, result.user.name);
-  } finally {
-    session.authPending = false;
-  }
+  const result = await ctx.accounts.login({ username: m.username, password: m.password, address: session.address }, ctx.now());
+  if (!result.ok) loginFailed(ctx, result.code, result.retryAfterMs);
+  if (session.closed) return;
+  const { created } = await ctx.store.upsertDevice({ user: result.user.name, ...m.device }, ctx.now());
+  await completeLogin(ctx, session, result.user, m.device.signKey, m.id, true);
+  if (created) await announceKeyChange(ctx, result.user.name);
 }
 
-export function handleDeviceLogin(
+export async function handleDeviceLogin(
   ctx: Pick<ServerContext, 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'device_login'>,
-): void {
+): Promise<void> {
   guardAnonymous(session);
   const normal = normalizeUsername(m.username);
-  const user = normal.ok ? ctx.store.getUser(normal.name) : undefined;
-  const device = user ? ctx.store.getDevice(user.name, m.signKey) : undefined;
+  const user = normal.ok ? await ctx.store.getUser(normal.name) : undefined;
+  const device = user ? await ctx.store.getDevice(user.name, m.signKey) : undefined;
   if (!user || !device) {
     ctx.metrics.inc('hush_login_failures_total');
     throw new RequestError('DEVICE_UNKNOWN', 'this device is not registered for the account; log in with the password');
@@ -104,8 +94,9 @@ export function handleDeviceLogin(
   if (!valid) loginFailed(ctx, 'AUTH_FAILED');
   if (user.bannedUntil !== null && user.bannedUntil > ctx.now()) loginFailed(ctx, 'BANNED');
   // "Last seen" to the minute is enough: no SQLite write on every reconnect.
-  if (ctx.now() - device.lastSeen >= TOUCH_DEVICE_EVERY_MS) ctx.store.touchDevice(user.name, m.signKey, ctx.now());
-  completeLogin(ctx, session, user, m.signKey, m.id, false, m.since);
+  if (ctx.now() - device.lastSeen >= TOUCH_DEVICE_EVERY_MS) await ctx.store.touchDevice(user.name, m.signKey, ctx.now());
+  if (session.closed) return;
+  await completeLogin(ctx, session, user, m.signKey, m.id, false, m.since);
 }
 
 export function handleLogout(_ctx: Pick<ServerContext, never>, session: Session, m: ClientMessageOf<'logout'>): void {
@@ -113,8 +104,12 @@ export function handleLogout(_ctx: Pick<ServerContext, never>, session: Session,
   session.end();
 }
 
-/** Welcome, default room, presence, offline direct messages for this device, pending files. */
-function completeLogin(
+/**
+ * Welcome, default room, presence, offline direct messages for this device, pending files. What
+ * the store is asked comes first; the session goes online in one synchronous step after it, so
+ * no fan-out of a message stored meanwhile falls between its offline query and going online.
+ */
+async function completeLogin(
   ctx: Pick<ServerContext, 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>,
   session: Session,
   record: UserRecord,
@@ -122,27 +117,31 @@ function completeLogin(
   re: string,
   deviceBound: boolean,
   since?: string,
-): void {
+): Promise<void> {
   const now = ctx.now();
   const lobby = ctx.config.defaultRoom;
   let joinedLobby = false;
   // Only users who were never in the default room are put there: one who parted or was kicked
   // stays out (and may rejoin with room_join) instead of being silently re-added.
-  if (!ctx.store.getMember(lobby, record.name) && !ctx.store.getDeparture(lobby, record.name)) {
-    ctx.store.addMember(lobby, record.name, 'member');
+  if (!(await ctx.store.getMember(lobby, record.name)) && !(await ctx.store.getDeparture(lobby, record.name))) {
+    await ctx.store.addMember(lobby, record.name, 'member');
     ctx.rooms.adjustCount(lobby, 1);
     joinedLobby = true;
   }
-  const memberships = ctx.store.roomsOf(record.name);
+  const memberships = await ctx.store.roomsOf(record.name);
+  const infos = await Promise.all(
+    memberships.map(async (m) => {
+      const room = await ctx.rooms.room(m.room);
+      return room ? roomInfo(ctx, room, m) : undefined;
+    }),
+  );
+  if (session.closed) return;
   const { user, first } = ctx.online.add(record.name, record.role, memberships, session);
   user.role = record.role;
   bindSessionDevice(session, signKey);
   session.authenticated(user);
   for (const m of memberships) ctx.rooms.enter(m.room, user);
-  const rooms = memberships.flatMap((m) => {
-    const room = ctx.store.getRoom(m.room);
-    return room ? [roomInfo(ctx, room, m)] : [];
-  });
+  const rooms = infos.filter((info) => info !== undefined);
   session.send({
     type: 'welcome',
     re,
@@ -159,8 +158,8 @@ function completeLogin(
     ctx.batch.roomNotice(lobby, { type: 'room_event', room: lobby, event: 'join', user: record.name, ts: now });
   }
   if (first) ctx.presence.changed(record.name, 'online', '');
-  deliverOffline(ctx, session, record.name, signKey, since);
-  ctx.files.offerPending(session, record.name);
+  await deliverOffline(ctx, session, record.name, signKey, since);
+  await ctx.files.offerPending(session, record.name);
 }
 
 /**
@@ -169,24 +168,24 @@ function completeLogin(
  * The cursor moves when a DM is queued, not when it arrives: a device says with `since` what it
  * really received, and delivery starts at the earlier of the two (the device drops duplicates).
  */
-function deliverOffline(
+async function deliverOffline(
   ctx: Pick<ServerContext, 'batch' | 'store'>,
   session: Session,
   name: string,
   signKey: string,
   since?: string,
-): void {
-  const cursor = ctx.store.getDeviceCursor(name, signKey);
+): Promise<void> {
+  const cursor = await ctx.store.getDeviceCursor(name, signKey);
   let start = since !== undefined && idValue(since) < idValue(cursor) ? since : cursor;
   const newest = ctx.batch.newestDirect;
   if (newest.nothingAfter(name, start)) return;
   for (;;) {
-    const page = ctx.store.directMessagesSince(name, start, OFFLINE_PAGE, { includeSent: true });
+    const page = await ctx.store.directMessagesSince(name, start, OFFLINE_PAGE, { includeSent: true });
     for (const m of page) session.send(wireMessage(m, signKey));
     const last = page[page.length - 1];
     if (last) {
       start = last.id;
-      ctx.store.advanceDeviceCursor(name, signKey, start);
+      await ctx.store.advanceDeviceCursor(name, signKey, start);
     }
     if (page.length < OFFLINE_PAGE) {
       newest.seed(name, start);
@@ -200,11 +199,12 @@ function deliverOffline(
  * everyone they have exchanged direct messages with — learn the new bundle list. Offline contacts
  * notice when they next fetch keys.
  */
-function announceKeyChange(ctx: Pick<ServerContext, 'fanout' | 'online' | 'rooms' | 'store'>, name: string): void {
-  const devices = ctx.store.listDevices(name).slice(-32).map(wireBundle);
+async function announceKeyChange(ctx: Pick<ServerContext, 'fanout' | 'online' | 'rooms' | 'store'>, name: string): Promise<void> {
+  const devices = (await ctx.store.listDevices(name)).slice(-32).map(wireBundle);
+  const peers = await ctx.store.dmPeers(name);
   const users = new Set<NonNullable<ReturnType<typeof ctx.online.get>>>();
   for (const room of ctx.online.get(name)?.rooms.keys() ?? []) for (const u of ctx.rooms.members(room)) users.add(u);
-  for (const peer of ctx.store.dmPeers(name)) {
+  for (const peer of peers) {
     const online = ctx.online.get(peer);
     if (online) users.add(online);
   }

@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics.js';
 import type { OnlineUser, OnlineUsers } from '../online-users.js';
 import type { SharedBlock } from '../outbound.js';
 import type { RoomRegistry } from '../rooms.js';
-import type { Store } from '../store/types.js';
+import type { AsyncStore } from '../store/async-store.js';
 import type { Fanout } from './fanout.js';
 import type { MessageBatch } from './message-batch.js';
 import type { PresenceBatch } from './presence-batch.js';
@@ -21,8 +21,6 @@ export interface Session {
   /** From the handshake; login proofs are bound to it. */
   readonly sessionId: Uint8Array;
   user: OnlineUser<Session> | null;
-  /** A login/register is being checked (password hashing is async). */
-  authPending: boolean;
   readonly closed: boolean;
   /** Bytes queued for this session and not yet taken by the kernel. */
   readonly backlog: number;
@@ -48,7 +46,7 @@ export interface Session {
 }
 
 export interface ServerContext {
-  readonly store: Store;
+  readonly store: AsyncStore;
   readonly accounts: Accounts;
   readonly config: HushdConfig;
   readonly logger: Logger;

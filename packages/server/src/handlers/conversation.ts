@@ -13,21 +13,31 @@ import type { ServerContext, Session } from './context.js';
  * reference itself; only its author edits it; its author or a room operator deletes it. Returns the
  * text to store ('' for a delete or reaction).
  */
-export function checkRoomSend(ctx: Pick<ServerContext, 'store'>, user: OnlineUser<Session>, m: ClientMessageOf<'send'>): string {
+export async function checkRoomSend(
+  ctx: Pick<ServerContext, 'rooms' | 'store'>,
+  user: OnlineUser<Session>,
+  m: ClientMessageOf<'send'>,
+): Promise<string> {
+  const text = roomSendText(m);
   const ref: MessageRef | undefined = m.ref;
-  const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
-  if (bodiless && m.text !== undefined) throw new RequestError('BAD_REQUEST', `a ${ref.kind} carries no text`);
-  if (!bodiless && m.text === undefined) throw new RequestError('BAD_REQUEST', 'a message needs text');
-  if (!ref) return m.text!;
-  const target = ctx.store.roomMessage(m.room, ref.msgId);
+  if (!ref) return text;
+  const target = await ctx.store.roomMessage(m.room, ref.msgId);
   if (!target || target.ref?.kind === 'edit' || target.ref?.kind === 'delete' || target.ref?.kind === 'react') {
     throw new RequestError('NOT_FOUND', `no message ${ref.msgId} in #${m.room}`);
   }
   if (target.deleted) throw new RequestError('NOT_FOUND', `message ${ref.msgId} was deleted`);
   if (ref.kind === 'edit' && target.from !== user.name) throw new RequestError('FORBIDDEN', 'only its author edits a message');
   if (ref.kind === 'delete' && target.from !== user.name && user.role !== 'admin') {
-    const role = requireMember(ctx, user, m.room).role;
+    const role = (await requireMember(ctx, user, m.room)).role;
     if (roleRank(role) < roleRank('op')) throw new RequestError('FORBIDDEN', 'only its author or a room operator deletes a message');
   }
+  return text;
+}
+
+/** The text a room send stores: a delete or reaction carries none, anything else must. */
+export function roomSendText(m: ClientMessageOf<'send'>): string {
+  const bodiless = m.ref?.kind === 'delete' || m.ref?.kind === 'react';
+  if (bodiless && m.text !== undefined) throw new RequestError('BAD_REQUEST', `a ${m.ref!.kind} carries no text`);
+  if (!bodiless && m.text === undefined) throw new RequestError('BAD_REQUEST', 'a message needs text');
   return m.text ?? '';
 }

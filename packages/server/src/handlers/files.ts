@@ -7,7 +7,7 @@ export type FileRequest = ClientMessageOf<
   'file_offer' | 'file_chunk' | 'file_accept' | 'file_decline' | 'file_cancel' | 'files_pending' | 'file_received'
 >;
 
-export function handleFileRequest(ctx: Pick<ServerContext, 'files'>, session: Session, m: FileRequest): void {
+export function handleFileRequest(ctx: Pick<ServerContext, 'files'>, session: Session, m: FileRequest): Promise<void> {
   const user = requireUser(session);
   switch (m.type) {
     case 'file_offer':

@@ -2,23 +2,27 @@
 import type { ClientMessageOf, Target } from '@hush/protocol';
 import type { HistoryTarget } from '../store/types.js';
 import { RequestError } from '../errors.js';
-import { requireMember, requireUser } from './membership.js';
+import { requireMember, requireRoom, requireUser } from './membership.js';
 import { replyBudget, takeWithin, wireMessage } from './replies.js';
 import { sessionDevice } from './session-devices.js';
 import type { ServerContext, Session } from './context.js';
 
-export function handleHistory(ctx: Pick<ServerContext, 'config' | 'store'>, session: Session, m: ClientMessageOf<'history'>): void {
+export async function handleHistory(
+  ctx: Pick<ServerContext, 'config' | 'rooms' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'history'>,
+): Promise<void> {
   const user = requireUser(session);
   let target: HistoryTarget;
   if ('room' in m.target) {
-    if (user.role !== 'admin') requireMember(ctx, user, m.target.room);
-    else if (!ctx.store.getRoom(m.target.room)) throw new RequestError('NOT_FOUND', `no room #${m.target.room}`);
+    if (user.role !== 'admin') await requireMember(ctx, user, m.target.room);
+    else await requireRoom(ctx, m.target.room);
     target = { room: m.target.room };
   } else {
-    if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
+    if (!(await ctx.store.getUser(m.target.user))) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
     target = { dm: [user.name, m.target.user] };
   }
-  const page = ctx.store.history(target, {
+  const page = await ctx.store.history(target, {
     limit: m.limit,
     ...(m.before !== undefined ? { before: m.before } : {}),
     ...(m.after !== undefined ? { after: m.after } : {}),
@@ -44,11 +48,15 @@ export function targetKey(target: Target): string {
   return 'room' in target ? `#${target.room}` : `@${target.user}`;
 }
 
-export function handleRead(ctx: Pick<ServerContext, 'fanout' | 'online' | 'store'>, session: Session, m: ClientMessageOf<'read'>): void {
+export async function handleRead(
+  ctx: Pick<ServerContext, 'fanout' | 'online' | 'rooms' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'read'>,
+): Promise<void> {
   const user = requireUser(session);
-  if ('room' in m.target) requireMember(ctx, user, m.target.room);
-  else if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
-  ctx.store.setReadMarker(user.name, targetKey(m.target), m.msgId);
+  if ('room' in m.target) await requireMember(ctx, user, m.target.room);
+  else if (!(await ctx.store.getUser(m.target.user))) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
+  await ctx.store.setReadMarker(user.name, targetKey(m.target), m.msgId);
   session.send({ type: 'ok', re: m.id });
   // Over the signal budget the marker is kept but not relayed: the next one carries the latest.
   if (!session.signal()) return;

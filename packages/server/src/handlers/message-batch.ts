@@ -1,5 +1,5 @@
 // Inbound messages of one event-loop turn are stored together: one transaction, then the fan-out
-// and every ack (only after the store returned: the message is durable). A room's messages of the
+// and every ack (only after the store's commit resolved: the message is durable). A room's messages of the
 // turn are encoded once into a shared block queued on every online member's sessions, the sender's
 // included (its echo, in server order and ahead of its ack). Room notices that everyone in a room
 // gets (joins) ride in the same block, in order with the messages: a storm of N joins (first logins
@@ -9,7 +9,8 @@ import type { ServerMessage } from '@hush/protocol';
 import type { Logger } from '../logger.js';
 import type { OnlineUsers } from '../online-users.js';
 import type { RoomRegistry } from '../rooms.js';
-import type { AppendedMessage, NewMessage, StoredMessage, Store } from '../store/types.js';
+import type { AsyncStore } from '../store/async-store.js';
+import type { AppendedMessage, NewMessage, StoredMessage } from '../store/types.js';
 import type { Session } from './context.js';
 import type { Fanout } from './fanout.js';
 import { NewestDirect } from './newest-direct.js';
@@ -18,7 +19,7 @@ import { advanceCursor, sessionDevice } from './session-devices.js';
 
 /** What the batch works with. */
 export interface MessageBatchDeps {
-  store: Pick<Store, 'appendMessages' | 'redactRoomMessage' | 'advanceDeviceCursor'>;
+  store: Pick<AsyncStore, 'appendMessages' | 'redactRoomMessage' | 'advanceDeviceCursor'>;
   logger: Pick<Logger, 'error'>;
   rooms: Pick<RoomRegistry<Session>, 'members'>;
   online: Pick<OnlineUsers<Session>, 'get'>;
@@ -40,9 +41,16 @@ interface Notice {
   after: number;
 }
 
+/**
+ * One commit is in flight at a time: what arrives meanwhile gathers for the next, which starts when
+ * the previous one is delivered. So acks and fan-out leave in commit order, and a slow store makes
+ * batches larger instead of transactions more numerous.
+ */
 export class MessageBatch {
   private pending: Pending[] = [];
   private notices: Notice[] = [];
+  /** The commit being stored, if any, and the rooms whose notices it carries. */
+  private inFlight: { done: Promise<void>; rooms: ReadonlySet<string>; afterwards: Array<() => void> } | null = null;
   /** Lets device logins skip the offline query when nothing new is stored for the user. */
   readonly newestDirect = new NewestDirect();
 
@@ -66,32 +74,74 @@ export class MessageBatch {
   }
 
   /**
-   * Sends a room event to the room's online members now, after the room's queued notices (joins
-   * wait for the turn's commit): a part or a kick must not overtake the join it follows.
+   * Sends a room event to the room's online members (as they are now), after the room's notices
+   * (joins wait for a commit): a part or a kick must not overtake the join it follows.
    */
-  roomEvent(event: Extract<ServerMessage, { type: 'room_event' }>): number {
-    this.flushNotices(event.room);
-    return this.deps.fanout.broadcast(event, this.deps.rooms.members(event.room));
+  roomEvent(event: Extract<ServerMessage, { type: 'room_event' }>): void {
+    const notices = this.notices.filter((n) => n.room === event.room).map((n) => n.line);
+    if (notices.length > 0) this.notices = this.notices.filter((n) => n.room !== event.room);
+    const audience = [...this.deps.rooms.members(event.room)];
+    const send = () => {
+      if (notices.length > 0) this.deps.fanout.broadcastBlock(notices, audience);
+      this.deps.fanout.broadcast(event, audience);
+    };
+    if (this.inFlight?.rooms.has(event.room)) this.inFlight.afterwards.push(send);
+    else send();
   }
 
-  /** Sends `room`'s queued notices at once; the room's messages still wait for the commit. */
-  private flushNotices(room: string): void {
-    if (!this.notices.some((n) => n.room === room)) return;
-    const lines = this.notices.filter((n) => n.room === room).map((n) => n.line);
-    this.notices = this.notices.filter((n) => n.room !== room);
-    this.deps.fanout.broadcastBlock(lines, this.deps.rooms.members(room));
-  }
-
-  /** Stores everything pending in one transaction, then fans out and acks. */
+  /** Starts storing everything pending in one transaction (unless a commit is in flight); fans out and acks once stored. */
   commit(): void {
-    if (this.pending.length === 0 && this.notices.length === 0) return;
-    const { deps } = this;
+    if (this.inFlight || (this.pending.length === 0 && this.notices.length === 0)) return;
     const batch = this.pending;
     const notices = this.notices;
     this.pending = [];
     this.notices = [];
-    const stored = store(deps, batch);
-    redactDeleted(deps, stored);
+    const done = this.store(batch)
+      .then((stored) => this.deliver(batch, notices, stored))
+      .catch((error: unknown) => this.deps.logger.error('batch_delivery_failed', { error }))
+      .finally(() => {
+        const afterwards = this.inFlight?.afterwards ?? [];
+        this.inFlight = null;
+        for (const send of afterwards) send();
+        if (this.pending.length > 0 || this.notices.length > 0) this.deps.turns.wake();
+      });
+    this.inFlight = { done, rooms: new Set(notices.map((n) => n.room)), afterwards: [] };
+  }
+
+  /** Resolves once nothing is stored or waiting (shutdown). */
+  async settled(): Promise<void> {
+    for (;;) {
+      this.commit();
+      if (!this.inFlight) return;
+      await this.inFlight.done;
+    }
+  }
+
+  /** The batch in one transaction; on failure each sender gets an error and nothing is stored. */
+  private async store(batch: readonly Pending[]): Promise<AppendedMessage[]> {
+    if (batch.length === 0) return [];
+    const { deps } = this;
+    try {
+      const stored = await deps.store.appendMessages(batch.map((p) => p.message));
+      await redactDeleted(deps, stored);
+      return stored;
+    } catch (error) {
+      deps.logger.error('store_append_failed', { error, count: batch.length });
+      for (const p of batch) {
+        p.session.send({
+          type: 'error',
+          re: p.re,
+          code: 'INTERNAL',
+          message: 'message not stored: the server could not save it; send it again',
+        });
+      }
+      return [];
+    }
+  }
+
+  /** Fan-out of a stored batch, then every ack. */
+  private deliver(batch: readonly Pending[], notices: readonly Notice[], stored: readonly AppendedMessage[]): void {
+    const { deps } = this;
     const rooms = new Map<string, string[]>();
     const add = (room: string, line: string) => {
       const lines = rooms.get(room);
@@ -120,28 +170,18 @@ export class MessageBatch {
       this.newestDirect.appended(m.from, m.to, m.id);
       for (const s of fanOutDirect(deps, m, p.session)) delivered.set(s, m.id);
     }
-    for (const [session, id] of delivered) advanceCursor(deps.store, session, id);
-  }
-}
-
-/** The batch in one transaction; on failure each sender gets an error and nothing is stored. */
-function store(deps: Pick<MessageBatchDeps, 'store' | 'logger'>, batch: readonly Pending[]): AppendedMessage[] {
-  if (batch.length === 0) return [];
-  try {
-    return deps.store.appendMessages(batch.map((p) => p.message));
-  } catch (error) {
-    deps.logger.error('store_append_failed', { error, count: batch.length });
-    for (const p of batch) p.session.send({ type: 'error', re: p.re, code: 'INTERNAL', message: 'message not stored' });
-    return [];
+    for (const [session, id] of delivered) {
+      advanceCursor(deps.store, session, id).catch((error: unknown) => deps.logger.error('store_cursor_failed', { error }));
+    }
   }
 }
 
 /** A stored delete takes its message's text (and that of its edits) out of the store. */
-function redactDeleted(deps: Pick<MessageBatchDeps, 'store' | 'logger'>, stored: readonly AppendedMessage[]): void {
+async function redactDeleted(deps: Pick<MessageBatchDeps, 'store' | 'logger'>, stored: readonly AppendedMessage[]): Promise<void> {
   for (const m of stored) {
     if (m.kind !== 'room' || m.ref?.kind !== 'delete') continue;
     try {
-      deps.store.redactRoomMessage(m.room, m.ref.msgId);
+      await deps.store.redactRoomMessage(m.room, m.ref.msgId);
     } catch (error) {
       deps.logger.error('store_redact_failed', { error, msgId: m.ref.msgId });
     }

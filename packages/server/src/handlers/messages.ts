@@ -1,46 +1,79 @@
 // send / dm_send / keys_get. Messages are not stored here: they join the turn's batch
 // (MessageBatch), which acks them once stored and fans them out.
 import { parseDirectEnvelope, toBase64Url, type ClientMessageOf } from '@hush/protocol';
-import type { NewMessage } from '../store/types.js';
-import { checkRoomSend } from './conversation.js';
+import type { MemberRecord, NewMessage, RoomKind } from '../store/types.js';
+import { checkRoomSend, roomSendText } from './conversation.js';
 import { RequestError } from '../errors.js';
 import { requireMember, requireUser } from './membership.js';
 import { wireBundle } from './replies.js';
 import type { ServerContext, Session } from './context.js';
 import { sessionDevice } from './session-devices.js';
 
-export function handleSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, session: Session, m: ClientMessageOf<'send'>): void {
+/**
+ * A send whose room is known in memory (the common case: the sender is a member) queues into the
+ * turn's batch at once; only a reference to another message, or a refusal, asks the store.
+ */
+export function handleSend(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'rooms' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'send'>,
+): void | Promise<void> {
   const user = requireUser(session);
   const now = ctx.now();
-  const allowed = () => {
-    const member = requireMember(ctx, user, m.room);
-    if (member.mutedUntil !== null && member.mutedUntil > now) {
-      throw new RequestError('MUTED', `muted in #${m.room}`, member.mutedUntil - now);
-    }
-  };
+  const member = user.rooms.get(m.room);
+  const kind = ctx.rooms.knownKind(m.room);
+  if (member === undefined || kind === undefined || m.ref !== undefined) return sendChecked(ctx, session, m, now);
+  try {
+    checkMute(member, m.room, now);
+    const envelope = sealedBody(kind, m);
+    queueSend(ctx, session, m, now, envelope === undefined ? roomSendText(m) : '', envelope);
+  } catch (error) {
+    if (m.key === undefined) throw error;
+    return answerRepeat(ctx, session, m, error);
+  }
+}
+
+/** The slow path of a send: the store is asked for what memory does not hold. */
+async function sendChecked(
+  ctx: Pick<ServerContext, 'batch' | 'rooms' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'send'>,
+  now: number,
+): Promise<void> {
+  const user = requireUser(session);
   let text = '';
   let envelope: string | undefined;
-  if (
-    !repeatOrAllowed(ctx, session, m, () => {
-      allowed();
-      envelope = sealedBody(ctx, m);
-      if (envelope === undefined) text = checkRoomSend(ctx, user, m);
-    })
-  )
-    return;
+  try {
+    checkMute(await requireMember(ctx, user, m.room), m.room, now);
+    const kind = await ctx.rooms.kind(m.room);
+    envelope = sealedBody(kind ?? 'open', m);
+    if (envelope === undefined) text = await checkRoomSend(ctx, user, m);
+  } catch (error) {
+    return answerRepeat(ctx, session, m, error);
+  }
+  queueSend(ctx, session, m, now, text, envelope);
+}
+
+function checkMute(member: MemberRecord, room: string, now: number): void {
+  if (member.mutedUntil !== null && member.mutedUntil > now) {
+    throw new RequestError('MUTED', `muted in #${room}`, member.mutedUntil - now);
+  }
+}
+
+function queueSend(
+  ctx: Pick<ServerContext, 'batch'>,
+  session: Session,
+  m: ClientMessageOf<'send'>,
+  now: number,
+  text: string,
+  envelope: string | undefined,
+): void {
   // The sender is the session's user, never a field of the request.
+  const from = requireUser(session).name;
   const message =
     envelope === undefined
-      ? ({
-          kind: 'room',
-          ts: now,
-          from: user.name,
-          room: m.room,
-          text,
-          action: m.action ?? false,
-          ...(m.ref ? { ref: m.ref } : {}),
-        } as const)
-      : ({ kind: 'room', ts: now, from: user.name, room: m.room, text: '', action: false, envelope } as const);
+      ? ({ kind: 'room', ts: now, from, room: m.room, text, action: m.action ?? false, ...(m.ref ? { ref: m.ref } : {}) } as const)
+      : ({ kind: 'room', ts: now, from, room: m.room, text: '', action: false, envelope } as const);
   ctx.batch.add(withKey(message, m.key), session, m.id);
 }
 
@@ -49,8 +82,8 @@ export function handleSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, 
  * Each kind refuses the other's fields: an e2e room never stores readable text, whatever a client
  * sends, and an open room never stores what it cannot show.
  */
-function sealedBody(ctx: Pick<ServerContext, 'store'>, m: ClientMessageOf<'send'>): string | undefined {
-  if (ctx.store.getRoom(m.room)?.kind !== 'e2e') {
+function sealedBody(kind: RoomKind, m: ClientMessageOf<'send'>): string | undefined {
+  if (kind !== 'e2e') {
     if (m.envelope !== undefined) throw new RequestError('BAD_REQUEST', `#${m.room} is an open room: send text, not an envelope`);
     return undefined;
   }
@@ -63,13 +96,18 @@ function sealedBody(ctx: Pick<ServerContext, 'store'>, m: ClientMessageOf<'send'
   return m.envelope;
 }
 
-export function handleDmSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>, session: Session, m: ClientMessageOf<'dm_send'>): void {
+export async function handleDmSend(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>,
+  session: Session,
+  m: ClientMessageOf<'dm_send'>,
+): Promise<void> {
   const user = requireUser(session);
-  const allowed = () => {
-    if (!ctx.store.getUser(m.to)) throw new RequestError('NOT_FOUND', `no user ${m.to}`);
-    checkDirectEnvelope(ctx, session, m);
-  };
-  if (!repeatOrAllowed(ctx, session, m, allowed)) return;
+  try {
+    if (!(await ctx.store.getUser(m.to))) throw new RequestError('NOT_FOUND', `no user ${m.to}`);
+    await checkDirectEnvelope(ctx, session, m);
+  } catch (error) {
+    return answerRepeat(ctx, session, m, error);
+  }
   ctx.batch.add(withKey({ kind: 'dm', ts: ctx.now(), from: user.name, to: m.to, envelope: m.envelope }, m.key), session, m.id);
 }
 
@@ -78,14 +116,15 @@ export function handleDmSend(ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>
  * one entry per device at most, each for a current device of the recipient or of the sender: the
  * server hands each device only its own entry, so an entry for anyone else would be lost or leak.
  */
-function checkDirectEnvelope(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'dm_send'>): void {
+async function checkDirectEnvelope(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'dm_send'>): Promise<void> {
   const envelope = parseDirectEnvelope(m.envelope);
   if (typeof envelope === 'string') throw new RequestError('BAD_REQUEST', `malformed direct message: ${envelope}`);
   if (toBase64Url(envelope.sender) !== sessionDevice(session)) {
     throw new RequestError('BAD_REQUEST', 'direct message envelope names another sending device than this session');
   }
   const user = requireUser(session);
-  const devices = new Set([...ctx.store.listDevices(m.to), ...ctx.store.listDevices(user.name)].map((d) => d.signKey));
+  const [theirs, mine] = await Promise.all([ctx.store.listDevices(m.to), ctx.store.listDevices(user.name)]);
+  const devices = new Set([...theirs, ...mine].map((d) => d.signKey));
   for (const key of envelope.entries.keys()) {
     if (!devices.has(key))
       throw new RequestError('BAD_REQUEST', `direct message has an entry for a device that is neither ${m.to}'s nor yours`);
@@ -93,34 +132,28 @@ function checkDirectEnvelope(ctx: Pick<ServerContext, 'store'>, session: Session
 }
 
 /**
- * Runs `allowed` (which throws when the send is not allowed). A refused send whose key was stored
- * before is answered with its ack instead: it went through then (say, before a mute), and a resend
- * must not make the sender think it was lost. Returns whether to go on and store the message.
+ * A refused send whose key was stored before is answered with its ack instead: it went through
+ * then (say, before a mute), and a resend must not make the sender think it was lost. Any other
+ * refusal is thrown on.
  */
-function repeatOrAllowed(
+async function answerRepeat(
   ctx: Pick<ServerContext, 'store'>,
   session: Session,
   m: ClientMessageOf<'send' | 'dm_send'>,
-  allowed: () => void,
-): boolean {
-  try {
-    allowed();
-    return true;
-  } catch (error) {
-    const stored = m.key === undefined ? undefined : ctx.store.messageByKey(requireUser(session).name, m.key);
-    if (!stored) throw error;
-    session.send({ type: 'ack', re: m.id, msgId: stored.id, ts: stored.ts });
-    return false;
-  }
+  error: unknown,
+): Promise<void> {
+  const stored = m.key === undefined ? undefined : await ctx.store.messageByKey(requireUser(session).name, m.key);
+  if (!stored) throw error;
+  session.send({ type: 'ack', re: m.id, msgId: stored.id, ts: stored.ts });
 }
 
 function withKey<M extends NewMessage>(message: M, key: string | undefined): M {
   return key === undefined ? message : { ...message, key };
 }
 
-export function handleKeysGet(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'keys_get'>): void {
+export async function handleKeysGet(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'keys_get'>): Promise<void> {
   requireUser(session);
-  if (!ctx.store.getUser(m.user)) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
-  const devices = ctx.store.listDevices(m.user).slice(-32).map(wireBundle);
+  if (!(await ctx.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+  const devices = (await ctx.store.listDevices(m.user)).slice(-32).map(wireBundle);
   session.send({ type: 'keys', re: m.id, user: m.user, devices });
 }

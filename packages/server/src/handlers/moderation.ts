@@ -12,15 +12,15 @@ import { removeFromRoom } from './rooms.js';
 const FOREVER_MS = 100 * 365 * 24 * 3600 * 1000;
 
 /** The target's membership, after checking the actor may act on it with at least `minRank`. */
-function authorize(
-  ctx: Pick<ServerContext, 'store'>,
+async function authorize(
+  ctx: Pick<ServerContext, 'rooms' | 'store'>,
   actor: OnlineUser<Session>,
   room: string,
   target: string,
   minRank: number,
-): MemberRecord {
-  requireRoom(ctx, room);
-  const member = ctx.store.getMember(room, target);
+): Promise<MemberRecord> {
+  await requireRoom(ctx, room);
+  const member = await ctx.store.getMember(room, target);
   if (actor.role !== 'admin') {
     const own = roleRank(actor.rooms.get(room)?.role);
     if (own < minRank) throw new RequestError('FORBIDDEN', 'not allowed in this room');
@@ -36,44 +36,45 @@ function requireAdmin(user: OnlineUser<Session>): void {
   if (user.role !== 'admin') throw new RequestError('FORBIDDEN', 'server admins only');
 }
 
-export function handleKick(
+export async function handleKick(
   ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'kick'>,
-): void {
+): Promise<void> {
   const actor = requireUser(session);
-  authorize(ctx, actor, m.room, m.user, roleRank('op'));
-  session.send({ type: 'ok', re: m.id });
-  ctx.batch.roomEvent({
-    type: 'room_event',
-    room: m.room,
-    event: 'kick',
-    user: m.user,
-    by: actor.name,
-    ...(m.reason !== undefined ? { reason: m.reason } : {}),
-    ts: ctx.now(),
+  await authorize(ctx, actor, m.room, m.user, roleRank('op'));
+  await removeFromRoom(ctx, m.room, m.user, () => {
+    session.send({ type: 'ok', re: m.id });
+    ctx.batch.roomEvent({
+      type: 'room_event',
+      room: m.room,
+      event: 'kick',
+      user: m.user,
+      by: actor.name,
+      ...(m.reason !== undefined ? { reason: m.reason } : {}),
+      ts: ctx.now(),
+    });
   });
-  removeFromRoom(ctx, m.room, m.user);
 }
 
-export function handleBan(
+export async function handleBan(
   ctx: Pick<ServerContext, 'logger' | 'now' | 'sessions' | 'store'>,
   session: Session,
   m: ClientMessageOf<'ban'>,
-): void {
+): Promise<void> {
   const actor = requireUser(session);
   requireAdmin(actor);
   if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
   const now = ctx.now();
   const until = m.seconds !== undefined ? now + m.seconds * 1000 : Number.POSITIVE_INFINITY;
   const reason = m.reason ?? null;
-  if (m.user !== undefined && !ctx.store.getUser(m.user)) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+  if (m.user !== undefined && !(await ctx.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
   if (m.user !== undefined) {
-    ctx.store.setUserBan(m.user, until, reason);
+    await ctx.store.setUserBan(m.user, until, reason);
     ctx.logger.info('user_banned', { user: m.user, by: actor.name });
   }
   if (m.address !== undefined) {
-    ctx.store.banAddress(normalizeAddress(m.address), Number.isFinite(until) ? until : now + FOREVER_MS, reason);
+    await ctx.store.banAddress(normalizeAddress(m.address), Number.isFinite(until) ? until : now + FOREVER_MS, reason);
     ctx.logger.info('address_banned', { by: actor.name });
   }
   session.send({ type: 'ok', re: m.id });
@@ -85,57 +86,57 @@ export function handleBan(
   }
 }
 
-export function handleUnban(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'unban'>): void {
+export async function handleUnban(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'unban'>): Promise<void> {
   requireAdmin(requireUser(session));
   if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
   if (m.user !== undefined) {
-    if (!ctx.store.getUser(m.user)) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
-    ctx.store.setUserBan(m.user, null, null);
+    if (!(await ctx.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+    await ctx.store.setUserBan(m.user, null, null);
   }
-  if (m.address !== undefined) ctx.store.unbanAddress(normalizeAddress(m.address));
+  if (m.address !== undefined) await ctx.store.unbanAddress(normalizeAddress(m.address));
   session.send({ type: 'ok', re: m.id });
 }
 
-export function handleMute(
-  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'store'>,
+export async function handleMute(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'mute'>,
-): void {
+): Promise<void> {
   const actor = requireUser(session);
-  authorize(ctx, actor, m.room, m.user, roleRank('op'));
+  await authorize(ctx, actor, m.room, m.user, roleRank('op'));
   const now = ctx.now();
-  ctx.store.setMute(m.room, m.user, now + (m.seconds !== undefined ? m.seconds * 1000 : FOREVER_MS));
-  syncMembership(ctx, m.room, m.user);
+  await ctx.store.setMute(m.room, m.user, now + (m.seconds !== undefined ? m.seconds * 1000 : FOREVER_MS));
+  await syncMembership(ctx, m.room, m.user);
   session.send({ type: 'ok', re: m.id });
   ctx.batch.roomEvent({ type: 'room_event', room: m.room, event: 'mute', user: m.user, by: actor.name, ts: now });
 }
 
-export function handleUnmute(
-  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'store'>,
+export async function handleUnmute(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'unmute'>,
-): void {
+): Promise<void> {
   const actor = requireUser(session);
-  authorize(ctx, actor, m.room, m.user, roleRank('op'));
-  ctx.store.setMute(m.room, m.user, null);
-  syncMembership(ctx, m.room, m.user);
+  await authorize(ctx, actor, m.room, m.user, roleRank('op'));
+  await ctx.store.setMute(m.room, m.user, null);
+  await syncMembership(ctx, m.room, m.user);
   session.send({ type: 'ok', re: m.id });
   ctx.batch.roomEvent({ type: 'room_event', room: m.room, event: 'unmute', user: m.user, by: actor.name, ts: ctx.now() });
 }
 
-export function handleRoleSet(
-  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'store'>,
+export async function handleRoleSet(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'role_set'>,
-): void {
+): Promise<void> {
   const actor = requireUser(session);
-  requireRoom(ctx, m.room);
+  await requireRoom(ctx, m.room);
   if (actor.role !== 'admin' && actor.rooms.get(m.room)?.role !== 'owner') {
     throw new RequestError('FORBIDDEN', 'only the owner or a server admin sets roles');
   }
-  if (!ctx.store.getMember(m.room, m.user)) throw new RequestError('NOT_MEMBER', `${m.user} is not in #${m.room}`);
-  ctx.store.setMemberRole(m.room, m.user, m.role);
-  syncMembership(ctx, m.room, m.user);
+  if (!(await ctx.store.getMember(m.room, m.user))) throw new RequestError('NOT_MEMBER', `${m.user} is not in #${m.room}`);
+  await ctx.store.setMemberRole(m.room, m.user, m.role);
+  await syncMembership(ctx, m.room, m.user);
   session.send({ type: 'ok', re: m.id });
   ctx.batch.roomEvent({
     type: 'room_event',

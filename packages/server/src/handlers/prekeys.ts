@@ -11,7 +11,11 @@ import type { ServerContext, Session } from './context.js';
 /** Below this many one-time prekeys after a bundle request (none left included), the device is told to upload more. */
 export const PREKEYS_LOW = 25;
 
-export function handlePrekeysUpload(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'prekeys_upload'>): void {
+export async function handlePrekeysUpload(
+  ctx: Pick<ServerContext, 'store'>,
+  session: Session,
+  m: ClientMessageOf<'prekeys_upload'>,
+): Promise<void> {
   const user = requireUser(session);
   const signKey = sessionDevice(session);
   if (signKey === undefined) throw new RequestError('AUTH_REQUIRED', 'log in with a device first');
@@ -26,34 +30,34 @@ export function handlePrekeysUpload(ctx: Pick<ServerContext, 'store'>, session: 
   } catch {
     throw new RequestError('BAD_REQUEST', 'the signed prekey is not signed by this device');
   }
-  ctx.store.setSignedPrekey(user.name, signKey, prekey);
-  const remaining = ctx.store.addOneTimePrekeys(user.name, signKey, m.oneTimePrekeys);
+  await ctx.store.setSignedPrekey(user.name, signKey, prekey);
+  const remaining = await ctx.store.addOneTimePrekeys(user.name, signKey, m.oneTimePrekeys);
   session.send({ type: 'prekeys', re: m.id, remaining });
 }
 
-export function handlePrekeyBundleGet(
+export async function handlePrekeyBundleGet(
   ctx: Pick<ServerContext, 'online' | 'store'>,
   session: Session,
   m: ClientMessageOf<'prekey_bundle_get'>,
-): void {
+): Promise<void> {
   requireUser(session);
-  if (!ctx.store.getUser(m.user)) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+  if (!(await ctx.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
   const bundles = [];
-  const low = new Set<string>();
-  for (const device of ctx.store.listDevices(m.user).slice(-32)) {
-    const signedPrekey = ctx.store.getSignedPrekey(m.user, device.signKey);
+  const left = new Map<string, number>();
+  for (const device of (await ctx.store.listDevices(m.user)).slice(-32)) {
+    const signedPrekey = await ctx.store.getSignedPrekey(m.user, device.signKey);
     if (!signedPrekey) continue;
-    const oneTimePrekey = ctx.store.takeOneTimePrekey(m.user, device.signKey);
-    if (ctx.store.countOneTimePrekeys(m.user, device.signKey) < PREKEYS_LOW) low.add(device.signKey);
+    const oneTimePrekey = await ctx.store.takeOneTimePrekey(m.user, device.signKey);
+    const remaining = await ctx.store.countOneTimePrekeys(m.user, device.signKey);
+    if (remaining < PREKEYS_LOW) left.set(device.signKey, remaining);
     bundles.push({ device: wireBundle(device), signedPrekey, ...(oneTimePrekey ? { oneTimePrekey } : {}) });
   }
   session.send({ type: 'prekey_bundles', re: m.id, user: m.user, bundles });
   const owner = ctx.online.get(m.user);
-  if (!owner || low.size === 0) return;
+  if (!owner || left.size === 0) return;
   for (const target of owner.sessions) {
-    const signKey = sessionDevice(target);
-    if (signKey === undefined || !low.has(signKey)) continue;
-    target.send({ type: 'prekeys_low', remaining: ctx.store.countOneTimePrekeys(m.user, signKey) });
+    const remaining = left.get(sessionDevice(target) ?? '');
+    if (remaining !== undefined) target.send({ type: 'prekeys_low', remaining });
   }
 }
 

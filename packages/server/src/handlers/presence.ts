@@ -2,7 +2,7 @@
 import type { ClientMessageOf } from '@hush/protocol';
 import { RequestError } from '../errors.js';
 import { targetKey } from './history.js';
-import { requireMember, requireUser } from './membership.js';
+import { notMember, requireUser } from './membership.js';
 import type { ServerContext, Session } from './context.js';
 
 export function handlePresenceSet(ctx: Pick<ServerContext, 'presence'>, session: Session, m: ClientMessageOf<'presence_set'>): void {
@@ -13,12 +13,15 @@ export function handlePresenceSet(ctx: Pick<ServerContext, 'presence'>, session:
   ctx.presence.changed(user.name, user.state, user.status);
 }
 
-/** Typing notices go to the room's online members or the DM peer, at most one per interval per target. */
+/**
+ * Typing notices go to the room's online members or the DM peer, at most one per interval per
+ * target. Answered from memory (no store round trip) unless the target is someone offline.
+ */
 export function handleTyping(
   ctx: Pick<ServerContext, 'config' | 'fanout' | 'now' | 'online' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'typing'>,
-): void {
+): void | Promise<void> {
   const user = requireUser(session);
   if (!session.signal()) return;
   const key = targetKey(m.target);
@@ -28,14 +31,19 @@ export function handleTyping(
   if (last && last.active === m.active && now - last.at < ctx.config.limits.typingIntervalMs) return;
   user.typing.set(key, { at: now, active: m.active });
   if ('room' in m.target) {
-    requireMember(ctx, user, m.target.room);
+    if (!user.rooms.has(m.target.room)) return notMember(ctx, m.target.room);
     const others = [...ctx.rooms.members(m.target.room)].filter((u) => u !== user);
     ctx.fanout.broadcast({ type: 'typing_notice', from: user.name, target: m.target, active: m.active }, others);
     return;
   }
-  if (!ctx.store.getUser(m.target.user)) throw new RequestError('NOT_FOUND', `no user ${m.target.user}`);
   const peer = ctx.online.get(m.target.user);
-  if (peer && peer !== user) {
+  if (!peer) return requireKnownUser(ctx, m.target.user);
+  if (peer !== user) {
     ctx.fanout.broadcast({ type: 'typing_notice', from: user.name, target: { user: user.name }, active: m.active }, [peer]);
   }
+}
+
+/** NOT_FOUND unless `name` has an account (an offline user's notice is simply not relayed). */
+async function requireKnownUser(ctx: Pick<ServerContext, 'store'>, name: string): Promise<void> {
+  if (!(await ctx.store.getUser(name))) throw new RequestError('NOT_FOUND', `no user ${name}`);
 }

@@ -12,18 +12,18 @@ import type { ServerContext, Session } from './context.js';
  */
 export const DEFAULT_ROOM_KIND: RoomKind = 'e2e';
 
-export function handleRoomCreate(
+export async function handleRoomCreate(
   ctx: Pick<ServerContext, 'fanout' | 'now' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'room_create'>,
-): void {
+): Promise<void> {
   const user = requireUser(session);
-  if (ctx.store.getRoom(m.room)) throw new RequestError('ALREADY_EXISTS', `#${m.room} exists`);
+  if (await ctx.rooms.room(m.room)) throw new RequestError('ALREADY_EXISTS', `#${m.room} exists`);
   // An open room is readable by the server: a server admin's decision, never a member's.
   if (m.kind === 'open' && user.role !== 'admin') throw new RequestError('FORBIDDEN', 'only a server admin creates an open room');
   const now = ctx.now();
-  ctx.store.createRoom(m.room, m.topic ?? '', user.name, now, m.kind ?? DEFAULT_ROOM_KIND);
-  ctx.store.addMember(m.room, user.name, 'owner');
+  await ctx.rooms.create(m.room, m.topic ?? '', user.name, now, m.kind ?? DEFAULT_ROOM_KIND);
+  await ctx.store.addMember(m.room, user.name, 'owner');
   ctx.rooms.adjustCount(m.room, 1);
   user.rooms.set(m.room, { room: m.room, user: user.name, role: 'owner', mutedUntil: null });
   ctx.rooms.enter(m.room, user);
@@ -31,43 +31,58 @@ export function handleRoomCreate(
   ctx.fanout.broadcast({ type: 'room_event', room: m.room, event: 'create', user: user.name, role: 'owner', ts: now }, [user]);
 }
 
-export function handleRoomJoin(
+export async function handleRoomJoin(
   ctx: Pick<ServerContext, 'batch' | 'now' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'room_join'>,
-): void {
+): Promise<void> {
   const user = requireUser(session);
-  requireRoom(ctx, m.room);
+  await requireRoom(ctx, m.room);
   if (user.rooms.has(m.room)) {
     session.send({ type: 'ok', re: m.id });
     return;
   }
-  ctx.store.addMember(m.room, user.name, 'member');
+  await ctx.store.addMember(m.room, user.name, 'member');
   ctx.rooms.adjustCount(m.room, 1);
   // From the store: a mute the user left with (part or kick) comes back with them.
-  const member = ctx.store.getMember(m.room, user.name) ?? { room: m.room, user: user.name, role: 'member' as const, mutedUntil: null };
+  const member = (await ctx.store.getMember(m.room, user.name)) ?? {
+    room: m.room,
+    user: user.name,
+    role: 'member' as const,
+    mutedUntil: null,
+  };
   user.rooms.set(m.room, member);
   ctx.rooms.enter(m.room, user);
   session.send({ type: 'ok', re: m.id });
   ctx.batch.roomNotice(m.room, { type: 'room_event', room: m.room, event: 'join', user: user.name, ts: ctx.now() });
 }
 
-export function handleRoomPart(
+export async function handleRoomPart(
   ctx: Pick<ServerContext, 'batch' | 'config' | 'now' | 'online' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'room_part'>,
-): void {
+): Promise<void> {
   const user = requireUser(session);
   if (m.room === ctx.config.defaultRoom) throw new RequestError('FORBIDDEN', 'everyone stays in the default room');
-  requireMember(ctx, user, m.room);
-  session.send({ type: 'ok', re: m.id });
-  ctx.batch.roomEvent({ type: 'room_event', room: m.room, event: 'part', user: user.name, ts: ctx.now() });
-  removeFromRoom(ctx, m.room, user.name);
+  await requireMember(ctx, user, m.room);
+  await removeFromRoom(ctx, m.room, user.name, () => {
+    session.send({ type: 'ok', re: m.id });
+    ctx.batch.roomEvent({ type: 'room_event', room: m.room, event: 'part', user: user.name, ts: ctx.now() });
+  });
 }
 
-/** Removes a member in the store and from the online index (part and kick). */
-export function removeFromRoom(ctx: Pick<ServerContext, 'online' | 'rooms' | 'store'>, room: string, name: string): void {
-  ctx.store.removeMember(room, name);
+/**
+ * Removes a member in the store, then (`announce`, while they are still in the online index: they
+ * hear it too) from the online index (part and kick).
+ */
+export async function removeFromRoom(
+  ctx: Pick<ServerContext, 'online' | 'rooms' | 'store'>,
+  room: string,
+  name: string,
+  announce: () => void,
+): Promise<void> {
+  await ctx.store.removeMember(room, name);
+  announce();
   ctx.rooms.adjustCount(room, -1);
   const online = ctx.online.get(name);
   if (online) {
@@ -82,29 +97,29 @@ const MAX_PAGE = 1000;
  * One page of a name-ordered list: at most `limit` items, cut further to fit one record, and the
  * cursor of the next page (the last name sent) when more remain.
  */
-function listPage<R, W>(
+async function listPage<R, W>(
   ctx: Pick<ServerContext, 'config'>,
   request: { cursor?: string | undefined; limit?: number | undefined },
-  fetch: (page: ListPage) => R[],
+  fetch: (page: ListPage) => Promise<R[]>,
   name: (row: R) => string,
-  wire: (row: R) => W,
-): { items: W[]; next?: string } {
+  wire: (row: R) => W | Promise<W>,
+): Promise<{ items: W[]; next?: string }> {
   const limit = Math.min(request.limit ?? MAX_PAGE, MAX_PAGE);
-  const rows = fetch({ ...(request.cursor !== undefined ? { after: request.cursor } : {}), limit: limit + 1 });
-  const items = rows.slice(0, limit).map(wire);
+  const rows = await fetch({ ...(request.cursor !== undefined ? { after: request.cursor } : {}), limit: limit + 1 });
+  const items = await Promise.all(rows.slice(0, limit).map(wire));
   const kept = takeWithin(items, replyBudget(ctx.config.limits));
   const last = rows[kept.length - 1];
   const more = rows.length > kept.length;
   return { items: kept, ...(more && last ? { next: name(last) } : {}) };
 }
 
-export function handleRoomList(
+export async function handleRoomList(
   ctx: Pick<ServerContext, 'config' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'room_list'>,
-): void {
+): Promise<void> {
   const user = requireUser(session);
-  const page = listPage(
+  const page = await listPage(
     ctx,
     m,
     (p) => ctx.store.listRooms(p),
@@ -114,18 +129,18 @@ export function handleRoomList(
   session.send({ type: 'rooms', re: m.id, rooms: page.items, ...(page.next !== undefined ? { next: page.next } : {}) });
 }
 
-export function handleRoomTopic(
-  ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>,
+export async function handleRoomTopic(
+  ctx: Pick<ServerContext, 'batch' | 'now' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'room_topic'>,
-): void {
+): Promise<void> {
   const user = requireUser(session);
-  requireRoom(ctx, m.room);
+  await requireRoom(ctx, m.room);
   const member = user.rooms.get(m.room);
   if (user.role !== 'admin' && roleRank(member?.role) < roleRank('op')) {
     throw new RequestError(member ? 'FORBIDDEN' : 'NOT_MEMBER', 'only ops and owners set the topic');
   }
-  ctx.store.setTopic(m.room, m.topic);
+  await ctx.store.setTopic(m.room, m.topic);
   session.send({ type: 'ok', re: m.id });
   ctx.batch.roomEvent({
     type: 'room_event',
@@ -138,15 +153,15 @@ export function handleRoomTopic(
   });
 }
 
-export function handleRoomMembers(
-  ctx: Pick<ServerContext, 'config' | 'online' | 'store'>,
+export async function handleRoomMembers(
+  ctx: Pick<ServerContext, 'config' | 'online' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'room_members'>,
-): void {
+): Promise<void> {
   const user = requireUser(session);
-  if (user.role !== 'admin') requireMember(ctx, user, m.room);
-  else requireRoom(ctx, m.room);
-  const page = listPage(
+  if (user.role !== 'admin') await requireMember(ctx, user, m.room);
+  else await requireRoom(ctx, m.room);
+  const page = await listPage(
     ctx,
     m,
     (p) => ctx.store.listMembers(m.room, p),
@@ -170,13 +185,13 @@ export function handleRoomMembers(
   });
 }
 
-export function handleUsersList(
+export async function handleUsersList(
   ctx: Pick<ServerContext, 'config' | 'online' | 'store'>,
   session: Session,
   m: ClientMessageOf<'users_list'>,
-): void {
+): Promise<void> {
   requireUser(session);
-  const page = listPage(
+  const page = await listPage(
     ctx,
     m,
     (p) => ctx.store.listUsers(p),

@@ -1,6 +1,6 @@
 // The device (base64url sign key) each session logged in with: direct-message delivery cursors
 // are per device. Kept beside the session rather than on it so Connection needs no new field.
-import type { Store } from '../store/types.js';
+import type { AsyncStore } from '../store/async-store.js';
 import type { Session } from './context.js';
 
 const sessionDevices = new WeakMap<Session, string>();
@@ -16,7 +16,7 @@ export function sessionDevice(session: Session): string | undefined {
 }
 
 /** Moves the delivery cursor of the session's device to `msgId` (it has been sent everything up to it). */
-export function advanceCursor(store: Pick<Store, 'advanceDeviceCursor'>, session: Session, msgId: string): void {
+export async function advanceCursor(store: Pick<AsyncStore, 'advanceDeviceCursor'>, session: Session, msgId: string): Promise<void> {
   const signKey = sessionDevice(session);
-  if (session.user && signKey !== undefined) store.advanceDeviceCursor(session.user.name, signKey, msgId);
+  if (session.user && signKey !== undefined) await store.advanceDeviceCursor(session.user.name, signKey, msgId);
 }
