@@ -32,7 +32,7 @@ const JOURNAL_LIMIT = 2000;
 /** Base keys of sessions accepted, remembered to refuse a replayed session start. */
 const BASE_KEY_LIMIT = 4000;
 /** DMs remembered as shown; the file is rewritten with these once it holds twice as many lines. */
-const SHOWN_LIMIT = JOURNAL_LIMIT;
+export const SHOWN_LIMIT = JOURNAL_LIMIT;
 
 interface StoredPrekey {
   id: number;
