@@ -1,7 +1,7 @@
 // App wiring: login form -> connect (trust prompt) -> log in -> chat screen. Streams, the
 // connector and paths are options so tests drive it with fakes and the CLI with the real SDK.
 import type blessed from 'blessed';
-import { DEFAULT_PORT, splitHostPort, type LoginDefaults, type Remembered } from './config.js';
+import { DEFAULT_PORT, formatServers, type LoginDefaults, type Remembered, type ServerAddress, splitServers, withPorts } from './config.js';
 import { ChatController, type Memory } from './controller.js';
 import { PASSWORD_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 import { describeError, errorText, type SessionClient } from './sdk.js';
@@ -22,6 +22,8 @@ export type { SessionClient } from './sdk.js';
 export interface ConnectRequest {
   host: string;
   port: number;
+  /** The server's other addresses (the nodes of its cluster). */
+  failover?: ServerAddress[];
   expectedFingerprint?: string;
   trust: (prompt: TrustRequest) => Promise<boolean>;
 }
@@ -160,8 +162,9 @@ export function startApp(opts: AppOptions): RunningApp {
     const view = login;
     if (!view) return;
     let hostPort: { host: string; port?: number };
+    let others: { host: string; port?: number }[];
     try {
-      hostPort = splitHostPort(v.server);
+      [hostPort = { host: '' }, ...others] = splitServers(v.server);
     } catch (err) {
       view.showError(describeError(err).message);
       return;
@@ -179,12 +182,14 @@ export function startApp(opts: AppOptions): RunningApp {
       return;
     }
     const port = hostPort.port ?? DEFAULT_PORT;
+    const failover = withPorts(others, port);
     view.setBusy(true, `connecting to ${hostPort.host}:${port}…`);
     let c: SessionClient | null = null;
     try {
       c = await opts.connect({
         host: hostPort.host,
         port,
+        ...(failover.length > 0 ? { failover } : {}),
         expectedFingerprint: opts.defaults.fingerprint,
         trust: (p) =>
           view.modals.confirm('new server', [
@@ -200,7 +205,11 @@ export function startApp(opts: AppOptions): RunningApp {
       if (v.register) await c.register(v.user, v.password, v.invite === '' ? {} : { invite: v.invite });
       else await c.login(v.user, v.password === '' ? undefined : v.password);
       if (ending) return;
-      keep({ host: hostPort.host, port, user: c.user ?? v.user });
+      keep({
+        host: failover.length > 0 ? formatServers([{ host: hostPort.host, port }, ...failover]) : hostPort.host,
+        port,
+        user: c.user ?? v.user,
+      });
       await startChat(c);
     } catch (err) {
       const { code } = describeError(err);
@@ -222,7 +231,7 @@ export function startApp(opts: AppOptions): RunningApp {
   login = new LoginView(
     screen,
     {
-      server: `${d.host}:${d.port}`,
+      server: formatServers([{ host: d.host, port: d.port }, ...(d.failover ?? [])]),
       user: d.user,
       password: d.password ?? '',
       register: d.register,

@@ -6,6 +6,8 @@ import { z } from 'zod';
 export interface LoginDefaults {
   host: string;
   port: number;
+  /** The server's other addresses (the nodes of its cluster), tried when `host` fails or drops. */
+  failover?: ServerAddress[];
   user: string;
   register: boolean;
   /** Out-of-band server fingerprint (SHA512:...) to trust on first contact. */
@@ -34,16 +36,19 @@ export class UsageError extends Error {
   readonly code = 'USAGE';
 }
 
-export const USAGE = `usage: hush [--host HOST[:PORT]] [--port PORT] [--user NAME] [--register] [--invite CODE]
+export const USAGE = `usage: hush [--host HOST[:PORT][,HOST[:PORT]...]] [--port PORT] [--user NAME] [--register] [--invite CODE]
             [--fingerprint SHA512:...] [--config FILE] [--login] [--help] [--version]
 
   The password is typed into the login form, or taken from $HUSH_PASSWORD.
+  Several addresses (the nodes of one cluster, one identity key) are tried in turn when one fails.
   Defaults come from <config dir>/hush.json: {"host": "...", "port": 5555, "user": "...", "fingerprint": "...", "bell": true};
   without them, the server and username of the last login (<config dir>/remembered.json).`;
 
 export interface ParsedArgs {
   host?: string;
   port?: number;
+  /** --host's further addresses. */
+  failover?: HostPort[];
   user?: string;
   register: boolean;
   invite?: string;
@@ -60,13 +65,37 @@ function parsePort(v: string): number {
   return n;
 }
 
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+
+export type HostPort = { host: string; port?: number };
+
 /** Split "host:port" (also "[::1]:port"); a bare host keeps the port undefined. */
-export function splitHostPort(v: string): { host: string; port?: number } {
+export function splitHostPort(v: string): HostPort {
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(v);
   if (bracket) return { host: bracket[1]!, port: bracket[2] ? parsePort(bracket[2]) : undefined };
   const idx = v.lastIndexOf(':');
   if (idx > 0 && v.indexOf(':') === idx) return { host: v.slice(0, idx), port: parsePort(v.slice(idx + 1)) };
   return { host: v };
+}
+
+/** "HOST[:PORT],HOST[:PORT]...": a server and the other nodes of its cluster, in the order to try them. */
+export function splitServers(v: string): HostPort[] {
+  const entries = v.split(',').map((e) => e.trim());
+  if (entries.some((e) => e === '')) throw new UsageError(`empty address in the server list: ${v}`);
+  return entries.map(splitHostPort);
+}
+
+/** The other addresses, a missing port taken from the server's. */
+export function withPorts(entries: readonly HostPort[], port: number): ServerAddress[] {
+  return entries.map((e) => ({ host: e.host, port: e.port ?? port }));
+}
+
+/** The form of splitServers' input: "host:port,[::1]:port". */
+export function formatServers(list: readonly ServerAddress[]): string {
+  return list.map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`).join(',');
 }
 
 const FLAGS = {
@@ -110,9 +139,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     version: values.version === true,
   };
   if (values.host !== undefined) {
-    const hp = splitHostPort(values.host);
-    out.host = hp.host;
-    if (hp.port !== undefined) out.port = hp.port;
+    const [hp, ...failover] = splitServers(values.host);
+    out.host = hp!.host;
+    if (hp!.port !== undefined) out.port = hp!.port;
+    if (failover.length > 0) out.failover = failover;
   }
   if (values.port !== undefined) out.port = parsePort(values.port);
   if (values.user !== undefined) out.user = values.user;
@@ -193,12 +223,28 @@ export function parseRemembered(text: string | undefined): Remembered {
   if (typeof raw !== 'object' || raw === null) return out;
   const r = raw as Record<string, unknown>;
   const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-  if (typeof r.host === 'string' && r.host !== '') out.host = r.host;
+  if (typeof r.host === 'string' && r.host !== '' && serverList(r.host) !== undefined) out.host = r.host;
   if (typeof r.port === 'number' && Number.isInteger(r.port) && r.port > 0 && r.port < 65536) out.port = r.port;
   if (typeof r.user === 'string' && r.user !== '') out.user = r.user;
   out.ignored = strings(r.ignored);
   if (typeof r.bell === 'boolean') out.bell = r.bell;
   return out;
+}
+
+function serverList(v: string): HostPort[] | undefined {
+  try {
+    return splitServers(v);
+  } catch {
+    return undefined;
+  }
+}
+
+function fileServers(v: string, file: string): HostPort[] {
+  try {
+    return splitServers(v);
+  } catch (err) {
+    throw new UsageError(`config file ${file}: host: ${(err as Error).message}`);
+  }
 }
 
 export function resolveLogin(input: ResolveInput): { args: ParsedArgs; defaults: LoginDefaults; remembered: Remembered } {
@@ -208,23 +254,31 @@ export function resolveLogin(input: ResolveInput): { args: ParsedArgs; defaults:
   if (text === undefined && args.config !== undefined) throw new UsageError(`config file not found: ${args.config}`);
   const fc = text === undefined ? {} : parseConfigFile(text, file);
   const last = parseRemembered(input.readFile(join(input.configDir, REMEMBERED_FILE)));
-  const envHost = input.env.HUSH_HOST ? splitHostPort(input.env.HUSH_HOST) : undefined;
+  const envList = input.env.HUSH_HOST ? splitServers(input.env.HUSH_HOST) : undefined;
+  const fileList = fc.host === undefined ? undefined : fileServers(fc.host, file);
+  const lastList = last.host === undefined ? undefined : serverList(last.host);
+  const envHost = envList?.[0];
+  // The first source that names the server gives its other addresses too.
+  const others = args.host !== undefined ? (args.failover ?? []) : ((envList ?? fileList ?? lastList)?.slice(1) ?? []);
   const password = input.env.HUSH_PASSWORD;
   const invite = args.invite ?? input.env.HUSH_INVITE;
+  const port =
+    args.port ??
+    envHost?.port ??
+    fileList?.[0]?.port ??
+    fc.port ??
+    (args.host === undefined && envHost === undefined && fc.host === undefined ? (lastList?.[0]?.port ?? last.port) : undefined) ??
+    DEFAULT_PORT;
   const defaults: LoginDefaults = {
-    host: args.host ?? envHost?.host ?? fc.host ?? last.host ?? DEFAULT_HOST,
-    port:
-      args.port ??
-      envHost?.port ??
-      fc.port ??
-      (args.host === undefined && envHost === undefined && fc.host === undefined ? last.port : undefined) ??
-      DEFAULT_PORT,
+    host: args.host ?? envHost?.host ?? fileList?.[0]?.host ?? lastList?.[0]?.host ?? DEFAULT_HOST,
+    port,
     user: args.user ?? input.env.HUSH_USER ?? fc.user ?? last.user ?? '',
     register: args.register,
     ...(invite ? { invite } : {}),
     fingerprint: args.fingerprint ?? fc.fingerprint,
     password: password === '' ? undefined : password,
     autoLogin: args.login,
+    ...(others.length > 0 ? { failover: withPorts(others, port) } : {}),
   };
   const bell = last.bell ?? fc.bell;
   return { args, defaults, remembered: bell === undefined ? last : { ...last, bell } };

@@ -8,6 +8,7 @@ export function sdkConnector(paths?: ClientPaths): Connector {
     const client: SessionClient = await HushClient.connect({
       host: req.host,
       port: req.port,
+      ...(req.failover ? { failover: req.failover } : {}),
       ...(paths ? { paths } : {}),
       ...(req.expectedFingerprint ? { expectedFingerprint: req.expectedFingerprint } : {}),
       trust: req.trust,
