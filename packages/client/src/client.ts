@@ -521,12 +521,17 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const from = this.requireUser();
     if (!ref) this.checkText(text);
     const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
-    const sealed = this.joined.view.get(room)?.kind === 'e2e';
+    const kind = this.joined.view.get(room)?.kind;
+    const sealed = kind === 'e2e';
+    // A room left (or never joined) that this device knows as end to end: nothing goes out in clear.
+    if (kind === undefined && this.isE2eRoom(room)) throw new HushError('NOT_MEMBER', `you are not in #${room}: not sent`);
     if (!sealed && this.isE2eRoom(room))
       throw new HushError('E2E_ROOM_DOWNGRADE', `#${room} was end-to-end encrypted and the server now calls it open: not sent`);
-    if (sealed) await this.roomCrypto.distribute(room);
     let envelope = '';
-    const ack = await this.queueSend({ target: { room }, text, action, listed: listedRef(ref) }, async (key) => {
+    // Our sender key goes to every member device lacking it first: those DMs go out ahead of this
+    // message (urgent), which waits in the outbox meanwhile, however long an outage lasts.
+    const gate = sealed ? { gate: () => this.roomCrypto.distribute(room) } : {};
+    const ack = await this.queueSend({ target: { room }, text, action, listed: listedRef(ref), ...gate }, async (key) => {
       if (!sealed)
         return { type: 'send', room, key, ...(bodiless ? {} : { text }), ...(action ? { action: true } : {}), ...(ref ? { ref } : {}) };
       envelope = await this.roomCrypto.seal(room, { text: bodiless ? '' : text, action, ...(ref ? { ref } : {}) });

@@ -88,6 +88,7 @@ export class DirectMessages {
         text: 'text' in body ? body.text : '',
         action: 'text' in body && body.action,
         listed: 'text' in body && listedRef(body.ref),
+        urgent: 'roomKey' in body, // a room message waiting in the outbox needs it first
       },
       async (key) => {
         const theirs = await this.keysOf(user);

@@ -39,6 +39,8 @@ export class RoomCrypto {
   private readonly opened = new Map<string, DirectBody>();
   /** Envelope -> body of our own messages, until the echo gives them an id. */
   private readonly own = new Map<string, DirectBody>();
+  /** msgId -> its decryption under way. */
+  private readonly opening = new Map<string, Promise<DirectBody | undefined>>();
   /** room -> live messages whose sender key has not arrived yet, in order. */
   private readonly waiting = new Map<string, RoomWire[]>();
   /** room -> its members as last fetched; dropped when someone joins or leaves, and on reconnect. */
@@ -48,7 +50,7 @@ export class RoomCrypto {
 
   /**
    * Hands our key for `room` (a fresh one after someone left) to every member device that lacks it.
-   * Before `seal`, and outside the send queue: the key travels in DMs, which queue themselves.
+   * Before `seal`, as the gate of the message's outbox entry: the key travels in DMs that go out ahead of it.
    */
   async distribute(room: string): Promise<void> {
     const { store } = this.requireKeys();
@@ -103,34 +105,47 @@ export class RoomCrypto {
     if (!keys || m.envelope === undefined) return undefined;
     let body = this.opened.get(m.msgId) ?? this.own.get(m.envelope);
     if (body === undefined) {
-      try {
-        const opened = await keys.store.open(m.room, m.from, unb64(m.envelope));
-        body = decodeBody(new TextDecoder('utf-8', { fatal: true }).decode(opened.plaintext));
-        if (opened.order === 'ahead' && live)
-          this.warn(m, 'messages of this sender are missing before this one (held back or dropped by the server)');
-        if (opened.order === 'late' && live) this.warn(m, 'a message of this sender arrived out of its order');
-      } catch (error) {
-        if (isCryptoError(error, 'SENDER_KEY_UNKNOWN')) {
-          if (live) this.wait(m);
-          return undefined;
-        }
-        if (live)
-          this.warn(
-            m,
-            isCryptoError(error, 'MESSAGE_REPLAYED')
-              ? 'a message was played again by the server: ignored'
-              : 'a message did not open (forged or damaged): ignored',
-          );
-        return undefined;
+      // The same message live and in a history page at once: one decryption (a second would be a replay).
+      let opening = this.opening.get(m.msgId);
+      if (!opening) {
+        opening = this.decrypt(m, m.envelope, live, keys.store).finally(() => this.opening.delete(m.msgId));
+        this.opening.set(m.msgId, opening);
       }
-      if (body === undefined || 'file' in body || 'roomKey' in body) {
-        if (live) this.warn(m, 'a message did not open (not a room message): ignored');
-        return undefined;
-      }
+      body = await opening;
+      if (body === undefined) return undefined;
     }
     this.remember(m.msgId, body);
     if (!('text' in body)) return undefined;
     return { ...roomMessage(m, body, keys.user), sealed: true };
+  }
+
+  private async decrypt(m: RoomWire, envelope: string, live: boolean, store: RoomKeyStore): Promise<DirectBody | undefined> {
+    let body: DirectBody | undefined;
+    try {
+      const opened = await store.open(m.room, m.from, unb64(envelope));
+      body = decodeBody(new TextDecoder('utf-8', { fatal: true }).decode(opened.plaintext));
+      if (opened.order === 'ahead' && live)
+        this.warn(m, 'messages of this sender are missing before this one (held back or dropped by the server)');
+      if (opened.order === 'late' && live) this.warn(m, 'a message of this sender arrived out of its order');
+    } catch (error) {
+      if (isCryptoError(error, 'SENDER_KEY_UNKNOWN')) {
+        if (live) this.wait(m);
+        return undefined;
+      }
+      if (live)
+        this.warn(
+          m,
+          isCryptoError(error, 'MESSAGE_REPLAYED')
+            ? 'a message was played again by the server: ignored'
+            : 'a message did not open (forged or damaged): ignored',
+        );
+      return undefined;
+    }
+    if (body === undefined || 'file' in body || 'roomKey' in body) {
+      if (live) this.warn(m, 'a message did not open (not a room message): ignored');
+      return undefined;
+    }
+    return body;
   }
 
   /** A sender key another device handed us; the messages of that room waiting for it are tried again. */

@@ -26,6 +26,11 @@ interface Entry {
   listed: boolean;
   /** Builds the frame once (a DM is sealed once: the same envelope and sequence number on every attempt). */
   prepare: (key: string) => Promise<RequestBody>;
+  /** Runs before `prepare`, beside the queue: while it runs, urgent entries may go out ahead. */
+  gate?: () => Promise<void>;
+  gateState?: 'running' | 'passed';
+  /** Goes out ahead of an entry waiting at its gate (a sender key the waiting message needs). */
+  urgent: boolean;
   body?: RequestBody;
   resolve: (ack: Ack) => void;
   reject: (error: HushError) => void;
@@ -55,13 +60,20 @@ export class SendQueue {
     return this.entries.filter((e) => e.listed).map((e) => ({ ...e.info }));
   }
 
+  /**
+   * `gate` runs first, outside the queue's order (it may itself queue `urgent` sends, which go out
+   * ahead of this entry); the entries after this one wait for it, and a transient failure of it
+   * (lost connection, timeout) runs it again later.
+   */
   add(
-    what: { target: Target; text: string; action: boolean; listed?: boolean },
+    what: { target: Target; text: string; action: boolean; listed?: boolean; urgent?: boolean; gate?: () => Promise<void> },
     prepare: (key: string) => Promise<RequestBody>,
   ): Promise<Ack> {
     return new Promise<Ack>((resolve, reject) => {
       const info: PendingSend = { key: newSendKey(), target: what.target, text: what.text, action: what.action, state: 'queued' };
-      this.entries.push({ info, listed: what.listed !== false, prepare, resolve, reject });
+      const entry: Entry = { info, listed: what.listed !== false, prepare, resolve, reject, urgent: what.urgent === true };
+      if (what.gate) entry.gate = what.gate;
+      this.entries.push(entry);
       this.host.changed();
       this.pump();
     });
@@ -88,8 +100,15 @@ export class SendQueue {
     try {
       for (;;) {
         if (!this.host.ready()) return;
-        const entry = this.entries.find((e) => e.info.state === 'queued');
-        if (!entry) return;
+        const head = this.entries.find((e) => e.info.state === 'queued');
+        if (!head) return;
+        let entry = head;
+        if (head.gate && head.gateState !== 'passed') {
+          if (head.gateState === undefined) this.openGate(head, head.gate);
+          const urgent = this.entries.find((e) => e.info.state === 'queued' && e.urgent);
+          if (!urgent) return;
+          entry = urgent;
+        }
         if (!entry.body) {
           try {
             entry.body = await entry.prepare(entry.info.key);
@@ -111,6 +130,23 @@ export class SendQueue {
     } finally {
       this.pumping = false;
     }
+  }
+
+  private openGate(entry: Entry, gate: () => Promise<void>): void {
+    entry.gateState = 'running';
+    gate().then(
+      () => {
+        entry.gateState = 'passed';
+        this.pump();
+      },
+      (error: unknown) => {
+        delete entry.gateState;
+        if (!this.entries.includes(entry)) return;
+        if (isHushError(error) && TRANSIENT.has(error.code)) return this.retryLater();
+        this.finish(entry, () => entry.reject(asHushError(error)));
+        this.pump();
+      },
+    );
   }
 
   private dispatch(entry: Entry, body: RequestBody): void {

@@ -7,7 +7,8 @@ import type { HushClient } from '../src/client.js';
 import { HushError } from '../src/errors.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
-// Replies, edits, deletes, reactions and search over real sockets against a real hushd.
+// Replies, edits, deletes, reactions and search over real sockets against a real hushd, in an
+// open room (the server checks references and redacts deletes there; e2e rooms: e2e-rooms.test.ts).
 
 const room = (name: string) => ({ room: name });
 
@@ -27,11 +28,16 @@ describe('conversation features', () => {
   afterEach(() => fx.cleanup());
 
   async function pair(): Promise<{ s: TestServer; alice: HushClient; bob: HushClient; bobData: string }> {
-    server = fx.stopAfter(await startTestServer());
-    const alice = await fx.user(server, 'alice');
+    server = fx.stopAfter(await startTestServer({ openRooms: ['lobby'] }));
+    // Only a server admin creates an open room: alice is made one (and owns #ops).
+    const alicePaths = await fx.paths();
+    await (await fx.user(server, 'alice', { paths: alicePaths })).close();
+    server.store.setServerRole('alice', 'admin');
+    const alice = await fx.connect(server, { paths: alicePaths });
+    await alice.login('alice');
     const bobPaths = await fx.paths();
     const bob = await fx.user(server, 'bob', { paths: bobPaths });
-    await alice.createRoom('ops');
+    await alice.createRoom('ops', undefined, 'open');
     await bob.joinRoom('ops');
     return { s: server, alice, bob, bobData: join(bobPaths.dataDir, 'history', `127.0.0.1_${server.port}`, 'bob') };
   }
@@ -185,10 +191,10 @@ describe('conversation features', () => {
   });
 
   it('changes made while a client is away reach it on reconnect and after a restart', async () => {
-    server = fx.stopAfter(await startTestServer({ dataDir: await fx.dir() }));
+    server = fx.stopAfter(await startTestServer({ dataDir: await fx.dir(), openRooms: ['ops'] }));
     const s = server;
     const alice = await fx.user(s, 'alice');
-    await alice.createRoom('ops');
+    await alice.joinRoom('ops');
     const bobPaths = await fx.paths();
     const bob = await fx.connect(s, { paths: bobPaths });
     await bob.register('bobby', 'pw-bobby-secret');
