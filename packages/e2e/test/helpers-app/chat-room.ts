@@ -13,10 +13,10 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../helpers-net/server-process.js';
 import { passwordOf } from './fixture.js';
-import { HushTui } from '@hush/test-kit';
+import { HushTui, inputLine } from '@hush/test-kit';
 
 export const PEOPLE = ['ann', 'ben', 'cat', 'dan', 'eve', 'fay'] as const;
 export type Person = (typeof PEOPLE)[number];
@@ -29,11 +29,6 @@ const SENDING = '(sending…)';
 
 export const rowsOf = (screen: string): string[] => screen.split('\n');
 export const others = (...except: Person[]): Person[] => PEOPLE.filter((p) => !except.includes(p));
-
-/** The input line: the last non-empty row. */
-export function inputLine(screen: string): string {
-  return rowsOf(screen.trimEnd()).at(-1) ?? '';
-}
 
 /**
  * Error and warning lines on a screen, each with how often it shows: hush marks them `!!!` and `-!-`,
@@ -86,6 +81,31 @@ function lastChatRowEmpty(screen: string): boolean {
   return bottom > 1 && rows[bottom - 1]!.slice(23, WIDTH - 23).trim() === '';
 }
 
+/** How big the plan's chats are: the plan runs them small, stress/ runs them long. */
+export interface ChatSizes {
+  /** The lines each of the six types, all at once. */
+  everyone: number;
+  /** ann's lines, one every intervalMs, while the five others type theirs at their own pace. */
+  slow: { lines: number; intervalMs: number };
+  fast: { lines: number; intervalMs: number };
+  timeoutMs: number;
+}
+
+/** The plan's two chats, as tests in the calling describe block, on the suite's room. */
+export function chatTests(suite: { readonly room: ChatRoom }, sizes: ChatSizes): void {
+  const { everyone, slow, fast, timeoutMs } = sizes;
+  it(
+    `six people typing ${everyone} lines each as fast as send-keys can: every pane shows all ${everyone * PEOPLE.length} lines once, in one order`,
+    () => suite.room.expectChat(everyoneAtOnce(everyone)),
+    timeoutMs,
+  );
+  it(
+    `one person sending a line every ${slow.intervalMs} ms for ${(slow.lines * slow.intervalMs) / 1000} s while five chat fast loses nothing`,
+    () => suite.room.expectChat(slowBesideFast(slow, fast)),
+    timeoutMs,
+  );
+}
+
 export class ChatRoom {
   private constructor(
     readonly root: string,
@@ -94,6 +114,23 @@ export class ChatRoom {
   ) {}
 
   /** Starts hushd and the six `hush`; resolves when every one shows the chat screen. */
+  /** The room of the calling file's tests (`.room`): opened before them, closed after them. */
+  static forSuite(): { readonly room: ChatRoom } {
+    let room: ChatRoom | undefined;
+    beforeAll(async () => {
+      room = await ChatRoom.open();
+    }, 120_000);
+    afterAll(async () => {
+      await room?.close();
+    });
+    return {
+      get room(): ChatRoom {
+        if (!room) throw new Error('the chat room did not open');
+        return room;
+      },
+    };
+  }
+
   static async open(): Promise<ChatRoom> {
     const root = mkdtempSync(join(tmpdir(), 'hush-chat-room-'));
     const panes = new Map<Person, HushTui>();
