@@ -147,6 +147,20 @@ async function expectSafelySaved(saved: string, data: Uint8Array): Promise<strin
   return basename(saved);
 }
 
+/**
+ * Accepts `fileId` into the downloads folder and, once its first bytes have arrived, cuts the
+ * transfer with `cut`; resolves with how the accept ended: 'saved' or the error code.
+ */
+async function cutMidway(receiver: HushClient, fileId: string, cut: () => Promise<unknown>): Promise<string> {
+  const outcome = receiver.acceptFile(fileId, dl).then(
+    () => 'saved',
+    (e: unknown) => (isHushError(e) ? e.code : 'other'),
+  );
+  await nextEvent(receiver, 'fileProgress', (p) => p.fileId === fileId && p.direction === 'down' && p.bytes > 0);
+  await cut();
+  return outcome;
+}
+
 async function noLeftovers(): Promise<void> {
   // a failed download removes its temporary file asynchronously: wait for it (bounded)
   for (let i = 0; i < 100; i++) {
@@ -361,14 +375,8 @@ describe('files: corrupt and cut transfers', () => {
     // 1. the sender cancels while bob downloads
     const f1 = await sendRoomFile(mallory, 'lobby', 'cut-by-sender.bin', data);
     await offerOf(f1);
-    const p1 = bob.acceptFile(f1, dl).then(
-      () => 'saved',
-      (e: unknown) => (isHushError(e) ? e.code : 'other'),
-    );
-    await nextEvent(bob, 'fileProgress', (p) => p.fileId === f1 && p.direction === 'down' && p.bytes > 0);
-    await mallory.request({ type: 'file_cancel', fileId: f1 });
     // The cancel may race the last chunks on a fast loopback; either way no half file may remain.
-    const r1 = await p1;
+    const r1 = await cutMidway(bob, f1, () => mallory.request({ type: 'file_cancel', fileId: f1 }));
     if (r1 === 'saved') await expectSafelySaved(join(dl, 'cut-by-sender.bin'), data);
     else expect(r1).toBe('FILE_CANCELLED');
     await noLeftovers();
@@ -376,13 +384,7 @@ describe('files: corrupt and cut transfers', () => {
     // 2. the receiver's connection goes away mid-way
     const f2 = await sendRoomFile(mallory, 'lobby', 'cut-by-receiver.bin', data);
     await offerOf(f2);
-    const p2 = bob.acceptFile(f2, dl).then(
-      () => 'saved',
-      (e: unknown) => (isHushError(e) ? e.code : 'other'),
-    );
-    await nextEvent(bob, 'fileProgress', (p) => p.fileId === f2 && p.direction === 'down' && p.bytes > 0);
-    await bob.close();
-    const r2 = await p2;
+    const r2 = await cutMidway(bob, f2, () => bob.close());
     await noLeftovers();
     if (r2 === 'saved') await expectSafelySaved(join(dl, 'cut-by-receiver.bin'), data);
     else expect((await readdir(dl)).includes('cut-by-receiver.bin')).toBe(false);
@@ -396,13 +398,7 @@ describe('files: corrupt and cut transfers', () => {
       const data = big(4 * 1024 * 1024);
       const fileId = await sendRoomFile(dave, 'lobby', 'cut-by-server.bin', data);
       await nextEvent(carol, 'fileOffer', (o) => o.fileId === fileId).catch(() => undefined);
-      const p = carol.acceptFile(fileId, dl).then(
-        () => 'saved',
-        (e: unknown) => (isHushError(e) ? e.code : 'other'),
-      );
-      await nextEvent(carol, 'fileProgress', (x) => x.fileId === fileId && x.direction === 'down' && x.bytes > 0);
-      await own.stop();
-      const r = await p;
+      const r = await cutMidway(carol, fileId, () => own.stop());
       await noLeftovers();
       if (r === 'saved') await expectSafelySaved(join(dl, 'cut-by-server.bin'), data);
       else expect(await readdir(dl)).toEqual([]);
