@@ -163,6 +163,22 @@ export class EvilServer {
     });
   }
 
+  /** The connection is `user`'s device `device` from now on, and is told so. */
+  private welcome(conn: EvilConnection, re: string, user: string, device: string): void {
+    conn.user = user;
+    conn.device = device;
+    conn.send({
+      type: 'welcome',
+      re,
+      user,
+      role: 'user',
+      rooms: this.rooms,
+      deviceBound: true,
+      serverTime: Date.now(),
+      limits: EVIL_LIMITS,
+    });
+  }
+
   private handle(conn: EvilConnection, m: ClientMessage): void {
     const now = Date.now();
     switch (m.type) {
@@ -171,36 +187,12 @@ export class EvilServer {
         const user = m.username.toLowerCase();
         const list = this.directory.get(user) ?? [];
         if (!list.some((b) => b.signKey === m.device.signKey)) this.directory.set(user, [...list, m.device]);
-        conn.user = user;
-        conn.device = m.device.signKey;
-        conn.send({
-          type: 'welcome',
-          re: m.id,
-          user,
-          role: 'user',
-          rooms: this.rooms,
-          deviceBound: true,
-          serverTime: now,
-          limits: EVIL_LIMITS,
-        });
+        this.welcome(conn, m.id, user, m.device.signKey);
         return;
       }
-      case 'device_login': {
-        const user = m.username.toLowerCase();
-        conn.user = user;
-        conn.device = m.signKey;
-        conn.send({
-          type: 'welcome',
-          re: m.id,
-          user,
-          role: 'user',
-          rooms: this.rooms,
-          deviceBound: true,
-          serverTime: now,
-          limits: EVIL_LIMITS,
-        });
+      case 'device_login':
+        this.welcome(conn, m.id, m.username.toLowerCase(), m.signKey);
         return;
-      }
       case 'prekeys_upload': {
         const held = this.prekeys.get(conn.device ?? '') ?? { signedPrekey: m.signedPrekey, oneTime: [] };
         held.signedPrekey = m.signedPrekey;
