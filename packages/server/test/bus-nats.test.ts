@@ -25,6 +25,7 @@ async function cluster(ledger: Ledger, extra: Partial<BusHandlers> = {}) {
     const delivered = new Delivered();
     const states: BusState[] = [];
     const signals: Array<{ signal: BusSignal; node: string }> = [];
+    const peers: string[] = [];
     const bus = await NatsBus.connect(
       { servers: nats.url, subject, graceMs: 50, heartbeatMs: 200 },
       {
@@ -33,11 +34,12 @@ async function cluster(ledger: Ledger, extra: Partial<BusHandlers> = {}) {
         fillGap: ledger.fillGap,
         onState: (s) => states.push(s),
         onSignal: (signal, node) => signals.push({ signal, node }),
+        onNode: (node, state) => peers.push(`${node} ${state}`),
         ...extra,
       },
     );
     buses.push(bus);
-    nodes.push({ bus, delivered, states, signals });
+    nodes.push({ bus, delivered, states, signals, peers });
   }
   return { subject, a: nodes[0]!, b: nodes[1]! };
 }
@@ -71,6 +73,28 @@ describe('NatsBus, two nodes', () => {
     ]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(a.signals).toEqual([]);
+  });
+
+  it('nodes hear each other come up, and go down when one closes', async () => {
+    const { a, b } = await cluster(new Ledger());
+    await expect.poll(() => a.peers).toEqual([`${b.bus.node} up`]);
+    await expect.poll(() => b.peers).toEqual([`${a.bus.node} up`]);
+    await b.bus.close();
+    await expect.poll(() => a.peers).toEqual([`${b.bus.node} up`, `${b.bus.node} down`]);
+  });
+
+  it('a node that falls silent (killed, no goodbye) is counted down after three missed heartbeats', async () => {
+    const { subject, a } = await cluster(new Ledger());
+    const raw = await connect({ servers: nats.url });
+    try {
+      raw.publish(`${subject}.beats`, JSON.stringify({ n: 'killed-node', h: '0' }));
+      await raw.flush();
+      await expect.poll(() => a.peers).toContain('killed-node up');
+      expect(a.peers).not.toContain('killed-node down');
+      await expect.poll(() => a.peers, { timeout: 5000 }).toContain('killed-node down'); // 3 x 200 ms
+    } finally {
+      await raw.close();
+    }
   });
 
   it("a node's last commit lost on the bus is read from the store after that node's heartbeat", async () => {

@@ -26,9 +26,11 @@ export interface NatsBusOptions {
 type Wire =
   | { n: string; m: StoredMessage[] } // commits
   | { n: string; s: BusSignal[] } // signals
-  | { n: string; h: string }; // heartbeat: the last id this node committed
+  | { n: string; h: string; bye?: true }; // heartbeat: the last id this node committed; bye: it closes
 
 const RECONNECT_WAIT_MS = 250;
+/** Heartbeats a node may miss before the others count it gone. */
+const MISSED_BEATS = 3;
 
 export class NatsBus implements Bus {
   readonly node = randomUUID();
@@ -38,6 +40,9 @@ export class NatsBus implements Bus {
   private outgoing: BusSignal[] = [];
   private lastCommitted = '0';
   private readonly beat: NodeJS.Timeout;
+  private readonly heartbeatMs: number;
+  /** The other nodes, and when each was last heard. */
+  private readonly peers = new Map<string, number>();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -61,7 +66,11 @@ export class NatsBus implements Bus {
         },
       });
     }
-    this.beat = setInterval(() => this.send(this.subjects.beats, { n: this.node, h: this.lastCommitted }), options.heartbeatMs ?? 1000);
+    this.heartbeatMs = options.heartbeatMs ?? 1000;
+    this.beat = setInterval(() => {
+      this.send(this.subjects.beats, { n: this.node, h: this.lastCommitted });
+      this.sweepPeers();
+    }, this.heartbeatMs);
     this.beat.unref();
     void this.watch();
   }
@@ -111,6 +120,7 @@ export class NatsBus implements Bus {
     this.closing ??= (async () => {
       clearInterval(this.beat);
       this.flushSignals();
+      this.send(this.subjects.beats, { n: this.node, h: this.lastCommitted, bye: true });
       await this.sequencer.close();
       await this.nc.drain().catch(() => this.nc.close());
     })();
@@ -143,7 +153,13 @@ export class NatsBus implements Bus {
       this.handlers.onError?.(new Error(`malformed bus message on ${msg.subject}`));
       return;
     }
-    if (typeof wire !== 'object' || wire === null || wire.n === this.node) return;
+    if (typeof wire !== 'object' || wire === null || typeof wire.n !== 'string' || wire.n === this.node) return;
+    if ('bye' in wire && wire.bye === true) {
+      if (this.peers.delete(wire.n)) this.handlers.onNode?.(wire.n, 'down');
+    } else {
+      if (!this.peers.has(wire.n)) this.handlers.onNode?.(wire.n, 'up');
+      this.peers.set(wire.n, Date.now());
+    }
     try {
       if ('m' in wire && Array.isArray(wire.m)) this.sequencer.feed(wire.m);
       else if ('h' in wire && typeof wire.h === 'string') this.sequencer.committedUpTo(wire.h);
@@ -160,6 +176,8 @@ export class NatsBus implements Bus {
           this.setState('disconnected');
           break;
         case 'reconnect':
+          // The others get their heartbeats' worth of time to be heard again.
+          for (const node of this.peers.keys()) this.peers.set(node, Date.now());
           this.setState('connected');
           // Once the subscriptions are back on the server, what was missed meanwhile is in the store.
           this.nc.flush().then(
@@ -173,6 +191,17 @@ export class NatsBus implements Bus {
         default:
           break;
       }
+    }
+  }
+
+  /** Nodes silent too long are gone; not while this node is cut off itself (it hears nobody then). */
+  private sweepPeers(): void {
+    if (this._state !== 'connected') return;
+    const cutoff = Date.now() - MISSED_BEATS * this.heartbeatMs;
+    for (const [node, heard] of this.peers) {
+      if (heard >= cutoff) continue;
+      this.peers.delete(node);
+      this.handlers.onNode?.(node, 'down');
     }
   }
 

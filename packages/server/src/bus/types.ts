@@ -38,6 +38,11 @@ export interface BusHandlers {
   fillGap: FillGap;
   /** A signal from another node (never this node's own). */
   onSignal?(signal: BusSignal, node: string): void;
+  /**
+   * Another node was heard for the first time ('up'), or closed or fell silent for three heartbeats
+   * ('down'): what it held in memory (its users' presence, typing) is gone with it.
+   */
+  onNode?(node: string, state: 'up' | 'down'): void;
   /** Connected to the bus or not (health checks; a node that lost its bus may refuse new work). */
   onState?(state: BusState): void;
   /** A failure the bus recovers from by itself (a gap fill that failed and will be retried). */
