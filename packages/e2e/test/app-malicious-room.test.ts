@@ -44,14 +44,24 @@ function relay(message: Uint8Array, o: { from?: string; msgId?: string } = {}): 
   return msgId;
 }
 
+/** Relays bob's `sealed` (by default `text` sealed now) and waits until alice shows `text`. */
+async function relayShown(text: string, sealed = bobSays(text)): Promise<void> {
+  const shown = nextEvent(alice, 'message', (m) => m.text === text);
+  relay(sealed);
+  await shown;
+}
+
+/** Alice's messages and notices from now on. */
+function aliceSees() {
+  return { messages: collect(alice, 'message'), notices: collect(alice, 'notice') };
+}
+
 /** Bob hands alice his key in a DM over their session, and alice shows a first message. */
 async function handOutKey(): Promise<void> {
   const body = { roomKey: b64(encodeSenderKeyDistribution(bobKey.distribution())) };
   const envelope = sealerOf(bob).seal(evil.prekeyBundles('alice'), { from: 'bob', to: 'alice', seq: ++bobSeq, body });
   evil.deliver('alice', { msgId: evil.msgId(), ts: Date.now(), from: 'bob', to: 'alice', envelope });
-  const shown = nextEvent(alice, 'message', (m) => m.text === 'first');
-  relay(bobSays('first'));
-  await shown;
+  await relayShown('first');
 }
 
 beforeEach(async () => {
@@ -74,15 +84,12 @@ afterEach(async () => {
 
 describe('malicious server: end-to-end room', () => {
   it('a tampered message (its signature fails) is not shown, and is said', async () => {
-    const messages = collect(alice, 'message');
-    const notices = collect(alice, 'notice');
+    const { messages, notices } = aliceSees();
     const forged = bobSays('pay mallory');
     const at = forged.length - 70; // inside the signed ciphertext
     forged[at] = forged[at]! ^ 1;
     relay(forged);
-    const next = nextEvent(alice, 'message', (m) => m.text === 'honest');
-    relay(bobSays('honest'));
-    await next;
+    await relayShown('honest');
     expect(messages.map((m) => m.text)).toEqual(['honest']);
     // The refused message's place in bob's chain stays empty: the next one is said to come after a gap.
     expect(notices.map((n) => n.text)).toEqual([
@@ -92,29 +99,21 @@ describe('malicious server: end-to-end room', () => {
   });
 
   it('a message played again under a new server id is shown once, and the replay is said', async () => {
-    const messages = collect(alice, 'message');
-    const notices = collect(alice, 'notice');
+    const { messages, notices } = aliceSees();
     const once = bobSays('transfer 10 coins');
     relay(once);
     relay(once);
-    const next = nextEvent(alice, 'message', (m) => m.text === 'after');
-    relay(bobSays('after'));
-    await next;
+    await relayShown('after');
     expect(messages.map((m) => m.text)).toEqual(['transfer 10 coins', 'after']);
     expect(notices.map((n) => n.text)).toEqual([expect.stringContaining('played again by the server')]);
   });
 
   it("messages of bob's chain reordered by the server each show once; the gap and the late one are said", async () => {
-    const messages = collect(alice, 'message');
-    const notices = collect(alice, 'notice');
+    const { messages, notices } = aliceSees();
     const two = bobSays('two');
     const three = bobSays('three');
-    const shownThree = nextEvent(alice, 'message', (m) => m.text === 'three');
-    relay(three);
-    await shownThree;
-    const shownTwo = nextEvent(alice, 'message', (m) => m.text === 'two');
-    relay(two);
-    await shownTwo;
+    await relayShown('three', three);
+    await relayShown('two', two);
     expect(messages.map((m) => m.text)).toEqual(['three', 'two']);
     expect(notices.map((n) => n.text)).toEqual([
       expect.stringContaining('missing before this one'),
@@ -123,8 +122,7 @@ describe('malicious server: end-to-end room', () => {
   });
 
   it('a room seen end to end that the server later calls open: said, nothing sent in clear, nothing shown in clear', async () => {
-    const messages = collect(alice, 'message');
-    const notices = collect(alice, 'notice');
+    const { messages, notices } = aliceSees();
     evil.rooms[0] = { ...evil.rooms[0]!, kind: 'open' };
     await alice.joinRoom('vault'); // the room list comes again, now saying open
     expect(notices.map((n) => n.code)).toEqual(['E2E_ROOM_DOWNGRADE']);
@@ -133,9 +131,7 @@ describe('malicious server: end-to-end room', () => {
     evil
       .connectionOf('alice')
       .send({ type: 'message', room: 'vault', msgId: evil.msgId(), ts: Date.now(), from: 'bob', text: 'injected in clear', action: false });
-    const next = nextEvent(alice, 'message', (m) => m.text === 'still sealed');
-    relay(bobSays('still sealed'));
-    await next;
+    await relayShown('still sealed');
     expect(messages.map((m) => m.text)).toEqual(['still sealed']);
     expect(notices.map((n) => n.code)).toEqual(['E2E_ROOM_DOWNGRADE', 'E2E_ROOM_MESSAGE']);
   });
@@ -143,9 +139,7 @@ describe('malicious server: end-to-end room', () => {
   it("bob's envelope relayed under another sender never shows as bob's (nor as theirs)", async () => {
     const messages = collect(alice, 'message');
     relay(bobSays('from bob, relabelled'), { from: 'mallory' });
-    const next = nextEvent(alice, 'message', (m) => m.text === 'control');
-    relay(bobSays('control'));
-    await next;
+    await relayShown('control');
     expect(messages.map((m) => [m.from, m.text])).toEqual([['bob', 'control']]);
   });
 });
