@@ -23,7 +23,7 @@ export const requestId = z.string().min(1).max(64);
 export const clientKey = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'expected a key: A-Z a-z 0-9 _ - (8..64)' });
 /** Server-assigned message id (decimal digits). */
 export const messageId = z.string().regex(/^[0-9]{1,20}$/, { error: 'expected a message id' });
-/** Milliseconds since the Unix epoch, stamped by the server. */
+/** Milliseconds since the Unix epoch (stamped by the server, unless a field says otherwise). */
 export const timestamp = z.number().int().nonnegative().max(8.64e15);
 
 /** A username as typed; the server normalises and checks it (see PROTOCOL.md, "Usernames"). */
@@ -56,26 +56,22 @@ export const deviceBundle = z.strictObject({
   signature: bytes64,
 });
 
+/** A prekey's id, chosen by its device (u32). */
+const prekeyId = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
 /** A device's signed prekey (X25519), signed by the device's Ed25519 key (see @hush/crypto). */
 export const signedPrekey = z.strictObject({
-  id: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 32 - 1),
-  createdAt: z.number().int().nonnegative().max(8.64e15),
+  id: prekeyId,
+  /** When the device made it (its own clock). */
+  createdAt: timestamp,
   publicKey: key32,
   signature: bytes64,
 });
 /** A one-time prekey (X25519), handed out once. */
-export const oneTimePrekey = z.strictObject({
-  id: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 32 - 1),
-  publicKey: key32,
-});
+export const oneTimePrekey = z.strictObject({ id: prekeyId, publicKey: key32 });
 
 /** Opaque end-to-end ciphertext (the server never reads it). */
 export const MAX_ENVELOPE_BYTES = 64 * 1024;

@@ -133,8 +133,8 @@ export const historyQuery = request('history', {
 });
 
 export const MAX_FILE_NAME_LENGTH = 255;
-export const fileOffer = request('file_offer', {
-  target,
+/** What a file offer says of the file (`file_offer`, and `file_offered` as relayed). */
+const offeredFile = {
   size: z
     .number()
     .int()
@@ -143,10 +143,12 @@ export const fileOffer = request('file_offer', {
   /** Room files only: a direct file's name travels inside the end-to-end envelope. */
   name: z.string().min(1).max(MAX_FILE_NAME_LENGTH).optional(),
   sha512: bytes64.optional(),
-});
+};
+export const fileOffer = request('file_offer', { target, ...offeredFile });
 export const fileAccept = request('file_accept', { fileId });
 export const fileDecline = request('file_decline', { fileId });
-export const fileChunkUpload = request('file_chunk', {
+/** One chunk of a file, as uploaded (`file_chunk`) and as relayed (`file_data`). */
+const fileChunk = {
   fileId,
   index: z
     .number()
@@ -155,7 +157,8 @@ export const fileChunkUpload = request('file_chunk', {
     .max(2 ** 32),
   data: bytes(MAX_CHUNK_BYTES),
   final: z.boolean(),
-});
+};
+export const fileChunkUpload = request('file_chunk', fileChunk);
 export const fileCancel = request('file_cancel', { fileId, reason: reason.optional() });
 export const filesPending = request('files_pending', {});
 /** A recipient saved the file and checked its SHA-512: the uploader is told it was downloaded. */
@@ -291,29 +294,8 @@ export const fileCreated = msg('file_created', {
     .min(1024)
     .max(64 * 1024),
 });
-export const fileOffered = msg('file_offered', {
-  fileId,
-  from: username,
-  target,
-  size: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 40),
-  name: z.string().min(1).max(MAX_FILE_NAME_LENGTH).optional(),
-  sha512: bytes64.optional(),
-  ts: timestamp,
-});
-export const fileChunkDelivery = msg('file_data', {
-  fileId,
-  index: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 32),
-  data: bytes(MAX_CHUNK_BYTES),
-  final: z.boolean(),
-});
+export const fileOffered = msg('file_offered', { fileId, from: username, target, ...offeredFile, ts: timestamp });
+export const fileChunkDelivery = msg('file_data', fileChunk);
 export const fileCancelled = msg('file_cancelled', { fileId, by: username.optional(), reason: reason.optional() });
 export const fileStatus = msg('file_status', {
   fileId,
