@@ -9,6 +9,7 @@ import {
   validate,
   PROTOCOL_ERROR_CODE_LIST,
   type ClientMessage,
+  type Sender,
   type ServerMessage,
 } from '../src/index.js';
 import { plainCipher, splitAt } from './helpers.js';
@@ -187,23 +188,16 @@ const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
 const cutsFor = (n: number) => fc.array(fc.integer({ min: 0, max: Math.max(0, n) }), { maxLength: 40 });
 
 describe('encode/decode round trip', () => {
-  it('client messages', () => {
+  it.each([
+    { from: 'client', message: clientMessage, seed: 0x5eed1 },
+    { from: 'server', message: serverMessage, seed: 0x5eed2 },
+  ] as { from: Sender; message: fc.Arbitrary<ClientMessage | ServerMessage>; seed: number }[])('$from messages', ({ from, message, seed }) => {
     fc.assert(
-      fc.property(fc.array(clientMessage, { minLength: 1, maxLength: 6 }), (messages) => {
-        for (const m of messages) expect(validate('client', m)).toEqual(m);
-        expect(decode('client', encode(messages))).toEqual(messages);
+      fc.property(fc.array(message, { minLength: 1, maxLength: 6 }), (messages) => {
+        for (const m of messages) expect(validate(from, m)).toEqual(m);
+        expect(decode(from, encode(messages))).toEqual(messages);
       }),
-      { numRuns: 300, seed: 0x5eed1 },
-    );
-  });
-
-  it('server messages', () => {
-    fc.assert(
-      fc.property(fc.array(serverMessage, { minLength: 1, maxLength: 6 }), (messages) => {
-        for (const m of messages) expect(validate('server', m)).toEqual(m);
-        expect(decode('server', encode(messages))).toEqual(messages);
-      }),
-      { numRuns: 300, seed: 0x5eed2 },
+      { numRuns: 300, seed },
     );
   });
 
