@@ -1,54 +1,34 @@
 // `hush` with several server addresses (the nodes of one cluster): it logs in past a dead first
 // address, and when its node goes away it carries on with the other one.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HushClient } from '@hush/client';
 import { startTestServer, type TestServer } from '@hush/server/testing';
+import { closedPort } from '@hush/test-kit';
 import { describe, it } from 'vitest';
 import { TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 const onChat = (screen: string) => screen.includes('#lobby') && / connected /.test(screen);
+
+/** alice registering through the form, given `ports` on 127.0.0.1 as her server's addresses. */
+function aliceOn(ports: number[]) {
+  const hosts = ports.map((p) => `127.0.0.1:${p}`).join(',');
+  return bed.start(['--host', hosts, '--user', 'alice', '--register', '--login', '--fingerprint', bed.server.fingerprint]);
+}
 
 describe('hush with a list of server addresses', () => {
   it('logs in past a first address that refuses', async () => {
     const dead = await closedPort();
-    const s = bed.start([
-      '--host',
-      `127.0.0.1:${dead},127.0.0.1:${bed.server.port}`,
-      '--user',
-      'alice',
-      '--register',
-      '--login',
-      '--fingerprint',
-      bed.server.fingerprint,
-    ]);
+    const s = aliceOn([dead, bed.server.port]);
     await s.waitFor(onChat, 'alice on the chat screen');
   });
 
   it('its node stops: it reconnects to the other node and shows what is said there', async () => {
     const portB = await closedPort();
-    const s = bed.start([
-      '--host',
-      `127.0.0.1:${bed.server.port},127.0.0.1:${portB}`,
-      '--user',
-      'alice',
-      '--register',
-      '--login',
-      '--fingerprint',
-      bed.server.fingerprint,
-    ]);
+    const s = aliceOn([bed.server.port, portB]);
     await s.waitFor(onChat, 'alice on the chat screen');
     await bed.stopServer();
     await s.waitFor((x) => !/ connected /.test(x), 'alice sees the connection go');

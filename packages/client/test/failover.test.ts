@@ -1,21 +1,11 @@
 // Several addresses for one server (the nodes of a cluster share its identity key): the client
 // dials them round robin, when the first connection fails and when a connection drops.
-import { createServer } from 'node:net';
 import { startTestServer, type TestServer } from '@hush/server';
-import { passwordOf } from '@hush/test-kit';
+import { closedPort, passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AddressRing, resolveAddresses } from '../src/server-addresses.js';
 import { CutProxy } from './cut-proxy.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
-
-/** A port nothing listens on (bound, then let go). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('server addresses', () => {
   const lookup = async (host: string) => {

@@ -2,4 +2,5 @@
 export { HUSH_CLI, HushTui, inputLine } from './tmux.js';
 export type { HushTuiOptions } from './tmux.js';
 export { ClientFixture, eventWaiters, passwordOf, sharedServer } from './client-fixture.js';
+export { closedPort } from './ports.js';
 export type { BaseConnectOptions, ClientPaths, EventSource, EventWaiters, FixtureClient, ServerAddress } from './client-fixture.js';
