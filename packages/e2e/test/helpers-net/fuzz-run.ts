@@ -113,6 +113,19 @@ export async function runFuzz(port: number, plan: FuzzPlan): Promise<FuzzStats> 
     internal: 0,
   };
 
+  /** `count` raw clients, `plan.concurrency` at a time, each with its own seeded Rng; what they saw goes into stats. */
+  const eachClient = (count: number, salt: number, run: (client: RawClient, rng: Rng, i: number) => Promise<void>): Promise<void> =>
+    inBatches(count, plan.concurrency, async (i) => {
+      const rng = new Rng(plan.seed * salt + i);
+      const client = await RawClient.connect(port, { maxFrameSize: plan.maxFrameSize });
+      try {
+        await run(client, rng, i);
+      } finally {
+        merge(stats, client);
+        await client.close();
+      }
+    });
+
   // 1. Before and during the handshake: one hostile input per connection (the server closes at the first).
   await inBatches(plan.preHandshake, plan.concurrency, async (i) => {
     const rng = new Rng(plan.seed * 7919 + i);
@@ -144,93 +157,72 @@ export async function runFuzz(port: number, plan: FuzzPlan): Promise<FuzzStats> 
   });
 
   // 2. Authenticated, sealed garbage: many hostile lines per record; half of the connections log in first.
-  await inBatches(plan.garbage, plan.concurrency, async (i) => {
-    const rng = new Rng(plan.seed * 104729 + i);
-    const client = await RawClient.connect(port, { maxFrameSize: plan.maxFrameSize });
-    try {
-      if (i % 2 === 1) await client.register(`fz${plan.seed % 100000}g${i}`);
-      if (i % 5 === 0) {
-        client.write(client.sealRaw(rng.bytes(1 + rng.int(500)))); // not UTF-8 / not JSON
-        stats.garbageLinesSent++;
-        stats.garbageRecordsSent++;
-      }
-      const lines: string[] = [];
-      for (let n = 0; n < plan.linesPerGarbage; n++) lines.push(garbageLine(rng));
-      const before = client.socket.bytesWritten;
-      client.send(lines);
-      stats.garbageLinesSent += lines.length;
-      stats.garbageRecordsSent += Math.max(1, Math.ceil((client.socket.bytesWritten - before) / plan.maxFrameSize));
-      await answeredOrClosed(client, plan.connectionTimeoutMs, `garbage #${i}`, stats);
-    } finally {
-      merge(stats, client);
-      await client.close();
+  await eachClient(plan.garbage, 104729, async (client, rng, i) => {
+    if (i % 2 === 1) await client.register(`fz${plan.seed % 100000}g${i}`);
+    if (i % 5 === 0) {
+      client.write(client.sealRaw(rng.bytes(1 + rng.int(500)))); // not UTF-8 / not JSON
+      stats.garbageLinesSent++;
+      stats.garbageRecordsSent++;
     }
+    const lines: string[] = [];
+    for (let n = 0; n < plan.linesPerGarbage; n++) lines.push(garbageLine(rng));
+    const before = client.socket.bytesWritten;
+    client.send(lines);
+    stats.garbageLinesSent += lines.length;
+    stats.garbageRecordsSent += Math.max(1, Math.ceil((client.socket.bytesWritten - before) / plan.maxFrameSize));
+    await answeredOrClosed(client, plan.connectionTimeoutMs, `garbage #${i}`, stats);
   });
 
   // 3. Logged in, schema-valid but hostile requests that reach the handlers and the database.
-  await inBatches(plan.hostile, plan.concurrency, async (i) => {
-    const rng = new Rng(plan.seed * 15485863 + i);
-    const client = await RawClient.connect(port, { maxFrameSize: plan.maxFrameSize });
+  await eachClient(plan.hostile, 15485863, async (client, rng, i) => {
     const me = `fz${plan.seed % 100000}h${i}`;
-    try {
-      await client.register(me);
-      const ownRoom = `fzr${plan.seed % 100000}x${i}`;
-      await client.request({ type: 'room_create', room: ownRoom });
-      const perRecord = 250;
-      for (let sent = 0; sent < plan.requestsPerHostile && !client.isClosed; sent += perRecord) {
-        const batch: Record<string, unknown>[] = [];
-        for (let n = 0; n < Math.min(perRecord, plan.requestsPerHostile - sent); n++)
-          batch.push(hostileRequest(rng, { ownRoom, victim: plan.victim, me, device: client.device }));
-        const repliesBefore = [...client.counts.values()].reduce((a, b) => a + b, 0);
-        const expected = batch.filter((m) => m.type !== 'typing').length;
-        client.send(batch.map((m) => JSON.stringify(m)));
-        stats.hostileRequestsSent += batch.length;
-        const nonce = `b${sent}`;
-        client.send([{ type: 'ping', nonce }]);
-        // Answered, or closed by the server (e.g. QUEUE_OVERFLOW: 250 pipelined requests can ask for
-        // more than maxQueueBytes of replies); only neither is a hang.
-        const pong = await bounded(
-          Promise.race([
-            client.next((m) => m.type === 'pong' && m.nonce === nonce, plan.connectionTimeoutMs + 1000).catch(() => undefined),
-            client.closed.then(() => 'closed' as const),
-          ]),
-          plan.connectionTimeoutMs,
-          `hostile #${i} batch ${sent}`,
-          stats,
+    await client.register(me);
+    const ownRoom = `fzr${plan.seed % 100000}x${i}`;
+    await client.request({ type: 'room_create', room: ownRoom });
+    const perRecord = 250;
+    for (let sent = 0; sent < plan.requestsPerHostile && !client.isClosed; sent += perRecord) {
+      const batch: Record<string, unknown>[] = [];
+      for (let n = 0; n < Math.min(perRecord, plan.requestsPerHostile - sent); n++)
+        batch.push(hostileRequest(rng, { ownRoom, victim: plan.victim, me, device: client.device }));
+      const repliesBefore = [...client.counts.values()].reduce((a, b) => a + b, 0);
+      const expected = batch.filter((m) => m.type !== 'typing').length;
+      client.send(batch.map((m) => JSON.stringify(m)));
+      stats.hostileRequestsSent += batch.length;
+      const nonce = `b${sent}`;
+      client.send([{ type: 'ping', nonce }]);
+      // Answered, or closed by the server (e.g. QUEUE_OVERFLOW: 250 pipelined requests can ask for
+      // more than maxQueueBytes of replies); only neither is a hang.
+      const pong = await bounded(
+        Promise.race([
+          client.next((m) => m.type === 'pong' && m.nonce === nonce, plan.connectionTimeoutMs + 1000).catch(() => undefined),
+          client.closed.then(() => 'closed' as const),
+        ]),
+        plan.connectionTimeoutMs,
+        `hostile #${i} batch ${sent}`,
+        stats,
+      );
+      if (pong === 'closed')
+        stats.hostileClosed.push(
+          `#${i}@${sent}:${[...client.codes.keys()].filter((c) => c === 'QUEUE_OVERFLOW' || c === 'RATE_LIMITED').join('+') || 'closed'}`,
         );
-        if (pong === 'closed')
-          stats.hostileClosed.push(
-            `#${i}@${sent}:${[...client.codes.keys()].filter((c) => c === 'QUEUE_OVERFLOW' || c === 'RATE_LIMITED').join('+') || 'closed'}`,
-          );
-        if (!pong || pong === 'closed') break;
-        const replies = [...client.counts.values()].reduce((a, b) => a + b, 0) - repliesBefore - 1;
-        stats.hostileReplies += Math.min(replies, expected);
-      }
-    } finally {
-      merge(stats, client);
-      await client.close();
+      if (!pong || pong === 'closed') break;
+      const replies = [...client.counts.values()].reduce((a, b) => a + b, 0) - repliesBefore - 1;
+      stats.hostileReplies += Math.min(replies, expected);
     }
   });
 
   // 4. Records the session cipher did not seal, or sealed then altered: the session must end.
-  await inBatches(plan.badRecord, plan.concurrency, async (i) => {
-    const rng = new Rng(plan.seed * 32452843 + i);
-    const client = await RawClient.connect(port, { maxFrameSize: plan.maxFrameSize });
-    try {
-      let record: Buffer;
-      if (rng.chance(0.5)) record = encodeFrame(rng.bytes(rng.int(2000)));
-      else {
-        record = client.sealRaw(Buffer.from('{"type":"ping","nonce":"x"}'));
-        const at = 4 + rng.int(record.length - 4);
-        record[at] = record[at]! ^ (1 << rng.int(8));
-      }
-      client.write(record);
-      stats.badRecordsSent++;
-      await bounded(client.closed, plan.connectionTimeoutMs, `bad record #${i}`, stats);
-    } finally {
-      merge(stats, client);
-      await client.close();
+  await eachClient(plan.badRecord, 32452843, async (client, rng, i) => {
+    let record: Buffer;
+    if (rng.chance(0.5)) record = encodeFrame(rng.bytes(rng.int(2000)));
+    else {
+      record = client.sealRaw(Buffer.from('{"type":"ping","nonce":"x"}'));
+      const at = 4 + rng.int(record.length - 4);
+      record[at] = record[at]! ^ (1 << rng.int(8));
     }
+    client.write(record);
+    stats.badRecordsSent++;
+    await bounded(client.closed, plan.connectionTimeoutMs, `bad record #${i}`, stats);
   });
 
   return stats;
