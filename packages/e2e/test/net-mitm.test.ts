@@ -37,24 +37,17 @@ async function proxyTo(target: { host: string; port: number }): Promise<FramePro
   return p;
 }
 
-/** Rewrites the first server->client frame (server_hello) with `edit`. */
-function editServerHello(edit: (hello: Record<string, unknown>) => void): (f: FrameContext) => FrameVerdict {
+/** Rewrites the first frame going `dir` (server_hello from the server, client_hello to it) with `edit`. */
+function editHello(dir: FrameContext['dir'], edit: (hello: Record<string, unknown>) => void): (f: FrameContext) => FrameVerdict {
   return (f) => {
-    if (f.dir !== 's2c' || f.index !== 0) return 'forward';
+    if (f.dir !== dir || f.index !== 0) return 'forward';
     const hello = handshakeJson(f.payload)!;
     edit(hello);
     return { payloads: [jsonPayload(hello)] };
   };
 }
-
-function editClientHello(edit: (hello: Record<string, unknown>) => void): (f: FrameContext) => FrameVerdict {
-  return (f) => {
-    if (f.dir !== 'c2s' || f.index !== 0) return 'forward';
-    const hello = handshakeJson(f.payload)!;
-    edit(hello);
-    return { payloads: [jsonPayload(hello)] };
-  };
-}
+const editServerHello = (edit: (hello: Record<string, unknown>) => void) => editHello('s2c', edit);
+const editClientHello = (edit: (hello: Record<string, unknown>) => void) => editHello('c2s', edit);
 
 /** A valid X25519 public key nobody in the test knows the secret of (a fresh ephemeral). */
 function someX25519Key(): string {
