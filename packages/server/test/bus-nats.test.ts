@@ -121,9 +121,14 @@ describe('NatsBus, two nodes', () => {
     try {
       raw.publish(`${subject}.commits`, 'not json');
       raw.publish(`${subject}.commits`, JSON.stringify({ n: 'x', m: [{ id: 'DROP TABLE' }] }));
+      raw.publish(`${subject}.commits`, JSON.stringify({ n: 'x', m: [{ kind: 'room', id: '1', room: '#r' }] })); // no sender, no text
+      raw.publish(`${subject}.signals`, JSON.stringify({ n: 'x', s: [{ topic: 'shell', body: 'rm -rf' }] }));
       await raw.flush();
-      await expect.poll(() => errors.length).toBeGreaterThanOrEqual(4); // two messages, two nodes
-      expect(errors.map((e) => e.message)).toContain(`malformed bus message on ${subject}.commits`);
+      await expect.poll(() => errors.length).toBe(8); // four messages, two nodes
+      expect(new Set(errors.map((e) => e.message))).toEqual(
+        new Set([`malformed bus message on ${subject}.commits`, `malformed bus message on ${subject}.signals`]),
+      );
+      expect(a.signals).toEqual([]);
       b.bus.publishCommitted(ledger.commit('#r', 'after'));
       await a.delivered.waitFor(1);
       expect(texts(a.delivered)).toEqual(['after']);

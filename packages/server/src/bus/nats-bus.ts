@@ -7,6 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import type { StoredMessage } from '../store/types.js';
 import { CommitSequencer } from './commit-sequencer.js';
 import type { Bus, BusHandlers, BusSignal, BusState } from './types.js';
+import { decodeWire, type Wire } from './wire.js';
 
 export interface NatsBusOptions {
   /** nats://host:port, one or several (the nodes of a NATS cluster). */
@@ -22,11 +23,6 @@ export interface NatsBusOptions {
   pass?: string;
   token?: string;
 }
-
-type Wire =
-  | { n: string; m: StoredMessage[] } // commits
-  | { n: string; s: BusSignal[] } // signals
-  | { n: string; h: string; bye?: true }; // heartbeat: the last id this node committed; bye: it closes
 
 const RECONNECT_WAIT_MS = 250;
 /** Heartbeats a node may miss before the others count it gone. */
@@ -146,14 +142,12 @@ export class NatsBus implements Bus {
   }
 
   private receive(msg: Msg): void {
-    let wire: Wire;
-    try {
-      wire = msg.json<Wire>();
-    } catch {
+    const wire = decodeWire(msg.data);
+    if (!wire) {
       this.handlers.onError?.(new Error(`malformed bus message on ${msg.subject}`));
       return;
     }
-    if (typeof wire !== 'object' || wire === null || typeof wire.n !== 'string' || wire.n === this.node) return;
+    if (wire.n === this.node) return;
     if ('bye' in wire && wire.bye === true) {
       if (this.peers.delete(wire.n)) this.handlers.onNode?.(wire.n, 'down');
     } else {
@@ -161,9 +155,9 @@ export class NatsBus implements Bus {
       this.peers.set(wire.n, Date.now());
     }
     try {
-      if ('m' in wire && Array.isArray(wire.m)) this.sequencer.feed(wire.m);
-      else if ('h' in wire && typeof wire.h === 'string') this.sequencer.committedUpTo(wire.h);
-      else if ('s' in wire && Array.isArray(wire.s)) for (const s of wire.s) this.handlers.onSignal?.(s, wire.n);
+      if ('m' in wire) this.sequencer.feed(wire.m);
+      else if ('h' in wire) this.sequencer.committedUpTo(wire.h);
+      else for (const s of wire.s) this.handlers.onSignal?.(s, wire.n);
     } catch (error) {
       this.handlers.onError?.(error as Error);
     }
