@@ -1,9 +1,25 @@
 import { MAX_TEXT_LENGTH, messageRef, type MessageRef } from '@hush/protocol';
 
-// What travels inside a sealed direct message (DirectInner.body is a string): JSON, either a text
-// message or a file offer whose key and name never reach the server. A text message with `ref` is a
-// reply, edit, delete or reaction (a delete or reaction has empty text): the same references as
-// room messages, out of the server's sight.
+// What travels inside a direct message's session message: `DirectInner` (JSON), whose body is a
+// text message, a file offer whose key and name never reach the server, or a room's sender key. A
+// text message with `ref` is a reply, edit, delete or reaction (a delete or reaction has empty
+// text): the same references as room messages, out of the server's sight.
+
+/** The plaintext of a DM, the same for every device it is sealed to. */
+export interface DirectInner {
+  /** Sender username: the receiver checks it against the server's routing. */
+  from: string;
+  /** Recipient username: checked the same way. */
+  to: string;
+  /** Random id, unique per sender. */
+  id: string;
+  /** Per-conversation sequence number (1, 2, ...), checked with SequenceTracker. */
+  seq: number;
+  /** Sender's clock, Unix milliseconds. */
+  sentAt: number;
+  /** The body (`encodeBody`). */
+  body: string;
+}
 
 export interface DirectFileInfo {
   fileId: string;

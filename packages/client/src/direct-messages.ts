@@ -9,11 +9,16 @@ import {
   verifyBundle,
   type DeviceBundle,
   type DeviceIdentity,
-  type DirectInner,
 } from '@hush/crypto';
-import { encodeDirectEnvelope, MAX_ENVELOPE_DEVICES, parseDirectEnvelope, type ServerMessageOf, type ServerMessageType } from '@hush/protocol';
+import {
+  encodeDirectEnvelope,
+  MAX_ENVELOPE_DEVICES,
+  parseDirectEnvelope,
+  type ServerMessageOf,
+  type ServerMessageType,
+} from '@hush/protocol';
 import { listedRef, type IncomingMessage } from './conversation-ledger.js';
-import { decodeBody, encodeBody, type DirectBody, type DirectFileInfo } from './direct-body.js';
+import { decodeBody, encodeBody, type DirectBody, type DirectFileInfo, type DirectInner } from './direct-body.js';
 import { HushError } from './errors.js';
 import type { RequestBody } from './requests.js';
 import type { SendQueue } from './send-queue.js';

@@ -25,7 +25,7 @@ const LOGIN_LABEL = 'hush device login v1';
 export interface DeviceBundle {
   /** Ed25519 public key (32 bytes): the device's identity. */
   signKey: Uint8Array;
-  /** X25519 public key (32 bytes) for nacl.box. */
+  /** X25519 public key (32 bytes): the device's identity key in X3DH. */
   boxKey: Uint8Array;
   /** Ed25519 signature by signKey over a labelled encoding of boxKey (64 bytes). */
   signature: Uint8Array;
@@ -88,7 +88,7 @@ export class DeviceIdentity {
   }
 }
 
-/** @internal Private key material of a device (for the DM envelope code). */
+/** @internal Private key material of a device (for prekeys and X3DH). */
 export function secretsOf(device: DeviceIdentity): DeviceSecrets {
   const s = deviceSecrets.get(device);
   if (s === undefined) throw new CryptoError('BAD_KEY');

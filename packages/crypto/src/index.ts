@@ -15,14 +15,6 @@ export {
 export { MAX_VERSIONS, ServerIdentity, ClientHandshake, ServerHandshake } from './handshake.js';
 export { fingerprint, shortFingerprint, checkPin, safetyNumber, SAFETY_NUMBER_ITERATIONS } from './fingerprint.js';
 export { DeviceIdentity, verifyBundle, deviceId, signDeviceLogin, verifyDeviceLogin } from './device.js';
-export {
-  SEALED_DIRECT_VERSION,
-  MAX_DIRECT_RECIPIENTS,
-  sealDirect,
-  openDirect,
-  encodeSealedDirect,
-  decodeSealedDirect,
-} from './direct.js';
 export { SequenceTracker } from './sequence.js';
 export { FILE_KEY_LENGTH, FILE_NONCE_PREFIX_LENGTH, FILE_CHUNK_OVERHEAD, FileSealer, FileOpener, createFileSealer } from './file.js';
 export { PASSWORD_DEFAULTS, hashPassword, verifyPassword, passwordNeedsRehash } from './password.js';
@@ -77,7 +69,6 @@ export type {
   ServerHandshakeOptions,
 } from './handshake.js';
 export type { DeviceBundle } from './device.js';
-export type { DirectInner, SealedDirect, SealedDirectKey } from './direct.js';
 export type { SequenceStatus, SequenceTrackerState, SequenceTrackerOptions } from './sequence.js';
 export type { FileSealerOptions } from './file.js';
 export type { PasswordHashOptions } from './password.js';

@@ -12,7 +12,6 @@ import {
   verify as nodeVerify,
   type KeyObject,
 } from 'node:crypto';
-import nacl from 'tweetnacl';
 import { base64url, isAllZero, isBytes, requireKey } from './bytes.js';
 import { CryptoError } from './errors.js';
 
@@ -132,26 +131,6 @@ export function ed25519VerifyWith(publicKey: KeyObject, message: Uint8Array, sig
   } catch {
     return false;
   }
-}
-
-// tweetnacl's low-level HSalsa20 (not in its .d.ts): crypto_box_beforenm = HSalsa20(X25519(sk, pk)).
-const lowlevel = (
-  nacl as unknown as { lowlevel: { crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): void } }
-).lowlevel;
-const SIGMA = new TextEncoder().encode('expand 32-byte k');
-const ZERO16 = new Uint8Array(16);
-
-/**
- * nacl.box.before(peerPublic, secret) with the X25519 step done natively
- * (tweetnacl's scalar multiplication is slow). The result keys
- * nacl.secretbox exactly as nacl.box.after would. Throws LOW_ORDER_POINT.
- */
-export function boxBefore(privateKey: KeyObject, peerPublic: Uint8Array): Uint8Array {
-  const shared = x25519(privateKey, peerPublic);
-  const k = new Uint8Array(32);
-  lowlevel.crypto_core_hsalsa20(k, ZERO16, shared, SIGMA);
-  shared.fill(0);
-  return k;
 }
 
 // The handshake's hashing runs on every connection, so it uses native SHA-512 / HMAC / HKDF

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  decodeSessionMessage,
   CRYPTO_ERROR_CODES,
   ClientHandshake,
   CryptoError,
@@ -14,7 +15,6 @@ import {
   ServerHandshake,
   ServerIdentity,
   SessionCipher,
-  decodeSealedDirect,
   hkdf,
   isCryptoError,
   openToken,
@@ -49,7 +49,7 @@ const triggers: Record<CryptoErrorCode, () => unknown> = {
       ephemeral: new Uint8Array(32).fill(9),
     }),
   BAD_BUNDLE: () => verifyBundle({ ...DeviceIdentity.generate().bundle(), signature: new Uint8Array(64) }),
-  BOX_OPEN_FAILED: () => decodeSealedDirect(new Uint8Array(3)),
+  BOX_OPEN_FAILED: () => decodeSessionMessage(new Uint8Array(3)),
   BAD_KEY: () => sealToken(new Uint8Array(31), new Uint8Array(1)),
   FILE_CORRUPT: () => new FileOpener(new Uint8Array(32), new Uint8Array(16)).finish(),
   INVALID_ARGUMENT: () => hkdf(new Uint8Array(1), new Uint8Array(0), '', 255 * 64 + 1),

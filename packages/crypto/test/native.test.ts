@@ -1,10 +1,8 @@
-// The native (node:crypto) helpers against tweetnacl, the reference, on random inputs; the SHA-256
-// helpers against their RFCs; and the fast paths that use a library's unexported internals, which
-// must fail here, loudly, if an update takes them away.
+// The native (node:crypto) helpers against tweetnacl, the reference, on random inputs, and the
+// SHA-256 helpers against their RFCs.
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
 import {
-  boxBefore,
   chachaOpen,
   chachaSeal,
   ed25519PrivateKey,
@@ -55,25 +53,6 @@ describe('native X25519 and Ed25519 agree with tweetnacl on random inputs', () =
     }
     expect(() => ed25519PublicKey(new Uint8Array(31))).toThrow('key has the wrong length or format');
   });
-
-  it('boxBefore (native X25519 + tweetnacl HSalsa20) equals nacl.box.before', () => {
-    for (let i = 0; i < 50; i++) {
-      const a = nacl.box.keyPair();
-      const b = nacl.box.keyPair();
-      expect(hex(boxBefore(x25519PrivateKey(a.secretKey), b.publicKey))).toBe(hex(nacl.box.before(b.publicKey, a.secretKey)));
-    }
-  });
-});
-
-describe('fast paths over unexported internals (no silent fallback)', () => {
-  it('tweetnacl still exports the low-level HSalsa20 that boxBefore calls', () => {
-    const lowlevel = (nacl as unknown as { lowlevel?: { crypto_core_hsalsa20?: unknown } }).lowlevel;
-    expect(typeof lowlevel?.crypto_core_hsalsa20, 'tweetnacl.lowlevel.crypto_core_hsalsa20 is gone: boxBefore must change').toBe(
-      'function',
-    );
-  });
-  // libsodium's exported C functions for small records: session-cipher.test.ts ("uses libsodium up to
-  // the threshold") spies on them and fails when a record does not go through them.
 });
 
 describe('SHA-256 helpers', () => {
