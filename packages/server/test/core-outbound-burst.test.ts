@@ -4,7 +4,7 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MessageChannel } from '@hush/protocol';
 import { SessionCipher } from '@hush/crypto';
-import { FlushScheduler, OutboundQueue, SharedBlock } from '../src/outbound.js';
+import { FlushScheduler, OutboundQueue, SharedBlock, type OutboundQueueOptions } from '../src/outbound.js';
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
@@ -33,6 +33,22 @@ const plainFramer = { recordCapacity: 1 << 20, frameOverhead: 1, sealRecord: (p:
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const MAX = 256 * 1024;
 
+/** A socket with nothing pending; `write` sees every chunk and says whether the socket pushes back. */
+function fakeSocket(write: (data: Buffer) => boolean = () => true): Socket {
+  return Object.assign(new EventEmitter(), { writableLength: 0, write, cork() {}, uncork() {} }) as unknown as Socket;
+}
+
+/** A queue of plain lines on `socket`; `overflows()` counts how often it cut the reader. */
+function plainQueue(socket: Socket, opts: Omit<OutboundQueueOptions, 'onOverflow' | 'onFrameError'>) {
+  let overflows = 0;
+  const q = new OutboundQueue(socket, plainFramer, new FlushScheduler(), {
+    ...opts,
+    onOverflow: () => overflows++,
+    onFrameError: () => {},
+  });
+  return { q, overflows: () => overflows };
+}
+
 /** A server-side channel sealing with a real cipher (keys from `seed`), and the client's channel that opens it. */
 function sealedChannels(seed: number): { server: MessageChannel<'client'>; client: MessageChannel<'server'> } {
   const a = Buffer.alloc(32, seed + 1);
@@ -47,14 +63,8 @@ function sealedChannels(seed: number): { server: MessageChannel<'client'>; clien
 describe('OutboundQueue bursts (loopback sockets)', () => {
   it('a reading peer drains a burst of 40x the limit, landed in one turn, and is not cut', async () => {
     const { server, peer } = await pair();
-    let overflowed = 0;
     let peakSocketBuffer = 0;
-    const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: MAX,
-      stallMs: 2000,
-      onOverflow: () => overflowed++,
-      onFrameError: () => {},
-    });
+    const { q, overflows } = plainQueue(server, { maxQueueBytes: MAX, stallMs: 2000 });
     const line = 'm'.repeat(3999); // + '\n' = 4,000 bytes on the wire
     const count = 2600; // ~10 MB, about what 60 senders x 38 messages of 4,000 bytes land on one member
     let received = 0;
@@ -67,7 +77,7 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
     );
     for (let i = 0; i < count; i++) q.pushRelayed(line);
     await done;
-    expect(overflowed).toBe(0);
+    expect(overflows()).toBe(0);
     expect(received).toBe(count * 4000);
     // Sealed ahead of the socket in slices: never the whole burst in the socket's buffer at once.
     expect(peakSocketBuffer).toBeLessThan(2 * MAX);
@@ -76,23 +86,17 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
   it('a peer that never reads is cut once its socket stops draining; the backlog stays bounded', async () => {
     const { server, peer } = await pair();
     peer.pause();
-    let overflowed = 0;
-    const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: MAX,
-      stallMs: 300,
-      onOverflow: () => overflowed++,
-      onFrameError: () => {},
-    });
+    const { q, overflows } = plainQueue(server, { maxQueueBytes: MAX, stallMs: 300 });
     const line = 'n'.repeat(3999);
     let peakBacklog = 0;
     const started = Date.now();
     // A room keeps talking (1 MB every 20 ms) to a member who never reads.
-    while (overflowed === 0 && Date.now() - started < 20_000) {
+    while (overflows() === 0 && Date.now() - started < 20_000) {
       for (let i = 0; i < 250; i++) q.pushRelayed(line);
       peakBacklog = Math.max(peakBacklog, q.backlog);
       await new Promise((r) => setTimeout(r, 20));
     }
-    expect(overflowed).toBe(1);
+    expect(overflows()).toBe(1);
     expect(peakBacklog).toBeLessThanOrEqual(32 * 1024 * 1024 + 1024 * 1024);
     q.pushRelayed(line); // ignored after the cut
     expect(q.backlog).toBe(server.writableLength);
@@ -101,15 +105,8 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
   it('the stall is checked by the sweep too, without new lines', async () => {
     const { server, peer } = await pair();
     peer.pause();
-    let overflowed = 0;
     const now = 0;
-    const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: MAX,
-      stallMs: 1000,
-      now: () => now,
-      onOverflow: () => overflowed++,
-      onFrameError: () => {},
-    });
+    const { q, overflows } = plainQueue(server, { maxQueueBytes: MAX, stallMs: 1000, now: () => now });
     const line = 'o'.repeat(3999);
     // Fill the kernel buffers until the socket pushes back, then queue more than the limit.
     while (server.writableLength === 0) {
@@ -119,57 +116,35 @@ describe('OutboundQueue bursts (loopback sockets)', () => {
     for (let i = 0; i < 100; i++) q.pushRelayed(line);
     await nextTurn();
     q.check(now + 999);
-    expect(overflowed).toBe(0);
+    expect(overflows()).toBe(0);
     q.check(now + 1000);
-    expect(overflowed).toBe(1);
+    expect(overflows()).toBe(1);
   }, 30_000);
 
   it('a backlog past the absolute ceiling is cut at once, even before any stall', () => {
-    const socket = Object.assign(new EventEmitter(), { writableLength: 0, write: () => true, cork() {}, uncork() {} });
-    let overflowed = 0;
-    const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: 1000,
-      maxBacklogBytes: 10_000,
-      onOverflow: () => overflowed++,
-      onFrameError: () => {},
-    });
+    const { q, overflows } = plainQueue(fakeSocket(), { maxQueueBytes: 1000, maxBacklogBytes: 10_000 });
     for (let i = 0; i < 9; i++) q.pushRelayed('r'.repeat(1000)); // over the soft limit, not stalled: kept
-    expect(overflowed).toBe(0);
+    expect(overflows()).toBe(0);
     q.pushRelayed('r'.repeat(1001));
-    expect(overflowed).toBe(1);
+    expect(overflows()).toBe(1);
   });
 
   it("replies to the connection's own requests still count against the limit at once", () => {
-    const socket = Object.assign(new EventEmitter(), { writableLength: 0, write: () => true, cork() {}, uncork() {} });
-    let overflowed = 0;
-    const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: 1000,
-      onOverflow: () => overflowed++,
-      onFrameError: () => {},
-    });
+    const { q, overflows } = plainQueue(fakeSocket(), { maxQueueBytes: 1000 });
     for (let i = 0; i < 5; i++) q.pushRelayed('r'.repeat(1000)); // relayed: not the client's doing
     q.push('a'.repeat(600));
-    expect(overflowed).toBe(0);
+    expect(overflows()).toBe(0);
     q.push('a'.repeat(600)); // asked for 1,200 bytes it has not read
-    expect(overflowed).toBe(1);
+    expect(overflows()).toBe(1);
   });
 
   it('finish() writes everything queued, then the goodbye, past backpressure', async () => {
     const writes: string[] = [];
-    const socket = Object.assign(new EventEmitter(), {
-      writableLength: 0,
-      write: (b: Buffer) => {
-        writes.push(b.toString());
-        return false;
-      },
-      cork() {},
-      uncork() {},
+    const socket = fakeSocket((b) => {
+      writes.push(b.toString());
+      return false;
     });
-    const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: 64 * 1024,
-      onOverflow: () => {},
-      onFrameError: () => {},
-    });
+    const { q } = plainQueue(socket, { maxQueueBytes: 64 * 1024 });
     for (let i = 0; i < 100; i++) q.pushRelayed(`${i}`.padEnd(1000, '.'));
     await nextTurn(); // the first write pushes back: the rest waits for 'drain'
     q.push('ack');
@@ -269,15 +244,10 @@ describe('shared blocks', () => {
   function sealedPeer(i: number) {
     const { server, client } = sealedChannels(i);
     const writes: Buffer[] = [];
-    const socket = Object.assign(new EventEmitter(), {
-      writableLength: 0,
-      // Nothing pending after a write means the bytes were taken (a kernel copies them): so copy.
-      write: (data: Buffer) => {
-        writes.push(Buffer.from(data));
-        return true;
-      },
-      cork() {},
-      uncork() {},
+    // Nothing pending after a write means the bytes were taken (a kernel copies them): so copy.
+    const socket = fakeSocket((data) => {
+      writes.push(Buffer.from(data));
+      return true;
     });
     return { server, client, writes, socket };
   }
@@ -290,7 +260,7 @@ describe('shared blocks', () => {
     const seals = peers.map((p) => vi.spyOn(p.server, 'sealRecord'));
     const queues = peers.map(
       (p) =>
-        new OutboundQueue(p.socket as unknown as Socket, p.server, scheduler, {
+        new OutboundQueue(p.socket, p.server, scheduler, {
           maxQueueBytes: 1 << 20,
           onOverflow: () => {},
           onFrameError: () => {},
@@ -327,32 +297,19 @@ describe('shared blocks', () => {
   });
 
   it("a block's bytes count for every recipient toward the absolute ceiling", () => {
-    const socket = Object.assign(new EventEmitter(), { writableLength: 0, write: () => true, cork() {}, uncork() {} });
-    let overflowed = 0;
-    const q = new OutboundQueue(socket as unknown as Socket, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: 1000,
-      maxBacklogBytes: 10_000,
-      onOverflow: () => overflowed++,
-      onFrameError: () => {},
-    });
+    const { q, overflows } = plainQueue(fakeSocket(), { maxQueueBytes: 1000, maxBacklogBytes: 10_000 });
     const block = SharedBlock.build(['w'.repeat(499), 'w'.repeat(500)], 64 * 1024)[0]!; // 1,000 bytes
     for (let i = 0; i < 10; i++) q.pushRelayed(block);
     expect(q.backlog).toBe(10_000);
-    expect(overflowed).toBe(0);
+    expect(overflows()).toBe(0);
     q.pushRelayed('w');
-    expect(overflowed).toBe(1);
+    expect(overflows()).toBe(1);
   });
 
   it('a reading peer drains a backlog of blocks far past the limit, in slices, every line in order', async () => {
     const { server, peer } = await pair();
-    let overflowed = 0;
     let peakSocketBuffer = 0;
-    const q = new OutboundQueue(server, plainFramer, new FlushScheduler(), {
-      maxQueueBytes: MAX,
-      stallMs: 2000,
-      onOverflow: () => overflowed++,
-      onFrameError: () => {},
-    });
+    const { q, overflows } = plainQueue(server, { maxQueueBytes: MAX, stallMs: 2000 });
     const lines = Array.from({ length: 40_000 }, (_, i) => `${i}`.padEnd(99, '.')); // 100 bytes each with '\n'
     const blocks = SharedBlock.build(lines, 64 * 1024);
     expect(blocks.length).toBeGreaterThan(50);
@@ -366,7 +323,7 @@ describe('shared blocks', () => {
     );
     for (const block of blocks) q.pushRelayed(block);
     await done;
-    expect(overflowed).toBe(0);
+    expect(overflows()).toBe(0);
     expect(text.split('\n').filter(Boolean)).toEqual(lines);
     expect(peakSocketBuffer).toBeLessThan(2 * MAX);
   });
