@@ -180,12 +180,7 @@ describe('ChatController', () => {
 
   it('moderation goes to the active room', async () => {
     const { client, ctl } = await started();
-    await ctl.submit('/kick bob bye');
-    await ctl.submit('/mute bob 30');
-    await ctl.submit('/unmute bob');
-    await ctl.submit('/op bob');
-    await ctl.submit('/deop bob');
-    await ctl.submit('/ban bob spam');
+    for (const line of ['/kick bob bye', '/mute bob 30', '/unmute bob', '/op bob', '/deop bob', '/ban bob spam']) await ctl.submit(line);
     expect(client.calls).toEqual(
       expect.arrayContaining([
         ['kick', 'lobby', 'bob', 'bye'],
@@ -198,11 +193,14 @@ describe('ChatController', () => {
     );
   });
 
-  it('shows SDK errors with their code', async () => {
+  it.each([
+    ['kick', '/kick bob', 'you are not an operator', 'FORBIDDEN'],
+    ['sendFile', '/file /tmp/x', 'file transfer is not implemented yet', 'NOT_IMPLEMENTED'],
+  ] as const)('shows an SDK error from %s with its code', async (call, line, message, code) => {
     const { client, ctl } = await started();
-    client.failWith.kick = Object.assign(new Error('you are not an operator'), { code: 'FORBIDDEN' });
-    await ctl.submit('/kick bob');
-    expect(texts(ctl).at(-1)).toBe('you are not an operator [FORBIDDEN]');
+    client.failWith[call] = Object.assign(new Error(message), { code });
+    await ctl.submit(line);
+    expect(texts(ctl).at(-1)).toBe(`${message} [${code}]`);
   });
 
   it('presence, typing and room events update state', async () => {
@@ -273,13 +271,6 @@ describe('ChatController', () => {
     await ctl.submit('/decline');
     expect(client.calls).toContainEqual(['declineFile', 'f2']);
     expect(ctl.state.files.f2!.status).toBe('declined');
-  });
-
-  it('files: NOT_IMPLEMENTED from the SDK is shown', async () => {
-    const { client, ctl } = await started();
-    client.failWith.sendFile = Object.assign(new Error('file transfer is not implemented yet'), { code: 'NOT_IMPLEMENTED' });
-    await ctl.submit('/file /tmp/x');
-    expect(texts(ctl).at(-1)).toBe('file transfer is not implemented yet [NOT_IMPLEMENTED]');
   });
 
   it('/search, /users, /rooms, /history, /help, /clear, /quit', async () => {
