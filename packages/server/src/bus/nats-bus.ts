@@ -18,10 +18,12 @@ export interface NatsBusOptions {
   heartbeatMs?: number;
   /** How long a gap may wait for the missing message before the store is read. */
   graceMs?: number;
-  /** NATS credentials, when the server wants them. */
+  /** NATS credentials, when the server wants them (or in the URL: nats://user:pass@host:4222). */
   user?: string;
   pass?: string;
   token?: string;
+  /** TLS to NATS: the CA that signed its certificate; a client certificate when it asks for one. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
 }
 
 const RECONNECT_WAIT_MS = 250;
@@ -76,7 +78,11 @@ export class NatsBus implements Bus {
    * later). Resolves once the server has the subscriptions: from then on nothing published is missed.
    */
   static async connect(options: NatsBusOptions, handlers: BusHandlers): Promise<NatsBus> {
-    const servers = typeof options.servers === 'string' ? options.servers.split(',') : [...options.servers];
+    const urls = typeof options.servers === 'string' ? options.servers.split(',') : [...options.servers];
+    const { servers, credentials } = credentialsFromUrls(urls);
+    const user = options.user ?? credentials.user;
+    const pass = options.pass ?? credentials.pass;
+    const token = options.token ?? credentials.token;
     let nc: NatsConnection;
     try {
       nc = await connect({
@@ -86,8 +92,9 @@ export class NatsBus implements Bus {
         reconnect: true,
         maxReconnectAttempts: -1,
         reconnectTimeWait: RECONNECT_WAIT_MS,
-        ...(options.user === undefined ? {} : { user: options.user, pass: options.pass ?? '' }),
-        ...(options.token === undefined ? {} : { token: options.token }),
+        ...(user === undefined ? {} : { user, pass: pass ?? '' }),
+        ...(token === undefined ? {} : { token }),
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
       });
     } catch (cause) {
       throw new Error(`cannot reach the bus at ${servers.join(', ')}: ${(cause as Error).message}`, { cause });
@@ -204,4 +211,28 @@ export class NatsBus implements Bus {
     this._state = state;
     this.handlers.onState?.(state);
   }
+}
+
+/**
+ * nats://user:pass@host or nats://token@host: the client wants credentials as options, and URLs
+ * without them are the ones that may be logged.
+ */
+function credentialsFromUrls(urls: readonly string[]): {
+  servers: string[];
+  credentials: { user?: string; pass?: string; token?: string };
+} {
+  const credentials: { user?: string; pass?: string; token?: string } = {};
+  const servers = urls.map((url) => {
+    const m = /^([a-z]+:\/\/)([^@/]*)@(.*)$/i.exec(url.trim());
+    if (!m) return url.trim();
+    const userinfo = m[2]!;
+    const colon = userinfo.indexOf(':');
+    if (colon < 0) credentials.token ??= decodeURIComponent(userinfo);
+    else if (credentials.user === undefined) {
+      credentials.user = decodeURIComponent(userinfo.slice(0, colon));
+      credentials.pass = decodeURIComponent(userinfo.slice(colon + 1));
+    }
+    return `${m[1]}${m[3]}`;
+  });
+  return { servers, credentials };
 }

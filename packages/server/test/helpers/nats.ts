@@ -19,9 +19,9 @@ export interface TestNats {
 
 const READY_TIMEOUT_MS = 10_000;
 
-function launch(port: number): Promise<{ child: ChildProcess; port: number }> {
+function launch(port: number, args: readonly string[]): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     const timer = setTimeout(() => fail(new Error(`nats-server did not get ready in ${READY_TIMEOUT_MS} ms:\n${log}`)), READY_TIMEOUT_MS);
     function fail(error: Error) {
@@ -61,8 +61,9 @@ function signal(child: ChildProcess | undefined, sig: NodeJS.Signals): Promise<v
   });
 }
 
-export async function startNats(): Promise<TestNats> {
-  let { child, port } = await launch(-1); // -1: nats-server picks a free port
+/** `args`: more nats-server flags (credentials, TLS), kept across restarts. */
+export async function startNats(args: readonly string[] = []): Promise<TestNats> {
+  let { child, port } = await launch(-1, args); // -1: nats-server picks a free port
   let current: ChildProcess | undefined = child;
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -80,7 +81,7 @@ export async function startNats(): Promise<TestNats> {
     },
     async restart() {
       await signal(current, 'SIGTERM');
-      ({ child, port } = await launch(port));
+      ({ child, port } = await launch(port, args));
       current = child;
     },
   };
