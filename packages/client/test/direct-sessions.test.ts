@@ -2,8 +2,8 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HushClient } from '../src/client.js';
-import { collect, Fixture, nextEvent } from './helpers.js';
+import type { ClientPaths } from '../src/paths.js';
+import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 // DMs on forward-secret sessions, against a real hushd over real sockets. The server's store stands
 // in for a malicious server where one is needed (it hands out what the tests put there).
@@ -22,19 +22,27 @@ describe('direct messages on forward-secret sessions', () => {
 
   const deviceOf = (user: string) => server.store.listDevices(user)[0]!.signKey;
   const remaining = (user: string) => server.store.countOneTimePrekeys(user, deviceOf(user));
+  const sessionFile = (paths: ClientPaths, user: string) =>
+    join(paths.dataDir, 'state', `${server.host}_${server.port}`, `${user}.sessions.json`);
+
+  /** `<prefix>-bob` (with his data directory, to come back to) has shown a first DM from `<prefix>-alice`. */
+  async function talking(prefix: string) {
+    const bobPaths = await fx.paths();
+    const bob = await fx.user(server, `${prefix}-bob`, { paths: bobPaths });
+    const alice = await fx.user(server, `${prefix}-alice`);
+    await sentAndShown(alice, bob, 'one');
+    return { bob, bobPaths, alice };
+  }
 
   it('each device publishes prekeys at login; a one-time prekey is handed out once; without any, sessions start on the signed prekey', async () => {
     const bobPaths = await fx.paths();
     const bob = await fx.user(server, 'pk-bob', { paths: bobPaths });
     expect(server.store.getSignedPrekey('pk-bob', deviceOf('pk-bob'))).toBeDefined();
     expect(remaining('pk-bob')).toBe(100);
-    const alice = await fx.user(server, 'pk-alice');
-    const got = nextEvent(bob, 'message', (m) => m.text === 'first');
-    await alice.sendDirect('pk-bob', 'first');
-    await got;
+    await sentAndShown(await fx.user(server, 'pk-alice'), bob, 'first');
     expect(remaining('pk-bob')).toBe(99);
     // The session file (sessions, prekey secrets, opened DMs) is private.
-    const file = join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'pk-bob.sessions.json');
+    const file = sessionFile(bobPaths, 'pk-bob');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
 
     while (server.store.takeOneTimePrekey('pk-bob', deviceOf('pk-bob'))) {
@@ -42,13 +50,9 @@ describe('direct messages on forward-secret sessions', () => {
     }
     const carol = await fx.user(server, 'pk-carol');
     const low = collect(bob, 'notice');
-    const got2 = nextEvent(bob, 'message', (m) => m.text === 'signed prekey only');
-    await carol.sendDirect('pk-bob', 'signed prekey only');
-    await got2;
+    await sentAndShown(carol, bob, 'signed prekey only');
     // The conversation goes on both ways on the established sessions.
-    const back = nextEvent(carol, 'message', (m) => m.text === 'reply');
-    await bob.sendDirect('pk-carol', 'reply');
-    await back;
+    await sentAndShown(bob, carol, 'reply');
     expect(low).toEqual([]);
     // The request that found the stock empty told bob's device (prekeys_low): it refilled it.
     await waitFor(() => remaining('pk-bob') === 100);
@@ -95,9 +99,7 @@ describe('direct messages on forward-secret sessions', () => {
     const otp = server.store.takeOneTimePrekey('otp-bob', key)!;
     server.store.addOneTimePrekeys('otp-bob', key, [otp]);
     const erin = await fx.user(server, 'otp-erin');
-    const first = nextEvent(bob, 'message', (m) => m.text === 'uses the one-time prekey');
-    await erin.sendDirect('otp-bob', 'uses the one-time prekey');
-    await first;
+    await sentAndShown(erin, bob, 'uses the one-time prekey');
     // The server hands the same one-time prekey to someone else.
     server.store.addOneTimePrekeys('otp-bob', key, [otp]);
     const frank = await fx.user(server, 'otp-frank');
@@ -119,12 +121,7 @@ describe('direct messages on forward-secret sessions', () => {
   });
 
   it('a signed prekey rotated mid-conversation: running sessions go on, a start on the old key still opens, new ones use the new key', async () => {
-    const bobPaths = await fx.paths();
-    const bob = await fx.user(server, 'rot-bob', { paths: bobPaths });
-    const alice = await fx.user(server, 'rot-alice');
-    const got = nextEvent(bob, 'message', (m) => m.text === 'before');
-    await alice.sendDirect('rot-bob', 'before');
-    await got;
+    const { bob, bobPaths, alice } = await talking('rot');
     const oldId = server.store.getSignedPrekey('rot-bob', deviceOf('rot-bob'))!.id;
     await bob.close();
     // Started on the old signed prekey while bob is away.
@@ -135,39 +132,29 @@ describe('direct messages on forward-secret sessions', () => {
     // Eight days later bob logs in again and rotates.
     const real = Date.now.bind(Date);
     vi.spyOn(Date, 'now').mockImplementation(() => real() + 8 * 24 * 3600 * 1000);
-    const again = fx.track(await HushClient.connect({ host: server.host, port: server.port, paths: bobPaths, timeoutMs: 5000 }));
+    const again = await fx.connect(server, { paths: bobPaths });
     const seen = collect(again, 'message');
     const warnings = collect(again, 'dmWarning');
     const both = nextEvent(again, 'message', (m) => m.text === 'during');
     await again.login('rot-bob');
     await both;
     expect(server.store.getSignedPrekey('rot-bob', deviceOf('rot-bob'))!.id).not.toBe(oldId);
-    const after = nextEvent(again, 'message', (m) => m.text === 'after');
-    await alice.sendDirect('rot-bob', 'after');
-    await after;
-    const dave = await fx.user(server, 'rot-dave');
-    const fresh = nextEvent(again, 'message', (m) => m.text === 'new key');
-    await dave.sendDirect('rot-bob', 'new key');
-    await fresh;
+    await sentAndShown(alice, again, 'after');
+    await sentAndShown(await fx.user(server, 'rot-dave'), again, 'new key');
     expect(seen.map((m) => m.text).sort()).toEqual(['after', 'during', 'new key', 'started on the old key']);
     expect(warnings).toEqual([]);
   });
 
   it('a second session with a base key already seen is refused (replay), its message never shown', async () => {
-    const bobPaths = await fx.paths();
-    const bob = await fx.user(server, 'seen-bob', { paths: bobPaths });
-    const alice = await fx.user(server, 'seen-alice');
-    const got = nextEvent(bob, 'message', (m) => m.text === 'one');
-    await alice.sendDirect('seen-bob', 'one');
-    await got;
+    const { bob, bobPaths, alice } = await talking('seen');
     await bob.close();
     // Bob's sessions are gone but the base keys he has seen are kept: alice has had no reply, so
     // her next message starts a session again on the same base key, which bob must not accept.
-    await editSessionFile(join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'seen-bob.sessions.json'), (state) => {
+    await editSessionFile(sessionFile(bobPaths, 'seen-bob'), (state) => {
       expect(state.baseKeys.length).toBeGreaterThan(0);
       state.sessions = {};
     });
-    const again = fx.track(await HushClient.connect({ host: server.host, port: server.port, paths: bobPaths, timeoutMs: 5000 }));
+    const again = await fx.connect(server, { paths: bobPaths });
     await again.login('seen-bob');
     const warning = nextEvent(again, 'dmWarning');
     const seen = collect(again, 'message');
@@ -177,34 +164,23 @@ describe('direct messages on forward-secret sessions', () => {
   });
 
   it('a lost session state: the receiver warns (session_reset) and the sender starts a new session by itself', async () => {
-    const bobPaths = await fx.paths();
-    const bob = await fx.user(server, 'lost-bob', { paths: bobPaths });
-    const alice = await fx.user(server, 'lost-alice');
-    const got = nextEvent(bob, 'message', (m) => m.text === 'one');
-    await alice.sendDirect('lost-bob', 'one');
-    await got;
-    const reply = nextEvent(alice, 'message', (m) => m.text === 'ack');
-    await bob.sendDirect('lost-alice', 'ack'); // alice's session has its reply: no more X3DH header
-    await reply;
+    const { bob, bobPaths, alice } = await talking('lost');
+    await sentAndShown(bob, alice, 'ack'); // alice's session has its reply: no more X3DH header
     await bob.close();
     // Bob's session file is lost (a restored backup without it); his prekeys stay.
-    await editSessionFile(join(bobPaths.dataDir, 'state', `${server.host}_${server.port}`, 'lost-bob.sessions.json'), (state) => {
+    await editSessionFile(sessionFile(bobPaths, 'lost-bob'), (state) => {
       state.sessions = {};
     });
     await alice.sendDirect('lost-bob', 'into the void');
-    const again = fx.track(await HushClient.connect({ host: server.host, port: server.port, paths: bobPaths, timeoutMs: 5000 }));
+    const again = await fx.connect(server, { paths: bobPaths });
     const warning = nextEvent(again, 'dmWarning');
     const seen = collect(again, 'message');
     await again.login('lost-bob');
     expect((await warning)[0]).toEqual({ user: 'lost-alice', kind: 'session_reset' });
     expect(seen).toEqual([]);
     // Bob writes first: a new session; alice accepts it and answers on it.
-    const atAlice = nextEvent(alice, 'message', (m) => m.text === 'new session');
-    await again.sendDirect('lost-alice', 'new session');
-    await atAlice;
-    const atBob = nextEvent(again, 'message', (m) => m.text === 'works again');
-    await alice.sendDirect('lost-bob', 'works again');
-    await atBob;
+    await sentAndShown(again, alice, 'new session');
+    await sentAndShown(alice, again, 'works again');
   });
 });
 

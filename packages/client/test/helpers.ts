@@ -1,7 +1,7 @@
 // The shared client fixture and event waiters, on the SDK's source.
 import { ClientFixture, eventWaiters } from '@hush/test-kit';
 import { HushClient } from '../src/client.js';
-import type { ClientEvents, ConnectOptions } from '../src/types.js';
+import type { ChatMessage, ClientEvents, ConnectOptions } from '../src/types.js';
 
 /** Temp dirs and clients for one test file, released by cleanup(). */
 export class Fixture extends ClientFixture<HushClient, ConnectOptions> {
@@ -11,3 +11,13 @@ export class Fixture extends ClientFixture<HushClient, ConnectOptions> {
 }
 
 export const { nextEvent, collect } = eventWaiters<ClientEvents>();
+
+/**
+ * `from` sends `text` to `to`'s user (or into `room`) and resolves once `to` shows it: the wait
+ * starts before the send, so the message cannot slip past.
+ */
+export async function sentAndShown(from: HushClient, to: HushClient, text: string, room?: string): Promise<ChatMessage> {
+  const shown = nextEvent(to, 'message', (m) => m.text === text);
+  await (room === undefined ? from.sendDirect(to.user!, text) : from.send(room, text));
+  return (await shown)[0];
+}
