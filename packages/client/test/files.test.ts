@@ -4,11 +4,27 @@ import { join } from 'node:path';
 import { startTestServer } from '@hush/server';
 import { sharedServer } from '@hush/test-kit';
 import { describe, expect, it } from 'vitest';
-import { collect, Fixture, nextEvent } from './helpers.js';
+import type { HushClient } from '../src/client.js';
+import type { Target } from '../src/types.js';
+import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 describe('files', () => {
   const fx = new Fixture();
   const server = sharedServer(startTestServer, fx);
+
+  /** A file `name` holding `content`, in a folder of its own; its path. */
+  async function fileOf(name: string, content: string | Uint8Array): Promise<string> {
+    const path = join(await fx.dir(), name);
+    await writeFile(path, content);
+    return path;
+  }
+
+  /** `from` offers the file at `path` to `target`; resolves once `to` has the offer. */
+  async function offered(from: HushClient, to: HushClient, target: Target, path: string) {
+    const offer = nextEvent(to, 'fileOffer');
+    const { fileId } = await from.sendFile(target, path);
+    return { fileId, offer: (await offer)[0] };
+  }
 
   it('a direct file is end to end: offer, accept, byte-identical, never overwrites, ignores a planted symlink', async () => {
     const alice = await fx.user(server, 'alice');
@@ -50,22 +66,16 @@ describe('files', () => {
   it('a room file reaches the member with a traversal name saved inside the folder; decline works', async () => {
     const alice = await fx.user(server, 'carl');
     const bob = await fx.user(server, 'dina');
-    const src = await fx.dir();
-    const path = join(src, 'notes.txt');
-    await writeFile(path, 'hello room');
-    const offered = nextEvent(bob, 'fileOffer');
-    const { fileId } = await alice.sendFile({ room: 'lobby' }, path);
-    const [offer] = await offered;
+    const path = await fileOf('notes.txt', 'hello room');
+    const { fileId, offer } = await offered(alice, bob, { room: 'lobby' }, path);
     expect(offer).toMatchObject({ fileId, from: 'carl', target: { room: 'lobby' }, name: 'notes.txt', size: 10, e2e: false });
     const dir = await fx.dir();
     const saved = await bob.acceptFile(fileId, dir);
     expect(saved).toBe(join(dir, 'notes.txt'));
     expect(await readFile(saved, 'utf8')).toBe('hello room');
 
-    const second = nextEvent(bob, 'fileOffer');
     const declined = nextEvent(alice, 'fileStatus', (s) => s.status === 'declined');
-    const { fileId: id2 } = await alice.sendFile({ room: 'lobby' }, path);
-    await second;
+    const { fileId: id2 } = await offered(alice, bob, { room: 'lobby' }, path);
     await bob.declineFile(id2);
     expect((await declined)[0]).toEqual({ fileId: id2, user: 'dina', status: 'declined' });
     expect(bob.pendingFiles()).toEqual([]);
@@ -75,9 +85,7 @@ describe('files', () => {
     const small = await startTestServer({ maxFileSize: 1000 });
     try {
       const alice = await fx.user(small, 'erik');
-      const src = await fx.dir();
-      const path = join(src, 'big.bin');
-      await writeFile(path, randomBytes(5000));
+      const path = await fileOf('big.bin', randomBytes(5000));
       await expect(alice.sendFile({ room: 'lobby' }, path)).rejects.toMatchObject({ code: 'FILE_TOO_LARGE' });
     } finally {
       await small.stop();
@@ -86,12 +94,7 @@ describe('files', () => {
   it('cancel from the sender: a pending offer is withdrawn (receiver gets fileCancelled, nothing to accept or save)', async () => {
     const alice = await fx.user(server, 'fay');
     const bob = await fx.user(server, 'gus');
-    const src = await fx.dir();
-    const path = join(src, 'draft.txt');
-    await writeFile(path, 'not for you after all');
-    const offered = nextEvent(bob, 'fileOffer');
-    const { fileId } = await alice.sendFile({ user: 'gus' }, path);
-    await offered;
+    const { fileId } = await offered(alice, bob, { user: 'gus' }, await fileOf('draft.txt', 'not for you after all'));
     const cancelled = nextEvent(bob, 'fileCancelled', (c) => c.fileId === fileId);
     await alice.cancelFile(fileId);
     expect((await cancelled)[0]).toMatchObject({ fileId, by: 'fay' });
@@ -104,9 +107,7 @@ describe('files', () => {
   it('cancel from the sender mid-upload: sendFile rejects with FILE_CANCELLED and no offer ever reaches the room', async () => {
     const alice = await fx.user(server, 'hal');
     const bob = await fx.user(server, 'ivy');
-    const src = await fx.dir();
-    const path = join(src, 'big.bin');
-    await writeFile(path, randomBytes(3 * 1024 * 1024));
+    const path = await fileOf('big.bin', randomBytes(3 * 1024 * 1024));
     const offers = collect(bob, 'fileOffer');
     let cancelling: Promise<void> | undefined;
     alice.on('fileProgress', (p) => {
@@ -115,23 +116,16 @@ describe('files', () => {
     await expect(alice.sendFile({ room: 'lobby' }, path)).rejects.toMatchObject({ code: 'FILE_CANCELLED' });
     await cancelling;
     // A message sent after the cancel arrives; an offer would have come before it.
-    const after = nextEvent(bob, 'message', (m) => m.text === 'after the cancel');
-    await alice.send('lobby', 'after the cancel');
-    await after;
+    await sentAndShown(alice, bob, 'after the cancel', 'lobby');
     expect(offers).toEqual([]);
   });
 
   it('cancel from the receiver mid-download: acceptFile rejects, no file under the final name, no half file', async () => {
     const alice = await fx.user(server, 'jon');
     const bob = await fx.user(server, 'kim');
-    const src = await fx.dir();
-    const path = join(src, 'movie.bin');
-    await writeFile(path, randomBytes(2 * 1024 * 1024));
-    const offered = nextEvent(bob, 'fileOffer');
     const statuses = collect(alice, 'fileStatus');
     const errors = collect(bob, 'error');
-    const { fileId } = await alice.sendFile({ user: 'kim' }, path);
-    await offered;
+    const { fileId } = await offered(alice, bob, { user: 'kim' }, await fileOf('movie.bin', randomBytes(2 * 1024 * 1024)));
     const dir = await fx.dir();
     let cancelling: Promise<void> | undefined;
     const progress = collect(bob, 'fileProgress');
@@ -145,9 +139,7 @@ describe('files', () => {
     await accepted;
     expect((await cancelled)[0]).toEqual({ fileId, user: 'kim', status: 'cancelled' });
     // Round trip after the cancel: any chunk still in flight was handled before this message.
-    const after = nextEvent(bob, 'message', (m) => m.text === 'still there?');
-    await alice.sendDirect('kim', 'still there?');
-    await after;
+    await sentAndShown(alice, bob, 'still there?');
     expect(progress.filter((p) => p.direction === 'down').length).toBe(1);
     expect(await readdir(dir)).toEqual([]);
     // The sender saw the accept and the cancel, never a download (even if every chunk went out).
@@ -159,13 +151,8 @@ describe('files', () => {
   it('a file that fails the hash check is not reported downloaded: the sender hears cancelled', async () => {
     const alice = await fx.user(server, 'lou');
     const bob = await fx.user(server, 'mia');
-    const src = await fx.dir();
-    const path = join(src, 'data.bin');
-    await writeFile(path, randomBytes(100_000));
-    const offered = nextEvent(bob, 'fileOffer');
     const statuses = collect(alice, 'fileStatus');
-    const { fileId } = await alice.sendFile({ room: 'lobby' }, path);
-    await offered;
+    const { fileId } = await offered(alice, bob, { room: 'lobby' }, await fileOf('data.bin', randomBytes(100_000)));
     // Damaged at rest on the server: the bytes no longer match the offer's SHA-512.
     server.store.putFileChunk(fileId, 0, randomBytes(64 * 1024));
     const cancelled = nextEvent(alice, 'fileStatus', (s) => s.status === 'cancelled');
@@ -175,9 +162,7 @@ describe('files', () => {
     await corrupt;
     expect((await cancelled)[0]).toEqual({ fileId, user: 'mia', status: 'cancelled' });
     // Round trip: a 'downloaded' would have come before this message.
-    const after = nextEvent(alice, 'message', (m) => m.text === 'got it?');
-    await bob.sendDirect('lou', 'got it?');
-    await after;
+    await sentAndShown(bob, alice, 'got it?');
     expect(statuses.map((s) => s.status)).toEqual(['accepted', 'cancelled']);
     expect(await readdir(dir)).toEqual([]);
   });
