@@ -9,7 +9,6 @@ import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 const bed = TuiBed.install();
 const loggedIn = bed.loggedIn.bind(bed);
 
-
 /** Bells hush wrote to its terminal: BEL bytes that do not end an OSC sequence (the window title). */
 function bells(output: string): number {
   return output.replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)/g, '').split('\x07').length - 1;

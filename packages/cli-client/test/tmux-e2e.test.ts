@@ -11,7 +11,6 @@ const bed = TuiBed.install();
 const start = bed.start.bind(bed);
 const loggedIn = bed.loggedIn.bind(bed);
 
-
 describe('hush in tmux', () => {
   it('logs in through the form after a first-contact trust prompt', async () => {
     const s = start(['--host', '127.0.0.1', '--port', String(bed.server.port), '--user', 'alice', '--register']);
