@@ -81,15 +81,7 @@ describe('reconnect and catch-up', () => {
     await server.stop();
     await reconnecting;
     server = fx.stopAfter(await startTestServer({ dataDir, port }));
-    const many = Array.from({ length: 450 }, (_, i) => ({
-      kind: 'room' as const,
-      ts: Date.now(),
-      from: 'basil',
-      room: 'lobby',
-      text: `m${i}`,
-      action: false,
-    }));
-    server.store.appendMessages(many);
+    const many = storedBehind(server, 'basil', 450);
     await nextEvent(alice, 'state', (s) => s === 'ready', 15_000);
     expect(messages.map((m) => m.text)).toEqual(many.map((m) => m.text));
   });
@@ -194,15 +186,7 @@ describe('reconnect and catch-up', () => {
     await bob.send('lobby', 'seen');
     await seen;
     await bot.close();
-    const many = Array.from({ length: 1200 }, (_, i) => ({
-      kind: 'room' as const,
-      ts: Date.now(),
-      from: 'bob',
-      room: 'lobby',
-      text: `m${i}`,
-      action: false,
-    }));
-    server.store.appendMessages(many);
+    const many = storedBehind(server, 'bob', 1200);
     const again = await fx.connect(server, { paths: botPaths });
     const got = collect(again, 'message');
     const notices = collect(again, 'notice');
@@ -211,3 +195,17 @@ describe('reconnect and catch-up', () => {
     expect(notices.map((n) => n.code)).toEqual(['CATCH_UP_LIMIT']);
   });
 });
+
+/** `count` lines from `from` in #lobby (m0, m1, ...), stored behind the clients' backs. */
+function storedBehind(server: TestServer, from: string, count: number): { text: string }[] {
+  const many = Array.from({ length: count }, (_, i) => ({
+    kind: 'room' as const,
+    ts: Date.now(),
+    from,
+    room: 'lobby',
+    text: `m${i}`,
+    action: false,
+  }));
+  server.store.appendMessages(many);
+  return many;
+}
