@@ -107,6 +107,25 @@ describe('CommitSequencer', () => {
     await seq.close();
   });
 
+  it('a delivery handler that throws is reported; the stream goes on after it', () => {
+    const ledger = new Ledger();
+    const errors: Error[] = [];
+    const got: string[] = [];
+    const seq = new CommitSequencer({
+      from: '0',
+      deliver: (batch) => {
+        got.push(...batch.map((m) => m.id));
+        if (got.length === 1) throw new Error('a bug in a handler');
+      },
+      fillGap: ledger.fillGap,
+      onError: (e) => errors.push(e),
+    });
+    seq.feed(ledger.commit('#r', 'a'));
+    seq.feed(ledger.commit('#r', 'b'));
+    expect(got).toEqual(['1', '2']);
+    expect(errors.map((e) => e.message)).toEqual(['a bug in a handler']);
+  });
+
   it('refuses an id that is not a store id', () => {
     const seq = new CommitSequencer({ from: '0', deliver: () => undefined, fillGap: async () => [] });
     expect(() => seq.feed([{ kind: 'room', id: '1e3', ts: 1, from: 'a', room: '#r', text: '', action: false }])).toThrow(

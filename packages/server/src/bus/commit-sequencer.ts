@@ -90,7 +90,7 @@ export class CommitSequencer {
       this.delivered++;
       out.push(next);
     }
-    if (out.length > 0) this.options.deliver(out);
+    if (out.length > 0) this.hand(out);
     if (!this.behind) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -132,7 +132,7 @@ export class CommitSequencer {
           this.delivered = id; // the ids skipped are holes: the store has nothing between
           out.push(m);
         }
-        if (out.length > 0) this.options.deliver(out);
+        if (out.length > 0) this.hand(out);
         if (page.length < this.pageSize) break;
       }
       // Everything committed before the read began is delivered: a head known then was reached or
@@ -148,6 +148,15 @@ export class CommitSequencer {
     } catch (error) {
       this.failures++;
       if (wanted) this.wanted = true;
+      this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Delivered is delivered: a handler that throws is reported, and the stream goes on after it. */
+  private hand(messages: readonly StoredMessage[]): void {
+    try {
+      this.options.deliver(messages);
+    } catch (error) {
       this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
     }
   }
