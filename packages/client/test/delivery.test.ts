@@ -11,7 +11,7 @@ import { startServerProcess, type ServerProcess } from '../../e2e/test/helpers-n
 import type { HushClient } from '../src/client.js';
 import { isHushError } from '../src/errors.js';
 import { CutProxy } from './cut-proxy.js';
-import { collect, Fixture, nextEvent } from './helpers.js';
+import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 /** How long the outage test keeps the network down: 3 s by default, HUSH_OUTAGE_MS=30000 for the 30 s run. */
 const OUTAGE_MS = Number(process.env.HUSH_OUTAGE_MS ?? 3000);
@@ -51,6 +51,17 @@ describe('sends: paced, idempotent, never lost', () => {
     proc = undefined;
   });
 
+  /** A test server, alice through a proxy the test can cut, bob directly. */
+  async function behindProxy(options: { timeoutMs?: number } = {}) {
+    const s = await startTestServer();
+    server = s;
+    const p = await CutProxy.start(s);
+    proxy = p;
+    const alice = await fx.user({ host: p.host, port: p.port, fingerprint: s.fingerprint }, 'alice', options);
+    const bob = await fx.user(s, 'bob');
+    return { alice, bob, proxy: p };
+  }
+
   it('a 100-send burst on default server limits, with typing and read markers beside it: all acked in order, nothing refused', async () => {
     server = await startTestServer();
     const alice = await fx.user(server, 'alice');
@@ -88,10 +99,7 @@ describe('sends: paced, idempotent, never lost', () => {
   // resends carry the same keys, so the server acknowledges each with its original id instead of
   // storing it again.
   it('a connection cut mid-stream with acks lost: every send resolves and the history holds each exactly once, in order', async () => {
-    server = await startTestServer();
-    proxy = await CutProxy.start(server);
-    const alice = await fx.user({ host: proxy.host, port: proxy.port, fingerprint: server.fingerprint }, 'alice');
-    const bob = await fx.user(server, 'bob');
+    const { alice, bob, proxy } = await behindProxy();
     const texts = lines(80, 'cut');
     const mine = collect(alice, 'message');
     const allStored = nextEvent(bob, 'message', (m) => m.text === 'cut 80', 30_000);
@@ -119,15 +127,10 @@ describe('sends: paced, idempotent, never lost', () => {
   }, 60_000);
 
   it('direct messages whose acks are lost on a cut go again as the same envelope: each arrives once, no replay or gap warning', async () => {
-    server = await startTestServer();
-    proxy = await CutProxy.start(server);
-    const alice = await fx.user({ host: proxy.host, port: proxy.port, fingerprint: server.fingerprint }, 'alice');
-    const bob = await fx.user(server, 'bob');
+    const { alice, bob, proxy } = await behindProxy();
     const warnings = collect(bob, 'dmWarning');
     const texts = lines(5, 'dm');
-    const first = nextEvent(bob, 'message', (m) => m.text === 'dm 0');
-    await alice.sendDirect('bob', 'dm 0');
-    await first;
+    await sentAndShown(alice, bob, 'dm 0');
     const got = collect(bob, 'message');
     proxy.swallow();
     const allStored = nextEvent(bob, 'message', (m) => m.text === 'dm 5');
@@ -139,9 +142,7 @@ describe('sends: paced, idempotent, never lost', () => {
     expect(alice.pendingSends.map((p) => p.text)).toEqual(texts);
     proxy.heal();
     await Promise.all(sends);
-    const live = nextEvent(bob, 'message', (m) => m.text === 'dm after');
-    await alice.sendDirect('bob', 'dm after');
-    await live;
+    await sentAndShown(alice, bob, 'dm after');
     expect(got.map((m) => m.text)).toEqual([...texts, 'dm after']);
     expect(warnings).toEqual([]);
   });
@@ -149,10 +150,7 @@ describe('sends: paced, idempotent, never lost', () => {
   it(
     `a line sent during a ${OUTAGE_MS / 1000} s outage stays pending (no timeout, no CONNECTION_CLOSED) and is delivered after`,
     async () => {
-      server = await startTestServer();
-      proxy = await CutProxy.start(server);
-      const alice = await fx.user({ host: proxy.host, port: proxy.port, fingerprint: server.fingerprint }, 'alice', { timeoutMs: 2000 });
-      const bob = await fx.user(server, 'bob');
+      const { alice, bob, proxy } = await behindProxy({ timeoutMs: 2000 });
       const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
       proxy.cut();
       await reconnecting;
