@@ -5,7 +5,7 @@ import { startTestServer } from '@hush/server';
 import { sharedServer } from '@hush/test-kit';
 import { describe, expect, it } from 'vitest';
 import { b64, unb64 } from '../src/wire.js';
-import { collect, Fixture, nextEvent } from './helpers.js';
+import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 describe('end-to-end direct messages', () => {
   const fx = new Fixture();
@@ -75,9 +75,7 @@ describe('end-to-end direct messages', () => {
     expect(newNumber).not.toBe(a);
     expect(newNumber).toBe(await dave2.safetyNumber('carol'));
     await carol.verifyContact('dave');
-    const got = nextEvent(dave2, 'message', (m) => m.text === 'after re-verify');
-    await carol.sendDirect('dave', 'after re-verify');
-    await got;
+    await sentAndShown(carol, dave2, 'after re-verify');
   });
 
   it('a DM replayed by the server is detected and dropped (dmWarning replay), not shown', async () => {

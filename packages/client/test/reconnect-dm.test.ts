@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
 import { CutProxy } from './cut-proxy.js';
-import { collect, Fixture, nextEvent } from './helpers.js';
+import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 describe('direct messages across a reconnect', () => {
   const fx = new Fixture();
@@ -29,9 +29,7 @@ describe('direct messages across a reconnect', () => {
     warnings.set(alice, collect(alice, 'dmWarning'));
     const bob = await fx.user(s, 'bob');
     const carol = await fx.user(s, 'carol');
-    const known = nextEvent(alice, 'message', (m) => m.text === 'hello before');
-    await bob.sendDirect('alice', 'hello before');
-    await known;
+    await sentAndShown(bob, alice, 'hello before');
     return { alice, bob, carol, p };
   }
 
@@ -58,9 +56,7 @@ describe('direct messages across a reconnect', () => {
   async function expectOnceEach(alice: HushClient, bob: HushClient, got: ReturnType<typeof collect<'message'>>, expected: string[]) {
     expect(warnings.get(alice) ?? []).toEqual([]); // nothing missed, replayed or left unopened
     // A live message after the reconnect: anything late or duplicated would show before it.
-    const live = nextEvent(alice, 'message', (m) => m.text === 'live after');
-    await bob.sendDirect('alice', 'live after');
-    await live;
+    await sentAndShown(bob, alice, 'live after');
     expect(got.map((m) => `${m.from}:${m.text}`)).toEqual([...expected, 'bob:live after']);
     expect(new Set(got.map((m) => m.id)).size).toBe(got.length);
   }
@@ -152,9 +148,7 @@ describe('direct messages across a reconnect', () => {
     const before = await Promise.all(files.map((f) => readFile(join(dir, f))));
     const first = await fx.connect(at, { paths: alice.paths });
     await first.login('alice');
-    const opened = nextEvent(first, 'message', (m) => m.text === 'offered again');
-    await bob.sendDirect('alice', 'offered again');
-    await opened;
+    await sentAndShown(bob, first, 'offered again');
     await first.close();
     await Promise.all(files.map((f, i) => writeFile(join(dir, f), before[i]!)));
     const next = await fx.connect(at, { paths: alice.paths });
