@@ -30,6 +30,18 @@ function refusals(client: HushClient, code = 'RATE_LIMITED'): ServerMessage[] {
 
 const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i + 1}`);
 
+/** Sends every line into `room` at once; `acked()` counts the acks so far. */
+function sendAll(client: HushClient, room: string, texts: readonly string[]) {
+  let acked = 0;
+  const sends = texts.map((text) =>
+    client.send(room, text).then((ack) => {
+      acked++;
+      return ack;
+    }),
+  );
+  return { sends, acked: () => acked };
+}
+
 /** The room's stored texts, oldest first, read by a client (at most 500). */
 async function stored(reader: HushClient, room: string): Promise<string[]> {
   const page = await reader.history({ room }, { limit: 500 });
@@ -103,21 +115,15 @@ describe('sends: paced, idempotent, never lost', () => {
     const texts = lines(80, 'cut');
     const mine = collect(alice, 'message');
     const allStored = nextEvent(bob, 'message', (m) => m.text === 'cut 80', 30_000);
-    let acked = 0;
-    const sends = texts.map((text) =>
-      alice.send('lobby', text).then((ack) => {
-        acked++;
-        return ack;
-      }),
-    );
-    while (acked < 10) await sleep(5);
+    const { sends, acked } = sendAll(alice, 'lobby', texts);
+    while (acked() < 10) await sleep(5);
     proxy.swallow();
     await allStored;
-    expect(acked).toBeLessThan(texts.length);
+    expect(acked()).toBeLessThan(texts.length);
     const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
     proxy.cut();
     await reconnecting;
-    expect(alice.pendingSends.length).toBe(texts.length - acked);
+    expect(alice.pendingSends.length).toBe(texts.length - acked());
     expect(alice.pendingSends.every((p) => p.state === 'queued')).toBe(true);
     proxy.heal();
     await Promise.all(sends);
@@ -181,14 +187,8 @@ describe('sends: paced, idempotent, never lost', () => {
     const bob = await fx.user(at, 'bob');
     const texts = lines(120, 'crash');
     const bobGot = collect(bob, 'message');
-    let acked = 0;
-    const sends = texts.map((text) =>
-      alice.send('lobby', text).then((ack) => {
-        acked++;
-        return ack;
-      }),
-    );
-    while (acked < 30) await sleep(2);
+    const { sends, acked } = sendAll(alice, 'lobby', texts);
+    while (acked() < 30) await sleep(2);
     // Some lines stored with their acks lost, some on the wire when the server dies.
     proxy.swallow();
     while (bobGot.length < 60) await sleep(2);
