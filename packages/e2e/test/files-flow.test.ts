@@ -28,6 +28,12 @@ describe('file sharing end to end', () => {
     const [offer] = await offered;
     expect(offer).toMatchObject({ from: 'alice', size: content.length, e2e: true });
 
+    // lobby is end to end: carol's first line there hands her sender key to every member device
+    // first (session setups); sent before the download, so the chat below flows at its own pace.
+    const warm = nextEvent(bob, 'message', (m) => m.from === 'carol', 30_000);
+    await carol.send('lobby', 'before the file');
+    await warm;
+
     // Chat between carol and bob runs during the whole download; bob must see it while the
     // file is still arriving, not after.
     const seenByBob = collectMessages(bob);

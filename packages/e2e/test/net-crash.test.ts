@@ -6,7 +6,7 @@ import { crashSuite } from './helpers-net/crash.js';
 crashSuite(
   'crash safety',
   'kill -9 mid-traffic, restart: acked messages kept once, database intact, clients catch up',
-  { senders: 4, window: 16, trafficMs: 1200, rounds: 1 },
+  { senders: 4, window: 16, trafficMs: 3000, rounds: 1 },
   200,
   90_000,
 );

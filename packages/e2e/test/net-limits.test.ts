@@ -116,7 +116,7 @@ describe('resource limits (hushd child process)', () => {
     // History worth reading: writers fill a room with long messages (within their own rate limits).
     const owner = await RawClient.connect(fixture.hushd.port);
     await owner.register('flow-owner');
-    expect((await owner.request({ type: 'room_create', room: 'flow' })).type).toBe('ok');
+    expect((await owner.request({ type: 'room_join', room: 'flow' })).type).toBe('ok'); // open, made at start
     const writers = await Promise.all(
       Array.from({ length: 10 }, async (_, i) => {
         const w = await RawClient.connect(fixture.hushd.port);
@@ -178,11 +178,11 @@ describe('fan-out bursts against readers that do read', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hushd-burst-'));
     // Default rate limits and a 1 MiB queue, so 60 connections' bursts exceed it whatever the
     // number of records one event-loop turn picks up.
-    const server = await startServerProcess({ dataDir: dir, logLevel: 'warn', limits: { maxQueueBytes: 1024 * 1024 } });
+    const server = await startServerProcess({ dataDir: dir, logLevel: 'warn', limits: { maxQueueBytes: 1024 * 1024 }, config: { openRooms: ['burst'] } });
     try {
       const reader = await RawClient.connect(server.port);
       await reader.register('burst-reader');
-      expect((await reader.request({ type: 'room_create', room: 'burst' })).type).toBe('ok');
+      expect((await reader.request({ type: 'room_join', room: 'burst' })).type).toBe('ok'); // open, made at start
       // 60 connections: e.g. 4 addresses x the default 16 per address (loopback here is one address, so the
       // child runs with a high per-address limit).
       const attackers = await Promise.all(

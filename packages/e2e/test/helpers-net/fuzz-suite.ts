@@ -23,7 +23,8 @@ export function fuzzSuite(name: string, run: FuzzSuiteRun, size: FuzzSuiteSize):
   const sdk = new SdkFixture();
 
   beforeAll(async () => {
-    server = await startTestServer({ limits: FUZZ_LIMITS });
+    // lobby open: the hostile clients' text goes there (their own rooms are end to end).
+    server = await startTestServer({ limits: FUZZ_LIMITS, openRooms: ['lobby'] });
   });
   afterAll(async () => {
     await sdk.cleanup();

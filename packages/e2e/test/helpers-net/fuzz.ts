@@ -270,7 +270,10 @@ export function hostileRequest(
     case 9:
       return { type: 'read', id, target: rng.chance(0.5) ? { room: ctx.ownRoom } : { user }, msgId };
     case 10:
-      return { type: 'send', id, room: ctx.ownRoom, text, action: rng.chance(0.2) };
+      // Its own room is end to end (an opaque envelope only); text goes to the open lobby.
+      return rng.chance(0.5)
+        ? { type: 'send', id, room: 'lobby', text, action: rng.chance(0.2) }
+        : { type: 'send', id, room: ctx.ownRoom, envelope: rng.bytes(1 + rng.int(2048)).toString('base64url') };
     case 11:
       // Well framed (a malformed framing is refused as abuse), with random bytes for the session message.
       return {
