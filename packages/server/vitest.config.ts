@@ -1,4 +1,31 @@
 import { defineConfig } from 'vitest/config';
 import { testConfig } from '../../vitest.shared.ts';
 
-export default defineConfig(testConfig('server'));
+const { include, ...shared } = testConfig('server').test ?? {};
+
+/** The suites that run a real hushd over sockets: they run again with the server on PostgreSQL. */
+const SCENARIOS = [
+  'test/server-conversation.test.ts',
+  'test/server-devices.test.ts',
+  'test/server-direct-devices.test.ts',
+  'test/server-errors.test.ts',
+  'test/server-files.test.ts',
+  'test/server-idempotency.test.ts',
+  'test/server-lists.test.ts',
+  'test/server-messaging.test.ts',
+  'test/server-prekeys.test.ts',
+  'test/server-room-kinds.test.ts',
+  'test/server-rooms.test.ts',
+  'test/server-postgres.test.ts',
+];
+
+export default defineConfig({
+  test: {
+    ...shared,
+    projects: [
+      // Projects that extend the root would add their include to the root's: each names its own.
+      { extends: true, test: { name: 'sqlite', include, exclude: ['test/server-postgres.test.ts'] } },
+      { extends: true, test: { name: 'postgres', include: SCENARIOS, globalSetup: ['test/helpers/postgres-global.ts'] } },
+    ],
+  },
+});

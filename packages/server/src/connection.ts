@@ -29,7 +29,7 @@ const EMPTY = new Uint8Array(0);
 /** Protocol errors a connection may cause before it is cut off (refilled slowly). */
 const ERROR_BUDGET = 10;
 const ERROR_REFILL_PER_SECOND = 0.2;
-/** Requests held while an earlier one of the session is still being handled (a login, a store call). */
+/** Requests held while an earlier one is being handled (a login, a store call) before the socket is no longer read. */
 const MAX_HELD = 256;
 /** After goodbye, the socket is destroyed once the peer has read nothing for this long... */
 const LINGER_MS = 1000;
@@ -75,6 +75,8 @@ export class Connection implements Session {
   /** Set while a request is being handled asynchronously: later ones wait in `held`, in order. */
   private busy = false;
   private held: ClientMessage[] = [];
+  /** The socket is not read while this many requests are held: the peer waits, nothing is refused. */
+  private heldFull = false;
   private tornDown = false;
 
   constructor(
@@ -275,7 +277,7 @@ export class Connection implements Session {
       this.socket.pause();
       this.resumeTimer = setTimeout(() => {
         this.resumeTimer = null;
-        if (this.state !== 'closed') this.socket.resume();
+        if (this.state !== 'closed' && !this.heldFull) this.socket.resume();
       }, wait);
     }
   }
@@ -312,8 +314,11 @@ export class Connection implements Session {
     const re = 'id' in m ? m.id : undefined;
     if (!this.admitMessage(m, re)) return;
     if (this.busy) {
-      if (this.held.length >= MAX_HELD) this.reject(re, new RequestError('RATE_LIMITED', 'wait for the answers to earlier requests'));
-      else this.held.push(m);
+      this.held.push(m);
+      if (this.held.length >= MAX_HELD && !this.heldFull) {
+        this.heldFull = true;
+        this.socket.pause();
+      }
       return;
     }
     this.run(m, re);
@@ -354,6 +359,10 @@ export class Connection implements Session {
       }
       const m = this.held.shift()!;
       this.run(m, 'id' in m ? m.id : undefined);
+    }
+    if (this.heldFull && this.held.length < MAX_HELD / 2 && this.state !== 'closed') {
+      this.heldFull = false;
+      if (this.resumeTimer === null) this.socket.resume();
     }
   }
 

@@ -330,7 +330,12 @@ export async function registered(port: number, username: string): Promise<RawCli
  * per addressed device, each with the opaque bytes given for it.
  */
 export function directEnvelope(sender: DeviceIdentity, entries: readonly (readonly [DeviceIdentity, Uint8Array])[] = []): string {
-  return toBase64Url(encodeDirectEnvelope(sender.signPublicKey, entries.map(([device, message]) => ({ device: device.signPublicKey, message }))));
+  return toBase64Url(
+    encodeDirectEnvelope(
+      sender.signPublicKey,
+      entries.map(([device, message]) => ({ device: device.signPublicKey, message })),
+    ),
+  );
 }
 
 /** An envelope from `client`'s device with one entry of `size` opaque bytes, for that device itself. */

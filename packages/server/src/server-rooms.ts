@@ -3,6 +3,7 @@ import type { HushdConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_ROOM_KIND } from './handlers/rooms.js';
 import type { AsyncStore } from './store/async-store.js';
+import { StoreError } from './store/store-error.js';
 
 /**
  * Creates the default room and every room of config.openRooms that does not exist yet: the listed
@@ -21,6 +22,11 @@ export async function ensureServerRooms(store: Pick<AsyncStore, 'createRoom' | '
   }
   for (const name of new Set([config.defaultRoom, ...config.openRooms])) {
     if (await store.getRoom(name)) continue;
-    await store.createRoom(name, '', null, Date.now(), open.has(name) ? 'open' : DEFAULT_ROOM_KIND);
+    try {
+      await store.createRoom(name, '', null, Date.now(), open.has(name) ? 'open' : DEFAULT_ROOM_KIND);
+    } catch (err) {
+      // Another node starting on the same database created it a moment ago.
+      if (!(err instanceof StoreError && err.code === 'ALREADY_EXISTS')) throw err;
+    }
   }
 }

@@ -27,6 +27,8 @@ export interface TestServer {
   readonly store: Store;
   /** What the daemon's /healthz answers. */
   healthy(): boolean;
+  /** Port of GET /metrics and /healthz, when the overrides enabled it (metricsPort: 0). */
+  metricsPort: number | null;
   /** Shutdown + close the store; removes the data directory only if this helper created it. */
   stop(): Promise<void>;
 }
@@ -63,6 +65,7 @@ export async function startTestServer(overrides: TestServerOverrides = {}): Prom
         return daemon.sqlite;
       },
       healthy: daemon.healthy,
+      metricsPort: daemon.metricsPort,
       stop: () => {
         stopped ??= daemon.shutdown('test').finally(() => {
           if (created) rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });

@@ -32,9 +32,12 @@ describe('/metrics of a running hushd', () => {
       JSON.stringify({ limits: { messagesPerSecond: 100_000, messageBurst: 100_000, bytesPerSecond: '1G', byteBurst: '1G' } }),
     );
     // A small young generation, so the traffic below is sure to be collected.
-    const hushd = await fx.start(['--port', '0', '--open-rooms', 'lobby', '--metrics-port', '0', '--config', file, '--data-dir', join(fx.dir, 'data')], {
-      env: { NODE_OPTIONS: '--max-semi-space-size=1' },
-    });
+    const hushd = await fx.start(
+      ['--port', '0', '--open-rooms', 'lobby', '--metrics-port', '0', '--config', file, '--data-dir', join(fx.dir, 'data')],
+      {
+        env: { NODE_OPTIONS: '--max-semi-space-size=1' },
+      },
+    );
     const metricsPort = Number((await hushd.waitForLog('metrics_listening')).port);
 
     const alice = fx.keep(await registered(hushd.port, 'alice'));

@@ -67,11 +67,11 @@ describe('message references in rooms', () => {
     const eve = await user('conv-eve');
     const id = idOf(await dan.request({ type: 'send', room: 'lobby', text: 'from dan' }));
     expect(codeOf(await eve.request({ type: 'send', room: 'lobby', ref: { kind: 'delete', msgId: id } }))).toBe('FORBIDDEN');
-    fixture.server.store.setServerRole('conv-eve', 'admin');
+    await fixture.server.db.setServerRole('conv-eve', 'admin');
     const boss = await fixture.connect();
     boss.device = eve.device;
     expect(await boss.request(boss.deviceLoginRequest('conv-eve'))).toMatchObject({ type: 'welcome', role: 'admin' });
     idOf(await boss.request({ type: 'send', room: 'lobby', ref: { kind: 'delete', msgId: id } }));
-    expect(fixture.server.store.roomMessage('lobby', id)).toMatchObject({ text: '', deleted: true });
+    expect(await fixture.server.db.roomMessage('lobby', id)).toMatchObject({ text: '', deleted: true });
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
-import { startTestServer } from '../src/testing.js';
+import { testServer } from './helpers/store-under-test.js';
 import { registered, RawClient, selfEnvelope as envelope } from '../src/raw-client.js';
 import { rawServer } from './helpers/raw-server.js';
 
@@ -76,7 +76,7 @@ describe('offline direct messages per device', () => {
     expect(await dmsOf(await back(jonPhone, 'jon'))).toEqual([]);
     expect(await dmsOf(await back(jonLaptop, 'jon'))).toEqual([]);
     // Ida's phone sent d1/d2 and got d3 live: its cursor is past all three.
-    expect(fixture.server.store.getDeviceCursor('ida', idaPhone.bundle().signKey)).toBe(d3.msgId);
+    expect(await fixture.server.db.getDeviceCursor('ida', idaPhone.bundle().signKey)).toBe(d3.msgId);
   });
 
   it('does not replay older direct messages to a device bound after they were sent', async () => {
@@ -103,7 +103,7 @@ describe('device_login since', () => {
     // Queued to Sue's live session: her cursor moves past it whether or not it ever arrives.
     const lost = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(rex, 5) }, 'ack');
     await offline(rex, 'sue', sue);
-    expect(fixture.server.store.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
+    expect(await fixture.server.db.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
     // Without since: nothing (the cursor is past it).
     let again = await back(sue, 'sue');
     expect(await dmsOf(again)).toEqual([]);
@@ -111,7 +111,7 @@ describe('device_login since', () => {
     // With what the device really has: the lost one; the cursor does not move back.
     again = await back(sue, 'sue', first.msgId);
     expect(await dmsOf(again)).toEqual([lost.msgId]);
-    expect(fixture.server.store.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
+    expect(await fixture.server.db.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
     await offline(rex, 'sue', again);
     // A since past the cursor changes nothing: delivery starts at the earlier of the two.
     const later = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(rex, 6) }, 'ack');
@@ -124,7 +124,7 @@ describe('device_login since', () => {
     const dm = await tom.expect({ type: 'dm_send', to: 'uli', envelope: envelope(tom, 4) }, 'ack');
     await uli.next((m) => m.type === 'dm' && m.msgId === dm.msgId);
     await offline(tom, 'uli', uli);
-    const query = vi.spyOn(fixture.server.store, 'directMessagesSince');
+    const query = vi.spyOn(fixture.server.db, 'directMessagesSince');
     const queriesFor = () => query.mock.calls.filter(([who]) => who === 'uli').length;
     try {
       // The newest DM of uli is known from its append and the cursor is there: no query.
@@ -148,7 +148,7 @@ describe('device_login since', () => {
 
   it('seeds the newest DM id from the store after a restart, then skips', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-devices-'));
-    let s = await startTestServer({ dataDir, openRooms: ['lobby'] });
+    let s = await testServer({ dataDir, openRooms: ['lobby'] });
     const opened: RawClient[] = [];
     try {
       const vee = await registered(s.port, 'vee');
@@ -158,8 +158,8 @@ describe('device_login since', () => {
       await wim.next((m) => m.type === 'dm' && m.msgId === dm.msgId);
       await Promise.all(opened.map((c) => c.close()));
       await s.stop();
-      s = await startTestServer({ dataDir, openRooms: ['lobby'] });
-      const query = vi.spyOn(s.store, 'directMessagesSince');
+      s = await testServer({ dataDir, openRooms: ['lobby'] });
+      const query = vi.spyOn(s.db, 'directMessagesSince');
       const login = async () => {
         const c = await RawClient.connect(s.port);
         opened.push(c);
@@ -183,7 +183,7 @@ describe('device_login since', () => {
 describe('key changes', () => {
   it('reach online DM peers who share no room, and not unrelated users', async () => {
     const first = await user('opal');
-    fixture.server.store.setServerRole('opal', 'admin');
+    await fixture.server.db.setServerRole('opal', 'admin');
     await first.close();
     const op = await back(first, 'opal');
     const max = await user('max');

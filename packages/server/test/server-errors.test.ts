@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, SUPPORTED_VERSIONS } from '@hush/protocol';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import type { TestServer } from '../src/testing.js';
+import { testServer } from './helpers/store-under-test.js';
 import { registered, RawClient } from '../src/raw-client.js';
 
 let server: TestServer;
@@ -13,7 +14,10 @@ async function track<T extends RawClient>(c: Promise<T>): Promise<T> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ openRooms: ['lobby'], limits: { handshakeTimeoutMs: 300, authTimeoutMs: 400, messagesPerSecond: 1, messageBurst: 10 } });
+  server = await testServer({
+    openRooms: ['lobby'],
+    limits: { handshakeTimeoutMs: 300, authTimeoutMs: 400, messagesPerSecond: 1, messageBurst: 10 },
+  });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -43,9 +47,9 @@ describe('bad input gets a coded error and the server keeps serving', () => {
     const ack = await mallory.expect({ type: 'send', room: 'lobby', text: 'real' }, 'ack');
     const seen = await victim.next((m) => m.type === 'message' && m.msgId === ack.msgId);
     expect(seen).toMatchObject({ from: 'mallory' });
-    expect(server.store.history({ room: 'lobby' }, { limit: 50 }).messages.some((m) => m.kind === 'room' && m.text === 'I am victim')).toBe(
-      false,
-    );
+    expect(
+      (await server.db.history({ room: 'lobby' }, { limit: 50 })).messages.some((m) => m.kind === 'room' && m.text === 'I am victim'),
+    ).toBe(false);
   });
 
   it('keeps decoding the records behind a bad one in the same TCP chunk', async () => {
@@ -194,7 +198,7 @@ describe('bad input gets a coded error and the server keeps serving', () => {
 
 describe('accept-time limits', () => {
   it('limits connections per address and bans addresses at accept', async () => {
-    const small = await startTestServer({ openRooms: ['lobby'], limits: { maxConnectionsPerAddress: 2 } });
+    const small = await testServer({ openRooms: ['lobby'], limits: { maxConnectionsPerAddress: 2 } });
     const open: RawClient[] = [];
     try {
       open.push(await RawClient.connect(small.port), await RawClient.connect(small.port));
@@ -208,7 +212,7 @@ describe('accept-time limits', () => {
       const again = await RawClient.connect(small.port);
       open.push(again);
 
-      small.store.banAddress('127.0.0.1', Date.now() + 60_000, 'test');
+      await small.db.banAddress('127.0.0.1', Date.now() + 60_000, 'test');
       const banned = await RawClient.raw(small.port);
       open.push(banned);
       expect(await banned.next('goodbye')).toMatchObject({ code: 'BANNED' });

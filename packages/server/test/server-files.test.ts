@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
-import { startTestServer } from '../src/testing.js';
+import { testServer } from './helpers/store-under-test.js';
 import { registered, RawClient } from '../src/raw-client.js';
 import { rawServer } from './helpers/raw-server.js';
 
@@ -139,7 +139,7 @@ describe('file relay', () => {
     expect(await yan.request(chunk(0, 5, false))).toMatchObject({ code: 'NOT_FOUND' });
     await xia.expect(chunk(0, 5, false), 'ok');
     expect(await xia.request(chunk(1, 4, true))).toMatchObject({ code: 'BAD_REQUEST' });
-    expect(fixture.server.store.getFile(created.fileId)).toBeUndefined();
+    expect(await fixture.server.db.getFile(created.fileId)).toBeUndefined();
     const real = await upload(xia, { user: 'yan' }, Buffer.from('private'));
     const zed = await user('zed');
     expect(await zed.request({ type: 'file_accept', fileId: real })).toMatchObject({ code: 'NOT_FOUND' });
@@ -180,7 +180,7 @@ describe('file relay', () => {
   });
 
   it('relays a 10 MB file with the default limits in a few seconds: file chunks have their own byte budget', async () => {
-    const big = await startTestServer({ openRooms: ['lobby'] });
+    const big = await testServer({ openRooms: ['lobby'] });
     const a = await registered(big.port, 'bigsender');
     const b = await registered(big.port, 'bigreceiver');
     try {
@@ -204,7 +204,7 @@ describe('file relay', () => {
   }, 60_000);
 
   it('still holds chat bytes to their own budget: a big file does not open it', async () => {
-    const small = await startTestServer({
+    const small = await testServer({
       openRooms: ['lobby'],
       limits: { bytesPerSecond: 64 * 1024, byteBurst: 64 * 1024, messagesPerSecond: 10_000, messageBurst: 10_000 },
     });

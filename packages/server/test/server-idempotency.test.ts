@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientMessage, ServerMessage } from '@hush/protocol';
-import { SqliteStore } from '../src/store/sqlite.js';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import type { AsyncStore } from '../src/store/async-store.js';
+import { openStore } from '../src/store/open.js';
+import type { TestServer } from '../src/testing.js';
+import { storeFor, testServer } from './helpers/store-under-test.js';
 import { startHushd } from './helpers/hushd-process.js';
 import { registered, RawClient, selfEnvelope as envelope } from '../src/raw-client.js';
 
@@ -35,12 +37,14 @@ const ackOf = (m: ServerMessage): Ack => {
   if (m.type !== 'ack') throw new Error(`expected an ack, got ${JSON.stringify(m)}`);
   return m;
 };
-const lobbyTexts = (store: { history: TestServer['store']['history'] }, limit = 500) =>
-  store.history({ room: 'lobby' }, { limit }).messages.flatMap((m) => (m.kind === 'room' ? [m.text] : []));
+const lobbyTexts = async (store: Pick<AsyncStore, 'history'>, limit = 500) =>
+  (await store.history({ room: 'lobby' }, { limit })).messages.flatMap((m) => (m.kind === 'room' ? [m.text] : []));
+/** The store a spawned hushd on `dataDir` used (the data directory's, or its PostgreSQL database). */
+const storeOf = async (dataDir: string) => openStore({ dataDir, store: (await storeFor(dataDir)).store ?? null });
 const count = <T>(list: readonly T[], value: T) => list.filter((x) => x === value).length;
 
 beforeAll(async () => {
-  server = await startTestServer({ openRooms: ['lobby'], limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+  server = await testServer({ openRooms: ['lobby'], limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -63,7 +67,7 @@ describe('idempotent sends', () => {
     const after = ackOf(await amy.request({ type: 'send', room: 'lobby', text: 'next one', key: 'key-same-conn-2' }));
     expect(await bo.next('message')).toMatchObject({ msgId: after.msgId, text: 'next one' });
     expect(amy.take((m) => m.type === 'message' && m.msgId === first.msgId)).toHaveLength(1);
-    const texts = lobbyTexts(server.store);
+    const texts = await lobbyTexts(server.db);
     expect(count(texts, 'only once')).toBe(1);
     expect(count(texts, 'changed')).toBe(0);
   });
@@ -86,8 +90,10 @@ describe('idempotent sends', () => {
     expect(acks.get('t6')!.msgId).toBe(acks.get('t1')!.msgId);
     expect(acks.get('t5')!.msgId).toBe(acks.get('t4')!.msgId);
     expect(new Set([...acks.values()].map((a) => a.msgId)).size).toBe(3);
-    expect(count(lobbyTexts(server.store), 'twice in a turn')).toBe(1);
-    expect(server.store.history({ dm: ['idem-cy', 'idem-di'] }, { limit: 10 }).messages.map((m) => m.id)).toEqual([acks.get('t4')!.msgId]);
+    expect(count(await lobbyTexts(server.db), 'twice in a turn')).toBe(1);
+    expect((await server.db.history({ dm: ['idem-cy', 'idem-di'] }, { limit: 10 })).messages.map((m) => m.id)).toEqual([
+      acks.get('t4')!.msgId,
+    ]);
     // di got the room message and the DM once each.
     await di.next((m) => m.type === 'dm' && m.msgId === acks.get('t4')!.msgId);
     const marker = ackOf(await cy.request({ type: 'send', room: 'lobby', text: 'marker' }));
@@ -109,7 +115,7 @@ describe('idempotent sends', () => {
     );
     expect(await ed2.next((m) => 're' in m && m.re === 'again-room')).toMatchObject({ type: 'ack', msgId: room.msgId, ts: room.ts });
     expect(await ed2.next((m) => 're' in m && m.re === 'again-dm')).toMatchObject({ type: 'ack', msgId: dm.msgId, ts: dm.ts });
-    expect(count(lobbyTexts(server.store), 'before the drop')).toBe(1);
+    expect(count(await lobbyTexts(server.db), 'before the drop')).toBe(1);
     const marker = ackOf(await ed2.request({ type: 'dm_send', to: 'idem-fay', envelope: envelope(ed2, 4) }));
     await fay.next((m) => m.type === 'dm' && m.msgId === marker.msgId);
     expect(fay.take((m) => m.type === 'dm' && m.msgId === dm.msgId)).toHaveLength(1);
@@ -121,14 +127,14 @@ describe('idempotent sends', () => {
     const a = ackOf(await gus.request({ type: 'send', room: 'lobby', text: 'gus says', key: 'key-shared-by-two' }));
     const b = ackOf(await hal.request({ type: 'send', room: 'lobby', text: 'hal says', key: 'key-shared-by-two' }));
     expect(b.msgId).not.toBe(a.msgId);
-    expect(lobbyTexts(server.store)).toEqual(expect.arrayContaining(['gus says', 'hal says']));
+    expect(await lobbyTexts(server.db)).toEqual(expect.arrayContaining(['gus says', 'hal says']));
   });
 
   it('a resend refused now (muted since) but stored before is acked, not refused', async () => {
     const ivy = await user('idem-ivy');
-    const admin = server.store;
+    const admin = server.db;
     const sent = ackOf(await ivy.request({ type: 'send', room: 'lobby', text: 'said before the mute', key: 'key-before-mute' }));
-    admin.setMute('lobby', 'idem-ivy', Number.POSITIVE_INFINITY);
+    await admin.setMute('lobby', 'idem-ivy', Number.POSITIVE_INFINITY);
     await ivy.close();
     const ivy2 = await reconnect(ivy, 'idem-ivy');
     expect(await ivy2.request({ type: 'send', room: 'lobby', text: 'said before the mute', key: 'key-before-mute' })).toMatchObject({
@@ -148,13 +154,13 @@ describe('idempotent sends across restarts', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-idem-'));
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const limits = { messagesPerSecond: 10_000, messageBurst: 10_000 };
-    const one = await startTestServer({ dataDir, openRooms: ['lobby'], limits });
+    const one = await testServer({ dataDir, openRooms: ['lobby'], limits });
     const jo = await user('idem-jo', one.port);
     const kept = ackOf(await jo.request({ type: 'send', room: 'lobby', text: 'survives a restart', key: 'key-restart-1' }));
     await one.stop();
     await jo.closed;
 
-    const two = await startTestServer({ dataDir, openRooms: ['lobby'], limits });
+    const two = await testServer({ dataDir, openRooms: ['lobby'], limits });
     cleanup.push(() => two.stop());
     const jo2 = await reconnect(jo, 'idem-jo', two.port);
     // One turn: the old key (only in the database now), a new key twice, an unkeyed send.
@@ -169,7 +175,7 @@ describe('idempotent sends across restarts', () => {
     expect(acks.get('r-old')).toMatchObject({ msgId: kept.msgId, ts: kept.ts });
     expect(acks.get('r-new-again')!.msgId).toBe(acks.get('r-new')!.msgId);
     expect(Number(acks.get('r-new')!.msgId)).toBeGreaterThan(Number(kept.msgId));
-    const texts = lobbyTexts(two.store);
+    const texts = await lobbyTexts(two.db);
     expect([count(texts, 'survives a restart'), count(texts, 'new after restart'), count(texts, 'plain after restart')]).toEqual([1, 1, 1]);
   });
 
@@ -177,7 +183,9 @@ describe('idempotent sends across restarts', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-idem-kill-'));
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     writeFileSync(join(dataDir, 'hushd.json'), JSON.stringify({ limits: { messagesPerSecond: 100_000, messageBurst: 100_000 } }));
+    const { store: url } = await storeFor(dataDir);
     const args = ['--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', '--open-rooms', 'lobby'];
+    if (url !== undefined) args.push('--store', url);
     const first = await startHushd(args);
     cleanup.push(() => first.child.kill('SIGKILL'));
     const kim = await user('idem-kim', first.port);
@@ -210,9 +218,9 @@ describe('idempotent sends across restarts', () => {
     clearInterval(writer);
     await kim.closed;
     for (const m of kim.take((x) => x.type === 'ack')) if (m.type === 'ack') acked.set(m.re, m.msgId);
-    const crashed = SqliteStore.open(join(dataDir, 'hush.db'));
-    const storedBeforeRestart = lobbyTexts(crashed, 2000).filter((t) => t.startsWith('crash line')).length;
-    crashed.close();
+    const crashed = await storeOf(dataDir);
+    const storedBeforeRestart = (await lobbyTexts(crashed.store, 2000)).filter((t) => t.startsWith('crash line')).length;
+    await crashed.close();
     expect(storedBeforeRestart).toBeGreaterThanOrEqual(acked.size);
 
     const second = await startHushd(args);
@@ -226,12 +234,12 @@ describe('idempotent sends across restarts', () => {
     await kim2.close();
     expect(await second.stop()).toBe(0);
 
-    const store = SqliteStore.open(join(dataDir, 'hush.db'));
+    const after = await storeOf(dataDir);
     try {
-      const texts = lobbyTexts(store, 2000);
+      const texts = await lobbyTexts(after.store, 2000);
       for (const s of sends) expect(count(texts, s.text), s.text).toBe(1);
     } finally {
-      store.close();
+      await after.close();
     }
     // How often a resend would have duplicated without keys: stored before the kill but never acked.
     console.log(JSON.stringify({ killNine: { sentBeforeKill: at, ackedBeforeKill: acked.size, storedBeforeKill: storedBeforeRestart } }));

@@ -2,7 +2,8 @@
 // silently, even when a page must shrink to fit one record.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import type { TestServer } from '../src/testing.js';
+import { testServer } from './helpers/store-under-test.js';
 import { registered, type ClientRequest, type RawClient } from '../src/raw-client.js';
 
 let server: TestServer;
@@ -12,15 +13,15 @@ let me: RawClient;
 const MAX_FRAME = 8192;
 
 beforeAll(async () => {
-  server = await startTestServer({ openRooms: ['lobby'], limits: { maxFrameSize: MAX_FRAME } });
+  server = await testServer({ openRooms: ['lobby'], limits: { maxFrameSize: MAX_FRAME } });
   me = await registered(server.port, 'pager');
   await me.expect({ type: 'room_create', room: 'big' }, 'ok');
   for (let i = 0; i < 150; i++) {
     const name = `user-${String(i).padStart(3, '0')}`;
-    server.store.createUser(name, null, 'user', 1);
-    server.store.addMember('big', name, 'member');
+    await server.db.createUser(name, null, 'user', 1);
+    await server.db.addMember('big', name, 'member');
   }
-  for (let i = 0; i < 30; i++) server.store.createRoom(`room-${String(i).padStart(2, '0')}`, '', null, 1, 'open');
+  for (let i = 0; i < 30; i++) await server.db.createRoom(`room-${String(i).padStart(2, '0')}`, '', null, 1, 'open');
 });
 afterAll(async () => {
   await me.close();
@@ -53,27 +54,22 @@ describe('paged lists', () => {
     expect(first.next).toBe(first.users.at(-1)?.user);
     const pages = await allPages({ type: 'users_list' }, 'users');
     expect(pages.length).toBeGreaterThan(1);
-    expect(pages.flat()).toEqual(server.store.listUsers().map((u) => u.name));
+    expect(pages.flat()).toEqual((await server.db.listUsers()).map((u) => u.name));
     expect(pages.flat()).toHaveLength(151);
   });
 
   it('honours limit and cursor for users, rooms and members', async () => {
     const seven = await me.expect({ type: 'users_list', limit: 7 }, 'users');
-    expect(seven.users.map((u) => u.user)).toEqual(
-      server.store
-        .listUsers()
-        .slice(0, 7)
-        .map((u) => u.name),
-    );
+    expect(seven.users.map((u) => u.user)).toEqual((await server.db.listUsers()).slice(0, 7).map((u) => u.name));
     expect(seven.next).toBe('user-005');
     expect(seven.users[0]).toMatchObject({ user: 'pager', state: 'online' });
 
     const rooms = await allPages({ type: 'room_list', limit: 10 }, 'rooms');
     expect(rooms.map((p) => p.length)).toEqual([10, 10, 10, 2]);
-    expect(rooms.flat()).toEqual(server.store.listRooms().map((r) => r.name));
+    expect(rooms.flat()).toEqual((await server.db.listRooms()).map((r) => r.name));
 
     const members = await allPages({ type: 'room_members', room: 'big', limit: 40 }, 'members');
-    expect(members.flat()).toEqual(server.store.listMembers('big').map((m) => m.user));
+    expect(members.flat()).toEqual((await server.db.listMembers('big')).map((m) => m.user));
     expect(members.flat()).toHaveLength(151);
 
     // Exactly the end: no `next`; past the end: an empty page.

@@ -27,7 +27,7 @@ describe('login and room messages', () => {
     expect(welcome.rooms.map((r) => r.room)).toEqual(['lobby']);
 
     const ack = await alice.expect({ type: 'send', room: 'lobby', text: 'hello all' }, 'ack');
-    expect(fixture.server.store.history({ room: 'lobby' }, { limit: 10 }).messages.map((m) => m.id)).toContain(ack.msgId);
+    expect((await fixture.server.db.history({ room: 'lobby' }, { limit: 10 })).messages.map((m) => m.id)).toContain(ack.msgId);
     const got = await bob.next((m) => m.type === 'message' && m.msgId === ack.msgId);
     expect(got).toMatchObject({ type: 'message', room: 'lobby', from: 'alice', text: 'hello all', action: false, ts: ack.ts });
     expect(await carol.next((m) => m.type === 'message' && m.msgId === ack.msgId)).toBeTruthy();
@@ -133,7 +133,7 @@ describe('direct messages', () => {
     await back.expect(back.deviceLoginRequest('jon'), 'welcome');
     expect(await back.next('dm')).toMatchObject({ msgId: a1.msgId, from: 'ida', envelope: forJon });
     expect(await back.next('dm')).toMatchObject({ msgId: a2.msgId });
-    expect(fixture.server.store.getDeviceCursor('jon', jon.bundle().signKey)).toBe(a2.msgId);
+    expect(await fixture.server.db.getDeviceCursor('jon', jon.bundle().signKey)).toBe(a2.msgId);
     await back.close();
     const again = await RawClient.connect(fixture.server.port);
     fixture.track(again);
@@ -189,7 +189,7 @@ describe('presence, typing, read markers, history', () => {
     await oli.expect({ type: 'read', target: { user: 'pam' }, msgId: ack.msgId }, 'ok');
     expect(await oli2.next('read_notice')).toMatchObject({ from: 'oli', target: { user: 'pam' }, msgId: ack.msgId });
     expect(await pam.next('read_notice')).toMatchObject({ from: 'oli', target: { user: 'oli' }, msgId: ack.msgId });
-    expect(fixture.server.store.getReadMarkers('oli')).toMatchObject({ '@pam': ack.msgId });
+    expect(await fixture.server.db.getReadMarkers('oli')).toMatchObject({ '@pam': ack.msgId });
   });
 
   it('pages room history for members only, before and after an id', async () => {

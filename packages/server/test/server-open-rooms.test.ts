@@ -72,7 +72,9 @@ describe('room defaults', () => {
     await second.stop();
     const refused = startTestServer({ dataDir, openRooms: ['town', 'lobby'] });
     await expect(refused).rejects.toBeInstanceOf(ConfigError);
-    await expect(refused).rejects.toThrow('room #lobby is listed in openRooms but is end-to-end encrypted: a room never drops from encrypted to open');
+    await expect(refused).rejects.toThrow(
+      'room #lobby is listed in openRooms but is end-to-end encrypted: a room never drops from encrypted to open',
+    );
   });
 
   it('reads openRooms from flags, the environment and the config file, and refuses a bad name', () => {

@@ -43,7 +43,10 @@ describe('limits in welcome', () => {
   });
 
   it('announces configured limits, after a password login and a device login alike', async () => {
-    const own = await startTestServer({ openRooms: ['lobby'], limits: { messagesPerSecond: 3, messageBurst: 7, signalsPerSecond: 2, signalBurst: 5 } });
+    const own = await startTestServer({
+      openRooms: ['lobby'],
+      limits: { messagesPerSecond: 3, messageBurst: 7, signalsPerSecond: 2, signalBurst: 5 },
+    });
     try {
       const first = await RawClient.connect(own.port);
       clients.push(first);

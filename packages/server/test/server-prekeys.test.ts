@@ -25,7 +25,7 @@ describe('prekeys', () => {
   it("refuses a signed prekey not signed by the session's device", async () => {
     const amy = await user('pre-amy');
     expect(codeOf(await upload(amy, { signer: DeviceIdentity.generate() }))).toBe('BAD_REQUEST');
-    expect(fixture.server.store.getSignedPrekey('pre-amy', toBase64Url(amy.device.signPublicKey))).toBeUndefined();
+    expect(await fixture.server.db.getSignedPrekey('pre-amy', toBase64Url(amy.device.signPublicKey))).toBeUndefined();
     expect(await upload(amy, { oneTime: 3 })).toMatchObject({ type: 'prekeys', remaining: 3 });
   });
 
@@ -35,7 +35,7 @@ describe('prekeys', () => {
     expect(await upload(bo, { oneTime: 26 })).toMatchObject({ remaining: 26 });
     // An older signed prekey does not replace the newer one.
     expect(await upload(bo, { createdAt: 500, oneTime: 0 })).toMatchObject({ remaining: 26 });
-    expect(fixture.server.store.getSignedPrekey('pre-bo', toBase64Url(bo.device.signPublicKey))?.createdAt).toBe(1_000);
+    expect((await fixture.server.db.getSignedPrekey('pre-bo', toBase64Url(bo.device.signPublicKey)))?.createdAt).toBe(1_000);
     const seen = new Set<number>();
     for (let i = 0; i < 26; i++) {
       const reply = await asker.request({ type: 'prekey_bundle_get', user: 'pre-bo' });

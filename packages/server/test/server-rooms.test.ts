@@ -7,7 +7,7 @@ const { user } = fixture;
 
 async function admin(name: string): Promise<RawClient> {
   const first = await user(name);
-  fixture.server.store.setServerRole(name, 'admin');
+  await fixture.server.db.setServerRole(name, 'admin');
   await first.close();
   const c = await RawClient.connect(fixture.server.port);
   fixture.track(c);
@@ -114,7 +114,7 @@ describe('moderation', () => {
     await op.expect({ type: 'kick', room: 'mod', user: 'member1', reason: 'bye' }, 'ok');
     expect(await mem.next(event('mod', 'kick', 'member1'))).toMatchObject({ by: 'op1', reason: 'bye' });
     expect(await mem.request({ type: 'send', room: 'mod', envelope: sealed('still here?') })).toMatchObject({ code: 'NOT_MEMBER' });
-    expect(fixture.server.store.getMember('mod', 'member1')).toBeUndefined();
+    expect(await fixture.server.db.getMember('mod', 'member1')).toBeUndefined();
   });
 
   it('lets server admins moderate any room and ban accounts and addresses; others get FORBIDDEN', async () => {
@@ -150,7 +150,7 @@ describe('moderation', () => {
     const refused = await RawClient.raw(fixture.server.port);
     fixture.track(refused);
     expect(await refused.next('goodbye')).toMatchObject({ code: 'BANNED' });
-    fixture.server.store.unbanAddress('127.0.0.1');
+    await fixture.server.db.unbanAddress('127.0.0.1');
     const ok = await RawClient.connect(fixture.server.port);
     fixture.track(ok);
     expect(ok.isClosed).toBe(false);
@@ -176,7 +176,7 @@ describe('the default room', () => {
     const laptop = await RawClient.connect(fixture.server.port);
     fixture.track(laptop);
     expect((await laptop.login('rex')).rooms.map((r) => r.room)).not.toContain('lobby');
-    expect(fixture.server.store.getMember('lobby', 'rex')).toBeUndefined();
+    expect(await fixture.server.db.getMember('lobby', 'rex')).toBeUndefined();
     expect(await again.request({ type: 'send', room: 'lobby', text: 'hello?' })).toMatchObject({ code: 'NOT_MEMBER' });
 
     // A new account is still put in the default room.

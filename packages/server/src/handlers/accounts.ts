@@ -181,12 +181,13 @@ async function deliverOffline(
   if (newest.nothingAfter(name, start)) return;
   for (;;) {
     const page = await ctx.store.directMessagesSince(name, start, OFFLINE_PAGE, { includeSent: true });
-    for (const m of page) session.send(wireMessage(m, signKey));
     const last = page[page.length - 1];
     if (last) {
       start = last.id;
+      // Moved before the page is queued: a device that has the page finds its cursor past it.
       await ctx.store.advanceDeviceCursor(name, signKey, start);
     }
+    for (const m of page) session.send(wireMessage(m, signKey));
     if (page.length < OFFLINE_PAGE) {
       newest.seed(name, start);
       return;

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { OnlineUsers } from '../online-users.js';
 import type { RoomRegistry } from '../rooms.js';
 import type { AsyncStore } from '../store/async-store.js';
+import { StoreError } from '../store/store-error.js';
 import type { AppendedMessage, NewMessage, StoredMessage } from '../store/types.js';
 import type { Session } from './context.js';
 import type { Fanout } from './fanout.js';
@@ -50,7 +51,7 @@ export class MessageBatch {
   private pending: Pending[] = [];
   private notices: Notice[] = [];
   /** The commit being stored, if any, and the rooms whose notices it carries. */
-  private inFlight: { done: Promise<void>; rooms: ReadonlySet<string>; afterwards: Array<() => void> } | null = null;
+  private inFlight: { done: Promise<unknown>; rooms: ReadonlySet<string>; afterwards: Array<() => void> } | null = null;
   /** Lets device logins skip the offline query when nothing new is stored for the user. */
   readonly newestDirect = new NewestDirect();
 
@@ -127,20 +128,21 @@ export class MessageBatch {
       return stored;
     } catch (error) {
       deps.logger.error('store_append_failed', { error, count: batch.length });
+      const unavailable = error instanceof StoreError && error.code === 'UNAVAILABLE';
       for (const p of batch) {
         p.session.send({
           type: 'error',
           re: p.re,
           code: 'INTERNAL',
-          message: 'message not stored: the server could not save it; send it again',
+          message: `message not stored: ${unavailable ? 'the server cannot reach its database right now' : 'the server could not save it'}; send it again`,
         });
       }
       return [];
     }
   }
 
-  /** Fan-out of a stored batch, then every ack. */
-  private deliver(batch: readonly Pending[], notices: readonly Notice[], stored: readonly AppendedMessage[]): void {
+  /** Fan-out of a stored batch, then every ack; resolves once the delivery cursors of direct messages moved. */
+  private deliver(batch: readonly Pending[], notices: readonly Notice[], stored: readonly AppendedMessage[]): Promise<unknown> {
     const { deps } = this;
     const rooms = new Map<string, string[]>();
     const add = (room: string, line: string) => {
@@ -170,9 +172,12 @@ export class MessageBatch {
       this.newestDirect.appended(m.from, m.to, m.id);
       for (const s of fanOutDirect(deps, m, p.session)) delivered.set(s, m.id);
     }
-    for (const [session, id] of delivered) {
-      advanceCursor(deps.store, session, id).catch((error: unknown) => deps.logger.error('store_cursor_failed', { error }));
-    }
+    // Part of the commit (the next one waits for them, so does shutdown), though nothing waits to be sent.
+    return Promise.all(
+      [...delivered].map(([session, id]) =>
+        advanceCursor(deps.store, session, id).catch((error: unknown) => deps.logger.error('store_cursor_failed', { error })),
+      ),
+    );
   }
 }
 

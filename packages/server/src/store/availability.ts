@@ -1,17 +1,28 @@
 // Whether the store answers. A database across the network can go away (a restart, a network
 // cut): its calls then fail with StoreError UNAVAILABLE, in words a client may be given (never the
 // connection string), and the change is reported once each way: the first call that fails for that
-// reason, and the first that succeeds again.
+// reason, and the first probe that the database answers again.
 import type { AsyncStore } from './async-store.js';
 import { StoreError } from './store-error.js';
 
 export interface WatchedStore {
   readonly store: AsyncStore;
-  /** False from a failed connection until a call succeeds again. */
+  /** False from a failed connection until the database answers a probe again. */
   readonly available: boolean;
+  /** Stops probing. */
+  stop(): void;
 }
 
-export function watchAvailability(store: AsyncStore, onChange: (available: boolean, cause?: unknown) => void): WatchedStore {
+/**
+ * Recovery is decided by a probe (a real query, every `probeMs` while unavailable), not by the
+ * next call that happens to succeed: some calls are answered from memory (cached bans, recent
+ * idempotency keys, checkpoints PostgreSQL does not need) and prove nothing.
+ */
+export function watchAvailability(
+  store: AsyncStore,
+  onChange: (available: boolean, cause?: unknown) => void,
+  probeMs = 1000,
+): WatchedStore {
   let available = true;
   const set = (now: boolean, cause?: unknown) => {
     if (now === available) return;
@@ -24,25 +35,29 @@ export function watchAvailability(store: AsyncStore, onChange: (available: boole
       if (typeof value !== 'function' || prop === 'close') return value;
       return async (...args: unknown[]) => {
         try {
-          const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          set(true);
-          return result;
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         } catch (err) {
-          if (!isConnectionError(err)) {
-            set(true); // the database answered, if only with a refusal
-            throw err;
-          }
+          if (!isConnectionError(err)) throw err;
           set(false, err);
           throw new StoreError('UNAVAILABLE', 'the server cannot reach its database right now; try again shortly', { cause: err });
         }
       };
     },
   });
+  const probe = setInterval(() => {
+    if (available) return;
+    store.getUser('').then(
+      () => set(true),
+      () => undefined,
+    );
+  }, probeMs);
+  probe.unref();
   return {
     store: watched,
     get available() {
       return available;
     },
+    stop: () => clearInterval(probe),
   };
 }
 

@@ -55,14 +55,14 @@ export async function openStore(
     onIdleError: (error) => logger?.warn('store_connection_lost', { error }),
   });
   if (pg.migrated.length > 0) logger?.info('store_migrated', { versions: pg.migrated });
-  const watched = watchAvailability(pg, (available, cause) => {
-    if (available) logger?.info('store_available', {});
-    else logger?.error('store_unavailable', { error: cause });
-  });
-  const probe = setInterval(() => {
-    if (!watched.available) watched.store.getUser('').catch(() => undefined);
-  }, PROBE_MS);
-  probe.unref();
+  const watched = watchAvailability(
+    pg,
+    (available, cause) => {
+      if (available) logger?.info('store_available', {});
+      else logger?.error('store_unavailable', { error: cause });
+    },
+    PROBE_MS,
+  );
   return {
     store: watched.store,
     sqlite: null,
@@ -75,7 +75,7 @@ export async function openStore(
       files: await pg.pruneFiles(filesBefore),
     }),
     close: async () => {
-      clearInterval(probe);
+      watched.stop();
       await pg.close();
     },
   };

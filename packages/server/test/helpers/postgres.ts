@@ -22,6 +22,10 @@ export interface TestPostgres {
   createDatabase(): Promise<string>;
   /** pg_ctl restart (fast mode: open connections are cut, as in a real restart). */
   restart(): Promise<void>;
+  /** pg_ctl stop, fast mode (connections cut), keeping the data: the database is gone until `start`. */
+  halt(): Promise<void>;
+  /** Starts a halted server again on the same port. */
+  start(): Promise<void>;
   /** Stops the server and removes its directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -141,6 +145,7 @@ export async function startPostgres(opts: { tls?: boolean } = {}): Promise<TestP
   const port = await freePort();
   let running = false;
   let caFile: string | undefined;
+  let options = '';
   const stop = async () => {
     if (running) {
       running = false;
@@ -150,7 +155,7 @@ export async function startPostgres(opts: { tls?: boolean } = {}): Promise<TestP
   };
   try {
     await tool('initdb', ['-D', data, '-A', 'trust', '-U', 'hush', '-E', 'UTF8', '--no-sync', '--no-instructions']);
-    let options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
+    options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
     if (opts.tls) {
       caFile = await makeCa(dir, owner ? { owner } : {});
       options += ` -c ssl=on -c ssl_cert_file=${join(dir, 'server.crt')} -c ssl_key_file=${join(dir, 'server.key')}`;
@@ -182,6 +187,14 @@ export async function startPostgres(opts: { tls?: boolean } = {}): Promise<TestP
     },
     async restart() {
       await tool('pg_ctl', ['restart', '-D', data, '-m', 'fast', '-w', '-l', join(dir, 'log')]);
+    },
+    async halt() {
+      await tool('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']);
+      running = false;
+    },
+    async start() {
+      await tool('pg_ctl', ['start', '-D', data, '-w', '-l', join(dir, 'log'), '-o', options]);
+      running = true;
     },
     stop,
   };

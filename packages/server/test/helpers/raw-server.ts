@@ -1,10 +1,12 @@
 // A test server for raw-protocol tests: started before the calling file's tests with roomy rate
 // limits; `user(name)` registers a raw client, `connect()` only connects one, `track(c)` adopts one;
-// all are closed afterwards. Raw clients speak clear text, so the default room is open here
+// all are closed afterwards. The server runs on the store under test (SQLite, or PostgreSQL in the
+// vitest project "postgres"). Raw clients speak clear text, so the default room is open here
 // (`openRooms: ['lobby']`, added to any overrides); every other room is end-to-end unless made open.
 import { afterAll, beforeAll } from 'vitest';
 import { RawClient, registered } from '../../src/raw-client.js';
-import { startTestServer, type TestServer, type TestServerOverrides } from '../../src/testing.js';
+import type { TestServer, TestServerOverrides } from '../../src/testing.js';
+import { testServer } from './store-under-test.js';
 
 /**
  * What a raw client sends to an end-to-end room in place of text: it holds no sender keys, and the
@@ -39,7 +41,7 @@ export function rawServer(overrides: TestServerOverrides = { limits: { messagesP
     },
   };
   beforeAll(async () => {
-    fixture.server = await startTestServer({ openRooms: ['lobby'], ...overrides });
+    fixture.server = await testServer({ openRooms: ['lobby'], ...overrides });
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));

@@ -1,0 +1,42 @@
+// Which store the server scenario suites run on: SQLite in the vitest project "sqlite", PostgreSQL
+// in the project "postgres" (vitest.config.ts runs the same files in both). `testServer` is
+// startTestServer on that store: on PostgreSQL each data directory gets a database of its own, the
+// same one again when a test restarts a server on that directory.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { startTestServer, type TestServer, type TestServerOverrides } from '../../src/testing.js';
+
+const pgUrl = inject('pgUrl');
+
+export const STORE_UNDER_TEST: 'sqlite' | 'postgres' = pgUrl === undefined ? 'sqlite' : 'postgres';
+
+const databases = new Map<string, string>();
+
+/** A new empty database on the run's PostgreSQL server; its URL. */
+export async function newDatabase(): Promise<string> {
+  if (pgUrl === undefined) throw new Error('no PostgreSQL in this project (run the "postgres" vitest project)');
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  return pgUrl.replace(/\/[^/]*$/, `/${name}`);
+}
+
+/** The store override for a server on `dataDir` (undefined: a new temporary one) in this project. */
+export async function storeFor(dataDir?: string): Promise<{ store?: string }> {
+  if (STORE_UNDER_TEST === 'sqlite') return {};
+  const known = dataDir === undefined ? undefined : databases.get(dataDir);
+  const url = known ?? (await newDatabase());
+  if (dataDir !== undefined) databases.set(dataDir, url);
+  return { store: url };
+}
+
+/** startTestServer on the store under test. */
+export async function testServer(overrides: TestServerOverrides = {}): Promise<TestServer> {
+  return startTestServer({ ...(await storeFor(overrides.dataDir)), ...overrides });
+}

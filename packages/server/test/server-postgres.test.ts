@@ -1,0 +1,113 @@
+// hushd on PostgreSQL (project "postgres" only): two nodes sharing one database serve one history,
+// and a node that loses its database says so (health, errors in words, no hanging), then serves
+// again by itself once the database is back, with no acknowledged message lost.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '@hush/protocol';
+import { RawClient, registered } from '../src/raw-client.js';
+import { startTestServer, type TestServer } from '../src/testing.js';
+import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { newDatabase } from './helpers/store-under-test.js';
+
+const limits = { messagesPerSecond: 10_000, messageBurst: 10_000 };
+const cleanup: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const undo of cleanup.reverse()) await undo();
+});
+
+const texts = (page: ServerMessage) =>
+  page.type === 'history_page' ? page.messages.map((m) => (m.type === 'message' ? m.text : `(${m.type})`)) : [];
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function user(server: TestServer, name: string): Promise<RawClient> {
+  const c = await registered(server.port, name);
+  cleanup.push(() => c.close());
+  return c;
+}
+
+describe('two nodes on one PostgreSQL database', () => {
+  it('start together, and a message sent on node A is in the history read on node B', async () => {
+    const url = await newDatabase();
+    const [a, b] = await Promise.all([
+      startTestServer({ store: url, openRooms: ['lobby'], limits }),
+      startTestServer({ store: url, openRooms: ['lobby'], limits }),
+    ]);
+    cleanup.push(
+      () => a.stop(),
+      () => b.stop(),
+    );
+    const amy = await user(a, 'node-amy');
+    const ack = await amy.request({ type: 'send', room: 'lobby', text: 'hello from node A' });
+    expect(ack.type).toBe('ack');
+    // An account made on A logs in on B; B reads A's message from the shared history.
+    const bob = await user(b, 'node-bob');
+    const again = await RawClient.connect(b.port); // amy again, on B, with her password
+    cleanup.push(() => again.close());
+    expect((await again.login('node-amy')).type).toBe('welcome');
+    const page = await bob.request({ type: 'history', target: { room: 'lobby' }, limit: 10 });
+    expect(texts(page)).toEqual(['hello from node A']);
+    expect(page.type === 'history_page' && page.messages[0]!.msgId).toBe(ack.type === 'ack' && ack.msgId);
+    // Rooms made on B are found on A (room kinds are read from the store, not only from memory).
+    await bob.expect({ type: 'room_create', room: 'made-on-b', kind: 'e2e' }, 'ok');
+    expect(await amy.request({ type: 'room_join', room: 'made-on-b' })).toMatchObject({ type: 'ok' });
+    expect(await amy.request({ type: 'send', room: 'made-on-b', text: 'plain text' })).toMatchObject({
+      type: 'error',
+      code: 'BAD_REQUEST',
+    });
+  });
+});
+
+describe('a node that loses its database', () => {
+  let pg: TestPostgres;
+  beforeAll(async () => {
+    pg = await startPostgres();
+    cleanup.push(() => pg.stop());
+  }, 60_000);
+
+  it('is unhealthy and answers in words while PostgreSQL is down, then serves again by itself, losing no acked message', async () => {
+    const server = await startTestServer({ store: await pg.createDatabase(), openRooms: ['lobby'], limits, metricsPort: 0 });
+    cleanup.push(() => server.stop());
+    const health = async () => (await fetch(`http://127.0.0.1:${server.metricsPort}/healthz`)).status;
+    const ann = await user(server, 'outage-ann');
+    const ben = await user(server, 'outage-ben');
+    const acked = new Map<string, string>();
+    const send = async (text: string) => {
+      const reply = await ann.request({ type: 'send', room: 'lobby', text, key: text.replace(/ /g, '-') });
+      if (reply.type === 'ack') acked.set(text, reply.msgId);
+      return reply;
+    };
+    expect((await send('before the outage')).type).toBe('ack');
+    expect(await health()).toBe(200);
+
+    await pg.halt();
+    const refused = await send('during the outage');
+    expect(refused).toMatchObject({ type: 'error', code: 'INTERNAL' });
+    expect(refused.type === 'error' && refused.message).toMatch(/cannot reach its database.*send it again/);
+    expect(await ann.request({ type: 'room_list' })).toMatchObject({
+      type: 'error',
+      code: 'INTERNAL',
+      message: expect.stringMatching(/cannot reach its database/),
+    });
+    expect(server.healthy()).toBe(false);
+    expect(await health()).toBe(503);
+    // Still alive: what needs no store answers.
+    expect(await ann.ping()).toBeGreaterThanOrEqual(0);
+
+    await pg.start();
+    await until(() => server.healthy(), 'the node finds its database again');
+    expect(await health()).toBe(200);
+    expect((await send('during the outage')).type).toBe('ack'); // the resend the error asked for
+    expect((await send('after the outage')).type).toBe('ack');
+    const page = await ben.request({ type: 'history', target: { room: 'lobby' }, limit: 50 });
+    expect(texts(page)).toEqual(['before the outage', 'during the outage', 'after the outage']);
+    expect(page.type === 'history_page' && page.messages.map((m) => m.msgId)).toEqual([...acked.values()]);
+    // New connections are accepted again.
+    expect((await user(server, 'outage-cy')).isClosed).toBe(false);
+  }, 60_000);
+});
