@@ -55,7 +55,7 @@ export interface FileRelayDeps {
   /** The live configuration (maxFileSize may be reloaded). */
   config: Pick<HushdConfig, 'maxFileSize'>;
   online: Pick<OnlineUsers<Session>, 'get'>;
-  rooms: Pick<RoomRegistry<Session>, 'members' | 'room'>;
+  rooms: Pick<RoomRegistry<Session>, 'kind' | 'members' | 'room'>;
   fanout: Pick<Fanout, 'broadcast'>;
   now(): number;
 }
@@ -70,11 +70,21 @@ export class FileRelay {
 
   async offer(user: User, session: Session, m: ClientMessageOf<'file_offer'>): Promise<void> {
     const deps = this.deps;
-    if (contentSize(m.size, 'user' in m.target) > deps.config.maxFileSize) {
+    if ('room' in m.target) await requireMember(deps, user, m.target.room);
+    // A direct file, and a file to an end-to-end room, is sealed: its name and hash travel inside
+    // an end-to-end message, its chunks are sealed.
+    const sealed = 'user' in m.target || (await deps.rooms.kind(m.target.room)) === 'e2e';
+    if (contentSize(m.size, sealed) > deps.config.maxFileSize) {
       throw new RequestError('FILE_TOO_LARGE', `the limit is ${deps.config.maxFileSize} bytes`);
     }
-    if ('room' in m.target) {
-      await requireMember(deps, user, m.target.room);
+    if ('room' in m.target && sealed) {
+      if (m.name !== undefined || m.sha512 !== undefined) {
+        throw new RequestError(
+          'BAD_REQUEST',
+          `#${m.target.room} is end-to-end encrypted: a room file keeps its name and hash inside a sealed room message`,
+        );
+      }
+    } else if ('room' in m.target) {
       // Receivers verify the whole file against this hash before they report it complete.
       if (m.name === undefined || m.sha512 === undefined) throw new RequestError('BAD_REQUEST', 'a room file needs a name and its SHA-512');
       const problem = fileNameProblem(m.name);

@@ -58,7 +58,7 @@ export async function handleKick(
 }
 
 export async function handleBan(
-  ctx: Pick<ServerContext, 'logger' | 'now' | 'sessions' | 'store'>,
+  ctx: Pick<ServerContext, 'batch' | 'logger' | 'now' | 'online' | 'rooms' | 'sessions' | 'store'>,
   session: Session,
   m: ClientMessageOf<'ban'>,
 ): Promise<void> {
@@ -72,6 +72,22 @@ export async function handleBan(
   if (m.user !== undefined) {
     await ctx.store.setUserBan(m.user, until, reason);
     ctx.logger.info('user_banned', { user: m.user, by: actor.name });
+    // A banned account leaves every room, as on a kick: members of end-to-end rooms rotate their
+    // sender keys on the event, so nothing said afterwards opens for it, banned for a while or not.
+    const user = m.user;
+    for (const { room } of await ctx.store.roomsOf(user)) {
+      await removeFromRoom(ctx, room, user, () =>
+        ctx.batch.roomEvent({
+          type: 'room_event',
+          room,
+          event: 'ban',
+          user,
+          by: actor.name,
+          ...(reason !== null ? { reason } : {}),
+          ts: now,
+        }),
+      );
+    }
   }
   if (m.address !== undefined) {
     await ctx.store.banAddress(normalizeAddress(m.address), Number.isFinite(until) ? until : now + FOREVER_MS, reason);
