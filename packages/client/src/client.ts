@@ -12,6 +12,7 @@ import { ConversationLedger, listedRef, roomMessage, type IncomingMessage } from
 import { isEnding } from './connection-state.js';
 import { Connection } from './connection.js';
 import { DeviceStore } from './device-store.js';
+import type { DirectBody } from './direct-body.js';
 import { DirectMessages, type Account } from './direct-messages.js';
 import { TypedEmitter } from './emitter.js';
 import { HushError, isHushError } from './errors.js';
@@ -151,6 +152,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
         await this.dms.send(user, { roomKey: b64(distribution) });
       },
       deliver: (chat) => this.deliver(chat),
+      fileOffer: (from, file) => this.files.onSealedOffer(from, file),
     });
     this.files = new FileTransfers({
       emit,
@@ -158,6 +160,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       sendRaw: (message) => this.connection.send(message),
       waitWritable: () => this.connection.waitWritable(),
       sendDirectBody: (user, body) => this.dms.send(user, body),
+      sendRoomBody: async (room, body) => {
+        await this.sendSealed(room, body, { target: { room }, text: '', action: false, listed: false });
+      },
+      isE2eRoom: (room) => this.isE2eRoom(room),
       me: () => this.user,
     });
     this.sends = new SendQueue({
@@ -527,17 +533,17 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     if (kind === undefined && this.isE2eRoom(room)) throw new HushError('NOT_MEMBER', `you are not in #${room}: not sent`);
     if (!sealed && this.isE2eRoom(room))
       throw new HushError('E2E_ROOM_DOWNGRADE', `#${room} was end-to-end encrypted and the server now calls it open: not sent`);
-    let envelope = '';
-    // Our sender key goes to every member device lacking it first: those DMs go out ahead of this
-    // message (urgent), which waits in the outbox meanwhile, however long an outage lasts.
-    const gate = sealed ? { gate: () => this.roomCrypto.distribute(room) } : {};
-    const ack = await this.queueSend({ target: { room }, text, action, listed: listedRef(ref), ...gate }, async (key) => {
-      if (!sealed)
-        return { type: 'send', room, key, ...(bodiless ? {} : { text }), ...(action ? { action: true } : {}), ...(ref ? { ref } : {}) };
-      envelope = await this.roomCrypto.seal(room, { text: bodiless ? '' : text, action, ...(ref ? { ref } : {}) });
-      return { type: 'send', room, key, envelope };
-    });
-    if (sealed) this.roomCrypto.sent(envelope, ack.msgId);
+    const what = { target: { room }, text, action, listed: listedRef(ref) };
+    const ack = sealed
+      ? await this.sendSealed(room, { text: bodiless ? '' : text, action, ...(ref ? { ref } : {}) }, what)
+      : await this.queueSend(what, async (key) => ({
+          type: 'send',
+          room,
+          key,
+          ...(bodiless ? {} : { text }),
+          ...(action ? { action: true } : {}),
+          ...(ref ? { ref } : {}),
+        }));
     // The server echoes it ahead of the ack, in server order among the room's messages: that echo,
     // already in the inbox, shows it. Delivering after it in the inbox only covers a missing echo
     // (e.g. the room was left meanwhile, or a resend the server had stored already) and keeps it
@@ -560,6 +566,21 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       }),
     );
     return { id: ack.msgId, ts: ack.ts };
+  }
+
+  /**
+   * `body` sealed under our sender key for end-to-end room `room`. Our key goes to every member
+   * device lacking it first: those DMs go out ahead of this message (urgent), which waits in the
+   * outbox meanwhile (its gate), however long an outage lasts.
+   */
+  private async sendSealed(room: string, body: DirectBody, what: Parameters<SendQueue['add']>[0]): Promise<ServerMessageOf<'ack'>> {
+    let envelope = '';
+    const ack = await this.queueSend({ ...what, gate: () => this.roomCrypto.distribute(room) }, async (key) => {
+      envelope = await this.roomCrypto.seal(room, body);
+      return { type: 'send', room, key, envelope };
+    });
+    this.roomCrypto.sent(envelope, ack.msgId);
+    return ack;
   }
 
   /** End-to-end sealed to every device of `user` and this account's own devices. Settles as `send` does. */
@@ -644,12 +665,17 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   // ------------------------------------------------------------------------------------------
   // Moderation
 
+  /** In an end-to-end room, our next message there goes under a fresh key (even ahead of the kick's event). */
   async kick(room: string, user: string, reason?: string): Promise<void> {
     await this.request({ type: 'kick', room, user, ...(reason === undefined ? {} : { reason }) }, ['ok']);
+    if (this.joined.view.get(room)?.kind === 'e2e') await this.roomCrypto.memberRemoved(room);
   }
 
+  /** A banned account leaves every room: our next message in each end-to-end room goes under a fresh key. */
   async ban(opts: { user?: string; address?: string; reason?: string; seconds?: number }): Promise<void> {
     await this.request({ type: 'ban', ...definedOnly(opts) }, ['ok']);
+    if (opts.user === undefined) return;
+    for (const [room, info] of this.joined.view) if (info.kind === 'e2e') await this.roomCrypto.memberRemoved(room);
   }
 
   async unban(opts: { user?: string; address?: string }): Promise<void> {
@@ -790,7 +816,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   private applyRoomEvent(m: ServerMessageOf<'room_event'>): void {
     // Someone left an end-to-end room: our next message there goes under a key they never had.
-    if ((m.event === 'part' || m.event === 'kick') && this.joined.view.get(m.room)?.kind === 'e2e') {
+    if ((m.event === 'part' || m.event === 'kick' || m.event === 'ban') && this.joined.view.get(m.room)?.kind === 'e2e') {
       void this.roomCrypto.memberRemoved(m.room).catch((error: unknown) => this.connection.emitError(error));
     }
     if (m.event === 'join' || m.event === 'create') this.roomCrypto.memberAdded(m.room);
@@ -859,7 +885,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       await this.roomCrypto.accept(opened.from, opened.roomKey).catch((error: unknown) => this.connection.emitError(error));
     } else {
       this.seen.add(m.msgId);
-      this.files.onDirectOffer(m, opened.file);
+      this.files.onSealedOffer(m.from, opened.file);
       this.dms.shown(m.msgId);
     }
   }

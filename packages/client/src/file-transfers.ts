@@ -24,13 +24,17 @@ export interface FileHost {
   sendRaw(message: ClientMessage): void;
   waitWritable(): Promise<void>;
   sendDirectBody(user: string, body: DirectBody): Promise<{ id: string; ts: number }>;
+  /** `body` sealed for an end-to-end room, stored and relayed like a room message. */
+  sendRoomBody(room: string, body: DirectBody): Promise<void>;
+  isE2eRoom(room: string): boolean;
   me(): string | null;
 }
 
 interface Incoming {
   offer?: FileOffer;
-  /** End-to-end files: key, name, size and hash from the sealed DM. */
+  /** End-to-end files: key, name, size and hash from the sealed DM or room message, and who sealed it. */
   secret?: DirectFileInfo;
+  secretFrom?: string;
   sha512?: string;
   wireSize?: number;
   handled: boolean;
@@ -53,8 +57,9 @@ interface Download {
 }
 
 /**
- * File offers and transfers. Direct files are sealed chunk by chunk (FileSealer) and their key, name,
- * size and SHA-512 travel in an end-to-end DM; room files are plain chunks (encrypted in transit only).
+ * File offers and transfers. Direct files and files to end-to-end rooms are sealed chunk by chunk
+ * (FileSealer) and their key, name, size and SHA-512 travel in an end-to-end DM or room message;
+ * files to open rooms are plain chunks (encrypted in transit only).
  * Saving: the network name is display-only, the file lands inside the chosen folder under a fresh
  * name, written to a temporary file opened exclusively (no symlink followed), hash-checked, then linked
  * into place without ever overwriting.
@@ -82,7 +87,7 @@ export class FileTransfers {
       const size = (await handle.stat()).size;
       const sha512 = await hashFile(handle, size);
       const name = safeFileName(basename(path));
-      const e2e = 'user' in target;
+      const e2e = 'user' in target || this.host.isE2eRoom(target.room);
       const chunks = Math.max(1, Math.ceil(size / CHUNK));
       const wireSize = e2e ? size + chunks * FILE_CHUNK_OVERHEAD : size;
       const created = await this.host.request(
@@ -94,10 +99,10 @@ export class FileTransfers {
       this.uploads.set(fileId, state);
       try {
         const sealer = e2e ? new FileSealer() : undefined;
-        if (sealer && 'user' in target) {
-          await this.host.sendDirectBody(target.user, {
-            file: { fileId, name, size, sha512: b64(sha512), key: b64(sealer.key), noncePrefix: b64(sealer.noncePrefix) },
-          });
+        if (sealer) {
+          const body = { file: { fileId, name, size, sha512: b64(sha512), key: b64(sealer.key), noncePrefix: b64(sealer.noncePrefix) } };
+          if ('user' in target) await this.host.sendDirectBody(target.user, body);
+          else await this.host.sendRoomBody(target.room, body);
         }
         await this.upload(handle, fileId, size, chunks, state, sealer).catch((error: unknown) => {
           // Chunks in flight when we cancelled come back NOT_FOUND: report the cancel, not that.
@@ -151,7 +156,9 @@ export class FileTransfers {
         const entry = this.entry(m.fileId);
         entry.wireSize = m.size;
         if (m.sha512 !== undefined) entry.sha512 = m.sha512;
-        const e2e = 'user' in m.target;
+        // An end-to-end room's file: a name from the server is ignored, the sealed one counts.
+        const e2e = 'user' in m.target || this.host.isE2eRoom(m.target.room);
+        if (entry.secretFrom !== undefined && entry.secretFrom !== m.from) return this.forged(m.fileId, m.from);
         if (!e2e && m.name !== undefined && this.refuseName(m.fileId, m.from, m.name)) return;
         if (!e2e) {
           entry.offer = { fileId: m.fileId, from: m.from, target: m.target, name: m.name ?? 'file', size: m.size, e2e: false, ts: m.ts };
@@ -193,16 +200,28 @@ export class FileTransfers {
     }
   }
 
-  /** The end-to-end half of a direct file offer (from a sealed DM). */
-  onDirectOffer(m: ServerMessageOf<'dm'>, file: DirectFileInfo): void {
-    if (m.from === this.host.me()) return; // our own offer, echoed to our other devices
-    if (this.refuseName(file.fileId, m.from, file.name)) return;
+  /** The end-to-end half of a file offer (from a sealed DM or room message), sealed by `from`. */
+  onSealedOffer(from: string, file: DirectFileInfo): void {
+    if (from === this.host.me()) return; // our own offer, echoed to our other devices
     const entry = this.entry(file.fileId);
+    if (entry.offer && entry.offer.from !== from) return this.forged(file.fileId, from);
+    if (this.refuseName(file.fileId, from, file.name)) return;
     entry.secret = file;
+    entry.secretFrom = from;
     if (entry.offer && entry.offer.name === '') {
       entry.offer = { ...entry.offer, name: file.name, size: file.size };
       if (!entry.handled) this.host.emit('fileOffer', entry.offer);
     }
+  }
+
+  /** The sealed half and the server's half of an offer name different senders: neither is used. */
+  private forged(fileId: string, from: string): void {
+    this.incoming.delete(fileId);
+    this.host.emit('notice', {
+      level: 'warn',
+      code: 'FILE_FORGED',
+      text: `a file offer claimed to come from ${from} but did not match what its sender sealed: ignored`,
+    });
   }
 
   /** An offer whose name cannot be saved under is declined at once, and said so (a notice), never left hanging. */

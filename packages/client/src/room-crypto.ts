@@ -1,7 +1,7 @@
 import { isCryptoError } from '@hush/crypto';
 import type { ServerMessageOf } from '@hush/protocol';
 import { roomMessage, type IncomingMessage } from './conversation-ledger.js';
-import { decodeBody, encodeBody, type DirectBody } from './direct-body.js';
+import { decodeBody, encodeBody, type DirectBody, type DirectFileInfo } from './direct-body.js';
 import { HushError } from './errors.js';
 import type { RoomDevice, RoomKeyStore } from './room-keys.js';
 import type { EmitEvent } from './types.js';
@@ -21,6 +21,8 @@ export interface RoomCryptoHost {
   sendKey(user: string, distribution: Uint8Array): Promise<void>;
   /** A room message that opened after waiting for its sender's key. */
   deliver(chat: IncomingMessage): void;
+  /** The sealed half of a room file offer (key, name, size, hash), from its sender. */
+  fileOffer(from: string, file: DirectFileInfo): void;
 }
 
 /** Opened room messages remembered per process, so an echo or a history page never decrypts twice. */
@@ -32,7 +34,7 @@ const WAITING_KEPT = 1_000;
  * End-to-end room messages: sealing with this device's sender key (handed first to every member
  * device lacking it, over the device sessions), opening with the keys other devices handed us, and
  * holding a live message back until its sender's key arrives. The body inside is the same JSON as
- * a DM's (text, action, ref).
+ * a DM's (text, action, ref; or a room file's key, name, size and hash).
  */
 export class RoomCrypto {
   /** msgId -> what it said, for messages already opened (or sealed) by this process. */
@@ -110,6 +112,9 @@ export class RoomCrypto {
       if (!opening) {
         opening = this.decrypt(m, m.envelope, live, keys.store).finally(() => this.opening.delete(m.msgId));
         this.opening.set(m.msgId, opening);
+        const fresh = await opening;
+        // A room file's sealed half is offered once, as it arrives (a history page only shows text).
+        if (fresh && 'file' in fresh && live) this.host.fileOffer(m.from, fresh.file);
       }
       body = await opening;
       if (body === undefined) return undefined;
@@ -141,7 +146,7 @@ export class RoomCrypto {
         );
       return undefined;
     }
-    if (body === undefined || 'file' in body || 'roomKey' in body) {
+    if (body === undefined || 'roomKey' in body) {
       if (live) this.warn(m, 'a message did not open (not a room message): ignored');
       return undefined;
     }

@@ -1,0 +1,100 @@
+import { startTestServer, type TestServer } from '@hush/server';
+import { passwordOf } from '@hush/test-kit';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HushClient } from '../src/client.js';
+import { collect, Fixture, nextEvent } from './helpers.js';
+
+// Membership changes in an end-to-end room over real sockets: a banned member (the server removes
+// a banned account from its rooms) reads nothing said afterwards, even handed every stored
+// envelope once back; a new device of a member reads from the moment it exists, and is read.
+
+const CANARY = 'e2e-membership-canary-41c9';
+
+describe('end-to-end rooms: membership changes', () => {
+  const fx = new Fixture();
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await fx.cleanup();
+    await server?.stop();
+    server = undefined;
+  });
+
+  /** A server admin (the first account), logged in again so its session has the role. */
+  async function admin(s: TestServer, name: string): Promise<HushClient> {
+    const paths = await fx.paths();
+    await (await fx.user(s, name, { paths })).close();
+    s.store.setServerRole(name, 'admin');
+    const again = await fx.connect(s, { paths });
+    await again.login(name);
+    return again;
+  }
+
+  it('a banned member reads nothing sent after the ban, even after an unban hands it every stored envelope', async () => {
+    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    const s = server;
+    const alice = await admin(s, 'alice');
+    const bob = await fx.user(s, 'bob');
+    const carolPaths = await fx.paths();
+    const carol = await fx.user(s, 'carol', { paths: carolPaths });
+    await alice.createRoom('vault', '', 'e2e');
+    await bob.joinRoom('vault');
+    await carol.joinRoom('vault');
+    const before = nextEvent(carol, 'message', (m) => m.text === 'before the ban');
+    await alice.send('vault', 'before the ban');
+    await bob.send('vault', 'bob before the ban');
+    await before;
+
+    const banned = nextEvent(bob, 'roomEvent', (e) => e.event === 'ban' && e.user === 'carol' && e.room === 'vault');
+    const closed = nextEvent(carol, 'closed');
+    await alice.ban({ user: 'carol', reason: 'spam' });
+    await banned;
+    expect((await closed)[0]).toMatchObject({ code: 'BANNED' });
+    expect(s.store.getMember('vault', 'carol')).toBeUndefined();
+    // Both remaining members speak under fresh keys.
+    const seen = nextEvent(alice, 'message', (m) => m.text === `${CANARY} bob after`);
+    await alice.send('vault', `${CANARY} alice after`);
+    await bob.send('vault', `${CANARY} bob after`);
+    await seen;
+
+    // Unbanned, carol's same device comes back and rejoins: the server gives it all it holds.
+    await alice.unban({ user: 'carol' });
+    const back = await fx.connect(s, { paths: carolPaths });
+    const shown = collect(back, 'message');
+    await back.login('carol');
+    await back.joinRoom('vault');
+    const page = await back.history({ room: 'vault' }, { limit: 100 });
+    expect(page.messages.map((m) => m.text)).not.toEqual(expect.arrayContaining([expect.stringContaining(CANARY)]));
+    expect(shown.map((m) => m.text).filter((t) => t.includes(CANARY))).toEqual([]);
+    // What was said after the ban is in the store, sealed: four messages, none readable.
+    const stored = s.store.history({ room: 'vault' }, { limit: 100 }).messages;
+    expect(stored).toHaveLength(4);
+    expect(JSON.stringify(stored)).not.toContain(CANARY);
+  });
+
+  it("a member's new device reads what is said once it exists, and its own messages are read", async () => {
+    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    const s = server;
+    const alice = await fx.user(s, 'alice');
+    const bob = await fx.user(s, 'bob');
+    await alice.createRoom('vault', '', 'e2e');
+    await bob.joinRoom('vault');
+    const first = nextEvent(bob, 'message', (m) => m.text === 'to the first device');
+    await alice.send('vault', 'to the first device');
+    await first;
+
+    // bob on a second device (a password login binds it): alice's next message reaches both.
+    const laptop = await fx.connect(s);
+    await laptop.login('bob', passwordOf('bob'));
+    expect(laptop.rooms.get('vault')?.kind).toBe('e2e');
+    const onLaptop = nextEvent(laptop, 'message', (m) => m.text === 'to every device');
+    const onPhone = nextEvent(bob, 'message', (m) => m.text === 'to every device');
+    await alice.send('vault', 'to every device');
+    await Promise.all([onLaptop, onPhone]);
+    // And the new device speaks: alice and bob's first device read it.
+    const atAlice = nextEvent(alice, 'message', (m) => m.text === 'from the laptop');
+    const atPhone = nextEvent(bob, 'message', (m) => m.text === 'from the laptop');
+    await laptop.send('vault', 'from the laptop');
+    expect((await atAlice)[0]).toMatchObject({ from: 'bob', mine: false });
+    expect((await atPhone)[0]).toMatchObject({ from: 'bob', mine: true });
+  });
+});
