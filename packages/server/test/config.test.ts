@@ -83,6 +83,19 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ argv: ['--config', join(dir, 'missing.json')], env: {} })).toThrow(/does not exist/);
   });
 
+  it('takes the store from --store, HUSH_STORE or "store" in the file: SQLite by default, the URL never in an error', () => {
+    const url = 'postgres://hush:s3cret@db.example.net:5432/hush?sslmode=verify-full';
+    expect(resolveIn([]).store).toBeNull();
+    expect(resolveIn(['--store', url]).store).toBe(url);
+    expect(resolveIn([], { HUSH_STORE: 'postgresql://hush@db/hush' }).store).toBe('postgresql://hush@db/hush');
+    writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ store: 'postgres://file@db/hush' }));
+    expect(resolveIn([]).store).toBe('postgres://file@db/hush');
+    expect(resolveIn(['--store', 'sqlite']).store).toBeNull();
+    expect(() => resolveIn(['--store', 'mysql://hush:s3cret@db/hush'])).toThrow(ConfigError);
+    expect(() => resolveIn(['--store', 'mysql://hush:s3cret@db/hush'])).toThrow(/^--store: expected a postgres:\/\/.*URL, or "sqlite"$/);
+    expect(() => resolveIn([], { HUSH_STORE: 'hush:s3cret@db' })).not.toThrow(/s3cret/);
+  });
+
   it('takes the data dir from HUSH_DATA_DIR and finds hushd.json there', () => {
     writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ port: 6000 }));
     const c = resolveConfig({ argv: [], env: { HUSH_DATA_DIR: dir } });

@@ -8,7 +8,8 @@ import { MessageBatch, type MessageBatchDeps } from '../src/handlers/message-bat
 import type { SharedBlock } from '../src/outbound.js';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { Metrics } from '../src/metrics.js';
-import type { NewMessage, StoredMessage } from '../src/store/types.js';
+import { asyncStore } from '../src/store/async-store.js';
+import type { NewMessage, Store, StoredMessage } from '../src/store/types.js';
 
 function fakeDeps(memberCount: number, failStore = false) {
   const blocks: SharedBlock[][] = Array.from({ length: memberCount }, () => []);
@@ -121,6 +122,18 @@ describe('MessageBatch', () => {
       { type: 'ack', re: 'r2', msgId: '2', ts: 1 },
     ]);
     expect(replies[1]).toEqual([{ type: 'ack', re: 'r3', msgId: '3', ts: 1 }]);
+  });
+
+  it('delivers in the same turn when the store answered at once (SQLite behind asyncStore)', () => {
+    const { deps, replies, blocks, sessions } = fakeDeps(2);
+    const sqliteLike = asyncStore({
+      appendMessages: (messages: NewMessage[]) => messages.map((m, i) => ({ ...m, id: String(100 + i) })),
+    } as unknown as Store);
+    const batch = new MessageBatch({ ...deps, store: sqliteLike });
+    batch.add(text('amy', 'at once'), sessions[0]!, 'r1');
+    batch.commit();
+    expect(replies[0]).toEqual([{ type: 'ack', re: 'r1', msgId: '100', ts: 1 }]);
+    expect(blocks[1]!.flatMap(lines).map((l) => l.text)).toEqual(['at once']);
   });
 
   it("holds a room event back until the commit carrying the room's notices is delivered", async () => {

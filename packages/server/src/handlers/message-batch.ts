@@ -9,7 +9,7 @@ import type { ServerMessage } from '@hush/protocol';
 import type { Logger } from '../logger.js';
 import type { OnlineUsers } from '../online-users.js';
 import type { RoomRegistry } from '../rooms.js';
-import type { AsyncStore } from '../store/async-store.js';
+import { type AsyncStore, outcomeNow } from '../store/async-store.js';
 import { StoreError } from '../store/store-error.js';
 import type { AppendedMessage, NewMessage, StoredMessage } from '../store/types.js';
 import type { Session } from './context.js';
@@ -90,14 +90,24 @@ export class MessageBatch {
     else send();
   }
 
-  /** Starts storing everything pending in one transaction (unless a commit is in flight); fans out and acks once stored. */
+  /**
+   * Stores everything pending in one transaction (unless a commit is in flight), then fans out and
+   * acks. A store that answered at once (SQLite) is delivered in this same turn; one that answers
+   * later (PostgreSQL) is delivered when it does, and what arrives meanwhile waits for the next commit.
+   */
   commit(): void {
     if (this.inFlight || (this.pending.length === 0 && this.notices.length === 0)) return;
     const batch = this.pending;
     const notices = this.notices;
     this.pending = [];
     this.notices = [];
-    const done = this.store(batch)
+    const appending = batch.length > 0 ? this.deps.store.appendMessages(batch.map((p) => p.message)) : Promise.resolve([]);
+    const now = outcomeNow(appending);
+    if (now && 'value' in now && !now.value.some(isDelete)) {
+      void this.deliver(batch, notices, now.value);
+      return;
+    }
+    const done = this.stored(batch, appending)
       .then((stored) => this.deliver(batch, notices, stored))
       .catch((error: unknown) => this.deps.logger.error('batch_delivery_failed', { error }))
       .finally(() => {
@@ -119,11 +129,10 @@ export class MessageBatch {
   }
 
   /** The batch in one transaction; on failure each sender gets an error and nothing is stored. */
-  private async store(batch: readonly Pending[]): Promise<AppendedMessage[]> {
-    if (batch.length === 0) return [];
+  private async stored(batch: readonly Pending[], appending: Promise<AppendedMessage[]>): Promise<AppendedMessage[]> {
     const { deps } = this;
     try {
-      const stored = await deps.store.appendMessages(batch.map((p) => p.message));
+      const stored = await appending;
       await redactDeleted(deps, stored);
       return stored;
     } catch (error) {
@@ -181,10 +190,14 @@ export class MessageBatch {
   }
 }
 
+function isDelete(m: AppendedMessage): m is Extract<AppendedMessage, { kind: 'room' }> & { ref: { kind: 'delete'; msgId: string } } {
+  return m.kind === 'room' && m.ref?.kind === 'delete';
+}
+
 /** A stored delete takes its message's text (and that of its edits) out of the store. */
 async function redactDeleted(deps: Pick<MessageBatchDeps, 'store' | 'logger'>, stored: readonly AppendedMessage[]): Promise<void> {
   for (const m of stored) {
-    if (m.kind !== 'room' || m.ref?.kind !== 'delete') continue;
+    if (!isDelete(m)) continue;
     try {
       await deps.store.redactRoomMessage(m.room, m.ref.msgId);
     } catch (error) {

@@ -19,11 +19,30 @@ export function asyncStore(store: Store): AsyncStore {
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         try {
-          return Promise.resolve((value as (...a: unknown[]) => unknown).apply(target, args));
-        } catch (err) {
-          return Promise.reject(err);
+          return settled({ value: (value as (...a: unknown[]) => unknown).apply(target, args) });
+        } catch (error) {
+          return settled({ error });
         }
       };
     },
   }) as unknown as AsyncStore;
+}
+
+type Outcome<T> = { value: T } | { error: unknown };
+const OUTCOME = Symbol('outcome');
+
+/** A promise of what is known already, which `outcomeNow` can read without waiting for a turn. */
+function settled<T>(outcome: Outcome<T>): Promise<T> {
+  const promise = 'value' in outcome ? Promise.resolve(outcome.value) : Promise.reject(outcome.error);
+  if ('error' in outcome) promise.catch(() => undefined); // the caller still sees the rejection
+  return Object.assign(promise, { [OUTCOME]: outcome });
+}
+
+/**
+ * The outcome of a store call that finished when it was made (SQLite behind `asyncStore`), or
+ * undefined for one still under way (PostgreSQL). Lets the message batch deliver in the turn it
+ * committed in, as the synchronous store always did.
+ */
+export function outcomeNow<T>(promise: Promise<T>): Outcome<T> | undefined {
+  return (promise as Promise<T> & { [OUTCOME]?: Outcome<T> })[OUTCOME];
 }
