@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { inputLine } from '@hush/test-kit';
 import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 
-const bed = TuiBed.install();
+// An open lobby: the server checks references there (a delete of another's message is FORBIDDEN).
+const bed = TuiBed.install({ openRooms: ['lobby'] });
 const loggedIn = bed.loggedIn.bind(bed);
 
 /** Bells hush wrote to its terminal: BEL bytes that do not end an OSC sequence (the window title). */

@@ -1,10 +1,10 @@
 // End-to-end rooms in a real `hush` (tmux) beside a bot on the SDK, against a real hushd: the
-// status bar shows the lock for the e2e room and says the open lobby is readable by the server;
+// status bar shows the lock for the e2e room and says an open lobby (openRooms) is readable by the server;
 // messages go both ways sealed, and the server keeps no text of them.
 import { describe, expect, it } from 'vitest';
 import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 
-const bed = TuiBed.install();
+const bed = TuiBed.install({ openRooms: ['lobby'] });
 
 describe('hush in tmux: end-to-end rooms', () => {
   it("shows the lock, reads a bot's sealed message and sends one the bot reads; the server stores neither text", async () => {

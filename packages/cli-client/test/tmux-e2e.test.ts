@@ -22,7 +22,7 @@ describe('hush in tmux', () => {
     expect(prompt).toMatch(/Short fingerprint: +\d{5}( \d{5})+/);
     s.keys('y');
     const screen = await s.waitFor((x) => x.includes('#lobby') && x.includes(' connected '));
-    expect(screen).toContain('room messages: encrypted in transit, readable by the server');
+    expect(screen).toContain('🔒 end-to-end encrypted room'); // lobby, like every room, by default
     expect(screen).not.toContain(PASSWORD);
     s.keys('C-c');
     expect(await s.exitCode()).toBe(0);
@@ -258,6 +258,7 @@ describe('hush in tmux: nothing typed is lost', () => {
     `a line typed during a ${OUTAGE_MS / 1000} s outage shows pending, then arrives exactly once`,
     async () => {
       const { alice, bob } = await bed.aliceAndBob();
+      const w = await watcher(); // a member before the line is sent: lobby is end to end
       await bed.stopServer();
       await alice.waitFor(/reconnecting/);
       await alice.typeLine('typed while the server was down');
@@ -274,7 +275,6 @@ describe('hush in tmux: nothing typed is lost', () => {
       );
       await new Promise((r) => setTimeout(r, 1000));
       expect(bob.capture().match(/typed while the server was down/g)).toHaveLength(1);
-      const w = await watcher();
       const stored = (await w.client.history({ room: 'lobby' }, { limit: 50 })).messages.filter(
         (m) => m.text === 'typed while the server was down',
       );

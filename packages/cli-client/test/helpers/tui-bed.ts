@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HushClient } from '@hush/client';
-import { startTestServer, type TestServer } from '@hush/server/testing';
+import { startTestServer, type TestServer, type TestServerOverrides } from '@hush/server/testing';
 import { HUSH_CLI, HushTui } from '@hush/test-kit';
 import { afterEach, beforeAll, beforeEach } from 'vitest';
 
@@ -16,15 +16,18 @@ export class TuiBed {
   private readonly tuis: HushTui[] = [];
   private readonly clients: HushClient[] = [];
 
-  /** Registers the vitest hooks that set the bed up and clear it for each test. */
-  static install(): TuiBed {
+  private overrides: TestServerOverrides = {};
+
+  /** Registers the vitest hooks that set the bed up and clear it for each test; `overrides` for its servers (e.g. openRooms). */
+  static install(overrides: TestServerOverrides = {}): TuiBed {
     const bed = new TuiBed();
+    bed.overrides = overrides;
     beforeAll(() => {
       if (!existsSync(HUSH_CLI)) throw new Error(`${HUSH_CLI} is missing: run \`pnpm build\` in packages/cli-client first`);
     });
     beforeEach(async () => {
       bed.dataDir = mkdtempSync(join(tmpdir(), 'hush-tui-server-'));
-      bed.current = await startTestServer({ dataDir: bed.dataDir, registration: 'open' });
+      bed.current = await startTestServer({ ...bed.overrides, dataDir: bed.dataDir, registration: 'open' });
     });
     afterEach(async () => {
       for (const t of bed.tuis.splice(0)) t.kill();
@@ -48,7 +51,7 @@ export class TuiBed {
 
   async restart(registration: 'open' | 'invite' = 'open'): Promise<TestServer> {
     const port = this.server.port;
-    this.current = await startTestServer({ dataDir: this.dataDir, port, registration });
+    this.current = await startTestServer({ ...this.overrides, dataDir: this.dataDir, port, registration });
     return this.current;
   }
 
