@@ -1,8 +1,9 @@
 // Wire capture. Every byte between two SDK clients and a real hushd passes a
-// recording proxy. Canaries sent in a room message, a direct message and files (room and direct)
-// must never appear on the wire in any encoding; the canaries of the end-to-end room's message and
-// of the direct message and file must never appear in the server's data directory (hush.db, -wal,
-// -shm, anything else) nor in its debug log. Room files are still server-readable: the positive control.
+// recording proxy. Canaries sent in a room message, a direct message and files (to the end-to-end
+// room, to a person, to an open room) must never appear on the wire in any encoding; the canaries
+// of the end-to-end room's message and file (content and name) and of the direct message and file
+// must never appear in the server's data directory (hush.db, -wal, -shm, anything else) nor in its
+// debug log. A file to an open room is server-readable: the positive control.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ const canary = {
   room: makeCanary('ROOM'),
   dm: makeCanary('DIRECT'),
   roomFile: makeCanary('ROOMFILE'),
+  roomFileName: makeCanary('ROOMNAME'),
+  openFile: makeCanary('OPENFILE'),
   dmFile: makeCanary('DMFILE'),
   dmFileName: makeCanary('DMNAME'),
 };
@@ -42,6 +45,7 @@ beforeAll(async () => {
     dataDir,
     logLevel: 'debug',
     scryptN: 2 ** 12,
+    openRooms: ['lobby'], // the positive control's file goes there
     limits: { ...DEFAULT_CONFIG.limits, maxConnectionsPerAddress: 1000 },
   };
   daemon = await startDaemon(config, { logStream });
@@ -62,9 +66,11 @@ beforeAll(async () => {
   await bob.close();
   await alice.sendDirect('bob-cap', `offline ${canary.dm} again`);
 
-  // Files: one to the room, one directly; contents (and the direct file's name) carry canaries.
+  // Files: one to the e2e room, one directly, one to the open lobby; contents and names carry canaries.
   const files = await sdk.dir();
-  const roomFile = join(files, 'room.txt');
+  const roomFile = join(files, `${canary.roomFileName}.txt`);
+  const openFile = join(files, 'open.txt');
+  writeFileSync(openFile, `${canary.openFile}\n`.repeat(2000));
   writeFileSync(roomFile, `${canary.roomFile}\n`.repeat(2000));
   const dmFile = join(files, `${canary.dmFileName}.txt`);
   writeFileSync(dmFile, `${canary.dmFile}\n`.repeat(2000));
@@ -76,13 +82,17 @@ beforeAll(async () => {
 
   const downloads = await sdk.dir();
   const offers = new Map<string, string>();
-  bob.on('fileOffer', (o) => offers.set('room' in o.target ? 'room' : 'dm', o.fileId));
+  bob.on('fileOffer', (o) => offers.set('room' in o.target ? o.target.room : 'dm', o.fileId));
   await alice.sendFile({ room: 'capture' }, roomFile);
   await alice.sendFile({ user: 'bob-cap' }, dmFile);
-  await until(() => offers.size === 2, 10_000, 'both file offers');
-  const roomSaved = await bob.acceptFile(offers.get('room')!, downloads);
+  await alice.sendFile({ room: 'lobby' }, openFile);
+  await until(() => offers.size === 3, 10_000, 'the three file offers');
+  const roomSaved = await bob.acceptFile(offers.get('capture')!, downloads);
   const dmSaved = await bob.acceptFile(offers.get('dm')!, downloads);
+  const openSaved = await bob.acceptFile(offers.get('lobby')!, downloads);
   expect(readFileSync(roomSaved, 'utf8')).toBe(`${canary.roomFile}\n`.repeat(2000));
+  expect(roomSaved).toContain(canary.roomFileName);
+  expect(readFileSync(openSaved, 'utf8')).toBe(`${canary.openFile}\n`.repeat(2000));
   expect(readFileSync(dmSaved, 'utf8')).toBe(`${canary.dmFile}\n`.repeat(2000));
   expect(dmSaved).toContain(canary.dmFileName);
 }, 60_000);
@@ -119,8 +129,8 @@ describe('wire capture', () => {
   it('captured the whole conversation (the search below runs over real traffic)', () => {
     const wire = proxy.wire();
     expect(proxy.connections.length).toBeGreaterThanOrEqual(3);
-    // Two 2000-line files went through: the capture must be at least that large.
-    expect(wire.length).toBeGreaterThan(2 * 2000 * canary.dmFile.length);
+    // Three 2000-line files went through: the capture must be at least that large.
+    expect(wire.length).toBeGreaterThan(3 * 2000 * canary.dmFile.length);
   });
 
   for (const [what, value] of Object.entries(canary)) {
@@ -132,12 +142,13 @@ describe('wire capture', () => {
 });
 
 describe('server at rest and its logs', () => {
-  it('the scanner finds the room file canary in the database (positive control: room files are server-readable)', () => {
-    const hits = scanDirectory(dataDir, canary.roomFile);
+  it("the scanner finds the open room's file canary in the database (positive control: an open room's files are server-readable)", () => {
+    const hits = scanDirectory(dataDir, canary.openFile);
     expect(hits.length).toBeGreaterThan(0);
   });
 
-  for (const what of ['room', 'dm', 'dmFile', 'dmFileName'] as const) {
+  const sealed = ['room', 'roomFile', 'roomFileName', 'dm', 'dmFile', 'dmFileName'] as const;
+  for (const what of sealed) {
     it(`the ${what} canary is in no file of the data directory (hush.db, -wal, -shm, ...)`, () => {
       expect(scanDirectory(dataDir, canary[what])).toEqual([]);
     });
@@ -153,7 +164,7 @@ describe('server at rest and its logs', () => {
 
   it('still nothing at rest after a clean shutdown (WAL checkpointed into hush.db)', async () => {
     await daemon.shutdown('test');
-    for (const what of ['room', 'dm', 'dmFile', 'dmFileName'] as const) expect(scanDirectory(dataDir, canary[what])).toEqual([]);
-    expect(scanDirectory(dataDir, canary.roomFile).length).toBeGreaterThan(0);
+    for (const what of sealed) expect(scanDirectory(dataDir, canary[what])).toEqual([]);
+    expect(scanDirectory(dataDir, canary.openFile).length).toBeGreaterThan(0);
   });
 });
