@@ -7,8 +7,9 @@
 // and hands over: the owner of the writing connection checkpoints what was written meanwhile on its
 // own thread (`fallbackIfPastBound`, between two of its writes, while the worker waits), after which
 // its next write starts the WAL over (and `journal_size_limit`, set by the store to the bound,
-// shrinks the file back). Should the worker fall behind (a busy machine), the writing thread also
-// checks the file's size itself now and then, and checkpoints past twice the bound whatever the worker does.
+// shrinks the file back). The worker publishes each size it reads; should it fall behind (a busy
+// machine, a long checkpoint), the writing thread reads the file's size itself now and then, and
+// checkpoints past twice the bound whatever the worker does.
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -23,8 +24,10 @@ export interface WalCheckpointerOptions {
   boundBytes: number;
 }
 
-/** How often the writing thread reads the WAL file's size itself. */
+/** How often the writing thread looks at the WAL's size (the worker's last reading, or its own). */
 const SIZE_CHECK_MS = 10;
+/** A worker that has not read the size for this long has fallen behind: the writing thread reads it itself. */
+const WORKER_STALE_MS = 50;
 
 /** The longest close() waits for a worker's checkpoint in progress. */
 const STOP_WAIT_MS = 5000;
@@ -38,13 +41,16 @@ export interface CheckpointStats {
 
 /**
  * Shared slots: the worker's checkpoint count; 1 while the writing thread is asked to finish one;
- * 1 while the worker checkpoints; 1 once the owner is closing (the worker starts no more).
+ * 1 while the worker checkpoints; 1 once the owner is closing (the worker starts no more); the
+ * worker's reads of the WAL's size so far, and the last one (KiB).
  */
 const WORKER_CHECKPOINTS = 0;
 const HANDED_OVER = 1;
 const CHECKPOINTING = 2;
 const CLOSING = 3;
-const SLOTS = 4;
+const SIZE_READS = 4;
+const WAL_KIB = 5;
+const SLOTS = 6;
 
 interface WorkerData extends WalCheckpointerOptions {
   betterSqlite3: string;
@@ -75,6 +81,8 @@ function checkpointLoop(load: (id: string) => unknown, data: WorkerData, port: {
   }, data.pollMs);
   function poll(): void {
     const size = statSync(`${data.path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+    Atomics.store(slots, 5, Math.min(0x7fff_ffff, Math.ceil(size / 1024)));
+    Atomics.add(slots, 4, 1);
     const pastBound = size > data.boundBytes;
     const now = Date.now();
     if (!pastBound && now - lastCheckpoint < data.everyMs) return;
@@ -103,6 +111,9 @@ export class WalCheckpointer {
   private onLoop = 0;
   private onLoopMs = 0;
   private sizeCheckedAt = 0;
+  /** The worker's size reads as last seen by the writing thread, and when that count last moved. */
+  private seenSizeReads = 0;
+  private sizeReadsMovedAt = 0;
   private readonly walPath: string;
   private readonly hardBoundBytes: number;
   private onLoopMaxMs = 0;
@@ -129,7 +140,7 @@ export class WalCheckpointer {
     if (Atomics.load(this.slots, HANDED_OVER) === 0) {
       if (now - this.sizeCheckedAt < SIZE_CHECK_MS) return false;
       this.sizeCheckedAt = now;
-      if ((statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0) <= this.hardBoundBytes) return false;
+      if (this.walSize(now) <= this.hardBoundBytes) return false;
     }
     const started = performance.now();
     // Caught up with this thread's own last write, so its next write starts the WAL over.
@@ -140,6 +151,17 @@ export class WalCheckpointer {
     this.onLoopMaxMs = Math.max(this.onLoopMaxMs, ms);
     Atomics.store(this.slots, HANDED_OVER, 0);
     return true;
+  }
+
+  /** The WAL's size: the worker's last reading while it keeps reading (no system call here), else the file's. */
+  private walSize(now: number): number {
+    const reads = Atomics.load(this.slots, SIZE_READS);
+    if (reads !== this.seenSizeReads) {
+      this.seenSizeReads = reads;
+      this.sizeReadsMovedAt = now;
+    }
+    if (now - this.sizeReadsMovedAt < WORKER_STALE_MS) return Atomics.load(this.slots, WAL_KIB) * 1024;
+    return statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0;
   }
 
   /** Checkpoints done by the worker, and by the writing thread past the bound (count, total and longest ms). */
