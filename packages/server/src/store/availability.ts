@@ -73,5 +73,5 @@ export function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') return /^E[A-Z]+$/.test(code) || CONNECTION_STATES.test(code);
-  return /connection|terminated|timeout exceeded when trying to connect|not queryable/i.test(err.message);
+  return /connection|terminated|timeout exceeded when trying to connect|query read timeout|not queryable/i.test(err.message);
 }

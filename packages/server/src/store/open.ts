@@ -23,6 +23,8 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
+/** A statement unanswered this long fails (the database is treated as unreachable) instead of holding a request. */
+const QUERY_TIMEOUT_MS = 15_000;
 /** While the database is unreachable, it is asked this often whether it is back (so health recovers without traffic). */
 const PROBE_MS = 1000;
 
@@ -52,6 +54,7 @@ export async function openStore(
   const pg = await PostgresStore.open({
     url: config.store,
     ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
+    queryTimeoutMs: QUERY_TIMEOUT_MS,
     onIdleError: (error) => logger?.warn('store_connection_lost', { error }),
   });
   if (pg.migrated.length > 0) logger?.info('store_migrated', { versions: pg.migrated });

@@ -40,6 +40,11 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** How long a call waits for a free or new connection before it fails (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * How long one statement may go unanswered before it fails (default none). hushd sets it, so that
+   * a database behind a silent network cut gives errors rather than requests that hang.
+   */
+  queryTimeoutMs?: number;
   /** Errors of idle pooled connections (the database went away); the pool replaces them. */
   onIdleError?: (err: Error) => void;
 }
@@ -680,6 +685,9 @@ export function createPool(options: PostgresStoreOptions): pg.Pool {
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     application_name: 'hushd',
     types: TYPES,
+    // TCP keepalives notice a peer that vanished without closing the connection.
+    keepAlive: true,
+    ...(options.queryTimeoutMs !== undefined ? { query_timeout: options.queryTimeoutMs } : {}),
   });
   // Without a listener, an idle connection's error (the database restarted) would end the process.
   pool.on('error', (err) => options.onIdleError?.(err));
