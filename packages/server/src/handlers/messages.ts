@@ -1,7 +1,7 @@
 // send / dm_send / keys_get. Messages are not stored here: they join the turn's batch
 // (MessageBatch), which acks them once stored and fans them out.
 import { parseDirectEnvelope, toBase64Url, type ClientMessageOf } from '@hush/protocol';
-import type { MemberRecord, NewMessage, RoomKind } from '../store/types.js';
+import type { DeviceRecord, MemberRecord, NewMessage, RoomKind } from '../store/types.js';
 import { checkRoomSend, roomSendText } from './conversation.js';
 import { RequestError } from '../errors.js';
 import { requireMember, requireUser } from './membership.js';
@@ -103,8 +103,14 @@ export async function handleDmSend(
 ): Promise<void> {
   const user = requireUser(session);
   try {
-    if (!(await ctx.store.getUser(m.to))) throw new RequestError('NOT_FOUND', `no user ${m.to}`);
-    await checkDirectEnvelope(ctx, session, m);
+    // One round trip's wait, whichever the store: the three reads go out together.
+    const [recipient, theirs, mine] = await Promise.all([
+      ctx.store.getUser(m.to),
+      ctx.store.listDevices(m.to),
+      ctx.store.listDevices(user.name),
+    ]);
+    if (!recipient) throw new RequestError('NOT_FOUND', `no user ${m.to}`);
+    checkDirectEnvelope(session, m, [...theirs, ...mine]);
   } catch (error) {
     return answerRepeat(ctx, session, m, error);
   }
@@ -116,15 +122,13 @@ export async function handleDmSend(
  * one entry per device at most, each for a current device of the recipient or of the sender: the
  * server hands each device only its own entry, so an entry for anyone else would be lost or leak.
  */
-async function checkDirectEnvelope(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'dm_send'>): Promise<void> {
+function checkDirectEnvelope(session: Session, m: ClientMessageOf<'dm_send'>, current: readonly DeviceRecord[]): void {
   const envelope = parseDirectEnvelope(m.envelope);
   if (typeof envelope === 'string') throw new RequestError('BAD_REQUEST', `malformed direct message: ${envelope}`);
   if (toBase64Url(envelope.sender) !== sessionDevice(session)) {
     throw new RequestError('BAD_REQUEST', 'direct message envelope names another sending device than this session');
   }
-  const user = requireUser(session);
-  const [theirs, mine] = await Promise.all([ctx.store.listDevices(m.to), ctx.store.listDevices(user.name)]);
-  const devices = new Set([...theirs, ...mine].map((d) => d.signKey));
+  const devices = new Set(current.map((d) => d.signKey));
   for (const key of envelope.entries.keys()) {
     if (!devices.has(key))
       throw new RequestError('BAD_REQUEST', `direct message has an entry for a device that is neither ${m.to}'s nor yours`);
