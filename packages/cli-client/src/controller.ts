@@ -357,7 +357,8 @@ export class ChatController {
     while (this.editor.text !== '') await new Promise<void>((resolve) => this.inputEmptied.push(resolve));
     const f = this.state.files[fileId];
     if (f?.status !== 'offered') return;
-    const where = f.e2e ? 'to you, end-to-end encrypted' : `to ${f.conversation}, readable by the server`;
+    const to = f.conversation.startsWith('#') ? `to ${f.conversation}, ` : f.conversation.startsWith('@') ? 'to you, ' : '';
+    const where = f.e2e ? `${to}end-to-end encrypted` : `to ${f.conversation}, readable by the server`;
     const choice = await this.ui.choose(
       'file offer',
       [`${f.from} offers "${f.name}" (${f.size} bytes), ${where}.`],

@@ -20,9 +20,10 @@ export const KEYS: ReadonlyArray<[string, string]> = [
 /** What end-to-end encryption leaves the server (SECURITY.md, "What is protected"). */
 export const SERVER_SEES: readonly string[] = [
   'what the server sees:',
-  '  of direct messages and rooms marked 🔒: not the text (nor replies, edits, reactions), but room names,',
-  '  topics, members, who sends when and to whom, message sizes, devices, presence, IP addresses',
-  '  of other (open) rooms, and of room files: everything',
+  '  of direct messages and rooms marked 🔒 (every room, unless a server admin made it open), and of their',
+  '  files: not the text (nor replies, edits, reactions) nor file names or contents, but room names, topics,',
+  '  members, who sends when and to whom, message and file sizes, devices, presence, IP addresses',
+  '  of open rooms and their files: everything',
 ];
 
 const aliasText = (c: CommandDef): string => (c.aliases?.length ? ` (also ${c.aliases.map((a) => `/${a}`).join(', ')})` : '');

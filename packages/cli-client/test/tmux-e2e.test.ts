@@ -148,10 +148,11 @@ describe('hush in tmux: files', () => {
     writeFileSync(file, Buffer.alloc(300_000, 7));
     await alice.typeLine(`/file ${file}`);
     await alice.waitFor(/sent "report\.bin" \(293\.0 KiB\) \[#+\] 100%/);
-    await bob.waitFor((s) => s.includes('alice offers "report.bin"') && s.includes('[l] later'));
+    // lobby is end to end: so is its file (name and key in a sealed room message, chunks sealed).
+    const prompt = await bob.waitFor((s) => s.includes('alice offers "report.bin"') && s.includes('[l] later'));
+    expect(prompt).toContain('to #lobby, end-to-end encrypted');
     bob.keys('l'); // later: the offer stays in the room for /accept
-    const offer = await bob.waitFor(/file offer from alice: "report\.bin" \(293\.0 KiB, room file:/);
-    expect(offer).toContain('readable by the server)');
+    await bob.waitFor(/file offer from alice: "report\.bin" \(293\.0 KiB, end-to-end/);
     await bob.typeLine('/accept');
     const downloads = join(bob.home, 'Downloads');
     await bob.waitFor('into folder:');

@@ -16,6 +16,7 @@ import type { DirectBody } from './direct-body.js';
 import { DirectMessages, type Account } from './direct-messages.js';
 import { TypedEmitter } from './emitter.js';
 import { HushError, isHushError } from './errors.js';
+import { FileKeyStore } from './file-keys.js';
 import { FileTransfers } from './file-transfers.js';
 import { JoinedRooms, roomInfo } from './joined-rooms.js';
 import { LocalHistory } from './local-history.js';
@@ -322,6 +323,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       });
     }
     this.localHistory = LocalHistory.for(this.paths.dataDir, this.host, this.port, welcome.user);
+    this.files.useKeys(await FileKeyStore.load(this.paths.dataDir, this.host, this.port, welcome.user));
     this.applyLimits(welcome);
     this.replaceRooms(welcome.rooms);
     await this.catchUp.sinceLastRun(this.joined.names(), this.account.state.rooms);
@@ -753,6 +755,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       await this.account?.state.flush();
       await this.localHistory?.close();
       await this.roomKeys?.flushed();
+      await this.files.flushed();
     });
   }
 

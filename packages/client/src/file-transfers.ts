@@ -6,6 +6,7 @@ import { FILE_CHUNK_OVERHEAD, FileOpener, FileSealer } from '@hush/crypto';
 import { fileNameProblem, type ClientMessage, type ServerMessageOf, type ServerMessageType } from '@hush/protocol';
 import type { DirectBody, DirectFileInfo } from './direct-body.js';
 import { HushError } from './errors.js';
+import type { FileKeyStore } from './file-keys.js';
 import { defaultDownloadsDir } from './paths.js';
 import type { RequestBody } from './requests.js';
 import { numberedName, safeFileName } from './safe-name.js';
@@ -68,6 +69,7 @@ export class FileTransfers {
   private readonly incoming = new Map<string, Incoming>();
   private readonly downloads = new Map<string, Download>();
   private readonly uploads = new Map<string, { cancelled: boolean }>();
+  private keys: FileKeyStore | undefined;
 
   constructor(private readonly host: FileHost) {}
 
@@ -186,7 +188,7 @@ export class FileTransfers {
       case 'file_cancelled': {
         const d = this.downloads.get(m.fileId);
         if (d) await this.failDownload(d, new HushError('FILE_CANCELLED', m.reason ?? 'the sender cancelled the file'));
-        this.incoming.delete(m.fileId);
+        this.forget(m.fileId);
         this.host.emit('fileCancelled', {
           fileId: m.fileId,
           ...(m.by === undefined ? {} : { by: m.by }),
@@ -203,20 +205,49 @@ export class FileTransfers {
   /** The end-to-end half of a file offer (from a sealed DM or room message), sealed by `from`. */
   onSealedOffer(from: string, file: DirectFileInfo): void {
     if (from === this.host.me()) return; // our own offer, echoed to our other devices
+    if (this.applySealed(from, file)) this.keys?.keep({ from, file });
+  }
+
+  /**
+   * The sealed halves this account kept of offers not answered yet (the messages that carried them
+   * open only once): taken back at login, before the server offers those files again.
+   */
+  useKeys(keys: FileKeyStore): void {
+    this.keys = keys;
+    for (const { from, file } of keys.all()) this.applySealed(from, file);
+  }
+
+  /** Resolves once the kept sealed halves are on disk. */
+  flushed(): Promise<void> {
+    return this.keys?.flushed() ?? Promise.resolve();
+  }
+
+  /** Joins the sealed half to the server's; false when refused (name) or forged (sender). */
+  private applySealed(from: string, file: DirectFileInfo): boolean {
     const entry = this.entry(file.fileId);
-    if (entry.offer && entry.offer.from !== from) return this.forged(file.fileId, from);
-    if (this.refuseName(file.fileId, from, file.name)) return;
+    if (entry.offer && entry.offer.from !== from) {
+      this.forged(file.fileId, from);
+      return false;
+    }
+    if (this.refuseName(file.fileId, from, file.name)) return false;
     entry.secret = file;
     entry.secretFrom = from;
     if (entry.offer && entry.offer.name === '') {
       entry.offer = { ...entry.offer, name: file.name, size: file.size };
       if (!entry.handled) this.host.emit('fileOffer', entry.offer);
     }
+    return true;
+  }
+
+  /** The offer is answered or gone: nothing of it is kept. */
+  private forget(fileId: string): void {
+    this.incoming.delete(fileId);
+    this.keys?.drop(fileId);
   }
 
   /** The sealed half and the server's half of an offer name different senders: neither is used. */
   private forged(fileId: string, from: string): void {
-    this.incoming.delete(fileId);
+    this.forget(fileId);
     this.host.emit('notice', {
       level: 'warn',
       code: 'FILE_FORGED',
@@ -229,6 +260,7 @@ export class FileTransfers {
     const problem = fileNameProblem(name);
     if (problem === undefined) return false;
     const entry = this.entry(fileId);
+    this.keys?.drop(fileId);
     if (!entry.handled) {
       entry.handled = true;
       this.host.emit('notice', { level: 'warn', code: 'FILE_NAME_INVALID', text: `${from} offered a file that was refused: ${problem}` });
@@ -294,7 +326,7 @@ export class FileTransfers {
     if (!entry) throw new HushError('FILE_NOT_FOUND');
     entry.handled = true;
     await this.host.request({ type: 'file_decline', fileId }, ['ok']);
-    this.incoming.delete(fileId);
+    this.forget(fileId);
   }
 
   async cancel(fileId: string): Promise<void> {
@@ -303,7 +335,7 @@ export class FileTransfers {
     const d = this.downloads.get(fileId);
     if (d) await this.failDownload(d, new HushError('FILE_CANCELLED', 'cancelled'));
     await this.host.request({ type: 'file_cancel', fileId }, ['ok']);
-    this.incoming.delete(fileId);
+    this.forget(fileId);
   }
 
   private entry(fileId: string): Incoming {
@@ -342,7 +374,7 @@ export class FileTransfers {
       // Past this point a cancel comes too late: the file is complete and verified.
       committed = true;
       this.downloads.delete(d.fileId);
-      this.incoming.delete(d.fileId);
+      this.forget(d.fileId);
       await d.handle.close();
       const path = await placeFile(d.tmp, d.dir, safeFileName(d.offer.name));
       // Verified and saved: only now does the sender hear 'downloaded'.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,6 +57,34 @@ describe('end-to-end rooms: files', () => {
     const stored = JSON.stringify(s.store.history({ room: 'vault' }, { limit: 100 }));
     expect(stored).not.toContain(NAME);
     expect(stored).not.toContain('room-file-canary');
+  });
+
+  it('an offer left for later is offered again after a restart, with its sealed name and key (kept 0600 until answered)', async () => {
+    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    const s = server;
+    const alice = await fx.user(s, 'alice');
+    const bobPaths = await fx.paths();
+    const bob = await fx.user(s, 'bob', { paths: bobPaths });
+    await alice.createRoom('vault', '', 'e2e');
+    await bob.joinRoom('vault');
+    const content = randomBytes(5000);
+    const path = join(await fx.dir(), 'later.bin');
+    await writeFile(path, content);
+    const offered = nextEvent(bob, 'fileOffer');
+    const { fileId } = await alice.sendFile({ room: 'vault' }, path);
+    await offered;
+    await bob.close();
+    const kept = join(bobPaths.dataDir, 'state', `127.0.0.1_${s.port}`, 'bob.filekeys.json');
+    expect((await stat(kept)).mode & 0o777).toBe(0o600);
+
+    const again = await fx.connect(s, { paths: bobPaths });
+    const reoffered = nextEvent(again, 'fileOffer', (o) => o.fileId === fileId, 20_000);
+    await again.login('bob');
+    expect((await reoffered)[0]).toMatchObject({ name: 'later.bin', size: content.length, e2e: true });
+    const saved = await again.acceptFile(fileId, await fx.dir());
+    expect(Buffer.compare(await readFile(saved), content)).toBe(0);
+    await again.close();
+    expect(await readFile(kept, 'utf8')).not.toContain(fileId);
   });
 
   it('a member who joins later is not offered a file sent before (its key stays closed to them)', async () => {

@@ -172,7 +172,8 @@ async function noLeftovers(): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+  // mallory's raw client offers room files with their names in clear: the lobby is open here.
+  server = await startTestServer({ openRooms: ['lobby'], limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
   passwd = await fingerprint('/etc/passwd');
 });
 
@@ -391,7 +392,7 @@ describe('files: corrupt and cut transfers', () => {
   });
 
   it('a transfer cut by the server stopping mid-way leaves no file under the final name', async () => {
-    const own = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    const own = await startTestServer({ openRooms: ['lobby'], limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
     try {
       const carol = await fx.user(own, 'carol');
       const dave = await fx.rawUser(own, 'dave');

@@ -16,7 +16,8 @@ const code = (m: ServerMessage): string => (m.type === 'error' || m.type === 'go
 
 describe('identity: impersonation', () => {
   const fx = new AppFixture();
-  const server = sharedServer(startTestServer, fx);
+  // Raw clients speak clear text: the lobby is open here.
+  const server = sharedServer(() => startTestServer({ openRooms: ['lobby'] }), fx);
 
   it("a client message carrying `from` (or another sender field) is refused and nobody sees it as someone else's", async () => {
     const bob = await fx.user(server, 'bob');

@@ -138,12 +138,15 @@ function checkScreen(screen: string, label: string, opts: { previous?: string } 
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+  // mallory's raw client speaks clear text: the lobby and #news are open here (#den, mallory's, is end to end).
+  server = await startTestServer({ openRooms: ['lobby', 'news'], limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
   aliceSdk = await fx.user(server, 'alice');
   mallory = await fx.rawUser(server, 'mallory');
   bob = await fx.rawUser(server, 'bob');
   await mallory.request({ type: 'room_create', room: 'den', topic: 'quiet' });
   await aliceSdk.joinRoom('den');
+  await mallory.request({ type: 'room_join', room: 'news' });
+  await aliceSdk.joinRoom('news');
   tui = HushTui.start({
     args: ['--host', `${server.host}:${server.port}`, '--user', 'alice', '--fingerprint', server.fingerprint, '--login'],
     env: { HUSH_PASSWORD: passwordOf('alice') },
@@ -424,8 +427,8 @@ describe('terminal: hostile text in hush', () => {
       for (const piece of pieces.filter((p) => !p.startsWith('unread: '))) expect(items).toContain(piece);
       expect(pieces).toEqual(expect.arrayContaining(['connected', '#lobby']));
       // with the conversation list hidden, the status bar names where unread lines wait
-      await mallory.request({ type: 'send', room: 'den', text: 'den-news' });
-      await tui.waitFor((s) => rows(s).some((l) => /^ connected .*unread: \d\.#den\(1\)/.test(l)), 'unread elsewhere in the status bar');
+      await mallory.request({ type: 'send', room: 'news', text: 'news-line' });
+      await tui.waitFor((s) => rows(s).some((l) => /^ connected .*unread: \d\.#news\(1\)/.test(l)), 'unread elsewhere in the status bar');
     } finally {
       tui.tmux('resize-window', '-t', tui.name, '-x', '120', '-y', '40');
     }

@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { decodeBody, type DirectFileInfo } from './direct-body.js';
+import { fileSafe, serverDirName } from './paths.js';
+import { readOptional, writePrivateFile } from './secure-fs.js';
+
+/** The sealed half of a file offer (key, name, size, hash) and the user who sealed it. */
+export interface SealedOffer {
+  from: string;
+  file: DirectFileInfo;
+}
+
+interface FileKeysFile {
+  version: 1;
+  offers: SealedOffer[];
+}
+
+/**
+ * The sealed halves of the file offers not answered yet, in one 0600 file per account replaced
+ * atomically: the message that carried one opens only once (its key is gone after), so an offer
+ * left for later would otherwise lose its key, name and hash at the next start.
+ */
+export class FileKeyStore {
+  private readonly offers = new Map<string, SealedOffer>();
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly path: string) {}
+
+  static async load(dataDir: string, host: string, port: number, user: string): Promise<FileKeyStore> {
+    const store = new FileKeyStore(join(dataDir, 'state', serverDirName(host, port), `${fileSafe(user)}.filekeys.json`));
+    const text = await readOptional(store.path);
+    const f = text === undefined ? undefined : (JSON.parse(text) as Partial<FileKeysFile>);
+    for (const o of f?.version === 1 && Array.isArray(f.offers) ? f.offers : []) {
+      const body = decodeBody(JSON.stringify({ file: o?.file }));
+      if (body && 'file' in body && typeof o.from === 'string') store.offers.set(body.file.fileId, { from: o.from, file: body.file });
+    }
+    return store;
+  }
+
+  all(): SealedOffer[] {
+    return [...this.offers.values()];
+  }
+
+  keep(offer: SealedOffer): void {
+    this.offers.set(offer.file.fileId, offer);
+    this.save();
+  }
+
+  /** The offer was answered (saved, declined, cancelled or refused): its key is not kept. */
+  drop(fileId: string): void {
+    if (this.offers.delete(fileId)) this.save();
+  }
+
+  /** Resolves once every change so far is on disk. */
+  flushed(): Promise<void> {
+    return this.writing;
+  }
+
+  private save(): void {
+    const data: FileKeysFile = { version: 1, offers: this.all() };
+    this.writing = this.writing.then(() => writePrivateFile(this.path, JSON.stringify(data))).catch(() => undefined); // a full disk costs an offer left for later, never a message
+  }
+}
