@@ -110,4 +110,50 @@ describe('a node that loses its database', () => {
     // New connections are accepted again.
     expect((await user(server, 'outage-cy')).isClosed).toBe(false);
   }, 60_000);
+
+  it('restarted under a stream of sends: every send is acked or refused, resends store the refused once, acked ids stay', async () => {
+    const server = await startTestServer({ store: await pg.createDatabase(), openRooms: ['lobby'], limits });
+    cleanup.push(() => server.stop());
+    const dee = await user(server, 'restart-dee');
+    const total = 600;
+    const sends = Array.from({ length: total }, (_, i) => ({
+      type: 'send' as const,
+      id: `s${i}`,
+      room: 'lobby',
+      text: `stream ${i}`,
+      key: `stream-${i}`,
+    }));
+    const replies = new Map<string, ServerMessage>();
+    const collect = () => {
+      for (const m of dee.take((x) => 're' in x && typeof x.re === 'string' && x.re.startsWith('s')))
+        replies.set((m as { re: string }).re, m);
+    };
+    dee.socket.on('data', collect);
+    let at = 0;
+    const writer = setInterval(() => {
+      if (at < total) dee.send(...sends.slice(at, (at += 10)));
+    }, 5);
+    cleanup.push(() => clearInterval(writer));
+    await until(() => replies.size >= total / 4, 'a quarter is answered');
+    await pg.restart();
+    await until(() => replies.size === total, 'every send is answered', 30_000);
+    clearInterval(writer);
+    const acked = new Map([...replies].flatMap(([id, m]) => (m.type === 'ack' ? [[id, m.msgId] as const] : [])));
+    const refused = [...replies].filter(([, m]) => m.type !== 'ack');
+    for (const [, m] of refused) expect(m).toMatchObject({ type: 'error', code: 'INTERNAL', message: expect.stringMatching(/database/) });
+    // What was refused is sent again, with its key, once the node serves again.
+    await until(() => server.healthy(), 'the node finds its database again');
+    dee.socket.off('data', collect);
+    for (const [id] of refused) {
+      const { id: _first, ...resend } = sends[Number(id.slice(1))]!;
+      const again = await dee.request(resend);
+      expect(again.type).toBe('ack');
+      if (again.type === 'ack') acked.set(id, again.msgId);
+    }
+    const stored = await server.db.history({ room: 'lobby' }, { limit: total + 10 });
+    const byText = new Map<string, string[]>();
+    for (const m of stored.messages) if (m.kind === 'room') byText.set(m.text, [...(byText.get(m.text) ?? []), m.id]);
+    for (let i = 0; i < total; i++) expect(byText.get(`stream ${i}`), `stream ${i}`).toEqual([acked.get(`s${i}`)]);
+    console.log(JSON.stringify({ pgRestartUnderLoad: { sends: total, refusedThenResent: refused.length } }));
+  }, 90_000);
 });

@@ -700,18 +700,29 @@ export function createPool(options: PostgresStoreOptions): pg.Pool {
  */
 export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   const c = await pool.connect();
+  // A checked-out connection has no listener of the pool's: one lost now (a database restart)
+  // would be an uncaught 'error' event and end the process. The statement under way fails anyway.
+  let lost: Error | undefined;
+  const onError = (err: Error) => {
+    lost = err;
+  };
+  c.on('error', onError);
+  const release = (err?: Error) => {
+    c.off('error', onError);
+    c.release(err ?? lost);
+  };
   try {
     await c.query(begin);
     const result = await fn(c);
     await c.query('COMMIT');
-    c.release();
+    release();
     return result;
   } catch (err) {
     try {
       await c.query('ROLLBACK');
-      c.release();
+      release();
     } catch (rollbackError) {
-      c.release(rollbackError as Error);
+      release(rollbackError as Error);
     }
     throw err;
   }
