@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '@hush/server';
+import { startTestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fixture, nextEvent } from './helpers.js';
 
@@ -12,16 +12,11 @@ const NAME = 'room-file-canary-5d2e.txt';
 
 describe('end-to-end rooms: files', () => {
   const fx = new Fixture();
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    await fx.cleanup();
-    await server?.stop();
-    server = undefined;
-  });
+  afterEach(() => fx.cleanup());
+  const start = () => startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }).then((s) => fx.stopAfter(s));
 
   it('offered to every member, saved byte-identical; the server never has the name, the hash or the content', async () => {
-    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
-    const s = server;
+    const s = await start();
     const alice = await fx.user(s, 'alice');
     const bob = await fx.user(s, 'bob');
     const carol = await fx.user(s, 'carol');
@@ -60,8 +55,7 @@ describe('end-to-end rooms: files', () => {
   });
 
   it('an offer left for later is offered again after a restart, with its sealed name and key (kept 0600 until answered)', async () => {
-    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
-    const s = server;
+    const s = await start();
     const alice = await fx.user(s, 'alice');
     const bobPaths = await fx.paths();
     const bob = await fx.user(s, 'bob', { paths: bobPaths });
@@ -88,8 +82,7 @@ describe('end-to-end rooms: files', () => {
   });
 
   it('a member who joins later is not offered a file sent before (its key stays closed to them)', async () => {
-    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
-    const s = server;
+    const s = await start();
     const alice = await fx.user(s, 'alice');
     const bob = await fx.user(s, 'bob');
     await alice.createRoom('vault', '', 'e2e');

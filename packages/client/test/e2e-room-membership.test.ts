@@ -12,12 +12,8 @@ const CANARY = 'e2e-membership-canary-41c9';
 
 describe('end-to-end rooms: membership changes', () => {
   const fx = new Fixture();
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    await fx.cleanup();
-    await server?.stop();
-    server = undefined;
-  });
+  afterEach(() => fx.cleanup());
+  const start = () => startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }).then((s) => fx.stopAfter(s));
 
   /** A server admin (the first account), logged in again so its session has the role. */
   async function admin(s: TestServer, name: string): Promise<HushClient> {
@@ -30,8 +26,7 @@ describe('end-to-end rooms: membership changes', () => {
   }
 
   it('a banned member reads nothing sent after the ban, even after an unban hands it every stored envelope', async () => {
-    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
-    const s = server;
+    const s = await start();
     const alice = await admin(s, 'alice');
     const bob = await fx.user(s, 'bob');
     const carolPaths = await fx.paths();
@@ -72,8 +67,7 @@ describe('end-to-end rooms: membership changes', () => {
   });
 
   it("a member's new device reads what is said once it exists, and its own messages are read", async () => {
-    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
-    const s = server;
+    const s = await start();
     const alice = await fx.user(s, 'alice');
     const bob = await fx.user(s, 'bob');
     await alice.createRoom('vault', '', 'e2e');
