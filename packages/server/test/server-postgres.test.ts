@@ -1,9 +1,15 @@
 // hushd on PostgreSQL (project "postgres" only): two nodes sharing one database serve one history,
 // and a node that loses its database says so (health, errors in words, no hanging), then serves
 // again by itself once the database is back, with no acknowledged message lost.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { RawClient, registered } from '../src/raw-client.js';
+import { DEFAULT_CONFIG } from '../src/config.js';
+import { startDaemon } from '../src/daemon.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { newDatabase } from './helpers/store-under-test.js';
@@ -109,6 +115,37 @@ describe('a node that loses its database', () => {
     expect(page.type === 'history_page' && page.messages.map((m) => m.msgId)).toEqual([...acked.values()]);
     // New connections are accepted again.
     expect((await user(server, 'outage-cy')).isClosed).toBe(false);
+  }, 60_000);
+
+  it('logs the outage and the recovery once each, never the URL or its password', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hushd-pg-log-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    // Trust authentication ignores the password: it is only there to be kept out of the log.
+    const url = (await pg.createDatabase()).replace('postgres://hush@', 'postgres://hush:pg-secret-pw@');
+    const lines: string[] = [];
+    const logStream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const daemon = await startDaemon(
+      { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, dataDir, store: url, scryptN: 2 ** 12, openRooms: ['lobby'], logLevel: 'info' },
+      { logStream },
+    );
+    cleanup.push(() => daemon.shutdown('test'));
+    const eve = await registered(daemon.port, 'log-eve');
+    cleanup.push(() => eve.close());
+    await pg.halt();
+    expect(await eve.request({ type: 'room_list' })).toMatchObject({ type: 'error', code: 'INTERNAL' });
+    await pg.start();
+    await until(() => daemon.healthy(), 'the node finds its database again');
+    await daemon.shutdown('test');
+    const events = lines.map((l) => (JSON.parse(l) as { event: string }).event);
+    expect(events.filter((e) => e === 'store_unavailable')).toHaveLength(1);
+    expect(events.filter((e) => e === 'store_available')).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain('pg-secret-pw');
+    expect(lines.join('\n')).not.toContain(url);
   }, 60_000);
 
   it('restarted under a stream of sends: every send is acked or refused, resends store the refused once, acked ids stay', async () => {
