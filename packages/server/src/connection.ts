@@ -16,7 +16,8 @@ import {
 } from '@hush/protocol';
 import { isCryptoError, ServerHandshake, type ServerIdentity } from '@hush/crypto';
 import { RequestError } from './errors.js';
-import type { ServerContext, Session } from './handlers/context.js';
+import type { ServerContext } from './handlers/context.js';
+import type { Session } from './handlers/session.js';
 import { ANONYMOUS_TYPES, dispatch } from './handlers/index.js';
 import { type FlushScheduler, OutboundQueue, type SharedBlock } from './outbound.js';
 import type { OnlineUser } from './online-users.js';

@@ -8,7 +8,7 @@ import { FILE_CHUNK_OVERHEAD } from '@hush/crypto';
 import { fileNameProblem, fromBase64Url, toBase64Url, type ClientMessageOf, type ServerMessageOf, type Target } from '@hush/protocol';
 import type { HushdConfig } from './config.js';
 import { RequestError } from './errors.js';
-import type { Session } from './handlers/context.js';
+import type { Session } from './handlers/session.js';
 import type { Fanout } from './handlers/fanout.js';
 import { requireMember } from './handlers/membership.js';
 import type { OnlineUser, OnlineUsers } from './online-users.js';

@@ -2,7 +2,7 @@
 // the order they arrived: a storm of first logins into the default room costs each member one
 // queue entry per turn, not one per join. The socket-level ordering is in server-rooms.test.ts.
 import { describe, expect, it } from 'vitest';
-import type { Session } from '../src/handlers/context.js';
+import type { Session } from '../src/handlers/session.js';
 import { Fanout } from '../src/handlers/fanout.js';
 import { MessageBatch, type MessageBatchDeps } from '../src/handlers/message-batch.js';
 import type { SharedBlock } from '../src/outbound.js';

@@ -7,7 +7,8 @@ import { RequestError } from '../errors.js';
 import { roomInfo } from './membership.js';
 import { wireBundle, wireMessage } from './replies.js';
 import { bindSessionDevice } from './session-devices.js';
-import type { ServerContext, Session } from './context.js';
+import type { ServerContext } from './context.js';
+import type { Session } from './session.js';
 import { idValue } from './newest-direct.js';
 
 const OFFLINE_PAGE = 500;

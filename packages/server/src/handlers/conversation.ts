@@ -5,7 +5,8 @@ import type { OnlineUser } from '../online-users.js';
 import type { MessageRef } from '../store/types.js';
 import { RequestError } from '../errors.js';
 import { requireMember, roleRank } from './membership.js';
-import type { ServerContext, Session } from './context.js';
+import type { ServerContext } from './context.js';
+import type { Session } from './session.js';
 
 /**
  * Throws unless `user` (a member of `m.room`) may send `m`: the referred message must be a message

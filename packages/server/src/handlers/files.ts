@@ -1,7 +1,8 @@
 // file_offer ... file_received: the requests of the file relay (files.ts holds the transfers).
 import type { ClientMessageOf } from '@hush/protocol';
 import { requireUser } from './membership.js';
-import type { ServerContext, Session } from './context.js';
+import type { ServerContext } from './context.js';
+import type { Session } from './session.js';
 
 export type FileRequest = ClientMessageOf<
   'file_offer' | 'file_chunk' | 'file_accept' | 'file_decline' | 'file_cancel' | 'files_pending' | 'file_received'

@@ -5,7 +5,8 @@ import { RequestError } from '../errors.js';
 import { requireMember, requireRoom, requireUser } from './membership.js';
 import { replyBudget, takeWithin, wireMessage } from './replies.js';
 import { sessionDevice } from './session-devices.js';
-import type { ServerContext, Session } from './context.js';
+import type { ServerContext } from './context.js';
+import type { Session } from './session.js';
 
 export async function handleHistory(
   ctx: Pick<ServerContext, 'config' | 'rooms' | 'store'>,

@@ -2,7 +2,8 @@
 import type { ClientMessage } from '@hush/protocol';
 import { handleDeviceLogin, handleLogin, handleLogout, handleRegister } from './accounts.js';
 import { RequestError } from '../errors.js';
-import type { ServerContext, Session } from './context.js';
+import type { ServerContext } from './context.js';
+import type { Session } from './session.js';
 import { handleFileRequest } from './files.js';
 import { handleHistory, handleRead } from './history.js';
 import { handleDmSend, handleKeysGet, handleSend } from './messages.js';

@@ -4,7 +4,7 @@ import type { RoomRegistry } from '../rooms.js';
 import type { AsyncStore } from '../store/async-store.js';
 import type { MemberRecord, RoomRecord, RoomRole } from '../store/types.js';
 import { RequestError } from '../errors.js';
-import type { Session } from './context.js';
+import type { Session } from './session.js';
 
 export function requireUser(session: Session): OnlineUser<Session> {
   if (!session.user) throw new RequestError('AUTH_REQUIRED', 'log in first');

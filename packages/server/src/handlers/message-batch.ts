@@ -12,7 +12,7 @@ import type { RoomRegistry } from '../rooms.js';
 import { type AsyncStore, outcomeNow } from '../store/async-store.js';
 import { StoreError } from '../store/store-error.js';
 import type { AppendedMessage, NewMessage, StoredMessage } from '../store/types.js';
-import type { Session } from './context.js';
+import type { Session } from './session.js';
 import type { Fanout } from './fanout.js';
 import { NewestDirect } from './newest-direct.js';
 import { wireMessage } from './replies.js';

@@ -6,7 +6,8 @@ import { checkRoomSend, roomSendText } from './conversation.js';
 import { RequestError } from '../errors.js';
 import { requireMember, requireUser } from './membership.js';
 import { wireBundle } from './replies.js';
-import type { ServerContext, Session } from './context.js';
+import type { ServerContext } from './context.js';
+import type { Session } from './session.js';
 import { sessionDevice } from './session-devices.js';
 
 /**

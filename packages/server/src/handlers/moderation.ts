@@ -6,7 +6,8 @@ import type { MemberRecord } from '../store/types.js';
 import type { OnlineUser } from '../online-users.js';
 import { RequestError } from '../errors.js';
 import { requireRoom, requireUser, roleRank, syncMembership } from './membership.js';
-import type { ServerContext, Session } from './context.js';
+import type { ServerContext } from './context.js';
+import type { Session } from './session.js';
 import { removeFromRoom } from './rooms.js';
 
 const FOREVER_MS = 100 * 365 * 24 * 3600 * 1000;

@@ -6,7 +6,8 @@ import { RequestError } from '../errors.js';
 import { requireUser } from './membership.js';
 import { wireBundle } from './replies.js';
 import { sessionDevice } from './session-devices.js';
-import type { ServerContext, Session } from './context.js';
+import type { ServerContext } from './context.js';
+import type { Session } from './session.js';
 
 /** Below this many one-time prekeys after a bundle request (none left included), the device is told to upload more. */
 export const PREKEYS_LOW = 25;

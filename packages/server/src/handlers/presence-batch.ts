@@ -6,7 +6,7 @@
 // a second however many reconnect.
 import type { PresenceState } from '@hush/protocol';
 import type { OnlineUsers } from '../online-users.js';
-import type { Session } from './context.js';
+import type { Session } from './session.js';
 import type { Fanout } from './fanout.js';
 
 /** How long presence changes gather before they go out together, with few people online. */

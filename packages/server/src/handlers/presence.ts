@@ -3,7 +3,8 @@ import type { ClientMessageOf } from '@hush/protocol';
 import { RequestError } from '../errors.js';
 import { targetKey } from './history.js';
 import { notMember, requireUser } from './membership.js';
-import type { ServerContext, Session } from './context.js';
+import type { ServerContext } from './context.js';
+import type { Session } from './session.js';
 
 export function handlePresenceSet(ctx: Pick<ServerContext, 'presence'>, session: Session, m: ClientMessageOf<'presence_set'>): void {
   const user = requireUser(session);

@@ -4,7 +4,8 @@ import type { ListPage, RoomKind } from '../store/types.js';
 import { RequestError } from '../errors.js';
 import { requireMember, requireRoom, requireUser, roleRank, roomInfo } from './membership.js';
 import { replyBudget, takeWithin } from './replies.js';
-import type { ServerContext, Session } from './context.js';
+import type { ServerContext } from './context.js';
+import type { Session } from './session.js';
 
 /**
  * The kind of a room created without one (and of the default room when the server first makes it,

@@ -1,7 +1,7 @@
 // The device (base64url sign key) each session logged in with: direct-message delivery cursors
 // are per device. Kept beside the session rather than on it so Connection needs no new field.
 import type { AsyncStore } from '../store/async-store.js';
-import type { Session } from './context.js';
+import type { Session } from './session.js';
 
 const sessionDevices = new WeakMap<Session, string>();
 
