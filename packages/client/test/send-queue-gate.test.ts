@@ -43,10 +43,9 @@ describe('SendQueue gate', () => {
     calls[0]!.resolve(ack(1));
     await keySent;
     await flush();
-    expect(sentTexts()).toEqual(['sender key', 'sealed line']);
-    calls[1]!.resolve(ack(2));
-    await flush();
+    // In order from here (pipelined, as always): the gated line, then the one sent after it.
     expect(sentTexts()).toEqual(['sender key', 'sealed line', 'next line']);
+    calls[1]!.resolve(ack(2));
     calls[2]!.resolve(ack(3));
     expect((await gated).msgId).toBe('2');
     expect((await after).msgId).toBe('3');
