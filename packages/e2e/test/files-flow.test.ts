@@ -76,7 +76,8 @@ describe('file sharing end to end', () => {
     const offers = receivers.map((c) => nextEvent(c, 'fileOffer', (o) => o.from === 'dan'));
     await dan.sendFile({ room: 'lobby' }, path);
     const got = await Promise.all(offers);
-    for (const [offer] of got) expect(offer).toMatchObject({ name: 'notes.pdf', size: content.length, e2e: false });
+    // lobby is end to end: so is its file (sealed, its name and key in a sealed room message).
+    for (const [offer] of got) expect(offer).toMatchObject({ name: 'notes.pdf', size: content.length, e2e: true });
     const saved = await Promise.all(receivers.map(async (c, i) => c.acceptFile(got[i]![0].fileId, await fx.dir())));
     for (const file of saved) expect(Buffer.compare(await readFile(file), content)).toBe(0);
   });

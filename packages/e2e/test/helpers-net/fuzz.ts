@@ -283,14 +283,17 @@ export function hostileRequest(
         envelope: directEnvelope(ctx.device, [[ctx.device, rng.bytes(rng.int(300))]]),
       };
     case 12: {
-      // As a real client offers: a room file with its name and hash, a direct file with neither
-      // (they travel inside the end-to-end envelope). A name no one could save under would be
-      // refused as a bad request, which counts as abuse.
+      // As a real client offers: a file to an open room (the lobby here) with its name and hash; a
+      // direct file and a file to an end-to-end room (its own) with neither (they travel inside the
+      // end-to-end envelope). A name no one could save under would be refused as a bad request,
+      // which counts as abuse.
       const size = rng.pick([0, 1, 2 ** 40, 10 * 1024 * 1024 + 1, rng.int(1e6)]);
       const name = fileNameProblem(text.slice(0, 255)) === undefined ? text.slice(0, 255) : `${rng.int(1e6)}.bin`;
-      return rng.chance(0.5)
-        ? { type: 'file_offer', id, target: { room: ctx.ownRoom }, size, name, sha512: rng.bytes(64).toString('base64url') }
-        : { type: 'file_offer', id, target: { user: ctx.victim }, size };
+      return rng.pick([
+        { type: 'file_offer', id, target: { room: 'lobby' }, size, name, sha512: rng.bytes(64).toString('base64url') },
+        { type: 'file_offer', id, target: { room: ctx.ownRoom }, size },
+        { type: 'file_offer', id, target: { user: ctx.victim }, size },
+      ]);
     }
     case 13:
       return {
