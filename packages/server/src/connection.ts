@@ -314,7 +314,8 @@ export class Connection implements Session {
     this.ctx.metrics.inc('hush_messages_in_total');
     const re = 'id' in m ? m.id : undefined;
     if (!this.admitMessage(m, re)) return;
-    if (this.busy) {
+    // Pings are answered at once, even behind a request that waits for the store: they order nothing.
+    if (this.busy && m.type !== 'ping' && m.type !== 'pong') {
       this.held.push(m);
       if (this.held.length >= MAX_HELD && !this.heldFull) {
         this.heldFull = true;
