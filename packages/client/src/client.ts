@@ -885,7 +885,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     if ('chat' in opened) this.deliver(opened.chat);
     else if ('roomKey' in opened) {
       this.seen.add(m.msgId);
-      await this.roomCrypto.accept(opened.from, opened.roomKey).catch((error: unknown) => this.connection.emitError(error));
+      await this.roomCrypto.accept(opened.from, opened.roomKey).then(
+        () => this.dms.shown(m.msgId), // stored: not accepted again if the server offers it again
+        (error: unknown) => this.connection.emitError(error),
+      );
     } else {
       this.seen.add(m.msgId);
       this.files.onSealedOffer(m.from, opened.file);

@@ -238,18 +238,18 @@ export class DirectMessages {
         this.host.emit('dmWarning', { user: peer, kind, ...(missing === undefined ? {} : { missing }) });
     };
     const shown = live && sessions.wasShown(m.msgId);
-    let innerText = sessions.journalled(m.msgId);
-    if (shown && innerText === undefined) return undefined;
-    const parsed = parseDirectEnvelope(m.envelope);
-    const envelope = typeof parsed === 'string' ? undefined : parsed;
-    const own = envelope !== undefined && sameKey(envelope.sender, device.signPublicKey);
-    // The sending device's sequence stream (our own DMs are counted when sent).
-    const streamKey = envelope && !own ? envelope.sender : undefined;
-    let senderKey: Uint8Array | undefined;
+    const journalled = sessions.journalled(m.msgId);
+    if (shown && journalled === undefined) return undefined;
+    let innerText = journalled?.inner;
+    // The device that sent it, as authenticated by the session that opened it (now, or when it was
+    // journalled); none for our own DMs.
+    let senderKey = journalled?.sender === undefined ? undefined : unb64(journalled.sender);
     let fresh = false;
     if (innerText === undefined) {
+      const parsed = parseDirectEnvelope(m.envelope);
+      const envelope = typeof parsed === 'string' ? undefined : parsed;
       const mine = envelope?.entries.get(b64(device.signPublicKey));
-      if (own) {
+      if (envelope && sameKey(envelope.sender, device.signPublicKey)) {
         // This device's own DM, played back (catch-up after a crash lost its ack, or a replay).
         const own = sessions.ownSent(m.envelope, m.msgId);
         if (own === undefined || own === 'replay') {
@@ -263,7 +263,7 @@ export class DirectMessages {
         return undefined;
       } else {
         senderKey = envelope.sender;
-        const opened = await this.openSessionMessage(m.from, envelope.sender, mine);
+        const opened = await this.openSessionMessage(m, envelope.sender, mine);
         if (typeof opened === 'string') {
           warn(opened);
           return undefined;
@@ -279,17 +279,15 @@ export class DirectMessages {
       inner = undefined;
     }
     if (!inner || inner.from !== m.from || inner.to !== m.to || (m.to !== me && m.from !== me) || typeof inner.body !== 'string') {
-      if (fresh) await sessions.save();
+      if (fresh) await sessions.save(); // the journal has it: offered again, it is refused the same way
       warn('undecryptable');
       return undefined;
     }
-    if (fresh) {
-      sessions.remember(m.msgId, innerText);
-      await sessions.save(); // session, used prekey and text in one write, before anything is shown
-    }
-    if (live && streamKey) {
-      // Also for a DM read from the journal: a crash may have lost the sequence state saved after it.
-      const status = state.checkSequence(sequenceStream(inner.from, streamKey, inner.to), inner.seq);
+    if (fresh) await sessions.save(); // session, used prekey and text in one write, before anything is shown
+    if (live && senderKey) {
+      // Also for a DM read from the journal: a crash may have lost the sequence state saved after it
+      // (our own DMs are counted when sent).
+      const status = state.checkSequence(sequenceStream(inner.from, senderKey, inner.to), inner.seq);
       this.saveState(state);
       if (status.status === 'replay' && fresh) {
         warn('replay');
@@ -305,8 +303,8 @@ export class DirectMessages {
     }
     if ('file' in body) return { file: body.file };
     if ('roomKey' in body) {
-      // Only from a session message just opened: then the sending device is authenticated. Our own
-      // copy, or one read back from the journal (accepted when first opened), is nothing to do.
+      // From the device its session authenticated; our own copy is nothing to do. One read back from
+      // the journal is offered again only when a crash came before it was accepted (see `shown`).
       return senderKey ? { roomKey: unb64(body.roomKey), from: { user: m.from, device: deviceId(senderKey) } } : undefined;
     }
     return {
@@ -325,11 +323,13 @@ export class DirectMessages {
   }
 
   /**
-   * One session message from device `senderKey` of `from`: a new session when it starts one
-   * (checked against the key directory, refused if its base key was seen), else the stored
-   * sessions (current, then previous). Changes the in-memory state only; the caller saves.
+   * The session message for this device in DM `m`, from device `senderKey` of its sender: a new
+   * session when it starts one (checked against the key directory, refused if its base key was
+   * seen), else the stored sessions (current, then previous). Changes the in-memory state only (the
+   * caller saves), and journals the text in the same step as the session moves: a save made
+   * meanwhile by a send (at any await) must never hold the session without the message.
    */
-  private async openSessionMessage(from: string, senderKey: Uint8Array, bytes: Uint8Array): Promise<{ text: string } | OpenFailure> {
+  private async openSessionMessage(m: DirectWire, senderKey: Uint8Array, bytes: Uint8Array): Promise<{ text: string } | OpenFailure> {
     const { device, sessions } = this.requireAccount();
     let message;
     try {
@@ -343,13 +343,14 @@ export class DirectMessages {
     const prekey = message.prekey;
     const existing = prekey ? known.find((s) => sameKey(s.baseKey, prekey.ephemeral)) : undefined;
     if (prekey && !existing) {
-      if (!sameKey(prekey.identity.signKey, senderKey) || !(await this.isDeviceOf(from, prekey.identity))) return 'undecryptable';
+      if (!sameKey(prekey.identity.signKey, senderKey) || !(await this.isDeviceOf(m.from, prekey.identity))) return 'undecryptable';
       if (sessions.hasSeenBaseKey(prekey.ephemeral)) return 'replay';
       try {
         const { session, plaintext, oneTimePrekeyId } = RatchetSession.accept(device, bytes, sessions.prekeyLookup(), { now });
         const text = decoder.decode(plaintext);
         if (oneTimePrekeyId !== undefined) sessions.useOneTimePrekey(oneTimePrekeyId);
         sessions.setSession(session);
+        sessions.remember(m.msgId, text, senderKey);
         return { text };
       } catch (error) {
         if (isCryptoError(error, 'PREKEY_UNKNOWN')) return 'session_reset';
@@ -363,6 +364,7 @@ export class DirectMessages {
       try {
         const text = decoder.decode(session.decrypt(bytes, { now }));
         if (session !== known[0] && !existing) sessions.setSession(session);
+        sessions.remember(m.msgId, text, senderKey);
         return { text };
       } catch (error) {
         if (isCryptoError(error, 'MESSAGE_REPLAYED')) return 'replay';
@@ -383,8 +385,9 @@ export class DirectMessages {
   }
 
   /**
-   * The application has just been shown DM `msgId` (a message, a change or a file offer): it is
-   * not shown again, even when a crash keeps the server's catch-up from moving past it.
+   * The application has just been shown DM `msgId` (a message, a change or a file offer), or the
+   * room key it carried is stored: it is not handled again, even when a crash keeps the server's
+   * catch-up from moving past it.
    */
   shown(msgId: string): void {
     try {

@@ -22,7 +22,7 @@ import { b64, unb64 } from './wire.js';
 // and the journal of opened messages change together in one write, so a crash leaves either the
 // state before a message or the state after it, never half of each.
 // Beside it, <user>.shown lists the DMs already handed to the application, one server id a line,
-// appended the moment each is shown: a DM the server offers again after a crash (its catch-up
+// appended as each is shown: a DM the server offers again after a crash (its catch-up
 // cursor was not saved yet) is then not shown twice.
 
 /** How long a message key skipped over is kept (then the message it belongs to cannot open). */
@@ -50,10 +50,16 @@ interface SessionFile {
   /** device id -> [current session, previous session?] (the previous one stays while both sides start at once). */
   sessions: Record<string, string[]>;
   baseKeys: string[];
-  /** server message id -> the inner text of a direct message this device opened or sent. */
-  journal: Record<string, string>;
+  /** server message id -> a direct message this device opened or sent (a bare string: its inner text, as written before senders were kept). */
+  journal: Record<string, JournalEntry | string>;
   /** envelope digest -> a DM this device sent (its inner text, and its server id once known). */
   sent: Record<string, { inner: string; msgId?: string }>;
+}
+
+/** A DM this device opened or sent: its inner text, and for one it opened, the device that sent it (base64url sign key). */
+export interface JournalEntry {
+  inner: string;
+  sender?: string;
 }
 
 /** What a prekey upload should carry, and what to remember once the server has it. */
@@ -69,7 +75,7 @@ export class SessionStore {
   private readonly sessions = new Map<string, RatchetSession[]>();
   private baseKeys: string[] = [];
   private readonly baseKeySet = new Set<string>();
-  private readonly journal = new Map<string, string>();
+  private readonly journal = new Map<string, JournalEntry>();
   private readonly sent = new Map<string, { inner: string; msgId?: string }>();
   private saving: Promise<void> = Promise.resolve();
   private readonly shown = new Set<string>();
@@ -111,7 +117,7 @@ export class SessionStore {
       if (kept.length > 0) store.sessions.set(device, kept);
     }
     for (const key of f.baseKeys) store.rememberBaseKey(key);
-    for (const [id, inner] of Object.entries(f.journal)) store.journal.set(id, inner);
+    for (const [id, entry] of Object.entries(f.journal)) store.journal.set(id, typeof entry === 'string' ? { inner: entry } : entry);
     for (const [digest, entry] of Object.entries(f.sent ?? {})) store.sent.set(digest, entry);
     return store;
   }
@@ -180,13 +186,14 @@ export class SessionStore {
 
   // ---- journal ----
 
-  journalled(msgId: string): string | undefined {
+  journalled(msgId: string): JournalEntry | undefined {
     return this.journal.get(msgId);
   }
 
-  remember(msgId: string, inner: string): void {
+  /** Journals DM `msgId`: its inner text, and the device that sent it when a session opened it. */
+  remember(msgId: string, inner: string, sender?: Uint8Array): void {
     this.journal.delete(msgId);
-    this.journal.set(msgId, inner);
+    this.journal.set(msgId, sender === undefined ? { inner } : { inner, sender: b64(sender) });
     while (this.journal.size > JOURNAL_LIMIT) this.journal.delete(this.journal.keys().next().value as string);
   }
 
@@ -220,9 +227,9 @@ export class SessionStore {
   }
 
   /**
-   * Records that DM `msgId` was handed to the application, at once (one synchronous append, so
-   * the window in which a crash shows it again is that write). Not synced to the disk: a power
-   * cut may show a DM twice, never lose one.
+   * Records that DM `msgId` was handed to the application, at once: one synchronous append right
+   * after the event, so only a crash inside that write shows it again. Not synced to the disk: a
+   * power cut may show a DM twice, never lose one.
    */
   markShown(msgId: string): void {
     if (this.shown.has(msgId)) return;

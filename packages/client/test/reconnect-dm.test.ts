@@ -1,9 +1,10 @@
 // Direct messages sent while a user is briefly away (the SDK reconnecting, not a fresh login) arrive
 // exactly once: the server's offline delivery at device login and the SDK's history catch-up
 // overlap for conversations the client knew, and only offline delivery covers brand-new ones.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '@hush/server';
+import type { ServerAddress } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
 import { CutProxy } from './cut-proxy.js';
@@ -131,30 +132,56 @@ describe('direct messages across a reconnect', () => {
     await expectOnceEach(next, bob, got, ['carol:new while closing']);
   });
 
+  /**
+   * Runs `during` on a new process of alice, then puts `files` of her state folder back as they were
+   * before it (what a crash at that point leaves; one that did not exist is removed) and connects
+   * her next process, not logged in yet.
+   */
+  async function crashed(
+    alice: HushClient,
+    at: ServerAddress,
+    files: string[],
+    during: (c: HushClient) => Promise<unknown>,
+  ): Promise<HushClient> {
+    const dir = join(alice.paths.dataDir, 'state', (await readdir(join(alice.paths.dataDir, 'state')))[0]!);
+    await alice.close(); // its state saved up to here
+    const before = await Promise.all(files.map((f) => readFile(join(dir, f)).catch(() => undefined)));
+    const first = await fx.connect(at, { paths: alice.paths });
+    await first.login('alice');
+    await during(first);
+    await first.close();
+    await Promise.all(files.map((f, i) => (before[i] ? writeFile(join(dir, f), before[i]) : rm(join(dir, f), { force: true }))));
+    return fx.connect(at, { paths: alice.paths });
+  }
+
   // A process that dies after a DM was opened and saved, but before its catch-up cursor and
-  // sequence state were: the server offers the DM again at the next login. The files are put
-  // back as such a crash leaves them (the cursor file from before the DM; the list of DMs shown
-  // from before it too when the crash came before the application saw it).
+  // sequence state were: the server offers the DM again at the next login.
   it.each([
-    ['after the application was shown it: not shown again', false, []],
-    ['before the application was shown it: shown now, once', true, ['bob:offered again']],
-  ])('a client killed %s', async (_when, beforeShown, expected) => {
+    ['after the application was shown it: not shown again', ['alice.json'], []],
+    ['before the application was shown it: shown now, once', ['alice.json', 'alice.shown'], ['bob:offered again']],
+  ])('a client killed %s', async (_when, files, expected) => {
     server = await startTestServer();
     const { alice, bob, p } = await cast(server);
     const at = { host: p.host, port: p.port, fingerprint: server.fingerprint };
-    const dir = join(alice.paths.dataDir, 'state', (await readdir(join(alice.paths.dataDir, 'state')))[0]!);
-    const files = beforeShown ? ['alice.json', 'alice.shown'] : ['alice.json'];
-    await alice.close(); // its state saved up to 'hello before'
-    const before = await Promise.all(files.map((f) => readFile(join(dir, f))));
-    const first = await fx.connect(at, { paths: alice.paths });
-    await first.login('alice');
-    await sentAndShown(bob, first, 'offered again');
-    await first.close();
-    await Promise.all(files.map((f, i) => writeFile(join(dir, f), before[i]!)));
-    const next = await fx.connect(at, { paths: alice.paths });
+    const next = await crashed(alice, at, files, (first) => sentAndShown(bob, first, 'offered again'));
     warnings.set(next, collect(next, 'dmWarning'));
     const got = collect(next, 'message');
     await next.login('alice');
     await expectOnceEach(next, bob, got, expected);
+  });
+
+  it('a room key whose DM was opened but not yet stored when the client was killed is taken when offered again', async () => {
+    server = await startTestServer();
+    const { alice, bob, p } = await cast(server);
+    await bob.createRoom('keys', '', 'e2e');
+    await alice.joinRoom('keys');
+    const at = { host: p.host, port: p.port, fingerprint: server.fingerprint };
+    const files = ['alice.json', 'alice.shown', 'alice.roomkeys.json'];
+    const next = await crashed(alice, at, files, (first) => sentAndShown(bob, first, 'first', 'keys'));
+    warnings.set(next, collect(next, 'dmWarning'));
+    await next.login('alice');
+    // bob's key reached this device once: his next message opens with it.
+    await sentAndShown(bob, next, 'second', 'keys');
+    expect(warnings.get(next)).toEqual([]);
   });
 });
