@@ -63,6 +63,13 @@ export interface HushdConfig {
    * URL (several nodes may share one database). The URL may hold a password: it is never logged.
    */
   store: string | null;
+  /**
+   * The bus between nodes: null for one node alone (in-process), or NATS server URLs
+   * (nats://[user:pass@]host:4222, comma-separated). Credentials in them are never logged.
+   */
+  bus: string[] | null;
+  /** CA file for TLS to NATS (tls:// URLs; the nats.js client checks the server's DNS name). */
+  busCa: string | null;
   limits: Limits;
   /** scrypt cost for new password hashes (power of two). */
   scryptN: number;
@@ -113,6 +120,8 @@ export const DEFAULT_CONFIG: Readonly<HushdConfig> = Object.freeze({
   metricsPort: null,
   shutdownTimeoutMs: 5 * SECOND,
   store: null,
+  bus: null,
+  busCa: null,
   limits: DEFAULT_LIMITS,
   scryptN: 2 ** 17,
 }) as Readonly<HushdConfig>;
@@ -201,6 +210,17 @@ const storeUrl: Parser<string | null> = (raw) => {
   return v;
 };
 
+/** NATS URLs, "a:4222,b:4222" (flag, environment) or a list (config file); "local" for one node alone. */
+const busUrls: Parser<string[] | null> = (raw) => {
+  if (raw === null || (!Array.isArray(raw) && text(raw).toLowerCase() === 'local')) return null;
+  const items = Array.isArray(raw) ? raw.map((item) => text(item)) : text(raw).split(',');
+  const urls = items.map((item) => item.trim()).filter((item) => item.length > 0);
+  if (urls.length === 0 || !urls.every((u) => /^(nats|tls):\/\/\S+$/.test(u))) {
+    throw new Error('expected nats://host:4222 URLs, comma-separated, or "local"');
+  }
+  return urls;
+};
+
 const logLevel: Parser<LogLevel> = (raw) => {
   const v = parseLogLevel(text(raw));
   if (!v) throw new Error('expected one of debug, info, warn, error, silent');
@@ -272,6 +292,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     'postgres://user@host:port/db to keep everything in PostgreSQL, shared by several nodes (default sqlite: hush.db in the data directory)',
     storeUrl,
   ),
+  opt(
+    'bus',
+    { top: 'bus' },
+    'URLS',
+    'nats://host:4222[,...]: the NATS bus between several nodes on one PostgreSQL store (default local: one node alone)',
+    busUrls,
+  ),
+  opt('bus-ca', { top: 'busCa' }, 'FILE', 'CA certificate for TLS to NATS (tls://name:4222 URLs)', nullable(path, 'none')),
   opt(
     'open-rooms',
     { top: 'openRooms' },

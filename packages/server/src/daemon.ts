@@ -2,6 +2,7 @@
 // metrics and retention. Signal handling lives in cli.ts so tests can run a daemon in-process.
 import { mkdirSync } from 'node:fs';
 import { Accounts } from './accounts.js';
+import { NatsBus } from './bus/index.js';
 import type { HushdConfig } from './config.js';
 import { applyConfig, type ConfigChanges } from './config-reload.js';
 import { loadOrCreateIdentity } from './identity-file.js';
@@ -46,6 +47,8 @@ const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
  */
 export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJS.WritableStream; logger?: Logger } = {}): Promise<Daemon> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) });
+  // Nodes on a bus deliver from one shared store: each node's own SQLite file would not be one.
+  if (config.bus !== null && config.store === null) throw new Error('--bus needs a shared store: add --store postgres://...');
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const paths = dataPaths(config.dataDir);
   const opened = await openStore(config, { logger });
@@ -54,7 +57,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
   let server: HushServer | undefined;
   let retentionTimer: NodeJS.Timeout | undefined;
   let stopping = false;
-  const healthy = () => !stopping && opened.available;
+  const healthy = () => !stopping && opened.available && server?.busState === 'connected';
   try {
     const { identity, created } = loadOrCreateIdentity(paths.identity);
     const fingerprint = identity.fingerprint();
@@ -65,7 +68,19 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
     const metrics = new Metrics();
     // The live config itself: a reload's registration mode and password length apply at once.
     const accounts = new Accounts(store, config);
-    server = new HushServer({ host: config.host, port: config.port, store, identity, logger, metrics, accounts, config });
+    const servers = config.bus;
+    const busCa = config.busCa;
+    server = new HushServer({
+      host: config.host,
+      port: config.port,
+      store,
+      identity,
+      logger,
+      metrics,
+      accounts,
+      config,
+      ...(servers ? { bus: (handlers) => NatsBus.connect({ servers, ...(busCa ? { tls: { caFile: busCa } } : {}) }, handlers) } : {}),
+    });
     const bound = await server.listen();
     logger.info('started', {
       host: bound.host,
@@ -73,6 +88,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
       fingerprint,
       dataDir: config.dataDir,
       store: config.store === null ? 'sqlite' : 'postgres',
+      bus: config.bus === null ? 'local' : 'nats',
       registration: config.registration,
     });
 

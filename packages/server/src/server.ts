@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { encodeFrame, type ProtocolErrorCode, type ServerMessage } from '@hush/protocol';
 import type { ServerIdentity } from '@hush/crypto';
 import type { Accounts } from './accounts.js';
+import { LocalBus, type Bus, type BusHandlers, type BusState } from './bus/index.js';
 import type { HushdConfig } from './config.js';
 import { Connection } from './connection.js';
 import { FileRelay } from './files.js';
@@ -30,6 +31,8 @@ export interface ServerOptions {
   metrics: Metrics;
   accounts: Accounts;
   config: HushdConfig;
+  /** Connects the bus between nodes (NatsBus); default: LocalBus, this node alone. */
+  bus?: (handlers: BusHandlers) => Promise<Bus>;
 }
 
 export class HushServer {
@@ -41,6 +44,7 @@ export class HushServer {
   private sweepTimer: NodeJS.Timeout | null = null;
   private nextId = 1;
   private stopping: Promise<void> | null = null;
+  private bus: Bus | null = null;
 
   constructor(private readonly options: ServerOptions) {
     const { store, config } = options;
@@ -64,7 +68,15 @@ export class HushServer {
       fanout,
       now,
       sessions: this.connections,
-      batch: new MessageBatch({ store, logger, rooms, online, fanout, turns: this.scheduler }),
+      batch: new MessageBatch({
+        store,
+        logger,
+        rooms,
+        online,
+        fanout,
+        turns: this.scheduler,
+        publish: (messages) => this.bus?.publishCommitted(messages),
+      }),
       presence: new PresenceBatch(online, fanout),
       files: new FileRelay({ store, logger, config, online, rooms, fanout, now }),
     };
@@ -81,7 +93,31 @@ export class HushServer {
     return this.options.metrics;
   }
 
-  listen(): Promise<{ host: string; port: number }> {
+  /** The bus's state: a node cut off from the others says so in its health check. */
+  get busState(): BusState {
+    return this.bus?.state ?? 'disconnected';
+  }
+
+  /** Connects the bus (delivery starts after the store's last message id), then listens. */
+  async listen(): Promise<{ host: string; port: number }> {
+    const { store, logger } = this.options;
+    const handlers: BusHandlers = {
+      from: await store.lastMessageId(),
+      deliver: (messages) => this.context.batch.delivered(messages),
+      fillGap: ({ after, limit }) => store.messagesAfter(after, limit),
+      onState: (state) => (state === 'connected' ? logger.info('bus_connected', {}) : logger.error('bus_disconnected', {})),
+      onError: (error) => logger.warn('bus_error', { error }),
+    };
+    this.bus = await (this.options.bus?.(handlers) ?? Promise.resolve(new LocalBus(handlers)));
+    try {
+      return await this.bind();
+    } catch (error) {
+      await this.bus.close();
+      throw error;
+    }
+  }
+
+  private bind(): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
       this.listener.once('error', reject);
       this.listener.listen(this.options.port, this.options.host, () => {
@@ -111,6 +147,7 @@ export class HushServer {
     this.context.presence.flush();
     this.scheduler.flushNow();
     await this.context.batch.settled();
+    await this.bus?.close();
     this.scheduler.flushNow();
     const sockets = [...this.connections].map((c) => c);
     const closed = Promise.all(

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Session } from '../src/handlers/session.js';
 import { Fanout } from '../src/handlers/fanout.js';
+import { LocalBus } from '../src/bus/index.js';
 import { MessageBatch, type MessageBatchDeps } from '../src/handlers/message-batch.js';
 import type { SharedBlock } from '../src/outbound.js';
 import { DEFAULT_CONFIG } from '../src/config.js';
@@ -57,6 +58,13 @@ function fakeDeps(memberCount: number, failStore = false) {
   return { deps, metrics, blocks, replies, sent, sessions, commits, hold, release };
 }
 
+/** A batch on a LocalBus, as HushServer wires it: its commits come back through the bus's one id order. */
+function wired(deps: MessageBatchDeps, from = '0'): MessageBatch {
+  const bus: LocalBus = new LocalBus({ from, deliver: (m) => batch.delivered(m), fillGap: async () => [] });
+  const batch = new MessageBatch({ ...deps, publish: (m) => bus.publishCommitted(m) });
+  return batch;
+}
+
 const lines = (block: SharedBlock): Array<Record<string, unknown>> =>
   block.bytes
     .toString('utf8')
@@ -69,7 +77,7 @@ const text = (from: string, t: string): NewMessage => ({ kind: 'room', ts: 1, fr
 describe('MessageBatch', () => {
   it('sends a turn of joins and messages as one block per member, in arrival order, encoded once', async () => {
     const { deps, metrics, blocks, replies, sessions } = fakeDeps(40);
-    const batch = new MessageBatch(deps);
+    const batch = wired(deps);
     batch.add(text('amy', 'first'), sessions[0]!, 'r1');
     for (let i = 0; i < 25; i++) batch.roomNotice('lobby', join(`new-${i}`));
     batch.add(text('new-3', 'hello from a newcomer'), sessions[1]!, 'r2');
@@ -93,7 +101,7 @@ describe('MessageBatch', () => {
 
   it('still sends the notices when storing the messages fails (the senders get errors in words)', async () => {
     const { deps, blocks, replies, sessions } = fakeDeps(3, true);
-    const batch = new MessageBatch(deps);
+    const batch = wired(deps);
     batch.add(text('amy', 'lost'), sessions[0]!, 'r1');
     batch.roomNotice('lobby', join('bob'));
     await batch.settled();
@@ -105,7 +113,7 @@ describe('MessageBatch', () => {
 
   it('keeps one commit in flight: what arrives meanwhile goes into the next, acked after the first', async () => {
     const { deps, replies, sessions, commits, hold, release } = fakeDeps(2);
-    const batch = new MessageBatch(deps);
+    const batch = wired(deps);
     hold();
     batch.add(text('amy', 'one'), sessions[0]!, 'r1');
     batch.commit();
@@ -129,7 +137,7 @@ describe('MessageBatch', () => {
     const sqliteLike = asyncStore({
       appendMessages: (messages: NewMessage[]) => messages.map((m, i) => ({ ...m, id: String(100 + i) })),
     } as unknown as Store);
-    const batch = new MessageBatch({ ...deps, store: sqliteLike });
+    const batch = wired({ ...deps, store: sqliteLike }, '99');
     batch.add(text('amy', 'at once'), sessions[0]!, 'r1');
     batch.commit();
     expect(replies[0]).toEqual([{ type: 'ack', re: 'r1', msgId: '100', ts: 1 }]);
@@ -138,7 +146,7 @@ describe('MessageBatch', () => {
 
   it("holds a room event back until the commit carrying the room's notices is delivered", async () => {
     const { deps, blocks, sent, hold, release } = fakeDeps(1);
-    const batch = new MessageBatch(deps);
+    const batch = wired(deps);
     hold();
     batch.roomNotice('lobby', join('amy'));
     batch.commit();
@@ -154,7 +162,7 @@ describe('MessageBatch', () => {
 
   it("a room event goes out at once, after the room's queued notices (it must not overtake them); the rest wait for the commit", async () => {
     const { deps, blocks, sent } = fakeDeps(2);
-    const batch = new MessageBatch(deps);
+    const batch = wired(deps);
     batch.roomNotice('lobby', join('amy'));
     batch.roomNotice('other', { ...join('bob'), room: 'other' });
     const part = { type: 'room_event', room: 'lobby', event: 'part', user: 'amy', ts: 2 } as const;
@@ -169,7 +177,7 @@ describe('MessageBatch', () => {
 
   it('does nothing when the turn had neither messages nor notices', async () => {
     const { deps, blocks, commits } = fakeDeps(2);
-    await new MessageBatch(deps).settled();
+    await wired(deps).settled();
     expect(blocks.flat()).toEqual([]);
     expect(commits).toEqual([]);
   });

@@ -1,10 +1,12 @@
-// Inbound messages of one event-loop turn are stored together: one transaction, then the fan-out
-// and every ack (only after the store's commit resolved: the message is durable). A room's messages of the
-// turn are encoded once into a shared block queued on every online member's sessions, the sender's
-// included (its echo, in server order and ahead of its ack). Room notices that everyone in a room
-// gets (joins) ride in the same block, in order with the messages: a storm of N joins (first logins
-// into the default room) costs each member one queue entry per turn, not N. A send whose
-// idempotency key was used before is only acked, with the original's id and time.
+// Inbound messages of one event-loop turn are stored together: one transaction, then published on
+// the bus (only after the store's commit resolved: the message is durable). The bus hands every
+// node's commits back in one id order (`delivered`): that is where this node's sessions get them,
+// its own messages included, and where the senders' acks go out, right after their echo. A room's
+// messages are encoded once into a shared block queued on every online member's sessions, the
+// sender's included (its echo, in server order). Room notices that everyone in a room gets (joins)
+// ride in the same block, in order with the messages: a storm of N joins (first logins into the
+// default room) costs each member one queue entry per turn, not N. A send whose idempotency key was
+// used before is only acked, with the original's id and time (and not published again).
 import type { ServerMessage } from '@hush/protocol';
 import type { Logger } from '../logger.js';
 import type { OnlineUsers } from '../online-users.js';
@@ -25,6 +27,8 @@ export interface MessageBatchDeps {
   rooms: Pick<RoomRegistry<Session>, 'members'>;
   online: Pick<OnlineUsers<Session>, 'get'>;
   fanout: Fanout;
+  /** The bus: what this node committed, for every node (this one included) to deliver. */
+  publish(messages: readonly StoredMessage[]): void;
   /** The event-loop turns the batch commits in (FlushScheduler). */
   turns: { wake(): void; beforeEachFlush(hook: () => void): void };
 }
@@ -54,6 +58,12 @@ export class MessageBatch {
   private inFlight: { done: Promise<unknown>; rooms: ReadonlySet<string>; afterwards: Array<() => void> } | null = null;
   /** Lets device logins skip the offline query when nothing new is stored for the user. */
   readonly newestDirect = new NewestDirect();
+  /** This node's sends committed and not yet delivered back by the bus: acked when they are. */
+  private readonly unacked = new Map<string, { session: Session; re: string }>();
+  /** Notices to deliver right before (or after) a message of this node, by its id. */
+  private readonly noticesAt = new Map<string, { before: Notice[]; after: Notice[] }>();
+  /** Delivery cursors being written (shutdown waits for them). */
+  private readonly cursorWrites = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: MessageBatchDeps) {
     deps.turns.beforeEachFlush(() => this.commit());
@@ -104,7 +114,7 @@ export class MessageBatch {
     const appending = batch.length > 0 ? this.deps.store.appendMessages(batch.map((p) => p.message)) : Promise.resolve([]);
     const now = outcomeNow(appending);
     if (now && 'value' in now && !now.value.some(isDelete)) {
-      void this.deliver(batch, notices, now.value);
+      this.deliver(batch, notices, now.value);
       return;
     }
     const done = this.stored(batch, appending)
@@ -119,13 +129,17 @@ export class MessageBatch {
     this.inFlight = { done, rooms: new Set(notices.map((n) => n.room)), afterwards: [] };
   }
 
-  /** Resolves once nothing is stored or waiting (shutdown). */
-  async settled(): Promise<void> {
+  /** Resolves once nothing is stored or waiting (shutdown); this node's sends delivered back by the bus, within `waitMs`. */
+  async settled(waitMs = 2000): Promise<void> {
     for (;;) {
       this.commit();
-      if (!this.inFlight) return;
+      if (!this.inFlight) break;
       await this.inFlight.done;
     }
+    for (const until = Date.now() + waitMs; this.unacked.size > 0 && Date.now() < until; ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await Promise.all(this.cursorWrites);
   }
 
   /** The batch in one transaction; on failure each sender gets an error and nothing is stored. */
@@ -150,8 +164,35 @@ export class MessageBatch {
     }
   }
 
-  /** Fan-out of a stored batch, then every ack; resolves once the delivery cursors of direct messages moved. */
-  private deliver(batch: readonly Pending[], notices: readonly Notice[], stored: readonly AppendedMessage[]): Promise<unknown> {
+  /** Publishes a stored batch (what is new in it) and acks the repeats; the rest is acked when the bus delivers it. */
+  private deliver(batch: readonly Pending[], notices: readonly Notice[], stored: readonly AppendedMessage[]): void {
+    const fresh: StoredMessage[] = [];
+    let nextNotice = 0;
+    let last: { before: Notice[]; after: Notice[] } | undefined;
+    stored.forEach((m, i) => {
+      const p = batch[i]!;
+      if (m.kind === 'repeat') {
+        p.session.send({ type: 'ack', re: p.re, msgId: m.id, ts: m.ts });
+        return;
+      }
+      // Each notice goes in right before the first message that arrived after it.
+      last = { before: [], after: [] };
+      for (; nextNotice < notices.length && notices[nextNotice]!.after <= i; nextNotice++) last.before.push(notices[nextNotice]!);
+      this.unacked.set(m.id, { session: p.session, re: p.re });
+      this.noticesAt.set(m.id, last);
+      fresh.push(m);
+    });
+    const rest = notices.slice(nextNotice);
+    if (last) last.after.push(...rest);
+    else if (rest.length > 0) this.broadcastNotices(rest);
+    if (fresh.length > 0) this.deps.publish(fresh);
+  }
+
+  /**
+   * What the bus delivers: every node's commits, in id order, once each. Room fan-out and direct
+   * messages to this node's sessions; acks to this node's senders, after their echo.
+   */
+  delivered(messages: readonly StoredMessage[]): void {
     const { deps } = this;
     const rooms = new Map<string, string[]>();
     const add = (room: string, line: string) => {
@@ -159,34 +200,40 @@ export class MessageBatch {
       if (lines) lines.push(line);
       else rooms.set(room, [line]);
     };
-    // Each notice goes in right after the messages that arrived before it.
-    let next = 0;
-    const noticesUpTo = (messages: number) => {
-      for (; next < notices.length && notices[next]!.after <= messages; next++) add(notices[next]!.room, notices[next]!.line);
-    };
-    stored.forEach((m, i) => {
-      noticesUpTo(i);
-      if (m.kind === 'room') add(m.room, JSON.stringify(wireMessage(m)));
-    });
-    noticesUpTo(Infinity);
-    for (const [room, lines] of rooms) deps.fanout.broadcastBlock(lines, deps.rooms.members(room));
+    const acks: Array<{ session: Session; re: string; m: StoredMessage }> = [];
     // Every session that has a DM (the sender's included) had all earlier ones too: each device's
     // offline catch-up resumes after the newest. Ids grow through the batch, so the last one wins.
-    const delivered = new Map<Session, string>();
-    for (let i = 0; i < stored.length; i++) {
-      const p = batch[i]!;
-      const m = stored[i]!;
-      p.session.send({ type: 'ack', re: p.re, msgId: m.id, ts: m.ts });
-      if (m.kind !== 'dm') continue;
-      this.newestDirect.appended(m.from, m.to, m.id);
-      for (const s of fanOutDirect(deps, m, p.session)) delivered.set(s, m.id);
+    const cursors = new Map<Session, string>();
+    for (const m of messages) {
+      const notices = this.noticesAt.get(m.id);
+      this.noticesAt.delete(m.id);
+      for (const n of notices?.before ?? []) add(n.room, n.line);
+      const own = this.unacked.get(m.id);
+      if (own) {
+        this.unacked.delete(m.id);
+        acks.push({ ...own, m });
+      }
+      if (m.kind === 'room') add(m.room, JSON.stringify(wireMessage(m)));
+      else {
+        this.newestDirect.appended(m.from, m.to, m.id);
+        for (const s of fanOutDirect(deps, m, own?.session)) cursors.set(s, m.id);
+      }
+      for (const n of notices?.after ?? []) add(n.room, n.line);
     }
-    // Part of the commit (the next one waits for them, so does shutdown), though nothing waits to be sent.
-    return Promise.all(
-      [...delivered].map(([session, id]) =>
-        advanceCursor(deps.store, session, id).catch((error: unknown) => deps.logger.error('store_cursor_failed', { error })),
-      ),
-    );
+    for (const [room, lines] of rooms) deps.fanout.broadcastBlock(lines, deps.rooms.members(room));
+    for (const { session, re, m } of acks) session.send({ type: 'ack', re, msgId: m.id, ts: m.ts });
+    for (const [session, id] of cursors) {
+      const write = advanceCursor(deps.store, session, id)
+        .catch((error: unknown) => deps.logger.error('store_cursor_failed', { error }))
+        .finally(() => this.cursorWrites.delete(write));
+      this.cursorWrites.add(write);
+    }
+  }
+
+  private broadcastNotices(notices: readonly Notice[]): void {
+    const rooms = new Map<string, string[]>();
+    for (const n of notices) rooms.set(n.room, [...(rooms.get(n.room) ?? []), n.line]);
+    for (const [room, lines] of rooms) this.deps.fanout.broadcastBlock(lines, this.deps.rooms.members(room));
   }
 }
 
@@ -206,16 +253,20 @@ async function redactDeleted(deps: Pick<MessageBatchDeps, 'store' | 'logger'>, s
   }
 }
 
-/** Queues a DM for its online recipients (not the sending session), each device only its entry; returns the sessions that now have it. */
+/**
+ * Queues a DM for this node's online sessions of both users (not the sending session, when it is
+ * here), each device only its entry; returns the sessions that now have it.
+ */
 function fanOutDirect(
   deps: Pick<MessageBatchDeps, 'online' | 'fanout'>,
   m: Extract<StoredMessage, { kind: 'dm' }>,
-  sender: Session,
+  sender: Session | undefined,
 ): Session[] {
   const recipient = deps.online.get(m.to);
   const self = deps.online.get(m.from);
   const users = recipient && recipient !== self ? [recipient] : [];
   if (self) users.push(self);
   deps.fanout.broadcastEach((session) => wireMessage(m, sessionDevice(session)), users, sender);
-  return [sender, ...users.flatMap((u) => [...u.sessions])];
+  const sessions = users.flatMap((u) => [...u.sessions]);
+  return sender && !sessions.includes(sender) ? [sender, ...sessions] : sessions;
 }

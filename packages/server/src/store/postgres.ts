@@ -467,6 +467,14 @@ export class PostgresStore implements AsyncStore {
     return rows.map(shared.toMessage);
   }
 
+  async messagesAfter(afterId: string, limit: number): Promise<StoredMessage[]> {
+    const rows = await this.rows<shared.MessageRow>(`${SELECT_MESSAGE} WHERE id > $1 ORDER BY id ASC LIMIT $2`, [
+      String(shared.parseId(afterId)),
+      Math.max(0, Math.floor(limit)),
+    ]);
+    return rows.map(shared.toMessage);
+  }
+
   async dmPeers(user: string): Promise<string[]> {
     const rows = await this.rows<{ peer: string | null }>(
       `SELECT recipient AS peer FROM messages WHERE kind = 'dm' AND sender = $1

@@ -451,6 +451,11 @@ export class SqliteStore implements Store {
     return (rows as shared.MessageRow[]).map(shared.toMessage);
   }
 
+  messagesAfter(afterId: string, limit: number): StoredMessage[] {
+    const rows = this.stmt(`${SELECT_MESSAGE} WHERE id > ? ORDER BY id ASC LIMIT ?`).all(shared.parseId(afterId), Math.max(0, Math.floor(limit)));
+    return (rows as shared.MessageRow[]).map(shared.toMessage);
+  }
+
   dmPeers(user: string): string[] {
     const rows = this.stmt(
       `SELECT recipient AS peer FROM messages WHERE kind = 'dm' AND sender = ?

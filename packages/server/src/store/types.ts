@@ -231,6 +231,8 @@ export interface Store {
   dmPeers(user: string): string[];
   /** Highest message id stored, or '0'. */
   lastMessageId(): string;
+  /** Every message (rooms and direct) with id > afterId, oldest first, at most `limit`: what a node missed on the bus. */
+  messagesAfter(afterId: string, limit: number): StoredMessage[];
   /** The room message `id` of `room`, if it is stored. */
   roomMessage(room: string, id: string): Extract<StoredMessage, { kind: 'room' }> | undefined;
   /**
