@@ -17,6 +17,7 @@ const SCENARIOS = [
   'test/server-room-kinds.test.ts',
   'test/server-rooms.test.ts',
   'test/server-postgres.test.ts',
+  'test/cluster-*.test.ts',
 ];
 
 export default defineConfig({
@@ -24,7 +25,7 @@ export default defineConfig({
     ...shared,
     projects: [
       // Projects that extend the root would add their include to the root's: each names its own.
-      { extends: true, test: { name: 'sqlite', include, exclude: ['test/server-postgres.test.ts'] } },
+      { extends: true, test: { name: 'sqlite', include, exclude: ['test/server-postgres.test.ts', 'test/cluster-*.test.ts'] } },
       { extends: true, test: { name: 'postgres', include: SCENARIOS, globalSetup: ['test/helpers/postgres-global.ts'] } },
     ],
   },
