@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { encodeFrame, type ProtocolErrorCode, type ServerMessage } from '@hush/protocol';
 import type { ServerIdentity } from '@hush/crypto';
 import type { Accounts } from './accounts.js';
+import { Cluster } from './cluster.js';
 import { LocalBus, type Bus, type BusHandlers, type BusState } from './bus/index.js';
 import type { HushdConfig } from './config.js';
 import { Connection } from './connection.js';
@@ -57,6 +58,11 @@ export class HushServer {
     const online = new OnlineUsers<Session>();
     const rooms = new RoomRegistry<Session>(store);
     const fanout = new Fanout(metrics, config.limits);
+    const presence = new PresenceBatch(online, fanout, (user, state, status) => cluster.presence(user, state, status));
+    const cluster: Cluster = new Cluster(
+      { fanout, logger, online, presence, rooms, sessions: this.connections, store },
+      (signal) => this.bus?.signal(signal),
+    );
     this.context = {
       store,
       accounts: options.accounts,
@@ -76,8 +82,10 @@ export class HushServer {
         fanout,
         turns: this.scheduler,
         publish: (messages) => this.bus?.publishCommitted(messages),
+        tell: (event) => cluster.roomEvent(event),
       }),
-      presence: new PresenceBatch(online, fanout),
+      presence,
+      cluster,
       files: new FileRelay({ store, logger, config, online, rooms, fanout, now }),
     };
     this.listener = createServer((socket) => void this.accept(socket));
@@ -105,6 +113,8 @@ export class HushServer {
       from: await store.lastMessageId(),
       deliver: (messages) => this.context.batch.delivered(messages),
       fillGap: ({ after, limit }) => store.messagesAfter(after, limit),
+      onSignal: (signal, node) => this.context.cluster.receive(signal, node),
+      onNode: (node, state) => (state === 'up' ? this.context.cluster.nodeUp() : this.context.cluster.nodeDown(node)),
       onState: (state) => (state === 'connected' ? logger.info('bus_connected', {}) : logger.error('bus_disconnected', {})),
       onError: (error) => logger.warn('bus_error', { error }),
     };

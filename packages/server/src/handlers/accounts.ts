@@ -1,6 +1,7 @@
 // register / login / device_login / logout, and what happens once a session is logged in.
 import { bundleFromWire, fromBase64Url, type ClientMessageOf, type DeviceBundleWire } from '@hush/protocol';
 import { verifyBundle, verifyDeviceLogin } from '@hush/crypto';
+import { keyChangeAudience } from '../cluster.js';
 import { normalizeUsername } from '../usernames.js';
 import type { UserRecord } from '../store/types.js';
 import { RequestError } from '../errors.js';
@@ -57,7 +58,7 @@ export async function handleRegister(
 export async function handleLogin(
   ctx: Pick<
     ServerContext,
-    'accounts' | 'batch' | 'config' | 'fanout' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'
+    'accounts' | 'batch' | 'cluster' | 'config' | 'fanout' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'
   >,
   session: Session,
   m: ClientMessageOf<'login'>,
@@ -201,16 +202,9 @@ async function deliverOffline(
  * everyone they have exchanged direct messages with — learn the new bundle list. Offline contacts
  * notice when they next fetch keys.
  */
-async function announceKeyChange(ctx: Pick<ServerContext, 'fanout' | 'online' | 'rooms' | 'store'>, name: string): Promise<void> {
+async function announceKeyChange(ctx: Pick<ServerContext, 'cluster' | 'fanout' | 'online' | 'rooms' | 'store'>, name: string): Promise<void> {
   const devices = (await ctx.store.listDevices(name)).slice(-32).map(wireBundle);
-  const peers = await ctx.store.dmPeers(name);
-  const users = new Set<NonNullable<ReturnType<typeof ctx.online.get>>>();
-  for (const room of ctx.online.get(name)?.rooms.keys() ?? []) for (const u of ctx.rooms.members(room)) users.add(u);
-  for (const peer of peers) {
-    const online = ctx.online.get(peer);
-    if (online) users.add(online);
-  }
-  const self = ctx.online.get(name);
-  if (self) users.add(self);
-  ctx.fanout.broadcast({ type: 'key_change', user: name, devices }, users);
+  const change = { type: 'key_change' as const, user: name, devices };
+  ctx.cluster.keyChange(change);
+  ctx.fanout.broadcast(change, await keyChangeAudience(ctx, name));
 }

@@ -1,6 +1,7 @@
 // What request handlers work with besides their session (session.ts): the server's parts, built in
 // order by HushServer. Each handler names the parts it uses (`Pick<ServerContext, ...>`).
 import type { Accounts } from '../accounts.js';
+import type { Cluster } from '../cluster.js';
 import type { HushdConfig } from '../config.js';
 import type { FileRelay } from '../files.js';
 import type { Logger } from '../logger.js';
@@ -26,5 +27,7 @@ export interface ServerContext {
   readonly batch: MessageBatch;
   readonly presence: PresenceBatch;
   readonly files: FileRelay;
+  /** The other nodes (nobody when this node is alone). */
+  readonly cluster: Cluster;
   now(): number;
 }

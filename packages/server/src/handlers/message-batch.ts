@@ -7,7 +7,7 @@
 // ride in the same block, in order with the messages: a storm of N joins (first logins into the
 // default room) costs each member one queue entry per turn, not N. A send whose idempotency key was
 // used before is only acked, with the original's id and time (and not published again).
-import type { ServerMessage } from '@hush/protocol';
+import type { ServerMessage, ServerMessageOf } from '@hush/protocol';
 import type { Logger } from '../logger.js';
 import type { OnlineUsers } from '../online-users.js';
 import type { RoomRegistry } from '../rooms.js';
@@ -20,6 +20,8 @@ import { NewestDirect } from './newest-direct.js';
 import { wireMessage } from './replies.js';
 import { advanceCursor, sessionDevice } from './session-devices.js';
 
+type RoomEventMessage = ServerMessageOf<'room_event'>;
+
 /** What the batch works with. */
 export interface MessageBatchDeps {
   store: Pick<AsyncStore, 'appendMessages' | 'redactRoomMessage' | 'advanceDeviceCursor'>;
@@ -29,6 +31,8 @@ export interface MessageBatchDeps {
   fanout: Fanout;
   /** The bus: what this node committed, for every node (this one included) to deliver. */
   publish(messages: readonly StoredMessage[]): void;
+  /** Tells the other nodes of a room event (their members get it too). */
+  tell?(event: RoomEventMessage): void;
   /** The event-loop turns the batch commits in (FlushScheduler). */
   turns: { wake(): void; beforeEachFlush(hook: () => void): void };
 }
@@ -79,7 +83,8 @@ export class MessageBatch {
   }
 
   /** Queues a notice for everyone in `room` (at the turn's commit, after the messages that came before it). */
-  roomNotice(room: string, notice: ServerMessage): void {
+  roomNotice(room: string, notice: RoomEventMessage): void {
+    this.deps.tell?.(notice);
     this.notices.push({ room, line: JSON.stringify(notice), after: this.pending.length });
     this.deps.turns.wake();
   }
@@ -88,7 +93,8 @@ export class MessageBatch {
    * Sends a room event to the room's online members (as they are now), after the room's notices
    * (joins wait for a commit): a part or a kick must not overtake the join it follows.
    */
-  roomEvent(event: Extract<ServerMessage, { type: 'room_event' }>): void {
+  roomEvent(event: RoomEventMessage): void {
+    this.deps.tell?.(event);
     const notices = this.notices.filter((n) => n.room === event.room).map((n) => n.line);
     if (notices.length > 0) this.notices = this.notices.filter((n) => n.room !== event.room);
     const audience = [...this.deps.rooms.members(event.room)];

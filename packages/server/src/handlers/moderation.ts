@@ -1,6 +1,7 @@
 // kick / ban / unban / mute / unmute / role_set. Room moderation needs op or owner rank above the
 // target's; server admins may moderate anywhere. Bans are for admins only.
 import type { ClientMessageOf } from '@hush/protocol';
+import { closeBanned } from '../cluster.js';
 import { normalizeAddress } from '../rate-limit.js';
 import type { MemberRecord } from '../store/types.js';
 import type { OnlineUser } from '../online-users.js';
@@ -59,7 +60,7 @@ export async function handleKick(
 }
 
 export async function handleBan(
-  ctx: Pick<ServerContext, 'batch' | 'logger' | 'now' | 'online' | 'rooms' | 'sessions' | 'store'>,
+  ctx: Pick<ServerContext, 'batch' | 'cluster' | 'logger' | 'now' | 'online' | 'rooms' | 'sessions' | 'store'>,
   session: Session,
   m: ClientMessageOf<'ban'>,
 ): Promise<void> {
@@ -95,12 +96,10 @@ export async function handleBan(
     ctx.logger.info('address_banned', { by: actor.name });
   }
   session.send({ type: 'ok', re: m.id });
-  const address = m.address !== undefined ? normalizeAddress(m.address) : undefined;
-  for (const s of [...ctx.sessions]) {
-    if ((m.user !== undefined && s.user?.name === m.user) || (address !== undefined && s.address === address)) {
-      s.close('BANNED', reason ?? 'banned by an administrator');
-    }
-  }
+  const ban = { user: m.user, address: m.address !== undefined ? normalizeAddress(m.address) : undefined };
+  const said = reason ?? 'banned by an administrator';
+  closeBanned(ctx.sessions, ban, said);
+  ctx.cluster.banned({ ...(ban.user !== undefined ? { user: ban.user } : {}), ...(ban.address !== undefined ? { address: ban.address } : {}), reason: said });
 }
 
 export async function handleUnban(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'unban'>): Promise<void> {

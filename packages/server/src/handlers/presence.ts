@@ -19,7 +19,7 @@ export function handlePresenceSet(ctx: Pick<ServerContext, 'presence'>, session:
  * target. Answered from memory (no store round trip) unless the target is someone offline.
  */
 export function handleTyping(
-  ctx: Pick<ServerContext, 'config' | 'fanout' | 'now' | 'online' | 'rooms' | 'store'>,
+  ctx: Pick<ServerContext, 'cluster' | 'config' | 'fanout' | 'now' | 'online' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'typing'>,
 ): void | Promise<void> {
@@ -35,8 +35,11 @@ export function handleTyping(
     if (!user.rooms.has(m.target.room)) return notMember(ctx, m.target.room);
     const others = [...ctx.rooms.members(m.target.room)].filter((u) => u !== user);
     ctx.fanout.broadcast({ type: 'typing_notice', from: user.name, target: m.target, active: m.active }, others);
+    ctx.cluster.typing(user.name, m.target, m.active);
     return;
   }
+  // The peer may be online on another node.
+  if (m.target.user !== user.name) ctx.cluster.typing(user.name, m.target, m.active);
   const peer = ctx.online.get(m.target.user);
   if (!peer) return requireKnownUser(ctx, m.target.user);
   if (peer !== user) {

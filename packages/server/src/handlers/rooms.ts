@@ -155,7 +155,7 @@ export async function handleRoomTopic(
 }
 
 export async function handleRoomMembers(
-  ctx: Pick<ServerContext, 'config' | 'online' | 'rooms' | 'store'>,
+  ctx: Pick<ServerContext, 'config' | 'presence' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'room_members'>,
 ): Promise<void> {
@@ -167,15 +167,7 @@ export async function handleRoomMembers(
     m,
     (p) => ctx.store.listMembers(m.room, p),
     (r) => r.user,
-    (member) => {
-      const online = ctx.online.get(member.user);
-      return {
-        user: member.user,
-        role: member.role,
-        state: online ? online.state : ('offline' as const),
-        status: online ? online.status : '',
-      };
-    },
+    (member) => ({ user: member.user, role: member.role, ...ctx.presence.of(member.user) }),
   );
   session.send({
     type: 'members',
@@ -187,7 +179,7 @@ export async function handleRoomMembers(
 }
 
 export async function handleUsersList(
-  ctx: Pick<ServerContext, 'config' | 'online' | 'store'>,
+  ctx: Pick<ServerContext, 'config' | 'presence' | 'store'>,
   session: Session,
   m: ClientMessageOf<'users_list'>,
 ): Promise<void> {
@@ -197,10 +189,7 @@ export async function handleUsersList(
     m,
     (p) => ctx.store.listUsers(p),
     (u) => u.name,
-    (u) => {
-      const online = ctx.online.get(u.name);
-      return { user: u.name, state: online ? online.state : ('offline' as const), status: online ? online.status : '', role: u.role };
-    },
+    (u) => ({ user: u.name, ...ctx.presence.of(u.name), role: u.role }),
   );
   session.send({ type: 'users', re: m.id, users: page.items, ...(page.next !== undefined ? { next: page.next } : {}) });
 }

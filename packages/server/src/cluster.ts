@@ -1,0 +1,225 @@
+// What a node tells the other nodes of a cluster, and what it does with what they tell it. Messages
+// travel the bus's commit stream (message-batch.ts); everything else that lives in memory goes as
+// signals: presence, typing, room events (joins, parts, topics, kicks, bans, mutes, roles, which
+// also change the cached memberships of the users online here), account and address bans (their
+// sessions here are closed) and key changes. One node alone (LocalBus) has nobody to tell: every
+// `tell` is dropped by the bus and nothing arrives.
+import { type PresenceState, type ServerMessage, type ServerMessageOf, serverMessageSchema } from '@hush/protocol';
+import type { BusSignal, JsonValue } from './bus/index.js';
+import type { ServerContext } from './handlers/context.js';
+import { syncMembership } from './handlers/membership.js';
+import type { Session } from './handlers/session.js';
+
+type RoomEvent = ServerMessageOf<'room_event'>;
+type TypingTarget = { room: string } | { user: string };
+export interface Presence {
+  state: Exclude<PresenceState, 'offline'>;
+  status: string;
+}
+
+/** Who is online on the other nodes, per node (a node that goes down takes its users with it). */
+export class RemotePresence {
+  private readonly byNode = new Map<string, Map<string, Presence>>();
+
+  get(user: string): Presence | undefined {
+    for (const users of this.byNode.values()) {
+      const p = users.get(user);
+      if (p) return p;
+    }
+    return undefined;
+  }
+
+  /** `presence` null: the user left that node. `replace`: the node's whole list (a snapshot). */
+  set(node: string, entries: ReadonlyArray<readonly [string, Presence | null]>, replace = false): string[] {
+    const before = replace ? [...(this.byNode.get(node)?.keys() ?? [])] : [];
+    const users = replace ? new Map<string, Presence>() : (this.byNode.get(node) ?? new Map<string, Presence>());
+    for (const [user, p] of entries) {
+      if (p) users.set(user, p);
+      else users.delete(user);
+    }
+    this.byNode.set(node, users);
+    return [...new Set([...before, ...entries.map(([user]) => user)])];
+  }
+
+  /** Forgets a node; returns the users it had. */
+  drop(node: string): string[] {
+    const users = [...(this.byNode.get(node)?.keys() ?? [])];
+    this.byNode.delete(node);
+    return users;
+  }
+}
+
+type ClusterContext = Pick<ServerContext, 'fanout' | 'logger' | 'online' | 'presence' | 'rooms' | 'sessions' | 'store'>;
+
+export class Cluster {
+  constructor(
+    private readonly ctx: ClusterContext,
+    private readonly send: (signal: BusSignal) => void,
+  ) {}
+
+  // ---- what this node tells ----
+
+  presence(user: string, state: PresenceState, status: string): void {
+    this.send({ topic: 'presence', body: { users: [[user, state, status]] } });
+  }
+
+  typing(from: string, target: TypingTarget, active: boolean): void {
+    this.send({ topic: 'typing', body: { from, target, active } });
+  }
+
+  roomEvent(event: RoomEvent): void {
+    this.send({ topic: 'moderation', body: event as unknown as JsonValue });
+  }
+
+  banned(ban: { user?: string; address?: string; reason: string }): void {
+    this.send({ topic: 'moderation', body: { ban } });
+  }
+
+  keyChange(change: ServerMessageOf<'key_change'>): void {
+    this.send({ topic: 'keys', body: change as unknown as JsonValue });
+  }
+
+  /** Another node came up: it learns who is online here. */
+  nodeUp(): void {
+    const users = [...this.ctx.online.all()].map((u) => [u.name, u.state, u.status]);
+    this.send({ topic: 'presence', body: { snapshot: true, users } });
+  }
+
+  /** Another node went down: its users are offline unless online elsewhere. */
+  nodeDown(node: string): void {
+    this.ctx.presence.remote(this.ctx.presence.others.drop(node));
+  }
+
+  // ---- what the others tell ----
+
+  /** A signal from another node; one that does not parse is reported and dropped. */
+  receive(signal: BusSignal, node: string): void {
+    try {
+      const done = this.apply(signal, node);
+      if (done) done.catch((error: unknown) => this.ctx.logger.warn('cluster_signal_failed', { topic: signal.topic, error }));
+    } catch (error) {
+      this.ctx.logger.warn('cluster_signal_failed', { topic: signal.topic, error });
+    }
+  }
+
+  private apply(signal: BusSignal, node: string): Promise<void> | void {
+    const body = signal.body as Record<string, unknown>;
+    switch (signal.topic) {
+      case 'presence':
+        return this.presenceFrom(node, body);
+      case 'typing':
+        return this.typingFrom(body);
+      case 'moderation':
+        return 'ban' in body ? this.banFrom(body.ban as Record<string, unknown>) : this.roomEventFrom(parse(body, 'room_event'));
+      case 'keys': {
+        const change = parse(body, 'key_change');
+        return this.keyChangeFrom(change);
+      }
+      case 'hits':
+        return;
+    }
+  }
+
+  private presenceFrom(node: string, body: Record<string, unknown>): void {
+    if (!Array.isArray(body.users)) throw new Error('presence: no user list');
+    const entries = body.users.map((entry: unknown): [string, Presence | null] => {
+      const [user, state, status] = entry as [unknown, unknown, unknown];
+      if (typeof user !== 'string' || typeof status !== 'string') throw new Error('presence: bad entry');
+      if (state === 'offline') return [user, null];
+      if (state !== 'online' && state !== 'away') throw new Error('presence: bad state');
+      return [user, { state, status }];
+    });
+    this.ctx.presence.remote(this.ctx.presence.others.set(node, entries, body.snapshot === true));
+  }
+
+  private typingFrom(body: Record<string, unknown>): void {
+    const target = body.target as TypingTarget;
+    const notice = parse({ type: 'typing_notice', from: body.from, target, active: body.active }, 'typing_notice');
+    const { ctx } = this;
+    if ('room' in notice.target) {
+      const others = [...ctx.rooms.members(notice.target.room)].filter((u) => u.name !== notice.from);
+      ctx.fanout.broadcast(notice, others);
+      return;
+    }
+    const peer = typeof target === 'object' && 'user' in target ? ctx.online.get(target.user) : undefined;
+    if (peer && peer.name !== notice.from) ctx.fanout.broadcast({ ...notice, target: { user: notice.from } }, [peer]);
+  }
+
+  /**
+   * A room event another node sent its members: this node's members get it too, and the cached
+   * membership of its subject, if online here, follows the store (a kicked user hears the kick,
+   * then gets nothing more of the room).
+   */
+  private async roomEventFrom(event: RoomEvent): Promise<void> {
+    const { ctx } = this;
+    const { room, user: name } = event;
+    const leaving = event.event === 'part' || event.event === 'kick' || event.event === 'ban';
+    if (event.event === 'join') ctx.rooms.adjustCount(room, 1);
+    if (leaving) ctx.rooms.adjustCount(room, -1);
+    if (leaving) {
+      ctx.fanout.broadcast(event, ctx.rooms.members(room));
+      const user = ctx.online.get(name);
+      if (user) {
+        user.rooms.delete(room);
+        ctx.rooms.leave(room, user);
+      }
+      return;
+    }
+    if (event.event !== 'topic' && ctx.online.get(name)) {
+      await syncMembership(ctx, room, name);
+      const user = ctx.online.get(name);
+      if (user?.rooms.has(room)) ctx.rooms.enter(room, user);
+    }
+    ctx.fanout.broadcast(event, ctx.rooms.members(room));
+  }
+
+  private banFrom(ban: Record<string, unknown>): void {
+    const user = typeof ban.user === 'string' ? ban.user : undefined;
+    const address = typeof ban.address === 'string' ? ban.address : undefined;
+    closeBanned(this.ctx.sessions, { user, address }, typeof ban.reason === 'string' ? ban.reason : 'banned by an administrator');
+  }
+
+  private async keyChangeFrom(change: ServerMessageOf<'key_change'>): Promise<void> {
+    const { ctx } = this;
+    const audience = new Set([...(await keyChangeAudience(ctx, change.user))]);
+    ctx.fanout.broadcast(change, audience);
+  }
+}
+
+/** The sessions here of a banned account or address, closed with the reason. */
+export function closeBanned(sessions: Iterable<Session>, ban: { user?: string | undefined; address?: string | undefined }, reason: string): void {
+  for (const s of [...sessions]) {
+    if ((ban.user !== undefined && s.user?.name === ban.user) || (ban.address !== undefined && s.address === ban.address)) {
+      s.close('BANNED', reason);
+    }
+  }
+}
+
+/**
+ * Who here learns of `name`'s new device list: everyone online sharing a room with them, everyone
+ * they exchanged direct messages with, and themselves.
+ */
+export async function keyChangeAudience(
+  ctx: Pick<ServerContext, 'online' | 'rooms' | 'store'>,
+  name: string,
+): Promise<Set<NonNullable<ReturnType<ServerContext['online']['get']>>>> {
+  const self = ctx.online.get(name);
+  const [peers, rooms] = await Promise.all([
+    ctx.store.dmPeers(name),
+    self ? Promise.resolve([...self.rooms.keys()]) : ctx.store.roomsOf(name).then((ms) => ms.map((m) => m.room)),
+  ]);
+  const users = new Set<NonNullable<ReturnType<ServerContext['online']['get']>>>();
+  for (const room of rooms) for (const u of ctx.rooms.members(room)) users.add(u);
+  for (const peer of peers) {
+    const online = ctx.online.get(peer);
+    if (online) users.add(online);
+  }
+  if (self) users.add(self);
+  return users;
+}
+
+function parse<T extends ServerMessage['type']>(body: unknown, type: T): ServerMessageOf<T> {
+  const parsed = serverMessageSchema.safeParse(body);
+  if (!parsed.success || parsed.data.type !== type) throw new Error(`not a ${type}`);
+  return parsed.data as ServerMessageOf<T>;
+}
