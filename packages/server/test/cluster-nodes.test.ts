@@ -100,4 +100,84 @@ describe('three nodes on PostgreSQL and NATS', () => {
     expect(dee.take((m: ServerMessage) => m.type === 'dm')).toEqual([]); // the sending device has it already
     expect([eli, eliLaptop, deePhone].map((c) => c.take((m) => m.type === 'dm').length)).toEqual([0, 0, 0]);
   }, 60_000);
+
+  it('count users on every node as online: users_list, room_members and presence notices', async () => {
+    const fay = await user(0, 'cl-fay');
+    const gus = await user(1, 'cl-gus');
+    const state = async (c: RawClient, name: string) => {
+      const reply = await c.request({ type: 'users_list' });
+      return reply.type === 'users' ? reply.users.find((u) => u.user === name)?.state : undefined;
+    };
+    expect(await state(gus, 'cl-fay')).toBe('online');
+    expect(await state(fay, 'cl-gus')).toBe('online');
+    const members = await gus.request({ type: 'room_members', room: 'lobby' });
+    expect(members.type === 'members' && members.members.find((m) => m.user === 'cl-fay')).toMatchObject({ state: 'online' });
+    await fay.expect({ type: 'presence_set', state: 'away', status: 'lunch' }, 'ok');
+    expect(await gus.waitFor((m) => m.type === 'presence' && m.user === 'cl-fay' && m.state === 'away', 10_000)).toMatchObject({
+      status: 'lunch',
+    });
+    expect(await state(gus, 'cl-fay')).toBe('away');
+    // Online on two nodes: leaving one of them keeps the user online.
+    const fayAgain = await RawClient.connect(cluster.nodes[2]!.port);
+    clients.push(fayAgain);
+    await fayAgain.login('cl-fay');
+    await fay.close();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(gus.take((m) => m.type === 'presence' && m.user === 'cl-fay' && m.state === 'offline')).toEqual([]);
+    expect(await state(gus, 'cl-fay')).not.toBe('offline');
+    await fayAgain.close();
+    await gus.waitFor((m) => m.type === 'presence' && m.user === 'cl-fay' && m.state === 'offline', 10_000);
+    expect(await state(gus, 'cl-fay')).toBe('offline');
+  }, 60_000);
+
+  it('relay typing in a room and in a direct conversation to other nodes', async () => {
+    const hal = await user(0, 'cl-hal');
+    const ida = await user(2, 'cl-ida');
+    hal.send({ type: 'typing', target: { room: 'lobby' }, active: true });
+    expect(await ida.waitFor((m) => m.type === 'typing_notice' && m.from === 'cl-hal', 10_000)).toMatchObject({
+      target: { room: 'lobby' },
+      active: true,
+    });
+    hal.send({ type: 'typing', target: { user: 'cl-ida' }, active: true });
+    expect(
+      await ida.waitFor((m) => m.type === 'typing_notice' && m.from === 'cl-hal' && 'user' in m.target, 10_000),
+    ).toMatchObject({ target: { user: 'cl-hal' } });
+  }, 60_000);
+
+  it('apply a kick and a ban made on another node: the target hears it and is out of the room there', async () => {
+    const owner = await user(0, 'cl-owner');
+    const kim = await user(1, 'cl-kim');
+    const lea = await user(2, 'cl-lea');
+    await owner.expect({ type: 'room_create', room: 'cl-kicks' }, 'ok');
+    await lea.expect({ type: 'room_join', room: 'cl-kicks' }, 'ok');
+    await kim.expect({ type: 'room_join', room: 'cl-kicks' }, 'ok');
+    // Lea (node 2) hears Kim's join made on node 1.
+    await lea.waitFor((m) => m.type === 'room_event' && m.event === 'join' && m.user === 'cl-kim', 10_000);
+    await owner.expect({ type: 'kick', room: 'cl-kicks', user: 'cl-kim', reason: 'testing' }, 'ok');
+    for (const c of [kim, lea]) {
+      expect(await c.waitFor((m) => m.type === 'room_event' && m.event === 'kick', 10_000)).toMatchObject({
+        room: 'cl-kicks',
+        user: 'cl-kim',
+        by: 'cl-owner',
+      });
+    }
+    // Node 1 no longer counts Kim in the room.
+    expect(await kim.request({ type: 'room_part', room: 'cl-kicks' })).toMatchObject({ type: 'error', code: 'NOT_MEMBER' });
+
+    // A server admin on node 0 bans Lea, connected to node 2: her session there is closed.
+    const boss = await user(0, 'cl-boss');
+    await cluster.nodes[0]!.db.setServerRole('cl-boss', 'admin');
+    const admin = await RawClient.connect(cluster.nodes[0]!.port);
+    clients.push(admin);
+    await admin.login('cl-boss');
+    await boss.close();
+    await admin.expect({ type: 'ban', user: 'cl-lea', reason: 'testing bans' }, 'ok');
+    expect(await lea.next('goodbye', 10_000)).toMatchObject({ code: 'BANNED' });
+    const back = await RawClient.connect(cluster.nodes[1]!.port);
+    clients.push(back);
+    expect(await back.request({ type: 'login', username: 'cl-lea', password: 'correct horse battery', device: back.bundle() })).toMatchObject({
+      type: 'error',
+      code: 'BANNED',
+    });
+  }, 60_000);
 });
