@@ -241,7 +241,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       try {
         const name = username.toLowerCase();
         const state = await this.stateOf(name);
-        const welcome = await this.deviceLogin(name, stored.device, state.newestDm);
+        const welcome = await this.deviceLogin(name, stored.device, state.dmSince());
         await this.afterWelcome(welcome, stored.device, true, welcome.user === name ? state : undefined);
         return;
       } catch (error) {
@@ -281,10 +281,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   /**
-   * `since`: the newest DM this device has handled. The server's delivery cursor moves when a DM is
-   * queued to us, so one written into a dying socket is only offered again because of it.
+   * `since`: the newest DM this device has handled ("0" before its first). The server's delivery
+   * cursor moves when a DM is queued to us, so one written into a dying socket is only offered again
+   * because of it.
    */
-  private deviceLogin(username: string, device: DeviceIdentity, since: string | undefined): Promise<Welcome> {
+  private deviceLogin(username: string, device: DeviceIdentity, since: string): Promise<Welcome> {
     const session = this.connection.session;
     if (!session) throw new HushError('CONNECTION_CLOSED');
     const signature = signDeviceLogin(device, session.sessionId, username, new Uint8Array(0));
@@ -294,7 +295,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
         username,
         signKey: b64(device.signPublicKey),
         signature: b64(signature),
-        ...(since === undefined ? {} : { since }),
+        since,
       },
       ['welcome'],
     );
@@ -315,6 +316,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       state: kept?.state ?? state ?? (await UserState.load(this.paths.dataDir, this.host, this.port, welcome.user)),
       sessions: kept?.sessions ?? (await SessionStore.load(this.paths.dataDir, this.host, this.port, welcome.user)),
     };
+    if (this.account.state.noteStart(welcome.serverTime)) await this.account.state.save();
     await this.publishPrekeys();
     if (!kept || !this.roomKeys) {
       this.roomKeys = await RoomKeyStore.load(this.paths.dataDir, this.host, this.port, {
@@ -351,7 +353,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private resumeSession(): Promise<void> {
     const { user, device, state } = this.account!;
     return this.connection.holdingEvents(async () => {
-      const welcome = await this.deviceLogin(user, device, state.newestDm);
+      const welcome = await this.deviceLogin(user, device, state.dmSince());
       this.applyLimits(welcome);
       this.dms.forgetKeys(); // key_change notices may have been missed
       this.roomCrypto.forgetMembers(); // and room events

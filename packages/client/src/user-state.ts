@@ -18,6 +18,8 @@ interface UserStateFile {
   seenKeys: Record<string, string>;
   /** Newest direct message id received or sent (device_login's `since`: the server re-offers what came after). */
   newestDm?: string;
+  /** Server time of this device's first login here: no DM older than that was sealed for it. */
+  startedAt?: number;
   /** room -> newest message id this client saw there (where catch-up starts after a restart). */
   rooms?: Record<string, string>;
 }
@@ -34,6 +36,7 @@ export class UserState {
   verified = new Map<string, string>();
   seenKeys = new Map<string, string>();
   newestDm: string | undefined;
+  startedAt: number | undefined;
   readonly rooms = new Map<string, string>();
   private saving: Promise<void> = Promise.resolve();
   private saveTimer: NodeJS.Timeout | undefined;
@@ -54,6 +57,7 @@ export class UserState {
       state.verified = new Map(Object.entries(f.verified ?? {}));
       state.seenKeys = new Map(Object.entries(f.seenKeys ?? {}));
       if (typeof f.newestDm === 'string' && MESSAGE_ID.test(f.newestDm)) state.newestDm = f.newestDm;
+      if (typeof f.startedAt === 'number' && Number.isSafeInteger(f.startedAt)) state.startedAt = f.startedAt;
       for (const [room, id] of Object.entries(f.rooms ?? {})) if (typeof id === 'string' && MESSAGE_ID.test(id)) state.rooms.set(room, id);
     }
     return state;
@@ -72,6 +76,28 @@ export class UserState {
     if (this.newestDm !== undefined && compareIds(id, this.newestDm) <= 0) return false;
     this.newestDm = id;
     return true;
+  }
+
+  /**
+   * device_login's `since`. A device that has received no DM yet asks from the beginning ("0"): the
+   * server moves its cursor when it queues a DM, so a first DM lost in transit (a cut connection, a
+   * tampered record) comes back only this way. Older DMs, sealed before this device existed, come
+   * along once; see `predates`.
+   */
+  dmSince(): string {
+    return this.newestDm ?? '0';
+  }
+
+  /** At a login: the first one (no DM received yet) fixes `startedAt`; true when it changed (worth saving). */
+  noteStart(serverTime: number): boolean {
+    if (this.newestDm !== undefined || this.startedAt !== undefined) return false;
+    this.startedAt = serverTime;
+    return true;
+  }
+
+  /** True for a DM stored before this device's first login here: one without a message for it is no loss. */
+  predates(ts: number): boolean {
+    return this.startedAt !== undefined && ts < this.startedAt;
   }
 
   /** Records the newest message seen in a room; true when it moved (worth saving). */
@@ -118,6 +144,7 @@ export class UserState {
       verified: Object.fromEntries(this.verified),
       seenKeys: Object.fromEntries(this.seenKeys),
       ...(this.newestDm === undefined ? {} : { newestDm: this.newestDm }),
+      ...(this.startedAt === undefined ? {} : { startedAt: this.startedAt }),
       rooms: Object.fromEntries(this.rooms),
     };
     const text = `${JSON.stringify(file)}\n`;
