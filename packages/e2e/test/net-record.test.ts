@@ -126,10 +126,9 @@ async function pair(
   const alice = await sdk.user(receiverViaProxy ? direct : proxy, server.fingerprint, `alice-${tag}`);
   const bob = await sdk.user(receiverViaProxy ? proxy : direct, server.fingerprint, `bob-${tag}`);
   const room = `room-${tag}`;
-  // Open (made by the server's store as an admin would): these cases are about records on the wire;
-  // what a lost record does to an end-to-end room's keys is not what they measure.
-  server.store.createRoom(room, '', null, Date.now(), 'open');
-  await alice.joinRoom(room);
+  // End to end (the default kind): the first record lost may be the DM that hands alice's sender key
+  // to bob, her first DM to him and his first DM at all; it must come back with the catch-up too.
+  await alice.createRoom(room, '', 'e2e');
   await bob.joinRoom(room);
   return { alice, bob, proxy, room, tag };
 }
