@@ -78,12 +78,20 @@ const DEFAULT_ACCOUNT_BACKOFF: BackoffOptions = {
 };
 const BUSY_RETRY_MS = 1000;
 
+/** A login's outcome as the back-off counts it: told to the other nodes of a cluster, which count it too. */
+export interface LoginHit {
+  address: string;
+  account: string;
+  failed: boolean;
+}
+
 export class Accounts {
   private readonly scryptN: number;
   private readonly gate: HashGate;
   private readonly byAddress: LoginBackoff;
   private readonly byAccount: LoginBackoff;
   private dummy: Promise<string> | undefined;
+  private tellHit: (hit: LoginHit) => void = () => undefined;
 
   constructor(
     private readonly store: AsyncStore,
@@ -93,6 +101,25 @@ export class Accounts {
     this.gate = new HashGate(Math.max(1, opts.maxConcurrentHashes ?? 2), Math.max(0, opts.maxQueuedHashes ?? 64));
     this.byAddress = new LoginBackoff({ ...DEFAULT_ADDRESS_BACKOFF, ...opts.addressBackoff });
     this.byAccount = new LoginBackoff({ ...DEFAULT_ACCOUNT_BACKOFF, ...opts.accountBackoff });
+  }
+
+  /** Where this node's login outcomes go (the other nodes), so the back-off holds across a cluster. */
+  tellHitsTo(tell: (hit: LoginHit) => void): void {
+    this.tellHit = tell;
+  }
+
+  /** A login outcome on another node: counted as if it happened here. */
+  replayHit(hit: LoginHit, now: number): void {
+    if (!hit.failed) this.byAccount.reset(hit.account);
+    else {
+      this.byAddress.fail(hit.address, now);
+      this.byAccount.fail(hit.account, now);
+    }
+  }
+
+  private hit(hit: LoginHit, now: number): void {
+    this.replayHit(hit, now);
+    this.tellHit(hit);
   }
 
   get registration(): RegistrationMode {
@@ -151,11 +178,10 @@ export class Accounts {
     // Re-read: the account may have changed (ban, password reset) while hashing.
     const current = user ? await this.store.getUser(user.name) : undefined;
     if (!valid || !current || current.passwordHash !== user?.passwordHash || current.passwordHash === null) {
-      this.byAddress.fail(input.address, now);
-      this.byAccount.fail(accountKey, now);
+      this.hit({ address: input.address, account: accountKey, failed: true }, now);
       return { ok: false, code: 'AUTH_FAILED' };
     }
-    this.byAccount.reset(accountKey);
+    this.hit({ address: input.address, account: accountKey, failed: false }, now);
     if (isBanned(current, now)) return { ok: false, code: 'BANNED' };
     if (hashCost(current.passwordHash) < this.scryptN) await this.upgradeHash(current.name, input.password);
     return { ok: true, user: current };

@@ -2,10 +2,13 @@
 // travel the bus's commit stream (message-batch.ts); everything else that lives in memory goes as
 // signals: presence, typing, room events (joins, parts, topics, kicks, bans, mutes, roles, which
 // also change the cached memberships of the users online here), account and address bans (their
-// sessions here are closed) and key changes. One node alone (LocalBus) has nobody to tell: every
+// sessions here are closed), key changes, file events (offered, cancelled, handled) and login
+// outcomes (each node's login back-off counts every node's failures). One node alone (LocalBus) has nobody to tell: every
 // `tell` is dropped by the bus and nothing arrives.
 import { type PresenceState, type ServerMessage, type ServerMessageOf, serverMessageSchema } from '@hush/protocol';
 import type { BusSignal, JsonValue } from './bus/index.js';
+import type { LoginHit } from './accounts.js';
+import type { FileEvent } from './files.js';
 import type { ServerContext } from './handlers/context.js';
 import { syncMembership } from './handlers/membership.js';
 import type { Session } from './handlers/session.js';
@@ -49,7 +52,7 @@ export class RemotePresence {
   }
 }
 
-type ClusterContext = Pick<ServerContext, 'fanout' | 'logger' | 'online' | 'presence' | 'rooms' | 'sessions' | 'store'>;
+type ClusterContext = Pick<ServerContext, 'accounts' | 'fanout' | 'files' | 'logger' | 'online' | 'presence' | 'rooms' | 'sessions' | 'store'>;
 
 export class Cluster {
   constructor(
@@ -77,6 +80,14 @@ export class Cluster {
 
   keyChange(change: ServerMessageOf<'key_change'>): void {
     this.send({ topic: 'keys', body: change as unknown as JsonValue });
+  }
+
+  loginHit(hit: LoginHit): void {
+    this.send({ topic: 'hits', body: { ...hit } });
+  }
+
+  fileEvent(event: FileEvent): void {
+    this.send({ topic: 'files', body: event as unknown as JsonValue });
   }
 
   /** Another node came up: it learns who is online here. */
@@ -115,8 +126,14 @@ export class Cluster {
         const change = parse(body, 'key_change');
         return this.keyChangeFrom(change);
       }
-      case 'hits':
+      case 'files':
+        return this.fileEventFrom(body);
+      case 'hits': {
+        const { address, account, failed } = body;
+        if (typeof address !== 'string' || typeof account !== 'string' || typeof failed !== 'boolean') throw new Error('hits: bad entry');
+        this.ctx.accounts.replayHit({ address, account, failed }, Date.now());
         return;
+      }
     }
   }
 
@@ -177,6 +194,19 @@ export class Cluster {
     const user = typeof ban.user === 'string' ? ban.user : undefined;
     const address = typeof ban.address === 'string' ? ban.address : undefined;
     closeBanned(this.ctx.sessions, { user, address }, typeof ban.reason === 'string' ? ban.reason : 'banned by an administrator');
+  }
+
+  private fileEventFrom(body: Record<string, unknown>): void {
+    if (typeof body.sender === 'string') {
+      this.ctx.files.deliverEvent({ sender: body.sender, message: parse(body.message, 'file_status') });
+      return;
+    }
+    const file = body.file as Record<string, unknown> | null;
+    const name = (v: unknown) => (v === null || typeof v === 'string' ? v : undefined);
+    const [from, room, to] = [file?.from, name(file?.room), name(file?.to)];
+    if (typeof from !== 'string' || room === undefined || to === undefined) throw new Error('files: no audience');
+    const message = parse(body.message, (body.message as { type?: unknown } | null)?.type === 'file_cancelled' ? 'file_cancelled' : 'file_offered');
+    this.ctx.files.deliverEvent({ file: { from, room, to }, message });
   }
 
   private async keyChangeFrom(change: ServerMessageOf<'key_change'>): Promise<void> {

@@ -58,7 +58,14 @@ export interface FileRelayDeps {
   rooms: Pick<RoomRegistry<Session>, 'kind' | 'members' | 'room'>;
   fanout: Pick<Fanout, 'broadcast'>;
   now(): number;
+  /** Tells the other nodes of a file event, for their sessions of the same audience. */
+  tell?(event: FileEvent): void;
 }
+
+/** A file event and who gets it: the file's recipients (`file`), or its sender (`sender`). */
+export type FileEvent =
+  | { file: Pick<StoredFile, 'from' | 'room' | 'to'>; message: ServerMessageOf<'file_offered' | 'file_cancelled'> }
+  | { sender: string; message: ServerMessageOf<'file_status'> };
 
 export class FileRelay {
   private readonly uploads = new Map<string, Upload>();
@@ -136,7 +143,7 @@ export class FileRelay {
     this.uploads.delete(upload.file.id);
     const file = { ...upload.file, complete: true };
     session.send({ type: 'ok', re: m.id });
-    deps.fanout.broadcast(offered(file), this.recipients(file));
+    this.announce({ file, message: offered(file) });
   }
 
   async accept(user: User, session: Session, m: ClientMessageOf<'file_accept'>): Promise<void> {
@@ -175,7 +182,7 @@ export class FileRelay {
       await deps.store.deleteFile(file.id);
       session.send({ type: 'ok', re: m.id });
       const by = { fileId: file.id, by: user.name, ...(m.reason !== undefined ? { reason: m.reason } : {}) };
-      deps.fanout.broadcast({ type: 'file_cancelled', ...by }, this.recipients(file));
+      this.announce({ file, message: { type: 'file_cancelled', ...by } });
       return;
     }
     await this.receivable(user, file.id);
@@ -239,7 +246,23 @@ export class FileRelay {
     return file;
   }
 
-  private recipients(file: StoredFile): User[] {
+  /** Sends a file event to its audience here, and tells the other nodes. */
+  private announce(event: FileEvent): void {
+    this.deps.tell?.(event);
+    this.deliverEvent(event);
+  }
+
+  /** A file event, for this node's sessions of its audience (told by another node, or made here). */
+  deliverEvent(event: FileEvent): void {
+    const { deps } = this;
+    if ('file' in event) deps.fanout.broadcast(event.message, this.recipients(event.file));
+    else {
+      const sender = deps.online.get(event.sender);
+      if (sender) deps.fanout.broadcast(event.message, [sender]);
+    }
+  }
+
+  private recipients(file: Pick<StoredFile, 'from' | 'room' | 'to'>): User[] {
     const deps = this.deps;
     if (file.room !== null) return [...deps.rooms.members(file.room)].filter((u) => u.name !== file.from);
     const to = file.to !== null ? deps.online.get(file.to) : undefined;
@@ -247,9 +270,7 @@ export class FileRelay {
   }
 
   private status(file: StoredFile, user: string, status: ServerMessageOf<'file_status'>['status']): void {
-    const deps = this.deps;
-    const sender = deps.online.get(file.from);
-    if (sender) deps.fanout.broadcast({ type: 'file_status', fileId: file.id, user, status }, [sender]);
+    this.announce({ sender: file.from, message: { type: 'file_status', fileId: file.id, user, status } });
   }
 
   /** Queues chunks while the session's backlog is small; resumes from onWritable. One pump per session at a time. */

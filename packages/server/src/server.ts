@@ -59,10 +59,12 @@ export class HushServer {
     const rooms = new RoomRegistry<Session>(store);
     const fanout = new Fanout(metrics, config.limits);
     const presence = new PresenceBatch(online, fanout, (user, state, status) => cluster.presence(user, state, status));
+    const files = new FileRelay({ store, logger, config, online, rooms, fanout, now, tell: (event) => cluster.fileEvent(event) });
     const cluster: Cluster = new Cluster(
-      { fanout, logger, online, presence, rooms, sessions: this.connections, store },
+      { accounts: options.accounts, fanout, files, logger, online, presence, rooms, sessions: this.connections, store },
       (signal) => this.bus?.signal(signal),
     );
+    options.accounts.tellHitsTo((hit) => cluster.loginHit(hit));
     this.context = {
       store,
       accounts: options.accounts,
@@ -86,7 +88,7 @@ export class HushServer {
       }),
       presence,
       cluster,
-      files: new FileRelay({ store, logger, config, online, rooms, fanout, now }),
+      files,
     };
     this.listener = createServer((socket) => void this.accept(socket));
     this.listener.on('error', (error) => options.logger.error('listener_error', { error }));

@@ -1,9 +1,10 @@
 // Three hushd nodes on one PostgreSQL database and one nats-server behave as one server: clients
 // spread over them see one identity, every room message once and in one order, direct messages to
 // every device wherever it is connected, and one history.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
-import { directEnvelope, RawClient, registered } from '../src/raw-client.js';
+import { directEnvelope, RawClient, registered, TEST_PASSWORD } from '../src/raw-client.js';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
 import { newDatabase } from './helpers/store-under-test.js';
 
@@ -113,7 +114,7 @@ describe('three nodes on PostgreSQL and NATS', () => {
     const members = await gus.request({ type: 'room_members', room: 'lobby' });
     expect(members.type === 'members' && members.members.find((m) => m.user === 'cl-fay')).toMatchObject({ state: 'online' });
     await fay.expect({ type: 'presence_set', state: 'away', status: 'lunch' }, 'ok');
-    expect(await gus.waitFor((m) => m.type === 'presence' && m.user === 'cl-fay' && m.state === 'away', 10_000)).toMatchObject({
+    expect(await gus.next((m) => m.type === 'presence' && m.user === 'cl-fay' && m.state === 'away', 10_000)).toMatchObject({
       status: 'lunch',
     });
     expect(await state(gus, 'cl-fay')).toBe('away');
@@ -126,7 +127,7 @@ describe('three nodes on PostgreSQL and NATS', () => {
     expect(gus.take((m) => m.type === 'presence' && m.user === 'cl-fay' && m.state === 'offline')).toEqual([]);
     expect(await state(gus, 'cl-fay')).not.toBe('offline');
     await fayAgain.close();
-    await gus.waitFor((m) => m.type === 'presence' && m.user === 'cl-fay' && m.state === 'offline', 10_000);
+    await gus.next((m) => m.type === 'presence' && m.user === 'cl-fay' && m.state === 'offline', 10_000);
     expect(await state(gus, 'cl-fay')).toBe('offline');
   }, 60_000);
 
@@ -134,13 +135,13 @@ describe('three nodes on PostgreSQL and NATS', () => {
     const hal = await user(0, 'cl-hal');
     const ida = await user(2, 'cl-ida');
     hal.send({ type: 'typing', target: { room: 'lobby' }, active: true });
-    expect(await ida.waitFor((m) => m.type === 'typing_notice' && m.from === 'cl-hal', 10_000)).toMatchObject({
+    expect(await ida.next((m) => m.type === 'typing_notice' && m.from === 'cl-hal', 10_000)).toMatchObject({
       target: { room: 'lobby' },
       active: true,
     });
     hal.send({ type: 'typing', target: { user: 'cl-ida' }, active: true });
     expect(
-      await ida.waitFor((m) => m.type === 'typing_notice' && m.from === 'cl-hal' && 'user' in m.target, 10_000),
+      await ida.next((m) => m.type === 'typing_notice' && m.from === 'cl-hal' && 'user' in m.target, 10_000),
     ).toMatchObject({ target: { user: 'cl-hal' } });
   }, 60_000);
 
@@ -152,10 +153,10 @@ describe('three nodes on PostgreSQL and NATS', () => {
     await lea.expect({ type: 'room_join', room: 'cl-kicks' }, 'ok');
     await kim.expect({ type: 'room_join', room: 'cl-kicks' }, 'ok');
     // Lea (node 2) hears Kim's join made on node 1.
-    await lea.waitFor((m) => m.type === 'room_event' && m.event === 'join' && m.user === 'cl-kim', 10_000);
+    await lea.next((m) => m.type === 'room_event' && m.event === 'join' && m.user === 'cl-kim', 10_000);
     await owner.expect({ type: 'kick', room: 'cl-kicks', user: 'cl-kim', reason: 'testing' }, 'ok');
     for (const c of [kim, lea]) {
-      expect(await c.waitFor((m) => m.type === 'room_event' && m.event === 'kick', 10_000)).toMatchObject({
+      expect(await c.next((m) => m.type === 'room_event' && m.event === 'kick', 10_000)).toMatchObject({
         room: 'cl-kicks',
         user: 'cl-kim',
         by: 'cl-owner',
@@ -179,5 +180,55 @@ describe('three nodes on PostgreSQL and NATS', () => {
       type: 'error',
       code: 'BANNED',
     });
+  }, 60_000);
+
+  it('offer a file uploaded on one node to its recipient on another, who downloads it there; the sender hears the status', async () => {
+    const sam = await user(0, 'cl-sam');
+    const tia = await user(1, 'cl-tia');
+    const data = randomBytes(200_000);
+    const created = await sam.expect({ type: 'file_offer', target: { user: 'cl-tia' }, size: data.length }, 'file_created');
+    const chunks = Math.ceil(data.length / created.chunkSize);
+    for (let i = 0; i < chunks; i++) {
+      const part = data.subarray(i * created.chunkSize, (i + 1) * created.chunkSize);
+      await sam.expect({ type: 'file_chunk', fileId: created.fileId, index: i, data: part.toString('base64url'), final: i === chunks - 1 }, 'ok');
+    }
+    expect(await tia.next('file_offered', 10_000)).toMatchObject({ fileId: created.fileId, from: 'cl-sam', size: data.length });
+    await tia.expect({ type: 'file_accept', fileId: created.fileId }, 'ok');
+    const parts: Buffer[] = [];
+    for (;;) {
+      const m = await tia.next((x) => x.type === 'file_data' && x.fileId === created.fileId, 10_000);
+      if (m.type !== 'file_data') throw new Error('unreachable');
+      parts.push(Buffer.from(m.data, 'base64url'));
+      if (m.final) break;
+    }
+    expect(Buffer.concat(parts).equals(data)).toBe(true);
+    expect(await sam.next((m) => m.type === 'file_status' && m.status === 'accepted', 10_000)).toMatchObject({ user: 'cl-tia' });
+  }, 60_000);
+
+  it("tell a user's contacts on other nodes of a new device", async () => {
+    const mia = await user(0, 'cl-mia');
+    await user(1, 'cl-ned');
+    const laptop = await RawClient.connect(cluster.nodes[2]!.port);
+    clients.push(laptop);
+    await laptop.login('cl-ned');
+    const change = await mia.next((m) => m.type === 'key_change' && m.user === 'cl-ned', 10_000);
+    expect(change.type === 'key_change' && change.devices).toHaveLength(2);
+  }, 60_000);
+
+  it('hold the login back-off across nodes: failures spread over the nodes add up', async () => {
+    await (await user(0, 'cl-otto')).close();
+    const attempt = async (node: number, password: string) => {
+      const c = await RawClient.connect(cluster.nodes[node]!.port);
+      clients.push(c);
+      const reply = await c.request({ type: 'login', username: 'cl-otto', password, device: c.bundle() });
+      await c.close();
+      return reply;
+    };
+    // Five failures are free per account; each node sees only two of these six itself.
+    for (let i = 0; i < 6; i++) {
+      expect(await attempt(i % 3, 'not the password at all')).toMatchObject({ type: 'error', code: 'AUTH_FAILED' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const node of [0, 1, 2]) expect(await attempt(node, TEST_PASSWORD)).toMatchObject({ type: 'error', code: 'RATE_LIMITED' });
   }, 60_000);
 });

@@ -10,8 +10,9 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
  * is lost (presence and typing are refreshed, moderation and key changes are also in the store).
  * `hits`: limiter events (a failed login, a message against a rate limit) that each node replays
  * into its own limiter, so a limit holds across nodes; while the bus is down each node counts alone.
+ * `files`: a file offered, cancelled or handled (its offer is also in the store, made again at login).
  */
-export type SignalTopic = 'presence' | 'typing' | 'moderation' | 'keys' | 'hits';
+export type SignalTopic = 'presence' | 'typing' | 'moderation' | 'keys' | 'hits' | 'files';
 
 export interface BusSignal {
   topic: SignalTopic;
