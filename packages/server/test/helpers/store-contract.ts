@@ -366,7 +366,6 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
       expect(await store.messagesAfter('0', 10)).toEqual(s);
       expect((await store.messagesAfter(s[0]!.id, 2)).map((m) => m.id)).toEqual([s[1]!.id, s[2]!.id]);
       expect(await store.messagesAfter(s[3]!.id, 10)).toEqual([]);
-      await expect(store.messagesAfter('x', 10)).rejects.toThrow();
     });
 
     it('lists direct messages to or from a user with includeSent', async () => {
