@@ -12,24 +12,20 @@ import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 describe("a device's first DM lost in transit", () => {
   const fx = new Fixture();
-  let server: TestServer | undefined;
-  let proxy: CutProxy | undefined;
+  const proxies: CutProxy[] = [];
   afterEach(async () => {
-    await fx.cleanup();
-    await proxy?.close();
-    await server?.stop();
-    server = undefined;
-    proxy = undefined;
+    await fx.cleanup(); // clients, then the server
+    await Promise.all(proxies.splice(0).map((p) => p.close()));
   });
 
   /** A fresh alice (no DM ever) through a proxy, bob direct. */
-  async function cast(): Promise<{ alice: HushClient; bob: HushClient; p: CutProxy }> {
-    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+  async function cast(): Promise<{ server: TestServer; alice: HushClient; bob: HushClient; p: CutProxy }> {
+    const server = fx.stopAfter(await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }));
     const p = await CutProxy.start({ host: server.host, port: server.port });
-    proxy = p;
+    proxies.push(p);
     const alice = await fx.user({ host: p.host, port: p.port, fingerprint: server.fingerprint }, 'alice');
     const bob = await fx.user(server, 'bob');
-    return { alice, bob, p };
+    return { server, alice, bob, p };
   }
 
   /** What the server sends alice from now on is lost; `send` runs (acknowledged), then her socket is cut and healed. */
@@ -79,15 +75,15 @@ describe("a device's first DM lost in transit", () => {
   });
 
   it('a new device of an account with DMs: asking from the beginning shows and warns of nothing sealed before it', async () => {
-    const { alice, bob } = await cast();
+    const { server, alice, bob } = await cast();
     await sentAndShown(bob, alice, 'to the first device');
     await sentAndShown(alice, bob, 'from the first device');
     // A second device of alice: bound by password, then back by device login (its `since` is "0").
     const paths = await fx.paths();
-    const laptop = await fx.connect(server!, { paths });
+    const laptop = await fx.connect(server, { paths });
     await laptop.login('alice', passwordOf('alice'));
     await laptop.close();
-    const back = await fx.connect(server!, { paths });
+    const back = await fx.connect(server, { paths });
     const warnings = collect(back, 'dmWarning');
     const got = collect(back, 'message');
     await back.login('alice');
