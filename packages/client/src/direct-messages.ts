@@ -399,10 +399,18 @@ export class DirectMessages {
     }
   }
 
-  /** A DM was handled (opened or not): the next device login asks only for newer ones. */
+  /**
+   * A DM was handled (opened or not): the next device login asks only for newer ones, once every
+   * event received before it is handled too. A live DM can come ahead of older ones of a login's
+   * offline delivery; were `since` saved past those first, a crash before they are handled would
+   * lose them.
+   */
   handled(id: string): void {
     const state = this.host.account()?.state;
-    if (state?.noteDm(id)) this.saveState(state);
+    if (!state) return;
+    this.host.afterEvents(() => {
+      if (state.noteDm(id)) this.saveState(state);
+    });
   }
 
   /** 60 digits to compare out of band; covers every device of both accounts. */
