@@ -50,7 +50,7 @@ Durations: 500ms, 30s, 5m, 12h, 7d. Sizes: 65536, 512K, 10M.
 Config file: JSON with any of host, port, dataDir, logLevel, registration, minPasswordLength,
 defaultRoom, openRooms (a list of room names), maxFileSize, fileRetentionMs, retentionMs
 (null = forever), metricsHost, metricsPort (null = off), shutdownTimeoutMs, scryptN, store (a
-postgres:// URL, or "sqlite"), and "limits": { handshakeTimeoutMs, authTimeoutMs,
+postgres:// URL, or "sqlite"), bus (a list of nats:// URLs, or "local"), busCa, and "limits": { handshakeTimeoutMs, authTimeoutMs,
 idleTimeoutMs, heartbeatMs, handshakeMaxFrameSize, maxFrameSize, messagesPerSecond, messageBurst,
 signalsPerSecond, signalBurst, bytesPerSecond, byteBurst, fileBytesPerSecond, fileByteBurst,
 maxConnectionsPerAddress, maxConnections, maxQueueBytes, typingIntervalMs }.

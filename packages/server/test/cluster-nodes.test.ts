@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { directEnvelope, RawClient, registered, TEST_PASSWORD } from '../src/raw-client.js';
+import { startTestServer } from '../src/testing.js';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
 import { newDatabase } from './helpers/store-under-test.js';
 
@@ -39,6 +40,10 @@ async function until(condition: () => boolean, what: string, timeoutMs = 15_000)
 }
 
 describe('three nodes on PostgreSQL and NATS', () => {
+  it('refuse --bus on SQLite: nodes deliver from one shared store', async () => {
+    await expect(startTestServer({ bus: [cluster.nats.url] })).rejects.toThrow(/--bus needs a shared store: add --store postgres:/);
+  });
+
   it('present one identity', () => {
     const [a, b, c] = cluster.nodes;
     expect(new Set([a!.fingerprint, b!.fingerprint, c!.fingerprint]).size).toBe(1);

@@ -96,6 +96,17 @@ describe('resolveConfig', () => {
     expect(() => resolveIn([], { HUSH_STORE: 'hush:s3cret@db' })).not.toThrow(/s3cret/);
   });
 
+  it('takes the bus from --bus, HUSH_BUS or "bus" in the file: local by default, the URLs never in an error', () => {
+    expect(resolveIn([]).bus).toBeNull();
+    expect(resolveIn(['--bus', 'nats://a:4222, nats://hush:s3cret@b:4222']).bus).toEqual(['nats://a:4222', 'nats://hush:s3cret@b:4222']);
+    expect(resolveIn([], { HUSH_BUS: 'tls://nats.example.net:4222' }).bus).toEqual(['tls://nats.example.net:4222']);
+    writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ bus: ['nats://file:4222'], busCa: '/etc/hush/nats-ca.pem' }));
+    expect(resolveIn([])).toMatchObject({ bus: ['nats://file:4222'], busCa: '/etc/hush/nats-ca.pem' });
+    expect(resolveIn(['--bus', 'local']).bus).toBeNull();
+    expect(() => resolveIn(['--bus', 'http://hush:s3cret@b:4222'])).toThrow(/^--bus: expected nats:\/\/host:4222 URLs/);
+    expect(() => resolveIn([], { HUSH_BUS: 'hush:s3cret@b' })).not.toThrow(/s3cret/);
+  });
+
   it('takes the data dir from HUSH_DATA_DIR and finds hushd.json there', () => {
     writeFileSync(join(dir, 'hushd.json'), JSON.stringify({ port: 6000 }));
     const c = resolveConfig({ argv: [], env: { HUSH_DATA_DIR: dir } });
