@@ -29,6 +29,8 @@ export interface RoomCryptoHost {
 const OPENED_KEPT = 20_000;
 /** Messages held per room while their sender's key has not arrived. */
 const WAITING_KEPT = 1_000;
+/** How long a live message waits for its sender's key before the device says it cannot open it (yet). */
+const KEY_WAIT_MS = 5_000;
 
 /**
  * End-to-end room messages: sealing with this device's sender key (handed first to every member
@@ -43,8 +45,10 @@ export class RoomCrypto {
   private readonly own = new Map<string, DirectBody>();
   /** msgId -> its decryption under way. */
   private readonly opening = new Map<string, Promise<DirectBody | undefined>>();
-  /** room -> live messages whose sender key has not arrived yet, in order. */
-  private readonly waiting = new Map<string, RoomWire[]>();
+  /** room -> live messages whose sender key has not arrived yet, in order (said: their wait was reported). */
+  private readonly waiting = new Map<string, { m: RoomWire; said: boolean }[]>();
+  /** room -> the timer that reports its messages still waiting. */
+  private readonly waitTimers = new Map<string, NodeJS.Timeout>();
   /** room -> its members as last fetched; dropped when someone joins or leaves, and on reconnect. */
   private readonly members = new Map<string, string[]>();
 
@@ -160,7 +164,7 @@ export class RoomCrypto {
     const room = await keys.store.acceptDistribution(from, distribution);
     const held = this.waiting.get(room) ?? [];
     this.waiting.delete(room);
-    for (const m of held) {
+    for (const { m } of held) {
       const chat = await this.open(m, true);
       if (chat) this.host.deliver(chat);
     }
@@ -184,8 +188,32 @@ export class RoomCrypto {
 
   private wait(m: RoomWire): void {
     const list = this.waiting.get(m.room) ?? [];
-    list.push(m);
+    list.push({ m, said: false });
     this.waiting.set(m.room, list.slice(-WAITING_KEPT));
+    if (!this.waitTimers.has(m.room)) {
+      const timer = setTimeout(() => this.sayWaiting(m.room), KEY_WAIT_MS);
+      timer.unref();
+      this.waitTimers.set(m.room, timer);
+    }
+  }
+
+  /**
+   * Says, per sender, how many of the room's messages still wait for a key that never came (sent
+   * before we joined or after we left, or the server withholds the key or made the message up).
+   * They keep waiting: a late key still opens them.
+   */
+  private sayWaiting(room: string): void {
+    this.waitTimers.delete(room);
+    const bySender = new Map<string, RoomWire[]>();
+    for (const entry of this.waiting.get(room) ?? []) {
+      if (entry.said) continue;
+      entry.said = true;
+      bySender.set(entry.m.from, [...(bySender.get(entry.m.from) ?? []), entry.m]);
+    }
+    for (const [, held] of bySender) {
+      const count = held.length === 1 ? 'a message' : `${held.length} messages`;
+      this.warn(held[0]!, `${count} could not be opened: this device never got the sender's key for them (sent before it joined or after it left, or withheld by the server)`);
+    }
   }
 
   private remember(id: string, body: DirectBody): void {

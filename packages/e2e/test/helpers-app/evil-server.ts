@@ -58,11 +58,10 @@ export class EvilServer {
   >();
   private nextMsgId = 1000;
   private readonly sockets = new Set<Socket>();
-  private readonly identity = ServerIdentity.generate();
-
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private readonly identity: ServerIdentity,
   ) {}
 
   readonly host = '127.0.0.1';
@@ -71,12 +70,16 @@ export class EvilServer {
     return this.identity.fingerprint();
   }
 
-  static async start(): Promise<EvilServer> {
+  /**
+   * A fresh identity on a free port by default; or, to play a real server turned hostile (its key
+   * taken, its clients' pins and state all still valid), that server's identity on its port.
+   */
+  static async start(as: { identity?: ServerIdentity; port?: number } = {}): Promise<EvilServer> {
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(as.port ?? 0, '127.0.0.1', resolve));
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('no port');
-    const evil = new EvilServer(server, address.port);
+    const evil = new EvilServer(server, address.port, as.identity ?? ServerIdentity.generate());
     server.on('connection', (socket) => evil.accept(socket));
     return evil;
   }
