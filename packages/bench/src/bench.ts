@@ -5,6 +5,7 @@ import type { FileResult } from './file-transfer.js';
 import type { LoadgenHandlers } from './loadgen-process.js';
 import type { BenchProfile } from './profiles.js';
 import { ensurePeers } from './irc-peers.js';
+import { runCluster, type ClusterResult } from './scenarios/cluster.js';
 import { runFanout, type FanoutResult } from './scenarios/fanout.js';
 import { runPeers, type PeersResult } from './scenarios/peers.js';
 import { runFile } from './scenarios/file.js';
@@ -14,8 +15,8 @@ import { runMemory, type MemoryStep } from './scenarios/memory.js';
 import { runSessions, type SessionsResult } from './scenarios/sessions.js';
 import { BENCH_SCRYPT_N } from './server-process.js';
 
-export type ScenarioName = 'fanout' | 'handshakes' | 'memory' | 'file' | 'history' | 'sessions';
-export const SCENARIOS: readonly ScenarioName[] = ['fanout', 'handshakes', 'memory', 'file', 'history', 'sessions'];
+export type ScenarioName = 'fanout' | 'handshakes' | 'memory' | 'file' | 'history' | 'sessions' | 'cluster';
+export const SCENARIOS: readonly ScenarioName[] = ['fanout', 'handshakes', 'memory', 'file', 'history', 'sessions', 'cluster'];
 
 export interface Machine {
   nproc: number;
@@ -40,6 +41,8 @@ export interface BenchResults {
   history: HistoryResult | null;
   /** End-to-end crypto (device sessions, sender keys), in the orchestrator's process. */
   sessions: SessionsResult | null;
+  /** The e2e fan-out room on SQLite, PostgreSQL, and several nodes joined by NATS. */
+  cluster: ClusterResult | null;
   profiles: ProfileSummary[];
   errors: { scenario: ScenarioName; message: string }[];
   durationMs: number;
@@ -93,6 +96,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     file: null,
     history: null,
     sessions: null,
+    cluster: null,
     profiles: ctx.profiles,
     errors: [],
     durationMs: 0,
@@ -131,6 +135,10 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     });
     await attempt('sessions', async () => {
       results.sessions = await runSessions(ctx);
+    });
+    await attempt('cluster', async () => {
+      results.cluster = await runCluster(ctx);
+      for (const { label, error } of results.cluster.failed) results.errors.push({ scenario: 'cluster', message: `${label}: ${error}` });
     });
   } finally {
     await stopChild(loadgen);

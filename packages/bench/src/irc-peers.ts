@@ -2,7 +2,7 @@
 // ngircd (26), each over TLS with a certificate made at run time, on a free loopback port, with a
 // configuration that lifts its flood limits, started in the foreground and stopped by PID.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,13 +180,37 @@ Password = ${IRC_OPER.password}
 
 /** A process's CPU time (ms, user + system, all threads), RSS and peak RSS (bytes), from /proc (Linux). */
 export function procUsage(pid: number): { cpuMs: number; systemMs: number; rss: number; peak: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
   const user = Number(fields[11]); // utime and stime: fields 14 and 15 of the line
   const system = Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024;
   return { cpuMs: ((user + system) * 1000) / CLOCK_TICKS, systemMs: (system * 1000) / CLOCK_TICKS, rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/** /proc/<pid>/stat from its third field (state) on: the command name may hold spaces. */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * CPU milliseconds of a process and its children, such as a PostgreSQL postmaster and its
+ * backends: its own time, its reaped children's (cutime, cstime) and its live children's.
+ */
+export function treeCpuMs(pid: number): number {
+  const ticks = (f: string[], from: number, to: number) => f.slice(from, to + 1).reduce((sum, v) => sum + Number(v), 0);
+  let total = ticks(statFields(pid), 11, 14);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const f = statFields(Number(entry));
+      if (Number(f[1]) === pid) total += ticks(f, 11, 12);
+    } catch {
+      // the process exited meanwhile (its time is now its parent's cutime)
+    }
+  }
+  return (total * 1000) / CLOCK_TICKS;
 }
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

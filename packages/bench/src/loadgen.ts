@@ -7,7 +7,7 @@ import { IRC_OPER } from './irc-peers.js';
 import type { LoadClient } from './load-client.js';
 import { RawLoadClient } from './raw-client.js';
 import { delay, percentile, round, waitFor } from './stats.js';
-import { cpuBetween, processUsage, type Target } from './target.js';
+import { cpuBetween, portFor, processUsage, type Target } from './target.js';
 
 // The load generator's work, run inside its own process (see loadgen-process.ts). Every phase is
 // bounded in time; counts are exact (each client counts what it received).
@@ -145,7 +145,7 @@ export async function fanoutSetup(o: FanoutSetup): Promise<{ setupMs: number; ec
       clients[i] = await IrcLoadClient.connect(o.target.host, o.target.port, name, o.target.kind === 'ngircd' ? IRC_OPER : undefined);
       return;
     }
-    const c = await HushLoadClient.connect({ host: o.target.host, port: o.target.port });
+    const c = await HushLoadClient.connect({ host: o.target.host, port: portFor(o.target, i) });
     await c.register(name, BENCH_PASSWORD, pool[i % pool.length]!);
     await c.joinRoom(BENCH_ROOMS[o.room], o.room === 'e2e', o.textSize);
     clients[i] = c;

@@ -42,6 +42,11 @@ export interface BenchProfile {
    * alternating messages; the sender-key rotation in a room of `roomDevices` member devices.
    */
   sessions: { durationMs: number; turns: number; roomDevices: number; textSize: number };
+  /**
+   * The cluster scenario: the e2e fan-out room of n clients on SQLite and on PostgreSQL (one node
+   * each), then on each count of busNodes nodes joined by NATS; its windows are the fan-out's.
+   */
+  cluster: { n: number; busNodes: number[] };
   devicePoolSize: number;
 }
 
@@ -76,6 +81,7 @@ export const FULL: BenchProfile = {
   file: { bytes: 10_000_000 },
   history: { rows: 1_000_000, batch: 1_000, singleAppends: 5_000, pages: 200 },
   sessions: { durationMs: 2_000, turns: 100, roomDevices: 500, textSize: 64 },
+  cluster: { n: 200, busNodes: [1, 2, 3] },
   devicePoolSize: 32,
 };
 
@@ -101,6 +107,7 @@ export const QUICK: BenchProfile = {
   file: { bytes: 10_000_000 },
   history: { rows: 100_000, batch: 1_000, singleAppends: 1_000, pages: 50 },
   sessions: { durationMs: 1_000, turns: 100, roomDevices: 500, textSize: 64 },
+  cluster: { n: 100, busNodes: [1, 2, 3] },
   devicePoolSize: 16,
 };
 
@@ -126,6 +133,7 @@ export const SMOKE: BenchProfile = {
   file: { bytes: 256 * 1024 },
   history: { rows: 10_000, batch: 1_000, singleAppends: 100, pages: 10 },
   sessions: { durationMs: 20, turns: 4, roomDevices: 5, textSize: 64 },
+  cluster: { n: 6, busNodes: [3] },
   devicePoolSize: 4,
 };
 

@@ -1,6 +1,7 @@
 import type { Pauses } from './pauses.js';
 import type { GcRate } from './scenarios/fanout.js';
 import type { PeersResult, PeerSide } from './scenarios/peers.js';
+import type { ClusterCpu, ClusterResult } from './scenarios/cluster.js';
 import type { BenchResults } from './bench.js';
 
 // Turning results into the targets (met / missed), a console table and BENCHMARKS.md text.
@@ -73,6 +74,7 @@ function table(head: string[], rows: string[][]): string[] {
 export function renderTables(r: BenchResults): string {
   const out: string[] = [];
   if (r.peers.length > 0) out.push(...renderPeers(r.peers));
+  if (r.cluster) out.push(...renderCluster(r.cluster));
   if (r.fanout.length > 0) {
     out.push('### Room fan-out (one room, 64-byte messages)', '');
     out.push(
@@ -424,5 +426,48 @@ function renderPeers(peers: PeersResult[]): string[] {
     ),
     '',
   );
+  return out;
+}
+
+/** The cluster table: each setup's saturation and fixed-rate figures, CPU in cores (100% = one core). */
+function renderCluster(c: ClusterResult): string[] {
+  const cores = (v: number | null) => (v === null ? '-' : pct(v));
+  const cpu = (x: ClusterCpu) =>
+    `${pct(x.nodes)}${x.perNode.length > 1 ? ` (${x.perNode.map((v) => pct(v)).join(' + ')})` : ''} / ${cores(x.postgres)} / ${cores(x.nats)}`;
+  const out = [
+    `### Cluster: the e2e fan-out room on one machine (N = ${c.n}, clients spread over the nodes in turn, 64-byte messages)`,
+    '',
+  ];
+  out.push(
+    ...table(
+      [
+        'setup',
+        'deliveries/s',
+        'deliveries per node CPU-second (nodes summed)',
+        'per cluster CPU-second (+ PostgreSQL, NATS)',
+        'CPU nodes / PostgreSQL / NATS',
+        'loadgen CPU',
+        'fixed rate: samples',
+        'p50 / p99 ms',
+        'fixed-rate CPU nodes / PostgreSQL / NATS',
+        'problems',
+      ],
+      c.sides.map((s) => [
+        s.label,
+        fmt(s.deliveriesPerSec),
+        fmt(s.deliveriesPerNodeCpuSec),
+        fmt(s.deliveriesPerClusterCpuSec),
+        cpu(s.saturationCpu),
+        pct(s.loadgenCpu),
+        fmt(s.fixed.samples),
+        `${fmt(s.fixed.p50Ms, 2)} / ${fmt(s.fixed.p99Ms, 2)}`,
+        cpu(s.fixed.cpu),
+        s.problems.join('; ') || 'none',
+      ]),
+    ),
+    '',
+    ...c.failed.map((f) => `- ${f.label}: not measured: ${f.error.split('\n')[0]}`),
+  );
+  if (c.failed.length > 0) out.push('');
   return out;
 }

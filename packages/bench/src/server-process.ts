@@ -45,8 +45,14 @@ export interface StartOptions {
   echo?: boolean;
   /** hush: scrypt cost (default BENCH_SCRYPT_N). */
   scryptN?: number;
-  /** hush: also raise maxFileSize etc. */
+  /** hush: the data directory (its identity.key is the node's identity); a temporary one when absent. */
   dataDir?: string;
+  /** hush: a PostgreSQL URL (default: SQLite in the data directory). */
+  store?: string;
+  /** hush: NATS URLs of the bus between nodes (default: one node alone). */
+  bus?: string[];
+  /** hush: create the bench rooms (default true; a cluster's other nodes find them in the shared store). */
+  createRooms?: boolean;
 }
 
 let hush: TestServer | null = null;
@@ -68,9 +74,13 @@ async function start(o: StartOptions) {
     logLevel: 'silent',
     limits: benchLimits(DEFAULT_CONFIG.limits),
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+    ...(o.store !== undefined ? { store: o.store } : {}),
+    ...(o.bus !== undefined ? { bus: o.bus } : {}),
   });
-  for (const kind of ['e2e', 'open'] as const) {
-    if (!(await hush.store.getRoom(BENCH_ROOMS[kind]))) await hush.store.createRoom(BENCH_ROOMS[kind], '', null, Date.now(), kind);
+  if (o.createRooms ?? true) {
+    for (const kind of ['e2e', 'open'] as const) {
+      if (!(await hush.db.getRoom(BENCH_ROOMS[kind]))) await hush.db.createRoom(BENCH_ROOMS[kind], '', null, Date.now(), kind);
+    }
   }
   return { host: hush.host, port: hush.port, scryptN };
 }
@@ -153,7 +163,7 @@ function usage(_: Record<string, never>) {
     /** Records (Hush) or frames (raw) written to clients so far. */
     recordsOut: hush ? hush.server.metrics.get('hush_records_out_total') : raw ? raw.framesOut : 0,
     /** Hush on SQLite: WAL checkpoints by its worker thread, and on the event loop past the WAL's bound. */
-    checkpoints: hush && 'checkpointStats' in hush.store ? (hush.store as { checkpointStats: CheckpointStats }).checkpointStats : null,
+    checkpoints: hush && hush.config.store === null && 'checkpointStats' in hush.store ? (hush.store as { checkpointStats: CheckpointStats }).checkpointStats : null,
   };
 }
 

@@ -6,6 +6,13 @@ export interface Target {
   kind: 'hush' | 'raw' | 'inspircd' | 'ngircd';
   host: string;
   port: number;
+  /** Hush on several nodes: every node's port (`port` is the first); clients are spread over them in turn. */
+  ports?: readonly number[];
+}
+
+/** The port the i-th client of a room connects to: the nodes' ports round-robin, or the one port. */
+export function portFor(target: Target, i: number): number {
+  return target.ports?.length ? target.ports[i % target.ports.length]! : target.port;
 }
 
 /** CPU and memory of a process, as reported over IPC. */
