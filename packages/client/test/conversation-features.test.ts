@@ -139,10 +139,9 @@ describe('conversation features', () => {
       ref: { kind: 'react' as const, msgId: target.id, emoji: emoji[i % emoji.length]!, on: true },
     }));
     s.store.appendMessages(batch);
-    // Live too: bob's reactions go through the server and are fanned out.
-    const seen = nextEvent(alice, 'messageUpdate', (u) => u.by === 'bob' && u.change.kind === 'react' && u.change.emoji === '👍');
+    // Live too: bob's reaction goes through the server (acked once delivered, after the rows stored
+    // behind the server's back, which its bus reads from the store as a gap before it).
     await bob.react(room('ops'), target.id, '👍', true);
-    await seen;
 
     const carol = await fx.user(s, 'carol');
     await carol.joinRoom('ops');
