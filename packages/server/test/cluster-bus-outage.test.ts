@@ -1,0 +1,70 @@
+// A node that loses its bus says so (health, log) and keeps serving its own clients; once the
+// nats-server is back, the node reads what the others committed meanwhile from the store and
+// delivers it, in id order, once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '@hush/protocol';
+import { RawClient, registered } from '../src/raw-client.js';
+import { startCluster, type TestCluster } from './helpers/cluster.js';
+import { newDatabase } from './helpers/store-under-test.js';
+
+let cluster: TestCluster;
+const clients: RawClient[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster(await newDatabase(), 2, { openRooms: ['lobby'], metricsPort: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await cluster?.stop();
+});
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const health = async (node: number) => (await fetch(`http://127.0.0.1:${cluster.nodes[node]!.metricsPort}/healthz`)).status;
+const ids = (c: RawClient) => c.take((m: ServerMessage) => m.type === 'message').map((m) => (m.type === 'message' ? m.msgId : ''));
+
+describe('two nodes whose nats-server goes away', () => {
+  it('are unhealthy while it is gone, serve their own clients, and deliver what they missed once, in order, when it is back', async () => {
+    const ann = await registered(cluster.nodes[0]!.port, 'bo-ann');
+    const ben = await registered(cluster.nodes[1]!.port, 'bo-ben');
+    clients.push(ann, ben);
+    expect([await health(0), await health(1)]).toEqual([200, 200]);
+
+    await cluster.nats.kill();
+    await until(() => !cluster.nodes[0]!.healthy() && !cluster.nodes[1]!.healthy(), 'both nodes notice');
+    expect([await health(0), await health(1)]).toEqual([503, 503]);
+    const acked: string[] = [];
+    for (const [c, text] of [
+      [ann, 'a1'],
+      [ben, 'b1'],
+      [ann, 'a2'],
+      [ben, 'b2'],
+    ] as const) {
+      const reply = await c.request({ type: 'send', room: 'lobby', text });
+      expect(reply.type).toBe('ack');
+      if (reply.type === 'ack') acked.push(reply.msgId);
+    }
+
+    await cluster.nats.restart();
+    await until(() => cluster.nodes[0]!.healthy() && cluster.nodes[1]!.healthy(), 'both nodes have their bus back');
+    expect([await health(0), await health(1)]).toEqual([200, 200]);
+    const seen: string[][] = [[], []];
+    await until(() => {
+      seen[0]!.push(...ids(ann));
+      seen[1]!.push(...ids(ben));
+      return seen.every((s) => s.length >= acked.length);
+    }, 'each client has every message');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    seen[0]!.push(...ids(ann));
+    seen[1]!.push(...ids(ben));
+    expect(seen[0]).toEqual(acked);
+    expect(seen[1]).toEqual(acked);
+  }, 60_000);
+});
