@@ -3,7 +3,9 @@
 // (a signature that does not verify) is not shown and is said; a message played again under a new
 // server id is not shown twice and is said; messages of a sender's chain delivered out of order
 // each show once, and the gap and the late one are said; bob's envelope relayed as someone else's
-// never shows as bob's; a room turned open by the server is refused, never used in clear.
+// never shows as bob's; a room turned open by the server is refused, never used in clear; a member
+// who holds bob's key cannot sign as bob; a message under a key bob never handed out stays closed, and is said.
+import { randomBytes } from 'node:crypto';
 import { DeviceIdentity, deviceId, encodeSenderKeyDistribution, OutboundSenderKey } from '@hush/crypto';
 import type { HushClient } from '@hush/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -33,6 +35,36 @@ function roomEnvelope(device: string, message: Uint8Array): string {
 /** Bob seals `text` in #vault as the SDK does. */
 function bobSays(text: string): Uint8Array {
   return bobKey.encrypt(Buffer.from(JSON.stringify({ text, action: false })));
+}
+
+/**
+ * What another member, handed bob's key as every member is, can make of it: bob's chain and key id
+ * at bob's next iteration, signed with a signing key of its own (bob's stays with bob).
+ */
+function forgedAsBob(): OutboundSenderKey {
+  const d = bobKey.distribution();
+  const s16 = (text: string): Buffer => {
+    const bytes = Buffer.from(text, 'utf8');
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(bytes.length);
+    return Buffer.concat([length, bytes]);
+  };
+  const u32 = (n: number): Buffer => {
+    const out = Buffer.alloc(4);
+    out.writeUInt32BE(n);
+    return out;
+  };
+  // The versioned state of an outbound key: 0x01 | 'O' | room | device | key id | iteration | chain key | signing seed.
+  const state = Buffer.concat([
+    Buffer.from([1, 0x4f]),
+    s16(d.room),
+    s16(deviceId(bob.signPublicKey)),
+    u32(d.keyId),
+    u32(d.iteration),
+    Buffer.from(d.chainKey),
+    randomBytes(32),
+  ]);
+  return OutboundSenderKey.fromBytes(new Uint8Array(state));
 }
 
 function relay(message: Uint8Array, o: { from?: string; msgId?: string } = {}): string {
@@ -142,4 +174,24 @@ describe('malicious server: end-to-end room', () => {
     await relayShown('control');
     expect(messages.map((m) => [m.from, m.text])).toEqual([['bob', 'control']]);
   });
+
+  it("a member holding bob's key cannot sign as bob: refused and said, and bob's own message of that place still opens", async () => {
+    const { messages, notices } = aliceSees();
+    const forged = forgedAsBob().encrypt(Buffer.from(JSON.stringify({ text: 'pay mallory', action: false })));
+    relay(forged);
+    await relayShown('bob, for real');
+    expect(messages.map((m) => [m.from, m.text])).toEqual([['bob', 'bob, for real']]);
+    expect(notices.map((n) => n.text)).toEqual([expect.stringContaining('did not open (forged or damaged)')]);
+  });
+
+  it('a message the server makes up under a key bob never handed out is not shown, and is said', async () => {
+    const { messages, notices } = aliceSees();
+    const made = OutboundSenderKey.create('vault', deviceId(bob.signPublicKey));
+    relay(made.encrypt(Buffer.from(JSON.stringify({ text: 'made up', action: false }))));
+    await relayShown('real');
+    const said = await nextEvent(alice, 'notice', (n) => n.code === 'E2E_ROOM_MESSAGE', 30_000);
+    expect(said[0].text).toMatch(/^#vault, from bob: a message could not be opened: this device never got the sender's key/);
+    expect(messages.map((m) => m.text)).toEqual(['real']);
+    expect(notices).toHaveLength(1);
+  }, 60_000);
 });
