@@ -22,9 +22,20 @@ const nodes: HushdProcess[] = [];
 
 /** A hushd node of the cluster on `dataDir` (which holds the cluster's identity key, or gets it). */
 function startNode(dataDir: string): Promise<HushdProcess> {
-  return startHushd(
-    ['--port', '0', '--data-dir', dataDir, '--store', store, '--bus', nats.url, '--open-rooms', 'lobby', '--log-level', 'info'],
-  );
+  return startHushd([
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--store',
+    store,
+    '--bus',
+    nats.url,
+    '--open-rooms',
+    'lobby',
+    '--log-level',
+    'info',
+  ]);
 }
 
 beforeAll(async () => {

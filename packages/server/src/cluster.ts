@@ -52,7 +52,10 @@ export class RemotePresence {
   }
 }
 
-type ClusterContext = Pick<ServerContext, 'accounts' | 'fanout' | 'files' | 'logger' | 'online' | 'presence' | 'rooms' | 'sessions' | 'store'>;
+type ClusterContext = Pick<
+  ServerContext,
+  'accounts' | 'fanout' | 'files' | 'logger' | 'online' | 'presence' | 'rooms' | 'sessions' | 'store'
+>;
 
 export class Cluster {
   constructor(
@@ -205,7 +208,10 @@ export class Cluster {
     const name = (v: unknown) => (v === null || typeof v === 'string' ? v : undefined);
     const [from, room, to] = [file?.from, name(file?.room), name(file?.to)];
     if (typeof from !== 'string' || room === undefined || to === undefined) throw new Error('files: no audience');
-    const message = parse(body.message, (body.message as { type?: unknown } | null)?.type === 'file_cancelled' ? 'file_cancelled' : 'file_offered');
+    const message = parse(
+      body.message,
+      (body.message as { type?: unknown } | null)?.type === 'file_cancelled' ? 'file_cancelled' : 'file_offered',
+    );
     this.ctx.files.deliverEvent({ file: { from, room, to }, message });
   }
 
@@ -217,7 +223,11 @@ export class Cluster {
 }
 
 /** The sessions here of a banned account or address, closed with the reason. */
-export function closeBanned(sessions: Iterable<Session>, ban: { user?: string | undefined; address?: string | undefined }, reason: string): void {
+export function closeBanned(
+  sessions: Iterable<Session>,
+  ban: { user?: string | undefined; address?: string | undefined },
+  reason: string,
+): void {
   for (const s of [...sessions]) {
     if ((ban.user !== undefined && s.user?.name === ban.user) || (ban.address !== undefined && s.address === ban.address)) {
       s.close('BANNED', reason);

@@ -3,7 +3,7 @@
 // delivers it, in id order, once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
-import { RawClient, registered } from '../src/raw-client.js';
+import { type RawClient, registered } from '../src/raw-client.js';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
 import { newDatabase } from './helpers/store-under-test.js';
 

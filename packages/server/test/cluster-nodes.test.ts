@@ -145,9 +145,9 @@ describe('three nodes on PostgreSQL and NATS', () => {
       active: true,
     });
     hal.send({ type: 'typing', target: { user: 'cl-ida' }, active: true });
-    expect(
-      await ida.next((m) => m.type === 'typing_notice' && m.from === 'cl-hal' && 'user' in m.target, 10_000),
-    ).toMatchObject({ target: { user: 'cl-hal' } });
+    expect(await ida.next((m) => m.type === 'typing_notice' && m.from === 'cl-hal' && 'user' in m.target, 10_000)).toMatchObject({
+      target: { user: 'cl-hal' },
+    });
   }, 60_000);
 
   it('apply a kick and a ban made on another node: the target hears it and is out of the room there', async () => {
@@ -181,7 +181,9 @@ describe('three nodes on PostgreSQL and NATS', () => {
     expect(await lea.next('goodbye', 10_000)).toMatchObject({ code: 'BANNED' });
     const back = await RawClient.connect(cluster.nodes[1]!.port);
     clients.push(back);
-    expect(await back.request({ type: 'login', username: 'cl-lea', password: 'correct horse battery', device: back.bundle() })).toMatchObject({
+    expect(
+      await back.request({ type: 'login', username: 'cl-lea', password: 'correct horse battery', device: back.bundle() }),
+    ).toMatchObject({
       type: 'error',
       code: 'BANNED',
     });
@@ -195,7 +197,10 @@ describe('three nodes on PostgreSQL and NATS', () => {
     const chunks = Math.ceil(data.length / created.chunkSize);
     for (let i = 0; i < chunks; i++) {
       const part = data.subarray(i * created.chunkSize, (i + 1) * created.chunkSize);
-      await sam.expect({ type: 'file_chunk', fileId: created.fileId, index: i, data: part.toString('base64url'), final: i === chunks - 1 }, 'ok');
+      await sam.expect(
+        { type: 'file_chunk', fileId: created.fileId, index: i, data: part.toString('base64url'), final: i === chunks - 1 },
+        'ok',
+      );
     }
     expect(await tia.next('file_offered', 10_000)).toMatchObject({ fileId: created.fileId, from: 'cl-sam', size: data.length });
     await tia.expect({ type: 'file_accept', fileId: created.fileId }, 'ok');

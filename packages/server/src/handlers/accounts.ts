@@ -58,7 +58,19 @@ export async function handleRegister(
 export async function handleLogin(
   ctx: Pick<
     ServerContext,
-    'accounts' | 'batch' | 'cluster' | 'config' | 'fanout' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'
+    | 'accounts'
+    | 'batch'
+    | 'cluster'
+    | 'config'
+    | 'fanout'
+    | 'files'
+    | 'logger'
+    | 'metrics'
+    | 'now'
+    | 'online'
+    | 'presence'
+    | 'rooms'
+    | 'store'
   >,
   session: Session,
   m: ClientMessageOf<'login'>,
@@ -202,7 +214,10 @@ async function deliverOffline(
  * everyone they have exchanged direct messages with — learn the new bundle list. Offline contacts
  * notice when they next fetch keys.
  */
-async function announceKeyChange(ctx: Pick<ServerContext, 'cluster' | 'fanout' | 'online' | 'rooms' | 'store'>, name: string): Promise<void> {
+async function announceKeyChange(
+  ctx: Pick<ServerContext, 'cluster' | 'fanout' | 'online' | 'rooms' | 'store'>,
+  name: string,
+): Promise<void> {
   const devices = (await ctx.store.listDevices(name)).slice(-32).map(wireBundle);
   const change = { type: 'key_change' as const, user: name, devices };
   ctx.cluster.keyChange(change);

@@ -7,7 +7,7 @@
 // ride in the same block, in order with the messages: a storm of N joins (first logins into the
 // default room) costs each member one queue entry per turn, not N. A send whose idempotency key was
 // used before is only acked, with the original's id and time (and not published again).
-import type { ServerMessage, ServerMessageOf } from '@hush/protocol';
+import type { ServerMessageOf } from '@hush/protocol';
 import type { Logger } from '../logger.js';
 import type { OnlineUsers } from '../online-users.js';
 import type { RoomRegistry } from '../rooms.js';

@@ -99,7 +99,11 @@ export async function handleBan(
   const ban = { user: m.user, address: m.address !== undefined ? normalizeAddress(m.address) : undefined };
   const said = reason ?? 'banned by an administrator';
   closeBanned(ctx.sessions, ban, said);
-  ctx.cluster.banned({ ...(ban.user !== undefined ? { user: ban.user } : {}), ...(ban.address !== undefined ? { address: ban.address } : {}), reason: said });
+  ctx.cluster.banned({
+    ...(ban.user !== undefined ? { user: ban.user } : {}),
+    ...(ban.address !== undefined ? { address: ban.address } : {}),
+    reason: said,
+  });
 }
 
 export async function handleUnban(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'unban'>): Promise<void> {

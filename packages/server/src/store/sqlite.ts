@@ -452,7 +452,10 @@ export class SqliteStore implements Store {
   }
 
   messagesAfter(afterId: string, limit: number): StoredMessage[] {
-    const rows = this.stmt(`${SELECT_MESSAGE} WHERE id > ? ORDER BY id ASC LIMIT ?`).all(shared.parseId(afterId), Math.max(0, Math.floor(limit)));
+    const rows = this.stmt(`${SELECT_MESSAGE} WHERE id > ? ORDER BY id ASC LIMIT ?`).all(
+      shared.parseId(afterId),
+      Math.max(0, Math.floor(limit)),
+    );
     return (rows as shared.MessageRow[]).map(shared.toMessage);
   }
 

@@ -362,7 +362,12 @@ export function storeContract(open: () => Promise<AsyncStore>): void {
     });
 
     it('lists every message after an id, rooms and direct, oldest first (what a node missed on the bus)', async () => {
-      const s = await store.appendMessages([dm('alice', 'bob', 'e1'), roomMsg('lobby', 'x'), dm('carol', 'bob', 'e2'), roomMsg('lobby', 'y')]);
+      const s = await store.appendMessages([
+        dm('alice', 'bob', 'e1'),
+        roomMsg('lobby', 'x'),
+        dm('carol', 'bob', 'e2'),
+        roomMsg('lobby', 'y'),
+      ]);
       expect(await store.messagesAfter('0', 10)).toEqual(s);
       expect((await store.messagesAfter(s[0]!.id, 2)).map((m) => m.id)).toEqual([s[1]!.id, s[2]!.id]);
       expect(await store.messagesAfter(s[3]!.id, 10)).toEqual([]);
