@@ -17,6 +17,7 @@ import { bundleWire } from './helpers-app/raw-client.js';
 let evil: EvilServer;
 let fx: AppFixture;
 let alice: HushClient;
+let alicePaths: Awaited<ReturnType<AppFixture['paths']>>;
 let bob: DeviceIdentity;
 let bobKey: OutboundSenderKey;
 let bobSeq = 0;
@@ -105,7 +106,8 @@ beforeEach(async () => {
   evil.prekeys.set(bundleWire(bob).signKey, { signedPrekey: prekeyBundleOf(bob).signedPrekey, oneTime: [] });
   evil.rooms.push({ room: 'vault', topic: '', kind: 'e2e', members: 2, joined: true, role: 'member' });
   bobKey = OutboundSenderKey.create('vault', deviceId(bob.signPublicKey));
-  alice = await fx.user(evil, 'alice');
+  alicePaths = await fx.paths();
+  alice = await fx.user(evil, 'alice', { paths: alicePaths });
   await handOutKey();
 });
 
@@ -194,4 +196,17 @@ describe('malicious server: end-to-end room', () => {
     expect(messages.map((m) => m.text)).toEqual(['real']);
     expect(notices).toHaveLength(1);
   }, 60_000);
+
+  it('a message played again after alice restarts is not shown again, and the replay is said', async () => {
+    const once = bobSays('transfer 10 coins');
+    await relayShown('transfer 10 coins', once);
+    await alice.close();
+    alice = await fx.connect(evil, { paths: alicePaths });
+    await alice.login('alice');
+    const { messages, notices } = aliceSees();
+    relay(once);
+    await relayShown('after the restart');
+    expect(messages.map((m) => m.text)).toEqual(['after the restart']);
+    expect(notices.map((n) => n.text)).toEqual([expect.stringContaining('played again by the server')]);
+  });
 });
