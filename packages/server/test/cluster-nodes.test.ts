@@ -241,4 +241,23 @@ describe('three nodes on PostgreSQL and NATS', () => {
     }
     for (const node of [0, 1, 2]) expect(await attempt(node, TEST_PASSWORD)).toMatchObject({ type: 'error', code: 'RATE_LIMITED' });
   }, 60_000);
+
+  it("keep a user's cached memberships in step on every node: a join made through one node, a mute made on another", async () => {
+    const opal = await user(0, 'cl-opal');
+    const pia = await user(0, 'cl-pia');
+    const piaElsewhere = await RawClient.connect(cluster.nodes[1]!.port);
+    clients.push(piaElsewhere);
+    await piaElsewhere.login('cl-pia');
+    await opal.expect({ type: 'room_create', room: 'cl-sync' }, 'ok');
+    // Pia joins through node 0; her session on node 1 is in the room too.
+    await pia.expect({ type: 'room_join', room: 'cl-sync' }, 'ok');
+    await piaElsewhere.next((m) => m.type === 'room_event' && m.event === 'join' && m.user === 'cl-pia', 10_000);
+    const typing = piaElsewhere.next((m) => m.type === 'typing_notice' && m.from === 'cl-opal', 10_000);
+    opal.send({ type: 'typing', target: { room: 'cl-sync' }, active: true });
+    await typing;
+    // Muted by the owner on node 0: node 1 refuses her send there.
+    await opal.expect({ type: 'mute', room: 'cl-sync', user: 'cl-pia', seconds: 600 }, 'ok');
+    await piaElsewhere.next((m) => m.type === 'room_event' && m.event === 'mute', 10_000);
+    expect(await piaElsewhere.request({ type: 'send', room: 'cl-sync', envelope: 'AAAA' })).toMatchObject({ type: 'error', code: 'MUTED' });
+  }, 60_000);
 });
