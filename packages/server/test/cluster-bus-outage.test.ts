@@ -67,4 +67,18 @@ describe('two nodes whose nats-server goes away', () => {
     expect(seen[0]).toEqual(acked);
     expect(seen[1]).toEqual(acked);
   }, 60_000);
+
+  it("a node that stops takes its users' presence with it: the other node's clients see them go offline", async () => {
+    const cy = await registered(cluster.nodes[0]!.port, 'bo-cy');
+    const dot = await registered(cluster.nodes[1]!.port, 'bo-dot');
+    clients.push(cy, dot);
+    const users = async () => {
+      const reply = await cy.request({ type: 'users_list' });
+      return reply.type === 'users' ? Object.fromEntries(reply.users.map((u) => [u.user, u.state])) : {};
+    };
+    await until(async () => (await users())['bo-dot'] === 'online', 'node 0 counts dot online');
+    await cluster.nodes[1]!.stop();
+    expect(await cy.next((m) => m.type === 'presence' && m.user === 'bo-dot', 10_000)).toMatchObject({ state: 'offline' });
+    expect((await users())['bo-dot']).toBe('offline');
+  }, 60_000);
 });
