@@ -1,8 +1,8 @@
 // Three real hushd processes on one PostgreSQL and one nats-server, SDK clients spread over them
-// with every node as a failover address. Under a stream of sends from every client: a node is
-// killed with SIGKILL, then the nats-server, then PostgreSQL restarts. Every send the SDK reports
-// acknowledged is in history once, and reaches every member once; members whose node stayed up
-// see one order, the id order.
+// with every node as a failover address, in the end-to-end encrypted default room. Under a stream
+// of sends from every client: a node is killed with SIGKILL, then the nats-server is killed and
+// restarted, then PostgreSQL restarts. Every send the SDK reports acknowledged is in history once,
+// and reaches every member once; members whose node stayed up see one order, the id order.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,20 +22,7 @@ const nodes: HushdProcess[] = [];
 
 /** A hushd node of the cluster on `dataDir` (which holds the cluster's identity key, or gets it). */
 function startNode(dataDir: string): Promise<HushdProcess> {
-  return startHushd([
-    '--port',
-    '0',
-    '--data-dir',
-    dataDir,
-    '--store',
-    store,
-    '--bus',
-    nats.url,
-    '--open-rooms',
-    'lobby',
-    '--log-level',
-    'info',
-  ]);
+  return startHushd(['--port', '0', '--data-dir', dataDir, '--store', store, '--bus', nats.url, '--log-level', 'info']);
 }
 
 beforeAll(async () => {
@@ -98,6 +85,7 @@ describe('a three-node cluster under load', () => {
     const fingerprints = new Set(nodes.map((n) => n.fingerprint));
     expect(fingerprints.size).toBe(1);
     const members = [await member(0, 'kn-amy'), await member(1, 'kn-bob'), await member(2, 'kn-cat')];
+    expect(members[0]!.client.rooms.get('lobby')?.kind).toBe('e2e');
     const states: string[] = [];
     members[0]!.client.on('state', (state) => states.push(state));
     const sending = members.map(({ client }, i) => stream(client, `kill${i}`, 40, 25));
