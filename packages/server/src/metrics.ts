@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 export type MetricName =
   | 'hush_connections'
+  | 'hush_bus_connected'
   | 'hush_messages_in_total'
   | 'hush_messages_out_total'
   | 'hush_fanout_deliveries_total'
@@ -25,6 +26,7 @@ interface MetricInfo {
 
 export const METRICS: Readonly<Record<MetricName, MetricInfo>> = {
   hush_connections: { type: 'gauge', help: 'Open client connections.' },
+  hush_bus_connected: { type: 'gauge', help: '1 while the bus to the other nodes is connected (always 1 for a node alone), else 0.' },
   hush_messages_in_total: { type: 'counter', help: 'Messages received from clients.' },
   hush_messages_out_total: { type: 'counter', help: 'Messages sent to clients.' },
   hush_fanout_deliveries_total: { type: 'counter', help: 'Per-recipient deliveries of relayed messages.' },

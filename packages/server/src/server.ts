@@ -117,10 +117,15 @@ export class HushServer {
       fillGap: ({ after, limit }) => store.messagesAfter(after, limit),
       onSignal: (signal, node) => this.context.cluster.receive(signal, node),
       onNode: (node, state) => (state === 'up' ? this.context.cluster.nodeUp() : this.context.cluster.nodeDown(node)),
-      onState: (state) => (state === 'connected' ? logger.info('bus_connected', {}) : logger.error('bus_disconnected', {})),
+      onState: (state) => {
+        this.options.metrics.set('hush_bus_connected', state === 'connected' ? 1 : 0);
+        if (state === 'connected') logger.info('bus_connected', {});
+        else logger.error('bus_disconnected', {});
+      },
       onError: (error) => logger.warn('bus_error', { error }),
     };
     this.bus = await (this.options.bus?.(handlers) ?? Promise.resolve(new LocalBus(handlers)));
+    this.options.metrics.set('hush_bus_connected', this.bus.state === 'connected' ? 1 : 0);
     try {
       return await this.bind();
     } catch (error) {

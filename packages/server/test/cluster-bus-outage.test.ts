@@ -28,6 +28,8 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 }
 
 const health = async (node: number) => (await fetch(`http://127.0.0.1:${cluster.nodes[node]!.metricsPort}/healthz`)).status;
+const busGauge = async (node: number) =>
+  /\nhush_bus_connected (\d)\n/.exec(await (await fetch(`http://127.0.0.1:${cluster.nodes[node]!.metricsPort}/metrics`)).text())?.[1];
 const ids = (c: RawClient) => c.take((m: ServerMessage) => m.type === 'message').map((m) => (m.type === 'message' ? m.msgId : ''));
 
 describe('two nodes whose nats-server goes away', () => {
@@ -40,6 +42,7 @@ describe('two nodes whose nats-server goes away', () => {
     await cluster.nats.kill();
     await until(() => !cluster.nodes[0]!.healthy() && !cluster.nodes[1]!.healthy(), 'both nodes notice');
     expect([await health(0), await health(1)]).toEqual([503, 503]);
+    expect(await busGauge(0)).toBe('0');
     const acked: string[] = [];
     for (const [c, text] of [
       [ann, 'a1'],
@@ -54,6 +57,7 @@ describe('two nodes whose nats-server goes away', () => {
 
     await cluster.nats.restart();
     await until(() => cluster.nodes[0]!.healthy() && cluster.nodes[1]!.healthy(), 'both nodes have their bus back');
+    expect(await busGauge(0)).toBe('1');
     expect([await health(0), await health(1)]).toEqual([200, 200]);
     const seen: string[][] = [[], []];
     await until(() => {
