@@ -157,14 +157,17 @@ export class RoomCrypto {
     return body;
   }
 
-  /** A sender key another device handed us; the messages of that room waiting for it are tried again. */
+  /** A sender key another device handed us; that sender's messages of the room waiting for it are tried again. */
   async accept(from: RoomDevice, distribution: Uint8Array): Promise<void> {
     const keys = this.host.keys();
     if (!keys) return;
     const room = await keys.store.acceptDistribution(from, distribution);
+    // Only that sender's messages can open now; the others keep waiting (and stay said if they were).
     const held = this.waiting.get(room) ?? [];
-    this.waiting.delete(room);
-    for (const { m } of held) {
+    const others = held.filter((e) => e.m.from !== from.user);
+    if (others.length > 0) this.waiting.set(room, others);
+    else this.waiting.delete(room);
+    for (const { m } of held.filter((e) => e.m.from === from.user)) {
       const chat = await this.open(m, true);
       if (chat) this.host.deliver(chat);
     }

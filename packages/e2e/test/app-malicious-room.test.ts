@@ -89,11 +89,16 @@ function aliceSees() {
   return { messages: collect(alice, 'message'), notices: collect(alice, 'notice') };
 }
 
-/** Bob hands alice his key in a DM over their session, and alice shows a first message. */
-async function handOutKey(): Promise<void> {
-  const body = { roomKey: b64(encodeSenderKeyDistribution(bobKey.distribution())) };
+/** Bob hands alice `key` in a DM over their session. */
+function handKey(key: OutboundSenderKey): void {
+  const body = { roomKey: b64(encodeSenderKeyDistribution(key.distribution())) };
   const envelope = sealerOf(bob).seal(evil.prekeyBundles('alice'), { from: 'bob', to: 'alice', seq: ++bobSeq, body });
   evil.deliver('alice', { msgId: evil.msgId(), ts: Date.now(), from: 'bob', to: 'alice', envelope });
+}
+
+/** Bob hands alice his key, and alice shows a first message. */
+async function handOutKey(): Promise<void> {
+  handKey(bobKey);
   await relayShown('first');
 }
 
@@ -209,4 +214,15 @@ describe('malicious server: end-to-end room', () => {
     expect(messages.map((m) => m.text)).toEqual(['after the restart']);
     expect(notices.map((n) => n.text)).toEqual([expect.stringContaining('played again by the server')]);
   });
+
+  it("a message whose sender's key is late is said after waiting, and opens once the key comes", async () => {
+    const later = OutboundSenderKey.create('vault', deviceId(bob.signPublicKey));
+    const atFirst = OutboundSenderKey.fromBytes(later.toBytes()); // handed as it stood before its first message
+    const said = nextEvent(alice, 'notice', (n) => n.code === 'E2E_ROOM_MESSAGE', 30_000);
+    relay(later.encrypt(Buffer.from(JSON.stringify({ text: 'under a late key', action: false }))));
+    expect((await said)[0].text).toMatch(/^#vault, from bob: a message could not be opened/);
+    const shown = nextEvent(alice, 'message', (m) => m.text === 'under a late key');
+    handKey(atFirst);
+    expect((await shown)[0]).toMatchObject({ from: 'bob', text: 'under a late key' });
+  }, 60_000);
 });
