@@ -215,7 +215,10 @@ export class RoomCrypto {
     }
     for (const [, held] of bySender) {
       const count = held.length === 1 ? 'a message' : `${held.length} messages`;
-      this.warn(held[0]!, `${count} could not be opened: this device never got the sender's key for them (sent before it joined or after it left, or withheld by the server)`);
+      this.warn(
+        held[0]!,
+        `${count} could not be opened yet: the sender's key has not reached this device (sent before it joined or after it left, or the server withholds the key)`,
+      );
     }
   }
 

@@ -103,7 +103,11 @@ describe('malicious server: a member removed from an end-to-end room', () => {
       const held = JSON.parse(readFileSync(join(carolPaths.dataDir, 'state', `127.0.0.1_${port}`, 'carol.roomkeys.json'), 'utf8')) as {
         rooms: Record<string, { inbound: Record<string, string[]> }>;
       };
-      expect(Object.keys(held.rooms['vault']?.inbound ?? {}).map((k) => k.split('/')[0]).sort()).toEqual(['alice', 'bob']);
+      expect(
+        Object.keys(held.rooms['vault']?.inbound ?? {})
+          .map((k) => k.split('/')[0])
+          .sort(),
+      ).toEqual(['alice', 'bob']);
       evil = await EvilServer.start({ identity, port });
       evil.rooms.push({ room: 'vault', topic: '', kind: 'e2e', members: 3, joined: true, role: 'member' });
       const back = await fx.connect(evil, { paths: carolPaths });
@@ -114,16 +118,27 @@ describe('malicious server: a member removed from an end-to-end room', () => {
       const dmWarnings = collect(back, 'dmWarning');
       const errors = collect(back, 'error');
 
-      for (const m of keyDms) if (m.kind === 'dm') evil.deliver('carol', { msgId: m.id, ts: m.ts, from: m.from, to: 'carol', envelope: m.envelope });
+      for (const m of keyDms)
+        if (m.kind === 'dm') evil.deliver('carol', { msgId: m.id, ts: m.ts, from: m.from, to: 'carol', envelope: m.envelope });
       for (const m of roomMessages)
         if (m.kind === 'room')
-          evil.connectionOf('carol').send({ type: 'message', room: 'vault', msgId: m.id, ts: m.ts, from: m.from, text: '', action: false, envelope: m.envelope! });
+          evil
+            .connectionOf('carol')
+            .send({ type: 'message', room: 'vault', msgId: m.id, ts: m.ts, from: m.from, text: '', action: false, envelope: m.envelope! });
       // (or until she shows something: then the expectations below say what she read)
-      await until(() => messages.length > 0 || dmWarnings.length === keyDms.length && notices.filter((n) => n.code === 'E2E_ROOM_MESSAGE').length === 2);
+      await until(
+        () =>
+          messages.length > 0 || (dmWarnings.length === keyDms.length && notices.filter((n) => n.code === 'E2E_ROOM_MESSAGE').length === 2),
+      );
 
       expect(messages).toEqual([]);
       expect(dmWarnings).toEqual(keyDms.map((m) => ({ user: m.kind === 'dm' ? m.from : '', kind: 'undecryptable' })));
-      expect(notices.filter((n) => n.code === 'E2E_ROOM_MESSAGE').map((n) => n.text).sort()).toEqual([
+      expect(
+        notices
+          .filter((n) => n.code === 'E2E_ROOM_MESSAGE')
+          .map((n) => n.text)
+          .sort(),
+      ).toEqual([
         expect.stringMatching(/^#vault, from alice: 2 messages could not be opened/),
         expect.stringMatching(/^#vault, from bob: 2 messages could not be opened/),
       ]);

@@ -197,7 +197,7 @@ describe('malicious server: end-to-end room', () => {
     relay(made.encrypt(Buffer.from(JSON.stringify({ text: 'made up', action: false }))));
     await relayShown('real');
     const said = await nextEvent(alice, 'notice', (n) => n.code === 'E2E_ROOM_MESSAGE', 30_000);
-    expect(said[0].text).toMatch(/^#vault, from bob: a message could not be opened: this device never got the sender's key/);
+    expect(said[0].text).toMatch(/^#vault, from bob: a message could not be opened yet: the sender's key has not reached this device/);
     expect(messages.map((m) => m.text)).toEqual(['real']);
     expect(notices).toHaveLength(1);
   }, 60_000);
