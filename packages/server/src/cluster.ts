@@ -93,10 +93,15 @@ export class Cluster {
     this.send({ topic: 'files', body: event as unknown as JsonValue });
   }
 
-  /** Another node came up: it learns who is online here. */
-  nodeUp(): void {
+  /**
+   * Who is online here, in full: for a node that came up, and for all the others when this node
+   * has its bus back (while it was cut off they may have counted it gone and its users offline).
+   */
+  announcePresence(ask = true): void {
     const users = [...this.ctx.online.all()].map((u) => [u.name, u.state, u.status]);
-    this.send({ topic: 'presence', body: { snapshot: true, users } });
+    // `ask`: the others answer with theirs (a node heard again may have sent its own while its
+    // route through NATS was not back yet).
+    this.send({ topic: 'presence', body: { snapshot: true, ...(ask ? { ask } : {}), users } });
   }
 
   /** Another node went down: its users are offline unless online elsewhere. */
@@ -150,6 +155,7 @@ export class Cluster {
       return [user, { state, status }];
     });
     this.ctx.presence.remote(this.ctx.presence.others.set(node, entries, body.snapshot === true));
+    if (body.ask === true) this.announcePresence(false);
   }
 
   private typingFrom(body: Record<string, unknown>): void {

@@ -116,11 +116,13 @@ export class HushServer {
       deliver: (messages) => this.context.batch.delivered(messages),
       fillGap: ({ after, limit }) => store.messagesAfter(after, limit),
       onSignal: (signal, node) => this.context.cluster.receive(signal, node),
-      onNode: (node, state) => (state === 'up' ? this.context.cluster.nodeUp() : this.context.cluster.nodeDown(node)),
+      onNode: (node, state) => (state === 'up' ? this.context.cluster.announcePresence() : this.context.cluster.nodeDown(node)),
       onState: (state) => {
         this.options.metrics.set('hush_bus_connected', state === 'connected' ? 1 : 0);
-        if (state === 'connected') logger.info('bus_connected', {});
-        else logger.error('bus_disconnected', {});
+        if (state === 'connected') {
+          logger.info('bus_connected', {});
+          this.context.cluster.announcePresence();
+        } else logger.error('bus_disconnected', {});
       },
       onError: (error) => logger.warn('bus_error', { error }),
     };
