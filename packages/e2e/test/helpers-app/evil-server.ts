@@ -51,6 +51,8 @@ export class EvilServer {
   /** Every dm_send the clients made, in order (sealed envelopes the server could replay). */
   readonly sentDms: DirectWire[] = [];
   readonly connections = new Set<EvilConnection>();
+  /** What a room's history request is answered with (one page, no more): whatever the test puts here. */
+  readonly roomHistory = new Map<string, ServerMessageOf<'history_page'>['messages']>();
   /** Prekeys the clients uploaded (or tests put here), by device sign key; handed out as the test says. */
   readonly prekeys = new Map<
     string,
@@ -217,7 +219,13 @@ export class EvilServer {
         return;
       }
       case 'history':
-        conn.send({ type: 'history_page', re: m.id, target: m.target, messages: [], hasMore: false });
+        conn.send({
+          type: 'history_page',
+          re: m.id,
+          target: m.target,
+          messages: 'room' in m.target ? (this.roomHistory.get(m.target.room) ?? []) : [],
+          hasMore: false,
+        });
         return;
       case 'room_list':
         conn.send({ type: 'rooms', re: m.id, rooms: this.rooms });
