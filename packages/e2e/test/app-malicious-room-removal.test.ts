@@ -3,8 +3,8 @@
 // everything: a real server runs the room and removes carol; alice and bob speak on, under fresh
 // keys handed to each other in DMs. Then the server's key and port go to an evil server, which
 // carol's device (its pin, device sessions and old room keys all intact) reconnects to: it is told
-// it is still in the room and is given every room message sent after the removal and every DM
-// carrying a fresh sender key, readdressed to it. It opens none, keeps running, and says what it
+// it is still in the room and is given every room message sent after the removal (live, and again
+// as its history) and every DM carrying a fresh sender key, readdressed to it. It opens none, keeps running, and says what it
 // could not open.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
