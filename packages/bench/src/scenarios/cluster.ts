@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { startNats, type TestNats } from '@hush/test-kit/nats';
 import { startPostgres, type TestPostgres } from '@hush/test-kit/postgres';
 import { spawnChild, stopChild } from '../children.js';
-import type { BenchContext, ServerPeer } from '../context.js';
+import { profiled, type BenchContext, type ServerPeer } from '../context.js';
 import { procUsage, treeCpuMs } from '../irc-peers.js';
 import { windowFor } from '../profiles.js';
 import type { ServerHandlers } from '../server-process.js';
 import { round } from '../stats.js';
-import type { Target } from '../target.js';
+import { machineSample, otherLoad, type Target } from '../target.js';
 
 export interface ClusterSetup {
   store: 'sqlite' | 'postgres';
@@ -40,6 +40,10 @@ export interface ClusterSide extends ClusterSetup {
   deliveriesPerClusterCpuSec: number;
   saturationCpu: ClusterCpu;
   loadgenCpu: number;
+  /** Deliveries per record the nodes wrote (summed): how many messages each write carried. */
+  deliveriesPerRecord: number;
+  /** Cores busy with other work on the machine during the windows (it is shared), NaN off Linux. */
+  otherLoad: number;
   /** Fixed rate (1 message a second per client): send-to-delivery latency at the observers, spread over the nodes. */
   fixed: { samples: number; p50Ms: number; p99Ms: number; delivered: number; expected: number; cpu: ClusterCpu };
   /** The processes of this side, all stopped by PID at its end (null: not part of this side). */
@@ -200,16 +204,23 @@ async function runSide(ctx: BenchContext, setup: ClusterSetup, label: string, n:
     const problems: string[] = [];
     let delivered = 0;
     let loadgenCpu = 0;
+    const recordsOut = async () => (await Promise.all(nodes!.peers.map((p) => p.api.usage({})))).reduce((sum, u) => sum + u.recordsOut, 0);
+    const r0 = await recordsOut();
+    const m0 = machineSample();
     const s0 = sampleCpu(nodePids, pg, nats);
     for (let r = 0; r < f.rounds; r++) {
-      const run = await saturate();
+      // With --cpu-profile, the first node and the load generator over the first measured window.
+      const run = r === 0 ? await profiled(ctx, nodes.peers[0]!, `cluster-${label}-node0`, saturate) : await saturate();
       delivered += run.delivered;
       loadgenCpu += run.loadgenCpu / f.rounds;
       problems.push(...run.problems);
       if (!run.drained) problems.push(`saturation: ${run.expected - run.delivered} deliveries missing`);
     }
     const s1 = sampleCpu(nodePids, pg, nats);
+    const records = (await recordsOut()) - r0;
     const saturation = cpuBetween(s0, s1);
+    const c = saturation.cores;
+    const others = otherLoad(m0, machineSample(), c.nodes + (c.postgres ?? 0) + (c.nats ?? 0) + loadgenCpu);
     const f0 = sampleCpu(nodePids, pg, nats);
     const fixed = await ctx.loadgen.api.fanoutFixed({
       kind: 'hush',
@@ -232,6 +243,8 @@ async function runSide(ctx: BenchContext, setup: ClusterSetup, label: string, n:
       deliveriesPerClusterCpuSec: Math.round(delivered / (saturation.clusterCpuMs / 1000)),
       saturationCpu: saturation.cores,
       loadgenCpu: round(loadgenCpu, 3),
+      deliveriesPerRecord: round(delivered / Math.max(1, records), 1),
+      otherLoad: round(others, 2),
       fixed: {
         samples: fixed.samples,
         p50Ms: fixed.p50Ms,
