@@ -2,7 +2,7 @@
 // with --write-md, the results section of BENCHMARKS.md.
 //   --quick            short run (N = 10, 100; 1,000 idle connections; 100,000 history rows)
 //   --smoke            the smoke test's tiny sizes (checks the harness, measures nothing)
-//   --only=a,b         scenarios among fanout, handshakes, memory, file, history, sessions
+//   --only=a,b         scenarios among fanout, handshakes, memory, file, history, sessions, cluster
 //   --sizes=100,500    fan-out room sizes instead of the profile's
 //   --cpu-profile      profile the server and the load generator during measured phases (summary in the output, .cpuprofile files)
 //   --peers            the fan-out room against real IRC servers (inspircd, ngircd over TLS) and the raw ceiling
