@@ -7,11 +7,9 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChatMessage, type ConnectOptions, HushClient } from '@hush/client';
-import { ClientFixture } from '@hush/test-kit';
+import { ClientFixture, startNats, startPostgres, type TestNats, type TestPostgres } from '@hush/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HushdProcess, startHushd } from '../../server/test/helpers/hushd-process.js';
-import { startNats, type TestNats } from '../../server/test/helpers/nats.js';
-import { startPostgres, type TestPostgres } from '../../server/test/helpers/postgres.js';
 
 const fx = new ClientFixture<HushClient, ConnectOptions>((options) => HushClient.connect(options));
 let pg: TestPostgres;

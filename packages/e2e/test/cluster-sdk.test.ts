@@ -5,11 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ChatMessage, type ConnectOptions, HushClient } from '@hush/client';
-import { ClientFixture, eventWaiters } from '@hush/test-kit';
+import { ClientFixture, eventWaiters, startPostgres, type TestPostgres } from '@hush/test-kit';
 import type { ClientEvents } from '@hush/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../server/test/helpers/cluster.js';
-import { startPostgres, type TestPostgres } from '../../server/test/helpers/postgres.js';
 
 const fx = new ClientFixture<HushClient, ConnectOptions>((options) => HushClient.connect(options));
 const { nextEvent } = eventWaiters<ClientEvents>();
