@@ -1,5 +1,6 @@
 import { DeviceIdentity, deviceId, signDeviceLogin } from '@hush/crypto';
 import {
+  MAX_HISTORY_PAGE,
   MAX_REACTION_LENGTH,
   reaction,
   type MessageRef,
@@ -630,6 +631,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     // of earlier pages, fetched later: the ledger keeps them until their message comes). A page of
     // nothing but changes shows nothing: the next one is fetched, so a caller paging back from the
     // oldest message it got never sees an empty page while there is more.
+    const limit = opts.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_PAGE) {
+      throw new HushError('BAD_REQUEST', `a history page holds 1 to ${MAX_HISTORY_PAGE} messages (asked for ${limit})`);
+    }
     const texts: IncomingMessage[] = [];
     // An end-to-end room's messages opened before (by an earlier run, or sent by this device) come
     // from the local history: their keys have moved on.
@@ -638,9 +643,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     let before = opts.before;
     let hasMore: boolean;
     do {
-      const page = await this.request({ type: 'history', target, limit: opts.limit ?? 50, ...(before === undefined ? {} : { before }) }, [
-        'history_page',
-      ]);
+      const page = await this.request({ type: 'history', target, limit, ...(before === undefined ? {} : { before }) }, ['history_page']);
       const found: IncomingMessage[] = [];
       for (const item of page.messages) {
         let m: IncomingMessage | undefined;

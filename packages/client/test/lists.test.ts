@@ -33,4 +33,10 @@ describe('paged lists', () => {
     expect(members).toHaveLength(151);
     expect(members).toContain('alice');
   });
+
+  it('a history page larger than the protocol allows is refused at once, in words', async () => {
+    const dave = await fx.user(server, 'dave');
+    await expect(dave.history({ room: 'lobby' }, { limit: 501 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: /1 to 500/ });
+    expect((await dave.history({ room: 'lobby' }, { limit: 500 })).hasMore).toBe(false);
+  });
 });

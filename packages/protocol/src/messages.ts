@@ -125,11 +125,13 @@ export const presenceSet = request('presence_set', {
 });
 export const typing = msg('typing', { target, active: z.boolean() });
 export const readMarker = request('read', { target, msgId: messageId });
+/** The most messages one `history` request may ask for (and one `history_page` carries). */
+export const MAX_HISTORY_PAGE = 500;
 export const historyQuery = request('history', {
   target,
   before: messageId.optional(),
   after: messageId.optional(),
-  limit: z.number().int().min(1).max(500),
+  limit: z.number().int().min(1).max(MAX_HISTORY_PAGE),
 });
 
 export const MAX_FILE_NAME_LENGTH = 255;
@@ -269,7 +271,7 @@ export const historyItem = z.discriminatedUnion('type', [roomMessage, directMess
 export const historyPage = msg('history_page', {
   re,
   target,
-  messages: z.array(historyItem).max(500),
+  messages: z.array(historyItem).max(MAX_HISTORY_PAGE),
   hasMore: z.boolean(),
 });
 export const keys = msg('keys', { re, user: username, devices: z.array(deviceBundle).max(32) });
