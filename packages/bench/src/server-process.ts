@@ -163,7 +163,10 @@ function usage(_: Record<string, never>) {
     /** Records (Hush) or frames (raw) written to clients so far. */
     recordsOut: hush ? hush.server.metrics.get('hush_records_out_total') : raw ? raw.framesOut : 0,
     /** Hush on SQLite: WAL checkpoints by its worker thread, and on the event loop past the WAL's bound. */
-    checkpoints: hush && hush.config.store === null && 'checkpointStats' in hush.store ? (hush.store as { checkpointStats: CheckpointStats }).checkpointStats : null,
+    checkpoints:
+      hush && hush.config.store === null && 'checkpointStats' in hush.store
+        ? (hush.store as { checkpointStats: CheckpointStats }).checkpointStats
+        : null,
   };
 }
 

@@ -4,10 +4,10 @@
 // test with what to install: nothing is skipped.
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { closedPort } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -54,14 +54,6 @@ async function serverBinaries(): Promise<string> {
     );
   }
   return found;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**
@@ -143,7 +135,7 @@ export async function startPostgres(opts: { tls?: boolean } = {}): Promise<TestP
   if (owner) chownSync(dir, owner.uid, owner.gid);
   const tool = (name: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, name), ...args]) : run(join(bin, name), args);
-  const port = await freePort();
+  const port = await closedPort();
   let running = false;
   let caFile: string | undefined;
   let options = '';

@@ -162,7 +162,12 @@ function cpuBetween(a: CpuSample, b: CpuSample): { cores: ClusterCpu; nodeCpuMs:
   const natsMs = a.nats === null || b.nats === null ? null : b.nats - a.nats;
   const cores = (ms: number | null) => (ms === null ? null : round(ms / wall, 3));
   return {
-    cores: { nodes: round(nodeCpuMs / wall, 3), perNode: perNodeMs.map((ms) => round(ms / wall, 3)), postgres: cores(pgMs), nats: cores(natsMs) },
+    cores: {
+      nodes: round(nodeCpuMs / wall, 3),
+      perNode: perNodeMs.map((ms) => round(ms / wall, 3)),
+      postgres: cores(pgMs),
+      nats: cores(natsMs),
+    },
     nodeCpuMs,
     clusterCpuMs: nodeCpuMs + (pgMs ?? 0) + (natsMs ?? 0),
   };
