@@ -1,4 +1,4 @@
-// Sizes of each run: the full benchmark (about 9 minutes), --quick, and the smoke test's tiny version.
+// Sizes of each run: the full benchmark (about 12 minutes), --quick, and the smoke test's tiny version.
 
 export interface BenchProfile {
   name: 'full' | 'quick' | 'smoke';
