@@ -178,7 +178,12 @@ describe('fan-out bursts against readers that do read', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hushd-burst-'));
     // Default rate limits and a 1 MiB queue, so 60 connections' bursts exceed it whatever the
     // number of records one event-loop turn picks up.
-    const server = await startServerProcess({ dataDir: dir, logLevel: 'warn', limits: { maxQueueBytes: 1024 * 1024 }, config: { openRooms: ['burst'] } });
+    const server = await startServerProcess({
+      dataDir: dir,
+      logLevel: 'warn',
+      limits: { maxQueueBytes: 1024 * 1024 },
+      config: { openRooms: ['burst'] },
+    });
     try {
       const reader = await RawClient.connect(server.port);
       await reader.register('burst-reader');

@@ -18,7 +18,12 @@ export function limitsServer(dataDirPrefix: string): LimitsServer {
   const fixture = {} as { hushd: ServerProcess; probe: PingProbe; dataDir: string };
   beforeAll(async () => {
     fixture.dataDir = mkdtempSync(join(tmpdir(), dataDirPrefix));
-    fixture.hushd = await startServerProcess({ dataDir: fixture.dataDir, logLevel: 'info', limits: LIMITS_UNDER_TEST, config: { openRooms: ['lobby', 'flow'] } });
+    fixture.hushd = await startServerProcess({
+      dataDir: fixture.dataDir,
+      logLevel: 'info',
+      limits: LIMITS_UNDER_TEST,
+      config: { openRooms: ['lobby', 'flow'] },
+    });
     fixture.probe = await PingProbe.start(fixture.hushd.port, 'honest-pinger', { intervalMs: 20, boundMs: 3000 });
   }, 30_000);
   afterAll(async () => {
