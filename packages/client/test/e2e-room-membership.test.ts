@@ -1,7 +1,6 @@
-import { startTestServer, type TestServer } from '@hush/server';
+import { startTestServer } from '@hush/server';
 import { passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HushClient } from '../src/client.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
 // Membership changes in an end-to-end room over real sockets: a banned member (the server removes
@@ -15,19 +14,9 @@ describe('end-to-end rooms: membership changes', () => {
   afterEach(() => fx.cleanup());
   const start = () => startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }).then((s) => fx.stopAfter(s));
 
-  /** A server admin (the first account), logged in again so its session has the role. */
-  async function admin(s: TestServer, name: string): Promise<HushClient> {
-    const paths = await fx.paths();
-    await (await fx.user(s, name, { paths })).close();
-    s.store.setServerRole(name, 'admin');
-    const again = await fx.connect(s, { paths });
-    await again.login(name);
-    return again;
-  }
-
   it('a banned member reads nothing sent after the ban, even after an unban hands it every stored envelope', async () => {
     const s = await start();
-    const alice = await admin(s, 'alice');
+    const alice = await fx.admin(s, 'alice');
     const bob = await fx.user(s, 'bob');
     const carolPaths = await fx.paths();
     const carol = await fx.user(s, 'carol', { paths: carolPaths });

@@ -28,16 +28,6 @@ afterEach(async () => {
   evil = undefined;
 });
 
-/** A server admin (the first account), logged in again so its session has the role. */
-async function admin(s: TestServer, name: string): Promise<HushClient> {
-  const paths = await fx.paths();
-  await (await fx.user(s, name, { paths })).close();
-  s.store.setServerRole(name, 'admin');
-  const again = await fx.connect(s, { paths });
-  await again.login(name);
-  return again;
-}
-
 type Removal = 'kick' | 'ban' | 'leave';
 
 /** How each removal is done, by alice (the room's owner and a server admin) or by carol herself. */
@@ -53,7 +43,7 @@ describe('malicious server: a member removed from an end-to-end room', () => {
     'after a %s, carol opens nothing sent afterwards though the server feeds her every ciphertext and key DM',
     async (how) => {
       const s = fx.stopAfter(await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }));
-      const alice = await admin(s, 'alice');
+      const alice = await fx.admin(s, 'alice');
       const bob = await fx.user(s, 'bob');
       const carolPaths = await fx.paths();
       const carol = await fx.user(s, 'carol', { paths: carolPaths });

@@ -20,7 +20,14 @@ export interface ClientPaths {
 /** What the fixture needs of a client. */
 export interface FixtureClient {
   register(name: string, password: string): Promise<unknown>;
+  /** A login with this device's key (no password). */
+  login(name: string): Promise<unknown>;
   close(): Promise<unknown>;
+}
+
+/** A test server whose store can make a user an admin (TestServer's `db`). */
+export interface AdminableServer extends ServerAddress {
+  db: { setServerRole(name: string, role: 'admin'): Promise<unknown> };
 }
 
 /** The connect options the fixture fills in. */
@@ -89,6 +96,16 @@ export class ClientFixture<C extends FixtureClient, O extends BaseConnectOptions
     const client = await this.connect(server, options);
     await client.register(name, passwordOf(name));
     return client;
+  }
+
+  /** A server admin: registered as `name`, made admin, and logged in again so its session has the role. */
+  async admin(server: AdminableServer, name: string, options: Partial<O> = {}): Promise<C> {
+    const paths = options.paths ?? (await this.paths());
+    await (await this.user(server, name, { ...options, paths })).close();
+    await server.db.setServerRole(name, 'admin');
+    const again = await this.connect(server, { ...options, paths });
+    await again.login(name);
+    return again;
   }
 
   async cleanup(): Promise<void> {

@@ -3,7 +3,15 @@ export { HUSH_CLI, HushTui, inputLine } from './tmux.js';
 export type { HushTuiOptions } from './tmux.js';
 export { ClientFixture, eventWaiters, passwordOf, sharedServer } from './client-fixture.js';
 export { closedPort } from './ports.js';
-export type { BaseConnectOptions, ClientPaths, EventSource, EventWaiters, FixtureClient, ServerAddress } from './client-fixture.js';
+export type {
+  AdminableServer,
+  BaseConnectOptions,
+  ClientPaths,
+  EventSource,
+  EventWaiters,
+  FixtureClient,
+  ServerAddress,
+} from './client-fixture.js';
 export { makeCa, startPostgres } from './postgres.js';
 export type { TestPostgres } from './postgres.js';
 export { startNats } from './nats.js';
