@@ -1,7 +1,6 @@
 // Two nodes whose bus is a nats-server that wants a password and speaks TLS only (the nodes trust
 // its CA through busCa, and dial it by name): a message sent through one node reaches a client of
 // the other.
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { dataPaths } from '../src/paths.js';
 import { registered, type RawClient } from '../src/raw-client.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { startNats, type TestNats } from './helpers/nats.js';
+import { makeCa } from './helpers/postgres.js';
 import { newDatabase } from './helpers/store-under-test.js';
 
 const undo: (() => unknown)[] = [];
@@ -21,27 +21,10 @@ describe('a cluster on a guarded bus', () => {
   it('joins nodes over TLS with a password in the bus URL', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hush-cluster-tls-'));
     undo.push(() => rmSync(dir, { recursive: true, force: true }));
-    // A self-signed certificate for the name "localhost": it is its own CA.
-    const ca = join(dir, 'nats.crt');
-    const key = join(dir, 'nats.key');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-      ].concat(['-addext', 'subjectAltName=DNS:localhost', '-keyout', key, '-out', ca]),
-      { stdio: 'ignore' },
-    );
-    const nats: TestNats = await startNats(['--tls', '--tlscert', ca, '--tlskey', key, '--user', 'hushd', '--pass', 'bus-secret-2']);
+    // A CA and a certificate it signed for the name "localhost" (the bus is dialled by name).
+    const ca = await makeCa(dir, { dnsName: 'localhost' });
+    const [cert, key] = [join(dir, 'server.crt'), join(dir, 'server.key')];
+    const nats: TestNats = await startNats(['--tls', '--tlscert', cert, '--tlskey', key, '--user', 'hushd', '--pass', 'bus-secret-2']);
     undo.push(() => nats.stop());
     const store = await newDatabase();
     const bus = [`tls://hushd:bus-secret-2@localhost:${nats.port}`];

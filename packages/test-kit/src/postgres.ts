@@ -3,7 +3,7 @@
 // it runs as the `postgres` user, since initdb refuses root. A machine without PostgreSQL fails the
 // test with what to install: nothing is skipped.
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -58,9 +58,10 @@ async function serverBinaries(): Promise<string> {
 
 /**
  * A new CA in `dir` (ca.pem, ca.key); with `server`, also server.crt/server.key it signed for IP
- * 127.0.0.1 (no host name), owned by `owner` when given (PostgreSQL wants its key 0600 and its own).
+ * 127.0.0.1 or, given `dnsName`, for that name, owned by `owner` when given (PostgreSQL wants its key
+ * 0600 and its own).
  */
-export async function makeCa(dir: string, server?: { owner?: { uid: number; gid: number } }): Promise<string> {
+export async function makeCa(dir: string, server?: { owner?: { uid: number; gid: number }; dnsName?: string }): Promise<string> {
   const ca = join(dir, 'ca.pem');
   const caKey = join(dir, 'ca.key');
   await run('openssl', [
@@ -93,13 +94,14 @@ export async function makeCa(dir: string, server?: { owner?: { uid: number; gid:
       'ec_paramgen_curve:prime256v1',
       '-nodes',
       '-subj',
-      '/CN=127.0.0.1',
+      `/CN=${server.dnsName ?? '127.0.0.1'}`,
       '-keyout',
       key,
       '-out',
       csr,
     ]);
-    await run('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1\n' > '${ext}'`]);
+    const altName = server.dnsName ? `DNS:${server.dnsName}` : 'IP:127.0.0.1';
+    writeFileSync(ext, `subjectAltName=${altName}\n`);
     await run('openssl', [
       'x509',
       '-req',
