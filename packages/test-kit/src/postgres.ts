@@ -11,6 +11,9 @@ import { closedPort } from './ports.js';
 
 const run = promisify(execFile);
 
+/** openssl req arguments for a new unencrypted P-256 key. */
+const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 export interface TestPostgres {
   /** URL of the `postgres` database (the superuser is `hush`, trust auth). */
   url: string;
@@ -64,42 +67,13 @@ async function serverBinaries(): Promise<string> {
 export async function makeCa(dir: string, server?: { owner?: { uid: number; gid: number }; dnsName?: string }): Promise<string> {
   const ca = join(dir, 'ca.pem');
   const caKey = join(dir, 'ca.key');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=hush test CA',
-    '-keyout',
-    caKey,
-    '-out',
-    ca,
-  ]);
+  await run('openssl', ['req', '-x509', ...NEW_EC_KEY, '-days', '2', '-subj', '/CN=hush test CA', '-keyout', caKey, '-out', ca]);
   if (server) {
     const key = join(dir, 'server.key');
     const csr = join(dir, 'server.csr');
     const crt = join(dir, 'server.crt');
     const ext = join(dir, 'server.ext');
-    await run('openssl', [
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-subj',
-      `/CN=${server.dnsName ?? '127.0.0.1'}`,
-      '-keyout',
-      key,
-      '-out',
-      csr,
-    ]);
+    await run('openssl', ['req', ...NEW_EC_KEY, '-subj', `/CN=${server.dnsName ?? '127.0.0.1'}`, '-keyout', key, '-out', csr]);
     const altName = server.dnsName ? `DNS:${server.dnsName}` : 'IP:127.0.0.1';
     writeFileSync(ext, `subjectAltName=${altName}\n`);
     await run('openssl', [
