@@ -56,35 +56,31 @@ export type MessageRef =
  * and once deleted: then `deleted`); those of e2e rooms, and DMs, only an opaque envelope (a sealed
  * room message has empty text, no action flag and no ref: they are inside the envelope).
  */
-export type StoredMessage =
-  | {
-      kind: 'room';
-      id: string;
-      ts: number;
-      from: string;
-      room: string;
-      text: string;
-      action: boolean;
-      ref?: MessageRef;
-      deleted?: boolean;
-      envelope?: string;
-    }
-  | { kind: 'dm'; id: string; ts: number; from: string; to: string; envelope: string };
+export type StoredMessage = (RoomMessageFields & { id: string; deleted?: boolean }) | (DmMessageFields & { id: string });
 
 /** `key`: the sender's idempotency key; a sender's message with a key already used is not stored again. */
-export type NewMessage =
-  | {
-      kind: 'room';
-      ts: number;
-      from: string;
-      room: string;
-      text: string;
-      action: boolean;
-      ref?: MessageRef;
-      envelope?: string;
-      key?: string;
-    }
-  | { kind: 'dm'; ts: number; from: string; to: string; envelope: string; key?: string };
+export type NewMessage = (RoomMessageFields & { key?: string }) | (DmMessageFields & { key?: string });
+
+/** What a room message holds, as sent and as stored. */
+interface RoomMessageFields {
+  kind: 'room';
+  ts: number;
+  from: string;
+  room: string;
+  text: string;
+  action: boolean;
+  ref?: MessageRef;
+  envelope?: string;
+}
+
+/** What a direct message holds, as sent and as stored. */
+interface DmMessageFields {
+  kind: 'dm';
+  ts: number;
+  from: string;
+  to: string;
+  envelope: string;
+}
 
 /** What a repeated key is answered with: the id and time of the message stored under it first. */
 export interface RepeatedMessage {
