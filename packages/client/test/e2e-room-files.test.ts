@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer } from '@hush/server';
+import { e2eRoom } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fixture, nextEvent } from './helpers.js';
 
@@ -20,9 +21,7 @@ describe('end-to-end rooms: files', () => {
     const alice = await fx.user(s, 'alice');
     const bob = await fx.user(s, 'bob');
     const carol = await fx.user(s, 'carol');
-    await alice.createRoom('vault', '', 'e2e');
-    await bob.joinRoom('vault');
-    await carol.joinRoom('vault');
+    await e2eRoom('vault', alice, bob, carol);
     const marker = `content-canary-${randomBytes(6).toString('hex')}`;
     const content = Buffer.concat([Buffer.from(marker), randomBytes(200_000), Buffer.from(marker)]);
     const path = join(await fx.dir(), NAME);
@@ -59,8 +58,7 @@ describe('end-to-end rooms: files', () => {
     const alice = await fx.user(s, 'alice');
     const bobPaths = await fx.paths();
     const bob = await fx.user(s, 'bob', { paths: bobPaths });
-    await alice.createRoom('vault', '', 'e2e');
-    await bob.joinRoom('vault');
+    await e2eRoom('vault', alice, bob);
     const content = randomBytes(5000);
     const path = join(await fx.dir(), 'later.bin');
     await writeFile(path, content);
@@ -85,8 +83,7 @@ describe('end-to-end rooms: files', () => {
     const s = await start();
     const alice = await fx.user(s, 'alice');
     const bob = await fx.user(s, 'bob');
-    await alice.createRoom('vault', '', 'e2e');
-    await bob.joinRoom('vault');
+    await e2eRoom('vault', alice, bob);
     const path = join(await fx.dir(), 'early.bin');
     await writeFile(path, randomBytes(1000));
     const atBob = nextEvent(bob, 'fileOffer');

@@ -1,5 +1,5 @@
 import { startTestServer } from '@hush/server';
-import { passwordOf } from '@hush/test-kit';
+import { e2eRoom, passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
@@ -20,9 +20,7 @@ describe('end-to-end rooms: membership changes', () => {
     const bob = await fx.user(s, 'bob');
     const carolPaths = await fx.paths();
     const carol = await fx.user(s, 'carol', { paths: carolPaths });
-    await alice.createRoom('vault', '', 'e2e');
-    await bob.joinRoom('vault');
-    await carol.joinRoom('vault');
+    await e2eRoom('vault', alice, bob, carol);
     const before = nextEvent(carol, 'message', (m) => m.text === 'before the ban');
     await alice.send('vault', 'before the ban');
     await bob.send('vault', 'bob before the ban');
@@ -59,8 +57,7 @@ describe('end-to-end rooms: membership changes', () => {
     const s = await start();
     const alice = await fx.user(s, 'alice');
     const bob = await fx.user(s, 'bob');
-    await alice.createRoom('vault', '', 'e2e');
-    await bob.joinRoom('vault');
+    await e2eRoom('vault', alice, bob);
     const first = nextEvent(bob, 'message', (m) => m.text === 'to the first device');
     await alice.send('vault', 'to the first device');
     await first;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { HushClient } from '@hush/client';
 import { ServerIdentity } from '@hush/crypto';
 import { startTestServer, type TestServer } from '@hush/server';
+import { e2eRoom } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EvilServer } from './helpers-app/evil-server.js';
 import { AppFixture, collect, nextEvent } from './helpers-app/fixture.js';
@@ -47,9 +48,7 @@ describe('malicious server: a member removed from an end-to-end room', () => {
       const bob = await fx.user(s, 'bob');
       const carolPaths = await fx.paths();
       const carol = await fx.user(s, 'carol', { paths: carolPaths });
-      await alice.createRoom('vault', '', 'e2e');
-      await bob.joinRoom('vault');
-      await carol.joinRoom('vault');
+      await e2eRoom('vault', alice, bob, carol);
       // carol holds alice's and bob's sender keys of the room.
       const heard = Promise.all([
         nextEvent(carol, 'message', (m) => m.text === 'alice before'),

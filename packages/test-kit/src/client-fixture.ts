@@ -39,6 +39,16 @@ export interface BaseConnectOptions {
   timeoutMs?: number | undefined;
 }
 
+/** `owner` creates the end-to-end room `room`, then each of `members` joins it, in order. */
+export async function e2eRoom(
+  room: string,
+  owner: { createRoom(room: string, topic: string, kind: 'e2e'): Promise<unknown> },
+  ...members: { joinRoom(room: string): Promise<unknown> }[]
+): Promise<void> {
+  await owner.createRoom(room, '', 'e2e');
+  for (const member of members) await member.joinRoom(room);
+}
+
 /** The password `user()` registers `name` with. */
 export function passwordOf(name: string): string {
   return `pw-${name}-secret`;

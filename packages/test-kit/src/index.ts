@@ -1,7 +1,7 @@
 // The shared test harness, loaded as TypeScript source by vitest (this package is never built).
 export { HUSH_CLI, HushTui, inputLine } from './tmux.js';
 export type { HushTuiOptions } from './tmux.js';
-export { ClientFixture, eventWaiters, passwordOf, sharedServer } from './client-fixture.js';
+export { ClientFixture, e2eRoom, eventWaiters, passwordOf, sharedServer } from './client-fixture.js';
 export { closedPort } from './ports.js';
 export type {
   AdminableServer,
