@@ -2,9 +2,10 @@
 // travel the bus's commit stream (message-batch.ts); everything else that lives in memory goes as
 // signals: presence, typing, room events (joins, parts, topics, kicks, bans, mutes, roles, which
 // also change the cached memberships of the users online here), account and address bans (their
-// sessions here are closed), key changes, file events (offered, cancelled, handled) and login
-// outcomes (each node's login back-off counts every node's failures). One node alone (LocalBus) has nobody to tell: every
-// `tell` is dropped by the bus and nothing arrives.
+// sessions here are closed), key changes, file events (offered, cancelled, handled), login
+// outcomes (each node's login back-off counts every node's failures) and how many messages each
+// user sent here (each node debits them from that user's budget, so it holds across nodes). One
+// node alone (LocalBus) has nobody to tell: every `tell` is dropped by the bus and nothing arrives.
 import { type PresenceState, type ServerMessage, type ServerMessageOf, serverMessageSchema } from '@hush/protocol';
 import type { BusSignal, JsonValue } from './bus/index.js';
 import type { LoginHit } from './accounts.js';
@@ -54,10 +55,15 @@ export class RemotePresence {
 
 type ClusterContext = Pick<
   ServerContext,
-  'accounts' | 'fanout' | 'files' | 'logger' | 'online' | 'presence' | 'rooms' | 'sessions' | 'store'
+  'accounts' | 'fanout' | 'files' | 'logger' | 'online' | 'presence' | 'rooms' | 'sessions' | 'store' | 'userBudgets'
 >;
 
 export class Cluster {
+  /** The nodes heard from (and not gone since): with none, message counts are not even kept. */
+  private readonly peers = new Set<string>();
+  /** Messages per user sent here this turn, told to the others at its end. */
+  private sent: Map<string, number> | null = null;
+
   constructor(
     private readonly ctx: ClusterContext,
     private readonly send: (signal: BusSignal) => void,
@@ -89,6 +95,22 @@ export class Cluster {
     this.send({ topic: 'hits', body: { ...hit } });
   }
 
+  /** `user` sent a message here: counted, and told with the turn's other counts. */
+  messageSent(user: string): void {
+    if (this.peers.size === 0) return;
+    if (this.sent === null) {
+      this.sent = new Map();
+      setImmediate(() => this.tellSent());
+    }
+    this.sent.set(user, (this.sent.get(user) ?? 0) + 1);
+  }
+
+  private tellSent(): void {
+    const sent = this.sent;
+    this.sent = null;
+    if (sent) this.send({ topic: 'hits', body: { messages: [...sent] } });
+  }
+
   fileEvent(event: FileEvent): void {
     this.send({ topic: 'files', body: event as unknown as JsonValue });
   }
@@ -106,6 +128,7 @@ export class Cluster {
 
   /** Another node went down: its users are offline unless online elsewhere. */
   nodeDown(node: string): void {
+    this.peers.delete(node);
     this.ctx.presence.remote(this.ctx.presence.others.drop(node));
   }
 
@@ -113,6 +136,7 @@ export class Cluster {
 
   /** A signal from another node; one that does not parse is reported and dropped. */
   receive(signal: BusSignal, node: string): void {
+    this.peers.add(node);
     try {
       const done = this.apply(signal, node);
       if (done) done.catch((error: unknown) => this.ctx.logger.warn('cluster_signal_failed', { topic: signal.topic, error }));
@@ -137,12 +161,26 @@ export class Cluster {
       case 'files':
         return this.fileEventFrom(body);
       case 'hits': {
+        if ('messages' in body) return this.messagesFrom(body.messages);
         const { address, account, failed } = body;
         if (typeof address !== 'string' || typeof account !== 'string' || typeof failed !== 'boolean') throw new Error('hits: bad entry');
         this.ctx.accounts.replayHit({ address, account, failed }, Date.now());
         return;
       }
     }
+  }
+
+  private messagesFrom(counts: unknown): void {
+    if (!Array.isArray(counts)) throw new Error('hits: no message counts');
+    const entries = counts.map((entry: unknown): [string, number] => {
+      const [user, count] = entry as [unknown, unknown];
+      if (typeof user !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) {
+        throw new Error('hits: bad message count');
+      }
+      return [user, count];
+    });
+    const now = Date.now();
+    for (const [user, count] of entries) this.ctx.userBudgets.debit(user, count, now);
   }
 
   private presenceFrom(node: string, body: Record<string, unknown>): void {

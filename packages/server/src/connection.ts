@@ -369,7 +369,7 @@ export class Connection implements Session {
   }
 
   /**
-   * Message rate limit. File chunks are paced by their acks and the file byte budget instead;
+   * Message rate limit, per connection and per user. File chunks are paced by their acks and the file byte budget instead;
    * signals (typing, read) by their own budget, spent in their handlers through `signal()`.
    */
   private admitMessage(m: ClientMessage, re: string | undefined): boolean {
@@ -381,10 +381,16 @@ export class Connection implements Session {
     }
     if (m.type === 'ping' || m.type === 'pong' || m.type === 'typing' || m.type === 'read') return true;
     const now = this.ctx.now();
-    const verdict = this.messageBudget.take(now);
-    if (verdict === 'ok') return true;
+    // Once logged in, the user's budget too: shared by their sessions here and on other nodes.
+    const name = this.user?.name;
+    const userBudget = name === undefined ? undefined : this.ctx.userBudgets.bucket(name, now);
+    const verdict = this.messageBudget.take(now, userBudget);
+    if (verdict === 'ok') {
+      if (name !== undefined) this.ctx.cluster.messageSent(name);
+      return true;
+    }
     if (verdict === 'flood') this.floodDisconnect('messages');
-    else this.reject(re, new RequestError('RATE_LIMITED', 'too many messages', this.messageBudget.waitMs(now)));
+    else this.reject(re, new RequestError('RATE_LIMITED', 'too many messages', this.messageBudget.waitMs(now, userBudget)));
     return false;
   }
 

@@ -1,6 +1,6 @@
 // Flood control: token buckets (pure: the caller passes the clock) and connection counting per
-// address. One bucket per connection per dimension (messages, signals, bytes, file bytes); no
-// timers of their own.
+// address. One bucket per connection per dimension (messages, signals, bytes, file bytes), and one
+// message bucket per user shared by all their sessions (UserBudgets); no timers of their own.
 
 /** A classic token bucket: `capacity` tokens, refilled at `ratePerSecond`. */
 export class TokenBucket {
@@ -44,6 +44,12 @@ export class TokenBucket {
     this.tokens = Math.min(this.capacity, this.tokens + cost);
   }
 
+  /** Refilled to capacity: no different from a new bucket. */
+  full(now: number): boolean {
+    this.refill(now);
+    return this.tokens >= this.capacity;
+  }
+
   /** Milliseconds until `cost` tokens are available (0 when they are). */
   waitMs(now: number, cost = 1): number {
     this.refill(now);
@@ -70,19 +76,66 @@ export class FloodGuard {
     this.maxStrikes = Math.max(MIN_FLOOD_STRIKES, burst);
   }
 
-  /** `ok`: a token was taken; `over`: none left (refuse or drop); `flood`: none, too often in a row. */
-  take(now: number): 'ok' | 'over' | 'flood' {
+  /**
+   * `ok`: a token was taken (from `shared` too, when given); `over`: none left in either (refuse or
+   * drop); `flood`: none, too often in a row.
+   */
+  take(now: number, shared?: TokenBucket): 'ok' | 'over' | 'flood' {
     if (this.bucket.tryTake(now)) {
-      this.strikes = 0;
-      return 'ok';
+      if (!shared || shared.tryTake(now)) {
+        this.strikes = 0;
+        return 'ok';
+      }
+      this.bucket.refund(1);
     }
     this.strikes += 1;
     return this.strikes > this.maxStrikes ? 'flood' : 'over';
   }
 
-  /** Milliseconds until the next token. */
-  waitMs(now: number): number {
-    return this.bucket.waitMs(now);
+  /** Milliseconds until the next token (in `shared` too, when given). */
+  waitMs(now: number, shared?: TokenBucket): number {
+    return Math.max(this.bucket.waitMs(now), shared?.waitMs(now) ?? 0);
+  }
+}
+
+/** How often, at most, the buckets of idle users are looked for (when a new one is made). */
+const FORGET_EVERY_MS = 60_000;
+
+/**
+ * One message bucket per user, shared by all their sessions on this node, and debited with what
+ * they sent on other nodes. A bucket that has refilled is forgotten (a new one is the same).
+ */
+export class UserBudgets {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private lastForget = Number.NEGATIVE_INFINITY;
+
+  /** `limits` are read when a bucket is made (a configuration reload changes them in place). */
+  constructor(private readonly limits: { readonly messagesPerSecond: number; readonly messageBurst: number }) {}
+
+  bucket(user: string, now: number): TokenBucket {
+    let bucket = this.buckets.get(user);
+    if (!bucket) {
+      this.forgetIdle(now);
+      bucket = new TokenBucket(this.limits.messagesPerSecond, this.limits.messageBurst, now);
+      this.buckets.set(user, bucket);
+    }
+    return bucket;
+  }
+
+  /** Messages `user` sent elsewhere (already admitted there): taken even into debt. */
+  debit(user: string, count: number, now: number): void {
+    this.bucket(user, now).take(now, count);
+  }
+
+  /** Users with a bucket (an idle user's is dropped within FORGET_EVERY_MS of a new one being made). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private forgetIdle(now: number): void {
+    if (now - this.lastForget < FORGET_EVERY_MS) return;
+    this.lastForget = now;
+    for (const [user, bucket] of this.buckets) if (bucket.full(now)) this.buckets.delete(user);
   }
 }
 

@@ -18,7 +18,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { FlushScheduler } from './outbound.js';
 import { OnlineUsers } from './online-users.js';
-import { ConnectionLimiter, normalizeAddress } from './rate-limit.js';
+import { ConnectionLimiter, normalizeAddress, UserBudgets } from './rate-limit.js';
 import { RoomRegistry } from './rooms.js';
 import type { AsyncStore } from './store/async-store.js';
 
@@ -60,8 +60,9 @@ export class HushServer {
     const fanout = new Fanout(metrics, config.limits);
     const presence = new PresenceBatch(online, fanout, (user, state, status) => cluster.presence(user, state, status));
     const files = new FileRelay({ store, logger, config, online, rooms, fanout, now, tell: (event) => cluster.fileEvent(event) });
+    const userBudgets = new UserBudgets(config.limits);
     const cluster: Cluster = new Cluster(
-      { accounts: options.accounts, fanout, files, logger, online, presence, rooms, sessions: this.connections, store },
+      { accounts: options.accounts, fanout, files, logger, online, presence, rooms, sessions: this.connections, store, userBudgets },
       (signal) => this.bus?.signal(signal),
     );
     options.accounts.tellHitsTo((hit) => cluster.loginHit(hit));
@@ -88,6 +89,7 @@ export class HushServer {
       }),
       presence,
       cluster,
+      userBudgets,
       files,
     };
     this.listener = createServer((socket) => void this.accept(socket));

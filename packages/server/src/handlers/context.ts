@@ -12,6 +12,7 @@ import type { AsyncStore } from '../store/async-store.js';
 import type { Fanout } from './fanout.js';
 import type { MessageBatch } from './message-batch.js';
 import type { PresenceBatch } from './presence-batch.js';
+import type { UserBudgets } from '../rate-limit.js';
 import type { Session } from './session.js';
 
 export interface ServerContext {
@@ -29,5 +30,7 @@ export interface ServerContext {
   readonly files: FileRelay;
   /** The other nodes (nobody when this node is alone). */
   readonly cluster: Cluster;
+  /** Each user's message budget, shared by their sessions (and debited by the other nodes). */
+  readonly userBudgets: UserBudgets;
   now(): number;
 }
