@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HushClient } from '@hush/client';
 import { describe, expect, it } from 'vitest';
-import { inputLine } from '@hush/test-kit';
+import { inputLine, until } from '@hush/test-kit';
 import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
@@ -197,14 +197,6 @@ async function watcher(name = 'watcher'): Promise<{ client: HushClient; texts: s
   });
   await client.register(name, PASSWORD);
   return { client, texts };
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('hush in tmux: pastes and long text', () => {

@@ -7,7 +7,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChatMessage, type ConnectOptions, HushClient } from '@hush/client';
-import { ClientFixture, startNats, startPostgres, type TestNats, type TestPostgres } from '@hush/test-kit';
+import { ClientFixture, startNats, startPostgres, type TestNats, type TestPostgres, until } from '@hush/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HushdProcess, startHushd } from '../../server/test/helpers/hushd-process.js';
 
@@ -45,14 +45,6 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** `name` on node `home`, with the two other nodes as failover addresses. */
 async function member(home: number, name: string): Promise<{ client: HushClient; seen: ChatMessage[] }> {
   const address = (i: number) => ({ host: '127.0.0.1', port: nodes[i % 3]!.port });
@@ -87,7 +79,7 @@ describe('a three-node cluster under load', () => {
     const states: string[] = [];
     members[0]!.client.on('state', (state) => states.push(state));
     const sending = members.map(({ client }, i) => stream(client, `kill${i}`, 40, 25));
-    await until(() => members[1]!.seen.length >= 30, 'some traffic before the kill');
+    await until(() => members[1]!.seen.length >= 30, 'some traffic before the kill', 60_000);
     nodes[0]!.child.kill('SIGKILL');
     await nodes[0]!.exited;
     const acked = (await Promise.all(sending)).flat();
@@ -99,7 +91,7 @@ describe('a three-node cluster under load', () => {
   it('loses the nats-server (killed, restarted): no acknowledged message lost or doubled, the nodes recover by themselves', async () => {
     const members = [await member(1, 'nb-dan'), await member(2, 'nb-eve')];
     const sending = members.map(({ client }, i) => stream(client, `nats${i}`, 40, 25));
-    await until(() => members[0]!.seen.length >= 20, 'some traffic before NATS goes');
+    await until(() => members[0]!.seen.length >= 20, 'some traffic before NATS goes', 60_000);
     await nats.kill();
     await new Promise((resolve) => setTimeout(resolve, 500));
     await nats.restart();
@@ -116,14 +108,14 @@ describe('a three-node cluster under load', () => {
   it('loses PostgreSQL (restarted): every acknowledged message delivered once, the nodes recover by themselves', async () => {
     const members = [await member(1, 'pg-fay'), await member(2, 'pg-gus')];
     const sending = members.map(({ client }, i) => stream(client, `pg${i}`, 40, 25));
-    await until(() => members[0]!.seen.length >= 20, 'some traffic before PostgreSQL restarts');
+    await until(() => members[0]!.seen.length >= 20, 'some traffic before PostgreSQL restarts', 60_000);
     await pg.restart();
     const acked = (await Promise.all(sending)).flat();
     expect(acked.length).toBeGreaterThanOrEqual(40);
     await checkDelivered(members, acked);
     // Both nodes serve again: a new message goes round.
     const after = await members[0]!.client.send('lobby', 'after the restart');
-    await until(() => members[1]!.seen.some((m) => m.id === after.id), 'a message after the restart arrives');
+    await until(() => members[1]!.seen.some((m) => m.id === after.id), 'a message after the restart arrives', 60_000);
   }, 180_000);
 });
 
@@ -134,6 +126,7 @@ async function checkDelivered(members: Member[], acked: readonly string[], live:
   await until(
     () => members.every(({ seen }) => acked.every((id) => seen.some((m) => m.id === id))),
     'every member has every acknowledged message',
+    60_000,
   );
   await new Promise((resolve) => setTimeout(resolve, 500)); // a duplicate would arrive meanwhile
   const byId = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);

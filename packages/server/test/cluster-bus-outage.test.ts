@@ -6,6 +6,7 @@ import type { ServerMessage } from '@hush/protocol';
 import { type RawClient, registered } from '../src/raw-client.js';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
 import { newDatabase } from './helpers/store-under-test.js';
+import { until } from '../../test-kit/src/until.js';
 
 let cluster: TestCluster;
 const clients: RawClient[] = [];
@@ -18,14 +19,6 @@ afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
   await cluster?.stop();
 });
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const health = async (node: number) => (await fetch(`http://127.0.0.1:${cluster.nodes[node]!.metricsPort}/healthz`)).status;
 const busGauge = async (node: number) =>

@@ -8,6 +8,7 @@ import { directEnvelope, RawClient, registered, TEST_PASSWORD } from '../src/raw
 import { startTestServer } from '../src/testing.js';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
 import { newDatabase } from './helpers/store-under-test.js';
+import { until } from '../../test-kit/src/until.js';
 
 const limits = { messagesPerSecond: 10_000, messageBurst: 10_000 };
 let cluster: TestCluster;
@@ -30,14 +31,6 @@ async function user(node: number, name: string): Promise<RawClient> {
 
 const roomTexts = (c: RawClient) =>
   c.take((m) => m.type === 'message' && m.room === 'lobby').flatMap((m) => (m.type === 'message' ? [`${m.msgId}:${m.text}`] : []));
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('three nodes on PostgreSQL and NATS', () => {
   it('refuse --bus on SQLite: nodes deliver from one shared store', async () => {

@@ -8,6 +8,7 @@ import type { ServerMessage } from '@hush/protocol';
 import { registered } from '../src/raw-client.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { startNats, type TestNats } from './helpers/nats.js';
+import { until } from '../../test-kit/src/until.js';
 import { newDatabase } from './helpers/store-under-test.js';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,14 +29,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('a node cut off from the bus while the others keep it', () => {
@@ -73,7 +66,7 @@ describe('a node cut off from the bus while the others keep it', () => {
       return reply.type === 'users' ? reply.users.find((u) => u.user === 'part-ben')?.state : undefined;
     };
     // The routes take a moment: until then, the nodes do not hear each other.
-    await until(async () => (await benState()) === 'online', 'node a hears of ben on node b');
+    await until(async () => (await benState()) === 'online', 'node a hears of ben on node b', 30_000);
 
     await new Promise((resolve) => setTimeout(resolve, 200)); // the presence notice of ben's login, if still on its way
     ann.take((m) => m.type === 'presence');

@@ -13,6 +13,7 @@ import { startDaemon } from '../src/daemon.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { newDatabase } from './helpers/store-under-test.js';
+import { until } from '../../test-kit/src/until.js';
 
 const limits = { messagesPerSecond: 10_000, messageBurst: 10_000 };
 const cleanup: (() => unknown)[] = [];
@@ -22,14 +23,6 @@ afterAll(async () => {
 
 const texts = (page: ServerMessage) =>
   page.type === 'history_page' ? page.messages.map((m) => (m.type === 'message' ? m.text : `(${m.type})`)) : [];
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function user(server: TestServer, name: string): Promise<RawClient> {
   const c = await registered(server.port, name);
