@@ -38,6 +38,17 @@ describe('on disk', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** A database file at schema `version` (its first migrations only) holding what `inserts` add. */
+  function databaseAt(version: number, inserts: string[]): string {
+    const file = join(dir, 'hush.db');
+    const db = new Database(file);
+    for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration);
+    db.pragma(`user_version = ${version}`);
+    for (const insert of inserts) db.prepare(insert).run();
+    db.close();
+    return file;
+  }
+
   it('keeps everything across a reopen of the same file, in WAL mode', () => {
     const file = join(dir, 'sub', 'hush.db');
     const a = SqliteStore.open(file);
@@ -68,13 +79,7 @@ describe('on disk', () => {
   });
 
   it('migrates a version 2 database: old messages keep no key, keyed sends are stored once', () => {
-    const file = join(dir, 'hush.db');
-    const db = new Database(file);
-    db.exec(MIGRATIONS[0]!);
-    db.exec(MIGRATIONS[1]!);
-    db.pragma('user_version = 2');
-    db.prepare("INSERT INTO messages (kind, ts, sender, room, body) VALUES ('room', 1, 'alice', 'lobby', 'old')").run();
-    db.close();
+    const file = databaseAt(2, ["INSERT INTO messages (kind, ts, sender, room, body) VALUES ('room', 1, 'alice', 'lobby', 'old')"]);
     const s = SqliteStore.open(file);
     try {
       expect(s.schemaVersion).toBe(SCHEMA_VERSION);
@@ -88,16 +93,11 @@ describe('on disk', () => {
   });
 
   it("migrates a version 1 database: each device inherits its account's delivery cursor", () => {
-    const file = join(dir, 'hush.db');
-    const db = new Database(file);
-    db.exec(MIGRATIONS[0]!);
-    db.pragma('user_version = 1');
-    db.prepare("INSERT INTO users (name, role, created_at) VALUES ('alice', 'user', 1), ('bob', 'user', 1)").run();
-    db.prepare(
+    const file = databaseAt(1, [
+      "INSERT INTO users (name, role, created_at) VALUES ('alice', 'user', 1), ('bob', 'user', 1)",
       "INSERT INTO devices VALUES ('alice', 'S1', 'B', 'G', 1, 1), ('alice', 'S2', 'B', 'G', 1, 1), ('bob', 'S3', 'B', 'G', 1, 1)",
-    ).run();
-    db.prepare("INSERT INTO delivery_cursors VALUES ('alice', 7)").run();
-    db.close();
+      "INSERT INTO delivery_cursors VALUES ('alice', 7)",
+    ]);
     const s = SqliteStore.open(file);
     try {
       expect(s.schemaVersion).toBe(SCHEMA_VERSION);
