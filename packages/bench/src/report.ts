@@ -175,29 +175,22 @@ export function renderTables(r: BenchResults): string {
   }
   if (r.handshakes) {
     const h = r.handshakes;
+    const connectionRow = (what: string, c: typeof h.handshake) => [
+      what,
+      fmt(c.perSecond),
+      `${fmt(c.serverCpuMsEach, 3)} ms`,
+      `${pct(c.serverCpu)} / ${pct(c.loadgenCpu)}`,
+      `${fmt(c.otherLoad, 2)} cores`,
+      fmt(c.completed),
+      fmt(c.failed),
+    ];
     out.push('### Handshakes and logins', '');
     out.push(
       ...table(
         ['what', 'per second', 'server CPU each', 'server CPU / loadgen CPU', 'other load', 'completed', 'failed'],
         [
-          [
-            'connect + handshake (+ ping)',
-            fmt(h.handshake.perSecond),
-            `${fmt(h.handshake.serverCpuMsEach, 3)} ms`,
-            `${pct(h.handshake.serverCpu)} / ${pct(h.handshake.loadgenCpu)}`,
-            `${fmt(h.handshake.otherLoad, 2)} cores`,
-            fmt(h.handshake.completed),
-            fmt(h.handshake.failed),
-          ],
-          [
-            'connect + handshake + device_login',
-            fmt(h.deviceLogin.perSecond),
-            `${fmt(h.deviceLogin.serverCpuMsEach, 3)} ms`,
-            `${pct(h.deviceLogin.serverCpu)} / ${pct(h.deviceLogin.loadgenCpu)}`,
-            `${fmt(h.deviceLogin.otherLoad, 2)} cores`,
-            fmt(h.deviceLogin.completed),
-            fmt(h.deviceLogin.failed),
-          ],
+          connectionRow('connect + handshake (+ ping)', h.handshake),
+          connectionRow('connect + handshake + device_login', h.deviceLogin),
           [
             `first login with password (scrypt N=2^${Math.log2(h.passwordLogin.scryptN)})`,
             fmt(h.passwordLogin.perSecond, 2),
