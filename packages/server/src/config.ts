@@ -136,44 +136,44 @@ function text(raw: unknown): string {
   return raw.trim();
 }
 
-const int =
+/**
+ * Parsers of whole numbers from `min` to `max`, taken from a JSON number as it is or from text by
+ * `read` (NaN when the text is not one); a bad value throws what was `expected`.
+ */
+const bounded =
+  (read: (text: string) => number, expected: (min: number, max: number) => string) =>
   (min: number, max: number): Parser<number> =>
   (raw) => {
-    const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(text(raw)) ? Number(text(raw)) : NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}`);
+    const n = typeof raw === 'number' ? raw : read(text(raw));
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`expected ${expected(min, max)}`);
     return n;
   };
+
+const int = bounded(
+  (s) => (/^-?\d+$/.test(s) ? Number(s) : NaN),
+  (min, max) => `an integer from ${min} to ${max}`,
+);
 
 const UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
 /** "500ms", "30s", "5m", "12h", "7d", or a plain number of milliseconds. */
-const duration =
-  (min: number, max: number): Parser<number> =>
-  (raw) => {
-    let n: number;
-    if (typeof raw === 'number') n = raw;
-    else {
-      const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text(raw));
-      n = m ? Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!) : NaN;
-    }
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error('expected a duration such as 500ms, 30s, 5m, 12h or 7d');
-    return n;
-  };
+const duration = bounded(
+  (s) => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s);
+    return m ? Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!) : NaN;
+  },
+  () => 'a duration such as 500ms, 30s, 5m, 12h or 7d',
+);
 
 const SIZES: Record<string, number> = { '': 1, b: 1, k: KiB, kib: KiB, m: MiB, mib: MiB, g: 1024 * MiB, gib: 1024 * MiB };
 /** "65536", "512K", "10M", "1G" (binary units). */
-const size =
-  (min: number, max: number): Parser<number> =>
-  (raw) => {
-    let n: number;
-    if (typeof raw === 'number') n = raw;
-    else {
-      const m = /^(\d+)\s*([a-z]*)$/i.exec(text(raw));
-      const unit = m ? SIZES[(m[2] ?? '').toLowerCase()] : undefined;
-      n = m && unit !== undefined ? Number(m[1]) * unit : NaN;
-    }
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error('expected a size such as 65536, 512K or 10M');
-    return n;
-  };
+const size = bounded(
+  (s) => {
+    const m = /^(\d+)\s*([a-z]*)$/i.exec(s);
+    const unit = m ? SIZES[(m[2] ?? '').toLowerCase()] : undefined;
+    return m && unit !== undefined ? Number(m[1]) * unit : NaN;
+  },
+  () => 'a size such as 65536, 512K or 10M',
+);
 
 const nullable =
   <T>(inner: Parser<T>, word: string): Parser<T | null> =>
