@@ -70,6 +70,17 @@ async function stream(client: HushClient, label: string, count: number, pauseMs:
   return acked;
 }
 
+/**
+ * Each member sends 40 messages labelled `label`; once `ready` holds, `outage` runs while they flow.
+ * Resolves to the ids acknowledged.
+ */
+async function outageUnderLoad(members: Member[], label: string, ready: () => boolean, outage: () => Promise<unknown>): Promise<string[]> {
+  const sending = members.map(({ client }, i) => stream(client, `${label}${i}`, 40, 25));
+  await until(ready, `some ${label} traffic before the outage`, 60_000);
+  await outage();
+  return (await Promise.all(sending)).flat();
+}
+
 describe('a three-node cluster under load', () => {
   it('loses a node to kill -9: its clients fail over; every acknowledged message is in history once and reaches every member once, in one order', async () => {
     const fingerprints = new Set(nodes.map((n) => n.fingerprint));
@@ -78,11 +89,15 @@ describe('a three-node cluster under load', () => {
     expect(members[0]!.client.rooms.get('lobby')?.kind).toBe('e2e');
     const states: string[] = [];
     members[0]!.client.on('state', (state) => states.push(state));
-    const sending = members.map(({ client }, i) => stream(client, `kill${i}`, 40, 25));
-    await until(() => members[1]!.seen.length >= 30, 'some traffic before the kill', 60_000);
-    nodes[0]!.child.kill('SIGKILL');
-    await nodes[0]!.exited;
-    const acked = (await Promise.all(sending)).flat();
+    const acked = await outageUnderLoad(
+      members,
+      'kill',
+      () => members[1]!.seen.length >= 30,
+      async () => {
+        nodes[0]!.child.kill('SIGKILL');
+        await nodes[0]!.exited;
+      },
+    );
     expect(acked.length).toBeGreaterThanOrEqual(100); // the killed node's client resent on another node
     expect(states).toEqual(['reconnecting', 'ready']);
     await checkDelivered(members, acked, members.slice(1));
@@ -90,12 +105,16 @@ describe('a three-node cluster under load', () => {
 
   it('loses the nats-server (killed, restarted): no acknowledged message lost or doubled, the nodes recover by themselves', async () => {
     const members = [await member(1, 'nb-dan'), await member(2, 'nb-eve')];
-    const sending = members.map(({ client }, i) => stream(client, `nats${i}`, 40, 25));
-    await until(() => members[0]!.seen.length >= 20, 'some traffic before NATS goes', 60_000);
-    await nats.kill();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await nats.restart();
-    const acked = (await Promise.all(sending)).flat();
+    const acked = await outageUnderLoad(
+      members,
+      'nats',
+      () => members[0]!.seen.length >= 20,
+      async () => {
+        await nats.kill();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await nats.restart();
+      },
+    );
     expect(acked).toHaveLength(80); // the store was there all along: every send was acknowledged
     await checkDelivered(members, acked);
     // Each node said it lost the bus, and that it has it back.
@@ -107,10 +126,12 @@ describe('a three-node cluster under load', () => {
 
   it('loses PostgreSQL (restarted): every acknowledged message delivered once, the nodes recover by themselves', async () => {
     const members = [await member(1, 'pg-fay'), await member(2, 'pg-gus')];
-    const sending = members.map(({ client }, i) => stream(client, `pg${i}`, 40, 25));
-    await until(() => members[0]!.seen.length >= 20, 'some traffic before PostgreSQL restarts', 60_000);
-    await pg.restart();
-    const acked = (await Promise.all(sending)).flat();
+    const acked = await outageUnderLoad(
+      members,
+      'pg',
+      () => members[0]!.seen.length >= 20,
+      () => pg.restart(),
+    );
     expect(acked.length).toBeGreaterThanOrEqual(40);
     await checkDelivered(members, acked);
     // Both nodes serve again: a new message goes round.
