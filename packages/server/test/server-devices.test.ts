@@ -10,15 +10,7 @@ import { registered, RawClient, selfEnvelope as envelope } from '../src/raw-clie
 import { rawServer } from './helpers/raw-server.js';
 
 const fixture = rawServer({});
-const { user } = fixture;
-
-/** A new device for an existing account: a password login binds it. */
-async function newDevice(name: string): Promise<RawClient> {
-  const c = await RawClient.connect(fixture.server.port);
-  fixture.track(c);
-  expect(await c.login(name)).toMatchObject({ user: name, deviceBound: true });
-  return c;
-}
+const { user, newDevice } = fixture;
 
 /** A returning device (the key of `device`) logging in with device_login. */
 async function back(device: RawClient, name: string, since?: string): Promise<RawClient> {

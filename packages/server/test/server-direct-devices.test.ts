@@ -7,13 +7,7 @@ import { directEnvelope, RawClient } from '../src/raw-client.js';
 import { rawServer } from './helpers/raw-server.js';
 
 const fixture = rawServer();
-const { user } = fixture;
-
-async function newDevice(name: string): Promise<RawClient> {
-  const c = fixture.track(await RawClient.connect(fixture.server.port));
-  expect(await c.login(name)).toMatchObject({ user: name, deviceBound: true });
-  return c;
-}
+const { user, newDevice } = fixture;
 
 const body = (fill: number, n = 12) => new Uint8Array(n).fill(fill);
 type Dm = Extract<ServerMessage, { type: 'dm' }>;

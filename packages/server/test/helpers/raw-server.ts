@@ -1,9 +1,9 @@
 // A test server for raw-protocol tests: started before the calling file's tests with roomy rate
-// limits; `user(name)` registers a raw client, `connect()` only connects one, `track(c)` adopts one;
-// all are closed afterwards. The server runs on the store under test (SQLite, or PostgreSQL in the
+// limits; `user(name)` registers a raw client, `newDevice(name)` logs another device into that account,
+// `connect()` only connects one, `track(c)` adopts one; all are closed afterwards. The server runs on the store under test (SQLite, or PostgreSQL in the
 // vitest project "postgres"). Raw clients speak clear text, so the default room is open here
 // (`openRooms: ['lobby']`, added to any overrides); every other room is end-to-end unless made open.
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { RawClient, registered } from '../../src/raw-client.js';
 import type { TestServer, TestServerOverrides } from '../../src/testing.js';
 import { testServer } from './store-under-test.js';
@@ -17,6 +17,8 @@ export const sealed = (text: string): string => Buffer.from(text).toString('base
 export interface RawServer {
   readonly server: TestServer;
   user(name: string): Promise<RawClient>;
+  /** A new device for the existing account `name`: a password login binds it. */
+  newDevice(name: string): Promise<RawClient>;
   /** Connected and handshaken, not logged in. */
   connect(): Promise<RawClient>;
   /** Closes `client` with the others after the file's tests. */
@@ -30,6 +32,11 @@ export function rawServer(overrides: TestServerOverrides = { limits: { messagesP
     async user(name: string): Promise<RawClient> {
       const c = await registered(fixture.server.port, name);
       clients.push(c);
+      return c;
+    },
+    async newDevice(name: string): Promise<RawClient> {
+      const c = await fixture.connect();
+      expect(await c.login(name)).toMatchObject({ user: name, deviceBound: true });
       return c;
     },
     async connect(): Promise<RawClient> {
