@@ -1,39 +1,28 @@
 // A node that loses its bus says so (health, log) and keeps serving its own clients; once the
 // nats-server is back, the node reads what the others committed meanwhile from the store and
 // delivers it, in id order, once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { type RawClient, registered } from '../src/raw-client.js';
-import { startCluster, type TestCluster } from './helpers/cluster.js';
-import { newDatabase } from './helpers/store-under-test.js';
+import { clusterFixture } from './helpers/cluster.js';
 import { until } from '../../test-kit/src/until.js';
 
-let cluster: TestCluster;
-const clients: RawClient[] = [];
+const fx = clusterFixture(2, { openRooms: ['lobby'], metricsPort: 0 });
 
-beforeAll(async () => {
-  cluster = await startCluster(await newDatabase(), 2, { openRooms: ['lobby'], metricsPort: 0 });
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await cluster?.stop();
-});
-
-const health = async (node: number) => (await fetch(`http://127.0.0.1:${cluster.nodes[node]!.metricsPort}/healthz`)).status;
+const health = async (node: number) => (await fetch(`http://127.0.0.1:${fx.cluster.nodes[node]!.metricsPort}/healthz`)).status;
 const busGauge = async (node: number) =>
-  /\nhush_bus_connected (\d)\n/.exec(await (await fetch(`http://127.0.0.1:${cluster.nodes[node]!.metricsPort}/metrics`)).text())?.[1];
+  /\nhush_bus_connected (\d)\n/.exec(await (await fetch(`http://127.0.0.1:${fx.cluster.nodes[node]!.metricsPort}/metrics`)).text())?.[1];
 const ids = (c: RawClient) => c.take((m: ServerMessage) => m.type === 'message').map((m) => (m.type === 'message' ? m.msgId : ''));
 
 describe('two nodes whose nats-server goes away', () => {
   it('are unhealthy while it is gone, serve their own clients, and deliver what they missed once, in order, when it is back', async () => {
-    const ann = await registered(cluster.nodes[0]!.port, 'bo-ann');
-    const ben = await registered(cluster.nodes[1]!.port, 'bo-ben');
-    clients.push(ann, ben);
+    const ann = await registered(fx.cluster.nodes[0]!.port, 'bo-ann');
+    const ben = await registered(fx.cluster.nodes[1]!.port, 'bo-ben');
+    fx.track(ann, ben);
     expect([await health(0), await health(1)]).toEqual([200, 200]);
 
-    await cluster.nats.kill();
-    await until(() => !cluster.nodes[0]!.healthy() && !cluster.nodes[1]!.healthy(), 'both nodes notice');
+    await fx.cluster.nats.kill();
+    await until(() => !fx.cluster.nodes[0]!.healthy() && !fx.cluster.nodes[1]!.healthy(), 'both nodes notice');
     expect([await health(0), await health(1)]).toEqual([503, 503]);
     expect(await busGauge(0)).toBe('0');
     const acked: string[] = [];
@@ -48,8 +37,8 @@ describe('two nodes whose nats-server goes away', () => {
       if (reply.type === 'ack') acked.push(reply.msgId);
     }
 
-    await cluster.nats.restart();
-    await until(() => cluster.nodes[0]!.healthy() && cluster.nodes[1]!.healthy(), 'both nodes have their bus back');
+    await fx.cluster.nats.restart();
+    await until(() => fx.cluster.nodes[0]!.healthy() && fx.cluster.nodes[1]!.healthy(), 'both nodes have their bus back');
     expect(await busGauge(0)).toBe('1');
     expect([await health(0), await health(1)]).toEqual([200, 200]);
     const seen: string[][] = [[], []];
@@ -66,15 +55,15 @@ describe('two nodes whose nats-server goes away', () => {
   }, 60_000);
 
   it("a node that stops takes its users' presence with it: the other node's clients see them go offline", async () => {
-    const cy = await registered(cluster.nodes[0]!.port, 'bo-cy');
-    const dot = await registered(cluster.nodes[1]!.port, 'bo-dot');
-    clients.push(cy, dot);
+    const cy = await registered(fx.cluster.nodes[0]!.port, 'bo-cy');
+    const dot = await registered(fx.cluster.nodes[1]!.port, 'bo-dot');
+    fx.track(cy, dot);
     const users = async () => {
       const reply = await cy.request({ type: 'users_list' });
       return reply.type === 'users' ? Object.fromEntries(reply.users.map((u) => [u.user, u.state])) : {};
     };
     await until(async () => (await users())['bo-dot'] === 'online', 'node 0 counts dot online');
-    await cluster.nodes[1]!.stop();
+    await fx.cluster.nodes[1]!.stop();
     expect(await cy.next((m) => m.type === 'presence' && m.user === 'bo-dot', 10_000)).toMatchObject({ state: 'offline' });
     expect((await users())['bo-dot']).toBe('offline');
   }, 60_000);

@@ -2,30 +2,19 @@
 // spread over them see one identity, every room message once and in one order, direct messages to
 // every device wherever it is connected, and one history.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { directEnvelope, RawClient, registered, TEST_PASSWORD } from '../src/raw-client.js';
 import { startTestServer } from '../src/testing.js';
-import { startCluster, type TestCluster } from './helpers/cluster.js';
-import { newDatabase } from './helpers/store-under-test.js';
+import { clusterFixture } from './helpers/cluster.js';
 import { until } from '../../test-kit/src/until.js';
 
 const limits = { messagesPerSecond: 10_000, messageBurst: 10_000 };
-let cluster: TestCluster;
-const clients: RawClient[] = [];
-
-beforeAll(async () => {
-  cluster = await startCluster(await newDatabase(), 3, { openRooms: ['lobby'], limits });
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await cluster?.stop();
-});
+const fx = clusterFixture(3, { openRooms: ['lobby'], limits });
 
 async function user(node: number, name: string): Promise<RawClient> {
-  const c = await registered(cluster.nodes[node]!.port, name);
-  clients.push(c);
+  const c = await registered(fx.cluster.nodes[node]!.port, name);
+  fx.track(c);
   return c;
 }
 
@@ -34,11 +23,11 @@ const roomTexts = (c: RawClient) =>
 
 describe('three nodes on PostgreSQL and NATS', () => {
   it('refuse --bus on SQLite: nodes deliver from one shared store', async () => {
-    await expect(startTestServer({ bus: [cluster.nats.url] })).rejects.toThrow(/--bus needs a shared store: add --store postgres:/);
+    await expect(startTestServer({ bus: [fx.cluster.nats.url] })).rejects.toThrow(/--bus needs a shared store: add --store postgres:/);
   });
 
   it('present one identity', () => {
-    const [a, b, c] = cluster.nodes;
+    const [a, b, c] = fx.cluster.nodes;
     expect(new Set([a!.fingerprint, b!.fingerprint, c!.fingerprint]).size).toBe(1);
   });
 
@@ -79,9 +68,9 @@ describe('three nodes on PostgreSQL and NATS', () => {
     const dee = await user(0, 'cl-dee');
     const eli = await user(1, 'cl-eli');
     // Second devices (each RawClient has a device of its own) on node 2.
-    const eliLaptop = await RawClient.connect(cluster.nodes[2]!.port);
-    const deePhone = await RawClient.connect(cluster.nodes[2]!.port);
-    clients.push(eliLaptop, deePhone);
+    const eliLaptop = await RawClient.connect(fx.cluster.nodes[2]!.port);
+    const deePhone = await RawClient.connect(fx.cluster.nodes[2]!.port);
+    fx.track(eliLaptop, deePhone);
     await eliLaptop.login('cl-eli');
     await deePhone.login('cl-dee');
     const entry = (fill: number) => new Uint8Array(16).fill(fill);
@@ -117,8 +106,8 @@ describe('three nodes on PostgreSQL and NATS', () => {
     });
     expect(await state(gus, 'cl-fay')).toBe('away');
     // Online on two nodes: leaving one of them keeps the user online.
-    const fayAgain = await RawClient.connect(cluster.nodes[2]!.port);
-    clients.push(fayAgain);
+    const fayAgain = await RawClient.connect(fx.cluster.nodes[2]!.port);
+    fx.track(fayAgain);
     await fayAgain.login('cl-fay');
     await fay.close();
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -165,15 +154,15 @@ describe('three nodes on PostgreSQL and NATS', () => {
 
     // A server admin on node 0 bans Lea, connected to node 2: her session there is closed.
     const boss = await user(0, 'cl-boss');
-    await cluster.nodes[0]!.db.setServerRole('cl-boss', 'admin');
-    const admin = await RawClient.connect(cluster.nodes[0]!.port);
-    clients.push(admin);
+    await fx.cluster.nodes[0]!.db.setServerRole('cl-boss', 'admin');
+    const admin = await RawClient.connect(fx.cluster.nodes[0]!.port);
+    fx.track(admin);
     await admin.login('cl-boss');
     await boss.close();
     await admin.expect({ type: 'ban', user: 'cl-lea', reason: 'testing bans' }, 'ok');
     expect(await lea.next('goodbye', 10_000)).toMatchObject({ code: 'BANNED' });
-    const back = await RawClient.connect(cluster.nodes[1]!.port);
-    clients.push(back);
+    const back = await RawClient.connect(fx.cluster.nodes[1]!.port);
+    fx.track(back);
     expect(
       await back.request({ type: 'login', username: 'cl-lea', password: 'correct horse battery', device: back.bundle() }),
     ).toMatchObject({
@@ -211,8 +200,8 @@ describe('three nodes on PostgreSQL and NATS', () => {
   it("tell a user's contacts on other nodes of a new device", async () => {
     const mia = await user(0, 'cl-mia');
     await user(1, 'cl-ned');
-    const laptop = await RawClient.connect(cluster.nodes[2]!.port);
-    clients.push(laptop);
+    const laptop = await RawClient.connect(fx.cluster.nodes[2]!.port);
+    fx.track(laptop);
     await laptop.login('cl-ned');
     const change = await mia.next((m) => m.type === 'key_change' && m.user === 'cl-ned', 10_000);
     expect(change.type === 'key_change' && change.devices).toHaveLength(2);
@@ -221,8 +210,8 @@ describe('three nodes on PostgreSQL and NATS', () => {
   it('hold the login back-off across nodes: failures spread over the nodes add up', async () => {
     await (await user(0, 'cl-otto')).close();
     const attempt = async (node: number, password: string) => {
-      const c = await RawClient.connect(cluster.nodes[node]!.port);
-      clients.push(c);
+      const c = await RawClient.connect(fx.cluster.nodes[node]!.port);
+      fx.track(c);
       const reply = await c.request({ type: 'login', username: 'cl-otto', password, device: c.bundle() });
       await c.close();
       return reply;
@@ -238,8 +227,8 @@ describe('three nodes on PostgreSQL and NATS', () => {
   it("keep a user's cached memberships in step on every node: a join made through one node, a mute made on another", async () => {
     const opal = await user(0, 'cl-opal');
     const pia = await user(0, 'cl-pia');
-    const piaElsewhere = await RawClient.connect(cluster.nodes[1]!.port);
-    clients.push(piaElsewhere);
+    const piaElsewhere = await RawClient.connect(fx.cluster.nodes[1]!.port);
+    fx.track(piaElsewhere);
     await piaElsewhere.login('cl-pia');
     await opal.expect({ type: 'room_create', room: 'cl-sync' }, 'ok');
     // Pia joins through node 0; her session on node 1 is in the room too.

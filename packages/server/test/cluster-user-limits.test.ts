@@ -1,24 +1,13 @@
 // A user's message budget holds across nodes: each node tells the others what its users sent, and
 // a user with a connection on two nodes is held to one budget.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { RawClient, registered } from '../src/raw-client.js';
-import { startCluster, type TestCluster } from './helpers/cluster.js';
-import { newDatabase } from './helpers/store-under-test.js';
+import { clusterFixture } from './helpers/cluster.js';
 
 // A slow refill: the burst is what counts, however slowly the test runs.
 const limits = { messagesPerSecond: 1, messageBurst: 20 };
-let cluster: TestCluster;
-const clients: RawClient[] = [];
-
-beforeAll(async () => {
-  cluster = await startCluster(await newDatabase(), 2, { openRooms: ['lobby'], limits });
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await cluster?.stop();
-});
+const fx = clusterFixture(2, { openRooms: ['lobby'], limits });
 
 const isRateLimited = (m: ServerMessage) => m.type === 'error' && m.code === 'RATE_LIMITED';
 
@@ -30,9 +19,9 @@ async function burst(c: RawClient, tag: string, count: number): Promise<ServerMe
 
 describe('per-user message budget across nodes', () => {
   it('holds a user with a connection on node A and one on node B to one budget', async () => {
-    const onA = await registered(cluster.nodes[0]!.port, 'cul-ann');
-    const onB = await RawClient.connect(cluster.nodes[1]!.port);
-    clients.push(onA, onB);
+    const onA = await registered(fx.cluster.nodes[0]!.port, 'cul-ann');
+    const onB = await RawClient.connect(fx.cluster.nodes[1]!.port);
+    fx.track(onA, onB);
     await onB.login('cul-ann');
     // 15 room messages through node A (each connection alone could send 19).
     for (let i = 0; i < 15; i++) await onA.expect({ type: 'send', room: 'lobby', text: `a${i}` }, 'ack');

@@ -1,12 +1,16 @@
 // Several in-process hushd nodes that behave as one server: one PostgreSQL database, one
 // nats-server between them, one identity key (the first node's, copied into every other node's
-// data directory before it starts). Every node and the nats-server are stopped by the test.
+// data directory before it starts). Every node and the nats-server are stopped by the test, or
+// by `clusterFixture` after the calling file's tests.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { dataPaths } from '../../src/paths.js';
+import type { RawClient } from '../../src/raw-client.js';
 import { startTestServer, type TestServer, type TestServerOverrides } from '../../src/testing.js';
 import { startNats, type TestNats } from './nats.js';
+import { newDatabase } from './store-under-test.js';
 
 export interface TestCluster {
   nodes: TestServer[];
@@ -42,4 +46,30 @@ export async function startCluster(store: string, count = 3, overrides: TestServ
     throw error;
   }
   return { nodes, nats, store, stop };
+}
+
+export interface ClusterFixture {
+  /** Started before the file's tests. */
+  readonly cluster: TestCluster;
+  /** Closes `clients` after the file's tests, before the cluster stops. */
+  track(...clients: RawClient[]): void;
+}
+
+/** `count` nodes on a new database, started before the calling file's tests and stopped after them. */
+export function clusterFixture(count: number, overrides: TestServerOverrides): ClusterFixture {
+  const clients: RawClient[] = [];
+  const fixture = {
+    cluster: undefined as unknown as TestCluster,
+    track: (...more: RawClient[]) => {
+      clients.push(...more);
+    },
+  };
+  beforeAll(async () => {
+    fixture.cluster = await startCluster(await newDatabase(), count, overrides);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await fixture.cluster?.stop();
+  });
+  return fixture;
 }
