@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inputLine } from '@hush/test-kit';
+import { inputLine, until } from '@hush/test-kit';
 import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 
 // An open lobby: the server checks references there (a delete of another's message is FORBIDDEN).
@@ -91,11 +91,11 @@ describe('hush in tmux: conversation features', () => {
     await alice.waitFor((x) => inputLine(x).endsWith('hey @bob')); // and a space: see what bob gets
     await alice.typeLine('look at this');
     await bob.waitFor('<alice> hey @bob look at this');
-    await waitUntil(() => rung() === 1);
+    await until(() => rung() === 1, 'the bell rings once');
 
     await alice.typeLine('/msg bob psst');
     await bob.waitFor(/3\.@alice\s+1@/); // marked in the list
-    await waitUntil(() => rung() === 2);
+    await until(() => rung() === 2, 'the bell rings again');
 
     await bob.typeLine('/bell off');
     await bob.waitFor('the bell is off');
@@ -163,11 +163,3 @@ describe('hush in tmux: hostile replies, edits and reactions', () => {
     }
   }, 60_000);
 });
-
-async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
