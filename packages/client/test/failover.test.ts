@@ -94,8 +94,7 @@ describe('failover over real sockets', () => {
       const alice = await fx.user({ host: viaA.host, port: viaA.port, fingerprint: nodeA.fingerprint }, 'alice', {
         failover: [{ host: '127.0.0.1', port: portB }],
       });
-      const bobPaths = await fx.paths();
-      const bob = await fx.user(nodeA, 'bob', { paths: bobPaths });
+      const bob = await fx.user(nodeA, 'bob');
       await alice.createRoom('ops');
       await bob.joinRoom('ops');
       const before = nextEvent(alice, 'message', (m) => m.text === 'before');
@@ -115,7 +114,7 @@ describe('failover over real sockets', () => {
       // Node B: the same identity key and data, on the client's second address.
       const nodeB = fx.stopAfter(await startTestServer({ dataDir, port: portB }));
       expect(nodeB.fingerprint).toBe(alice.fingerprint);
-      const bob2 = await fx.connect(nodeB, { paths: bobPaths });
+      const bob2 = await fx.connect(nodeB, { paths: bob.paths });
       await bob2.login('bob', passwordOf('bob'));
       await bob2.send('ops', 'missed 1');
       await bob2.send('ops', 'missed 2');

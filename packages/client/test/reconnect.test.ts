@@ -15,8 +15,7 @@ describe('reconnect and catch-up', () => {
     server = fx.stopAfter(await startTestServer({ dataDir, openRooms: ['lobby', 'ops'] }));
     const port = server.port;
     const alice = await fx.user(server, 'alice');
-    const bobPaths = await fx.paths();
-    const bob = await fx.user(server, 'bob', { paths: bobPaths });
+    const bob = await fx.user(server, 'bob');
     await alice.joinRoom('ops');
     await bob.joinRoom('ops');
     const firstDm = nextEvent(alice, 'message', (m) => m.text === 'dm before');
@@ -44,7 +43,7 @@ describe('reconnect and catch-up', () => {
     expect([...alice.rooms.keys()].sort()).toEqual(['lobby', 'ops']);
 
     // Bob comes back (device login) and talks live: no duplicates of anything, DMs included.
-    const bob2 = await fx.connect(server, { paths: bobPaths });
+    const bob2 = await fx.connect(server, { paths: bob.paths });
     await bob2.login('bob');
     const live = nextEvent(alice, 'message', (m) => m.text === 'dm live');
     await bob2.send('ops', 'live 1');
@@ -118,8 +117,7 @@ describe('reconnect and catch-up', () => {
 
   it('a restarted bot gets the room messages it missed as message events, in order, before live ones', async () => {
     server = fx.stopAfter(await startTestServer());
-    const botPaths = await fx.paths();
-    const bot = await fx.user(server, 'bot', { paths: botPaths });
+    const bot = await fx.user(server, 'bot');
     const bob = await fx.user(server, 'bob');
     await bob.createRoom('ops');
     await bot.joinRoom('ops');
@@ -133,7 +131,7 @@ describe('reconnect and catch-up', () => {
       const [room, text] = m.split(':') as [string, string];
       await bob.send(room, text);
     }
-    const again = await fx.connect(server, { paths: botPaths });
+    const again = await fx.connect(server, { paths: bot.paths });
     const got = collect(again, 'message');
     await again.login('bot');
     const live = nextEvent(again, 'message', (m) => m.text === 'live');
@@ -144,8 +142,7 @@ describe('reconnect and catch-up', () => {
 
   it('a brand-new device gets its first DM of an existing conversation without a gap warning; a real gap still warns', async () => {
     server = fx.stopAfter(await startTestServer());
-    const alicePaths = await fx.paths();
-    const alice = await fx.user(server, 'alice', { paths: alicePaths });
+    const alice = await fx.user(server, 'alice');
     const bob = await fx.user(server, 'bob');
     for (const text of ['one', 'two', 'three']) {
       const got = nextEvent(bob, 'message', (m) => m.text === text);
@@ -165,12 +162,12 @@ describe('reconnect and catch-up', () => {
 
     // A real gap: alice's device skips two sequence numbers (as if the server dropped two DMs).
     await alice.close();
-    const file = join(alicePaths.dataDir, 'state', `127.0.0.1_${server.port}`, 'alice.json');
+    const file = join(alice.paths.dataDir, 'state', `127.0.0.1_${server.port}`, 'alice.json');
     const state = JSON.parse(await readFile(file, 'utf8')) as { sendSeq: Record<string, number> };
     state.sendSeq.bob! += 2;
-    await mkdir(join(alicePaths.dataDir, 'state'), { recursive: true });
+    await mkdir(join(alice.paths.dataDir, 'state'), { recursive: true });
     await writeFile(file, JSON.stringify(state));
-    const aliceAgain = await fx.connect(server, { paths: alicePaths });
+    const aliceAgain = await fx.connect(server, { paths: alice.paths });
     await aliceAgain.login('alice');
     const gaps = [bob, bob2].map((c) => nextEvent(c, 'dmWarning', (w) => w.kind === 'gap'));
     await aliceAgain.sendDirect('bob', 'seven');
@@ -179,15 +176,14 @@ describe('reconnect and catch-up', () => {
 
   it('a bot restarted after more than 1000 missed messages in a room gets the newest 1000, in order, and a notice', async () => {
     server = fx.stopAfter(await startTestServer({ openRooms: ['lobby'] }));
-    const botPaths = await fx.paths();
-    const bot = await fx.user(server, 'bot', { paths: botPaths });
+    const bot = await fx.user(server, 'bot');
     const bob = await fx.user(server, 'bob');
     const seen = nextEvent(bot, 'message', (m) => m.text === 'seen');
     await bob.send('lobby', 'seen');
     await seen;
     await bot.close();
     const many = storedBehind(server, 'bob', 1200);
-    const again = await fx.connect(server, { paths: botPaths });
+    const again = await fx.connect(server, { paths: bot.paths });
     const got = collect(again, 'message');
     const notices = collect(again, 'notice');
     await again.login('bot');
