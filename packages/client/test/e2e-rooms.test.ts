@@ -1,7 +1,7 @@
 import { startTestServer, type TestServer } from '@hush/server';
+import { e2eRoom } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
-import type { ClientPaths } from '../src/paths.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
 // End-to-end rooms over real sockets against a real hushd: messages are sealed with sender keys
@@ -11,31 +11,25 @@ const CANARY = 'e2e-room-canary-7f3a';
 
 describe('end-to-end rooms', () => {
   const fx = new Fixture();
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    await fx.cleanup();
-    await server?.stop();
-    server = undefined;
-  });
+  afterEach(() => fx.cleanup());
+  const start = () => startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }).then((s) => fx.stopAfter(s));
 
+  /** `names` in #vault (e2e), the first its owner. */
   async function room(names: string[]): Promise<{ s: TestServer; clients: HushClient[] }> {
-    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    const s = await start();
     const clients: HushClient[] = [];
-    for (const name of names) clients.push(await fx.user(server, name));
-    await clients[0]!.createRoom('vault', 'sealed', 'e2e');
-    for (const c of clients.slice(1)) await c.joinRoom('vault');
-    return { s: server, clients };
+    for (const name of names) clients.push(await fx.user(s, name));
+    await e2eRoom('vault', clients[0]!, ...clients.slice(1));
+    return { s, clients };
   }
 
-  /** Alice and Bob in #vault (e2e); Bob's files in `bobPaths`, so he can come back as the same device. */
-  async function aliceAndBob(): Promise<{ s: TestServer; alice: HushClient; bob: HushClient; bobPaths: ClientPaths }> {
-    server = await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } });
-    const alice = await fx.user(server, 'alice');
-    const bobPaths = await fx.paths();
-    const bob = await fx.user(server, 'bob', { paths: bobPaths });
-    await alice.createRoom('vault', '', 'e2e');
-    await bob.joinRoom('vault');
-    return { s: server, alice, bob, bobPaths };
+  /** Alice and Bob in #vault (e2e); Bob can come back as the same device through `bob.paths`. */
+  async function aliceAndBob(): Promise<{ s: TestServer; alice: HushClient; bob: HushClient }> {
+    const s = await start();
+    const alice = await fx.user(s, 'alice');
+    const bob = await fx.user(s, 'bob');
+    await e2eRoom('vault', alice, bob);
+    return { s, alice, bob };
   }
 
   const storedText = (s: TestServer, room: string) => JSON.stringify(s.store.history({ room }, { limit: 500 }));
@@ -110,7 +104,7 @@ describe('end-to-end rooms', () => {
   );
 
   it('an offline member catches up: every message sent meanwhile opens and shows exactly once, in order', async () => {
-    const { s, alice, bob, bobPaths } = await aliceAndBob();
+    const { s, alice, bob } = await aliceAndBob();
     const first = nextEvent(bob, 'message', (m) => m.text === 'while online');
     await alice.send('vault', 'while online');
     await first;
@@ -126,7 +120,7 @@ describe('end-to-end rooms', () => {
     sent.push((await alice.send('vault', 'offline 20')).id);
     await carolReads;
 
-    const again = await fx.connect(s, { paths: bobPaths });
+    const again = await fx.connect(s, { paths: bob.paths });
     const shown = collect(again, 'message');
     const last = nextEvent(again, 'message', (m) => m.text === 'offline 20');
     await again.login('bob');
@@ -137,7 +131,7 @@ describe('end-to-end rooms', () => {
   });
 
   it('after a restart, history shows what this device read and sent before (from its local history), edits applied', async () => {
-    const { s, alice, bob, bobPaths } = await aliceAndBob();
+    const { s, alice, bob } = await aliceAndBob();
     const heard = nextEvent(alice, 'message', (m) => m.text === 'from bob');
     await bob.send('vault', 'from bob');
     await heard;
@@ -147,7 +141,7 @@ describe('end-to-end rooms', () => {
     await edited;
     await bob.close();
 
-    const again = await fx.connect(s, { paths: bobPaths });
+    const again = await fx.connect(s, { paths: bob.paths });
     await again.login('bob');
     const page = await again.history({ room: 'vault' });
     expect(page.messages.map((m) => [m.from, m.text])).toEqual([
