@@ -1,25 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { registered, RawClient } from '../src/raw-client.js';
 import { sealed } from './helpers/raw-server.js';
 
-// biome-ignore lint/suspicious/noConfusingVoidType: cleanups are sync or async functions; `undefined` would refuse a void one
-const cleanup: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
+// What a test starts it undoes with onTestFinished (run last-first once the test is over).
 async function start(overrides: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
   const s = await startTestServer({ openRooms: ['lobby'], ...overrides });
-  cleanup.push(() => s.stop());
+  onTestFinished(() => s.stop());
   return s;
 }
 async function user(server: TestServer, name: string): Promise<RawClient> {
   const c = await registered(server.port, name);
-  cleanup.push(() => c.close());
+  onTestFinished(() => c.close());
   return c;
 }
 
@@ -76,7 +71,7 @@ describe('slow readers', () => {
 describe('restart and shutdown', () => {
   it('keeps accounts, devices, rooms, history and the identity across a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-restart-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
     const first = await startTestServer({ dataDir, openRooms: ['lobby'] });
     const alice = await registered(first.port, 'alice');
     await alice.expect({ type: 'room_create', room: 'keep', topic: 'kept' }, 'ok');
@@ -87,7 +82,7 @@ describe('restart and shutdown', () => {
     const second = await start({ dataDir });
     expect(second.fingerprint).toBe(first.fingerprint);
     const back = await RawClient.connect(second.port);
-    cleanup.push(() => back.close());
+    onTestFinished(() => back.close());
     expect(back.fingerprint).toBe(first.fingerprint);
     back.device = alice.device;
     const welcome = await back.expect(back.deviceLoginRequest('alice'), 'welcome');
@@ -95,13 +90,13 @@ describe('restart and shutdown', () => {
     const page = await back.expect({ type: 'history', target: { room: 'keep' }, limit: 10 }, 'history_page');
     expect(page.messages).toEqual([expect.objectContaining({ msgId: ack.msgId, envelope: sealed('remember me'), from: 'alice' })]);
     const pw = await RawClient.connect(second.port);
-    cleanup.push(() => pw.close());
+    onTestFinished(() => pw.close());
     await pw.login('alice');
   });
 
   it('says goodbye SERVER_SHUTDOWN and loses no acknowledged message', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-shutdown-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
     const server = await startTestServer({ dataDir, openRooms: ['lobby'], limits: { messagesPerSecond: 100_000, messageBurst: 100_000 } });
     const writers = await Promise.all(['writer1', 'writer2', 'writer3'].map((n) => registered(server.port, n)));
     const acked: string[] = [];
@@ -152,7 +147,7 @@ describe('metrics', () => {
     await a.next('error');
     expect(m.get('hush_protocol_errors_total')).toBe(1);
     const raw = await RawClient.raw(server.port);
-    cleanup.push(() => raw.close());
+    onTestFinished(() => raw.close());
     await raw.next('goodbye');
     expect(m.get('hush_handshake_failures_total')).toBe(1);
   });
