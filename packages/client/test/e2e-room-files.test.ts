@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer } from '@hush/server';
 import { e2eRoom } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fixture, nextEvent } from './helpers.js';
@@ -14,10 +13,9 @@ const NAME = 'room-file-canary-5d2e.txt';
 describe('end-to-end rooms: files', () => {
   const fx = new Fixture();
   afterEach(() => fx.cleanup());
-  const start = () => startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }).then((s) => fx.stopAfter(s));
 
   it('offered to every member, saved byte-identical; the server never has the name, the hash or the content', async () => {
-    const s = await start();
+    const s = await fx.unthrottledServer();
     const alice = await fx.user(s, 'alice');
     const bob = await fx.user(s, 'bob');
     const carol = await fx.user(s, 'carol');
@@ -54,7 +52,7 @@ describe('end-to-end rooms: files', () => {
   });
 
   it('an offer left for later is offered again after a restart, with its sealed name and key (kept 0600 until answered)', async () => {
-    const s = await start();
+    const s = await fx.unthrottledServer();
     const alice = await fx.user(s, 'alice');
     const bobPaths = await fx.paths();
     const bob = await fx.user(s, 'bob', { paths: bobPaths });
@@ -80,7 +78,7 @@ describe('end-to-end rooms: files', () => {
   });
 
   it('a member who joins later is not offered a file sent before (its key stays closed to them)', async () => {
-    const s = await start();
+    const s = await fx.unthrottledServer();
     const alice = await fx.user(s, 'alice');
     const bob = await fx.user(s, 'bob');
     await e2eRoom('vault', alice, bob);

@@ -1,4 +1,3 @@
-import { startTestServer } from '@hush/server';
 import { e2eRoom, passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collect, Fixture, nextEvent } from './helpers.js';
@@ -12,10 +11,9 @@ const CANARY = 'e2e-membership-canary-41c9';
 describe('end-to-end rooms: membership changes', () => {
   const fx = new Fixture();
   afterEach(() => fx.cleanup());
-  const start = () => startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }).then((s) => fx.stopAfter(s));
 
   it('a banned member reads nothing sent after the ban, even after an unban hands it every stored envelope', async () => {
-    const s = await start();
+    const s = await fx.unthrottledServer();
     const alice = await fx.admin(s, 'alice');
     const bob = await fx.user(s, 'bob');
     const carolPaths = await fx.paths();
@@ -54,7 +52,7 @@ describe('end-to-end rooms: membership changes', () => {
   });
 
   it("a member's new device reads what is said once it exists, and its own messages are read", async () => {
-    const s = await start();
+    const s = await fx.unthrottledServer();
     const alice = await fx.user(s, 'alice');
     const bob = await fx.user(s, 'bob');
     await e2eRoom('vault', alice, bob);

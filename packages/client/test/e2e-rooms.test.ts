@@ -1,4 +1,4 @@
-import { startTestServer, type TestServer } from '@hush/server';
+import type { TestServer } from '@hush/server';
 import { e2eRoom } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
@@ -12,11 +12,10 @@ const CANARY = 'e2e-room-canary-7f3a';
 describe('end-to-end rooms', () => {
   const fx = new Fixture();
   afterEach(() => fx.cleanup());
-  const start = () => startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }).then((s) => fx.stopAfter(s));
 
   /** `names` in #vault (e2e), the first its owner. */
   async function room(names: string[]): Promise<{ s: TestServer; clients: HushClient[] }> {
-    const s = await start();
+    const s = await fx.unthrottledServer();
     const clients: HushClient[] = [];
     for (const name of names) clients.push(await fx.user(s, name));
     await e2eRoom('vault', clients[0]!, ...clients.slice(1));
@@ -25,7 +24,7 @@ describe('end-to-end rooms', () => {
 
   /** Alice and Bob in #vault (e2e); Bob can come back as the same device through `bob.paths`. */
   async function aliceAndBob(): Promise<{ s: TestServer; alice: HushClient; bob: HushClient }> {
-    const s = await start();
+    const s = await fx.unthrottledServer();
     const alice = await fx.user(s, 'alice');
     const bob = await fx.user(s, 'bob');
     await e2eRoom('vault', alice, bob);

@@ -2,7 +2,7 @@
 // when it queued it, and the device had no DM id yet to send as device_login's `since`. It asks
 // from the beginning instead, so the DM comes back once, and a room sender key carried by it opens
 // the room message that waited for it.
-import { startTestServer, type TestServer } from '@hush/server';
+import type { TestServer } from '@hush/server';
 import { passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
@@ -20,7 +20,7 @@ describe("a device's first DM lost in transit", () => {
 
   /** A fresh alice (no DM ever) through a proxy, bob direct. */
   async function cast(): Promise<{ server: TestServer; alice: HushClient; bob: HushClient; p: CutProxy }> {
-    const server = fx.stopAfter(await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }));
+    const server = await fx.unthrottledServer();
     const p = await CutProxy.start({ host: server.host, port: server.port });
     proxies.push(p);
     const alice = await fx.user({ host: p.host, port: p.port, fingerprint: server.fingerprint }, 'alice');

@@ -1,4 +1,5 @@
 // The shared client fixture and event waiters, on the SDK's source.
+import { startTestServer, type TestServer } from '@hush/server';
 import { ClientFixture, eventWaiters } from '@hush/test-kit';
 import { HushClient } from '../src/client.js';
 import type { ChatMessage, ClientEvents, ConnectOptions } from '../src/types.js';
@@ -7,6 +8,11 @@ import type { ChatMessage, ClientEvents, ConnectOptions } from '../src/types.js'
 export class Fixture extends ClientFixture<HushClient, ConnectOptions> {
   constructor() {
     super((options) => HushClient.connect(options));
+  }
+
+  /** A test server that never rate-limits the test's own sends, stopped at cleanup(). */
+  async unthrottledServer(): Promise<TestServer> {
+    return this.stopAfter(await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }));
   }
 }
 
