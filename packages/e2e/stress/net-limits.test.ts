@@ -34,13 +34,13 @@ describe('resource limits (stress)', () => {
   it('100 readers that never read: all cut off with QUEUE_OVERFLOW, memory bounded', async () => {
     const owner = await RawClient.connect(fixture.hushd.port);
     await owner.register('stress-flow-owner');
-    await owner.request({ type: 'room_create', room: 'sflow' });
+    expect((await owner.request({ type: 'room_join', room: 'flow' })).type).toBe('ok'); // open, made at start
     for (let i = 0; i < 10; i++) {
       owner.send(
         Array.from({ length: 9 }, (_, n) => ({
           type: 'send' as const,
           id: `w${i}-${n}`,
-          room: 'sflow',
+          room: 'flow',
           text: `${i}:${n}:`.padEnd(4000, 'x'),
         })),
       );
@@ -52,7 +52,7 @@ describe('resource limits (stress)', () => {
     const sampler = setInterval(() => (peak = Math.max(peak, fixture.hushd.rss())), 25);
     let readers: RawClient[] = [];
     try {
-      readers = await neverReaders(fixture.hushd.port, 100, 'sflow', 38, 'ssleeper');
+      readers = await neverReaders(fixture.hushd.port, 100, 'flow', 38, 'ssleeper');
       await until(() => overflowsLogged(fixture.hushd.output(), readers.length), 30_000, 'every sleeper to overflow');
     } finally {
       clearInterval(sampler);

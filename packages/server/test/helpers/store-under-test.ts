@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { startTestServer, type TestServer, type TestServerOverrides } from '../../src/testing.js';
+// Declares `pgUrl` in vitest's ProvidedContext (also for packages that import these helpers).
+import type {} from './postgres-global.js';
 
 const pgUrl = inject('pgUrl');
 
