@@ -4,7 +4,9 @@
 // also change the cached memberships of the users online here), account and address bans (their
 // sessions here are closed), key changes, file events (offered, cancelled, handled), login
 // outcomes (each node's login back-off counts every node's failures) and how many messages each
-// user sent here (each node debits them from that user's budget, so it holds across nodes). One
+// user sent here (each node debits them from that user's budget, so it holds across nodes), and
+// notices for one user's sessions (read markers relayed to their other sessions and their direct
+// peer, prekeys_low to the device that runs short). One
 // node alone (LocalBus) has nobody to tell: every `tell` is dropped by the bus and nothing arrives.
 import { type PresenceState, type ServerMessage, type ServerMessageOf, serverMessageSchema } from '@hush/protocol';
 import type { BusSignal, JsonValue } from './bus/index.js';
@@ -12,9 +14,12 @@ import type { LoginHit } from './accounts.js';
 import type { FileEvent } from './files.js';
 import type { ServerContext } from './handlers/context.js';
 import { syncMembership } from './handlers/membership.js';
+import { sessionDevice } from './handlers/session-devices.js';
 import type { Session } from './handlers/session.js';
 
 type RoomEvent = ServerMessageOf<'room_event'>;
+/** What a node relays to one user's sessions on the others. */
+export type UserNotice = ServerMessageOf<'read_notice'> | ServerMessageOf<'prekeys_low'>;
 type TypingTarget = { room: string } | { user: string };
 export interface Presence {
   state: Exclude<PresenceState, 'offline'>;
@@ -115,6 +120,11 @@ export class Cluster {
     this.send({ topic: 'files', body: event as unknown as JsonValue });
   }
 
+  /** `message` for `user`'s sessions on the other nodes; with `device`, for that device's only. */
+  notice(user: string, message: UserNotice, device?: string): void {
+    this.send({ topic: 'notices', body: { user, message, ...(device !== undefined ? { device } : {}) } as unknown as JsonValue });
+  }
+
   /**
    * Who is online here, in full: for a node that came up, and for all the others when this node
    * has its bus back (while it was cut off they may have counted it gone and its users offline).
@@ -160,6 +170,8 @@ export class Cluster {
       }
       case 'files':
         return this.fileEventFrom(body);
+      case 'notices':
+        return this.noticeFrom(body);
       case 'hits': {
         if ('messages' in body) return this.messagesFrom(body.messages);
         const { address, account, failed } = body;
@@ -257,6 +269,19 @@ export class Cluster {
       (body.message as { type?: unknown } | null)?.type === 'file_cancelled' ? 'file_cancelled' : 'file_offered',
     );
     this.ctx.files.deliverEvent({ file: { from, room, to }, message });
+  }
+
+  private noticeFrom(body: Record<string, unknown>): void {
+    const { user: name, device } = body;
+    if (typeof name !== 'string' || (device !== undefined && typeof device !== 'string')) throw new Error('notices: bad entry');
+    const message = parse(
+      body.message,
+      (body.message as { type?: unknown } | null)?.type === 'prekeys_low' ? 'prekeys_low' : 'read_notice',
+    );
+    const user = this.ctx.online.get(name);
+    if (!user) return;
+    if (device === undefined) this.ctx.fanout.broadcast(message, [user]);
+    else for (const s of user.sessions) if (sessionDevice(s) === device) s.send(message);
   }
 
   private async keyChangeFrom(change: ServerMessageOf<'key_change'>): Promise<void> {

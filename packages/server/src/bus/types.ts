@@ -11,8 +11,9 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
  * `hits`: limiter events (a failed login, a message against a rate limit) that each node replays
  * into its own limiter, so a limit holds across nodes; while the bus is down each node counts alone.
  * `files`: a file offered, cancelled or handled (its offer is also in the store, made again at login).
+ * `notices`: a notice for one user's sessions (a read marker relayed, prekeys_low); the marker is stored.
  */
-export type SignalTopic = 'presence' | 'typing' | 'moderation' | 'keys' | 'hits' | 'files';
+export type SignalTopic = 'presence' | 'typing' | 'moderation' | 'keys' | 'hits' | 'files' | 'notices';
 
 export interface BusSignal {
   topic: SignalTopic;

@@ -33,7 +33,7 @@ const json: z.ZodType<unknown> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
 );
 
-const signal = z.strictObject({ topic: z.enum(['presence', 'typing', 'moderation', 'keys', 'hits', 'files']), body: json });
+const signal = z.strictObject({ topic: z.enum(['presence', 'typing', 'moderation', 'keys', 'hits', 'files', 'notices']), body: json });
 
 const node = z.string().min(1).max(64);
 

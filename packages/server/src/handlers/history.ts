@@ -50,7 +50,7 @@ export function targetKey(target: Target): string {
 }
 
 export async function handleRead(
-  ctx: Pick<ServerContext, 'fanout' | 'online' | 'rooms' | 'store'>,
+  ctx: Pick<ServerContext, 'cluster' | 'fanout' | 'online' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'read'>,
 ): Promise<void> {
@@ -61,10 +61,13 @@ export async function handleRead(
   session.send({ type: 'ok', re: m.id });
   // Over the signal budget the marker is kept but not relayed: the next one carries the latest.
   if (!session.signal()) return;
-  ctx.fanout.broadcast({ type: 'read_notice', from: user.name, target: m.target, msgId: m.msgId }, [user], session);
-  if ('user' in m.target) {
+  const notice = { type: 'read_notice', from: user.name, target: m.target, msgId: m.msgId } as const;
+  ctx.fanout.broadcast(notice, [user], session);
+  ctx.cluster.notice(user.name, notice);
+  if ('user' in m.target && m.target.user !== user.name) {
+    const toPeer = { ...notice, target: { user: user.name } };
     const peer = ctx.online.get(m.target.user);
-    if (peer && peer !== user)
-      ctx.fanout.broadcast({ type: 'read_notice', from: user.name, target: { user: user.name }, msgId: m.msgId }, [peer]);
+    if (peer) ctx.fanout.broadcast(toPeer, [peer]);
+    ctx.cluster.notice(m.target.user, toPeer);
   }
 }

@@ -12,7 +12,7 @@ import { sessionDevice } from './session-devices.js';
 
 /**
  * A send whose room is known in memory (the common case: the sender is a member) queues into the
- * turn's batch at once; only a reference to another message, or a refusal, asks the store.
+ * turn's batch at once; only a reference to another message, a mute, or a refusal, asks the store.
  */
 export function handleSend(
   ctx: Pick<ServerContext, 'batch' | 'now' | 'rooms' | 'store'>,
@@ -23,9 +23,9 @@ export function handleSend(
   const now = ctx.now();
   const member = user.rooms.get(m.room);
   const kind = ctx.rooms.knownKind(m.room);
-  if (member === undefined || kind === undefined || m.ref !== undefined) return sendChecked(ctx, session, m, now);
+  if (member === undefined || kind === undefined || m.ref !== undefined || mutedFor(member, now) > 0)
+    return sendChecked(ctx, session, m, now);
   try {
-    checkMute(member, m.room, now);
     const envelope = sealedBody(kind, m);
     queueSend(ctx, session, m, now, envelope === undefined ? roomSendText(m) : '', envelope);
   } catch (error) {
@@ -45,7 +45,10 @@ async function sendChecked(
   let text = '';
   let envelope: string | undefined;
   try {
-    checkMute(await requireMember(ctx, user, m.room), m.room, now);
+    const member = await requireMember(ctx, user, m.room);
+    // A mute is confirmed in the store before it refuses: one lifted on another node of a cluster
+    // may not have reached this node's memory yet.
+    checkMute(mutedFor(member, now) > 0 ? ((await ctx.store.getMember(m.room, user.name)) ?? member) : member, m.room, now);
     const kind = await ctx.rooms.kind(m.room);
     envelope = sealedBody(kind ?? 'open', m);
     if (envelope === undefined) text = await checkRoomSend(ctx, user, m);
@@ -55,10 +58,14 @@ async function sendChecked(
   queueSend(ctx, session, m, now, text, envelope);
 }
 
+/** How long `member` stays muted (0: not muted). */
+function mutedFor(member: MemberRecord, now: number): number {
+  return member.mutedUntil === null ? 0 : Math.max(0, member.mutedUntil - now);
+}
+
 function checkMute(member: MemberRecord, room: string, now: number): void {
-  if (member.mutedUntil !== null && member.mutedUntil > now) {
-    throw new RequestError('MUTED', `muted in #${room}`, member.mutedUntil - now);
-  }
+  const left = mutedFor(member, now);
+  if (left > 0) throw new RequestError('MUTED', `muted in #${room}`, left);
 }
 
 function queueSend(

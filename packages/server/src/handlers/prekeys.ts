@@ -37,7 +37,7 @@ export async function handlePrekeysUpload(
 }
 
 export async function handlePrekeyBundleGet(
-  ctx: Pick<ServerContext, 'online' | 'store'>,
+  ctx: Pick<ServerContext, 'cluster' | 'online' | 'store'>,
   session: Session,
   m: ClientMessageOf<'prekey_bundle_get'>,
 ): Promise<void> {
@@ -55,10 +55,10 @@ export async function handlePrekeyBundleGet(
   }
   session.send({ type: 'prekey_bundles', re: m.id, user: m.user, bundles });
   const owner = ctx.online.get(m.user);
-  if (!owner || left.size === 0) return;
-  for (const target of owner.sessions) {
-    const remaining = left.get(sessionDevice(target) ?? '');
-    if (remaining !== undefined) target.send({ type: 'prekeys_low', remaining });
+  for (const [device, remaining] of left) {
+    const low = { type: 'prekeys_low', remaining } as const;
+    for (const target of owner?.sessions ?? []) if (sessionDevice(target) === device) target.send(low);
+    ctx.cluster.notice(m.user, low, device);
   }
 }
 
