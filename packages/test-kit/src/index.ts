@@ -17,3 +17,5 @@ export { makeCa, startPostgres } from './postgres.js';
 export type { TestPostgres } from './postgres.js';
 export { startNats } from './nats.js';
 export type { TestNats } from './nats.js';
+export { startTcpBalancer } from './tcp-balancer.js';
+export type { TcpBalancer } from './tcp-balancer.js';

@@ -9,6 +9,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { dataPaths } from '../../src/paths.js';
 import type { RawClient } from '../../src/raw-client.js';
 import { startTestServer, type TestServer, type TestServerOverrides } from '../../src/testing.js';
+import { startTcpBalancer } from '../../../test-kit/src/tcp-balancer.js';
 import { startNats, type TestNats } from './nats.js';
 import { newDatabase } from './store-under-test.js';
 
@@ -46,6 +47,40 @@ export async function startCluster(store: string, count = 3, overrides: TestServ
     throw error;
   }
   return { nodes, nats, store, stop };
+}
+
+/**
+ * A three-node cluster on `store` behind a round-robin TCP balancer, shaped as one TestServer: its
+ * host, port and fingerprint are the balancer's (the cluster's one identity), so unchanged clients
+ * spread over the nodes; `db` is the shared store; `server`, `config` and `metricsPort` are the first
+ * node's. `stop()` stops the balancer, the nodes and the nats-server.
+ */
+export async function balancedCluster(store: string, overrides: TestServerOverrides = {}): Promise<TestServer> {
+  const cluster = await startCluster(store, 3, overrides);
+  const balancer = await startTcpBalancer(cluster.nodes).catch(async (error: unknown) => {
+    await cluster.stop();
+    throw error;
+  });
+  const first = cluster.nodes[0]!;
+  let stopped: Promise<void> | undefined;
+  return {
+    host: balancer.host,
+    port: balancer.port,
+    fingerprint: first.fingerprint,
+    dataDir: first.dataDir,
+    config: first.config,
+    server: first.server,
+    db: first.db,
+    get store() {
+      return first.store;
+    },
+    healthy: () => cluster.nodes.every((n) => n.healthy()),
+    metricsPort: first.metricsPort,
+    stop: () => {
+      stopped ??= balancer.stop().then(() => cluster.stop());
+      return stopped;
+    },
+  };
 }
 
 export interface ClusterFixture {

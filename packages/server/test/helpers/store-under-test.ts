@@ -1,15 +1,19 @@
 // Which store the server scenario suites run on: SQLite in the vitest project "sqlite", PostgreSQL
-// in the project "postgres" (vitest.config.ts runs the same files in both). `testServer` is
-// startTestServer on that store: on PostgreSQL each data directory gets a database of its own, the
-// same one again when a test restarts a server on that directory.
+// in the projects "postgres" and "cluster" (vitest.config.ts runs the same files in all three).
+// `testServer` is startTestServer on that store: on PostgreSQL each data directory gets a database
+// of its own, the same one again when a test restarts a server on that directory. In "cluster" it is
+// three nodes behind a TCP balancer (helpers/cluster.ts), except for a server on a given data
+// directory: restarting a server on its directory is one node's affair, so that one is a single node.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { startTestServer, type TestServer, type TestServerOverrides } from '../../src/testing.js';
-// Declares `pgUrl` in vitest's ProvidedContext (also for packages that import these helpers).
+import { balancedCluster } from './cluster.js';
+// Declares `pgUrl` and `cluster` in vitest's ProvidedContext (also for packages that import these helpers).
 import type {} from './postgres-global.js';
 
 const pgUrl = inject('pgUrl');
+const clustered = inject('cluster') !== undefined;
 
 export const STORE_UNDER_TEST: 'sqlite' | 'postgres' = pgUrl === undefined ? 'sqlite' : 'postgres';
 
@@ -38,7 +42,8 @@ export async function storeFor(dataDir?: string): Promise<{ store?: string }> {
   return { store: url };
 }
 
-/** startTestServer on the store under test. */
+/** startTestServer on the store under test; in the project "cluster", three nodes unless a data directory is given. */
 export async function testServer(overrides: TestServerOverrides = {}): Promise<TestServer> {
+  if (clustered && overrides.dataDir === undefined) return balancedCluster(await newDatabase(), overrides);
   return startTestServer({ ...(await storeFor(overrides.dataDir)), ...overrides });
 }
