@@ -23,18 +23,6 @@ const SCENARIOS = [
 /** The scenario suites that run again against three nodes behind a TCP balancer (helpers/cluster.ts). */
 const CLUSTER_SCENARIOS = SCENARIOS.filter((file) => file.startsWith('test/server-') && file !== 'test/server-postgres.test.ts');
 
-/** Scenario tests left out of the cluster project (test/helpers/cluster-setup.ts): each asserts one node's own state. */
-const NODE_LOCAL = [
-  // Spies on one node's store for the offline query; the reconnects land on other nodes.
-  'skips the offline query when nothing newer than the start point is stored for the user',
-  // The per-address connection limit is per node, and a node caches address bans for a second.
-  'limits connections per address and bans addresses at accept',
-  // Unbans through one node's store object: the other nodes hold the ban in their cache for a second.
-  'bans an address: matching connections are closed and refused at accept until unbanned',
-  // Counts one node's encodings of a turn; each node encodes the turn for its own members.
-  "encodes a room's messages of one turn once, whatever the number of members, and every member gets them in server order",
-];
-
 export default defineConfig({
   test: {
     ...shared,
@@ -48,8 +36,8 @@ export default defineConfig({
           name: 'cluster',
           include: CLUSTER_SCENARIOS,
           globalSetup: ['test/helpers/postgres-global.ts'],
-          setupFiles: ['test/helpers/cluster-setup.ts'],
-          provide: { cluster: { leftOut: NODE_LOCAL } },
+          // Tests that assert one node's own state are declared with nodeLocalIt (helpers/store-under-test.ts).
+          provide: { cluster: true },
         },
       },
     ],

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, SUPPORTED_VERSIONS } from '@hush/protocol';
 import type { TestServer } from '../src/testing.js';
-import { testServer } from './helpers/store-under-test.js';
+import { nodeLocalDescribe, testServer } from './helpers/store-under-test.js';
 import { registered, RawClient } from '../src/raw-client.js';
 
 let server: TestServer;
@@ -196,7 +196,8 @@ describe('bad input gets a coded error and the server keeps serving', () => {
   });
 });
 
-describe('accept-time limits', () => {
+// The per-address connection limit is per node, and a node caches address bans for a second.
+nodeLocalDescribe('accept-time limits', () => {
   it('limits connections per address and bans addresses at accept', async () => {
     const small = await testServer({ openRooms: ['lobby'], limits: { maxConnectionsPerAddress: 2 } });
     const open: RawClient[] = [];

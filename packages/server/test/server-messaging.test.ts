@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { SharedBlock } from '../src/outbound.js';
 import { directEnvelope, RawClient, selfEnvelope as envelope } from '../src/raw-client.js';
 import { rawServer, sealed } from './helpers/raw-server.js';
+import { nodeLocalIt } from './helpers/store-under-test.js';
 
 const fixture = rawServer({ limits: { typingIntervalMs: 60_000 } });
 const { user } = fixture;
@@ -48,31 +49,35 @@ describe('login and room messages', () => {
     expect(dora.take((m) => m.type === 'message' && m.msgId === ack.msgId)).toEqual([]);
   });
 
-  it("encodes a room's messages of one turn once, whatever the number of members, and every member gets them in server order", async () => {
-    const [eve, fay, gus] = [await user('turn1'), await user('turn2'), await user('turn3')];
-    const gus2 = await secondSession(gus, 'turn3');
-    await eve.expect({ type: 'room_create', room: 'turn' }, 'ok');
-    for (const c of [fay, gus]) await c.expect({ type: 'room_join', room: 'turn' }, 'ok');
-    const build = vi.spyOn(SharedBlock, 'build');
-    try {
-      // Three sends in one record: one event-loop turn, one commit.
-      eve.send(...[1, 2, 3].map((n) => ({ type: 'send' as const, id: `turn${n}`, room: 'turn', envelope: sealed(`t${n}`) })));
-      const acks = await Promise.all([1, 2, 3].map((n) => eve.next((m) => m.type === 'ack' && m.re === `turn${n}`)));
-      const ids = acks.map((a) => (a.type === 'ack' ? a.msgId : ''));
-      // Only blocks of messages count: the logins above may have their presence (batched on a
-      // timer) encoded meanwhile.
-      const messageBlocks = build.mock.calls.filter(([lines]) => lines.some((l) => l.startsWith('{"type":"message"')));
-      expect(messageBlocks).toHaveLength(1);
-      expect(messageBlocks[0]![0]).toHaveLength(3);
-      for (const c of [eve, fay, gus, gus2]) {
-        const got: string[] = [];
-        for (const id of ids) got.push(((await c.next((m) => m.type === 'message' && m.msgId === id)) as { envelope: string }).envelope);
-        expect(got).toEqual(['t1', 't2', 't3'].map(sealed));
+  // Counts one node's encodings of a turn; in a cluster each node encodes it for its own members.
+  nodeLocalIt(
+    "encodes a room's messages of one turn once, whatever the number of members, and every member gets them in server order",
+    async () => {
+      const [eve, fay, gus] = [await user('turn1'), await user('turn2'), await user('turn3')];
+      const gus2 = await secondSession(gus, 'turn3');
+      await eve.expect({ type: 'room_create', room: 'turn' }, 'ok');
+      for (const c of [fay, gus]) await c.expect({ type: 'room_join', room: 'turn' }, 'ok');
+      const build = vi.spyOn(SharedBlock, 'build');
+      try {
+        // Three sends in one record: one event-loop turn, one commit.
+        eve.send(...[1, 2, 3].map((n) => ({ type: 'send' as const, id: `turn${n}`, room: 'turn', envelope: sealed(`t${n}`) })));
+        const acks = await Promise.all([1, 2, 3].map((n) => eve.next((m) => m.type === 'ack' && m.re === `turn${n}`)));
+        const ids = acks.map((a) => (a.type === 'ack' ? a.msgId : ''));
+        // Only blocks of messages count: the logins above may have their presence (batched on a
+        // timer) encoded meanwhile.
+        const messageBlocks = build.mock.calls.filter(([lines]) => lines.some((l) => l.startsWith('{"type":"message"')));
+        expect(messageBlocks).toHaveLength(1);
+        expect(messageBlocks[0]![0]).toHaveLength(3);
+        for (const c of [eve, fay, gus, gus2]) {
+          const got: string[] = [];
+          for (const id of ids) got.push(((await c.next((m) => m.type === 'message' && m.msgId === id)) as { envelope: string }).envelope);
+          expect(got).toEqual(['t1', 't2', 't3'].map(sealed));
+        }
+      } finally {
+        build.mockRestore();
       }
-    } finally {
-      build.mockRestore();
-    }
-  });
+    },
+  );
 
   it('refuses device_login for an unknown device and a bad signature', async () => {
     await user('eve');

@@ -7,8 +7,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Set in the "postgres" project only: the throwaway server's `postgres` database. */
     pgUrl?: string;
-    /** Set in the "cluster" project only: its test servers are three-node clusters; `leftOut`: tests not run there. */
-    cluster?: { leftOut: string[] };
+    /** Set in the "cluster" project only: its test servers are three-node clusters. */
+    cluster?: boolean;
   }
 }
 

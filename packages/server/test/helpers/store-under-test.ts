@@ -6,7 +6,7 @@
 // directory: restarting a server on its directory is one node's affair, so that one is a single node.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { describe, inject, it } from 'vitest';
 import { startTestServer, type TestServer, type TestServerOverrides } from '../../src/testing.js';
 import { balancedCluster } from './cluster.js';
 // Declares `pgUrl` and `cluster` in vitest's ProvidedContext (also for packages that import these helpers).
@@ -16,6 +16,15 @@ const pgUrl = inject('pgUrl');
 const clustered = inject('cluster') !== undefined;
 
 export const STORE_UNDER_TEST: 'sqlite' | 'postgres' = pgUrl === undefined ? 'sqlite' : 'postgres';
+
+/**
+ * `it` for a test that asserts one node's own state (its store calls, its encodings, its per-node
+ * limits and caches): declared in the projects "sqlite" and "postgres" only. In "cluster" a
+ * user's connections land on different nodes, so such a test does not exist there.
+ */
+export const nodeLocalIt: typeof it = clustered ? ((() => undefined) as unknown as typeof it) : it;
+/** `describe` for a group of such tests. */
+export const nodeLocalDescribe: typeof describe = clustered ? ((() => undefined) as unknown as typeof describe) : describe;
 
 const databases = new Map<string, string>();
 
