@@ -247,12 +247,24 @@ export class HushTui {
       // already gone
     }
     rmSync(this.socketDir, { recursive: true, force: true });
-    // hush may still be saving its state as it exits on the hang-up: retry while files appear.
-    if (this.ownsHome) rmSync(this.home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    if (this.ownsHome) removeWhileWritten(this.home);
   }
 
   private controlClient(): ControlClient {
     this.control ??= new ControlClient(this.socket, this.name);
     return this.control;
+  }
+}
+
+/**
+ * Removes `dir`, which a hush exiting on the hang-up may still be writing its state into (on a
+ * loaded machine for seconds): retried at once, then in the background for half a minute (a test
+ * must not fail on its temp directory's clean-up).
+ */
+function removeWhileWritten(dir: string, attempts = 60): void {
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  } catch {
+    if (attempts > 1) setTimeout(() => removeWhileWritten(dir, attempts - 1), 500).unref();
   }
 }
