@@ -4,7 +4,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { encodeFrame, type ProtocolErrorCode, type ServerMessage } from '@hush/protocol';
 import type { ServerIdentity } from '@hush/crypto';
 import type { Accounts } from './accounts.js';
-import { Cluster } from './cluster.js';
+import { ClusterReceiver } from './cluster-receiver.js';
+import { ClusterSender } from './cluster-sender.js';
 import { LocalBus, type Bus, type BusHandlers, type BusState } from './bus/index.js';
 import type { HushdConfig } from './config.js';
 import { Connection } from './connection.js';
@@ -42,6 +43,8 @@ export class HushServer {
   private readonly limiter: ConnectionLimiter;
   private readonly scheduler: FlushScheduler;
   private readonly context: ServerContext;
+  private readonly clusterSender: ClusterSender;
+  private readonly clusterReceiver: ClusterReceiver;
   private sweepTimer: NodeJS.Timeout | null = null;
   private nextId = 1;
   private stopping: Promise<void> | null = null;
@@ -58,14 +61,36 @@ export class HushServer {
     const online = new OnlineUsers<Session>();
     const rooms = new RoomRegistry<Session>(store);
     const fanout = new Fanout(metrics, config.limits);
-    const presence = new PresenceBatch(online, fanout, (user, state, status) => cluster.presence(user, state, status));
-    const files = new FileRelay({ store, logger, config, online, rooms, fanout, now, tell: (event) => cluster.fileEvent(event) });
     const userBudgets = new UserBudgets(config.limits);
-    const cluster: Cluster = new Cluster(
-      { accounts: options.accounts, fanout, files, logger, online, presence, rooms, sessions: this.connections, store, userBudgets },
-      (signal) => this.bus?.signal(signal),
-    );
-    options.accounts.tellHitsTo((hit) => cluster.loginHit(hit));
+    // Signals to the other nodes go to the bus that listen() connects (none before).
+    const clusterSender = new ClusterSender(online, (signal) => this.bus?.signal(signal));
+    options.accounts.tellHitsTo((hit) => clusterSender.loginHit(hit));
+    const presence = new PresenceBatch(online, fanout, (user, state, status) => clusterSender.presence(user, state, status));
+    const files = new FileRelay({ store, logger, config, online, rooms, fanout, now, tell: (event) => clusterSender.fileEvent(event) });
+    const batch = new MessageBatch({
+      store,
+      logger,
+      rooms,
+      online,
+      fanout,
+      turns: this.scheduler,
+      publish: (messages) => this.bus?.publishCommitted(messages),
+      tell: (event) => clusterSender.roomEvent(event),
+    });
+    this.clusterSender = clusterSender;
+    this.clusterReceiver = new ClusterReceiver({
+      accounts: options.accounts,
+      fanout,
+      files,
+      logger,
+      online,
+      presence,
+      rooms,
+      sessions: this.connections,
+      store,
+      userBudgets,
+      sender: clusterSender,
+    });
     this.context = {
       store,
       accounts: options.accounts,
@@ -77,18 +102,9 @@ export class HushServer {
       fanout,
       now,
       sessions: this.connections,
-      batch: new MessageBatch({
-        store,
-        logger,
-        rooms,
-        online,
-        fanout,
-        turns: this.scheduler,
-        publish: (messages) => this.bus?.publishCommitted(messages),
-        tell: (event) => cluster.roomEvent(event),
-      }),
+      batch,
       presence,
-      cluster,
+      cluster: clusterSender,
       userBudgets,
       files,
     };
@@ -117,13 +133,13 @@ export class HushServer {
       from: await store.lastMessageId(),
       deliver: (messages) => this.context.batch.delivered(messages),
       fillGap: ({ after, limit }) => store.messagesAfter(after, limit),
-      onSignal: (signal, node) => this.context.cluster.receive(signal, node),
-      onNode: (node, state) => (state === 'up' ? this.context.cluster.announcePresence() : this.context.cluster.nodeDown(node)),
+      onSignal: (signal, node) => this.clusterReceiver.receive(signal, node),
+      onNode: (node, state) => (state === 'up' ? this.clusterSender.announcePresence() : this.clusterReceiver.nodeDown(node)),
       onState: (state) => {
         this.options.metrics.set('hush_bus_connected', state === 'connected' ? 1 : 0);
         if (state === 'connected') {
           logger.info('bus_connected', {});
-          this.context.cluster.announcePresence();
+          this.clusterSender.announcePresence();
         } else logger.error('bus_disconnected', {});
       },
       onError: (error) => logger.warn('bus_error', { error }),

@@ -1,7 +1,6 @@
 // register / login / device_login / logout, and what happens once a session is logged in.
 import { bundleFromWire, fromBase64Url, type ClientMessageOf, type DeviceBundleWire } from '@hush/protocol';
 import { verifyBundle, verifyDeviceLogin } from '@hush/crypto';
-import { keyChangeAudience } from '../cluster.js';
 import { normalizeUsername } from '../usernames.js';
 import type { UserRecord } from '../store/types.js';
 import { RequestError } from '../errors.js';
@@ -11,6 +10,7 @@ import { bindSessionDevice } from './session-devices.js';
 import type { ServerContext } from './context.js';
 import type { Session } from './session.js';
 import { idValue } from './newest-direct.js';
+import { keyChangeAudience } from './key-change.js';
 
 const OFFLINE_PAGE = 500;
 /** A device's last_seen is written at most this often (it needs no finer precision). */

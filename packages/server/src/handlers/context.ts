@@ -1,7 +1,7 @@
 // What request handlers work with besides their session (session.ts): the server's parts, built in
 // order by HushServer. Each handler names the parts it uses (`Pick<ServerContext, ...>`).
 import type { Accounts } from '../accounts.js';
-import type { Cluster } from '../cluster.js';
+import type { ClusterSender } from '../cluster-sender.js';
 import type { HushdConfig } from '../config.js';
 import type { FileRelay } from '../files.js';
 import type { Logger } from '../logger.js';
@@ -29,7 +29,7 @@ export interface ServerContext {
   readonly presence: PresenceBatch;
   readonly files: FileRelay;
   /** The other nodes (nobody when this node is alone). */
-  readonly cluster: Cluster;
+  readonly cluster: ClusterSender;
   /** Each user's message budget, shared by their sessions (and debited by the other nodes). */
   readonly userBudgets: UserBudgets;
   now(): number;

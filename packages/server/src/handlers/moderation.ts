@@ -1,7 +1,6 @@
 // kick / ban / unban / mute / unmute / role_set. Room moderation needs op or owner rank above the
 // target's; server admins may moderate anywhere. Bans are for admins only.
 import type { ClientMessageOf } from '@hush/protocol';
-import { closeBanned } from '../cluster.js';
 import { normalizeAddress } from '../rate-limit.js';
 import type { MemberRecord } from '../store/types.js';
 import type { OnlineUser } from '../online-users.js';
@@ -32,6 +31,19 @@ async function authorize(
   }
   if (!member) throw new RequestError('NOT_MEMBER', `${target} is not in #${room}`);
   return member;
+}
+
+/** The sessions here of a banned account or address, closed with the reason. */
+export function closeBanned(
+  sessions: Iterable<Session>,
+  ban: { user?: string | undefined; address?: string | undefined },
+  reason: string,
+): void {
+  for (const s of [...sessions]) {
+    if ((ban.user !== undefined && s.user?.name === ban.user) || (ban.address !== undefined && s.address === ban.address)) {
+      s.close('BANNED', reason);
+    }
+  }
 }
 
 function requireAdmin(user: OnlineUser<Session>): void {

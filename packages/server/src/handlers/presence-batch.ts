@@ -6,7 +6,7 @@
 // a second however many reconnect. In a cluster a user is online while online on any node: the
 // users of the other nodes are kept here too (`others`), and a change here is told to them.
 import type { PresenceState } from '@hush/protocol';
-import { type Presence, RemotePresence } from '../cluster.js';
+import { type Presence, RemotePresence } from './remote-presence.js';
 import type { OnlineUsers } from '../online-users.js';
 import type { Session } from './session.js';
 import type { Fanout } from './fanout.js';
