@@ -440,7 +440,7 @@ export class PostgresStore implements AsyncStore {
     const params: unknown[] = [];
     const param = (v: unknown) => `$${params.push(v)}`;
     if ('room' in target) where.push(`room = ${param(target.room)}`);
-    else where.push(`conv = ${param(shared.conversationKey(target.dm[0], target.dm[1]))}`);
+    else where.push(`conv = ${param(shared.directPairKey(target.dm[0], target.dm[1]))}`);
     if (query.before !== undefined) where.push(`id < ${param(String(shared.parseId(query.before)))}`);
     if (query.after !== undefined) where.push(`id > ${param(String(shared.parseId(query.after)))}`);
     const forward = shared.pagesForward(query);

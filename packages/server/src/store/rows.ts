@@ -87,7 +87,7 @@ export function parseId(id: string): bigint {
 }
 
 /** A direct conversation's key: the sorted pair, so both directions share one history. */
-export function conversationKey(a: string, b: string): string {
+export function directPairKey(a: string, b: string): string {
   return a < b ? `${a} ${b}` : `${b} ${a}`;
 }
 
@@ -234,7 +234,7 @@ export function messageColumns(m: NewMessage): (string | number | null)[] {
     ? m.envelope !== undefined
       ? ['room', m.ts, m.from, m.room, null, null, m.envelope, SEALED_FLAG, key]
       : ['room', m.ts, m.from, m.room, null, null, roomBody(m.text, m.ref), (m.action ? 1 : 0) | (m.ref ? REF_FLAG : 0), key]
-    : ['dm', m.ts, m.from, null, m.to, conversationKey(m.from, m.to), m.envelope, 0, key];
+    : ['dm', m.ts, m.from, null, m.to, directPairKey(m.from, m.to), m.envelope, 0, key];
 }
 
 /**

@@ -420,7 +420,7 @@ export class SqliteStore implements Store {
       params.push(target.room);
     } else {
       where.push('conv = ?');
-      params.push(shared.conversationKey(target.dm[0], target.dm[1]));
+      params.push(shared.directPairKey(target.dm[0], target.dm[1]));
     }
     if (query.before !== undefined) {
       where.push('id < ?');
