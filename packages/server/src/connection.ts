@@ -16,12 +16,18 @@ import {
 } from '@hush/protocol';
 import { isCryptoError, ServerHandshake, type ServerIdentity } from '@hush/crypto';
 import { RequestError } from './errors.js';
-import type { ServerContext } from './handlers/context.js';
+import type { ClusterSender } from './cluster-sender.js';
+import type { HushdConfig } from './config.js';
+import type { FileRelay } from './files.js';
+import type { PresenceBatch } from './handlers/presence-batch.js';
 import type { Session } from './handlers/session.js';
-import { ANONYMOUS_TYPES, dispatch } from './handlers/index.js';
+import { ANONYMOUS_TYPES, dispatch, type Handlers } from './handlers/index.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import { type FlushScheduler, OutboundQueue, type SharedBlock } from './outbound.js';
-import type { OnlineUser } from './online-users.js';
-import { FloodGuard, TokenBucket } from './rate-limit.js';
+import type { OnlineUser, OnlineUsers } from './online-users.js';
+import { FloodGuard, TokenBucket, type UserBudgets } from './rate-limit.js';
+import type { RoomRegistry } from './rooms.js';
 import { StoreError } from './store/store-error.js';
 
 type State = 'handshake' | 'auth' | 'ready' | 'closed';
@@ -41,10 +47,28 @@ const FATAL: ReadonlySet<ProtocolErrorCode> = new Set(['BAD_RECORD', 'FRAME_TOO_
 /** Request refusals that count as abuse (others are ordinary answers). */
 const ABUSIVE: ReadonlySet<ProtocolErrorCode> = new Set(['AUTH_REQUIRED', 'FORBIDDEN', 'BAD_REQUEST']);
 
+/** The server's parts a connection works with, and the handlers it dispatches to. */
+export interface ConnectionContext {
+  /** The live configuration (a reload may change the limits). */
+  config: Pick<HushdConfig, 'limits'>;
+  logger: Pick<Logger, 'debug' | 'warn' | 'error'>;
+  metrics: Pick<Metrics, 'inc'>;
+  online: Pick<OnlineUsers<Session>, 'remove'>;
+  rooms: Pick<RoomRegistry<Session>, 'leave'>;
+  presence: Pick<PresenceBatch, 'changed'>;
+  files: Pick<FileRelay, 'sessionClosed'>;
+  /** Each user's message budget, shared by their sessions. */
+  userBudgets: Pick<UserBudgets, 'bucket'>;
+  /** Counts each message sent here for the other nodes (a user's budget holds across them). */
+  cluster: Pick<ClusterSender, 'messageSent'>;
+  handlers: Handlers;
+  now(): number;
+}
+
 export interface ConnectionOptions {
   id: number;
   address: string;
-  context: ServerContext;
+  context: ConnectionContext;
   identity: ServerIdentity;
   scheduler: FlushScheduler;
   onClose(connection: Connection): void;
@@ -59,7 +83,7 @@ export class Connection implements Session {
   readonly limits: SessionLimits;
 
   private state: State = 'handshake';
-  private readonly ctx: ServerContext;
+  private readonly ctx: ConnectionContext;
   private readonly channel: MessageChannel<'client'>;
   private readonly queue: OutboundQueue;
   private handshake: ServerHandshake | null = null;
@@ -337,7 +361,7 @@ export class Connection implements Session {
       return;
     }
     try {
-      const pending = dispatch(this.ctx, this, m);
+      const pending = dispatch(this.ctx.handlers, this, m);
       if (pending) {
         this.busy = true;
         pending

@@ -3,6 +3,8 @@
 // chunks at a time, continuing as the socket drains, so chat on the same connection keeps flowing.
 // The uploader hears `downloaded` only when the recipient confirms a verified save (file_received).
 // Direct files are end-to-end sealed by the clients: the server only moves opaque chunks.
+// The relay takes the file requests itself (file_offer ... file_received), like a handler group
+// (handlers/index.ts): its request methods take the session and the message.
 import { randomBytes } from 'node:crypto';
 import { FILE_CHUNK_OVERHEAD } from '@hush/crypto';
 import { fileNameProblem, fromBase64Url, toBase64Url, type ClientMessageOf, type ServerMessageOf, type Target } from '@hush/protocol';
@@ -10,7 +12,7 @@ import type { HushdConfig } from './config.js';
 import { RequestError } from './errors.js';
 import type { Session } from './handlers/session.js';
 import type { Fanout } from './handlers/fanout.js';
-import { requireMember } from './handlers/membership.js';
+import { requireMember, requireUser } from './handlers/membership.js';
 import type { OnlineUser, OnlineUsers } from './online-users.js';
 import type { RoomRegistry } from './rooms.js';
 import type { Logger } from './logger.js';
@@ -75,7 +77,8 @@ export class FileRelay {
 
   constructor(private readonly deps: FileRelayDeps) {}
 
-  async offer(user: User, session: Session, m: ClientMessageOf<'file_offer'>): Promise<void> {
+  async offer(session: Session, m: ClientMessageOf<'file_offer'>): Promise<void> {
+    const user = requireUser(session);
     const deps = this.deps;
     if ('room' in m.target) await requireMember(deps, user, m.target.room);
     // A direct file, and a file to an end-to-end room, is sealed: its name and hash travel inside
@@ -118,7 +121,8 @@ export class FileRelay {
     session.send({ type: 'file_created', re: m.id, fileId: file.id, chunkSize: FILE_CHUNK_SIZE });
   }
 
-  async chunk(_user: User, session: Session, m: ClientMessageOf<'file_chunk'>): Promise<void> {
+  async chunk(session: Session, m: ClientMessageOf<'file_chunk'>): Promise<void> {
+    requireUser(session);
     const deps = this.deps;
     const upload = this.uploads.get(m.fileId);
     if (!upload || upload.session !== session) throw new RequestError('NOT_FOUND', 'no upload with that id on this connection');
@@ -146,7 +150,8 @@ export class FileRelay {
     this.announce({ file, message: offered(file) });
   }
 
-  async accept(user: User, session: Session, m: ClientMessageOf<'file_accept'>): Promise<void> {
+  async accept(session: Session, m: ClientMessageOf<'file_accept'>): Promise<void> {
+    const user = requireUser(session);
     const deps = this.deps;
     const file = await this.receivable(user, m.fileId);
     const first = await deps.store.getFileChunk(file.id, 0);
@@ -161,14 +166,16 @@ export class FileRelay {
     this.pump(session);
   }
 
-  async decline(user: User, session: Session, m: ClientMessageOf<'file_decline'>): Promise<void> {
+  async decline(session: Session, m: ClientMessageOf<'file_decline'>): Promise<void> {
+    const user = requireUser(session);
     const file = await this.receivable(user, m.fileId);
     await this.deps.store.markFileHandled(file.id, user.name, 'declined');
     session.send({ type: 'ok', re: m.id });
     this.status(file, user.name, 'declined');
   }
 
-  async cancel(user: User, session: Session, m: ClientMessageOf<'file_cancel'>): Promise<void> {
+  async cancel(session: Session, m: ClientMessageOf<'file_cancel'>): Promise<void> {
+    const user = requireUser(session);
     const deps = this.deps;
     const file = this.uploads.get(m.fileId)?.file ?? (await deps.store.getFile(m.fileId));
     if (!file) throw new RequestError('NOT_FOUND', 'no such file');
@@ -200,7 +207,8 @@ export class FileRelay {
   }
 
   /** The recipient checked the file's hash and saved it: now it counts as downloaded. */
-  async received(user: User, session: Session, m: ClientMessageOf<'file_received'>): Promise<void> {
+  async received(session: Session, m: ClientMessageOf<'file_received'>): Promise<void> {
+    const user = requireUser(session);
     const file = await this.receivable(user, m.fileId);
     const store = this.deps.store;
     // Only a download this recipient accepted can be confirmed, and only once.
@@ -212,7 +220,8 @@ export class FileRelay {
     this.status(file, user.name, 'downloaded');
   }
 
-  async pending(user: User, session: Session, m: ClientMessageOf<'files_pending'>): Promise<void> {
+  async pending(session: Session, m: ClientMessageOf<'files_pending'>): Promise<void> {
+    const user = requireUser(session);
     const files = (await this.pendingFor(user.name)).map((f) => {
       const { type: _type, ...rest } = offered(f);
       return rest;

@@ -8,9 +8,16 @@ import { ClusterReceiver } from './cluster-receiver.js';
 import { ClusterSender } from './cluster-sender.js';
 import { LocalBus, type Bus, type BusHandlers, type BusState } from './bus/index.js';
 import type { HushdConfig } from './config.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionContext } from './connection.js';
 import { FileRelay } from './files.js';
-import type { ServerContext } from './handlers/context.js';
+import { AccountHandlers } from './handlers/accounts.js';
+import { HistoryHandlers } from './handlers/history.js';
+import type { Handlers } from './handlers/index.js';
+import { MessageHandlers } from './handlers/messages.js';
+import { ModerationHandlers } from './handlers/moderation.js';
+import { PrekeyHandlers } from './handlers/prekeys.js';
+import { PresenceHandlers } from './handlers/presence.js';
+import { RoomHandlers } from './handlers/rooms.js';
 import type { Session } from './handlers/session.js';
 import { Fanout } from './handlers/fanout.js';
 import { MessageBatch } from './handlers/message-batch.js';
@@ -42,7 +49,10 @@ export class HushServer {
   private readonly connections = new Set<Connection>();
   private readonly limiter: ConnectionLimiter;
   private readonly scheduler: FlushScheduler;
-  private readonly context: ServerContext;
+  /** What every connection works with (the parts it touches and the handler groups). */
+  private readonly connectionContext: ConnectionContext;
+  private readonly batch: MessageBatch;
+  private readonly presence: PresenceBatch;
   private readonly clusterSender: ClusterSender;
   private readonly clusterReceiver: ClusterReceiver;
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -51,22 +61,23 @@ export class HushServer {
   private bus: Bus | null = null;
 
   constructor(private readonly options: ServerOptions) {
-    const { store, config } = options;
+    const { store, config, logger, metrics, accounts } = options;
     this.limiter = new ConnectionLimiter(config.limits);
     // The store's WAL checkpoints (disk writes and fsyncs) run after a turn's writes, never inside
     // the commit a message waits for.
-    const { logger, metrics } = options;
     this.scheduler = new FlushScheduler(() => this.checkpoint(Date.now()));
+    // The parts, each built after what it uses. Only the bus comes later (listen() connects it):
+    // what goes to it before then is dropped, as on a node alone.
     const now = () => Date.now();
+    const sessions = this.connections;
     const online = new OnlineUsers<Session>();
     const rooms = new RoomRegistry<Session>(store);
     const fanout = new Fanout(metrics, config.limits);
     const userBudgets = new UserBudgets(config.limits);
-    // Signals to the other nodes go to the bus that listen() connects (none before).
-    const clusterSender = new ClusterSender(online, (signal) => this.bus?.signal(signal));
-    options.accounts.tellHitsTo((hit) => clusterSender.loginHit(hit));
-    const presence = new PresenceBatch(online, fanout, (user, state, status) => clusterSender.presence(user, state, status));
-    const files = new FileRelay({ store, logger, config, online, rooms, fanout, now, tell: (event) => clusterSender.fileEvent(event) });
+    const cluster = new ClusterSender(online, (signal) => this.bus?.signal(signal));
+    accounts.tellHitsTo((hit) => cluster.loginHit(hit));
+    const presence = new PresenceBatch(online, fanout, (user, state, status) => cluster.presence(user, state, status));
+    const files = new FileRelay({ store, logger, config, online, rooms, fanout, now, tell: (event) => cluster.fileEvent(event) });
     const batch = new MessageBatch({
       store,
       logger,
@@ -75,39 +86,49 @@ export class HushServer {
       fanout,
       turns: this.scheduler,
       publish: (messages) => this.bus?.publishCommitted(messages),
-      tell: (event) => clusterSender.roomEvent(event),
+      tell: (event) => cluster.roomEvent(event),
     });
-    this.clusterSender = clusterSender;
-    this.clusterReceiver = new ClusterReceiver({
-      accounts: options.accounts,
-      fanout,
-      files,
-      logger,
-      online,
-      presence,
-      rooms,
-      sessions: this.connections,
-      store,
-      userBudgets,
-      sender: clusterSender,
-    });
-    this.context = {
-      store,
-      accounts: options.accounts,
-      config,
-      logger,
-      metrics,
-      online,
-      rooms,
-      fanout,
-      now,
-      sessions: this.connections,
-      batch,
-      presence,
-      cluster: clusterSender,
-      userBudgets,
+    const handlers: Handlers = {
+      accounts: new AccountHandlers({
+        accounts,
+        store,
+        config,
+        logger,
+        metrics,
+        online,
+        rooms,
+        fanout,
+        batch,
+        presence,
+        files,
+        cluster,
+        now,
+      }),
+      rooms: new RoomHandlers({ store, config, online, rooms, fanout, batch, presence, now }),
+      messages: new MessageHandlers({ store, rooms, batch, now }),
+      moderation: new ModerationHandlers({ store, logger, online, rooms, batch, sessions, cluster, now }),
+      presence: new PresenceHandlers({ store, config, online, rooms, fanout, presence, cluster, now }),
+      prekeys: new PrekeyHandlers({ store, online, cluster }),
+      history: new HistoryHandlers({ store, config, online, rooms, fanout, cluster }),
       files,
     };
+    this.connectionContext = { config, logger, metrics, online, rooms, presence, files, userBudgets, cluster, handlers, now };
+    this.batch = batch;
+    this.presence = presence;
+    this.clusterSender = cluster;
+    this.clusterReceiver = new ClusterReceiver({
+      accounts,
+      fanout,
+      files,
+      logger,
+      online,
+      presence,
+      rooms,
+      sessions,
+      store,
+      userBudgets,
+      sender: cluster,
+    });
     this.listener = createServer((socket) => void this.accept(socket));
     this.listener.on('error', (error) => options.logger.error('listener_error', { error }));
   }
@@ -131,7 +152,7 @@ export class HushServer {
     const { store, logger } = this.options;
     const handlers: BusHandlers = {
       from: await store.lastMessageId(),
-      deliver: (messages) => this.context.batch.delivered(messages),
+      deliver: (messages) => this.batch.delivered(messages),
       fillGap: ({ after, limit }) => store.messagesAfter(after, limit),
       onSignal: (signal, node) => this.clusterReceiver.receive(signal, node),
       onNode: (node, state) => (state === 'up' ? this.clusterSender.announcePresence() : this.clusterReceiver.nodeDown(node)),
@@ -181,9 +202,9 @@ export class HushServer {
   private async stop(): Promise<void> {
     this.listener.close();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.context.presence.flush();
+    this.presence.flush();
     this.scheduler.flushNow();
-    await this.context.batch.settled();
+    await this.batch.settled();
     await this.bus?.close();
     this.scheduler.flushNow();
     const sockets = [...this.connections].map((c) => c);
@@ -251,7 +272,7 @@ export class HushServer {
     const connection = new Connection(socket, {
       id: this.nextId++,
       address,
-      context: this.context,
+      context: this.connectionContext,
       identity: this.options.identity,
       scheduler: this.scheduler,
       onClose: (c) => {

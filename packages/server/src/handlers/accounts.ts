@@ -7,7 +7,18 @@ import { RequestError } from '../errors.js';
 import { roomInfo } from './membership.js';
 import { wireBundle, wireMessage } from './replies.js';
 import { bindSessionDevice } from './session-devices.js';
-import type { ServerContext } from './context.js';
+import type { Accounts } from '../accounts.js';
+import type { ClusterSender } from '../cluster-sender.js';
+import type { HushdConfig } from '../config.js';
+import type { FileRelay } from '../files.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { OnlineUsers } from '../online-users.js';
+import type { RoomRegistry } from '../rooms.js';
+import type { AsyncStore } from '../store/async-store.js';
+import type { Fanout } from './fanout.js';
+import type { MessageBatch } from './message-batch.js';
+import type { PresenceBatch } from './presence-batch.js';
 import type { Session } from './session.js';
 import { idValue } from './newest-direct.js';
 import { keyChangeAudience } from './key-change.js';
@@ -29,93 +40,88 @@ function checkBundle(device: DeviceBundleWire): void {
   }
 }
 
-function loginFailed(ctx: Pick<ServerContext, 'metrics'>, code: RequestError['code'], retryAfterMs?: number): never {
-  ctx.metrics.inc('hush_login_failures_total');
+function loginFailed(deps: Pick<AccountHandlerDeps, 'metrics'>, code: RequestError['code'], retryAfterMs?: number): never {
+  deps.metrics.inc('hush_login_failures_total');
   throw new RequestError(code, undefined, retryAfterMs);
 }
 
-export async function handleRegister(
-  ctx: Pick<
-    ServerContext,
-    'accounts' | 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'
-  >,
-  session: Session,
-  m: ClientMessageOf<'register'>,
-): Promise<void> {
-  guardAnonymous(session);
-  checkBundle(m.device);
-  const result = await ctx.accounts.register(
-    { username: m.username, password: m.password, ...(m.invite !== undefined ? { invite: m.invite } : {}) },
-    ctx.now(),
-  );
-  if (!result.ok) loginFailed(ctx, result.code);
-  if (session.closed) return;
-  await ctx.store.upsertDevice({ user: result.user.name, ...m.device }, ctx.now());
-  ctx.logger.info('registered', { user: result.user.name, conn: session.id });
-  await completeLogin(ctx, session, result.user, m.device.signKey, m.id, true);
+/** What the account requests work with. */
+export interface AccountHandlerDeps {
+  accounts: Pick<Accounts, 'register' | 'login'>;
+  store: AsyncStore;
+  /** The live configuration (the default room). */
+  config: Pick<HushdConfig, 'defaultRoom'>;
+  logger: Pick<Logger, 'info'>;
+  metrics: Pick<Metrics, 'inc'>;
+  online: OnlineUsers<Session>;
+  rooms: RoomRegistry<Session>;
+  fanout: Pick<Fanout, 'broadcast'>;
+  batch: Pick<MessageBatch, 'newestDirect' | 'roomNotice'>;
+  presence: Pick<PresenceBatch, 'changed'>;
+  files: Pick<FileRelay, 'offerPending'>;
+  cluster: Pick<ClusterSender, 'keyChange'>;
+  now(): number;
 }
 
-export async function handleLogin(
-  ctx: Pick<
-    ServerContext,
-    | 'accounts'
-    | 'batch'
-    | 'cluster'
-    | 'config'
-    | 'fanout'
-    | 'files'
-    | 'logger'
-    | 'metrics'
-    | 'now'
-    | 'online'
-    | 'presence'
-    | 'rooms'
-    | 'store'
-  >,
-  session: Session,
-  m: ClientMessageOf<'login'>,
-): Promise<void> {
-  guardAnonymous(session);
-  checkBundle(m.device);
-  const result = await ctx.accounts.login({ username: m.username, password: m.password, address: session.address }, ctx.now());
-  if (!result.ok) loginFailed(ctx, result.code, result.retryAfterMs);
-  if (session.closed) return;
-  const { created } = await ctx.store.upsertDevice({ user: result.user.name, ...m.device }, ctx.now());
-  await completeLogin(ctx, session, result.user, m.device.signKey, m.id, true);
-  if (created) await announceKeyChange(ctx, result.user.name);
-}
+export class AccountHandlers {
+  constructor(private readonly deps: AccountHandlerDeps) {}
 
-export async function handleDeviceLogin(
-  ctx: Pick<ServerContext, 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>,
-  session: Session,
-  m: ClientMessageOf<'device_login'>,
-): Promise<void> {
-  guardAnonymous(session);
-  const normal = normalizeUsername(m.username);
-  const user = normal.ok ? await ctx.store.getUser(normal.name) : undefined;
-  const device = user ? await ctx.store.getDevice(user.name, m.signKey) : undefined;
-  if (!user || !device) {
-    ctx.metrics.inc('hush_login_failures_total');
-    throw new RequestError('DEVICE_UNKNOWN', 'this device is not registered for the account; log in with the password');
+  async register(session: Session, m: ClientMessageOf<'register'>): Promise<void> {
+    const { deps } = this;
+    guardAnonymous(session);
+    checkBundle(m.device);
+    const result = await deps.accounts.register(
+      { username: m.username, password: m.password, ...(m.invite !== undefined ? { invite: m.invite } : {}) },
+      deps.now(),
+    );
+    if (!result.ok) loginFailed(deps, result.code);
+    if (session.closed) return;
+    await deps.store.upsertDevice({ user: result.user.name, ...m.device }, deps.now());
+    deps.logger.info('registered', { user: result.user.name, conn: session.id });
+    await completeLogin(deps, session, result.user, m.device.signKey, m.id, true);
   }
-  const signKey = fromBase64Url(m.signKey);
-  const signature = fromBase64Url(m.signature);
-  const empty = new Uint8Array(0);
-  // The proof covers the username as the client wrote it; accept the canonical spelling too.
-  const valid =
-    verifyDeviceLogin(signKey, session.sessionId, m.username, empty, signature) ||
-    (m.username !== user.name && verifyDeviceLogin(signKey, session.sessionId, user.name, empty, signature));
-  if (!valid) loginFailed(ctx, 'AUTH_FAILED');
-  if (user.bannedUntil !== null && user.bannedUntil > ctx.now()) loginFailed(ctx, 'BANNED');
-  // "Last seen" to the minute is enough: no SQLite write on every reconnect.
-  if (ctx.now() - device.lastSeen >= TOUCH_DEVICE_EVERY_MS) await ctx.store.touchDevice(user.name, m.signKey, ctx.now());
-  if (session.closed) return;
-  await completeLogin(ctx, session, user, m.signKey, m.id, false, m.since);
-}
 
-export function handleLogout(_ctx: Pick<ServerContext, never>, session: Session, m: ClientMessageOf<'logout'>): void {
-  session.send({ type: 'ok', re: m.id });
-  session.end();
+  async login(session: Session, m: ClientMessageOf<'login'>): Promise<void> {
+    const { deps } = this;
+    guardAnonymous(session);
+    checkBundle(m.device);
+    const result = await deps.accounts.login({ username: m.username, password: m.password, address: session.address }, deps.now());
+    if (!result.ok) loginFailed(deps, result.code, result.retryAfterMs);
+    if (session.closed) return;
+    const { created } = await deps.store.upsertDevice({ user: result.user.name, ...m.device }, deps.now());
+    await completeLogin(deps, session, result.user, m.device.signKey, m.id, true);
+    if (created) await announceKeyChange(deps, result.user.name);
+  }
+
+  async deviceLogin(session: Session, m: ClientMessageOf<'device_login'>): Promise<void> {
+    const { deps } = this;
+    guardAnonymous(session);
+    const normal = normalizeUsername(m.username);
+    const user = normal.ok ? await deps.store.getUser(normal.name) : undefined;
+    const device = user ? await deps.store.getDevice(user.name, m.signKey) : undefined;
+    if (!user || !device) {
+      deps.metrics.inc('hush_login_failures_total');
+      throw new RequestError('DEVICE_UNKNOWN', 'this device is not registered for the account; log in with the password');
+    }
+    const signKey = fromBase64Url(m.signKey);
+    const signature = fromBase64Url(m.signature);
+    const empty = new Uint8Array(0);
+    // The proof covers the username as the client wrote it; accept the canonical spelling too.
+    const valid =
+      verifyDeviceLogin(signKey, session.sessionId, m.username, empty, signature) ||
+      (m.username !== user.name && verifyDeviceLogin(signKey, session.sessionId, user.name, empty, signature));
+    if (!valid) loginFailed(deps, 'AUTH_FAILED');
+    if (user.bannedUntil !== null && user.bannedUntil > deps.now()) loginFailed(deps, 'BANNED');
+    // "Last seen" to the minute is enough: no SQLite write on every reconnect.
+    if (deps.now() - device.lastSeen >= TOUCH_DEVICE_EVERY_MS) await deps.store.touchDevice(user.name, m.signKey, deps.now());
+    if (session.closed) return;
+    await completeLogin(deps, session, user, m.signKey, m.id, false, m.since);
+  }
+
+  logout(session: Session, m: ClientMessageOf<'logout'>): void {
+    session.send({ type: 'ok', re: m.id });
+    session.end();
+  }
 }
 
 /**
@@ -124,7 +130,7 @@ export function handleLogout(_ctx: Pick<ServerContext, never>, session: Session,
  * no fan-out of a message stored meanwhile falls between its offline query and going online.
  */
 async function completeLogin(
-  ctx: Pick<ServerContext, 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>,
+  deps: Pick<AccountHandlerDeps, 'batch' | 'config' | 'files' | 'logger' | 'metrics' | 'now' | 'online' | 'presence' | 'rooms' | 'store'>,
   session: Session,
   record: UserRecord,
   signKey: string,
@@ -132,29 +138,29 @@ async function completeLogin(
   deviceBound: boolean,
   since?: string,
 ): Promise<void> {
-  const now = ctx.now();
-  const lobby = ctx.config.defaultRoom;
+  const now = deps.now();
+  const lobby = deps.config.defaultRoom;
   let joinedLobby = false;
   // Only users who were never in the default room are put there: one who parted or was kicked
   // stays out (and may rejoin with room_join) instead of being silently re-added.
-  if (!(await ctx.store.getMember(lobby, record.name)) && !(await ctx.store.getDeparture(lobby, record.name))) {
-    await ctx.store.addMember(lobby, record.name, 'member');
-    ctx.rooms.adjustCount(lobby, 1);
+  if (!(await deps.store.getMember(lobby, record.name)) && !(await deps.store.getDeparture(lobby, record.name))) {
+    await deps.store.addMember(lobby, record.name, 'member');
+    deps.rooms.adjustCount(lobby, 1);
     joinedLobby = true;
   }
-  const memberships = await ctx.store.roomsOf(record.name);
+  const memberships = await deps.store.roomsOf(record.name);
   const infos = await Promise.all(
     memberships.map(async (m) => {
-      const room = await ctx.rooms.room(m.room);
-      return room ? roomInfo(ctx, room, m) : undefined;
+      const room = await deps.rooms.room(m.room);
+      return room ? roomInfo(deps, room, m) : undefined;
     }),
   );
   if (session.closed) return;
-  const { user, first } = ctx.online.add(record.name, record.role, memberships, session);
+  const { user, first } = deps.online.add(record.name, record.role, memberships, session);
   user.role = record.role;
   bindSessionDevice(session, signKey);
   session.authenticated(user);
-  for (const m of memberships) ctx.rooms.enter(m.room, user);
+  for (const m of memberships) deps.rooms.enter(m.room, user);
   const rooms = infos.filter((info) => info !== undefined);
   session.send({
     type: 'welcome',
@@ -166,14 +172,14 @@ async function completeLogin(
     serverTime: now,
     limits: session.limits,
   });
-  ctx.metrics.inc('hush_logins_total');
-  ctx.logger.info('login', { user: record.name, conn: session.id, device: deviceBound ? 'bound' : 'known' });
+  deps.metrics.inc('hush_logins_total');
+  deps.logger.info('login', { user: record.name, conn: session.id, device: deviceBound ? 'bound' : 'known' });
   if (joinedLobby) {
-    ctx.batch.roomNotice(lobby, { type: 'room_event', room: lobby, event: 'join', user: record.name, ts: now });
+    deps.batch.roomNotice(lobby, { type: 'room_event', room: lobby, event: 'join', user: record.name, ts: now });
   }
-  if (first) ctx.presence.changed(record.name, 'online', '');
-  await deliverOffline(ctx, session, record.name, signKey, since);
-  await ctx.files.offerPending(session, record.name);
+  if (first) deps.presence.changed(record.name, 'online', '');
+  await deliverOffline(deps, session, record.name, signKey, since);
+  await deps.files.offerPending(session, record.name);
 }
 
 /**
@@ -183,23 +189,23 @@ async function completeLogin(
  * really received, and delivery starts at the earlier of the two (the device drops duplicates).
  */
 async function deliverOffline(
-  ctx: Pick<ServerContext, 'batch' | 'store'>,
+  deps: Pick<AccountHandlerDeps, 'batch' | 'store'>,
   session: Session,
   name: string,
   signKey: string,
   since?: string,
 ): Promise<void> {
-  const cursor = await ctx.store.getDeviceCursor(name, signKey);
+  const cursor = await deps.store.getDeviceCursor(name, signKey);
   let start = since !== undefined && idValue(since) < idValue(cursor) ? since : cursor;
-  const newest = ctx.batch.newestDirect;
+  const newest = deps.batch.newestDirect;
   if (newest.nothingAfter(name, start)) return;
   for (;;) {
-    const page = await ctx.store.directMessagesSince(name, start, OFFLINE_PAGE, { includeSent: true });
+    const page = await deps.store.directMessagesSince(name, start, OFFLINE_PAGE, { includeSent: true });
     const last = page[page.length - 1];
     if (last) {
       start = last.id;
       // Moved before the page is queued: a device that has the page finds its cursor past it.
-      await ctx.store.advanceDeviceCursor(name, signKey, start);
+      await deps.store.advanceDeviceCursor(name, signKey, start);
     }
     for (const m of page) session.send(wireMessage(m, signKey));
     if (page.length < OFFLINE_PAGE) {
@@ -215,11 +221,11 @@ async function deliverOffline(
  * notice when they next fetch keys.
  */
 async function announceKeyChange(
-  ctx: Pick<ServerContext, 'cluster' | 'fanout' | 'online' | 'rooms' | 'store'>,
+  deps: Pick<AccountHandlerDeps, 'cluster' | 'fanout' | 'online' | 'rooms' | 'store'>,
   name: string,
 ): Promise<void> {
-  const devices = (await ctx.store.listDevices(name)).slice(-32).map(wireBundle);
+  const devices = (await deps.store.listDevices(name)).slice(-32).map(wireBundle);
   const change = { type: 'key_change' as const, user: name, devices };
-  ctx.cluster.keyChange(change);
-  ctx.fanout.broadcast(change, await keyChangeAudience(ctx, name));
+  deps.cluster.keyChange(change);
+  deps.fanout.broadcast(change, await keyChangeAudience(deps, name));
 }

@@ -1,27 +1,33 @@
-// One entry point from a connection to the handlers: an exhaustive switch over client messages.
+// One entry point from a connection to the handlers: an exhaustive switch over client messages,
+// each case calling the handler group that owns the request. HushServer builds each group once,
+// with the parts it works with.
 import type { ClientMessage } from '@hush/protocol';
-import { handleDeviceLogin, handleLogin, handleLogout, handleRegister } from './accounts.js';
 import { RequestError } from '../errors.js';
-import type { ServerContext } from './context.js';
+import type { FileRelay } from '../files.js';
+import type { AccountHandlers } from './accounts.js';
+import type { HistoryHandlers } from './history.js';
+import type { MessageHandlers } from './messages.js';
+import type { ModerationHandlers } from './moderation.js';
+import type { PrekeyHandlers } from './prekeys.js';
+import type { PresenceHandlers } from './presence.js';
+import type { RoomHandlers } from './rooms.js';
 import type { Session } from './session.js';
-import { handleFileRequest } from './files.js';
-import { handleHistory, handleRead } from './history.js';
-import { handleDmSend, handleKeysGet, handleSend } from './messages.js';
-import { handleBan, handleKick, handleMute, handleRoleSet, handleUnban, handleUnmute } from './moderation.js';
-import { handlePresenceSet, handleTyping } from './presence.js';
-import { handlePrekeyBundleGet, handlePrekeysUpload } from './prekeys.js';
-import {
-  handleRoomCreate,
-  handleRoomJoin,
-  handleRoomList,
-  handleRoomMembers,
-  handleRoomPart,
-  handleRoomTopic,
-  handleUsersList,
-} from './rooms.js';
+
+/** The handler groups, one per kind of request. */
+export interface Handlers {
+  accounts: AccountHandlers;
+  rooms: RoomHandlers;
+  messages: MessageHandlers;
+  moderation: ModerationHandlers;
+  presence: PresenceHandlers;
+  prekeys: PrekeyHandlers;
+  history: HistoryHandlers;
+  /** The file relay takes the file requests itself. */
+  files: Pick<FileRelay, 'offer' | 'chunk' | 'accept' | 'decline' | 'cancel' | 'pending' | 'received'>;
+}
 
 /** Handles one message of a session past the handshake. Throws RequestError for refusals. */
-export function dispatch(ctx: ServerContext, session: Session, m: ClientMessage): void | Promise<void> {
+export function dispatch(handlers: Handlers, session: Session, m: ClientMessage): void | Promise<void> {
   switch (m.type) {
     case 'client_hello':
     case 'client_finished':
@@ -32,65 +38,71 @@ export function dispatch(ctx: ServerContext, session: Session, m: ClientMessage)
     case 'pong':
       return;
     case 'register':
-      return handleRegister(ctx, session, m);
+      return handlers.accounts.register(session, m);
     case 'login':
-      return handleLogin(ctx, session, m);
+      return handlers.accounts.login(session, m);
     case 'device_login':
-      return handleDeviceLogin(ctx, session, m);
+      return handlers.accounts.deviceLogin(session, m);
     case 'logout':
-      return handleLogout(ctx, session, m);
+      return handlers.accounts.logout(session, m);
     case 'room_create':
-      return handleRoomCreate(ctx, session, m);
+      return handlers.rooms.create(session, m);
     case 'room_join':
-      return handleRoomJoin(ctx, session, m);
+      return handlers.rooms.join(session, m);
     case 'room_part':
-      return handleRoomPart(ctx, session, m);
+      return handlers.rooms.part(session, m);
     case 'room_list':
-      return handleRoomList(ctx, session, m);
+      return handlers.rooms.list(session, m);
     case 'room_topic':
-      return handleRoomTopic(ctx, session, m);
+      return handlers.rooms.topic(session, m);
     case 'room_members':
-      return handleRoomMembers(ctx, session, m);
+      return handlers.rooms.members(session, m);
     case 'users_list':
-      return handleUsersList(ctx, session, m);
+      return handlers.rooms.users(session, m);
     case 'send':
-      return handleSend(ctx, session, m);
+      return handlers.messages.send(session, m);
     case 'dm_send':
-      return handleDmSend(ctx, session, m);
+      return handlers.messages.dmSend(session, m);
     case 'keys_get':
-      return handleKeysGet(ctx, session, m);
+      return handlers.messages.keysGet(session, m);
     case 'prekeys_upload':
-      return handlePrekeysUpload(ctx, session, m);
+      return handlers.prekeys.upload(session, m);
     case 'prekey_bundle_get':
-      return handlePrekeyBundleGet(ctx, session, m);
+      return handlers.prekeys.bundleGet(session, m);
     case 'presence_set':
-      return handlePresenceSet(ctx, session, m);
+      return handlers.presence.set(session, m);
     case 'typing':
-      return handleTyping(ctx, session, m);
+      return handlers.presence.typing(session, m);
     case 'read':
-      return handleRead(ctx, session, m);
+      return handlers.history.read(session, m);
     case 'history':
-      return handleHistory(ctx, session, m);
+      return handlers.history.page(session, m);
     case 'file_offer':
+      return handlers.files.offer(session, m);
     case 'file_chunk':
+      return handlers.files.chunk(session, m);
     case 'file_accept':
+      return handlers.files.accept(session, m);
     case 'file_decline':
+      return handlers.files.decline(session, m);
     case 'file_cancel':
+      return handlers.files.cancel(session, m);
     case 'files_pending':
+      return handlers.files.pending(session, m);
     case 'file_received':
-      return handleFileRequest(ctx, session, m);
+      return handlers.files.received(session, m);
     case 'kick':
-      return handleKick(ctx, session, m);
+      return handlers.moderation.kick(session, m);
     case 'ban':
-      return handleBan(ctx, session, m);
+      return handlers.moderation.ban(session, m);
     case 'unban':
-      return handleUnban(ctx, session, m);
+      return handlers.moderation.unban(session, m);
     case 'mute':
-      return handleMute(ctx, session, m);
+      return handlers.moderation.mute(session, m);
     case 'unmute':
-      return handleUnmute(ctx, session, m);
+      return handlers.moderation.unmute(session, m);
     case 'role_set':
-      return handleRoleSet(ctx, session, m);
+      return handlers.moderation.roleSet(session, m);
     default: {
       const never: never = m;
       throw new RequestError('BAD_REQUEST', `unhandled ${(never as { type: string }).type}`);

@@ -6,37 +6,74 @@ import { checkRoomSend, roomSendText } from './conversation.js';
 import { RequestError } from '../errors.js';
 import { requireMember, requireUser } from './membership.js';
 import { wireBundle } from './replies.js';
-import type { ServerContext } from './context.js';
+import type { RoomRegistry } from '../rooms.js';
+import type { AsyncStore } from '../store/async-store.js';
+import type { MessageBatch } from './message-batch.js';
 import type { Session } from './session.js';
 import { sessionDevice } from './session-devices.js';
 
-/**
- * A send whose room is known in memory (the common case: the sender is a member) queues into the
- * turn's batch at once; only a reference to another message, a mute, or a refusal, asks the store.
- */
-export function handleSend(
-  ctx: Pick<ServerContext, 'batch' | 'now' | 'rooms' | 'store'>,
-  session: Session,
-  m: ClientMessageOf<'send'>,
-): void | Promise<void> {
-  const user = requireUser(session);
-  const now = ctx.now();
-  const member = user.rooms.get(m.room);
-  const kind = ctx.rooms.knownKind(m.room);
-  if (member === undefined || kind === undefined || m.ref !== undefined || mutedFor(member, now) > 0)
-    return sendChecked(ctx, session, m, now);
-  try {
-    const envelope = sealedBody(kind, m);
-    queueSend(ctx, session, m, now, envelope === undefined ? roomSendText(m) : '', envelope);
-  } catch (error) {
-    if (m.key === undefined) throw error;
-    return answerRepeat(ctx, session, m, error);
+/** What the message requests work with. */
+export interface MessageHandlerDeps {
+  store: AsyncStore;
+  rooms: RoomRegistry<Session>;
+  batch: Pick<MessageBatch, 'add'>;
+  now(): number;
+}
+
+export class MessageHandlers {
+  constructor(private readonly deps: MessageHandlerDeps) {}
+
+  /**
+   * A send whose room is known in memory (the common case: the sender is a member) queues into the
+   * turn's batch at once; only a reference to another message, a mute, or a refusal, asks the store.
+   */
+  send(session: Session, m: ClientMessageOf<'send'>): void | Promise<void> {
+    const { deps } = this;
+    const user = requireUser(session);
+    const now = deps.now();
+    const member = user.rooms.get(m.room);
+    const kind = deps.rooms.knownKind(m.room);
+    if (member === undefined || kind === undefined || m.ref !== undefined || mutedFor(member, now) > 0)
+      return sendChecked(deps, session, m, now);
+    try {
+      const envelope = sealedBody(kind, m);
+      queueSend(deps, session, m, now, envelope === undefined ? roomSendText(m) : '', envelope);
+    } catch (error) {
+      if (m.key === undefined) throw error;
+      return answerRepeat(deps, session, m, error);
+    }
+  }
+
+  async dmSend(session: Session, m: ClientMessageOf<'dm_send'>): Promise<void> {
+    const { deps } = this;
+    const user = requireUser(session);
+    try {
+      // One round trip's wait, whichever the store: the three reads go out together.
+      const [recipient, theirs, mine] = await Promise.all([
+        deps.store.getUser(m.to),
+        deps.store.listDevices(m.to),
+        deps.store.listDevices(user.name),
+      ]);
+      if (!recipient) throw new RequestError('NOT_FOUND', `no user ${m.to}`);
+      checkDirectEnvelope(session, m, [...theirs, ...mine]);
+    } catch (error) {
+      return answerRepeat(deps, session, m, error);
+    }
+    deps.batch.add(withKey({ kind: 'dm', ts: deps.now(), from: user.name, to: m.to, envelope: m.envelope }, m.key), session, m.id);
+  }
+
+  async keysGet(session: Session, m: ClientMessageOf<'keys_get'>): Promise<void> {
+    const { deps } = this;
+    requireUser(session);
+    if (!(await deps.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+    const devices = (await deps.store.listDevices(m.user)).slice(-32).map(wireBundle);
+    session.send({ type: 'keys', re: m.id, user: m.user, devices });
   }
 }
 
 /** The slow path of a send: the store is asked for what memory does not hold. */
 async function sendChecked(
-  ctx: Pick<ServerContext, 'batch' | 'rooms' | 'store'>,
+  deps: Pick<MessageHandlerDeps, 'batch' | 'rooms' | 'store'>,
   session: Session,
   m: ClientMessageOf<'send'>,
   now: number,
@@ -45,17 +82,17 @@ async function sendChecked(
   let text = '';
   let envelope: string | undefined;
   try {
-    const member = await requireMember(ctx, user, m.room);
+    const member = await requireMember(deps, user, m.room);
     // A mute is confirmed in the store before it refuses: one lifted on another node of a cluster
     // may not have reached this node's memory yet.
-    checkMute(mutedFor(member, now) > 0 ? ((await ctx.store.getMember(m.room, user.name)) ?? member) : member, m.room, now);
-    const kind = await ctx.rooms.kind(m.room);
+    checkMute(mutedFor(member, now) > 0 ? ((await deps.store.getMember(m.room, user.name)) ?? member) : member, m.room, now);
+    const kind = await deps.rooms.kind(m.room);
     envelope = sealedBody(kind ?? 'open', m);
-    if (envelope === undefined) text = await checkRoomSend(ctx, user, m);
+    if (envelope === undefined) text = await checkRoomSend(deps, user, m);
   } catch (error) {
-    return answerRepeat(ctx, session, m, error);
+    return answerRepeat(deps, session, m, error);
   }
-  queueSend(ctx, session, m, now, text, envelope);
+  queueSend(deps, session, m, now, text, envelope);
 }
 
 /** How long `member` stays muted (0: not muted). */
@@ -69,7 +106,7 @@ function checkMute(member: MemberRecord, room: string, now: number): void {
 }
 
 function queueSend(
-  ctx: Pick<ServerContext, 'batch'>,
+  deps: Pick<MessageHandlerDeps, 'batch'>,
   session: Session,
   m: ClientMessageOf<'send'>,
   now: number,
@@ -82,7 +119,7 @@ function queueSend(
     envelope === undefined
       ? ({ kind: 'room', ts: now, from, room: m.room, text, action: m.action ?? false, ...(m.ref ? { ref: m.ref } : {}) } as const)
       : ({ kind: 'room', ts: now, from, room: m.room, text: '', action: false, envelope } as const);
-  ctx.batch.add(withKey(message, m.key), session, m.id);
+  deps.batch.add(withKey(message, m.key), session, m.id);
 }
 
 /**
@@ -102,27 +139,6 @@ function sealedBody(kind: RoomKind, m: ClientMessageOf<'send'>): string | undefi
     );
   }
   return m.envelope;
-}
-
-export async function handleDmSend(
-  ctx: Pick<ServerContext, 'batch' | 'now' | 'store'>,
-  session: Session,
-  m: ClientMessageOf<'dm_send'>,
-): Promise<void> {
-  const user = requireUser(session);
-  try {
-    // One round trip's wait, whichever the store: the three reads go out together.
-    const [recipient, theirs, mine] = await Promise.all([
-      ctx.store.getUser(m.to),
-      ctx.store.listDevices(m.to),
-      ctx.store.listDevices(user.name),
-    ]);
-    if (!recipient) throw new RequestError('NOT_FOUND', `no user ${m.to}`);
-    checkDirectEnvelope(session, m, [...theirs, ...mine]);
-  } catch (error) {
-    return answerRepeat(ctx, session, m, error);
-  }
-  ctx.batch.add(withKey({ kind: 'dm', ts: ctx.now(), from: user.name, to: m.to, envelope: m.envelope }, m.key), session, m.id);
 }
 
 /**
@@ -149,23 +165,16 @@ function checkDirectEnvelope(session: Session, m: ClientMessageOf<'dm_send'>, cu
  * refusal is thrown on.
  */
 async function answerRepeat(
-  ctx: Pick<ServerContext, 'store'>,
+  deps: Pick<MessageHandlerDeps, 'store'>,
   session: Session,
   m: ClientMessageOf<'send' | 'dm_send'>,
   error: unknown,
 ): Promise<void> {
-  const stored = m.key === undefined ? undefined : await ctx.store.messageByKey(requireUser(session).name, m.key);
+  const stored = m.key === undefined ? undefined : await deps.store.messageByKey(requireUser(session).name, m.key);
   if (!stored) throw error;
   session.send({ type: 'ack', re: m.id, msgId: stored.id, ts: stored.ts });
 }
 
 function withKey<M extends NewMessage>(message: M, key: string | undefined): M {
   return key === undefined ? message : { ...message, key };
-}
-
-export async function handleKeysGet(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'keys_get'>): Promise<void> {
-  requireUser(session);
-  if (!(await ctx.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
-  const devices = (await ctx.store.listDevices(m.user)).slice(-32).map(wireBundle);
-  session.send({ type: 'keys', re: m.id, user: m.user, devices });
 }

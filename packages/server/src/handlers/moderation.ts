@@ -6,7 +6,12 @@ import type { MemberRecord } from '../store/types.js';
 import type { OnlineUser } from '../online-users.js';
 import { RequestError } from '../errors.js';
 import { requireRoom, requireUser, roleRank, syncMembership } from './membership.js';
-import type { ServerContext } from './context.js';
+import type { ClusterSender } from '../cluster-sender.js';
+import type { Logger } from '../logger.js';
+import type { OnlineUsers } from '../online-users.js';
+import type { RoomRegistry } from '../rooms.js';
+import type { AsyncStore } from '../store/async-store.js';
+import type { MessageBatch } from './message-batch.js';
 import type { Session } from './session.js';
 import { removeFromRoom } from './rooms.js';
 
@@ -14,14 +19,14 @@ const FOREVER_MS = 100 * 365 * 24 * 3600 * 1000;
 
 /** The target's membership, after checking the actor may act on it with at least `minRank`. */
 async function authorize(
-  ctx: Pick<ServerContext, 'rooms' | 'store'>,
+  deps: Pick<ModerationHandlerDeps, 'rooms' | 'store'>,
   actor: OnlineUser<Session>,
   room: string,
   target: string,
   minRank: number,
 ): Promise<MemberRecord> {
-  await requireRoom(ctx, room);
-  const member = await ctx.store.getMember(room, target);
+  await requireRoom(deps, room);
+  const member = await deps.store.getMember(room, target);
   if (actor.role !== 'admin') {
     const own = roleRank(actor.rooms.get(room)?.role);
     if (own < minRank) throw new RequestError('FORBIDDEN', 'not allowed in this room');
@@ -50,133 +55,136 @@ function requireAdmin(user: OnlineUser<Session>): void {
   if (user.role !== 'admin') throw new RequestError('FORBIDDEN', 'server admins only');
 }
 
-export async function handleKick(
-  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'rooms' | 'store'>,
-  session: Session,
-  m: ClientMessageOf<'kick'>,
-): Promise<void> {
-  const actor = requireUser(session);
-  await authorize(ctx, actor, m.room, m.user, roleRank('op'));
-  await removeFromRoom(ctx, m.room, m.user, () => {
+/** What the moderation requests work with. */
+export interface ModerationHandlerDeps {
+  store: AsyncStore;
+  logger: Pick<Logger, 'info'>;
+  online: Pick<OnlineUsers<Session>, 'get'>;
+  rooms: RoomRegistry<Session>;
+  batch: Pick<MessageBatch, 'roomEvent'>;
+  /** Every session of this node (a ban closes the banned ones). */
+  sessions: Iterable<Session>;
+  cluster: Pick<ClusterSender, 'banned'>;
+  now(): number;
+}
+
+export class ModerationHandlers {
+  constructor(private readonly deps: ModerationHandlerDeps) {}
+
+  async kick(session: Session, m: ClientMessageOf<'kick'>): Promise<void> {
+    const { deps } = this;
+    const actor = requireUser(session);
+    await authorize(deps, actor, m.room, m.user, roleRank('op'));
+    await removeFromRoom(deps, m.room, m.user, () => {
+      session.send({ type: 'ok', re: m.id });
+      deps.batch.roomEvent({
+        type: 'room_event',
+        room: m.room,
+        event: 'kick',
+        user: m.user,
+        by: actor.name,
+        ...(m.reason !== undefined ? { reason: m.reason } : {}),
+        ts: deps.now(),
+      });
+    });
+  }
+
+  async ban(session: Session, m: ClientMessageOf<'ban'>): Promise<void> {
+    const { deps } = this;
+    const actor = requireUser(session);
+    requireAdmin(actor);
+    if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
+    const now = deps.now();
+    const until = m.seconds !== undefined ? now + m.seconds * 1000 : Number.POSITIVE_INFINITY;
+    const reason = m.reason ?? null;
+    if (m.user !== undefined && !(await deps.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+    if (m.user !== undefined) {
+      await deps.store.setUserBan(m.user, until, reason);
+      deps.logger.info('user_banned', { user: m.user, by: actor.name });
+      // A banned account leaves every room, as on a kick: members of end-to-end rooms rotate their
+      // sender keys on the event, so nothing said afterwards opens for it, banned for a while or not.
+      const user = m.user;
+      for (const { room } of await deps.store.roomsOf(user)) {
+        await removeFromRoom(deps, room, user, () =>
+          deps.batch.roomEvent({
+            type: 'room_event',
+            room,
+            event: 'ban',
+            user,
+            by: actor.name,
+            ...(reason !== null ? { reason } : {}),
+            ts: now,
+          }),
+        );
+      }
+    }
+    if (m.address !== undefined) {
+      await deps.store.banAddress(normalizeAddress(m.address), Number.isFinite(until) ? until : now + FOREVER_MS, reason);
+      deps.logger.info('address_banned', { by: actor.name });
+    }
     session.send({ type: 'ok', re: m.id });
-    ctx.batch.roomEvent({
+    const ban = { user: m.user, address: m.address !== undefined ? normalizeAddress(m.address) : undefined };
+    const said = reason ?? 'banned by an administrator';
+    closeBanned(deps.sessions, ban, said);
+    deps.cluster.banned({
+      ...(ban.user !== undefined ? { user: ban.user } : {}),
+      ...(ban.address !== undefined ? { address: ban.address } : {}),
+      reason: said,
+    });
+  }
+
+  async unban(session: Session, m: ClientMessageOf<'unban'>): Promise<void> {
+    const { deps } = this;
+    requireAdmin(requireUser(session));
+    if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
+    if (m.user !== undefined) {
+      if (!(await deps.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+      await deps.store.setUserBan(m.user, null, null);
+    }
+    if (m.address !== undefined) await deps.store.unbanAddress(normalizeAddress(m.address));
+    session.send({ type: 'ok', re: m.id });
+  }
+
+  async mute(session: Session, m: ClientMessageOf<'mute'>): Promise<void> {
+    const { deps } = this;
+    const actor = requireUser(session);
+    await authorize(deps, actor, m.room, m.user, roleRank('op'));
+    const now = deps.now();
+    await deps.store.setMute(m.room, m.user, now + (m.seconds !== undefined ? m.seconds * 1000 : FOREVER_MS));
+    await syncMembership(deps, m.room, m.user);
+    session.send({ type: 'ok', re: m.id });
+    deps.batch.roomEvent({ type: 'room_event', room: m.room, event: 'mute', user: m.user, by: actor.name, ts: now });
+  }
+
+  async unmute(session: Session, m: ClientMessageOf<'unmute'>): Promise<void> {
+    const { deps } = this;
+    const actor = requireUser(session);
+    await authorize(deps, actor, m.room, m.user, roleRank('op'));
+    await deps.store.setMute(m.room, m.user, null);
+    await syncMembership(deps, m.room, m.user);
+    session.send({ type: 'ok', re: m.id });
+    deps.batch.roomEvent({ type: 'room_event', room: m.room, event: 'unmute', user: m.user, by: actor.name, ts: deps.now() });
+  }
+
+  async roleSet(session: Session, m: ClientMessageOf<'role_set'>): Promise<void> {
+    const { deps } = this;
+    const actor = requireUser(session);
+    await requireRoom(deps, m.room);
+    if (actor.role !== 'admin' && actor.rooms.get(m.room)?.role !== 'owner') {
+      throw new RequestError('FORBIDDEN', 'only the owner or a server admin sets roles');
+    }
+    if (!(await deps.store.getMember(m.room, m.user))) throw new RequestError('NOT_MEMBER', `${m.user} is not in #${m.room}`);
+    await deps.store.setMemberRole(m.room, m.user, m.role);
+    await syncMembership(deps, m.room, m.user);
+    session.send({ type: 'ok', re: m.id });
+    deps.batch.roomEvent({
       type: 'room_event',
       room: m.room,
-      event: 'kick',
+      event: 'role',
       user: m.user,
       by: actor.name,
-      ...(m.reason !== undefined ? { reason: m.reason } : {}),
-      ts: ctx.now(),
+      role: m.role,
+      ts: deps.now(),
     });
-  });
-}
-
-export async function handleBan(
-  ctx: Pick<ServerContext, 'batch' | 'cluster' | 'logger' | 'now' | 'online' | 'rooms' | 'sessions' | 'store'>,
-  session: Session,
-  m: ClientMessageOf<'ban'>,
-): Promise<void> {
-  const actor = requireUser(session);
-  requireAdmin(actor);
-  if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
-  const now = ctx.now();
-  const until = m.seconds !== undefined ? now + m.seconds * 1000 : Number.POSITIVE_INFINITY;
-  const reason = m.reason ?? null;
-  if (m.user !== undefined && !(await ctx.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
-  if (m.user !== undefined) {
-    await ctx.store.setUserBan(m.user, until, reason);
-    ctx.logger.info('user_banned', { user: m.user, by: actor.name });
-    // A banned account leaves every room, as on a kick: members of end-to-end rooms rotate their
-    // sender keys on the event, so nothing said afterwards opens for it, banned for a while or not.
-    const user = m.user;
-    for (const { room } of await ctx.store.roomsOf(user)) {
-      await removeFromRoom(ctx, room, user, () =>
-        ctx.batch.roomEvent({
-          type: 'room_event',
-          room,
-          event: 'ban',
-          user,
-          by: actor.name,
-          ...(reason !== null ? { reason } : {}),
-          ts: now,
-        }),
-      );
-    }
   }
-  if (m.address !== undefined) {
-    await ctx.store.banAddress(normalizeAddress(m.address), Number.isFinite(until) ? until : now + FOREVER_MS, reason);
-    ctx.logger.info('address_banned', { by: actor.name });
-  }
-  session.send({ type: 'ok', re: m.id });
-  const ban = { user: m.user, address: m.address !== undefined ? normalizeAddress(m.address) : undefined };
-  const said = reason ?? 'banned by an administrator';
-  closeBanned(ctx.sessions, ban, said);
-  ctx.cluster.banned({
-    ...(ban.user !== undefined ? { user: ban.user } : {}),
-    ...(ban.address !== undefined ? { address: ban.address } : {}),
-    reason: said,
-  });
-}
-
-export async function handleUnban(ctx: Pick<ServerContext, 'store'>, session: Session, m: ClientMessageOf<'unban'>): Promise<void> {
-  requireAdmin(requireUser(session));
-  if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
-  if (m.user !== undefined) {
-    if (!(await ctx.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
-    await ctx.store.setUserBan(m.user, null, null);
-  }
-  if (m.address !== undefined) await ctx.store.unbanAddress(normalizeAddress(m.address));
-  session.send({ type: 'ok', re: m.id });
-}
-
-export async function handleMute(
-  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'rooms' | 'store'>,
-  session: Session,
-  m: ClientMessageOf<'mute'>,
-): Promise<void> {
-  const actor = requireUser(session);
-  await authorize(ctx, actor, m.room, m.user, roleRank('op'));
-  const now = ctx.now();
-  await ctx.store.setMute(m.room, m.user, now + (m.seconds !== undefined ? m.seconds * 1000 : FOREVER_MS));
-  await syncMembership(ctx, m.room, m.user);
-  session.send({ type: 'ok', re: m.id });
-  ctx.batch.roomEvent({ type: 'room_event', room: m.room, event: 'mute', user: m.user, by: actor.name, ts: now });
-}
-
-export async function handleUnmute(
-  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'rooms' | 'store'>,
-  session: Session,
-  m: ClientMessageOf<'unmute'>,
-): Promise<void> {
-  const actor = requireUser(session);
-  await authorize(ctx, actor, m.room, m.user, roleRank('op'));
-  await ctx.store.setMute(m.room, m.user, null);
-  await syncMembership(ctx, m.room, m.user);
-  session.send({ type: 'ok', re: m.id });
-  ctx.batch.roomEvent({ type: 'room_event', room: m.room, event: 'unmute', user: m.user, by: actor.name, ts: ctx.now() });
-}
-
-export async function handleRoleSet(
-  ctx: Pick<ServerContext, 'batch' | 'now' | 'online' | 'rooms' | 'store'>,
-  session: Session,
-  m: ClientMessageOf<'role_set'>,
-): Promise<void> {
-  const actor = requireUser(session);
-  await requireRoom(ctx, m.room);
-  if (actor.role !== 'admin' && actor.rooms.get(m.room)?.role !== 'owner') {
-    throw new RequestError('FORBIDDEN', 'only the owner or a server admin sets roles');
-  }
-  if (!(await ctx.store.getMember(m.room, m.user))) throw new RequestError('NOT_MEMBER', `${m.user} is not in #${m.room}`);
-  await ctx.store.setMemberRole(m.room, m.user, m.role);
-  await syncMembership(ctx, m.room, m.user);
-  session.send({ type: 'ok', re: m.id });
-  ctx.batch.roomEvent({
-    type: 'room_event',
-    room: m.room,
-    event: 'role',
-    user: m.user,
-    by: actor.name,
-    role: m.role,
-    ts: ctx.now(),
-  });
 }

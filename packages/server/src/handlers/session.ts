@@ -1,6 +1,6 @@
 // A client session as everything that serves it sees it (implemented by Connection). Its own
 // module, so that the parts of the server (message batch, presence batch, file relay) and the
-// context that holds them all depend on it rather than on each other.
+// handler groups depend on it rather than on each other.
 import type { ProtocolErrorCode, ServerMessage, SessionLimits } from '@hush/protocol';
 import type { OnlineUser } from '../online-users.js';
 import type { SharedBlock } from '../outbound.js';
