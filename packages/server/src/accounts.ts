@@ -3,10 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { hashPassword, verifyPassword } from '@hush/crypto';
 import type { RegistrationMode } from './config.js';
-import { AccountError, GateBusyError } from './errors.js';
+import { AccountError, GateBusyError, StoreError } from './errors.js';
 import { HashGate } from './hash-gate.js';
 import { LoginBackoff, type BackoffOptions } from './login-backoff.js';
-import { StoreError } from './store/store-error.js';
 import type { AsyncStore } from './store/async-store.js';
 import type { ServerRole, UserRecord } from './store/types.js';
 import { normalizeUsername, usernameSkeleton } from './usernames.js';

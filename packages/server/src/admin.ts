@@ -3,7 +3,7 @@
 // with a live daemon, or the PostgreSQL database of --store); changes apply at the next login.
 import { isIP } from 'node:net';
 import { Accounts } from './accounts.js';
-import { AccountError, UsageError } from './errors.js';
+import { AccountError, StoreError, UsageError } from './errors.js';
 import { CONFIG_FLAGS, OPTIONS, parseCommandLine, type HushdConfig } from './config.js';
 import { loadOrCreateIdentity } from './identity-file.js';
 import { dataPaths } from './paths.js';
@@ -11,7 +11,6 @@ import { importSqliteIntoPostgres } from './store/postgres-import.js';
 import { openStore } from './store/open.js';
 import { PG_SCHEMA_VERSION } from './store/postgres-schema.js';
 import { SCHEMA_VERSION } from './store/schema.js';
-import { StoreError } from './store/store-error.js';
 import type { ServerRole } from './store/types.js';
 import { normalizeUsername } from './usernames.js';
 import { shortFingerprint } from '@hush/crypto';

@@ -15,7 +15,7 @@ import {
   type SessionLimits,
 } from '@hush/protocol';
 import { isCryptoError, ServerHandshake, type ServerIdentity } from '@hush/crypto';
-import { RequestError } from './errors.js';
+import { RequestError, StoreError } from './errors.js';
 import type { ClusterSender } from './cluster-sender.js';
 import type { HushdConfig } from './config.js';
 import type { FileRelay } from './files.js';
@@ -28,7 +28,6 @@ import { type FlushScheduler, OutboundQueue, type SharedBlock } from './outbound
 import type { OnlineUser, OnlineUsers } from './online-users.js';
 import { FloodGuard, TokenBucket, type UserBudgets } from './rate-limit.js';
 import type { RoomRegistry } from './rooms.js';
-import { StoreError } from './store/store-error.js';
 
 type State = 'handshake' | 'auth' | 'ready' | 'closed';
 

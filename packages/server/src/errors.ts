@@ -13,6 +13,21 @@ export class RequestError extends Error {
   }
 }
 
+/** UNAVAILABLE: the store cannot be reached (a database restart or a network cut); retry later. */
+export type StoreErrorCode = 'NOT_FOUND' | 'ALREADY_EXISTS' | 'SCHEMA_TOO_NEW' | 'UNAVAILABLE';
+
+/** The one error class of the store: stable codes callers (admin CLI, handlers) can branch on. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export type AccountErrorCode = 'NOT_FOUND' | 'PASSWORD_WEAK' | 'USERNAME_INVALID' | 'USERNAME_TAKEN' | 'RATE_LIMITED';
 
 /** Thrown by the admin-side account methods (setPassword); network paths return result codes instead. */

@@ -1,9 +1,8 @@
 // The rooms hushd itself makes at start: the default room, and the rooms the admin lists as open.
 import type { HushdConfig } from './config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, StoreError } from './errors.js';
 import { DEFAULT_ROOM_KIND } from './handlers/rooms.js';
 import type { AsyncStore } from './store/async-store.js';
-import { StoreError } from './store/store-error.js';
 
 /**
  * Creates the default room and every room of config.openRooms that does not exist yet: the listed

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AsyncStore } from '../src/store/async-store.js';
 import { isConnectionError, watchAvailability } from '../src/store/availability.js';
-import { StoreError } from '../src/store/store-error.js';
+import { StoreError } from '../src/errors.js';
 
 const coded = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 

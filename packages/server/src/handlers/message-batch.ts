@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import type { OnlineUsers } from '../online-users.js';
 import type { RoomRegistry } from '../rooms.js';
 import { type AsyncStore, outcomeNow } from '../store/async-store.js';
-import { StoreError } from '../store/store-error.js';
+import { StoreError } from '../errors.js';
 import type { AppendedMessage, NewMessage, StoredMessage } from '../store/types.js';
 import type { Session } from './session.js';
 import type { Fanout } from './fanout.js';
