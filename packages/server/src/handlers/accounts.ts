@@ -27,24 +27,6 @@ const OFFLINE_PAGE = 500;
 /** A device's last_seen is written at most this often (it needs no finer precision). */
 const TOUCH_DEVICE_EVERY_MS = 60_000;
 
-/** A session's requests run one at a time (Connection), so no other login of it is in progress. */
-function guardAnonymous(session: Session): void {
-  if (session.user) throw new RequestError('ALREADY_AUTHENTICATED', 'already logged in');
-}
-
-function checkBundle(device: DeviceBundleWire): void {
-  try {
-    verifyBundle(bundleFromWire(device));
-  } catch {
-    throw new RequestError('BAD_REQUEST', 'device key bundle is invalid');
-  }
-}
-
-function loginFailed(deps: Pick<AccountHandlerDeps, 'metrics'>, code: RequestError['code'], retryAfterMs?: number): never {
-  deps.metrics.inc('hush_login_failures_total');
-  throw new RequestError(code, undefined, retryAfterMs);
-}
-
 /** What the account requests work with. */
 export interface AccountHandlerDeps {
   accounts: Pick<Accounts, 'register' | 'login'>;
@@ -228,4 +210,22 @@ async function announceKeyChange(
   const change = { type: 'key_change' as const, user: name, devices };
   deps.cluster.keyChange(change);
   deps.fanout.broadcast(change, await keyChangeAudience(deps, name));
+}
+
+/** A session's requests run one at a time (Connection), so no other login of it is in progress. */
+function guardAnonymous(session: Session): void {
+  if (session.user) throw new RequestError('ALREADY_AUTHENTICATED', 'already logged in');
+}
+
+function checkBundle(device: DeviceBundleWire): void {
+  try {
+    verifyBundle(bundleFromWire(device));
+  } catch {
+    throw new RequestError('BAD_REQUEST', 'device key bundle is invalid');
+  }
+}
+
+function loginFailed(deps: Pick<AccountHandlerDeps, 'metrics'>, code: RequestError['code'], retryAfterMs?: number): never {
+  deps.metrics.inc('hush_login_failures_total');
+  throw new RequestError(code, undefined, retryAfterMs);
 }

@@ -3,12 +3,11 @@
 import type { ClientMessageOf } from '@hush/protocol';
 import { normalizeAddress } from '../rate-limit.js';
 import type { MemberRecord } from '../store/types.js';
-import type { OnlineUser } from '../online-users.js';
 import { RequestError } from '../errors.js';
 import { requireRoom, requireUser, roleRank, syncMembership } from './membership.js';
 import type { ClusterSender } from '../cluster-sender.js';
 import type { Logger } from '../logger.js';
-import type { OnlineUsers } from '../online-users.js';
+import type { OnlineUser, OnlineUsers } from '../online-users.js';
 import type { RoomRegistry } from '../rooms.js';
 import type { AsyncStore } from '../store/async-store.js';
 import type { MessageBatch } from './message-batch.js';
@@ -16,44 +15,6 @@ import type { Session } from './session.js';
 import { removeFromRoom } from './rooms.js';
 
 const FOREVER_MS = 100 * 365 * 24 * 3600 * 1000;
-
-/** The target's membership, after checking the actor may act on it with at least `minRank`. */
-async function authorize(
-  deps: Pick<ModerationHandlerDeps, 'rooms' | 'store'>,
-  actor: OnlineUser<Session>,
-  room: string,
-  target: string,
-  minRank: number,
-): Promise<MemberRecord> {
-  await requireRoom(deps, room);
-  const member = await deps.store.getMember(room, target);
-  if (actor.role !== 'admin') {
-    const own = roleRank(actor.rooms.get(room)?.role);
-    if (own < minRank) throw new RequestError('FORBIDDEN', 'not allowed in this room');
-    if (member && roleRank(member.role) >= own && target !== actor.name) {
-      throw new RequestError('FORBIDDEN', 'the target ranks as high as you');
-    }
-  }
-  if (!member) throw new RequestError('NOT_MEMBER', `${target} is not in #${room}`);
-  return member;
-}
-
-/** The sessions here of a banned account or address, closed with the reason. */
-export function closeBanned(
-  sessions: Iterable<Session>,
-  ban: { user?: string | undefined; address?: string | undefined },
-  reason: string,
-): void {
-  for (const s of [...sessions]) {
-    if ((ban.user !== undefined && s.user?.name === ban.user) || (ban.address !== undefined && s.address === ban.address)) {
-      s.close('BANNED', reason);
-    }
-  }
-}
-
-function requireAdmin(user: OnlineUser<Session>): void {
-  if (user.role !== 'admin') throw new RequestError('FORBIDDEN', 'server admins only');
-}
 
 /** What the moderation requests work with. */
 export interface ModerationHandlerDeps {
@@ -187,4 +148,42 @@ export class ModerationHandlers {
       ts: deps.now(),
     });
   }
+}
+
+/** The target's membership, after checking the actor may act on it with at least `minRank`. */
+async function authorize(
+  deps: Pick<ModerationHandlerDeps, 'rooms' | 'store'>,
+  actor: OnlineUser<Session>,
+  room: string,
+  target: string,
+  minRank: number,
+): Promise<MemberRecord> {
+  await requireRoom(deps, room);
+  const member = await deps.store.getMember(room, target);
+  if (actor.role !== 'admin') {
+    const own = roleRank(actor.rooms.get(room)?.role);
+    if (own < minRank) throw new RequestError('FORBIDDEN', 'not allowed in this room');
+    if (member && roleRank(member.role) >= own && target !== actor.name) {
+      throw new RequestError('FORBIDDEN', 'the target ranks as high as you');
+    }
+  }
+  if (!member) throw new RequestError('NOT_MEMBER', `${target} is not in #${room}`);
+  return member;
+}
+
+/** The sessions here of a banned account or address, closed with the reason. */
+export function closeBanned(
+  sessions: Iterable<Session>,
+  ban: { user?: string | undefined; address?: string | undefined },
+  reason: string,
+): void {
+  for (const s of [...sessions]) {
+    if ((ban.user !== undefined && s.user?.name === ban.user) || (ban.address !== undefined && s.address === ban.address)) {
+      s.close('BANNED', reason);
+    }
+  }
+}
+
+function requireAdmin(user: OnlineUser<Session>): void {
+  if (user.role !== 'admin') throw new RequestError('FORBIDDEN', 'server admins only');
 }
