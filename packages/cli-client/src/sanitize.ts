@@ -30,6 +30,8 @@ const MARK_FLOOD = new RegExp(`\\p{M}{${MAX_MARKS + 1},}`, 'gu');
 
 const ZWJ = '\u200d';
 const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
+/** What may follow a pictograph inside one emoji: a mark (variation selector, keycap) or a skin tone. */
+const EMOJI_TRAILER = /[\p{M}\p{Emoji_Modifier}]/u;
 /** A subdivision flag (🏴 + tag letters + cancel tag), the one use of tag characters. */
 const TAG_FLAG = /^\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}$/u;
 
@@ -47,12 +49,19 @@ export function revealInvisible(text: string): string {
       continue;
     }
     const points = [...segment];
-    let seenPictograph = false;
+    // A joiner is kept only right after a pictograph (and its marks or skin tone) and before another.
+    let afterPictograph = false;
     points.forEach((p, i) => {
-      if (PICTOGRAPHIC.test(p)) seenPictograph = true;
-      if (!FORMAT.test(p)) out += p;
-      else if (p === ZWJ && seenPictograph && PICTOGRAPHIC.test(points[i + 1] ?? '')) out += p;
-      else out += INVISIBLE_MARK;
+      if (!FORMAT.test(p)) {
+        out += p;
+        afterPictograph = PICTOGRAPHIC.test(p) || (afterPictograph && EMOJI_TRAILER.test(p));
+      } else if (p === ZWJ && afterPictograph && PICTOGRAPHIC.test(points[i + 1] ?? '')) {
+        out += p;
+        afterPictograph = false;
+      } else {
+        out += INVISIBLE_MARK;
+        afterPictograph = false;
+      }
     });
   }
   return out;

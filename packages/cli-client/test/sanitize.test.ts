@@ -57,6 +57,8 @@ describe('stripControls', () => {
       ['a\u200d👍', `a${X}👍`], // no pictograph before
       ['👍\u200da', `👍${X}a`], // no pictograph after
       ['👍\u200d', `👍${X}`],
+      ['👨\u{e007a}\u200d👨', `👨${X}${X}👨`], // a stray tag between: the joiner joins nothing
+      ['👨\u200b\u200d👨', `👨${X}${X}👨`], // likewise a zero-width space
       ['👨\u200d\u200d👩', `👨${X}${X}👩`], // a doubled joiner joins nothing
       ['क\u094d\u200dष', `क\u094d${X}ष`], // outside emoji, scripts see it too (as specified)
     ];
