@@ -266,12 +266,13 @@ describe('hush in tmux: nothing typed is lost', () => {
         'the queued line sent',
         30_000,
       );
+      // The watcher was offline too: it reads the line once it is back and has alice's key.
+      await until(() => w.texts.includes('typed while the server was down'), 'the queued line at the watcher', 30_000);
       await new Promise((r) => setTimeout(r, 1000));
       expect(bob.capture().match(/typed while the server was down/g)).toHaveLength(1);
-      const stored = (await w.client.history({ room: 'lobby' }, { limit: 50 })).messages.filter(
-        (m) => m.text === 'typed while the server was down',
-      );
-      expect(stored).toHaveLength(1);
+      expect(w.texts.filter((t) => t === 'typed while the server was down')).toHaveLength(1);
+      const history = (await w.client.history({ room: 'lobby' }, { limit: 50 })).messages;
+      expect(history.filter((m) => m.text === 'typed while the server was down')).toHaveLength(1);
     },
     90_000 + OUTAGE_MS,
   );
