@@ -327,12 +327,31 @@ export function fitStatus(items: readonly StatusItem[], width: number): string {
     .join(STATUS_SEPARATOR)}`;
 }
 
+/** A conversation's name as shown: #room, @user or (status), cleaned. */
+export function conversationLabel(c: Pick<Conversation, 'kind' | 'name'>): string {
+  return c.kind === 'room' ? `#${stripControls(c.name)}` : c.kind === 'dm' ? `@${stripControls(c.name)}` : '(status)';
+}
+
+/** The lock an end-to-end room carries in the conversation list (the help and welcome line name it). */
+export const SEALED_ROOM_MARK = '🔒';
+
+/**
+ * One row of the conversation list, `width` columns, plain (escape its tags before rendering):
+ * its number and name, cut to fit what follows it; the lock of an end-to-end room; the unread
+ * count and "@" for a mention or an unread direct message.
+ */
+export function conversationListRow(c: Conversation, index: number, width: number): string {
+  const lock = c.kind === 'room' && c.sealed ? SEALED_ROOM_MARK : '';
+  const count = `${c.unread > 0 ? ` ${c.unread}` : ''}${c.mentions > 0 ? '@' : ''}`;
+  const tail = lock + count;
+  return padRight(`${index + 1}.${conversationLabel(c)}`, Math.max(0, width - displayWidth(tail))) + tail;
+}
+
 /** "unread: 2.#den(3) 4.@bob(1)": the status bar's stand-in for a hidden conversation list. */
 export function unreadElsewhere(conversations: readonly Conversation[], active: string): string {
   const parts = conversations.flatMap((c, i) => {
     if (c.key === active || c.unread === 0) return [];
-    const name = c.kind === 'room' ? `#${c.name}` : c.kind === 'dm' ? `@${c.name}` : '(status)';
-    return [`${i + 1}.${stripControls(name)}(${c.unread})`];
+    return [`${i + 1}.${conversationLabel(c)}(${c.unread})`];
   });
   return parts.length === 0 ? '' : `unread: ${parts.join(' ')}`;
 }

@@ -18,6 +18,8 @@ import {
   ruleRow,
   tailRows,
   unreadElsewhere,
+  conversationListRow,
+  SEALED_ROOM_MARK,
   type StatusItem,
 } from '../src/format.js';
 import { INVISIBLE_MARK } from '../src/sanitize.js';
@@ -316,5 +318,26 @@ describe('unread elsewhere', () => {
     expect(unreadElsewhere(list, '#den')).toBe('unread: 2.#lobby(4) 4.@bob <x>(1)');
     expect(unreadElsewhere(list, '#lobby')).toBe('unread: 4.@bob <x>(1)');
     expect(unreadElsewhere(list.slice(0, 3), '#lobby')).toBe('');
+  });
+});
+
+describe('conversation list row', () => {
+  const base = initialState().conversations[0]!;
+  const conv = (extra: Partial<Conversation>): Conversation => ({ ...base, ...extra });
+
+  it('marks an end-to-end room with the lock, never an open room; the row keeps its width', () => {
+    const sealed = conversationListRow(conv({ kind: 'room', name: 'vault', sealed: true }), 1, 14);
+    const open = conversationListRow(conv({ kind: 'room', name: 'lobby', sealed: false }), 0, 14);
+    expect(sealed).toBe(`2.#vault    ${SEALED_ROOM_MARK}`);
+    expect(open).toBe('1.#lobby      ');
+    expect(displayWidth(sealed)).toBe(14);
+    expect(displayWidth(open)).toBe(14);
+    expect(conversationListRow(conv({ kind: 'dm', name: 'bob', unread: 3, mentions: 1 }), 2, 14)).toBe('3.@bob      3@');
+  });
+
+  it('cuts a long name, never the lock or the unread count, and cleans what a remote name holds', () => {
+    const row = conversationListRow(conv({ kind: 'room', name: `very-long-room-name\u001b[2J`, sealed: true, unread: 12 }), 0, 14);
+    expect(row).toBe(`1.#very-…${SEALED_ROOM_MARK} 12`);
+    expect(displayWidth(row)).toBe(14);
   });
 });

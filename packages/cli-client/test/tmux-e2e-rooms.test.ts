@@ -1,5 +1,6 @@
 // End-to-end rooms in a real `hush` (tmux) beside a bot on the SDK, against a real hushd: the
-// status bar shows the lock for the e2e room and says an open lobby (openRooms) is readable by the server;
+// status bar and the conversation list show the lock for the e2e room, and the status bar says an open lobby
+// (openRooms) is readable by the server;
 // messages go both ways sealed, and the server keeps no text of them.
 import { describe, expect, it } from 'vitest';
 import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
@@ -21,7 +22,12 @@ describe('hush in tmux: end-to-end rooms', () => {
     alice.type('/join #vault');
     alice.keys('Enter');
     await alice.waitFor((s) => s.includes('🔒 end-to-end encrypted room'), 'the lock in the status bar');
-    expect(alice.capture()).not.toContain('readable by the server');
+    const screen = alice.capture();
+    expect(screen).not.toContain('readable by the server');
+    // the conversation list marks the e2e room, and only it, at all times
+    expect(screen).toMatch(/\d\.#vault *🔒/);
+    expect(screen).toMatch(/\d\.#lobby /);
+    expect(screen).not.toMatch(/\d\.#lobby *🔒/);
 
     await bot.send('vault', 'sealed hello from the bot');
     await alice.waitFor('<vault-bot> sealed hello from the bot');

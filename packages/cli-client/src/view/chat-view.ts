@@ -6,6 +6,8 @@ import {
   fitStatus,
   type FormatOptions,
   moreBelowRow,
+  conversationLabel,
+  conversationListRow,
   panelWidths,
   rowsAddedAfter,
   tailRows,
@@ -16,7 +18,7 @@ import type { LineEditor } from '../line-editor.js';
 import { escapeTags, stripControls } from '../sanitize.js';
 import { firstSelection, SELECT_KEYS, SELECTION_HINT, selectionKey } from '../selection.js';
 import { activeConversation, messageNumber, seenBy, typingUsers, type AppState, type Conversation, type Line } from '../state.js';
-import { padRight, truncate } from '../width.js';
+import { truncate } from '../width.js';
 import { applyEdit, chatIntent, type KeyPress } from './keys.js';
 import { wantsNumbers } from '../message-commands.js';
 import { ModalHost } from './modals.js';
@@ -226,16 +228,13 @@ export class ChatView {
     const cols = this.screen.width as number;
     this.placePanels();
 
-    const title = stripControls(conv.kind === 'room' ? `#${conv.name}` : conv.kind === 'dm' ? `@${conv.name}` : 'status');
+    const title = conv.kind === 'status' ? 'status' : conversationLabel(conv);
     this.topic.setContent(escapeTags(truncate(` hush  ${title}${conv.topic ? ` — ${stripControls(conv.topic)}` : ''}`, cols)));
 
     this.convs.setContent(
       s.conversations
         .map((c, i) => {
-          const name = c.kind === 'room' ? `#${c.name}` : c.kind === 'dm' ? `@${c.name}` : '(status)';
-          // "@" marks a conversation with a mention or a direct message unread, in words as well as colour.
-          const count = `${c.unread > 0 ? ` ${c.unread}` : ''}${c.mentions > 0 ? '@' : ''}`;
-          const text = escapeTags(padRight(`${i + 1}.${stripControls(name)}`, panelWidths(cols).left - 2 - count.length) + count);
+          const text = escapeTags(conversationListRow(c, i, panelWidths(cols).left - 2));
           if (c.key === s.active) return `{inverse}${text}{/inverse}`;
           if (c.mentions > 0) return `{yellow-fg}{bold}${text}{/bold}{/yellow-fg}`;
           return c.unread > 0 ? `{bold}${text}{/bold}` : text;
