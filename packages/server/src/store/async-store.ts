@@ -9,23 +9,60 @@ export type AsyncStore = {
 };
 
 /**
- * A synchronous store behind promises. Each call still runs to completion when it is made (so
- * order is the order of the calls); only its result, or its error, arrives as a promise.
+ * What may hold a store's calls for a while (SQLite: while its checkpoint worker catches up with the
+ * WAL, which needs the writes to pause). Calls that must wait run later, in the order they were made.
  */
-export function asyncStore(store: Store): AsyncStore {
+export interface WriteHold {
+  /** Whether a call made now must wait. */
+  mustWait(): boolean;
+  /** Runs `call` once the hold ends, after the calls held before it. */
+  defer(call: () => void): void;
+}
+
+/** Never held: the owner's checkpoint check, and close (which runs the held calls before it closes). */
+const NEVER_HELD: ReadonlySet<string> = new Set<keyof Store>(['checkpointIfDue', 'close']);
+
+/**
+ * A synchronous store behind promises. Each call runs to completion when it is made (so order is
+ * the order of the calls), and only its result, or its error, arrives as a promise; except while
+ * the store's `writeHold` holds: then every call waits its turn, reads too, so that none overtakes
+ * a write made before it.
+ */
+export function asyncStore(store: Store & { readonly writeHold?: WriteHold | null }): AsyncStore {
+  const hold = store.writeHold ?? null;
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        try {
-          return settled({ value: (value as (...a: unknown[]) => unknown).apply(target, args) });
-        } catch (error) {
-          return settled({ error });
-        }
-      };
+      const call = (args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(target, args);
+      return (...args: unknown[]) =>
+        hold && !NEVER_HELD.has(String(prop)) && hold.mustWait() ? later(hold, () => call(args)) : now(() => call(args));
     },
   }) as unknown as AsyncStore;
+}
+
+/** A call made now, its outcome known before this returns. */
+function now<T>(call: () => T): Promise<T> {
+  try {
+    return settled({ value: call() });
+  } catch (error) {
+    return settled({ error });
+  }
+}
+
+/** A call made once `hold` lets it: a promise still pending (`outcomeNow` says so). */
+function later<T>(hold: WriteHold, call: () => T): Promise<T> {
+  const promise = new Promise<T>((resolve, reject) =>
+    hold.defer(() => {
+      try {
+        resolve(call());
+      } catch (error) {
+        reject(error);
+      }
+    }),
+  );
+  promise.catch(() => undefined); // as with `settled`: the caller still sees the rejection
+  return promise;
 }
 
 type Outcome<T> = { value: T } | { error: unknown };
@@ -40,7 +77,7 @@ function settled<T>(outcome: Outcome<T>): Promise<T> {
 
 /**
  * The outcome of a store call that finished when it was made (SQLite behind `asyncStore`), or
- * undefined for one still under way (PostgreSQL). Lets the message batch deliver in the turn it
+ * undefined for one still under way (PostgreSQL; SQLite while its calls are held). Lets the message batch deliver in the turn it
  * committed in, as the synchronous store always did.
  */
 export function outcomeNow<T>(promise: Promise<T>): Outcome<T> | undefined {

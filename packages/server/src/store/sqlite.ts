@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import * as shared from './rows.js';
 import { StoreError } from './store-error.js';
-import { WalCheckpointer, type CheckpointStats } from './wal-checkpointer.js';
+import type { WriteHold } from './async-store.js';
+import { WalCheckpointer, type CheckpointStats, type WalCheckpointerOptions } from './wal-checkpointer.js';
 import type {
   AppendedMessage,
   DepartureRecord,
@@ -58,13 +59,17 @@ export class SqliteStore implements Store {
    */
   private readonly recentKeys = new shared.RecentKeys();
 
-  private constructor(db: Database.Database, path: string) {
+  private constructor(db: Database.Database, path: string, checkpoints: WalCheckpointerOptions) {
     this.db = db;
-    this.checkpointer = path === ':memory:' ? null : new WalCheckpointer(path, WAL_CHECKPOINTS);
+    this.checkpointer = path === ':memory:' ? null : new WalCheckpointer(db, checkpoints);
   }
 
-  /** Opens (creating when needed) the database at `path`, or an in-memory one for ':memory:'. */
-  static open(path: string): SqliteStore {
+  /**
+   * Opens (creating when needed) the database at `path`, or an in-memory one for ':memory:'.
+   * `checkpoints` tunes the WAL's checkpoints (see WalCheckpointer); the defaults suit a server.
+   */
+  static open(path: string, options: { checkpoints?: Partial<WalCheckpointerOptions> } = {}): SqliteStore {
+    const checkpoints = { ...WAL_CHECKPOINTS, ...options.checkpoints };
     if (path !== ':memory:') {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       // Created owner-only before SQLite opens it: SQLite gives -wal and -shm the database's mode.
@@ -78,7 +83,7 @@ export class SqliteStore implements Store {
         // SQLite's own stays as a far-off bound on the WAL should the worker fail.
         db.pragma(`wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`);
         // The WAL file shrinks back to its bound whenever it starts over.
-        db.pragma(`journal_size_limit = ${WAL_CHECKPOINTS.boundBytes}`);
+        db.pragma(`journal_size_limit = ${checkpoints.boundBytes}`);
       }
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
@@ -90,7 +95,7 @@ export class SqliteStore implements Store {
       db.close();
       throw err;
     }
-    return new SqliteStore(db, path);
+    return new SqliteStore(db, path, checkpoints);
   }
 
   /** Schema version of the open database (PRAGMA user_version). */
@@ -655,15 +660,24 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => this.pruneMessages(cutoff) + this.pruneFiles(cutoff))();
   }
 
-  /** The worker checkpoints; this thread does only when the WAL is past its bound (see WalCheckpointer). */
-  checkpointIfDue(now: number): boolean {
+  /**
+   * The worker checkpoints, and past the WAL's bound has the calls made through asyncStore held while
+   * it catches up; this checkpoints here only when the WAL is past twice the bound, or past it once
+   * the worker has died (see WalCheckpointer). Returns whether it did.
+   */
+  checkpointIfDue(_now: number): boolean {
     if (this.closed || !this.checkpointer) return false;
-    return this.checkpointer.fallbackIfPastBound(this.db, now);
+    return this.checkpointer.keepBounded();
   }
 
-  /** Checkpoints so far: by the worker, and on this thread past the bound (count, longest ms). */
+  /** What holds this store's calls while the checkpoint worker catches up (asyncStore defers to it); null in memory. */
+  get writeHold(): WriteHold | null {
+    return this.checkpointer;
+  }
+
+  /** Checkpoints so far: by the worker (catch-ups among them, longest hold), and on this thread (count, longest ms). */
   get checkpointStats(): CheckpointStats {
-    return this.checkpointer?.stats ?? { worker: 0, onLoop: 0, onLoopMs: 0, onLoopMaxMs: 0 };
+    return this.checkpointer?.stats ?? { worker: 0, catchUps: 0, heldMaxMs: 0, onLoop: 0, onLoopMs: 0, onLoopMaxMs: 0 };
   }
 
   /** After close(): resolves once the checkpoint worker's thread has exited. */
@@ -674,8 +688,9 @@ export class SqliteStore implements Store {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.statements.clear();
+    // Calls held for a catch-up run first; then the worker lets go.
     if (this.checkpointer) this.checkpointerStopped = this.checkpointer.stop();
+    this.statements.clear();
     // A checkpoint folds the WAL back into the main file so a copied hush.db is complete.
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -713,8 +728,8 @@ function isForeignKey(err: unknown): boolean {
   return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
-/** WAL checkpoints in a worker: every 250 ms while anything is written; past 16 MiB, see WalCheckpointer. */
-const WAL_CHECKPOINTS = { everyMs: 250, pollMs: 20, boundBytes: 16 * 2 ** 20 };
+/** WAL checkpoints in a worker: every 250 ms while anything is written; past 16 MiB, a hold of at most 500 ms (see WalCheckpointer). */
+const WAL_CHECKPOINTS: WalCheckpointerOptions = { everyMs: 250, pollMs: 20, boundBytes: 16 * 2 ** 20, catchUpTimeoutMs: 500 };
 /** SQLite's own checkpoint, should the worker and the fallback fail (pages of 4 KiB: 128 MiB). */
 const SAFETY_CHECKPOINT_PAGES = 32_768;
 
