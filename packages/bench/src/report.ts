@@ -378,7 +378,7 @@ function renderPeers(peers: PeersResult[]): string[] {
         .filter((s) => s.checkpoints)
         .map((s) => {
           const c = s.checkpoints!;
-          return `- N=${p.n}, ${PEER_NAMES[s.kind]}: WAL checkpoints over its whole run: ${fmt(c.worker)} in the worker thread, ${fmt(c.onLoop)} on the event loop past the WAL's bound${c.onLoop > 0 ? ` (mean ${fmt(c.onLoopMs / c.onLoop, 2)} ms, longest ${fmt(c.onLoopMaxMs, 2)} ms)` : ''}.`;
+          return `- N=${p.n}, ${PEER_NAMES[s.kind]}: WAL checkpoints over its whole run: ${fmt(c.worker)} in the worker thread (${fmt(c.catchUps)} while the store's calls were held past the WAL's bound, longest hold ${fmt(c.heldMaxMs, 2)} ms), ${fmt(c.onLoop)} on the event loop${c.onLoop > 0 ? ` (mean ${fmt(c.onLoopMs / c.onLoop, 2)} ms, longest ${fmt(c.onLoopMaxMs, 2)} ms)` : ''}.`;
         }),
     ),
     '',

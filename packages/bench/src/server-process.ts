@@ -12,6 +12,8 @@ import { processUsage } from './target.js';
 
 interface CheckpointStats {
   worker: number;
+  catchUps: number;
+  heldMaxMs: number;
   onLoop: number;
   onLoopMs: number;
   onLoopMaxMs: number;
@@ -162,7 +164,7 @@ function usage(_: Record<string, never>) {
     connections: hush ? hush.server.connectionCount : raw ? raw.connectionCount : 0,
     /** Records (Hush) or frames (raw) written to clients so far. */
     recordsOut: hush ? hush.server.metrics.get('hush_records_out_total') : raw ? raw.framesOut : 0,
-    /** Hush on SQLite: WAL checkpoints by its worker thread, and on the event loop past the WAL's bound. */
+    /** Hush on SQLite: WAL checkpoints by its worker thread (catch-ups while the store's calls were held), and on the event loop. */
     checkpoints:
       hush && hush.config.store === null && 'checkpointStats' in hush.store
         ? (hush.store as { checkpointStats: CheckpointStats }).checkpointStats

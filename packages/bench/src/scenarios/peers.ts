@@ -30,8 +30,8 @@ export interface PeerSide {
   /** RSS (bytes) idle with the N clients connected, and the process's peak (VmHWM) at the end. */
   rssIdle: number;
   rssPeak: number;
-  /** Hush: WAL checkpoints by its worker and on the event loop (count, longest ms) over the whole run; null for the others. */
-  checkpoints: { worker: number; onLoop: number; onLoopMs: number; onLoopMaxMs: number } | null;
+  /** Hush: WAL checkpoints by its worker (catch-ups during a hold, longest hold ms) and on the event loop (count, longest ms) over the whole run; null for the others. */
+  checkpoints: { worker: number; catchUps: number; heldMaxMs: number; onLoop: number; onLoopMs: number; onLoopMaxMs: number } | null;
   problems: string[];
 }
 
