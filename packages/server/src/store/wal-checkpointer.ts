@@ -229,8 +229,8 @@ export class WalCheckpointer implements WriteHold {
       for (;;) {
         const caughtUp = Atomics.load(this.slots, SLOT.caughtUp);
         if (caughtUp >= held.id) {
-          // Left something out: a write that does not go through the hold (another connection, or
-          // this store used directly). This thread's checkpoint completes: it is the writer.
+          // Left something out (a write that bypassed the hold, or another connection's older
+          // snapshot): this thread checkpoints itself, after its own last write.
           if (Atomics.load(this.slots, SLOT.complete) === 1) this.catchUps++;
           else this.checkpointOnLoop();
           break;
