@@ -58,7 +58,9 @@ describe('WAL bound through asyncStore under writes that never pause', () => {
       await Promise.all([writer(until), writer(until)]);
       clearInterval(timer);
       const stats = sqlite.checkpointStats;
-      console.log(`${writes} writes (${held} held), largest WAL ${(largest / 2 ** 20).toFixed(2)} MiB, checkpoints ${JSON.stringify(stats)}`);
+      console.log(
+        `${writes} writes (${held} held), largest WAL ${(largest / 2 ** 20).toFixed(2)} MiB, checkpoints ${JSON.stringify(stats)}`,
+      );
       expect(stats.catchUps).toBeGreaterThan(0);
       expect(held).toBeGreaterThan(0);
       expect(stats.onLoop).toBe(0);

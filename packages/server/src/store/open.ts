@@ -35,15 +35,14 @@ export async function openStore(
 ): Promise<OpenedStore> {
   if (config.store === null) {
     const sqlite = SqliteStore.open(dataPaths(config.dataDir).database);
+    // Retention too goes through asyncStore: its deletes wait out a WAL catch-up like every write.
+    const store = asyncStore(sqlite);
     return {
-      store: asyncStore(sqlite),
+      store,
       sqlite,
       migrated: [],
       available: true,
-      prune: async (messagesBefore, filesBefore) => ({
-        messages: messagesBefore === null ? 0 : sqlite.pruneMessages(messagesBefore),
-        files: sqlite.pruneFiles(filesBefore),
-      }),
+      prune: pruneOf(store),
       close: async () => {
         sqlite.close();
         await sqlite.background;
@@ -73,13 +72,18 @@ export async function openStore(
     get available() {
       return watched.available;
     },
-    prune: async (messagesBefore, filesBefore) => ({
-      messages: messagesBefore === null ? 0 : await pg.pruneMessages(messagesBefore),
-      files: await pg.pruneFiles(filesBefore),
-    }),
+    prune: pruneOf(pg),
     close: async () => {
       watched.stop();
       await pg.close();
     },
   };
+}
+
+/** Retention over the store's calls. */
+function pruneOf(store: Pick<AsyncStore, 'pruneMessages' | 'pruneFiles'>): OpenedStore['prune'] {
+  return async (messagesBefore, filesBefore) => ({
+    messages: messagesBefore === null ? 0 : await store.pruneMessages(messagesBefore),
+    files: await store.pruneFiles(filesBefore),
+  });
 }

@@ -660,10 +660,6 @@ export class PostgresStore implements AsyncStore {
     return this.changes('DELETE FROM files WHERE created_at < $1', [cutoff], db);
   }
 
-  prune(cutoff: number): Promise<number> {
-    return this.transaction(async (c) => (await this.pruneMessages(cutoff, c)) + (await this.pruneFiles(cutoff, c)));
-  }
-
   /** PostgreSQL places its own checkpoints. */
   checkpointIfDue(_now: number): Promise<boolean> {
     return Promise.resolve(false);

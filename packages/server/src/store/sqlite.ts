@@ -656,10 +656,6 @@ export class SqliteStore implements Store {
     return this.stmt('DELETE FROM files WHERE created_at < ?').run(cutoff).changes;
   }
 
-  prune(cutoff: number): number {
-    return this.db.transaction(() => this.pruneMessages(cutoff) + this.pruneFiles(cutoff))();
-  }
-
   /**
    * The worker checkpoints, and past the WAL's bound has the calls made through asyncStore held while
    * it catches up; this checkpoints here only when the WAL is past twice the bound, or past it once

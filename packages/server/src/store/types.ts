@@ -267,8 +267,11 @@ export interface Store {
   fileHandling(fileId: string, user: string): FileHandling | undefined;
   deleteFile(fileId: string): void;
 
-  /** Deletes messages and files older than `cutoff` (ms timestamp). Returns rows deleted. */
-  prune(cutoff: number): number;
+  // Retention (cutoffs are ms timestamps)
+  /** Deletes messages older than `cutoff`. Returns rows deleted. */
+  pruneMessages(cutoff: number): number;
+  /** Deletes files (with their chunks) created before `cutoff`, complete or not. Returns files deleted. */
+  pruneFiles(cutoff: number): number;
   /**
    * Folds the write-ahead log into the database when due (a second after the last time if anything
    * was written, or after many appended messages). The server calls it between turns; returns

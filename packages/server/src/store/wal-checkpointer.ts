@@ -57,7 +57,12 @@ const STOP_WAIT_MS = 5000;
 /** Atomics.waitAsync (Node 16 on), which the ES2022 library this project compiles against does not declare. */
 const waitAsync = (
   Atomics as unknown as {
-    waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { value: Promise<'ok' | 'timed-out'> | 'not-equal' | 'timed-out' };
+    waitAsync(
+      array: Int32Array,
+      index: number,
+      value: number,
+      timeoutMs: number,
+    ): { value: Promise<'ok' | 'timed-out'> | 'not-equal' | 'timed-out' };
   }
 ).waitAsync;
 
@@ -168,7 +173,13 @@ export class WalCheckpointer implements WriteHold {
     this.walPath = `${db.name}-wal`;
     const shared = new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT);
     this.slots = new Int32Array(shared);
-    const workerData: WorkerData = { ...options, betterSqlite3: createRequire(import.meta.url).resolve('better-sqlite3'), path: db.name, shared, slot: SLOT };
+    const workerData: WorkerData = {
+      ...options,
+      betterSqlite3: createRequire(import.meta.url).resolve('better-sqlite3'),
+      path: db.name,
+      shared,
+      slot: SLOT,
+    };
     // No inherited flags: a parent run with --input-type=module would make the source an ES module.
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData, execArgv: [] });
     this.worker.unref(); // never what keeps a process alive
