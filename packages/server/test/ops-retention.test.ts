@@ -4,12 +4,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { startDaemon } from '../src/daemon.js';
 import { dataPaths } from '../src/paths.js';
 import { SqliteStore } from '../src/store/sqlite.js';
+import { capturedLog } from './helpers/log-capture.js';
 import { roomMsg } from './helpers/store-contract.js';
 
 const DAY = 86_400_000;
@@ -27,13 +27,7 @@ describe('retention', () => {
     seed.close();
     await seed.background;
 
-    const lines: string[] = [];
-    const logStream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const { stream: logStream, lines } = capturedLog();
     const daemon = await startDaemon(
       { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, dataDir, scryptN: 2 ** 12, retentionMs: 2 * DAY, logLevel: 'info' },
       { logStream },

@@ -4,13 +4,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@hush/protocol';
 import { RawClient, registered } from '../src/raw-client.js';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { startDaemon } from '../src/daemon.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
+import { capturedLog } from './helpers/log-capture.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { newDatabase } from './helpers/store-under-test.js';
 import { until } from '../../test-kit/src/until.js';
@@ -115,13 +115,7 @@ describe('a node that loses its database', () => {
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     // Trust authentication ignores the password: it is only there to be kept out of the log.
     const url = (await pg.createDatabase()).replace('postgres://hush@', 'postgres://hush:pg-secret-pw@');
-    const lines: string[] = [];
-    const logStream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const { stream: logStream, lines } = capturedLog();
     const daemon = await startDaemon(
       { ...DEFAULT_CONFIG, host: '127.0.0.1', port: 0, dataDir, store: url, scryptN: 2 ** 12, openRooms: ['lobby'], logLevel: 'info' },
       { logStream },
