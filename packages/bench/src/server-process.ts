@@ -2,22 +2,13 @@
 // the raw ceiling. The orchestrator samples its CPU and RSS over IPC, and fills its store directly.
 import { hashPassword } from '@hush/crypto';
 import { bundleToWire } from '@hush/protocol';
-import type { HushdConfig, TestServer } from '@hush/server';
+import type { CheckpointStats, HushdConfig, TestServer } from '@hush/server';
 import { benchDevice, BENCH_PASSWORD, BENCH_ROOMS } from './devices.js';
 import { serveIpc } from './ipc.js';
 import { startRawServer, type RawServer } from './raw-server.js';
 import { collectGarbage, diagnosticHandlers } from './diagnostics.js';
 import { percentile, round } from './stats.js';
 import { processUsage } from './target.js';
-
-interface CheckpointStats {
-  worker: number;
-  catchUps: number;
-  heldMaxMs: number;
-  onLoop: number;
-  onLoopMs: number;
-  onLoopMaxMs: number;
-}
 
 /** Scrypt cost used by the benchmark's Hush server (registering hundreds of users at 2^17 would take minutes). */
 export const BENCH_SCRYPT_N = 2 ** 12;

@@ -4,6 +4,7 @@ export { startTestServer } from './testing.js';
 export { startDaemon } from './daemon.js';
 export { tuneRuntime, SERVER_V8_FLAGS } from './runtime.js';
 export { SqliteStore } from './store/sqlite.js';
+export type { CheckpointStats } from './store/wal-checkpointer.js';
 export { PostgresStore } from './store/postgres.js';
 export { asyncStore } from './store/async-store.js';
 export { openStore } from './store/open.js';

@@ -1,3 +1,4 @@
+import type { CheckpointStats } from '@hush/server';
 import { spawnChild, stopChild } from '../children.js';
 import { profiled, type BenchContext, type ServerPeer } from '../context.js';
 import type { BenchRoomKind } from '../devices.js';
@@ -31,7 +32,7 @@ export interface PeerSide {
   rssIdle: number;
   rssPeak: number;
   /** Hush: WAL checkpoints by its worker (catch-ups during a hold, longest hold ms) and on the event loop (count, longest ms) over the whole run; null for the others. */
-  checkpoints: { worker: number; catchUps: number; heldMaxMs: number; onLoop: number; onLoopMs: number; onLoopMaxMs: number } | null;
+  checkpoints: CheckpointStats | null;
   problems: string[];
 }
 
