@@ -1,12 +1,13 @@
 // WAL checkpoints run in a worker thread: the event loop does none in normal operation, the WAL
-// stays bounded when writes never pause, and closing the store ends the worker's thread.
+// stays bounded when writes never pause (the calls held while the worker catches up), and closing
+// the store ends the worker's thread.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asyncStore } from '../src/store/async-store.js';
+import { asyncStore, outcomeNow } from '../src/store/async-store.js';
 import { SqliteStore, type NewMessage } from '../src/store/index.js';
 
 const WAL_BOUND_BYTES = 16 * 2 ** 20;
@@ -18,6 +19,15 @@ const roomMsg = (i: number): NewMessage => ({
   text: `message ${i} ${'x'.repeat(48)}`,
   action: false,
 });
+/**
+ * What the hold tests' writer adds while the worker reacts (a poll, a checkpoint, the hold) is a few MiB
+ * (some 100 MB/s of WAL, far more than a server writes): the bound is set well above it.
+ */
+const SMALL_BOUND_BYTES = 4 * 2 ** 20;
+/** Messages per commit. */
+const BATCH = 128;
+const text = (i: number) => `message ${i}`;
+const shortMsg = (i: number): NewMessage => ({ kind: 'room', ts: 1000 + i, from: 'alice', room: 'lobby', text: text(i), action: false });
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
@@ -113,5 +123,76 @@ describe('WAL checkpoints off the event loop', () => {
     const stats = JSON.parse(run.stdout.trim()) as { worker: number; onLoop: number };
     expect(stats.worker).toBeGreaterThan(0);
     expect(stats.onLoop).toBe(0);
+  });
+
+  // Past the bound the worker has the calls held while it catches up: the event loop never
+  // checkpoints, the WAL stays bounded, and every call runs once, in the order it was made.
+  describe('past the bound, through asyncStore', () => {
+    it('holds the calls while the worker catches up: the WAL stays bounded, the loop never checkpoints, every write lands once and in order', async () => {
+      const sqlite = SqliteStore.open(file, { checkpoints: { boundBytes: SMALL_BOUND_BYTES, pollMs: 5 } });
+      const store = asyncStore(sqlite);
+      let i = 0;
+      let writes = 0;
+      let held = 0;
+      /** Reads made right after a write that did not see exactly that write as the last one. */
+      let overtaken = 0;
+      let largest = 0;
+      // The server's timer asks once a second; this asks ten times as often.
+      const timer = setInterval(() => void store.checkpointIfDue(Date.now()), 100);
+      /** A writer that never pauses: one commit per event-loop turn, as the server's message batch. */
+      const writer = async (until: number) => {
+        while (Date.now() < until) {
+          const write = store.appendMessages(Array.from({ length: BATCH }, () => shortMsg(i++)));
+          const read = store.lastMessageId();
+          writes++;
+          if (!outcomeNow(write)) held++;
+          const stored = await write;
+          if ((await read) !== stored.at(-1)!.id) overtaken++;
+          largest = Math.max(largest, walSize(file));
+          await turn();
+        }
+      };
+      try {
+        const until = Date.now() + 3000;
+        await Promise.all([writer(until), writer(until)]);
+        clearInterval(timer);
+        const stats = sqlite.checkpointStats;
+        console.log(
+          `${writes} writes (${held} held), largest WAL ${(largest / 2 ** 20).toFixed(2)} MiB, checkpoints ${JSON.stringify(stats)}`,
+        );
+        expect(stats.catchUps).toBeGreaterThan(0);
+        expect(held).toBeGreaterThan(0);
+        expect(stats.onLoop).toBe(0);
+        expect(largest).toBeLessThan(3 * SMALL_BOUND_BYTES);
+        expect(overtaken).toBe(0);
+        // Every message once, in the order the calls were made (numbered as they were made).
+        const rows = sqlite.messagesAfter('0', i + 10);
+        expect(rows).toHaveLength(i);
+        expect(rows.findIndex((m, n) => m.kind !== 'room' || m.text !== text(n))).toBe(-1);
+      } finally {
+        clearInterval(timer);
+        sqlite.close();
+        await sqlite.background;
+      }
+    }, 30_000);
+
+    it('runs the calls held when the store closes, in order, before it closes', async () => {
+      // A worker that never polls: the hold lasts until the store closes.
+      const sqlite = SqliteStore.open(file, { checkpoints: { boundBytes: 64 * 1024, pollMs: 3_600_000, catchUpTimeoutMs: 60_000 } });
+      const store = asyncStore(sqlite);
+      for (let i = 0; walSize(file) <= 2 * 64 * 1024; i++) sqlite.appendMessages([shortMsg(i)]);
+      expect(await store.checkpointIfDue(Date.now())).toBe(true); // past twice the bound: a hold
+      const write = store.appendMessages([shortMsg(-1)]);
+      const read = store.lastMessageId();
+      expect(outcomeNow(write)).toBeUndefined();
+      await store.close();
+      const [stored] = await write;
+      expect(await read).toBe(stored!.id);
+      await sqlite.background;
+      const again = SqliteStore.open(file);
+      expect(again.lastMessageId()).toBe(stored!.id);
+      again.close();
+      await again.background;
+    });
   });
 });
