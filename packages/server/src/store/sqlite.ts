@@ -58,6 +58,8 @@ export class SqliteStore implements Store {
    * the original (a resend after a reconnect) is answered without touching the database.
    */
   private readonly recentKeys = new shared.RecentKeys();
+  /** When checkpointIfDue last looked at the WAL's bound. */
+  private boundCheckedAt = -Infinity;
 
   private constructor(db: Database.Database, path: string, checkpoints: WalCheckpointerOptions) {
     this.db = db;
@@ -661,8 +663,11 @@ export class SqliteStore implements Store {
    * it catches up; this checkpoints here only when the WAL is past twice the bound, or past it once
    * the worker has died (see WalCheckpointer). Returns whether it did.
    */
-  checkpointIfDue(_now: number): boolean {
+  checkpointIfDue(now: number): boolean {
     if (this.closed || !this.checkpointer) return false;
+    // Called after every turn: the WAL's size (a system call) is looked at only now and then.
+    if (now - this.boundCheckedAt < BOUND_CHECK_MS) return false;
+    this.boundCheckedAt = now;
     return this.checkpointer.keepBounded();
   }
 
@@ -726,6 +731,8 @@ function isForeignKey(err: unknown): boolean {
 
 /** WAL checkpoints in a worker: every 250 ms while anything is written; past 16 MiB, a hold of at most 500 ms (see WalCheckpointer). */
 const WAL_CHECKPOINTS: WalCheckpointerOptions = { everyMs: 250, pollMs: 20, boundBytes: 16 * 2 ** 20, catchUpTimeoutMs: 500 };
+/** How often the writing thread looks at the WAL's size itself (the worker asks for holds at once). */
+const BOUND_CHECK_MS = 50;
 /** SQLite's own checkpoint, should the worker and the fallback fail (pages of 4 KiB: 128 MiB). */
 const SAFETY_CHECKPOINT_PAGES = 32_768;
 

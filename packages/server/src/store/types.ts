@@ -273,9 +273,9 @@ export interface Store {
   /** Deletes files (with their chunks) created before `cutoff`, complete or not. Returns files deleted. */
   pruneFiles(cutoff: number): number;
   /**
-   * Folds the write-ahead log into the database when due (a second after the last time if anything
-   * was written, or after many appended messages). The server calls it between turns; returns
-   * whether it ran.
+   * Keeps the write-ahead log bounded where the store's own checkpoints cannot (SQLite: starts a hold
+   * of the calls, or checkpoints here when its worker cannot). The server calls it between turns;
+   * returns whether it did anything.
    */
   checkpointIfDue(now: number): boolean;
   close(): void;
