@@ -106,7 +106,7 @@ export class HushServer {
       }),
       rooms: new RoomHandlers({ store, config, online, rooms, fanout, batch, presence, now }),
       messages: new MessageHandlers({ store, rooms, batch, now }),
-      moderation: new ModerationHandlers({ store, logger, online, rooms, batch, sessions, cluster, now }),
+      moderation: new ModerationHandlers({ store, config, logger, online, rooms, batch, sessions, cluster, now }),
       presence: new PresenceHandlers({ store, config, online, rooms, fanout, presence, cluster, now }),
       prekeys: new PrekeyHandlers({ store, online, cluster }),
       history: new HistoryHandlers({ store, config, online, rooms, fanout, cluster }),

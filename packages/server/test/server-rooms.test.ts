@@ -139,7 +139,34 @@ describe('moderation', () => {
       await retry.request({ type: 'login', username: 'troll', password: 'correct horse battery', device: retry.bundle() }),
     ).toMatchObject({ code: 'BANNED' });
     await boss.expect({ type: 'unban', user: 'troll' }, 'ok');
-    await retry.expect(retry.deviceLoginRequest('troll'), 'welcome');
+    const welcome = await retry.expect(retry.deviceLoginRequest('troll'), 'welcome');
+    // The ban took the account out of every room; an unban brings it back to the default room only.
+    expect(welcome.rooms.map((r) => r.room)).toEqual(['lobby']);
+  });
+
+  it('returns an account to the default room when its ban ends, by an unban or by running out', async () => {
+    const boss = await admin('boss3');
+    const [unbanned, expired] = [await user('unbanned1'), await user('expired1')];
+    for (const [name, c] of [['unbanned1', unbanned], ['expired1', expired]] as const) {
+      await boss.expect({ type: 'ban', user: name, seconds: 3600 }, 'ok');
+      expect(await boss.next(event('lobby', 'ban', name))).toBeTruthy();
+      await c.closed;
+      expect(await fixture.server.db.getMember('lobby', name)).toBeUndefined();
+    }
+    await boss.expect({ type: 'unban', user: 'unbanned1' }, 'ok');
+    expect(await boss.next(event('lobby', 'join', 'unbanned1'))).toBeTruthy();
+    // The timed ban runs out (set in the past in the store rather than waited for).
+    await fixture.server.db.setUserBan('expired1', Date.now() - 1, null);
+    for (const [name, c] of [['unbanned1', unbanned], ['expired1', expired]] as const) {
+      const back = await RawClient.connect(fixture.server.port);
+      fixture.track(back);
+      back.device = c.device;
+      const welcome = await back.expect(back.deviceLoginRequest(name), 'welcome');
+      expect(welcome.rooms.map((r) => r.room)).toEqual(['lobby']);
+      await back.expect({ type: 'send', room: 'lobby', text: `${name} is back` }, 'ack');
+    }
+    expect(await boss.next(event('lobby', 'join', 'expired1'))).toBeTruthy();
+    expect((await fixture.server.db.getUser('expired1'))?.bannedUntil).toBeNull();
   });
 
   // Unbans through one node's store object: other nodes hold the ban in their cache for a second.

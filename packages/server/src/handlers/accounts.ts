@@ -22,6 +22,7 @@ import type { PresenceBatch } from './presence-batch.js';
 import type { Session } from './session.js';
 import { idValue } from './newest-direct.js';
 import { keyChangeAudience } from './key-change.js';
+import { addToDefaultRoom } from './rooms.js';
 
 const OFFLINE_PAGE = 500;
 /** A device's last_seen is written at most this often (it needs no finer precision). */
@@ -122,14 +123,13 @@ async function completeLogin(
 ): Promise<void> {
   const now = deps.now();
   const lobby = deps.config.defaultRoom;
-  let joinedLobby = false;
-  // Only users who were never in the default room are put there: one who parted or was kicked
+  // A login gets this far with a ban on record only once the ban has run out: the account returns
+  // as it does on an unban, into the default room that the ban took it out of.
+  const banEnded = record.bannedUntil !== null;
+  if (banEnded) await deps.store.setUserBan(record.name, null, null);
+  // Otherwise only users who were never in the default room are put there: one who was kicked
   // stays out (and may rejoin with room_join) instead of being silently re-added.
-  if (!(await deps.store.getMember(lobby, record.name)) && !(await deps.store.getDeparture(lobby, record.name))) {
-    await deps.store.addMember(lobby, record.name, 'member');
-    deps.rooms.adjustCount(lobby, 1);
-    joinedLobby = true;
-  }
+  const joinedLobby = (banEnded || !(await deps.store.getDeparture(lobby, record.name))) && (await addToDefaultRoom(deps, record.name));
   const memberships = await deps.store.roomsOf(record.name);
   const infos = await Promise.all(
     memberships.map(async (m) => {

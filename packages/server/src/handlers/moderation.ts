@@ -6,13 +6,14 @@ import type { MemberRecord } from '../store/types.js';
 import { RequestError } from '../errors.js';
 import { requireRoom, requireUser, roleRank, syncMembership } from './membership.js';
 import type { ClusterSender } from '../cluster-sender.js';
+import type { HushdConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { OnlineUser, OnlineUsers } from '../online-users.js';
 import type { RoomRegistry } from '../rooms.js';
 import type { AsyncStore } from '../store/async-store.js';
 import type { MessageBatch } from './message-batch.js';
 import type { Session } from './session.js';
-import { removeFromRoom } from './rooms.js';
+import { addToDefaultRoom, removeFromRoom } from './rooms.js';
 
 const FOREVER_MS = 100 * 365 * 24 * 3600 * 1000;
 
@@ -22,7 +23,9 @@ export interface ModerationHandlerDeps {
   logger: Pick<Logger, 'info'>;
   online: Pick<OnlineUsers<Session>, 'get'>;
   rooms: RoomRegistry<Session>;
-  batch: Pick<MessageBatch, 'roomEvent'>;
+  /** The live configuration (the default room an unbanned account returns to). */
+  config: Pick<HushdConfig, 'defaultRoom'>;
+  batch: Pick<MessageBatch, 'roomEvent' | 'roomNotice'>;
   /** Every session of this node (a ban closes the banned ones). */
   sessions: Iterable<Session>;
   cluster: Pick<ClusterSender, 'banned'>;
@@ -101,6 +104,11 @@ export class ModerationHandlers {
     if (m.user !== undefined) {
       if (!(await deps.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
       await deps.store.setUserBan(m.user, null, null);
+      // The ban took the account out of every room; it comes back to the one every user is in.
+      if (await addToDefaultRoom(deps, m.user)) {
+        const lobby = deps.config.defaultRoom;
+        deps.batch.roomNotice(lobby, { type: 'room_event', room: lobby, event: 'join', user: m.user, ts: deps.now() });
+      }
     }
     if (m.address !== undefined) await deps.store.unbanAddress(normalizeAddress(m.address));
     session.send({ type: 'ok', re: m.id });

@@ -174,6 +174,21 @@ export async function removeFromRoom(
   }
 }
 
+/**
+ * Puts `name` (back) into the default room, in the store and the room's count; false if already a
+ * member. The caller announces the join once the user may hear it.
+ */
+export async function addToDefaultRoom(
+  deps: Pick<RoomHandlerDeps, 'rooms' | 'store'> & { config: Pick<HushdConfig, 'defaultRoom'> },
+  name: string,
+): Promise<boolean> {
+  const lobby = deps.config.defaultRoom;
+  if (await deps.store.getMember(lobby, name)) return false;
+  await deps.store.addMember(lobby, name, 'member');
+  deps.rooms.adjustCount(lobby, 1);
+  return true;
+}
+
 const MAX_PAGE = 1000;
 
 /**
