@@ -235,7 +235,9 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
       case 'unban': {
         if (command.user !== undefined) {
           const name = await existing(command.user);
-          await store.setUserBan(name, null, null);
+          // Ended now rather than cleared: the account's next login finds the ended ban and returns it
+          // to the default room, which the ban took it out of (a running hushd is not told otherwise).
+          await store.setUserBan(name, now, null);
           io.out(`unbanned ${name}`);
         } else {
           await store.unbanAddress(command.address!);
