@@ -127,7 +127,10 @@ describe('moderation', () => {
     await boss.expect({ type: 'kick', room: 'elsewhere', user: 'troll' }, 'ok');
     expect(await troll.next(event('elsewhere', 'kick', 'troll'))).toMatchObject({ by: 'boss' });
 
-    expect(await troll.request({ type: 'ban', user: 'roomowner' })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await troll.request({ type: 'ban', user: 'roomowner' })).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'only server admins ban and unban (room operators can kick or mute)',
+    });
     await boss.expect({ type: 'ban', user: 'troll', reason: 'spam' }, 'ok');
     expect(await troll.next('goodbye')).toMatchObject({ code: 'BANNED' });
     await troll.closed;

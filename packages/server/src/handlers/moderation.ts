@@ -193,5 +193,5 @@ export function closeBanned(
 }
 
 function requireAdmin(user: OnlineUser<Session>): void {
-  if (user.role !== 'admin') throw new RequestError('FORBIDDEN', 'server admins only');
+  if (user.role !== 'admin') throw new RequestError('FORBIDDEN', 'only server admins ban and unban (room operators can kick or mute)');
 }
