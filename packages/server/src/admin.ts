@@ -197,6 +197,7 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
         const name = await existing(command.name);
         await store.setServerRole(name, command.role);
         io.out(`${name} is now ${command.role}`);
+        io.err(`a running hushd applies this at ${name}'s next login`);
         return 0;
       }
       case 'user-list': {

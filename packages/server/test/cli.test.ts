@@ -89,7 +89,11 @@ describe('admin subcommands', () => {
     expect(weak.stderr).toMatch(/at least 8/);
     expect(run(['user', 'add', '\u0430dmin'], 'a good long password\n').code).toBe(1);
 
-    expect(run(['user', 'role', 'alice', 'admin'])).toMatchObject({ code: 0, stdout: 'alice is now admin\n' });
+    expect(run(['user', 'role', 'alice', 'admin'])).toMatchObject({
+      code: 0,
+      stdout: 'alice is now admin\n',
+      stderr: "a running hushd applies this at alice's next login\n",
+    });
     expect(run(['user', 'role', 'ghost', 'admin']).code).toBe(1);
     expect(run(['user', 'role', 'alice', 'king']).code).toBe(2);
 
