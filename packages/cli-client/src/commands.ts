@@ -171,14 +171,20 @@ export const COMMANDS: readonly CommandDef[] = [
     usage: '/away [text]',
     help: 'mark yourself away',
     parse: (a) => ({ text: limited(a.rest, 'status') }),
-    run: (ctl, a) => ctl.client.setPresence('away', a.text ?? 'away'),
+    run: async (ctl, a) => {
+      await ctl.client.setPresence('away', a.text ?? 'away');
+      ctl.notice(`you are marked away${a.text ? `: ${a.text}` : ''} (/back when you return)`);
+    },
   }),
   command({
     name: 'back',
     usage: '/back',
     help: 'mark yourself online',
     parse: none,
-    run: (ctl) => ctl.client.setPresence('online', ''),
+    run: async (ctl) => {
+      await ctl.client.setPresence('online', '');
+      ctl.notice('you are marked online');
+    },
   }),
   command({
     name: 'status',
@@ -274,9 +280,9 @@ export const COMMANDS: readonly CommandDef[] = [
   }),
   command({
     name: 'bell',
-    usage: '/bell on|off',
-    help: 'ring the terminal bell on mentions and direct messages (kept for the next launch)',
-    parse: (a) => (a.rest === 'on' || a.rest === 'off' ? { on: a.rest === 'on' } : undefined),
+    usage: '/bell [on|off]',
+    help: 'ring the terminal bell on mentions and direct messages (kept for the next launch); alone: say which',
+    parse: (a) => (a.rest === '' ? { on: undefined } : a.rest === 'on' || a.rest === 'off' ? { on: a.rest === 'on' } : undefined),
     run: (ctl, a) => ctl.setBell(a.on),
   }),
   command({

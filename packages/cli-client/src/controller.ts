@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { parseInput } from './commands.js';
 import { TabCompleter } from './completion.js';
 import { emojify } from './emoji.js';
+import { closedText, waitingOffersText } from './format.js';
 import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
 import { lineCount, normalizePaste, PASTE_CONFIRM_LINES, splitText } from './paste.js';
@@ -44,6 +45,14 @@ export interface Choice {
   label: string;
 }
 
+/** A question the person did not ask for (a file offer): it must never take keys meant for the input line. */
+export interface Unasked {
+  /** false once no answer is needed any more (answered with /accept meanwhile): then it is not asked. */
+  wanted(): boolean;
+  /** It opens only while the input line is empty. */
+  inputEmpty(): boolean;
+}
+
 export interface UiHooks {
   /** Ring the terminal bell. */
   bell(): void;
@@ -51,8 +60,11 @@ export interface UiHooks {
   ask(question: string, initial: string): Promise<string | null>;
   /** Ask yes/no. */
   confirm(question: string): Promise<boolean>;
-  /** One key out of `choices` (Esc: null). `lines` are plain text. */
-  choose(title: string, lines: string[], choices: readonly Choice[]): Promise<string | null>;
+  /**
+   * One key out of `choices` (Esc: null). `lines` are plain text. An `unasked` question waits for a
+   * pause in typing, and a key that does not answer it puts it off (and goes on to the input line).
+   */
+  choose(title: string, lines: string[], choices: readonly Choice[], unasked?: Unasked): Promise<string | null>;
   /** The user asked to quit. */
   quit(): void;
 }
@@ -75,6 +87,8 @@ export interface ControllerOptions {
   fileSize?: (path: string) => Promise<number>;
   /** How long the view must rest on new messages before a read marker goes out. */
   readMarkDelayMs?: number;
+  /** The direct conversations the list held when hush last ran (this server and account), in list order. */
+  directs?: readonly string[];
 }
 
 const TYPING_REFRESH_MS = 3000;
@@ -124,13 +138,16 @@ export class ChatController {
   private readonly memory: Memory | undefined;
   private readonly fileSize: (path: string) => Promise<number>;
   private readonly readMarkDelayMs: number;
+  private readonly directs: readonly string[];
+  /** While start() runs: the file offers the server makes again at login (left waiting before), to list once. */
+  private waitingOffers: FileOffer[] | null = [];
+  /** Set once the client is closed for good: why, in words (lines typed after are refused with it). */
+  private closedWords: string | null = null;
   private readonly unsubscribers: Array<() => void> = [];
   private readonly uploads: PendingUpload[] = [];
   private readonly refused: RefusedLine[] = [];
   /** Member changes seen while member lists load (one journal per load). */
   private readonly memberJournals = new Set<Action[]>();
-  /** Waiting for the input line to be empty (a file prompt). */
-  private readonly inputEmptied: Array<() => void> = [];
   private typingSentAt = 0;
   private typingTarget: string | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -146,6 +163,7 @@ export class ChatController {
     this.downloadsDir = opts.downloadsDir;
     this.memory = opts.memory;
     this.readMarkDelayMs = opts.readMarkDelayMs ?? 500;
+    this.directs = opts.directs ?? [];
     this.fileSize = opts.fileSize ?? (async (p) => (await import('node:fs/promises')).stat(p).then((s) => s.size));
     if (opts.memory && opts.memory.ignored.length > 0) this.dispatch({ type: 'ignored', users: [...opts.memory.ignored] });
     this.bellOn = opts.memory?.bell ?? true;
@@ -202,21 +220,34 @@ export class ChatController {
     this.notice(errorText(err), 'error', key);
   }
 
-  /** Subscribe to the client, open the joined rooms (the first in front) and load their history. */
+  /**
+   * Subscribe to the client, open the joined rooms (the first in front), then the direct
+   * conversations of the last run, and load their history. Offers left waiting are listed once.
+   */
   async start(): Promise<void> {
     this.listen();
     if (this.client.user) this.dispatch({ type: 'me', user: this.client.user });
     this.dispatch({ type: 'connection', state: this.client.state });
     const rooms = [...this.client.rooms.values()].filter((r) => r.joined !== false);
     rooms.forEach((r, i) => this.dispatch({ type: 'joined', room: r.room, topic: r.topic, sealed: r.kind === 'e2e', activate: i === 0 }));
+    for (const user of this.directs) this.dispatch({ type: 'openDm', user, activate: false });
     this.notice(`connected to server ${this.client.fingerprint}`, 'info', STATUS_KEY);
     this.notice(
       'Type /help for commands and keys. Direct messages and rooms marked 🔒 are end-to-end encrypted; other rooms are encrypted in transit and readable by the server.',
     );
     this.timer = setInterval(() => this.dispatch({ type: 'tick', now: this.now() }), 1000);
     this.timer.unref?.();
-    await Promise.all(rooms.map((r) => this.loadRoom(r.room)));
+    await Promise.all([
+      ...rooms.map((r) => this.loadRoom(r.room)),
+      ...this.directs.map((user) => {
+        this.refreshE2E(user);
+        return this.loadHistory({ user }, HISTORY_PAGE, false);
+      }),
+    ]);
     for (const offer of this.client.pendingFiles()) this.onFileOffer(offer);
+    const waiting = this.waitingOffers ?? [];
+    this.waitingOffers = null;
+    if (waiting.length > 0) this.notice(waitingOffersText(waiting, this.now()));
   }
 
   stop(): void {
@@ -275,7 +306,11 @@ export class ChatController {
       }
     });
     this.on('error', (e) => this.fail(e));
-    this.on('closed', (c) => this.notice(`connection closed${c.reason ? `: ${c.reason}` : ''}${c.code ? ` [${c.code}]` : ''}`, 'error'));
+    this.on('closed', (c) => {
+      this.closedWords = closedText(c);
+      this.refused.splice(0); // nothing can send them any more
+      this.notice(this.closedWords, 'error');
+    });
     this.on('fileOffer', (o) => this.onFileOffer(o));
     this.on('fileProgress', (p) => {
       if (p.direction === 'up' && !this.state.files[p.fileId]) this.bindUpload(p.fileId, p.size);
@@ -343,20 +378,23 @@ export class ChatController {
   // ------------------------------------------------------------------------------------------
   // Files
 
-  /** A file offer asks there and then: accept (then where to save), decline, or later. */
+  /**
+   * A file offer, shown at its own time, asks there and then: accept (then where to save), decline,
+   * or later. Those the server offers again at login (while start() runs) are listed once instead.
+   */
   private onFileOffer(o: FileOffer): void {
     if (o.from === this.state.me || this.state.ignored.includes(o.from)) return;
     if (this.state.files[o.fileId]) return; // already shown (pending at start and announced again)
-    this.dispatch({ type: 'fileOffer', offer: o, now: this.now() });
+    this.dispatch({ type: 'fileOffer', offer: o, now: o.ts });
+    if (this.waitingOffers) return void this.waitingOffers.push(o);
     this.ui.bell();
     void this.promptOffer(o.fileId);
   }
 
   private async promptOffer(fileId: string): Promise<void> {
-    // Not while the person is typing a line: a key meant for it must not answer the prompt.
-    while (this.editor.text !== '') await new Promise<void>((resolve) => this.inputEmptied.push(resolve));
     const f = this.state.files[fileId];
     if (f?.status !== 'offered') return;
+    const open = (): boolean => this.state.files[fileId]?.status === 'offered';
     const to = f.conversation.startsWith('#') ? `to ${f.conversation}, ` : f.conversation.startsWith('@') ? 'to you, ' : '';
     const where = f.e2e ? `${to}end-to-end encrypted` : `to ${f.conversation}, readable by the server`;
     const choice = await this.ui.choose(
@@ -367,8 +405,10 @@ export class ChatController {
         { key: 'd', label: 'decline' },
         { key: 'l', label: 'later (/accept or /decline)' },
       ],
+      // Not while the person is typing: a key meant for the input line must not answer it.
+      { wanted: open, inputEmpty: () => this.editor.text === '' },
     );
-    if (this.state.files[fileId]?.status !== 'offered') return; // cancelled or answered meanwhile
+    if (!open()) return; // cancelled or answered meanwhile
     try {
       if (choice === 'a') await this.accept(this.state.files[fileId]!);
       else if (choice === 'd') await this.decline(this.state.files[fileId]!);
@@ -595,11 +635,13 @@ export class ChatController {
     ]);
   }
 
-  /** /bell on|off: kept for the next launch. */
-  setBell(on: boolean): void {
-    this.bellOn = on;
-    this.memory?.save({ bell: on });
-    this.notice(on ? 'the bell rings on mentions and direct messages' : 'the bell is off');
+  /** /bell on|off: kept for the next launch; without a setting, says the current one. */
+  setBell(on?: boolean): void {
+    if (on !== undefined) {
+      this.bellOn = on;
+      this.memory?.save({ bell: on });
+    }
+    this.notice(this.bellOn ? 'the bell rings on mentions and direct messages' : 'the bell is off');
   }
 
   showHelp(topic?: string): void {
@@ -710,7 +752,6 @@ export class ChatController {
   inputChanged(): void {
     const text = this.editor.text;
     this.completer.reset();
-    if (text === '') for (const resolve of this.inputEmptied.splice(0)) resolve();
     const target = conversationTarget(activeConversation(this.state));
     if (!target || text.startsWith('/')) return;
     const key = activeConversation(this.state).key;
@@ -817,6 +858,7 @@ export class ChatController {
    */
   private sendTo(conv: Conversation, text: string, action: boolean): void {
     if (conv.kind === 'status') throw new Error('this is the status window: /join #room or /query nick first');
+    if (this.closedWords) throw new Error(`not sent: ${this.closedWords}`);
     const pieces = splitText(emojify(text), this.client.limits.maxTextLength);
     for (const body of pieces) this.sendPiece(conv, body, action);
     if (pieces.length > 1) this.notice(`long text: sent as ${pieces.length} messages`, 'info', conv.key);
@@ -862,6 +904,7 @@ export class ChatController {
 
   /** /retry: the refused lines again, in order, each to its conversation. */
   retry(): void {
+    if (this.closedWords) throw new Error(`nothing can be sent: ${this.closedWords}`);
     const lines = this.refused.splice(0);
     if (lines.length === 0) throw new Error('no refused line to send again');
     for (const l of lines) {

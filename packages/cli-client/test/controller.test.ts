@@ -699,6 +699,22 @@ describe('ChatController: room kinds', () => {
     expect(findConversation(ctl.state, roomKey('sealed'))!.sealed).toBe(true);
   });
 
+  it('/away and /back say what they did; /bell alone says the current setting', async () => {
+    const memory: Memory = { ignored: [], bell: false, save: vi.fn() };
+    const { client, ctl } = await started({}, memory);
+    await ctl.submit('/away lunch');
+    expect(client.calls).toContainEqual(['setPresence', 'away', 'lunch']);
+    expect(texts(ctl).at(-1)).toBe('you are marked away: lunch (/back when you return)');
+    await ctl.submit('/back');
+    expect(texts(ctl).at(-1)).toBe('you are marked online');
+    await ctl.submit('/bell');
+    expect(texts(ctl).at(-1)).toBe('the bell is off');
+    expect(memory.save).not.toHaveBeenCalled();
+    await ctl.submit('/bell on');
+    await ctl.submit('/bell');
+    expect(texts(ctl).at(-1)).toBe('the bell rings on mentions and direct messages');
+  });
+
   it('/help says what the server still sees', () => {
     const lines = helpLines();
     expect(lines).toContain('what the server sees:');
