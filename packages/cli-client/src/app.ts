@@ -3,6 +3,7 @@
 import type blessed from 'blessed';
 import { DEFAULT_PORT, formatServers, type LoginDefaults, type Remembered, type ServerAddress, splitServers, withPorts } from './config.js';
 import { ChatController, type Memory } from './controller.js';
+import type { Account, DirectList } from './direct-list.js';
 import { PASSWORD_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 import { describeError, errorText, type SessionClient } from './sdk.js';
 import { sanitize, stripControls } from './sanitize.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
   remembered?: Remembered;
   /** Keep `remembered` for the next launch (default: nowhere). */
   remember?: (r: Remembered) => void;
+  /** Where each account's direct conversations are kept for the next launch (default: nowhere). */
+  directs?: DirectList;
 }
 
 const newHere = (user: string): string => `New here? Press Ctrl+R to tick "register", then Enter, to create the account "${user}".`;
@@ -138,24 +141,54 @@ export function startApp(opts: AppOptions): RunningApp {
       }),
   };
 
-  const startChat = async (c: SessionClient): Promise<void> => {
+  /** The account's direct conversations of the last launch; [] (and said why) when they cannot be read. */
+  const lastDirects = (account: Account): { users: string[]; problem?: string } => {
+    try {
+      return { users: opts.directs?.load(account) ?? [] };
+    } catch (err) {
+      return { users: [], problem: `could not read the direct conversations of the last launch: ${errorText(err)}` };
+    }
+  };
+
+  /** Keeps the list's direct conversations, in list order, whenever they change. */
+  const keepDirects = (ctl: ChatController, account: Account, restored: readonly string[]): void => {
+    let kept = restored.join(' ');
+    const check = (): void => {
+      const users = ctl.state.conversations.flatMap((conv) => (conv.kind === 'dm' ? [conv.name] : []));
+      if (users.join(' ') === kept) return;
+      kept = users.join(' ');
+      try {
+        opts.directs?.save(account, users);
+      } catch (err) {
+        ctl.notice(`could not save the list of direct conversations: ${errorText(err)}`, 'warn');
+      }
+    };
+    ctl.subscribe(check);
+    check();
+  };
+
+  const startChat = async (c: SessionClient, account: Account): Promise<void> => {
     login?.destroy();
     login = null;
+    const directs = lastDirects(account);
     const ctl = new ChatController({
       client: c,
       downloadsDir: opts.downloadsDir,
       memory,
+      directs: directs.users,
       ui: {
         bell: () => chat?.bell(),
         ask: (q, initial) => (chat ? chat.modals.ask(q, initial) : Promise.resolve(null)),
         confirm: (q) => (chat ? chat.modals.confirm('hush', [sanitize(q)]) : Promise.resolve(false)),
-        choose: (title, lines, choices) => (chat ? chat.modals.choose(title, lines, choices) : Promise.resolve(null)),
+        choose: (title, lines, choices, unasked) => (chat ? chat.modals.choose(title, lines, choices, unasked) : Promise.resolve(null)),
         quit,
       },
     });
     controller = ctl;
     chat = new ChatView(screen, ctl, quit);
     await ctl.start();
+    if (directs.problem) ctl.notice(directs.problem, 'warn');
+    keepDirects(ctl, account, directs.users);
   };
 
   const submit = async (v: LoginValues): Promise<void> => {
@@ -210,7 +243,7 @@ export function startApp(opts: AppOptions): RunningApp {
         port,
         user: c.user ?? v.user,
       });
-      await startChat(c);
+      await startChat(c, { host: hostPort.host, port, user: c.user ?? v.user });
     } catch (err) {
       const { code } = describeError(err);
       const text = loginErrorText(err, { register: v.register, user: v.user, host: hostPort.host, port });

@@ -1,32 +1,15 @@
 #!/usr/bin/env node
 // `hush`: the terminal client. Flags/env/config fill the login form; the app does the rest.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { defaultDownloadsDir, defaultPaths } from '@hush/client';
 import { startApp } from './app.js';
-import { REMEMBERED_FILE, resolveLogin, USAGE, UsageError, type Remembered } from './config.js';
+import { REMEMBERED_FILE, resolveLogin, USAGE, UsageError } from './config.js';
 import { sdkConnector } from './connect.js';
+import { fileDirectList } from './direct-list.js';
+import { readIfExists, writePrivateJson } from './private-file.js';
 
 // The package's own version (package.json is one level above src/ and dist/), so a release bump shows.
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/** Written whole and renamed into place, readable by the user only. */
-function writeRemembered(configDir: string, r: Remembered): void {
-  mkdirSync(configDir, { recursive: true, mode: 0o700 });
-  const file = join(configDir, REMEMBERED_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(r, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
-}
 
 async function main(): Promise<number> {
   // Output nobody reads any more (`hush --help | head -1`) is dropped, never a stack trace.
@@ -63,7 +46,8 @@ async function main(): Promise<number> {
     connect: sdkConnector(paths),
     downloadsDir: defaultDownloadsDir(),
     remembered: resolved.remembered,
-    remember: (r) => writeRemembered(paths.configDir, r),
+    remember: (r) => writePrivateJson(paths.configDir, REMEMBERED_FILE, r),
+    directs: fileDirectList(paths.dataDir),
   });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => app.quit());
   return app.exited;

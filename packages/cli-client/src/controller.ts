@@ -10,6 +10,7 @@ import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
 import { lineCount, normalizePaste, PASTE_CONFIRM_LINES, splitText } from './paste.js';
 import {
+  describeError,
   errorText,
   type ChatClient,
   type ChatMessage,
@@ -113,6 +114,9 @@ interface RefusedLine {
   action: boolean;
 }
 
+/** SDK notice codes about one room, which the notice names first ("#dev is end-to-end encrypted…"). */
+const ROOM_NOTICES = new Set(['E2E_ROOM_JOINED', 'E2E_ROOM_DOWNGRADE', 'E2E_ROOM_MESSAGE', 'CATCH_UP_LIMIT']);
+
 /** The start of a line, for messages that must say which line they mean. */
 function quoteStart(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -146,6 +150,8 @@ export class ChatController {
   private readonly unsubscribers: Array<() => void> = [];
   private readonly uploads: PendingUpload[] = [];
   private readonly refused: RefusedLine[] = [];
+  /** SDK notices about a room whose pane is not open yet. */
+  private roomNotices: Array<{ room: string; level: 'info' | 'warn'; text: string }> = [];
   /** Member changes seen while member lists load (one journal per load). */
   private readonly memberJournals = new Set<Action[]>();
   private typingSentAt = 0;
@@ -294,7 +300,8 @@ export class ChatController {
               : `a direct message from ${w.user} could not be decrypted`;
       this.notice(what, 'warn', findConversation(this.state, dmKey(w.user)) ? dmKey(w.user) : undefined);
     });
-    this.on('notice', (n) => this.notice(n.code ? `${n.text} [${n.code}]` : n.text, n.level, STATUS_KEY));
+    this.on('notice', (n) => this.sdkNotice(n));
+    this.unsubscribers.push(this.subscribe(() => this.flushRoomNotices()));
     this.on('state', (s) => {
       const before = this.state.connection;
       this.dispatch({ type: 'connection', state: s });
@@ -326,6 +333,22 @@ export class ChatController {
     });
   }
 
+  /** An SDK notice about a room goes to its pane (held until that opens: joining says it first); others to the status window. */
+  private sdkNotice(n: ClientEventMap['notice'][0]): void {
+    const text = n.code ? `${n.text} [${n.code}]` : n.text;
+    const room = n.code !== undefined && ROOM_NOTICES.has(n.code) ? /#([a-z0-9_-]{1,32})/.exec(n.text)?.[1] : undefined;
+    if (room !== undefined && !findConversation(this.state, roomKey(room)) && this.client.rooms.get(room)?.joined)
+      return void this.roomNotices.push({ room, level: n.level, text });
+    this.notice(text, n.level, room !== undefined && findConversation(this.state, roomKey(room)) ? roomKey(room) : STATUS_KEY);
+  }
+
+  private flushRoomNotices(): void {
+    const open = this.roomNotices.filter((n) => findConversation(this.state, roomKey(n.room)));
+    if (open.length === 0) return;
+    this.roomNotices = this.roomNotices.filter((n) => !open.includes(n));
+    for (const n of open) this.notice(n.text, n.level, roomKey(n.room));
+  }
+
   private onMessage(m: ChatMessage): void {
     const key = messageKey(m, this.state.me);
     const fresh = m.kind === 'dm' && !findConversation(this.state, key);
@@ -353,11 +376,16 @@ export class ChatController {
         this.notice(`${e.user} left #${e.room}`, 'info', key);
         return;
       case 'kick':
-      case 'ban':
-        this.notice(`${e.user} was ${e.event === 'kick' ? 'kicked' : 'banned'}${by}${reason}`, 'warn', key);
+      case 'ban': {
+        const done = `${e.event === 'kick' ? 'kicked' : 'banned'} from #${e.room}${by}${reason}`;
         this.memberChange({ type: 'memberLeft', room: e.room, user: e.user });
-        if (e.user === me) this.dispatch({ type: 'parted', room: e.room });
+        if (e.user !== me) return this.notice(`${e.user} was ${done}`, 'warn', key);
+        // The room's pane closes: said in the pane she is left in, and in the status window.
+        this.dispatch({ type: 'parted', room: e.room });
+        this.notice(`you were ${done}`, 'warn');
+        if (this.state.active !== STATUS_KEY) this.notice(`you were ${done}`, 'warn', STATUS_KEY);
         return;
+      }
       case 'topic':
         this.dispatch({ type: 'topic', room: e.room, topic: e.topic ?? '' });
         this.notice(`topic of #${e.room}${by}: ${e.topic ?? ''}`, 'info', key);
@@ -386,7 +414,10 @@ export class ChatController {
     if (o.from === this.state.me || this.state.ignored.includes(o.from)) return;
     if (this.state.files[o.fileId]) return; // already shown (pending at start and announced again)
     this.dispatch({ type: 'fileOffer', offer: o, now: o.ts });
-    if (this.waitingOffers) return void this.waitingOffers.push(o);
+    if (this.waitingOffers) {
+      this.waitingOffers.push(o);
+      return;
+    }
     this.ui.bell();
     void this.promptOffer(o.fileId);
   }
@@ -532,7 +563,8 @@ export class ChatController {
     if (seen !== undefined) this.dispatch({ type: 'newSince', key: roomKey(room), after: seen });
   }
 
-  private async loadHistory(target: Target, limit: number, older: boolean): Promise<void> {
+  /** false when a direct conversation's first page finds no such user (NOT_FOUND): the caller says so. */
+  private async loadHistory(target: Target, limit: number, older: boolean): Promise<boolean> {
     const key = 'room' in target ? roomKey(target.room) : dmKey(target.user);
     const conv = findConversation(this.state, key);
     const oldest = older ? conv?.lines.find((l) => l.kind === 'message' && !l.pending && !l.failed) : undefined;
@@ -541,8 +573,10 @@ export class ChatController {
       this.dispatch({ type: 'history', key, messages: page.messages });
       if (older) this.notice(`loaded ${page.messages.length} older message(s)${page.hasMore ? '' : ' (no more)'}`, 'info', key);
     } catch (err) {
+      if (!older && 'user' in target && describeError(err).code === 'NOT_FOUND') return false;
       this.fail(err, key);
     }
+    return true;
   }
 
   async olderHistory(count?: number): Promise<void> {
@@ -652,17 +686,26 @@ export class ChatController {
   openDm(user: string): void {
     if (user === this.state.me) return;
     const fresh = !findConversation(this.state, dmKey(user));
+    const from = this.state.active;
     this.dispatch({ type: 'openDm', user, activate: true });
     this.refreshE2E(user);
-    if (fresh) void this.loadHistory({ user }, HISTORY_PAGE, false);
+    if (fresh) void this.loadHistory({ user }, HISTORY_PAGE, false).then((found) => found || this.noSuchUser(user, from));
   }
 
   async msg(user: string, text: string): Promise<void> {
     const had = findConversation(this.state, dmKey(user));
     this.dispatch({ type: 'openDm', user, activate: false });
     this.refreshE2E(user);
-    if (!had) await this.loadHistory({ user }, HISTORY_PAGE, false);
+    if (!had && !(await this.loadHistory({ user }, HISTORY_PAGE, false))) return this.noSuchUser(user, this.state.active, text);
     this.sendTo(findConversation(this.state, dmKey(user))!, text, false);
+  }
+
+  /** The server knows no `user`: the conversation just opened with them goes again, and she is back in `from`. */
+  private noSuchUser(user: string, from: string, unsent?: string): void {
+    this.dispatch({ type: 'close', key: dmKey(user) });
+    if (this.state.active !== from) this.dispatch({ type: 'switch', key: from });
+    const said = `there is no user ${user} [NOT_FOUND]`;
+    this.notice(unsent === undefined ? said : `not sent to ${user}: ${quoteStart(unsent)} — ${said}`, 'error');
   }
 
   private refreshE2E(user: string): void {
@@ -890,16 +933,19 @@ export class ChatController {
     this.dispatch({ type: 'sendFailed', key: line.key, localId, reason });
     if (this.state.connection === 'closed') return;
     this.refused.push(line);
-    const back = this.editor.text === '';
+    // Back into the input line only in its own conversation, and only when that line is empty:
+    // never merged into what is typed, never where Enter would send it to someone else.
+    const here = this.state.active === line.key;
+    const back = here && this.editor.text === '';
     if (back) {
       this.editor.set(line.action ? `/me ${line.text}` : line.text);
       this.inputEdited();
     }
-    this.notice(
-      `not sent: ${quoteStart(line.text)} — ${reason}. ${back ? 'Its text is back in the input line (Enter sends it); /retry works too.' : '/retry sends it again.'}`,
-      'error',
-      line.key,
-    );
+    const conv = findConversation(this.state, line.key);
+    const to = here || !conv ? '' : ` to ${conv.kind === 'room' ? `#${conv.name}` : conv.name}`;
+    const text = `not sent${to}: ${quoteStart(line.text)} — ${reason}. ${back ? 'Its text is back in the input line (Enter sends it); /retry works too.' : '/retry sends it again.'}`;
+    this.notice(text, 'error', line.key);
+    if (!here && conv) this.notice(text, 'error', this.state.active); // and where she is looking
   }
 
   /** /retry: the refused lines again, in order, each to its conversation. */

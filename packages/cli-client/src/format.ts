@@ -2,6 +2,7 @@
 // every remote piece goes through stripControls() (a field) or bodyLines() (a message body), then
 // escapeTags(). Only a message body spans rows; its later rows carry the gutter mark.
 import { bodyLines, escapeTags, stripControls } from './sanitize.js';
+import type { FileOffer } from './sdk.js';
 import { isNumbered, type Conversation, type FileTransfer, type Line } from './state.js';
 import { displayWidth, padRight, truncate } from './width.js';
 import { wrap } from './wrap.js';
@@ -58,6 +59,8 @@ export interface FormatOptions {
   numbered?: boolean;
   /** The id of the message picked with the keyboard: its rows are drawn inverse. */
   selected?: string;
+  /** False once the client is closed for good: /retry can send no refused line, so none says it can. */
+  canRetry?: boolean;
 }
 
 /** What formatLine knows of a message's surroundings (tailRows fills it in). */
@@ -135,6 +138,41 @@ function wrapFirst(text: string, firstWidth: number, restWidth: number): string[
   return rest === '' ? [first] : [first, ...wrap(rest, restWidth)];
 }
 
+/**
+ * The offers that were waiting at login, listed once (not one prompt each), oldest first, each at
+ * its own time (with the day when that was not today): notice lines, plain.
+ */
+export function waitingOffersText(offers: readonly FileOffer[], now: number): string[] {
+  const when = (ts: number): string =>
+    sameDay(ts, now) ? formatTime(ts) : `${new Date(ts).getDate()} ${MONTHS[new Date(ts).getMonth()]} ${formatTime(ts)}`;
+  return [
+    `${offers.length} file${offers.length === 1 ? '' : 's'} offered while you were away: /accept or /decline, with the file's name`,
+    ...[...offers]
+      .sort((a, b) => a.ts - b.ts)
+      .map(
+        (o) =>
+          `  ${when(o.ts)} ${o.from} offered "${o.name}" (${formatSize(o.size)})${'room' in o.target ? ` in #${o.target.room}` : ' to you'}`,
+      ),
+  ];
+}
+
+/**
+ * Why the client closed for good (banned, kicked off, refused when it reconnected), and what now:
+ * the screen stays to read, a restart connects again.
+ */
+export function closedText(closed: { code?: string; reason?: string }): string {
+  const code = closed.code ?? '';
+  // A reason that only repeats the code ("banned" for BANNED) adds nothing.
+  const reason = closed.reason && closed.reason.toLowerCase() !== code.toLowerCase().replace(/_/g, ' ') ? `: ${closed.reason}` : '';
+  const what =
+    code === 'BANNED'
+      ? `you were banned from this server${reason}`
+      : code === 'KICKED'
+        ? `you were kicked off this server${reason}`
+        : `the connection closed for good${reason}${code === '' ? '' : ` [${code}]`}`;
+  return `${what}. hush stays open to read; restart it to connect again`;
+}
+
 export function formatFileLine(f: FileTransfer): string {
   const name = stripControls(f.name);
   const who = stripControls(f.from);
@@ -173,7 +211,8 @@ export function formatLine(line: Line, opts: FormatOptions, context: LineContext
       if (line.reactions && line.reactions.length > 0 && !line.deleted) bodies.push(reactionSummary(line.reactions));
       if (line.pending) bodies.push('(sending…)'); // not acknowledged yet: said in words, not only dimmed
       // A refusal is ours to say, under the line it is about.
-      if (line.failed !== undefined) bodies.push(`!!! not sent: ${stripControls(line.failed)} — /retry sends it again`);
+      if (line.failed !== undefined)
+        bodies.push(`!!! not sent: ${stripControls(line.failed)}${opts.canRetry === false ? '' : ' — /retry sends it again'}`);
       const prefixPlain = line.action ? `${time} * ${nick} ` : `${time} <${nick}> `;
       const nickTag = line.mine ? `{bold}${escapeTags(nick)}{/bold}` : `{${color}-fg}${escapeTags(nick)}{/${color}-fg}`;
       const prefix = line.action ? `{gray-fg}${time}{/gray-fg} * ${nickTag} ` : `{gray-fg}${time}{/gray-fg} <${nickTag}> `;

@@ -181,6 +181,7 @@ export class ChatView {
       files: this.ctl.state.files,
       marker: conv.marker,
       numbered: selected !== undefined || wantsNumbers(this.editor.text),
+      canRetry: this.ctl.state.connection !== 'closed',
       ...(selected === undefined ? {} : { selected }),
     };
   }

@@ -1,0 +1,246 @@
+// What a relaunch of hush brings back, and how it ends when the server closes it for good: the
+// direct conversations of the last run (kept in the data directory), the file offers left waiting
+// (listed once at their own time, never a prompt each), and a client banned or kicked off that
+// says so once and never offers a /retry that cannot work.
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startApp, type RunningApp, type SessionClient } from '../src/app.js';
+import { ChatController, type UiHooks } from '../src/controller.js';
+import { accountKey, DIRECTS_FILE, fileDirectList, parseDirects } from '../src/direct-list.js';
+import { closedText, formatLine, waitingOffersText } from '../src/format.js';
+import type { FileOffer } from '../src/sdk.js';
+import { activeConversation, dmKey, findConversation, roomKey, STATUS_KEY, type Line } from '../src/state.js';
+import { FakeClient } from './helpers/fake-client.js';
+import { FakeInput, FakeOutput, screenText, waitFor } from './helpers/fake-terminal.js';
+
+const NOW = new Date(2026, 11, 7, 15, 0).getTime();
+const running: ChatController[] = [];
+const dirs: string[] = [];
+let app: RunningApp | null = null;
+afterEach(async () => {
+  for (const ctl of running.splice(0)) ctl.stop();
+  app?.quit();
+  await app?.exited;
+  app = null;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hush-relaunch-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function controller(client: FakeClient, directs?: string[]) {
+  const ui: UiHooks & { bells: number; prompts: string[] } = {
+    bells: 0,
+    prompts: [],
+    bell() {
+      this.bells++;
+    },
+    ask: async (_q, initial) => initial,
+    confirm: async () => false,
+    async choose(title, lines) {
+      this.prompts.push([title, ...lines].join(' '));
+      return 'l';
+    },
+    quit() {},
+  };
+  const ctl = new ChatController({ client, ui, downloadsDir: '/tmp/dl', now: () => NOW, directs });
+  running.push(ctl);
+  return { ctl, ui };
+}
+
+const dm = (id: string, from: string, peer: string, text: string, ts: number) =>
+  ({ kind: 'dm', id, ts, from, peer, text, action: false, mine: from === 'me' }) as const;
+
+const texts = (ctl: ChatController, key: string) =>
+  findConversation(ctl.state, key)!.lines.map((l) => (l.kind === 'message' ? l.text : l.kind === 'notice' ? l.text : `file:${l.fileId}`));
+
+describe('relaunch: the direct conversations of the last run come back', () => {
+  it('opens them after the rooms, in their last order, with their history, without switching to them', async () => {
+    const client = new FakeClient();
+    client.historyOf['@bob'] = [dm('d1', 'bob', 'bob', 'see you tomorrow', NOW - 3_600_000), dm('d2', 'me', 'bob', 'ok', NOW - 3_500_000)];
+    client.historyOf['@carol'] = [dm('d3', 'carol', 'carol', 'ping', NOW - 7_200_000)];
+    const { ctl } = controller(client, ['carol', 'bob']);
+    await ctl.start();
+    expect(ctl.state.conversations.map((c) => c.key)).toEqual([STATUS_KEY, roomKey('lobby'), dmKey('carol'), dmKey('bob')]);
+    expect(ctl.state.active).toBe(roomKey('lobby'));
+    expect(texts(ctl, dmKey('bob'))).toEqual(['see you tomorrow', 'ok']);
+    expect(texts(ctl, dmKey('carol'))).toEqual(['ping']);
+    expect(ctl.state.e2e).toEqual({ carol: 'unverified', bob: 'unverified' });
+  });
+
+  it('the file keeps each account its list, 0600, and a damaged file costs the list, not the launch', () => {
+    const dir = tempDir();
+    const list = fileDirectList(dir);
+    const alice = { host: '127.0.0.1', port: 5555, user: 'alice' };
+    const bob = { host: '::1', port: 5555, user: 'bob' };
+    expect(list.load(alice)).toEqual([]);
+    list.save(alice, ['bob', 'carol']);
+    list.save(bob, ['alice']);
+    expect(list.load(alice)).toEqual(['bob', 'carol']);
+    expect(list.load(bob)).toEqual(['alice']);
+    expect(accountKey(bob)).toBe('bob@[::1]:5555');
+    expect(statSync(join(dir, DIRECTS_FILE)).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o077).toBe(0);
+
+    writeFileSync(
+      join(dir, DIRECTS_FILE),
+      '{"alice@127.0.0.1:5555": ["bob", "../../etc", 7, "bob", "Evil\\u001b"], "x": "no", "__proto__": ["z"]',
+    );
+    expect(list.load(alice)).toEqual([]); // torn JSON
+    expect(parseDirects('{"alice@h:1": ["bob", "../../etc", 7, "bob", "Evil\\u001b"], "x": "no", "__proto__": ["zed"]}')).toEqual({
+      'alice@h:1': ['bob'],
+      ['__proto__']: ['zed'],
+    });
+    expect(parseDirects('[1,2]')).toEqual({});
+  });
+
+  it('the app keeps the list as it changes and gives it back at the next launch of the same account', async () => {
+    const dir = tempDir();
+    const launch = (session: FakeSession) => {
+      const input = new FakeInput();
+      app = startApp({
+        input,
+        output: new FakeOutput(),
+        terminal: 'xterm-256color',
+        defaults: { host: '127.0.0.1', port: 5555, user: 'mia', register: false, password: 'pw', autoLogin: true },
+        connect: async () => session,
+        downloadsDir: '/tmp/dl',
+        directs: fileDirectList(dir),
+      });
+      const screen = app.screen;
+      return {
+        type: (s: string) => input.write(s),
+        shows: (text: string) => waitFor(() => screenText(screen).includes(text), `"${text}" on screen:\n${screenText(screen)}`),
+      };
+    };
+    const first = new FakeSession();
+    let t = launch(first);
+    await t.shows('#lobby');
+    first.emit('message', dm('d1', 'bob', 'bob', 'hello from bob', NOW));
+    await t.shows('@bob');
+    t.type('/query carol\r');
+    await t.shows('@carol');
+    const saved = () => JSON.parse(readFileSync(join(dir, DIRECTS_FILE), 'utf8')) as Record<string, string[]>;
+    await waitFor(() => saved()['mia@127.0.0.1:5555']?.join() === 'bob,carol', 'the list saved');
+    t.type('/part\r'); // closes @carol, the active one
+    await waitFor(() => saved()['mia@127.0.0.1:5555']?.join() === 'bob', 'the closed one forgotten');
+    app!.quit();
+    await app!.exited;
+
+    const second = new FakeSession();
+    second.historyOf['@bob'] = [dm('d1', 'bob', 'bob', 'hello from bob', NOW)];
+    t = launch(second);
+    await t.shows('3.@bob');
+    expect(second.calls).toContainEqual(['history', { user: 'bob' }, { limit: 50 }]);
+  });
+});
+
+class FakeSession extends FakeClient implements SessionClient {
+  async register(username: string): Promise<void> {
+    this.user = username;
+  }
+  async login(username: string): Promise<void> {
+    this.user = username;
+  }
+}
+
+const offer = (fileId: string, ts: number, target: FileOffer['target'] = { user: 'me' }): FileOffer => ({
+  fileId,
+  from: 'bob',
+  target,
+  name: `${fileId}.txt`,
+  size: 2048,
+  e2e: 'user' in target,
+  ts,
+});
+
+describe('relaunch: offers left waiting are listed once, at their own time', () => {
+  it('no prompt and no bell for the offers made again at login; one list with each offer at its time', async () => {
+    const client = new FakeClient();
+    const earlier = [offer('a', NOW - 50 * 60_000), offer('b', NOW - 40 * 60_000), offer('c', NOW - 26 * 3_600_000, { room: 'lobby' })];
+    client.pendingFiles = () => earlier.slice(0, 2);
+    const { ctl, ui } = controller(client);
+    const starting = ctl.start();
+    client.emit('fileOffer', earlier[2]!); // the server's offers arrive while the rooms load
+    await starting;
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ui.prompts).toEqual([]);
+    expect(ui.bells).toBe(0);
+    const lobby = texts(ctl, roomKey('lobby'));
+    const list = lobby.slice(lobby.indexOf(waitingOffersText(earlier, NOW)[0]!));
+    expect(list).toEqual([
+      "3 files offered while you were away: /accept or /decline, with the file's name",
+      '  6 December 13:00 bob offered "c.txt" (2.0 KiB) in #lobby',
+      '  14:10 bob offered "a.txt" (2.0 KiB) to you',
+      '  14:20 bob offered "b.txt" (2.0 KiB) to you',
+    ]);
+    // Each file line carries the offer's time, not the login's.
+    const fileLines = ctl.state.conversations.flatMap((c) =>
+      c.lines.filter((l): l is Extract<Line, { kind: 'file' }> => l.kind === 'file'),
+    );
+    expect(Object.fromEntries(fileLines.map((l) => [l.fileId, l.ts]))).toEqual({ a: earlier[0]!.ts, b: earlier[1]!.ts, c: earlier[2]!.ts });
+    expect(findConversation(ctl.state, dmKey('bob'))).toBeDefined();
+
+    // A new offer, once started, still asks there and then.
+    client.emit('fileOffer', offer('new', NOW));
+    await waitFor(() => ui.prompts.length === 1, 'the prompt for the new offer');
+    expect(ui.prompts[0]).toContain('bob offers "new.txt"');
+    expect(ui.bells).toBe(1);
+  });
+
+  it('nothing waiting, nothing listed', async () => {
+    const { ctl } = controller(new FakeClient());
+    await ctl.start();
+    expect(activeConversation(ctl.state).lines.some((l) => l.kind === 'notice' && l.text.includes('offered while you were away'))).toBe(
+      false,
+    );
+  });
+});
+
+describe('closed for good: said once, plainly, and no /retry that cannot work', () => {
+  it('a ban: one line with the reason; a line typed after is refused in those words; /retry says so too', async () => {
+    const client = new FakeClient();
+    const { ctl } = controller(client);
+    await ctl.start();
+    client.refuseSends = Object.assign(new Error('you are muted in #lobby'), { code: 'FORBIDDEN' });
+    await ctl.submit('first try');
+    await new Promise((r) => setTimeout(r, 0));
+    client.state = 'closed';
+    client.emit('state', 'closed');
+    client.emit('closed', { code: 'BANNED', reason: 'spam' });
+    const words = 'you were banned from this server: spam. hush stays open to read; restart it to connect again';
+    expect(texts(ctl, roomKey('lobby')).filter((t) => t === words)).toHaveLength(1);
+
+    const before = client.calls.length;
+    await ctl.submit('hello?');
+    await ctl.submit('/retry');
+    expect(client.calls.length).toBe(before); // nothing went to the client
+    const lobby = texts(ctl, roomKey('lobby'));
+    expect(lobby.slice(-2)).toEqual([`not sent: ${words}`, `nothing can be sent: ${words}`]);
+    expect(lobby.join('\n')).not.toContain('no refused line');
+
+    // The line refused before the ban no longer offers /retry.
+    const refused = findConversation(ctl.state, roomKey('lobby'))!.lines.find((l) => l.kind === 'message' && l.failed !== undefined)!;
+    const rows = formatLine(refused, { width: 100, canRetry: ctl.state.connection !== 'closed' }).join('\n');
+    expect(rows).toContain('!!! not sent: you are muted in #lobby [FORBIDDEN]');
+    expect(rows).not.toContain('/retry');
+    expect(formatLine(refused, { width: 100 }).join('\n')).toContain('— /retry sends it again');
+  });
+
+  it('says what closed it in words for each way', () => {
+    expect(closedText({ code: 'BANNED', reason: 'banned' })).toBe(
+      'you were banned from this server. hush stays open to read; restart it to connect again',
+    );
+    expect(closedText({ code: 'KICKED', reason: 'flooding' })).toBe(
+      'you were kicked off this server: flooding. hush stays open to read; restart it to connect again',
+    );
+    expect(closedText({ code: 'AUTH_FAILED', reason: 'invalid username or password' })).toBe(
+      'the connection closed for good: invalid username or password [AUTH_FAILED]. hush stays open to read; restart it to connect again',
+    );
+  });
+});
