@@ -486,8 +486,21 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return this.sendRef(target, text, { kind: 'edit', msgId });
   }
 
-  /** Takes message `msgId` back (yours; in a room, a room operator may delete anyone's). */
+  /**
+   * Takes message `msgId` back: yours; in an open room a room operator may delete anyone's. In an
+   * end-to-end room no server can vouch for an operator, so members apply only the author's delete:
+   * deleting someone else's message there is refused (FORBIDDEN) before anything is sent.
+   */
   delete(target: Target, msgId: string): Promise<{ id: string; ts: number }> {
+    const author = this.ledger.get(msgId)?.from;
+    if ('room' in target && this.isE2eRoom(target.room) && author !== undefined && author !== this.user) {
+      return Promise.reject(
+        new HushError(
+          'FORBIDDEN',
+          `in an end-to-end room only its author can delete a message (this one is ${author}'s); moderators can kick, mute or ban`,
+        ),
+      );
+    }
     return this.sendRef(target, '', { kind: 'delete', msgId });
   }
 

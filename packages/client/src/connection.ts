@@ -137,7 +137,11 @@ export class Connection {
   // ------------------------------------------------------------------------------------------
   // Requests
 
-  /** Public calls: wait out a reconnect instead of failing at once. */
+  /**
+   * Public calls: wait out a reconnect, however long, instead of failing; the timeout counts from
+   * when the request goes out. A call that never reached the server has not timed out: failing it
+   * would report an error for something that works once the connection is back.
+   */
   async request<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>> {
     if (this._state === 'reconnecting') await this.waitReady();
     return this.rawRequest(body, expect);
@@ -183,15 +187,11 @@ export class Connection {
     }
   }
 
+  /** Resolves once ready again; rejects with CONNECTION_CLOSED when the client ends instead. */
   private waitReady(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.stateWaiters.delete(onState);
-        reject(new HushError('TIMEOUT', 'still reconnecting'));
-      }, this.options.timeoutMs);
       const onState = (state: ConnectionState) => {
         if (state === 'reconnecting' || state === 'connecting') return;
-        clearTimeout(timer);
         this.stateWaiters.delete(onState);
         if (state === 'ready') resolve();
         else reject(new HushError('CONNECTION_CLOSED'));

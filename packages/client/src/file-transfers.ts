@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { link, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { access, link, lstat, mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { FILE_CHUNK_OVERHEAD, FileOpener, FileSealer } from '@hush/crypto';
 import { fileNameProblem, type ClientMessage, type ServerMessageOf, type ServerMessageType } from '@hush/protocol';
 import type { DirectBody, DirectFileInfo } from './direct-body.js';
-import { HushError } from './errors.js';
+import { HushError, isHushError } from './errors.js';
 import type { FileKeyStore } from './file-keys.js';
 import { defaultDownloadsDir } from './paths.js';
 import type { RequestBody } from './requests.js';
@@ -79,12 +79,7 @@ export class FileTransfers {
   async send(target: Target, path: string): Promise<{ fileId: string }> {
     const problem = fileNameProblem(basename(path));
     if (problem !== undefined) throw new HushError('FILE_NAME_INVALID', `cannot offer ${JSON.stringify(path)}: ${problem}`);
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'r');
-    } catch (cause) {
-      throw new HushError('FILE_IO', `cannot read ${path}`, { cause });
-    }
+    const handle = await openToSend(path);
     try {
       const size = (await handle.stat()).size;
       const sha512 = await hashFile(handle, size);
@@ -92,10 +87,11 @@ export class FileTransfers {
       const e2e = 'user' in target || this.host.isE2eRoom(target.room);
       const chunks = Math.max(1, Math.ceil(size / CHUNK));
       const wireSize = e2e ? size + chunks * FILE_CHUNK_OVERHEAD : size;
-      const created = await this.host.request(
-        { type: 'file_offer', target, size: wireSize, ...(e2e ? {} : { name, sha512: b64(sha512) }) },
-        ['file_created'],
-      );
+      const created = await this.host
+        .request({ type: 'file_offer', target, size: wireSize, ...(e2e ? {} : { name, sha512: b64(sha512) }) }, ['file_created'])
+        .catch((error: unknown) => {
+          throw tooLargeInWords(error, name, size);
+        });
       const fileId = created.fileId;
       const state = { cancelled: false };
       this.uploads.set(fileId, state);
@@ -280,17 +276,20 @@ export class FileTransfers {
     if (offer.e2e && !entry.secret) throw new HushError('FILE_NOT_FOUND', 'the key for this file never arrived');
     // Never save what cannot be checked: every file is verified against its SHA-512 before it counts.
     if (!entry.secret && !entry.sha512) throw new HushError('FILE_CORRUPT', 'the offer carries no hash to check the file against');
+    // A folder that cannot be used is refused before the offer is taken: it stays open for another.
     const dir = directory ?? defaultDownloadsDir();
-    await mkdir(dir, { recursive: true });
+    await prepareFolder(dir);
+    if (entry.handled) throw new HushError('FILE_NOT_FOUND', 'this offer is being accepted already');
+    entry.handled = true;
     const tmp = join(dir, `.hush-${randomBytes(8).toString('hex')}.part`);
     let handle: FileHandle;
     try {
       // O_EXCL: never reuse or follow anything already at that path (a planted symlink included).
       handle = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | NOFOLLOW, 0o600);
     } catch (cause) {
-      throw new HushError('FILE_IO', `cannot write in ${dir}`, { cause });
+      entry.handled = false;
+      throw folderError(dir, cause);
     }
-    entry.handled = true;
     const result = new Promise<string>((resolve, reject) => {
       const secret = entry.secret;
       const expected = secret ? unb64(secret.sha512) : entry.sha512 ? unb64(entry.sha512) : undefined;
@@ -412,6 +411,104 @@ export class FileTransfers {
   abortAll(): void {
     this.onDisconnect();
   }
+}
+
+const errnoOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
+
+/** Permission and disk failures in words; undefined for the others. */
+function ioWords(error: unknown): string | undefined {
+  switch (errnoOf(error)) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENOSPC':
+      return 'the disk is full';
+    default:
+      return undefined;
+  }
+}
+
+/** A file to offer, opened for reading; anything else is refused in words. */
+async function openToSend(path: string): Promise<FileHandle> {
+  try {
+    const found = await stat(path);
+    // A folder, a pipe or a device is not a file to offer (opening a pipe would block).
+    if (found.isDirectory()) throw new HushError('FILE_IO', `${path} is a folder, not a file`);
+    if (!found.isFile()) throw new HushError('FILE_IO', `${path} is not a regular file`);
+    return await open(path, 'r');
+  } catch (cause) {
+    if (isHushError(cause)) throw cause;
+    const code = errnoOf(cause);
+    const words =
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? `no such file: ${path}`
+        : code === 'EISDIR'
+          ? `${path} is a folder, not a file`
+          : `cannot read ${path}: ${ioWords(cause) ?? code ?? String(cause)}`;
+    throw new HushError('FILE_IO', words, { cause });
+  }
+}
+
+/** "cannot save into DIR: why", for a folder that could not be made or written in. */
+function folderError(dir: string, cause: unknown): HushError {
+  const code = errnoOf(cause);
+  const why =
+    ioWords(cause) ?? (code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'it is not a folder' : (code ?? String(cause)));
+  return new HushError('FILE_IO', `cannot save into ${dir}: ${why}`, { cause });
+}
+
+/**
+ * Makes `dir` (and the folders missing above it) to save into, one level at a time from the nearest
+ * existing folder, which must be a writable folder. Node's recursive mkdir never settles where a
+ * level cannot be created on some file systems (under /proc on Linux); one level at a time fails.
+ */
+async function prepareFolder(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  for (;;) {
+    try {
+      if ((await stat(at)).isDirectory()) break;
+      throw new HushError('FILE_IO', `cannot save into ${dir}: ${at === resolve(dir) ? 'it' : at} is a file, not a folder`);
+    } catch (error) {
+      if (isHushError(error)) throw error;
+      const code = errnoOf(error);
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(at) === at) throw folderError(dir, error);
+      missing.unshift(at);
+      at = dirname(at);
+    }
+  }
+  try {
+    await access(at, fsConstants.W_OK);
+    for (const level of missing)
+      await mkdir(level).catch((error: unknown) => {
+        if (errnoOf(error) !== 'EEXIST') throw error;
+      });
+  } catch (error) {
+    throw folderError(dir, error);
+  }
+}
+
+/** The server's FILE_TOO_LARGE (it gives the limit in bytes), naming the file, in human units. */
+function tooLargeInWords(error: unknown, name: string, size: number): unknown {
+  if (!isHushError(error, 'FILE_TOO_LARGE')) return error;
+  const limit = /(\d+) bytes/.exec(error.message)?.[1];
+  const accepts = limit === undefined ? error.message : `this server accepts files up to ${humanSize(Number(limit))}`;
+  return new HushError('FILE_TOO_LARGE', `${name} is ${humanSize(size)}; ${accepts}`, { cause: error });
+}
+
+/** 1536 -> "1.5 KiB", 10485760 -> "10 MiB" (a whole number of the unit shows no decimal). */
+function humanSize(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB'];
+  if (bytes < 1024) return `${bytes} bytes`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 async function hashFile(handle: FileHandle, size: number): Promise<Uint8Array> {

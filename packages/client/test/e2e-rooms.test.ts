@@ -150,14 +150,26 @@ describe('end-to-end rooms', () => {
   });
 
   it('only its author deletes a message: no server checks a delete inside an envelope', async () => {
-    const { clients } = await room(['alice', 'bob', 'carol']);
+    const { s, clients } = await room(['alice', 'bob', 'carol']);
     const [alice, bob, carol] = clients as [HushClient, HushClient, HushClient];
     const seen = nextEvent(carol, 'message', (m) => m.text === 'keep me');
+    const bobSaw = nextEvent(bob, 'message', (m) => m.text === 'take me back');
     const first = await alice.send('vault', 'keep me');
     const second = await alice.send('vault', 'take me back');
     await seen;
+    await bobSaw;
     const updates = collect(carol, 'messageUpdate');
-    await bob.delete({ room: 'vault' }, first.id); // stored and relayed: the server cannot read it
+    // Bob's client knows whose message it is: refused in words, nothing sent.
+    await expect(bob.delete({ room: 'vault' }, first.id)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/in an end-to-end room only its author can delete a message \(this one is alice's\)/),
+    });
+    // A client that never saw the message (a fresh run of bob's device) sends it: stored and relayed
+    // (the server cannot read it), and ignored by the members.
+    await bob.close();
+    const bobAgain = await fx.connect(s, { paths: bob.paths });
+    await bobAgain.login('bob');
+    await bobAgain.delete({ room: 'vault' }, first.id);
     const ownDelete = nextEvent(carol, 'messageUpdate', (u) => u.msgId === second.id);
     await alice.delete({ room: 'vault' }, second.id);
     await ownDelete;
