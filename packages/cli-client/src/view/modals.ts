@@ -4,7 +4,7 @@ import { searchEmoji, type EmojiEntry } from '../emoji.js';
 import { LineEditor } from '../line-editor.js';
 import { escapeTags, sanitize } from '../sanitize.js';
 import { padRight, displayWidth } from '../width.js';
-import type { Choice } from '../controller.js';
+import type { Choice, Unasked } from '../controller.js';
 import { printable, typeInto, type KeyPress } from './keys.js';
 
 export interface Modal {
@@ -54,11 +54,19 @@ export class ConfirmModal implements Modal {
 
 /** Keys in the first moment after a prompt opens were meant for what was there before it. */
 const CHOICE_ARMING_MS = 400;
+/** A question nobody asked for (a file offer) opens only after this long without a key. */
+export const UNASKED_IDLE_MS = 1500;
+/** How often a waiting question looks again whether the input line is empty. */
+const IDLE_CHECK_MS = 250;
+/** A key that does not answer an unasked question puts it off to the next idle moment. */
+const PUT_OFF = Symbol('put off');
+type ChoiceAnswer = string | null | typeof PUT_OFF;
 
 /**
  * One key out of a few ("[a] accept  [d] decline"); Esc answers null. `lines` are plain text.
  * The keys line shows, and keys count, only CHOICE_ARMING_MS after it opens: keys typed before
- * were meant for the input line and go on to it.
+ * were meant for the input line and go on to it. An `unasked` question never takes a key that
+ * does not answer it: such a key (any key before it is armed) puts it off and goes on.
  */
 export class ChoiceModal implements Modal {
   private readonly box: blessed.Widgets.BoxElement;
@@ -69,7 +77,8 @@ export class ChoiceModal implements Modal {
     label: string,
     lines: string[],
     private readonly choices: readonly Choice[],
-    private readonly done: (key: string | null) => void,
+    private readonly done: (answer: ChoiceAnswer) => void,
+    private readonly unasked = false,
   ) {
     this.box = dialog(screen, label, lines.length + 4, '80%');
     const text = lines.map(sanitize);
@@ -83,11 +92,15 @@ export class ChoiceModal implements Modal {
     }, CHOICE_ARMING_MS);
   }
   key(ch: string | undefined, key: KeyPress): boolean {
-    if (!this.armed || key.paste !== undefined) return false; // a paste is text for the input line, never an answer
-    if (key.full === 'escape') this.done(null);
-    const hit = this.choices.find((c) => c.key === (ch ?? '').toLowerCase());
-    if (hit) this.done(hit.key);
-    return true;
+    // A paste is text for the input line, never an answer.
+    const answering = this.armed && key.paste === undefined;
+    const hit = answering ? this.choices.find((c) => c.key === (ch ?? '').toLowerCase()) : undefined;
+    if (hit || (answering && key.full === 'escape')) {
+      this.done(hit ? hit.key : null);
+      return true;
+    }
+    if (this.unasked) this.done(PUT_OFF);
+    return answering && !this.unasked;
   }
   destroy(): void {
     clearTimeout(this.timer);
@@ -201,6 +214,9 @@ export class ModalHost {
   private current: Modal | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private cancelCurrent: (() => void) | null = null;
+  /** When the person last pressed a key (unasked questions wait for a pause). */
+  private lastKeyAt = Date.now();
+  private closed = false;
 
   constructor(
     private readonly screen: blessed.Widgets.Screen,
@@ -213,15 +229,19 @@ export class ModalHost {
 
   /** Routes a key to the open modal: true when it took the key. */
   key(ch: string | undefined, key: KeyPress): boolean {
+    this.lastKeyAt = Date.now();
     if (!this.current) return false;
     const taken = this.current.key(ch, key);
     this.screen.render();
     return taken;
   }
 
-  private open<T>(make: (done: (v: T) => void) => Modal, cancelled: T): Promise<T> {
+  /** Queues a modal; `skip`, asked when its turn comes, may answer instead of opening it. */
+  private open<T>(make: (done: (v: T) => void) => Modal, cancelled: T, skip?: () => T | undefined): Promise<T> {
     const run = (): Promise<T> =>
       new Promise<T>((resolve) => {
+        const skipped = skip?.();
+        if (skipped !== undefined) return resolve(skipped);
         let modal: Modal | null = null;
         const done = (v: T): void => {
           if (modal === null || this.current !== modal) return;
@@ -246,8 +266,36 @@ export class ModalHost {
     return this.open<boolean>((done) => new ConfirmModal(this.screen, label, lines, done), false);
   }
 
-  choose(label: string, lines: string[], choices: readonly Choice[]): Promise<string | null> {
-    return this.open<string | null>((done) => new ChoiceModal(this.screen, label, lines, choices, done), null);
+  /**
+   * One key out of `choices`. An `unasked` question (a file offer) opens only once the input line
+   * is empty and no key came for UNASKED_IDLE_MS, also when its turn in the queue comes; a key
+   * that does not answer it puts it off to the next such moment. It resolves null without asking
+   * once it is no longer wanted.
+   */
+  async choose(label: string, lines: string[], choices: readonly Choice[], unasked?: Unasked): Promise<string | null> {
+    for (;;) {
+      if (unasked && !(await this.idle(unasked))) return null;
+      const answer = await this.open<ChoiceAnswer>(
+        (done) => new ChoiceModal(this.screen, label, lines, choices, done, unasked !== undefined),
+        null,
+        unasked ? () => (!unasked.wanted() ? null : this.isIdle(unasked) ? undefined : PUT_OFF) : undefined,
+      );
+      if (answer !== PUT_OFF) return answer;
+    }
+  }
+
+  private isIdle(unasked: Unasked): boolean {
+    return this.current === null && Date.now() - this.lastKeyAt >= UNASKED_IDLE_MS && unasked.inputEmpty();
+  }
+
+  /** Waits for an idle moment: false when the question is no longer wanted (or the host is closed). */
+  private async idle(unasked: Unasked): Promise<boolean> {
+    while (!this.closed && unasked.wanted()) {
+      if (this.isIdle(unasked)) return true;
+      const rest = this.lastKeyAt + UNASKED_IDLE_MS - Date.now();
+      await new Promise((resolve) => setTimeout(resolve, Math.max(rest, IDLE_CHECK_MS)).unref());
+    }
+    return false;
   }
 
   ask(question: string, initial: string): Promise<string | null> {
@@ -258,8 +306,9 @@ export class ModalHost {
     return this.open<string | null>((done) => new EmojiPicker(this.screen, done), null);
   }
 
-  /** Cancel whatever is open (on quit). */
+  /** Cancel whatever is open, and drop the unasked questions waiting (on quit). */
   cancel(): void {
+    this.closed = true;
     this.cancelCurrent?.();
   }
 }
