@@ -93,6 +93,8 @@ export interface ControllerOptions {
 }
 
 const TYPING_REFRESH_MS = 3000;
+/** The offers made again at login are listed once none has come for this long. */
+const WAITING_OFFERS_QUIET_MS = 300;
 const HISTORY_PAGE = 50;
 /** "bob saved "x.txt"": a recipient's report on a file we sent. */
 const FILE_STATUS_WORDS: Record<FileStatusReport, string> = {
@@ -143,8 +145,11 @@ export class ChatController {
   private readonly fileSize: (path: string) => Promise<number>;
   private readonly readMarkDelayMs: number;
   private readonly directs: readonly string[];
-  /** While start() runs: the file offers the server makes again at login (left waiting before), to list once. */
-  private waitingOffers: FileOffer[] | null = [];
+  /** When this run started: a file offer made before it was left waiting (it is listed, not asked). */
+  private startedAt = Infinity;
+  /** Offers from before, listed together once they stop coming (the server makes them again at login, in a burst). */
+  private readonly waitingOffers: FileOffer[] = [];
+  private waitingTimer: NodeJS.Timeout | null = null;
   /** Set once the client is closed for good: why, in words (lines typed after are refused with it). */
   private closedWords: string | null = null;
   private readonly unsubscribers: Array<() => void> = [];
@@ -231,6 +236,7 @@ export class ChatController {
    * conversations of the last run, and load their history. Offers left waiting are listed once.
    */
   async start(): Promise<void> {
+    this.startedAt = this.now();
     this.listen();
     if (this.client.user) this.dispatch({ type: 'me', user: this.client.user });
     this.dispatch({ type: 'connection', state: this.client.state });
@@ -251,14 +257,12 @@ export class ChatController {
       }),
     ]);
     for (const offer of this.client.pendingFiles()) this.onFileOffer(offer);
-    const waiting = this.waitingOffers ?? [];
-    this.waitingOffers = null;
-    if (waiting.length > 0) this.notice(waitingOffersText(waiting, this.now()));
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.readTimer) clearTimeout(this.readTimer);
+    if (this.waitingTimer) clearTimeout(this.waitingTimer);
     this.timer = null;
     this.readTimer = null;
     for (const u of this.unsubscribers.splice(0)) u();
@@ -408,14 +412,20 @@ export class ChatController {
 
   /**
    * A file offer, shown at its own time, asks there and then: accept (then where to save), decline,
-   * or later. Those the server offers again at login (while start() runs) are listed once instead.
+   * or later. One made before this run started (left waiting, offered again at login) is listed instead.
    */
   private onFileOffer(o: FileOffer): void {
     if (o.from === this.state.me || this.state.ignored.includes(o.from)) return;
     if (this.state.files[o.fileId]) return; // already shown (pending at start and announced again)
     this.dispatch({ type: 'fileOffer', offer: o, now: o.ts });
-    if (this.waitingOffers) {
+    if (o.ts < this.startedAt) {
       this.waitingOffers.push(o);
+      if (this.waitingTimer) clearTimeout(this.waitingTimer);
+      this.waitingTimer = setTimeout(() => {
+        this.waitingTimer = null;
+        this.notice(waitingOffersText(this.waitingOffers.splice(0), this.now()));
+      }, WAITING_OFFERS_QUIET_MS);
+      this.waitingTimer.unref?.();
       return;
     }
     this.ui.bell();
@@ -480,7 +490,9 @@ export class ChatController {
       this.dispatch({ type: 'fileComplete', fileId: offer.fileId, path: saved });
     } catch (err) {
       if (this.state.files[offer.fileId]?.status === 'cancelled') return; // by /cancel or the sender
-      this.dispatch({ type: 'fileCancelled', fileId: offer.fileId, status: 'failed', reason: errorText(err) });
+      // Refused before the offer was taken (a folder that cannot be used): /accept may try another.
+      if (this.client.pendingFiles().some((f) => f.fileId === offer.fileId)) this.dispatch({ type: 'fileReopened', fileId: offer.fileId });
+      else this.dispatch({ type: 'fileCancelled', fileId: offer.fileId, status: 'failed', reason: errorText(err) });
       throw err;
     }
   }
@@ -505,13 +517,14 @@ export class ChatController {
     const target = conversationTarget(activeConversation(this.state));
     if (!target) throw new Error('send files in a room or a direct conversation');
     const path = expandHome(rawPath);
-    const size = await this.fileSize(path);
     const upload: PendingUpload = { path, name: basename(path), target };
     this.uploads.push(upload);
     try {
+      // The SDK says in words what is wrong with the path (no such file, a folder, too large).
       const { fileId } = await this.client.sendFile(target, path);
       if (!upload.fileId) {
         upload.fileId = fileId;
+        const size = await this.fileSize(path).catch(() => 0);
         this.dispatch({ type: 'fileSending', fileId, name: upload.name, size, target, now: this.now() });
       }
       this.dispatch({ type: 'fileComplete', fileId });
@@ -900,8 +913,8 @@ export class ChatController {
    * A refused line says which it was and stays: back in the input line if that is empty, else /retry.
    */
   private sendTo(conv: Conversation, text: string, action: boolean): void {
-    if (conv.kind === 'status') throw new Error('this is the status window: /join #room or /query nick first');
     if (this.closedWords) throw new Error(`not sent: ${this.closedWords}`);
+    if (conv.kind === 'status') throw new Error('this is the status window: /join #room or /query nick first');
     const pieces = splitText(emojify(text), this.client.limits.maxTextLength);
     for (const body of pieces) this.sendPiece(conv, body, action);
     if (pieces.length > 1) this.notice(`long text: sent as ${pieces.length} messages`, 'info', conv.key);

@@ -55,6 +55,8 @@ async function started(...args: Parameters<typeof setup>) {
   return made;
 }
 const settle = () => new Promise((r) => setTimeout(r, 10));
+/** The controller's clock (an offer stamped earlier was left waiting before the run: it is listed, not asked). */
+const NOW = 1_700_000_000_000;
 const messages = (ctl: ChatController, key?: string) =>
   (key ? findConversation(ctl.state, key)! : activeConversation(ctl.state)).lines.flatMap((l) =>
     l.kind === 'message'
@@ -261,13 +263,13 @@ describe('ChatController', () => {
     expect(texts(ctl).at(-1)).toBe('bob saved "x.txt"');
     client.emit('fileStatus', { fileId: 'up1', user: 'cy', status: 'cancelled' });
     expect(texts(ctl).at(-1)).toBe('cy cancelled "x.txt"');
-    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.txt', size: 3, e2e: true, ts: 1 });
+    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.txt', size: 3, e2e: true, ts: NOW });
     expect(ui.bells).toBe(1);
     await ctl.submit('/accept');
     expect(ui.asked[0]).toBe('save "a.txt" (from bob) into folder:|/home/me/Downloads');
     expect(client.calls).toContainEqual(['acceptFile', 'f1', '/home/me/Downloads']);
     expect(ctl.state.files.f1).toMatchObject({ status: 'done', path: '/home/me/Downloads/saved.txt' });
-    client.emit('fileOffer', { fileId: 'f2', from: 'bob', target: { room: 'lobby' }, name: 'b', size: 3, e2e: false, ts: 1 });
+    client.emit('fileOffer', { fileId: 'f2', from: 'bob', target: { room: 'lobby' }, name: 'b', size: 3, e2e: false, ts: NOW });
     await ctl.submit('/decline');
     expect(client.calls).toContainEqual(['declineFile', 'f2']);
     expect(ctl.state.files.f2!.status).toBe('declined');
@@ -407,7 +409,7 @@ describe('ChatController: /cancel, /whois, /unban', () => {
     const { client, ctl } = await started();
     await ctl.submit('/cancel');
     expect(texts(ctl).at(-1)).toBe('no file transfer is running');
-    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.txt', size: 3, e2e: true, ts: 1 });
+    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.txt', size: 3, e2e: true, ts: NOW });
     let rejectAccept!: (e: Error) => void;
     client.acceptFile = (fileId: string) => {
       client.calls.push(['acceptFile', fileId]);
@@ -477,7 +479,7 @@ describe('ChatController: direct conversations', () => {
 
   it('ignores the echo of my own room file offer', async () => {
     const { client, ctl, ui } = await started();
-    client.emit('fileOffer', { fileId: 'mine', from: 'me', target: { room: 'lobby' }, name: 'x', size: 1, e2e: false, ts: 1 });
+    client.emit('fileOffer', { fileId: 'mine', from: 'me', target: { room: 'lobby' }, name: 'x', size: 1, e2e: false, ts: NOW });
     expect(ctl.state.files.mine).toBeUndefined();
     expect(ui.bells).toBe(0);
   });
@@ -628,8 +630,8 @@ describe('ChatController: rooms, ignores and file offers', () => {
 
   it('/accept and /decline name an offer by its file name, spaces and all', async () => {
     const { client, ctl } = await started({ choose: 'l' });
-    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'my notes.txt', size: 3, e2e: false, ts: 1 });
-    client.emit('fileOffer', { fileId: 'f2', from: 'bob', target: { room: 'lobby' }, name: 'b.bin', size: 3, e2e: false, ts: 1 });
+    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'my notes.txt', size: 3, e2e: false, ts: NOW });
+    client.emit('fileOffer', { fileId: 'f2', from: 'bob', target: { room: 'lobby' }, name: 'b.bin', size: 3, e2e: false, ts: NOW });
     await settle();
     await ctl.submit('/accept my notes.txt');
     expect(client.calls).toContainEqual(['acceptFile', 'f1', '/home/me/Downloads']);
@@ -639,12 +641,12 @@ describe('ChatController: rooms, ignores and file offers', () => {
 
   it('a file offer asks at once, once', async () => {
     const { client, ui } = await started({ choose: 'a' });
-    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'new.txt', size: 3, e2e: false, ts: 1 });
+    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'new.txt', size: 3, e2e: false, ts: NOW });
     await settle();
     expect(ui.choices[0]).toEqual(['file offer', 'bob offers "new.txt" (3 bytes), to #lobby, readable by the server.', 'adl']);
     expect(ui.asked).toEqual(['save "new.txt" (from bob) into folder:|/home/me/Downloads']);
     expect(client.calls).toContainEqual(['acceptFile', 'f1', '/home/me/Downloads']);
-    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'new.txt', size: 3, e2e: false, ts: 1 });
+    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'new.txt', size: 3, e2e: false, ts: NOW });
     await settle();
     expect(ui.choices).toHaveLength(1); // announced again (a reconnect): not asked again
   });

@@ -168,7 +168,8 @@ describe('relaunch: offers left waiting are listed once, at their own time', () 
     const starting = ctl.start();
     client.emit('fileOffer', earlier[2]!); // the server's offers arrive while the rooms load
     await starting;
-    await new Promise((r) => setTimeout(r, 10));
+    client.emit('fileOffer', earlier[0]!); // offered again (a reconnect): listed once all the same
+    await waitFor(() => texts(ctl, roomKey('lobby')).some((t) => t.includes('offered while you were away')), 'the list');
     expect(ui.prompts).toEqual([]);
     expect(ui.bells).toBe(0);
     const lobby = texts(ctl, roomKey('lobby'));
@@ -196,6 +197,7 @@ describe('relaunch: offers left waiting are listed once, at their own time', () 
   it('nothing waiting, nothing listed', async () => {
     const { ctl } = controller(new FakeClient());
     await ctl.start();
+    await new Promise((r) => setTimeout(r, 400));
     expect(activeConversation(ctl.state).lines.some((l) => l.kind === 'notice' && l.text.includes('offered while you were away'))).toBe(
       false,
     );

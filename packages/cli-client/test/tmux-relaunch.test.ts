@@ -1,0 +1,126 @@
+// Relaunching real `hush` processes in tmux against a real hushd: the direct conversations come
+// back with their history, offers left waiting are listed once at their own time (no prompt each),
+// and a banned client says so once and offers no /retry that cannot work.
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HushTui } from '@hush/test-kit';
+import { formatTime } from '../src/format.js';
+import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
+
+const bed = TuiBed.install();
+const homes: string[] = [];
+afterEach(() => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+});
+
+/** A home kept across launches (device keys, pins, local history, the conversation list). */
+function home(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hush-relaunch-home-'));
+  homes.push(dir);
+  return dir;
+}
+
+/** `user` on the chat screen, registering on the first launch, logging in with its device key after. */
+async function launch(user: string, at: string, register: boolean): Promise<HushTui> {
+  const args = ['--host', `127.0.0.1:${bed.server.port}`, '--user', user, '--login', '--fingerprint', bed.server.fingerprint];
+  const tui = bed.start(register ? [...args, '--register'] : args, { home: at });
+  await tui.waitFor((s) => s.includes('#lobby') && / connected /.test(s), `${user} on the chat screen`);
+  return tui;
+}
+
+/** Ctrl+C, and the process is gone (its files written). */
+async function quit(tui: HushTui): Promise<void> {
+  tui.keys('C-c');
+  expect(await tui.exitCode()).toBe(0);
+  tui.kill();
+}
+
+describe('hush in tmux: relaunched', () => {
+  it('the direct conversations are back in the list, in their order, with their history', async () => {
+    const aliceHome = home();
+    const bobHome = home();
+    let alice = await launch('alice', aliceHome, true);
+    let bob = await launch('bob', bobHome, true);
+    await launch('carol', home(), true).then(quit);
+    await alice.typeLine('/msg bob are you there?');
+    await bob.waitFor(/3\.@alice/);
+    await bob.typeLine('/query alice');
+    await bob.waitFor('<alice> are you there?');
+    await bob.typeLine('yes, here');
+    await alice.waitFor(/3\.@bob/);
+    await alice.typeLine('/msg carol a note for later');
+    await alice.waitFor(/4\.@carol/);
+    await quit(alice);
+    await quit(bob);
+
+    const file = join(aliceHome, 'data', 'hush', 'conversations.json');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ [`alice@127.0.0.1:${bed.server.port}`]: ['bob', 'carol'] });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    alice = await launch('alice', aliceHome, false);
+    bob = await launch('bob', bobHome, false);
+    await alice.waitFor((s) => /3\.@bob/.test(s) && /4\.@carol/.test(s), 'both direct conversations listed, in their order');
+    await bob.waitFor(/3\.@alice/);
+    await alice.typeLine('/query bob');
+    await alice.waitFor((s) => s.includes('<alice> are you there?') && s.includes('<bob> yes, here'), "alice's history with bob");
+    await bob.typeLine('/query alice');
+    await bob.waitFor((s) => s.includes('<alice> are you there?') && s.includes('<bob> yes, here'), "bob's history with alice");
+    await alice.typeLine('/query carol');
+    await alice.waitFor('<alice> a note for later');
+  }, 120_000);
+
+  it('offers left waiting are listed once at their own time, not a prompt each; a new one still asks', async () => {
+    const aliceHome = home();
+    await launch('alice', aliceHome, true).then(quit);
+    const bob = await bed.sdkClient('bob');
+    await bob.register('bob', PASSWORD);
+    const files = ['one.txt', 'two.txt', 'three.txt'].map((name) => {
+      const path = join(bed.dataDir, name);
+      writeFileSync(path, `contents of ${name}\n`);
+      return path;
+    });
+    const offeredAt = Date.now();
+    for (const path of files) await bob.sendFile({ user: 'alice' }, path);
+    // A login in a later minute than the offers shows which time a line carries.
+    const sentMinute = Math.floor(offeredAt / 60_000);
+    while (Math.floor(Date.now() / 60_000) === sentMinute) await new Promise((r) => setTimeout(r, 250));
+    const loginTime = formatTime(Date.now());
+    const offerTime = formatTime(offeredAt);
+
+    const alice = await launch('alice', aliceHome, false);
+    const screen = await alice.waitFor('3 files offered while you were away');
+    for (const name of ['one.txt', 'two.txt', 'three.txt']) expect(screen).toContain(`${offerTime} bob offered "${name}" (`);
+    expect(screen).not.toMatch(/offers "/); // no prompt
+    await alice.typeLine('/query bob');
+    const dm = await alice.waitFor(`${offerTime} -F- file offer from bob: "three.txt"`);
+    expect(dm).not.toContain(`${loginTime} -F-`);
+    expect(dm).toContain(`${offerTime} -F- file offer from bob: "one.txt"`);
+
+    await bob.sendFile({ user: 'alice' }, files[0]!);
+    await alice.waitFor('bob offers "one.txt"'); // asked there and then
+  }, 150_000);
+
+  it('a ban: said once in words; a line typed after is refused in those words; /retry agrees', async () => {
+    const warden = await bed.sdkClient('warden');
+    await warden.register('warden', PASSWORD);
+    await warden.close();
+    await bed.server.db.setServerRole('warden', 'admin');
+    const admin = await bed.sdkClient('warden');
+    await admin.login('warden');
+    const bob = await launch('bob', home(), true);
+
+    await admin.ban({ user: 'bob', reason: 'spam' });
+    // The pane wraps the sentence: its start is on one row, its end further on.
+    const banned = 'you were banned from this server: spam.';
+    await bob.waitFor((s) => s.includes(`!!! ${banned}`) && s.includes('restart it to connect again'), 'the ban in words');
+    await bob.typeLine('hello?');
+    await bob.waitFor(`!!! not sent: ${banned}`);
+    await bob.typeLine('/retry');
+    const screen = await bob.waitFor(`!!! nothing can be sent: ${banned}`);
+    expect(screen).not.toContain('/retry sends it again');
+    expect(screen).not.toContain('no refused line');
+    expect(screen.split(`!!! ${banned}`).length - 1).toBe(1); // said once
+  }, 90_000);
+});
