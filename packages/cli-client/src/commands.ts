@@ -267,7 +267,7 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'delete',
     aliases: ['del'],
     usage: '/delete [N]',
-    help: "take back your message N (else your newest); room operators may delete anyone's",
+    help: "take back your message N (else your newest); in an open room, room operators may delete anyone's (end to end, only its author)",
     parse: (a) => numberOnly(a.rest),
     run: (ctl, a) => remove(ctl, a.n),
   }),

@@ -119,10 +119,14 @@ export async function remove(ctl: ChatController, n: number | undefined): Promis
   const { conv, target } = here(ctl);
   const line = pick(conv, n, 'mine', ctl.state.me);
   if (line.deleted) throw new Error('that message is deleted already');
-  // In a room the server lets operators delete anyone's; a direct conversation has none.
-  if (conv.kind === 'dm' && line.from !== ctl.state.me) throw new Error('you can only delete your own messages');
+  const mine = line.from === ctl.state.me;
+  // In an open room the server lets operators delete anyone's. End to end (a direct conversation, a
+  // sealed room) no server can vouch for an operator, so members apply only the author's delete.
+  if (!mine && conv.kind === 'dm') throw new Error('you can only delete your own messages');
+  if (!mine && conv.sealed)
+    throw new Error('in an end-to-end room only its author can delete a message; moderators can /kick, /mute or /ban');
   await ctl.client.delete(target, line.id);
-  ctl.notice(`deleted your message of ${formatTime(line.ts)}`, 'info', conv.key);
+  ctl.notice(`deleted ${mine ? 'your' : `${stripControls(line.from)}'s`} message of ${formatTime(line.ts)}`, 'info', conv.key);
 }
 
 const nameOf = (c: Conversation): string => (c.kind === 'room' ? `#${c.name}` : `@${c.name}`);

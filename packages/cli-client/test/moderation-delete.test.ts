@@ -1,0 +1,60 @@
+// /delete of someone else's message, driven through real `hush` processes in tmux against a real
+// hushd: refused in words in an end-to-end room (its members apply only the author's delete), done
+// by a room operator in an open room, the confirmation naming whose message it was.
+import type { HushClient } from '@hush/client';
+import { describe, expect, it } from 'vitest';
+import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
+
+// #ops is open; every other room (#lobby, #vault) is end to end.
+const bed = TuiBed.install({ openRooms: ['ops'] });
+
+/** An SDK client logged in as a server admin. */
+async function adminClient(): Promise<HushClient> {
+  const first = await bed.sdkClient('warden');
+  await first.register('warden', PASSWORD);
+  await first.close();
+  await bed.server.db.setServerRole('warden', 'admin');
+  const admin = await bed.sdkClient('warden');
+  await admin.login('warden');
+  return admin;
+}
+
+describe("hush in tmux: deleting another member's message", () => {
+  it('in an end-to-end room its owner is refused in words, before anything is sent; /help says so', async () => {
+    const { alice, bob } = await bed.aliceAndBob();
+    await alice.typeLine('/join #vault');
+    await alice.waitFor('#vault did not exist: you created it, end-to-end encrypted');
+    await bob.typeLine('/join #vault');
+    await bob.waitFor('bob x #vault');
+    await bob.typeLine('mine to keep');
+    await alice.waitFor('<bob> mine to keep');
+
+    await alice.typeLine('/delete 1');
+    // The notice wraps in the pane: its two halves.
+    await alice.waitFor('!!! in an end-to-end room only its author can delete a message;');
+    await alice.waitFor('moderators can /kick, /mute or /ban');
+    expect(alice.capture()).not.toContain('deleted your message');
+    await bob.typeLine('still here?');
+    await alice.waitFor('<bob> still here?');
+    for (const s of [alice, bob]) expect(s.capture()).toContain('<bob> mine to keep');
+
+    await alice.typeLine('/help delete');
+    await alice.waitFor("open room, room operators may delete anyone's (end to end, only"); // wrapped in the pane
+  }, 90_000);
+
+  it('in an open room its operator deletes it, and the confirmation names whose it was', async () => {
+    const { alice, bob } = await bed.aliceAndBob();
+    await alice.typeLine('/join #ops');
+    await alice.waitFor('alice x #ops');
+    await bob.typeLine('/join #ops');
+    await bob.waitFor('bob x #ops');
+    // A server admin makes alice an operator of #ops.
+    await (await adminClient()).setRole('ops', 'alice', 'op');
+    await bob.typeLine('off topic');
+    await alice.waitFor('<bob> off topic');
+
+    await alice.typeLine('/delete 1');
+    await alice.waitFor(/deleted bob's message of \d\d:\d\d/);
+    for (const s of [alice, bob]) await s.waitFor((x) => x.includes('<bob> message deleted') && !x.includes('off topic'));
+  }, 90_000);
+});
