@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp, type SessionClient } from '../src/app.js';
 import { ChatController, type UiHooks } from '../src/controller.js';
-import { activeConversation, dmKey, findConversation, roomKey, STATUS_KEY } from '../src/state.js';
+import { dmKey, findConversation, roomKey, STATUS_KEY } from '../src/state.js';
 import { FakeClient } from './helpers/fake-client.js';
 import { FakeInput, FakeOutput, screenText, waitFor } from './helpers/fake-terminal.js';
 
@@ -116,7 +116,11 @@ describe('what happens to a room is said where she looks', () => {
     const { client, ctl } = await started();
     client.joinRoom = async (room: string) => {
       client.rooms.set(room, { room, topic: '', kind: 'e2e', members: 2, joined: true });
-      client.emit('notice', { level: 'info', code: 'E2E_ROOM_JOINED', text: `#${room} is end-to-end encrypted: earlier messages stay closed to you` });
+      client.emit('notice', {
+        level: 'info',
+        code: 'E2E_ROOM_JOINED',
+        text: `#${room} is end-to-end encrypted: earlier messages stay closed to you`,
+      });
     };
     await ctl.submit('/join #dev');
     await settle();
