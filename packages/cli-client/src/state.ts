@@ -139,6 +139,8 @@ export type Action =
   | { type: 'fileSending'; fileId: string; name: string; size: number; target: Target; now: number }
   | { type: 'fileProgress'; fileId: string; direction: 'up' | 'down'; bytes: number; size: number }
   | { type: 'fileAccepted'; fileId: string }
+  /** An accept refused before the offer was taken (e.g. a folder that cannot be used): it is open again. */
+  | { type: 'fileReopened'; fileId: string }
   | { type: 'fileComplete'; fileId: string; path?: string }
   | { type: 'fileCancelled'; fileId: string; reason?: string; status?: 'declined' | 'cancelled' | 'failed' }
   | { type: 'inputSubmit'; line: string }
@@ -634,6 +636,10 @@ export function reduce(s: AppState, a: Action): AppState {
     case 'fileAccepted': {
       const f = s.files[a.fileId];
       return f ? { ...s, files: { ...s.files, [a.fileId]: { ...f, status: 'receiving' } } } : s;
+    }
+    case 'fileReopened': {
+      const f = s.files[a.fileId];
+      return f?.status === 'receiving' ? { ...s, files: { ...s.files, [a.fileId]: { ...f, status: 'offered', bytes: 0 } } } : s;
     }
     case 'fileComplete': {
       const f = s.files[a.fileId];
