@@ -1,23 +1,11 @@
 // /delete of someone else's message, driven through real `hush` processes in tmux against a real
 // hushd: refused in words in an end-to-end room (its members apply only the author's delete), done
 // by a room operator in an open room, the confirmation naming whose message it was.
-import type { HushClient } from '@hush/client';
 import { describe, expect, it } from 'vitest';
-import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
+import { TuiBed } from './helpers/tui-bed.js';
 
 // #ops is open; every other room (#lobby, #vault) is end to end.
 const bed = TuiBed.install({ openRooms: ['ops'] });
-
-/** An SDK client logged in as a server admin. */
-async function adminClient(): Promise<HushClient> {
-  const first = await bed.sdkClient('warden');
-  await first.register('warden', PASSWORD);
-  await first.close();
-  await bed.server.db.setServerRole('warden', 'admin');
-  const admin = await bed.sdkClient('warden');
-  await admin.login('warden');
-  return admin;
-}
 
 describe("hush in tmux: deleting another member's message", () => {
   it('in an end-to-end room its owner is refused in words, before anything is sent; /help says so', async () => {
@@ -49,7 +37,7 @@ describe("hush in tmux: deleting another member's message", () => {
     await bob.typeLine('/join #ops');
     await bob.waitFor('bob x #ops');
     // A server admin makes alice an operator of #ops.
-    await (await adminClient()).setRole('ops', 'alice', 'op');
+    await (await bed.adminClient('warden')).setRole('ops', 'alice', 'op');
     await bob.typeLine('off topic');
     await alice.waitFor('<bob> off topic');
 

@@ -4,27 +4,28 @@
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CutProxy } from './cut-proxy.js';
+import type { HushClient } from '../src/client.js';
 import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 const TIMEOUT_MS = 500;
 
 describe('requests during a reconnect', () => {
   const fx = new Fixture();
-  let server: TestServer | undefined;
-  let proxy: CutProxy | undefined;
-  afterEach(async () => {
-    await fx.cleanup();
-    await proxy?.close();
-    await server?.stop();
-    server = undefined;
-    proxy = undefined;
-  });
+  afterEach(() => fx.cleanup());
+
+  /** alice (a short request timeout) connected through a proxy the test can cut. */
+  async function aliceCutOff(): Promise<{ server: TestServer; proxy: CutProxy; alice: HushClient }> {
+    const server = fx.stopAfter(await startTestServer());
+    const proxy = await CutProxy.start({ host: server.host, port: server.port });
+    fx.stopAfter({ stop: () => proxy.close() });
+    const alice = await fx.user({ host: proxy.host, port: proxy.port, fingerprint: server.fingerprint }, 'alice', {
+      timeoutMs: TIMEOUT_MS,
+    });
+    return { server, proxy, alice };
+  }
 
   it('a history page and a DM asked for while reconnecting both succeed once back, with no error', async () => {
-    server = await startTestServer();
-    const p = await CutProxy.start({ host: server.host, port: server.port });
-    proxy = p;
-    const alice = await fx.user({ host: p.host, port: p.port, fingerprint: server.fingerprint }, 'alice', { timeoutMs: TIMEOUT_MS });
+    const { server, proxy: p, alice } = await aliceCutOff();
     const bob = await fx.user(server, 'bob');
     await sentAndShown(bob, alice, 'before the outage');
     const errors = collect(alice, 'error');
@@ -49,10 +50,7 @@ describe('requests during a reconnect', () => {
   }, 30_000);
 
   it('a call waiting for the reconnect is rejected with CONNECTION_CLOSED when the client is closed', async () => {
-    server = await startTestServer();
-    const p = await CutProxy.start({ host: server.host, port: server.port });
-    proxy = p;
-    const alice = await fx.user({ host: p.host, port: p.port, fingerprint: server.fingerprint }, 'alice', { timeoutMs: TIMEOUT_MS });
+    const { proxy: p, alice } = await aliceCutOff();
     const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
     p.cut();
     await reconnecting;

@@ -86,6 +86,17 @@ export class TuiBed {
     return { alice, bob };
   }
 
+  /** An SDK client logged in as server admin `name` (registered, made admin, logged in again), closed after the test. */
+  async adminClient(name: string): Promise<HushClient> {
+    const first = await this.sdkClient(name);
+    await first.register(name, PASSWORD);
+    await first.close();
+    await this.server.db.setServerRole(name, 'admin');
+    const admin = await this.sdkClient(name);
+    await admin.login(name);
+    return admin;
+  }
+
   /** An SDK client (not registered) with its files in the server's temp dir, closed after the test. */
   async sdkClient(name: string): Promise<HushClient> {
     const client = await HushClient.connect({
