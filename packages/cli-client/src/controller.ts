@@ -119,6 +119,8 @@ interface RefusedLine {
 /** SDK notice codes about one room, which the notice names first ("#dev is end-to-end encrypted…"). */
 const ROOM_NOTICES = new Set(['E2E_ROOM_JOINED', 'E2E_ROOM_DOWNGRADE', 'E2E_ROOM_MESSAGE', 'CATCH_UP_LIMIT']);
 
+const ROLE_WORDS: Record<string, string> = { owner: 'an owner', op: 'an operator', member: 'a member' };
+
 /** The start of a line, for messages that must say which line they mean. */
 function quoteStart(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -341,9 +343,15 @@ export class ChatController {
   private sdkNotice(n: ClientEventMap['notice'][0]): void {
     const text = n.code ? `${n.text} [${n.code}]` : n.text;
     const room = n.code !== undefined && ROOM_NOTICES.has(n.code) ? /#([a-z0-9_-]{1,32})/.exec(n.text)?.[1] : undefined;
-    if (room !== undefined && !findConversation(this.state, roomKey(room)) && this.client.rooms.get(room)?.joined)
-      return void this.roomNotices.push({ room, level: n.level, text });
-    this.notice(text, n.level, room !== undefined && findConversation(this.state, roomKey(room)) ? roomKey(room) : STATUS_KEY);
+    if (room === undefined) return this.notice(text, n.level, STATUS_KEY);
+    this.roomNotice(room, n.level, text);
+  }
+
+  /** A notice for a room's pane; one that is not open yet gets it when it opens (the status window, if the room is not joined). */
+  private roomNotice(room: string, level: 'info' | 'warn', text: string): void {
+    const open = findConversation(this.state, roomKey(room)) !== undefined;
+    if (!open && this.client.rooms.get(room)?.joined) return void this.roomNotices.push({ room, level, text });
+    this.notice(text, level, open ? roomKey(room) : STATUS_KEY);
   }
 
   private flushRoomNotices(): void {
@@ -395,12 +403,37 @@ export class ChatController {
         this.notice(`topic of #${e.room}${by}: ${e.topic ?? ''}`, 'info', key);
         return;
       case 'mute':
-      case 'unmute':
-        this.notice(`${e.user} was ${e.event}d${by}${reason}`, 'warn', key);
+        // The server's event does not carry how long: a mute lasts until it runs out or an /unmute.
+        this.notice(
+          `${e.user === me ? 'you were' : `${e.user} was`} muted in #${e.room}${by}${reason}: until the mute runs out or an operator unmutes`,
+          'warn',
+          key,
+        );
         return;
-      case 'role':
-        this.notice(`${e.user} is now ${e.role ?? 'member'}${by}`, 'info', key);
+      case 'unmute':
+        this.notice(`${e.user === me ? 'you were' : `${e.user} was`} unmuted in #${e.room}${by}`, 'info', key);
+        return;
+      case 'role': {
+        const role = ROLE_WORDS[e.role ?? 'member'] ?? e.role;
+        const before = findConversation(this.state, key)?.members.find((m) => m.user === e.user)?.role;
+        this.notice(
+          before === (e.role ?? 'member')
+            ? `${e.user} stays ${role}${e.by ? ` (${e.by} set the role ${e.user} already had)` : ''}`
+            : e.by
+              ? `${e.by} made ${e.user} ${role}`
+              : `${e.user} is now ${role}`,
+          'info',
+          key,
+        );
         void this.loadMembers(e.room);
+        return;
+      }
+      case 'create':
+        this.roomNotice(
+          e.room,
+          'info',
+          e.user === me ? `you created #${e.room} and are its owner (/topic sets its topic)` : `#${e.room} was created by ${e.user}`,
+        );
         return;
       default:
         this.notice(`${e.event}: ${e.user}${by}${reason}`, 'info', key);

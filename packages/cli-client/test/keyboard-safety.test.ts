@@ -133,6 +133,27 @@ describe('what happens to a room is said where she looks', () => {
   });
 });
 
+describe('room events in words', () => {
+  it('roles, mutes and a created room read as sentences', async () => {
+    const { client, ctl } = await started();
+    const lobby = roomKey('lobby');
+    client.emit('roomEvent', { room: 'lobby', event: 'role', user: 'bob', by: 'alice', role: 'member', ts: 1 });
+    expect(texts(ctl, lobby).at(-1)).toBe('alice made bob a member');
+    client.emit('roomEvent', { room: 'lobby', event: 'role', user: 'me', by: 'alice', role: 'member', ts: 2 });
+    expect(texts(ctl, lobby).at(-1)).toBe('me stays a member (alice set the role me already had)');
+    client.emit('roomEvent', { room: 'lobby', event: 'mute', user: 'me', by: 'bob', ts: 3 });
+    expect(texts(ctl, lobby).at(-1)).toBe('you were muted in #lobby by bob: until the mute runs out or an operator unmutes');
+    client.createRoom = async (room: string) => {
+      client.rooms.set(room, { room, topic: '', kind: 'e2e', members: 1, joined: true });
+      client.emit('roomEvent', { room, event: 'create', user: 'me', role: 'owner', ts: 4 }); // before the pane opens
+    };
+    await ctl.submit('/create #fresh');
+    await settle();
+    expect(texts(ctl, roomKey('fresh'))).toContain('you created #fresh and are its owner (/topic sets its topic)');
+    expect(texts(ctl, lobby).join('\n')).not.toContain('create');
+  });
+});
+
 // ----------------------------------------------------------------------------------------------
 // The file prompt in a (fake) terminal: real blessed, real key handling.
 

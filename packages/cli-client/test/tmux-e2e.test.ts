@@ -285,7 +285,7 @@ describe('hush in tmux: nothing typed is lost', () => {
     await bob.typeLine('/join #quiet');
     await alice.waitFor('bob joined #quiet');
     await alice.typeLine('/mute bob');
-    await bob.waitFor('bob was muted');
+    await bob.waitFor('you were muted in #quiet by alice');
     await bob.typeLine('this line must not vanish');
     const screen = await bob.waitFor('not sent: "this line must not vanish"');
     expect(screen).not.toContain('SCHEMA_VIOLATION');
