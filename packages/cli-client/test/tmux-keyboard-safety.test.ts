@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inputLine } from '@hush/test-kit';
+import { type HushTui, inputLine } from '@hush/test-kit';
 import { TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install({ openRooms: ['lobby'] });
@@ -16,6 +16,15 @@ const chats = (screen: string): string =>
     .map((row) => row.slice(0, 22))
     .join('\n');
 
+/** alice's input line is empty: Enter posts nothing, and what she types next reaches #lobby alone. */
+async function enterPostsNothingPrivate(alice: HushTui, bob: HushTui): Promise<void> {
+  expect(inputLine(alice.capture())).toBe('>');
+  alice.keys('Enter');
+  await alice.typeLine('hello room');
+  await bob.waitFor('<alice> hello room');
+  expect(bob.capture()).not.toContain('private words');
+}
+
 describe('hush in tmux: a refused private line stays private', () => {
   it('/msg to nobody from #lobby: said in #lobby, no conversation, nothing in the input line for Enter to post', async () => {
     const { alice, bob } = await bed.aliceAndBob();
@@ -25,11 +34,7 @@ describe('hush in tmux: a refused private line stays private', () => {
     expect(screen).toContain(' hush  #lobby');
     await sleep(500); // anything more from the refusal would be on screen by now
     expect(chats(alice.capture())).not.toContain('zed');
-    expect(inputLine(alice.capture())).toBe('>');
-    alice.keys('Enter');
-    await alice.typeLine('hello room');
-    await bob.waitFor('<alice> hello room');
-    expect(bob.capture()).not.toContain('private words');
+    await enterPostsNothingPrivate(alice, bob);
   }, 90_000);
 
   it("a direct line refused for bob's changed keys while alice is in #lobby: not in her input line, said where she is", async () => {
@@ -58,11 +63,7 @@ describe('hush in tmux: a refused private line stays private', () => {
     expect(screen).toContain(' hush  #lobby');
     expect(screen).toContain('/retry sends it again');
     await sleep(500);
-    expect(inputLine(alice.capture())).toBe('>');
-    alice.keys('Enter');
-    await alice.typeLine('hello room');
-    await bob.waitFor('<alice> hello room');
-    expect(bob.capture()).not.toContain('private words');
+    await enterPostsNothingPrivate(alice, bob);
   }, 90_000);
 });
 
