@@ -103,12 +103,7 @@ describe('hush in tmux: relaunched', () => {
   }, 150_000);
 
   it('a ban: said once in words; a line typed after is refused in those words; /retry agrees', async () => {
-    const warden = await bed.sdkClient('warden');
-    await warden.register('warden', PASSWORD);
-    await warden.close();
-    await bed.server.db.setServerRole('warden', 'admin');
-    const admin = await bed.sdkClient('warden');
-    await admin.login('warden');
+    const admin = await bed.adminClient('warden');
     const bob = await launch('bob', home(), true);
 
     await admin.ban({ user: 'bob', reason: 'spam' });
