@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { parseInput } from './commands.js';
 import { TabCompleter } from './completion.js';
 import { emojify } from './emoji.js';
+import type { DirectConversation } from './direct-list.js';
 import { closedText, waitingOffersText } from './format.js';
 import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
@@ -89,7 +90,7 @@ export interface ControllerOptions {
   /** How long the view must rest on new messages before a read marker goes out. */
   readMarkDelayMs?: number;
   /** The direct conversations the list held when hush last ran (this server and account), in list order. */
-  directs?: readonly string[];
+  directs?: readonly DirectConversation[];
 }
 
 const TYPING_REFRESH_MS = 3000;
@@ -146,7 +147,7 @@ export class ChatController {
   private readonly memory: Memory | undefined;
   private readonly fileSize: (path: string) => Promise<number>;
   private readonly readMarkDelayMs: number;
-  private readonly directs: readonly string[];
+  private readonly directs: readonly DirectConversation[];
   /** When this run started: a file offer made before it was left waiting (it is listed, not asked). */
   private startedAt = Infinity;
   /** Offers from before, listed together once they stop coming (the server makes them again at login, in a burst). */
@@ -244,7 +245,7 @@ export class ChatController {
     this.dispatch({ type: 'connection', state: this.client.state });
     const rooms = [...this.client.rooms.values()].filter((r) => r.joined !== false);
     rooms.forEach((r, i) => this.dispatch({ type: 'joined', room: r.room, topic: r.topic, sealed: r.kind === 'e2e', activate: i === 0 }));
-    for (const user of this.directs) this.dispatch({ type: 'openDm', user, activate: false });
+    for (const { user } of this.directs) this.dispatch({ type: 'openDm', user, activate: false });
     this.notice(`connected to server ${this.client.fingerprint}`, 'info', STATUS_KEY);
     this.notice(
       'Type /help for commands and keys. Direct messages and rooms marked 🔒 are end-to-end encrypted; other rooms are encrypted in transit and readable by the server.',
@@ -253,9 +254,10 @@ export class ChatController {
     this.timer.unref?.();
     await Promise.all([
       ...rooms.map((r) => this.loadRoom(r.room)),
-      ...this.directs.map((user) => {
+      ...this.directs.map(async ({ user, seen }) => {
         this.refreshE2E(user);
-        return this.loadHistory({ user }, HISTORY_PAGE, false);
+        await this.loadHistory({ user }, HISTORY_PAGE, false);
+        if (seen !== undefined) this.dispatch({ type: 'newSince', key: dmKey(user), after: seen });
       }),
     ]);
     for (const offer of this.client.pendingFiles()) this.onFileOffer(offer);
@@ -347,10 +349,13 @@ export class ChatController {
     this.roomNotice(room, n.level, text);
   }
 
-  /** A notice for a room's pane; one that is not open yet gets it when it opens (the status window, if the room is not joined). */
-  private roomNotice(room: string, level: 'info' | 'warn', text: string): void {
+  /**
+   * A notice for a room's pane. One not open yet gets it when it opens, if it is `coming` (joined
+   * already, by default); else the status window does.
+   */
+  private roomNotice(room: string, level: 'info' | 'warn', text: string, coming = this.client.rooms.get(room)?.joined === true): void {
     const open = findConversation(this.state, roomKey(room)) !== undefined;
-    if (!open && this.client.rooms.get(room)?.joined) return void this.roomNotices.push({ room, level, text });
+    if (!open && coming) return void this.roomNotices.push({ room, level, text });
     this.notice(text, level, open ? roomKey(room) : STATUS_KEY);
   }
 
@@ -429,11 +434,8 @@ export class ChatController {
         return;
       }
       case 'create':
-        this.roomNotice(
-          e.room,
-          'info',
-          e.user === me ? `you created #${e.room} and are its owner (/topic sets its topic)` : `#${e.room} was created by ${e.user}`,
-        );
+        // Only the creator hears of it, before the SDK lists the room: its pane opens next.
+        this.roomNotice(e.room, 'info', `you created #${e.room} and are its owner (/topic sets its topic)`, true);
         return;
       default:
         this.notice(`${e.event}: ${e.user}${by}${reason}`, 'info', key);

@@ -144,8 +144,9 @@ describe('room events in words', () => {
     client.emit('roomEvent', { room: 'lobby', event: 'mute', user: 'me', by: 'bob', ts: 3 });
     expect(texts(ctl, lobby).at(-1)).toBe('you were muted in #lobby by bob: until the mute runs out or an operator unmutes');
     client.createRoom = async (room: string) => {
+      // As the SDK does: the event comes before the room is listed, and before its pane opens.
+      client.emit('roomEvent', { room, event: 'create', user: 'me', role: 'owner', ts: 4 });
       client.rooms.set(room, { room, topic: '', kind: 'e2e', members: 1, joined: true });
-      client.emit('roomEvent', { room, event: 'create', user: 'me', role: 'owner', ts: 4 }); // before the pane opens
     };
     await ctl.submit('/create #fresh');
     await settle();

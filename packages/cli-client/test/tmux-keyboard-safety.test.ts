@@ -67,6 +67,25 @@ describe('hush in tmux: a refused private line stays private', () => {
   }, 90_000);
 });
 
+describe('hush in tmux: what happens to a room is said where she looks', () => {
+  it('a created room, the end-to-end notice on joining it, a role that changed nothing, a kick', async () => {
+    const { alice, bob } = await bed.aliceAndBob();
+    await alice.typeLine('/create #dev');
+    await alice.waitFor((s) => s.includes(' hush  #dev') && s.includes('you created #dev and are its owner'));
+    expect(alice.capture()).not.toContain('create: alice');
+    await bob.typeLine('/join #dev');
+    await bob.waitFor((s) => s.includes(' hush  #dev') && s.includes('#dev is end-to-end encrypted'));
+    await alice.waitFor('bob joined #dev');
+    await alice.typeLine('/deop bob');
+    await alice.waitFor('bob stays a member (alice set the role bob already had)');
+    await alice.typeLine('/kick bob too noisy');
+    // bob's #dev pane closes: the pane he is left in says so.
+    await bob.waitFor((s) => s.includes(' hush  #lobby') && s.includes('you were kicked from #dev by alice (too noisy)'));
+    bob.keys('M-1'); // the status window says it too
+    await bob.waitFor((s) => s.includes(' hush  status') && s.includes('you were kicked from #dev by alice (too noisy)'));
+  }, 90_000);
+});
+
 describe('hush in tmux: the file prompt never takes typing', () => {
   /** alice offers `name` to #lobby. */
   const offer = async (alice: { home: string; typeLine(t: string): Promise<void> }, name: string): Promise<void> => {
