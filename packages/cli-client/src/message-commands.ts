@@ -66,6 +66,9 @@ function pick(conv: Conversation, n: number | undefined, who: 'any' | 'others' |
   }
 }
 
+/** Why a delete of someone else's message in an end-to-end room is refused (its members apply only the author's). */
+export const E2E_DELETE_REFUSED = 'in an end-to-end room only its author can delete a message; moderators can /kick, /mute or /ban';
+
 const short = (line: MessageLine): string => {
   const flat = bodyLines(line.text).join(' ');
   return `${stripControls(line.from)}: "${flat.length > 40 ? `${flat.slice(0, 40)}…` : flat}"`;
@@ -123,8 +126,7 @@ export async function remove(ctl: ChatController, n: number | undefined): Promis
   // In an open room the server lets operators delete anyone's. End to end (a direct conversation, a
   // sealed room) no server can vouch for an operator, so members apply only the author's delete.
   if (!mine && conv.kind === 'dm') throw new Error('you can only delete your own messages');
-  if (!mine && conv.sealed)
-    throw new Error('in an end-to-end room only its author can delete a message; moderators can /kick, /mute or /ban');
+  if (!mine && conv.sealed) throw new Error(E2E_DELETE_REFUSED);
   await ctl.client.delete(target, line.id);
   ctl.notice(`deleted ${mine ? 'your' : `${stripControls(line.from)}'s`} message of ${formatTime(line.ts)}`, 'info', conv.key);
 }

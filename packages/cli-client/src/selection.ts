@@ -2,6 +2,7 @@
 // key acts on the selected one through the numbered commands (/reply N, /edit N, /delete N, /react N).
 // Pure: the view keeps the selected message's id and asks here what each key means.
 import type { KeyPress } from './view/keys.js';
+import { E2E_DELETE_REFUSED } from './message-commands.js';
 import { messageNumber, numberedMessage, type Conversation } from './state.js';
 
 /** The keys that enter selection (blessed names them so for xterm's and tmux's Alt/Ctrl+Up). */
@@ -59,9 +60,10 @@ export function selectionKey(conv: Conversation, id: string, key: KeyPress, me: 
     case 'e':
       return mine ? { kind: 'input', text: `/edit ${n} ${line.text}` } : { kind: 'refuse', reason: 'you can only edit your own messages' };
     case 'd': {
+      if (!mine && conv.sealed) return { kind: 'refuse', reason: E2E_DELETE_REFUSED };
       const operator = conv.kind === 'room' && conv.members.some((m) => m.user === me && (m.role === 'op' || m.role === 'owner'));
       if (!mine && !operator)
-        return { kind: 'refuse', reason: 'you can only delete your own messages (or, as a room operator, any in the room)' };
+        return { kind: 'refuse', reason: 'you can only delete your own messages (or, as an operator of an open room, any in it)' };
       return { kind: 'confirm', question: `delete message ${n}${mine ? '' : ` by ${line.from}`}?`, command: `/delete ${n}` };
     }
     default:

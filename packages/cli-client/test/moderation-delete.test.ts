@@ -25,6 +25,12 @@ describe("hush in tmux: deleting another member's message", () => {
     await bob.typeLine('still here?');
     await alice.waitFor('<bob> still here?');
     for (const s of [alice, bob]) expect(s.capture()).toContain('<bob> mine to keep');
+    // The same from a selected message: refused at once, not asked.
+    alice.keys('M-Up');
+    await alice.waitFor(/message 1 selected/);
+    alice.keys('d');
+    const refused = await alice.waitFor((x) => x.split('moderators can /kick, /mute or /ban').length === 3);
+    expect(refused).not.toContain('delete message 1 by bob?');
 
     await alice.typeLine('/help delete');
     await alice.waitFor("open room, room operators may delete anyone's (end to end, only"); // wrapped in the pane
