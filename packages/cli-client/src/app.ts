@@ -3,10 +3,11 @@
 import type blessed from 'blessed';
 import { DEFAULT_PORT, formatServers, type LoginDefaults, type Remembered, type ServerAddress, splitServers, withPorts } from './config.js';
 import { ChatController, type Memory } from './controller.js';
-import type { Account, DirectList } from './direct-list.js';
+import type { Account, DirectConversation, DirectList } from './direct-list.js';
 import { PASSWORD_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 import { describeError, errorText, type SessionClient } from './sdk.js';
 import { sanitize, stripControls } from './sanitize.js';
+import { isNumbered } from './state.js';
 import { ChatView } from './view/chat-view.js';
 import { LoginView, type LoginValues } from './view/login-view.js';
 import { createScreen } from './view/screen.js';
@@ -141,24 +142,29 @@ export function startApp(opts: AppOptions): RunningApp {
       }),
   };
 
-  /** The account's direct conversations of the last launch; [] (and said why) when they cannot be read. */
-  const lastDirects = (account: Account): { users: string[]; problem?: string } => {
+  /** The account's direct conversations of the last launch; none (and said why) when they cannot be read. */
+  const lastDirects = (account: Account): { conversations: DirectConversation[]; problem?: string } => {
     try {
-      return { users: opts.directs?.load(account) ?? [] };
+      return { conversations: opts.directs?.load(account) ?? [] };
     } catch (err) {
-      return { users: [], problem: `could not read the direct conversations of the last launch: ${errorText(err)}` };
+      return { conversations: [], problem: `could not read the direct conversations of the last launch: ${errorText(err)}` };
     }
   };
 
-  /** Keeps the list's direct conversations, in list order, whenever they change. */
-  const keepDirects = (ctl: ChatController, account: Account, restored: readonly string[]): void => {
-    let kept = restored.join(' ');
+  /** Keeps the list's direct conversations, in list order, each with its newest message, whenever they change. */
+  const keepDirects = (ctl: ChatController, account: Account, restored: readonly DirectConversation[]): void => {
+    const signature = (list: readonly DirectConversation[]): string => JSON.stringify(list);
+    let kept = signature(restored);
     const check = (): void => {
-      const users = ctl.state.conversations.flatMap((conv) => (conv.kind === 'dm' ? [conv.name] : []));
-      if (users.join(' ') === kept) return;
-      kept = users.join(' ');
+      const list = ctl.state.conversations.flatMap((conv): DirectConversation[] => {
+        if (conv.kind !== 'dm') return [];
+        const seen = conv.lines.findLast(isNumbered)?.id;
+        return [seen === undefined ? { user: conv.name } : { user: conv.name, seen }];
+      });
+      if (signature(list) === kept) return;
+      kept = signature(list);
       try {
-        opts.directs?.save(account, users);
+        opts.directs?.save(account, list);
       } catch (err) {
         ctl.notice(`could not save the list of direct conversations: ${errorText(err)}`, 'warn');
       }
@@ -175,7 +181,7 @@ export function startApp(opts: AppOptions): RunningApp {
       client: c,
       downloadsDir: opts.downloadsDir,
       memory,
-      directs: directs.users,
+      directs: directs.conversations,
       ui: {
         bell: () => chat?.bell(),
         ask: (q, initial) => (chat ? chat.modals.ask(q, initial) : Promise.resolve(null)),
@@ -188,7 +194,7 @@ export function startApp(opts: AppOptions): RunningApp {
     chat = new ChatView(screen, ctl, quit);
     await ctl.start();
     if (directs.problem) ctl.notice(directs.problem, 'warn');
-    keepDirects(ctl, account, directs.users);
+    keepDirects(ctl, account, directs.conversations);
   };
 
   const submit = async (v: LoginValues): Promise<void> => {

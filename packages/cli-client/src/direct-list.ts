@@ -1,6 +1,8 @@
 // The direct conversations of the list, kept between launches per server and account. The SDK keeps
 // their messages (its local history) but no list of them, so hush keeps one in the data directory:
-// <dataDir>/conversations.json, { "alice@host:port": ["bob", "carol"] }, readable by the user only.
+// <dataDir>/conversations.json, { "alice@host:port": [{ "user": "bob", "seen": "812" }] }, readable
+// by the user only. `seen` is the newest message the conversation held, so what came after it while
+// hush was closed is marked new, as the SDK's cursors do for rooms.
 import { join } from 'node:path';
 import { serverKey } from '@hush/client';
 import { readIfExists, writePrivateJson } from './private-file.js';
@@ -14,20 +16,36 @@ export interface Account {
   user: string;
 }
 
+/** A direct conversation of the list: the other person, and the newest message id it held. */
+export interface DirectConversation {
+  user: string;
+  seen?: string;
+}
+
 /** Where the list of an account is kept. */
 export interface DirectList {
-  /** The peers of its direct conversations, in list order ([] when none was kept). */
-  load(account: Account): string[];
-  save(account: Account, users: readonly string[]): void;
+  /** Its direct conversations, in list order ([] when none was kept). */
+  load(account: Account): DirectConversation[];
+  save(account: Account, conversations: readonly DirectConversation[]): void;
 }
+
+const MESSAGE_ID = /^\d{1,20}$/;
 
 /** "alice@127.0.0.1:5555": an account on a server. */
 export function accountKey(a: Account): string {
   return `${a.user}@${serverKey(a.host, a.port)}`;
 }
 
-/** The file's lists; what is not a list of user names is left out (an edited or torn file costs a list, never the launch). */
-export function parseDirects(text: string | undefined): Record<string, string[]> {
+/** One entry, or undefined for what is not a user name with an optional message id. */
+function parseEntry(entry: unknown): DirectConversation | undefined {
+  if (typeof entry !== 'object' || entry === null) return undefined;
+  const { user, seen } = entry as { user?: unknown; seen?: unknown };
+  if (typeof user !== 'string' || !USERNAME_PATTERN.test(user)) return undefined;
+  return typeof seen === 'string' && MESSAGE_ID.test(seen) ? { user, seen } : { user };
+}
+
+/** The file's lists; what does not parse is left out (an edited or torn file costs a list, never the launch). */
+export function parseDirects(text: string | undefined): Record<string, DirectConversation[]> {
   let data: unknown;
   try {
     data = JSON.parse(text ?? '{}');
@@ -36,19 +54,19 @@ export function parseDirects(text: string | undefined): Record<string, string[]>
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return {};
   return Object.fromEntries(
-    Object.entries(data).flatMap(([key, users]) =>
-      Array.isArray(users)
-        ? [[key, [...new Set(users.filter((u): u is string => typeof u === 'string' && USERNAME_PATTERN.test(u)))]]]
-        : [],
-    ),
+    Object.entries(data).flatMap(([key, entries]) => {
+      if (!Array.isArray(entries)) return [];
+      const list = entries.map(parseEntry).filter((c): c is DirectConversation => c !== undefined);
+      return [[key, list.filter((c, i) => list.findIndex((d) => d.user === c.user) === i)]];
+    }),
   );
 }
 
 /** The list in `dataDir`'s conversations.json; each save rewrites the file with the other accounts' lists kept. */
 export function fileDirectList(dataDir: string): DirectList {
-  const read = (): Record<string, string[]> => parseDirects(readIfExists(join(dataDir, DIRECTS_FILE)));
+  const read = (): Record<string, DirectConversation[]> => parseDirects(readIfExists(join(dataDir, DIRECTS_FILE)));
   return {
     load: (account) => read()[accountKey(account)] ?? [],
-    save: (account, users) => writePrivateJson(dataDir, DIRECTS_FILE, { ...read(), [accountKey(account)]: [...users] }),
+    save: (account, conversations) => writePrivateJson(dataDir, DIRECTS_FILE, { ...read(), [accountKey(account)]: conversations }),
   };
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp, type SessionClient } from '../src/app.js';
 import { ChatController, type UiHooks } from '../src/controller.js';
-import { accountKey, DIRECTS_FILE, fileDirectList, parseDirects } from '../src/direct-list.js';
+import { accountKey, type DirectConversation, DIRECTS_FILE, fileDirectList, parseDirects } from '../src/direct-list.js';
 import { closedText, formatLine, waitingOffersText } from '../src/format.js';
 import type { FileOffer } from '../src/sdk.js';
 import { activeConversation, dmKey, findConversation, roomKey, STATUS_KEY, type Line } from '../src/state.js';
@@ -33,7 +33,7 @@ function tempDir(): string {
   return dir;
 }
 
-function controller(client: FakeClient, directs?: string[]) {
+function controller(client: FakeClient, directs?: DirectConversation[]) {
   const ui: UiHooks & { bells: number; prompts: string[] } = {
     bells: 0,
     prompts: [],
@@ -64,7 +64,7 @@ describe('relaunch: the direct conversations of the last run come back', () => {
     const client = new FakeClient();
     client.historyOf['@bob'] = [dm('d1', 'bob', 'bob', 'see you tomorrow', NOW - 3_600_000), dm('d2', 'me', 'bob', 'ok', NOW - 3_500_000)];
     client.historyOf['@carol'] = [dm('d3', 'carol', 'carol', 'ping', NOW - 7_200_000)];
-    const { ctl } = controller(client, ['carol', 'bob']);
+    const { ctl } = controller(client, [{ user: 'carol' }, { user: 'bob' }]);
     await ctl.start();
     expect(ctl.state.conversations.map((c) => c.key)).toEqual([STATUS_KEY, roomKey('lobby'), dmKey('carol'), dmKey('bob')]);
     expect(ctl.state.active).toBe(roomKey('lobby'));
@@ -73,28 +73,53 @@ describe('relaunch: the direct conversations of the last run come back', () => {
     expect(ctl.state.e2e).toEqual({ carol: 'unverified', bob: 'unverified' });
   });
 
+  it('what came after the newest message the last run held is new: counted unread, marked "new since"', async () => {
+    const client = new FakeClient();
+    client.historyOf['@bob'] = [
+      dm('101', 'bob', 'bob', 'seen last time', NOW - 7_200_000),
+      dm('102', 'me', 'bob', 'my answer', NOW - 7_100_000),
+      dm('105', 'bob', 'bob', 'while you were away', NOW - 600_000),
+      dm('107', 'bob', 'bob', 'and again', NOW - 300_000),
+    ];
+    const { ctl } = controller(client, [{ user: 'bob', seen: '102' }]);
+    await ctl.start();
+    const bob = findConversation(ctl.state, dmKey('bob'))!;
+    expect(bob.unread).toBe(2);
+    expect(bob.marker).toBe('105');
+  });
+
   it('the file keeps each account its list, 0600, and a damaged file costs the list, not the launch', () => {
     const dir = tempDir();
     const list = fileDirectList(dir);
     const alice = { host: '127.0.0.1', port: 5555, user: 'alice' };
     const bob = { host: '::1', port: 5555, user: 'bob' };
     expect(list.load(alice)).toEqual([]);
-    list.save(alice, ['bob', 'carol']);
-    list.save(bob, ['alice']);
-    expect(list.load(alice)).toEqual(['bob', 'carol']);
-    expect(list.load(bob)).toEqual(['alice']);
+    list.save(alice, [{ user: 'bob', seen: '812' }, { user: 'carol' }]);
+    list.save(bob, [{ user: 'alice' }]);
+    expect(list.load(alice)).toEqual([{ user: 'bob', seen: '812' }, { user: 'carol' }]);
+    expect(list.load(bob)).toEqual([{ user: 'alice' }]);
     expect(accountKey(bob)).toBe('bob@[::1]:5555');
     expect(statSync(join(dir, DIRECTS_FILE)).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o077).toBe(0);
 
-    writeFileSync(
-      join(dir, DIRECTS_FILE),
-      '{"alice@127.0.0.1:5555": ["bob", "../../etc", 7, "bob", "Evil\\u001b"], "x": "no", "__proto__": ["z"]',
-    );
+    writeFileSync(join(dir, DIRECTS_FILE), '{"alice@127.0.0.1:5555": [{"user": "bob"}]');
     expect(list.load(alice)).toEqual([]); // torn JSON
-    expect(parseDirects('{"alice@h:1": ["bob", "../../etc", 7, "bob", "Evil\\u001b"], "x": "no", "__proto__": ["zed"]}')).toEqual({
-      'alice@h:1': ['bob'],
-      ['__proto__']: ['zed'],
+    const edited = {
+      'alice@h:1': [
+        { user: 'bob', seen: '9' },
+        { user: '../../etc' },
+        7,
+        'carol',
+        { user: 'bob', seen: '10' },
+        { user: 'Evil\u001b' },
+        { user: 'dave', seen: 'x1' },
+      ],
+      x: 'no',
+      ['__proto__']: [{ user: 'zed' }],
+    };
+    expect(parseDirects(JSON.stringify(edited))).toEqual({
+      'alice@h:1': [{ user: 'bob', seen: '9' }, { user: 'dave' }],
+      ['__proto__']: [{ user: 'zed' }],
     });
     expect(parseDirects('[1,2]')).toEqual({});
   });
@@ -121,21 +146,22 @@ describe('relaunch: the direct conversations of the last run come back', () => {
     const first = new FakeSession();
     let t = launch(first);
     await t.shows('#lobby');
-    first.emit('message', dm('d1', 'bob', 'bob', 'hello from bob', NOW));
+    first.emit('message', dm('101', 'bob', 'bob', 'hello from bob', NOW));
     await t.shows('@bob');
     t.type('/query carol\r');
     await t.shows('@carol');
-    const saved = () => JSON.parse(readFileSync(join(dir, DIRECTS_FILE), 'utf8')) as Record<string, string[]>;
-    await waitFor(() => saved()['mia@127.0.0.1:5555']?.join() === 'bob,carol', 'the list saved');
+    const saved = () => JSON.stringify(JSON.parse(readFileSync(join(dir, DIRECTS_FILE), 'utf8')));
+    await waitFor(() => saved() === '{"mia@127.0.0.1:5555":[{"user":"bob","seen":"101"},{"user":"carol"}]}', 'the list saved');
     t.type('/part\r'); // closes @carol, the active one
-    await waitFor(() => saved()['mia@127.0.0.1:5555']?.join() === 'bob', 'the closed one forgotten');
+    await waitFor(() => saved() === '{"mia@127.0.0.1:5555":[{"user":"bob","seen":"101"}]}', 'the closed one forgotten');
     app!.quit();
     await app!.exited;
 
     const second = new FakeSession();
-    second.historyOf['@bob'] = [dm('d1', 'bob', 'bob', 'hello from bob', NOW)];
+    second.historyOf['@bob'] = [dm('101', 'bob', 'bob', 'hello from bob', NOW), dm('102', 'bob', 'bob', 'and more', NOW)];
     t = launch(second);
     await t.shows('3.@bob');
+    await waitFor(() => /3\.@bob\s+1(?!\d)/.test(screenText(app!.screen)), 'the message after the one seen counted new');
     expect(second.calls).toContainEqual(['history', { user: 'bob' }, { limit: 50 }]);
   });
 });

@@ -53,18 +53,29 @@ describe('hush in tmux: relaunched', () => {
     await alice.typeLine('/msg carol a note for later');
     await alice.waitFor(/4\.@carol/);
     await quit(alice);
+    await bob.typeLine('written while you were away');
+    await bob.waitFor('<bob> written while you were away');
     await quit(bob);
 
     const file = join(aliceHome, 'data', 'hush', 'conversations.json');
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ [`alice@127.0.0.1:${bed.server.port}`]: ['bob', 'carol'] });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+      [`alice@127.0.0.1:${bed.server.port}`]: [
+        { user: 'bob', seen: expect.stringMatching(/^\d+$/) },
+        { user: 'carol', seen: expect.stringMatching(/^\d+$/) },
+      ],
+    });
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
     alice = await launch('alice', aliceHome, false);
     bob = await launch('bob', bobHome, false);
-    await alice.waitFor((s) => /3\.@bob/.test(s) && /4\.@carol/.test(s), 'both direct conversations listed, in their order');
+    // What came while alice was away counts as unread there.
+    await alice.waitFor((s) => /3\.@bob\s+1(?!\d)/.test(s) && /4\.@carol/.test(s), 'both direct conversations listed, in their order');
     await bob.waitFor(/3\.@alice/);
     await alice.typeLine('/query bob');
-    await alice.waitFor((s) => s.includes('<alice> are you there?') && s.includes('<bob> yes, here'), "alice's history with bob");
+    await alice.waitFor(
+      (s) => s.includes('<alice> are you there?') && s.includes('<bob> yes, here') && s.includes('<bob> written while you were away'),
+      "alice's history with bob",
+    );
     await bob.typeLine('/query alice');
     await bob.waitFor((s) => s.includes('<alice> are you there?') && s.includes('<bob> yes, here'), "bob's history with alice");
     await alice.typeLine('/query carol');
