@@ -4,24 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sdkConnector } from '../src/connect.js';
 import { lowOrderKeyServer } from './helpers/low-order-key-server.js';
-import { loginErrorText, startApp, type ConnectRequest, type RunningApp, type SessionClient } from '../src/app.js';
-import type { Remembered } from '../src/config.js';
-import { FakeClient } from './helpers/fake-client.js';
-import { FakeInput, FakeOutput, screenText, waitFor } from './helpers/fake-terminal.js';
-
-class FakeSession extends FakeClient implements SessionClient {
-  loggedIn: Array<[string, string | undefined]> = [];
-  registered: string[] = [];
-  async register(username: string, _password: string, _opts: { invite?: string } = {}): Promise<void> {
-    this.registered.push(username);
-    this.user = username;
-  }
-  async login(username: string, password?: string): Promise<void> {
-    if (password === 'wrong') throw Object.assign(new Error('bad credentials'), { code: 'AUTH_FAILED' });
-    this.loggedIn.push([username, password]);
-    this.user = username;
-  }
-}
+import { loginErrorText, type RunningApp } from '../src/app.js';
+import { FakeSession, launchApp, type LaunchOptions } from './helpers/fake-app.js';
+import { waitFor } from './helpers/fake-terminal.js';
 
 let app: RunningApp | null = null;
 afterEach(async () => {
@@ -30,51 +15,11 @@ afterEach(async () => {
   app = null;
 });
 
-function launch(
-  opts: {
-    connect?: (req: ConnectRequest) => Promise<SessionClient>;
-    password?: string;
-    user?: string;
-    autoLogin?: boolean;
-    server?: string;
-    register?: boolean;
-  } = {},
-) {
-  const input = new FakeInput();
-  const output = new FakeOutput();
-  const session = new FakeSession();
-  const requests: ConnectRequest[] = [];
-  const remembered: Remembered[] = [];
-  app = startApp({
-    input,
-    output,
-    terminal: 'xterm-256color',
-    defaults: {
-      host: opts.server?.split(':')[0] ?? '127.0.0.1',
-      port: Number(opts.server?.split(':')[1] ?? 5555),
-      user: opts.user ?? 'mia',
-      register: opts.register ?? false,
-      password: opts.password,
-      autoLogin: opts.autoLogin ?? false,
-    },
-    connect:
-      opts.connect ??
-      (async (req) => {
-        requests.push(req);
-        return session;
-      }),
-    downloadsDir: '/tmp/dl',
-    remember: (r) => {
-      remembered.push(r);
-    },
-  });
-  const screen = app.screen;
-  const type = (s: string): void => {
-    input.write(s);
-  };
-  const shows = (text: string) => waitFor(() => screenText(screen).includes(text), `"${text}" on screen:\n${screenText(screen)}`);
-  const inputLine = (): string => screenText(screen).split('\n').at(-1) ?? '';
-  return { input, output, session, requests, remembered, screen, type, shows, inputLine, text: () => screenText(screen) };
+/** The app, quit after the test. */
+function launch(opts: LaunchOptions = {}) {
+  const t = launchApp(opts);
+  app = t.app;
+  return t;
 }
 
 /** Logged in on its own, with #lobby on screen. */

@@ -2,11 +2,12 @@
 // conversation's input, a question she did not ask (a file offer) never takes her typing, and
 // what happens to a room or a person is said in the pane she is looking at.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp, type SessionClient } from '../src/app.js';
+import type { RunningApp } from '../src/app.js';
 import { ChatController, type UiHooks } from '../src/controller.js';
 import { dmKey, findConversation, roomKey, STATUS_KEY } from '../src/state.js';
 import { FakeClient } from './helpers/fake-client.js';
-import { FakeInput, FakeOutput, screenText, waitFor } from './helpers/fake-terminal.js';
+import { launchApp } from './helpers/fake-app.js';
+import { waitFor } from './helpers/fake-terminal.js';
 
 const running: ChatController[] = [];
 let app: RunningApp | null = null;
@@ -158,32 +159,12 @@ describe('room events in words', () => {
 // ----------------------------------------------------------------------------------------------
 // The file prompt in a (fake) terminal: real blessed, real key handling.
 
-class FakeSession extends FakeClient implements SessionClient {
-  async register(): Promise<void> {}
-  async login(user: string): Promise<void> {
-    this.user = user;
-  }
-}
-
 async function inLobby() {
-  const input = new FakeInput();
-  const session = new FakeSession();
-  app = startApp({
-    input,
-    output: new FakeOutput(),
-    terminal: 'xterm-256color',
-    defaults: { host: '127.0.0.1', port: 5555, user: 'mia', register: false, password: 'pw', autoLogin: true },
-    connect: async () => session,
-    downloadsDir: '/tmp/dl',
-  });
-  const screen = app.screen;
-  const text = (): string => screenText(screen);
+  const launched = launchApp({ password: 'pw', autoLogin: true });
+  app = launched.app;
+  const { session } = launched;
   const t = {
-    session,
-    text,
-    type: (s: string): void => void input.write(s),
-    inputLine: (): string => text().split('\n').at(-1) ?? '',
-    shows: (s: string, timeoutMs = 8000) => waitFor(() => text().includes(s), `"${s}" on screen:\n${text()}`, timeoutMs),
+    ...launched,
     offer: (fileId: string, name: string) =>
       session.emit('fileOffer', { fileId, from: 'bob', target: { room: 'lobby' }, name, size: 1, e2e: false, ts: Date.now() }),
     answers: () => session.calls.filter((c) => c[0] === 'acceptFile' || c[0] === 'declineFile'),

@@ -6,14 +6,15 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp, type SessionClient } from '../src/app.js';
+import type { RunningApp } from '../src/app.js';
 import { ChatController, type UiHooks } from '../src/controller.js';
 import { accountKey, type DirectConversation, DIRECTS_FILE, fileDirectList, parseDirects } from '../src/direct-list.js';
 import { closedText, formatLine, waitingOffersText } from '../src/format.js';
 import type { FileOffer } from '../src/sdk.js';
 import { activeConversation, dmKey, findConversation, roomKey, STATUS_KEY, type Line } from '../src/state.js';
 import { FakeClient } from './helpers/fake-client.js';
-import { FakeInput, FakeOutput, screenText, waitFor } from './helpers/fake-terminal.js';
+import { FakeSession, launchApp } from './helpers/fake-app.js';
+import { screenText, waitFor } from './helpers/fake-terminal.js';
 
 const NOW = new Date(2026, 11, 7, 15, 0).getTime();
 const running: ChatController[] = [];
@@ -127,21 +128,9 @@ describe('relaunch: the direct conversations of the last run come back', () => {
   it('the app keeps the list as it changes and gives it back at the next launch of the same account', async () => {
     const dir = tempDir();
     const launch = (session: FakeSession) => {
-      const input = new FakeInput();
-      app = startApp({
-        input,
-        output: new FakeOutput(),
-        terminal: 'xterm-256color',
-        defaults: { host: '127.0.0.1', port: 5555, user: 'mia', register: false, password: 'pw', autoLogin: true },
-        connect: async () => session,
-        downloadsDir: '/tmp/dl',
-        directs: fileDirectList(dir),
-      });
-      const screen = app.screen;
-      return {
-        type: (s: string) => input.write(s),
-        shows: (text: string) => waitFor(() => screenText(screen).includes(text), `"${text}" on screen:\n${screenText(screen)}`),
-      };
+      const t = launchApp({ session, password: 'pw', autoLogin: true, directs: fileDirectList(dir) });
+      app = t.app;
+      return t;
     };
     const first = new FakeSession();
     let t = launch(first);
@@ -165,15 +154,6 @@ describe('relaunch: the direct conversations of the last run come back', () => {
     expect(second.calls).toContainEqual(['history', { user: 'bob' }, { limit: 50 }]);
   });
 });
-
-class FakeSession extends FakeClient implements SessionClient {
-  async register(username: string): Promise<void> {
-    this.user = username;
-  }
-  async login(username: string): Promise<void> {
-    this.user = username;
-  }
-}
 
 const offer = (fileId: string, ts: number, target: FileOffer['target'] = { user: 'me' }): FileOffer => ({
   fileId,
