@@ -311,11 +311,12 @@ export class Connection {
     if (this._phase !== 'ready') return;
     const goodbye = this.goodbye;
     this.goodbye = undefined;
-    if (goodbye) this.host.emit('notice', { level: 'warn', code: goodbye.code, text: goodbye.message });
     if ((goodbye && TERMINAL_GOODBYES.has(goodbye.code)) || !this.options.reconnect) {
+      // Said once, by 'closed': a notice as well would repeat it.
       this.finish({ code: goodbye?.code ?? 'CONNECTION_CLOSED', reason: goodbye?.message ?? error?.message ?? 'connection closed' });
       return;
     }
+    if (goodbye) this.host.emit('notice', { level: 'warn', code: goodbye.code, text: goodbye.message });
     void this.reconnectLoop();
   }
 

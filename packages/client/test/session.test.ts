@@ -181,8 +181,12 @@ describe('accounts, rooms, messages, presence, moderation against a real hushd',
     const admin = await fx.connect(server, { paths: ownerPaths });
     await admin.login('olga');
     const closed = nextEvent(member, 'closed');
+    const notices: unknown[] = [];
+    member.on('notice', (n) => notices.push(n));
     await admin.ban({ user: 'mike', reason: 'bye', seconds: 3600 });
-    expect((await closed)[0]).toMatchObject({ code: 'BANNED' });
+    expect((await closed)[0]).toMatchObject({ code: 'BANNED', reason: 'bye' });
+    // The ban is said once, by 'closed', not again as a notice.
+    expect(notices).not.toContainEqual(expect.objectContaining({ code: 'BANNED' }));
     expect(member.state).toBe('closed');
     const retry = await fx.connect(server, { paths: pathsM });
     await expect(retry.login('mike')).rejects.toMatchObject({ code: 'BANNED' });
