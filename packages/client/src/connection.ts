@@ -416,8 +416,13 @@ export class Connection {
     this.requests.rejectAll(new HushError('CONNECTION_CLOSED'));
     const transport = this.transport;
     this.transport = undefined;
-    if (transport) await transport.end();
+    // The goodbye may wait on a slow server: what this device keeps (history, keys, cursors) is
+    // written meanwhile, once the events delivered before it began are handled, so that an app that
+    // stops waiting for close() loses nothing of its own.
+    const ending = transport?.end();
+    await this.inbox;
     await flush();
+    await ending;
     this.finish({});
   }
 

@@ -161,8 +161,9 @@ export class Transport {
     for (const frame of this.channel.frame(messages)) this.socket.write(frame);
   }
 
-  /** Graceful close: flush what was written, then FIN. */
+  /** Graceful close: flush what was written, then FIN. Nothing that arrives meanwhile is delivered. */
   end(): Promise<void> {
+    this.closed = true;
     if (this.socket.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.socket.destroy(), 2000);

@@ -8,9 +8,11 @@ export class CutProxy {
   private readonly pairs = new Set<[Socket, Socket]>();
   private refusing = false;
   private swallowing = false;
+  private holding = false;
 
   private constructor(private readonly target: { host: string; port: number }) {
-    this.server = createServer((client) => this.relay(client));
+    // Half-open: a client's end is passed on by hand, so that hold() can leave it unanswered.
+    this.server = createServer({ allowHalfOpen: true }, (client) => this.relay(client));
   }
 
   static async start(target: { host: string; port: number }): Promise<CutProxy> {
@@ -41,9 +43,15 @@ export class CutProxy {
     this.swallowing = true;
   }
 
+  /** From now on, a client that ends its connection is left waiting: nobody closes the other side. */
+  hold(): void {
+    this.holding = true;
+  }
+
   heal(): void {
     this.refusing = false;
     this.swallowing = false;
+    this.holding = false;
   }
 
   async close(): Promise<void> {
@@ -65,6 +73,9 @@ export class CutProxy {
       upstream.destroy();
     };
     client.on('data', (d) => upstream.write(d));
+    client.on('end', () => {
+      if (!this.holding) end();
+    });
     upstream.on('data', (d) => {
       if (!this.swallowing) client.write(d);
     });

@@ -1,0 +1,39 @@
+// close() writes what this device keeps (cursors, keys, history) before it waits on the server's
+// goodbye: an app that stops waiting for close() (hush quits after 2 s) loses none of it, however
+// slowly the server ends the connection. Over a real socket, against a real hushd, through a relay
+// that leaves the client's end unanswered.
+import { startTestServer } from '@hush/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CutProxy } from './cut-proxy.js';
+import { Fixture, sentAndShown } from './helpers.js';
+
+describe('close() and a server slow to say goodbye', () => {
+  const fx = new Fixture();
+  afterEach(() => fx.cleanup());
+
+  it('writes the device state at once, before the connection has ended', async () => {
+    const server = fx.stopAfter(await startTestServer());
+    const proxy = await CutProxy.start({ host: server.host, port: server.port });
+    fx.stopAfter({ stop: () => proxy.close() });
+    const alice = await fx.user({ host: proxy.host, port: proxy.port, fingerprint: server.fingerprint }, 'alice');
+    const bob = await fx.user(server, 'bob');
+    await sentAndShown(bob, alice, 'moves her cursor');
+
+    // When the state's flush (the first of close()'s writes) completes, after close() was called.
+    const state = (alice as unknown as { account: { state: { flush(): Promise<void> } } }).account.state;
+    const flush = state.flush.bind(state);
+    let flushedAfterMs = Number.NaN;
+    const started = performance.now();
+    state.flush = async () => {
+      await flush();
+      flushedAfterMs = performance.now() - started;
+    };
+    proxy.hold();
+    await alice.close();
+    const closedAfterMs = performance.now() - started;
+
+    // The goodbye waited for the relay (the transport gives up after 2 s); the state did not.
+    expect(closedAfterMs).toBeGreaterThan(1_500);
+    expect(flushedAfterMs).toBeLessThan(closedAfterMs - 1_000);
+  });
+});
