@@ -173,7 +173,7 @@ export function startApp(opts: AppOptions): RunningApp {
     check();
   };
 
-  const startChat = async (c: SessionClient, account: Account): Promise<void> => {
+  const startChat = async (c: SessionClient, account: Account, loginAt: number): Promise<void> => {
     login?.destroy();
     login = null;
     const directs = lastDirects(account);
@@ -182,6 +182,7 @@ export function startApp(opts: AppOptions): RunningApp {
       downloadsDir: opts.downloadsDir,
       memory,
       directs: directs.conversations,
+      loginAt,
       ui: {
         bell: () => chat?.bell(),
         ask: (q, initial) => (chat ? chat.modals.ask(q, initial) : Promise.resolve(null)),
@@ -241,6 +242,7 @@ export function startApp(opts: AppOptions): RunningApp {
       });
       client = c;
       view.setBusy(true, v.register ? 'registering…' : 'logging in…');
+      const loginAt = Date.now();
       if (v.register) await c.register(v.user, v.password, v.invite === '' ? {} : { invite: v.invite });
       else await c.login(v.user, v.password === '' ? undefined : v.password);
       if (ending) return;
@@ -249,7 +251,7 @@ export function startApp(opts: AppOptions): RunningApp {
         port,
         user: c.user ?? v.user,
       });
-      await startChat(c, { host: hostPort.host, port, user: c.user ?? v.user });
+      await startChat(c, { host: hostPort.host, port, user: c.user ?? v.user }, loginAt);
     } catch (err) {
       const { code } = describeError(err);
       const text = loginErrorText(err, { register: v.register, user: v.user, host: hostPort.host, port });

@@ -91,6 +91,8 @@ export interface ControllerOptions {
   readMarkDelayMs?: number;
   /** The direct conversations the list held when hush last ran (this server and account), in list order. */
   directs?: readonly DirectConversation[];
+  /** When the login was asked for (default: start()): offers made before it were left waiting. */
+  loginAt?: number;
 }
 
 const TYPING_REFRESH_MS = 3000;
@@ -148,8 +150,9 @@ export class ChatController {
   private readonly fileSize: (path: string) => Promise<number>;
   private readonly readMarkDelayMs: number;
   private readonly directs: readonly DirectConversation[];
-  /** When this run started: a file offer made before it was left waiting (it is listed, not asked). */
+  /** When this run logged in: a file offer made before it was left waiting (it is listed, not asked). */
   private startedAt = Infinity;
+  private readonly loginAt: number | undefined;
   /** Offers from before, listed together once they stop coming (the server makes them again at login, in a burst). */
   private readonly waitingOffers: FileOffer[] = [];
   private waitingTimer: NodeJS.Timeout | null = null;
@@ -178,6 +181,7 @@ export class ChatController {
     this.memory = opts.memory;
     this.readMarkDelayMs = opts.readMarkDelayMs ?? 500;
     this.directs = opts.directs ?? [];
+    this.loginAt = opts.loginAt;
     this.fileSize = opts.fileSize ?? (async (p) => (await import('node:fs/promises')).stat(p).then((s) => s.size));
     if (opts.memory && opts.memory.ignored.length > 0) this.dispatch({ type: 'ignored', users: [...opts.memory.ignored] });
     this.bellOn = opts.memory?.bell ?? true;
@@ -239,7 +243,7 @@ export class ChatController {
    * conversations of the last run, and load their history. Offers left waiting are listed once.
    */
   async start(): Promise<void> {
-    this.startedAt = this.now();
+    this.startedAt = this.loginAt ?? this.now();
     this.listen();
     if (this.client.user) this.dispatch({ type: 'me', user: this.client.user });
     this.dispatch({ type: 'connection', state: this.client.state });

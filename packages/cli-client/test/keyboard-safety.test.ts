@@ -221,6 +221,24 @@ describe('the file prompt never takes typing', () => {
     expect(t.answers()).toEqual([]);
   }, 30_000);
 
+  it('typing that runs on past the accept key closes the folder question and goes to the input line', async () => {
+    const t = await inLobby();
+    t.offer('f1', 'a.bin');
+    await t.shows('[a] accept');
+    // "a" answers the armed prompt; the rest, typed on at a fast typist's pace, was meant for the chat.
+    t.type('a');
+    await t.shows('into folder:');
+    for (const key of 'nd so on\r') {
+      t.type(key);
+      await sleep(20);
+    }
+    await waitFor(() => t.session.calls.some((c) => c[0] === 'send'), 'the rest of the line sent');
+    expect(t.session.calls.filter((c) => c[0] === 'send')).toEqual([['send', 'lobby', 'nd so on']]);
+    expect(t.text()).not.toContain('into folder:');
+    await t.shows('"a.bin" not accepted yet: /accept when you want it');
+    expect(t.answers()).toEqual([]); // nothing saved into a folder named by chat text
+  }, 20_000);
+
   it('a queued prompt does not open while she types after answering the first', async () => {
     const t = await inLobby();
     t.offer('f1', 'a.bin');

@@ -34,7 +34,7 @@ function tempDir(): string {
   return dir;
 }
 
-function controller(client: FakeClient, directs?: DirectConversation[]) {
+function controller(client: FakeClient, directs?: DirectConversation[], loginAt?: number) {
   const ui: UiHooks & { bells: number; prompts: string[] } = {
     bells: 0,
     prompts: [],
@@ -49,7 +49,7 @@ function controller(client: FakeClient, directs?: DirectConversation[]) {
     },
     quit() {},
   };
-  const ctl = new ChatController({ client, ui, downloadsDir: '/tmp/dl', now: () => NOW, directs });
+  const ctl = new ChatController({ client, ui, downloadsDir: '/tmp/dl', now: () => NOW, directs, loginAt });
   running.push(ctl);
   return { ctl, ui };
 }
@@ -198,6 +198,19 @@ describe('relaunch: offers left waiting are listed once, at their own time', () 
     await waitFor(() => ui.prompts.length === 1, 'the prompt for the new offer');
     expect(ui.prompts[0]).toContain('bob offers "new.txt"');
     expect(ui.bells).toBe(1);
+  });
+
+  it('an offer made while the login was under way is asked, not listed', async () => {
+    const client = new FakeClient();
+    const { ctl, ui } = controller(client, undefined, NOW - 2_000);
+    const starting = ctl.start();
+    client.emit('fileOffer', offer('during', NOW - 1_000)); // after the login was asked for, before start
+    client.emit('fileOffer', offer('before', NOW - 60_000));
+    await starting;
+    await waitFor(() => ui.prompts.length === 1, 'the prompt for the offer made during the login');
+    expect(ui.prompts[0]).toContain('bob offers "during.txt"');
+    await waitFor(() => texts(ctl, roomKey('lobby')).some((t) => t.includes('1 file offered while you were away')), 'the list');
+    expect(texts(ctl, roomKey('lobby')).join('\n')).not.toContain('"during.txt"');
   });
 
   it('nothing waiting, nothing listed', async () => {

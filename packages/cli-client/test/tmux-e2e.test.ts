@@ -179,6 +179,8 @@ describe('hush in tmux: files', () => {
     await bob.waitFor('into folder:');
     const downloads = join(bob.home, 'elsewhere');
     bob.keys('C-u');
+    // A person reads the question before typing a folder (text typed at once was meant for the chat).
+    await new Promise((r) => setTimeout(r, 500));
     await bob.typeLine(downloads);
     await bob.waitFor(/3\.@alice/);
     bob.keys('M-3');

@@ -108,10 +108,15 @@ export class ChoiceModal implements Modal {
   }
 }
 
-/** A question with an editable, prefilled answer. */
+/**
+ * A question with an editable, prefilled answer. Text typed within CHOICE_ARMING_MS of it opening
+ * was meant for the input line (typing that ran on past a file prompt's key): it closes the
+ * question unanswered and goes on; Enter, Esc and the editing keys count at once.
+ */
 export class AskModal implements Modal {
   private readonly box: blessed.Widgets.BoxElement;
   private readonly editor = new LineEditor();
+  private readonly openedAt = Date.now();
   constructor(
     screen: blessed.Widgets.Screen,
     private readonly question: string,
@@ -137,6 +142,10 @@ export class AskModal implements Modal {
         this.done(null);
         return true;
       default:
+        if (printable(ch, key) !== null && Date.now() - this.openedAt < CHOICE_ARMING_MS) {
+          this.done(null);
+          return false;
+        }
         typeInto(this.editor, ch, key);
     }
     this.render();
