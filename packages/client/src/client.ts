@@ -115,6 +115,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
           this.signals.onConnected();
           this.sends.pump();
         },
+        sendsSettled: () => this.sends.settled(),
         onClosing: (why) => {
           this.sends.rejectAll(new HushError('CONNECTION_CLOSED', why));
           this.signals.rejectAll(new HushError('CONNECTION_CLOSED'));
@@ -229,6 +230,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     );
     if (reply.type === 'welcome') await this.afterWelcome(reply, device, false);
     else await this.passwordLogin(username, password, device);
+    // The new account was put into rooms (the default room): what was said there before is closed to it.
+    for (const [room, info] of this.joined.view) if (info.kind === 'e2e') this.e2eRoomJoined(room);
   }
 
   /** Device login when this device is bound to `username` on this server, else password (required then). */
@@ -375,18 +378,23 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     await this.refreshRooms();
   }
 
-  /** Joining an end-to-end room gives a notice (E2E_ROOM_JOINED): what was said before stays closed to this device. */
+  /**
+   * Joining an end-to-end room gives a notice (E2E_ROOM_JOINED): what was said before stays closed to
+   * this device. So does registering, for the rooms a new account is put in.
+   */
   async joinRoom(room: string): Promise<void> {
     const already = this.joined.view.has(room);
     await this.request({ type: 'room_join', room }, ['ok', 'rooms']);
     await this.refreshRooms();
-    if (!already && this.joined.view.get(room)?.kind === 'e2e') {
-      this.emit('notice', {
-        level: 'info',
-        code: 'E2E_ROOM_JOINED',
-        text: `#${room} is end-to-end encrypted: you read what is sent from now on; earlier messages stay closed to you`,
-      });
-    }
+    if (!already && this.joined.view.get(room)?.kind === 'e2e') this.e2eRoomJoined(room);
+  }
+
+  private e2eRoomJoined(room: string): void {
+    this.emit('notice', {
+      level: 'info',
+      code: 'E2E_ROOM_JOINED',
+      text: `#${room} is end-to-end encrypted: you read what is sent from now on; earlier messages stay closed to you`,
+    });
   }
 
   async partRoom(room: string): Promise<void> {
@@ -769,9 +777,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** Clean close: no reconnect, pending calls rejected with CONNECTION_CLOSED, socket ended. */
   close(): Promise<void> {
-    return this.connection.close(async () => {
+    return this.connection.close(async (final) => {
       await this.account?.state.flush();
-      await this.localHistory?.close();
+      await (final ? this.localHistory?.close() : this.localHistory?.flushed());
       await this.roomKeys?.flushed();
       await this.files.flushed();
     });

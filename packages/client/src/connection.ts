@@ -12,6 +12,8 @@ import { Transport } from './transport.js';
 import type { ConnectionState, EmitEvent } from './types.js';
 
 const HEARTBEAT_MS = 15_000;
+/** How long close() lets sends already made be acknowledged before it fails them. */
+const CLOSE_SENDS_GRACE_MS = 1_000;
 /** goodbye codes after which reconnecting would be wrong. */
 const TERMINAL_GOODBYES = new Set<string>(['BANNED', 'KICKED', 'AUTH_FAILED', 'TOO_MANY_CONNECTIONS']);
 /** Failures while reconnecting that retrying cannot fix. */
@@ -49,6 +51,8 @@ export interface ConnectionHost {
   onReady(): void;
   /** Closing for good: fail everything that waits for the server (`why` goes into the errors). */
   onClosing(why: string): void;
+  /** Resolves once the sends made so far are acknowledged or refused. */
+  sendsSettled(): Promise<void>;
 }
 
 /**
@@ -401,13 +405,23 @@ export class Connection {
   // Closing
 
   /** Clean close: no reconnect, pending calls rejected, socket ended, then `flush` (state files), then 'closed'. */
-  close(flush: () => Promise<void>): Promise<void> {
+  /** `flush(final)` writes what the device keeps; `final`: the last time (nothing is recorded after). */
+  close(flush: (final: boolean) => Promise<void>): Promise<void> {
     if (this._phase === 'closed') return Promise.resolve();
     this.shutdown ??= this.shutDown(flush);
     return this.shutdown;
   }
 
-  private async shutDown(flush: () => Promise<void>): Promise<void> {
+  private async shutDown(flush: (final: boolean) => Promise<void>): Promise<void> {
+    // Lines sent just before a close (a person typing, then quitting) get a moment to be acknowledged.
+    if (this._phase === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_SENDS_GRACE_MS);
+      });
+      await Promise.race([this.host.sendsSettled(), grace]);
+      clearTimeout(timer);
+    }
     this.move('closing');
     this.wakeReconnect?.();
     this.stopHeartbeat();
@@ -417,12 +431,14 @@ export class Connection {
     const transport = this.transport;
     this.transport = undefined;
     // The goodbye may wait on a slow server: what this device keeps (history, keys, cursors) is
-    // written meanwhile, once the events delivered before it began are handled, so that an app that
-    // stops waiting for close() loses nothing of its own.
+    // written as soon as the events delivered so far are handled, so that an app that stops waiting
+    // for close() loses nothing of its own; what arrives during the goodbye is written at its end.
     const ending = transport?.end();
     await this.inbox;
-    await flush();
+    await flush(false);
     await ending;
+    await this.inbox;
+    await flush(true);
     this.finish({});
   }
 

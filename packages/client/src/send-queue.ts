@@ -53,6 +53,7 @@ export class SendQueue {
   private readonly entries: Entry[] = [];
   private pumping = false;
   private retry: NodeJS.Timeout | undefined;
+  private readonly emptied: Array<() => void> = [];
 
   constructor(private readonly host: SendHost) {}
 
@@ -86,6 +87,12 @@ export class SendQueue {
     void this.run();
   }
 
+  /** Resolves once every send added so far is settled (acknowledged or refused). */
+  settled(): Promise<void> {
+    if (this.entries.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptied.push(resolve));
+  }
+
   /** Rejects every pending send (the client is closed or logged out). */
   rejectAll(error: HushError): void {
     const all = this.entries.splice(0);
@@ -93,6 +100,11 @@ export class SendQueue {
     this.retry = undefined;
     for (const e of all) e.reject(error);
     if (all.length > 0) this.host.changed();
+    this.wakeEmptied();
+  }
+
+  private wakeEmptied(): void {
+    if (this.entries.length === 0) for (const resolve of this.emptied.splice(0)) resolve();
   }
 
   /** Runs synchronously up to its first await, so a pump() just after it ends is never lost. */
@@ -174,6 +186,7 @@ export class SendQueue {
     this.entries.splice(i, 1);
     settle();
     this.host.changed();
+    this.wakeEmptied();
   }
 
   private retryLater(): void {

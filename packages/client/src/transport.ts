@@ -161,9 +161,8 @@ export class Transport {
     for (const frame of this.channel.frame(messages)) this.socket.write(frame);
   }
 
-  /** Graceful close: flush what was written, then FIN. Nothing that arrives meanwhile is delivered. */
+  /** Graceful close: flush what was written, then FIN. */
   end(): Promise<void> {
-    this.closed = true;
     if (this.socket.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.socket.destroy(), 2000);

@@ -1,5 +1,5 @@
 import type { TestServer } from '@hush/server';
-import { e2eRoom } from '@hush/test-kit';
+import { e2eRoom, passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
@@ -101,6 +101,23 @@ describe('end-to-end rooms', () => {
       expect(storedText(s, 'vault')).not.toContain(CANARY);
     },
   );
+
+  it('a new account is told that what was said before it came stays closed (the default room is end to end)', async () => {
+    const s = await fx.unthrottledServer();
+    const alice = await fx.user(s, 'alice');
+    await alice.send('lobby', 'before dave');
+    const dave = await fx.connect(s);
+    const notices = collect(dave, 'notice');
+    await dave.register('dave', passwordOf('dave'));
+    expect(notices).toEqual([
+      expect.objectContaining({ code: 'E2E_ROOM_JOINED', text: expect.stringContaining('#lobby is end-to-end encrypted') }),
+    ]);
+    // A device login of the same account says nothing more.
+    const again = await fx.connect(s, { paths: dave.paths });
+    const later = collect(again, 'notice');
+    await again.login('dave');
+    expect(later).toEqual([]);
+  });
 
   it('an offline member catches up: every message sent meanwhile opens and shows exactly once, in order', async () => {
     const { s, alice, bob } = await aliceAndBob();
