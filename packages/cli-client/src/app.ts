@@ -5,7 +5,7 @@ import { DEFAULT_PORT, formatServers, type LoginDefaults, type Remembered, type 
 import { ChatController, type Memory } from './controller.js';
 import type { Account, DirectConversation, DirectList } from './direct-list.js';
 import { PASSWORD_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
-import { describeError, errorText, type SessionClient } from './sdk.js';
+import { type ClientEventMap, describeError, errorText, type SessionClient } from './sdk.js';
 import { sanitize, stripControls } from './sanitize.js';
 import { isNumbered } from './state.js';
 import { ChatView } from './view/chat-view.js';
@@ -173,7 +173,11 @@ export function startApp(opts: AppOptions): RunningApp {
     check();
   };
 
-  const startChat = async (c: SessionClient, account: Account, loginAt: number): Promise<void> => {
+  const startChat = async (
+    c: SessionClient,
+    account: Account,
+    loggedIn: { at: number; notices: readonly ClientEventMap['notice'][0][] },
+  ): Promise<void> => {
     login?.destroy();
     login = null;
     const directs = lastDirects(account);
@@ -182,7 +186,8 @@ export function startApp(opts: AppOptions): RunningApp {
       downloadsDir: opts.downloadsDir,
       memory,
       directs: directs.conversations,
-      loginAt,
+      loginAt: loggedIn.at,
+      loginNotices: loggedIn.notices,
       ui: {
         bell: () => chat?.bell(),
         ask: (q, initial) => (chat ? chat.modals.ask(q, initial) : Promise.resolve(null)),
@@ -243,6 +248,10 @@ export function startApp(opts: AppOptions): RunningApp {
       client = c;
       view.setBusy(true, v.register ? 'registering…' : 'logging in…');
       const loginAt = Date.now();
+      // What the SDK says while logging in (a new account's end-to-end rooms) is shown once the chat is.
+      const notices: ClientEventMap['notice'][0][] = [];
+      const noted = (n: ClientEventMap['notice'][0]): void => void notices.push(n);
+      c.on('notice', noted);
       if (v.register) await c.register(v.user, v.password, v.invite === '' ? {} : { invite: v.invite });
       else await c.login(v.user, v.password === '' ? undefined : v.password);
       if (ending) return;
@@ -251,7 +260,8 @@ export function startApp(opts: AppOptions): RunningApp {
         port,
         user: c.user ?? v.user,
       });
-      await startChat(c, { host: hostPort.host, port, user: c.user ?? v.user }, loginAt);
+      c.off('notice', noted);
+      await startChat(c, { host: hostPort.host, port, user: c.user ?? v.user }, { at: loginAt, notices });
     } catch (err) {
       const { code } = describeError(err);
       const text = loginErrorText(err, { register: v.register, user: v.user, host: hostPort.host, port });

@@ -93,6 +93,8 @@ export interface ControllerOptions {
   directs?: readonly DirectConversation[];
   /** When the login was asked for (default: start()): offers made before it were left waiting. */
   loginAt?: number;
+  /** The SDK's notices given during the login, before the controller listened (shown at start). */
+  loginNotices?: readonly ClientEventMap['notice'][0][];
 }
 
 const TYPING_REFRESH_MS = 3000;
@@ -153,6 +155,7 @@ export class ChatController {
   /** When this run logged in: a file offer made before it was left waiting (it is listed, not asked). */
   private startedAt = Infinity;
   private readonly loginAt: number | undefined;
+  private readonly loginNotices: readonly ClientEventMap['notice'][0][];
   /** Offers from before, listed together once they stop coming (the server makes them again at login, in a burst). */
   private readonly waitingOffers: FileOffer[] = [];
   private waitingTimer: NodeJS.Timeout | null = null;
@@ -182,6 +185,7 @@ export class ChatController {
     this.readMarkDelayMs = opts.readMarkDelayMs ?? 500;
     this.directs = opts.directs ?? [];
     this.loginAt = opts.loginAt;
+    this.loginNotices = opts.loginNotices ?? [];
     this.fileSize = opts.fileSize ?? (async (p) => (await import('node:fs/promises')).stat(p).then((s) => s.size));
     if (opts.memory && opts.memory.ignored.length > 0) this.dispatch({ type: 'ignored', users: [...opts.memory.ignored] });
     this.bellOn = opts.memory?.bell ?? true;
@@ -254,6 +258,7 @@ export class ChatController {
     this.notice(
       'Type /help for commands and keys. Direct messages and rooms marked 🔒 are end-to-end encrypted; other rooms are encrypted in transit and readable by the server.',
     );
+    for (const n of this.loginNotices) this.sdkNotice(n);
     this.timer = setInterval(() => this.dispatch({ type: 'tick', now: this.now() }), 1000);
     this.timer.unref?.();
     await Promise.all([

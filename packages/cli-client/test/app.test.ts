@@ -273,6 +273,25 @@ describe('app: the first hour', () => {
   });
 });
 
+describe('app: what the SDK says while logging in', () => {
+  it("a new account's end-to-end notice, given during registration, is shown in its room's pane", async () => {
+    class Registering extends FakeSession {
+      override async register(username: string): Promise<void> {
+        this.user = username;
+        this.emit('notice', {
+          level: 'info',
+          code: 'E2E_ROOM_JOINED',
+          text: '#lobby is end-to-end encrypted: you read what is sent from now on; earlier messages stay closed to you',
+        });
+      }
+    }
+    const session = new Registering();
+    const t = launch({ user: 'newbie', password: 'long enough pw', register: true, autoLogin: true, connect: async () => session });
+    await t.shows('earlier messages stay closed to you');
+    expect(t.text()).toContain('hush  #lobby'); // in the room's pane, where it is read
+  });
+});
+
 describe('app: pastes', () => {
   const PASTE = (s: string) => `\x1b[200~${s}\x1b[201~`;
 
