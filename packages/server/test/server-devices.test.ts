@@ -8,6 +8,7 @@ import type { ServerMessage } from '@hush/protocol';
 import { nodeLocalIt, testServer } from './helpers/store-under-test.js';
 import { registered, RawClient, selfEnvelope as envelope } from '../src/raw-client.js';
 import { rawServer } from './helpers/raw-server.js';
+import { until } from '../../test-kit/src/until.js';
 
 const fixture = rawServer({});
 const { user, newDevice } = fixture;
@@ -92,10 +93,13 @@ describe('device_login since', () => {
     const sue = await user('sue');
     const first = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(rex, 4) }, 'ack');
     expect(await sue.next((m) => m.type === 'dm' && m.msgId === first.msgId)).toBeTruthy();
-    // Queued to Sue's live session: her cursor moves past it whether or not it ever arrives.
+    // Queued to Sue's live session: her cursor moves past it whether or not it ever arrives. (In a
+    // cluster her node queues it when the other node's relay comes, after the ack: awaited.)
     const lost = await rex.expect({ type: 'dm_send', to: 'sue', envelope: envelope(rex, 5) }, 'ack');
+    const cursor = () => fixture.server.db.getDeviceCursor('sue', sue.bundle().signKey);
+    await until(async () => (await cursor()) === lost.msgId, "sue's cursor at the queued DM");
     await offline(rex, 'sue', sue);
-    expect(await fixture.server.db.getDeviceCursor('sue', sue.bundle().signKey)).toBe(lost.msgId);
+    expect(await cursor()).toBe(lost.msgId);
     // Without since: nothing (the cursor is past it).
     let again = await back(sue, 'sue');
     expect(await dmsOf(again)).toEqual([]);
