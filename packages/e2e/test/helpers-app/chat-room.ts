@@ -223,6 +223,8 @@ export class ChatRoom {
     }
     await tui.waitFor((s) => s.includes(`save "${name}"`) && s.includes('into folder:'), `${who}: the folder question`, 30_000);
     tui.keys('C-u');
+    // A person reads the question before typing a folder (text typed at once was meant for the chat).
+    await new Promise((r) => setTimeout(r, 500));
     await tui.typeLine(dir);
     if (opts.conversation && !opts.later) await this.switchTo(who, opts.conversation);
     const saved = new RegExp(`saved "${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" to[\\s\\S]*?100%`);
