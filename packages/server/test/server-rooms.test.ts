@@ -150,7 +150,10 @@ describe('moderation', () => {
   it('returns an account to the default room when its ban ends, by an unban or by running out', async () => {
     const boss = await admin('boss3');
     const [unbanned, expired] = [await user('unbanned1'), await user('expired1')];
-    for (const [name, c] of [['unbanned1', unbanned], ['expired1', expired]] as const) {
+    for (const [name, c] of [
+      ['unbanned1', unbanned],
+      ['expired1', expired],
+    ] as const) {
       await boss.expect({ type: 'ban', user: name, seconds: 3600 }, 'ok');
       expect(await boss.next(event('lobby', 'ban', name))).toBeTruthy();
       await c.closed;
@@ -160,7 +163,10 @@ describe('moderation', () => {
     expect(await boss.next(event('lobby', 'join', 'unbanned1'))).toBeTruthy();
     // The timed ban runs out (set in the past in the store rather than waited for).
     await fixture.server.db.setUserBan('expired1', Date.now() - 1, null);
-    for (const [name, c] of [['unbanned1', unbanned], ['expired1', expired]] as const) {
+    for (const [name, c] of [
+      ['unbanned1', unbanned],
+      ['expired1', expired],
+    ] as const) {
       const back = await RawClient.connect(fixture.server.port);
       fixture.track(back);
       back.device = c.device;
