@@ -5,6 +5,7 @@ const { include, ...shared } = testConfig('server').test ?? {};
 
 /** The suites that run a real hushd over sockets: they run again with the server on PostgreSQL. */
 const SCENARIOS = [
+  'test/server-admin-requests.test.ts',
   'test/server-conversation.test.ts',
   'test/server-devices.test.ts',
   'test/server-direct-devices.test.ts',

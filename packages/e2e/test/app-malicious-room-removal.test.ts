@@ -6,8 +6,11 @@
 // it is still in the room and is given every room message sent after the removal (live, and again
 // as its history) and every DM carrying a fresh sender key, readdressed to it. It opens none, keeps running, and says what it
 // could not open.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import type { HushClient } from '@hush/client';
 import { ServerIdentity } from '@hush/crypto';
 import { startTestServer, type TestServer } from '@hush/server';
@@ -17,6 +20,9 @@ import { EvilServer } from './helpers-app/evil-server.js';
 import { AppFixture, collect, nextEvent } from './helpers-app/fixture.js';
 
 const CANARY = 'e2e-removal-canary-7d3e';
+const execFileP = promisify(execFile);
+/** The `hushd` command line, the built one a server operator runs. */
+const HUSHD = join(dirname(createRequire(import.meta.url).resolve('@hush/server/package.json')), 'dist', 'cli.js');
 /** How long carol's device is given to say it could not open the room messages (generous: a loaded machine). */
 const SAID_WITHIN = 40_000;
 
@@ -29,18 +35,24 @@ afterEach(async () => {
   evil = undefined;
 });
 
-type Removal = 'kick' | 'ban' | 'leave';
+type Removal = 'kick' | 'ban' | 'hushd ban' | 'leave';
 
-/** How each removal is done, by alice (the room's owner and a server admin) or by carol herself. */
-const remove: Record<Removal, (alice: HushClient, carol: HushClient) => Promise<void>> = {
+/**
+ * How each removal is done: by alice (the room's owner and a server admin), by the server's
+ * operator running `hushd ban` beside the server, or by carol herself.
+ */
+const remove: Record<Removal, (alice: HushClient, carol: HushClient, s: TestServer) => Promise<void>> = {
   kick: (alice) => alice.kick('vault', 'carol', 'bye'),
   ban: (alice) => alice.ban({ user: 'carol', reason: 'spam' }),
+  'hushd ban': async (_alice, _carol, s) => {
+    await execFileP(process.execPath, [HUSHD, 'ban', 'carol', '--reason', 'spam', '--data-dir', s.dataDir]);
+  },
   leave: (_alice, carol) => carol.partRoom('vault'),
 };
-const eventOf: Record<Removal, string> = { kick: 'kick', ban: 'ban', leave: 'part' };
+const eventOf: Record<Removal, string> = { kick: 'kick', ban: 'ban', 'hushd ban': 'ban', leave: 'part' };
 
 describe('malicious server: a member removed from an end-to-end room', () => {
-  it.each(['kick', 'ban', 'leave'] as const)(
+  it.each(['kick', 'ban', 'hushd ban', 'leave'] as const)(
     'after a %s, carol opens nothing sent afterwards though the server feeds her every ciphertext and key DM',
     async (how) => {
       const s = fx.stopAfter(await startTestServer({ limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }));
@@ -61,7 +73,7 @@ describe('malicious server: a member removed from an end-to-end room', () => {
       const removed = [alice, bob].map((c) =>
         nextEvent(c, 'roomEvent', (e) => e.room === 'vault' && e.user === 'carol' && e.event === eventOf[how]),
       );
-      await remove[how](alice, carol);
+      await remove[how](alice, carol, s);
       await Promise.all(removed);
       await carol.close().catch(() => undefined); // a ban has closed it already
       expect(s.store.getMember('vault', 'carol')).toBeUndefined();

@@ -1,6 +1,7 @@
 // Administration beside or without a running hushd: the `hushd <subcommand>` implementations. They
 // open the same store as the daemon (the data directory's SQLite file, which WAL lets them share
-// with a live daemon, or the PostgreSQL database of --store); changes apply at the next login.
+// with a live daemon, or the PostgreSQL database of --store). Most changes apply at the next
+// login; bans and unbans are also queued for the running servers to enforce (Store.queueAdminRequest).
 import { isIP } from 'node:net';
 import { Accounts } from './accounts.js';
 import { AccountError, StoreError, UsageError } from './errors.js';
@@ -222,24 +223,25 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
       case 'ban': {
         const until = command.seconds === null ? Number.POSITIVE_INFINITY : now + command.seconds * 1000;
         const when = command.seconds === null ? 'forever' : `until ${new Date(until).toISOString()}`;
-        if (command.user !== undefined) {
-          const name = await existing(command.user);
-          await store.setUserBan(name, until, command.reason);
-          io.out(`banned ${name} ${when}`);
-        } else {
-          await store.banAddress(command.address!, until, command.reason);
-          io.out(`banned address ${command.address} ${when}`);
-        }
-        io.err('a running hushd applies this at the next login or connection');
+        const user = command.user !== undefined ? await existing(command.user) : null;
+        if (user !== null) await store.setUserBan(user, until, command.reason);
+        else await store.banAddress(command.address!, until, command.reason);
+        await store.queueAdminRequest({ action: 'ban', user, address: command.address ?? null, reason: command.reason });
+        io.out(user !== null ? `banned ${user} ${when}` : `banned address ${command.address} ${when}`);
+        io.err(
+          `a running hushd closes ${user !== null ? `${user}'s` : "the address's"} connections within seconds${user !== null ? ` and takes ${user} out of every room` : ''}; if none runs, the next start does`,
+        );
         return 0;
       }
       case 'unban': {
         if (command.user !== undefined) {
           const name = await existing(command.user);
-          // Ended now rather than cleared: the account's next login finds the ended ban and returns it
-          // to the default room, which the ban took it out of (a running hushd is not told otherwise).
+          // Ended now rather than cleared, so that a login before a server has carried out the
+          // request still returns the account to the default room the ban took it out of.
           await store.setUserBan(name, now, null);
+          await store.queueAdminRequest({ action: 'unban', user: name, address: null, reason: null });
           io.out(`unbanned ${name}`);
+          io.err(`a running hushd puts ${name} back in the default room within seconds`);
         } else {
           await store.unbanAddress(command.address!);
           io.out(`unbanned address ${command.address}`);

@@ -32,7 +32,8 @@ Usage:
   hushd user role <name> admin|user       set the server role
   hushd user list                         list accounts and active bans
   hushd ban <name> | --address ADDR [--reason TEXT] [--seconds N]
-                                          ban an account or an IP address (forever unless --seconds)
+                                          ban an account or an IP address (forever unless --seconds);
+                                          a running hushd closes its connections within a second
   hushd unban <name> | --address ADDR     lift a ban
   hushd invite create                     print a new single-use invite code
   hushd migrate                           bring the store's schema up to date and exit

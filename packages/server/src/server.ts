@@ -44,6 +44,9 @@ export interface ServerOptions {
   bus?: (handlers: BusHandlers) => Promise<Bus>;
 }
 
+/** How soon a `hushd ban` given beside a running server takes effect. */
+const ADMIN_REQUEST_POLL_MS = 1000;
+
 export class HushServer {
   private readonly listener: Server;
   private readonly connections = new Set<Connection>();
@@ -56,6 +59,9 @@ export class HushServer {
   private readonly clusterSender: ClusterSender;
   private readonly clusterReceiver: ClusterReceiver;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private adminTimer: NodeJS.Timeout | null = null;
+  private takingAdminRequests = false;
+  private readonly moderation: ModerationHandlers;
   private nextId = 1;
   private stopping: Promise<void> | null = null;
   private bus: Bus | null = null;
@@ -88,6 +94,7 @@ export class HushServer {
       publish: (messages) => this.bus?.publishCommitted(messages),
       tell: (event) => cluster.roomEvent(event),
     });
+    this.moderation = new ModerationHandlers({ store, config, logger, online, rooms, batch, sessions, cluster, now });
     const handlers: Handlers = {
       accounts: new AccountHandlers({
         accounts,
@@ -106,7 +113,7 @@ export class HushServer {
       }),
       rooms: new RoomHandlers({ store, config, online, rooms, fanout, batch, presence, now }),
       messages: new MessageHandlers({ store, rooms, batch, now }),
-      moderation: new ModerationHandlers({ store, config, logger, online, rooms, batch, sessions, cluster, now }),
+      moderation: this.moderation,
       presence: new PresenceHandlers({ store, config, online, rooms, fanout, presence, cluster, now }),
       prekeys: new PrekeyHandlers({ store, online, cluster }),
       history: new HistoryHandlers({ store, config, online, rooms, fanout, cluster }),
@@ -202,6 +209,7 @@ export class HushServer {
   private async stop(): Promise<void> {
     this.listener.close();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.adminTimer) clearInterval(this.adminTimer);
     this.presence.flush();
     this.scheduler.flushNow();
     await this.batch.settled();
@@ -295,6 +303,21 @@ export class HushServer {
       this.checkpoint(now); // writes outside message turns (logins, markers...)
     }, every);
     this.sweepTimer.unref();
+    this.adminTimer = setInterval(() => void this.carryOutAdminRequests(), ADMIN_REQUEST_POLL_MS);
+    this.adminTimer.unref();
+  }
+
+  /** Bans and unbans given on the command line beside the running servers; one node takes each. */
+  private async carryOutAdminRequests(): Promise<void> {
+    if (this.takingAdminRequests || this.stopping) return;
+    this.takingAdminRequests = true;
+    try {
+      for (const request of await this.options.store.takeAdminRequests()) await this.moderation.carryOut(request);
+    } catch (error) {
+      this.options.logger.error('admin_requests_failed', { error });
+    } finally {
+      this.takingAdminRequests = false;
+    }
   }
 
   /** The store's WAL checkpoint when due (SQLite, synchronous under the promise; PostgreSQL has none). */

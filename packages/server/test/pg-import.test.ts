@@ -175,6 +175,8 @@ function fill(store: SqliteStore): void {
   store.completeFile('file-big-0003');
   store.markFileHandled('file-room-0001', 'bob', 'downloaded');
   store.markFileHandled('file-room-0001', 'carol', 'declined');
+  // A ban given beside a server that had not yet enforced it.
+  store.queueAdminRequest({ action: 'ban', user: 'erin', address: null, reason: 'spam' });
 }
 
 function io(password?: string): AdminIO & { lines: string[]; errors: string[] } {
@@ -247,7 +249,7 @@ describe('hushd import (SQLite -> PostgreSQL)', () => {
     expect(run.out.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.out.lines.join('\n')).toMatch(
-      /^imported .*hush\.db into PostgreSQL: users 6, devices 6, device_cursors 6, signed_prekeys 1, one_time_prekeys 2, .*messages 305, .*file_chunks 6, file_handled 2$/,
+      /^imported .*hush\.db into PostgreSQL: users 6, devices 6, device_cursors 6, signed_prekeys 1, one_time_prekeys 2, .*messages 305, .*file_chunks 6, file_handled 2, admin_requests 1$/,
     );
     expect(run.out.lines.join('\n')).not.toContain(url);
 
@@ -275,6 +277,13 @@ describe('hushd import (SQLite -> PostgreSQL)', () => {
       expect(again[0]).toMatchObject({ kind: 'repeat' });
       const next = await store.appendMessages([{ kind: 'room', ts: 1, from: 'bob', room: 'lobby', text: 'next', action: false }]);
       expect(next[0]!.id).toBe(String(Number(lastId) + 1));
+      // The queued ban is still there to enforce, and new requests continue its ids.
+      await store.queueAdminRequest({ action: 'unban', user: 'erin', address: null, reason: null });
+      expect(await store.takeAdminRequests()).toEqual([
+        { action: 'ban', user: 'erin', address: null, reason: 'spam' },
+        { action: 'unban', user: 'erin', address: null, reason: null },
+      ]);
+      expect(await store.takeAdminRequests()).toEqual([]);
     } finally {
       await store.close();
     }

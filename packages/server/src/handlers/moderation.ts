@@ -2,7 +2,7 @@
 // target's; server admins may moderate anywhere. Bans are for admins only.
 import type { ClientMessageOf } from '@hush/protocol';
 import { normalizeAddress } from '../rate-limit.js';
-import type { MemberRecord } from '../store/types.js';
+import type { AdminRequest, MemberRecord } from '../store/types.js';
 import { RequestError } from '../errors.js';
 import { requireRoom, requireUser, roleRank, syncMembership } from './membership.js';
 import type { ClusterSender } from '../cluster-sender.js';
@@ -65,36 +65,15 @@ export class ModerationHandlers {
     if (m.user !== undefined) {
       await deps.store.setUserBan(m.user, until, reason);
       deps.logger.info('user_banned', { user: m.user, by: actor.name });
-      // A banned account leaves every room, as on a kick: members of end-to-end rooms rotate their
-      // sender keys on the event, so nothing said afterwards opens for it, banned for a while or not.
-      const user = m.user;
-      for (const { room } of await deps.store.roomsOf(user)) {
-        await removeFromRoom(deps, room, user, () =>
-          deps.batch.roomEvent({
-            type: 'room_event',
-            room,
-            event: 'ban',
-            user,
-            by: actor.name,
-            ...(reason !== null ? { reason } : {}),
-            ts: now,
-          }),
-        );
-      }
+      await this.takeOutOfRooms(m.user, reason, actor.name);
     }
-    if (m.address !== undefined) {
-      await deps.store.banAddress(normalizeAddress(m.address), Number.isFinite(until) ? until : now + FOREVER_MS, reason);
+    const address = m.address !== undefined ? normalizeAddress(m.address) : undefined;
+    if (address !== undefined) {
+      await deps.store.banAddress(address, Number.isFinite(until) ? until : now + FOREVER_MS, reason);
       deps.logger.info('address_banned', { by: actor.name });
     }
     session.send({ type: 'ok', re: m.id });
-    const ban = { user: m.user, address: m.address !== undefined ? normalizeAddress(m.address) : undefined };
-    const said = reason ?? 'banned by an administrator';
-    closeBanned(deps.sessions, ban, said);
-    deps.cluster.banned({
-      ...(ban.user !== undefined ? { user: ban.user } : {}),
-      ...(ban.address !== undefined ? { address: ban.address } : {}),
-      reason: said,
-    });
+    this.closeSessions({ user: m.user, address }, reason);
   }
 
   async unban(session: Session, m: ClientMessageOf<'unban'>): Promise<void> {
@@ -104,14 +83,79 @@ export class ModerationHandlers {
     if (m.user !== undefined) {
       if (!(await deps.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
       await deps.store.setUserBan(m.user, null, null);
-      // The ban took the account out of every room; it comes back to the one every user is in.
-      if (await addToDefaultRoom(deps, m.user)) {
-        const lobby = deps.config.defaultRoom;
-        deps.batch.roomNotice(lobby, { type: 'room_event', room: lobby, event: 'join', user: m.user, ts: deps.now() });
-      }
+      await this.returnToDefaultRoom(m.user);
     }
     if (m.address !== undefined) await deps.store.unbanAddress(normalizeAddress(m.address));
     session.send({ type: 'ok', re: m.id });
+  }
+
+  /**
+   * Enforces a ban or unban that `hushd ban`/`hushd unban` recorded beside this server, as the
+   * requests above do once they have recorded theirs. A ban lifted again before this server saw
+   * it, or an unban overtaken by a new ban, changes nothing.
+   */
+  async carryOut(request: AdminRequest): Promise<void> {
+    const { deps } = this;
+    const now = deps.now();
+    const user = request.user !== null ? await deps.store.getUser(request.user) : undefined;
+    const banned = user !== undefined && user.bannedUntil !== null && user.bannedUntil > now;
+    if (request.action === 'ban') {
+      if (banned) {
+        deps.logger.info('user_banned', { user: user.name, by: 'hushd ban' });
+        await this.takeOutOfRooms(user.name, request.reason, undefined);
+      }
+      // An address ban is not checked again: the address list is cached for up to a second.
+      this.closeSessions(
+        { user: banned ? user.name : undefined, address: request.address !== null ? normalizeAddress(request.address) : undefined },
+        request.reason,
+      );
+    } else if (user !== undefined && !banned) {
+      if (user.bannedUntil !== null) await deps.store.setUserBan(user.name, null, null);
+      await this.returnToDefaultRoom(user.name);
+    }
+  }
+
+  /**
+   * A banned account leaves every room, as on a kick: members of end-to-end rooms rotate their
+   * sender keys on the event, so nothing said afterwards opens for it, banned for a while or not.
+   */
+  private async takeOutOfRooms(user: string, reason: string | null, by: string | undefined): Promise<void> {
+    const { deps } = this;
+    const ts = deps.now();
+    for (const { room } of await deps.store.roomsOf(user)) {
+      await removeFromRoom(deps, room, user, () =>
+        deps.batch.roomEvent({
+          type: 'room_event',
+          room,
+          event: 'ban',
+          user,
+          ...(by !== undefined ? { by } : {}),
+          ...(reason !== null ? { reason } : {}),
+          ts,
+        }),
+      );
+    }
+  }
+
+  /** The banned sessions closed, here and on the other nodes. */
+  private closeSessions(ban: { user?: string | undefined; address?: string | undefined }, reason: string | null): void {
+    if (ban.user === undefined && ban.address === undefined) return;
+    const said = reason ?? 'banned by an administrator';
+    closeBanned(this.deps.sessions, ban, said);
+    this.deps.cluster.banned({
+      ...(ban.user !== undefined ? { user: ban.user } : {}),
+      ...(ban.address !== undefined ? { address: ban.address } : {}),
+      reason: said,
+    });
+  }
+
+  /** The ban took the account out of every room; it comes back to the one every user is in. */
+  private async returnToDefaultRoom(user: string): Promise<void> {
+    const { deps } = this;
+    if (await addToDefaultRoom(deps, user)) {
+      const lobby = deps.config.defaultRoom;
+      deps.batch.roomNotice(lobby, { type: 'room_event', room: lobby, event: 'join', user, ts: deps.now() });
+    }
   }
 
   async mute(session: Session, m: ClientMessageOf<'mute'>): Promise<void> {

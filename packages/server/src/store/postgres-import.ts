@@ -68,9 +68,11 @@ export async function importSqliteIntoPostgres(sqlitePath: string, url: string):
         counts[name] = copied;
       }
       // New ids continue after the highest SQLite ever gave out (retention may have deleted it).
-      const seq = source.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").get() as { seq: number } | undefined;
-      const last = seq?.seq ?? 0;
-      await c.query('SELECT setval(pg_get_serial_sequence($1, $2), $3, $4)', ['messages', 'id', Math.max(last, 1), last > 0]);
+      for (const table of ['messages', 'admin_requests']) {
+        const seq = source.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(table) as { seq: number } | undefined;
+        const last = seq?.seq ?? 0;
+        await c.query('SELECT setval(pg_get_serial_sequence($1, $2), $3, $4)', [table, 'id', Math.max(last, 1), last > 0]);
+      }
       return counts;
     });
   } finally {

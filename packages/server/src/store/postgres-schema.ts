@@ -156,6 +156,16 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE rooms ADD COLUMN kind ${TEXT} NOT NULL DEFAULT 'open' CHECK (kind IN ('e2e', 'open'));
   `,
+  // 4: admin requests (SQLite version 6).
+  `
+  CREATE TABLE admin_requests (
+    id BIGSERIAL PRIMARY KEY,
+    action ${TEXT} NOT NULL CHECK (action IN ('ban', 'unban')),
+    "user" ${TEXT},
+    address ${TEXT},
+    reason ${TEXT}
+  );
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
@@ -180,4 +190,5 @@ export const PG_TABLES: readonly { name: string; key: readonly string[] }[] = [
   { name: 'files', key: ['id'] },
   { name: 'file_chunks', key: ['file_id', 'idx'] },
   { name: 'file_handled', key: ['file_id', 'user'] },
+  { name: 'admin_requests', key: ['id'] },
 ];

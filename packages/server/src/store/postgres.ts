@@ -11,6 +11,7 @@ import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './postgres-schema.js';
 import * as shared from './rows.js';
 import { StoreError } from './store-error.js';
 import type {
+  AdminRequest,
   AppendedMessage,
   DepartureRecord,
   DeviceRecord,
@@ -580,6 +581,23 @@ export class PostgresStore implements AsyncStore {
 
   async listAddressBans(): Promise<{ address: string; until: number; reason: string | null }[]> {
     return (await this.rows<shared.BanRow>('SELECT * FROM address_bans ORDER BY address')).map(shared.toBan);
+  }
+
+  // ---- admin requests ----
+
+  async queueAdminRequest(request: AdminRequest): Promise<void> {
+    await this.pool.query('INSERT INTO admin_requests (action, "user", address, reason) VALUES ($1, $2, $3, $4)', [
+      request.action,
+      request.user,
+      request.address,
+      request.reason,
+    ]);
+  }
+
+  /** One statement: of nodes taking at once, each row goes to one. */
+  async takeAdminRequests(): Promise<AdminRequest[]> {
+    const rows = await this.rows<shared.AdminRequestRow>('DELETE FROM admin_requests RETURNING *');
+    return rows.sort((a, b) => Number(a.id) - Number(b.id)).map(shared.toAdminRequest);
   }
 
   // ---- files ----

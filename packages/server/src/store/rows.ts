@@ -2,6 +2,7 @@
 // types), their mapping to records, message-id parsing, and the memory of recent idempotency keys.
 import { createHash } from 'node:crypto';
 import type {
+  AdminRequest,
   AppendedMessage,
   HistoryQuery,
   HistoryResult,
@@ -70,6 +71,14 @@ export interface FileRow {
   created_at: number;
   complete: number;
 }
+export interface AdminRequestRow {
+  id: number | string;
+  action: AdminRequest['action'];
+  user: string | null;
+  address: string | null;
+  reason: string | null;
+}
+
 export interface BanRow {
   address: string;
   until: number | null;
@@ -268,4 +277,8 @@ export function historyPage(rows: MessageRow[], limit: number, forward: boolean)
 
 export function toBan(r: BanRow): { address: string; until: number; reason: string | null } {
   return { address: r.address, until: r.forever ? Number.POSITIVE_INFINITY : (r.until ?? 0), reason: r.reason };
+}
+
+export function toAdminRequest(r: AdminRequestRow): AdminRequest {
+  return { action: r.action, user: r.user, address: r.address, reason: r.reason };
 }

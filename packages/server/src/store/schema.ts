@@ -171,6 +171,16 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'open' CHECK (kind IN ('e2e', 'open'));
   `,
+  // 6: bans and unbans given on the command line beside a running hushd, waiting for it to enforce them.
+  `
+  CREATE TABLE admin_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL CHECK (action IN ('ban', 'unban')),
+    user TEXT,
+    address TEXT,
+    reason TEXT
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

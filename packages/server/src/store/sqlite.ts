@@ -9,6 +9,7 @@ import { StoreError } from './store-error.js';
 import type { WriteHold } from './async-store.js';
 import { WalCheckpointer, type CheckpointStats, type WalCheckpointerOptions } from './wal-checkpointer.js';
 import type {
+  AdminRequest,
   AppendedMessage,
   DepartureRecord,
   DeviceRecord,
@@ -565,6 +566,24 @@ export class SqliteStore implements Store {
 
   listAddressBans(): { address: string; until: number; reason: string | null }[] {
     return (this.stmt('SELECT * FROM address_bans ORDER BY address').all() as shared.BanRow[]).map(shared.toBan);
+  }
+
+  // ---- admin requests ----
+
+  queueAdminRequest(request: AdminRequest): void {
+    this.stmt('INSERT INTO admin_requests (action, user, address, reason) VALUES (?, ?, ?, ?)').run(
+      request.action,
+      request.user,
+      request.address,
+      request.reason,
+    );
+  }
+
+  /** Asked every second by the server: a read, unless there is something to take. */
+  takeAdminRequests(): AdminRequest[] {
+    const rows = this.stmt('SELECT * FROM admin_requests ORDER BY id').all() as shared.AdminRequestRow[];
+    if (rows.length > 0) this.stmt('DELETE FROM admin_requests WHERE id <= ?').run(rows.at(-1)!.id);
+    return rows.map(shared.toAdminRequest);
   }
 
   // ---- files ----

@@ -153,6 +153,18 @@ export interface OneTimePrekeyRecord {
   publicKey: string;
 }
 
+/**
+ * A ban or unban recorded by the admin command line, for a running server to enforce: a ban closes
+ * the target's sessions and takes the account out of its rooms (with the events that make members
+ * of end-to-end rooms rotate their keys); an unban brings the account back to the default room.
+ */
+export interface AdminRequest {
+  action: 'ban' | 'unban';
+  user: string | null;
+  address: string | null;
+  reason: string | null;
+}
+
 export interface Store {
   // Accounts
   createUser(name: string, passwordHash: string | null, role: ServerRole, now: number): UserRecord;
@@ -253,6 +265,11 @@ export interface Store {
   unbanAddress(address: string): void;
   isAddressBanned(address: string, now: number): boolean;
   listAddressBans(): { address: string; until: number; reason: string | null }[];
+
+  // Admin requests: what `hushd ban` and `hushd unban`, run beside the servers, ask them to carry out
+  queueAdminRequest(request: AdminRequest): void;
+  /** Takes the queued requests, oldest first, removing them: each is taken by one node. */
+  takeAdminRequests(): AdminRequest[];
 
   // Files (metadata here; chunk bytes in the store too, so retention and crash safety are one place)
   createFile(file: Omit<StoredFile, 'complete'>): void;
