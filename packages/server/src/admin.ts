@@ -1,7 +1,7 @@
 // Administration beside or without a running hushd: the `hushd <subcommand>` implementations. They
 // open the same store as the daemon (the data directory's SQLite file, which WAL lets them share
-// with a live daemon, or the PostgreSQL database of --store). Most changes apply at the next
-// login; bans and unbans are also queued for the running servers to enforce (Store.queueAdminRequest).
+// with a live daemon, or the PostgreSQL database of --store). Bans, unbans and role changes are
+// also queued for the running servers to enforce (Store.queueAdminRequest).
 import { isIP } from 'node:net';
 import { Accounts } from './accounts.js';
 import { AccountError, StoreError, UsageError } from './errors.js';
@@ -197,8 +197,9 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
       case 'user-role': {
         const name = await existing(command.name);
         await store.setServerRole(name, command.role);
+        await store.queueAdminRequest({ action: 'role', user: name, address: null, reason: null });
         io.out(`${name} is now ${command.role}`);
-        io.err(`a running hushd applies this at ${name}'s next login`);
+        io.err(`a running hushd applies this to ${name}'s connections within seconds`);
         return 0;
       }
       case 'user-list': {

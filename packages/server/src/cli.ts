@@ -29,7 +29,8 @@ Usage:
                                           or read from stdin with --password-stdin or when piped)
   hushd user passwd <name> [--password-stdin]
                                           set a new password
-  hushd user role <name> admin|user       set the server role
+  hushd user role <name> admin|user       set the server role (a running hushd applies it
+                                          within a second)
   hushd user list                         list accounts and active bans
   hushd ban <name> | --address ADDR [--reason TEXT] [--seconds N]
                                           ban an account or an IP address (forever unless --seconds);

@@ -1,7 +1,7 @@
 // What a node does with what the other nodes of a cluster tell it (cluster-sender.ts says what
 // they send): presence and typing reach the sessions here, room events reach the members here and
 // bring the cached memberships of the users online here in step with the store, bans close the
-// banned sessions here, key changes and file events reach their audience here, login outcomes and
+// banned sessions here, role changes reach the sessions here, key changes and file events reach their audience here, login outcomes and
 // message counts are counted here too, and notices reach the user's sessions here.
 import { type ServerMessage, type ServerMessageOf, serverMessageSchema } from '@hush/protocol';
 import type { Accounts } from './accounts.js';
@@ -11,7 +11,7 @@ import type { FileRelay } from './files.js';
 import type { Fanout } from './handlers/fanout.js';
 import { keyChangeAudience } from './handlers/key-change.js';
 import { syncMembership } from './handlers/membership.js';
-import { closeBanned } from './handlers/moderation.js';
+import { closeBanned, refreshRole } from './handlers/moderation.js';
 import type { PresenceBatch } from './handlers/presence-batch.js';
 import type { Presence } from './handlers/remote-presence.js';
 import { sessionDevice } from './handlers/session-devices.js';
@@ -70,7 +70,9 @@ export class ClusterReceiver {
       case 'typing':
         return this.typingFrom(body);
       case 'moderation':
-        return 'ban' in body ? this.banFrom(body.ban as Record<string, unknown>) : this.roomEventFrom(parse(body, 'room_event'));
+        if ('ban' in body) return this.banFrom(body.ban as Record<string, unknown>);
+        if (typeof body.roleOf === 'string') return refreshRole(this.deps, body.roleOf);
+        return this.roomEventFrom(parse(body, 'room_event'));
       case 'keys': {
         const change = parse(body, 'key_change');
         return this.keyChangeFrom(change);

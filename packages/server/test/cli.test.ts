@@ -92,7 +92,7 @@ describe('admin subcommands', () => {
     expect(run(['user', 'role', 'alice', 'admin'])).toMatchObject({
       code: 0,
       stdout: 'alice is now admin\n',
-      stderr: "a running hushd applies this at alice's next login\n",
+      stderr: "a running hushd applies this to alice's connections within seconds\n",
     });
     expect(run(['user', 'role', 'ghost', 'admin']).code).toBe(1);
     expect(run(['user', 'role', 'alice', 'king']).code).toBe(2);

@@ -70,6 +70,34 @@ describe('hushd ban and unban beside a running server', () => {
     expect(welcome.rooms.map((r) => r.room)).toEqual(['lobby']);
   });
 
+  it("hushd user role reaches the account's live sessions: a demoted admin loses the admin's powers at once", async () => {
+    const boss = await user('boss');
+    const target = await user('target');
+    /**
+     * Whether boss acts as an admin now: an unban of nobody is NOT_FOUND for an admin, FORBIDDEN for
+     * others. Asked every 0.6 s, since each FORBIDDEN counts against the connection's error budget.
+     */
+    const actsAsAdmin = async (wanted: boolean) => {
+      for (let tries = 0; tries < 30; tries++) {
+        const answer = await boss.request({ type: 'unban', user: 'nobody-at-all' });
+        if ((answer.type === 'error' && answer.code === 'NOT_FOUND') === wanted) return;
+        await new Promise((resolve) => setTimeout(resolve, 600));
+      }
+      throw new Error(`boss never became ${wanted ? 'an admin' : 'a user'}`);
+    };
+    expect((await hushd(fixture.server.config, ['user', 'role', 'boss', 'admin'])).code).toBe(0);
+    // Promoted without logging in again.
+    await actsAsAdmin(true);
+    await boss.expect({ type: 'ban', user: 'target', seconds: 60 }, 'ok');
+    expect(await target.next('goodbye')).toMatchObject({ code: 'BANNED' });
+
+    const demoted = await hushd(fixture.server.config, ['user', 'role', 'boss', 'user']);
+    expect(demoted.err.join('\n')).toContain("applies this to boss's connections within seconds");
+    await actsAsAdmin(false);
+    expect(await boss.request({ type: 'unban', user: 'target' })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(boss.isClosed).toBe(false);
+  });
+
   it('enforces at the next start what was given while no server ran, unless lifted again', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hushd-admin-'));
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -28,7 +28,7 @@ export interface ModerationHandlerDeps {
   batch: Pick<MessageBatch, 'roomEvent' | 'roomNotice'>;
   /** Every session of this node (a ban closes the banned ones). */
   sessions: Iterable<Session>;
-  cluster: Pick<ClusterSender, 'banned'>;
+  cluster: Pick<ClusterSender, 'banned' | 'roleChanged'>;
   now(): number;
 }
 
@@ -90,9 +90,9 @@ export class ModerationHandlers {
   }
 
   /**
-   * Enforces a ban or unban that `hushd ban`/`hushd unban` recorded beside this server, as the
+   * Enforces a ban, unban or role change that the command line recorded beside this server, as the
    * requests above do once they have recorded theirs. A ban lifted again before this server saw
-   * it, or an unban overtaken by a new ban, changes nothing.
+   * it, or an unban overtaken by a new ban, changes nothing; a role is read again from the store.
    */
   async carryOut(request: AdminRequest): Promise<void> {
     const { deps } = this;
@@ -109,9 +109,12 @@ export class ModerationHandlers {
         { user: banned ? user.name : undefined, address: request.address !== null ? normalizeAddress(request.address) : undefined },
         request.reason,
       );
-    } else if (user !== undefined && !banned) {
+    } else if (request.action === 'unban' && user !== undefined && !banned) {
       if (user.bannedUntil !== null) await deps.store.setUserBan(user.name, null, null);
       await this.returnToDefaultRoom(user.name);
+    } else if (request.action === 'role' && user !== undefined) {
+      await refreshRole(deps, user.name);
+      deps.cluster.roleChanged(user.name);
     }
   }
 
@@ -221,6 +224,16 @@ async function authorize(
   }
   if (!member) throw new RequestError('NOT_MEMBER', `${target} is not in #${room}`);
   return member;
+}
+
+/** The server role of `name`'s sessions here, as the store has it now. */
+export async function refreshRole(
+  deps: { store: Pick<AsyncStore, 'getUser'>; online: Pick<OnlineUsers<Session>, 'get'> },
+  name: string,
+): Promise<void> {
+  const record = await deps.store.getUser(name);
+  const online = deps.online.get(name);
+  if (record && online) online.role = record.role;
 }
 
 /** The sessions here of a banned account or address, closed with the reason. */

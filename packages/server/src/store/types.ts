@@ -154,12 +154,14 @@ export interface OneTimePrekeyRecord {
 }
 
 /**
- * A ban or unban recorded by the admin command line, for a running server to enforce: a ban closes
- * the target's sessions and takes the account out of its rooms (with the events that make members
- * of end-to-end rooms rotate their keys); an unban brings the account back to the default room.
+ * A ban, unban or server role change recorded by the admin command line, for a running server to
+ * enforce: a ban closes the target's sessions and takes the account out of its rooms (with the
+ * events that make members of end-to-end rooms rotate their keys); an unban brings the account back
+ * to the default room; a role change reaches the account's sessions (an admin demoted loses the
+ * admin's powers at once).
  */
 export interface AdminRequest {
-  action: 'ban' | 'unban';
+  action: 'ban' | 'unban' | 'role';
   user: string | null;
   address: string | null;
   reason: string | null;
@@ -266,7 +268,7 @@ export interface Store {
   isAddressBanned(address: string, now: number): boolean;
   listAddressBans(): { address: string; until: number; reason: string | null }[];
 
-  // Admin requests: what `hushd ban` and `hushd unban`, run beside the servers, ask them to carry out
+  // Admin requests: what `hushd ban`, `unban` and `user role`, run beside the servers, ask them to carry out
   queueAdminRequest(request: AdminRequest): void;
   /** Takes the queued requests, oldest first, removing them: each is taken by one node. */
   takeAdminRequests(): AdminRequest[];
