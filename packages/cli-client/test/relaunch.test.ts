@@ -182,9 +182,9 @@ describe('relaunch: offers left waiting are listed once, at their own time', () 
     const list = lobby.slice(lobby.indexOf(waitingOffersText(earlier, NOW)[0]!));
     expect(list).toEqual([
       "3 files offered while you were away: /accept or /decline, with the file's name",
-      '  6 December 13:00 bob offered "c.txt" (2.0 KiB) in #lobby',
-      '  14:10 bob offered "a.txt" (2.0 KiB) to you',
-      '  14:20 bob offered "b.txt" (2.0 KiB) to you',
+      '  6 December 13:00 bob offered "c.txt" (2 KiB) in #lobby',
+      '  14:10 bob offered "a.txt" (2 KiB) to you',
+      '  14:20 bob offered "b.txt" (2 KiB) to you',
     ]);
     // Each file line carries the offer's time, not the login's.
     const fileLines = ctl.state.conversations.flatMap((c) =>

@@ -147,12 +147,12 @@ describe('hush in tmux: files', () => {
     const file = join(alice.home, 'report.bin');
     writeFileSync(file, Buffer.alloc(300_000, 7));
     await alice.typeLine(`/file ${file}`);
-    await alice.waitFor(/sent "report\.bin" \(293\.0 KiB\) \[#+\] 100%/);
+    await alice.waitFor(/sent "report\.bin" \(293 KiB\) \[#+\] 100%/);
     // lobby is end to end: so is its file (name and key in a sealed room message, chunks sealed).
     const prompt = await bob.waitFor((s) => s.includes('alice offers "report.bin"') && s.includes('[l] later'));
     expect(prompt).toContain('to #lobby, end-to-end encrypted');
     bob.keys('l'); // later: the offer stays in the room for /accept
-    await bob.waitFor(/file offer from alice: "report\.bin" \(293\.0 KiB, end-to-end/);
+    await bob.waitFor(/file offer from alice: "report\.bin" \(293 KiB, end-to-end/);
     await bob.typeLine('/accept');
     const downloads = join(bob.home, 'Downloads');
     await bob.waitFor('into folder:');

@@ -10,6 +10,7 @@ import type { FileKeyStore } from './file-keys.js';
 import { defaultDownloadsDir } from './paths.js';
 import type { RequestBody } from './requests.js';
 import { numberedName, safeFileName } from './safe-name.js';
+import { formatSize } from './sizes.js';
 import type { EmitEvent, FileOffer, Target } from './types.js';
 import { b64, unb64 } from './wire.js';
 
@@ -494,21 +495,13 @@ async function prepareFolder(dir: string): Promise<void> {
 function tooLargeInWords(error: unknown, name: string, size: number): unknown {
   if (!isHushError(error, 'FILE_TOO_LARGE')) return error;
   const limit = /(\d+) bytes/.exec(error.message)?.[1];
-  const accepts = limit === undefined ? error.message : `this server accepts files up to ${humanSize(Number(limit))}`;
-  return new HushError('FILE_TOO_LARGE', `${name} is ${humanSize(size)}; ${accepts}`, { cause: error });
-}
-
-/** 1536 -> "1.5 KiB", 10485760 -> "10 MiB" (a whole number of the unit shows no decimal). */
-function humanSize(bytes: number): string {
-  const units = ['KiB', 'MiB', 'GiB'];
-  if (bytes < 1024) return `${bytes} bytes`;
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
+  if (limit === undefined) return new HushError('FILE_TOO_LARGE', `${name} is ${formatSize(size)}; ${error.message}`, { cause: error });
+  // Just over the limit, both round alike ("10 MiB"): then the bytes say which is larger.
+  const [sized, limited] = [formatSize(size), formatSize(Number(limit))];
+  const exact = sized === limited ? [` (${size} bytes)`, ` (${limit} bytes)`] : ['', ''];
+  return new HushError('FILE_TOO_LARGE', `${name} is ${sized}${exact[0]}; this server accepts files up to ${limited}${exact[1]}`, {
+    cause: error,
+  });
 }
 
 async function hashFile(handle: FileHandle, size: number): Promise<Uint8Array> {
