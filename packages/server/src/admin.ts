@@ -253,7 +253,9 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
         const code = await accounts.createInvite(null, now);
         io.out(code);
         if (config.registration !== 'invite')
-          io.err(`note: registration is "${config.registration}"; start hushd with --registration invite to require invites`);
+          io.err(
+            `note: the configuration this command sees (flags, HUSH_* environment, config file) says registration is "${config.registration}"; a hushd started with it lets people register without a code (--registration invite requires one)`,
+          );
         return 0;
       }
     }

@@ -100,11 +100,24 @@ describe('moderation', () => {
     await op.expect({ type: 'room_join', room: 'mod' }, 'ok');
     await mem.expect({ type: 'room_join', room: 'mod' }, 'ok');
 
-    expect(await mem.request({ type: 'kick', room: 'mod', user: 'op1' })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await mem.request({ type: 'kick', room: 'mod', user: 'op1' })).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'only the operators and the owner of #mod kick, mute and unmute there',
+    });
     expect(await op.request({ type: 'role_set', room: 'mod', user: 'op1', role: 'op' })).toMatchObject({ code: 'FORBIDDEN' });
     await own.expect({ type: 'role_set', room: 'mod', user: 'op1', role: 'op' }, 'ok');
     expect(await mem.next(event('mod', 'role', 'op1'))).toMatchObject({ role: 'op', by: 'owner1' });
-    expect(await op.request({ type: 'kick', room: 'mod', user: 'owner1' })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await op.request({ type: 'kick', room: 'mod', user: 'owner1' })).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'owner1 ranks as high as you in #mod',
+    });
+    // Nobody kicks or mutes themselves by mistake (losing their role or voice).
+    expect(await op.request({ type: 'kick', room: 'mod', user: 'op1' })).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'you cannot kick yourself (leave the room instead)',
+    });
+    expect(await own.request({ type: 'mute', room: 'mod', user: 'owner1' })).toMatchObject({ message: 'you cannot mute yourself' });
+    expect(await fixture.server.db.getMember('mod', 'op1')).toMatchObject({ role: 'op' });
 
     await op.expect({ type: 'mute', room: 'mod', user: 'member1', seconds: 60 }, 'ok');
     expect(await mem.next(event('mod', 'mute', 'member1'))).toMatchObject({ by: 'op1' });

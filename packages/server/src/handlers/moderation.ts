@@ -38,6 +38,7 @@ export class ModerationHandlers {
   async kick(session: Session, m: ClientMessageOf<'kick'>): Promise<void> {
     const { deps } = this;
     const actor = requireUser(session);
+    notSelf(actor, m.user, 'kick yourself (leave the room instead)');
     await authorize(deps, actor, m.room, m.user, roleRank('op'));
     await removeFromRoom(deps, m.room, m.user, () => {
       session.send({ type: 'ok', re: m.id });
@@ -164,6 +165,7 @@ export class ModerationHandlers {
   async mute(session: Session, m: ClientMessageOf<'mute'>): Promise<void> {
     const { deps } = this;
     const actor = requireUser(session);
+    notSelf(actor, m.user, 'mute yourself');
     await authorize(deps, actor, m.room, m.user, roleRank('op'));
     const now = deps.now();
     await deps.store.setMute(m.room, m.user, now + (m.seconds !== undefined ? m.seconds * 1000 : FOREVER_MS));
@@ -217,9 +219,9 @@ async function authorize(
   const member = await deps.store.getMember(room, target);
   if (actor.role !== 'admin') {
     const own = roleRank(actor.rooms.get(room)?.role);
-    if (own < minRank) throw new RequestError('FORBIDDEN', 'not allowed in this room');
+    if (own < minRank) throw new RequestError('FORBIDDEN', `only the operators and the owner of #${room} kick, mute and unmute there`);
     if (member && roleRank(member.role) >= own && target !== actor.name) {
-      throw new RequestError('FORBIDDEN', 'the target ranks as high as you');
+      throw new RequestError('FORBIDDEN', `${target} ranks as high as you in #${room}`);
     }
   }
   if (!member) throw new RequestError('NOT_MEMBER', `${target} is not in #${room}`);
@@ -247,6 +249,11 @@ export function closeBanned(
       s.close('BANNED', reason);
     }
   }
+}
+
+/** Kicking or muting oneself only loses one's own role or voice by mistake. */
+function notSelf(actor: OnlineUser<Session>, target: string, what: string): void {
+  if (target === actor.name) throw new RequestError('FORBIDDEN', `you cannot ${what}`);
 }
 
 function requireAdmin(user: OnlineUser<Session>): void {
