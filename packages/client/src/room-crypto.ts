@@ -134,7 +134,12 @@ export class RoomCrypto {
       const opened = await store.open(m.room, m.from, unb64(envelope));
       body = decodeBody(new TextDecoder('utf-8', { fatal: true }).decode(opened.plaintext));
       if (opened.order === 'ahead' && live)
-        this.warn(m, 'messages of this sender are missing before this one (held back or dropped by the server)');
+        // A message the server refused (the sender was muted, say) keeps its place in the chain, as
+        // no place is used twice: the gap alone cannot tell that from one the server held back.
+        this.warn(
+          m,
+          'messages of this sender are missing before this one: refused when sent (the sender was told) or lost, or held back by the server',
+        );
       if (opened.order === 'late' && live) this.warn(m, 'a message of this sender arrived out of its order');
     } catch (error) {
       if (isCryptoError(error, 'SENDER_KEY_UNKNOWN')) {
