@@ -63,11 +63,12 @@ export function loginErrorText(err: unknown, attempt: { register: boolean; user:
     case 'USERNAME_TAKEN':
       return `the username "${attempt.user}" is taken (or looks like one that is): pick another, or press Ctrl+R to log in instead`;
     case 'PASSWORD_WEAK':
-      return `that password is too weak: ${PASSWORD_RULE}${said ? ` (${said})` : ''}`;
+      // The server says which rule the password broke; an older one does not.
+      return `that password is too weak: ${said ?? PASSWORD_RULE}`;
     case 'PASSWORD_REQUIRED':
       return `type your password: this device holds no key for "${attempt.user}" yet. ${newHere(attempt.user)}`;
     case 'INVALID_INVITE':
-      return 'this server registers new accounts only with a valid invite code: type the code its admin gave you in the invite field';
+      return `${said ?? 'this server registers new accounts only with a valid invite code'}: type the code its admin gave you in the invite field`;
     case 'REGISTRATION_CLOSED':
       return 'this server does not take new accounts: ask its admin to create yours, then log in';
     case 'RATE_LIMITED':

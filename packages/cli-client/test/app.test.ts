@@ -245,6 +245,13 @@ describe('app: the first hour', () => {
     const attempt = { register: true, user: 'bob', host: 'h', port: 1 };
     const e = (code: string, message = code) => Object.assign(new Error(message), { code });
     expect(loginErrorText(e('PASSWORD_WEAK'), attempt)).toMatch(/at least 8 characters/);
+    // The rule broken, as the server says it.
+    expect(loginErrorText(e('PASSWORD_WEAK', 'password must not be the username'), attempt)).toBe(
+      'that password is too weak: password must not be the username',
+    );
+    expect(loginErrorText(e('INVALID_INVITE', 'that invite code is not valid, or it was used already'), attempt)).toBe(
+      'that invite code is not valid, or it was used already: type the code its admin gave you in the invite field',
+    );
     expect(loginErrorText(e('USERNAME_INVALID', 'username must be at least 3 characters'), attempt)).toMatch(
       /3 to 24 characters.*\(username must be at least 3/,
     );

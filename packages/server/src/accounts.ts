@@ -19,7 +19,8 @@ export type RegisterFailure =
   | 'USERNAME_INVALID'
   | 'PASSWORD_WEAK'
   | 'RATE_LIMITED';
-export type RegisterResult = { ok: true; user: UserRecord } | { ok: false; code: RegisterFailure };
+/** A failure's `message` says which rule was broken, where there are several. */
+export type RegisterResult = { ok: true; user: UserRecord } | { ok: false; code: RegisterFailure; message?: string };
 export type LoginResult =
   | { ok: true; user: UserRecord }
   | { ok: false; code: 'AUTH_FAILED' | 'RATE_LIMITED' | 'BANNED'; retryAfterMs?: number };
@@ -128,11 +129,13 @@ export class Accounts {
   async register(input: { username: string; password: string; invite?: string }, now: number): Promise<RegisterResult> {
     const mode = this.opts.registration;
     if (mode === 'closed') return { ok: false, code: 'REGISTRATION_CLOSED' };
-    if (mode === 'invite' && !input.invite) return { ok: false, code: 'INVALID_INVITE' };
+    if (mode === 'invite' && !input.invite)
+      return { ok: false, code: 'INVALID_INVITE', message: 'this server registers new accounts only with an invite code' };
     const norm = normalizeUsername(input.username);
     if (!norm.ok) return { ok: false, code: 'USERNAME_INVALID' };
     if (RESERVED_USERNAMES.has(usernameSkeleton(norm.name))) return { ok: false, code: 'USERNAME_TAKEN' };
-    if (this.passwordProblem(norm.name, input.password)) return { ok: false, code: 'PASSWORD_WEAK' };
+    const weak = this.passwordProblem(norm.name, input.password);
+    if (weak) return { ok: false, code: 'PASSWORD_WEAK', message: weak };
     if (await this.isTaken(norm.name)) return { ok: false, code: 'USERNAME_TAKEN' };
     let hash: string;
     try {
@@ -145,7 +148,7 @@ export class Accounts {
     // settles a race for the very same name (ALREADY_EXISTS; the losing side's invite is spent).
     if (await this.isTaken(norm.name)) return { ok: false, code: 'USERNAME_TAKEN' };
     if (mode === 'invite' && !(await this.store.consumeInvite(input.invite ?? '', norm.name, now))) {
-      return { ok: false, code: 'INVALID_INVITE' };
+      return { ok: false, code: 'INVALID_INVITE', message: 'that invite code is not valid, or it was used already' };
     }
     try {
       return { ok: true, user: await this.store.createUser(norm.name, hash, 'user', now) };

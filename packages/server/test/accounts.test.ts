@@ -36,11 +36,13 @@ describe('register', () => {
     const a = make({ registration: 'invite' });
     const code = await a.createInvite(null, 1);
     expect(code).toMatch(/^[A-Za-z0-9_-]{24}$/);
-    expect(await a.register({ username: 'alice', password: PW }, 1)).toEqual({ ok: false, code: 'INVALID_INVITE' });
-    expect(await a.register({ username: 'alice', password: PW, invite: 'wrong' }, 1)).toEqual({ ok: false, code: 'INVALID_INVITE' });
+    const noCode = { ok: false, code: 'INVALID_INVITE', message: 'this server registers new accounts only with an invite code' };
+    const badCode = { ok: false, code: 'INVALID_INVITE', message: 'that invite code is not valid, or it was used already' };
+    expect(await a.register({ username: 'alice', password: PW }, 1)).toEqual(noCode);
+    expect(await a.register({ username: 'alice', password: PW, invite: 'wrong' }, 1)).toEqual(badCode);
     expect(store.getUser('alice')).toBeUndefined();
     expect(await a.register({ username: 'alice', password: PW, invite: code }, 1)).toMatchObject({ ok: true });
-    expect(await a.register({ username: 'bob', password: PW, invite: code }, 1)).toEqual({ ok: false, code: 'INVALID_INVITE' });
+    expect(await a.register({ username: 'bob', password: PW, invite: code }, 1)).toEqual(badCode);
     expect(store.getUser('bob')).toBeUndefined();
   });
 
@@ -48,7 +50,7 @@ describe('register', () => {
     const a = make({ registration: 'invite' });
     const code = await a.createInvite(null, 1);
     expect(await a.register({ username: 'x', password: PW, invite: code }, 1)).toEqual({ ok: false, code: 'USERNAME_INVALID' });
-    expect(await a.register({ username: 'carol', password: 'short', invite: code }, 1)).toEqual({ ok: false, code: 'PASSWORD_WEAK' });
+    expect(await a.register({ username: 'carol', password: 'short', invite: code }, 1)).toMatchObject({ ok: false, code: 'PASSWORD_WEAK' });
     expect(await a.register({ username: 'carol', password: PW, invite: code }, 1)).toMatchObject({ ok: true });
   });
 
@@ -61,9 +63,17 @@ describe('register', () => {
 
   it('refuses weak passwords', async () => {
     const a = make({ minPasswordLength: 10 });
-    for (const password of ['', 'short', '123456789', 'aaaaaaaaaaaa', 'Alice12345', 'x'.repeat(1025)]) {
+    // Each refusal names the rule broken.
+    for (const [password, message] of [
+      ['', 'password must be at least 10 characters'],
+      ['short', 'password must be at least 10 characters'],
+      ['123456789', 'password must be at least 10 characters'],
+      ['aaaaaaaaaaaa', 'password must not repeat one character'],
+      ['Alice12345', 'password must not be the username'],
+      ['x'.repeat(1025), 'password must be at most 1024 characters'],
+    ]) {
       const username = password === 'Alice12345' ? 'alice12345' : 'alice';
-      expect(await a.register({ username, password }, 1), password).toEqual({ ok: false, code: 'PASSWORD_WEAK' });
+      expect(await a.register({ username, password: password! }, 1), password).toEqual({ ok: false, code: 'PASSWORD_WEAK', message });
     }
     expect(await a.register({ username: 'alice', password: '0123456789' }, 1)).toMatchObject({ ok: true });
   });

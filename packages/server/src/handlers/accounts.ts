@@ -57,7 +57,7 @@ export class AccountHandlers {
       { username: m.username, password: m.password, ...(m.invite !== undefined ? { invite: m.invite } : {}) },
       deps.now(),
     );
-    if (!result.ok) return loginFailed(deps, result.code);
+    if (!result.ok) return loginFailed(deps, result.code, { message: result.message });
     if (session.closed) return;
     await deps.store.upsertDevice({ user: result.user.name, ...m.device }, deps.now());
     deps.logger.info('registered', { user: result.user.name, conn: session.id });
@@ -69,7 +69,8 @@ export class AccountHandlers {
     guardAnonymous(session);
     checkBundle(m.device);
     const result = await deps.accounts.login({ username: m.username, password: m.password, address: session.address }, deps.now());
-    if (!result.ok) return loginFailed(deps, result.code, { session, username: m.username }, result.retryAfterMs);
+    if (!result.ok)
+      return loginFailed(deps, result.code, { attempt: { session, username: m.username }, retryAfterMs: result.retryAfterMs });
     if (session.closed) return;
     const { created } = await deps.store.upsertDevice({ user: result.user.name, ...m.device }, deps.now());
     await completeLogin(deps, session, result.user, m.device.signKey, m.id, true);
@@ -83,7 +84,10 @@ export class AccountHandlers {
     const user = normal.ok ? await deps.store.getUser(normal.name) : undefined;
     const device = user ? await deps.store.getDevice(user.name, m.signKey) : undefined;
     if (!user || !device) {
-      return loginFailed(deps, 'DEVICE_UNKNOWN', { session, username: m.username });
+      return loginFailed(deps, 'DEVICE_UNKNOWN', {
+        attempt: { session, username: m.username },
+        message: 'this device is not registered for the account; log in with the password',
+      });
     }
     const signKey = fromBase64Url(m.signKey);
     const signature = fromBase64Url(m.signature);
@@ -92,8 +96,9 @@ export class AccountHandlers {
     const valid =
       verifyDeviceLogin(signKey, session.sessionId, m.username, empty, signature) ||
       (m.username !== user.name && verifyDeviceLogin(signKey, session.sessionId, user.name, empty, signature));
-    if (!valid) return loginFailed(deps, 'AUTH_FAILED', { session, username: user.name });
-    if (user.bannedUntil !== null && user.bannedUntil > deps.now()) return loginFailed(deps, 'BANNED', { session, username: user.name });
+    const attempt = { session, username: user.name };
+    if (!valid) return loginFailed(deps, 'AUTH_FAILED', { attempt });
+    if (user.bannedUntil !== null && user.bannedUntil > deps.now()) return loginFailed(deps, 'BANNED', { attempt });
     // "Last seen" to the minute is enough: no SQLite write on every reconnect.
     if (deps.now() - device.lastSeen >= TOUCH_DEVICE_EVERY_MS) await deps.store.touchDevice(user.name, m.signKey, deps.now());
     if (session.closed) return;
@@ -232,8 +237,11 @@ function checkBundle(device: DeviceBundleWire): void {
 async function loginFailed(
   deps: Pick<AccountHandlerDeps, 'logger' | 'metrics' | 'store'>,
   code: RequestError['code'],
-  attempt?: { session: Session; username: string },
-  retryAfterMs?: number,
+  {
+    attempt,
+    retryAfterMs,
+    message,
+  }: { attempt?: { session: Session; username: string }; retryAfterMs?: number | undefined; message?: string | undefined } = {},
 ): Promise<never> {
   deps.metrics.inc('hush_login_failures_total');
   if (attempt) {
@@ -241,7 +249,5 @@ async function loginFailed(
     const account = normal.ok && (await deps.store.getUser(normal.name)) ? normal.name : null;
     deps.logger.info('login_failed', { code, account, address: attempt.session.address });
   }
-  throw new RequestError(code, code === 'DEVICE_UNKNOWN' ? DEVICE_UNKNOWN_WORDS : undefined, retryAfterMs);
+  throw new RequestError(code, message, retryAfterMs);
 }
-
-const DEVICE_UNKNOWN_WORDS = 'this device is not registered for the account; log in with the password';
