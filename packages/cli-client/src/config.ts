@@ -1,4 +1,5 @@
 // Login defaults from flags > environment > config file. Pure: file reading is injected.
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs as parseCommandLine } from 'node:util';
 import { z } from 'zod';
@@ -75,10 +76,23 @@ export type HostPort = { host: string; port?: number };
 /** Split "host:port" (also "[::1]:port"); a bare host keeps the port undefined. */
 export function splitHostPort(v: string): HostPort {
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(v);
-  if (bracket) return { host: bracket[1]!, port: bracket[2] ? parsePort(bracket[2]) : undefined };
+  if (bracket) {
+    if (isIP(bracket[1]!) !== 6) throw new UsageError(`"${bracket[1]}" in brackets is not an IPv6 address`);
+    return { host: bracket[1]!, port: bracket[2] ? parsePort(bracket[2]) : undefined };
+  }
   const idx = v.lastIndexOf(':');
-  if (idx > 0 && v.indexOf(':') === idx) return { host: v.slice(0, idx), port: parsePort(v.slice(idx + 1)) };
-  return { host: v };
+  if (idx > 0 && v.indexOf(':') === idx) return { host: checkHost(v.slice(0, idx)), port: parsePort(v.slice(idx + 1)) };
+  return { host: checkHost(v) };
+}
+
+/** DNS labels (underscores allowed, as in container names) separated by dots. */
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+/** A host name or an IP address, else said in words before any lookup is made. */
+function checkHost(host: string): string {
+  if (isIP(host) !== 0 || HOST_NAME.test(host)) return host;
+  throw new UsageError(`"${host}" is not a host name or an IP address`);
 }
 
 /** "HOST[:PORT],HOST[:PORT]...": a server and the other nodes of its cluster, in the order to try them. */

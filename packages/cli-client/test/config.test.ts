@@ -45,6 +45,14 @@ describe('parseArgs', () => {
     expect(parseArgs(['--host', 'h:7000'])).toMatchObject({ host: 'h', port: 7000 });
     expect(splitHostPort('[::1]:5555')).toEqual({ host: '::1', port: 5555 });
     expect(splitHostPort('::1')).toEqual({ host: '::1' });
+    expect(splitHostPort('chat.example.org.:443')).toEqual({ host: 'chat.example.org.', port: 443 });
+    expect(splitHostPort('hush_server')).toEqual({ host: 'hush_server' });
+  });
+  it('refuses what is no host name or IP address before any lookup', () => {
+    for (const bad of ['not a host!!', 'a..b', '-lead.example', 'x'.repeat(64)]) {
+      expect(() => splitHostPort(bad), bad).toThrow(/is not a host name or an IP address/);
+    }
+    expect(() => splitHostPort('[not-v6]:5555')).toThrow('"not-v6" in brackets is not an IPv6 address');
   });
   it('refuses unknown flags, bad ports, missing values and --password', () => {
     expect(() => parseArgs(['--nope'])).toThrow(UsageError);

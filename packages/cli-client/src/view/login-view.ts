@@ -154,7 +154,9 @@ export class LoginView {
         this.register = !this.register;
         break;
       case 'enter':
-        if (this.focus === 'server' || (this.focus === 'user' && this.editors.password.text === '')) {
+        // Onward to a field still to fill; otherwise Enter logs in (a device that holds its key
+        // needs no password).
+        if ((this.focus === 'server' && this.editors.user.text === '') || (this.focus === 'user' && this.editors.password.text === '')) {
           this.move(1);
           break;
         }
@@ -165,7 +167,10 @@ export class LoginView {
           if (ch === ' ' || ch === 'x') this.register = !this.register;
           break;
         }
+        const before = this.editors[this.focus].text;
         typeInto(this.editors[this.focus], ch, key);
+        // An error about the values as they were is gone once they change.
+        if (this.messageLevel === 'error' && this.editors[this.focus].text !== before) this.message = '';
       }
     }
     this.render();
