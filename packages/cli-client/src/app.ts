@@ -6,7 +6,7 @@ import { ChatController, type Memory } from './controller.js';
 import type { Account, DirectConversation, DirectList } from './direct-list.js';
 import { PASSWORD_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 import { type ClientEventMap, describeError, errorText, type SessionClient } from './sdk.js';
-import { sanitize, stripControls } from './sanitize.js';
+import { stripControls } from './sanitize.js';
 import { isNumbered } from './state.js';
 import { ChatView } from './view/chat-view.js';
 import { LoginView, type LoginValues } from './view/login-view.js';
@@ -192,7 +192,7 @@ export function startApp(opts: AppOptions): RunningApp {
       ui: {
         bell: () => chat?.bell(),
         ask: (q, initial) => (chat ? chat.modals.ask(q, initial) : Promise.resolve(null)),
-        confirm: (q) => (chat ? chat.modals.confirm('hush', [sanitize(q)]) : Promise.resolve(false)),
+        confirm: (q, details = []) => (chat ? chat.modals.confirm('hush', [...details, q], 'close') : Promise.resolve(false)),
         choose: (title, lines, choices, unasked) => (chat ? chat.modals.choose(title, lines, choices, unasked) : Promise.resolve(null)),
         quit,
       },
@@ -237,14 +237,20 @@ export function startApp(opts: AppOptions): RunningApp {
         port,
         ...(failover.length > 0 ? { failover } : {}),
         expectedFingerprint: opts.defaults.fingerprint,
-        trust: (p) =>
-          view.modals.confirm('new server', [
-            `First contact with ${sanitize(p.host)}:${p.port}. No key is pinned for it yet.`,
-            `Server fingerprint: {bold}${sanitize(p.fingerprint)}{/bold}`,
-            `Short fingerprint:  {bold}${sanitize(p.shortFingerprint)}{/bold}`,
-            'Compare it with the fingerprint hushd printed at start (ask the admin).',
-            'Trust this server and remember its key?',
-          ]),
+        // No input line here: only a y or n pressed after a pause answers, other keys are ignored.
+        trust: async (p) =>
+          (await view.modals.confirm(
+            'new server',
+            [
+              `First contact with ${p.host}:${p.port}. No key is pinned for it yet.`,
+              'Server fingerprint:',
+              p.fingerprint,
+              `Short fingerprint: ${p.shortFingerprint}`,
+              'Compare it with the fingerprint hushd printed at start (ask the admin).',
+              'Trust this server and remember its key?',
+            ],
+            'ignore',
+          )) === true,
       });
       client = c;
       view.setBusy(true, v.register ? 'registering…' : 'logging in…');

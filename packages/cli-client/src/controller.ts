@@ -60,8 +60,11 @@ export interface UiHooks {
   bell(): void;
   /** Ask for a line of text (prefilled); null when cancelled. */
   ask(question: string, initial: string): Promise<string | null>;
-  /** Ask yes/no. */
-  confirm(question: string): Promise<boolean>;
+  /**
+   * Ask yes/no, `details` above the question: true only for a deliberate yes; null when a key
+   * that does not answer closed the question (that key goes on to the input line).
+   */
+  confirm(question: string, details?: readonly string[]): Promise<boolean | null>;
   /**
    * One key out of `choices` (Esc: null). `lines` are plain text. An `unasked` question waits for a
    * pause in typing, and a key that does not answer it puts it off (and goes on to the input line).
@@ -137,7 +140,7 @@ const expandHome = (p: string): string => resolve(p.trim().replace(/^~(?=$|[\\/]
 export class ChatController {
   state: AppState = initialState();
   private readonly completer = new TabCompleter();
-  /** The input line (the view draws it; pastes and refused lines land in it). */
+  /** The input line (the view draws it; pastes land in it). */
   readonly editor = new LineEditor();
   readonly client: ChatClient;
   /** What the last /search found, for /goto N. */
@@ -229,7 +232,7 @@ export class ChatController {
    * Notice lines: an array gives one line per entry; a string is one line. Remote text is embedded
    * in notices, so a newline inside an entry never starts a line (the view shows it as a space).
    */
-  /** The input line changed outside a key press (a paste answered, a refused line put back): redraw. */
+  /** The input line changed outside a key press (a paste answered): redraw. */
   private inputEdited(): void {
     for (const l of this.listeners) l(this.state);
   }
@@ -299,12 +302,13 @@ export class ChatController {
     this.on('roomEvent', (e) => this.onRoomEvent(e));
     this.on('keyChange', (k) => {
       this.dispatch({ type: 'e2e', user: k.user, state: 'changed' });
-      const text = `the device keys of ${k.user} CHANGED.${
-        k.verified
-          ? ` Sending to ${k.user} is blocked until you compare safety numbers again: /verify ${k.user}`
-          : ` Compare safety numbers out of band: /verify ${k.user}`
-      }`;
-      this.notice(text, 'warn', findConversation(this.state, dmKey(k.user)) ? dmKey(k.user) : undefined);
+      // Everyone sharing a room with k.user hears of each device they add: said in the conversation
+      // with them, else in (status), never in whatever room is open; loud only for a verified contact.
+      const text = k.verified
+        ? `the device keys of ${k.user} CHANGED since you verified them (a device was added or replaced). Direct messages to ${k.user} are blocked until you compare safety numbers again: /verify ${k.user}. Room messages still reach all of ${k.user}'s devices.`
+        : `${k.user}'s devices changed (a device was added or replaced): compare safety numbers with /verify ${k.user} if you rely on it`;
+      const dm = dmKey(k.user);
+      this.notice(text, k.verified ? 'warn' : 'info', findConversation(this.state, dm) ? dm : STATUS_KEY);
     });
     this.on('dmWarning', (w) => {
       const what =
@@ -775,11 +779,13 @@ export class ChatController {
     const u = (await this.client.listUsers()).find((x) => x.user === user.toLowerCase());
     if (!u) throw new Error(`no user ${user}`);
     const e2e =
-      this.state.e2e[u.user] === 'changed'
-        ? `KEY CHANGED since last seen: compare safety numbers again, /verify ${u.user}`
-        : this.client.isVerified(u.user)
-          ? 'verified (safety numbers compared)'
-          : `not verified: /verify ${u.user} to compare safety numbers`;
+      u.user === this.state.me
+        ? 'this is you (others compare safety numbers with you)'
+        : this.state.e2e[u.user] === 'changed'
+          ? `KEY CHANGED since last seen: compare safety numbers again, /verify ${u.user}`
+          : this.client.isVerified(u.user)
+            ? 'verified (safety numbers compared)'
+            : `not verified: /verify ${u.user} to compare safety numbers`;
     this.notice([
       `whois ${u.user}:`,
       `  presence: ${u.state}${u.status ? ` — ${u.status}` : ''}`,
@@ -789,17 +795,18 @@ export class ChatController {
   }
 
   async verify(user: string): Promise<void> {
+    if (user.toLowerCase() === this.state.me) throw new Error('that is you: /verify another user');
     const number = await this.client.safetyNumber(user);
-    this.notice(
-      [`safety number with ${user}:`, `  ${number}`, `compare it with ${user} over another channel (in person, a call).`],
-      'info',
-    );
-    if (await this.ui.confirm(`Does ${user}'s safety number match? (y/n)`)) {
+    const compare = [`safety number with ${user}:`, `  ${number}`, `compare it with ${user} over another channel (in person, a call).`];
+    this.notice(compare, 'info');
+    // The number is in the question itself: the pane behind it may be covered.
+    const answer = await this.ui.confirm(`Does ${user}'s safety number match?`, compare);
+    if (answer === true) {
       await this.client.verifyContact(user);
       this.dispatch({ type: 'e2e', user, state: 'verified' });
       return this.notice(`${user} is now verified`);
     }
-    this.notice(`${user} not verified`);
+    this.notice(answer === null ? `${user} not verified: answer the question with y or n` : `${user} not verified`);
   }
 
   ignore(user?: string): void {
@@ -954,7 +961,7 @@ export class ChatController {
   /**
    * Shows each line at once as pending and hands it to the SDK, which paces, queues through
    * outages and resends until acknowledged. Text over the server's limit goes as several messages.
-   * A refused line says which it was and stays: back in the input line if that is empty, else /retry.
+   * A refused line says which it was and stays for /retry.
    */
   private sendTo(conv: Conversation, text: string, action: boolean): void {
     if (this.closedWords) throw new Error(`not sent: ${this.closedWords}`);
@@ -987,20 +994,26 @@ export class ChatController {
 
   private refuse(line: RefusedLine, localId: string, err: unknown): void {
     const reason = errorText(err);
-    this.dispatch({ type: 'sendFailed', key: line.key, localId, reason });
-    if (this.state.connection === 'closed') return;
-    this.refused.push(line);
-    // Back into the input line only in its own conversation, and only when that line is empty:
-    // never merged into what is typed, never where Enter would send it to someone else.
-    const here = this.state.active === line.key;
-    const back = here && this.editor.text === '';
-    if (back) {
-      this.editor.set(line.action ? `/me ${line.text}` : line.text);
-      this.inputEdited();
-    }
     const conv = findConversation(this.state, line.key);
+    // Refused until she verifies that contact again: a plain /retry would fail the same way.
+    const verifyFirst = describeError(err).code === 'E2E_KEY_CHANGED' && conv?.kind === 'dm' ? `/verify ${conv.name}` : undefined;
+    this.dispatch({
+      type: 'sendFailed',
+      key: line.key,
+      localId,
+      reason: verifyFirst === undefined ? reason : `${reason} — ${verifyFirst}, then /retry`,
+    });
+    if (this.state.connection === 'closed') return;
+    // One entry per refused line, however often it was refused.
+    const same = (r: RefusedLine): boolean => r.key === line.key && r.text === line.text && r.action === line.action;
+    if (!this.refused.some(same)) this.refused.push(line);
+    // Never put back into the input line by itself: refusals come while she types on, and the text
+    // would be glued to hers. Up is offered only here: elsewhere Enter would send it where she is.
+    const here = this.state.active === line.key;
     const to = here || !conv ? '' : ` to ${conv.kind === 'room' ? `#${conv.name}` : conv.name}`;
-    const text = `not sent${to}: ${quoteStart(line.text)} — ${reason}. ${back ? 'Its text is back in the input line (Enter sends it); /retry works too.' : '/retry sends it again.'}`;
+    const again =
+      verifyFirst !== undefined ? `${verifyFirst}, then /retry.` : `/retry sends it again${here ? '; Up recalls what you typed' : ''}.`;
+    const text = `not sent${to}: ${quoteStart(line.text)} — ${reason}. ${again}`;
     this.notice(text, 'error', line.key);
     if (!here && conv) this.notice(text, 'error', this.state.active); // and where she is looking
   }

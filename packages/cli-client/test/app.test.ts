@@ -58,9 +58,10 @@ describe('app (fake terminal, fake client)', () => {
         return new FakeSession();
       },
     });
-    await t.shows('Short fingerprint:  1111 2222');
+    await t.shows('Short fingerprint: 1111 2222');
     expect(t.text()).toContain('SHA512:abc');
     expect(t.output.data).not.toContain('evil');
+    await t.shows('[n] no'); // armed
     t.type('n');
     await t.shows('server not trusted [UNTRUSTED_SERVER]');
   });

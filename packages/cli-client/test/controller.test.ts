@@ -517,7 +517,7 @@ describe('ChatController: nothing typed is lost', () => {
     ]);
   });
 
-  it('a refused line says which, comes back into an empty input, and /retry sends it again', async () => {
+  it('a refused line says which, never comes back into the input by itself, and /retry sends it again', async () => {
     const { client, ctl } = await started();
     client.refuseSends = Object.assign(new Error('you are muted in #lobby'), { code: 'FORBIDDEN' });
     await ctl.submit('the line that matters');
@@ -526,16 +526,13 @@ describe('ChatController: nothing typed is lost', () => {
       { id: 'local:1', text: 'the line that matters', pending: false, failed: 'you are muted in #lobby [FORBIDDEN]' },
     ]);
     expect(texts(ctl).at(-1)).toBe(
-      'not sent: "the line that matters" — you are muted in #lobby [FORBIDDEN]. Its text is back in the input line (Enter sends it); /retry works too.',
+      'not sent: "the line that matters" — you are muted in #lobby [FORBIDDEN]. /retry sends it again; Up recalls what you typed.',
     );
-    expect(ctl.editor.text).toBe('the line that matters');
-    // typed over: the input is not empty, so the next refusal points at /retry
+    expect(ctl.editor.text).toBe(''); // what she types next is hers alone
     await ctl.submit('second');
     await settle();
-    expect(ctl.editor.text).toBe('the line that matters');
-    expect(texts(ctl).at(-1)).toMatch(/^not sent: "second" — .*\/retry sends it again\.$/);
+    expect(texts(ctl).at(-1)).toMatch(/^not sent: "second" — .*\/retry sends it again; Up recalls what you typed\.$/);
     client.refuseSends = null;
-    await ctl.submitInput(); // Enter on the restored text
     await ctl.submit('/retry');
     await settle();
     expect(messages(ctl).map((m) => [m.text, m.pending, m.failed])).toEqual([

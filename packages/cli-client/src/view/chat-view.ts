@@ -379,8 +379,9 @@ export class ChatView {
         this.ctl.inputChanged();
         break;
       case 'confirm':
-        void this.modals.confirm(' delete ', [step.question]).then((yes) => {
+        void this.modals.confirm('delete', [step.question], 'close').then((yes) => {
           if (yes) void this.ctl.submit(step.command);
+          else this.ctl.notice(yes === null ? 'not deleted: answer the question with y or n' : 'not deleted');
           this.render();
         });
         break;

@@ -1,9 +1,10 @@
-// Modal dialogs drawn over the current screen: yes/no, one key of a few, a prompted line, the emoji picker.
+// Modal dialogs drawn over the current screen: one key of a few (yes/no too), a prompted line, the emoji picker.
 import blessed from 'blessed';
 import { searchEmoji, type EmojiEntry } from '../emoji.js';
 import { LineEditor } from '../line-editor.js';
-import { escapeTags, sanitize } from '../sanitize.js';
+import { escapeTags, sanitize, stripControls } from '../sanitize.js';
 import { padRight, displayWidth } from '../width.js';
+import { wrap } from '../wrap.js';
 import type { Choice, Unasked } from '../controller.js';
 import { printable, typeInto, type KeyPress } from './keys.js';
 
@@ -13,7 +14,7 @@ export interface Modal {
   destroy(): void;
 }
 
-function dialog(screen: blessed.Widgets.Screen, label: string, height: number, width: number | string = '70%'): blessed.Widgets.BoxElement {
+function dialog(screen: blessed.Widgets.Screen, label: string, height = 3, width: number | string = '70%'): blessed.Widgets.BoxElement {
   return blessed.box({
     parent: screen,
     top: 'center',
@@ -28,29 +29,39 @@ function dialog(screen: blessed.Widgets.Screen, label: string, height: number, w
   });
 }
 
-/** y/n question. `lines` are tagged text (callers sanitize remote pieces). */
-export class ConfirmModal implements Modal {
-  private readonly box: blessed.Widgets.BoxElement;
-  constructor(
-    screen: blessed.Widgets.Screen,
-    label: string,
-    lines: string[],
-    private readonly done: (yes: boolean) => void,
-  ) {
-    this.box = dialog(screen, label, lines.length + 4, '80%');
-    this.box.setContent([...lines, '', '{bold}[y]es / [n]o{/bold}'].join('\n'));
-    this.box.setFront();
-  }
-  key(ch: string | undefined, key: KeyPress): boolean {
-    const c = (ch ?? '').toLowerCase();
-    if (c === 'y') this.done(true);
-    else if (c === 'n' || key.full === 'escape') this.done(false);
-    return true;
-  }
-  destroy(): void {
-    this.box.destroy();
-  }
+/** Said instead of a question the terminal is too small to show whole: no answer counts then. */
+export const TOO_SMALL = 'make the terminal larger to answer';
+
+/**
+ * A question's box for a `cols` x `rows` terminal: its plain `lines`, then a blank row and the
+ * `footer` rows, each wrapped to the box (a line without spaces, a fingerprint, is cut only at the
+ * edge). null when the whole of it does not fit: then nobody can answer what they cannot read.
+ */
+export function questionLayout(
+  lines: readonly string[],
+  footer: readonly string[],
+  cols: number,
+  rows: number,
+): { width: number; body: string[]; footer: string[][] } | null {
+  const widest = Math.max(...[...lines, ...footer].map((l) => displayWidth(stripControls(l))));
+  // Two columns of border, one of padding each side.
+  const inner = Math.min(widest, cols - 6);
+  if (inner < 16) return null;
+  const fit = (l: string): string[] => wrap(stripControls(l), inner);
+  const body = lines.flatMap(fit);
+  const foot = footer.map(fit);
+  if (body.length + 1 + foot.flat().length + 2 > rows) return null;
+  return { width: inner + 4, body, footer: foot };
 }
+
+/** What a key that does not answer a question does to it. */
+export type StrayKeys =
+  /** It closes the question unanswered and goes on to the input line. */
+  | 'close'
+  /** There is no input line: the key is dropped and the question waits for a pause again. */
+  | 'ignore'
+  /** Before the question is armed it goes on to the input line; after, it is dropped. */
+  | 'keep';
 
 /** Keys in the first moment after a prompt opens were meant for what was there before it. */
 const CHOICE_ARMING_MS = 400;
@@ -58,52 +69,98 @@ const CHOICE_ARMING_MS = 400;
 export const UNASKED_IDLE_MS = 1500;
 /** How often a waiting question looks again whether the input line is empty. */
 const IDLE_CHECK_MS = 250;
-/** A key that does not answer an unasked question puts it off to the next idle moment. */
-const PUT_OFF = Symbol('put off');
-type ChoiceAnswer = string | null | typeof PUT_OFF;
+/** A key that does not answer closed the question (an unasked one is asked again at the next pause). */
+const UNANSWERED = Symbol('unanswered');
+type ChoiceAnswer = string | null | typeof UNANSWERED;
+const YES_NO: readonly Choice[] = [
+  { key: 'y', label: 'yes' },
+  { key: 'n', label: 'no' },
+];
 
 /**
  * One key out of a few ("[a] accept  [d] decline"); Esc answers null. `lines` are plain text.
- * The keys line shows, and keys count, only CHOICE_ARMING_MS after it opens: keys typed before
- * were meant for the input line and go on to it. An `unasked` question never takes a key that
- * does not answer it: such a key (any key before it is armed) puts it off and goes on.
+ * The keys line shows, and keys count, only CHOICE_ARMING_MS after it opens (and, with 'ignore',
+ * after the last key that did not answer): keys typed before were meant for something else. A paste
+ * never answers, nor does any key while the terminal is too small to show the whole question.
  */
 export class ChoiceModal implements Modal {
   private readonly box: blessed.Widgets.BoxElement;
   private armed = false;
-  private readonly timer: NodeJS.Timeout;
+  private fits = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly relayout = (): void => this.render();
   constructor(
-    screen: blessed.Widgets.Screen,
+    private readonly screen: blessed.Widgets.Screen,
     label: string,
-    lines: string[],
+    private readonly lines: readonly string[],
     private readonly choices: readonly Choice[],
     private readonly done: (answer: ChoiceAnswer) => void,
-    private readonly unasked = false,
+    private readonly strays: StrayKeys = 'keep',
+    private readonly hint?: string,
   ) {
-    this.box = dialog(screen, label, lines.length + 4, '80%');
-    const text = lines.map(sanitize);
-    this.box.setContent([...text, '', '{gray-fg}…{/gray-fg}'].join('\n'));
+    this.box = dialog(screen, label);
     this.box.setFront();
+    screen.on('resize', this.relayout);
+    this.arm();
+  }
+  /** Answers count only once no key came for CHOICE_ARMING_MS. */
+  private arm(): void {
+    this.armed = false;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.armed = true;
-      const keys = choices.map((c) => `[${c.key}] ${c.label}`).join('   ');
-      this.box.setContent([...text, '', `{bold}${escapeTags(keys)}{/bold}`].join('\n'));
-      screen.render();
+      this.render();
+      this.screen.render();
     }, CHOICE_ARMING_MS);
+    this.render();
+  }
+  private render(): void {
+    const keys = this.choices.map((c) => `[${c.key}] ${c.label}`).join('   ');
+    const layout = questionLayout(
+      this.lines,
+      this.hint ? [keys, this.hint] : [keys],
+      this.screen.width as number,
+      this.screen.height as number,
+    );
+    this.fits = layout !== null;
+    if (!layout) {
+      const cols = Math.max(1, Math.min(this.screen.width as number, TOO_SMALL.length + 4));
+      const text = wrap(TOO_SMALL, Math.max(1, cols - 4));
+      this.box.width = cols;
+      this.box.height = Math.min(this.screen.height as number, text.length + 2);
+      this.box.setContent(text.map((l) => ` ${l}`).join('\n'));
+      return;
+    }
+    const [keyRows = [], hintRows = []] = layout.footer;
+    const style = (tag: string) => (l: string) => `{${tag}}${escapeTags(l)}{/${tag}}`;
+    // Until it is armed the keys line is held back (same size, so the box does not jump).
+    const shown = this.armed ? keyRows.map(style('bold')) : keyRows.map((_, i) => (i === 0 ? style('gray-fg')('…') : ''));
+    const footer = [...shown, ...hintRows.map(style('gray-fg'))];
+    this.box.width = layout.width;
+    this.box.height = layout.body.length + 1 + footer.length + 2;
+    this.box.setContent([...layout.body.map(escapeTags), '', ...footer].map((l) => ` ${l}`).join('\n'));
   }
   key(ch: string | undefined, key: KeyPress): boolean {
-    // A paste is text for the input line, never an answer.
-    const answering = this.armed && key.paste === undefined;
+    const answering = this.armed && this.fits && key.paste === undefined;
     const hit = answering ? this.choices.find((c) => c.key === (ch ?? '').toLowerCase()) : undefined;
     if (hit || (answering && key.full === 'escape')) {
       this.done(hit ? hit.key : null);
       return true;
     }
-    if (this.unasked) this.done(PUT_OFF);
-    return answering && !this.unasked;
+    switch (this.strays) {
+      case 'close':
+        this.done(UNANSWERED);
+        return false;
+      case 'ignore':
+        this.arm();
+        return true;
+      case 'keep':
+        return this.armed;
+    }
   }
   destroy(): void {
-    clearTimeout(this.timer);
+    if (this.timer) clearTimeout(this.timer);
+    this.screen.removeListener('resize', this.relayout);
     this.box.destroy();
   }
 }
@@ -271,8 +328,15 @@ export class ModalHost {
     return next;
   }
 
-  confirm(label: string, lines: string[]): Promise<boolean> {
-    return this.open<boolean>((done) => new ConfirmModal(this.screen, label, lines, done), false);
+  /**
+   * A yes/no question that matters (trust, verify, delete): only y or n pressed once it is armed
+   * answers, Esc says no. `lines` are plain text. A key that does not answer it either closes it
+   * unanswered (null) and goes on to the input line, or, where there is no input line, is ignored.
+   */
+  async confirm(label: string, lines: readonly string[], strays: 'close' | 'ignore'): Promise<boolean | null> {
+    const hint = strays === 'close' ? 'Esc: no · any other key closes this unanswered' : 'Esc: no · other keys do nothing';
+    const answer = await this.open<ChoiceAnswer>((done) => new ChoiceModal(this.screen, label, lines, YES_NO, done, strays, hint), null);
+    return answer === 'y' ? true : answer === UNANSWERED ? null : false;
   }
 
   /**
@@ -285,11 +349,11 @@ export class ModalHost {
     for (;;) {
       if (unasked && !(await this.idle(unasked))) return null;
       const answer = await this.open<ChoiceAnswer>(
-        (done) => new ChoiceModal(this.screen, label, lines, choices, done, unasked !== undefined),
+        (done) => new ChoiceModal(this.screen, label, lines, choices, done, unasked ? 'close' : 'keep'),
         null,
-        unasked ? () => (!unasked.wanted() ? null : this.isIdle(unasked) ? undefined : PUT_OFF) : undefined,
+        unasked ? () => (!unasked.wanted() ? null : this.isIdle(unasked) ? undefined : UNANSWERED) : undefined,
       );
-      if (answer !== PUT_OFF) return answer;
+      if (answer !== UNANSWERED) return answer;
     }
   }
 
