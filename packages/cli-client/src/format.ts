@@ -203,9 +203,11 @@ export function formatLine(line: Line, opts: FormatOptions, context: LineContext
       const text = bodies.length;
       if (line.reactions && line.reactions.length > 0 && !line.deleted) bodies.push(reactionSummary(line.reactions));
       if (line.pending) bodies.push('(sending…)'); // not acknowledged yet: said in words, not only dimmed
-      // A refusal is ours to say, under the line it is about.
+      // A refusal is ours to say, under the line it is about (one that needs a step before /retry says so itself).
       if (line.failed !== undefined)
-        bodies.push(`!!! not sent: ${stripControls(line.failed)}${opts.canRetry === false ? '' : ' — /retry sends it again'}`);
+        bodies.push(
+          `!!! not sent: ${stripControls(line.failed)}${opts.canRetry === false || line.failed.includes('/retry') ? '' : ' — /retry sends it again'}`,
+        );
       const prefixPlain = line.action ? `${time} * ${nick} ` : `${time} <${nick}> `;
       const nickTag = line.mine ? `{bold}${escapeTags(nick)}{/bold}` : `{${color}-fg}${escapeTags(nick)}{/${color}-fg}`;
       const prefix = line.action ? `{gray-fg}${time}{/gray-fg} * ${nickTag} ` : `{gray-fg}${time}{/gray-fg} <${nickTag}> `;

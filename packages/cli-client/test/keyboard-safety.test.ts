@@ -49,7 +49,7 @@ describe('a refused line stays in its own conversation', () => {
     await settle();
     expect(ctl.state.active).toBe(roomKey('lobby'));
     expect(ctl.editor.text).toBe(''); // Enter here would post it to #lobby
-    const said = `not sent to bob: "private words" — bob's device keys changed [E2E_KEY_CHANGED]. /retry sends it again.`;
+    const said = `not sent to bob: "private words" — bob's device keys changed [E2E_KEY_CHANGED]. /verify bob, then /retry.`;
     expect(texts(ctl, roomKey('lobby')).at(-1)).toBe(said);
     expect(texts(ctl, dmKey('bob')).at(-1)).toBe(said);
     // What she types next is hers alone.
