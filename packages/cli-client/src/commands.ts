@@ -212,7 +212,7 @@ export const COMMANDS: readonly CommandDef[] = [
   command({
     name: 'history',
     usage: '/history [n]',
-    help: 'load older messages',
+    help: 'load n older messages (1 to 1000; without n, one page)',
     parse: (a) => {
       if (a.words.length === 0) return { count: undefined };
       const n = Number(a.words[0]);
@@ -514,5 +514,5 @@ export function parseInput(line: string): ParseResult {
     if (err instanceof ArgumentError) return { ok: false, error: err.message };
     throw err;
   }
-  return args === undefined ? { ok: false, error: `usage: ${def.usage}` } : { ok: true, command: def, args };
+  return args === undefined ? { ok: false, error: `usage: ${def.usage} — ${def.help}` } : { ok: true, command: def, args };
 }

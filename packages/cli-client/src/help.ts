@@ -4,7 +4,7 @@ import { COMMANDS, findCommand, type CommandDef } from './commands.js';
 export const KEYS: ReadonlyArray<[string, string]> = [
   ['Enter', 'send the input line (a pasted multi-line text goes as one message)'],
   ['PageUp / PageDown', 'scroll the message pane'],
-  ['Alt+1..9', 'switch to conversation 1..9'],
+  ['Alt+1..9, Alt+0', 'switch to conversation 1..9, 10'],
   ['Ctrl+N / Ctrl+P', 'next / previous conversation'],
   ['Up / Down', 'input history'],
   ['Tab', 'complete commands, nicks, #rooms, :emoji: (repeat to cycle)'],
@@ -31,7 +31,7 @@ const aliasText = (c: CommandDef): string => (c.aliases?.length ? ` (also ${c.al
 export function helpLines(topic?: string): string[] {
   if (topic) {
     const c = findCommand(topic);
-    if (!c) return [`no such command: /${topic}`];
+    if (!c) throw new Error(`no such command: /${topic} (/help lists commands)`);
     return [`${c.usage} — ${c.help}${aliasText(c)}`];
   }
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));

@@ -174,7 +174,12 @@ export async function search(ctl: ChatController, rest: string): Promise<void> {
 /** Opens the conversation of search result `n`, loading older history until the message is there. */
 export async function goto(ctl: ChatController, n: number): Promise<void> {
   const result = ctl.lastSearch[n - 1];
-  if (!result) throw new Error(`no search result ${n}: /search first`);
+  if (!result) {
+    const count = ctl.lastSearch.length;
+    throw new Error(
+      count === 0 ? 'no search yet: /search words first' : `no search result ${n}: the last search found ${count} (/goto 1 to ${count})`,
+    );
+  }
   const key = 'room' in result.target ? roomKey(result.target.room) : dmKey(result.target.user);
   if ('user' in result.target) ctl.openDm(result.target.user);
   else if (findConversation(ctl.state, key)) ctl.dispatch({ type: 'switch', key });
