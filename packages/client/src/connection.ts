@@ -349,7 +349,7 @@ export class Connection {
         this.drop();
         if (isEnding(this._phase)) return;
         if (isHushError(error) && TERMINAL_RECONNECT_ERRORS.has(error.code)) {
-          this.host.emit('error', error);
+          // Said once: `closed` carries the code and the words.
           this.finish({ code: error.code, reason: error.message });
           return;
         }

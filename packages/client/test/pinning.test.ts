@@ -103,4 +103,27 @@ describe('server replaced on the same host:port', () => {
       await second.stop();
     }
   });
+
+  it('a changed key met while reconnecting ends the session once, as closed (not also as an error)', async () => {
+    const dataDir = await fx.dir();
+    const first = await startTestServer({ dataDir });
+    const port = first.port;
+    const paths = await fx.paths();
+    const client = await HushClient.connect({ host: first.host, port, paths, expectedFingerprint: first.fingerprint });
+    await client.register('keyswap', 'a good long password');
+    const errors: unknown[] = [];
+    client.on('error', (e) => errors.push(e));
+    const closed = new Promise<{ code: string; reason?: string }>((resolve) => client.on('closed', resolve));
+    await first.stop();
+    const second = await startTestServer({ dataDir: await fx.dir(), port });
+    try {
+      const ended = await closed;
+      expect(ended.code).toBe('SERVER_KEY_CHANGED');
+      expect(ended.reason).toContain(second.fingerprint);
+      expect(errors).toEqual([]);
+    } finally {
+      await client.close().catch(() => undefined);
+      await second.stop();
+    }
+  });
 });
