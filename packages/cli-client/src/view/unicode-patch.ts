@@ -3,6 +3,10 @@
 // terminals stack them on the previous character, so every later cell of the row lands off by
 // one. Teach it the widths of width.ts, which our wrapping uses. blessed keeps these in one
 // shared module, patched once.
+// A zero width joiner is never drawn: tmux stacks the character after one on the cell left of the
+// cursor, wherever blessed has moved the cursor since, so 🏳️‍🌈 took one cell instead of three and
+// the rest of its row, or a later draw elsewhere, landed off. A joined emoji is drawn as its parts
+// (🏳️🌈, 👨👩👧👦), each as wide as width.ts counts it.
 import { createRequire } from 'node:module';
 import type blessed from 'blessed';
 import { WIDE_RANGES } from '../wide-ranges.js';
@@ -22,6 +26,8 @@ export function wideCharRegExp(): RegExp {
   return new RegExp(`([${cls}])`, 'gu');
 }
 
+const ZWJ = /\u200d/g;
+
 export function patchBlessedUnicode(): void {
   const require = createRequire(import.meta.url);
   const unicode = require('blessed/lib/unicode') as BlessedUnicode;
@@ -40,6 +46,11 @@ export function patchBlessedUnicode(): void {
     },
   });
   unicode.chars.all = wideCharRegExp();
+  const Element = require('blessed/lib/widgets/element') as { prototype: WrappingElement };
+  const wrapContent = Element.prototype._wrapContent;
+  Element.prototype._wrapContent = function (this: WrappingElement, content: string, width: number) {
+    return wrapContent.call(this, content.replace(ZWJ, ''), width);
+  };
   unicode.__hushPatched = true;
 }
 

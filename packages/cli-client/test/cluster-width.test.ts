@@ -1,0 +1,49 @@
+// Each grapheme cluster in blessed's cells takes the columns width.ts counts, and nothing that
+// would make a terminal stack a character on another cell (a zero width joiner) reaches it.
+import blessed from 'blessed';
+import { describe, expect, it } from 'vitest';
+import { createScreen } from '../src/view/screen.js';
+import { displayWidth } from '../src/width.js';
+import { FakeInput, FakeOutput } from './helpers/fake-terminal.js';
+
+const CLUSTERS = ['🏳️‍🌈', '❤️‍🔥', '👨‍👩‍👧‍👦', '🇫🇷', '🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}', 'e\u0301', '中', 'क्\u200dष'];
+
+/** Draws `content` in a 40-column bordered box: the cells of its first row and everything written to the terminal. */
+function draw(content: string): { cells: string[]; written: string } {
+  const output = new FakeOutput();
+  const screen = createScreen({ input: new FakeInput(), output, terminal: 'xterm-256color' });
+  try {
+    const box = blessed.box({ parent: screen, top: 0, left: 0, width: 40, height: 3, border: { type: 'line' } });
+    box.setContent(content);
+    screen.render();
+    // a second, incremental draw of the same row
+    box.setContent(`${content}!`);
+    screen.render();
+    const lines = (screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
+    return { cells: lines[1]!.slice(0, 40).map((c) => c[1]), written: output.data };
+  } finally {
+    screen.destroy();
+  }
+}
+
+describe('clusters in blessed cells', () => {
+  it('every kind takes the columns width.ts counts, and no joiner is written', () => {
+    for (const cluster of CLUSTERS) {
+      const { cells, written } = draw(`a${cluster}b`);
+      const b = 2 + displayWidth(cluster);
+      expect(cells[1], cluster).toBe('a');
+      expect(cells[b], cluster).toBe('b');
+      expect(cells[b + 1], cluster).toBe('!');
+      expect(cells[39], cluster).toBe('│');
+      expect(cells.join(''), cluster).not.toContain('\u200d');
+      expect(written, cluster).not.toContain('\u200d');
+      // every part is still there, in order (blessed's placeholder cells aside)
+      expect(cells.slice(2, b).join('').replace(/\x03/g, ''), cluster).toBe(cluster.replace(/\u200d/g, ''));
+    }
+  });
+
+  it('draws a joined emoji as its parts', () => {
+    const { cells } = draw('🏳️‍🌈 ❤️‍🔥');
+    expect(cells.slice(1, 8).join('').replace(/\x03/g, '')).toBe('🏳️🌈 ❤️🔥');
+  });
+});

@@ -1,0 +1,87 @@
+// What tmux shows must be what hush believes it drew: joined emoji, flags, tag sequences, marks
+// and CJK each take exactly the cells their width says, on arrival (an incremental draw) as after a
+// full redraw, and leave nothing behind in rows of another conversation.
+import type { HushTui } from '@hush/test-kit';
+import { describe, expect, it } from 'vitest';
+import { displayWidth } from '../src/width.js';
+import { TuiBed } from './helpers/tui-bed.js';
+
+const bed = TuiBed.install();
+const WIDTH = 120; // HushTui's default window
+
+/** Sent by bob, and the text hush draws for each: joiners dropped (see unicode-patch.ts), tags stacked on their flag. */
+const LINES: Array<[sent: string, drawn: string]> = [
+  ['B rainbow 🏳️‍🌈 end', 'B rainbow 🏳️🌈 end'],
+  ['G fire ❤️‍🔥 end', 'G fire ❤️🔥 end'],
+  ['F family 👨‍👩‍👧‍👦 end', 'F family 👨👩👧👦 end'],
+  ['C france 🇫🇷 end', 'C france 🇫🇷 end'],
+  ['D scotland 🏴󠁧󠁢󠁳󠁣󠁴󠁿 end', 'D scotland 🏴 end'],
+  ['E cafe\u0301 end', 'E cafe\u0301 end'],
+  ['H 中文字符 한국어 end', 'H 中文字符 한국어 end'],
+];
+// Wraps onto a second row, with a joined emoji and a flag late in the first one.
+const LONG = `W ${'中文'.repeat(8)} 👨‍👩‍👧‍👦 family 🏳️‍🌈 flag 🇫🇷 🏴󠁧󠁢󠁳󠁣󠁴󠁿 ok e\u0301 café ${'x'.repeat(30)} tail`;
+const STRAY = /🏳|🌈|❤|🔥|👨|👩|👧|👦|🇫|🇷|🏴|中|文|한|국|\u0301|tail/u;
+
+function rowsOf(tui: HushTui): string[] {
+  return tui.capture().split('\n').slice(0, -1);
+}
+
+/**
+ * Every row between the panes' borders (capture-pane shows the line drawing as l, x, m) reaches
+ * the right border at the window's last column, neither short of it nor past it: no cluster took
+ * more or fewer cells than hush counted. The other rows stay within the window.
+ */
+function expectRowsFit(rows: string[], when: string): void {
+  for (const [i, row] of rows.entries()) {
+    const width = displayWidth(row.trimEnd());
+    if (/^[lxm]/.test(row)) expect(width, `${when}: row ${i} "${row}"`).toBe(WIDTH);
+    else expect(width, `${when}: row ${i} "${row}"`).toBeLessThanOrEqual(WIDTH);
+  }
+}
+
+/** The message row holding `<bob> text`: exactly that text, then blanks up to the pane's border. */
+function expectMessageRow(rows: string[], drawn: string, when: string): void {
+  const row = rows.find((r) => r.includes(`<bob> ${drawn.slice(0, 9)}`));
+  expect(row, `${when}: the row of "${drawn}"`).toBeDefined();
+  expect(row, when).toMatch(new RegExp(`\\d\\d:\\d\\d <bob> ${escapeRegExp(drawn)} *x`, 'u'));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+describe('hush in tmux: emoji and marks take the cells their width says', () => {
+  it('on arrival as after a redraw, and leave no stray cells in another conversation', async () => {
+    const { alice, bob } = await bed.aliceAndBob();
+
+    for (const [sent, drawn] of LINES) {
+      await bob.typeLine(sent);
+      await alice.waitFor(`<bob> ${drawn.slice(0, 9)}`);
+      // a second draw of the row (another line arriving) must not move anything already drawn
+      await bob.typeLine(`after ${drawn.slice(0, 1)}`);
+      await alice.waitFor(`<bob> after ${drawn.slice(0, 1)}`);
+      const rows = rowsOf(alice);
+      expectRowsFit(rows, `arrival of ${drawn}`);
+      expectMessageRow(rows, drawn, `arrival of ${drawn}`);
+    }
+    await bob.typeLine(LONG);
+    await alice.waitFor(/tail *x/);
+    await bob.typeLine('last line');
+    const arrived = rowsOf(alice);
+    await alice.waitFor('<bob> last line');
+    const onArrival = rowsOf(alice);
+    expectRowsFit(arrived, 'arrival of the long line');
+    expectRowsFit(onArrival, 'after the long line');
+
+    alice.keys('M-1'); // (status): a pane that holds none of these characters
+    const status = await alice.waitFor((s) => !s.includes('<bob> last line'), 'the status window');
+    expectRowsFit(rowsOf(alice), 'the status window');
+    for (const row of status.split('\n').slice(2, -4)) expect(row, 'a row of the status window').not.toMatch(STRAY);
+
+    alice.keys('M-2'); // back: a full redraw of #lobby draws what the arrivals drew
+    await alice.waitFor('<bob> last line');
+    expect(rowsOf(alice)).toEqual(onArrival);
+    for (const [, drawn] of LINES) expectMessageRow(onArrival, drawn, `redrawn ${drawn}`);
+  }, 120_000);
+});
