@@ -212,7 +212,7 @@ export const COMMANDS: readonly CommandDef[] = [
   command({
     name: 'history',
     usage: '/history [n]',
-    help: 'load n older messages (1 to 1000; without n, one page)',
+    help: 'load n older messages (1 to 1000, default 50)',
     parse: (a) => {
       if (a.words.length === 0) return { count: undefined };
       const n = Number(a.words[0]);

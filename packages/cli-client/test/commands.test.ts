@@ -129,7 +129,7 @@ describe('parseInput', () => {
   });
 
   it('says the allowed range where a number is out of it', () => {
-    expect(err('/history 99999999')).toBe('usage: /history [n] — load n older messages (1 to 1000; without n, one page)');
+    expect(err('/history 99999999')).toBe('usage: /history [n] — load n older messages (1 to 1000, default 50)');
     expect(err('/history -5')).toMatch(/1 to 1000/);
   });
 
