@@ -1,6 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { RunningApp } from '../src/app.js';
-import { launchApp } from './helpers/fake-app.js';
+import { describe, expect, it } from 'vitest';
+import { appPerTest } from './helpers/fake-app.js';
 import { waitFor } from './helpers/fake-terminal.js';
 
 // A contact's device change is said where it concerns her: in the conversation with that person,
@@ -8,20 +7,7 @@ import { waitFor } from './helpers/fake-terminal.js';
 // loudly only for a contact she verified. A direct message refused for that change says to verify
 // first, since /retry alone would be refused the same way.
 
-let app: RunningApp | null = null;
-afterEach(async () => {
-  app?.quit();
-  await app?.exited;
-  app = null;
-});
-
-/** Logged in, with #lobby on screen. */
-async function inLobby() {
-  const t = launchApp({ password: 'pw', autoLogin: true });
-  app = t.app;
-  await t.shows('#lobby');
-  return t;
-}
+const { inLobby } = appPerTest();
 
 /** The screen's text on one line: notices wrap in the pane. */
 const flat = (text: string): string => text.replace(/\s+/g, ' ');

@@ -46,16 +46,7 @@ describe('hush in tmux: a refused private line stays private', () => {
     alice.keys('y');
     await alice.waitFor('bob is now verified');
     // bob on a new device: his key set changes, and alice verified the old one.
-    const newDevice = bed.start([
-      '--host',
-      `127.0.0.1:${bed.server.port}`,
-      '--user',
-      'bob',
-      '--login',
-      '--fingerprint',
-      bed.server.fingerprint,
-    ]);
-    await newDevice.waitFor((s) => s.includes('#lobby') && / connected /.test(s));
+    await bed.newDevice('bob');
     await alice.typeLine('/whois bob');
     await alice.waitFor('KEY CHANGED since last seen');
     await alice.typeLine('/msg bob private words');

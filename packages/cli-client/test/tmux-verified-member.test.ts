@@ -14,16 +14,7 @@ describe('hush in tmux: a verified contact adds a device', () => {
     bob.keys('y');
     await bob.waitFor('alice is now verified');
 
-    const laptop = bed.start([
-      '--host',
-      `127.0.0.1:${bed.server.port}`,
-      '--user',
-      'alice',
-      '--login',
-      '--fingerprint',
-      bed.server.fingerprint,
-    ]);
-    await laptop.waitFor((s) => s.includes('#lobby') && / connected /.test(s), "alice's new device on the chat screen");
+    const laptop = await bed.newDevice('alice');
     bob.keys('M-1'); // (status): the change is said there, bob having no conversation with alice
     await bob.waitFor((s) => s.includes(' hush  status') && s.includes('CHANGED since you verified'));
     bob.keys('M-2');

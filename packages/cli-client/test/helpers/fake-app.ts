@@ -1,5 +1,6 @@
 // hush's whole app (login form, chat view, controller) on a fake terminal and a fake client: what
 // the app-level tests type into and read.
+import { afterEach } from 'vitest';
 import { startApp, type ConnectRequest, type RunningApp, type SessionClient } from '../../src/app.js';
 import type { Remembered } from '../../src/config.js';
 import type { DirectList } from '../../src/direct-list.js';
@@ -81,4 +82,28 @@ export function launchApp(opts: LaunchOptions = {}) {
     /** The bottom row: the input line. */
     inputLine: (): string => text().split('\n').at(-1) ?? '',
   };
+}
+
+/**
+ * For one test file: `launch` starts the app (as launchApp), `inLobby` starts it logged in with
+ * #lobby on screen; the app a test started is quit after it.
+ */
+export function appPerTest() {
+  let app: RunningApp | null = null;
+  afterEach(async () => {
+    app?.quit();
+    await app?.exited;
+    app = null;
+  });
+  const launch = (opts: LaunchOptions = {}) => {
+    const t = launchApp(opts);
+    app = t.app;
+    return t;
+  };
+  const inLobby = async () => {
+    const t = launch({ password: 'pw', autoLogin: true });
+    await t.shows('#lobby');
+    return t;
+  };
+  return { launch, inLobby };
 }

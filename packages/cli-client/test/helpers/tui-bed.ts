@@ -63,18 +63,27 @@ export class TuiBed {
   }
 
   /** `user` registered through the form, on the chat screen. */
-  async loggedIn(user: string): Promise<HushTui> {
+  loggedIn(user: string): Promise<HushTui> {
+    return this.onChatScreen(user, ['--register'], `${user} on the chat screen`);
+  }
+
+  /** `user`, registered before, logged in from a new device (a home of its own), on the chat screen. */
+  newDevice(user: string): Promise<HushTui> {
+    return this.onChatScreen(user, [], `${user}'s new device on the chat screen`);
+  }
+
+  private async onChatScreen(user: string, extra: string[], what: string): Promise<HushTui> {
     const tui = this.start([
       '--host',
       `127.0.0.1:${this.server.port}`,
       '--user',
       user,
-      '--register',
+      ...extra,
       '--login',
       '--fingerprint',
       this.server.fingerprint,
     ]);
-    await tui.waitFor((screen) => screen.includes('#lobby') && / connected /.test(screen), `${user} on the chat screen`);
+    await tui.waitFor((screen) => screen.includes('#lobby') && / connected /.test(screen), what);
     return tui;
   }
 
