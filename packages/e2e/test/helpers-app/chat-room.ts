@@ -164,7 +164,7 @@ export class ChatRoom {
         const tui = room.pane(who);
         if (askedToTrust(who)) {
           await tui.waitFor(
-            (s) => s.includes('Trust this server') && s.includes(fingerprint),
+            (s) => s.includes('Trust this server') && s.includes(fingerprint) && s.includes('[y] yes'), // armed
             `${who}: the trust prompt with hushd's fingerprint`,
             60_000,
           );
