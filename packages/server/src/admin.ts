@@ -14,7 +14,8 @@ import { PG_SCHEMA_VERSION } from './store/postgres-schema.js';
 import { SCHEMA_VERSION } from './store/schema.js';
 import type { ServerRole } from './store/types.js';
 import { normalizeUsername } from './usernames.js';
-import { shortFingerprint } from '@hush/crypto';
+import { deviceId, shortFingerprint } from '@hush/crypto';
+import { fromBase64Url } from '@hush/protocol';
 
 export type AdminCommand =
   /** `line`: the fingerprint alone (for `$(hushd fingerprint)`); `all`: and the short form; `json`: both as JSON. */
@@ -23,6 +24,9 @@ export type AdminCommand =
   | { cmd: 'user-passwd'; name: string; passwordStdin: boolean }
   | { cmd: 'user-role'; name: string; role: ServerRole }
   | { cmd: 'user-list' }
+  | { cmd: 'user-devices'; name: string }
+  /** `device`: a device id as `hushd user devices` prints it, or null for every device. */
+  | { cmd: 'user-remove-device'; name: string; device: string | null }
   | { cmd: 'ban'; user?: string; address?: string; reason: string | null; seconds: number | null }
   | { cmd: 'unban'; user?: string; address?: string }
   | { cmd: 'invite-create' }
@@ -113,8 +117,20 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
         case 'list':
           noMore(name);
           return { command: { cmd: 'user-list' }, configArgv };
+        case 'devices':
+          noMore(extra);
+          return { command: { cmd: 'user-devices', name: needName(name, 'user name') }, configArgv };
+        case 'remove-device': {
+          const which = positional[3];
+          if (which === undefined) throw new UsageError('usage: hushd user remove-device <name> <device id>|all');
+          noMore(positional[4]);
+          return {
+            command: { cmd: 'user-remove-device', name: needName(name, 'user name'), device: which === 'all' ? null : which },
+            configArgv,
+          };
+        }
         default:
-          throw new UsageError('usage: hushd user add|passwd|role|list ...');
+          throw new UsageError('usage: hushd user add|passwd|role|list|devices|remove-device ...');
       }
     case 'ban':
     case 'unban': {
@@ -200,6 +216,30 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
         await store.queueAdminRequest({ action: 'role', user: name, address: null, reason: null });
         io.out(`${name} is now ${command.role}`);
         io.err(`a running hushd applies this to ${name}'s connections within seconds`);
+        return 0;
+      }
+      case 'user-devices': {
+        const name = await existing(command.name);
+        io.out(['DEVICE', 'CREATED', 'LAST SEEN'].join('\t'));
+        for (const d of await store.listDevices(name)) {
+          io.out([deviceId(fromBase64Url(d.signKey)), new Date(d.createdAt).toISOString(), new Date(d.lastSeen).toISOString()].join('\t'));
+        }
+        return 0;
+      }
+      case 'user-remove-device': {
+        const name = await existing(command.name);
+        const devices = await store.listDevices(name);
+        const doomed = devices.filter((d) => command.device === null || deviceId(fromBase64Url(d.signKey)) === command.device);
+        if (doomed.length === 0) {
+          io.err(`hushd: ${name} has no device ${printable(command.device ?? '')} (hushd user devices ${name} lists them)`);
+          return 1;
+        }
+        for (const d of doomed) await store.deleteDevice(name, d.signKey);
+        await store.queueAdminRequest({ action: 'devices', user: name, address: null, reason: null });
+        io.out(`removed ${doomed.length === 1 ? 'a device' : `${doomed.length} devices`} of ${name}`);
+        io.err(
+          `a running hushd closes its connections within seconds and tells ${name}'s contacts; it can log in again only with the password (change it with hushd user passwd ${name} if it may be known)`,
+        );
         return 0;
       }
       case 'user-list': {

@@ -32,6 +32,10 @@ Usage:
   hushd user role <name> admin|user       set the server role (a running hushd applies it
                                           within a second)
   hushd user list                         list accounts and active bans
+  hushd user devices <name>               list an account's devices (id, created, last seen)
+  hushd user remove-device <name> <id>|all
+                                          remove a device (a lost laptop): a running hushd
+                                          closes its connections and tells the contacts
   hushd ban <name> | --address ADDR [--reason TEXT] [--seconds N]
                                           ban an account or an IP address (forever unless --seconds);
                                           a running hushd closes its connections within a second

@@ -1,15 +1,16 @@
 // What a node does with what the other nodes of a cluster tell it (cluster-sender.ts says what
 // they send): presence and typing reach the sessions here, room events reach the members here and
 // bring the cached memberships of the users online here in step with the store, bans close the
-// banned sessions here, role changes reach the sessions here, key changes and file events reach their audience here, login outcomes and
-// message counts are counted here too, and notices reach the user's sessions here.
+// banned sessions here, role changes reach the sessions here, removed devices lose theirs, key
+// changes and file events reach their audience here, login outcomes and message counts are
+// counted here too, and notices reach the user's sessions here.
 import { type ServerMessage, type ServerMessageOf, serverMessageSchema } from '@hush/protocol';
 import type { Accounts } from './accounts.js';
 import type { BusSignal } from './bus/index.js';
 import type { ClusterSender, TypingTarget } from './cluster-sender.js';
 import type { FileRelay } from './files.js';
 import type { Fanout } from './handlers/fanout.js';
-import { keyChangeAudience } from './handlers/key-change.js';
+import { closeRemovedDevices, keyChangeAudience } from './handlers/key-change.js';
 import { syncMembership } from './handlers/membership.js';
 import { closeBanned, refreshRole } from './handlers/moderation.js';
 import type { PresenceBatch } from './handlers/presence-batch.js';
@@ -72,6 +73,7 @@ export class ClusterReceiver {
       case 'moderation':
         if ('ban' in body) return this.banFrom(body.ban as Record<string, unknown>);
         if (typeof body.roleOf === 'string') return refreshRole(this.deps, body.roleOf);
+        if (typeof body.devicesOf === 'string') return closeRemovedDevices(this.deps, body.devicesOf);
         return this.roomEventFrom(parse(body, 'room_event'));
       case 'keys': {
         const change = parse(body, 'key_change');

@@ -2,13 +2,13 @@
 // (handlers/message-batch.ts); everything else that lives in memory goes as signals: presence,
 // typing, room events (joins, parts, topics, kicks, bans, mutes, roles, which also change the
 // cached memberships of the users online there), account and address bans (their sessions there
-// are closed), server role changes (read again for the sessions there), key changes, file events
-// (offered, cancelled, handled), login outcomes (each node's login back-off counts every node's
-// failures), how many messages each user sent here (each node debits them from that user's
-// budget, so it holds across nodes), and notices for one user's sessions (read markers relayed to
-// their other sessions and their direct peer, prekeys_low to the device that runs short).
-// cluster-receiver.ts applies them on the other side. One node alone (LocalBus) has nobody to
-// tell: every signal is dropped by the bus.
+// are closed), server role changes (read again for the sessions there), device removals (their
+// sessions there are closed), key changes, file events (offered, cancelled, handled), login
+// outcomes (each node's login back-off counts every node's failures), how many messages each user
+// sent here (each node debits them from that user's budget, so it holds across nodes), and
+// notices for one user's sessions (read markers relayed to their other sessions and their direct
+// peer, prekeys_low to the device that runs short). cluster-receiver.ts applies them on the other
+// side. One node alone (LocalBus) has nobody to tell: every signal is dropped by the bus.
 import type { PresenceState, ServerMessageOf } from '@hush/protocol';
 import type { LoginHit } from './accounts.js';
 import type { BusSignal, JsonValue } from './bus/index.js';
@@ -60,6 +60,11 @@ export class ClusterSender {
   /** An account's server role changed in the store: each node reads it again for its sessions. */
   roleChanged(user: string): void {
     this.send({ topic: 'moderation', body: { roleOf: user } });
+  }
+
+  /** Devices were removed from an account: each node closes their sessions there. */
+  devicesChanged(user: string): void {
+    this.send({ topic: 'moderation', body: { devicesOf: user } });
   }
 
   keyChange(change: ServerMessageOf<'key_change'>): void {

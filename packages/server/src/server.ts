@@ -94,7 +94,7 @@ export class HushServer {
       publish: (messages) => this.bus?.publishCommitted(messages),
       tell: (event) => cluster.roomEvent(event),
     });
-    this.moderation = new ModerationHandlers({ store, config, logger, online, rooms, batch, sessions, cluster, now });
+    this.moderation = new ModerationHandlers({ store, config, logger, online, rooms, batch, sessions, cluster, fanout, now });
     const handlers: Handlers = {
       accounts: new AccountHandlers({
         accounts,

@@ -55,6 +55,8 @@ describe('hushd --help', () => {
       'hushd user passwd',
       'hushd user role',
       'hushd user list',
+      'hushd user devices',
+      'hushd user remove-device',
       'hushd ban',
       'hushd unban',
       'hushd invite create',

@@ -8,12 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../../test-kit/src/until.js';
 import { parseAdminArgs, runAdmin } from '../src/admin.js';
 import type { HushdConfig } from '../src/config.js';
+import { deviceId } from '@hush/crypto';
+import { toBase64Url } from '@hush/protocol';
 import { RawClient, registered } from '../src/raw-client.js';
 import { rawServer } from './helpers/raw-server.js';
 import { testServer } from './helpers/store-under-test.js';
 
 const fixture = rawServer({});
-const { user } = fixture;
+const { user, newDevice } = fixture;
 
 /** `hushd <argv>` against the store of `config`, as the command line runs it; its output lines. */
 async function hushd(config: HushdConfig, argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -96,6 +98,30 @@ describe('hushd ban and unban beside a running server', () => {
     await actsAsAdmin(false);
     expect(await boss.request({ type: 'unban', user: 'target' })).toMatchObject({ code: 'FORBIDDEN' });
     expect(boss.isClosed).toBe(false);
+  });
+
+  it('hushd user remove-device: the device loses its connection and its login, contacts and own devices are told', async () => {
+    const desk = await user('owner');
+    const laptop = await newDevice('owner');
+    const friend = await user('friend'); // shares the default room with owner
+
+    const listed = await hushd(fixture.server.config, ['user', 'devices', 'owner']);
+    const ids = listed.out.slice(1).map((row) => row.split('\t')[0]);
+    expect(ids.sort()).toEqual([deviceId(desk.device.signPublicKey), deviceId(laptop.device.signPublicKey)].sort());
+    expect((await hushd(fixture.server.config, ['user', 'remove-device', 'owner', 'nosuchdevice'])).code).toBe(1);
+
+    const removed = await hushd(fixture.server.config, ['user', 'remove-device', 'owner', deviceId(laptop.device.signPublicKey)]);
+    expect(removed).toMatchObject({ code: 0, out: ['removed a device of owner'] });
+    expect(await laptop.next('goodbye')).toMatchObject({ code: 'DEVICE_UNKNOWN', message: 'this device was removed from the account' });
+    // The contact and the account's remaining device learn the key set of one device.
+    for (const c of [friend, desk]) {
+      const change = await c.next((m) => m.type === 'key_change' && m.user === 'owner' && m.devices.length === 1);
+      expect(change).toMatchObject({ devices: [{ signKey: toBase64Url(desk.device.signPublicKey) }] });
+    }
+    expect(desk.isClosed).toBe(false);
+    const again = fixture.track(await RawClient.connect(fixture.server.port));
+    again.device = laptop.device;
+    expect(await again.request(again.deviceLoginRequest('owner'))).toMatchObject({ code: 'DEVICE_UNKNOWN' });
   });
 
   it('enforces at the next start what was given while no server ran, unless lifted again', async () => {

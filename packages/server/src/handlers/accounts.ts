@@ -5,7 +5,7 @@ import { normalizeUsername } from '../usernames.js';
 import type { UserRecord } from '../store/types.js';
 import { RequestError } from '../errors.js';
 import { roomInfo } from './membership.js';
-import { wireBundle, wireMessage } from './replies.js';
+import { wireMessage } from './replies.js';
 import { bindSessionDevice } from './session-devices.js';
 import type { Accounts } from '../accounts.js';
 import type { ClusterSender } from '../cluster-sender.js';
@@ -21,7 +21,7 @@ import type { MessageBatch } from './message-batch.js';
 import type { PresenceBatch } from './presence-batch.js';
 import type { Session } from './session.js';
 import { idValue } from './newest-direct.js';
-import { keyChangeAudience } from './key-change.js';
+import { announceKeyChange } from './key-change.js';
 import { addToDefaultRoom } from './rooms.js';
 
 const OFFLINE_PAGE = 500;
@@ -199,21 +199,6 @@ async function deliverOffline(
       return;
     }
   }
-}
-
-/**
- * A new device for `name`: its contacts who are online — everyone sharing a room with them and
- * everyone they have exchanged direct messages with — learn the new bundle list. Offline contacts
- * notice when they next fetch keys.
- */
-async function announceKeyChange(
-  deps: Pick<AccountHandlerDeps, 'cluster' | 'fanout' | 'online' | 'rooms' | 'store'>,
-  name: string,
-): Promise<void> {
-  const devices = (await deps.store.listDevices(name)).slice(-32).map(wireBundle);
-  const change = { type: 'key_change' as const, user: name, devices };
-  deps.cluster.keyChange(change);
-  deps.fanout.broadcast(change, await keyChangeAudience(deps, name));
 }
 
 /** A session's requests run one at a time (Connection), so no other login of it is in progress. */

@@ -13,6 +13,8 @@ import type { RoomRegistry } from '../rooms.js';
 import type { AsyncStore } from '../store/async-store.js';
 import type { MessageBatch } from './message-batch.js';
 import type { Session } from './session.js';
+import type { Fanout } from './fanout.js';
+import { announceKeyChange, closeRemovedDevices } from './key-change.js';
 import { addToDefaultRoom, removeFromRoom } from './rooms.js';
 
 const FOREVER_MS = 100 * 365 * 24 * 3600 * 1000;
@@ -28,7 +30,9 @@ export interface ModerationHandlerDeps {
   batch: Pick<MessageBatch, 'roomEvent' | 'roomNotice'>;
   /** Every session of this node (a ban closes the banned ones). */
   sessions: Iterable<Session>;
-  cluster: Pick<ClusterSender, 'banned' | 'roleChanged'>;
+  cluster: Pick<ClusterSender, 'banned' | 'roleChanged' | 'devicesChanged' | 'keyChange'>;
+  /** Who hears of a device removed by the command line. */
+  fanout: Pick<Fanout, 'broadcast'>;
   now(): number;
 }
 
@@ -116,6 +120,10 @@ export class ModerationHandlers {
     } else if (request.action === 'role' && user !== undefined) {
       await refreshRole(deps, user.name);
       deps.cluster.roleChanged(user.name);
+    } else if (request.action === 'devices' && user !== undefined) {
+      await closeRemovedDevices(deps, user.name);
+      deps.cluster.devicesChanged(user.name);
+      await announceKeyChange(deps, user.name);
     }
   }
 

@@ -160,7 +160,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE admin_requests (
     id BIGSERIAL PRIMARY KEY,
-    action ${TEXT} NOT NULL CHECK (action IN ('ban', 'unban', 'role')),
+    action ${TEXT} NOT NULL CHECK (action IN ('ban', 'unban', 'role', 'devices')),
     "user" ${TEXT},
     address ${TEXT},
     reason ${TEXT}

@@ -207,6 +207,11 @@ export class PostgresStore implements AsyncStore {
     return row && shared.toDevice(row);
   }
 
+  async deleteDevice(user: string, signKey: string): Promise<boolean> {
+    const result = await this.pool.query('DELETE FROM devices WHERE "user" = $1 AND sign_key = $2', [user, signKey]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
   async touchDevice(user: string, signKey: string, now: number): Promise<void> {
     await this.pool.query('UPDATE devices SET last_seen = $1 WHERE "user" = $2 AND sign_key = $3', [now, user, signKey]);
   }

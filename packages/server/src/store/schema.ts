@@ -171,12 +171,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'open' CHECK (kind IN ('e2e', 'open'));
   `,
-  // 6: bans, unbans and role changes given on the command line beside a running hushd, waiting for it
-  // to enforce them.
+  // 6: bans, unbans, role changes and device removals given on the command line beside a running
+  // hushd, waiting for it to enforce them.
   `
   CREATE TABLE admin_requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    action TEXT NOT NULL CHECK (action IN ('ban', 'unban', 'role')),
+    action TEXT NOT NULL CHECK (action IN ('ban', 'unban', 'role', 'devices')),
     user TEXT,
     address TEXT,
     reason TEXT

@@ -203,6 +203,10 @@ export class SqliteStore implements Store {
     return row && shared.toDevice(row);
   }
 
+  deleteDevice(user: string, signKey: string): boolean {
+    return this.stmt('DELETE FROM devices WHERE user = ? AND sign_key = ?').run(user, signKey).changes > 0;
+  }
+
   touchDevice(user: string, signKey: string, now: number): void {
     this.stmt('UPDATE devices SET last_seen = ? WHERE user = ? AND sign_key = ?').run(now, user, signKey);
   }

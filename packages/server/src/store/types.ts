@@ -158,10 +158,11 @@ export interface OneTimePrekeyRecord {
  * enforce: a ban closes the target's sessions and takes the account out of its rooms (with the
  * events that make members of end-to-end rooms rotate their keys); an unban brings the account back
  * to the default room; a role change reaches the account's sessions (an admin demoted loses the
- * admin's powers at once).
+ * admin's powers at once); a device removed loses its sessions, and the account's contacts and
+ * other devices are told its key set changed.
  */
 export interface AdminRequest {
-  action: 'ban' | 'unban' | 'role';
+  action: 'ban' | 'unban' | 'role' | 'devices';
   user: string | null;
   address: string | null;
   reason: string | null;
@@ -187,6 +188,8 @@ export interface Store {
   listDevices(user: string): DeviceRecord[];
   getDevice(user: string, signKey: string): DeviceRecord | undefined;
   touchDevice(user: string, signKey: string, now: number): void;
+  /** Removes a device with its cursor and prekeys; false if there was none. */
+  deleteDevice(user: string, signKey: string): boolean;
 
   // Prekeys of a device (forward-secret sessions between devices): public halves only
   /** Keeps `prekey` as the device's signed prekey unless the one held is newer (higher createdAt). */
