@@ -135,7 +135,7 @@ export interface ClientEvents {
   typing: [{ from: string; target: Target; active: boolean }];
   read: [{ from: string; target: Target; msgId: string }];
   roomEvent: [{ room: string; event: string; user: string; by?: string; topic?: string; role?: string; reason?: string; ts: number }];
-  /** A contact's device keys changed; if verified, sending to them is blocked until re-verified. */
+  /** A contact's device keys changed; if verified, direct messages to them are refused until re-verified (room messages are not). */
   keyChange: [{ user: string; verified: boolean }];
   /** `session_reset`: a session with one of the contact's devices broke (state lost or restored); the next message starts a new one. */
   dmWarning: [{ user: string; kind: 'replay' | 'gap' | 'undecryptable' | 'session_reset'; missing?: number }];
