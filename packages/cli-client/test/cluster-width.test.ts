@@ -42,6 +42,17 @@ describe('clusters in blessed cells', () => {
     }
   });
 
+  it('draws a code point newer than Unicode 14 as a stand-in of the width it counts', () => {
+    // 🩷 and 🫨 (Unicode 15): tmux 3.3a on Debian 12 draws them in no column, newer terminals in two
+    const { cells, written } = draw('a🩷b🫨c\u0c5cd\u1acfe');
+    expect(cells.slice(1, 11).join('').replace(/\x03/g, '')).toBe('a〓b〓c\ufffdde');
+    expect(cells[2]).toBe('〓');
+    expect(cells[4]).toBe('b');
+    expect(cells[10]).toBe('e');
+    expect(cells[39]).toBe('│');
+    expect(written).not.toMatch(/🩷|🫨|\u0c5c|\u1acf/u);
+  });
+
   it('draws a joined emoji as its parts', () => {
     const { cells } = draw('🏳️‍🌈 ❤️‍🔥');
     expect(cells.slice(1, 8).join('').replace(/\x03/g, '')).toBe('🏳️🌈 ❤️🔥');

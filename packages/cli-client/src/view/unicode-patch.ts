@@ -6,9 +6,12 @@
 // A zero width joiner is never drawn: tmux stacks the character after one on the cell left of the
 // cursor, wherever blessed has moved the cursor since, so 🏳️‍🌈 took one cell instead of three and
 // the rest of its row, or a later draw elsewhere, landed off. A joined emoji is drawn as its parts
-// (🏳️🌈, 👨👩👧👦), each as wide as width.ts counts it.
+// (🏳️🌈, 👨👩👧👦), each as wide as width.ts counts it. A code point newer than Unicode 14 has no
+// width every terminal agrees on (tmux 3.3a on Debian 12 gives 🩷 none, others two), so it is drawn
+// as a stand-in of the width we count: 〓 for a wide one, � for a narrow one, nothing for a mark.
 import { createRequire } from 'node:module';
 import type blessed from 'blessed';
+import { RECENT_RANGES } from '../recent-ranges.js';
 import { WIDE_RANGES } from '../wide-ranges.js';
 import { codePointWidth, isZeroWidthCodePoint } from '../width.js';
 
@@ -20,13 +23,24 @@ interface BlessedUnicode {
   __hushPatched?: boolean;
 }
 
+/** A character class of the code points in `ranges`. */
+function rangeClass(ranges: ReadonlyArray<readonly [number, number]>): string {
+  return `[${ranges.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join('')}]`;
+}
+
 /** A global regex with one group matching every wide code point (blessed appends a placeholder cell). */
 export function wideCharRegExp(): RegExp {
-  const cls = WIDE_RANGES.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join('');
-  return new RegExp(`([${cls}])`, 'gu');
+  return new RegExp(`(${rangeClass(WIDE_RANGES)})`, 'gu');
 }
 
 const ZWJ = /\u200d/g;
+const RECENT = new RegExp(rangeClass(RECENT_RANGES), 'gu');
+const STAND_IN = ['', '\ufffd', '\u3013'];
+
+/** What the terminal is given for `content`: no joiner, and a stand-in of the same width for each recent code point. */
+export function drawable(content: string): string {
+  return content.replace(ZWJ, '').replace(RECENT, (ch) => STAND_IN[codePointWidth(ch.codePointAt(0)!)]!);
+}
 
 export function patchBlessedUnicode(): void {
   const require = createRequire(import.meta.url);
@@ -49,7 +63,7 @@ export function patchBlessedUnicode(): void {
   const Element = require('blessed/lib/widgets/element') as { prototype: WrappingElement };
   const wrapContent = Element.prototype._wrapContent;
   Element.prototype._wrapContent = function (this: WrappingElement, content: string, width: number) {
-    return wrapContent.call(this, content.replace(ZWJ, ''), width);
+    return wrapContent.call(this, drawable(content), width);
   };
   unicode.__hushPatched = true;
 }
