@@ -305,8 +305,8 @@ export class ChatController {
       // Everyone sharing a room with k.user hears of each device they add: said in the conversation
       // with them, else in (status), never in whatever room is open; loud only for a verified contact.
       const text = k.verified
-        ? `the device keys of ${k.user} CHANGED since you verified them (a device was added or replaced). Direct messages to ${k.user} are blocked until you compare safety numbers again: /verify ${k.user}. Room messages still reach all of ${k.user}'s devices.`
-        : `${k.user}'s devices changed (a device was added or replaced): compare safety numbers with /verify ${k.user} if you rely on it`;
+        ? `the device keys of ${k.user} CHANGED since you verified them (a device was added, removed or replaced). Direct messages to ${k.user} are blocked until you compare safety numbers again: /verify ${k.user}. Room messages still reach all of ${k.user}'s devices.`
+        : `${k.user}'s devices changed (a device was added, removed or replaced): compare safety numbers with /verify ${k.user} if you rely on it`;
       const dm = dmKey(k.user);
       this.notice(text, k.verified ? 'warn' : 'info', findConversation(this.state, dm) ? dm : STATUS_KEY);
     });
