@@ -113,7 +113,7 @@ describe('server replaced on the same host:port', () => {
     await client.register('keyswap', 'a good long password');
     const errors: unknown[] = [];
     client.on('error', (e) => errors.push(e));
-    const closed = new Promise<{ code: string; reason?: string }>((resolve) => client.on('closed', resolve));
+    const closed = new Promise<{ code?: string; reason?: string }>((resolve) => client.on('closed', resolve));
     await first.stop();
     const second = await startTestServer({ dataDir: await fx.dir(), port });
     try {
