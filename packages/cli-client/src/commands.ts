@@ -339,7 +339,7 @@ export const COMMANDS: readonly CommandDef[] = [
   command({
     name: 'verify',
     usage: '/verify nick',
-    help: 'show the safety number and mark the contact verified',
+    help: 'show the safety number and, if you answer y, mark the contact verified',
     complete: ['nick'],
     parse: nickArg,
     run: (ctl, a) => ctl.verify(a.user),
