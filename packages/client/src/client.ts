@@ -739,6 +739,18 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return this.dms.isVerified(user);
   }
 
+  /**
+   * The devices of `user` (this account's own when omitted) in the server's key directory, by the id
+   * `hushd user devices` prints; `thisDevice` marks the one this client runs on.
+   */
+  async listDevices(user?: string): Promise<{ id: string; thisDevice: boolean }[]> {
+    const account = this.account;
+    if (!account) throw new HushError('NOT_LOGGED_IN');
+    const own = deviceId(account.device.signPublicKey);
+    const whose = user ?? account.user;
+    return (await this.dms.deviceIdsOf(whose)).map((id) => ({ id, thisDevice: whose === account.user && id === own }));
+  }
+
   // ------------------------------------------------------------------------------------------
   // Files
 

@@ -1,5 +1,5 @@
-import { decodeSenderKeyMessage } from '@hush/crypto';
-import { parseDirectEnvelope } from '@hush/protocol';
+import { decodeSenderKeyMessage, deviceId } from '@hush/crypto';
+import { fromBase64Url, parseDirectEnvelope } from '@hush/protocol';
 import { e2eRoom, passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRoomEnvelope } from '../src/room-keys.js';
@@ -15,7 +15,7 @@ describe('end-to-end rooms: a device removed from its account', () => {
   const fx = new Fixture();
   afterEach(() => fx.cleanup());
 
-  it("the members' next messages go under fresh keys handed to the remaining devices only", async () => {
+  it("the members' next messages go under fresh keys handed to the remaining devices only; listDevices follows", async () => {
     const s = await fx.unthrottledServer();
     const alice = await fx.user(s, 'alice');
     const bob = await fx.user(s, 'bob');
@@ -23,6 +23,14 @@ describe('end-to-end rooms: a device removed from its account', () => {
     const laptop = await fx.connect(s);
     await laptop.login('bob', passwordOf('bob'));
     const [phoneKey, laptopKey] = s.store.listDevices('bob').map((d) => d.signKey);
+    // Each device lists the account's devices by the ids `hushd user devices` prints, and knows itself.
+    const ids = [phoneKey, laptopKey].map((k) => deviceId(fromBase64Url(k!)));
+    expect(await laptop.listDevices()).toEqual([
+      { id: ids[0], thisDevice: false },
+      { id: ids[1], thisDevice: true },
+    ]);
+    expect((await bob.listDevices()).filter((d) => d.thisDevice).map((d) => d.id)).toEqual([ids[0]]);
+    expect((await alice.listDevices('bob')).map((d) => d.thisDevice)).toEqual([false, false]);
     // alice's key reaches the laptop with her message.
     const onLaptop = nextEvent(laptop, 'message', (m) => m.text === 'to every device');
     await alice.send('vault', 'to every device');
@@ -36,6 +44,7 @@ describe('end-to-end rooms: a device removed from its account', () => {
     s.store.queueAdminRequest({ action: 'devices', user: 'bob', address: null, reason: null });
     expect((await laptopClosed)[0]).toMatchObject({ code: 'DEVICE_UNKNOWN' });
     await told;
+    expect(await bob.listDevices()).toEqual([{ id: ids[0], thisDevice: true }]);
 
     const atPhone = nextEvent(bob, 'message', (m) => m.text === 'after the removal');
     await alice.send('vault', 'after the removal');
