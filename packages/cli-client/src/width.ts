@@ -6,8 +6,12 @@
 import { WIDE_RANGES } from './wide-ranges.js';
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-/** Code points drawn in no column of their own: marks, format characters, controls. */
-const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}\p{Cc}]/u;
+/**
+ * Code points drawn in no column of their own: marks, format characters, controls, and the vowels
+ * and final consonants of a Hangul syllable spelt out in jamo (terminals join them to its first
+ * consonant, as in text from macOS file names).
+ */
+const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}\p{Cc}\u1160-\u11ff\ud7b0-\ud7ff]/u;
 
 /** The grapheme clusters of `text`: the units that must never be split across lines. */
 export function graphemes(text: string): string[] {

@@ -3,10 +3,22 @@
 import blessed from 'blessed';
 import { describe, expect, it } from 'vitest';
 import { createScreen } from '../src/view/screen.js';
+import { clipRow } from '../src/view/unicode-patch.js';
 import { displayWidth } from '../src/width.js';
 import { FakeInput, FakeOutput } from './helpers/fake-terminal.js';
 
-const CLUSTERS = ['🏳️‍🌈', '❤️‍🔥', '👨‍👩‍👧‍👦', '🇫🇷', '🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}', 'e\u0301', '中', 'क्\u200dष'];
+const CLUSTERS = [
+  '🏳️‍🌈',
+  '❤️‍🔥',
+  '👨‍👩‍👧‍👦',
+  '🇫🇷',
+  '🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}',
+  'e\u0301',
+  '中',
+  '中\u0301',
+  'क्\u200dष',
+  '한'.normalize('NFD'),
+];
 
 /** Draws `content` in a 40-column bordered box: the cells of its first row and everything written to the terminal. */
 function draw(content: string): { cells: string[]; written: string } {
@@ -14,11 +26,14 @@ function draw(content: string): { cells: string[]; written: string } {
   const screen = createScreen({ input: new FakeInput(), output, terminal: 'xterm-256color' });
   try {
     const box = blessed.box({ parent: screen, top: 0, left: 0, width: 40, height: 3, border: { type: 'line' } });
+    const program = screen.program as unknown as { flush(): void };
     box.setContent(content);
     screen.render();
+    program.flush();
     // a second, incremental draw of the same row
     box.setContent(`${content}!`);
     screen.render();
+    program.flush();
     const lines = (screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
     return { cells: lines[1]!.slice(0, 40).map((c) => c[1]), written: output.data };
   } finally {
@@ -51,6 +66,26 @@ describe('clusters in blessed cells', () => {
     expect(cells[10]).toBe('e');
     expect(cells[39]).toBe('│');
     expect(written).not.toMatch(/🩷|🫨|\u0c5c|\u1acf/u);
+  });
+
+  it('draws the marks of a wide character with it, not on its placeholder cell (which is never drawn)', () => {
+    for (const cluster of ['中\u0301', '한'.normalize('NFD'), '🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}']) {
+      const { cells, written } = draw(`a${cluster}b`);
+      expect([cells[2], cells[3]], cluster).toEqual([cluster, '\x03']);
+      expect(written, cluster).toContain(cluster);
+    }
+  });
+
+  it('counts a Hangul syllable spelt out in jamo as the two columns terminals give it', () => {
+    expect(displayWidth('한국어'.normalize('NFD'))).toBe(6);
+    expect(displayWidth('\u1100\u1161\u11a8')).toBe(2);
+    expect(displayWidth('\u1161')).toBe(0);
+  });
+
+  it('cuts a row never between a wide character, its marks and its placeholder', () => {
+    expect(clipRow('a中\u0301\x03b', 2)).toBe('a');
+    expect(clipRow('a中\u0301\x03b', 3)).toBe('a中\u0301\x03');
+    expect(clipRow('a中\u0301\x03b', 4)).toBe('a中\u0301\x03b');
   });
 
   it('draws a joined emoji as its parts', () => {

@@ -13,15 +13,17 @@ import { TuiBed } from './helpers/tui-bed.js';
 const bed = TuiBed.install();
 const WIDTH = 120; // HushTui's default window
 
-/** Sent by bob, and the text hush draws for each (see unicode-patch.ts): joiners dropped, tags stacked on their flag. */
+/** Sent by bob, and the text hush draws for each (see unicode-patch.ts): joiners dropped, recent emoji stood in for. */
 const LINES: Array<[sent: string, drawn: string]> = [
   ['B rainbow 🏳️‍🌈 end', 'B rainbow 🏳️🌈 end'],
   ['G fire ❤️‍🔥 end', 'G fire ❤️🔥 end'],
   ['F family 👨‍👩‍👧‍👦 end', 'F family 👨👩👧👦 end'],
   ['C france 🇫🇷 end', 'C france 🇫🇷 end'],
-  ['D scotland 🏴󠁧󠁢󠁳󠁣󠁴󠁿 end', 'D scotland 🏴 end'],
+  ['D scotland 🏴󠁧󠁢󠁳󠁣󠁴󠁿 end', 'D scotland 🏴󠁧󠁢󠁳󠁣󠁴󠁿 end'],
   ['E cafe\u0301 end', 'E cafe\u0301 end'],
   ['H 中文字符 한국어 end', 'H 中文字符 한국어 end'],
+  // Korean spelt out in jamo (as macOS writes file names), a mark on a wide character
+  [`K ${'한국어'.normalize('NFD')} 中\u0301 end`, `K ${'한국어'.normalize('NFD')} 中\u0301 end`],
   // Unicode 15: no width every terminal agrees on (tmux 3.3a gives them none), so a stand-in is drawn
   ['P pink 🩷 shaking 🫨 end', 'P pink 〓 shaking 〓 end'],
 ];
@@ -93,11 +95,15 @@ function expectRowsFit(rows: string[], when: string): void {
   }
 }
 
-/** The message row holding `<bob> text`: exactly that text, then blanks up to the pane's border. */
+/**
+ * The message row holding `<bob> text`: exactly that text, then blanks up to the pane's border.
+ * Tag characters aside: tmux keeps on a cell only as many as fit its cell (🏴 and four of them).
+ */
 function expectMessageRow(rows: string[], drawn: string, when: string): void {
+  const untagged = (text: string) => text.replace(/[\u{e0020}-\u{e007f}]/gu, '');
   const row = rows.find((r) => r.includes(`<bob> ${drawn.slice(0, 6)}`));
   expect(row, `${when}: the row of "${drawn}"`).toBeDefined();
-  expect(row, when).toMatch(new RegExp(`\\d\\d:\\d\\d <bob> ${escapeRegExp(drawn)} *x`, 'u'));
+  expect(untagged(row!), when).toMatch(new RegExp(`\\d\\d:\\d\\d <bob> ${escapeRegExp(untagged(drawn))} *x`, 'u'));
 }
 
 function escapeRegExp(text: string): string {

@@ -36,10 +36,37 @@ export function wideCharRegExp(): RegExp {
 const ZWJ = /\u200d/g;
 const RECENT = new RegExp(rangeClass(RECENT_RANGES), 'gu');
 const STAND_IN = ['', '\ufffd', '\u3013'];
+const AFTER_PLACEHOLDER = /\x03([^\x00-\x7f]+)/g;
 
-/** What the terminal is given for `content`: no joiner, and a stand-in of the same width for each recent code point. */
+/** What blessed stacks on the previous cell (its `combining` table, patched below). */
+function joinsPrevious(cp: number): boolean {
+  return cp >= 0xa0 && isZeroWidthCodePoint(cp);
+}
+
+/** Where the run of code points joining the previous cell that starts at `i` ends. */
+function joinedEnd(text: string, i: number): number {
+  let end = i;
+  while (end < text.length) {
+    const cp = text.codePointAt(end)!;
+    if (!joinsPrevious(cp)) break;
+    end += cp > 0xffff ? 2 : 1;
+  }
+  return end;
+}
+
+/**
+ * What the terminal is given for `content`, as blessed has parsed it: no joiner, a stand-in of the
+ * same width for each recent code point, and the marks after a wide character moved in front of
+ * its \x03 placeholder, so they are drawn with it (blessed never draws a placeholder's cell).
+ */
 export function drawable(content: string): string {
-  return content.replace(ZWJ, '').replace(RECENT, (ch) => STAND_IN[codePointWidth(ch.codePointAt(0)!)]!);
+  return content
+    .replace(ZWJ, '')
+    .replace(RECENT, (ch) => STAND_IN[codePointWidth(ch.codePointAt(0)!)]!)
+    .replace(AFTER_PLACEHOLDER, (all, run: string) => {
+      const end = joinedEnd(run, 0);
+      return end === 0 ? all : `${run.slice(0, end)}\x03${run.slice(end)}`;
+    });
 }
 
 export function patchBlessedUnicode(): void {
@@ -54,10 +81,7 @@ export function patchBlessedUnicode(): void {
   // Marks and format characters join the previous cell (blessed looks them up as combining[cp]).
   // Controls stay out: blessed handles newlines and its own placeholder cells (\x03) itself.
   unicode.combining = new Proxy(unicode.combining, {
-    get: (_table, key) => {
-      const cp = typeof key === 'string' ? Number(key) : NaN;
-      return cp >= 0xa0 && isZeroWidthCodePoint(cp);
-    },
+    get: (_table, key) => joinsPrevious(typeof key === 'string' ? Number(key) : NaN),
   });
   unicode.chars.all = wideCharRegExp();
   const Element = require('blessed/lib/widgets/element') as { prototype: WrappingElement };
@@ -71,9 +95,10 @@ export function patchBlessedUnicode(): void {
 const SGR = /\x1b\[[\d;]*m/y;
 
 /**
- * One row of blessed's parsed content cut to `width` cells: SGR sequences take none, a mark or
- * format character none (it joins the previous cell), a wide character two (itself and the \x03
- * placeholder blessed puts after it), anything else one. Attributes after the cut are kept.
+ * One row of blessed's parsed content (through drawable()) cut to `width` cells: SGR sequences
+ * take none, a mark or format character none (it joins the previous cell), a wide character two
+ * (itself, its marks and the \x03 placeholder blessed puts after it), anything else one.
+ * Attributes after the cut are kept.
  */
 export function clipRow(row: string, width: number): string {
   let out = '';
@@ -90,15 +115,18 @@ export function clipRow(row: string, width: number): string {
     }
     const cp = row.codePointAt(i)!;
     const size = cp > 0xffff ? 2 : 1;
-    const wide = row[i + size] === '\x03';
-    const w = cp >= 0xa0 && isZeroWidthCodePoint(cp) ? 0 : wide ? 2 : 1;
+    // a wide character is followed by its marks, then its placeholder: all of it or nothing
+    const placeholder = joinedEnd(row, i + size);
+    const wide = row[placeholder] === '\x03' && !joinsPrevious(cp);
+    const w = joinsPrevious(cp) ? 0 : wide ? 2 : 1;
     if (cells + w > width) {
       cut = i;
       break;
     }
-    out += row.slice(i, i + size + (wide ? 1 : 0));
+    const next = wide ? placeholder + 1 : i + size;
+    out += row.slice(i, next);
     cells += w;
-    i += size + (wide ? 1 : 0);
+    i = next;
   }
   return cut < 0 ? out : out + (row.slice(cut).match(/\x1b\[[\d;]*m/g) ?? []).join('');
 }
