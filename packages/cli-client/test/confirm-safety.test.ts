@@ -3,9 +3,7 @@
 // terminal cannot show them whole; and a refused line never comes back glued to what is typed.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectRequest, RunningApp } from '../src/app.js';
-import { ChatController, type UiHooks } from '../src/controller.js';
 import { questionLayout, TOO_SMALL } from '../src/view/modals.js';
-import { FakeClient } from './helpers/fake-client.js';
 import { FakeSession, launchApp, type LaunchOptions } from './helpers/fake-app.js';
 import { waitFor } from './helpers/fake-terminal.js';
 
@@ -227,31 +225,20 @@ describe('a refused line is never glued to what is typed', () => {
   }, 20_000);
 
   it('the same line refused twice is one line for /retry', async () => {
-    const client = new FakeClient();
-    const ui: UiHooks = {
-      bell: () => undefined,
-      ask: async () => null,
-      confirm: async () => false,
-      choose: async () => 'l',
-      quit: () => undefined,
-    };
-    const ctl = new ChatController({ client, ui, downloadsDir: '/tmp/dl', now: () => 1_700_000_000_000 });
-    await ctl.start();
-    try {
-      client.refuseSends = Object.assign(new Error('you are muted in #lobby'), { code: 'FORBIDDEN' });
-      ctl.say('again and again', false);
-      ctl.say('again and again', false);
-      await sleep(10);
-      client.refuseSends = null;
-      await ctl.submit('/retry');
-      await sleep(10);
-      expect(client.calls.filter((c) => c[0] === 'send').map((c) => c[2])).toEqual([
-        'again and again',
-        'again and again',
-        'again and again',
-      ]);
-    } finally {
-      ctl.stop();
-    }
-  });
+    const t = await inLobby();
+    t.session.holdSends = true; // both go out before either is refused
+    t.type('again and again\r');
+    t.type('again and again\r');
+    await waitFor(() => t.calls('send').length === 2, 'both sent');
+    t.session.refuseSends = Object.assign(new Error('you are muted in #lobby'), { code: 'FORBIDDEN' });
+    t.session.holdSends = false;
+    t.session.release();
+    await t.shows('not sent: "again and again"');
+    await sleep(50);
+    t.session.refuseSends = null;
+    t.type('/retry\r');
+    await waitFor(() => t.calls('send').length === 3, 'sent again');
+    await sleep(300);
+    expect(t.calls('send').map((c) => c[2])).toEqual(['again and again', 'again and again', 'again and again']);
+  }, 20_000);
 });
