@@ -18,8 +18,11 @@ const BREAKS = /[\t\n\v\f\u0085\u2028\u2029]/g;
 const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
 /** Lone surrogates cannot be drawn and confuse width maths. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-/** Invisible format characters (zero-width space, word joiner, BOM, bidi controls, tags...). */
-const FORMAT = /\p{Cf}/u;
+/**
+ * Invisible characters: format characters (zero-width space, word joiner, BOM, bidi controls,
+ * tags...) and the Hangul fillers, blank letters that terminals draw one or two columns wide.
+ */
+const FORMAT = /[\p{Cf}\u115f\u3164\uffa0]/u;
 /** The soft hyphen is a hyphenation hint, no character: dropped (terminals disagree on its width). */
 const SOFT_HYPHEN = /\u00ad/g;
 /** What an invisible character shows as, so that nothing hides and nothing after it disappears. */

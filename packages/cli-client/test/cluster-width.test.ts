@@ -3,6 +3,7 @@
 import blessed from 'blessed';
 import { describe, expect, it } from 'vitest';
 import { createScreen } from '../src/view/screen.js';
+import { INVISIBLE_MARK, sanitize } from '../src/sanitize.js';
 import { clipRow } from '../src/view/unicode-patch.js';
 import { displayWidth } from '../src/width.js';
 import { FakeInput, FakeOutput } from './helpers/fake-terminal.js';
@@ -80,6 +81,11 @@ describe('clusters in blessed cells', () => {
     expect(displayWidth('한국어'.normalize('NFD'))).toBe(6);
     expect(displayWidth('\u1100\u1161\u11a8')).toBe(2);
     expect(displayWidth('\u1161')).toBe(0);
+  });
+
+  it('shows a Hangul filler, blank and two columns wide in tmux but one in width.ts, as the invisible mark', () => {
+    for (const filler of ['\u115f', '\u3164', '\uffa0'])
+      expect(sanitize(`a${filler}b`), filler.codePointAt(0)!.toString(16)).toBe(`a${INVISIBLE_MARK}b`);
   });
 
   it('cuts a row never between a wide character, its marks and its placeholder', () => {

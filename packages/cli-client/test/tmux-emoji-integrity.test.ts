@@ -24,6 +24,8 @@ const LINES: Array<[sent: string, drawn: string]> = [
   ['H 中文字符 한국어 end', 'H 中文字符 한국어 end'],
   // Korean spelt out in jamo (as macOS writes file names), a mark on a wide character
   [`K ${'한국어'.normalize('NFD')} 中\u0301 end`, `K ${'한국어'.normalize('NFD')} 中\u0301 end`],
+  // a blank Hangul filler: two columns in tmux, one in width.ts, so it shows as the invisible mark
+  ['Q filler \u3164 end', 'Q filler \ufffd end'],
   // Unicode 15: no width every terminal agrees on (tmux 3.3a gives them none), so a stand-in is drawn
   ['P pink 🩷 shaking 🫨 end', 'P pink 〓 shaking 〓 end'],
 ];
