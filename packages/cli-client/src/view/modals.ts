@@ -88,7 +88,11 @@ export class ChoiceModal implements Modal {
   private armed = false;
   private fits = false;
   private timer: NodeJS.Timeout | null = null;
-  private readonly relayout = (): void => this.render();
+  /** The screen has drawn itself for its new size before it tells us: draw again. */
+  private readonly relayout = (): void => {
+    this.render();
+    this.screen.render();
+  };
   constructor(
     private readonly screen: blessed.Widgets.Screen,
     label: string,
