@@ -37,6 +37,18 @@ function rowsOf(tui: HushTui): string[] {
   return tui.capture().split('\n').slice(0, -1);
 }
 
+/** The rows once two captures 300 ms apart agree (a redraw has finished). */
+async function settled(tui: HushTui): Promise<string[]> {
+  let last = rowsOf(tui);
+  for (let tries = 0; tries < 20; tries++) {
+    await new Promise((r) => setTimeout(r, 300));
+    const now = rowsOf(tui);
+    if (now.join('\n') === last.join('\n')) return now;
+    last = now;
+  }
+  throw new Error(`the screen kept changing:\n${last.join('\n')}`);
+}
+
 /**
  * The columns tmux itself gives each of `texts`: each is written at the start of a row of a tmux
  * of its own and the cursor position asked for. Independent of width.ts, so a character tmux
@@ -87,13 +99,13 @@ process.exit(0);
  * the right border at the window's last column, by tmux's count as by hush's: no cluster took more
  * or fewer cells than hush counted. The other rows stay within the window.
  */
-function expectRowsFit(rows: string[], when: string): void {
+function expectRowsFit(rows: string[], when: string, width = WIDTH): void {
   const trimmed = rows.map((r) => r.trimEnd());
   const byTmux = tmuxWidths(trimmed);
   for (const [i, row] of trimmed.entries()) {
     const what = `${when}: row ${i} "${row}"`;
-    if (/^[lxm]/.test(row)) expect([displayWidth(row), byTmux[i]], what).toEqual([WIDTH, WIDTH]);
-    else expect(Math.max(displayWidth(row), byTmux[i]!), what).toBeLessThanOrEqual(WIDTH);
+    if (/^[lxm]/.test(row)) expect([displayWidth(row), byTmux[i]], what).toEqual([width, width]);
+    else expect(Math.max(displayWidth(row), byTmux[i]!), what).toBeLessThanOrEqual(width);
   }
 }
 
@@ -128,8 +140,8 @@ describe('hush in tmux: emoji and marks take the cells their width says', () => 
     }
     await bob.typeLine(LONG);
     await alice.waitFor(/tail *x/);
-    await bob.typeLine('last line');
     const arrived = rowsOf(alice);
+    await bob.typeLine('last line');
     await alice.waitFor('<bob> last line');
     const onArrival = rowsOf(alice);
     expectRowsFit(arrived, 'arrival of the long line');
@@ -144,5 +156,12 @@ describe('hush in tmux: emoji and marks take the cells their width says', () => 
     await alice.waitFor('<bob> last line');
     expect(rowsOf(alice)).toEqual(onArrival);
     for (const [, drawn] of LINES) expectMessageRow(onArrival, drawn, `redrawn ${drawn}`);
+
+    // narrower and back: every row re-wrapped and redrawn stays inside its pane
+    for (const width of [97, WIDTH]) {
+      alice.resize(width, 40);
+      await alice.waitFor((s) => displayWidth(s.split('\n')[1]!.trimEnd()) === width, `a ${width}-column screen`);
+      expectRowsFit(await settled(alice), `at ${width} columns`, width);
+    }
   }, 120_000);
 });
