@@ -2,6 +2,7 @@
 // arguments, how its arguments parse and what it does (as WeeChat and ssh-chat register commands).
 // /help, completion and the controller all read this one table.
 import type { ChatController } from './controller.js';
+import { devicesText } from './format.js';
 import { edit, goto, listMentions, numberAndRest, react, remove, reply, search, showReactions } from './message-commands.js';
 import { FIELD_MAX, ROOM_PATTERN, ROOM_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 
@@ -208,6 +209,18 @@ export const COMMANDS: readonly CommandDef[] = [
     complete: ['nick'],
     parse: nickArg,
     run: (ctl, a) => ctl.whois(a.user),
+  }),
+  command({
+    name: 'devices',
+    usage: '/devices [nick]',
+    help: "your account's devices (or a user's), by the id the server's admin uses to remove a lost one",
+    complete: ['nick'],
+    parse: (a) => (a.words.length <= 1 ? { user: a.words[0] ? nick(a.words[0]) : undefined } : undefined),
+    run: async (ctl, a) => {
+      const me = ctl.state.me ?? '';
+      const own = a.user === undefined || a.user === me;
+      ctl.notice(devicesText(a.user ?? me, own, await ctl.client.listDevices(own ? undefined : a.user)));
+    },
   }),
   command({
     name: 'history',

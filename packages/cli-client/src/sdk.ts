@@ -58,6 +58,7 @@ export type ChatClient = ClientEventSource &
     | 'setTyping'
     | 'markRead'
     | 'history'
+    | 'listDevices'
     | 'kick'
     | 'ban'
     | 'unban'

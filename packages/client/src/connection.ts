@@ -15,7 +15,7 @@ const HEARTBEAT_MS = 15_000;
 /** How long close() lets sends already made be acknowledged before it fails them. */
 const CLOSE_SENDS_GRACE_MS = 1_000;
 /** goodbye codes after which reconnecting would be wrong. */
-const TERMINAL_GOODBYES = new Set<string>(['BANNED', 'KICKED', 'AUTH_FAILED', 'TOO_MANY_CONNECTIONS']);
+const TERMINAL_GOODBYES = new Set<string>(['BANNED', 'KICKED', 'AUTH_FAILED', 'TOO_MANY_CONNECTIONS', 'DEVICE_UNKNOWN']);
 /** Failures while reconnecting that retrying cannot fix. */
 const TERMINAL_RECONNECT_ERRORS = new Set<HushErrorCode>([
   'SERVER_KEY_CHANGED',

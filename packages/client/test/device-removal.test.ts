@@ -42,7 +42,8 @@ describe('end-to-end rooms: a device removed from its account', () => {
     const last = s.store.lastMessageId();
     expect(s.store.deleteDevice('bob', laptopKey!)).toBe(true);
     s.store.queueAdminRequest({ action: 'devices', user: 'bob', address: null, reason: null });
-    expect((await laptopClosed)[0]).toMatchObject({ code: 'DEVICE_UNKNOWN' });
+    // Closed for good with the server's words (no reconnect: the device can no longer log in).
+    expect((await laptopClosed)[0]).toEqual({ code: 'DEVICE_UNKNOWN', reason: 'this device was removed from the account' });
     await told;
     expect(await bob.listDevices()).toEqual([{ id: ids[0], thisDevice: true }]);
 

@@ -191,6 +191,11 @@ export class FakeClient implements ChatClient {
   isVerified(user: string): boolean {
     return this.verified.has(user);
   }
+  devices: Record<string, { id: string; thisDevice: boolean }[]> = {};
+  async listDevices(user?: string): Promise<{ id: string; thisDevice: boolean }[]> {
+    this.record('listDevices', user);
+    return this.devices[user ?? this.user ?? ''] ?? [];
+  }
   async sendFile(target: Target, path: string): Promise<{ fileId: string }> {
     this.record('sendFile', target, path);
     this.emit('fileProgress', { fileId: 'up1', direction: 'up', bytes: 5, size: 10 });
