@@ -208,6 +208,11 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
         const password = await io.readPassword(`New password for ${name}: `, { confirm: true, fromStdin: command.passwordStdin });
         await accounts.setPassword(name, password);
         io.out(`password changed for ${name}`);
+        const devices = (await store.listDevices(name)).length;
+        if (devices > 0)
+          io.err(
+            `${name}'s ${devices === 1 ? 'device stays' : `${devices} devices stay`} logged in without the password: hushd user devices ${name} lists them, hushd user remove-device ${name} <id>|all removes one or all`,
+          );
         return 0;
       }
       case 'user-role': {

@@ -129,8 +129,20 @@ describe('admin subcommands', () => {
     run(['user', 'add', 'dave', '--password-stdin'], 'first long password\n');
     const before = SqliteStore.open(join(dataDir, 'hush.db'));
     const h1 = before.getUser('dave')!.passwordHash;
+    before.upsertDevice({ user: 'dave', signKey: 'A'.repeat(43), boxKey: 'B'.repeat(43), signature: 'C'.repeat(86) }, 1);
     before.close();
-    expect(run(['user', 'passwd', 'dave', '--password-stdin'], 'second long password\n')).toMatchObject({ code: 0 });
+    // A new password does not log out the devices that hold their keys: said, with how to remove them.
+    expect(run(['user', 'passwd', 'dave', '--password-stdin'], 'second long password\n')).toMatchObject({
+      code: 0,
+      stderr:
+        "dave's device stays logged in without the password: hushd user devices dave lists them, hushd user remove-device dave <id>|all removes one or all\n",
+    });
+    const listed = run(['user', 'devices', 'dave']);
+    expect(listed.stdout).toMatch(
+      /^DEVICE\tCREATED\tLAST SEEN\n[A-Za-z0-9_-]{22}\t1970-01-01T00:00:00\.001Z\t1970-01-01T00:00:00\.001Z\n$/,
+    );
+    expect(run(['user', 'remove-device', 'dave', 'all'])).toMatchObject({ code: 0, stdout: 'removed a device of dave\n' });
+    expect(run(['user', 'devices', 'dave']).stdout).toBe('DEVICE\tCREATED\tLAST SEEN\n');
     const after = SqliteStore.open(join(dataDir, 'hush.db'));
     expect(after.getUser('dave')!.passwordHash).not.toBe(h1);
     after.close();
