@@ -1,27 +1,21 @@
 // Questions that matter (trust a server, verify a contact, delete a message) are answered only on
 // purpose: never by a letter inside typed words, never before they can be read, never when the
 // terminal cannot show them whole; and a refused line never comes back glued to what is typed.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { ConnectRequest, RunningApp } from '../src/app.js';
+import { describe, expect, it } from 'vitest';
+import type { ConnectRequest } from '../src/app.js';
 import { questionLayout, TOO_SMALL } from '../src/view/modals.js';
-import { FakeSession, launchApp, type LaunchOptions } from './helpers/fake-app.js';
+import { appPerTest, FakeSession, type LaunchOptions } from './helpers/fake-app.js';
 import { waitFor } from './helpers/fake-terminal.js';
 
 const FINGERPRINT = `SHA512:${'1n2EjLSNag+WKaWvU0DDfAeDhOC/Y3qRehs'.repeat(2)}abcdefghijklmnopqrstuvwqjb30nlw`;
 
-let app: RunningApp | null = null;
-afterEach(async () => {
-  app?.quit();
-  await app?.exited;
-  app = null;
-});
+const app = appPerTest();
 
+/** The app, with keys at a typist's pace, a terminal resize and the client's calls by name. */
 function launch(opts: LaunchOptions = {}) {
-  const t = launchApp(opts);
-  app = t.app;
+  const t = app.launch(opts);
   return {
     ...t,
-    /** Keys one at a time at a typist's pace. */
     typeSlowly: async (text: string) => {
       for (const ch of text) {
         t.type(ch);

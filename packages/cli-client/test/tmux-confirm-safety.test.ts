@@ -68,14 +68,7 @@ describe('hush in tmux: questions answered only on purpose', () => {
   }, 60_000);
 
   it('lines refused while she types on go out as typed, never glued; /retry sends each once', async () => {
-    const alice = await bed.loggedIn('alice');
-    const bob = await bed.loggedIn('bob');
-    await alice.typeLine('/join #quiet');
-    await alice.waitFor('#quiet did not exist: you created it');
-    await bob.typeLine('/join #quiet');
-    await alice.waitFor('bob joined #quiet');
-    await alice.typeLine('/mute bob');
-    await bob.waitFor('you were muted in #quiet by alice');
+    const { alice, bob } = await bed.bobMutedInQuiet();
     const lines = ['talking about cats', 'HEY ALICE caps', 'email alice@example.com', 'path /home/alice/x'];
     for (const line of lines) {
       await typeSlowly(bob, line);

@@ -280,14 +280,7 @@ describe('hush in tmux: nothing typed is lost', () => {
   );
 
   it('a refused line says which, and Up brings it back into the input', async () => {
-    const alice = await loggedIn('alice');
-    const bob = await loggedIn('bob');
-    await alice.typeLine('/join #quiet');
-    await alice.waitFor('#quiet did not exist: you created it');
-    await bob.typeLine('/join #quiet');
-    await alice.waitFor('bob joined #quiet');
-    await alice.typeLine('/mute bob');
-    await bob.waitFor('you were muted in #quiet by alice');
+    const { bob } = await bed.bobMutedInQuiet();
     await bob.typeLine('this line must not vanish');
     const screen = await bob.waitFor('not sent: "this line must not vanish"');
     expect(screen).not.toContain('SCHEMA_VIOLATION');

@@ -95,6 +95,19 @@ export class TuiBed {
     return { alice, bob };
   }
 
+  /** alice and bob in #quiet, a room alice created, where she muted bob: every line he sends there is refused. */
+  async bobMutedInQuiet(): Promise<{ alice: HushTui; bob: HushTui }> {
+    const alice = await this.loggedIn('alice');
+    const bob = await this.loggedIn('bob');
+    await alice.typeLine('/join #quiet');
+    await alice.waitFor('#quiet did not exist: you created it');
+    await bob.typeLine('/join #quiet');
+    await alice.waitFor('bob joined #quiet');
+    await alice.typeLine('/mute bob');
+    await bob.waitFor('you were muted in #quiet by alice');
+    return { alice, bob };
+  }
+
   /** An SDK client logged in as server admin `name` (registered, made admin, logged in again), closed after the test. */
   async adminClient(name: string): Promise<HushClient> {
     const first = await this.sdkClient(name);
