@@ -356,7 +356,8 @@ export class ChatController {
 
   /** An SDK notice about a room goes to its pane (held until that opens: joining says it first); others to the status window. */
   private sdkNotice(n: ClientEventMap['notice'][0]): void {
-    const text = n.code ? `${n.text} [${n.code}]` : n.text;
+    // A warning's code helps a bug report; information reads better without one.
+    const text = n.code && n.level === 'warn' ? `${n.text} [${n.code}]` : n.text;
     const room = n.code !== undefined && ROOM_NOTICES.has(n.code) ? /#([a-z0-9_-]{1,32})/.exec(n.text)?.[1] : undefined;
     if (room === undefined) return this.notice(text, n.level, STATUS_KEY);
     this.roomNotice(room, n.level, text);
