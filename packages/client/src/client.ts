@@ -19,7 +19,7 @@ import { TypedEmitter } from './emitter.js';
 import { HushError, isHushError } from './errors.js';
 import { FileKeyStore } from './file-keys.js';
 import { FileTransfers } from './file-transfers.js';
-import { JoinedRooms, roomInfo } from './joined-rooms.js';
+import { JoinedRooms, roomInfo, type OwnMove } from './joined-rooms.js';
 import { LocalHistory } from './local-history.js';
 import { RoomCrypto } from './room-crypto.js';
 import { RoomKeyStore } from './room-keys.js';
@@ -253,7 +253,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       }
     }
     if (password === undefined) throw new HushError('PASSWORD_REQUIRED');
-    await this.passwordLogin(username, password, stored?.device ?? DeviceIdentity.generate());
+    const firstHere = await this.passwordLogin(username, password, stored?.device ?? DeviceIdentity.generate());
+    // A device new to the account (or to this data folder) opens nothing sealed before it existed.
+    if (firstHere) for (const [room, info] of this.joined.view) if (info.kind === 'e2e') this.e2eRoomJoined(room, true);
   }
 
   hasDeviceFor(username: string): boolean {
@@ -279,9 +281,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     });
   }
 
-  private async passwordLogin(username: string, password: string, device: DeviceIdentity): Promise<void> {
+  /** True at this device's first login to the account (see afterWelcome). */
+  private async passwordLogin(username: string, password: string, device: DeviceIdentity): Promise<boolean> {
     const welcome = await this.request({ type: 'login', username, password, device: bundleToWire(device.bundle()) }, ['welcome']);
-    await this.afterWelcome(welcome, device, false);
+    return this.afterWelcome(welcome, device, false);
   }
 
   /**
@@ -311,7 +314,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return UserState.load(this.paths.dataDir, this.host, this.port, user);
   }
 
-  private async afterWelcome(welcome: Welcome, device: DeviceIdentity, wasBound: boolean, state?: UserState): Promise<void> {
+  /** True at this device's first login to the account: it has no state of it yet. */
+  private async afterWelcome(welcome: Welcome, device: DeviceIdentity, wasBound: boolean, state?: UserState): Promise<boolean> {
     const kept = this.account?.user === welcome.user ? this.account : undefined;
     await this.devices.save(welcome.user, device, welcome.deviceBound || wasBound);
     this.account = {
@@ -320,8 +324,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       state: kept?.state ?? state ?? (await UserState.load(this.paths.dataDir, this.host, this.port, welcome.user)),
       sessions: kept?.sessions ?? (await SessionStore.load(this.paths.dataDir, this.host, this.port, welcome.user)),
     };
-    if (this.account.state.noteStart(welcome.serverTime)) await this.account.state.save();
+    const firstHere = this.account.state.noteStart(welcome.serverTime);
+    if (firstHere) await this.account.state.save();
     await this.publishPrekeys();
+    await this.noteOwnDevices();
     if (!kept || !this.roomKeys) {
       this.roomKeys = await RoomKeyStore.load(this.paths.dataDir, this.host, this.port, {
         user: welcome.user,
@@ -336,12 +342,25 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     await this.catchUp.baseline(this.joined.names());
     this.signals.onConnected();
     this.sends.pump();
+    return firstHere;
   }
 
   /** Prekeys for forward-secret DMs; a failure is reported, the login stands (DMs to us wait for them). */
   private async publishPrekeys(): Promise<void> {
     try {
       await this.dms.publishPrekeys();
+    } catch (error) {
+      this.connection.emitError(error);
+    }
+  }
+
+  /**
+   * This account's device set as the server has it now: one added since this device last looked
+   * (while it was away, or later by a key_change) is said (a notice OWN_DEVICE_ADDED).
+   */
+  private async noteOwnDevices(): Promise<void> {
+    try {
+      await this.dms.deviceIdsOf(this.requireUser());
     } catch (error) {
       this.connection.emitError(error);
     }
@@ -361,6 +380,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       this.applyLimits(welcome);
       this.dms.forgetKeys(); // key_change notices may have been missed
       this.roomCrypto.forgetMembers(); // and room events
+      this.joined.forgetCalls(); // the events our room calls waited for among them
       await this.publishPrekeys();
       this.replaceRooms(welcome.rooms);
       await this.catchUp.afterReconnect(this.joined.names());
@@ -372,9 +392,12 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** `kind`: 'e2e' (end to end), or 'open' (server-readable; server admins only); the server's default without it. */
   async createRoom(room: string, topic?: string, kind?: RoomKind): Promise<void> {
-    await this.request({ type: 'room_create', room, ...(topic === undefined ? {} : { topic }), ...(kind === undefined ? {} : { kind }) }, [
-      'ok',
-    ]);
+    await this.ownMove('create', room, {
+      type: 'room_create',
+      room,
+      ...(topic === undefined ? {} : { topic }),
+      ...(kind === undefined ? {} : { kind }),
+    });
     await this.refreshRooms();
   }
 
@@ -384,22 +407,34 @@ export class HushClient extends TypedEmitter<ClientEvents> {
    */
   async joinRoom(room: string): Promise<void> {
     const already = this.joined.view.has(room);
-    await this.request({ type: 'room_join', room }, ['ok', 'rooms']);
+    if (already) await this.request({ type: 'room_join', room }, ['ok', 'rooms']);
+    else await this.ownMove('join', room, { type: 'room_join', room });
     await this.refreshRooms();
     if (!already && this.joined.view.get(room)?.kind === 'e2e') this.e2eRoomJoined(room);
   }
 
-  private e2eRoomJoined(room: string): void {
-    this.emit('notice', {
-      level: 'info',
-      code: 'E2E_ROOM_JOINED',
-      text: `#${room} is end-to-end encrypted: you read what is sent from now on; earlier messages stay closed to you`,
-    });
+  /** `newDevice`: this device is new to the account (the user may have read more on another). */
+  private e2eRoomJoined(room: string, newDevice = false): void {
+    const reader = newDevice
+      ? 'this device reads what is sent from now on; earlier messages stay closed to it'
+      : 'you read what is sent from now on; earlier messages stay closed to you';
+    this.emit('notice', { level: 'info', code: 'E2E_ROOM_JOINED', text: `#${room} is end-to-end encrypted: ${reader}` });
   }
 
   async partRoom(room: string): Promise<void> {
-    await this.request({ type: 'room_part', room }, ['ok']);
+    await this.ownMove('part', room, { type: 'room_part', room });
     this.joined.left(room);
+  }
+
+  /** A create, join or part of this client: its event is told apart from one made on another device. */
+  private async ownMove(move: OwnMove, room: string, body: RequestBody): Promise<void> {
+    const undo = this.joined.calling(move, room);
+    try {
+      await this.request(body, ['ok']);
+    } catch (error) {
+      undo();
+      throw error;
+    }
   }
 
   async listRooms(): Promise<RoomInfo[]> {
@@ -457,6 +492,21 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const list = await this.listRooms();
     this.replaceRooms(list);
     await this.catchUp.baseline(this.joined.names());
+  }
+
+  /**
+   * The kind of joined room `room`, for something about to be sent there. A room not known here yet
+   * (joined or created on another device a moment ago) is looked up first: nothing goes out in clear
+   * unless the room is known to be open. A room not joined is refused (NOT_MEMBER), and so is one
+   * this device saw end to end that the server now calls open (E2E_ROOM_DOWNGRADE).
+   */
+  private async sendingKind(room: string): Promise<RoomKind> {
+    if (!this.joined.view.has(room)) await this.refreshRooms();
+    const kind = this.joined.view.get(room)?.kind;
+    if (kind === undefined) throw new HushError('NOT_MEMBER', `you are not in #${room}: not sent`);
+    if (kind !== 'e2e' && this.isE2eRoom(room))
+      throw new HushError('E2E_ROOM_DOWNGRADE', `#${room} was end-to-end encrypted and the server now calls it open: not sent`);
+    return kind;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -553,12 +603,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const from = this.requireUser();
     if (!ref) this.checkText(text);
     const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
-    const kind = this.joined.view.get(room)?.kind;
-    const sealed = kind === 'e2e';
-    // A room left (or never joined) that this device knows as end to end: nothing goes out in clear.
-    if (kind === undefined && this.isE2eRoom(room)) throw new HushError('NOT_MEMBER', `you are not in #${room}: not sent`);
-    if (!sealed && this.isE2eRoom(room))
-      throw new HushError('E2E_ROOM_DOWNGRADE', `#${room} was end-to-end encrypted and the server now calls it open: not sent`);
+    const sealed = (await this.sendingKind(room)) === 'e2e';
     const what = { target: { room }, text, action, listed: listedRef(ref) };
     const ack = sealed
       ? await this.sendSealed(room, { text: bodiless ? '' : text, action, ...(ref ? { ref } : {}) }, what)
@@ -754,8 +799,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   // ------------------------------------------------------------------------------------------
   // Files
 
-  sendFile(target: Target, path: string): Promise<{ fileId: string }> {
+  async sendFile(target: Target, path: string): Promise<{ fileId: string }> {
     this.requireUser();
+    if ('room' in target) await this.sendingKind(target.room); // sealed or not goes by the room's kind
     return this.files.send(target, path);
   }
 
@@ -824,7 +870,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
         await this.receiveDm(m);
         return;
       case 'room_event':
-        this.applyRoomEvent(m);
+        await this.applyRoomEvent(m);
         return;
       case 'presence':
         this.emit('presence', { user: m.user, state: m.state, status: m.status });
@@ -855,19 +901,27 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     }
   }
 
-  private applyRoomEvent(m: ServerMessageOf<'room_event'>): void {
+  /**
+   * A room this user joined or created on another device is looked up before its event is told (and
+   * before the events behind it): listeners find it in `rooms`, with its kind.
+   */
+  private async applyRoomEvent(m: ServerMessageOf<'room_event'>): Promise<void> {
     // Someone left an end-to-end room: our next message there goes under a key they never had.
     if ((m.event === 'part' || m.event === 'kick' || m.event === 'ban') && this.joined.view.get(m.room)?.kind === 'e2e') {
       void this.roomCrypto.memberRemoved(m.room).catch((error: unknown) => this.connection.emitError(error));
     }
     if (m.event === 'join' || m.event === 'create') this.roomCrypto.memberAdded(m.room);
-    if (this.joined.apply(m, m.user === this.user)) this.connection.enqueue(() => this.refreshRooms());
+    const mine = m.user === this.user;
+    const elsewhere = this.joined.madeElsewhere(m, mine);
+    if (this.joined.apply(m, mine)) await this.refreshRooms().catch((error: unknown) => this.connection.emitError(error));
+    if (elsewhere && m.event === 'join' && this.joined.view.get(m.room)?.kind === 'e2e') this.e2eRoomJoined(m.room);
     this.emit('roomEvent', {
       room: m.room,
       event: m.event,
       user: m.user,
       ts: m.ts,
       ...definedOnly({ by: m.by, topic: m.topic, role: m.role, reason: m.reason }),
+      ...(elsewhere ? { elsewhere } : {}),
     });
   }
 

@@ -20,6 +20,7 @@ import {
 import { listedRef, type IncomingMessage } from './conversation-ledger.js';
 import { decodeBody, encodeBody, type DirectBody, type DirectFileInfo, type DirectInner } from './direct-body.js';
 import { HushError } from './errors.js';
+import { ownDevicesNotice } from './own-devices.js';
 import type { RequestBody } from './requests.js';
 import type { SendQueue } from './send-queue.js';
 import type { SessionStore } from './session-store.js';
@@ -489,6 +490,14 @@ export class DirectMessages {
         state.seenKeys.set(user, digest);
         this.saveState(state);
         if (previous !== undefined && user !== account.user) this.host.emit('keyChange', { user, verified: state.verified.has(user) });
+      }
+      // Our own devices: one added (maybe not by us) or removed since this device last looked is said.
+      const ids = user === account.user ? valid.map((b) => deviceId(b.signKey)).sort() : undefined;
+      if (ids && state.ownDevices?.join() !== ids.join()) {
+        const notice = ownDevicesNotice(state.ownDevices, ids);
+        state.ownDevices = ids;
+        this.saveState(state);
+        if (notice) this.host.emit('notice', notice);
       }
     }
     return valid;

@@ -4,6 +4,8 @@ import type { RoomInfo } from './types.js';
 /** The rooms the user is in, kept current from the welcome, room lists and room events. */
 export class JoinedRooms {
   private readonly rooms = new Map<string, RoomInfo>();
+  /** This client's create, join and part calls whose event has not come yet ("part den"). */
+  private readonly calls = new Set<string>();
 
   /** What `HushClient.rooms` shows. */
   get view(): ReadonlyMap<string, RoomInfo> {
@@ -22,6 +24,33 @@ export class JoinedRooms {
 
   clear(): void {
     this.rooms.clear();
+    this.calls.clear();
+  }
+
+  /**
+   * This client creates, joins or leaves `room`: the event about us that follows is its own doing,
+   * not news from another device. Returns the undo, for a call the server refused (no event comes).
+   */
+  calling(event: OwnMove, room: string): () => void {
+    const call = `${event} ${room}`;
+    this.calls.add(call);
+    return () => this.calls.delete(call);
+  }
+
+  /** After a reconnect: an event a call was waiting for may have been lost with the connection. */
+  forgetCalls(): void {
+    this.calls.clear();
+  }
+
+  /**
+   * True for a create, join or part of this user that no call of this client asked for and that
+   * changes its list (a room not known joined, or a known one left): made on another device of the
+   * account. Call it before `apply`.
+   */
+  madeElsewhere(m: ServerMessageOf<'room_event'>, me: boolean): boolean {
+    if (!me || !isOwnMove(m.event)) return false;
+    if (this.calls.delete(`${m.event} ${m.room}`)) return false;
+    return this.rooms.has(m.room) === (m.event === 'part');
   }
 
   left(room: string): void {
@@ -34,13 +63,15 @@ export class JoinedRooms {
   }
 
   /**
-   * Follows a room event (`me`: it is about this user). True when this user joined a room not known
-   * yet (elsewhere, e.g. another device): the caller fetches the list again for its details.
+   * Follows a room event (`me`: it is about this user). True when this user joined or created a
+   * room not known yet (e.g. on another device): the caller fetches the list again for its details,
+   * its kind above all.
    */
   apply(m: ServerMessageOf<'room_event'>, me: boolean): boolean {
     const info = this.rooms.get(m.room);
     switch (m.event) {
       case 'join':
+      case 'create':
         if (info && !me) info.members++;
         return me && !info;
       case 'part':
@@ -59,6 +90,13 @@ export class JoinedRooms {
         return false;
     }
   }
+}
+
+/** The room events a user's own call causes. */
+export type OwnMove = 'create' | 'join' | 'part';
+
+function isOwnMove(event: string): event is OwnMove {
+  return event === 'create' || event === 'join' || event === 'part';
 }
 
 /** A copy with only RoomInfo's fields (the wire object may carry more). */

@@ -134,7 +134,23 @@ export interface ClientEvents {
   presence: [{ user: string; state: PresenceState; status: string }];
   typing: [{ from: string; target: Target; active: boolean }];
   read: [{ from: string; target: Target; msgId: string }];
-  roomEvent: [{ room: string; event: string; user: string; by?: string; topic?: string; role?: string; reason?: string; ts: number }];
+  /**
+   * `elsewhere`: a create, join or part of this user made on another device of the account (not by
+   * a call of this client); a room joined or created so is in `rooms` already, with its kind.
+   */
+  roomEvent: [
+    {
+      room: string;
+      event: string;
+      user: string;
+      by?: string;
+      topic?: string;
+      role?: string;
+      reason?: string;
+      ts: number;
+      elsewhere?: boolean;
+    },
+  ];
   /** A contact's device keys changed; if verified, direct messages to them are refused until re-verified (room messages are not). */
   keyChange: [{ user: string; verified: boolean }];
   /** `session_reset`: a session with one of the contact's devices broke (state lost or restored); the next message starts a new one. */

@@ -16,6 +16,8 @@ interface UserStateFile {
   verified: Record<string, string>;
   /** user -> digest of the device key set last seen (detects key changes across restarts). */
   seenKeys: Record<string, string>;
+  /** This account's device ids last seen (a device added or removed since is said). */
+  ownDevices?: string[];
   /** Newest direct message id received or sent (device_login's `since`: the server re-offers what came after). */
   newestDm?: string;
   /** Server time of this device's first login here: no DM older than that was sealed for it. */
@@ -35,6 +37,7 @@ export class UserState {
   private readonly streams = new Set<string>();
   verified = new Map<string, string>();
   seenKeys = new Map<string, string>();
+  ownDevices: string[] | undefined;
   newestDm: string | undefined;
   startedAt: number | undefined;
   readonly rooms = new Map<string, string>();
@@ -56,6 +59,7 @@ export class UserState {
       }
       state.verified = new Map(Object.entries(f.verified ?? {}));
       state.seenKeys = new Map(Object.entries(f.seenKeys ?? {}));
+      if (Array.isArray(f.ownDevices) && f.ownDevices.every((id) => typeof id === 'string')) state.ownDevices = f.ownDevices;
       if (typeof f.newestDm === 'string' && MESSAGE_ID.test(f.newestDm)) state.newestDm = f.newestDm;
       if (typeof f.startedAt === 'number' && Number.isSafeInteger(f.startedAt)) state.startedAt = f.startedAt;
       for (const [room, id] of Object.entries(f.rooms ?? {})) if (typeof id === 'string' && MESSAGE_ID.test(id)) state.rooms.set(room, id);
@@ -143,6 +147,7 @@ export class UserState {
       tracker: this.tracker.exportState(),
       verified: Object.fromEntries(this.verified),
       seenKeys: Object.fromEntries(this.seenKeys),
+      ...(this.ownDevices === undefined ? {} : { ownDevices: this.ownDevices }),
       ...(this.newestDm === undefined ? {} : { newestDm: this.newestDm }),
       ...(this.startedAt === undefined ? {} : { startedAt: this.startedAt }),
       rooms: Object.fromEntries(this.rooms),

@@ -1,0 +1,31 @@
+/** What this device says when its own account's device set changed since it last looked. */
+export interface OwnDevicesNotice {
+  level: 'info' | 'warn';
+  code: 'OWN_DEVICE_ADDED' | 'OWN_DEVICE_REMOVED';
+  text: string;
+}
+
+/**
+ * The account's device ids before (undefined: never seen from this device) and now. An added device
+ * is a warning: whoever logged in with the password reads from now on. A removed one (by the admin)
+ * is said plainly. Nothing at first sight.
+ */
+export function ownDevicesNotice(before: readonly string[] | undefined, now: readonly string[]): OwnDevicesNotice | undefined {
+  if (before === undefined) return undefined;
+  if (now.some((id) => !before.includes(id))) {
+    return {
+      level: 'warn',
+      code: 'OWN_DEVICE_ADDED',
+      text: 'a new device was added to your account: if it was not you, change your password and tell your server admin',
+    };
+  }
+  const left = now.length;
+  if (left < before.length) {
+    return {
+      level: 'info',
+      code: 'OWN_DEVICE_REMOVED',
+      text: `a device was removed from your account: it can no longer log in (${left} ${left === 1 ? 'device' : 'devices'} left)`,
+    };
+  }
+  return undefined;
+}
