@@ -129,6 +129,17 @@ const ROOM_NOTICES = new Set(['E2E_ROOM_JOINED', 'E2E_ROOM_DOWNGRADE', 'E2E_ROOM
 
 const ROLE_WORDS: Record<string, string> = { owner: 'an owner', op: 'an operator', member: 'a member' };
 
+/**
+ * The end of history as /history says it. End to end, the server may hold older messages that
+ * were never sealed for this device: before the user joined, or before the device existed.
+ */
+function noMore(conv: Conversation | undefined): string {
+  const sealed = conv?.kind === 'dm' || (conv?.kind === 'room' && conv.sealed !== false);
+  return sealed
+    ? ': none older that this device can open (end-to-end messages from before you joined, or before this device was added to your account, stay closed to it)'
+    : ' (no more)';
+}
+
 /** The start of a line, for messages that must say which line they mean. */
 function quoteStart(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -397,6 +408,7 @@ export class ChatController {
     const by = e.by ? ` by ${e.by}` : '';
     const reason = e.reason ? ` (${e.reason})` : '';
     const me = this.state.me;
+    if (e.elsewhere) return this.movedElsewhere(e);
     switch (e.event) {
       case 'join':
         this.memberChange({ type: 'memberJoined', room: e.room, user: e.user });
@@ -404,7 +416,8 @@ export class ChatController {
         return;
       case 'part':
         this.memberChange({ type: 'memberLeft', room: e.room, user: e.user });
-        this.notice(`${e.user} left #${e.room}`, 'info', key);
+        // Our own /part here closes the pane itself.
+        if (e.user !== me) this.notice(`${e.user} left #${e.room}`, 'info', key);
         return;
       case 'kick':
       case 'ban': {
@@ -454,6 +467,27 @@ export class ChatController {
       default:
         this.notice(`${e.event}: ${e.user}${by}${reason}`, 'info', key);
     }
+  }
+
+  /**
+   * A room created, joined or left on another device of ours: followed here. The SDK knows a room
+   * joined so (its kind above all) by now, so its pane opens with the right label.
+   */
+  private movedElsewhere(e: ClientEventMap['roomEvent'][0]): void {
+    const key = roomKey(e.room);
+    if (e.event === 'part') {
+      if (!findConversation(this.state, key)) return;
+      const text = `you left #${e.room} (on another device)`;
+      this.dispatch({ type: 'parted', room: e.room });
+      this.notice(text); // in the pane she is left in, and in the status window
+      if (this.state.active !== STATUS_KEY) this.notice(text, 'info', STATUS_KEY);
+      return;
+    }
+    const info = this.client.rooms.get(e.room);
+    this.dispatch({ type: 'joined', room: e.room, topic: info?.topic, sealed: info && info.kind === 'e2e', activate: false });
+    const owner = e.event === 'create' ? ' and are its owner' : '';
+    this.notice(`you ${e.event === 'create' ? 'created' : 'joined'} #${e.room} on another device${owner}`, 'info', key);
+    void this.loadRoom(e.room);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -633,7 +667,7 @@ export class ChatController {
     try {
       const page = await this.client.history(target, { limit, ...(oldest && oldest.kind === 'message' ? { before: oldest.id } : {}) });
       this.dispatch({ type: 'history', key, messages: page.messages });
-      if (older) this.notice(`loaded ${page.messages.length} older message(s)${page.hasMore ? '' : ' (no more)'}`, 'info', key);
+      if (older) this.notice(`loaded ${page.messages.length} older message(s)${page.hasMore ? '' : noMore(conv)}`, 'info', key);
     } catch (err) {
       if (!older && 'user' in target && describeError(err).code === 'NOT_FOUND') return false;
       this.fail(err, key);

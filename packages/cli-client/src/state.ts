@@ -49,8 +49,11 @@ export interface Conversation {
   /** Room name or peer user name; 'status' for the server buffer. */
   name: string;
   topic: string;
-  /** A room of kind e2e: only its members' devices read it. */
-  sealed: boolean;
+  /**
+   * A room of kind e2e: only its members' devices read it. Undefined while the kind is not known (a
+   * room first met through one of its messages): it is shown neither open nor 🔒 until it is.
+   */
+  sealed: boolean | undefined;
   lines: Line[];
   unread: number;
   mentions: number;
@@ -171,7 +174,8 @@ export function conversationTarget(c: Conversation): Target | null {
 }
 
 function newConversation(key: string, kind: ConversationKind, name: string): Conversation {
-  return { key, kind, name, topic: '', sealed: false, lines: [], unread: 0, mentions: 0, members: [], scroll: 0, marker: null, typing: {} };
+  const sealed = kind === 'room' ? undefined : false; // a room's kind comes with its 'joined'
+  return { key, kind, name, topic: '', sealed, lines: [], unread: 0, mentions: 0, members: [], scroll: 0, marker: null, typing: {} };
 }
 
 export function initialState(): AppState {
@@ -458,7 +462,8 @@ export function reduce(s: AppState, a: Action): AppState {
       });
     }
     case 'notice': {
-      const key = a.key && findConversation(s, a.key) ? a.key : s.active;
+      // One about a conversation not open here goes to the status window, never into another one.
+      const key = a.key === undefined ? s.active : findConversation(s, a.key) ? a.key : STATUS_KEY;
       return updateExisting(s, key, (c) => ({ ...c, lines: append(c.lines, { kind: 'notice', ts: a.now, level: a.level, text: a.text }) }));
     }
     case 'joined': {

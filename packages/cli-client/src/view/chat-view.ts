@@ -35,6 +35,7 @@ const ROLE_MARK: Record<string, string> = { owner: '~', op: '@', member: ' ' };
 export function e2eText(state: AppState, conv: Conversation): { text: string; tagged: string } {
   const styled = (style: string, text: string) => ({ text, tagged: `{${style}}${escapeTags(text)}{/${style}}` });
   if (conv.kind === 'room') {
+    if (conv.sealed === undefined) return styled('yellow-fg', 'room: encryption not known yet (nothing is sent in clear)');
     return conv.sealed
       ? styled('green-fg', '🔒 end-to-end encrypted room')
       : styled('yellow-fg', 'room messages: encrypted in transit, readable by the server');
