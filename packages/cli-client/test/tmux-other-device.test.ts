@@ -17,6 +17,8 @@ describe('hush in tmux: one account on two devices', () => {
     const phone = await bed.loggedIn('alice');
     const bob = await bed.loggedIn('bob');
     await phone.waitFor('bob joined #lobby');
+    await bob.typeLine('said before the laptop existed');
+    await phone.waitFor('<bob> said before the laptop existed');
 
     // alice logs in from a laptop: the phone is told, in its status window.
     const laptop = await bed.newDevice('alice');
@@ -51,5 +53,11 @@ describe('hush in tmux: one account on two devices', () => {
     await phone.typeLine('/part');
     await laptop.waitFor('you left #dev (on another device)');
     await laptop.waitFor((s) => !chatList(s).some((row) => row.includes('#dev')), '#dev gone from the laptop list');
+
+    // What was said in #lobby before the laptop existed stays closed to it: /history says so.
+    await laptop.typeLine('/join #lobby');
+    await laptop.typeLine('/history');
+    await laptop.waitFor('loaded 0 older message(s): none older that this device can open');
+    expect(laptop.capture()).not.toContain('(no more)');
   }, 120_000);
 });
