@@ -176,9 +176,8 @@ export async function goto(ctl: ChatController, n: number): Promise<void> {
   const result = ctl.lastSearch[n - 1];
   if (!result) {
     const count = ctl.lastSearch.length;
-    throw new Error(
-      count === 0 ? 'no search yet: /search words first' : `no search result ${n}: the last search found ${count} (/goto 1 to ${count})`,
-    );
+    if (count === 0) throw new Error('no search yet: /search words first');
+    throw new Error(`no search result ${n}: the last search found ${count} (${count === 1 ? '/goto 1' : `/goto 1 to ${count}`})`);
   }
   const key = 'room' in result.target ? roomKey(result.target.room) : dmKey(result.target.user);
   if ('user' in result.target) ctl.openDm(result.target.user);

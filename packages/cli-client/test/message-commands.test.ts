@@ -191,7 +191,10 @@ describe('message commands', () => {
     await ctl.submit('/goto 1');
     expect(ctl.state.active).toBe('@bob');
     await ctl.submit('/goto 2');
-    expect(activeConversation(ctl.state).lines.at(-1)).toMatchObject({ kind: 'notice', text: 'no search result 2: /search first' });
+    expect(activeConversation(ctl.state).lines.at(-1)).toMatchObject({
+      kind: 'notice',
+      text: 'no search result 2: the last search found 1 (/goto 1)',
+    });
     ctl.stop();
   });
 });
