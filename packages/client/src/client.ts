@@ -495,13 +495,12 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   /**
-   * The kind of joined room `room`, for something about to be sent there. A room not known here yet
-   * (joined or created on another device a moment ago) is looked up first: nothing goes out in clear
-   * unless the room is known to be open. A room not joined is refused (NOT_MEMBER), and so is one
-   * this device saw end to end that the server now calls open (E2E_ROOM_DOWNGRADE).
+   * The kind of joined room `room`, for something about to be sent there (a caller looks a room not
+   * known here yet up first: joined or created on another device a moment ago). Nothing goes out in
+   * clear unless the room is known to be open: a room not joined is refused (NOT_MEMBER), and so is
+   * one this device saw end to end that the server now calls open (E2E_ROOM_DOWNGRADE).
    */
-  private async sendingKind(room: string): Promise<RoomKind> {
-    if (!this.joined.view.has(room)) await this.refreshRooms();
+  private sendingKind(room: string): RoomKind {
     const kind = this.joined.view.get(room)?.kind;
     if (kind === undefined) throw new HushError('NOT_MEMBER', `you are not in #${room}: not sent`);
     if (kind !== 'e2e' && this.isE2eRoom(room))
@@ -603,7 +602,9 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const from = this.requireUser();
     if (!ref) this.checkText(text);
     const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
-    const sealed = (await this.sendingKind(room)) === 'e2e';
+    // Only a room not known here waits for the list: a known one's send is queued at once (pendingSends).
+    if (!this.joined.view.has(room)) await this.refreshRooms();
+    const sealed = this.sendingKind(room) === 'e2e';
     const what = { target: { room }, text, action, listed: listedRef(ref) };
     const ack = sealed
       ? await this.sendSealed(room, { text: bodiless ? '' : text, action, ...(ref ? { ref } : {}) }, what)
@@ -801,7 +802,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   async sendFile(target: Target, path: string): Promise<{ fileId: string }> {
     this.requireUser();
-    if ('room' in target) await this.sendingKind(target.room); // sealed or not goes by the room's kind
+    if ('room' in target) {
+      // Sealed or not goes by the room's kind, looked up when not known here.
+      if (!this.joined.view.has(target.room)) await this.refreshRooms();
+      this.sendingKind(target.room);
+    }
     return this.files.send(target, path);
   }
 

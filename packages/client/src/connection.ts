@@ -147,7 +147,8 @@ export class Connection {
    * would report an error for something that works once the connection is back.
    */
   async request<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>> {
-    if (this._state === 'reconnecting') await this.waitReady();
+    // Not once closing: close() waits for the events being handled, which would wait for this.
+    if (this._state === 'reconnecting' && !isEnding(this._phase)) await this.waitReady();
     return this.rawRequest(body, expect);
   }
 
@@ -428,6 +429,7 @@ export class Connection {
     this.host.onClosing('the client was closed before the server acknowledged the message');
     this.outbox.detach();
     this.requests.rejectAll(new HushError('CONNECTION_CLOSED'));
+    for (const waiter of [...this.stateWaiters]) waiter('closed'); // calls waiting out a reconnect fail now
     const transport = this.transport;
     this.transport = undefined;
     // The goodbye may wait on a slow server: what this device keeps (history, keys, cursors) is
