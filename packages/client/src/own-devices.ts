@@ -16,7 +16,7 @@ export function ownDevicesNotice(before: readonly string[] | undefined, now: rea
     return {
       level: 'warn',
       code: 'OWN_DEVICE_ADDED',
-      text: 'a new device was added to your account: if it was not you, change your password and tell your server admin',
+      text: 'a new device was added to your account: if it was not you, change your password and ask your server admin to remove it (hushd user remove-device)',
     };
   }
   const left = now.length;
