@@ -175,6 +175,8 @@ export class ChatController {
   private waitingTimer: NodeJS.Timeout | null = null;
   /** Set once the client is closed for good: why, in words (lines typed after are refused with it). */
   private closedWords: string | null = null;
+  /** A room /join created (it did not exist): the join says so, its create event need not. */
+  private creatingByJoin: string | null = null;
   private readonly unsubscribers: Array<() => void> = [];
   private readonly uploads: PendingUpload[] = [];
   private readonly refused: RefusedLine[] = [];
@@ -462,6 +464,10 @@ export class ChatController {
       }
       case 'create':
         // Only the creator hears of it, before the SDK lists the room: its pane opens next.
+        if (e.room === this.creatingByJoin) {
+          this.creatingByJoin = null;
+          return;
+        }
         this.roomNotice(e.room, 'info', `you created #${e.room} and are its owner (/topic sets its topic)`, true);
         return;
       default:
@@ -688,7 +694,12 @@ export class ChatController {
       await this.client.joinRoom(room);
     } catch (err) {
       if ((err as { code?: unknown }).code !== 'NOT_FOUND') throw err;
-      await this.client.createRoom(room, undefined, 'e2e');
+      // Its create event comes after the reply: kept until then.
+      this.creatingByJoin = room;
+      await this.client.createRoom(room, undefined, 'e2e').catch((error: unknown) => {
+        this.creatingByJoin = null;
+        throw error;
+      });
       if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
       this.dispatch({ type: 'joined', room, topic: '', sealed: this.client.rooms.get(room)?.kind === 'e2e', activate: true });
       this.notice(
