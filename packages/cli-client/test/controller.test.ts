@@ -605,7 +605,7 @@ describe('ChatController: rooms, ignores and file offers', () => {
     expect(ctl.state.active).toBe(roomKey('fresh'));
     expect(texts(ctl).at(-1)).toMatch(/#fresh did not exist: you created it/);
     // The create event that follows the reply says nothing more: said once.
-    client.emit('roomEvent', { type: 'room_event', room: 'fresh', event: 'create', user: client.user!, role: 'owner', ts: Date.now() });
+    client.emit('roomEvent', { room: 'fresh', event: 'create', user: client.user!, role: 'owner', ts: Date.now() });
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(texts(ctl).filter((t) => t.includes('created'))).toHaveLength(1);
   });
