@@ -508,6 +508,12 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return kind;
   }
 
+  /** sendingKind of a room, after fetching the list when it is not known here. */
+  private async lookedUpKind(room: string): Promise<RoomKind> {
+    if (!this.joined.view.has(room)) await this.refreshRooms();
+    return this.sendingKind(room);
+  }
+
   // ------------------------------------------------------------------------------------------
   // Messages
 
@@ -603,8 +609,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     if (!ref) this.checkText(text);
     const bodiless = ref?.kind === 'delete' || ref?.kind === 'react';
     // Only a room not known here waits for the list: a known one's send is queued at once (pendingSends).
-    if (!this.joined.view.has(room)) await this.refreshRooms();
-    const sealed = this.sendingKind(room) === 'e2e';
+    const sealed = (this.joined.view.has(room) ? this.sendingKind(room) : await this.lookedUpKind(room)) === 'e2e';
     const what = { target: { room }, text, action, listed: listedRef(ref) };
     const ack = sealed
       ? await this.sendSealed(room, { text: bodiless ? '' : text, action, ...(ref ? { ref } : {}) }, what)
@@ -802,11 +807,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   async sendFile(target: Target, path: string): Promise<{ fileId: string }> {
     this.requireUser();
-    if ('room' in target) {
-      // Sealed or not goes by the room's kind, looked up when not known here.
-      if (!this.joined.view.has(target.room)) await this.refreshRooms();
-      this.sendingKind(target.room);
-    }
+    if ('room' in target) await this.lookedUpKind(target.room); // sealed or not goes by the room's kind
     return this.files.send(target, path);
   }
 
