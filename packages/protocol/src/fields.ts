@@ -33,6 +33,8 @@ export const username = z.string().regex(/^[a-z0-9_-]{3,24}$/, { error: 'expecte
 /** Room name without the leading '#'. */
 export const roomName = z.string().regex(/^[a-z0-9_-]{1,32}$/, { error: 'expected a room name: a-z 0-9 _ - (1..32)' });
 export const password = z.string().min(1).max(1024);
+/** A device's id as `hushd user devices` and clients show it: 16 bytes of SHA-512 of its sign key, base64url. */
+export const deviceId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, { error: 'expected a device id (22 characters of base64url)' });
 
 export const MAX_TEXT_LENGTH = 4000;
 export const text = z.string().min(1).max(MAX_TEXT_LENGTH);

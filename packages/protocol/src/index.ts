@@ -1,4 +1,4 @@
-export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js';
+export { PROTOCOL_VERSION, SUPPORTED_VERSIONS, requestInVersion } from './version.js';
 export {
   ProtocolError,
   PROTOCOL_ERROR_CODES,

@@ -6,6 +6,7 @@ import {
   bytes64,
   clientKey,
   deviceBundle,
+  deviceId,
   envelope,
   oneTimePrekey,
   signedPrekey,
@@ -108,6 +109,12 @@ export const send = request('send', {
 /** A direct message: opaque end-to-end envelope plus routing; `key` as for `send`. */
 export const dmSend = request('dm_send', { to: username, envelope, key: clientKey.optional() });
 export const keysGet = request('keys_get', { user: username });
+/**
+ * Removes another device of the session's own account (a lost laptop), as `hushd user remove-device`
+ * does. The password is asked again: a device logs in with its key, and one stolen device must not
+ * remove the owner's others. Since version 5.
+ */
+export const removeDevice = request('remove_device', { device: deviceId, password });
 /**
  * This device's prekeys (see PROTOCOL.md "Prekeys"): its current signed prekey (the server checks the
  * signature with the session's device key and keeps the newest) and one-time prekeys to add.
@@ -335,6 +342,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   send,
   dmSend,
   keysGet,
+  removeDevice,
   prekeysUpload,
   prekeyBundleGet,
   presenceSet,
