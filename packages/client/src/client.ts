@@ -19,7 +19,7 @@ import { TypedEmitter } from './emitter.js';
 import { HushError, isHushError } from './errors.js';
 import { FileKeyStore } from './file-keys.js';
 import { FileTransfers } from './file-transfers.js';
-import { JoinedRooms, roomInfo, type OwnMove } from './joined-rooms.js';
+import { JoinedRooms, roomInfo, type OwnMove, type RoomChanges } from './joined-rooms.js';
 import { LocalHistory } from './local-history.js';
 import { RoomCrypto } from './room-crypto.js';
 import { RoomKeyStore } from './room-keys.js';
@@ -382,9 +382,24 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       this.roomCrypto.forgetMembers(); // and room events
       this.joined.forgetCalls(); // the events our room calls waited for among them
       await this.publishPrekeys();
-      this.replaceRooms(welcome.rooms);
+      const changes = this.replaceRooms(welcome.rooms);
+      await this.catchUp.baseline(changes.joined.map((r) => r.room));
+      this.movedWhileAway(changes, welcome.serverTime);
       await this.catchUp.afterReconnect(this.joined.names());
     });
+  }
+
+  /**
+   * Rooms joined, created or left on another device while this one was disconnected, told as if
+   * live (`elsewhere`; what a room's list entry cannot tell, a create, is told as a join).
+   */
+  private movedWhileAway(changes: RoomChanges, ts: number): void {
+    const user = this.requireUser();
+    for (const room of changes.left) this.emit('roomEvent', { room, event: 'part', user, ts, elsewhere: true });
+    for (const r of changes.joined) {
+      if (r.kind === 'e2e') this.e2eRoomJoined(r.room);
+      this.emit('roomEvent', { room: r.room, event: 'join', user, ts, elsewhere: true, ...definedOnly({ role: r.role }) });
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -471,8 +486,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
    * silently: it stays end to end here (nothing is sent to it in clear nor shown from it in clear)
    * and the downgrade is said.
    */
-  private replaceRooms(rooms: readonly RoomInfo[]): void {
-    this.joined.replace(rooms);
+  private replaceRooms(rooms: readonly RoomInfo[]): RoomChanges {
+    const changes = this.joined.replace(rooms);
     for (const r of rooms) {
       if (!r.joined || this.roomKeys?.noteKind(r.room, r.kind) !== 'downgrade') continue;
       this.emit('notice', {
@@ -481,6 +496,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
         text: `#${r.room} was end-to-end encrypted and the server now calls it open: nothing is sent to it or shown from it in clear`,
       });
     }
+    return changes;
   }
 
   /** Sealed for this device: the server says so, or this device saw it so before (a downgrade is refused). */
@@ -716,6 +732,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     let hasMore: boolean;
     do {
       const page = await this.request({ type: 'history', target, limit, ...(before === undefined ? {} : { before }) }, ['history_page']);
+      // A sender key that came ahead of the page (one handed out while this device was away) is taken first.
+      if (page.messages.some((item) => item.type === 'message' && item.envelope !== undefined)) await this.eventsHandled();
       const found: IncomingMessage[] = [];
       for (const item of page.messages) {
         let m: IncomingMessage | undefined;
@@ -855,6 +873,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   /** Public calls: wait out a reconnect instead of failing at once. */
   private request<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>> {
     return this.connection.request(body, expect);
+  }
+
+  /** Resolves once every server event received so far has been handled. */
+  private eventsHandled(): Promise<void> {
+    return new Promise((resolve) => this.connection.enqueue(resolve));
   }
 
   /** Logged in on an open connection, not catching up: queued sends and signals may go out. */

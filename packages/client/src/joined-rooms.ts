@@ -16,10 +16,18 @@ export class JoinedRooms {
     return [...this.rooms.keys()];
   }
 
-  /** A welcome or a room list: the joined ones among `rooms` replace what was known. */
-  replace(rooms: readonly RoomInfo[]): void {
+  /**
+   * A welcome or a room list: the joined ones among `rooms` replace what was known. Returns the
+   * difference: the rooms joined now that were not before, and the names of those left.
+   */
+  replace(rooms: readonly RoomInfo[]): RoomChanges {
+    const before = new Set(this.rooms.keys());
     this.rooms.clear();
     for (const r of rooms) if (r.joined) this.rooms.set(r.room, roomInfo(r));
+    return {
+      joined: [...this.rooms.values()].filter((r) => !before.has(r.room)),
+      left: [...before].filter((room) => !this.rooms.has(room)),
+    };
   }
 
   clear(): void {
@@ -90,6 +98,12 @@ export class JoinedRooms {
         return false;
     }
   }
+}
+
+/** How the joined rooms changed between two lists of them. */
+export interface RoomChanges {
+  joined: RoomInfo[];
+  left: string[];
 }
 
 /** The room events a user's own call causes. */

@@ -136,7 +136,8 @@ export interface ClientEvents {
   read: [{ from: string; target: Target; msgId: string }];
   /**
    * `elsewhere`: a create, join or part of this user made on another device of the account (not by
-   * a call of this client); a room joined or created so is in `rooms` already, with its kind.
+   * a call of this client); a room joined or created so is in `rooms` already, with its kind. Those
+   * made while this device was disconnected are told when it reconnects (a create as a join).
    */
   roomEvent: [
     {
