@@ -15,6 +15,7 @@ const SCENARIOS = [
   'test/server-lists.test.ts',
   'test/server-messaging.test.ts',
   'test/server-prekeys.test.ts',
+  'test/server-remove-device.test.ts',
   'test/server-room-kinds.test.ts',
   'test/server-rooms.test.ts',
   'test/server-postgres.test.ts',

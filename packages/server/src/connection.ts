@@ -77,6 +77,7 @@ export class Connection implements Session {
   readonly id: number;
   readonly address: string;
   sessionId: Uint8Array = EMPTY;
+  version = 0;
   user: OnlineUser<Session> | null = null;
   onWritable: (() => void) | null = null;
   readonly limits: SessionLimits;
@@ -464,6 +465,7 @@ export class Connection implements Session {
         this.handshake = null;
         this.channel.upgrade(result.cipher);
         this.sessionId = result.sessionId;
+        this.version = result.version;
         this.state = 'auth';
         this.clearDeadline();
         this.deadline = setTimeout(() => this.close('AUTH_REQUIRED', 'log in sooner'), this.ctx.config.limits.authTimeoutMs);

@@ -14,6 +14,7 @@ import { AccountHandlers } from './handlers/accounts.js';
 import { HistoryHandlers } from './handlers/history.js';
 import type { Handlers } from './handlers/index.js';
 import { MessageHandlers } from './handlers/messages.js';
+import { DeviceHandlers } from './handlers/devices.js';
 import { ModerationHandlers } from './handlers/moderation.js';
 import { PrekeyHandlers } from './handlers/prekeys.js';
 import { PresenceHandlers } from './handlers/presence.js';
@@ -111,6 +112,7 @@ export class HushServer {
         cluster,
         now,
       }),
+      devices: new DeviceHandlers({ accounts, store, logger, metrics, online, rooms, fanout, cluster, now }),
       rooms: new RoomHandlers({ store, config, online, rooms, fanout, batch, presence, now }),
       messages: new MessageHandlers({ store, rooms, batch, now }),
       moderation: this.moderation,

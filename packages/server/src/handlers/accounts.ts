@@ -215,11 +215,11 @@ function checkBundle(device: DeviceBundleWire): void {
 }
 
 /**
- * Counts and refuses a failed login (or registration); a login's failure is logged with the address
+ * Counts and refuses a failed login (or registration, or a password asked again); a login's failure is logged with the address
  * and the account tried, named only if it exists: a password typed into the username field must
  * not reach the log.
  */
-async function loginFailed(
+export async function loginFailed(
   deps: Pick<AccountHandlerDeps, 'logger' | 'metrics' | 'store'>,
   code: RequestError['code'],
   {

@@ -1,10 +1,11 @@
 // One entry point from a connection to the handlers: an exhaustive switch over client messages,
 // each case calling the handler group that owns the request. HushServer builds each group once,
 // with the parts it works with.
-import type { ClientMessage } from '@hush/protocol';
+import { requestInVersion, type ClientMessage } from '@hush/protocol';
 import { RequestError } from '../errors.js';
 import type { FileRelay } from '../files.js';
 import type { AccountHandlers } from './accounts.js';
+import type { DeviceHandlers } from './devices.js';
 import type { HistoryHandlers } from './history.js';
 import type { MessageHandlers } from './messages.js';
 import type { ModerationHandlers } from './moderation.js';
@@ -16,6 +17,7 @@ import type { Session } from './session.js';
 /** The handler groups, one per kind of request. */
 export interface Handlers {
   accounts: AccountHandlers;
+  devices: DeviceHandlers;
   rooms: RoomHandlers;
   messages: MessageHandlers;
   moderation: ModerationHandlers;
@@ -28,6 +30,9 @@ export interface Handlers {
 
 /** Handles one message of a session past the handshake. Throws RequestError for refusals. */
 export function dispatch(handlers: Handlers, session: Session, m: ClientMessage): void | Promise<void> {
+  // As a server of the older version would: it has no such type.
+  if (!requestInVersion(m.type, session.version))
+    throw new RequestError('UNKNOWN_TYPE', `${m.type} is not part of protocol version ${session.version}`);
   switch (m.type) {
     case 'client_hello':
     case 'client_finished':
@@ -65,6 +70,8 @@ export function dispatch(handlers: Handlers, session: Session, m: ClientMessage)
       return handlers.messages.dmSend(session, m);
     case 'keys_get':
       return handlers.messages.keysGet(session, m);
+    case 'remove_device':
+      return handlers.devices.remove(session, m);
     case 'prekeys_upload':
       return handlers.prekeys.upload(session, m);
     case 'prekey_bundle_get':

@@ -34,6 +34,20 @@ export async function announceKeyChange(
   deps.fanout.broadcast(change, await keyChangeAudience(deps, name));
 }
 
+/**
+ * Devices of `name` were deleted from the store (by `hushd user remove-device` or by the account
+ * itself): their sessions close here and on the other nodes, and everyone concerned learns the
+ * devices left.
+ */
+export async function devicesRemoved(
+  deps: Parameters<typeof announceKeyChange>[0] & { cluster: Pick<ClusterSender, 'devicesChanged'> },
+  name: string,
+): Promise<void> {
+  await closeRemovedDevices(deps, name);
+  deps.cluster.devicesChanged(name);
+  await announceKeyChange(deps, name);
+}
+
 /** The sessions here of `name`'s devices that are no longer registered, closed. */
 export async function closeRemovedDevices(
   deps: { online: Pick<OnlineUsers<Session>, 'get'>; store: Pick<AsyncStore, 'listDevices'> },

@@ -14,7 +14,7 @@ import type { AsyncStore } from '../store/async-store.js';
 import type { MessageBatch } from './message-batch.js';
 import type { Session } from './session.js';
 import type { Fanout } from './fanout.js';
-import { announceKeyChange, closeRemovedDevices } from './key-change.js';
+import { devicesRemoved } from './key-change.js';
 import { addToDefaultRoom, removeFromRoom } from './rooms.js';
 
 const FOREVER_MS = 100 * 365 * 24 * 3600 * 1000;
@@ -121,9 +121,7 @@ export class ModerationHandlers {
       await refreshRole(deps, user.name);
       deps.cluster.roleChanged(user.name);
     } else if (request.action === 'devices' && user !== undefined) {
-      await closeRemovedDevices(deps, user.name);
-      deps.cluster.devicesChanged(user.name);
-      await announceKeyChange(deps, user.name);
+      await devicesRemoved(deps, user.name);
     }
   }
 

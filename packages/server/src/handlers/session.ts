@@ -11,6 +11,8 @@ export interface Session {
   readonly address: string;
   /** From the handshake; login proofs are bound to it. */
   readonly sessionId: Uint8Array;
+  /** The protocol version the handshake settled on: requests added later are refused. */
+  readonly version: number;
   user: OnlineUser<Session> | null;
   readonly closed: boolean;
   /** Bytes queued for this session and not yet taken by the kernel. */

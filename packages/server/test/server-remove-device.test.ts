@@ -1,0 +1,88 @@
+// remove_device: a device removes another device of its own account (a lost laptop) with the
+// account's password, as `hushd user remove-device` does. Over real sockets; run on SQLite,
+// PostgreSQL and a three-node cluster (the removed device may be on another node there).
+import { deviceId } from '@hush/crypto';
+import { toBase64Url } from '@hush/protocol';
+import { describe, expect, it } from 'vitest';
+import { RawClient, TEST_PASSWORD } from '../src/raw-client.js';
+import { rawServer } from './helpers/raw-server.js';
+
+const fixture = rawServer();
+const { user, newDevice } = fixture;
+
+const idOf = (c: RawClient) => deviceId(c.device.signPublicKey);
+const keyChangeTo = (devices: number) => (m: { type: string; user?: string; devices?: unknown[] }) =>
+  m.type === 'key_change' && m.devices?.length === devices;
+
+describe('remove_device', () => {
+  it("removes another device of one's own account: its connection closes, its login is refused, contacts and own devices are told", async () => {
+    const desk = await user('rd-owner');
+    const laptop = await newDevice('rd-owner');
+    const friend = await user('rd-friend'); // shares the default room with rd-owner
+
+    await desk.expect({ type: 'remove_device', device: idOf(laptop), password: TEST_PASSWORD }, 'ok');
+    expect(await laptop.next('goodbye')).toMatchObject({ code: 'DEVICE_UNKNOWN', message: 'this device was removed from the account' });
+    for (const c of [friend, desk]) {
+      const change = await c.next((m) => keyChangeTo(1)(m) && m.type === 'key_change' && m.user === 'rd-owner');
+      expect(change).toMatchObject({ devices: [{ signKey: toBase64Url(desk.device.signPublicKey) }] });
+    }
+    expect(desk.isClosed).toBe(false);
+    expect((await fixture.server.db.listDevices('rd-owner')).map((d) => d.signKey)).toEqual([toBase64Url(desk.device.signPublicKey)]);
+    const again = await fixture.connect();
+    again.device = laptop.device;
+    expect(await again.request(again.deviceLoginRequest('rd-owner'))).toMatchObject({ type: 'error', code: 'DEVICE_UNKNOWN' });
+  });
+
+  it('refuses a wrong password as a login does, counts it against the same back-off, and removes nothing', async () => {
+    const desk = await user('rd-guess');
+    const laptop = await newDevice('rd-guess');
+    const remove = (password: string) => desk.request({ type: 'remove_device', device: idOf(laptop), password });
+    // The account's free attempts (5) and one more: from then on it waits, for a login too.
+    for (let i = 0; i < 6; i++) expect(await remove(`wrong password ${i}`)).toMatchObject({ type: 'error', code: 'AUTH_FAILED' });
+    const blocked = await remove(TEST_PASSWORD);
+    expect(blocked).toMatchObject({ type: 'error', code: 'RATE_LIMITED' });
+    const wait = blocked.type === 'error' ? (blocked.retryAfterMs ?? 0) : 0;
+    expect(wait).toBeGreaterThan(0);
+    const login = await fixture.connect();
+    expect(await login.request({ type: 'login', username: 'rd-guess', password: TEST_PASSWORD, device: login.bundle() })).toMatchObject({
+      type: 'error',
+      code: 'RATE_LIMITED',
+    });
+    expect(laptop.isClosed).toBe(false);
+    expect(await fixture.server.db.listDevices('rd-guess')).toHaveLength(2);
+    expect(desk.isClosed).toBe(false);
+
+    await new Promise((resolve) => setTimeout(resolve, wait + 100));
+    expect(await remove(TEST_PASSWORD)).toMatchObject({ type: 'ok' });
+    expect(await laptop.next('goodbye')).toMatchObject({ code: 'DEVICE_UNKNOWN' });
+  });
+
+  it('refuses the device in use, an unknown id and another account’s device, in words', async () => {
+    const desk = await user('rd-self');
+    const stranger = await user('rd-stranger');
+    const own = await desk.request({ type: 'remove_device', device: idOf(desk), password: TEST_PASSWORD });
+    expect(own).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+    expect(own.type === 'error' && own.message).toBe(
+      'this is the device you are using: remove it from another device of yours, or ask the admin',
+    );
+    for (const device of ['AAAAAAAAAAAAAAAAAAAAAA', idOf(stranger)]) {
+      const unknown = await desk.request({ type: 'remove_device', device, password: TEST_PASSWORD });
+      expect(unknown).toMatchObject({ type: 'error', code: 'NOT_FOUND', message: `your account has no device ${device}` });
+    }
+    expect(await fixture.server.db.listDevices('rd-self')).toHaveLength(1);
+    expect(await fixture.server.db.listDevices('rd-stranger')).toHaveLength(1);
+    expect(stranger.isClosed).toBe(false);
+  });
+
+  it('is not part of protocol version 4: a session that negotiated 4 is told so and removes nothing', async () => {
+    await user('rd-old');
+    const laptop = await newDevice('rd-old');
+    const old = fixture.track(await RawClient.connect(fixture.server.port, { versions: [4] }));
+    expect(old.session?.version).toBe(4);
+    await old.login('rd-old');
+    const refused = await old.request({ type: 'remove_device', device: idOf(laptop), password: TEST_PASSWORD });
+    expect(refused).toMatchObject({ type: 'error', code: 'UNKNOWN_TYPE', message: 'remove_device is not part of protocol version 4' });
+    expect(await fixture.server.db.listDevices('rd-old')).toHaveLength(3);
+    expect(laptop.isClosed).toBe(false);
+  });
+});
