@@ -5,7 +5,7 @@
 // end unanswered.
 import { startTestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CutProxy } from './cut-proxy.js';
+import { CutProxy } from '@hush/test-kit';
 import { Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 describe('close() and a server slow to say goodbye', () => {

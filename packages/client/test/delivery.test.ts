@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../../e2e/test/helpers-net/server-process.js';
 import type { HushClient } from '../src/client.js';
 import { isHushError } from '../src/errors.js';
-import { CutProxy } from './cut-proxy.js';
+import { CutProxy } from '@hush/test-kit';
 import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 /** How long the outage test keeps the network down: 3 s by default, HUSH_OUTAGE_MS=30000 for the 30 s run. */

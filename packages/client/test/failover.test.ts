@@ -1,10 +1,9 @@
 // Several addresses for one server (the nodes of a cluster share its identity key): the client
 // dials them round robin, when the first connection fails and when a connection drops.
 import { startTestServer, type TestServer } from '@hush/server';
-import { closedPort, passwordOf } from '@hush/test-kit';
+import { closedPort, CutProxy, passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AddressRing, resolveAddresses } from '../src/server-addresses.js';
-import { CutProxy } from './cut-proxy.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
 describe('server addresses', () => {

@@ -3,11 +3,10 @@
 // from the beginning instead, so the DM comes back once, and a room sender key carried by it opens
 // the room message that waited for it.
 import type { TestServer } from '@hush/server';
-import { passwordOf } from '@hush/test-kit';
+import { CutProxy, passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
 import type { ChatMessage } from '../src/types.js';
-import { CutProxy } from './cut-proxy.js';
 import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 describe("a device's first DM lost in transit", () => {

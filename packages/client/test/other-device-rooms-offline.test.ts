@@ -4,12 +4,11 @@
 // end-to-end room joined meanwhile reads and posts (the keys handed out while away reach the laptop),
 // and a room left meanwhile refuses sends in words, nothing going out.
 import { startTestServer, type TestServer } from '@hush/server';
-import { passwordOf } from '@hush/test-kit';
+import { CutProxy, passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
 import { JoinedRooms } from '../src/joined-rooms.js';
 import type { RoomInfo } from '../src/types.js';
-import { CutProxy } from './cut-proxy.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
 const CANARY = 'offline-rooms-canary-5e02';

@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from '@hush/server';
 import type { ServerAddress } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
-import { CutProxy } from './cut-proxy.js';
+import { CutProxy } from '@hush/test-kit';
 import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 describe('direct messages across a reconnect', () => {

@@ -3,7 +3,7 @@
 // failed with TIMEOUT because the reconnect took longer than the request timeout.
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CutProxy } from './cut-proxy.js';
+import { CutProxy } from '@hush/test-kit';
 import type { HushClient } from '../src/client.js';
 import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 

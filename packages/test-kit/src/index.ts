@@ -3,6 +3,7 @@ export { HUSH_CLI, HushTui, inputLine } from './tmux.js';
 export type { HushTuiOptions } from './tmux.js';
 export { ClientFixture, e2eRoom, eventWaiters, passwordOf, sharedServer } from './client-fixture.js';
 export { closedPort } from './ports.js';
+export { CutProxy } from './cut-proxy.js';
 export { until } from './until.js';
 export type {
   AdminableServer,
