@@ -21,6 +21,7 @@ import { FileKeyStore } from './file-keys.js';
 import { FileTransfers } from './file-transfers.js';
 import { JoinedRooms, roomInfo, type OwnMove, type RoomChanges } from './joined-rooms.js';
 import { LocalHistory } from './local-history.js';
+import { removeDeviceRequest } from './own-devices.js';
 import { RoomCrypto } from './room-crypto.js';
 import { RoomKeyStore } from './room-keys.js';
 import { SeenIds } from './message-ids.js';
@@ -818,6 +819,20 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     const own = deviceId(account.device.signPublicKey);
     const whose = user ?? account.user;
     return (await this.dms.deviceIdsOf(whose)).map((id) => ({ id, thisDevice: whose === account.user && id === own }));
+  }
+
+  /**
+   * Removes another device of this account (a lost laptop) with the account's password, as the admin's
+   * `hushd user remove-device` does: its connections close, it logs in again only with the password,
+   * and the remaining devices get OWN_DEVICE_REMOVED. Throws HushError with the server's words:
+   * AUTH_FAILED / RATE_LIMITED as a login, FORBIDDEN for this device, NOT_FOUND for an id not of this account.
+   */
+  async removeDevice(deviceId: string, password: string): Promise<void> {
+    this.requireUser();
+    // Not queued for a reconnect: the password is not kept, and the server's version must be known.
+    const version = this.connection.usable ? this.connection.session?.version : undefined;
+    if (version === undefined) throw new HushError('CONNECTION_CLOSED');
+    await this.request(removeDeviceRequest(deviceId, password, version), ['ok']);
   }
 
   // ------------------------------------------------------------------------------------------

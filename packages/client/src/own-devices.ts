@@ -1,3 +1,7 @@
+import { requestInVersion, schemas } from '@hush/protocol';
+import { HushError } from './errors.js';
+import type { RequestBody } from './requests.js';
+
 /** What this device says when its own account's device set changed since it last looked. */
 export interface OwnDevicesNotice {
   level: 'info' | 'warn';
@@ -28,4 +32,18 @@ export function ownDevicesNotice(before: readonly string[] | undefined, now: rea
     };
   }
   return undefined;
+}
+
+/**
+ * The `remove_device` request for the device `id` (as listDevices gives it), on a connection that
+ * negotiated protocol `version`; throws HushError when the server cannot take it or the id is no id.
+ */
+export function removeDeviceRequest(id: string, password: string, version: number): RequestBody {
+  if (!requestInVersion('remove_device', version)) {
+    throw new HushError('UNSUPPORTED_VERSION', 'this server cannot remove devices yet: ask its admin (hushd user remove-device)');
+  }
+  if (!schemas.removeDevice.shape.device.safeParse(id).success) {
+    throw new HushError('NOT_FOUND', 'that is not a device id: the ids are 22 letters, digits, - and _, as the device list shows them');
+  }
+  return { type: 'remove_device', device: id, password };
 }
