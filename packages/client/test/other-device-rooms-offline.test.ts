@@ -115,6 +115,7 @@ describe('rooms of an account on two devices, one of them away', () => {
     }
     await followed(s, laptop, bob);
     expect(errors).toEqual([]);
+    expect(notices.filter((n) => n.code === 'E2E_ROOM_MESSAGE')).toEqual([]);
   }, 60_000);
 
   it('at a fresh start: the rooms joined, created and left while this device was not running are as the server has them', async () => {
