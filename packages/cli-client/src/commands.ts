@@ -212,11 +212,15 @@ export const COMMANDS: readonly CommandDef[] = [
   }),
   command({
     name: 'devices',
-    usage: '/devices [nick]',
-    help: "your account's devices (or a user's), by the id the server's admin uses to remove a lost one",
+    usage: '/devices [nick|remove id]',
+    help: "your account's devices (or a user's), by id; /devices remove id logs a lost one of yours out for good (asks your password)",
     complete: ['nick'],
-    parse: (a) => (a.words.length <= 1 ? { user: a.words[0] ? nick(a.words[0]) : undefined } : undefined),
+    parse: (a) => {
+      if (a.words[0] === 'remove') return a.words.length === 2 ? { remove: a.words[1]! } : undefined;
+      return a.words.length <= 1 ? { user: a.words[0] ? nick(a.words[0]) : undefined } : undefined;
+    },
     run: async (ctl, a) => {
+      if (a.remove !== undefined) return ctl.removeDevice(a.remove);
       const me = ctl.state.me ?? '';
       const own = a.user === undefined || a.user === me;
       ctl.notice(devicesText(a.user ?? me, own, await ctl.client.listDevices(own ? undefined : a.user)));

@@ -6,6 +6,7 @@ import { parseInput } from './commands.js';
 import { TabCompleter } from './completion.js';
 import { emojify } from './emoji.js';
 import type { DirectConversation } from './direct-list.js';
+import { passwordQuestion, removalDone, removalFailed, removalKept, removalQuestion, removalRefusal } from './device-removal.js';
 import { closedText, waitingOffersText } from './format.js';
 import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
@@ -58,8 +59,8 @@ export interface Unasked {
 export interface UiHooks {
   /** Ring the terminal bell. */
   bell(): void;
-  /** Ask for a line of text (prefilled); null when cancelled. */
-  ask(question: string, initial: string): Promise<string | null>;
+  /** Ask for a line of text (prefilled); null when cancelled. A `secret` answer (a password) is never drawn. */
+  ask(question: string, initial: string, secret?: boolean): Promise<string | null>;
   /**
    * Ask yes/no, `details` above the question: true only for a deliberate yes; null when a key
    * that does not answer closed the question (that key goes on to the input line).
@@ -853,6 +854,27 @@ export class ChatController {
       return this.notice(`${user} is now verified`);
     }
     this.notice(answer === null ? `${user} not verified: answer the question with y or n` : `${user} not verified`);
+  }
+
+  /**
+   * /devices remove: another device of this account logged out for good, after a yes and the
+   * account's password. The password question opens right after the yes (no key in between can
+   * reach the input line); the password is drawn as stars and kept nowhere.
+   */
+  async removeDevice(id: string): Promise<void> {
+    const refusal = removalRefusal(id, await this.client.listDevices());
+    if (refusal) return this.notice(refusal, 'error');
+    const { question, details } = removalQuestion(id);
+    const yes = await this.ui.confirm(question, details);
+    if (yes !== true) return this.notice(removalKept(id, yes === null ? 'answer the question with y or n' : 'you said no'));
+    const password = await this.ui.ask(passwordQuestion(id), '', true);
+    if (!password) return this.notice(removalKept(id, 'no password given'));
+    try {
+      await this.client.removeDevice(id, password);
+    } catch (err) {
+      return this.notice(removalFailed(id, err), 'error');
+    }
+    this.notice(removalDone(id));
   }
 
   ignore(user?: string): void {

@@ -390,11 +390,11 @@ export function unreadElsewhere(conversations: readonly Conversation[], active: 
   return parts.length === 0 ? '' : `unread: ${parts.join(' ')}`;
 }
 
-/** /devices: an account's devices by the ids the server's admin removes a lost one with. */
+/** /devices: an account's devices by the ids a lost one is removed with (/devices remove, or the server's admin). */
 export function devicesText(user: string, own: boolean, devices: readonly { id: string; thisDevice: boolean }[]): string {
   if (devices.length === 0) return `${user} has no devices yet (never logged in)`;
   const list = devices.map((d) => `${d.id}${d.thisDevice ? ' (this device)' : ''}`).join(', ');
   return own
-    ? `your devices (${devices.length}): ${list}. One you do not know? Change your password, and ask the server's admin to run: hushd user remove-device ${user} <id>`
+    ? `your devices (${devices.length}): ${list}. One you do not know? /devices remove <id> logs it out for good (asks your password); if it may know your password, ask the server's admin for a new one (the admin can also run: hushd user remove-device ${user} <id>)`
     : `devices of ${user} (${devices.length}): ${list} (/verify ${user} compares a safety number that covers them all)`;
 }

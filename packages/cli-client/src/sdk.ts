@@ -59,6 +59,7 @@ export type ChatClient = ClientEventSource &
     | 'markRead'
     | 'history'
     | 'listDevices'
+    | 'removeDevice'
     | 'kick'
     | 'ban'
     | 'unban'

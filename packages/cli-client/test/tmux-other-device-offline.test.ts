@@ -23,27 +23,16 @@ describe('hush in tmux: one account on two devices, one of them cut off', () => 
   it('a room joined and one left on the other device while the connection was lost are followed once it is back', async () => {
     const proxy = await CutProxy.start({ host: '127.0.0.1', port: bed.server.port });
     try {
-      const phone = await bed.loggedIn('alice');
-      const bob = await bed.sdkClient('bob');
-      await bob.register('bob', PASSWORD);
-      await bob.createRoom('emo');
-
+      const { phone, bob } = await phoneAndBob();
       // alice's laptop reaches the server only through the relay.
       const laptop = await aliceLaptop({ port: proxy.port });
-      await phone.typeLine('/join #old');
-      await phone.waitFor('#old did not exist: you created it');
       await laptop.waitFor((s) => chatList(s).some((row) => /#old\s*🔒/.test(row)), '#old on the laptop');
 
       proxy.cut();
       await laptop.waitFor(/connection lost; reconnecting/);
       await phone.typeLine('/join #fresh');
       await phone.waitFor('#fresh did not exist: you created it');
-      await phone.typeLine('/join #emo');
-      await phone.waitFor('#emo is end-to-end encrypted');
-      await phone.typeLine('/part #old');
-      await phone.waitFor((s) => !chatList(s).some((row) => row.includes('#old')), '#old gone from the phone');
-      await bob.send('emo', WHILE_AWAY);
-      await phone.waitFor(`<bob> ${WHILE_AWAY}`);
+      await movesWhileAway(phone, bob);
       expect(chatList(laptop.capture()).some((row) => /#emo|#fresh/.test(row))).toBe(false);
 
       proxy.heal();
@@ -66,25 +55,14 @@ describe('hush in tmux: one account on two devices, one of them cut off', () => 
   it('a room joined and one left on the other device while hush was not running are as the server has them at its next start', async () => {
     const home = mkdtempSync(join(tmpdir(), 'hush-offline-laptop-'));
     try {
-      const phone = await bed.loggedIn('alice');
-      const bob = await bed.sdkClient('bob');
-      await bob.register('bob', PASSWORD);
-      await bob.createRoom('emo');
-      await phone.typeLine('/join #old');
-      await phone.waitFor('#old did not exist: you created it');
+      const { phone, bob } = await phoneAndBob();
       const first = await aliceLaptop({ home });
       await first.waitFor((s) => chatList(s).some((row) => /#old\s*🔒/.test(row)), '#old on the laptop');
       first.keys('C-c');
       expect(await first.exitCode()).toBe(0);
       first.kill();
 
-      await phone.typeLine('/join #emo');
-      await phone.waitFor('#emo is end-to-end encrypted');
-      await phone.typeLine('/part #old');
-      await phone.waitFor((s) => !chatList(s).some((row) => row.includes('#old')), '#old gone from the phone');
-      await bob.send('emo', WHILE_AWAY);
-      await phone.waitFor(`<bob> ${WHILE_AWAY}`);
-
+      await movesWhileAway(phone, bob);
       const laptop = await aliceLaptop({ home });
       await laptop.waitFor((s) => chatList(s).some((row) => /#emo\s*🔒/.test(row)), '#emo with its lock on the laptop');
       expect(chatList(laptop.capture()).some((row) => row.includes('#old'))).toBe(false);
@@ -94,6 +72,29 @@ describe('hush in tmux: one account on two devices, one of them cut off', () => 
     }
   }, 120_000);
 });
+
+type Sdk = Awaited<ReturnType<TuiBed['sdkClient']>>;
+
+/** alice's phone (registered, in #old, a room it created) and bob (an SDK client) who made #emo. */
+async function phoneAndBob(): Promise<{ phone: HushTui; bob: Sdk }> {
+  const phone = await bed.loggedIn('alice');
+  const bob = await bed.sdkClient('bob');
+  await bob.register('bob', PASSWORD);
+  await bob.createRoom('emo');
+  await phone.typeLine('/join #old');
+  await phone.waitFor('#old did not exist: you created it');
+  return { phone, bob };
+}
+
+/** While the laptop is away: the phone joins #emo and leaves #old, and bob speaks in #emo. */
+async function movesWhileAway(phone: HushTui, bob: Sdk): Promise<void> {
+  await phone.typeLine('/join #emo');
+  await phone.waitFor('#emo is end-to-end encrypted');
+  await phone.typeLine('/part #old');
+  await phone.waitFor((s) => !chatList(s).some((row) => row.includes('#old')), '#old gone from the phone');
+  await bob.send('emo', WHILE_AWAY);
+  await phone.waitFor(`<bob> ${WHILE_AWAY}`);
+}
 
 /**
  * alice's laptop (a device of its own, in `home` when given, its password given the first time) on
@@ -107,7 +108,7 @@ async function aliceLaptop(at: { port?: number; home?: string }): Promise<HushTu
 }
 
 /** In #emo the laptop shows what bob said while it was away, sealed, and its own line reaches him sealed. */
-async function readsAndPostsInEmo(laptop: HushTui, bob: Awaited<ReturnType<TuiBed['sdkClient']>>): Promise<void> {
+async function readsAndPostsInEmo(laptop: HushTui, bob: Sdk): Promise<void> {
   await laptop.typeLine('/join #emo'); // open already: switches to it
   const emo = await laptop.waitFor(`<bob> ${WHILE_AWAY}`);
   expect(emo).toContain('🔒 end-to-end encrypted room');

@@ -172,7 +172,8 @@ export class ChoiceModal implements Modal {
 /**
  * A question with an editable, prefilled answer. Text typed within CHOICE_ARMING_MS of it opening
  * was meant for the input line (typing that ran on past a file prompt's key): it closes the
- * question unanswered and goes on; Enter, Esc and the editing keys count at once.
+ * question unanswered and goes on; Enter, Esc and the editing keys count at once. A `secret` answer
+ * (a password) is drawn as stars, and every key goes into it: none of it may reach the input line.
  */
 export class AskModal implements Modal {
   private readonly box: blessed.Widgets.BoxElement;
@@ -183,6 +184,7 @@ export class AskModal implements Modal {
     private readonly question: string,
     initial: string,
     private readonly done: (answer: string | null) => void,
+    private readonly secret = false,
   ) {
     this.box = dialog(screen, 'hush', 5);
     this.editor.set(initial);
@@ -191,7 +193,7 @@ export class AskModal implements Modal {
   }
   private render(): void {
     const inner = Math.max(10, (this.box.width as number) - 4);
-    const v = this.editor.view(inner);
+    const v = this.editor.view(inner, this.secret ? '*' : undefined);
     this.box.setContent(`${sanitize(this.question)}\n> ${escapeTags(v.text)}\n{gray-fg}Enter accepts, Esc cancels{/gray-fg}`);
   }
   key(ch: string | undefined, key: KeyPress): boolean {
@@ -203,7 +205,7 @@ export class AskModal implements Modal {
         this.done(null);
         return true;
       default:
-        if (printable(ch, key) !== null && Date.now() - this.openedAt < CHOICE_ARMING_MS) {
+        if (!this.secret && printable(ch, key) !== null && Date.now() - this.openedAt < CHOICE_ARMING_MS) {
           this.done(null);
           return false;
         }
@@ -375,8 +377,9 @@ export class ModalHost {
     return false;
   }
 
-  ask(question: string, initial: string): Promise<string | null> {
-    return this.open<string | null>((done) => new AskModal(this.screen, question, initial, done), null);
+  /** A line of text; a `secret` one (a password) is never drawn. */
+  ask(question: string, initial: string, secret = false): Promise<string | null> {
+    return this.open<string | null>((done) => new AskModal(this.screen, question, initial, done, secret), null);
   }
 
   pickEmoji(): Promise<string | null> {

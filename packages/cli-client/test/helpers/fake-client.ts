@@ -196,6 +196,9 @@ export class FakeClient implements ChatClient {
     this.record('listDevices', user);
     return this.devices[user ?? this.user ?? ''] ?? [];
   }
+  async removeDevice(deviceId: string, _password: string): Promise<void> {
+    this.record('removeDevice', deviceId); // never the password
+  }
   async sendFile(target: Target, path: string): Promise<{ fileId: string }> {
     this.record('sendFile', target, path);
     this.emit('fileProgress', { fileId: 'up1', direction: 'up', bytes: 5, size: 10 });

@@ -1,0 +1,42 @@
+// The words of /devices remove: a person logs a lost device of their own account out for good, with
+// the account's password (ChatController.removeDevice asks; the server checks as at a login).
+import { describeError, errorText } from './sdk.js';
+
+/** Why `id` cannot be removed from this device, before anything is asked; undefined when it can. */
+export function removalRefusal(id: string, devices: readonly { id: string; thisDevice: boolean }[]): string | undefined {
+  const device = devices.find((d) => d.id === id);
+  if (!device) return `your account has no device ${id}: /devices lists yours`;
+  if (device.thisDevice) return `${id} is this device: remove it from another of your devices, or ask the server's admin`;
+  return undefined;
+}
+
+/** The yes/no question, its details first. */
+export function removalQuestion(id: string): { question: string; details: string[] } {
+  return {
+    question: `Remove the device ${id} from your account?`,
+    details: [
+      `the device ${id} is logged out at once and can log in again only with your password`,
+      'your contacts are told that your devices changed; the next question asks for your password',
+    ],
+  };
+}
+
+export const passwordQuestion = (id: string): string => `your password, to remove the device ${id} (it is not shown):`;
+
+export const removalKept = (id: string, why: string): string => `the device ${id} stays: ${why}`;
+
+export const removalDone = (id: string): string =>
+  `removed the device ${id}: it is logged out and can log in again only with your password (if it may know your password, ask the server's admin for a new one)`;
+
+/** A refusal in words: the password's as at the login form, the server's own words otherwise. */
+export function removalFailed(id: string, err: unknown): string {
+  const { code } = describeError(err);
+  const retry = (err as { retryAfterMs?: unknown }).retryAfterMs;
+  const why =
+    code === 'AUTH_FAILED'
+      ? 'wrong password'
+      : code === 'RATE_LIMITED' && typeof retry === 'number'
+        ? `too many wrong passwords: try again in ${Math.max(1, Math.ceil(retry / 1000))} s`
+        : errorText(err);
+  return removalKept(id, why);
+}

@@ -1,0 +1,86 @@
+// A lost laptop removed by its owner, without the admin: alice has hush on her desk and on her
+// laptop; on the desk, /devices remove <laptop id> asks yes or no, then her password (never drawn),
+// and the laptop's hush says it was removed and stays closed. Real hush processes in tmux against a
+// real hushd, on the default config.
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
+
+const bed = TuiBed.install();
+const HUSHD = join(dirname(createRequire(import.meta.url).resolve('@hush/server/package.json')), 'dist', 'cli.js');
+/** alice's device ids as the admin lists them, oldest first. */
+const aliceDevices = async (): Promise<string[]> =>
+  (await promisify(execFile)(process.execPath, [HUSHD, 'user', 'devices', 'alice', '--data-dir', bed.dataDir])).stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((row) => row.split('\t')[0]!);
+/** `text` on a screen, though the pane may wrap it (its border and gutter between two words). */
+const wrapped = (text: string): RegExp =>
+  new RegExp(
+    text
+      .split(' ')
+      .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[\\sx┆]+'),
+  );
+/** Any piece of the password on a screen (it has spaces: a wrapped line splits it). */
+const showsPassword = (screen: string): boolean => PASSWORD.split(' ').some((word) => screen.includes(word));
+
+describe('hush in tmux: removing a lost device of your own', () => {
+  it('/devices remove asks yes or no, then the password without drawing it; the removed device is closed for good', async () => {
+    const { alice: desk, bob } = await bed.aliceAndBob();
+    const laptop = await bed.newDevice('alice');
+    const [deskId, laptopId] = await aliceDevices();
+
+    // Its own device cannot be removed from the desk: said before anything is asked.
+    await desk.typeLine(`/devices remove ${deskId}`);
+    await desk.waitFor(wrapped(`${deskId} is this device: remove it from another of your devices`));
+
+    // A wrong password: refused in words, the laptop stays.
+    await desk.typeLine(`/devices remove ${laptopId}`);
+    await desk.waitFor('[y] yes');
+    desk.keys('y');
+    await desk.waitFor('your password, to remove the device');
+    desk.type('not my password');
+    await desk.waitFor('***************');
+    desk.keys('Enter');
+    await desk.waitFor(wrapped(`the device ${laptopId} stays: wrong password`));
+    expect(laptop.capture()).toMatch(/ connected /);
+
+    // No, then the right password.
+    await desk.typeLine(`/devices remove ${laptopId}`);
+    await desk.waitFor('[y] yes');
+    desk.keys('n');
+    await desk.waitFor(wrapped(`the device ${laptopId} stays: you said no`));
+    await desk.typeLine(`/devices remove ${laptopId}`);
+    const question = await desk.waitFor('[y] yes');
+    expect(question).toMatch(wrapped(`Remove the device ${laptopId} from your account?`));
+    desk.keys('y');
+    await desk.waitFor('your password, to remove the device');
+    desk.type(PASSWORD);
+    const typed = await desk.waitFor('*'.repeat(PASSWORD.length));
+    expect(showsPassword(typed)).toBe(false);
+    desk.keys('Enter');
+    const done = await desk.waitFor(wrapped(`removed the device ${laptopId}`));
+    expect(showsPassword(done)).toBe(false);
+
+    await laptop.waitFor((s) => s.includes('closed for good: this device was removed from the') && s.includes('[DEVICE_UNKNOWN]'));
+    // It stays closed: no reconnect brings it back.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(laptop.capture()).not.toMatch(/ connected |reconnecting/);
+    await desk.typeLine('/devices');
+    await desk.waitFor('your devices (1)');
+    await bob.typeLine('/devices alice');
+    const seen = await bob.waitFor('devices of alice (1)');
+    expect(seen).toContain(deskId);
+    expect(seen).not.toContain(laptopId);
+
+    // Neither the input line's history nor any screen holds the password.
+    desk.keys('Up', 'Up', 'Up');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const tui of [desk, laptop, bob]) expect(showsPassword(tui.capture())).toBe(false);
+  }, 120_000);
+});
