@@ -52,6 +52,14 @@ export interface DirectHost {
   reportError(error: unknown): void;
 }
 
+/**
+ * `user` has no device in the key directory: an account an admin made that never logged in (or
+ * whose every device was removed). Said so, with what works once they log in.
+ */
+function notLoggedIn(user: string, then: string): HushError {
+  return new HushError('E2E_NO_DEVICES', `${user} has not logged in on any device yet: ${then}`);
+}
+
 /** What an opened direct message holds: a line of chat, a file offer, or a room's sender key from a device. */
 export type OpenedDirect = { chat: IncomingMessage } | { file: DirectFileInfo } | { roomKey: Uint8Array; from: RoomDevice };
 
@@ -98,7 +106,7 @@ export class DirectMessages {
       },
       async (key) => {
         const theirs = await this.keysOf(user);
-        if (theirs.length === 0) throw new HushError('E2E_NO_DEVICES', `${user} has no device keys yet`);
+        if (theirs.length === 0) throw notLoggedIn(user, 'messages can be sent once they have');
         // A verification gates what is said to that person, not who reads a room (its membership is
         // the server's): a room key hand-out goes to every current device of a verified member all
         // the same (the change was said in a keyChange).
@@ -421,7 +429,8 @@ export class DirectMessages {
   async safetyNumber(user: string): Promise<string> {
     const { user: me } = this.requireAccount();
     const [mine, theirs] = await Promise.all([this.keysOf(me, true), this.keysOf(user, true)]);
-    if (theirs.length === 0 || mine.length === 0) throw new HushError('E2E_NO_DEVICES');
+    if (theirs.length === 0) throw notLoggedIn(user, 'there is no safety number to compare until they have');
+    if (mine.length === 0) throw new HushError('E2E_NO_DEVICES');
     return safetyNumber(me, keySetKey(mine), user, keySetKey(theirs));
   }
 
@@ -429,7 +438,7 @@ export class DirectMessages {
   async verify(user: string): Promise<void> {
     const { state } = this.requireAccount();
     const keys = await this.keysOf(user, true);
-    if (keys.length === 0) throw new HushError('E2E_NO_DEVICES');
+    if (keys.length === 0) throw notLoggedIn(user, 'there is nothing to verify until they have');
     state.verified.set(user, keySetDigest(keys));
     await state.save();
   }

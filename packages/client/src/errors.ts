@@ -11,7 +11,7 @@ export const CLIENT_ERROR_CODES = {
   PASSWORD_REQUIRED: 'a password is needed (this device is not bound to the account)',
   UNEXPECTED_REPLY: 'the server sent an unexpected reply',
   E2E_KEY_CHANGED: "the contact's keys changed since you verified them: compare the safety number and verify again",
-  E2E_NO_DEVICES: 'the user has no device keys to encrypt to',
+  E2E_NO_DEVICES: 'the user has not logged in on any device yet (no device keys to encrypt to)',
   E2E_BAD_KEYS: 'the key directory returned an invalid device bundle',
   E2E_NO_PREKEYS: "none of the user's devices has published prekeys yet (they log in once with a current client)",
   E2E_ROOM_KEY: 'a member left the end-to-end room before this message went out under the key it was sealed for: send it again',
