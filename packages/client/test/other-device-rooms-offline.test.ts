@@ -29,11 +29,13 @@ function settled(call: Promise<unknown>): Promise<unknown> {
 }
 
 /**
- * A server with an open room (#plaza), alice on a phone, bob, and the rooms the phone leaves while
- * the laptop is away: #old (end to end) and #plaza (open), both followed by the laptop. bob made #emo.
+ * A server with open rooms #plaza and #square, alice on a phone, bob, and the rooms the phone leaves
+ * while the laptop is away: #old (end to end) and #plaza (open), both followed by the laptop. bob made #emo.
  */
 async function setting(fx: Fixture): Promise<{ s: TestServer; phone: HushClient; bob: HushClient }> {
-  const s = fx.stopAfter(await startTestServer({ openRooms: ['plaza'], limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }));
+  const s = fx.stopAfter(
+    await startTestServer({ openRooms: ['plaza', 'square'], limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } }),
+  );
   const phone = await fx.user(s, 'alice');
   const bob = await fx.user(s, 'bob');
   await phone.createRoom('old', undefined, 'e2e');
@@ -42,9 +44,10 @@ async function setting(fx: Fixture): Promise<{ s: TestServer; phone: HushClient;
   return { s, phone, bob };
 }
 
-/** While the laptop is away: the phone joins #emo, creates #fresh, leaves #old and #plaza; bob speaks in #emo. */
+/** While the laptop is away: the phone joins #emo and #square, creates #fresh, leaves #old and #plaza; bob speaks in #emo. */
 async function movesOnThePhone(phone: HushClient, bob: HushClient): Promise<void> {
   await phone.joinRoom('emo');
+  await phone.joinRoom('square');
   await phone.createRoom('fresh');
   await phone.partRoom('old');
   await phone.partRoom('plaza');
@@ -53,7 +56,8 @@ async function movesOnThePhone(phone: HushClient, bob: HushClient): Promise<void
 
 /** What the laptop must hold once back, whichever way it came back. */
 async function followed(s: TestServer, laptop: HushClient, bob: HushClient): Promise<void> {
-  expect([...laptop.rooms.keys()].sort()).toEqual(['emo', 'fresh', 'lobby']);
+  expect([...laptop.rooms.keys()].sort()).toEqual(['emo', 'fresh', 'lobby', 'square']);
+  expect(laptop.rooms.get('square')?.kind).toBe('open');
   expect(laptop.rooms.get('emo')?.kind).toBe('e2e');
   expect(laptop.rooms.get('fresh')).toMatchObject({ kind: 'e2e', role: 'owner' });
 
@@ -67,6 +71,9 @@ async function followed(s: TestServer, laptop: HushClient, bob: HushClient): Pro
   await laptop.send('emo', `${CANARY} from the laptop`);
   expect((await heard)[0]).toMatchObject({ from: 'alice', room: 'emo' });
   expect(stored(s, 'emo')).not.toContain(CANARY);
+
+  await laptop.send('square', `${CANARY} in the open`);
+  expect(stored(s, 'square')).toContain(`${CANARY} in the open`); // open: in clear, as its kind says
 
   for (const room of ['old', 'plaza']) {
     expect(await settled(laptop.send(room, `${CANARY} into #${room}, left`))).toMatchObject({
@@ -103,7 +110,7 @@ describe('rooms of an account on two devices, one of them away', () => {
     await ready;
 
     const told = events.filter((e) => e.elsewhere).map((e) => `${e.event} ${e.room} ${e.user}`);
-    expect(told.sort()).toEqual(['join emo alice', 'join fresh alice', 'part old alice', 'part plaza alice']);
+    expect(told.sort()).toEqual(['join emo alice', 'join fresh alice', 'join square alice', 'part old alice', 'part plaza alice']);
     expect(events.find((e) => e.room === 'fresh')?.role).toBe('owner');
     expect(notices.filter((n) => n.code === 'E2E_ROOM_JOINED').map((n) => n.text)).toEqual([
       '#emo is end-to-end encrypted: you read what is sent from now on; earlier messages stay closed to you',
