@@ -4,6 +4,7 @@
 import type { ChatController } from './controller.js';
 import { devicesText } from './format.js';
 import { edit, goto, listMentions, numberAndRest, react, remove, reply, search, showReactions } from './message-commands.js';
+import { away, back, setStatus } from './presence-commands.js';
 import { FIELD_MAX, ROOM_PATTERN, ROOM_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 
 /** What Tab completes at an argument position. */
@@ -162,7 +163,7 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'query',
     aliases: ['q'],
     usage: '/query nick',
-    help: 'open a direct conversation',
+    help: 'open a direct conversation (with yourself: notes that reach only your own devices)',
     complete: ['nick'],
     parse: nickArg,
     run: (ctl, a) => ctl.openDm(a.user),
@@ -170,29 +171,23 @@ export const COMMANDS: readonly CommandDef[] = [
   command({
     name: 'away',
     usage: '/away [text]',
-    help: 'mark yourself away',
+    help: 'mark yourself away; a text replaces your status text (one shows at a time)',
     parse: (a) => ({ text: limited(a.rest, 'status') }),
-    run: async (ctl, a) => {
-      await ctl.client.setPresence('away', a.text ?? 'away');
-      ctl.notice(`you are marked away${a.text ? `: ${a.text}` : ''} (/back when you return)`);
-    },
+    run: (ctl, a) => away(ctl, a.text),
   }),
   command({
     name: 'back',
     usage: '/back',
-    help: 'mark yourself online',
+    help: 'mark yourself online (clears your status text)',
     parse: none,
-    run: async (ctl) => {
-      await ctl.client.setPresence('online', '');
-      ctl.notice('you are marked online');
-    },
+    run: (ctl) => back(ctl),
   }),
   command({
     name: 'status',
     usage: '/status text',
-    help: 'set your status text',
+    help: 'set your status text (while away it replaces the away text; you stay away)',
     parse: (a) => (a.rest === '' ? undefined : { text: limited(a.rest, 'status')! }),
-    run: (ctl, a) => ctl.setStatus(a.text),
+    run: (ctl, a) => setStatus(ctl, a.text),
   }),
   command({
     name: 'users',
@@ -276,7 +271,7 @@ export const COMMANDS: readonly CommandDef[] = [
   command({
     name: 'edit',
     usage: '/edit [N] [text]',
-    help: 'change your message N (else your newest); without text, puts its text in the input line to change',
+    help: 'change your message N (else your newest); without text, puts its text in the input line to change. The original stays in the history of everyone who received it: /delete erases',
     parse: (a) => numberAndRest(a.rest),
     run: (ctl, a) => edit(ctl, a.n, a.rest),
   }),

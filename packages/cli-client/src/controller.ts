@@ -7,7 +7,7 @@ import { TabCompleter } from './completion.js';
 import { emojify } from './emoji.js';
 import type { DirectConversation } from './direct-list.js';
 import { passwordQuestion, removalDone, removalFailed, removalKept, removalQuestion, removalRefusal } from './device-removal.js';
-import { closedText, waitingOffersText } from './format.js';
+import { closedText, NOTES_TO_SELF, openRoomJoinedText, waitingOffersText } from './format.js';
 import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
 import { lineCount, normalizePaste, PASTE_CONFIRM_LINES, splitText } from './paste.js';
@@ -192,6 +192,8 @@ export class ChatController {
   private localIds = 0;
   /** Conversation key -> the message id last marked read there (each message is marked once). */
   private readonly marked = new Map<string, string>();
+  /** The hints hintOnce gave in this run. */
+  private readonly hintsGiven = new Set<string>();
 
   constructor(opts: ControllerOptions) {
     this.client = opts.client;
@@ -400,6 +402,7 @@ export class ChatController {
     this.dispatch({ type: 'message', message: m, now: this.now() });
     if (fresh) {
       const peer = dmPeer(m, this.state.me);
+      this.notesToSelf(peer);
       this.refreshE2E(peer);
       void this.loadHistory({ user: peer }, HISTORY_PAGE, false);
     }
@@ -666,8 +669,8 @@ export class ChatController {
     if (seen !== undefined) this.dispatch({ type: 'newSince', key: roomKey(room), after: seen });
   }
 
-  /** false when a direct conversation's first page finds no such user (NOT_FOUND): the caller says so. */
-  private async loadHistory(target: Target, limit: number, older: boolean): Promise<boolean> {
+  /** The server's NOT_FOUND when a direct conversation's first page finds no such user (the caller says so), else null. */
+  private async loadHistory(target: Target, limit: number, older: boolean): Promise<unknown> {
     const key = 'room' in target ? roomKey(target.room) : dmKey(target.user);
     const conv = findConversation(this.state, key);
     const oldest = older ? conv?.lines.find((l) => l.kind === 'message' && !l.pending && !l.failed) : undefined;
@@ -676,10 +679,10 @@ export class ChatController {
       this.dispatch({ type: 'history', key, messages: page.messages });
       if (older) this.notice(`loaded ${page.messages.length} older message(s)${page.hasMore ? '' : noMore(conv)}`, 'info', key);
     } catch (err) {
-      if (!older && 'user' in target && describeError(err).code === 'NOT_FOUND') return false;
+      if (!older && 'user' in target && describeError(err).code === 'NOT_FOUND') return err;
       this.fail(err, key);
     }
-    return true;
+    return null;
   }
 
   async olderHistory(count?: number): Promise<void> {
@@ -717,6 +720,8 @@ export class ChatController {
       sealed: this.client.rooms.get(room)?.kind === 'e2e',
       activate: true,
     });
+    // An end-to-end room is announced by the SDK (E2E_ROOM_JOINED); an open one as plainly here.
+    if (this.client.rooms.get(room)?.kind === 'open') this.notice(openRoomJoinedText(room), 'info', roomKey(room));
     await this.loadRoom(room);
   }
 
@@ -763,12 +768,6 @@ export class ChatController {
     await this.client.setTopic(room, text);
   }
 
-  async setStatus(text: string): Promise<void> {
-    const mine = this.state.me ? this.state.presence[this.state.me]?.state : undefined;
-    await this.client.setPresence(mine === 'away' ? 'away' : 'online', text);
-    this.notice(`status set: ${text}`);
-  }
-
   async listUsers(): Promise<void> {
     const users = await this.client.listUsers();
     this.notice([
@@ -786,34 +785,52 @@ export class ChatController {
     this.notice(this.bellOn ? 'the bell rings on mentions and direct messages' : 'the bell is off');
   }
 
+  /** A hint given the first time only in this run (`id` names it). */
+  hintOnce(id: string, text: string, key?: string): void {
+    if (this.hintsGiven.has(id)) return;
+    this.hintsGiven.add(id);
+    this.notice(text, 'info', key);
+  }
+
   showHelp(topic?: string): void {
     this.notice(helpLines(topic));
   }
 
   /** Open (and show) the direct conversation with `user`. */
   openDm(user: string): void {
-    if (user === this.state.me) return;
     const fresh = !findConversation(this.state, dmKey(user));
     const from = this.state.active;
     this.dispatch({ type: 'openDm', user, activate: true });
     this.refreshE2E(user);
-    if (fresh) void this.loadHistory({ user }, HISTORY_PAGE, false).then((found) => found || this.noSuchUser(user, from));
+    if (!fresh) return;
+    this.notesToSelf(user);
+    void this.loadHistory({ user }, HISTORY_PAGE, false).then((missing) => missing && this.noSuchUser(user, missing, from));
   }
 
   async msg(user: string, text: string): Promise<void> {
     const had = findConversation(this.state, dmKey(user));
     this.dispatch({ type: 'openDm', user, activate: false });
     this.refreshE2E(user);
-    if (!had && !(await this.loadHistory({ user }, HISTORY_PAGE, false))) return this.noSuchUser(user, this.state.active, text);
+    const missing = had ? null : await this.loadHistory({ user }, HISTORY_PAGE, false);
+    if (missing) return this.noSuchUser(user, missing, this.state.active, text);
+    if (!had) this.notesToSelf(user);
     this.sendTo(findConversation(this.state, dmKey(user))!, text, false);
   }
 
-  /** The server knows no `user`: the conversation just opened with them goes again, and she is back in `from`. */
-  private noSuchUser(user: string, from: string, unsent?: string): void {
+  /**
+   * The server knows no `user` (`err`, its NOT_FOUND, says so in the words every command gets): the
+   * conversation just opened with them goes again, and she is back in `from`.
+   */
+  private noSuchUser(user: string, err: unknown, from: string, unsent?: string): void {
     this.dispatch({ type: 'close', key: dmKey(user) });
     if (this.state.active !== from) this.dispatch({ type: 'switch', key: from });
-    const said = `there is no user ${user} [NOT_FOUND]`;
+    const said = errorText(err);
     this.notice(unsent === undefined ? said : `not sent to ${user}: ${quoteStart(unsent)} — ${said}`, 'error');
+  }
+
+  /** A conversation with oneself is notes to self: said when it opens. */
+  private notesToSelf(user: string): void {
+    if (user === this.state.me) this.notice(NOTES_TO_SELF, 'info', dmKey(user));
   }
 
   private refreshE2E(user: string): void {
@@ -821,22 +838,27 @@ export class ChatController {
     this.dispatch({ type: 'e2e', user, state: this.client.isVerified(user) ? 'verified' : 'unverified' });
   }
 
-  /** /whois: presence and status from the server, the safety-number state from this device. */
+  /**
+   * /whois: presence and status from the server, the safety-number state from this device. The key
+   * directory is asked first: a user it does not know gets the server's NOT_FOUND, as /verify does.
+   */
   async whois(user: string): Promise<void> {
-    const u = (await this.client.listUsers()).find((x) => x.user === user.toLowerCase());
-    if (!u) throw new Error(`no user ${user}`);
+    const devices = await this.client.listDevices(user);
+    const u = (await this.client.listUsers()).find((x) => x.user === user);
     const e2e =
-      u.user === this.state.me
+      user === this.state.me
         ? 'this is you (others compare safety numbers with you)'
-        : this.state.e2e[u.user] === 'changed'
-          ? `KEY CHANGED since last seen: compare safety numbers again, /verify ${u.user}`
-          : this.client.isVerified(u.user)
-            ? 'verified (safety numbers compared)'
-            : `not verified: /verify ${u.user} to compare safety numbers`;
+        : devices.length === 0
+          ? `${user} has not logged in on any device yet: no safety number to compare until they have`
+          : this.state.e2e[user] === 'changed'
+            ? `KEY CHANGED since last seen: compare safety numbers again, /verify ${user}`
+            : this.client.isVerified(user)
+              ? 'verified (safety numbers compared)'
+              : `not verified: /verify ${user} to compare safety numbers`;
     this.notice([
-      `whois ${u.user}:`,
-      `  presence: ${u.state}${u.status ? ` — ${u.status}` : ''}`,
-      ...(u.role === 'admin' ? ['  role: server admin'] : []),
+      `whois ${user}:`,
+      ...(u ? [`  presence: ${u.state}${u.status ? ` — ${u.status}` : ''}`] : []),
+      ...(u?.role === 'admin' ? ['  role: server admin'] : []),
       `  end-to-end: ${e2e}`,
     ]);
   }
@@ -877,7 +899,7 @@ export class ChatController {
     this.notice(removalDone(id));
   }
 
-  ignore(user?: string): void {
+  async ignore(user?: string): Promise<void> {
     if (user === undefined) {
       return this.notice(
         this.state.ignored.length === 0
@@ -886,6 +908,14 @@ export class ChatController {
       );
     }
     if (user === this.state.me) throw new Error('you cannot ignore yourself');
+    if (this.state.ignored.includes(user)) return this.notice(`${user} is ignored already (/unignore ${user} to undo)`);
+    // Only someone with an account (the server's NOT_FOUND says so). Ignoring is this device's own
+    // business: an outage, or a lookup that fails otherwise, does not hold it up.
+    if (this.client.state === 'ready') {
+      await this.client.listDevices(user).catch((err: unknown) => {
+        if (describeError(err).code === 'NOT_FOUND') throw err;
+      });
+    }
     this.dispatch({ type: 'ignored', users: [...this.state.ignored, user] });
     this.memory?.save({ ignored: this.state.ignored });
     this.notice(`ignoring ${user}: their messages and file offers are hidden (/unignore ${user} to undo)`);

@@ -366,6 +366,14 @@ export function conversationLabel(c: Pick<Conversation, 'kind' | 'name'>): strin
   return c.kind === 'room' ? `#${stripControls(c.name)}` : c.kind === 'dm' ? `@${stripControls(c.name)}` : '(status)';
 }
 
+/** Said when an open room's pane opens by /join (an end-to-end room's join is said by the SDK). */
+export function openRoomJoinedText(room: string): string {
+  return `#${room} is an open room: encrypted in transit, readable by the server (not end-to-end); you read its earlier messages too`;
+}
+
+/** Said when the conversation with oneself opens: the SDK seals it to this account's own devices. */
+export const NOTES_TO_SELF = 'notes to yourself: what you send here is end-to-end encrypted and reaches only your own devices';
+
 /** The lock an end-to-end room carries in the conversation list (the help and welcome line name it). */
 export const SEALED_ROOM_MARK = '🔒';
 
@@ -378,7 +386,9 @@ export function conversationListRow(c: Conversation, index: number, width: numbe
   const lock = c.kind === 'room' && c.sealed ? SEALED_ROOM_MARK : '';
   const count = `${c.unread > 0 ? ` ${c.unread}` : ''}${c.mentions > 0 ? '@' : ''}`;
   const tail = lock + count;
-  return padRight(`${index + 1}.${conversationLabel(c)}`, Math.max(0, width - displayWidth(tail))) + tail;
+  // The name never runs into what follows it, nor into the border: one column stays blank.
+  const room = Math.max(0, width - displayWidth(tail));
+  return padRight(truncate(`${index + 1}.${conversationLabel(c)}`, room - 1), room) + tail;
 }
 
 /** "unread: 2.#den(3) 4.@bob(1)": the status bar's stand-in for a hidden conversation list. */

@@ -116,7 +116,13 @@ export async function edit(ctl: ChatController, n: number | undefined, text: str
     return;
   }
   await ctl.client.edit(target, line.id, emojify(text));
+  // Someone editing out a pasted secret must know the edit does not erase it.
+  ctl.hintOnce('edit', EDIT_KEEPS_ORIGINAL, conv.key);
 }
+
+/** Said after the first edit of a run: an edit is shown everywhere, but erases nothing. */
+export const EDIT_KEEPS_ORIGINAL =
+  'edited: the original text stays in the history of everyone who received it (only /delete erases a message)';
 
 export async function remove(ctl: ChatController, n: number | undefined): Promise<void> {
   const { conv, target } = here(ctl);

@@ -434,6 +434,7 @@ describe('ChatController: /cancel, /whois, /unban', () => {
 
   it('/whois shows presence, status and the safety-number state', async () => {
     const { client, ctl } = await started();
+    client.devices.bob = [{ id: 'b1', thisDevice: false }];
     await ctl.submit('/whois bob');
     expect(texts(ctl).slice(-3)).toEqual([
       'whois bob:',
@@ -446,8 +447,9 @@ describe('ChatController: /cancel, /whois, /unban', () => {
     client.emit('keyChange', { user: 'bob', verified: true });
     await ctl.submit('/whois bob');
     expect(texts(ctl).at(-1)).toMatch(/KEY CHANGED/);
+    client.failWith.listDevices = Object.assign(new Error('no user nobody'), { code: 'NOT_FOUND' });
     await ctl.submit('/whois nobody');
-    expect(texts(ctl).at(-1)).toBe('no user nobody');
+    expect(texts(ctl).at(-1)).toBe('no user nobody [NOT_FOUND]');
   });
 
   it('/unban a user or an address', async () => {
@@ -709,7 +711,7 @@ describe('ChatController: room kinds', () => {
     expect(client.calls).toContainEqual(['setPresence', 'away', 'lunch']);
     expect(texts(ctl).at(-1)).toBe('you are marked away: lunch (/back when you return)');
     await ctl.submit('/back');
-    expect(texts(ctl).at(-1)).toBe('you are marked online');
+    expect(texts(ctl).at(-1)).toBe('you are marked online (status text "lunch" cleared)');
     await ctl.submit('/bell');
     expect(texts(ctl).at(-1)).toBe('the bell is off');
     expect(memory.save).not.toHaveBeenCalled();

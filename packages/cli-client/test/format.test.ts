@@ -333,7 +333,7 @@ describe('conversation list row', () => {
 
   it('cuts a long name, never the lock or the unread count, and cleans what a remote name holds', () => {
     const row = conversationListRow(conv({ kind: 'room', name: `very-long-room-name\u001b[2J`, sealed: true, unread: 12 }), 0, 14);
-    expect(row).toBe(`1.#very-…${SEALED_ROOM_MARK} 12`);
+    expect(row).toBe(`1.#very… ${SEALED_ROOM_MARK} 12`);
     expect(displayWidth(row)).toBe(14);
   });
 });

@@ -77,7 +77,7 @@ describe('a refused line stays in its own conversation', () => {
     expect(client.calls.some((c) => c[0] === 'sendDirect')).toBe(false);
     expect(ctl.state.active).toBe(roomKey('lobby'));
     expect(ctl.editor.text).toBe('');
-    expect(texts(ctl, roomKey('lobby')).at(-1)).toBe('not sent to zed: "private words" — there is no user zed [NOT_FOUND]');
+    expect(texts(ctl, roomKey('lobby')).at(-1)).toBe('not sent to zed: "private words" — no user zed [NOT_FOUND]');
   });
 
   it('/query nobody: the conversation goes again and she is back where she was, told why', async () => {
@@ -92,7 +92,7 @@ describe('a refused line stays in its own conversation', () => {
     await settle();
     expect(ctl.state.conversations.map((c) => c.key)).toEqual([STATUS_KEY, roomKey('lobby'), roomKey('dev')]);
     expect(ctl.state.active).toBe(roomKey('lobby'));
-    expect(texts(ctl, roomKey('lobby')).at(-1)).toBe('there is no user nosuchuser [NOT_FOUND]');
+    expect(texts(ctl, roomKey('lobby')).at(-1)).toBe('no user nosuchuser [NOT_FOUND]');
     // A person who exists keeps their conversation.
     await ctl.submit('/q bob');
     await settle();

@@ -30,7 +30,7 @@ describe('hush in tmux: a refused private line stays private', () => {
     const { alice, bob } = await bed.aliceAndBob();
     await alice.typeLine('/msg zed private words');
     const screen = await alice.waitFor('not sent to zed: "private words"');
-    expect(screen).toContain('there is no user zed');
+    expect(screen).toContain('no user zed [NOT_FOUND]');
     expect(screen).toContain(' hush  #lobby');
     await sleep(500); // anything more from the refusal would be on screen by now
     expect(chats(alice.capture())).not.toContain('zed');

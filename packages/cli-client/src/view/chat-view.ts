@@ -41,6 +41,7 @@ export function e2eText(state: AppState, conv: Conversation): { text: string; ta
       : styled('yellow-fg', 'room messages: encrypted in transit, readable by the server');
   }
   if (conv.kind === 'dm') {
+    if (conv.name === state.me) return styled('green-fg', 'notes to yourself: end-to-end encrypted to your own devices');
     const e = state.e2e[conv.name];
     if (e === 'changed') return styled('red-fg', `end-to-end encrypted: KEY CHANGED, /verify ${stripControls(conv.name)}`);
     return e === 'verified'
