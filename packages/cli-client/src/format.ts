@@ -402,7 +402,7 @@ export function unreadElsewhere(conversations: readonly Conversation[], active: 
 
 /** /devices: an account's devices by the ids a lost one is removed with (/devices remove, or the server's admin). */
 export function devicesText(user: string, own: boolean, devices: readonly { id: string; thisDevice: boolean }[]): string {
-  if (devices.length === 0) return `${user} has no devices yet (never logged in)`;
+  if (devices.length === 0) return `${user} has not logged in on any device yet`;
   const list = devices.map((d) => `${d.id}${d.thisDevice ? ' (this device)' : ''}`).join(', ');
   return own
     ? `your devices (${devices.length}): ${list}. One you do not know? /devices remove <id> logs it out for good (asks your password); if it may know your password, ask the server's admin for a new one (the admin can also run: hushd user remove-device ${user} <id>)`

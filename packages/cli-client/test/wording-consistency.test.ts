@@ -88,6 +88,8 @@ describe('a user who never logged in', () => {
     await ctl.submit('/whois henry');
     expect(texts(ctl).at(-1)).toBe('  end-to-end: henry has not logged in on any device yet: no safety number to compare until they have');
     expect(texts(ctl).join('\n')).not.toContain('/verify henry');
+    await ctl.submit('/devices henry');
+    expect(texts(ctl).at(-1)).toBe('henry has not logged in on any device yet');
     await ctl.submit('/whois bob');
     expect(texts(ctl).slice(-3)).toEqual([
       'whois bob:',
