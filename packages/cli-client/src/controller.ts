@@ -879,18 +879,18 @@ export class ChatController {
   }
 
   /**
-   * /devices remove: another device of this account logged out for good, after a yes and the
-   * account's password. The password question opens right after the yes (no key in between can
-   * reach the input line); the password is drawn as stars and kept nowhere.
+   * /devices remove: another device of this account logged out for good, with the account's
+   * password and a yes. The password is asked first, with nothing awaited before it: typed ahead,
+   * it goes into the question (drawn as stars), never onto the input line. It is kept nowhere.
    */
   async removeDevice(id: string): Promise<void> {
+    const password = await this.ui.ask(passwordQuestion(id), '', true);
+    if (!password) return this.notice(removalKept(id, 'no password given'));
     const refusal = removalRefusal(id, await this.client.listDevices());
     if (refusal) return this.notice(refusal, 'error');
     const { question, details } = removalQuestion(id);
     const yes = await this.ui.confirm(question, details);
     if (yes !== true) return this.notice(removalKept(id, yes === null ? 'answer the question with y or n' : 'you said no'));
-    const password = await this.ui.ask(passwordQuestion(id), '', true);
-    if (!password) return this.notice(removalKept(id, 'no password given'));
     try {
       await this.client.removeDevice(id, password);
     } catch (err) {

@@ -2,7 +2,7 @@
 // the account's password (ChatController.removeDevice asks; the server checks as at a login).
 import { describeError, errorText } from './sdk.js';
 
-/** Why `id` cannot be removed from this device, before anything is asked; undefined when it can. */
+/** Why `id` cannot be removed from this device (before the server is asked); undefined when it can. */
 export function removalRefusal(id: string, devices: readonly { id: string; thisDevice: boolean }[]): string | undefined {
   const device = devices.find((d) => d.id === id);
   if (!device) return `your account has no device ${id}: /devices lists yours`;
@@ -16,7 +16,7 @@ export function removalQuestion(id: string): { question: string; details: string
     question: `Remove the device ${id} from your account?`,
     details: [
       `the device ${id} is logged out at once and can log in again only with your password`,
-      'your contacts are told that your devices changed; the next question asks for your password',
+      'your contacts are told that your devices changed',
     ],
   };
 }

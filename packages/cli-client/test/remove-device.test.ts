@@ -52,12 +52,12 @@ async function setup(answers: { confirm?: boolean | null; password?: string | nu
 }
 
 describe('/devices remove', () => {
-  it('asks yes or no, then the password as a secret, and removes with it; the password shows nowhere', async () => {
+  it('asks the password as a secret, then yes or no, and removes with it; the password shows nowhere', async () => {
     const { ctl, asked, removed, last, everything } = await setup({});
     await ctl.submit('/devices remove laptoplaptoplaptop0001');
     expect(asked).toEqual([
-      'confirm: the device laptoplaptoplaptop0001 is logged out at once and can log in again only with your password / your contacts are told that your devices changed; the next question asks for your password / Remove the device laptoplaptoplaptop0001 from your account?',
       'ask (secret): your password, to remove the device laptoplaptoplaptop0001 (it is not shown):|',
+      'confirm: the device laptoplaptoplaptop0001 is logged out at once and can log in again only with your password / your contacts are told that your devices changed / Remove the device laptoplaptoplaptop0001 from your account?',
     ]);
     expect(removed).toEqual([`laptoplaptoplaptop0001:${SECRET}`]);
     expect(last()).toMatchObject({
@@ -68,8 +68,8 @@ describe('/devices remove', () => {
     expect(ctl.editor.text).toBe('');
   });
 
-  it('refuses this device and an unknown id before asking anything', async () => {
-    const { ctl, asked, removed, last } = await setup({});
+  it('refuses this device and an unknown id without asking the server or the question', async () => {
+    const { ctl, asked, removed, last, everything } = await setup({});
     await ctl.submit('/devices remove deskdeskdeskdeskdesk01');
     expect(last()).toMatchObject({
       level: 'error',
@@ -77,8 +77,9 @@ describe('/devices remove', () => {
     });
     await ctl.submit('/devices remove phone');
     expect(last()).toMatchObject({ level: 'error', text: 'your account has no device phone: /devices lists yours' });
-    expect(asked).toEqual([]);
+    expect(asked.filter((q) => q.startsWith('confirm'))).toEqual([]);
     expect(removed).toEqual([]);
+    expect(everything()).not.toContain(SECRET);
   });
 
   it('keeps the device on a no, a question closed by another key, or no password', async () => {

@@ -1,6 +1,6 @@
 // A lost laptop removed by its owner, without the admin: alice has hush on her desk and on her
-// laptop; on the desk, /devices remove <laptop id> asks yes or no, then her password (never drawn),
-// and the laptop's hush says it was removed and stays closed. Real hush processes in tmux against a
+// laptop; on the desk, /devices remove <laptop id> asks her password (never drawn, even typed ahead
+// of the question), then yes or no, and the laptop's hush says it was removed and stays closed. Real hush processes in tmux against a
 // real hushd, on the default config.
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -30,40 +30,47 @@ const wrapped = (text: string): RegExp =>
 const showsPassword = (screen: string): boolean => PASSWORD.split(' ').some((word) => screen.includes(word));
 
 describe('hush in tmux: removing a lost device of your own', () => {
-  it('/devices remove asks yes or no, then the password without drawing it; the removed device is closed for good', async () => {
+  it('/devices remove asks the password without drawing it, then yes or no; the removed device is closed for good', async () => {
     const { alice: desk, bob } = await bed.aliceAndBob();
     const laptop = await bed.newDevice('alice');
     const [deskId, laptopId] = await aliceDevices();
 
-    // Its own device cannot be removed from the desk: said before anything is asked.
-    await desk.typeLine(`/devices remove ${deskId}`);
+    /** `/devices remove id`, Enter and `password` in one write to the terminal (typed ahead of the question). */
+    const remove = (tui: typeof desk, id: string, password: string) =>
+      tui.tmux('send-keys', '-t', tui.name, '-l', `/devices remove ${id}\r${password}`);
+
+    // Its own device cannot be removed from the desk.
+    remove(desk, deskId!, PASSWORD);
+    await desk.waitFor('*'.repeat(PASSWORD.length));
+    desk.keys('Enter');
     await desk.waitFor(wrapped(`${deskId} is this device: remove it from another of your devices`));
 
-    // A wrong password: refused in words, the laptop stays.
-    await desk.typeLine(`/devices remove ${laptopId}`);
+    // A wrong password: refused in words after the yes, the laptop stays.
+    remove(desk, laptopId!, 'not my password');
+    await desk.waitFor('your password, to remove the device');
+    await desk.waitFor('*'.repeat('not my password'.length));
+    desk.keys('Enter');
     await desk.waitFor('[y] yes');
     desk.keys('y');
-    await desk.waitFor('your password, to remove the device');
-    desk.type('not my password');
-    await desk.waitFor('***************');
-    desk.keys('Enter');
     await desk.waitFor(wrapped(`the device ${laptopId} stays: wrong password`));
     expect(laptop.capture()).toMatch(/ connected /);
 
-    // No, then the right password.
-    await desk.typeLine(`/devices remove ${laptopId}`);
+    // The right password, then no; then the right password and yes.
+    remove(desk, laptopId!, PASSWORD);
+    await desk.waitFor('*'.repeat(PASSWORD.length));
+    desk.keys('Enter');
     await desk.waitFor('[y] yes');
     desk.keys('n');
     await desk.waitFor(wrapped(`the device ${laptopId} stays: you said no`));
     await desk.typeLine(`/devices remove ${laptopId}`);
-    const question = await desk.waitFor('[y] yes');
-    expect(question).toMatch(wrapped(`Remove the device ${laptopId} from your account?`));
-    desk.keys('y');
     await desk.waitFor('your password, to remove the device');
     desk.type(PASSWORD);
     const typed = await desk.waitFor('*'.repeat(PASSWORD.length));
     expect(showsPassword(typed)).toBe(false);
     desk.keys('Enter');
+    const question = await desk.waitFor('[y] yes');
+    expect(question).toMatch(wrapped(`Remove the device ${laptopId} from your account?`));
+    desk.keys('y');
     const done = await desk.waitFor(wrapped(`removed the device ${laptopId}`));
     expect(showsPassword(done)).toBe(false);
 

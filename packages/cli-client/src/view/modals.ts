@@ -285,6 +285,8 @@ export class EmojiPicker implements Modal {
 export class ModalHost {
   private current: Modal | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Modals open or waiting their turn. */
+  private queued = 0;
   private cancelCurrent: (() => void) | null = null;
   /** When the person last pressed a key (unasked questions wait for a pause). */
   private lastKeyAt = Date.now();
@@ -308,8 +310,12 @@ export class ModalHost {
     return taken;
   }
 
-  /** Queues a modal; `skip`, asked when its turn comes, may answer instead of opening it. */
-  private open<T>(make: (done: (v: T) => void) => Modal, cancelled: T, skip?: () => T | undefined): Promise<T> {
+  /**
+   * Queues a modal; `skip`, asked when its turn comes, may answer instead of opening it. `now`: when
+   * no other is open or waiting it opens before this returns, so keys read together with the one
+   * that asked for it (typed ahead) already reach it, not the input line.
+   */
+  private open<T>(make: (done: (v: T) => void) => Modal, cancelled: T, skip?: () => T | undefined, now = false): Promise<T> {
     const run = (): Promise<T> =>
       new Promise<T>((resolve) => {
         const skipped = skip?.();
@@ -329,8 +335,9 @@ export class ModalHost {
         this.cancelCurrent = () => done(cancelled);
         this.screen.render();
       });
-    const next = this.queue.then(run, run);
-    this.queue = next.catch(() => undefined);
+    const next = now && this.queued === 0 ? run() : this.queue.then(run, run);
+    this.queued++;
+    this.queue = next.catch(() => undefined).finally(() => this.queued--);
     return next;
   }
 
@@ -377,9 +384,9 @@ export class ModalHost {
     return false;
   }
 
-  /** A line of text; a `secret` one (a password) is never drawn. */
+  /** A line of text; a `secret` one (a password) is never drawn, and opens at once to take what is typed ahead. */
   ask(question: string, initial: string, secret = false): Promise<string | null> {
-    return this.open<string | null>((done) => new AskModal(this.screen, question, initial, done, secret), null);
+    return this.open<string | null>((done) => new AskModal(this.screen, question, initial, done, secret), null, undefined, secret);
   }
 
   pickEmoji(): Promise<string | null> {
