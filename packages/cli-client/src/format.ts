@@ -104,6 +104,7 @@ function layout(
   body: string[],
   width: number,
   styleOf: (line: number) => Style = () => undefined,
+  prose = false,
 ): string[] {
   const indent = Math.max(MIN_INDENT, Math.min(prefixWidth, Math.floor(width / 2)));
   const lead = `${' '.repeat(indent - 2)}{gray-fg}${GUTTER}{/gray-fg} `;
@@ -111,7 +112,8 @@ function layout(
   const firstWidth = Math.max(1, width - prefixWidth);
   const out: string[] = [];
   body.forEach((clean, i) => {
-    const pieces = i === 0 ? wrapFirst(clean, firstWidth, textWidth) : wrap(clean, textWidth);
+    const wrapAt = (w: number): string[] => (i === 0 ? wrapFirst(clean, firstWidth, w) : wrap(clean, w));
+    const pieces = prose ? wrapProse(wrapAt, textWidth) : wrapAt(textWidth);
     const style = styleOf(i);
     pieces.forEach((p, j) => {
       const text = style ? style(escapeTags(p)) : escapeTags(p);
@@ -119,6 +121,21 @@ function layout(
     });
   });
   return out;
+}
+
+/**
+ * A paragraph of ours should not end in a row of one word: its later rows are wrapped a little
+ * narrower when that keeps the number of rows and gives the last word company.
+ */
+function wrapProse(wrapAt: (width: number) => string[], width: number): string[] {
+  const pieces = wrapAt(width);
+  if (pieces.length < 3 || pieces.at(-1)!.includes(' ')) return pieces;
+  for (let w = width - 1; w >= Math.max(1, width - 12); w--) {
+    const narrower = wrapAt(w);
+    if (narrower.length > pieces.length) break;
+    if (narrower.at(-1)!.includes(' ')) return narrower;
+  }
+  return pieces;
 }
 
 /** The first line may be narrower than the rest (it shares the row with the prefix). */
@@ -226,7 +243,7 @@ export function formatLine(line: Line, opts: FormatOptions, context: LineContext
       const mark = line.level === 'error' ? '!!!' : line.level === 'warn' ? '-!-' : '-*-';
       const color = line.level === 'error' ? 'red' : line.level === 'warn' ? 'yellow' : 'cyan';
       const prefix = `{gray-fg}${time}{/gray-fg} {${color}-fg}${mark}{/${color}-fg} `;
-      return layout(prefix, displayWidth(`${time} ${mark} `), [stripControls(line.text)], opts.width);
+      return layout(prefix, displayWidth(`${time} ${mark} `), [stripControls(line.text)], opts.width, undefined, true);
     }
     case 'file': {
       const f = opts.files?.[line.fileId];
@@ -275,8 +292,8 @@ export const NEW_MARKER_TEXT = 'new since you were here';
 
 /** The last row of the pane while scrolled up. */
 export function moreBelowRow(unread: number, width: number): string {
-  const count = unread > 0 ? `${unread} new message${unread === 1 ? '' : 's'} ` : '';
-  return `{inverse}${escapeTags(padRight(`↓ more below: ${count}(PageDown)`, Math.max(1, width)))}{/inverse}`;
+  const count = unread > 0 ? `: ${unread} new message${unread === 1 ? '' : 's'}` : '';
+  return `{inverse}${escapeTags(padRight(`↓ more below${count} (PageDown)`, Math.max(1, width)))}{/inverse}`;
 }
 
 /**

@@ -17,32 +17,31 @@ export const KEYS: ReadonlyArray<[string, string]> = [
   ['Ctrl+C / Ctrl+D', 'quit'],
 ];
 
-/** What end-to-end encryption leaves the server, and who reads a room (SECURITY.md, "What is protected"). */
+/**
+ * What end-to-end encryption leaves the server, and who reads a room (SECURITY.md, "What is protected").
+ * One entry per paragraph: the pane wraps it to its width (a line cut here would become a notice of its own).
+ */
 export const SERVER_SEES: readonly string[] = [
   'what the server sees:',
-  '  of direct messages and rooms marked 🔒 (every room, unless a server admin made it open), and of their',
-  '  files: not the text (nor replies, edits, reactions) nor file names or contents, but room names, topics,',
-  '  members, who sends when and to whom, message and file sizes, devices, presence, IP addresses',
+  '  of direct messages and rooms marked 🔒 (every room, unless a server admin made it open), and of their files: not the text (nor replies, edits, reactions) nor file names or contents, but room names, topics, members, who sends when and to whom, message and file sizes, devices, presence, IP addresses',
   '  of open rooms and their files: everything',
-  'who reads a room: any user of the server may join any room and reads it from then on (🔒 keeps the server',
-  '  out, not other users; a kicked user may join again): keep what only some may read in direct messages',
+  'who reads a room: any user of the server may join any room and reads it from then on (🔒 keeps the server out, not other users; a kicked user may join again): keep what only some may read in direct messages',
 ];
 
 const aliasText = (c: CommandDef): string => (c.aliases?.length ? ` (also ${c.aliases.map((a) => `/${a}`).join(', ')})` : '');
 
+/** A command as /help says it: usage, what it does, its aliases. */
+const commandText = (c: CommandDef): string => `${c.usage} — ${c.help}${aliasText(c)}`;
+
+/**
+ * /help: one line per command, key and paragraph, never cut by hand: the pane wraps each to its
+ * width, so a line that does not fit continues under the gutter instead of leaving columns to pad.
+ */
 export function helpLines(topic?: string): string[] {
   if (topic) {
     const c = findCommand(topic);
     if (!c) throw new Error(`no such command: /${topic} (/help lists commands)`);
-    return [`${c.usage} — ${c.help}${aliasText(c)}`];
+    return [commandText(c)];
   }
-  const width = Math.max(...COMMANDS.map((c) => c.usage.length));
-  const keyWidth = Math.max(...KEYS.map(([k]) => k.length));
-  return [
-    'commands:',
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.help}${aliasText(c)}`),
-    'keys:',
-    ...KEYS.map(([k, v]) => `  ${k.padEnd(keyWidth)}  ${v}`),
-    ...SERVER_SEES,
-  ];
+  return ['commands:', ...COMMANDS.map((c) => `  ${commandText(c)}`), 'keys:', ...KEYS.map(([k, v]) => `  ${k} — ${v}`), ...SERVER_SEES];
 }

@@ -111,7 +111,7 @@ describe('parseInput', () => {
 
   it('/nick says it is not supported, and /help says so too', () => {
     expect(err('/nick bobby')).toMatch(/\/nick is not supported: a username is fixed/);
-    expect(helpLines().join('\n')).toMatch(/\/nick +is not supported/);
+    expect(helpLines().join('\n')).toMatch(/\/nick — is not supported/);
     expect(helpLines('nick')[0]).toMatch(/not supported/);
     expect(helpLines().join('\n')).toMatch(/\/whois nick[\s\S]*\/cancel \[name\|id\][\s\S]*\/unban nick \| --address ADDR/);
     expect(helpLines('list')[0]).toBe('/rooms — list the rooms on the server (also /list)');

@@ -249,7 +249,7 @@ describe('conversation rows', () => {
   });
 
   it('says what is below while scrolled up', () => {
-    expect(visible(moreBelowRow(0, 40))).toBe(`↓ more below: (PageDown)${' '.repeat(16)}`);
+    expect(visible(moreBelowRow(0, 40))).toBe(`↓ more below (PageDown)${' '.repeat(17)}`);
     expect(visible(moreBelowRow(3, 40))).toContain('↓ more below: 3 new messages (PageDown)');
     expect(visible(moreBelowRow(1, 60))).toContain('1 new message (PageDown)');
   });

@@ -390,7 +390,7 @@ describe('terminal: hostile text in hush', () => {
       paneRows(screen)
         .filter((l) => l !== '')
         .at(-1),
-    ).toMatch(/^↓ more below: \(PageDown\)/);
+    ).toMatch(/^↓ more below \(PageDown\)/);
     const shownBefore = paneRows(screen).slice(0, -1);
     await bob.request({ type: 'send', room: 'lobby', text: 'while-scrolled' });
     await bob.request({ type: 'send', room: 'lobby', text: 'while-scrolled-2' });
