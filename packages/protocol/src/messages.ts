@@ -116,6 +116,11 @@ export const keysGet = request('keys_get', { user: username });
  */
 export const removeDevice = request('remove_device', { device: deviceId, password });
 /**
+ * Changes the session's own account password: `password` is the current one (checked as a login's),
+ * `newPassword` must meet the server's password rules. Devices stay logged in. Since version 5.
+ */
+export const passwordChange = request('password_change', { password, newPassword: password });
+/**
  * This device's prekeys (see PROTOCOL.md "Prekeys"): its current signed prekey (the server checks the
  * signature with the session's device key and keeps the newest) and one-time prekeys to add.
  */
@@ -343,6 +348,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   dmSend,
   keysGet,
   removeDevice,
+  passwordChange,
   prekeysUpload,
   prekeyBundleGet,
   presenceSet,

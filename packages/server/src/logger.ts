@@ -20,7 +20,7 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 /** Field names whose values must never reach a log line. */
 const REDACTED =
-  /^(password|passwd|passwordhash|hash|secret|seed|token|sessionid|session|privatekey|key|body|text|envelope|data|chunk|invite|signature)$/i;
+  /^(password|newpassword|passwd|passwordhash|hash|secret|seed|token|sessionid|session|privatekey|key|body|text|envelope|data|chunk|invite|signature)$/i;
 
 // JSON.stringify escapes C0 controls; these survive it and can still confuse a terminal or a log viewer.
 const UNSAFE = /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;

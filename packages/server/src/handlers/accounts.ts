@@ -3,8 +3,8 @@ import { bundleFromWire, fromBase64Url, type ClientMessageOf, type DeviceBundleW
 import { verifyBundle, verifyDeviceLogin } from '@hush/crypto';
 import { normalizeUsername } from '../usernames.js';
 import type { UserRecord } from '../store/types.js';
-import { RequestError } from '../errors.js';
-import { roomInfo } from './membership.js';
+import { AccountError, RequestError } from '../errors.js';
+import { requireUser, roomInfo } from './membership.js';
 import { wireMessage } from './replies.js';
 import { bindSessionDevice } from './session-devices.js';
 import type { Accounts } from '../accounts.js';
@@ -30,7 +30,7 @@ const TOUCH_DEVICE_EVERY_MS = 60_000;
 
 /** What the account requests work with. */
 export interface AccountHandlerDeps {
-  accounts: Pick<Accounts, 'register' | 'login'>;
+  accounts: Pick<Accounts, 'register' | 'login' | 'passwordProblem' | 'setPassword'>;
   store: AsyncStore;
   /** The live configuration (the default room). */
   config: Pick<HushdConfig, 'defaultRoom'>;
@@ -103,6 +103,30 @@ export class AccountHandlers {
     if (deps.now() - device.lastSeen >= TOUCH_DEVICE_EVERY_MS) await deps.store.touchDevice(user.name, m.signKey, deps.now());
     if (session.closed) return;
     await completeLogin(deps, session, user, m.signKey, m.id, false, m.since);
+  }
+
+  /**
+   * The account's own password, changed with the current one. The current password is checked as a
+   * login's (the same gate, back-off and refusal), so a stolen device cannot guess it faster; the
+   * new one's rules first, so a weak choice costs no attempt. Devices stay logged in.
+   */
+  async changePassword(session: Session, m: ClientMessageOf<'password_change'>): Promise<void> {
+    const { deps } = this;
+    const user = requireUser(session);
+    const weak = deps.accounts.passwordProblem(user.name, m.newPassword);
+    if (weak) throw new RequestError('PASSWORD_WEAK', weak);
+    const checked = await deps.accounts.login({ username: user.name, password: m.password, address: session.address }, deps.now());
+    if (!checked.ok) {
+      return loginFailed(deps, checked.code, { attempt: { session, username: user.name }, retryAfterMs: checked.retryAfterMs });
+    }
+    try {
+      await deps.accounts.setPassword(user.name, m.newPassword);
+    } catch (err) {
+      if (err instanceof AccountError) throw new RequestError(err.code, err.message);
+      throw err;
+    }
+    deps.logger.info('password_changed', { user: user.name, by: 'owner', conn: session.id });
+    session.send({ type: 'ok', re: m.id });
   }
 
   logout(session: Session, m: ClientMessageOf<'logout'>): void {

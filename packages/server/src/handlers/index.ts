@@ -72,6 +72,8 @@ export function dispatch(handlers: Handlers, session: Session, m: ClientMessage)
       return handlers.messages.keysGet(session, m);
     case 'remove_device':
       return handlers.devices.remove(session, m);
+    case 'password_change':
+      return handlers.accounts.changePassword(session, m);
     case 'prekeys_upload':
       return handlers.prekeys.upload(session, m);
     case 'prekey_bundle_get':
