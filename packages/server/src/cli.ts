@@ -158,7 +158,7 @@ async function serve(config: HushdConfig, reread: () => HushdConfig): Promise<nu
   }
   process.stderr.write(
     `hushd listening on ${daemon.host}:${daemon.port}\nserver fingerprint: ${daemon.fingerprint}\n` +
-      `data directory: ${config.dataDir}\n${config.store === null ? '' : 'store: PostgreSQL\n'}`,
+      `data directory: ${config.dataDir}\n${config.store === null ? '' : `store: PostgreSQL, bus: ${config.bus === null ? 'none (this node alone)' : 'NATS'}\n`}`,
   );
   if (reloadWhenStarted) reload();
   const running = daemon;

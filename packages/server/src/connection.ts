@@ -15,7 +15,7 @@ import {
   type SessionLimits,
 } from '@hush/protocol';
 import { isCryptoError, ServerHandshake, type ServerIdentity } from '@hush/crypto';
-import { RequestError, StoreError } from './errors.js';
+import { RequestError } from './errors.js';
 import type { ClusterSender } from './cluster-sender.js';
 import type { HushdConfig } from './config.js';
 import type { FileRelay } from './files.js';
@@ -28,6 +28,7 @@ import { type FlushScheduler, OutboundQueue, type SharedBlock } from './outbound
 import type { OnlineUser, OnlineUsers } from './online-users.js';
 import { FloodGuard, TokenBucket, type UserBudgets } from './rate-limit.js';
 import type { RoomRegistry } from './rooms.js';
+import { isStoreUnavailable, STORE_RETRY_AFTER_MS } from './store/availability.js';
 
 type State = 'handshake' | 'auth' | 'ready' | 'closed';
 
@@ -431,8 +432,14 @@ export class Connection implements Session {
 
   private reject(re: string | undefined, error: unknown): void {
     if (this.state === 'closed') return;
-    if (error instanceof StoreError && error.code === 'UNAVAILABLE') {
-      this.send({ type: 'error', code: 'INTERNAL', message: error.message, ...(re !== undefined ? { re } : {}), retryAfterMs: 1000 });
+    if (isStoreUnavailable(error)) {
+      this.send({
+        type: 'error',
+        code: 'INTERNAL',
+        message: error.message,
+        ...(re !== undefined ? { re } : {}),
+        retryAfterMs: STORE_RETRY_AFTER_MS,
+      });
       return;
     }
     if (!(error instanceof RequestError)) {

@@ -30,6 +30,7 @@ import { OnlineUsers } from './online-users.js';
 import { ConnectionLimiter, normalizeAddress, UserBudgets } from './rate-limit.js';
 import { RoomRegistry } from './rooms.js';
 import type { AsyncStore } from './store/async-store.js';
+import { isStoreUnavailable } from './store/availability.js';
 
 export interface ServerOptions {
   host: string;
@@ -316,7 +317,8 @@ export class HushServer {
     try {
       for (const request of await this.options.store.takeAdminRequests()) await this.moderation.carryOut(request);
     } catch (error) {
-      this.options.logger.error('admin_requests_failed', { error });
+      // An unreachable store was said once (store_unavailable) and its return will be: not every second.
+      if (!isStoreUnavailable(error)) this.options.logger.error('admin_requests_failed', { error });
     } finally {
       this.takingAdminRequests = false;
     }

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import type { OnlineUsers } from '../online-users.js';
 import type { RoomRegistry } from '../rooms.js';
 import { type AsyncStore, outcomeNow } from '../store/async-store.js';
-import { StoreError } from '../errors.js';
+import { isStoreUnavailable, STORE_RETRY_AFTER_MS } from '../store/availability.js';
 import type { AppendedMessage, NewMessage, StoredMessage } from '../store/types.js';
 import type { Session } from './session.js';
 import type { Fanout } from './fanout.js';
@@ -156,14 +156,17 @@ export class MessageBatch {
       await redactDeleted(deps, stored);
       return stored;
     } catch (error) {
-      deps.logger.error('store_append_failed', { error, count: batch.length });
-      const unavailable = error instanceof StoreError && error.code === 'UNAVAILABLE';
+      const unavailable = isStoreUnavailable(error);
+      // An unreachable store was said once (store_unavailable); its refused sends come back by themselves.
+      if (!unavailable) deps.logger.error('store_append_failed', { error, count: batch.length });
       for (const p of batch) {
         p.session.send({
           type: 'error',
           re: p.re,
           code: 'INTERNAL',
           message: `message not stored: ${unavailable ? 'the server cannot reach its database right now' : 'the server could not save it'}; send it again`,
+          // Temporary: the same send, with its key, is stored once the database is back.
+          ...(unavailable ? { retryAfterMs: STORE_RETRY_AFTER_MS } : {}),
         });
       }
       return [];

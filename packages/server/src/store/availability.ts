@@ -5,6 +5,9 @@
 import type { AsyncStore } from './async-store.js';
 import { StoreError } from './store-error.js';
 
+/** How long a client refused for an unreachable store is asked to wait before it sends again (about one probe). */
+export const STORE_RETRY_AFTER_MS = 1000;
+
 export interface WatchedStore {
   readonly store: AsyncStore;
   /** False from a failed connection until the database answers a probe again. */
@@ -61,6 +64,11 @@ export function watchAvailability(
   };
 }
 
+/** True for a call refused because the store is known unreachable (store_unavailable was logged). */
+export function isStoreUnavailable(err: unknown): err is StoreError {
+  return err instanceof StoreError && err.code === 'UNAVAILABLE';
+}
+
 /** SQLSTATE classes that mean the connection, not the statement, failed. */
 const CONNECTION_STATES = /^(08|57P0[1-3]|53300)/;
 
@@ -69,7 +77,7 @@ const CONNECTION_STATES = /^(08|57P0[1-3]|53300)/;
  * connection-exception and shutdown states, and node-postgres's own connection messages.
  */
 export function isConnectionError(err: unknown): boolean {
-  if (err instanceof StoreError) return err.code === 'UNAVAILABLE';
+  if (err instanceof StoreError) return isStoreUnavailable(err);
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') return /^E[A-Z]+$/.test(code) || CONNECTION_STATES.test(code);
