@@ -222,6 +222,13 @@ export const COMMANDS: readonly CommandDef[] = [
     },
   }),
   command({
+    name: 'passwd',
+    usage: '/passwd',
+    help: "change your account's password (asks the current one, then the new one twice; nothing is shown)",
+    parse: none,
+    run: (ctl) => ctl.changePassword(),
+  }),
+  command({
     name: 'history',
     usage: '/history [n]',
     help: 'load n older messages (1 to 1000, default 50)',

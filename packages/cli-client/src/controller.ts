@@ -6,7 +6,18 @@ import { parseInput } from './commands.js';
 import { TabCompleter } from './completion.js';
 import { emojify } from './emoji.js';
 import type { DirectConversation } from './direct-list.js';
-import { passwordQuestion, removalDone, removalFailed, removalKept, removalQuestion, removalRefusal } from './device-removal.js';
+import {
+  PASSWORD_CHANGED,
+  PASSWORD_QUESTIONS,
+  passwordChangeFailed,
+  passwordKept,
+  passwordQuestion,
+  removalDone,
+  removalFailed,
+  removalKept,
+  removalQuestion,
+  removalRefusal,
+} from './own-account.js';
 import { closedText, NOTES_TO_SELF, openRoomJoinedText, waitingOffersText } from './format.js';
 import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
@@ -897,6 +908,26 @@ export class ChatController {
       return this.notice(removalFailed(id, err), 'error');
     }
     this.notice(removalDone(id));
+  }
+
+  /**
+   * /passwd: the account's password changed with the current one, the new one typed twice. Like
+   * /devices remove, the first question opens with nothing awaited before it, and no answer is kept.
+   */
+  async changePassword(): Promise<void> {
+    const current = await this.ui.ask(PASSWORD_QUESTIONS.current, '', true);
+    if (!current) return this.notice(passwordKept('no password given'));
+    const next = await this.ui.ask(PASSWORD_QUESTIONS.next, '', true);
+    if (!next) return this.notice(passwordKept('no new password given'));
+    if ((await this.ui.ask(PASSWORD_QUESTIONS.again, '', true)) !== next) {
+      return this.notice(passwordKept('the two new passwords differ'), 'error');
+    }
+    try {
+      await this.client.changePassword(current, next);
+    } catch (err) {
+      return this.notice(passwordChangeFailed(err), 'error');
+    }
+    this.notice(PASSWORD_CHANGED);
   }
 
   async ignore(user?: string): Promise<void> {

@@ -60,6 +60,7 @@ export type ChatClient = ClientEventSource &
     | 'history'
     | 'listDevices'
     | 'removeDevice'
+    | 'changePassword'
     | 'kick'
     | 'ban'
     | 'unban'

@@ -21,7 +21,7 @@ import { FileKeyStore } from './file-keys.js';
 import { FileTransfers } from './file-transfers.js';
 import { JoinedRooms, roomInfo, type OwnMove, type RoomChanges } from './joined-rooms.js';
 import { LocalHistory } from './local-history.js';
-import { removeDeviceRequest } from './own-devices.js';
+import { passwordChangeRequest, removeDeviceRequest } from './own-devices.js';
 import { RoomCrypto } from './room-crypto.js';
 import { RoomKeyStore } from './room-keys.js';
 import { SeenIds } from './message-ids.js';
@@ -829,10 +829,17 @@ export class HushClient extends TypedEmitter<ClientEvents> {
    */
   async removeDevice(deviceId: string, password: string): Promise<void> {
     this.requireUser();
-    // Not queued for a reconnect: the password is not kept, and the server's version must be known.
-    const version = this.connection.usable ? this.connection.session?.version : undefined;
-    if (version === undefined) throw new HushError('CONNECTION_CLOSED');
-    await this.request(removeDeviceRequest(deviceId, password, version), ['ok']);
+    await this.request(removeDeviceRequest(deviceId, password, this.liveVersion()), ['ok']);
+  }
+
+  /**
+   * Changes this account's password, given the current one (checked as a login's: AUTH_FAILED,
+   * RATE_LIMITED). PASSWORD_WEAK names the rule the new one breaks. The account's devices stay
+   * logged in: removeDevice logs out one that may be in the wrong hands.
+   */
+  async changePassword(current: string, next: string): Promise<void> {
+    this.requireUser();
+    await this.request(passwordChangeRequest(current, next, this.liveVersion()), ['ok']);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -903,6 +910,16 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private requireUser(): string {
     if (!this.account) throw new HushError('NOT_LOGGED_IN');
     return this.account.user;
+  }
+
+  /**
+   * The protocol version of the open connection, for requests that carry a password: those are not
+   * queued for a reconnect (the password is not kept), and the server's version must be known.
+   */
+  private liveVersion(): number {
+    const version = this.connection.usable ? this.connection.session?.version : undefined;
+    if (version === undefined) throw new HushError('CONNECTION_CLOSED');
+    return version;
   }
 
   private async handleEvent(m: ServerMessage): Promise<void> {

@@ -20,7 +20,7 @@ export function ownDevicesNotice(before: readonly string[] | undefined, now: rea
     return {
       level: 'warn',
       code: 'OWN_DEVICE_ADDED',
-      text: 'a new device was added to your account: if it was not you, change your password and ask your server admin to remove it (hushd user remove-device)',
+      text: 'a new device was added to your account: if it was not you, remove it and change your password (both ask your current password)',
     };
   }
   const left = now.length;
@@ -39,11 +39,20 @@ export function ownDevicesNotice(before: readonly string[] | undefined, now: rea
  * negotiated protocol `version`; throws HushError when the server cannot take it or the id is no id.
  */
 export function removeDeviceRequest(id: string, password: string, version: number): RequestBody {
-  if (!requestInVersion('remove_device', version)) {
-    throw new HushError('UNSUPPORTED_VERSION', 'this server cannot remove devices yet: ask its admin (hushd user remove-device)');
-  }
+  requireInVersion('remove_device', version, 'this server cannot remove devices yet: ask its admin (hushd user remove-device)');
   if (!schemas.removeDevice.shape.device.safeParse(id).success) {
     throw new HushError('NOT_FOUND', 'that is not a device id: the ids are 22 letters, digits, - and _, as the device list shows them');
   }
   return { type: 'remove_device', device: id, password };
+}
+
+/** The `password_change` request: the account's password changed with the current one. */
+export function passwordChangeRequest(current: string, next: string, version: number): RequestBody {
+  requireInVersion('password_change', version, 'this server cannot change passwords yet: ask its admin (hushd user passwd)');
+  return { type: 'password_change', password: current, newPassword: next };
+}
+
+/** Requests added by a later protocol version are refused before they are sent, in words. */
+function requireInVersion(type: 'remove_device' | 'password_change', version: number, refusal: string): void {
+  if (!requestInVersion(type, version)) throw new HushError('UNSUPPORTED_VERSION', refusal);
 }

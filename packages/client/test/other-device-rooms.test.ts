@@ -177,7 +177,7 @@ describe('devices of an account', () => {
     await laptop.login('alice', passwordOf('alice'));
     expect((await atPhone)[0]).toMatchObject({
       level: 'warn',
-      text: 'a new device was added to your account: if it was not you, change your password and ask your server admin to remove it (hushd user remove-device)',
+      text: 'a new device was added to your account: if it was not you, remove it and change your password (both ask your current password)',
     });
     expect(atLaptop.map((n) => n.code)).not.toContain('OWN_DEVICE_ADDED');
 

@@ -199,6 +199,9 @@ export class FakeClient implements ChatClient {
   async removeDevice(deviceId: string, _password: string): Promise<void> {
     this.record('removeDevice', deviceId); // never the password
   }
+  async changePassword(_current: string, _next: string): Promise<void> {
+    this.record('changePassword'); // never the passwords
+  }
   async sendFile(target: Target, path: string): Promise<{ fileId: string }> {
     this.record('sendFile', target, path);
     this.emit('fileProgress', { fileId: 'up1', direction: 'up', bytes: 5, size: 10 });

@@ -1,5 +1,6 @@
-// The words of /devices remove: a person logs a lost device of their own account out for good, with
-// the account's password (ChatController.removeDevice asks; the server checks as at a login).
+// The words of a person's own account: /devices remove logs a lost device out for good, /passwd
+// changes the password; both with the account's current password (ChatController asks; the server
+// checks it as at a login).
 import { describeError, errorText } from './sdk.js';
 
 /** Why `id` cannot be removed from this device (before the server is asked); undefined when it can. */
@@ -28,15 +29,28 @@ export const removalKept = (id: string, why: string): string => `the device ${id
 export const removalDone = (id: string): string =>
   `removed the device ${id}: it is logged out and can log in again only with your password (if it may know your password, ask the server's admin for a new one)`;
 
-/** A refusal in words: the password's as at the login form, the server's own words otherwise. */
-export function removalFailed(id: string, err: unknown): string {
+/** A refusal of a request that carried the password, in words: the password's as at the login form, the server's own otherwise. */
+function passwordRefusal(err: unknown): string {
   const { code } = describeError(err);
   const retry = (err as { retryAfterMs?: unknown }).retryAfterMs;
-  const why =
-    code === 'AUTH_FAILED'
-      ? 'wrong password'
-      : code === 'RATE_LIMITED' && typeof retry === 'number'
-        ? `too many wrong passwords: try again in ${Math.max(1, Math.ceil(retry / 1000))} s`
-        : errorText(err);
-  return removalKept(id, why);
+  if (code === 'AUTH_FAILED') return 'wrong password';
+  if (code === 'RATE_LIMITED' && typeof retry === 'number') {
+    return `too many wrong passwords: try again in ${Math.max(1, Math.ceil(retry / 1000))} s`;
+  }
+  return errorText(err);
 }
+
+export const removalFailed = (id: string, err: unknown): string => removalKept(id, passwordRefusal(err));
+
+export const PASSWORD_QUESTIONS = {
+  current: 'your current password (it is not shown):',
+  next: 'the new password (it is not shown):',
+  again: 'the new password again:',
+} as const;
+
+export const passwordKept = (why: string): string => `your password stays as it was: ${why}`;
+
+export const passwordChangeFailed = (err: unknown): string => passwordKept(passwordRefusal(err));
+
+export const PASSWORD_CHANGED =
+  'password changed: new devices log in with it; your devices already logged in stay so (/devices lists them, /devices remove id logs one out)';
