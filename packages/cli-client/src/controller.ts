@@ -23,6 +23,7 @@ import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
 import { lineCount, normalizePaste, PASTE_CONFIRM_LINES, splitText } from './paste.js';
 import {
+  byteCount,
   describeError,
   errorText,
   type ChatClient,
@@ -544,7 +545,7 @@ export class ChatController {
     const where = f.e2e ? `${to}end-to-end encrypted` : `to ${f.conversation}, readable by the server`;
     const choice = await this.ui.choose(
       'file offer',
-      [`${f.from} offers "${f.name}" (${f.size} bytes), ${where}.`],
+      [`${f.from} offers "${f.name}" (${byteCount(f.size)}), ${where}.`],
       [
         { key: 'a', label: 'accept' },
         { key: 'd', label: 'decline' },
@@ -580,7 +581,11 @@ export class ChatController {
     const spaced = name !== undefined && dir !== undefined ? `${name} ${dir}` : undefined;
     if (spaced !== undefined && Object.values(this.state.files).some((f) => f.name === spaced)) return this.acceptOffer(spaced);
     const offer = this.findFile(name, () => latestOffer(this.state), 'no pending file offer');
-    if (offer.direction !== 'down' || offer.status !== 'offered') throw new Error(`"${offer.name}" is not an open offer (${offer.status})`);
+    if (offer.direction !== 'down' || offer.status !== 'offered') {
+      const ended = offer.status === 'declined' || offer.status === 'cancelled' || offer.status === 'failed';
+      const again = offer.direction === 'down' && ended ? `: only ${offer.from} can offer it again` : '';
+      throw new Error(`"${offer.name}" is not an open offer (${offer.status})${again}`);
+    }
     await this.accept(offer, dir);
   }
 
@@ -588,7 +593,7 @@ export class ChatController {
     const folder = dir ?? (await this.ui.ask(`save "${offer.name}" (from ${offer.from}) into folder:`, this.downloadsDir));
     if (folder === null || folder.trim() === '')
       return this.notice(`"${offer.name}" not accepted yet: /accept when you want it`, 'info', offer.conversation);
-    this.dispatch({ type: 'fileAccepted', fileId: offer.fileId });
+    this.dispatch({ type: 'fileAccepted', fileId: offer.fileId, now: this.now() });
     try {
       const saved = await this.client.acceptFile(offer.fileId, expandHome(folder));
       this.dispatch({ type: 'fileComplete', fileId: offer.fileId, path: saved });
@@ -596,7 +601,11 @@ export class ChatController {
       if (this.state.files[offer.fileId]?.status === 'cancelled') return; // by /cancel or the sender
       // Refused before the offer was taken (a folder that cannot be used): /accept may try another.
       if (this.client.pendingFiles().some((f) => f.fileId === offer.fileId)) this.dispatch({ type: 'fileReopened', fileId: offer.fileId });
-      else this.dispatch({ type: 'fileCancelled', fileId: offer.fileId, status: 'failed', reason: errorText(err) });
+      else {
+        this.dispatch({ type: 'fileCancelled', fileId: offer.fileId, status: 'failed', reason: errorText(err) });
+        // Shown in whatever pane is open: name the file there too.
+        throw new Error(`file "${offer.name}" from ${offer.from} failed: ${errorText(err)}`);
+      }
       throw err;
     }
   }

@@ -17,7 +17,7 @@ export type {
 /** A conversation's key: "#room" or "@user" (the SDK's, so the TUI and the SDK name conversations alike). */
 export { conversationKey } from '@hush/client';
 /** Sizes in words (the SDK's, so its errors and the TUI say sizes alike). */
-export { formatSize } from '@hush/client';
+export { byteCount, formatSize } from '@hush/client';
 export type Role = RoomRole;
 export type ClientEventMap = ClientEvents;
 /** What a recipient did with a file we sent ('downloaded': saved and hash-checked). */

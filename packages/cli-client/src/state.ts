@@ -141,7 +141,7 @@ export type Action =
   | { type: 'fileOffer'; offer: FileOffer; now: number }
   | { type: 'fileSending'; fileId: string; name: string; size: number; target: Target; now: number }
   | { type: 'fileProgress'; fileId: string; direction: 'up' | 'down'; bytes: number; size: number }
-  | { type: 'fileAccepted'; fileId: string }
+  | { type: 'fileAccepted'; fileId: string; now: number }
   /** An accept refused before the offer was taken (e.g. a folder that cannot be used): it is open again. */
   | { type: 'fileReopened'; fileId: string }
   | { type: 'fileComplete'; fileId: string; path?: string }
@@ -640,7 +640,17 @@ export function reduce(s: AppState, a: Action): AppState {
     }
     case 'fileAccepted': {
       const f = s.files[a.fileId];
-      return f ? { ...s, files: { ...s.files, [a.fileId]: { ...f, status: 'receiving' } } } : s;
+      if (!f) return s;
+      // The download's line moves to the bottom, at the time it starts: its progress and result show
+      // where the person is looking, below any refused tries of the same offer.
+      const moved = updateExisting(s, f.conversation, (c) => ({
+        ...c,
+        lines: append(
+          c.lines.filter((l) => l.kind !== 'file' || l.fileId !== a.fileId),
+          { kind: 'file', ts: a.now, fileId: a.fileId },
+        ),
+      }));
+      return { ...moved, files: { ...moved.files, [a.fileId]: { ...f, status: 'receiving' } } };
     }
     case 'fileReopened': {
       const f = s.files[a.fileId];

@@ -258,7 +258,7 @@ describe('files', () => {
     });
     expect(findConversation(s, dmKey('bob'))!.lines).toEqual([{ kind: 'file', ts: 1, fileId: 'f1' }]);
     expect(latestOffer(s)?.fileId).toBe('f1');
-    s = reduce(s, { type: 'fileAccepted', fileId: 'f1' });
+    s = reduce(s, { type: 'fileAccepted', fileId: 'f1', now: 2 });
     s = reduce(s, { type: 'fileProgress', fileId: 'f1', direction: 'down', bytes: 40, size: 100 });
     expect(s.files.f1).toMatchObject({ status: 'receiving', bytes: 40 });
     s = reduce(s, { type: 'fileComplete', fileId: 'f1', path: '/dl/a.txt' });

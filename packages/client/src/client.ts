@@ -115,6 +115,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
           if (!this.account) return;
           this.signals.onConnected();
           this.sends.pump();
+          this.files.onReconnected();
         },
         sendsSettled: () => this.sends.settled(),
         onClosing: (why) => {

@@ -9,18 +9,33 @@ export interface SealedOffer {
   file: DirectFileInfo;
 }
 
+/**
+ * A transfer this process started and had not finished: a download's temporary file (removed at
+ * the next start if the process died), or an upload (said at the next start: send it again).
+ */
+export type UnfinishedTransfer = { fileId: string; part: string } | { fileId: string; upload: string; to: string };
+
 interface FileKeysFile {
   version: 1;
   offers: SealedOffer[];
+  transfers?: UnfinishedTransfer[];
+}
+
+function isTransfer(t: unknown): t is UnfinishedTransfer {
+  const o = t as Record<string, unknown> | null;
+  if (typeof o?.fileId !== 'string') return false;
+  return typeof o.part === 'string' || (typeof o.upload === 'string' && typeof o.to === 'string');
 }
 
 /**
  * The sealed halves of the file offers not answered yet, in one 0600 file per account replaced
  * atomically: the message that carried one opens only once (its key is gone after), so an offer
- * left for later would otherwise lose its key, name and hash at the next start.
+ * left for later would otherwise lose its key, name and hash at the next start. The same file
+ * keeps the transfers not finished yet (see UnfinishedTransfer).
  */
 export class FileKeyStore {
   private readonly offers = new Map<string, SealedOffer>();
+  private readonly transfers = new Map<string, UnfinishedTransfer>();
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(private readonly path: string) {}
@@ -33,6 +48,7 @@ export class FileKeyStore {
       const body = decodeBody(JSON.stringify({ file: o?.file }));
       if (body && 'file' in body && typeof o.from === 'string') store.offers.set(body.file.fileId, { from: o.from, file: body.file });
     }
+    for (const t of f?.version === 1 && Array.isArray(f.transfers) ? f.transfers : []) if (isTransfer(t)) store.transfers.set(t.fileId, t);
     return store;
   }
 
@@ -50,13 +66,29 @@ export class FileKeyStore {
     if (this.offers.delete(fileId)) this.save();
   }
 
+  /** Transfers started and not finished (by this process, or by one that died). */
+  unfinished(): UnfinishedTransfer[] {
+    return [...this.transfers.values()];
+  }
+
+  /** A transfer starts: kept until `finished`, so a crash leaves a trace to clean up or to tell. */
+  started(transfer: UnfinishedTransfer): Promise<void> {
+    this.transfers.set(transfer.fileId, transfer);
+    this.save();
+    return this.writing;
+  }
+
+  finished(fileId: string): void {
+    if (this.transfers.delete(fileId)) this.save();
+  }
+
   /** Resolves once every change so far is on disk. */
   flushed(): Promise<void> {
     return this.writing;
   }
 
   private save(): void {
-    const data: FileKeysFile = { version: 1, offers: this.all() };
+    const data: FileKeysFile = { version: 1, offers: this.all(), transfers: this.unfinished() };
     this.writing = this.writing.then(() => writePrivateFile(this.path, JSON.stringify(data))).catch(() => undefined); // a full disk costs an offer left for later, never a message
   }
 }

@@ -10,7 +10,7 @@ import type { FileKeyStore } from './file-keys.js';
 import { defaultDownloadsDir } from './paths.js';
 import type { RequestBody } from './requests.js';
 import { numberedName, safeFileName } from './safe-name.js';
-import { formatSize } from './sizes.js';
+import { byteCount, formatSize } from './sizes.js';
 import type { EmitEvent, FileOffer, Target } from './types.js';
 import { b64, unb64 } from './wire.js';
 
@@ -19,6 +19,8 @@ const CHUNK = 64 * 1024;
 /** Upload chunks in flight before waiting for the server's ok (flow control). */
 const WINDOW = 8;
 const NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
+/** A download's temporary file, in the folder it is saved into. */
+const PART_NAME = /^\.hush-[0-9a-f]{16}\.part$/;
 
 export interface FileHost {
   emit: EmitEvent;
@@ -48,12 +50,17 @@ interface Download {
   handle: FileHandle;
   tmp: string;
   dir: string;
+  /** A fresh opener for a sealed file (each start from chunk 0 needs one). */
+  newOpener?: () => FileOpener;
   opener?: FileOpener;
   hash: ReturnType<typeof createHash>;
   expectedSha512?: Uint8Array;
   next: number;
   bytes: number;
-  writing: Promise<void>;
+  /** The chunk being written, if any: a restart waits for it. */
+  writing: Promise<unknown>;
+  /** The server took the accept: after a lost connection it is asked again, from chunk 0. */
+  streaming: boolean;
   resolve: (path: string) => void;
   reject: (error: HushError) => void;
 }
@@ -97,6 +104,8 @@ export class FileTransfers {
       const state = { cancelled: false };
       this.uploads.set(fileId, state);
       try {
+        // Kept before anything goes out: a crash from here on is said at the next start.
+        await this.keys?.started({ fileId, upload: name, to: 'user' in target ? target.user : `#${target.room}` });
         const sealer = e2e ? new FileSealer() : undefined;
         if (sealer) {
           const body = { file: { fileId, name, size, sha512: b64(sha512), key: b64(sealer.key), noncePrefix: b64(sealer.noncePrefix) } };
@@ -109,6 +118,7 @@ export class FileTransfers {
         });
       } finally {
         this.uploads.delete(fileId);
+        this.keys?.finished(fileId);
       }
       this.host.emit('fileComplete', { fileId, direction: 'up' });
       return { fileId };
@@ -212,6 +222,30 @@ export class FileTransfers {
   useKeys(keys: FileKeyStore): void {
     this.keys = keys;
     for (const { from, file } of keys.all()) this.applySealed(from, file);
+    void this.cleanUp(keys);
+  }
+
+  /**
+   * What a process of this account left unfinished when it died: its downloads' temporary files
+   * are removed (the server offers those files again), its uploads are said. Transfers running
+   * in this process (a reconnect) are left alone.
+   */
+  private async cleanUp(keys: FileKeyStore): Promise<void> {
+    for (const t of keys.unfinished()) {
+      if (this.downloads.has(t.fileId) || this.uploads.has(t.fileId)) continue;
+      if ('part' in t) {
+        // Only a name this code makes: never anything else the record might point at.
+        if (PART_NAME.test(basename(t.part))) await rm(t.part, { force: true }).catch(() => undefined);
+      } else {
+        const to = t.to.startsWith('#') ? t.to : `@${t.to}`;
+        this.host.emit('notice', {
+          level: 'warn',
+          code: 'FILE_UNFINISHED',
+          text: `the upload of ${JSON.stringify(t.upload)} to ${to} did not finish: send it again`,
+        });
+      }
+      keys.finished(t.fileId);
+    }
   }
 
   /** Resolves once the kept sealed halves are on disk. */
@@ -294,6 +328,7 @@ export class FileTransfers {
     const result = new Promise<string>((resolve, reject) => {
       const secret = entry.secret;
       const expected = secret ? unb64(secret.sha512) : entry.sha512 ? unb64(entry.sha512) : undefined;
+      const newOpener = secret ? () => new FileOpener(unb64(secret.key), unb64(secret.noncePrefix)) : undefined;
       this.downloads.set(fileId, {
         fileId,
         offer,
@@ -303,16 +338,22 @@ export class FileTransfers {
         next: 0,
         bytes: 0,
         writing: Promise.resolve(),
+        streaming: false,
         resolve,
         reject,
         hash: createHash('sha512'),
-        ...(secret ? { opener: new FileOpener(unb64(secret.key), unb64(secret.noncePrefix)) } : {}),
+        ...(newOpener ? { newOpener, opener: newOpener() } : {}),
         ...(expected ? { expectedSha512: expected } : {}),
       });
     });
     result.catch(() => undefined);
     try {
+      // On disk before the server counts the offer taken: if this process dies, the next start
+      // removes the temporary file (the server offers the file again).
+      await this.keys?.started({ fileId, part: tmp });
       await this.host.request({ type: 'file_accept', fileId }, ['ok']);
+      const d = this.downloads.get(fileId);
+      if (d) d.streaming = true;
     } catch (error) {
       const d = this.downloads.get(fileId);
       if (d) await this.failDownload(d, error instanceof HushError ? error : new HushError('FILE_IO', undefined, { cause: error }));
@@ -358,7 +399,9 @@ export class FileTransfers {
       const plain = d.opener ? d.opener.openChunk(raw, m.index) : raw;
       if (d.opener && m.final !== d.opener.complete) throw new HushError('FILE_CORRUPT', 'the final chunk flag does not match');
       d.hash.update(plain);
-      await d.handle.write(plain);
+      // At its place: a download started again after a lost connection rewrites from the start.
+      d.writing = d.handle.write(plain, 0, plain.length, d.bytes);
+      await d.writing;
       if (this.downloads.get(d.fileId) !== d) return; // cancelled while writing
       d.bytes += plain.length;
       this.host.emit('fileProgress', { fileId: d.fileId, direction: 'down', bytes: d.bytes, size: d.offer.size });
@@ -376,7 +419,7 @@ export class FileTransfers {
       this.downloads.delete(d.fileId);
       this.forget(d.fileId);
       await d.handle.close();
-      const path = await placeFile(d.tmp, d.dir, safeFileName(d.offer.name));
+      const path = await placeFile(d.tmp, d.dir, safeFileName(d.offer.name)).finally(() => this.keys?.finished(d.fileId));
       // Verified and saved: only now does the sender hear 'downloaded'.
       this.tell({ type: 'file_received', fileId: d.fileId });
       this.host.emit('fileComplete', { fileId: d.fileId, direction: 'down', path });
@@ -400,16 +443,52 @@ export class FileTransfers {
     this.downloads.delete(d.fileId);
     await d.handle.close().catch(() => undefined);
     await rm(d.tmp, { force: true });
+    this.keys?.finished(d.fileId);
     d.reject(error);
   }
 
-  /** The connection dropped: running downloads cannot resume (the server restarts them on accept). */
+  /**
+   * The connection dropped: uploads end (the server drops an upload with its connection); downloads
+   * wait for the connection to come back (`onReconnected`).
+   */
   onDisconnect(): void {
-    for (const d of [...this.downloads.values()]) void this.failDownload(d, new HushError('CONNECTION_CLOSED'));
     for (const u of this.uploads.values()) u.cancelled = true;
   }
 
+  /** Logged in again after a lost connection: each download the server was streaming starts again from chunk 0. */
+  onReconnected(): void {
+    for (const d of [...this.downloads.values()]) if (d.streaming) void this.restart(d);
+  }
+
+  private async restart(old: Download): Promise<void> {
+    await old.writing.catch(() => undefined);
+    if (this.downloads.get(old.fileId) !== old) return; // cancelled or failed meanwhile
+    const d: Download = {
+      ...old,
+      next: 0,
+      bytes: 0,
+      writing: Promise.resolve(),
+      streaming: false,
+      hash: createHash('sha512'),
+      ...(old.newOpener ? { opener: old.newOpener() } : {}),
+    };
+    this.downloads.set(d.fileId, d);
+    try {
+      await d.handle.truncate(0);
+      this.host.emit('fileProgress', { fileId: d.fileId, direction: 'down', bytes: 0, size: d.offer.size });
+      await this.host.request({ type: 'file_accept', fileId: d.fileId }, ['ok']);
+      d.streaming = true;
+    } catch (error) {
+      // The offer is gone meanwhile (cancelled by its sender, expired): the download ends here.
+      if (this.downloads.get(d.fileId) === d) {
+        await this.failDownload(d, error instanceof HushError ? error : new HushError('FILE_IO', undefined, { cause: error }));
+      }
+    }
+  }
+
+  /** The client closes for good: downloads end, uploads stop. */
   abortAll(): void {
+    for (const d of [...this.downloads.values()]) void this.failDownload(d, new HushError('CONNECTION_CLOSED'));
     this.onDisconnect();
   }
 }
@@ -498,7 +577,7 @@ function tooLargeInWords(error: unknown, name: string, size: number): unknown {
   if (limit === undefined) return new HushError('FILE_TOO_LARGE', `${name} is ${formatSize(size)}; ${error.message}`, { cause: error });
   // Just over the limit, both round alike ("10 MiB"): then the bytes say which is larger.
   const [sized, limited] = [formatSize(size), formatSize(Number(limit))];
-  const exact = sized === limited ? [` (${size} bytes)`, ` (${limit} bytes)`] : ['', ''];
+  const exact = sized === limited ? [` (${byteCount(size)})`, ` (${byteCount(Number(limit))})`] : ['', ''];
   return new HushError('FILE_TOO_LARGE', `${name} is ${sized}${exact[0]}; this server accepts files up to ${limited}${exact[1]}`, {
     cause: error,
   });

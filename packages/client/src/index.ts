@@ -4,7 +4,7 @@ export { HushError, isHushError, CLIENT_ERROR_CODES } from './errors.js';
 export { defaultPaths, defaultDownloadsDir } from './paths.js';
 export { parseKnownServers, serverKey, decidePin } from './known-servers.js';
 export { conversationKey } from './conversation.js';
-export { formatSize } from './sizes.js';
+export { byteCount, formatSize } from './sizes.js';
 /** The protocol's longest message text (a server may accept less: `client.limits.maxTextLength`). */
 export { MAX_TEXT_LENGTH } from '@hush/protocol';
 

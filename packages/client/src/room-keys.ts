@@ -241,6 +241,11 @@ export class RoomKeyStore {
     throw lastError;
   }
 
+  /** Whether `envelope` was sealed by this device (it holds no inbound key of its own chain). */
+  sealedHere(envelope: Uint8Array): boolean {
+    return decodeRoomEnvelope(envelope).device === this.self.device;
+  }
+
   /** Resolves once every save asked for so far has finished (close waits for it). */
   flushed(): Promise<void> {
     return this.saving.catch(() => undefined);

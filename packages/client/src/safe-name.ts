@@ -15,8 +15,27 @@ export function safeFileName(name: string): string {
   base = base.replace(/^[\s.]+/, '').replace(/[\s.]+$/, '');
   if (base === '') base = 'file';
   if (WINDOWS_DEVICES.test(base)) base = `_${base}`;
-  while (Buffer.byteLength(base, 'utf8') > 200) base = base.slice(0, -1);
-  return base;
+  return shortened(base);
+}
+
+const MAX_BYTES = 200;
+/** An ending this long or longer is not an extension worth keeping whole. */
+const MAX_EXTENSION_BYTES = 32;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** At most MAX_BYTES of UTF-8: the stem is cut, whole characters at a time, so the extension stays. */
+function shortened(name: string): string {
+  if (Buffer.byteLength(name, 'utf8') <= MAX_BYTES) return name;
+  const dot = name.lastIndexOf('.');
+  const extension = dot > 0 && Buffer.byteLength(name.slice(dot), 'utf8') <= MAX_EXTENSION_BYTES ? name.slice(dot) : '';
+  let room = MAX_BYTES - Buffer.byteLength(extension, 'utf8');
+  let stem = '';
+  for (const { segment } of graphemes.segment(name.slice(0, name.length - extension.length))) {
+    room -= Buffer.byteLength(segment, 'utf8');
+    if (room < 0) break;
+    stem += segment;
+  }
+  return `${stem.replace(/[\s.]+$/, '') || 'file'}${extension}`;
 }
 
 /** Candidate names for auto-rename: "a.txt", "a (1).txt", "a (2).txt", ... */

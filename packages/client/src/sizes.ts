@@ -14,3 +14,8 @@ export function formatSize(bytes: number): string {
   const shown = value.toFixed(1);
   return `${shown.endsWith('.0') ? shown.slice(0, -2) : shown} ${UNITS[unit]}`;
 }
+
+/** An exact count: 1 -> "1 byte", 3 -> "3 bytes". */
+export function byteCount(bytes: number): string {
+  return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+}

@@ -32,6 +32,29 @@ describe('safeFileName', () => {
     expect(Buffer.byteLength(safeFileName('x'.repeat(1000)))).toBeLessThanOrEqual(200);
   });
 
+  it('keeps the extension of a long name and cuts the stem', () => {
+    const out = safeFileName(`${'a'.repeat(240)}.txt`);
+    expect(out).toBe(`${'a'.repeat(196)}.txt`);
+    expect(Buffer.byteLength(out)).toBe(200);
+  });
+
+  it('cuts whole characters, never inside a surrogate pair or an emoji sequence', () => {
+    const out = safeFileName(`${'😄'.repeat(80)}.png`);
+    expect(out).toBe(`${'😄'.repeat(49)}.png`);
+    expect(out).not.toMatch(/\uFFFD/);
+    expect(out.isWellFormed()).toBe(true);
+    const flag = '🇫🇷'; // one character of two code points, 8 bytes
+    const cut = safeFileName(`${flag.repeat(30)}.jpg`);
+    expect(cut).toBe(`${flag.repeat(24)}.jpg`);
+    const accents = safeFileName(`${'e\u0301'.repeat(100)}.txt`); // NFC makes each one é (2 bytes)
+    expect(accents).toBe(`${'é'.repeat(98)}.txt`);
+  });
+
+  it('treats a long ending as part of the name, not an extension', () => {
+    const out = safeFileName(`x.${'y'.repeat(300)}`);
+    expect(out).toBe(`x.${'y'.repeat(198)}`);
+  });
+
   it('numbers duplicates before the extension', () => {
     expect(numberedName('a.txt', 0)).toBe('a.txt');
     expect(numberedName('a.txt', 2)).toBe('a (2).txt');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSize } from '../src/index.js';
+import { byteCount, formatSize } from '../src/index.js';
 
 describe('formatSize', () => {
   it('says sizes in binary units, with a decimal only where it tells something', () => {
@@ -14,5 +14,11 @@ describe('formatSize', () => {
     expect(formatSize(1.25 * 1024 ** 3)).toBe('1.3 GiB');
     expect(formatSize(5 * 1024 ** 4)).toBe('5 TiB');
     expect(formatSize(3 * 1024 ** 5)).toBe('3072 TiB');
+  });
+
+  it('counts exact bytes in words, singular for one', () => {
+    expect(byteCount(0)).toBe('0 bytes');
+    expect(byteCount(1)).toBe('1 byte');
+    expect(byteCount(10485761)).toBe('10485761 bytes');
   });
 });

@@ -645,7 +645,7 @@ export class PostgresStore implements AsyncStore {
     const rows = await this.rows<shared.FileRow>(
       `${SELECT_FILE} WHERE complete = 1 AND sender <> $1
          AND (recipient = $1 OR room IN (SELECT room FROM members WHERE "user" = $1))
-         AND NOT EXISTS (SELECT 1 FROM file_handled h WHERE h.file_id = files.id AND h."user" = $1)
+         AND NOT EXISTS (SELECT 1 FROM file_handled h WHERE h.file_id = files.id AND h."user" = $1 AND h.how <> 'accepted')
        ORDER BY created_at, id`,
       [user],
     );

@@ -641,7 +641,7 @@ export class SqliteStore implements Store {
     const rows = this.stmt(
       `${SELECT_FILE} WHERE complete = 1 AND sender != ?
          AND (recipient = ? OR room IN (SELECT room FROM members WHERE user = ?))
-         AND NOT EXISTS (SELECT 1 FROM file_handled h WHERE h.file_id = files.id AND h.user = ?)
+         AND NOT EXISTS (SELECT 1 FROM file_handled h WHERE h.file_id = files.id AND h.user = ? AND h.how <> 'accepted')
        ORDER BY created_at, id`,
     ).all(user, user, user, user) as shared.FileRow[];
     return rows.map(shared.toFile);

@@ -282,7 +282,10 @@ export interface Store {
   getFileChunk(fileId: string, index: number): Uint8Array | undefined;
   completeFile(fileId: string): void;
   getFile(fileId: string): StoredFile | undefined;
-  /** Complete files offered to a user (directly or through a room they are in) not yet taken or declined. */
+  /**
+   * Complete files offered to a user (directly or through a room they are in) not yet declined or
+   * downloaded: an accepted file whose save was never confirmed (the receiver died mid-download) stays.
+   */
   pendingFilesFor(user: string): StoredFile[];
   markFileHandled(fileId: string, user: string, how: FileHandling): void;
   /** How `user` has handled the file so far (undefined: not yet). */
