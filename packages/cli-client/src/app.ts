@@ -1,5 +1,6 @@
 // App wiring: login form -> connect (trust prompt) -> log in -> chat screen. Streams, the
 // connector and paths are options so tests drive it with fakes and the CLI with the real SDK.
+import { HushError } from '@hush/client';
 import type blessed from 'blessed';
 import { DEFAULT_PORT, formatServers, type LoginDefaults, type Remembered, type ServerAddress, splitServers, withPorts } from './config.js';
 import { ChatController, type Memory } from './controller.js';
@@ -66,6 +67,7 @@ export function loginErrorText(err: unknown, attempt: { register: boolean; user:
       // The server says which rule the password broke; an older one does not.
       return `that password is too weak: ${said ?? PASSWORD_RULE}`;
     case 'PASSWORD_REQUIRED':
+      if (attempt.register) return `type a password for the new account: ${PASSWORD_RULE}`;
       return `type your password: this device holds no key for "${attempt.user}" yet. ${newHere(attempt.user)}`;
     case 'INVALID_INVITE':
       return `${said ?? 'this server registers new accounts only with a valid invite code'}: type the code its admin gave you in the invite field`;
@@ -223,12 +225,9 @@ export function startApp(opts: AppOptions): RunningApp {
       view.showError(`"${v.user}" cannot be a username: ${USERNAME_RULE}`);
       return;
     }
-    if (v.register && v.password === '') {
-      view.showError(`type a password for the new account: ${PASSWORD_RULE}`);
-      return;
-    }
     const port = hostPort.port ?? DEFAULT_PORT;
     const failover = withPorts(others, port);
+    let register = v.register;
     view.setBusy(true, `connecting to ${hostPort.host}:${port}…`);
     let c: SessionClient | null = null;
     try {
@@ -253,13 +252,17 @@ export function startApp(opts: AppOptions): RunningApp {
           )) === true,
       });
       client = c;
-      view.setBusy(true, v.register ? 'registering…' : 'logging in…');
+      // A launcher that always passes --register: this computer holds the account's device key for
+      // the server already, so the account exists and this logs in (said once in the chat).
+      register = v.register && !c.hasDeviceFor(v.user);
+      if (register && v.password === '') throw new HushError('PASSWORD_REQUIRED');
+      view.setBusy(true, register ? 'registering…' : 'logging in…');
       const loginAt = Date.now();
       // What the SDK says while logging in (a new account's end-to-end rooms) is shown once the chat is.
       const notices: ClientEventMap['notice'][0][] = [];
       const noted = (n: ClientEventMap['notice'][0]): void => void notices.push(n);
       c.on('notice', noted);
-      if (v.register) await c.register(v.user, v.password, v.invite === '' ? {} : { invite: v.invite });
+      if (register) await c.register(v.user, v.password, v.invite === '' ? {} : { invite: v.invite });
       else await c.login(v.user, v.password === '' ? undefined : v.password);
       if (ending) return;
       keep({
@@ -269,9 +272,11 @@ export function startApp(opts: AppOptions): RunningApp {
       });
       c.off('notice', noted);
       await startChat(c, { host: hostPort.host, port, user: c.user ?? v.user }, { at: loginAt, notices });
+      if (v.register && !register)
+        controller?.notice(`"${c.user ?? v.user}" is already an account of this device on this server: logged in, nothing registered`);
     } catch (err) {
       const { code } = describeError(err);
-      const text = loginErrorText(err, { register: v.register, user: v.user, host: hostPort.host, port });
+      const text = loginErrorText(err, { register, user: v.user, host: hostPort.host, port });
       if (client === c && c) {
         client = null;
         await c.close().catch(() => undefined);

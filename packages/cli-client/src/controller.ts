@@ -190,6 +190,8 @@ export class ChatController {
   private closedWords: string | null = null;
   /** A room /join created (it did not exist): the join says so, its create event need not. */
   private creatingByJoin: string | null = null;
+  /** The server said goodbye SERVER_SHUTDOWN: the drop that follows is a restart, not a lost connection. */
+  private serverShutdown = false;
   private readonly unsubscribers: Array<() => void> = [];
   private readonly uploads: PendingUpload[] = [];
   private readonly refused: RefusedLine[] = [];
@@ -354,8 +356,11 @@ export class ChatController {
     this.on('state', (s) => {
       const before = this.state.connection;
       this.dispatch({ type: 'connection', state: s });
-      if (s === 'reconnecting' && before !== 'reconnecting')
-        this.notice('connection lost; reconnecting… (what you type is kept and sent once back)', 'warn');
+      if (s === 'reconnecting' && before !== 'reconnecting') {
+        const why = this.serverShutdown ? 'the server is shutting down (most often to restart)' : 'connection lost';
+        this.notice(`${why}; reconnecting… (what you type is kept and sent once back)`, 'warn');
+      }
+      if (s !== 'reconnecting') this.serverShutdown = false;
       if (s === 'ready' && before === 'reconnecting') {
         this.notice('reconnected');
         for (const c of this.state.conversations) if (c.kind === 'room') void this.loadMembers(c.name);
@@ -384,6 +389,8 @@ export class ChatController {
 
   /** An SDK notice about a room goes to its pane (held until that opens: joining says it first); others to the status window. */
   private sdkNotice(n: ClientEventMap['notice'][0]): void {
+    // Its goodbye comes just before the drop, which says it in the pane in front (see 'state').
+    if (n.code === 'SERVER_SHUTDOWN') return void (this.serverShutdown = true);
     // A warning's code helps a bug report; information reads better without one.
     const text = n.code && n.level === 'warn' ? `${n.text} [${n.code}]` : n.text;
     const room = n.code !== undefined && ROOM_NOTICES.has(n.code) ? /#([a-z0-9_-]{1,32})/.exec(n.text)?.[1] : undefined;

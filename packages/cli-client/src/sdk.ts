@@ -80,7 +80,7 @@ export type ChatClient = ClientEventSource &
   >;
 
 /** The chat client plus the session start the login form needs. */
-export type SessionClient = ChatClient & Pick<HushClient, 'shortFingerprint' | 'register' | 'login'>;
+export type SessionClient = ChatClient & Pick<HushClient, 'shortFingerprint' | 'register' | 'login' | 'hasDeviceFor'>;
 
 /** The words of the protocol's and the SDK's error codes, for errors that bring no message of their own. */
 const CODE_WORDS: Readonly<Record<string, string>> = {

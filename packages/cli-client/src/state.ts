@@ -463,8 +463,9 @@ export function reduce(s: AppState, a: Action): AppState {
     }
     case 'notice': {
       // One about a conversation not open here goes to the status window, never into another one.
+      // Like a message from the server it goes above our lines still on their way (they stay at the bottom).
       const key = a.key === undefined ? s.active : findConversation(s, a.key) ? a.key : STATUS_KEY;
-      return updateExisting(s, key, (c) => ({ ...c, lines: append(c.lines, { kind: 'notice', ts: a.now, level: a.level, text: a.text }) }));
+      return updateExisting(s, key, (c) => ({ ...c, lines: arrive(c.lines, { kind: 'notice', ts: a.now, level: a.level, text: a.text }) }));
     }
     case 'joined': {
       const key = roomKey(a.room);

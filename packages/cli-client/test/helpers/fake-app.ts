@@ -11,6 +11,11 @@ import { FakeInput, FakeOutput, screenText, waitFor } from './fake-terminal.js';
 export class FakeSession extends FakeClient implements SessionClient {
   loggedIn: Array<[string, string | undefined]> = [];
   registered: string[] = [];
+  /** Accounts whose device key this computer holds for the server. */
+  deviceKeys: string[] = [];
+  hasDeviceFor(username: string): boolean {
+    return this.deviceKeys.includes(username);
+  }
   async register(username: string, _password: string, _opts: { invite?: string } = {}): Promise<void> {
     this.registered.push(username);
     this.user = username;
