@@ -1,6 +1,6 @@
 // The server's error classes, in one place. Each says which part of hushd raised it; RequestError
 // is the one that reaches clients (as an `error` reply), the others stay on the operator's side.
-import type { ProtocolErrorCode } from '@hush/protocol';
+import { PROTOCOL_ERROR_CODES, type ProtocolErrorCode } from '@hush/protocol';
 
 /** A request that cannot be carried out: becomes an `error` reply with the request's id. */
 export class RequestError extends Error {
@@ -9,7 +9,9 @@ export class RequestError extends Error {
     message?: string,
     readonly retryAfterMs?: number,
   ) {
-    super(message ?? code);
+    // Words, never the code again: a login refused says "invalid username or password", for a
+    // wrong password and an unknown user alike.
+    super(message ?? PROTOCOL_ERROR_CODES[code]);
   }
 }
 
