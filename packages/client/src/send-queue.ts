@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerMessageOf } from '@hush/protocol';
+import { backoffDelay } from './backoff.js';
 import { HushError, isHushError } from './errors.js';
 import type { RequestBody } from './requests.js';
 import type { PendingSend, Target } from './types.js';
@@ -8,6 +9,25 @@ type Ack = ServerMessageOf<'ack'>;
 
 /** Failures after which the same frame may still be stored once: send it again (same key). */
 const TRANSIENT = new Set(['CONNECTION_CLOSED', 'TIMEOUT']);
+
+/**
+ * A refusal the server marks as temporary (PROTOCOL.md, `error`): an `INTERNAL` with `retryAfterMs`
+ * (its database cannot be reached). Nothing of it was done: the same frame goes again after the
+ * delay, with its key, so one that was stored after all counts once.
+ */
+function isTemporaryRefusal(error: HushError): boolean {
+  return error.code === 'INTERNAL' && error.retryAfterMs !== undefined;
+}
+
+/** False when the server refused the send (or it never went out): true after a lost connection or a timeout. */
+export function mayBeStored(error: HushError): boolean {
+  return TRANSIENT.has(error.code);
+}
+
+/** Lost, timed out or refused for now: the same request may go again later. */
+function mayRetry(error: unknown): error is HushError {
+  return isHushError(error) && (TRANSIENT.has(error.code) || isTemporaryRefusal(error));
+}
 
 export interface SendHost {
   /** Logged in on an open connection: a send can go out now. */
@@ -45,14 +65,18 @@ export function newSendKey(): string {
 
 /**
  * Sends that must not be lost: each keeps its key and frame until the server acknowledges it, and is
- * sent again (same key, same frame) after a refusal for rate or a lost connection, however long the
- * outage. Settles on the ack, or rejects when the server refuses it for good or the owner gives up.
+ * sent again (same key, same frame) after a refusal for rate, a temporary refusal (the server's
+ * database is away) or a lost connection, however long the outage. Settles on the ack, or rejects when the server refuses it for good or the owner gives up.
  * Sends go out in the order they were made.
  */
 export class SendQueue {
   private readonly entries: Entry[] = [];
   private pumping = false;
   private retry: NodeJS.Timeout | undefined;
+  /** Temporary refusals in a row: the wait before the next try grows with them. */
+  private refusals = 0;
+  /** Nothing goes out before this time (a temporary refusal's wait). */
+  private heldUntil = 0;
   private readonly emptied: Array<() => void> = [];
 
   constructor(private readonly host: SendHost) {}
@@ -98,6 +122,7 @@ export class SendQueue {
     const all = this.entries.splice(0);
     if (this.retry !== undefined) clearTimeout(this.retry);
     this.retry = undefined;
+    this.heldUntil = 0;
     for (const e of all) e.reject(error);
     if (all.length > 0) this.host.changed();
     this.wakeEmptied();
@@ -111,7 +136,7 @@ export class SendQueue {
   private async run(): Promise<void> {
     try {
       for (;;) {
-        if (!this.host.ready()) return;
+        if (!this.host.ready() || Date.now() < this.heldUntil) return;
         const head = this.entries.find((e) => e.info.state === 'queued');
         if (!head) return;
         let entry = head;
@@ -126,8 +151,8 @@ export class SendQueue {
             entry.body = await entry.prepare(entry.info.key);
           } catch (error) {
             if (!this.entries.includes(entry)) continue;
-            if (isHushError(error) && TRANSIENT.has(error.code)) {
-              this.retryLater();
+            if (mayRetry(error)) {
+              this.retryLater(error);
               return;
             }
             this.finish(entry, () => entry.reject(asHushError(error)));
@@ -154,7 +179,7 @@ export class SendQueue {
       (error: unknown) => {
         delete entry.gateState;
         if (!this.entries.includes(entry)) return;
-        if (isHushError(error) && TRANSIENT.has(error.code)) return this.retryLater();
+        if (mayRetry(error)) return this.retryLater(error);
         this.finish(entry, () => entry.reject(asHushError(error)));
         this.pump();
       },
@@ -163,15 +188,18 @@ export class SendQueue {
 
   private dispatch(entry: Entry, body: RequestBody): void {
     this.host.request(body).then(
-      (ack) => this.finish(entry, () => entry.resolve(ack)),
+      (ack) => {
+        this.refusals = 0;
+        this.finish(entry, () => entry.resolve(ack));
+      },
       (error: unknown) => {
         if (!this.entries.includes(entry)) return;
         const e = asHushError(error);
-        if (e.code === 'RATE_LIMITED' || TRANSIENT.has(e.code)) {
+        if (e.code === 'RATE_LIMITED' || mayRetry(e)) {
           entry.info.state = 'queued';
           this.host.changed();
           if (e.code === 'RATE_LIMITED') this.host.backOff(e.retryAfterMs ?? 1000);
-          if (e.code === 'TIMEOUT') this.retryLater();
+          if (e.code === 'TIMEOUT' || isTemporaryRefusal(e)) this.retryLater(e);
           else this.pump();
           return;
         }
@@ -189,12 +217,28 @@ export class SendQueue {
     this.wakeEmptied();
   }
 
-  private retryLater(): void {
-    if (this.retry !== undefined) return;
-    this.retry = setTimeout(() => {
+  /**
+   * Pumps again later: after a second, or, after a temporary refusal, after the server's
+   * `retryAfterMs` growing with each refusal in a row (up to 10 s), the whole queue held meanwhile
+   * so that sends keep their order.
+   */
+  private retryLater(error: HushError): void {
+    let wait = 1000;
+    // Sends in flight together are refused together: the first refusal of a round sets the wait.
+    if (isTemporaryRefusal(error) && Date.now() >= this.heldUntil) {
+      wait = Math.max(error.retryAfterMs ?? 0, backoffDelay(this.refusals++, Math.random, 1000, 10_000));
+      this.heldUntil = Date.now() + wait;
+      if (this.retry !== undefined) clearTimeout(this.retry);
       this.retry = undefined;
-      this.pump();
-    }, 1000);
+    }
+    if (this.retry !== undefined) return;
+    this.retry = setTimeout(
+      () => {
+        this.retry = undefined;
+        this.pump();
+      },
+      Math.max(wait, this.heldUntil - Date.now()),
+    );
     this.retry.unref();
   }
 }

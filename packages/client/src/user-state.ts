@@ -75,6 +75,16 @@ export class UserState {
     return seq;
   }
 
+  /**
+   * Gives `seq` back when it is still the last one reserved for `peer`: its DM was refused and never
+   * stored, so the next DM takes the number and the receiver sees no gap.
+   */
+  async releaseSeq(peer: string, seq: number): Promise<void> {
+    if (this.sendSeq.get(peer) !== seq) return;
+    this.sendSeq.set(peer, seq - 1);
+    await this.save();
+  }
+
   /** Records a direct message id received or sent; true when it is the newest yet (worth saving). */
   noteDm(id: string): boolean {
     if (this.newestDm !== undefined && compareIds(id, this.newestDm) <= 0) return false;
