@@ -275,7 +275,24 @@ function arrive(lines: Line[], line: Line): Line[] {
   return next.concat(lines.slice(at));
 }
 
-function toLine(m: ChatMessage, me: string | null): Line {
+/**
+ * A message opened late (its sender's key came after later messages were shown) takes its place in
+ * the server's order, as a history page's do: above later messages, and above this client's lines
+ * stamped after it; our lines still pending stay below.
+ */
+function inPlace(lines: Line[], line: MessageLine): Line[] {
+  let at = lines.findIndex(isPending);
+  if (at < 0) at = lines.length;
+  while (at > 0 && comesAfter(lines[at - 1]!, line)) at--;
+  const next = [...lines.slice(0, at), line, ...lines.slice(at)];
+  return next.length > MAX_MESSAGES ? next.slice(next.length - MAX_MESSAGES) : next;
+}
+
+function comesAfter(l: Line, m: MessageLine): boolean {
+  return isNumbered(l) ? laterId(l.id, m.id) : l.ts > m.ts;
+}
+
+function toLine(m: ChatMessage, me: string | null): MessageLine {
   return {
     kind: 'message',
     id: m.id,
@@ -375,7 +392,7 @@ export function reduce(s: AppState, a: Action): AppState {
           delete typing[a.message.from];
           return {
             ...c,
-            lines: arrive(c.lines, line),
+            lines: a.message.late ? inPlace(c.lines, line) : arrive(c.lines, line),
             unread: seen || a.message.mine ? c.unread : c.unread + 1,
             mentions:
               seen || line.kind !== 'message' || !(line.mention || (c.kind === 'dm' && !a.message.mine)) ? c.mentions : c.mentions + 1,

@@ -10,7 +10,7 @@ const CATCH_UP_PAGE = 200;
 /** After a restart, at most this many missed messages per room come as events (the rest: history()). */
 const RESTART_CATCH_UP_LIMIT = 1000;
 
-/** Newest message id shown per conversation: where the catch-up query after a reconnect starts. */
+/** Newest message id handled per conversation: where the catch-up query after a reconnect starts. */
 export class Cursors {
   private readonly last = new Map<string, { target: Target; id: string }>();
 
@@ -37,13 +37,14 @@ export interface CatchUpHost {
   request<T extends ServerMessageType>(body: RequestBody, expect: readonly T[]): Promise<ServerMessageOf<T>>;
   /** Shows a missed message (called in server order across all conversations). */
   show(item: Missed[number]): Promise<void>;
-  /** A room message was shown: the user's state file keeps the newest, so a restart starts from it. */
+  /** A room message was handled: the user's state file keeps the newest, so a restart starts after it. */
   roomCursorMoved(room: string, id: string): void;
 }
 
 /**
  * "No gap, no duplicate" across reconnects and restarts: a cursor per conversation, moved by every
- * message shown, and the history queries that fetch what came after it.
+ * message handled (shown, or with nothing to show: a room file offer, a message refused and said;
+ * not one still waiting for its sender's key), and the history queries that fetch what came after it.
  */
 export class CatchUp {
   private readonly cursors = new Cursors();
@@ -52,10 +53,16 @@ export class CatchUp {
 
   constructor(private readonly host: CatchUpHost) {}
 
-  /** A message of `target` was shown. */
+  /** A message of `target` was handled. */
   advance(target: Target, id: string): void {
     this.cursors.advance(target, id);
     if ('room' in target) this.host.roomCursorMoved(target.room, id);
+  }
+
+  /** `id` is older than a message of `target` handled already: it comes late, out of server order. */
+  isBehind(target: Target, id: string): boolean {
+    const newest = this.cursors.get(target);
+    return newest !== undefined && compareIds(id, newest) < 0;
   }
 
   /** After a reconnect: everything after each conversation's cursor, shown once each in server order. */

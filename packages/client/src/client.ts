@@ -129,7 +129,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       emit,
       request: (body, expect) => this.connection.rawRequest(body, expect),
       show: async (item) => {
-        if (item.type === 'message') await this.receiveRoom(item);
+        if (item.type === 'message') await this.receiveRoom(item, 'missed');
         else await this.receiveDm(item);
       },
       roomCursorMoved: (room, id) => {
@@ -156,7 +156,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       sendKey: async (user, distribution) => {
         await this.dms.send(user, { roomKey: b64(distribution) });
       },
-      deliver: (chat) => this.deliver(chat),
+      deliver: (chat) => this.deliver(chat, true),
       fileOffer: (from, file) => this.files.onSealedOffer(from, file),
     });
     this.files = new FileTransfers({
@@ -674,7 +674,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       envelope = await this.roomCrypto.seal(room, body);
       return { type: 'send', room, key, envelope };
     });
-    this.roomCrypto.sent(envelope, ack.msgId);
+    // Its place in our chain is used: a catch-up that fetches it again knows it (a failed write is said).
+    void this.roomCrypto.sent(room, envelope, ack.msgId).catch((error: unknown) => this.connection.emitError(error));
     return ack;
   }
 
@@ -740,7 +741,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       for (const item of page.messages) {
         let m: IncomingMessage | undefined;
         if (item.type === 'message') {
-          if (item.envelope !== undefined) m = kept?.get(item.msgId) ?? (await this.roomCrypto.open(item, false));
+          if (item.envelope !== undefined) m = kept?.get(item.msgId) ?? (await this.roomCrypto.open(item, 'page'));
           else if (!this.isE2eRoom(item.room)) m = this.roomChat(item);
         } else {
           const opened = await this.dms.open(item, false);
@@ -926,7 +927,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private async handleEvent(m: ServerMessage): Promise<void> {
     switch (m.type) {
       case 'message':
-        await this.receiveRoom(m);
+        await this.receiveRoom(m, 'live');
         return;
       case 'dm':
         await this.receiveDm(m);
@@ -987,14 +988,19 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     });
   }
 
-  /** Emits a message once (by server id) and moves the conversation's catch-up cursor. */
-  private deliver(chat: IncomingMessage): void {
-    this.catchUp.advance(chat.kind === 'room' ? { room: chat.room! } : { user: chat.peer! }, chat.id);
+  /**
+   * Emits a message once (by server id) and moves the conversation's catch-up cursor. One that
+   * `waited` for its sender's key, or older than a message handled already, is emitted `late`.
+   */
+  private deliver(chat: IncomingMessage, waited = false): void {
+    const target = chat.kind === 'room' ? { room: chat.room! } : { user: chat.peer! };
+    const late = waited || this.catchUp.isBehind(target, chat.id);
+    this.catchUp.advance(target, chat.id);
     if (!this.seen.add(chat.id)) return;
     if (!isChange(chat)) {
       const view = this.ledger.message(chat);
       this.remember(chat, view);
-      this.emit('message', view);
+      this.emit('message', late ? { ...view, late: true } : view);
     } else {
       this.remember(chat);
       const update = this.ledger.change(chat);
@@ -1013,22 +1019,25 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   /** A room message: an end-to-end one is opened first (or waits for its sender's key). */
-  private async receiveRoom(m: ServerMessageOf<'message'>): Promise<void> {
+  private async receiveRoom(m: ServerMessageOf<'message'>, arrival: 'live' | 'missed'): Promise<void> {
     if (m.envelope === undefined) {
-      if (this.isE2eRoom(m.room)) {
-        this.emit('notice', {
-          level: 'warn',
-          code: 'E2E_ROOM_MESSAGE',
-          text: `#${m.room}, from ${m.from}: a message in clear in an end-to-end room: ignored`,
-        });
+      if (!this.isE2eRoom(m.room)) {
+        this.deliver(this.roomChat(m));
         return;
       }
-      this.deliver(this.roomChat(m));
-      return;
+      this.emit('notice', {
+        level: 'warn',
+        code: 'E2E_ROOM_MESSAGE',
+        text: `#${m.room}, from ${m.from}: a message in clear in an end-to-end room: ignored`,
+      });
+    } else if (!this.seen.has(m.msgId)) {
+      const chat = await this.roomCrypto.open(m, arrival);
+      if (chat) return this.deliver(chat);
+      if (this.roomCrypto.isHeld(m)) return; // the cursor moves once it opens
     }
-    if (this.seen.has(m.msgId)) return;
-    const chat = await this.roomCrypto.open(m, true);
-    if (chat) this.deliver(chat);
+    // Handled with nothing to show (a room file offer, a message refused and said): the next
+    // catch-up starts after it, and fetches it never again.
+    this.catchUp.advance({ room: m.room }, m.msgId);
   }
 
   private async receiveDm(m: ServerMessageOf<'dm'>): Promise<void> {

@@ -9,6 +9,12 @@ import { b64, unb64 } from './wire.js';
 
 type RoomWire = ServerMessageOf<'message'>;
 
+/**
+ * How a room message reached this device: pushed by the server ('live'), fetched by a catch-up
+ * ('missed': told like a live one), or in a history page ('page': nothing is said or offered).
+ */
+export type Arrival = 'live' | 'missed' | 'page';
+
 export interface RoomCryptoHost {
   emit: EmitEvent;
   /** The logged-in user and this account's room key store. */
@@ -25,6 +31,7 @@ export interface RoomCryptoHost {
   fileOffer(from: string, file: DirectFileInfo): void;
 }
 
+const REPLAYED = 'a message was played again by the server: ignored';
 /** Opened room messages remembered per process, so an echo or a history page never decrypts twice. */
 const OPENED_KEPT = 20_000;
 /** Messages held per room while their sender's key has not arrived. */
@@ -45,8 +52,8 @@ export class RoomCrypto {
   private readonly own = new Map<string, DirectBody>();
   /** msgId -> its decryption under way. */
   private readonly opening = new Map<string, Promise<DirectBody | undefined>>();
-  /** room -> live messages whose sender key has not arrived yet, in order (said: their wait was reported). */
-  private readonly waiting = new Map<string, { m: RoomWire; said: boolean }[]>();
+  /** room -> live or missed messages whose sender key has not arrived yet, in order (said: their wait was reported). */
+  private readonly waiting = new Map<string, { m: RoomWire; arrival: Arrival; said: boolean }[]>();
   /** room -> the timer that reports its messages still waiting. */
   private readonly waitTimers = new Map<string, NodeJS.Timeout>();
   /** room -> its members as last fetched; dropped when someone joins or leaves, and on reconnect. */
@@ -93,20 +100,21 @@ export class RoomCrypto {
     return envelope;
   }
 
-  /** Our own message was stored under `id`. */
-  sent(envelope: string, id: string): void {
+  /** Our own message was stored in `room` under `id`; resolves once that is on disk (see RoomKeyStore.openedBefore). */
+  async sent(room: string, envelope: string, id: string): Promise<void> {
     const body = this.own.get(envelope);
     if (body === undefined) return;
     this.own.delete(envelope);
     this.remember(id, body);
+    await this.host.keys()?.store.sent(room, id, unb64(envelope));
   }
 
   /**
    * Opens a room message. Undefined when it cannot be read: sent before we had its sender's key
-   * (before we joined, or the key is on its way: a live one then waits for it), forged, or replayed
-   * (said in a notice).
+   * (before we joined, or the key is on its way: a live or missed one then waits for it, see
+   * `isHeld`), forged, or replayed (said in a notice); or when it is no text (a room file offer).
    */
-  async open(m: RoomWire, live: boolean): Promise<IncomingMessage | undefined> {
+  async open(m: RoomWire, arrival: Arrival): Promise<IncomingMessage | undefined> {
     const keys = this.host.keys();
     if (!keys || m.envelope === undefined) return undefined;
     let body = this.opened.get(m.msgId) ?? this.own.get(m.envelope);
@@ -114,11 +122,11 @@ export class RoomCrypto {
       // The same message live and in a history page at once: one decryption (a second would be a replay).
       let opening = this.opening.get(m.msgId);
       if (!opening) {
-        opening = this.decrypt(m, m.envelope, live, keys.store).finally(() => this.opening.delete(m.msgId));
+        opening = this.decrypt(m, m.envelope, arrival, keys.store).finally(() => this.opening.delete(m.msgId));
         this.opening.set(m.msgId, opening);
         const fresh = await opening;
         // A room file's sealed half is offered once, as it arrives (a history page only shows text).
-        if (fresh && 'file' in fresh && live) this.host.fileOffer(m.from, fresh.file);
+        if (fresh && 'file' in fresh && arrival !== 'page') this.host.fileOffer(m.from, fresh.file);
       }
       body = await opening;
       if (body === undefined) return undefined;
@@ -128,37 +136,44 @@ export class RoomCrypto {
     return { ...roomMessage(m, body, keys.user), sealed: true };
   }
 
-  private async decrypt(m: RoomWire, envelope: string, live: boolean, store: RoomKeyStore): Promise<DirectBody | undefined> {
+  /** A live or missed message waits for its sender's key (it is delivered once the key comes). */
+  isHeld(m: RoomWire): boolean {
+    return this.waiting.get(m.room)?.some((e) => e.m.msgId === m.msgId) ?? false;
+  }
+
+  private async decrypt(m: RoomWire, envelope: string, arrival: Arrival, store: RoomKeyStore): Promise<DirectBody | undefined> {
+    const told = arrival !== 'page';
+    const bytes = unb64(envelope);
+    if (store.openedBefore(m.room, m.msgId, bytes)) {
+      // Opened by an earlier run of this device (its key has moved on): fetched again it is known
+      // (shown then); pushed again, the server plays it again.
+      if (arrival === 'live') this.warn(m, REPLAYED);
+      return undefined;
+    }
     let body: DirectBody | undefined;
     try {
-      const opened = await store.open(m.room, m.from, unb64(envelope));
+      const opened = await store.open(m.room, m.from, bytes, m.msgId);
       body = decodeBody(new TextDecoder('utf-8', { fatal: true }).decode(opened.plaintext));
-      if (opened.order === 'ahead' && live)
+      if (opened.order === 'ahead' && told)
         // A message the server refused (the sender was muted, say) keeps its place in the chain, as
         // no place is used twice: the gap alone cannot tell that from one the server held back.
         this.warn(
           m,
           'messages of this sender are missing before this one: refused when sent (the sender was told) or lost, or held back by the server',
         );
-      if (opened.order === 'late' && live) this.warn(m, 'a message of this sender arrived out of its order');
+      if (opened.order === 'late' && told) this.warn(m, 'a message of this sender arrived out of its order');
     } catch (error) {
       if (isCryptoError(error, 'SENDER_KEY_UNKNOWN')) {
         // Our own device's message whose text this process no longer holds (sealed by a process that
         // died before it was stored as sent, an upload's offer): no key will come for it.
-        if (live && !store.sealedHere(unb64(envelope))) this.wait(m);
+        if (told && !store.sealedHere(bytes)) this.wait(m, arrival);
         return undefined;
       }
-      if (live)
-        this.warn(
-          m,
-          isCryptoError(error, 'MESSAGE_REPLAYED')
-            ? 'a message was played again by the server: ignored'
-            : 'a message did not open (forged or damaged): ignored',
-        );
+      if (told) this.warn(m, isCryptoError(error, 'MESSAGE_REPLAYED') ? REPLAYED : 'a message did not open (forged or damaged): ignored');
       return undefined;
     }
     if (body === undefined || 'roomKey' in body) {
-      if (live) this.warn(m, 'a message did not open (not a room message): ignored');
+      if (told) this.warn(m, 'a message did not open (not a room message): ignored');
       return undefined;
     }
     return body;
@@ -174,8 +189,8 @@ export class RoomCrypto {
     const others = held.filter((e) => e.m.from !== from.user);
     if (others.length > 0) this.waiting.set(room, others);
     else this.waiting.delete(room);
-    for (const { m } of held.filter((e) => e.m.from === from.user)) {
-      const chat = await this.open(m, true);
+    for (const { m, arrival } of held.filter((e) => e.m.from === from.user)) {
+      const chat = await this.open(m, arrival);
       if (chat) this.host.deliver(chat);
     }
   }
@@ -196,9 +211,9 @@ export class RoomCrypto {
     this.members.clear();
   }
 
-  private wait(m: RoomWire): void {
+  private wait(m: RoomWire, arrival: Arrival): void {
     const list = this.waiting.get(m.room) ?? [];
-    list.push({ m, said: false });
+    list.push({ m, arrival, said: false });
     this.waiting.set(m.room, list.slice(-WAITING_KEPT));
     if (!this.waitTimers.has(m.room)) {
       const timer = setTimeout(() => this.sayWaiting(m.room), KEY_WAIT_MS);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   CryptoError,
@@ -33,6 +34,12 @@ export interface RoomDevice {
 
 /** Earlier keys of one sender device kept, so its messages sent just before a rotation still open. */
 const PREVIOUS_INBOUND_KEYS = 3;
+/**
+ * Messages remembered per room as opened by this device (id and envelope digest), saved with the
+ * chain they advanced: a catch-up after a restart may fetch again the newest few (its cursor is
+ * saved a moment later than the chain), and those are then known, not taken for a replay.
+ */
+const OPENED_IDS_KEPT = 256;
 const ENVELOPE_VERSION = 1;
 
 interface StoredRoom {
@@ -42,6 +49,8 @@ interface StoredRoom {
   rotate: boolean;
   /** "user/device" -> inbound key states, newest first */
   inbound: Record<string, string[]>;
+  /** [message id, envelope digest] of the messages this device opened (or sent) last, oldest first. */
+  opened?: [string, string][];
 }
 
 interface RoomKeyFile {
@@ -57,6 +66,8 @@ interface RoomState {
   /** Rotate before the next message: someone left since the key was handed out. */
   rotate: boolean;
   inbound: Map<string, InboundSenderKey[]>;
+  /** message id -> envelope digest, oldest first (see OPENED_IDS_KEPT). */
+  opened: Map<string, string>;
 }
 
 const deviceKey = (d: RoomDevice): string => `${d.user}/${d.device}`;
@@ -117,6 +128,7 @@ export class RoomKeyStore {
         holders: new Set(r.holders),
         rotate: r.rotate,
         inbound,
+        opened: new Map(r.opened ?? []),
       });
     }
     return store;
@@ -129,7 +141,7 @@ export class RoomKeyStore {
   private room(room: string): RoomState {
     let r = this.rooms.get(room);
     if (!r) {
-      r = { holders: new Set(), rotate: false, inbound: new Map() };
+      r = { holders: new Set(), rotate: false, inbound: new Map(), opened: new Map() };
       this.rooms.set(room, r);
     }
     return r;
@@ -222,14 +234,17 @@ export class RoomKeyStore {
   /**
    * Opens a room envelope `from` sent. Throws a CryptoError: SENDER_KEY_UNKNOWN (sent before we got
    * its key: e.g. before we joined), SENDER_SIGNATURE_INVALID (forged), MESSAGE_REPLAYED, ...
+   * With `msgId` (the server's id of the message), it is remembered as opened, in the same save as
+   * the chain it advanced (see `openedBefore`).
    */
-  async open(room: string, from: string, envelope: Uint8Array): Promise<OpenedRoomMessage> {
+  async open(room: string, from: string, envelope: Uint8Array, msgId?: string): Promise<OpenedRoomMessage> {
     const { device, message } = decodeRoomEnvelope(envelope);
     const keys = this.rooms.get(room)?.inbound.get(`${from}/${device}`) ?? [];
     let lastError: unknown = new CryptoError('SENDER_KEY_UNKNOWN');
     for (const key of keys) {
       try {
         const opened = key.decrypt(message);
+        if (msgId !== undefined) this.rememberOpened(room, msgId, envelope);
         await this.save();
         return { plaintext: opened.plaintext, device, order: opened.order };
       } catch (err) {
@@ -244,6 +259,29 @@ export class RoomKeyStore {
   /** Whether `envelope` was sealed by this device (it holds no inbound key of its own chain). */
   sealedHere(envelope: Uint8Array): boolean {
     return decodeRoomEnvelope(envelope).device === this.self.device;
+  }
+
+  /** Our own message `envelope` was stored under `msgId`: it counts as opened (see `openedBefore`). */
+  sent(room: string, msgId: string, envelope: Uint8Array): Promise<void> {
+    this.rememberOpened(room, msgId, envelope);
+    return this.save();
+  }
+
+  /**
+   * This device opened (or sent) this very message, under this id, before: its key has moved on, so
+   * opening it again would fail as a replay. Another envelope under a known id is not it.
+   */
+  openedBefore(room: string, msgId: string, envelope: Uint8Array): boolean {
+    return this.rooms.get(room)?.opened.get(msgId) === digestOf(envelope);
+  }
+
+  private rememberOpened(room: string, msgId: string, envelope: Uint8Array): void {
+    const { opened } = this.room(room);
+    opened.set(msgId, digestOf(envelope));
+    for (const id of opened.keys()) {
+      if (opened.size <= OPENED_IDS_KEPT) break;
+      opened.delete(id);
+    }
   }
 
   /** Resolves once every save asked for so far has finished (close waits for it). */
@@ -263,6 +301,7 @@ export class RoomKeyStore {
         holders: [...r.holders],
         rotate: r.rotate,
         inbound,
+        ...(r.opened.size > 0 ? { opened: [...r.opened] } : {}),
       };
     }
     const file: RoomKeyFile = { version: 1, rooms };
@@ -270,4 +309,9 @@ export class RoomKeyStore {
     this.saving = this.saving.catch(() => undefined).then(() => writePrivateFile(this.path, text));
     return this.saving;
   }
+}
+
+/** A short digest of an envelope: tells the message opened under an id from another one under it. */
+function digestOf(envelope: Uint8Array): string {
+  return createHash('sha256').update(envelope).digest().subarray(0, 16).toString('base64url');
 }

@@ -59,6 +59,11 @@ export interface ChatMessage {
   deleted?: boolean;
   /** Reactions, present when there is at least one. */
   reactions?: Reaction[];
+  /**
+   * On a 'message' event only: it opened late (it waited for its sender's key, or a later message
+   * of its conversation was emitted before it). Its place is by server order (`id`, `ts`), not at the end.
+   */
+  late?: boolean;
 }
 
 /** One emoji on a message and who put it there (at most MAX_DISTINCT_REACTIONS emoji per message). */
