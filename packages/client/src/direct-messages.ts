@@ -22,7 +22,7 @@ import { decodeBody, encodeBody, type DirectBody, type DirectFileInfo, type Dire
 import { HushError } from './errors.js';
 import { ownDevicesNotice } from './own-devices.js';
 import type { RequestBody } from './requests.js';
-import { mayBeStored, type SendQueue } from './send-queue.js';
+import type { SendQueue } from './send-queue.js';
 import type { SessionStore } from './session-store.js';
 import type { RoomDevice } from './room-keys.js';
 import type { EmitEvent } from './types.js';
@@ -95,7 +95,7 @@ export class DirectMessages {
     const { user: me, device, state, sessions } = this.requireAccount();
     let seq = 0;
     let sent = '';
-    const sending = this.host.queueSend(
+    const ack = await this.host.queueSend(
       // Only lines someone typed are listed: not a file offer's DM, nor an edit, delete or reaction.
       {
         target: { user },
@@ -103,6 +103,10 @@ export class DirectMessages {
         action: 'text' in body && body.action,
         listed: 'text' in body && listedRef(body.ref),
         urgent: 'roomKey' in body, // a room message waiting in the outbox needs it first
+        // Refused for good, or never sent: its sequence number goes to the next DM (no gap).
+        unstored: () => {
+          if (seq > 0) state.releaseSeq(user, seq).catch((error: unknown) => this.host.reportError(error));
+        },
       },
       async (key) => {
         const theirs = await this.keysOf(user);
@@ -154,11 +158,6 @@ export class DirectMessages {
         return { type: 'dm_send', to: user, envelope, key };
       },
     );
-    const ack = await sending.catch(async (error: HushError) => {
-      // Refused for good (or never sent): the envelope is not stored, its number goes to the next DM.
-      if (seq > 0 && !mayBeStored(error)) await state.releaseSeq(user, seq).catch((e: unknown) => this.host.reportError(e));
-      throw error;
-    });
     // Record our own sequence number too: a server that later plays this envelope back to us
     // (under a new id) is then caught as a replay like any other.
     state.checkSequence(sequenceStream(me, device.signPublicKey, user), seq);

@@ -19,11 +19,6 @@ function isTemporaryRefusal(error: HushError): boolean {
   return error.code === 'INTERNAL' && error.retryAfterMs !== undefined;
 }
 
-/** False when the server refused the send (or it never went out): true after a lost connection or a timeout. */
-export function mayBeStored(error: HushError): boolean {
-  return TRANSIENT.has(error.code);
-}
-
 /** Lost, timed out or refused for now: the same request may go again later. */
 function mayRetry(error: unknown): error is HushError {
   return isHushError(error) && (TRANSIENT.has(error.code) || isTemporaryRefusal(error));
@@ -52,6 +47,10 @@ interface Entry {
   /** Goes out ahead of an entry waiting at its gate (a sender key the waiting message needs). */
   urgent: boolean;
   body?: RequestBody;
+  /** A frame of it went out and got no answer (a lost connection, a timeout): it may be stored. */
+  unsure?: true;
+  /** Told when it fails and no frame of it was stored. */
+  unstored?: () => void;
   resolve: (ack: Ack) => void;
   reject: (error: HushError) => void;
 }
@@ -88,16 +87,26 @@ export class SendQueue {
   /**
    * `gate` runs first, outside the queue's order (it may itself queue `urgent` sends, which go out
    * ahead of this entry); the entries after this one wait for it, and a transient failure of it
-   * (lost connection, timeout) runs it again later.
+   * (lost connection, timeout) runs it again later. `unstored` runs just before the promise rejects
+   * when the send is certainly not stored (refused, or never sent).
    */
   add(
-    what: { target: Target; text: string; action: boolean; listed?: boolean; urgent?: boolean; gate?: () => Promise<void> },
+    what: {
+      target: Target;
+      text: string;
+      action: boolean;
+      listed?: boolean;
+      urgent?: boolean;
+      gate?: () => Promise<void>;
+      unstored?: () => void;
+    },
     prepare: (key: string) => Promise<RequestBody>,
   ): Promise<Ack> {
     return new Promise<Ack>((resolve, reject) => {
       const info: PendingSend = { key: newSendKey(), target: what.target, text: what.text, action: what.action, state: 'queued' };
       const entry: Entry = { info, listed: what.listed !== false, prepare, resolve, reject, urgent: what.urgent === true };
       if (what.gate) entry.gate = what.gate;
+      if (what.unstored) entry.unstored = what.unstored;
       this.entries.push(entry);
       this.host.changed();
       this.pump();
@@ -123,7 +132,10 @@ export class SendQueue {
     if (this.retry !== undefined) clearTimeout(this.retry);
     this.retry = undefined;
     this.heldUntil = 0;
-    for (const e of all) e.reject(error);
+    for (const e of all) {
+      if (e.info.state !== 'sending' && !e.unsure) e.unstored?.();
+      e.reject(error);
+    }
     if (all.length > 0) this.host.changed();
     this.wakeEmptied();
   }
@@ -155,7 +167,7 @@ export class SendQueue {
               this.retryLater(error);
               return;
             }
-            this.finish(entry, () => entry.reject(asHushError(error)));
+            this.fail(entry, asHushError(error));
             continue;
           }
           if (!this.entries.includes(entry) || !this.host.ready()) continue;
@@ -180,7 +192,7 @@ export class SendQueue {
         delete entry.gateState;
         if (!this.entries.includes(entry)) return;
         if (mayRetry(error)) return this.retryLater(error);
-        this.finish(entry, () => entry.reject(asHushError(error)));
+        this.fail(entry, asHushError(error));
         this.pump();
       },
     );
@@ -195,6 +207,7 @@ export class SendQueue {
       (error: unknown) => {
         if (!this.entries.includes(entry)) return;
         const e = asHushError(error);
+        if (TRANSIENT.has(e.code)) entry.unsure = true;
         if (e.code === 'RATE_LIMITED' || mayRetry(e)) {
           entry.info.state = 'queued';
           this.host.changed();
@@ -203,9 +216,17 @@ export class SendQueue {
           else this.pump();
           return;
         }
-        this.finish(entry, () => entry.reject(e));
+        this.fail(entry, e);
       },
     );
+  }
+
+  /** Refused for good, or failed before it went out. */
+  private fail(entry: Entry, error: HushError): void {
+    this.finish(entry, () => {
+      if (!entry.unsure) entry.unstored?.();
+      entry.reject(error);
+    });
   }
 
   private finish(entry: Entry, settle: () => void): void {
