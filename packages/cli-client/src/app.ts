@@ -18,6 +18,8 @@ export interface TrustRequest {
   port: number;
   fingerprint: string;
   shortFingerprint: string;
+  /** Other addresses already pinned to this key: the same server, reached at a new address. */
+  knownAs?: readonly string[];
 }
 
 export type { SessionClient } from './sdk.js';
@@ -75,11 +77,22 @@ export function loginErrorText(err: unknown, attempt: { register: boolean; user:
       return 'this server does not take new accounts: ask its admin to create yours, then log in';
     case 'RATE_LIMITED':
       return 'too many attempts: wait a minute, then try again';
+    case 'DEVICE_IN_USE':
+      return `${said ?? 'hush is already running for this account on this computer'}: use that window, or quit it first`;
     case 'CONNECT_FAILED':
       return `could not reach ${attempt.host}:${attempt.port}${said ? ` (${said})` : ''}: check the server address, and that hushd runs there`;
     default:
       return errorText(err);
   }
+}
+
+/** The trust prompt's words for a key already pinned under other addresses: the same server, moved or renamed. */
+function sameServer(knownAs: readonly string[]): string[] {
+  if (knownAs.length === 0) return [];
+  return [
+    `It shows the key of ${knownAs.map(stripControls).join(', ')}: the same server at a new address.`,
+    'Your device, conversations and history there come along.',
+  ];
 }
 
 /** Errors that end the program instead of returning to the form. */
@@ -242,6 +255,7 @@ export function startApp(opts: AppOptions): RunningApp {
             'new server',
             [
               `First contact with ${p.host}:${p.port}. No key is pinned for it yet.`,
+              ...sameServer(p.knownAs ?? []),
               'Server fingerprint:',
               p.fingerprint,
               `Short fingerprint: ${p.shortFingerprint}`,
@@ -271,7 +285,7 @@ export function startApp(opts: AppOptions): RunningApp {
         user: c.user ?? v.user,
       });
       c.off('notice', noted);
-      await startChat(c, { host: hostPort.host, port, user: c.user ?? v.user }, { at: loginAt, notices });
+      await startChat(c, { server: c.fingerprint, user: c.user ?? v.user }, { at: loginAt, notices });
       if (v.register && !register)
         controller?.notice(`"${c.user ?? v.user}" is already an account of this device on this server: logged in, nothing registered`);
     } catch (err) {

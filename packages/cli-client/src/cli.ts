@@ -5,7 +5,7 @@ import { defaultDownloadsDir, defaultPaths } from '@hush/client';
 import { startApp } from './app.js';
 import { REMEMBERED_FILE, resolveLogin, USAGE, UsageError } from './config.js';
 import { sdkConnector } from './connect.js';
-import { fileDirectList } from './direct-list.js';
+import { fileDirectList, pinnedAddresses } from './direct-list.js';
 import { readIfExists, writePrivateJson } from './private-file.js';
 
 // The package's own version (package.json is one level above src/ and dist/), so a release bump shows.
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
     downloadsDir: defaultDownloadsDir(),
     remembered: resolved.remembered,
     remember: (r) => writePrivateJson(paths.configDir, REMEMBERED_FILE, r),
-    directs: fileDirectList(paths.dataDir),
+    directs: fileDirectList(paths.dataDir, pinnedAddresses(paths.configDir)),
   });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => app.quit());
   return app.exited;

@@ -1,18 +1,20 @@
 // The direct conversations of the list, kept between launches per server and account. The SDK keeps
 // their messages (its local history) but no list of them, so hush keeps one in the data directory:
-// <dataDir>/conversations.json, { "alice@host:port": [{ "user": "bob", "seen": "812" }] }, readable
+// <dataDir>/conversations.json, { "alice@SHA512:...": [{ "user": "bob", "seen": "812" }] }, readable
 // by the user only. `seen` is the newest message the conversation held, so what came after it while
-// hush was closed is marked new, as the SDK's cursors do for rooms.
+// hush was closed is marked new, as the SDK's cursors do for rooms. Lists follow the server's key
+// (its fingerprint), not the address typed, as the SDK's device and history do; a list kept by an
+// older hush under an address (`alice@host:port`) pinned to the same key is taken over.
 import { join } from 'node:path';
-import { serverKey } from '@hush/client';
+import { parseKnownServers } from '@hush/client';
 import { readIfExists, writePrivateJson } from './private-file.js';
 import { USERNAME_PATTERN } from './rules.js';
 
 export const DIRECTS_FILE = 'conversations.json';
 
 export interface Account {
-  host: string;
-  port: number;
+  /** The server's fingerprint. */
+  server: string;
   user: string;
 }
 
@@ -31,9 +33,17 @@ export interface DirectList {
 
 const MESSAGE_ID = /^\d{1,20}$/;
 
-/** "alice@127.0.0.1:5555": an account on a server. */
+/** "alice@SHA512:...": an account on a server (its identity, whatever address reached it). */
 export function accountKey(a: Account): string {
-  return `${a.user}@${serverKey(a.host, a.port)}`;
+  return `${a.user}@${a.server}`;
+}
+
+/** The addresses (`host:port`) known_servers in `configDir` pins to a fingerprint. */
+export function pinnedAddresses(configDir: string): (fingerprint: string) => string[] {
+  return (fingerprint) =>
+    parseKnownServers(readIfExists(join(configDir, 'known_servers')) ?? '')
+      .filter((e) => e.fingerprint === fingerprint)
+      .map((e) => e.server);
 }
 
 /** One entry, or undefined for what is not a user name with an optional message id. */
@@ -62,11 +72,18 @@ export function parseDirects(text: string | undefined): Record<string, DirectCon
   );
 }
 
-/** The list in `dataDir`'s conversations.json; each save rewrites the file with the other accounts' lists kept. */
-export function fileDirectList(dataDir: string): DirectList {
+/**
+ * The list in `dataDir`'s conversations.json; each save rewrites the file with the other accounts'
+ * lists kept. `addressesOf` names the addresses an older hush may have kept a server's lists under.
+ */
+export function fileDirectList(dataDir: string, addressesOf: (fingerprint: string) => string[] = () => []): DirectList {
   const read = (): Record<string, DirectConversation[]> => parseDirects(readIfExists(join(dataDir, DIRECTS_FILE)));
   return {
-    load: (account) => read()[accountKey(account)] ?? [],
+    load: (account) => {
+      const lists = read();
+      const former = addressesOf(account.server).map((address) => lists[`${account.user}@${address}`]);
+      return lists[accountKey(account)] ?? former.find((list) => list !== undefined) ?? [];
+    },
     save: (account, conversations) => writePrivateJson(dataDir, DIRECTS_FILE, { ...read(), [accountKey(account)]: conversations }),
   };
 }

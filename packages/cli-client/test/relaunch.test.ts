@@ -92,14 +92,14 @@ describe('relaunch: the direct conversations of the last run come back', () => {
   it('the file keeps each account its list, 0600, and a damaged file costs the list, not the launch', () => {
     const dir = tempDir();
     const list = fileDirectList(dir);
-    const alice = { host: '127.0.0.1', port: 5555, user: 'alice' };
-    const bob = { host: '::1', port: 5555, user: 'bob' };
+    const alice = { server: 'SHA512:one', user: 'alice' };
+    const bob = { server: 'SHA512:two', user: 'bob' };
     expect(list.load(alice)).toEqual([]);
     list.save(alice, [{ user: 'bob', seen: '812' }, { user: 'carol' }]);
     list.save(bob, [{ user: 'alice' }]);
     expect(list.load(alice)).toEqual([{ user: 'bob', seen: '812' }, { user: 'carol' }]);
     expect(list.load(bob)).toEqual([{ user: 'alice' }]);
-    expect(accountKey(bob)).toBe('bob@[::1]:5555');
+    expect(accountKey(bob)).toBe('bob@SHA512:two');
     expect(statSync(join(dir, DIRECTS_FILE)).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o077).toBe(0);
 
@@ -125,6 +125,16 @@ describe('relaunch: the direct conversations of the last run come back', () => {
     expect(parseDirects('[1,2]')).toEqual({});
   });
 
+  it('a list an older hush kept under an address pinned to the same key is taken over; others are not', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, DIRECTS_FILE), JSON.stringify({ 'alice@h:1': [{ user: 'bob', seen: '7' }], 'alice@h:2': [{ user: 'eve' }] }));
+    const list = fileDirectList(dir, (fingerprint) => (fingerprint === 'SHA512:one' ? ['h:9', 'h:1'] : ['h:2']));
+    expect(list.load({ server: 'SHA512:one', user: 'alice' })).toEqual([{ user: 'bob', seen: '7' }]);
+    expect(list.load({ server: 'SHA512:one', user: 'carol' })).toEqual([]);
+    list.save({ server: 'SHA512:one', user: 'alice' }, [{ user: 'bob', seen: '8' }]);
+    expect(list.load({ server: 'SHA512:one', user: 'alice' })).toEqual([{ user: 'bob', seen: '8' }]);
+  });
+
   it('the app keeps the list as it changes and gives it back at the next launch of the same account', async () => {
     const dir = tempDir();
     const launch = (session: FakeSession) => {
@@ -140,9 +150,9 @@ describe('relaunch: the direct conversations of the last run come back', () => {
     t.type('/query carol\r');
     await t.shows('@carol');
     const saved = () => JSON.stringify(JSON.parse(readFileSync(join(dir, DIRECTS_FILE), 'utf8')));
-    await waitFor(() => saved() === '{"mia@127.0.0.1:5555":[{"user":"bob","seen":"101"},{"user":"carol"}]}', 'the list saved');
+    await waitFor(() => saved() === '{"mia@SHA512:fake":[{"user":"bob","seen":"101"},{"user":"carol"}]}', 'the list saved');
     t.type('/part\r'); // closes @carol, the active one
-    await waitFor(() => saved() === '{"mia@127.0.0.1:5555":[{"user":"bob","seen":"101"}]}', 'the closed one forgotten');
+    await waitFor(() => saved() === '{"mia@SHA512:fake":[{"user":"bob","seen":"101"}]}', 'the closed one forgotten');
     app!.quit();
     await app!.exited;
 

@@ -12,6 +12,7 @@ import { CatchUp } from './catch-up.js';
 import { ConversationLedger, listedRef, roomMessage, type IncomingMessage } from './conversation-ledger.js';
 import { isEnding } from './connection-state.js';
 import { Connection } from './connection.js';
+import { DeviceLock } from './device-lock.js';
 import { DeviceStore } from './device-store.js';
 import type { DirectBody } from './direct-body.js';
 import { DirectMessages, type Account } from './direct-messages.js';
@@ -47,6 +48,7 @@ import type {
   Target,
   UserInfo,
 } from './types.js';
+import { openServerHome, type ServerHome } from './server-home.js';
 import { SessionStore } from './session-store.js';
 import { UserState } from './user-state.js';
 import { b64, bundleFromWire, bundleToWire } from './wire.js';
@@ -67,7 +69,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   readonly host: string;
   readonly port: number;
   readonly paths: ClientPaths;
-  private readonly devices: DeviceStore;
+  /** This server's folders and device keys: known once its key is verified (connect). */
+  private home!: ServerHome;
+  private devices!: DeviceStore;
+  /** Held while logged in: one process at a time per device. */
+  private deviceLock: DeviceLock | undefined;
   private readonly pin: ServerPin;
   private readonly connection: Connection;
   private account: Account | undefined;
@@ -93,7 +99,6 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     this.port = options.port;
     this.paths = options.paths ?? defaultPaths();
     const emit = this.emit.bind(this);
-    this.devices = new DeviceStore(this.paths.dataDir, this.host, this.port);
     this.pin = new ServerPin(this.paths.configDir, options);
     this.connection = new Connection(
       {
@@ -184,12 +189,28 @@ export class HushClient extends TypedEmitter<ClientEvents> {
         await this.connection.rawRequest({ type: 'read', target, msgId }, ['ok']);
       },
     });
+    // Ended by the server for good (banned, device removed): once its state is written, the device is free.
+    this.on('closed', () => {
+      const lock = this.deviceLock;
+      if (lock)
+        void Promise.resolve(this.account?.state.flush())
+          .catch(() => undefined)
+          .then(() => lock.release());
+    });
   }
 
   /** TCP + handshake + pin check. Throws HushError('SERVER_KEY_CHANGED' | 'UNTRUSTED_SERVER' | 'CONNECT_FAILED' | ...). */
   static async connect(options: ConnectOptions): Promise<HushClient> {
     const client = new HushClient(options);
     await client.connection.start();
+    try {
+      // Local state belongs to the server's key, not to the address typed (see server-home.ts).
+      client.home = await openServerHome(client.paths.dataDir, client.pin.fingerprint, client.pin.sameKey);
+    } catch (error) {
+      await client.close();
+      throw new HushError('INTERNAL', `cannot open this server's local state: ${String(error)}`, { cause: error });
+    }
+    client.devices = new DeviceStore(client.home.devices);
     return client;
   }
 
@@ -221,7 +242,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   // Accounts
 
   async register(username: string, password: string, opts: { invite?: string } = {}): Promise<void> {
-    await this.connection.holdingEvents(() => this.registerNow(username, password, opts));
+    await this.withDeviceLock(username, () => this.connection.holdingEvents(() => this.registerNow(username, password, opts)));
   }
 
   private async registerNow(username: string, password: string, opts: { invite?: string }): Promise<void> {
@@ -238,7 +259,26 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** Device login when this device is bound to `username` on this server, else password (required then). */
   async login(username: string, password?: string): Promise<void> {
-    await this.connection.holdingEvents(() => this.loginNow(username, password));
+    await this.withDeviceLock(username, () => this.connection.holdingEvents(() => this.loginNow(username, password)));
+  }
+
+  /**
+   * Runs a login of `username` holding its device's lock (HushError('DEVICE_IN_USE') before anything
+   * is read when another process holds it); the lock stays while logged in.
+   */
+  private async withDeviceLock(username: string, login: () => Promise<void>): Promise<void> {
+    const held = this.deviceLock;
+    const before = this.account;
+    const lock = held?.isFor(this.home.devices, username) ? held : DeviceLock.acquire(this.home.devices, username);
+    try {
+      await login();
+    } finally {
+      // A welcome (even if a step after it failed) means this device is in use now: hold its lock.
+      if (this.account !== undefined && this.account !== before) {
+        if (held !== lock) held?.release();
+        this.deviceLock = lock;
+      } else if (lock !== held) lock.release();
+    }
   }
 
   private async loginNow(username: string, password?: string): Promise<void> {
@@ -276,6 +316,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       this.signals.rejectAll(new HushError('NOT_LOGGED_IN'));
       await this.account?.state.flush();
       this.account = undefined;
+      this.deviceLock?.release();
+      this.deviceLock = undefined;
       this.localHistory = undefined;
       this.roomKeys = undefined;
       this.joined.clear();
@@ -313,7 +355,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   /** The persisted state of `user` (the loaded one when it is the current user). */
   private async stateOf(user: string): Promise<UserState> {
     if (this.account?.user === user) return this.account.state;
-    return UserState.load(this.paths.dataDir, this.host, this.port, user);
+    return UserState.load(this.home.state, user);
   }
 
   /** True at this device's first login to the account: it has no state of it yet. */
@@ -323,21 +365,21 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     this.account = {
       user: welcome.user,
       device,
-      state: kept?.state ?? state ?? (await UserState.load(this.paths.dataDir, this.host, this.port, welcome.user)),
-      sessions: kept?.sessions ?? (await SessionStore.load(this.paths.dataDir, this.host, this.port, welcome.user)),
+      state: kept?.state ?? state ?? (await UserState.load(this.home.state, welcome.user)),
+      sessions: kept?.sessions ?? (await SessionStore.load(this.home.state, welcome.user)),
     };
     const firstHere = this.account.state.noteStart(welcome.serverTime);
     if (firstHere) await this.account.state.save();
     await this.publishPrekeys();
     await this.noteOwnDevices();
     if (!kept || !this.roomKeys) {
-      this.roomKeys = await RoomKeyStore.load(this.paths.dataDir, this.host, this.port, {
+      this.roomKeys = await RoomKeyStore.load(this.home.state, {
         user: welcome.user,
         device: deviceId(device.signPublicKey),
       });
     }
-    this.localHistory = LocalHistory.for(this.paths.dataDir, this.host, this.port, welcome.user);
-    this.files.useKeys(await FileKeyStore.load(this.paths.dataDir, this.host, this.port, welcome.user));
+    this.localHistory = LocalHistory.for(this.home.history, welcome.user);
+    this.files.useKeys(await FileKeyStore.load(this.home.state, welcome.user));
     this.applyLimits(welcome);
     this.replaceRooms(welcome.rooms);
     await this.catchUp.sinceLastRun(this.joined.names(), this.account.state.rooms);
@@ -888,6 +930,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       await (final ? this.localHistory?.close() : this.localHistory?.flushed());
       await this.roomKeys?.flushed();
       await this.files.flushed();
+      // Everything written: another process may use this device now.
+      if (final) this.deviceLock?.release();
     });
   }
 

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeviceIdentity } from '@hush/crypto';
-import { fileSafe, serverDirName } from './paths.js';
+import { fileSafe } from './paths.js';
 import { writePrivateFile } from './secure-fs.js';
 import { b64, unb64 } from './wire.js';
 
-// One device identity per server and user: <dataDir>/devices/<host>_<port>/<user>.key (0600), JSON
+// One device identity per server and user: <server home>/devices/<user>.key (0600), JSON
 // with the 32-byte seed and whether the server has bound it to the account (device login possible).
 
 interface DeviceFile {
@@ -20,11 +20,7 @@ export interface StoredDevice {
 }
 
 export class DeviceStore {
-  private readonly dir: string;
-
-  constructor(dataDir: string, host: string, port: number) {
-    this.dir = join(dataDir, 'devices', serverDirName(host, port));
-  }
+  constructor(private readonly dir: string) {}
 
   pathFor(user: string): string {
     return join(this.dir, `${fileSafe(user.toLowerCase())}.key`);

@@ -8,6 +8,7 @@ export const CLIENT_ERROR_CODES = {
   CONNECT_FAILED: 'could not connect to the server',
   TIMEOUT: 'the server did not answer in time',
   NOT_LOGGED_IN: 'log in first',
+  DEVICE_IN_USE: "another process on this computer is logged in with this device: one at a time (they would break each other's encryption)",
   PASSWORD_REQUIRED: 'a password is needed (this device is not bound to the account)',
   UNEXPECTED_REPLY: 'the server sent an unexpected reply',
   E2E_KEY_CHANGED: "the contact's keys changed since you verified them: compare the safety number and verify again",

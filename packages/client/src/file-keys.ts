@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { decodeBody, type DirectFileInfo } from './direct-body.js';
-import { fileSafe, serverDirName } from './paths.js';
+import { fileSafe } from './paths.js';
 import { readOptional, writePrivateFile } from './secure-fs.js';
 
 /** The sealed half of a file offer (key, name, size, hash) and the user who sealed it. */
@@ -40,8 +40,8 @@ export class FileKeyStore {
 
   private constructor(private readonly path: string) {}
 
-  static async load(dataDir: string, host: string, port: number, user: string): Promise<FileKeyStore> {
-    const store = new FileKeyStore(join(dataDir, 'state', serverDirName(host, port), `${fileSafe(user)}.filekeys.json`));
+  static async load(stateDir: string, user: string): Promise<FileKeyStore> {
+    const store = new FileKeyStore(join(stateDir, `${fileSafe(user)}.filekeys.json`));
     const text = await readOptional(store.path);
     const f = text === undefined ? undefined : (JSON.parse(text) as Partial<FileKeysFile>);
     for (const o of f?.version === 1 && Array.isArray(f.offers) ? f.offers : []) {

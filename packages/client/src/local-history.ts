@@ -1,13 +1,13 @@
 import { appendFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConversationLedger, type IncomingMessage } from './conversation-ledger.js';
-import { fileSafe, serverDirName } from './paths.js';
+import { fileSafe } from './paths.js';
 import { ensurePrivateDir, readOptional, writePrivateFile } from './secure-fs.js';
 import type { SearchResult, Target } from './types.js';
 
 // What this device received or sent, as it read it (direct messages decrypted), kept so that search
 // works over everything, end-to-end conversations included, without asking the server:
-// <dataDir>/history/<host>_<port>/<user>/<conversation>.jsonl, one message per line, append-only,
+// <server home>/history/<user>/<conversation>.jsonl, one message per line, append-only,
 // files 0600 in 0700 folders. Edits, deletes and reactions are lines too; reading folds them in, so
 // a search finds the latest text and never a deleted message. A delete also rewrites the file
 // without the deleted text and its edits: the device keeps no more than the server does.
@@ -21,8 +21,8 @@ export class LocalHistory {
 
   constructor(private readonly dir: string) {}
 
-  static for(dataDir: string, host: string, port: number, user: string): LocalHistory {
-    return new LocalHistory(join(dataDir, 'history', serverDirName(host, port), fileSafe(user)));
+  static for(historyDir: string, user: string): LocalHistory {
+    return new LocalHistory(join(historyDir, fileSafe(user)));
   }
 
   /** Appends a message once per session (a repeat from another session is folded away on reading). */

@@ -5,7 +5,7 @@ import envPaths from 'env-paths';
 export interface ClientPaths {
   /** known_servers and settings. */
   configDir: string;
-  /** Device keys and per-user state: verified contacts, DM sequence numbers, catch-up cursors. */
+  /** Per server (servers/<id of its key>/): device keys, per-user state (sessions, verified contacts, cursors), local history. */
   dataDir: string;
 }
 
@@ -22,11 +22,7 @@ export function defaultDownloadsDir(): string {
   return join(homedir(), 'Downloads');
 }
 
-/** A safe single path segment for a server (host:port) or user name in file names. */
+/** A safe single path segment for a user (or host) name in file names. */
 export function fileSafe(part: string): string {
   return part.replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
-export function serverDirName(host: string, port: number): string {
-  return `${fileSafe(host)}_${port}`;
 }

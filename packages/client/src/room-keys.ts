@@ -8,13 +8,13 @@ import {
   encodeSenderKeyDistribution,
   type SenderKeyOrder,
 } from '@hush/crypto';
-import { fileSafe, serverDirName } from './paths.js';
+import { fileSafe } from './paths.js';
 import { readOptional, writePrivateFile } from './secure-fs.js';
 import type { RoomKind } from './types.js';
 import { b64, unb64 } from './wire.js';
 
 // This device's sender keys for end-to-end rooms, in one private file (0600) replaced atomically:
-// <dataDir>/state/<host>_<port>/<user>.roomkeys.json. Per room: our own outbound key, the member
+// <server home>/state/<user>.roomkeys.json. Per room: our own outbound key, the member
 // devices that already hold it, the keys other devices gave us, and the room's kind as we last saw
 // it. The chain advanced by a message is saved before that message leaves (`seal` resolves after
 // the write), so a crash never reuses an iteration.
@@ -109,8 +109,8 @@ export class RoomKeyStore {
     readonly self: RoomDevice,
   ) {}
 
-  static async load(dataDir: string, host: string, port: number, self: RoomDevice): Promise<RoomKeyStore> {
-    const store = new RoomKeyStore(join(dataDir, 'state', serverDirName(host, port), `${fileSafe(self.user)}.roomkeys.json`), self);
+  static async load(stateDir: string, self: RoomDevice): Promise<RoomKeyStore> {
+    const store = new RoomKeyStore(join(stateDir, `${fileSafe(self.user)}.roomkeys.json`), self);
     const text = await readOptional(store.path);
     if (text === undefined) return store;
     const f = JSON.parse(text) as RoomKeyFile;

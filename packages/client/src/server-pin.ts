@@ -10,6 +10,7 @@ import type { ConnectOptions } from './types.js';
 export class ServerPin {
   private _fingerprint = '';
   private _shortFingerprint = '';
+  private _sameKey: string[] = [];
   private readonly knownServers: KnownServersFile;
 
   constructor(
@@ -28,11 +29,20 @@ export class ServerPin {
     return this._shortFingerprint;
   }
 
+  /**
+   * The addresses (`host:port`) that known_servers pinned to this server's key before the first
+   * verified connection, this client's own address first: the same server under other names.
+   */
+  get sameKey(): readonly string[] {
+    return this._sameKey;
+  }
+
   /** Throws HushError('SERVER_KEY_CHANGED' | 'UNTRUSTED_SERVER') to refuse; true when pinned just now. */
   async check(session: HandshakeResult): Promise<boolean> {
     const { host, port } = this.options;
     const server = serverKey(host, port);
-    const decision = decidePin(await this.knownServers.entries(), server, session.fingerprint);
+    const entries = await this.knownServers.entries();
+    const decision = decidePin(entries, server, session.fingerprint);
     if (decision.status === 'changed') throw keyChangedError(this.knownServers.path, server, decision.known, session.fingerprint);
     if (this._fingerprint !== '' && this._fingerprint !== session.fingerprint) {
       throw new HushError(
@@ -46,10 +56,12 @@ export class ServerPin {
       throw new HushError('UNTRUSTED_SERVER', `server fingerprint ${session.fingerprint} does not match the expected ${expected}`);
     }
     let pinned = false;
+    const knownAs = entries.filter((e) => e.fingerprint === session.fingerprint && e.server !== server).map((e) => e.server);
+    if (this._fingerprint === '') this._sameKey = decision.status === 'match' ? [server, ...knownAs] : knownAs;
     if (decision.status === 'new') {
       if (expected === undefined) {
         const trusted = this.options.trust
-          ? await this.options.trust({ host, port, fingerprint: session.fingerprint, shortFingerprint: short })
+          ? await this.options.trust({ host, port, fingerprint: session.fingerprint, shortFingerprint: short, knownAs })
           : false;
         if (!trusted) {
           throw new HushError(

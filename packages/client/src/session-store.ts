@@ -13,12 +13,12 @@ import {
   type PrekeyLookup,
   type SignedPrekeyPair,
 } from '@hush/crypto';
-import { fileSafe, serverDirName } from './paths.js';
+import { fileSafe } from './paths.js';
 import { readOptional, writePrivateFile } from './secure-fs.js';
 import { b64, unb64 } from './wire.js';
 
 // This device's forward-secret state for one server + account, in one private file (0600) that is
-// replaced atomically: <dataDir>/state/<host>_<port>/<user>.sessions.json. Sessions, prekey secrets
+// replaced atomically: <server home>/state/<user>.sessions.json. Sessions, prekey secrets
 // and the journal of opened messages change together in one write, so a crash leaves either the
 // state before a message or the state after it, never half of each.
 // Beside it, <user>.shown lists the DMs already handed to the application, one server id a line,
@@ -86,8 +86,8 @@ export class SessionStore {
     private readonly shownPath: string,
   ) {}
 
-  static async load(dataDir: string, host: string, port: number, user: string): Promise<SessionStore> {
-    const base = join(dataDir, 'state', serverDirName(host, port), fileSafe(user));
+  static async load(stateDir: string, user: string): Promise<SessionStore> {
+    const base = join(stateDir, fileSafe(user));
     const store = new SessionStore(`${base}.sessions.json`, `${base}.shown`);
     const shown = (await readOptional(store.shownPath))?.split('\n').filter((id) => id !== '') ?? [];
     for (const id of shown.slice(-SHOWN_LIMIT)) store.shown.add(id);

@@ -7,10 +7,15 @@ export interface TrustPrompt {
   port: number;
   fingerprint: string;
   shortFingerprint: string;
+  /**
+   * Other addresses already pinned to this same key (the same server under another name or port):
+   * trusted, this client keeps its device, sessions and history from there.
+   */
+  knownAs: readonly string[];
 }
 
 export interface ConnectOptions {
-  /** The server's name and port: pins and local state are kept under them, and they are dialled first. */
+  /** The server's name and port: its key is pinned under them, and they are dialled first. Local state follows the key, not the address. */
   host: string;
   port: number;
   /**

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { SequenceTracker, type SequenceStatus, type SequenceTrackerState } from '@hush/crypto';
 import { compareIds } from './message-ids.js';
-import { fileSafe, serverDirName } from './paths.js';
+import { fileSafe } from './paths.js';
 import { readOptional, writePrivateFile } from './secure-fs.js';
 
 // Per server+user end-to-end state, persisted (0600) so a restart neither reuses sequence numbers nor
-// forgets which contacts were verified: <dataDir>/state/<host>_<port>/<user>.json
+// forgets which contacts were verified: <server home>/state/<user>.json
 
 interface UserStateFile {
   version: 1;
@@ -46,8 +46,8 @@ export class UserState {
 
   private constructor(private readonly path: string) {}
 
-  static async load(dataDir: string, host: string, port: number, user: string): Promise<UserState> {
-    const path = join(dataDir, 'state', serverDirName(host, port), `${fileSafe(user)}.json`);
+  static async load(stateDir: string, user: string): Promise<UserState> {
+    const path = join(stateDir, `${fileSafe(user)}.json`);
     const state = new UserState(path);
     const text = await readOptional(path);
     if (text !== undefined) {

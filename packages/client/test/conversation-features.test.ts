@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
 import { HushError } from '../src/errors.js';
-import { collect, Fixture, nextEvent } from './helpers.js';
+import { collect, Fixture, homeOf, nextEvent } from './helpers.js';
 
 // Replies, edits, deletes, reactions and search over real sockets against a real hushd, in an
 // open room (the server checks references and redacts deletes there; e2e rooms: e2e-rooms.test.ts).
@@ -39,7 +39,7 @@ describe('conversation features', () => {
     const bob = await fx.user(server, 'bob', { paths: bobPaths });
     await alice.createRoom('ops', undefined, 'open');
     await bob.joinRoom('ops');
-    return { s: server, alice, bob, bobData: join(bobPaths.dataDir, 'history', `127.0.0.1_${server.port}`, 'bob') };
+    return { s: server, alice, bob, bobData: join(homeOf(bobPaths.dataDir, server).history, 'bob') };
   }
 
   it('in a room: a reply names its original, reactions count once per person and emoji, an edit and a delete reach everyone', async () => {
@@ -316,7 +316,7 @@ describe('conversation features', () => {
     const again = await fx.connect(s, { paths: alicePaths });
     await again.login('carol');
     expect((await again.search('rollout failed')).map((r) => r.message.text)).toEqual(['the rollout failed']);
-    const dir = join(alicePaths.dataDir, 'history', `127.0.0.1_${s.port}`, 'carol');
+    const dir = join(homeOf(alicePaths.dataDir, s).history, 'carol');
     expect((await stat(join(dir, 'room-ops.jsonl'))).mode & 0o777).toBe(0o600);
     // The deleted message's text is gone from the device too; the rest is there.
     const onDisk = await readFile(join(dir, 'room-ops.jsonl'), 'utf8');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClientPaths } from '../src/paths.js';
-import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
+import { collect, Fixture, homeOf, nextEvent, sentAndShown } from './helpers.js';
 
 // DMs on forward-secret sessions, against a real hushd over real sockets. The server's store stands
 // in for a malicious server where one is needed (it hands out what the tests put there).
@@ -22,8 +22,7 @@ describe('direct messages on forward-secret sessions', () => {
 
   const deviceOf = (user: string) => server.store.listDevices(user)[0]!.signKey;
   const remaining = (user: string) => server.store.countOneTimePrekeys(user, deviceOf(user));
-  const sessionFile = (paths: ClientPaths, user: string) =>
-    join(paths.dataDir, 'state', `${server.host}_${server.port}`, `${user}.sessions.json`);
+  const sessionFile = (paths: ClientPaths, user: string) => join(homeOf(paths.dataDir, server).state, `${user}.sessions.json`);
 
   /** `<prefix>-bob` (with his data directory, to come back to) has shown a first DM from `<prefix>-alice`. */
   async function talking(prefix: string) {

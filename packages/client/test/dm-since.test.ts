@@ -6,7 +6,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer } from '@hush/server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
+import { collect, Fixture, homeOf, nextEvent, sentAndShown } from './helpers.js';
 
 describe('device_login since', () => {
   const fx = new Fixture();
@@ -44,7 +44,7 @@ describe('device_login since', () => {
     await live;
     expect(offline).toHaveBeenCalled();
     await new Promise((r) => setTimeout(r, 300)); // any write started by now has landed
-    const dir = join(paths.dataDir, 'state', (await readdir(join(paths.dataDir, 'state')))[0]!);
+    const dir = homeOf(paths.dataDir, server).state;
     const names = await readdir(dir);
     const onDisk = await Promise.all(names.map((n) => readFile(join(dir, n))));
     release();

@@ -3,7 +3,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { e2eRoom } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Fixture, nextEvent } from './helpers.js';
+import { Fixture, homeOf, nextEvent } from './helpers.js';
 
 // Files to an end-to-end room travel like direct files: the key, name, size and hash inside a
 // sealed room message, the chunks sealed; the server keeps and relays only ciphertext.
@@ -64,7 +64,7 @@ describe('end-to-end rooms: files', () => {
     const { fileId } = await alice.sendFile({ room: 'vault' }, path);
     await offered;
     await bob.close();
-    const kept = join(bobPaths.dataDir, 'state', `127.0.0.1_${s.port}`, 'bob.filekeys.json');
+    const kept = join(homeOf(bobPaths.dataDir, s).state, 'bob.filekeys.json');
     expect((await stat(kept)).mode & 0o777).toBe(0o600);
 
     const again = await fx.connect(s, { paths: bobPaths });

@@ -113,6 +113,7 @@ describe('end-to-end rooms', () => {
       expect.objectContaining({ code: 'E2E_ROOM_JOINED', text: expect.stringContaining('#lobby is end-to-end encrypted') }),
     ]);
     // A device login of the same account says nothing more.
+    await dave.close();
     const again = await fx.connect(s, { paths: dave.paths });
     const later = collect(again, 'notice');
     await again.login('dave');

@@ -1,7 +1,9 @@
 // The shared client fixture and event waiters, on the SDK's source.
 import { startTestServer, type TestServer } from '@hush/server';
 import { ClientFixture, eventWaiters } from '@hush/test-kit';
+import { join } from 'node:path';
 import { HushClient } from '../src/client.js';
+import { type ServerHome, serverHomeAt, serverHomeId } from '../src/server-home.js';
 import type { ChatMessage, ClientEvents, ConnectOptions } from '../src/types.js';
 
 /** Temp dirs and clients for one test file, released by cleanup(). */
@@ -17,6 +19,11 @@ export class Fixture extends ClientFixture<HushClient, ConnectOptions> {
 }
 
 export const { nextEvent, collect } = eventWaiters<ClientEvents>();
+
+/** Where `dataDir` keeps what belongs to the server with this fingerprint (a server's or a client's). */
+export function homeOf(dataDir: string, server: { fingerprint: string }): ServerHome {
+  return serverHomeAt(join(dataDir, 'servers', serverHomeId(server.fingerprint)));
+}
 
 /**
  * `from` sends `text` to `to`'s user (or into `room`) and resolves once `to` shows it: the wait

@@ -32,6 +32,7 @@ describe('server pinning (known_servers)', () => {
         port: server.port,
         fingerprint: server.fingerprint,
         shortFingerprint: expect.stringMatching(/^(\d{5} ){5}\d{5}$/),
+        knownAs: [],
       },
     ]);
     expect(client.fingerprint).toBe(server.fingerprint);

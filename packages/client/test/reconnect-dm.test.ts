@@ -1,14 +1,14 @@
 // Direct messages sent while a user is briefly away (the SDK reconnecting, not a fresh login) arrive
 // exactly once: the server's offline delivery at device login and the SDK's history catch-up
 // overlap for conversations the client knew, and only offline delivery covers brand-new ones.
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '@hush/server';
 import type { ServerAddress } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
 import { CutProxy } from '@hush/test-kit';
-import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
+import { collect, Fixture, homeOf, nextEvent, sentAndShown } from './helpers.js';
 
 describe('direct messages across a reconnect', () => {
   const fx = new Fixture();
@@ -143,7 +143,7 @@ describe('direct messages across a reconnect', () => {
     files: string[],
     during: (c: HushClient) => Promise<unknown>,
   ): Promise<HushClient> {
-    const dir = join(alice.paths.dataDir, 'state', (await readdir(join(alice.paths.dataDir, 'state')))[0]!);
+    const dir = homeOf(alice.paths.dataDir, alice).state;
     await alice.close(); // its state saved up to here
     const before = await Promise.all(files.map((f) => readFile(join(dir, f)).catch(() => undefined)));
     const first = await fx.connect(at, { paths: alice.paths });

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, Fixture, nextEvent } from './helpers.js';
+import { collect, Fixture, homeOf, nextEvent } from './helpers.js';
 
 describe('reconnect and catch-up', () => {
   const fx = new Fixture();
@@ -162,10 +162,10 @@ describe('reconnect and catch-up', () => {
 
     // A real gap: alice's device skips two sequence numbers (as if the server dropped two DMs).
     await alice.close();
-    const file = join(alice.paths.dataDir, 'state', `127.0.0.1_${server.port}`, 'alice.json');
+    const file = join(homeOf(alice.paths.dataDir, server).state, 'alice.json');
     const state = JSON.parse(await readFile(file, 'utf8')) as { sendSeq: Record<string, number> };
     state.sendSeq.bob! += 2;
-    await mkdir(join(alice.paths.dataDir, 'state'), { recursive: true });
+    await mkdir(homeOf(alice.paths.dataDir, server).state, { recursive: true });
     await writeFile(file, JSON.stringify(state));
     const aliceAgain = await fx.connect(server, { paths: alice.paths });
     await aliceAgain.login('alice');

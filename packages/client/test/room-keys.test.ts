@@ -17,7 +17,7 @@ afterEach(async () => {
 async function device(user: string, dir?: string): Promise<RoomKeyStore> {
   const dataDir = dir ?? (await mkdtemp(join(tmpdir(), 'hush-roomkeys-')));
   if (!dir) dirs.push(dataDir);
-  return RoomKeyStore.load(dataDir, '127.0.0.1', 7000, { user, device: `${user}-device` });
+  return RoomKeyStore.load(join(dataDir, 'state'), { user, device: `${user}-device` });
 }
 
 const dataDirOf = (s: RoomKeyStore): string => s.file.split('/state/')[0]!;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '@hush/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientPaths } from '../src/paths.js';
-import { Fixture } from './helpers.js';
+import { Fixture, homeOf } from './helpers.js';
 
 // Crash safety of the session state: two SDK processes write to each other while the test kills
 // them (SIGKILL) at random moments and starts them again on the same data directories. Afterwards
@@ -65,7 +65,7 @@ describe('session state survives kill -9 of the client', () => {
     const peer = { alice: 'crash-bob', bob: 'crash-alice' } as const;
     const start = (name: Name, count: number) => run(users[name], `crash-${name}`, peer[name], prefix[name], next[name], count);
     const finish = async (name: Name, r: Run) => {
-      const shownFile = join(users[name].dataDir, 'state', `${server.host}_${server.port}`, `crash-${name}.shown`);
+      const shownFile = join(homeOf(users[name].dataDir, server).state, `crash-${name}.shown`);
       const listed = await readFile(shownFile, 'utf8').catch(() => '');
       runs[name].push({ lines: r.lines, listed: new Set(listed.split('\n')) });
       // The next run continues after the last acknowledged text (an unacknowledged one may have been stored: its text is not reused).

@@ -5,7 +5,7 @@ import { DeviceIdentity } from '@hush/crypto';
 import { HushClient } from '../src/client.js';
 import { compareIds } from '../src/message-ids.js';
 import { DeviceStore } from '../src/device-store.js';
-import { collect, Fixture, nextEvent } from './helpers.js';
+import { collect, Fixture, homeOf, nextEvent } from './helpers.js';
 
 describe('accounts, rooms, messages, presence, moderation against a real hushd', () => {
   const fx = new Fixture();
@@ -35,13 +35,14 @@ describe('accounts, rooms, messages, presence, moderation against a real hushd',
     const reg = await fx.connect(server);
     await reg.register('dora', 'dora-password-1');
     // A device this client believes bound, which the server never saw.
-    await new DeviceStore(paths.dataDir, server.host, server.port).save('dora', DeviceIdentity.generate(), true);
+    await new DeviceStore(homeOf(paths.dataDir, server).devices).save('dora', DeviceIdentity.generate(), true);
     const client = await fx.connect(server, { paths });
     expect(client.hasDeviceFor('dora')).toBe(true);
     await expect(client.login('dora')).rejects.toMatchObject({ code: 'DEVICE_UNKNOWN' });
     const again = await fx.connect(server, { paths });
     await again.login('dora', 'dora-password-1');
     expect(again.user).toBe('dora');
+    await again.close(); // one client at a time on a device
     // Now bound for real: the next login needs no password.
     const third = await fx.connect(server, { paths });
     await third.login('dora');
@@ -178,6 +179,7 @@ describe('accounts, rooms, messages, presence, moderation against a real hushd',
     // Make olga a server admin (takes effect at her next login).
     server.store.setServerRole('olga', 'admin');
     const ownerPaths = (owner as unknown as { paths: { configDir: string; dataDir: string } }).paths;
+    await owner.close(); // one client at a time on a device
     const admin = await fx.connect(server, { paths: ownerPaths });
     await admin.login('olga');
     const closed = nextEvent(member, 'closed');

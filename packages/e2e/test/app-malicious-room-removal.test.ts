@@ -7,7 +7,7 @@
 // as its history) and every DM carrying a fresh sender key, readdressed to it. It opens none, keeps running, and says what it
 // could not open.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -100,8 +100,10 @@ describe('malicious server: a member removed from an end-to-end room', () => {
       );
       const port = s.port;
       await s.stop();
+      const servers = join(carolPaths.dataDir, 'servers');
+      const [home] = readdirSync(servers); // the one server (its key) carol's device knows
       // carol's device still holds alice's and bob's earlier keys of the room: they must not open what follows.
-      const held = JSON.parse(readFileSync(join(carolPaths.dataDir, 'state', `127.0.0.1_${port}`, 'carol.roomkeys.json'), 'utf8')) as {
+      const held = JSON.parse(readFileSync(join(servers, home!, 'state', 'carol.roomkeys.json'), 'utf8')) as {
         rooms: Record<string, { inbound: Record<string, string[]> }>;
       };
       expect(
