@@ -132,6 +132,7 @@ export class SendQueue {
     if (this.retry !== undefined) clearTimeout(this.retry);
     this.retry = undefined;
     this.heldUntil = 0;
+    this.refusals = 0;
     for (const e of all) {
       if (e.info.state !== 'sending' && !e.unsure) e.unstored?.();
       e.reject(error);

@@ -7,7 +7,7 @@ import { e2eRoom, passwordOf, startPostgres, type TestPostgres, until } from '@h
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isHushError } from '../src/errors.js';
 import type { PendingSend } from '../src/types.js';
-import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
+import { collect, Fixture, sentAndShown } from './helpers.js';
 
 describe('sends during a database outage', () => {
   const fx = new Fixture();
