@@ -1,13 +1,15 @@
 // A malicious server and an end-to-end room. Bob hands alice his sender key over their device
 // session; the server then lies with room messages. What must hold: a tampered or forged message
 // (a signature that does not verify) is not shown and is said; a message played again under a new
-// server id is not shown twice and is said; messages of a sender's chain delivered out of order
+// server id is not shown twice and is said (after a restart too, while the messages opened before it
+// that its catch-up fetches again pass silently); messages of a sender's chain delivered out of order
 // each show once, and the gap and the late one are said; bob's envelope relayed as someone else's
 // never shows as bob's; a room turned open by the server is refused, never used in clear; a member
 // who holds bob's key cannot sign as bob; a message under a key bob never handed out stays closed, and is said.
 import { randomBytes } from 'node:crypto';
 import { DeviceIdentity, deviceId, encodeSenderKeyDistribution, OutboundSenderKey } from '@hush/crypto';
 import type { HushClient } from '@hush/client';
+import type { ServerMessageOf } from '@hush/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prekeyBundleOf, sealerOf } from './helpers-app/direct.js';
 import { EvilServer } from './helpers-app/evil-server.js';
@@ -68,13 +70,25 @@ function forgedAsBob(): OutboundSenderKey {
   return OutboundSenderKey.fromBytes(new Uint8Array(state));
 }
 
-function relay(message: Uint8Array, o: { from?: string; msgId?: string } = {}): string {
-  const msgId = o.msgId ?? evil.msgId();
+/** Bob's sealed `message` as the server hands it out, in #vault. */
+function roomWire(message: Uint8Array, o: { from?: string; msgId?: string } = {}): ServerMessageOf<'message'> {
   const envelope = roomEnvelope(deviceId(bob.signPublicKey), message);
-  evil
-    .connectionOf('alice')
-    .send({ type: 'message', room: 'vault', msgId, ts: Date.now(), from: o.from ?? 'bob', text: '', action: false, envelope });
-  return msgId;
+  return {
+    type: 'message',
+    room: 'vault',
+    msgId: o.msgId ?? evil.msgId(),
+    ts: Date.now(),
+    from: o.from ?? 'bob',
+    text: '',
+    action: false,
+    envelope,
+  };
+}
+
+function relay(message: Uint8Array, o: { from?: string; msgId?: string } = {}): string {
+  const m = roomWire(message, o);
+  evil.connectionOf('alice').send(m);
+  return m.msgId;
 }
 
 /** Relays bob's `sealed` (by default `text` sealed now) and waits until alice shows `text`. */
@@ -213,6 +227,35 @@ describe('malicious server: end-to-end room', () => {
     await relayShown('after the restart');
     expect(messages.map((m) => m.text)).toEqual(['after the restart']);
     expect(notices.map((n) => n.text)).toEqual([expect.stringContaining('played again by the server')]);
+  });
+
+  it('after a restart, messages opened before that the catch-up fetches again pass silently; under other ids, or pushed again, they are replays, said', async () => {
+    const one = roomWire(bobSays('one'));
+    const two = roomWire(bobSays('two'));
+    for (const [m, text] of [
+      [one, 'one'],
+      [two, 'two'],
+    ] as const) {
+      const shown = nextEvent(alice, 'message', (x) => x.text === text);
+      evil.connectionOf('alice').send(m);
+      await shown;
+    }
+    await alice.close();
+    // The catch-up (in id order): one, two's envelope under one's id, two, one's envelope under a
+    // new id, then three (new). One and two were shown before the restart: they pass silently.
+    evil.roomHistory.set('vault', [one, { ...two, msgId: one.msgId }, two, { ...one, msgId: evil.msgId() }, roomWire(bobSays('three'))]);
+    alice = await fx.connect(evil, { paths: alicePaths });
+    const { messages, notices } = aliceSees();
+    await alice.login('alice');
+    const replayed = expect.stringContaining('played again by the server');
+    expect(messages.map((m) => m.text)).toEqual(['three']);
+    expect(notices.map((n) => n.text)).toEqual([replayed, replayed]);
+
+    // Pushed live, a message the earlier run opened is played again: nothing asked for it.
+    evil.connectionOf('alice').send(one);
+    await relayShown('four');
+    expect(messages.map((m) => m.text)).toEqual(['three', 'four']);
+    expect(notices.map((n) => n.text)).toEqual([replayed, replayed, replayed]);
   });
 
   it("a message whose sender's key is late is said after waiting, and opens once the key comes", async () => {
