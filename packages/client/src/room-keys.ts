@@ -39,7 +39,7 @@ const PREVIOUS_INBOUND_KEYS = 3;
  * chain they advanced: a catch-up after a restart may fetch again the newest few (its cursor is
  * saved a moment later than the chain), and those are then known, not taken for a replay.
  */
-const OPENED_IDS_KEPT = 256;
+const OPENED_IDS_KEPT = 64;
 const ENVELOPE_VERSION = 1;
 
 interface StoredRoom {
