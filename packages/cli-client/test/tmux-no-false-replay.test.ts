@@ -2,41 +2,21 @@
 // before quitting is not taken, at the next start, for a message the server played again (no false
 // alarm); and a member's line opened only once her key came late takes its place in the room's
 // order, as the other members see it, not the end.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HushClient } from '@hush/client';
 import type { HushTui } from '@hush/test-kit';
-import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
+import { PASSWORD, quit, TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
-const homes: string[] = [];
-afterEach(() => {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-});
 
-/** A home kept across launches (device keys, state, local history). */
-function home(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hush-no-false-replay-'));
-  homes.push(dir);
-  return dir;
-}
-
-/** `user` on the chat screen in #lobby (end to end), registering on the first launch. */
+/** `user` on the chat screen in #lobby, an end-to-end room, registering on the first launch. */
 async function launch(user: string, at: string, register: boolean): Promise<HushTui> {
-  const args = ['--host', `127.0.0.1:${bed.server.port}`, '--user', user, '--login', '--fingerprint', bed.server.fingerprint];
-  const tui = bed.start(register ? [...args, '--register'] : args, { home: at });
-  await tui.waitFor((s) => s.includes('#lobby') && / connected /.test(s) && s.includes('end-to-end encrypted room'), `${user} in #lobby`);
+  const tui = await bed.launch(user, at, register);
+  await tui.waitFor('end-to-end encrypted room');
   return tui;
-}
-
-/** Ctrl+C, and the process is gone (its files written). */
-async function quit(tui: HushTui): Promise<void> {
-  tui.keys('C-c');
-  expect(await tui.exitCode()).toBe(0);
-  tui.kill();
 }
 
 /**
@@ -64,10 +44,10 @@ function chatLines(screen: string): string[] {
   return [...screen.matchAll(/\d\d:\d\d <(\w+)> ([\w ]+?)\s*x/g)].map((m) => `${m[1]}: ${m[2]}`);
 }
 
-describe('hush in tmux: restarted in an end-to-end room', () => {
+describe('hush in tmux: an end-to-end room across a restart and a late key', () => {
   it('after accepting a room file and a restart, nothing is said to be played again by the server', async () => {
-    const bobHome = home();
-    const alice = await launch('alice', home(), true);
+    const bobHome = bed.keptHome();
+    const alice = await launch('alice', bed.keptHome(), true);
     let bob = await launch('bob', bobHome, true);
     await alice.waitFor('bob joined #lobby');
     await alice.typeLine('one');
@@ -95,8 +75,8 @@ describe('hush in tmux: restarted in an end-to-end room', () => {
   }, 120_000);
 
   it("a member's line opened once her late key comes takes its place in the room's order, not the end", async () => {
-    const alice = await launch('alice', home(), true);
-    const bob = await launch('bob', home(), true);
+    const alice = await launch('alice', bed.keptHome(), true);
+    const bob = await launch('bob', bed.keptHome(), true);
     const carol = await bed.sdkClient('carol');
     await carol.register('carol', PASSWORD);
     await alice.waitFor('carol joined #lobby');

@@ -1,49 +1,21 @@
 // Relaunching real `hush` processes in tmux against a real hushd: the direct conversations come
 // back with their history, offers left waiting are listed once at their own time (no prompt each),
 // and a banned client says so once and offers no /retry that cannot work.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { HushTui } from '@hush/test-kit';
+import { describe, expect, it } from 'vitest';
 import { formatTime } from '../src/format.js';
-import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
+import { PASSWORD, quit, TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
-const homes: string[] = [];
-afterEach(() => {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-});
-
-/** A home kept across launches (device keys, pins, local history, the conversation list). */
-function home(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hush-relaunch-home-'));
-  homes.push(dir);
-  return dir;
-}
-
-/** `user` on the chat screen, registering on the first launch, logging in with its device key after. */
-async function launch(user: string, at: string, register: boolean): Promise<HushTui> {
-  const args = ['--host', `127.0.0.1:${bed.server.port}`, '--user', user, '--login', '--fingerprint', bed.server.fingerprint];
-  const tui = bed.start(register ? [...args, '--register'] : args, { home: at });
-  await tui.waitFor((s) => s.includes('#lobby') && / connected /.test(s), `${user} on the chat screen`);
-  return tui;
-}
-
-/** Ctrl+C, and the process is gone (its files written). */
-async function quit(tui: HushTui): Promise<void> {
-  tui.keys('C-c');
-  expect(await tui.exitCode()).toBe(0);
-  tui.kill();
-}
 
 describe('hush in tmux: relaunched', () => {
   it('the direct conversations are back in the list, in their order, with their history', async () => {
-    const aliceHome = home();
-    const bobHome = home();
-    let alice = await launch('alice', aliceHome, true);
-    let bob = await launch('bob', bobHome, true);
-    await launch('carol', home(), true).then(quit);
+    const aliceHome = bed.keptHome();
+    const bobHome = bed.keptHome();
+    let alice = await bed.launch('alice', aliceHome, true);
+    let bob = await bed.launch('bob', bobHome, true);
+    await bed.launch('carol', bed.keptHome(), true).then(quit);
     await alice.typeLine('/msg bob are you there?');
     await bob.waitFor(/3\.@alice/);
     await bob.typeLine('/query alice');
@@ -66,8 +38,8 @@ describe('hush in tmux: relaunched', () => {
     });
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
-    alice = await launch('alice', aliceHome, false);
-    bob = await launch('bob', bobHome, false);
+    alice = await bed.launch('alice', aliceHome, false);
+    bob = await bed.launch('bob', bobHome, false);
     // What came while alice was away counts as unread there.
     await alice.waitFor((s) => /3\.@bob\s+1(?!\d)/.test(s) && /4\.@carol/.test(s), 'both direct conversations listed, in their order');
     await bob.waitFor(/3\.@alice/);
@@ -83,8 +55,8 @@ describe('hush in tmux: relaunched', () => {
   }, 120_000);
 
   it('offers left waiting are listed once at their own time, not a prompt each; a new one still asks', async () => {
-    const aliceHome = home();
-    await launch('alice', aliceHome, true).then(quit);
+    const aliceHome = bed.keptHome();
+    await bed.launch('alice', aliceHome, true).then(quit);
     const bob = await bed.sdkClient('bob');
     await bob.register('bob', PASSWORD);
     const files = ['one.txt', 'two.txt', 'three.txt'].map((name) => {
@@ -100,7 +72,7 @@ describe('hush in tmux: relaunched', () => {
     const loginTime = formatTime(Date.now());
     const offerTime = formatTime(offeredAt);
 
-    const alice = await launch('alice', aliceHome, false);
+    const alice = await bed.launch('alice', aliceHome, false);
     const screen = await alice.waitFor('3 files offered while you were away');
     for (const name of ['one.txt', 'two.txt', 'three.txt']) expect(screen).toContain(`${offerTime} bob offered "${name}" (`);
     expect(screen).not.toMatch(/offers "/); // no prompt
@@ -115,7 +87,7 @@ describe('hush in tmux: relaunched', () => {
 
   it('a ban: said once in words; a line typed after is refused in those words; /retry agrees', async () => {
     const admin = await bed.adminClient('warden');
-    const bob = await launch('bob', home(), true);
+    const bob = await bed.launch('bob', bed.keptHome(), true);
 
     await admin.ban({ user: 'bob', reason: 'spam' });
     // The pane wraps the sentence: its start is on one row, its end further on.

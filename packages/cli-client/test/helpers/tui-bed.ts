@@ -6,15 +6,23 @@ import { join } from 'node:path';
 import { HushClient } from '@hush/client';
 import { startTestServer, type TestServer, type TestServerOverrides } from '@hush/server/testing';
 import { HUSH_CLI, HushTui } from '@hush/test-kit';
-import { afterEach, beforeAll, beforeEach } from 'vitest';
+import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 export const PASSWORD = 'correct horse battery';
+
+/** Ctrl+C, and the process is gone with exit code 0 (its files written). */
+export async function quit(tui: HushTui): Promise<void> {
+  tui.keys('C-c');
+  expect(await tui.exitCode()).toBe(0);
+  tui.kill();
+}
 
 export class TuiBed {
   dataDir = '';
   private current: TestServer | null = null;
   private readonly tuis: HushTui[] = [];
   private readonly clients: HushClient[] = [];
+  private readonly homes: string[] = [];
 
   private overrides: TestServerOverrides = {};
 
@@ -32,6 +40,7 @@ export class TuiBed {
     afterEach(async () => {
       for (const t of bed.tuis.splice(0)) t.kill();
       for (const c of bed.clients.splice(0)) await c.close().catch(() => undefined);
+      for (const home of bed.homes.splice(0)) rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       await bed.current?.stop();
       bed.current = null;
       rmSync(bed.dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
@@ -62,6 +71,18 @@ export class TuiBed {
     return tui;
   }
 
+  /** A home kept across launches of `hush` (device keys, pins, state, local history), removed after the test. */
+  keptHome(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'hush-tui-home-'));
+    this.homes.push(dir);
+    return dir;
+  }
+
+  /** `user` on the chat screen with the home `at`: registering on the first launch, logging in with its device key after. */
+  launch(user: string, at: string, register: boolean): Promise<HushTui> {
+    return this.onChatScreen(user, register ? ['--register'] : [], `${user} on the chat screen`, at);
+  }
+
   /** `user` registered through the form, on the chat screen. */
   loggedIn(user: string): Promise<HushTui> {
     return this.onChatScreen(user, ['--register'], `${user} on the chat screen`);
@@ -72,17 +93,11 @@ export class TuiBed {
     return this.onChatScreen(user, [], `${user}'s new device on the chat screen`);
   }
 
-  private async onChatScreen(user: string, extra: string[], what: string): Promise<HushTui> {
-    const tui = this.start([
-      '--host',
-      `127.0.0.1:${this.server.port}`,
-      '--user',
-      user,
-      ...extra,
-      '--login',
-      '--fingerprint',
-      this.server.fingerprint,
-    ]);
+  private async onChatScreen(user: string, extra: string[], what: string, home?: string): Promise<HushTui> {
+    const tui = this.start(
+      ['--host', `127.0.0.1:${this.server.port}`, '--user', user, ...extra, '--login', '--fingerprint', this.server.fingerprint],
+      { home },
+    );
     await tui.waitFor((screen) => screen.includes('#lobby') && / connected /.test(screen), what);
     return tui;
   }
