@@ -42,7 +42,7 @@ describe('safeFileName', () => {
     const out = safeFileName(`${'😄'.repeat(80)}.png`);
     expect(out).toBe(`${'😄'.repeat(49)}.png`);
     expect(out).not.toMatch(/\uFFFD/);
-    expect(out.isWellFormed()).toBe(true);
+    expect(out).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
     const flag = '🇫🇷'; // one character of two code points, 8 bytes
     const cut = safeFileName(`${flag.repeat(30)}.jpg`);
     expect(cut).toBe(`${flag.repeat(24)}.jpg`);

@@ -1,0 +1,118 @@
+// A download that outlives the hush running it, driven through real `hush` processes in tmux
+// against a real hushd: bob's hush is killed (kill -9, by its PID) in the middle of a download that
+// comes through a slow link; started again, it lists the file as offered while he was away, the
+// half-written .part is gone, and /accept saves the file whole. And where a save was refused first,
+// the download's line is drawn at the bottom, below the refusals, not at the offer's old place.
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HushTui } from '@hush/test-kit';
+import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
+
+const bed = TuiBed.install();
+
+/** Bytes per second the slow link lets through from the server: a 3 MiB file takes some seconds. */
+const LINK_RATE = 512 * 1024;
+
+/** A TCP relay to the server whose server-to-client direction is throttled to LINK_RATE. */
+async function slowLink(port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect({ host: '127.0.0.1', port });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => {
+      client.write(d);
+      upstream.pause();
+      setTimeout(() => upstream.resume(), Math.ceil((d.length / LINK_RATE) * 1000));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    port: address.port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** The PID of the hush (node) process in `tui`'s pane: the child of the pane's shell. */
+function hushPid(tui: HushTui): number {
+  const shell = tui.tmux('list-panes', '-F', '#{pane_pid}').trim();
+  const child = execFileSync('pgrep', ['-P', shell], { encoding: 'utf8' }).trim().split('\n')[0];
+  if (!child) throw new Error('no hush process in the pane');
+  return Number(child);
+}
+
+const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+const parts = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.part'));
+/** The row of the screen holding `text`. */
+const rowOf = (screen: string, text: string | RegExp): number =>
+  screen.split('\n').findIndex((l) => (typeof text === 'string' ? l.includes(text) : text.test(l)));
+
+describe('hush in tmux: a download and a crash', () => {
+  let link: { port: number; close(): Promise<void> } | undefined;
+  afterEach(async () => {
+    await link?.close();
+    link = undefined;
+  });
+
+  it('bob killed mid-download gets the file whole after a restart, no .part left; the download shows below the refused tries', async () => {
+    link = await slowLink(bed.server.port);
+    const alice = await bed.loggedIn('alice');
+    const bobArgs = ['--host', `127.0.0.1:${link.port}`, '--user', 'bob', '--login', '--fingerprint', bed.server.fingerprint];
+    const bob = bed.start([...bobArgs.slice(0, 4), '--register', ...bobArgs.slice(4)]);
+    await bob.waitFor((s) => s.includes('#lobby') && / connected /.test(s), 'bob on the chat screen');
+    await alice.waitFor('bob joined #lobby');
+
+    const content = randomBytes(3 * 1024 * 1024);
+    writeFileSync(join(alice.home, 'ten.bin'), content);
+    await alice.typeLine('/file ~/ten.bin');
+    await bob.waitFor((s) => s.includes('alice offers "ten.bin"') && s.includes('[l] later'));
+    bob.keys('l');
+    await bob.waitFor('file offer from alice: "ten.bin"');
+
+    // Two refused tries, then a folder that works: the download's line is below both refusals.
+    writeFileSync(join(bob.home, 'afile'), 'x');
+    await bob.typeLine('/accept ten.bin ~/afile');
+    await bob.waitFor('it is a file, not a');
+    await bob.typeLine('/accept ten.bin /proc/hush-nope');
+    await bob.waitFor(/cannot save into \/proc\/hush-nope/);
+    const dl = join(bob.home, 'dl');
+    mkdirSync(dl);
+    await bob.typeLine('/accept ten.bin ~/dl');
+    const midway = await bob.waitFor(
+      (screen) => screen.includes('receiving "ten.bin" from alice') && /\D[1-9]\d?%/.test(screen),
+      'the download under way',
+      30_000,
+    );
+    process.kill(hushPid(bob), 'SIGKILL');
+    expect(rowOf(midway, 'receiving "ten.bin"')).toBeGreaterThan(rowOf(midway, /cannot save into \/proc\/hush-nope/));
+    expect(rowOf(midway, /cannot save into \/proc\/hush-nope/)).toBeGreaterThan(rowOf(midway, 'it is a file, not a'));
+    expect(midway).not.toContain('file offer from alice: "ten.bin"'); // the offer's line became the download's
+    await bob.exitCode();
+    expect(parts(dl)).toHaveLength(1); // what the crash left
+
+    const again = bed.start(bobArgs, { password: PASSWORD, home: bob.home });
+    await again.waitFor('1 file offered while you were away', 'the offer listed again at the start', 30_000);
+    await again.waitFor('alice offered "ten.bin" (3 MiB) in #lobby');
+    expect(parts(dl)).toEqual([]);
+    await again.typeLine('/accept ten.bin ~/dl');
+    await again.waitFor('saved "ten.bin" to', 'the download saved', 60_000);
+    expect(sha256(readFileSync(join(dl, 'ten.bin')))).toBe(sha256(content));
+    expect(parts(dl)).toEqual([]);
+    await alice.waitFor('bob saved "ten.bin"');
+  }, 180_000);
+});
