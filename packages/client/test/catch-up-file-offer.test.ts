@@ -34,13 +34,19 @@ describe('room catch-up after a restart', () => {
     return { again, ...seen };
   }
 
-  it('a room file offer accepted before quitting is not fetched again, and nothing is said to be played again', async () => {
+  /** alice and bob (his files kept for a restart) in the end-to-end room #den, bob having shown `first` there. */
+  async function inDen(first: string) {
     const s = await fx.unthrottledServer();
     const alice = await fx.user(s, 'alice');
     const bobPaths = await fx.paths();
     const bob = await fx.user(s, 'bob', { paths: bobPaths });
     await e2eRoom('den', alice, bob);
-    await sentAndShown(alice, bob, 'one', 'den');
+    await sentAndShown(alice, bob, first, 'den');
+    return { s, alice, bob, bobPaths };
+  }
+
+  it('a room file offer accepted before quitting is not fetched again, and nothing is said to be played again', async () => {
+    const { s, alice, bob, bobPaths } = await inDen('one');
     const path = join(await fx.dir(), 'photo.bin');
     await writeFile(path, randomBytes(20_000));
     const offered = nextEvent(bob, 'fileOffer', undefined, 20_000);
@@ -60,12 +66,7 @@ describe('room catch-up after a restart', () => {
   });
 
   it('messages opened just before a crash (the room cursor not saved yet) come again in the catch-up: known, not a replay', async () => {
-    const s = await fx.unthrottledServer();
-    const alice = await fx.user(s, 'alice');
-    const bobPaths = await fx.paths();
-    const bob = await fx.user(s, 'bob', { paths: bobPaths });
-    await e2eRoom('den', alice, bob);
-    await sentAndShown(alice, bob, 'zero', 'den');
+    const { s, alice, bob, bobPaths } = await inDen('zero');
     await bob.close();
     const saved = join(await fx.dir(), 'bob-state.json');
     await copyFile(await stateFile(bobPaths), saved);
