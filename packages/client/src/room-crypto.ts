@@ -31,6 +31,7 @@ export interface RoomCryptoHost {
   fileOffer(from: string, file: DirectFileInfo): void;
 }
 
+/** Said of a place in a sender's chain used again, and of a message opened before that is pushed again. */
 const REPLAYED = 'a message was played again by the server: ignored';
 /** Opened room messages remembered per process, so an echo or a history page never decrypts twice. */
 const OPENED_KEPT = 20_000;
