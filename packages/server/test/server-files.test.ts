@@ -4,42 +4,10 @@ import type { ServerMessage } from '@hush/protocol';
 import { testServer } from './helpers/store-under-test.js';
 import { registered, RawClient } from '../src/raw-client.js';
 import { rawServer } from './helpers/raw-server.js';
+import { download, upload } from './helpers/file-transfer.js';
 
 const fixture = rawServer({ maxFileSize: 1024 * 1024, limits: { messagesPerSecond: 1000, messageBurst: 1000 } });
 const { user } = fixture;
-
-async function upload(c: RawClient, target: { room: string } | { user: string }, data: Buffer, name?: string): Promise<string> {
-  // Room files carry their name and hash; direct files keep both inside the end-to-end envelope.
-  const meta = 'room' in target ? { name: name ?? 'file.bin', sha512: createHash('sha512').update(data).digest('base64url') } : {};
-  const created = await c.expect({ type: 'file_offer', target, size: data.length, ...meta }, 'file_created');
-  const chunks = Math.max(1, Math.ceil(data.length / created.chunkSize));
-  for (let i = 0; i < chunks; i++) {
-    const part = data.subarray(i * created.chunkSize, (i + 1) * created.chunkSize);
-    await c.expect(
-      {
-        type: 'file_chunk',
-        fileId: created.fileId,
-        index: i,
-        data: part.toString('base64url'),
-        final: i === chunks - 1,
-      },
-      'ok',
-    );
-  }
-  return created.fileId;
-}
-
-async function download(c: RawClient, fileId: string): Promise<Buffer> {
-  await c.expect({ type: 'file_accept', fileId }, 'ok');
-  const parts: Buffer[] = [];
-  for (;;) {
-    const m = await c.next((x) => x.type === 'file_data' && x.fileId === fileId);
-    if (m.type !== 'file_data') throw new Error('unreachable');
-    expect(m.index).toBe(parts.length);
-    parts.push(Buffer.from(m.data, 'base64url'));
-    if (m.final) return Buffer.concat(parts);
-  }
-}
 
 describe('file relay', () => {
   it('relays a direct file: offer, chunks, offered on completion, streamed download, status to the sender', async () => {
