@@ -31,7 +31,7 @@ describe('hush in tmux: relaunched', () => {
 
     const file = join(aliceHome, 'data', 'hush', 'conversations.json');
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
-      [`alice@127.0.0.1:${bed.server.port}`]: [
+      [`alice@${bed.server.fingerprint}`]: [
         { user: 'bob', seen: expect.stringMatching(/^\d+$/) },
         { user: 'carol', seen: expect.stringMatching(/^\d+$/) },
       ],

@@ -91,7 +91,9 @@ describe('a device is used by one client at a time', () => {
 
   it('logging out frees the device', async () => {
     const carol = await fx.user(server, 'carol');
+    expect(existsSync(lockFile(carol.paths, 'carol'))).toBe(true);
     await carol.logout();
+    expect(existsSync(lockFile(carol.paths, 'carol'))).toBe(false);
     const again = await fx.connect(server, { paths: carol.paths });
     await again.login('carol');
     expect(again.user).toBe('carol');
