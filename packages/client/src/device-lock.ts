@@ -21,14 +21,12 @@ const STARTED = Math.round(performance.timeOrigin);
 
 export class DeviceLock {
   private released = false;
-  private readonly onExit = (): void => this.release();
 
+  // No exit hook: a lock whose process has ended is taken over by the next one anyway.
   private constructor(
     readonly path: string,
     private readonly token: string,
-  ) {
-    process.once('exit', this.onExit);
-  }
+  ) {}
 
   /** Takes the lock of `user`'s device in `dir`; HushError('DEVICE_IN_USE') when a live process holds it. */
   static acquire(dir: string, user: string): DeviceLock {
@@ -55,7 +53,6 @@ export class DeviceLock {
   release(): void {
     if (this.released) return;
     this.released = true;
-    process.off('exit', this.onExit);
     const holder = readLock(this.path);
     if (typeof holder === 'object' && holder.token === this.token) {
       try {
