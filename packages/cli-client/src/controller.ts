@@ -271,6 +271,11 @@ export class ChatController {
     for (const line of typeof text === 'string' ? [text] : text) this.dispatch({ type: 'notice', key, level, text: line, now: this.now() });
   }
 
+  /** A notice of something that happened to the connection: placed among the messages, above our lines still sending. */
+  private eventNotice(text: string, level: 'info' | 'warn'): void {
+    this.dispatch({ type: 'notice', level, text, now: this.now(), event: true });
+  }
+
   private fail(err: unknown, key?: string): void {
     this.notice(errorText(err), 'error', key);
   }
@@ -358,11 +363,11 @@ export class ChatController {
       this.dispatch({ type: 'connection', state: s });
       if (s === 'reconnecting' && before !== 'reconnecting') {
         const why = this.serverShutdown ? 'the server is shutting down (most often to restart)' : 'connection lost';
-        this.notice(`${why}; reconnecting… (what you type is kept and sent once back)`, 'warn');
+        this.eventNotice(`${why}; reconnecting… (what you type is kept and sent once back)`, 'warn');
       }
       if (s !== 'reconnecting') this.serverShutdown = false;
       if (s === 'ready' && before === 'reconnecting') {
-        this.notice('reconnected');
+        this.eventNotice('reconnected', 'info');
         for (const c of this.state.conversations) if (c.kind === 'room') void this.loadMembers(c.name);
       }
     });

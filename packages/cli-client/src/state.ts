@@ -118,7 +118,11 @@ export type Action =
   | { type: 'history'; key: string; messages: ChatMessage[] }
   /** What arrived in a conversation after `after` (seen in the app's last run) is new to the person. */
   | { type: 'newSince'; key: string; after: string }
-  | { type: 'notice'; key?: string; level: 'info' | 'warn' | 'error'; text: string; now: number }
+  /**
+   * `event`: something that happened (the connection dropped, came back), placed as a message from
+   * the server is. Otherwise it answers what the person just did, and goes at the very bottom.
+   */
+  | { type: 'notice'; key?: string; level: 'info' | 'warn' | 'error'; text: string; now: number; event?: boolean }
   | { type: 'joined'; room: string; topic?: string; sealed?: boolean; activate: boolean }
   | { type: 'parted'; room: string }
   | { type: 'close'; key: string }
@@ -480,9 +484,11 @@ export function reduce(s: AppState, a: Action): AppState {
     }
     case 'notice': {
       // One about a conversation not open here goes to the status window, never into another one.
-      // Like a message from the server it goes above our lines still on their way (they stay at the bottom).
+      // An event goes above our lines still on their way, as a message from the server does (they stay
+      // at the bottom); an answer to the person goes where they look, under what they just sent.
       const key = a.key === undefined ? s.active : findConversation(s, a.key) ? a.key : STATUS_KEY;
-      return updateExisting(s, key, (c) => ({ ...c, lines: arrive(c.lines, { kind: 'notice', ts: a.now, level: a.level, text: a.text }) }));
+      const place = a.event ? arrive : append;
+      return updateExisting(s, key, (c) => ({ ...c, lines: place(c.lines, { kind: 'notice', ts: a.now, level: a.level, text: a.text }) }));
     }
     case 'joined': {
       const key = roomKey(a.room);

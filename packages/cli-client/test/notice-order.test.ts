@@ -1,5 +1,6 @@
-// Where a notice lands among our lines still on their way: above them, like a message from the
-// server, so a burst typed during an outage reads "connection lost, reconnected, then the lines".
+// Where a notice lands among our lines still on their way: an event of the connection goes above
+// them, like a message from the server, so a burst typed during an outage reads "connection lost,
+// reconnected, then the lines"; an answer to what the person did goes under them, where they look.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatController } from '../src/controller.js';
 import {
@@ -26,7 +27,8 @@ const typed = (n: number): Action => ({
   now: n,
 });
 const acked = (n: number): Action => ({ type: 'sent', key: lobby, localId: `local:${n}`, id: `m${n}`, ts: 100 + n });
-const notice = (text: string): Action => ({ type: 'notice', level: 'warn', text, now: 50 });
+const notice = (text: string): Action => ({ type: 'notice', level: 'warn', text, now: 50, event: true });
+const answer = (text: string): Action => ({ type: 'notice', level: 'info', text, now: 50 });
 /** The lobby as it reads, top to bottom. */
 const shown = (s: AppState): string[] =>
   findConversation(s, lobby)!.lines.map((l) =>
@@ -46,6 +48,11 @@ describe('notices and lines still sending', () => {
     expect(shown(s)).toEqual([...stored, 'line 5 (sending…)', 'line 6 (sending…)', 'line 7 (sending…)']);
     s = [typed(8), typed(9), typed(10), notice('reconnected'), ...[5, 6, 7, 8, 9, 10].map(acked)].reduce(reduce, s);
     expect(shown(s)).toEqual([...stored, '-!- reconnected', ...[5, 6, 7, 8, 9, 10].map((n) => `line ${n}`)]);
+  });
+
+  it('an answer to what the person did (long text split, a command) goes under the lines they just sent', () => {
+    const s = run({ type: 'joined', room: 'lobby', activate: true }, typed(1), typed(2), answer('long text: sent as 2 messages'));
+    expect(shown(s)).toEqual(['line 1 (sending…)', 'line 2 (sending…)', '-!- long text: sent as 2 messages']);
   });
 
   it('with nothing on its way a notice goes at the bottom', () => {
