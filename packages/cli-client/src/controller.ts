@@ -138,7 +138,7 @@ interface RefusedLine {
 }
 
 /** SDK notice codes about one room, which the notice names first ("#dev is end-to-end encrypted…"). */
-const ROOM_NOTICES = new Set(['E2E_ROOM_JOINED', 'E2E_ROOM_DOWNGRADE', 'E2E_ROOM_MESSAGE', 'CATCH_UP_LIMIT']);
+const ROOM_NOTICES = new Set(['E2E_ROOM_JOINED', 'E2E_ROOM_DOWNGRADE', 'E2E_ROOM_MESSAGE', 'CATCH_UP_LIMIT', 'FILE_UNFINISHED']);
 
 const ROLE_WORDS: Record<string, string> = { owner: 'an owner', op: 'an operator', member: 'a member' };
 

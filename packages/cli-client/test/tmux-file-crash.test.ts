@@ -17,7 +17,16 @@ const bed = TuiBed.install();
 /** Bytes per second the slow link lets through from the server: a 3 MiB file takes some seconds. */
 const LINK_RATE = 512 * 1024;
 
-/** A TCP relay to the server whose server-to-client direction is throttled to LINK_RATE. */
+/** Relays what `from` sends to `to` at LINK_RATE. */
+function slowly(from: Socket, to: Socket): void {
+  from.on('data', (d) => {
+    to.write(d);
+    from.pause();
+    setTimeout(() => from.resume(), Math.ceil((d.length / LINK_RATE) * 1000));
+  });
+}
+
+/** A TCP relay to the server, throttled to LINK_RATE each way. */
 async function slowLink(port: number): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -29,12 +38,8 @@ async function slowLink(port: number): Promise<{ port: number; close(): Promise<
     }
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
-    client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => {
-      client.write(d);
-      upstream.pause();
-      setTimeout(() => upstream.resume(), Math.ceil((d.length / LINK_RATE) * 1000));
-    });
+    slowly(client, upstream);
+    slowly(upstream, client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -46,6 +51,23 @@ async function slowLink(port: number): Promise<{ port: number; close(): Promise<
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** `user`'s hush on the chat screen, connected through the slow link (registered through the form with `register`). */
+async function throughLink(link: { port: number }, user: string, opts: { register?: boolean; home?: string } = {}): Promise<HushTui> {
+  const args = [
+    '--host',
+    `127.0.0.1:${link.port}`,
+    '--user',
+    user,
+    ...(opts.register ? ['--register'] : []),
+    '--login',
+    '--fingerprint',
+    bed.server.fingerprint,
+  ];
+  const tui = bed.start(args, { password: PASSWORD, ...(opts.home ? { home: opts.home } : {}) });
+  await tui.waitFor((screen) => screen.includes('#lobby') && / connected /.test(screen), `${user} on the chat screen`);
+  return tui;
 }
 
 /** The PID of the hush (node) process in `tui`'s pane: the child of the pane's shell. */
@@ -72,9 +94,7 @@ describe('hush in tmux: a download and a crash', () => {
   it('bob killed mid-download gets the file whole after a restart, no .part left; the download shows below the refused tries', async () => {
     link = await slowLink(bed.server.port);
     const alice = await bed.loggedIn('alice');
-    const bobArgs = ['--host', `127.0.0.1:${link.port}`, '--user', 'bob', '--login', '--fingerprint', bed.server.fingerprint];
-    const bob = bed.start([...bobArgs.slice(0, 4), '--register', ...bobArgs.slice(4)]);
-    await bob.waitFor((s) => s.includes('#lobby') && / connected /.test(s), 'bob on the chat screen');
+    const bob = await throughLink(link, 'bob', { register: true });
     await alice.waitFor('bob joined #lobby');
 
     const content = randomBytes(3 * 1024 * 1024);
@@ -105,7 +125,7 @@ describe('hush in tmux: a download and a crash', () => {
     await bob.exitCode();
     expect(parts(dl)).toHaveLength(1); // what the crash left
 
-    const again = bed.start(bobArgs, { password: PASSWORD, home: bob.home });
+    const again = await throughLink(link, 'bob', { home: bob.home });
     await again.waitFor('1 file offered while you were away', 'the offer listed again at the start', 30_000);
     await again.waitFor('alice offered "ten.bin" (3 MiB) in #lobby');
     expect(parts(dl)).toEqual([]);
@@ -114,5 +134,26 @@ describe('hush in tmux: a download and a crash', () => {
     expect(sha256(readFileSync(join(dl, 'ten.bin')))).toBe(sha256(content));
     expect(parts(dl)).toEqual([]);
     await alice.waitFor('bob saved "ten.bin"');
+  }, 180_000);
+
+  it('alice killed mid-upload is told at the restart to send it again, and not warned about her own offer', async () => {
+    link = await slowLink(bed.server.port);
+    const alice = await throughLink(link, 'alice', { register: true });
+    const bob = await bed.loggedIn('bob');
+    await alice.waitFor('bob joined #lobby');
+    await alice.typeLine('before the file');
+    await bob.waitFor('before the file');
+    writeFileSync(join(alice.home, 'ten.bin'), randomBytes(3 * 1024 * 1024));
+    await alice.typeLine('/file ~/ten.bin');
+    await alice.waitFor((screen) => screen.includes('sending "ten.bin"') && /\D[1-9]\d?%/.test(screen), 'the upload under way', 30_000);
+    process.kill(hushPid(alice), 'SIGKILL');
+    await alice.exitCode();
+
+    const again = await throughLink(link, 'alice', { home: alice.home });
+    await again.waitFor('#lobby: the upload of "ten.bin" did not finish: send it', 'the unfinished upload said', 30_000);
+    // Once a missing key would have been said (5 s): nothing about her own sealed offer.
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    expect(again.capture()).not.toContain('could not be opened');
+    expect(bob.capture()).not.toContain('ten.bin');
   }, 180_000);
 });

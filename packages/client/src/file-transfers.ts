@@ -237,12 +237,12 @@ export class FileTransfers {
         // Only a name this code makes: never anything else the record might point at.
         if (PART_NAME.test(basename(t.part))) await rm(t.part, { force: true }).catch(() => undefined);
       } else {
-        const to = t.to.startsWith('#') ? t.to : `@${t.to}`;
-        this.host.emit('notice', {
-          level: 'warn',
-          code: 'FILE_UNFINISHED',
-          text: `the upload of ${JSON.stringify(t.upload)} to ${to} did not finish: send it again`,
-        });
+        // A room's is said in the room, as its other notices ("#room: ..."); a person's names them.
+        const upload = `the upload of ${JSON.stringify(t.upload)}`;
+        const text = t.to.startsWith('#')
+          ? `${t.to}: ${upload} did not finish: send it again`
+          : `${upload} to ${t.to} did not finish: send it again`;
+        this.host.emit('notice', { level: 'warn', code: 'FILE_UNFINISHED', text });
       }
       keys.finished(t.fileId);
     }

@@ -132,7 +132,7 @@ describe('file transfers and crashes', () => {
     const notices = collect(again, 'notice');
     await again.login('alice');
     await until('the unfinished upload said', async () => notices.some((n) => n.code === 'FILE_UNFINISHED'));
-    expect(notices.find((n) => n.code === 'FILE_UNFINISHED')?.text).toBe('the upload of "ten.bin" to #den did not finish: send it again');
+    expect(notices.find((n) => n.code === 'FILE_UNFINISHED')?.text).toBe('#den: the upload of "ten.bin" did not finish: send it again');
     // Once a key would have had time to come: nothing is said about her own sealed offer.
     await new Promise((resolve) => setTimeout(resolve, KEY_WAIT_MS + 1000));
     expect(notices.filter((n) => n.code === 'E2E_ROOM_MESSAGE')).toEqual([]);
