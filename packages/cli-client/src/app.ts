@@ -78,7 +78,7 @@ export function loginErrorText(err: unknown, attempt: { register: boolean; user:
     case 'RATE_LIMITED':
       return 'too many attempts: wait a minute, then try again';
     case 'DEVICE_IN_USE':
-      return `${said ?? 'hush is already running for this account on this computer'}: use that window, or quit it first`;
+      return `use the window where it runs, or quit it first: ${said ?? 'hush is already running for this account on this computer'}`;
     case 'CONNECT_FAILED':
       return `could not reach ${attempt.host}:${attempt.port}${said ? ` (${said})` : ''}: check the server address, and that hushd runs there`;
     default:

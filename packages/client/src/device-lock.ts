@@ -38,7 +38,11 @@ export class DeviceLock {
       const holder = readLock(path);
       if (holder === 'gone') continue;
       if (holder !== 'unreadable' && isAlive(holder)) {
-        throw new HushError('DEVICE_IN_USE', `a hush client is already running for ${user} on this computer (pid ${holder.pid})`);
+        // A pid the system gave to another program since looks alive too: say what frees the device.
+        throw new HushError(
+          'DEVICE_IN_USE',
+          `a hush client is already running for ${user} on this computer (pid ${holder.pid}); if none is, delete ${path}`,
+        );
       }
       takeOverStale(path, holder);
     }

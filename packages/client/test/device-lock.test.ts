@@ -68,7 +68,7 @@ describe('a device is used by one client at a time', () => {
     const refused = await second.login('alice').catch((e: unknown) => e);
     expect(refused).toMatchObject({
       code: 'DEVICE_IN_USE',
-      message: `a hush client is already running for alice on this computer (pid ${process.pid})`,
+      message: `a hush client is already running for alice on this computer (pid ${process.pid}); if none is, delete ${lockFile(alice.paths, 'alice')}`,
     });
     expect(second.user).toBeNull();
     // Another process is refused alike, and says so.
@@ -111,7 +111,7 @@ describe('a device is used by one client at a time', () => {
     const refused = await fx.connect(server, { paths });
     await expect(refused.login('dan')).rejects.toMatchObject({
       code: 'DEVICE_IN_USE',
-      message: `a hush client is already running for dan on this computer (pid ${first.proc.pid})`,
+      message: `a hush client is already running for dan on this computer (pid ${first.proc.pid}); if none is, delete ${lockFile(paths, 'dan')}`,
     });
 
     first.proc.kill('SIGKILL');
