@@ -398,6 +398,8 @@ export class ChatController {
     if (n.code === 'SERVER_SHUTDOWN') return void (this.serverShutdown = true);
     // A warning's code helps a bug report; information reads better without one.
     const text = n.code && n.level === 'warn' ? `${n.text} [${n.code}]` : n.text;
+    // Whether what is typed can be stored is said in front of the person, as the connection's own notices are.
+    if (n.code === 'SENDS_HELD' || n.code === 'SENDS_RESUMED') return this.eventNotice(text, n.level);
     const room = n.code !== undefined && ROOM_NOTICES.has(n.code) ? /#([a-z0-9_-]{1,32})/.exec(n.text)?.[1] : undefined;
     if (room === undefined) return this.notice(text, n.level, STATUS_KEY);
     this.roomNotice(room, n.level, text);

@@ -17,8 +17,13 @@ describe('hush in tmux: one device per account and computer, kept when the serve
     const { alice, bob } = await bed.aliceAndBob();
     const args = ['--host', `127.0.0.1:${bed.server.port}`, '--user', 'alice', '--login', '--fingerprint', bed.server.fingerprint];
     const second = bed.start(args, { home: alice.home });
-    const refused = await second.waitFor((s) => flat(s).includes('use the window where it runs, or quit it first'), 'the second hush refused');
-    expect(unboxed(refused)).toMatch(/a hush client is already running for alice on this computer \(pid \d+\); if none is, delete \/\S+ \S*alice\.lock/);
+    const refused = await second.waitFor(
+      (s) => flat(s).includes('use the window where it runs, or quit it first'),
+      'the second hush refused',
+    );
+    expect(unboxed(refused)).toMatch(
+      /a hush client is already running for alice on this computer \(pid \d+\); if none is, delete \/\S+ \S*alice\.lock/,
+    );
     expect(refused).not.toContain(' connected ');
 
     await alice.typeLine('/msg bob still one window');

@@ -1,6 +1,7 @@
 // Real `hush` processes in tmux against a hushd on PostgreSQL whose database goes away: what alice
-// types meanwhile (a DM here; room lines go the same way, see the SDK's outage-resend test) stays `(sending…)`, is never refused, and goes out by
-// itself once the database is back; bob gets each once, with no "missing" warning.
+// types meanwhile (a DM here; room lines go the same way, see the SDK's outage-resend test) stays
+// `(sending…)`, is never refused, and goes out by itself once the database is back, and she is told
+// so once each way; bob gets each once, with no "missing" warning.
 import { existsSync } from 'node:fs';
 import { startTestServer, type TestServer } from '@hush/server/testing';
 import { HUSH_CLI, HushTui, startPostgres, type TestPostgres } from '@hush/test-kit';
@@ -46,13 +47,17 @@ describe('hush in tmux: a database outage on the server', () => {
     await pg.halt();
     await alice.typeLine('dm during the outage');
     await alice.waitFor('(sending…)');
-    await new Promise((resolve) => setTimeout(resolve, 3000)); // refused for now, more than once
+    // Refused for now, more than once; said once, in front of her.
+    await alice.waitFor('the server cannot store messages right now');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     const during = alice.capture();
     expect(during).toContain('(sending…)');
+    expect(during.split('the server cannot store messages')).toHaveLength(2);
     expect(during).not.toContain('not sent');
 
     await pg.start();
     await alice.waitFor((x) => x.includes('dm during the outage') && !x.includes('(sending…)'), 'the DM acknowledged', 30_000);
+    await alice.waitFor('the server stores messages again');
     expect(alice.capture()).not.toContain('not sent');
     await bob.typeLine('/query alice');
     const screen = await bob.waitFor('<alice> dm during the outage');

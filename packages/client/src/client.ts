@@ -29,7 +29,7 @@ import { SeenIds } from './message-ids.js';
 import { DEFAULT_CLIENT_LIMITS, limitsFrom, type ClientLimits } from './limits.js';
 import { defaultPaths, type ClientPaths } from './paths.js';
 import type { RequestBody } from './requests.js';
-import { SendQueue } from './send-queue.js';
+import { SendQueue, SENDS_HELD, SENDS_RESUMED } from './send-queue.js';
 import { ServerPin } from './server-pin.js';
 import { Signals } from './signals.js';
 import type {
@@ -181,6 +181,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       request: (body) => this.connection.rawRequest(body, ['ack'], { timeout: false }),
       backOff: (ms) => this.connection.backOff(ms),
       changed: () => this.emit('outbox', this.sends.pending),
+      held: (held) => this.emit('notice', held ? SENDS_HELD : SENDS_RESUMED),
     });
     this.signals = new Signals({
       connected: () => this.canSend(),

@@ -33,6 +33,8 @@ export interface SendHost {
   backOff(ms: number): void;
   /** The list of pending sends changed. */
   changed(): void;
+  /** The server began refusing sends as temporary (true, once per spell), or took one again (false). */
+  held(held: boolean): void;
 }
 
 interface Entry {
@@ -62,6 +64,18 @@ export function newSendKey(): string {
   return `${Date.now().toString(36)}-${randomBytes(12).toString('base64url')}`;
 }
 
+/** What a client says when the server starts refusing sends as temporary, and when it takes them again. */
+export const SENDS_HELD = {
+  level: 'warn',
+  code: 'SENDS_HELD',
+  text: 'the server cannot store messages right now: what you send waits and goes out by itself once it can',
+} as const;
+export const SENDS_RESUMED = {
+  level: 'info',
+  code: 'SENDS_RESUMED',
+  text: 'the server stores messages again: what waited is going out',
+} as const;
+
 /**
  * Sends that must not be lost: each keeps its key and frame until the server acknowledges it, and is
  * sent again (same key, same frame) after a refusal for rate, a temporary refusal (the server's
@@ -76,6 +90,8 @@ export class SendQueue {
   private refusals = 0;
   /** Nothing goes out before this time (a temporary refusal's wait). */
   private heldUntil = 0;
+  /** Within a spell of temporary refusals: the host was told, and is told when it ends. */
+  private holding = false;
   private readonly emptied: Array<() => void> = [];
 
   constructor(private readonly host: SendHost) {}
@@ -203,6 +219,10 @@ export class SendQueue {
     this.host.request(body).then(
       (ack) => {
         this.refusals = 0;
+        if (this.holding) {
+          this.holding = false;
+          this.host.held(false);
+        }
         this.finish(entry, () => entry.resolve(ack));
       },
       (error: unknown) => {
@@ -213,6 +233,10 @@ export class SendQueue {
           entry.info.state = 'queued';
           this.host.changed();
           if (e.code === 'RATE_LIMITED') this.host.backOff(e.retryAfterMs ?? 1000);
+          if (isTemporaryRefusal(e) && !this.holding) {
+            this.holding = true;
+            this.host.held(true);
+          }
           if (e.code === 'TIMEOUT' || isTemporaryRefusal(e)) this.retryLater(e);
           else this.pump();
           return;

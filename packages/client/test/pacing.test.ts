@@ -1,6 +1,7 @@
 // The pure cores of pacing: the token pacer, the outbox, the send queue and the signal coalescer,
 // on a fake clock and fake timers.
 import { clientKey, type ClientMessage, type ServerMessageOf } from '@hush/protocol';
+import { until } from '@hush/test-kit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HushError } from '../src/errors.js';
 import { costsMessageBudget, Outbox } from '../src/outbox.js';
@@ -122,15 +123,17 @@ describe('SendQueue', () => {
     let ready = true;
     const calls: { body: RequestBody; resolve: (a: Ack) => void; reject: (e: HushError) => void }[] = [];
     const backOffs: number[] = [];
+    const helds: boolean[] = [];
     const queue = new SendQueue({
       ready: () => ready,
       request: (body) => new Promise<Ack>((resolve, reject) => calls.push({ body, resolve, reject })),
       backOff: (ms) => backOffs.push(ms),
       changed: () => undefined,
+      held: (held) => helds.push(held),
     });
     const room = (text: string) =>
       queue.add({ target: { room: 'lobby' }, text, action: false }, async (key) => ({ type: 'send', room: 'lobby', text, key }));
-    return { queue, calls, backOffs, room, setReady: (r: boolean) => (ready = r) };
+    return { queue, calls, backOffs, helds, room, setReady: (r: boolean) => (ready = r) };
   }
   const ack = (n: number): Ack => ({ type: 'ack', re: `r${n}`, msgId: String(n), ts: n });
   const flush = () => new Promise((r) => setTimeout(r, 0));
@@ -169,6 +172,26 @@ describe('SendQueue', () => {
     await expect(second).rejects.toMatchObject({ code: 'NOT_MEMBER' });
     expect(h.queue.pending).toEqual([]);
   });
+
+  it('temporary refusals (the database away) hold the sends and say so once; the next ack says they go again', async () => {
+    const h = harness();
+    const sends = [h.room('one'), h.room('two')];
+    await flush();
+    const away = () => new HushError('INTERNAL', 'the server cannot reach its database right now', { retryAfterMs: 1 });
+    for (const c of h.calls) c.reject(away());
+    await flush();
+    expect(h.helds).toEqual([true]);
+    expect(h.queue.pending.map((p) => p.state)).toEqual(['queued', 'queued']);
+    await until(() => h.calls.length === 4, 'both sent again after the wait');
+    for (const c of h.calls.slice(2)) c.reject(away()); // still away: nothing more said
+    await until(() => h.calls.length === 6, 'both sent once more');
+    expect(h.helds).toEqual([true]);
+    h.calls[4]!.resolve(ack(1));
+    h.calls[5]!.resolve(ack(2));
+    await expect(Promise.all(sends)).resolves.toHaveLength(2);
+    expect(h.helds).toEqual([true, false]);
+    expect(h.calls.map((c) => (c.body as { text: string }).text)).toEqual(['one', 'two', 'one', 'two', 'one', 'two']);
+  }, 30_000);
 
   it('prepares (seals) a frame once however often it is sent, and in order', async () => {
     const h = harness();

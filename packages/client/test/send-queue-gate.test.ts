@@ -16,6 +16,7 @@ function harness() {
     request: (body) => new Promise<Ack>((resolve) => calls.push({ body, resolve })),
     backOff: () => undefined,
     changed: () => undefined,
+    held: () => undefined,
   });
   const send = (text: string, extra: { urgent?: boolean; gate?: () => Promise<void> } = {}) =>
     queue.add({ target: { room: 'vault' }, text, action: false, ...extra }, async (key) => ({ type: 'send', room: 'vault', text, key }));
