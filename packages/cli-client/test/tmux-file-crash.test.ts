@@ -156,4 +156,30 @@ describe('hush in tmux: a download and a crash', () => {
     expect(again.capture()).not.toContain('could not be opened');
     expect(bob.capture()).not.toContain('ten.bin');
   }, 180_000);
+
+  it('a download goes on by itself after the server restarts in the middle of it', async () => {
+    link = await slowLink(bed.server.port);
+    const alice = await bed.loggedIn('alice');
+    const bob = await throughLink(link, 'bob', { register: true });
+    await alice.waitFor('bob joined #lobby');
+    const content = randomBytes(3 * 1024 * 1024);
+    writeFileSync(join(alice.home, 'ten.bin'), content);
+    await alice.typeLine('/file ~/ten.bin');
+    await bob.waitFor((s) => s.includes('alice offers "ten.bin"') && s.includes('[l] later'));
+    bob.keys('l');
+    await bob.waitFor('file offer from alice: "ten.bin"');
+    await bob.typeLine('/accept ten.bin ~/dl');
+    await bob.waitFor(
+      (screen) => screen.includes('receiving "ten.bin" from alice') && /\D[1-9]\d?%/.test(screen),
+      'the download under way',
+      30_000,
+    );
+    await bed.stopServer();
+    await bob.waitFor('reconnecting', 'the connection lost', 30_000);
+    await bed.restart();
+    await bob.waitFor('saved "ten.bin" to', 'the download saved after the restart', 60_000);
+    expect(sha256(readFileSync(join(bob.home, 'dl', 'ten.bin')))).toBe(sha256(content));
+    expect(parts(join(bob.home, 'dl'))).toEqual([]);
+    expect(bob.capture()).not.toMatch(/CONNECTION_CLOSED|failed/);
+  }, 180_000);
 });
