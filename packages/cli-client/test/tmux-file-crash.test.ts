@@ -70,6 +70,20 @@ async function throughLink(link: { port: number }, user: string, opts: { registe
   return tui;
 }
 
+/** alice offers bob (behind the slow link) ten.bin, 3 MiB, in #lobby; bob leaves the offer for later. */
+async function offeredToBob(link: { port: number }): Promise<{ alice: HushTui; bob: HushTui; content: Buffer }> {
+  const alice = await bed.loggedIn('alice');
+  const bob = await throughLink(link, 'bob', { register: true });
+  await alice.waitFor('bob joined #lobby');
+  const content = randomBytes(3 * 1024 * 1024);
+  writeFileSync(join(alice.home, 'ten.bin'), content);
+  await alice.typeLine('/file ~/ten.bin');
+  await bob.waitFor((s) => s.includes('alice offers "ten.bin"') && s.includes('[l] later'));
+  bob.keys('l');
+  await bob.waitFor('file offer from alice: "ten.bin"');
+  return { alice, bob, content };
+}
+
 /** The PID of the hush (node) process in `tui`'s pane: the child of the pane's shell. */
 function hushPid(tui: HushTui): number {
   const shell = tui.tmux('list-panes', '-F', '#{pane_pid}').trim();
@@ -93,16 +107,7 @@ describe('hush in tmux: a download and a crash', () => {
 
   it('bob killed mid-download gets the file whole after a restart, no .part left; the download shows below the refused tries', async () => {
     link = await slowLink(bed.server.port);
-    const alice = await bed.loggedIn('alice');
-    const bob = await throughLink(link, 'bob', { register: true });
-    await alice.waitFor('bob joined #lobby');
-
-    const content = randomBytes(3 * 1024 * 1024);
-    writeFileSync(join(alice.home, 'ten.bin'), content);
-    await alice.typeLine('/file ~/ten.bin');
-    await bob.waitFor((s) => s.includes('alice offers "ten.bin"') && s.includes('[l] later'));
-    bob.keys('l');
-    await bob.waitFor('file offer from alice: "ten.bin"');
+    const { alice, bob, content } = await offeredToBob(link);
 
     // Two refused tries, then a folder that works: the download's line is below both refusals.
     writeFileSync(join(bob.home, 'afile'), 'x');
@@ -159,15 +164,7 @@ describe('hush in tmux: a download and a crash', () => {
 
   it('a download goes on by itself after the server restarts in the middle of it', async () => {
     link = await slowLink(bed.server.port);
-    const alice = await bed.loggedIn('alice');
-    const bob = await throughLink(link, 'bob', { register: true });
-    await alice.waitFor('bob joined #lobby');
-    const content = randomBytes(3 * 1024 * 1024);
-    writeFileSync(join(alice.home, 'ten.bin'), content);
-    await alice.typeLine('/file ~/ten.bin');
-    await bob.waitFor((s) => s.includes('alice offers "ten.bin"') && s.includes('[l] later'));
-    bob.keys('l');
-    await bob.waitFor('file offer from alice: "ten.bin"');
+    const { bob, content } = await offeredToBob(link);
     await bob.typeLine('/accept ten.bin ~/dl');
     await bob.waitFor(
       (screen) => screen.includes('receiving "ten.bin" from alice') && /\D[1-9]\d?%/.test(screen),
