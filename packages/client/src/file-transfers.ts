@@ -575,12 +575,13 @@ function tooLargeInWords(error: unknown, name: string, size: number): unknown {
   if (!isHushError(error, 'FILE_TOO_LARGE')) return error;
   const limit = /(\d+) bytes/.exec(error.message)?.[1];
   if (limit === undefined) return new HushError('FILE_TOO_LARGE', `${name} is ${formatSize(size)}; ${error.message}`, { cause: error });
-  // Just over the limit, both round alike ("10 MiB"): then the bytes say which is larger.
+  // Just over the limit, both round alike ("10 MiB"): then "just over", and the bytes say by how much.
   const [sized, limited] = [formatSize(size), formatSize(Number(limit))];
-  const exact = sized === limited ? [` (${byteCount(size)})`, ` (${byteCount(Number(limit))})`] : ['', ''];
-  return new HushError('FILE_TOO_LARGE', `${name} is ${sized}${exact[0]}; this server accepts files up to ${limited}${exact[1]}`, {
-    cause: error,
-  });
+  const text =
+    sized === limited
+      ? `${name} is just over ${limited} (${byteCount(size)}); this server accepts files up to ${limited} (${byteCount(Number(limit))})`
+      : `${name} is ${sized}; this server accepts files up to ${limited}`;
+  return new HushError('FILE_TOO_LARGE', text, { cause: error });
 }
 
 async function hashFile(handle: FileHandle, size: number): Promise<Uint8Array> {

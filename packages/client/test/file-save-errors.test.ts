@@ -84,7 +84,7 @@ describe('file errors in words', () => {
       await writeFile(big, randomBytes(10 * 1024 * 1024 + 1));
       await expect(erik.sendFile({ user: 'erik' }, big)).rejects.toMatchObject({
         code: 'FILE_TOO_LARGE',
-        message: 'big.bin is 10 MiB (10485761 bytes); this server accepts files up to 10 MiB (10485760 bytes)',
+        message: 'big.bin is just over 10 MiB (10485761 bytes); this server accepts files up to 10 MiB (10485760 bytes)',
       });
     } finally {
       await small.stop();
