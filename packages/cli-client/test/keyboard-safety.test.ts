@@ -3,9 +3,9 @@
 // what happens to a room or a person is said in the pane she is looking at.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/app.js';
-import { ChatController, type UiHooks } from '../src/controller.js';
+import { ChatController } from '../src/controller.js';
 import { dmKey, findConversation, roomKey, STATUS_KEY } from '../src/state.js';
-import { FakeClient } from './helpers/fake-client.js';
+import { FakeClient, quietUi } from './helpers/fake-client.js';
 import { launchApp } from './helpers/fake-app.js';
 import { waitFor } from './helpers/fake-terminal.js';
 
@@ -21,13 +21,7 @@ afterEach(async () => {
 /** A started controller on a fake client; its questions are answered "later". */
 async function started(): Promise<{ client: FakeClient; ctl: ChatController }> {
   const client = new FakeClient();
-  const ui: UiHooks = {
-    bell: () => undefined,
-    ask: async () => null,
-    confirm: async () => false,
-    choose: async () => 'l',
-    quit: () => undefined,
-  };
+  const ui = quietUi();
   const ctl = new ChatController({ client, ui, downloadsDir: '/tmp/dl', now: () => 1_700_000_000_000, readMarkDelayMs: 1 });
   running.push(ctl);
   await ctl.start();

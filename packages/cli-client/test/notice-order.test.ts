@@ -13,7 +13,7 @@ import {
   type Action,
   type AppState,
 } from '../src/state.js';
-import { FakeClient } from './helpers/fake-client.js';
+import { FakeClient, quietUi } from './helpers/fake-client.js';
 
 const lobby = roomKey('lobby');
 const run = (...actions: Action[]): AppState => actions.reduce(reduce, initialState());
@@ -68,7 +68,7 @@ describe('why the connection dropped', () => {
   });
   const started = async () => {
     const client = new FakeClient();
-    const ui = { bell() {}, ask: async () => null, confirm: async () => false, choose: async () => null, quit() {} };
+    const ui = quietUi();
     const ctl = new ChatController({ client, ui, downloadsDir: '/home/me/Downloads', now: () => 1_700_000_000_000, readMarkDelayMs: 1 });
     running.push(ctl);
     await ctl.start();

@@ -1,26 +1,20 @@
 // The words hush uses for one thing are one: an unknown user, a user who never logged in, the one
 // status text, notes to yourself, an open room's join, an edit's original, a cut name in the chat list.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChatController, type Memory, type UiHooks } from '../src/controller.js';
+import { ChatController, type Memory } from '../src/controller.js';
 import { conversationListRow } from '../src/format.js';
 import { helpLines } from '../src/help.js';
 import { dmKey, findConversation, initialState, roomKey, STATUS_KEY, type Conversation } from '../src/state.js';
 import { e2eText } from '../src/view/chat-view.js';
 import { displayWidth } from '../src/width.js';
-import { FakeClient } from './helpers/fake-client.js';
+import { FakeClient, quietUi } from './helpers/fake-client.js';
 
 const running: ChatController[] = [];
 afterEach(() => {
   for (const ctl of running.splice(0)) ctl.stop();
 });
 
-const ui: UiHooks = {
-  bell: () => undefined,
-  ask: async () => null,
-  confirm: async () => false,
-  choose: async () => 'l',
-  quit: () => undefined,
-};
+const ui = quietUi();
 
 /** A started controller on a fake client whose server knows no `zed` (its NOT_FOUND, as the server words it). */
 async function started(memory?: Memory, user = 'me'): Promise<{ client: FakeClient; ctl: ChatController }> {

@@ -12,6 +12,12 @@ import type {
   Target,
   UserInfo,
 } from '../../src/sdk.js';
+import type { UiHooks } from '../../src/controller.js';
+
+/** UI hooks that answer nothing: no question is answered yes, a file prompt says "later". */
+export function quietUi(): UiHooks {
+  return { bell: () => undefined, ask: async () => null, confirm: async () => false, choose: async () => 'l', quit: () => undefined };
+}
 
 export class FakeClient implements ChatClient {
   private readonly ee = new EventEmitter();
