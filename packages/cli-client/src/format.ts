@@ -422,6 +422,6 @@ export function devicesText(user: string, own: boolean, devices: readonly { id: 
   if (devices.length === 0) return `${user} has not logged in on any device yet`;
   const list = devices.map((d) => `${d.id}${d.thisDevice ? ' (this device)' : ''}`).join(', ');
   return own
-    ? `your devices (${devices.length}): ${list}. One you do not know? /devices remove <id> logs it out for good (asks your password); if it may know your password, ask the server's admin for a new one (the admin can also run: hushd user remove-device ${user} <id>)`
+    ? `your devices (${devices.length}): ${list}. One you do not know? /devices remove <id> logs it out for good (asks your password); if it may know your password, change it too with /passwd (the server's admin can also run: hushd user remove-device ${user} <id>)`
     : `devices of ${user} (${devices.length}): ${list} (/verify ${user} compares a safety number that covers them all)`;
 }

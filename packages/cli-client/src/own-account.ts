@@ -27,7 +27,7 @@ export const passwordQuestion = (id: string): string => `your password, to remov
 export const removalKept = (id: string, why: string): string => `the device ${id} stays: ${why}`;
 
 export const removalDone = (id: string): string =>
-  `removed the device ${id}: it is logged out and can log in again only with your password (if it may know your password, ask the server's admin for a new one)`;
+  `removed the device ${id}: it is logged out and can log in again only with your password (if it may know your password, change it too with /passwd)`;
 
 /** A refusal of a request that carried the password, in words: the password's as at the login form, the server's own otherwise. */
 function passwordRefusal(err: unknown): string {

@@ -62,7 +62,7 @@ describe('/devices remove', () => {
     expect(removed).toEqual([`laptoplaptoplaptop0001:${SECRET}`]);
     expect(last()).toMatchObject({
       level: 'info',
-      text: "removed the device laptoplaptoplaptop0001: it is logged out and can log in again only with your password (if it may know your password, ask the server's admin for a new one)",
+      text: "removed the device laptoplaptoplaptop0001: it is logged out and can log in again only with your password (if it may know your password, change it too with /passwd)",
     });
     expect(everything()).not.toContain(SECRET);
     expect(ctl.editor.text).toBe('');

@@ -16,11 +16,12 @@ export interface OwnDevicesNotice {
  */
 export function ownDevicesNotice(before: readonly string[] | undefined, now: readonly string[]): OwnDevicesNotice | undefined {
   if (before === undefined) return undefined;
-  if (now.some((id) => !before.includes(id))) {
+  const added = now.filter((id) => !before.includes(id));
+  if (added.length > 0) {
     return {
       level: 'warn',
       code: 'OWN_DEVICE_ADDED',
-      text: 'a new device was added to your account: if it was not you, remove it and change your password (both ask your current password)',
+      text: `a new device was added to your account: if it was not you, remove it and change your password (both ask your current password); ${added.length === 1 ? 'its id' : 'their ids'}: ${added.join(', ')}`,
     };
   }
   const left = now.length;
@@ -28,7 +29,7 @@ export function ownDevicesNotice(before: readonly string[] | undefined, now: rea
     return {
       level: 'info',
       code: 'OWN_DEVICE_REMOVED',
-      text: `a device was removed from your account: it can no longer log in (${left} ${left === 1 ? 'device' : 'devices'} left)`,
+      text: `a device was removed from your account: it is logged out and can log in again only with the password (${left} ${left === 1 ? 'device' : 'devices'} left)`,
     };
   }
   return undefined;

@@ -175,9 +175,10 @@ describe('devices of an account', () => {
     const laptop = await fx.connect(s);
     const atLaptop = collect(laptop, 'notice');
     await laptop.login('alice', passwordOf('alice'));
+    const laptopId = (await laptop.listDevices()).find((d) => d.thisDevice)!.id;
     expect((await atPhone)[0]).toMatchObject({
       level: 'warn',
-      text: 'a new device was added to your account: if it was not you, remove it and change your password (both ask your current password)',
+      text: `a new device was added to your account: if it was not you, remove it and change your password (both ask your current password); its id: ${laptopId}`,
     });
     expect(atLaptop.map((n) => n.code)).not.toContain('OWN_DEVICE_ADDED');
 
@@ -189,7 +190,7 @@ describe('devices of an account', () => {
     expect((await removed)[0]).toEqual({
       level: 'info',
       code: 'OWN_DEVICE_REMOVED',
-      text: 'a device was removed from your account: it can no longer log in (1 device left)',
+      text: 'a device was removed from your account: it is logged out and can log in again only with the password (1 device left)',
     });
   });
 
@@ -256,10 +257,11 @@ describe('telling moves made on other devices (pure)', () => {
     expect(ownDevicesNotice(['a'], ['a'])).toBeUndefined();
     expect(ownDevicesNotice(['a'], ['a', 'b'])).toMatchObject({ level: 'warn', code: 'OWN_DEVICE_ADDED' });
     expect(ownDevicesNotice(['a', 'b'], ['c'])).toMatchObject({ code: 'OWN_DEVICE_ADDED' });
+    expect(ownDevicesNotice(['a'], ['a', 'b', 'c'])?.text).toMatch(/; their ids: b, c$/);
     expect(ownDevicesNotice(['a', 'b', 'c'], ['a'])).toEqual({
       level: 'info',
       code: 'OWN_DEVICE_REMOVED',
-      text: 'a device was removed from your account: it can no longer log in (1 device left)',
+      text: 'a device was removed from your account: it is logged out and can log in again only with the password (1 device left)',
     });
   });
 });

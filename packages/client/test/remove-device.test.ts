@@ -37,7 +37,7 @@ describe('removeDevice', () => {
     expect((await told)[0]).toEqual({
       level: 'info',
       code: 'OWN_DEVICE_REMOVED',
-      text: 'a device was removed from your account: it can no longer log in (1 device left)',
+      text: 'a device was removed from your account: it is logged out and can log in again only with the password (1 device left)',
     });
     expect(await phone.listDevices()).toEqual([{ id: phoneKey, thisDevice: true }]);
     expect(phone.state).toBe('ready');
