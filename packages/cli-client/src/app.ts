@@ -206,7 +206,8 @@ export function startApp(opts: AppOptions): RunningApp {
       loginNotices: loggedIn.notices,
       ui: {
         bell: () => chat?.bell(),
-        ask: (q, initial, secret) => (chat ? chat.modals.ask(q, initial, secret) : Promise.resolve(null)),
+        ask: (q, initial) => (chat ? chat.modals.ask(q, initial) : Promise.resolve(null)),
+        secrets: (questions) => (chat ? chat.modals.secrets(questions) : Promise.resolve(null)),
         confirm: (q, details = []) => (chat ? chat.modals.confirm('hush', [...details, q], 'close') : Promise.resolve(false)),
         choose: (title, lines, choices, unasked) => (chat ? chat.modals.choose(title, lines, choices, unasked) : Promise.resolve(null)),
         quit,

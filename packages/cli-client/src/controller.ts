@@ -7,6 +7,7 @@ import { TabCompleter } from './completion.js';
 import { emojify } from './emoji.js';
 import type { DirectConversation } from './direct-list.js';
 import {
+  NOT_CONNECTED,
   PASSWORD_CHANGED,
   PASSWORD_QUESTIONS,
   passwordChangeFailed,
@@ -16,6 +17,7 @@ import {
   removalFailed,
   removalKept,
   removalQuestion,
+  refusalBeforeAsking,
   removalRefusal,
 } from './own-account.js';
 import { closedText, NOTES_TO_SELF, openRoomJoinedText, waitingOffersText } from './format.js';
@@ -71,8 +73,13 @@ export interface Unasked {
 export interface UiHooks {
   /** Ring the terminal bell. */
   bell(): void;
-  /** Ask for a line of text (prefilled); null when cancelled. A `secret` answer (a password) is never drawn. */
-  ask(question: string, initial: string, secret?: boolean): Promise<string | null>;
+  /** Ask for a line of text (prefilled); null when cancelled. */
+  ask(question: string, initial: string): Promise<string | null>;
+  /**
+   * Ask secrets (passwords) one after the other, never drawn; null when cancelled. Keys typed ahead,
+   * however fast, go into the questions, never to the input line.
+   */
+  secrets(questions: readonly string[]): Promise<string[] | null>;
   /**
    * Ask yes/no, `details` above the question: true only for a deliberate yes; null when a key
    * that does not answer closed the question (that key goes on to the input line).
@@ -918,7 +925,10 @@ export class ChatController {
    * it goes into the question (drawn as stars), never onto the input line. It is kept nowhere.
    */
   async removeDevice(id: string): Promise<void> {
-    const password = await this.ui.ask(passwordQuestion(id), '', true);
+    if (this.client.state !== 'ready') return this.notice(NOT_CONNECTED, 'error');
+    const early = refusalBeforeAsking(id, this.client.deviceId);
+    if (early) return this.notice(early, 'error');
+    const [password] = (await this.ui.secrets([passwordQuestion(id)])) ?? [];
     if (!password) return this.notice(removalKept(id, 'no password given'));
     const refusal = removalRefusal(id, await this.client.listDevices());
     if (refusal) return this.notice(refusal, 'error');
@@ -938,13 +948,12 @@ export class ChatController {
    * /devices remove, the first question opens with nothing awaited before it, and no answer is kept.
    */
   async changePassword(): Promise<void> {
-    const current = await this.ui.ask(PASSWORD_QUESTIONS.current, '', true);
+    if (this.client.state !== 'ready') return this.notice(NOT_CONNECTED, 'error');
+    const [current, next, again] =
+      (await this.ui.secrets([PASSWORD_QUESTIONS.current, PASSWORD_QUESTIONS.next, PASSWORD_QUESTIONS.again])) ?? [];
     if (!current) return this.notice(passwordKept('no password given'));
-    const next = await this.ui.ask(PASSWORD_QUESTIONS.next, '', true);
     if (!next) return this.notice(passwordKept('no new password given'));
-    if ((await this.ui.ask(PASSWORD_QUESTIONS.again, '', true)) !== next) {
-      return this.notice(passwordKept('the two new passwords differ'), 'error');
-    }
+    if (again !== next) return this.notice(passwordKept('the two new passwords differ'), 'error');
     try {
       await this.client.changePassword(current, next);
     } catch (err) {

@@ -3,13 +3,24 @@
 // checks it as at a login).
 import { describeError, errorText } from './sdk.js';
 
-/** Why `id` cannot be removed from this device (before the server is asked); undefined when it can. */
+const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/;
+const thisDevice = (id: string): string => `${id} is this device: remove it from another of your devices, or ask the server's admin`;
+
+/** Why `id` cannot be removed, known before the password is asked (no password spent on a typo); undefined when it may be. */
+export function refusalBeforeAsking(id: string, thisDeviceId: string | undefined): string | undefined {
+  if (!DEVICE_ID.test(id)) return `${id} is not a device id (22 letters, digits, - and _): /devices lists yours`;
+  return id === thisDeviceId ? thisDevice(id) : undefined;
+}
+
+/** Why `id` cannot be removed, by the account's device list (before the server is asked); undefined when it can. */
 export function removalRefusal(id: string, devices: readonly { id: string; thisDevice: boolean }[]): string | undefined {
   const device = devices.find((d) => d.id === id);
   if (!device) return `your account has no device ${id}: /devices lists yours`;
-  if (device.thisDevice) return `${id} is this device: remove it from another of your devices, or ask the server's admin`;
-  return undefined;
+  return device.thisDevice ? thisDevice(id) : undefined;
 }
+
+/** Said instead of asking a password the server cannot check now. */
+export const NOT_CONNECTED = 'not connected: this needs the server; try again once hush says connected';
 
 /** The yes/no question, its details first. */
 export function removalQuestion(id: string): { question: string; details: string[] } {
@@ -22,7 +33,7 @@ export function removalQuestion(id: string): { question: string; details: string
   };
 }
 
-export const passwordQuestion = (id: string): string => `your password, to remove the device ${id} (it is not shown):`;
+export const passwordQuestion = (id: string): string => `your password (it is not shown), to remove the device ${id}:`;
 
 export const removalKept = (id: string, why: string): string => `the device ${id} stays: ${why}`;
 

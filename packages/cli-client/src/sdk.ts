@@ -61,6 +61,7 @@ export type ChatClient = ClientEventSource &
     | 'listDevices'
     | 'removeDevice'
     | 'changePassword'
+    | 'deviceId'
     | 'kick'
     | 'ban'
     | 'unban'

@@ -15,6 +15,9 @@ function setup(answers: { ask?: string | null; confirm?: boolean; choose?: strin
     bell() {
       this.bells++;
     },
+    async secrets() {
+      return null;
+    },
     async ask(q, initial) {
       this.asked.push(`${q}|${initial}`);
       return answers.ask === undefined ? initial : answers.ask;

@@ -18,6 +18,9 @@ async function started() {
   const choices: string[][] = [];
   const ui: UiHooks = {
     bell() {},
+    async secrets() {
+      return null;
+    },
     async ask(_q, initial) {
       return initial;
     },

@@ -16,6 +16,9 @@ function setup(memory?: Memory) {
     bell() {
       this.bells++;
     },
+    async secrets() {
+      return null;
+    },
     async ask() {
       return null;
     },

@@ -42,6 +42,7 @@ function controller(client: FakeClient, directs?: DirectConversation[], loginAt?
       this.bells++;
     },
     ask: async (_q, initial) => initial,
+    secrets: async () => null,
     confirm: async () => false,
     async choose(title, lines) {
       this.prompts.push([title, ...lines].join(' '));

@@ -18,6 +18,7 @@ async function setup(answers: { confirm?: boolean | null; password?: string | nu
     { id: 'deskdeskdeskdeskdesk01', thisDevice: true },
     { id: 'laptoplaptoplaptop0001', thisDevice: false },
   ];
+  client.deviceId = 'deskdeskdeskdeskdesk01';
   const removed: string[] = [];
   client.removeDevice = async (id: string, password: string) => {
     removed.push(`${id}:${password}`);
@@ -27,9 +28,14 @@ async function setup(answers: { confirm?: boolean | null; password?: string | nu
   const asked: string[] = [];
   const ui: UiHooks = {
     bell() {},
-    async ask(question, initial, secret) {
-      asked.push(`ask${secret ? ' (secret)' : ''}: ${question}|${initial}`);
-      return answers.password === undefined ? SECRET : answers.password;
+    async ask(question, initial) {
+      asked.push(`ask: ${question}|${initial}`);
+      return null;
+    },
+    async secrets(questions) {
+      asked.push(`secrets: ${questions.join(' / ')}`);
+      if (answers.password === null) return null; // cancelled
+      return [answers.password ?? SECRET];
     },
     async confirm(question, details = []) {
       asked.push(`confirm: ${[...details, question].join(' / ')}`);
@@ -56,19 +62,19 @@ describe('/devices remove', () => {
     const { ctl, asked, removed, last, everything } = await setup({});
     await ctl.submit('/devices remove laptoplaptoplaptop0001');
     expect(asked).toEqual([
-      'ask (secret): your password, to remove the device laptoplaptoplaptop0001 (it is not shown):|',
+      'secrets: your password (it is not shown), to remove the device laptoplaptoplaptop0001:',
       'confirm: the device laptoplaptoplaptop0001 is logged out at once and can log in again only with your password / your contacts are told that your devices changed / Remove the device laptoplaptoplaptop0001 from your account?',
     ]);
     expect(removed).toEqual([`laptoplaptoplaptop0001:${SECRET}`]);
     expect(last()).toMatchObject({
       level: 'info',
-      text: "removed the device laptoplaptoplaptop0001: it is logged out and can log in again only with your password (if it may know your password, change it too with /passwd)",
+      text: 'removed the device laptoplaptoplaptop0001: it is logged out and can log in again only with your password (if it may know your password, change it too with /passwd)',
     });
     expect(everything()).not.toContain(SECRET);
     expect(ctl.editor.text).toBe('');
   });
 
-  it('refuses this device and an unknown id without asking the server or the question', async () => {
+  it('refuses this device and a word that is no device id before asking the password; an unknown id before asking the server', async () => {
     const { ctl, asked, removed, last, everything } = await setup({});
     await ctl.submit('/devices remove deskdeskdeskdeskdesk01');
     expect(last()).toMatchObject({
@@ -76,7 +82,13 @@ describe('/devices remove', () => {
       text: "deskdeskdeskdeskdesk01 is this device: remove it from another of your devices, or ask the server's admin",
     });
     await ctl.submit('/devices remove phone');
-    expect(last()).toMatchObject({ level: 'error', text: 'your account has no device phone: /devices lists yours' });
+    expect(last()).toMatchObject({
+      level: 'error',
+      text: 'phone is not a device id (22 letters, digits, - and _): /devices lists yours',
+    });
+    expect(asked).toEqual([]);
+    await ctl.submit('/devices remove unknownunknownunknown1');
+    expect(last()).toMatchObject({ level: 'error', text: 'your account has no device unknownunknownunknown1: /devices lists yours' });
     expect(asked.filter((q) => q.startsWith('confirm'))).toEqual([]);
     expect(removed).toEqual([]);
     expect(everything()).not.toContain(SECRET);

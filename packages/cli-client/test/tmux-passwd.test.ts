@@ -36,6 +36,12 @@ describe('hush in tmux: changing your own password', () => {
       }
     };
 
+    // At paste speed (one write: a password manager's auto-type, send-keys): every answer still goes
+    // into its question, none onto the input line or into the room.
+    alice.tmux('send-keys', '-t', alice.name, '-l', `/passwd\r${WRONG}\r${OTHER}\r${OTHER}\r`);
+    await alice.waitFor('your password stays as it was: wrong password');
+    expect(showsPassword(alice.capture())).toBe(false);
+    expect(alice.capture()).not.toContain('<alice>');
     await passwd(WRONG, NEW_PASSWORD, NEW_PASSWORD);
     await alice.waitFor('your password stays as it was: wrong password');
     await passwd(PASSWORD, NEW_PASSWORD, OTHER);

@@ -858,6 +858,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
    * The devices of `user` (this account's own when omitted) in the server's key directory, by the id
    * `hushd user devices` prints; `thisDevice` marks the one this client runs on.
    */
+  /** This device's id (as listDevices gives it) once logged in, else undefined. */
+  get deviceId(): string | undefined {
+    return this.account ? deviceId(this.account.device.signPublicKey) : undefined;
+  }
+
   async listDevices(user?: string): Promise<{ id: string; thisDevice: boolean }[]> {
     const account = this.account;
     if (!account) throw new HushError('NOT_LOGGED_IN');
@@ -884,6 +889,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
    */
   async changePassword(current: string, next: string): Promise<void> {
     this.requireUser();
+    if (next === current) throw new HushError('PASSWORD_WEAK', 'the new password is the current one');
     await this.request(passwordChangeRequest(current, next, this.liveVersion()), ['ok']);
   }
 

@@ -21,6 +21,11 @@ describe('changePassword', () => {
       message: 'password must be at least 8 characters',
     });
 
+    await expect(phone.changePassword(passwordOf('alice'), passwordOf('alice'))).rejects.toMatchObject({
+      code: 'PASSWORD_WEAK',
+      message: 'the new password is the current one',
+    });
+
     await phone.changePassword(passwordOf('alice'), next);
     expect(phone.state).toBe('ready');
     const oldPassword = await fx.connect(s);

@@ -2,7 +2,7 @@
 import blessed from 'blessed';
 import { searchEmoji, type EmojiEntry } from '../emoji.js';
 import { LineEditor } from '../line-editor.js';
-import { escapeTags, sanitize, stripControls } from '../sanitize.js';
+import { escapeTags, stripControls } from '../sanitize.js';
 import { padRight, displayWidth } from '../width.js';
 import { wrap } from '../wrap.js';
 import type { Choice, Unasked } from '../controller.js';
@@ -172,8 +172,7 @@ export class ChoiceModal implements Modal {
 /**
  * A question with an editable, prefilled answer. Text typed within CHOICE_ARMING_MS of it opening
  * was meant for the input line (typing that ran on past a file prompt's key): it closes the
- * question unanswered and goes on; Enter, Esc and the editing keys count at once. A `secret` answer
- * (a password) is drawn as stars, and every key goes into it: none of it may reach the input line.
+ * question unanswered and goes on; Enter, Esc and the editing keys count at once.
  */
 export class AskModal implements Modal {
   private readonly box: blessed.Widgets.BoxElement;
@@ -184,7 +183,6 @@ export class AskModal implements Modal {
     private readonly question: string,
     initial: string,
     private readonly done: (answer: string | null) => void,
-    private readonly secret = false,
   ) {
     this.box = dialog(screen, 'hush', 5);
     this.editor.set(initial);
@@ -192,9 +190,7 @@ export class AskModal implements Modal {
     this.box.setFront();
   }
   private render(): void {
-    const inner = Math.max(10, (this.box.width as number) - 4);
-    const v = this.editor.view(inner, this.secret ? '*' : undefined);
-    this.box.setContent(`${sanitize(this.question)}\n> ${escapeTags(v.text)}\n{gray-fg}Enter accepts, Esc cancels{/gray-fg}`);
+    this.box.setContent(questionContent(this.box, this.question, this.editor));
   }
   key(ch: string | undefined, key: KeyPress): boolean {
     switch (key.full) {
@@ -205,7 +201,7 @@ export class AskModal implements Modal {
         this.done(null);
         return true;
       default:
-        if (!this.secret && printable(ch, key) !== null && Date.now() - this.openedAt < CHOICE_ARMING_MS) {
+        if (printable(ch, key) !== null && Date.now() - this.openedAt < CHOICE_ARMING_MS) {
           this.done(null);
           return false;
         }
@@ -217,6 +213,63 @@ export class AskModal implements Modal {
   destroy(): void {
     this.box.destroy();
   }
+}
+
+/**
+ * Secrets (passwords) asked one after the other in one dialog, drawn as stars: Enter goes on to the
+ * next question, so every key typed ahead, however fast, lands in a question and none reaches the
+ * input line. Esc cancels them all.
+ */
+export class SecretsModal implements Modal {
+  private readonly box: blessed.Widgets.BoxElement;
+  private readonly editor = new LineEditor();
+  private readonly answers: string[] = [];
+  constructor(
+    screen: blessed.Widgets.Screen,
+    private readonly questions: readonly string[],
+    private readonly done: (answers: string[] | null) => void,
+  ) {
+    this.box = dialog(screen, 'hush', 5);
+    this.render();
+    this.box.setFront();
+  }
+  private render(): void {
+    this.box.setContent(questionContent(this.box, this.questions[this.answers.length] ?? '', this.editor, '*'));
+  }
+  key(ch: string | undefined, key: KeyPress): boolean {
+    switch (key.full) {
+      case 'enter':
+        this.answers.push(this.editor.text);
+        this.editor.set('');
+        if (this.answers.length === this.questions.length) {
+          this.done(this.answers);
+          return true;
+        }
+        break;
+      case 'escape':
+        this.done(null);
+        return true;
+      default:
+        typeInto(this.editor, ch, key);
+    }
+    this.render();
+    return true;
+  }
+  destroy(): void {
+    this.box.destroy();
+  }
+}
+
+/**
+ * A question's dialog text: the question wrapped to the box (which grows to hold it: a long one names
+ * what it is about at its end, a device id), the answer (masked with `mask`), how to answer.
+ */
+function questionContent(box: blessed.Widgets.BoxElement, question: string, editor: LineEditor, mask?: string): string {
+  const inner = Math.max(10, (box.width as number) - 4);
+  const rows = wrap(stripControls(question), inner);
+  box.height = rows.length + 4;
+  const v = editor.view(inner, mask);
+  return `${rows.map((r) => escapeTags(r)).join('\n')}\n> ${escapeTags(v.text)}\n{gray-fg}Enter accepts, Esc cancels{/gray-fg}`;
 }
 
 /** Emoji picker: type to filter, Up/Down to choose, Enter inserts, Esc closes. */
@@ -384,9 +437,14 @@ export class ModalHost {
     return false;
   }
 
-  /** A line of text; a `secret` one (a password) is never drawn, and opens at once to take what is typed ahead. */
-  ask(question: string, initial: string, secret = false): Promise<string | null> {
-    return this.open<string | null>((done) => new AskModal(this.screen, question, initial, done, secret), null, undefined, secret);
+  /** A line of text. */
+  ask(question: string, initial: string): Promise<string | null> {
+    return this.open<string | null>((done) => new AskModal(this.screen, question, initial, done), null);
+  }
+
+  /** Secrets (passwords), never drawn, in one dialog that opens at once to take what is typed ahead. */
+  secrets(questions: readonly string[]): Promise<string[] | null> {
+    return this.open<string[] | null>((done) => new SecretsModal(this.screen, questions, done), null, undefined, true);
   }
 
   pickEmoji(): Promise<string | null> {

@@ -16,7 +16,14 @@ import type { UiHooks } from '../../src/controller.js';
 
 /** UI hooks that answer nothing: no question is answered yes, a file prompt says "later". */
 export function quietUi(): UiHooks {
-  return { bell: () => undefined, ask: async () => null, confirm: async () => false, choose: async () => 'l', quit: () => undefined };
+  return {
+    bell: () => undefined,
+    ask: async () => null,
+    secrets: async () => null,
+    confirm: async () => false,
+    choose: async () => 'l',
+    quit: () => undefined,
+  };
 }
 
 export class FakeClient implements ChatClient {
@@ -205,6 +212,7 @@ export class FakeClient implements ChatClient {
   async removeDevice(deviceId: string, _password: string): Promise<void> {
     this.record('removeDevice', deviceId); // never the password
   }
+  deviceId: string | undefined = 'thisdevicethisdevice01';
   async changePassword(_current: string, _next: string): Promise<void> {
     this.record('changePassword'); // never the passwords
   }
