@@ -185,10 +185,8 @@ export class ClusterReceiver {
   private noticeFrom(body: Record<string, unknown>): void {
     const { user: name, device } = body;
     if (typeof name !== 'string' || (device !== undefined && typeof device !== 'string')) throw new Error('notices: bad entry');
-    const message = parse(
-      body.message,
-      (body.message as { type?: unknown } | null)?.type === 'prekeys_low' ? 'prekeys_low' : 'read_notice',
-    );
+    const type = (body.message as { type?: unknown } | null)?.type;
+    const message = parse(body.message, type === 'prekeys_low' || type === 'notice' ? type : 'read_notice');
     const user = this.deps.online.get(name);
     if (!user) return;
     if (device === undefined) this.deps.fanout.broadcast(message, [user]);

@@ -16,7 +16,7 @@ import type { FileEvent } from './files.js';
 import type { OnlineUsers } from './online-users.js';
 
 /** What a node relays to one user's sessions on the others. */
-export type UserNotice = ServerMessageOf<'read_notice'> | ServerMessageOf<'prekeys_low'>;
+export type UserNotice = ServerMessageOf<'read_notice'> | ServerMessageOf<'prekeys_low'> | ServerMessageOf<'notice'>;
 export type TypingTarget = { room: string } | { user: string };
 
 export class ClusterSender {

@@ -17,11 +17,13 @@ async function passwordLogin(name: string, password: string): Promise<{ type: st
 }
 
 describe('password_change', () => {
-  it('changes the password: the old one is refused from then on, the new one logs in, devices stay logged in', async () => {
+  it('changes the password: the other devices are told, the old one is refused from then on, the new one logs in, devices stay logged in', async () => {
     const desk = await user('pc-owner');
     const laptop = await newDevice('pc-owner');
 
     await desk.expect({ type: 'password_change', password: TEST_PASSWORD, newPassword: NEW_PASSWORD }, 'ok');
+    // The other device is told (on any node); the one that changed it is not.
+    expect(await laptop.next((m) => m.type === 'notice')).toMatchObject({ level: 'warn', code: 'PASSWORD_CHANGED' });
     expect(await passwordLogin('pc-owner', TEST_PASSWORD)).toEqual({ type: 'error', code: 'AUTH_FAILED' });
     expect((await passwordLogin('pc-owner', NEW_PASSWORD)).type).not.toBe('error');
     expect(desk.isClosed).toBe(false);

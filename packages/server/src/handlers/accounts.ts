@@ -25,6 +25,14 @@ import { announceKeyChange } from './key-change.js';
 import { addToDefaultRoom } from './rooms.js';
 
 const OFFLINE_PAGE = 500;
+
+/** Told to an account's other devices when its password is changed from one of them. */
+export const PASSWORD_CHANGED_NOTICE = {
+  type: 'notice',
+  level: 'warn',
+  code: 'PASSWORD_CHANGED',
+  text: "your account's password was changed from another of your devices: if it was not you, ask the server's admin for a new password, then remove the devices you do not know",
+} as const;
 /** A device's last_seen is written at most this often (it needs no finer precision). */
 const TOUCH_DEVICE_EVERY_MS = 60_000;
 
@@ -42,7 +50,7 @@ export interface AccountHandlerDeps {
   batch: Pick<MessageBatch, 'newestDirect' | 'roomNotice'>;
   presence: Pick<PresenceBatch, 'changed'>;
   files: Pick<FileRelay, 'offerPending'>;
-  cluster: Pick<ClusterSender, 'keyChange'>;
+  cluster: Pick<ClusterSender, 'keyChange' | 'notice'>;
   now(): number;
 }
 
@@ -127,6 +135,9 @@ export class AccountHandlers {
     }
     deps.logger.info('password_changed', { user: user.name, by: 'owner', conn: session.id });
     session.send({ type: 'ok', re: m.id });
+    // The account's other devices, here and on other nodes: a thief who knew the password would change it too.
+    deps.fanout.broadcast(PASSWORD_CHANGED_NOTICE, [user], session);
+    deps.cluster.notice(user.name, PASSWORD_CHANGED_NOTICE);
   }
 
   logout(session: Session, m: ClientMessageOf<'logout'>): void {
