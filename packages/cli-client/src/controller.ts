@@ -408,7 +408,8 @@ export class ChatController {
     // Whether what is typed can be stored is said in front of the person, as the connection's own notices are.
     if (n.code === 'SENDS_HELD' || n.code === 'SENDS_RESUMED') return this.eventNotice(text, n.level);
     const room = n.code !== undefined && ROOM_NOTICES.has(n.code) ? /#([a-z0-9_-]{1,32})/.exec(n.text)?.[1] : undefined;
-    if (room === undefined) return this.notice(text, n.level, STATUS_KEY);
+    // A transfer a closed hush left unfinished is said where the person looks, beside the offers listed again.
+    if (room === undefined) return this.notice(text, n.level, n.code === 'FILE_UNFINISHED' ? undefined : STATUS_KEY);
     this.roomNotice(room, n.level, text);
   }
 

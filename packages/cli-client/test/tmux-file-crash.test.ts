@@ -132,6 +132,7 @@ describe('hush in tmux: a download and a crash', () => {
 
     const again = await throughLink(link, 'bob', { home: bob.home });
     await again.waitFor('1 file offered while you were away', 'the offer listed again at the start', 30_000);
+    await again.waitFor('a download did not finish (the program was closed)', 'the interrupted download said');
     await again.waitFor('alice offered "ten.bin" (3 MiB) in #lobby');
     expect(parts(dl)).toEqual([]);
     await again.typeLine('/accept ten.bin ~/dl');

@@ -19,6 +19,9 @@ const CHUNK = 64 * 1024;
 /** Upload chunks in flight before waiting for the server's ok (flow control). */
 const WINDOW = 8;
 const NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
+/** Said at the next start for a download a process of this account left unfinished (its file is offered again). */
+export const DOWNLOAD_UNFINISHED =
+  'a download did not finish (the program was closed): the server offers its file again, accept it to fetch it anew';
 /** A download's temporary file, in the folder it is saved into. */
 const PART_NAME = /^\.hush-[0-9a-f]{16}\.part$/;
 
@@ -236,6 +239,7 @@ export class FileTransfers {
       if ('part' in t) {
         // Only a name this code makes: never anything else the record might point at.
         if (PART_NAME.test(basename(t.part))) await rm(t.part, { force: true }).catch(() => undefined);
+        this.host.emit('notice', { level: 'warn', code: 'FILE_UNFINISHED', text: DOWNLOAD_UNFINISHED });
       } else {
         // A room's is said in the room, as its other notices ("#room: ..."); a person's names them.
         const upload = `the upload of ${JSON.stringify(t.upload)}`;

@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '@hush/server';
 import { e2eRoom } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientPaths } from '../src/paths.js';
+import { DOWNLOAD_UNFINISHED } from '../src/file-transfers.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
 
 // A file transfer survives the death of the process running it, and a restart of the server:
@@ -63,8 +64,13 @@ describe('file transfers and crashes', () => {
     expect(await parts(downloads)).toHaveLength(1);
 
     const bob = await fx.connect(server, { paths: bobPaths });
+    const told = collect(bob, 'notice');
     await bob.login('bob');
     await until('the offer again', async () => bob.pendingFiles().some((f) => f.fileId === fileId));
+    await until('the unfinished download said', async () => told.some((n) => n.code === 'FILE_UNFINISHED'));
+    expect(told.filter((n) => n.code === 'FILE_UNFINISHED')).toEqual([
+      { level: 'warn', code: 'FILE_UNFINISHED', text: DOWNLOAD_UNFINISHED },
+    ]);
     expect(bob.pendingFiles().find((f) => f.fileId === fileId)).toMatchObject({ from: 'alice', name: 'ten.bin', size: content.length });
     await until('the stale .part removed', async () => (await parts(downloads)).length === 0);
 
