@@ -171,22 +171,22 @@ export const COMMANDS: readonly CommandDef[] = [
   command({
     name: 'away',
     usage: '/away [text]',
-    help: 'mark yourself away; a text replaces your status text (one shows at a time)',
+    help: 'mark yourself away; a text stands in for your status text until /back (one shows at a time)',
     parse: (a) => ({ text: limited(a.rest, 'status') }),
     run: (ctl, a) => away(ctl, a.text),
   }),
   command({
     name: 'back',
     usage: '/back',
-    help: 'mark yourself online (clears your status text)',
+    help: 'mark yourself online (the text /away set goes; the status text it stood in for comes back)',
     parse: none,
     run: (ctl) => back(ctl),
   }),
   command({
     name: 'status',
-    usage: '/status text',
-    help: 'set your status text (while away it replaces the away text; you stay away)',
-    parse: (a) => (a.rest === '' ? undefined : { text: limited(a.rest, 'status')! }),
+    usage: '/status [text|-]',
+    help: 'your status text: set it (while away it replaces the away text; you stay away), - clears it, alone says it',
+    parse: (a) => ({ text: a.rest === '' ? undefined : limited(a.rest, 'status') }),
     run: (ctl, a) => setStatus(ctl, a.text),
   }),
   command({

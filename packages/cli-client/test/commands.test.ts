@@ -81,7 +81,6 @@ describe('parseInput', () => {
     '/msg bob',
     '/msg',
     '/me',
-    '/status',
     '/history abc',
     '/history -1',
     '/mute bob x',

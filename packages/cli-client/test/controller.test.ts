@@ -714,7 +714,7 @@ describe('ChatController: room kinds', () => {
     expect(client.calls).toContainEqual(['setPresence', 'away', 'lunch']);
     expect(texts(ctl).at(-1)).toBe('you are marked away: lunch (/back when you return)');
     await ctl.submit('/back');
-    expect(texts(ctl).at(-1)).toBe('you are marked online (status text "lunch" cleared)');
+    expect(texts(ctl).at(-1)).toBe('you are marked online (away text "lunch" cleared)');
     await ctl.submit('/bell');
     expect(texts(ctl).at(-1)).toBe('the bell is off');
     expect(memory.save).not.toHaveBeenCalled();

@@ -89,7 +89,9 @@ describe('hush in tmux: one wording for one thing', () => {
     await eve.typeLine('/users');
     await eve.waitFor('eve away — coding in rust 🦀');
     await eve.typeLine('/back');
-    await eve.waitFor('you are marked online (status text "coding in rust 🦀" cleared)');
+    await eve.waitFor('you are marked online; your status text stays: "coding in rust 🦀"');
+    await eve.typeLine('/status');
+    await eve.waitFor('you are online; your status text is "coding in rust 🦀" (/status - clears it)');
 
     await eve.typeLine('/msg eve buy oat milk');
     await eve.waitFor(/3\.@eve/);

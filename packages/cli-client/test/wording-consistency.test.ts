@@ -103,9 +103,10 @@ describe('one status text', () => {
     expect(texts(ctl).at(-1)).toBe(
       'status set: coding in rust 🦀; it replaces your away text "lunch break" (one status text shows at a time). You are still away: /back when you return',
     );
+    // Set with /status: it stays after /back.
     await ctl.submit('/back');
-    expect(client.calls.at(-1)).toEqual(['setPresence', 'online', '']);
-    expect(texts(ctl).at(-1)).toBe('you are marked online (status text "coding in rust 🦀" cleared)');
+    expect(client.calls.at(-1)).toEqual(['setPresence', 'online', undefined]);
+    expect(texts(ctl).at(-1)).toBe('you are marked online; your status text stays: "coding in rust 🦀" (/status - clears it)');
     await ctl.submit('/status reviewing');
     expect(client.calls.at(-1)).toEqual(['setPresence', 'online', 'reviewing']);
     expect(texts(ctl).at(-1)).toBe('status set: reviewing');
@@ -119,8 +120,23 @@ describe('one status text', () => {
     expect(texts(ctl).at(-1)).toBe('you are marked away: reviewing (/back when you return)');
     await ctl.submit('/away lunch');
     expect(texts(ctl).at(-1)).toBe(
-      'you are marked away: lunch (/back when you return); it replaces your status text "reviewing" (one status text shows at a time)',
+      'you are marked away: lunch (/back when you return); it stands in for your status text "reviewing" until /back',
     );
+    await ctl.submit('/back');
+    expect(client.calls.at(-1)).toEqual(['setPresence', 'online', 'reviewing']);
+    expect(texts(ctl).at(-1)).toBe('you are marked online (away text "lunch" cleared; your status text "reviewing" is back)');
+  });
+
+  it('/status alone says the status text, /status - clears it', async () => {
+    const { client, ctl } = await started();
+    await ctl.submit('/status');
+    expect(texts(ctl).at(-1)).toBe('you are online; you have no status text (/status text sets one)');
+    await ctl.submit('/status in a meeting until 3');
+    await ctl.submit('/status');
+    expect(texts(ctl).at(-1)).toBe('you are online; your status text is "in a meeting until 3" (/status - clears it)');
+    await ctl.submit('/status -');
+    expect(client.calls.at(-1)).toEqual(['setPresence', 'online', '']);
+    expect(texts(ctl).at(-1)).toBe('status text cleared (it was "in a meeting until 3")');
   });
 
   it('knows its own presence from a member list before any presence event (set on another device)', async () => {
