@@ -343,7 +343,8 @@ export class ChatController {
     this.on('read', (r) => this.dispatch({ type: 'read', ...r }));
     this.on('roomEvent', (e) => this.onRoomEvent(e));
     this.on('keyChange', (k) => {
-      this.dispatch({ type: 'e2e', user: k.user, state: 'changed' });
+      // "KEY CHANGED" is for a contact whose keys were compared; another's changes are said calmly below.
+      this.dispatch({ type: 'e2e', user: k.user, state: k.verified ? 'changed' : 'unverified' });
       // Everyone sharing a room with k.user hears of each device they add: said in the conversation
       // with them, else in (status), never in whatever room is open; loud only for a verified contact.
       const text = k.verified

@@ -364,7 +364,13 @@ export function reduce(s: AppState, a: Action): AppState {
     case 'me':
       return { ...s, me: a.user };
     case 'connection':
-      return { ...s, connection: a.state };
+      // Who was typing is not known while the connection is away: nobody is shown typing then.
+      if (a.state === 'ready') return { ...s, connection: a.state };
+      return {
+        ...s,
+        connection: a.state,
+        conversations: s.conversations.map((c) => (Object.keys(c.typing).length ? { ...c, typing: {} } : c)),
+      };
     case 'message': {
       if (!a.message.mine && s.ignored.includes(a.message.from)) return s;
       const key = messageKey(a.message, s.me);

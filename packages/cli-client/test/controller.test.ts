@@ -223,6 +223,8 @@ describe('ChatController', () => {
   it('key changes and DM warnings are loud', async () => {
     const { client, ctl } = await started();
     ctl.openDm('bob');
+    client.emit('keyChange', { user: 'carol', verified: false });
+    expect(ctl.state.e2e.carol).toBe('unverified');
     client.emit('keyChange', { user: 'bob', verified: true });
     expect(ctl.state.e2e.bob).toBe('changed');
     expect(texts(ctl).at(-1)).toMatch(/CHANGED.*blocked.*\/verify bob/);

@@ -192,6 +192,12 @@ describe('members, presence, typing, e2e', () => {
     expect(reduce(s, { type: 'typing', from: 'me', target: { room: 'lobby' }, active: true, now: 1 })).toBe(s);
   });
 
+  it('nobody is shown typing while the connection is away', () => {
+    let s = run(...base, { type: 'typing', from: 'bob', target: { room: 'lobby' }, active: true, now: 1000 });
+    s = reduce(s, { type: 'connection', state: 'reconnecting' });
+    expect(typingUsers(findConversation(s, roomKey('lobby'))!, 1001)).toEqual([]);
+  });
+
   it('records E2E state per DM peer', () => {
     const s = run({ type: 'e2e', user: 'bob', state: 'changed' });
     expect(s.e2e.bob).toBe('changed');
