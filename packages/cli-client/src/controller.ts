@@ -215,6 +215,8 @@ export class ChatController {
   private readonly marked = new Map<string, string>();
   /** The hints hintOnce gave in this run. */
   private readonly hintsGiven = new Set<string>();
+  /** "fileId user" of the recipients who accepted a file we sent: accepted again, their download was cut. */
+  private readonly acceptedBy = new Set<string>();
 
   constructor(opts: ControllerOptions) {
     this.client = opts.client;
@@ -396,7 +398,12 @@ export class ChatController {
     );
     this.on('fileStatus', (st) => {
       const f = this.state.files[st.fileId];
-      if (f) this.notice(`${st.user} ${FILE_STATUS_WORDS[st.status]} "${f.name}"`, 'info', f.conversation);
+      if (!f) return;
+      const who = `${st.fileId} ${st.user}`;
+      const again = st.status === 'accepted' && this.acceptedBy.has(who);
+      if (st.status === 'accepted') this.acceptedBy.add(who);
+      const said = `${st.user} ${FILE_STATUS_WORDS[st.status]} "${f.name}"`;
+      this.notice(again ? `${said} again: the first download did not finish` : said, 'info', f.conversation);
     });
   }
 

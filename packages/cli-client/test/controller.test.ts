@@ -264,6 +264,9 @@ describe('ChatController', () => {
     expect(client.calls).toContainEqual(['sendFile', { room: 'lobby' }, '/tmp/x.txt']);
     expect(ctl.state.files.up1).toMatchObject({ direction: 'up', status: 'done', name: 'x.txt' });
     // What the recipient did: 'downloaded' means saved and hash-checked.
+    client.emit('fileStatus', { fileId: 'up1', user: 'bob', status: 'accepted' });
+    client.emit('fileStatus', { fileId: 'up1', user: 'bob', status: 'accepted' });
+    expect(texts(ctl).slice(-2)).toEqual(['bob accepted "x.txt"', 'bob accepted "x.txt" again: the first download did not finish']);
     client.emit('fileStatus', { fileId: 'up1', user: 'bob', status: 'downloaded' });
     expect(texts(ctl).at(-1)).toBe('bob saved "x.txt"');
     client.emit('fileStatus', { fileId: 'up1', user: 'cy', status: 'cancelled' });
