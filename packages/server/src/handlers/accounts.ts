@@ -123,10 +123,7 @@ export class AccountHandlers {
     const user = requireUser(session);
     const weak = deps.accounts.passwordProblem(user.name, m.newPassword);
     if (weak) throw new RequestError('PASSWORD_WEAK', weak);
-    const checked = await deps.accounts.login({ username: user.name, password: m.password, address: session.address }, deps.now());
-    if (!checked.ok) {
-      return loginFailed(deps, checked.code, { attempt: { session, username: user.name }, retryAfterMs: checked.retryAfterMs });
-    }
+    await checkOwnPassword(deps, session, user.name, m.password);
     try {
       await deps.accounts.setPassword(user.name, m.newPassword);
     } catch (err) {
@@ -254,6 +251,21 @@ function checkBundle(device: DeviceBundleWire): void {
  * and the account tried, named only if it exists: a password typed into the username field must
  * not reach the log.
  */
+/**
+ * The session's own account password, given again for a request that needs it (remove_device,
+ * password_change): checked as a login's (the same gate and back-off), a wrong one refused and
+ * counted as a failed login.
+ */
+export async function checkOwnPassword(
+  deps: { accounts: Pick<Accounts, 'login'>; now(): number } & Pick<AccountHandlerDeps, 'logger' | 'metrics' | 'store'>,
+  session: Session,
+  name: string,
+  password: string,
+): Promise<void> {
+  const checked = await deps.accounts.login({ username: name, password, address: session.address }, deps.now());
+  if (!checked.ok) await loginFailed(deps, checked.code, { attempt: { session, username: name }, retryAfterMs: checked.retryAfterMs });
+}
+
 export async function loginFailed(
   deps: Pick<AccountHandlerDeps, 'logger' | 'metrics' | 'store'>,
   code: RequestError['code'],

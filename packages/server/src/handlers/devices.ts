@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics.js';
 import type { OnlineUsers } from '../online-users.js';
 import type { RoomRegistry } from '../rooms.js';
 import type { AsyncStore } from '../store/async-store.js';
-import { loginFailed } from './accounts.js';
+import { checkOwnPassword } from './accounts.js';
 import type { Fanout } from './fanout.js';
 import { devicesRemoved } from './key-change.js';
 import { requireUser } from './membership.js';
@@ -46,10 +46,7 @@ export class DeviceHandlers {
     }
     const target = (await deps.store.listDevices(user.name)).find((d) => deviceId(fromBase64Url(d.signKey)) === m.device);
     if (!target) throw new RequestError('NOT_FOUND', `your account has no device ${m.device}`);
-    const checked = await deps.accounts.login({ username: user.name, password: m.password, address: session.address }, deps.now());
-    if (!checked.ok) {
-      return loginFailed(deps, checked.code, { attempt: { session, username: user.name }, retryAfterMs: checked.retryAfterMs });
-    }
+    await checkOwnPassword(deps, session, user.name, m.password);
     await deps.store.deleteDevice(user.name, target.signKey);
     deps.logger.info('device_removed', { user: user.name, device: m.device, by: 'owner', conn: session.id });
     session.send({ type: 'ok', re: m.id });
