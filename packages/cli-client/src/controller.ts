@@ -529,7 +529,10 @@ export class ChatController {
     const key = roomKey(e.room);
     if (e.event === 'part') {
       if (!findConversation(this.state, key)) return;
-      const text = `you left #${e.room} (on another device)`;
+      // Learnt at a reconnect, a room gone from the list may as well be a kick: the server keeps no reason.
+      const text = e.whileAway
+        ? `you are no longer in #${e.room}: you left it on another device, or its operators removed you while you were away`
+        : `you left #${e.room} (on another device)`;
       this.dispatch({ type: 'parted', room: e.room });
       this.notice(text); // in the pane she is left in, and in the status window
       if (this.state.active !== STATUS_KEY) this.notice(text, 'info', STATUS_KEY);

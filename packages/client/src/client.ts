@@ -440,10 +440,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
    */
   private movedWhileAway(changes: RoomChanges, ts: number): void {
     const user = this.requireUser();
-    for (const room of changes.left) this.emit('roomEvent', { room, event: 'part', user, ts, elsewhere: true });
+    const away = { user, ts, elsewhere: true, whileAway: true };
+    for (const room of changes.left) this.emit('roomEvent', { room, event: 'part', ...away });
     for (const r of changes.joined) {
       if (r.kind === 'e2e') this.e2eRoomJoined(r.room);
-      this.emit('roomEvent', { room: r.room, event: 'join', user, ts, elsewhere: true, ...definedOnly({ role: r.role }) });
+      this.emit('roomEvent', { room: r.room, event: 'join', ...away, ...definedOnly({ role: r.role }) });
     }
   }
 

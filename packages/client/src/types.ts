@@ -147,7 +147,8 @@ export interface ClientEvents {
   /**
    * `elsewhere`: a create, join or part of this user made on another device of the account (not by
    * a call of this client); a room joined or created so is in `rooms` already, with its kind. Those
-   * made while this device was disconnected are told when it reconnects (a create as a join).
+   * made while this device was disconnected are told when it reconnects (a create as a join), with
+   * `whileAway`: such a part may as well be a kick the server did not keep.
    */
   roomEvent: [
     {
@@ -160,6 +161,7 @@ export interface ClientEvents {
       reason?: string;
       ts: number;
       elsewhere?: boolean;
+      whileAway?: boolean;
     },
   ];
   /** A contact's device keys changed; if verified, direct messages to them are refused until re-verified (room messages are not). */
