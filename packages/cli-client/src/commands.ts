@@ -8,7 +8,7 @@ import { away, back, setStatus } from './presence-commands.js';
 import { FIELD_MAX, ROOM_PATTERN, ROOM_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 
 /** What Tab completes at an argument position. */
-export type ArgKind = 'nick' | 'room' | 'command';
+export type ArgKind = 'nick' | 'room' | 'command' | 'device';
 
 /** The words after the command name, and everything after it as typed. */
 export interface Args {
@@ -209,7 +209,7 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'devices',
     usage: '/devices [nick|remove id]',
     help: "your account's devices (or a user's), by id; /devices remove id logs a lost one of yours out for good (asks your password)",
-    complete: ['nick'],
+    complete: ['nick', 'device'],
     parse: (a) => {
       if (a.words[0] === 'remove') return a.words.length === 2 ? { remove: a.words[1]! } : undefined;
       return a.words.length <= 1 ? { user: a.words[0] ? nick(a.words[0]) : undefined } : undefined;
@@ -218,7 +218,7 @@ export const COMMANDS: readonly CommandDef[] = [
       if (a.remove !== undefined) return ctl.removeDevice(a.remove);
       const me = ctl.state.me ?? '';
       const own = a.user === undefined || a.user === me;
-      ctl.notice(devicesText(a.user ?? me, own, await ctl.client.listDevices(own ? undefined : a.user)));
+      ctl.notice(devicesText(a.user ?? me, own, await (own ? ctl.ownDevices() : ctl.client.listDevices(a.user))));
     },
   }),
   command({

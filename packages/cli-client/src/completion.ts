@@ -1,10 +1,12 @@
-// Tab completion of commands, nicks, #rooms and :emoji: shortcodes; repeated Tab cycles.
+// Tab completion of commands, nicks, #rooms, :emoji: shortcodes and own device ids; repeated Tab cycles.
 import { commandNames, findCommand, type ArgKind } from './commands.js';
 import { searchEmoji } from './emoji.js';
 
 export interface CompletionContext {
   nicks: readonly string[];
   rooms: readonly string[];
+  /** Ids of this account's other devices (what `/devices remove` takes). */
+  devices?: readonly string[];
 }
 
 interface Cycle {
@@ -36,7 +38,9 @@ export function completionsFor(line: string, ctx: CompletionContext): { before: 
   const cut = line.search(/\S*$/);
   const before = line.slice(0, cut);
   const word = line.slice(cut);
-  if (word === '') return null;
+  const kind = kindOf(before, word);
+  // A device id is hard to type from its first letter: Tab offers them from nothing.
+  if (word === '' && kind !== 'device') return null;
   const lower = word.toLowerCase();
   const uniqSorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort((a, b) => a.localeCompare(b));
   const nicks = (sep: string): string[] => {
@@ -49,7 +53,7 @@ export function completionsFor(line: string, ctx: CompletionContext): { before: 
       .map((n) => at + n + sep);
   };
   let candidates: string[];
-  switch (kindOf(before, word)) {
+  switch (kind) {
     case 'command': {
       const typed = lower.replace(/^\//, '');
       const slash = before.trim() === '' ? '/' : '';
@@ -74,6 +78,11 @@ export function completionsFor(line: string, ctx: CompletionContext): { before: 
     }
     case 'nick':
       candidates = nicks(' ');
+      break;
+    case 'device': // ids are case-sensitive
+      candidates = uniqSorted(ctx.devices ?? [])
+        .filter((id) => id.startsWith(word))
+        .map((id) => `${id} `);
       break;
     case 'text':
       candidates = nicks(before.trim() === '' ? ': ' : ' ');

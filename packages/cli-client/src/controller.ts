@@ -3,7 +3,7 @@
 import { basename, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { parseInput } from './commands.js';
-import { TabCompleter } from './completion.js';
+import { type CompletionContext, TabCompleter } from './completion.js';
 import { emojify } from './emoji.js';
 import type { DirectConversation } from './direct-list.js';
 import {
@@ -199,6 +199,8 @@ export class ChatController {
   private creatingByJoin: string | null = null;
   /** The server said goodbye SERVER_SHUTDOWN: the drop that follows is a restart, not a lost connection. */
   private serverShutdown = false;
+  /** This account's other devices as last listed: Tab completes them after `/devices remove`. */
+  private otherDevices: string[] = [];
   private readonly unsubscribers: Array<() => void> = [];
   private readonly uploads: PendingUpload[] = [];
   private readonly refused: RefusedLine[] = [];
@@ -376,6 +378,7 @@ export class ChatController {
         this.eventNotice(`${why}; reconnecting… (what you type is kept and sent once back)`, 'warn');
       }
       if (s !== 'reconnecting') this.serverShutdown = false;
+      if (s === 'ready') void this.ownDevices().catch(() => undefined); // for Tab only: /devices says its own errors
       if (s === 'ready' && before === 'reconnecting') {
         this.eventNotice('reconnected', 'info');
         for (const c of this.state.conversations) if (c.kind === 'room') void this.loadMembers(c.name);
@@ -411,6 +414,7 @@ export class ChatController {
   private sdkNotice(n: ClientEventMap['notice'][0]): void {
     // Its goodbye comes just before the drop, which says it in the pane in front (see 'state').
     if (n.code === 'SERVER_SHUTDOWN') return void (this.serverShutdown = true);
+    if (n.code === 'OWN_DEVICE_ADDED' || n.code === 'OWN_DEVICE_REMOVED') void this.ownDevices().catch(() => undefined);
     // A warning's code helps a bug report; information reads better without one.
     const text = n.code && n.level === 'warn' ? `${n.text} [${n.code}]` : n.text;
     // Whether what is typed can be stored is said in front of the person, as the connection's own notices are.
@@ -931,6 +935,13 @@ export class ChatController {
     this.notice(answer === null ? `${user} not verified: answer the question with y or n` : `${user} not verified`);
   }
 
+  /** This account's devices, as the server has them now; the other ones are kept for Tab. */
+  async ownDevices(): Promise<{ id: string; thisDevice: boolean }[]> {
+    const devices = await this.client.listDevices();
+    this.otherDevices = devices.filter((d) => !d.thisDevice).map((d) => d.id);
+    return devices;
+  }
+
   /**
    * /devices remove: another device of this account logged out for good, with the account's
    * password and a yes. The password is asked first, with nothing awaited before it: typed ahead,
@@ -942,7 +953,7 @@ export class ChatController {
     if (early) return this.notice(early, 'error');
     const [password] = (await this.ui.secrets([passwordQuestion(id)])) ?? [];
     if (!password) return this.notice(removalKept(id, 'no password given'));
-    const refusal = removalRefusal(id, await this.client.listDevices());
+    const refusal = removalRefusal(id, await this.ownDevices());
     if (refusal) return this.notice(refusal, 'error');
     const { question, details } = removalQuestion(id);
     const yes = await this.ui.confirm(question, details);
@@ -952,6 +963,7 @@ export class ChatController {
     } catch (err) {
       return this.notice(removalFailed(id, err), 'error');
     }
+    this.otherDevices = this.otherDevices.filter((d) => d !== id);
     this.notice(removalDone(id));
   }
 
@@ -1012,15 +1024,15 @@ export class ChatController {
   // ------------------------------------------------------------------------------------------
   // Typing and sending
 
-  /** Completion context: nicks of the active room plus known people, joined rooms. */
-  completionContext(): { nicks: string[]; rooms: string[] } {
+  /** Completion context: nicks of the active room plus known people, joined rooms, own other devices. */
+  completionContext(): CompletionContext {
     const c = activeConversation(this.state);
     const nicks = new Set<string>(c.members.map((m) => m.user));
     for (const conv of this.state.conversations) if (conv.kind === 'dm') nicks.add(conv.name);
     for (const l of c.lines) if (l.kind === 'message') nicks.add(l.from);
     if (this.state.me) nicks.delete(this.state.me);
     const rooms = this.state.conversations.filter((x) => x.kind === 'room').map((x) => x.name);
-    return { nicks: [...nicks], rooms };
+    return { nicks: [...nicks], rooms, devices: this.otherDevices };
   }
 
   /** Tab in the input line. */

@@ -7,7 +7,7 @@ export const KEYS: ReadonlyArray<[string, string]> = [
   ['Alt+1..9, Alt+0', 'switch to conversation 1..9, 10'],
   ['Ctrl+N / Ctrl+P', 'next / previous conversation'],
   ['Up / Down', 'input history'],
-  ['Tab', 'complete commands, nicks, #rooms, :emoji: (repeat to cycle)'],
+  ['Tab', 'complete commands, nicks, #rooms, :emoji:, device ids (repeat to cycle)'],
   ['Ctrl+E', 'emoji picker (type to search, Enter inserts, Esc closes)'],
   ['Ctrl+O', 'focus the people list (Up/Down, Enter opens a direct message, Esc returns); or click a person'],
   ['Alt+Up / Ctrl+Up', 'select a message (Up/Down move): Enter or r reply, e edit, d delete, + react, Esc leaves'],

@@ -15,6 +15,15 @@ describe('completionsFor', () => {
     expect(completionsFor('@Bo', ctx)?.candidates).toEqual(['bob: ']);
     expect(completionsFor('thanks @Bo', ctx)).toEqual({ before: 'thanks ', candidates: ['@bob '] });
   });
+  it("completes the account's other device ids after /devices remove, case-sensitively, not nicks", () => {
+    const withDevices = { ...ctx, devices: ['lCz9ZX5JKi78-FKyngMAVA', 'V6HillMGfIeuPST2oE6DjA'] };
+    expect(completionsFor('/devices remove l', withDevices)?.candidates).toEqual(['lCz9ZX5JKi78-FKyngMAVA ']);
+    expect(completionsFor('/devices remove L', withDevices)).toBeNull();
+    expect(completionsFor('/devices remove a', withDevices)).toBeNull();
+    expect(completionsFor('/devices remove ', withDevices)?.candidates).toHaveLength(2);
+    expect(completionsFor('/msg ', withDevices)).toBeNull();
+    expect(completionsFor('/devices al', withDevices)?.candidates).toEqual(['alan ', 'alice ']);
+  });
   it('completes rooms', () => {
     expect(completionsFor('/join #de', ctx)?.candidates).toEqual(['#design ', '#dev ']);
   });

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { inputLine } from '@hush/test-kit';
 import { describe, expect, it } from 'vitest';
 import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 
@@ -61,7 +62,15 @@ describe('hush in tmux: removing a lost device of your own', () => {
     await desk.waitFor('[y] yes');
     desk.keys('n');
     await desk.waitFor(wrapped(`the device ${laptopId} stays: you said no`));
-    await desk.typeLine(`/devices remove ${laptopId}`);
+    // Tab completes the other device's id (this one's is never offered).
+    desk.type('/devices remove ');
+    desk.keys('Tab');
+    const completed = (screen: string) => inputLine(screen).endsWith(`/devices remove ${laptopId}`);
+    await desk.waitFor(completed, 'the laptop id completed');
+    desk.keys('Tab'); // the only candidate: it stays
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(completed(desk.capture())).toBe(true);
+    desk.keys('Enter');
     await desk.waitFor('your password (it is not shown), to remove');
     desk.type(PASSWORD);
     const typed = await desk.waitFor('*'.repeat(PASSWORD.length));
