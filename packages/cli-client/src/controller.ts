@@ -948,9 +948,8 @@ export class ChatController {
    * it goes into the question (drawn as stars), never onto the input line. It is kept nowhere.
    */
   async removeDevice(id: string): Promise<void> {
-    if (this.client.state !== 'ready') return this.notice(NOT_CONNECTED, 'error');
-    const early = refusalBeforeAsking(id, this.client.deviceId);
-    if (early) return this.notice(early, 'error');
+    const early = this.client.state !== 'ready' ? NOT_CONNECTED : refusalBeforeAsking(id, this.client.deviceId);
+    if (early) return this.refuseBeforeSecrets(early);
     const [password] = (await this.ui.secrets([passwordQuestion(id)])) ?? [];
     if (!password) return this.notice(removalKept(id, 'no password given'));
     const refusal = removalRefusal(id, await this.ownDevices());
@@ -968,11 +967,21 @@ export class ChatController {
   }
 
   /**
+   * A refusal where a password question would open, said in a dialog all the same: a password typed
+   * ahead of the question goes into it (drawn as stars, dropped), never onto the input line and so
+   * into the conversation. Enter or Esc closes it.
+   */
+  private async refuseBeforeSecrets(refusal: string): Promise<void> {
+    this.notice(refusal, 'error');
+    await this.ui.secrets([`${refusal}. Nothing was asked; what you type here is dropped`]);
+  }
+
+  /**
    * /passwd: the account's password changed with the current one, the new one typed twice. Like
    * /devices remove, the first question opens with nothing awaited before it, and no answer is kept.
    */
   async changePassword(): Promise<void> {
-    if (this.client.state !== 'ready') return this.notice(NOT_CONNECTED, 'error');
+    if (this.client.state !== 'ready') return this.refuseBeforeSecrets(NOT_CONNECTED);
     const [current, next, again] =
       (await this.ui.secrets([PASSWORD_QUESTIONS.current, PASSWORD_QUESTIONS.next, PASSWORD_QUESTIONS.again])) ?? [];
     if (!current) return this.notice(passwordKept('no password given'));

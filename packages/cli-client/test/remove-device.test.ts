@@ -86,7 +86,13 @@ describe('/devices remove', () => {
       level: 'error',
       text: 'phone is not a device id (22 letters, digits, - and _): /devices lists yours',
     });
-    expect(asked).toEqual([]);
+    // Said in a dialog too, which takes a password typed ahead of the question that never came.
+    expect(asked).toEqual([
+      "secrets: deskdeskdeskdeskdesk01 is this device: remove it from another of your devices, or ask the server's admin. Nothing was asked; what you type here is dropped",
+      'secrets: phone is not a device id (22 letters, digits, - and _): /devices lists yours. Nothing was asked; what you type here is dropped',
+    ]);
+    expect(removed).toEqual([]);
+    asked.splice(0);
     await ctl.submit('/devices remove unknownunknownunknown1');
     expect(last()).toMatchObject({ level: 'error', text: 'your account has no device unknownunknownunknown1: /devices lists yours' });
     expect(asked.filter((q) => q.startsWith('confirm'))).toEqual([]);
@@ -124,6 +130,23 @@ describe('/devices remove', () => {
       expect(last()).toMatchObject({ level: 'error', text: `the device laptoplaptoplaptop0001 stays: ${words}` });
       expect(everything()).not.toContain(SECRET);
     }
+  });
+
+  it('while not connected, /devices remove and /passwd say so in a dialog that takes a password typed ahead, and ask nothing', async () => {
+    const { client, ctl, asked, removed, last } = await setup({});
+    let changed = 0;
+    client.changePassword = async () => {
+      changed += 1;
+    };
+    client.state = 'reconnecting';
+    await ctl.submit('/devices remove laptoplaptoplaptop0001');
+    await ctl.submit('/passwd');
+    const dialog =
+      'secrets: not connected: this needs the server; try again once hush says connected. Nothing was asked; what you type here is dropped';
+    expect(asked).toEqual([dialog, dialog]);
+    expect(last()).toMatchObject({ level: 'error', text: 'not connected: this needs the server; try again once hush says connected' });
+    expect(removed).toEqual([]);
+    expect(changed).toBe(0);
   });
 
   it('is in /help, and /devices with other words shows the usage', async () => {

@@ -44,6 +44,21 @@ describe('hush in tmux: removing a lost device of your own', () => {
     await desk.typeLine(`/devices remove ${deskId}`);
     const own = await desk.waitFor(wrapped(`${deskId} is this device: remove it from another of your devices`));
     expect(own).not.toContain('your password');
+    await desk.waitFor(wrapped('Nothing was asked'), 'the refusal in a dialog');
+    desk.keys('Escape');
+    await desk.waitFor((s) => !wrapped('Nothing was asked').test(s), 'the dialog closed');
+
+    // A word that is no device id, the password and Enter typed ahead in one write: refused at once, in
+    // a dialog that takes the password, so nothing reaches the conversation.
+    desk.tmux('send-keys', '-t', desk.name, '-l', `/devices remove phone\r${PASSWORD}\r`);
+    await desk.waitFor(wrapped('phone is not a device id'));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await desk.waitFor((s) => !wrapped('Nothing was asked').test(s), 'the Enter typed ahead closed the dialog');
+    const afterTypo = desk.capture();
+    expect(showsPassword(afterTypo)).toBe(false);
+    expect(inputLine(afterTypo)).toMatch(/^>\s*$/);
+    expect(afterTypo).not.toContain('<alice>');
+    expect(bob.capture()).not.toContain('<alice>');
 
     // A wrong password: refused in words after the yes, the laptop stays.
     remove(desk, laptopId!, 'not my password');
