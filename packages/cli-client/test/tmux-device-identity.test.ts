@@ -56,6 +56,8 @@ describe('hush in tmux: one device per account and computer, kept when the serve
       const again = bed.start(['--host', `127.0.0.1:${moved.port}`, '--user', 'bob', '--login'], { home: bob.home });
       const prompt = await again.waitFor((s) => s.includes('Trust this server') && s.includes('[y] yes'), 'the trust prompt');
       expect(flat(prompt)).toContain(`It shows the key of 127.0.0.1:${oldPort}: the same server at a new address.`);
+      // Read at a person's pace: longer than the server waits for a handshake to finish (10 s by default).
+      await new Promise((resolve) => setTimeout(resolve, 11_000));
       again.keys('y');
       await again.waitFor((s) => s.includes('@alice') && / connected /.test(s), 'bob on the chat screen with @alice listed');
       await again.typeLine('/query alice');

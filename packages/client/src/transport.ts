@@ -48,6 +48,8 @@ export class Transport {
       let phase: 'hello' | 'verify' | 'open' | 'failed' = 'hello';
       let transport: Transport | undefined;
       let lastError: Error | undefined;
+      // The server gave up waiting while the pin was being decided (a person reading a fingerprint).
+      let closedWhileVerifying = false;
 
       const fail = (error: HushError) => {
         if (phase === 'failed' || phase === 'open') return;
@@ -91,8 +93,7 @@ export class Transport {
           return;
         }
         clearTimeout(timer);
-        phase = 'verify';
-        socket.pause(); // anything else waits until the pin is checked
+        phase = 'verify'; // the server sends nothing more until client_finished; a close is noted
         let finished: { finished: Uint8Array };
         let session: HandshakeResult;
         try {
@@ -104,7 +105,7 @@ export class Transport {
         options.verifyServer(session).then(
           () => {
             if (phase !== 'verify') return;
-            if (socket.destroyed) {
+            if (socket.destroyed || closedWhileVerifying) {
               fail(new HushError('CONNECTION_CLOSED', 'the server closed the connection during the handshake'));
               return;
             }
@@ -112,7 +113,6 @@ export class Transport {
             channel.upgrade(session.cipher);
             phase = 'open';
             transport = new Transport(socket, channel, session);
-            socket.resume();
             resolve(transport);
           },
           (error: unknown) => fail(error instanceof HushError ? error : new HushError('HANDSHAKE_FAILED', undefined, { cause: error })),
@@ -127,6 +127,8 @@ export class Transport {
         if (phase === 'open') {
           transport!.closed = true;
           options.onClose(lastError);
+        } else if (phase === 'verify') {
+          closedWhileVerifying = true; // failed once the decision is in: a pin given meanwhile is kept
         } else {
           fail(new HushError('CONNECTION_CLOSED', 'the server closed the connection during the handshake', { cause: lastError }));
         }

@@ -128,3 +128,24 @@ describe('server replaced on the same host:port', () => {
     }
   });
 });
+
+describe('a trust decision slower than the server handshake deadline', () => {
+  const fx = new Fixture();
+
+  it.each([800, 1500, 3000])('answered after %i ms (deadline 1 s): connected, and the login that follows works', async (ms) => {
+    const server = await fx.stopAfter(await startTestServer({ limits: { handshakeTimeoutMs: 1000 } }));
+    const paths = await fx.paths();
+    const client = fx.track(
+      await HushClient.connect({
+        host: server.host,
+        port: server.port,
+        paths,
+        timeoutMs: 5000,
+        trust: () => new Promise((resolve) => setTimeout(() => resolve(true), ms)),
+      }),
+    );
+    expect(client.state).toBe('ready');
+    await client.register(`slow${ms}`, 'a good long password');
+    expect(client.user).toBe(`slow${ms}`);
+  });
+});
