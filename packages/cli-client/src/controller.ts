@@ -445,10 +445,14 @@ export class ChatController {
   private onMessage(m: ChatMessage): void {
     const key = messageKey(m, this.state.me);
     const fresh = m.kind === 'dm' && !findConversation(this.state, key);
+    const peer = dmPeer(m, this.state.me);
+    if (fresh && peer === this.state.me) {
+      // Notes to self opened by a note from another device: what they are is said above the first one.
+      this.dispatch({ type: 'openDm', user: peer, activate: false });
+      this.notesToSelf(peer);
+    }
     this.dispatch({ type: 'message', message: m, now: this.now() });
     if (fresh) {
-      const peer = dmPeer(m, this.state.me);
-      this.notesToSelf(peer);
       this.refreshE2E(peer);
       void this.loadHistory({ user: peer }, HISTORY_PAGE, false);
     }

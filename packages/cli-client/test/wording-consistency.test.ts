@@ -166,10 +166,12 @@ describe('notes to yourself', () => {
     expect(ctl.state.active).toBe(notes.key);
     expect(texts(ctl, notes.key).filter((t) => t.startsWith('notes to yourself'))).toHaveLength(1);
 
-    // The same note arriving on another device opens the conversation there with the same words.
+    // The same note arriving on another device opens the conversation there with the same words, above it.
     const other = await started(undefined, 'eve');
     other.client.emit('message', { kind: 'dm', id: 'n1', ts: 1, from: 'eve', peer: 'eve', text: 'buy milk', action: false, mine: true });
-    expect(texts(other.ctl, dmKey('eve'))[0]).toMatch(/^notes to yourself: /);
+    const lines = findConversation(other.ctl.state, dmKey('eve'))!.lines.map((l) => ('text' in l ? l.text : l.kind));
+    expect(lines[0]).toMatch(/^notes to yourself: /);
+    expect(lines.indexOf('buy milk')).toBeGreaterThan(0);
   });
 });
 
