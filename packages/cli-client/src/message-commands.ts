@@ -53,6 +53,8 @@ function here(ctl: ChatController): { conv: Conversation; target: { room: string
 
 /** The message numbered `n` here; without `n`, the newest (from others, or your own with `mine`). */
 function pick(conv: Conversation, n: number | undefined, who: 'any' | 'others' | 'mine', me: string | null): MessageLine {
+  // A line still on its way has no number yet: "your newest" or "1" would name the one before it.
+  if (who === 'mine' && conv.lines.some((l) => l.kind === 'message' && l.pending === true)) throw new Error(STILL_SENDING);
   if (n !== undefined) {
     const line = numberedMessage(conv, n);
     if (!line) throw new Error(`there is no message ${n} here (1 is the newest; /history loads older ones)`);
@@ -65,6 +67,9 @@ function pick(conv: Conversation, n: number | undefined, who: 'any' | 'others' |
     if (who === 'any' || (who === 'mine') === (line.from === me)) return line;
   }
 }
+
+/** Why /edit and /delete wait while a line of yours is pending. */
+export const STILL_SENDING = 'your newest line here is still being sent: /edit or /delete it once "(sending…)" is gone from it';
 
 /** Why a delete of someone else's message in an end-to-end room is refused (its members apply only the author's). */
 export const E2E_DELETE_REFUSED = 'in an end-to-end room only its author can delete a message; moderators can /kick, /mute or /ban';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChatController, type Memory, type UiHooks } from '../src/controller.js';
 import { formatLines, reactionSummary } from '../src/format.js';
-import { numberAndRest, reactionEmoji, wantsNumbers } from '../src/message-commands.js';
+import { numberAndRest, reactionEmoji, STILL_SENDING, wantsNumbers } from '../src/message-commands.js';
 import type { ChatMessage } from '../src/sdk.js';
 import { activeConversation } from '../src/state.js';
 import { FakeClient } from './helpers/fake-client.js';
@@ -100,6 +100,23 @@ describe('message commands', () => {
       kind: 'notice',
       text: expect.stringContaining('there is no message 9 here'),
     });
+    ctl.stop();
+  });
+
+  it('/edit and /delete wait while a line of yours is still being sent: the newest would be the one before it', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    client.emit('message', room('1', 'me', 'an older line of mine'));
+    ctl.dispatch({ type: 'outgoing', key: '#lobby', localId: 'l1', from: 'me', text: 'teh typo', action: false, now: 1 });
+    for (const line of ['/edit the typo', '/edit 1 the typo', '/delete', '/delete 1']) {
+      await ctl.submit(line);
+      expect(activeConversation(ctl.state).lines.at(-1)).toMatchObject({ kind: 'notice', text: STILL_SENDING });
+    }
+    expect(client.calls.filter((c) => c[0] === 'edit' || c[0] === 'delete')).toEqual([]);
+    // Once it is stored it is number 1 and the newest of yours.
+    ctl.dispatch({ type: 'sent', key: '#lobby', localId: 'l1', id: '2', ts: 2 });
+    await ctl.submit('/edit the typo');
+    expect(client.calls).toContainEqual(['edit', { room: 'lobby' }, '2', 'the typo']);
     ctl.stop();
   });
 

@@ -115,6 +115,8 @@ describe('hush in tmux: conversation features', () => {
     const { alice, bob } = await bed.aliceAndBob();
     await alice.typeLine('teh deploy key is in the vault');
     await bob.waitFor('<alice> teh deploy key');
+    // Numbered once stored (an /edit before that is refused, as the line is not 1 yet).
+    await alice.waitFor((s) => s.includes('<alice> teh deploy key') && !s.includes('(sending…)'), "alice's line stored");
     await alice.typeLine('/edit 1 the deploy key is in the vault');
     await bob.waitFor('the deploy key is in the vault (edited)');
     await alice.typeLine('/msg bob deploy tonight?');

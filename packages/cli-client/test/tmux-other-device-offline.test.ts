@@ -56,6 +56,7 @@ describe('hush in tmux: one account on two devices, one of them cut off', () => 
 
   it('a room joined and one left on the other device while hush was not running are as the server has them at its next start', async () => {
     const home = mkdtempSync(join(tmpdir(), 'hush-offline-laptop-'));
+    let laptop: HushTui | undefined;
     try {
       const { phone, bob } = await phoneAndBob();
       const first = await aliceLaptop({ home });
@@ -65,11 +66,12 @@ describe('hush in tmux: one account on two devices, one of them cut off', () => 
       first.kill();
 
       await movesWhileAway(phone, bob);
-      const laptop = await aliceLaptop({ home });
+      laptop = await aliceLaptop({ home });
       await laptop.waitFor((s) => chatList(s).some((row) => /#emo\s*🔒/.test(row)), '#emo with its lock on the laptop');
       expect(chatList(laptop.capture()).some((row) => row.includes('#old'))).toBe(false);
       await readsAndPostsInEmo(laptop, bob);
     } finally {
+      laptop?.kill(); // a running hush still writes into its home
       rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   }, 120_000);
