@@ -37,6 +37,15 @@ const ZWJ = /\u200d/g;
 const RECENT = new RegExp(rangeClass(RECENT_RANGES), 'gu');
 const STAND_IN = ['', '\ufffd', '\u3013'];
 const AFTER_PLACEHOLDER = /\x03([^\x00-\x7f]+)/g;
+// Once blessed has parsed the tags, every `{` left is text (an escaped `{open}` or a brace it did
+// not take as a tag), but its wrapping still reads `{|}` as "split the row left / right" (which
+// throws in a row of unbounded width) and `{center}`, `{/right}`... at a row's ends as alignment,
+// so remote text could crash hush or move and eat rows. hush lays its rows out itself and uses
+// no alignment: while blessed wraps, each `{` is a control character (one column, like the brace;
+// sanitize.ts keeps controls out of remote text), and it is a brace again in the rows drawn.
+const BRACE = /\{/g;
+const BRACE_STAND_IN = '\x01';
+const STAND_IN_BRACE = /\x01/g;
 
 /** What blessed stacks on the previous cell (its `combining` table, patched below). */
 function joinsPrevious(cp: number): boolean {
@@ -87,7 +96,9 @@ export function patchBlessedUnicode(): void {
   const Element = require('blessed/lib/widgets/element') as { prototype: WrappingElement };
   const wrapContent = Element.prototype._wrapContent;
   Element.prototype._wrapContent = function (this: WrappingElement, content: string, width: number) {
-    return wrapContent.call(this, drawable(content), width);
+    const rows = wrapContent.call(this, drawable(content).replace(BRACE, BRACE_STAND_IN), width);
+    for (const list of [rows, rows.fake]) for (let k = 0; k < list.length; k++) list[k] = list[k]!.replace(STAND_IN_BRACE, '{');
+    return rows;
   };
   unicode.__hushPatched = true;
 }
@@ -132,7 +143,7 @@ export function clipRow(row: string, width: number): string {
 }
 
 interface WrappingElement {
-  _wrapContent(content: string, width: number): string[];
+  _wrapContent(content: string, width: number): string[] & { fake: string[] };
 }
 
 /**
