@@ -60,7 +60,16 @@ describe('hush with `{|}` everywhere', () => {
     t.session.listUsers = async () => [{ user: 'bob', state: 'away', status: 'brb {|} lunch', role: 'user' }];
     await t.shows('welcome {|} all');
     for (const [i, text] of ['short {|}right', 'hello {|} world', '{center}centred'].entries())
-      t.session.emit('message', { kind: 'room', id: `x${i}`, ts: Date.now(), from: 'bob', room: 'lobby', text, action: false, mine: false });
+      t.session.emit('message', {
+        kind: 'room',
+        id: `x${i}`,
+        ts: Date.now(),
+        from: 'bob',
+        room: 'lobby',
+        text,
+        action: false,
+        mine: false,
+      });
     await t.shows('<bob> {center}centred');
     expect(t.text()).toContain('<bob> short {|}right');
     expect(t.text()).toContain('<bob> hello {|} world');
@@ -71,7 +80,15 @@ describe('hush with `{|}` everywhere', () => {
     t.type('\r');
     await waitFor(() => t.session.calls.some((c) => c[0] === 'send' && c[2] === '{|}'), 'the send');
     await t.shows('<mia> {|}');
-    t.session.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'a {|} b.txt', size: 1, e2e: false, ts: Date.now() });
+    t.session.emit('fileOffer', {
+      fileId: 'f1',
+      from: 'bob',
+      target: { room: 'lobby' },
+      name: 'a {|} b.txt',
+      size: 1,
+      e2e: false,
+      ts: Date.now(),
+    });
     await t.shows('bob offers "a {|} b.txt"');
   });
 });
