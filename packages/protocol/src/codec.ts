@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ProtocolError } from './errors.js';
+import { requestId } from './fields.js';
 import {
   CLIENT_MESSAGE_TYPES,
   clientMessageSchema,
@@ -33,14 +34,16 @@ export function validate<S extends Sender>(from: S, value: unknown): MessageFrom
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('SCHEMA_VIOLATION', 'a message must be a JSON object', { path: '' });
   }
-  const type = (value as { type?: unknown }).type;
+  const { type, id } = value as { type?: unknown; id?: unknown };
+  // A refused request is still answered (`re`), so that its caller does not wait for a reply.
+  const re = requestId.safeParse(id).success ? (id as string) : undefined;
   if (typeof type !== 'string' || !known[from].has(type)) {
-    throw new ProtocolError('UNKNOWN_TYPE', typeof type === 'string' ? printable(type) : 'missing "type"', { path: 'type' });
+    throw new ProtocolError('UNKNOWN_TYPE', typeof type === 'string' ? printable(type) : 'missing "type"', { path: 'type', re });
   }
   const result = (schemas[from] as z.ZodType).safeParse(value);
   if (!result.success) {
     const { path, problem } = describe(result.error.issues[0]);
-    throw new ProtocolError('SCHEMA_VIOLATION', `${type}: ${path || '(message)'}: ${problem}`, { path });
+    throw new ProtocolError('SCHEMA_VIOLATION', `${type}: ${path || '(message)'}: ${problem}`, { path, re });
   }
   return result.data as MessageFrom<S>;
 }

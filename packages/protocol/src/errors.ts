@@ -50,6 +50,8 @@ export const PROTOCOL_ERROR_CODE_LIST = Object.keys(PROTOCOL_ERROR_CODES) as [Pr
 export interface ProtocolErrorOptions {
   /** Offending path inside a message, for SCHEMA_VIOLATION. */
   path?: string;
+  /** The id of the refused request, when it had a well-formed one: the error answers it. */
+  re?: string;
   cause?: unknown;
 }
 
@@ -57,11 +59,13 @@ export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
   readonly code: ProtocolErrorCode;
   readonly path: string | undefined;
+  readonly re: string | undefined;
 
   constructor(code: ProtocolErrorCode, detail?: string, options: ProtocolErrorOptions = {}) {
     super(detail ? `${PROTOCOL_ERROR_CODES[code]}: ${detail}` : PROTOCOL_ERROR_CODES[code], { cause: options.cause });
     this.code = code;
     this.path = options.path;
+    this.re = options.re;
   }
 }
 

@@ -277,7 +277,7 @@ export class Connection implements Session {
       const secure = this.channel.secure;
       for (const item of items) {
         if (this.closed) return;
-        if (item instanceof ProtocolError) this.protocolError(item);
+        if (item instanceof ProtocolError) this.protocolError(item, item.re);
         else this.handle(item);
       }
       // Before the upgrade the channel yields one handshake frame per call and holds the rest.

@@ -30,9 +30,15 @@ describe('bad input gets a coded error and the server keeps serving', () => {
     alice.sendText('{not json');
     expect(await alice.next('error')).toMatchObject({ code: 'MALFORMED_JSON' });
     alice.sendText(JSON.stringify({ type: 'teleport', id: 'x' }));
-    expect(await alice.next('error')).toMatchObject({ code: 'UNKNOWN_TYPE' });
+    expect(await alice.next('error')).toMatchObject({ code: 'UNKNOWN_TYPE', re: 'x' });
     alice.sendText(JSON.stringify({ type: 'send', id: 'x', room: 'lobby', text: 42 }));
-    expect(await alice.next('error')).toMatchObject({ code: 'SCHEMA_VIOLATION', path: 'text' });
+    expect(await alice.next('error')).toMatchObject({ code: 'SCHEMA_VIOLATION', path: 'text', re: 'x' });
+    // A refused request is answered (`re`), so that its caller does not wait: a room name written with its `#`.
+    alice.sendText(JSON.stringify({ type: 'room_join', id: 'j1', room: '#den' }));
+    expect(await alice.next('error')).toMatchObject({ code: 'SCHEMA_VIOLATION', path: 'room', re: 'j1' });
+    // No well-formed id, nothing to answer.
+    alice.sendText(JSON.stringify({ type: 'room_join', id: 7, room: '#den' }));
+    expect(await alice.next('error')).not.toHaveProperty('re');
     // Still served after the errors.
     expect((await alice.request({ type: 'room_list' })).type).toBe('rooms');
     expect(alice.isClosed).toBe(false);
