@@ -475,9 +475,14 @@ export class ChatController {
         // Our own /part here closes the pane itself.
         if (e.user !== me) this.notice(`${e.user} left #${e.room}`, 'info', key);
         return;
-      case 'kick':
-      case 'ban': {
-        const done = `${e.event === 'kick' ? 'kicked' : 'banned'} from #${e.room}${by}${reason}`;
+      case 'ban':
+        // Only server admins ban, from the whole server: every room says it. The banned person's
+        // panes stay to read; the server's goodbye says why the connection ends.
+        this.memberChange({ type: 'memberLeft', room: e.room, user: e.user });
+        if (e.user !== me) this.notice(`${e.user} was banned from the server${by}${reason}`, 'warn', key);
+        return;
+      case 'kick': {
+        const done = `kicked from #${e.room}${by}${reason}`;
         this.memberChange({ type: 'memberLeft', room: e.room, user: e.user });
         if (e.user !== me) return this.notice(`${e.user} was ${done}`, 'warn', key);
         // The room's pane closes: said in the pane she is left in, and in the status window.

@@ -180,7 +180,8 @@ export function closedText(closed: { code?: string; reason?: string }): string {
       : code === 'KICKED'
         ? `you were kicked off this server${reason}`
         : `the connection closed for good${reason}${code === '' ? '' : ` [${code}]`}`;
-  return `${what}. hush stays open to read; restart it to connect again`;
+  const again = code === 'BANNED' ? 'a restart connects again once the ban is lifted or has run out' : 'restart it to connect again';
+  return `${what}. hush stays open to read; ${again}`;
 }
 
 export function formatFileLine(f: FileTransfer): string {

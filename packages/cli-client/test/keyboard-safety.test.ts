@@ -45,7 +45,12 @@ describe('a refused line stays in its own conversation', () => {
     expect(ctl.editor.text).toBe(''); // Enter here would post it to #lobby
     const said = `not sent to bob: "private words" — bob's device keys changed [E2E_KEY_CHANGED]. /verify bob, then /retry.`;
     expect(texts(ctl, roomKey('lobby')).at(-1)).toBe(said);
-    expect(texts(ctl, dmKey('bob')).at(-1)).toBe(said);
+    // In bob's conversation the line itself says why, under it: no notice as well.
+    expect(texts(ctl, dmKey('bob'))).not.toContain(said);
+    expect(findConversation(ctl.state, dmKey('bob'))?.lines.at(-1)).toMatchObject({
+      text: 'private words',
+      failed: "bob's device keys changed [E2E_KEY_CHANGED] — /verify bob, then /retry",
+    });
     // What she types next is hers alone.
     client.refuseSends = null;
     ctl.editor.set('hello room');
@@ -103,8 +108,13 @@ describe('what happens to a room is said where she looks', () => {
     const said = 'you were kicked from #dev by alice (too noisy)';
     expect(texts(ctl, ctl.state.active).at(-1)).toBe(said);
     expect(texts(ctl, STATUS_KEY).at(-1)).toBe(said);
-    client.emit('roomEvent', { room: 'lobby', event: 'ban', user: 'carol', by: 'alice', ts: 2 });
-    expect(texts(ctl, roomKey('lobby')).at(-1)).toBe('carol was banned from #lobby by alice');
+    // Only server admins ban, from the whole server: said so in each room, and the banned
+    // person's panes stay to read (the server's goodbye says the rest).
+    client.emit('roomEvent', { room: 'lobby', event: 'ban', user: 'carol', by: 'alice', reason: 'spam', ts: 2 });
+    expect(texts(ctl, roomKey('lobby')).at(-1)).toBe('carol was banned from the server by alice (spam)');
+    client.emit('roomEvent', { room: 'lobby', event: 'ban', user: 'me', by: 'alice', ts: 3 });
+    expect(findConversation(ctl.state, roomKey('lobby'))).toBeDefined();
+    expect(texts(ctl, roomKey('lobby')).join('\n')).not.toContain('you were banned from #lobby');
   });
 
   it('the end-to-end join notice goes to the room it is about, once its pane is open', async () => {

@@ -245,7 +245,7 @@ describe('closed for good: said once, plainly, and no /retry that cannot work', 
     client.state = 'closed';
     client.emit('state', 'closed');
     client.emit('closed', { code: 'BANNED', reason: 'spam' });
-    const words = 'you were banned from this server: spam. hush stays open to read; restart it to connect again';
+    const words = 'you were banned from this server: spam. hush stays open to read; a restart connects again once the ban is lifted or has run out';
     expect(texts(ctl, roomKey('lobby')).filter((t) => t === words)).toHaveLength(1);
 
     const before = client.calls.length;
@@ -266,7 +266,7 @@ describe('closed for good: said once, plainly, and no /retry that cannot work', 
 
   it('says what closed it in words for each way', () => {
     expect(closedText({ code: 'BANNED', reason: 'banned' })).toBe(
-      'you were banned from this server. hush stays open to read; restart it to connect again',
+      'you were banned from this server. hush stays open to read; a restart connects again once the ban is lifted or has run out',
     );
     expect(closedText({ code: 'KICKED', reason: 'flooding' })).toBe(
       'you were kicked off this server: flooding. hush stays open to read; restart it to connect again',

@@ -92,7 +92,7 @@ describe('hush in tmux: relaunched', () => {
     await admin.ban({ user: 'bob', reason: 'spam' });
     // The pane wraps the sentence: its start is on one row, its end further on.
     const banned = 'you were banned from this server: spam.';
-    await bob.waitFor((s) => s.includes(`!!! ${banned}`) && s.includes('restart it to connect again'), 'the ban in words');
+    await bob.waitFor((s) => s.includes(`!!! ${banned}`) && s.includes('once the ban is lifted or has run out'), 'the ban in words');
     await bob.typeLine('hello?');
     await bob.waitFor(`!!! not sent: ${banned}`);
     await bob.typeLine('/retry');
