@@ -245,7 +245,8 @@ describe('closed for good: said once, plainly, and no /retry that cannot work', 
     client.state = 'closed';
     client.emit('state', 'closed');
     client.emit('closed', { code: 'BANNED', reason: 'spam' });
-    const words = 'you were banned from this server: spam. hush stays open to read; a restart connects again once the ban is lifted or has run out';
+    const words =
+      'you were banned from this server: spam. hush stays open to read; a restart connects again once the ban is lifted or has run out';
     expect(texts(ctl, roomKey('lobby')).filter((t) => t === words)).toHaveLength(1);
 
     const before = client.calls.length;
