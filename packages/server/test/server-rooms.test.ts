@@ -109,8 +109,14 @@ describe('moderation', () => {
     expect(await mem.next(event('mod', 'role', 'op1'))).toMatchObject({ role: 'op', by: 'owner1' });
     expect(await op.request({ type: 'kick', room: 'mod', user: 'owner1' })).toMatchObject({
       code: 'FORBIDDEN',
-      message: 'owner1 ranks as high as you in #mod',
+      message: 'owner1 ranks above you in #mod',
     });
+    await own.expect({ type: 'role_set', room: 'mod', user: 'member1', role: 'op' }, 'ok');
+    expect(await op.request({ type: 'mute', room: 'mod', user: 'member1' })).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'member1 ranks as high as you in #mod',
+    });
+    await own.expect({ type: 'role_set', room: 'mod', user: 'member1', role: 'member' }, 'ok');
     // Nobody kicks or mutes themselves by mistake (losing their role or voice).
     expect(await op.request({ type: 'kick', room: 'mod', user: 'op1' })).toMatchObject({
       code: 'FORBIDDEN',
@@ -155,6 +161,8 @@ describe('moderation', () => {
       await retry.request({ type: 'login', username: 'troll', password: 'correct horse battery', device: retry.bundle() }),
     ).toMatchObject({ code: 'BANNED' });
     await boss.expect({ type: 'unban', user: 'troll' }, 'ok');
+    // Lifting what is not there is said, not announced as done.
+    expect(await boss.request({ type: 'unban', user: 'troll' })).toMatchObject({ code: 'NOT_FOUND', message: 'troll is not banned' });
     const welcome = await retry.expect(retry.deviceLoginRequest('troll'), 'welcome');
     // The ban took the account out of every room; an unban brings it back to the default room only.
     expect(welcome.rooms.map((r) => r.room)).toEqual(['lobby']);
@@ -240,6 +248,10 @@ describe('the default room', () => {
     expect(await boss.next(event('lobby', 'join', 'rex'))).toBeTruthy();
     expect(await again.request({ type: 'send', room: 'lobby', text: 'let me talk' })).toMatchObject({ code: 'MUTED' });
     await boss.expect({ type: 'unmute', room: 'lobby', user: 'rex' }, 'ok');
+    expect(await boss.request({ type: 'unmute', room: 'lobby', user: 'rex' })).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'rex is not muted in #lobby',
+    });
     await again.expect({ type: 'send', room: 'lobby', text: 'thanks' }, 'ack');
     expect(await again.request({ type: 'room_part', room: 'lobby' })).toMatchObject({ code: 'FORBIDDEN' });
   });

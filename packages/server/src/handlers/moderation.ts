@@ -86,7 +86,12 @@ export class ModerationHandlers {
     requireAdmin(requireUser(session));
     if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
     if (m.user !== undefined) {
-      if (!(await deps.store.getUser(m.user))) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+      const user = await deps.store.getUser(m.user);
+      if (!user) throw new RequestError('NOT_FOUND', `no user ${m.user}`);
+      // Nothing to lift is said, not announced as done.
+      if (m.address === undefined && !(user.bannedUntil !== null && user.bannedUntil > deps.now())) {
+        throw new RequestError('NOT_FOUND', `${m.user} is not banned`);
+      }
       await deps.store.setUserBan(m.user, null, null);
       await this.returnToDefaultRoom(m.user);
     }
@@ -183,7 +188,11 @@ export class ModerationHandlers {
   async unmute(session: Session, m: ClientMessageOf<'unmute'>): Promise<void> {
     const { deps } = this;
     const actor = requireUser(session);
-    await authorize(deps, actor, m.room, m.user, roleRank('op'));
+    const member = await authorize(deps, actor, m.room, m.user, roleRank('op'));
+    // A mute that ran out (or never was) is said, not announced to the room as lifted.
+    if (member.mutedUntil === null || member.mutedUntil <= deps.now()) {
+      throw new RequestError('NOT_FOUND', `${m.user} is not muted in #${m.room}`);
+    }
     await deps.store.setMute(m.room, m.user, null);
     await syncMembership(deps, m.room, m.user);
     session.send({ type: 'ok', re: m.id });
@@ -227,7 +236,8 @@ async function authorize(
     const own = roleRank(actor.rooms.get(room)?.role);
     if (own < minRank) throw new RequestError('FORBIDDEN', `only the operators and the owner of #${room} kick, mute and unmute there`);
     if (member && roleRank(member.role) >= own && target !== actor.name) {
-      throw new RequestError('FORBIDDEN', `${target} ranks as high as you in #${room}`);
+      const above = roleRank(member.role) > own ? 'above you' : 'as high as you';
+      throw new RequestError('FORBIDDEN', `${target} ranks ${above} in #${room}`);
     }
   }
   if (!member) throw new RequestError('NOT_MEMBER', `${target} is not in #${room}`);
