@@ -7,6 +7,7 @@ import { REMEMBERED_FILE, resolveLogin, USAGE, UsageError } from './config.js';
 import { sdkConnector } from './connect.js';
 import { fileDirectList, pinnedAddresses } from './direct-list.js';
 import { readIfExists, writePrivateJson } from './private-file.js';
+import { terminalFor } from './view/screen.js';
 
 // The package's own version (package.json is one level above src/ and dist/), so a release bump shows.
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -41,7 +42,7 @@ async function main(): Promise<number> {
     input: process.stdin,
     output: process.stdout,
     errorOutput: process.stderr,
-    terminal: process.env.TERM,
+    terminal: terminalFor(process.env),
     defaults: resolved.defaults,
     connect: sdkConnector(paths),
     downloadsDir: defaultDownloadsDir(),

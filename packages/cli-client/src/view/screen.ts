@@ -2,6 +2,7 @@
 // paste is on: pasted text is cut out of the input before blessed's key parser sees it and
 // arrives as one 'paste' keypress (KeyPress.paste), so a paste never becomes a flood of keys.
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import { StringDecoder } from 'node:string_decoder';
 import blessed from 'blessed';
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, BracketedPasteParser, type InputPiece } from '../paste.js';
@@ -21,6 +22,42 @@ const UNFINISHED_PASTE_MS = 1000;
  * sends a marker in one write, so the Escape key is held back no longer than this.
  */
 const MARKER_WAIT_MS = 30;
+
+/** A TERM that says 256 colours or more, and a COLORTERM that says 24-bit colour. */
+const MANY_COLOURS_TERM = /-(256color|direct)$/i;
+const TRUE_COLOUR = /^(truecolor|24bit)$/i;
+
+/**
+ * The terminal blessed is told to drive. blessed reads few terminfo entries (none for
+ * tmux-256color, none it can compile for screen-256color) and falls back to 8-colour xterm: a
+ * terminal that says it has 256 colours or more is driven as xterm-256color, whose entry blessed
+ * ships. Any other TERM is kept; no TERM leaves the choice to blessed (windows-ansi on Windows).
+ */
+export function terminalFor(env: { TERM?: string | undefined; COLORTERM?: string | undefined }): string | undefined {
+  if (!env.TERM) return undefined;
+  return MANY_COLOURS_TERM.test(env.TERM) || TRUE_COLOUR.test(env.COLORTERM ?? '') ? 'xterm-256color' : env.TERM;
+}
+
+/** blessed's index for `gray` (bright black). */
+const GREY = 8;
+
+interface BlessedColours {
+  reduce(colour: number, total: number): number;
+  __hushPatched?: boolean;
+}
+
+/**
+ * With 8 colours blessed draws each bright colour as its dark one, so grey (timestamps, gutters,
+ * quotes, borders, hints) came out black, invisible on a dark background. Grey stays bright black
+ * (ESC[90m): a terminal without the bright colours ignores it and draws the default colour.
+ */
+export function patchBlessedGrey(): void {
+  const colours = createRequire(import.meta.url)('blessed/lib/colors') as BlessedColours;
+  if (colours.__hushPatched) return;
+  const reduce = colours.reduce.bind(colours);
+  colours.reduce = (colour, total) => (colour === GREY && total > 2 ? GREY : reduce(colour, total));
+  colours.__hushPatched = true;
+}
 
 type TtyInput = NodeJS.ReadableStream & { isTTY?: boolean; isRaw?: boolean; setRawMode?: (mode: boolean) => unknown };
 
@@ -84,6 +121,7 @@ class PasteFilterInput extends EventEmitter {
 
 export function createScreen(opts: ScreenOptions): blessed.Widgets.Screen {
   patchBlessedUnicode();
+  patchBlessedGrey();
   let screen: blessed.Widgets.Screen | null = null;
   const input = new PasteFilterInput(opts.input as TtyInput, (text) => {
     const key: KeyPress = { full: 'paste', name: 'paste', paste: text };
