@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
+import { WINDOWS_DEVICES } from './safe-name.js';
 
 export interface ClientPaths {
   /** known_servers and settings. */
@@ -22,7 +23,12 @@ export function defaultDownloadsDir(): string {
   return join(homedir(), 'Downloads');
 }
 
-/** A safe single path segment for a user (or host) name in file names. */
-export function fileSafe(part: string): string {
-  return part.replace(/[^A-Za-z0-9._-]/g, '_');
+/**
+ * A safe single path segment for a user (or host) name in file names. On Windows a device name
+ * (`nul`, `con`, `com1`...: valid usernames) would name the device, not a file: it gets a `_` in
+ * front there (only there, so that the files kept elsewhere keep their names).
+ */
+export function fileSafe(part: string, platform: NodeJS.Platform = process.platform): string {
+  const safe = part.replace(/[^A-Za-z0-9._-]/g, '_');
+  return platform === 'win32' && WINDOWS_DEVICES.test(safe) ? `_${safe}` : safe;
 }

@@ -5,7 +5,7 @@ const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g; // zero-wi
 const RESERVED_CHARS = /[<>:"|?*]/g;
 // Windows treats these as devices whatever follows a dot, and ignores trailing spaces before it;
 // COM/LPT also take superscript digits.
-const WINDOWS_DEVICES = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)\s*(\..*)?$/i;
+export const WINDOWS_DEVICES = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)\s*(\..*)?$/i;
 
 /** The last path segment, stripped of controls, bidi and reserved characters; never empty, '.', '..' or a device name. */
 export function safeFileName(name: string): string {

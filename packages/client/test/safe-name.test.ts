@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fileSafe } from '../src/paths.js';
 import { numberedName, safeFileName } from '../src/safe-name.js';
 
 describe('safeFileName', () => {
@@ -59,5 +60,21 @@ describe('safeFileName', () => {
     expect(numberedName('a.txt', 0)).toBe('a.txt');
     expect(numberedName('a.txt', 2)).toBe('a (2).txt');
     expect(numberedName('noext', 1)).toBe('noext (1)');
+  });
+});
+
+describe('fileSafe (user and host names in the data directory)', () => {
+  it('keeps a name to letters, digits, dot, dash and underscore', () => {
+    expect(fileSafe('127.0.0.1:7070')).toBe('127.0.0.1_7070');
+    expect(fileSafe('alice', 'linux')).toBe('alice');
+  });
+  it('gives a Windows device name (a valid username) a _ in front on Windows only, where it would name the device', () => {
+    for (const name of ['nul', 'CON', 'aux', 'com1', 'lpt9', 'prn']) {
+      expect(fileSafe(name, 'win32')).toBe(`_${name}`);
+      expect(fileSafe(name, 'linux')).toBe(name); // files kept elsewhere keep their names
+      expect(fileSafe(name, 'darwin')).toBe(name);
+    }
+    expect(fileSafe('nullable', 'win32')).toBe('nullable');
+    expect(fileSafe('console', 'win32')).toBe('console');
   });
 });

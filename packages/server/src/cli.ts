@@ -126,6 +126,9 @@ async function serve(config: HushdConfig, reread: () => HushdConfig): Promise<nu
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Windows has no SIGTERM to give: Ctrl+Break stops gracefully, and SIGHUP there means the console
+  // window is closing (the process ends seconds later), so it stops too rather than reloading.
+  process.on('SIGBREAK', onSignal);
 
   let daemon: Daemon | undefined;
   let reloadWhenStarted = false;
@@ -145,6 +148,7 @@ async function serve(config: HushdConfig, reread: () => HushdConfig): Promise<nu
     daemon.reload(next);
   };
   process.on('SIGHUP', () => {
+    if (process.platform === 'win32') return onSignal('SIGHUP');
     logger.info('signal', { signal: 'SIGHUP' });
     reload();
   });

@@ -62,6 +62,7 @@ describe('contrib/systemd/hushd.service', () => {
       ['PrivateTmp', 'yes'],
       ['UMask', '0077'],
       ['Restart', 'on-failure'],
+      ['RestartPreventExitStatus', '2'], // hushd's exit status for a configuration error
       ['ExecReload', '/bin/kill -HUP $MAINPID'],
       ['CapabilityBoundingSet', ''],
     ] as const) {
