@@ -1211,14 +1211,15 @@ export class ChatController {
     const same = (r: RefusedLine): boolean => r.key === line.key && r.text === line.text && r.action === line.action;
     if (!this.refused.some(same)) this.refused.push(line);
     // Never put back into the input line by itself: refusals come while she types on, and the text
-    // would be glued to hers. Up is offered only here: elsewhere Enter would send it where she is.
+    // would be glued to hers. The line itself says why under it (format.ts): said once more only
+    // where she is looking when that is not its conversation, or when the line is no longer shown.
     const here = this.state.active === line.key;
+    const marked = findConversation(this.state, line.key)?.lines.some((l) => l.kind === 'message' && l.id === localId) === true;
+    if (here && marked) return;
     const to = here || !conv ? '' : ` to ${conv.kind === 'room' ? `#${conv.name}` : conv.name}`;
-    const again =
-      verifyFirst !== undefined ? `${verifyFirst}, then /retry.` : `/retry sends it again${here ? '; Up recalls what you typed' : ''}.`;
-    const text = `not sent${to}: ${quoteStart(line.text)} — ${reason}. ${again}`;
-    this.notice(text, 'error', line.key);
-    if (!here && conv) this.notice(text, 'error', this.state.active); // and where she is looking
+    const again = verifyFirst !== undefined ? `${verifyFirst}, then /retry.` : '/retry sends it again.';
+    // Its conversation closed meanwhile: the status window says it (no name to give it here).
+    this.notice(`not sent${to}: ${quoteStart(line.text)} — ${reason}. ${again}`, 'error', conv ? undefined : STATUS_KEY);
   }
 
   /** /retry: the refused lines again, in order, each to its conversation. */

@@ -282,7 +282,7 @@ describe('hush in tmux: nothing typed is lost', () => {
   it('a refused line says which, and Up brings it back into the input', async () => {
     const { bob } = await bed.bobMutedInQuiet();
     await bob.typeLine('this line must not vanish');
-    const screen = await bob.waitFor('not sent: "this line must not vanish"');
+    const screen = await bob.waitFor((x) => x.includes('<bob> this line must not vanish') && x.includes('!!! not sent: '));
     expect(screen).not.toContain('SCHEMA_VIOLATION');
     expect(inputLine(screen).trim()).toBe('>'); // never put back by itself: it would be glued to what is typed
     bob.keys('Up');

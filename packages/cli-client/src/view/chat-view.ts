@@ -30,6 +30,8 @@ const PRESENCE_MARK: Record<string, string> = {
   offline: '{gray-fg}○{/gray-fg}',
 };
 const ROLE_MARK: Record<string, string> = { owner: '~', op: '@', member: ' ' };
+/** Said for Ctrl+O where the terminal is too narrow for the people list. */
+export const PEOPLE_HIDDEN = 'the people list is hidden at this width: /names lists them, /query nick opens a conversation';
 
 /** The conversation's encryption, plain and tagged (empty in the status window). */
 export function e2eText(state: AppState, conv: Conversation): { text: string; tagged: string } {
@@ -230,6 +232,7 @@ export class ChatView {
     if (this.selected && (this.selected.key !== conv.key || messageNumber(conv, this.selected.id) === undefined)) this.selected = null;
     const cols = this.screen.width as number;
     this.placePanels();
+    if (!this.peopleShown()) this.memberFocus = null; // narrowed while it had the keyboard: back to the input line
 
     const title = conv.kind === 'status' ? 'status' : conversationLabel(conv);
     this.topic.setContent(escapeTags(truncate(` hush  ${title}${conv.topic ? ` — ${stripControls(conv.topic)}` : ''}`, cols)));
@@ -339,13 +342,15 @@ export class ChatView {
         this.ctl.dispatch({ type: 'switchRelative', delta: intent.delta });
         break;
       case 'emojiPicker':
-        void this.modals.pickEmoji().then((e) => {
-          if (e) this.editor.insert(e);
+        this.modals.pickEmoji((e) => {
+          this.editor.insert(e);
           this.render();
         });
         return;
       case 'focusMembers':
-        if (activeConversation(this.ctl.state).members.length > 0) this.memberFocus = 0;
+        // Never a focus on a list that is not drawn: keys would vanish and Enter open a stranger's conversation.
+        if (!this.peopleShown()) this.ctl.notice(PEOPLE_HIDDEN);
+        else if (activeConversation(this.ctl.state).members.length > 0) this.memberFocus = 0;
         break;
       case 'edit':
         applyEdit(this.editor, intent.op);
@@ -388,8 +393,8 @@ export class ChatView {
         });
         break;
       case 'react':
-        void this.modals.pickEmoji().then((emoji) => {
-          if (emoji) void this.ctl.submit(`/react ${step.n} ${emoji}`);
+        this.modals.pickEmoji((emoji) => {
+          void this.ctl.submit(`/react ${step.n} ${emoji}`);
           this.render();
         });
         break;
@@ -399,6 +404,10 @@ export class ChatView {
     }
     this.render();
     return true;
+  }
+
+  private peopleShown(): boolean {
+    return panelWidths(this.screen.width as number).right > 0;
   }
 
   private memberKey(key: KeyPress): void {

@@ -401,7 +401,13 @@ export class ModalHost {
    */
   async confirm(label: string, lines: readonly string[], strays: 'close' | 'ignore'): Promise<boolean | null> {
     const hint = strays === 'close' ? 'Esc: no · any other key closes this unanswered' : 'Esc: no · other keys do nothing';
-    const answer = await this.open<ChoiceAnswer>((done) => new ChoiceModal(this.screen, label, lines, YES_NO, done, strays, hint), null);
+    // Open at once: keys typed ahead with the one that asked (the selection's `d`) close it unanswered.
+    const answer = await this.open<ChoiceAnswer>(
+      (done) => new ChoiceModal(this.screen, label, lines, YES_NO, done, strays, hint),
+      null,
+      undefined,
+      true,
+    );
     return answer === 'y' ? true : answer === UNANSWERED ? null : false;
   }
 
@@ -447,8 +453,17 @@ export class ModalHost {
     return this.open<string[] | null>((done) => new SecretsModal(this.screen, questions, done), null, undefined, true);
   }
 
-  pickEmoji(): Promise<string | null> {
-    return this.open<string | null>((done) => new EmojiPicker(this.screen, done), null);
+  /**
+   * The emoji picker, open at once so the keys read together with the one that asked for it (a
+   * search typed ahead, its Enter) reach its search, not the input line. `picked` runs as the
+   * picking key is read, before the keys after it.
+   */
+  pickEmoji(picked: (emoji: string) => void): void {
+    const pick = (done: (emoji: string | null) => void) => (emoji: string | null) => {
+      done(emoji);
+      if (emoji) picked(emoji);
+    };
+    void this.open<string | null>((done) => new EmojiPicker(this.screen, pick(done)), null, undefined, true);
   }
 
   /** Cancel whatever is open, and drop the unasked questions waiting (on quit). */
