@@ -59,17 +59,9 @@ describe('hush with `{|}` everywhere', () => {
     t.session.rooms.set('lobby', { room: 'lobby', topic: 'welcome {|} all', kind: 'open', members: 2, joined: true });
     t.session.listUsers = async () => [{ user: 'bob', state: 'away', status: 'brb {|} lunch', role: 'user' }];
     await t.shows('welcome {|} all');
+    const fromBob = { kind: 'room', ts: Date.now(), from: 'bob', room: 'lobby', action: false, mine: false } as const;
     for (const [i, text] of ['short {|}right', 'hello {|} world', '{center}centred'].entries())
-      t.session.emit('message', {
-        kind: 'room',
-        id: `x${i}`,
-        ts: Date.now(),
-        from: 'bob',
-        room: 'lobby',
-        text,
-        action: false,
-        mine: false,
-      });
+      t.session.emit('message', { ...fromBob, id: `x${i}`, text });
     await t.shows('<bob> {center}centred');
     expect(t.text()).toContain('<bob> short {|}right');
     expect(t.text()).toContain('<bob> hello {|} world');
