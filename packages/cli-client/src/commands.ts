@@ -2,10 +2,11 @@
 // arguments, how its arguments parse and what it does (as WeeChat and ssh-chat register commands).
 // /help, completion and the controller all read this one table.
 import type { ChatController } from './controller.js';
+import { emojify } from './emoji.js';
 import { devicesText } from './format.js';
 import { edit, goto, listMentions, numberAndRest, react, remove, reply, search, showReactions } from './message-commands.js';
 import { away, back, setStatus } from './presence-commands.js';
-import { FIELD_MAX, ROOM_PATTERN, ROOM_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
+import { FIELD_MAX, MAX_MUTE_SECONDS, ROOM_PATTERN, ROOM_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 
 /** What Tab completes at an argument position. */
 export type ArgKind = 'nick' | 'room' | 'command' | 'device';
@@ -148,7 +149,7 @@ export const COMMANDS: readonly CommandDef[] = [
     usage: '/topic [text]',
     help: 'show or set the room topic',
     parse: (a) => ({ text: limited(a.rest, 'topic') }),
-    run: (ctl, a) => ctl.topic(a.text),
+    run: (ctl, a) => ctl.topic(a.text === undefined ? undefined : emojify(a.text)),
   }),
   command({
     name: 'msg',
@@ -402,6 +403,9 @@ export const COMMANDS: readonly CommandDef[] = [
       if (!a.words[0] || a.words.length > 2) return undefined;
       if (a.words.length === 1) return { user: nick(a.words[0]), seconds: undefined };
       const s = Number(a.words[1]);
+      if (Number.isInteger(s) && s > MAX_MUTE_SECONDS) {
+        throw new ArgumentError(`a mute lasts at most ${MAX_MUTE_SECONDS} seconds (10 years); /mute nick alone lasts until /unmute`);
+      }
       return Number.isInteger(s) && s > 0 ? { user: nick(a.words[0]), seconds: s } : undefined;
     },
     run: (ctl, a) => ctl.client.mute(ctl.activeRoom(), a.user, a.seconds),

@@ -513,7 +513,9 @@ export class ChatController {
           before === (e.role ?? 'member')
             ? `${e.user} stays ${role}${e.by ? ` (${e.by} set the role ${e.user} already had)` : ''}`
             : e.by
-              ? `${e.by} made ${e.user} ${role}`
+              ? (e.role ?? 'member') === 'member' && before !== undefined && before !== 'member'
+                ? `${e.by} took back ${e.user}'s ${before === 'owner' ? 'owner' : 'operator'} role`
+                : `${e.by} made ${e.user} ${role}`
               : `${e.user} is now ${role}`,
           'info',
           key,

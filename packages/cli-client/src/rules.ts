@@ -9,3 +9,5 @@ export const ROOM_RULE = 'a room name is 1 to 32 characters: a-z, 0-9, _ and -';
 export const PASSWORD_RULE =
   'a password needs at least 8 characters (unless the server admin set another minimum), not one character repeated, and not the username';
 export const FIELD_MAX = { topic: 300, status: 100, reason: 200 } as const;
+/** The longest timed mute the server takes (its protocol's bound). */
+export const MAX_MUTE_SECONDS = 10 * 365 * 24 * 3600;

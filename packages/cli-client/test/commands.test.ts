@@ -128,6 +128,8 @@ describe('parseInput', () => {
   });
 
   it('says the allowed range where a number is out of it', () => {
+    expect(ok('/mute bob 315360000')).toEqual(['mute', { user: 'bob', seconds: 315360000 }]);
+    expect(err('/mute bob 99999999999')).toBe('a mute lasts at most 315360000 seconds (10 years); /mute nick alone lasts until /unmute');
     expect(err('/history 99999999')).toBe('usage: /history [n] — load n older messages (1 to 1000, default 50)');
     expect(err('/history -5')).toMatch(/1 to 1000/);
   });

@@ -173,6 +173,8 @@ describe('ChatController', () => {
     expect(texts(ctl).at(-1)).toBe('topic of #dev: topic of dev');
     await ctl.submit('/topic new one');
     expect(client.calls).toContainEqual(['setTopic', 'dev', 'new one']);
+    await ctl.submit('/topic :tada: party');
+    expect(client.calls).toContainEqual(['setTopic', 'dev', '🎉 party']); // shortcodes as in a line
     client.emit('roomEvent', { room: 'dev', event: 'topic', user: 'me', by: 'me', topic: 'new one', ts: 1 });
     expect(activeConversation(ctl.state).topic).toBe('new one');
     await ctl.submit('/part');

@@ -142,8 +142,11 @@ describe('room events in words', () => {
   it('roles, mutes and a created room read as sentences', async () => {
     const { client, ctl } = await started();
     const lobby = roomKey('lobby');
+    // bob is an operator of #lobby: made a member, he loses that role (not an invitation).
     client.emit('roomEvent', { room: 'lobby', event: 'role', user: 'bob', by: 'alice', role: 'member', ts: 1 });
-    expect(texts(ctl, lobby).at(-1)).toBe('alice made bob a member');
+    expect(texts(ctl, lobby).at(-1)).toBe("alice took back bob's operator role");
+    client.emit('roomEvent', { room: 'lobby', event: 'role', user: 'zoe', by: 'alice', role: 'op', ts: 1 });
+    expect(texts(ctl, lobby).at(-1)).toBe('alice made zoe an operator');
     client.emit('roomEvent', { room: 'lobby', event: 'role', user: 'me', by: 'alice', role: 'member', ts: 2 });
     expect(texts(ctl, lobby).at(-1)).toBe('me stays a member (alice set the role me already had)');
     client.emit('roomEvent', { room: 'lobby', event: 'mute', user: 'me', by: 'bob', ts: 3 });
