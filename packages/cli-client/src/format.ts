@@ -3,7 +3,7 @@
 // escapeTags(). Only a message body spans rows; its later rows carry the gutter mark.
 import { bodyLines, escapeTags, stripControls } from './sanitize.js';
 import { formatSize, type FileOffer } from './sdk.js';
-import { isNumbered, type Conversation, type FileTransfer, type Line } from './state.js';
+import { isNumbered, type Conversation, type FileTransfer, type Line, type Numbering } from './state.js';
 import { displayWidth, padRight, truncate } from './width.js';
 import { wrap } from './wrap.js';
 
@@ -48,8 +48,11 @@ export interface FormatOptions {
   files?: Readonly<Record<string, FileTransfer>>;
   /** The first unread message when the conversation was opened: a marker row goes above it. */
   marker?: string | null;
-  /** Number the messages from the newest (1) up, for /reply N, /react N, /edit N, /delete N. */
-  numbered?: boolean;
+  /**
+   * Number the messages from the newest (1) up, for /reply N, /react N, /edit N, /delete N: true for
+   * their numbers now, or numbers frozen while such a command is typed (messages that came since get none).
+   */
+  numbered?: boolean | Numbering;
   /** The id of the message picked with the keyboard: its rows are drawn inverse. */
   selected?: string;
   /** False once the client is closed for good: /retry can send no refused line, so none says it can. */
@@ -318,8 +321,8 @@ export function tailRows(lines: readonly Line[], opts: FormatOptions, want = Inf
     const previous = lines[i - 1];
     if (previous && !sameDay(previous.ts, line.ts)) chunk.push(ruleRow(formatDay(line.ts), opts.width, 'cyan'));
     if (line.kind === 'message' && opts.marker && line.id === opts.marker) chunk.push(ruleRow(NEW_MARKER_TEXT, opts.width, 'red'));
-    const numbered = opts.numbered === true && isNumbered(line);
-    chunk.push(...formatLine(line, opts, { original, ...(numbered ? { number: ++number } : {}) }));
+    const n = !isNumbered(line) || !opts.numbered ? undefined : opts.numbered === true ? ++number : opts.numbered.numbers.get(line.id);
+    chunk.push(...formatLine(line, opts, { original, ...(n === undefined ? {} : { number: n }) }));
     chunks.push(chunk);
     count += chunk.length;
   }

@@ -1,9 +1,10 @@
 // Picking a message with the keyboard: Alt+Up (or Ctrl+Up) selects the newest, Up/Down move, and a
-// key acts on the selected one through the numbered commands (/reply N, /edit N, /delete N, /react N).
+// key acts on the selected one through the numbered commands (/reply N, /edit N, /delete N, /react N),
+// N by the numbers the pane shows (`numbers`: frozen ones, or null for those of now), which the view
+// runs the command with: the selected message is the one acted on, whatever arrives meanwhile.
 // Pure: the view keeps the selected message's id and asks here what each key means.
 import type { KeyPress } from './view/keys.js';
-import { E2E_DELETE_REFUSED } from './message-commands.js';
-import { messageNumber, numberedMessage, type Conversation } from './state.js';
+import { messageNumber, numberedMessage, type Conversation, type Numbering } from './state.js';
 
 /** The keys that enter selection (blessed names them so for xterm's and tmux's Alt/Ctrl+Up). */
 export const SELECT_KEYS: readonly string[] = ['M-up', 'C-up'];
@@ -16,8 +17,8 @@ export type SelectionStep =
   | { kind: 'move'; id: string }
   /** Leave selection with this text in the input line, to finish and send. */
   | { kind: 'input'; text: string }
-  /** Leave selection and, once the person confirms, run `command`. */
-  | { kind: 'confirm'; question: string; command: string }
+  /** Leave selection and run `command` (/delete N asks first). */
+  | { kind: 'run'; command: string }
   /** Leave selection, pick an emoji, and run `/react N emoji`. */
   | { kind: 'react'; n: number }
   | { kind: 'refuse'; reason: string }
@@ -27,26 +28,26 @@ export type SelectionStep =
   | { kind: 'stay' };
 
 /** The message Alt+Up selects: the newest one that a number names. */
-export function firstSelection(conv: Conversation): string | undefined {
-  return numberedMessage(conv, 1)?.id;
+export function firstSelection(conv: Conversation, numbers: Numbering | null = null): string | undefined {
+  return numberedMessage(conv, 1, numbers)?.id;
 }
 
-/** What `key` does to the selection `id` in `conv`; `me` is our user name. */
-export function selectionKey(conv: Conversation, id: string, key: KeyPress, me: string | null): SelectionStep {
-  const n = messageNumber(conv, id);
-  const line = n === undefined ? undefined : numberedMessage(conv, n);
+/** What `key` does to the selection `id` in `conv`, numbered by `numbers`; `me` is our user name. */
+export function selectionKey(conv: Conversation, numbers: Numbering | null, id: string, key: KeyPress, me: string | null): SelectionStep {
+  const n = messageNumber(conv, id, numbers);
+  const line = n === undefined ? undefined : numberedMessage(conv, n, numbers);
   if (n === undefined || !line) return { kind: 'leave' }; // gone (cleared, or history trimmed)
   switch (key.full) {
     case 'up':
     case 'M-up':
     case 'C-up': {
-      const older = numberedMessage(conv, n + 1);
+      const older = numberedMessage(conv, n + 1, numbers);
       return older ? { kind: 'move', id: older.id } : { kind: 'stay' };
     }
     case 'down':
     case 'M-down':
     case 'C-down':
-      return n === 1 ? { kind: 'leave' } : { kind: 'move', id: numberedMessage(conv, n - 1)!.id };
+      return n === 1 ? { kind: 'leave' } : { kind: 'move', id: numberedMessage(conv, n - 1, numbers)!.id };
     case 'escape':
       return { kind: 'leave' };
   }
@@ -60,11 +61,11 @@ export function selectionKey(conv: Conversation, id: string, key: KeyPress, me: 
     case 'e':
       return mine ? { kind: 'input', text: `/edit ${n} ${line.text}` } : { kind: 'refuse', reason: 'you can only edit your own messages' };
     case 'd': {
-      if (!mine && conv.sealed) return { kind: 'refuse', reason: E2E_DELETE_REFUSED };
+      // Another's message: /delete refuses it end to end before asking; in an open room only operators may.
       const operator = conv.kind === 'room' && conv.members.some((m) => m.user === me && (m.role === 'op' || m.role === 'owner'));
-      if (!mine && !operator)
+      if (!mine && !operator && conv.kind === 'room' && conv.sealed === false)
         return { kind: 'refuse', reason: 'you can only delete your own messages (or, as an operator of an open room, any in it)' };
-      return { kind: 'confirm', question: `delete message ${n}${mine ? '' : ` by ${line.from}`}?`, command: `/delete ${n}` };
+      return { kind: 'run', command: `/delete ${n}` };
     }
     default:
       return { kind: 'react', n };

@@ -246,8 +246,37 @@ export function isNumbered(l: Line): l is MessageLine {
   return l.kind === 'message' && l.pending !== true && l.failed === undefined;
 }
 
-/** The message numbered `n` (1 = the newest) in `c`, as the pane numbers them. */
-export function numberedMessage(c: Conversation, n: number): MessageLine | undefined {
+/**
+ * Message numbers frozen at one moment, while a command names a message by its number:
+ * `ids[n - 1]` was number n. Messages that came after have none.
+ */
+export interface Numbering {
+  /** The conversation numbered. */
+  readonly key: string;
+  readonly ids: readonly string[];
+  readonly numbers: ReadonlyMap<string, number>;
+}
+
+/** The numbers of `c`'s messages now, to freeze. */
+export function numberingOf(c: Conversation): Numbering {
+  const ids: string[] = [];
+  for (let i = c.lines.length - 1; i >= 0; i--) {
+    const l = c.lines[i]!;
+    if (isNumbered(l)) ids.push(l.id);
+  }
+  return { key: c.key, ids, numbers: new Map(ids.map((id, i) => [id, i + 1])) };
+}
+
+/** Frozen numbers of `c`; those of another conversation do not count (its numbers are those of now). */
+const frozenFor = (c: Conversation, frozen: Numbering | null): Numbering | null => (frozen?.key === c.key ? frozen : null);
+
+/** The message numbered `n` (1 = the newest) in `c`, as the pane numbers them: by `frozen` numbers when given. */
+export function numberedMessage(c: Conversation, n: number, frozen: Numbering | null = null): MessageLine | undefined {
+  const numbering = frozenFor(c, frozen);
+  if (numbering) {
+    const id = numbering.ids[n - 1];
+    return id === undefined ? undefined : c.lines.find((l): l is MessageLine => isNumbered(l) && l.id === id);
+  }
   let left = n;
   for (let i = c.lines.length - 1; i >= 0; i--) {
     const l = c.lines[i]!;
@@ -256,8 +285,13 @@ export function numberedMessage(c: Conversation, n: number): MessageLine | undef
   return undefined;
 }
 
-/** The number a message has in the pane (1 = the newest), if it is loaded. */
-export function messageNumber(c: Conversation, id: string): number | undefined {
+/** The number a message has in the pane (1 = the newest), if it is loaded: by `frozen` numbers when given. */
+export function messageNumber(c: Conversation, id: string, frozen: Numbering | null = null): number | undefined {
+  const numbering = frozenFor(c, frozen);
+  if (numbering) {
+    const n = numbering.numbers.get(id);
+    return n !== undefined && c.lines.some((l) => isNumbered(l) && l.id === id) ? n : undefined;
+  }
   let n = 0;
   for (let i = c.lines.length - 1; i >= 0; i--) {
     const l = c.lines[i]!;

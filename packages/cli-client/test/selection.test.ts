@@ -46,32 +46,29 @@ describe('keyboard selection', () => {
     const c = room(lines);
     expect(firstSelection(c)).toBe('m3');
     expect(firstSelection(room([]))).toBeUndefined();
-    expect(selectionKey(c, 'm3', key('up'), 'alice')).toEqual({ kind: 'move', id: 'm2' });
-    expect(selectionKey(c, 'm2', key('up'), 'alice')).toEqual({ kind: 'move', id: 'm1' });
-    expect(selectionKey(c, 'm1', key('up'), 'alice')).toEqual({ kind: 'stay' });
-    expect(selectionKey(c, 'm1', key('down'), 'alice')).toEqual({ kind: 'move', id: 'm2' });
-    expect(selectionKey(c, 'm3', key('down'), 'alice')).toEqual({ kind: 'leave' });
-    expect(selectionKey(c, 'm3', key('escape'), 'alice')).toEqual({ kind: 'leave' });
-    expect(selectionKey(c, 'gone', key('up'), 'alice')).toEqual({ kind: 'leave' });
-    expect(selectionKey(c, 'm3', key('x'), 'alice')).toEqual({ kind: 'pass' });
+    expect(selectionKey(c, null, 'm3', key('up'), 'alice')).toEqual({ kind: 'move', id: 'm2' });
+    expect(selectionKey(c, null, 'm2', key('up'), 'alice')).toEqual({ kind: 'move', id: 'm1' });
+    expect(selectionKey(c, null, 'm1', key('up'), 'alice')).toEqual({ kind: 'stay' });
+    expect(selectionKey(c, null, 'm1', key('down'), 'alice')).toEqual({ kind: 'move', id: 'm2' });
+    expect(selectionKey(c, null, 'm3', key('down'), 'alice')).toEqual({ kind: 'leave' });
+    expect(selectionKey(c, null, 'm3', key('escape'), 'alice')).toEqual({ kind: 'leave' });
+    expect(selectionKey(c, null, 'gone', key('up'), 'alice')).toEqual({ kind: 'leave' });
+    expect(selectionKey(c, null, 'm3', key('x'), 'alice')).toEqual({ kind: 'pass' });
   });
 
   it('acts through the numbered commands, refusing what the server would', () => {
     const c = room(lines);
-    expect(selectionKey(c, 'm1', key('r'), 'alice')).toEqual({ kind: 'input', text: '/reply 3 ' });
-    expect(selectionKey(c, 'm1', key('enter'), 'alice')).toEqual({ kind: 'input', text: '/reply 3 ' });
-    expect(selectionKey(c, 'm2', key('e'), 'alice')).toEqual({ kind: 'input', text: '/edit 2 mine' });
-    expect(selectionKey(c, 'm1', key('e'), 'alice')).toMatchObject({ kind: 'refuse' });
-    expect(selectionKey(c, 'm2', key('d'), 'alice')).toEqual({ kind: 'confirm', question: 'delete message 2?', command: '/delete 2' });
-    expect(selectionKey(c, 'm1', key('d'), 'alice')).toMatchObject({ kind: 'refuse' });
-    expect(selectionKey(room(lines, 'op'), 'm1', key('d'), 'alice')).toEqual({
-      kind: 'confirm',
-      question: 'delete message 3 by bob?',
-      command: '/delete 3',
-    });
-    expect(selectionKey(c, 'm3', key('+'), 'alice')).toEqual({ kind: 'react', n: 1 });
+    expect(selectionKey(c, null, 'm1', key('r'), 'alice')).toEqual({ kind: 'input', text: '/reply 3 ' });
+    expect(selectionKey(c, null, 'm1', key('enter'), 'alice')).toEqual({ kind: 'input', text: '/reply 3 ' });
+    expect(selectionKey(c, null, 'm2', key('e'), 'alice')).toEqual({ kind: 'input', text: '/edit 2 mine' });
+    expect(selectionKey(c, null, 'm1', key('e'), 'alice')).toMatchObject({ kind: 'refuse' });
+    // /delete asks first, naming the message.
+    expect(selectionKey(c, null, 'm2', key('d'), 'alice')).toEqual({ kind: 'run', command: '/delete 2' });
+    expect(selectionKey(c, null, 'm1', key('d'), 'alice')).toMatchObject({ kind: 'refuse' });
+    expect(selectionKey(room(lines, 'op'), null, 'm1', key('d'), 'alice')).toEqual({ kind: 'run', command: '/delete 3' });
+    expect(selectionKey(c, null, 'm3', key('+'), 'alice')).toEqual({ kind: 'react', n: 1 });
     const deleted = room([msg('d1', 'bob', 'x', { deleted: true })]);
-    expect(selectionKey(deleted, 'd1', key('r'), 'alice')).toEqual({ kind: 'refuse', reason: 'that message was deleted' });
+    expect(selectionKey(deleted, null, 'd1', key('r'), 'alice')).toEqual({ kind: 'refuse', reason: 'that message was deleted' });
   });
 
   it('draws the selected message inverse, with its quote, and only it', () => {

@@ -490,6 +490,10 @@ async function connectTo(hushd: { host: string; port: number; fingerprint: strin
 async function startHushd(accounts: { name: string; password: string; admin?: boolean }[]) {
   const hushd = bin(globalPrefix, 'hushd');
   const dataDir = await mkdtemp(join(work, 'hushd-'));
+  // Started first: admin commands work on a data directory a hushd has created (beside it, as the README says).
+  const server = new Proc(hushd, ['--port', '0', '--data-dir', dataDir], { cwd: work, env: cleanEnv() });
+  procs.push(server);
+  const [, host, port] = await server.waitFor(/hushd listening on (\S+):(\d+)/);
   for (const a of accounts) {
     await ok(hushd, ['user', 'add', a.name, '--password-stdin', '--data-dir', dataDir, ...(a.admin ? ['--admin'] : [])], {
       input: `${a.password}\n`,
@@ -497,9 +501,6 @@ async function startHushd(accounts: { name: string; password: string; admin?: bo
   }
   const fingerprint = await ok(hushd, ['fingerprint', '--data-dir', dataDir]);
   expect(fingerprint.stdout).toMatch(/^SHA512:\S+\n$/);
-  const server = new Proc(hushd, ['--port', '0', '--data-dir', dataDir], { cwd: work, env: cleanEnv() });
-  procs.push(server);
-  const [, host, port] = await server.waitFor(/hushd listening on (\S+):(\d+)/);
   return { server, host: host!, port: Number(port), fingerprint: fingerprint.stdout.trim() };
 }
 

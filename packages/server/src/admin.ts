@@ -4,10 +4,11 @@
 // also queued for the running servers to enforce (Store.queueAdminRequest).
 import { isIP } from 'node:net';
 import { Accounts } from './accounts.js';
-import { AccountError, StoreError, UsageError } from './errors.js';
+import { AccountError, ServerDataError, StoreError, UsageError } from './errors.js';
 import { CONFIG_FLAGS, OPTIONS, parseCommandLine, type HushdConfig } from './config.js';
 import { loadOrCreateIdentity } from './identity-file.js';
 import { dataPaths } from './paths.js';
+import { hasIdentity, missingIdentity, requireDatabase } from './server-data.js';
 import { importSqliteIntoPostgres } from './store/postgres-import.js';
 import { openStore } from './store/open.js';
 import { PG_SCHEMA_VERSION } from './store/postgres-schema.js';
@@ -161,6 +162,16 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
 /** Runs one admin command against the configured store (config.store, else config.dataDir's). Returns the process exit code. */
 export async function runAdmin(command: AdminCommand, config: HushdConfig, io: AdminIO, now = Date.now()): Promise<number> {
   const paths = dataPaths(config.dataDir);
+  if (command.cmd === 'import' && config.store === null) {
+    throw new UsageError("usage: hushd import --store postgres://... (copies the data directory's hush.db)");
+  }
+  try {
+    requireServerData(command, config);
+  } catch (err) {
+    if (!(err instanceof ServerDataError)) throw err;
+    io.err(`hushd: ${err.message}`);
+    return 1;
+  }
   if (command.cmd === 'fingerprint') {
     const { identity, created } = loadOrCreateIdentity(paths.identity);
     if (created) io.err(`created a new server identity in ${paths.identity}`);
@@ -315,6 +326,20 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
   }
 }
 
+/**
+ * An admin command works on an existing server, never creates one: on SQLite (and for import, whose
+ * source it is) the data directory's hush.db must hold a database. `fingerprint` prints an
+ * existing key, and creates a missing one only beside a SQLite server's database (a PostgreSQL
+ * node's key is a copy of its cluster's).
+ */
+function requireServerData(command: AdminCommand, config: HushdConfig): void {
+  if (command.cmd === 'fingerprint') {
+    if (hasIdentity(config.dataDir)) return;
+    if (config.store !== null) throw missingIdentity(config.dataDir);
+  } else if (config.store !== null && command.cmd !== 'import') return;
+  requireDatabase(config.dataDir);
+}
+
 /** A store error or a PostgreSQL failure in words (never the URL: it may hold a password); anything else is thrown on. */
 function storeFailure(err: unknown, io: AdminIO): number {
   if (err instanceof StoreError) io.err(`hushd: ${err.message}`);
@@ -330,9 +355,6 @@ async function runStoreCommand(
   io: AdminIO,
 ): Promise<number> {
   const database = dataPaths(config.dataDir).database;
-  if (command.cmd === 'import' && config.store === null) {
-    throw new UsageError("usage: hushd import --store postgres://... (copies the data directory's hush.db)");
-  }
   try {
     if (command.cmd === 'import') {
       const counts = await importSqliteIntoPostgres(database, config.store!);

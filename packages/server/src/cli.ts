@@ -22,8 +22,9 @@ Usage:
   hushd [options]                         start the server (default 127.0.0.1:5555)
   hushd fingerprint [--all|--json] [options]
                                           print the server's identity fingerprint, one line
-                                          (creates the key if missing); --all adds the short
-                                          form to read aloud, --json prints both as JSON
+                                          (creating the key beside an existing hush.db);
+                                          --all adds the short form to read aloud, --json
+                                          prints both as JSON
   hushd user add <name> [--admin] [--password-stdin]
                                           create an account (password prompted without echo,
                                           or read from stdin with --password-stdin or when piped)
@@ -51,6 +52,7 @@ ${flags}
 
 Admin commands take the same options (--data-dir, --store, --config, ...) to find the store:
 with --store postgres://..., they work on that database (beside running nodes) instead of hush.db.
+They never create a server: a data directory without hush.db is refused (start hushd there once).
 Durations: 500ms, 30s, 5m, 12h, 7d. Sizes: 65536, 512K, 10M.
 
 Config file: JSON with any of host, port, dataDir, logLevel, registration, minPasswordLength,

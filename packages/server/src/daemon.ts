@@ -10,6 +10,7 @@ import { createLogger, moreVerbose, type Logger } from './logger.js';
 import { Metrics, startMetricsServer, type MetricsServer } from './metrics.js';
 import { dataPaths } from './paths.js';
 import { HushServer } from './server.js';
+import { refuseLostDatabase } from './server-data.js';
 import { ensureServerRooms } from './server-rooms.js';
 import type { AsyncStore } from './store/async-store.js';
 import { openStore } from './store/open.js';
@@ -49,6 +50,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
   const logger = opts.logger ?? createLogger({ level: config.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) });
   // Nodes on a bus deliver from one shared store: each node's own SQLite file would not be one.
   if (config.bus !== null && config.store === null) throw new Error('--bus needs a shared store: add --store postgres://...');
+  refuseLostDatabase(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const paths = dataPaths(config.dataDir);
   const opened = await openStore(config, { logger });

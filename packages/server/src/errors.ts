@@ -62,3 +62,8 @@ export class IdentityFileError extends Error {
 export class GateBusyError extends Error {
   override readonly name = 'GateBusyError';
 }
+
+/** The data directory holds no server (a mistyped --data-dir), or only part of one (hush.db lost beside identity.key). */
+export class ServerDataError extends Error {
+  override readonly name = 'ServerDataError';
+}

@@ -75,7 +75,14 @@ describe('hushd --help', () => {
   });
 });
 
+/** A data directory hushd has run in: what admin commands work on. */
+function serverData(dir: string): void {
+  SqliteStore.open(join(dir, 'hush.db')).close();
+}
+
 describe('admin subcommands', () => {
+  beforeEach(() => serverData(dataDir));
+
   it('adds users, lists them, sets roles, bans and unbans on the default data dir', () => {
     const add = run(['user', 'add', 'Alice', '--password-stdin'], 'a good long password\n');
     expect(add).toMatchObject({ code: 0, stdout: 'added alice (user)\n' });
@@ -149,8 +156,10 @@ describe('admin subcommands', () => {
     expect(run(['user', 'passwd', 'ghost'], 'x long password\n').code).toBe(1);
   });
 
-  it('prints the fingerprint (creating the identity once) and honours --data-dir', () => {
+  it('prints the fingerprint (creating the identity once beside the database) and honours --data-dir', () => {
     const custom = join(home, 'custom');
+    expect(run(['fingerprint', '--data-dir', custom]).code).toBe(1); // no server there yet
+    serverData(custom);
     const a = run(['fingerprint', '--data-dir', custom]);
     expect(a.code).toBe(0);
     // One line, so that HUSH_FINGERPRINT=$(hushd fingerprint) works.
@@ -260,6 +269,7 @@ describe('hushd (server)', () => {
   });
 
   it.runIf(process.platform !== 'win32')('refuses to start when the identity key is readable by others', async () => {
+    serverData(dataDir);
     expect(run(['fingerprint']).code).toBe(0);
     const { chmodSync } = await import('node:fs');
     chmodSync(join(dataDir, 'identity.key'), 0o644);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, hushdFixture } from './helpers/hushd-process.js';
 import { registered } from '../src/raw-client.js';
+import { SqliteStore } from '../src/store/sqlite.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
 const fx = hushdFixture('hushd-output-');
@@ -29,9 +30,16 @@ function runWithClosedStdout(args: string[]): Promise<{ code: number | null; sig
   return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stderr })));
 }
 
+/** A data directory hushd has run in: what admin commands work on. */
+const serverData = (): string => {
+  const data = join(fx.dir, 'data');
+  SqliteStore.open(join(data, 'hush.db')).close();
+  return data;
+};
+
 describe('hushd fingerprint', () => {
   it('prints one line, so HUSH_FINGERPRINT=$(hushd fingerprint) holds the fingerprint', () => {
-    const data = join(fx.dir, 'data');
+    const data = serverData();
     const r = spawnSync(
       '/bin/sh',
       ['-c', 'HUSH_FINGERPRINT=$("$0" "$1" fingerprint --data-dir "$2") && printf "[%s]" "$HUSH_FINGERPRINT"', process.execPath, CLI, data],
@@ -50,7 +58,7 @@ describe('hushd fingerprint', () => {
 describe.runIf(process.platform !== 'win32')('a closed output pipe', () => {
   for (const args of [['--help'], ['--version'], ['fingerprint', '--all'], ['invite', 'create']]) {
     it(`hushd ${args.join(' ')}: no stack trace, exit 0, the work still done`, async () => {
-      const data = join(fx.dir, 'data');
+      const data = serverData();
       const r = await runWithClosedStdout([...args, ...(args[0]!.startsWith('--') ? [] : ['--data-dir', data])]);
       expect(r.stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
       expect(r).toMatchObject({ code: 0, signal: null });

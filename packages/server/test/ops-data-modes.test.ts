@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../src/store/sqlite.js';
 import { startTestServer } from '../src/testing.js';
 import { CLI, ensureBuilt, hushdFixture } from './helpers/hushd-process.js';
 import { registered } from '../src/raw-client.js';
@@ -36,14 +37,18 @@ describe.runIf(process.platform !== 'win32')('data file modes', () => {
     expect(seen).toEqual({ '.': '700', 'hush.db': '600', 'hush.db-shm': '600', 'hush.db-wal': '600', 'identity.key': '600' });
   });
 
-  it('are owner-only when an admin command creates the data directory under umask 022', () => {
+  it('are owner-only when admin commands create files under umask 022', () => {
     ensureBuilt();
     const data = join(fx.dir, 'data');
-    const r = spawnSync('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, CLI, 'invite', 'create', '--data-dir', data], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH },
-    });
-    expect(r.status).toBe(0);
+    SqliteStore.open(join(data, 'hush.db')).close(); // admin commands work on an existing server only
+    for (const command of [['invite', 'create'], ['fingerprint']]) {
+      const r = spawnSync('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, CLI, ...command, '--data-dir', data], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+      });
+      expect(r.status).toBe(0);
+    }
+    expect(Object.keys(modes(data)).sort()).toEqual(['.', 'hush.db', 'identity.key']);
     for (const [name, mode] of Object.entries(modes(data))) expect([name, mode]).toEqual([name, name === '.' ? '700' : '600']);
   });
 
