@@ -23,6 +23,7 @@ import {
 import { closedText, NOTES_TO_SELF, openRoomJoinedText, waitingOffersText } from './format.js';
 import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
+import { MessageNumbers } from './message-commands.js';
 import { lineCount, normalizePaste, PASTE_CONFIRM_LINES, splitText } from './paste.js';
 import {
   byteCount,
@@ -55,6 +56,7 @@ import {
   type AppState,
   type Conversation,
   type FileTransfer,
+  type Numbering,
 } from './state.js';
 
 export interface Choice {
@@ -173,13 +175,16 @@ export class ChatController {
   private readonly completer = new TabCompleter();
   /** The input line (the view draws it; pastes land in it). */
   readonly editor = new LineEditor();
+  /** The numbers the input line names messages by (frozen while a numbered command is in it). */
+  readonly messageNumbers = new MessageNumbers();
   readonly client: ChatClient;
-  /** What the last /search found, for /goto N. */
-  lastSearch: SearchResult[] = [];
+  /** The last /search: its words and the results shown, for /goto N. */
+  lastSearch: { words: string; shown: SearchResult[] } | null = null;
   /** Whether a mention or a direct message rings the bell (see Memory.bell). */
   bellOn = true;
   private readonly listeners = new Set<(s: AppState) => void>();
-  private readonly ui: UiHooks;
+  /** The questions to the person (a command may ask one). */
+  readonly ui: UiHooks;
   private readonly now: () => number;
   private readonly downloadsDir: string;
   private readonly memory: Memory | undefined;
@@ -1063,6 +1068,7 @@ export class ChatController {
   /** Called as the user edits the input line: typing notifications (the SDK coalesces them). */
   inputChanged(): void {
     const text = this.editor.text;
+    this.messageNumbers.follow(activeConversation(this.state), text);
     this.completer.reset();
     const target = conversationTarget(activeConversation(this.state));
     if (!target || text.startsWith('/')) return;
@@ -1133,13 +1139,14 @@ export class ChatController {
   async submitInput(): Promise<void> {
     const text = this.editor.text;
     if (text.trim() === '') return;
+    const numbers = this.messageNumbers.follow(activeConversation(this.state), text); // those it was typed against
     this.editor.set('');
     this.inputChanged();
-    await this.submit(text);
+    await this.submit(text, numbers);
   }
 
-  /** Run a typed line (a command or text to send). */
-  async submit(line: string): Promise<void> {
+  /** Run a typed line (a command or text to send); `numbers`: the message numbers it names messages by (null: those of now). */
+  async submit(line: string, numbers: Numbering | null = null): Promise<void> {
     this.dispatch({ type: 'inputSubmit', line });
     this.stopTyping();
     const parsed = parseInput(line);
@@ -1147,7 +1154,7 @@ export class ChatController {
       if (parsed.error) this.notice(parsed.error, 'error');
       return;
     }
-    await this.run(() => parsed.command.run(this, parsed.args));
+    await this.run(() => this.messageNumbers.run(numbers, () => parsed.command.run(this, parsed.args)));
   }
 
   private async run(fn: () => Promise<void> | void): Promise<void> {

@@ -183,7 +183,7 @@ describe('delete, confirmed', () => {
     await t.shows('message 1 selected');
     t.type('d');
     await t.shows('[y] yes');
-    expect(dialogRows(t.text())).toContain('delete message 1?');
+    expect(dialogRows(t.text())).toContainEqual(expect.stringMatching(/^delete your message of \d\d:\d\d "my own line"\?$/));
     await t.typeSlowly('hello world');
     await t.shows('not deleted: answer the question with y or n');
     await waitFor(() => t.inputLine().includes('> hello world'), `the words in the input line:\n${t.text()}`);

@@ -1,6 +1,6 @@
 // /delete of someone else's message, driven through real `hush` processes in tmux against a real
 // hushd: refused in words in an end-to-end room (its members apply only the author's delete), done
-// by a room operator in an open room, the confirmation naming whose message it was.
+// by a room operator in an open room, the question and the confirmation naming whose message it was.
 import { describe, expect, it } from 'vitest';
 import { TuiBed } from './helpers/tui-bed.js';
 
@@ -17,7 +17,7 @@ describe("hush in tmux: deleting another member's message", () => {
     await bob.typeLine('mine to keep');
     await alice.waitFor('<bob> mine to keep');
 
-    await alice.typeLine('/delete 1');
+    await alice.typeLine('/delete 1'); // refused before asking
     // The notice wraps in the pane: its two halves.
     await alice.waitFor('!!! in an end-to-end room only its author can delete a message;');
     await alice.waitFor('moderators can /kick, /mute or /ban');
@@ -30,7 +30,7 @@ describe("hush in tmux: deleting another member's message", () => {
     await alice.waitFor(/message 1 selected/);
     alice.keys('d');
     const refused = await alice.waitFor((x) => x.split('moderators can /kick, /mute or /ban').length === 3);
-    expect(refused).not.toContain('delete message 1 by bob?');
+    expect(refused).not.toContain("delete bob's message");
 
     await alice.typeLine('/help delete');
     await alice.waitFor("open room, room operators may delete anyone's (end to end, only"); // wrapped in the pane
@@ -48,6 +48,8 @@ describe("hush in tmux: deleting another member's message", () => {
     await alice.waitFor('<bob> off topic');
 
     await alice.typeLine('/delete 1');
+    await alice.waitFor((x) => /delete bob's message of \d\d:\d\d "off topic"\?/.test(x) && x.includes('[y] yes'));
+    alice.keys('y');
     await alice.waitFor(/deleted bob's message of \d\d:\d\d/);
     for (const s of [alice, bob]) await s.waitFor((x) => x.includes('<bob> message deleted') && !x.includes('off topic'));
   }, 90_000);

@@ -51,10 +51,14 @@ describe('hush in tmux: conversation features', () => {
     await alice.waitFor('<bob> lunch at noon? or one (edited)');
     await alice.waitFor('↪ bob: lunch at noon? or one');
 
-    // Someone else's message: the server refuses, and says why in words.
+    // /delete asks first, naming the message. Someone else's: the server refuses, and says why in words.
     await bob.typeLine('/delete 1');
+    await bob.waitFor((x) => /delete alice's message of \d\d:\d\d "sure, where\?"\?/.test(x) && x.includes('[y] yes'));
+    bob.keys('y');
     await bob.waitFor('only its author or a room operator deletes a message [FORBIDDEN]');
     await alice.typeLine('/delete 1');
+    await alice.waitFor((x) => /delete your message of \d\d:\d\d "sure, where\?"\?/.test(x) && x.includes('[y] yes'));
+    alice.keys('y');
     for (const s of [alice, bob]) await s.waitFor((x) => x.includes('<alice> message deleted') && !x.includes('sure, where?'));
   }, 90_000);
 

@@ -17,10 +17,19 @@ import {
 import type { LineEditor } from '../line-editor.js';
 import { escapeTags, stripControls } from '../sanitize.js';
 import { firstSelection, SELECT_KEYS, SELECTION_HINT, selectionKey } from '../selection.js';
-import { activeConversation, messageNumber, seenBy, typingUsers, type AppState, type Conversation, type Line } from '../state.js';
+import {
+  activeConversation,
+  messageNumber,
+  numberingOf,
+  seenBy,
+  typingUsers,
+  type AppState,
+  type Conversation,
+  type Line,
+  type Numbering,
+} from '../state.js';
 import { truncate } from '../width.js';
 import { applyEdit, chatIntent, type KeyPress } from './keys.js';
-import { wantsNumbers } from '../message-commands.js';
 import { ModalHost } from './modals.js';
 import { clipRowsByColumns } from './unicode-patch.js';
 
@@ -184,10 +193,15 @@ export class ChatView {
       width,
       files: this.ctl.state.files,
       marker: conv.marker,
-      numbered: selected !== undefined || wantsNumbers(this.editor.text),
+      numbered: this.frozenNumbers(conv) ?? selected !== undefined,
       canRetry: this.ctl.state.connection !== 'closed',
       ...(selected === undefined ? {} : { selected }),
     };
+  }
+
+  /** The numbers frozen while a numbered command is in the input line (null: the pane numbers messages as they are now). */
+  private frozenNumbers(conv: Conversation): Numbering | null {
+    return this.ctl.messageNumbers.follow(conv, this.editor.text);
   }
 
   /** Scrolls so the selected message is in the pane: at its bottom when it was out of sight. */
@@ -229,7 +243,8 @@ export class ChatView {
     const { width, height } = this.paneSize();
     if (this.holdScrolledView(conv, width)) return; // drawn again with the held position
     // A selection ends when its conversation is left or its message is gone.
-    if (this.selected && (this.selected.key !== conv.key || messageNumber(conv, this.selected.id) === undefined)) this.selected = null;
+    const selectedNumber = this.selected && messageNumber(conv, this.selected.id, this.frozenNumbers(conv));
+    if (this.selected && (this.selected.key !== conv.key || selectedNumber === undefined)) this.selected = null;
     const cols = this.screen.width as number;
     this.placePanels();
     if (!this.peopleShown()) this.memberFocus = null; // narrowed while it had the keyboard: back to the input line
@@ -278,7 +293,7 @@ export class ChatView {
     if (seen) items.push(item(`seen by ${stripControls(seen)}`, 3));
     const elsewhere = panelWidths(cols).left === 0 ? unreadElsewhere(s.conversations, s.active) : '';
     if (elsewhere) items.push(item(elsewhere, 6));
-    if (this.selected) items.push(item(`message ${messageNumber(conv, this.selected.id)} selected: ${SELECTION_HINT}`, 8));
+    if (this.selected) items.push(item(`message ${selectedNumber} selected: ${SELECTION_HINT}`, 8));
     const e2e = e2eText(s, conv);
     if (e2e.text) items.push(item(e2e.text, conv.kind === 'dm' && s.e2e[conv.name] === 'changed' ? 10 : 5, e2e.tagged));
     this.status.setContent(fitStatus(items, cols));
@@ -300,7 +315,7 @@ export class ChatView {
     if (this.selected && this.selectionKey(key)) return;
     if (SELECT_KEYS.includes(key.full)) {
       const conv = activeConversation(this.ctl.state);
-      const id = firstSelection(conv);
+      const id = firstSelection(conv, this.frozenNumbers(conv));
       if (id) {
         this.selected = { key: conv.key, id };
         this.revealSelection(conv, id);
@@ -370,7 +385,9 @@ export class ChatView {
   /** A key while a message is selected; false when it ends the selection and goes on to the input line. */
   private selectionKey(key: KeyPress): boolean {
     const conv = activeConversation(this.ctl.state);
-    const step = selectionKey(conv, this.selected!.id, key, this.ctl.state.me);
+    // The numbers the pane shows, kept for the command the key puts in the input line or runs.
+    const numbers = this.frozenNumbers(conv) ?? numberingOf(conv);
+    const step = selectionKey(conv, numbers, this.selected!.id, key, this.ctl.state.me);
     if (step.kind === 'move') {
       this.selected = { key: conv.key, id: step.id };
       this.revealSelection(conv, step.id);
@@ -383,18 +400,15 @@ export class ChatView {
     switch (step.kind) {
       case 'input':
         this.editor.set(step.text);
+        this.ctl.messageNumbers.freeze(numbers);
         this.ctl.inputChanged();
         break;
-      case 'confirm':
-        void this.modals.confirm('delete', [step.question], 'close').then((yes) => {
-          if (yes) void this.ctl.submit(step.command);
-          else this.ctl.notice(yes === null ? 'not deleted: answer the question with y or n' : 'not deleted');
-          this.render();
-        });
+      case 'run':
+        void this.ctl.submit(step.command, numbers);
         break;
       case 'react':
         this.modals.pickEmoji((emoji) => {
-          void this.ctl.submit(`/react ${step.n} ${emoji}`);
+          void this.ctl.submit(`/react ${step.n} ${emoji}`, numbers);
           this.render();
         });
         break;

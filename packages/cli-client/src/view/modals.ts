@@ -358,6 +358,8 @@ export class ModalHost {
   key(ch: string | undefined, key: KeyPress): boolean {
     this.lastKeyAt = Date.now();
     if (!this.current) return false;
+    // blessed gives a typed Enter twice, 'enter' then 'return': a question the Enter opened (/delete) keeps the echo.
+    if (key.full === 'return') return true;
     const taken = this.current.key(ch, key);
     this.screen.render();
     return taken;
