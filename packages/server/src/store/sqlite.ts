@@ -88,6 +88,9 @@ export class SqliteStore implements Store {
         // The WAL file shrinks back to its bound whenever it starts over.
         db.pragma(`journal_size_limit = ${checkpoints.boundBytes}`);
       }
+      // What is deleted (retention, a deleted message's text, removed devices) is overwritten in the
+      // file, not left readable in free pages: FAST leaves the text of whole freed pages behind.
+      db.pragma('secure_delete = ON');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
