@@ -32,7 +32,9 @@ describe('deleted text on disk', () => {
     // Enough old rows to fill whole pages (freed pages, not only cells within a page), and one row
     // on a page that keeps a recent message.
     seed.appendMessages(
-      Array.from({ length: 300 }, (_, i) => roomMsg('lobby', `PRUNED-SECRET-${String(i).padStart(3, '0')} ${'x'.repeat(150)}`, now - 3 * DAY)),
+      Array.from({ length: 300 }, (_, i) =>
+        roomMsg('lobby', `PRUNED-SECRET-${String(i).padStart(3, '0')} ${'x'.repeat(150)}`, now - 3 * DAY),
+      ),
     );
     seed.appendMessages([roomMsg('lobby', 'recent words stay', now - 1000)]);
     seed.close();
@@ -64,7 +66,8 @@ describe('deleted text on disk', () => {
 
     expect(existsSync(`${database}-wal`)).toBe(false); // checkpointed into hush.db: the file is all there is
     const bytes = readFileSync(database);
-    for (const secret of ['PRUNED-SECRET-', 'DELETED-SECRET-plans', 'EDITED-SECRET-plans']) expect(bytes.includes(secret), secret).toBe(false);
+    for (const secret of ['PRUNED-SECRET-', 'DELETED-SECRET-plans', 'EDITED-SECRET-plans'])
+      expect(bytes.includes(secret), secret).toBe(false);
     expect(bytes.includes('recent words stay')).toBe(true);
   });
 });
