@@ -12,6 +12,14 @@ async function said(tui: HushTui, text: string): Promise<void> {
   await tui.waitFor((s) => s.includes(text) && !s.includes('(sending…)'), `"${text}" stored`);
 }
 
+/** Alt+Up, then Up to the second newest message: selected. */
+async function selectSecond(tui: HushTui): Promise<void> {
+  tui.keys('M-Up');
+  await tui.waitFor(/message 1 selected/);
+  tui.keys('Up');
+  await tui.waitFor(/message 2 selected/);
+}
+
 /** The screen row that holds `text`. */
 const rowOf = (screen: string, text: string): string => screen.split('\n').find((r) => r.includes(text)) ?? '';
 
@@ -20,10 +28,7 @@ describe('hush in tmux: the selected message is the one acted on', () => {
     const { alice, bob } = await bed.aliceAndBob();
     await said(alice, 'WRONG-ONE alice wants this deleted');
     await said(alice, 'KEEP alice wants to keep this');
-    alice.keys('M-Up');
-    await alice.waitFor(/message 1 selected/);
-    alice.keys('Up');
-    await alice.waitFor(/message 2 selected/);
+    await selectSecond(alice);
     alice.keys('d');
     // The question names the message, not a number that may shift.
     await alice.waitFor(
@@ -45,8 +50,7 @@ describe('hush in tmux: the selected message is the one acted on', () => {
     const { alice, bob } = await bed.aliceAndBob();
     await said(alice, 'first alice line C1');
     await said(alice, 'second alice line C2');
-    alice.keys('M-Up', 'Up');
-    await alice.waitFor(/message 2 selected/);
+    await selectSecond(alice);
     alice.keys('e');
     await alice.waitFor((s) => inputLine(s).includes('/edit 2 first alice line C1'));
     await said(bob, 'bob arrives in between');
@@ -62,8 +66,7 @@ describe('hush in tmux: the selected message is the one acted on', () => {
 
     await said(bob, 'which day suits?');
     await said(bob, 'and what time?');
-    alice.keys('M-Up', 'Up');
-    await alice.waitFor(/message 2 selected/);
+    await selectSecond(alice);
     alice.keys('r');
     await alice.waitFor((s) => inputLine(s).includes('/reply 2'));
     await said(bob, 'bob says another thing');
