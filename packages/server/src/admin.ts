@@ -186,7 +186,7 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
   try {
     opened = await openStore(config, { poolSize: 1 });
   } catch (err) {
-    return storeFailure(err, io);
+    return storeFailure(err, io, paths.database);
   }
   const { store } = opened;
   try {
@@ -291,8 +291,11 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
         return 0;
       }
       case 'unban': {
+        // Nothing to lift is said, as a running hushd refuses an unban over the protocol.
         if (command.user !== undefined) {
           const name = await existing(command.user);
+          const banned = (await store.getUser(name))!.bannedUntil;
+          if (banned === null || banned <= now) throw new AccountError('NOT_FOUND', `${name} is not banned`);
           // Ended now rather than cleared, so that a login before a server has carried out the
           // request still returns the account to the default room the ban took it out of.
           await store.setUserBan(name, now, null);
@@ -300,8 +303,10 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
           io.out(`unbanned ${name}`);
           io.err(`a running hushd puts ${name} back in the default room within seconds`);
         } else {
-          await store.unbanAddress(command.address!);
-          io.out(`unbanned address ${command.address}`);
+          const address = command.address!;
+          if (!(await store.isAddressBanned(address, now))) throw new AccountError('NOT_FOUND', `address ${address} is not banned`);
+          await store.unbanAddress(address);
+          io.out(`unbanned address ${address}`);
         }
         return 0;
       }
@@ -320,7 +325,7 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
       io.err(`hushd: ${err.message}`);
       return 1;
     }
-    return storeFailure(err, io);
+    return storeFailure(err, io, paths.database);
   } finally {
     await opened.close();
   }
@@ -340,11 +345,21 @@ function requireServerData(command: AdminCommand, config: HushdConfig): void {
   requireDatabase(config.dataDir);
 }
 
-/** A store error or a PostgreSQL failure in words (never the URL: it may hold a password); anything else is thrown on. */
-function storeFailure(err: unknown, io: AdminIO): number {
+/**
+ * A store failure in words: SQLite's and the file system's name the data directory's file and what
+ * to do, PostgreSQL's never the URL (it may hold a password). Anything else is thrown on.
+ */
+function storeFailure(err: unknown, io: AdminIO, database: string): number {
+  const { code, message, path } = err as { code?: unknown; message?: string; path?: unknown };
+  // A file system error names its own file (the data directory, hush.db); SQLite's do not.
+  const file = typeof path === 'string' ? path : database;
   if (err instanceof StoreError) io.err(`hushd: ${err.message}`);
-  else if (typeof (err as { code?: unknown }).code === 'string') io.err(`hushd: PostgreSQL: ${(err as Error).message}`);
-  else throw err;
+  else if (typeof code !== 'string') throw err;
+  else if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) io.err(`hushd: ${database} is damaged (${message}): restore it from a backup`);
+  else if (/^SQLITE_(READONLY|PERM|CANTOPEN)/.test(code) || code === 'EACCES' || code === 'EPERM') {
+    io.err(`hushd: cannot open ${file} (${message}): run as the user that owns the data directory`);
+  } else if (code.startsWith('SQLITE_') || typeof path === 'string') io.err(`hushd: ${file}: ${message}`);
+  else io.err(`hushd: PostgreSQL: ${message}`);
   return 1;
 }
 
@@ -377,7 +392,7 @@ async function runStoreCommand(
     }
     return 0;
   } catch (err) {
-    return storeFailure(err, io);
+    return storeFailure(err, io, database);
   }
 }
 
