@@ -306,6 +306,7 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
           const address = command.address!;
           if (!(await store.isAddressBanned(address, now))) throw new AccountError('NOT_FOUND', `address ${address} is not banned`);
           await store.unbanAddress(address);
+          await store.queueAdminRequest({ action: 'unban', user: null, address, reason: null }); // for a running hushd's log
           io.out(`unbanned address ${address}`);
         }
         return 0;

@@ -104,6 +104,9 @@ export class Connection implements Session {
   /** The socket is not read while this many requests are held: the peer waits, nothing is refused. */
   private heldFull = false;
   private tornDown = false;
+  /** When the peer connected, and why the connection ended (for the `disconnected` log line). */
+  private readonly openedAt: number;
+  private closedFor: string | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -114,6 +117,7 @@ export class Connection implements Session {
     this.ctx = options.context;
     const limits = this.ctx.config.limits;
     const now = this.ctx.now();
+    this.openedAt = now;
     this.lastHeard = now;
     this.limits = {
       messagesPerSecond: limits.messagesPerSecond,
@@ -202,6 +206,7 @@ export class Connection implements Session {
 
   close(code: ProtocolErrorCode, message: string): void {
     if (this.state === 'closed') return;
+    this.closedFor = code;
     const goodbye: ServerMessage = { type: 'goodbye', code, message };
     if (this.channel.secure) {
       // Everything queued (acks included) goes out ahead of the goodbye, past any backpressure.
@@ -215,6 +220,7 @@ export class Connection implements Session {
 
   end(): void {
     if (this.state === 'closed') return;
+    this.closedFor = 'logout';
     this.queue.finish();
     this.finish();
   }
@@ -509,6 +515,12 @@ export class Connection implements Session {
     this.held = [];
     this.ctx.files.sessionClosed(this);
     const user = this.user;
+    this.ctx.logger.debug('disconnected', {
+      conn: this.id,
+      user: user?.name ?? null,
+      reason: this.closedFor ?? 'peer_closed',
+      ms: this.ctx.now() - this.openedAt,
+    });
     if (user && this.ctx.online.remove(user, this)) {
       for (const room of user.rooms.keys()) this.ctx.rooms.leave(room, user);
       this.ctx.presence.changed(user.name, 'offline', '');

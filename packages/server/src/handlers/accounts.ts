@@ -68,7 +68,7 @@ export class AccountHandlers {
     if (!result.ok) return loginFailed(deps, result.code, { message: result.message });
     if (session.closed) return;
     await deps.store.upsertDevice({ user: result.user.name, ...m.device }, deps.now());
-    deps.logger.info('registered', { user: result.user.name, conn: session.id });
+    deps.logger.info('registered', { user: result.user.name, conn: session.id, address: session.address });
     await completeLogin(deps, session, result.user, m.device.signKey, m.id, true);
   }
 
@@ -123,7 +123,7 @@ export class AccountHandlers {
     const user = requireUser(session);
     const weak = deps.accounts.passwordProblem(user.name, m.newPassword);
     if (weak) throw new RequestError('PASSWORD_WEAK', weak);
-    await checkOwnPassword(deps, session, user.name, m.password);
+    await checkOwnPassword(deps, session, user.name, m.password, 'password_change');
     try {
       await deps.accounts.setPassword(user.name, m.newPassword);
     } catch (err) {
@@ -191,7 +191,7 @@ async function completeLogin(
     limits: session.limits,
   });
   deps.metrics.inc('hush_logins_total');
-  deps.logger.info('login', { user: record.name, conn: session.id, device: deviceBound ? 'bound' : 'known' });
+  deps.logger.info('login', { user: record.name, conn: session.id, address: session.address, device: deviceBound ? 'bound' : 'known' });
   if (joinedLobby) {
     deps.batch.roomNotice(lobby, { type: 'room_event', room: lobby, event: 'join', user: record.name, ts: now });
   }
@@ -247,25 +247,29 @@ function checkBundle(device: DeviceBundleWire): void {
 }
 
 /**
- * Counts and refuses a failed login (or registration, or a password asked again); a login's failure is logged with the address
- * and the account tried, named only if it exists: a password typed into the username field must
- * not reach the log.
- */
-/**
- * The session's own account password, given again for a request that needs it (remove_device,
- * password_change): checked as a login's (the same gate and back-off), a wrong one refused and
- * counted as a failed login.
+ * The session's own account password, given again for a request that needs it (`during`:
+ * remove_device, password_change): checked as a login's (the same gate and back-off), a wrong one
+ * refused and counted as a failed login, logged with what it was for and the connection (the
+ * account's own session, not someone logging in from outside).
  */
 export async function checkOwnPassword(
   deps: { accounts: Pick<Accounts, 'login'>; now(): number } & Pick<AccountHandlerDeps, 'logger' | 'metrics' | 'store'>,
   session: Session,
   name: string,
   password: string,
+  during: 'password_change' | 'remove_device',
 ): Promise<void> {
   const checked = await deps.accounts.login({ username: name, password, address: session.address }, deps.now());
-  if (!checked.ok) await loginFailed(deps, checked.code, { attempt: { session, username: name }, retryAfterMs: checked.retryAfterMs });
+  if (!checked.ok) {
+    await loginFailed(deps, checked.code, { attempt: { session, username: name, during }, retryAfterMs: checked.retryAfterMs });
+  }
 }
 
+/**
+ * Counts and refuses a failed login (or registration, or a password asked again); a login's failure is logged with the address
+ * and the account tried, named only if it exists: a password typed into the username field must
+ * not reach the log.
+ */
 export async function loginFailed(
   deps: Pick<AccountHandlerDeps, 'logger' | 'metrics' | 'store'>,
   code: RequestError['code'],
@@ -273,13 +277,18 @@ export async function loginFailed(
     attempt,
     retryAfterMs,
     message,
-  }: { attempt?: { session: Session; username: string }; retryAfterMs?: number | undefined; message?: string | undefined } = {},
+  }: {
+    attempt?: { session: Session; username: string; during?: 'password_change' | 'remove_device' };
+    retryAfterMs?: number | undefined;
+    message?: string | undefined;
+  } = {},
 ): Promise<never> {
   deps.metrics.inc('hush_login_failures_total');
   if (attempt) {
     const normal = normalizeUsername(attempt.username);
     const account = normal.ok && (await deps.store.getUser(normal.name)) ? normal.name : null;
-    deps.logger.info('login_failed', { code, account, address: attempt.session.address });
+    const { session, during } = attempt;
+    deps.logger.info('login_failed', { code, account, address: session.address, ...(during ? { during, conn: session.id } : {}) });
   }
   throw new RequestError(code, message, retryAfterMs);
 }

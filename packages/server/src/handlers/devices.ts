@@ -46,7 +46,7 @@ export class DeviceHandlers {
     }
     const target = (await deps.store.listDevices(user.name)).find((d) => deviceId(fromBase64Url(d.signKey)) === m.device);
     if (!target) throw new RequestError('NOT_FOUND', `your account has no device ${m.device}`);
-    await checkOwnPassword(deps, session, user.name, m.password);
+    await checkOwnPassword(deps, session, user.name, m.password, 'remove_device');
     await deps.store.deleteDevice(user.name, target.signKey);
     deps.logger.info('device_removed', { user: user.name, device: m.device, by: 'owner', conn: session.id });
     session.send({ type: 'ok', re: m.id });

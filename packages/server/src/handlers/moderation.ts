@@ -75,7 +75,7 @@ export class ModerationHandlers {
     const address = m.address !== undefined ? normalizeAddress(m.address) : undefined;
     if (address !== undefined) {
       await deps.store.banAddress(address, Number.isFinite(until) ? until : now + FOREVER_MS, reason);
-      deps.logger.info('address_banned', { by: actor.name });
+      deps.logger.info('address_banned', { address, by: actor.name });
     }
     session.send({ type: 'ok', re: m.id });
     this.closeSessions({ user: m.user, address }, reason);
@@ -83,7 +83,8 @@ export class ModerationHandlers {
 
   async unban(session: Session, m: ClientMessageOf<'unban'>): Promise<void> {
     const { deps } = this;
-    requireAdmin(requireUser(session));
+    const actor = requireUser(session);
+    requireAdmin(actor);
     if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
     if (m.user !== undefined) {
       const user = await deps.store.getUser(m.user);
@@ -93,9 +94,14 @@ export class ModerationHandlers {
         throw new RequestError('NOT_FOUND', `${m.user} is not banned`);
       }
       await deps.store.setUserBan(m.user, null, null);
+      deps.logger.info('user_unbanned', { user: m.user, by: actor.name });
       await this.returnToDefaultRoom(m.user);
     }
-    if (m.address !== undefined) await deps.store.unbanAddress(normalizeAddress(m.address));
+    if (m.address !== undefined) {
+      const address = normalizeAddress(m.address);
+      await deps.store.unbanAddress(address);
+      deps.logger.info('address_unbanned', { address, by: actor.name });
+    }
     session.send({ type: 'ok', re: m.id });
   }
 
@@ -109,11 +115,13 @@ export class ModerationHandlers {
     const now = deps.now();
     const user = request.user !== null ? await deps.store.getUser(request.user) : undefined;
     const banned = user !== undefined && user.bannedUntil !== null && user.bannedUntil > now;
+    // Logged as carried out, by the command that asked (never the reason: it may name people).
     if (request.action === 'ban') {
       if (banned) {
         deps.logger.info('user_banned', { user: user.name, by: 'hushd ban' });
         await this.takeOutOfRooms(user.name, request.reason, undefined);
       }
+      if (request.address !== null) deps.logger.info('address_banned', { address: request.address, by: 'hushd ban' });
       // An address ban is not checked again: the address list is cached for up to a second.
       this.closeSessions(
         { user: banned ? user.name : undefined, address: request.address !== null ? normalizeAddress(request.address) : undefined },
@@ -121,11 +129,16 @@ export class ModerationHandlers {
       );
     } else if (request.action === 'unban' && user !== undefined && !banned) {
       if (user.bannedUntil !== null) await deps.store.setUserBan(user.name, null, null);
+      deps.logger.info('user_unbanned', { user: user.name, by: 'hushd unban' });
       await this.returnToDefaultRoom(user.name);
+    } else if (request.action === 'unban' && request.address !== null) {
+      deps.logger.info('address_unbanned', { address: request.address, by: 'hushd unban' });
     } else if (request.action === 'role' && user !== undefined) {
+      deps.logger.info('role_changed', { user: user.name, role: user.role, by: 'hushd user role' });
       await refreshRole(deps, user.name);
       deps.cluster.roleChanged(user.name);
     } else if (request.action === 'devices' && user !== undefined) {
+      deps.logger.info('device_removed', { user: user.name, by: 'hushd user remove-device' });
       await devicesRemoved(deps, user.name);
     }
   }

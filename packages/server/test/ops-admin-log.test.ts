@@ -1,0 +1,39 @@
+// An audit trail of admin commands given beside a running hushd: each one the server carries out
+// leaves a log line naming what happened, to whom and by which command, never a reason or password.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { registered } from '../src/raw-client.js';
+import { CLI, hushdFixture } from './helpers/hushd-process.js';
+
+const fx = hushdFixture('hushd-admin-log-');
+
+describe("a running hushd's log of admin commands", () => {
+  it('logs role changes, device removals, address bans, bans and unbans as it carries them out', async () => {
+    const dataDir = join(fx.dir, 'data');
+    const server = await fx.start(['--port', '0', '--data-dir', dataDir]);
+    fx.keep(await registered(server.port, 'bob'));
+    const admin = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [CLI, ...args, '--data-dir', dataDir], {
+        encoding: 'utf8',
+        timeout: 20_000,
+        env: { PATH: process.env.PATH, HUSH_SCRYPT_N: '1024' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+    };
+
+    admin('user', 'role', 'bob', 'admin');
+    expect(await server.waitForLog('role_changed')).toMatchObject({ user: 'bob', role: 'admin', by: 'hushd user role' });
+    admin('user', 'remove-device', 'bob', 'all');
+    expect(await server.waitForLog('device_removed')).toMatchObject({ user: 'bob', by: 'hushd user remove-device' });
+    admin('ban', '--address', '10.1.2.3', '--reason', 'SECRET-REASON-addr');
+    expect(await server.waitForLog('address_banned')).toMatchObject({ address: '10.1.2.3', by: 'hushd ban' });
+    admin('unban', '--address', '10.1.2.3');
+    expect(await server.waitForLog('address_unbanned')).toMatchObject({ address: '10.1.2.3', by: 'hushd unban' });
+    admin('ban', 'bob', '--reason', 'SECRET-REASON-bob');
+    expect(await server.waitForLog('user_banned')).toMatchObject({ user: 'bob', by: 'hushd ban' });
+    admin('unban', 'bob');
+    expect(await server.waitForLog('user_unbanned')).toMatchObject({ user: 'bob', by: 'hushd unban' });
+    expect(JSON.stringify(server.log())).not.toContain('SECRET-REASON');
+  });
+});
