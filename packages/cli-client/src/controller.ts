@@ -92,6 +92,8 @@ export interface UiHooks {
    * pause in typing, and a key that does not answer it puts it off (and goes on to the input line).
    */
   choose(title: string, lines: string[], choices: readonly Choice[], unasked?: Unasked): Promise<string | null>;
+  /** Select message `id` in the conversation `key` on screen and scroll it into view (as Alt+Up would). */
+  reveal?(key: string, id: string): void;
   /** The user asked to quit. */
   quit(): void;
 }

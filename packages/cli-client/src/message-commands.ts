@@ -271,4 +271,6 @@ export async function goto(ctl: ChatController, n: number): Promise<void> {
     'info',
     key,
   );
+  // On screen, selected: r, e, d and + act on it, Esc lets go.
+  ctl.ui.reveal?.(key, result.message.id);
 }

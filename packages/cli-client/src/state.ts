@@ -548,8 +548,9 @@ export function reduce(s: AppState, a: Action): AppState {
       const idx = s.conversations.findIndex((c) => c.key === key);
       if (idx < 0) return s;
       const conversations = s.conversations.filter((c) => c.key !== key);
-      const active = s.active === key ? conversations[Math.max(0, idx - 1)]!.key : s.active;
-      return { ...s, conversations, active };
+      if (s.active !== key) return { ...s, conversations };
+      // The one she lands in is read like any she switches to (a kick or /part lands her there).
+      return activate({ ...s, conversations }, conversations[Math.max(0, idx - 1)]!.key);
     }
     case 'topic':
       return updateExisting(s, roomKey(a.room), (c) => ({ ...c, topic: a.topic }));

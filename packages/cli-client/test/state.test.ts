@@ -137,10 +137,16 @@ describe('conversations', () => {
     expect(reduce(s, { type: 'switchIndex', index: 9 })).toBe(s);
   });
 
-  it('parting moves to the neighbour', () => {
-    const s = run(...base, { type: 'switch', key: roomKey('dev') }, { type: 'parted', room: 'dev' });
+  it('parting moves to the neighbour, read like any conversation switched to (a kick lands her there too)', () => {
+    const s = run(
+      ...base,
+      { type: 'switch', key: roomKey('dev') },
+      { type: 'message', message: roomMsg('bob', 'while she was in #dev'), now: 0 },
+      { type: 'parted', room: 'dev' },
+    );
     expect(s.active).toBe(roomKey('lobby'));
     expect(findConversation(s, roomKey('dev'))).toBeUndefined();
+    expect(findConversation(s, roomKey('lobby'))).toMatchObject({ unread: 0 });
   });
 
   it('clamps scrolling and keeps unread while scrolled up', () => {

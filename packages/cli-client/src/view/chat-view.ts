@@ -311,6 +311,8 @@ export class ChatView {
   private key(ch: string | undefined, key: KeyPress): void {
     if (key.full === 'C-c') return this.quit();
     if (this.modals.key(ch, key)) return;
+    // blessed gives a typed Enter twice, 'enter' then 'return': the echo must not end what the Enter began (a /goto selection).
+    if (key.full === 'return') return;
     if (this.memberFocus !== null) return this.memberKey(key);
     if (this.selected && this.selectionKey(key)) return;
     if (SELECT_KEYS.includes(key.full)) {
@@ -440,5 +442,14 @@ export class ChatView {
   /** Bell on a direct message or a mention. */
   bell(): void {
     this.screen.program.bel();
+  }
+
+  /** Selects message `id` of the conversation on screen and scrolls it into view, as Alt+Up does. */
+  reveal(key: string, id: string): void {
+    const conv = activeConversation(this.ctl.state);
+    if (conv.key !== key || !conv.lines.some((l) => l.kind === 'message' && l.id === id)) return;
+    this.selected = { key, id };
+    this.revealSelection(conv, id);
+    this.render();
   }
 }
