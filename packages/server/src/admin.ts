@@ -218,6 +218,7 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
         const name = await existing(command.name);
         const password = await io.readPassword(`New password for ${name}: `, { confirm: true, fromStdin: command.passwordStdin });
         await accounts.setPassword(name, password);
+        await store.queueAdminRequest({ action: 'password', user: name, address: null, reason: null }); // for a running hushd's log
         io.out(`password changed for ${name}`);
         const devices = (await store.listDevices(name)).length;
         if (devices > 0)

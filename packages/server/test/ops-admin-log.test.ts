@@ -9,13 +9,14 @@ import { CLI, hushdFixture } from './helpers/hushd-process.js';
 const fx = hushdFixture('hushd-admin-log-');
 
 describe("a running hushd's log of admin commands", () => {
-  it('logs role changes, device removals, address bans, bans and unbans as it carries them out', async () => {
+  it('logs role changes, device removals, passwords set, address bans, bans and unbans as it carries them out', async () => {
     const dataDir = join(fx.dir, 'data');
     const server = await fx.start(['--port', '0', '--data-dir', dataDir]);
     fx.keep(await registered(server.port, 'bob'));
     const admin = (...args: string[]) => {
       const r = spawnSync(process.execPath, [CLI, ...args, '--data-dir', dataDir], {
         encoding: 'utf8',
+        input: 'SECRET-new-password-1\n',
         timeout: 20_000,
         env: { PATH: process.env.PATH, HUSH_SCRYPT_N: '1024' },
       });
@@ -26,6 +27,8 @@ describe("a running hushd's log of admin commands", () => {
     expect(await server.waitForLog('role_changed')).toMatchObject({ user: 'bob', role: 'admin', by: 'hushd user role' });
     admin('user', 'remove-device', 'bob', 'all');
     expect(await server.waitForLog('device_removed')).toMatchObject({ user: 'bob', by: 'hushd user remove-device' });
+    admin('user', 'passwd', 'bob', '--password-stdin');
+    expect(await server.waitForLog('password_set')).toMatchObject({ user: 'bob', by: 'hushd user passwd' });
     admin('ban', '--address', '10.1.2.3', '--reason', 'SECRET-REASON-addr');
     expect(await server.waitForLog('address_banned')).toMatchObject({ address: '10.1.2.3', by: 'hushd ban' });
     admin('unban', '--address', '10.1.2.3');
@@ -34,6 +37,6 @@ describe("a running hushd's log of admin commands", () => {
     expect(await server.waitForLog('user_banned')).toMatchObject({ user: 'bob', by: 'hushd ban' });
     admin('unban', 'bob');
     expect(await server.waitForLog('user_unbanned')).toMatchObject({ user: 'bob', by: 'hushd unban' });
-    expect(JSON.stringify(server.log())).not.toContain('SECRET-REASON');
+    expect(JSON.stringify(server.log())).not.toMatch(/SECRET-(REASON|new-password)/);
   });
 });

@@ -107,6 +107,21 @@ describe('on disk', () => {
     }
   });
 
+  it('migrates a version 6 database: queued admin requests stay, and a password request can be queued', () => {
+    const file = databaseAt(6, ["INSERT INTO admin_requests (action, user, address, reason) VALUES ('ban', 'mallory', NULL, 'spam')"]);
+    const s = SqliteStore.open(file);
+    try {
+      expect(s.schemaVersion).toBe(SCHEMA_VERSION);
+      s.queueAdminRequest({ action: 'password', user: 'alice', address: null, reason: null });
+      expect(s.takeAdminRequests()).toEqual([
+        { action: 'ban', user: 'mallory', address: null, reason: 'spam' },
+        { action: 'password', user: 'alice', address: null, reason: null },
+      ]);
+    } finally {
+      s.close();
+    }
+  });
+
   it('refuses a database from a newer schema', () => {
     const file = join(dir, 'hush.db');
     const db = new Database(file);

@@ -140,6 +140,8 @@ export class ModerationHandlers {
     } else if (request.action === 'devices' && user !== undefined) {
       deps.logger.info('device_removed', { user: user.name, by: 'hushd user remove-device' });
       await devicesRemoved(deps, user.name);
+    } else if (request.action === 'password' && user !== undefined) {
+      deps.logger.info('password_set', { user: user.name, by: 'hushd user passwd' });
     }
   }
 

@@ -166,6 +166,11 @@ export const PG_MIGRATIONS: readonly string[] = [
     reason ${TEXT}
   );
   `,
+  // 5: a password set on the command line is queued too (SQLite version 7).
+  `
+  ALTER TABLE admin_requests DROP CONSTRAINT admin_requests_action_check,
+    ADD CONSTRAINT admin_requests_action_check CHECK (action IN ('ban', 'unban', 'role', 'devices', 'password'));
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -182,6 +182,19 @@ export const MIGRATIONS: readonly string[] = [
     reason TEXT
   ) STRICT;
   `,
+  // 7: a password set on the command line is queued too, for a running hushd to log.
+  `
+  CREATE TABLE admin_requests_v7 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL CHECK (action IN ('ban', 'unban', 'role', 'devices', 'password')),
+    user TEXT,
+    address TEXT,
+    reason TEXT
+  ) STRICT;
+  INSERT INTO admin_requests_v7 SELECT id, action, user, address, reason FROM admin_requests;
+  DROP TABLE admin_requests;
+  ALTER TABLE admin_requests_v7 RENAME TO admin_requests;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

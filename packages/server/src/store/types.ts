@@ -162,7 +162,8 @@ export interface OneTimePrekeyRecord {
  * other devices are told its key set changed.
  */
 export interface AdminRequest {
-  action: 'ban' | 'unban' | 'role' | 'devices';
+  /** `password`: only logged by the server that takes it (the new hash is already stored). */
+  action: 'ban' | 'unban' | 'role' | 'devices' | 'password';
   user: string | null;
   address: string | null;
   reason: string | null;
