@@ -1,7 +1,8 @@
 // Administration beside or without a running hushd: the `hushd <subcommand>` implementations. They
 // open the same store as the daemon (the data directory's SQLite file, which WAL lets them share
-// with a live daemon, or the PostgreSQL database of --store). Bans, unbans and role changes are
-// also queued for the running servers to enforce (Store.queueAdminRequest).
+// with a live daemon, or the PostgreSQL database of --store), and never create one. Bans, unbans,
+// role changes, device removals and passwords set are also queued for the running servers to
+// enforce and log (Store.queueAdminRequest).
 import { isIP } from 'node:net';
 import { Accounts } from './accounts.js';
 import { AccountError, ServerDataError, StoreError, UsageError } from './errors.js';
