@@ -39,4 +39,19 @@ describe("a running hushd's log of admin commands", () => {
     expect(await server.waitForLog('user_unbanned')).toMatchObject({ user: 'bob', by: 'hushd unban' });
     expect(JSON.stringify(server.log())).not.toMatch(/SECRET-(REASON|new-password)/);
   });
+
+  it("logs an admin's bans and unbans over the protocol with the admin's name", async () => {
+    const dataDir = join(fx.dir, 'data');
+    const server = await fx.start(['--port', '0', '--data-dir', dataDir]);
+    fx.keep(await registered(server.port, 'troll'));
+    const boss = fx.keep(await registered(server.port, 'boss'));
+    const r = spawnSync(process.execPath, [CLI, 'user', 'role', 'boss', 'admin', '--data-dir', dataDir], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    await server.waitForLog('role_changed');
+    await boss.expect({ type: 'ban', user: 'troll', address: '10.4.5.6' }, 'ok');
+    expect(await server.waitForLog('address_banned')).toMatchObject({ address: '10.4.5.6', by: 'boss' });
+    await boss.expect({ type: 'unban', user: 'troll', address: '10.4.5.6' }, 'ok');
+    expect(await server.waitForLog('user_unbanned')).toMatchObject({ user: 'troll', by: 'boss' });
+    expect(await server.waitForLog('address_unbanned')).toMatchObject({ address: '10.4.5.6', by: 'boss' });
+  });
 });

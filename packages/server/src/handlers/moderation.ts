@@ -134,9 +134,9 @@ export class ModerationHandlers {
     } else if (request.action === 'unban' && request.address !== null) {
       deps.logger.info('address_unbanned', { address: request.address, by: 'hushd unban' });
     } else if (request.action === 'role' && user !== undefined) {
-      deps.logger.info('role_changed', { user: user.name, role: user.role, by: 'hushd user role' });
       await refreshRole(deps, user.name);
       deps.cluster.roleChanged(user.name);
+      deps.logger.info('role_changed', { user: user.name, role: user.role, by: 'hushd user role' });
     } else if (request.action === 'devices' && user !== undefined) {
       deps.logger.info('device_removed', { user: user.name, by: 'hushd user remove-device' });
       await devicesRemoved(deps, user.name);
