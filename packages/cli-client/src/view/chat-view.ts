@@ -80,6 +80,8 @@ export class ChatView {
   private renderQueued = false;
   /** While scrolled up: the newest line when last drawn, so new lines do not move the view. */
   private scrolledAt: { key: string; width: number; last: Line } | null = null;
+  /** The conversation drawn last: one opened anew starts at its "new since" rule. */
+  private shownKey: string | null = null;
   private readonly onKeypress = (ch: string | undefined, key: KeyPress): void => this.key(ch, key);
   private readonly unsubscribe: () => void;
 
@@ -225,6 +227,24 @@ export class ChatView {
     this.ctl.dispatch({ type: 'scroll', delta, max: Math.max(0, total - (height - 1)) });
   }
 
+  /**
+   * A conversation opened with more new lines than the pane holds starts at its "new since you were
+   * here" rule, the first new line under it and "↓ more below" at the foot (read as she pages down);
+   * true when it scrolled.
+   */
+  private openAtMarker(conv: Conversation): boolean {
+    const at = conv.marker ? conv.lines.findIndex((l) => l.kind === 'message' && l.id === conv.marker) : -1;
+    if (at < 0 || conv.scroll > 0) return false;
+    const { width, height } = this.paneSize();
+    const opts = this.paneOptions(conv, width);
+    const fromRule = tailRows(conv.lines.slice(at), opts).rows.length;
+    if (fromRule <= height) return false;
+    const total = tailRows(conv.lines, opts).rows.length;
+    const max = Math.max(0, total - (height - 1));
+    this.ctl.dispatch({ type: 'scroll', delta: Math.min(max, fromRule - (height - 1)), max });
+    return true;
+  }
+
   /** A view scrolled up stays on the rows it shows while lines arrive below; true when it moved. */
   private holdScrolledView(conv: Conversation, width: number): boolean {
     const last = conv.lines.at(-1);
@@ -241,6 +261,10 @@ export class ChatView {
     const s = this.ctl.state;
     const conv = activeConversation(s);
     const { width, height } = this.paneSize();
+    if (conv.key !== this.shownKey) {
+      this.shownKey = conv.key;
+      if (this.openAtMarker(conv)) return; // drawn again, scrolled
+    }
     if (this.holdScrolledView(conv, width)) return; // drawn again with the held position
     // A selection ends when its conversation is left or its message is gone.
     const selectedNumber = this.selected && messageNumber(conv, this.selected.id, this.frozenNumbers(conv));
