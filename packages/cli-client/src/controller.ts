@@ -20,7 +20,7 @@ import {
   refusalBeforeAsking,
   removalRefusal,
 } from './own-account.js';
-import { closedText, NOTES_TO_SELF, openRoomJoinedText, waitingOffersText } from './format.js';
+import { closedText, formatTime, NOTES_TO_SELF, openRoomJoinedText, waitingOffersText } from './format.js';
 import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
 import { MessageNumbers } from './message-commands.js';
@@ -348,7 +348,18 @@ export class ChatController {
 
   private listen(): void {
     this.on('message', (m) => this.onMessage(m));
-    this.on('messageUpdate', (u) => this.dispatch({ type: 'messageUpdate', message: u.message }));
+    this.on('messageUpdate', (u) => {
+      // Another's delete is a room operator's: said under the line, and to its author in words.
+      const byOther = u.change.kind === 'delete' && u.by !== u.message.from;
+      this.dispatch({ type: 'messageUpdate', message: u.message, ...(byOther ? { deletedBy: u.by } : {}) });
+      if (byOther && u.message.mine) {
+        this.notice(
+          `${u.by} (a room operator) deleted your message of ${formatTime(u.message.ts)}`,
+          'warn',
+          messageKey(u.message, this.state.me),
+        );
+      }
+    });
     this.on('presence', (p) => this.memberChange({ type: 'presence', ...p }));
     this.on('typing', (t) => this.dispatch({ type: 'typing', ...t, now: this.now() }));
     this.on('read', (r) => this.dispatch({ type: 'read', ...r }));

@@ -219,7 +219,9 @@ export function formatLine(line: Line, opts: FormatOptions, context: LineContext
     case 'message': {
       const nick = truncate(stripControls(line.from), Math.max(3, Math.min(NICK_MAX, Math.floor(opts.width / 3))));
       const color = nickColor(line.from);
-      const bodies = line.deleted ? [DELETED_TEXT] : bodyLines(line.text);
+      const bodies = line.deleted
+        ? [line.deletedBy === undefined ? DELETED_TEXT : `${DELETED_TEXT} by ${stripControls(line.deletedBy)} (a room operator)`]
+        : bodyLines(line.text);
       if (line.edited && !line.deleted) bodies[bodies.length - 1] += ` ${EDITED_MARK}`;
       const text = bodies.length;
       if (line.reactions && line.reactions.length > 0 && !line.deleted) bodies.push(reactionSummary(line.reactions));

@@ -38,6 +38,8 @@ export type Line =
       replyTo?: string;
       edited?: boolean;
       deleted?: boolean;
+      /** Who deleted it, when not its author (a room operator), as seen live. */
+      deletedBy?: string;
       reactions?: Reaction[];
     }
   | { kind: 'notice'; ts: number; level: 'info' | 'warn' | 'error'; text: string }
@@ -108,7 +110,7 @@ export type Action =
   | { type: 'connection'; state: ConnectionState }
   | { type: 'message'; message: ChatMessage; now: number }
   /** A message was edited, deleted or reacted to: its line takes the new state. */
-  | { type: 'messageUpdate'; message: ChatMessage }
+  | { type: 'messageUpdate'; message: ChatMessage; deletedBy?: string }
   /** A line we typed, shown at once as pending under a local id. */
   | { type: 'outgoing'; key: string; localId: string; from: string; text: string; action: boolean; now: number }
   | { type: 'sent'; key: string; localId: string; id: string; ts: number }
@@ -452,7 +454,8 @@ export function reduce(s: AppState, a: Action): AppState {
         lines: c.lines.map((l) => {
           if (l.kind !== 'message' || l.id !== m.id) return l;
           const { replyTo: _r, edited: _e, deleted: _d, reactions: _x, ...rest } = l;
-          return { ...rest, text: m.text, mention: rest.mention && !m.deleted, ...changesOf(m) };
+          const by = m.deleted && a.deletedBy !== undefined ? { deletedBy: a.deletedBy } : {};
+          return { ...rest, text: m.text, mention: rest.mention && !m.deleted, ...changesOf(m), ...by };
         }),
       }));
     }

@@ -1,6 +1,7 @@
 // /delete of someone else's message, driven through real `hush` processes in tmux against a real
 // hushd: refused in words in an end-to-end room (its members apply only the author's delete), done
-// by a room operator in an open room, the question and the confirmation naming whose message it was.
+// by a room operator in an open room, the question and the confirmation naming whose message it was,
+// and every member seeing who deleted it.
 import { describe, expect, it } from 'vitest';
 import { TuiBed } from './helpers/tui-bed.js';
 
@@ -51,6 +52,10 @@ describe("hush in tmux: deleting another member's message", () => {
     await alice.waitFor((x) => /delete bob's message of \d\d:\d\d "off topic"\?/.test(x) && x.includes('[y] yes'));
     alice.keys('y');
     await alice.waitFor(/deleted bob's message of \d\d:\d\d/);
-    for (const s of [alice, bob]) await s.waitFor((x) => x.includes('<bob> message deleted') && !x.includes('off topic'));
+    // Nobody takes it for bob's own delete: the line says who, and bob is told in words.
+    for (const s of [alice, bob]) {
+      await s.waitFor((x) => x.includes('<bob> message deleted by alice (a room operator)') && !x.includes('off topic'));
+    }
+    await bob.waitFor(/alice \(a room operator\) deleted your message of \d\d:\d\d/);
   }, 90_000);
 });
