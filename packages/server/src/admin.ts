@@ -5,7 +5,8 @@
 // enforce and log (Store.queueAdminRequest).
 import { isIP } from 'node:net';
 import { Accounts } from './accounts.js';
-import { AccountError, ServerDataError, StoreError, UsageError } from './errors.js';
+import { AccountError, ServerDataError, UsageError } from './errors.js';
+import { storeFailureText } from './failure-words.js';
 import { CONFIG_FLAGS, OPTIONS, parseCommandLine, type HushdConfig } from './config.js';
 import { loadOrCreateIdentity } from './identity-file.js';
 import { dataPaths } from './paths.js';
@@ -353,16 +354,10 @@ function requireServerData(command: AdminCommand, config: HushdConfig): void {
  * to do, PostgreSQL's never the URL (it may hold a password). Anything else is thrown on.
  */
 function storeFailure(err: unknown, io: AdminIO, database: string): number {
-  const { code, message, path } = err as { code?: unknown; message?: string; path?: unknown };
-  // A file system error names its own file (the data directory, hush.db); SQLite's do not.
-  const file = typeof path === 'string' ? path : database;
-  if (err instanceof StoreError) io.err(`hushd: ${err.message}`);
-  else if (typeof code !== 'string') throw err;
-  else if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) io.err(`hushd: ${database} is damaged (${message}): restore it from a backup`);
-  else if (/^SQLITE_(READONLY|PERM|CANTOPEN)/.test(code) || code === 'EACCES' || code === 'EPERM') {
-    io.err(`hushd: cannot open ${file} (${message}): run as the user that owns the data directory`);
-  } else if (code.startsWith('SQLITE_') || typeof path === 'string') io.err(`hushd: ${file}: ${message}`);
-  else io.err(`hushd: PostgreSQL: ${message}`);
+  const words = storeFailureText(err, database);
+  if (words !== undefined) io.err(`hushd: ${words}`);
+  else if (typeof (err as { code?: unknown }).code === 'string') io.err(`hushd: PostgreSQL: ${(err as Error).message}`);
+  else throw err;
   return 1;
 }
 

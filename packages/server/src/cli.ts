@@ -5,7 +5,9 @@ import { ADMIN_COMMANDS, parseAdminArgs, runAdmin, type AdminIO } from './admin.
 import { OPTIONS, resolveConfig, type HushdConfig } from './config.js';
 import { ConfigError, UsageError } from './errors.js';
 import { startDaemon, type Daemon } from './daemon.js';
+import { listenFailureText, storeFailureText } from './failure-words.js';
 import { createLogger } from './logger.js';
+import { dataPaths } from './paths.js';
 import { tuneRuntime } from './runtime.js';
 
 // The package's own version (package.json is one level above src/ and dist/), so a release bump shows.
@@ -159,7 +161,8 @@ async function serve(config: HushdConfig, reread: () => HushdConfig): Promise<nu
     daemon = await startDaemon(config, { logger });
   } catch (err) {
     logger.error('start_failed', { error: err });
-    process.stderr.write(`hushd: cannot start: ${(err as Error).message}\n`);
+    const words = listenFailureText(err, config) ?? storeFailureText(err, dataPaths(config.dataDir).database) ?? (err as Error).message;
+    process.stderr.write(`hushd: cannot start: ${words}\n`);
     return 1;
   }
   process.stderr.write(
