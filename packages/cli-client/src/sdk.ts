@@ -107,5 +107,18 @@ export function errorText(err: unknown): string {
   const { code, message } = describeError(err);
   if (!code) return message;
   const words = message === '' || message === code ? (CODE_WORDS[code] ?? code.toLowerCase().replace(/_/g, ' ')) : message;
-  return `${words} [${code}]`;
+  return `${words}${code === 'MUTED' ? muteLeft(err) : ''} [${code}]`;
+}
+
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/** How long a mute lasts yet, from the refusal's `retryAfterMs` (the server's time left). */
+function muteLeft(err: unknown): string {
+  const left = (err as { retryAfterMs?: unknown }).retryAfterMs;
+  if (typeof left !== 'number') return '';
+  if (left >= YEAR_MS) return ' until an operator unmutes you';
+  const s = Math.max(1, Math.ceil(left / 1000));
+  const span =
+    s < 120 ? `${s} s` : s < 7200 ? `${Math.ceil(s / 60)} min` : s < 172_800 ? `${Math.ceil(s / 3600)} h` : `${Math.ceil(s / 86_400)} days`;
+  return ` for another ${span}`;
 }
