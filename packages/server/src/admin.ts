@@ -133,7 +133,9 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
           };
         }
         default:
-          throw new UsageError('usage: hushd user add|passwd|role|list|devices|remove-device ...');
+          throw new UsageError(
+            `${action === undefined ? 'usage' : `no command "user ${action}"`}: hushd user add|passwd|role|list|devices|remove-device ...`,
+          );
       }
     case 'ban':
     case 'unban': {

@@ -197,7 +197,7 @@ function terminalIO(): AdminIO {
       const first = await promptHidden(prompt);
       if (confirm) {
         const again = await promptHidden('Retype password: ');
-        if (again !== first) throw new UsageError('passwords do not match');
+        if (again !== first) throw new Error('the two passwords differ: nothing changed');
       }
       return first;
     },
@@ -238,7 +238,7 @@ function promptHidden(prompt: string): Promise<string> {
     const onData = (data: string) => {
       for (const ch of data) {
         if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003' || ch === '\u0004') return done(new UsageError('cancelled'));
+        if (ch === '\u0003' || ch === '\u0004') return done(new Error('cancelled: nothing changed'));
         if (ch === '\u007f' || ch === '\b') value = Array.from(value).slice(0, -1).join('');
         else if (ch >= ' ') value += ch;
       }

@@ -104,6 +104,11 @@ describe('admin subcommands', () => {
       stderr: "a running hushd applies this to alice's connections within seconds\n",
     });
     expect(run(['user', 'role', 'ghost', 'admin']).code).toBe(1);
+    // A mistyped sub-command is named, not only the usage shown.
+    expect(run(['user', 'ad', 'bob'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('hushd: no command "user ad": hushd user add|passwd|role|list|devices|remove-device'),
+    });
     expect(run(['user', 'role', 'alice', 'king']).code).toBe(2);
 
     expect(run(['ban', 'alice', '--reason', 'spam', '--seconds', '3600']).code).toBe(0);
