@@ -10,7 +10,7 @@ import { createLogger, moreVerbose, type Logger } from './logger.js';
 import { Metrics, startMetricsServer, type MetricsServer } from './metrics.js';
 import { dataPaths } from './paths.js';
 import { HushServer } from './server.js';
-import { refuseLostDatabase } from './server-data.js';
+import { refuseLostDatabase, refuseLostIdentity } from './server-data.js';
 import { ensureServerRooms } from './server-rooms.js';
 import type { AsyncStore } from './store/async-store.js';
 import { openStore } from './store/open.js';
@@ -61,6 +61,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
   let stopping = false;
   const healthy = () => !stopping && opened.available && server?.busState === 'connected';
   try {
+    await refuseLostIdentity(config, store);
     const { identity, created } = loadOrCreateIdentity(paths.identity);
     const fingerprint = identity.fingerprint();
     logger.info(created ? 'identity_created' : 'identity_loaded', { file: paths.identity, fingerprint });

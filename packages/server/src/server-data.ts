@@ -49,6 +49,29 @@ export function refuseLostDatabase(config: Pick<HushdConfig, 'dataDir' | 'store'
   if (!holdsData(database) && hasIdentity(config.dataDir)) throw lostDatabase(database);
 }
 
+/**
+ * What a start on SQLite checks once the database is open: identity.key gone beside a hush.db that
+ * holds accounts is a server whose key was lost. A new key would make every client that pinned
+ * the old one refuse this server, so nothing is created.
+ */
+export async function refuseLostIdentity(
+  config: Pick<HushdConfig, 'dataDir' | 'store'>,
+  store: { listUsers(page?: { limit?: number }): Promise<readonly unknown[]> },
+): Promise<void> {
+  if (config.store !== null || hasIdentity(config.dataDir)) return;
+  if ((await store.listUsers({ limit: 1 })).length === 0) return;
+  throw lostIdentity(config.dataDir);
+}
+
+/** identity.key gone beside a hush.db: the clients pinned the lost key, so no new one is made. */
+function lostIdentity(dataDir: string): ServerDataError {
+  const { identity, database } = dataPaths(dataDir);
+  return new ServerDataError(
+    `${identity} is missing but ${database} holds a server: restore identity.key from a backup (every client ` +
+      'pinned its fingerprint and would refuse a new one), or move hush.db away to start a new server',
+  );
+}
+
 /** `hushd fingerprint` of a PostgreSQL node without its identity.key: a new one would match no node. */
 export function missingIdentity(dataDir: string): ServerDataError {
   return new ServerDataError(

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { startDaemon } from '../src/daemon.js';
+import { loadOrCreateIdentity } from '../src/identity-file.js';
 import { dataPaths } from '../src/paths.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { capturedLog } from './helpers/log-capture.js';
@@ -18,6 +19,8 @@ describe('retention', () => {
   it('prunes old messages and files when the daemon starts, keeps the rest, and logs only the counts', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hush-retention-'));
     const now = Date.now();
+    // A server that ran here once: its database and its identity (a start refuses accounts without their key).
+    loadOrCreateIdentity(dataPaths(dataDir).identity);
     const seed = SqliteStore.open(dataPaths(dataDir).database);
     seed.createUser('alice', null, 'user', now);
     seed.appendMessages([roomMsg('lobby', 'secret old words', now - 3 * DAY), roomMsg('lobby', 'recent', now - 1000)]);

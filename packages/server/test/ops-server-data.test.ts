@@ -125,4 +125,20 @@ describe('a directory a hushd has run in', () => {
     renameSync(join(dir, 'identity.key'), join(fx.dir, 'old-identity.key'));
     expect(await ranOnce(dir)).not.toBe(fingerprint);
   });
+
+  it('with identity.key lost beside a hush.db holding accounts, refuses to start under a new key (every client pinned the old one)', async () => {
+    const dir = join(fx.dir, 'keyless');
+    const fingerprint = await ranOnce(dir);
+    expect(hushd(['user', 'add', 'zed', '--password-stdin', '--data-dir', dir], 'Zed-Secret-pw-4242\n').code).toBe(0);
+    renameSync(join(dir, 'identity.key'), join(fx.dir, 'kept-identity.key'));
+    const start = hushd(['--port', '0', '--data-dir', dir]);
+    expect(start.code).toBe(1);
+    expect(start.stderr).toBe(
+      `hushd: cannot start: ${join(dir, 'identity.key')} is missing but ${join(dir, 'hush.db')} holds a server: restore identity.key from a backup (every client pinned its fingerprint and would refuse a new one), or move hush.db away to start a new server\n`,
+    );
+    expect(existsSync(join(dir, 'identity.key'))).toBe(false);
+    // Restored, it is the same server again.
+    renameSync(join(fx.dir, 'kept-identity.key'), join(dir, 'identity.key'));
+    expect(await ranOnce(dir)).toBe(fingerprint);
+  });
 });

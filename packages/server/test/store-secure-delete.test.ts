@@ -8,6 +8,7 @@ import type { ServerMessage } from '@hush/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { startDaemon } from '../src/daemon.js';
+import { loadOrCreateIdentity } from '../src/identity-file.js';
 import { dataPaths } from '../src/paths.js';
 import { registered } from '../src/raw-client.js';
 import { SqliteStore } from '../src/store/sqlite.js';
@@ -27,6 +28,8 @@ describe('deleted text on disk', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'hush-secure-delete-'));
     const { database } = dataPaths(dataDir);
     const now = Date.now();
+    // A server that ran here once: its database and its identity (a start refuses accounts without their key).
+    loadOrCreateIdentity(dataPaths(dataDir).identity);
     const seed = SqliteStore.open(database);
     seed.createUser('alice', null, 'user', now);
     // Enough old rows to fill whole pages (freed pages, not only cells within a page), and one row
