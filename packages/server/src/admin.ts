@@ -233,6 +233,10 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
       }
       case 'user-role': {
         const name = await existing(command.name);
+        if ((await store.getUser(name))?.role === command.role) {
+          io.out(`${name} is ${command.role === 'admin' ? 'an admin' : 'a user'} already: nothing changed`);
+          return 0;
+        }
         await store.setServerRole(name, command.role);
         await store.queueAdminRequest({ action: 'role', user: name, address: null, reason: null });
         io.out(`${name} is now ${command.role}`);

@@ -16,10 +16,11 @@ interface ErrnoLike {
 /** A store failure in words (SQLite's and the file system's name `database`); undefined for any other error. */
 export function storeFailureText(err: unknown, database: string): string | undefined {
   if (err instanceof StoreError) return err.message;
-  const { code, message, path } = err as ErrnoLike;
+  const { code, message, path, syscall } = err as ErrnoLike;
   if (typeof code !== 'string') return undefined;
   // A file system error names its own file (the data directory, hush.db); SQLite's do not.
   const file = typeof path === 'string' ? path : database;
+  if ((code === 'EEXIST' || code === 'ENOTDIR') && syscall === 'mkdir') return `${file} is a file, not a directory: check --data-dir`;
   if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) return `${database} is damaged (${message}): restore it from a backup`;
   if (/^SQLITE_(READONLY|PERM|CANTOPEN)/.test(code) || code === 'EACCES' || code === 'EPERM') {
     return `cannot open ${file} (${message}): run as the user that owns the data directory`;

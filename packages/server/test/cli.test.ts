@@ -104,6 +104,12 @@ describe('admin subcommands', () => {
       stderr: "a running hushd applies this to alice's connections within seconds\n",
     });
     expect(run(['user', 'role', 'ghost', 'admin']).code).toBe(1);
+    // The role it has already: said, and nothing queued for a running server.
+    expect(run(['user', 'role', 'alice', 'admin'])).toMatchObject({
+      code: 0,
+      stdout: 'alice is an admin already: nothing changed\n',
+      stderr: '',
+    });
     // A mistyped sub-command is named, not only the usage shown.
     expect(run(['user', 'ad', 'bob'])).toMatchObject({
       code: 2,

@@ -64,6 +64,21 @@ describe('hushd that cannot start says why in words', () => {
     expect(r.stderr).toContain(`${join(data, 'hush.db')} is damaged (file is not a database): restore it from a backup`);
   }, 60_000);
 
+  it('names a --data-dir that is a file', async () => {
+    const file = join(fx.dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const child = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, [CLI, '--data-dir', file, '--port', '0'], { env: { PATH: process.env.PATH, HOME: fx.dir } });
+      let stderr = '';
+      p.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      p.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(child.code).toBe(1);
+    expect(child.stderr).toContain(`hushd: cannot start: ${file} is a file, not a directory: check --data-dir`);
+  }, 60_000);
+
   it('words for the other listen and store failures; anything else is left as it is', () => {
     const config = { host: '10.99.99.99', port: 5555, metricsPort: 9464 };
     const failure = (fields: Record<string, unknown>) => Object.assign(new Error('raw'), fields);
