@@ -20,7 +20,7 @@ import {
   refusalBeforeAsking,
   removalRefusal,
 } from './own-account.js';
-import { closedText, formatTime, NOTES_TO_SELF, openRoomJoinedText, waitingOffersText } from './format.js';
+import { closedText, conversationLabel, formatTime, NOTES_TO_SELF, openRoomJoinedText, waitingOffersText } from './format.js';
 import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
 import { MessageNumbers } from './message-commands.js';
@@ -151,6 +151,12 @@ interface RefusedLine {
 /** SDK notice codes about one room, which the notice names first ("#dev is end-to-end encrypted…"). */
 const ROOM_NOTICES = new Set(['E2E_ROOM_JOINED', 'E2E_ROOM_DOWNGRADE', 'E2E_ROOM_MESSAGE', 'CATCH_UP_LIMIT', 'FILE_UNFINISHED']);
 
+/** Commands whose text is kept in the input line when they are refused: what was written for them. */
+const KEEPS_TEXT = /^\/(reply|re|edit)\s+\S/i;
+
+/** Commands that move the view themselves (the rest bring it to the bottom, where their answer goes). */
+const KEEPS_SCROLL = new Set(['goto', 'history']);
+
 const ROLE_WORDS: Record<string, string> = { owner: 'an owner', op: 'an operator', member: 'a member' };
 
 /**
@@ -206,6 +212,8 @@ export class ChatController {
   private creatingByJoin: string | null = null;
   /** The server said goodbye SERVER_SHUTDOWN: the drop that follows is a restart, not a lost connection. */
   private serverShutdown = false;
+  /** The room whose pane closed under a line being typed for it, and where she was moved (see closedUnderHer). */
+  private movedFrom: { room: string; to: string } | null = null;
   /** This account's other devices as last listed: Tab completes them after `/devices remove`. */
   private otherDevices: string[] = [];
   private readonly unsubscribers: Array<() => void> = [];
@@ -504,7 +512,7 @@ export class ChatController {
         this.memberChange({ type: 'memberLeft', room: e.room, user: e.user });
         if (e.user !== me) return this.notice(`${e.user} was ${done}`, 'warn', key);
         // The room's pane closes: said in the pane she is left in, and in the status window.
-        this.dispatch({ type: 'parted', room: e.room });
+        this.closedUnderHer(e.room);
         this.notice(`you were ${done}`, 'warn');
         if (this.state.active !== STATUS_KEY) this.notice(`you were ${done}`, 'warn', STATUS_KEY);
         return;
@@ -566,7 +574,7 @@ export class ChatController {
       const text = e.whileAway
         ? `you are no longer in #${e.room}: you left it on another device, or its operators removed you while you were away`
         : `you left #${e.room} (on another device)`;
-      this.dispatch({ type: 'parted', room: e.room });
+      this.closedUnderHer(e.room);
       this.notice(text); // in the pane she is left in, and in the status window
       if (this.state.active !== STATUS_KEY) this.notice(text, 'info', STATUS_KEY);
       return;
@@ -825,6 +833,16 @@ export class ChatController {
     await this.loadRoom(room);
   }
 
+  /**
+   * A room's pane closed by others (a kick, a part on another device): a line being typed for it
+   * must not go, on its Enter, to the conversation she is moved to. That Enter says so instead.
+   */
+  private closedUnderHer(room: string): void {
+    const wasHere = this.state.active === roomKey(room);
+    this.dispatch({ type: 'parted', room });
+    if (wasHere && this.editor.text.trim() !== '') this.movedFrom = { room, to: this.state.active };
+  }
+
   async part(room?: string): Promise<void> {
     const conv = activeConversation(this.state);
     if (room === undefined && conv.kind === 'dm') return this.dispatch({ type: 'close', key: conv.key });
@@ -981,7 +999,8 @@ export class ChatController {
     if (early) return this.refuseBeforeSecrets(early);
     const [password] = (await this.ui.secrets([passwordQuestion(id)])) ?? [];
     if (!password) return this.notice(removalKept(id, 'no password given'));
-    const refusal = removalRefusal(id, await this.ownDevices());
+    // A device listed already needs no round trip: the yes/no opens at once, to take a y typed on.
+    const refusal = this.otherDevices.includes(id) ? undefined : removalRefusal(id, await this.ownDevices());
     if (refusal) return this.notice(refusal, 'error');
     const { question, details } = removalQuestion(id);
     const yes = await this.ui.confirm(question, details);
@@ -1081,6 +1100,7 @@ export class ChatController {
   /** Called as the user edits the input line: typing notifications (the SDK coalesces them). */
   inputChanged(): void {
     const text = this.editor.text;
+    if (text === '') this.movedFrom = null; // what she types now is for where she is
     this.messageNumbers.follow(activeConversation(this.state), text);
     this.completer.reset();
     const target = conversationTarget(activeConversation(this.state));
@@ -1140,7 +1160,10 @@ export class ChatController {
         { key: 'n', label: 'drop the paste' },
       ],
     );
-    if (choice === 'y') return this.run(() => this.say(text, false));
+    if (choice === 'y') {
+      await this.run(() => this.say(text, false));
+      return;
+    }
     if (choice === 'e') {
       this.editor.insert(text);
       this.inputChanged();
@@ -1152,29 +1175,48 @@ export class ChatController {
   async submitInput(): Promise<void> {
     const text = this.editor.text;
     if (text.trim() === '') return;
+    const moved = this.movedFrom;
+    this.movedFrom = null;
+    if (moved && moved.to === this.state.active) {
+      const where = conversationLabel(activeConversation(this.state));
+      this.notice(`not sent: this was typed in #${moved.room}, which closed; you are in ${where} now: Enter sends it here`, 'warn');
+      return;
+    }
     const numbers = this.messageNumbers.follow(activeConversation(this.state), text); // those it was typed against
     this.editor.set('');
     this.inputChanged();
-    await this.submit(text, numbers);
+    const done = await this.submit(text, numbers);
+    // A refused /reply or /edit keeps the text typed for it, to fix the number or wait and press Enter again.
+    if (!done && KEEPS_TEXT.test(text) && this.editor.text === '') {
+      this.editor.set(text);
+      this.inputChanged();
+    }
   }
 
-  /** Run a typed line (a command or text to send); `numbers`: the message numbers it names messages by (null: those of now). */
-  async submit(line: string, numbers: Numbering | null = null): Promise<void> {
+  /**
+   * Run a typed line (a command or text to send); `numbers`: the message numbers it names messages by
+   * (null: those of now). False when it was refused (the reason is said).
+   */
+  async submit(line: string, numbers: Numbering | null = null): Promise<boolean> {
     this.dispatch({ type: 'inputSubmit', line });
     this.stopTyping();
     const parsed = parseInput(line);
+    // Its answer is said at the bottom: in view, as a sent line is (not /goto and /history: they go up).
+    if (!(parsed.ok && KEEPS_SCROLL.has(parsed.command.name))) this.dispatch({ type: 'scrollBottom' });
     if (!parsed.ok) {
       if (parsed.error) this.notice(parsed.error, 'error');
-      return;
+      return false;
     }
-    await this.run(() => this.messageNumbers.run(numbers, () => parsed.command.run(this, parsed.args)));
+    return this.run(() => this.messageNumbers.run(numbers, () => parsed.command.run(this, parsed.args)));
   }
 
-  private async run(fn: () => Promise<void> | void): Promise<void> {
+  private async run(fn: () => Promise<void> | void): Promise<boolean> {
     try {
       await fn();
+      return true;
     } catch (err) {
       this.fail(err);
+      return false;
     }
   }
 

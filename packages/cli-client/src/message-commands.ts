@@ -22,7 +22,7 @@ import {
 } from './state.js';
 
 /** Commands whose first argument is a message number: while one is being typed the pane shows the numbers. */
-export const NUMBERED_COMMANDS = ['reply', 'react', 'reactions', 'edit', 'delete'] as const;
+export const NUMBERED_COMMANDS = ['reply', 're', 'react', 'reactions', 'edit', 'delete', 'del'] as const; // with their aliases
 const NUMBERED_INPUT = new RegExp(`^/(${NUMBERED_COMMANDS.join('|')})(\\s|$)`, 'i');
 
 /** Whether the input line is one of the numbered commands (the view numbers the messages then). */

@@ -11,6 +11,8 @@ export const SELECT_KEYS: readonly string[] = ['M-up', 'C-up'];
 
 /** What the status bar says while a message is selected. */
 export const SELECTION_HINT = 'Enter/r reply, e edit, d delete, + react, Esc leaves';
+/** The same where the status bar is narrow (80 columns): the keys alone. */
+export const SELECTION_HINT_SHORT = 'r e d + Esc';
 
 export type SelectionStep =
   /** Select this message instead. */

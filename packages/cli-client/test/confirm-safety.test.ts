@@ -189,6 +189,23 @@ describe('delete, confirmed', () => {
     await waitFor(() => t.inputLine().includes('> hello world'), `the words in the input line:\n${t.text()}`);
     expect(t.calls('delete')).toEqual([]);
   }, 20_000);
+
+  it('Enter at the question closes it and stops there: the draft in the input line is not sent', async () => {
+    const t = await inLobby();
+    t.type('my own line\r');
+    await t.shows('<mia> my own line');
+    t.type('a draft not meant to go');
+    t.type('\x1b[1;3A'); // Alt+Up selects the line
+    await t.shows('message 1 selected');
+    t.type('d');
+    await t.shows('[y] yes');
+    t.type('\r');
+    await t.shows('not deleted: answer the question with y or n');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(t.calls('send').map((c) => c[2])).toEqual(['my own line']);
+    expect(t.calls('delete')).toEqual([]);
+    expect(t.inputLine()).toContain('> a draft not meant to go');
+  }, 20_000);
 });
 
 describe('a refused line is never glued to what is typed', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ChatController, type Memory, type UiHooks } from '../src/controller.js';
 import { formatLines, reactionSummary } from '../src/format.js';
-import { numberAndRest, reactionEmoji, STILL_SENDING, wantsNumbers } from '../src/message-commands.js';
+import { findCommand } from '../src/commands.js';
+import { NUMBERED_COMMANDS, numberAndRest, reactionEmoji, STILL_SENDING, wantsNumbers } from '../src/message-commands.js';
 import type { ChatMessage } from '../src/sdk.js';
 import { activeConversation } from '../src/state.js';
 import { FakeClient } from './helpers/fake-client.js';
@@ -61,6 +62,12 @@ describe('message commands', () => {
     expect(wantsNumbers('/react')).toBe(true);
     expect(wantsNumbers('/replyx')).toBe(false);
     expect(wantsNumbers('hello')).toBe(false);
+    // The short forms too (/re, /del): every name of a command that names a message freezes the numbers.
+    for (const name of NUMBERED_COMMANDS) {
+      for (const alias of findCommand(name)?.aliases ?? []) expect([alias, wantsNumbers(`/${alias} 1 x`)]).toEqual([alias, true]);
+    }
+    expect(wantsNumbers('/re 1 ok')).toBe(true);
+    expect(wantsNumbers('/del 2')).toBe(true);
   });
 
   it('/reply, /react (toggles), /edit (prefills), /delete name messages by number from the newest', async () => {

@@ -196,4 +196,20 @@ describe('/goto after a search', () => {
     expect(lastNotice(ctl)).toMatchObject({ text: 'the last search ("typo") found nothing: /search words first' });
     ctl.stop();
   });
+
+  it('a refused /reply or /edit keeps what was typed in the input line, to fix and send again; a plain line does not stay', async () => {
+    const { client, ctl } = setup();
+    await ctl.start();
+    client.emit('message', room('1', 'bob', 'the only line'));
+    type(ctl, '/reply 99 my long careful answer');
+    await ctl.submitInput();
+    expect(lastNotice(ctl)).toMatchObject({ kind: 'notice', text: expect.stringContaining('there is no message 99 here') });
+    expect(ctl.editor.text).toBe('/reply 99 my long careful answer');
+    ctl.editor.set('');
+    type(ctl, '/reply 1 my long careful answer');
+    await ctl.submitInput();
+    expect(ctl.editor.text).toBe('');
+    expect(client.calls.some((c) => c[0] === 'reply')).toBe(true);
+    ctl.stop();
+  });
 });

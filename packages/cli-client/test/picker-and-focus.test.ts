@@ -78,6 +78,18 @@ describe('the delete question opens at once', () => {
   });
 });
 
+describe('a selection at 80 columns', () => {
+  it('says it is on, with its keys, in the status bar: typing goes to those keys while it is', async () => {
+    const t = await inLobby();
+    t.type('my own line\r');
+    await t.shows('<mia> my own line');
+    t.resize(80, 24);
+    await waitFor(() => !/●.bob/.test(t.text()), 'the narrow layout');
+    t.type(ALT_UP);
+    await t.shows('message 1 selected: r e d + Esc');
+  });
+});
+
 describe('Ctrl+O where the people list is hidden', () => {
   it('says the list is hidden at this width and leaves the keyboard on the input line', async () => {
     const t = await inLobby();

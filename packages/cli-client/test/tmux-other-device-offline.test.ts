@@ -71,7 +71,12 @@ describe('hush in tmux: one account on two devices, one of them cut off', () => 
       expect(chatList(laptop.capture()).some((row) => row.includes('#old'))).toBe(false);
       await readsAndPostsInEmo(laptop, bob);
     } finally {
-      laptop?.kill(); // a running hush still writes into its home
+      // A running hush still writes into its home: it quits (and has quit) before the home goes.
+      if (laptop) {
+        laptop.keys('C-c');
+        await laptop.exitCode().catch(() => undefined);
+        laptop.kill();
+      }
       rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   }, 120_000);

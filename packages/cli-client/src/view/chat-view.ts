@@ -16,7 +16,7 @@ import {
 } from '../format.js';
 import type { LineEditor } from '../line-editor.js';
 import { escapeTags, stripControls } from '../sanitize.js';
-import { firstSelection, SELECT_KEYS, SELECTION_HINT, selectionKey } from '../selection.js';
+import { firstSelection, SELECT_KEYS, SELECTION_HINT, SELECTION_HINT_SHORT, selectionKey } from '../selection.js';
 import {
   activeConversation,
   messageNumber,
@@ -62,6 +62,9 @@ export function e2eText(state: AppState, conv: Conversation): { text: string; ta
   return { text: '', tagged: '' };
 }
 
+/** How long after opening a conversation its "new since" rule may still be placed (its catch-up). */
+const PLACING_RULE_MS = 5000;
+
 export class ChatView {
   private readonly topic: blessed.Widgets.BoxElement;
   private readonly convs: blessed.Widgets.BoxElement;
@@ -82,6 +85,12 @@ export class ChatView {
   private scrolledAt: { key: string; width: number; last: Line } | null = null;
   /** The conversation drawn last: one opened anew starts at its "new since" rule. */
   private shownKey: string | null = null;
+  /**
+   * Until when the conversation just opened may still get its rule placed: its new lines (a catch-up
+   * after a start) can come after it is first drawn. A key pressed ends it; so does a few seconds'
+   * wait, after which lines arriving are live ones she watches come in.
+   */
+  private placingRuleUntil = 0;
   private readonly onKeypress = (ch: string | undefined, key: KeyPress): void => this.key(ch, key);
   private readonly unsubscribe: () => void;
 
@@ -232,17 +241,18 @@ export class ChatView {
    * here" rule, the first new line under it and "↓ more below" at the foot (read as she pages down);
    * true when it scrolled.
    */
-  private openAtMarker(conv: Conversation): boolean {
+  private openAtMarker(conv: Conversation): 'scrolled' | 'in view' | 'not yet' {
+    if (conv.scroll > 0) return 'in view'; // she moved already
     const at = conv.marker ? conv.lines.findIndex((l) => l.kind === 'message' && l.id === conv.marker) : -1;
-    if (at < 0 || conv.scroll > 0) return false;
+    if (at < 0) return 'not yet';
     const { width, height } = this.paneSize();
     const opts = this.paneOptions(conv, width);
     const fromRule = tailRows(conv.lines.slice(at), opts).rows.length;
-    if (fromRule <= height) return false;
+    if (fromRule <= height) return 'not yet'; // more new lines may still come in (a catch-up)
     const total = tailRows(conv.lines, opts).rows.length;
     const max = Math.max(0, total - (height - 1));
     this.ctl.dispatch({ type: 'scroll', delta: Math.min(max, fromRule - (height - 1)), max });
-    return true;
+    return 'scrolled';
   }
 
   /** A view scrolled up stays on the rows it shows while lines arrive below; true when it moved. */
@@ -263,7 +273,12 @@ export class ChatView {
     const { width, height } = this.paneSize();
     if (conv.key !== this.shownKey) {
       this.shownKey = conv.key;
-      if (this.openAtMarker(conv)) return; // drawn again, scrolled
+      this.placingRuleUntil = Date.now() + PLACING_RULE_MS;
+    }
+    if (Date.now() < this.placingRuleUntil) {
+      const placed = this.openAtMarker(conv);
+      if (placed !== 'not yet') this.placingRuleUntil = 0;
+      if (placed === 'scrolled') return; // drawn again, scrolled
     }
     if (this.holdScrolledView(conv, width)) return; // drawn again with the held position
     // A selection ends when its conversation is left or its message is gone.
@@ -317,7 +332,11 @@ export class ChatView {
     if (seen) items.push(item(`seen by ${stripControls(seen)}`, 3));
     const elsewhere = panelWidths(cols).left === 0 ? unreadElsewhere(s.conversations, s.active) : '';
     if (elsewhere) items.push(item(elsewhere, 6));
-    if (this.selected) items.push(item(`message ${selectedNumber} selected: ${SELECTION_HINT}`, 8));
+    if (this.selected) {
+      const long = `message ${selectedNumber} selected: ${SELECTION_HINT}`;
+      // Said at every width: typing goes to the selection's keys while it is on.
+      items.push(item(long.length <= cols / 2 + 20 ? long : `message ${selectedNumber} selected: ${SELECTION_HINT_SHORT}`, 8));
+    }
     const e2e = e2eText(s, conv);
     if (e2e.text) items.push(item(e2e.text, conv.kind === 'dm' && s.e2e[conv.name] === 'changed' ? 10 : 5, e2e.tagged));
     this.status.setContent(fitStatus(items, cols));
@@ -333,6 +352,7 @@ export class ChatView {
   }
 
   private key(ch: string | undefined, key: KeyPress): void {
+    this.placingRuleUntil = 0; // she is reading or typing here now: the view is hers
     if (key.full === 'C-c') return this.quit();
     if (this.modals.key(ch, key)) return;
     // blessed gives a typed Enter twice, 'enter' then 'return': the echo must not end what the Enter began (a /goto selection).

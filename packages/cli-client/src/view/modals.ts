@@ -154,7 +154,8 @@ export class ChoiceModal implements Modal {
     switch (this.strays) {
       case 'close':
         this.done(UNANSWERED);
-        return false;
+        // Enter closes it and stops there: it never also sends what the input line holds.
+        return key.full === 'enter' || key.full === 'return';
       case 'ignore':
         this.arm();
         return true;
