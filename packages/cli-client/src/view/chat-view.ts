@@ -62,9 +62,6 @@ export function e2eText(state: AppState, conv: Conversation): { text: string; ta
   return { text: '', tagged: '' };
 }
 
-/** How long after opening a conversation its "new since" rule may still be placed (its catch-up). */
-const PLACING_RULE_MS = 5000;
-
 export class ChatView {
   private readonly topic: blessed.Widgets.BoxElement;
   private readonly convs: blessed.Widgets.BoxElement;
@@ -83,14 +80,12 @@ export class ChatView {
   private renderQueued = false;
   /** While scrolled up: the newest line when last drawn, so new lines do not move the view. */
   private scrolledAt: { key: string; width: number; last: Line } | null = null;
-  /** The conversation drawn last: one opened anew starts at its "new since" rule. */
-  private shownKey: string | null = null;
   /**
-   * Until when the conversation just opened may still get its rule placed: its new lines (a catch-up
-   * after a start) can come after it is first drawn. A key pressed ends it; so does a few seconds'
-   * wait, after which lines arriving are live ones she watches come in.
+   * The conversation drawn last and its "new since" rule: one opened anew starts at its rule, and so
+   * does one whose rule is placed after it is first drawn (a start's catch-up). Lines arriving live
+   * move neither.
    */
-  private placingRuleUntil = 0;
+  private shown: { key: string; marker: string | null } | null = null;
   private readonly onKeypress = (ch: string | undefined, key: KeyPress): void => this.key(ch, key);
   private readonly unsubscribe: () => void;
 
@@ -241,18 +236,17 @@ export class ChatView {
    * here" rule, the first new line under it and "↓ more below" at the foot (read as she pages down);
    * true when it scrolled.
    */
-  private openAtMarker(conv: Conversation): 'scrolled' | 'in view' | 'not yet' {
-    if (conv.scroll > 0) return 'in view'; // she moved already
+  private openAtMarker(conv: Conversation): boolean {
     const at = conv.marker ? conv.lines.findIndex((l) => l.kind === 'message' && l.id === conv.marker) : -1;
-    if (at < 0) return 'not yet';
+    if (at < 0 || conv.scroll > 0) return false;
     const { width, height } = this.paneSize();
     const opts = this.paneOptions(conv, width);
     const fromRule = tailRows(conv.lines.slice(at), opts).rows.length;
-    if (fromRule <= height) return 'not yet'; // more new lines may still come in (a catch-up)
+    if (fromRule <= height) return false;
     const total = tailRows(conv.lines, opts).rows.length;
     const max = Math.max(0, total - (height - 1));
     this.ctl.dispatch({ type: 'scroll', delta: Math.min(max, fromRule - (height - 1)), max });
-    return 'scrolled';
+    return true;
   }
 
   /** A view scrolled up stays on the rows it shows while lines arrive below; true when it moved. */
@@ -271,14 +265,9 @@ export class ChatView {
     const s = this.ctl.state;
     const conv = activeConversation(s);
     const { width, height } = this.paneSize();
-    if (conv.key !== this.shownKey) {
-      this.shownKey = conv.key;
-      this.placingRuleUntil = Date.now() + PLACING_RULE_MS;
-    }
-    if (Date.now() < this.placingRuleUntil) {
-      const placed = this.openAtMarker(conv);
-      if (placed !== 'not yet') this.placingRuleUntil = 0;
-      if (placed === 'scrolled') return; // drawn again, scrolled
+    if (conv.key !== this.shown?.key || conv.marker !== this.shown.marker) {
+      this.shown = { key: conv.key, marker: conv.marker };
+      if (this.openAtMarker(conv)) return; // drawn again, scrolled
     }
     if (this.holdScrolledView(conv, width)) return; // drawn again with the held position
     // A selection ends when its conversation is left or its message is gone.
@@ -352,7 +341,6 @@ export class ChatView {
   }
 
   private key(ch: string | undefined, key: KeyPress): void {
-    this.placingRuleUntil = 0; // she is reading or typing here now: the view is hers
     if (key.full === 'C-c') return this.quit();
     if (this.modals.key(ch, key)) return;
     // blessed gives a typed Enter twice, 'enter' then 'return': the echo must not end what the Enter began (a /goto selection).
