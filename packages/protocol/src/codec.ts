@@ -34,18 +34,25 @@ export function validate<S extends Sender>(from: S, value: unknown): MessageFrom
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('SCHEMA_VIOLATION', 'a message must be a JSON object', { path: '' });
   }
-  const { type, id } = value as { type?: unknown; id?: unknown };
-  // A refused request is still answered (`re`), so that its caller does not wait for a reply.
-  const re = requestId.safeParse(id).success ? (id as string) : undefined;
+  const type = (value as { type?: unknown }).type;
   if (typeof type !== 'string' || !known[from].has(type)) {
-    throw new ProtocolError('UNKNOWN_TYPE', typeof type === 'string' ? printable(type) : 'missing "type"', { path: 'type', re });
+    throw new ProtocolError('UNKNOWN_TYPE', typeof type === 'string' ? printable(type) : 'missing "type"', {
+      path: 'type',
+      re: refusedId(value),
+    });
   }
   const result = (schemas[from] as z.ZodType).safeParse(value);
   if (!result.success) {
     const { path, problem } = describe(result.error.issues[0]);
-    throw new ProtocolError('SCHEMA_VIOLATION', `${type}: ${path || '(message)'}: ${problem}`, { path, re });
+    throw new ProtocolError('SCHEMA_VIOLATION', `${type}: ${path || '(message)'}: ${problem}`, { path, re: refusedId(value) });
   }
   return result.data as MessageFrom<S>;
+}
+
+/** A refused request's id when well-formed: its error answers it (`re`), so the caller does not wait. */
+function refusedId(value: object): string | undefined {
+  const id = (value as { id?: unknown }).id;
+  return requestId.safeParse(id).success ? (id as string) : undefined;
 }
 
 /** Decodes a record payload into its validated messages. Throws ProtocolError. */
