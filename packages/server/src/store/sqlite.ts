@@ -707,7 +707,7 @@ export class SqliteStore implements Store {
     return this.checkpointer?.stats ?? { worker: 0, catchUps: 0, heldMaxMs: 0, onLoop: 0, onLoopMs: 0, onLoopMaxMs: 0 };
   }
 
-  /** After close(): resolves once the checkpoint worker's thread has exited. */
+  /** After close(): resolves once the checkpoint worker's thread has exited and the file is closed. */
   get background(): Promise<void> {
     return this.checkpointerStopped;
   }
@@ -716,7 +716,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     // Calls held for a catch-up run first; then the worker lets go.
-    if (this.checkpointer) this.checkpointerStopped = this.checkpointer.stop();
+    const workerGone = this.checkpointer?.stop();
     this.statements.clear();
     // A checkpoint folds the WAL back into the main file so a copied hush.db is complete.
     try {
@@ -724,7 +724,16 @@ export class SqliteStore implements Store {
     } catch {
       // in-memory databases and read-only files have nothing to checkpoint
     }
-    this.db.close();
+    const db = this.db;
+    if (!workerGone) {
+      db.close();
+      return;
+    }
+    // The last connection to close removes the WAL, but two closing at once can each see the other's
+    // lock and both leave it: this one closes after the worker's, so it is always the last.
+    this.checkpointerStopped = workerGone.then(() => {
+      db.close();
+    });
   }
 }
 
