@@ -185,6 +185,17 @@ export async function edit(ctl: ChatController, n: number | undefined, text: str
 export const EDIT_KEEPS_ORIGINAL =
   'edited: the original text stays in the history of everyone who received it (only /delete erases a message)';
 
+/** Why a member's delete of someone else's message in an open room is refused before asking. */
+export const MEMBER_DELETE_REFUSED = "you can delete only your own messages here: a room's operators and owner, and server admins, delete others'";
+
+/** Whether the server would let me delete others' messages in this open room (unknown: let it judge). */
+async function mayDeleteOthers(ctl: ChatController, conv: Conversation): Promise<boolean> {
+  const role = conv.members.find((m) => m.user === ctl.state.me)?.role;
+  if (role === undefined || role !== 'member') return true;
+  const me = (await ctl.client.listUsers()).find((u) => u.user === ctl.state.me);
+  return me?.role !== 'user';
+}
+
 /** Asks first, naming the message, and deletes that one whatever arrives while the question is open. */
 export async function remove(ctl: ChatController, n: number | undefined): Promise<void> {
   const { conv, target } = here(ctl);
@@ -195,6 +206,7 @@ export async function remove(ctl: ChatController, n: number | undefined): Promis
   // sealed room) no server can vouch for an operator, so members apply only the author's delete.
   if (!mine && conv.kind === 'dm') throw new Error('you can only delete your own messages');
   if (!mine && conv.sealed) throw new Error(E2E_DELETE_REFUSED);
+  if (!mine && !(await mayDeleteOthers(ctl, conv))) throw new Error(MEMBER_DELETE_REFUSED);
   const whose = mine ? 'your' : `${stripControls(line.from)}'s`;
   const yes = await ctl.ui.confirm(`delete ${whose} message of ${formatTime(line.ts)} ${quoted(line, 30)}?`);
   if (yes !== true) return ctl.notice(yes === null ? 'not deleted: answer the question with y or n' : 'not deleted', 'info', conv.key);

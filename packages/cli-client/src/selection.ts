@@ -62,13 +62,9 @@ export function selectionKey(conv: Conversation, numbers: Numbering | null, id: 
       return { kind: 'input', text: `/reply ${n} ` };
     case 'e':
       return mine ? { kind: 'input', text: `/edit ${n} ${line.text}` } : { kind: 'refuse', reason: 'you can only edit your own messages' };
-    case 'd': {
-      // Another's message: /delete refuses it end to end before asking; in an open room only operators may.
-      const operator = conv.kind === 'room' && conv.members.some((m) => m.user === me && (m.role === 'op' || m.role === 'owner'));
-      if (!mine && !operator && conv.kind === 'room' && conv.sealed === false)
-        return { kind: 'refuse', reason: 'you can only delete your own messages (or, as an operator of an open room, any in it)' };
+    case 'd':
+      // Whether another's message may be deleted here, /delete says in words before asking.
       return { kind: 'run', command: `/delete ${n}` };
-    }
     default:
       return { kind: 'react', n };
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ChatController, type Memory, type UiHooks } from '../src/controller.js';
 import { formatLines, reactionSummary } from '../src/format.js';
 import { findCommand } from '../src/commands.js';
-import { NUMBERED_COMMANDS, numberAndRest, reactionEmoji, STILL_SENDING, wantsNumbers } from '../src/message-commands.js';
+import { MEMBER_DELETE_REFUSED, NUMBERED_COMMANDS, numberAndRest, reactionEmoji, STILL_SENDING, wantsNumbers } from '../src/message-commands.js';
 import type { ChatMessage } from '../src/sdk.js';
 import { activeConversation } from '../src/state.js';
 import { FakeClient } from './helpers/fake-client.js';
@@ -102,6 +102,15 @@ describe('message commands', () => {
     expect(activeConversation(ctl.state).lines.at(-1)).toMatchObject({ kind: 'notice', text: 'you can only edit your own messages' });
     await ctl.submit('/delete');
     expect(client.calls).toContainEqual(['delete', { room: 'lobby' }, '2']);
+    // bob's line, and I am a plain member of this open room: refused in words, nothing sent.
+    client.listUsers = async () => [{ user: 'me', state: 'online', status: '', role: 'user' }];
+    await ctl.submit('/delete 1');
+    expect(client.calls.filter((c) => c[0] === 'delete')).toHaveLength(1);
+    expect(activeConversation(ctl.state).lines.at(-1)).toMatchObject({ kind: 'notice', text: MEMBER_DELETE_REFUSED });
+    // A server admin may delete anyone's in an open room: asked, then deleted.
+    client.listUsers = async () => [{ user: 'me', state: 'online', status: '', role: 'admin' }];
+    await ctl.submit('/delete 1');
+    expect(client.calls).toContainEqual(['delete', { room: 'lobby' }, '3']);
     await ctl.submit('/reply 9 nothing there');
     expect(activeConversation(ctl.state).lines.at(-1)).toMatchObject({
       kind: 'notice',

@@ -1,7 +1,7 @@
 // /delete of someone else's message, driven through real `hush` processes in tmux against a real
 // hushd: refused in words in an end-to-end room (its members apply only the author's delete), done
 // by a room operator in an open room, the question and the confirmation naming whose message it was,
-// and every member seeing who deleted it.
+// and every member seeing who deleted it; refused in words, before asking, to a plain member.
 import { describe, expect, it } from 'vitest';
 import { TuiBed } from './helpers/tui-bed.js';
 
@@ -57,5 +57,17 @@ describe("hush in tmux: deleting another member's message", () => {
       await s.waitFor((x) => x.includes('<bob> message deleted by alice (a room operator)') && !x.includes('off topic'));
     }
     await bob.waitFor(/alice \(a room operator\) deleted your message of \d\d:\d\d/);
+
+    // bob is a plain member: his /delete of alice's line is refused in words, never asked.
+    await alice.typeLine('my words stay');
+    await bob.waitFor('<alice> my words stay');
+    await bob.typeLine('/delete 1');
+    await bob.waitFor('you can delete only your own messages here');
+    bob.keys('M-Up');
+    await bob.waitFor(/message 1 selected/);
+    bob.keys('d');
+    const refused = await bob.waitFor((x) => x.split('you can delete only your own messages here').length === 3);
+    expect(refused).not.toContain("delete alice's message");
+    expect(refused).not.toContain('[FORBIDDEN]');
   }, 90_000);
 });
