@@ -186,7 +186,8 @@ export const EDIT_KEEPS_ORIGINAL =
   'edited: the original text stays in the history of everyone who received it (only /delete erases a message)';
 
 /** Why a member's delete of someone else's message in an open room is refused before asking. */
-export const MEMBER_DELETE_REFUSED = "you can delete only your own messages here: a room's operators and owner, and server admins, delete others'";
+export const MEMBER_DELETE_REFUSED =
+  "you can delete only your own messages here: a room's operators and owner, and server admins, delete others'";
 
 /** Whether the server would let me delete others' messages in this open room (unknown: let it judge). */
 async function mayDeleteOthers(ctl: ChatController, conv: Conversation): Promise<boolean> {

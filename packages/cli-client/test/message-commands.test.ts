@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { ChatController, type Memory, type UiHooks } from '../src/controller.js';
 import { formatLines, reactionSummary } from '../src/format.js';
 import { findCommand } from '../src/commands.js';
-import { MEMBER_DELETE_REFUSED, NUMBERED_COMMANDS, numberAndRest, reactionEmoji, STILL_SENDING, wantsNumbers } from '../src/message-commands.js';
+import {
+  MEMBER_DELETE_REFUSED,
+  NUMBERED_COMMANDS,
+  numberAndRest,
+  reactionEmoji,
+  STILL_SENDING,
+  wantsNumbers,
+} from '../src/message-commands.js';
 import type { ChatMessage } from '../src/sdk.js';
 import { activeConversation } from '../src/state.js';
 import { FakeClient } from './helpers/fake-client.js';
