@@ -37,6 +37,7 @@ import {
   type SearchResult,
   type Target,
 } from './sdk.js';
+import { stripControls } from './sanitize.js';
 import {
   activeConversation,
   conversationTarget,
@@ -147,6 +148,9 @@ interface RefusedLine {
   text: string;
   action: boolean;
 }
+
+/** SDK notices said in the pane in front of the person rather than in the status window. */
+const IN_FRONT_NOTICES = new Set(['SENDS_HELD', 'SENDS_RESUMED', 'OWN_DEVICE_ADDED', 'PASSWORD_CHANGED']);
 
 /** SDK notice codes about one room, which the notice names first ("#dev is end-to-end encrypted…"). */
 const ROOM_NOTICES = new Set(['E2E_ROOM_JOINED', 'E2E_ROOM_DOWNGRADE', 'E2E_ROOM_MESSAGE', 'CATCH_UP_LIMIT', 'FILE_UNFINISHED']);
@@ -443,8 +447,9 @@ export class ChatController {
     if (n.code === 'OWN_DEVICE_ADDED' || n.code === 'OWN_DEVICE_REMOVED') void this.ownDevices().catch(() => undefined);
     // A warning's code helps a bug report; information reads better without one.
     const text = n.code && n.level === 'warn' ? `${n.text} [${n.code}]` : n.text;
-    // Whether what is typed can be stored is said in front of the person, as the connection's own notices are.
-    if (n.code === 'SENDS_HELD' || n.code === 'SENDS_RESUMED') return this.eventNotice(text, n.level);
+    // Whether what is typed can be stored is said in front of the person, as the connection's own notices are;
+    // so is a change to the account's devices or password: whoever did it may not be them.
+    if (n.code !== undefined && IN_FRONT_NOTICES.has(n.code)) return this.eventNotice(text, n.level);
     const room = n.code !== undefined && ROOM_NOTICES.has(n.code) ? /#([a-z0-9_-]{1,32})/.exec(n.text)?.[1] : undefined;
     // A transfer a closed hush left unfinished is said where the person looks, beside the offers listed again.
     if (room === undefined) return this.notice(text, n.level, n.code === 'FILE_UNFINISHED' ? undefined : STATUS_KEY);
@@ -619,7 +624,8 @@ export class ChatController {
     const where = f.e2e ? `${to}end-to-end encrypted` : `to ${f.conversation}, readable by the server`;
     const choice = await this.ui.choose(
       'file offer',
-      [`${f.from} offers "${f.name}" (${byteCount(f.size)}), ${where}.`],
+      // The name is the sender's: cleaned as every remote string is on screen (a flood of marks broke the box).
+      [`${f.from} offers "${stripControls(f.name)}" (${byteCount(f.size)}), ${where}.`],
       [
         { key: 'a', label: 'accept' },
         { key: 'd', label: 'decline' },
@@ -633,7 +639,7 @@ export class ChatController {
       if (choice === 'a') await this.accept(this.state.files[fileId]!);
       else if (choice === 'd') await this.decline(this.state.files[fileId]!);
     } catch (err) {
-      this.fail(err, f.conversation);
+      this.fail(err); // where the question was answered: a direct file's may be answered in a room
     }
   }
 
@@ -664,7 +670,7 @@ export class ChatController {
   }
 
   private async accept(offer: FileTransfer, dir?: string): Promise<void> {
-    const folder = dir ?? (await this.ui.ask(`save "${offer.name}" (from ${offer.from}) into folder:`, this.downloadsDir));
+    const folder = dir ?? (await this.ui.ask(`save "${stripControls(offer.name)}" (from ${offer.from}) into folder:`, this.downloadsDir));
     if (folder === null || folder.trim() === '')
       return this.notice(`"${offer.name}" not accepted yet: /accept when you want it`, 'info', offer.conversation);
     this.dispatch({ type: 'fileAccepted', fileId: offer.fileId, now: this.now() });

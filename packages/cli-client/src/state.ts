@@ -214,6 +214,13 @@ export function mentions(text: string, nick: string | null): boolean {
   return new RegExp(`(^|[^\\p{L}\\p{N}_-])@?${escaped}($|[^\\p{L}\\p{N}_-])`, 'iu').test(text);
 }
 
+/** The conversation without `user` typing in it. */
+function notTyping(c: Conversation, user: string): Conversation {
+  if (!(user in c.typing)) return c;
+  const { [user]: _gone, ...typing } = c.typing;
+  return { ...c, typing };
+}
+
 /** Users typing in a conversation right now. */
 export function typingUsers(c: Conversation, now: number): string[] {
   return Object.entries(c.typing)
@@ -572,14 +579,16 @@ export function reduce(s: AppState, a: Action): AppState {
             },
       );
     case 'memberLeft':
-      return updateExisting(s, roomKey(a.room), (c) => ({ ...c, members: c.members.filter((m) => m.user !== a.user) }));
+      return updateExisting(s, roomKey(a.room), (c) => notTyping({ ...c, members: c.members.filter((m) => m.user !== a.user) }, a.user));
     case 'presence': {
       const presence = { ...s.presence, [a.user]: { state: a.state, status: a.status } };
-      const conversations = s.conversations.map((c) =>
-        c.members.some((m) => m.user === a.user)
+      // Someone whose connection went away types nowhere: their 'typing…' goes at once, not when it expires.
+      const conversations = s.conversations.map((c) => {
+        const here = c.members.some((m) => m.user === a.user)
           ? { ...c, members: c.members.map((m) => (m.user === a.user ? { ...m, state: a.state, status: a.status } : m)) }
-          : c,
-      );
+          : c;
+        return a.state === 'offline' ? notTyping(here, a.user) : here;
+      });
       return { ...s, presence, conversations };
     }
     case 'typing': {
@@ -710,14 +719,17 @@ export function reduce(s: AppState, a: Action): AppState {
       const f = s.files[a.fileId];
       if (!f) return s;
       // The download's line moves to the bottom, at the time it starts: its progress and result show
-      // where the person is looking, below any refused tries of the same offer.
-      const moved = updateExisting(s, f.conversation, (c) => ({
+      // where the person is looking, below any refused tries of the same offer. Accepted from another
+      // pane (a direct file's question answered in a room), that pane gets the line too.
+      const bottom = (c: Conversation): Conversation => ({
         ...c,
         lines: append(
           c.lines.filter((l) => l.kind !== 'file' || l.fileId !== a.fileId),
           { kind: 'file', ts: a.now, fileId: a.fileId },
         ),
-      }));
+      });
+      const here = updateExisting(s, f.conversation, bottom);
+      const moved = here.active === f.conversation ? here : updateExisting(here, here.active, bottom);
       return { ...moved, files: { ...moved.files, [a.fileId]: { ...f, status: 'receiving' } } };
     }
     case 'fileReopened': {

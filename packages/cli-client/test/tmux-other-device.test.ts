@@ -1,7 +1,7 @@
 // One account on two devices, driven through real `hush` processes in tmux against a real hushd
 // (default config, end-to-end rooms): a room created on device A shows 🔒 on device B, B's line
 // there reaches bob sealed (the server stores no text of it), a part on A closes the room on B,
-// and A is told when B logs in.
+// and A is told when B logs in, in the pane in front of it.
 import { describe, expect, it } from 'vitest';
 import { TuiBed } from './helpers/tui-bed.js';
 
@@ -20,11 +20,11 @@ describe('hush in tmux: one account on two devices', () => {
     await bob.typeLine('said before the laptop existed');
     await phone.waitFor('<bob> said before the laptop existed');
 
-    // alice logs in from a laptop: the phone is told, in its status window.
+    // alice logs in from a laptop: the phone is told where she looks (#lobby), not only in its status window.
     const laptop = await bed.newDevice('alice');
     await laptop.waitFor('#lobby is end-to-end encrypted: this device reads'); // earlier messages stay closed to it
-    phone.keys('M-1');
     await phone.waitFor(/a new device was added to your account: if it was not\s/);
+    expect(phone.capture()).toMatch(/alice x #lobby x/);
 
     // The laptop has a direct conversation open while the phone creates #dev and bob joins it.
     await laptop.typeLine('/query bob');
