@@ -342,6 +342,26 @@ export function rowsAddedAfter(lines: readonly Line[], last: Line, opts: FormatO
   return tailRows(lines.slice(at), opts).rows.length - tailRows([last], opts).rows.length;
 }
 
+/**
+ * The scroll (rows below the view) that keeps the same line at the foot of a view scrolled up
+ * `scroll` rows at `before` when its rows are laid out at `after` (a resize re-wraps them).
+ */
+export function scrollAfterRewrap(lines: readonly Line[], scroll: number, before: FormatOptions, after: FormatOptions): number {
+  if (scroll <= 0 || lines.length === 0) return 0;
+  const below = (j: number, opts: FormatOptions) => rowsAddedAfter(lines, lines[j]!, opts) ?? 0;
+  // The foot line: the newest line j with at least `scroll` rows from its own to the end (rows below it fall with j).
+  let lo = 0;
+  let hi = lines.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (below(mid, before) + tailRows([lines[mid]!], before).rows.length > scroll) lo = mid;
+    else hi = mid - 1;
+  }
+  const hidden = Math.max(0, scroll - below(lo, before)); // the foot line's own rows below the view
+  const own = tailRows([lines[lo]!], after).rows.length;
+  return below(lo, after) + Math.min(hidden, own - 1);
+}
+
 /** All display rows of a conversation. */
 export function formatLines(lines: readonly Line[], opts: FormatOptions): string[] {
   return tailRows(lines, opts).rows;

@@ -14,6 +14,7 @@ import {
   panelWidths,
   progressBar,
   rowsAddedAfter,
+  scrollAfterRewrap,
   ruleRow,
   tailRows,
   unreadElsewhere,
@@ -246,6 +247,27 @@ describe('conversation rows', () => {
     const more = [...lines, msg('x'.repeat(50), { id: 'b', ts: day2 }), notice('n', day2)];
     expect(rowsAddedAfter(more, old, { width: 40 })).toBe(1 + 2 + 1); // the day rule, a wrapped line, a notice
     expect(rowsAddedAfter(more, msg('gone'), { width: 40 })).toBeNull();
+  });
+
+  it('keeps the line at the foot of a scrolled-up view when a resize re-wraps the rows', () => {
+    const lines = Array.from({ length: 60 }, (_, i) => msg(`line ${i} ${'word '.repeat(i % 7 === 0 ? 20 : 2)}`, { id: String(i) }));
+    // The line whose row is at the view's foot (a wrapped line's continuation row holds no name: look up).
+    const footLine = (scroll: number, width: number) => {
+      const rows = formatLines(lines, { width }).map(visible);
+      const head = rows.slice(0, rows.length - scroll).findLast((r) => /line \d+/.test(r)) ?? '';
+      return /line \d+/.exec(head)?.[0];
+    };
+    for (const [from, to] of [
+      [100, 40],
+      [40, 100],
+      [60, 33],
+    ] as const) {
+      for (const scroll of [1, 7, 30, 55]) {
+        const moved = scrollAfterRewrap(lines, scroll, { width: from }, { width: to });
+        expect([from, to, scroll, footLine(moved, to)]).toEqual([from, to, scroll, footLine(scroll, from)]);
+      }
+    }
+    expect(scrollAfterRewrap(lines, 0, { width: 100 }, { width: 40 })).toBe(0);
   });
 
   it('says what is below while scrolled up', () => {

@@ -10,6 +10,7 @@ import {
   conversationListRow,
   panelWidths,
   rowsAddedAfter,
+  scrollAfterRewrap,
   tailRows,
   unreadElsewhere,
   type StatusItem,
@@ -249,15 +250,25 @@ export class ChatView {
     return true;
   }
 
-  /** A view scrolled up stays on the rows it shows while lines arrive below; true when it moved. */
+  /**
+   * A view scrolled up stays on the rows it shows while lines arrive below, and keeps the line at its
+   * foot when a resize re-wraps the rows; true when it moved.
+   */
   private holdScrolledView(conv: Conversation, width: number): boolean {
     const last = conv.lines.at(-1);
     const held = this.scrolledAt;
     this.scrolledAt = conv.scroll > 0 && last ? { key: conv.key, width, last } : null;
-    if (!this.scrolledAt || held?.key !== conv.key || held.width !== width) return false;
-    const added = rowsAddedAfter(conv.lines, held.last, { width, files: this.ctl.state.files, marker: conv.marker }) ?? 0;
-    if (added === 0) return false;
-    this.ctl.dispatch({ type: 'scroll', delta: added, max: conv.scroll + added });
+    if (!this.scrolledAt || held?.key !== conv.key) return false;
+    const opts = { width, files: this.ctl.state.files, marker: conv.marker };
+    const added = rowsAddedAfter(conv.lines, held.last, opts) ?? 0;
+    let scroll = conv.scroll + added;
+    if (held.width !== width) {
+      const at = conv.lines.lastIndexOf(held.last);
+      const seen = at < 0 ? conv.lines : conv.lines.slice(0, at + 1);
+      scroll = scrollAfterRewrap(seen, conv.scroll, { ...opts, width: held.width }, opts) + added;
+    }
+    if (scroll === conv.scroll) return false;
+    this.ctl.dispatch({ type: 'scroll', delta: scroll - conv.scroll, max: Math.max(conv.scroll, scroll) });
     return true;
   }
 
