@@ -149,6 +149,9 @@ interface RefusedLine {
   action: boolean;
 }
 
+/** The longest reason for closing for good that the lines refused afterwards repeat (a ban's reason is short). */
+const CLOSED_REASON_REPEATED = 100;
+
 /** SDK notices said in the pane in front of the person rather than in the status window. */
 const IN_FRONT_NOTICES = new Set(['SENDS_HELD', 'SENDS_RESUMED', 'OWN_DEVICE_ADDED', 'PASSWORD_CHANGED']);
 
@@ -178,6 +181,12 @@ function noMore(conv: Conversation | undefined): string {
 function quoteStart(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return `"${flat.length > 40 ? `${flat.slice(0, 40)}…` : flat}"`;
+}
+
+/** How to switch to the direct conversation with `user`: its Alt key while it is among the first ten, else /query. */
+function switchKeys(state: AppState, user: string): string {
+  const at = state.conversations.findIndex((c) => c.key === dmKey(user)) + 1;
+  return at >= 1 && at <= 10 ? `Alt+${at % 10} opens it` : `/query ${user} opens it`;
 }
 
 const expandHome = (p: string): string => resolve(p.trim().replace(/^~(?=$|[\\/])/, homedir()));
@@ -416,9 +425,12 @@ export class ChatController {
     });
     this.on('error', (e) => this.fail(e));
     this.on('closed', (c) => {
-      this.closedWords = closedText(c);
       this.refused.splice(0); // nothing can send them any more
-      this.notice(this.closedWords, 'error');
+      this.notice(closedText(c), 'error');
+      // Said in full once; each line refused from now on says it again, without a long reason (a
+      // changed server key's fills a dozen rows): those under every line would bury it.
+      const long = c.reason !== undefined && c.reason.length > CLOSED_REASON_REPEATED;
+      this.closedWords = closedText(long ? (c.code === undefined ? {} : { code: c.code }) : c);
     });
     this.on('fileOffer', (o) => this.onFileOffer(o));
     this.on('fileProgress', (p) => {
@@ -925,6 +937,8 @@ export class ChatController {
     if (missing) return this.noSuchUser(user, missing, this.state.active, text);
     if (!had) this.notesToSelf(user);
     this.sendTo(findConversation(this.state, dmKey(user))!, text, false);
+    // Sent from another pane: said there, with the way to the conversation it went to.
+    if (this.state.active !== dmKey(user)) this.notice(`→ @${user}: ${quoteStart(text)} (${switchKeys(this.state, user)})`, 'info');
   }
 
   /**
@@ -1266,7 +1280,8 @@ export class ChatController {
   }
 
   private refuse(line: RefusedLine, localId: string, err: unknown): void {
-    const reason = errorText(err);
+    // A line still on its way when the client closed for good: why is said once, beside it.
+    const reason = this.closedWords !== null && describeError(err).code === 'CONNECTION_CLOSED' ? this.closedWords : errorText(err);
     const conv = findConversation(this.state, line.key);
     // Refused until she verifies that contact again: a plain /retry would fail the same way.
     const verifyFirst = describeError(err).code === 'E2E_KEY_CHANGED' && conv?.kind === 'dm' ? `/verify ${conv.name}` : undefined;
