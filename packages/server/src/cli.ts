@@ -65,8 +65,9 @@ idleTimeoutMs, heartbeatMs, handshakeMaxFrameSize, maxFrameSize, messagesPerSeco
 signalsPerSecond, signalBurst, bytesPerSecond, byteBurst, fileBytesPerSecond, fileByteBurst,
 maxConnectionsPerAddress, maxConnections, maxQueueBytes, typingIntervalMs }.
 
-Data directory: hush.db (SQLite, WAL), identity.key (server private key), hushd.json. hushd
-creates every file owner-only (it runs with umask 077).
+Data directory: hush.db (SQLite, WAL), identity.key (server private key), hushd.json, hushd.lock
+(one hushd per directory on SQLite; admin commands work beside it). hushd creates every file
+owner-only (it runs with umask 077).
 Logs: JSON lines on stdout. Signals: SIGTERM/SIGINT shut down gracefully (a second one forces exit);
 SIGHUP reloads the config file (limits, logLevel, registration, minPasswordLength, maxFileSize,
 retention, fileRetention... without dropping a connection; other keys need a restart).

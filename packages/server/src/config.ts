@@ -126,45 +126,79 @@ export const DEFAULT_CONFIG: Readonly<HushdConfig> = Object.freeze({
   scryptN: 2 ** 17,
 }) as Readonly<HushdConfig>;
 
-// ---- value parsers: each takes text (flag/env) or JSON (file) and throws a plain message ----
+// ---- value parsers: each takes text (flag/env) or a JSON value (file) and throws what was expected ----
 
-type Parser<T> = (raw: unknown) => T;
+/**
+ * `json`: the value comes from the config file, where it must have its JSON type (a number is no
+ * string, a list no comma-separated string); flags and environment variables are always text.
+ * A parser throws `expected ...`; the caller names the key and adds what it got (describeValue).
+ */
+type Parser<T> = (raw: unknown, json?: boolean) => T;
 
-function text(raw: unknown): string {
-  if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
-  if (typeof raw !== 'string') throw new Error('expected a string');
+/** The text of a value that must be a string, or what was `expected`. */
+function text(raw: unknown, expected: string): string {
+  if (typeof raw !== 'string') throw new Error(expected);
   return raw.trim();
 }
 
 /**
  * Parsers of whole numbers from `min` to `max`, taken from a JSON number as it is or from text by
- * `read` (NaN when the text is not one); a bad value throws what was `expected`.
+ * `read` (NaN when the text is not one); in the config file, a string only when `wordsInFile` (a
+ * duration or size in words). A bad value throws what was `expected`.
  */
 const bounded =
-  (read: (text: string) => number, expected: (min: number, max: number) => string) =>
+  (read: (text: string) => number, expected: (min: number, max: number) => string, wordsInFile: boolean) =>
   (min: number, max: number): Parser<number> =>
-  (raw) => {
-    const n = typeof raw === 'number' ? raw : read(text(raw));
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`expected ${expected(min, max)}`);
+  (raw, json = false) => {
+    const want = `expected ${expected(min, max)}`;
+    if (json && typeof raw === 'string' && !wordsInFile) throw new Error(`${want} (a JSON number, not a string)`);
+    const n = typeof raw === 'number' ? raw : read(text(raw, want));
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(want);
     return n;
   };
 
 const int = bounded(
   (s) => (/^-?\d+$/.test(s) ? Number(s) : NaN),
   (min, max) => `an integer from ${min} to ${max}`,
+  false,
 );
 
 const UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
+/** The largest unit that writes `ms` whole: 60000 is "1m". */
+function durationWords(ms: number): string {
+  for (const [unit, size] of [
+    ['d', DAY],
+    ['h', HOUR],
+    ['m', MINUTE],
+    ['s', SECOND],
+  ] as const) {
+    if (ms > 0 && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
 /** "500ms", "30s", "5m", "12h", "7d", or a plain number of milliseconds. */
 const duration = bounded(
   (s) => {
     const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s);
     return m ? Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!) : NaN;
   },
-  () => 'a duration such as 500ms, 30s, 5m, 12h or 7d',
+  (min, max) =>
+    `a duration from ${durationWords(min)} to ${durationWords(max)}, such as 500ms, 30s, 5m, 12h or 7d (a bare number is milliseconds)`,
+  true,
 );
 
 const SIZES: Record<string, number> = { '': 1, b: 1, k: KiB, kib: KiB, m: MiB, mib: MiB, g: 1024 * MiB, gib: 1024 * MiB };
+/** The largest binary unit that writes `bytes` whole: 1048576 is "1M". */
+function sizeWords(bytes: number): string {
+  for (const [unit, size] of [
+    ['G', 1024 * MiB],
+    ['M', MiB],
+    ['K', KiB],
+  ] as const) {
+    if (bytes > 0 && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}
 /** "65536", "512K", "10M", "1G" (binary units). */
 const size = bounded(
   (s) => {
@@ -172,78 +206,114 @@ const size = bounded(
     const unit = m ? SIZES[(m[2] ?? '').toLowerCase()] : undefined;
     return m && unit !== undefined ? Number(m[1]) * unit : NaN;
   },
-  () => 'a size such as 65536, 512K or 10M',
+  (min, max) => `a size from ${sizeWords(min)} to ${sizeWords(max)}, such as 65536, 512K or 10M (bytes)`,
+  true,
 );
 
+/** `inner`, or null for JSON null or `word` ("off", "forever", "none"). */
 const nullable =
   <T>(inner: Parser<T>, word: string): Parser<T | null> =>
-  (raw) => {
+  (raw, json) => {
     if (raw === null || (typeof raw === 'string' && raw.trim().toLowerCase() === word)) return null;
-    return inner(raw);
+    try {
+      return inner(raw, json);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}, or "${word}"${json ? ' or null' : ''}`);
+    }
   };
 
 const oneOf =
   <T extends string>(values: readonly T[]): Parser<T> =>
   (raw) => {
-    const v = text(raw).toLowerCase();
-    if (!(values as readonly string[]).includes(v)) throw new Error(`expected one of ${values.join(', ')}`);
+    const expected = `expected one of ${values.join(', ')}`;
+    const v = text(raw, expected).toLowerCase();
+    if (!(values as readonly string[]).includes(v)) throw new Error(expected);
     return v as T;
   };
 
 const host: Parser<string> = (raw) => {
-  const v = text(raw);
-  if (v.length === 0 || v.length > 255 || /\s/.test(v)) throw new Error('expected a host name or IP address');
+  const expected = 'expected a host name or IP address';
+  const v = text(raw, expected);
+  if (v.length === 0 || v.length > 255 || /\s/.test(v)) throw new Error(expected);
   return v;
 };
 
 const path: Parser<string> = (raw) => {
-  const v = text(raw);
+  const v = text(raw, 'expected a path');
   if (v.length === 0) throw new Error('expected a path');
   return v;
 };
 
 /** A PostgreSQL URL, or "sqlite" for the default (the data directory's hush.db). */
 const storeUrl: Parser<string | null> = (raw) => {
-  const v = text(raw);
+  const expected = 'expected a postgres://user@host:port/database URL, or "sqlite"';
+  const v = text(raw, expected);
   if (v.toLowerCase() === 'sqlite') return null;
-  if (!/^postgres(ql)?:\/\/\S+$/.test(v)) throw new Error('expected a postgres://user@host:port/database URL, or "sqlite"');
+  if (!/^postgres(ql)?:\/\/\S+$/.test(v)) throw new Error(expected);
   return v;
 };
 
 /** NATS URLs, "a:4222,b:4222" (flag, environment) or a list (config file); "local" for one node alone. */
-const busUrls: Parser<string[] | null> = (raw) => {
-  if (raw === null || (!Array.isArray(raw) && text(raw).toLowerCase() === 'local')) return null;
-  const items = Array.isArray(raw) ? raw.map((item) => text(item)) : text(raw).split(',');
+const busUrls: Parser<string[] | null> = (raw, json) => {
+  const expected = json
+    ? 'expected a list of nats://host:4222 URLs, or "local"'
+    : 'expected nats://host:4222 URLs, comma-separated, or "local"';
+  if (raw === null || (typeof raw === 'string' && raw.trim().toLowerCase() === 'local')) return null;
+  if (json && !Array.isArray(raw)) throw new Error(expected);
+  const items = Array.isArray(raw) ? raw.map((item) => text(item, expected)) : text(raw, expected).split(',');
   const urls = items.map((item) => item.trim()).filter((item) => item.length > 0);
-  if (urls.length === 0 || !urls.every((u) => /^(nats|tls):\/\/\S+$/.test(u))) {
-    throw new Error('expected nats://host:4222 URLs, comma-separated, or "local"');
-  }
+  if (urls.length === 0 || !urls.every((u) => /^(nats|tls):\/\/\S+$/.test(u))) throw new Error(expected);
   return urls;
 };
 
 const logLevel: Parser<LogLevel> = (raw) => {
-  const v = parseLogLevel(text(raw));
-  if (!v) throw new Error('expected one of debug, info, warn, error, silent');
+  const expected = 'expected one of debug, info, warn, error, silent';
+  const v = parseLogLevel(text(raw, expected));
+  if (!v) throw new Error(expected);
   return v;
 };
 
+const ROOM_NAME = 'a room name: a-z 0-9 _ - (1..32)';
 const roomName: Parser<string> = (raw) => {
-  const v = text(raw);
-  if (!/^[a-z0-9_-]{1,32}$/.test(v)) throw new Error('expected a room name: a-z 0-9 _ - (1..32)');
+  const v = text(raw, `expected ${ROOM_NAME}`);
+  if (!/^[a-z0-9_-]{1,32}$/.test(v)) throw new Error(`expected ${ROOM_NAME}`);
   return v;
 };
 
 /** "announcements,help" (flag, environment) or ["announcements", "help"] (config file). */
-const roomNames: Parser<string[]> = (raw) => {
-  const items = Array.isArray(raw) ? raw : text(raw) === '' ? [] : text(raw).split(',');
+const roomNames: Parser<string[]> = (raw, json) => {
+  const expected = json ? `expected a list of room names (each ${ROOM_NAME})` : `expected room names, comma-separated (each ${ROOM_NAME})`;
+  if (json && !Array.isArray(raw)) throw new Error(expected);
+  const items = Array.isArray(raw) ? raw : text(raw, expected) === '' ? [] : text(raw, expected).split(',');
   return [...new Set(items.map((item) => roomName(item)))];
 };
 
-const powerOfTwo: Parser<number> = (raw) => {
-  const n = int(2 ** 10, 2 ** 20)(raw);
-  if ((n & (n - 1)) !== 0) throw new Error('expected a power of two from 1024 to 1048576');
+const powerOfTwo: Parser<number> = (raw, json) => {
+  const expected = 'expected a power of two from 1024 to 1048576';
+  let n: number;
+  try {
+    n = int(2 ** 10, 2 ** 20)(raw, json);
+  } catch (err) {
+    throw new Error((err as Error).message.replace(/^expected an integer from 1024 to 1048576/, expected));
+  }
+  if ((n & (n - 1)) !== 0) throw new Error(expected);
   return n;
 };
+
+/**
+ * What a refused value was, for the error: numbers, booleans and null as they are, a string quoted
+ * (cut to 64 characters, control characters escaped), lists and objects by kind. Nothing for a
+ * key whose value may hold a password (`secret`).
+ */
+function describeValue(raw: unknown, secret: boolean): string {
+  if (secret) return '';
+  if (typeof raw === 'string') return `, got the string "${printable(raw)}"${raw.length > 64 ? ' (cut)' : ''}`;
+  if (typeof raw === 'number' || typeof raw === 'boolean' || raw === null) return `, got ${String(raw)}`;
+  return `, got ${Array.isArray(raw) ? 'a list' : 'an object'}`;
+}
+
+/** Keys whose values may hold a password (URLs with credentials): never repeated in an error. */
+const SECRET_KEYS: ReadonlySet<string> = new Set(['store', 'bus']);
 
 // ---- the option table ----
 
@@ -391,7 +461,9 @@ function apply(layer: Layer, spec: OptionSpec, raw: unknown, where: string): voi
   try {
     value = spec.parse(raw);
   } catch (err) {
-    throw new ConfigError(`${where}: ${(err as Error).message}`);
+    throw new ConfigError(
+      `${where}: ${(err as Error).message}${describeValue(raw, 'top' in spec.target && SECRET_KEYS.has(spec.target.top))}`,
+    );
   }
   const t = spec.target;
   if ('top' in t) layer.top[t.top] = value;
@@ -452,22 +524,21 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
   return layer;
 }
 
-/** A zod field that runs one of the value parsers above (shared with flags and environment). */
-const field = (parse: Parser<unknown>) =>
+/** A zod field that runs one of the value parsers above (shared with flags and environment) on a JSON value. */
+const field = (parse: Parser<unknown>, secret: boolean) =>
   z.unknown().transform((raw, ctx) => {
     try {
-      return parse(raw);
+      return parse(raw, true);
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      ctx.addIssue({ code: 'custom', message: `${(err as Error).message}${describeValue(raw, secret)}` });
       return z.NEVER;
     }
   });
 
 const fieldsOf = <K extends string>(parsers: Record<K, Parser<unknown>>) =>
-  Object.fromEntries(Object.entries<Parser<unknown>>(parsers).map(([key, parse]) => [key, field(parse).optional()])) as Record<
-    K,
-    z.ZodOptional<ReturnType<typeof field>>
-  >;
+  Object.fromEntries(
+    Object.entries<Parser<unknown>>(parsers).map(([key, parse]) => [key, field(parse, SECRET_KEYS.has(key)).optional()]),
+  ) as Record<K, z.ZodOptional<ReturnType<typeof field>>>;
 
 /** The config file: every key optional, unknown keys refused (a typo must not pass silently). */
 const FILE_SCHEMA = z.strictObject({
@@ -479,8 +550,9 @@ const FILE_SCHEMA = z.strictObject({
 function describeIssue(issue: z.core.$ZodIssue): string {
   const at = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
-    const key = printable(issue.keys[0] ?? '');
-    return at === 'limits' ? `unknown limit "${key}"` : `unknown key "${key}"`;
+    const key = issue.keys[0] ?? '';
+    const known = at === 'limits' ? Object.keys(LIMIT_PARSERS) : [...Object.keys(TOP_PARSERS), 'limits'];
+    return `${at === 'limits' ? 'unknown limit' : 'unknown key'} "${printable(key)}" (${knownKeysHint(key, known)})`;
   }
   if (issue.code === 'invalid_type') return at === '' ? 'expected a JSON object' : `"${at}" must be an object`;
   return `${at}: ${issue.message}`;
@@ -504,8 +576,32 @@ function fromFile(file: string): Layer {
   return layer;
 }
 
+/** `s` cut to 64 characters, quotes, controls and bidi or zero-width characters escaped: it goes to a terminal. */
 function printable(s: string): string {
-  return JSON.stringify(s.slice(0, 64)).slice(1, -1);
+  return JSON.stringify(s.slice(0, 64))
+    .slice(1, -1)
+    .replace(/[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** "did you mean ..." for a near miss (a typo), else the keys there are. */
+function knownKeysHint(key: string, known: readonly string[]): string {
+  const near = known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= (key.length < 6 ? 1 : 2));
+  return near ? `did you mean "${near}"?` : `known keys: ${known.join(', ')}`;
+}
+
+/** Edits (insert, delete, change, swap two neighbours) from `a` to `b`. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 /**
@@ -519,14 +615,16 @@ export function resolveConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; p
   // an explicit --config/HUSH_CONFIG is read first; otherwise <dataDir from flags/env/default>/hushd.json.
   const explicitFile = flags.configFile ?? env.configFile;
   let file: Layer = { top: {}, limits: {} };
+  let fileName: string | undefined;
   if (explicitFile !== undefined) {
-    const abs = resolve(explicitFile);
-    if (!existsSync(abs)) throw new ConfigError(`config file ${abs} does not exist`);
-    file = fromFile(abs);
+    fileName = resolve(explicitFile);
+    if (!existsSync(fileName)) throw new ConfigError(`config file ${fileName} does not exist`);
+    file = fromFile(fileName);
   } else {
     const dir = (flags.top.dataDir ?? env.top.dataDir ?? defaultDataDir()) as string;
     const candidate = resolve(dir, CONFIG_FILE);
     if (existsSync(candidate)) {
+      fileName = candidate;
       file = fromFile(candidate);
       delete file.top.dataDir; // the file is already inside the data directory
     }
@@ -538,8 +636,13 @@ export function resolveConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; p
     limits: { ...DEFAULT_LIMITS, ...file.limits, ...env.limits, ...flags.limits },
   };
   config.dataDir = resolve(config.dataDir || defaultDataDir());
-  if (config.limits.heartbeatMs >= config.limits.idleTimeoutMs) {
-    throw new ConfigError('limits.heartbeatMs must be shorter than limits.idleTimeoutMs');
+  const { heartbeatMs, idleTimeoutMs } = config.limits;
+  if (heartbeatMs >= idleTimeoutMs) {
+    // Only the config file sets these two (no flag or variable does).
+    throw new ConfigError(
+      `${fileName === undefined ? '' : `config file ${fileName}: `}limits.heartbeatMs (${durationWords(heartbeatMs)}) must be shorter ` +
+        `than limits.idleTimeoutMs (${durationWords(idleTimeoutMs)}): a connection would be closed as idle between two heartbeats`,
+    );
   }
   return config;
 }

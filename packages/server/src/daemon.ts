@@ -1,16 +1,17 @@
 // Composes a running hushd from a configuration: storage, identity, accounts, the network server,
 // metrics and retention. Signal handling lives in cli.ts so tests can run a daemon in-process.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { Accounts } from './accounts.js';
 import { NatsBus } from './bus/index.js';
 import type { HushdConfig } from './config.js';
 import { applyConfig, type ConfigChanges } from './config-reload.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { loadOrCreateIdentity } from './identity-file.js';
 import { createLogger, moreVerbose, type Logger } from './logger.js';
 import { Metrics, startMetricsServer, type MetricsServer } from './metrics.js';
 import { dataPaths } from './paths.js';
 import { HushServer } from './server.js';
-import { refuseLostDatabase, refuseLostIdentity } from './server-data.js';
+import { hasDatabase, refuseLostDatabase, refuseLostIdentity } from './server-data.js';
 import { ensureServerRooms } from './server-rooms.js';
 import type { AsyncStore } from './store/async-store.js';
 import { openStore } from './store/open.js';
@@ -53,7 +54,22 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
   refuseLostDatabase(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const paths = dataPaths(config.dataDir);
-  const opened = await openStore(config, { logger });
+  // SQLite only: on PostgreSQL the data directory holds only identity.key, which nothing writes
+  // after its creation, and the database arbitrates between nodes (see docs/cluster.md).
+  const lock = config.store === null ? await lockDataDir(config.dataDir) : undefined;
+  // A start that fails before serving (a port in use) must not leave a new server behind: its
+  // hush.db and identity.key would make a mistyped --data-dir look like a real server to the admin
+  // commands, `hushd fingerprint` and a backup script.
+  const firstStart = config.store === null && !hasDatabase(config.dataDir);
+  let createdIdentity = false;
+  let opened: Awaited<ReturnType<typeof openStore>>;
+  try {
+    opened = await openStore(config, { logger });
+  } catch (err) {
+    if (firstStart) removeNewServer(paths, false);
+    lock?.release();
+    throw err;
+  }
   const { store } = opened;
   let metricsServer: MetricsServer | undefined;
   let server: HushServer | undefined;
@@ -63,6 +79,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
   try {
     await refuseLostIdentity(config, store);
     const { identity, created } = loadOrCreateIdentity(paths.identity);
+    createdIdentity = created;
     const fingerprint = identity.fingerprint();
     logger.info(created ? 'identity_created' : 'identity_loaded', { file: paths.identity, fingerprint });
 
@@ -130,6 +147,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
         }
         await metricsServer?.close().catch(() => undefined);
         await opened.close(); // SQLite: the checkpoint worker's files are let go before shutdown resolves
+        lock?.release();
         logger.info('daemon_stopped', { reason });
       })();
       return stopped;
@@ -164,8 +182,21 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
     await server?.shutdown().catch(() => undefined);
     await metricsServer?.close().catch(() => undefined);
     await opened.close().catch(() => undefined);
+    if (firstStart) removeNewServer(paths, createdIdentity);
+    else if (createdIdentity) rmSync(paths.identity, { force: true });
+    lock?.release();
     throw err;
   }
+}
+
+/**
+ * Removes what a failed first start created: hush.db with its WAL files, and identity.key when
+ * this start made it. hushd.lock stays (it holds no data; removing it could split the lock of a
+ * start that has it open), and so does the directory.
+ */
+function removeNewServer(paths: ReturnType<typeof dataPaths>, identity: boolean): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${paths.database}${suffix}`, { force: true });
+  if (identity) rmSync(paths.identity, { force: true });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -20,6 +20,11 @@ function holdsData(file: string): boolean {
   return fileState(file) === 'present';
 }
 
+/** True when the data directory's hush.db holds a database (not missing, not 0 bytes). */
+export function hasDatabase(dataDir: string): boolean {
+  return holdsData(dataPaths(dataDir).database);
+}
+
 /** True when the data directory has its server's identity key. */
 export function hasIdentity(dataDir: string): boolean {
   return holdsData(dataPaths(dataDir).identity);

@@ -1,6 +1,6 @@
 // Spawns the built `hushd` (dist/cli.js). Build first: `pnpm build` (the test builds it when missing).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +72,28 @@ describe('hushd --help', () => {
     const r = run(['--nope', '1']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown option --nope');
+  });
+
+  it('exits 2 on a config file error, the server and the admin commands alike, naming the file and the key, creating nothing', () => {
+    const file = join(home, 'hushd.json');
+    for (const [json, words] of [
+      [
+        { limits: { idleTimeoutMs: '20s' } },
+        'limits.heartbeatMs (30s) must be shorter than limits.idleTimeoutMs (20s): a connection would be closed as idle between two heartbeats',
+      ],
+      [{ port: '5555' }, 'port: expected an integer from 0 to 65535 (a JSON number, not a string), got the string "5555"'],
+    ] as const) {
+      writeFileSync(file, JSON.stringify(json));
+      for (const args of [
+        ['--port', '0'],
+        ['user', 'list'],
+      ]) {
+        const r = run([...args, '--config', file, '--data-dir', dataDir]);
+        expect(r.code, `${JSON.stringify(json)} ${args.join(' ')}`).toBe(2);
+        expect(r.stderr).toBe(`hushd: config file ${file}: ${words} (see hushd --help)\n`);
+      }
+    }
+    expect(existsSync(dataDir)).toBe(false);
   });
 });
 

@@ -177,19 +177,90 @@ describe('resolveConfig', () => {
 
   it('names the file and the key in a config-file error (zod schema)', () => {
     const file = join(dir, 'hushd.json');
+    const keys = [...OPTIONS.flatMap((o) => ('top' in o.target ? [o.target.top] : [])), 'limits'].join(', ');
     const cases: [unknown, string][] = [
-      [{ limits: { messageBurst: 0 } }, `config file ${file}: limits.messageBurst: expected an integer from 1 to 1000000`],
-      [{ port: 'http' }, `config file ${file}: port: expected an integer from 0 to 65535`],
-      [{ logLevel: 'loud' }, `config file ${file}: logLevel: expected one of debug, info, warn, error, silent`],
+      [{ limits: { messageBurst: 0 } }, `config file ${file}: limits.messageBurst: expected an integer from 1 to 1000000, got 0`],
+      [
+        { port: 'http' },
+        `config file ${file}: port: expected an integer from 0 to 65535 (a JSON number, not a string), got the string "http"`,
+      ],
+      [{ logLevel: 'loud' }, `config file ${file}: logLevel: expected one of debug, info, warn, error, silent, got the string "loud"`],
       [{ limits: [] }, `config file ${file}: "limits" must be an object`],
       [['port', 1], `config file ${file}: expected a JSON object`],
-      [{ limits: { nope: 1 } }, `config file ${file}: unknown limit "nope"`],
-      [{ 'bad\u001bkey': 1 }, `config file ${file}: unknown key "bad\\u001bkey"`],
+      [{ limits: { nope: 1 } }, `config file ${file}: unknown limit "nope" (known keys: ${Object.keys(DEFAULT_LIMITS).join(', ')})`],
+      [{ 'bad\u001bkey': 1 }, `config file ${file}: unknown key "bad\\u001bkey" (known keys: ${keys})`],
+      [{ hots: '0.0.0.0' }, `config file ${file}: unknown key "hots" (did you mean "host"?)`],
+      [{ limits: { idleTimeout: '1m' } }, `config file ${file}: unknown limit "idleTimeout" (did you mean "idleTimeoutMs"?)`],
+      [{ 'x\u202ey': 1 }, `config file ${file}: unknown key "x\\u202ey" (known keys: ${keys})`],
     ];
     for (const [json, message] of cases) {
       writeFileSync(file, JSON.stringify(json));
       expect(() => resolveIn([]), JSON.stringify(json)).toThrow(new ConfigError(message));
     }
+  });
+
+  it('refuses a value of the wrong JSON type in the file instead of converting it, saying what is allowed and what it got', () => {
+    const file = join(dir, 'hushd.json');
+    const cases: [unknown, string][] = [
+      // Numbers where text belongs were turned into text ("127", room "5").
+      [{ host: 127 }, 'host: expected a host name or IP address, got 127'],
+      [{ defaultRoom: 5 }, 'defaultRoom: expected a room name: a-z 0-9 _ - (1..32), got 5'],
+      [{ openRooms: [1] }, 'openRooms: expected a room name: a-z 0-9 _ - (1..32), got a list'],
+      [{ dataDir: 5 }, 'dataDir: expected a path, got 5'],
+      [{ registration: true }, 'registration: expected one of open, closed, invite, got true'],
+      // Text where a number or a list belongs was read as one.
+      [{ port: '5555' }, 'port: expected an integer from 0 to 65535 (a JSON number, not a string), got the string "5555"'],
+      [{ scryptN: '1024' }, 'scryptN: expected a power of two from 1024 to 1048576 (a JSON number, not a string), got the string "1024"'],
+      [
+        { limits: { maxConnections: '10' } },
+        'limits.maxConnections: expected an integer from 1 to 1000000 (a JSON number, not a string), got the string "10"',
+      ],
+      [
+        { openRooms: 'help,news' },
+        'openRooms: expected a list of room names (each a room name: a-z 0-9 _ - (1..32)), got the string "help,news"',
+      ],
+      [{ bus: 'nats://a:4222' }, 'bus: expected a list of nats://host:4222 URLs, or "local"'],
+      [{ metricsPort: false }, 'metricsPort: expected an integer from 0 to 65535, or "off" or null, got false'],
+      // A number out of range says the range, in the unit's words.
+      [
+        { limits: { heartbeatMs: 50 } },
+        'limits.heartbeatMs: expected a duration from 100ms to 1h, such as 500ms, 30s, 5m, 12h or 7d (a bare number is milliseconds), got 50',
+      ],
+      [{ maxFileSize: '2G' }, 'maxFileSize: expected a size from 1 to 1G, such as 65536, 512K or 10M (bytes), got the string "2G"'],
+      [
+        { retentionMs: 90 },
+        'retentionMs: expected a duration from 1m to 36500d, such as 500ms, 30s, 5m, 12h or 7d (a bare number is milliseconds), or "forever" or null, got 90',
+      ],
+    ];
+    for (const [json, message] of cases) {
+      writeFileSync(file, JSON.stringify(json));
+      expect(() => resolveIn([]), JSON.stringify(json)).toThrow(new ConfigError(`config file ${file}: ${message}`));
+    }
+    // The documented forms still work: durations and sizes in words, null, the flag words.
+    writeFileSync(file, JSON.stringify({ retentionMs: 'forever', metricsPort: 'off', bus: 'local', maxFileSize: '5M', openRooms: [] }));
+    expect(resolveIn([])).toMatchObject({ retentionMs: null, metricsPort: null, bus: null, maxFileSize: 5 * 1024 * 1024 });
+    // A store URL in the wrong place is never repeated: it may hold a password.
+    writeFileSync(file, JSON.stringify({ store: 'mysql://hush:s3cret@db/hush' }));
+    expect(() => resolveIn([])).toThrow(
+      new ConfigError(`config file ${file}: store: expected a postgres://user@host:port/database URL, or "sqlite"`),
+    );
+    // Flags and variables are text, and say what they got too.
+    expect(() => resolveIn(['--port', '70000'])).toThrow(
+      new ConfigError('--port: expected an integer from 0 to 65535, got the string "70000"'),
+    );
+  });
+
+  it('names the file when heartbeatMs is not shorter than idleTimeoutMs, with both values', () => {
+    const file = join(dir, 'hushd.json');
+    writeFileSync(file, JSON.stringify({ limits: { idleTimeoutMs: '20s' } }));
+    expect(() => resolveIn([])).toThrow(
+      new ConfigError(
+        `config file ${file}: limits.heartbeatMs (30s) must be shorter than limits.idleTimeoutMs (20s): a connection would be closed as idle between two heartbeats`,
+      ),
+    );
+    const other = join(dir, 'other.json');
+    writeFileSync(other, JSON.stringify({ limits: { heartbeatMs: '2m' } }));
+    expect(() => resolveIn(['--config', other])).toThrow(`config file ${other}: limits.heartbeatMs (2m) must be shorter`);
   });
 
   it('parses flags with node:util.parseArgs: --flag=value, the last one wins, one-line errors', () => {

@@ -62,6 +62,18 @@ describe('two nodes on one PostgreSQL database', () => {
   });
 });
 
+describe('the data directory on PostgreSQL', () => {
+  it('is not locked: two nodes on one host may share it (it holds only identity.key), and share its fingerprint', async () => {
+    const url = await newDatabase();
+    const a = await startTestServer({ store: url, limits });
+    cleanup.push(() => a.stop());
+    const b = await startTestServer({ store: url, limits, dataDir: a.dataDir });
+    cleanup.push(() => b.stop());
+    expect(b.fingerprint).toBe(a.fingerprint);
+    expect(a.healthy() && b.healthy()).toBe(true);
+  });
+});
+
 describe('a node that loses its database', () => {
   let pg: TestPostgres;
   beforeAll(async () => {

@@ -1,0 +1,135 @@
+// One hushd per SQLite data directory. Two daemons on one hush.db would both accept logins and
+// write the same file (the second's in-memory state knowing nothing of the first's), so a start
+// takes <dataDir>/hushd.lock first and holds it for the life of the process.
+//
+// The lock is SQLite's own (better-sqlite3 is already here): hushd.lock is a tiny database opened
+// in EXCLUSIVE locking mode and written once, so its connection keeps an exclusive OS lock (fcntl
+// on Unix, LockFileEx on Windows) until it closes. The OS drops that lock when the process ends in
+// any way, kill -9 included: the file left behind is never stale, and no pid is trusted to decide
+// anything. The write stores the holder's pid in the header's user_version (offset 60) and where
+// that pid means something (machine and pid namespace) in its application_id (offset 68), which a
+// refused start reads to name the other process; the admin commands never touch the lock (they
+// share hush.db with the running daemon, as WAL allows).
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ServerDataError } from './errors.js';
+
+export const LOCK_FILE = 'hushd.lock';
+
+/** How long a start keeps asking when another process is taking or letting go of the lock at that moment. */
+const ATTEMPT_FOR_MS = 1000;
+const RETRY_MS = 50;
+
+/** The held lock: `release` closes it (the next start may take it at once). */
+export interface DataDirLock {
+  readonly file: string;
+  release(): void;
+}
+
+/**
+ * Takes the data directory's lock or throws ServerDataError naming the directory (and the other
+ * hushd's pid when it is still running). The directory must exist.
+ */
+export async function lockDataDir(dataDir: string, opts: { pid?: number } = {}): Promise<DataDirLock> {
+  const file = join(dataDir, LOCK_FILE);
+  const pid = opts.pid ?? process.pid;
+  const deadline = Date.now() + ATTEMPT_FOR_MS;
+  for (;;) {
+    const db = tryLock(file, pid);
+    if (db) {
+      let open = true;
+      return {
+        file,
+        release: () => {
+          if (open) db.close();
+          open = false;
+        },
+      };
+    }
+    // A second hushd starting at the same moment may hold a passing lock: ask again for a moment
+    // (each failed attempt closes its connection, so two of them never block each other for long).
+    if (Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
+  const other = holderPid(file);
+  throw new ServerDataError(
+    `${dataDir} is in use by another hushd${other === undefined ? '' : ` (pid ${other})`}: ` +
+      'stop it first, or give this one its own --data-dir (the admin commands, such as hushd user add, work beside a running hushd)',
+  );
+}
+
+/** The locked connection, or undefined when another process holds the lock. */
+function tryLock(file: string, pid: number): Database.Database | undefined {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { timeout: 0 });
+    // No journal file beside it (the mode is set before the locking mode, or it does not take):
+    // after the file's creation, the one write changes header fields only.
+    db.pragma('journal_mode = MEMORY');
+    db.pragma('synchronous = OFF');
+    db.pragma('locking_mode = EXCLUSIVE');
+    // The write takes the exclusive lock; EXCLUSIVE mode keeps it until close.
+    db.exec(`BEGIN EXCLUSIVE; PRAGMA user_version = ${pid}; PRAGMA application_id = ${pidSpace()}; COMMIT`);
+    return db;
+  } catch (err) {
+    db?.close();
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_BUSY') return undefined;
+    if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
+      throw new ServerDataError(`${file} is damaged (it holds no data): remove it, once sure no hushd runs on this directory`, {
+        cause: err,
+      });
+    }
+    const hint =
+      typeof code === 'string' && /^SQLITE_(CANTOPEN|READONLY|PERM)/.test(code) ? ': run as the user that owns the data directory' : '';
+    throw new ServerDataError(`cannot lock ${file} (${(err as Error).message})${hint}`, { cause: err });
+  }
+}
+
+/**
+ * This machine and pid namespace as a 31-bit number: a pid written by a hushd in another container
+ * sharing the directory names some other process here.
+ */
+function pidSpace(): number {
+  let namespace = '';
+  try {
+    namespace = readlinkSync('/proc/self/ns/pid');
+  } catch {
+    // no /proc (macOS, Windows): the host name alone
+  }
+  return createHash('sha256').update(`${hostname()}\0${namespace}`).digest().readUInt32BE(0) >>> 1;
+}
+
+/**
+ * The pid the lock's holder wrote, if it was written in this pid space and that process is alive.
+ * Read from the file's bytes (the OS lock is on bytes SQLite reserves beyond them): a holder that
+ * has just taken the lock may not have written its own yet, so a pid of a process that no longer
+ * runs is not named.
+ */
+function holderPid(file: string): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const header = Buffer.alloc(72);
+    if (readSync(fd, header, 0, 72, 0) < 72 || header.toString('latin1', 0, 16) !== 'SQLite format 3\0') return undefined;
+    const pid = header.readUInt32BE(60);
+    if (header.readUInt32BE(68) !== pidSpace()) return undefined;
+    return pid > 0 && isRunning(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
