@@ -37,7 +37,6 @@ import {
   type SearchResult,
   type Target,
 } from './sdk.js';
-import { stripControls } from './sanitize.js';
 import {
   activeConversation,
   conversationTarget,
@@ -636,8 +635,7 @@ export class ChatController {
     const where = f.e2e ? `${to}end-to-end encrypted` : `to ${f.conversation}, readable by the server`;
     const choice = await this.ui.choose(
       'file offer',
-      // The name is the sender's: cleaned as every remote string is on screen (a flood of marks broke the box).
-      [`${f.from} offers "${stripControls(f.name)}" (${byteCount(f.size)}), ${where}.`],
+      [`${f.from} offers "${f.name}" (${byteCount(f.size)}), ${where}.`],
       [
         { key: 'a', label: 'accept' },
         { key: 'd', label: 'decline' },
@@ -682,7 +680,7 @@ export class ChatController {
   }
 
   private async accept(offer: FileTransfer, dir?: string): Promise<void> {
-    const folder = dir ?? (await this.ui.ask(`save "${stripControls(offer.name)}" (from ${offer.from}) into folder:`, this.downloadsDir));
+    const folder = dir ?? (await this.ui.ask(`save "${offer.name}" (from ${offer.from}) into folder:`, this.downloadsDir));
     if (folder === null || folder.trim() === '')
       return this.notice(`"${offer.name}" not accepted yet: /accept when you want it`, 'info', offer.conversation);
     this.dispatch({ type: 'fileAccepted', fileId: offer.fileId, now: this.now() });

@@ -1,0 +1,41 @@
+// File offers as the receiver meets them, driven through real `hush` processes in tmux against a
+// real hushd: a direct file's question pops up in whatever pane is open, so what follows the answer
+// (a refused folder, the download's progress, where it was saved) shows in that pane too.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TuiBed } from './helpers/tui-bed.js';
+
+const bed = TuiBed.install();
+
+/** The pane's title row names the open conversation. */
+const openPane = (screen: string): string => screen.split('\n')[0] ?? '';
+
+describe('hush in tmux: file offers', () => {
+  it('a direct file accepted from #lobby: the refused folder, then where it was saved, are said in #lobby', async () => {
+    const { alice, bob } = await bed.aliceAndBob();
+    bob.resize(80, 24);
+    writeFileSync(join(alice.home, 'notes.txt'), 'for bob only');
+    writeFileSync(join(bob.home, 'afile'), 'x');
+    await alice.typeLine('/query bob');
+    await alice.typeLine('/file ~/notes.txt');
+
+    // bob stays in #lobby: the question comes to him there.
+    await bob.waitFor((s) => s.includes('alice offers "notes.txt"') && s.includes('[a] accept'));
+    bob.keys('a');
+    await bob.waitFor('into folder:');
+    bob.keys('C-u');
+    // A person reads the question before typing a folder (text typed at once was meant for the chat).
+    await new Promise((r) => setTimeout(r, 500));
+    bob.type('~/afile'); // not typeLine: tmux's own command parser would expand the ~
+    bob.keys('Enter');
+    const refused = await bob.waitFor(/cannot save into \S*afile: it is a/, 'the refused folder said where bob is');
+    expect(openPane(refused)).toContain('#lobby');
+
+    mkdirSync(join(bob.home, 'dl'));
+    await bob.typeLine('/accept notes.txt ~/dl');
+    const saved = await bob.waitFor('saved "notes.txt" to', 'the saved file said where bob is');
+    expect(openPane(saved)).toContain('#lobby');
+    expect(readFileSync(join(bob.home, 'dl', 'notes.txt'), 'utf8')).toBe('for bob only');
+  }, 90_000);
+});
