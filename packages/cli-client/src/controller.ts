@@ -432,10 +432,8 @@ export class ChatController {
       this.closedWords = closedText(long ? (c.code === undefined ? {} : { code: c.code }) : c);
     });
     this.on('fileOffer', (o) => this.onFileOffer(o));
-    this.on('fileProgress', (p) => {
-      if (p.direction === 'up' && !this.state.files[p.fileId]) this.bindUpload(p.fileId, p.size);
-      this.dispatch({ type: 'fileProgress', ...p });
-    });
+    this.on('fileSending', (u) => this.bindUpload(u.fileId, u.path, u.size));
+    this.on('fileProgress', (p) => this.dispatch({ type: 'fileProgress', ...p }));
     this.on('fileComplete', (c) => this.dispatch({ type: 'fileComplete', fileId: c.fileId, path: c.path }));
     this.on('fileCancelled', (c) =>
       this.dispatch({ type: 'fileCancelled', fileId: c.fileId, reason: c.reason ?? (c.by ? `by ${c.by}` : undefined) }),
@@ -739,8 +737,9 @@ export class ChatController {
     }
   }
 
-  private bindUpload(fileId: string, size: number): void {
-    const pending = this.uploads.find((u) => u.fileId === undefined);
+  /** Our offer of `path` was made: its line shows from now on (by path: two sent at once finish in any order). */
+  private bindUpload(fileId: string, path: string, size: number): void {
+    const pending = this.uploads.find((u) => u.fileId === undefined && u.path === path);
     if (!pending) return;
     pending.fileId = fileId;
     this.dispatch({ type: 'fileSending', fileId, name: pending.name, size, target: pending.target, now: this.now() });

@@ -1,6 +1,8 @@
 // File offers as the receiver meets them, driven through real `hush` processes in tmux against a
 // real hushd: a direct file's question pops up in whatever pane is open, so what follows the answer
-// (a refused folder, the download's progress, where it was saved) shows in that pane too.
+// (a refused folder, the download's progress, where it was saved) shows in that pane too. Two files
+// sent at once each keep their own name on the sender's screen.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,5 +39,21 @@ describe('hush in tmux: file offers', () => {
     const saved = await bob.waitFor('saved "notes.txt" to', 'the saved file said where bob is');
     expect(openPane(saved)).toContain('#lobby');
     expect(readFileSync(join(bob.home, 'dl', 'notes.txt'), 'utf8')).toBe('for bob only');
+  }, 90_000);
+
+  it('two files sent at once, the big one first: each line keeps its own name and size, and the receipts name the right file', async () => {
+    const { alice, bob } = await bed.aliceAndBob();
+    writeFileSync(join(alice.home, 'big.bin'), randomBytes(3 * 1024 * 1024));
+    writeFileSync(join(alice.home, 'small.txt'), 'small');
+    await alice.typeLine('/file ~/big.bin');
+    await alice.typeLine('/file ~/small.txt'); // offered first: hashing the big one takes longer
+    const sent = await alice.waitFor((s) => (s.match(/-F- sent/g) ?? []).length === 2, 'both sent');
+    expect(sent).toMatch(/sent "big\.bin" \(3 MiB\)/);
+    expect(sent).toMatch(/sent "small\.txt" \(5 B\)/);
+
+    await bob.waitFor((s) => s.includes('alice offers "small.txt"') && s.includes('[d] decline'));
+    bob.keys('d');
+    await alice.waitFor('bob declined "small.txt"');
+    expect(alice.capture()).not.toContain('bob declined "big.bin"');
   }, 90_000);
 });

@@ -106,6 +106,7 @@ export class FileTransfers {
       const fileId = created.fileId;
       const state = { cancelled: false };
       this.uploads.set(fileId, state);
+      this.host.emit('fileSending', { fileId, target, path, size });
       try {
         // Kept before anything goes out: a crash from here on is said at the next start.
         await this.keys?.started({ fileId, upload: name, to: 'user' in target ? target.user : `#${target.room}` });

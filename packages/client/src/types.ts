@@ -173,6 +173,8 @@ export interface ClientEvents {
   /** The sends not acknowledged yet changed (one was added, went out, was acked or failed): `pendingSends`. */
   outbox: [PendingSend[]];
   fileOffer: [FileOffer];
+  /** An upload of ours was offered (before its first chunk): `path` as given to sendFile tells two at once apart. */
+  fileSending: [{ fileId: string; target: Target; path: string; size: number }];
   fileProgress: [{ fileId: string; direction: 'up' | 'down'; bytes: number; size: number }];
   fileComplete: [{ fileId: string; direction: 'up' | 'down'; path?: string }];
   fileCancelled: [{ fileId: string; by?: string; reason?: string }];

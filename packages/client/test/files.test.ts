@@ -26,6 +26,27 @@ describe('files', () => {
     return { fileId, offer: (await offer)[0] };
   }
 
+  it('two uploads at once: each says its fileId with its own path (fileSending) before its first chunk', async () => {
+    const alice = await fx.user(server, 'alice');
+    await fx.user(server, 'bob');
+    const big = await fileOf('big.bin', randomBytes(2_000_000));
+    const small = await fileOf('small.txt', 'small');
+    const sending = collect(alice, 'fileSending');
+    const order: string[] = [];
+    alice.on('fileSending', (u) => order.push(`offered ${u.fileId}`));
+    alice.on('fileProgress', (p) => order.push(`chunk ${p.fileId}`));
+    const [a, b] = await Promise.all([alice.sendFile({ user: 'bob' }, big), alice.sendFile({ user: 'bob' }, small)]);
+    expect(sending).toEqual(
+      expect.arrayContaining([
+        { fileId: a.fileId, target: { user: 'bob' }, path: big, size: 2_000_000 },
+        { fileId: b.fileId, target: { user: 'bob' }, path: small, size: 5 },
+      ]),
+    );
+    expect(sending).toHaveLength(2);
+    // Said before any progress of its own.
+    for (const { fileId } of [a, b]) expect(order.indexOf(`offered ${fileId}`)).toBeLessThan(order.indexOf(`chunk ${fileId}`));
+  });
+
   it('a direct file is end to end: offer, accept, byte-identical, never overwrites, ignores a planted symlink', async () => {
     const alice = await fx.user(server, 'alice');
     const bob = await fx.user(server, 'bob');

@@ -218,6 +218,7 @@ export class FakeClient implements ChatClient {
   }
   async sendFile(target: Target, path: string): Promise<{ fileId: string }> {
     this.record('sendFile', target, path);
+    this.emit('fileSending', { fileId: 'up1', target, path, size: 10 });
     this.emit('fileProgress', { fileId: 'up1', direction: 'up', bytes: 5, size: 10 });
     return { fileId: 'up1' };
   }
