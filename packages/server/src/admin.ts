@@ -10,7 +10,7 @@ import { storeFailureText } from './failure-words.js';
 import { CONFIG_FLAGS, OPTIONS, parseCommandLine, type HushdConfig } from './config.js';
 import { loadOrCreateIdentity } from './identity-file.js';
 import { dataPaths } from './paths.js';
-import { hasIdentity, missingIdentity, requireDatabase } from './server-data.js';
+import { hasIdentity, missingIdentity, refuseLostIdentity, requireDatabase } from './server-data.js';
 import { importSqliteIntoPostgres } from './store/postgres-import.js';
 import { openStore } from './store/open.js';
 import { PG_SCHEMA_VERSION } from './store/postgres-schema.js';
@@ -177,6 +177,22 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
     return 1;
   }
   if (command.cmd === 'fingerprint') {
+    if (!hasIdentity(config.dataDir)) {
+      // The start's rule: a new key beside a hush.db that holds accounts would be taken by the
+      // next start as the server's own, and every client that pinned the lost one would refuse it.
+      try {
+        const opened = await openStore(config);
+        try {
+          await refuseLostIdentity(config, opened.store);
+        } finally {
+          await opened.close();
+        }
+      } catch (err) {
+        if (!(err instanceof ServerDataError)) return storeFailure(err, io, paths.database);
+        io.err(`hushd: ${err.message}`);
+        return 1;
+      }
+    }
     const { identity, created } = loadOrCreateIdentity(paths.identity);
     if (created) io.err(`created a new server identity in ${paths.identity}`);
     const fingerprint = identity.fingerprint();

@@ -137,6 +137,13 @@ describe('a directory a hushd has run in', () => {
       `hushd: cannot start: ${join(dir, 'identity.key')} is missing but ${join(dir, 'hush.db')} holds a server: restore identity.key from a backup (every client pinned its fingerprint and would refuse a new one), or move hush.db away to start a new server\n`,
     );
     expect(existsSync(join(dir, 'identity.key'))).toBe(false);
+    // Nor does `hushd fingerprint` make one, which the next start would then take as the server's.
+    expect(hushd(['fingerprint', '--data-dir', dir])).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: start.stderr.replace('cannot start: ', ''),
+    });
+    expect(existsSync(join(dir, 'identity.key'))).toBe(false);
     // Restored, it is the same server again.
     renameSync(join(fx.dir, 'kept-identity.key'), join(dir, 'identity.key'));
     expect(await ranOnce(dir)).toBe(fingerprint);
