@@ -935,7 +935,8 @@ export class ChatController {
     if (!had) this.notesToSelf(user);
     this.sendTo(findConversation(this.state, dmKey(user))!, text, false);
     // Sent from another pane: said there, with the way to the conversation it went to.
-    if (this.state.active !== dmKey(user)) this.notice(`→ @${user}: ${quoteStart(text)} (${switchKeys(this.state, user)})`, 'info');
+    if (this.state.active !== dmKey(user))
+      this.notice(`→ @${user}: ${quoteStart(emojify(text))} (${switchKeys(this.state, user)})`, 'info');
   }
 
   /**

@@ -143,6 +143,9 @@ describe('ChatController', () => {
     expect(client.calls).toContainEqual(['sendDirect', 'bob', 'secret 😉', undefined]);
     expect(texts(ctl, dmKey('bob'))).toEqual(['secret 😉']);
     expect(ctl.state.e2e.bob).toBe('unverified');
+    // Sent from #lobby: said there, with the way to the conversation.
+    const n = ctl.state.conversations.findIndex((c) => c.key === dmKey('bob')) + 1;
+    expect(activeConversation(ctl.state).lines.at(-1)).toMatchObject({ kind: 'notice', text: `→ @bob: "secret 😉" (Alt+${n} opens it)` });
     client.emit('message', { kind: 'dm', id: 'd9', ts: 9, from: 'carol', peer: 'carol', text: 'yo', action: false, mine: false });
     expect(findConversation(ctl.state, dmKey('carol'))!.unread).toBe(1);
     expect(ui.bells).toBe(1);
