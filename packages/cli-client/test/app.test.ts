@@ -146,6 +146,7 @@ describe('app (fake terminal, fake client)', () => {
     await t.shows('> bob: ');
     t.type('\x05'); // Ctrl+E
     await t.shows('search: _');
+    await t.shows('↑↓ choose · Enter inserts · Esc closes'); // the keys, said in the picker
     t.type('tada');
     await t.shows(':tada:');
     t.type('\r');

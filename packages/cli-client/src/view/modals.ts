@@ -296,9 +296,10 @@ export class EmojiPicker implements Modal {
       const text = `${e.emoji}${' '.repeat(Math.max(1, 3 - displayWidth(e.emoji)))}:${e.name}:`;
       return start + i === this.selected ? `{inverse}${escapeTags(padRight(text, 38))}{/inverse}` : escapeTags(text);
     });
-    this.box.setContent(
-      [`search: ${escapeTags(this.editor.text)}_`, ...lines, ...(lines.length === 0 ? ['{gray-fg}no match{/gray-fg}'] : [])].join('\n'),
-    );
+    const list = lines.length === 0 ? ['{gray-fg}no match{/gray-fg}'] : lines;
+    // The keys at the foot, where the list ends whatever its length.
+    const hint = '{gray-fg}↑↓ choose · Enter inserts · Esc closes{/gray-fg}';
+    this.box.setContent([`search: ${escapeTags(this.editor.text)}_`, ...list, ...Array(this.rows - list.length).fill(''), hint].join('\n'));
   }
   key(ch: string | undefined, key: KeyPress): boolean {
     switch (key.full) {
