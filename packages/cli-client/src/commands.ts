@@ -352,7 +352,7 @@ export const COMMANDS: readonly CommandDef[] = [
   command({
     name: 'cancel',
     usage: '/cancel [name|id]',
-    help: 'stop a file transfer, sending or receiving (default: the newest running)',
+    help: 'stop a file transfer, or withdraw a file you sent (default: the newest running)',
     parse: fileArg,
     run: (ctl, a) => ctl.cancelTransfer(a.file),
   }),

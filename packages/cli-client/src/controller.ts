@@ -709,8 +709,12 @@ export class ChatController {
 
   async cancelTransfer(name?: string): Promise<void> {
     const f = this.findFile(name, () => latestRunning(this.state), 'no file transfer is running');
-    if (f.status !== 'sending' && f.status !== 'receiving' && f.status !== 'offered') throw new Error(`"${f.name}" is already ${f.status}`);
-    this.dispatch({ type: 'fileCancelled', fileId: f.fileId, status: 'cancelled', reason: 'by you' });
+    // A file of ours that is sent stays offered on the server: cancelling it withdraws the offer.
+    const withdraw = f.direction === 'up' && f.status === 'done';
+    if (!withdraw && f.status !== 'sending' && f.status !== 'receiving' && f.status !== 'offered') {
+      throw new Error(`"${f.name}" is already ${f.status}`);
+    }
+    this.dispatch({ type: 'fileCancelled', fileId: f.fileId, status: 'cancelled', reason: withdraw ? 'withdrawn by you' : 'by you' });
     await this.client.cancelFile(f.fileId);
   }
 

@@ -742,6 +742,8 @@ export function reduce(s: AppState, a: Action): AppState {
     }
     case 'fileCancelled': {
       const f = s.files[a.fileId];
+      // Saved here already: the sender withdrawing the offer afterwards changes nothing of it.
+      if (f?.direction === 'down' && f.status === 'done') return s;
       return f ? { ...s, files: { ...s.files, [a.fileId]: { ...f, status: a.status ?? 'cancelled', reason: a.reason } } } : s;
     }
     case 'inputSubmit': {

@@ -1,7 +1,8 @@
 // File offers as the receiver meets them, driven through real `hush` processes in tmux against a
 // real hushd: a direct file's question pops up in whatever pane is open, so what follows the answer
 // (a refused folder, the download's progress, where it was saved) shows in that pane too. Two files
-// sent at once each keep their own name on the sender's screen.
+// sent at once each keep their own name on the sender's screen. A file sent and not yet taken can be
+// withdrawn by its sender; whoever saved it keeps it, and their screen still says so.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,5 +56,33 @@ describe('hush in tmux: file offers', () => {
     bob.keys('d');
     await alice.waitFor('bob declined "small.txt"');
     expect(alice.capture()).not.toContain('bob declined "big.bin"');
+  }, 90_000);
+
+  it('alice withdraws a room file she sent: bob can no longer accept it, carol who saved it still reads saved', async () => {
+    const { alice, bob } = await bed.aliceAndBob();
+    const carol = await bed.loggedIn('carol');
+    await alice.waitFor('carol joined #lobby');
+    writeFileSync(join(alice.home, 'oops.txt'), 'not for everyone');
+    await alice.typeLine('/file ~/oops.txt');
+    await alice.waitFor(/sent "oops\.txt"/);
+    await bob.waitFor((s) => s.includes('alice offers "oops.txt"') && s.includes('[l] later'));
+    bob.keys('l');
+    await bob.waitFor('file offer from alice: "oops.txt"');
+    await carol.waitFor((s) => s.includes('alice offers "oops.txt"') && s.includes('[a] accept'));
+    carol.keys('a');
+    await carol.waitFor('into folder:');
+    carol.keys('Enter');
+    await carol.waitFor('saved "oops.txt" to');
+    await alice.waitFor('carol saved "oops.txt"');
+
+    await alice.typeLine('/cancel oops.txt');
+    const withdrawn = await alice.waitFor('file "oops.txt" cancelled: withdrawn by you');
+    expect(withdrawn).not.toContain('is already done');
+    await bob.waitFor('file "oops.txt" cancelled: by alice');
+    await bob.typeLine('/accept oops.txt');
+    await bob.waitFor('"oops.txt" is not an open offer (cancelled)');
+    // The withdrawal went to carol with bob's, before bob's /accept was answered.
+    expect(carol.capture()).toContain('saved "oops.txt" to');
+    expect(carol.capture()).not.toContain('cancelled');
   }, 90_000);
 });
