@@ -11,6 +11,8 @@ import { CONFIG_FLAGS, OPTIONS, parseCommandLine, type HushdConfig } from './con
 import { loadOrCreateIdentity } from './identity-file.js';
 import { dataPaths } from './paths.js';
 import { hasIdentity, missingIdentity, refuseLostIdentity, requireDatabase } from './server-data.js';
+import Database from 'better-sqlite3';
+import { dataDirHolder } from './data-dir-lock.js';
 import { importSqliteIntoPostgres } from './store/postgres-import.js';
 import { openStore } from './store/open.js';
 import { PG_SCHEMA_VERSION } from './store/postgres-schema.js';
@@ -181,7 +183,7 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
       // The start's rule: a new key beside a hush.db that holds accounts would be taken by the
       // next start as the server's own, and every client that pinned the lost one would refuse it.
       try {
-        const opened = await openStore(config);
+        const opened = await openAdminStore(config);
         try {
           await refuseLostIdentity(config, opened.store);
         } finally {
@@ -204,7 +206,7 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
   if (command.cmd === 'migrate' || command.cmd === 'import') return runStoreCommand(command, config, io);
   let opened: Awaited<ReturnType<typeof openStore>>;
   try {
-    opened = await openStore(config, { poolSize: 1 });
+    opened = await openAdminStore(config);
   } catch (err) {
     return storeFailure(err, io, paths.database);
   }
@@ -358,6 +360,41 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
 }
 
 /**
+ * The store an admin command works on. A SQLite schema older than this hushd's is brought up to
+ * date on opening, except beneath a running hushd: that one is an older version (it would have
+ * upgraded the schema as it started), working with the tables as it knows them, as after
+ * `npm install -g` of a new version before the restart.
+ */
+async function openAdminStore(config: HushdConfig): ReturnType<typeof openStore> {
+  if (config.store === null) {
+    const { database } = dataPaths(config.dataDir);
+    const version = sqliteSchemaVersion(database);
+    const holder = version !== undefined && version < SCHEMA_VERSION ? dataDirHolder(config.dataDir) : null;
+    if (holder) {
+      throw new ServerDataError(
+        `${database} has schema version ${version} and this hushd would upgrade it to ${SCHEMA_VERSION} ` +
+          `beneath the older hushd running on ${config.dataDir}${holder.pid === undefined ? '' : ` (pid ${holder.pid})`}: ` +
+          'restart that one as this version first (it upgrades the schema as it starts), then run this command again',
+      );
+    }
+  }
+  return openStore(config, { poolSize: 1 });
+}
+
+/** The schema version of an existing SQLite database, read without changing anything; undefined when it cannot be read. */
+function sqliteSchemaVersion(database: string): number | undefined {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(database, { readonly: true, fileMustExist: true });
+    return db.pragma('user_version', { simple: true }) as number;
+  } catch {
+    return undefined; // the open that follows says why, in its own words
+  } finally {
+    db?.close();
+  }
+}
+
+/**
  * An admin command works on an existing server, never creates one: on SQLite (and for import, whose
  * source it is) the data directory's hush.db must hold a database. `fingerprint` prints an
  * existing key, and creates a missing one only beside a SQLite server's database (a PostgreSQL
@@ -376,7 +413,7 @@ function requireServerData(command: AdminCommand, config: HushdConfig): void {
  * to do, PostgreSQL's never the URL (it may hold a password). Anything else is thrown on.
  */
 function storeFailure(err: unknown, io: AdminIO, database: string): number {
-  const words = storeFailureText(err, database);
+  const words = err instanceof ServerDataError ? err.message : storeFailureText(err, database);
   if (words !== undefined) io.err(`hushd: ${words}`);
   else if (typeof (err as { code?: unknown }).code === 'string') io.err(`hushd: PostgreSQL: ${(err as Error).message}`);
   else throw err;
@@ -401,7 +438,7 @@ async function runStoreCommand(
       return 0;
     }
     // Opening a store brings its schema up to date.
-    const opened = await openStore(config, { poolSize: 1 });
+    const opened = await openAdminStore(config);
     const applied = opened.migrated;
     await opened.close();
     if (config.store === null) io.out(`${database}: schema version ${SCHEMA_VERSION}`);

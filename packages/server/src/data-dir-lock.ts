@@ -65,6 +65,8 @@ export async function lockDataDir(dataDir: string, opts: { pid?: number } = {}):
 function tryLock(file: string, pid: number): Database.Database | undefined {
   let db: Database.Database | undefined;
   try {
+    // Owner-only whatever the umask of a process that embeds the daemon, like every file here.
+    closeSync(openSync(file, 'a', 0o600));
     db = new Database(file, { timeout: 0 });
     // No journal file beside it (the mode is set before the locking mode, or it does not take):
     // after the file's creation, the one write changes header fields only.
@@ -131,5 +133,25 @@ function isRunning(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
+/**
+ * Whether a hushd holds the data directory's lock now, and its pid when it can be told (see
+ * holderPid); null when none does. Read-only: the lock file is neither created nor written (an
+ * admin command run as root must not leave a root-owned hushd.lock the service cannot open).
+ */
+export function dataDirHolder(dataDir: string): { pid: number | undefined } | null {
+  const file = join(dataDir, LOCK_FILE);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 0 });
+    db.pragma('user_version'); // a read needs a shared lock, which the holder's exclusive one refuses
+    return null;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return { pid: holderPid(file) };
+    return null; // no lock file (no hushd has run here since it had one), or one nobody could hold
+  } finally {
+    db?.close();
   }
 }

@@ -3,11 +3,14 @@
 // and the admin commands keep working beside the running daemon. And a first start that fails
 // leaves no server behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { lockDataDir } from '../src/data-dir-lock.js';
 import { registered } from '../src/raw-client.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
 import { CLI, ensureBuilt, hushdFixture } from './helpers/hushd-process.js';
 
 beforeAll(() => ensureBuilt(), 120_000);
@@ -109,7 +112,6 @@ describe('the lock, refused without a daemon', () => {
   it('reads the holder from a lock held by another process', async () => {
     const dataDir = join(fx.dir, 'data');
     const holder = await fx.start(['--port', '0', '--data-dir', dataDir]);
-    const { lockDataDir } = await import('../src/data-dir-lock.js');
     await expect(lockDataDir(dataDir)).rejects.toThrow(`${dataDir} is in use by another hushd (pid ${holder.child.pid})`);
     await holder.stop();
     const lock = await lockDataDir(dataDir);
@@ -117,5 +119,41 @@ describe('the lock, refused without a daemon', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`is in use by another hushd (pid ${process.pid})`);
     lock.release();
+  }, 60_000);
+});
+
+describe('an upgrade: admin commands of a newer hushd beside an older one still running', () => {
+  it('do not upgrade the schema beneath the running hushd, and say to restart it first', async () => {
+    const dataDir = join(fx.dir, 'data');
+    mkdirSync(dataDir, { mode: 0o700 });
+    const database = join(dataDir, 'hush.db');
+    // hush.db as the previous schema left it, and a hushd of that version running (this process).
+    const old = new Database(database);
+    for (const step of MIGRATIONS.slice(0, -1)) old.exec(step);
+    old.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+    old.close();
+    const version = () => {
+      const db = new Database(database, { readonly: true });
+      const v = db.pragma('user_version', { simple: true });
+      db.close();
+      return v;
+    };
+    const running = await lockDataDir(dataDir);
+    for (const args of [['user', 'list'], ['migrate'], ['invite', 'create']]) {
+      const r = await run([...args, '--data-dir', dataDir]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toBe(
+        `hushd: ${database} has schema version ${SCHEMA_VERSION - 1} and this hushd would upgrade it to ${SCHEMA_VERSION} beneath the older ` +
+          `hushd running on ${dataDir} (pid ${process.pid}): restart that one as this version first (it upgrades the schema as it starts), then run this command again\n`,
+      );
+    }
+    expect(version()).toBe(SCHEMA_VERSION - 1);
+    // Once it is stopped (the restart), the commands upgrade the schema as they open it.
+    running.release();
+    expect((await run(['user', 'list', '--data-dir', dataDir])).code).toBe(0);
+    expect(version()).toBe(SCHEMA_VERSION);
+    // And a running hushd of this version (the schema up to date) is no reason to refuse anything.
+    await fx.start(['--port', '0', '--data-dir', dataDir]);
+    expect((await run(['user', 'list', '--data-dir', dataDir])).code).toBe(0);
   }, 60_000);
 });

@@ -33,14 +33,23 @@ describe.runIf(process.platform !== 'win32')('data file modes', () => {
     await alice.expect({ type: 'send', room: 'lobby', text: 'hello' }, 'ack');
 
     const seen = modes(data);
-    expect(Object.keys(seen).sort()).toEqual(['.', 'hush.db', 'hush.db-shm', 'hush.db-wal', 'identity.key']);
-    expect(seen).toEqual({ '.': '700', 'hush.db': '600', 'hush.db-shm': '600', 'hush.db-wal': '600', 'identity.key': '600' });
+    expect(Object.keys(seen).sort()).toEqual(['.', 'hush.db', 'hush.db-shm', 'hush.db-wal', 'hushd.lock', 'identity.key']);
+    expect(seen).toEqual({
+      '.': '700',
+      'hush.db': '600',
+      'hush.db-shm': '600',
+      'hush.db-wal': '600',
+      'hushd.lock': '600',
+      'identity.key': '600',
+    });
   });
 
-  it('are owner-only when admin commands create files under umask 022', () => {
+  it('are owner-only when admin commands create files under umask 022', async () => {
     ensureBuilt();
     const data = join(fx.dir, 'data');
-    SqliteStore.open(join(data, 'hush.db')).close(); // admin commands work on an existing server only
+    const made = SqliteStore.open(join(data, 'hush.db')); // admin commands work on an existing server only
+    made.close();
+    await made.background; // its connection closes last, removing the WAL files
     for (const command of [['invite', 'create'], ['fingerprint']]) {
       const r = spawnSync('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, CLI, ...command, '--data-dir', data], {
         encoding: 'utf8',
@@ -60,6 +69,7 @@ describe.runIf(process.platform !== 'win32')('data file modes', () => {
         fx.keep(await registered(server.port, 'bob'));
         const seen = modes(server.dataDir);
         expect(seen['hush.db-wal']).toBe('600');
+        expect(seen['hushd.lock']).toBe('600');
         for (const [name, mode] of Object.entries(seen)) expect([name, mode]).toEqual([name, name === '.' ? '700' : '600']);
       } finally {
         await server.stop();
