@@ -161,6 +161,8 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
       logger.info('config_reloaded', { ...changes });
       if (changes.needRestart.length > 0) logger.warn('config_needs_restart', { keys: changes.needRestart });
       logger.setLevel(config.logLevel);
+      // A shorter retention takes effect now, not at the next hourly pass.
+      if (changes.applied.some((key) => key === 'retentionMs' || key === 'fileRetentionMs')) void prune();
       return changes;
     };
 
