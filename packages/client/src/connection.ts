@@ -5,13 +5,13 @@ import { isEnding, publicState, transition, type Phase } from './connection-stat
 import { HushError, isHushError, type HushErrorCode } from './errors.js';
 import { costsMessageBudget, Outbox } from './outbox.js';
 import { DEFAULT_CLIENT_LIMITS } from './limits.js';
+import { Liveness, LIVENESS_TICK_MS } from './liveness.js';
 import { TokenPacer } from './pacer.js';
 import { Requests, type RequestBody } from './requests.js';
 import { AddressRing, type ServerAddress } from './server-addresses.js';
 import { Transport } from './transport.js';
 import type { ConnectionState, EmitEvent } from './types.js';
 
-const HEARTBEAT_MS = 15_000;
 /** How long close() lets sends already made be acknowledged before it fails them. */
 const CLOSE_SENDS_GRACE_MS = 1_000;
 /** goodbye codes after which reconnecting would be wrong. */
@@ -75,7 +75,7 @@ export class Connection {
   private goodbye: { code: string; message: string } | undefined;
   private wakeReconnect: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  private lastReceived = Date.now();
+  private liveness = new Liveness(Date.now());
   /** The one shutdown in progress: a second close() waits for it. */
   private shutdown: Promise<void> | undefined;
   private readonly stateWaiters = new Set<(state: ConnectionState) => void>();
@@ -166,7 +166,7 @@ export class Connection {
       return reply;
     }
     try {
-      transport.send([message]);
+      this.write(transport, message);
     } catch (error) {
       this.requests.fail(message, error instanceof HushError ? error : new HushError('CONNECTION_CLOSED', undefined, { cause: error }));
     }
@@ -182,6 +182,12 @@ export class Connection {
   async waitWritable(): Promise<void> {
     const t = this.transport;
     if (t?.congested) await t.waitDrain();
+  }
+
+  /** A request onto `transport`: its reply is now due (see Liveness). */
+  private write(transport: Transport, message: ClientMessage): void {
+    transport.send([message]);
+    if (transport === this.transport) this.liveness.asked(Date.now());
   }
 
   private sendQuietly(message: ClientMessage): void {
@@ -234,8 +240,9 @@ export class Connection {
 
   private onMessage(transport: Transport, message: ServerMessage): void {
     if (transport !== this.transport) return;
-    this.lastReceived = Date.now();
-    if (this.requests.settle(message)) return;
+    const settled = this.requests.settle(message);
+    this.liveness.heard(Date.now(), this.requests.size > 0);
+    if (settled) return;
     switch (message.type) {
       case 'ping':
         this.sendQuietly({ type: 'pong', ...(message.nonce === undefined ? {} : { nonce: message.nonce }) });
@@ -274,7 +281,7 @@ export class Connection {
           onClose: (error) => this.onTransportClosed(transport, error),
         });
         this.transport = transport;
-        this.outbox.attach((message) => transport.send([message]));
+        this.outbox.attach((message) => this.write(transport, message));
         this._session = transport.session;
         this.goodbye = undefined;
         this.startHeartbeat();
@@ -289,13 +296,13 @@ export class Connection {
 
   private startHeartbeat(): void {
     this.stopHeartbeat();
-    this.lastReceived = Date.now();
+    this.liveness = new Liveness(Date.now());
     this.heartbeat = setInterval(() => {
-      const silent = Date.now() - this.lastReceived;
-      if (silent > 3 * HEARTBEAT_MS)
+      const verdict = this.liveness.check(Date.now());
+      if (verdict === 'dead')
         this.transport?.destroy(); // dead peer: the close starts a reconnect
-      else if (silent > HEARTBEAT_MS) this.sendQuietly({ type: 'ping' });
-    }, HEARTBEAT_MS);
+      else if (verdict === 'ping') this.sendQuietly({ type: 'ping' });
+    }, LIVENESS_TICK_MS);
     this.heartbeat.unref();
   }
 

@@ -8,6 +8,7 @@ export class CutProxy {
   private readonly pairs = new Set<[Socket, Socket]>();
   private refusing = false;
   private swallowing = false;
+  private stalled = false;
   private holding = false;
 
   private constructor(private readonly target: { host: string; port: number }) {
@@ -43,6 +44,11 @@ export class CutProxy {
     this.swallowing = true;
   }
 
+  /** From now on, bytes either way are thrown away: a network that died without closing anything. */
+  stall(): void {
+    this.stalled = true;
+  }
+
   /** From now on, a client that ends its connection is left waiting: nobody closes the other side. */
   hold(): void {
     this.holding = true;
@@ -51,6 +57,7 @@ export class CutProxy {
   heal(): void {
     this.refusing = false;
     this.swallowing = false;
+    this.stalled = false;
     this.holding = false;
   }
 
@@ -72,12 +79,14 @@ export class CutProxy {
       client.destroy();
       upstream.destroy();
     };
-    client.on('data', (d) => upstream.write(d));
+    client.on('data', (d) => {
+      if (!this.stalled) upstream.write(d);
+    });
     client.on('end', () => {
       if (!this.holding) end();
     });
     upstream.on('data', (d) => {
-      if (!this.swallowing) client.write(d);
+      if (!this.swallowing && !this.stalled) client.write(d);
     });
     for (const s of pair) {
       s.on('error', end);
