@@ -1,7 +1,6 @@
 // The chat logic between the SDK and the view: owns the state and the input line, runs commands,
 // turns client events into actions. No terminal here; the view subscribes and draws.
-import { basename, resolve } from 'node:path';
-import { homedir } from 'node:os';
+import { basename } from 'node:path';
 import { parseInput } from './commands.js';
 import { type CompletionContext, TabCompleter } from './completion.js';
 import { emojify } from './emoji.js';
@@ -25,6 +24,7 @@ import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
 import { MessageNumbers } from './message-commands.js';
 import { lineCount, normalizePaste, PASTE_CONFIRM_LINES, splitText } from './paste.js';
+import { pathArg } from './path-arg.js';
 import {
   byteCount,
   describeError,
@@ -187,8 +187,6 @@ function switchKeys(state: AppState, user: string): string {
   const at = state.conversations.findIndex((c) => c.key === dmKey(user)) + 1;
   return at >= 1 && at <= 10 ? `Alt+${at % 10} opens it` : `/query ${user} opens it`;
 }
-
-const expandHome = (p: string): string => resolve(p.trim().replace(/^~(?=$|[\\/])/, homedir()));
 
 export class ChatController {
   state: AppState = initialState();
@@ -664,10 +662,17 @@ export class ChatController {
     return f;
   }
 
-  async acceptOffer(name?: string, dir?: string): Promise<void> {
-    // "/accept my notes.txt": a file name with spaces, not a name and a folder.
-    const spaced = name !== undefined && dir !== undefined ? `${name} ${dir}` : undefined;
-    if (spaced !== undefined && Object.values(this.state.files).some((f) => f.name === spaced)) return this.acceptOffer(spaced);
+  async acceptOffer(first?: string, rest?: string): Promise<void> {
+    // "/accept my notes.txt ~/dl": the longest start of the words that is a file's name names it
+    // (names have spaces), what follows is the folder.
+    let [name, dir] = [first, rest];
+    const words = first !== undefined && rest !== undefined ? `${first} ${rest}`.split(' ') : [];
+    for (let n = words.length; n > 1; n--) {
+      const named = words.slice(0, n).join(' ');
+      if (!Object.values(this.state.files).some((f) => f.name === named)) continue;
+      [name, dir] = [named, words.slice(n).join(' ').trim() || undefined];
+      break;
+    }
     const offer = this.findFile(name, () => latestOffer(this.state), 'no pending file offer');
     if (offer.direction !== 'down' || offer.status !== 'offered') {
       const ended = offer.status === 'declined' || offer.status === 'cancelled' || offer.status === 'failed';
@@ -683,7 +688,7 @@ export class ChatController {
       return this.notice(`"${offer.name}" not accepted yet: /accept when you want it`, 'info', offer.conversation);
     this.dispatch({ type: 'fileAccepted', fileId: offer.fileId, now: this.now() });
     try {
-      const saved = await this.client.acceptFile(offer.fileId, expandHome(folder));
+      const saved = await this.client.acceptFile(offer.fileId, pathArg(folder));
       this.dispatch({ type: 'fileComplete', fileId: offer.fileId, path: saved });
     } catch (err) {
       if (this.state.files[offer.fileId]?.status === 'cancelled') return; // by /cancel or the sender
@@ -721,7 +726,7 @@ export class ChatController {
   async sendFile(rawPath: string): Promise<void> {
     const target = conversationTarget(activeConversation(this.state));
     if (!target) throw new Error('send files in a room or a direct conversation');
-    const path = expandHome(rawPath);
+    const path = pathArg(rawPath);
     const upload: PendingUpload = { path, name: basename(path), target };
     this.uploads.push(upload);
     try {

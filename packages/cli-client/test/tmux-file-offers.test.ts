@@ -2,7 +2,8 @@
 // real hushd: a direct file's question pops up in whatever pane is open, so what follows the answer
 // (a refused folder, the download's progress, where it was saved) shows in that pane too. Two files
 // sent at once each keep their own name on the sender's screen. A file sent and not yet taken can be
-// withdrawn by its sender; whoever saved it keeps it, and their screen still says so.
+// withdrawn by its sender; whoever saved it keeps it, and their screen still says so. Paths are
+// taken as a file manager drops them, and a file name with spaces is accepted into a named folder.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,5 +85,22 @@ describe('hush in tmux: file offers', () => {
     // The withdrawal went to carol with bob's, before bob's /accept was answered.
     expect(carol.capture()).toContain('saved "oops.txt" to');
     expect(carol.capture()).not.toContain('cancelled');
+  }, 90_000);
+
+  it('a path dropped in quotes is sent; "/accept my notes.txt ~/in box" saves that file into that folder', async () => {
+    const { alice, bob } = await bed.aliceAndBob();
+    const path = join(alice.home, 'my notes.txt');
+    writeFileSync(path, 'spaced out');
+    alice.type('/file ');
+    alice.paste(`'${path}' `); // as a file manager drops it into the terminal
+    await alice.waitFor("my notes.txt'");
+    alice.keys('Enter');
+    await alice.waitFor('sent "my notes.txt"');
+    await bob.waitFor((s) => s.includes('alice offers "my notes.txt"') && s.includes('[l] later'));
+    bob.keys('l');
+    await bob.waitFor('file offer from alice: "my notes.txt"');
+    await bob.typeLine('/accept my notes.txt ~/in box');
+    await bob.waitFor('saved "my notes.txt" to');
+    expect(readFileSync(join(bob.home, 'in box', 'my notes.txt'), 'utf8')).toBe('spaced out');
   }, 90_000);
 });
