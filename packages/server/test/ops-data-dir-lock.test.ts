@@ -3,7 +3,7 @@
 // and the admin commands keep working beside the running daemon. And a first start that fails
 // leaves no server behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -155,5 +155,29 @@ describe('an upgrade: admin commands of a newer hushd beside an older one still 
     // And a running hushd of this version (the schema up to date) is no reason to refuse anything.
     await fx.start(['--port', '0', '--data-dir', dataDir]);
     expect((await run(['user', 'list', '--data-dir', dataDir])).code).toBe(0);
+  }, 60_000);
+});
+
+describe.runIf(process.getuid?.() === 0 && existsSync('/usr/bin/setpriv'))('a lock file another user made', () => {
+  it('says to run as the user that owns the data directory (root started hushd once in the service directory)', async () => {
+    const dataDir = join(fx.dir, 'service');
+    const first = await fx.start(['--port', '0', '--data-dir', dataDir]);
+    await first.stop();
+    chmodSync(fx.dir, 0o755);
+    for (const name of readdirSync(dataDir)) if (name !== 'hushd.lock') chownSync(join(dataDir, name), 65534, 65534);
+    chownSync(dataDir, 65534, 65534);
+    closeSync(openSync(join(dataDir, 'hushd.lock'), 'a')); // root's, 0600
+    const r = spawnSync(
+      '/usr/bin/setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '--port', '0', '--data-dir', dataDir],
+      {
+        encoding: 'utf8',
+        env: env(),
+        timeout: 20_000,
+      },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`hushd: cannot start: cannot lock ${join(dataDir, 'hushd.lock')} (EACCES: permission denied`);
+    expect(r.stderr).toContain('): run as the user that owns the data directory');
   }, 60_000);
 });
