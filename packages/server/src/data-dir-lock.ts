@@ -86,7 +86,9 @@ function tryLock(file: string, pid: number): Database.Database | undefined {
       });
     }
     const hint =
-      typeof code === 'string' && /^(SQLITE_(CANTOPEN|READONLY|PERM)|EACCES|EPERM|EROFS)/.test(code) ? ': run as the user that owns the data directory' : '';
+      typeof code === 'string' && /^(SQLITE_(CANTOPEN|READONLY|PERM)|EACCES|EPERM|EROFS)/.test(code)
+        ? ': run as the user that owns the data directory'
+        : '';
     throw new ServerDataError(`cannot lock ${file} (${(err as Error).message})${hint}`, { cause: err });
   }
 }
