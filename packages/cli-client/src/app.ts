@@ -4,6 +4,7 @@ import { HushError } from '@hush/client';
 import type blessed from 'blessed';
 import { DEFAULT_PORT, formatServers, type LoginDefaults, type Remembered, type ServerAddress, splitServers, withPorts } from './config.js';
 import { ChatController, type Memory } from './controller.js';
+import { unsentText } from './format.js';
 import type { Account, DirectConversation, DirectList } from './direct-list.js';
 import { PASSWORD_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 import { type ClientEventMap, describeError, errorText, type SessionClient } from './sdk.js';
@@ -126,9 +127,13 @@ export function startApp(opts: AppOptions): RunningApp {
     login?.destroy();
     const c = client;
     client = null;
+    // Lines waiting for a connection that is away go nowhere once hush quits: said on the terminal, so
+    // none is lost unseen (connected, close() gives them a moment to be acknowledged).
+    const unsent = c && c.state !== 'ready' ? c.pendingSends : [];
     if (c) await Promise.race([c.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     screen.destroy();
     if (message) opts.errorOutput?.write(`${message}\n`);
+    if (unsent.length > 0) opts.errorOutput?.write(`${unsentText(unsent)}\n`);
     finish(code);
   };
   const quit = (): void => {

@@ -2,7 +2,7 @@
 // every remote piece goes through stripControls() (a field) or bodyLines() (a message body), then
 // escapeTags(). Only a message body spans rows; its later rows carry the gutter mark.
 import { bodyLines, escapeTags, stripControls } from './sanitize.js';
-import { formatSize, type FileOffer } from './sdk.js';
+import { formatSize, type FileOffer, type Target } from './sdk.js';
 import { isNumbered, type Conversation, type FileTransfer, type Line, type Numbering } from './state.js';
 import { displayWidth, padRight, truncate } from './width.js';
 import { wrap } from './wrap.js';
@@ -185,6 +185,17 @@ export function closedText(closed: { code?: string; reason?: string }): string {
         : `the connection closed for good${reason}${code === '' ? '' : ` [${code}]`}`;
   const again = code === 'BANNED' ? 'a restart connects again once the ban is lifted or has run out' : 'restart it to connect again';
   return `${what}. hush stays open to read; ${again}`;
+}
+
+/** What hush says on the terminal when it quits with lines still waiting for the connection: each, to copy. */
+export function unsentText(lines: readonly { target: Target; text: string }[]): string {
+  const n = lines.length;
+  return [
+    `hush: ${n === 1 ? '1 line was' : `${n} lines were`} not sent (the server was out of reach when hush quit):`,
+    ...lines.map(
+      (l) => `  ${'room' in l.target ? `#${stripControls(l.target.room)}` : `@${stripControls(l.target.user)}`}: ${stripControls(l.text)}`,
+    ),
+  ].join('\n');
 }
 
 export function formatFileLine(f: FileTransfer): string {

@@ -7,6 +7,7 @@ export type {
   ConnectionState,
   FileOffer,
   MemberInfo,
+  PendingSend,
   PresenceState,
   Reaction,
   RoomInfo,
@@ -77,6 +78,7 @@ export type ChatClient = ClientEventSource &
     | 'cancelFile'
     | 'pendingFiles'
     | 'seenInLastRun'
+    | 'pendingSends'
     | 'close'
   >;
 

@@ -7,6 +7,7 @@ import type {
   ConnectionState,
   FileOffer,
   MemberInfo,
+  PendingSend,
   RoomInfo,
   SearchResult,
   Target,
@@ -30,6 +31,7 @@ export class FakeClient implements ChatClient {
   private readonly ee = new EventEmitter();
   user: string | null = 'me';
   state: ConnectionState = 'ready';
+  pendingSends: PendingSend[] = [];
   fingerprint = 'SHA512:fake';
   shortFingerprint = '1234 5678';
   rooms = new Map<string, RoomInfo>([['lobby', { room: 'lobby', topic: 'welcome', kind: 'open', members: 2, joined: true }]]);
