@@ -14,7 +14,16 @@ afterEach(async () => {
 describe('hush in tmux: quitting with lines not sent', () => {
   it('lists them on the terminal once hush has quit', async () => {
     proxy = await CutProxy.start({ host: '127.0.0.1', port: bed.server.port });
-    const alice = bed.start(['--host', `127.0.0.1:${proxy.port}`, '--user', 'alice', '--register', '--login', '--fingerprint', bed.server.fingerprint]);
+    const alice = bed.start([
+      '--host',
+      `127.0.0.1:${proxy.port}`,
+      '--user',
+      'alice',
+      '--register',
+      '--login',
+      '--fingerprint',
+      bed.server.fingerprint,
+    ]);
     await alice.waitFor((s) => s.includes('#lobby') && / connected /.test(s), 'alice on the chat screen');
     await alice.typeLine('sent while connected');
     await alice.waitFor((s) => s.includes('sent while connected') && !s.includes('(sending…)'), 'the first line acknowledged');
@@ -27,7 +36,9 @@ describe('hush in tmux: quitting with lines not sent', () => {
     await alice.typeLine('/quit');
     expect(await alice.exitCode()).toBe(0);
     const screen = alice.capture();
-    expect(screen).toMatch(/hush: 2 lines were not sent \(the server was out of reach when hush quit\):\s+#lobby: waiting one\s+#lobby: waiting two/);
+    expect(screen).toMatch(
+      /hush: 2 lines were not sent \(the server was out of reach when hush quit\):\s+#lobby: waiting one\s+#lobby: waiting two/,
+    );
     expect(screen).not.toContain('sent while connected');
   }, 60_000);
 });
