@@ -109,7 +109,8 @@ function dropUnwritableOutput(): void {
 async function serve(config: HushdConfig, reread: () => HushdConfig): Promise<number> {
   const v8Flags = tuneRuntime();
   const logger = createLogger({ level: config.logLevel });
-  logger.info('runtime', { node: process.version, v8Flags });
+  // The version that runs, which after an upgrade is not the one installed until a restart.
+  logger.info('runtime', { hushd: VERSION, node: process.version, v8Flags });
   // Handlers go in before anything is printed: a supervisor that signals as soon as it sees the
   // "listening" line must get a graceful stop, never the default kill.
   let requested: NodeJS.Signals | undefined;

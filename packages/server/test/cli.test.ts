@@ -1,6 +1,6 @@
 // Spawns the built `hushd` (dist/cli.js). Build first: `pnpm build` (the test builds it when missing).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -283,7 +283,12 @@ describe('hushd (server)', () => {
     expect(lines.find((l) => l.event === 'identity_created')).toMatchObject({ level: 'info', fingerprint });
     expect(lines.find((l) => l.event === 'started')).toMatchObject({ port: Number(port), fingerprint });
     // hushd tunes V8 for itself before anything else (see runtime.ts) and says so.
-    expect(lines[0]).toMatchObject({ event: 'runtime', node: process.version, v8Flags: ['--no-concurrent-array-buffer-sweeping'] });
+    expect(lines[0]).toMatchObject({
+      event: 'runtime',
+      hushd: (JSON.parse(readFileSync(join(CLI, '..', '..', 'package.json'), 'utf8')) as { version: string }).version,
+      node: process.version,
+      v8Flags: ['--no-concurrent-array-buffer-sweeping'],
+    });
     expect(lines.find((l) => l.event === 'metrics_listening')).toBeDefined();
     expect(lines.at(-1)).toMatchObject({ event: 'daemon_stopped', reason: 'SIGTERM' });
     for (const l of lines) expect(typeof l.ts).toBe('string');
