@@ -558,12 +558,25 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${at}: ${issue.message}`;
 }
 
+/** JSON.parse's words with the line and column of its "at position N" (Node 20 gives only the offset). */
+function jsonErrorWords(message: string, source: string): string {
+  const at = /at position (\d+)(?! \(line)/.exec(message);
+  if (!at) return message;
+  const before = source.slice(0, Number(at[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${message} (line ${line} column ${column})`;
+}
+
 function fromFile(file: string): Layer {
   let json: unknown;
+  let source = '';
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    // A byte-order mark (Notepad writes one) is no JSON, but no reason to refuse the file either.
+    source = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+    json = JSON.parse(source);
   } catch (err) {
-    throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`config file ${file}: ${jsonErrorWords((err as Error).message, source)}`);
   }
   const parsed = FILE_SCHEMA.safeParse(json);
   if (!parsed.success) throw new ConfigError(`config file ${file}: ${describeIssue(parsed.error.issues[0]!)}`);

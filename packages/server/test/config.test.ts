@@ -250,6 +250,17 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('says where in the file its JSON breaks, by line and column', () => {
+    const file = join(dir, 'hushd.json');
+    writeFileSync(file, '{\n  "port": 5555,\n}\n');
+    expect(() => resolveIn([])).toThrow(new RegExp(`^config file ${file}: .*JSON.*\\(line 3 column 1\\)$`));
+  });
+
+  it('reads a config file that starts with a byte-order mark (as Notepad saves UTF-8)', () => {
+    writeFileSync(join(dir, 'hushd.json'), `\uFEFF${JSON.stringify({ port: 1234 })}`);
+    expect(resolveIn([]).port).toBe(1234);
+  });
+
   it('names the file when heartbeatMs is not shorter than idleTimeoutMs, with both values', () => {
     const file = join(dir, 'hushd.json');
     writeFileSync(file, JSON.stringify({ limits: { idleTimeoutMs: '20s' } }));
