@@ -740,7 +740,10 @@ export class ChatController {
       this.dispatch({ type: 'fileComplete', fileId });
     } catch (err) {
       if (upload.fileId && this.state.files[upload.fileId]?.status === 'cancelled') return; // by /cancel
-      throw err;
+      if (!upload.fileId) throw err; // refused before it was offered: the words name the path
+      // Stopped under way (a lost connection): its line says so instead of its last progress.
+      this.dispatch({ type: 'fileCancelled', fileId: upload.fileId, status: 'failed', reason: errorText(err) });
+      throw new Error(`sending "${upload.name}" failed: ${errorText(err)}`);
     } finally {
       this.uploads.splice(this.uploads.indexOf(upload), 1);
     }

@@ -163,6 +163,22 @@ describe('hush in tmux: a download and a crash', () => {
     expect(bob.capture()).not.toContain('ten.bin');
   }, 180_000);
 
+  it('an upload cut by a lost connection says so on its line and names the file (it read "cancelled" and stayed at its last %)', async () => {
+    link = await slowLink(bed.server.port);
+    const alice = await throughLink(link, 'alice', { register: true });
+    writeFileSync(join(alice.home, 'ten.bin'), randomBytes(3 * 1024 * 1024));
+    await alice.typeLine('/file ~/ten.bin');
+    await alice.waitFor((screen) => screen.includes('sending "ten.bin"') && /\D[1-9]\d?%/.test(screen), 'the upload under way', 30_000);
+    await bed.stopServer();
+    const cut = await alice.waitFor('sending "ten.bin" failed: the connection was lost', 'the cut upload said', 30_000);
+    expect(cut).toContain('file "ten.bin" failed');
+    expect(cut).not.toContain('sending "ten.bin" (3 MiB)');
+    expect(cut).not.toMatch(/!!! cancelled|FILE_CANCELLED/);
+    await bed.restart();
+    await alice.waitFor('reconnected', 'back', 30_000);
+    expect(alice.capture()).toContain('file "ten.bin" failed');
+  }, 180_000);
+
   it('a download goes on by itself after the server restarts in the middle of it', async () => {
     link = await slowLink(bed.server.port);
     const { bob, content } = await offeredToBob(link);

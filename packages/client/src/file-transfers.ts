@@ -79,7 +79,8 @@ interface Download {
 export class FileTransfers {
   private readonly incoming = new Map<string, Incoming>();
   private readonly downloads = new Map<string, Download>();
-  private readonly uploads = new Map<string, { cancelled: boolean }>();
+  /** `lost`: stopped by a lost connection (the server drops an upload with it), not by a cancel. */
+  private readonly uploads = new Map<string, { cancelled: boolean; lost?: boolean }>();
   private keys: FileKeyStore | undefined;
 
   constructor(private readonly host: FileHost) {}
@@ -104,7 +105,7 @@ export class FileTransfers {
           throw tooLargeInWords(error, name, size);
         });
       const fileId = created.fileId;
-      const state = { cancelled: false };
+      const state: { cancelled: boolean; lost?: boolean } = { cancelled: false };
       this.uploads.set(fileId, state);
       this.host.emit('fileSending', { fileId, target, path, size });
       try {
@@ -118,6 +119,7 @@ export class FileTransfers {
         }
         await this.upload(handle, fileId, size, chunks, state, sealer).catch((error: unknown) => {
           // Chunks in flight when we cancelled come back NOT_FOUND: report the cancel, not that.
+          if (state.lost) throw new HushError('CONNECTION_CLOSED', 'the connection was lost during the upload: send it again', { cause: error });
           throw state.cancelled ? new HushError('FILE_CANCELLED', 'cancelled') : error;
         });
       } finally {
@@ -457,7 +459,10 @@ export class FileTransfers {
    * wait for the connection to come back (`onReconnected`).
    */
   onDisconnect(): void {
-    for (const u of this.uploads.values()) u.cancelled = true;
+    for (const u of this.uploads.values()) {
+      u.lost = !u.cancelled;
+      u.cancelled = true;
+    }
   }
 
   /** Logged in again after a lost connection: each download the server was streaming starts again from chunk 0. */

@@ -27,19 +27,19 @@ describe('files', () => {
   }
 
   it('two uploads at once: each says its fileId with its own path (fileSending) before its first chunk', async () => {
-    const alice = await fx.user(server, 'alice');
-    await fx.user(server, 'bob');
+    const twin = await fx.user(server, 'twin');
+    await fx.user(server, 'twinpeer');
     const big = await fileOf('big.bin', randomBytes(2_000_000));
     const small = await fileOf('small.txt', 'small');
-    const sending = collect(alice, 'fileSending');
+    const sending = collect(twin, 'fileSending');
     const order: string[] = [];
-    alice.on('fileSending', (u) => order.push(`offered ${u.fileId}`));
-    alice.on('fileProgress', (p) => order.push(`chunk ${p.fileId}`));
-    const [a, b] = await Promise.all([alice.sendFile({ user: 'bob' }, big), alice.sendFile({ user: 'bob' }, small)]);
+    twin.on('fileSending', (u) => order.push(`offered ${u.fileId}`));
+    twin.on('fileProgress', (p) => order.push(`chunk ${p.fileId}`));
+    const [a, b] = await Promise.all([twin.sendFile({ user: 'twinpeer' }, big), twin.sendFile({ user: 'twinpeer' }, small)]);
     expect(sending).toEqual(
       expect.arrayContaining([
-        { fileId: a.fileId, target: { user: 'bob' }, path: big, size: 2_000_000 },
-        { fileId: b.fileId, target: { user: 'bob' }, path: small, size: 5 },
+        { fileId: a.fileId, target: { user: 'twinpeer' }, path: big, size: 2_000_000 },
+        { fileId: b.fileId, target: { user: 'twinpeer' }, path: small, size: 5 },
       ]),
     );
     expect(sending).toHaveLength(2);
