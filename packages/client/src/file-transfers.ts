@@ -119,7 +119,8 @@ export class FileTransfers {
         }
         await this.upload(handle, fileId, size, chunks, state, sealer).catch((error: unknown) => {
           // Chunks in flight when we cancelled come back NOT_FOUND: report the cancel, not that.
-          if (state.lost) throw new HushError('CONNECTION_CLOSED', 'the connection was lost during the upload: send it again', { cause: error });
+          if (state.lost)
+            throw new HushError('CONNECTION_CLOSED', 'the connection was lost during the upload: send it again', { cause: error });
           throw state.cancelled ? new HushError('FILE_CANCELLED', 'cancelled') : error;
         });
       } finally {
