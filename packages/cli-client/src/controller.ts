@@ -308,8 +308,8 @@ export class ChatController {
   }
 
   /** A notice of something that happened to the connection: placed among the messages, above our lines still sending. */
-  private eventNotice(text: string, level: 'info' | 'warn'): void {
-    this.dispatch({ type: 'notice', level, text, now: this.now(), event: true });
+  private eventNotice(text: string, level: 'info' | 'warn', drop?: 'lost' | 'back'): void {
+    this.dispatch({ type: 'notice', level, text, now: this.now(), event: true, ...(drop === undefined ? {} : { drop }) });
   }
 
   private fail(err: unknown, key?: string): void {
@@ -411,12 +411,16 @@ export class ChatController {
       this.dispatch({ type: 'connection', state: s });
       if (s === 'reconnecting' && before !== 'reconnecting') {
         const why = this.serverShutdown ? 'the server is shutting down (most often to restart)' : 'connection lost';
-        this.eventNotice(`${why}; reconnecting… (what you type is kept and sent once back)`, 'warn');
+        this.eventNotice(
+          `${why}; reconnecting… (what you type is kept and sent once back)`,
+          'warn',
+          this.serverShutdown ? undefined : 'lost',
+        );
       }
       if (s !== 'reconnecting') this.serverShutdown = false;
       if (s === 'ready') void this.ownDevices().catch(() => undefined); // for Tab only: /devices says its own errors
       if (s === 'ready' && before === 'reconnecting') {
-        this.eventNotice('reconnected', 'info');
+        this.eventNotice('reconnected', 'info', 'back');
         for (const c of this.state.conversations) if (c.kind === 'room') void this.loadMembers(c.name);
       }
     });

@@ -42,7 +42,14 @@ export type Line =
       deletedBy?: string;
       reactions?: Reaction[];
     }
-  | { kind: 'notice'; ts: number; level: 'info' | 'warn' | 'error'; text: string }
+  | {
+      kind: 'notice';
+      ts: number;
+      level: 'info' | 'warn' | 'error';
+      text: string;
+      /** A dropped connection's notice: while it is away (`lost`), or folded once back (see foldDrop). */
+      drop?: { lost: true } | { count: number };
+    }
   | { kind: 'file'; ts: number; fileId: string };
 
 export interface Conversation {
@@ -124,7 +131,16 @@ export type Action =
    * `event`: something that happened (the connection dropped, came back), placed as a message from
    * the server is. Otherwise it answers what the person just did, and goes at the very bottom.
    */
-  | { type: 'notice'; key?: string; level: 'info' | 'warn' | 'error'; text: string; now: number; event?: boolean }
+  | {
+      type: 'notice';
+      key?: string;
+      level: 'info' | 'warn' | 'error';
+      text: string;
+      now: number;
+      event?: boolean;
+      /** The connection dropped (`lost`) or is back (`back`): a drop with nothing said meanwhile folds into one line. */
+      drop?: 'lost' | 'back';
+    }
   | { type: 'joined'; room: string; topic?: string; sealed?: boolean; activate: boolean }
   | { type: 'parted'; room: string }
   | { type: 'close'; key: string }
@@ -247,6 +263,34 @@ function append(lines: Line[], line: Line): Line[] {
 }
 
 const isPending = (l: Line): boolean => l.kind === 'message' && l.pending === true;
+
+/**
+ * The connection is back with nothing said since it dropped (above our lines still pending): its
+ * 'connection lost' notice becomes one line saying how long, merged with the line of the drops just
+ * before it when nothing came between them either, so a flapping network takes one line, not two
+ * rows per drop. Undefined when something came between (the 'reconnected' line then follows it).
+ */
+function foldDrop(lines: Line[], now: number): Line[] | undefined {
+  const pendingAt = lines.findIndex(isPending);
+  const end = pendingAt < 0 ? lines.length : pendingAt;
+  const lost = lines[end - 1];
+  if (lost?.kind !== 'notice' || lost.drop === undefined || !('lost' in lost.drop)) return undefined;
+  const before = lines[end - 2];
+  const merge = before?.kind === 'notice' && before.drop !== undefined && 'count' in before.drop ? before : undefined;
+  const count = merge?.drop !== undefined && 'count' in merge.drop ? merge.drop.count + 1 : 1;
+  const since = merge?.ts ?? lost.ts;
+  const span = durationWords(now - since);
+  const text =
+    count === 1 ? `connection lost for ${span}; reconnected` : `connection lost ${count} times in ${span}; reconnected each time`;
+  const line: Line = { kind: 'notice', ts: since, level: 'info', text, drop: { count } };
+  return [...lines.slice(0, end - (merge ? 2 : 1)), line, ...lines.slice(end)];
+}
+
+/** A span of time in words: seconds up to two minutes, then minutes. */
+function durationWords(ms: number): string {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  return seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+}
 
 export type MessageLine = Extract<Line, { kind: 'message' }>;
 
@@ -538,7 +582,16 @@ export function reduce(s: AppState, a: Action): AppState {
       // at the bottom); an answer to the person goes where they look, under what they just sent.
       const key = a.key === undefined ? s.active : findConversation(s, a.key) ? a.key : STATUS_KEY;
       const place = a.event ? arrive : append;
-      return updateExisting(s, key, (c) => ({ ...c, lines: place(c.lines, { kind: 'notice', ts: a.now, level: a.level, text: a.text }) }));
+      const folded = a.drop === 'back' ? foldDrop(findConversation(s, key)?.lines ?? [], a.now) : undefined;
+      if (folded) return updateExisting(s, key, (c) => ({ ...c, lines: folded }));
+      const line: Line = {
+        kind: 'notice',
+        ts: a.now,
+        level: a.level,
+        text: a.text,
+        ...(a.drop === 'lost' ? { drop: { lost: true } } : {}),
+      };
+      return updateExisting(s, key, (c) => ({ ...c, lines: place(c.lines, line) }));
     }
     case 'joined': {
       const key = roomKey(a.room);

@@ -331,12 +331,26 @@ describe('ChatController', () => {
     expect(tab('/whois b')).toBe('/whois bob ');
   });
 
-  it('reconnect notices', async () => {
+  it('reconnect notices: a drop with nothing said meanwhile folds into one line once back, a run of them too', async () => {
+    const lost = 'connection lost; reconnecting… (what you type is kept and sent once back)';
     const { client, ctl } = await started();
+    const before = texts(ctl).length;
     client.emit('state', 'reconnecting');
     expect(ctl.state.connection).toBe('reconnecting');
+    expect(texts(ctl).at(-1)).toBe(lost);
     client.emit('state', 'ready');
-    expect(texts(ctl).slice(-2)).toEqual(['connection lost; reconnecting… (what you type is kept and sent once back)', 'reconnected']);
+    expect(texts(ctl).slice(before)).toEqual(['connection lost for 1 s; reconnected']);
+    for (let i = 0; i < 2; i++) {
+      client.emit('state', 'reconnecting');
+      client.emit('state', 'ready');
+    }
+    expect(texts(ctl).slice(before)).toEqual(['connection lost 3 times in 1 s; reconnected each time']);
+    // Something came while away (a catch-up): the notices stay apart, around it.
+    client.emit('state', 'reconnecting');
+    client.emit('message', { kind: 'room', id: 'c1', ts: 9, from: 'bob', room: 'lobby', text: 'caught up', action: false, mine: false });
+    client.emit('state', 'ready');
+    await settle();
+    expect(texts(ctl).slice(before + 1)).toEqual([lost, 'caught up', 'reconnected']);
     vi.clearAllMocks();
   });
 });
