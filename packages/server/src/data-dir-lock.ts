@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ServerDataError } from './errors.js';
 
@@ -22,6 +22,13 @@ export const LOCK_FILE = 'hushd.lock';
 /** How long a start keeps asking when another process is taking or letting go of the lock at that moment. */
 const ATTEMPT_FOR_MS = 1000;
 const RETRY_MS = 50;
+
+/**
+ * Lock files this process holds. POSIX locks belong to the process, and closing any descriptor of
+ * a file drops every lock the process has on it: a second daemon in the same process (a library
+ * user, a test) must be refused without opening the file, or its attempt would free the first's.
+ */
+const heldHere = new Set<string>();
 
 /** The held lock: `release` closes it (the next start may take it at once). */
 export interface DataDirLock {
@@ -33,18 +40,21 @@ export interface DataDirLock {
  * Takes the data directory's lock or throws ServerDataError naming the directory (and the other
  * hushd's pid when it is still running). The directory must exist.
  */
-export async function lockDataDir(dataDir: string, opts: { pid?: number } = {}): Promise<DataDirLock> {
-  const file = join(dataDir, LOCK_FILE);
-  const pid = opts.pid ?? process.pid;
+export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
+  const file = resolve(dataDir, LOCK_FILE);
   const deadline = Date.now() + ATTEMPT_FOR_MS;
-  for (;;) {
-    const db = tryLock(file, pid);
+  while (!heldHere.has(file)) {
+    const db = tryLock(file, process.pid);
     if (db) {
+      heldHere.add(file);
       let open = true;
       return {
         file,
         release: () => {
-          if (open) db.close();
+          if (open) {
+            db.close();
+            heldHere.delete(file);
+          }
           open = false;
         },
       };
@@ -54,7 +64,7 @@ export async function lockDataDir(dataDir: string, opts: { pid?: number } = {}):
     if (Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
-  const other = holderPid(file);
+  const other = heldHere.has(file) ? process.pid : holderPid(file);
   throw new ServerDataError(
     `${dataDir} is in use by another hushd${other === undefined ? '' : ` (pid ${other})`}: ` +
       'stop it first, or give this one its own --data-dir (the admin commands, such as hushd user add, work beside a running hushd)',
@@ -66,7 +76,12 @@ function tryLock(file: string, pid: number): Database.Database | undefined {
   let db: Database.Database | undefined;
   try {
     // Owner-only whatever the umask of a process that embeds the daemon, like every file here.
-    closeSync(openSync(file, 'a', 0o600));
+    // Only a new file is opened outside SQLite (see heldHere): 'wx' fails on an existing one.
+    try {
+      closeSync(openSync(file, 'wx', 0o600));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
     db = new Database(file, { timeout: 0 });
     // No journal file beside it (the mode is set before the locking mode, or it does not take):
     // after the file's creation, the one write changes header fields only.
