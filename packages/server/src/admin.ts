@@ -49,13 +49,27 @@ export interface AdminIO {
   readPassword(prompt: string, opts: { confirm: boolean; fromStdin: boolean }): Promise<string>;
 }
 
+/** A device id as `hushd user devices` prints it: 16 bytes in base64url, 22 characters. */
+const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * One device id in 64 starts with "-", which the option parser would take for an option ("unknown
+ * option -M"): in `hushd user remove-device`, an argument of a device id's shape is the device id
+ * wherever it stands (it goes after "--", which ends the options). No option is 22 characters long.
+ */
+function deviceIdsAsPositionals(argv: readonly string[]): string[] {
+  if (argv[0] !== 'user' || argv[1] !== 'remove-device' || argv.includes('--')) return [...argv];
+  const ids = argv.filter((a) => a.startsWith('-') && DEVICE_ID.test(a));
+  return ids.length === 0 ? [...argv] : [...argv.filter((a) => !ids.includes(a)), '--', ...ids];
+}
+
 /**
  * Splits `hushd <subcommand> ...` arguments into the command and the remaining configuration
  * flags (passed on to resolveConfig). Throws UsageError.
  */
 export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand; configArgv: string[] } {
   const { values, positionals: positional } = parseCommandLine(
-    argv,
+    deviceIdsAsPositionals(argv),
     {
       ...CONFIG_FLAGS,
       'password-stdin': { type: 'boolean' },

@@ -223,6 +223,19 @@ describe('admin subcommands', () => {
     expect(run(['invite', 'create', '--registration', 'invite']).stderr).toBe('');
   });
 
+  it('takes a device id that starts with "-" (one in 64 does) as the device, not as an unknown option', () => {
+    expect(run(['user', 'add', 'bob', '--password-stdin'], 'a good long password\n').code).toBe(0);
+    const id = '-Mq3vX9kLw2Zp8Rt5Yb1Nc';
+    for (const args of [
+      ['user', 'remove-device', 'bob', id],
+      ['user', 'remove-device', 'bob', id, '--log-level', 'warn'],
+      ['user', 'remove-device', 'bob', '--', id],
+    ]) {
+      const r = run(args);
+      expect(r, args.join(' ')).toMatchObject({ code: 1, stderr: `hushd: bob has no device ${id} (hushd user devices bob lists them)\n` });
+    }
+  });
+
   it('reports usage errors with exit code 2', () => {
     expect(run(['user']).code).toBe(2);
     expect(run(['user', 'add']).code).toBe(2);
