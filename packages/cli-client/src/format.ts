@@ -208,8 +208,11 @@ export function formatFileLine(f: FileTransfer): string {
       return `file offer from ${who}: "${name}" (${size}, ${lock}) — /accept or /decline`;
     case 'sending':
       return `sending "${name}" (${size}) ${progressBar(f.bytes, f.size)}`;
-    case 'receiving':
-      return `receiving "${name}" from ${who} (${size}) ${progressBar(f.bytes, f.size)}`;
+    case 'receiving': {
+      // The bar went back to the start: say why, or it looks like a fault.
+      const again = f.restarted ? ' (started again: the connection came back)' : '';
+      return `receiving "${name}" from ${who} (${size}) ${progressBar(f.bytes, f.size)}${again}`;
+    }
     case 'done':
       return f.direction === 'up'
         ? `sent "${name}" (${size}) ${progressBar(f.size, f.size)}`

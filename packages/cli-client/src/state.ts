@@ -88,6 +88,8 @@ export interface FileTransfer {
   e2e: boolean;
   conversation: string;
   reason?: string;
+  /** A download begun again from its start (the connection came back): said on its line. */
+  restarted?: boolean;
 }
 
 export interface InputHistory {
@@ -766,7 +768,9 @@ export function reduce(s: AppState, a: Action): AppState {
       const f = s.files[a.fileId];
       if (!f || f.status === 'done' || f.status === 'cancelled' || f.status === 'failed') return s;
       const status: FileStatus = a.direction === 'up' ? 'sending' : 'receiving';
-      return { ...s, files: { ...s.files, [a.fileId]: { ...f, bytes: Math.min(a.bytes, a.size), size: a.size, status } } };
+      const restarted = f.restarted === true || (a.direction === 'down' && a.bytes < f.bytes);
+      const next = { ...f, bytes: Math.min(a.bytes, a.size), size: a.size, status, ...(restarted ? { restarted } : {}) };
+      return { ...s, files: { ...s.files, [a.fileId]: next } };
     }
     case 'fileAccepted': {
       const f = s.files[a.fileId];

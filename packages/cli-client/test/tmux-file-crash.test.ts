@@ -2,14 +2,15 @@
 // against a real hushd: bob's hush is killed (kill -9, by its PID) in the middle of a download that
 // comes through a slow link; started again, it lists the file as offered while he was away, the
 // half-written .part is gone, and /accept saves the file whole. And where a save was refused first,
-// the download's line is drawn at the bottom, below the refusals, not at the offer's old place.
+// the download's line is drawn at the bottom, below the refusals, not at the offer's old place. A
+// download begun again after a lost connection says so on its line; an upload cut by one fails in words.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HushTui } from '@hush/test-kit';
+import { CutProxy, type HushTui } from '@hush/test-kit';
 import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
@@ -195,5 +196,28 @@ describe('hush in tmux: a download and a crash', () => {
     expect(sha256(readFileSync(join(bob.home, 'dl', 'ten.bin')))).toBe(sha256(content));
     expect(parts(join(bob.home, 'dl'))).toEqual([]);
     expect(bob.capture()).not.toMatch(/CONNECTION_CLOSED|failed/);
+  }, 180_000);
+
+  it('a download begun again after a lost connection says so on its line (its bar went back to 0 without a word)', async () => {
+    link = await slowLink(bed.server.port);
+    const proxy = await CutProxy.start({ host: '127.0.0.1', port: link.port });
+    try {
+      const { bob, content } = await offeredToBob(proxy);
+      bob.resize(200, 40); // the download's line on one row
+      await bob.typeLine('/accept ten.bin ~/dl');
+      await bob.waitFor(
+        (screen) => screen.includes('receiving "ten.bin" from alice') && /\D[1-9]\d?%/.test(screen),
+        'the download under way',
+        30_000,
+      );
+      proxy.cut();
+      await bob.waitFor('reconnecting', 'the connection lost', 30_000);
+      proxy.heal();
+      await bob.waitFor(/receiving "ten\.bin" from alice .*% \(started again: the connection came back\)/, 'the restart said', 60_000);
+      await bob.waitFor('saved "ten.bin" to', 'the download saved', 60_000);
+      expect(sha256(readFileSync(join(bob.home, 'dl', 'ten.bin')))).toBe(sha256(content));
+    } finally {
+      await proxy.close();
+    }
   }, 180_000);
 });
