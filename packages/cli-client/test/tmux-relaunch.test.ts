@@ -21,7 +21,7 @@ describe('hush in tmux: relaunched', () => {
     await bob.typeLine('/query alice');
     await bob.waitFor('<alice> are you there?');
     await bob.typeLine('yes, here');
-    await alice.waitFor(/3\.@bob/);
+    await alice.waitFor(/3\.@bob\s+1(?!\d)/, "bob's answer reached alice"); // before she quits: seen with it
     await alice.typeLine('/msg carol a note for later');
     await alice.waitFor(/4\.@carol/);
     await quit(alice);
