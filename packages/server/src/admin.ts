@@ -441,6 +441,16 @@ async function runStoreCommand(
   io: AdminIO,
 ): Promise<number> {
   const database = dataPaths(config.dataDir).database;
+  if (command.cmd === 'import') {
+    const holder = dataDirHolder(config.dataDir);
+    if (holder) {
+      io.err(
+        `hushd: stop the hushd running on ${config.dataDir}${holder.pid === undefined ? '' : ` (pid ${holder.pid})`} first: ` +
+          'a copy taken while it runs misses what it writes afterwards',
+      );
+      return 1;
+    }
+  }
   try {
     if (command.cmd === 'import') {
       const counts = await importSqliteIntoPostgres(database, config.store!);

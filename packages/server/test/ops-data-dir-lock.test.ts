@@ -122,6 +122,18 @@ describe('the lock, refused without a daemon', () => {
   }, 60_000);
 });
 
+describe('hushd import beside a running hushd', () => {
+  it('is refused: the copy would miss what the running one writes afterwards', async () => {
+    const dataDir = join(fx.dir, 'data');
+    const running = await fx.start(['--port', '0', '--data-dir', dataDir]);
+    const r = await run(['import', '--data-dir', dataDir, '--store', 'postgres://hush@127.0.0.1:1/none']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `hushd: stop the hushd running on ${dataDir} (pid ${running.child.pid}) first: a copy taken while it runs misses what it writes afterwards\n`,
+    );
+  }, 60_000);
+});
+
 describe('two daemons in one process (a library user, a test)', () => {
   it("refuses the second without freeing the first one's lock (POSIX drops a process's locks on any close of the file)", async () => {
     const { startTestServer } = await import('../src/testing.js');
