@@ -188,6 +188,8 @@ function switchKeys(state: AppState, user: string): string {
   return at >= 1 && at <= 10 ? `Alt+${at % 10} opens it` : `/query ${user} opens it`;
 }
 
+const isOpenOffer = (f: FileTransfer): boolean => f.direction === 'down' && f.status === 'offered';
+
 export class ChatController {
   state: AppState = initialState();
   private readonly completer = new TabCompleter();
@@ -653,15 +655,18 @@ export class ChatController {
     }
   }
 
-  /** A transfer named by id or by file name, or (none given) the newest `fallback` finds: `none` says there is none. */
-  private findFile(name: string | undefined, fallback: () => FileTransfer | undefined, none: string): FileTransfer {
-    const f =
-      name === undefined
-        ? fallback()
-        : (this.state.files[name] ??
-          Object.values(this.state.files)
-            .filter((x) => x.name === name)
-            .at(-1));
+  /**
+   * A transfer named by id or by file name, or (none given) the newest `fallback` finds: `none` says
+   * there is none. Of several with that name, the newest `usable` one (an open offer for /accept).
+   */
+  private findFile(
+    name: string | undefined,
+    fallback: () => FileTransfer | undefined,
+    none: string,
+    usable?: (f: FileTransfer) => boolean,
+  ): FileTransfer {
+    const named = Object.values(this.state.files).filter((x) => x.name === name);
+    const f = name === undefined ? fallback() : (this.state.files[name] ?? named.filter((x) => usable?.(x)).at(-1) ?? named.at(-1));
     if (!f) throw new Error(name === undefined ? none : `no file ${name}`);
     return f;
   }
@@ -677,7 +682,7 @@ export class ChatController {
       [name, dir] = [named, words.slice(n).join(' ').trim() || undefined];
       break;
     }
-    const offer = this.findFile(name, () => latestOffer(this.state), 'no pending file offer');
+    const offer = this.findFile(name, () => latestOffer(this.state), 'no pending file offer', isOpenOffer);
     if (offer.direction !== 'down' || offer.status !== 'offered') {
       const ended = offer.status === 'declined' || offer.status === 'cancelled' || offer.status === 'failed';
       const again = offer.direction === 'down' && ended ? `: only ${offer.from} can offer it again` : '';
@@ -708,7 +713,7 @@ export class ChatController {
   }
 
   async declineOffer(name?: string): Promise<void> {
-    await this.decline(this.findFile(name, () => latestOffer(this.state), 'no pending file offer'));
+    await this.decline(this.findFile(name, () => latestOffer(this.state), 'no pending file offer', isOpenOffer));
   }
 
   private async decline(offer: FileTransfer): Promise<void> {

@@ -90,6 +90,8 @@ export interface FileTransfer {
   reason?: string;
   /** A download begun again from its start (the connection came back): said on its line. */
   restarted?: boolean;
+  /** When an offer to us was made: "the newest" goes by it (offers arrive in any order at a start). */
+  offeredAt?: number;
 }
 
 export interface InputHistory {
@@ -735,6 +737,7 @@ export function reduce(s: AppState, a: Action): AppState {
           status: 'offered' as const,
           e2e: o.e2e,
           conversation: conv,
+          offeredAt: o.ts,
         },
       };
       return updateExisting({ ...withConv, files }, conv, (c) => ({
@@ -860,7 +863,6 @@ export function latestRunning(s: AppState): FileTransfer | undefined {
 
 /** The file offer to act on when /accept or /decline has no id: the newest still offered. */
 export function latestOffer(s: AppState): FileTransfer | undefined {
-  return Object.values(s.files)
-    .filter((f) => f.direction === 'down' && f.status === 'offered')
-    .at(-1);
+  const open = Object.values(s.files).filter((f) => f.direction === 'down' && f.status === 'offered');
+  return open.reduce<FileTransfer | undefined>((newest, f) => ((f.offeredAt ?? 0) >= (newest?.offeredAt ?? 0) ? f : newest), undefined);
 }

@@ -77,6 +77,28 @@ describe('files in words', () => {
     expect(texts(ctl).at(-1)).toContain('"two.bin" is not an open offer (cancelled): only bob can offer it again');
   });
 
+  it('/accept takes the newest offer by when it was made, whatever order offers arrive in (at a start: any)', async () => {
+    const { client, ctl } = await started();
+    const offer = (fileId: string, name: string, ts: number) =>
+      client.emit('fileOffer', { fileId, from: 'bob', target: { user: 'me' }, name, size: 10, e2e: true, ts });
+    offer('f2', 'new.txt', NOW + 60_000);
+    offer('f1', 'old.txt', NOW);
+    await settle();
+    await ctl.submit('/accept');
+    expect(client.calls.filter((c) => c[0] === 'acceptFile').map((c) => c[1])).toEqual(['f2']);
+  });
+
+  it('/accept name takes the open offer of that name, not a saved file of the same name', async () => {
+    const { client, ctl } = await started();
+    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'ten.bin', size: 10, e2e: true, ts: NOW });
+    client.emit('fileOffer', { fileId: 'f2', from: 'bob', target: { user: 'me' }, name: 'ten.bin', size: 10, e2e: true, ts: NOW + 1 });
+    await settle();
+    await ctl.submit('/accept f2 /tmp/dl');
+    await ctl.submit('/accept ten.bin /tmp/dl');
+    expect(texts(ctl).join('\n')).not.toContain('is not an open offer');
+    expect(client.calls.filter((c) => c[0] === 'acceptFile').map((c) => c[1])).toEqual(['f2', 'f1']);
+  });
+
   it('an accepted download moves its line to the bottom, below what came after the offer', async () => {
     const { client, ctl, later } = await started();
     client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.bin', size: 10, e2e: true, ts: NOW });
