@@ -657,5 +657,18 @@ export function resolveConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; p
         `than limits.idleTimeoutMs (${durationWords(idleTimeoutMs)}): a connection would be closed as idle between two heartbeats`,
     );
   }
+  // Both on one port: the metrics server's listen would fail as "in use", by hushd itself.
+  if (config.metricsPort !== null && config.metricsPort !== 0 && config.metricsPort === config.port) {
+    const sourceOf = (key: TopKey): string => {
+      const spec = OPTIONS.find((o) => 'top' in o.target && o.target.top === key)!;
+      if (flags.top[key] !== undefined) return `--${spec.flag}`;
+      if (env.top[key] !== undefined) return spec.env;
+      if (file.top[key] !== undefined) return `${key} in config file ${fileName}`;
+      return `the default --${spec.flag}`;
+    };
+    throw new ConfigError(
+      `${sourceOf('metricsPort')} (${config.metricsPort}) is the port hushd serves on (${sourceOf('port')}): give the metrics another one`,
+    );
+  }
   return config;
 }

@@ -256,6 +256,18 @@ describe('resolveConfig', () => {
     expect(() => resolveIn([])).toThrow(new RegExp(`^config file ${file}: .*JSON.*\\(line 3 column 1\\)$`));
   });
 
+  it('refuses a metrics port that is the serving port, naming where each came from', () => {
+    expect(() => resolveIn(['--metrics-port', '5555'])).toThrow(
+      new ConfigError('--metrics-port (5555) is the port hushd serves on (the default --port): give the metrics another one'),
+    );
+    const file = join(dir, 'hushd.json');
+    writeFileSync(file, JSON.stringify({ metricsPort: 7000 }));
+    expect(() => resolveIn([], { HUSH_PORT: '7000' })).toThrow(
+      new ConfigError(`metricsPort in config file ${file} (7000) is the port hushd serves on (HUSH_PORT): give the metrics another one`),
+    );
+    expect(resolveIn(['--port', '0', '--metrics-port', '0']).metricsPort).toBe(0); // both picked free
+  });
+
   it('reads a config file that starts with a byte-order mark (as Notepad saves UTF-8)', () => {
     writeFileSync(join(dir, 'hushd.json'), `\uFEFF${JSON.stringify({ port: 1234 })}`);
     expect(resolveIn([]).port).toBe(1234);
