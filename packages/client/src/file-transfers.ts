@@ -434,7 +434,13 @@ export class FileTransfers {
       d.resolve(path);
     } catch (error) {
       if (!committed && this.downloads.get(d.fileId) !== d) return; // cancelled: the handle was closed under us
-      const e = error instanceof HushError ? error : new HushError('FILE_CORRUPT', undefined, { cause: error });
+      // A write the disk refused (full, gone read-only) is said as such: nothing is wrong with the file.
+      const e =
+        error instanceof HushError
+          ? error
+          : (error as NodeJS.ErrnoException).syscall !== undefined
+            ? folderError(d.dir, error)
+            : new HushError('FILE_CORRUPT', undefined, { cause: error });
       await this.failDownload(d, e);
       // The sender hears 'cancelled' rather than nothing.
       if (!committed) this.tell({ type: 'file_cancel', fileId: d.fileId, reason: e.code === 'FILE_CORRUPT' ? 'corrupt' : 'failed' });
@@ -515,6 +521,7 @@ function ioWords(error: unknown): string | undefined {
     case 'EROFS':
       return 'the file system is read-only';
     case 'ENOSPC':
+    case 'EDQUOT':
       return 'the disk is full';
     default:
       return undefined;

@@ -1,13 +1,35 @@
 // Files that cannot be offered, and folders that cannot be saved into, are refused in words, over
 // a real socket against a real hushd; a refused folder leaves the offer open for another one.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '@hush/server';
 import { sharedServer } from '@hush/test-kit';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
 import { Fixture, nextEvent } from './helpers.js';
+
+/** A 256 KiB file system to fill: a tmpfs, which only root can mount (elsewhere its test is skipped). */
+function smallDisk(): string | undefined {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'hush-small-disk-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir], { stdio: 'ignore' });
+    return dir;
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+const disk = smallDisk();
+afterAll(() => {
+  if (!disk) return;
+  execFileSync('umount', [disk]);
+  rmSync(disk, { recursive: true, force: true });
+});
 
 describe('file errors in words', () => {
   const fx = new Fixture();
@@ -60,6 +82,24 @@ describe('file errors in words', () => {
       expect(await readFile(saved, 'utf8')).toBe('small file');
     },
     20_000,
+  );
+
+  it.runIf(disk !== undefined)(
+    'a disk that fills up mid-download is said as such, not as a corrupt file; nothing is left on it',
+    async () => {
+      const alice = await fx.user(server, 'hal');
+      const bob = await fx.user(server, 'ivy');
+      const path = join(await fx.dir(), 'big.bin');
+      await writeFile(path, randomBytes(1024 * 1024));
+      const offer = nextEvent(bob, 'fileOffer');
+      const { fileId } = await alice.sendFile({ user: 'ivy' }, path);
+      await offer;
+      await expect(bob.acceptFile(fileId, disk)).rejects.toMatchObject({
+        code: 'FILE_IO',
+        message: `cannot save into ${disk}: the disk is full`,
+      });
+      expect(await readdir(disk!)).toEqual([]);
+    },
   );
 
   it('a missing file, a folder and an oversized file are refused in words', async () => {
