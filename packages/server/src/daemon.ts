@@ -1,6 +1,6 @@
 // Composes a running hushd from a configuration: storage, identity, accounts, the network server,
 // metrics and retention. Signal handling lives in cli.ts so tests can run a daemon in-process.
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { Accounts } from './accounts.js';
 import { NatsBus } from './bus/index.js';
 import type { HushdConfig } from './config.js';
@@ -16,6 +16,7 @@ import { ensureServerRooms } from './server-rooms.js';
 import type { AsyncStore } from './store/async-store.js';
 import { openStore } from './store/open.js';
 import type { SqliteStore } from './store/sqlite.js';
+import { makeDirs } from './make-dirs.js';
 
 export interface Daemon {
   server: HushServer;
@@ -52,7 +53,7 @@ export async function startDaemon(config: HushdConfig, opts: { logStream?: NodeJ
   // Nodes on a bus deliver from one shared store: each node's own SQLite file would not be one.
   if (config.bus !== null && config.store === null) throw new Error('--bus needs a shared store: add --store postgres://...');
   refuseLostDatabase(config);
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  makeDirs(config.dataDir);
   const paths = dataPaths(config.dataDir);
   // SQLite only: on PostgreSQL the data directory holds only identity.key, which nothing writes
   // after its creation, and the database arbitrates between nodes (see docs/cluster.md).

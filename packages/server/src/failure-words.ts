@@ -21,6 +21,10 @@ export function storeFailureText(err: unknown, database: string): string | undef
   // A file system error names its own file (the data directory, hush.db); SQLite's do not.
   const file = typeof path === 'string' ? path : database;
   if ((code === 'EEXIST' || code === 'ENOTDIR') && syscall === 'mkdir') return `${file} is a file, not a directory: check --data-dir`;
+  // Under an existing folder, ENOENT means the file system makes no folders there (/proc, /sys).
+  if ((code === 'ENOENT' || code === 'EROFS') && syscall === 'mkdir') {
+    return `cannot create the directory ${file} (${message}): choose a --data-dir on a disk that can hold it`;
+  }
   if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) return `${database} is damaged (${message}): restore it from a backup`;
   if (/^SQLITE_(READONLY|PERM|CANTOPEN)/.test(code) || code === 'EACCES' || code === 'EPERM') {
     return `cannot open ${file} (${message}): run as the user that owns the data directory`;

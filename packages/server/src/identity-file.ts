@@ -1,10 +1,11 @@
 // The server's long-term identity: a 32-byte Ed25519 seed kept as base64url text in
 // <dataDir>/identity.key, readable by the owner only. Losing it changes the fingerprint every
 // client has pinned, so it is created once and never overwritten.
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ServerIdentity } from '@hush/crypto';
 import { IdentityFileError } from './errors.js';
+import { makeDirs } from './make-dirs.js';
 
 const SEED_TEXT = /^[A-Za-z0-9_-]{43}$/;
 
@@ -15,7 +16,7 @@ export function loadOrCreateIdentity(
 ): { identity: ServerIdentity; created: boolean } {
   const existing = loadIdentity(file, platform);
   if (existing) return { identity: existing, created: false };
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  makeDirs(dirname(file));
   const identity = ServerIdentity.generate();
   let fd: number;
   try {

@@ -79,6 +79,29 @@ describe('hushd that cannot start says why in words', () => {
     expect(child.stderr).toContain(`hushd: cannot start: ${file} is a file, not a directory: check --data-dir`);
   }, 60_000);
 
+  it.runIf(process.platform === 'linux')(
+    'says a --data-dir the file system cannot hold (under /proc), at once: it hung at full CPU',
+    async () => {
+      const dir = `/proc/hush-test-${process.pid}/data`;
+      const child = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, [CLI, '--data-dir', dir, '--port', '0'], { env: { PATH: process.env.PATH, HOME: fx.dir } });
+        const spinning = setTimeout(() => p.kill('SIGKILL'), 20_000); // the old hang, deaf to SIGTERM
+        let stderr = '';
+        p.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
+        p.on('exit', (code) => {
+          clearTimeout(spinning);
+          resolve({ code, stderr });
+        });
+      });
+      expect(child.stderr).toContain(`hushd: cannot start: cannot create the directory /proc/hush-test-${process.pid}`);
+      expect(child.stderr).toContain('choose a --data-dir on a disk that can hold it');
+      expect(child.code).toBe(1);
+    },
+    60_000,
+  );
+
   it('words for the other listen and store failures; anything else is left as it is', () => {
     const config = { host: '10.99.99.99', port: 5555, metricsPort: 9464 };
     const failure = (fields: Record<string, unknown>) => Object.assign(new Error('raw'), fields);

@@ -1,6 +1,6 @@
 // The default Store: one SQLite file (better-sqlite3, WAL, synchronous=NORMAL). Calls are
 // synchronous, so each finishes before the next event-loop turn and needs no locking.
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -8,6 +8,7 @@ import * as shared from './rows.js';
 import { StoreError } from './store-error.js';
 import type { WriteHold } from './async-store.js';
 import { WalCheckpointer, type CheckpointStats, type WalCheckpointerOptions } from './wal-checkpointer.js';
+import { makeDirs } from '../make-dirs.js';
 import type {
   AdminRequest,
   AppendedMessage,
@@ -74,7 +75,7 @@ export class SqliteStore implements Store {
   static open(path: string, options: { checkpoints?: Partial<WalCheckpointerOptions> } = {}): SqliteStore {
     const checkpoints = { ...WAL_CHECKPOINTS, ...options.checkpoints };
     if (path !== ':memory:') {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      makeDirs(dirname(path));
       // Created owner-only before SQLite opens it: SQLite gives -wal and -shm the database's mode.
       closeSync(openSync(path, 'a', 0o600));
     }
