@@ -9,9 +9,11 @@ import { AccountError, ServerDataError, UsageError } from './errors.js';
 import { storeFailureText } from './failure-words.js';
 import { CONFIG_FLAGS, OPTIONS, parseCommandLine, type HushdConfig } from './config.js';
 import { loadOrCreateIdentity } from './identity-file.js';
-import { dataPaths } from './paths.js';
+import { dataPaths, IDENTITY_FILE } from './paths.js';
 import { hasIdentity, missingIdentity, refuseLostIdentity, requireDatabase } from './server-data.js';
 import Database from 'better-sqlite3';
+import { resolve } from 'node:path';
+import { backupDataDir } from './backup.js';
 import { dataDirHolder } from './data-dir-lock.js';
 import { importSqliteIntoPostgres } from './store/postgres-import.js';
 import { openStore } from './store/open.js';
@@ -38,9 +40,11 @@ export type AdminCommand =
   /** Brings the schema of the configured store up to date and exits. */
   | { cmd: 'migrate' }
   /** Copies the data directory's SQLite database into the configured (empty) PostgreSQL database. */
-  | { cmd: 'import' };
+  | { cmd: 'import' }
+  /** A restorable copy of the SQLite data directory in `target`, taken while hushd runs. */
+  | { cmd: 'backup'; target: string };
 
-export const ADMIN_COMMANDS = ['fingerprint', 'user', 'ban', 'unban', 'invite', 'migrate', 'import'] as const;
+export const ADMIN_COMMANDS = ['fingerprint', 'user', 'ban', 'unban', 'invite', 'migrate', 'import', 'backup'] as const;
 
 export interface AdminIO {
   out(line: string): void;
@@ -174,6 +178,10 @@ export function parseAdminArgs(argv: readonly string[]): { command: AdminCommand
     case 'import':
       noMore(action);
       return { command: { cmd: sub }, configArgv };
+    case 'backup':
+      if (action === undefined) throw new UsageError('usage: hushd backup DIR (a new or empty directory)');
+      noMore(name);
+      return { command: { cmd: 'backup', target: action }, configArgv };
     default:
       throw new UsageError(`unknown command "${printable(sub ?? '')}" (see hushd --help)`);
   }
@@ -184,6 +192,9 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
   const paths = dataPaths(config.dataDir);
   if (command.cmd === 'import' && config.store === null) {
     throw new UsageError("usage: hushd import --store postgres://... (copies the data directory's hush.db)");
+  }
+  if (command.cmd === 'backup' && config.store !== null) {
+    throw new UsageError('hushd backup copies a SQLite data directory: back PostgreSQL up with its own tools (docs/cluster.md)');
   }
   try {
     requireServerData(command, config);
@@ -218,6 +229,16 @@ export async function runAdmin(command: AdminCommand, config: HushdConfig, io: A
     return 0;
   }
   if (command.cmd === 'migrate' || command.cmd === 'import') return runStoreCommand(command, config, io);
+  if (command.cmd === 'backup') {
+    try {
+      const files = await backupDataDir(config.dataDir, resolve(command.target));
+      for (const { file, bytes } of files) io.out(`${file}\t${bytes} bytes`);
+      if (!files.some((f) => f.file.endsWith(IDENTITY_FILE))) io.err(`hushd: note: no ${IDENTITY_FILE} in ${config.dataDir} to back up`);
+      return 0;
+    } catch (err) {
+      return storeFailure(err, io, paths.database);
+    }
+  }
   let opened: Awaited<ReturnType<typeof openStore>>;
   try {
     opened = await openAdminStore(config);

@@ -45,6 +45,8 @@ Usage:
   hushd unban <name> | --address ADDR     lift a ban
   hushd invite create                     print a new single-use invite code
   hushd migrate                           bring the store's schema up to date and exit
+  hushd backup DIR                        copy hush.db (consistent, while hushd runs), identity.key
+                                          and hushd.json into DIR, a new or empty directory
   hushd import --store postgres://...     copy the data directory's hush.db into an empty
                                           PostgreSQL database (see docs/cluster.md)
   hushd --help | --version
