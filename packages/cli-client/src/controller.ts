@@ -426,7 +426,11 @@ export class ChatController {
         for (const c of this.state.conversations) if (c.kind === 'room') void this.loadMembers(c.name);
       }
     });
-    this.on('error', (e) => this.fail(e));
+    this.on('error', (e) => {
+      // A download's failure: its /accept (or question) says it, naming the file; said twice otherwise.
+      if (e.code === 'FILE_CORRUPT' || e.code === 'FILE_IO') return;
+      this.fail(e);
+    });
     this.on('closed', (c) => {
       this.refused.splice(0); // nothing can send them any more
       this.notice(closedText(c), 'error');

@@ -99,6 +99,19 @@ describe('files in words', () => {
     expect(client.calls.filter((c) => c[0] === 'acceptFile').map((c) => c[1])).toEqual(['f2', 'f1']);
   });
 
+  it('a download that fails is said once, naming the file (the SDK also emits it as an error event)', async () => {
+    const { client, ctl } = await started();
+    client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'ten.bin', size: 10, e2e: true, ts: NOW });
+    await settle();
+    const full = Object.assign(new Error('cannot save into /mnt/small: the disk is full'), { code: 'FILE_IO' });
+    client.failWith.acceptFile = full;
+    const accepting = ctl.submit('/accept ten.bin /mnt/small');
+    client.emit('error', full as never);
+    await accepting;
+    const said = texts(ctl).filter((t) => t?.includes('the disk is full'));
+    expect(said).toEqual(['file "ten.bin" from bob failed: cannot save into /mnt/small: the disk is full [FILE_IO]']);
+  });
+
   it('an accepted download moves its line to the bottom, below what came after the offer', async () => {
     const { client, ctl, later } = await started();
     client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { user: 'me' }, name: 'a.bin', size: 10, e2e: true, ts: NOW });
