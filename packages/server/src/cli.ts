@@ -24,7 +24,7 @@ Usage:
   hushd [options]                         start the server (default 127.0.0.1:5555)
   hushd fingerprint [--all|--json] [options]
                                           print the server's identity fingerprint, one line
-                                          (creating the key beside an existing hush.db);
+                                          (creating the key beside a hush.db with no account);
                                           --all adds the short form to read aloud, --json
                                           prints both as JSON
   hushd user add <name> [--admin] [--password-stdin]

@@ -8,10 +8,10 @@
 // any way, kill -9 included: the file left behind is never stale, and no pid is trusted to decide
 // anything. The write stores the holder's pid in the header's user_version (offset 60) and where
 // that pid means something (machine and pid namespace) in its application_id (offset 68), which a
-// refused start reads to name the other process; the admin commands never touch the lock (they
-// share hush.db with the running daemon, as WAL allows).
+// refused start reads to name the other process. The admin commands share hush.db with the running
+// daemon (as WAL allows) and only look, read-only, whether the lock is held (dataDirHolder).
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -24,9 +24,10 @@ const ATTEMPT_FOR_MS = 1000;
 const RETRY_MS = 50;
 
 /**
- * Lock files this process holds. POSIX locks belong to the process, and closing any descriptor of
- * a file drops every lock the process has on it: a second daemon in the same process (a library
- * user, a test) must be refused without opening the file, or its attempt would free the first's.
+ * Lock files this process holds, by device and inode (a path through a symlink is the same file).
+ * POSIX locks belong to the process, and closing any descriptor of a file drops every lock the
+ * process has on it: a second daemon in the same process (a library user, a test) must be refused
+ * without opening the file, or its attempt would free the first's.
  */
 const heldHere = new Set<string>();
 
@@ -43,17 +44,19 @@ export interface DataDirLock {
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const file = resolve(dataDir, LOCK_FILE);
   const deadline = Date.now() + ATTEMPT_FOR_MS;
-  while (!heldHere.has(file)) {
+  createOwnerOnly(file);
+  const key = fileKey(file);
+  while (!heldHere.has(key)) {
     const db = tryLock(file, process.pid);
     if (db) {
-      heldHere.add(file);
+      heldHere.add(key);
       let open = true;
       return {
         file,
         release: () => {
           if (open) {
             db.close();
-            heldHere.delete(file);
+            heldHere.delete(key);
           }
           open = false;
         },
@@ -64,24 +67,44 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     if (Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
-  const other = heldHere.has(file) ? process.pid : holderPid(file);
+  const other = heldHere.has(key) ? process.pid : holderPid(file);
   throw new ServerDataError(
     `${dataDir} is in use by another hushd${other === undefined ? '' : ` (pid ${other})`}: ` +
       'stop it first, or give this one its own --data-dir (the admin commands, such as hushd user add, work beside a running hushd)',
   );
 }
 
+/**
+ * Creates the lock file owner-only (whatever the umask of a process that embeds the daemon), as
+ * every file here. Only a new file is opened outside SQLite (see heldHere): 'wx' fails on an
+ * existing one without opening it.
+ */
+function createOwnerOnly(file: string): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new ServerDataError(`cannot lock ${file} (${(err as Error).message})${ownerHint((err as { code?: unknown }).code)}`, {
+      cause: err,
+    });
+  }
+}
+
+function fileKey(file: string): string {
+  const { dev, ino } = statSync(file);
+  return `${dev}:${ino}`;
+}
+
+function ownerHint(code: unknown): string {
+  return typeof code === 'string' && /^(SQLITE_(CANTOPEN|READONLY|PERM)|EACCES|EPERM|EROFS)/.test(code)
+    ? ': run as the user that owns the data directory'
+    : '';
+}
+
 /** The locked connection, or undefined when another process holds the lock. */
 function tryLock(file: string, pid: number): Database.Database | undefined {
   let db: Database.Database | undefined;
   try {
-    // Owner-only whatever the umask of a process that embeds the daemon, like every file here.
-    // Only a new file is opened outside SQLite (see heldHere): 'wx' fails on an existing one.
-    try {
-      closeSync(openSync(file, 'wx', 0o600));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
     db = new Database(file, { timeout: 0 });
     // No journal file beside it (the mode is set before the locking mode, or it does not take):
     // after the file's creation, the one write changes header fields only.
@@ -100,11 +123,7 @@ function tryLock(file: string, pid: number): Database.Database | undefined {
         cause: err,
       });
     }
-    const hint =
-      typeof code === 'string' && /^(SQLITE_(CANTOPEN|READONLY|PERM)|EACCES|EPERM|EROFS)/.test(code)
-        ? ': run as the user that owns the data directory'
-        : '';
-    throw new ServerDataError(`cannot lock ${file} (${(err as Error).message})${hint}`, { cause: err });
+    throw new ServerDataError(`cannot lock ${file} (${(err as Error).message})${ownerHint(code)}`, { cause: err });
   }
 }
 

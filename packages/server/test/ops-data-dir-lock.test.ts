@@ -3,7 +3,7 @@
 // and the admin commands keep working beside the running daemon. And a first start that fails
 // leaves no server behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,10 @@ describe('two daemons in one process (a library user, a test)', () => {
     const first = await startTestServer({ dataDir });
     try {
       await expect(startTestServer({ dataDir })).rejects.toThrow(`${dataDir} is in use by another hushd (pid ${process.pid})`);
+      // The same directory by another path (a symlink) is the same lock file.
+      const linked = join(fx.dir, 'linked');
+      symlinkSync(dataDir, linked);
+      await expect(lockDataDir(linked)).rejects.toThrow(`${linked} is in use by another hushd (pid ${process.pid})`);
       // Still held: a hushd process is refused too.
       const other = await run(['--port', '0', '--data-dir', dataDir]);
       expect(other.code).toBe(1);
