@@ -115,6 +115,8 @@ export async function crashScenario(plan: CrashPlan, sdk: SdkFixture): Promise<C
       });
       const ackedBefore = acked.length;
       await new Promise((r) => setTimeout(r, plan.trafficMs));
+      // A loaded machine acknowledges slowly: the kill waits for enough traffic (its bound says if it never came).
+      await until(() => acked.length - ackedBefore >= 50, 30_000, 'enough traffic before the kill').catch(() => undefined);
       const ackedAtKill = acked.length;
       await hushd.kill9(); // mid-traffic: sends are in flight right now
       running = false;
