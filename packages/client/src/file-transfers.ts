@@ -401,6 +401,8 @@ export class FileTransfers {
     if (!d) return;
     let committed = false;
     try {
+      // Accepted again after our disk failed it: chunks of the stream the server dropped come first.
+      if (m.index !== d.next && d.next === 0) return;
       if (m.index !== d.next) throw new HushError('FILE_CORRUPT', 'chunks out of order');
       d.next++;
       const raw = unb64(m.data);
@@ -441,9 +443,15 @@ export class FileTransfers {
           : (error as NodeJS.ErrnoException).syscall !== undefined
             ? folderError(d.dir, error)
             : new HushError('FILE_CORRUPT', undefined, { cause: error });
+      // Our disk's fault, not the file's: the offer stays open for another folder (accepted again, the
+      // server streams it from the start), as for a folder refused before the download.
+      const ours = !committed && e.code === 'FILE_IO';
+      const entry = this.incoming.get(d.fileId);
+      if (ours && entry) entry.handled = false;
       await this.failDownload(d, e);
       // The sender hears 'cancelled' rather than nothing.
-      if (!committed) this.tell({ type: 'file_cancel', fileId: d.fileId, reason: e.code === 'FILE_CORRUPT' ? 'corrupt' : 'failed' });
+      if (!committed && !ours)
+        this.tell({ type: 'file_cancel', fileId: d.fileId, reason: e.code === 'FILE_CORRUPT' ? 'corrupt' : 'failed' });
       this.host.emit('error', e);
     }
   }

@@ -85,12 +85,12 @@ describe('file errors in words', () => {
   );
 
   it.runIf(disk !== undefined)(
-    'a disk that fills up mid-download is said as such, not as a corrupt file; nothing is left on it',
+    'a disk that fills up mid-download is said as such, not as a corrupt file; nothing is left on it and the offer stays open',
     async () => {
       const alice = await fx.user(server, 'hal');
       const bob = await fx.user(server, 'ivy');
       const path = join(await fx.dir(), 'big.bin');
-      await writeFile(path, randomBytes(1024 * 1024));
+      await writeFile(path, randomBytes(8 * 1024 * 1024));
       const offer = nextEvent(bob, 'fileOffer');
       const { fileId } = await alice.sendFile({ user: 'ivy' }, path);
       await offer;
@@ -99,6 +99,10 @@ describe('file errors in words', () => {
         message: `cannot save into ${disk}: the disk is full`,
       });
       expect(await readdir(disk!)).toEqual([]);
+      // The offer stays open: saved whole into a folder with room, at once (the first stream may still run).
+      expect(bob.pendingFiles().map((f) => f.fileId)).toEqual([fileId]);
+      const saved = await bob.acceptFile(fileId, await fx.dir());
+      expect(Buffer.compare(await readFile(saved), await readFile(path))).toBe(0);
     },
   );
 
