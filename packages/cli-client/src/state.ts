@@ -290,10 +290,12 @@ function foldDrop(lines: Line[], now: number): Line[] | undefined {
   return [...lines.slice(0, end - (merge ? 2 : 1)), line, ...lines.slice(end)];
 }
 
-/** A span of time in words: seconds up to two minutes, then minutes. */
+/** A span of time in words: seconds up to two minutes, minutes up to two hours, then hours. */
 function durationWords(ms: number): string {
   const seconds = Math.max(1, Math.round(ms / 1000));
-  return seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
 }
 
 export type MessageLine = Extract<Line, { kind: 'message' }>;

@@ -446,3 +446,31 @@ describe('reduce: our own lines', () => {
     expect(s.ignored).toEqual(['mallory']);
   });
 });
+
+describe('connection drops', () => {
+  const drop = (kind: 'lost' | 'back', now: number): Action => ({
+    type: 'notice',
+    level: kind === 'lost' ? 'warn' : 'info',
+    text: kind === 'lost' ? 'connection lost; reconnecting…' : 'reconnected',
+    now,
+    event: true,
+    drop: kind,
+  });
+  const notices = (s: AppState) => activeConversation(s).lines.flatMap((l) => (l.kind === 'notice' ? [l.text] : []));
+
+  it('how long is said in seconds, minutes or hours; drops hours apart with nothing between still take one line', () => {
+    expect(notices(run(...base, drop('lost', 0), drop('back', 45_000)))).toEqual(['connection lost for 45 s; reconnected']);
+    expect(notices(run(...base, drop('lost', 0), drop('back', 10 * 60_000)))).toEqual(['connection lost for 10 min; reconnected']);
+    const night = run(...base, drop('lost', 0), drop('back', 2000), drop('lost', 8 * 3_600_000), drop('back', 8 * 3_600_000 + 2000));
+    expect(notices(night)).toEqual(['connection lost 2 times in 8 h; reconnected each time']);
+  });
+
+  it('a line that came while away keeps the notices apart', () => {
+    const s = run(...base, drop('lost', 0), { type: 'message', message: roomMsg('bob', 'caught up'), now: 1000 }, drop('back', 2000));
+    expect(activeConversation(s).lines.map((l) => (l.kind === 'file' ? '' : l.text))).toEqual([
+      'connection lost; reconnecting…',
+      'caught up',
+      'reconnected',
+    ]);
+  });
+});
