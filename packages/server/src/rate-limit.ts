@@ -155,6 +155,11 @@ export class ConnectionLimiter {
     return true;
   }
 
+  /** Which limit a refused `address` met (for the log): its own, or the server's total. */
+  fullLimit(address: string): 'maxConnectionsPerAddress' | 'maxConnections' {
+    return (this.perAddress.get(address) ?? 0) >= this.limits.maxConnectionsPerAddress ? 'maxConnectionsPerAddress' : 'maxConnections';
+  }
+
   release(address: string): void {
     const count = this.perAddress.get(address) ?? 0;
     if (count <= 1) this.perAddress.delete(address);

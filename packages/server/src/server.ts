@@ -271,12 +271,12 @@ export class HushServer {
       return;
     }
     if (banned) {
-      logger.info('refused_banned_address', {});
+      logger.info('refused_banned_address', { address });
       refuse(socket, 'BANNED', 'this address is banned');
       return;
     }
     if (!this.limiter.tryAcquire(address)) {
-      logger.warn('refused_connection_limit', { connections: this.limiter.size });
+      logger.warn('refused_connection_limit', { address, limit: this.limiter.fullLimit(address), connections: this.limiter.size });
       refuse(socket, 'TOO_MANY_CONNECTIONS', 'too many connections');
       return;
     }
