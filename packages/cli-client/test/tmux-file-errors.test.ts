@@ -1,13 +1,16 @@
 // File errors in words, driven through real `hush` processes in tmux against a real hushd: a save
-// folder that cannot be used leaves the offer open for another folder; a path that is no file, or a
-// file over the server's limit, is refused naming it.
+// folder that cannot be used leaves the offer open for another folder, and so does a disk that fills
+// up during the download; a path that is no file, or a file over the server's limit, is refused naming it.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import type { HushTui } from '@hush/test-kit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { smallDisk, type HushTui } from '@hush/test-kit';
 import { TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install({ maxFileSize: 64 * 1024 });
+// 16 KiB to fill (where root can mount a tmpfs).
+const small = smallDisk('16k');
+afterAll(() => small?.remove());
 
 /** alice offers `name` to #lobby; bob answers the prompt with "later". */
 async function offerLater(alice: HushTui, bob: HushTui, name: string, content: string): Promise<void> {
@@ -63,4 +66,25 @@ describe('hush in tmux: file errors in words', () => {
     const screen = await alice.waitFor('big.bin is 100 KiB; this server accepts files up to 64 KiB');
     expect(screen).not.toMatch(/ENOENT|EISDIR|the limit is \d+ bytes/);
   }, 90_000);
+
+  it.runIf(small !== undefined)(
+    'a disk that fills up during the download is said once, in words; the offer stays open and saves into a folder with room',
+    async () => {
+      const { alice, bob } = await bed.aliceAndBob();
+      const content = Buffer.alloc(60 * 1024, 7);
+      writeFileSync(join(alice.home, 'big.bin'), content);
+      await alice.typeLine('/file ~/big.bin');
+      await bob.waitFor((s) => s.includes('alice offers "big.bin"') && s.includes('[l] later'));
+      bob.keys('l');
+      await bob.waitFor('file offer from alice: "big.bin"');
+      await bob.typeLine(`/accept big.bin ${small!.dir}`);
+      const full = await bob.waitFor(/the disk is\s+(\S+\s+)?full/);
+      expect(full).not.toMatch(/corrupt|only alice can offer it again/);
+      expect(count(full.replace(/\s+\S\s+/g, ' '), 'the disk is')).toBe(1);
+      await bob.typeLine('/accept big.bin ~/dl');
+      await bob.waitFor(/saved "big\.bin" to/);
+      expect(readFileSync(join(bob.home, 'dl', 'big.bin'))).toEqual(content);
+    },
+    90_000,
+  );
 });

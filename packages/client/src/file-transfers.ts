@@ -410,7 +410,7 @@ export class FileTransfers {
       if (d.opener && m.final !== d.opener.complete) throw new HushError('FILE_CORRUPT', 'the final chunk flag does not match');
       d.hash.update(plain);
       // At its place: a download started again after a lost connection rewrites from the start.
-      d.writing = d.handle.write(plain, 0, plain.length, d.bytes);
+      d.writing = writeAll(d.handle, plain, d.bytes);
       await d.writing;
       if (this.downloads.get(d.fileId) !== d) return; // cancelled while writing
       d.bytes += plain.length;
@@ -620,6 +620,19 @@ async function hashFile(handle: FileHandle, size: number): Promise<Uint8Array> {
     pos += bytesRead;
   }
   return new Uint8Array(hash.digest());
+}
+
+/**
+ * All of `data` at `position`. A write may take less than it is given (a disk that fills up takes
+ * what fits and fails only the next write): the rest is written until done or refused.
+ */
+async function writeAll(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < data.length; ) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+    // Nothing taken and no error: as a full disk (never loop on it).
+    if (bytesWritten === 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC', syscall: 'write' });
+    done += bytesWritten;
+  }
 }
 
 /** Gives the finished temp file its name: a hard link never overwrites and never follows a symlink. */

@@ -1,35 +1,18 @@
 // Files that cannot be offered, and folders that cannot be saved into, are refused in words, over
 // a real socket against a real hushd; a refused folder leaves the offer open for another one.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '@hush/server';
-import { sharedServer } from '@hush/test-kit';
+import { sharedServer, smallDisk } from '@hush/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
 import { Fixture, nextEvent } from './helpers.js';
 
-/** A 256 KiB file system to fill: a tmpfs, which only root can mount (elsewhere its test is skipped). */
-function smallDisk(): string | undefined {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'hush-small-disk-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir], { stdio: 'ignore' });
-    return dir;
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
-}
-const disk = smallDisk();
-afterAll(() => {
-  if (!disk) return;
-  execFileSync('umount', [disk]);
-  rmSync(disk, { recursive: true, force: true });
-});
+// A 256 KiB file system to fill (where root can mount one).
+const small = smallDisk('256k');
+const disk = small?.dir;
+afterAll(() => small?.remove());
 
 describe('file errors in words', () => {
   const fx = new Fixture();

@@ -4,6 +4,8 @@ export type { HushTuiOptions } from './tmux.js';
 export { ClientFixture, e2eRoom, eventWaiters, passwordOf, sharedServer } from './client-fixture.js';
 export { closedPort } from './ports.js';
 export { CutProxy } from './cut-proxy.js';
+export { smallDisk } from './small-disk.js';
+export type { SmallDisk } from './small-disk.js';
 export { until } from './until.js';
 export type {
   AdminableServer,
