@@ -1,10 +1,11 @@
 // `hushd backup DIR`: a restorable copy of a SQLite data directory, taken while hushd runs. The
 // database goes through SQLite's online backup (a consistent snapshot, whatever is written
 // meanwhile, with no sqlite3 program needed); identity.key and hushd.json are copied beside it.
-import { chmodSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ServerDataError } from './errors.js';
+import { makeDirs } from './make-dirs.js';
 import { dataPaths, DATABASE_FILE, IDENTITY_FILE, CONFIG_FILE } from './paths.js';
 
 /**
@@ -16,7 +17,7 @@ export async function backupDataDir(dataDir: string, target: string): Promise<{ 
   if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0)) {
     throw new ServerDataError(`${target} already exists and is not an empty directory: a backup never overwrites anything`);
   }
-  mkdirSync(target, { recursive: true, mode: 0o700 });
+  makeDirs(target);
   const paths = dataPaths(dataDir);
   const source = new Database(paths.database, { readonly: true, fileMustExist: true });
   try {

@@ -77,7 +77,13 @@ export class SqliteStore implements Store {
     if (path !== ':memory:') {
       makeDirs(dirname(path));
       // Created owner-only before SQLite opens it: SQLite gives -wal and -shm the database's mode.
-      closeSync(openSync(path, 'a', 0o600));
+      // Only a new file is opened outside SQLite: closing a descriptor of a file drops every POSIX
+      // lock this process holds on it, another connection's included.
+      try {
+        closeSync(openSync(path, 'wx', 0o600));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
     }
     const db = new Database(path);
     try {
