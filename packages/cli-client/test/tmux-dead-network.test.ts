@@ -2,34 +2,17 @@
 // no close, every byte lost) just as she sends a line: within seconds the status bar says
 // `reconnecting…` (it said `connected` for up to 45 s, the line stuck at `(sending…)`), and once the
 // network is back the line reaches bob, once.
-import { CutProxy } from '@hush/test-kit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TuiBed } from './helpers/tui-bed.js';
 
 /** The SDK gives a connection up after this long without a word while a reply is due (its liveness.ts). */
 const WAITING_DEAD_MS = 20_000;
 
 const bed = TuiBed.install();
-let proxy: CutProxy | undefined;
-afterEach(async () => {
-  await proxy?.close();
-  proxy = undefined;
-});
 
 describe('hush in tmux: the network dies under a line just sent', () => {
   it('says reconnecting… within seconds; the line goes out once it is back', async () => {
-    proxy = await CutProxy.start({ host: '127.0.0.1', port: bed.server.port });
-    const alice = bed.start([
-      '--host',
-      `127.0.0.1:${proxy.port}`,
-      '--user',
-      'alice',
-      '--register',
-      '--login',
-      '--fingerprint',
-      bed.server.fingerprint,
-    ]);
-    await alice.waitFor((s) => s.includes('#lobby') && / connected /.test(s), 'alice on the chat screen');
+    const { tui: alice, proxy } = await bed.throughProxy('alice');
     const bob = await bed.loggedIn('bob');
     await alice.waitFor('bob joined #lobby');
 

@@ -1,31 +1,14 @@
 // A real `hush` in tmux on a network that drops three times in a row, nothing said meanwhile: the
 // pane keeps one line for them all once back (each drop wrote two rows, 'connection lost;
 // reconnecting…' and 'reconnected', and a flapping network scrolled the conversation away).
-import { CutProxy } from '@hush/test-kit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
-let proxy: CutProxy | undefined;
-afterEach(async () => {
-  await proxy?.close();
-  proxy = undefined;
-});
 
 describe('hush in tmux: a flapping network', () => {
   it('three drops with nothing said meanwhile leave one line', async () => {
-    proxy = await CutProxy.start({ host: '127.0.0.1', port: bed.server.port });
-    const alice = bed.start([
-      '--host',
-      `127.0.0.1:${proxy.port}`,
-      '--user',
-      'alice',
-      '--register',
-      '--login',
-      '--fingerprint',
-      bed.server.fingerprint,
-    ]);
-    await alice.waitFor((s) => s.includes('#lobby') && / connected /.test(s), 'alice on the chat screen');
+    const { tui: alice, proxy } = await bed.throughProxy('alice');
     await alice.typeLine('said before');
     await alice.waitFor((s) => s.includes('said before') && !s.includes('(sending…)'), 'the line acknowledged');
 

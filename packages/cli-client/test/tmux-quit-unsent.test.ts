@@ -1,30 +1,13 @@
 // A real `hush` in tmux that quits while the server is out of reach with lines still waiting to go:
 // they cannot go any more, and the terminal says which, each in full to copy (they vanished unsaid).
-import { CutProxy } from '@hush/test-kit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
-let proxy: CutProxy | undefined;
-afterEach(async () => {
-  await proxy?.close();
-  proxy = undefined;
-});
 
 describe('hush in tmux: quitting with lines not sent', () => {
   it('lists them on the terminal once hush has quit', async () => {
-    proxy = await CutProxy.start({ host: '127.0.0.1', port: bed.server.port });
-    const alice = bed.start([
-      '--host',
-      `127.0.0.1:${proxy.port}`,
-      '--user',
-      'alice',
-      '--register',
-      '--login',
-      '--fingerprint',
-      bed.server.fingerprint,
-    ]);
-    await alice.waitFor((s) => s.includes('#lobby') && / connected /.test(s), 'alice on the chat screen');
+    const { tui: alice, proxy } = await bed.throughProxy('alice');
     await alice.typeLine('sent while connected');
     await alice.waitFor((s) => s.includes('sent while connected') && !s.includes('(sending…)'), 'the first line acknowledged');
 

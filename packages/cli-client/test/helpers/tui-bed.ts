@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HushClient } from '@hush/client';
 import { startTestServer, type TestServer, type TestServerOverrides } from '@hush/server/testing';
-import { HUSH_CLI, HushTui } from '@hush/test-kit';
+import { CutProxy, HUSH_CLI, HushTui } from '@hush/test-kit';
 import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 export const PASSWORD = 'correct horse battery';
@@ -23,6 +23,7 @@ export class TuiBed {
   private readonly tuis: HushTui[] = [];
   private readonly clients: HushClient[] = [];
   private readonly homes: string[] = [];
+  private readonly proxies: CutProxy[] = [];
 
   private overrides: TestServerOverrides = {};
 
@@ -40,6 +41,7 @@ export class TuiBed {
     afterEach(async () => {
       for (const t of bed.tuis.splice(0)) t.kill();
       for (const c of bed.clients.splice(0)) await c.close().catch(() => undefined);
+      for (const p of bed.proxies.splice(0)) await p.close();
       for (const home of bed.homes.splice(0)) rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       await bed.current?.stop();
       bed.current = null;
@@ -93,11 +95,17 @@ export class TuiBed {
     return this.onChatScreen(user, [], `${user}'s new device on the chat screen`);
   }
 
-  private async onChatScreen(user: string, extra: string[], what: string, home?: string): Promise<HushTui> {
-    const tui = this.start(
-      ['--host', `127.0.0.1:${this.server.port}`, '--user', user, ...extra, '--login', '--fingerprint', this.server.fingerprint],
-      { home },
-    );
+  /** `user` registered and on the chat screen through a CutProxy the test cuts, heals or stalls (closed after it). */
+  async throughProxy(user: string): Promise<{ tui: HushTui; proxy: CutProxy }> {
+    const proxy = await CutProxy.start({ host: '127.0.0.1', port: this.server.port });
+    this.proxies.push(proxy);
+    return { tui: await this.onChatScreen(user, ['--register'], `${user} on the chat screen`, undefined, proxy.port), proxy };
+  }
+
+  private async onChatScreen(user: string, extra: string[], what: string, home?: string, port = this.server.port): Promise<HushTui> {
+    const tui = this.start(['--host', `127.0.0.1:${port}`, '--user', user, ...extra, '--login', '--fingerprint', this.server.fingerprint], {
+      home,
+    });
     await tui.waitFor((screen) => screen.includes('#lobby') && / connected /.test(screen), what);
     return tui;
   }
