@@ -1,6 +1,6 @@
 // The default Store: one SQLite file (better-sqlite3, WAL, synchronous=NORMAL). Calls are
 // synchronous, so each finishes before the next event-loop turn and needs no locking.
-import { chmodSync, closeSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -83,6 +83,14 @@ export class SqliteStore implements Store {
         closeSync(openSync(path, 'wx', 0o600));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        // SQLite's own words for a directory are "unable to open database file": say what it is.
+        if (statSync(path).isDirectory()) {
+          throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${path}'`), {
+            code: 'EISDIR',
+            syscall: 'open',
+            path,
+          });
+        }
       }
     }
     const db = new Database(path);
