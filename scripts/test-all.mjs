@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsRoot = join(root, '.test-results');
 
-/** Sums the vitest JSON reports found in `dirs`. */
+/** Sums the vitest JSON reports found in `dirs`, and names what failed. */
 function sum(dirs) {
-  const total = { passed: 0, failed: 0, skipped: 0, suitesFailed: 0 };
+  const total = { passed: 0, failed: 0, skipped: 0, suitesFailed: 0, failures: [] };
   for (const dir of dirs) {
     for (const file of existsSync(dir) ? readdirSync(dir) : []) {
       if (!file.endsWith('.json')) continue;
@@ -23,13 +23,29 @@ function sum(dirs) {
       total.failed += report.numFailedTests ?? 0;
       total.skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
       total.suitesFailed += report.numFailedTestSuites ?? 0;
+      total.failures.push(...failuresIn(report, file));
     }
   }
   return total;
 }
 
-function line({ passed, failed, skipped }) {
-  return `tests: ${passed} passed, ${failed} failed, ${skipped} skipped`;
+/** One line per failed test or unloadable file: where, which, and the first line of why. */
+function failuresIn(report, file) {
+  const out = [];
+  for (const suite of report.testResults ?? []) {
+    const where = `${file.replace(/\.json$/, '')}: ${suite.name ? suite.name.replace(root, '.') : '?'}`;
+    const firstLine = (text) => String(text ?? '').split('\n').find((l) => l.trim() !== '') ?? '';
+    const failed = (suite.assertionResults ?? []).filter((t) => t.status === 'failed');
+    for (const t of failed) out.push(`${where} > ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
+    if (failed.length === 0 && suite.status === 'failed') out.push(`${where}: ${firstLine(suite.message)}`);
+  }
+  return out;
+}
+
+/** The failures (so a log's tail names them), then the one summing line. */
+function line({ passed, failed, skipped, failures }) {
+  const named = failures.map((f) => `failed: ${f.slice(0, 400)}\n`).join('');
+  return `${named}tests: ${passed} passed, ${failed} failed, ${skipped} skipped`;
 }
 
 if (process.argv.includes('--summary')) {
