@@ -34,7 +34,10 @@ function failuresIn(report, file) {
   const out = [];
   for (const suite of report.testResults ?? []) {
     const where = `${file.replace(/\.json$/, '')}: ${suite.name ? suite.name.replace(root, '.') : '?'}`;
-    const firstLine = (text) => String(text ?? '').split('\n').find((l) => l.trim() !== '') ?? '';
+    const firstLine = (text) =>
+      String(text ?? '')
+        .split('\n')
+        .find((l) => l.trim() !== '') ?? '';
     const failed = (suite.assertionResults ?? []).filter((t) => t.status === 'failed');
     for (const t of failed) out.push(`${where} > ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
     if (failed.length === 0 && suite.status === 'failed') out.push(`${where}: ${firstLine(suite.message)}`);
