@@ -174,15 +174,17 @@ export class FileTransfers {
         if (m.sha512 !== undefined) entry.sha512 = m.sha512;
         // An end-to-end room's file: a name from the server is ignored, the sealed one counts.
         const e2e = 'user' in m.target || this.host.isE2eRoom(m.target.room);
+        // The wire names a direct file's recipient (us); the SDK's Target names the conversation.
+        const target: Target = 'user' in m.target ? { user: m.from } : m.target;
         if (entry.secretFrom !== undefined && entry.secretFrom !== m.from) return this.forged(m.fileId, m.from);
         if (!e2e && m.name !== undefined && this.refuseName(m.fileId, m.from, m.name)) return;
         if (!e2e) {
-          entry.offer = { fileId: m.fileId, from: m.from, target: m.target, name: m.name ?? 'file', size: m.size, e2e: false, ts: m.ts };
+          entry.offer = { fileId: m.fileId, from: m.from, target, name: m.name ?? 'file', size: m.size, e2e: false, ts: m.ts };
         } else if (entry.secret) {
           entry.offer = {
             fileId: m.fileId,
             from: m.from,
-            target: m.target,
+            target,
             name: entry.secret.name,
             size: entry.secret.size,
             e2e: true,
@@ -190,7 +192,7 @@ export class FileTransfers {
           };
         } else {
           // The sealed DM with the key comes first normally; keep the server's half until it does.
-          entry.offer = { fileId: m.fileId, from: m.from, target: m.target, name: '', size: m.size, e2e: true, ts: m.ts };
+          entry.offer = { fileId: m.fileId, from: m.from, target, name: '', size: m.size, e2e: true, ts: m.ts };
           return;
         }
         if (!entry.handled) this.host.emit('fileOffer', entry.offer);

@@ -130,6 +130,7 @@ export interface UserInfo {
 export interface FileOffer {
   fileId: string;
   from: string;
+  /** The conversation: the room, or `{ user: from }` for a file sent to you directly. */
   target: Target;
   name: string;
   size: number;

@@ -63,7 +63,10 @@ describe('files', () => {
     const statuses = collect(alice, 'fileStatus');
     const { fileId } = await alice.sendFile({ user: 'bob' }, path);
     const [offer] = await offered;
-    expect(offer).toMatchObject({ fileId, from: 'alice', target: { user: 'bob' }, name: 'photo.jpg', size: content.length, e2e: true });
+    // `target` names the conversation, as everywhere in the SDK: for bob, the one with alice (a bot
+    // that answers an offer through its target must not write to itself).
+    expect(offer).toMatchObject({ fileId, from: 'alice', target: { user: 'alice' }, name: 'photo.jpg', size: content.length, e2e: true });
+    expect(bob.pendingFiles()[0]?.target).toEqual({ user: 'alice' });
     expect(bob.pendingFiles().map((f) => f.fileId)).toEqual([fileId]);
     expect(upProgress.at(-1)).toEqual({ fileId, direction: 'up', bytes: content.length, size: content.length });
 
