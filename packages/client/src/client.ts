@@ -735,6 +735,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   private queueSend(...args: Parameters<SendQueue['add']>): ReturnType<SendQueue['add']> {
     if (isEnding(this.connection.phase)) return Promise.reject(new HushError('CONNECTION_CLOSED', 'the client is closed'));
+    this.connection.retrySoon();
     return this.sends.add(...args);
   }
 

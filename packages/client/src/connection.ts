@@ -14,6 +14,8 @@ import type { ConnectionState, EmitEvent } from './types.js';
 
 /** How long close() lets sends already made be acknowledged before it fails them. */
 const CLOSE_SENDS_GRACE_MS = 1_000;
+/** Reconnect attempts that a sender hurries (retrySoon) begin at least this far apart. */
+const RETRY_SPACING_MS = 1_000;
 /** goodbye codes after which reconnecting would be wrong. */
 const TERMINAL_GOODBYES = new Set<string>(['BANNED', 'KICKED', 'AUTH_FAILED', 'TOO_MANY_CONNECTIONS', 'DEVICE_UNKNOWN']);
 /** Failures while reconnecting that retrying cannot fix. */
@@ -73,7 +75,10 @@ export class Connection {
   /** Server events are handled one after another (some need a key lookup first). */
   private inbox: Promise<void> = Promise.resolve();
   private goodbye: { code: string; message: string } | undefined;
-  private wakeReconnect: (() => void) | undefined;
+  /** Ends the reconnect loop's back-off early, though not before `soonest` (ms since the epoch). */
+  private wakeReconnect: ((soonest?: number) => void) | undefined;
+  /** When the reconnect loop last began an attempt: retrySoon() keeps attempts this far apart. */
+  private lastAttemptAt = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private liveness = new Liveness(Date.now());
   /** The one shutdown in progress: a second close() waits for it. */
@@ -126,6 +131,14 @@ export class Connection {
       }
     }
     this.move('ready');
+  }
+
+  /**
+   * Someone is waiting on the server (a line was sent): a reconnect waiting out its back-off, which
+   * grows to 10 s, tries now. Attempts stay RETRY_SPACING_MS apart, so a busy sender cannot hammer.
+   */
+  retrySoon(): void {
+    if (this._phase === 'reconnecting') this.wakeReconnect?.(this.lastAttemptAt + RETRY_SPACING_MS);
   }
 
   /** The server refused for lack of tokens: hold the outbox for `ms`. */
@@ -338,6 +351,7 @@ export class Connection {
       // The back-off grows with each round over every address, so a cluster's other nodes are tried soon.
       await this.pause(backoffDelay(Math.floor(attempt / this.addresses.size)));
       if (!this.at('reconnecting')) return; // closed meanwhile
+      this.lastAttemptAt = Date.now();
       try {
         await this.open();
         if (!this.at('reconnecting')) {
@@ -368,12 +382,12 @@ export class Connection {
 
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const until = Date.now() + ms;
+      let timer = setTimeout(resolve, ms);
+      this.wakeReconnect = (soonest = 0) => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.wakeReconnect = done;
+        timer = setTimeout(resolve, Math.max(0, Math.min(until, soonest) - Date.now()));
+      };
     });
   }
 

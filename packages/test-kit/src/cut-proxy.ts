@@ -4,6 +4,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export class CutProxy {
   port = 0;
+  /** Connections refused while cut: a client's reconnect attempts. */
+  refused = 0;
   private readonly server: Server;
   private readonly pairs = new Set<[Socket, Socket]>();
   private refusing = false;
@@ -68,6 +70,7 @@ export class CutProxy {
 
   private relay(client: Socket): void {
     if (this.refusing) {
+      this.refused++;
       client.destroy();
       return;
     }

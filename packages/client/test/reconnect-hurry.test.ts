@@ -1,0 +1,66 @@
+// The reconnect back-off grows to 10 s while the server is away. A person who sends a line meanwhile
+// is waiting: the attempt comes at once (attempts stay a second apart), not at the back-off's end.
+import { startTestServer, type TestServer } from '@hush/server';
+import { CutProxy, until } from '@hush/test-kit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Fixture, nextEvent } from './helpers.js';
+
+describe('a line sent while the reconnect waits out its back-off', () => {
+  const fx = new Fixture();
+  let server: TestServer | undefined;
+  let proxy: CutProxy | undefined;
+  afterEach(async () => {
+    await fx.cleanup();
+    await proxy?.close();
+    await server?.stop();
+  });
+
+  it('hurries the next attempt: connected and delivered within seconds of the network coming back', async () => {
+    server = await startTestServer();
+    proxy = await CutProxy.start({ host: server.host, port: server.port });
+    const p = proxy;
+    const alice = await fx.user({ host: p.host, port: p.port, fingerprint: server.fingerprint }, 'alice');
+    const bob = await fx.user(server, 'bob');
+
+    const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
+    p.cut();
+    await reconnecting;
+    // Six refused attempts: the back-off now under way is 5-10 s long (backoff.ts).
+    await until(() => p.refused >= 6, 'six refused reconnect attempts', 30_000);
+    p.heal();
+    const healedAt = Date.now();
+    const ready = nextEvent(alice, 'state', (s) => s === 'ready', 15_000);
+    const arrived = nextEvent(bob, 'message', (m) => m.text === 'are you there?', 15_000);
+    const sent = alice.sendDirect('bob', 'are you there?');
+    await ready;
+    expect(Date.now() - healedAt).toBeLessThan(3_000);
+    await sent;
+    await arrived;
+  }, 60_000);
+
+  it('a sender cannot hammer the server: attempts stay a second apart', async () => {
+    server = await startTestServer();
+    proxy = await CutProxy.start({ host: server.host, port: server.port });
+    const p = proxy;
+    const alice = await fx.user({ host: p.host, port: p.port, fingerprint: server.fingerprint }, 'alice');
+    await fx.user(server, 'bob');
+
+    const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
+    p.cut();
+    await reconnecting;
+    await until(() => p.refused >= 1, 'a refused attempt', 10_000);
+    const before = p.refused;
+    const startedAt = Date.now();
+    const sends: Promise<unknown>[] = [];
+    while (Date.now() - startedAt < 3_000) {
+      sends.push(alice.sendDirect('bob', `line ${sends.length}`).catch(() => undefined));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // About three seconds of sends every 20 ms: at most one attempt a second, plus the one under way.
+    expect(p.refused - before).toBeLessThanOrEqual(4);
+    expect(p.refused - before).toBeGreaterThanOrEqual(2);
+    p.heal();
+    await nextEvent(alice, 'state', (s) => s === 'ready', 15_000);
+    await Promise.all(sends);
+  }, 60_000);
+});
