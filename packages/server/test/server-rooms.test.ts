@@ -150,6 +150,9 @@ describe('moderation', () => {
       code: 'FORBIDDEN',
       message: 'only server admins ban and unban (room operators can kick or mute)',
     });
+    // An admin never bans herself by mistake (a slip of Tab): it would lock her out.
+    expect(await boss.request({ type: 'ban', user: 'boss' })).toMatchObject({ code: 'FORBIDDEN', message: 'you cannot ban yourself' });
+    expect((await fixture.server.db.getUser('boss'))?.bannedUntil).toBeNull();
     await boss.expect({ type: 'ban', user: 'troll', reason: 'spam' }, 'ok');
     expect(await troll.next('goodbye')).toMatchObject({ code: 'BANNED' });
     await troll.closed;

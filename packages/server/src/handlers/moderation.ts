@@ -63,6 +63,8 @@ export class ModerationHandlers {
     const actor = requireUser(session);
     requireAdmin(actor);
     if (m.user === undefined && m.address === undefined) throw new RequestError('BAD_REQUEST', 'name a user or an address');
+    // Her own ban would close her connection and take her out of every room she owns.
+    notSelf(actor, m.user, 'ban yourself');
     const now = deps.now();
     const until = m.seconds !== undefined ? now + m.seconds * 1000 : Number.POSITIVE_INFINITY;
     const reason = m.reason ?? null;
@@ -282,8 +284,8 @@ export function closeBanned(
   }
 }
 
-/** Kicking or muting oneself only loses one's own role or voice by mistake. */
-function notSelf(actor: OnlineUser<Session>, target: string, what: string): void {
+/** Kicking, muting or banning oneself only loses one's own role, voice or account by mistake. */
+function notSelf(actor: OnlineUser<Session>, target: string | undefined, what: string): void {
   if (target === actor.name) throw new RequestError('FORBIDDEN', `you cannot ${what}`);
 }
 
