@@ -2,6 +2,7 @@
 // name counts once per address it resolves to (DNS A/AAAA records), so a name behind several nodes
 // is several addresses. Dialled round robin; names are resolved again each time round.
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { HushError } from './errors.js';
 
 export interface ServerAddress {
   host: string;
@@ -41,7 +42,16 @@ export class AddressRing {
   constructor(
     private readonly list: readonly ServerAddress[],
     private readonly lookup: Lookup = systemLookup,
-  ) {}
+  ) {
+    // Checked here, not at the dial: Node's own error would come as a RangeError, or `host: ''` would dial localhost.
+    for (const { host, port } of list) {
+      if (typeof host !== 'string' || host.trim() === '')
+        throw new HushError('BAD_REQUEST', `no server address: the host is empty (${JSON.stringify(host)})`);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new HushError('BAD_REQUEST', `${host}: port ${String(port)} is not a port number (a whole number from 1 to 65535)`);
+      }
+    }
+  }
 
   /** How many addresses one round has (known after the first `next()`; at least 1). */
   get size(): number {

@@ -6,6 +6,7 @@ import { HushClient } from '../src/client.js';
 import { compareIds } from '../src/message-ids.js';
 import { DeviceStore } from '../src/device-store.js';
 import { collect, Fixture, homeOf, nextEvent } from './helpers.js';
+import { isHushError } from '../src/errors.js';
 
 describe('accounts, rooms, messages, presence, moderation against a real hushd', () => {
   const fx = new Fixture();
@@ -234,6 +235,27 @@ describe('HushClient without a server', () => {
     await expect(HushClient.connect({ host: '127.0.0.1', port, paths, trust: () => true, timeoutMs: 2000 })).rejects.toMatchObject({
       code: 'CONNECT_FAILED',
     });
+    await fx.cleanup();
+  });
+
+  it('an address that is none (a port from a mistyped HUSH_PORT, an empty host) is refused as a HushError in words', async () => {
+    const fx = new Fixture();
+    const paths = await fx.paths();
+    const bad: { host: string; port: number; failover?: { host: string; port: number }[]; words: RegExp }[] = [
+      {
+        host: '127.0.0.1',
+        port: Number('5555x'),
+        words: /^127\.0\.0\.1: port NaN is not a port number \(a whole number from 1 to 65535\)$/,
+      },
+      { host: '127.0.0.1', port: 70000, words: /port 70000 is not a port number/ },
+      { host: '', port: 5555, words: /^no server address: the host is empty/ },
+      { host: '127.0.0.1', port: 5555, failover: [{ host: 'node2', port: 0 }], words: /^node2: port 0 is not a port number/ },
+    ];
+    for (const { words, ...address } of bad) {
+      const error = await HushClient.connect({ ...address, paths, trust: () => true }).catch((e: unknown) => e);
+      expect(isHushError(error, 'BAD_REQUEST'), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(words);
+    }
     await fx.cleanup();
   });
 });
