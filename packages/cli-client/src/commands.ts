@@ -6,6 +6,7 @@ import { emojify } from './emoji.js';
 import { devicesText } from './format.js';
 import { edit, goto, listMentions, numberAndRest, react, remove, reply, search, showReactions } from './message-commands.js';
 import { away, back, setStatus } from './presence-commands.js';
+import { activeConversation } from './state.js';
 import { FIELD_MAX, MAX_MUTE_SECONDS, ROOM_PATTERN, ROOM_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
 
 /** What Tab completes at an argument position. */
@@ -79,6 +80,11 @@ const numberAndText = (a: Args): { n?: number; rest: string } | undefined => {
 /** IRC users try /nick: say plainly why there is none. */
 export const NICK_UNSUPPORTED =
   '/nick is not supported: a username is fixed when the account is created (register another account for another name)';
+/** Nor is there /invite: no room is closed to a user of the server. */
+export const INVITE_UNSUPPORTED =
+  "/invite is not needed: every user of the server can see and join every room, so tell them its name (/join #room). An invite code to register an account comes from the server's admin";
+/** The commands that only say why they are not there, by name. */
+const UNSUPPORTED: Readonly<Record<string, string>> = { nick: NICK_UNSUPPORTED, invite: INVITE_UNSUPPORTED };
 
 export const COMMANDS: readonly CommandDef[] = [
   command({
@@ -378,7 +384,12 @@ export const COMMANDS: readonly CommandDef[] = [
     help: 'ban a user from the server',
     complete: ['nick'],
     parse: nickReason,
-    run: (ctl, a) => ctl.client.ban({ user: a.user, ...(a.reason ? { reason: a.reason } : {}) }),
+    run: async (ctl, a) => {
+      // The rooms the user was in say the ban; a pane that is not one of them says it here.
+      const shown = activeConversation(ctl.state).members.some((m) => m.user === a.user);
+      await ctl.client.ban({ user: a.user, ...(a.reason ? { reason: a.reason } : {}) });
+      if (!shown) ctl.notice(`banned ${a.user} from the server${a.reason ? ` (${a.reason})` : ''}`);
+    },
   }),
   command({
     name: 'unban',
@@ -441,6 +452,15 @@ export const COMMANDS: readonly CommandDef[] = [
     parse: none,
     run: () => {
       throw new Error(NICK_UNSUPPORTED);
+    },
+  }),
+  command({
+    name: 'invite',
+    usage: '/invite',
+    help: INVITE_UNSUPPORTED.slice('/invite '.length),
+    parse: none,
+    run: () => {
+      throw new Error(INVITE_UNSUPPORTED);
     },
   }),
   command({
@@ -529,7 +549,8 @@ export function parseInput(line: string): ParseResult {
       error: `unknown command /${shown}${hint ? ` — did you mean /${hint}?` : ''} (/help lists commands; // sends a literal /)`,
     };
   }
-  if (def.name === 'nick') return { ok: false, error: NICK_UNSUPPORTED };
+  const unsupported = UNSUPPORTED[def.name];
+  if (unsupported !== undefined) return { ok: false, error: unsupported };
   let args: unknown;
   try {
     args = def.parse(splitArgs(m[2]!));

@@ -34,6 +34,7 @@ import {
   type ClientEventMap,
   type FileOffer,
   type FileStatusReport,
+  type RoomInfo,
   type SearchResult,
   type Target,
 } from './sdk.js';
@@ -889,11 +890,14 @@ export class ChatController {
     const name = room ?? this.activeRoom();
     await this.client.partRoom(name);
     this.dispatch({ type: 'parted', room: name });
+    this.notice(`you left #${name}`); // in the pane she is left in: the room's own is gone
   }
 
   async listRooms(): Promise<void> {
     const rooms = await this.client.listRooms();
-    this.notice(['rooms:', ...rooms.map((r) => `  #${r.room} (${r.members})${r.joined ? ' [joined]' : ''} ${r.topic}`)]);
+    // Which rooms are open is said here, before anyone joins one to speak.
+    const kind = (r: RoomInfo): string => (r.kind === 'e2e' ? '🔒' : '[open: readable by the server]');
+    this.notice(['rooms:', ...rooms.map((r) => `  #${r.room} ${kind(r)} (${r.members})${r.joined ? ' [joined]' : ''} ${r.topic}`)]);
   }
 
   /** /names: the people of a room, as the people list shows them. */

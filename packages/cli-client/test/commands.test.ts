@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, commandNames, findCommand, NICK_UNSUPPORTED, parseInput, suggestCommand } from '../src/commands.js';
+import { COMMANDS, commandNames, findCommand, INVITE_UNSUPPORTED, NICK_UNSUPPORTED, parseInput, suggestCommand } from '../src/commands.js';
 import { helpLines } from '../src/help.js';
 
 function ok(line: string): [string, unknown] {
@@ -141,8 +141,16 @@ describe('parseInput', () => {
   it('every table entry is known to the parser', () => {
     for (const c of COMMANDS) {
       const r = parseInput(`/${c.name}`);
-      if (!r.ok) expect(r.error).toBe(c.name === 'nick' ? NICK_UNSUPPORTED : `usage: ${c.usage} — ${c.help}`);
+      const unsupported = { nick: NICK_UNSUPPORTED, invite: INVITE_UNSUPPORTED }[c.name];
+      if (!r.ok) expect(r.error).toBe(unsupported ?? `usage: ${c.usage} — ${c.help}`);
     }
+  });
+
+  it('/invite, with or without a name, says why none is needed instead of an unknown command', () => {
+    for (const line of ['/invite', '/invite bob', '/INVITE bob #dev']) {
+      expect(parseInput(line)).toEqual({ ok: false, error: INVITE_UNSUPPORTED });
+    }
+    expect(INVITE_UNSUPPORTED).toContain('every user of the server can see and join every room');
   });
 
   it('declares every name and alias once, and /help lists every command', () => {

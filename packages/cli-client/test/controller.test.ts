@@ -302,13 +302,13 @@ describe('ChatController', () => {
     await ctl.submit('/users');
     expect(texts(ctl).join('\n')).toContain('bob away — lunch');
     await ctl.submit('/rooms');
-    expect(texts(ctl).join('\n')).toContain('#other (3)');
+    expect(texts(ctl).join('\n')).toContain('#other [open: readable by the server] (3) x');
     await ctl.submit('/history 10');
     expect(client.calls).toContainEqual(['history', { room: 'lobby' }, { limit: 10, before: 's1' }]);
     await ctl.submit('/names');
     expect(texts(ctl).at(-1)).toBe('people in #lobby (2): me, @bob');
     await ctl.submit('/list');
-    expect(texts(ctl).join('\n')).toContain('#other (3)');
+    expect(texts(ctl).join('\n')).toContain('#other [open: readable by the server] (3) x');
     await ctl.submit('/help');
     expect(texts(ctl).join('\n')).toContain('Ctrl+E');
     await ctl.submit('/clear');

@@ -1,0 +1,43 @@
+// Rooms and moderation as a server admin and a new user meet them: what each command says, in the
+// pane it was typed in, and nothing left unsaid when the pane it concerns is not the one in front.
+import { describe, it } from 'vitest';
+import { TuiBed } from './helpers/tui-bed.js';
+
+const bed = TuiBed.install({ openRooms: ['announcements'] });
+
+describe('hush in tmux: rooms and moderation', () => {
+  it('an admin never bans herself; a ban typed where the banned user is not is said there', async () => {
+    await bed.adminClient('alice');
+    const alice = await bed.newDevice('alice');
+    const bob = await bed.loggedIn('bob');
+    await alice.waitFor('bob joined #lobby');
+    // Tab offers her own name as readily as bob's.
+    await alice.typeLine('/ban alice');
+    await alice.waitFor('you cannot ban yourself [FORBIDDEN]');
+    // #quiet is hers alone: the rooms bob is in say the ban, this pane would say nothing.
+    await alice.typeLine('/join #quiet');
+    await alice.waitFor('#quiet did not exist: you created it');
+    await alice.typeLine('/ban bob spam');
+    await bob.waitFor('you were banned from this server: spam');
+    await alice.waitFor('banned bob from the server (spam)');
+    await alice.keys('M-2');
+    const lobby = await alice.waitFor('bob was banned from the server by alice (spam)');
+    // The lobby, which lists bob, says it once, in its own words.
+    if (lobby.includes('banned bob from the server')) throw new Error(`said twice in #lobby:\n${lobby}`);
+  }, 90_000);
+
+  it('at 80x24: /rooms tells end-to-end rooms from open ones, /part says where you went, /invite says why there is none', async () => {
+    const carol = await bed.loggedIn('carol');
+    carol.resize(80, 24);
+    await carol.typeLine('/join #dev');
+    await carol.waitFor('#dev did not exist: you created it');
+    await carol.typeLine('/rooms');
+    await carol.waitFor('#announcements [open: readable by the server] (0)');
+    await carol.waitFor('#lobby 🔒 (1) [joined]');
+    await carol.waitFor('#dev 🔒 (1) [joined]');
+    await carol.typeLine('/part');
+    await carol.waitFor((s) => s.includes('you left #dev') && /^ hush {2}#lobby/.test(s), 'you left #dev, said in #lobby');
+    await carol.typeLine('/invite dave');
+    await carol.waitFor('/invite is not needed: every user of the');
+  }, 90_000);
+});
