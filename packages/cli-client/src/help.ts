@@ -14,7 +14,7 @@ export const KEYS: ReadonlyArray<[string, string]> = [
   ['Ctrl+W / Ctrl+U / Ctrl+K', 'delete word / to start / to end of the input'],
   ['paste', `more than 5 lines ask: y sends as one message, e edits, n drops`],
   ['file offer', 'a accepts (then Enter saves into the folder shown), d declines, l decides later'],
-  ['Ctrl+C / Ctrl+D', 'quit'],
+  ['Ctrl+C / Ctrl+D', 'quit (Ctrl+D on a line with text deletes the character under the cursor)'],
 ];
 
 /**

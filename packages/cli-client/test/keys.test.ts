@@ -24,6 +24,12 @@ describe('chatIntent', () => {
     expect(chatIntent(undefined, { full })).toEqual(intent);
   });
 
+  it('Ctrl+D quits from an empty input line only; on a draft it deletes the character under the cursor', () => {
+    expect(chatIntent(undefined, { full: 'C-d' }, true)).toEqual({ kind: 'quit' });
+    expect(chatIntent(undefined, { full: 'C-d' }, false)).toEqual({ kind: 'edit', op: 'delete' });
+    expect(chatIntent(undefined, { full: 'C-c' }, false)).toEqual({ kind: 'quit' });
+  });
+
   it('inserts printable characters, including emoji and CJK', () => {
     expect(chatIntent('a', { full: 'a', name: 'a' })).toEqual({ kind: 'insert', text: 'a' });
     expect(chatIntent('中', { full: '中' })).toEqual({ kind: 'insert', text: '中' });

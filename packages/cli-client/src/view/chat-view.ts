@@ -367,7 +367,7 @@ export class ChatView {
       }
       return this.render();
     }
-    const intent = chatIntent(ch, key);
+    const intent = chatIntent(ch, key, this.editor.text === '');
     switch (intent.kind) {
       case 'quit':
         return this.quit();

@@ -78,8 +78,10 @@ export function typeInto(editor: LineEditor, ch: string | undefined, key: KeyPre
   if (text !== null) editor.insert(text);
 }
 
-export function chatIntent(ch: string | undefined, key: KeyPress): Intent {
+/** `lineEmpty`: the input line holds no text. Ctrl+D quits only then, as in a shell; on a draft it deletes (a stray Ctrl+D lost it). */
+export function chatIntent(ch: string | undefined, key: KeyPress, lineEmpty = true): Intent {
   if (key.paste !== undefined) return { kind: 'paste', text: key.paste };
+  if (key.full === 'C-d' && !lineEmpty) return { kind: 'edit', op: 'delete' };
   const bound = BINDINGS[key.full];
   if (bound) return bound;
   const alt = /^M-([0-9])$/.exec(key.full);

@@ -1,0 +1,80 @@
+// A new user's first hour with `hush`, through real processes in tmux against a real hushd: what
+// is typed ahead of a slow start, a small terminal's login form, and a stray Ctrl+D on a draft.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closedPort, HushTui, inputLine, until } from '@hush/test-kit';
+import { describe, expect, it } from 'vitest';
+import { TuiBed } from './helpers/tui-bed.js';
+
+const bed = TuiBed.install();
+const SLOW_START = fileURLToPath(new URL('./helpers/slow-start.mjs', import.meta.url));
+
+describe('hush in tmux: the first start', () => {
+  it('what is typed while hush loads waits for the form: never echoed on the terminal it leaves, Enter kept', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'hush-slow-'));
+    const mark = join(scratch, 'loading');
+    const tui = HushTui.start({
+      args: ['--host', `127.0.0.1:${bed.server.port}`, '--fingerprint', bed.server.fingerprint],
+      env: { NODE_OPTIONS: `--import ${SLOW_START}`, HUSH_TEST_SLOW_MARK: mark },
+    });
+    try {
+      await until(() => existsSync(mark), 'hush to be loading');
+      tui.type('alice');
+      tui.keys('Enter');
+      tui.type('typed ahead secret');
+      // The name in its field, Enter taken as Enter (onward to the password), the rest masked there.
+      await tui.waitFor((s) => s.includes('username   alice ') && /> password +\*{18} /.test(s), 'what was typed, on the form', 30_000);
+      tui.keys('C-c');
+      expect(await tui.exitCode()).toBe(0);
+      const after = tui.capture();
+      expect(after).not.toContain('typed ahead');
+      expect(after).not.toContain('alice');
+    } finally {
+      tui.kill();
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('Ctrl+J on the form is Enter: onward from the username to the password', async () => {
+    const tui = bed.start(['--host', `127.0.0.1:${bed.server.port}`], { password: '' });
+    await tui.waitFor('> username', 'the form at the username');
+    tui.type('alice');
+    tui.keys('C-j');
+    await tui.waitFor('> password', 'the password in focus');
+  }, 60_000);
+
+  it('a 40x12 terminal: the login form fits, every field and the whole error in view', async () => {
+    const port = await closedPort();
+    const tui = HushTui.start({
+      args: ['--host', `127.0.0.1:${port}`, '--user', 'zed', '--login'],
+      env: { HUSH_PASSWORD: 'zed password' },
+      width: 40,
+      height: 12,
+    });
+    try {
+      const screen = await tui.waitFor('hushd runs there', 'the whole error on the form');
+      for (const label of ['server     127.0.0.1', 'username   zed', 'password   ****', 'register   [ ]', 'invite', 'could not reach'])
+        expect(screen).toContain(label);
+      expect(screen).toContain('hush — log in');
+      tui.resize(80, 24); // grown, the spacious form with its keys hint comes back
+      await tui.waitFor((s) => s.includes('Enter logs in') && s.includes('hushd runs there'), 'the form at 80x24');
+    } finally {
+      tui.kill();
+    }
+  }, 60_000);
+});
+
+describe('hush in tmux: the input line', () => {
+  it('Ctrl+D on a draft deletes the character under the cursor; on an empty line it quits', async () => {
+    const alice = await bed.loggedIn('alice');
+    await alice.typeLine('/help'); // anything, so the screen is settled
+    alice.type('xa draft to keep');
+    alice.keys('C-a', 'C-d');
+    await alice.waitFor((s) => inputLine(s) === '> a draft to keep', 'the draft without its first character');
+    expect(alice.capture()).not.toContain('HUSH-EXITED');
+    alice.keys('End', 'C-u', 'C-d');
+    expect(await alice.exitCode()).toBe(0);
+  }, 60_000);
+});
