@@ -200,7 +200,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     });
   }
 
-  /** TCP + handshake + pin check. Throws HushError('SERVER_KEY_CHANGED' | 'UNTRUSTED_SERVER' | 'CONNECT_FAILED' | ...). */
+  /** TCP + handshake + pin check. Throws HushError('SERVER_KEY_CHANGED' | 'UNTRUSTED_SERVER' | 'CONNECT_FAILED' | 'BAD_REQUEST' for an address that is none | ...). */
   static async connect(options: ConnectOptions): Promise<HushClient> {
     const client = new HushClient(options);
     await client.connection.start();
@@ -242,11 +242,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   // ------------------------------------------------------------------------------------------
   // Accounts
 
-  async register(username: string, password: string, opts: { invite?: string } = {}): Promise<void> {
+  async register(username: string, password: string, opts: { invite?: string | undefined } = {}): Promise<void> {
     await this.withDeviceLock(username, () => this.connection.holdingEvents(() => this.registerNow(username, password, opts)));
   }
 
-  private async registerNow(username: string, password: string, opts: { invite?: string }): Promise<void> {
+  private async registerNow(username: string, password: string, opts: { invite?: string | undefined }): Promise<void> {
     const device = this.devices.load(username)?.device ?? DeviceIdentity.generate();
     const reply = await this.request(
       { type: 'register', username, password, device: bundleToWire(device.bundle()), ...(opts.invite ? { invite: opts.invite } : {}) },
@@ -653,7 +653,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
    * Messages whose latest text holds every word of `query`, newest first: in `opts.target`, or in
    * every conversation. Searches this device's local history (see README), not the server.
    */
-  async search(query: string, opts: { target?: Target } = {}): Promise<SearchResult[]> {
+  async search(query: string, opts: { target?: Target | undefined } = {}): Promise<SearchResult[]> {
     if (!this.localHistory) throw new HushError('NOT_LOGGED_IN');
     return this.localHistory.search(query, opts.target);
   }
@@ -724,7 +724,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   /** End-to-end sealed to every device of `user` and this account's own devices. Settles as `send` does. */
-  async sendDirect(user: string, text: string, opts: { action?: boolean } = {}): Promise<{ id: string; ts: number }> {
+  async sendDirect(user: string, text: string, opts: { action?: boolean | undefined } = {}): Promise<{ id: string; ts: number }> {
     const action = opts.action === true;
     const from = this.requireUser();
     this.checkText(text);
@@ -762,7 +762,10 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   /** One page of history, oldest first; `before` pages back. DMs are opened here (undecryptable ones are left out). */
-  async history(target: Target, opts: { before?: string; limit?: number } = {}): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
+  async history(
+    target: Target,
+    opts: { before?: string | undefined; limit?: number | undefined } = {},
+  ): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
     // Edits, deletes and reactions on a page are folded into the messages they change (also those
     // of earlier pages, fetched later: the ledger keeps them until their message comes). A page of
     // nothing but changes shows nothing: the next one is fetched, so a caller paging back from the
@@ -817,13 +820,18 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   }
 
   /** A banned account leaves every room: our next message in each end-to-end room goes under a fresh key. */
-  async ban(opts: { user?: string; address?: string; reason?: string; seconds?: number }): Promise<void> {
+  async ban(opts: {
+    user?: string | undefined;
+    address?: string | undefined;
+    reason?: string | undefined;
+    seconds?: number | undefined;
+  }): Promise<void> {
     await this.request({ type: 'ban', ...definedOnly(opts) }, ['ok']);
     if (opts.user === undefined) return;
     for (const [room, info] of this.joined.view) if (info.kind === 'e2e') await this.roomCrypto.memberRemoved(room);
   }
 
-  async unban(opts: { user?: string; address?: string }): Promise<void> {
+  async unban(opts: { user?: string | undefined; address?: string | undefined }): Promise<void> {
     await this.request({ type: 'unban', ...definedOnly(opts) }, ['ok']);
   }
 
@@ -856,15 +864,15 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     return this.dms.isVerified(user);
   }
 
-  /**
-   * The devices of `user` (this account's own when omitted) in the server's key directory, by the id
-   * `hushd user devices` prints; `thisDevice` marks the one this client runs on.
-   */
   /** This device's id (as listDevices gives it) once logged in, else undefined. */
   get deviceId(): string | undefined {
     return this.account ? deviceId(this.account.device.signPublicKey) : undefined;
   }
 
+  /**
+   * The devices of `user` (this account's own when omitted) in the server's key directory, by the id
+   * `hushd user devices` prints; `thisDevice` marks the one this client runs on.
+   */
   async listDevices(user?: string): Promise<{ id: string; thisDevice: boolean }[]> {
     const account = this.account;
     if (!account) throw new HushError('NOT_LOGGED_IN');

@@ -14,6 +14,10 @@ export interface TrustPrompt {
   knownAs: readonly string[];
 }
 
+/**
+ * Every optional field also takes `undefined` (as from `process.env`), so that a project with
+ * `exactOptionalPropertyTypes` (which `tsc --init` sets) can pass a variable that may be unset.
+ */
 export interface ConnectOptions {
   /** The server's name and port: its key is pinned under them, and they are dialled first. Local state follows the key, not the address. */
   host: string;
@@ -23,16 +27,16 @@ export interface ConnectOptions {
    * connection fails or drops, the next address is tried, round robin, with the reconnect back-off.
    * Every node must show the pinned key. A name that resolves to several addresses counts as each.
    */
-  failover?: readonly ServerAddress[];
-  paths?: ClientPaths;
+  failover?: readonly ServerAddress[] | undefined;
+  paths?: ClientPaths | undefined;
   /** Out-of-band fingerprint: first contact is trusted (and pinned) only if it matches. */
-  expectedFingerprint?: string;
+  expectedFingerprint?: string | undefined;
   /** Called on first contact (no pin yet). Return true to trust and pin. Without it and without expectedFingerprint, first contact fails. */
-  trust?: (prompt: TrustPrompt) => boolean | Promise<boolean>;
+  trust?: ((prompt: TrustPrompt) => boolean | Promise<boolean>) | undefined;
   /** Reconnect with backoff after the connection drops (default true). */
-  reconnect?: boolean;
+  reconnect?: boolean | undefined;
   /** Connect/handshake and request timeout (default 15 s). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** 'reconnecting' lasts until the session is logged in again and caught up; 'closed' is for good. */

@@ -452,13 +452,27 @@ describe('README code blocks marked runnable or typecheck', () => {
     for (const b of blocks.filter((b) => b.mode === 'runnable')) expect(Object.keys(scenarios), `${b.readme}:${b.line}`).toContain(b.name);
   });
 
-  it('the TypeScript ones type-check against the installed packages (strict, nodenext, skipLibCheck as tsc --init sets it)', async () => {
+  it('the TypeScript ones type-check against the installed packages, with the checks `tsc --init` turns on', async () => {
     const sources = blocks.filter((b) => b.mode === 'typecheck');
     expect(sources.length).toBeGreaterThan(0);
     const dir = join(project, 'typecheck');
     await mkdir(dir);
     for (const b of sources) await writeFile(join(dir, `${b.name}.ts`), b.code);
-    const compilerOptions = { module: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] };
+    // What `tsc --init` (TypeScript 5.9 and later) writes, so that a stranger's new project compiles them.
+    const compilerOptions = {
+      module: 'nodenext',
+      target: 'es2022',
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      exactOptionalPropertyTypes: true,
+      verbatimModuleSyntax: true,
+      isolatedModules: true,
+      noUncheckedSideEffectImports: true,
+      moduleDetection: 'force',
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+    };
     await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.ts'] }, null, 2));
     const r = await run(process.execPath, [join(project, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -504,6 +518,25 @@ async function startHushd(accounts: { name: string; password: string; admin?: bo
   return { server, host: host!, port: Number(port), fingerprint: fingerprint.stdout.trim() };
 }
 
+/** A fresh home and the HUSH_* variables a README example reads: the hushd's address and fingerprint, plus `extra`. */
+async function exampleEnv(
+  hushd: { host: string; port: number; fingerprint: string },
+  extra: NodeJS.ProcessEnv,
+): Promise<NodeJS.ProcessEnv> {
+  const home = await mkdtemp(join(work, 'example-home-'));
+  return cleanEnv({
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_DATA_HOME: join(home, 'data'),
+    APPDATA: home,
+    LOCALAPPDATA: home,
+    HUSH_HOST: hushd.host,
+    HUSH_PORT: String(hushd.port),
+    HUSH_FINGERPRINT: hushd.fingerprint,
+    ...extra,
+  });
+}
+
 /** What each runnable block must do, by name, given the file it was written to. */
 const scenarios: Record<string, (file: string) => Promise<void>> = {
   // The README's bot: it needs an account (`hushd user add`) and the fingerprint (`hushd fingerprint`)
@@ -518,21 +551,9 @@ const scenarios: Record<string, (file: string) => Promise<void>> = {
     await alice.login('alice', 'alice-password-1');
     const online = nextEvent<{ user: string; state: string }>(alice, 'presence', (p) => p.user === 'pingbot' && p.state === 'online');
 
-    const home = await mkdtemp(join(work, 'bot-home-'));
     const bot = new Proc(process.execPath, [file], {
       cwd: dirname(file),
-      env: cleanEnv({
-        HOME: home,
-        XDG_CONFIG_HOME: join(home, 'config'),
-        XDG_DATA_HOME: join(home, 'data'),
-        APPDATA: home,
-        LOCALAPPDATA: home,
-        HUSH_HOST: hushd.host,
-        HUSH_PORT: String(hushd.port),
-        HUSH_FINGERPRINT: hushd.fingerprint,
-        HUSH_USER: 'pingbot',
-        HUSH_PASSWORD: password,
-      }),
+      env: await exampleEnv(hushd, { HUSH_USER: 'pingbot', HUSH_PASSWORD: password }),
     });
     procs.push(bot);
     const died = bot.died();
@@ -556,6 +577,30 @@ const scenarios: Record<string, (file: string) => Promise<void>> = {
     expect(bot.output).not.toMatch(/Unhandled|Error:/);
 
     await bot.stop();
+    await alice.close();
+    expect(await hushd.server.stop()).toBe(0);
+  },
+
+  // The README's history reader: 120 lines in an open room come out whole and in order, over two
+  // pages back from the newest (limit 100), and the script ends by itself.
+  'read-history': async (file) => {
+    const hushd = await startHushd([
+      { name: 'alice', password: 'alice-password-1', admin: true },
+      { name: 'reader', password: 'reader-password-1' },
+    ]);
+    const alice = await connectTo(hushd);
+    await alice.login('alice', 'alice-password-1');
+    await alice.createRoom('notes', 'for the record', 'open');
+    const lines = Array.from({ length: 120 }, (_, i) => `note ${i}`);
+    for (const line of lines) await alice.send('notes', line);
+
+    const env = await exampleEnv(hushd, { HUSH_USER: 'reader', HUSH_PASSWORD: 'reader-password-1', HUSH_ROOM: 'notes' });
+    const r = await run(process.execPath, [file], { cwd: dirname(file), env });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const printed = r.stdout.trimEnd().split('\n');
+    expect(printed.map((l) => l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, ''))).toEqual(lines.map((l) => `alice: ${l}`));
+
     await alice.close();
     expect(await hushd.server.stop()).toBe(0);
   },
