@@ -394,28 +394,28 @@ export interface StatusItem {
   text: string;
   tagged: string;
   priority: number;
+  /** A shorter form, said where the whole one does not fit (what protects a conversation, at 80 columns). */
+  short?: { text: string; tagged: string };
 }
 
 export const STATUS_SEPARATOR = ' │ ';
 
 /**
  * The status bar for `width` columns: whole items only, in their order, the most important ones
- * that fit (an item never shows cut in the middle of a word).
+ * that fit, each whole or in its short form (an item never shows cut in the middle of a word).
  */
 export function fitStatus(items: readonly StatusItem[], width: number): string {
   const byPriority = items.map((item, i) => ({ item, i })).sort((a, b) => b.item.priority - a.item.priority || a.i - b.i);
-  const kept = new Set<number>();
+  const kept = new Map<number, string>();
   let used = 1; // the leading space
   for (const { item, i } of byPriority) {
-    const cost = displayWidth(item.text) + (kept.size > 0 ? STATUS_SEPARATOR.length : 0);
-    if (used + cost > width) continue;
-    kept.add(i);
-    used += cost;
+    const cost = (form: { text: string }) => displayWidth(form.text) + (kept.size > 0 ? STATUS_SEPARATOR.length : 0);
+    const form = [item, item.short].find((f) => f !== undefined && used + cost(f) <= width);
+    if (!form) continue;
+    used += cost(form);
+    kept.set(i, form.tagged);
   }
-  return ` ${items
-    .filter((_, i) => kept.has(i))
-    .map((item) => item.tagged)
-    .join(STATUS_SEPARATOR)}`;
+  return ` ${items.flatMap((_, i) => kept.get(i) ?? []).join(STATUS_SEPARATOR)}`;
 }
 
 /** A conversation's name as shown: #room, @user or (status), cleaned. */

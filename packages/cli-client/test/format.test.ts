@@ -315,6 +315,15 @@ describe('narrow terminals', () => {
         expect(items.map((i) => i.text)).toContain(piece);
     }
   });
+
+  it('says an item in its short form where the whole one does not fit, before dropping it', () => {
+    const open = { text: 'open room: readable by the server', tagged: 'open room: readable by the server' };
+    const withShort = items.map((i) => (i.priority === 5 ? { ...i, short: open } : i));
+    expect(visible(fitStatus(withShort, 200))).toContain('room messages: encrypted in transit, readable by the server');
+    // 80 columns, as a terminal opens: the room stays said as readable by the server.
+    expect(visible(fitStatus(withShort, 80))).toBe(' connected │ alice │ #lobby │ bob typing… │ open room: readable by the server');
+    expect(visible(fitStatus(withShort, 25))).toBe(' connected │ #lobby');
+  });
 });
 
 describe('unread elsewhere', () => {

@@ -39,5 +39,8 @@ describe('hush in tmux: rooms and moderation', () => {
     await carol.waitFor((s) => s.includes('you left #dev') && /^ hush {2}#lobby/.test(s), 'you left #dev, said in #lobby');
     await carol.typeLine('/invite dave');
     await carol.waitFor('/invite is not needed: every user of the');
+    // An open room's bar says it is readable by the server at 80 columns too (the whole text does not fit).
+    await carol.typeLine('/join #announcements');
+    await carol.waitFor(/ #announcements . open room: readable by the server/, 'the short form in the bar');
   }, 90_000);
 });

@@ -43,14 +43,16 @@ const ROLE_MARK: Record<string, string> = { owner: '~', op: '@', member: ' ' };
 /** Said for Ctrl+O where the terminal is too narrow for the people list. */
 export const PEOPLE_HIDDEN = 'the people list is hidden at this width: /names lists them, /query nick opens a conversation';
 
-/** The conversation's encryption, plain and tagged (empty in the status window). */
-export function e2eText(state: AppState, conv: Conversation): { text: string; tagged: string } {
+/** The conversation's encryption, plain and tagged, and a room's short form for a narrow bar (empty in the status window). */
+export function e2eText(state: AppState, conv: Conversation): { text: string; tagged: string; short?: { text: string; tagged: string } } {
   const styled = (style: string, text: string) => ({ text, tagged: `{${style}}${escapeTags(text)}{/${style}}` });
+  const room = (style: string, text: string, short: string) => ({ ...styled(style, text), short: styled(style, short) });
   if (conv.kind === 'room') {
-    if (conv.sealed === undefined) return styled('yellow-fg', 'room: encryption not known yet (nothing is sent in clear)');
+    if (conv.sealed === undefined)
+      return room('yellow-fg', 'room: encryption not known yet (nothing is sent in clear)', 'encryption not known yet');
     return conv.sealed
-      ? styled('green-fg', '🔒 end-to-end encrypted room')
-      : styled('yellow-fg', 'room messages: encrypted in transit, readable by the server');
+      ? room('green-fg', '🔒 end-to-end encrypted room', '🔒 end-to-end')
+      : room('yellow-fg', 'room messages: encrypted in transit, readable by the server', 'open room: readable by the server');
   }
   if (conv.kind === 'dm') {
     if (conv.name === state.me) return styled('green-fg', 'notes to yourself: end-to-end encrypted to your own devices');
@@ -338,7 +340,10 @@ export class ChatView {
       items.push(item(long.length <= cols / 2 + 20 ? long : `message ${selectedNumber} selected: ${SELECTION_HINT_SHORT}`, 8));
     }
     const e2e = e2eText(s, conv);
-    if (e2e.text) items.push(item(e2e.text, conv.kind === 'dm' && s.e2e[conv.name] === 'changed' ? 10 : 5, e2e.tagged));
+    if (e2e.text) {
+      const said = item(e2e.text, conv.kind === 'dm' && s.e2e[conv.name] === 'changed' ? 10 : 5, e2e.tagged);
+      items.push(e2e.short ? { ...said, short: e2e.short } : said);
+    }
     this.status.setContent(fitStatus(items, cols));
 
     const inputWidth = Math.max(5, (this.screen.width as number) - 3);
