@@ -56,10 +56,21 @@ export interface AppOptions {
 const newHere = (user: string): string => `New here? Press Ctrl+R to tick "register", then Enter, to create the account "${user}".`;
 
 /** A login or registration failure in words that say what to do. */
-export function loginErrorText(err: unknown, attempt: { register: boolean; user: string; host: string; port: number }): string {
+export function loginErrorText(
+  err: unknown,
+  attempt: { register: boolean; user: string; host: string; port: number; connected?: boolean; expected?: string },
+): string {
   const { code, message } = describeError(err);
   const said = message !== '' && message !== code ? message : undefined;
+  const at = `${attempt.host}:${attempt.port}`;
+  // Before a session: something listens there but does not speak hush (a web server, another port).
+  if (!attempt.connected && (code === 'TIMEOUT' || (code === 'HANDSHAKE_FAILED' && !/intercept/.test(message))))
+    return `${at} does not speak hushd's protocol (${said ?? code}): check the server address and port with its admin [${code}]`;
   switch (code) {
+    case 'UNTRUSTED_SERVER':
+      if (attempt.expected)
+        return `${said ?? message}: check it with the admin; if it is right, do not log in: this is another server, or someone is intercepting the connection [${code}]`;
+      return `${said ?? message}: compare it with the fingerprint the admin gave you, then press Enter to be asked again [${code}]`;
     case 'AUTH_FAILED':
       return attempt.register ? 'wrong username or password' : `wrong username or password. ${newHere(attempt.user)}`;
     case 'USERNAME_INVALID':
@@ -250,6 +261,7 @@ export function startApp(opts: AppOptions): RunningApp {
     let register = v.register;
     view.setBusy(true, `connecting to ${hostPort.host}:${port}…`);
     let c: SessionClient | null = null;
+    let connected = false;
     try {
       c = await opts.connect({
         host: hostPort.host,
@@ -273,6 +285,7 @@ export function startApp(opts: AppOptions): RunningApp {
           )) === true,
       });
       client = c;
+      connected = true;
       // A launcher that always passes --register: this computer holds the account's device key for
       // the server already, so the account exists and this logs in (said once in the chat).
       register = v.register && !c.hasDeviceFor(v.user);
@@ -297,7 +310,14 @@ export function startApp(opts: AppOptions): RunningApp {
         controller?.notice(`"${c.user ?? v.user}" is already an account of this device on this server: logged in, nothing registered`);
     } catch (err) {
       const { code } = describeError(err);
-      const text = loginErrorText(err, { register, user: v.user, host: hostPort.host, port });
+      const text = loginErrorText(err, {
+        register,
+        user: v.user,
+        host: hostPort.host,
+        port,
+        connected,
+        ...(opts.defaults.fingerprint ? { expected: opts.defaults.fingerprint } : {}),
+      });
       if (client === c && c) {
         client = null;
         await c.close().catch(() => undefined);

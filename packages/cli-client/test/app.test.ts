@@ -63,7 +63,7 @@ describe('app (fake terminal, fake client)', () => {
     expect(t.output.data).not.toContain('evil');
     await t.shows('[n] no'); // armed
     t.type('n');
-    await t.shows('server not trusted [UNTRUSTED_SERVER]');
+    await t.shows('server not trusted: compare it with the');
   });
 
   it('a changed server key exits non-zero with the SDK error', async () => {
@@ -263,6 +263,30 @@ describe('app: the first hour', () => {
     expect(loginErrorText(e('AUTH_FAILED'), { ...attempt, register: false })).toMatch(/Ctrl\+R to tick "register"/);
     expect(loginErrorText(e('NOT_FOUND'), attempt)).toBe('not found [NOT_FOUND]');
     expect(loginErrorText(e('FORBIDDEN', 'you may not'), attempt)).toBe('you may not [FORBIDDEN]');
+  });
+
+  it('a connection refused before any session says what to check: the address, the fingerprint', () => {
+    const attempt = { register: false, user: 'bob', host: 'h', port: 1 };
+    const e = (code: string, message = code) => Object.assign(new Error(message), { code });
+    // Something listens there that is not hushd: it never answers, or answers in another tongue.
+    expect(loginErrorText(e('TIMEOUT', 'no handshake from h:1'), attempt)).toBe(
+      "h:1 does not speak hushd's protocol (no handshake from h:1): check the server address and port with its admin [TIMEOUT]",
+    );
+    expect(loginErrorText(e('HANDSHAKE_FAILED', 'the server sent an invalid handshake'), attempt)).toMatch(
+      /^h:1 does not speak hushd's protocol/,
+    );
+    // A tampered handshake keeps its own words; a timeout once connected is no address problem.
+    const tampered = "handshake refused: the server's signature does not verify: someone may be intercepting the connection";
+    expect(loginErrorText(e('HANDSHAKE_FAILED', tampered), attempt)).toBe(`${tampered} [HANDSHAKE_FAILED]`);
+    expect(loginErrorText(e('TIMEOUT', 'no reply to login within 10000 ms'), { ...attempt, connected: true })).toBe(
+      'no reply to login within 10000 ms [TIMEOUT]',
+    );
+    expect(
+      loginErrorText(e('UNTRUSTED_SERVER', 'server fingerprint X does not match the expected Y'), { ...attempt, expected: 'Y' }),
+    ).toMatch(/does not match the expected Y: check it with the admin; if it is right, do not log in: .* \[UNTRUSTED_SERVER\]$/);
+    expect(loginErrorText(e('UNTRUSTED_SERVER', 'first contact with h:1: fingerprint X was not confirmed'), attempt)).toMatch(
+      /not confirmed: compare it with the fingerprint the admin gave you, then press Enter to be asked again \[UNTRUSTED_SERVER\]$/,
+    );
   });
 
   it('registers with the invite code typed in the form', async () => {

@@ -1,6 +1,7 @@
 // A new user's first hour with `hush`, through real processes in tmux against a real hushd: what
 // is typed ahead of a slow start, a small terminal's login form, and a stray Ctrl+D on a draft.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +64,31 @@ describe('hush in tmux: the first start', () => {
     } finally {
       tui.kill();
     }
+  }, 60_000);
+});
+
+describe('hush in tmux: a wrong address or fingerprint says what to check', () => {
+  it('a port where a plain TCP echo server listens: not hushd, check the address', async () => {
+    const echo = createServer((socket) => socket.pipe(socket));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const port = (echo.address() as AddressInfo).port;
+    try {
+      const tui = bed.start(['--host', `127.0.0.1:${port}`, '--user', 'zed', '--login']);
+      await tui.waitFor('[HANDSHAKE_FAILED]', 'the refusal');
+      const form = (await tui.captureAsync()).replace(/\s*x\n\s*x\s*/g, ' ');
+      expect(form).toContain(`127.0.0.1:${port} does not speak hushd's protocol`);
+      expect(form).toContain('check the server address and port with its admin');
+    } finally {
+      echo.close();
+    }
+  }, 60_000);
+
+  it('a --fingerprint that does not match: the whole warning, to the last word, with what to do', async () => {
+    const wrong = `SHA512:${'A'.repeat(43)}`;
+    const tui = bed.start(['--host', `127.0.0.1:${bed.server.port}`, '--user', 'zed', '--login', '--fingerprint', wrong]);
+    const screen = await tui.waitFor('[UNTRUSTED_SERVER]', 'the whole refusal');
+    expect(screen).toContain('check');
+    expect(screen.replace(/\s*x\n\s*x\s*/g, ' ')).toContain('if it is right, do not log in');
   }, 60_000);
 });
 
