@@ -888,6 +888,13 @@ export class ChatController {
     const conv = activeConversation(this.state);
     if (room === undefined && conv.kind === 'dm') return this.dispatch({ type: 'close', key: conv.key });
     const name = room ?? this.activeRoom();
+    const mine = findConversation(this.state, roomKey(name))?.members.find((m) => m.user === this.state.me);
+    if (mine?.role === 'owner') {
+      // The server keeps no owner for a room without its member: she would come back a member.
+      const why = `you own #${name}: leaving gives the owner role up for good (you would come back a member; only a server admin sets roles then)`;
+      const yes = await this.ui.confirm(`leave #${name}?`, [why]);
+      if (yes !== true) return this.notice(`you stay in #${name}${yes === null ? ': answer the question with y or n' : ''}`);
+    }
     await this.client.partRoom(name);
     this.dispatch({ type: 'parted', room: name });
     this.notice(`you left #${name}`); // in the pane she is left in: the room's own is gone

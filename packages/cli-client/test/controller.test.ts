@@ -188,6 +188,21 @@ describe('ChatController', () => {
     expect(client.calls).toContainEqual(['joinRoom', 'new']);
   });
 
+  it('/part of a room you own asks first: the owner role is given up for good', async () => {
+    for (const [answer, parted] of [
+      [false, false],
+      [true, true],
+    ] as const) {
+      const { client, ctl, ui } = await started({ confirm: answer });
+      await ctl.submit('/join #dev');
+      ctl.dispatch({ type: 'members', room: 'dev', members: [{ user: 'me', role: 'owner', state: 'online', status: '' }] });
+      await ctl.submit('/part');
+      expect(ui.asked).toContain('leave #dev?');
+      expect(client.calls.some((c) => c[0] === 'partRoom')).toBe(parted);
+      expect(texts(ctl).at(-1)).toBe(parted ? 'you left #dev' : 'you stay in #dev');
+    }
+  });
+
   it('moderation goes to the active room', async () => {
     const { client, ctl } = await started();
     for (const line of ['/kick bob bye', '/mute bob 30', '/unmute bob', '/op bob', '/deop bob', '/ban bob spam']) await ctl.submit(line);

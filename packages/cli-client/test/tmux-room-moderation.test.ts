@@ -26,7 +26,7 @@ describe('hush in tmux: rooms and moderation', () => {
     if (lobby.includes('banned bob from the server')) throw new Error(`said twice in #lobby:\n${lobby}`);
   }, 90_000);
 
-  it('at 80x24: /rooms tells end-to-end rooms from open ones, /part says where you went, /invite says why there is none', async () => {
+  it('at 80x24: /rooms tells end-to-end rooms from open ones, /part of your own room asks and says where you went, /invite says why there is none', async () => {
     const carol = await bed.loggedIn('carol');
     carol.resize(80, 24);
     await carol.typeLine('/join #dev');
@@ -35,7 +35,15 @@ describe('hush in tmux: rooms and moderation', () => {
     await carol.waitFor('#announcements [open: readable by the server] (0)');
     await carol.waitFor('#lobby 🔒 (1) [joined]');
     await carol.waitFor('#dev 🔒 (1) [joined]');
+    // She owns #dev: leaving would give the role up for good, so /part asks first.
     await carol.typeLine('/part');
+    await carol.waitFor('you own #dev: leaving gives');
+    await carol.waitFor('[y] yes');
+    carol.keys('n');
+    await carol.waitFor('you stay in #dev');
+    await carol.typeLine('/part');
+    await carol.waitFor('[y] yes');
+    carol.keys('y');
     await carol.waitFor((s) => s.includes('you left #dev') && /^ hush {2}#lobby/.test(s), 'you left #dev, said in #lobby');
     await carol.typeLine('/invite dave');
     await carol.waitFor('/invite is not needed: every user of the');
