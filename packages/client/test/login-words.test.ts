@@ -29,6 +29,31 @@ describe('a refused login in words, the same for an unknown user and a wrong pas
     expect([wrong.code, wrong.message]).toEqual([unknown.code, unknown.message]);
   });
 
+  it('register of a name that breaks the rule says the rule; logins past the back-off say how long to wait', async () => {
+    const own = fx.stopAfter(await startTestServer());
+    const bot = await fx.connect(own);
+    await expect(bot.register('Bad Name', 'badname-password-1')).rejects.toMatchObject({
+      code: 'USERNAME_INVALID',
+      message: 'username must use only a-z, 0-9, _ and -',
+    });
+    await expect(bot.register('ab', 'badname-password-1')).rejects.toMatchObject({
+      code: 'USERNAME_INVALID',
+      message: 'username must be at least 3 characters',
+    });
+    await bot.register('lockout', 'lockout-password-1');
+    const guesser = await fx.connect(own); // no device of lockout here: every login takes the password
+    let refusal: HushError | undefined;
+    for (let i = 0; i < 20 && refusal?.code !== 'RATE_LIMITED'; i++) {
+      refusal = await guesser.login('lockout', 'not-the-password-9').then(
+        () => undefined,
+        (e: unknown) => e as HushError,
+      );
+    }
+    expect(refusal?.code).toBe('RATE_LIMITED');
+    expect(refusal?.retryAfterMs).toBeGreaterThan(0);
+    expect(refusal?.message).toBe(`too many failed logins: try again in ${Math.ceil(refusal!.retryAfterMs! / 1000)} s`);
+  });
+
   it("joinRoom of a room that does not exist rejects NOT_FOUND; the README's join-or-create joins it either way", async () => {
     // As the SDK README says (and as hush's /join does).
     const joinOrCreate = async (client: HushClient, room: string): Promise<void> => {

@@ -23,7 +23,7 @@ export type RegisterFailure =
 export type RegisterResult = { ok: true; user: UserRecord } | { ok: false; code: RegisterFailure; message?: string };
 export type LoginResult =
   | { ok: true; user: UserRecord }
-  | { ok: false; code: 'AUTH_FAILED' | 'RATE_LIMITED' | 'BANNED'; retryAfterMs?: number };
+  | { ok: false; code: 'AUTH_FAILED' | 'RATE_LIMITED' | 'BANNED'; retryAfterMs?: number; message?: string };
 
 export interface AccountsOptions {
   registration: RegistrationMode;
@@ -132,7 +132,7 @@ export class Accounts {
     if (mode === 'invite' && !input.invite)
       return { ok: false, code: 'INVALID_INVITE', message: 'this server registers new accounts only with an invite code' };
     const norm = normalizeUsername(input.username);
-    if (!norm.ok) return { ok: false, code: 'USERNAME_INVALID' };
+    if (!norm.ok) return { ok: false, code: 'USERNAME_INVALID', message: norm.reason };
     if (RESERVED_USERNAMES.has(usernameSkeleton(norm.name))) return { ok: false, code: 'USERNAME_TAKEN' };
     const weak = this.passwordProblem(norm.name, input.password);
     if (weak) return { ok: false, code: 'PASSWORD_WEAK', message: weak };
@@ -166,7 +166,14 @@ export class Accounts {
     const norm = normalizeUsername(input.username);
     const accountKey = norm.ok ? norm.name : `?${input.username.slice(0, 64)}`;
     const wait = Math.max(this.byAddress.blockedFor(input.address, now), this.byAccount.blockedFor(accountKey, now));
-    if (wait > 0) return { ok: false, code: 'RATE_LIMITED', retryAfterMs: wait };
+    if (wait > 0) {
+      return {
+        ok: false,
+        code: 'RATE_LIMITED',
+        retryAfterMs: wait,
+        message: `too many failed logins: try again in ${Math.ceil(wait / 1000)} s`,
+      };
+    }
 
     const user = norm.ok ? await this.store.getUser(norm.name) : undefined;
     let valid: boolean;
@@ -174,7 +181,14 @@ export class Accounts {
       const stored = user?.passwordHash ?? (await this.dummyHash());
       valid = await this.gate.run(() => verifyPassword(input.password, stored));
     } catch (err) {
-      if (err instanceof GateBusyError) return { ok: false, code: 'RATE_LIMITED', retryAfterMs: BUSY_RETRY_MS };
+      if (err instanceof GateBusyError) {
+        return {
+          ok: false,
+          code: 'RATE_LIMITED',
+          retryAfterMs: BUSY_RETRY_MS,
+          message: 'the server is busy checking passwords: try again in a second',
+        };
+      }
       throw err;
     }
     // Re-read: the account may have changed (ban, password reset) while hashing.

@@ -49,7 +49,7 @@ describe('register', () => {
   it('does not spend an invite on a failed registration', async () => {
     const a = make({ registration: 'invite' });
     const code = await a.createInvite(null, 1);
-    expect(await a.register({ username: 'x', password: PW, invite: code }, 1)).toEqual({ ok: false, code: 'USERNAME_INVALID' });
+    expect(await a.register({ username: 'x', password: PW, invite: code }, 1)).toMatchObject({ ok: false, code: 'USERNAME_INVALID' });
     expect(await a.register({ username: 'carol', password: 'short', invite: code }, 1)).toMatchObject({ ok: false, code: 'PASSWORD_WEAK' });
     expect(await a.register({ username: 'carol', password: PW, invite: code }, 1)).toMatchObject({ ok: true });
   });
@@ -57,7 +57,12 @@ describe('register', () => {
   it('refuses invalid usernames', async () => {
     const a = make();
     for (const username of ['ab', '\u0430dmin', 'ad\u200bmin', 'bad name', 'x'.repeat(30)]) {
-      expect(await a.register({ username, password: PW }, 1), username).toEqual({ ok: false, code: 'USERNAME_INVALID' });
+      // The rule broken, in words (the normaliser's reason).
+      expect(await a.register({ username, password: PW }, 1), username).toEqual({
+        ok: false,
+        code: 'USERNAME_INVALID',
+        message: expect.stringMatching(/^username (must|contains) /),
+      });
     }
   });
 
@@ -155,15 +160,30 @@ describe('login', () => {
     t = 1;
     expect(await attempt('bad-3')).toEqual({ ok: false, code: 'AUTH_FAILED' }); // third failure: 1 s delay
     // Even the right password waits, from any address: the account is what is protected.
-    expect(await attempt(PW)).toEqual({ ok: false, code: 'RATE_LIMITED', retryAfterMs: 1000 });
+    expect(await attempt(PW)).toEqual({
+      ok: false,
+      code: 'RATE_LIMITED',
+      retryAfterMs: 1000,
+      message: 'too many failed logins: try again in 1 s',
+    });
     t = 1001;
     expect(await attempt('bad-4')).toEqual({ ok: false, code: 'AUTH_FAILED' }); // 2 s
-    expect(await attempt(PW)).toEqual({ ok: false, code: 'RATE_LIMITED', retryAfterMs: 2000 });
+    expect(await attempt(PW)).toEqual({
+      ok: false,
+      code: 'RATE_LIMITED',
+      retryAfterMs: 2000,
+      message: 'too many failed logins: try again in 2 s',
+    });
     t = 3001;
     expect(await attempt('bad-5')).toEqual({ ok: false, code: 'AUTH_FAILED' }); // 4 s (cap)
     t = 7001;
     expect(await attempt('bad-6')).toEqual({ ok: false, code: 'AUTH_FAILED' }); // still 4 s
-    expect(await attempt(PW)).toEqual({ ok: false, code: 'RATE_LIMITED', retryAfterMs: 4000 });
+    expect(await attempt(PW)).toEqual({
+      ok: false,
+      code: 'RATE_LIMITED',
+      retryAfterMs: 4000,
+      message: 'too many failed logins: try again in 4 s',
+    });
     t = 11_001;
     expect(await attempt(PW)).toMatchObject({ ok: true });
     // Success resets the account's counter.
@@ -182,6 +202,7 @@ describe('login', () => {
       ok: false,
       code: 'RATE_LIMITED',
       retryAfterMs: 400,
+      message: 'too many failed logins: try again in 1 s',
     });
     // Another address is unaffected.
     expect(await a.login({ username: 'alice', password: PW, address: '192.0.2.10' }, 100)).toMatchObject({ ok: true });
@@ -214,8 +235,8 @@ describe('login', () => {
     const results = await Promise.all([0, 1, 2, 3].map((i) => a.login({ username: 'alice', password: PW, address: `a${i}` }, 0)));
     expect(results.filter((r) => r.ok)).toHaveLength(2);
     expect(results.filter((r) => !r.ok)).toEqual([
-      { ok: false, code: 'RATE_LIMITED', retryAfterMs: 1000 },
-      { ok: false, code: 'RATE_LIMITED', retryAfterMs: 1000 },
+      { ok: false, code: 'RATE_LIMITED', retryAfterMs: 1000, message: 'the server is busy checking passwords: try again in a second' },
+      { ok: false, code: 'RATE_LIMITED', retryAfterMs: 1000, message: 'the server is busy checking passwords: try again in a second' },
     ]);
     const reg = await Promise.all(['bob', 'carol', 'dave'].map((username) => a.register({ username, password: PW }, 0)));
     expect(reg.map((r) => (r.ok ? 'ok' : r.code))).toEqual(['ok', 'ok', 'RATE_LIMITED']);

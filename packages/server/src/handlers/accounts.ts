@@ -78,7 +78,11 @@ export class AccountHandlers {
     checkBundle(m.device);
     const result = await deps.accounts.login({ username: m.username, password: m.password, address: session.address }, deps.now());
     if (!result.ok)
-      return loginFailed(deps, result.code, { attempt: { session, username: m.username }, retryAfterMs: result.retryAfterMs });
+      return loginFailed(deps, result.code, {
+        attempt: { session, username: m.username },
+        retryAfterMs: result.retryAfterMs,
+        message: result.message,
+      });
     if (session.closed) return;
     const { created } = await deps.store.upsertDevice({ user: result.user.name, ...m.device }, deps.now());
     await completeLogin(deps, session, result.user, m.device.signKey, m.id, true);
@@ -261,7 +265,11 @@ export async function checkOwnPassword(
 ): Promise<void> {
   const checked = await deps.accounts.login({ username: name, password, address: session.address }, deps.now());
   if (!checked.ok) {
-    await loginFailed(deps, checked.code, { attempt: { session, username: name, during }, retryAfterMs: checked.retryAfterMs });
+    await loginFailed(deps, checked.code, {
+      attempt: { session, username: name, during },
+      retryAfterMs: checked.retryAfterMs,
+      message: checked.message,
+    });
   }
 }
 
