@@ -53,7 +53,14 @@ export class ServerPin {
     const short = shortFingerprint(session.serverIdentity);
     const expected = this.options.expectedFingerprint;
     if (expected !== undefined && !fingerprintMatches(expected, session.fingerprint, short)) {
-      throw new HushError('UNTRUSTED_SERVER', `server fingerprint ${session.fingerprint} does not match the expected ${expected}`);
+      // A malformed expectation (an empty or mangled variable) is said as such: it is no other server's key.
+      const notOne = looksLikeFingerprint(expected)
+        ? ''
+        : ', which is not a fingerprint (give it as `hushd fingerprint` prints it, SHA512:..., or as its 30 digits)';
+      throw new HushError(
+        'UNTRUSTED_SERVER',
+        `server fingerprint ${session.fingerprint} does not match the expected ${JSON.stringify(expected)}${notOne}`,
+      );
     }
     let pinned = false;
     const knownAs = entries.filter((e) => e.fingerprint === session.fingerprint && e.server !== server).map((e) => e.server);
@@ -77,6 +84,12 @@ export class ServerPin {
     this._shortFingerprint = short;
     return pinned;
   }
+}
+
+/** Whether `text` has the shape of a fingerprint as fingerprintMatches takes it (whatever server it names). */
+function looksLikeFingerprint(text: string): boolean {
+  const e = text.trim();
+  return /^(SHA512:)?[A-Za-z0-9+/]{43}$/.test(e) || /^\d{30}$/.test(e.replace(/\s+/g, ''));
 }
 
 /** An expected fingerprint may be given in full (`SHA512:...`), without the prefix, or as the short digits. */

@@ -55,9 +55,18 @@ describe('server pinning (known_servers)', () => {
 
   it('an expected fingerprint pins on match and refuses on mismatch', async () => {
     const paths = await fx.paths();
-    await expect(HushClient.connect({ ...base(), paths, expectedFingerprint: 'SHA512:AAAAwrongwrongwrong' })).rejects.toMatchObject({
+    const other = `SHA512:${'A'.repeat(43)}`; // another server's key
+    await expect(HushClient.connect({ ...base(), paths, expectedFingerprint: other })).rejects.toMatchObject({
       code: 'UNTRUSTED_SERVER',
+      message: `server fingerprint ${server.fingerprint} does not match the expected "${other}"`,
     });
+    // An empty or mangled variable is said to be no fingerprint at all.
+    for (const expectedFingerprint of ['', 'SHA512:AAAAwrongwrongwrong']) {
+      await expect(HushClient.connect({ ...base(), paths, expectedFingerprint })).rejects.toMatchObject({
+        code: 'UNTRUSTED_SERVER',
+        message: `server fingerprint ${server.fingerprint} does not match the expected ${JSON.stringify(expectedFingerprint)}, which is not a fingerprint (give it as \`hushd fingerprint\` prints it, SHA512:..., or as its 30 digits)`,
+      });
+    }
     const client = fx.track(await HushClient.connect({ ...base(), paths, expectedFingerprint: server.fingerprint }));
     expect(client.fingerprint).toBe(server.fingerprint);
     expect(await readFile(join(paths.configDir, 'known_servers'), 'utf8')).toContain(server.fingerprint);
