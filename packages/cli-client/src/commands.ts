@@ -494,28 +494,29 @@ export function commandNames(): string[] {
   return COMMANDS.map((c) => c.name);
 }
 
-/** Levenshtein distance, for "did you mean". */
+/** Edits from a to b, a swap of two neighbours counting as one (/mgs is /msg): for "did you mean". */
 function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
+      const row = d[i]!;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
     }
   }
-  return row[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
+/** The command or alias `name` was likely meant to be (a prefix, else one or two edits away). */
 export function suggestCommand(name: string): string | undefined {
-  const prefixed = COMMANDS.find((c) => c.name.startsWith(name));
-  if (prefixed && name.length > 0) return prefixed.name;
+  if (name === '') return undefined;
+  const names = [...BY_NAME.keys()];
+  const prefixed = COMMANDS.find((c) => c.name.startsWith(name))?.name ?? names.find((n) => n.startsWith(name));
+  if (prefixed) return prefixed;
   let best: { name: string; d: number } | undefined;
-  for (const c of COMMANDS) {
-    const d = distance(name, c.name);
-    if (!best || d < best.d) best = { name: c.name, d };
+  for (const n of names) {
+    const d = distance(name, n);
+    if (!best || d < best.d) best = { name: n, d };
   }
   return best && best.d <= 2 ? best.name : undefined;
 }
@@ -540,6 +541,8 @@ export function parseInput(line: string): ParseResult {
   }
   const m = /^\/(\S*)\s*([\s\S]*)$/.exec(line)!;
   const rawName = m[1]!;
+  if (rawName === '')
+    return { ok: false, error: 'a / alone is no command: type its name after it (/help lists them; // sends a literal /)' };
   const def = findCommand(rawName);
   if (!def) {
     const hint = suggestCommand(rawName.toLowerCase());

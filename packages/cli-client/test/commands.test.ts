@@ -171,4 +171,12 @@ describe('parseInput', () => {
   it('suggests by prefix', () => {
     expect(suggestCommand('hist')).toBe('history');
   });
+
+  it('suggests across a swap of two letters and among aliases; a lone / is said as such', () => {
+    expect(err('/mgs bob hi')).toMatch(/did you mean \/msg\?/);
+    expect(suggestCommand('jion')).toBe('join');
+    expect(suggestCommand('lsit')).toBe('list');
+    expect(err('/')).toMatch(/^a \/ alone is no command/);
+    expect(err('/ hello')).not.toMatch(/did you mean/);
+  });
 });

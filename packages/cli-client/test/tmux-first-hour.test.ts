@@ -93,9 +93,13 @@ describe('hush in tmux: a wrong address or fingerprint says what to check', () =
 });
 
 describe('hush in tmux: the input line', () => {
-  it('Ctrl+D on a draft deletes the character under the cursor; on an empty line it quits', async () => {
+  it('a mistyped command gets the likely one; Ctrl+D on a draft deletes the character under the cursor, on an empty line it quits', async () => {
     const alice = await bed.loggedIn('alice');
-    await alice.typeLine('/help'); // anything, so the screen is settled
+    // Mistyped commands first: a swap of two letters, and a slash alone.
+    await alice.typeLine('/mgs bob hi');
+    await alice.waitFor('unknown command /mgs — did you mean /msg?');
+    await alice.typeLine('/');
+    await alice.waitFor('a / alone is no command');
     alice.type('xa draft to keep');
     alice.keys('C-a', 'C-d');
     await alice.waitFor((s) => inputLine(s) === '> a draft to keep', 'the draft without its first character');
