@@ -344,6 +344,7 @@ export class ChatController {
         this.refreshE2E(user);
         await this.loadHistory({ user }, HISTORY_PAGE, false);
         if (seen !== undefined) this.dispatch({ type: 'newSince', key: dmKey(user), after: seen });
+        this.readElsewhere({ user });
       }),
     ]);
     for (const offer of this.client.pendingFiles()) this.onFileOffer(offer);
@@ -755,12 +756,19 @@ export class ChatController {
     } catch (err) {
       if (upload.fileId && this.state.files[upload.fileId]?.status === 'cancelled') return; // by /cancel
       if (!upload.fileId) throw err; // refused before it was offered: the words name the path
-      // Stopped under way (a lost connection): its line says so instead of its last progress.
-      this.dispatch({ type: 'fileCancelled', fileId: upload.fileId, status: 'failed', reason: errorText(err) });
+      // Stopped under way (a lost connection, a mute): its line says so instead of its last progress.
+      if (this.failTransfer(upload.fileId, errorText(err))) return;
       throw new Error(`sending "${upload.name}" failed: ${errorText(err)}`);
     } finally {
       this.uploads.splice(this.uploads.indexOf(upload), 1);
     }
+  }
+
+  /** Marks an upload failed, its line saying why; true when that line is the newest of the pane in front (said there). */
+  private failTransfer(fileId: string, reason: string): boolean {
+    this.dispatch({ type: 'fileCancelled', fileId, status: 'failed', reason });
+    const last = activeConversation(this.state).lines.at(-1);
+    return last?.kind === 'file' && last.fileId === fileId;
   }
 
   /** Our offer of `path` was made: its line shows from now on (by path: two sent at once finish in any order). */
@@ -802,6 +810,13 @@ export class ChatController {
     await this.loadHistory({ room }, HISTORY_PAGE, false);
     const seen = this.client.seenInLastRun(room);
     if (seen !== undefined) this.dispatch({ type: 'newSince', key: roomKey(room), after: seen });
+    this.readElsewhere({ room });
+  }
+
+  /** What the account read on another device while this one was closed is not counted unread here. */
+  private readElsewhere(target: Target): void {
+    const msgId = this.client.lastRead(target);
+    if (msgId !== undefined && this.client.user) this.dispatch({ type: 'read', from: this.client.user, target, msgId });
   }
 
   /** The server's NOT_FOUND when a direct conversation's first page finds no such user (the caller says so), else null. */

@@ -78,6 +78,7 @@ export type ChatClient = ClientEventSource &
     | 'cancelFile'
     | 'pendingFiles'
     | 'seenInLastRun'
+    | 'lastRead'
     | 'pendingSends'
     | 'close'
   >;

@@ -434,6 +434,20 @@ function laterId(id: string, than: string): boolean {
   return id.length !== than.length ? id.length > than.length : id > than;
 }
 
+/**
+ * `c` once its messages up to `msgId` are read: only those from others after it stay unread (and
+ * mentions among them). A marker older than every line held here says nothing about what is unread.
+ */
+function readUpTo(c: Conversation, msgId: string): Conversation {
+  const held = c.lines.filter((l): l is MessageLine => l.kind === 'message' && !l.pending);
+  if (!held.some((l) => !laterId(l.id, msgId))) return c;
+  const after = held.filter((l) => !l.mine && laterId(l.id, msgId));
+  const mentionsAfter = after.filter((l) => l.mention || c.kind === 'dm').length;
+  const unread = Math.min(c.unread, after.length);
+  const mentioned = Math.min(c.mentions, mentionsAfter);
+  return unread === c.unread && mentioned === c.mentions ? c : { ...c, unread, mentions: mentioned };
+}
+
 /** The oldest of the `unread` newest messages from others, where the "new since" marker goes. */
 function firstUnread(c: Conversation): string | null {
   if (c.unread === 0) return null;
@@ -661,12 +675,8 @@ export function reduce(s: AppState, a: Action): AppState {
       });
     }
     case 'read': {
-      if (a.from === s.me) {
-        // Read on another of our devices: that conversation is caught up here too.
-        const key = conversationKey(a.target);
-        const newest = findConversation(s, key)?.lines.findLast((l) => l.kind === 'message');
-        return newest?.kind === 'message' && newest.id === a.msgId ? updateExisting(s, key, (c) => ({ ...c, unread: 0, mentions: 0 })) : s;
-      }
+      // Read on another of our devices (live, or while this one was away): caught up to there here too.
+      if (a.from === s.me) return updateExisting(s, conversationKey(a.target), (c) => readUpTo(c, a.msgId));
       // A peer's marker in our direct conversation arrives as target { user: peer }.
       if (!('user' in a.target) || a.target.user !== a.from) return s;
       return { ...s, reads: { ...s.reads, [a.from]: a.msgId } };

@@ -102,6 +102,25 @@ describe('ChatController', () => {
     expect(activeConversation(ctl.state).marker).toBe('42');
   });
 
+  it('counts unread at start only what came after the newest message the account read, on any device', async () => {
+    const { client, ctl } = setup();
+    client.rooms.set('dev', { room: 'dev', topic: '', kind: 'open', members: 2, joined: true });
+    client.historyOf.dev = ['41', '42', '43', '44'].map((id) => ({
+      kind: 'room' as const,
+      id,
+      ts: Number(id),
+      from: 'bob',
+      room: 'dev',
+      text: `t${id}`,
+      action: false,
+      mine: false,
+    }));
+    client.lastRun.dev = '41'; // this device last saw 41; the laptop read up to 43 since
+    client.lastReads['#dev'] = '43';
+    await ctl.start();
+    expect(findConversation(ctl.state, roomKey('dev'))!.unread).toBe(1);
+  });
+
   it('sends room text with emoji shortcodes converted and shows it once', async () => {
     const { client, ctl } = await started();
     await ctl.submit('hi :smile: at 12:30:45');

@@ -250,14 +250,26 @@ describe('read markers', () => {
     expect(seenBy(s, findConversation(s, STATUS_KEY)!)).toBeNull();
   });
 
-  it("my own marker from another device clears that conversation's unread count when it is the newest", () => {
-    let s = run(...base, { type: 'message', message: roomMsg('bob', 'a', 'dev'), now: 1 });
-    const last = findConversation(s, roomKey('dev'))!.lines.at(-1)!;
-    expect(findConversation(s, roomKey('dev'))!.unread).toBe(1);
-    s = reduce(s, { type: 'read', from: 'me', target: { room: 'dev' }, msgId: 'older' });
-    expect(findConversation(s, roomKey('dev'))!.unread).toBe(1);
-    s = reduce(s, { type: 'read', from: 'me', target: { room: 'dev' }, msgId: last.kind === 'message' ? last.id : '' });
-    expect(findConversation(s, roomKey('dev'))!.unread).toBe(0);
+  it('my own marker from another device leaves unread only what came after it there', () => {
+    let s = run(
+      ...base,
+      { type: 'message', message: roomMsg('bob', 'a', 'dev'), now: 1 },
+      { type: 'message', message: roomMsg('carol', 'me: look at this', 'dev'), now: 2 },
+      { type: 'message', message: roomMsg('bob', 'c', 'dev'), now: 3 },
+    );
+    const dev = () => findConversation(s, roomKey('dev'))!;
+    const ids = dev().lines.flatMap((l) => (l.kind === 'message' ? [l.id] : []));
+    expect(ids).toHaveLength(3);
+    expect([dev().unread, dev().mentions]).toEqual([3, 1]);
+    // Older than every line held here: it says nothing about them.
+    s = reduce(s, { type: 'read', from: 'me', target: { room: 'dev' }, msgId: 'm0' });
+    expect([dev().unread, dev().mentions]).toEqual([3, 1]);
+    s = reduce(s, { type: 'read', from: 'me', target: { room: 'dev' }, msgId: ids[0]! });
+    expect([dev().unread, dev().mentions]).toEqual([2, 1]);
+    s = reduce(s, { type: 'read', from: 'me', target: { room: 'dev' }, msgId: ids[1]! });
+    expect([dev().unread, dev().mentions]).toEqual([1, 0]);
+    s = reduce(s, { type: 'read', from: 'me', target: { room: 'dev' }, msgId: ids[2]! });
+    expect([dev().unread, dev().mentions]).toEqual([0, 0]);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   MAX_HISTORY_PAGE,
   MAX_REACTION_LENGTH,
   reaction,
+  requestInVersion,
   type MessageRef,
   type ServerMessage,
   type ServerMessageOf,
@@ -23,6 +24,7 @@ import { FileTransfers } from './file-transfers.js';
 import { JoinedRooms, roomInfo, type OwnMove, type RoomChanges } from './joined-rooms.js';
 import { LocalHistory } from './local-history.js';
 import { passwordChangeRequest, removeDeviceRequest } from './own-devices.js';
+import { ReadMarkers } from './read-markers.js';
 import { RoomCrypto } from './room-crypto.js';
 import { RoomKeyStore } from './room-keys.js';
 import { SeenIds } from './message-ids.js';
@@ -92,6 +94,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private readonly files: FileTransfers;
   private readonly sends: SendQueue;
   private readonly signals: Signals;
+  private readonly reads = new ReadMarkers();
 
   private constructor(options: ConnectOptions) {
     super();
@@ -362,6 +365,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   /** True at this device's first login to the account: it has no state of it yet. */
   private async afterWelcome(welcome: Welcome, device: DeviceIdentity, wasBound: boolean, state?: UserState): Promise<boolean> {
     const kept = this.account?.user === welcome.user ? this.account : undefined;
+    if (!kept) this.reads.clear();
     await this.devices.save(welcome.user, device, welcome.deviceBound || wasBound);
     this.account = {
       user: welcome.user,
@@ -385,6 +389,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
     this.replaceRooms(welcome.rooms);
     await this.catchUp.sinceLastRun(this.joined.names(), this.account.state.rooms);
     await this.catchUp.baseline(this.joined.names());
+    await this.catchUpReads();
     this.signals.onConnected();
     this.sends.pump();
     return firstHere;
@@ -431,7 +436,25 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       await this.catchUp.baseline(changes.joined.map((r) => r.room));
       this.movedWhileAway(changes, welcome.serverTime);
       await this.catchUp.afterReconnect(this.joined.names());
+      await this.catchUpReads();
     });
+  }
+
+  /**
+   * The account's read markers as the server keeps them (protocol 6): a conversation read on another
+   * device while this one was away is told as read here (a 'read' event from this user), after the
+   * messages caught up, as it would have been live. A failure is reported; the login stands.
+   */
+  private async catchUpReads(): Promise<void> {
+    const version = this.connection.session?.version;
+    const user = this.account?.user;
+    if (version === undefined || user === undefined || !requestInVersion('read_markers_get', version)) return;
+    try {
+      const reply = await this.connection.rawRequest({ type: 'read_markers_get' }, ['read_markers']);
+      for (const m of this.reads.merge(reply.markers)) this.emit('read', { from: user, target: m.target, msgId: m.msgId });
+    } catch (error) {
+      this.connection.emitError(error);
+    }
   }
 
   /**
@@ -758,7 +781,16 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** Coalesced like typing: resolves once the server took this marker or a newer one for the conversation. */
   markRead(target: Target, msgId: string): Promise<void> {
+    this.reads.advance(target, msgId);
     return this.signals.markRead(target, msgId);
+  }
+
+  /**
+   * The newest message of `target` this account has marked read, on this device or another (as the
+   * server had it at login or the last reconnect, and live since), or undefined.
+   */
+  lastRead(target: Target): string | undefined {
+    return this.reads.get(target);
   }
 
   /** One page of history, oldest first; `before` pages back. DMs are opened here (undecryptable ones are left out). */
@@ -1003,6 +1035,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
         this.emit('typing', { from: m.from, target: m.target, active: m.active });
         return;
       case 'read_notice':
+        if (m.from === this.account?.user) this.reads.advance(m.target, m.msgId);
         this.emit('read', { from: m.from, target: m.target, msgId: m.msgId });
         return;
       case 'prekeys_low':

@@ -28,7 +28,14 @@ export { DIRECT_ENVELOPE_TAG, MAX_ENVELOPE_DEVICES, encodeDirectEnvelope, parseD
 export { fileNameProblem } from './file-name.js';
 export { messageRef, reaction, MAX_REACTION_LENGTH, MAX_DISTINCT_REACTIONS } from './conversation.js';
 export * as schemas from './messages.js';
-export { clientMessageSchema, serverMessageSchema, CLIENT_MESSAGE_TYPES, SERVER_MESSAGE_TYPES, MAX_HISTORY_PAGE } from './messages.js';
+export {
+  clientMessageSchema,
+  serverMessageSchema,
+  CLIENT_MESSAGE_TYPES,
+  SERVER_MESSAGE_TYPES,
+  MAX_HISTORY_PAGE,
+  MAX_READ_MARKERS,
+} from './messages.js';
 export {
   MAX_TEXT_LENGTH,
   MAX_ENVELOPE_BYTES,

@@ -137,6 +137,8 @@ export const presenceSet = request('presence_set', {
 });
 export const typing = msg('typing', { target, active: z.boolean() });
 export const readMarker = request('read', { target, msgId: messageId });
+/** The read markers of the session's account, set on any of its devices (a device back from away catches up). Since version 6. */
+export const readMarkersGet = request('read_markers_get', {});
 /** The most messages one `history` request may ask for (and one `history_page` carries). */
 export const MAX_HISTORY_PAGE = 500;
 export const historyQuery = request('history', {
@@ -278,6 +280,13 @@ export const roomEvent = msg('room_event', {
 export const presence = msg('presence', { user: username, state: presenceState, status: statusText });
 export const typingNotice = msg('typing_notice', { from: username, target, active: z.boolean() });
 export const readNotice = msg('read_notice', { from: username, target, msgId: messageId });
+/** The most read markers one `read_markers` reply carries: the most recently set ones. */
+export const MAX_READ_MARKERS = 10_000;
+/** Reply to read_markers_get: per conversation, the newest message the account marked read. */
+export const readMarkers = msg('read_markers', {
+  re,
+  markers: z.array(z.strictObject({ target, msgId: messageId })).max(MAX_READ_MARKERS),
+});
 
 export const historyItem = z.discriminatedUnion('type', [roomMessage, directMessage]);
 export const historyPage = msg('history_page', {
@@ -354,6 +363,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   presenceSet,
   typing,
   readMarker,
+  readMarkersGet,
   historyQuery,
   fileOffer,
   fileAccept,
@@ -387,6 +397,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   presence,
   typingNotice,
   readNotice,
+  readMarkers,
   historyPage,
   keys,
   keyChange,

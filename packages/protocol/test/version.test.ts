@@ -10,11 +10,19 @@ describe('requestInVersion', () => {
     }
   });
 
-  it('gives every request to a session of the current version, and version 4 every request but the added ones', () => {
-    expect(SUPPORTED_VERSIONS).toEqual([PROTOCOL_VERSION, 4]);
+  it('keeps read_markers_get from version 4 and 5 sessions and gives it to version 6 ones', () => {
+    expect(requestInVersion('read_markers_get', 4)).toBe(false);
+    expect(requestInVersion('read_markers_get', 5)).toBe(false);
+    expect(requestInVersion('read_markers_get', 6)).toBe(true);
+  });
+
+  it('gives every request to a session of the current version, and older ones every request but those added since', () => {
+    expect(SUPPORTED_VERSIONS).toEqual([PROTOCOL_VERSION, 5, 4]);
+    const since5 = new Set(['remove_device', 'password_change']);
     for (const type of CLIENT_MESSAGE_TYPES) {
       expect(requestInVersion(type, PROTOCOL_VERSION)).toBe(true);
-      expect(requestInVersion(type, 4)).toBe(type !== 'remove_device' && type !== 'password_change');
+      expect(requestInVersion(type, 5)).toBe(type !== 'read_markers_get');
+      expect(requestInVersion(type, 4)).toBe(type !== 'read_markers_get' && !since5.has(type));
     }
   });
 });

@@ -197,6 +197,35 @@ describe('presence, typing, read markers, history', () => {
     expect(await fixture.server.db.getReadMarkers('oli')).toMatchObject({ '@pam': ack.msgId });
   });
 
+  it("hands a device back from away its account's read markers, each only ever moved forward", async () => {
+    const rex = await user('rex');
+    const sue = await user('sue');
+    const dm = [];
+    for (let i = 0; i < 2; i++) dm.push((await sue.expect({ type: 'dm_send', to: 'rex', envelope: envelope(sue, 8) }, 'ack')).msgId);
+    const room = (await sue.expect({ type: 'send', room: 'lobby', text: 'read me' }, 'ack')).msgId;
+    await rex.expect({ type: 'read', target: { user: 'sue' }, msgId: dm[1]! }, 'ok');
+    await rex.expect({ type: 'read', target: { room: 'lobby' }, msgId: room }, 'ok');
+    // A device that marks an older message read (it caught up late) does not move the marker back.
+    await rex.expect({ type: 'read', target: { user: 'sue' }, msgId: dm[0]! }, 'ok');
+
+    const back = await secondSession(rex, 'rex');
+    const reply = await back.expect({ type: 'read_markers_get' }, 'read_markers');
+    expect(reply.markers).toEqual([
+      { target: { room: 'lobby' }, msgId: room },
+      { target: { user: 'sue' }, msgId: dm[1] },
+    ]);
+    expect((await sue.expect({ type: 'read_markers_get' }, 'read_markers')).markers).toEqual([]);
+  });
+
+  it('keeps read_markers_get from a session that negotiated version 5', async () => {
+    await user('ted');
+    const old = fixture.track(await RawClient.connect(fixture.server.port, { versions: [5] }));
+    expect(old.session?.version).toBe(5);
+    await old.login('ted');
+    const refused = await old.request({ type: 'read_markers_get' });
+    expect(refused).toMatchObject({ type: 'error', code: 'UNKNOWN_TYPE', message: 'read_markers_get is not part of protocol version 5' });
+  });
+
   it('pages room history for members only, before and after an id', async () => {
     const quinn = await user('quinn');
     const ids: string[] = [];

@@ -242,6 +242,11 @@ export class FakeClient implements ChatClient {
   seenInLastRun(room: string): string | undefined {
     return this.lastRun[room];
   }
+  /** "#room" / "@user" -> the newest message the account read there (on any device). */
+  lastReads: Record<string, string> = {};
+  lastRead(target: Target): string | undefined {
+    return this.lastReads['room' in target ? `#${target.room}` : `@${target.user}`];
+  }
   async close(): Promise<void> {
     this.record('close');
     this.state = 'closed';

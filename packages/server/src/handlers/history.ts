@@ -1,5 +1,5 @@
 // history pages and read markers.
-import type { ClientMessageOf, Target } from '@hush/protocol';
+import { MAX_READ_MARKERS, type ClientMessageOf, type Target } from '@hush/protocol';
 import type { HistoryTarget } from '../store/types.js';
 import { RequestError } from '../errors.js';
 import { requireMember, requireRoom, requireUser } from './membership.js';
@@ -79,9 +79,25 @@ export class HistoryHandlers {
       deps.cluster.notice(m.target.user, toPeer);
     }
   }
+
+  /** The account's read markers, those of the newest messages first (a device back from away catches up). */
+  async readMarkers(session: Session, m: ClientMessageOf<'read_markers_get'>): Promise<void> {
+    const user = requireUser(session);
+    const stored = await this.deps.store.getReadMarkers(user.name);
+    const markers = Object.entries(stored)
+      .map(([key, msgId]) => ({ target: targetOfKey(key), msgId }))
+      .sort((a, b) => Number(b.msgId) - Number(a.msgId))
+      .slice(0, MAX_READ_MARKERS);
+    session.send({ type: 'read_markers', re: m.id, markers });
+  }
 }
 
 /** The key a read marker (and a typing throttle) is kept under: "#room" or "@user". */
 export function targetKey(target: Target): string {
   return 'room' in target ? `#${target.room}` : `@${target.user}`;
+}
+
+/** The target a read marker's key names (the inverse of targetKey). */
+function targetOfKey(key: string): Target {
+  return key.startsWith('#') ? { room: key.slice(1) } : { user: key.slice(1) };
 }

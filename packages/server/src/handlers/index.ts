@@ -84,6 +84,8 @@ export function dispatch(handlers: Handlers, session: Session, m: ClientMessage)
       return handlers.presence.typing(session, m);
     case 'read':
       return handlers.history.read(session, m);
+    case 'read_markers_get':
+      return handlers.history.readMarkers(session, m);
     case 'history':
       return handlers.history.page(session, m);
     case 'file_offer':

@@ -525,7 +525,7 @@ export class PostgresStore implements AsyncStore {
   async setReadMarker(user: string, conversation: string, msgId: string): Promise<void> {
     await this.pool.query(
       `INSERT INTO read_markers ("user", conversation, msg_id) VALUES ($1, $2, $3)
-       ON CONFLICT ("user", conversation) DO UPDATE SET msg_id = EXCLUDED.msg_id`,
+       ON CONFLICT ("user", conversation) DO UPDATE SET msg_id = GREATEST(read_markers.msg_id, EXCLUDED.msg_id)`,
       [user, conversation, String(shared.parseId(msgId))],
     );
   }

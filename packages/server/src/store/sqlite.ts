@@ -526,7 +526,7 @@ export class SqliteStore implements Store {
 
   setReadMarker(user: string, conversation: string, msgId: string): void {
     this.stmt(
-      'INSERT INTO read_markers (user, conversation, msg_id) VALUES (?, ?, ?) ON CONFLICT (user, conversation) DO UPDATE SET msg_id = excluded.msg_id',
+      'INSERT INTO read_markers (user, conversation, msg_id) VALUES (?, ?, ?) ON CONFLICT (user, conversation) DO UPDATE SET msg_id = max(msg_id, excluded.msg_id)',
     ).run(user, conversation, shared.parseId(msgId));
   }
 

@@ -255,7 +255,7 @@ export interface Store {
    */
   redactRoomMessage(room: string, id: string): void;
 
-  // Read markers, per user and conversation key ("#room" or "@user")
+  // Read markers, per user and conversation key ("#room" or "@user"); a marker only moves forward
   setReadMarker(user: string, conversation: string, msgId: string): void;
   getReadMarkers(user: string): Record<string, string>;
   /**
