@@ -1,5 +1,5 @@
 // The shared test harness, loaded as TypeScript source by vitest (this package is never built).
-export { HUSH_CLI, HushTui, inputLine } from './tmux.js';
+export { HUSH_CLI, HushTui, inputLine, removeWhileWritten } from './tmux.js';
 export type { HushTuiOptions } from './tmux.js';
 export { ClientFixture, e2eRoom, eventWaiters, passwordOf, sharedServer } from './client-fixture.js';
 export { closedPort } from './ports.js';

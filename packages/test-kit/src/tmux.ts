@@ -261,7 +261,7 @@ export class HushTui {
  * loaded machine for seconds): retried at once, then in the background for half a minute (a test
  * must not fail on its temp directory's clean-up).
  */
-function removeWhileWritten(dir: string, attempts = 60): void {
+export function removeWhileWritten(dir: string, attempts = 60): void {
   try {
     rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   } catch {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HushClient } from '@hush/client';
 import { startTestServer, type TestServer, type TestServerOverrides } from '@hush/server/testing';
-import { CutProxy, HUSH_CLI, HushTui } from '@hush/test-kit';
+import { CutProxy, HUSH_CLI, HushTui, removeWhileWritten } from '@hush/test-kit';
 import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 export const PASSWORD = 'correct horse battery';
@@ -42,7 +42,8 @@ export class TuiBed {
       for (const t of bed.tuis.splice(0)) t.kill();
       for (const c of bed.clients.splice(0)) await c.close().catch(() => undefined);
       for (const p of bed.proxies.splice(0)) await p.close();
-      for (const home of bed.homes.splice(0)) rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      // A killed hush may still be writing its files for a moment.
+      for (const home of bed.homes.splice(0)) removeWhileWritten(home);
       await bed.current?.stop();
       bed.current = null;
       rmSync(bed.dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
