@@ -185,14 +185,28 @@ const FILE_SCHEMA = z.object(
   { error: 'expected a JSON object' },
 );
 
+/** Where JSON.parse stopped, as a person finds it in an editor (Node 20 gives only an offset). */
+function jsonErrorPlace(source: string, error: unknown): string {
+  const at = /at position (\d+)/.exec(error instanceof Error ? error.message : '');
+  if (source.trim() === '') return ' (the file is empty)';
+  if (!at || Number(at[1]) >= source.trimEnd().length) return ' (it ends too soon)';
+  const before = source.slice(0, Number(at[1]));
+  return ` at line ${before.split('\n').length} column ${before.length - before.lastIndexOf('\n')}`;
+}
+
 /** Parse the config file's JSON; errors name the file and the key. */
 export function parseConfigFile(source: string, file: string): FileConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(source);
-  } catch {
-    throw new UsageError(`config file ${file}: not valid JSON`);
+  } catch (error) {
+    throw new UsageError(`config file ${file}: not valid JSON${jsonErrorPlace(source, error)}`);
   }
+  // A password here sits in the clear on disk, and hush would ignore it: said, so it gets removed.
+  if (typeof raw === 'object' && raw !== null && 'password' in raw)
+    throw new UsageError(
+      `config file ${file}: password: hush never reads a password from a file; remove it (type it in the form, or set $HUSH_PASSWORD)`,
+    );
   const parsed = FILE_SCHEMA.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

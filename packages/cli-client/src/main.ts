@@ -26,7 +26,7 @@ async function main(): Promise<number> {
     throw err;
   }
   if (resolved.args.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE.replaceAll('<config dir>', paths.configDir)}\n`);
     return 0;
   }
   if (resolved.args.version) {

@@ -94,7 +94,13 @@ describe('parseConfigFile', () => {
   });
   it('names the file and the key in every error (zod schema)', () => {
     const cases: [string, string][] = [
-      ['{', 'config file /c/hush.json: not valid JSON'],
+      ['{', 'config file /c/hush.json: not valid JSON (it ends too soon)'],
+      ['', 'config file /c/hush.json: not valid JSON (the file is empty)'],
+      ['{"host": "h",\n "port": 1,\n}', 'config file /c/hush.json: not valid JSON at line 3 column 1'],
+      [
+        '{"user": "alice", "password": "hunter22"}',
+        'config file /c/hush.json: password: hush never reads a password from a file; remove it (type it in the form, or set $HUSH_PASSWORD)',
+      ],
       ['[]', 'config file /c/hush.json: expected a JSON object'],
       ['{"port":"80"}', 'config file /c/hush.json: port: expected a number'],
       ['{"port":80.5}', 'config file /c/hush.json: port: expected a whole number'],

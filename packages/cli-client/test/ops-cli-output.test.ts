@@ -1,7 +1,7 @@
 // `hush` outside a terminal: no stack trace when the reader of its output goes away, a one-line
 // error and exit code 2 for a bad flag. Spawns the built dist/cli.js.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -37,6 +37,31 @@ describe.runIf(process.platform !== 'win32')('a closed output pipe', () => {
       expect([code, signal]).toEqual([0, null]);
     });
   }
+});
+
+describe('hush --help', () => {
+  it('names the config file where this user keeps it, not a placeholder', () => {
+    const r = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8', env: env() });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`Defaults come from ${join(home, 'config', 'hush', 'hush.json')}:`);
+    expect(r.stdout).not.toContain('<config dir>');
+  });
+});
+
+describe('a broken hush.json', () => {
+  it('a password in it stops hush, naming the key and never the password; broken JSON is placed by line and column', () => {
+    mkdirSync(join(home, 'config', 'hush'), { recursive: true });
+    const file = join(home, 'config', 'hush', 'hush.json');
+    writeFileSync(file, '{"user": "alice", "password": "hunter22 secret"}');
+    let r = spawnSync(process.execPath, [CLI], { encoding: 'utf8', env: env() });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(
+      `hush: config file ${file}: password: hush never reads a password from a file; remove it (type it in the form, or set $HUSH_PASSWORD) (see hush --help)\n`,
+    );
+    writeFileSync(file, '{"host": "chat.example.org",\n "port": 5555,\n}\n');
+    r = spawnSync(process.execPath, [CLI], { encoding: 'utf8', env: env() });
+    expect(r.stderr).toContain(`config file ${file}: not valid JSON at line 3 column 1`);
+  });
 });
 
 describe('a bad flag', () => {
