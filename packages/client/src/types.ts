@@ -1,3 +1,4 @@
+import type { ServerMessageOf } from '@hush/protocol';
 import type { HushError } from './errors.js';
 import type { ClientPaths } from './paths.js';
 import type { ServerAddress } from './server-addresses.js';
@@ -158,11 +159,13 @@ export interface ClientEvents {
   roomEvent: [
     {
       room: string;
-      event: string;
+      /** As the protocol has it: 'join', 'part', 'kick', 'ban', 'mute', 'unmute', 'topic', 'role' or 'create'. */
+      event: ServerMessageOf<'room_event'>['event'];
       user: string;
       by?: string;
       topic?: string;
-      role?: string;
+      /** With 'role' (the new one) and 'join'. */
+      role?: RoomRole;
       reason?: string;
       ts: number;
       elsewhere?: boolean;

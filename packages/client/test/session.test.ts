@@ -7,6 +7,7 @@ import { compareIds } from '../src/message-ids.js';
 import { DeviceStore } from '../src/device-store.js';
 import { collect, Fixture, homeOf, nextEvent } from './helpers.js';
 import { isHushError } from '../src/errors.js';
+import type { RoomRole } from '../src/types.js';
 
 describe('accounts, rooms, messages, presence, moderation against a real hushd', () => {
   const fx = new Fixture();
@@ -48,6 +49,20 @@ describe('accounts, rooms, messages, presence, moderation against a real hushd',
     const third = await fx.connect(server, { paths });
     await third.login('dora');
     expect(third.user).toBe('dora');
+  });
+
+  it('a room event carries the kind and role of the protocol, typed as such (a typo such as "joined" does not compile)', async () => {
+    const owner = await fx.user(server, 'rhea');
+    const member = await fx.user(server, 'rufus');
+    await owner.createRoom('ranks');
+    await member.joinRoom('ranks');
+    const [[promoted]] = await Promise.all([
+      nextEvent(owner, 'roomEvent', (e) => e.event === 'role' && e.user === 'rufus'),
+      owner.setRole('ranks', 'rufus', 'op'),
+    ]);
+    const kind: 'join' | 'part' | 'kick' | 'ban' | 'mute' | 'unmute' | 'topic' | 'role' | 'create' = promoted.event;
+    const role: RoomRole | undefined = promoted.role;
+    expect([kind, role]).toEqual(['role', 'op']);
   });
 
   it('room messages and /me reach the other member once, with mine set only for the sender', async () => {
