@@ -32,10 +32,11 @@ export type HushErrorCode = ProtocolErrorCode | ClientErrorCode;
 export class HushError extends Error {
   override readonly name = 'HushError';
   readonly code: HushErrorCode;
-  readonly retryAfterMs?: number;
+  // Declared, not a field: an error without them prints without `retryAfterMs: undefined, [cause]: undefined`.
+  declare readonly retryAfterMs?: number;
 
   constructor(code: HushErrorCode, message?: string, options: { cause?: unknown; retryAfterMs?: number } = {}) {
-    super(message ?? defaultMessage(code), { cause: options.cause });
+    super(message ?? defaultMessage(code), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }

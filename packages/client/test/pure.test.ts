@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { DeviceIdentity } from '@hush/crypto';
 import type { ServerMessageOf } from '@hush/protocol';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +104,11 @@ describe('HushError', () => {
     expect(isHushError(e, 'RATE_LIMITED')).toBe(true);
     expect(isHushError(e, 'TIMEOUT')).toBe(false);
     expect(new HushError('SERVER_KEY_CHANGED').message).toMatch(/changed/);
+    // As an uncaught error prints it: nothing said of a retry or a cause it does not have.
+    const plain = inspect(new HushError('DEVICE_IN_USE', 'a hush client is already running'));
+    expect(plain).toContain("code: 'DEVICE_IN_USE'");
+    expect(plain).not.toMatch(/retryAfterMs|\[cause\]/);
+    expect(inspect(e)).toMatch(/retryAfterMs: 500[\s\S]*\[cause\]: Error: x/);
   });
 });
 
