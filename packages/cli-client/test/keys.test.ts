@@ -58,4 +58,10 @@ describe('typeInto', () => {
     typeInto(ed, undefined, { full: 'C-u' });
     expect(ed.text).toBe('');
   });
+
+  it('a paste copied with its line break loses the break, not turned into a trailing space', () => {
+    const ed = new LineEditor();
+    typeInto(ed, undefined, { full: 'paste', paste: 'correct horse\r\n' });
+    expect(ed.text).toBe('correct horse');
+  });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedPort, HushTui, inputLine, until } from '@hush/test-kit';
 import { describe, expect, it } from 'vitest';
-import { TuiBed } from './helpers/tui-bed.js';
+import { PASSWORD, quit, TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
 const SLOW_START = fileURLToPath(new URL('./helpers/slow-start.mjs', import.meta.url));
@@ -64,6 +64,20 @@ describe('hush in tmux: the first start', () => {
     } finally {
       tui.kill();
     }
+  }, 60_000);
+});
+
+describe('hush in tmux: logging in on a second device', () => {
+  it('a password pasted with its line break logs in (the break was a trailing space: wrong password)', async () => {
+    await quit(await bed.loggedIn('alice'));
+    const tui = bed.start(['--host', `127.0.0.1:${bed.server.port}`, '--user', 'alice', '--fingerprint', bed.server.fingerprint], {
+      password: '',
+    });
+    await tui.waitFor('> password', 'the form at the password');
+    tui.paste(`${PASSWORD}\n`);
+    await tui.waitFor(`> password   ${'*'.repeat(PASSWORD.length)} `, 'the password, as long as it is');
+    tui.keys('Enter');
+    await tui.waitFor((s) => s.includes('#lobby') && / connected /.test(s), 'alice on her second device');
   }, 60_000);
 });
 

@@ -74,7 +74,8 @@ export function applyEdit(editor: LineEditor, op: EditOp): void {
 export function typeInto(editor: LineEditor, ch: string | undefined, key: KeyPress): void {
   const bound = BINDINGS[key.full];
   if (bound?.kind === 'edit') return applyEdit(editor, bound.op);
-  const text = printable(ch, key);
+  // A line copied with its line break (a password from a note) must not end in a space.
+  const text = printable(ch, key.paste === undefined ? key : { ...key, paste: key.paste.replace(/[\r\n]+$/, '') });
   if (text !== null) editor.insert(text);
 }
 
