@@ -764,11 +764,15 @@ export class ChatController {
     }
   }
 
-  /** Marks an upload failed, its line saying why; true when that line is the newest of the pane in front (said there). */
+  /**
+   * Marks an upload failed, its line saying why; true when that line is among the newest of the pane
+   * in front (on screen already, a notice would say it twice), false when it is elsewhere or far up.
+   */
   private failTransfer(fileId: string, reason: string): boolean {
     this.dispatch({ type: 'fileCancelled', fileId, status: 'failed', reason });
-    const last = activeConversation(this.state).lines.at(-1);
-    return last?.kind === 'file' && last.fileId === fileId;
+    return activeConversation(this.state)
+      .lines.slice(-3)
+      .some((l) => l.kind === 'file' && l.fileId === fileId);
   }
 
   /** Our offer of `path` was made: its line shows from now on (by path: two sent at once finish in any order). */

@@ -1,6 +1,8 @@
 // Rooms and moderation as a server admin and a new user meet them: what each command says, in the
 // pane it was typed in, and nothing left unsaid when the pane it concerns is not the one in front.
-import { describe, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install({ openRooms: ['announcements'] });
@@ -24,6 +26,16 @@ describe('hush in tmux: rooms and moderation', () => {
     const lobby = await alice.waitFor('bob was banned from the server by alice (spam)');
     // The lobby, which lists bob, says it once, in its own words.
     if (lobby.includes('banned bob from the server')) throw new Error(`said twice in #lobby:\n${lobby}`);
+  }, 90_000);
+
+  it('a muted person who sends a file reads the refusal once, on the file line', async () => {
+    const { bob } = await bed.bobMutedInQuiet();
+    const file = join(bed.dataDir, 'notes.txt');
+    writeFileSync(file, 'while muted');
+    await bob.typeLine(`/file ${file}`);
+    await bob.waitFor('file "notes.txt" failed: muted in #quiet');
+    await new Promise((r) => setTimeout(r, 500)); // a second saying would come with the first
+    expect((await bob.waitFor('[MUTED]')).split('[MUTED]').length - 1).toBe(1);
   }, 90_000);
 
   it('at 80x24: /rooms tells end-to-end rooms from open ones, /part of your own room asks and says where you went, /invite says why there is none', async () => {
