@@ -346,6 +346,7 @@ export function startApp(opts: AppOptions): RunningApp {
     },
     quit,
   );
+  if (d.notice) login.setBusy(false, d.notice);
   if (d.autoLogin && d.user !== '') void submit(login.values());
 
   return { exited, screen, quit };

@@ -8,6 +8,7 @@ import { edit, goto, listMentions, numberAndRest, react, remove, reply, search, 
 import { away, back, setStatus } from './presence-commands.js';
 import { activeConversation } from './state.js';
 import { FIELD_MAX, MAX_MUTE_SECONDS, ROOM_PATTERN, ROOM_RULE, USERNAME_PATTERN, USERNAME_RULE } from './rules.js';
+import { nearest } from './near-miss.js';
 
 /** What Tab completes at an argument position. */
 export type ArgKind = 'nick' | 'room' | 'command' | 'device';
@@ -225,7 +226,7 @@ export const COMMANDS: readonly CommandDef[] = [
       if (a.remove !== undefined) return ctl.removeDevice(a.remove);
       const me = ctl.state.me ?? '';
       const own = a.user === undefined || a.user === me;
-      ctl.notice(devicesText(a.user ?? me, own, await (own ? ctl.ownDevices() : ctl.client.listDevices(a.user))));
+      ctl.notice(devicesText(a.user ?? me, own, await (own ? ctl.ownDevices() : ctl.client.listDevices(a.user)), ctl.now()));
     },
   }),
   command({
@@ -494,31 +495,11 @@ export function commandNames(): string[] {
   return COMMANDS.map((c) => c.name);
 }
 
-/** Edits from a to b, a swap of two neighbours counting as one (/mgs is /msg): for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = d[i]!;
-      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
 /** The command or alias `name` was likely meant to be (a prefix, else one or two edits away). */
 export function suggestCommand(name: string): string | undefined {
   if (name === '') return undefined;
   const names = [...BY_NAME.keys()];
-  const prefixed = COMMANDS.find((c) => c.name.startsWith(name))?.name ?? names.find((n) => n.startsWith(name));
-  if (prefixed) return prefixed;
-  let best: { name: string; d: number } | undefined;
-  for (const n of names) {
-    const d = distance(name, n);
-    if (!best || d < best.d) best = { name: n, d };
-  }
-  return best && best.d <= 2 ? best.name : undefined;
+  return COMMANDS.find((c) => c.name.startsWith(name))?.name ?? names.find((n) => n.startsWith(name)) ?? nearest(name, names);
 }
 
 export type ParseResult = { ok: true; command: CommandDef; args: unknown } | { ok: false; error: string };

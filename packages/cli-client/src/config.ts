@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs as parseCommandLine } from 'node:util';
 import { z } from 'zod';
+import { nearest } from './near-miss.js';
 
 export interface LoginDefaults {
   host: string;
@@ -19,6 +20,8 @@ export interface LoginDefaults {
   invite?: string;
   /** Log in without showing the form when user and password (or a device key) are known. */
   autoLogin: boolean;
+  /** Said on the form: keys of the config file that hush does not know (a typo leaves a default). */
+  notice?: string;
 }
 
 export interface FileConfig {
@@ -27,6 +30,8 @@ export interface FileConfig {
   user?: string;
   fingerprint?: string;
   bell?: boolean;
+  /** Keys hush does not know, ignored. */
+  unknown?: string[];
 }
 
 export const CONFIG_FILE = 'hush.json';
@@ -215,7 +220,18 @@ export function parseConfigFile(source: string, file: string): FileConfig {
   }
   const out: FileConfig = {};
   for (const [key, value] of Object.entries(parsed.data)) if (value !== undefined) Object.assign(out, { [key]: value });
+  const unknown = Object.keys(raw as object).filter((k) => !(k in FILE_SCHEMA.shape));
+  if (unknown.length > 0) out.unknown = unknown;
   return out;
+}
+
+/** The form's words for keys of `file` that hush ignores, each with the key it likely meant. */
+export function unknownKeysNotice(unknown: readonly string[], file: string): string {
+  const said = unknown.slice(0, 3).map((k) => {
+    const near = nearest(k, Object.keys(FILE_SCHEMA.shape));
+    return `"${k}"${near ? ` (did you mean "${near}"?)` : ''}`;
+  });
+  return `${file}: ${said.join(', ')}${unknown.length > 3 ? ' and more' : ''}: not a setting hush knows, ignored`;
 }
 
 export interface ResolveInput {
@@ -307,6 +323,7 @@ export function resolveLogin(input: ResolveInput): { args: ParsedArgs; defaults:
     password: password === '' ? undefined : password,
     autoLogin: args.login,
     ...(others.length > 0 ? { failover: withPorts(others, port) } : {}),
+    ...(fc.unknown ? { notice: unknownKeysNotice(fc.unknown, file) } : {}),
   };
   const bell = last.bell ?? fc.bell;
   return { args, defaults, remembered: bell === undefined ? last : { ...last, bell } };

@@ -84,7 +84,15 @@ describe('parseConfigFile', () => {
       port: 1234,
       user: 'u',
       fingerprint: 'f',
+      unknown: ['theme'],
     });
+  });
+  it('an unknown key is said on the form with the key it likely meant, and ignored', () => {
+    const readFile = (p: string) => (p === '/cfg/hush.json' ? '{"hots": "chat.example.org", "user": "alice", "theme": 1}' : undefined);
+    const { defaults } = resolveLogin({ argv: [], env: {}, configDir: '/cfg', readFile });
+    expect(defaults.host).toBe('127.0.0.1');
+    expect(defaults.notice).toBe('/cfg/hush.json: "hots" (did you mean "host"?), "theme": not a setting hush knows, ignored');
+    expect(resolveLogin({ argv: [], env: {}, configDir: '/cfg', readFile: () => undefined }).defaults.notice).toBeUndefined();
   });
   it('refuses bad JSON and wrong types', () => {
     expect(() => parseConfigFile('{', 'f.json')).toThrow(/not valid JSON/);

@@ -1,6 +1,6 @@
 // A new user's first hour with `hush`, through real processes in tmux against a real hushd: what
 // is typed ahead of a slow start, a small terminal's login form, and a stray Ctrl+D on a draft.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,22 @@ describe('hush in tmux: the first start', () => {
       expect(screen).toContain('hush — log in');
       tui.resize(80, 24); // grown, the spacious form with its keys hint comes back
       await tui.waitFor((s) => s.includes('Enter logs in') && s.includes('hushd runs there'), 'the form at 80x24');
+    } finally {
+      tui.kill();
+    }
+  }, 60_000);
+});
+
+describe('hush in tmux: the config file', () => {
+  it('a mistyped key in hush.json is said on the form, with the key it likely meant', async () => {
+    const home = bed.keptHome();
+    mkdirSync(join(home, 'config', 'hush'), { recursive: true });
+    writeFileSync(join(home, 'config', 'hush', 'hush.json'), '{"hots": "chat.example.org", "user": "alice"}');
+    const tui = HushTui.start({ args: [], home, width: 100, height: 30 });
+    try {
+      const screen = (await tui.waitFor('ignored', 'the notice on the form')).replace(/\s*x\n\s*x\s*/g, ' ');
+      expect(screen).toContain('"hots" (did you mean "host"?): not a setting hush knows, ignored');
+      expect(screen).toContain('username   alice');
     } finally {
       tui.kill();
     }
