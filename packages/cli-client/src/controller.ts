@@ -546,9 +546,12 @@ export class ChatController {
         this.notice(`topic of #${e.room}${by}: ${e.topic ?? ''}`, 'info', key);
         return;
       case 'mute':
-        // The server's event does not carry how long: a mute lasts until it runs out or an /unmute.
+        // The server's event does not carry how long (a mute may last until /unmute): the server's
+        // refusal of each line does, so that is where the muted person is sent to read it.
         this.notice(
-          `${e.user === me ? 'you were' : `${e.user} was`} muted in #${e.room}${by}${reason}: until the mute runs out or an operator unmutes`,
+          e.user === me
+            ? `you were muted in #${e.room}${by}${reason}: what you send there is refused, each time saying for how long yet`
+            : `${e.user} was muted in #${e.room}${by}${reason}`,
           'warn',
           key,
         );

@@ -150,7 +150,9 @@ describe('room events in words', () => {
     client.emit('roomEvent', { room: 'lobby', event: 'role', user: 'me', by: 'alice', role: 'member', ts: 2 });
     expect(texts(ctl, lobby).at(-1)).toBe('me stays a member (alice set the role me already had)');
     client.emit('roomEvent', { room: 'lobby', event: 'mute', user: 'me', by: 'bob', ts: 3 });
-    expect(texts(ctl, lobby).at(-1)).toBe('you were muted in #lobby by bob: until the mute runs out or an operator unmutes');
+    expect(texts(ctl, lobby).at(-1)).toBe(
+      'you were muted in #lobby by bob: what you send there is refused, each time saying for how long yet',
+    );
     client.createRoom = async (room: string) => {
       // As the SDK does: the event comes before the room is listed, and before its pane opens.
       client.emit('roomEvent', { room, event: 'create', user: 'me', role: 'owner', ts: 4 });

@@ -7,6 +7,9 @@ const bed = TuiBed.install();
 describe('hush in tmux: how long a mute lasts', () => {
   it('a mute without an end, then one of ten minutes, each said under the refused line', async () => {
     const { alice, bob } = await bed.bobMutedInQuiet();
+    // A mute without an end never runs out: the notice sends him to the refusal, which says how long.
+    await bob.waitFor('you were muted in #quiet by alice: what you send there is');
+    await alice.waitFor((s) => s.includes('bob was muted in #quiet by alice') && !s.includes('runs out'), 'a plain mute notice');
     await bob.typeLine('may I speak?');
     await bob.waitFor('muted in #quiet until an operator unmutes you');
     await alice.typeLine('/unmute bob');
