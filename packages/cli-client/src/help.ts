@@ -1,5 +1,5 @@
 // /help text: the commands from the command table, the keys listed once here (the README repeats them).
-import { COMMANDS, findCommand, type CommandDef } from './commands.js';
+import { COMMANDS, findCommand, suggestCommand, type CommandDef } from './commands.js';
 
 export const KEYS: ReadonlyArray<[string, string]> = [
   ['Enter', 'send the input line (a pasted multi-line text goes as one message)'],
@@ -40,7 +40,10 @@ const commandText = (c: CommandDef): string => `${c.usage} — ${c.help}${aliasT
 export function helpLines(topic?: string): string[] {
   if (topic) {
     const c = findCommand(topic);
-    if (!c) throw new Error(`no such command: /${topic} (/help lists commands)`);
+    if (!c) {
+      const near = suggestCommand(topic.replace(/^\//, '').toLowerCase());
+      throw new Error(`no such command: /${topic}${near ? ` — did you mean /${near}?` : ''} (/help lists commands)`);
+    }
     return [commandText(c)];
   }
   return ['commands:', ...COMMANDS.map((c) => `  ${commandText(c)}`), 'keys:', ...KEYS.map(([k, v]) => `  ${k} — ${v}`), ...SERVER_SEES];

@@ -45,5 +45,7 @@ describe('commands given wrongly', () => {
     t.type('/help nosuch\r');
     await t.shows('no such command: /nosuch (/help lists commands)');
     expect(t.text()).toMatch(/!!! no such command/);
+    t.type('/help mgs\r');
+    await t.shows('no such command: /mgs — did you mean /msg?');
   });
 });

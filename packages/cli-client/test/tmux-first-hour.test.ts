@@ -130,6 +130,8 @@ describe('hush in tmux: the input line', () => {
     await alice.waitFor('unknown command /mgs — did you mean /msg?');
     await alice.typeLine('/');
     await alice.waitFor('a / alone is no command');
+    await alice.typeLine('/help mgs');
+    await alice.waitFor('no such command: /mgs — did you mean /msg?');
     alice.type('xa draft to keep');
     alice.keys('C-a', 'C-d');
     await alice.waitFor((s) => inputLine(s) === '> a draft to keep', 'the draft without its first character');
