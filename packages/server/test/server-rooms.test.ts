@@ -31,6 +31,10 @@ describe('rooms', () => {
     const list = await ben.expect({ type: 'room_list' }, 'rooms');
     expect(list.rooms.find((r) => r.room === 'dev')).toMatchObject({ topic: 'code', members: 1, joined: false });
     expect(await ben.request({ type: 'send', room: 'dev', text: 'hi' })).toMatchObject({ code: 'NOT_MEMBER' });
+    expect(await ben.request({ type: 'room_topic', room: 'dev', topic: 'mine' })).toMatchObject({
+      code: 'NOT_MEMBER',
+      message: 'not a member of #dev',
+    });
     expect(await ben.request({ type: 'room_join', room: 'nope' })).toMatchObject({ code: 'NOT_FOUND' });
 
     await ben.expect({ type: 'room_join', room: 'dev' }, 'ok');
@@ -38,7 +42,11 @@ describe('rooms', () => {
     const ack = await ben.expect({ type: 'send', room: 'dev', envelope: sealed('joined') }, 'ack');
     expect(await ann.next((m) => m.type === 'message' && m.msgId === ack.msgId)).toMatchObject({ room: 'dev', from: 'ben' });
 
-    expect(await ben.request({ type: 'room_topic', room: 'dev', topic: 'mine' })).toMatchObject({ code: 'FORBIDDEN' });
+    // Said as a kick or a mute is: who may, in this room.
+    expect(await ben.request({ type: 'room_topic', room: 'dev', topic: 'mine' })).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'only the operators and the owner of #dev set its topic',
+    });
     await ann.expect({ type: 'room_topic', room: 'dev', topic: 'new topic' }, 'ok');
     expect(await ben.next(event('dev', 'topic'))).toMatchObject({ topic: 'new topic', by: 'ann' });
 

@@ -2,7 +2,7 @@
 import type { ClientMessageOf } from '@hush/protocol';
 import type { ListPage, RoomKind } from '../store/types.js';
 import { RequestError } from '../errors.js';
-import { requireMember, requireRoom, requireUser, roleRank, roomInfo } from './membership.js';
+import { notMember, requireMember, requireRoom, requireUser, roleRank, roomInfo } from './membership.js';
 import { replyBudget, takeWithin } from './replies.js';
 import type { HushdConfig } from '../config.js';
 import type { OnlineUsers } from '../online-users.js';
@@ -104,7 +104,8 @@ export class RoomHandlers {
     await requireRoom(deps, m.room);
     const member = user.rooms.get(m.room);
     if (user.role !== 'admin' && roleRank(member?.role) < roleRank('op')) {
-      throw new RequestError(member ? 'FORBIDDEN' : 'NOT_MEMBER', 'only ops and owners set the topic');
+      if (!member) await notMember(deps, m.room);
+      throw new RequestError('FORBIDDEN', `only the operators and the owner of #${m.room} set its topic`);
     }
     await deps.store.setTopic(m.room, m.topic);
     session.send({ type: 'ok', re: m.id });
