@@ -19,7 +19,15 @@ import {
   refusalBeforeAsking,
   removalRefusal,
 } from './own-account.js';
-import { closedText, conversationLabel, formatTime, NOTES_TO_SELF, openRoomJoinedText, waitingOffersText } from './format.js';
+import {
+  closedText,
+  conversationLabel,
+  formatTime,
+  type ListedDevice,
+  NOTES_TO_SELF,
+  openRoomJoinedText,
+  waitingOffersText,
+} from './format.js';
 import { helpLines } from './help.js';
 import { LineEditor } from './line-editor.js';
 import { MessageNumbers } from './message-commands.js';
@@ -206,7 +214,8 @@ export class ChatController {
   private readonly listeners = new Set<(s: AppState) => void>();
   /** The questions to the person (a command may ask one). */
   readonly ui: UiHooks;
-  private readonly now: () => number;
+  /** The clock (tests set it). */
+  readonly now: () => number;
   private readonly downloadsDir: string;
   private readonly memory: Memory | undefined;
   private readonly fileSize: (path: string) => Promise<number>;
@@ -1059,7 +1068,7 @@ export class ChatController {
   }
 
   /** This account's devices, as the server has them now; the other ones are kept for Tab. */
-  async ownDevices(): Promise<{ id: string; thisDevice: boolean }[]> {
+  async ownDevices(): Promise<ListedDevice[]> {
     const devices = await this.client.listDevices();
     this.otherDevices = devices.filter((d) => !d.thisDevice).map((d) => d.id);
     return devices;

@@ -457,10 +457,31 @@ export function unreadElsewhere(conversations: readonly Conversation[], active: 
   return parts.length === 0 ? '' : `unread: ${parts.join(' ')}`;
 }
 
+/** "today 14:05", "yesterday 09:10", else "3 Dec 2026", in local time. */
+export function shortWhen(ts: number, now: number): string {
+  if (sameDay(ts, now)) return `today ${formatTime(ts)}`;
+  if (sameDay(ts, now - 24 * 3600 * 1000)) return `yesterday ${formatTime(ts)}`;
+  const d = new Date(ts);
+  return `${d.getDate()} ${MONTHS[d.getMonth()]!.slice(0, 3)} ${d.getFullYear()}`;
+}
+
+/** One device of /devices; your own come with when each was added and last logged in (a server of protocol 6). */
+export interface ListedDevice {
+  id: string;
+  thisDevice: boolean;
+  added?: number;
+  lastLogin?: number;
+}
+
 /** /devices: an account's devices by the ids a lost one is removed with (/devices remove, or the server's admin). */
-export function devicesText(user: string, own: boolean, devices: readonly { id: string; thisDevice: boolean }[]): string {
+export function devicesText(user: string, own: boolean, devices: readonly ListedDevice[], now: number): string {
   if (devices.length === 0) return `${user} has not logged in on any device yet`;
-  const list = devices.map((d) => `${d.id}${d.thisDevice ? ' (this device)' : ''}`).join(', ');
+  const about = (d: ListedDevice) => [
+    ...(d.thisDevice ? ['this device'] : []),
+    ...(d.added === undefined ? [] : [`added ${shortWhen(d.added, now)}`]),
+    ...(d.lastLogin === undefined ? [] : [`last login ${shortWhen(d.lastLogin, now)}`]),
+  ];
+  const list = devices.map((d) => (about(d).length === 0 ? d.id : `${d.id} (${about(d).join(', ')})`)).join('; ');
   return own
     ? `your devices (${devices.length}): ${list}. One you do not know? /devices remove <id> logs it out for good (asks your password); if it may know your password, change it too with /passwd (the server's admin can also run: hushd user remove-device ${user} <id>)`
     : `devices of ${user} (${devices.length}): ${list} (/verify ${user} compares a safety number that covers them all)`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  devicesText,
   fitStatus,
   formatDay,
   formatFileLine,
@@ -8,6 +9,7 @@ import {
   formatTime,
   GUTTER,
   moreBelowRow,
+  shortWhen,
   NEW_MARKER_TEXT,
   NICK_MAX,
   nickColor,
@@ -49,6 +51,38 @@ const LINE_START = /^(\d\d:\d\d |<|\* |\*\*\*|-[*!]-|!!!|──)/;
 const rowsOf = (line: Line, width = 80) => formatLine(line, { width }).map(visible);
 
 describe('format', () => {
+  it('says when a device was added and last logged in: today, yesterday, else the date; only for your own', () => {
+    const now = new Date(2026, 11, 8, 14, 30).getTime();
+    expect(shortWhen(new Date(2026, 11, 8, 9, 5).getTime(), now)).toBe('today 09:05');
+    expect(shortWhen(new Date(2026, 11, 7, 23, 59).getTime(), now)).toBe('yesterday 23:59');
+    expect(shortWhen(new Date(2026, 10, 3, 12, 0).getTime(), now)).toBe('3 Nov 2026');
+    const added = new Date(2026, 10, 3, 12, 0).getTime();
+    const own = devicesText(
+      'alice',
+      true,
+      [
+        { id: 'DESK', thisDevice: true, added, lastLogin: new Date(2026, 11, 8, 9, 5).getTime() },
+        { id: 'LAPTOP', thisDevice: false, added, lastLogin: new Date(2026, 11, 7, 8, 0).getTime() },
+      ],
+      now,
+    );
+    expect(own).toMatch(
+      /^your devices \(2\): DESK \(this device, added 3 Nov 2026, last login today 09:05\); LAPTOP \(added 3 Nov 2026, last login yesterday 08:00\)\. One you do not know\?/,
+    );
+    // From a server before protocol 6, or another's devices: the ids alone.
+    expect(
+      devicesText(
+        'bob',
+        false,
+        [
+          { id: 'B1', thisDevice: false },
+          { id: 'B2', thisDevice: false },
+        ],
+        now,
+      ),
+    ).toBe('devices of bob (2): B1; B2 (/verify bob compares a safety number that covers them all)');
+  });
+
   it('formats time and progress', () => {
     expect(formatTime(ts)).toBe('09:05');
     expect(progressBar(50, 100, 10)).toBe('[#####-----]  50%');

@@ -14,7 +14,9 @@ const HUSHD = join(dirname(createRequire(import.meta.url).resolve('@hush/server/
 const hushd = async (...args: string[]) =>
   (await promisify(execFile)(process.execPath, [HUSHD, ...args, '--data-dir', bed.dataDir])).stdout;
 /** `id` marked as this device, though the notice may wrap between them (the pane's border and gutter). */
-const thisDevice = (id: string) => new RegExp(`${id}[\\sx┆]*\\(this device\\)`);
+const thisDevice = (id: string) => new RegExp(`${id}[\\sx┆]*\\(this device,`);
+/** Words of a notice, though it may wrap between any two of them. */
+const wrapped = (...words: string[]) => new RegExp(words.join('[\\sx┆]*'));
 
 describe('hush in tmux: removing a lost device', () => {
   it('/devices names each device; hushd user remove-device closes the laptop for good', async () => {
@@ -34,6 +36,9 @@ describe('hush in tmux: removing a lost device', () => {
     expect(deskScreen).toContain('your devices (2)');
     expect(deskScreen).toContain(laptopId);
     expect(deskScreen).toContain('remove-device alice <id>');
+    // When each was added and last logged in: today, both.
+    expect(deskScreen).toMatch(wrapped('this', 'device,', 'added', 'today'));
+    expect(deskScreen).toMatch(wrapped(laptopId!, '\\(added', 'today', '\\d\\d:\\d\\d,', 'last', 'login', 'today'));
 
     expect(await hushd('user', 'remove-device', 'alice', laptopId!)).toBe('removed a device of alice\n');
 
@@ -43,6 +48,7 @@ describe('hush in tmux: removing a lost device', () => {
     await bob.typeLine('/devices alice');
     const seen = await bob.waitFor('devices of alice (1)');
     expect(seen).toContain(deskId);
+    expect(seen).not.toMatch(wrapped('last', 'login')); // another's devices: ids only
     expect(seen).not.toContain(laptopId);
   }, 90_000);
 });

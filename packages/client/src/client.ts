@@ -905,12 +905,22 @@ export class HushClient extends TypedEmitter<ClientEvents> {
    * The devices of `user` (this account's own when omitted) in the server's key directory, by the id
    * `hushd user devices` prints; `thisDevice` marks the one this client runs on.
    */
-  async listDevices(user?: string): Promise<{ id: string; thisDevice: boolean }[]> {
+  async listDevices(user?: string): Promise<{ id: string; thisDevice: boolean; added?: number; lastLogin?: number }[]> {
     const account = this.account;
     if (!account) throw new HushError('NOT_LOGGED_IN');
     const own = deviceId(account.device.signPublicKey);
     const whose = user ?? account.user;
-    return (await this.dms.deviceIdsOf(whose)).map((id) => ({ id, thisDevice: whose === account.user && id === own }));
+    const ids = await this.dms.deviceIdsOf(whose);
+    const times = whose === account.user ? await this.ownDeviceTimes() : new Map<string, { added: number; lastLogin: number }>();
+    return ids.map((id) => ({ id, thisDevice: whose === account.user && id === own, ...times.get(id) }));
+  }
+
+  /** When each device of this account was added and last logged in (protocol 6; none from an older server). */
+  private async ownDeviceTimes(): Promise<Map<string, { added: number; lastLogin: number }>> {
+    const version = this.connection.session?.version;
+    if (version === undefined || !requestInVersion('devices_get', version)) return new Map();
+    const reply = await this.request({ type: 'devices_get' }, ['devices']);
+    return new Map(reply.devices.map((d) => [d.device, { added: d.added, lastLogin: d.lastLogin }]));
   }
 
   /**

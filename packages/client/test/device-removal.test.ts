@@ -25,12 +25,14 @@ describe('end-to-end rooms: a device removed from its account', () => {
     const [phoneKey, laptopKey] = s.store.listDevices('bob').map((d) => d.signKey);
     // Each device lists the account's devices by the ids `hushd user devices` prints, and knows itself.
     const ids = [phoneKey, laptopKey].map((k) => deviceId(fromBase64Url(k!)));
+    // With when each was added and last logged in, for one's own account only.
+    const [phoneRow, laptopRow] = s.store.listDevices('bob');
     expect(await laptop.listDevices()).toEqual([
-      { id: ids[0], thisDevice: false },
-      { id: ids[1], thisDevice: true },
+      { id: ids[0], thisDevice: false, added: phoneRow!.createdAt, lastLogin: phoneRow!.lastSeen },
+      { id: ids[1], thisDevice: true, added: laptopRow!.createdAt, lastLogin: laptopRow!.lastSeen },
     ]);
     expect((await bob.listDevices()).filter((d) => d.thisDevice).map((d) => d.id)).toEqual([ids[0]]);
-    expect((await alice.listDevices('bob')).map((d) => d.thisDevice)).toEqual([false, false]);
+    expect(await alice.listDevices('bob')).toEqual(ids.map((id) => ({ id, thisDevice: false })));
     // alice's key reaches the laptop with her message.
     const onLaptop = nextEvent(laptop, 'message', (m) => m.text === 'to every device');
     await alice.send('vault', 'to every device');
@@ -45,7 +47,7 @@ describe('end-to-end rooms: a device removed from its account', () => {
     // Closed for good with the server's words (no reconnect: the device can no longer log in).
     expect((await laptopClosed)[0]).toEqual({ code: 'DEVICE_UNKNOWN', reason: 'this device was removed from the account' });
     await told;
-    expect(await bob.listDevices()).toEqual([{ id: ids[0], thisDevice: true }]);
+    expect(await bob.listDevices()).toEqual([{ id: ids[0], thisDevice: true, added: phoneRow!.createdAt, lastLogin: phoneRow!.lastSeen }]);
 
     const atPhone = nextEvent(bob, 'message', (m) => m.text === 'after the removal');
     await alice.send('vault', 'after the removal');

@@ -39,7 +39,9 @@ describe('removeDevice', () => {
       code: 'OWN_DEVICE_REMOVED',
       text: 'a device was removed from your account: it is logged out and can log in again only with the password (1 device left)',
     });
-    expect(await phone.listDevices()).toEqual([{ id: phoneKey, thisDevice: true }]);
+    expect(await phone.listDevices()).toEqual([
+      { id: phoneKey, thisDevice: true, added: expect.any(Number), lastLogin: expect.any(Number) },
+    ]);
     expect(phone.state).toBe('ready');
   });
 

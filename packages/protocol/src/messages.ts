@@ -120,6 +120,8 @@ export const removeDevice = request('remove_device', { device: deviceId, passwor
  * `newPassword` must meet the server's password rules. Devices stay logged in. Since version 5.
  */
 export const passwordChange = request('password_change', { password, newPassword: password });
+/** The devices of the session's own account, with when each was added and last logged in. Since version 6. */
+export const devicesGet = request('devices_get', {});
 /**
  * This device's prekeys (see PROTOCOL.md "Prekeys"): its current signed prekey (the server checks the
  * signature with the session's device key and keeps the newest) and one-time prekeys to add.
@@ -307,6 +309,11 @@ export const prekeyBundles = msg('prekey_bundles', {
 /** Sent to a device whose one-time prekeys ran low after a hand-out: upload more. */
 export const prekeysLow = msg('prekeys_low', { remaining: z.number().int().min(0).max(100_000) });
 export const keyChange = msg('key_change', { user: username, devices: z.array(deviceBundle).max(32) });
+/** Reply to devices_get: `lastLogin` is the device's newest login, to the minute. */
+export const devices = msg('devices', {
+  re,
+  devices: z.array(z.strictObject({ device: deviceId, added: timestamp, lastLogin: timestamp })).max(32),
+});
 
 export const fileCreated = msg('file_created', {
   re,
@@ -358,6 +365,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   keysGet,
   removeDevice,
   passwordChange,
+  devicesGet,
   prekeysUpload,
   prekeyBundleGet,
   presenceSet,
@@ -401,6 +409,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   historyPage,
   keys,
   keyChange,
+  devices,
   prekeys,
   prekeyBundles,
   prekeysLow,

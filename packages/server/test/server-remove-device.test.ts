@@ -1,5 +1,5 @@
-// remove_device: a device removes another device of its own account (a lost laptop) with the
-// account's password, as `hushd user remove-device` does. Over real sockets; run on SQLite,
+// devices_get lists a device's own account's devices; remove_device: a device removes another device
+// of its own account (a lost laptop) with the account's password, as `hushd user remove-device` does. Over real sockets; run on SQLite,
 // PostgreSQL and a three-node cluster (the removed device may be on another node there).
 import { deviceId } from '@hush/crypto';
 import { toBase64Url } from '@hush/protocol';
@@ -13,6 +13,36 @@ const { user, newDevice } = fixture;
 const idOf = (c: RawClient) => deviceId(c.device.signPublicKey);
 const keyChangeTo = (devices: number) => (m: { type: string; user?: string; devices?: unknown[] }) =>
   m.type === 'key_change' && m.devices?.length === devices;
+
+describe('devices_get', () => {
+  it("lists the own account's devices with when each was added and last logged in, most recent first", async () => {
+    const before = Date.now();
+    const desk = await user('dl-owner');
+    const laptop = await newDevice('dl-owner');
+    const stranger = await user('dl-stranger');
+    const reply = await desk.expect({ type: 'devices_get' }, 'devices');
+    expect(reply.devices.map((d) => d.device).sort()).toEqual([idOf(desk), idOf(laptop)].sort());
+    for (const d of reply.devices) {
+      expect(d.added).toBeGreaterThanOrEqual(before - 1000);
+      expect(d.lastLogin).toBeGreaterThanOrEqual(d.added);
+      expect(d.lastLogin).toBeLessThanOrEqual(Date.now() + 1000);
+    }
+    expect(reply.devices[0]!.lastLogin).toBeGreaterThanOrEqual(reply.devices[1]!.lastLogin);
+    // Only one's own: the stranger's list holds the stranger's one device.
+    expect((await stranger.expect({ type: 'devices_get' }, 'devices')).devices.map((d) => d.device)).toEqual([idOf(stranger)]);
+  });
+
+  it('is not part of protocol version 5', async () => {
+    await user('dl-old');
+    const old = fixture.track(await RawClient.connect(fixture.server.port, { versions: [5] }));
+    await old.login('dl-old');
+    expect(await old.request({ type: 'devices_get' })).toMatchObject({
+      type: 'error',
+      code: 'UNKNOWN_TYPE',
+      message: 'devices_get is not part of protocol version 5',
+    });
+  });
+});
 
 describe('remove_device', () => {
   it("removes another device of one's own account: its connection closes, its login is refused, contacts and own devices are told", async () => {

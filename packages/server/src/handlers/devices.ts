@@ -1,3 +1,4 @@
+// devices_get: a device lists its account's devices (when each was added and last logged in).
 // remove_device: a device of an account removes another one of the same account (a lost laptop),
 // as `hushd user remove-device` does, after the account's password is given again.
 import { deviceId } from '@hush/crypto';
@@ -30,8 +31,21 @@ export interface DeviceHandlerDeps {
   now(): number;
 }
 
+/** The most devices one `devices` reply lists (the protocol's bound): the most recently logged in. */
+const MAX_LISTED_DEVICES = 32;
+
 export class DeviceHandlers {
   constructor(private readonly deps: DeviceHandlerDeps) {}
+
+  /** The session's own account only: when another's devices last logged in is not for others to know. */
+  async list(session: Session, m: ClientMessageOf<'devices_get'>): Promise<void> {
+    const user = requireUser(session);
+    const devices = (await this.deps.store.listDevices(user.name))
+      .sort((a, b) => b.lastSeen - a.lastSeen)
+      .slice(0, MAX_LISTED_DEVICES)
+      .map((d) => ({ device: deviceId(fromBase64Url(d.signKey)), added: d.createdAt, lastLogin: d.lastSeen }));
+    session.send({ type: 'devices', re: m.id, devices });
+  }
 
   /**
    * The password is checked as a login's is (the same hashing gate, back-off and refusal), so that

@@ -70,6 +70,8 @@ export function dispatch(handlers: Handlers, session: Session, m: ClientMessage)
       return handlers.messages.dmSend(session, m);
     case 'keys_get':
       return handlers.messages.keysGet(session, m);
+    case 'devices_get':
+      return handlers.devices.list(session, m);
     case 'remove_device':
       return handlers.devices.remove(session, m);
     case 'password_change':
