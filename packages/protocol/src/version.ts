@@ -11,7 +11,12 @@ export const PROTOCOL_VERSION = 6;
 export const SUPPORTED_VERSIONS: readonly number[] = [6, 5, 4];
 
 /** Requests added by a compatible version, by that version: older sessions neither send nor accept them. */
-const REQUESTS_SINCE: Partial<Record<ClientMessageType, number>> = { remove_device: 5, password_change: 5, read_markers_get: 6, devices_get: 6 };
+const REQUESTS_SINCE: Partial<Record<ClientMessageType, number>> = {
+  remove_device: 5,
+  password_change: 5,
+  read_markers_get: 6,
+  devices_get: 6,
+};
 
 /** Whether a session that negotiated `version` may send a request of `type`. */
 export function requestInVersion(type: ClientMessageType, version: number): boolean {
