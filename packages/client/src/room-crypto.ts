@@ -2,7 +2,7 @@ import { isCryptoError } from '@hush/crypto';
 import type { ServerMessageOf } from '@hush/protocol';
 import { roomMessage, type IncomingMessage } from './conversation-ledger.js';
 import { decodeBody, encodeBody, type DirectBody, type DirectFileInfo } from './direct-body.js';
-import { HushError } from './errors.js';
+import { HushError, isHushError } from './errors.js';
 import type { RoomDevice, RoomKeyStore } from './room-keys.js';
 import type { EmitEvent } from './types.js';
 import { b64, unb64 } from './wire.js';
@@ -79,7 +79,15 @@ export class RoomCrypto {
     }
     const { distribution, devices } = store.recipientsLacking(room, members);
     for (const name of new Set(devices.map((d) => d.user))) {
-      await this.host.sendKey(name, distribution);
+      try {
+        await this.host.sendKey(name, distribution);
+      } catch (error) {
+        // A member none of whose devices published prekeys (a client that stopped short of its
+        // first login's end) cannot be handed the key yet; the room is not held up for them: they
+        // stay lacking it, so a later message hands it over once they can take it.
+        if (isHushError(error, 'E2E_NO_PREKEYS')) continue;
+        throw error;
+      }
       await store.markHolders(
         room,
         devices.filter((d) => d.user === name),

@@ -1,3 +1,4 @@
+import { RawClient } from '@hush/server/testing';
 import { e2eRoom, passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collect, Fixture, nextEvent } from './helpers.js';
@@ -11,6 +12,26 @@ const CANARY = 'e2e-membership-canary-41c9';
 describe('end-to-end rooms: membership changes', () => {
   const fx = new Fixture();
   afterEach(() => fx.cleanup());
+
+  it('a member whose device published no prekeys (a client that stopped short of its first login) holds nobody up', async () => {
+    const s = await fx.unthrottledServer();
+    const alice = await fx.user(s, 'alice');
+    const bob = await fx.user(s, 'bob');
+    await e2eRoom('porch', alice, bob);
+    // Registered and in the room (and in the lobby, where everyone is put), but no prekeys_upload.
+    const stranger = await RawClient.connect(s.port);
+    await stranger.register('stranger');
+    await stranger.expect({ type: 'room_join', room: 'porch' }, 'ok');
+    try {
+      for (const room of ['porch', 'lobby']) {
+        const heard = nextEvent(bob, 'message', (m) => m.room === room && m.text === `still talking in #${room}`);
+        await alice.send(room, `still talking in #${room}`);
+        await heard;
+      }
+    } finally {
+      await stranger.close();
+    }
+  });
 
   it('a banned member reads nothing sent after the ban, even after an unban hands it every stored envelope', async () => {
     const s = await fx.unthrottledServer();
