@@ -122,6 +122,24 @@ describe('hush in tmux: a wrong address or fingerprint says what to check', () =
   }, 60_000);
 });
 
+describe('hush in tmux: a resize while a question is open', () => {
+  it('the password question, narrowed to 40x12, is wrapped again whole, and what was typed stays', async () => {
+    const alice = await bed.loggedIn('alice');
+    await alice.typeLine('/passwd');
+    await alice.waitFor('your current password (it is not shown):', 'the question');
+    alice.type('abc');
+    await alice.waitFor('> ***', 'three stars');
+    alice.resize(40, 12);
+    const narrow = await alice.waitFor(
+      (s) => s.includes('is not shown):') && s.split('\n')[0]!.length <= 40,
+      'the question wrapped at 40 columns',
+    );
+    expect(narrow).toContain('> ***');
+    alice.keys('Escape');
+    await alice.waitFor('your password stays as it');
+  }, 60_000);
+});
+
 describe('hush in tmux: the input line', () => {
   it('a mistyped command gets the likely one; Ctrl+D on a draft deletes the character under the cursor, on an empty line it quits', async () => {
     const alice = await bed.loggedIn('alice');

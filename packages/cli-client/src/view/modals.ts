@@ -179,8 +179,13 @@ export class AskModal implements Modal {
   private readonly box: blessed.Widgets.BoxElement;
   private readonly editor = new LineEditor();
   private readonly openedAt = Date.now();
+  /** The box follows the screen's width: the question is wrapped again, never cut. */
+  private readonly relayout = (): void => {
+    this.render();
+    this.screen.render();
+  };
   constructor(
-    screen: blessed.Widgets.Screen,
+    private readonly screen: blessed.Widgets.Screen,
     private readonly question: string,
     initial: string,
     private readonly done: (answer: string | null) => void,
@@ -189,6 +194,7 @@ export class AskModal implements Modal {
     this.editor.set(initial);
     this.render();
     this.box.setFront();
+    screen.on('resize', this.relayout);
   }
   private render(): void {
     this.box.setContent(questionContent(this.box, this.question, this.editor));
@@ -212,6 +218,7 @@ export class AskModal implements Modal {
     return true;
   }
   destroy(): void {
+    this.screen.removeListener('resize', this.relayout);
     this.box.destroy();
   }
 }
@@ -225,14 +232,20 @@ export class SecretsModal implements Modal {
   private readonly box: blessed.Widgets.BoxElement;
   private readonly editor = new LineEditor();
   private readonly answers: string[] = [];
+  /** The box follows the screen's width: the question is wrapped again, never cut. */
+  private readonly relayout = (): void => {
+    this.render();
+    this.screen.render();
+  };
   constructor(
-    screen: blessed.Widgets.Screen,
+    private readonly screen: blessed.Widgets.Screen,
     private readonly questions: readonly string[],
     private readonly done: (answers: string[] | null) => void,
   ) {
     this.box = dialog(screen, 'hush', 5);
     this.render();
     this.box.setFront();
+    screen.on('resize', this.relayout);
   }
   private render(): void {
     this.box.setContent(questionContent(this.box, this.questions[this.answers.length] ?? '', this.editor, '*'));
@@ -257,6 +270,7 @@ export class SecretsModal implements Modal {
     return true;
   }
   destroy(): void {
+    this.screen.removeListener('resize', this.relayout);
     this.box.destroy();
   }
 }
