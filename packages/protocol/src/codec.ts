@@ -113,6 +113,11 @@ function describe(issue: z.core.$ZodIssue | undefined): { path: string; problem:
     const key = issue.keys[0] ?? '';
     segments.push(key.length > 40 ? `${key.slice(0, 40)}...` : key);
     problem = `unknown key ${printable(key)}`;
+  } else if ((issue.code === 'too_big' || issue.code === 'too_small') && (issue.origin === 'string' || issue.origin === 'array')) {
+    // In the protocol's words (a length a person can act on), not zod's "Too big: expected string to have <=100 characters".
+    const n = Number(issue.code === 'too_big' ? issue.maximum : issue.minimum);
+    const unit = issue.origin === 'string' ? 'character' : 'item';
+    problem = `expected ${issue.code === 'too_big' ? 'at most' : 'at least'} ${n} ${unit}${n === 1 ? '' : 's'}`;
   }
   const path = clip(segments.join('.'), 200);
   return { path, problem: clip(problem, 200) };

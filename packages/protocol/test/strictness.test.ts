@@ -25,6 +25,19 @@ describe('schema strictness', () => {
     expect(violation('client', { type: 'typing', target: { room: 'a', user: 'bob' }, active: true }).path).toBe('target');
   });
 
+  it('says a length out of bounds in words: how many characters or items at most or at least', () => {
+    expect(violation('client', { type: 'presence_set', id: '1', state: 'away', status: 'x'.repeat(101) }).message).toBe(
+      'message does not match its schema: presence_set: status: expected at most 100 characters',
+    );
+    expect(
+      violation('client', { type: 'login', id: '1', username: '', password: 'pw', device: { signKey: key, boxKey: key, signature: sig } })
+        .message,
+    ).toBe('message does not match its schema: login: username: expected at least 1 character');
+    expect(violation('client', { type: 'client_hello', versions: [], ephemeral: key }).message).toBe(
+      'message does not match its schema: client_hello: versions: expected at least 1 item',
+    );
+  });
+
   it('refuses a client send that names its sender, on the wire too', () => {
     const err = violation('client', { type: 'send', id: '1', room: 'lobby', text: 'hi', from: 'mallory' });
     expect(err.path).toBe('from');
