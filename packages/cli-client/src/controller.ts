@@ -325,7 +325,13 @@ export class ChatController {
   }
 
   private fail(err: unknown, key?: string): void {
-    this.notice(errorText(err), 'error', key);
+    const why = this.why(err);
+    this.notice(why === this.closedWords ? `not done: ${why}` : why, 'error', key);
+  }
+
+  /** `err` in words; once the session closed for good, a closed connection is said with why it closed. */
+  private why(err: unknown): string {
+    return this.closedWords !== null && describeError(err).code === 'CONNECTION_CLOSED' ? this.closedWords : errorText(err);
   }
 
   /**
@@ -1346,7 +1352,7 @@ export class ChatController {
 
   private refuse(line: RefusedLine, localId: string, err: unknown): void {
     // A line still on its way when the client closed for good: why is said once, beside it.
-    const reason = this.closedWords !== null && describeError(err).code === 'CONNECTION_CLOSED' ? this.closedWords : errorText(err);
+    const reason = this.why(err);
     const conv = findConversation(this.state, line.key);
     // Refused until she verifies that contact again: a plain /retry would fail the same way.
     const verifyFirst = describeError(err).code === 'E2E_KEY_CHANGED' && conv?.kind === 'dm' ? `/verify ${conv.name}` : undefined;

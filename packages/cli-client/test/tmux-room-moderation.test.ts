@@ -21,6 +21,9 @@ describe('hush in tmux: rooms and moderation', () => {
     await alice.waitFor('#quiet did not exist: you created it');
     await alice.typeLine('/ban bob spam');
     await bob.waitFor('you were banned from this server: spam');
+    // A command he types then says why it cannot be done, as a line he sends does.
+    await bob.typeLine('/join #quiet');
+    await bob.waitFor('not done: you were banned from this server: spam');
     await alice.waitFor('banned bob from the server (spam)');
     await alice.keys('M-2');
     const lobby = await alice.waitFor('bob was banned from the server by alice (spam)');
