@@ -63,8 +63,9 @@ export function loginErrorText(
   const { code, message } = describeError(err);
   const said = message !== '' && message !== code ? message : undefined;
   const at = `${attempt.host}:${attempt.port}`;
-  // Before a session: something listens there but does not speak hush (a web server, another port).
-  if (!attempt.connected && (code === 'TIMEOUT' || (code === 'HANDSHAKE_FAILED' && !/intercept/.test(message))))
+  // Before a session: something listens there but does not speak hush (a web server, another port);
+  // a handshake refused by its cryptography keeps its own words (someone may be intercepting).
+  if (!attempt.connected && (code === 'TIMEOUT' || (code === 'HANDSHAKE_FAILED' && !message.startsWith('handshake refused'))))
     return `${at} does not speak hushd's protocol (${said ?? code}): check the server address and port with its admin [${code}]`;
   switch (code) {
     case 'UNTRUSTED_SERVER':
