@@ -1,8 +1,7 @@
 // The connection's liveness verdicts, fed times: idle silence is normal for long, silence while a
 // reply is due is not; and, over real sockets, a network that dies under a line just sent is noticed
 // in seconds, the line going out once when it is back.
-import { startTestServer, type TestServer } from '@hush/server';
-import { CutProxy } from '@hush/test-kit';
+import { startTestServer } from '@hush/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Liveness, LIVENESS_LIMITS } from '../src/liveness.js';
 import { collect, Fixture, nextEvent } from './helpers.js';
@@ -43,19 +42,12 @@ describe('Liveness', () => {
 
 describe('a network that dies under a line just sent', () => {
   const fx = new Fixture();
-  let server: TestServer | undefined;
-  let proxy: CutProxy | undefined;
-  afterEach(async () => {
-    await fx.cleanup();
-    await proxy?.close();
-    await server?.stop();
-  });
+  afterEach(() => fx.cleanup());
 
   it('is noticed within waitingDeadMs (not idleDeadMs), and the line is sent once when it is back', async () => {
-    server = await startTestServer({ registration: 'open' });
-    const p = await CutProxy.start({ host: server.host, port: server.port });
-    proxy = p;
-    const alice = await fx.user({ host: p.host, port: p.port, fingerprint: server.fingerprint }, 'alice');
+    const server = fx.stopAfter(await startTestServer({ registration: 'open' }));
+    const { proxy: p, via } = await fx.proxyTo(server);
+    const alice = await fx.user(via, 'alice');
     const bob = await fx.user(server, 'bob');
     const got = collect(bob, 'message');
 

@@ -2,21 +2,14 @@
 // read here once it is back: the SDK asks the server for the account's read markers after each login
 // and catch-up (protocol 6) and tells the ones that moved as `read` events from the user.
 import { startTestServer, type TestServer } from '@hush/server';
-import { CutProxy, passwordOf } from '@hush/test-kit';
+import { passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HushClient } from '../src/client.js';
 import { collect, Fixture, nextEvent, sentAndShown } from './helpers.js';
 
 describe('read markers from the account’s other devices', () => {
   const fx = new Fixture();
-  let server: TestServer | undefined;
-  let proxy: CutProxy | undefined;
-  afterEach(async () => {
-    await fx.cleanup();
-    await proxy?.close();
-    await server?.stop();
-    proxy = undefined;
-  });
+  afterEach(() => fx.cleanup());
 
   async function laptopOf(s: TestServer, user: string): Promise<HushClient> {
     const laptop = await fx.connect(s);
@@ -25,9 +18,9 @@ describe('read markers from the account’s other devices', () => {
   }
 
   it('after a reconnect: what the laptop read meanwhile is told as read, after the messages caught up', async () => {
-    server = await startTestServer();
-    proxy = await CutProxy.start({ host: server.host, port: server.port });
-    const phone = await fx.user({ host: proxy.host, port: proxy.port, fingerprint: server.fingerprint }, 'alice');
+    const server = fx.stopAfter(await startTestServer());
+    const { proxy, via } = await fx.proxyTo(server);
+    const phone = await fx.user(via, 'alice');
     const laptop = await laptopOf(server, 'alice');
     const bob = await fx.user(server, 'bob');
     const before = await sentAndShown(bob, phone, 'read here before');
@@ -61,7 +54,7 @@ describe('read markers from the account’s other devices', () => {
   }, 60_000);
 
   it('at a new start: lastRead holds what the account read elsewhere; live markers move it', async () => {
-    server = await startTestServer();
+    const server = fx.stopAfter(await startTestServer());
     const paths = await fx.paths();
     const first = await fx.user(server, 'alice', { paths });
     const bob = await fx.user(server, 'bob');

@@ -1,25 +1,18 @@
 // The reconnect back-off grows to 10 s while the server is away. A person who sends a line meanwhile
 // is waiting: the attempt comes at once (attempts stay a second apart), not at the back-off's end.
-import { startTestServer, type TestServer } from '@hush/server';
-import { CutProxy, until } from '@hush/test-kit';
+import { startTestServer } from '@hush/server';
+import { until } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fixture, nextEvent } from './helpers.js';
 
 describe('a line sent while the reconnect waits out its back-off', () => {
   const fx = new Fixture();
-  let server: TestServer | undefined;
-  let proxy: CutProxy | undefined;
-  afterEach(async () => {
-    await fx.cleanup();
-    await proxy?.close();
-    await server?.stop();
-  });
+  afterEach(() => fx.cleanup());
 
   it('hurries the next attempt: connected and delivered within seconds of the network coming back', async () => {
-    server = await startTestServer();
-    proxy = await CutProxy.start({ host: server.host, port: server.port });
-    const p = proxy;
-    const alice = await fx.user({ host: p.host, port: p.port, fingerprint: server.fingerprint }, 'alice');
+    const server = fx.stopAfter(await startTestServer());
+    const { proxy: p, via } = await fx.proxyTo(server);
+    const alice = await fx.user(via, 'alice');
     const bob = await fx.user(server, 'bob');
 
     const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');
@@ -39,10 +32,9 @@ describe('a line sent while the reconnect waits out its back-off', () => {
   }, 60_000);
 
   it('a sender cannot hammer the server: attempts stay a second apart', async () => {
-    server = await startTestServer();
-    proxy = await CutProxy.start({ host: server.host, port: server.port });
-    const p = proxy;
-    const alice = await fx.user({ host: p.host, port: p.port, fingerprint: server.fingerprint }, 'alice');
+    const server = fx.stopAfter(await startTestServer());
+    const { proxy: p, via } = await fx.proxyTo(server);
+    const alice = await fx.user(via, 'alice');
     await fx.user(server, 'bob');
 
     const reconnecting = nextEvent(alice, 'state', (s) => s === 'reconnecting');

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { CutProxy } from './cut-proxy.js';
 
 export interface ServerAddress {
   host: string;
@@ -58,6 +59,7 @@ export class ClientFixture<C extends FixtureClient, O extends BaseConnectOptions
   private readonly dirs: string[] = [];
   private readonly clients: C[] = [];
   private readonly servers: { stop(): Promise<unknown> }[] = [];
+  private readonly proxies: CutProxy[] = [];
 
   /** `open` connects a client (HushClient.connect); `defaults` go into every connect's options. */
   constructor(
@@ -86,6 +88,13 @@ export class ClientFixture<C extends FixtureClient, O extends BaseConnectOptions
   stopAfter<S extends { stop(): Promise<unknown> }>(server: S): S {
     this.servers.push(server);
     return server;
+  }
+
+  /** A CutProxy in front of `server` (closed at cleanup), and the address a client reaches it by. */
+  async proxyTo(server: ServerAddress): Promise<{ proxy: CutProxy; via: ServerAddress }> {
+    const proxy = await CutProxy.start({ host: server.host, port: server.port });
+    this.proxies.push(proxy);
+    return { proxy, via: { host: proxy.host, port: proxy.port, fingerprint: server.fingerprint } };
   }
 
   async connect(server: ServerAddress, options: Partial<O> = {}): Promise<C> {
@@ -120,6 +129,7 @@ export class ClientFixture<C extends FixtureClient, O extends BaseConnectOptions
 
   async cleanup(): Promise<void> {
     await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => undefined)));
+    await Promise.all(this.proxies.splice(0).map((p) => p.close()));
     await Promise.all(this.servers.splice(0).map((s) => s.stop()));
     // A client may still be writing its files as it closes: retry while entries appear.
     await Promise.all(this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })));
