@@ -1,6 +1,7 @@
 import { appendFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConversationLedger, type IncomingMessage } from './conversation-ledger.js';
+import { compareIds } from './message-ids.js';
 import { fileSafe } from './paths.js';
 import { ensurePrivateDir, readOptional, writePrivateFile } from './secure-fs.js';
 import type { SearchResult, Target } from './types.js';
@@ -73,11 +74,8 @@ export class LocalHistory {
    */
   async search(query: string, target?: Target): Promise<SearchResult[]> {
     await this.flushed();
-    const words = query
-      .toLowerCase()
-      .split(/\s+/)
-      .filter((w) => w.length > 0);
-    if (words.length === 0) return [];
+    const matches = queryMatcher(query);
+    if (!matches) return [];
     const files = target ? [this.fileOf(target)] : await this.files();
     const results: SearchResult[] = [];
     for (const file of files) {
@@ -94,12 +92,12 @@ export class LocalHistory {
       }
       for (const id of texts) {
         const message = ledger.get(id)!;
-        const text = message.text.toLowerCase();
-        if (message.deleted || !words.every((w) => text.includes(w))) continue;
+        if (message.deleted || !matches(message.text)) continue;
         results.push({ target: message.kind === 'room' ? { room: message.room! } : { user: message.peer! }, message });
       }
     }
-    results.sort((a, b) => b.message.ts - a.message.ts || (a.message.id < b.message.id ? 1 : -1));
+    // Messages of one burst can share a millisecond: then the server's order (ids) decides.
+    results.sort((a, b) => b.message.ts - a.message.ts || compareIds(b.message.id, a.message.id));
     return results.slice(0, MAX_RESULTS);
   }
 
@@ -142,4 +140,20 @@ function parseLine(line: string): IncomingMessage | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether a text holds every word of `query`, each at the start of a word of the text (ignoring
+ * case): "cat" finds "cats" and "Category", not "concatenate"; "7" finds "7" and "70", not "57". A
+ * query word that begins with neither a letter nor a digit (an emoji, "#tag") may start anywhere.
+ * Undefined for a query of no words.
+ */
+export function queryMatcher(query: string): ((text: string) => boolean) | undefined {
+  const words = query.split(/\s+/).filter((w) => w.length > 0);
+  if (words.length === 0) return undefined;
+  const patterns = words.map((w) => {
+    const escaped = w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(/^[\p{L}\p{N}]/u.test(w) ? `(?<![\\p{L}\\p{N}\\p{M}])${escaped}` : escaped, 'iu');
+  });
+  return (text) => patterns.every((p) => p.test(text));
 }
