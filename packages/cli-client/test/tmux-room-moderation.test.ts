@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TuiBed } from './helpers/tui-bed.js';
+import { quit, TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install({ openRooms: ['announcements'] });
 
@@ -29,6 +29,22 @@ describe('hush in tmux: rooms and moderation', () => {
     const lobby = await alice.waitFor('bob was banned from the server by alice (spam)');
     // The lobby, which lists bob, says it once, in its own words.
     if (lobby.includes('banned bob from the server')) throw new Error(`said twice in #lobby:\n${lobby}`);
+  }, 90_000);
+
+  it('a banned person who starts hush again reads why and until when, at the login form', async () => {
+    const admin = await bed.adminClient('warden');
+    const home = bed.keptHome();
+    await quit(await bed.launch('dave', home, true));
+    await admin.ban({ user: 'dave', reason: 'flooding', seconds: 3600 });
+    const dave = bed.start(
+      ['--host', `127.0.0.1:${bed.server.port}`, '--user', 'dave', '--login', '--fingerprint', bed.server.fingerprint],
+      { home },
+    );
+    // The form wraps it: why and the date on one row, the rest on the next.
+    await dave.waitFor(
+      (s) => /this account is banned: flooding \(until \d{4}-\d\d-\d\d/.test(s) && s.includes('UTC) [BANNED]'),
+      'the ban in words on the form',
+    );
   }, 90_000);
 
   it('a muted person who sends a file reads the refusal once, on the file line', async () => {

@@ -198,7 +198,7 @@ export class Accounts {
       return { ok: false, code: 'AUTH_FAILED' };
     }
     this.hit({ address: input.address, account: accountKey, failed: false }, now);
-    if (isBanned(current, now)) return { ok: false, code: 'BANNED' };
+    if (isBanned(current, now)) return { ok: false, code: 'BANNED', message: bannedWords(current) };
     if (hashCost(current.passwordHash) < this.scryptN) await this.upgradeHash(current.name, input.password);
     return { ok: true, user: current };
   }
@@ -290,6 +290,15 @@ export class Accounts {
 
 function isBanned(user: UserRecord, now: number): boolean {
   return user.bannedUntil !== null && user.bannedUntil > now;
+}
+
+/** What a banned account is told when it logs in: why, and until when (a bare "banned" said neither). */
+export function bannedWords(user: Pick<UserRecord, 'bannedUntil' | 'banReason'>): string {
+  const until =
+    user.bannedUntil === null || !Number.isFinite(user.bannedUntil)
+      ? 'until an admin lifts it'
+      : `until ${new Date(user.bannedUntil).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `this account is banned${user.banReason ? `: ${user.banReason}` : ''} (${until})`;
 }
 
 /** N of a stored "scrypt$N$r$p$salt$hash" record; Infinity when unreadable (never "upgrade" junk). */

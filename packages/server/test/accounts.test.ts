@@ -144,10 +144,18 @@ describe('login', () => {
       ok: false,
       code: 'AUTH_FAILED',
     });
-    expect(await a.login({ username: 'alice', password: PW, address: 'a' }, 5000)).toEqual({ ok: false, code: 'BANNED' });
+    expect(await a.login({ username: 'alice', password: PW, address: 'a' }, 5000)).toEqual({
+      ok: false,
+      code: 'BANNED',
+      message: 'this account is banned: spam (until 1970-01-01 00:00 UTC)',
+    });
     expect(await a.login({ username: 'alice', password: PW, address: 'a' }, 10_000)).toMatchObject({ ok: true });
     store.setUserBan('alice', Number.POSITIVE_INFINITY, null);
-    expect(await a.login({ username: 'alice', password: PW, address: 'a' }, 9e15)).toEqual({ ok: false, code: 'BANNED' });
+    expect(await a.login({ username: 'alice', password: PW, address: 'a' }, 9e15)).toEqual({
+      ok: false,
+      code: 'BANNED',
+      message: 'this account is banned (until an admin lifts it)',
+    });
   });
 
   it('backs off per account after repeated failures, exponentially and capped', async () => {

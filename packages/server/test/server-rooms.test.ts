@@ -167,10 +167,12 @@ describe('moderation', () => {
     const retry = await RawClient.connect(fixture.server.port);
     fixture.track(retry);
     retry.device = troll.device;
-    expect(await retry.request(retry.deviceLoginRequest('troll'))).toMatchObject({ code: 'BANNED' });
+    // Both logins say why and until when, not a bare "banned".
+    const banned = { code: 'BANNED', message: 'this account is banned: spam (until an admin lifts it)' };
+    expect(await retry.request(retry.deviceLoginRequest('troll'))).toMatchObject(banned);
     expect(
       await retry.request({ type: 'login', username: 'troll', password: 'correct horse battery', device: retry.bundle() }),
-    ).toMatchObject({ code: 'BANNED' });
+    ).toMatchObject(banned);
     await boss.expect({ type: 'unban', user: 'troll' }, 'ok');
     // Lifting what is not there is said, not announced as done.
     expect(await boss.request({ type: 'unban', user: 'troll' })).toMatchObject({ code: 'NOT_FOUND', message: 'troll is not banned' });

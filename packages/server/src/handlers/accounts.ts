@@ -7,7 +7,7 @@ import { AccountError, RequestError } from '../errors.js';
 import { requireUser, roomInfo } from './membership.js';
 import { wireMessage } from './replies.js';
 import { bindSessionDevice } from './session-devices.js';
-import type { Accounts } from '../accounts.js';
+import { type Accounts, bannedWords } from '../accounts.js';
 import type { ClusterSender } from '../cluster-sender.js';
 import type { HushdConfig } from '../config.js';
 import type { FileRelay } from '../files.js';
@@ -110,7 +110,8 @@ export class AccountHandlers {
       (m.username !== user.name && verifyDeviceLogin(signKey, session.sessionId, user.name, empty, signature));
     const attempt = { session, username: user.name };
     if (!valid) return loginFailed(deps, 'AUTH_FAILED', { attempt });
-    if (user.bannedUntil !== null && user.bannedUntil > deps.now()) return loginFailed(deps, 'BANNED', { attempt });
+    if (user.bannedUntil !== null && user.bannedUntil > deps.now())
+      return loginFailed(deps, 'BANNED', { attempt, message: bannedWords(user) });
     // "Last seen" to the minute is enough: no SQLite write on every reconnect.
     if (deps.now() - device.lastSeen >= TOUCH_DEVICE_EVERY_MS) await deps.store.touchDevice(user.name, m.signKey, deps.now());
     if (session.closed) return;
