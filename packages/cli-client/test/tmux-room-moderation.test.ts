@@ -66,6 +66,9 @@ describe('hush in tmux: rooms and moderation', () => {
     await carol.waitFor('#announcements [open: readable by the server] (0)');
     await carol.waitFor('#lobby 🔒 (1) [joined]');
     await carol.waitFor('#dev 🔒 (1) [joined]');
+    // Nor may she give it up by /deop of herself: only an owner sets roles.
+    await carol.typeLine('/deop carol');
+    await carol.waitFor('you cannot change your own role [FORBIDDEN]');
     // She owns #dev: leaving would give the role up for good, so /part asks first.
     await carol.typeLine('/part');
     await carol.waitFor('you own #dev: leaving gives');

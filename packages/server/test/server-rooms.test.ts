@@ -131,6 +131,13 @@ describe('moderation', () => {
       message: 'you cannot kick yourself (leave the room instead)',
     });
     expect(await own.request({ type: 'mute', room: 'mod', user: 'owner1' })).toMatchObject({ message: 'you cannot mute yourself' });
+    for (const role of ['member', 'op'] as const) {
+      expect(await own.request({ type: 'role_set', room: 'mod', user: 'owner1', role })).toMatchObject({
+        code: 'FORBIDDEN',
+        message: 'you cannot change your own role',
+      });
+    }
+    expect(await fixture.server.db.getMember('mod', 'owner1')).toMatchObject({ role: 'owner' });
     expect(await fixture.server.db.getMember('mod', 'op1')).toMatchObject({ role: 'op' });
 
     await op.expect({ type: 'mute', room: 'mod', user: 'member1', seconds: 60 }, 'ok');

@@ -223,6 +223,8 @@ export class ModerationHandlers {
     if (actor.role !== 'admin' && actor.rooms.get(m.room)?.role !== 'owner') {
       throw new RequestError('FORBIDDEN', 'only the owner or a server admin sets roles');
     }
+    // An owner who deops herself has no way back: the role is set only by an owner.
+    notSelf(actor, m.user, 'change your own role');
     if (!(await deps.store.getMember(m.room, m.user))) throw new RequestError('NOT_MEMBER', `${m.user} is not in #${m.room}`);
     await deps.store.setMemberRole(m.room, m.user, m.role);
     await syncMembership(deps, m.room, m.user);
@@ -284,7 +286,7 @@ export function closeBanned(
   }
 }
 
-/** Kicking, muting or banning oneself only loses one's own role, voice or account by mistake. */
+/** Kicking, muting, banning or deopping oneself only loses one's own role, voice or account by mistake. */
 function notSelf(actor: OnlineUser<Session>, target: string | undefined, what: string): void {
   if (target === actor.name) throw new RequestError('FORBIDDEN', `you cannot ${what}`);
 }
