@@ -161,7 +161,7 @@ interface RefusedLine {
 const CLOSED_REASON_REPEATED = 100;
 
 /** SDK notices said in the pane in front of the person rather than in the status window. */
-const IN_FRONT_NOTICES = new Set(['SENDS_HELD', 'SENDS_RESUMED', 'OWN_DEVICE_ADDED', 'PASSWORD_CHANGED']);
+const IN_FRONT_NOTICES = new Set(['SENDS_HELD', 'SENDS_RESUMED', 'OWN_DEVICE_ADDED', 'PASSWORD_CHANGED', 'DEVICE_READDED']);
 
 /** SDK notice codes about one room, which the notice names first ("#dev is end-to-end encrypted…"). */
 const ROOM_NOTICES = new Set(['E2E_ROOM_JOINED', 'E2E_ROOM_DOWNGRADE', 'E2E_ROOM_MESSAGE', 'CATCH_UP_LIMIT', 'FILE_UNFINISHED']);

@@ -23,7 +23,7 @@ import { FileKeyStore } from './file-keys.js';
 import { FileTransfers } from './file-transfers.js';
 import { JoinedRooms, roomInfo, type OwnMove, type RoomChanges } from './joined-rooms.js';
 import { LocalHistory } from './local-history.js';
-import { passwordChangeRequest, removeDeviceRequest } from './own-devices.js';
+import { DEVICE_READDED_NOTICE, passwordChangeRequest, removeDeviceRequest } from './own-devices.js';
 import { ReadMarkers } from './read-markers.js';
 import { RoomCrypto } from './room-crypto.js';
 import { RoomKeyStore } from './room-keys.js';
@@ -287,6 +287,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   private async loginNow(username: string, password?: string): Promise<void> {
     const stored = this.devices.load(username);
+    let removed = false;
     if (stored?.bound) {
       try {
         const name = username.toLowerCase();
@@ -296,12 +297,15 @@ export class HushClient extends TypedEmitter<ClientEvents> {
         return;
       } catch (error) {
         if (!(isHushError(error, 'DEVICE_UNKNOWN') || isHushError(error, 'AUTH_FAILED')) || password === undefined) throw error;
+        removed = isHushError(error, 'DEVICE_UNKNOWN');
       }
     }
     if (password === undefined) throw new HushError('PASSWORD_REQUIRED');
     const firstHere = await this.passwordLogin(username, password, stored?.device ?? DeviceIdentity.generate());
     // A device new to the account (or to this data folder) opens nothing sealed before it existed.
-    if (firstHere) for (const [room, info] of this.joined.view) if (info.kind === 'e2e') this.e2eRoomJoined(room, true);
+    if (firstHere) {
+      for (const [room, info] of this.joined.view) if (info.kind === 'e2e') this.e2eRoomJoined(room, true);
+    } else if (removed) this.emit('notice', DEVICE_READDED_NOTICE);
   }
 
   hasDeviceFor(username: string): boolean {

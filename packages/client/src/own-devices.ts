@@ -10,6 +10,16 @@ export interface OwnDevicesNotice {
 }
 
 /**
+ * Said on this device when, removed from the account, it logs in again with the password: what was
+ * sealed for the account's devices meanwhile was sealed without it, and stays closed to it.
+ */
+export const DEVICE_READDED_NOTICE = {
+  level: 'warn',
+  code: 'DEVICE_READDED',
+  text: 'this device had been removed from your account and is on it again: what was sent to you while it was removed stays closed to it',
+} as const;
+
+/**
  * The account's device ids before (undefined: never seen from this device) and now. An added device
  * is a warning: whoever logged in with the password reads from now on. A removed one (by the admin)
  * is said plainly. Nothing at first sight.

@@ -45,6 +45,39 @@ describe('removeDevice', () => {
     expect(phone.state).toBe('ready');
   });
 
+  it('a removed device that logs in again with the password is told that what was sent meanwhile stays closed to it', async () => {
+    const s = await fx.unthrottledServer();
+    const phone = await fx.user(s, 'alice');
+    const laptopPaths = await fx.paths();
+    const laptop = await fx.connect(s, { paths: laptopPaths });
+    await laptop.login('alice', passwordOf('alice'));
+    const laptopKey = deviceId(fromBase64Url(s.store.listDevices('alice')[1]!.signKey));
+    const closed = nextEvent(laptop, 'closed');
+    await phone.removeDevice(laptopKey, passwordOf('alice'));
+    await closed;
+
+    const again = await fx.connect(s, { paths: laptopPaths });
+    const notices: { code?: string; text: string }[] = [];
+    again.on('notice', (n) => notices.push(n));
+    await again.login('alice', passwordOf('alice'));
+    expect(notices.filter((n) => n.code === 'DEVICE_READDED')).toEqual([
+      {
+        level: 'warn',
+        code: 'DEVICE_READDED',
+        text: 'this device had been removed from your account and is on it again: what was sent to you while it was removed stays closed to it',
+      },
+    ]);
+    expect(again.deviceId).toBe(laptopKey); // the same device, bound again
+
+    // A plain device login afterwards says nothing of it.
+    await again.close();
+    const later = await fx.connect(s, { paths: laptopPaths });
+    const laterNotices: { code?: string }[] = [];
+    later.on('notice', (n) => laterNotices.push(n));
+    await later.login('alice');
+    expect(laterNotices.map((n) => n.code)).not.toContain('DEVICE_READDED');
+  });
+
   it('is not asked of a server that speaks only protocol version 4', () => {
     expect(() => removeDeviceRequest('AAAAAAAAAAAAAAAAAAAAAA', 'pw', 4)).toThrow(
       expect.objectContaining({
