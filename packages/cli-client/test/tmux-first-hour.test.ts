@@ -38,9 +38,12 @@ describe('hush in tmux: the first start', () => {
     }
   }, 90_000);
 
-  it('Ctrl+J on the form is Enter: onward from the username to the password', async () => {
+  it('Enter on an empty username says to type one and stays; Ctrl+J is Enter: onward to the password', async () => {
     const tui = bed.start(['--host', `127.0.0.1:${bed.server.port}`], { password: '' });
     await tui.waitFor('> username', 'the form at the username');
+    tui.keys('Enter');
+    await tui.waitFor('type a username first', 'the words on the form');
+    expect(await tui.captureAsync()).toContain('> username');
     tui.type('alice');
     tui.keys('C-j');
     await tui.waitFor('> password', 'the password in focus');

@@ -200,6 +200,12 @@ export class LoginView {
       // A line feed is Enter typed before the terminal left cooked mode (or Ctrl+J).
       case 'linefeed':
       case 'enter':
+        // Onward with no name would leave it for the password field, where it would be typed masked.
+        if (this.focus === 'user' && this.editors.user.text.trim() === '') {
+          this.message = 'type a username first: yours, or a new one to create (Ctrl+R ticks register)';
+          this.messageLevel = 'error';
+          break;
+        }
         // Onward to a field still to fill; otherwise Enter logs in (a device that holds its key
         // needs no password).
         if ((this.focus === 'server' && this.editors.user.text === '') || (this.focus === 'user' && this.editors.password.text === '')) {
