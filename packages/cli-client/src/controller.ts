@@ -230,8 +230,8 @@ export class ChatController {
   private waitingTimer: NodeJS.Timeout | null = null;
   /** Set once the client is closed for good: why, in words (lines typed after are refused with it). */
   private closedWords: string | null = null;
-  /** A room /join created (it did not exist): the join says so, its create event need not. */
-  private creatingByJoin: string | null = null;
+  /** A room /join or /create is creating: the command says so, its create event need not. */
+  private creating: string | null = null;
   /** The server said goodbye SERVER_SHUTDOWN: the drop that follows is a restart, not a lost connection. */
   private serverShutdown = false;
   /** The room whose pane closed under a line being typed for it, and where she was moved (see closedUnderHer). */
@@ -593,8 +593,8 @@ export class ChatController {
       }
       case 'create':
         // Only the creator hears of it, before the SDK lists the room: its pane opens next.
-        if (e.room === this.creatingByJoin) {
-          this.creatingByJoin = null;
+        if (e.room === this.creating) {
+          this.creating = null;
           return;
         }
         this.roomNotice(e.room, 'info', `you created #${e.room} and are its owner (/topic sets its topic)`, true);
@@ -871,9 +871,9 @@ export class ChatController {
     } catch (err) {
       if ((err as { code?: unknown }).code !== 'NOT_FOUND') throw err;
       // Its create event comes after the reply: kept until then.
-      this.creatingByJoin = room;
+      this.creating = room;
       await this.client.createRoom(room, undefined, 'e2e').catch((error: unknown) => {
-        this.creatingByJoin = null;
+        this.creating = null;
         throw error;
       });
       if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
@@ -899,7 +899,12 @@ export class ChatController {
 
   /** Rooms a person creates are end-to-end encrypted (only a server admin can make an open room, with the SDK). */
   async create(room: string, topic?: string): Promise<void> {
-    await this.client.createRoom(room, topic, 'e2e');
+    // Said here, where the topic is known: its create event carries none.
+    this.creating = room;
+    await this.client.createRoom(room, topic, 'e2e').catch((error: unknown) => {
+      this.creating = null;
+      throw error;
+    });
     if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
     this.dispatch({
       type: 'joined',
@@ -908,6 +913,11 @@ export class ChatController {
       sealed: this.client.rooms.get(room)?.kind === 'e2e',
       activate: true,
     });
+    this.notice(
+      `you created #${room}, end-to-end encrypted, and are its owner${topic ? '' : ' (/topic sets its topic)'}`,
+      'info',
+      roomKey(room),
+    );
     await this.loadRoom(room);
   }
 

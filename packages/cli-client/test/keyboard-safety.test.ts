@@ -160,8 +160,15 @@ describe('room events in words', () => {
     };
     await ctl.submit('/create #fresh');
     await settle();
-    expect(texts(ctl, roomKey('fresh'))).toContain('you created #fresh and are its owner (/topic sets its topic)');
+    const fresh = texts(ctl, roomKey('fresh')).filter((t) => t.includes('you created'));
+    expect(fresh).toEqual(['you created #fresh, end-to-end encrypted, and are its owner (/topic sets its topic)']);
     expect(texts(ctl, lobby).join('\n')).not.toContain('create');
+    // Created with a topic: no hint to set one.
+    await ctl.submit('/create #lit Lit topic');
+    await settle();
+    expect(texts(ctl, roomKey('lit')).filter((t) => t.includes('you created'))).toEqual([
+      'you created #lit, end-to-end encrypted, and are its owner',
+    ]);
   });
 });
 

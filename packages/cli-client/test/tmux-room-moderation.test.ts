@@ -16,9 +16,11 @@ describe('hush in tmux: rooms and moderation', () => {
     // Tab offers her own name as readily as bob's.
     await alice.typeLine('/ban alice');
     await alice.waitFor('you cannot ban yourself [FORBIDDEN]');
-    // #quiet is hers alone: the rooms bob is in say the ban, this pane would say nothing.
-    await alice.typeLine('/join #quiet');
-    await alice.waitFor('#quiet did not exist: you created it');
+    // #quiet is hers alone: the rooms bob is in say the ban, this pane would say nothing. Made with
+    // a topic, it is not said as needing one.
+    await alice.typeLine('/create #quiet Only alice here');
+    const created = await alice.waitFor('you created #quiet, end-to-end encrypted, and are its owner');
+    expect(created).not.toContain('/topic sets its topic');
     await alice.typeLine('/ban bob spam');
     await bob.waitFor('you were banned from this server: spam');
     // A command he types then says why it cannot be done, as a line he sends does.
