@@ -426,7 +426,13 @@ describe('terminal: hostile text in hush', () => {
       expect(text).toBe(words);
       for (const l of pane.slice(first + 1, end + 1)) expect(l).toMatch(/^ {4,}┆ /);
       const status = lines.find((l) => /^ (connected|reconnecting)/.test(l))!.trimEnd();
-      const items = ['connected', 'alice', '#lobby', 'room messages: encrypted in transit, readable by the server'];
+      const items = [
+        'connected',
+        'alice',
+        '#lobby',
+        'room messages: encrypted in transit, readable by the server',
+        'open room: readable by the server',
+      ];
       const pieces = status.slice(1).split(/ [│x] /);
       for (const piece of pieces.filter((p) => !p.startsWith('unread: '))) expect(items).toContain(piece);
       expect(pieces).toEqual(expect.arrayContaining(['connected', '#lobby']));
