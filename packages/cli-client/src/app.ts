@@ -70,7 +70,7 @@ export function loginErrorText(
   switch (code) {
     case 'UNTRUSTED_SERVER':
       if (attempt.expected)
-        return `${said ?? message}: check it with the admin; if it is right, do not log in: this is another server, or someone is intercepting the connection [${code}]`;
+        return `${said ?? message}: check it with the admin; while it does not match, do not log in: this may be another server, or someone intercepting the connection [${code}]`;
       return `${said ?? message}: compare it with the fingerprint the admin gave you, then press Enter to be asked again [${code}]`;
     case 'AUTH_FAILED':
       return attempt.register ? 'wrong username or password' : `wrong username or password. ${newHere(attempt.user)}`;

@@ -283,7 +283,7 @@ describe('app: the first hour', () => {
     );
     expect(
       loginErrorText(e('UNTRUSTED_SERVER', 'server fingerprint X does not match the expected Y'), { ...attempt, expected: 'Y' }),
-    ).toMatch(/does not match the expected Y: check it with the admin; if it is right, do not log in: .* \[UNTRUSTED_SERVER\]$/);
+    ).toMatch(/does not match the expected Y: check it with the admin; while it does not match, do not log in: .* \[UNTRUSTED_SERVER\]$/);
     expect(loginErrorText(e('UNTRUSTED_SERVER', 'first contact with h:1: fingerprint X was not confirmed'), attempt)).toMatch(
       /not confirmed: compare it with the fingerprint the admin gave you, then press Enter to be asked again \[UNTRUSTED_SERVER\]$/,
     );

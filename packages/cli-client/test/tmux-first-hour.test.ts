@@ -121,7 +121,23 @@ describe('hush in tmux: a wrong address or fingerprint says what to check', () =
     const tui = bed.start(['--host', `127.0.0.1:${bed.server.port}`, '--user', 'zed', '--login', '--fingerprint', wrong]);
     const screen = await tui.waitFor('[UNTRUSTED_SERVER]', 'the whole refusal');
     expect(screen).toContain('check');
-    expect(screen.replace(/\s*x\n\s*x\s*/g, ' ')).toContain('if it is right, do not log in');
+    expect(screen.replace(/\s*x\n\s*x\s*/g, ' ')).toContain('while it does not match, do not log in');
+  }, 60_000);
+
+  it('a mistyped --fingerprint (no fingerprint at all): said so, and the whole warning still fits at 80x24', async () => {
+    const typo = bed.server.fingerprint.toLowerCase();
+    const tui = HushTui.start({
+      args: ['--host', `127.0.0.1:${bed.server.port}`, '--user', 'zed', '--login', '--fingerprint', typo],
+      width: 80,
+      height: 24,
+    });
+    try {
+      const screen = (await tui.waitFor('[UNTRUSTED_SERVER]', 'the whole refusal')).replace(/\s*x\n\s*x\s*/g, ' ');
+      expect(screen).toContain('which is not a fingerprint');
+      expect(screen).toContain('do not log in');
+    } finally {
+      tui.kill();
+    }
   }, 60_000);
 });
 

@@ -20,7 +20,7 @@ const FIELDS: Field[] = ['server', 'user', 'password', 'register', 'invite'];
 const FIELD_WIDTH = 40;
 const BOX_WIDTH = 64;
 /** Errors such as a refused handshake say why in a sentence: wrap them, up to this many rows. */
-const MESSAGE_ROWS = 8;
+const MESSAGE_ROWS = 10;
 /** The focus mark, a space, the label padded to 10, a space: where a field's text starts. */
 const LABEL_COLS = 13;
 
