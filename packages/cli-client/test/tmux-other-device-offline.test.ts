@@ -100,6 +100,8 @@ async function movesWhileAway(phone: HushTui, bob: Sdk): Promise<void> {
   await phone.typeLine('/join #emo');
   await phone.waitFor('#emo is end-to-end encrypted');
   await phone.typeLine('/part #old');
+  await phone.waitFor('[y] yes'); // its owner: asked first
+  phone.keys('y');
   await phone.waitFor((s) => !chatList(s).some((row) => row.includes('#old')), '#old gone from the phone');
   await bob.send('emo', WHILE_AWAY);
   await phone.waitFor(`<bob> ${WHILE_AWAY}`);

@@ -49,8 +49,10 @@ describe('hush in tmux: one account on two devices', () => {
     const stored = JSON.stringify(bed.server.store.history({ room: 'dev' }, { limit: 100 }).messages);
     expect(stored).not.toContain('sealed line from the laptop');
 
-    // The phone leaves #dev: the laptop follows.
+    // The phone leaves #dev (its owner: asked first): the laptop follows.
     await phone.typeLine('/part');
+    await phone.waitFor('[y] yes');
+    phone.keys('y');
     await laptop.waitFor('you left #dev (on another device)');
     await laptop.waitFor((s) => !chatList(s).some((row) => row.includes('#dev')), '#dev gone from the laptop list');
 
