@@ -130,7 +130,7 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'part',
     aliases: ['leave'],
     usage: '/part [#room]',
-    help: 'leave a room, or close a direct conversation (default: this one)',
+    help: 'leave a room (one you own asks first: its owner role is given up), or close a direct conversation (default: this one)',
     complete: ['room'],
     parse: optionalRoom,
     run: (ctl, a) => ctl.part(a.room),
@@ -374,7 +374,7 @@ export const COMMANDS: readonly CommandDef[] = [
   command({
     name: 'kick',
     usage: '/kick nick [reason]',
-    help: 'remove a user from the room',
+    help: 'remove a user from the room (they may join it again)',
     complete: ['nick'],
     parse: nickReason,
     run: (ctl, a) => ctl.client.kick(ctl.activeRoom(), a.user, a.reason),

@@ -71,7 +71,9 @@ describe('hush in tmux: rooms and moderation', () => {
     // Nor may she give it up by /deop of herself: only an owner sets roles.
     await carol.typeLine('/deop carol');
     await carol.waitFor('you cannot change your own role [FORBIDDEN]');
-    // She owns #dev: leaving would give the role up for good, so /part asks first.
+    // She owns #dev: leaving would give the role up for good, so /part asks first, as /help says.
+    await carol.typeLine('/help part');
+    await carol.waitFor('leave a room (one you own asks');
     await carol.typeLine('/part');
     await carol.waitFor('you own #dev: leaving gives');
     await carol.waitFor('[y] yes');
