@@ -903,7 +903,8 @@ export class ChatController {
     this.creating = room;
     await this.client.createRoom(room, topic, 'e2e').catch((error: unknown) => {
       this.creating = null;
-      throw error;
+      if (describeError(error).code !== 'ALREADY_EXISTS') throw error;
+      throw Object.assign(new Error(`#${room} exists already: /join #${room} joins it`), { code: 'ALREADY_EXISTS' });
     });
     if (!this.client.rooms.has(room)) await this.client.joinRoom(room);
     this.dispatch({

@@ -64,6 +64,8 @@ describe('hush in tmux: rooms and moderation', () => {
     carol.resize(80, 24);
     await carol.typeLine('/join #dev');
     await carol.waitFor('#dev did not exist: you created it');
+    await carol.typeLine('/create #dev');
+    await carol.waitFor('#dev exists already: /join #dev joins it');
     await carol.typeLine('/rooms');
     await carol.waitFor('#announcements [open: readable by the server] (0)');
     await carol.waitFor('#lobby 🔒 (1) [joined]');
