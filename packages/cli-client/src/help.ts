@@ -23,7 +23,7 @@ export const KEYS: ReadonlyArray<[string, string]> = [
  */
 export const SERVER_SEES: readonly string[] = [
   'what the server sees:',
-  '  of direct messages and rooms marked 🔒 (every room, unless a server admin made it open), and of their files: not the text (nor replies, edits, reactions) nor file names or contents, but room names, topics, members, who sends when and to whom, message and file sizes, devices, presence, IP addresses',
+  '  of direct messages and rooms marked 🔒 (every room, unless a server admin made it open), and of their files: not the text (nor replies, edits, reactions) nor file names or contents, but room names, topics, members, who sends when and to whom, message and file sizes, devices (when each was added and last logged in), presence, how far you have read each conversation, IP addresses',
   '  of open rooms and their files: everything',
   'who reads a room: any user of the server may join any room and reads it from then on (🔒 keeps the server out, not other users; a kicked user may join again): keep what only some may read in direct messages',
 ];
