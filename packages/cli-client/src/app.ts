@@ -55,6 +55,19 @@ export interface AppOptions {
 
 const newHere = (user: string): string => `New here? Press Ctrl+R to tick "register", then Enter, to create the account "${user}".`;
 
+/** What the network said, in words: a port with nothing on it, a name that does not resolve... */
+function socketWords(code: unknown): string | undefined {
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'nothing listens on that port',
+    ENOTFOUND: 'no host has that name',
+    EAI_AGAIN: 'the name could not be looked up (is the network up?)',
+    EHOSTUNREACH: 'the host is out of reach from this network',
+    ENETUNREACH: 'the network is out of reach (is it up?)',
+    ETIMEDOUT: 'the host did not answer',
+  };
+  return typeof code === 'string' && words[code] ? `: ${words[code]} (${code})` : undefined;
+}
+
 /** A login or registration failure in words that say what to do. */
 export function loginErrorText(
   err: unknown,
@@ -92,8 +105,10 @@ export function loginErrorText(
       return 'too many attempts: wait a minute, then try again';
     case 'DEVICE_IN_USE':
       return `use the window where it runs, or quit it first: ${said ?? 'hush is already running for this account on this computer'}`;
-    case 'CONNECT_FAILED':
-      return `could not reach ${attempt.host}:${attempt.port}${said ? ` (${said})` : ''}: check the server address, and that hushd runs there`;
+    case 'CONNECT_FAILED': {
+      const why = socketWords((err as { cause?: { code?: unknown } }).cause?.code);
+      return `could not reach ${at}${why ?? (said ? ` (${said})` : '')}: check the server address, and that hushd runs there`;
+    }
     default:
       return errorText(err);
   }

@@ -268,6 +268,15 @@ describe('app: the first hour', () => {
   it('a connection refused before any session says what to check: the address, the fingerprint', () => {
     const attempt = { register: false, user: 'bob', host: 'h', port: 1 };
     const e = (code: string, message = code) => Object.assign(new Error(message), { code });
+    // The network's reason in words, its code kept for whoever searches it.
+    const socket = (errno: string) => Object.assign(e('CONNECT_FAILED', `h:1: getaddrinfo ${errno} h`), { cause: { code: errno } });
+    expect(loginErrorText(socket('ENOTFOUND'), attempt)).toBe(
+      'could not reach h:1: no host has that name (ENOTFOUND): check the server address, and that hushd runs there',
+    );
+    expect(loginErrorText(socket('ECONNREFUSED'), attempt)).toMatch(/^could not reach h:1: nothing listens on that port \(ECONNREFUSED\)/);
+    expect(loginErrorText(socket('EWHATEVER'), attempt)).toBe(
+      'could not reach h:1 (h:1: getaddrinfo EWHATEVER h): check the server address, and that hushd runs there',
+    );
     // Something listens there that is not hushd: it never answers, or answers in another tongue.
     expect(loginErrorText(e('TIMEOUT', 'no handshake from h:1'), attempt)).toBe(
       "h:1 does not speak hushd's protocol (no handshake from h:1): check the server address and port with its admin [TIMEOUT]",

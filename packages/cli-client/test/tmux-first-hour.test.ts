@@ -59,7 +59,15 @@ describe('hush in tmux: the first start', () => {
     });
     try {
       const screen = await tui.waitFor('hushd runs there', 'the whole error on the form');
-      for (const label of ['server     127.0.0.1', 'username   zed', 'password   ****', 'register   [ ]', 'invite', 'could not reach'])
+      for (const label of [
+        'server     127.0.0.1',
+        'username   zed',
+        'password   ****',
+        'register   [ ]',
+        'invite',
+        'could not reach',
+        'nothing listens on',
+      ])
         expect(screen).toContain(label);
       expect(screen).toContain('hush — log in');
       tui.resize(80, 24); // grown, the spacious form with its keys hint comes back
