@@ -25,6 +25,7 @@ import {
   formatTime,
   type ListedDevice,
   NOTES_TO_SELF,
+  offerSize,
   openRoomJoinedText,
   waitingOffersText,
 } from './format.js';
@@ -34,7 +35,6 @@ import { MessageNumbers } from './message-commands.js';
 import { lineCount, normalizePaste, PASTE_CONFIRM_LINES, splitText } from './paste.js';
 import { pathArg } from './path-arg.js';
 import {
-  byteCount,
   describeError,
   errorText,
   type ChatClient,
@@ -661,7 +661,7 @@ export class ChatController {
     const where = f.e2e ? `${to}end-to-end encrypted` : `to ${f.conversation}, readable by the server`;
     const choice = await this.ui.choose(
       'file offer',
-      [`${f.from} offers "${f.name}" (${byteCount(f.size)}), ${where}.`],
+      [`${f.from} offers "${f.name}" (${offerSize(f.size)}), ${where}.`],
       [
         { key: 'a', label: 'accept' },
         { key: 'd', label: 'decline' },

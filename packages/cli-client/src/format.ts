@@ -2,7 +2,7 @@
 // every remote piece goes through stripControls() (a field) or bodyLines() (a message body), then
 // escapeTags(). Only a message body spans rows; its later rows carry the gutter mark.
 import { bodyLines, escapeTags, stripControls } from './sanitize.js';
-import { formatSize, type FileOffer, type Target } from './sdk.js';
+import { byteCount, formatSize, type FileOffer, type Target } from './sdk.js';
 import { isNumbered, type Conversation, type FileTransfer, type Line, type Numbering } from './state.js';
 import { displayWidth, padRight, truncate } from './width.js';
 import { wrap } from './wrap.js';
@@ -455,6 +455,11 @@ export function unreadElsewhere(conversations: readonly Conversation[], active: 
     return [`${i + 1}.${conversationLabel(c)}(${c.unread})`];
   });
   return parts.length === 0 ? '' : `unread: ${parts.join(' ')}`;
+}
+
+/** A file's size as an offer says it: "3 bytes", "2.9 MiB" (3000000 bytes read as a number to count). */
+export function offerSize(bytes: number): string {
+  return bytes < 1024 ? byteCount(bytes) : formatSize(bytes);
 }
 
 /** "today 14:05", "yesterday 09:10", else "3 Dec 2026", in local time. */

@@ -702,6 +702,13 @@ describe('ChatController: rooms, ignores and file offers', () => {
     expect(client.calls).toContainEqual(['acceptFile', 'f2', '/tmp/elsewhere']);
   });
 
+  it('a file offer says its size in the unit the transfer lines use', async () => {
+    const { client, ui } = await started({ choose: 'l' });
+    client.emit('fileOffer', { fileId: 'f9', from: 'bob', target: { user: 'bob' }, name: 'big.bin', size: 3_000_000, e2e: true, ts: NOW });
+    await settle();
+    expect(ui.choices[0]![1]).toBe('bob offers "big.bin" (2.9 MiB), to you, end-to-end encrypted.');
+  });
+
   it('a file offer asks at once, once', async () => {
     const { client, ui } = await started({ choose: 'a' });
     client.emit('fileOffer', { fileId: 'f1', from: 'bob', target: { room: 'lobby' }, name: 'new.txt', size: 3, e2e: false, ts: NOW });
