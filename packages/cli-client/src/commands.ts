@@ -339,6 +339,7 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'file',
     usage: '/file path',
     help: 'send a file here',
+    aliases: ['upload', 'sendfile'],
     parse: textArg,
     run: (ctl, a) => ctl.sendFile(a.text),
   }),

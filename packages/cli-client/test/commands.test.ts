@@ -172,6 +172,13 @@ describe('parseInput', () => {
     expect(suggestCommand('hist')).toBe('history');
   });
 
+  it('/upload and /sendfile are /file, as people coming from other chats type it', () => {
+    for (const typed of ['/upload ~/notes.txt', '/sendfile ~/notes.txt', '/file ~/notes.txt']) {
+      const parsed = parseInput(typed);
+      expect(parsed.ok ? [parsed.command.name, parsed.args] : parsed).toEqual(['file', { text: '~/notes.txt' }]);
+    }
+  });
+
   it('suggests across a swap of two letters and among aliases; a lone / is said as such', () => {
     expect(err('/mgs bob hi')).toMatch(/did you mean \/msg\?/);
     expect(suggestCommand('jion')).toBe('join');
