@@ -33,11 +33,13 @@ describe('hush in tmux: rooms and moderation', () => {
     if (lobby.includes('banned bob from the server')) throw new Error(`said twice in #lobby:\n${lobby}`);
   }, 90_000);
 
-  it('a banned person who starts hush again reads why and until when, at the login form', async () => {
+  it('a person banned for an hour reads why and until when, as it happens and at the login form', async () => {
     const admin = await bed.adminClient('warden');
     const home = bed.keptHome();
-    await quit(await bed.launch('dave', home, true));
+    const first = await bed.launch('dave', home, true);
     await admin.ban({ user: 'dave', reason: 'flooding', seconds: 3600 });
+    await first.waitFor(/you were banned from this server: flooding \(until \d{4}-\d\d-\d\d/);
+    await quit(first);
     const dave = bed.start(
       ['--host', `127.0.0.1:${bed.server.port}`, '--user', 'dave', '--login', '--fingerprint', bed.server.fingerprint],
       { home },

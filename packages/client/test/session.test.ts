@@ -202,7 +202,8 @@ describe('accounts, rooms, messages, presence, moderation against a real hushd',
     const notices: unknown[] = [];
     member.on('notice', (n) => notices.push(n));
     await admin.ban({ user: 'mike', reason: 'bye', seconds: 3600 });
-    expect((await closed)[0]).toMatchObject({ code: 'BANNED', reason: 'bye' });
+    // A ban for a while says until when.
+    expect((await closed)[0]).toMatchObject({ code: 'BANNED', reason: expect.stringMatching(/^bye \(until .+ UTC\)$/) });
     // The ban is said once, by 'closed', not again as a notice.
     expect(notices).not.toContainEqual(expect.objectContaining({ code: 'BANNED' }));
     expect(member.state).toBe('closed');

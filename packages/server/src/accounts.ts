@@ -294,11 +294,14 @@ function isBanned(user: UserRecord, now: number): boolean {
 
 /** What a banned account is told when it logs in: why, and until when (a bare "banned" said neither). */
 export function bannedWords(user: Pick<UserRecord, 'bannedUntil' | 'banReason'>): string {
-  const until =
-    user.bannedUntil === null || !Number.isFinite(user.bannedUntil)
-      ? 'until an admin lifts it'
-      : `until ${new Date(user.bannedUntil).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  return `this account is banned${user.banReason ? `: ${user.banReason}` : ''} (${until})`;
+  return `this account is banned${user.banReason ? `: ${user.banReason}` : ''} (${banEnd(user.bannedUntil)})`;
+}
+
+/** When a ban ends, in words: `until 2026-12-08 16:00 UTC`, or `until an admin lifts it` (forever). */
+export function banEnd(until: number | null): string {
+  return until === null || !Number.isFinite(until)
+    ? 'until an admin lifts it'
+    : `until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** N of a stored "scrypt$N$r$p$salt$hash" record; Infinity when unreadable (never "upgrade" junk). */

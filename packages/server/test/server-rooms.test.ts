@@ -197,6 +197,11 @@ describe('moderation', () => {
     ] as const) {
       await boss.expect({ type: 'ban', user: name, seconds: 3600 }, 'ok');
       expect(await boss.next(event('lobby', 'ban', name))).toBeTruthy();
+      // A ban for a while says until when as it closes the connection.
+      expect(await c.next('goodbye')).toMatchObject({
+        code: 'BANNED',
+        message: expect.stringMatching(/^banned by an administrator \(until \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/),
+      });
       await c.closed;
       expect(await fixture.server.db.getMember('lobby', name)).toBeUndefined();
     }

@@ -14,6 +14,7 @@ import type { AsyncStore } from '../store/async-store.js';
 import type { MessageBatch } from './message-batch.js';
 import type { Session } from './session.js';
 import type { Fanout } from './fanout.js';
+import { banEnd } from '../accounts.js';
 import { devicesRemoved } from './key-change.js';
 import { addToDefaultRoom, removeFromRoom } from './rooms.js';
 
@@ -80,7 +81,7 @@ export class ModerationHandlers {
       deps.logger.info('address_banned', { address, by: actor.name });
     }
     session.send({ type: 'ok', re: m.id });
-    this.closeSessions({ user: m.user, address }, reason);
+    this.closeSessions({ user: m.user, address }, reason, until);
   }
 
   async unban(session: Session, m: ClientMessageOf<'unban'>): Promise<void> {
@@ -128,6 +129,7 @@ export class ModerationHandlers {
       this.closeSessions(
         { user: banned ? user.name : undefined, address: request.address !== null ? normalizeAddress(request.address) : undefined },
         request.reason,
+        banned ? user.bannedUntil : null,
       );
     } else if (request.action === 'unban' && user !== undefined && !banned) {
       if (user.bannedUntil !== null) await deps.store.setUserBan(user.name, null, null);
@@ -169,10 +171,15 @@ export class ModerationHandlers {
     }
   }
 
-  /** The banned sessions closed, here and on the other nodes. */
-  private closeSessions(ban: { user?: string | undefined; address?: string | undefined }, reason: string | null): void {
+  /** The banned sessions closed, here and on the other nodes, told why and (a ban for a while) until when. */
+  private closeSessions(
+    ban: { user?: string | undefined; address?: string | undefined },
+    reason: string | null,
+    until: number | null,
+  ): void {
     if (ban.user === undefined && ban.address === undefined) return;
-    const said = reason ?? 'banned by an administrator';
+    const why = reason ?? 'banned by an administrator';
+    const said = until !== null && Number.isFinite(until) ? `${why} (${banEnd(until)})` : why;
     closeBanned(this.deps.sessions, ban, said);
     this.deps.cluster.banned({
       ...(ban.user !== undefined ? { user: ban.user } : {}),
