@@ -39,6 +39,11 @@ const OPENED_KEPT = 20_000;
 const WAITING_KEPT = 1_000;
 /** How long a live message waits for its sender's key before the device says it cannot open it (yet). */
 const KEY_WAIT_MS = 5_000;
+/** A member without prekeys is asked again this often, this many times in all (~2 s: a login's upload). */
+const PREKEY_WAIT_STEP_MS = 250;
+const PREKEY_WAIT_ATTEMPTS = 9;
+/** Then skipped at hand-outs for this long, so that the room's messages do not each wait for them. */
+const NO_PREKEYS_SKIP_MS = 60_000;
 
 /**
  * End-to-end room messages: sealing with this device's sender key (handed first to every member
@@ -59,6 +64,8 @@ export class RoomCrypto {
   private readonly waitTimers = new Map<string, NodeJS.Timeout>();
   /** room -> its members as last fetched; dropped when someone joins or leaves, and on reconnect. */
   private readonly members = new Map<string, string[]>();
+  /** member -> until when a member found without prekeys is skipped at hand-out without asking again. */
+  private readonly noPrekeysUntil = new Map<string, number>();
 
   constructor(private readonly host: RoomCryptoHost) {}
 
@@ -79,19 +86,36 @@ export class RoomCrypto {
     }
     const { distribution, devices } = store.recipientsLacking(room, members);
     for (const name of new Set(devices.map((d) => d.user))) {
-      try {
-        await this.host.sendKey(name, distribution);
-      } catch (error) {
-        // A member none of whose devices published prekeys (a client that stopped short of its
-        // first login's end) cannot be handed the key yet; the room is not held up for them: they
-        // stay lacking it, so a later message hands it over once they can take it.
-        if (isHushError(error, 'E2E_NO_PREKEYS')) continue;
-        throw error;
-      }
+      if (!(await this.handOver(name, distribution))) continue;
       await store.markHolders(
         room,
         devices.filter((d) => d.user === name),
       );
+    }
+  }
+
+  /**
+   * Hands `distribution` to `name`, or says it could not: none of their devices has published
+   * prekeys. A device that just logged in publishes them a moment after its welcome, so that is
+   * waited for a little; one that never does (a client that stopped short of it, or any account made
+   * over the raw protocol) must not hold the room up: it is skipped, and for a while not asked
+   * again, staying without the key until a later message hands it over.
+   */
+  private async handOver(name: string, distribution: Uint8Array): Promise<boolean> {
+    if ((this.noPrekeysUntil.get(name) ?? 0) > Date.now()) return false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.host.sendKey(name, distribution);
+        this.noPrekeysUntil.delete(name);
+        return true;
+      } catch (error) {
+        if (!isHushError(error, 'E2E_NO_PREKEYS')) throw error;
+        if (attempt >= PREKEY_WAIT_ATTEMPTS) {
+          this.noPrekeysUntil.set(name, Date.now() + NO_PREKEYS_SKIP_MS);
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, PREKEY_WAIT_STEP_MS));
+      }
     }
   }
 

@@ -1,3 +1,5 @@
+import { generateOneTimePrekeys, generateSignedPrekey } from '@hush/crypto';
+import { toBase64Url } from '@hush/protocol';
 import { RawClient } from '@hush/server/testing';
 import { e2eRoom, passwordOf } from '@hush/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,6 +32,39 @@ describe('end-to-end rooms: membership changes', () => {
       }
     } finally {
       await stranger.close();
+    }
+  });
+
+  it('a member whose device is logging in (prekeys a moment after its welcome) is waited for, and handed the key', async () => {
+    const s = await fx.unthrottledServer();
+    const alice = await fx.user(s, 'alice');
+    await alice.createRoom('porch');
+    const newcomer = await RawClient.connect(s.port);
+    await newcomer.register('newcomer');
+    await newcomer.expect({ type: 'room_join', room: 'porch' }, 'ok');
+    try {
+      const sent = alice.send('porch', 'said while you log in');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const spk = generateSignedPrekey(newcomer.device, { id: 1, now: Date.now() });
+      const oneTime = generateOneTimePrekeys({ firstId: 2, count: 5 });
+      await newcomer.expect(
+        {
+          type: 'prekeys_upload',
+          signedPrekey: {
+            id: spk.id,
+            createdAt: spk.createdAt,
+            publicKey: toBase64Url(spk.publicKey),
+            signature: toBase64Url(spk.signature),
+          },
+          oneTimePrekeys: oneTime.map((p) => ({ id: p.id, publicKey: toBase64Url(p.publicKey) })),
+        },
+        'prekeys',
+      );
+      // Alice's room key comes to it in a DM, ahead of her message.
+      await newcomer.waitFor((m) => m.type === 'dm' && m.from === 'alice', 5000);
+      await sent;
+    } finally {
+      await newcomer.close();
     }
   });
 
