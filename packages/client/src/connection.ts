@@ -16,6 +16,12 @@ import type { ConnectionState, EmitEvent } from './types.js';
 const CLOSE_SENDS_GRACE_MS = 1_000;
 /** Reconnect attempts that a sender hurries (retrySoon) begin at least this far apart. */
 const RETRY_SPACING_MS = 1_000;
+/**
+ * A reconnect attempt that hears no server hello for this long gives up for the next one: a dead
+ * path (a network that swallows everything) never answers, while hushd says hello within
+ * milliseconds even when thousands reconnect at once (about 2,000 handshakes a second per core).
+ */
+const RECONNECT_HELLO_TIMEOUT_MS = 5_000;
 /** goodbye codes after which reconnecting would be wrong. */
 const TERMINAL_GOODBYES = new Set<string>(['BANNED', 'KICKED', 'AUTH_FAILED', 'TOO_MANY_CONNECTIONS', 'DEVICE_UNKNOWN']);
 /** Failures while reconnecting that retrying cannot fix. */
@@ -276,8 +282,8 @@ export class Connection {
   // ------------------------------------------------------------------------------------------
   // Opening, liveness and reconnecting
 
-  /** Opens a connection to `address` (the next one round robin when not given). */
-  private async open(address?: ServerAddress): Promise<void> {
+  /** Opens a connection to `address` (the next one round robin when not given); `helloTimeoutMs` bounds the wait for the server's hello. */
+  private async open(address?: ServerAddress, helloTimeoutMs = this.options.timeoutMs): Promise<void> {
     const { host, port } = address ?? (await this.addresses.next());
     let pinnedNow = false;
     const verifyServer = async (session: HandshakeResult): Promise<void> => {
@@ -288,7 +294,7 @@ export class Connection {
         const transport = await Transport.open({
           host,
           port,
-          timeoutMs: this.options.timeoutMs,
+          timeoutMs: helloTimeoutMs,
           verifyServer,
           onMessage: (m) => this.onMessage(transport, m),
           onClose: (error) => this.onTransportClosed(transport, error),
@@ -353,7 +359,7 @@ export class Connection {
       if (!this.at('reconnecting')) return; // closed meanwhile
       this.lastAttemptAt = Date.now();
       try {
-        await this.open();
+        await this.open(undefined, Math.min(this.options.timeoutMs, RECONNECT_HELLO_TIMEOUT_MS));
         if (!this.at('reconnecting')) {
           this.drop(); // closed while it opened
           return;

@@ -6,6 +6,8 @@ export class CutProxy {
   port = 0;
   /** Connections refused while cut: a client's reconnect attempts. */
   refused = 0;
+  /** Connections taken and relayed (or, stalled, swallowed). */
+  accepted = 0;
   private readonly server: Server;
   private readonly pairs = new Set<[Socket, Socket]>();
   private refusing = false;
@@ -74,6 +76,7 @@ export class CutProxy {
       client.destroy();
       return;
     }
+    this.accepted++;
     const upstream = connect(this.target);
     const pair: [Socket, Socket] = [client, upstream];
     this.pairs.add(pair);
