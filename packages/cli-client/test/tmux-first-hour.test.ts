@@ -167,6 +167,27 @@ describe('hush in tmux: a resize while a question is open', () => {
   }, 60_000);
 });
 
+describe('hush in tmux: a resize while reading what is new', () => {
+  it('opened at the new-since rule in a small terminal, then grown past the whole history: no blank rows under "more below"', async () => {
+    const home = bed.keptHome();
+    await quit(await bed.launch('alice', home, true));
+    const bob = await bed.sdkClient('b');
+    await bob.register('bob', PASSWORD);
+    for (let i = 1; i <= 12; i++) await bob.send('lobby', `story ${i}`);
+    const args = ['--host', `127.0.0.1:${bed.server.port}`, '--user', 'alice', '--login', '--fingerprint', bed.server.fingerprint];
+    const alice = HushTui.start({ args, home, width: 40, height: 12 });
+    try {
+      await alice.waitFor((s) => s.includes('new since you were here') && s.includes('↓ more below'), 'opened at the rule');
+      alice.resize(80, 24);
+      // Everything fits at 80x24: the view comes down to the newest line.
+      const grown = await alice.waitFor((s) => /story 12\b/.test(s), 'the newest line in view');
+      expect(grown).not.toContain('↓ more below');
+    } finally {
+      alice.kill();
+    }
+  }, 90_000);
+});
+
 describe('hush in tmux: the input line', () => {
   it('a mistyped command gets the likely one; Ctrl+D on a draft deletes the character under the cursor, on an empty line it quits', async () => {
     const alice = await bed.loggedIn('alice');

@@ -256,7 +256,7 @@ export class ChatView {
    * A view scrolled up stays on the rows it shows while lines arrive below, and keeps the line at its
    * foot when a resize re-wraps the rows; true when it moved.
    */
-  private holdScrolledView(conv: Conversation, width: number): boolean {
+  private holdScrolledView(conv: Conversation, width: number, height: number): boolean {
     const last = conv.lines.at(-1);
     const held = this.scrolledAt;
     this.scrolledAt = conv.scroll > 0 && last ? { key: conv.key, width, last } : null;
@@ -269,6 +269,8 @@ export class ChatView {
       const seen = at < 0 ? conv.lines : conv.lines.slice(0, at + 1);
       scroll = scrollAfterRewrap(seen, conv.scroll, { ...opts, width: held.width }, opts) + added;
     }
+    // Grown taller than the rows above its foot, the pane shows more below instead of blank rows.
+    scroll = Math.min(scroll, Math.max(0, tailRows(conv.lines, opts).rows.length - (height - 1)));
     if (scroll === conv.scroll) return false;
     this.ctl.dispatch({ type: 'scroll', delta: scroll - conv.scroll, max: Math.max(conv.scroll, scroll) });
     return true;
@@ -282,7 +284,7 @@ export class ChatView {
       this.shown = { key: conv.key, marker: conv.marker };
       if (this.openAtMarker(conv)) return; // drawn again, scrolled
     }
-    if (this.holdScrolledView(conv, width)) return; // drawn again with the held position
+    if (this.holdScrolledView(conv, width, height)) return; // drawn again with the held position
     // A selection ends when its conversation is left or its message is gone.
     const selectedNumber = this.selected && messageNumber(conv, this.selected.id, this.frozenNumbers(conv));
     if (this.selected && (this.selected.key !== conv.key || selectedNumber === undefined)) this.selected = null;
