@@ -39,9 +39,9 @@ const OPENED_KEPT = 20_000;
 const WAITING_KEPT = 1_000;
 /** How long a live message waits for its sender's key before the device says it cannot open it (yet). */
 const KEY_WAIT_MS = 5_000;
-/** A member without prekeys is asked again this often, this many times in all (~2 s: a login's upload). */
+/** Members without prekeys are asked again this often, this many rounds in all (~2 s: a login's upload). */
 const PREKEY_WAIT_STEP_MS = 250;
-const PREKEY_WAIT_ATTEMPTS = 9;
+const PREKEY_WAIT_ROUNDS = 9;
 /** Then skipped at hand-outs for this long, so that the room's messages do not each wait for them. */
 const NO_PREKEYS_SKIP_MS = 60_000;
 
@@ -85,37 +85,35 @@ export class RoomCrypto {
       for (const device of await this.host.devicesOf(name)) members.push({ user: name, device });
     }
     const { distribution, devices } = store.recipientsLacking(room, members);
-    for (const name of new Set(devices.map((d) => d.user))) {
-      if (!(await this.handOver(name, distribution))) continue;
-      await store.markHolders(
-        room,
-        devices.filter((d) => d.user === name),
-      );
-    }
-  }
-
-  /**
-   * Hands `distribution` to `name`, or says it could not: none of their devices has published
-   * prekeys. A device that just logged in publishes them a moment after its welcome, so that is
-   * waited for a little; one that never does (a client that stopped short of it, or any account made
-   * over the raw protocol) must not hold the room up: it is skipped, and for a while not asked
-   * again, staying without the key until a later message hands it over.
-   */
-  private async handOver(name: string, distribution: Uint8Array): Promise<boolean> {
-    if ((this.noPrekeysUntil.get(name) ?? 0) > Date.now()) return false;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.host.sendKey(name, distribution);
-        this.noPrekeysUntil.delete(name);
-        return true;
-      } catch (error) {
-        if (!isHushError(error, 'E2E_NO_PREKEYS')) throw error;
-        if (attempt >= PREKEY_WAIT_ATTEMPTS) {
-          this.noPrekeysUntil.set(name, Date.now() + NO_PREKEYS_SKIP_MS);
-          return false;
+    // A member none of whose devices has published prekeys cannot be handed the key. A device that
+    // just logged in publishes them a moment after its welcome, so such members are asked again for
+    // a little while, all in the same rounds (the wait does not grow with their number); one that
+    // never does (a client that stopped short of it, any account made over the raw protocol) must
+    // not hold the room up: it is skipped, and for a while not asked again, staying without the key
+    // until a later message hands it over.
+    let waiting = [...new Set(devices.map((d) => d.user))].filter((name) => (this.noPrekeysUntil.get(name) ?? 0) <= Date.now());
+    for (let round = 1; waiting.length > 0; round++) {
+      const without: string[] = [];
+      for (const name of waiting) {
+        try {
+          await this.host.sendKey(name, distribution);
+        } catch (error) {
+          if (!isHushError(error, 'E2E_NO_PREKEYS')) throw error;
+          without.push(name);
+          continue;
         }
-        await new Promise((resolve) => setTimeout(resolve, PREKEY_WAIT_STEP_MS));
+        this.noPrekeysUntil.delete(name);
+        await store.markHolders(
+          room,
+          devices.filter((d) => d.user === name),
+        );
       }
+      if (without.length > 0 && round >= PREKEY_WAIT_ROUNDS) {
+        for (const name of without) this.noPrekeysUntil.set(name, Date.now() + NO_PREKEYS_SKIP_MS);
+        return;
+      }
+      if (without.length > 0) await new Promise((resolve) => setTimeout(resolve, PREKEY_WAIT_STEP_MS));
+      waiting = without;
     }
   }
 

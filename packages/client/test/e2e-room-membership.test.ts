@@ -21,17 +21,29 @@ describe('end-to-end rooms: membership changes', () => {
     const bob = await fx.user(s, 'bob');
     await e2eRoom('porch', alice, bob);
     // Registered and in the room (and in the lobby, where everyone is put), but no prekeys_upload.
-    const stranger = await RawClient.connect(s.port);
-    await stranger.register('stranger');
-    await stranger.expect({ type: 'room_join', room: 'porch' }, 'ok');
+    const strangers: RawClient[] = [];
     try {
-      for (const room of ['porch', 'lobby']) {
-        const heard = nextEvent(bob, 'message', (m) => m.room === room && m.text === `still talking in #${room}`);
-        await alice.send(room, `still talking in #${room}`);
+      for (const name of ['stranger1', 'stranger2', 'stranger3']) {
+        const stranger = await RawClient.connect(s.port);
+        strangers.push(stranger);
+        await stranger.register(name);
+        await stranger.expect({ type: 'room_join', room: 'porch' }, 'ok');
+      }
+      // They are waited for a moment (a login's prekeys come right after it), all three at once
+      // (~2 s, not 2 s each), and then not again for a while.
+      for (const [i, room, withinMs] of [
+        [1, 'porch', 4000],
+        [2, 'lobby', 1000],
+        [3, 'porch', 1000],
+      ] as const) {
+        const heard = nextEvent(bob, 'message', (m) => m.room === room && m.text === `still talking ${i}`);
+        const started = Date.now();
+        await alice.send(room, `still talking ${i}`);
         await heard;
+        expect(Date.now() - started, `send ${i}`).toBeLessThan(withinMs);
       }
     } finally {
-      await stranger.close();
+      await Promise.all(strangers.map((s) => s.close()));
     }
   });
 
