@@ -2,6 +2,7 @@ import { DeviceIdentity, deviceId, signDeviceLogin } from '@hush/crypto';
 import {
   MAX_HISTORY_PAGE,
   MAX_REACTION_LENGTH,
+  messageId,
   reaction,
   requestInVersion,
   type MessageRef,
@@ -785,6 +786,11 @@ export class HushClient extends TypedEmitter<ClientEvents> {
 
   /** Coalesced like typing: resolves once the server took this marker or a newer one for the conversation. */
   markRead(target: Target, msgId: string): Promise<void> {
+    if (!messageId.safeParse(msgId).success) {
+      return Promise.reject(
+        new HushError('BAD_REQUEST', `${JSON.stringify(msgId)} is no message id: ids are the decimal strings messages carry`),
+      );
+    }
     this.reads.advance(target, msgId);
     return this.signals.markRead(target, msgId);
   }

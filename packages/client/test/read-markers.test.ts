@@ -78,4 +78,22 @@ describe('read markers from the account’s other devices', () => {
     expect(phone.lastRead({ user: 'bob' })).toBe(live.id);
     expect(reads.map((r) => r.from)).toEqual(['alice']);
   }, 60_000);
+
+  it('markRead of no message id is refused in words and moves nothing', async () => {
+    const server = fx.stopAfter(await startTestServer());
+    const alice = await fx.user(server, 'alice');
+    const bob = await fx.user(server, 'bob');
+    const real = await sentAndShown(bob, alice, 'a real one');
+    await alice.markRead({ user: 'bob' }, real.id);
+    for (const bad of ['abc', '', '12a', '1'.repeat(21)]) {
+      await expect(alice.markRead({ user: 'bob' }, bad)).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: `${JSON.stringify(bad)} is no message id: ids are the decimal strings messages carry`,
+      });
+    }
+    expect(alice.lastRead({ user: 'bob' })).toBe(real.id);
+    const next = await sentAndShown(bob, alice, 'and the next');
+    await alice.markRead({ user: 'bob' }, next.id);
+    expect(alice.lastRead({ user: 'bob' })).toBe(next.id);
+  });
 });

@@ -41,6 +41,7 @@ export {
   MAX_ENVELOPE_BYTES,
   MAX_CHUNK_BYTES,
   clientKey,
+  messageId,
 } from './fields.js';
 
 export type { ProtocolErrorCode, ProtocolErrorOptions } from './errors.js';
