@@ -339,7 +339,8 @@ export function startApp(opts: AppOptions): RunningApp {
         await c.close().catch(() => undefined);
       }
       if (code && FATAL.has(code)) {
-        await shutdown(2, `hush: ${stripControls(errorText(err))}`);
+        // Said on the terminal line by line (SSH's layout), so the two fingerprints sit one above the other.
+        await shutdown(2, `hush: ${errorText(err).split('\n').map(stripControls).join('\n')}`);
         return;
       }
       if (login) login.showError(text);

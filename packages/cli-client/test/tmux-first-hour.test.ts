@@ -1,6 +1,6 @@
 // A new user's first hour with `hush`, through real processes in tmux against a real hushd: what
 // is typed ahead of a slow start, a small terminal's login form, and a stray Ctrl+D on a draft.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,25 @@ describe('hush in tmux: logging in on a second device', () => {
     tui.keys('Enter');
     await tui.waitFor((s) => s.includes('#lobby') && / connected /.test(s), 'alice on her second device');
   }, 60_000);
+});
+
+describe('hush in tmux: a pinned server whose key changed', () => {
+  it('the warning is left on the terminal line by line, the two fingerprints one above the other', async () => {
+    const home = bed.keptHome();
+    await quit(await bed.launch('alice', home, true));
+    const pins = join(home, 'config', 'hush', 'known_servers');
+    writeFileSync(pins, readFileSync(pins, 'utf8').replace(/SHA512:\S+/, `SHA512:${'A'.repeat(43)}`));
+    const args = ['--host', `127.0.0.1:${bed.server.port}`, '--user', 'alice', '--login'];
+    const tui = HushTui.start({ args, home, width: 120, height: 30 });
+    try {
+      expect(await tui.exitCode()).toBe(2);
+      const rows = tui.capture().split('\n');
+      expect(rows.some((r) => r.startsWith(`Pinned fingerprint:    SHA512:${'A'.repeat(43)}`))).toBe(true);
+      expect(rows.some((r) => r.startsWith(`Presented fingerprint: ${bed.server.fingerprint}`))).toBe(true);
+    } finally {
+      tui.kill();
+    }
+  }, 90_000);
 });
 
 describe('hush in tmux: a wrong address or fingerprint says what to check', () => {
