@@ -551,10 +551,8 @@ const scenarios: Record<string, (file: string) => Promise<void>> = {
     await alice.login('alice', 'alice-password-1');
     const online = nextEvent<{ user: string; state: string }>(alice, 'presence', (p) => p.user === 'pingbot' && p.state === 'online');
 
-    const bot = new Proc(process.execPath, [file], {
-      cwd: dirname(file),
-      env: await exampleEnv(hushd, { HUSH_USER: 'pingbot', HUSH_PASSWORD: password }),
-    });
+    const env = await exampleEnv(hushd, { HUSH_USER: 'pingbot', HUSH_PASSWORD: password });
+    const bot = new Proc(process.execPath, [file], { cwd: dirname(file), env });
     procs.push(bot);
     const died = bot.died();
     died.catch(() => undefined);
@@ -576,7 +574,21 @@ const scenarios: Record<string, (file: string) => Promise<void>> = {
     expect(bot.running).toBe(true);
     expect(bot.output).not.toMatch(/Unhandled|Error:/);
 
+    // A !ping while the bot is down is answered when it starts again (its login emits what it missed).
     await bot.stop();
+    const notices: string[] = [];
+    alice.on('notice', (n) => notices.push(`${n.code}: ${n.text}`));
+    await alice.send('lobby', '!ping');
+    answer = pong();
+    const again = new Proc(process.execPath, [file], { cwd: dirname(file), env });
+    procs.push(again);
+    const diedAgain = again.died();
+    diedAgain.catch(() => undefined);
+    await Promise.race([answer, diedAgain]).catch((error: unknown) => {
+      throw new Error(`${String(error)}\nthe bot said:\n${again.output}\nalice's notices:\n${notices.join('\n')}`);
+    });
+
+    await again.stop();
     await alice.close();
     expect(await hushd.server.stop()).toBe(0);
   },
