@@ -243,6 +243,7 @@ export function startApp(opts: AppOptions): RunningApp {
         confirm: (q, details = []) => (chat ? chat.modals.confirm('hush', [...details, q], 'close') : Promise.resolve(false)),
         choose: (title, lines, choices, unasked) => (chat ? chat.modals.choose(title, lines, choices, unasked) : Promise.resolve(null)),
         reveal: (key, id) => chat?.reveal(key, id),
+        fromTop: (count) => chat?.fromTop(count),
         quit,
       },
     });

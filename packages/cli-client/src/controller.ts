@@ -103,6 +103,8 @@ export interface UiHooks {
   choose(title: string, lines: string[], choices: readonly Choice[], unasked?: Unasked): Promise<string | null>;
   /** Select message `id` in the conversation `key` on screen and scroll it into view (as Alt+Up would). */
   reveal?(key: string, id: string): void;
+  /** Show the last `count` lines of the conversation in front from their first (a /help longer than the pane). */
+  fromTop?(count: number): void;
   /** The user asked to quit. */
   quit(): void;
 }
@@ -996,7 +998,9 @@ export class ChatController {
   }
 
   showHelp(topic?: string): void {
-    this.notice(helpLines(topic));
+    const lines = helpLines(topic);
+    this.notice(lines);
+    this.ui.fromTop?.(lines.length);
   }
 
   /** Open (and show) the direct conversation with `user`. */

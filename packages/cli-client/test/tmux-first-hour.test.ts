@@ -207,6 +207,24 @@ describe('hush in tmux: a resize while reading what is new', () => {
   }, 90_000);
 });
 
+describe('hush in tmux: /help in an 80x24 terminal', () => {
+  it('opens at its first line, the rest below; PageDown reads on to its end; the help of one command stays at the foot', async () => {
+    const alice = await bed.loggedIn('alice');
+    alice.resize(80, 24);
+    await alice.waitFor((s) => s.split('\n')[1]!.length <= 80, 'the 80-column screen');
+    await alice.typeLine('/help');
+    const top = await alice.waitFor((s) => s.includes('commands:') && s.includes('↓ more below'), 'the help from its start');
+    expect(top).toContain('/help [command]');
+    for (let i = 0; i < 20 && !/who reads a room[\s\S]*direct messages/.test(alice.capture()); i++) {
+      alice.keys('PageDown');
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await alice.waitFor((s) => s.includes('who reads a room') && !s.includes('↓ more below'), 'the end of the help, at the foot');
+    await alice.typeLine('/help away');
+    await alice.waitFor((s) => s.includes('/away [text] — mark yourself away') && !s.includes('↓ more below'), 'one command, at the foot');
+  }, 90_000);
+});
+
 describe('hush in tmux: the input line', () => {
   it('a mistyped command gets the likely one; Ctrl+D on a draft deletes the character under the cursor, on an empty line it quits', async () => {
     const alice = await bed.loggedIn('alice');

@@ -63,7 +63,13 @@ describe('hush in tmux: /help, a server restart, --register of an account held h
     const alice = hush(server, 'alice', { args: ['--register'], password: PASSWORD, width: 80, height: 24 });
     await onChat(alice, 'alice on the chat screen');
     await alice.typeLine('/help');
-    const screen = await alice.waitFor('who reads a room', '/help at its end');
+    await alice.waitFor('commands:', '/help from its first line');
+    // PageDown reads on to its end.
+    for (let i = 0; i < 20 && alice.capture().includes('↓ more below'); i++) {
+      alice.keys('PageDown');
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const screen = await alice.waitFor((s) => s.includes('who reads a room') && !s.includes('↓ more below'), '/help at its end');
     const rows = paneRows(screen);
     const from = rows.findIndex((r) => r.includes('-*- what the server sees:'));
     expect(from, screen).toBeGreaterThanOrEqual(0);

@@ -494,6 +494,17 @@ export class ChatView {
     this.screen.program.bel();
   }
 
+  /** The last `count` lines read from their first, `↓ more below` at the foot, when the pane cannot hold them all. */
+  fromTop(count: number): void {
+    const conv = activeConversation(this.ctl.state);
+    const { width, height } = this.paneSize();
+    const opts = this.paneOptions(conv, width);
+    const rows = tailRows(conv.lines.slice(-count), opts).rows.length;
+    if (rows <= height) return;
+    const total = tailRows(conv.lines, opts).rows.length;
+    this.ctl.dispatch({ type: 'scroll', delta: rows - (height - 1) - conv.scroll, max: Math.max(0, total - (height - 1)) });
+  }
+
   /** Selects message `id` of the conversation on screen and scrolls it into view, as Alt+Up does. */
   reveal(key: string, id: string): void {
     const conv = activeConversation(this.ctl.state);
