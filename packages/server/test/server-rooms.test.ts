@@ -245,7 +245,11 @@ describe('the default room', () => {
   it('keeps a kicked user out across logins until they rejoin (mute intact); new accounts still join; parting stays refused', async () => {
     const boss = await admin('lobbyboss');
     const rex = await user('rex');
-    expect(await rex.request({ type: 'room_part', room: 'lobby' })).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+    expect(await rex.request({ type: 'room_part', room: 'lobby' })).toMatchObject({
+      type: 'error',
+      code: 'FORBIDDEN',
+      message: "everyone stays in #lobby, the server's default room",
+    });
     await boss.expect({ type: 'mute', room: 'lobby', user: 'rex', seconds: 600 }, 'ok');
     await boss.expect({ type: 'kick', room: 'lobby', user: 'rex' }, 'ok');
     expect(await rex.next(event('lobby', 'kick', 'rex'))).toMatchObject({ by: 'lobbyboss' });

@@ -77,7 +77,7 @@ export class RoomHandlers {
   async part(session: Session, m: ClientMessageOf<'room_part'>): Promise<void> {
     const { deps } = this;
     const user = requireUser(session);
-    if (m.room === deps.config.defaultRoom) throw new RequestError('FORBIDDEN', 'everyone stays in the default room');
+    if (m.room === deps.config.defaultRoom) throw new RequestError('FORBIDDEN', `everyone stays in #${m.room}, the server's default room`);
     await requireMember(deps, user, m.room);
     await removeFromRoom(deps, m.room, user.name, () => {
       session.send({ type: 'ok', re: m.id });
