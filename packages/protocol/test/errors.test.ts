@@ -8,7 +8,9 @@ import {
   ProtocolError,
   PROTOCOL_ERROR_CODE_LIST,
   PROTOCOL_ERROR_CODES,
+  PROTOCOL_VERSION,
   schemas,
+  SUPPORTED_VERSIONS,
   validate,
   type ProtocolErrorCode,
   type Sender,
@@ -164,6 +166,9 @@ describe('PROTOCOL.md', () => {
         );
         expect(known.length, `${type} belongs to its section`).toBeGreaterThan(0);
         for (const from of known) expect(validate(from, value)).toEqual(value);
+        // A hello copied from here must get through to a hushd of this version.
+        if ('versions' in value) expect(value.versions, `${type}'s versions`).toEqual([...SUPPORTED_VERSIONS]);
+        if ('version' in value) expect(value.version, `${type}'s version`).toBe(PROTOCOL_VERSION);
         seen.push(type!);
       }
     }
