@@ -62,7 +62,8 @@ describe('hush in tmux: what happens to a room is said where she looks', () => {
   it('a created room, the end-to-end notice on joining it, a role that changed nothing, a kick', async () => {
     const { alice, bob } = await bed.aliceAndBob();
     await alice.typeLine('/create #dev');
-    await alice.waitFor((s) => s.includes(' hush  #dev') && s.includes('you created #dev and are its owner'));
+    await alice.waitFor((s) => s.includes(' hush  #dev') && s.includes('you created #dev, end-to-end encrypted, and are its owner'));
+    expect(alice.capture().split('you created #dev')).toHaveLength(2); // said once: the command's words, not its event's too
     expect(alice.capture()).not.toContain('create: alice');
     await bob.typeLine('/join #dev');
     await bob.waitFor((s) => s.includes(' hush  #dev') && s.includes('#dev is end-to-end encrypted'));
