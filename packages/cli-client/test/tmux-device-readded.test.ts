@@ -8,8 +8,7 @@ const bed = TuiBed.install();
 
 describe('hush in tmux: a removed device back on the account', () => {
   it('says what stays closed to it, once, in front', async () => {
-    const desk = await bed.sdkClient('desk');
-    await desk.register('alice', PASSWORD);
+    const desk = await bed.sdkUser('alice');
     const home = bed.keptHome();
     let laptop = await bed.launch('alice', home, false);
     const laptopId = (await desk.listDevices()).find((d) => !d.thisDevice)!.id;

@@ -2,15 +2,14 @@
 // e, d and + then act on it), not only a "found" line at the bottom of a long conversation.
 import { inputLine } from '@hush/test-kit';
 import { describe, expect, it } from 'vitest';
-import { PASSWORD, TuiBed } from './helpers/tui-bed.js';
+import { TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
 
 describe('hush in tmux: /goto', () => {
   it('scrolls the found message into view and selects it, far above the newest lines', async () => {
     const alice = await bed.loggedIn('alice');
-    const bob = await bed.sdkClient('b');
-    await bob.register('bob', PASSWORD);
+    const bob = await bed.sdkUser('bob');
     await alice.waitFor('bob joined #lobby');
     await bob.send('lobby', 'the needle in the haystack');
     for (let i = 1; i <= 50; i++) await bob.send('lobby', `filler line ${i}`);

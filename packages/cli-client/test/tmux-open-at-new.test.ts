@@ -2,15 +2,14 @@
 // here" rule, not at the bottom with the first new lines out of sight: on a switch, and at a start
 // after time away (its catch-up comes after the first screen). A command typed there is answered in view.
 import { describe, expect, it } from 'vitest';
-import { PASSWORD, quit, TuiBed } from './helpers/tui-bed.js';
+import { quit, TuiBed } from './helpers/tui-bed.js';
 
 const bed = TuiBed.install();
 
 describe('hush in tmux: opening a conversation with many new lines', () => {
   it('starts at the rule, with the first new line under it and more below; a command brings its answer into view', async () => {
     const alice = await bed.loggedIn('alice');
-    const bob = await bed.sdkClient('b');
-    await bob.register('bob', PASSWORD);
+    const bob = await bed.sdkUser('bob');
     await alice.waitFor('bob joined #lobby');
     await alice.typeLine('/join #elsewhere');
     await alice.waitFor('#elsewhere did not exist: you created it');
@@ -30,8 +29,7 @@ describe('hush in tmux: opening a conversation with many new lines', () => {
   it('after a start, the conversation on screen opens at its rule once its catch-up is in', async () => {
     const home = bed.keptHome();
     const first = await bed.launch('alice', home, true);
-    const bob = await bed.sdkClient('b');
-    await bob.register('bob', PASSWORD);
+    const bob = await bed.sdkUser('bob');
     await first.waitFor('bob joined #lobby');
     await quit(first);
     for (let i = 1; i <= 40; i++) await bob.send('lobby', `while away ${i}`);

@@ -12,8 +12,7 @@ const bobRead = (s: string) => /\d\.@bob\b/.test(s) && !/\d\.@bob\s+\d/.test(s);
 describe('hush in tmux: read on another device meanwhile', () => {
   it('after a reconnect: what the laptop read while hush was cut off is not unread here', async () => {
     const { tui: alice, proxy } = await bed.throughProxy('alice');
-    const bob = await bed.sdkClient('bob');
-    await bob.register('bob', PASSWORD);
+    const bob = await bed.sdkUser('bob');
     const laptop = await bed.sdkClient('alice-laptop');
     await laptop.login('alice', PASSWORD);
     await bob.sendDirect('alice', 'first, before the cut');
@@ -35,8 +34,7 @@ describe('hush in tmux: read on another device meanwhile', () => {
   it('at a relaunch: what the laptop read while hush was closed is not unread here', async () => {
     const home = bed.keptHome();
     let alice = await bed.launch('alice', home, true);
-    const bob = await bed.sdkClient('bob');
-    await bob.register('bob', PASSWORD);
+    const bob = await bed.sdkUser('bob');
     await bob.sendDirect('alice', 'before she quits');
     await alice.waitFor(/\d\.@bob\s+1(?!\d)/, 'one unread from bob');
     await quit(alice);

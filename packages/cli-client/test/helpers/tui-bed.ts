@@ -144,6 +144,13 @@ export class TuiBed {
   }
 
   /** An SDK client (not registered) with its files in the server's temp dir, closed after the test. */
+  /** An SDK client registered as `user` (with PASSWORD), closed after the test. */
+  async sdkUser(user: string): Promise<HushClient> {
+    const client = await this.sdkClient(user);
+    await client.register(user, PASSWORD);
+    return client;
+  }
+
   async sdkClient(name: string): Promise<HushClient> {
     const client = await HushClient.connect({
       host: '127.0.0.1',
