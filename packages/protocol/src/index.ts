@@ -35,6 +35,7 @@ export {
   SERVER_MESSAGE_TYPES,
   MAX_HISTORY_PAGE,
   MAX_READ_MARKERS,
+  MAX_ACCOUNT_DEVICES,
 } from './messages.js';
 export {
   MAX_TEXT_LENGTH,

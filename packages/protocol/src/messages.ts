@@ -297,22 +297,26 @@ export const historyPage = msg('history_page', {
   messages: z.array(historyItem).max(MAX_HISTORY_PAGE),
   hasMore: z.boolean(),
 });
-export const keys = msg('keys', { re, user: username, devices: z.array(deviceBundle).max(32) });
+/** The most devices an account has: a server binds no more (a key directory and a room key hand-out stay bounded). */
+export const MAX_ACCOUNT_DEVICES = 32;
+export const keys = msg('keys', { re, user: username, devices: z.array(deviceBundle).max(MAX_ACCOUNT_DEVICES) });
 /** Reply to prekeys_upload: how many one-time prekeys the server holds for this device. */
 export const prekeys = msg('prekeys', { re, remaining: z.number().int().min(0).max(100_000) });
 /** Each one-time prekey is handed out once (and deleted); without one a session starts on the signed prekey. */
 export const prekeyBundles = msg('prekey_bundles', {
   re,
   user: username,
-  bundles: z.array(z.strictObject({ device: deviceBundle, signedPrekey, oneTimePrekey: oneTimePrekey.optional() })).max(32),
+  bundles: z
+    .array(z.strictObject({ device: deviceBundle, signedPrekey, oneTimePrekey: oneTimePrekey.optional() }))
+    .max(MAX_ACCOUNT_DEVICES),
 });
 /** Sent to a device whose one-time prekeys ran low after a hand-out: upload more. */
 export const prekeysLow = msg('prekeys_low', { remaining: z.number().int().min(0).max(100_000) });
-export const keyChange = msg('key_change', { user: username, devices: z.array(deviceBundle).max(32) });
+export const keyChange = msg('key_change', { user: username, devices: z.array(deviceBundle).max(MAX_ACCOUNT_DEVICES) });
 /** Reply to devices_get: `lastLogin` is the device's newest login, to the minute. */
 export const devices = msg('devices', {
   re,
-  devices: z.array(z.strictObject({ device: deviceId, added: timestamp, lastLogin: timestamp })).max(32),
+  devices: z.array(z.strictObject({ device: deviceId, added: timestamp, lastLogin: timestamp })).max(MAX_ACCOUNT_DEVICES),
 });
 
 export const fileCreated = msg('file_created', {

@@ -2,7 +2,7 @@
 // of its own account (a lost laptop) with the account's password, as `hushd user remove-device` does. Over real sockets; run on SQLite,
 // PostgreSQL and a three-node cluster (the removed device may be on another node there).
 import { deviceId } from '@hush/crypto';
-import { toBase64Url } from '@hush/protocol';
+import { MAX_ACCOUNT_DEVICES, toBase64Url } from '@hush/protocol';
 import { describe, expect, it } from 'vitest';
 import { RawClient, TEST_PASSWORD } from '../src/raw-client.js';
 import { rawServer } from './helpers/raw-server.js';
@@ -30,6 +30,33 @@ describe('devices_get', () => {
     expect(reply.devices[0]!.lastLogin).toBeGreaterThanOrEqual(reply.devices[1]!.lastLogin);
     // Only one's own: the stranger's list holds the stranger's one device.
     expect((await stranger.expect({ type: 'devices_get' }, 'devices')).devices.map((d) => d.device)).toEqual([idOf(stranger)]);
+  });
+
+  it('binds no more than MAX_ACCOUNT_DEVICES devices to an account: the next is refused in words until one is removed', async () => {
+    const first = await user('dl-many');
+    const others: RawClient[] = [];
+    for (let i = 1; i < MAX_ACCOUNT_DEVICES; i++) others.push(await newDevice('dl-many'));
+    expect(await fixture.server.db.listDevices('dl-many')).toHaveLength(MAX_ACCOUNT_DEVICES);
+    const extra = fixture.track(await RawClient.connect(fixture.server.port));
+    expect(await extra.request({ type: 'login', username: 'dl-many', password: TEST_PASSWORD, device: extra.bundle() })).toMatchObject({
+      type: 'error',
+      code: 'FORBIDDEN',
+      message: `dl-many has ${MAX_ACCOUNT_DEVICES} devices, the most an account may have: remove one it no longer uses first (in hush: /devices remove, from one of them; or the server's admin: hushd user remove-device)`,
+    });
+    expect(await fixture.server.db.listDevices('dl-many')).toHaveLength(MAX_ACCOUNT_DEVICES);
+    // A device already bound still logs in with the password.
+    const again = fixture.track(await RawClient.connect(fixture.server.port));
+    again.device = others[0]!.device;
+    expect(await again.request({ type: 'login', username: 'dl-many', password: TEST_PASSWORD, device: again.bundle() })).toMatchObject({
+      type: 'welcome',
+    });
+    // One removed: the new one is bound.
+    await first.expect({ type: 'remove_device', device: idOf(others[1]!), password: TEST_PASSWORD }, 'ok');
+    const fresh = fixture.track(await RawClient.connect(fixture.server.port));
+    expect(await fresh.request({ type: 'login', username: 'dl-many', password: TEST_PASSWORD, device: fresh.bundle() })).toMatchObject({
+      type: 'welcome',
+      deviceBound: true,
+    });
   });
 
   it('is not part of protocol version 5', async () => {

@@ -1,5 +1,5 @@
 // register / login / device_login / logout, and what happens once a session is logged in.
-import { bundleFromWire, fromBase64Url, type ClientMessageOf, type DeviceBundleWire } from '@hush/protocol';
+import { bundleFromWire, fromBase64Url, MAX_ACCOUNT_DEVICES, type ClientMessageOf, type DeviceBundleWire } from '@hush/protocol';
 import { verifyBundle, verifyDeviceLogin } from '@hush/crypto';
 import { normalizeUsername } from '../usernames.js';
 import type { UserRecord } from '../store/types.js';
@@ -84,7 +84,14 @@ export class AccountHandlers {
         message: result.message,
       });
     if (session.closed) return;
-    const { created } = await deps.store.upsertDevice({ user: result.user.name, ...m.device }, deps.now());
+    const name = result.user.name;
+    if (!(await deps.store.getDevice(name, m.device.signKey)) && (await deps.store.listDevices(name)).length >= MAX_ACCOUNT_DEVICES) {
+      return loginFailed(deps, 'FORBIDDEN', {
+        attempt: { session, username: m.username },
+        message: `${name} has ${MAX_ACCOUNT_DEVICES} devices, the most an account may have: remove one it no longer uses first (in hush: /devices remove, from one of them; or the server's admin: hushd user remove-device)`,
+      });
+    }
+    const { created } = await deps.store.upsertDevice({ user: name, ...m.device }, deps.now());
     await completeLogin(deps, session, result.user, m.device.signKey, m.id, true);
     if (created) await announceKeyChange(deps, result.user.name);
   }

@@ -2,7 +2,7 @@
 // remove_device: a device of an account removes another one of the same account (a lost laptop),
 // as `hushd user remove-device` does, after the account's password is given again.
 import { deviceId } from '@hush/crypto';
-import { fromBase64Url, type ClientMessageOf } from '@hush/protocol';
+import { fromBase64Url, MAX_ACCOUNT_DEVICES, type ClientMessageOf } from '@hush/protocol';
 import type { Accounts } from '../accounts.js';
 import type { ClusterSender } from '../cluster-sender.js';
 import { RequestError } from '../errors.js';
@@ -31,9 +31,6 @@ export interface DeviceHandlerDeps {
   now(): number;
 }
 
-/** The most devices one `devices` reply lists (the protocol's bound): the most recently logged in. */
-const MAX_LISTED_DEVICES = 32;
-
 export class DeviceHandlers {
   constructor(private readonly deps: DeviceHandlerDeps) {}
 
@@ -42,7 +39,7 @@ export class DeviceHandlers {
     const user = requireUser(session);
     const devices = (await this.deps.store.listDevices(user.name))
       .sort((a, b) => b.lastSeen - a.lastSeen)
-      .slice(0, MAX_LISTED_DEVICES)
+      .slice(0, MAX_ACCOUNT_DEVICES)
       .map((d) => ({ device: deviceId(fromBase64Url(d.signKey)), added: d.createdAt, lastLogin: d.lastSeen }));
     session.send({ type: 'devices', re: m.id, devices });
   }
