@@ -77,6 +77,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   private devices!: DeviceStore;
   /** Held while logged in: one process at a time per device. */
   private deviceLock: DeviceLock | undefined;
+  /** Resolves once a session the server ended for good has released this device. */
+  private freed: Promise<void> = Promise.resolve();
   private readonly pin: ServerPin;
   private readonly connection: Connection;
   private account: Account | undefined;
@@ -194,11 +196,12 @@ export class HushClient extends TypedEmitter<ClientEvents> {
         await this.connection.rawRequest({ type: 'read', target, msgId }, ['ok']);
       },
     });
-    // Ended by the server for good (banned, device removed): once its state is written, the device is free.
+    // Ended by the server for good (banned, device removed): once its state is written, the device is
+    // free; close() resolves after that.
     this.on('closed', () => {
       const lock = this.deviceLock;
       if (lock)
-        void Promise.resolve(this.account?.state.flush())
+        this.freed = Promise.resolve(this.account?.state.flush())
           .catch(() => undefined)
           .then(() => lock.release());
     });
@@ -993,8 +996,8 @@ export class HushClient extends TypedEmitter<ClientEvents> {
   // Lifecycle
 
   /** Clean close: no reconnect, pending calls rejected with CONNECTION_CLOSED, socket ended. */
-  close(): Promise<void> {
-    return this.connection.close(async (final) => {
+  async close(): Promise<void> {
+    await this.connection.close(async (final) => {
       await this.account?.state.flush();
       await (final ? this.localHistory?.close() : this.localHistory?.flushed());
       await this.roomKeys?.flushed();
@@ -1002,6 +1005,7 @@ export class HushClient extends TypedEmitter<ClientEvents> {
       // Everything written: another process may use this device now.
       if (final) this.deviceLock?.release();
     });
+    await this.freed;
   }
 
   // ------------------------------------------------------------------------------------------

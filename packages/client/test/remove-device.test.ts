@@ -55,6 +55,7 @@ describe('removeDevice', () => {
     const closed = nextEvent(laptop, 'closed');
     await phone.removeDevice(laptopKey, passwordOf('alice'));
     await closed;
+    await laptop.close(); // its device lock is released once it has shut down
 
     const again = await fx.connect(s, { paths: laptopPaths });
     const notices: { code?: string; text: string }[] = [];
